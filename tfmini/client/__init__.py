@@ -1,0 +1,1 @@
+"""Session, InteractiveSession, fetch/feed mapping, the executor and the timeline."""

@@ -1,0 +1,458 @@
+"""The in-process engine: prunes a graph to what a run needs, compiles a plan once per (graph version,
+fetches, feeds, targets), and runs it. Session state (variables, handles, random generators) lives here,
+per session. Knows the registry's kernels, never an op type by name."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _registry
+
+DEVICE_NAME = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Session state
+# ----------------------------------------------------------------------------------------------------------
+class RefCell:
+    """The storage behind a ref-typed tensor (a Variable's value); reading it before assignment fails."""
+
+    __slots__ = ("name", "_value", "op")
+
+    def __init__(self, name: str, op=None) -> None:
+        self.name = name
+        self._value = None
+        self.op = op
+
+    @property
+    def value(self):
+        v = self._value
+        if v is None:
+            raise _errors.FailedPreconditionError(
+                None, self.op, f"Attempting to use uninitialized value {self.name}"
+            )
+        return v
+
+    @value.setter
+    def value(self, v) -> None:
+        self._value = v
+
+    @property
+    def initialized(self) -> bool:
+        return self._value is not None
+
+
+class SessionState:
+    """Everything a session owns at run time. Kernels that need it receive it as `ctx`."""
+
+    def __init__(self, graph: _ops.Graph, config=None) -> None:
+        self.graph = graph
+        self.config = config
+        self.lock = threading.RLock()
+        self.cells: dict[str, RefCell] = {}
+        self.handles: dict[str, object] = {}
+        self.generators: dict[str, np.random.Generator] = {}
+        self.resources: dict[str, object] = {}
+        self._handle_counter = itertools.count()
+
+    def cell(self, op: _ops.Operation) -> RefCell:
+        """The RefCell of a stateful op (e.g. a variable), created on first use."""
+        cell = self.cells.get(op.name)
+        if cell is None:
+            with self.lock:
+                cell = self.cells.get(op.name)
+                if cell is None:
+                    cell = self.cells[op.name] = RefCell(op.name, op)
+        return cell
+
+    def new_handle(self, op_name: str, value) -> str:
+        handle = f"{op_name};{next(self._handle_counter)};{DEVICE_NAME}"
+        self.handles[handle] = value
+        return handle
+
+    def generator(self, op: _ops.Operation, seed: int) -> np.random.Generator:
+        """A per-op random generator, seeded deterministically, that advances across runs."""
+        gen = self.generators.get(op.name)
+        if gen is None:
+            with self.lock:
+                gen = self.generators.get(op.name)
+                if gen is None:
+                    gen = self.generators[op.name] = np.random.default_rng(seed)
+        return gen
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Errors from kernels
+# ----------------------------------------------------------------------------------------------------------
+def where_created(op: _ops.Operation) -> str:
+    file, line, _ = op.traceback
+    return f"{file}:{line}"
+
+
+def op_error(exc: BaseException, op: _ops.Operation) -> _errors.OpError:
+    """Turns an exception raised while running `op` into the matching OpError naming the op and where user
+    code created it."""
+    if isinstance(exc, _errors.OpError):
+        if getattr(exc, "_tfmini_located", False):
+            return exc
+        cls, msg = type(exc), exc.message
+        op = exc.op or op
+    elif isinstance(exc, MemoryError):
+        cls, msg = _errors.ResourceExhaustedError, f"OOM when running {op.type}: {exc}"
+    elif isinstance(exc, NotImplementedError):
+        cls, msg = _errors.UnimplementedError, str(exc) or f"{op.type} is not implemented"
+    elif isinstance(exc, (ValueError, TypeError, IndexError, ZeroDivisionError, FloatingPointError, KeyError,
+                          OverflowError)):
+        cls, msg = _errors.InvalidArgumentError, str(exc)
+    else:
+        cls, msg = _errors.InternalError, f"{type(exc).__name__}: {exc}"
+    located = f"{msg}\n\t [[node {op.name} (defined at {where_created(op)}) ]]"
+    err = cls(None, op, located)
+    err._tfmini_located = True
+    return err
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Plans
+# ----------------------------------------------------------------------------------------------------------
+class Step:
+    """One op of a plan: its kernel, the slots it reads (and which to dereference) and the slots it writes."""
+
+    __slots__ = ("op", "kernel", "inputs", "deref", "outputs", "single", "index")
+
+    def __init__(self, op, kernel, inputs, deref, outputs, single, index) -> None:
+        self.op = op
+        self.kernel = kernel
+        self.inputs = inputs
+        self.deref = deref
+        self.outputs = outputs
+        self.single = single
+        self.index = index
+
+
+def as_result(v):
+    """A value as `Session.run` hands it out: 0-d arrays become NumPy scalars; shared read-only buffers
+    (folded constants, variable storage) are copied so the caller may mutate what it gets."""
+    if type(v) is np.ndarray:
+        if v.ndim == 0:
+            return v[()]
+        if not v.flags.writeable:
+            return v.copy()
+    return v
+
+
+class Plan:
+    """A compiled run: the pruned ops in order, with resolved kernels and slots, and a generated fast loop."""
+
+    def __init__(self, graph_version, steps, slot_of, feed_slots, fetch_slots, fetch_deref, n_slots,
+                 folded, fast_fn, line_to_step, target_ops) -> None:
+        self.graph_version = graph_version
+        self.steps: list[Step] = steps
+        self.slot_of: dict[_ops.Tensor, int] = slot_of
+        self.feed_slots: list[int] = feed_slots
+        self.fetch_slots: list[int] = fetch_slots
+        self.fetch_deref: list[bool] = fetch_deref
+        self.n_slots = n_slots
+        self.folded: dict[int, object] = folded
+        self.fast_fn = fast_fn
+        self.line_to_step = line_to_step
+        self.target_ops = target_ops
+
+    @property
+    def ops(self) -> list[_ops.Operation]:
+        return [s.op for s in self.steps]
+
+    # -- the fast path ---------------------------------------------------------
+    def run(self, feed_values: Sequence) -> list:
+        try:
+            return self.fast_fn(feed_values)
+        except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
+            raise self._locate(e) from None
+
+    def _locate(self, exc: BaseException) -> BaseException:
+        tb = exc.__traceback__
+        step = None
+        code = self.fast_fn.__code__
+        while tb is not None:
+            if tb.tb_frame.f_code is code:
+                step = self.line_to_step.get(tb.tb_lineno)
+            tb = tb.tb_next
+        if step is None:
+            return exc
+        return op_error(exc, step.op)
+
+    # -- the plain path (tracing, timeouts, partial runs) ----------------------
+    def run_steps(self, feed_values: Sequence, on_step: Callable | None = None, deadline: float | None = None,
+                  values: list | None = None) -> list:
+        """Runs every step in order without folding; `on_step(step, seconds_start, seconds_end, outputs)` is
+        called after each step when given."""
+        vals = values if values is not None else [None] * self.n_slots
+        for slot, v in zip(self.feed_slots, feed_values):
+            vals[slot] = v
+        perf = time.perf_counter
+        for step in self.steps:
+            if deadline is not None and perf() > deadline:
+                raise _errors.DeadlineExceededError(None, step.op, "Timed out waiting for notification")
+            try:
+                args = [vals[i].value if d else vals[i] for i, d in zip(step.inputs, step.deref)]
+                t0 = perf() if on_step is not None else 0.0
+                out = step.kernel(*args)
+                t1 = perf() if on_step is not None else 0.0
+            except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
+                raise op_error(e, step.op) from None
+            if step.single:
+                vals[step.outputs[0]] = out
+                outs = (out,)
+            else:
+                outs = tuple(out) if step.outputs else ()
+                for slot, o in zip(step.outputs, outs):
+                    vals[slot] = o
+            if on_step is not None:
+                on_step(step, t0, t1, outs)
+        try:
+            return [as_result(vals[s].value if d else vals[s]) for s, d in zip(self.fetch_slots, self.fetch_deref)]
+        except _errors.OpError as e:
+            raise e from None
+
+
+def _needed_ops(fetch_tensors, target_ops, fed: set, done: frozenset) -> list[_ops.Operation]:
+    needed: dict[_ops.Operation, None] = {}
+    stack = [t.op for t in fetch_tensors if t not in fed] + list(target_ops)
+    while stack:
+        op = stack.pop()
+        if op in needed or op in done:
+            continue
+        needed[op] = None
+        for t in op._inputs:
+            if t not in fed:
+                stack.append(t._op)
+        stack.extend(op._control_inputs)
+    return list(needed)
+
+
+def _topological(ops_: list[_ops.Operation]) -> list[_ops.Operation]:
+    """Creation order is topological unless control inputs were added to existing ops; check, else sort."""
+    ordered = sorted(ops_, key=lambda o: o._id)
+    pos = {op: i for i, op in enumerate(ordered)}
+    if all(pos.get(t._op, -1) < pos[op] for op in ordered for t in op._inputs) and all(
+        pos.get(c, -1) < pos[op] for op in ordered for c in op._control_inputs
+    ):
+        return ordered
+    indeg = {op: 0 for op in ordered}
+    users: dict[_ops.Operation, list] = {op: [] for op in ordered}
+    for op in ordered:
+        for dep in {t._op for t in op._inputs} | set(op._control_inputs):
+            if dep in indeg:
+                indeg[op] += 1
+                users[dep].append(op)
+    ready = [op for op in ordered if indeg[op] == 0]
+    out = []
+    while ready:
+        ready.sort(key=lambda o: o._id)
+        op = ready.pop(0)
+        out.append(op)
+        for u in users[op]:
+            indeg[u] -= 1
+            if indeg[u] == 0:
+                ready.append(u)
+    if len(out) != len(ordered):
+        raise _errors.InvalidArgumentError(None, None, "Graph contains a cycle among the ops to run.")
+    return out
+
+
+def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed_tensors: Sequence[_ops.Tensor],
+                 target_ops: Sequence[_ops.Operation], done_ops: frozenset = frozenset(),
+                 fold_constants: bool = True) -> Plan:
+    """Prunes the graph to what `fetch_tensors` and `target_ops` need given `feed_tensors`, resolves kernels
+    and value slots once, folds feed-independent stateless ops, and generates the fast run loop."""
+    graph = state.graph
+    version = graph.version
+    fed = set(feed_tensors)
+    ops_ = _topological(_needed_ops(fetch_tensors, target_ops, fed, done_ops))
+
+    slot_of: dict[_ops.Tensor, int] = {}
+    for t in feed_tensors:
+        slot_of.setdefault(t, len(slot_of))
+    feed_slots = [slot_of[t] for t in feed_tensors]
+    n_slots = len(slot_of)
+    steps: list[Step] = []
+    for op in ops_:
+        opdef = op._opdef
+        in_slots, deref = [], []
+        for i, t in enumerate(op._inputs):
+            if t not in slot_of:
+                raise _errors.InvalidArgumentError(
+                    None, op, f"Input {i} of node {op.name} was not computed before it ({t.name})."
+                )
+            in_slots.append(slot_of[t])
+            deref.append(t._dtype.is_ref and i not in opdef.ref_inputs)
+        out_slots = []
+        for t in op._outputs:
+            # A fed output keeps its feed's slot; what its producer computes for it goes to a scratch slot.
+            if t not in fed:
+                slot_of[t] = n_slots
+            out_slots.append(n_slots)
+            n_slots += 1
+        try:
+            kernel = opdef.make_kernel(op, state)
+        except Exception as e:  # noqa: BLE001 - a kernel that cannot be built fails its op
+            raise op_error(e, op) from None
+        steps.append(Step(op, kernel, in_slots, deref, out_slots, opdef.single_output, len(steps)))
+
+    fetch_slots, fetch_deref = [], []
+    for t in fetch_tensors:
+        if t not in slot_of:
+            raise _errors.InvalidArgumentError(None, t.op, f"Tensor {t.name} was not computed by the plan.")
+        fetch_slots.append(slot_of[t])
+        fetch_deref.append(t._dtype.is_ref)
+
+    folded = _fold_constants(steps, fed) if fold_constants else {}
+    fast_fn, line_to_step = _generate(steps, feed_slots, fetch_slots, fetch_deref, folded)
+    return Plan(version, steps, slot_of, feed_slots, fetch_slots, fetch_deref, n_slots, folded, fast_fn,
+                line_to_step, list(target_ops))
+
+
+def _fold_constants(steps: list[Step], fed: set) -> dict[int, object]:
+    """Evaluates stateless steps whose inputs are all known at compile time; returns slot -> value."""
+    known: dict[int, object] = {}
+    for step in steps:
+        opdef = step.op._opdef
+        if opdef.stateful or any(d for d in step.deref) or any(s not in known for s in step.inputs):
+            continue
+        if any(t in fed for t in step.op._outputs):
+            continue
+        try:
+            out = step.kernel(*[known[s] for s in step.inputs])
+        except Exception:  # noqa: BLE001 - left to fail at run time, with the op named
+            continue
+        outs = (out,) if step.single else tuple(out)
+        for slot, v in zip(step.outputs, outs):
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+            known[slot] = v
+    return known
+
+
+def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
+    """Generates Python source for the plan's run loop (slots become locals, dead values are deleted after
+    their last use) and compiles it. The source holds only slot numbers, never names from the graph."""
+    env: dict[str, object] = {"_as_result": as_result}
+    lines = ["def _plan_run(feeds):"]
+    line_to_step: dict[int, Step] = {}
+    for j, slot in enumerate(feed_slots):
+        lines.append(f"    s{slot} = feeds[{j}]")
+    live_steps = [s for s in steps if not (s.outputs and all(o in folded for o in s.outputs))]
+    last_use: dict[int, int] = {}
+    for k, step in enumerate(live_steps):
+        for s in step.inputs:
+            last_use[s] = k
+    fetched = set(fetch_slots)
+
+    def ref(slot: int, deref: bool) -> str:
+        base = f"C{slot}" if slot in folded else f"s{slot}"
+        return f"{base}.value" if deref else base
+
+    for slot, v in folded.items():
+        env[f"C{slot}"] = v
+    for k, step in enumerate(live_steps):
+        env[f"K{step.index}"] = step.kernel
+        args = ", ".join(ref(s, d) for s, d in zip(step.inputs, step.deref))
+        call = f"K{step.index}({args})"
+        if step.single:
+            lines.append(f"    s{step.outputs[0]} = {call}")
+        elif step.outputs:
+            lines.append(f"    {', '.join(f's{o}' for o in step.outputs)}, = {call}")
+        else:
+            lines.append(f"    {call}")
+        line_to_step[len(lines)] = step
+        dead = sorted({s for s in step.inputs if last_use.get(s) == k and s not in fetched and s not in folded})
+        if dead:
+            lines.append(f"    del {', '.join(f's{s}' for s in dead)}")
+    outs = [f"_as_result({ref(s, d)})" for s, d in zip(fetch_slots, fetch_deref)]
+    lines.append(f"    return [{', '.join(outs)}]")
+    line_to_step[len(lines)] = _fetch_step(steps, fetch_slots)
+    source = "\n".join(lines) + "\n"
+    code = compile(source, "<tfmini plan>", "exec")
+    exec(code, env)  # noqa: S102 - source generated above from slot numbers only
+    return env["_plan_run"], line_to_step
+
+
+def _fetch_step(steps, fetch_slots):
+    """The step whose output a failing fetch read (for errors raised while dereferencing a fetched ref)."""
+    for step in reversed(steps):
+        if any(o in fetch_slots for o in step.outputs):
+            return step
+    return steps[-1] if steps else None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The engine interface
+# ----------------------------------------------------------------------------------------------------------
+class LocalEngine:
+    """Runs graphs in this process with NumPy kernels. A session talks to its engine through `compile`,
+    `run`, `run_traced` and `close` only, so other engines can serve other `target`s."""
+
+    max_cached_plans = 256
+
+    def __init__(self, graph: _ops.Graph, config=None) -> None:
+        self.state = SessionState(graph, config)
+        self._plans: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def plan_for(self, fetch_tensors: tuple, feed_tensors: tuple, target_ops: tuple) -> Plan:
+        """The cached plan for this signature, compiled on first use or when the graph changed."""
+        key = (fetch_tensors, feed_tensors, target_ops)
+        plan = self._plans.get(key)
+        if plan is not None and plan.graph_version == self.state.graph._version:
+            return plan
+        plan = compile_plan(self.state, fetch_tensors, feed_tensors, target_ops)
+        with self._lock:
+            self._plans[key] = plan
+            self._plans.move_to_end(key)
+            while len(self._plans) > self.max_cached_plans:
+                self._plans.popitem(last=False)
+        return plan
+
+    @property
+    def cached_plan_count(self) -> int:
+        return len(self._plans)
+
+    def close(self) -> None:
+        self._plans.clear()
+        self.state.cells.clear()
+        self.state.handles.clear()
+        self.state.generators.clear()
+        self.state.resources.clear()
+
+
+_ENGINES: dict[str, Callable] = {"": LocalEngine}
+
+
+def register_engine(target: str, factory: Callable) -> None:
+    """Makes `Session(target=...)` use `factory(graph, config)` for targets equal to or prefixed by `target`."""
+    _ENGINES[target] = factory
+
+
+def engine_for(target: str, graph: _ops.Graph, config) -> object:
+    if target in _ENGINES:
+        return _ENGINES[target](graph, config)
+    for prefix, factory in _ENGINES.items():
+        if prefix and target.startswith(prefix):
+            return factory(graph, config)
+    raise _errors.NotFoundError(
+        None, None,
+        f"No session factory registered for the given session options: {{target: \"{target}\"}} Registered "
+        f"factories are {{{', '.join(repr(k) for k in _ENGINES)}}}.",
+    )
+
+
+__all__ = ["LocalEngine", "Plan", "RefCell", "SessionState", "compile_plan", "register_engine", "engine_for",
+           "_registry"]

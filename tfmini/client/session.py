@@ -1,0 +1,411 @@
+"""`tf.Session` and `tf.InteractiveSession`: map user fetch and feed structures to an engine's flat lists
+and back, own the session's lifetime and default-session behaviour, and run partial runs."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from tfmini.client import executor as _executor
+from tfmini.client import fetch as _fetch
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework.constant_op import to_numpy
+
+
+def _config_pb2():
+    from tfmini.protobuf import config_pb2
+
+    return config_pb2
+
+
+class _FedRef:
+    """A fed value standing in for a ref-typed tensor (consumers read `.value`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+
+# Fetched values of some op types are wrapped (e.g. GetSessionHandle -> TensorHandle); op type -> fn.
+_FETCH_WRAPPERS: dict[str, Callable] = {}
+
+
+def register_fetch_wrapper(op_type: str, wrap: Callable) -> None:
+    """`wrap(session, tensor, value)` turns fetched values of `op_type` into a richer object."""
+    _FETCH_WRAPPERS[op_type] = wrap
+
+
+class _PartialRun:
+    def __init__(self, fetches: set, feeds: set) -> None:
+        self.fetches = fetches
+        self.feeds = feeds
+        self.fed: set = set()
+        self.fetched: set = set()
+        self.values: dict = {}
+        self.done_ops: set = set()
+
+
+class BaseSession:
+    """What Session and InteractiveSession share: the `run()` contract over an engine chosen by `target`."""
+
+    def __init__(self, target: str = "", graph: _ops.Graph | None = None, config=None) -> None:
+        if graph is None:
+            graph = _ops.get_default_graph()
+        elif not isinstance(graph, _ops.Graph):
+            raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
+        config_pb2 = _config_pb2()
+        if config is not None and not isinstance(config, config_pb2.ConfigProto):
+            raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
+        if isinstance(target, bytes):
+            target = target.decode()
+        if not isinstance(target, str):
+            raise TypeError(f"target must be a string, but got {type(target)}")
+        self._graph = graph
+        self._target = target
+        self._config = config
+        self._closed = False
+        self._default_graph_context_manager = None
+        self._default_session_context_manager = None
+        self._partial_runs: dict[str, _PartialRun] = {}
+        self._partial_counter = itertools.count()
+        self._lock = threading.Lock()
+        self._engine = _executor.engine_for(target, graph, config)
+
+    # -- properties ------------------------------------------------------------
+    @property
+    def graph(self) -> _ops.Graph:
+        """The graph that was launched in this session."""
+        return self._graph
+
+    @property
+    def graph_def(self):
+        """A GraphDef proto with a NodeDef for every Operation of the graph."""
+        return self._graph.as_graph_def()
+
+    @property
+    def sess_str(self) -> str:
+        """The target this session runs on ('' for the in-process engine)."""
+        return self._target
+
+    # -- lifetime --------------------------------------------------------------
+    def as_default(self):
+        """A context manager that makes this the default session of the current thread (it does not close
+        the session on exit, nor change the default graph)."""
+        return _ops.default_session(self)
+
+    def close(self) -> None:
+        """Releases the session's state (variable values, handles, partial runs). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._partial_runs.clear()
+            self._engine.close()
+
+    def __enter__(self):
+        if self._default_graph_context_manager is None:
+            self._default_graph_context_manager = self.graph.as_default()
+        else:
+            raise RuntimeError(
+                "Session context managers are not re-entrant. Use `Session.as_default()` if you want to enter "
+                "a session multiple times."
+            )
+        if self._default_session_context_manager is None:
+            self._default_session_context_manager = self.as_default()
+        self._default_graph_context_manager.__enter__()
+        return self._default_session_context_manager.__enter__()
+
+    def __exit__(self, exec_type, exec_value, exec_tb) -> None:
+        try:
+            self._default_session_context_manager.__exit__(exec_type, exec_value, exec_tb)
+        finally:
+            self._default_graph_context_manager.__exit__(exec_type, exec_value, exec_tb)
+            self._default_session_context_manager = None
+            self._default_graph_context_manager = None
+            self.close()
+
+    def __del__(self) -> None:
+        try:
+            BaseSession.close(self)
+        except Exception:  # noqa: BLE001 - nothing may escape a finalizer
+            pass
+
+    def list_devices(self) -> list:
+        return [_DeviceAttributes(_executor.DEVICE_NAME, "CPU", 0)]
+
+    # -- run -------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Runs one step: computes every Tensor and runs every Operation in `fetches` (any nesting of lists,
+        tuples, namedtuples and dicts), substituting `feed_dict` values; returns values in the same structure.
+        With `options.trace_level` set and a `run_metadata`, per-op stats are recorded in it."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if self._graph.version == 0:
+            raise RuntimeError("The Session graph is empty. Add operations to the graph before calling run().")
+        config_pb2 = _config_pb2()
+        if options is not None and not isinstance(options, config_pb2.RunOptions):
+            raise TypeError(f"options must be a tf.RunOptions proto, got {type(options)}")
+        if run_metadata is not None and not isinstance(run_metadata, config_pb2.RunMetadata):
+            raise TypeError(f"run_metadata must be a tf.RunMetadata proto, got {type(run_metadata)}")
+        mapper = _fetch.FetchMapper.for_fetch(fetches, self._graph)
+        feed_tensors, feed_values = self._process_feeds(feed_dict)
+        values = self._run_unique(mapper.unique_fetches, feed_tensors, feed_values, options, run_metadata)
+        return mapper.build_results(values)
+
+    def _run_unique(self, unique_fetches, feed_tensors, feed_values, options, run_metadata) -> list:
+        tensors, targets = [], []
+        for f in unique_fetches:
+            if not self._graph.is_fetchable(f):
+                raise ValueError(f"Operation {f.op.name if isinstance(f, _ops.Tensor) else f.name!r} has been "
+                                 "marked as not fetchable.")
+            (tensors if isinstance(f, _ops.Tensor) else targets).append(f)
+        plan = self._engine.plan_for(tuple(tensors), tuple(feed_tensors), tuple(targets))
+        trace_level = options.trace_level if options is not None else 0
+        timeout_ms = options.timeout_in_ms if options is not None else 0
+        if not timeout_ms and self._config is not None:
+            timeout_ms = self._config.operation_timeout_in_ms
+        if (trace_level and run_metadata is not None) or timeout_ms > 0:
+            from tfmini.client import tracing
+
+            deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms > 0 else None
+            results = tracing.run_plan(plan, feed_values, trace_level if run_metadata is not None else 0,
+                                       run_metadata, deadline, options)
+        else:
+            results = plan.run(feed_values)
+        out, it = [], iter(results)
+        for f in unique_fetches:
+            if isinstance(f, _ops.Tensor):
+                v = next(it)
+                wrap = _FETCH_WRAPPERS.get(f._op._type)
+                out.append(v if wrap is None else wrap(self, f, v))
+            else:
+                out.append(None)
+        return out
+
+    # -- feeds -----------------------------------------------------------------
+    def _process_feeds(self, feed_dict) -> tuple[list, list]:
+        if not feed_dict:
+            return [], []
+        if not isinstance(feed_dict, dict):
+            raise TypeError(f"feed_dict must be a dictionary, got {type(feed_dict).__name__}")
+        feeds: dict = {}
+        for key, value in feed_dict.items():
+            for subfeed, subvalue in _expand_feed(key, value):
+                tensor = self._feed_tensor(subfeed)
+                if isinstance(subvalue, _ops.Tensor):
+                    raise TypeError(
+                        "The value of a feed cannot be a tf.Tensor object. Acceptable feed values include Python "
+                        "scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, the tensor "
+                        f"object was {subvalue} which was passed to the feed with key {key}."
+                    )
+                feeds[tensor] = self._feed_value(tensor, subvalue)
+        return list(feeds), list(feeds.values())
+
+    def _feed_tensor(self, subfeed) -> _ops.Tensor:
+        try:
+            tensor = self._graph.as_graph_element(subfeed, allow_tensor=True, allow_operation=False)
+        except Exception as e:  # noqa: BLE001 - TF reports any bad key as a TypeError
+            msg = e.args[0] if e.args else str(e)
+            raise TypeError(f"Cannot interpret feed_dict key as Tensor: {msg}") from None
+        if not self._graph.is_feedable(tensor):
+            raise ValueError(f"Tensor {tensor.name} may not be fed.")
+        return tensor
+
+    def _feed_value(self, tensor: _ops.Tensor, value):
+        dtype = tensor.dtype.base_dtype
+        raw = getattr(value, "_feed_value", None)
+        if raw is not None:
+            value = raw(tensor, self)
+        if dtype == _dt.string:
+            arr = to_numpy(value, _dt.string)
+        else:
+            if isinstance(value, (str, bytes)):
+                raise ValueError(
+                    f"could not convert string to {dtype.name}: {value!r} (feeding Tensor {tensor.name!r})"
+                )
+            arr = np.asarray(value, dtype=dtype.as_numpy_dtype)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and arr != value:
+                raise TypeError(
+                    f"Type of feed value {value!r} with type {type(value)} is not compatible with Tensor type "
+                    f"{dtype.name}. Try explicitly setting the type of the feed tensor to a larger type "
+                    "(e.g. int64)."
+                )
+        if not tensor.shape.is_compatible_with(arr.shape):
+            raise ValueError(
+                f"Cannot feed value of shape {arr.shape!r} for Tensor {tensor.name!r}, which has shape "
+                f"{str(tensor.shape)!r}"
+            )
+        return _FedRef(arr) if tensor.dtype.is_ref else arr
+
+    # -- callables -------------------------------------------------------------
+    def make_callable(self, fetches, feed_list=None, accept_options: bool = False) -> Callable:
+        """A function `f(*feed_values)` equivalent to `run(fetches, dict(zip(feed_list, feed_values)))`,
+        with the fetch and feed structure resolved once."""
+        mapper = _fetch.FetchMapper.for_fetch(fetches, self._graph)
+        feed_list = list(feed_list or [])
+        feed_tensors = [self._feed_tensor(f) for f in feed_list]
+        unique = mapper.unique_fetches
+
+        def call(*feed_values, options=None, run_metadata=None):
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(feed_values) != len(feed_tensors):
+                raise ValueError(f"Expected {len(feed_tensors)} feed values, got {len(feed_values)}")
+            vals = [self._feed_value(t, v) for t, v in zip(feed_tensors, feed_values)]
+            return mapper.build_results(self._run_unique(unique, feed_tensors, vals, options, run_metadata))
+
+        return call
+
+    # -- partial runs ----------------------------------------------------------
+    def partial_run_setup(self, fetches, feeds=None) -> str:
+        """Declares the fetches and feeds of a sequence of `partial_run` calls; returns its handle."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if not isinstance(fetches, (list, tuple)):
+            fetches = [fetches]
+        mapper = _fetch.FetchMapper.for_fetch(list(fetches), self._graph)
+        feed_set: set = set()
+        for f in feeds if isinstance(feeds, (list, tuple)) else ([] if feeds is None else [feeds]):
+            conv = _fetch.conversion_for(f)
+            parts = conv[3](f) if conv is not None and conv[3] is not None else [f]
+            for p in parts:
+                feed_set.add(self._feed_tensor(p))
+        handle = f"{next(self._partial_counter)};partial_run"
+        self._partial_runs[handle] = _PartialRun(set(mapper.unique_fetches), feed_set)
+        return handle
+
+    def partial_run(self, handle: str, fetches, feed_dict=None):
+        """Continues the partial run `handle`: feeds more values and fetches more results, running only the
+        ops not already run in earlier calls."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        pr = self._partial_runs.get(handle)
+        if pr is None:
+            raise _errors.InvalidArgumentError(
+                None, None, f"Must run 'setup' before performing partial runs! (unknown handle {handle!r})"
+            )
+        mapper = _fetch.FetchMapper.for_fetch(fetches, self._graph)
+        for f in mapper.unique_fetches:
+            if f not in pr.fetches:
+                raise _errors.InvalidArgumentError(
+                    None, None, f"Fetch {f.name} was not specified in partial_run_setup."
+                )
+            if f in pr.fetched:
+                raise _errors.InvalidArgumentError(None, None, f"Fetch {f.name} has already been fetched.")
+        feed_tensors, feed_values = self._process_feeds(feed_dict)
+        for t in feed_tensors:
+            if t not in pr.feeds:
+                raise _errors.InvalidArgumentError(
+                    None, t.op, f"Feed {t.name} was not specified in partial_run_setup."
+                )
+            if t in pr.fed:
+                raise _errors.InvalidArgumentError(None, t.op, f"Feed {t.name} has already been fed.")
+        for t, v in zip(feed_tensors, feed_values):
+            pr.values[t] = v
+        tensors = [f for f in mapper.unique_fetches if isinstance(f, _ops.Tensor)]
+        targets = [f for f in mapper.unique_fetches if isinstance(f, _ops.Operation)]
+        available = tuple(pr.values)
+        plan = _executor.compile_plan(self._engine.state, tuple(tensors), available, tuple(targets),
+                                      done_ops=frozenset(pr.done_ops), fold_constants=False)
+        computed: list = []
+
+        def record(step, t0, t1, outs):
+            computed.append((step.op, outs))
+
+        results = plan.run_steps([pr.values[t] for t in available], on_step=record)
+        for op, outs in computed:
+            pr.done_ops.add(op)
+            for t, v in zip(op.outputs, outs):
+                pr.values.setdefault(t, v)
+        pr.fed.update(feed_tensors)
+        pr.fetched.update(mapper.unique_fetches)
+        out, it = [], iter(results)
+        for f in mapper.unique_fetches:
+            out.append(next(it) if isinstance(f, _ops.Tensor) else None)
+        return mapper.build_results(out)
+
+
+def _expand_feed(key, value):
+    """(tensor-like, value) pairs of one feed_dict entry: nested tuples and registered types expand."""
+    conv = _fetch.conversion_for(key)
+    if conv is not None and conv[2] is not None:
+        yield from conv[2](key, value)
+    elif isinstance(key, tuple):
+        if not isinstance(value, (tuple, list)) or len(value) != len(key):
+            raise ValueError(f"The feed value for the tuple key {key!r} must be a tuple of {len(key)} values.")
+        for k, v in zip(key, value):
+            yield from _expand_feed(k, v)
+    else:
+        yield key, value
+
+
+class _DeviceAttributes:
+    def __init__(self, name: str, device_type: str, memory_limit_bytes: int) -> None:
+        self.name = name
+        self.device_type = device_type
+        self.memory_limit_bytes = memory_limit_bytes
+        self.incarnation = 0
+
+    def __repr__(self) -> str:
+        return f"_DeviceAttributes({self.name}, {self.device_type}, {self.memory_limit_bytes}, {self.incarnation})"
+
+
+class Session(BaseSession):
+    """A class for running graphs: `with tf.Session() as sess: sess.run(fetches, feed_dict)`."""
+
+    def __init__(self, target: str = "", graph: _ops.Graph | None = None, config=None) -> None:
+        super().__init__(target, graph, config=config)
+
+    @staticmethod
+    def reset(target, containers=None, config=None) -> None:
+        """Resets resource containers on `target`; the in-process engine keeps none across sessions."""
+
+
+class InteractiveSession(BaseSession):
+    """A Session that installs itself as the default session on construction, for shells and notebooks."""
+
+    _count_lock = threading.Lock()
+    _active_session_count = 0
+
+    def __init__(self, target: str = "", graph: _ops.Graph | None = None, config=None) -> None:
+        if config is None:
+            config = _config_pb2().ConfigProto()
+            config.graph_options.place_pruned_graph = True
+        super().__init__(target, graph, config)
+        with InteractiveSession._count_lock:
+            if InteractiveSession._active_session_count > 0:
+                warnings.warn(
+                    "An interactive session is already active. This can cause out-of-memory errors in some "
+                    "cases. You must explicitly call `InteractiveSession.close()` to release resources held by "
+                    "the other session(s).",
+                    stacklevel=2,
+                )
+            InteractiveSession._active_session_count += 1
+        self._explicitly_closed = False
+        self._default_session = self.as_default()
+        self._default_session.__enter__()
+        self._explicit_graph = graph
+        self._default_graph = None
+        if graph is not None:
+            self._default_graph = graph.as_default()
+            self._default_graph.__enter__()
+
+    def close(self) -> None:
+        """Closes the session and removes it (and its explicit graph) from the defaults."""
+        super().close()
+        with InteractiveSession._count_lock:
+            if self._explicitly_closed:
+                return
+            InteractiveSession._active_session_count -= 1
+            self._explicitly_closed = True
+        if self._default_graph is not None:
+            self._default_graph.__exit__(None, None, None)
+            self._default_graph = None
+        self._default_session.__exit__(None, None, None)
+        self._default_session = None

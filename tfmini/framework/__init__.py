@@ -1,0 +1,1 @@
+"""Graph, Operation, Tensor, dtypes, shapes, the op registry, errors and GraphDef I/O."""

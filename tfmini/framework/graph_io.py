@@ -1,0 +1,295 @@
+"""GraphDef I/O: Operation <-> NodeDef and Graph <-> GraphDef. Importing only rebuilds ops from the
+registry by type name; it never executes code carried in the message."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dtypes
+from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _registry
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework import tensor_util
+
+PRODUCER_VERSION = 27  # the GraphDef version our NodeDefs follow (TF 1.x era semantics)
+MIN_CONSUMER = 0
+
+
+def versions_def():
+    from tfmini.protobuf import versions_pb2
+
+    return versions_pb2.VersionDef(producer=PRODUCER_VERSION, min_consumer=MIN_CONSUMER)
+
+
+# -- attrs ------------------------------------------------------------------------------------------------
+def attr_value_of(kind: str, value):
+    """Encodes a Python attr value as an AttrValue message according to its declared kind."""
+    from tfmini.protobuf import attr_value_pb2
+
+    av = attr_value_pb2.AttrValue()
+    if kind == "type":
+        av.type = _dtypes.as_dtype(value).as_datatype_enum
+    elif kind == "shape":
+        av.shape.CopyFrom(_shape.as_shape(value).as_proto())
+    elif kind == "tensor":
+        av.tensor.CopyFrom(tensor_util.make_tensor_proto(value))
+    elif kind == "int":
+        av.i = int(value)
+    elif kind == "float":
+        av.f = float(value)
+    elif kind == "bool":
+        av.b = bool(value)
+    elif kind == "string":
+        av.s = value.encode() if isinstance(value, str) else bytes(value)
+    elif kind == "func":
+        av.func.name = str(value)
+    elif kind.startswith("list("):
+        inner = kind[5:-1]
+        lv = av.list
+        lv.SetInParent()
+        for item in value:
+            if inner == "type":
+                lv.type.append(_dtypes.as_dtype(item).as_datatype_enum)
+            elif inner == "int":
+                lv.i.append(int(item))
+            elif inner == "float":
+                lv.f.append(float(item))
+            elif inner == "bool":
+                lv.b.append(bool(item))
+            elif inner == "string":
+                lv.s.append(item.encode() if isinstance(item, str) else bytes(item))
+            elif inner == "shape":
+                lv.shape.add().CopyFrom(_shape.as_shape(item).as_proto())
+            elif inner == "tensor":
+                lv.tensor.add().CopyFrom(tensor_util.make_tensor_proto(item))
+            else:
+                raise TypeError(f"Unsupported list attr kind {kind}")
+    elif kind == "any":
+        return _attr_value_guess(value)
+    else:
+        raise TypeError(f"Unsupported attr kind {kind}")
+    return av
+
+
+def _attr_value_guess(value):
+    if isinstance(value, _dtypes.DType):
+        return attr_value_of("type", value)
+    if isinstance(value, _shape.TensorShape):
+        return attr_value_of("shape", value)
+    if isinstance(value, bool):
+        return attr_value_of("bool", value)
+    if isinstance(value, int):
+        return attr_value_of("int", value)
+    if isinstance(value, float):
+        return attr_value_of("float", value)
+    if isinstance(value, (str, bytes)):
+        return attr_value_of("string", value)
+    if isinstance(value, np.ndarray):
+        return attr_value_of("tensor", value)
+    raise TypeError(f"Cannot encode attr value {value!r}")
+
+
+def python_attr_of(kind: str, av):
+    """Decodes an AttrValue into the Python value ops keep in their attrs."""
+    if kind == "type":
+        return _dtypes.as_dtype(av.type)
+    if kind == "shape":
+        return _shape.TensorShape(av.shape)
+    if kind == "tensor":
+        arr = tensor_util.make_ndarray(av.tensor)
+        arr.flags.writeable = False
+        return arr
+    if kind == "int":
+        return int(av.i)
+    if kind == "float":
+        return float(av.f)
+    if kind == "bool":
+        return bool(av.b)
+    if kind == "string":
+        return av.s.decode("utf-8", errors="surrogateescape")
+    if kind == "func":
+        return av.func.name
+    if kind.startswith("list("):
+        inner = kind[5:-1]
+        lv = av.list
+        conv = {
+            "type": lambda: [_dtypes.as_dtype(t) for t in lv.type],
+            "int": lambda: [int(i) for i in lv.i],
+            "float": lambda: [float(f) for f in lv.f],
+            "bool": lambda: [bool(b) for b in lv.b],
+            "string": lambda: [s.decode("utf-8", errors="surrogateescape") for s in lv.s],
+            "shape": lambda: [_shape.TensorShape(s) for s in lv.shape],
+            "tensor": lambda: [tensor_util.make_ndarray(t) for t in lv.tensor],
+        }
+        return conv[inner]()
+    raise TypeError(f"Unsupported attr kind {kind}")
+
+
+# -- export -----------------------------------------------------------------------------------------------
+def node_def_of(op: _ops.Operation):
+    """The NodeDef of `op`: name, op type, inputs ('^name' for control inputs), device and attrs."""
+    from tfmini.protobuf import node_def_pb2
+
+    nd = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
+    nd.input.extend(t._as_node_def_input() for t in op.inputs)
+    nd.input.extend("^" + c.name for c in op.control_inputs)
+    kinds = op.op_def.attrs
+    for k, v in op._attrs.items():
+        kind = kinds[k][0] if k in kinds else "any"
+        if v is None:
+            continue
+        nd.attr[k].CopyFrom(attr_value_of(kind, v))
+    return nd
+
+
+def graph_to_graph_def(graph: _ops.Graph, from_version=None, add_shapes: bool = False):
+    from tfmini.protobuf import graph_pb2
+
+    gd = graph_pb2.GraphDef()
+    gd.versions.CopyFrom(versions_def())
+    for op in graph.get_operations():
+        if from_version is not None and op._id <= from_version:
+            continue
+        nd = gd.node.add()
+        nd.CopyFrom(node_def_of(op))
+        if add_shapes:
+            nd.attr["_output_shapes"].CopyFrom(attr_value_of("list(shape)", [t.shape for t in op.outputs]))
+    return gd
+
+
+# -- import -----------------------------------------------------------------------------------------------
+def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
+                     producer_op_list=None):
+    """`tf.import_graph_def`: adds the nodes of `graph_def` to the default graph under scope `name`
+    (default 'import'); `input_map` replaces named tensors by given Tensors."""
+    from tfmini.protobuf import graph_pb2
+
+    if not isinstance(graph_def, graph_pb2.GraphDef):
+        raise TypeError(f"graph_def must be a GraphDef proto, got {type(graph_def).__name__}.")
+    input_map = dict(input_map or {})
+    for k, v in input_map.items():
+        if not isinstance(k, str):
+            raise TypeError(f"input_map keys must be strings, got {k!r}")
+        if not isinstance(v, _ops.Tensor):
+            raise TypeError(f"input_map values must be Tensors, got {v!r}")
+    graph = _ops.get_default_graph()
+    by_name = {nd.name: nd for nd in graph_def.node}
+    if len(by_name) != len(graph_def.node):
+        raise ValueError("GraphDef has duplicate node names.")
+    for nd in graph_def.node:
+        try:
+            _registry.get_op_def(nd.op)
+        except KeyError:
+            raise ValueError(f"NodeDef mentions attr or op that is not registered: Op type not registered "
+                             f"'{nd.op}' in node '{nd.name}'") from None
+    order = _topological_node_order(graph_def.node, by_name)
+    created: dict[str, _ops.Operation] = {}
+    scope = "import" if name is None else name
+    with graph.name_scope(scope if scope else None) as prefix_scope:
+        prefix = prefix_scope
+    for node_name in order:
+        nd = by_name[node_name]
+        opdef = _registry.get_op_def(nd.op)
+        attrs = {}
+        for k, av in nd.attr.items():
+            if k.startswith("_"):
+                continue
+            if k not in opdef.attrs:
+                raise ValueError(f"NodeDef mentions attr '{k}' not in Op '{nd.op}' (node '{nd.name}').")
+            attrs[k] = python_attr_of(opdef.attrs[k][0], av)
+        data_inputs, control_inputs = [], []
+        for inp in nd.input:
+            if inp.startswith("^"):
+                control_inputs.append(_lookup_op(inp[1:], created, input_map, nd.name))
+            else:
+                data_inputs.append(_lookup_tensor(inp, created, input_map, nd.name))
+        grouped = _group_inputs(opdef, data_inputs, attrs, nd)
+        with graph.name_scope(None), graph.device(nd.device or None):
+            op = _registry.apply_op(nd.op, grouped, attrs, name=prefix + nd.name,
+                                    control_inputs=control_inputs)
+        created[nd.name] = op
+    if return_elements is None:
+        return None
+    results = []
+    for el in return_elements:
+        if ":" in el:
+            results.append(_lookup_tensor(el, created, {}, "<return_elements>"))
+        else:
+            results.append(_lookup_op(el, created, {}, "<return_elements>"))
+    return results
+
+
+def _split_input(inp: str) -> tuple[str, int]:
+    op_name, _, idx = inp.partition(":")
+    return op_name, int(idx) if idx else 0
+
+
+def _topological_node_order(nodes, by_name) -> list[str]:
+    deps = {}
+    for nd in nodes:
+        deps[nd.name] = [_split_input(i.lstrip("^"))[0] for i in nd.input]
+    order, state = [], {}
+    for root in by_name:
+        stack = [(root, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                state[n] = 2
+                order.append(n)
+                continue
+            if state.get(n) == 2:
+                continue
+            if state.get(n) == 1:
+                raise ValueError(f"GraphDef has a cycle through node '{n}'.")
+            state[n] = 1
+            stack.append((n, True))
+            for d in deps[n]:
+                if d not in by_name:
+                    continue
+                if state.get(d) != 2:
+                    stack.append((d, False))
+    return order
+
+
+def _lookup_tensor(inp: str, created, input_map, node_name) -> _ops.Tensor:
+    op_name, idx = _split_input(inp)
+    key = f"{op_name}:{idx}"
+    if key in input_map:
+        return input_map[key]
+    if idx == 0 and op_name in input_map:
+        return input_map[op_name]
+    if op_name not in created:
+        raise ValueError(f"Node '{node_name}': Unknown input node '{inp}'")
+    outs = created[op_name].outputs
+    if idx >= len(outs):
+        raise ValueError(f"Node '{node_name}': input '{inp}' refers to an output that does not exist")
+    return outs[idx]
+
+
+def _lookup_op(name: str, created, input_map, node_name) -> _ops.Operation:
+    if name not in created:
+        raise ValueError(f"Node '{node_name}': Unknown input node '^{name}'")
+    return created[name]
+
+
+def _group_inputs(opdef, flat, attrs, nd) -> list:
+    grouped, i = [], 0
+    for spec in opdef.inputs:
+        if spec.number_attr:
+            n = attrs.get(spec.number_attr)
+            if n is None:
+                raise ValueError(f"Node '{nd.name}' lacks attr '{spec.number_attr}'")
+            grouped.append(flat[i:i + n])
+            i += n
+        elif spec.type_list_attr:
+            n = len(attrs.get(spec.type_list_attr, []))
+            grouped.append(flat[i:i + n])
+            i += n
+        else:
+            if i >= len(flat):
+                raise ValueError(f"Node '{nd.name}' has too few inputs for op '{nd.op}'")
+            grouped.append(flat[i])
+            i += 1
+    if i != len(flat):
+        raise ValueError(f"Node '{nd.name}' has {len(flat)} inputs; op '{nd.op}' takes {i}")
+    return grouped

@@ -1,0 +1,852 @@
+"""The graph model: `Graph`, `Operation`, `Tensor`, name scopes, control dependencies and the per-thread
+default-graph and default-session stacks. Graphs only record; nothing here runs a kernel."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from tfmini.framework import dtypes as _dtypes
+from tfmini.framework import tensor_shape as _shape
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
+_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
+
+
+def user_call_site() -> tuple[str, int, str]:
+    """(filename, line, function) of the innermost frame outside tfmini: where user code created an op."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return ("<unknown>", 0, "<unknown>")
+    return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Tensor
+# ----------------------------------------------------------------------------------------------------------
+class Tensor:
+    """A symbolic handle to one output of an `Operation`; its value exists only inside a session run."""
+
+    __array_priority__ = 100
+    __slots__ = ("_op", "_value_index", "_dtype", "_shape", "_consumers", "__weakref__")
+
+    def __init__(self, op: Operation, value_index: int, dtype: _dtypes.DType) -> None:
+        self._op = op
+        self._value_index = value_index
+        self._dtype = _dtypes.as_dtype(dtype)
+        self._shape = _shape.unknown_shape()
+        self._consumers: list[Operation] = []
+
+    @property
+    def op(self) -> Operation:
+        return self._op
+
+    @property
+    def graph(self) -> Graph:
+        return self._op._graph
+
+    @property
+    def name(self) -> str:
+        return f"{self._op._name}:{self._value_index}"
+
+    @property
+    def dtype(self) -> _dtypes.DType:
+        return self._dtype
+
+    @property
+    def value_index(self) -> int:
+        return self._value_index
+
+    @property
+    def device(self) -> str:
+        return self._op.device
+
+    @property
+    def shape(self) -> _shape.TensorShape:
+        return self._shape
+
+    def get_shape(self) -> _shape.TensorShape:
+        return self._shape
+
+    def set_shape(self, shape) -> None:
+        """Refines the static shape; raises ValueError if `shape` is incompatible with what is known."""
+        self._shape = self._shape.merge_with(_shape.as_shape(shape))
+
+    def consumers(self) -> list[Operation]:
+        return list(self._consumers)
+
+    def eval(self, feed_dict=None, session=None):
+        """Runs the graph up to this tensor in `session` (or the default session) and returns its value."""
+        return _run_using_default_session(self, "tensor", feed_dict, session, "evaluate tensor using `eval()`")
+
+    def _as_node_def_input(self) -> str:
+        return self._op._name if self._value_index == 0 else f"{self._op._name}:{self._value_index}"
+
+    def _as_graph_element(self) -> Tensor:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
+
+    def __str__(self) -> str:
+        dev = f", device={self.device}" if self.device else ""
+        return f'Tensor("{self.name}", shape={self._shape}, dtype={self._dtype.name}{dev})'
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    def __ne__(self, other) -> bool:
+        return self is not other
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is not None:` instead of `if t:` to "
+            "test if a tensor is defined, and use TensorFlow ops such as tf.cond to execute subgraphs "
+            "conditioned on the value of a tensor."
+        )
+
+    __nonzero__ = __bool__
+
+    def __iter__(self) -> Iterator[Tensor]:
+        dims = self._shape.as_tuple()
+        if dims is None or not dims:
+            raise TypeError("Cannot iterate over a tensor with unknown shape." if dims is None else
+                            "Cannot iterate over a scalar tensor.")
+        if dims[0] is None:
+            raise TypeError("Cannot iterate over a tensor with unknown first dimension.")
+        return (self[i] for i in range(dims[0]))
+
+    def __len__(self) -> int:
+        raise TypeError(
+            f"len is not well defined for symbolic Tensors. ({self.name}) Please call `x.shape` rather than "
+            "`len(x)` for shape information."
+        )
+
+    def __reduce__(self):
+        raise TypeError("A tf.Tensor is symbolic and cannot be pickled; fetch its value with a Session first.")
+
+
+def _run_using_default_session(element, kind: str, feed_dict, session, what: str):
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            raise ValueError(
+                f"Cannot {what}: No default session is registered. Use `with sess.as_default()` or pass an "
+                f"explicit session to `{'eval' if kind == 'tensor' else 'run'}(session=sess)`"
+            )
+        if session.graph is not element.graph:
+            raise ValueError(
+                f"Cannot use the default session to {what.split(' using')[0]}: the {kind}'s graph is different "
+                "from the session's graph. Pass an explicit session to "
+                f"`{'eval' if kind == 'tensor' else 'run'}(session=sess)`."
+            )
+    elif session.graph is not element.graph:
+        raise ValueError(
+            f"Cannot use the given session to {what.split(' using')[0]}: the {kind}'s graph is different from "
+            "the session's graph."
+        )
+    return session.run(element, feed_dict)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Operation
+# ----------------------------------------------------------------------------------------------------------
+class Operation:
+    """A node in a `Graph`: an op type, attrs, input tensors, control inputs and output tensors."""
+
+    __slots__ = (
+        "_graph", "_name", "_type", "_opdef", "_inputs", "_outputs", "_control_inputs", "_attrs", "_device",
+        "_id", "_traceback", "_control_outputs", "__weakref__",
+    )
+
+    def __init__(self, graph, name, op_type, opdef, inputs, output_dtypes, attrs, control_inputs, device,
+                 traceback) -> None:
+        self._graph = graph
+        self._name = name
+        self._type = op_type
+        self._opdef = opdef
+        self._inputs = tuple(inputs)
+        self._attrs = attrs
+        self._control_inputs = list(control_inputs)
+        self._control_outputs: list[Operation] = []
+        self._device = device
+        self._traceback = traceback
+        self._id = 0
+        self._outputs = [Tensor(self, i, dt) for i, dt in enumerate(output_dtypes)]
+
+    # -- properties ------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        return self._inputs
+
+    @property
+    def outputs(self) -> list[Tensor]:
+        return list(self._outputs)
+
+    @property
+    def control_inputs(self) -> list[Operation]:
+        return list(self._control_inputs)
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    @property
+    def op_def(self):
+        return self._opdef
+
+    @property
+    def traceback(self) -> tuple[str, int, str]:
+        """Where user code created this op: (filename, line, function)."""
+        return self._traceback
+
+    @property
+    def node_def(self):
+        from tfmini.framework import graph_io
+
+        return graph_io.node_def_of(self)
+
+    def values(self) -> tuple[Tensor, ...]:
+        return tuple(self._outputs)
+
+    def get_attr(self, name: str):
+        if name not in self._attrs:
+            raise ValueError(f"Operation '{self._name}' has no attr named '{name}'.")
+        return self._attrs[name]
+
+    @property
+    def _attr_names(self):
+        return list(self._attrs)
+
+    def _set_attr(self, name: str, value) -> None:
+        self._attrs[name] = value
+
+    def _add_control_input(self, op: Operation) -> None:
+        self._add_control_inputs([op])
+
+    def _add_control_inputs(self, ops) -> None:
+        for op in ops:
+            if not isinstance(op, Operation):
+                raise TypeError(f"op must be an Operation: {op!r}")
+            if op._graph is not self._graph:
+                raise ValueError(f"{op.name} must be from the same graph as {self._name}")
+            if op not in self._control_inputs:
+                self._control_inputs.append(op)
+                op._control_outputs.append(self)
+        self._graph._bump_version()
+
+    def run(self, feed_dict=None, session=None) -> None:
+        """Runs this op (for its side effects) in `session` or the default session."""
+        _run_using_default_session(self, "operation", feed_dict, session, "execute operation using `run()`")
+
+    def _as_graph_element(self) -> Operation:
+        return self
+
+    def where_created(self) -> str:
+        file, line, _ = self._traceback
+        return f"{file}:{line}"
+
+    def __repr__(self) -> str:
+        return f"<tf.Operation '{self._name}' type={self._type}>"
+
+    def __str__(self) -> str:
+        return str(self.node_def)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Graph
+# ----------------------------------------------------------------------------------------------------------
+class Graph:
+    """A dataflow graph: a set of Operations and the Tensors between them, plus collections and scopes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._nodes_by_name: dict[str, Operation] = {}
+        self._nodes: list[Operation] = []
+        self._version = 0
+        self._names_in_use: dict[str, int] = {}
+        self._collections: dict[str, list] = {}
+        self._finalized = False
+        self._unfeedable: set[Tensor] = set()
+        self._unfetchable: set[Operation] = set()
+        self._gradient_override_map: dict[str, str] = {}
+        self._seed = None
+        self._scope_state = threading.local()
+        self._last_op_seed = 0
+
+    # -- thread-local builder state --------------------------------------------
+    def _state(self):
+        st = self._scope_state
+        if not hasattr(st, "name_stack"):
+            st.name_stack = ""
+            st.control_stack = []
+            st.device_stack = []
+        return st
+
+    # -- defaults --------------------------------------------------------------
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Graph]:
+        """Makes this graph the default graph of the current thread inside the `with` block."""
+        stack = _graph_stack()
+        stack.append(self)
+        try:
+            yield self
+        finally:
+            # Remove this very entry even if inner blocks were left unbalanced.
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i] is self:
+                    del stack[i]
+                    break
+
+    @property
+    def seed(self):
+        return self._seed
+
+    @seed.setter
+    def seed(self, value) -> None:
+        self._seed = value
+
+    @property
+    def version(self) -> int:
+        """Grows whenever the graph changes; a session's compiled plans are keyed on it."""
+        return self._version
+
+    def _bump_version(self) -> None:
+        self._version += 1
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    def finalize(self) -> None:
+        """Makes this graph read-only: adding an op afterwards raises RuntimeError."""
+        self._finalized = True
+
+    def _unsafe_unfinalize(self) -> None:
+        self._finalized = False
+
+    def _check_not_finalized(self) -> None:
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
+
+    @property
+    def building_function(self) -> bool:
+        return False
+
+    @property
+    def graph_def_versions(self):
+        from tfmini.framework import graph_io
+
+        return graph_io.versions_def()
+
+    # -- names -----------------------------------------------------------------
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        """Returns `name` prefixed by the current name scope, made unique with a `_N` suffix (as TF does)."""
+        stack = self._state().name_stack
+        if stack:
+            name = f"{stack}/{name}"
+        key = name.lower()
+        i = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = i + 1
+        if i > 0:
+            base = key
+            while key in self._names_in_use:
+                key = f"{base}_{i}"
+                i += 1
+            if mark_as_used:
+                self._names_in_use[key] = 1
+            name = f"{name}_{i - 1}"
+        return name
+
+    def get_name_scope(self) -> str:
+        return self._state().name_stack
+
+    @contextlib.contextmanager
+    def name_scope(self, name) -> Iterator[str]:
+        """Pushes a name scope; a name ending in '/' re-enters that exact scope, None or '' resets to the root."""
+        if isinstance(name, bytes):
+            name = name.decode()
+        st = self._state()
+        if name:
+            pattern = _VALID_SCOPE_NAME if st.name_stack else _VALID_OP_NAME
+            if not pattern.match(name):
+                raise ValueError(f"'{name}' is not a valid scope name")
+        old = st.name_stack
+        if not name:
+            new_stack, returned = "", ""
+        elif name.endswith("/"):
+            new_stack, returned = name[:-1], name
+        else:
+            new_stack = self.unique_name(name)
+            returned = new_stack + "/"
+        st.name_stack = new_stack
+        try:
+            yield returned
+        finally:
+            st.name_stack = old
+
+    # -- control dependencies --------------------------------------------------
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs) -> Iterator[None]:
+        """Ops created inside the block run only after `control_inputs`; None clears the outer ones."""
+        st = self._state()
+        if control_inputs is None:
+            saved = st.control_stack
+            st.control_stack = []
+            try:
+                yield
+            finally:
+                st.control_stack = saved
+            return
+        ops_ = []
+        for c in control_inputs:
+            if callable(c) and not isinstance(c, (Tensor, Operation)) and not hasattr(c, "_as_graph_element"):
+                c = c()
+            el = self.as_graph_element(c)
+            op = el.op if isinstance(el, Tensor) else el
+            if op not in ops_:
+                ops_.append(op)
+        st.control_stack.append(ops_)
+        try:
+            yield
+        finally:
+            st.control_stack.pop()
+
+    def _current_control_inputs(self, input_ops) -> list[Operation]:
+        result: list[Operation] = []
+        for frame in self._state().control_stack:
+            for op in frame:
+                if op not in result and op not in input_ops:
+                    result.append(op)
+        return result
+
+    # -- devices (recorded, not used for placement) ----------------------------
+    @contextlib.contextmanager
+    def device(self, device_name_or_function) -> Iterator[None]:
+        st = self._state()
+        st.device_stack.append(device_name_or_function)
+        try:
+            yield
+        finally:
+            st.device_stack.pop()
+
+    def _current_device(self, op_name: str, op_type: str) -> str:
+        dev = ""
+        for d in self._state().device_stack:
+            if callable(d):
+                d = d(_DeviceQuery(op_name, op_type))
+            if d is None:
+                dev = ""
+            elif hasattr(d, "to_string"):
+                dev = d.to_string()
+            elif d:
+                dev = str(d)
+        return dev
+
+    @contextlib.contextmanager
+    def colocate_with(self, op, ignore_existing: bool = False) -> Iterator[None]:
+        yield
+
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map: dict) -> Iterator[None]:
+        saved = dict(self._gradient_override_map)
+        self._gradient_override_map.update(op_type_map)
+        try:
+            yield
+        finally:
+            self._gradient_override_map = saved
+
+    # -- adding operations -----------------------------------------------------
+    def _add_op(self, op: Operation) -> None:
+        with self._lock:
+            self._check_not_finalized()
+            if op._name in self._nodes_by_name:
+                raise ValueError(f"Duplicate node name in graph: '{op._name}'")
+            self._nodes.append(op)
+            op._id = len(self._nodes)
+            self._nodes_by_name[op._name] = op
+            for t in op._inputs:
+                t._consumers.append(op)
+            for c in op._control_inputs:
+                c._control_outputs.append(op)
+            self._version += 1
+
+    # -- lookup ----------------------------------------------------------------
+    def get_operations(self) -> list[Operation]:
+        return list(self._nodes)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        if not isinstance(name, str):
+            raise TypeError(f"Operation names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        if not isinstance(name, str):
+            raise TypeError(f"Tensor names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
+
+    def _get_operation_by_name_unsafe(self, name: str) -> Operation:
+        return self._nodes_by_name[name]
+
+    def as_graph_element(self, obj, allow_tensor: bool = True, allow_operation: bool = True):
+        """Resolves a Tensor, Operation, name string or `_as_graph_element()` object within this graph.
+
+        Raises TypeError for objects of the wrong kind and ValueError/KeyError for names not in the graph,
+        with TensorFlow's messages.
+        """
+        if allow_tensor and allow_operation:
+            types_str = "Tensor or Operation"
+        elif allow_tensor:
+            types_str = "Tensor"
+        else:
+            types_str = "Operation"
+        conv = getattr(obj, "_as_graph_element", None)
+        if conv is not None and not isinstance(obj, (Tensor, Operation)):
+            obj = conv()
+        if isinstance(obj, bytes):
+            obj = obj.decode()
+        if isinstance(obj, str):
+            name = obj
+            if ":" in name and allow_tensor:
+                op_name, _, idx = name.rpartition(":")
+                try:
+                    out_n = int(idx)
+                except ValueError:
+                    raise ValueError(
+                        f"The name {name!r} looks a like a Tensor name, but is not a valid one. Tensor names "
+                        'must be of the form "<op_name>:<output_index>".'
+                    ) from None
+                if op_name not in self._nodes_by_name:
+                    raise KeyError(
+                        f"The name {name!r} refers to a Tensor which does not exist. The operation, "
+                        f"{op_name!r}, does not exist in the graph."
+                    )
+                op = self._nodes_by_name[op_name]
+                if out_n < 0 or out_n >= len(op._outputs):
+                    raise KeyError(
+                        f"The name {name!r} refers to a Tensor which does not exist. The operation, "
+                        f"{op_name!r}, exists but only has {len(op._outputs)} outputs."
+                    )
+                return op._outputs[out_n]
+            if ":" in name and not allow_tensor:
+                raise ValueError(f"Name {name!r} appears to refer to a Tensor, not a {types_str}.")
+            if ":" not in name and allow_operation:
+                if name not in self._nodes_by_name:
+                    raise KeyError(f"The name {name!r} refers to an Operation not in the graph.")
+                return self._nodes_by_name[name]
+            if name in self._nodes_by_name:
+                raise ValueError(
+                    f"The name {name!r} refers to an Operation, not a {types_str}. Tensor names must be of the "
+                    'form "<op_name>:<output_index>".'
+                )
+            raise ValueError(
+                f"The name {name!r} looks like an (invalid) Operation name, not a {types_str}. Tensor names must "
+                'be of the form "<op_name>:<output_index>".'
+            )
+        if isinstance(obj, Tensor) and allow_tensor:
+            if obj.graph is not self:
+                raise ValueError(f"Tensor {obj} is not an element of this graph.")
+            return obj
+        if isinstance(obj, Operation) and allow_operation:
+            if obj._graph is not self:
+                raise ValueError(f"Operation {obj} is not an element of this graph.")
+            return obj
+        raise TypeError(f"Can not convert a {type(obj).__name__} into a {types_str}.")
+
+    # -- collections -----------------------------------------------------------
+    def add_to_collection(self, name: str, value) -> None:
+        self._check_not_finalized()
+        self._collections.setdefault(name, []).append(value)
+
+    def add_to_collections(self, names, value) -> None:
+        names = (names,) if isinstance(names, str) else set(names)
+        for name in names:
+            self.add_to_collection(name, value)
+
+    def get_collection_ref(self, name: str) -> list:
+        return self._collections.setdefault(name, [])
+
+    def get_collection(self, name: str, scope=None) -> list:
+        items = self._collections.get(name, [])
+        if scope is None:
+            return list(items)
+        regex = re.compile(scope)
+        return [it for it in items if getattr(it, "name", None) is not None and regex.match(it.name)]
+
+    def get_all_collection_keys(self) -> list[str]:
+        return [k for k in self._collections if isinstance(k, str)]
+
+    def clear_collection(self, name: str) -> None:
+        self._check_not_finalized()
+        self._collections.pop(name, None)
+
+    # -- feeding / fetching policy ---------------------------------------------
+    def prevent_feeding(self, tensor: Tensor) -> None:
+        self._unfeedable.add(tensor)
+
+    def is_feedable(self, tensor: Tensor) -> bool:
+        return tensor not in self._unfeedable
+
+    def prevent_fetching(self, op: Operation) -> None:
+        self._unfetchable.add(op)
+
+    def is_fetchable(self, tensor_or_op) -> bool:
+        op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op
+        return op not in self._unfetchable
+
+    # -- serialization ---------------------------------------------------------
+    def as_graph_def(self, from_version=None, add_shapes: bool = False):
+        """Returns a `GraphDef` proto with a NodeDef for every op (those added after `from_version` if given)."""
+        from tfmini.framework import graph_io
+
+        return graph_io.graph_to_graph_def(self, from_version=from_version, add_shapes=add_shapes)
+
+    def _next_op_seed(self) -> int:
+        self._last_op_seed = len(self._nodes)
+        return self._last_op_seed
+
+
+class _DeviceQuery:
+    """What a device function sees: an op-like object with `name` and `type`."""
+
+    def __init__(self, name: str, type_: str) -> None:
+        self.name = name
+        self.type = type_
+        self.device = ""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Default graph and session stacks
+# ----------------------------------------------------------------------------------------------------------
+_thread_state = threading.local()
+_global_default_graph: Graph | None = None
+_global_lock = threading.Lock()
+
+
+def _graph_stack() -> list:
+    stack = getattr(_thread_state, "graphs", None)
+    if stack is None:
+        stack = _thread_state.graphs = []
+    return stack
+
+
+def _session_stack() -> list:
+    stack = getattr(_thread_state, "sessions", None)
+    if stack is None:
+        stack = _thread_state.sessions = []
+    return stack
+
+
+def get_default_graph() -> Graph:
+    """The innermost graph entered with `as_default()` in this thread, else the process-wide default graph."""
+    stack = _graph_stack()
+    if stack:
+        return stack[-1]
+    global _global_default_graph
+    if _global_default_graph is None:
+        with _global_lock:
+            if _global_default_graph is None:
+                _global_default_graph = Graph()
+    return _global_default_graph
+
+
+def reset_default_graph() -> None:
+    """Replaces the process-wide default graph with a new empty one."""
+    if _graph_stack():
+        raise AssertionError(
+            "Do not use tf.reset_default_graph() to clear nested graphs. If you need a cleared graph, exit the "
+            "nesting and create a new graph."
+        )
+    global _global_default_graph
+    _global_default_graph = Graph()
+
+
+def get_default_session():
+    """The innermost session made default in this thread (`with sess:` / `as_default()` /
+    InteractiveSession), or None."""
+    stack = _session_stack()
+    return stack[-1] if stack else None
+
+
+@contextlib.contextmanager
+def default_session(session) -> Iterator[Any]:
+    stack = _session_stack()
+    stack.append(session)
+    try:
+        yield session
+    finally:
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is session:
+                del stack[i]
+                break
+
+
+def _push_default_session(session) -> None:
+    _session_stack().append(session)
+
+
+def _remove_default_session(session) -> None:
+    # An InteractiveSession may be closed from another thread than the one that created it.
+    for stack_owner in [_session_stack()]:
+        for i in range(len(stack_owner) - 1, -1, -1):
+            if stack_owner[i] is session:
+                del stack_owner[i]
+                return
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Module-level conveniences over the default graph
+# ----------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def name_scope(name, default_name=None, values=None) -> Iterator[str]:
+    """`tf.name_scope`: a scope on the graph of `values` (or the default graph)."""
+    n = default_name if name is None else name
+    if n is None and values is None:
+        raise ValueError("At least one of name (%s) and default_name (%s) must be provided." % (name, default_name))
+    graph = _graph_from_values(values) if values else get_default_graph()
+    with graph.name_scope(n) as scope:
+        yield scope
+
+
+def _graph_from_values(values) -> Graph:
+    for v in _flatten_values(values):
+        g = getattr(v, "graph", None)
+        if isinstance(g, Graph):
+            return g
+    return get_default_graph()
+
+
+def _flatten_values(values):
+    if isinstance(values, (list, tuple)):
+        for v in values:
+            yield from _flatten_values(v)
+    else:
+        yield values
+
+
+def control_dependencies(control_inputs):
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def device(device_name_or_function):
+    return get_default_graph().device(device_name_or_function)
+
+
+def colocate_with(op, ignore_existing: bool = False):
+    return get_default_graph().colocate_with(op, ignore_existing)
+
+
+def add_to_collection(name: str, value) -> None:
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names, value) -> None:
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key: str, scope=None) -> list:
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key: str) -> list:
+    return get_default_graph().get_collection_ref(key)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Conversion to Tensor
+# ----------------------------------------------------------------------------------------------------------
+_conversion_registry: list[tuple[int, type, Callable]] = []
+
+
+def register_tensor_conversion_function(base_type, conversion_func: Callable, priority: int = 100) -> None:
+    """Lets `convert_to_tensor` accept instances of `base_type` (e.g. Variables)."""
+    _conversion_registry.append((priority, base_type, conversion_func))
+    _conversion_registry.sort(key=lambda e: e[0])
+
+
+def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref: bool = False,
+                      dtype_hint=None) -> Tensor:
+    """Turns `value` (a Tensor, a registered type such as a Variable, or a Python/NumPy value) into a Tensor."""
+    if dtype is not None:
+        dtype = _dtypes.as_dtype(dtype)
+    preferred_dtype = preferred_dtype or dtype_hint
+    if isinstance(value, Tensor):
+        if dtype is not None and not dtype.is_compatible_with(value.dtype):
+            raise ValueError(
+                f"Tensor conversion requested dtype {dtype.name} for Tensor with dtype {value.dtype.name}: "
+                f"{value!r}"
+            )
+        return value
+    for _, base_type, fn in _conversion_registry:
+        if isinstance(value, base_type):
+            result = fn(value, dtype=dtype, name=name, as_ref=as_ref)
+            if result is NotImplemented:
+                continue
+            if dtype is not None and not dtype.is_compatible_with(result.dtype):
+                raise ValueError(
+                    f"Tensor conversion requested dtype {dtype.name} for Tensor with dtype {result.dtype.name}: "
+                    f"{result!r}"
+                )
+            return result
+    if isinstance(value, Operation):
+        raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype}, name={name!r})")
+    from tfmini.framework import constant_op
+
+    if dtype is None and preferred_dtype is not None:
+        try:
+            return constant_op.constant(value, dtype=preferred_dtype, name=name or "Const")
+        except (TypeError, ValueError):
+            pass
+    return constant_op.constant(value, dtype=dtype, name=name or "Const")
+
+
+def convert_n_to_tensor(values, dtype=None, name=None, preferred_dtype=None) -> list[Tensor]:
+    return [
+        convert_to_tensor(v, dtype=dtype, name=None if name is None else f"{name}_{i}",
+                          preferred_dtype=preferred_dtype)
+        for i, v in enumerate(values)
+    ]
+
+
+def convert_to_tensor_or_indexed_slices(value, dtype=None, name=None):
+    if hasattr(value, "_is_composite_tensor"):
+        return value
+    return convert_to_tensor(value, dtype=dtype, name=name)
+
+
+def is_dense_tensor_like(value) -> bool:
+    return isinstance(value, Tensor)
+
+
+def op_name_is_valid(name: str) -> bool:
+    return bool(_VALID_OP_NAME.match(name))

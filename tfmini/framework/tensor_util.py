@@ -1,0 +1,84 @@
+"""Conversions between NumPy arrays and `TensorProto` messages (`tf.make_tensor_proto`, `tf.make_ndarray`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dtypes
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.constant_op import to_numpy
+from tfmini.framework.registry import constant_value  # noqa: F401 - TF exposes it here too
+
+# The repeated field of TensorProto that holds values of each dtype when tensor_content is not used.
+_VAL_FIELD = {
+    _dtypes.float16: "half_val",
+    _dtypes.float32: "float_val",
+    _dtypes.float64: "double_val",
+    _dtypes.int8: "int_val",
+    _dtypes.int16: "int_val",
+    _dtypes.int32: "int_val",
+    _dtypes.uint8: "int_val",
+    _dtypes.uint16: "int_val",
+    _dtypes.int64: "int64_val",
+    _dtypes.uint32: "uint32_val",
+    _dtypes.uint64: "uint64_val",
+    _dtypes.bool_: "bool_val",
+    _dtypes.string: "string_val",
+    _dtypes.complex64: "scomplex_val",
+    _dtypes.complex128: "dcomplex_val",
+}
+
+
+def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False):
+    """A TensorProto holding `values`; numeric data goes into `tensor_content` as little-endian bytes."""
+    from tfmini.protobuf import tensor_pb2
+
+    dtype = None if dtype is None else _dtypes.as_dtype(dtype)
+    arr = to_numpy(values, dtype)
+    if dtype is None:
+        dtype = _dtypes.string if arr.dtype.kind == "O" else _dtypes.as_dtype(arr.dtype)
+    if shape is not None:
+        shape = _shape.as_shape(shape).as_list()
+        if verify_shape and list(arr.shape) != shape:
+            raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}.")
+        if arr.size == 1 and int(np.prod(shape)) != 1:
+            arr = np.full(shape, arr.reshape(-1)[0], dtype=arr.dtype)
+        else:
+            arr = arr.reshape(shape)
+    proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum, tensor_shape=_shape.TensorShape(arr.shape).as_proto())
+    if dtype == _dtypes.string:
+        proto.string_val.extend(arr.reshape(-1).tolist())
+    else:
+        proto.tensor_content = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+    return proto
+
+
+def make_ndarray(tensor) -> np.ndarray:
+    """The NumPy array that a TensorProto holds (from tensor_content or the typed repeated fields)."""
+    dtype = _dtypes.as_dtype(tensor.dtype)
+    shape = [d.size for d in tensor.tensor_shape.dim]
+    n = int(np.prod(shape, dtype=np.int64))
+    if dtype == _dtypes.string:
+        vals = list(tensor.string_val)
+        out = np.empty(n, dtype=object)
+        if vals:
+            out[:] = vals if len(vals) == n else vals + [vals[-1]] * (n - len(vals))
+        return out.reshape(shape)
+    if dtype.as_numpy_dtype is None:
+        raise TypeError(f"Cannot convert a TensorProto of dtype {dtype.name} to a NumPy array.")
+    npt = np.dtype(dtype.as_numpy_dtype)
+    if tensor.tensor_content:
+        return np.frombuffer(tensor.tensor_content, dtype=npt.newbyteorder("<")).astype(npt).reshape(shape).copy()
+    field = _VAL_FIELD[dtype]
+    vals = list(getattr(tensor, field))
+    if dtype == _dtypes.float16:
+        flat = np.array(vals, dtype=np.uint16).view(np.float16)
+    elif dtype.is_complex:
+        flat = np.array(vals[0::2], dtype=npt) + 1j * np.array(vals[1::2], dtype=npt)
+    else:
+        flat = np.array(vals, dtype=npt)
+    if flat.size == n:
+        return flat.reshape(shape)
+    if flat.size == 0:
+        return np.zeros(shape, dtype=npt)
+    return np.concatenate([flat, np.repeat(flat[-1:], n - flat.size)]).reshape(shape)

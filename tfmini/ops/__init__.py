@@ -1,0 +1,9 @@
+"""The op library, one module per family; importing this package registers every op."""
+
+from tfmini.ops import (  # noqa: F401 - imported for their registrations
+    array_ops,
+    control_flow_ops,
+    math_ops,
+    session_ops,
+    sparse_ops,
+)
