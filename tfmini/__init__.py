@@ -3,54 +3,157 @@
 `import tfmini as tf` gives TF1's public names (tf.Session, tf.placeholder, tf.constant, ...).
 """
 
+from tfmini import ops as _ops_package
+from tfmini.client.fetch import register_session_run_conversion_functions
+from tfmini.client.session import BaseSession, InteractiveSession, Session
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors
+from tfmini.framework.constant_op import constant
 from tfmini.framework.dtypes import (
-    DType, as_dtype, bfloat16, complex64, complex128, double, float16, float32, float64, half, int8, int16,
-    int32, int64, resource, string, uint8, uint16, uint32, uint64, variant,
+    DType,
+    as_dtype,
+    bfloat16,
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    resource,
+    string,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    variant,
 )
-from tfmini.framework.tensor_shape import Dimension, TensorShape, dimension_value
+from tfmini.framework.graph_io import import_graph_def
 from tfmini.framework.ops import (
-    Graph, Operation, Tensor, add_to_collection, add_to_collections, colocate_with, control_dependencies,
-    convert_to_tensor, device, get_collection, get_collection_ref, get_default_graph, get_default_session,
-    name_scope, register_tensor_conversion_function, reset_default_graph,
+    Graph,
+    Operation,
+    Tensor,
+    add_to_collection,
+    add_to_collections,
+    colocate_with,
+    control_dependencies,
+    convert_to_tensor,
+    device,
+    get_collection,
+    get_collection_ref,
+    get_default_graph,
+    get_default_session,
+    name_scope,
+    register_tensor_conversion_function,
+    reset_default_graph,
 )
 from tfmini.framework.registry import NoGradient, NotDifferentiable, RegisterGradient
-from tfmini.framework.constant_op import constant
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
+from tfmini.framework.tensor_shape import Dimension, TensorShape, dimension_value
 from tfmini.framework.tensor_util import make_ndarray, make_tensor_proto
-from tfmini.framework.graph_io import import_graph_def
-
-from tfmini import ops as _ops_package
 from tfmini.ops.array_ops import (
-    fill, identity, newaxis, ones, placeholder, placeholder_with_default, rank, reshape, shape, size, stack,
-    stop_gradient, strided_slice, zeros,
-)
-from tfmini.ops.array_ops import range  # noqa: A004 - TF's public name
-from tfmini.ops.math_ops import (
-    abs, add, add_n, argmax, argmin, cast, ceil, cos, div, divide, equal, exp, expm1, floor, floordiv,
-    floormod, greater, greater_equal, less, less_equal, log, log1p, logical_and, logical_not, logical_or,
-    logical_xor, matmul, maximum, minimum, multiply, negative, not_equal, pow, realdiv, reciprocal,
-    reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum, round, rsqrt,
-    sigmoid, sign, sin, sqrt, square, squared_difference, subtract, tanh, to_double, to_float, to_int32,
-    to_int64, truediv, truncatediv,
+    fill,
+    identity,
+    newaxis,
+    ones,
+    placeholder,
+    placeholder_with_default,
+    range,  # noqa: A004 - TF's public name
+    rank,
+    reshape,
+    shape,
+    size,
+    stack,
+    stop_gradient,
+    strided_slice,
+    zeros,
 )
 from tfmini.ops.control_flow_ops import group, no_op, tuple
+from tfmini.ops.math_ops import (
+    abs,
+    add,
+    add_n,
+    argmax,
+    argmin,
+    cast,
+    ceil,
+    cos,
+    div,
+    divide,
+    equal,
+    exp,
+    expm1,
+    floor,
+    floordiv,
+    floormod,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    matmul,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    realdiv,
+    reciprocal,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    squared_difference,
+    subtract,
+    tanh,
+    to_double,
+    to_float,
+    to_int32,
+    to_int64,
+    truediv,
+    truncatediv,
+)
 from tfmini.ops.session_ops import delete_session_tensor, get_session_handle, get_session_tensor
 from tfmini.ops.sparse_ops import (
-    sparse_placeholder, sparse_reduce_sum, sparse_tensor_dense_matmul, sparse_tensor_to_dense,
+    sparse_placeholder,
+    sparse_reduce_sum,
+    sparse_tensor_dense_matmul,
+    sparse_tensor_to_dense,
 )
-from tfmini.client.session import BaseSession, InteractiveSession, Session
-from tfmini.client.fetch import register_session_run_conversion_functions
+from tfmini.protobuf.attr_value_pb2 import AttrValue
 from tfmini.protobuf.config_pb2 import (
-    ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions,
+    ConfigProto,
+    GPUOptions,
+    GraphOptions,
+    OptimizerOptions,
+    RunMetadata,
+    RunOptions,
 )
 from tfmini.protobuf.graph_pb2 import GraphDef
 from tfmini.protobuf.node_def_pb2 import NodeDef
-from tfmini.protobuf.attr_value_pb2 import AttrValue
+from tfmini.protobuf.step_stats_pb2 import StepStats
 from tfmini.protobuf.tensor_pb2 import TensorProto
 from tfmini.protobuf.tensor_shape_pb2 import TensorShapeProto
-from tfmini.protobuf.step_stats_pb2 import StepStats
 
 bool = _dtypes.bool_  # noqa: A001 - tf.bool
 mod = floormod

@@ -23,18 +23,23 @@ DEVICE_NAME = "/job:localhost/replica:0/task:0/device:CPU:0"
 # Session state
 # ----------------------------------------------------------------------------------------------------------
 class RefCell:
-    """The storage behind a ref-typed tensor (a Variable's value); reading it before assignment fails."""
+    """The storage behind a ref-typed tensor (a Variable's value); reading it before assignment fails.
 
-    __slots__ = ("name", "_value", "op")
+    `base` is the writable array that in-place kernels (AssignAdd, Apply*) update; `value` is a read-only
+    view of it, so readers cannot write through it and fetched values are copied (see `as_result`).
+    """
+
+    __slots__ = ("name", "base", "_view", "op")
 
     def __init__(self, name: str, op=None) -> None:
         self.name = name
-        self._value = None
+        self.base = None
+        self._view = None
         self.op = op
 
     @property
     def value(self):
-        v = self._value
+        v = self._view
         if v is None:
             raise _errors.FailedPreconditionError(
                 None, self.op, f"Attempting to use uninitialized value {self.name}"
@@ -43,11 +48,22 @@ class RefCell:
 
     @value.setter
     def value(self, v) -> None:
-        self._value = v
+        """Stores a private copy of `v` (the caller may keep and mutate its own array)."""
+        base = np.array(v, copy=True)
+        view = base.view() if isinstance(base, np.ndarray) else base
+        if isinstance(view, np.ndarray):
+            view.flags.writeable = False
+        self.base, self._view = base, view
+
+    def set_base(self, base: np.ndarray) -> None:
+        """Adopts `base` (a fresh array no one else holds) as the storage, without copying."""
+        view = base.view()
+        view.flags.writeable = False
+        self.base, self._view = base, view
 
     @property
     def initialized(self) -> bool:
-        return self._value is not None
+        return self._view is not None
 
 
 class SessionState:
@@ -59,7 +75,7 @@ class SessionState:
         self.lock = threading.RLock()
         self.cells: dict[str, RefCell] = {}
         self.handles: dict[str, object] = {}
-        self.generators: dict[str, np.random.Generator] = {}
+        self.generators: dict[_ops.Operation, np.random.Generator] = {}
         self.resources: dict[str, object] = {}
         self._handle_counter = itertools.count()
 
@@ -78,14 +94,19 @@ class SessionState:
         self.handles[handle] = value
         return handle
 
+    def compile_subgraph(self, fetch_tensors: Sequence[_ops.Tensor], feed_tensors: Sequence[_ops.Tensor]) -> Callable:
+        """A function `run(feed_values) -> fetched values` for a sub-graph (a FuncGraph body), compiled once,
+        whose kernels share this session's state."""
+        return compile_plan(self, tuple(fetch_tensors), tuple(feed_tensors), ()).run
+
     def generator(self, op: _ops.Operation, seed: int) -> np.random.Generator:
         """A per-op random generator, seeded deterministically, that advances across runs."""
-        gen = self.generators.get(op.name)
+        gen = self.generators.get(op)
         if gen is None:
             with self.lock:
-                gen = self.generators.get(op.name)
+                gen = self.generators.get(op)
                 if gen is None:
-                    gen = self.generators[op.name] = np.random.default_rng(seed)
+                    gen = self.generators[op] = np.random.default_rng(seed)
         return gen
 
 

@@ -73,7 +73,9 @@ def _subclass(name: str, code: int, doc: str) -> type:
 CancelledError = _subclass("CancelledError", CANCELLED, "An operation or step was cancelled.")
 UnknownError = _subclass("UnknownError", UNKNOWN, "An error of unknown kind, e.g. an unexpected exception in a kernel.")
 InvalidArgumentError = _subclass("InvalidArgumentError", INVALID_ARGUMENT, "An op received an invalid argument.")
-DeadlineExceededError = _subclass("DeadlineExceededError", DEADLINE_EXCEEDED, "A deadline expired before the step ended.")
+DeadlineExceededError = _subclass(
+    "DeadlineExceededError", DEADLINE_EXCEEDED, "A deadline expired before the step ended."
+)
 NotFoundError = _subclass("NotFoundError", NOT_FOUND, "A requested entity (file, handle, ...) was not found.")
 AlreadyExistsError = _subclass("AlreadyExistsError", ALREADY_EXISTS, "An entity we tried to create already exists.")
 PermissionDeniedError = _subclass("PermissionDeniedError", PERMISSION_DENIED, "The caller may not run the operation.")

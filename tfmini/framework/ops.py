@@ -732,7 +732,7 @@ def name_scope(name, default_name=None, values=None) -> Iterator[str]:
     """`tf.name_scope`: a scope on the graph of `values` (or the default graph)."""
     n = default_name if name is None else name
     if n is None and values is None:
-        raise ValueError("At least one of name (%s) and default_name (%s) must be provided." % (name, default_name))
+        raise ValueError(f"At least one of name ({name}) and default_name ({default_name}) must be provided.")
     graph = _graph_from_values(values) if values else get_default_graph()
     with graph.name_scope(n) as scope:
         yield scope

@@ -220,6 +220,10 @@ def _type_list_str(types) -> str:
 
 
 def _input_graph(values) -> _ops.Graph:
+    default = _ops.get_default_graph()
+    if default.building_function:
+        # Inside a function body, outer tensors are captured into the function graph.
+        return default
     graph = None
     for v in values:
         items = v if isinstance(v, (list, tuple)) else [v]
@@ -381,6 +385,9 @@ def _convert_one(opdef: OpDef, spec: ArgSpec, value, attrs: dict) -> _ops.Tensor
                 f"type '{type(value).__name__}' instead. Error: {e}"
             ) from None
         raise
+    graph = _ops.get_default_graph()
+    if graph.building_function and t.graph is not graph and graph.is_ancestor(t.graph):
+        t = graph.capture(t)
     if spec.is_ref and not t.dtype.is_ref:
         raise TypeError(
             f"'{opdef.name}' Op requires that input '{spec.name}' be a mutable tensor (e.g.: a tf.Variable)"
