@@ -1,10 +1,11 @@
-# Every target creates and uses the project's own virtual environment in .venv.
+# Every target creates and uses the project's own virtual environment in .venv, and installs the system
+# programs it needs (Graphviz's `dot`) when it can (root with apt-get); nothing has to be installed by hand.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint demo bench protos clean
+.PHONY: venv system-deps test lint demo bench protos clean
 
 venv: $(STAMP)
 
@@ -14,18 +15,32 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# Graphviz renders graph pictures; tfmini works without it (and says how to get it), but the tests
+# exercise both paths, so install it where we may.
+system-deps:
+	@if ! command -v dot >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Graphviz (dot) with apt-get"; \
+			(apt-get install -y -qq graphviz >/dev/null 2>&1 || \
+			 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq graphviz >/dev/null 2>&1)) || \
+			echo "warning: could not install Graphviz; graph pictures fall back to listings"; \
+		else \
+			echo "note: Graphviz's dot is not installed; install it (apt-get install graphviz) for graph pictures"; \
+		fi; \
+	fi
+
+test: $(STAMP) system-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-demo: $(STAMP)
-	$(PY) benchmarks/demo.py
+demo: $(STAMP) system-deps
+	$(PY) tools/demo.py
 
 bench: $(STAMP)
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.overhead
 
 # Regenerates tfmini/protobuf/*_pb2.py from the .proto sources with the pinned generator.
 protos: $(STAMP)
