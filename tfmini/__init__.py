@@ -167,3 +167,6 @@ VERSION = "1.15.0-tfmini"
 GRAPH_DEF_VERSION = 27
 GRAPH_DEF_VERSION_MIN_CONSUMER = 0
 GRAPH_DEF_VERSION_MIN_PRODUCER = 0
+
+# -- compat (lead)
+from tfmini import compat
