@@ -255,7 +255,9 @@ def _needed_ops(fetch_tensors, target_ops, fed: set, done: frozenset) -> list[_o
         for t in op._inputs:
             if t not in fed:
                 stack.append(t._op)
-        stack.extend(op._control_inputs)
+        # A fed source op (a placeholder) is satisfied by its feed, for control edges too, as in TF.
+        stack.extend(c for c in op._control_inputs
+                     if c._inputs or not c._outputs or not all(t in fed for t in c._outputs))
     return list(needed)
 
 

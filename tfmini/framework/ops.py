@@ -119,13 +119,11 @@ class Tensor:
     __nonzero__ = __bool__
 
     def __iter__(self) -> Iterator[Tensor]:
-        dims = self._shape.as_tuple()
-        if dims is None or not dims:
-            raise TypeError("Cannot iterate over a tensor with unknown shape." if dims is None else
-                            "Cannot iterate over a scalar tensor.")
-        if dims[0] is None:
-            raise TypeError("Cannot iterate over a tensor with unknown first dimension.")
-        return (self[i] for i in range(dims[0]))
+        # TF1 graph mode never iterates a symbolic tensor (not even one of known shape): `a, b = t` must fail.
+        raise TypeError(
+            "Tensor objects are only iterable when eager execution is enabled. To iterate over this tensor use "
+            "tf.map_fn."
+        )
 
     def __len__(self) -> int:
         raise TypeError(
@@ -731,10 +729,15 @@ def _remove_default_session(session) -> None:
 def name_scope(name, default_name=None, values=None) -> Iterator[str]:
     """`tf.name_scope`: a scope on the graph of `values` (or the default graph)."""
     n = default_name if name is None else name
-    if n is None and values is None:
+    # `tf.name_scope(None)` alone is TF's idiom for returning to the root scope; with values it is an error.
+    if n is None and values is not None:
         raise ValueError(f"At least one of name ({name}) and default_name ({default_name}) must be provided.")
-    graph = _graph_from_values(values) if values else get_default_graph()
-    with graph.name_scope(n) as scope:
+    graph = get_default_graph()
+    if values and not graph.building_function:
+        graph = _graph_from_values(values)
+    # Ops created in the scope (e.g. constants converted from Python values) go to the graph of `values`.
+    enter_graph = graph.as_default() if graph is not get_default_graph() else contextlib.nullcontext()
+    with enter_graph, graph.name_scope(n) as scope:
         yield scope
 
 
