@@ -377,12 +377,16 @@ def _strided_slice_shape(op):
         return _shape.unknown_shape()
     idx = _slice_index(b, e, s, *masks)
     dims = x.as_tuple()
-    probe_dims = [1 if d is None else d for d in dims]
+    # Unknown dims are probed large enough that no index is out of bounds in them.
+    unknown_size = min(2 ** 16, 2 + int(max(np.max(np.abs(b), initial=0), np.max(np.abs(e), initial=0))))
+    probe_dims = [unknown_size if d is None else d for d in dims]
     # Slice a zero-strided dummy of the known dims; unknown dims become unknown in the result.
     probe = np.lib.stride_tricks.as_strided(np.zeros(1, np.int8), shape=probe_dims, strides=[0] * len(dims))
     try:
         out_shape = list(probe[idx].shape)
     except IndexError as err:
+        if None in dims:
+            return _shape.unknown_shape()
         raise ValueError(str(err)) from None
     # Map output axes back to input axes to mark unknown ones.
     out_axis, in_axis, result = 0, 0, list(out_shape)
@@ -502,9 +506,13 @@ def _slice_helper(tensor, slice_spec, var=None):
             strides.append(1)
             masks["shrink_axis_mask"] |= bit
     with _ops.name_scope(None, "strided_slice", [tensor] + begin + end + strides) as scope:
-        if any(isinstance(x, _ops.Tensor) for x in begin + end + strides):
-            packed = [stack([_ops.convert_to_tensor(x, dtype=_dt.int32) if not isinstance(x, _ops.Tensor) else x
-                             for x in part]) for part in (begin, end, strides)]
+        tensors = [x for x in begin + end + strides if isinstance(x, _ops.Tensor)]
+        if tensors:
+            # An int64 index tensor makes every part int64, as in TF.
+            index_dtype = _dt.int64 if any(x.dtype.base_dtype == _dt.int64 for x in tensors) else _dt.int32
+            packed = [stack([cast_to(x, index_dtype) if isinstance(x, _ops.Tensor) else
+                             _ops.convert_to_tensor(x, dtype=index_dtype) for x in part])
+                      for part in (begin, end, strides)]
         else:
             packed = [np.asarray(part, dtype=np.int32) for part in (begin, end, strides)]
         return apply_op("StridedSlice", [tensor] + packed, masks, name=scope).outputs[0]
