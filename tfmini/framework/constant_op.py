@@ -22,8 +22,9 @@ def _infer_python_dtype(value) -> _dtypes.DType:
     """TF's default dtype for a Python value: floats -> float32, ints -> int32 (int64 if too big), ..."""
     arr = np.asarray(value)
     kind = arr.dtype.kind
+    numpy_value = isinstance(value, (np.ndarray, np.generic))  # NumPy values keep their dtype
     if kind == "f":
-        return _dtypes.float32 if not isinstance(value, np.ndarray) else _dtypes.as_dtype(arr.dtype)
+        return _dtypes.as_dtype(arr.dtype) if numpy_value else _dtypes.float32
     if kind in "iu":
         if isinstance(value, (np.ndarray, np.generic)):
             return _dtypes.as_dtype(arr.dtype)
@@ -31,7 +32,7 @@ def _infer_python_dtype(value) -> _dtypes.DType:
             return _dtypes.int64
         return _dtypes.int32
     if kind == "c":
-        return _dtypes.complex128 if not isinstance(value, np.ndarray) else _dtypes.as_dtype(arr.dtype)
+        return _dtypes.as_dtype(arr.dtype) if numpy_value else _dtypes.complex128
     if kind == "b":
         return _dtypes.bool_
     if kind in "SUO":

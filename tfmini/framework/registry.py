@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tfmini.framework import dtypes as _dtypes
+from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 
@@ -300,7 +301,7 @@ def apply_op(op_type: str, inputs: Sequence = (), attrs: dict | None = None, nam
     if opdef.shape_fn is not None:
         try:
             shapes = opdef.shape_fn(op)
-        except ValueError as e:
+        except (ValueError, _errors.InvalidArgumentError) as e:  # shape errors are ValueErrors at build time
             in_shapes = ", ".join(_shape_str(t.shape) for t in flat_inputs)
             raise ValueError(
                 f"{e} for '{op_name}' (op: '{op_type}') with input shapes: {in_shapes}."
