@@ -170,3 +170,16 @@ GRAPH_DEF_VERSION_MIN_PRODUCER = 0
 
 # -- compat (lead)
 from tfmini import compat
+
+# -- random ops and seeds (nn/random engineer)
+# isort: split
+from tfmini import random
+from tfmini.ops.random_ops import (
+    get_seed,
+    multinomial,
+    random_normal,
+    random_shuffle,
+    random_uniform,
+    set_random_seed,
+    truncated_normal,
+)

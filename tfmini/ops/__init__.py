@@ -4,6 +4,7 @@ from tfmini.ops import (  # noqa: F401 - imported for their registrations
     array_ops,
     control_flow_ops,
     math_ops,
+    random_ops,
     session_ops,
     sparse_ops,
 )
