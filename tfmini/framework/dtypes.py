@@ -89,8 +89,6 @@ class DType:
 
     def _limits(self):
         npt = self.as_numpy_dtype
-        if self.is_bool:
-            return False, True
         if self.is_integer:
             info = np.iinfo(npt)
         elif self.is_floating:
@@ -211,7 +209,7 @@ def as_dtype(type_value) -> DType:
             return dt
     elif type_value in _FROM_PYTHON:
         return _FROM_PYTHON[type_value]
-    else:
+    elif type_value is not None:  # np.dtype(None) would be float64; TF rejects None
         try:
             npd = np.dtype(type_value)
         except TypeError:
