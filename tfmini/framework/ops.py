@@ -785,6 +785,61 @@ def get_collection_ref(key: str) -> list:
     return get_default_graph().get_collection_ref(key)
 
 
+class GraphKeys:
+    """`tf.GraphKeys`: the standard collection names (the strings TF uses, so saved graphs agree)."""
+
+    GLOBAL_VARIABLES = "variables"
+    LOCAL_VARIABLES = "local_variables"
+    METRIC_VARIABLES = "metric_variables"
+    MODEL_VARIABLES = "model_variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    SUMMARIES = "summaries"
+    QUEUE_RUNNERS = "queue_runners"
+    TABLE_INITIALIZERS = "table_initializer"
+    ASSET_FILEPATHS = "asset_filepaths"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+    SAVERS = "savers"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    ACTIVATIONS = "activations"
+    UPDATE_OPS = "update_ops"
+    LOSSES = "losses"
+    SAVEABLE_OBJECTS = "saveable_objects"
+    RESOURCES = "resources"
+    LOCAL_RESOURCES = "local_resources"
+    TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
+    INIT_OP = "init_op"
+    LOCAL_INIT_OP = "local_init_op"
+    READY_OP = "ready_op"
+    READY_FOR_LOCAL_INIT_OP = "ready_for_local_init_op"
+    SUMMARY_OP = "summary_op"
+    GLOBAL_STEP = "global_step"
+    EVAL_STEP = "eval_step"
+    TRAIN_OP = "train_op"
+    COND_CONTEXT = "cond_context"
+    WHILE_CONTEXT = "while_context"
+    VARIABLES = GLOBAL_VARIABLES
+
+
+@contextlib.contextmanager
+def init_scope() -> Iterator[None]:
+    """`tf.init_scope`: builds in the outermost graph that is not a function body (variables and their
+    initializers live there), with no control dependencies, keeping the current name scope."""
+    graph = get_default_graph()
+    scope = graph.get_name_scope()
+    outer = graph
+    while outer.building_function:
+        outer = outer.outer_graph
+    if outer is graph:
+        with graph.control_dependencies(None):
+            yield
+        return
+    with outer.as_default(), outer.name_scope(scope + "/" if scope else None), outer.control_dependencies(None):
+        yield
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Conversion to Tensor
 # ----------------------------------------------------------------------------------------------------------
