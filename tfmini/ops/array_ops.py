@@ -48,12 +48,18 @@ register_op(
 )
 
 
+def _placeholder_with_default_shape(op):
+    shape = op.get_attr("shape")
+    op.inputs[0].shape.merge_with(shape)  # the default must fit the declared (possibly less precise) shape
+    return shape
+
+
 @register_op(
     "PlaceholderWithDefault",
     inputs=["input: dtype"],
     outputs=["output: dtype"],
     attrs={"shape": ("shape", _reg.REQUIRED)},
-    shape=lambda op: op.get_attr("shape"),
+    shape=_placeholder_with_default_shape,
     stateful=True,  # its value may be fed, so it must not be folded into its default
 )
 def _placeholder_with_default(x):
