@@ -166,16 +166,14 @@ class BaseSession:
                                  "marked as not fetchable.")
             (tensors if isinstance(f, _ops.Tensor) else targets).append(f)
         plan = self._engine.plan_for(tuple(tensors), tuple(feed_tensors), tuple(targets))
-        trace_level = options.trace_level if options is not None else 0
         timeout_ms = options.timeout_in_ms if options is not None else 0
         if not timeout_ms and self._config is not None:
             timeout_ms = self._config.operation_timeout_in_ms
-        if (trace_level and run_metadata is not None) or timeout_ms > 0:
+        if run_metadata is not None or timeout_ms > 0:
             from tfmini.client import tracing
 
             deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms > 0 else None
-            results = tracing.run_plan(plan, feed_values, trace_level if run_metadata is not None else 0,
-                                       run_metadata, deadline, options)
+            results = tracing.run_plan(plan, feed_values, options, run_metadata, deadline)
         else:
             results = plan.run(feed_values)
         out, it = [], iter(results)

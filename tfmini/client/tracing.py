@@ -1,131 +1,243 @@
-"""The traced run loop: runs a plan's steps one by one and records a NodeExecStats per executed op into
-`RunMetadata.step_stats`. Only used when tracing or a timeout is asked for; untraced runs never get here."""
+"""The traced run loop: runs a plan's steps one by one and records what each op did (times, thread, outputs,
+memory) as plain data in `RunMetadata` (`step_stats`, `cost_graph`, `partition_graphs`). Formatting that
+data (Chrome trace, tables) belongs to `timeline` and `trace_summary`; untraced runs take the fast path.
+
+Memory model (one allocator, "cpu"): a step starts with its fed values in use; each op allocates its outputs
+when it runs; a value is freed right after its last consumer in the plan unless it is fetched, and values no
+op consumes stay until the step returns (the policy of the fast path's generated code). Values that outlive
+the step are not step memory: constant-folded outputs and variable storage (a RefCell) are persistent.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
-from tfmini.client.executor import DEVICE_NAME, Plan
-from tfmini.framework import errors as _errors
+from tfmini.client.executor import DEVICE_NAME, Plan, RefCell, Step
 
 ALLOCATOR = "cpu"
 
 
-def _nbytes(v) -> int:
-    if isinstance(v, np.ndarray):
-        if v.dtype.kind == "O":
-            return int(sum(len(x) if isinstance(x, bytes) else 8 for x in v.reshape(-1)))
-        return int(v.nbytes)
-    if isinstance(v, np.generic):
-        return int(v.nbytes)
-    return 0
-
-
 def _array(v):
+    """The NumPy value behind a slot value (an array, a NumPy scalar or a variable's storage), else None."""
     if isinstance(v, (np.ndarray, np.generic)):
         return v
-    inner = getattr(v, "value", None)
-    if isinstance(inner, (np.ndarray, np.generic)):
-        return inner
-    return None
+    if isinstance(v, RefCell):
+        return v.value if v.initialized else None
+    inner = getattr(v, "value", None)  # a fed ref
+    return inner if isinstance(inner, (np.ndarray, np.generic)) else None
 
 
-def run_plan(plan: Plan, feed_values, trace_level: int, run_metadata, deadline: float | None, options=None):
-    """Runs `plan` step by step; when `trace_level` > 0 fills `run_metadata.step_stats` (and, if asked,
-    `partition_graphs` and `cost_graph`). Raises DeadlineExceededError past `deadline` (perf_counter s)."""
-    if not trace_level:
-        return plan.run_steps(feed_values, deadline=deadline)
-    from tfmini.protobuf import step_stats_pb2
+def _nbytes(arr) -> int:
+    """Bytes of a value; a string array counts its strings' lengths (its nbytes would count pointers)."""
+    if arr is None:
+        return 0
+    if arr.dtype.kind == "O":
+        return int(sum(len(x) if isinstance(x, (bytes, str)) else 8 for x in np.ravel(arr)))
+    return int(arr.nbytes)
 
-    # Wall-clock origin for all_start_micros; per-op times come from perf_counter for resolution.
-    wall0_ns = time.time_ns()
-    perf0 = time.perf_counter()
-    thread_id = threading.get_ident() & 0x7FFFFFFF
-    records: list = []
-    live_bytes = 0
-    peak_bytes = 0
-    consumers_left: dict[int, int] = {}
-    for step in plan.steps:
-        for s in step.inputs:
-            consumers_left[s] = consumers_left.get(s, 0) + 1
-    fetched = set(plan.fetch_slots)
-    slot_bytes: dict[int, int] = {}
 
-    def on_step(step, t0, t1, outs):
-        nonlocal live_bytes, peak_bytes
-        out_bytes = []
+class _OutputRecord:
+    """What the trace keeps of one output: its description, and whether the step allocated it."""
+
+    __slots__ = ("shape", "nbytes", "ptr", "alias_input", "step_memory", "persistent")
+
+    def __init__(self, shape, nbytes, ptr, alias_input, step_memory, persistent) -> None:
+        self.shape = shape
+        self.nbytes = nbytes
+        self.ptr = ptr
+        self.alias_input = alias_input
+        self.step_memory = step_memory
+        self.persistent = persistent
+
+
+class _OpRecord:
+    """One executed step: its times (perf_counter seconds), outputs and the memory figures at its end."""
+
+    __slots__ = ("step", "t0", "t1", "outputs", "in_use", "allocations")
+
+    def __init__(self, step: Step, t0: float, t1: float, outputs: list, in_use: int) -> None:
+        self.step = step
+        self.t0 = t0
+        self.t1 = t1
+        self.outputs = outputs
+        self.in_use = in_use
+        # (perf_counter seconds, signed bytes): its outputs' allocations, then their frees as they happen.
+        self.allocations: list[tuple[float, int]] = []
+
+
+class StepRecorder:
+    """Watches one `Plan.run_steps` call (`on_step` is its callback; `values` its slot list) and applies the
+    memory model, keeping per op only the facts the protos are built from."""
+
+    def __init__(self, plan: Plan, feed_values: Sequence) -> None:
+        self.plan = plan
+        self.values: list = [None] * plan.n_slots
+        self.thread_id = threading.get_native_id()
+        self.thread_name = threading.current_thread().name
+        # One wall-clock origin for epoch times; per-op offsets come from perf_counter for resolution.
+        self.wall0_ns = time.time_ns()
+        self.perf0 = time.perf_counter()
+        self.records: list[_OpRecord] = []
+        self._remaining: dict[int, int] = {}
+        for step in plan.steps:
+            for s in step.inputs:
+                self._remaining[s] = self._remaining.get(s, 0) + 1
+        self._kept = set(plan.fetch_slots)
+        # slot -> (bytes, record that allocated it, or None for a feed) for values counted as step memory.
+        self._live: dict[int, tuple[int, _OpRecord | None]] = {}
+        for slot, v in zip(plan.feed_slots, feed_values):
+            self._live[slot] = (_nbytes(_array(v)), None)
+        self.in_use = sum(b for b, _ in self._live.values())
+
+    def on_step(self, step: Step, t0: float, t1: float, outs) -> None:
+        vals = self.values
+        inputs = [_array(vals[s]) for s in step.inputs]
+        record = _OpRecord(step, t0, t1, [], 0)
         for slot, v in zip(step.outputs, outs):
-            b = _nbytes(_array(v)) if _array(v) is not None else 0
-            out_bytes.append(b)
-            slot_bytes[slot] = b
-            live_bytes += b
-        peak_bytes = max(peak_bytes, live_bytes)
-        records.append((step, t0, t1, outs, out_bytes, live_bytes, peak_bytes))
-        for s in step.inputs:
-            consumers_left[s] -= 1
-            if consumers_left[s] == 0 and s not in fetched:
-                live_bytes -= slot_bytes.pop(s, 0)
-
-    try:
-        results = plan.run_steps(feed_values, on_step=on_step, deadline=deadline)
-    except _errors.OpError:
-        _fill(run_metadata, step_stats_pb2, records, wall0_ns, perf0, thread_id)
-        raise
-    _fill(run_metadata, step_stats_pb2, records, wall0_ns, perf0, thread_id)
-    if options is not None and options.output_partition_graphs:
-        _fill_partition_graph(run_metadata, plan)
-    _fill_cost_graph(run_metadata, records)
-    return results
-
-
-def _fill(run_metadata, step_stats_pb2, records, wall0_ns, perf0, thread_id) -> None:
-    dev = run_metadata.step_stats.dev_stats.add(device=DEVICE_NAME)
-    for step, t0, t1, outs, out_bytes, live, peak in records:
-        op = step.op
-        start_ns = wall0_ns + int((t0 - perf0) * 1e9)
-        dur_ns = max(0, int((t1 - t0) * 1e9))
-        ns = dev.node_stats.add(
-            node_name=op.name,
-            all_start_micros=start_ns // 1000,
-            op_start_rel_micros=0,
-            op_end_rel_micros=dur_ns // 1000,
-            all_end_rel_micros=dur_ns // 1000,
-            all_start_nanos=start_ns,
-            op_start_rel_nanos=0,
-            op_end_rel_nanos=dur_ns,
-            all_end_rel_nanos=dur_ns,
-            scheduled_micros=start_ns // 1000,
-            scheduled_nanos=start_ns,
-            thread_id=thread_id,
-            timeline_label=f"{op.name} = {op.type}({', '.join(t.name for t in op.inputs)})",
-        )
-        for i, (t, v, b) in enumerate(zip(op.outputs, outs, out_bytes)):
             arr = _array(v)
-            out = ns.output.add(slot=i)
-            td = out.tensor_description
-            td.dtype = t.dtype.base_dtype.as_datatype_enum
-            if arr is not None:
-                for d in np.shape(arr):
-                    td.shape.dim.add(size=int(d))
-                ad = td.allocation_description
-                ad.requested_bytes = b
-                ad.allocated_bytes = b
-                ad.allocator_name = ALLOCATOR
-                if isinstance(arr, np.ndarray):
-                    ad.ptr = int(arr.__array_interface__["data"][0])
-        if any(out_bytes):
-            ns.memory.add(
-                allocator_name=ALLOCATOR,
-                total_bytes=sum(out_bytes),
-                peak_bytes=peak,
-                live_bytes=live,
-                allocator_bytes_in_use=live,
+            nbytes = _nbytes(arr)
+            alias = next((i for i, a in enumerate(inputs) if arr is not None and a is arr), -1)
+            persistent = slot in self.plan.folded or isinstance(v, RefCell)
+            owned = (slot in self.plan.folded or (isinstance(v, RefCell) and v.op is step.op)) and bool(nbytes)
+            ptr = int(arr.__array_interface__["data"][0]) if isinstance(arr, np.ndarray) else 0
+            shape = None if arr is None else tuple(int(d) for d in np.shape(arr))
+            record.outputs.append(_OutputRecord(shape, nbytes, ptr, alias, not persistent, owned))
+            if not persistent:
+                self._live[slot] = (nbytes, record)
+                self.in_use += nbytes
+                record.allocations.append((t0, nbytes))
+        record.in_use = self.in_use
+        self.records.append(record)
+        for s in step.inputs:
+            self._remaining[s] -= 1
+            if self._remaining[s] == 0 and s not in self._kept and s in self._live:
+                nbytes, owner = self._live.pop(s)
+                self.in_use -= nbytes
+                if owner is not None:
+                    owner.allocations.append((t1, -nbytes))
+
+    # -- to protos -------------------------------------------------------------
+    def _ns(self, t: float) -> int:
+        return self.wall0_ns + int((t - self.perf0) * 1e9)
+
+    def fill_step_stats(self, step_stats) -> None:
+        dev = step_stats.dev_stats.add(device=DEVICE_NAME)
+        dev.thread_names[self.thread_id] = self.thread_name
+        allocation_id = 0
+        for rec in self.records:
+            op = rec.step.op
+            start_ns, end_ns = self._ns(rec.t0), max(self._ns(rec.t0), self._ns(rec.t1))
+            start_us = start_ns // 1000
+            # Micros are derived from the nanos so both describe the same interval.
+            ns = dev.node_stats.add(
+                node_name=op.name,
+                all_start_micros=start_us,
+                op_start_rel_micros=0,
+                op_end_rel_micros=end_ns // 1000 - start_us,
+                all_end_rel_micros=end_ns // 1000 - start_us,
+                scheduled_micros=start_us,
+                all_start_nanos=start_ns,
+                op_start_rel_nanos=0,
+                op_end_rel_nanos=end_ns - start_ns,
+                all_end_rel_nanos=end_ns - start_ns,
+                scheduled_nanos=start_ns,
+                thread_id=self.thread_id,
+                timeline_label=timeline_label(op),
             )
-        ns.memory_stats.temp_memory_size = 0
-        ns.memory_stats.persistent_memory_size = 0
+            for i, (t, out) in enumerate(zip(op.outputs, rec.outputs)):
+                td = ns.output.add(slot=i).tensor_description
+                td.dtype = t.dtype.base_dtype.as_datatype_enum
+                if out.shape is None:
+                    continue
+                for d in out.shape:
+                    td.shape.dim.add(size=d)
+                allocation_id += 1
+                ad = td.allocation_description
+                ad.requested_bytes = ad.allocated_bytes = out.nbytes
+                ad.allocator_name = ALLOCATOR
+                ad.allocation_id = allocation_id
+                ad.ptr = out.ptr
+            allocated = sum(o.nbytes for o in rec.outputs if o.step_memory)
+            mem = ns.memory.add(
+                allocator_name=ALLOCATOR,
+                total_bytes=allocated,
+                peak_bytes=allocated,
+                live_bytes=allocated,
+                allocator_bytes_in_use=rec.in_use,
+            )
+            for t, nbytes in rec.allocations:
+                mem.allocation_records.add(alloc_micros=self._ns(t) // 1000, alloc_bytes=nbytes)
+            ns.memory_stats.temp_memory_size = 0
+            ns.memory_stats.persistent_memory_size = sum(o.nbytes for o in rec.outputs if o.persistent)
+
+    def fill_cost_graph(self, cost_graph) -> None:
+        ids: dict = {}
+        final = set(self.plan.target_ops)
+        fetched = set(self.plan.fetch_slots)
+        for rec in self.records:
+            op = rec.step.op
+            ids[op] = len(ids)
+            node = cost_graph.node.add(name=op.name, device=DEVICE_NAME, id=ids[op])
+            node.is_final = op in final or any(s in fetched for s in rec.step.outputs)
+            node.compute_cost = node.compute_time = round((rec.t1 - rec.t0) * 1e6)
+            node.persistent_memory_size = sum(o.nbytes for o in rec.outputs if o.persistent)
+            for t in op.inputs:
+                if t.op in ids:
+                    node.input_info.add(preceding_node=ids[t.op], preceding_port=t.value_index)
+            for c in op.control_inputs:
+                if c in ids:
+                    node.control_input.append(ids[c])
+            for t, out in zip(op.outputs, rec.outputs):
+                info = node.output_info.add(size=out.nbytes, alias_input_port=out.alias_input,
+                                            dtype=t.dtype.base_dtype.as_datatype_enum)
+                for d in out.shape or ():
+                    info.shape.dim.add(size=d)
+
+
+def timeline_label(op) -> str:
+    """TF's label for an op in step stats: 'name = Type(input, input:1, ^control)'."""
+    inputs = [t._as_node_def_input() for t in op.inputs] + ["^" + c.name for c in op.control_inputs]
+    return f"{op.name} = {op.type}({', '.join(inputs)})"
+
+
+def step_peak_bytes(step_stats) -> dict[str, int]:
+    """The step's peak memory per allocator: the most bytes in use right after any op ran."""
+    peaks: dict[str, int] = {}
+    for dev in step_stats.dev_stats:
+        for ns in dev.node_stats:
+            for mem in ns.memory:
+                peaks[mem.allocator_name] = max(peaks.get(mem.allocator_name, 0), mem.allocator_bytes_in_use)
+    return peaks
+
+
+def run_plan(plan: Plan, feed_values: Sequence, options, run_metadata, deadline: float | None) -> list:
+    """Runs `plan` for a `Session.run` given a RunMetadata or a deadline (perf_counter seconds).
+
+    With a trace level above NO_TRACE and a `run_metadata`, records step stats and a cost graph; with
+    `options.output_partition_graphs`, the graph that ran. A successful run replaces what `run_metadata` held
+    (as TF does); a failed one leaves it alone. Past `deadline` the run fails with DeadlineExceededError.
+    """
+    tracing = run_metadata is not None and options is not None and options.trace_level > 0
+    recorder = None
+    if tracing:
+        recorder = StepRecorder(plan, feed_values)
+        results = plan.run_steps(feed_values, on_step=recorder.on_step, deadline=deadline, values=recorder.values)
+    elif deadline is not None:
+        results = plan.run_steps(feed_values, deadline=deadline)
+    else:
+        results = plan.run(feed_values)
+    if run_metadata is not None:
+        run_metadata.Clear()
+        if recorder is not None:
+            recorder.fill_step_stats(run_metadata.step_stats)
+            recorder.fill_cost_graph(run_metadata.cost_graph)
+        if options is not None and options.output_partition_graphs:
+            _fill_partition_graph(run_metadata, plan)
+    return results
 
 
 def _fill_partition_graph(run_metadata, plan: Plan) -> None:
@@ -134,29 +246,6 @@ def _fill_partition_graph(run_metadata, plan: Plan) -> None:
     gd = run_metadata.partition_graphs.add()
     gd.versions.CopyFrom(graph_io.versions_def())
     for step in plan.steps:
-        nd = graph_io.node_def_of(step.op)
+        nd = gd.node.add()
+        nd.CopyFrom(graph_io.node_def_of(step.op))
         nd.device = DEVICE_NAME
-        gd.node.add().CopyFrom(nd)
-
-
-def _fill_cost_graph(run_metadata, records) -> None:
-    cg = run_metadata.cost_graph
-    ids = {}
-    for step, t0, t1, outs, out_bytes, _, _ in records:
-        op = step.op
-        ids[op] = len(ids)
-        node = cg.node.add(name=op.name, device=DEVICE_NAME, id=ids[op], is_final=False)
-        node.compute_cost = max(0, int((t1 - t0) * 1e6))
-        node.compute_time = node.compute_cost
-        for i, (t, b) in enumerate(zip(op.outputs, out_bytes)):
-            oi = node.output_info.add(size=b, alias_input_port=-1, dtype=t.dtype.base_dtype.as_datatype_enum)
-            arr = _array(outs[i]) if i < len(outs) else None
-            if arr is not None:
-                for d in np.shape(arr):
-                    oi.shape.dim.add(size=int(d))
-        for t in op.inputs:
-            if t.op in ids:
-                node.input_info.add(preceding_node=ids[t.op], preceding_port=t.value_index)
-        for c in op.control_inputs:
-            if c in ids:
-                node.control_input.append(ids[c])
