@@ -227,13 +227,23 @@ class BaseSession:
                 raise ValueError(
                     f"could not convert string to {dtype.name}: {value!r} (feeding Tensor {tensor.name!r})"
                 )
-            arr = np.asarray(value, dtype=dtype.as_numpy_dtype)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and arr != value:
+            # As in TF, only a Python int is checked for loss; other values convert the way NumPy does.
+            try:
+                arr = np.asarray(value, dtype=dtype.as_numpy_dtype)
+                lossy = isinstance(value, int) and not isinstance(value, bool) and arr != value
+            except OverflowError:
+                lossy = True
+            if lossy:
                 raise TypeError(
                     f"Type of feed value {value!r} with type {type(value)} is not compatible with Tensor type "
                     f"{dtype.name}. Try explicitly setting the type of the feed tensor to a larger type "
                     "(e.g. int64)."
                 )
+            if arr is value:
+                # The caller's own array: a read-only view, so a fetch of it (or of a view of it) is copied
+                # and mutating what run() returns never changes the caller's feed.
+                arr = arr.view()
+                arr.flags.writeable = False
         if not tensor.shape.is_compatible_with(arr.shape):
             raise ValueError(
                 f"Cannot feed value of shape {arr.shape!r} for Tensor {tensor.name!r}, which has shape "

@@ -54,6 +54,8 @@ def to_numpy(value, dtype: _dtypes.DType | None = None) -> np.ndarray:
     """Converts a Python/NumPy value to the ndarray that holds it at run time, with TF's type rules."""
     if isinstance(value, (_ops.Tensor, _ops.Operation)):
         raise TypeError(f"Expected a Python or NumPy value, got the graph element {value!r}.")
+    if value is None:
+        raise ValueError("None values not supported.")
     if dtype is None:
         dtype = _infer_python_dtype(value)
     dtype = dtype.base_dtype
@@ -118,6 +120,8 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
             arr = np.concatenate([flat, np.repeat(flat[-1:], n - arr.size)]).reshape(shape)
         else:
             raise TypeError(f"Too many elements provided. Needed at most {n}, but received {arr.size}")
+    if isinstance(value, np.ndarray) and np.may_share_memory(arr, value):
+        arr = arr.copy()  # the graph keeps its own read-only copy, never the caller's array
     arr.flags.writeable = False
     op = _registry.apply_op("Const", [], {"value": arr, "dtype": dtype}, name=name)
     return op.outputs[0]

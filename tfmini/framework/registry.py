@@ -379,13 +379,21 @@ def _convert_one(opdef: OpDef, spec: ArgSpec, value, attrs: dict) -> _ops.Tensor
     try:
         t = _ops.convert_to_tensor(value, dtype=want if not isinstance(value, _ops.Tensor) else None,
                                    as_ref=spec.is_ref)
-    except (TypeError, ValueError) as e:
+    except TypeError as e:
         if want is not None and not isinstance(value, _ops.Tensor):
             raise TypeError(
                 f"Expected {want.name} passed to parameter '{spec.name}' of op '{opdef.name}', got {value!r} of "
                 f"type '{type(value).__name__}' instead. Error: {e}"
             ) from None
         raise
+    except ValueError:
+        # As in TF: a value that converts without the wanted dtype is a type mismatch (TypeError), one that
+        # does not convert at all (None, ragged lists) is a ValueError.
+        try:
+            got = _ops.convert_to_tensor(value, as_ref=spec.is_ref).dtype.base_dtype
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"Tried to convert '{spec.name}' to a tensor and failed. Error: {err}") from None
+        raise _dtype_mismatch(opdef, spec, got, want) from None
     graph = _ops.get_default_graph()
     if graph.building_function and t.graph is not graph and graph.is_ancestor(t.graph):
         t = graph.capture(t)
@@ -395,19 +403,23 @@ def _convert_one(opdef: OpDef, spec: ArgSpec, value, attrs: dict) -> _ops.Tensor
         )
     got = t.dtype.base_dtype
     if want is not None and got != want.base_dtype:
-        if spec.type_attr:
-            first = next(s.name for s in opdef.inputs if s.type_attr == spec.type_attr)
-            raise TypeError(
-                f"Input '{spec.name}' of '{opdef.name}' Op has type {got.name} that does not match type "
-                f"{want.base_dtype.name} of argument '{first}'."
-            )
-        raise TypeError(
-            f"Input '{spec.name}' of '{opdef.name}' Op has type {got.name} that does not match expected type of "
-            f"{want.name}."
-        )
+        raise _dtype_mismatch(opdef, spec, got, want)
     if spec.type_attr and spec.type_attr not in attrs:
         attrs[spec.type_attr] = got
     return t
+
+
+def _dtype_mismatch(opdef: OpDef, spec: ArgSpec, got: _dtypes.DType, want: _dtypes.DType) -> TypeError:
+    if spec.type_attr:
+        first = next(s.name for s in opdef.inputs if s.type_attr == spec.type_attr)
+        return TypeError(
+            f"Input '{spec.name}' of '{opdef.name}' Op has type {got.name} that does not match type "
+            f"{want.base_dtype.name} of argument '{first}'."
+        )
+    return TypeError(
+        f"Input '{spec.name}' of '{opdef.name}' Op has type {got.name} that does not match expected type of "
+        f"{want.name}."
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------

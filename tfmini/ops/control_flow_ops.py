@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from tfmini.framework import ops as _ops
 from tfmini.framework.registry import apply_op, register_op
 
@@ -22,11 +24,12 @@ def group(*inputs, **kwargs) -> _ops.Operation:
         raise TypeError(f"Unknown keyword arguments: {', '.join(kwargs)}")
     flat = []
     for x in inputs:
-        items = x.values() if isinstance(x, dict) else (x if isinstance(x, (list, tuple)) else [x])
+        # `tuple` is tf.tuple in this module, hence builtins.tuple.
+        items = x.values() if isinstance(x, dict) else (x if isinstance(x, (list, builtins.tuple)) else [x])
         for it in items:
             if it is None:
                 continue
-            if isinstance(it, (list, tuple)):
+            if isinstance(it, (list, builtins.tuple)):
                 flat.extend(it)
             else:
                 flat.append(it)

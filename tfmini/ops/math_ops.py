@@ -258,7 +258,9 @@ for _name, (_fn, _allowed) in _REDUCTIONS.items():
         shape=_reduction_shape,
     )(_make_reduction(_fn))
 
-for _name, _fn in {"All": np.all, "Any": np.any}.items():
+# keepdims by keyword: np.all/np.any take `out` as their third positional parameter.
+for _name, _fn in {"All": lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims),
+                   "Any": lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims)}.items():
     register_op(
         _name,
         inputs=["input: bool", "reduction_indices: Tidx"],
@@ -502,7 +504,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         raise ValueError("Only one of transpose_b and adjoint_b can be True.")
     with _ops.name_scope(name, "MatMul", [a, b]) as scope:
         a = _ops.convert_to_tensor(a, name="a")
-        b = _ops.convert_to_tensor(b, dtype=a.dtype.base_dtype, name="b")
+        b = _ops.convert_to_tensor(b, name="b")  # as in TF1: no conversion to a's dtype
         if adjoint_a and a.dtype.is_complex:
             a = apply_op("Conj", [a]).outputs[0]
         if adjoint_b and b.dtype.is_complex:
