@@ -256,8 +256,20 @@ def apply_op(op_type: str, inputs: Sequence = (), attrs: dict | None = None, nam
     if len(inputs) != len(opdef.inputs):
         raise TypeError(f"{op_type} takes {len(opdef.inputs)} inputs, got {len(inputs)}")
     graph = _input_graph(inputs)
+    graph._check_not_finalized()
+    if name and name.endswith("/"):
+        op_name = name[:-1]  # a scope name given as the op name: used exactly, as in TF
+    else:
+        op_name = graph.unique_name(name if name else op_type)
+    if not _ops.op_name_is_valid(op_name):
+        raise ValueError(f"'{op_name}' is not a valid node name")
     with graph.as_default():
-        converted = _convert_inputs(opdef, inputs, attrs)
+        if all(isinstance(v, _ops.Tensor) for v in inputs):
+            converted = _convert_inputs(opdef, inputs, attrs)
+        else:
+            # As in TF, values converted for an op are named after its input under the op's scope ('add/y').
+            with graph.name_scope(op_name + "/"):
+                converted = _convert_inputs(opdef, inputs, attrs)
     for k, (kind, default) in opdef.attrs.items():
         if k not in attrs:
             if default is REQUIRED:
@@ -281,13 +293,6 @@ def apply_op(op_type: str, inputs: Sequence = (), attrs: dict | None = None, nam
         output_dtypes.extend(d._as_ref if spec.is_ref else d for d in dts)
 
     flat_inputs = [t for c in converted for t in (c if isinstance(c, list) else [c])]
-    graph._check_not_finalized()
-    if name and name.endswith("/"):
-        op_name = name[:-1]  # a scope name given as the op name: used exactly, as in TF
-    else:
-        op_name = graph.unique_name(name if name else op_type)
-    if not _ops.op_name_is_valid(op_name):
-        raise ValueError(f"'{op_name}' is not a valid node name")
     input_ops = {t.op for t in flat_inputs}
     controls = graph._current_control_inputs(input_ops)
     for c in control_inputs:
@@ -362,8 +367,8 @@ def _convert_inputs(opdef: OpDef, inputs: Sequence, attrs: dict) -> list:
                         f"match attr {spec.number_attr}={attrs[spec.number_attr]}"
                     )
             tensors = []
-            for v in value:
-                tensors.append(_convert_one(opdef, spec, v, attrs))
+            for i, v in enumerate(value):
+                tensors.append(_convert_one(opdef, spec, v, attrs, name=f"{spec.name}_{i}"))
             if spec.type_list_attr and spec.type_list_attr not in attrs:
                 attrs[spec.type_list_attr] = [t.dtype.base_dtype for t in tensors]
             converted.append(tensors)
@@ -372,13 +377,13 @@ def _convert_inputs(opdef: OpDef, inputs: Sequence, attrs: dict) -> list:
     return converted
 
 
-def _convert_one(opdef: OpDef, spec: ArgSpec, value, attrs: dict) -> _ops.Tensor:
+def _convert_one(opdef: OpDef, spec: ArgSpec, value, attrs: dict, name: str | None = None) -> _ops.Tensor:
     want = spec.fixed_type
     if spec.type_attr and spec.type_attr in attrs:
         want = _dtypes.as_dtype(attrs[spec.type_attr])
     try:
         t = _ops.convert_to_tensor(value, dtype=want if not isinstance(value, _ops.Tensor) else None,
-                                   as_ref=spec.is_ref)
+                                   name=name or spec.name, as_ref=spec.is_ref)
     except TypeError as e:
         if want is not None and not isinstance(value, _ops.Tensor):
             raise TypeError(
