@@ -4,6 +4,7 @@ per session. Knows the registry's kernels, never an op type by name."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import time
@@ -211,6 +212,21 @@ class Plan:
         return op_error(exc, step.op)
 
     # -- the plain path (tracing, timeouts, partial runs) ----------------------
+    @functools.cached_property
+    def dead_after(self) -> list[tuple[int, ...]]:
+        """Per step, the slots it is the last reader of (fetches excepted): the plain path drops them then, as
+        the fast path does, so a long traced run holds no more memory than an untraced one."""
+        last: dict[int, int] = {}
+        for step in self.steps:
+            for s in step.inputs:
+                last[s] = step.index
+        dead: list[list[int]] = [[] for _ in self.steps]
+        fetched = set(self.fetch_slots)
+        for s, k in last.items():
+            if s not in fetched:
+                dead[k].append(s)
+        return [tuple(d) for d in dead]
+
     def run_steps(self, feed_values: Sequence, on_step: Callable | None = None, deadline: float | None = None,
                   values: list | None = None) -> list:
         """Runs every step in order without folding; `on_step(step, seconds_start, seconds_end, outputs)` is
@@ -218,6 +234,7 @@ class Plan:
         vals = values if values is not None else [None] * self.n_slots
         for slot, v in zip(self.feed_slots, feed_values):
             vals[slot] = v
+        dead = self.dead_after
         perf = time.perf_counter
         for step in self.steps:
             if deadline is not None and perf() > deadline:
@@ -238,6 +255,8 @@ class Plan:
                     vals[slot] = o
             if on_step is not None:
                 on_step(step, t0, t1, outs)
+            for s in dead[step.index]:
+                vals[s] = None
         try:
             return [as_result(vals[s].value if d else vals[s]) for s, d in zip(self.fetch_slots, self.fetch_deref)]
         except _errors.OpError as e:
