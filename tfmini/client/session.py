@@ -230,7 +230,7 @@ class BaseSession:
             # As in TF, only a Python int is checked for loss; other values convert the way NumPy does.
             try:
                 arr = np.asarray(value, dtype=dtype.as_numpy_dtype)
-                lossy = isinstance(value, int) and not isinstance(value, bool) and arr != value
+                lossy = isinstance(value, int) and not isinstance(value, bool) and arr.item() != value
             except OverflowError:
                 lossy = True
             if lossy:
