@@ -1,0 +1,632 @@
+"""State ops: the variable op (VariableV2), assignment (Assign, AssignAdd, AssignSub, Scatter*, CountUpTo),
+IsVariableInitialized, and the training ops (Apply*, SparseApply*) that update variable storage in place.
+
+A variable's value lives in its session's `RefCell` (see client/executor.py), never in the graph: the
+VariableV2 kernel hands out the cell, ops with `Ref(T)` inputs receive the cell and update it, and every
+other consumer receives a read-only view of its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.ops import shape_fns
+
+_INDEX = (_dt.int32, _dt.int64)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Shape helpers (TF's shape-inference messages, which users see as ValueErrors at graph construction)
+# ----------------------------------------------------------------------------------------------------------
+def _dims_str(shape) -> str:
+    dims = shape.as_tuple() if isinstance(shape, _shape.TensorShape) else tuple(shape)
+    if dims is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def merge_shapes(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.TensorShape:
+    """The most specific shape compatible with both, or ValueError with TF's message."""
+    da, db = a.as_tuple(), b.as_tuple()
+    if da is None:
+        return b
+    if db is None:
+        return a
+    if len(da) != len(db):
+        raise ValueError(f"Shapes must be equal rank, but are {len(da)} and {len(db)}")
+    out = []
+    for i, (x, y) in enumerate(zip(da, db)):
+        if x is not None and y is not None and x != y:
+            raise ValueError(
+                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_dims_str(a)} and "
+                f"{_dims_str(b)}."
+            )
+        out.append(x if x is not None else y)
+    return _shape.TensorShape(out)
+
+
+def _with_rank(s: _shape.TensorShape, rank: int) -> None:
+    if s.ndims is not None and s.ndims != rank:
+        raise ValueError(f"Shape must be rank {rank} but is rank {s.ndims}")
+
+
+def _array_dims(shape: tuple) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Variables
+# ----------------------------------------------------------------------------------------------------------
+def _variable_factory(op, ctx):
+    cell = ctx.cell(op)
+
+    def variable():
+        return cell
+
+    return variable
+
+
+register_op(
+    "VariableV2",
+    outputs=["ref: Ref(dtype)"],
+    attrs={"shape": ("shape", _reg.REQUIRED), "dtype": ("type", _reg.REQUIRED), "container": ("string", ""),
+           "shared_name": ("string", "")},
+    shape=lambda op: op.get_attr("shape"),
+    stateful=True,
+    factory=_variable_factory,
+    doc="A variable: its output is the session's storage cell for it, holding a value once assigned.",
+)
+
+
+def _uninitialized(cell, what: str = "value") -> _errors.FailedPreconditionError:
+    return _errors.FailedPreconditionError(None, None, f"Attempting to use uninitialized {what} {cell.name}")
+
+
+def _static_var_shape(cell) -> tuple | None:
+    """The shape a not-yet-initialized variable was declared with, if fully known."""
+    op = cell.op
+    if op is None or "shape" not in op._attrs:
+        return None
+    s = op.get_attr("shape")
+    return tuple(s.as_list()) if s.is_fully_defined() else None
+
+
+def _assign_shape(op):
+    if op.get_attr("validate_shape"):
+        merge_shapes(op.inputs[0].shape, op.inputs[1].shape)
+    return op.inputs[1].shape
+
+
+def _assign_factory(op, ctx):
+    validate = op.get_attr("validate_shape")
+
+    def assign(cell, value):
+        if validate:
+            expected = cell.base.shape if cell.initialized else _static_var_shape(cell)
+            if expected is not None and np.shape(value) != expected:
+                raise _errors.InvalidArgumentError(
+                    None, None, f"Assign requires shapes of both tensors to match. lhs shape= "
+                    f"{_array_dims(expected)} rhs shape= {_array_dims(np.shape(value))}"
+                )
+        # A fresh buffer, so values read from the variable earlier in this run keep what they read.
+        cell.value = value
+        return cell
+
+    return assign
+
+
+register_op(
+    "Assign",
+    inputs=["ref: Ref(T)", "value: T"],
+    outputs=["output_ref: Ref(T)"],
+    attrs={"validate_shape": ("bool", True), "use_locking": ("bool", True)},
+    shape=_assign_shape,
+    stateful=True,
+    factory=_assign_factory,
+    doc="Stores a copy of `value` as the variable's value; outputs the variable.",
+)
+
+
+def _update_shape(op):
+    return merge_shapes(op.inputs[0].shape, op.inputs[1].shape)
+
+
+def _dense_update(ufunc: Callable) -> Callable:
+    def kernel(cell, value):
+        if not cell.initialized:
+            raise _uninitialized(cell, "parameters:")
+        base = cell.base
+        if base.shape != np.shape(value):
+            raise _errors.InvalidArgumentError(None, None, "Parameters and update must be the same size")
+        ufunc(base, value, out=base)
+        return cell
+
+    return kernel
+
+
+for _name, _ufunc in (("AssignAdd", np.add), ("AssignSub", np.subtract)):
+    register_op(
+        _name,
+        inputs=["ref: Ref(T)", "value: T"],
+        outputs=["output_ref: Ref(T)"],
+        attrs={"use_locking": ("bool", False)},
+        allowed={"T": _dt.NUMBER},
+        shape=_update_shape,
+        stateful=True,
+    )(_dense_update(_ufunc))
+
+
+@register_op("IsVariableInitialized", inputs=["ref: Ref(dtype)"], outputs=["is_initialized: bool"],
+             shape=shape_fns.scalar, stateful=True)
+def _is_variable_initialized(cell):
+    """Whether the variable holds a value."""
+    return np.bool_(cell.initialized)
+
+
+@register_op("CountUpTo", inputs=["ref: Ref(T)"], outputs=["output: T"], attrs={"limit": ("int", _reg.REQUIRED)},
+             allowed={"T": _INDEX}, shape=shape_fns.unchanged, stateful=True)
+def _count_up_to(cell, *, limit):
+    """Outputs the variable's value, then increments it; fails once the value has reached `limit`."""
+    if not cell.initialized:
+        raise _uninitialized(cell)
+    old = cell.base.copy()
+    if old >= limit:
+        raise _errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+    cell.base += 1
+    return old
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Scatter updates
+# ----------------------------------------------------------------------------------------------------------
+def _scatter_shape(op):
+    ref, indices, updates = (t.shape for t in op.inputs)
+    if updates.ndims == 0 or ref.ndims is None or indices.ndims is None:
+        return ref
+    expected = indices.concatenate(_shape.TensorShape(ref.as_list()[1:]))
+    try:
+        merge_shapes(updates, expected)
+    except ValueError:
+        raise ValueError(
+            f"Shapes must be equal rank, but are {updates.ndims} and {expected.ndims}"
+            if updates.ndims != expected.ndims else
+            f"Must have updates.shape = indices.shape + params.shape[1:] or updates.shape = [], got "
+            f"updates.shape {_dims_str(updates)}, indices.shape {_dims_str(indices)}, params.shape "
+            f"{_dims_str(ref)}"
+        ) from None
+    return ref
+
+
+def _check_scatter(cell, indices, updates) -> np.ndarray:
+    if not cell.initialized:
+        raise _uninitialized(cell)
+    base = cell.base
+    n = base.shape[0] if base.ndim else 0
+    if np.ndim(updates) and np.shape(updates) != np.shape(indices) + base.shape[1:]:
+        raise _errors.InvalidArgumentError(
+            None, None, "Must have updates.shape = indices.shape + params.shape[1:] or updates.shape = [], got "
+            f"updates.shape {_array_dims(np.shape(updates))}, indices.shape {_array_dims(np.shape(indices))}, "
+            f"params.shape {_array_dims(base.shape)}"
+        )
+    flat = np.reshape(indices, -1)
+    bad = (flat < 0) | (flat >= n)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _errors.InvalidArgumentError(None, None, f"indices[{i}] = {flat[i]} is not in [0, {n})")
+    return base
+
+
+def _scatter_set(base, indices, updates):
+    base[indices] = updates
+
+
+_SCATTERS = {
+    # op type: (in-place update, allowed T, use_locking default)
+    "ScatterUpdate": (_scatter_set, _dt.ALL_TYPES, True),
+    "ScatterAdd": (np.add.at, _dt.NUMBER, False),
+    "ScatterSub": (np.subtract.at, _dt.NUMBER, False),
+    "ScatterMul": (np.multiply.at, _dt.NUMBER, False),
+    "ScatterMin": (np.minimum.at, _dt.REAL, False),
+    "ScatterMax": (np.maximum.at, _dt.REAL, False),
+}
+
+
+def _scatter_kernel(update: Callable) -> Callable:
+    def kernel(cell, indices, updates):
+        base = _check_scatter(cell, indices, updates)
+        update(base, indices, updates)
+        return cell
+
+    return kernel
+
+
+for _name, (_update, _allowed, _locking) in _SCATTERS.items():
+    register_op(
+        _name,
+        inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
+        outputs=["output_ref: Ref(T)"],
+        attrs={"use_locking": ("bool", _locking)},
+        allowed={"T": _allowed, "Tindices": _INDEX},
+        shape=_scatter_shape,
+        stateful=True,
+    )(_scatter_kernel(_update))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Training ops. Each is declared by its argument list: "name: ref" (a variable or slot, updated in place),
+# "name: scalar", "grad" and, for the sparse forms, "indices". The update functions get the storage arrays
+# of the refs and the values of the others, in declaration order, and write into the refs.
+# ----------------------------------------------------------------------------------------------------------
+def _gradient_descent(var, alpha, delta):
+    var -= alpha * delta
+
+
+def _adagrad(var, accum, lr, grad, *, update_slots=True):
+    if update_slots:
+        accum += grad * grad
+    var -= grad * lr / np.sqrt(accum)
+
+
+def _momentum(var, accum, lr, grad, momentum, *, use_nesterov=False):
+    accum *= momentum
+    accum += grad
+    if use_nesterov:
+        var -= grad * lr + accum * momentum * lr
+    else:
+        var -= accum * lr
+
+
+def _adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, *, use_nesterov=False):
+    alpha = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+    m += (grad - m) * (1 - beta1)
+    v += (grad * grad - v) * (1 - beta2)
+    if use_nesterov:
+        var -= ((grad * (1 - beta1) + beta1 * m) * alpha) / (np.sqrt(v) + epsilon)
+    else:
+        var -= (m * alpha) / (np.sqrt(v) + epsilon)
+
+
+def _rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
+    ms += (grad * grad - ms) * (1 - rho)
+    mom *= momentum
+    mom += grad * lr / np.sqrt(ms + epsilon)
+    var -= mom
+
+
+def _centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
+    ms += (grad * grad - ms) * (1 - rho)
+    mg += (grad - mg) * (1 - rho)
+    mom *= momentum
+    mom += grad * lr / np.sqrt(ms - mg * mg + epsilon)
+    var -= mom
+
+
+_TRAINING_OPS = {
+    # op type: (arguments, update, extra attrs {name: default})
+    "ApplyGradientDescent": (["var: ref", "alpha: scalar", "delta: grad"], _gradient_descent, {}),
+    "ApplyAdagrad": (["var: ref", "accum: ref", "lr: scalar", "grad: grad"], _adagrad, {"update_slots": True}),
+    "ApplyMomentum": (["var: ref", "accum: ref", "lr: scalar", "grad: grad", "momentum: scalar"], _momentum,
+                      {"use_nesterov": False}),
+    "ApplyAdam": (["var: ref", "m: ref", "v: ref", "beta1_power: scalar", "beta2_power: scalar", "lr: scalar",
+                   "beta1: scalar", "beta2: scalar", "epsilon: scalar", "grad: grad"], _adam,
+                  {"use_nesterov": False}),
+    "ApplyRMSProp": (["var: ref", "ms: ref", "mom: ref", "lr: scalar", "rho: scalar", "momentum: scalar",
+                      "epsilon: scalar", "grad: grad"], _rms_prop, {}),
+    "ApplyCenteredRMSProp": (["var: ref", "mg: ref", "ms: ref", "mom: ref", "lr: scalar", "rho: scalar",
+                              "momentum: scalar", "epsilon: scalar", "grad: grad"], _centered_rms_prop, {}),
+}
+# The sparse forms update only the rows named by `indices` (the dense op's arguments plus "indices" after
+# "grad"). Repeated indices are summed first, as TF's optimizers do in the graph before calling these ops.
+_SPARSE_OF = {
+    "SparseApplyAdagrad": "ApplyAdagrad",
+    "SparseApplyMomentum": "ApplyMomentum",
+    "SparseApplyRMSProp": "ApplyRMSProp",
+    "SparseApplyCenteredRMSProp": "ApplyCenteredRMSProp",
+}
+
+
+def _parse_args(args: list[str]) -> list[tuple[str, str]]:
+    return [tuple(s.strip() for s in a.split(":")) for a in args]
+
+
+def _training_shape(args: list[tuple[str, str]]) -> Callable:
+    def shape(op):
+        var = op.inputs[0].shape
+        grad = indices = None
+        for (_, kind), t in zip(args[1:], op.inputs[1:]):
+            if kind == "ref":
+                var = merge_shapes(var, t.shape)
+            elif kind == "scalar":
+                _with_rank(t.shape, 0)
+            elif kind == "grad":
+                grad = t.shape
+            else:
+                indices = t.shape
+        if indices is None:
+            return merge_shapes(var, grad)
+        _with_rank(indices, 1)
+        if grad.ndims is not None and grad.ndims == 0:
+            raise ValueError("Shape must be at least rank 1 but is rank 0")
+        if grad.ndims is not None and indices.ndims is not None:
+            merge_shapes(_shape.TensorShape(grad.as_list()[:1]), indices)
+        if grad.ndims is not None and var.ndims is not None:
+            merge_shapes(_shape.TensorShape(grad.as_list()[1:]), _shape.TensorShape(var.as_list()[1:]))
+        return var
+
+    return shape
+
+
+def _check_training_inputs(args, values, sparse: bool) -> list:
+    """The arrays the update works on (refs' storage, other values as given), after TF's checks."""
+    out = []
+    var_shape = None
+    for (name, kind), v in zip(args, values):
+        if kind == "ref":
+            if not v.initialized:
+                raise _uninitialized(v, "variables:")
+            base = v.base
+            if var_shape is None:
+                var_shape = base.shape
+            elif base.shape != var_shape:
+                raise _errors.InvalidArgumentError(
+                    None, None, f"var and {name} do not have the same shape{_array_dims(var_shape)} "
+                    f"{_array_dims(base.shape)}"
+                )
+            out.append(base)
+            continue
+        if kind == "scalar" and np.ndim(v) != 0:
+            raise _errors.InvalidArgumentError(None, None, f"{name} is not a scalar: {_array_dims(np.shape(v))}")
+        if kind == "grad" and not sparse and np.shape(v) != var_shape:
+            raise _errors.InvalidArgumentError(
+                None, None, f"var and grad do not have the same shape{_array_dims(var_shape)} "
+                f"{_array_dims(np.shape(v))}"
+            )
+        out.append(v)
+    return out
+
+
+def _dense_training_factory(args, update, extra) -> Callable:
+    def factory(op, ctx):
+        kwargs = {k: op.get_attr(k) for k in extra}
+
+        def apply(*values):
+            update(*_check_training_inputs(args, values, False), **kwargs)
+            return values[0]
+
+        return apply
+
+    return factory
+
+
+def _sparse_rows(var_shape, grad, indices):
+    """(rows, gradient per row) with each row once, after TF's checks on a sparse gradient."""
+    if np.ndim(indices) != 1:
+        raise _errors.InvalidArgumentError(None, None, "indices must be one-dimensional")
+    if np.ndim(grad) < 1 or np.shape(grad)[0] != np.shape(indices)[0]:
+        raise _errors.InvalidArgumentError(None, None, "grad must be the same size as indices in the first dimension.")
+    if np.shape(grad)[1:] != var_shape[1:]:
+        raise _errors.InvalidArgumentError(
+            None, None, f"var and grad must match in dimension 1 and up: {_array_dims(var_shape)} vs "
+            f"{_array_dims(np.shape(grad))}"
+        )
+    bad = (indices < 0) | (indices >= var_shape[0])
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _errors.InvalidArgumentError(None, None, f"Index {indices[i]} at offset {i} in indices is out of range")
+    rows, inverse = np.unique(indices, return_inverse=True)
+    if len(rows) == len(indices):
+        return indices, grad
+    summed = np.zeros((len(rows),) + np.shape(grad)[1:], dtype=grad.dtype)
+    np.add.at(summed, inverse.reshape(-1), grad)
+    return rows, summed
+
+
+def _sparse_training_factory(args, update, extra) -> Callable:
+    kinds = [k for _, k in args]
+    grad_at, indices_at = kinds.index("grad"), kinds.index("indices")
+
+    def factory(op, ctx):
+        kwargs = {k: op.get_attr(k) for k in extra}
+
+        def apply(*values):
+            checked = _check_training_inputs(args, values, True)
+            rows, grad = _sparse_rows(checked[0].shape, checked[grad_at], checked[indices_at])
+            # The update works on copies of the selected rows, which are then written back.
+            call_args, selected = [], []
+            for kind, v in zip(kinds, checked):
+                if kind == "ref":
+                    part = v[rows]
+                    selected.append((v, part))
+                    call_args.append(part)
+                elif kind == "grad":
+                    call_args.append(grad)
+                elif kind != "indices":
+                    call_args.append(v)
+            update(*call_args, **kwargs)
+            for storage, part in selected:
+                storage[rows] = part
+            return values[0]
+
+        return apply
+
+    return factory
+
+
+def _register_training_op(op_type: str, args: list[tuple[str, str]], update, extra: dict, sparse: bool) -> None:
+    inputs = []
+    for name, kind in args:
+        inputs.append({"ref": f"{name}: Ref(T)", "indices": f"{name}: Tindices"}.get(kind, f"{name}: T"))
+    attrs = {"use_locking": ("bool", False), **{k: ("bool", v) for k, v in extra.items()}}
+    allowed = {"T": _dt.NUMBER}
+    if sparse:
+        allowed["Tindices"] = _INDEX
+    make = _sparse_training_factory if sparse else _dense_training_factory
+    register_op(op_type, inputs=inputs, outputs=["out: Ref(T)"], attrs=attrs, allowed=allowed,
+                shape=_training_shape(args), stateful=True, factory=make(args, update, extra),
+                doc=(update.__doc__ or ""))
+
+
+for _name, (_args, _update, _extra) in _TRAINING_OPS.items():
+    _register_training_op(_name, _parse_args(_args), _update, _extra, sparse=False)
+for _name, _dense in _SPARSE_OF.items():
+    _args, _update, _extra = _TRAINING_OPS[_dense]
+    _parsed = _parse_args(_args)
+    _at = next(i for i, (_, k) in enumerate(_parsed) if k == "grad") + 1
+    _register_training_op(_name, _parsed[:_at] + [("indices", "indices")] + _parsed[_at:], _update, _extra,
+                          sparse=True)
+
+for _name in ["VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "CountUpTo",
+              *_SCATTERS, *_TRAINING_OPS, *_SPARSE_OF]:
+    NotDifferentiable(_name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API
+# ----------------------------------------------------------------------------------------------------------
+def variable_op_v2(shape, dtype, name: str = "Variable", container: str = "", shared_name: str = "") -> _ops.Tensor:
+    """The ref tensor of a new VariableV2 op (what `tf.Variable` builds on)."""
+    attrs = {"shape": _shape.as_shape(shape), "dtype": _dt.as_dtype(dtype).base_dtype, "container": container,
+             "shared_name": shared_name}
+    return apply_op("VariableV2", [], attrs, name=name).outputs[0]
+
+
+def _is_ref(ref) -> bool:
+    return getattr(getattr(ref, "dtype", None), "is_ref", False)
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None):
+    """`tf.assign`: stores `value` in the variable `ref`; returns the variable's ref tensor after the update."""
+    if _is_ref(ref):
+        attrs = {}
+        if validate_shape is not None:
+            attrs["validate_shape"] = bool(validate_shape)
+        if use_locking is not None:
+            attrs["use_locking"] = bool(use_locking)
+        return apply_op("Assign", [ref, value], attrs, name=name).outputs[0]
+    return ref.assign(value, name=name)
+
+
+def _update(op_type: str, method: str, ref, value, use_locking, name):
+    if _is_ref(ref):
+        attrs = {} if use_locking is None else {"use_locking": bool(use_locking)}
+        return apply_op(op_type, [ref, value], attrs, name=name).outputs[0]
+    return getattr(ref, method)(value)
+
+
+def assign_add(ref, value, use_locking=None, name=None):
+    """`tf.assign_add`: adds `value` to the variable `ref` in place."""
+    return _update("AssignAdd", "assign_add", ref, value, use_locking, name)
+
+
+def assign_sub(ref, value, use_locking=None, name=None):
+    """`tf.assign_sub`: subtracts `value` from the variable `ref` in place."""
+    return _update("AssignSub", "assign_sub", ref, value, use_locking, name)
+
+
+def is_variable_initialized(ref, name=None) -> _ops.Tensor:
+    """A bool scalar: whether the variable `ref` holds a value in the running session."""
+    return apply_op("IsVariableInitialized", [ref], name=name).outputs[0]
+
+
+def count_up_to(ref, limit, name=None) -> _ops.Tensor:
+    """Increments the integer variable `ref` until it reaches `limit`; outputs the value before incrementing."""
+    return apply_op("CountUpTo", [ref], {"limit": int(limit)}, name=name).outputs[0]
+
+
+def _scatter(op_type: str, ref, indices, updates, use_locking, name):
+    attrs = {} if use_locking is None else {"use_locking": bool(use_locking)}
+    return apply_op(op_type, [ref, indices, updates], attrs, name=name).outputs[0]
+
+
+def scatter_update(ref, indices, updates, use_locking=True, name=None):
+    return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
+
+
+def scatter_add(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterAdd", ref, indices, updates, use_locking, name)
+
+
+def scatter_sub(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
+
+
+def scatter_mul(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterMul", ref, indices, updates, use_locking, name)
+
+
+def scatter_min(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterMin", ref, indices, updates, use_locking, name)
+
+
+def scatter_max(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterMax", ref, indices, updates, use_locking, name)
+
+
+def _training(op_type: str, inputs: list, use_locking: bool, name, **attrs) -> _ops.Tensor:
+    return apply_op(op_type, inputs, {"use_locking": bool(use_locking), **attrs}, name=name).outputs[0]
+
+
+def apply_gradient_descent(var, alpha, delta, use_locking=False, name=None) -> _ops.Tensor:
+    """var -= alpha * delta."""
+    return _training("ApplyGradientDescent", [var, alpha, delta], use_locking, name)
+
+
+def apply_momentum(var, accum, lr, grad, momentum, use_locking=False, use_nesterov=False, name=None) -> _ops.Tensor:
+    """accum = accum * momentum + grad; var -= lr * accum (Nesterov: var -= lr * (grad + momentum * accum))."""
+    return _training("ApplyMomentum", [var, accum, lr, grad, momentum], use_locking, name,
+                     use_nesterov=bool(use_nesterov))
+
+
+def sparse_apply_momentum(var, accum, lr, grad, indices, momentum, use_locking=False, use_nesterov=False,
+                          name=None) -> _ops.Tensor:
+    return _training("SparseApplyMomentum", [var, accum, lr, grad, indices, momentum], use_locking, name,
+                     use_nesterov=bool(use_nesterov))
+
+
+def apply_adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, use_locking=False,
+               use_nesterov=False, name=None) -> _ops.Tensor:
+    """Adam: m, v are the first and second moment slots; beta*_power the bias-correction powers."""
+    return _training("ApplyAdam", [var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad], use_locking,
+                     name, use_nesterov=bool(use_nesterov))
+
+
+def apply_adagrad(var, accum, lr, grad, use_locking=False, update_slots=True, name=None) -> _ops.Tensor:
+    """accum += grad**2; var -= lr * grad / sqrt(accum)."""
+    return _training("ApplyAdagrad", [var, accum, lr, grad], use_locking, name, update_slots=bool(update_slots))
+
+
+def sparse_apply_adagrad(var, accum, lr, grad, indices, use_locking=False, update_slots=True,
+                         name=None) -> _ops.Tensor:
+    return _training("SparseApplyAdagrad", [var, accum, lr, grad, indices], use_locking, name,
+                     update_slots=bool(update_slots))
+
+
+def apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad, use_locking=False, name=None) -> _ops.Tensor:
+    """ms = rho * ms + (1 - rho) * grad**2; mom = momentum * mom + lr * grad / sqrt(ms + epsilon); var -= mom."""
+    return _training("ApplyRMSProp", [var, ms, mom, lr, rho, momentum, epsilon, grad], use_locking, name)
+
+
+def sparse_apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad, indices, use_locking=False,
+                          name=None) -> _ops.Tensor:
+    return _training("SparseApplyRMSProp", [var, ms, mom, lr, rho, momentum, epsilon, grad, indices], use_locking,
+                     name)
+
+
+def apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad, use_locking=False,
+                            name=None) -> _ops.Tensor:
+    """RMSProp normalized by the centered second moment: ms - mg**2, mg the running mean of the gradient."""
+    return _training("ApplyCenteredRMSProp", [var, mg, ms, mom, lr, rho, momentum, epsilon, grad], use_locking, name)
+
+
+def sparse_apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad, indices, use_locking=False,
+                                   name=None) -> _ops.Tensor:
+    return _training("SparseApplyCenteredRMSProp", [var, mg, ms, mom, lr, rho, momentum, epsilon, grad, indices],
+                     use_locking, name)

@@ -1,0 +1,562 @@
+"""`tf.variable_scope` and `tf.get_variable`: variables named by variable scope (not name scope), created
+once and shared on request (`reuse=True` / `tf.AUTO_REUSE`), with scope-wide initializers and regularizers.
+
+The variable store and the scope stack live in collections of the graph, so each graph has its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import inspect
+import threading
+import traceback
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.ops import GraphKeys
+from tfmini.ops import init_ops
+from tfmini.ops.variables import Variable, VariableAggregation, VariableSynchronization
+
+_VARSTORE_KEY = ("__variable_store",)
+_VARSCOPESTORE_KEY = ("__varscope",)
+
+
+class _ReuseMode(enum.Enum):
+    AUTO_REUSE = 1
+
+
+AUTO_REUSE = _ReuseMode.AUTO_REUSE
+
+
+def no_regularizer(_):
+    """A regularizer that adds no loss (to switch off a scope's regularizer for one variable)."""
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The variable store: name -> variable, one per graph
+# ----------------------------------------------------------------------------------------------------------
+def _creation_site(v: Variable) -> str:
+    file, line, func = v.op.traceback
+    return "".join(traceback.format_list([traceback.FrameSummary(file, line, func)]))
+
+
+def _takes_no_required_args(fn) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params)
+
+
+class _VariableStore:
+    """The variables `get_variable` created in one graph, by full name."""
+
+    def __init__(self) -> None:
+        self._vars: dict[str, Variable] = {}
+
+    def get_variable(self, name, shape=None, dtype=_dt.float32, initializer=None, regularizer=None, reuse=None,
+                     trainable=None, collections=None, caching_device=None, partitioner=None,
+                     validate_shape=True, use_resource=None, custom_getter=None, constraint=None,
+                     synchronization=VariableSynchronization.AUTO, aggregation=VariableAggregation.NONE):
+        if custom_getter is not None and not callable(custom_getter):
+            raise ValueError(f"Passed a custom_getter which is not callable: {custom_getter}")
+        dtype = getattr(dtype, "base_dtype", dtype)
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+
+        def true_getter(name, shape=None, dtype=_dt.float32, initializer=None, regularizer=None, reuse=None,
+                        trainable=None, collections=None, caching_device=None, partitioner=None,
+                        validate_shape=True, use_resource=None, constraint=None,
+                        synchronization=VariableSynchronization.AUTO, aggregation=VariableAggregation.NONE):
+            if partitioner is not None:
+                raise NotImplementedError("tfmini does not support partitioned variables yet.")
+            return self._get_single_variable(
+                name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer, reuse=reuse,
+                trainable=trainable, collections=collections, caching_device=caching_device,
+                validate_shape=validate_shape, constraint=constraint, synchronization=synchronization,
+                aggregation=aggregation)
+
+        kwargs = dict(getter=true_getter, name=name, shape=shape, dtype=dtype, initializer=initializer,
+                      regularizer=regularizer, reuse=reuse, trainable=trainable, collections=collections,
+                      caching_device=caching_device, partitioner=partitioner, validate_shape=validate_shape,
+                      use_resource=use_resource, synchronization=synchronization, aggregation=aggregation)
+        if custom_getter is None:
+            getter = kwargs.pop("getter")
+            return getter(constraint=constraint, **kwargs)
+        params = inspect.signature(custom_getter).parameters
+        if "constraint" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            kwargs["constraint"] = constraint
+        return custom_getter(**kwargs)
+
+    def _get_single_variable(self, name, shape=None, dtype=_dt.float32, initializer=None, regularizer=None,
+                             reuse=None, trainable=None, collections=None, caching_device=None,
+                             validate_shape=True, constraint=None, synchronization=VariableSynchronization.AUTO,
+                             aggregation=VariableAggregation.NONE) -> Variable:
+        initializing_from_value = initializer is not None and not callable(initializer)
+        if shape is not None and initializing_from_value:
+            raise ValueError("If initializer is a constant, do not specify shape.")
+        dtype = _dt.as_dtype(dtype)
+        shape = _shape.as_shape(shape)
+
+        if name in self._vars:
+            found = self._vars[name]
+            if reuse is False:
+                msg = (f"Variable {name} already exists, disallowed. Did you mean to set reuse=True or "
+                       "reuse=tf.AUTO_REUSE in VarScope?")
+                raise ValueError(f"{msg} Originally defined at:\n\n{_creation_site(found)}")
+            if not shape.is_compatible_with(found.get_shape()):
+                raise ValueError(f"Trying to share variable {name}, but specified shape {shape} and found shape "
+                                 f"{found.get_shape()}.")
+            if not dtype.is_compatible_with(found.dtype):
+                raise ValueError(f"Trying to share variable {name}, but specified dtype {dtype.name} and found "
+                                 f"dtype {found.dtype.base_dtype.name}.")
+            return found
+
+        if reuse is True:
+            raise ValueError(f"Variable {name} does not exist, or was not created with tf.get_variable(). Did you "
+                             "mean to set reuse=tf.AUTO_REUSE in VarScope?")
+
+        if initializer is None:
+            initializer, initializing_from_value = _default_initializer(name, dtype), False
+        with _ops.init_scope():
+            if initializing_from_value:
+                init_val, variable_dtype = initializer, None
+            else:
+                if inspect.isclass(initializer):
+                    initializer = initializer()
+                if shape.is_fully_defined():
+                    dims = shape.as_list()
+                    bound = initializer
+
+                    def init_val():
+                        return bound(dims, dtype=dtype, partition_info=None)
+
+                    variable_dtype = dtype.base_dtype
+                elif _takes_no_required_args(initializer):
+                    init_val, variable_dtype = initializer, None
+                else:
+                    raise ValueError(
+                        "The initializer passed is not valid. It should be a callable with no arguments and the "
+                        "shape should not be provided or an instance of `tf.keras.initializers.*' and `shape` "
+                        "should be fully defined."
+                    )
+        v = Variable(initial_value=init_val, name=name, trainable=trainable, collections=collections,
+                     caching_device=caching_device, dtype=variable_dtype, validate_shape=validate_shape,
+                     constraint=constraint, synchronization=synchronization, aggregation=aggregation)
+        self._vars[name] = v
+
+        if regularizer:
+            with _ops.name_scope(name + "/Regularizer/"), _ops.init_scope():
+                loss = regularizer(v)
+            if loss is not None:
+                _ops.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
+        return v
+
+
+def _default_initializer(name: str, dtype: _dt.DType):
+    """glorot_uniform for floats, zeros for integers, bools and strings, as TF1 does."""
+    if dtype.is_floating:
+        return init_ops.glorot_uniform_initializer()
+    if dtype.is_integer or dtype.is_unsigned or dtype.is_bool or dtype == _dt.string:
+        return init_ops.zeros_initializer()
+    raise ValueError(f"An initializer for variable {name} of {dtype.base_dtype!r} is required")
+
+
+def _get_default_variable_store() -> _VariableStore:
+    store = _ops.get_collection(_VARSTORE_KEY)
+    if store:
+        return store[0]
+    store = _VariableStore()
+    _ops.add_to_collection(_VARSTORE_KEY, store)
+    return store
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Variable scopes
+# ----------------------------------------------------------------------------------------------------------
+class VariableScope:
+    """`tf.VariableScope`: a variable-name prefix plus defaults (reuse, initializer, regularizer, dtype, ...)
+    for the variables `get_variable` creates under it."""
+
+    def __init__(self, reuse, name: str = "", initializer=None, regularizer=None, caching_device=None,
+                 partitioner=None, custom_getter=None, name_scope: str = "", dtype=_dt.float32,
+                 use_resource=None, constraint=None) -> None:
+        self._name = name
+        self._initializer = initializer
+        self._regularizer = regularizer
+        self._reuse = reuse
+        self._caching_device = caching_device
+        self._partitioner = partitioner
+        self._custom_getter = custom_getter
+        self._name_scope = name_scope
+        self._dtype = dtype
+        self._use_resource = use_resource
+        self._constraint = constraint
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def original_name_scope(self) -> str:
+        """The name scope that was opened when this variable scope was first entered (ends with '/')."""
+        return self._name_scope
+
+    @property
+    def reuse(self):
+        return self._reuse
+
+    @property
+    def initializer(self):
+        return self._initializer
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def use_resource(self):
+        return self._use_resource
+
+    @property
+    def regularizer(self):
+        return self._regularizer
+
+    @property
+    def caching_device(self):
+        return self._caching_device
+
+    @property
+    def partitioner(self):
+        return self._partitioner
+
+    @property
+    def custom_getter(self):
+        return self._custom_getter
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    def reuse_variables(self) -> None:
+        """Makes `get_variable` in this scope return existing variables from now on."""
+        self._reuse = True
+
+    def set_initializer(self, initializer) -> None:
+        self._initializer = initializer
+
+    def set_dtype(self, dtype) -> None:
+        self._dtype = dtype
+
+    def set_use_resource(self, use_resource) -> None:
+        self._use_resource = use_resource
+
+    def set_regularizer(self, regularizer) -> None:
+        self._regularizer = regularizer
+
+    def set_caching_device(self, caching_device) -> None:
+        self._caching_device = caching_device
+
+    def set_partitioner(self, partitioner) -> None:
+        self._partitioner = partitioner
+
+    def set_custom_getter(self, custom_getter) -> None:
+        self._custom_getter = custom_getter
+
+    def get_collection(self, name: str) -> list:
+        scope = self._name + "/" if self._name else ""
+        return _ops.get_collection(name, scope)
+
+    def trainable_variables(self) -> list:
+        return self.get_collection(GraphKeys.TRAINABLE_VARIABLES)
+
+    def global_variables(self) -> list:
+        return self.get_collection(GraphKeys.GLOBAL_VARIABLES)
+
+    def local_variables(self) -> list:
+        return self.get_collection(GraphKeys.LOCAL_VARIABLES)
+
+    def get_variable(self, var_store: _VariableStore, name: str, shape=None, dtype=None, initializer=None,
+                     regularizer=None, reuse=None, trainable=None, collections=None, caching_device=None,
+                     partitioner=None, validate_shape=True, use_resource=None, custom_getter=None,
+                     constraint=None, synchronization=VariableSynchronization.AUTO,
+                     aggregation=VariableAggregation.NONE) -> Variable:
+        """Gets or creates `name` in this scope, filling unset arguments from the scope's defaults."""
+        regularizer = self._regularizer if regularizer is None else regularizer
+        caching_device = self._caching_device if caching_device is None else caching_device
+        partitioner = self._partitioner if partitioner is None else partitioner
+        custom_getter = self._custom_getter if custom_getter is None else custom_getter
+        reuse = self._reuse if reuse is None else reuse
+        use_resource = self._use_resource if use_resource is None else use_resource
+        full_name = self._name + "/" + name if self._name else name
+        # Variable names depend on the variable scope only, so the name scope is reset while creating it.
+        with _ops.name_scope(None):
+            if dtype is not None and initializer is not None and not callable(initializer):
+                init_dtype = _ops.convert_to_tensor(initializer).dtype.base_dtype
+                if init_dtype != _dt.as_dtype(dtype):
+                    raise ValueError(f"Initializer type '{init_dtype}' and explicit dtype "
+                                     f"'{_dt.as_dtype(dtype)}' don't match.")
+            initializer = self._initializer if initializer is None else initializer
+            constraint = self._constraint if constraint is None else constraint
+            dtype = self._dtype if dtype is None else dtype
+            return var_store.get_variable(
+                full_name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
+                reuse=reuse, trainable=trainable, collections=collections, caching_device=caching_device,
+                partitioner=partitioner, validate_shape=validate_shape, use_resource=use_resource,
+                custom_getter=custom_getter, constraint=constraint, synchronization=synchronization,
+                aggregation=aggregation)
+
+
+class _VariableScopeStore(threading.local):
+    """The current variable scope and how often each scope name was opened (for unique default names)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_scope = VariableScope(False)
+        self.variable_scopes_count: dict[str, int] = {}
+
+    def open_variable_scope(self, scope_name: str) -> None:
+        self.variable_scopes_count[scope_name] = self.variable_scopes_count.get(scope_name, 0) + 1
+
+    def close_variable_subscopes(self, scope_name: str) -> None:
+        for k in list(self.variable_scopes_count):
+            if scope_name is None or k.startswith(scope_name + "/"):
+                self.variable_scopes_count[k] = 0
+
+    def variable_scope_count(self, scope_name: str) -> int:
+        return self.variable_scopes_count.get(scope_name, 0)
+
+
+def get_variable_scope_store() -> _VariableScopeStore:
+    store = _ops.get_collection(_VARSCOPESTORE_KEY)
+    if store:
+        return store[0]
+    store = _VariableScopeStore()
+    _ops.add_to_collection(_VARSCOPESTORE_KEY, store)
+    return store
+
+
+def get_variable_scope() -> VariableScope:
+    """`tf.get_variable_scope`: the current VariableScope."""
+    return get_variable_scope_store().current_scope
+
+
+def _get_unique_variable_scope(prefix: str) -> str:
+    store = get_variable_scope_store()
+    current = get_variable_scope()
+    name = current.name + "/" + prefix if current.name else prefix
+    if store.variable_scope_count(name) == 0:
+        return prefix
+    idx = 1
+    while store.variable_scope_count(f"{name}_{idx}") > 0:
+        idx += 1
+    return f"{prefix}_{idx}"
+
+
+def _wrap_custom_getter(custom_getter, old_getter):
+    """Nested scopes' custom getters compose: the inner one receives the outer one as its `getter`."""
+    if old_getter is None:
+        return custom_getter
+
+    def wrapped(getter, *args, **kwargs):
+        return custom_getter(lambda *a, **k: old_getter(getter, *a, **k), *args, **kwargs)
+
+    return wrapped
+
+
+_SCOPE_DEFAULTS = ("initializer", "regularizer", "caching_device", "partitioner", "dtype", "use_resource",
+                   "constraint")
+
+
+class _pure_variable_scope:  # noqa: N801 - mirrors TF's internal name
+    """Enters a variable scope without touching name scopes (variable_scope handles those)."""
+
+    def __init__(self, name_or_scope, reuse=None, old_name_scope=None, custom_getter=None, **defaults) -> None:
+        self._name_or_scope = name_or_scope
+        self._reuse = reuse
+        self._old_name_scope = old_name_scope
+        self._custom_getter = custom_getter
+        self._defaults = defaults
+        self._store = get_variable_scope_store()
+        self._last_scope = None
+
+    def _configure(self, scope: VariableScope, custom_getter_base) -> VariableScope:
+        for key in _SCOPE_DEFAULTS:
+            value = self._defaults.get(key)
+            if value is not None:
+                getattr(scope, f"set_{key}")(value)
+        if self._custom_getter is not None:
+            scope.set_custom_getter(_wrap_custom_getter(self._custom_getter, custom_getter_base))
+        return scope
+
+    def __enter__(self) -> VariableScope:
+        self._old = self._store.current_scope
+        src = self._name_or_scope
+        if isinstance(src, VariableScope):
+            self._new_name = src.name
+            scope = VariableScope(src.reuse if not self._reuse else self._reuse, name=src.name,
+                                  initializer=src.initializer, regularizer=src.regularizer,
+                                  caching_device=src.caching_device, partitioner=src.partitioner,
+                                  custom_getter=src.custom_getter, name_scope=src.original_name_scope,
+                                  dtype=src.dtype, use_resource=src.use_resource, constraint=src.constraint)
+            scope = self._configure(scope, src.custom_getter)
+            self._store.open_variable_scope(self._new_name)
+            self._old_subscopes = copy.copy(self._store.variable_scopes_count)
+        else:
+            old = self._old
+            self._new_name = old.name + "/" + src if old.name else src
+            reuse = self._reuse or old.reuse  # reuse is inherited by sub-scopes
+            name_scope = src if self._old_name_scope is None else self._old_name_scope
+            scope = VariableScope(reuse, name=self._new_name, initializer=old.initializer,
+                                  regularizer=old.regularizer, caching_device=old.caching_device,
+                                  partitioner=old.partitioner, custom_getter=old.custom_getter,
+                                  name_scope=name_scope, dtype=old.dtype, use_resource=old.use_resource,
+                                  constraint=old.constraint)
+            scope = self._configure(scope, old.custom_getter)
+            self._store.open_variable_scope(self._new_name)
+        self._store.current_scope = scope
+        self._last_scope = scope
+        return scope
+
+    def __exit__(self, *exc) -> None:
+        if self._store.current_scope is not self._last_scope:
+            raise RuntimeError("Improper nesting of variable_scope.")
+        if isinstance(self._name_or_scope, VariableScope):
+            self._store.variable_scopes_count = self._old_subscopes
+        else:
+            self._store.close_variable_subscopes(self._new_name)
+        self._store.current_scope = self._old
+
+
+class variable_scope:  # noqa: N801 - TF's public name
+    """`tf.variable_scope(name_or_scope, default_name=None, values=None, ...)`: opens a variable scope (and
+    a name scope of the same name) for `get_variable`.
+
+    `reuse=True` makes `get_variable` return existing variables (and fail for new ones), `tf.AUTO_REUSE`
+    creates or returns; reuse is inherited by nested scopes. Re-entering a captured VariableScope object
+    returns to its variable names.
+    """
+
+    def __init__(self, name_or_scope, default_name=None, values=None, initializer=None, regularizer=None,
+                 caching_device=None, partitioner=None, custom_getter=None, reuse=None, dtype=None,
+                 use_resource=None, constraint=None, auxiliary_name_scope=True) -> None:
+        if default_name is None and name_or_scope is None:
+            raise TypeError("If default_name is None then name_or_scope is required")
+        if reuse is False:
+            reuse = None  # False means "inherit", as in TF
+        if not (reuse is True or reuse is None or reuse is AUTO_REUSE):
+            raise ValueError("The reuse parameter must be True or False or None.")
+        if not isinstance(auxiliary_name_scope, bool):
+            raise TypeError(f"The auxiliary_name_scope must be `True` or `False`, while get {auxiliary_name_scope}")
+        self._name_or_scope = name_or_scope
+        self._default_name = default_name
+        self._values = values or []
+        self._defaults = dict(initializer=initializer, regularizer=regularizer, caching_device=caching_device,
+                              partitioner=partitioner, dtype=dtype, use_resource=use_resource,
+                              constraint=constraint)
+        self._custom_getter = custom_getter
+        self._reuse = reuse
+        self._auxiliary_name_scope = auxiliary_name_scope
+        self._graph = _ops._graph_from_values(self._values) if self._values else None
+        self._exits: list = []
+
+    def _enter(self, cm):
+        value = cm.__enter__()
+        self._exits.append(cm)
+        return value
+
+    def __enter__(self) -> VariableScope:
+        self._exits = []
+        try:
+            if self._graph is not None and not _ops.get_default_graph().building_function:
+                self._enter(self._graph.as_default())
+            return self._enter_scopes()
+        except BaseException:
+            self._unwind(None, None, None)
+            raise
+
+    def _enter_scopes(self) -> VariableScope:
+        graph = _ops.get_default_graph()
+        current_name_scope = None
+        if not self._auxiliary_name_scope:
+            # Stay in the current name scope.
+            name_scope = graph.get_name_scope()
+            current_name_scope = graph.name_scope(name_scope + "/" if name_scope else name_scope)
+        src = self._name_or_scope
+        if src is not None:
+            if not isinstance(src, (VariableScope, str)):
+                raise TypeError("VariableScope: name_or_scope must be a string or VariableScope.")
+            name_scope = src if isinstance(src, str) else src.name.split("/")[-1]
+            if name_scope or current_name_scope:
+                entered = self._enter(current_name_scope or graph.name_scope(name_scope))
+                old_name_scope = entered if isinstance(src, str) else src.original_name_scope
+            else:
+                old_name_scope = None
+            return self._enter(_pure_variable_scope(src, reuse=self._reuse, old_name_scope=old_name_scope,
+                                                    custom_getter=self._custom_getter, **self._defaults))
+        if self._reuse:
+            raise ValueError("reuse=True cannot be used without a name_or_scope")
+        entered = self._enter(current_name_scope or graph.name_scope(self._default_name))
+        unique = _get_unique_variable_scope(self._default_name)
+        return self._enter(_pure_variable_scope(unique, old_name_scope=entered, custom_getter=self._custom_getter,
+                                                **self._defaults))
+
+    def _unwind(self, *exc) -> None:
+        while self._exits:
+            self._exits.pop().__exit__(*exc)
+
+    def __exit__(self, *exc) -> None:
+        self._unwind(*exc)
+
+
+def variable_op_scope(values, name_or_scope, default_name=None, initializer=None, regularizer=None,
+                      caching_device=None, partitioner=None, custom_getter=None, reuse=None, dtype=None,
+                      use_resource=None, constraint=None) -> variable_scope:
+    """Deprecated TF1 spelling of `variable_scope(name_or_scope, default_name, values, ...)`."""
+    return variable_scope(name_or_scope, default_name=default_name, values=values, initializer=initializer,
+                          regularizer=regularizer, caching_device=caching_device, partitioner=partitioner,
+                          custom_getter=custom_getter, reuse=reuse, dtype=dtype, use_resource=use_resource,
+                          constraint=constraint)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# get_variable
+# ----------------------------------------------------------------------------------------------------------
+def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None, trainable=None,
+                 collections=None, caching_device=None, partitioner=None, validate_shape=True, use_resource=None,
+                 custom_getter=None, constraint=None, synchronization=VariableSynchronization.AUTO,
+                 aggregation=VariableAggregation.NONE) -> Variable:
+    """`tf.get_variable`: the variable `name` in the current variable scope, created if the scope's reuse
+    allows (ValueError otherwise). Without an initializer, floats get glorot_uniform and integers zeros."""
+    return get_variable_scope().get_variable(
+        _get_default_variable_store(), name, shape=shape, dtype=dtype, initializer=initializer,
+        regularizer=regularizer, trainable=trainable, collections=collections, caching_device=caching_device,
+        partitioner=partitioner, validate_shape=validate_shape, use_resource=use_resource,
+        custom_getter=custom_getter, constraint=constraint, synchronization=synchronization,
+        aggregation=aggregation)
+
+
+def get_local_variable(name, shape=None, dtype=None, initializer=None, regularizer=None, trainable=False,
+                       collections=None, caching_device=None, partitioner=None, validate_shape=True,
+                       use_resource=None, custom_getter=None, constraint=None,
+                       synchronization=VariableSynchronization.AUTO,
+                       aggregation=VariableAggregation.NONE) -> Variable:
+    """`tf.get_local_variable`: like get_variable, in LOCAL_VARIABLES (not saved, not trained)."""
+    collections = list(collections or []) + [GraphKeys.LOCAL_VARIABLES]
+    return get_variable(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
+                        trainable=False, collections=collections, caching_device=caching_device,
+                        partitioner=partitioner, validate_shape=validate_shape, use_resource=use_resource,
+                        custom_getter=custom_getter, constraint=constraint, synchronization=synchronization,
+                        aggregation=aggregation)
+
+
+def variable(initial_value=None, trainable=None, collections=None, validate_shape=True, caching_device=None,
+             name=None, dtype=None, constraint=None, use_resource=None,
+             synchronization=VariableSynchronization.AUTO, aggregation=VariableAggregation.NONE) -> Variable:
+    """A plain `tf.Variable` (what optimizers use for their non-slot variables)."""
+    return Variable(initial_value=initial_value, trainable=trainable, collections=collections,
+                    validate_shape=validate_shape, caching_device=caching_device, name=name, dtype=dtype,
+                    constraint=constraint, synchronization=synchronization, aggregation=aggregation)

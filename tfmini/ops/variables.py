@@ -1,0 +1,375 @@
+"""`tf.Variable` (TF1's reference variable) and the variable collections and initializers over it:
+`tf.global_variables`, `tf.global_variables_initializer`, `tf.report_uninitialized_variables`, ...
+
+A Variable is graph structure only (a VariableV2 op, its initializer Assign and a `read` snapshot); its
+value lives in each session that runs it.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.constant_op import constant
+from tfmini.framework.ops import GraphKeys
+from tfmini.ops import array_ops, control_flow_ops, math_ops, state_ops
+
+
+class VariableSynchronization(enum.Enum):
+    """`tf.VariableSynchronization`: when a distributed variable is aggregated (recorded, not acted on)."""
+
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    """`tf.VariableAggregation`: how a distributed variable's updates are combined (recorded, not acted on)."""
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+    ONLY_FIRST_TOWER = 3
+
+
+# Tensor operators a Variable supports by applying them to its value (as TF1's Variable does).
+_OPERATORS = (
+    "__neg__", "__abs__", "__invert__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+    "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+    "__matmul__", "__rmatmul__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__",
+    "__ror__", "__xor__", "__rxor__",
+)
+
+
+class Variable:
+    """`tf.Variable`: a tensor-like handle to state that persists across `Session.run` calls.
+
+    Builds a VariableV2 op named `name`, an `Assign` of `initial_value` (the `initializer`) and a `read`
+    Identity that `value()` returns; used as a Tensor, the variable stands for that snapshot.
+    """
+
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable=None, collections=None, validate_shape: bool = True,
+                 caching_device=None, name=None, variable_def=None, dtype=None, expected_shape=None,
+                 import_scope=None, constraint=None, use_resource=None,
+                 synchronization=VariableSynchronization.AUTO, aggregation=VariableAggregation.NONE,
+                 shape=None) -> None:
+        if variable_def is not None:
+            if initial_value is not None:
+                raise ValueError("variable_def and initial_value are mutually exclusive.")
+            raise NotImplementedError("tfmini cannot rebuild a Variable from a VariableDef proto yet.")
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        if not isinstance(synchronization, VariableSynchronization):
+            synchronization = VariableSynchronization(synchronization)
+        if not isinstance(aggregation, VariableAggregation):
+            aggregation = VariableAggregation(aggregation)
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+        elif trainable and synchronization == VariableSynchronization.ON_READ:
+            raise ValueError(
+                f"Synchronization value can be set to VariableSynchronization.ON_READ only for non-trainable "
+                f"variables. You have specified trainable=True and synchronization=VariableSynchronization."
+                f"ON_READ for variable {name}."
+            )
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        if not isinstance(collections, (list, tuple, set)):
+            raise ValueError(
+                f"collections argument to Variable constructor must be a list, tuple, or set. Got {collections} "
+                f"of type {type(collections)}"
+            )
+        if constraint is not None and not callable(constraint):
+            raise ValueError("The `constraint` argument must be a callable.")
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections = list(collections) + [GraphKeys.TRAINABLE_VARIABLES]
+        self._trainable = bool(trainable)
+        self._constraint = constraint
+        self._synchronization = synchronization
+        self._aggregation = aggregation
+        self._caching_device = caching_device
+        dtype = None if dtype is None else _dt.as_dtype(dtype).base_dtype
+        init_from_fn = callable(initial_value)
+        with _ops.init_scope():
+            graph = _ops.get_default_graph()
+            values = [] if init_from_fn else [initial_value]
+            with _ops.name_scope(name, "Variable", values) as scope:
+                if init_from_fn:
+                    with graph.name_scope("Initializer"):
+                        self._initial_value = _ops.convert_to_tensor(initial_value(), name="initial_value",
+                                                                     dtype=dtype)
+                else:
+                    self._initial_value = _ops.convert_to_tensor(initial_value, name="initial_value", dtype=dtype)
+                if validate_shape and not self._initial_value.shape.is_fully_defined():
+                    raise ValueError(f"initial_value must have a shape specified: {self._initial_value}")
+                var_shape = self._variable_shape(shape, validate_shape)
+                self._variable = state_ops.variable_op_v2(var_shape, self._initial_value.dtype.base_dtype,
+                                                          name=scope)
+                self._initializer_op = state_ops.assign(self._variable, self._initial_value,
+                                                        validate_shape=validate_shape).op
+                if caching_device is not None:
+                    with graph.device(caching_device):
+                        self._snapshot = array_ops.identity(self._variable, name="read")
+                else:
+                    self._snapshot = array_ops.identity(self._variable, name="read")
+            graph.add_to_collections(collections, self)
+
+    def _variable_shape(self, shape, validate_shape: bool) -> _shape.TensorShape:
+        initial_shape = self._initial_value.shape
+        if shape is not None:
+            shape = _shape.as_shape(shape)
+            if not initial_shape.is_compatible_with(shape):
+                raise ValueError(
+                    f"The initial value's shape ({initial_shape}) is not compatible with the explicitly supplied "
+                    f"`shape` argument ({shape})."
+                )
+            return shape
+        return initial_shape if validate_shape else _shape.unknown_shape()
+
+    # -- properties ------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._variable.name
+
+    @property
+    def op(self) -> _ops.Operation:
+        return self._variable.op
+
+    @property
+    def graph(self) -> _ops.Graph:
+        return self._variable.graph
+
+    @property
+    def device(self) -> str:
+        return self._variable.device
+
+    @property
+    def dtype(self) -> _dt.DType:
+        """The ref dtype of the variable (e.g. float32_ref), as in TF1."""
+        return self._variable.dtype
+
+    @property
+    def shape(self) -> _shape.TensorShape:
+        return self._variable.shape
+
+    def get_shape(self) -> _shape.TensorShape:
+        return self._variable.shape
+
+    @property
+    def initializer(self) -> _ops.Operation:
+        """The op that assigns the initial value."""
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> _ops.Tensor:
+        return self._initial_value
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def synchronization(self) -> VariableSynchronization:
+        return self._synchronization
+
+    @property
+    def aggregation(self) -> VariableAggregation:
+        return self._aggregation
+
+    # -- reading ---------------------------------------------------------------
+    def value(self) -> _ops.Tensor:
+        """The `read` snapshot of the variable's value (the tensor the variable stands for)."""
+        return self._snapshot
+
+    def read_value(self) -> _ops.Tensor:
+        """A new Identity reading the variable where it is called (e.g. after control dependencies)."""
+        return array_ops.identity(self._variable, name="read")
+
+    def _ref(self) -> _ops.Tensor:
+        """The ref-typed output of the variable op, for ops that update it."""
+        return self._variable
+
+    ref = _ref
+
+    def _as_graph_element(self) -> _ops.Tensor:
+        return self._variable
+
+    def initialized_value(self) -> _ops.Tensor:
+        """The variable's value if it is initialized, else its initial value (for initial values built from
+        other variables)."""
+        with _ops.init_scope():
+            return control_flow_ops.cond(state_ops.is_variable_initialized(self), self.read_value,
+                                         lambda: self.initial_value)
+
+    def eval(self, session=None):
+        """The variable's value in `session` (or the default session)."""
+        return self._variable.eval(session=session)
+
+    def load(self, value, session=None) -> None:
+        """Stores `value` in the variable by running its initializer with the initial value replaced."""
+        session = session or _ops.get_default_session()
+        if session is None:
+            raise ValueError("Either session argument should be provided or default session should be established")
+        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
+
+    # -- updating --------------------------------------------------------------
+    def assign(self, value, use_locking: bool = False, name=None, read_value: bool = True):
+        """An Assign of `value`: its ref output (or the op, with `read_value=False`)."""
+        out = state_ops.assign(self._variable, value, use_locking=use_locking, name=name)
+        return out if read_value else out.op
+
+    def assign_add(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
+        out = state_ops.assign_add(self._variable, delta, use_locking=use_locking, name=name)
+        return out if read_value else out.op
+
+    def assign_sub(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
+        out = state_ops.assign_sub(self._variable, delta, use_locking=use_locking, name=name)
+        return out if read_value else out.op
+
+    def _scatter(self, fn, sparse_delta, use_locking, name):
+        if not hasattr(sparse_delta, "indices") or not hasattr(sparse_delta, "values"):
+            raise TypeError(f"sparse_delta is not IndexedSlices: {sparse_delta}")
+        return fn(self._variable, sparse_delta.indices, sparse_delta.values, use_locking=use_locking, name=name)
+
+    def scatter_update(self, sparse_delta, use_locking: bool = False, name=None):
+        return self._scatter(state_ops.scatter_update, sparse_delta, use_locking, name)
+
+    def scatter_add(self, sparse_delta, use_locking: bool = False, name=None):
+        return self._scatter(state_ops.scatter_add, sparse_delta, use_locking, name)
+
+    def scatter_sub(self, sparse_delta, use_locking: bool = False, name=None):
+        return self._scatter(state_ops.scatter_sub, sparse_delta, use_locking, name)
+
+    def scatter_mul(self, sparse_delta, use_locking: bool = False, name=None):
+        return self._scatter(state_ops.scatter_mul, sparse_delta, use_locking, name)
+
+    def count_up_to(self, limit):
+        return state_ops.count_up_to(self._variable, limit)
+
+    # -- Python protocol -------------------------------------------------------
+    def __getitem__(self, slice_spec):
+        return self._snapshot[slice_spec]
+
+    def __iter__(self):
+        raise TypeError("'Variable' object is not iterable.")
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    def __reduce__(self):
+        raise TypeError("A tf.Variable belongs to a graph and cannot be pickled.")
+
+    @staticmethod
+    def _tensor_conversion(v: Variable, dtype=None, name=None, as_ref: bool = False) -> _ops.Tensor:
+        if dtype is not None and not dtype.is_compatible_with(v.dtype):
+            raise ValueError(
+                f"Incompatible type conversion requested to type '{dtype.name}' for variable of type "
+                f"'{v.dtype.name}'"
+            )
+        return v._ref() if as_ref else v.value()
+
+
+def _operator(name: str):
+    def apply(self, *args):
+        return getattr(_ops.Tensor, name)(self.value(), *args)
+
+    apply.__name__ = name
+    return apply
+
+
+for _name in _OPERATORS:
+    setattr(Variable, _name, _operator(_name))
+
+RefVariable = Variable
+VariableV1 = Variable
+_ops.register_tensor_conversion_function(Variable, Variable._tensor_conversion)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Collections and initializers
+# ----------------------------------------------------------------------------------------------------------
+def global_variables(scope=None) -> list:
+    """The variables in the GLOBAL_VARIABLES collection (filtered by `scope`, a regex on names)."""
+    return _ops.get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def local_variables(scope=None) -> list:
+    return _ops.get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def model_variables(scope=None) -> list:
+    return _ops.get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def trainable_variables(scope=None) -> list:
+    return _ops.get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def moving_average_variables(scope=None) -> list:
+    return _ops.get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name: str = "init") -> _ops.Operation:
+    """One op that runs the initializers of `var_list` (a NoOp when it is empty)."""
+    if var_list:
+        return control_flow_ops.group(*[v.initializer for v in var_list], name=name)
+    return control_flow_ops.no_op(name=name)
+
+
+def global_variables_initializer() -> _ops.Operation:
+    return variables_initializer(global_variables())
+
+
+def local_variables_initializer() -> _ops.Operation:
+    return variables_initializer(local_variables())
+
+
+def _all_variables_or_ops(var_list):
+    if var_list is not None:
+        return list(var_list)
+    var_list = global_variables() + local_variables()
+    if not var_list:
+        # Variable ops built without the Variable class still count.
+        graph = _ops.get_default_graph()
+        var_list = [op.outputs[0] for op in graph.get_operations() if op.type == "VariableV2"]
+    return var_list
+
+
+def is_variable_initialized(variable) -> _ops.Tensor:
+    return state_ops.is_variable_initialized(variable)
+
+
+def assert_variables_initialized(var_list=None):
+    """An op that fails with FailedPreconditionError when run while any of `var_list` is uninitialized
+    (None when there are no variables)."""
+    var_list = _all_variables_or_ops(var_list)
+    if not var_list:
+        return None
+    ranks = [array_ops.rank(v) for v in var_list]
+    return ranks[0] if len(ranks) == 1 else array_ops.stack(ranks)
+
+
+def report_uninitialized_variables(var_list=None, name: str = "report_uninitialized_variables") -> _ops.Tensor:
+    """A 1-D string tensor of the names of the variables in `var_list` not initialized in the session."""
+    var_list = _all_variables_or_ops(var_list)
+    with _ops.name_scope(name):
+        if not var_list:
+            return constant([], dtype=_dt.string)
+        initialized = array_ops.stack([state_ops.is_variable_initialized(v) for v in var_list])
+        names = constant([v.op.name for v in var_list])
+        return array_ops.boolean_mask(names, math_ops.logical_not(initialized))
+
+
+initialize_all_variables = global_variables_initializer
+initialize_variables = variables_initializer
+initialize_local_variables = local_variables_initializer
+all_variables = global_variables
