@@ -176,6 +176,10 @@ class BaseSession:
             results = tracing.run_plan(plan, feed_values, options, run_metadata, deadline)
         else:
             results = plan.run(feed_values)
+        return self._fetched_values(unique_fetches, results)
+
+    def _fetched_values(self, unique_fetches, results) -> list:
+        """One value per unique fetch: tensor results (wrapped where their op type asks for it), None for ops."""
         out, it = [], iter(results)
         for f in unique_fetches:
             if isinstance(f, _ops.Tensor):
@@ -333,10 +337,7 @@ class BaseSession:
                 pr.values.setdefault(t, v)
         pr.fed.update(feed_tensors)
         pr.fetched.update(mapper.unique_fetches)
-        out, it = [], iter(results)
-        for f in mapper.unique_fetches:
-            out.append(next(it) if isinstance(f, _ops.Tensor) else None)
-        return mapper.build_results(out)
+        return mapper.build_results(self._fetched_values(mapper.unique_fetches, results))
 
 
 def _expand_feed(key, value):
