@@ -183,3 +183,42 @@ from tfmini.ops.random_ops import (
     set_random_seed,
     truncated_normal,
 )
+
+# -- array ops (array-ops engineer)
+# isort: split
+from tfmini.ops.array_ops import (
+    boolean_mask,
+    broadcast_dynamic_shape,
+    broadcast_static_shape,
+    broadcast_to,
+    concat,
+    diag,
+    diag_part,
+    expand_dims,
+    gather,
+    gather_nd,
+    identity_n,
+    invert_permutation,
+    matrix_diag,
+    matrix_diag_part,
+    matrix_set_diag,
+    meshgrid,
+    one_hot,
+    ones_like,
+    pad,
+    reverse,
+    reverse_v2,
+    scatter_nd,
+    sequence_mask,
+    shape_n,
+    slice,  # noqa: A004 - TF's public name
+    split,
+    squeeze,
+    tile,
+    transpose,
+    unique,
+    unstack,
+    where,
+    where_v2,
+    zeros_like,
+)

@@ -461,13 +461,27 @@ def constant_value_as_shape(tensor: _ops.Tensor) -> _shape.TensorShape:
     value = constant_value(tensor)
     if value is not None:
         return _shape.TensorShape([None if d == -1 else int(d) for d in np.reshape(value, [-1])])
-    if tensor.op.type == "Shape":
-        return tensor.op.inputs[0].shape
-    if tensor.op.type == "Pack":
-        dims = []
-        for inp in tensor.op.inputs:
-            v = constant_value(inp)
-            dims.append(None if v is None or int(v) == -1 else int(v))
-        return _shape.TensorShape(dims)
+    fn = _STATIC_SHAPE_FNS.get(tensor.op.type)
+    if fn is not None:
+        try:
+            known = fn(tensor)
+        except Exception:  # noqa: BLE001 - as for static values: failure means "unknown"
+            known = None
+        if known is not None:
+            return _shape.as_shape(known)
     n = tensor.shape[0].value if tensor.shape.ndims == 1 else None
     return _shape.unknown_shape(n)
+
+
+_STATIC_SHAPE_FNS: dict[str, Callable] = {}
+
+
+def register_static_shape(op_type: str) -> Callable:
+    """Registers how to read the partially known shape that a 1-D shape tensor made by `op_type` denotes
+    (e.g. Shape of a partly known tensor, Pack of some constants), for `constant_value_as_shape`."""
+
+    def decorate(fn: Callable) -> Callable:
+        _STATIC_SHAPE_FNS[op_type] = fn
+        return fn
+
+    return decorate
