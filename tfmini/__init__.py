@@ -160,7 +160,6 @@ mod = floormod
 sub = subtract
 mul = multiply
 neg = negative
-truncatemod = floormod
 
 __version__ = "0.1.0"
 VERSION = "1.15.0-tfmini"
@@ -182,6 +181,56 @@ from tfmini.ops.random_ops import (
     random_uniform,
     set_random_seed,
     truncated_normal,
+)
+
+# -- math ops, tf.math, tf.gradients (math/gradients engineer)
+# isort: split
+from tfmini import math
+from tfmini.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
+from tfmini.ops.gradients_impl import AggregationMethod, UnconnectedGradients, gradients, hessians
+from tfmini.ops.math_ops import (
+    accumulate_n,
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
+    complex,
+    conj,
+    cosh,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    digamma,
+    div_no_nan,
+    einsum,
+    erf,
+    erfc,
+    global_norm,
+    imag,
+    is_finite,
+    is_inf,
+    is_nan,
+    lgamma,
+    polygamma,
+    real,
+    reduce_logsumexp,
+    rint,
+    saturate_cast,
+    scalar_mul,
+    sinh,
+    tan,
+    tensordot,
+    to_bfloat16,
+    to_complex64,
+    to_complex128,
+    truncatemod,
+    unsorted_segment_sum,
 )
 
 # -- array ops (array-ops engineer)

@@ -3,6 +3,7 @@
 from tfmini.ops import (  # noqa: F401 - imported for their registrations
     array_ops,
     control_flow_ops,
+    gradients_impl,
     math_ops,
     random_ops,
     session_ops,

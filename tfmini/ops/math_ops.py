@@ -1,43 +1,199 @@
-"""Math ops: elementwise unary and binary families, comparisons, MatMul, Cast, reductions, and the Python
-operators of `tf.Tensor`. Each op is declared once here with its shape function and NumPy kernel."""
+"""Math ops: elementwise unary and binary families (with broadcasting), comparisons and logic, matrix products
+(MatMul, BatchMatMulV2, Einsum), reductions, scans, casts and complex parts, with the Python API and the
+operators of `tf.Tensor`. Each op is declared once here with its shape function, NumPy kernel and gradient."""
 
 from __future__ import annotations
+
+import builtins
+import functools
+import math
+import string
 
 import numpy as np
 
 from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import apply_op, register_op, register_static_value
+from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op, register_static_value
 from tfmini.ops import shape_fns
 
 _NUM = _dt.NUMBER
 _REAL = _dt.REAL
+_FLOAT = _dt.FLOATING
 _FLOAT_CPLX = _dt.FLOATING + _dt.COMPLEX
-_INT_FLOAT = _dt.FLOATING + _dt.INTEGER
+_INDEX = (_dt.int32, _dt.int64)
+
+
+def _invalid(msg: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, msg)
+
+
+def _quiet(fn):
+    """Runs a kernel with NumPy's floating-point warnings off: like TF, inf and nan results are silent."""
+
+    @functools.wraps(fn)
+    def kernel(*args, **attrs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **attrs)
+
+    return kernel
+
+
+def _in_float64(fn):
+    """Applies a float64 scalar function elementwise, returning the input's dtype."""
+    vec = np.vectorize(fn, otypes=[np.float64])
+
+    def kernel(x):
+        x = np.asarray(x)
+        return vec(x.astype(np.float64)).astype(x.dtype) if x.size else np.empty(x.shape, x.dtype)
+
+    return kernel
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Gradient helpers shared by the ops below
+# ----------------------------------------------------------------------------------------------------------
+def _shape_of(t: _ops.Tensor) -> _ops.Tensor:
+    from tfmini.ops import array_ops
+
+    return array_ops.shape(t)
+
+
+def _reshape(t: _ops.Tensor, shape) -> _ops.Tensor:
+    from tfmini.ops import array_ops
+
+    return array_ops.reshape(t, shape)
+
+
+def _zeros_like(t: _ops.Tensor) -> _ops.Tensor:
+    from tfmini.ops import array_ops
+
+    return array_ops.zeros_like(t)
+
+
+def _conj(t: _ops.Tensor) -> _ops.Tensor:
+    return conj(t) if t.dtype.is_complex else t
+
+
+def _reduce_to_shape(grad: _ops.Tensor, x: _ops.Tensor) -> _ops.Tensor:
+    """`grad`, shaped like a broadcast of `x` with other operands, summed back down to the shape of `x`
+    (statically when shapes are known, else with BroadcastGradientArgs at run time)."""
+
+    xs, gs = x.shape, grad.shape
+    if xs.is_fully_defined() and gs.is_fully_defined():
+        xd, gd = xs.as_list(), gs.as_list()
+        if xd == gd:
+            return grad
+        lead = len(gd) - len(xd)
+        axes = list(builtins.range(lead)) + [lead + i for i, d in enumerate(xd) if d == 1 and gd[lead + i] != 1]
+        out = reduce_sum(grad, np.asarray(axes, dtype=np.int32)) if axes else grad
+        return out if out.shape.as_list() == xd else _reshape(out, np.asarray(xd, dtype=np.int32))
+    sx = _shape_of(x)
+    rx, _ = broadcast_gradient_args(sx, _shape_of(grad))
+    return _reshape(reduce_sum(grad, rx), sx)
+
+
+def _broadcast_like(t: _ops.Tensor, x: _ops.Tensor) -> _ops.Tensor:
+    """`t` (whose shape broadcasts to x's) stretched to the shape of `x`."""
+    if t.shape.is_fully_defined() and x.shape.is_fully_defined() and t.shape.as_list() == x.shape.as_list():
+        return t
+    from tfmini.ops import array_ops
+
+    return array_ops.broadcast_to(t, _shape_of(x))
+
+
+def _binary_grads(op, gx, gy):
+    """The gradients of a broadcasting binary op, each reduced to its input's shape (None stays None)."""
+    x, y = op.inputs
+    return (None if gx is None else _reduce_to_shape(gx, x),
+            None if gy is None else _reduce_to_shape(gy, y))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# BroadcastGradientArgs: the axes along which each operand of a broadcast was stretched
+# ----------------------------------------------------------------------------------------------------------
+@register_op(
+    "BroadcastGradientArgs",
+    inputs=["s0: T", "s1: T"],
+    outputs=["r0: T", "r1: T"],
+    attrs={"T": ("type", _dt.int32)},
+    allowed={"T": _INDEX},
+    shape=lambda op: [_shape.TensorShape([None]), _shape.TensorShape([None])],
+)
+def _broadcast_gradient_args(s0, s1):
+    a, b = [int(d) for d in np.reshape(s0, [-1])], [int(d) for d in np.reshape(s1, [-1])]
+    n = max(len(a), len(b))
+    pa, pb = [1] * (n - len(a)) + a, [1] * (n - len(b)) + b
+    for da, db in zip(pa, pb):
+        if da != db and da != 1 and db != 1:
+            raise _invalid(f"Incompatible shapes: [{','.join(map(str, a))}] vs. [{','.join(map(str, b))}]")
+    # As in TF, a dim where both are 1 is listed for both: summing over it changes nothing.
+    dtype = np.asarray(s0).dtype
+    return (np.asarray([i for i in builtins.range(n) if pa[i] == 1], dtype=dtype),
+            np.asarray([i for i in builtins.range(n) if pb[i] == 1], dtype=dtype))
+
+
+@register_static_value("BroadcastGradientArgs")
+def _broadcast_gradient_args_static(t):
+    a, b = _reg.constant_value(t.op.inputs[0]), _reg.constant_value(t.op.inputs[1])
+    return None if a is None or b is None else _broadcast_gradient_args(np.asarray(a), np.asarray(b))[t.value_index]
+
+
+NotDifferentiable("BroadcastGradientArgs")
+
+
+def broadcast_gradient_args(s0, s1, name=None):
+    """The reduction axes (r0, r1) that sum a broadcast result's gradient back to shapes `s0` and `s1`."""
+    op = apply_op("BroadcastGradientArgs", [s0, s1], name=name)
+    return op.outputs[0], op.outputs[1]
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Elementwise binary ops
 # ----------------------------------------------------------------------------------------------------------
-def _int_trunc_div(x, y):
+def _check_int_divisor(y):
+    if np.asarray(y).dtype.kind in "iu" and np.any(np.asarray(y) == 0):
+        raise _invalid("Integer division by zero")
+
+
+def _trunc_div(x, y):
     if x.dtype.kind in "iu":
+        _check_int_divisor(y)
         q = np.abs(x) // np.abs(y)
         return (np.sign(x) * np.sign(y) * q).astype(x.dtype)
-    return np.divide(x, y)
+    return np.trunc(np.divide(x, y)).astype(x.dtype, copy=False)
+
+
+def _div(x, y):
+    return _trunc_div(x, y) if x.dtype.kind in "iu" else np.divide(x, y)
+
+
+def _floor_div(x, y):
+    _check_int_divisor(y)
+    return np.floor_divide(x, y)
+
+
+def _floor_mod(x, y):
+    _check_int_divisor(y)
+    return np.mod(x, y)
+
+
+def _trunc_mod(x, y):
+    _check_int_divisor(y)
+    return np.fmod(x, y)
 
 
 def _pow(x, y):
     if x.dtype.kind in "iu" and np.any(y < 0):
-        raise _errors_invalid("Integers to negative integer powers are not allowed")
+        raise _invalid("Integers to negative integer powers are not allowed")
     return np.power(x, y)
 
 
-def _errors_invalid(msg):
-    from tfmini.framework import errors
-
-    return errors.InvalidArgumentError(None, None, msg)
+def _div_no_nan(x, y):
+    out = np.divide(x, np.where(y == 0, np.ones_like(y), y))
+    return np.where(y == 0, np.zeros_like(out), out)
 
 
 def _bool(fn):
@@ -47,44 +203,262 @@ def _bool(fn):
     return kernel
 
 
+def _broadcasting(fn):
+    """A binary kernel that reports incompatible shapes as TF does."""
+
+    def kernel(x, y):
+        try:
+            return fn(x, y)
+        except ValueError:
+            if _broadcastable(np.shape(x), np.shape(y)):
+                raise
+            raise _invalid(f"Incompatible shapes: {list(np.shape(x))} vs. {list(np.shape(y))}") from None
+
+    return kernel
+
+
+def _broadcastable(a, b) -> bool:
+    return all(p == q or p == 1 or q == 1 for p, q in zip(reversed(a), reversed(b)))
+
+
+# op type: (kernel, allowed types, output dtype (None: T), silence floating-point warnings)
 _BINARY = {
-    # op type: (kernel, allowed types, output is bool)
-    "Add": (np.add, _NUM + (_dt.string,), False),
-    "AddV2": (np.add, _NUM, False),
-    "Sub": (np.subtract, _NUM, False),
-    "Mul": (np.multiply, _NUM, False),
-    "RealDiv": (np.divide, _FLOAT_CPLX, False),
-    "Div": (_int_trunc_div, _NUM, False),
-    "TruncateDiv": (_int_trunc_div, _dt.INTEGER, False),
-    "FloorDiv": (np.floor_divide, _REAL, False),
-    "FloorMod": (np.mod, _REAL, False),
-    "Maximum": (np.maximum, _REAL, False),
-    "Minimum": (np.minimum, _REAL, False),
-    "Pow": (_pow, _NUM, False),
-    "SquaredDifference": (lambda x, y: np.square(x - y), _NUM, False),
-    "Less": (np.less, _REAL, True),
-    "LessEqual": (np.less_equal, _REAL, True),
-    "Greater": (np.greater, _REAL, True),
-    "GreaterEqual": (np.greater_equal, _REAL, True),
-    "Equal": (_bool(np.equal), _dt.ALL_TYPES, True),
-    "NotEqual": (_bool(np.not_equal), _dt.ALL_TYPES, True),
+    "Add": (np.add, _NUM + (_dt.string,), None, False),
+    "AddV2": (np.add, _NUM, None, False),
+    "Sub": (np.subtract, _NUM, None, False),
+    "Mul": (np.multiply, _NUM, None, False),
+    "RealDiv": (np.divide, _FLOAT_CPLX, None, True),
+    "Div": (_div, _NUM, None, True),
+    "DivNoNan": (_div_no_nan, _FLOAT_CPLX, None, True),
+    "TruncateDiv": (_trunc_div, _dt.INTEGER, None, False),
+    "FloorDiv": (_floor_div, _REAL, None, True),
+    "FloorMod": (_floor_mod, _REAL, None, True),
+    "TruncateMod": (_trunc_mod, _REAL, None, True),
+    "Maximum": (np.maximum, _REAL, None, False),
+    "Minimum": (np.minimum, _REAL, None, False),
+    "Pow": (_pow, _NUM, None, True),
+    "SquaredDifference": (lambda x, y: np.square(np.subtract(x, y)), _NUM, None, False),
+    "Atan2": (np.arctan2, _FLOAT, None, True),
+    "Less": (np.less, _REAL, _dt.bool_, False),
+    "LessEqual": (np.less_equal, _REAL, _dt.bool_, False),
+    "Greater": (np.greater, _REAL, _dt.bool_, False),
+    "GreaterEqual": (np.greater_equal, _REAL, _dt.bool_, False),
+    "Equal": (_bool(np.equal), _dt.ALL_TYPES, _dt.bool_, False),
+    "NotEqual": (_bool(np.not_equal), _dt.ALL_TYPES, _dt.bool_, False),
+    "LogicalAnd": (np.logical_and, (_dt.bool_,), _dt.bool_, False),
+    "LogicalOr": (np.logical_or, (_dt.bool_,), _dt.bool_, False),
 }
 
-for _name, (_fn, _allowed, _is_cmp) in _BINARY.items():
-    register_op(
-        _name,
-        inputs=["x: T", "y: T"],
-        outputs=["z: bool" if _is_cmp else "z: T"],
-        allowed={"T": _allowed},
-        shape=shape_fns.broadcast,
-    )(_fn)
+for _name, (_fn, _allowed, _out, _silent) in _BINARY.items():
+    if _allowed == (_dt.bool_,):
+        _ins, _outs = ["x: bool", "y: bool"], ["z: bool"]
+        _allowed_map = {}
+    else:
+        _ins, _outs = ["x: T", "y: T"], ["z: bool" if _out is _dt.bool_ else "z: T"]
+        _allowed_map = {"T": _allowed}
+    register_op(_name, inputs=_ins, outputs=_outs, allowed=_allowed_map, shape=shape_fns.broadcast)(
+        _broadcasting(_quiet(_fn) if _silent else _fn)
+    )
 
-for _name, _fn in {"LogicalAnd": np.logical_and, "LogicalOr": np.logical_or}.items():
-    register_op(_name, inputs=["x: bool", "y: bool"], outputs=["z: bool"], shape=shape_fns.broadcast)(_fn)
+for _name in ("Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
+              "TruncateDiv"):
+    NotDifferentiable(_name)
+
+
+@RegisterGradient("Add")
+def _add_grad(op, grad):
+    return _binary_grads(op, grad, grad)
+
+
+@RegisterGradient("AddV2")
+def _add_v2_grad(op, grad):
+    return _binary_grads(op, grad, grad)
+
+
+@RegisterGradient("Sub")
+def _sub_grad(op, grad):
+    return _binary_grads(op, grad, -grad)
+
+
+@RegisterGradient("Mul")
+def _mul_grad(op, grad):
+    x, y = op.inputs
+    return _binary_grads(op, grad * _conj(y), _conj(x) * grad)
+
+
+@RegisterGradient("RealDiv")
+def _real_div_grad(op, grad):
+    x, y = op.inputs
+    x, y = _conj(x), _conj(y)
+    return _binary_grads(op, realdiv(grad, y), grad * realdiv(realdiv(-x, y), y))
+
+
+@RegisterGradient("Div")
+def _div_grad(op, grad):
+    x, y = op.inputs
+    x, y = _conj(x), _conj(y)
+    return _binary_grads(op, _binary("Div", grad, y, None), grad * _binary("Div", _binary("Div", -x, y, None), y, None))
+
+
+@RegisterGradient("DivNoNan")
+def _div_no_nan_grad(op, grad):
+    x, y = op.inputs
+    x, y = _conj(x), _conj(y)
+    return _binary_grads(op, div_no_nan(grad, y), grad * div_no_nan(div_no_nan(-x, y), y))
+
+
+@RegisterGradient("FloorDiv")
+def _floor_div_grad(op, grad):
+    return None, None
+
+
+@RegisterGradient("FloorMod")
+def _floor_mod_grad(op, grad):
+    x, y = op.inputs
+    return _binary_grads(op, grad, grad * -floordiv(x, y))
+
+
+@RegisterGradient("TruncateMod")
+def _truncate_mod_grad(op, grad):
+    x, y = op.inputs
+    if not x.dtype.is_floating:
+        return None, None
+    quotient = realdiv(x, y)
+    truncated = sign(quotient) * floor(abs(quotient))
+    return _binary_grads(op, grad, grad * -truncated)
+
+
+def _min_max_grad(op, grad, x_wins):
+    """x gets the gradient where it was selected (ties go to x), y elsewhere."""
+    from tfmini.ops import array_ops
+
+    x, y = op.inputs
+    chosen = x_wins(x, y)
+    zeros = _zeros_like(grad)
+    return _binary_grads(op, array_ops.where(chosen, grad, zeros), array_ops.where(chosen, zeros, grad))
+
+
+@RegisterGradient("Maximum")
+def _maximum_grad(op, grad):
+    return _min_max_grad(op, grad, greater_equal)
+
+
+@RegisterGradient("Minimum")
+def _minimum_grad(op, grad):
+    return _min_max_grad(op, grad, less_equal)
+
+
+@RegisterGradient("Pow")
+def _pow_grad(op, grad):
+    x, y = op.inputs
+    z = op.outputs[0]
+    x, y, z = _conj(x), _conj(y), _conj(z)
+    gx = grad * y * pow(x, y - _ops.convert_to_tensor(1, dtype=y.dtype.base_dtype))
+    if x.dtype.is_complex:
+        log_x = log(x)
+    else:
+        # log(x) only where x > 0 (elsewhere the y-gradient is 0 as in TF): log(1) there is 0.
+        positive = cast(greater(x, _ops.convert_to_tensor(0, dtype=x.dtype.base_dtype)), x.dtype)
+        log_x = log(maximum(x, _ops.convert_to_tensor(0, dtype=x.dtype.base_dtype)) + (1 - positive))
+    return _binary_grads(op, gx, grad * z * log_x)
+
+
+@RegisterGradient("SquaredDifference")
+def _squared_difference_grad(op, grad):
+    x, y = op.inputs
+    two = _ops.convert_to_tensor(2, dtype=grad.dtype.base_dtype)
+    gx = grad * (two * (x - y))
+    return _binary_grads(op, gx, -gx)
+
+
+@RegisterGradient("Atan2")
+def _atan2_grad(op, grad):
+    y, x = op.inputs
+    scale = realdiv(grad, square(x) + square(y))
+    return _binary_grads(op, x * scale, -y * scale)
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Elementwise unary ops
+# Special functions (no SciPy): digamma and polygamma by recurrence plus asymptotic series
+# ----------------------------------------------------------------------------------------------------------
+def _lgamma_scalar(v: float) -> float:
+    try:
+        return math.lgamma(v)
+    except ValueError:  # poles at 0, -1, -2, ...
+        return math.inf
+
+
+_BERNOULLI_2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+
+
+def _digamma64(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64)
+    out = np.full(x.shape, np.nan)
+    pole = (x <= 0) & (x == np.floor(x))
+    reflect = (x < 0.5) & ~pole
+    # psi(x) = psi(1 - x) - pi / tan(pi x) brings every argument above 1/2.
+    z = np.where(reflect, 1.0 - x, x)
+    z = np.where(pole | np.isnan(z), 1.0, z)
+    acc = np.zeros_like(z)
+    for _ in builtins.range(10):  # psi(z) = psi(z + 1) - 1/z up to z >= 10, where the series is exact enough
+        low = z < 10
+        acc -= np.where(low, 1.0 / z, 0.0)
+        z = np.where(low, z + 1, z)
+    inv2 = 1.0 / (z * z)
+    series = sum(b / (2 * k) * inv2 ** k for k, b in enumerate(_BERNOULLI_2K, start=1))
+    result = acc + np.log(z) - 0.5 / z - series
+    result = np.where(reflect, result - np.pi / np.tan(np.pi * x), result)
+    out = np.where(pole, np.nan, result)
+    out = np.where(np.isnan(x), np.nan, out)
+    return np.where(np.isposinf(x), np.inf, out)
+
+
+def _polygamma64(n: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """psi^(n)(x) for integer n >= 1 (n = 0 is digamma); nan for other n and at the poles."""
+    n, x = np.broadcast_arrays(np.asarray(n, np.float64), np.asarray(x, np.float64))
+    out = np.full(x.shape, np.nan)
+    is_digamma = n == 0
+    if np.any(is_digamma):
+        out = np.where(is_digamma, _digamma64(x), out)
+    valid = (n >= 1) & (n == np.floor(n)) & ~((x <= 0) & (x == np.floor(x))) & ~np.isnan(x)
+    if not np.any(valid):
+        return out
+    nv, z = np.where(valid, n, 1.0), np.where(valid, x, 1.0)
+    fact_n = np.vectorize(math.gamma, otypes=[np.float64])(nv + 1)
+    sign_n = np.where(nv % 2 == 1, 1.0, -1.0)  # (-1)^(n+1)
+    acc = np.zeros_like(z)
+    threshold = np.maximum(15.0, nv + 10)
+    while np.any(z < threshold):  # psi^(n)(z) = psi^(n)(z + 1) + (-1)^(n+1) n! / z^(n+1)
+        low = z < threshold
+        acc += np.where(low, sign_n * fact_n / np.where(low, z, 1.0) ** (nv + 1), 0.0)
+        z = np.where(low, z + 1, z)
+    fact_nm1 = fact_n / nv
+    series = fact_nm1 / z ** nv + fact_n / (2 * z ** (nv + 1))
+    for k, b in enumerate(_BERNOULLI_2K, start=1):
+        coeff = np.vectorize(lambda m, k=k: math.gamma(2 * k + m) / math.factorial(2 * k), otypes=[np.float64])(nv)
+        series = series + b * coeff / z ** (2 * k + nv)
+    return np.where(valid, acc + sign_n * series, out)
+
+
+def _digamma(x):
+    return _digamma64(np.asarray(x)).astype(np.asarray(x).dtype)
+
+
+@register_op("Polygamma", inputs=["a: T", "x: T"], outputs=["z: T"], allowed={"T": (_dt.float32, _dt.float64)},
+             shape=shape_fns.broadcast)
+@_quiet
+def _polygamma_kernel(a, x):
+    return _polygamma64(a, x).astype(np.asarray(x).dtype)
+
+
+@RegisterGradient("Polygamma")
+def _polygamma_grad(op, grad):
+    a, x = op.inputs
+    return _binary_grads(op, None, grad * polygamma(a + 1, x))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Elementwise unary ops: kernel, allowed types, gradient (op, grad, x, y) -> dx, silence warnings
 # ----------------------------------------------------------------------------------------------------------
 def _sigmoid(x):
     return (0.5 * (np.tanh(0.5 * x) + 1.0)).astype(x.dtype, copy=False)
@@ -94,39 +468,131 @@ def _rsqrt(x):
     return np.reciprocal(np.sqrt(x))
 
 
-def _sign(x):
-    return np.sign(x)
+def _one(t):
+    return _ops.convert_to_tensor(1, dtype=t.dtype.base_dtype)
+
+
+def _erf_scale(x):
+    return _ops.convert_to_tensor(2 / np.sqrt(np.pi), dtype=x.dtype.base_dtype) * exp(-square(x))
 
 
 _UNARY = {
-    "Neg": (np.negative, _NUM),
-    "Abs": (np.abs, _REAL),
-    "Square": (np.square, _NUM),
-    "Sqrt": (np.sqrt, _FLOAT_CPLX),
-    "Rsqrt": (_rsqrt, _FLOAT_CPLX),
-    "Exp": (np.exp, _FLOAT_CPLX),
-    "Log": (np.log, _FLOAT_CPLX),
-    "Log1p": (np.log1p, _FLOAT_CPLX),
-    "Expm1": (np.expm1, _FLOAT_CPLX),
-    "Tanh": (np.tanh, _FLOAT_CPLX),
-    "Sigmoid": (_sigmoid, _FLOAT_CPLX),
-    "Sin": (np.sin, _FLOAT_CPLX),
-    "Cos": (np.cos, _FLOAT_CPLX),
-    "Reciprocal": (np.reciprocal, _FLOAT_CPLX),
-    "Sign": (_sign, _NUM),
-    "Floor": (np.floor, _dt.FLOATING),
-    "Ceil": (np.ceil, _dt.FLOATING),
-    "Round": (np.round, _NUM),
+    "Neg": (np.negative, _NUM, lambda op, g, x, y: -g, False),
+    "Abs": (np.abs, _REAL, lambda op, g, x, y: g * sign(x), False),
+    "Square": (np.square, _NUM,
+               lambda op, g, x, y: g * (_ops.convert_to_tensor(2, dtype=x.dtype.base_dtype) * _conj(x)), True),
+    "Sqrt": (np.sqrt, _FLOAT_CPLX,
+             lambda op, g, x, y: g * realdiv(_ops.convert_to_tensor(0.5, dtype=y.dtype.base_dtype), _conj(y)), True),
+    "Rsqrt": (_rsqrt, _FLOAT_CPLX,
+              lambda op, g, x, y: g * (_ops.convert_to_tensor(-0.5, dtype=y.dtype.base_dtype) * _conj(y * y * y)),
+              True),
+    "Exp": (np.exp, _FLOAT_CPLX, lambda op, g, x, y: g * _conj(y), True),
+    "Expm1": (np.expm1, _FLOAT_CPLX, lambda op, g, x, y: g * _conj(exp(x)), True),
+    "Log": (np.log, _FLOAT_CPLX, lambda op, g, x, y: g * reciprocal(_conj(x)), True),
+    "Log1p": (np.log1p, _FLOAT_CPLX, lambda op, g, x, y: g * reciprocal(_conj(_one(x) + x)), True),
+    "Sin": (np.sin, _FLOAT_CPLX, lambda op, g, x, y: g * _conj(cos(x)), True),
+    "Cos": (np.cos, _FLOAT_CPLX, lambda op, g, x, y: -g * _conj(sin(x)), True),
+    "Tan": (np.tan, _FLOAT_CPLX, lambda op, g, x, y: g * square(reciprocal(_conj(cos(x)))), True),
+    "Asin": (np.arcsin, _FLOAT_CPLX, lambda op, g, x, y: g * _conj(rsqrt(_one(x) - square(x))), True),
+    "Acos": (np.arccos, _FLOAT_CPLX, lambda op, g, x, y: -g * _conj(rsqrt(_one(x) - square(x))), True),
+    "Atan": (np.arctan, _FLOAT_CPLX, lambda op, g, x, y: g * reciprocal(_conj(_one(x) + square(x))), True),
+    "Sinh": (np.sinh, _FLOAT_CPLX, lambda op, g, x, y: g * _conj(cosh(x)), True),
+    "Cosh": (np.cosh, _FLOAT_CPLX, lambda op, g, x, y: g * _conj(sinh(x)), True),
+    "Asinh": (np.arcsinh, _FLOAT_CPLX, lambda op, g, x, y: g * reciprocal(_conj(cosh(y))), True),
+    "Acosh": (np.arccosh, _FLOAT_CPLX, lambda op, g, x, y: g * reciprocal(_conj(sinh(y))), True),
+    "Atanh": (np.arctanh, _FLOAT_CPLX, lambda op, g, x, y: g * reciprocal(_conj(_one(x) - square(x))), True),
+    "Tanh": (np.tanh, _FLOAT_CPLX, lambda op, g, x, y: g * _conj(_one(y) - y * y), True),
+    "Sigmoid": (_sigmoid, _FLOAT_CPLX, lambda op, g, x, y: g * _conj(y * (_one(y) - y)), True),
+    "Reciprocal": (np.reciprocal, _FLOAT_CPLX, lambda op, g, x, y: -g * _conj(y * y), True),
+    "Erf": (_in_float64(math.erf), _FLOAT, lambda op, g, x, y: g * _erf_scale(x), False),
+    "Erfc": (_in_float64(math.erfc), _FLOAT, lambda op, g, x, y: -g * _erf_scale(x), False),
+    "Lgamma": (_in_float64(_lgamma_scalar), _FLOAT, lambda op, g, x, y: g * digamma(x), False),
+    "Digamma": (_digamma, _FLOAT, lambda op, g, x, y: g * polygamma(_ops.convert_to_tensor(
+        1, dtype=x.dtype.base_dtype), x), True),
+    "Sign": (np.sign, _NUM, lambda op, g, x, y: _zeros_like(x), False),
+    "Floor": (np.floor, _FLOAT, lambda op, g, x, y: None, False),
+    "Ceil": (np.ceil, _FLOAT, lambda op, g, x, y: None, False),
+    "Round": (np.round, _NUM, lambda op, g, x, y: None, False),
+    "Rint": (np.rint, _FLOAT, lambda op, g, x, y: None, False),
 }
 
-for _name, (_fn, _allowed) in _UNARY.items():
-    register_op(_name, inputs=["x: T"], outputs=["y: T"], allowed={"T": _allowed}, shape=shape_fns.unchanged)(_fn)
+
+def _unary_grad(grad_fn):
+    def gradient(op, grad):
+        return grad_fn(op, grad, op.inputs[0], op.outputs[0])
+
+    return gradient
+
+
+for _name, (_fn, _allowed, _grad, _silent) in _UNARY.items():
+    register_op(_name, inputs=["x: T"], outputs=["y: T"], allowed={"T": _allowed}, shape=shape_fns.unchanged)(
+        _quiet(_fn) if _silent else _fn
+    )
+    RegisterGradient(_name)(_unary_grad(_grad))
+
+for _name, _fn in {"IsNan": np.isnan, "IsInf": np.isinf, "IsFinite": np.isfinite}.items():
+    register_op(_name, inputs=["x: T"], outputs=["y: bool"], allowed={"T": _FLOAT}, shape=shape_fns.unchanged)(_fn)
+    NotDifferentiable(_name)
 
 register_op("LogicalNot", inputs=["x: bool"], outputs=["y: bool"], shape=shape_fns.unchanged)(np.logical_not)
+NotDifferentiable("LogicalNot")
 
 
 # ----------------------------------------------------------------------------------------------------------
-# AddN, MatMul, Cast
+# Complex parts
+# ----------------------------------------------------------------------------------------------------------
+@register_op("Conj", inputs=["input: T"], outputs=["output: T"], allowed={"T": _dt.COMPLEX},
+             shape=shape_fns.unchanged)
+def _conj_kernel(x):
+    return np.conj(x)
+
+
+@RegisterGradient("Conj")
+def _conj_grad(op, grad):
+    return conj(grad)
+
+
+for _name, _fn in {"Real": np.real, "Imag": np.imag, "ComplexAbs": np.abs}.items():
+    def _part_kernel(x, *, Tout, _fn=_fn):  # noqa: N803 - TF's attr name
+        return np.asarray(_fn(x)).astype(Tout.as_numpy_dtype)
+
+    register_op(
+        _name, inputs=["input: T"], outputs=["output: Tout"], attrs={"Tout": ("type", _dt.float32)},
+        allowed={"T": _dt.COMPLEX, "Tout": (_dt.float32, _dt.float64)}, shape=shape_fns.unchanged,
+    )(_part_kernel)
+
+
+@register_op(
+    "Complex", inputs=["real: T", "imag: T"], outputs=["out: Tout"], attrs={"Tout": ("type", _dt.complex64)},
+    allowed={"T": (_dt.float32, _dt.float64), "Tout": _dt.COMPLEX}, shape=shape_fns.broadcast,
+)
+def _complex_kernel(re, im, *, Tout):  # noqa: N803 - TF's attr name
+    return (np.asarray(re) + 1j * np.asarray(im)).astype(Tout.as_numpy_dtype)
+
+
+@RegisterGradient("Real")
+def _real_grad(op, grad):
+    return complex(grad, _zeros_like(grad))
+
+
+@RegisterGradient("Imag")
+def _imag_grad(op, grad):
+    return complex(_zeros_like(grad), grad)
+
+
+@RegisterGradient("Complex")
+def _complex_grad(op, grad):
+    return _binary_grads(op, real(grad), imag(grad))
+
+
+@RegisterGradient("ComplexAbs")
+def _complex_abs_grad(op, grad):
+    x, y = op.inputs[0], op.outputs[0]
+    return div_no_nan(complex(grad, _zeros_like(grad)) * x, complex(y, _zeros_like(y)))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# AddN, Cast
 # ----------------------------------------------------------------------------------------------------------
 def _add_n_shape(op):
     result = _shape.unknown_shape()
@@ -137,12 +603,58 @@ def _add_n_shape(op):
 
 @register_op("AddN", inputs=["inputs: N * T"], outputs=["sum: T"], allowed={"T": _NUM}, shape=_add_n_shape)
 def _add_n(*inputs):
-    out = inputs[0] + inputs[1] if len(inputs) > 1 else np.array(inputs[0], copy=True)
+    first = np.shape(inputs[0])
+    for i, x in enumerate(inputs):
+        if np.shape(x) != first:
+            raise _invalid(f"Inputs to operation AddN of type AddN must have the same size and shape.  Input 0: "
+                           f"{list(first)} != input {i}: {list(np.shape(x))}")
+    out = np.add(inputs[0], inputs[1]) if len(inputs) > 1 else np.array(inputs[0], copy=True)
     for x in inputs[2:]:
-        out += x
+        out = np.add(out, x)
     return out
 
 
+@RegisterGradient("AddN")
+def _add_n_grad(op, grad):
+    return [grad] * len(op.inputs)
+
+
+@register_op(
+    "Cast",
+    inputs=["x: SrcT"],
+    outputs=["y: DstT"],
+    attrs={"Truncate": ("bool", False)},
+    shape=shape_fns.unchanged,
+)
+@_quiet
+def _cast(x, *, DstT):  # noqa: N803 - TF's attr name
+    x = np.asarray(x)
+    want = DstT.as_numpy_dtype
+    if x.dtype.kind == "c" and np.dtype(want).kind != "c":
+        x = np.real(x)  # TF keeps the real part when casting complex to real
+    return x.astype(want, copy=False)
+
+
+@register_static_value("Cast")
+def _cast_static(t):
+    v = _reg.constant_value(t.op.inputs[0])
+    return None if v is None else np.asarray(v).astype(t.dtype.as_numpy_dtype)
+
+
+_CASTABLE_GRAD = frozenset(_dt.FLOATING + _dt.COMPLEX + (_dt.bfloat16,))
+
+
+@RegisterGradient("Cast")
+def _cast_grad(op, grad):
+    src = op.inputs[0].dtype.base_dtype
+    if src in _CASTABLE_GRAD and grad.dtype.base_dtype in _CASTABLE_GRAD:
+        return cast(grad, src)
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Matrix products: MatMul (2-D), BatchMatMulV2 (broadcast batch dims), Einsum
+# ----------------------------------------------------------------------------------------------------------
 def _matmul_shape(op):
     a, b = op.inputs[0].shape.with_rank(2), op.inputs[1].shape.with_rank(2)
     ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
@@ -153,43 +665,207 @@ def _matmul_shape(op):
     return [m, n]
 
 
+_MATMUL_TYPES = _dt.FLOATING + (_dt.int32, _dt.int64) + _dt.COMPLEX
+
+
 @register_op(
     "MatMul",
     inputs=["a: T", "b: T"],
     outputs=["product: T"],
     attrs={"transpose_a": ("bool", False), "transpose_b": ("bool", False)},
-    allowed={"T": _dt.FLOATING + _dt.SIGNED_INTEGER + _dt.COMPLEX},
+    allowed={"T": _MATMUL_TYPES},
     shape=_matmul_shape,
 )
 def _matmul(a, b, *, transpose_a, transpose_b):
     if a.ndim != 2 or b.ndim != 2:
-        raise _errors_invalid(f"In[0] and In[1] must be matrices, got shapes {list(a.shape)} and {list(b.shape)}")
+        raise _invalid(f"In[0] and In[1] must be matrices, got shapes {list(a.shape)} and {list(b.shape)}")
     if transpose_a:
         a = a.T
     if transpose_b:
         b = b.T
     if a.shape[1] != b.shape[0]:
-        raise _errors_invalid(
-            f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: {list(b.shape)}"
-        )
+        raise _invalid(f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: {list(b.shape)}")
     return np.matmul(a, b)
 
 
+@RegisterGradient("MatMul")
+def _matmul_grad(op, grad):
+    ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
+    a, b = _conj(op.inputs[0]), _conj(op.inputs[1])
+
+    def mm(x, y, tx=False, ty=False):
+        return apply_op("MatMul", [x, y], {"transpose_a": tx, "transpose_b": ty}).outputs[0]
+
+    if not ta and not tb:
+        return mm(grad, b, ty=True), mm(a, grad, tx=True)
+    if not ta and tb:
+        return mm(grad, b), mm(grad, a, tx=True)
+    if ta and not tb:
+        return mm(b, grad, ty=True), mm(a, grad)
+    return mm(b, grad, tx=True, ty=True), mm(grad, a, tx=True, ty=True)
+
+
+def _batch_matmul_shape(op):
+    a, b = op.inputs[0].shape, op.inputs[1].shape
+    if a.ndims is None or b.ndims is None:
+        return _shape.unknown_shape()
+    if a.ndims < 2 or b.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {min(a.ndims, b.ndims)}")
+    adj_x, adj_y = op.get_attr("adj_x"), op.get_attr("adj_y")
+    ad, bd = a.as_list(), b.as_list()
+    m, ka = (ad[-1], ad[-2]) if adj_x else (ad[-2], ad[-1])
+    kb, n = (bd[-1], bd[-2]) if adj_y else (bd[-2], bd[-1])
+    if ka is not None and kb is not None and ka != kb:
+        raise ValueError(f"Dimensions must be equal, but are {ka} and {kb}")
+    batch = shape_fns.broadcast_static(_shape.TensorShape(ad[:-2]), _shape.TensorShape(bd[:-2]))
+    return batch.concatenate([m, n])
+
+
+def _adjoint(x, adj):
+    x = np.swapaxes(x, -1, -2) if adj else x
+    return np.conj(x) if adj and x.dtype.kind == "c" else x
+
+
 @register_op(
-    "Cast",
-    inputs=["x: SrcT"],
-    outputs=["y: DstT"],
-    attrs={"Truncate": ("bool", False)},
-    shape=shape_fns.unchanged,
+    "BatchMatMulV2",
+    inputs=["x: T", "y: T"],
+    outputs=["output: T"],
+    attrs={"adj_x": ("bool", False), "adj_y": ("bool", False)},
+    allowed={"T": _MATMUL_TYPES},
+    shape=_batch_matmul_shape,
 )
-def _cast(x, *, DstT):  # noqa: N803 - TF's attr name
-    return np.asarray(x).astype(DstT.as_numpy_dtype, copy=False)
+def _batch_matmul(x, y, *, adj_x, adj_y):
+    if x.ndim < 2 or y.ndim < 2:
+        raise _invalid(f"In[0] and In[1] must have rank >= 2, got shapes {list(x.shape)} and {list(y.shape)}")
+    a, b = _adjoint(x, adj_x), _adjoint(y, adj_y)
+    if a.shape[-1] != b.shape[-2]:
+        raise _invalid(f"Matrix size-incompatible: In[0]: {list(x.shape)}, In[1]: {list(y.shape)}")
+    if not _broadcastable(a.shape[:-2], b.shape[:-2]):
+        raise _invalid(f"In[0] and In[1] must have compatible batch dimensions: {list(x.shape)} vs. {list(y.shape)}")
+    return np.matmul(a, b)
 
 
-@register_static_value("Cast")
-def _cast_static(t):
-    v = _reg.constant_value(t.op.inputs[0])
-    return None if v is None else np.asarray(v).astype(t.dtype.as_numpy_dtype)
+@RegisterGradient("BatchMatMulV2")
+def _batch_matmul_grad(op, grad):
+    x, y = op.inputs
+    adj_x, adj_y = op.get_attr("adj_x"), op.get_attr("adj_y")
+
+    def bmm(a, b, ax=False, ay=False):
+        return apply_op("BatchMatMulV2", [a, b], {"adj_x": ax, "adj_y": ay}).outputs[0]
+
+    if not adj_x and not adj_y:
+        gx, gy = bmm(grad, y, ay=True), bmm(x, grad, ax=True)
+    elif not adj_x:
+        gx, gy = bmm(grad, y), bmm(grad, x, ax=True)
+    elif not adj_y:
+        gx, gy = bmm(y, grad, ay=True), bmm(x, grad)
+    else:
+        gx, gy = bmm(y, grad, ax=True, ay=True), bmm(grad, x, ax=True, ay=True)
+    return _reduce_to_shape(gx, x), _reduce_to_shape(gy, y)
+
+
+def _parse_einsum(equation: str, ranks: list[int | None]):
+    """Splits an einsum equation into per-input subscripts and the output subscripts ('.' marks '...')."""
+    eq = equation.replace(" ", "").replace("...", ".")
+    lhs, arrow, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(ranks):
+        raise ValueError(f"Expected {len(ins)} inputs for equation {equation!r}, got {len(ranks)}")
+    for s in ins + ([rhs] if arrow else []):
+        if any(c not in string.ascii_letters and c != "." for c in s) or s.count(".") > 1:
+            raise ValueError(f"Invalid einsum equation {equation!r}")
+    if not arrow:
+        letters = "".join(ins).replace(".", "")
+        rhs = ("." if any("." in s for s in ins) else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
+    for c in rhs:
+        if c != "." and c not in lhs:
+            raise ValueError(f"Output subscript {c!r} of einsum equation {equation!r} appears in no input")
+    return ins, rhs
+
+
+def _einsum_shape(op):
+    shapes = [t.shape for t in op.inputs]
+    if any(s.ndims is None for s in shapes):
+        return _shape.unknown_shape()
+    ins, rhs = _parse_einsum(op.get_attr("equation"), [s.ndims for s in shapes])
+    dims: dict = {}
+    ell = _shape.scalar()
+    for subs, s in zip(ins, shapes):
+        d = s.as_list()
+        n_ell = len(d) - len(subs.replace(".", ""))
+        if n_ell < 0 or (n_ell and "." not in subs):
+            raise ValueError(f"Input of rank {len(d)} does not match einsum subscripts {subs!r}")
+        i = 0
+        for c in subs:
+            if c == ".":
+                ell = shape_fns.broadcast_static(ell, _shape.TensorShape(d[i:i + n_ell]))
+                i += n_ell
+                continue
+            prev = dims.get(c)
+            if prev is not None and d[i] is not None and prev != d[i] and prev != 1 and d[i] != 1:
+                raise ValueError(f"Dimensions must be equal for einsum subscript {c!r}, but are {prev} and {d[i]}")
+            if prev is None or prev == 1:
+                dims[c] = d[i]
+            i += 1
+    out = []
+    for c in rhs:
+        out.extend(ell.as_list() if c == "." else [dims[c]])
+    return out
+
+
+@register_op(
+    "Einsum",
+    inputs=["inputs: N * T"],
+    outputs=["output: T"],
+    attrs={"equation": ("string", _reg.REQUIRED)},
+    allowed={"T": _NUM},
+    shape=_einsum_shape,
+)
+def _einsum_kernel(*inputs, equation):
+    try:
+        out = np.einsum(equation, *inputs)
+    except ValueError as e:
+        raise _invalid(f"Einsum {equation!r}: {e}") from None
+    return np.asarray(out, dtype=inputs[0].dtype)
+
+
+@RegisterGradient("Einsum")
+def _einsum_grad(op, grad):
+    """Each operand's gradient is an einsum of the output gradient with the other operands (and with ones over
+    the subscripts only that operand has, which it summed on its own)."""
+    ins, rhs = _parse_einsum(op.get_attr("equation"), [t.shape.ndims for t in op.inputs])
+    grads = []
+    for i, (x, subs) in enumerate(zip(op.inputs, ins)):
+        if len(set(subs)) != len(subs) or ("." in subs and not subs.startswith(".")):
+            raise ValueError(f"Gradient of einsum {op.get_attr('equation')!r} is not supported: operand {i} "
+                             "repeats a subscript or has '...' after a subscript")
+        others = [(s, t) for j, (s, t) in enumerate(zip(ins, op.inputs)) if j != i]
+        elsewhere = set(rhs).union(*(s for s, _ in others))
+        own = "".join(c for c in subs if c != "." and c not in elsewhere)
+        terms, operands = [rhs] + [s for s, _ in others], [grad] + [_conj(t) for _, t in others]
+        if own:
+            terms.append(own)
+            operands.append(_ones_over(x, subs, own))
+        eq = (",".join(terms) + "->" + subs).replace(".", "...")
+        g = apply_op("Einsum", [operands], {"equation": eq}).outputs[0]
+        if "." in subs:
+            # The ellipsis dims of g are those of the output, which broadcast x's with the other operands'.
+            g = _reduce_to_shape(_broadcast_like(g, x), x)
+        grads.append(g)
+    return grads
+
+
+def _ones_over(x: _ops.Tensor, subs: str, letters: str):
+    """Ones shaped like the dims of x that `letters` label in `subs` (letters are x's trailing dims)."""
+    positions = [subs.index(c) - len(subs) for c in letters]
+    if x.shape.is_fully_defined():
+        dims = x.shape.as_list()
+        return np.ones([dims[p] for p in positions], dtype=x.dtype.as_numpy_dtype)
+    from tfmini.ops import array_ops
+
+    sx = _shape_of(x)
+    return array_ops.ones(array_ops.stack([sx[p] for p in positions]), dtype=x.dtype.base_dtype)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -208,7 +884,7 @@ def _axes(x, axis):
     axis = np.reshape(axis, [-1])
     for a in axis:
         if a < -x.ndim or a >= max(x.ndim, 1):
-            raise _errors_invalid(f"Invalid reduction dimension ({a} for input with {x.ndim} dimension(s)")
+            raise _invalid(f"Invalid reduction dimension ({a} for input with {x.ndim} dimension(s)")
     return tuple(int(a) % max(x.ndim, 1) for a in axis) if x.ndim else ()
 
 
@@ -221,7 +897,18 @@ def _int_mean(x, axis, keepdims):
 def _mean(x, axis, keepdims):
     if x.dtype.kind in "iu":
         return _int_mean(x, axis, keepdims)
-    return np.mean(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+    count = int(np.prod([x.shape[a] for a in axis])) if axis else 1
+    acc = np.float32 if x.dtype == np.float16 else x.dtype  # half sums accumulate in float32, as in TF
+    with np.errstate(all="ignore"):  # an empty reduction is 0/0 = nan, silently
+        return np.true_divide(np.sum(x, axis=axis, keepdims=keepdims, dtype=acc), count).astype(x.dtype)
+
+
+def _lowest(x):
+    return -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+
+
+def _highest(x):
+    return np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max
 
 
 _REDUCTIONS = {
@@ -231,14 +918,6 @@ _REDUCTIONS = {
     "Max": (lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims, initial=_lowest(x)), _REAL),
     "Min": (lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims, initial=_highest(x)), _REAL),
 }
-
-
-def _lowest(x):
-    return -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-
-
-def _highest(x):
-    return np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max
 
 
 def _make_reduction(fn):
@@ -254,7 +933,7 @@ for _name, (_fn, _allowed) in _REDUCTIONS.items():
         inputs=["input: T", "reduction_indices: Tidx"],
         outputs=["output: T"],
         attrs={"keep_dims": ("bool", False)},
-        allowed={"T": _allowed, "Tidx": (_dt.int32, _dt.int64)},
+        allowed={"T": _allowed, "Tidx": _INDEX},
         shape=_reduction_shape,
     )(_make_reduction(_fn))
 
@@ -266,9 +945,93 @@ for _name, _fn in {"All": lambda x, axis, keepdims: np.all(x, axis=axis, keepdim
         inputs=["input: bool", "reduction_indices: Tidx"],
         outputs=["output: bool"],
         attrs={"keep_dims": ("bool", False)},
-        allowed={"Tidx": (_dt.int32, _dt.int64)},
+        allowed={"Tidx": _INDEX},
         shape=_reduction_shape,
     )(_make_reduction(_fn))
+    NotDifferentiable(_name)
+
+
+def _kept_dims_shape(x: _ops.Tensor, axes: _ops.Tensor):
+    """The shape of reduce(x, axes, keepdims=True): statically when rank and axes are known."""
+    rank = x.shape.ndims
+    axes_value = _reg.constant_value(axes)
+    if rank is not None and axes_value is not None:
+        reduced = {int(a) % rank for a in np.reshape(axes_value, [-1])} if rank else set()
+        if x.shape.is_fully_defined():
+            return np.asarray([1 if i in reduced else d for i, d in enumerate(x.shape.as_list())], dtype=np.int32)
+        keep = np.asarray([0 if i in reduced else 1 for i in builtins.range(rank)], dtype=np.int32)
+        return _shape_of(x) * keep + (1 - keep)
+    from tfmini.ops import array_ops
+
+    r = array_ops.rank(x)
+    axes = floormod(cast(axes, _dt.int32), r)
+    hit = reduce_any(equal(_reshape(array_ops.range(0, r), [-1, 1]), _reshape(axes, [1, -1])), axis=1)
+    hit = cast(hit, _dt.int32)
+    return _shape_of(x) * (1 - hit) + hit
+
+
+def _grad_at_input_shape(op, grad):
+    """The reduction's output gradient reshaped to keep_dims form, stretched over the reduced axes."""
+    x, axes = op.inputs
+    if not op.get_attr("keep_dims"):
+        grad = _reshape(grad, _kept_dims_shape(x, axes))
+    return _broadcast_like(grad, x)
+
+
+@RegisterGradient("Sum")
+def _sum_grad(op, grad):
+    return _grad_at_input_shape(op, grad), None
+
+
+def _reduced_count(op) -> _ops.Tensor:
+    """How many input elements went into each output element of a reduction."""
+    x, y = op.inputs[0], op.outputs[0]
+    nx, ny = x.shape.num_elements(), y.shape.num_elements()
+    if nx is not None and ny is not None:
+        return _ops.convert_to_tensor(nx // max(ny, 1), dtype=_dt.int32)
+    from tfmini.ops import array_ops
+
+    return floordiv(array_ops.size(x), maximum(array_ops.size(y), 1))
+
+
+@RegisterGradient("Mean")
+def _mean_grad(op, grad):
+    return realdiv(_grad_at_input_shape(op, grad), cast(_reduced_count(op), grad.dtype)), None
+
+
+@RegisterGradient("Prod")
+def _prod_grad(op, grad):
+    """d prod / d x_i is the product of all the other reduced elements; computed without dividing by x_i
+    (so zeros are fine) as a chain of exclusive cumulative products when the reduced axes are static."""
+    x, axes = op.inputs
+    g = _grad_at_input_shape(op, grad)
+    axes_value, rank = _reg.constant_value(axes), x.shape.ndims
+    if axes_value is None or rank is None:
+        return g * realdiv(_broadcast_like(_reshape(op.outputs[0], _kept_dims_shape(x, axes)), x), x), None
+    reduced = sorted({int(a) % rank for a in np.reshape(axes_value, [-1])}) if rank else []
+    others = None
+    partial = x
+    for a in reduced:
+        excl = (cumprod(partial, axis=a, exclusive=True) * cumprod(partial, axis=a, exclusive=True, reverse=True))
+        others = excl if others is None else others * excl
+        partial = reduce_prod(partial, axis=a, keepdims=True)
+    if others is None:
+        return g, None
+    return g * _broadcast_like(others, x), None
+
+
+def _min_or_max_grad(op, grad):
+    x, axes = op.inputs
+    kept = _kept_dims_shape(x, axes)
+    y = _reshape(op.outputs[0], kept)
+    g = _reshape(grad, kept)
+    chosen = cast(equal(y, x), grad.dtype)
+    count = _reshape(reduce_sum(chosen, axes), kept)
+    return realdiv(chosen, count) * g, None
+
+
+RegisterGradient("Max")(_min_or_max_grad)
+RegisterGradient("Min")(_min_or_max_grad)
 
 
 def _argminmax_shape(op):
@@ -280,20 +1043,116 @@ def _argminmax_shape(op):
 
 for _name, _fn in {"ArgMax": np.argmax, "ArgMin": np.argmin}.items():
     def _arg_kernel(x, dimension, *, output_type, _fn=_fn):
-        return _fn(x, axis=int(dimension)).astype(output_type.as_numpy_dtype)
+        d = int(dimension)
+        if not -x.ndim <= d < x.ndim:
+            raise _invalid(f"Expected dimension in the range [{-x.ndim}, {x.ndim}), but got {d}")
+        if x.shape[d] == 0:
+            raise _invalid(f"Reduction axis {d} is empty in shape {list(x.shape)}")
+        return np.asarray(_fn(x, axis=d)).astype(output_type.as_numpy_dtype)
 
     register_op(
         _name,
         inputs=["input: T", "dimension: Tidx"],
         outputs=["output: output_type"],
         attrs={"output_type": ("type", _dt.int64)},
-        allowed={"T": _REAL, "Tidx": (_dt.int32, _dt.int64), "output_type": (_dt.int32, _dt.int64)},
+        allowed={"T": _REAL, "Tidx": _INDEX, "output_type": _INDEX},
         shape=_argminmax_shape,
     )(_arg_kernel)
+    NotDifferentiable(_name)
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Python API
+# Scans: Cumsum, Cumprod
+# ----------------------------------------------------------------------------------------------------------
+def _make_scan(ufunc):
+    def kernel(x, axis, *, exclusive, reverse):
+        a = int(axis)
+        if not -max(x.ndim, 1) <= a < max(x.ndim, 1) or x.ndim == 0:
+            raise _invalid(f"Expected scan axis in the range [{-x.ndim}, {x.ndim}), but got {a}")
+        v = np.flip(x, a) if reverse else x
+        out = ufunc.accumulate(v, axis=a, dtype=x.dtype)
+        n = x.shape[a]
+        if exclusive and n:
+            ident = np.full_like(np.take(out, [0], axis=a), ufunc.identity)
+            out = np.concatenate([ident, np.take(out, np.arange(n - 1), axis=a)], axis=a)
+        return np.flip(out, a) if reverse else out
+
+    return _quiet(kernel)
+
+
+for _name, _ufunc in {"Cumsum": np.add, "Cumprod": np.multiply}.items():
+    register_op(
+        _name,
+        inputs=["x: T", "axis: Tidx"],
+        outputs=["out: T"],
+        attrs={"exclusive": ("bool", False), "reverse": ("bool", False)},
+        allowed={"T": _NUM, "Tidx": _INDEX},
+        shape=shape_fns.unchanged,
+    )(_make_scan(_ufunc))
+
+
+@RegisterGradient("Cumsum")
+def _cumsum_grad(op, grad):
+    return cumsum(grad, op.inputs[1], exclusive=op.get_attr("exclusive"), reverse=not op.get_attr("reverse")), None
+
+
+@RegisterGradient("Cumprod")
+def _cumprod_grad(op, grad):
+    x, axis = op.inputs
+    exclusive, reverse = op.get_attr("exclusive"), op.get_attr("reverse")
+    prod = cumprod(x, axis, exclusive=exclusive, reverse=reverse)
+    out = cumsum(prod * grad, axis, exclusive=exclusive, reverse=not reverse)
+    return realdiv(out, x), None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# UnsortedSegmentSum (the dense form of IndexedSlices)
+# ----------------------------------------------------------------------------------------------------------
+def _segment_sum_shape(op):
+    data, ids = op.inputs[0].shape, op.inputs[1].shape
+    n = _reg.constant_value(op.inputs[2])
+    if data.ndims is None or ids.ndims is None:
+        return _shape.unknown_shape()
+    return [None if n is None else int(n)] + data.as_list()[ids.ndims:]
+
+
+@register_op(
+    "UnsortedSegmentSum",
+    inputs=["data: T", "segment_ids: Tindices", "num_segments: Tnumsegments"],
+    outputs=["output: T"],
+    allowed={"T": _NUM, "Tindices": _INDEX, "Tnumsegments": _INDEX},
+    shape=_segment_sum_shape,
+)
+def _unsorted_segment_sum(data, segment_ids, num_segments):
+    n = int(num_segments)
+    ids = np.asarray(segment_ids)
+    if data.shape[:ids.ndim] != ids.shape:
+        raise _invalid(f"data.shape = {list(data.shape)} does not start with segment_ids.shape = {list(ids.shape)}")
+    bad = ids >= n
+    if np.any(bad):
+        raise _invalid(f"segment_ids[{np.argwhere(bad)[0].tolist()}] = {ids[bad][0]} is out of range [0, {n})")
+    out = np.zeros((n,) + data.shape[ids.ndim:], dtype=data.dtype)
+    keep = ids >= 0  # negative ids are dropped, as in TF
+    np.add.at(out, ids[keep], data[keep])
+    return out
+
+
+@RegisterGradient("UnsortedSegmentSum")
+def _unsorted_segment_sum_grad(op, grad):
+    from tfmini.ops import array_ops
+
+    ids = op.inputs[1]
+    valid = greater_equal(ids, _ops.convert_to_tensor(0, dtype=ids.dtype.base_dtype))
+    gathered = array_ops.gather(grad, maximum(ids, _ops.convert_to_tensor(0, dtype=ids.dtype.base_dtype)))
+    mask = cast(valid, grad.dtype)
+    rank_diff = (gathered.shape.ndims or 0) - (ids.shape.ndims or 0)
+    if rank_diff:
+        mask = _reshape(mask, array_ops.concat([_shape_of(ids), np.ones(rank_diff, np.int32)], 0))
+    return gathered * mask, None, None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API: elementwise ops
 # ----------------------------------------------------------------------------------------------------------
 def _binary(op_type: str, x, y, name):
     return apply_op(op_type, [x, y], name=name).outputs[0]
@@ -315,8 +1174,29 @@ def multiply(x, y, name=None):
     return _binary("Mul", x, y, name)
 
 
+def scalar_mul(scalar, x, name=None):
+    """`scalar * x` for a scalar and a Tensor or IndexedSlices."""
+    scalar = _ops.convert_to_tensor(scalar, dtype=x.dtype.base_dtype, name="scalar")
+    if scalar.shape.ndims not in (0, None):
+        raise ValueError(f"Only scalar multiply works, got shape {scalar.shape}")
+    if hasattr(x, "_is_composite_tensor"):
+        return x._with_values(multiply(scalar, x.values, name=name))
+    return multiply(scalar, x, name=name)
+
+
 def realdiv(x, y, name=None):
     return _binary("RealDiv", x, y, name)
+
+
+def div_no_nan(x, y, name=None):
+    """x / y, or 0 where y is 0."""
+    with _ops.name_scope(name, "div_no_nan", [x, y]) as scope:
+        x = _ops.convert_to_tensor(x, name="x")
+        y = _ops.convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
+        return apply_op("DivNoNan", [x, y], name=scope).outputs[0]
+
+
+divide_no_nan = div_no_nan
 
 
 def floordiv(x, y, name=None):
@@ -329,6 +1209,10 @@ def floormod(x, y, name=None):
 
 def truncatediv(x, y, name=None):
     return _binary("TruncateDiv", x, y, name)
+
+
+def truncatemod(x, y, name=None):
+    return _binary("TruncateMod", x, y, name)
 
 
 def div(x, y, name=None):
@@ -369,6 +1253,15 @@ def pow(x, y, name=None):  # noqa: A001 - TF's public name
 
 def squared_difference(x, y, name=None):
     return _binary("SquaredDifference", x, y, name)
+
+
+def atan2(y, x, name=None):
+    return _binary("Atan2", y, x, name)
+
+
+def polygamma(a, x, name=None):
+    """The n-th derivative of digamma at x, for integer-valued n = a >= 0."""
+    return _binary("Polygamma", a, x, name)
 
 
 def less(x, y, name=None):
@@ -417,77 +1310,99 @@ def negative(x, name=None):
 
 
 def abs(x, name=None):  # noqa: A001 - TF's public name
-    return _unary("Abs", x, name)
+    """|x|; for complex x, the magnitude (a real tensor)."""
+    with _ops.name_scope(name, "Abs", [x]) as scope:
+        x = _ops.convert_to_tensor(x, name="x")
+        if x.dtype.is_complex:
+            return apply_op("ComplexAbs", [x], {"Tout": x.dtype.real_dtype}, name=scope).outputs[0]
+        return apply_op("Abs", [x], name=scope).outputs[0]
 
 
-def square(x, name=None):
-    return _unary("Square", x, name)
+def _unary_api(op_type: str, doc: str = ""):
+    def fn(x, name=None):
+        return _unary(op_type, x, name)
+
+    fn.__doc__ = doc or f"Elementwise `{op_type}` of x."
+    return fn
 
 
-def sqrt(x, name=None):
-    return _unary("Sqrt", x, name)
+square = _unary_api("Square")
+sqrt = _unary_api("Sqrt")
+rsqrt = _unary_api("Rsqrt", "1 / sqrt(x), elementwise.")
+exp = _unary_api("Exp")
+expm1 = _unary_api("Expm1", "exp(x) - 1, accurate for small x.")
+log = _unary_api("Log", "Natural logarithm, elementwise.")
+log1p = _unary_api("Log1p", "log(1 + x), accurate for small x.")
+sin = _unary_api("Sin")
+cos = _unary_api("Cos")
+tan = _unary_api("Tan")
+asin = _unary_api("Asin")
+acos = _unary_api("Acos")
+atan = _unary_api("Atan")
+sinh = _unary_api("Sinh")
+cosh = _unary_api("Cosh")
+asinh = _unary_api("Asinh")
+acosh = _unary_api("Acosh")
+atanh = _unary_api("Atanh")
+tanh = _unary_api("Tanh")
+sigmoid = _unary_api("Sigmoid", "1 / (1 + exp(-x)), elementwise.")
+reciprocal = _unary_api("Reciprocal", "1 / x, elementwise.")
+erf = _unary_api("Erf", "The Gauss error function, elementwise.")
+erfc = _unary_api("Erfc", "1 - erf(x), elementwise.")
+lgamma = _unary_api("Lgamma", "log|Gamma(x)|, elementwise.")
+digamma = _unary_api("Digamma", "The derivative of lgamma, elementwise.")
+sign = _unary_api("Sign", "-1, 0 or 1 by the sign of x (x / |x| for complex x).")
+floor = _unary_api("Floor")
+ceil = _unary_api("Ceil")
+round = _unary_api("Round", "x rounded to the nearest integer, halves to even.")  # noqa: A001 - TF's public name
+rint = _unary_api("Rint", "x rounded to the nearest integer, halves to even.")
+is_nan = _unary_api("IsNan")
+is_inf = _unary_api("IsInf")
+is_finite = _unary_api("IsFinite")
 
 
-def rsqrt(x, name=None):
-    return _unary("Rsqrt", x, name)
+def conj(x, name=None):
+    """The complex conjugate; real tensors are returned unchanged."""
+    x = _ops.convert_to_tensor(x)
+    if x.dtype.is_complex:
+        return apply_op("Conj", [x], name=name).outputs[0]
+    if x.dtype.is_floating or x.dtype.is_integer:
+        return x
+    raise TypeError(f"Expected numeric tensor, got dtype {x.dtype!r}")
 
 
-def exp(x, name=None):
-    return _unary("Exp", x, name)
+def real(input, name=None):  # noqa: A002 - TF's argument name
+    """The real part of a complex tensor (a real tensor is returned unchanged)."""
+    x = _ops.convert_to_tensor(input)
+    if not x.dtype.is_complex:
+        return x
+    return apply_op("Real", [x], {"Tout": x.dtype.real_dtype}, name=name).outputs[0]
 
 
-def log(x, name=None):
-    return _unary("Log", x, name)
+def imag(input, name=None):  # noqa: A002 - TF's argument name
+    """The imaginary part of a complex tensor (zeros for a real tensor)."""
+    x = _ops.convert_to_tensor(input)
+    if not x.dtype.is_complex:
+        return _zeros_like(x)
+    return apply_op("Imag", [x], {"Tout": x.dtype.real_dtype}, name=name).outputs[0]
 
 
-def log1p(x, name=None):
-    return _unary("Log1p", x, name)
-
-
-def expm1(x, name=None):
-    return _unary("Expm1", x, name)
-
-
-def tanh(x, name=None):
-    return _unary("Tanh", x, name)
-
-
-def sigmoid(x, name=None):
-    return _unary("Sigmoid", x, name)
-
-
-def sin(x, name=None):
-    return _unary("Sin", x, name)
-
-
-def cos(x, name=None):
-    return _unary("Cos", x, name)
-
-
-def reciprocal(x, name=None):
-    return _unary("Reciprocal", x, name)
-
-
-def sign(x, name=None):
-    return _unary("Sign", x, name)
-
-
-def floor(x, name=None):
-    return _unary("Floor", x, name)
-
-
-def ceil(x, name=None):
-    return _unary("Ceil", x, name)
-
-
-def round(x, name=None):  # noqa: A001 - TF's public name
-    return _unary("Round", x, name)
+def complex(real, imag, name=None):  # noqa: A001 - TF's public name
+    """real + 1j * imag; float32 parts give complex64, float64 parts complex128."""
+    real = _ops.convert_to_tensor(real, name="real")
+    imag = _ops.convert_to_tensor(imag, dtype=real.dtype.base_dtype, name="imag")
+    tout = {_dt.float32: _dt.complex64, _dt.float64: _dt.complex128}.get(real.dtype.base_dtype)
+    if tout is None:
+        raise TypeError(f"real and imag must be float32 or float64, got {real.dtype.name}")
+    return apply_op("Complex", [real, imag], {"Tout": tout}, name=name).outputs[0]
 
 
 def add_n(inputs, name=None):
     """Sums a list of tensors of the same shape and dtype."""
     if not inputs or not isinstance(inputs, (list, tuple)):
-        raise ValueError("inputs must be a list of at least one Tensor with the same dtype and shape")
+        raise ValueError("inputs must be a list of at least one Tensor/IndexedSlices with the same dtype and shape")
+    if any(hasattr(t, "_is_composite_tensor") for t in inputs):
+        inputs = [_ops.convert_to_tensor(t) for t in inputs]
     if len(inputs) == 1:
         from tfmini.ops import array_ops
 
@@ -495,9 +1410,18 @@ def add_n(inputs, name=None):
     return apply_op("AddN", [list(inputs)], name=name).outputs[0]
 
 
+accumulate_n = add_n
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API: matrix products
+# ----------------------------------------------------------------------------------------------------------
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, name=None):
-    """Matrix product of 2-D tensors (`transpose_*` / `adjoint_*` flip an operand first)."""
+    """Matrix product; inputs of rank > 2 are batches of matrices, with broadcast batch dimensions.
+
+    `transpose_*` / `adjoint_*` (conjugate transpose) apply to the last two dimensions of an operand.
+    """
     if transpose_a and adjoint_a:
         raise ValueError("Only one of transpose_a and adjoint_a can be True.")
     if transpose_b and adjoint_b:
@@ -505,10 +1429,20 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     with _ops.name_scope(name, "MatMul", [a, b]) as scope:
         a = _ops.convert_to_tensor(a, name="a")
         b = _ops.convert_to_tensor(b, name="b")  # as in TF1: no conversion to a's dtype
-        if adjoint_a and a.dtype.is_complex:
-            a = apply_op("Conj", [a]).outputs[0]
-        if adjoint_b and b.dtype.is_complex:
-            b = apply_op("Conj", [b]).outputs[0]
+        ra, rb = a.shape.ndims, b.shape.ndims
+        if ra is None or rb is None or ra > 2 or rb > 2:
+            if transpose_a and a.dtype.is_complex:
+                a, adjoint_a = conj(a), True
+            if transpose_b and b.dtype.is_complex:
+                b, adjoint_b = conj(b), True
+            return apply_op(
+                "BatchMatMulV2", [a, b],
+                {"adj_x": bool(transpose_a or adjoint_a), "adj_y": bool(transpose_b or adjoint_b)}, name=scope,
+            ).outputs[0]
+        if adjoint_a:
+            a = conj(a)
+        if adjoint_b:
+            b = conj(b)
         return apply_op(
             "MatMul", [a, b],
             {"transpose_a": bool(transpose_a or adjoint_a), "transpose_b": bool(transpose_b or adjoint_b)},
@@ -516,6 +1450,53 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         ).outputs[0]
 
 
+def einsum(equation, *inputs, **kwargs):
+    """`tf.einsum`: a tensor contraction written in Einstein summation notation ('ij,jk->ik')."""
+    name = kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"invalid keyword arguments for this function: {', '.join(sorted(kwargs))}")
+    with _ops.name_scope(name, "einsum", list(inputs)) as scope:
+        tensors = [_ops.convert_to_tensor(x, name="input") for x in inputs]
+        return apply_op("Einsum", [tensors], {"equation": equation}, name=scope).outputs[0]
+
+
+def tensordot(a, b, axes, name=None):
+    """Sums the products of a's and b's elements over the given axes (an int n: a's last n with b's first n;
+    or a pair of axis lists). Both inputs need a known rank."""
+    with _ops.name_scope(name, "Tensordot", [a, b, axes]) as scope:
+        a = _ops.convert_to_tensor(a, name="a")
+        b = _ops.convert_to_tensor(b, name="b")  # as in TF1: no conversion to a's dtype
+        ra, rb = a.shape.ndims, b.shape.ndims
+        if ra is None or rb is None:
+            raise ValueError("tensordot needs inputs of known rank")
+        if isinstance(axes, (int, np.integer)):
+            n = int(axes)
+            if n < 0:
+                raise ValueError(f"'axes' must be at least 0, got {n}.")
+            if n > ra or n > rb:
+                raise ValueError(f"'axes' must not be larger than the number of dimensions of tensor {a}.")
+            a_axes, b_axes = list(builtins.range(ra - n, ra)), list(builtins.range(n))
+        else:
+            if len(axes) != 2:
+                raise ValueError(f"'axes' must be an integer or have length 2, got {axes!r}")
+            a_axes, b_axes = ([int(v)] if np.ndim(v) == 0 else [int(i) for i in v] for v in axes)
+            if len(a_axes) != len(b_axes):
+                raise ValueError(f"Different number of contraction axes 'a' and 'b', {len(a_axes)} != {len(b_axes)}.")
+        a_axes = [i % ra for i in a_axes]
+        b_axes = [i % rb for i in b_axes]
+        letters = iter(string.ascii_letters)
+        sa = [next(letters) for _ in builtins.range(ra)]
+        sb = [next(letters) for _ in builtins.range(rb)]
+        for i, j in zip(a_axes, b_axes):
+            sb[j] = sa[i]
+        out = [c for i, c in enumerate(sa) if i not in a_axes] + [c for j, c in enumerate(sb) if j not in b_axes]
+        eq = f"{''.join(sa)},{''.join(sb)}->{''.join(out)}"
+        return apply_op("Einsum", [[a, b]], {"equation": eq}, name=scope).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API: casts
+# ----------------------------------------------------------------------------------------------------------
 def cast(x, dtype, name=None):
     """Casts `x` to `dtype` (a no-op returning `x` when it already has that dtype)."""
     base = _dt.as_dtype(dtype).base_dtype
@@ -525,6 +1506,18 @@ def cast(x, dtype, name=None):
     if x.dtype.base_dtype == base:
         return x
     return apply_op("Cast", [x], {"DstT": base}, name=name or "Cast").outputs[0]
+
+
+def saturate_cast(value, dtype, name=None):
+    """Casts `value` to `dtype`, clamping it to the range of `dtype` first."""
+    with _ops.name_scope(name, "saturate_cast", [value]) as scope:
+        value = _ops.convert_to_tensor(value, name="value")
+        dtype = _dt.as_dtype(dtype).base_dtype
+        if value.dtype.min < dtype.min:
+            value = maximum(value, _ops.convert_to_tensor(dtype.min, dtype=value.dtype.base_dtype))
+        if value.dtype.max > dtype.max:
+            value = minimum(value, _ops.convert_to_tensor(dtype.max, dtype=value.dtype.base_dtype))
+        return cast(value, dtype, name=scope)
 
 
 def to_float(x, name="ToFloat"):
@@ -543,6 +1536,21 @@ def to_int64(x, name="ToInt64"):
     return cast(x, _dt.int64, name=name)
 
 
+def to_bfloat16(x, name="ToBFloat16"):
+    return cast(x, _dt.bfloat16, name=name)
+
+
+def to_complex64(x, name="ToComplex64"):
+    return cast(x, _dt.complex64, name=name)
+
+
+def to_complex128(x, name="ToComplex128"):
+    return cast(x, _dt.complex128, name=name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API: reductions and scans
+# ----------------------------------------------------------------------------------------------------------
 def _reduction_axes(x: _ops.Tensor, axis):
     from tfmini.ops import array_ops
 
@@ -554,7 +1562,7 @@ def _reduction_axes(x: _ops.Tensor, axis):
     return array_ops.range(0, array_ops.rank(x))
 
 
-def _reduce(op_type: str, input_tensor, axis, keepdims, name, reduction_indices, keep_dims):
+def _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims):
     if reduction_indices is not None:
         if axis is not None:
             raise ValueError("Cannot specify both 'axis' and 'reduction_indices'.")
@@ -563,10 +1571,15 @@ def _reduce(op_type: str, input_tensor, axis, keepdims, name, reduction_indices,
         if keepdims is not None:
             raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'.")
         keepdims = keep_dims
+    return axis, bool(keepdims)
+
+
+def _reduce(op_type: str, input_tensor, axis, keepdims, name, reduction_indices, keep_dims):
+    axis, keepdims = _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims)
     x = _ops.convert_to_tensor(input_tensor)
     with x.graph.as_default():
         axes = _ops.convert_to_tensor(_reduction_axes(x, axis), preferred_dtype=_dt.int32)
-        return apply_op(op_type, [x, axes], {"keep_dims": bool(keepdims)}, name=name).outputs[0]
+        return apply_op(op_type, [x, axes], {"keep_dims": keepdims}, name=name).outputs[0]
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
@@ -597,8 +1610,58 @@ def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
     return _reduce("Any", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
 
 
+def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    """log(sum(exp(x))) over `axis`, computed stably by shifting by the (finite part of the) maximum."""
+    axis, keepdims = _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims)
+    with _ops.name_scope(name, "ReduceLogSumExp", [input_tensor]) as scope:
+        from tfmini.ops import array_ops
+
+        x = _ops.convert_to_tensor(input_tensor)
+        raw_max = reduce_max(x, axis, keepdims=True)
+        # Clamping to the finite range keeps an infinite max from turning inf - inf into nan.
+        big = _ops.convert_to_tensor(x.dtype.max, dtype=x.dtype.base_dtype)
+        shift = array_ops.stop_gradient(minimum(maximum(raw_max, -big), big))
+        result = log(reduce_sum(exp(x - shift), axis, keepdims=keepdims))
+        if not keepdims:
+            shift = _reshape(shift, _shape_of(result))
+        return add(result, shift, name=scope)
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """The variance, mean(|x - mean(x)|^2), over `axis`."""
+    with _ops.name_scope(name, "reduce_variance", [input_tensor]):
+        x = _ops.convert_to_tensor(input_tensor)
+        means = reduce_mean(x, axis, keepdims=True)
+        return reduce_mean(square(abs(x - means)), axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """The standard deviation over `axis`."""
+    with _ops.name_scope(name, "reduce_std", [input_tensor]):
+        return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """sqrt(sum(x^2)) over `axis`."""
+    with _ops.name_scope(name, "reduce_euclidean_norm", [input_tensor]):
+        return sqrt(reduce_sum(square(input_tensor), axis, keepdims=keepdims))
+
+
+def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=_dt.int64, name=None, reduction_indices=None,
+                  keep_dims=None):
+    """How many elements along `axis` are not zero (not False, not empty)."""
+    axis, keepdims = _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims)
+    with _ops.name_scope(name, "count_nonzero", [input_tensor]):
+        x = _ops.convert_to_tensor(input_tensor, name="input_tensor")
+        zero = _ops.convert_to_tensor(b"" if x.dtype == _dt.string else (False if x.dtype.is_bool else 0),
+                                      dtype=x.dtype.base_dtype)
+        return cast(reduce_sum(cast(not_equal(x, zero), _dt.int64), axis, keepdims=keepdims), dtype)
+
+
 def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64):  # noqa: A002
     if dimension is not None:
+        if axis is not None:
+            raise ValueError("Cannot specify both 'axis' and 'dimension'.")
         axis = dimension
     axis = 0 if axis is None else axis
     return apply_op("ArgMax", [input, axis], {"output_type": output_type}, name=name).outputs[0]
@@ -606,9 +1669,106 @@ def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64): 
 
 def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64):  # noqa: A002
     if dimension is not None:
+        if axis is not None:
+            raise ValueError("Cannot specify both 'axis' and 'dimension'.")
         axis = dimension
     axis = 0 if axis is None else axis
     return apply_op("ArgMin", [input, axis], {"output_type": output_type}, name=name).outputs[0]
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative sum along `axis` (exclusive: shifted by one, starting at 0; reverse: from the end)."""
+    attrs = {"exclusive": bool(exclusive), "reverse": bool(reverse)}
+    return apply_op("Cumsum", [x, axis], attrs, name=name).outputs[0]
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative product along `axis` (exclusive: shifted by one, starting at 1; reverse: from the end)."""
+    attrs = {"exclusive": bool(exclusive), "reverse": bool(reverse)}
+    return apply_op("Cumprod", [x, axis], attrs, name=name).outputs[0]
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """output[i] = sum of data[j] over j with segment_ids[j] == i (negative ids are dropped)."""
+    return apply_op("UnsortedSegmentSum", [data, segment_ids, num_segments], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API: clipping
+# ----------------------------------------------------------------------------------------------------------
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """Clamps `t` to [clip_value_min, clip_value_max]; the gradient reaches t where it was not clipped."""
+    with _ops.name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as scope:
+        values = _ops.convert_to_tensor(t.values if hasattr(t, "_is_composite_tensor") else t, name="t")
+        t_min = minimum(values, clip_value_max)
+        values.shape.merge_with(t_min.shape)  # a bound must not broadcast t to a bigger shape
+        t_max = maximum(t_min, clip_value_min, name=scope)
+        values.shape.merge_with(t_max.shape)
+        return t._with_values(t_max) if hasattr(t, "_is_composite_tensor") else t_max
+
+
+def _l2_norm_safe(values, axes):
+    """sqrt(sum(values^2, axes, keepdims)) with a gradient that stays finite at the zero vector."""
+    l2sum = reduce_sum(values * values, axes, keepdims=True)
+    zero = cast(less_equal(l2sum, _ops.convert_to_tensor(0, dtype=l2sum.dtype.base_dtype)), l2sum.dtype)
+    return sqrt(l2sum + zero) * (1 - zero)
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """Rescales `t` so that its L2 norm over `axes` is at most `clip_norm`."""
+    with _ops.name_scope(name, "clip_by_norm", [t, clip_norm]) as scope:
+        from tfmini.ops import array_ops
+
+        values = _ops.convert_to_tensor(t.values if hasattr(t, "_is_composite_tensor") else t, name="t")
+        clip_norm = _ops.convert_to_tensor(clip_norm, dtype=values.dtype.base_dtype)
+        l2norm = _l2_norm_safe(values, axes)
+        clipped = array_ops.identity(values * clip_norm / maximum(l2norm, clip_norm), name=scope)
+        return t._with_values(clipped) if hasattr(t, "_is_composite_tensor") else clipped
+
+
+def global_norm(t_list, name=None):
+    """sqrt of the sum of squares of every element of every tensor in `t_list` (None entries are skipped)."""
+    if not isinstance(t_list, (list, tuple)) or isinstance(t_list, str):
+        raise TypeError("t_list should be a sequence")
+    with _ops.name_scope(name, "global_norm", [t for t in t_list if t is not None]) as scope:
+        squares = []
+        for i, t in enumerate(t_list):
+            if t is None:
+                continue
+            v = _ops.convert_to_tensor(t.values if hasattr(t, "_is_composite_tensor") else t, name=f"t_{i}")
+            squares.append(reduce_sum(v * v))
+        if not squares:
+            raise ValueError("global_norm needs at least one tensor")
+        return sqrt(add_n(squares), name=scope)
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scales every tensor in `t_list` by clip_norm / max(global_norm, clip_norm); returns (list, norm).
+
+    If the norm is inf or nan, every entry becomes nan, as in TF.
+    """
+    if not isinstance(t_list, (list, tuple)) or isinstance(t_list, str):
+        raise TypeError("t_list should be a sequence")
+    t_list = list(t_list)
+    if use_norm is None:
+        use_norm = global_norm(t_list, name)
+    with _ops.name_scope(name, "clip_by_global_norm", [t for t in t_list if t is not None] + [clip_norm]):
+        from tfmini.ops import array_ops
+
+        use_norm = _ops.convert_to_tensor(use_norm)
+        clip_norm = _ops.convert_to_tensor(clip_norm, dtype=use_norm.dtype.base_dtype, name="clip_norm")
+        one = _ops.convert_to_tensor(1.0, dtype=use_norm.dtype.base_dtype)
+        scale = clip_norm * minimum(one / use_norm, one / clip_norm)
+        scale = scale + (use_norm - use_norm)  # nan when the norm is not finite
+        clipped = []
+        for i, t in enumerate(t_list):
+            if t is None:
+                clipped.append(None)
+                continue
+            v = t.values if hasattr(t, "_is_composite_tensor") else _ops.convert_to_tensor(t)
+            out = array_ops.identity(v * cast(scale, v.dtype), name=f"_clipped_{i}")
+            clipped.append(t._with_values(out) if hasattr(t, "_is_composite_tensor") else out)
+        return clipped, use_norm
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -677,7 +1837,7 @@ def _install_operators() -> None:
         fwd, _ = _binary_operator(_scoped(op_type), op_type)
         setattr(T, f"__{dunder}__", fwd)
     T.__neg__ = lambda x: apply_op("Neg", [x], name="Neg").outputs[0]
-    T.__abs__ = lambda x: apply_op("Abs", [x], name="Abs").outputs[0]
+    T.__abs__ = lambda x: abs(x, name="Abs")
     T.__invert__ = lambda x: apply_op("LogicalNot", [x], name="LogicalNot").outputs[0]
 
 
