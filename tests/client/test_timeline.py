@@ -77,9 +77,12 @@ def _check_trace_event_format(trace: dict) -> list[dict]:
         if e["ph"] == "X":
             by_thread.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))
     for slices in by_thread.values():
-        slices.sort()
-        for (s0, e0), (s1, e1) in zip(slices, slices[1:]):
-            assert s1 >= e0 or e1 <= e0
+        open_ends: list = []
+        for start, end in sorted(slices, key=lambda p: (p[0], -p[1])):
+            while open_ends and open_ends[-1] <= start:
+                open_ends.pop()
+            assert not open_ends or end <= open_ends[-1], "slices partly overlap"
+            open_ends.append(end)
     # Every flow has one start and one end, with the same category and name, bound inside slices.
     flows: dict = {}
     for e in events:
