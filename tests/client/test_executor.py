@@ -1,0 +1,301 @@
+"""The in-process engine: pruning to what fetches need given feeds, one compiled plan per (graph version,
+fetches, feeds, targets), constant folding that never leaks mutation, the fast path (`Plan.run`) agreeing
+with the plain path (`Plan.run_steps`) on values and errors, and engines chosen by target."""
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.client import executor
+
+
+@pytest.fixture(autouse=True)
+def _fresh_default_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
+def _engine(sess) -> executor.LocalEngine:
+    return sess._engine
+
+
+def _plan(fetches=(), feeds=(), targets=(), graph=None):
+    state = executor.SessionState(graph or tf.get_default_graph())
+    return executor.compile_plan(state, tuple(fetches), tuple(feeds), tuple(targets))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Pruning
+# ----------------------------------------------------------------------------------------------------------
+def test_plan_contains_only_the_ops_fetches_need():
+    a = tf.constant(1.0, name="a")
+    b = tf.constant(2.0, name="b")
+    tf.constant(3.0, name="unrelated")
+    s = tf.add(a, b, name="s")
+    tf.multiply(s, 2.0, name="downstream")
+    plan = _plan([s])
+    assert [op.name for op in plan.ops] == ["a", "b", "s"]
+
+
+def test_unfed_placeholder_elsewhere_does_not_matter():
+    tf.placeholder(tf.float32, name="elsewhere")
+    c = tf.constant(2.0) * 3.0
+    with tf.Session() as sess:
+        assert sess.run(c) == 6.0
+
+
+def test_producer_of_a_fed_tensor_is_not_run():
+    p = tf.placeholder(tf.float32, name="p")
+    mid = tf.multiply(p, 2.0, name="mid")
+    out = tf.add(mid, 1.0, name="out")
+    plan = _plan([out], [mid])
+    assert "p" not in [op.name for op in plan.ops] and "mid" not in [op.name for op in plan.ops]
+    with tf.Session() as sess:
+        assert sess.run(out, {mid: 10.0}) == 11.0
+
+
+def test_targets_run_for_side_effects_and_their_control_inputs_with_them():
+    c = tf.constant(1.0)
+    handle_op = tf.get_session_handle(c)
+    with tf.control_dependencies([handle_op]):
+        marker = tf.no_op(name="marker")
+    plan = _plan(targets=[marker])
+    assert {op.name for op in plan.ops} == {c.op.name, handle_op.op.name, "marker"}
+
+
+def test_control_inputs_added_after_creation_are_ordered_topologically():
+    a = tf.constant(1.0, name="a")
+    late = tf.constant(2.0, name="late")
+    a.op._add_control_input(late.op)  # 'a' now waits for an op created after it
+    order = [op.name for op in _plan([a]).ops]
+    assert order.index("late") < order.index("a")
+
+
+def test_cycles_are_reported():
+    a = tf.identity(tf.constant(1.0), name="ia")
+    b = tf.identity(a, name="ib")
+    a.op._add_control_input(b.op)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="cycle"):
+            sess.run(b)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Plan cache
+# ----------------------------------------------------------------------------------------------------------
+def test_one_plan_per_signature_reused_across_runs():
+    p = tf.placeholder(tf.float32)
+    y = p * 2.0
+    z = p + 1.0
+    with tf.Session() as sess:
+        eng = _engine(sess)
+        assert eng.cached_plan_count == 0
+        for v in range(3):
+            assert sess.run(y, {p: float(v)}) == 2.0 * v
+        assert eng.cached_plan_count == 1
+        plan = eng.plan_for((y,), (p,), ())
+        assert eng.plan_for((y,), (p,), ()) is plan
+        sess.run(z, {p: 1.0})
+        sess.run([y, z], {p: 1.0})
+        sess.run(y.op, {p: 1.0})
+        assert eng.cached_plan_count == 4
+        # Fetch structure does not matter, only the unique fetches.
+        sess.run({"k": [y, (y,)]}, {p: 1.0})
+        assert eng.cached_plan_count == 4
+
+
+def test_plan_is_recompiled_after_the_graph_changes():
+    c = tf.constant(3.0)
+    with tf.Session() as sess:
+        eng = _engine(sess)
+        sess.run(c)
+        first = eng.plan_for((c,), (), ())
+        assert first.graph_version == tf.get_default_graph().version
+        tf.constant(4.0)  # any change bumps the version
+        second = eng.plan_for((c,), (), ())
+        assert second is not first
+        assert second.graph_version == tf.get_default_graph().version
+        assert eng.plan_for((c,), (), ()) is second
+        assert sess.run(c) == 3.0
+
+
+def test_recompiled_plan_sees_new_control_inputs():
+    p = tf.placeholder(tf.float32, name="needs_feed")
+    out = tf.identity(tf.constant(1.0), name="out")
+    with tf.Session() as sess:
+        assert sess.run(out) == 1.0
+        out.op._add_control_input(p.op)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="needs_feed"):
+            sess.run(out)
+
+
+def test_plan_cache_is_bounded():
+    p = tf.placeholder(tf.float32)
+    outs = [p + float(i) for i in range(6)]
+    with tf.Session() as sess:
+        eng = _engine(sess)
+        eng.max_cached_plans = 3
+        for o in outs:
+            sess.run(o, {p: 0.0})
+        assert eng.cached_plan_count == 3
+        assert sess.run(outs[0], {p: 1.0}) == 1.0
+
+
+def test_close_drops_cached_plans():
+    c = tf.constant(1.0)
+    sess = tf.Session()
+    sess.run(c)
+    eng = _engine(sess)
+    sess.close()
+    assert eng.cached_plan_count == 0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Constant folding
+# ----------------------------------------------------------------------------------------------------------
+def test_feed_independent_stateless_ops_are_folded():
+    a = tf.constant([1.0, 2.0])
+    b = a * 2.0
+    p = tf.placeholder(tf.float32, shape=[2])
+    out = b + p
+    plan = _plan([out], [p])
+    folded_slots = set(plan.folded)
+    assert plan.slot_of[b] in folded_slots
+    assert plan.slot_of[out] not in folded_slots
+    np.testing.assert_array_equal(plan.run([np.ones(2, np.float32)])[0], [3.0, 5.0])
+
+
+def test_mutating_fetched_values_never_changes_later_results():
+    a = tf.constant([1.0, 2.0])
+    b = a * 2.0
+    c = tf.reshape(b, [2, 1])
+    with tf.Session() as sess:
+        for t, want in ((a, [1.0, 2.0]), (b, [2.0, 4.0]), (c, [[2.0], [4.0]])):
+            v = sess.run(t)
+            v[...] = -1.0  # fetched arrays are the caller's to mutate
+            np.testing.assert_array_equal(sess.run(t), want)
+        both = sess.run([a, b])
+        both[0][0] = 99.0
+        np.testing.assert_array_equal(sess.run(b), [2.0, 4.0])
+
+
+def test_stateful_ops_are_never_folded():
+    h = tf.get_session_handle(tf.constant(1.0))
+    with tf.Session() as sess:
+        assert sess.run(h).handle != sess.run(h).handle
+
+
+def test_folding_failures_surface_at_run_time_with_the_op_named():
+    bad = tf.reshape(tf.constant([1, 2, 3]), tf.constant([2, 2]) * 1, name="bad")
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[\[node bad "):
+            sess.run(bad)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fast path and plain path
+# ----------------------------------------------------------------------------------------------------------
+def _graphs():
+    """(fetches, feeds, feed values) triples exercising folding, multiple outputs, repeated and fed fetches."""
+    p = tf.placeholder(tf.float32, shape=[None, 3], name="p")
+    w = tf.constant(np.arange(6, dtype=np.float32).reshape(3, 2))
+    h = tf.matmul(p, w)
+    total = tf.reduce_sum(h, axis=1)
+    shape = tf.shape(h)
+    const_only = tf.constant(2.0) * 3.0
+    x = np.random.RandomState(0).rand(4, 3).astype(np.float32)
+    return [
+        ([total], [p], [x]),
+        ([h, total, shape, const_only], [p], [x]),
+        ([const_only], [], []),
+        ([total, h], [h], [np.ones((2, 2), np.float32)]),
+        ([p, p], [p], [x]),
+    ]
+
+
+def test_fast_and_plain_paths_give_equal_outputs():
+    for fetches, feeds, values in _graphs():
+        plan = _plan(fetches, feeds)
+        fast = plan.run(values)
+        plain = plan.run_steps(values)
+        assert len(fast) == len(plain) == len(fetches)
+        for f, s in zip(fast, plain):
+            assert type(f) is type(s)
+            np.testing.assert_array_equal(f, s)
+
+
+def test_fast_and_plain_paths_give_equal_errors():
+    p = tf.placeholder(tf.int32, name="p")
+    shape = tf.placeholder(tf.int32, name="shape")
+    r = tf.reshape(p, shape, name="r")
+    out = r + 1
+    unfed = tf.placeholder(tf.float32, name="unfed") * 2.0
+    cases = [
+        (_plan([out], [p, shape]), [np.arange(3, dtype=np.int32), np.array([2, 2], np.int32)]),
+        (_plan([unfed]), []),
+    ]
+    for plan, values in cases:
+        errors = []
+        for run in (plan.run, plan.run_steps):
+            with pytest.raises(tf.errors.OpError) as info:
+                run(values)
+            errors.append(info.value)
+        fast, plain = errors
+        assert type(fast) is type(plain) is tf.errors.InvalidArgumentError
+        assert fast.op is plain.op
+        assert fast.message == plain.message
+        assert "[[node " in fast.message
+
+
+def test_plain_path_reports_each_step():
+    a = tf.constant(2.0, name="a")
+    b = tf.multiply(a, 3.0, name="b")
+    plan = _plan([b])
+    seen = []
+    out = plan.run_steps([], on_step=lambda step, t0, t1, outs: seen.append((step.op.name, outs)))
+    assert out == [6.0]
+    assert [name for name, _ in seen] == ["a", "b/y", "b"]
+    assert seen[-1][1][0] == 6.0
+
+
+def test_plain_path_deadline():
+    c = tf.constant(1.0) + 1.0
+    plan = _plan([c])
+    with pytest.raises(tf.errors.DeadlineExceededError):
+        plan.run_steps([], deadline=0.0)
+
+
+def test_scalars_come_back_as_numpy_scalars_on_both_paths():
+    c = tf.constant(1.5) * 2.0
+    plan = _plan([c])
+    for v in (plan.run([])[0], plan.run_steps([])[0]):
+        assert isinstance(v, np.float32) and v == 3.0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Engines by target
+# ----------------------------------------------------------------------------------------------------------
+def test_unknown_target_raises_not_found():
+    with pytest.raises(tf.errors.NotFoundError, match="No session factory registered"):
+        executor.engine_for("nowhere://x", tf.get_default_graph(), None)
+
+
+def test_registered_engine_serves_its_target_prefix():
+    made = []
+
+    def factory(graph, config):
+        made.append(graph)
+        return executor.LocalEngine(graph, config)
+
+    executor.register_engine("testengine://", factory)
+    try:
+        c = tf.constant(5.0)
+        with tf.Session("testengine://host:1") as sess:
+            assert sess.sess_str == "testengine://host:1"
+            assert sess.run(c) == 5.0
+        assert made == [tf.get_default_graph()]
+    finally:
+        executor._ENGINES.pop("testengine://")
+    with pytest.raises(tf.errors.NotFoundError):
+        tf.Session("testengine://host:1")
