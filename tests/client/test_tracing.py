@@ -203,6 +203,57 @@ def test_memory_model_counts_feeds_and_outputs_and_frees_after_the_last_consumer
     assert step_peak_bytes(md.step_stats) == {"cpu": 16000}
 
 
+def test_outputs_sharing_a_buffer_allocate_nothing_and_keep_it_until_the_last_holder_is_done():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [10, 100], name="x")
+        a = tf.square(x, name="a")  # 8000 bytes
+        same = tf.identity(a, name="same")  # hands `a` on
+        view = tf.reshape(same, [1000], name="view")  # a view of `a`'s buffer
+        total = tf.reduce_sum(view, name="total")
+    with tf.Session(graph=g) as sess:
+        out, md = _traced(sess, total, {x: np.ones((10, 100))})
+    assert out == 1000.0
+    mem = {ns.node_name: ns.memory[0] for ns in _nodes(md)}
+    assert mem["a"].total_bytes == 8000
+    assert mem["same"].total_bytes == mem["view"].total_bytes == 0
+    assert mem["same"].allocator_bytes_in_use == mem["view"].allocator_bytes_in_use == 8000  # x was freed
+    # `a`'s buffer is freed after `total`, the last reader of the view that still held it.
+    assert [r.alloc_bytes for r in mem["a"].allocation_records] == [8000, -8000]
+    nodes = {n.name: n for n in md.cost_graph.node}
+    assert nodes["same"].output_info[0].alias_input_port == nodes["view"].output_info[0].alias_input_port == 0
+    assert mem["total"].allocator_bytes_in_use == 8000 + 8
+    assert [ns.output[0].tensor_description.allocation_description.requested_bytes for ns in _nodes(md)
+            if ns.node_name in ("same", "view")] == [8000, 8000]
+
+
+def test_variable_storage_is_persistent_and_reading_it_allocates_nothing():
+    from tfmini.ops import state_ops, variables
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w = variables.Variable(np.ones((3, 4), np.float32), name="w")
+        y = tf.matmul(x, w, name="y")
+        bump = state_ops.assign_add(w, tf.ones([3, 4]), name="bump")
+        init = variables.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        _, md_init = _traced(sess, init)
+        out, md = _traced(sess, [y, bump], {x: np.ones((2, 3), np.float32)})
+    np.testing.assert_array_equal(out[0], np.full((2, 4), 3.0, np.float32))
+    init_nodes = {ns.node_name: ns for ns in _nodes(md_init)}
+    assert init_nodes["w/Assign"].memory_stats.persistent_memory_size == 48  # the first to hand out the storage
+    assert len(init_nodes["w"].output[0].tensor_description.shape.dim) == 0  # not yet initialized
+    nodes = {ns.node_name: ns for ns in _nodes(md)}
+    assert nodes["w"].memory_stats.persistent_memory_size == 48
+    assert nodes["w"].output[0].tensor_description.allocation_description.requested_bytes == 48
+    for name in ("w", "w/read", "bump"):
+        assert nodes[name].memory[0].total_bytes == 0
+        assert nodes[name].memory_stats.persistent_memory_size == (48 if name == "w" else 0)
+    assert nodes["y"].memory[0].total_bytes == 32
+    assert step_peak_bytes(md.step_stats) == {"cpu": 24 + 32}  # the feed and y
+
+
 def test_folded_constants_are_persistent_memory_not_step_memory():
     g, x, loss = _mlp()
     with tf.Session(graph=g) as sess:

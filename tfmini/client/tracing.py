@@ -4,8 +4,9 @@ data (Chrome trace, tables) belongs to `timeline` and `trace_summary`; untraced 
 
 Memory model (one allocator, "cpu"): a step starts with its fed values in use; each op allocates its outputs
 when it runs; a value is freed right after its last consumer in the plan unless it is fetched, and values no
-op consumes stay until the step returns (the policy of the fast path's generated code). Values that outlive
-the step are not step memory: constant-folded outputs and variable storage (a RefCell) are persistent.
+op consumes stay until the step returns (the policy of the fast path's generated code). Memory is counted per
+buffer, so an output that is, or is a view of, a buffer in use allocates nothing. Buffers that outlive the
+step are persistent, not step memory: constant-folded outputs and variable storage (a RefCell).
 """
 
 from __future__ import annotations
@@ -40,38 +41,64 @@ def _nbytes(arr) -> int:
     return int(arr.nbytes)
 
 
+def _root(arr):
+    """The array that owns `arr`'s memory (itself unless `arr` is a view)."""
+    while isinstance(getattr(arr, "base", None), np.ndarray):
+        arr = arr.base
+    return arr
+
+
 class _OutputRecord:
-    """What the trace keeps of one output: its description, and whether the step allocated it."""
+    """What the trace keeps of one output: its description and what it cost the step.
 
-    __slots__ = ("shape", "nbytes", "ptr", "alias_input", "step_memory", "persistent")
+    `allocated`: step-memory bytes it added (0 when it shares a buffer already in use or persistent);
+    `persistent`: bytes of a persistent buffer this op is the first of the step to hand out."""
 
-    def __init__(self, shape, nbytes, ptr, alias_input, step_memory, persistent) -> None:
+    __slots__ = ("shape", "nbytes", "ptr", "alias_input", "allocated", "persistent")
+
+    def __init__(self, shape, nbytes, ptr, alias_input, allocated, persistent) -> None:
         self.shape = shape
         self.nbytes = nbytes
         self.ptr = ptr
         self.alias_input = alias_input
-        self.step_memory = step_memory
+        self.allocated = allocated
         self.persistent = persistent
 
 
 class _OpRecord:
-    """One executed step: its times (perf_counter seconds), outputs and the memory figures at its end."""
+    """One executed step: its times (perf_counter seconds), outputs and the bytes in use at its end."""
 
     __slots__ = ("step", "t0", "t1", "outputs", "in_use", "allocations")
 
-    def __init__(self, step: Step, t0: float, t1: float, outputs: list, in_use: int) -> None:
+    def __init__(self, step: Step, t0: float, t1: float) -> None:
         self.step = step
         self.t0 = t0
         self.t1 = t1
-        self.outputs = outputs
-        self.in_use = in_use
-        # (perf_counter seconds, signed bytes): its outputs' allocations, then their frees as they happen.
+        self.outputs: list[_OutputRecord] = []
+        self.in_use = 0
+        # (perf_counter seconds, signed bytes): its buffers' allocations, then their frees as they happen.
         self.allocations: list[tuple[float, int]] = []
+
+
+class _Buffer:
+    """A step-memory buffer (a root array) and how many live slots hold it."""
+
+    __slots__ = ("root", "nbytes", "owner", "holders")
+
+    def __init__(self, root, nbytes: int, owner: _OpRecord | None) -> None:
+        self.root = root  # held so that its id stays its own while it is accounted
+        self.nbytes = nbytes
+        self.owner = owner
+        self.holders = 1
 
 
 class StepRecorder:
     """Watches one `Plan.run_steps` call (`on_step` is its callback; `values` its slot list) and applies the
-    memory model, keeping per op only the facts the protos are built from."""
+    memory model, keeping per op only the facts the protos are built from.
+
+    Memory is accounted per buffer (a root array): slots holding views of one buffer share it, so an op that
+    hands on its input (Identity) or a view of it (Reshape) allocates nothing, and the buffer is freed when its
+    last holder is."""
 
     def __init__(self, plan: Plan, feed_values: Sequence) -> None:
         self.plan = plan
@@ -82,43 +109,74 @@ class StepRecorder:
         self.wall0_ns = time.time_ns()
         self.perf0 = time.perf_counter()
         self.records: list[_OpRecord] = []
+        self.in_use = 0
         self._remaining: dict[int, int] = {}
         for step in plan.steps:
             for s in step.inputs:
                 self._remaining[s] = self._remaining.get(s, 0) + 1
         self._kept = set(plan.fetch_slots)
-        # slot -> (bytes, record that allocated it, or None for a feed) for values counted as step memory.
-        self._live: dict[int, tuple[int, _OpRecord | None]] = {}
+        self._buffers: dict[int, _Buffer] = {}  # id(root) -> buffer, for step memory in use
+        self._slot_buffer: dict[int, int] = {}  # slot -> id(root) of the buffer it holds
+        self._persistent: dict[int, object] = {id(_root(v)): v for v in plan.folded.values()}
+        self._charged: set[int] = set()  # persistent buffers already charged to an op of this step
         for slot, v in zip(plan.feed_slots, feed_values):
-            self._live[slot] = (_nbytes(_array(v)), None)
-        self.in_use = sum(b for b, _ in self._live.values())
+            arr = _array(v)
+            if arr is not None and id(_root(arr)) not in self._persistent:
+                self._hold(slot, _root(arr), None)
+
+    def _hold(self, slot: int, root, owner: _OpRecord | None) -> int:
+        """Makes `slot` a holder of `root`'s buffer; returns the bytes newly allocated (0 if already held)."""
+        key = id(root)
+        self._slot_buffer[slot] = key
+        buf = self._buffers.get(key)
+        if buf is not None:
+            buf.holders += 1
+            return 0
+        buf = self._buffers[key] = _Buffer(root, _nbytes(root), owner)
+        self.in_use += buf.nbytes
+        return buf.nbytes
+
+    def _release(self, slot: int, t: float) -> None:
+        key = self._slot_buffer.pop(slot, None)
+        if key is None:
+            return
+        buf = self._buffers[key]
+        buf.holders -= 1
+        if buf.holders == 0:
+            del self._buffers[key]
+            self.in_use -= buf.nbytes
+            if buf.owner is not None:
+                buf.owner.allocations.append((t, -buf.nbytes))
 
     def on_step(self, step: Step, t0: float, t1: float, outs) -> None:
         vals = self.values
-        inputs = [_array(vals[s]) for s in step.inputs]
-        record = _OpRecord(step, t0, t1, [], 0)
+        input_roots = [None if a is None else id(_root(a)) for a in (_array(vals[s]) for s in step.inputs)]
+        record = _OpRecord(step, t0, t1)
         for slot, v in zip(step.outputs, outs):
             arr = _array(v)
-            nbytes = _nbytes(arr)
-            alias = next((i for i, a in enumerate(inputs) if arr is not None and a is arr), -1)
-            persistent = slot in self.plan.folded or isinstance(v, RefCell)
-            owned = (slot in self.plan.folded or (isinstance(v, RefCell) and v.op is step.op)) and bool(nbytes)
+            root = None if arr is None else _root(arr)
+            allocated = charged = 0
+            if root is not None:
+                key = id(root)
+                if slot in self.plan.folded or isinstance(v, RefCell) or key in self._persistent:
+                    self._persistent.setdefault(key, root)
+                    if key not in self._charged:
+                        self._charged.add(key)
+                        charged = _nbytes(root)
+                else:
+                    allocated = self._hold(slot, root, record)
+                    if allocated:
+                        record.allocations.append((t0, allocated))
+            alias = input_roots.index(id(root)) if root is not None and id(root) in input_roots else -1
             ptr = int(arr.__array_interface__["data"][0]) if isinstance(arr, np.ndarray) else 0
             shape = None if arr is None else tuple(int(d) for d in np.shape(arr))
-            record.outputs.append(_OutputRecord(shape, nbytes, ptr, alias, not persistent, owned))
-            if not persistent:
-                self._live[slot] = (nbytes, record)
-                self.in_use += nbytes
-                record.allocations.append((t0, nbytes))
+            record.outputs.append(_OutputRecord(shape, _nbytes(arr), ptr, alias, allocated, charged))
         record.in_use = self.in_use
         self.records.append(record)
         for s in step.inputs:
             self._remaining[s] -= 1
-            if self._remaining[s] == 0 and s not in self._kept and s in self._live:
-                nbytes, owner = self._live.pop(s)
-                self.in_use -= nbytes
-                if owner is not None:
-                    owner.allocations.append((t1, -nbytes))
+            if self._remaining[s] == 0 and s not in self._kept:
+                self._release(s, t1)
 
     # -- to protos -------------------------------------------------------------
     def _ns(self, t: float) -> int:
@@ -161,7 +219,7 @@ class StepRecorder:
                 ad.allocator_name = ALLOCATOR
                 ad.allocation_id = allocation_id
                 ad.ptr = out.ptr
-            allocated = sum(o.nbytes for o in rec.outputs if o.step_memory)
+            allocated = sum(o.allocated for o in rec.outputs)
             mem = ns.memory.add(
                 allocator_name=ALLOCATOR,
                 total_bytes=allocated,
@@ -172,7 +230,7 @@ class StepRecorder:
             for t, nbytes in rec.allocations:
                 mem.allocation_records.add(alloc_micros=self._ns(t) // 1000, alloc_bytes=nbytes)
             ns.memory_stats.temp_memory_size = 0
-            ns.memory_stats.persistent_memory_size = sum(o.nbytes for o in rec.outputs if o.persistent)
+            ns.memory_stats.persistent_memory_size = sum(o.persistent for o in rec.outputs)
 
     def fill_cost_graph(self, cost_graph) -> None:
         ids: dict = {}
@@ -184,7 +242,7 @@ class StepRecorder:
             node = cost_graph.node.add(name=op.name, device=DEVICE_NAME, id=ids[op])
             node.is_final = op in final or any(s in fetched for s in rec.step.outputs)
             node.compute_cost = node.compute_time = round((rec.t1 - rec.t0) * 1e6)
-            node.persistent_memory_size = sum(o.nbytes for o in rec.outputs if o.persistent)
+            node.persistent_memory_size = sum(o.persistent for o in rec.outputs)
             for t in op.inputs:
                 if t.op in ids:
                     node.input_info.add(preceding_node=ids[t.op], preceding_port=t.value_index)
