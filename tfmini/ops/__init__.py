@@ -5,6 +5,7 @@ from tfmini.ops import (  # noqa: F401 - imported for their registrations
     control_flow_ops,
     gradients_impl,
     math_ops,
+    nn_ops,
     random_ops,
     session_ops,
     sparse_ops,

@@ -1,0 +1,52 @@
+"""`tf.train`: optimizers, the global step, learning-rate schedules, Saver and checkpoint utilities."""
+
+from tfmini.train.checkpoint import (
+    CheckpointReader,
+    CheckpointState,
+    NewCheckpointReader,
+    checkpoint_exists,
+    get_checkpoint_mtimes,
+    get_checkpoint_state,
+    latest_checkpoint,
+    list_variables,
+    load_checkpoint,
+    load_variable,
+    remove_checkpoint,
+    update_checkpoint_state,
+)
+from tfmini.train.learning_rate_decay import (
+    cosine_decay,
+    exponential_decay,
+    inverse_time_decay,
+    natural_exp_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
+from tfmini.train.optimizer import (
+    AdagradOptimizer,
+    AdamOptimizer,
+    GradientDescentOptimizer,
+    MomentumOptimizer,
+    Optimizer,
+    RMSPropOptimizer,
+)
+from tfmini.train.saver import Saver
+from tfmini.train.training_util import (
+    assert_global_step,
+    create_global_step,
+    get_global_step,
+    get_or_create_global_step,
+    global_step,
+)
+
+piecewise_constant_decay = piecewise_constant
+
+__all__ = [
+    "AdagradOptimizer", "AdamOptimizer", "CheckpointReader", "CheckpointState", "GradientDescentOptimizer",
+    "MomentumOptimizer", "NewCheckpointReader", "Optimizer", "RMSPropOptimizer", "Saver", "assert_global_step",
+    "checkpoint_exists", "cosine_decay", "create_global_step", "exponential_decay", "get_checkpoint_mtimes",
+    "get_checkpoint_state", "get_global_step", "get_or_create_global_step", "global_step", "inverse_time_decay",
+    "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable", "natural_exp_decay",
+    "piecewise_constant", "piecewise_constant_decay", "polynomial_decay", "remove_checkpoint",
+    "update_checkpoint_state",
+]

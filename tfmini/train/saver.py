@@ -1,0 +1,289 @@
+"""`tf.train.Saver`: saves and restores variables through SaveV2/RestoreV2 ops it adds to the graph (under
+the `save/` name scope, as TF does), so a saver works on a finalized graph and from any session.
+
+The two ops are declared here, next to their only user; their kernels read and write tfmini's checkpoint
+files (see checkpoint.py and docs/checkpoint_format.md).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
+from tfmini.framework.constant_op import constant
+from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.ops import array_ops, control_flow_ops, state_ops
+from tfmini.ops.variables import Variable, global_variables
+from tfmini.train import checkpoint as _ckpt
+from tfmini.train import training_util
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The ops
+# ----------------------------------------------------------------------------------------------------------
+def _text(value) -> str:
+    v = np.asarray(value).item() if np.ndim(value) == 0 else value
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _texts(values) -> list[str]:
+    return [_text(v) for v in np.reshape(values, -1)]
+
+
+def _check_no_slices(shape_and_slices) -> None:
+    if any(_texts(shape_and_slices)):
+        raise _errors.UnimplementedError(None, None, "tfmini checkpoints do not support partial (sliced) tensors.")
+
+
+@register_op("SaveV2", inputs=["prefix: string", "tensor_names: string", "shape_and_slices: string",
+                               "tensors: dtypes"], attrs={"dtypes": ("list(type)", _reg.REQUIRED)}, stateful=True)
+def _save_v2(prefix, tensor_names, shape_and_slices, *tensors):
+    """Writes `tensors` under `tensor_names` to the checkpoint `prefix`."""
+    names = _texts(tensor_names)
+    if len(names) != len(tensors) or np.size(shape_and_slices) != len(tensors):
+        raise _errors.InvalidArgumentError(
+            None, None, f"Got {len(tensors)} tensors, {len(names)} tensor names and {np.size(shape_and_slices)} "
+            "shape_and_slices."
+        )
+    _check_no_slices(shape_and_slices)
+    _ckpt.write_checkpoint(_text(prefix), dict(zip(names, tensors)))
+
+
+def _restore_shape(op):
+    return [None] * len(op.get_attr("dtypes"))
+
+
+@register_op("RestoreV2", inputs=["prefix: string", "tensor_names: string", "shape_and_slices: string"],
+             outputs=["tensors: dtypes"], attrs={"dtypes": ("list(type)", _reg.REQUIRED)}, shape=_restore_shape,
+             stateful=True)
+def _restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
+    """Reads the tensors `tensor_names` from the checkpoint `prefix`."""
+    _check_no_slices(shape_and_slices)
+    reader = _ckpt.CheckpointReader(_text(prefix))
+    out = []
+    for name, dtype in zip(_texts(tensor_names), dtypes):
+        value = reader.get_tensor(name)
+        saved = reader.get_variable_to_dtype_map()[name]
+        if saved != dtype:
+            raise _errors.InvalidArgumentError(
+                None, None, f"tensor_name = {name}; expected dtype {dtype.name} does not equal original dtype "
+                f"{saved.name}"
+            )
+        out.append(value)
+    return out
+
+
+NotDifferentiable("SaveV2")
+NotDifferentiable("RestoreV2")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# What to save
+# ----------------------------------------------------------------------------------------------------------
+def _is_variable_tensor(t) -> bool:
+    return isinstance(t, _ops.Tensor) and t.op.type == "VariableV2"
+
+
+def op_list_to_dict(op_list) -> dict:
+    """{checkpoint name: variable ref tensor} for a list of variables (named by their op) or a dict."""
+    if not isinstance(op_list, (list, tuple, set, dict)):
+        raise TypeError(f"Variables to save should be passed in a dict or a list: {op_list}")
+    names_to_saveables: dict = {}
+    if isinstance(op_list, dict):
+        items = sorted(op_list.items(), key=lambda kv: kv[0])
+    else:
+        items = [(None, v) for v in op_list]
+    for name, var in items:
+        ref = var._ref() if isinstance(var, Variable) else var
+        if not _is_variable_tensor(ref):
+            raise TypeError(f"Variable to save is not a Variable: {var}")
+        if name is None:
+            name = ref.op.name
+        elif not isinstance(name, str):
+            raise TypeError(f"Checkpoint names must be strings, got {name!r}")
+        if name in names_to_saveables:
+            raise ValueError(f"At least two variables have the same name: {name}")
+        names_to_saveables[name] = ref
+    return names_to_saveables
+
+
+def _wrap_restore_error(err: _errors.OpError, extra: str) -> _errors.OpError:
+    msg = (f"Restoring from checkpoint failed. This is most likely due to {extra} from the checkpoint. Please "
+           f"ensure that you have not altered the graph expected based on the checkpoint. Original error:\n\n"
+           f"{err.message}")
+    return type(err)(err.node_def, err.op, msg)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Saver
+# ----------------------------------------------------------------------------------------------------------
+class Saver:
+    """`tf.train.Saver(var_list=None, max_to_keep=5, ...)`: `save(sess, path)` writes the variables' values in
+    `sess` to a checkpoint and records it in the directory's `checkpoint` file; `restore(sess, path)` assigns
+    them back. Keeps the newest `max_to_keep` checkpoints (all if None or 0)."""
+
+    def __init__(self, var_list=None, reshape: bool = False, sharded: bool = False, max_to_keep=5,
+                 keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially: bool = False,
+                 saver_def=None, builder=None, defer_build: bool = False, allow_empty: bool = False,
+                 write_version=2, pad_step_number: bool = False, save_relative_paths: bool = False,
+                 filename=None) -> None:
+        if saver_def is not None or builder is not None:
+            raise NotImplementedError("tfmini's Saver cannot be built from a SaverDef or a custom builder yet.")
+        if defer_build and var_list is not None:
+            raise ValueError("If `var_list` is provided then build cannot be deferred. Either set defer_build=False "
+                             "or var_list=None.")
+        self._var_list = var_list
+        self._reshape = reshape
+        self._max_to_keep = max_to_keep
+        self._keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
+        self._name = name
+        self._allow_empty = allow_empty
+        self._pad_step_number = pad_step_number
+        self._save_relative_paths = save_relative_paths
+        self._filename = filename
+        self._last_checkpoints: list[tuple[str, float]] = []
+        self._checkpoints_to_be_deleted: list[tuple[str, float]] = []
+        self._next_checkpoint_time = time.time() + keep_checkpoint_every_n_hours * 3600
+        self._is_built = False
+        self._is_empty = False
+        if not defer_build:
+            self.build()
+
+    def build(self) -> None:
+        """Adds the save and restore ops to the graph (done by the constructor unless `defer_build`)."""
+        if self._is_built:
+            return
+        var_list = self._var_list
+        if var_list is None:
+            var_list = global_variables() + _ops.get_collection(_ops.GraphKeys.SAVEABLE_OBJECTS)
+        if not var_list:
+            if self._allow_empty:
+                self._is_empty = True
+                self._is_built = True
+                return
+            raise ValueError("No variables to save")
+        saveables = op_list_to_dict(var_list)
+        names = sorted(saveables)
+        refs = [saveables[n] for n in names]
+        with _ops.name_scope(self._name, "save", refs) as scope:
+            filename = array_ops.placeholder_with_default(self._filename or "model", shape=(), name="filename")
+            self._filename_tensor = array_ops.placeholder_with_default(filename, shape=(), name="Const")
+            names_t = constant(names, dtype=_dt.string, name="tensor_names")
+            slices_t = constant([""] * len(names), dtype=_dt.string, name="shape_and_slices")
+            save = apply_op("SaveV2", [self._filename_tensor, names_t, slices_t, list(refs)], name="SaveV2")
+            self._save_tensor = control_flow_ops.with_dependencies([save], self._filename_tensor)
+            restored = apply_op("RestoreV2", [self._filename_tensor, names_t, slices_t],
+                                {"dtypes": [r.dtype.base_dtype for r in refs]}, name="RestoreV2").outputs
+            assigns = []
+            for ref, value in zip(refs, restored):
+                validate = not self._reshape and ref.shape.is_fully_defined()
+                assigns.append(state_ops.assign(ref, value, validate_shape=validate))
+            self._restore_op = control_flow_ops.group(*assigns, name=scope)
+        self._is_built = True
+
+    # -- what it built ---------------------------------------------------------
+    @property
+    def last_checkpoints(self) -> list[str]:
+        """The kept checkpoints, oldest first."""
+        return [p for p, _ in self._last_checkpoints]
+
+    def set_last_checkpoints(self, last_checkpoints) -> None:
+        if not isinstance(last_checkpoints, list):
+            raise AssertionError(f"last_checkpoints must be a list: {last_checkpoints}")
+        self._last_checkpoints = [(p, float("inf")) for p in last_checkpoints]
+
+    def set_last_checkpoints_with_time(self, last_checkpoints_with_time) -> None:
+        if not isinstance(last_checkpoints_with_time, list):
+            raise AssertionError(f"last_checkpoints_with_time must be a list: {last_checkpoints_with_time}")
+        self._last_checkpoints = list(last_checkpoints_with_time)
+
+    def recover_last_checkpoints(self, checkpoint_paths) -> None:
+        """Takes over the existing checkpoints among `checkpoint_paths` (e.g. after a restart)."""
+        mtimes = _ckpt.get_checkpoint_mtimes(checkpoint_paths)
+        self.set_last_checkpoints_with_time(list(zip([p for p in checkpoint_paths if _ckpt.checkpoint_exists(p)],
+                                                     mtimes)))
+
+    # -- saving ----------------------------------------------------------------
+    def save(self, sess, save_path, global_step=None, latest_filename=None, meta_graph_suffix: str = "meta",
+             write_meta_graph: bool = True, write_state: bool = True, strip_default_attrs: bool = False,
+             save_debug_info: bool = False):
+        """Writes the variables' values in `sess` to `save_path` (suffixed `-<global_step>` when given) and
+        returns that checkpoint prefix (None for an empty saver). Meta graphs are not written yet."""
+        if not self._is_built:
+            raise RuntimeError("`build()` should be called before save if defer_build==True")
+        latest_filename = latest_filename or "checkpoint"
+        if os.path.split(latest_filename)[0]:
+            raise ValueError("'latest_filename' must not contain path components")
+        save_path = os.fspath(save_path)
+        if global_step is not None:
+            if not isinstance(global_step, (int, np.integer)):
+                global_step = training_util.global_step(sess, global_step)
+            step = f"{global_step:08d}" if self._pad_step_number else f"{global_step:d}"
+            checkpoint_file = f"{save_path}-{step}"
+        else:
+            checkpoint_file = save_path
+            if os.path.basename(save_path) == latest_filename:
+                raise ValueError(f"'latest_filename' collides with 'save_path': '{latest_filename}' and "
+                                 f"'{save_path}'")
+        if not (hasattr(sess, "run") and hasattr(sess, "graph")):
+            raise TypeError(f"'sess' must be a Session; {sess}")
+        save_dir = os.path.dirname(save_path)
+        if self._is_empty:
+            return None
+        try:
+            path = sess.run(self._save_tensor, {self._filename_tensor: checkpoint_file})
+        except (_errors.FailedPreconditionError, _errors.NotFoundError) as exc:
+            if not os.path.isdir(save_dir or "."):
+                raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.") from None
+            raise exc from None
+        path = path.decode() if isinstance(path, bytes) else str(path)
+        if write_state:
+            self._record_last_checkpoint(path)
+            _ckpt.update_checkpoint_state(
+                save_dir, path, self.last_checkpoints, latest_filename,
+                all_model_checkpoint_timestamps=[t for _, t in self._last_checkpoints] or None,
+                save_relative_paths=self._save_relative_paths)
+            self._maybe_delete_old_checkpoints(meta_graph_suffix)
+        return path
+
+    def _record_last_checkpoint(self, path: str) -> None:
+        if not self._max_to_keep:
+            return
+        self._last_checkpoints = [(p, t) for p, t in self._last_checkpoints if p != path]
+        self._last_checkpoints.append((path, time.time()))
+        if len(self._last_checkpoints) > self._max_to_keep:
+            self._checkpoints_to_be_deleted.append(self._last_checkpoints.pop(0))
+
+    def _maybe_delete_old_checkpoints(self, meta_graph_suffix: str) -> None:
+        while self._checkpoints_to_be_deleted:
+            path, saved_at = self._checkpoints_to_be_deleted.pop(0)
+            # One checkpoint per keep_checkpoint_every_n_hours survives deletion.
+            if saved_at > self._next_checkpoint_time:
+                self._next_checkpoint_time += self._keep_checkpoint_every_n_hours * 3600
+                continue
+            _ckpt.remove_checkpoint(path, meta_graph_suffix=meta_graph_suffix)
+
+    # -- restoring -------------------------------------------------------------
+    def restore(self, sess, save_path) -> None:
+        """Assigns the values saved in checkpoint `save_path` to the variables in `sess`."""
+        if self._is_empty:
+            return
+        if not self._is_built:
+            raise RuntimeError("`build()` should be called before restore if defer_build==True")
+        if save_path is None:
+            raise ValueError("Can't load save_path when it is None.")
+        save_path = os.fspath(save_path)
+        if not _ckpt.checkpoint_exists(save_path):
+            raise ValueError("The passed save_path is not a valid checkpoint: " + save_path)
+        try:
+            sess.run(self._restore_op, {self._filename_tensor: save_path})
+        except _errors.NotFoundError as err:
+            raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from None
+        except _errors.InvalidArgumentError as err:
+            raise _wrap_restore_error(err, "a mismatch between the current graph and the graph") from None
