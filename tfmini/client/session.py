@@ -210,21 +210,25 @@ class BaseSession:
         return list(feeds), list(feeds.values())
 
     def _feed_tensor(self, subfeed) -> _ops.Tensor:
-        try:
-            tensor = self._graph.as_graph_element(subfeed, allow_tensor=True, allow_operation=False)
-        except Exception as e:  # noqa: BLE001 - TF reports any bad key as a TypeError
-            msg = e.args[0] if e.args else str(e)
-            raise TypeError(f"Cannot interpret feed_dict key as Tensor: {msg}") from None
+        if type(subfeed) is _ops.Tensor and subfeed._op._graph is self._graph:
+            tensor = subfeed  # the common case, resolved without the general lookup
+        else:
+            try:
+                tensor = self._graph.as_graph_element(subfeed, allow_tensor=True, allow_operation=False)
+            except Exception as e:  # noqa: BLE001 - TF reports any bad key as a TypeError
+                msg = e.args[0] if e.args else str(e)
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {msg}") from None
         if not self._graph.is_feedable(tensor):
             raise ValueError(f"Tensor {tensor.name} may not be fed.")
         return tensor
 
     def _feed_value(self, tensor: _ops.Tensor, value):
         dtype = tensor.dtype.base_dtype
-        raw = getattr(value, "_feed_value", None)
-        if raw is not None:
-            value = raw(tensor, self)
-        if dtype == _dt.string:
+        if type(value) is not np.ndarray:
+            raw = getattr(value, "_feed_value", None)  # e.g. a TensorHandle stands for its value
+            if raw is not None:
+                value = raw(tensor, self)
+        if dtype is _dt.string:
             arr = to_numpy(value, _dt.string)
         else:
             if isinstance(value, (str, bytes)):
@@ -248,7 +252,7 @@ class BaseSession:
                 # and mutating what run() returns never changes the caller's feed.
                 arr = arr.view()
                 arr.flags.writeable = False
-        if not tensor.shape.is_compatible_with(arr.shape):
+        if not _shape_accepts(tensor.shape.as_tuple(), arr.shape):
             raise ValueError(
                 f"Cannot feed value of shape {arr.shape!r} for Tensor {tensor.name!r}, which has shape "
                 f"{str(tensor.shape)!r}"
@@ -340,8 +344,23 @@ class BaseSession:
         return mapper.build_results(self._fetched_values(mapper.unique_fetches, results))
 
 
+def _shape_accepts(static_dims, shape: tuple) -> bool:
+    """Whether a value of `shape` fits static dims (None = unknown rank/dim); cheap, it runs on every feed."""
+    if static_dims is None:
+        return True
+    if len(static_dims) != len(shape):
+        return False
+    for d, s in zip(static_dims, shape):
+        if d is not None and d != s:
+            return False
+    return True
+
+
 def _expand_feed(key, value):
     """(tensor-like, value) pairs of one feed_dict entry: nested tuples and registered types expand."""
+    if type(key) is _ops.Tensor:
+        yield key, value
+        return
     conv = _fetch.conversion_for(key)
     if conv is not None and conv[2] is not None:
         yield from conv[2](key, value)
