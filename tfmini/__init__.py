@@ -170,9 +170,9 @@ GRAPH_DEF_VERSION_MIN_PRODUCER = 0
 # -- compat (lead)
 from tfmini import compat
 
-# -- random ops and seeds (nn/random engineer)
+# -- random ops and seeds, tf.nn (nn/random engineer)
 # isort: split
-from tfmini import random
+from tfmini import nn, random
 from tfmini.ops.random_ops import (
     get_seed,
     multinomial,
