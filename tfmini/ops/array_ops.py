@@ -116,6 +116,14 @@ def _shape_tensor(x, out_type=_dt.int32):
     return _shape_internal(x, None, True, out_type)
 
 
+def _int_arg(value):
+    """An index-like argument whose op attr defaults to int32 (as in TF): a Python value becomes int32 when it
+    fits, so an empty list is an empty int32 vector rather than float32."""
+    if _is_tensor_like(value) or isinstance(value, np.ndarray):
+        return value
+    return _ops.convert_to_tensor(value, preferred_dtype=_dt.int32)
+
+
 def _dense(grad):
     """A gradient as a dense Tensor (IndexedSlices from gathers are densified)."""
     return grad if isinstance(grad, _ops.Tensor) else _ops.convert_to_tensor(grad)
@@ -516,7 +524,7 @@ NotDifferentiable("Range")
 
 def fill(dims, value, name=None) -> _ops.Tensor:
     """A tensor of shape `dims` with every element `value` (of `value`'s dtype)."""
-    return apply_op("Fill", [dims, value], name=name).outputs[0]
+    return apply_op("Fill", [_int_arg(dims), value], name=name).outputs[0]
 
 
 def _constant_if_small(value, shape, dtype, name):
@@ -677,7 +685,7 @@ RegisterGradient("Reshape")(_reshape_back_grad)
 
 def reshape(tensor, shape, name=None) -> _ops.Tensor:  # noqa: A002
     """`tensor`'s elements in row-major order, arranged in `shape` (one dim may be -1: inferred)."""
-    return apply_op("Reshape", [tensor, shape], name=name).outputs[0]
+    return apply_op("Reshape", [tensor, _int_arg(shape)], name=name).outputs[0]
 
 
 def _expand_dims_shape(op):
@@ -723,7 +731,7 @@ def expand_dims(input, axis=None, name=None, dim=None) -> _ops.Tensor:  # noqa: 
         axis = dim
     if axis is None:
         raise ValueError("Must specify an axis argument to tf.expand_dims()")
-    return apply_op("ExpandDims", [input, axis], name=name).outputs[0]
+    return apply_op("ExpandDims", [input, _int_arg(axis)], name=name).outputs[0]
 
 
 def _squeeze_shape(op):
@@ -807,9 +815,9 @@ def _transpose_shape(op):
         return _shape.unknown_shape(rank)
     perm = [int(p) for p in np.reshape(perm, [-1])]
     for p in perm:
-        if p < -rank or p >= rank:
+        if p < 0 or p >= rank:
             raise ValueError(f"perm dim {p} is out of range of input rank {rank}")
-    if len({p % rank for p in perm}) != rank:
+    if len(set(perm)) != rank:
         raise ValueError(f"Invalid permutation {perm}: each dimension must appear exactly once")
     if dims is None:
         return _shape.unknown_shape(rank)
@@ -820,12 +828,13 @@ def _check_perm(x, perm):
     perm = [int(p) for p in np.reshape(perm, [-1])]
     if np.ndim(perm) != 1 or len(perm) != x.ndim:
         raise _invalid(f"transpose expects a vector of size {x.ndim}. But input(1) is a vector of size {len(perm)}")
-    rank = max(x.ndim, 1)
-    norm = [p % rank if -rank <= p < rank else p for p in perm]
+    for p in perm:
+        if not 0 <= p < x.ndim:
+            raise _invalid(f"{p} is out of range [0 .. {x.ndim})")
     for d in builtins.range(x.ndim):
-        if d not in norm:
+        if d not in perm:
             raise _invalid(f"{d} is missing from {{{','.join(str(p) for p in perm)}}}.")
-    return norm
+    return perm
 
 
 @register_op(
@@ -868,7 +877,7 @@ def transpose(a, perm=None, name="transpose", conjugate=False) -> _ops.Tensor:
         a = _ops.convert_to_tensor(a, name="a")
         op_type = "ConjugateTranspose" if conjugate and a.dtype.is_complex else "Transpose"
         if perm is not None:
-            return apply_op(op_type, [a, perm], name=scope).outputs[0]
+            return apply_op(op_type, [a, _int_arg(perm)], name=scope).outputs[0]
         rank_ = a.shape.ndims
         if rank_:
             perm = np.arange(rank_ - 1, -1, -1, dtype=np.int32)
@@ -969,7 +978,7 @@ def _broadcast_to_grad(op, grad):
 
 def broadcast_to(input, shape, name=None) -> _ops.Tensor:  # noqa: A002
     """`input` broadcast (NumPy rules) to `shape`."""
-    return apply_op("BroadcastTo", [input, shape], name=name).outputs[0]
+    return apply_op("BroadcastTo", [input, _int_arg(shape)], name=name).outputs[0]
 
 
 def _vector_shape(op):
@@ -1139,15 +1148,14 @@ def _concat_shape(op):
     if axis < -rank or axis >= rank:
         raise ValueError(_concat_axis_error(axis, rank))
     axis %= rank
-    total, rest = 0, None
+    total, merged = 0, (None,) * rank
     for d in all_dims:
         if d is None:
             total = None
             continue
         total = None if total is None or d[axis] is None else total + d[axis]
-        rest = _merge(rest, d[:axis] + d[axis + 1:])
-    rest = rest if rest is not None else (None,) * (rank - 1)
-    return list(rest[:axis]) + [total] + list(rest[axis:])
+        merged = _merge(merged, d[:axis] + (None,) + d[axis + 1:])
+    return list(merged[:axis]) + [total] + list(merged[axis + 1:])
 
 
 @register_op(
@@ -1218,7 +1226,7 @@ def concat(values, axis, name="concat") -> _ops.Tensor:
         with _ops.name_scope(name) as scope:
             _ops.convert_to_tensor(axis, name="concat_dim", dtype=_dt.int32).shape.assert_has_rank(0)
             return identity(values[0], name=scope)
-    return apply_op("ConcatV2", [list(values), axis], name=name).outputs[0]
+    return apply_op("ConcatV2", [list(values), _int_arg(axis)], name=name).outputs[0]
 
 
 def _split_shape(op):
@@ -1386,7 +1394,7 @@ def _tile_grad(op, grad):
 
 def tile(input, multiples, name=None) -> _ops.Tensor:  # noqa: A002
     """`input` repeated `multiples[i]` times along each dimension i."""
-    return apply_op("Tile", [input, multiples], name=name).outputs[0]
+    return apply_op("Tile", [input, _int_arg(multiples)], name=name).outputs[0]
 
 
 def _padded_shape(op):
@@ -1538,6 +1546,7 @@ def _mirror_pad_grad_grad(op, grad):
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> _ops.Tensor:
     """Pads `tensor` by `paddings` ([rank, 2]: before/after per dim) in mode CONSTANT, REFLECT or SYMMETRIC."""
     mode = str(mode).upper()
+    paddings = _int_arg(paddings)
     if mode == "CONSTANT":
         if not _is_tensor_like(constant_values) and np.all(np.asarray(constant_values) == 0) and not isinstance(
                 constant_values, (str, bytes)):
@@ -1586,7 +1595,7 @@ def _reverse_grad(op, grad):
 
 def reverse(tensor, axis, name=None) -> _ops.Tensor:
     """`tensor` with the dimensions in `axis` reversed."""
-    return apply_op("ReverseV2", [tensor, axis], name=name).outputs[0]
+    return apply_op("ReverseV2", [tensor, _int_arg(axis)], name=name).outputs[0]
 
 
 reverse_v2 = reverse
@@ -2282,9 +2291,9 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     with _ops.name_scope(name, "one_hot", [indices, depth, on_value, off_value, axis, dtype]) as scope:
         dtype = None if dtype is None else _dt.as_dtype(dtype).base_dtype
         if on_value is not None:
-            on_value = _ops.convert_to_tensor(on_value, dtype=None if _is_tensor_like(on_value) else dtype)
+            on_value = _ops.convert_to_tensor(on_value, name="on_value")
         if off_value is not None:
-            off_value = _ops.convert_to_tensor(off_value, dtype=None if _is_tensor_like(off_value) else dtype)
+            off_value = _ops.convert_to_tensor(off_value, name="off_value")
         on_dtype = None if on_value is None else on_value.dtype.base_dtype
         off_dtype = None if off_value is None else off_value.dtype.base_dtype
         if on_value is not None or off_value is not None:
