@@ -299,3 +299,27 @@ def test_registered_engine_serves_its_target_prefix():
         executor._ENGINES.pop("testengine://")
     with pytest.raises(tf.errors.NotFoundError):
         tf.Session("testengine://host:1")
+
+
+def test_concurrent_runs_in_one_session_give_each_thread_its_own_results():
+    import threading
+
+    p = tf.placeholder(tf.float32, shape=[None])
+    outs = [tf.reduce_sum(p * float(k)) for k in range(4)]
+    failures = []
+    with tf.Session() as sess:
+
+        def worker(k):
+            for i in range(200):
+                x = np.full(3, float(i), np.float32)
+                got = sess.run(outs[k], {p: x})
+                if got != 3.0 * i * k:
+                    failures.append((k, i, got))
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sess._engine.cached_plan_count == 4
+    assert failures == []

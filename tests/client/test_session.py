@@ -393,3 +393,28 @@ def test_session_stays_usable_after_an_error():
         with pytest.raises(TypeError):
             sess.run(None)
         assert sess.run(y, {p: 1.0}) == 2.0
+
+
+def test_make_callable_runs_fetches_with_positional_feeds():
+    p = tf.placeholder(tf.float32, shape=[2])
+    q = tf.placeholder(tf.float32, shape=[])
+    y = p * q
+    with tf.Session() as sess:
+        f = sess.make_callable({"y": y, "sum": tf.reduce_sum(y)}, feed_list=[p, q])
+        out = f([1.0, 2.0], 3.0)
+        np.testing.assert_array_equal(out["y"], [3.0, 6.0])
+        assert out["sum"] == 9.0
+        with pytest.raises(ValueError):
+            f([1.0, 2.0])
+        with pytest.raises(ValueError, match="Cannot feed value of shape"):
+            f([1.0], 3.0)
+        g = sess.make_callable(y.op, feed_list=["Placeholder:0", q])
+        assert g([0.0, 0.0], 1.0) is None
+        md = tf.RunMetadata()
+        traced = sess.make_callable(y, feed_list=[p, q], accept_options=True)
+        np.testing.assert_array_equal(
+            traced([1.0, 1.0], 2.0, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=md),
+            [2.0, 2.0])
+        assert len(md.step_stats.dev_stats) == 1
+    with pytest.raises(RuntimeError, match="closed"):
+        f([1.0, 2.0], 3.0)

@@ -186,3 +186,15 @@ def test_partial_run_kernel_error_names_the_op():
             sess.partial_run(h, r, {x: [1.0, 2.0, 3.0], shape: [2, 2]})
         assert info.value.op is r.op
         np.testing.assert_array_equal(sess.run(r, {x: [1.0, 2.0], shape: [2]}), [1.0, 2.0])
+
+
+def test_mutating_a_result_does_not_change_later_calls():
+    a = tf.placeholder(tf.float32, shape=[2])
+    c = tf.placeholder(tf.float32, shape=[])
+    r1 = a * 2.0
+    r2 = r1 * c
+    with tf.Session() as sess:
+        h = sess.partial_run_setup([r1, r2], [a, c])
+        first = sess.partial_run(h, r1, {a: [1.0, 2.0]})
+        first += 100.0
+        np.testing.assert_array_equal(sess.partial_run(h, r2, {c: 1.0}), [2.0, 4.0])

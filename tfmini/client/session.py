@@ -339,6 +339,9 @@ class BaseSession:
             pr.done_ops.add(op)
             for t, v in zip(op.outputs, outs):
                 pr.values.setdefault(t, v)
+        # A value kept for later calls is handed out as a copy: the caller may mutate what it gets.
+        kept = {id(v) for v in pr.values.values()}
+        results = [r.copy() if isinstance(r, np.ndarray) and id(r) in kept else r for r in results]
         pr.fed.update(feed_tensors)
         pr.fetched.update(mapper.unique_fetches)
         return mapper.build_results(self._fetched_values(mapper.unique_fetches, results))
