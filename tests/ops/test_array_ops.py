@@ -751,6 +751,11 @@ _GRADIENT_CASES = {
     "split_one_used": (lambda x: tf.split(x, 2, axis=0)[1], [_A]),
     "split_v": (lambda x: tf.split(x, [1, -1], axis=1)[1] * 3.0, [_B]),
     "tile": (lambda x: tf.tile(x, [2, 1, 3]), [_A]),
+    "tile_int64_multiples": (lambda x: tf.tile(x, tf.constant([1, 2], tf.int64)), [_B]),
+    "reshape_to_scalar": (lambda x: tf.reshape(x, []) * x, [np.array([1.5])]),
+    "gather_into_transpose": (lambda x: tf.gather(tf.transpose(x), [2, 0, 2]), [_B]),  # IndexedSlices into a grad fn
+    "pad_int64_paddings": (lambda x: tf.pad(x, tf.constant([[0, 1], [1, 0]], tf.int64)), [_B]),
+    "slice_int64": (lambda x: tf.slice(x, tf.constant([1, 0], tf.int64), [-1, 2]), [_B]),
     "pad": (lambda x: tf.pad(x, [[1, 0], [2, 1]]), [_B]),
     "pad_v2": (lambda x: tf.pad(x, [[1, 0], [2, 1]], constant_values=3.0), [_B]),
     "pad_reflect": (lambda x: tf.pad(x, [[1, 1], [2, 1]], "REFLECT"), [_B]),
