@@ -14,6 +14,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
 from tfmini.framework.ops import GraphKeys
+from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops, control_flow_ops, math_ops, state_ops
 
 
@@ -354,7 +355,8 @@ def assert_variables_initialized(var_list=None):
     var_list = _all_variables_or_ops(var_list)
     if not var_list:
         return None
-    ranks = [array_ops.rank(v) for v in var_list]
+    # Rank ops that really read each variable (tf.rank would fold a known rank into a constant).
+    ranks = [apply_op("Rank", [v]).outputs[0] for v in var_list]
     return ranks[0] if len(ranks) == 1 else array_ops.stack(ranks)
 
 
