@@ -1,0 +1,138 @@
+"""What loading the extension adds to a shell, kept so that unloading removes exactly that: the
+InteractiveSession bound as `sess`, the magics, the display formatters; plus the session of the last
+`%%run_graph --fresh` cell and the recent traced runs."""
+
+from __future__ import annotations
+
+import weakref
+from collections import deque
+
+import tfmini as tf
+from ipython_ext import formatters
+from ipython_ext.magics import ReportedError, RunGraphMagics
+from ipython_ext.options import options
+
+SESSION_NAME = "sess"
+
+_loaded: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # shell -> Extension
+_announced: weakref.WeakSet = weakref.WeakSet()  # shells told that `sess` was taken (said once per shell)
+
+
+class Extension:
+    """The extension's state in one IPython shell."""
+
+    def __init__(self, shell) -> None:
+        self.shell = shell
+        self.session = None  # the InteractiveSession this extension made
+        self.fresh = None  # the Session of the last %%run_graph --fresh cell
+        self.traces: deque = deque(maxlen=options.trace_history)
+        self.magics = RunGraphMagics(shell, self)
+        self._previous_magics: dict[str, object] = {}
+        self._registrations: list[formatters.Registration] = []
+
+    # -- load / unload ---------------------------------------------------------
+    def load(self) -> None:
+        self._new_default_session(previous=None)
+        table = self.shell.magics_manager.magics
+        self._previous_magics = {kind: table[kind].get("run_graph") for kind in ("line", "cell")}
+        self.shell.register_magics(self.magics)
+        self._registrations = formatters.register(self.shell)
+
+    def unload(self) -> None:
+        formatters.unregister(self._registrations)
+        self._registrations = []
+        manager = self.shell.magics_manager
+        for kind, previous in self._previous_magics.items():
+            current = manager.magics[kind].get("run_graph")
+            if getattr(current, "__self__", None) is self.magics:
+                if previous is None:
+                    del manager.magics[kind]["run_graph"]
+                else:
+                    manager.magics[kind]["run_graph"] = previous
+        if manager.registry.get(type(self.magics).__name__) is self.magics:
+            del manager.registry[type(self.magics).__name__]
+        self._close_fresh()
+        if self.session is not None:
+            self.session.close()
+            if self.shell.user_ns.get(SESSION_NAME) is self.session:
+                del self.shell.user_ns[SESSION_NAME]
+            self.session = None
+
+    # -- sessions --------------------------------------------------------------
+    def _new_default_session(self, previous) -> None:
+        self.session = tf.InteractiveSession()
+        ns = self.shell.user_ns
+        if SESSION_NAME not in ns or ns[SESSION_NAME] is previous:
+            ns[SESSION_NAME] = self.session
+        elif self.shell not in _announced:
+            _announced.add(self.shell)
+            print(f"ipython_ext: `{SESSION_NAME}` is already defined, so it was left alone; the extension's "
+                  "InteractiveSession is the default session (tf.get_default_session()).")
+
+    def reset(self) -> None:
+        """A new default graph and a new InteractiveSession (bound as `sess` if it was ours)."""
+        try:
+            tf.reset_default_graph()
+        except AssertionError:
+            raise ReportedError(
+                "--reset: a graph is still entered as default (a `with g.as_default():` block or an "
+                "InteractiveSession made with an explicit graph); close it first."
+            ) from None
+        previous = self.session
+        if previous is not None:
+            previous.close()
+        self._close_fresh()
+        self._new_default_session(previous)
+
+    def fresh_session(self, graph):
+        """A new Session on `graph` (a --fresh cell's graph), replacing the previous fresh session; global
+        variables are initialized, since nothing else could have done it yet."""
+        self._close_fresh()
+        self.fresh = tf.Session(graph=graph)
+        init = getattr(tf, "global_variables_initializer", None)
+        key = getattr(getattr(tf, "GraphKeys", None), "GLOBAL_VARIABLES", "variables")
+        if init is not None and graph.get_collection(key):
+            with graph.as_default():
+                op = init()
+            self.fresh.run(op)
+        return self.fresh
+
+    def _close_fresh(self) -> None:
+        if self.fresh is not None:
+            self.fresh.close()
+            self.fresh = None
+
+    def session_for(self, graph):
+        """The session to run fetches of `graph` in: the default session, else the last fresh one, else
+        ours, whichever runs that graph (any of them when the fetches name no graph)."""
+        candidates = [s for s in (tf.get_default_session(), self.fresh, self.session) if s is not None]
+        for s in candidates:
+            if graph is None or s.graph is graph:
+                return s
+        if not candidates:
+            raise ReportedError("no default session: run `%run_graph --reset` or pass --session SESSION")
+        raise ReportedError("the fetches belong to a graph that no open session runs: pass --session SESSION "
+                            "(a tf.Session(graph=...) on that graph), or after tf.reset_default_graph() use "
+                            "`%run_graph --reset`")
+
+    def remember_trace(self, run_metadata) -> None:
+        self.traces.append(run_metadata)
+
+
+# -- entry points -----------------------------------------------------------------------------------------
+def load(shell) -> None:
+    if shell in _loaded:
+        return
+    ext = Extension(shell)
+    ext.load()
+    _loaded[shell] = ext
+
+
+def unload(shell) -> None:
+    ext = _loaded.pop(shell, None)
+    if ext is not None:
+        ext.unload()
+
+
+def loaded(shell) -> Extension | None:
+    return _loaded.get(shell)

@@ -1,0 +1,386 @@
+"""Pictures of graphs: a `tf.Graph` (or part of one) or a `GraphDef` becomes plain node records, then a
+Graphviz DOT source (name scopes as clusters, op types on nodes, dtypes and shapes on edges, control
+dependencies dashed, placeholders and variables marked, deep scopes collapsed in large graphs), rendered
+to SVG by the `dot` program — or, without `dot`, a readable listing and a line saying how to get pictures."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+
+import tfmini as tf
+from ipython_ext import describe
+from ipython_ext.markup import INSTALL_GRAPHVIZ, Html, colour_for, page, section, table, tag, truncate
+from ipython_ext.options import options
+
+
+@dataclass(frozen=True)
+class Node:
+    """One op as the picture needs it; `inputs` are (producer name, output index) pairs."""
+
+    name: str
+    op_type: str
+    inputs: tuple[tuple[str, int], ...]
+    control_inputs: tuple[str, ...]
+    outputs: tuple[str, ...]  # "float32 (?, 3)" per output, "" where unknown
+    note: str = ""  # e.g. "fed" for a tensor fed in the run a subgraph shows
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How an op type stands out: its name in listings and its Graphviz node shape."""
+
+    label: str
+    shape: str
+
+
+_OP = Kind("op", "box")
+# Op types that are marked in pictures and listings; every other type draws as a plain op box.
+KINDS = {
+    "Placeholder": Kind("placeholder", "invhouse"),
+    "PlaceholderV2": Kind("placeholder", "invhouse"),
+    "PlaceholderWithDefault": Kind("placeholder", "invhouse"),
+    "SparsePlaceholder": Kind("placeholder", "invhouse"),
+    "Variable": Kind("variable", "cylinder"),
+    "VariableV2": Kind("variable", "cylinder"),
+    "VarHandleOp": Kind("variable", "cylinder"),
+}
+
+
+def kind_of(op_type: str) -> Kind:
+    return KINDS.get(op_type, _OP)
+
+
+# -- records ----------------------------------------------------------------------------------------------
+def nodes_from_graph(graph, ops=None, fed=()) -> list[Node]:
+    """Records of `ops` (default: every op of `graph`) in graph order; `fed` names tensors fed in a run."""
+    fed_ops = {t.op.name for t in fed}
+    wanted = None if ops is None else set(ops)
+    chosen = [op for op in graph.get_operations() if wanted is None or op in wanted]
+    return [
+        Node(
+            name=op.name,
+            op_type=op.type,
+            inputs=tuple((t.op.name, t.value_index) for t in op.inputs),
+            control_inputs=tuple(c.name for c in op.control_inputs),
+            outputs=tuple(describe.tensor_text(t) for t in op.outputs),
+            note="fed" if op.name in fed_ops else "",
+        )
+        for op in chosen
+    ]
+
+
+_DTYPE_ATTRS = ("dtype", "T", "out_type", "DstT", "output_type")
+
+
+def _parse_input(text: str) -> tuple[str, int, bool]:
+    """NodeDef input 'name', 'name:1' or '^name' -> (name, index, is_control)."""
+    if text.startswith("^"):
+        return text[1:], 0, True
+    name, sep, index = text.rpartition(":")
+    if sep and index.isdigit():
+        return name, int(index), False
+    return text, 0, False
+
+
+def nodes_from_graph_def(graph_def) -> list[Node]:
+    """Records of a GraphDef's nodes; dtypes and shapes come from attrs where the NodeDef carries them
+    (`_output_shapes`, `shape`, `dtype`/`T`), since a foreign GraphDef may name ops tfmini lacks."""
+    parsed = {nd.name: [_parse_input(i) for i in nd.input] for nd in graph_def.node}
+    n_outputs: Counter = Counter()
+    for ins in parsed.values():
+        for name, index, control in ins:
+            if not control:
+                n_outputs[name] = max(n_outputs[name], index + 1)
+    nodes = []
+    for nd in graph_def.node:
+        attr = nd.attr
+        dtype = next((describe.attr_value_text(attr[a]) for a in _DTYPE_ATTRS if a in attr), "")
+        shapes = [describe.shape_text(s) for s in attr["_output_shapes"].list.shape] if "_output_shapes" in attr else []
+        if not shapes and "shape" in attr and attr["shape"].WhichOneof("value") == "shape":
+            shapes = [describe.shape_text(attr["shape"].shape)]
+        count = max(n_outputs[nd.name], len(shapes), 1)
+        outputs = tuple(" ".join(p for p in (dtype, shapes[i] if i < len(shapes) else "") if p) for i in range(count))
+        ins = parsed[nd.name]
+        nodes.append(Node(
+            name=nd.name,
+            op_type=nd.op,
+            inputs=tuple((n, i) for n, i, c in ins if not c),
+            control_inputs=tuple(n for n, _, c in ins if c),
+            outputs=outputs,
+        ))
+    return nodes
+
+
+# -- collapsing -------------------------------------------------------------------------------------------
+def _scopes(name: str) -> list[str]:
+    parts = name.split("/")
+    return ["/".join(parts[:k]) for k in range(1, len(parts))]
+
+
+def _unit(name: str, depth: int, collapse: frozenset, expand: tuple) -> tuple[str, str]:
+    """('op', name) if the op shows on its own, else ('scope', s) for the outermost scope that collapses:
+    one listed in `collapse`, or one deeper than `depth` that holds no scope listed in `expand`."""
+    for k, s in enumerate(_scopes(name), start=1):
+        if s in collapse or (k > depth and not any(e == s or e.startswith(s + "/") for e in expand)):
+            return ("scope", s)
+    return ("op", name)
+
+
+def assign_units(nodes: list[Node], max_nodes: int, collapse=(), expand=()) -> dict[str, tuple[str, str]]:
+    """Op name -> the unit it is drawn as; scopes collapse from the deepest level up until at most
+    `max_nodes` units remain (top-level ops never collapse)."""
+    collapse, expand = frozenset(collapse), tuple(expand)
+    deepest = max((len(_scopes(n.name)) for n in nodes), default=0)
+    best: dict[str, tuple[str, str]] = {}
+    for depth in range(deepest, -1, -1):
+        units = {n.name: _unit(n.name, depth, collapse, expand) for n in nodes}
+        sizes = Counter(units.values())
+        # A scope holding one op draws better as that op (e.g. the `mul/y` constant of a `mul`).
+        units = {name: ("op", name) if sizes[u] == 1 else u for name, u in units.items()}
+        count = len(set(units.values()))
+        if not best or count < len(set(best.values())):
+            best = units  # when no depth fits, the fewest units, drawn as deep as that allows
+        if count <= max_nodes:
+            break
+    return best
+
+
+# -- DOT --------------------------------------------------------------------------------------------------
+def dot_str(text: str) -> str:
+    """A DOT double-quoted string; backslashes are doubled so Graphviz's escapes (\\N, \\G, ...) cannot
+    fire, and newlines become DOT's centred line breaks."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _attrs(**kw) -> str:
+    return "[" + ", ".join(f"{k}={dot_str(str(v))}" for k, v in kw.items()) + "]"
+
+
+_HEADER = """digraph G {
+  graph [rankdir=TB, bgcolor="transparent", fontname="Helvetica", fontsize=10, nodesep=0.25, ranksep=0.35];
+  node [shape=box, style="rounded,filled", color="#5f6b7a", fontname="Helvetica", fontsize=10,
+        fontcolor="#1b1b1b", height=0.3, margin="0.08,0.03"];
+  edge [color="#8c8c8c", fontcolor="#8c8c8c", fontname="Helvetica", fontsize=8, arrowsize=0.6];
+"""
+
+
+def dot_source(nodes: list[Node], max_nodes: int | None = None, collapse=(), expand=()) -> str:
+    """The DOT text of the picture; node ids are n0, n1, ... in graph order, so equal graphs give equal text."""
+    units = assign_units(nodes, options.max_graph_nodes if max_nodes is None else max_nodes, collapse, expand)
+    by_name = {n.name: n for n in nodes}
+    ids: dict[tuple[str, str], str] = {}
+    members: dict[tuple[str, str], list[Node]] = {}
+    for n in nodes:
+        u = units[n.name]
+        ids.setdefault(u, f"n{len(ids)}")
+        members.setdefault(u, []).append(n)
+
+    children: dict[str, list] = {}  # scope -> child scopes and unit ids, in first-seen order
+    for u in ids:
+        scopes = _scopes(u[1]) if u[0] == "op" else _scopes(u[1] + "/x")[:-1]
+        parent = ""
+        for s in scopes:
+            children.setdefault(parent, [])
+            if ("scope", s) not in children[parent]:
+                children[parent].append(("scope", s))
+            parent = s
+        children.setdefault(parent, []).append(("unit", u))
+
+    lines = [_HEADER]
+    cluster_ids = iter(range(1 << 30))
+
+    def emit(scope: str, indent: str) -> None:
+        for kind, item in children.get(scope, []):
+            if kind == "unit":
+                lines.append(f"{indent}{ids[item]} {_node_attrs(item, members[item])};")
+            else:
+                label = item.rsplit("/", 1)[-1]
+                lines.append(f"{indent}subgraph cluster_{next(cluster_ids)} {{")
+                lines.append(f'{indent}  label={dot_str(label)}; tooltip={dot_str(item)}; style="rounded,dashed"; '
+                             f'color="#9a9a9a"; fontcolor="#8c8c8c"; fontsize=9;')
+                emit(item, indent + "  ")
+                lines.append(f"{indent}}}")
+
+    emit("", "  ")
+
+    edges: dict[tuple[str, str, bool], list[str]] = {}
+    for n in nodes:
+        dst = ids[units[n.name]]
+        for src_name, index in n.inputs:
+            src = by_name.get(src_name)
+            if src is not None and ids[units[src_name]] != dst:
+                desc = src.outputs[index] if index < len(src.outputs) else ""
+                edges.setdefault((ids[units[src_name]], dst, False), []).append(desc)
+        for src_name in n.control_inputs:
+            if src_name in by_name and ids[units[src_name]] != dst:
+                edges.setdefault((ids[units[src_name]], dst, True), []).append("")
+    for (src, dst, control), descs in edges.items():
+        if control:
+            lines.append(f'  {src} -> {dst} [style="dashed", arrowhead="odot"];')
+        else:
+            label = descs[0] if len(descs) == 1 else f"{len(descs)} tensors"
+            lines.append(f"  {src} -> {dst} {_attrs(label=label, tooltip=label)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _node_attrs(unit: tuple[str, str], members: list[Node]) -> str:
+    if unit[0] == "scope":
+        types = Counter(m.op_type for m in members).most_common(6)
+        tip = f"{unit[1]}/ ({len(members)} ops): " + ", ".join(f"{t} ×{c}" for t, c in types)
+        return _attrs(label=f"{unit[1].rsplit('/', 1)[-1]}/\n{len(members)} ops", tooltip=tip, shape="box3d",
+                      style="filled", fillcolor="#e4e4e4")
+    n = members[0]
+    kind = kind_of(n.op_type)
+    tip = f"{n.name} ({n.op_type})" + "".join(f"\n:{i} {o}" for i, o in enumerate(n.outputs) if o)
+    short = n.name.rsplit("/", 1)[-1]
+    label = (n.op_type if short == n.op_type else f"{short}\n{n.op_type}") + (f"\n[{n.note}]" if n.note else "")
+    extra = {} if kind is _OP else {"shape": kind.shape, "style": "filled", "penwidth": "2"}
+    return _attrs(label=label, tooltip=tip, fillcolor=colour_for(n.op_type), **extra)
+
+
+# -- rendering --------------------------------------------------------------------------------------------
+def find_dot() -> str | None:
+    """The `dot` program on PATH, or None (then graphs show as listings)."""
+    return shutil.which("dot")
+
+
+_svg_cache: OrderedDict[str, str] = OrderedDict()
+_CLEAN = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
+
+
+def render_svg(source: str) -> str | None:
+    """SVG text for a DOT source, or None when `dot` is missing or fails. The XML prolog and Graphviz's
+    comments (which carry its version) are dropped, so the same graph gives the same bytes everywhere."""
+    if source in _svg_cache:
+        _svg_cache.move_to_end(source)
+        return _svg_cache[source]
+    dot = find_dot()
+    if dot is None:
+        return None
+    try:
+        proc = subprocess.run([dot, "-Tsvg"], input=source.encode("utf-8"), capture_output=True,
+                              timeout=options.dot_timeout_s, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    svg = _CLEAN.sub("", proc.stdout.decode("utf-8", "replace")).strip()
+    _svg_cache[source] = svg
+    while len(_svg_cache) > 32:
+        _svg_cache.popitem(last=False)
+    return svg
+
+
+# -- the view ---------------------------------------------------------------------------------------------
+class GraphView:
+    """A displayable picture of a Graph, a part of one (`ops`), or a GraphDef."""
+
+    def __init__(self, source, ops=None, fed=(), max_nodes: int | None = None, collapse=(), expand=(),
+                 title: str | None = None) -> None:
+        self.source = source
+        if isinstance(source, tf.GraphDef):
+            self.nodes = nodes_from_graph_def(source)
+            self.title = title or "GraphDef"
+        else:
+            self.nodes = nodes_from_graph(source, ops, fed)
+            self.title = title or ("Graph" if ops is None else "Subgraph")
+        self.max_nodes = options.max_graph_nodes if max_nodes is None else max_nodes
+        self.collapse, self.expand = tuple(collapse), tuple(expand)
+
+    @property
+    def dot(self) -> str:
+        return dot_source(self.nodes, self.max_nodes, self.collapse, self.expand)
+
+    def svg(self) -> str | None:
+        return render_svg(self.dot) if self.nodes else None
+
+    def summary(self) -> str:
+        scopes = {s for n in self.nodes for s in _scopes(n.name)}
+        units = len(set(assign_units(self.nodes, self.max_nodes, self.collapse, self.expand).values()))
+        text = f"{self.title}: {len(self.nodes)} ops, {len(scopes)} name scopes"
+        if units < len(self.nodes):
+            text += f"; {units} nodes drawn (scopes collapsed, max_nodes={self.max_nodes})"
+        return text
+
+    def listing_rows(self) -> list[list[str]]:
+        return [
+            [n.name + (f" [{n.note}]" if n.note else ""), n.op_type,
+             ", ".join(f"{s}:{i}" for s, i in n.inputs) + "".join(f" ^{c}" for c in n.control_inputs),
+             "; ".join(o for o in n.outputs if o)]
+            for n in self.nodes[: options.max_listing_rows]
+        ]
+
+    def text(self) -> str:
+        lines = [self.summary()]
+        for name, op_type, ins, outs in self.listing_rows()[:40]:
+            lines.append(f"  {name} = {op_type}({ins})" + (f" -> {outs}" if outs else ""))
+        if len(self.nodes) > 40:
+            lines.append(f"  ... {len(self.nodes) - 40} more ops")
+        return "\n".join(lines)
+
+    def listing_html(self) -> Html:
+        body = table(["op", "type", "inputs", "outputs"], self.listing_rows())
+        hidden = len(self.nodes) - options.max_listing_rows
+        if hidden > 0:
+            body += tag("div", f"... {hidden} more ops", class_="tfx-note")
+        return body
+
+    def html(self) -> Html:
+        return page(self.body(), self.text(), kind=self.title)
+
+    def body(self) -> Html:
+        """The display without its page wrapper, for embedding in other displays."""
+        parts = [tag("div", self.summary(), class_="tfx-head")]
+        svg = self.svg()
+        if svg is not None:
+            parts.append(tag("div", Html(svg), class_="tfx-picture tfx-graph"))
+            parts.append(tag("div", "box: op · house: placeholder · cylinder: variable · 3-D box: collapsed "
+                                    "name scope · dashed: control dependency", class_="tfx-note"))
+            parts.append(section(f"Operations ({len(self.nodes)})", self.listing_html(), key=self.dot))
+        elif self.nodes:
+            parts.append(self.listing_html())
+            parts.append(tag("div", INSTALL_GRAPHVIZ, class_="tfx-note"))
+        parts.append(self._collections_html())
+        return Html("".join(parts))
+
+    def _collections_html(self) -> Html:
+        if isinstance(self.source, tf.GraphDef) or not hasattr(self.source, "get_all_collection_keys"):
+            return Html("")
+        keys = sorted(self.source.get_all_collection_keys())
+        if not keys:
+            return Html("")
+        rows = []
+        for k in keys:
+            items = self.source.get_collection(k)
+            rows.append([k, str(len(items)), truncate(", ".join(_item_text(i) for i in items[:8]), 300)])
+        return section(f"Collections ({len(keys)})", table(["collection", "items", "first items"], rows, [1]),
+                       key=repr(keys))
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = {"text/plain": self.text(), "text/html": self.html()}
+        svg = self.svg()
+        if svg is not None:
+            bundle["image/svg+xml"] = svg
+        return bundle
+
+
+def _item_text(item) -> str:
+    name = getattr(item, "name", None)
+    return name if isinstance(name, str) else repr(item)
+
+
+def graph_text(obj) -> str:
+    return GraphView(obj).text()
+
+
+def graph_html(obj) -> str:
+    return GraphView(obj).html()
+
+
+def graph_svg(obj) -> str | None:
+    return GraphView(obj).svg()

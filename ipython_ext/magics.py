@@ -1,0 +1,322 @@
+"""`%run_graph` and `%%run_graph`: evaluate fetches (or build them in a cell), run them, show the result,
+the trace and the subgraph that ran. The magic body only parses options; `run_graph` does the work, and
+failures become a short message naming the op and the cell line where it was created."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import sys
+from dataclasses import dataclass
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
+
+import tfmini as tf
+from ipython_ext import sites
+from ipython_ext.graph_view import GraphView
+from ipython_ext.trace_view import TraceView
+from ipython_ext.values import FetchedValue
+
+
+class ReportedError(Exception):
+    """A failure already phrased for the user: shown as one short message, never as a traceback."""
+
+
+@magics_class
+class RunGraphMagics(Magics):
+    """The extension's magics; `extension` owns the sessions they run in."""
+
+    def __init__(self, shell, extension) -> None:
+        super().__init__(shell)
+        self.extension = extension
+
+    @magic_arguments()
+    @argument("fetches", nargs="*", metavar="FETCHES",
+              help="a Python expression: a tensor, an operation, a name string, or a list/tuple/dict of them")
+    @argument("--feed", action="append", default=[], metavar="NAME=EXPR",
+              help="feed the placeholder NAME (a variable of the notebook or a tensor name) with the value of "
+                   "the Python expression EXPR; repeat for several feeds")
+    @argument("--trace", action="store_true", help="run with FULL_TRACE; show the timeline and the costliest ops")
+    @argument("--graph", action="store_true", help="show the subgraph that ran")
+    @argument("--max-nodes", type=int, default=None, metavar="N",
+              help="with --graph: collapse name scopes until at most N nodes are drawn")
+    @argument("--session", metavar="EXPR", help="run in this session instead of the default one")
+    @argument("--fresh", action="store_true",
+              help="(cell magic) build the cell in a new tf.Graph with its own session; the default graph is "
+                   "left untouched")
+    @argument("--interact", action="store_true",
+              help="show an interactive runner: a control per placeholder, re-running on every change")
+    @argument("--reset", action="store_true",
+              help="start over: a new default graph and a new InteractiveSession bound to `sess`")
+    @line_cell_magic
+    def run_graph(self, line: str, cell: str | None = None):
+        """Run fetches and show the result (and, on request, its trace and the subgraph that ran).
+
+        Line form: `%run_graph c --feed x=3` returns the value, so `v = %run_graph c` works.
+        Cell form: the cell's code builds ops; its last expression is what gets fetched.
+        """
+        args = self.run_graph.parser.parse_args(split_args(line))
+        return run_graph(self.extension, args, cell)
+
+
+def split_args(line: str) -> list[str]:
+    """Splits magic arguments on spaces outside brackets and quotes, so Python expressions such as
+    `[a, b]` or `x=np.ones((2, 3))` stay whole; quotes are kept (they are part of the expression)."""
+    out, buf, depth, quote = [], [], 0, ""
+    for ch in line:
+        if quote:
+            buf.append(ch)
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+            buf.append(ch)
+        elif ch in "([{":
+            depth += 1
+            buf.append(ch)
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+            buf.append(ch)
+        elif ch.isspace() and depth == 0:
+            if buf:
+                out.append("".join(buf))
+                buf = []
+        else:
+            buf.append(ch)
+    if buf:
+        out.append("".join(buf))
+    return out
+
+
+# -- the run ----------------------------------------------------------------------------------------------
+_NOTHING = object()
+
+
+@dataclass
+class _Run:
+    fetches: object
+    session: object
+    feeds: dict
+
+
+def run_graph(extension, args, cell: str | None):
+    """Does what `%run_graph` / `%%run_graph` ask; returns the fetched value, or None after a reported
+    failure (printed to stderr) or when nothing was fetched."""
+    shell = extension.shell
+    if args.fresh and cell is None:
+        raise UsageError("--fresh applies to the cell magic %%run_graph only")
+    if cell is None and not args.fetches and not args.reset:
+        raise UsageError("%run_graph needs FETCHES (see %run_graph?)")
+    try:
+        if args.reset:
+            extension.reset()
+            if cell is None and not args.fetches:
+                return None
+        if cell is None:
+            run = _prepare(extension, args, " ".join(args.fetches), None, graph=None)
+            return _execute(extension, args, run)
+        code = shell.transform_cell(cell)
+        filename = sites.compile_name(shell, code, offset=1)
+        with sites.current_cell(filename):
+            graph = tf.Graph() if args.fresh else None
+            run = _prepare(extension, args, None, (code, filename), graph)
+            if run is None:
+                return None
+            return _execute(extension, args, run)
+    except ReportedError as e:
+        print(str(e), file=sys.stderr)
+        return None
+
+
+def _prepare(extension, args, expr: str | None, cell: tuple[str, str] | None, graph) -> _Run | None:
+    """Evaluates the fetches (or runs the cell body, given as (code, filename)), the session and the feeds,
+    inside `graph` if given."""
+    shell = extension.shell
+    with graph.as_default() if graph is not None else contextlib.nullcontext():
+        if cell is None:
+            fetches = evaluate(shell, expr, "FETCHES")
+        else:
+            fetches = run_cell_body(shell, *cell)
+            if fetches is _NOTHING:
+                print("%%run_graph: the cell built its ops but ends in no expression to fetch.", file=sys.stderr)
+                return None
+        feeds = feed_dict(shell, args.feed)
+    if graph is not None:
+        session = extension.fresh_session(graph)
+    elif args.session:
+        session = evaluate(shell, args.session, "--session")
+        if not isinstance(session, tf.BaseSession):
+            raise ReportedError(f"--session {args.session} is a {type(session).__name__}, not a tf.Session")
+    else:
+        session = extension.session_for(graph_of(fetches))
+    return _Run(fetches, session, feeds)
+
+
+def _execute(extension, args, run: _Run):
+    if args.interact:
+        from ipython_ext.widgets import interactive_runner
+
+        display(interactive_runner(run.fetches, run.session, feed_dict=run.feeds))
+        return None
+    md = tf.RunMetadata() if args.trace else None
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE) if args.trace else None
+    try:
+        value = run.session.run(run.fetches, feed_dict=run.feeds or None, options=options, run_metadata=md)
+    except tf.errors.OpError as e:
+        raise ReportedError(op_error_text(e)) from None
+    except (TypeError, ValueError, KeyError, RuntimeError) as e:
+        raise ReportedError(f"{type(e).__name__}: {e}") from None
+    display(FetchedValue(value, names=fetch_names(run.fetches, run.session.graph)))
+    if md is not None:
+        extension.remember_trace(md)
+        display(TraceView(md, graph=run.session.graph))
+    if args.graph:
+        fed = [t for t in run.feeds if isinstance(t, tf.Tensor)] + _named_tensors(run.feeds, run.session.graph)
+        ops = ops_that_ran(run.session.graph, run.fetches, fed)
+        display(GraphView(run.session.graph, ops=ops, fed=fed, max_nodes=args.max_nodes, title="Subgraph that ran"))
+    return value
+
+
+# -- evaluating user code ---------------------------------------------------------------------------------
+def evaluate(shell, expr: str, what: str):
+    """The value of a Python expression in the user namespace; failures are reported, not raised."""
+    filename = sites.compile_name(shell, expr, offset=0)
+    try:
+        return eval(compile(expr, filename, "eval"), shell.user_ns)
+    except Exception as e:  # noqa: BLE001 - any failure of user code is reported to the user
+        _keep_for_tb(e)
+        raise ReportedError(f"could not evaluate {what} `{expr}`: {type(e).__name__}: {e}") from None
+
+
+def run_cell_body(shell, code: str, filename: str):
+    """Runs cell `code` (compiled as `filename`) in the user namespace; returns the value of its last line
+    if that is an expression, else `_NOTHING`."""
+    try:
+        tree = ast.parse(code, filename)
+    except SyntaxError as e:
+        raise ReportedError(f"SyntaxError at {sites.site_text(filename, e.lineno or 0)}: {e.msg}") from None
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    try:
+        exec(compile(tree, filename, "exec"), shell.user_ns)
+        if last is None:
+            return _NOTHING
+        return eval(compile(ast.Expression(last.value), filename, "eval"), shell.user_ns)
+    except Exception as e:  # noqa: BLE001 - any failure of user code is reported to the user
+        _keep_for_tb(e)
+        raise ReportedError(_cell_error_text(e, filename)) from None
+
+
+def _keep_for_tb(e: BaseException) -> None:
+    """Keeps the full traceback where IPython's %tb finds it, while only a short message is shown."""
+    sys.last_type, sys.last_value, sys.last_traceback = type(e), e, e.__traceback__
+
+
+def _cell_error_text(e: BaseException, filename: str) -> str:
+    line = None
+    tb = e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if isinstance(e, tf.errors.OpError):
+        return op_error_text(e)
+    if line is None:
+        return f"{type(e).__name__}: {e}  (%tb shows the full traceback)"
+    source = sites.source_line(filename, line)
+    return (f"{type(e).__name__} at {sites.site_text(filename, line)}: {e}" + (f"\n    {source}" if source else "")
+            + "\n(%tb shows the full traceback)")
+
+
+def op_error_text(e) -> str:
+    """A run failure in a few lines: the error class and message, the op, and where the op was created."""
+    message = e.message.split("\n\t [[", 1)[0].strip()
+    lines = [f"{type(e).__name__}: {message}"]
+    op = e.op
+    if op is not None:
+        where, source = sites.op_site(op)
+        lines.append(f"  in op '{op.name}' ({op.type})" + (f", created at {where}" if where else ""))
+        if source:
+            lines.append(f"    {source}")
+    return "\n".join(lines)
+
+
+# -- feeds, fetches, sessions -----------------------------------------------------------------------------
+def feed_dict(shell, feeds: list[str]) -> dict:
+    """--feed NAME=EXPR items as a feed_dict: NAME is a notebook variable (a tensor) or a tensor name."""
+    out = {}
+    for item in feeds:
+        name, sep, expr = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not expr.strip():
+            raise UsageError(f"--feed takes NAME=EXPR, got {item!r}")
+        key = shell.user_ns[name] if name.isidentifier() and name in shell.user_ns else name
+        if isinstance(key, str) and ":" not in key:
+            key += ":0"  # an op name stands for its first output, as in a fetch
+        out[key] = evaluate(shell, expr, f"the value of --feed {name}")
+    return out
+
+
+def _named_tensors(feeds: dict, graph) -> list:
+    out = []
+    for key in feeds:
+        if isinstance(key, str):
+            with contextlib.suppress(KeyError, ValueError, TypeError):
+                out.append(graph.as_graph_element(key, allow_tensor=True, allow_operation=False))
+    return out
+
+
+def _leaves(fetches):
+    if isinstance(fetches, dict):
+        for v in fetches.values():
+            yield from _leaves(v)
+    elif isinstance(fetches, (list, tuple)):
+        for v in fetches:
+            yield from _leaves(v)
+    else:
+        yield fetches
+
+
+def graph_of(fetches):
+    """The graph of the first fetch that names one (a string names none)."""
+    for leaf in _leaves(fetches):
+        graph = getattr(leaf, "graph", None)
+        if isinstance(graph, tf.Graph):
+            return graph
+    return None
+
+
+def fetch_names(fetches, graph):
+    """The fetch structure with each element replaced by the name of the tensor or op it denotes."""
+    if isinstance(fetches, dict):
+        return {k: fetch_names(v, graph) for k, v in fetches.items()}
+    if isinstance(fetches, (list, tuple)):
+        return [fetch_names(v, graph) for v in fetches]
+    name = getattr(fetches, "name", None)
+    return name if isinstance(name, str) else str(fetches)
+
+
+def ops_that_ran(graph, fetches, fed) -> set:
+    """The ops a run of `fetches` executes: everything they depend on, stopping at fed tensors (whose
+    producers are kept as the picture's entry points)."""
+    fed = set(fed)
+    stack = []
+    for leaf in _leaves(fetches):
+        with contextlib.suppress(KeyError, ValueError, TypeError):
+            element = graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)
+            stack.append(element.op if isinstance(element, tf.Tensor) else element)
+    seen: set = set()
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        for t in op.inputs:
+            if t in fed:
+                seen.add(t.op)
+            else:
+                stack.append(t.op)
+        stack.extend(op.control_inputs)
+    return seen

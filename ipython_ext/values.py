@@ -1,0 +1,220 @@
+"""Displays of fetched values: shape, dtype, min/max/mean, NaN and Inf counts, readably truncated values
+and, for 2-D and image-like arrays, a small heatmap PNG made with NumPy and zlib alone."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from collections.abc import Mapping
+
+import numpy as np
+
+from ipython_ext.markup import Html, esc, fields, fmt_num, page, tag
+
+MAX_LEAVES = 24
+HEATMAP_MAX_SIDE = 256  # pixels of the PNG; larger arrays are strided down
+HEATMAP_DISPLAY = 180  # pixels of the longer side on screen
+
+
+class FetchedValue:
+    """A value returned by `Session.run` (any nesting of lists, tuples, dicts) with a rich display.
+    `.value` is the plain value; `names` mirrors its structure with the name of each fetched element."""
+
+    def __init__(self, value, names=None) -> None:
+        self.value = value
+        self.names = names
+
+    def leaves(self) -> list[tuple[str, object]]:
+        """(label, value) per leaf; the label is the leaf's path in the structure and its fetch name."""
+        return list(_leaves(self.value, "", self.names))
+
+    def __repr__(self) -> str:
+        return text(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"text/plain": text(self), "text/html": html(self)}
+
+
+def _child(names, key):
+    try:
+        return names[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _leaves(value, path: str, names):
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}[{k!r}]", _child(names, k))
+    elif isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{i}]", _child(names, i))
+    elif isinstance(value, tuple):  # a namedtuple
+        for i, (field, v) in enumerate(zip(value._fields, value)):
+            yield from _leaves(v, f"{path}.{field}", _child(names, i))
+    else:
+        yield " ".join(p for p in (path, names if isinstance(names, str) else "") if p), value
+
+
+# -- statistics -------------------------------------------------------------------------------------------
+def stats(arr: np.ndarray) -> list[tuple[str, str]]:
+    """(name, value) pairs: min/max/mean over finite entries, NaN and Inf counts, as fits the dtype."""
+    out: list[tuple[str, str]] = []
+    if arr.size == 0:
+        return out
+    kind = arr.dtype.kind
+    if kind == "b":
+        out.append(("true", str(int(np.count_nonzero(arr)))))
+    elif kind in "iu":
+        out += [("min", str(arr.min())), ("max", str(arr.max())), ("mean", fmt_num(float(arr.mean())))]
+    elif kind in "fc":
+        mag = np.abs(arr) if kind == "c" else arr
+        finite = mag[np.isfinite(mag)]
+        prefix = "|x| " if kind == "c" else ""
+        if finite.size:
+            out += [(prefix + "min", fmt_num(float(finite.min()))), (prefix + "max", fmt_num(float(finite.max()))),
+                    (prefix + "mean", fmt_num(float(finite.mean())))]
+        out += [("NaN", str(int(np.count_nonzero(np.isnan(arr))))),
+                ("Inf", str(int(np.count_nonzero(np.isinf(arr)))))]
+    return out
+
+
+def values_text(arr: np.ndarray) -> str:
+    with np.printoptions(threshold=120, edgeitems=3, linewidth=100, precision=4, suppress=True):
+        return np.array2string(arr, separator=", ") if arr.ndim else repr(arr.item())
+
+
+def _as_array(v) -> np.ndarray | None:
+    """Arrays, NumPy scalars and the Python scalars and bytes Session.run hands out, as arrays."""
+    if isinstance(v, (np.ndarray, np.generic, bytes, str, bool, int, float, complex)):
+        return np.asarray(v)
+    return None
+
+
+def _summary_line(label: str, v) -> str:
+    arr = _as_array(v)
+    if arr is not None:
+        st = "  ".join(f"{k}={x}" for k, x in stats(arr))
+        return f"{label or 'value'}: {arr.dtype.name} {arr.shape}" + (f"  {st}" if st else "")
+    if v is None:
+        return f"{label or 'value'}: None (an operation ran; no value)"
+    return f"{label or 'value'}: {type(v).__name__}"
+
+
+def text(fv: FetchedValue) -> str:
+    lines = []
+    for label, v in fv.leaves()[:MAX_LEAVES]:
+        lines.append(_summary_line(label, v))
+        if _as_array(v) is not None:
+            lines.append(values_text(_as_array(v)))
+        elif v is not None:
+            lines.append(repr(v))
+    hidden = len(fv.leaves()) - MAX_LEAVES
+    if hidden > 0:
+        lines.append(f"... and {hidden} more values")
+    return "\n".join(lines)
+
+
+# -- HTML -------------------------------------------------------------------------------------------------
+def _leaf_html(label: str, v) -> Html:
+    if v is None:
+        note = tag("span", "ran (an operation has no value)", class_="tfx-dim")
+        return Html(f"<div>{tag('b', label or 'value')} {note}</div>")
+    arr = _as_array(v)
+    if arr is None:
+        return Html(f"<div>{tag('b', label or 'value')} {tag('span', type(v).__name__, class_='tfx-dim')}"
+                    f"{tag('pre', repr(v), class_='tfx-values')}</div>")
+    head = f"{arr.dtype.name} {arr.shape}" if arr.ndim else arr.dtype.name
+    rows = [("shape / dtype", tag("code", head))] + [(k, tag("code", x)) for k, x in stats(arr)]
+    picture = heatmap_html(arr)
+    return Html(
+        f"<div>{tag('b', label or 'value')}{fields(rows) if arr.ndim else ''}"
+        f"{tag('pre', values_text(arr), class_='tfx-values')}{picture}</div>"
+    )
+
+
+def html(fv: FetchedValue) -> Html:
+    leaves = fv.leaves()
+    body = "".join(_leaf_html(label, v) for label, v in leaves[:MAX_LEAVES])
+    if len(leaves) > MAX_LEAVES:
+        body += tag("div", f"... and {len(leaves) - MAX_LEAVES} more values", class_="tfx-note")
+    return page(Html(body), text(fv), kind="value")
+
+
+# -- heatmaps ---------------------------------------------------------------------------------------------
+# Viridis at five stops, interpolated linearly: perceptually ordered and legible on either theme.
+_STOPS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float64)
+_NAN_RGB = (255, 0, 255)
+
+
+def colormap(unit: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] -> uint8 RGB through the stops above."""
+    pos = np.clip(unit, 0.0, 1.0) * (len(_STOPS) - 1)
+    lo = np.minimum(np.floor(pos).astype(int), len(_STOPS) - 2)
+    frac = (pos - lo)[..., None]
+    return np.round(_STOPS[lo] * (1 - frac) + _STOPS[lo + 1] * frac).astype(np.uint8)
+
+
+def png(rgb: np.ndarray) -> bytes:
+    """An 8-bit RGB PNG of an (H, W, 3) uint8 array (filter 0 on every row)."""
+    h, w, _ = rgb.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rgb.reshape(h, w * 3)], axis=1).tobytes()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+
+
+def _stride_down(arr: np.ndarray) -> np.ndarray:
+    sh, sw = (max(1, -(-d // HEATMAP_MAX_SIDE)) for d in arr.shape[:2])
+    return arr[::sh, ::sw]
+
+
+def heatmap_rgb(arr: np.ndarray) -> np.ndarray | None:
+    """RGB pixels for a 2-D numeric array (a heatmap, NaN magenta, +Inf white, -Inf black) or an image-like
+    (H, W, 3|4) array (shown as colours); None for anything else."""
+    if arr.dtype.kind not in "biuf" or arr.ndim not in (2, 3) or min(arr.shape[:2]) < 2:
+        return None
+    if arr.ndim == 3:
+        if arr.shape[2] == 1:
+            arr = arr[:, :, 0]
+        elif arr.shape[2] in (3, 4):
+            return _image_rgb(_stride_down(arr[:, :, :3]))
+        else:
+            return None
+    a = _stride_down(arr).astype(np.float64)
+    finite = np.isfinite(a)
+    lo, hi = (float(a[finite].min()), float(a[finite].max())) if finite.any() else (0.0, 1.0)
+    unit = (np.where(finite, a, lo) - lo) / (hi - lo) if hi > lo else np.full(a.shape, 0.5)
+    rgb = colormap(unit)
+    rgb[np.isnan(a)] = _NAN_RGB
+    rgb[np.isposinf(a)] = (255, 255, 255)
+    rgb[np.isneginf(a)] = (0, 0, 0)
+    return rgb
+
+
+def _image_rgb(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint8:
+        return np.ascontiguousarray(img)
+    a = np.nan_to_num(img.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    if a.min() >= 0 and a.max() <= 1:
+        return np.round(a * 255).astype(np.uint8)
+    lo, hi = a.min(), a.max()
+    return np.round((a - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
+
+
+def heatmap_html(arr: np.ndarray) -> Html:
+    rgb = heatmap_rgb(arr)
+    if rgb is None:
+        return Html("")
+    h, w = rgb.shape[:2]
+    scale = HEATMAP_DISPLAY / max(h, w)
+    data = base64.b64encode(png(rgb)).decode("ascii")
+    what = "image" if arr.ndim == 3 and arr.shape[2] in (3, 4) else "heatmap (low: purple, high: yellow)"
+    return Html(
+        f'<div><img class="tfx-heatmap" alt="{esc(what)}" title="{esc(what)}" width="{max(1, round(w * scale))}" '
+        f'height="{max(1, round(h * scale))}" src="data:image/png;base64,{data}"></div>'
+    )
