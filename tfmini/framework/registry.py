@@ -205,9 +205,9 @@ NoGradient = NotDifferentiable
 
 
 def get_gradient_function(op: _ops.Operation):
-    """The gradient function for `op` (honouring the graph's gradient_override_map); raises LookupError
-    if none is registered, returns None for ops declared not differentiable."""
-    op_type = op._graph._gradient_override_map.get(op.type, op.type)
+    """The gradient function for `op` (honouring the gradient_override_map it was created under); raises
+    LookupError if none is registered, returns None for ops declared not differentiable."""
+    op_type = op._attrs.get("_gradient_op_type", op.type)
     if op_type not in _GRADIENTS:
         raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op_type})")
     return _GRADIENTS[op_type]
@@ -299,6 +299,9 @@ def apply_op(op_type: str, inputs: Sequence = (), attrs: dict | None = None, nam
         c = c.op if isinstance(c, _ops.Tensor) else c
         if c not in controls:
             controls.append(c)
+    override = graph._gradient_override_map.get(op_type)
+    if override is not None:  # recorded on the op, as in TF: the map applies to ops created under it
+        attrs["_gradient_op_type"] = override
     op = _ops.Operation(
         graph, op_name, op_type, opdef, flat_inputs, output_dtypes, attrs, controls,
         graph._current_device(op_name, op_type), _ops.user_call_site(),

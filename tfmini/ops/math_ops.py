@@ -849,9 +849,10 @@ def _einsum_grad(op, grad):
             operands.append(_ones_over(x, subs, own))
         eq = (",".join(terms) + "->" + subs).replace(".", "...")
         g = apply_op("Einsum", [operands], {"equation": eq}).outputs[0]
-        if "." in subs:
-            # The ellipsis dims of g are those of the output, which broadcast x's with the other operands'.
-            g = _reduce_to_shape(_broadcast_like(g, x), x)
+        if "." in subs and not (g.shape.is_fully_defined() and g.shape == x.shape):
+            # g's ellipsis dims are the output's: x's broadcast with the other operands' (or dropped, if the
+            # output has none). Stretch g over x's, then sum away what x did not have.
+            g = _reduce_to_shape(g + _zeros_like(x), x)
         grads.append(g)
     return grads
 
@@ -1467,21 +1468,24 @@ def tensordot(a, b, axes, name=None):
         a = _ops.convert_to_tensor(a, name="a")
         b = _ops.convert_to_tensor(b, name="b")  # as in TF1: no conversion to a's dtype
         ra, rb = a.shape.ndims, b.shape.ndims
-        if ra is None or rb is None:
-            raise ValueError("tensordot needs inputs of known rank")
         if isinstance(axes, (int, np.integer)):
             n = int(axes)
             if n < 0:
                 raise ValueError(f"'axes' must be at least 0, got {n}.")
-            if n > ra or n > rb:
+            if (ra is not None and n > ra) or (rb is not None and n > rb):
                 raise ValueError(f"'axes' must not be larger than the number of dimensions of tensor {a}.")
-            a_axes, b_axes = list(builtins.range(ra - n, ra)), list(builtins.range(n))
+            a_axes, b_axes = list(builtins.range(-n, 0)), list(builtins.range(n))
         else:
             if len(axes) != 2:
                 raise ValueError(f"'axes' must be an integer or have length 2, got {axes!r}")
             a_axes, b_axes = ([int(v)] if np.ndim(v) == 0 else [int(i) for i in v] for v in axes)
             if len(a_axes) != len(b_axes):
                 raise ValueError(f"Different number of contraction axes 'a' and 'b', {len(a_axes)} != {len(b_axes)}.")
+        if ra is None or rb is None:
+            return _tensordot_by_matmul(a, b, a_axes, b_axes, scope)
+        for axis, rank in [(i, ra) for i in a_axes] + [(j, rb) for j in b_axes]:
+            if not -rank <= axis < rank:
+                raise ValueError(f"tensordot axis {axis} is out of range for a tensor of rank {rank}")
         a_axes = [i % ra for i in a_axes]
         b_axes = [i % rb for i in b_axes]
         letters = iter(string.ascii_letters)
@@ -1492,6 +1496,30 @@ def tensordot(a, b, axes, name=None):
         out = [c for i, c in enumerate(sa) if i not in a_axes] + [c for j, c in enumerate(sb) if j not in b_axes]
         eq = f"{''.join(sa)},{''.join(sb)}->{''.join(out)}"
         return apply_op("Einsum", [[a, b]], {"equation": eq}, name=scope).outputs[0]
+
+
+def _tensordot_by_matmul(a, b, a_axes, b_axes, name):
+    """tensordot for operands of unknown rank: each operand transposed and reshaped to a matrix (contracted dims
+    together), one MatMul, and the result reshaped to a's free dims followed by b's."""
+    from tfmini.ops import array_ops
+
+    def as_matrix(x, axes, contracted_first):
+        shape, rank = array_ops.shape(x), array_ops.rank(x)
+        axes = floormod(_ops.convert_to_tensor(np.asarray(axes, dtype=np.int32)), rank)
+        every = array_ops.range(rank)
+        is_axis = reduce_any(equal(_reshape(every, [-1, 1]), _reshape(axes, [1, -1])), axis=1)
+        free = array_ops.boolean_mask(every, logical_not(is_axis))
+        free_dims = array_ops.gather(shape, free)
+        n_free, n_axes = reduce_prod(free_dims), reduce_prod(array_ops.gather(shape, axes))
+        if contracted_first:
+            perm, dims = array_ops.concat([axes, free], 0), array_ops.stack([n_axes, n_free])
+        else:
+            perm, dims = array_ops.concat([free, axes], 0), array_ops.stack([n_free, n_axes])
+        return _reshape(array_ops.transpose(x, perm), dims), free_dims
+
+    a2, a_free = as_matrix(a, a_axes, False)
+    b2, b_free = as_matrix(b, b_axes, True)
+    return array_ops.reshape(matmul(a2, b2), array_ops.concat([a_free, b_free], 0), name=name)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -1759,7 +1787,8 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         clip_norm = _ops.convert_to_tensor(clip_norm, dtype=use_norm.dtype.base_dtype, name="clip_norm")
         one = _ops.convert_to_tensor(1.0, dtype=use_norm.dtype.base_dtype)
         scale = clip_norm * minimum(one / use_norm, one / clip_norm)
-        scale = scale + (use_norm - use_norm)  # nan when the norm is not finite
+        nan = _ops.convert_to_tensor(np.nan, dtype=use_norm.dtype.base_dtype)
+        scale = array_ops.where(is_finite(use_norm), scale, nan)  # every entry nan when the norm is not finite
         clipped = []
         for i, t in enumerate(t_list):
             if t is None:
