@@ -449,6 +449,18 @@ def test_as_graph_def_from_version_lists_only_newer_ops():
     assert [n.name for n in g.as_graph_def(from_version=v).node] == ["new"]
 
 
+def test_as_graph_def_from_version_after_other_graph_changes():
+    g = tf.Graph()
+    with g.as_default():
+        a = tf.constant(1, name="a")
+        b = tf.constant(2, name="b")
+        b.op._add_control_input(a.op)  # changes the graph (and its version) without adding an op
+        v = g.version
+        tf.constant(3, name="c")
+    assert [n.name for n in g.as_graph_def(from_version=v).node] == ["c"]
+    assert [n.name for n in g.as_graph_def(from_version=0).node] == ["a", "b", "c"]
+
+
 def test_as_graph_def_add_shapes():
     g = _small_graph()
     node = {n.name: n for n in g.as_graph_def(add_shapes=True).node}["p"]

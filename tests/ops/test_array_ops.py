@@ -211,6 +211,10 @@ def test_reshape_static_shapes_and_errors():
     assert tf.reshape(tf.placeholder(tf.float32, [4, 6]), [3, -1]).shape.as_list() == [3, 8]
     assert tf.reshape(p, tf.placeholder(tf.int32, [2])).shape.as_list() == [None, None]
     assert tf.reshape(p, tf.placeholder(tf.int32)).shape.ndims is None
+    n = tf.placeholder(tf.int32, [])
+    assert tf.reshape(tf.zeros([4, 6]), tf.stack([n, 3])).shape.as_list() == [8, 3]  # the one unknown is inferred
+    with pytest.raises(ValueError, match="evenly divisible by 4 but is 6"):
+        tf.reshape(tf.zeros([2, 3]), [-1, 4])
     with pytest.raises(ValueError, match="Cannot reshape a tensor with 6 elements"):
         tf.reshape(tf.zeros([2, 3]), [4])
     with pytest.raises(ValueError, match="Only one input size may be -1"):
@@ -219,6 +223,10 @@ def test_reshape_static_shapes_and_errors():
     with pytest.raises(tf.errors.InvalidArgumentError, match="Input to reshape is a tensor with 12 values, but the "
                                                              "requested shape has 10"):
         _run(tf.reshape(p, shape), {p: np.zeros((2, 6)), shape: [2, 5]})
+    with pytest.raises(tf.errors.InvalidArgumentError, match="requested shape requires a multiple of 5"):
+        _run(tf.reshape(p, shape), {p: np.zeros((2, 6)), shape: [-1, 5]})
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Only one input size may be -1, not both 0 and 1"):
+        _run(tf.reshape(p, shape), {p: np.zeros((2, 6)), shape: [-1, -1]})
 
 
 def test_expand_dims_and_squeeze():
@@ -718,6 +726,50 @@ def test_diag_and_diag_part():
         tf.diag_part(tf.zeros([2, 2, 2]))
 
 
+@pytest.mark.parametrize("lower, upper", [(0, 0), (1, 0), (0, -1), (-1, 1), (-1, -1), (2, 3)])
+def test_matrix_band_part(lower, upper):
+    x = random_array((2, 3, 4))
+    i, j = np.arange(3)[:, None], np.arange(4)[None, :]
+    keep = ((lower < 0) | (i - j <= lower)) & ((upper < 0) | (j - i <= upper))
+    check_against_numpy(lambda t: tf.matrix_band_part(t, lower, upper), lambda t: np.where(keep, t, np.zeros((), t.dtype)), x,
+                        dtypes=[np.float32, np.int64, np.bool_])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_lower must be negative or less or equal"):
+        _run(tf.matrix_band_part(tf.placeholder_with_default(x, None), 4, 0))
+
+
+def test_reverse_sequence():
+    x = _X.astype(np.int32)
+    lengths = np.array([2, 4], np.int64)
+    want = x.copy()
+    for b, n in enumerate(lengths):
+        want[b, :, :n] = x[b, :, :n][:, ::-1]
+    check_against_numpy(lambda t: tf.reverse_sequence(t, lengths, seq_axis=2, batch_axis=0), lambda t: want, x)
+    want_t = np.stack([want[0], want[1]], axis=1)
+    check_against_numpy(lambda t: tf.reverse_sequence(t, lengths, seq_dim=2, batch_dim=1), lambda t: want_t,
+                        np.stack([x[0], x[1]], axis=1))
+    assert tf.reverse_sequence(tf.placeholder(tf.float32, [None, 5]), [1, 2], 1).shape.as_list() == [2, 5]
+    with pytest.raises(ValueError, match="batch_dim == seq_dim"):
+        tf.reverse_sequence(x, lengths, 0, 0)
+
+
+def test_roll():
+    check_against_numpy(lambda t: tf.roll(t, 2, 1), lambda t: np.roll(t, 2, 1), _X, dtypes=ALL_DTYPES)
+    check_against_numpy(lambda t: tf.roll(t, [1, -3], [0, 2]), lambda t: np.roll(t, (1, -3), (0, 2)), _X)
+    with pytest.raises(ValueError, match="same rank"):
+        tf.roll(_X, [1, 2], 0)
+
+
+def test_ensure_shape():
+    p = tf.placeholder(tf.float32)
+    e = tf.ensure_shape(p, [None, 3])
+    assert e.shape.as_list() == [None, 3]
+    np.testing.assert_array_equal(_run(e, {p: np.ones((2, 3))}), np.ones((2, 3)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="is not compatible with expected shape \\[\\?,3\\]"):
+        _run(e, {p: np.ones((2, 4))})
+    with pytest.raises(ValueError):
+        tf.ensure_shape(tf.zeros([2, 4]), [None, 3])
+
+
 @pytest.mark.parametrize("dtype", (np.float32, np.int32, np.int64, object))
 def test_unique_keeps_first_appearance_order(dtype):
     x = np.array([b"b", b"a", b"b", b"c", b"a"], object) if dtype is object else np.array([3, 1, 3, 2, 1], dtype)
@@ -783,6 +835,10 @@ _GRADIENT_CASES = {
     "matrix_diag_part_square": (tf.matrix_diag_part, [random_array((2, 3, 3))]),
     "matrix_set_diag": (tf.matrix_set_diag, [_A, _B]),
     "diag": (tf.diag, [_B]),
+    "matrix_band_part": (lambda x: tf.matrix_band_part(x, 1, 0), [_A]),
+    "reverse_sequence": (lambda x: tf.reverse_sequence(x, [3, 1], seq_axis=2), [_A]),
+    "roll": (lambda x: tf.roll(x, [1, -1], [1, 2]), [_A]),
+    "ensure_shape": (lambda x: tf.ensure_shape(x, [2, None]), [_B]),
     "diag_part": (tf.diag_part, [random_array((2, 3, 2, 3))]),
 }
 

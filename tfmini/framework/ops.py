@@ -491,13 +491,13 @@ class Graph:
             if op._name in self._nodes_by_name:
                 raise ValueError(f"Duplicate node name in graph: '{op._name}'")
             self._nodes.append(op)
-            op._id = len(self._nodes)
+            self._version += 1
+            op._id = self._version  # ids follow the version: as_graph_def(from_version) compares them
             self._nodes_by_name[op._name] = op
             for t in op._inputs:
                 t._consumers.append(op)
             for c in op._control_inputs:
                 c._control_outputs.append(op)
-            self._version += 1
 
     # -- lookup ----------------------------------------------------------------
     def get_operations(self) -> list[Operation]:

@@ -615,29 +615,33 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> _ops.Tensor: 
 # ----------------------------------------------------------------------------------------------------------
 # Reshape, ExpandDims, Squeeze
 # ----------------------------------------------------------------------------------------------------------
-def _reshape_dims(n_in, target: list, error) -> list:
-    """Resolves the -1 in a reshape target against `n_in` elements (None when unknown)."""
+def _reshape_dims(n_in, target: list, runtime: bool) -> list:
+    """The output dims of reshaping `n_in` elements (None when unknown) to `target`, whose one -1 (or, statically,
+    one unknown dim) is inferred. Raises TF's ValueError (static) or InvalidArgumentError (`runtime`)."""
+    error = _invalid if runtime else ValueError
     wild = [i for i, d in enumerate(target) if d == -1]
     if len(wild) > 1:
         raise error(f"Only one input size may be -1, not both {wild[0]} and {wild[1]}")
-    for d in target:
+    for i, d in enumerate(target):
         if d is not None and d < -1:
-            raise error(f"Size {target.index(d)} must be non-negative, not {d}")
-    known = [d for d in target if d is not None and d != -1]
-    prod = int(np.prod(known, dtype=np.int64)) if known else 1
-    has_unknown = any(d is None for d in target)
-    if n_in is None or has_unknown:
+            raise error(f"Size {i} must be non-negative, not {d}")
+    missing = [i for i, d in enumerate(target) if d is None or d == -1]
+    known = int(np.prod([d for d in target if d is not None and d != -1], dtype=np.int64))
+    if n_in is None or len(missing) > 1:
         return [None if d == -1 else d for d in target]
-    if wild:
-        if prod == 0 or n_in % prod:
-            raise error(f"Cannot reshape a tensor with {n_in} elements to shape {_fmt(target).replace('?', '-1')} "
-                        f"({prod} elements)" if prod else
-                        "Reshape cannot infer the missing input size for an empty tensor unless all specified "
-                        "input sizes are non-zero")
-        return [n_in // prod if d == -1 else d for d in target]
-    if n_in != prod:
-        raise error(f"Cannot reshape a tensor with {n_in} elements to shape {_fmt(target)} ({prod} elements)")
-    return target
+    if not missing:
+        if n_in != known:
+            raise error(f"Input to reshape is a tensor with {n_in} values, but the requested shape has {known}"
+                        if runtime else
+                        f"Cannot reshape a tensor with {n_in} elements to shape {_fmt(target)} ({known} elements)")
+        return target
+    if known == 0 and n_in == 0:
+        raise error("Reshape cannot infer the missing input size for an empty tensor unless all specified input "
+                    "sizes are non-zero")
+    if known == 0 or n_in % known:
+        raise error(f"Input to reshape is a tensor with {n_in} values, but the requested shape requires a multiple "
+                    f"of {known}" if runtime else f"Dimension size must be evenly divisible by {known} but is {n_in}")
+    return [n_in // known if i == missing[0] else d for i, d in enumerate(target)]
 
 
 def _reshape_shape(op):
@@ -649,7 +653,7 @@ def _reshape_shape(op):
         target = _static_dims(op.inputs[1])
         if target is None:
             return _shape.unknown_shape()
-    return _reshape_dims(op.inputs[0].shape.num_elements(), list(target), ValueError)
+    return _reshape_dims(op.inputs[0].shape.num_elements(), list(target), runtime=False)
 
 
 @register_op(
@@ -660,18 +664,7 @@ def _reshape_kernel(x, shape):
     if np.ndim(shape) != 1:
         raise _invalid(f"shape must be a vector, got shape {_fmt(np.shape(shape))}")
     x = np.asarray(x)
-    target = _reshape_dims(x.size, [int(d) for d in shape], _invalid_for_reshape(x))
-    return x.reshape(target)
-
-
-def _invalid_for_reshape(x):
-    def error(msg):
-        if msg.startswith("Cannot reshape"):
-            want = msg[msg.rfind("(") + 1:].split()[0]
-            msg = f"Input to reshape is a tensor with {x.size} values, but the requested shape has {want}"
-        return _invalid(msg)
-
-    return error
+    return x.reshape(_reshape_dims(x.size, [int(d) for d in shape], runtime=True))
 
 
 @register_static_value("Reshape")
@@ -2532,6 +2525,170 @@ def diag(diagonal, name=None) -> _ops.Tensor:
 def diag_part(input, name=None) -> _ops.Tensor:  # noqa: A002
     """The inverse of `diag`: out[i...] = input[i..., i...]."""
     return apply_op("DiagPart", [input], name=name).outputs[0]
+
+
+def _band_part_shape(op):
+    _with_rank_at_least(op.inputs[0].shape.as_tuple(), 2)
+    for t in op.inputs[1:]:
+        _with_rank(t.shape.as_tuple(), 0)
+    return op.inputs[0].shape
+
+
+@register_op(
+    "MatrixBandPart", inputs=["input: T", "num_lower: Tindex", "num_upper: Tindex"], outputs=["band: T"],
+    attrs={"Tindex": ("type", _dt.int64)}, allowed={"Tindex": _INDEX}, shape=_band_part_shape,
+)
+def _band_part_kernel(x, num_lower, num_upper):
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise _invalid(f"input must be at least 2-dim, received shape: {_fmt(x.shape)}")
+    m, n = x.shape[-2:]
+    lower, upper = int(num_lower), int(num_upper)
+    if lower > m:
+        raise _invalid(f"num_lower must be negative or less or equal to number of rows ({m}) got: {lower}")
+    if upper > n:
+        raise _invalid(f"num_upper must be negative or less or equal to number of columns ({n}) got: {upper}")
+    # Keep x[..., i, j] where (lower < 0 or i - j <= lower) and (upper < 0 or j - i <= upper).
+    offset = np.arange(m)[:, None] - np.arange(n)[None, :]
+    keep = ((lower < 0) | (offset <= lower)) & ((upper < 0) | (-offset <= upper))
+    return np.where(keep, x, np.zeros((), x.dtype) if x.dtype != object else b"")
+
+
+@RegisterGradient("MatrixBandPart")
+def _band_part_grad(op, grad):
+    return [matrix_band_part(_dense(grad), op.inputs[1], op.inputs[2]), None, None]
+
+
+def matrix_band_part(input, num_lower, num_upper, name=None) -> _ops.Tensor:  # noqa: A002
+    """The band of each innermost matrix: `num_lower` subdiagonals and `num_upper` superdiagonals kept (a
+    negative count keeps the whole triangle), everything else zero."""
+    if not _is_tensor_like(num_lower) and not _is_tensor_like(num_upper):
+        num_lower, num_upper = np.int64(num_lower), np.int64(num_upper)
+    return apply_op("MatrixBandPart", [input, num_lower, num_upper], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ReverseSequence, Roll, EnsureShape
+# ----------------------------------------------------------------------------------------------------------
+def _reverse_sequence_shape(op):
+    dims = op.inputs[0].shape.as_tuple()
+    lengths = _with_rank(op.inputs[1].shape.as_tuple(), 1)
+    if dims is None:
+        return _shape.unknown_shape()
+    seq_dim, batch_dim = op.get_attr("seq_dim"), op.get_attr("batch_dim")
+    for what, d in (("seq_dim", seq_dim), ("batch_dim", batch_dim)):
+        if not 0 <= d < len(dims):
+            raise ValueError(f"{what} must be < input rank: {d} >= {len(dims)}")
+    if seq_dim == batch_dim:
+        raise ValueError(f"batch_dim == seq_dim == {seq_dim}")
+    merged = _merge((dims[batch_dim],), lengths)
+    return list(dims[:batch_dim]) + list(merged) + list(dims[batch_dim + 1:])
+
+
+@register_op(
+    "ReverseSequence", inputs=["input: T", "seq_lengths: Tlen"], outputs=["output: T"],
+    attrs={"seq_dim": ("int", _reg.REQUIRED), "batch_dim": ("int", 0), "Tlen": ("type", _dt.int64)},
+    allowed={"Tlen": _INDEX}, shape=_reverse_sequence_shape,
+)
+def _reverse_sequence_kernel(x, seq_lengths, *, seq_dim, batch_dim):
+    x = np.asarray(x)
+    if len(seq_lengths) != x.shape[batch_dim]:
+        raise _invalid(f"Length of seq_lengths != input.dims({batch_dim}), ({len(seq_lengths)} vs. "
+                       f"{x.shape[batch_dim]})")
+    out = x.copy()
+    for b, n in enumerate(seq_lengths):
+        n = int(n)
+        if n < 0 or n > x.shape[seq_dim]:
+            raise _invalid(f"seq_lens({b}) = {n} is not in [0, {x.shape[seq_dim]}]" if n >= 0 else
+                           f"seq_lens({b}) < 0")
+        index = [builtins.slice(None)] * x.ndim
+        index[batch_dim] = b
+        index[seq_dim] = builtins.slice(0, n)
+        out[tuple(index)] = np.flip(x[tuple(index)], axis=seq_dim - (batch_dim < seq_dim))
+    return out
+
+
+@RegisterGradient("ReverseSequence")
+def _reverse_sequence_grad(op, grad):
+    return [reverse_sequence(_dense(grad), op.inputs[1], op.get_attr("seq_dim"), op.get_attr("batch_dim")), None]
+
+
+def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None, seq_dim=None,  # noqa: A002
+                     batch_dim=None) -> _ops.Tensor:
+    """For each batch entry b, reverses the first `seq_lengths[b]` elements along `seq_axis`."""
+    if seq_dim is not None:
+        if seq_axis is not None:
+            raise ValueError("Cannot specify both 'seq_axis' and 'seq_dim'")
+        seq_axis = seq_dim
+    if batch_dim is not None:
+        if batch_axis is not None:
+            raise ValueError("Cannot specify both 'batch_axis' and 'batch_dim'")
+        batch_axis = batch_dim
+    attrs = {"seq_dim": int(seq_axis), "batch_dim": 0 if batch_axis is None else int(batch_axis)}
+    return apply_op("ReverseSequence", [input, seq_lengths], attrs, name=name).outputs[0]
+
+
+def _roll_shape(op):
+    _with_rank_at_least(op.inputs[0].shape.as_tuple(), 1)
+    shift, axis = (t.shape.as_tuple() for t in op.inputs[1:])
+    if shift is not None and axis is not None and len(shift) != len(axis):
+        raise ValueError("shift and axis must have the same rank")
+    if shift is not None and axis is not None and shift and axis and None not in shift + axis and shift != axis:
+        raise ValueError(f"shift and axis must have the same size: {_fmt(shift)} vs. {_fmt(axis)}")
+    return op.inputs[0].shape
+
+
+@register_op(
+    "Roll", inputs=["input: T", "shift: Tshift", "axis: Taxis"], outputs=["output: T"],
+    allowed={"Tshift": _INDEX, "Taxis": _INDEX}, shape=_roll_shape,
+)
+def _roll_kernel(x, shift, axis):
+    x = np.asarray(x)
+    shift, axis = np.reshape(shift, [-1]), np.reshape(axis, [-1])
+    if shift.shape != axis.shape:
+        raise _invalid(f"shift and axis must have the same size, got {shift.size} and {axis.size}")
+    for a in axis:
+        if not -x.ndim <= a < x.ndim:
+            raise _invalid(f"axis {a} is out of range")
+    return np.roll(x, [int(s) for s in shift], [int(a) for a in axis])
+
+
+@RegisterGradient("Roll")
+def _roll_grad(op, grad):
+    return [roll(_dense(grad), -op.inputs[1], op.inputs[2]), None, None]
+
+
+def roll(input, shift, axis, name=None) -> _ops.Tensor:  # noqa: A002
+    """`input` rotated by `shift` positions along `axis` (both scalars or equally long lists)."""
+    return apply_op("Roll", [input, shift, axis], name=name).outputs[0]
+
+
+def _ensure_shape_shape(op):
+    return op.inputs[0].shape.merge_with(op.get_attr("shape"))
+
+
+def _ensure_shape_factory(op, ctx):
+    want = op.get_attr("shape")
+
+    def check(x):
+        if not want.is_compatible_with(np.shape(x)):
+            raise _invalid(f"Shape of tensor {op.inputs[0].op.name} {_fmt(np.shape(x))} is not compatible with "
+                           f"expected shape {_fmt(want.as_tuple())}.")
+        return x
+
+    return check
+
+
+register_op(
+    "EnsureShape", inputs=["input: T"], outputs=["output: T"], attrs={"shape": ("shape", _reg.REQUIRED)},
+    shape=_ensure_shape_shape, factory=_ensure_shape_factory,
+)
+RegisterGradient("EnsureShape")(_pass_through_grad)
+
+
+def ensure_shape(x, shape, name=None) -> _ops.Tensor:
+    """`x`, checked at run time to have a shape compatible with `shape` (which also refines its static shape)."""
+    return apply_op("EnsureShape", [x], {"shape": _shape.as_shape(shape)}, name=name or "EnsureShape").outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------
