@@ -259,9 +259,38 @@ def test_folded_constants_are_persistent_memory_not_step_memory():
     with tf.Session(graph=g) as sess:
         _, md = _traced(sess, loss, {x: _feed()})
     w = next(ns for ns in _nodes(md) if ns.node_name == "w")
+    assert w.all_end_rel_nanos == 0  # computed at compile time: the traced run hands the value on
     assert w.memory[0].total_bytes == 0
     assert w.memory_stats.persistent_memory_size == 8 * 16 * 4
     assert w.memory[0].allocator_bytes_in_use == _feed().nbytes  # only the feed is in use yet
+
+
+def test_folded_subgraphs_are_not_recomputed_by_traced_or_timed_runs(monkeypatch):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2, 3], name="x")
+        scale = tf.multiply(tf.ones([3, 3]), 0.5, name="scale")  # feed-independent: folded
+        y = tf.matmul(x, scale, name="y")
+    calls = []
+
+    def counted(kernel, name):
+        def run(*args):
+            calls.append(name)
+            return kernel(*args)
+        return run
+
+    with tf.Session(graph=g) as sess:
+        plan = sess._engine.plan_for((y,), (x,), ())
+        for step in plan.steps:  # the plain loop calls `step.kernel`; the fast path bound its kernels already
+            step.kernel = counted(step.kernel, step.op.name)
+        _, md = _traced(sess, y, {x: np.ones((2, 3), np.float32)})
+        assert calls == ["y"]
+        out = sess.run(y, {x: np.ones((2, 3), np.float32)}, options=tf.RunOptions(timeout_in_ms=60_000))
+        assert calls == ["y", "y"]
+    np.testing.assert_array_equal(out, np.full((2, 3), 1.5, np.float32))
+    nodes = {ns.node_name: ns for ns in _nodes(md)}
+    assert nodes["scale"].all_end_rel_nanos == 0 and nodes["scale"].memory_stats.persistent_memory_size == 36
+    assert nodes["y"].memory[0].total_bytes == 24
 
 
 def test_peak_is_at_least_the_largest_output_the_step_allocated():

@@ -140,7 +140,7 @@ class Timeline:
         times = [[node_times_ns(ns) for ns in nodes] for _, nodes in devices]
         origin_ns = min((start for dev_times in times for start, _ in dev_times), default=0)
 
-        def us(t_ns: float) -> float:
+        def us(t_ns: int) -> float:
             return round((t_ns - origin_ns) / 1000.0, 3)
 
         next_pid = 0
@@ -193,7 +193,7 @@ class _Slice(NamedTuple):
     end: int
 
     def mid(self, us) -> tuple[int, int, float]:
-        return self.pid, self.tid, us((self.start + self.end) / 2)
+        return self.pid, self.tid, us((self.start + self.end) // 2)  # integer ns: exact at epoch magnitudes
 
 
 def _memory_series(slices: list[_Slice]) -> dict[str, list[tuple[int, int]]]:
