@@ -69,11 +69,9 @@ class _ChromeTrace:
         self.events.append({"ph": "C", "cat": "Memory", "name": name, "pid": pid, "tid": 0, "ts": ts,
                             "args": values})
 
-    def to_json(self, pretty: bool = False) -> str:
-        trace = {"traceEvents": self.metadata + self.events}
-        if pretty:
-            return json.dumps(trace, indent=4, separators=(",", ": "))
-        return json.dumps(trace, separators=(",", ":"))
+    def to_json(self) -> str:
+        """The trace, indented as TF's timeline writes it."""
+        return json.dumps({"traceEvents": self.metadata + self.events}, indent=4, separators=(",", ": "))
 
 
 def _assign_tracks(nodes: Sequence, times: list[tuple[int, int]]) -> tuple[list[int], dict[int, tuple[int, int]]]:
@@ -132,7 +130,7 @@ class Timeline:
             scheduling time ("schedule", "gpu" and "all" give the same trace).
         """
         del op_time
-        return self._analyze(show_dataflow, show_memory).to_json(pretty=True)
+        return self._analyze(show_dataflow, show_memory).to_json()
 
     def _analyze(self, show_dataflow: bool, show_memory: bool) -> _ChromeTrace:
         trace = _ChromeTrace()
