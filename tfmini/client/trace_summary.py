@@ -88,23 +88,18 @@ class TraceSummary:
 
     def _tables(self) -> list[tuple]:
         """(title, columns, cell rows, bar fractions, bar label) per table."""
-        def share(part: float, whole: float) -> float:
-            return part / whole if whole else 0.0
-
-        tables = []
-        for title, rows, by_time in (("Costliest ops by time", self.ops, True),
-                                     ("Costliest ops by output memory", self.ops_by_memory, False)):
-            shares = [share(r.duration_us, self.total_us) if by_time else share(r.output_bytes, self.total_bytes)
-                      for r in rows]
-            tables.append((title, _OP_COLUMNS, [self._op_cells(r) for r in rows], shares,
-                           "time" if by_time else "memory"))
-        for title, rows, by_time in (("Costliest op types by time", self.by_type, True),
-                                     ("Costliest op types by output memory", self.by_type_memory, False)):
-            shares = [share(r.total_us, self.total_us) if by_time else share(r.total_bytes, self.total_bytes)
-                      for r in rows]
-            tables.append((title, _TYPE_COLUMNS, [self._type_cells(r) for r in rows], shares,
-                           "time" if by_time else "memory"))
-        return tables
+        specs = [
+            ("Costliest ops by time", _OP_COLUMNS, self.ops, self._op_cells,
+             lambda r: r.duration_us, self.total_us, "time"),
+            ("Costliest ops by output memory", _OP_COLUMNS, self.ops_by_memory, self._op_cells,
+             lambda r: r.output_bytes, self.total_bytes, "memory"),
+            ("Costliest op types by time", _TYPE_COLUMNS, self.by_type, self._type_cells,
+             lambda r: r.total_us, self.total_us, "time"),
+            ("Costliest op types by output memory", _TYPE_COLUMNS, self.by_type_memory, self._type_cells,
+             lambda r: r.total_bytes, self.total_bytes, "memory"),
+        ]
+        return [(title, columns, [cells(r) for r in rows], [value(r) / whole if whole else 0.0 for r in rows], label)
+                for title, columns, rows, cells, value, whole, label in specs]
 
     def _share(self, us: float) -> str:
         return f"{100.0 * us / self.total_us:.1f}%" if self.total_us else "-"
