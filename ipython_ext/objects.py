@@ -3,8 +3,6 @@ where they were created — never evaluated) and `Session` cards (graph, variabl
 
 from __future__ import annotations
 
-import weakref
-
 import tfmini as tf
 from ipython_ext import describe, sites
 from ipython_ext.graph_view import GraphView
@@ -80,40 +78,24 @@ def _global_variables(graph) -> list:
     return list(graph.get_collection(key))
 
 
-# One report op per (graph, variable list), built on first display: displays must not grow the graph each
-# time they are drawn.
-_report_ops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def uninitialized_names(sess, variables: list) -> set[str] | None:
-    """Op names of the variables not yet initialized in `sess`, or None when that cannot be known
-    (no `tf.report_uninitialized_variables`, a finalized graph, a closed session, a failing run)."""
-    report = getattr(tf, "report_uninitialized_variables", None)
-    graph = sess.graph
-    if report is None or not variables:
-        return None
-    key = tuple(v.name for v in variables)
-    cache = _report_ops.setdefault(graph, {})
-    op = cache.get(key)
-    if op is None:
-        if graph.finalized:
-            return None
-        with graph.as_default():
-            op = cache[key] = report(var_list=variables)
+def is_initialized(sess, variable) -> bool | None:
+    """Whether `variable` holds a value in `sess`, found by fetching its ref tensor: that fails with
+    FailedPreconditionError exactly when it is uninitialized. Unlike `tf.report_uninitialized_variables`,
+    this adds no op to the user's graph (a display must not change what it shows). None when unknown."""
     try:
-        names = sess.run(op)
-    except (tf.errors.OpError, RuntimeError, TypeError, ValueError):
+        sess.run(variable.op.outputs[0])
+    except tf.errors.FailedPreconditionError:
+        return False
+    except (tf.errors.OpError, RuntimeError, TypeError, ValueError, AttributeError, IndexError):
         return None
-    return {n.decode() if isinstance(n, bytes) else str(n) for n in getattr(names, "flat", names)}
+    return True
 
 
 def session_variables(sess) -> list[tuple[str, str, str, str]]:
     """(name, dtype, shape, initialized: 'yes' / 'no' / '?') per global variable of the session's graph."""
-    variables = _global_variables(sess.graph)
-    missing = uninitialized_names(sess, variables)
     rows = []
-    for v in variables:
-        state = "?" if missing is None else ("no" if v.op.name in missing else "yes")
+    for v in _global_variables(sess.graph):
+        state = {True: "yes", False: "no", None: "?"}[is_initialized(sess, v)]
         rows.append((v.name, describe.dtype_text(getattr(v.dtype, "base_dtype", v.dtype)),
                      describe.shape_text(v.shape), state))
     return rows

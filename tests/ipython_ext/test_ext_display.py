@@ -213,34 +213,20 @@ def test_session_display_shows_target_graph_and_that_it_is_default(ip):
     assert "in-process" in data["text/html"] and "Graph" in data["text/html"]
 
 
-def test_session_display_reports_which_variables_are_initialized(ip, monkeypatch):
-    """The variables of the graph's global collection, with their state from
-    `tf.report_uninitialized_variables`, which runs once per variable list and graph."""
-    class FakeVariable:
-        def __init__(self, name, shape):
-            self.op = tf.no_op(name=name)
-            self.name, self.dtype, self.shape = name + ":0", tf.float32, tf.TensorShape(shape)
-
-    calls = []
-
-    def report(var_list):
-        calls.append([v.name for v in var_list])
-        return tf.constant([b"w"])
-
-    monkeypatch.setattr(tf, "report_uninitialized_variables", report, raising=False)
-    run(ip, "k = tf.constant(1.0)")
+def test_session_display_reports_which_variables_are_initialized_without_adding_ops(ip):
+    run(ip, "v = tf.Variable([1.0, 2.0], name='v')\nw = tf.Variable(3, name='w')\n_ = sess.run(v.initializer)")
     graph = tf.get_default_graph()
-    for v in (FakeVariable("w", [3, 2]), FakeVariable("b", [2])):
-        graph.add_to_collection("variables", v)
+    ops_before = len(graph.get_operations())
     sess = ip.user_ns["sess"]
-    assert objects.session_variables(sess) == [("w:0", "float32", "(3, 2)", "no"), ("b:0", "float32", "(2,)", "yes")]
-    html = bundle(ip, sess)["text/html"]
-    assert "Variables (2)" in html and "<td>w:0</td><td>float32</td><td>(3, 2)</td><td>no</td>" in html
-    assert calls == [["w:0", "b:0"]]
+    assert objects.session_variables(sess) == [("v:0", "float32", "(2,)", "yes"), ("w:0", "int32", "()", "no")]
+    data = bundle(ip, sess)
+    assert "Variables (2)" in data["text/html"]
+    assert "<td>w:0</td><td>int32</td><td>()</td><td>no</td>" in data["text/html"]
+    assert "v:0 float32 (2,) initialized=yes" in data["text/plain"]
+    assert len(graph.get_operations()) == ops_before
 
 
-def test_session_display_without_variable_support_says_unknown(ip, monkeypatch):
-    monkeypatch.delattr(tf, "report_uninitialized_variables", raising=False)
+def test_session_display_of_a_graph_without_variables(ip):
     run(ip, "k = tf.constant(1.0)")
     assert "No global variables" in bundle(ip, ip.user_ns["sess"])["text/html"]
 

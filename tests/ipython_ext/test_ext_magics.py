@@ -189,6 +189,12 @@ def test_fresh_builds_in_a_new_graph_and_leaves_the_default_alone(ip):
     assert run(ip, "%run_graph f + 1").value == 3.0  # the fresh graph's session is found again
 
 
+def test_fresh_initializes_the_variables_of_its_new_graph(ip):
+    ran = run(ip, "%%run_graph --fresh\nv = tf.Variable([1.0, 2.0])\nv * 3")
+    np.testing.assert_allclose(ran.value, [3.0, 6.0])
+    assert tf.global_variables() == []
+
+
 def test_a_new_fresh_cell_closes_the_previous_fresh_session(ip):
     run(ip, "%%run_graph --fresh\nf1 = tf.constant(1.0)\nf1")
     run(ip, "%%run_graph --fresh\nf2 = tf.constant(2.0)\nf2")
