@@ -171,7 +171,7 @@ class Saver:
         saveables = op_list_to_dict(var_list)
         names = sorted(saveables)
         refs = [saveables[n] for n in names]
-        with _ops.name_scope(self._name, "save", refs) as scope:
+        with _ops.name_scope(self._name, "save", refs):
             filename = array_ops.placeholder_with_default(self._filename or "model", shape=(), name="filename")
             self._filename_tensor = array_ops.placeholder_with_default(filename, shape=(), name="Const")
             names_t = constant(names, dtype=_dt.string, name="tensor_names")
@@ -184,7 +184,7 @@ class Saver:
             for ref, value in zip(refs, restored):
                 validate = not self._reshape and ref.shape.is_fully_defined()
                 assigns.append(state_ops.assign(ref, value, validate_shape=validate))
-            self._restore_op = control_flow_ops.group(*assigns, name=scope)
+            self._restore_op = control_flow_ops.group(*assigns, name="restore_all")
         self._is_built = True
 
     # -- what it built ---------------------------------------------------------
