@@ -477,7 +477,8 @@ def _range_size(start, limit, delta) -> int:
         raise _invalid(f"Requires start >= limit when delta < 0: {start}/{limit}")
     if isinstance(start, (np.integer, int)):
         return int((abs(int(limit) - int(start)) + abs(int(delta)) - 1) // abs(int(delta)))
-    return int(np.ceil(abs((float(limit) - float(start)) / float(delta))))
+    # In the values' own type, as TF's kernel computes it (float32 rounding can change the count).
+    return int(np.ceil(np.abs((limit - start) / delta)))
 
 
 def _range_shape(op):
