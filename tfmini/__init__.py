@@ -172,7 +172,7 @@ from tfmini import compat
 
 # -- random ops and seeds, tf.nn (nn/random engineer)
 # isort: split
-from tfmini import losses, nn, random
+from tfmini import layers, losses, nn, random
 from tfmini.ops.random_ops import (
     get_seed,
     multinomial,
