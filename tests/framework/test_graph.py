@@ -513,3 +513,26 @@ def test_graph_element_equality_is_identity():
     b = tf.constant(np.float32(1))
     assert a == a and not (a == b) and a != b
     assert len({a, b, a}) == 2
+
+
+def test_name_scopes_and_control_dependencies_are_per_thread():
+    g = tf.Graph()
+    ready = threading.Event()
+    made = {}
+
+    def worker():
+        with g.as_default():
+            made["op"] = tf.constant(1.0, name="from_thread")
+        ready.set()
+
+    with g.as_default():
+        dep = tf.constant(0.0, name="dep")
+        with tf.name_scope("main_scope"), tf.control_dependencies([dep]):
+            t = threading.Thread(target=worker)
+            t.start()
+            t.join(5)
+            here = tf.constant(2.0, name="here")
+    assert ready.is_set()
+    assert made["op"].op.name == "from_thread"  # the other thread's scope stack is its own
+    assert made["op"].op.control_inputs == []
+    assert here.op.name == "main_scope/here" and here.op.control_inputs == [dep.op]
