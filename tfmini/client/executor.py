@@ -346,7 +346,7 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
                     None, op, f"Input {i} of node {op.name} was not computed before it ({t.name})."
                 )
             in_slots.append(slot_of[t])
-            deref.append(t._dtype.is_ref and i not in opdef.ref_inputs)
+            deref.append(t._dtype.is_ref and not opdef.forwards_refs and i not in opdef.ref_inputs)
         out_slots = []
         for t in op._outputs:
             # A fed output keeps its feed's slot; what its producer computes for it goes to a scratch slot.

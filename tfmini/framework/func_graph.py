@@ -1,27 +1,52 @@
 """`FuncGraph`: a sub-graph built from a Python function (a cond branch, a while body), which captures the
-outer-graph tensors it uses as extra placeholder inputs. Functional control-flow ops run these sub-graphs."""
+outer-graph tensors it uses as extra placeholder inputs. Functional control-flow ops run these sub-graphs.
+
+`GradientFuncGraph` is the gradient of such a body: instead of capturing the forward body's tensors as
+inputs, it reads the values they had in the forward run from a *tape* the forward op recorded."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 
+from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import ops as _ops
+
+_names = itertools.count(1)
+
+
+def unique_function_name(prefix: str) -> str:
+    """A process-wide unique name for a function (names key `GraphDef.library`)."""
+    return f"{prefix.replace('/', '_')}_{next(_names)}"
 
 
 class FuncGraph(_ops.Graph):
     """A graph whose ops may use tensors of its outer graphs; each such tensor is captured once as a
-    placeholder (`captures` maps outer tensor -> inner placeholder) and must be fed when the graph runs."""
+    placeholder (`captures` maps outer tensor -> inner placeholder) and must be fed when the graph runs.
+
+    `inputs` and `outputs` are the function's signature, set by whoever builds the functional op: inputs line
+    up with the op's inputs, and every captured placeholder is among them. `control_captures` are outer ops
+    the body asked to depend on (`tf.control_dependencies` inside the body): the functional op depends on
+    them instead. `recorded` lists the body tensors a gradient needs: the op running this body records their
+    values on its tape.
+    """
 
     def __init__(self, name: str, outer_graph: _ops.Graph) -> None:
         super().__init__()
         self.name = name
         self.outer_graph = outer_graph
         self.captures: dict[_ops.Tensor, _ops.Tensor] = {}
+        self._capture_sources: dict[_ops.Tensor, _ops.Tensor] = {}
         self.inputs: list[_ops.Tensor] = []
         self.outputs: list[_ops.Tensor] = []
+        self.control_captures: list[_ops.Operation] = []
+        self.recorded: list[_ops.Tensor] = []
         self.seed = outer_graph.seed
         self._gradient_override_map = dict(outer_graph._gradient_override_map)
+
+    def __repr__(self) -> str:
+        return f"<FuncGraph '{self.name}'>"
 
     @property
     def building_function(self) -> bool:
@@ -53,18 +78,93 @@ class FuncGraph(_ops.Graph):
                 name=f"capture_{tensor.op.name.replace('/', '_')}_{tensor.value_index}",
             ).outputs[0]
         self.captures[tensor] = inner
-        self._capture_sources = getattr(self, "_capture_sources", {})
         self._capture_sources[tensor] = source
         return inner
 
     @property
     def external_captures(self) -> list[_ops.Tensor]:
-        """Outer tensors captured, in capture order (what a functional op must pass in)."""
-        return list(self.captures)
+        """The tensors of the outer graph standing for the captured ones, in capture order (what a functional
+        op must pass in): a tensor of an outer-outer graph is first captured by the outer graph."""
+        return [self._capture_sources[t] for t in self.captures]
 
     @property
     def internal_captures(self) -> list[_ops.Tensor]:
         return list(self.captures.values())
+
+    def capture_source(self, tensor: _ops.Tensor) -> _ops.Tensor:
+        return self._capture_sources[tensor]
+
+    def record(self, tensor: _ops.Tensor) -> int:
+        """Asks the op running this body to record `tensor`'s value on its tape; returns its tape index."""
+        if tensor.graph is not self:
+            raise ValueError(f"Tensor {tensor.name} is not in function {self.name}")
+        for i, t in enumerate(self.recorded):
+            if t is tensor:
+                return i
+        self.recorded.append(tensor)
+        return len(self.recorded) - 1
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs) -> Iterator[None]:
+        """As `Graph.control_dependencies`; outer-graph ops become dependencies of the functional op."""
+        if control_inputs is None:
+            with super().control_dependencies(None):
+                yield
+            return
+        internal = []
+        for c in control_inputs:
+            if callable(c) and not isinstance(c, (_ops.Tensor, _ops.Operation)) and not hasattr(c, "_as_graph_element"):
+                c = c()
+            el = c if isinstance(c, (_ops.Tensor, _ops.Operation)) else c._as_graph_element()
+            op = el.op if isinstance(el, _ops.Tensor) else el
+            if isinstance(op, _ops.Operation) and op.graph is not self and self.is_ancestor(op.graph):
+                if op not in self.control_captures:
+                    self.control_captures.append(op)
+            else:
+                internal.append(el)
+        with super().control_dependencies(internal):
+            yield
+
+
+class GradientFuncGraph(FuncGraph):
+    """The gradient of a forward body `forward`: its first input `tape` (a variant placeholder) is fed the
+    values the forward op recorded, and every forward tensor it uses is read from the tape (`TapeRead`)
+    rather than captured, so nothing of the forward body runs again (no repeated side effects, the same
+    random draws)."""
+
+    def __init__(self, name: str, forward: FuncGraph) -> None:
+        super().__init__(name, forward)
+        self.forward = forward
+        self.tape_reads: dict[_ops.Tensor, _ops.Tensor] = {}
+        from tfmini.framework import registry
+
+        with self.as_default():
+            self.tape = registry.apply_op(
+                "Placeholder", [], {"dtype": _dtypes.variant, "shape": []}, name="tape").outputs[0]
+        self.inputs.append(self.tape)
+
+    def capture(self, tensor: _ops.Tensor) -> _ops.Tensor:
+        if tensor.graph is self:
+            return tensor
+        inner = self.tape_reads.get(tensor)
+        if inner is not None:
+            return inner
+        if tensor.graph is not self.forward:
+            raise ValueError(
+                f"The gradient of function {self.forward.name} uses {tensor.name}, which is not a tensor of it; "
+                "only the forward function's own tensors can be read back from its tape."
+            )
+        from tfmini.framework import registry
+
+        index = self.forward.record(tensor)
+        with self.as_default(), self.name_scope(None), self.control_dependencies(None):
+            inner = registry.apply_op(
+                "TapeRead", [self.tape],
+                {"index": index, "dtype": tensor.dtype.base_dtype, "shape": tensor.shape},
+                name=f"read_{tensor.op.name.replace('/', '_')}_{tensor.value_index}",
+            ).outputs[0]
+        self.tape_reads[tensor] = inner
+        return inner
 
 
 def innermost_function_graph() -> FuncGraph | None:

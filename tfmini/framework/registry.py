@@ -72,6 +72,7 @@ class OpDef:
     gradient: Callable | None = None
     stateful: bool = False
     ref_inputs: frozenset = field(default_factory=frozenset)
+    forwards_refs: bool = False
     single_output: bool = True
     doc: str = ""
 
@@ -122,6 +123,7 @@ def register_op(
     shape: Callable | None = None,
     stateful: bool = False,
     factory: Callable | None = None,
+    forwards_refs: bool = False,
     doc: str = "",
 ) -> Callable:
     """Declares an op; used as a decorator on its NumPy kernel (or bare, with `factory`).
@@ -130,7 +132,8 @@ def register_op(
     'type', 'shape', 'tensor', 'list(int)', ...); type attrs named in the input/output specs are added
     automatically. `allowed` maps a type attr to the DTypes it may take. `shape(op)` returns the output
     TensorShapes. The kernel receives the input arrays positionally and the attrs it names as keyword-only
-    parameters (plus `ctx`, the run's kernel context, if it asks for it).
+    parameters (plus `ctx`, the run's kernel context, if it asks for it). With `forwards_refs` the kernel gets
+    ref-typed inputs undereferenced (functional ops hand variables' storage on to their bodies).
     """
     attrs = dict(attrs or {})
     list_type_attrs = {k for k, (kind, _) in attrs.items() if kind == "list(type)"}
@@ -152,6 +155,7 @@ def register_op(
         stateful=stateful,
         factory=factory,
         ref_inputs=frozenset(i for i, s in enumerate(in_specs) if s.is_ref),
+        forwards_refs=forwards_refs,
         single_output=len(out_specs) == 1 and not out_specs[0].is_list,
         doc=doc,
     )

@@ -1,0 +1,458 @@
+"""Functional control flow: the `If` and `While` ops, whose attrs hold `FuncGraph` bodies that their kernels
+run as session-compiled sub-plans, and their gradients (`If` over the branches' gradient functions, and
+`WhileGrad`, which walks the recorded iterations backwards). Also the `nest` helpers that flatten and rebuild
+the nested structures (lists, tuples, namedtuples, dicts) that tf.cond and tf.while_loop accept.
+
+A functional op's last output is its *tape*: the values of the body tensors its gradient needs
+(`FuncGraph.recorded`), recorded while it ran, so the gradient never runs the forward body again.
+The user-facing wrappers (tf.cond, tf.case, tf.while_loop) live in control_flow_ops."""
+
+from __future__ import annotations
+
+import collections.abc
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.constant_op import constant
+from tfmini.framework.func_graph import FuncGraph, GradientFuncGraph, unique_function_name
+from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, register_op
+from tfmini.ops import array_ops
+
+
+# ----------------------------------------------------------------------------------------------------------
+# nest: flatten and rebuild nested structures
+# ----------------------------------------------------------------------------------------------------------
+def is_sequence(x) -> bool:
+    """Lists, tuples (incl. namedtuples) and mappings are structure; anything else (tensors, strings,
+    numbers) is a leaf."""
+    return isinstance(x, (list, tuple, collections.abc.Mapping))
+
+
+def _children(x) -> list:
+    if isinstance(x, collections.abc.Mapping):
+        return [x[k] for k in sorted(x)]
+    return list(x)
+
+
+def flatten(structure) -> list:
+    """The leaves of `structure`, depth first; mappings in sorted key order."""
+    if not is_sequence(structure):
+        return [structure]
+    out: list = []
+    for child in _children(structure):
+        out.extend(flatten(child))
+    return out
+
+
+def _rebuild(like, values: list):
+    if isinstance(like, collections.abc.Mapping):
+        by_key = dict(zip(sorted(like), values))
+        return type(like)((k, by_key[k]) for k in like)
+    if isinstance(like, tuple) and hasattr(like, "_fields"):
+        return type(like)(*values)
+    return type(like)(values)
+
+
+def pack_sequence_as(structure, flat_sequence: Sequence):
+    """`flat_sequence` rebuilt in the shape of `structure` (the inverse of `flatten`)."""
+    flat_sequence = list(flat_sequence)
+    n = len(flatten(structure))
+    if n != len(flat_sequence):
+        raise ValueError(
+            f"Could not pack sequence. Structure had {n} elements, but flat_sequence had {len(flat_sequence)} "
+            "elements."
+        )
+    if not is_sequence(structure):
+        return flat_sequence[0]
+
+    def pack(like, pos: int):
+        if not is_sequence(like):
+            return flat_sequence[pos], pos + 1
+        values = []
+        for child in _children(like):
+            v, pos = pack(child, pos)
+            values.append(v)
+        return _rebuild(like, values), pos
+
+    return pack(structure, 0)[0]
+
+
+def map_structure(fn: Callable, structure):
+    return pack_sequence_as(structure, [fn(x) for x in flatten(structure)])
+
+
+def assert_same_structure(first, second, check_types: bool = True) -> None:
+    """Raises ValueError if the two structures nest differently (TypeError if `check_types` and a sequence
+    type differs), as tf.nest does."""
+
+    def check(a, b) -> None:
+        if is_sequence(a) != is_sequence(b) or (is_sequence(a) and len(a) != len(b)):
+            raise ValueError(
+                "The two structures don't have the same nested structure.\n\n"
+                f"First structure: {first!r}\n\nSecond structure: {second!r}"
+            )
+        if not is_sequence(a):
+            return
+        if check_types and type(a) is not type(b):
+            raise TypeError(
+                f"The two structures don't have the same sequence type. First structure has type {type(a)}, "
+                f"while second structure has type {type(b)}."
+            )
+        if isinstance(a, collections.abc.Mapping) and set(a) != set(b):
+            raise ValueError(
+                f"The two dictionaries don't have the same set of keys. First structure has keys {sorted(a)}, "
+                f"while second structure has keys {sorted(b)}."
+            )
+        for x, y in zip(_children(a), _children(b)):
+            check(x, y)
+
+    check(first, second)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Helpers shared by the functional ops
+# ----------------------------------------------------------------------------------------------------------
+def differentiable(dtype: _dt.DType) -> bool:
+    return dtype.base_dtype.is_floating or dtype.base_dtype.is_complex
+
+
+def _zeros_like(t: _ops.Tensor) -> _ops.Tensor:
+    return array_ops.fill(array_ops.shape(t), constant(0, dtype=t.dtype.base_dtype))
+
+
+def _dense(g) -> _ops.Tensor:
+    """A gradient as a dense Tensor (gradient functions may return IndexedSlices)."""
+    return g if isinstance(g, _ops.Tensor) else _ops.convert_to_tensor(g)
+
+
+def most_specific_compatible_shape(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.TensorShape:
+    """The most specific shape that both `a` and `b` are instances of."""
+    if a.ndims is None or b.ndims is None or a.ndims != b.ndims:
+        return _shape.unknown_shape()
+    return _shape.TensorShape([x if x == y else None for x, y in zip(a.as_list(), b.as_list())])
+
+
+def body_outputs(graph: FuncGraph, values: Sequence) -> list[_ops.Tensor]:
+    """Inside `graph`, each of `values` as a tensor of `graph`: an identity, so outer tensors are captured,
+    refs are read and one tensor returned twice still gives two outputs."""
+    with graph.as_default():
+        return [array_ops.identity(_ops.convert_to_tensor(v)) for v in values]
+
+
+def _inputs_with_captures(explicit: Sequence[_ops.Tensor], graphs: Sequence[FuncGraph]) -> list[_ops.Tensor]:
+    """The input list of a functional op over `graphs`: `explicit` (which each graph's `inputs` already
+    stands for), then every tensor any of the graphs captured. Each graph captures all of them, so the
+    graphs share one signature, and gets the placeholders appended to its `inputs` in that order."""
+    keys: list[_ops.Tensor] = []
+    for g in graphs:
+        keys.extend(k for k in g.captures if k not in keys)
+    for g in graphs:
+        for k in keys:
+            g.capture(k)
+        g.inputs.extend(g.captures[k] for k in keys)
+    return list(explicit) + [graphs[0].capture_source(k) for k in keys] if graphs else list(explicit)
+
+
+def _control_captures(graphs: Sequence[FuncGraph]) -> list[_ops.Operation]:
+    out: list[_ops.Operation] = []
+    for g in graphs:
+        out.extend(op for op in g.control_captures if op not in out)
+    return out
+
+
+class _BodyRunner:
+    """A FuncGraph compiled (on first use) into a sub-plan of one session: feeds its `inputs`, fetches its
+    `outputs` followed by the tensors it must record for a gradient."""
+
+    __slots__ = ("_ctx", "_graph", "_recorded", "_run", "n_outputs")
+
+    def __init__(self, ctx, graph: FuncGraph, record: bool = True) -> None:
+        self._ctx = ctx
+        self._graph = graph
+        # The list as it is when the plan is built: gradients built later bump the graph version, so the
+        # outer plan (and with it this runner) is rebuilt with their additions.
+        self._recorded = list(graph.recorded) if record else []
+        self._run = None
+        self.n_outputs = len(graph.outputs)
+
+    def __call__(self, inputs: list) -> list:
+        run = self._run
+        if run is None:
+            run = self._run = self._ctx.compile_subgraph(self._graph.outputs + self._recorded, self._graph.inputs)
+        return run(inputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# TapeRead: a recorded forward value, inside a gradient function
+# ----------------------------------------------------------------------------------------------------------
+@register_op(
+    "TapeRead",
+    inputs=["tape: variant"],
+    outputs=["value: dtype"],
+    attrs={"index": ("int", REQUIRED), "dtype": ("type", REQUIRED), "shape": ("shape", _shape.unknown_shape())},
+    shape=lambda op: op.get_attr("shape"),
+    doc="The value a functional op recorded for one tensor of its body (see GradientFuncGraph).",
+)
+def _tape_read(tape, *, index):
+    return tape[index]
+
+
+# TapeRead deliberately has no gradient: a second derivative through control flow would have to
+# differentiate the recorded forward values, which this design does not support; tf.gradients then raises
+# LookupError instead of silently returning a partial answer.
+
+
+# ----------------------------------------------------------------------------------------------------------
+# If
+# ----------------------------------------------------------------------------------------------------------
+def _if_shape(op: _ops.Operation) -> list:
+    shapes = list(op.get_attr("output_shapes"))
+    n = len(op.get_attr("Tout"))
+    shapes += [None] * (n - len(shapes))
+    return shapes[:n] + [_shape.TensorShape([])]
+
+
+def _if_factory(op: _ops.Operation, ctx) -> Callable:
+    """Runs only the taken branch; returns its outputs and its tape."""
+    branches = (_BodyRunner(ctx, op.get_attr("else_branch")), _BodyRunner(ctx, op.get_attr("then_branch")))
+
+    def run_if(pred, *inputs):
+        if np.ndim(pred) != 0:
+            raise _invalid(f"The predicate of If must be a scalar, got shape {np.shape(pred)}")
+        branch = branches[1 if pred else 0]
+        values = branch(list(inputs))
+        n = branch.n_outputs
+        return (*values[:n], tuple(values[n:]))
+
+    return run_if
+
+
+def _invalid(msg: str):
+    from tfmini.framework import errors
+
+    return errors.InvalidArgumentError(None, None, msg)
+
+
+register_op(
+    "If",
+    inputs=["cond: Tcond", "input: Tin"],
+    outputs=["output: Tout", "tape: variant"],
+    attrs={
+        "Tin": ("list(type)", REQUIRED),
+        "Tout": ("list(type)", REQUIRED),
+        "then_branch": ("func", REQUIRED),
+        "else_branch": ("func", REQUIRED),
+        "output_shapes": ("list(shape)", []),
+    },
+    shape=_if_shape,
+    stateful=True,  # a branch may have side effects: never constant-folded
+    forwards_refs=True,  # a variable a branch assigns to reaches it as its storage
+    factory=_if_factory,
+    doc="Runs then_branch or else_branch on `input` as `cond` says; the last output is its tape.",
+)
+
+
+def make_if(pred: _ops.Tensor, explicit_inputs: Sequence[_ops.Tensor], then_graph: FuncGraph,
+            else_graph: FuncGraph, output_shapes: Sequence[_shape.TensorShape], name=None) -> _ops.Operation:
+    """Adds an `If` op over two built branch graphs (whose `outputs` are set and whose `inputs` stand for
+    `explicit_inputs`); the outer tensors they captured become further inputs."""
+    inputs = _inputs_with_captures(explicit_inputs, [then_graph, else_graph])
+    graph = _ops.get_default_graph()
+    with graph.control_dependencies(_control_captures([then_graph, else_graph])):
+        return apply_op(
+            "If", [pred, inputs],
+            {"then_branch": then_graph, "else_branch": else_graph,
+             "Tout": [t.dtype.base_dtype for t in then_graph.outputs], "output_shapes": list(output_shapes)},
+            name=name,
+        )
+
+
+def _build_body_gradient(forward: FuncGraph, ys_idx: Sequence[int], xs_idx: Sequence[int],
+                         grad_shapes: Sequence[_shape.TensorShape]) -> tuple[GradientFuncGraph, list]:
+    """The gradient function of `forward`: inputs (tape, one grad per output in `ys_idx`), and the
+    gradients (Tensor or None) of those outputs w.r.t. the inputs in `xs_idx`. Its outputs are left unset."""
+    from tfmini.ops import gradients_impl
+
+    grad = GradientFuncGraph(unique_function_name(forward.name + "_grad"), forward)
+    with grad.as_default():
+        grad_ys = [array_ops.placeholder(forward.outputs[i].dtype.base_dtype, shape, name=f"grad_y_{k}")
+                   for k, (i, shape) in enumerate(zip(ys_idx, grad_shapes))]
+        grad.inputs.extend(grad_ys)
+        dxs = gradients_impl.gradients([forward.outputs[i] for i in ys_idx], [forward.inputs[j] for j in xs_idx],
+                                       grad_ys=grad_ys)
+        dxs = [None if dx is None else _dense(dx) for dx in dxs]
+    return grad, dxs
+
+
+@RegisterGradient("If")
+def _if_grad(op: _ops.Operation, *grads):
+    """An If over the branches' gradient functions, taking the same branch, reading the forward values
+    from the forward If's tape."""
+    then_graph, else_graph = op.get_attr("then_branch"), op.get_attr("else_branch")
+    n_out = len(op.get_attr("Tout"))
+    ins = op.inputs[1:]
+    in_idx = [j for j, t in enumerate(ins) if differentiable(t.dtype)]
+    out_idx = [i for i in range(n_out) if differentiable(op.outputs[i].dtype)]
+    result: list = [None] * len(op.inputs)
+    if not in_idx or not out_idx:
+        return result
+    out_grads = [grads[i] if grads[i] is not None else _zeros_like(op.outputs[i]) for i in out_idx]
+    built = []
+    for f in (then_graph, else_graph):
+        g, dxs = _build_body_gradient(f, out_idx, in_idx, [f.outputs[i].shape for i in out_idx])
+        built.append((f, g, dxs))
+    keep = [k for k in range(len(in_idx)) if any(dxs[k] is not None for _, _, dxs in built)]
+    if not keep:
+        return result
+    for f, g, dxs in built:
+        with g.as_default():
+            g.outputs = body_outputs(g, [dxs[k] if dxs[k] is not None else _zeros_like(f.inputs[in_idx[k]])
+                                         for k in keep])
+    grad_op = make_if(op.inputs[0], [op.outputs[-1]] + out_grads, built[0][1], built[1][1],
+                      [ins[in_idx[k]].shape for k in keep])
+    for pos, k in enumerate(keep):
+        result[1 + in_idx[k]] = grad_op.outputs[pos]
+    return result
+
+
+# ----------------------------------------------------------------------------------------------------------
+# While
+# ----------------------------------------------------------------------------------------------------------
+def _while_shape(op: _ops.Operation) -> list:
+    shapes = list(op.get_attr("output_shapes"))
+    n = len(op.get_attr("Tout"))
+    shapes += [None] * (n - len(shapes))
+    return shapes[:n] + [_shape.TensorShape([])]
+
+
+def _while_factory(op: _ops.Operation, ctx) -> Callable:
+    """Loops while `cond` holds; the tape lists, per iteration, the values the body recorded."""
+    record = op.get_attr("back_prop")
+    cond = _BodyRunner(ctx, op.get_attr("cond"), record=False)
+    body = _BodyRunner(ctx, op.get_attr("body"), record=record)
+    n = len(op.get_attr("Tout"))
+
+    def run_while(*inputs):
+        loop_vars, captured = list(inputs[:n]), list(inputs[n:])
+        tape = []
+        while True:
+            c = cond(loop_vars + captured)[0]
+            if np.ndim(c) != 0:
+                raise _invalid(f"The condition of a while loop must be a scalar, got shape {np.shape(c)}")
+            if not c:
+                break
+            values = body(loop_vars + captured)
+            loop_vars = values[:n]
+            if record:
+                tape.append(tuple(values[n:]))
+        return (*loop_vars, tape)
+
+    return run_while
+
+
+register_op(
+    "While",
+    inputs=["input: T"],
+    outputs=["output: Tout", "tape: variant"],
+    attrs={
+        "T": ("list(type)", REQUIRED),
+        "Tout": ("list(type)", REQUIRED),
+        "cond": ("func", REQUIRED),
+        "body": ("func", REQUIRED),
+        "output_shapes": ("list(shape)", []),
+        "parallel_iterations": ("int", 10),
+        "back_prop": ("bool", True),
+    },
+    shape=_while_shape,
+    stateful=True,
+    forwards_refs=True,
+    factory=_while_factory,
+    doc="Runs `body` on the loop variables (the first len(Tout) inputs; the rest are captured tensors) while "
+        "`cond` holds; the last output is its tape.",
+)
+
+
+def make_while(loop_vars: Sequence[_ops.Tensor], cond_graph: FuncGraph, body_graph: FuncGraph,
+               output_shapes: Sequence[_shape.TensorShape], parallel_iterations: int = 10, back_prop: bool = True,
+               name=None) -> _ops.Operation:
+    """Adds a `While` op over built cond and body graphs (whose `inputs` stand for `loop_vars`)."""
+    inputs = _inputs_with_captures(loop_vars, [cond_graph, body_graph])
+    graph = _ops.get_default_graph()
+    with graph.control_dependencies(_control_captures([cond_graph, body_graph])):
+        return apply_op(
+            "While", [inputs],
+            {"cond": cond_graph, "body": body_graph, "Tout": [t.dtype.base_dtype for t in loop_vars],
+             "output_shapes": list(output_shapes), "parallel_iterations": int(parallel_iterations),
+             "back_prop": bool(back_prop)},
+            name=name,
+        )
+
+
+def _while_grad_factory(op: _ops.Operation, ctx) -> Callable:
+    body_grad = _BodyRunner(ctx, op.get_attr("body_grad"), record=False)
+    k = len(op.get_attr("Tgrad"))
+
+    def run_while_grad(tape, *args):
+        grads, sums = list(args[:k]), list(args[k:])
+        for recorded in reversed(tape):
+            values = body_grad([recorded, *grads])
+            grads = values[:k]
+            sums = [np.add(s, v) for s, v in zip(sums, values[k:])]
+        return (*grads, *sums)
+
+    return run_while_grad
+
+
+register_op(
+    "WhileGrad",
+    inputs=["tape: variant", "grads: Tgrad", "initial_sums: Tsum"],
+    outputs=["output: Tout"],
+    attrs={
+        "Tgrad": ("list(type)", REQUIRED),
+        "Tsum": ("list(type)", REQUIRED),
+        "Tout": ("list(type)", REQUIRED),
+        "body_grad": ("func", REQUIRED),
+        "output_shapes": ("list(shape)", []),
+    },
+    shape=lambda op: list(op.get_attr("output_shapes")) or [None] * len(op.get_attr("Tout")),
+    stateful=True,
+    factory=_while_grad_factory,
+    doc="Back-propagates `grads` (of the loop variables' final values) through the iterations a While "
+        "recorded on `tape`, last first; also sums the gradients of the captured tensors over iterations.",
+)
+
+
+@RegisterGradient("While")
+def _while_grad(op: _ops.Operation, *grads):
+    """A WhileGrad over the body's gradient function and the forward While's tape."""
+    body = op.get_attr("body")
+    n = len(op.get_attr("Tout"))
+    result: list = [None] * len(op.inputs)
+    if not op.get_attr("back_prop"):
+        return result
+    var_idx = [j for j in range(n) if differentiable(op.inputs[j].dtype)]
+    cap_idx = [j for j in range(n, len(op.inputs)) if differentiable(op.inputs[j].dtype)]
+    if not var_idx:
+        return result
+    out_grads = [grads[j] if grads[j] is not None else _zeros_like(op.outputs[j]) for j in var_idx]
+    g, dxs = _build_body_gradient(body, var_idx, var_idx + cap_idx, [body.inputs[j].shape for j in var_idx])
+    # The body is the same every iteration, so a capture it does not differentiate to has no gradient at all.
+    caps = [(j, dx) for j, dx in zip(cap_idx, dxs[len(var_idx):]) if dx is not None]
+    with g.as_default():
+        var_grads = [dx if dx is not None else _zeros_like(body.inputs[j]) for j, dx in zip(var_idx, dxs)]
+        g.outputs = body_outputs(g, var_grads + [dx for _, dx in caps])
+    initial_sums = [_zeros_like(op.inputs[j]) for j, _ in caps]
+    out_types = [op.inputs[j].dtype.base_dtype for j in var_idx] + [op.inputs[j].dtype.base_dtype for j, _ in caps]
+    grad_op = apply_op(
+        "WhileGrad", [op.outputs[-1], out_grads, initial_sums],
+        {"body_grad": g, "Tout": out_types,
+         "output_shapes": [op.inputs[j].shape for j in var_idx] + [op.inputs[j].shape for j, _ in caps]},
+    )
+    outs = grad_op.outputs
+    for pos, j in enumerate(var_idx + [j for j, _ in caps]):
+        result[j] = outs[pos]
+    return result
