@@ -717,6 +717,10 @@ def test_prod_gradient_with_zeros_is_exact():
     x = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 4.0]])
     for axis in (None, 0, 1, [0, 1]):
         check_gradients(lambda t, axis=axis: tf.reduce_prod(t, axis=axis), [x])
+        with tf.Graph().as_default():  # axes and rank known only at run time
+            p, a = tf.placeholder(tf.float64), tf.placeholder(tf.int32)
+            all_axes = [0, 1] if axis is None else axis
+            check_gradients(tf.reduce_prod(p, axis=a), {p: x}, feed_dict={a: all_axes})
 
 
 def test_max_gradient_splits_between_ties():

@@ -1002,13 +1002,24 @@ def _mean_grad(op, grad):
 
 @RegisterGradient("Prod")
 def _prod_grad(op, grad):
-    """d prod / d x_i is the product of all the other reduced elements; computed without dividing by x_i
-    (so zeros are fine) as a chain of exclusive cumulative products when the reduced axes are static."""
+    """d prod / d x_i is the product of all the other reduced elements, computed without dividing by x_i (so
+    zeros are fine) from exclusive cumulative products: per static axis in turn, or at run time over the
+    reduced axes transposed to the front and flattened."""
     x, axes = op.inputs
     g = _grad_at_input_shape(op, grad)
     axes_value, rank = _reg.constant_value(axes), x.shape.ndims
     if axes_value is None or rank is None:
-        return g * realdiv(_broadcast_like(_reshape(op.outputs[0], _kept_dims_shape(x, axes)), x), x), None
+        from tfmini.ops import array_ops
+
+        reduced, rest = _axes_and_rest(x, axes)
+        perm = array_ops.concat([reduced, rest], 0)
+        permuted = array_ops.transpose(x, perm)
+        sx = _shape_of(x)
+        rows = _reshape(permuted, array_ops.stack([reduce_prod(array_ops.gather(sx, reduced)),
+                                                   reduce_prod(array_ops.gather(sx, rest))]))
+        others = cumprod(rows, 0, exclusive=True) * cumprod(rows, 0, exclusive=True, reverse=True)
+        others = array_ops.transpose(_reshape(others, _shape_of(permuted)), array_ops.invert_permutation(perm))
+        return g * others, None
     reduced = sorted({int(a) % rank for a in np.reshape(axes_value, [-1])}) if rank else []
     others = None
     partial = x
@@ -1498,17 +1509,25 @@ def tensordot(a, b, axes, name=None):
         return apply_op("Einsum", [[a, b]], {"equation": eq}, name=scope).outputs[0]
 
 
+def _axes_and_rest(x: _ops.Tensor, axes) -> tuple[_ops.Tensor, _ops.Tensor]:
+    """At run time: `axes` of x made non-negative, and x's other axes in order (int32 vectors)."""
+    from tfmini.ops import array_ops
+
+    rank = array_ops.rank(x)
+    axes = floormod(cast(_reshape(axes, [-1]), _dt.int32), rank)
+    every = array_ops.range(rank)
+    is_axis = reduce_any(equal(_reshape(every, [-1, 1]), _reshape(axes, [1, -1])), axis=1)
+    return axes, array_ops.boolean_mask(every, logical_not(is_axis))
+
+
 def _tensordot_by_matmul(a, b, a_axes, b_axes, name):
     """tensordot for operands of unknown rank: each operand transposed and reshaped to a matrix (contracted dims
     together), one MatMul, and the result reshaped to a's free dims followed by b's."""
     from tfmini.ops import array_ops
 
     def as_matrix(x, axes, contracted_first):
-        shape, rank = array_ops.shape(x), array_ops.rank(x)
-        axes = floormod(_ops.convert_to_tensor(np.asarray(axes, dtype=np.int32)), rank)
-        every = array_ops.range(rank)
-        is_axis = reduce_any(equal(_reshape(every, [-1, 1]), _reshape(axes, [1, -1])), axis=1)
-        free = array_ops.boolean_mask(every, logical_not(is_axis))
+        shape = array_ops.shape(x)
+        axes, free = _axes_and_rest(x, np.asarray(axes, dtype=np.int32))
         free_dims = array_ops.gather(shape, free)
         n_free, n_axes = reduce_prod(free_dims), reduce_prod(array_ops.gather(shape, axes))
         if contracted_first:
