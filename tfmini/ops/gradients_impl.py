@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import collections
 import enum
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -213,8 +212,8 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
         raise ValueError(f"Invalid aggregation_method specified {aggregation_method}.")
 
     with _ops.name_scope(name, "gradients", ys + xs + stop_gradients + [g for g in grad_ys if g is not None]):
-        ys = [y if isinstance(y, IndexedSlices) else _ops.convert_to_tensor(y, name="y") for y in ys]
-        xs = [x if isinstance(x, IndexedSlices) else _ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
+        ys = [_ops.convert_to_tensor(y, name="y") for y in ys]
+        xs = [_ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
         stop_tensors = [_ops.convert_to_tensor(t) for t in stop_gradients]
         grad_ys = _default_grad_ys(grad_ys, ys)
 
@@ -327,5 +326,3 @@ def _install() -> None:
 
 _install()
 
-
-__all__: Sequence[str] = ["AggregationMethod", "UnconnectedGradients", "gradients", "hessians"]
