@@ -382,12 +382,13 @@ def _check_training_inputs(args, values, sparse: bool) -> list:
                 )
             out.append(base)
             continue
-        if kind == "scalar" and np.ndim(v) != 0:
-            raise _errors.InvalidArgumentError(None, None, f"{name} is not a scalar: {_array_dims(np.shape(v))}")
-        if kind == "grad" and not sparse and np.shape(v) != var_shape:
+        # Kernel inputs are NumPy arrays or NumPy scalars, which both have .ndim and .shape.
+        if kind == "scalar" and v.ndim != 0:
+            raise _errors.InvalidArgumentError(None, None, f"{name} is not a scalar: {_array_dims(v.shape)}")
+        if kind == "grad" and not sparse and v.shape != var_shape:
             raise _errors.InvalidArgumentError(
                 None, None, f"var and grad do not have the same shape{_array_dims(var_shape)} "
-                f"{_array_dims(np.shape(v))}"
+                f"{_array_dims(v.shape)}"
             )
         out.append(v)
     return out
