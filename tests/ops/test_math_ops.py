@@ -18,6 +18,7 @@ from gradient_checker import (
 )
 
 import tfmini as tf
+from tfmini.framework.registry import apply_op
 
 GRAD_SHAPES = [((), ()), ((2, 3), (3,)), ((2, 1), (1, 3)), ((3,), (2, 3))]
 
@@ -48,8 +49,13 @@ def _np_trunc_div(x, y):
     return np.trunc(x / y)
 
 
+def _add_v2(x, y):
+    return apply_op("AddV2", [x, y]).outputs[0]
+
+
 # name: (tf function, NumPy reference, dtypes, x range, y range (None: same), y kept away from zero)
 BINARY = {
+    "add_v2": (_add_v2, np.add, FLOAT_DTYPES + INT_DTYPES, (-5, 5), None, False),
     "add": (tf.add, np.add, FLOAT_DTYPES + INT_DTYPES, (-5, 5), None, False),
     "subtract": (tf.subtract, np.subtract, FLOAT_DTYPES + INT_DTYPES, (-5, 5), None, False),
     "multiply": (tf.multiply, np.multiply, FLOAT_DTYPES + INT_DTYPES, (-5, 5), None, False),
@@ -206,6 +212,7 @@ def test_tensor_operators_build_the_math_ops():
 
 # name: (tf function, x range, y range, y kept away from zero)
 BINARY_GRADS = {
+    "add_v2": (_add_v2, (-2, 2), None, False),
     "add": (tf.add, (-2, 2), None, False),
     "subtract": (tf.subtract, (-2, 2), None, False),
     "multiply": (tf.multiply, (-2, 2), None, False),
