@@ -7,6 +7,7 @@ from tfmini.ops.nn_impl import (
     batch_normalization,
     conv1d,
     conv2d_transpose,
+    convolution,
     crelu,
     dropout,
     embedding_lookup,
@@ -49,7 +50,7 @@ from tfmini.ops.nn_ops import (
 
 __all__ = [
     "atrous_conv2d", "avg_pool", "avg_pool2d", "batch_normalization", "bias_add", "conv1d", "conv2d",
-    "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose", "crelu", "dropout", "elu",
+    "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose", "convolution", "crelu", "dropout", "elu",
     "embedding_lookup", "fused_batch_norm", "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "log_softmax",
     "max_pool", "max_pool2d", "moments", "relu", "relu6", "relu_layer", "selu", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",

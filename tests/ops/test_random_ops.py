@@ -291,3 +291,28 @@ def test_random_ops_are_not_differentiable_but_mean_and_stddev_are():
     with tf.Graph().as_default():
         shuffle_in = tf.constant([1.0, 2.0])
         assert tf.gradients(tf.random_shuffle(shuffle_in), shuffle_in) == [None]
+
+
+def test_random_crop_takes_a_window_at_a_random_offset():
+    value = np.arange(60).reshape(6, 10)
+    with tf.Graph().as_default():
+        crop = tf.random_crop(value, [2, 3], seed=1)
+        with tf.Session() as sess:
+            crops = [sess.run(crop) for _ in range(30)]
+    offsets = set()
+    for c in crops:
+        assert c.shape == (2, 3)
+        r, col = divmod(int(c[0, 0]), 10)
+        np.testing.assert_array_equal(c, value[r:r + 2, col:col + 3])
+        offsets.add((r, col))
+    assert len(offsets) > 5
+
+
+def test_random_crop_larger_than_value_fails_at_run_time():
+    with tf.Graph().as_default():
+        size = tf.placeholder(tf.int32, [2])
+        crop = tf.random_crop(np.zeros((3, 3)), size)
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Need value.shape >= size"):
+                sess.run(crop, {size: [4, 1]})
+            assert sess.run(crop, {size: [3, 3]}).shape == (3, 3)

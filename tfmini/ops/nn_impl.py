@@ -430,6 +430,37 @@ def _sequence_1d(value, channel_index: int, name: str) -> list:
     return [1, value[0], 1] if channel_index == 2 else [1, 1, value[0]]
 
 
+def convolution(input, filter=None, padding=None, strides=None, dilation_rate=None, name=None,  # noqa: A002
+                data_format=None, filters=None, dilations=None) -> _ops.Tensor:
+    """N-d convolution for N = 1 (conv1d) and N = 2 (conv2d), N taken from the filter's rank."""
+    filter = _renamed(filters, "filters", filter, "filter")
+    dilation_rate = _renamed(dilations, "dilations", dilation_rate, "dilation_rate")
+    with _ops.name_scope(name, "convolution", [input, filter]) as scope:
+        input = _ops.convert_to_tensor(input, name="input")
+        filter = _ops.convert_to_tensor(filter, name="filter")
+        rank = filter.shape.ndims if filter.shape.ndims is not None else input.shape.ndims
+        if rank is None:
+            raise ValueError("rank of input or filter must be known")
+        n = rank - 2
+        if n not in (1, 2):
+            raise NotImplementedError(f"tfmini's convolution supports 1-D and 2-D windows, got {n}-D")
+        strides = [1] * n if strides is None else _sequence_nd(strides, n, "strides")
+        dilation_rate = [1] * n if dilation_rate is None else _sequence_nd(dilation_rate, n, "dilation_rate")
+        channels_first = data_format is not None and data_format.startswith("NC")
+        if n == 1:
+            return conv1d(input, filter, strides, padding, data_format="NCW" if channels_first else "NWC",
+                          dilations=dilation_rate, name=scope)
+        fmt = "NCHW" if channels_first else "NHWC"
+        return nn_ops.conv2d(input, filter, strides, padding, data_format=fmt, dilations=dilation_rate, name=scope)
+
+
+def _sequence_nd(value, n: int, name: str) -> list:
+    values = [int(value)] * n if isinstance(value, (int, np.integer)) else [int(v) for v in value]
+    if len(values) != n:
+        raise ValueError(f"{name} should be of length {n} but was {len(values)}")
+    return values
+
+
 def atrous_conv2d(value, filters, rate, padding, name=None) -> _ops.Tensor:
     """conv2d with holes: the filter taps are `rate` pixels apart (a dilated convolution, stride 1)."""
     return nn_ops.conv2d(value, filters, [1, 1, 1, 1], padding, dilations=[1, rate, rate, 1], name=name)

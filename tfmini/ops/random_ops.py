@@ -357,3 +357,21 @@ def _multinomial(logits, num_samples, seed, output_dtype) -> _ops.Tensor:
     logits = _ops.convert_to_tensor(logits, name="logits")
     attrs = {"output_dtype": _dt.as_dtype(output_dtype or _dt.int64), **_seed_attrs(seed)}
     return apply_op("Multinomial", [logits, num_samples], attrs).outputs[0]
+
+
+def random_crop(value, size, seed=None, name=None) -> _ops.Tensor:
+    """A slice of `value` of shape `size` at a uniformly random offset; fails at run time (InvalidArgumentError)
+    when `value` is smaller than `size` in some dimension."""
+    from tfmini.ops import array_ops, control_flow_ops, math_ops
+
+    with _ops.name_scope(name, "random_crop", [value, size]) as scope:
+        value = _ops.convert_to_tensor(value, name="value")
+        size = _ops.convert_to_tensor(size, dtype=_dt.int32, name="size")
+        shape = array_ops.shape(value)
+        check = control_flow_ops.Assert(math_ops.reduce_all(math_ops.greater_equal(shape, size)),
+                                        ["Need value.shape >= size, got ", shape, size], summarize=1000)
+        shape = control_flow_ops.with_dependencies([check], shape)
+        limit = shape - size + 1
+        offset = math_ops.floormod(random_uniform(array_ops.shape(shape), dtype=size.dtype,
+                                                  maxval=size.dtype.max, seed=seed), limit)
+        return array_ops.slice(value, offset, size, name=scope)
