@@ -44,6 +44,8 @@ class FetchMapper:
 
     @staticmethod
     def for_fetch(fetch, graph: _ops.Graph) -> FetchMapper:
+        if type(fetch) is _ops.Tensor:  # the common case first: checks below cost more than the mapping
+            return ElementFetchMapper(fetch, graph)
         if fetch is None:
             raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}")
         if isinstance(fetch, (list, tuple)):
@@ -69,6 +71,8 @@ class ElementFetchMapper(FetchMapper):
 
 def resolve_fetch(fetch, graph: _ops.Graph):
     """The Tensor or Operation `fetch` denotes in `graph`, with TensorFlow's TypeError/ValueError."""
+    if type(fetch) is _ops.Tensor and fetch._op._graph is graph:
+        return fetch
     try:
         return graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
     except TypeError as e:

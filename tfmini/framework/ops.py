@@ -100,8 +100,8 @@ class Tensor:
         dev = f", device={self.device}" if self.device else ""
         return f'Tensor("{self.name}", shape={self._shape}, dtype={self._dtype.name}{dev})'
 
-    def __hash__(self) -> int:
-        return id(self)
+    # Identity hashing in C: graph elements key every dict on the build and run paths.
+    __hash__ = object.__hash__
 
     def __eq__(self, other) -> bool:
         return self is other
@@ -273,8 +273,8 @@ class Operation:
     def __str__(self) -> str:
         return str(self.node_def)
 
-    def __hash__(self) -> int:
-        return id(self)
+    # Identity hashing in C: graph elements key every dict on the build and run paths.
+    __hash__ = object.__hash__
 
     def __eq__(self, other) -> bool:
         return self is other
