@@ -324,6 +324,29 @@ def test_stateful_outputs_are_step_memory():
     assert by_name["r/sub"].memory[0].total_bytes == 0
 
 
+def test_functional_control_flow_ops_appear_once_with_their_bodies_inside():
+    from tfmini.ops import control_flow_ops
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [4], name="x")
+        _, doubled = control_flow_ops.while_loop(lambda i, v: i < 5, lambda i, v: (i + 1, v * 2.0),
+                                                 [tf.constant(0), x], name="loop")
+        picked = control_flow_ops.cond(tf.reduce_sum(x) > 0, lambda: x * 3.0, lambda: x - 1.0, name="pick")
+    with tf.Session(graph=g) as sess:
+        (loop_out, pick_out), md = _traced(sess, [doubled, picked], {x: np.ones(4, np.float32)})
+        plan = sess._engine.plan_for((doubled, picked), (x,), ())
+    np.testing.assert_array_equal(loop_out, np.full(4, 32.0, np.float32))
+    np.testing.assert_array_equal(pick_out, np.full(4, 3.0, np.float32))
+    names = [ns.node_name for ns in _nodes(md)]
+    assert names == [op.name for op in plan.ops]
+    types = {ns.node_name: ns.timeline_label.split(" = ")[1].split("(")[0] for ns in _nodes(md)}
+    assert sorted(t for t in types.values() if t in ("While", "If")) == ["If", "While"]
+    assert not {"Mul", "Less"} & set(types.values())  # the bodies' ops run inside, unrecorded
+    loop = next(ns for ns in _nodes(md) if types[ns.node_name] == "While")
+    assert [o.tensor_description.allocation_description.requested_bytes for o in loop.output][:2] == [4, 16]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Cost graph and partition graphs
 # ----------------------------------------------------------------------------------------------------------
