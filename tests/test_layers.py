@@ -22,6 +22,7 @@ def _names(variables):
 # ----------------------------------------------------------------------------------------------------------
 def test_dense_creates_kernel_and_bias_in_unique_scopes():
     with tf.Graph().as_default():
+        tf.set_random_seed(1)
         x = tf.placeholder(tf.float32, [None, 4])
         h = tf.layers.dense(x, 3, activation=tf.nn.relu)
         y = tf.layers.dense(h, 2)
@@ -38,7 +39,7 @@ def test_dense_creates_kernel_and_bias_in_unique_scopes():
             yv = sess.run(y, {x: xv})
     assert not np.any(b0) and not np.any(b1)  # zeros_initializer
     assert np.std(k0) > 0  # glorot_uniform by default
-    np.testing.assert_allclose(yv, np.maximum(xv @ k0 + b0, 0) @ k1 + b1, rtol=1e-5)
+    np.testing.assert_allclose(yv, np.maximum(xv @ k0 + b0, 0) @ k1 + b1, rtol=1e-5, atol=1e-6)
 
 
 def test_dense_initializers_bias_and_dtype():
@@ -56,13 +57,14 @@ def test_dense_initializers_bias_and_dtype():
 def test_dense_on_rank_3_inputs_contracts_the_last_axis():
     xv = _rand((2, 5, 3), 3)
     with tf.Graph().as_default():
+        tf.set_random_seed(2)
         x = tf.placeholder(tf.float32, [None, 5, 3])
         y = tf.layers.dense(x, 4)
         assert y.shape.as_list() == [None, 5, 4]
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             k, b = sess.run(tf.global_variables())
-            np.testing.assert_allclose(sess.run(y, {x: xv}), xv @ k + b, rtol=1e-5)
+            np.testing.assert_allclose(sess.run(y, {x: xv}), xv @ k + b, rtol=1e-5, atol=1e-6)
 
 
 def test_dense_reuse_by_name():
@@ -127,6 +129,7 @@ def test_dense_regularizers_trainable_and_errors():
 def test_conv2d_layer_variables_shapes_and_values():
     xv = _rand((2, 8, 8, 3), 5)
     with tf.Graph().as_default():
+        tf.set_random_seed(3)
         x = tf.placeholder(tf.float32, [None, 8, 8, 3])
         same = tf.layers.conv2d(x, 4, 3, padding="same", activation=tf.nn.relu)
         valid = tf.layers.conv2d(x, 5, (3, 2), strides=(2, 1), padding="VALID")
@@ -141,7 +144,7 @@ def test_conv2d_layer_variables_shapes_and_values():
             k, b = sess.run(tf.global_variables()[:2])
             got = sess.run(same, {x: xv})
             ref = sess.run(tf.nn.relu(tf.nn.conv2d(xv, k, [1, 1, 1, 1], "SAME") + b))
-    np.testing.assert_allclose(got, ref, rtol=1e-5)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
 
 
 def test_conv2d_layer_channels_first_and_dilation():
