@@ -148,11 +148,12 @@ class BaseSession:
             raise RuntimeError("Attempted to use a closed Session.")
         if self._graph.version == 0:
             raise RuntimeError("The Session graph is empty. Add operations to the graph before calling run().")
-        config_pb2 = _config_pb2()
-        if options is not None and not isinstance(options, config_pb2.RunOptions):
-            raise TypeError(f"options must be a tf.RunOptions proto, got {type(options)}")
-        if run_metadata is not None and not isinstance(run_metadata, config_pb2.RunMetadata):
-            raise TypeError(f"run_metadata must be a tf.RunMetadata proto, got {type(run_metadata)}")
+        if options is not None or run_metadata is not None:
+            config_pb2 = _config_pb2()
+            if options is not None and not isinstance(options, config_pb2.RunOptions):
+                raise TypeError(f"options must be a tf.RunOptions proto, got {type(options)}")
+            if run_metadata is not None and not isinstance(run_metadata, config_pb2.RunMetadata):
+                raise TypeError(f"run_metadata must be a tf.RunMetadata proto, got {type(run_metadata)}")
         mapper = _fetch.FetchMapper.for_fetch(fetches, self._graph)
         feed_tensors, feed_values = self._process_feeds(feed_dict)
         values = self._run_unique(mapper.unique_fetches, feed_tensors, feed_values, options, run_metadata)
