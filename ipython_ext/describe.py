@@ -90,9 +90,9 @@ def attr_value_text(av) -> str:
 
 
 def op_attrs(op) -> list[tuple[str, str]]:
-    """(name, text) for each attr of an Operation, in NodeDef order."""
+    """(name, text) for each attr of an Operation, sorted by name (a proto map has no stable order)."""
     out = []
-    for name in op.node_def.attr:
+    for name in sorted(op.node_def.attr):
         try:
             out.append((name, attr_text(op.get_attr(name))))
         except ValueError:

@@ -44,6 +44,7 @@ class RunGraphMagics(Magics):
     @argument("--max-nodes", type=int, default=None, metavar="N",
               help="with --graph: collapse name scopes until at most N nodes are drawn")
     @argument("--session", metavar="EXPR", help="run in this session instead of the default one")
+    @argument("--out", metavar="NAME", help="also bind the fetched value to the notebook variable NAME")
     @argument("--fresh", action="store_true",
               help="(cell magic) build the cell in a new tf.Graph with its own session; the default graph is "
                    "left untouched")
@@ -56,7 +57,8 @@ class RunGraphMagics(Magics):
         """Run fetches and show the result (and, on request, its trace and the subgraph that ran).
 
         Line form: `%run_graph c --feed x=3` returns the value, so `v = %run_graph c` works.
-        Cell form: the cell's code builds ops; its last expression is what gets fetched.
+        Cell form: the cell's code builds ops; its last expression is what gets fetched and shown (the
+        cell returns nothing, so the value is not echoed a second time; use --out NAME to keep it).
         """
         args = self.run_graph.parser.parse_args(split_args(line))
         return run_graph(self.extension, args, cell)
@@ -65,11 +67,15 @@ class RunGraphMagics(Magics):
 def split_args(line: str) -> list[str]:
     """Splits magic arguments on spaces outside brackets and quotes, so Python expressions such as
     `[a, b]` or `x=np.ones((2, 3))` stay whole; quotes are kept (they are part of the expression)."""
-    out, buf, depth, quote = [], [], 0, ""
+    out, buf, depth, quote, escaped = [], [], 0, "", False
     for ch in line:
         if quote:
             buf.append(ch)
-            if ch == quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
                 quote = ""
         elif ch in "'\"":
             quote = ch
@@ -110,6 +116,11 @@ def run_graph(extension, args, cell: str | None):
         raise UsageError("--fresh applies to the cell magic %%run_graph only")
     if cell is None and not args.fetches and not args.reset:
         raise UsageError("%run_graph needs FETCHES (see %run_graph?)")
+    if cell is not None and args.fetches:
+        raise UsageError("%%run_graph fetches the cell's last expression; FETCHES belong to the line magic "
+                         f"(got {' '.join(args.fetches)!r})")
+    if args.out is not None and not args.out.isidentifier():
+        raise UsageError(f"--out takes a variable name, got {args.out!r}")
     try:
         if args.reset:
             extension.reset()
@@ -123,9 +134,9 @@ def run_graph(extension, args, cell: str | None):
         with sites.current_cell(filename):
             graph = tf.Graph() if args.fresh else None
             run = _prepare(extension, args, None, (code, filename), graph)
-            if run is None:
-                return None
-            return _execute(extension, args, run)
+            if run is not None:
+                _execute(extension, args, run)
+            return None
     except ReportedError as e:
         print(str(e), file=sys.stderr)
         return None
@@ -169,6 +180,8 @@ def _execute(extension, args, run: _Run):
         raise ReportedError(op_error_text(e)) from None
     except (TypeError, ValueError, KeyError, RuntimeError) as e:
         raise ReportedError(f"{type(e).__name__}: {e}") from None
+    if args.out is not None:
+        extension.shell.user_ns[args.out] = value
     display(FetchedValue(value, names=fetch_names(run.fetches, run.session.graph)))
     if md is not None:
         extension.remember_trace(md)

@@ -92,11 +92,17 @@ def _as_array(v) -> np.ndarray | None:
     return None
 
 
+def dtype_name(arr: np.ndarray) -> str:
+    """NumPy's dtype name, except that byte strings and object arrays (how string tensors come back)
+    are called `string`, as the tensor's dtype is."""
+    return "string" if arr.dtype.kind in "SUO" else arr.dtype.name
+
+
 def _summary_line(label: str, v) -> str:
     arr = _as_array(v)
     if arr is not None:
         st = "  ".join(f"{k}={x}" for k, x in stats(arr))
-        return f"{label or 'value'}: {arr.dtype.name} {arr.shape}" + (f"  {st}" if st else "")
+        return f"{label or 'value'}: {dtype_name(arr)} {arr.shape}" + (f"  {st}" if st else "")
     if v is None:
         return f"{label or 'value'}: None (an operation ran; no value)"
     return f"{label or 'value'}: {type(v).__name__}"
@@ -125,7 +131,7 @@ def _leaf_html(label: str, v) -> Html:
     if arr is None:
         return Html(f"<div>{tag('b', label or 'value')} {tag('span', type(v).__name__, class_='tfx-dim')}"
                     f"{tag('pre', repr(v), class_='tfx-values')}</div>")
-    head = f"{arr.dtype.name} {arr.shape}" if arr.ndim else arr.dtype.name
+    head = f"{dtype_name(arr)} {arr.shape}" if arr.ndim else dtype_name(arr)
     rows = [("shape / dtype", tag("code", head))] + [(k, tag("code", x)) for k, x in stats(arr)]
     picture = heatmap_html(arr)
     return Html(

@@ -51,6 +51,11 @@ def test_line_magic_as_last_line_returns_the_value_to_out(ip):
     np.testing.assert_array_equal(ran.value, [3, 6])
 
 
+def test_out_binds_the_value_in_the_line_form_too(ip):
+    run(ip, "%run_graph tf.constant([1, 2]) --out got")
+    np.testing.assert_array_equal(ip.user_ns["got"], [1, 2])
+
+
 def test_fetch_by_name_string(ip):
     run(ip, GRAPH)
     ran = run(ip, "%run_graph 'w:0'")
@@ -151,6 +156,7 @@ def test_help_comes_from_the_declaration(ip):
     ("c --feed a", "NAME=EXPR"),
     ("c --fresh", "cell magic"),
     ("c --max-nodes many", "invalid int value"),
+    ("c --out 1x", "variable name"),
 ])
 def test_bad_options_raise_usage_error(ip, line, message):
     run(ip, GRAPH)
@@ -160,38 +166,39 @@ def test_bad_options_raise_usage_error(ip, line, message):
 
 # -- cell magic -------------------------------------------------------------------------------------------
 def test_cell_magic_builds_ops_and_fetches_the_last_expression(ip):
-    ran = run(ip, "%%run_graph\nx = tf.constant([1.0, 4.0])\ny = tf.sqrt(x)\ny * 10")
-    np.testing.assert_allclose(ran.value, [10.0, 20.0])
+    ran = run(ip, "%%run_graph --out got\nx = tf.constant([1.0, 4.0])\ny = tf.sqrt(x)\ny * 10")
+    assert ran.value is None  # shown once, not echoed again as Out[n]
+    np.testing.assert_allclose(ip.user_ns["got"], [10.0, 20.0])
     assert isinstance(ip.user_ns["y"], tf.Tensor)
     assert ip.user_ns["y"].graph is tf.get_default_graph()
     assert "float32 (2,)" in ran.outputs[0]["text/plain"]
 
 
 def test_cell_magic_with_feeds_trace_and_graph(ip):
-    ran = run(ip, "%%run_graph --feed p=3 --trace --graph\np = tf.placeholder(tf.int32, [])\np * p")
-    assert ran.value == 9
+    ran = run(ip, "%%run_graph --feed p=3 --trace --graph --out got\np = tf.placeholder(tf.int32, [])\np * p")
+    assert ip.user_ns["got"] == 9
     assert _kinds(ran)[1:] == ["Trace", "Subgraph that ran"]
 
 
 def test_cell_magic_runs_ipython_syntax_inside(ip):
-    ran = run(ip, "%%run_graph\nn = 3\nvals = !echo 1\ntf.constant(n)")
-    assert ran.value == 3
+    run(ip, "%%run_graph --out got\nn = 3\nvals = !echo 1\ntf.constant(n)")
+    assert ip.user_ns["got"] == 3
     assert list(ip.user_ns["vals"]) == ["1"]
 
 
 def test_fresh_builds_in_a_new_graph_and_leaves_the_default_alone(ip):
     run(ip, GRAPH)
     before = len(tf.get_default_graph().get_operations())
-    ran = run(ip, "%%run_graph --fresh\nf = tf.constant(2.0)\nf * f")
-    assert ran.value == 4.0
+    run(ip, "%%run_graph --fresh --out got\nf = tf.constant(2.0)\nf * f")
+    assert ip.user_ns["got"] == 4.0
     assert len(tf.get_default_graph().get_operations()) == before
     assert ip.user_ns["f"].graph is not tf.get_default_graph()
     assert run(ip, "%run_graph f + 1").value == 3.0  # the fresh graph's session is found again
 
 
 def test_fresh_initializes_the_variables_of_its_new_graph(ip):
-    ran = run(ip, "%%run_graph --fresh\nv = tf.Variable([1.0, 2.0])\nv * 3")
-    np.testing.assert_allclose(ran.value, [3.0, 6.0])
+    run(ip, "%%run_graph --fresh --out got\nv = tf.Variable([1.0, 2.0])\nv * 3")
+    np.testing.assert_allclose(ip.user_ns["got"], [3.0, 6.0])
     assert tf.global_variables() == []
 
 
@@ -201,6 +208,11 @@ def test_a_new_fresh_cell_closes_the_previous_fresh_session(ip):
     ran = run(ip, "%run_graph f1")
     assert ran.value is None
     assert "no open session runs" in ran.stderr
+
+
+def test_cell_magic_rejects_fetches_on_its_line(ip):
+    with pytest.raises(UsageError, match="FETCHES belong to the line magic"):
+        ip.run_cell_magic("run_graph", "c", "tf.constant(1.0)")
 
 
 def test_cell_without_a_final_expression_builds_and_says_so(ip):
@@ -305,6 +317,7 @@ def test_interact_shows_a_runner_widget(ip):
     ("c --feed x=np.ones((2, 3)) --graph", ["c", "--feed", "x=np.ones((2, 3))", "--graph"]),
     ("'a b:0' --feed s='x y'", ["'a b:0'", "--feed", "s='x y'"]),
     ("{'k': t}", ["{'k': t}"]),
+    (r"'it\'s a b' --trace", [r"'it\'s a b'", "--trace"]),
     ("  ", []),
 ])
 def test_split_args_keeps_expressions_whole(line, tokens):
