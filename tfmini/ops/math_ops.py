@@ -270,9 +270,7 @@ def _add_grad(op, grad):
     return _binary_grads(op, grad, grad)
 
 
-@RegisterGradient("AddV2")
-def _add_v2_grad(op, grad):
-    return _binary_grads(op, grad, grad)
+RegisterGradient("AddV2")(_add_grad)
 
 
 @RegisterGradient("Sub")
