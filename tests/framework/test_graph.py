@@ -536,3 +536,27 @@ def test_name_scopes_and_control_dependencies_are_per_thread():
     assert made["op"].op.name == "from_thread"  # the other thread's scope stack is its own
     assert made["op"].op.control_inputs == []
     assert here.op.name == "main_scope/here" and here.op.control_inputs == [dep.op]
+
+
+_CONST_VALUES = [
+    np.float16([1.5]), np.float32([[1, 2]]), np.float64(3), np.int8([-1]), np.int16(2), np.int32([3]),
+    np.int64([2**40]), np.uint8([255]), np.uint16([7]), np.uint32([9]), np.uint64([2**63]),
+    np.array([True, False]), np.complex64([1 + 2j]), np.complex128(3 - 1j),
+    np.array([b"a", b"bc"], dtype=object), np.zeros((0, 3), np.float32),
+]
+
+
+@pytest.mark.parametrize("value", _CONST_VALUES, ids=[str(np.asarray(v).dtype) for v in _CONST_VALUES])
+def test_constants_of_every_dtype_survive_graph_def_bytes_round_trip(value):
+    g = tf.Graph()
+    with g.as_default():
+        tf.constant(value, name="c")
+    gd = tf.GraphDef.FromString(g.as_graph_def().SerializeToString())
+    g2 = tf.Graph()
+    with g2.as_default():
+        tf.import_graph_def(gd, name="")
+    with tf.Session(graph=g2) as sess:
+        out = np.asarray(sess.run("c:0"))
+    want = np.asarray(value)
+    assert out.dtype == want.dtype and out.shape == want.shape
+    np.testing.assert_array_equal(out, want)
