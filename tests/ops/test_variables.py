@@ -274,6 +274,26 @@ def test_read_value_under_control_dependencies_sees_the_update():
         assert sess.run(after) == 6.0
 
 
+def test_sliced_assignment_writes_into_the_variable():
+    v = tf.Variable(np.arange(12, dtype=np.float32).reshape(3, 4))
+    row = v[1, 1:3].assign([100.0, 200.0])
+    col = v[:, 0].assign(tf.constant([-1.0, -2.0, -3.0]))
+    assert row.dtype == tf.float32._as_ref and row.op.type == "StridedSliceAssign"
+    expected = np.arange(12, dtype=np.float32).reshape(3, 4)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        expected[1, 1:3] = [100.0, 200.0]
+        np.testing.assert_array_equal(sess.run(row), expected)
+        expected[:, 0] = [-1.0, -2.0, -3.0]
+        np.testing.assert_array_equal(sess.run(col), expected)
+        np.testing.assert_array_equal(sess.run(v[::2, -1]), expected[::2, -1])
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"sliced l-value shape \[4\] does not match r-value "
+                                                                 r"shape \[2\]"):
+            sess.run(v[0].assign([1.0, 2.0]))
+    with pytest.raises(AttributeError):
+        tf.constant([1, 2])[0].assign(3)
+
+
 def test_count_up_to_stops_at_the_limit():
     v = tf.Variable(0)
     nxt = v.count_up_to(2)

@@ -18,7 +18,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
-from tfmini.ops import shape_fns
+from tfmini.ops import array_ops, shape_fns
 
 _INDEX = (_dt.int32, _dt.int64)
 
@@ -182,6 +182,50 @@ def _count_up_to(cell, *, limit):
         raise _errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
     cell.base += 1
     return old
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sliced assignment (`v[1:3].assign(x)`), with StridedSlice's index semantics
+# ----------------------------------------------------------------------------------------------------------
+def _strided_slice_assign_factory(op, ctx):
+    masks = [op.get_attr(k) for k in array_ops._SLICE_ATTRS]
+
+    def assign(cell, begin, end, strides, value):
+        if not cell.initialized:
+            raise _uninitialized(cell)
+        base = cell.base
+        index = array_ops._slice_index(begin, end, strides, *masks, array_ops._invalid)
+        array_ops._sliced_dims(base.shape, index, array_ops._invalid)
+        target = base[index]
+        if np.shape(value) != np.shape(target):
+            raise _errors.InvalidArgumentError(
+                None, None, f"sliced l-value shape {_array_dims(np.shape(target))} does not match r-value shape "
+                f"{_array_dims(np.shape(value))}. Automatic broadcasting not yet implemented."
+            )
+        base[index] = value
+        return cell
+
+    return assign
+
+
+register_op(
+    "StridedSliceAssign",
+    inputs=["ref: Ref(T)", "begin: Index", "end: Index", "strides: Index", "value: T"],
+    outputs=["output_ref: Ref(T)"],
+    attrs=dict(array_ops._SLICE_ATTRS),
+    allowed={"Index": _INDEX},
+    shape=shape_fns.unchanged,
+    stateful=True,
+    factory=_strided_slice_assign_factory,
+    doc="Assigns `value` to the part of the variable that StridedSlice with the same arguments reads.",
+)
+
+
+def strided_slice_assign(ref, begin, end, strides, value, name=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
+                         new_axis_mask=0, shrink_axis_mask=0) -> _ops.Tensor:
+    attrs = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
+             "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
+    return apply_op("StridedSliceAssign", [ref, begin, end, strides, value], attrs, name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -485,7 +529,7 @@ for _name, _dense in _SPARSE_OF.items():
                           sparse=True)
 
 for _name in ["VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "CountUpTo",
-              *_SCATTERS, *_TRAINING_OPS, *_SPARSE_OF]:
+              "StridedSliceAssign", *_SCATTERS, *_TRAINING_OPS, *_SPARSE_OF]:
     NotDifferentiable(_name)
 
 

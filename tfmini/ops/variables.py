@@ -8,6 +8,7 @@ value lives in each session that runs it.
 from __future__ import annotations
 
 import enum
+import weakref
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
@@ -256,9 +257,20 @@ class Variable:
     def count_up_to(self, limit):
         return state_ops.count_up_to(self._variable, limit)
 
+    def _strided_slice_assign(self, begin, end, strides, value, name, begin_mask, end_mask, ellipsis_mask,
+                              new_axis_mask, shrink_axis_mask) -> _ops.Tensor:
+        return state_ops.strided_slice_assign(
+            self._variable, begin, end, strides, value, name=name, begin_mask=begin_mask, end_mask=end_mask,
+            ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask, shrink_axis_mask=shrink_axis_mask)
+
     # -- Python protocol -------------------------------------------------------
     def __getitem__(self, slice_spec):
-        return self._snapshot[slice_spec]
+        """A slice of the value that also supports `.assign(value)` into the variable."""
+        sliced = self._snapshot[slice_spec]
+        if sliced.op.type == "StridedSlice":
+            sliced.__class__ = _VariableSlice
+            _SLICED_VARIABLE[sliced] = self
+        return sliced
 
     def __iter__(self):
         raise TypeError("'Variable' object is not iterable.")
@@ -277,6 +289,24 @@ class Variable:
                 f"'{v.dtype.name}'"
             )
         return v._ref() if as_ref else v.value()
+
+
+_SLICED_VARIABLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _VariableSlice(_ops.Tensor):
+    """The tensor `v[...]` returns: an ordinary slice of v's value that can also be assigned to."""
+
+    __slots__ = ()
+
+    def assign(self, value, name=None) -> _ops.Tensor:
+        """Writes `value` into the sliced part of the variable; returns the variable's ref after the update."""
+        op = self.op
+        _, begin, end, strides = op.inputs
+        return _SLICED_VARIABLE[self]._strided_slice_assign(
+            begin, end, strides, value, name or op.name + "/_assign",
+            **{k: op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                           "shrink_axis_mask")})
 
 
 def _operator(name: str):
