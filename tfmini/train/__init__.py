@@ -22,6 +22,7 @@ from tfmini.train.learning_rate_decay import (
     piecewise_constant,
     polynomial_decay,
 )
+from tfmini.train.moving_averages import ExponentialMovingAverage
 from tfmini.train.optimizer import (
     AdagradOptimizer,
     AdamOptimizer,
@@ -42,7 +43,8 @@ from tfmini.train.training_util import (
 piecewise_constant_decay = piecewise_constant
 
 __all__ = [
-    "AdagradOptimizer", "AdamOptimizer", "CheckpointReader", "CheckpointState", "GradientDescentOptimizer",
+    "AdagradOptimizer", "AdamOptimizer", "CheckpointReader", "CheckpointState", "ExponentialMovingAverage",
+    "GradientDescentOptimizer",
     "MomentumOptimizer", "NewCheckpointReader", "Optimizer", "RMSPropOptimizer", "Saver", "assert_global_step",
     "checkpoint_exists", "cosine_decay", "create_global_step", "exponential_decay", "get_checkpoint_mtimes",
     "get_checkpoint_state", "get_global_step", "get_or_create_global_step", "global_step", "inverse_time_decay",
