@@ -9,7 +9,7 @@ from collections import deque
 
 import tfmini as tf
 from ipython_ext import formatters
-from ipython_ext.magics import ReportedError, RunGraphMagics
+from ipython_ext.magics import ReportedError, RunGraphMagics, op_error_text
 from ipython_ext.options import options
 
 SESSION_NAME = "sess"
@@ -84,9 +84,10 @@ class Extension:
         self._close_fresh()
         self._new_default_session(previous)
 
-    def fresh_session(self, graph):
+    def fresh_session(self, graph, feed_dict=None):
         """A new Session on `graph` (a --fresh cell's graph), replacing the previous fresh session; global
-        variables are initialized, since nothing else could have done it yet."""
+        variables are initialized (with the cell's feeds, for initial values computed from placeholders),
+        since nothing else could have done it yet."""
         self._close_fresh()
         self.fresh = tf.Session(graph=graph)
         init = getattr(tf, "global_variables_initializer", None)
@@ -94,7 +95,10 @@ class Extension:
         if init is not None and graph.get_collection(key):
             with graph.as_default():
                 op = init()
-            self.fresh.run(op)
+            try:
+                self.fresh.run(op, feed_dict=feed_dict or None)
+            except tf.errors.OpError as e:
+                raise ReportedError("initializing the cell's variables failed:\n" + op_error_text(e)) from None
         return self.fresh
 
     def _close_fresh(self) -> None:

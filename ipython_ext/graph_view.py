@@ -5,6 +5,7 @@ to SVG by the `dot` program — or, without `dot`, a readable listing and a line
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -179,22 +180,20 @@ def dot_source(nodes: list[Node], max_nodes: int | None = None, collapse=(), exp
         ids.setdefault(u, f"n{len(ids)}")
         members.setdefault(u, []).append(n)
 
-    children: dict[str, list] = {}  # scope -> child scopes and unit ids, in first-seen order
+    children: dict[str, dict] = {}  # scope -> its child scopes and units, in first-seen order
     for u in ids:
         scopes = _scopes(u[1]) if u[0] == "op" else _scopes(u[1] + "/x")[:-1]
         parent = ""
         for s in scopes:
-            children.setdefault(parent, [])
-            if ("scope", s) not in children[parent]:
-                children[parent].append(("scope", s))
+            children.setdefault(parent, {})[("scope", s)] = None
             parent = s
-        children.setdefault(parent, []).append(("unit", u))
+        children.setdefault(parent, {})[("unit", u)] = None
 
     lines = [_HEADER]
-    cluster_ids = iter(range(1 << 30))
+    cluster_ids = itertools.count()
 
     def emit(scope: str, indent: str) -> None:
-        for kind, item in children.get(scope, []):
+        for kind, item in children.get(scope, {}):
             if kind == "unit":
                 lines.append(f"{indent}{ids[item]} {_node_attrs(item, members[item])};")
             else:

@@ -156,7 +156,7 @@ def _prepare(extension, args, expr: str | None, cell: tuple[str, str] | None, gr
                 return None
         feeds = feed_dict(shell, args.feed)
     if graph is not None:
-        session = extension.fresh_session(graph)
+        session = extension.fresh_session(graph, feeds)
     elif args.session:
         session = evaluate(shell, args.session, "--session")
         if not isinstance(session, tf.BaseSession):

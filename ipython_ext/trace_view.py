@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import tfmini as tf
@@ -122,11 +123,11 @@ def timeline_svg(runs: list[list[OpStat]], highlight: str | None = None) -> str:
                    f'class="tfx-grid" stroke="#8c8c8c" stroke-opacity="0.3"/>')
         out.append(_svg_text(x, _TOP - 10, fmt_us(t) if t else "0", anchor="middle"))
         t += step
-    threads: dict[tuple, int] = {}
-    for i, ((r, device, thread), stats) in enumerate(lanes.items()):
+    lanes_of_run: Counter = Counter()  # threads are numbered 1, 2, ... per run, in order of first op
+    for i, ((r, _, _), stats) in enumerate(lanes.items()):
         y = _TOP + i * _LANE
-        k = threads.setdefault((r, device, thread), sum(1 for key in threads if key[0] == r) + 1)
-        label = (f"run {r + 1} · " if len(runs) > 1 else "") + f"thread {k}"
+        lanes_of_run[r] += 1
+        label = (f"run {r + 1} · " if len(runs) > 1 else "") + f"thread {lanes_of_run[r]}"
         out.append(_svg_text(_LEFT - 8, y + _BAR - 3, label, anchor="end"))
         for s in stats:
             x = _LEFT + (s.start_us - origins[r]) / span * plot_w

@@ -202,6 +202,19 @@ def test_fresh_initializes_the_variables_of_its_new_graph(ip):
     assert tf.global_variables() == []
 
 
+def test_fresh_variable_initialization_failure_is_a_short_message(ip):
+    ran = run(ip, "%%run_graph --fresh\np = tf.placeholder(tf.float32, [2])\nv = tf.Variable(p * 2.0)\nv")
+    assert ran.stderr.startswith("initializing the cell's variables failed:\nInvalidArgumentError: ")
+    assert "in op 'Placeholder' (Placeholder), created at line 2 of the cell" in ran.stderr
+    _no_traceback(ran)
+
+
+def test_fresh_variables_initialize_with_the_cell_feeds(ip):
+    run(ip, "%%run_graph --fresh --feed p=[1.0, 2.0] --out got\np = tf.placeholder(tf.float32, [2])\n"
+            "v = tf.Variable(p * 2.0)\nv + 1.0")
+    np.testing.assert_allclose(ip.user_ns["got"], [3.0, 5.0])
+
+
 def test_a_new_fresh_cell_closes_the_previous_fresh_session(ip):
     run(ip, "%%run_graph --fresh\nf1 = tf.constant(1.0)\nf1")
     run(ip, "%%run_graph --fresh\nf2 = tf.constant(2.0)\nf2")
