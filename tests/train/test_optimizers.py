@@ -148,6 +148,22 @@ def test_adagrad(sparse):
     np.testing.assert_allclose(slots["accumulator"], acc, rtol=1e-10)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_adadelta(sparse):
+    actual, slots, _ = _train(tf.train.AdadeltaOptimizer(1.0, rho=0.9, epsilon=1e-6), sparse=sparse)
+    lr, rho, eps = f32(1.0), f32(0.9), f32(1e-6)
+    w, accum, accum_update, expected = W0.copy(), np.zeros_like(W0), np.zeros_like(W0), []
+    for _ in range(STEPS):
+        g = _grad(w, sparse)
+        accum = rho * accum + (1 - rho) * g * g
+        update = np.sqrt(accum_update + eps) / np.sqrt(accum + eps) * g
+        w = w - lr * update
+        accum_update = rho * accum_update + (1 - rho) * update * update
+        expected.append(w)
+    _assert_trajectory(actual, expected)
+    np.testing.assert_allclose(slots["accum_update"], accum_update, rtol=1e-9)
+
+
 @pytest.mark.parametrize("centered", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_rms_prop(centered, sparse):

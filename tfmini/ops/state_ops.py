@@ -338,6 +338,13 @@ def _adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, 
         var -= (m * alpha) / (np.sqrt(v) + epsilon)
 
 
+def _adadelta(var, accum, accum_update, lr, rho, epsilon, grad):
+    accum += (grad * grad - accum) * (1 - rho)
+    update = np.sqrt(accum_update + epsilon) / np.sqrt(accum + epsilon) * grad
+    var -= update * lr
+    accum_update += (update * update - accum_update) * (1 - rho)
+
+
 def _rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
     ms += (grad * grad - ms) * (1 - rho)
     mom *= momentum
@@ -362,6 +369,8 @@ _TRAINING_OPS = {
     "ApplyAdam": (["var: ref", "m: ref", "v: ref", "beta1_power: scalar", "beta2_power: scalar", "lr: scalar",
                    "beta1: scalar", "beta2: scalar", "epsilon: scalar", "grad: grad"], _adam,
                   {"use_nesterov": False}),
+    "ApplyAdadelta": (["var: ref", "accum: ref", "accum_update: ref", "lr: scalar", "rho: scalar", "epsilon: scalar",
+                       "grad: grad"], _adadelta, {}),
     "ApplyRMSProp": (["var: ref", "ms: ref", "mom: ref", "lr: scalar", "rho: scalar", "momentum: scalar",
                       "epsilon: scalar", "grad: grad"], _rms_prop, {}),
     "ApplyCenteredRMSProp": (["var: ref", "mg: ref", "ms: ref", "mom: ref", "lr: scalar", "rho: scalar",
@@ -370,6 +379,7 @@ _TRAINING_OPS = {
 # The sparse forms update only the rows named by `indices` (the dense op's arguments plus "indices" after
 # "grad"). Repeated indices are summed first, as TF's optimizers do in the graph before calling these ops.
 _SPARSE_OF = {
+    "SparseApplyAdadelta": "ApplyAdadelta",
     "SparseApplyAdagrad": "ApplyAdagrad",
     "SparseApplyMomentum": "ApplyMomentum",
     "SparseApplyRMSProp": "ApplyRMSProp",
@@ -652,6 +662,18 @@ def sparse_apply_adagrad(var, accum, lr, grad, indices, use_locking=False, updat
                          name=None) -> _ops.Tensor:
     return _training("SparseApplyAdagrad", [var, accum, lr, grad, indices], use_locking, name,
                      update_slots=bool(update_slots))
+
+
+def apply_adadelta(var, accum, accum_update, lr, rho, epsilon, grad, use_locking=False, name=None) -> _ops.Tensor:
+    """accum = rho * accum + (1 - rho) * grad**2; update = sqrt(accum_update + epsilon) / sqrt(accum + epsilon)
+    * grad; var -= lr * update; accum_update = rho * accum_update + (1 - rho) * update**2."""
+    return _training("ApplyAdadelta", [var, accum, accum_update, lr, rho, epsilon, grad], use_locking, name)
+
+
+def sparse_apply_adadelta(var, accum, accum_update, lr, rho, epsilon, grad, indices, use_locking=False,
+                          name=None) -> _ops.Tensor:
+    return _training("SparseApplyAdadelta", [var, accum, accum_update, lr, rho, epsilon, grad, indices],
+                     use_locking, name)
 
 
 def apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad, use_locking=False, name=None) -> _ops.Tensor:

@@ -24,6 +24,7 @@ from tfmini.train.learning_rate_decay import (
 )
 from tfmini.train.moving_averages import ExponentialMovingAverage
 from tfmini.train.optimizer import (
+    AdadeltaOptimizer,
     AdagradOptimizer,
     AdamOptimizer,
     GradientDescentOptimizer,
@@ -43,12 +44,11 @@ from tfmini.train.training_util import (
 piecewise_constant_decay = piecewise_constant
 
 __all__ = [
-    "AdagradOptimizer", "AdamOptimizer", "CheckpointReader", "CheckpointState", "ExponentialMovingAverage",
-    "GradientDescentOptimizer",
-    "MomentumOptimizer", "NewCheckpointReader", "Optimizer", "RMSPropOptimizer", "Saver", "assert_global_step",
-    "checkpoint_exists", "cosine_decay", "create_global_step", "exponential_decay", "get_checkpoint_mtimes",
-    "get_checkpoint_state", "get_global_step", "get_or_create_global_step", "global_step", "inverse_time_decay",
-    "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable", "natural_exp_decay",
-    "piecewise_constant", "piecewise_constant_decay", "polynomial_decay", "remove_checkpoint",
-    "update_checkpoint_state",
+    "AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer", "CheckpointReader", "CheckpointState",
+    "ExponentialMovingAverage", "GradientDescentOptimizer", "MomentumOptimizer", "NewCheckpointReader", "Optimizer",
+    "RMSPropOptimizer", "Saver", "assert_global_step", "checkpoint_exists", "cosine_decay", "create_global_step",
+    "exponential_decay", "get_checkpoint_mtimes", "get_checkpoint_state", "get_global_step",
+    "get_or_create_global_step", "global_step", "inverse_time_decay", "latest_checkpoint", "list_variables",
+    "load_checkpoint", "load_variable", "natural_exp_decay", "piecewise_constant", "piecewise_constant_decay",
+    "polynomial_decay", "remove_checkpoint", "update_checkpoint_state",
 ]

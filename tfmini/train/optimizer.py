@@ -1,4 +1,4 @@
-"""`tf.train.Optimizer` and TF1's optimizers (GradientDescent, Momentum, Adam, Adagrad, RMSProp): graph
+"""`tf.train.Optimizer` and TF1's optimizers (GradientDescent, Momentum, Adam, Adadelta, Adagrad, RMSProp): graph
 builders that compute gradients with `tf.gradients` and apply them with the training ops, keeping their
 per-variable state in slot variables named `<var>/<Optimizer>`.
 """
@@ -440,6 +440,42 @@ class AdamOptimizer(Optimizer):
             update_beta1 = beta1_power.assign(beta1_power * self._beta1_t, use_locking=self._use_locking)
             update_beta2 = beta2_power.assign(beta2_power * self._beta2_t, use_locking=self._use_locking)
         return control_flow_ops.group(*update_ops + [update_beta1, update_beta2], name=name_scope)
+
+
+class AdadeltaOptimizer(Optimizer):
+    """Adadelta (Zeiler): per-variable slots "accum" (running mean of grad**2) and "accum_update" (of the
+    squared updates) scale each step."""
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking: bool = False,
+                 name: str = "Adadelta") -> None:
+        super().__init__(use_locking, name)
+        self._lr = learning_rate
+        self._rho = rho
+        self._epsilon = epsilon
+
+    def _create_slots(self, var_list) -> None:
+        for v in var_list:
+            self._zeros_slot(v, "accum", self._name)
+            self._zeros_slot(v, "accum_update", self._name)
+
+    def _prepare(self) -> None:
+        c = self._call_if_callable
+        self._lr_t = _ops.convert_to_tensor(c(self._lr), name="lr")
+        self._rho_t = _ops.convert_to_tensor(c(self._rho), name="rho")
+        self._epsilon_t = _ops.convert_to_tensor(c(self._epsilon), name="epsilon")
+
+    def _hyper(self, var) -> list:
+        return [self._cast(t, var) for t in (self._lr_t, self._rho_t, self._epsilon_t)]
+
+    def _apply_dense(self, grad, var):
+        accum, accum_update = self.get_slot(var, "accum"), self.get_slot(var, "accum_update")
+        return state_ops.apply_adadelta(var, accum, accum_update, *self._hyper(var), grad,
+                                        use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        accum, accum_update = self.get_slot(var, "accum"), self.get_slot(var, "accum_update")
+        return state_ops.sparse_apply_adadelta(var, accum, accum_update, *self._hyper(var), grad.values,
+                                               grad.indices, use_locking=self._use_locking).op
 
 
 class AdagradOptimizer(Optimizer):
