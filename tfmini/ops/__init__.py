@@ -9,4 +9,5 @@ from tfmini.ops import (  # noqa: F401 - imported for their registrations
     random_ops,
     session_ops,
     sparse_ops,
+    state_ops,
 )
