@@ -42,10 +42,11 @@ def _normalize_tuple(value, n: int, name: str) -> tuple:
 
 
 def _normalize_padding(padding) -> str:
+    """Keras' lower-case padding name ('valid' or 'same'); the ops take it upper-case."""
     p = str(padding).lower()
     if p not in ("valid", "same"):
         raise ValueError(f'The `padding` argument must be one of "valid", "same". Received: {padding}')
-    return p.upper()
+    return p
 
 
 def _normalize_data_format(data_format) -> str:
@@ -54,6 +55,10 @@ def _normalize_data_format(data_format) -> str:
         raise ValueError(f'The `data_format` argument must be one of "channels_first", "channels_last". Received: '
                          f"{data_format}")
     return "NHWC" if fmt == "channels_last" else "NCHW"
+
+
+def _keras_data_format(data_format: str) -> str:
+    return "channels_first" if data_format == "NCHW" else "channels_last"
 
 
 def _smart_cond(pred, true_fn, false_fn):
@@ -213,17 +218,17 @@ class Layer:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Dense
+# Dense and Conv2D: a kernel, an optional bias, an optional activation
 # ----------------------------------------------------------------------------------------------------------
-class Dense(Layer):
-    """outputs = activation(inputs @ kernel + bias); inputs of rank > 2 are contracted on their last axis."""
+class _KernelLayer(Layer):
+    """What Dense and Conv2D share: the kernel/bias options, creating both weights, and bias + activation."""
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
-                 bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
+    _data_format = "NHWC"
+
+    def __init__(self, activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                 bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, trainable, name,
                  **kwargs) -> None:
         super().__init__(trainable=trainable, name=name, activity_regularizer=activity_regularizer, **kwargs)
-        self.units = int(units)
         self.activation = activation
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
@@ -234,17 +239,39 @@ class Dense(Layer):
         self.bias_constraint = bias_constraint
         self.kernel = self.bias = None
 
+    def _add_kernel_and_bias(self, kernel_shape: list) -> None:
+        self.kernel = self.add_weight("kernel", kernel_shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", kernel_shape[-1:], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.built = True
+
+    def _bias_and_activation(self, outputs):
+        if self.use_bias:
+            outputs = nn_ops.bias_add(outputs, self.bias, data_format=self._data_format)
+        if self.activation is not None:
+            return self.activation(outputs)
+        return outputs
+
+
+class Dense(_KernelLayer):
+    """outputs = activation(inputs @ kernel + bias); inputs of rank > 2 are contracted on their last axis."""
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
+                 bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
+                 **kwargs) -> None:
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, trainable, name,
+                         **kwargs)
+        self.units = int(units)
+
     def build(self, input_shape) -> None:
         input_shape = _shape.as_shape(input_shape)
         if input_shape.ndims is None or input_shape[-1].value is None:
             raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
-        self.kernel = self.add_weight("kernel", [input_shape[-1].value, self.units],
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.units], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        self.built = True
+        self._add_kernel_and_bias([input_shape[-1].value, self.units])
 
     def call(self, inputs):
         inputs = _ops.convert_to_tensor(inputs)
@@ -254,20 +281,13 @@ class Dense(Layer):
             outputs.set_shape(inputs.shape.as_list()[:-1] + [self.units])
         else:
             outputs = math_ops.matmul(math_ops.cast(inputs, self._dtype), self.kernel)
-        if self.use_bias:
-            outputs = nn_ops.bias_add(outputs, self.bias)
-        if self.activation is not None:
-            return self.activation(outputs)
-        return outputs
+        return self._bias_and_activation(outputs)
 
     def compute_output_shape(self, input_shape):
         return _shape.as_shape(input_shape)[:-1].concatenate([self.units])
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Conv2D
-# ----------------------------------------------------------------------------------------------------------
-class Conv2D(Layer):
+class Conv2D(_KernelLayer):
     """2-D convolution with a [kernel_h, kernel_w, in_channels, filters] kernel, plus bias and activation."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
@@ -275,47 +295,28 @@ class Conv2D(Layer):
                  bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
                  **kwargs) -> None:
-        super().__init__(trainable=trainable, name=name, activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, trainable, name,
+                         **kwargs)
         self.filters = int(filters)
         self.kernel_size = _normalize_tuple(kernel_size, 2, "kernel_size")
         self.strides = _normalize_tuple(strides, 2, "strides")
         self.padding = _normalize_padding(padding)
-        self.data_format = _normalize_data_format(data_format)
+        self._data_format = _normalize_data_format(data_format)
+        self.data_format = _keras_data_format(self._data_format)
         self.dilation_rate = _normalize_tuple(dilation_rate, 2, "dilation_rate")
-        self.activation = activation
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
-        self.kernel = self.bias = None
-
-    def _channel_axis(self) -> int:
-        return 1 if self.data_format == "NCHW" else -1
 
     def build(self, input_shape) -> None:
         input_shape = _shape.as_shape(input_shape).with_rank(4)
-        channels = input_shape[self._channel_axis()].value
+        channels = input_shape[1 if self._data_format == "NCHW" else -1].value
         if channels is None:
             raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
-        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [channels, self.filters],
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        self.built = True
+        self._add_kernel_and_bias(list(self.kernel_size) + [channels, self.filters])
 
     def call(self, inputs):
-        outputs = nn_ops.conv2d(inputs, self.kernel, strides=list(self.strides), padding=self.padding,
-                                data_format=self.data_format, dilations=list(self.dilation_rate))
-        if self.use_bias:
-            outputs = nn_ops.bias_add(outputs, self.bias, data_format=self.data_format)
-        if self.activation is not None:
-            return self.activation(outputs)
-        return outputs
+        outputs = nn_ops.conv2d(inputs, self.kernel, strides=list(self.strides), padding=self.padding.upper(),
+                                data_format=self._data_format, dilations=list(self.dilation_rate))
+        return self._bias_and_activation(outputs)
 
 
 Convolution2D = Conv2D
@@ -333,11 +334,12 @@ class _Pooling2D(Layer):
         self.pool_size = _normalize_tuple(pool_size, 2, "pool_size")
         self.strides = _normalize_tuple(strides, 2, "strides")
         self.padding = _normalize_padding(padding)
-        self.data_format = _normalize_data_format(data_format)
+        self._data_format = _normalize_data_format(data_format)
+        self.data_format = _keras_data_format(self._data_format)
 
     def call(self, inputs):
-        return type(self)._op(inputs, list(self.pool_size), list(self.strides), self.padding,
-                              data_format=self.data_format)
+        return type(self)._op(inputs, list(self.pool_size), list(self.strides), self.padding.upper(),
+                              data_format=self._data_format)
 
 
 class MaxPooling2D(_Pooling2D):
@@ -361,12 +363,13 @@ class Flatten(Layer):
 
     def __init__(self, data_format="channels_last", name=None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
-        self.data_format = _normalize_data_format(data_format)
+        self._data_format = _normalize_data_format(data_format)
+        self.data_format = _keras_data_format(self._data_format)
 
     def call(self, inputs):
         inputs = _ops.convert_to_tensor(inputs)
         rank = inputs.shape.ndims
-        if self.data_format == "NCHW" and rank is not None and rank > 2:
+        if self._data_format == "NCHW" and rank is not None and rank > 2:
             inputs = array_ops.transpose(inputs, [0] + list(range(2, rank)) + [1])
         batch = inputs.shape[0].value if rank else None
         outputs = array_ops.reshape(inputs, array_ops.stack([batch if batch is not None else

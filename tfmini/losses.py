@@ -144,61 +144,62 @@ def _as_float32_pair(labels, predictions) -> tuple:
 # ----------------------------------------------------------------------------------------------------------
 # Losses
 # ----------------------------------------------------------------------------------------------------------
+def _pointwise_loss(default_name: str, labels, predictions, weights, scope, loss_collection, reduction, losses_of,
+                    names=("labels", "predictions")) -> _ops.Tensor:
+    """A loss computed elementwise in float32 by `losses_of(labels, predictions)`, then weighted and reduced."""
+    _require(**{names[0]: labels, names[1]: predictions})
+    with _ops.name_scope(scope, default_name, [predictions, labels, weights]) as sc:
+        labels, predictions = _as_float32_pair(labels, predictions)
+        return compute_weighted_loss(losses_of(labels, predictions), weights, sc, loss_collection, reduction=reduction)
+
+
 def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=_LOSSES,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """|predictions - labels|, weighted and reduced."""
-    _require(labels=labels, predictions=predictions)
-    with _ops.name_scope(scope, "absolute_difference", [predictions, labels, weights]) as sc:
-        labels, predictions = _as_float32_pair(labels, predictions)
-        losses = math_ops.abs(math_ops.subtract(predictions, labels))
-        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
+    return _pointwise_loss("absolute_difference", labels, predictions, weights, scope, loss_collection, reduction,
+                           lambda lab, p: math_ops.abs(math_ops.subtract(p, lab)))
 
 
 def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=_LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """(predictions - labels) ** 2, weighted and reduced."""
-    _require(labels=labels, predictions=predictions)
-    with _ops.name_scope(scope, "mean_squared_error", [predictions, labels, weights]) as sc:
-        labels, predictions = _as_float32_pair(labels, predictions)
-        losses = math_ops.squared_difference(predictions, labels)
-        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
+    return _pointwise_loss("mean_squared_error", labels, predictions, weights, scope, loss_collection, reduction,
+                           lambda lab, p: math_ops.squared_difference(p, lab))
 
 
 def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_collection=_LOSSES,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """0.5 * e ** 2 for |e| <= delta, else delta * (|e| - 0.5 * delta), with e = predictions - labels."""
-    _require(labels=labels, predictions=predictions)
-    with _ops.name_scope(scope, "huber_loss", [predictions, labels, weights]) as sc:
-        labels, predictions = _as_float32_pair(labels, predictions)
-        abs_error = math_ops.abs(math_ops.subtract(predictions, labels))
+    def losses_of(lab, p):
+        abs_error = math_ops.abs(math_ops.subtract(p, lab))
         quadratic = math_ops.minimum(abs_error, delta)
         linear = math_ops.subtract(abs_error, quadratic)
-        losses = math_ops.add(math_ops.multiply(0.5, math_ops.multiply(quadratic, quadratic)),
-                              math_ops.multiply(delta, linear))
-        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
+        return math_ops.add(math_ops.multiply(0.5, math_ops.multiply(quadratic, quadratic)),
+                            math_ops.multiply(delta, linear))
+
+    return _pointwise_loss("huber_loss", labels, predictions, weights, scope, loss_collection, reduction, losses_of)
 
 
 def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_collection=_LOSSES,
              reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """-labels * log(p + eps) - (1 - labels) * log(1 - p + eps) for probabilities p = predictions."""
-    _require(labels=labels, predictions=predictions)
-    with _ops.name_scope(scope, "log_loss", [predictions, labels, weights]) as sc:
-        labels, predictions = _as_float32_pair(labels, predictions)
-        losses = -math_ops.multiply(labels, math_ops.log(predictions + epsilon)) - math_ops.multiply(
-            1 - labels, math_ops.log(1 - predictions + epsilon))
-        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
+    def losses_of(lab, p):
+        return -math_ops.multiply(lab, math_ops.log(p + epsilon)) - math_ops.multiply(
+            1 - lab, math_ops.log(1 - p + epsilon))
+
+    return _pointwise_loss("log_loss", labels, predictions, weights, scope, loss_collection, reduction, losses_of)
 
 
 def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=_LOSSES,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """max(0, 1 - (2 * labels - 1) * logits) for labels in {0, 1}."""
-    _require(labels=labels, logits=logits)
-    with _ops.name_scope(scope, "hinge_loss", [logits, labels, weights]) as sc:
-        labels, logits = _as_float32_pair(labels, logits)
-        ones = array_ops.ones_like(labels)
-        signs = math_ops.subtract(2 * labels, ones)
-        losses = nn_ops.relu(math_ops.subtract(ones, math_ops.multiply(signs, logits)))
-        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
+    def losses_of(lab, x):
+        ones = array_ops.ones_like(lab)
+        signs = math_ops.subtract(2 * lab, ones)
+        return nn_ops.relu(math_ops.subtract(ones, math_ops.multiply(signs, x)))
+
+    return _pointwise_loss("hinge_loss", labels, logits, weights, scope, loss_collection, reduction, losses_of,
+                           names=("labels", "logits"))
 
 
 def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, loss_collection=_LOSSES,
@@ -207,12 +208,12 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, los
     axis = nn_impl._renamed(axis, "axis", dim, "dim")
     if axis is None:
         raise ValueError("You must specify 'axis'.")
-    _require(labels=labels, predictions=predictions)
-    with _ops.name_scope(scope, "cosine_distance_loss", [predictions, labels, weights]) as sc:
-        labels, predictions = _as_float32_pair(labels, predictions)
-        radial = math_ops.multiply(predictions, labels)
-        losses = 1 - math_ops.reduce_sum(radial, axis=[axis], keepdims=True)
-        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
+
+    def losses_of(lab, p):
+        return 1 - math_ops.reduce_sum(math_ops.multiply(p, lab), axis=[axis], keepdims=True)
+
+    return _pointwise_loss("cosine_distance_loss", labels, predictions, weights, scope, loss_collection, reduction,
+                           losses_of)
 
 
 def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None,

@@ -90,6 +90,16 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> _ops.Tenso
         return math_ops.multiply(x, inv_norm, name=scope)
 
 
+def _finish_moments(x: _ops.Tensor, mean, variance, axes, keep: bool) -> tuple:
+    """Drops the reduced axes unless `keep`, and rounds half-precision inputs' moments back to float16."""
+    if not keep:
+        mean = array_ops.squeeze(mean, axes)
+        variance = array_ops.squeeze(variance, axes)
+    if x.dtype.base_dtype == _dt.float16:
+        return math_ops.cast(mean, _dt.float16), math_ops.cast(variance, _dt.float16)
+    return mean, variance
+
+
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None) -> tuple:
     """Mean and (biased) variance of `x` over `axes`; half precision is accumulated in float32."""
     keep = bool(_renamed(keepdims, "keepdims", keep_dims, "keep_dims"))
@@ -100,12 +110,7 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None) -> tu
         # The variance's gradient with respect to the mean is zero, so the mean needs no gradient path here.
         variance = math_ops.reduce_mean(math_ops.squared_difference(y, array_ops.stop_gradient(mean)), axes,
                                         keepdims=True, name="variance")
-        if not keep:
-            mean = array_ops.squeeze(mean, axes)
-            variance = array_ops.squeeze(variance, axes)
-        if x.dtype.base_dtype == _dt.float16:
-            return math_ops.cast(mean, _dt.float16), math_ops.cast(variance, _dt.float16)
-        return mean, variance
+        return _finish_moments(x, mean, variance, axes, keep)
 
 
 def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keepdims=None) -> tuple:
@@ -121,12 +126,7 @@ def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keep
         inv_total = math_ops.reciprocal(total_weight)
         mean = weighted_sum * inv_total
         variance = math_ops.reduce_sum(weights * math_ops.squared_difference(y, mean), axes, keepdims=True) * inv_total
-        if not keep:
-            mean = array_ops.squeeze(mean, axes)
-            variance = array_ops.squeeze(variance, axes)
-        if x.dtype.base_dtype == _dt.float16:
-            return math_ops.cast(mean, _dt.float16), math_ops.cast(variance, _dt.float16)
-        return mean, variance
+        return _finish_moments(x, mean, variance, axes, keep)
 
 
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None) -> _ops.Tensor:

@@ -56,7 +56,7 @@ def _is_zero(t) -> bool:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Activations: each op and its gradient op (which has its own gradient, for second derivatives)
+# Activations: each op, its gradient op, and how both differentiate
 # ----------------------------------------------------------------------------------------------------------
 def _activation(op_type: str, allowed, attrs=None):
     return register_op(op_type, inputs=["features: T"], outputs=["activations: T"], attrs=attrs,
@@ -66,6 +66,35 @@ def _activation(op_type: str, allowed, attrs=None):
 def _activation_grad(op_type: str, second: str, allowed, attrs=None):
     return register_op(op_type, inputs=["gradients: T", f"{second}: T"], outputs=["backprops: T"], attrs=attrs,
                        allowed={"T": allowed}, shape=_elementwise_grad_shape)
+
+
+def _activation_gradients(op_type: str, reads_output: bool, attr_names=(), d_second=None) -> None:
+    """Registers the gradients of `op_type` and of its `<op_type>Grad` op.
+
+    The activation's gradient is its grad op fed the upstream gradient and the activation's output
+    (`reads_output`) or input. The grad op is linear in the upstream gradient, so its gradient there is the grad
+    op again; `d_second(op, grad)` gives its gradient with respect to its second input (None: zero).
+    """
+    grad_type = op_type + "Grad"
+
+    def attrs(op) -> dict:
+        return {k: op.get_attr(k) for k in attr_names}
+
+    def grad(op, g):
+        return apply_op(grad_type, [g, op.outputs[0] if reads_output else op.inputs[0]], attrs(op)).outputs[0]
+
+    def grad_of_grad(op, g):
+        d_upstream = apply_op(grad_type, [g, op.inputs[1]], attrs(op)).outputs[0]
+        return d_upstream, None if d_second is None else d_second(op, g)
+
+    RegisterGradient(op_type)(grad)
+    RegisterGradient(grad_type)(grad_of_grad)
+
+
+def _grad_where_nonpositive(op, grad):
+    """d/dy of EluGrad/SeluGrad(g, y): the upstream gradient g where y <= 0 (the exponential branch)."""
+    g, y = op.inputs
+    return grad * g * math_ops.cast(math_ops.less_equal(y, 0), grad.dtype.base_dtype)
 
 
 @_activation("Relu", _REAL)
@@ -78,14 +107,7 @@ def _relu_grad_kernel(g, f):
     return g * (f > 0)
 
 
-@RegisterGradient("Relu")
-def _relu_grad(op, grad):
-    return apply_op("ReluGrad", [grad, op.outputs[0]]).outputs[0]
-
-
-@RegisterGradient("ReluGrad")
-def _relu_grad_grad(op, grad):
-    return apply_op("ReluGrad", [grad, op.inputs[1]]).outputs[0], None
+_activation_gradients("Relu", reads_output=True)
 
 
 @_activation("Relu6", _REAL)
@@ -98,14 +120,7 @@ def _relu6_grad_kernel(g, f):
     return g * ((f > 0) & (f < 6))
 
 
-@RegisterGradient("Relu6")
-def _relu6_grad(op, grad):
-    return apply_op("Relu6Grad", [grad, op.inputs[0]]).outputs[0]
-
-
-@RegisterGradient("Relu6Grad")
-def _relu6_grad_grad(op, grad):
-    return apply_op("Relu6Grad", [grad, op.inputs[1]]).outputs[0], None
+_activation_gradients("Relu6", reads_output=False)
 
 
 @_activation("Elu", _FLOAT)
@@ -118,16 +133,7 @@ def _elu_grad_kernel(g, y):
     return np.where(y > 0, g, g * (y + y.dtype.type(1)))
 
 
-@RegisterGradient("Elu")
-def _elu_grad(op, grad):
-    return apply_op("EluGrad", [grad, op.outputs[0]]).outputs[0]
-
-
-@RegisterGradient("EluGrad")
-def _elu_grad_grad(op, grad):
-    g, y = op.inputs
-    nonpositive = math_ops.cast(math_ops.less_equal(y, 0), grad.dtype)
-    return apply_op("EluGrad", [grad, y]).outputs[0], grad * g * nonpositive
+_activation_gradients("Elu", reads_output=True, d_second=_grad_where_nonpositive)
 
 
 @_activation("Selu", _FLOAT)
@@ -141,16 +147,7 @@ def _selu_grad_kernel(g, y):
     return np.where(y > 0, g * _SELU_SCALE, g * (y + _SELU_SCALE * _SELU_ALPHA)).astype(g.dtype, copy=False)
 
 
-@RegisterGradient("Selu")
-def _selu_grad(op, grad):
-    return apply_op("SeluGrad", [grad, op.outputs[0]]).outputs[0]
-
-
-@RegisterGradient("SeluGrad")
-def _selu_grad_grad(op, grad):
-    g, y = op.inputs
-    nonpositive = math_ops.cast(math_ops.less_equal(y, 0), grad.dtype)
-    return apply_op("SeluGrad", [grad, y]).outputs[0], grad * g * nonpositive
+_activation_gradients("Selu", reads_output=True, d_second=_grad_where_nonpositive)
 
 
 @_activation("LeakyRelu", _FLOAT, attrs={"alpha": ("float", 0.2)})
@@ -163,14 +160,7 @@ def _leaky_relu_grad_kernel(g, f, *, alpha):
     return np.where(f > 0, g, g * g.dtype.type(alpha))
 
 
-@RegisterGradient("LeakyRelu")
-def _leaky_relu_grad(op, grad):
-    return apply_op("LeakyReluGrad", [grad, op.inputs[0]], {"alpha": op.get_attr("alpha")}).outputs[0]
-
-
-@RegisterGradient("LeakyReluGrad")
-def _leaky_relu_grad_grad(op, grad):
-    return apply_op("LeakyReluGrad", [grad, op.inputs[1]], {"alpha": op.get_attr("alpha")}).outputs[0], None
+_activation_gradients("LeakyRelu", reads_output=False, attr_names=("alpha",))
 
 
 @_activation("Softplus", _FLOAT)
@@ -187,16 +177,13 @@ def _softplus_grad_kernel(g, f):
     return (g * _np_sigmoid(f)).astype(g.dtype, copy=False)
 
 
-@RegisterGradient("Softplus")
-def _softplus_grad(op, grad):
-    return apply_op("SoftplusGrad", [grad, op.inputs[0]]).outputs[0]
-
-
-@RegisterGradient("SoftplusGrad")
-def _softplus_grad_grad(op, grad):
+def _softplus_grad_second(op, grad):
     g, f = op.inputs
     s = math_ops.sigmoid(f)
-    return apply_op("SoftplusGrad", [grad, f]).outputs[0], grad * g * s * (1.0 - s)
+    return grad * g * s * (1.0 - s)
+
+
+_activation_gradients("Softplus", reads_output=False, d_second=_softplus_grad_second)
 
 
 @_activation("Softsign", _FLOAT)
@@ -209,17 +196,13 @@ def _softsign_grad_kernel(g, f):
     return g / np.square(np.abs(f) + f.dtype.type(1))
 
 
-@RegisterGradient("Softsign")
-def _softsign_grad(op, grad):
-    return apply_op("SoftsignGrad", [grad, op.inputs[0]]).outputs[0]
-
-
-@RegisterGradient("SoftsignGrad")
-def _softsign_grad_grad(op, grad):
+def _softsign_grad_second(op, grad):
     g, f = op.inputs
     denom = math_ops.abs(f) + 1.0
-    d_f = grad * g * -2.0 * math_ops.sign(f) / (denom * denom * denom)
-    return apply_op("SoftsignGrad", [grad, f]).outputs[0], d_f
+    return grad * g * -2.0 * math_ops.sign(f) / (denom * denom * denom)
+
+
+_activation_gradients("Softsign", reads_output=False, d_second=_softsign_grad_second)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -1149,16 +1132,21 @@ def _data_format(data_format) -> str:
     return "NHWC" if data_format is None else data_format
 
 
+def _conv_attrs_from_args(strides, padding, use_cudnn_on_gpu, data_format, dilations) -> dict:
+    """The Conv2D-family attrs from the Python wrappers' arguments."""
+    data_format = _data_format(data_format)
+    padding, explicit = convert_padding(padding)
+    ci = _channel_index(data_format)
+    return {"strides": _get_sequence(strides, 2, ci, "strides"), "padding": padding,
+            "explicit_paddings": explicit, "use_cudnn_on_gpu": bool(use_cudnn_on_gpu),
+            "data_format": data_format, "dilations": _get_sequence(dilations, 2, ci, "dilations")}
+
+
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",  # noqa: A002
            dilations=None, name=None, filters=None) -> _ops.Tensor:
     """2-D convolution of a 4-D `input` with a [height, width, in, out] `filter` (NHWC by default)."""
     filter = _renamed_arg(filters, "filters", filter, "filter")
-    data_format = _data_format(data_format)
-    padding, explicit = convert_padding(padding)
-    ci = _channel_index(data_format)
-    attrs = {"strides": _get_sequence(strides, 2, ci, "strides"), "padding": padding,
-             "explicit_paddings": explicit, "use_cudnn_on_gpu": bool(use_cudnn_on_gpu),
-             "data_format": data_format, "dilations": _get_sequence(dilations, 2, ci, "dilations")}
+    attrs = _conv_attrs_from_args(strides, padding, use_cudnn_on_gpu, data_format, dilations)
     return apply_op("Conv2D", [input, filter], attrs, name=name).outputs[0]
 
 
@@ -1173,24 +1161,14 @@ def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=N
                           filters=None) -> _ops.Tensor:
     """The gradient of conv2d with respect to its input, for an input of shape `input_sizes`."""
     filter = _renamed_arg(filters, "filters", filter, "filter")
-    data_format = _data_format(data_format)
-    padding, explicit = convert_padding(padding)
-    ci = _channel_index(data_format)
-    attrs = {"strides": _get_sequence(strides, 2, ci, "strides"), "padding": padding,
-             "explicit_paddings": explicit, "use_cudnn_on_gpu": bool(use_cudnn_on_gpu),
-             "data_format": data_format, "dilations": _get_sequence(dilations, 2, ci, "dilations")}
+    attrs = _conv_attrs_from_args(strides, padding, use_cudnn_on_gpu, data_format, dilations)
     return apply_op("Conv2DBackpropInput", [input_sizes, filter, out_backprop], attrs, name=name).outputs[0]
 
 
 def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, use_cudnn_on_gpu=True,  # noqa: A002
                            data_format="NHWC", dilations=None, name=None) -> _ops.Tensor:
     """The gradient of conv2d with respect to its filter, for a filter of shape `filter_sizes`."""
-    data_format = _data_format(data_format)
-    padding, explicit = convert_padding(padding)
-    ci = _channel_index(data_format)
-    attrs = {"strides": _get_sequence(strides, 2, ci, "strides"), "padding": padding,
-             "explicit_paddings": explicit, "use_cudnn_on_gpu": bool(use_cudnn_on_gpu),
-             "data_format": data_format, "dilations": _get_sequence(dilations, 2, ci, "dilations")}
+    attrs = _conv_attrs_from_args(strides, padding, use_cudnn_on_gpu, data_format, dilations)
     return apply_op("Conv2DBackpropFilter", [input, filter_sizes, out_backprop], attrs, name=name).outputs[0]
 
 

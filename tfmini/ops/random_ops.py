@@ -107,73 +107,58 @@ def _too_big(dims) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 # Ops
 # ----------------------------------------------------------------------------------------------------------
-def _normal_factory(op, ctx):
-    gen, dtype = _generator(op, ctx), op.get_attr("dtype").as_numpy_dtype
-    sample_type = dtype if dtype in (np.float32, np.float64) else np.float32
+def _register_sampler(op_type: str, sample, doc: str) -> None:
+    """Declares a random op mapping a 1-D shape tensor to a float tensor of that shape drawn by
+    `sample(generator, dims, numpy dtype)`."""
 
-    def kernel(shape):
-        return gen.standard_normal(_check_shape(shape), dtype=sample_type).astype(dtype, copy=False)
+    def factory(op, ctx):
+        gen, dtype = _generator(op, ctx), op.get_attr("dtype").as_numpy_dtype
 
-    return kernel
+        def kernel(shape):
+            return sample(gen, _check_shape(shape), dtype)
+
+        return kernel
+
+    register_op(
+        op_type,
+        inputs=["shape: T"], outputs=["output: dtype"],
+        attrs={**_SEED_ATTRS, "dtype": ("type", _reg.REQUIRED)},
+        allowed={"T": _INDEX, "dtype": _FLOATS},
+        shape=_shape_from_input, stateful=True, factory=factory, doc=doc,
+    )
 
 
-register_op(
-    "RandomStandardNormal",
-    inputs=["shape: T"], outputs=["output: dtype"],
-    attrs={**_SEED_ATTRS, "dtype": ("type", _reg.REQUIRED)},
-    allowed={"T": _INDEX, "dtype": _FLOATS},
-    shape=_shape_from_input, stateful=True, factory=_normal_factory,
-    doc="Samples from the standard normal distribution.",
-)
+def _sample_type(dtype):
+    """NumPy's generators draw float32 or float64; half precision is drawn as float32 and rounded."""
+    return dtype if dtype in (np.float32, np.float64) else np.float32
 
 
-def _truncated_normal_factory(op, ctx):
-    gen, dtype = _generator(op, ctx), op.get_attr("dtype").as_numpy_dtype
+def _standard_normal(gen, dims, dtype):
+    return gen.standard_normal(dims, dtype=_sample_type(dtype)).astype(dtype, copy=False)
 
-    def kernel(shape):
-        out = gen.standard_normal(_check_shape(shape))
-        # Redraw the samples beyond two standard deviations until none is left.
+
+def _truncated_normal(gen, dims, dtype):
+    out = gen.standard_normal(dims)
+    # Redraw the samples beyond two standard deviations until none is left.
+    bad = np.abs(out) > 2.0
+    while bad.any():
+        out[bad] = gen.standard_normal(int(bad.sum()))
         bad = np.abs(out) > 2.0
-        while bad.any():
-            out[bad] = gen.standard_normal(int(bad.sum()))
-            bad = np.abs(out) > 2.0
-        return out.astype(dtype)
-
-    return kernel
+    return out.astype(dtype)
 
 
-register_op(
-    "TruncatedNormal",
-    inputs=["shape: T"], outputs=["output: dtype"],
-    attrs={**_SEED_ATTRS, "dtype": ("type", _reg.REQUIRED)},
-    allowed={"T": _INDEX, "dtype": _FLOATS},
-    shape=_shape_from_input, stateful=True, factory=_truncated_normal_factory,
-    doc="Samples from the standard normal distribution, redrawing values more than 2 away from 0.",
-)
+def _uniform(gen, dims, dtype):
+    out = gen.random(dims, dtype=_sample_type(dtype)).astype(dtype, copy=False)
+    if dtype == np.float16:
+        # Rounding to half precision can reach 1.0; keep the range half-open as TF does.
+        out = np.minimum(out, np.nextafter(np.float16(1), np.float16(0)))
+    return out
 
 
-def _uniform_factory(op, ctx):
-    gen, dtype = _generator(op, ctx), op.get_attr("dtype").as_numpy_dtype
-    sample_type = dtype if dtype in (np.float32, np.float64) else np.float32
-
-    def kernel(shape):
-        out = gen.random(_check_shape(shape), dtype=sample_type).astype(dtype, copy=False)
-        if dtype == np.float16:
-            # Rounding to half precision can reach 1.0; keep the range half-open as TF does.
-            out = np.minimum(out, np.nextafter(np.float16(1), np.float16(0)))
-        return out
-
-    return kernel
-
-
-register_op(
-    "RandomUniform",
-    inputs=["shape: T"], outputs=["output: dtype"],
-    attrs={**_SEED_ATTRS, "dtype": ("type", _reg.REQUIRED)},
-    allowed={"T": _INDEX, "dtype": _FLOATS},
-    shape=_shape_from_input, stateful=True, factory=_uniform_factory,
-    doc="Samples uniformly from [0, 1).",
-)
+_register_sampler("RandomStandardNormal", _standard_normal, "Samples from the standard normal distribution.")
+_register_sampler("TruncatedNormal", _truncated_normal,
+                  "Samples from the standard normal distribution, redrawing values more than 2 away from 0.")
+_register_sampler("RandomUniform", _uniform, "Samples uniformly from [0, 1).")
 
 
 def _scalar_input_shape(op, index: int) -> None:
@@ -287,32 +272,27 @@ for _op_type in ("RandomStandardNormal", "TruncatedNormal", "RandomUniform", "Ra
 # ----------------------------------------------------------------------------------------------------------
 # Python API
 # ----------------------------------------------------------------------------------------------------------
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None) -> _ops.Tensor:
-    """Samples from a normal distribution with the given mean and standard deviation."""
+def _scaled_normal(op_type: str, default_name: str, shape, mean, stddev, dtype, seed, name) -> _ops.Tensor:
+    """mean + stddev * (a sample of `op_type`), the way TF builds random_normal and truncated_normal."""
     from tfmini.ops import math_ops
 
     dtype = _dt.as_dtype(dtype).base_dtype
-    with _ops.name_scope(name, "random_normal", [shape, mean, stddev]) as scope:
+    with _ops.name_scope(name, default_name, [shape, mean, stddev]) as scope:
         shape_t = _shape_tensor(shape)
         mean_t = _ops.convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_t = _ops.convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        rnd = apply_op("RandomStandardNormal", [shape_t], {"dtype": dtype, **_seed_attrs(seed)},
-                       name="RandomStandardNormal").outputs[0]
+        rnd = apply_op(op_type, [shape_t], {"dtype": dtype, **_seed_attrs(seed)}, name=op_type).outputs[0]
         return math_ops.add(rnd * stddev_t, mean_t, name=scope)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None) -> _ops.Tensor:
+    """Samples from a normal distribution with the given mean and standard deviation."""
+    return _scaled_normal("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed, name)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None) -> _ops.Tensor:
     """Samples from a normal distribution truncated to two standard deviations around `mean`."""
-    from tfmini.ops import math_ops
-
-    dtype = _dt.as_dtype(dtype).base_dtype
-    with _ops.name_scope(name, "truncated_normal", [shape, mean, stddev]) as scope:
-        shape_t = _shape_tensor(shape)
-        mean_t = _ops.convert_to_tensor(mean, dtype=dtype, name="mean")
-        stddev_t = _ops.convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        rnd = apply_op("TruncatedNormal", [shape_t], {"dtype": dtype, **_seed_attrs(seed)},
-                       name="TruncatedNormal").outputs[0]
-        return math_ops.add(rnd * stddev_t, mean_t, name=scope)
+    return _scaled_normal("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype, seed, name)
 
 
 def random_uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=None) -> _ops.Tensor:
