@@ -14,7 +14,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework.constant_op import constant
 from tfmini.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
-from tfmini.ops import array_ops, control_flow_ops, math_ops
+from tfmini.ops import array_ops, math_ops
 
 
 class UnconnectedGradients(enum.Enum):
@@ -162,7 +162,7 @@ def _check_input_grads(op: _ops.Operation, in_grads: list) -> None:
                 ) from None
 
 
-def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set, gate_gradients: bool) -> list:
+def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set) -> list:
     """Runs `op`'s gradient function on its output gradients; None for every input if there is nothing to do."""
     none = [None] * len(op.inputs)
     if op in stop or all(g is None for g in out_grads):
@@ -177,8 +177,9 @@ def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set, gate_gradien
     with _ops.name_scope(op.name + "_grad"):
         in_grads = _as_list(grad_fn(op, *out_grads))
         _check_input_grads(op, in_grads)
-        if gate_gradients and sum(g is not None for g in in_grads) > 1:
-            in_grads = control_flow_ops.tuple(in_grads)
+    # `gate_gradients` adds no ops: TF gates an op's input gradients with tf.tuple so that a concurrent
+    # executor computes them all before any is used; a plan runs ops one at a time in dependency order, so
+    # they already are, and gating would only force gradients nobody fetches (e.g. w.r.t. fed inputs).
     return in_grads
 
 
@@ -194,9 +195,10 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
     one gradient per x: a Tensor, an IndexedSlices (from sparse gradient functions), or None (or zeros, with
     UnconnectedGradients.ZERO) when ys do not depend on x. Backpropagation stops at `stop_gradients`, at
     StopGradient ops and at ops declared NotDifferentiable; an op on the path with no registered gradient raises
-    LookupError. Colocation has no effect in this single-device runtime.
+    LookupError. Colocation and `gate_gradients` have no effect in this single-device, one-op-at-a-time
+    runtime (see `_op_input_grads`).
     """
-    del colocate_gradients_with_ops
+    del colocate_gradients_with_ops, gate_gradients
     ys, xs = _as_list(ys), _as_list(xs)
     stop_gradients = [] if stop_gradients is None else _as_list(stop_gradients)
     grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
@@ -237,7 +239,7 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
                 if t in grads:
                     grads[t] = [total]
                 out_grads.append(total)
-            in_grads = _op_input_grads(op, out_grads, stop, gate_gradients)
+            in_grads = _op_input_grads(op, out_grads, stop)
             for t, g in zip(op.inputs, in_grads):
                 if g is not None:
                     grads[t].append(g)
