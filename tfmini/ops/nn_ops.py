@@ -654,18 +654,20 @@ def _lowest(dtype: np.dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _max_pool_argmax(xp: np.ndarray, win: _Window) -> np.ndarray:
-    """Per output position, the index (row-major over the kernel) of the first maximum in its window."""
-    best, arg = None, None
-    for k, rows, cols in win.offsets():
+def _first_max_masks(xp: np.ndarray, win: _Window):
+    """Yields (rows, cols, hit) per kernel position, `hit` marking the outputs whose window has its first
+    maximum (row-major over the kernel) at that position: where max pooling's gradient goes."""
+    best = None
+    for _, rows, cols in win.offsets():
         sl = xp[:, rows, cols, :]
-        if best is None:
-            best, arg = sl.copy(), np.zeros(sl.shape, dtype=np.int32)
-            continue
-        better = sl > best
-        np.copyto(best, sl, where=better)
-        arg[better] = k
-    return arg
+        best = sl.copy() if best is None else np.maximum(best, sl, out=best)
+    taken = np.zeros(best.shape, dtype=bool)
+    for _, rows, cols in win.offsets():
+        # Elementwise compares and boolean ops only: masked copies would be several times slower.
+        hit = xp[:, rows, cols, :] == best
+        hit &= ~taken
+        taken |= hit
+        yield rows, cols, hit
 
 
 @register_op("MaxPool", inputs=["input: T"], outputs=["output: T"], attrs=dict(_POOL_ATTRS),
@@ -700,10 +702,8 @@ def _max_pool_grad_kernel(x, y, grad, *, ksize, strides, padding, data_format):
     xp = win.pad(x, _lowest(x.dtype))
     dxp = np.zeros(xp.shape, dtype=grad.dtype)
     if not win.empty and x.size:
-        arg = _max_pool_argmax(xp, win)
-        zero = grad.dtype.type(0)
-        for k, rows, cols in win.offsets():
-            dxp[:, rows, cols, :] += np.where(arg == k, grad, zero)
+        for rows, cols, hit in _first_max_masks(xp, win):
+            dxp[:, rows, cols, :] += grad * hit
     return _from_nhwc(win.crop(dxp, x.shape[1], x.shape[2]), data_format)
 
 
@@ -730,9 +730,8 @@ def _max_pool_grad_grad_kernel(x, y, grad, *, ksize, strides, padding, data_form
     out = np.zeros((x.shape[0], win.oh, win.ow, x.shape[3]), dtype=grad.dtype)
     if not win.empty and x.size:
         xp, gp = win.pad(x, _lowest(x.dtype)), win.pad(grad)
-        arg = _max_pool_argmax(xp, win)
-        for k, rows, cols in win.offsets():
-            np.copyto(out, gp[:, rows, cols, :], where=arg == k)
+        for rows, cols, hit in _first_max_masks(xp, win):
+            out += gp[:, rows, cols, :] * hit
     return _from_nhwc(out, data_format)
 
 
