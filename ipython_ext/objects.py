@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tfmini as tf
 from ipython_ext import describe, sites
-from ipython_ext.graph_view import GraphView
+from ipython_ext.graph_view import GraphView, kind_of
 from ipython_ext.markup import Html, fields, mono, page, section, table, tag
 
 MAX_NAMES = 12
@@ -51,6 +51,9 @@ def tensor_html(t) -> Html:
 # -- Operation --------------------------------------------------------------------------------------------
 def operation_html(op) -> Html:
     rows = [("name", mono(op.name)), ("type", op.type)]
+    kind = kind_of(op.type)
+    if kind.label != "op":
+        rows.append(("kind", kind.label))
     if op.device:
         rows.append(("device", op.device))
     if op.control_inputs:

@@ -64,6 +64,11 @@ def test_operation_display_lists_inputs_outputs_control_inputs_and_attrs(ip):
     assert bundle(ip, y_op)["text/plain"] == repr(y_op)
 
 
+def test_operation_display_marks_placeholders(ip):
+    run(ip, "p = tf.placeholder(tf.float32, [2], name='p')")
+    assert "<th>kind</th><td>placeholder</td>" in bundle(ip, ip.user_ns["p"].op)["text/html"]
+
+
 def test_tensor_and_operation_displays_never_run_anything(ip, monkeypatch):
     run(ip, "p = tf.placeholder(tf.float32, [2])\nq = tf.exp(p)")
 
