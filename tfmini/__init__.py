@@ -335,3 +335,29 @@ from tfmini.ops.variables import (
     trainable_variables,
     variables_initializer,
 )
+
+# -- control flow, assertions, printing, tf.debugging (control-flow engineer)
+# isort: split
+from tfmini import debugging
+from tfmini.debugging import (
+    add_check_numerics_ops,
+    assert_equal,
+    assert_greater,
+    assert_greater_equal,
+    assert_integer,
+    assert_less,
+    assert_less_equal,
+    assert_negative,
+    assert_non_negative,
+    assert_non_positive,
+    assert_none_equal,
+    assert_positive,
+    assert_rank,
+    assert_rank_at_least,
+    assert_scalar,
+    assert_type,
+    check_numerics,
+    verify_tensor_all_finite,
+)
+from tfmini.ops.control_flow_ops import Assert, Print, case, cond, while_loop
+from tfmini.ops.control_flow_ops import print_v2 as print  # noqa: A001 - tf.print

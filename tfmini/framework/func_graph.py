@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 from collections.abc import Iterator
 
 from tfmini.framework import dtypes as _dtypes
@@ -176,3 +177,74 @@ def innermost_function_graph() -> FuncGraph | None:
 def building(func_graph: FuncGraph) -> Iterator[FuncGraph]:
     with func_graph.as_default():
         yield func_graph
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Export: FunctionDefs for GraphDef.library
+# ----------------------------------------------------------------------------------------------------------
+def _arg_name(name: str, used: set) -> str:
+    base = re.sub(r"[^a-z0-9_]", "_", name.lower())
+    if not base or not base[0].isalpha():
+        base = "arg_" + base
+    arg, i = base, 1
+    while arg in used:
+        arg, i = f"{base}_{i}", i + 1
+    used.add(arg)
+    return arg
+
+
+def _function_tensor_ref(t: _ops.Tensor) -> str:
+    """A tensor as a FunctionDef node input names it: `node:output_arg:index`."""
+    op = t.op
+    pos = t.value_index
+    for spec in op.op_def.outputs:
+        if spec.type_list_attr:
+            n = len(op.get_attr(spec.type_list_attr))
+        elif spec.number_attr:
+            n = op.get_attr(spec.number_attr)
+        else:
+            n = 1
+        if pos < n:
+            return f"{op.name}:{spec.name}:{pos}"
+        pos -= n
+    return f"{op.name}:output:{t.value_index}"
+
+
+def function_def(graph: FuncGraph):
+    """`graph` as a FunctionDef: its inputs become input args, its other ops nodes, its outputs the returns."""
+    from tfmini.framework import graph_io
+    from tfmini.protobuf import function_pb2
+
+    fd = function_pb2.FunctionDef()
+    fd.signature.name = graph.name
+    arg_of: dict[_ops.Tensor, str] = {}
+    input_ops = {t.op for t in graph.inputs}
+    used = {op.name for op in graph.get_operations() if op not in input_ops}
+    for t in graph.inputs:
+        arg = fd.signature.input_arg.add(name=_arg_name(t.op.name, used), type=t.dtype.base_dtype.as_datatype_enum)
+        arg_of[t] = arg.name
+    for op in graph.get_operations():
+        if op in input_ops:
+            continue
+        nd = fd.node_def.add()
+        nd.CopyFrom(graph_io.node_def_of(op))
+        del nd.input[:]
+        nd.input.extend(arg_of[t] if t in arg_of else _function_tensor_ref(t) for t in op.inputs)
+        nd.input.extend("^" + c.name for c in op.control_inputs)
+    for i, t in enumerate(graph.outputs):
+        out = fd.signature.output_arg.add(name=f"output_{i}", type=t.dtype.base_dtype.as_datatype_enum)
+        fd.ret[out.name] = arg_of[t] if t in arg_of else _function_tensor_ref(t)
+    return fd
+
+
+def functions_used(operations) -> list[FuncGraph]:
+    """The function graphs that `operations` hold in attrs, and those their bodies use, each once."""
+    found: dict[FuncGraph, None] = {}
+    stack = list(operations)
+    while stack:
+        op = stack.pop()
+        for value in op._attrs.values():
+            if isinstance(value, FuncGraph) and value not in found:
+                found[value] = None
+                stack.extend(value.get_operations())
+    return list(found)

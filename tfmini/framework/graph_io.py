@@ -42,7 +42,7 @@ def attr_value_of(kind: str, value):
     elif kind == "string":
         av.s = value.encode() if isinstance(value, str) else bytes(value)
     elif kind == "func":
-        av.func.name = str(value)
+        av.func.name = value if isinstance(value, str) else value.name  # a FuncGraph: its library name
     elif kind.startswith("list("):
         inner = kind[5:-1]
         lv = av.list
@@ -154,6 +154,11 @@ def graph_to_graph_def(graph: _ops.Graph, from_version=None, add_shapes: bool = 
         nd.CopyFrom(node_def_of(op))
         if add_shapes:
             nd.attr["_output_shapes"].CopyFrom(attr_value_of("list(shape)", [t.shape for t in op.outputs]))
+    from tfmini.framework import func_graph
+
+    exported = [op for op in graph.get_operations() if from_version is None or op._id > from_version]
+    for fn in func_graph.functions_used(exported):
+        gd.library.function.add().CopyFrom(func_graph.function_def(fn))
     return gd
 
 

@@ -34,6 +34,8 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False
     from tfmini.protobuf import tensor_pb2
 
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)
+    if dtype == _dtypes.variant or (dtype is None and _holds_opaque_objects(values)):
+        return _variant_proto(values)
     arr = to_numpy(values, dtype)
     if dtype is None:
         dtype = _dtypes.string if arr.dtype.kind == "O" else _dtypes.as_dtype(arr.dtype)
@@ -53,11 +55,33 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False
     return proto
 
 
+def _holds_opaque_objects(values) -> bool:
+    """Whether `values` is an object array of something other than strings: a variant tensor's value."""
+    return isinstance(values, np.ndarray) and values.dtype.kind == "O" and any(
+        not isinstance(x, (bytes, str, np.bytes_)) for x in values.reshape(-1))
+
+
+def _variant_proto(values):
+    """A variant tensor holds opaque run-time objects (e.g. a control-flow tape, or the zero a gradient fills
+    in for one); its proto records the shape and each element's type name, not the objects."""
+    from tfmini.protobuf import tensor_pb2
+
+    arr = np.asarray(values, dtype=object)
+    proto = tensor_pb2.TensorProto(dtype=_dtypes.variant.as_datatype_enum,
+                                   tensor_shape=_shape.TensorShape(arr.shape).as_proto())
+    for x in arr.reshape(-1):
+        proto.variant_val.add(type_name=type(x).__name__)
+    return proto
+
+
 def make_ndarray(tensor) -> np.ndarray:
-    """The NumPy array that a TensorProto holds (from tensor_content or the typed repeated fields)."""
+    """The NumPy array that a TensorProto holds (from tensor_content or the typed repeated fields); a variant
+    tensor's elements, which protos do not carry, come back as None."""
     dtype = _dtypes.as_dtype(tensor.dtype)
     shape = [d.size for d in tensor.tensor_shape.dim]
     n = int(np.prod(shape, dtype=np.int64))
+    if dtype == _dtypes.variant:
+        return np.full(shape, None, dtype=object)
     if dtype == _dtypes.string:
         vals = list(tensor.string_val)
         out = np.empty(n, dtype=object)

@@ -308,7 +308,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                     return math_ops.logical_and(i < maximum_iterations, orig_cond(*lv))
 
                 def body(i, lv):
-                    return (i + 1, orig_body(*lv))
+                    return (i + 1, _like(lv, orig_body(*lv)))
         result = _build_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, back_prop, scope)
         if maximum_iterations is not None:
             return result[1]
@@ -316,6 +316,16 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             return result
         flat = _fops.flatten(result)
         return result[0] if len(flat) == 1 else result
+
+
+def _like(loop_vars, result):
+    """`result` as the same kind of sequence as `loop_vars` when a body returns a tuple for a list (or the
+    reverse), so that wrapping the loop variables for maximum_iterations does not turn that into a nested
+    structure mismatch."""
+    plain = (list, _basetuple)
+    if type(loop_vars) in plain and type(result) in plain and type(result) is not type(loop_vars):
+        return type(loop_vars)(result)
+    return result
 
 
 def _build_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, back_prop, scope: str):
@@ -566,7 +576,8 @@ def _print_v2_factory(op: _ops.Operation, ctx):
     stream, end = op.get_attr("output_stream"), op.get_attr("end")
 
     def run_print_v2(text):
-        s = (text.decode() if isinstance(text, bytes) else str(text)) + end
+        text = np.asarray(text).item()
+        s = (text.decode("utf-8", errors="backslashreplace") if isinstance(text, bytes) else str(text)) + end
         if stream.startswith("file://"):
             with open(stream[len("file://"):], "a", encoding="utf-8") as f:
                 f.write(s)

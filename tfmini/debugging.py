@@ -1,0 +1,232 @@
+"""`tf.debugging`: numeric checks (the CheckNumerics op, `check_numerics`, `verify_tensor_all_finite`,
+`add_check_numerics_ops`) and the `assert_*` family, which check statically when the values are known at
+graph-construction time and otherwise build `Assert` ops that raise InvalidArgumentError when run."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
+from tfmini.framework.registry import RegisterGradient, apply_op, register_op
+from tfmini.ops import array_ops, math_ops, shape_fns
+from tfmini.ops.control_flow_ops import Assert, no_op, with_dependencies
+
+
+# ----------------------------------------------------------------------------------------------------------
+# CheckNumerics
+# ----------------------------------------------------------------------------------------------------------
+@register_op(
+    "CheckNumerics",
+    inputs=["tensor: T"],
+    outputs=["output: T"],
+    attrs={"message": ("string", "")},
+    allowed={"T": _dt.FLOATING},
+    shape=shape_fns.unchanged,
+    stateful=True,  # its point is to fail at run time: never folded away at compile time
+)
+def _check_numerics(x, *, message):
+    """`x` unchanged, or InvalidArgumentError if it holds NaN or Inf values."""
+    has_nan = bool(np.isnan(x).any())
+    has_inf = bool(np.isinf(x).any())
+    if has_nan or has_inf:
+        what = "Inf and NaN" if has_nan and has_inf else ("NaN" if has_nan else "Inf")
+        raise _errors.InvalidArgumentError(None, None, f"{message} : Tensor had {what} values")
+    return x
+
+
+@RegisterGradient("CheckNumerics")
+def _check_numerics_grad(op: _ops.Operation, grad):
+    return check_numerics(
+        grad, "Not a number (NaN) or infinity (Inf) values detected in gradient. " + op.get_attr("message"))
+
+
+def check_numerics(tensor, message: str, name=None) -> _ops.Tensor:
+    """`tensor`, checked when it is computed: raises InvalidArgumentError "<message> : Tensor had NaN
+    values" (or Inf) at run time."""
+    return apply_op("CheckNumerics", [tensor], {"message": message}, name=name).outputs[0]
+
+
+def verify_tensor_all_finite(t=None, msg=None, name=None, x=None, message=None) -> _ops.Tensor:
+    """`t` (alias `x`), available only once it has been checked to hold no NaN or Inf."""
+    t = x if t is None else t
+    msg = message if msg is None else msg
+    with _ops.name_scope(name, "VerifyFinite", [t]) as scope:
+        t = _ops.convert_to_tensor(t, name="t")
+        verify = check_numerics(t, message=msg)
+        return with_dependencies([verify], t, name=scope)
+
+
+def add_check_numerics_ops() -> _ops.Operation:
+    """A group of CheckNumerics ops over every floating-point output in the default graph."""
+    graph = _ops.get_default_graph()
+    checks = []
+    for op in graph.get_operations():
+        for out in op.outputs:
+            if out.dtype.base_dtype in _dt.FLOATING:
+                with _ops.control_dependencies(None), graph.name_scope(op.name + "/"):
+                    checks.append(check_numerics(out, f"{op.name}:{out.value_index}"))
+    from tfmini.ops.control_flow_ops import group
+
+    return group(*checks)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# assert_*
+# ----------------------------------------------------------------------------------------------------------
+def _static_string(t) -> str:
+    if not isinstance(t, _ops.Tensor):
+        return str(t)
+    value = _reg.constant_value(t)
+    return str(t) if value is None else str(value)
+
+
+def _assert_static(condition, data) -> None:
+    """Raises the InvalidArgumentError a failing run would, now (the values are known)."""
+    if not condition:
+        raise _errors.InvalidArgumentError(None, None, "\n".join(_static_string(x) for x in data))
+
+
+def _binary_assert(sym: str, opname: str, op_func, static_func, x, y, data, summarize, message, name):
+    message = message or ""
+    with _ops.name_scope(name, opname, [x, y] + list(data or [])):
+        x = _ops.convert_to_tensor(x, name="x")
+        y = _ops.convert_to_tensor(y, name="y")
+        if data is None:
+            data = [message, f"Condition x {sym} y did not hold element-wise:", f"x ({x.name}) = ", x,
+                    f"y ({y.name}) = ", y]
+        condition = math_ops.reduce_all(op_func(x, y))
+        x_static, y_static = _reg.constant_value(x), _reg.constant_value(y)
+        if x_static is not None and y_static is not None:
+            _assert_static(bool(np.all(static_func(x_static, y_static))), data)
+        return Assert(condition, data, summarize=summarize)
+
+
+def assert_equal(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    """An op raising InvalidArgumentError unless x == y element-wise (raised now if both are known)."""
+    return _binary_assert("==", "assert_equal", math_ops.equal, np.equal, x, y, data, summarize, message, name)
+
+
+def assert_none_equal(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _binary_assert("!=", "assert_none_equal", math_ops.not_equal, np.not_equal, x, y, data, summarize,
+                          message, name)
+
+
+def assert_less(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _binary_assert("<", "assert_less", math_ops.less, np.less, x, y, data, summarize, message, name)
+
+
+def assert_less_equal(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _binary_assert("<=", "assert_less_equal", math_ops.less_equal, np.less_equal, x, y, data, summarize,
+                          message, name)
+
+
+def assert_greater(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _binary_assert(">", "assert_greater", math_ops.greater, np.greater, x, y, data, summarize, message,
+                          name)
+
+
+def assert_greater_equal(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _binary_assert(">=", "assert_greater_equal", math_ops.greater_equal, np.greater_equal, x, y, data,
+                          summarize, message, name)
+
+
+def _unary_assert(sym: str, opname: str, binary, zero_first: bool, x, data, summarize, message, name):
+    message = message or ""
+    with _ops.name_scope(name, opname, [x] + list(data or [])):
+        x = _ops.convert_to_tensor(x, name="x")
+        if data is None:
+            data = [message, f"Condition x {sym} 0 did not hold element-wise:", f"x ({x.name}) = ", x]
+        zero = _ops.convert_to_tensor(0, dtype=x.dtype.base_dtype)
+        return binary(zero, x, data=data, summarize=summarize) if zero_first else binary(
+            x, zero, data=data, summarize=summarize)
+
+
+def assert_positive(x, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _unary_assert(">", "assert_positive", assert_less, True, x, data, summarize, message, name)
+
+
+def assert_negative(x, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _unary_assert("<", "assert_negative", assert_less, False, x, data, summarize, message, name)
+
+
+def assert_non_negative(x, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _unary_assert(">=", "assert_non_negative", assert_less_equal, True, x, data, summarize, message, name)
+
+
+def assert_non_positive(x, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    return _unary_assert("<=", "assert_non_positive", assert_less_equal, False, x, data, summarize, message,
+                         name)
+
+
+def _assert_rank_condition(x, rank, static_condition, dynamic_condition, what: str, data, summarize, message):
+    rank = _ops.convert_to_tensor(rank, name="rank")
+    if rank.dtype.base_dtype not in (_dt.int32, _dt.int64):
+        raise TypeError(f"{message}  {rank.name} must be of type int32 or int64, got {rank.dtype.name}")
+    if data is None:
+        data = [message, f"Tensor {x.name} must have rank{what}", rank, "Received shape: ", array_ops.shape(x)]
+    rank_static = _reg.constant_value(rank)
+    if rank_static is not None:
+        if np.ndim(rank_static) != 0:
+            raise ValueError("Rank must be a scalar.")
+        x_rank = x.shape.ndims
+        if x_rank is not None:
+            if not static_condition(x_rank, int(rank_static)):
+                raise ValueError(
+                    f"{message}.  Tensor {x.name} must have rank{what} {int(rank_static)}.  Received rank {x_rank}, "
+                    f"shape {x.shape}"
+                )
+            return no_op(name="static_checks_determined_all_ok")
+    condition = dynamic_condition(array_ops.rank(x), math_ops.cast(rank, _dt.int32))
+    return Assert(condition, data, summarize=summarize)
+
+
+def assert_rank(x, rank, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    """An op raising InvalidArgumentError unless `x` has rank `rank`; ValueError now if both are known and
+    differ."""
+    with _ops.name_scope(name, "assert_rank", [x, rank] + list(data or [])):
+        x = _ops.convert_to_tensor(x, name="x")
+        return _assert_rank_condition(x, rank, lambda a, b: a == b, math_ops.equal, "", data, summarize,
+                                      message or "")
+
+
+def assert_rank_at_least(x, rank, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    with _ops.name_scope(name, "assert_rank_at_least", [x, rank] + list(data or [])):
+        x = _ops.convert_to_tensor(x, name="x")
+        return _assert_rank_condition(x, rank, lambda a, b: a >= b, math_ops.greater_equal, " at least", data,
+                                      summarize, message or "")
+
+
+def assert_type(tensor, tf_type, message=None, name=None) -> _ops.Operation:
+    """Raises TypeError now unless `tensor` has dtype `tf_type`."""
+    message = message or ""
+    with _ops.name_scope(name, "assert_type", [tensor]):
+        tensor = _ops.convert_to_tensor(tensor, name="tensor")
+        if tensor.dtype.base_dtype != _dt.as_dtype(tf_type).base_dtype:
+            raise TypeError(f"{message}  {tensor.name} must be of type {_dt.as_dtype(tf_type)!r}")
+        return no_op(name="statically_determined_correct_type")
+
+
+def assert_integer(x, message=None, name=None) -> _ops.Operation:
+    """Raises TypeError now unless `x` has an integer dtype."""
+    message = message or ""
+    with _ops.name_scope(name, "assert_integer", [x]):
+        x = _ops.convert_to_tensor(x, name="x")
+        if not x.dtype.base_dtype.is_integer:
+            raise TypeError(f"{message} Expected \"x\" to be integer type.  Found: {x.name} of dtype {x.dtype!r}")
+        return no_op("statically_determined_was_integer")
+
+
+def assert_scalar(tensor, name=None, message=None) -> _ops.Tensor:
+    """`tensor`, after checking now that its static shape is a scalar's (ValueError otherwise)."""
+    with _ops.name_scope(name, "assert_scalar", [tensor]):
+        tensor = _ops.convert_to_tensor(tensor, name="tensor")
+        shape = tensor.shape
+        prefix = f"{message} " if message else ""
+        if shape.ndims != 0:
+            if shape.ndims is None:
+                raise ValueError(f"{prefix}Expected scalar shape, saw unknown shape.")
+            raise ValueError(f"{prefix}Expected scalar shape for {tensor.name}, saw shape: {shape}.")
+        return tensor
