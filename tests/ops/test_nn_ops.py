@@ -195,6 +195,10 @@ def test_bias_add_shapes_and_errors():
             tf.nn.bias_add(x, tf.zeros([4]))
         with pytest.raises(ValueError, match="rank"):
             tf.nn.bias_add(tf.zeros([5]), tf.zeros([5]))
+        with pytest.raises(ValueError, match="data_format must be of the form"):
+            tf.nn.bias_add(x, tf.zeros([5]), data_format="channels_last")
+        assert tf.nn.bias_add(tf.zeros([2, 3, 4]), tf.zeros([4]), data_format="NWC").op.get_attr("data_format") == \
+            "NHWC"
         fed = tf.placeholder(tf.float32)
         y = tf.nn.bias_add(fed, tf.zeros([3]))
         with pytest.raises(tf.errors.InvalidArgumentError, match="Must provide as many biases"):

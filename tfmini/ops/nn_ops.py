@@ -1083,10 +1083,13 @@ def log_softmax(logits, axis=None, name=None, dim=None) -> _ops.Tensor:
 def bias_add(value, bias, data_format=None, name=None) -> _ops.Tensor:
     """Adds the 1-D `bias` along the channel dimension of `value` (the last one unless data_format is NC..)."""
     with _ops.name_scope(name, "BiasAdd", [value, bias]) as scope:
-        if data_format is not None and data_format.startswith("NC"):
-            data_format = "NCHW"
-        elif data_format is not None:
-            data_format = "NHWC"
+        if data_format is not None:
+            if data_format.startswith("NC"):
+                data_format = "NCHW"
+            elif data_format.startswith("N") and data_format.endswith("C"):
+                data_format = "NHWC"
+            else:
+                raise ValueError("data_format must be of the form `N...C` or `NC...`")
         value = _ops.convert_to_tensor(value, name="input")
         bias = _ops.convert_to_tensor(bias, dtype=value.dtype.base_dtype, name="bias")
         return apply_op("BiasAdd", [value, bias], {"data_format": data_format or "NHWC"}, name=scope).outputs[0]
