@@ -148,7 +148,7 @@ def op_error(exc: BaseException, op: _ops.Operation) -> _errors.OpError:
 class Step:
     """One op of a plan: its kernel, the slots it reads (and which to dereference) and the slots it writes."""
 
-    __slots__ = ("op", "kernel", "inputs", "deref", "outputs", "single", "index")
+    __slots__ = ("op", "kernel", "call", "inputs", "deref", "outputs", "single", "index")
 
     def __init__(self, op, kernel, inputs, deref, outputs, single, index) -> None:
         self.op = op
@@ -158,6 +158,7 @@ class Step:
         self.outputs = outputs
         self.single = single
         self.index = index
+        self.call = (kernel, {})
 
 
 def as_result(v):
@@ -355,10 +356,13 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
             out_slots.append(n_slots)
             n_slots += 1
         try:
-            kernel = opdef.make_kernel(op, state)
+            fn, kwargs = opdef.kernel_call(op, state)
+            kernel = functools.partial(fn, **kwargs) if kwargs else fn
         except Exception as e:  # noqa: BLE001 - a kernel that cannot be built fails its op
             raise op_error(e, op) from None
-        steps.append(Step(op, kernel, in_slots, deref, out_slots, opdef.single_output, len(steps)))
+        step = Step(op, kernel, in_slots, deref, out_slots, opdef.single_output, len(steps))
+        step.call = (fn, kwargs)
+        steps.append(step)
 
     fetch_slots, fetch_deref = [], []
     for t in fetch_tensors:
@@ -416,9 +420,14 @@ def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
     for slot, v in folded.items():
         env[f"C{slot}"] = v
     for k, step in enumerate(live_steps):
-        env[f"K{step.index}"] = step.kernel
-        args = ", ".join(ref(s, d) for s, d in zip(step.inputs, step.deref))
-        call = f"K{step.index}({args})"
+        # Attrs are passed as keyword constants in the call itself: cheaper than any bound wrapper.
+        fn, kwargs = step.call
+        env[f"K{step.index}"] = fn
+        args = [ref(s, d) for s, d in zip(step.inputs, step.deref)]
+        for name, value in kwargs.items():
+            env[f"A{step.index}_{name}"] = value
+            args.append(f"{name}=A{step.index}_{name}")
+        call = f"K{step.index}({', '.join(args)})"
         if step.single:
             lines.append(f"    s{step.outputs[0]} = {call}")
         elif step.outputs:

@@ -3,6 +3,7 @@ and back, own the session's lifetime and default-session behaviour, and run part
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import time
@@ -75,6 +76,7 @@ class BaseSession:
         self._default_graph_context_manager = None
         self._default_session_context_manager = None
         self._partial_runs: dict[str, _PartialRun] = {}
+        self._runners: dict = {}
         self._partial_counter = itertools.count()
         self._lock = threading.Lock()
         self._engine = _executor.engine_for(target, graph, config)
@@ -106,6 +108,7 @@ class BaseSession:
         if not self._closed:
             self._closed = True
             self._partial_runs.clear()
+            self._runners.clear()
             self._engine.close()
 
     def __enter__(self):
@@ -144,6 +147,18 @@ class BaseSession:
         """Runs one step: computes every Tensor and runs every Operation in `fetches` (any nesting of lists,
         tuples, namedtuples and dicts), substituting `feed_dict` values; returns values in the same structure.
         With `options.trace_level` set and a `run_metadata`, per-op stats are recorded in it."""
+        if options is None and run_metadata is None and not self._closed:
+            # Repeated calls with the same fetch elements and feed keys reuse a resolved runner.
+            kind = type(fetches)
+            try:
+                entry = self._runners[(
+                    fetches if kind is _ops.Tensor or kind is _ops.Operation else (kind, *fetches),
+                    tuple(feed_dict) if feed_dict else (),
+                )]
+            except (KeyError, TypeError):
+                entry = None
+            if entry is not None and entry[0] == self._graph._version:
+                return entry[1](feed_dict)
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         if self._graph.version == 0:
@@ -157,7 +172,65 @@ class BaseSession:
         mapper = _fetch.FetchMapper.for_fetch(fetches, self._graph)
         feed_tensors, feed_values = self._process_feeds(feed_dict)
         values = self._run_unique(mapper.unique_fetches, feed_tensors, feed_values, options, run_metadata)
+        if options is None and run_metadata is None:
+            self._remember_runner(fetches, feed_dict, mapper.unique_fetches, feed_tensors)
         return mapper.build_results(values)
+
+    def _remember_runner(self, fetches, feed_dict, unique_fetches, feed_tensors) -> None:
+        """Caches a runner for this call's signature when its fetches are graph elements (alone or in a flat
+        list/tuple) and its feed keys are Tensors of this graph: later calls then skip structure mapping and
+        key resolution and only convert feed values (with the same checks) before running the cached plan."""
+        kind = type(fetches)
+        if kind is _ops.Tensor or kind is _ops.Operation:
+            elements = [fetches]
+        elif kind is list or kind is tuple:
+            elements = list(fetches)
+        else:
+            return
+        if not all(type(f) is _ops.Tensor or type(f) is _ops.Operation for f in elements):
+            return
+        if any(type(f) is _ops.Tensor and f._op._type in _FETCH_WRAPPERS for f in elements):
+            return
+        keys = tuple(feed_dict) if feed_dict else ()
+        if len(keys) != len(feed_tensors) or any(k is not t for k, t in zip(keys, feed_tensors)):
+            return  # string, tuple or SparseTensor keys: resolved each call
+        tensors = tuple(f for f in unique_fetches if isinstance(f, _ops.Tensor))
+        targets = tuple(f for f in unique_fetches if isinstance(f, _ops.Operation))
+        plan = self._engine.plan_for(tensors, tuple(feed_tensors), targets)
+        index = {t: i for i, t in enumerate(tensors)}
+        positions = [index.get(f, -1) for f in elements]
+        build = _result_builder(kind, positions, len(tensors))
+        convert = [self._feed_converter(t) for t in feed_tensors]
+        plan_run = plan.run
+
+        def runner(feed_dict):
+            if feed_dict:
+                return build(plan_run([c(v) for c, v in zip(convert, feed_dict.values())]))
+            return build(plan_run(()))
+
+        key = (fetches if kind is not list and kind is not tuple else (kind, *fetches), keys)
+        if len(self._runners) > 256:
+            self._runners.clear()
+        self._runners[key] = (self._graph._version, runner)
+
+    def _feed_converter(self, tensor: _ops.Tensor) -> Callable:
+        """`value -> array` for feeds of `tensor`: an ndarray of the exact dtype and a fitting shape is taken
+        as a read-only view with no further work; anything else goes through `_feed_value`'s full checks."""
+        general = functools.partial(self._feed_value, tensor)
+        if tensor.dtype.is_ref or tensor.dtype.base_dtype is _dt.string:
+            return general
+        np_dtype = np.dtype(tensor.dtype.as_numpy_dtype)
+        dims = tensor.shape.as_tuple()
+        ndarray = np.ndarray
+
+        def convert(value):
+            if type(value) is ndarray and value.dtype is np_dtype and _shape_accepts(dims, value.shape):
+                view = value.view()
+                view.flags.writeable = False
+                return view
+            return general(value)
+
+        return convert
 
     def _run_unique(self, unique_fetches, feed_tensors, feed_values, options, run_metadata) -> list:
         tensors, targets = [], []
@@ -346,6 +419,17 @@ class BaseSession:
         pr.fed.update(feed_tensors)
         pr.fetched.update(mapper.unique_fetches)
         return mapper.build_results(self._fetched_values(mapper.unique_fetches, results))
+
+
+def _result_builder(kind: type, positions: list[int], n_tensors: int) -> Callable:
+    """`results -> value` for a runner: a lone element, or a list/tuple with None where an op was fetched."""
+    if kind is not list and kind is not tuple:
+        return (lambda r: r[0]) if positions[0] >= 0 else (lambda r: None)
+    if positions == list(range(n_tensors)):
+        return (lambda r: r) if kind is list else tuple
+    if kind is list:
+        return lambda r: [r[i] if i >= 0 else None for i in positions]
+    return lambda r: tuple([r[i] if i >= 0 else None for i in positions])
 
 
 def _shape_accepts(static_dims, shape: tuple) -> bool:

@@ -611,12 +611,14 @@ class Graph:
     # -- feeding / fetching policy ---------------------------------------------
     def prevent_feeding(self, tensor: Tensor) -> None:
         self._unfeedable.add(tensor)
+        self._version += 1  # sessions re-check feeds of cached signatures
 
     def is_feedable(self, tensor: Tensor) -> bool:
         return tensor not in self._unfeedable
 
     def prevent_fetching(self, op: Operation) -> None:
         self._unfetchable.add(op)
+        self._version += 1  # sessions re-check fetches of cached signatures
 
     def is_fetchable(self, tensor_or_op) -> bool:
         op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op

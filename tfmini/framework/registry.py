@@ -6,6 +6,7 @@ Knows the graph layer; knows nothing of sessions or executors.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -76,26 +77,25 @@ class OpDef:
     single_output: bool = True
     doc: str = ""
 
-    def make_kernel(self, op: _ops.Operation, ctx) -> Callable:
-        """The callable the executor runs for `op`: inputs in, output (or tuple of outputs) out.
+    def kernel_call(self, op: _ops.Operation, ctx) -> tuple[Callable, dict]:
+        """`(fn, kwargs)`: the executor runs `op` as `fn(*inputs, **kwargs)`.
 
-        Attrs the kernel declares as keyword-only parameters are bound here, once per compiled plan.
+        `kwargs` holds the attrs the kernel declares as keyword-only parameters (and `ctx`, the session state,
+        if it asks for it), resolved once per compiled plan; a `factory` returns a ready callable instead.
         """
         if self.factory is not None:
-            return self.factory(op, ctx)
+            return self.factory(op, ctx), {}
         if self.kernel is None:
             raise NotImplementedError(f"Op type '{self.name}' has no kernel.")
         kwargs = {k: op._attrs[k] for k in self.kernel_attrs}
         if self.kernel_wants_ctx:
             kwargs["ctx"] = ctx
-        if not kwargs:
-            return self.kernel
-        kernel = self.kernel
+        return self.kernel, kwargs
 
-        def bound(*args):
-            return kernel(*args, **kwargs)
-
-        return bound
+    def make_kernel(self, op: _ops.Operation, ctx) -> Callable:
+        """The callable the executor runs for `op`: inputs in, output (or tuple of outputs) out."""
+        fn, kwargs = self.kernel_call(op, ctx)
+        return functools.partial(fn, **kwargs) if kwargs else fn
 
 
 _REGISTRY: dict[str, OpDef] = {}
