@@ -217,6 +217,19 @@ def _broadcasting(fn):
     return kernel
 
 
+def _binary_factory(checked, ufunc):
+    """Per-plan kernel of a binary op: the bare ufunc when both static shapes are fully known (the shape
+    function has then already proved they broadcast, and feeds are checked against them), else the kernel
+    that turns a run-time broadcast failure into TF's 'Incompatible shapes' error."""
+
+    def factory(op, ctx):
+        if ufunc is not None and all(t.shape.is_fully_defined() for t in op.inputs):
+            return ufunc
+        return checked
+
+    return factory
+
+
 def _broadcastable(a, b) -> bool:
     return all(p == q or p == 1 or q == 1 for p, q in zip(reversed(a), reversed(b)))
 
@@ -256,7 +269,9 @@ for _name, (_fn, _allowed, _out, _silent) in _BINARY.items():
     else:
         _ins, _outs = ["x: T", "y: T"], ["z: bool" if _out is _dt.bool_ else "z: T"]
         _allowed_map = {"T": _allowed}
-    register_op(_name, inputs=_ins, outputs=_outs, allowed=_allowed_map, shape=shape_fns.broadcast)(
+    register_op(_name, inputs=_ins, outputs=_outs, allowed=_allowed_map, shape=shape_fns.broadcast,
+                factory=_binary_factory(_broadcasting(_quiet(_fn) if _silent else _fn),
+                                        _fn if isinstance(_fn, np.ufunc) and not _silent else None))(
         _broadcasting(_quiet(_fn) if _silent else _fn)
     )
 
@@ -926,6 +941,38 @@ def _make_reduction(fn):
     return kernel
 
 
+# Reductions whose result already has the input's dtype when computed by these ufuncs.
+_UFUNC_REDUCTIONS = {"Sum": np.add, "Prod": np.multiply}
+
+
+def _reduction_factory(name: str, fn):
+    """Per-plan kernel: with static axes and input rank (the usual case) the axes are normalized once and,
+    for Sum/Prod, the ufunc reduces directly; otherwise the general kernel checks the axes every run."""
+    general = _make_reduction(fn)
+    ufunc = _UFUNC_REDUCTIONS.get(name)
+
+    def factory(op, ctx):
+        keep = op.get_attr("keep_dims")
+        axis = _reg.constant_value(op.inputs[1])
+        rank = op.inputs[0].shape.ndims
+        if axis is None or rank is None or not _axes_valid(axis, rank):
+            return lambda x, a: general(x, a, keep_dims=keep)
+        axes = tuple(sorted({int(a) % rank for a in np.reshape(axis, [-1])})) if rank else ()
+        if ufunc is not None:
+            reduce = ufunc.reduce
+            if not axes:
+                return lambda x, a: x  # reducing over no axis is the identity
+            return lambda x, a: reduce(x, axis=axes, dtype=x.dtype, keepdims=keep)
+        return lambda x, a: np.asarray(fn(x, axes, keep), dtype=x.dtype)
+
+    return factory
+
+
+def _axes_valid(axis, rank: int) -> bool:
+    flat = np.reshape(axis, [-1])
+    return all(-max(rank, 1) <= int(a) < max(rank, 1) for a in flat)
+
+
 for _name, (_fn, _allowed) in _REDUCTIONS.items():
     register_op(
         _name,
@@ -934,6 +981,7 @@ for _name, (_fn, _allowed) in _REDUCTIONS.items():
         attrs={"keep_dims": ("bool", False)},
         allowed={"T": _allowed, "Tidx": _INDEX},
         shape=_reduction_shape,
+        factory=_reduction_factory(_name, _fn),
     )(_make_reduction(_fn))
 
 # keepdims by keyword: np.all/np.any take `out` as their third positional parameter.
