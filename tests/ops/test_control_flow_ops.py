@@ -699,3 +699,42 @@ def test_graph_def_export_names_the_functions_and_adds_them_to_the_library():
     assert set(body.ret) == {"output_0", "output_1"}
     assert any(n.op == "WhileGrad" for n in gd.node)
     assert len(library) >= 8
+
+
+def test_graph_def_round_trip_runs_imported_control_flow_and_its_gradients():
+    x = tf.placeholder(tf.float32, [], name="x")
+    r = tf.cond(x > 0, lambda: tf.cond(x > 1, lambda: x * 2.0, lambda: x), lambda: -x)
+    _, y = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * x), [0, 1.0])
+    out = tf.identity(r + y, name="out")
+    (g,) = tf.gradients(out, x)
+    gd = tf.get_default_graph().as_graph_def()
+    expected = _run([out, g], {x: 1.5})
+    assert expected == [1.5 * 2 + 1.5 ** 3, 2 + 3 * 1.5 ** 2]
+    with tf.Graph().as_default() as imported:
+        tf.import_graph_def(gd, name="")
+        x2, out2 = imported.get_tensor_by_name("x:0"), imported.get_tensor_by_name("out:0")
+        (fresh,) = tf.gradients(out2, x2)
+        with tf.Session() as sess:
+            assert sess.run([out2, imported.get_tensor_by_name(g.name), fresh], {x2: 1.5}) == expected + [expected[1]]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Variables in branches and bodies
+# ----------------------------------------------------------------------------------------------------------
+def test_get_variable_in_a_branch_creates_and_reuses_outer_graph_variables():
+    x = tf.placeholder(tf.float32, [None, 3])
+    p = tf.placeholder(tf.bool, [])
+
+    def dense():
+        return tf.layers.dense(x, 2, name="d", reuse=tf.AUTO_REUSE,
+                               kernel_initializer=tf.constant_initializer(0.5))
+
+    y = tf.cond(p, dense, lambda: dense() * 2.0)
+    assert [v.name for v in tf.trainable_variables()] == ["d/kernel:0", "d/bias:0"]
+    assert all(v.graph is tf.get_default_graph() for v in tf.global_variables())
+    (gk,) = tf.gradients(tf.reduce_sum(y), [tf.trainable_variables()[0]])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        xv = np.ones([2, 3], np.float32)
+        np.testing.assert_allclose(sess.run(y, {x: xv, p: False}), np.full([2, 2], 3.0))
+        np.testing.assert_allclose(sess.run(gk, {x: xv, p: False}), np.full([3, 2], 4.0))

@@ -16,6 +16,21 @@ from tfmini.framework import ops as _ops
 
 _names = itertools.count(1)
 
+# Collections a function body shares with its outer graph (the same list object), so variables created or
+# looked up while building a body (lifted to the outer graph by init_scope) are the outer graph's. Other
+# collections start as a copy, as in TF: what a body adds to them stays in the body.
+_SHARED_COLLECTIONS: set = {
+    _ops.GraphKeys.GLOBAL_VARIABLES,
+    _ops.GraphKeys.LOCAL_VARIABLES,
+    _ops.GraphKeys.TRAINABLE_VARIABLES,
+}
+
+
+def share_collection_with_functions(key) -> None:
+    """Makes function bodies built from now on share collection `key` with their outer graph (e.g. a
+    variable store kept in a collection)."""
+    _SHARED_COLLECTIONS.add(key)
+
 
 def unique_function_name(prefix: str) -> str:
     """A process-wide unique name for a function (names key `GraphDef.library`)."""
@@ -45,6 +60,10 @@ class FuncGraph(_ops.Graph):
         self.recorded: list[_ops.Tensor] = []
         self.seed = outer_graph.seed
         self._gradient_override_map = dict(outer_graph._gradient_override_map)
+        for key, items in outer_graph._collections.items():
+            self._collections[key] = list(items)
+        for key in _SHARED_COLLECTIONS:
+            self._collections[key] = outer_graph.get_collection_ref(key)
 
     def __repr__(self) -> str:
         return f"<FuncGraph '{self.name}'>"
@@ -182,6 +201,9 @@ def building(func_graph: FuncGraph) -> Iterator[FuncGraph]:
 # ----------------------------------------------------------------------------------------------------------
 # Export: FunctionDefs for GraphDef.library
 # ----------------------------------------------------------------------------------------------------------
+RECORDED_ATTR = "_tfmini_recorded"  # FunctionDef attr: the body tensors its op records on its tape, in order
+
+
 def _arg_name(name: str, used: set) -> str:
     base = re.sub(r"[^a-z0-9_]", "_", name.lower())
     if not base or not base[0].isalpha():
@@ -234,6 +256,10 @@ def function_def(graph: FuncGraph):
     for i, t in enumerate(graph.outputs):
         out = fd.signature.output_arg.add(name=f"output_{i}", type=t.dtype.base_dtype.as_datatype_enum)
         fd.ret[out.name] = arg_of[t] if t in arg_of else _function_tensor_ref(t)
+    if graph.recorded:
+        # Gradient functions read these by position from the tape: keep the order across export/import.
+        fd.attr[RECORDED_ATTR].list.s.extend(
+            (arg_of[t] if t in arg_of else _function_tensor_ref(t)).encode() for t in graph.recorded)
     return fd
 
 
@@ -248,3 +274,112 @@ def functions_used(operations) -> list[FuncGraph]:
                 found[value] = None
                 stack.extend(value.get_operations())
     return list(found)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Import: FuncGraphs from GraphDef.library
+# ----------------------------------------------------------------------------------------------------------
+class FunctionImporter:
+    """Builds FuncGraphs from the FunctionDefs of a GraphDef's library, on demand, each once per outer graph.
+
+    Only registered op types are rebuilt, through the registry, as for the GraphDef's own nodes."""
+
+    def __init__(self, library) -> None:
+        self._defs = {fd.signature.name: fd for fd in library.function}
+        self._built: dict[tuple[str, int], FuncGraph] = {}
+
+    def get(self, name: str, outer_graph: _ops.Graph) -> FuncGraph:
+        key = (name, id(outer_graph))
+        graph = self._built.get(key)
+        if graph is None:
+            fd = self._defs.get(name)
+            if fd is None:
+                raise ValueError(f"Function '{name}' is not in the GraphDef's library.")
+            graph = self._built[key] = self._build(fd, outer_graph)
+        return graph
+
+    def _build(self, fd, outer_graph: _ops.Graph) -> FuncGraph:
+        from tfmini.framework import graph_io, registry
+
+        graph = FuncGraph(unique_function_name(fd.signature.name), outer_graph)
+        tensors: dict[str, _ops.Tensor] = {}
+        ops_by_name: dict[str, _ops.Operation] = {}
+
+        def tensor(ref: str) -> _ops.Tensor:
+            if ref in tensors:
+                return tensors[ref]
+            node, _, rest = ref.partition(":")
+            if node not in ops_by_name:
+                raise ValueError(f"Function '{fd.signature.name}': unknown input '{ref}'")
+            return _output_by_ref(ops_by_name[node], rest)
+
+        by_name = {nd.name: nd for nd in fd.node_def}
+        with graph.as_default():
+            for arg in fd.signature.input_arg:
+                t = registry.apply_op("Placeholder", [], {"dtype": _dtypes.as_dtype(arg.type)}, name=arg.name)
+                tensors[arg.name] = t.outputs[0]
+                graph.inputs.append(t.outputs[0])
+            for name in _node_order(fd.node_def):
+                nd = by_name[name]
+                opdef = registry.get_op_def(nd.op)
+                attrs = {k: graph_io.python_attr_of(opdef.attrs[k][0], av) for k, av in nd.attr.items()
+                         if not k.startswith("_") and k in opdef.attrs}
+                for k, (kind, _) in opdef.attrs.items():
+                    if kind == "func" and k in attrs:
+                        attrs[k] = self.get(attrs[k], graph)
+                data = [tensor(i) for i in nd.input if not i.startswith("^")]
+                controls = [ops_by_name[i[1:]] for i in nd.input if i.startswith("^")]
+                grouped = graph_io._group_inputs(opdef, data, attrs, nd)
+                ops_by_name[nd.name] = registry.apply_op(nd.op, grouped, attrs, name=nd.name,
+                                                         control_inputs=controls)
+        graph.outputs = [tensor(fd.ret[arg.name]) for arg in fd.signature.output_arg]
+        if RECORDED_ATTR in fd.attr:
+            graph.recorded = [tensor(ref.decode()) for ref in fd.attr[RECORDED_ATTR].list.s]
+        return graph
+
+
+def _node_order(nodes) -> list[str]:
+    """The FunctionDef's node names, each after the nodes it reads (inputs are `node:arg:i`, `^node` or args)."""
+    deps = {nd.name: [i.lstrip("^").partition(":")[0] for i in nd.input] for nd in nodes}
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1: being visited, 2: done
+    for root in deps:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, iter(deps[root]))]
+        while stack:
+            name, pending = stack[-1]
+            for d in pending:
+                if d not in deps or state.get(d) == 2:
+                    continue
+                if state.get(d) == 1:
+                    raise ValueError(f"Function body has a cycle through node '{d}'.")
+                state[d] = 1
+                stack.append((d, iter(deps[d])))
+                break
+            else:
+                stack.pop()
+                state[name] = 2
+                order.append(name)
+    return order
+
+
+def _output_by_ref(op: _ops.Operation, ref: str) -> _ops.Tensor:
+    """The output of `op` that `output_arg:index` (a FunctionDef input's tail) names."""
+    arg, _, index = ref.partition(":")
+    index = int(index) if index else 0
+    if not arg:
+        return op.outputs[0]
+    pos = 0
+    for spec in op.op_def.outputs:
+        if spec.type_list_attr:
+            n = len(op.get_attr(spec.type_list_attr))
+        elif spec.number_attr:
+            n = op.get_attr(spec.number_attr)
+        else:
+            n = 1
+        if spec.name == arg:
+            return op.outputs[pos + index]
+        pos += n
+    raise ValueError(f"Op {op.name} has no output '{arg}'")

@@ -192,6 +192,9 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     scope = "import" if name is None else name
     with graph.name_scope(scope if scope else None) as prefix_scope:
         prefix = prefix_scope
+    from tfmini.framework import func_graph
+
+    functions = func_graph.FunctionImporter(graph_def.library)
     for node_name in order:
         nd = by_name[node_name]
         opdef = _registry.get_op_def(nd.op)
@@ -202,6 +205,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             if k not in opdef.attrs:
                 raise ValueError(f"NodeDef mentions attr '{k}' not in Op '{nd.op}' (node '{nd.name}').")
             attrs[k] = python_attr_of(opdef.attrs[k][0], av)
+            if opdef.attrs[k][0] == "func":
+                attrs[k] = functions.get(attrs[k], graph)
         data_inputs, control_inputs = [], []
         for inp in nd.input:
             if inp.startswith("^"):

@@ -16,11 +16,16 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
-from tfmini.framework.func_graph import FuncGraph, unique_function_name
+from tfmini.framework.func_graph import FuncGraph, share_collection_with_functions, unique_function_name
 from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, register_op
 from tfmini.ops import functional_ops as _fops
+from tfmini.ops import variable_scope
 
 _basetuple = tuple  # `tuple` is redefined below as TF's tf.tuple
+
+# tf.get_variable inside a cond branch or loop body must find (and add to) the outer graph's variable store.
+share_collection_with_functions(variable_scope._VARSTORE_KEY)
+share_collection_with_functions(variable_scope._VARSCOPESTORE_KEY)
 
 
 @register_op("NoOp", stateful=True)
