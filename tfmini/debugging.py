@@ -10,9 +10,11 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
+from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops, shape_fns
-from tfmini.ops.control_flow_ops import Assert, no_op, with_dependencies
+from tfmini.ops.control_flow_ops import Assert, group, no_op, with_dependencies
+from tfmini.ops.math_ops import is_finite, is_inf, is_nan  # noqa: F401 - part of tf.debugging
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -68,8 +70,6 @@ def add_check_numerics_ops() -> _ops.Operation:
             if out.dtype.base_dtype in _dt.FLOATING:
                 with _ops.control_dependencies(None), graph.name_scope(op.name + "/"):
                     checks.append(check_numerics(out, f"{op.name}:{out.value_index}"))
-    from tfmini.ops.control_flow_ops import group
-
     return group(*checks)
 
 
@@ -230,3 +230,160 @@ def assert_scalar(tensor, name=None, message=None) -> _ops.Tensor:
                 raise ValueError(f"{prefix}Expected scalar shape, saw unknown shape.")
             raise ValueError(f"{prefix}Expected scalar shape for {tensor.name}, saw shape: {shape}.")
         return tensor
+
+
+def assert_near(x, y, rtol=None, atol=None, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    """An op raising InvalidArgumentError unless |x - y| <= atol + rtol * |y| element-wise (both tolerances
+    default to 10 * eps of x's dtype)."""
+    message = message or ""
+    with _ops.name_scope(name, "assert_near", [x, y, rtol, atol] + list(data or [])):
+        x = _ops.convert_to_tensor(x, name="x")
+        y = _ops.convert_to_tensor(y, name="y", dtype=x.dtype.base_dtype)
+        eps = np.finfo(x.dtype.base_dtype.as_numpy_dtype).eps
+        rtol = _ops.convert_to_tensor(10 * eps if rtol is None else rtol, name="rtol", dtype=x.dtype.base_dtype)
+        atol = _ops.convert_to_tensor(10 * eps if atol is None else atol, name="atol", dtype=x.dtype.base_dtype)
+        if data is None:
+            data = [message, f"x and y not equal to tolerance rtol = {rtol}, atol = {atol}", f"x ({x.name}) = ", x,
+                    f"y ({y.name}) = ", y]
+        tol = atol + rtol * math_ops.abs(y)
+        condition = math_ops.reduce_all(math_ops.less_equal(math_ops.abs(x - y), tol))
+        return Assert(condition, data, summarize=summarize)
+
+
+def assert_rank_in(x, ranks, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    """An op raising InvalidArgumentError unless the rank of `x` is one of `ranks`; ValueError now if known."""
+    message = message or ""
+    with _ops.name_scope(name, "assert_rank_in", [x] + list(ranks) + list(data or [])):
+        x = _ops.convert_to_tensor(x, name="x")
+        ranks = [_ops.convert_to_tensor(r, name="rank") for r in ranks]
+        statics = [_reg.constant_value(r) for r in ranks]
+        if x.shape.ndims is not None and all(v is not None for v in statics):
+            wanted = [int(v) for v in statics]
+            if x.shape.ndims not in wanted:
+                raise ValueError(f"{message}.  Tensor {x.name} must have rank in {tuple(wanted)}.  Received rank "
+                                 f"{x.shape.ndims}, shape {x.shape}")
+            return no_op(name="static_checks_determined_all_ok")
+        if data is None:
+            data = [message, f"Tensor {x.name} must have rank in", *ranks, "Received shape: ", array_ops.shape(x)]
+        rank = array_ops.rank(x)
+        condition = math_ops.reduce_any(array_ops.stack(
+            [math_ops.equal(rank, math_ops.cast(r, _dt.int32)) for r in ranks]))
+        return Assert(condition, data, summarize=summarize)
+
+
+def assert_shapes(shapes, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
+    """Checks that tensors have the shapes `shapes` gives: (tensor, spec) pairs (or a dict), a spec listing
+    each dimension as an int, a symbol (a string: the same symbol means the same size everywhere) or None
+    (any size), optionally starting with '...' (any leading dimensions); a string spec such as 'NHW' gives
+    one symbol per character. Raises ValueError now for what
+    the static shapes contradict; the rest is checked by Assert ops when the returned op runs."""
+    message = message or ""
+    pairs = list(shapes.items()) if isinstance(shapes, dict) else list(shapes)
+    with _ops.name_scope(name, "assert_shapes", [t for t, _ in pairs]):
+        static_sizes: dict = {}
+        dynamic_sizes: dict = {}
+        checks = []
+        for x, spec in pairs:
+            x = _ops.convert_to_tensor(x, name="x")
+            if isinstance(spec, _shape.TensorShape):
+                spec = spec.as_list()
+            spec = list(spec)  # a string spec is one symbol per character
+            open_prefix = bool(spec) and spec[0] in ("...", Ellipsis)
+            dims = spec[1:] if open_prefix else spec
+            rank = len(dims)
+            if x.shape.ndims is not None:
+                if (x.shape.ndims < rank) if open_prefix else (x.shape.ndims != rank):
+                    need = f"at least {rank}" if open_prefix else str(rank)
+                    raise ValueError(f"{message}.  Tensor {x.name} must have rank {need}.  Received rank "
+                                     f"{x.shape.ndims}, shape {x.shape}")
+            elif not open_prefix:
+                checks.append(assert_rank(x, rank, message=message))
+            else:
+                checks.append(assert_rank_at_least(x, rank, message=message))
+            shape = array_ops.shape(x)
+            for i, d in enumerate(dims):
+                if d is None:
+                    continue
+                axis = x.shape.ndims - rank + i if (open_prefix and x.shape.ndims is not None) else (
+                    i - rank if open_prefix else i)
+                known = x.shape[axis].value if x.shape.ndims is not None else None
+                if isinstance(d, str):
+                    if d in static_sizes and known is not None and static_sizes[d][0] != known:
+                        size, where = static_sizes[d]
+                        raise ValueError(f"{message}.  Specified by {where}: tensor {x.name} dimension {axis} must "
+                                         f"have size {size}.  Received size {known}, shape {x.shape}")
+                    if known is not None and d not in static_sizes:
+                        static_sizes[d] = (known, f"tensor {x.name} dimension {axis}")
+                    size_now = shape[axis]
+                    if d in dynamic_sizes:
+                        want = dynamic_sizes[d]
+                        if known is None or _reg.constant_value(want) is None:
+                            checks.append(assert_equal(size_now, want, message=message,
+                                                       data=[message, f"{x.name} dimension {axis} must match {d}:",
+                                                             size_now, want]))
+                    else:
+                        dynamic_sizes[d] = size_now if known is None else _ops.convert_to_tensor(known)
+                    continue
+                if known is not None:
+                    if known != d:
+                        raise ValueError(f"{message}.  Tensor {x.name} dimension {axis} must have size {d}.  "
+                                         f"Received size {known}, shape {x.shape}")
+                    continue
+                checks.append(assert_equal(shape[axis], d, message=message,
+                                           data=[message, f"{x.name} dimension {axis} must have size {d}:",
+                                                 shape[axis]]))
+        return group(*checks) if checks else no_op(name="static_checks_determined_all_ok")
+
+
+def is_numeric_tensor(tensor) -> bool:
+    """Whether `tensor` is a Tensor of a numeric dtype."""
+    numeric = _dt.FLOATING + _dt.COMPLEX + _dt.INTEGER + (_dt.bfloat16,)
+    return isinstance(tensor, _ops.Tensor) and tensor.dtype.base_dtype in numeric
+
+
+def _diff_of_flattened(x):
+    x = _ops.convert_to_tensor(x, name="x")
+    if not is_numeric_tensor(x):
+        raise TypeError(f"Expected x to be numeric, instead found: {x.dtype.name}")
+    flat = array_ops.reshape(x, [-1])
+    return flat[1:] - flat[:-1]
+
+
+def is_non_decreasing(x, name=None) -> _ops.Tensor:
+    """True iff the elements of `x` (flattened) never decrease."""
+    with _ops.name_scope(name, "is_non_decreasing", [x]):
+        diff = _diff_of_flattened(x)
+        return math_ops.reduce_all(math_ops.less_equal(_ops.convert_to_tensor(0, dtype=diff.dtype), diff))
+
+
+def is_strictly_increasing(x, name=None) -> _ops.Tensor:
+    """True iff the elements of `x` (flattened) always increase."""
+    with _ops.name_scope(name, "is_strictly_increasing", [x]):
+        diff = _diff_of_flattened(x)
+        return math_ops.reduce_all(math_ops.less(_ops.convert_to_tensor(0, dtype=diff.dtype), diff))
+
+
+def assert_proper_iterable(values) -> None:
+    """Raises TypeError unless `values` is an iterable that is not a Tensor, an ndarray or a string."""
+    unintentional = (_ops.Tensor, np.ndarray, bytes, str)
+    if isinstance(values, unintentional):
+        raise TypeError(f"Expected argument \"values\" to be a \"proper\" iterable.  Found: {type(values)}")
+    if not hasattr(values, "__iter__"):
+        raise TypeError(f"Expected argument \"values\" to be iterable.  Found: {type(values)}")
+
+
+def assert_same_float_dtype(tensors=None, dtype=None) -> _dt.DType:
+    """The one floating dtype of `tensors` (and `dtype`); ValueError if they disagree or are not floating.
+    float32 when there is nothing to go by."""
+    dtypes_seen = [t.dtype.base_dtype for t in (tensors or []) if t is not None]
+    if dtype is not None:
+        dtypes_seen.insert(0, _dt.as_dtype(dtype).base_dtype)
+    if not dtypes_seen:
+        return _dt.float32
+    first = dtypes_seen[0]
+    for d in dtypes_seen[1:]:
+        if d != first:
+            raise ValueError(f"{d.name}, type={d.name} must be {first.name}.")
+    if not first.is_floating:
+        raise ValueError(f"Expected floating point type, got {first.name}.")
+    return first

@@ -738,3 +738,53 @@ def test_get_variable_in_a_branch_creates_and_reuses_outer_graph_variables():
         xv = np.ones([2, 3], np.float32)
         np.testing.assert_allclose(sess.run(y, {x: xv, p: False}), np.full([2, 2], 3.0))
         np.testing.assert_allclose(sess.run(gk, {x: xv, p: False}), np.full([3, 2], 4.0))
+
+
+def test_assert_near_and_assert_rank_in():
+    x = tf.placeholder(tf.float64, [2])
+    near = tf.debugging.assert_near(x, [1.0, 2.0], atol=1e-3, rtol=0.0)
+    z = tf.placeholder(tf.float32)
+    rank_in = tf.debugging.assert_rank_in(z, [1, 3])
+    with tf.Session() as sess:
+        sess.run(near, {x: [1.0005, 1.9995]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="not equal to tolerance"):
+            sess.run(near, {x: [1.01, 2.0]})
+        sess.run(rank_in, {z: np.zeros([2])})
+        sess.run(rank_in, {z: np.zeros([2, 1, 1])})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="must have rank in"):
+            sess.run(rank_in, {z: np.zeros([2, 2])})
+    with pytest.raises(ValueError, match=r"must have rank in \(1, 3\)"):
+        tf.debugging.assert_rank_in(tf.zeros([2, 2]), [1, 3])
+
+
+def test_assert_shapes_checks_symbols_and_sizes_statically_and_at_run_time():
+    a = tf.zeros([2, 3])
+    with pytest.raises(ValueError, match="must have size 2.  Received size 4"):
+        tf.debugging.assert_shapes([(a, ("N", "D")), (tf.zeros([4]), ("N",))])
+    with pytest.raises(ValueError, match="dimension 1 must have size 5"):
+        tf.debugging.assert_shapes([(a, (None, 5))])
+    with pytest.raises(ValueError, match="must have rank 1"):
+        tf.debugging.assert_shapes([(a, "N")])
+    assert tf.debugging.assert_shapes([(a, ("...", 3)), (tf.zeros([7, 2]), ["M", "N"])]).type == "NoOp"
+    x = tf.placeholder(tf.float32, [None, None])
+    y = tf.placeholder(tf.float32, [None])
+    check = tf.debugging.assert_shapes({x: ("N", 3), y: "N"})
+    with tf.Session() as sess:
+        sess.run(check, {x: np.zeros([4, 3]), y: np.zeros([4])})
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            sess.run(check, {x: np.zeros([4, 3]), y: np.zeros([5])})
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            sess.run(check, {x: np.zeros([4, 2]), y: np.zeros([4])})
+
+
+def test_monotonicity_predicates_and_static_helpers():
+    assert _run([tf.debugging.is_non_decreasing([1, 1, 2]), tf.debugging.is_strictly_increasing([1, 1, 2]),
+                 tf.debugging.is_strictly_increasing([[1, 2], [3, 4]])]) == [True, False, True]
+    assert tf.debugging.is_numeric_tensor(tf.constant(1.0)) and not tf.debugging.is_numeric_tensor(tf.constant("a"))
+    with pytest.raises(TypeError, match="proper"):
+        tf.debugging.assert_proper_iterable(np.zeros(3))
+    tf.debugging.assert_proper_iterable([1, 2])
+    assert tf.debugging.assert_same_float_dtype([tf.constant(1.0), tf.constant(2.0)]) == tf.float32
+    with pytest.raises(ValueError):
+        tf.debugging.assert_same_float_dtype([tf.constant(1.0), tf.constant(2.0, tf.float64)])
+    assert _run(tf.debugging.is_nan([np.nan, 1.0])).tolist() == [True, False]
