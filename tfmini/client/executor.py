@@ -412,6 +412,7 @@ def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
         for s in step.inputs:
             last_use[s] = k
     fetched = set(fetch_slots)
+    inplace = _inplace_kernels(live_steps, set(feed_slots), fetched, folded)
 
     def ref(slot: int, deref: bool) -> str:
         base = f"C{slot}" if slot in folded else f"s{slot}"
@@ -421,7 +422,7 @@ def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
         env[f"C{slot}"] = v
     for k, step in enumerate(live_steps):
         # Attrs are passed as keyword constants in the call itself: cheaper than any bound wrapper.
-        fn, kwargs = step.call
+        fn, kwargs = (inplace[step.index], {}) if step.index in inplace else step.call
         env[f"K{step.index}"] = fn
         args = [ref(s, d) for s, d in zip(step.inputs, step.deref)]
         for name, value in kwargs.items():
@@ -441,10 +442,43 @@ def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
     outs = [f"_as_result({ref(s, d)})" for s, d in zip(fetch_slots, fetch_deref)]
     lines.append(f"    return [{', '.join(outs)}]")
     line_to_step[len(lines)] = _fetch_step(steps, fetch_slots)
+    # Kernels, constants and attrs become parameter defaults: read as fast locals, not global lookups.
+    names = sorted(env)
+    lines[0] = f"def _plan_run(feeds, {', '.join(f'{n}={n}' for n in names)}):"
     source = "\n".join(lines) + "\n"
     code = compile(source, "<tfmini plan>", "exec")
     exec(code, env)  # noqa: S102 - source generated above from slot numbers only
     return env["_plan_run"], line_to_step
+
+
+def _inplace_kernels(live_steps, feed_slots: set, fetched: set, folded: dict) -> dict[int, Callable]:
+    """Step index -> an in-place variant of its kernel, for steps whose input 0 is a value the plan owns
+    outright: produced fresh by a kernel (not a feed, constant, variable or view), read by no other step,
+    not fetched, and of the output's exact static shape and dtype. Such a step reuses that buffer instead of
+    allocating (e.g. MatMul -> bias Add -> Relu runs in one buffer)."""
+    producer = {o: st for st in live_steps for o in st.outputs}
+    readers: dict[int, int] = {}
+    for st in live_steps:
+        for slot in set(st.inputs):
+            readers[slot] = readers.get(slot, 0) + 1
+    chosen: dict[int, Callable] = {}
+    for step in live_steps:
+        make = step.op._opdef.inplace
+        if make is None or not step.single or not step.inputs or step.deref[0]:
+            continue
+        slot = step.inputs[0]
+        prod = producer.get(slot)
+        if (prod is None or not prod.op._opdef.fresh_output or readers.get(slot) != 1 or slot in fetched
+                or slot in folded or slot in feed_slots):
+            continue
+        src, out = step.op.inputs[0], step.op.outputs[0]
+        if not (src.shape.ndims and src.shape.is_fully_defined() and src.shape.as_tuple() == out.shape.as_tuple()
+                and src.dtype.base_dtype == out.dtype.base_dtype):
+            continue
+        kernel = make(step.op)
+        if kernel is not None:
+            chosen[step.index] = kernel
+    return chosen
 
 
 def _fetch_step(steps, fetch_slots):

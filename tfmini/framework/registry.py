@@ -75,6 +75,8 @@ class OpDef:
     ref_inputs: frozenset = field(default_factory=frozenset)
     forwards_refs: bool = False
     single_output: bool = True
+    fresh_output: bool = False
+    inplace: Callable | None = None
     doc: str = ""
 
     def kernel_call(self, op: _ops.Operation, ctx) -> tuple[Callable, dict]:
@@ -124,6 +126,8 @@ def register_op(
     stateful: bool = False,
     factory: Callable | None = None,
     forwards_refs: bool = False,
+    fresh_output: bool = False,
+    inplace: Callable | None = None,
     doc: str = "",
 ) -> Callable:
     """Declares an op; used as a decorator on its NumPy kernel (or bare, with `factory`).
@@ -134,6 +138,11 @@ def register_op(
     TensorShapes. The kernel receives the input arrays positionally and the attrs it names as keyword-only
     parameters (plus `ctx`, the run's kernel context, if it asks for it). With `forwards_refs` the kernel gets
     ref-typed inputs undereferenced (functional ops hand variables' storage on to their bodies).
+
+    Memory reuse: `fresh_output` promises the kernel's outputs are newly allocated arrays (never views of its
+    inputs or of anything else); `inplace(op)` may return a variant of the kernel that writes its output into
+    input 0 (same shape and dtype as the output), or None. The executor uses the variant only when input 0
+    is a fresh value that nothing else reads afterwards.
     """
     attrs = dict(attrs or {})
     list_type_attrs = {k for k, (kind, _) in attrs.items() if kind == "list(type)"}
@@ -156,6 +165,8 @@ def register_op(
         factory=factory,
         ref_inputs=frozenset(i for i, s in enumerate(in_specs) if s.is_ref),
         forwards_refs=forwards_refs,
+        fresh_output=fresh_output,
+        inplace=inplace,
         single_output=len(out_specs) == 1 and not out_specs[0].is_list,
         doc=doc,
     )

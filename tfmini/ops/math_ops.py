@@ -230,6 +230,20 @@ def _binary_factory(checked, ufunc):
     return factory
 
 
+def _inplace_binary(ufunc):
+    """In-place variant of a binary ufunc op, writing into x (the executor checks x has the output's shape)."""
+    return lambda op: lambda x, y: ufunc(x, y, out=x)
+
+
+def _inplace_unary(ufunc, real_only: bool = False):
+    def make(op):
+        if real_only and not op.inputs[0].dtype.is_floating:
+            return None
+        return lambda x: ufunc(x, out=x)
+
+    return make
+
+
 def _broadcastable(a, b) -> bool:
     return all(p == q or p == 1 or q == 1 for p, q in zip(reversed(a), reversed(b)))
 
@@ -269,9 +283,10 @@ for _name, (_fn, _allowed, _out, _silent) in _BINARY.items():
     else:
         _ins, _outs = ["x: T", "y: T"], ["z: bool" if _out is _dt.bool_ else "z: T"]
         _allowed_map = {"T": _allowed}
+    _bare = _fn if isinstance(_fn, np.ufunc) and not _silent else None
     register_op(_name, inputs=_ins, outputs=_outs, allowed=_allowed_map, shape=shape_fns.broadcast,
-                factory=_binary_factory(_broadcasting(_quiet(_fn) if _silent else _fn),
-                                        _fn if isinstance(_fn, np.ufunc) and not _silent else None))(
+                factory=_binary_factory(_broadcasting(_quiet(_fn) if _silent else _fn), _bare),
+                fresh_output=True, inplace=_inplace_binary(_bare) if _bare is not None else None)(
         _broadcasting(_quiet(_fn) if _silent else _fn)
     )
 
@@ -537,8 +552,24 @@ def _unary_grad(grad_fn):
     return gradient
 
 
+# These raise no floating-point warnings on real inputs (only complex ones can overflow), so a plan on real
+# data runs them bare rather than under np.errstate, which costs more than the op on small arrays.
+_WARN_FREE_ON_REAL = {"Tanh", "Sigmoid"}
+
+
+def _unary_factory(fn, quiet_fn):
+    def factory(op, ctx):
+        return fn if op.inputs[0].dtype.is_floating else quiet_fn
+
+    return factory
+
+
 for _name, (_fn, _allowed, _grad, _silent) in _UNARY.items():
-    register_op(_name, inputs=["x: T"], outputs=["y: T"], allowed={"T": _allowed}, shape=shape_fns.unchanged)(
+    _bare = _fn if isinstance(_fn, np.ufunc) and (not _silent or _name in _WARN_FREE_ON_REAL) else None
+    register_op(_name, inputs=["x: T"], outputs=["y: T"], allowed={"T": _allowed}, shape=shape_fns.unchanged,
+                fresh_output=True,
+                factory=_unary_factory(_fn, _quiet(_fn)) if _silent and _name in _WARN_FREE_ON_REAL else None,
+                inplace=_inplace_unary(_bare, _silent) if _bare is not None else None)(
         _quiet(_fn) if _silent else _fn
     )
     RegisterGradient(_name)(_unary_grad(_grad))
@@ -688,6 +719,7 @@ _MATMUL_TYPES = _dt.FLOATING + (_dt.int32, _dt.int64) + _dt.COMPLEX
     attrs={"transpose_a": ("bool", False), "transpose_b": ("bool", False)},
     allowed={"T": _MATMUL_TYPES},
     shape=_matmul_shape,
+    fresh_output=True,
 )
 def _matmul(a, b, *, transpose_a, transpose_b):
     if a.ndim != 2 or b.ndim != 2:
@@ -746,6 +778,7 @@ def _adjoint(x, adj):
     attrs={"adj_x": ("bool", False), "adj_y": ("bool", False)},
     allowed={"T": _MATMUL_TYPES},
     shape=_batch_matmul_shape,
+    fresh_output=True,
 )
 def _batch_matmul(x, y, *, adj_x, adj_y):
     if x.ndim < 2 or y.ndim < 2:

@@ -58,9 +58,14 @@ def _is_zero(t) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 # Activations: each op, its gradient op, and how both differentiate
 # ----------------------------------------------------------------------------------------------------------
-def _activation(op_type: str, allowed, attrs=None):
+def _activation(op_type: str, allowed, attrs=None, inplace=None):
     return register_op(op_type, inputs=["features: T"], outputs=["activations: T"], attrs=attrs,
-                       allowed={"T": allowed}, shape=shape_fns.unchanged)
+                       allowed={"T": allowed}, shape=shape_fns.unchanged, fresh_output=True, inplace=inplace)
+
+
+def _relu_inplace(op):
+    zero = op.inputs[0].dtype.as_numpy_dtype(0)
+    return lambda x: np.maximum(x, zero, out=x)
 
 
 def _activation_grad(op_type: str, second: str, allowed, attrs=None):
@@ -97,7 +102,7 @@ def _grad_where_nonpositive(op, grad):
     return grad * g * math_ops.cast(math_ops.less_equal(y, 0), grad.dtype.base_dtype)
 
 
-@_activation("Relu", _REAL)
+@_activation("Relu", _REAL, inplace=_relu_inplace)
 def _relu(x):
     return np.maximum(x, x.dtype.type(0))
 
@@ -272,8 +277,18 @@ def _bias_add_shape(op):
     return dims
 
 
+def _bias_add_inplace(op):
+    """value += bias, when the bias's static length is known to match the channel dimension."""
+    value, bias = (t.shape.as_tuple() for t in op.inputs)
+    if value is None or bias is None or len(bias) != 1 or bias[0] is None:
+        return None
+    if _channel_axis(len(value), op.get_attr("data_format")) != -1 or value[-1] != bias[0]:
+        return None
+    return lambda v, b: np.add(v, b, out=v)
+
+
 @register_op("BiasAdd", inputs=["value: T", "bias: T"], outputs=["output: T"], attrs=dict(_DATA_FORMAT),
-             allowed={"T": _dt.NUMBER}, shape=_bias_add_shape)
+             allowed={"T": _dt.NUMBER}, shape=_bias_add_shape, fresh_output=True, inplace=_bias_add_inplace)
 def _bias_add(value, bias, *, data_format):
     if np.ndim(bias) != 1:
         raise _invalid(f"Biases must be 1D: {list(np.shape(bias))}")
@@ -511,7 +526,7 @@ def _check_conv_operands(x_shape, f_shape, what: str = "input") -> None:
 
 
 @register_op("Conv2D", inputs=["input: T", "filter: T"], outputs=["output: T"], attrs=dict(_CONV_ATTRS),
-             allowed={"T": _CONV_TYPES}, shape=_conv2d_shape)
+             allowed={"T": _CONV_TYPES}, shape=_conv2d_shape, fresh_output=True)
 def _conv2d(x, w, *, strides, padding, explicit_paddings, data_format, dilations):
     x = _to_nhwc(x, data_format)
     _check_conv_operands(x.shape, w.shape)
