@@ -368,3 +368,4 @@ from tfmini.debugging import (
 )
 from tfmini.ops.control_flow_ops import Assert, Print, case, cond, while_loop
 from tfmini.ops.control_flow_ops import print_v2 as print  # noqa: A001 - tf.print
+from tfmini.ops.functional_ops import foldl, foldr, map_fn, scan

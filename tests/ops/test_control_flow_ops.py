@@ -788,3 +788,53 @@ def test_monotonicity_predicates_and_static_helpers():
     with pytest.raises(ValueError):
         tf.debugging.assert_same_float_dtype([tf.constant(1.0), tf.constant(2.0, tf.float64)])
     assert _run(tf.debugging.is_nan([np.nan, 1.0])).tolist() == [True, False]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# map_fn, scan, foldl, foldr
+# ----------------------------------------------------------------------------------------------------------
+def test_map_fn_matches_numpy_for_tensors_and_structures():
+    xv = np.arange(8, dtype=np.float32).reshape(4, 2)
+    x = tf.placeholder(tf.float32, [None, 2])
+    squares = tf.map_fn(lambda r: r * r, x)
+    rows = tf.map_fn(lambda r: tf.matmul(tf.reshape(r, [1, 2]), tf.ones([2, 3])), x)
+    pair = tf.map_fn(lambda t: (tf.reduce_sum(t[0]), tf.cast(t[1][0], tf.int32)), (x, x), dtype=(tf.float32, tf.int32))
+    assert squares.shape.as_list() == [None, 2] and rows.shape.as_list() == [None, 1, 3]
+    got = _run([squares, rows, pair], {x: xv})
+    np.testing.assert_array_equal(got[0], xv * xv)
+    np.testing.assert_array_equal(got[1], (xv @ np.ones([2, 3]))[:, None, :])
+    np.testing.assert_array_equal(got[2][0], xv.sum(1))
+    np.testing.assert_array_equal(got[2][1], xv[:, 0].astype(np.int32))
+    assert isinstance(pair, tuple)
+    with pytest.raises(TypeError, match="dtype"):
+        tf.map_fn(lambda r: tf.cast(r, tf.int32), x)
+
+
+def test_scan_and_folds_match_python_loops():
+    xv = np.array([3.0, 1.0, 4.0, 1.0, 5.0])
+    x = tf.constant(xv)
+    got = _run([tf.scan(lambda a, v: a + v, x), tf.scan(lambda a, v: a + v, x, reverse=True),
+                tf.scan(lambda a, v: a * v, x, initializer=tf.constant(2.0, tf.float64)),
+                tf.foldl(lambda a, v: a - v, x), tf.foldr(lambda a, v: a - v, x),
+                tf.foldl(lambda a, v: a + v, x, initializer=tf.constant(100.0, tf.float64))])
+    np.testing.assert_array_equal(got[0], np.cumsum(xv))
+    np.testing.assert_array_equal(got[1], np.cumsum(xv[::-1])[::-1])
+    np.testing.assert_array_equal(got[2], 2.0 * np.cumprod(xv))
+    assert got[3:] == [3.0 - 1 - 4 - 1 - 5, 5.0 - 1 - 4 - 1 - 3, 100.0 + xv.sum()]
+
+
+def test_scan_with_a_structured_accumulator():
+    x = tf.constant([1, 2, 3, 4])
+    out = tf.scan(lambda acc, v: {"sum": acc["sum"] + v, "max": tf.maximum(acc["max"], v * 0 + 7)}, x,
+                  initializer={"sum": tf.constant(0), "max": tf.constant(0)})
+    got = _run(out)
+    np.testing.assert_array_equal(got["sum"], [1, 3, 6, 10])
+    np.testing.assert_array_equal(got["max"], [7, 7, 7, 7])
+
+
+def test_gradients_through_map_fn_scan_and_foldl():
+    check_gradients(lambda x, w: tf.map_fn(lambda r: tf.reduce_sum(tf.sin(r) * w), x),
+                    [np.array([[0.1, 0.2], [0.3, -0.4], [1.0, 2.0]]), np.array([0.5, -1.5])])
+    check_gradients(lambda x: tf.scan(lambda a, v: a * v + 1.0, x), [np.array([0.5, -1.2, 0.8, 1.1])])
+    check_gradients(lambda x, a: tf.foldl(lambda acc, v: tf.tanh(acc * v), x, initializer=a),
+                    [np.array([0.5, -1.2, 0.8]), np.array(0.7)])
