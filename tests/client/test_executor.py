@@ -9,13 +9,6 @@ import tfmini as tf
 from tfmini.client import executor
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def _engine(sess) -> executor.LocalEngine:
     return sess._engine
 

@@ -12,19 +12,6 @@ import tfmini as tf
 from tfmini.client import fetch as fetch_lib
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
-@pytest.fixture
-def sess():
-    with tf.Session() as s:
-        yield s
-
-
 @pytest.fixture
 def ab():
     return tf.constant([10, 20], name="a"), tf.constant([1.0, 2.0], name="b")

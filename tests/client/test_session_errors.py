@@ -20,13 +20,6 @@ _SUBCLASSES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 @pytest.fixture
 def raising_op():
     """A test-only op whose kernel raises the exception built by its `kind` attr (registered for one test)."""

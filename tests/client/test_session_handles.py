@@ -10,13 +10,6 @@ import pytest
 import tfmini as tf
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_fetched_handle_is_an_ndarray_holding_the_handle_string():
     c = tf.constant([1.0, 2.0]) * 10.0
     with tf.Session() as sess:

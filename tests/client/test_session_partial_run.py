@@ -9,13 +9,6 @@ from tfmini.framework import dtypes
 from tfmini.ops import array_ops, math_ops
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 @pytest.fixture
 def abc():
     a = array_ops.placeholder(dtypes.float32, shape=[])

@@ -10,13 +10,6 @@ from tfmini.protobuf import step_stats_pb2
 _FULL = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def _graph():
     x = tf.placeholder(tf.float32, shape=[None, 3], name="x")
     w = tf.constant(np.arange(6, dtype=np.float32).reshape(3, 2), name="w")

@@ -8,19 +8,6 @@ import pytest
 import tfmini as tf
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
-@pytest.fixture
-def sess():
-    with tf.Session() as s:
-        yield s
-
-
 def _rand(shape, dtype=np.float32, seed=0):
     return np.random.RandomState(seed).uniform(-2, 2, size=shape).astype(dtype)
 

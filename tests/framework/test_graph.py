@@ -10,13 +10,6 @@ import tfmini as tf
 from tfmini.protobuf import graph_pb2
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 # ----------------------------------------------------------------------------------------------------------
 # Default graph
 # ----------------------------------------------------------------------------------------------------------

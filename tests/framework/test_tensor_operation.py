@@ -10,19 +10,6 @@ import tfmini as tf
 from tfmini.protobuf import node_def_pb2
 
 
-@pytest.fixture(autouse=True)
-def _fresh_default_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
-@pytest.fixture
-def sess():
-    with tf.Session() as s:
-        yield s
-
-
 # ----------------------------------------------------------------------------------------------------------
 # Operation
 # ----------------------------------------------------------------------------------------------------------

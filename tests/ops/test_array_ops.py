@@ -731,7 +731,8 @@ def test_matrix_band_part(lower, upper):
     x = random_array((2, 3, 4))
     i, j = np.arange(3)[:, None], np.arange(4)[None, :]
     keep = ((lower < 0) | (i - j <= lower)) & ((upper < 0) | (j - i <= upper))
-    check_against_numpy(lambda t: tf.matrix_band_part(t, lower, upper), lambda t: np.where(keep, t, np.zeros((), t.dtype)), x,
+    check_against_numpy(lambda t: tf.matrix_band_part(t, lower, upper),
+                        lambda t: np.where(keep, t, np.zeros((), t.dtype)), x,
                         dtypes=[np.float32, np.int64, np.bool_])
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_lower must be negative or less or equal"):
         _run(tf.matrix_band_part(tf.placeholder_with_default(x, None), 4, 0))
