@@ -39,7 +39,9 @@ lint: $(STAMP)
 demo: $(STAMP) system-deps
 	$(PY) tools/demo.py
 
+# The issue-6 workloads against hand-written NumPy (and TensorFlow when importable), then per-run overhead.
 bench: $(STAMP)
+	$(PY) -m benchmarks.run
 	$(PY) -m benchmarks.overhead
 
 # Regenerates tfmini/protobuf/*_pb2.py from the .proto sources with the pinned generator.
