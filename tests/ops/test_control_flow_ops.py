@@ -85,8 +85,21 @@ def test_cond_untaken_branch_assertion_and_print_do_not_run(capfd):
     r = tf.cond(x > 0, lambda: tf.identity(x), failing)
     assert _run(r, {x: 3.0}) == 3.0
     assert "untaken" not in capfd.readouterr().err
-    with pytest.raises(tf.errors.InvalidArgumentError, match="never"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="never") as info:
         _run(r, {x: -3.0})
+    assert info.value.op.name == "cond/Assert/Assert"
+
+
+def test_ops_and_variables_built_in_a_branch_are_named_under_its_scope():
+    with tf.name_scope("outer"):
+        x = tf.placeholder(tf.float32, [])
+        r = tf.cond(x > 0, lambda: tf.Variable(2.0, name="v") * x, lambda: x)
+    assert r.name == "outer/cond:0"
+    assert [v.name for v in tf.global_variables()] == ["outer/cond/v:0"]
+    assert "outer/cond/mul" in [op.name for op in r.op.get_attr("then_branch").get_operations()]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(r, {x: 3.0}) == 6.0
 
 
 def test_cond_of_structures_returns_the_same_structure():
@@ -695,7 +708,7 @@ def test_graph_def_export_names_the_functions_and_adds_them_to_the_library():
     assert inner_if.attr["then_branch"].func.name in library
     while_node = next(n for n in gd.node if n.op == "While")
     body = library[while_node.attr["body"].func.name]
-    assert [a.name for a in body.signature.input_arg][:2] == ["loop_var_0", "loop_var_1"]
+    assert [a.name for a in body.signature.input_arg][:2] == ["while_loop_var_0", "while_loop_var_1"]
     assert set(body.ret) == {"output_0", "output_1"}
     assert any(n.op == "WhileGrad" for n in gd.node)
     assert len(library) >= 8

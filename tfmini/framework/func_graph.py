@@ -62,6 +62,8 @@ class FuncGraph(_ops.Graph):
         self._gradient_override_map = dict(outer_graph._gradient_override_map)
         for key, items in outer_graph._collections.items():
             self._collections[key] = list(items)
+        # Ops built in the body are named under the scope the body is built in (e.g. 'cond/mul'), as in TF1.
+        self._state().name_stack = outer_graph.get_name_scope()
         for key in _SHARED_COLLECTIONS:
             self._collections[key] = outer_graph.get_collection_ref(key)
 
