@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
@@ -120,10 +121,6 @@ def differentiable(dtype: _dt.DType) -> bool:
     return dtype.base_dtype.is_floating or dtype.base_dtype.is_complex
 
 
-def _zeros_like(t: _ops.Tensor) -> _ops.Tensor:
-    return array_ops.fill(array_ops.shape(t), constant(0, dtype=t.dtype.base_dtype))
-
-
 def _dense(g) -> _ops.Tensor:
     """A gradient as a dense Tensor (gradient functions may return IndexedSlices)."""
     return g if isinstance(g, _ops.Tensor) else _ops.convert_to_tensor(g)
@@ -149,12 +146,14 @@ def _inputs_with_captures(explicit: Sequence[_ops.Tensor], graphs: Sequence[Func
     graphs share one signature, and gets the placeholders appended to its `inputs` in that order."""
     keys: list[_ops.Tensor] = []
     for g in graphs:
-        keys.extend(k for k in g.captures if k not in keys)
+        for k in g.captures:
+            if k not in keys:
+                keys.append(k)
     for g in graphs:
         for k in keys:
             g.capture(k)
         g.inputs.extend(g.captures[k] for k in keys)
-    return list(explicit) + [graphs[0].capture_source(k) for k in keys] if graphs else list(explicit)
+    return list(explicit) + [graphs[0].capture_source(k) for k in keys]
 
 
 def _control_captures(graphs: Sequence[FuncGraph]) -> list[_ops.Operation]:
@@ -209,7 +208,8 @@ def _tape_read(tape, *, index):
 # ----------------------------------------------------------------------------------------------------------
 # If
 # ----------------------------------------------------------------------------------------------------------
-def _if_shape(op: _ops.Operation) -> list:
+def _functional_op_shapes(op: _ops.Operation) -> list:
+    """The `output_shapes` attr (unknown where missing, e.g. in an imported graph), then the scalar tape."""
     shapes = list(op.get_attr("output_shapes"))
     n = len(op.get_attr("Tout"))
     shapes += [None] * (n - len(shapes))
@@ -231,10 +231,8 @@ def _if_factory(op: _ops.Operation, ctx) -> Callable:
     return run_if
 
 
-def _invalid(msg: str):
-    from tfmini.framework import errors
-
-    return errors.InvalidArgumentError(None, None, msg)
+def _invalid(msg: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, msg)
 
 
 register_op(
@@ -248,7 +246,7 @@ register_op(
         "else_branch": ("func", REQUIRED),
         "output_shapes": ("list(shape)", []),
     },
-    shape=_if_shape,
+    shape=_functional_op_shapes,
     stateful=True,  # a branch may have side effects: never constant-folded
     forwards_refs=True,  # a variable a branch assigns to reaches it as its storage
     factory=_if_factory,
@@ -300,7 +298,7 @@ def _if_grad(op: _ops.Operation, *grads):
     result: list = [None] * len(op.inputs)
     if not in_idx or not out_idx:
         return result
-    out_grads = [grads[i] if grads[i] is not None else _zeros_like(op.outputs[i]) for i in out_idx]
+    out_grads = [grads[i] if grads[i] is not None else array_ops.zeros_like(op.outputs[i]) for i in out_idx]
     built = []
     for f in (then_graph, else_graph):
         g, dxs = _build_body_gradient(f, out_idx, in_idx, [f.outputs[i].shape for i in out_idx])
@@ -310,7 +308,7 @@ def _if_grad(op: _ops.Operation, *grads):
         return result
     for f, g, dxs in built:
         with g.as_default():
-            g.outputs = body_outputs(g, [dxs[k] if dxs[k] is not None else _zeros_like(f.inputs[in_idx[k]])
+            g.outputs = body_outputs(g, [dxs[k] if dxs[k] is not None else array_ops.zeros_like(f.inputs[in_idx[k]])
                                          for k in keep])
     grad_op = make_if(op.inputs[0], [op.outputs[-1]] + out_grads, built[0][1], built[1][1],
                       [ins[in_idx[k]].shape for k in keep])
@@ -322,13 +320,6 @@ def _if_grad(op: _ops.Operation, *grads):
 # ----------------------------------------------------------------------------------------------------------
 # While
 # ----------------------------------------------------------------------------------------------------------
-def _while_shape(op: _ops.Operation) -> list:
-    shapes = list(op.get_attr("output_shapes"))
-    n = len(op.get_attr("Tout"))
-    shapes += [None] * (n - len(shapes))
-    return shapes[:n] + [_shape.TensorShape([])]
-
-
 def _while_factory(op: _ops.Operation, ctx) -> Callable:
     """Loops while `cond` holds; the tape lists, per iteration, the values the body recorded."""
     record = op.get_attr("back_prop")
@@ -367,7 +358,7 @@ register_op(
         "parallel_iterations": ("int", 10),
         "back_prop": ("bool", True),
     },
-    shape=_while_shape,
+    shape=_functional_op_shapes,
     stateful=True,
     forwards_refs=True,
     factory=_while_factory,
@@ -438,14 +429,14 @@ def _while_grad(op: _ops.Operation, *grads):
     cap_idx = [j for j in range(n, len(op.inputs)) if differentiable(op.inputs[j].dtype)]
     if not var_idx:
         return result
-    out_grads = [grads[j] if grads[j] is not None else _zeros_like(op.outputs[j]) for j in var_idx]
+    out_grads = [grads[j] if grads[j] is not None else array_ops.zeros_like(op.outputs[j]) for j in var_idx]
     g, dxs = _build_body_gradient(body, var_idx, var_idx + cap_idx, [body.inputs[j].shape for j in var_idx])
     # The body is the same every iteration, so a capture it does not differentiate to has no gradient at all.
     caps = [(j, dx) for j, dx in zip(cap_idx, dxs[len(var_idx):]) if dx is not None]
     with g.as_default():
-        var_grads = [dx if dx is not None else _zeros_like(body.inputs[j]) for j, dx in zip(var_idx, dxs)]
+        var_grads = [dx if dx is not None else array_ops.zeros_like(body.inputs[j]) for j, dx in zip(var_idx, dxs)]
         g.outputs = body_outputs(g, var_grads + [dx for _, dx in caps])
-    initial_sums = [_zeros_like(op.inputs[j]) for j, _ in caps]
+    initial_sums = [array_ops.zeros_like(op.inputs[j]) for j, _ in caps]
     out_types = [op.inputs[j].dtype.base_dtype for j in var_idx] + [op.inputs[j].dtype.base_dtype for j, _ in caps]
     grad_op = apply_op(
         "WhileGrad", [op.outputs[-1], out_grads, initial_sums],
