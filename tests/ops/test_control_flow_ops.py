@@ -487,6 +487,16 @@ def test_nested_while_gradient():
     check_gradients(fn, [np.array([0.3, 0.7])])
 
 
+def test_second_derivatives_through_control_flow_fail_loudly():
+    x = tf.placeholder(tf.float32, [])
+    (g_cond,) = tf.gradients(tf.cond(x > 0, lambda: x * x * x, lambda: x), x)
+    (g_while,) = tf.gradients(tf.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, a * x), [0, x])[1], x)
+    with pytest.raises(LookupError, match="second derivatives"):
+        tf.gradients(g_cond, x)
+    with pytest.raises(LookupError, match="WhileGrad"):
+        tf.gradients(g_while, x)
+
+
 def test_while_gradient_is_none_with_back_prop_false():
     x = tf.placeholder(tf.float32, [])
     _, y = tf.while_loop(lambda i, y: i < 2, lambda i, y: (i + 1, y * x), [0, x], back_prop=False)

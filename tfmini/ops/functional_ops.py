@@ -293,6 +293,13 @@ def _if_grad(op: _ops.Operation, *grads):
     then_graph, else_graph = op.get_attr("then_branch"), op.get_attr("else_branch")
     n_out = len(op.get_attr("Tout"))
     ins = op.inputs[1:]
+    if any(t.dtype.base_dtype == _dt.variant for t in ins):
+        # This If is itself a gradient, reading the forward values from a tape: differentiating it again would
+        # have to differentiate through the tape, which is not supported. Fail as a missing gradient does.
+        raise LookupError(
+            f"No gradient defined for operation '{op.name}': second derivatives through tf.cond / tf.while_loop "
+            "are not supported."
+        )
     in_idx = [j for j, t in enumerate(ins) if differentiable(t.dtype)]
     out_idx = [i for i in range(n_out) if differentiable(op.outputs[i].dtype)]
     result: list = [None] * len(op.inputs)
