@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv system-deps test lint demo bench protos clean
+.PHONY: venv system-deps test lint demo docs notebooks bench protos clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,18 @@ system-deps:
 			echo "note: Graphviz's dot is not installed; install it (apt-get install graphviz) for graph pictures"; \
 		fi; \
 	fi
+# Debian's chromium: the browser test opens the notebooks' HTML in it (tests/test_notebooks_browser.py,
+# which fails saying how to get it when it is missing).
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Chromium with apt-get (for the browser test)"; \
+			(apt-get install -y -qq chromium >/dev/null 2>&1 || \
+			 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) || \
+			echo "warning: could not install chromium; tests/test_notebooks_browser.py will fail"; \
+		else \
+			echo "note: /usr/bin/chromium is missing; install it (apt-get install chromium) for the browser test"; \
+		fi; \
+	fi
 
 test: $(STAMP) system-deps
 	$(PY) -m ruff check .
@@ -36,8 +48,17 @@ test: $(STAMP) system-deps
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# Executes the showcase notebook with a real kernel; prints where its HTML went (build/demo/).
 demo: $(STAMP) system-deps
-	$(PY) tools/demo.py
+	$(PY) tools/run_demo.py
+
+# The user guide (docs/*.md, with the supported-names table regenerated from the code) as HTML in build/docs/.
+docs: $(STAMP)
+	$(PY) tools/build_docs.py
+
+# Re-executes every notebook in place after a deliberate change to what they show (nbval checks against them).
+notebooks: $(STAMP) system-deps
+	$(PY) tools/run_demo.py --save notebooks/*.ipynb
 
 # The issue-6 workloads against hand-written NumPy (and TensorFlow when importable), then per-run overhead.
 bench: $(STAMP)
