@@ -513,7 +513,7 @@ def Assert(condition, data, summarize=None, name=None) -> _ops.Operation:  # noq
 
 def _print_factory(op: _ops.Operation, ctx):
     message, first_n, summarize = op.get_attr("message"), op.get_attr("first_n"), op.get_attr("summarize")
-    counts = ctx.resources.setdefault(("Print", op.name), [0])
+    counts = ctx.resources.setdefault(("Print", op), [0])  # per session and op (a body may reuse a name)
 
     def run_print(x, *data):
         if first_n >= 0:
