@@ -21,12 +21,6 @@ def _run(fetches, feed_dict=None):
         return sess.run(fetches, feed_dict=feed_dict)
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with tf.Graph().as_default() as g:
-        yield g
-
-
 # ----------------------------------------------------------------------------------------------------------
 # tf.cond
 # ----------------------------------------------------------------------------------------------------------
