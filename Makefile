@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# matplotlib builds its font cache on first import and says so on stderr: do it now, not inside a
+	@# notebook cell whose output nbval compares.
+	$(PY) -c "import matplotlib.pyplot"
 	touch $(STAMP)
 
 # Graphviz renders graph pictures; tfmini works without it (and says how to get it), but the tests
