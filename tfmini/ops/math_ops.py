@@ -77,9 +77,43 @@ def _conj(t: _ops.Tensor) -> _ops.Tensor:
     return conj(t) if t.dtype.is_complex else t
 
 
-def _reduce_to_shape(grad: _ops.Tensor, x: _ops.Tensor) -> _ops.Tensor:
-    """`grad`, shaped like a broadcast of `x` with other operands, summed back down to the shape of `x`
-    (statically when shapes are known, else with BroadcastGradientArgs at run time)."""
+def _stretched_axes(x: _shape.TensorShape, others: list, out_rank: int):
+    """The output axes along which broadcasting stretched an operand of static shape `x` against `others`,
+    when static shapes decide it (unknown dims included: an axis x lacks is stretched; a known dim > 1 is not;
+    an unknown or 1 dim is not stretched where no other operand has a dim other than 1 there); else None."""
+    xd = x.as_tuple()
+    if xd is None or any(o.ndims is None for o in others):
+        return None
+    axes = []
+    for i in builtins.range(out_rank):
+        j = i - (out_rank - len(xd))
+        if j < 0:
+            axes.append(i)
+            continue
+        if xd[j] is not None and xd[j] != 1:
+            continue
+        other_dims = [o.as_tuple()[i - (out_rank - o.ndims)] for o in others if i - (out_rank - o.ndims) >= 0]
+        if all(d == 1 for d in other_dims):
+            continue
+        if xd[j] == 1 and all(d is not None for d in other_dims):
+            axes.append(i)
+            continue
+        return None
+    return axes
+
+
+def _reduce_to_shape(grad: _ops.Tensor, x: _ops.Tensor, others: list | None = None) -> _ops.Tensor:
+    """`grad`, shaped like a broadcast of `x` with `others`, summed back down to the shape of `x`: with
+    static axes when shapes decide them (e.g. a bias gradient is one Sum over the batch axis, the other
+    operand's gradient passes through), else with BroadcastGradientArgs at run time."""
+    if others is not None and grad.shape.ndims is not None:
+        axes = _stretched_axes(x.shape, [o.shape for o in others], grad.shape.ndims)
+        if axes is not None:
+            lead = grad.shape.ndims - x.shape.ndims
+            inner = [a for a in axes if a >= lead]
+            out = reduce_sum(grad, np.asarray(inner, dtype=np.int32), keepdims=True) if inner else grad
+            leading = [a for a in axes if a < lead]
+            return reduce_sum(out, np.asarray(leading, dtype=np.int32)) if leading else out
 
     xs, gs = x.shape, grad.shape
     if xs.is_fully_defined() and gs.is_fully_defined():
@@ -107,8 +141,8 @@ def _broadcast_like(t: _ops.Tensor, x: _ops.Tensor) -> _ops.Tensor:
 def _binary_grads(op, gx, gy):
     """The gradients of a broadcasting binary op, each reduced to its input's shape (None stays None)."""
     x, y = op.inputs
-    return (None if gx is None else _reduce_to_shape(gx, x),
-            None if gy is None else _reduce_to_shape(gy, y))
+    return (None if gx is None else _reduce_to_shape(gx, x, [y]),
+            None if gy is None else _reduce_to_shape(gy, y, [x]))
 
 
 # ----------------------------------------------------------------------------------------------------------
