@@ -432,3 +432,28 @@ def test_gradients_in_a_graph_that_is_not_the_default():
     assert dx.graph is g
     with tf.Session(graph=g) as sess:
         assert sess.run(dx) == 4.0
+
+
+@pytest.mark.parametrize("x_shape, y_shape, x_value, y_value", [
+    ([None, 5], [5], (3, 5), (5,)),            # a bias: y reduced over the batch axis, x passes through
+    ([None, 1], [None, 4], (2, 1), (2, 4)),    # x stretched along a known axis; the batch axis undecided
+    ([None, 1, 3], [4, 1], (2, 1, 3), (4, 1)),  # both stretched on different axes
+    ([None, None], [None], (2, 3), (3,)),     # nothing decidable: the run-time path
+])
+def test_broadcast_gradients_with_partly_known_shapes_match_finite_differences(x_shape, y_shape, x_value, y_value):
+    x = tf.placeholder(tf.float64, x_shape)
+    y = tf.placeholder(tf.float64, y_shape)
+    z = x * y + x
+    check_gradients(z, {x: random_array(x_value, np.float64, seed=1), y: random_array(y_value, np.float64, seed=2)})
+
+
+def test_bias_gradient_needs_no_run_time_shape_ops():
+    x = tf.placeholder(tf.float32, [None, 5])
+    b = tf.constant(np.ones(5, np.float32))
+    gx, gb = tf.gradients(tf.reduce_sum(x + b), [x, b])
+    grad_types = {op.type for op in tf.get_default_graph().get_operations() if op.name.startswith("gradients/add")}
+    assert not grad_types & {"BroadcastGradientArgs", "Shape", "Reshape"}
+    assert gb.shape.as_list() == [5] and gx.shape.as_list() == [None, 5]
+    gx_v, gb_v = _run([gx, gb], {x: np.ones((3, 5), np.float32)})
+    np.testing.assert_array_equal(gb_v, np.full(5, 3.0))
+    np.testing.assert_array_equal(gx_v, np.ones((3, 5)))
