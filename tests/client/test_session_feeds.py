@@ -62,6 +62,17 @@ def test_feed_value_that_is_a_tensor_raises_type_error(sess):
         sess.run(p, {p: c})
 
 
+def test_feed_value_that_is_a_tensor_raises_type_error_on_cached_runners_and_callables(sess):
+    p = tf.placeholder(tf.float32, shape=[2])
+    y = p * 2.0
+    c = tf.constant([1.0, 2.0])
+    sess.run(y, {p: [1.0, 2.0]})  # caches a runner for this (fetch, feed keys) signature
+    with pytest.raises(TypeError, match="The value of a feed cannot be a tf.Tensor object"):
+        sess.run(y, {p: c})
+    with pytest.raises(TypeError, match="The value of a feed cannot be a tf.Tensor object"):
+        sess.make_callable(y, [p])(c)
+
+
 def test_feeding_does_not_alias_the_callers_array(sess):
     p = tf.placeholder(tf.float32, shape=[2])
     x = np.array([1.0, 2.0], np.float32)

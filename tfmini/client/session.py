@@ -274,12 +274,6 @@ class BaseSession:
         for key, value in feed_dict.items():
             for subfeed, subvalue in _expand_feed(key, value):
                 tensor = self._feed_tensor(subfeed)
-                if isinstance(subvalue, _ops.Tensor):
-                    raise TypeError(
-                        "The value of a feed cannot be a tf.Tensor object. Acceptable feed values include Python "
-                        "scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, the tensor "
-                        f"object was {subvalue} which was passed to the feed with key {key}."
-                    )
                 feeds[tensor] = self._feed_value(tensor, subvalue)
         return list(feeds), list(feeds.values())
 
@@ -297,7 +291,15 @@ class BaseSession:
         return tensor
 
     def _feed_value(self, tensor: _ops.Tensor, value):
+        """`value` converted to the array fed for `tensor`, with TF's checks. Every feed path (run, cached
+        runners, make_callable, partial runs) comes through here, so they all reject the same values."""
         dtype = tensor.dtype.base_dtype
+        if isinstance(value, _ops.Tensor):
+            raise TypeError(
+                "The value of a feed cannot be a tf.Tensor object. Acceptable feed values include Python "
+                "scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, the tensor "
+                f"object was {value} which was passed to the feed with key {tensor}."
+            )
         if type(value) is not np.ndarray:
             raw = getattr(value, "_feed_value", None)  # e.g. a TensorHandle stands for its value
             if raw is not None:
