@@ -891,6 +891,13 @@ def test_unsorted_segment_sum_values_and_gradient():
     check_against_numpy(lambda d: tf.unsorted_segment_sum(d, ids, 3), ref, data, dtypes=[np.float32, np.int32])
     check_gradients(lambda d: tf.unsorted_segment_sum(d, ids, 3), [data])
     with tf.Graph().as_default():
+        # Unknown ranks: the gradient drops the rows of negative ids at run time, not whole columns.
+        d = tf.placeholder(tf.float64, shape=None)
+        i = tf.placeholder(tf.int32, shape=None)
+        weights = np.arange(6.0).reshape(3, 2)
+        grad = tf.gradients(tf.reduce_sum(tf.unsorted_segment_sum(d, i, 3) * weights), d)[0]
+        got = _run(grad, {d: data, i: ids})
+        np.testing.assert_array_equal(got, [weights[2], weights[0], weights[2], [0.0, 0.0]])
         with pytest.raises(tf.errors.InvalidArgumentError, match="out of range"):
             _run(tf.unsorted_segment_sum(tf.constant(data), np.array([0, 1, 5, 0], np.int32), 3))
 

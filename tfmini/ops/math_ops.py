@@ -1270,9 +1270,13 @@ def _unsorted_segment_sum_grad(op, grad):
     valid = greater_equal(ids, _ops.convert_to_tensor(0, dtype=ids.dtype.base_dtype))
     gathered = array_ops.gather(grad, maximum(ids, _ops.convert_to_tensor(0, dtype=ids.dtype.base_dtype)))
     mask = cast(valid, grad.dtype)
-    rank_diff = (gathered.shape.ndims or 0) - (ids.shape.ndims or 0)
-    if rank_diff:
-        mask = _reshape(mask, array_ops.concat([_shape_of(ids), np.ones(rank_diff, np.int32)], 0))
+    # The mask has the ids' rank; the gathered rows may have more dims, so give the mask trailing 1s.
+    if gathered.shape.ndims is not None and ids.shape.ndims is not None:
+        trailing = np.ones(gathered.shape.ndims - ids.shape.ndims, np.int32)
+    else:
+        trailing = array_ops.ones(array_ops.reshape(array_ops.rank(gathered) - array_ops.rank(ids), [1]),
+                                  _dt.int32)
+    mask = _reshape(mask, array_ops.concat([_shape_of(ids), trailing], 0))
     return gathered * mask, None, None
 
 
