@@ -767,6 +767,15 @@ def test_reduction_errors():
         x, a = tf.placeholder(tf.float32), tf.placeholder(tf.int32)
         with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid reduction dimension"):
             _run(tf.reduce_sum(x, axis=a), {x: np.zeros((2, 3), np.float32), a: 5})
+        # A scalar has no axis 0, at graph construction and at run time (static or fed axes) alike.
+        with pytest.raises(ValueError, match="Invalid reduction dimension"):
+            tf.reduce_sum(tf.constant(3.0), axis=0)
+        for reduce in (tf.reduce_sum, tf.reduce_max, tf.reduce_mean):
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"Invalid reduction dimension \(0 for input"):
+                _run(reduce(x, axis=0), {x: np.float32(3.0)})
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"Invalid reduction dimension \(-1 for input"):
+                _run(reduce(x, axis=a), {x: np.float32(3.0), a: -1})
+        assert _run(tf.reduce_sum(x), {x: np.float32(3.0)}) == 3.0
 
 
 def test_count_nonzero():

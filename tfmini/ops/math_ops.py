@@ -962,11 +962,12 @@ def _reduction_shape(op):
 
 
 def _axes(x, axis):
+    """The reduction axes as non-negative ints; as in TF, a scalar has no axis to reduce over."""
     axis = np.reshape(axis, [-1])
-    for a in axis:
-        if a < -x.ndim or a >= max(x.ndim, 1):
-            raise _invalid(f"Invalid reduction dimension ({a} for input with {x.ndim} dimension(s)")
-    return tuple(int(a) % max(x.ndim, 1) for a in axis) if x.ndim else ()
+    if not _axes_valid(axis, x.ndim):
+        bad = next(int(a) for a in axis if not -x.ndim <= a < x.ndim)
+        raise _invalid(f"Invalid reduction dimension ({bad} for input with {x.ndim} dimension(s)")
+    return tuple(int(a) % x.ndim for a in axis)
 
 
 def _int_mean(x, axis, keepdims):
@@ -1024,7 +1025,7 @@ def _reduction_factory(name: str, fn):
         rank = op.inputs[0].shape.ndims
         if axis is None or rank is None or not _axes_valid(axis, rank):
             return lambda x, a: general(x, a, keep_dims=keep)
-        axes = tuple(sorted({int(a) % rank for a in np.reshape(axis, [-1])})) if rank else ()
+        axes = tuple(sorted({int(a) % rank for a in np.reshape(axis, [-1])}))
         if ufunc is not None:
             reduce = ufunc.reduce
             if not axes:
@@ -1036,8 +1037,7 @@ def _reduction_factory(name: str, fn):
 
 
 def _axes_valid(axis, rank: int) -> bool:
-    flat = np.reshape(axis, [-1])
-    return all(-max(rank, 1) <= int(a) < max(rank, 1) for a in flat)
+    return all(-rank <= int(a) < rank for a in np.reshape(axis, [-1]))
 
 
 for _name, (_fn, _allowed) in _REDUCTIONS.items():
@@ -1192,7 +1192,7 @@ for _name, _fn in {"ArgMax": np.argmax, "ArgMin": np.argmin}.items():
 def _make_scan(ufunc):
     def kernel(x, axis, *, exclusive, reverse):
         a = int(axis)
-        if not -max(x.ndim, 1) <= a < max(x.ndim, 1) or x.ndim == 0:
+        if not -x.ndim <= a < x.ndim:
             raise _invalid(f"Expected scan axis in the range [{-x.ndim}, {x.ndim}), but got {a}")
         v = np.flip(x, a) if reverse else x
         out = ufunc.accumulate(v, axis=a, dtype=x.dtype)
