@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,7 +59,9 @@ def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     km = KernelManager(kernel_name=KERNELSPEC["name"], kernel_spec_manager=CurrentEnvKernelSpecs())
     client = NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    # The kernel process's own log (transport notices, shutdown) is noise here; what cells print is captured
+    # as their outputs, and a kernel that dies is reported by nbclient.
+    client.execute(stderr=subprocess.DEVNULL)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     return nb
 
