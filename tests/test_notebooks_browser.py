@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CHROMIUM = Path(os.environ.get("TFMINI_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]  # containers often give /dev/shm only 64 MB
 INSTALL_HINT = "run `make system-deps` as root (it runs `apt-get install chromium`), or install Debian's chromium"
 
 # What the extension and nbconvert emit for each kind of picture: (what, CSS selector in the page, marker in
