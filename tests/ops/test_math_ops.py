@@ -490,6 +490,23 @@ def test_add_n_matches_numpy_and_checks_shapes():
             tf.add_n([])
 
 
+def test_accumulate_n_sums_and_checks_its_shape_and_dtype_arguments():
+    a, b = random_array((2, 3), seed=1), random_array((2, 3), seed=2)
+    check_against_numpy(lambda x, y: tf.accumulate_n([x, y], shape=[2, 3], tensor_dtype=tf.float32),
+                        lambda x, y: x + y, a, b, dtypes=[np.float32])
+    with tf.Graph().as_default():
+        x = tf.constant(a)
+        assert tf.accumulate_n([x]) is x  # a single input, unnamed, is returned as is (as in TF)
+        with pytest.raises(ValueError):
+            tf.accumulate_n([x, x], shape=[3, 2])
+        with pytest.raises(TypeError, match="tensor_dtype is"):
+            tf.accumulate_n([x, x], tensor_dtype=tf.float32)
+        with pytest.raises(ValueError, match="same dtype and shape"):
+            tf.accumulate_n([x, tf.constant(a, tf.float32)])
+        with pytest.raises(ValueError, match="at least one Tensor"):
+            tf.accumulate_n([])
+
+
 @pytest.mark.parametrize("src", [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_])
 @pytest.mark.parametrize("dst", [np.float32, np.float64, np.int32, np.int64, np.bool_])
 def test_cast_matches_numpy(src, dst):

@@ -1539,7 +1539,22 @@ def add_n(inputs, name=None):
     return apply_op("AddN", [list(inputs)], name=name).outputs[0]
 
 
-accumulate_n = add_n
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None) -> _ops.Tensor:
+    """`tf.accumulate_n`: the sum of tensors of one dtype and shape, as add_n; `shape` and `tensor_dtype`, when
+    given, must agree with the inputs (ValueError / TypeError otherwise)."""
+    if not inputs or not isinstance(inputs, (list, tuple)):
+        raise ValueError("inputs must be a list of at least one Tensor with the same dtype and shape")
+    inputs = [_ops.convert_to_tensor(t) for t in inputs]
+    if any(t.dtype != inputs[0].dtype for t in inputs):
+        raise ValueError("inputs must be a list of at least one Tensor with the same dtype and shape")
+    merged = _shape.unknown_shape() if shape is None else _shape.as_shape(shape)
+    for t in inputs:
+        merged = merged.merge_with(t.shape)
+    if tensor_dtype is not None and _dt.as_dtype(tensor_dtype) != inputs[0].dtype:
+        raise TypeError(f"tensor_dtype is {tensor_dtype}, but input is of type {inputs[0].dtype}")
+    if len(inputs) == 1 and name is None:
+        return inputs[0]
+    return add_n(inputs, name=name)
 
 
 # ----------------------------------------------------------------------------------------------------------
