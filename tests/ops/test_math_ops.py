@@ -490,6 +490,20 @@ def test_add_n_matches_numpy_and_checks_shapes():
             tf.add_n([])
 
 
+def test_scalar_mul_scales_tensors_and_indexed_slices_by_a_scalar_of_known_rank():
+    a = random_array((2, 3), seed=1)
+    check_against_numpy(lambda x: tf.scalar_mul(3, x), lambda x: 3 * x, a, dtypes=[np.float32, np.int32])
+    with tf.Graph().as_default():
+        slices = tf.IndexedSlices(tf.constant(a), tf.constant([0, 2]), tf.constant([4, 3]))
+        scaled = tf.scalar_mul(2.0, slices)
+        assert isinstance(scaled, tf.IndexedSlices)
+        np.testing.assert_allclose(_run(scaled.values), 2 * a)
+        with pytest.raises(ValueError, match="Only scalar multiply works"):
+            tf.scalar_mul([1.0, 2.0], tf.constant(a))
+        with pytest.raises(ValueError, match="Only scalar multiply works"):
+            tf.scalar_mul(tf.placeholder(tf.float64), tf.constant(a))
+
+
 def test_accumulate_n_sums_and_checks_its_shape_and_dtype_arguments():
     a, b = random_array((2, 3), seed=1), random_array((2, 3), seed=2)
     check_against_numpy(lambda x, y: tf.accumulate_n([x, y], shape=[2, 3], tensor_dtype=tf.float32),

@@ -1306,7 +1306,7 @@ def multiply(x, y, name=None):
 def scalar_mul(scalar, x, name=None):
     """`scalar * x` for a scalar and a Tensor or IndexedSlices."""
     scalar = _ops.convert_to_tensor(scalar, dtype=x.dtype.base_dtype, name="scalar")
-    if scalar.shape.ndims not in (0, None):
+    if scalar.shape.ndims != 0:  # as in TF, the scalar's rank must be known
         raise ValueError(f"Only scalar multiply works, got shape {scalar.shape}")
     if hasattr(x, "_is_composite_tensor"):
         return x._with_values(multiply(scalar, x.values, name=name))
