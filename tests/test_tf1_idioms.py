@@ -839,6 +839,19 @@ def test_one_hot_and_argmax(sess):
         sess.run(tf.argmax(tf.zeros([0])))
 
 
+def test_top_k_results_fetch_as_tf_namedtuple_and_in_top_k_accuracy(sess):
+    logits = tf.constant([[0.1, 0.7, 0.2], [0.5, 0.1, 0.4]])
+    values, indices = tf.nn.top_k(logits, k=2)
+    assert values.name == "TopKV2:0" and indices.dtype == tf.int32
+    result = sess.run(tf.nn.top_k(logits, k=2))
+    assert type(result).__name__ == "TopKV2"
+    np.testing.assert_allclose(result.values, [[0.7, 0.2], [0.5, 0.4]])
+    np.testing.assert_array_equal(result.indices, [[1, 2], [0, 2]])
+    top1 = tf.reduce_mean(tf.cast(tf.nn.in_top_k(logits, [2, 0], 1), tf.float32))
+    top2 = tf.reduce_mean(tf.cast(tf.nn.in_top_k(logits, [2, 0], 2), tf.float32))
+    assert sess.run([top1, top2]) == [0.5, 1.0]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Collections
 # ----------------------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ slices, so no Python loop runs over output positions.
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -1225,19 +1227,8 @@ def top_k(input, k=1, sorted=True, name=None) -> tuple:  # noqa: A002 - TF's arg
     return _TopKResult(op.outputs[0], op.outputs[1])
 
 
-class _TopKResult(tuple):
-    """(values, indices), also readable by name as TF's namedtuple is."""
-
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
-
-    @property
-    def values(self) -> _ops.Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> _ops.Tensor:
-        return self[1]
+# TF's namedtuple: `sess.run(tf.nn.top_k(x))` rebuilds it around the two arrays.
+_TopKResult = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
 def in_top_k(predictions, targets, k, name=None) -> _ops.Tensor:
