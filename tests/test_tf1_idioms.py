@@ -204,6 +204,23 @@ def test_deep_mnist_helpers_give_the_tutorial_shapes():
     assert h_flat.shape.as_list() == [None, 3136]
 
 
+def test_valid_windows_wider_than_the_input_fail_at_graph_construction():
+    # The classic "too many conv/pool layers for the image size" mistake: TF's shape functions reject it.
+    x = tf.placeholder(tf.float32, [None, 4, 4, 2])
+    with pytest.raises(ValueError, match=r"Negative dimension size caused by subtracting 5 from 4 for 'Conv2D' "
+                                         r"\(op: 'Conv2D'\)"):
+        tf.nn.conv2d(x, tf.ones([5, 5, 2, 4]), [1, 1, 1, 1], "VALID")
+    with pytest.raises(ValueError, match="Negative dimension size caused by subtracting 5 from 4"):
+        tf.layers.conv2d(x, 4, 3, dilation_rate=2)  # a 3x3 kernel dilated by 2 spans 5
+    with pytest.raises(ValueError, match="Negative dimension size caused by subtracting 3 from 2 for 'MaxPool_1'"):
+        tf.nn.max_pool(tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"), [1, 3, 3, 1], [1, 1, 1, 1], "VALID")
+    # a window exactly as wide as the input, SAME padding, or an unknown size are fine
+    assert tf.nn.conv2d(x, tf.ones([4, 4, 2, 1]), [1, 1, 1, 1], "VALID").shape.as_list() == [None, 1, 1, 1]
+    assert tf.nn.max_pool(x, [1, 5, 5, 1], [1, 1, 1, 1], "SAME").shape.as_list() == [None, 4, 4, 2]
+    unknown = tf.placeholder(tf.float32, [None, None, None, 2])
+    assert tf.nn.conv2d(unknown, tf.ones([5, 5, 2, 4]), [1, 1, 1, 1], "VALID").shape.as_list() == [None] * 3 + [4]
+
+
 def test_layers_cnn_shapes_and_variable_names():
     x = tf.placeholder(tf.float32, [None, 8, 8, 1])
     c1 = tf.layers.conv2d(x, 4, 3, padding="same", activation=tf.nn.relu)

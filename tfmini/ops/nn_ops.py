@@ -418,6 +418,17 @@ def window_output(size, k, stride: int, dilation: int, padding: str, pads=(0, 0)
     return out, before, after
 
 
+def _static_window_output(size, k, stride: int, dilation: int, padding: str, pads=(0, 0)) -> tuple:
+    """`window_output` for shape functions. A VALID/EXPLICIT window wider than the padded input is a
+    graph-construction ValueError in TF, whose shape functions subtract the window first, even though the
+    kernel accepts the empty output that truncating division gives."""
+    if padding != "SAME" and size is not None and k is not None:
+        padded, eff = size + pads[0] + pads[1], (k - 1) * dilation + 1
+        if padded < eff:
+            raise ValueError(f"Negative dimension size caused by subtracting {eff} from {padded}")
+    return window_output(size, k, stride, dilation, padding, pads)
+
+
 def _explicit_pads(explicit_paddings, data_format: str) -> tuple:
     """((top, bottom), (left, right)) from TF's 8-element explicit_paddings."""
     p = list(explicit_paddings) or [0] * 8
@@ -503,8 +514,8 @@ def _conv_output_shape(op, input_shape: _shape.TensorShape, filter_shape: _shape
     kh, kw, kc, oc = filter_shape.with_rank(4).as_list() if filter_shape.ndims is not None else [None] * 4
     if c is not None and kc is not None and c != kc:
         raise ValueError(f"Dimensions must be equal, but are {c} and {kc}")
-    oh, _, _ = window_output(h, kh, strides[0], dilations[0], padding, explicit[0])
-    ow, _, _ = window_output(w, kw, strides[1], dilations[1], padding, explicit[1])
+    oh, _, _ = _static_window_output(h, kh, strides[0], dilations[0], padding, explicit[0])
+    ow, _, _ = _static_window_output(w, kw, strides[1], dilations[1], padding, explicit[1])
     return _from_nhwc_dims([n, oh, ow, oc], fmt)
 
 
@@ -651,8 +662,8 @@ def _pool_attrs_check(op) -> tuple:
 def _pool_output_shape(op, input_shape: _shape.TensorShape) -> list:
     fmt, padding, ksize, strides = _pool_attrs_check(op)
     n, h, w, c = _nhwc(input_shape.with_rank(4).as_list() if input_shape.ndims is not None else [None] * 4, fmt)
-    oh, _, _ = window_output(h, ksize[0], strides[0], 1, padding)
-    ow, _, _ = window_output(w, ksize[1], strides[1], 1, padding)
+    oh, _, _ = _static_window_output(h, ksize[0], strides[0], 1, padding)
+    ow, _, _ = _static_window_output(w, ksize[1], strides[1], 1, padding)
     return _from_nhwc_dims([n, oh, ow, c], fmt)
 
 
