@@ -363,6 +363,10 @@ def test_import_graph_def_with_input_map_and_return_elements(sess):
     np.testing.assert_array_equal(sess.run(out, {new_x: [[1.0, 1.0]]}), [[7.0]])
     with pytest.raises(ValueError):
         tf.import_graph_def(g.as_graph_def(), return_elements=["nope:0"])
+    # a mistyped input_map key is an error, not a silent no-op
+    with pytest.raises(ValueError, match=r"Attempted to map inputs that were not found in graph_def: "
+                                         r"\[inptu:0, w/read:1\]"):
+        tf.import_graph_def(g.as_graph_def(), input_map={"inptu": new_x, "input:0": new_x, "w/read:1": new_x})
 
 
 def test_runtime_errors_are_op_errors_naming_the_op(sess):

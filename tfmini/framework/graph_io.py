@@ -218,6 +218,11 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             op = _registry.apply_op(nd.op, grouped, attrs, name=prefix + nd.name,
                                     control_inputs=control_inputs)
         created[nd.name] = op
+    # A key naming no node or output is most likely a typo: TF refuses it rather than silently mapping nothing.
+    missing = [f"{node}:{idx}" for node, idx in map(_split_input, input_map)
+               if node not in created or idx >= len(created[node].outputs)]
+    if missing:
+        raise ValueError(f"Attempted to map inputs that were not found in graph_def: [{', '.join(missing)}]")
     if return_elements is None:
         return None
     results = []
