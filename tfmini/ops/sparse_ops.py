@@ -10,9 +10,9 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import apply_op, register_op
+from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
-from tfmini.ops import array_ops, shape_fns
+from tfmini.ops import array_ops, math_ops, shape_fns
 
 _INDEX = (_dt.int32, _dt.int64)
 
@@ -42,6 +42,9 @@ def _sparse_to_dense(indices, shape, values, default, *, validate_indices):
     if indices.size:
         out[tuple(indices.T)] = values
     return out
+
+
+NotDifferentiable("SparseToDense")  # as in TF: no gradient, not even for the values
 
 
 def sparse_tensor_to_dense(sp_input, default_value=0, validate_indices=True, name=None) -> _ops.Tensor:
@@ -77,6 +80,21 @@ def _sparse_reduce_sum(indices, values, shape, axes, *, keep_dims):
     axes = np.reshape(axes, [-1])
     axis = tuple(int(a) % dense.ndim for a in axes) if axes.size else None
     return np.asarray(np.sum(dense, axis=axis, keepdims=keep_dims, dtype=values.dtype))
+
+
+@RegisterGradient("SparseReduceSum")
+def _sparse_reduce_sum_grad(op, grad):
+    """Each value gets the output gradient of the element it was summed into: the gradient is reshaped to
+    keep_dims form and read at each value's index with the reduced coordinates set to 0."""
+    indices, _, dense_shape, axes = op.inputs
+    rank = array_ops.size(dense_shape)
+    axes = math_ops.floormod(array_ops.reshape(axes, [-1]), rank)
+    reduced = math_ops.reduce_any(
+        math_ops.equal(array_ops.reshape(array_ops.range(rank), [-1, 1]), array_ops.reshape(axes, [1, -1])), axis=1)
+    reduced = math_ops.logical_or(reduced, math_ops.equal(array_ops.size(axes), 0))  # no axes: all of them
+    kept = array_ops.where(reduced, array_ops.ones_like(dense_shape), dense_shape)
+    kept_grad = array_ops.reshape(grad, kept)
+    return None, array_ops.gather_nd(kept_grad, indices // (dense_shape // kept)), None, None
 
 
 def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None) -> _ops.Tensor:
@@ -120,6 +138,26 @@ def _sparse_dense_matmul(indices, values, shape, b, *, adjoint_a, adjoint_b):
             f"{b.shape[0]}."
         )
     return a @ b
+
+
+@RegisterGradient("SparseTensorDenseMatMul")
+def _sparse_dense_matmul_grad(op, grad):
+    """For b, the sparse operand's adjoint times the output gradient; for each value a[i, j] of the sparse
+    operand, the dot product of the gradient's row i with b's row j (rows and columns swapped by the adjoints)."""
+    indices, values, dense_shape, b = op.inputs
+    adj_a, adj_b = op.get_attr("adjoint_a"), op.get_attr("adjoint_b")
+    if values.dtype.is_complex:
+        raise NotImplementedError("SparseTensorDenseMatMul op does not support complex gradients.")
+    b_grad = apply_op("SparseTensorDenseMatMul", [indices, values, dense_shape, grad],
+                      {"adjoint_a": not adj_a, "adjoint_b": False}).outputs[0]
+    if adj_b:
+        b_grad = array_ops.transpose(b_grad)
+    rows, cols = indices[:, 0], indices[:, 1]
+    if adj_a:
+        rows, cols = cols, rows
+    b_rows = array_ops.gather(array_ops.transpose(b) if adj_b else b, cols)
+    values_grad = math_ops.reduce_sum(array_ops.gather(grad, rows) * b_rows, axis=1)
+    return None, values_grad, None, b_grad
 
 
 def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None) -> _ops.Tensor:
