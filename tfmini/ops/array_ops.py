@@ -40,11 +40,7 @@ def _invalid(msg: str) -> _errors.InvalidArgumentError:
     return _errors.InvalidArgumentError(None, None, msg)
 
 
-def _fmt(dims) -> str:
-    """Dims as TF prints them in messages: [2,?,3], or <unknown> for an unknown rank."""
-    if dims is None:
-        return "<unknown>"
-    return "[" + ",".join("?" if d is None else str(int(d)) for d in dims) + "]"
+_fmt = shape_fns.dims_str
 
 
 def _with_rank(dims, rank: int) -> tuple:
@@ -61,22 +57,7 @@ def _with_rank_at_least(dims, rank: int):
     return dims
 
 
-def _merge(a, b):
-    """Merges two static shapes (tuples with None for unknown dims, or None for unknown rank)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    if len(a) != len(b):
-        raise ValueError(f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
-    out = []
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x is not None and y is not None and x != y:
-            raise ValueError(
-                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_fmt(a)} and {_fmt(b)}."
-            )
-        out.append(x if x is not None else y)
-    return tuple(out)
+_merge = shape_fns.merge_dims
 
 
 def _static(t):
@@ -917,24 +898,12 @@ def invert_permutation(x, name=None) -> _ops.Tensor:
 # ----------------------------------------------------------------------------------------------------------
 # Broadcasting: BroadcastTo, BroadcastArgs (BroadcastGradientArgs lives in math_ops with the binary grads)
 # ----------------------------------------------------------------------------------------------------------
-def _broadcast_dims(a, b, error):
-    """NumPy broadcasting of two dim lists (ints, or None when unknown)."""
-    n = max(len(a), len(b))
-    a = [1] * (n - len(a)) + list(a)
-    b = [1] * (n - len(b)) + list(b)
-    out = []
-    for x, y in zip(a, b):
-        if x == 1:
-            out.append(y)
-        elif y == 1:
-            out.append(x)
-        elif x is None or y is None:
-            out.append(x if y is None else y)
-        elif x == y:
-            out.append(x)
-        else:
-            raise error(f"Incompatible shapes: {_fmt(a)} vs. {_fmt(b)}")
-    return out
+def _broadcast_concrete(a, b) -> list:
+    """The NumPy broadcast of two run-time shapes, or TF's InvalidArgumentError."""
+    try:
+        return shape_fns.broadcast_dims(a, b)
+    except ValueError:
+        raise _invalid(f"Incompatible shapes: {_fmt(a)} vs. {_fmt(b)}") from None
 
 
 def _broadcast_to_shape(op):
@@ -959,7 +928,7 @@ def _broadcast_to_shape(op):
 def _broadcast_to_kernel(x, shape):
     x = np.asarray(x)
     target = [int(d) for d in shape]
-    if x.ndim > len(target) or _broadcast_dims(x.shape, target, _invalid) != target:
+    if x.ndim > len(target) or _broadcast_concrete(x.shape, target) != target:
         raise _invalid(f"Incompatible shapes: {_fmt(x.shape)} vs. {_fmt(target)}")
     # A copy, not NumPy's read-only zero-stride view: the output is a tensor of its own.
     return np.array(np.broadcast_to(x, target))
@@ -984,7 +953,7 @@ def _vector_shape(op):
 @register_op("BroadcastArgs", inputs=["s0: T", "s1: T"], outputs=["r0: T"], attrs={"T": ("type", _dt.int32)},
              allowed={"T": _INDEX}, shape=_vector_shape)
 def _broadcast_args_kernel(s0, s1):
-    return np.asarray(_broadcast_dims([int(d) for d in s0], [int(d) for d in s1], _invalid), dtype=s0.dtype)
+    return np.asarray(_broadcast_concrete([int(d) for d in s0], [int(d) for d in s1]), dtype=s0.dtype)
 
 
 @register_static_value("BroadcastArgs")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tfmini.framework import tensor_shape as _shape
 
 
@@ -18,16 +20,39 @@ def unknown(op):
     return _shape.unknown_shape()
 
 
-def broadcast_static(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.TensorShape:
-    """NumPy broadcasting on static shapes; raises ValueError when known dims clash."""
-    da, db = a.as_tuple(), b.as_tuple()
-    if da is None or db is None:
-        return _shape.unknown_shape()
-    n = max(len(da), len(db))
-    da = (1,) * (n - len(da)) + da
-    db = (1,) * (n - len(db)) + db
+def dims_str(dims) -> str:
+    """Dims as TF prints them in messages: [2,?,3], or <unknown> for an unknown rank (None)."""
+    if dims is None:
+        return "<unknown>"
+    return "[" + ",".join("?" if d is None else str(int(d)) for d in dims) + "]"
+
+
+def merge_dims(a: tuple | None, b: tuple | None) -> tuple | None:
+    """The most specific dims compatible with both (tuples with None for unknown dims, None for an unknown
+    rank); ValueError with TF's message when they clash."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if len(a) != len(b):
+        raise ValueError(f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
     out = []
-    for x, y in zip(da, db):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x is not None and y is not None and x != y:
+            raise ValueError(f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are "
+                             f"{dims_str(a)} and {dims_str(b)}.")
+        out.append(x if x is not None else y)
+    return tuple(out)
+
+
+def broadcast_dims(a: Sequence, b: Sequence) -> list:
+    """NumPy broadcasting of two dim sequences (ints, or None where unknown); ValueError when known dims clash.
+    Shape functions and kernels (on concrete shapes) share it."""
+    n = max(len(a), len(b))
+    a = (1,) * (n - len(a)) + tuple(a)
+    b = (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(a, b):
         if x == 1:
             out.append(y)
         elif y == 1:
@@ -38,7 +63,15 @@ def broadcast_static(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.Ten
             out.append(x)
         else:
             raise ValueError(f"Dimensions must be equal, but are {x} and {y}")
-    return _shape.TensorShape(out)
+    return out
+
+
+def broadcast_static(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.TensorShape:
+    """NumPy broadcasting on static shapes; raises ValueError when known dims clash."""
+    da, db = a.as_tuple(), b.as_tuple()
+    if da is None or db is None:
+        return _shape.unknown_shape()
+    return _shape.TensorShape(broadcast_dims(da, db))
 
 
 def broadcast(op):

@@ -26,31 +26,9 @@ _INDEX = (_dt.int32, _dt.int64)
 # ----------------------------------------------------------------------------------------------------------
 # Shape helpers (TF's shape-inference messages, which users see as ValueErrors at graph construction)
 # ----------------------------------------------------------------------------------------------------------
-def _dims_str(shape) -> str:
-    dims = shape.as_tuple() if isinstance(shape, _shape.TensorShape) else tuple(shape)
-    if dims is None:
-        return "?"
-    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
-
-
 def merge_shapes(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.TensorShape:
     """The most specific shape compatible with both, or ValueError with TF's message."""
-    da, db = a.as_tuple(), b.as_tuple()
-    if da is None:
-        return b
-    if db is None:
-        return a
-    if len(da) != len(db):
-        raise ValueError(f"Shapes must be equal rank, but are {len(da)} and {len(db)}")
-    out = []
-    for i, (x, y) in enumerate(zip(da, db)):
-        if x is not None and y is not None and x != y:
-            raise ValueError(
-                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_dims_str(a)} and "
-                f"{_dims_str(b)}."
-            )
-        out.append(x if x is not None else y)
-    return _shape.TensorShape(out)
+    return _shape.TensorShape(shape_fns.merge_dims(a.as_tuple(), b.as_tuple()))
 
 
 def _with_rank(s: _shape.TensorShape, rank: int) -> None:
@@ -243,8 +221,8 @@ def _scatter_shape(op):
             f"Shapes must be equal rank, but are {updates.ndims} and {expected.ndims}"
             if updates.ndims != expected.ndims else
             f"Must have updates.shape = indices.shape + params.shape[1:] or updates.shape = [], got "
-            f"updates.shape {_dims_str(updates)}, indices.shape {_dims_str(indices)}, params.shape "
-            f"{_dims_str(ref)}"
+            f"updates.shape {shape_fns.dims_str(updates.as_tuple())}, indices.shape "
+            f"{shape_fns.dims_str(indices.as_tuple())}, params.shape {shape_fns.dims_str(ref.as_tuple())}"
         ) from None
     return ref
 
