@@ -187,6 +187,17 @@ def test_reset_default_graph_idioms():
     sess.close()
 
 
+def test_tf1_on_tf2_preamble_runs_unchanged():
+    # The two lines TF1 code pasted into TF2-era notebooks starts with, then a graph-mode program.
+    tf.compat.v1.disable_v2_behavior()
+    tf.compat.v1.disable_eager_execution()
+    assert tf.executing_eagerly() is False
+    x = tf.compat.v1.placeholder(tf.float32, [2])
+    with tf.compat.v1.Session() as sess:
+        np.testing.assert_array_equal(sess.run(x * 2, {x: [1.0, 2.0]}), [2.0, 4.0])
+    assert tf.get_default_graph().get_operations()  # still graph mode: the ops were recorded
+
+
 def test_session_with_config_devices_and_graph_arguments():
     config = tf.ConfigProto(allow_soft_placement=True, log_device_placement=False)
     config.gpu_options.allow_growth = True

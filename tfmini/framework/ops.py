@@ -691,6 +691,19 @@ def reset_default_graph() -> None:
     _global_default_graph = Graph()
 
 
+def executing_eagerly() -> bool:
+    """Always False: tfmini has graph mode only."""
+    return False
+
+
+def disable_eager_execution() -> None:
+    """A no-op: graph mode is the only mode. TF1 programs run on TF2 call it (or `disable_v2_behavior`) first."""
+
+
+def disable_v2_behavior() -> None:
+    """A no-op: tfmini always behaves as TF 1.x (graph mode, v1 control-flow semantics, v1 TensorShape)."""
+
+
 def get_default_session():
     """The innermost session made default in this thread (`with sess:` / `as_default()` /
     InteractiveSession), or None."""
