@@ -30,7 +30,8 @@ _VAL_FIELD = {
 
 
 def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False):
-    """A TensorProto holding `values`; numeric data goes into `tensor_content` as little-endian bytes."""
+    """A TensorProto holding `values`: several numeric values go into `tensor_content` as little-endian bytes, a
+    single one into its typed field, strings into `string_val` (TensorFlow's layout)."""
     from tfmini.protobuf import tensor_pb2
 
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)
@@ -48,10 +49,20 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False
         else:
             arr = arr.reshape(shape)
     proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum, tensor_shape=_shape.TensorShape(arr.shape).as_proto())
+    flat = arr.reshape(-1)
     if dtype == _dtypes.string:
-        proto.string_val.extend(arr.reshape(-1).tolist())
-    else:
+        proto.string_val.extend(flat.tolist())
+    elif flat.size > 1:
         proto.tensor_content = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+    else:
+        # A scalar (or single value) goes into the typed field, as TensorFlow writes it (e.g. `float_val: 5`).
+        field = getattr(proto, _VAL_FIELD[dtype])
+        if dtype == _dtypes.float16:
+            field.extend(flat.view(np.uint16).astype(np.int64).tolist())
+        elif dtype.is_complex:
+            field.extend(v for c in flat.tolist() for v in (c.real, c.imag))
+        else:
+            field.extend(flat.tolist())
     return proto
 
 

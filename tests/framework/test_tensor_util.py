@@ -1,0 +1,45 @@
+"""TensorProto conversion (`tf.make_tensor_proto` / `tf.make_ndarray`): TensorFlow's layout (a single value in
+its typed field, several in tensor_content, strings in string_val) and exact round trips for every dtype."""
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+
+_VALUES = [
+    np.float32(5.0), np.float64(-2.5), np.float16(1.5), np.int8(-3), np.int16(300), np.int32(7),
+    np.int64(2**40), np.uint8(200), np.uint16(60000), np.uint32(2**31), np.uint64(2**63), np.bool_(True),
+    np.complex64(1 + 2j), np.complex128(-1 - 0.5j),
+]
+
+
+@pytest.mark.parametrize("value", _VALUES, ids=lambda v: type(v).__name__)
+def test_a_single_value_goes_into_the_typed_field_and_round_trips(value):
+    proto = tf.make_tensor_proto(value)
+    assert not proto.tensor_content
+    back = tf.make_ndarray(proto)
+    assert back.dtype == value.dtype and back.shape == () and back == value
+
+
+@pytest.mark.parametrize("value", _VALUES, ids=lambda v: type(v).__name__)
+def test_several_values_go_into_tensor_content_and_round_trip(value):
+    arr = np.full((2, 3), value)
+    proto = tf.make_tensor_proto(arr)
+    assert len(proto.tensor_content) == arr.nbytes
+    back = tf.make_ndarray(proto)
+    assert back.dtype == arr.dtype and np.array_equal(back, arr)
+
+
+def test_scalar_float_constant_is_written_as_tensorflow_writes_it():
+    c = tf.constant(5.0)
+    tensor = c.op.node_def.attr["value"].tensor
+    assert list(tensor.float_val) == [5.0] and tensor.dtype == tf.float32.as_datatype_enum
+
+
+def test_strings_and_empty_arrays_round_trip():
+    strings = np.array([[b"a", b"<b>"], [b"", b"\xff"]], dtype=object)
+    proto = tf.make_tensor_proto(strings)
+    assert list(proto.string_val) == [b"a", b"<b>", b"", b"\xff"]
+    assert tf.make_ndarray(proto).tolist() == strings.tolist()
+    empty = tf.make_ndarray(tf.make_tensor_proto(np.zeros((0, 4), np.float32)))
+    assert empty.shape == (0, 4) and empty.dtype == np.float32
