@@ -7,6 +7,7 @@ Random initializers draw with the random ops, so they honour graph- and op-level
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -104,36 +105,35 @@ class RandomUniform(Initializer):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed, "dtype": self.dtype.name}
 
 
-class RandomNormal(Initializer):
+class _NormalInitializer(Initializer):
+    """What the normal initializers share: mean, standard deviation, seed and a float dtype; `_sample` is the
+    random op that draws."""
+
+    _sample: Callable
+
+    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=_dt.float32) -> None:
+        self.mean = mean
+        self.stddev = stddev
+        self.seed = seed
+        self.dtype = _assert_float_dtype(_dt.as_dtype(dtype))
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        return self._sample(shape, self.mean, self.stddev, self._dtype(dtype), seed=self.seed)
+
+    def get_config(self) -> dict:
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
+
+
+class RandomNormal(_NormalInitializer):
     """Normal with the given mean and standard deviation."""
 
-    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=_dt.float32) -> None:
-        self.mean = mean
-        self.stddev = stddev
-        self.seed = seed
-        self.dtype = _assert_float_dtype(_dt.as_dtype(dtype))
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return random_ops.random_normal(shape, self.mean, self.stddev, self._dtype(dtype), seed=self.seed)
-
-    def get_config(self) -> dict:
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
+    _sample = staticmethod(random_ops.random_normal)
 
 
-class TruncatedNormal(Initializer):
+class TruncatedNormal(_NormalInitializer):
     """Normal with the given mean and standard deviation, redrawn beyond two standard deviations."""
 
-    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=_dt.float32) -> None:
-        self.mean = mean
-        self.stddev = stddev
-        self.seed = seed
-        self.dtype = _assert_float_dtype(_dt.as_dtype(dtype))
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return random_ops.truncated_normal(shape, self.mean, self.stddev, self._dtype(dtype), seed=self.seed)
-
-    def get_config(self) -> dict:
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
+    _sample = staticmethod(random_ops.truncated_normal)
 
 
 def _compute_fans(shape) -> tuple[int, int]:
