@@ -342,6 +342,16 @@ def test_graph_lookup_idioms():
             tf.constant(1)
 
 
+def test_printing_an_operation_shows_its_node_def_with_sorted_attrs():
+    m = tf.matmul(tf.ones([2, 2]), tf.ones([2, 2]), transpose_b=True, name="product")
+    assert str(m.op) == (
+        'name: "product"\nop: "MatMul"\ninput: "ones"\ninput: "ones_1"\n'
+        'attr {\n  key: "T"\n  value {\n    type: DT_FLOAT\n  }\n}\n'
+        'attr {\n  key: "transpose_a"\n  value {\n    b: false\n  }\n}\n'
+        'attr {\n  key: "transpose_b"\n  value {\n    b: true\n  }\n}\n')
+    assert repr(m.op) == "<tf.Operation 'product' type=MatMul>"
+
+
 def test_name_scope_and_control_dependency_idioms():
     a = tf.constant(1.0)
     with tf.control_dependencies([a]):

@@ -271,7 +271,10 @@ class Operation:
         return f"<tf.Operation '{self._name}' type={self._type}>"
 
     def __str__(self) -> str:
-        return str(self.node_def)
+        from google.protobuf import text_format
+
+        # text_format sorts attrs by key as TF's printout does; str() of a upb message prints them in hash order.
+        return text_format.MessageToString(self.node_def)
 
     # Identity hashing in C: graph elements key every dict on the build and run paths.
     __hash__ = object.__hash__
