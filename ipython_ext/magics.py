@@ -266,6 +266,12 @@ def feed_dict(shell, feeds: list[str]) -> dict:
         if not sep or not name or not expr.strip():
             raise UsageError(f"--feed takes NAME=EXPR, got {item!r}")
         key = shell.user_ns[name] if name.isidentifier() and name in shell.user_ns else name
+        if not isinstance(key, (str, tf.Tensor, tf.SparseTensor)) and not hasattr(key, "_as_graph_element"):
+            raise UsageError(
+                f"--feed {name}=...: {name!r} is a {type(key).__module__}.{type(key).__name__} in the notebook, "
+                "not a tensor; NAME must be a variable holding the placeholder (or tensor) to feed, or a tensor "
+                "name such as 'x:0'"
+            )
         if isinstance(key, str) and ":" not in key:
             key += ":0"  # an op name stands for its first output, as in a fetch
         out[key] = evaluate(shell, expr, f"the value of --feed {name}")

@@ -274,6 +274,15 @@ def test_unknown_feed_name_is_a_short_message(ip):
     _no_traceback(ran)
 
 
+def test_feed_name_holding_an_array_instead_of_a_tensor_is_a_usage_error(ip):
+    run(ip, GRAPH)
+    run(ip, "import numpy as np\nimages = np.ones(3)")
+    ran = run(ip, "%run_graph c --feed images=[1.0]")
+    assert "UsageError" in ran.stderr and "'images' is a numpy.ndarray in the notebook, not a tensor" in ran.stderr
+    assert "Traceback" not in ran.stderr + ran.stdout
+    assert isinstance(ran.result.error_in_exec, UsageError)
+
+
 def test_failing_feed_expression_is_a_short_message(ip):
     run(ip, GRAPH)
     ran = run(ip, "%run_graph c --feed a=undefined_name")
