@@ -21,15 +21,19 @@ def _decay_base(learning_rate, global_step, decay_steps):
     return lr, dtype, math_ops.cast(global_step, dtype), math_ops.cast(decay_steps, dtype)
 
 
+def _progress(step, steps, staircase: bool):
+    """global_step / decay_steps, floored to whole decay periods with `staircase`."""
+    p = step / steps
+    return math_ops.floor(p) if staircase else p
+
+
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False, name=None):
     """learning_rate * decay_rate ** (global_step / decay_steps) (the exponent floored with `staircase`)."""
     _require_step(global_step, "exponential_decay")
     with _ops.name_scope(name, "ExponentialDecay", [learning_rate, global_step, decay_steps, decay_rate]) as name:
         lr, dtype, step, steps = _decay_base(learning_rate, global_step, decay_steps)
         decay_rate = math_ops.cast(decay_rate, dtype)
-        p = step / steps
-        if staircase:
-            p = math_ops.floor(p)
+        p = _progress(step, steps, staircase)
         return math_ops.multiply(lr, math_ops.pow(decay_rate, p), name=name)
 
 
@@ -39,9 +43,7 @@ def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, stair
     with _ops.name_scope(name, "NaturalExpDecay", [learning_rate, global_step, decay_rate]) as name:
         lr, dtype, step, steps = _decay_base(learning_rate, global_step, decay_steps)
         decay_rate = math_ops.cast(decay_rate, dtype)
-        p = step / steps
-        if staircase:
-            p = math_ops.floor(p)
+        p = _progress(step, steps, staircase)
         return math_ops.multiply(lr, math_ops.exp(math_ops.multiply(math_ops.negative(decay_rate), p)), name=name)
 
 
@@ -51,9 +53,7 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
     with _ops.name_scope(name, "InverseTimeDecay", [learning_rate, global_step, decay_rate]) as name:
         lr, dtype, step, steps = _decay_base(learning_rate, global_step, decay_steps)
         decay_rate = math_ops.cast(decay_rate, dtype)
-        p = step / steps
-        if staircase:
-            p = math_ops.floor(p)
+        p = _progress(step, steps, staircase)
         denom = math_ops.add(math_ops.cast(1, dtype), math_ops.multiply(decay_rate, p))
         return math_ops.div(lr, denom, name=name)
 
