@@ -211,6 +211,32 @@ def test_session_with_config_devices_and_graph_arguments():
         assert [d.name for d in sess.list_devices()] == ["/job:localhost/replica:0/task:0/device:CPU:0"]
 
 
+def test_device_scopes_merge_and_print_as_tf_spells_them():
+    with tf.device("/gpu:0"):
+        a = tf.constant([1.0, 2.0]) * 2
+    with tf.device("/job:ps/task:1"):
+        with tf.device("/cpu:0"):
+            w = tf.Variable(1.0, name="w")
+        inherited = tf.constant(1.0)
+        with tf.device("/job:worker"):
+            overridden = tf.constant(1.0)
+        with tf.device(None):
+            cleared = tf.constant(1.0)
+    with tf.device(lambda op: "/cpu:0" if op.type == "VariableV2" else ""):
+        placed = tf.Variable(2.0)
+        unplaced = placed + 1
+    assert a.device == "/device:GPU:0"
+    assert str(a) == 'Tensor("mul:0", shape=(2,), dtype=float32, device=/device:GPU:0)'
+    assert w.device == "/job:ps/task:1/device:CPU:0" and w.op.node_def.device == w.device
+    assert (inherited.device, overridden.device, cleared.device) == ("/job:ps/task:1", "/job:worker/task:1", "")
+    assert (placed.device, unplaced.device) == ("/cpu:0", "")
+    with pytest.raises(ValueError, match="Unknown attribute: 'foo' in '/foo:0'"):
+        tf.device("/foo:0").__enter__()
+    with tf.Session() as sess:  # placement is recorded only: everything runs on the one CPU device
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(a), [2.0, 4.0])
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Variables as values
 # ----------------------------------------------------------------------------------------------------------

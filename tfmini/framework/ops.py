@@ -454,6 +454,8 @@ class Graph:
     # -- devices (recorded, not used for placement) ----------------------------
     @contextlib.contextmanager
     def device(self, device_name_or_function) -> Iterator[None]:
+        if isinstance(device_name_or_function, str):
+            _parse_device(device_name_or_function)  # a malformed string fails here, as in TF
         st = self._state()
         st.device_stack.append(device_name_or_function)
         try:
@@ -462,17 +464,18 @@ class Graph:
             st.device_stack.pop()
 
     def _current_device(self, op_name: str, op_type: str) -> str:
-        dev = ""
-        for d in self._state().device_stack:
-            if callable(d):
-                d = d(_DeviceQuery(op_name, op_type))
+        """TF's merge of the device stack: innermost first, each spec filling only the fields (job, replica,
+        task, device) still unset; `tf.device(None)` hides the outer scopes; a device function's result
+        replaces the device so far. Spelled canonically: '/gpu:0' -> '/device:GPU:0'."""
+        query = _DeviceQuery(op_name, op_type)
+        for d in reversed(self._state().device_stack):
             if d is None:
-                dev = ""
-            elif hasattr(d, "to_string"):
-                dev = d.to_string()
+                break
+            if callable(d):
+                query.device = _device_string(d(query))
             elif d:
-                dev = str(d)
-        return dev
+                query.device = _merge_device(query.device, _device_string(d))
+        return query.device
 
     @contextlib.contextmanager
     def colocate_with(self, op, ignore_existing: bool = False) -> Iterator[None]:
@@ -640,12 +643,44 @@ class Graph:
 
 
 class _DeviceQuery:
-    """What a device function sees: an op-like object with `name` and `type`."""
+    """What a device function sees: an op-like object with `name`, `type` and the `device` set so far."""
 
     def __init__(self, name: str, type_: str) -> None:
         self.name = name
         self.type = type_
         self.device = ""
+
+
+_DEVICE_FIELDS = ("job", "replica", "task", "device")
+
+
+def _device_string(d) -> str:
+    if d is None:
+        return ""
+    return d.to_string() if hasattr(d, "to_string") else str(d)
+
+
+def _parse_device(spec: str) -> dict:
+    """{'job', 'replica', 'task', 'device'} -> value, for the fields a device string names."""
+    fields: dict[str, str] = {}
+    for part in spec.split("/"):
+        y = part.split(":")
+        if y[0] in ("job", "replica", "task") and len(y) == 2:
+            fields[y[0]] = y[1]
+        elif len(y) in (1, 2) and y[0].upper() in ("CPU", "GPU") or len(y) == 3 and y[0] == "device":
+            if "device" in fields:
+                raise ValueError(f"Cannot specify multiple device types: {spec}")
+            kind, index = (y[1], y[2]) if len(y) == 3 else (y[0].upper(), y[1] if len(y) == 2 else "*")
+            fields["device"] = f"{kind}:{index}"
+        elif part:
+            raise ValueError(f"Unknown attribute: '{y[0]}' in '{spec}'")
+    return fields
+
+
+def _merge_device(current: str, spec: str) -> str:
+    """`spec` filling in the fields `current` leaves unset, in TF's canonical spelling."""
+    fields = {**_parse_device(spec), **_parse_device(current)}
+    return "".join(f"/{k}:{fields[k]}" for k in _DEVICE_FIELDS if k in fields)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -725,19 +760,6 @@ def default_session(session) -> Iterator[Any]:
             if stack[i] is session:
                 del stack[i]
                 break
-
-
-def _push_default_session(session) -> None:
-    _session_stack().append(session)
-
-
-def _remove_default_session(session) -> None:
-    # An InteractiveSession may be closed from another thread than the one that created it.
-    for stack_owner in [_session_stack()]:
-        for i in range(len(stack_owner) - 1, -1, -1):
-            if stack_owner[i] is session:
-                del stack_owner[i]
-                return
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -918,10 +940,6 @@ def convert_to_tensor_or_indexed_slices(value, dtype=None, name=None):
     if hasattr(value, "_is_composite_tensor"):
         return value
     return convert_to_tensor(value, dtype=dtype, name=name)
-
-
-def is_dense_tensor_like(value) -> bool:
-    return isinstance(value, Tensor)
 
 
 def op_name_is_valid(name: str) -> bool:
