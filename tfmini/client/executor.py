@@ -15,7 +15,6 @@ import numpy as np
 
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
-from tfmini.framework import registry as _registry
 
 DEVICE_NAME = "/job:localhost/replica:0/task:0/device:CPU:0"
 
@@ -114,11 +113,6 @@ class SessionState:
 # ----------------------------------------------------------------------------------------------------------
 # Errors from kernels
 # ----------------------------------------------------------------------------------------------------------
-def where_created(op: _ops.Operation) -> str:
-    file, line, _ = op.traceback
-    return f"{file}:{line}"
-
-
 def op_error(exc: BaseException, op: _ops.Operation) -> _errors.OpError:
     """Turns an exception raised while running `op` into the matching OpError naming the op and where user
     code created it."""
@@ -136,7 +130,7 @@ def op_error(exc: BaseException, op: _ops.Operation) -> _errors.OpError:
         cls, msg = _errors.InvalidArgumentError, str(exc)
     else:
         cls, msg = _errors.InternalError, f"{type(exc).__name__}: {exc}"
-    located = f"{msg}\n\t [[node {op.name} (defined at {where_created(op)}) ]]"
+    located = f"{msg}\n\t [[node {op.name} (defined at {op.where_created()}) ]]"
     err = cls(None, op, located)
     err._tfmini_located = True
     return err
@@ -150,15 +144,15 @@ class Step:
 
     __slots__ = ("op", "kernel", "call", "inputs", "deref", "outputs", "single", "index")
 
-    def __init__(self, op, kernel, inputs, deref, outputs, single, index) -> None:
+    def __init__(self, op, kernel, call, inputs, deref, outputs, single, index) -> None:
         self.op = op
         self.kernel = kernel
+        self.call = call  # (fn, attr kwargs): the generated loop passes attrs as keyword constants
         self.inputs = inputs
         self.deref = deref
         self.outputs = outputs
         self.single = single
         self.index = index
-        self.call = (kernel, {})
 
 
 def as_result(v):
@@ -360,9 +354,7 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
             kernel = functools.partial(fn, **kwargs) if kwargs else fn
         except Exception as e:  # noqa: BLE001 - a kernel that cannot be built fails its op
             raise op_error(e, op) from None
-        step = Step(op, kernel, in_slots, deref, out_slots, opdef.single_output, len(steps))
-        step.call = (fn, kwargs)
-        steps.append(step)
+        steps.append(Step(op, kernel, (fn, kwargs), in_slots, deref, out_slots, opdef.single_output, len(steps)))
 
     fetch_slots, fetch_deref = [], []
     for t in fetch_tensors:
@@ -550,5 +542,4 @@ def engine_for(target: str, graph: _ops.Graph, config) -> object:
     )
 
 
-__all__ = ["LocalEngine", "Plan", "RefCell", "SessionState", "compile_plan", "register_engine", "engine_for",
-           "_registry"]
+__all__ = ["LocalEngine", "Plan", "RefCell", "SessionState", "compile_plan", "register_engine", "engine_for"]

@@ -78,7 +78,6 @@ class BaseSession:
         self._partial_runs: dict[str, _PartialRun] = {}
         self._runners: dict = {}
         self._partial_counter = itertools.count()
-        self._lock = threading.Lock()
         self._engine = _executor.engine_for(target, graph, config)
 
     # -- properties ------------------------------------------------------------
@@ -508,7 +507,6 @@ class InteractiveSession(BaseSession):
         self._explicitly_closed = False
         self._default_session = self.as_default()
         self._default_session.__enter__()
-        self._explicit_graph = graph
         self._default_graph = None
         if graph is not None:
             self._default_graph = graph.as_default()

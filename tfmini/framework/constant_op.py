@@ -125,7 +125,3 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
     arr.flags.writeable = False
     op = _registry.apply_op("Const", [], {"value": arr, "dtype": dtype}, name=name)
     return op.outputs[0]
-
-
-def is_constant(tensor) -> bool:
-    return isinstance(tensor, _ops.Tensor) and tensor.op.type == "Const"

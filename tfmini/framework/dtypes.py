@@ -222,11 +222,6 @@ def as_dtype(type_value) -> DType:
     raise TypeError(f"Cannot convert value {type_value!r} to a TensorFlow DType.")
 
 
-def numpy_dtype_of(dtype: DType) -> np.dtype:
-    """The NumPy dtype that holds values of `dtype` at run time (strings are object arrays of bytes)."""
-    return np.dtype(dtype.as_numpy_dtype)
-
-
 FLOATING = (float16, float32, float64)
 COMPLEX = (complex64, complex128)
 SIGNED_INTEGER = (int8, int16, int32, int64)

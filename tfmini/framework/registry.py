@@ -6,7 +6,6 @@ Knows the graph layer; knows nothing of sessions or executors.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -94,11 +93,6 @@ class OpDef:
             kwargs["ctx"] = ctx
         return self.kernel, kwargs
 
-    def make_kernel(self, op: _ops.Operation, ctx) -> Callable:
-        """The callable the executor runs for `op`: inputs in, output (or tuple of outputs) out."""
-        fn, kwargs = self.kernel_call(op, ctx)
-        return functools.partial(fn, **kwargs) if kwargs else fn
-
 
 _REGISTRY: dict[str, OpDef] = {}
 _GRADIENTS: dict[str, Callable | None] = {}
@@ -109,10 +103,6 @@ def get_op_def(op_type: str) -> OpDef:
         return _REGISTRY[op_type]
     except KeyError:
         raise KeyError(f"Op type not registered '{op_type}'.") from None
-
-
-def registered_ops() -> dict[str, OpDef]:
-    return dict(_REGISTRY)
 
 
 def register_op(
