@@ -302,7 +302,6 @@ class Graph:
         self._gradient_override_map: dict[str, str] = {}
         self._seed = None
         self._scope_state = threading.local()
-        self._last_op_seed = 0
 
     # -- thread-local builder state --------------------------------------------
     def _state(self):
@@ -638,8 +637,9 @@ class Graph:
         return graph_io.graph_to_graph_def(self, from_version=from_version, add_shapes=add_shapes)
 
     def _next_op_seed(self) -> int:
-        self._last_op_seed = len(self._nodes)
-        return self._last_op_seed
+        """The op seed a random op gets when only the graph seed is set: the graph's op count so far, so each
+        random op draws differently and a rebuilt program repeats."""
+        return len(self._nodes)
 
 
 class _DeviceQuery:
