@@ -302,19 +302,21 @@ def _indexed_slices_to_tensor(value: IndexedSlices, dtype=None, name=None, as_re
     return math_ops.unsorted_segment_sum(value.values, value.indices, value.dense_shape[0], name=name)
 
 
+def _indexed_slices_components(s: IndexedSlices) -> list:
+    """The tensors Session.run fetches and feeds for an IndexedSlices (dense_shape only when it has one)."""
+    return [s.values, s.indices] + ([] if s.dense_shape is None else [s.dense_shape])
+
+
 def _indexed_slices_fetch(s: IndexedSlices):
-    if s.dense_shape is None:
-        return [s.values, s.indices], lambda vals: IndexedSlicesValue(vals[0], vals[1], None)
-    return [s.values, s.indices, s.dense_shape], lambda vals: IndexedSlicesValue(*vals)
+    def rebuild(vals) -> IndexedSlicesValue:
+        values, indices, *dense_shape = vals
+        return IndexedSlicesValue(values, indices, dense_shape[0] if dense_shape else None)
+
+    return _indexed_slices_components(s), rebuild
 
 
 def _indexed_slices_feed(s: IndexedSlices, value) -> list:
-    tensors = [s.values, s.indices] + ([] if s.dense_shape is None else [s.dense_shape])
-    return list(zip(tensors, value))
-
-
-def _indexed_slices_partial_feed(s: IndexedSlices) -> list:
-    return [s.values, s.indices] + ([] if s.dense_shape is None else [s.dense_shape])
+    return list(zip(_indexed_slices_components(s), value))
 
 
 def _install() -> None:
@@ -322,7 +324,7 @@ def _install() -> None:
 
     _ops.register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_tensor)
     register_session_run_conversion_functions(
-        IndexedSlices, _indexed_slices_fetch, _indexed_slices_feed, _indexed_slices_partial_feed
+        IndexedSlices, _indexed_slices_fetch, _indexed_slices_feed, _indexed_slices_components
     )
 
 
