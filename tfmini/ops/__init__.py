@@ -2,6 +2,7 @@
 
 from tfmini.ops import (  # noqa: F401 - imported for their registrations
     array_ops,
+    check_ops,
     control_flow_ops,
     gradients_impl,
     math_ops,

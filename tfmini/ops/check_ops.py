@@ -1,4 +1,4 @@
-"""`tf.debugging`: numeric checks (the CheckNumerics op, `check_numerics`, `verify_tensor_all_finite`,
+"""Check ops behind `tf.debugging`: numeric checks (the CheckNumerics op, `check_numerics`, `verify_tensor_all_finite`,
 `add_check_numerics_ops`) and the `assert_*` family, which check statically when the values are known at
 graph-construction time and otherwise build `Assert` ops that raise InvalidArgumentError when run."""
 
