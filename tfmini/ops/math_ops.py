@@ -318,11 +318,10 @@ for _name, (_fn, _allowed, _out, _silent) in _BINARY.items():
         _ins, _outs = ["x: T", "y: T"], ["z: bool" if _out is _dt.bool_ else "z: T"]
         _allowed_map = {"T": _allowed}
     _bare = _fn if isinstance(_fn, np.ufunc) and not _silent else None
+    _checked = _broadcasting(_quiet(_fn) if _silent else _fn)
     register_op(_name, inputs=_ins, outputs=_outs, allowed=_allowed_map, shape=shape_fns.broadcast,
-                factory=_binary_factory(_broadcasting(_quiet(_fn) if _silent else _fn), _bare),
-                fresh_output=True, inplace=_inplace_binary(_bare) if _bare is not None else None)(
-        _broadcasting(_quiet(_fn) if _silent else _fn)
-    )
+                factory=_binary_factory(_checked, _bare),
+                fresh_output=True, inplace=_inplace_binary(_bare) if _bare is not None else None)(_checked)
 
 for _name in ("Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
               "TruncateDiv"):
