@@ -218,6 +218,7 @@ from tfmini.ops.math_ops import (
     is_inf,
     is_nan,
     lgamma,
+    norm,
     polygamma,
     real,
     reduce_logsumexp,

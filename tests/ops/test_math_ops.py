@@ -958,3 +958,38 @@ def test_tf_math_namespace_holds_the_same_functions():
     assert tf.math.log is tf.log and tf.math.reduce_sum is tf.reduce_sum and tf.math.mod is tf.floormod
     for name in tf.math.__all__:
         assert callable(getattr(tf.math, name)), name
+
+
+@pytest.mark.parametrize("ord_", ["euclidean", 1, 2, np.inf, 3.0])
+@pytest.mark.parametrize("axis", [None, 0, -1, [1]])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_vector_norm_matches_numpy(ord_, axis, keepdims):
+    x = random_array((3, 4), np.float64, seed=5)
+    np_ord = 2 if ord_ == "euclidean" else ord_
+    np_axis = axis[0] if isinstance(axis, list) else axis
+    want = (np.linalg.norm(x.ravel(), ord=np_ord).reshape([1, 1] if keepdims else []) if axis is None
+            else np.linalg.norm(x, ord=np_ord, axis=np_axis, keepdims=keepdims))
+    with tf.Session() as sess:
+        got = sess.run(tf.norm(tf.constant(x), ord=ord_, axis=axis, keepdims=keepdims))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("ord_", ["fro", "euclidean", 1, np.inf])
+def test_matrix_norm_matches_numpy(ord_):
+    x = random_array((2, 3, 4), np.float64, seed=6)
+    want = np.linalg.norm(x, ord="fro" if ord_ == "euclidean" else ord_, axis=(1, 2))
+    with tf.Session() as sess:
+        got = sess.run(tf.norm(tf.constant(x), ord=ord_, axis=(1, 2)))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_norm_gradient_and_errors():
+    check_gradients(lambda x: tf.norm(x, axis=1), [random_array((3, 4), np.float64, seed=7)])
+    check_gradients(lambda x: tf.norm(x, ord=3.0), [random_array((5,), np.float64, seed=8)])
+    x = tf.constant(np.ones((2, 2), np.float32))
+    with pytest.raises(ValueError, match="'ord' must be a supported matrix norm"):
+        tf.norm(x, ord=2, axis=(0, 1))
+    with pytest.raises(ValueError, match="'ord' must be a supported vector norm"):
+        tf.norm(x, ord="fro")
+    with pytest.raises(ValueError, match="'axis' must be None, an integer, or a tuple of 2 unique integers"):
+        tf.norm(x, axis=(1, 1))

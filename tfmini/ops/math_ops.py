@@ -1920,6 +1920,58 @@ def global_norm(t_list, name=None):
         return sqrt(add_n(squares), name=scope)
 
 
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):  # noqa: A002
+    """`tf.norm`: the vector p-norm over `axis` (an int, or all elements when None) or the matrix norm over a
+    2-tuple `axis`. Vectors: 'euclidean' (2), 1, np.inf or any p > 0; matrices: 'euclidean'/'fro', 1 (largest
+    column sum) and np.inf (largest row sum); the spectral norm (ord=2 on matrices) needs an SVD and raises."""
+    if keep_dims is not None:
+        if keepdims is not None:
+            raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'.")
+        keepdims = keep_dims
+    keepdims = bool(keepdims)
+    is_matrix = isinstance(axis, (list, tuple)) and len(axis) == 2
+    if isinstance(axis, (list, tuple)) and len(axis) not in (1, 2) or (
+            is_matrix and axis[0] == axis[1]):
+        raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+    supported = ["euclidean", "fro", 1, np.inf] if is_matrix else ["euclidean", 1, 2, np.inf]
+    if ord not in supported and (is_matrix or not (isinstance(ord, (int, float)) and ord > 0)):
+        raise ValueError(f"'ord' must be a supported {'matrix' if is_matrix else 'vector'} norm, got {ord}")
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        axis = axis[0]
+    with _ops.name_scope(name, "norm", [tensor]):
+        x = _ops.convert_to_tensor(tensor)
+        mag = abs(x)
+        if is_matrix:
+            rows, cols = axis
+            if ord in ("euclidean", "fro"):
+                result = sqrt(reduce_sum(mag * mag, axis=list(axis), keepdims=True))
+            elif ord == 1:  # the largest absolute column sum
+                result = reduce_max(reduce_sum(mag, axis=rows, keepdims=True), axis=cols, keepdims=True)
+            else:  # np.inf: the largest absolute row sum
+                result = reduce_max(reduce_sum(mag, axis=cols, keepdims=True), axis=rows, keepdims=True)
+            return result if keepdims else _squeeze(result, list(axis))
+        if ord in ("euclidean", 2):
+            result = sqrt(reduce_sum(mag * mag, axis=axis, keepdims=True))
+        elif ord == 1:
+            result = reduce_sum(mag, axis=axis, keepdims=True)
+        elif ord == np.inf:
+            result = reduce_max(mag, axis=axis, keepdims=True)
+        else:
+            p = _ops.convert_to_tensor(ord, dtype=mag.dtype.base_dtype)
+            result = pow(reduce_sum(pow(mag, p), axis=axis, keepdims=True), 1.0 / p)
+        if keepdims:
+            return result
+        from tfmini.ops import array_ops
+
+        return array_ops.reshape(result, []) if axis is None else _squeeze(result, [axis])
+
+
+def _squeeze(x, axes):
+    from tfmini.ops import array_ops
+
+    return array_ops.squeeze(x, axis=list(axes))
+
+
 def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     """Scales every tensor in `t_list` by clip_norm / max(global_norm, clip_norm); returns (list, norm).
 
