@@ -132,6 +132,30 @@ def test_make_callable_runs_like_run(sess):
     assert both(1.0) == [3.0, 2.0]
 
 
+def test_sparse_input_idiom_and_to_dense_index_validation(sess):
+    sp = tf.sparse_placeholder(tf.float32)
+    w = tf.constant(np.arange(6, dtype=np.float32).reshape(3, 2))
+    y = tf.sparse_tensor_dense_matmul(sp, w)
+    value = tf.SparseTensorValue(indices=[[0, 0], [1, 2]], values=[1.0, 2.0], dense_shape=[2, 3])
+    dense = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]], np.float32)
+    np.testing.assert_array_equal(sess.run(y, {sp: value}), dense @ np.arange(6).reshape(3, 2))
+    np.testing.assert_array_equal(sess.run(y, {sp: ([[0, 0], [1, 2]], [1.0, 2.0], [2, 3])}), sess.run(y, {sp: value}))
+    np.testing.assert_array_equal(sess.run(tf.sparse_tensor_to_dense(sp), {sp: value}), dense)
+    fetched = sess.run(tf.SparseTensor(indices=[[0, 1]], values=[5], dense_shape=[2, 2]))
+    assert isinstance(fetched, tf.SparseTensorValue) and fetched.values.tolist() == [5]
+    # densifying checks that indices are in bounds, in row-major order and distinct, as TF does
+    unordered = tf.SparseTensor([[1, 0], [0, 1]], [1, 2], [2, 2])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = \[0,1\] is out of order"):
+        sess.run(tf.sparse_tensor_to_dense(unordered))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = \[0,1\] is repeated"):
+        sess.run(tf.sparse_tensor_to_dense(tf.SparseTensor([[0, 1], [0, 1]], [1, 2], [2, 2])))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = \[2,1\] is out of bounds: need 0 <= "
+                                                             r"index < \[2,2\]"):
+        sess.run(tf.sparse_tensor_to_dense(tf.SparseTensor([[0, 0], [2, 1]], [1, 2], [2, 2])))
+    np.testing.assert_array_equal(sess.run(tf.sparse_tensor_to_dense(unordered, validate_indices=False)),
+                                  [[0, 2], [1, 0]])
+
+
 # ----------------------------------------------------------------------------------------------------------
 # InteractiveSession, .eval(), .run(), default sessions and graphs
 # ----------------------------------------------------------------------------------------------------------

@@ -21,9 +21,26 @@ def _check_indices(indices, shape, op_msg: str):
     if indices.size and (np.any(indices < 0) or np.any(indices >= np.asarray(shape)[None, :])):
         bad = int(np.argmax(np.any((indices < 0) | (indices >= np.asarray(shape)[None, :]), axis=1)))
         raise _errors.InvalidArgumentError(
-            None, None, f"{op_msg}: indices[{bad}] = {list(indices[bad])} is out of bounds: need 0 <= index < "
-            f"{list(np.asarray(shape))}"
+            None, None, f"{op_msg}: indices[{bad}] = {_index_str(indices[bad])} is out of bounds: need 0 <= index < "
+            f"{_index_str(shape)}"
         )
+
+
+def _index_str(index) -> str:
+    return "[" + ",".join(str(int(i)) for i in np.asarray(index).ravel()) + "]"  # TF's spelling: [2,0]
+
+
+def _check_ordered(indices, op_msg: str):
+    """TF's validation of densified indices: strictly increasing in row-major order, so none repeats."""
+    if len(indices) < 2:
+        return
+    step = np.diff(indices, axis=0)
+    first = step[np.arange(len(step)), np.argmax(step != 0, axis=1)]  # sign of the first differing coordinate
+    bad = np.flatnonzero(first <= 0)
+    if bad.size:
+        n = int(bad[0]) + 1
+        what = "out of order" if first[bad[0]] < 0 else "repeated"
+        raise _errors.InvalidArgumentError(None, None, f"{op_msg}: indices[{n}] = {_index_str(indices[n])} is {what}")
 
 
 @register_op(
@@ -38,6 +55,7 @@ def _sparse_to_dense(indices, shape, values, default, *, validate_indices):
     indices = np.asarray(indices).reshape(len(np.atleast_1d(indices)), -1) if np.ndim(indices) < 2 else indices
     if validate_indices:
         _check_indices(indices, shape, "SparseToDense")
+        _check_ordered(indices, "SparseToDense")
     out = np.full(np.asarray(shape).tolist(), default, dtype=np.asarray(default).dtype)
     if indices.size:
         out[tuple(indices.T)] = values
