@@ -76,6 +76,7 @@ def test_log_of_a_saturated_softmax_gives_nan_loss_as_in_tf():
 # MLP with tf.layers.dense and dropout
 # ----------------------------------------------------------------------------------------------------------
 def test_mlp_with_layers_dense_and_dropout_forward_matches_numpy():
+    tf.set_random_seed(1)
     xs, labels = _data(1)
     x = tf.placeholder(tf.float32, [None, 4], name="x")
     y = tf.placeholder(tf.int64, [None], name="y")
@@ -106,6 +107,7 @@ def test_mlp_with_layers_dense_and_dropout_forward_matches_numpy():
 
 
 def test_nn_dropout_keep_prob_placeholder_fed_one_is_the_identity():
+    tf.set_random_seed(2)
     x = tf.placeholder(tf.float32, [None, 5])
     keep_prob = tf.placeholder(tf.float32)
     out = tf.nn.dropout(x, keep_prob)
@@ -359,6 +361,7 @@ def test_siamese_layers_with_reuse_argument_and_auto_reuse():
 
 
 def test_get_variable_initializer_rules():
+    tf.set_random_seed(3)
     with tf.variable_scope("s", initializer=tf.constant_initializer(0.4)):
         v = tf.get_variable("v", [1])
         w = tf.get_variable("w", [1], initializer=tf.constant_initializer(0.3))
