@@ -2,6 +2,8 @@
 fetches, feeds, targets), constant folding that never leaks mutation, the fast path (`Plan.run`) agreeing
 with the plain path (`Plan.run_steps`) on values and errors, and engines chosen by target."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -264,6 +266,37 @@ def test_scalars_come_back_as_numpy_scalars_on_both_paths():
     plan = _plan([c])
     for v in (plan.run([])[0], plan.run_steps([])[0]):
         assert isinstance(v, np.float32) and v == 3.0
+
+
+def _code_objects(code):
+    yield code
+    for const in code.co_consts:
+        if hasattr(const, "co_consts"):
+            yield from _code_objects(const)
+
+
+def test_generated_plan_code_holds_only_slot_numbers_and_registry_attr_names():
+    # Op names, attr strings and constants that look like code stay data: the generated function refers to
+    # slots and kernels by number only, and its only strings are the attr names kernels are called with.
+    x = tf.placeholder(tf.float32, shape=[2, 2], name="exec.__import__")
+    checked = tf.debugging.check_numerics(x, message="'); __import__('os').system('echo pwned'); ('")
+    product = tf.einsum("ij,jk->ik", checked, tf.constant([[1.0, 0.0], [0.0, 1.0]], name="eval"))
+    text = tf.constant("__import__('os').system('echo pwned')", name="os.system")
+    summed = tf.reduce_sum(product, axis=0, keepdims=True, name="globals")
+    plan = _plan([summed, text], [x])
+    attr_names = {name for op in plan.ops for name in op.op_def.attrs}
+    slot_name = re.compile(r"^(feeds|_as_result|value|[sCK][0-9]+|A[0-9]+_[A-Za-z_]+)$")
+    for code in _code_objects(plan.fast_fn.__code__):
+        for name in code.co_names + code.co_varnames:
+            assert slot_name.match(name), name
+            if name.startswith("A"):
+                assert name.split("_", 1)[1] in attr_names, name
+        for const in code.co_consts:
+            if isinstance(const, tuple):  # keyword-argument names of a call
+                assert set(const) <= attr_names, const
+            else:
+                assert const is None or type(const) is int, const
+    np.testing.assert_array_equal(plan.run([np.ones((2, 2), np.float32)])[0], [[2.0, 2.0]])
 
 
 # ----------------------------------------------------------------------------------------------------------
