@@ -433,6 +433,46 @@ def test_import_graph_def_rejects_non_graph_defs():
         tf.import_graph_def("not a graph def")
 
 
+def test_import_graph_def_builds_only_registered_ops_and_keeps_strings_as_data(monkeypatch):
+    # Nothing in a GraphDef is ever evaluated: op types are looked up in the registry, names are validated,
+    # attr values (code-looking strings included) become attrs, and unknown attrs are rejected. While
+    # importing, importing os (what the payload would do if it were evaluated) fails the test.
+    code = "__import__('os').system('echo pwned')"
+    g = tf.Graph()
+    with g.as_default():
+        tf.debugging.check_numerics(tf.constant([1.0], name="x"), message=code, name="checked")
+        tf.constant(code, name="text")
+    gd = tf.GraphDef.FromString(g.as_graph_def().SerializeToString())
+    bad_type = tf.GraphDef()
+    bad_type.node.add(name="n", op=code)
+    bad_attr = tf.GraphDef.FromString(gd.SerializeToString())
+    bad_attr.node[0].attr["payload"].s = code.encode()
+    bad_name = tf.GraphDef.FromString(gd.SerializeToString())
+    bad_name.node[0].name = "x; import os"
+    g2 = tf.Graph()
+    with monkeypatch.context() as patch, g2.as_default():
+        patch.setattr("builtins.__import__", _import_refusing("os", __import__))
+        tf.import_graph_def(gd, name="")
+        with pytest.raises(ValueError, match="not registered"):
+            tf.import_graph_def(bad_type)
+        with pytest.raises(ValueError, match="not in Op"):
+            tf.import_graph_def(bad_attr)
+        with pytest.raises(ValueError, match="not a valid node name"):
+            tf.import_graph_def(bad_name, name="")
+    assert g2.get_operation_by_name("checked").get_attr("message") == code
+    with tf.Session(graph=g2) as sess:
+        assert sess.run("text:0") == code.encode()
+
+
+def _import_refusing(module: str, real_import):
+    def guarded(name, *args, **kwargs):
+        if name == module:
+            raise AssertionError(f"importing a GraphDef imported {name}")
+        return real_import(name, *args, **kwargs)
+
+    return guarded
+
+
 def test_as_graph_def_from_version_lists_only_newer_ops():
     g = tf.Graph()
     with g.as_default():
