@@ -224,3 +224,18 @@ def test_traced_run_matches_untraced_outputs():
     assert traced[1] == fast[1]
     traced_ops = {n.node_name for d in md.step_stats.dev_stats for n in d.node_stats}
     assert {y.op.name, z.op.name} <= traced_ops
+
+
+def test_inf_and_nan_are_silent_on_every_path_as_in_tf():
+    import warnings
+
+    x = tf.placeholder(tf.float32, [3])
+    y = tf.reduce_sum(x * x) + tf.log(x - 1.0)
+    feed = {x: np.array([1e30, 2.0, 0.5], np.float32)}
+    with tf.Session() as sess, warnings.catch_warnings(record=True) as caught:
+        fast = sess.run(y, feed)
+        traced = sess.run(y, feed, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                          run_metadata=tf.RunMetadata())
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    np.testing.assert_array_equal(fast, traced)
+    assert np.isinf(fast[0]) and np.isnan(fast[2])

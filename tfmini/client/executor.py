@@ -8,6 +8,7 @@ import functools
 import itertools
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -17,6 +18,24 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 
 DEVICE_NAME = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+# Like TensorFlow, kernels produce inf and nan silently. NumPy reports them as RuntimeWarnings attributed to
+# the calling frame: a generated plan (module `tfmini._plan`), the plain step loop, or an op-library
+# kernel. Filtering those locations costs nothing per run (np.errstate would cost more than a small op) and
+# leaves warnings from the user's own NumPy code alone.
+_KERNEL_MODULES = r"tfmini\._plan$|tfmini\.client\.executor$|tfmini\.ops\."
+
+
+def silence_kernel_warnings() -> None:
+    """Installs the filter unless present (called per engine too: tools such as pytest restore the filter
+    list after each test)."""
+    for _action, _, category, module, _ in warnings.filters:
+        if category is RuntimeWarning and module is not None and module.pattern == _KERNEL_MODULES:
+            return
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=_KERNEL_MODULES)
+
+
+silence_kernel_warnings()
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -395,7 +414,7 @@ def _fold_constants(steps: list[Step], fed: set) -> dict[int, object]:
 def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
     """Generates Python source for the plan's run loop (slots become locals, dead values are deleted after
     their last use) and compiles it. The source holds only slot numbers, never names from the graph."""
-    env: dict[str, object] = {"_as_result": as_result}
+    env: dict[str, object] = {"_as_result": as_result, "__name__": "tfmini._plan"}
     lines = ["def _plan_run(feeds):"]
     line_to_step: dict[int, Step] = {}
     for j, slot in enumerate(feed_slots):
@@ -437,7 +456,7 @@ def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
     lines.append(f"    return [{', '.join(outs)}]")
     line_to_step[len(lines)] = _fetch_step(steps, fetch_slots)
     # Kernels, constants and attrs become parameter defaults: read as fast locals, not global lookups.
-    names = sorted(env)
+    names = sorted(n for n in env if not n.startswith("__"))
     lines[0] = f"def _plan_run(feeds, {', '.join(f'{n}={n}' for n in names)}):"
     source = "\n".join(lines) + "\n"
     code = compile(source, "<tfmini plan>", "exec")
@@ -493,6 +512,7 @@ class LocalEngine:
     max_cached_plans = 256
 
     def __init__(self, graph: _ops.Graph, config=None) -> None:
+        silence_kernel_warnings()
         self.state = SessionState(graph, config)
         self._plans: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
