@@ -68,7 +68,9 @@ def test_saver_works_on_a_finalized_graph(tmp_path):
     with tf.Session() as sess:
         sess.run(init)
         path = saver.save(sess, str(tmp_path / "m"))
+    with tf.Session() as sess:  # a fresh session: only the restore gives w a value
         saver.restore(sess, path)
+        np.testing.assert_array_equal(sess.run(w), np.arange(6, dtype=np.float32).reshape(2, 3))
 
 
 def test_global_step_suffix_and_checkpoint_state_file(tmp_path):
