@@ -22,107 +22,82 @@ def versions_def():
 
 
 # -- attrs ------------------------------------------------------------------------------------------------
+def _string_bytes(value) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _read_only_array(proto):
+    arr = tensor_util.make_ndarray(proto)
+    arr.flags.writeable = False  # attrs are shared by every run, as folded constants are
+    return arr
+
+
+# Attr kind -> (the AttrValue field holding it, which ListValue names alike; Python value -> field value;
+# field value -> Python value). Message-typed fields (shape, tensor) are copied, the others assigned.
+_ATTR_CODECS = {
+    "string": ("s", _string_bytes, lambda b: b.decode("utf-8", errors="surrogateescape")),
+    "int": ("i", int, int),
+    "float": ("f", float, float),
+    "bool": ("b", bool, bool),
+    "type": ("type", lambda v: _dtypes.as_dtype(v).as_datatype_enum, _dtypes.as_dtype),
+    "shape": ("shape", lambda v: _shape.as_shape(v).as_proto(), _shape.TensorShape),
+    "tensor": ("tensor", tensor_util.make_tensor_proto, _read_only_array),
+}
+_MESSAGE_FIELDS = frozenset({"shape", "tensor"})
+
+
+def _codec(kind: str) -> tuple[bool, tuple]:
+    """(is a list kind, the codec of its elements) for a declared attr kind such as 'int' or 'list(shape)'."""
+    is_list = kind.startswith("list(")
+    codec = _ATTR_CODECS.get(kind[5:-1] if is_list else kind)
+    if codec is None:
+        raise TypeError(f"Unsupported attr kind {kind}")
+    return is_list, codec
+
+
 def attr_value_of(kind: str, value):
     """Encodes a Python attr value as an AttrValue message according to its declared kind."""
     from tfmini.protobuf import attr_value_pb2
 
-    av = attr_value_pb2.AttrValue()
-    if kind == "type":
-        av.type = _dtypes.as_dtype(value).as_datatype_enum
-    elif kind == "shape":
-        av.shape.CopyFrom(_shape.as_shape(value).as_proto())
-    elif kind == "tensor":
-        av.tensor.CopyFrom(tensor_util.make_tensor_proto(value))
-    elif kind == "int":
-        av.i = int(value)
-    elif kind == "float":
-        av.f = float(value)
-    elif kind == "bool":
-        av.b = bool(value)
-    elif kind == "string":
-        av.s = value.encode() if isinstance(value, str) else bytes(value)
-    elif kind == "func":
-        av.func.name = value if isinstance(value, str) else value.name  # a FuncGraph: its library name
-    elif kind.startswith("list("):
-        inner = kind[5:-1]
-        lv = av.list
-        lv.SetInParent()
-        for item in value:
-            if inner == "type":
-                lv.type.append(_dtypes.as_dtype(item).as_datatype_enum)
-            elif inner == "int":
-                lv.i.append(int(item))
-            elif inner == "float":
-                lv.f.append(float(item))
-            elif inner == "bool":
-                lv.b.append(bool(item))
-            elif inner == "string":
-                lv.s.append(item.encode() if isinstance(item, str) else bytes(item))
-            elif inner == "shape":
-                lv.shape.add().CopyFrom(_shape.as_shape(item).as_proto())
-            elif inner == "tensor":
-                lv.tensor.add().CopyFrom(tensor_util.make_tensor_proto(item))
-            else:
-                raise TypeError(f"Unsupported list attr kind {kind}")
-    elif kind == "any":
+    if kind == "any":
         return _attr_value_guess(value)
+    av = attr_value_pb2.AttrValue()
+    if kind == "func":
+        av.func.name = value if isinstance(value, str) else value.name  # a FuncGraph: its library name
+        return av
+    is_list, (field, encode, _) = _codec(kind)
+    if is_list:
+        av.list.SetInParent()
+        repeated = getattr(av.list, field)
+        for item in value:
+            if field in _MESSAGE_FIELDS:
+                repeated.add().CopyFrom(encode(item))
+            else:
+                repeated.append(encode(item))
+    elif field in _MESSAGE_FIELDS:
+        getattr(av, field).CopyFrom(encode(value))
     else:
-        raise TypeError(f"Unsupported attr kind {kind}")
+        setattr(av, field, encode(value))
     return av
 
 
 def _attr_value_guess(value):
-    if isinstance(value, _dtypes.DType):
-        return attr_value_of("type", value)
-    if isinstance(value, _shape.TensorShape):
-        return attr_value_of("shape", value)
-    if isinstance(value, bool):
-        return attr_value_of("bool", value)
-    if isinstance(value, int):
-        return attr_value_of("int", value)
-    if isinstance(value, float):
-        return attr_value_of("float", value)
-    if isinstance(value, (str, bytes)):
-        return attr_value_of("string", value)
-    if isinstance(value, np.ndarray):
-        return attr_value_of("tensor", value)
+    """The AttrValue of an attr no op declares (such as `_gradient_op_type`), its kind told by its type."""
+    for kind, types in (("type", _dtypes.DType), ("shape", _shape.TensorShape), ("bool", bool), ("int", int),
+                        ("float", float), ("string", (str, bytes)), ("tensor", np.ndarray)):
+        if isinstance(value, types):
+            return attr_value_of(kind, value)
     raise TypeError(f"Cannot encode attr value {value!r}")
 
 
 def python_attr_of(kind: str, av):
     """Decodes an AttrValue into the Python value ops keep in their attrs."""
-    if kind == "type":
-        return _dtypes.as_dtype(av.type)
-    if kind == "shape":
-        return _shape.TensorShape(av.shape)
-    if kind == "tensor":
-        arr = tensor_util.make_ndarray(av.tensor)
-        arr.flags.writeable = False
-        return arr
-    if kind == "int":
-        return int(av.i)
-    if kind == "float":
-        return float(av.f)
-    if kind == "bool":
-        return bool(av.b)
-    if kind == "string":
-        return av.s.decode("utf-8", errors="surrogateescape")
     if kind == "func":
         return av.func.name
-    if kind.startswith("list("):
-        inner = kind[5:-1]
-        lv = av.list
-        conv = {
-            "type": lambda: [_dtypes.as_dtype(t) for t in lv.type],
-            "int": lambda: [int(i) for i in lv.i],
-            "float": lambda: [float(f) for f in lv.f],
-            "bool": lambda: [bool(b) for b in lv.b],
-            "string": lambda: [s.decode("utf-8", errors="surrogateescape") for s in lv.s],
-            "shape": lambda: [_shape.TensorShape(s) for s in lv.shape],
-            "tensor": lambda: [tensor_util.make_ndarray(t) for t in lv.tensor],
-        }
-        return conv[inner]()
-    raise TypeError(f"Unsupported attr kind {kind}")
+    is_list, (field, _, decode) = _codec(kind)
+    if is_list:
+        return [decode(item) for item in getattr(av.list, field)]
+    return decode(getattr(av, field))
 
 
 # -- export -----------------------------------------------------------------------------------------------
