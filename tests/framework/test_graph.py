@@ -464,6 +464,20 @@ def test_import_graph_def_builds_only_registered_ops_and_keeps_strings_as_data(m
         assert sess.run("text:0") == code.encode()
 
 
+def test_attr_strings_that_are_not_utf8_round_trip_through_graph_defs():
+    g = tf.Graph()
+    with g.as_default():
+        tf.debugging.check_numerics(tf.constant([1.0], name="x"), message="ok", name="checked")
+    gd = g.as_graph_def()
+    checked = next(n for n in gd.node if n.name == "checked")
+    checked.attr["message"].s = b"not \xff utf-8"
+    g2 = tf.Graph()
+    with g2.as_default():
+        tf.import_graph_def(gd, name="")
+    again = next(n for n in g2.as_graph_def().node if n.name == "checked")
+    assert again.attr["message"].s == b"not \xff utf-8"
+
+
 def _import_refusing(module: str, real_import):
     def guarded(name, *args, **kwargs):
         if name == module:

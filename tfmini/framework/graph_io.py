@@ -23,7 +23,8 @@ def versions_def():
 
 # -- attrs ------------------------------------------------------------------------------------------------
 def _string_bytes(value) -> bytes:
-    return value.encode() if isinstance(value, str) else bytes(value)
+    # surrogateescape undoes the decoding below, so attr strings that are not UTF-8 round-trip byte for byte.
+    return value.encode("utf-8", errors="surrogateescape") if isinstance(value, str) else bytes(value)
 
 
 def _read_only_array(proto):
