@@ -478,6 +478,22 @@ def test_attr_strings_that_are_not_utf8_round_trip_through_graph_defs():
     assert again.attr["message"].s == b"not \xff utf-8"
 
 
+def test_internal_attrs_survive_import_so_gradient_overrides_still_apply():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant(0.5, tf.float64, name="x")
+        with g.gradient_override_map({"Sin": "Cos"}):
+            tf.sin(x, name="y")
+    gd = g.as_graph_def(add_shapes=True)
+    g2 = tf.Graph()
+    with g2.as_default():
+        tf.import_graph_def(gd, name="")
+        assert g2.as_graph_def() == gd  # _gradient_op_type and _output_shapes included
+        (grad,) = tf.gradients(g2.get_tensor_by_name("y:0"), g2.get_tensor_by_name("x:0"))
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(grad), -np.sin(0.5))  # Cos's gradient, as overridden
+
+
 def _import_refusing(module: str, real_import):
     def guarded(name, *args, **kwargs):
         if name == module:

@@ -82,13 +82,31 @@ def attr_value_of(kind: str, value):
     return av
 
 
+_KINDS_BY_TYPE = (("type", _dtypes.DType), ("shape", _shape.TensorShape), ("bool", bool), ("int", int),
+                  ("float", float), ("string", (str, bytes)), ("tensor", np.ndarray))
+
+
 def _attr_value_guess(value):
     """The AttrValue of an attr no op declares (such as `_gradient_op_type`), its kind told by its type."""
-    for kind, types in (("type", _dtypes.DType), ("shape", _shape.TensorShape), ("bool", bool), ("int", int),
-                        ("float", float), ("string", (str, bytes)), ("tensor", np.ndarray)):
-        if isinstance(value, types):
-            return attr_value_of(kind, value)
+    items = value if isinstance(value, list) else [value]
+    for kind, types in _KINDS_BY_TYPE:
+        if all(isinstance(v, types) for v in items):
+            return attr_value_of(f"list({kind})" if isinstance(value, list) else kind, value)
     raise TypeError(f"Cannot encode attr value {value!r}")
+
+
+def _undeclared_attr(av):
+    """The Python value of an attr no op declares (such as `_gradient_op_type` or `_output_shapes`), its kind
+    told by the field the AttrValue sets."""
+    field = av.WhichOneof("value")
+    if field == "list":
+        field = next((f for f, _, _ in _ATTR_CODECS.values() if len(getattr(av.list, f))), "s")
+        kind = next(k for k, (f, _, _) in _ATTR_CODECS.items() if f == field)
+        return python_attr_of(f"list({kind})", av)
+    kind = next((k for k, (f, _, _) in _ATTR_CODECS.items() if f == field), None)
+    if kind is None:
+        raise ValueError(f"Cannot decode attr value {av}")
+    return python_attr_of(kind, av)
 
 
 def python_attr_of(kind: str, av):
@@ -176,7 +194,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         opdef = _registry.get_op_def(nd.op)
         attrs = {}
         for k, av in nd.attr.items():
-            if k.startswith("_"):
+            if k.startswith("_"):  # internal attrs (gradient overrides, output shapes) are kept as TF does
+                attrs[k] = _undeclared_attr(av)
                 continue
             if k not in opdef.attrs:
                 raise ValueError(f"NodeDef mentions attr '{k}' not in Op '{nd.op}' (node '{nd.name}').")
