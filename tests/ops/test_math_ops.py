@@ -325,6 +325,11 @@ def test_unary_op_matches_numpy(name):
         check_against_numpy(tf_fn, lambda v: np.asarray(np_fn(v)).astype(v.dtype), x, dtypes=dtypes)
 
 
+def test_sign_of_nan_is_zero_as_in_tf():
+    x = np.array([np.nan, -2.0, 0.0, 3.0, -np.inf], np.float32)
+    check_against_numpy(tf.sign, lambda v: np.array([0.0, -1.0, 0.0, 1.0, -1.0], v.dtype), x, dtypes=FLOAT_DTYPES)
+
+
 def test_round_and_rint_round_halves_to_even():
     x = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.4, 0.6], np.float32)
     want = np.array([-2, -2, -0, 0, 2, 2, 0, 1], np.float32)

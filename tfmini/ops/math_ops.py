@@ -529,6 +529,13 @@ def _rsqrt(x):
     return np.reciprocal(np.sqrt(x))
 
 
+def _sign(x):
+    """np.sign, except that the sign of NaN is 0, as in TF (NumPy gives NaN)."""
+    if x.dtype.kind == "f":
+        return np.where(np.isnan(x), x.dtype.type(0), np.sign(x))
+    return np.sign(x)
+
+
 def _one(t):
     return _ops.convert_to_tensor(1, dtype=t.dtype.base_dtype)
 
@@ -570,7 +577,7 @@ _UNARY = {
     "Lgamma": (_in_float64(_lgamma_scalar), _FLOAT, lambda op, g, x, y: g * digamma(x), False),
     "Digamma": (_digamma, _FLOAT, lambda op, g, x, y: g * polygamma(_ops.convert_to_tensor(
         1, dtype=x.dtype.base_dtype), x), True),
-    "Sign": (np.sign, _NUM, lambda op, g, x, y: _zeros_like(x), False),
+    "Sign": (_sign, _NUM, lambda op, g, x, y: _zeros_like(x), False),
     "Floor": (np.floor, _FLOAT, lambda op, g, x, y: None, False),
     "Ceil": (np.ceil, _FLOAT, lambda op, g, x, y: None, False),
     "Round": (np.round, _NUM, lambda op, g, x, y: None, False),
