@@ -533,6 +533,14 @@ def test_cast_matches_numpy(src, dst):
     check_against_numpy(lambda t: tf.cast(t, dst), lambda v: v.astype(dst), x, dtypes=[src])
 
 
+def test_cast_between_strings_and_numbers_is_unimplemented_as_in_tf():
+    with tf.Graph().as_default():
+        text, number = tf.constant(["1.5"]), tf.constant([1.5])
+        for cast in (tf.cast(text, tf.float32), tf.cast(number, tf.string)):
+            with pytest.raises(tf.errors.UnimplementedError, match="Cast (string to float32|float32 to string) is not"):
+                _run(cast)
+
+
 def test_cast_gradient_flows_between_floats_only():
     # Linear through float32: large steps keep float32 rounding out of the finite differences.
     check_gradients(lambda x: tf.cast(tf.cast(x, tf.float32) * 2.0, tf.float64), [np.array([1.0, -2.0])],

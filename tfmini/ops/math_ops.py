@@ -713,6 +713,9 @@ def _add_n_grad(op, grad):
 @_quiet
 def _cast(x, *, DstT):  # noqa: N803 - TF's attr name
     x = np.asarray(x)
+    if (x.dtype.kind == "O") != (DstT.base_dtype == _dt.string):
+        # TF has no string <-> number cast (NumPy would parse b"1.5"); tf.strings.to_number is the way.
+        raise NotImplementedError(f"Cast {_dt.as_dtype(x.dtype).name} to {DstT.name} is not supported")
     want = DstT.as_numpy_dtype
     if x.dtype.kind == "c" and np.dtype(want).kind != "c":
         x = np.real(x)  # TF keeps the real part when casting complex to real
@@ -722,7 +725,7 @@ def _cast(x, *, DstT):  # noqa: N803 - TF's attr name
 @register_static_value("Cast")
 def _cast_static(t):
     v = _reg.constant_value(t.op.inputs[0])
-    return None if v is None else np.asarray(v).astype(t.dtype.as_numpy_dtype)
+    return None if v is None else _cast(np.asarray(v), DstT=t.dtype.base_dtype)
 
 
 _CASTABLE_GRAD = frozenset(_dt.FLOATING + _dt.COMPLEX + (_dt.bfloat16,))
