@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import re
 import string
 
 import numpy as np
@@ -16,6 +17,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op, register_static_value
 from tfmini.ops import shape_fns
 
@@ -178,7 +180,7 @@ def _broadcast_gradient_args_static(t):
 NotDifferentiable("BroadcastGradientArgs")
 
 
-def broadcast_gradient_args(s0, s1, name=None):
+def broadcast_gradient_args(s0, s1, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:
     """The reduction axes (r0, r1) that sum a broadcast result's gradient back to shapes `s0` and `s1`."""
     op = apply_op("BroadcastGradientArgs", [s0, s1], name=name)
     return op.outputs[0], op.outputs[1]
@@ -1300,19 +1302,19 @@ def _unary(op_type: str, x, name):
     return apply_op(op_type, [x], name=name).outputs[0]
 
 
-def add(x, y, name=None):
+def add(x, y, name=None) -> _ops.Tensor:
     return _binary("Add", x, y, name)
 
 
-def subtract(x, y, name=None):
+def subtract(x, y, name=None) -> _ops.Tensor:
     return _binary("Sub", x, y, name)
 
 
-def multiply(x, y, name=None):
+def multiply(x, y, name=None) -> _ops.Tensor:
     return _binary("Mul", x, y, name)
 
 
-def scalar_mul(scalar, x, name=None):
+def scalar_mul(scalar, x, name=None) -> _ops.Tensor | IndexedSlices:
     """`scalar * x` for a scalar and a Tensor or IndexedSlices."""
     scalar = _ops.convert_to_tensor(scalar, dtype=x.dtype.base_dtype, name="scalar")
     if scalar.shape.ndims != 0:  # as in TF, the scalar's rank must be known
@@ -1322,11 +1324,11 @@ def scalar_mul(scalar, x, name=None):
     return multiply(scalar, x, name=name)
 
 
-def realdiv(x, y, name=None):
+def realdiv(x, y, name=None) -> _ops.Tensor:
     return _binary("RealDiv", x, y, name)
 
 
-def div_no_nan(x, y, name=None):
+def div_no_nan(x, y, name=None) -> _ops.Tensor:
     """x / y, or 0 where y is 0."""
     with _ops.name_scope(name, "div_no_nan", [x, y]) as scope:
         x = _ops.convert_to_tensor(x, name="x")
@@ -1337,23 +1339,23 @@ def div_no_nan(x, y, name=None):
 divide_no_nan = div_no_nan
 
 
-def floordiv(x, y, name=None):
+def floordiv(x, y, name=None) -> _ops.Tensor:
     return _binary("FloorDiv", x, y, name or "floordiv")
 
 
-def floormod(x, y, name=None):
+def floormod(x, y, name=None) -> _ops.Tensor:
     return _binary("FloorMod", x, y, name)
 
 
-def truncatediv(x, y, name=None):
+def truncatediv(x, y, name=None) -> _ops.Tensor:
     return _binary("TruncateDiv", x, y, name)
 
 
-def truncatemod(x, y, name=None):
+def truncatemod(x, y, name=None) -> _ops.Tensor:
     return _binary("TruncateMod", x, y, name)
 
 
-def div(x, y, name=None):
+def div(x, y, name=None) -> _ops.Tensor:
     """`tf.div`: Python 2 division semantics (integer inputs floor-divide, floats divide)."""
     x = _ops.convert_to_tensor(x)
     y = _ops.convert_to_tensor(y, dtype=x.dtype.base_dtype)
@@ -1362,7 +1364,7 @@ def div(x, y, name=None):
     return _binary("RealDiv", x, y, name or "div")
 
 
-def truediv(x, y, name=None):
+def truediv(x, y, name=None) -> _ops.Tensor:
     """`tf.truediv`: integer inputs are cast to floats first (int8/16 -> float32, int32/64 -> float64)."""
     with _ops.name_scope(name, "truediv", [x, y]) as scope:
         x = _ops.convert_to_tensor(x, name="x")
@@ -1377,77 +1379,77 @@ def truediv(x, y, name=None):
 divide = truediv
 
 
-def maximum(x, y, name=None):
+def maximum(x, y, name=None) -> _ops.Tensor:
     return _binary("Maximum", x, y, name)
 
 
-def minimum(x, y, name=None):
+def minimum(x, y, name=None) -> _ops.Tensor:
     return _binary("Minimum", x, y, name)
 
 
-def pow(x, y, name=None):  # noqa: A001 - TF's public name
+def pow(x, y, name=None) -> _ops.Tensor:  # noqa: A001 - TF's public name
     return _binary("Pow", x, y, name)
 
 
-def squared_difference(x, y, name=None):
+def squared_difference(x, y, name=None) -> _ops.Tensor:
     return _binary("SquaredDifference", x, y, name)
 
 
-def atan2(y, x, name=None):
+def atan2(y, x, name=None) -> _ops.Tensor:
     return _binary("Atan2", y, x, name)
 
 
-def polygamma(a, x, name=None):
+def polygamma(a, x, name=None) -> _ops.Tensor:
     """The n-th derivative of digamma at x, for integer-valued n = a >= 0."""
     return _binary("Polygamma", a, x, name)
 
 
-def less(x, y, name=None):
+def less(x, y, name=None) -> _ops.Tensor:
     return _binary("Less", x, y, name)
 
 
-def less_equal(x, y, name=None):
+def less_equal(x, y, name=None) -> _ops.Tensor:
     return _binary("LessEqual", x, y, name)
 
 
-def greater(x, y, name=None):
+def greater(x, y, name=None) -> _ops.Tensor:
     return _binary("Greater", x, y, name)
 
 
-def greater_equal(x, y, name=None):
+def greater_equal(x, y, name=None) -> _ops.Tensor:
     return _binary("GreaterEqual", x, y, name)
 
 
-def equal(x, y, name=None):
+def equal(x, y, name=None) -> _ops.Tensor:
     return _binary("Equal", x, y, name)
 
 
-def not_equal(x, y, name=None):
+def not_equal(x, y, name=None) -> _ops.Tensor:
     return _binary("NotEqual", x, y, name)
 
 
-def logical_and(x, y, name=None):
+def logical_and(x, y, name=None) -> _ops.Tensor:
     return _binary("LogicalAnd", x, y, name)
 
 
-def logical_or(x, y, name=None):
+def logical_or(x, y, name=None) -> _ops.Tensor:
     return _binary("LogicalOr", x, y, name)
 
 
-def logical_not(x, name=None):
+def logical_not(x, name=None) -> _ops.Tensor:
     return _unary("LogicalNot", x, name)
 
 
-def logical_xor(x, y, name="LogicalXor"):
+def logical_xor(x, y, name="LogicalXor") -> _ops.Tensor:
     with _ops.name_scope(name, "LogicalXor", [x, y]):
         return logical_and(logical_or(x, y), logical_not(logical_and(x, y)))
 
 
-def negative(x, name=None):
+def negative(x, name=None) -> _ops.Tensor:
     return _unary("Neg", x, name)
 
 
-def abs(x, name=None):  # noqa: A001 - TF's public name
+def abs(x, name=None) -> _ops.Tensor:  # noqa: A001 - TF's public name
     """|x|; for complex x, the magnitude (a real tensor)."""
     with _ops.name_scope(name, "Abs", [x]) as scope:
         x = _ops.convert_to_tensor(x, name="x")
@@ -1456,12 +1458,22 @@ def abs(x, name=None):  # noqa: A001 - TF's public name
         return apply_op("Abs", [x], name=scope).outputs[0]
 
 
+def _api_name(op_type: str) -> str:
+    """The Python name of the op's wrapper: 'IsNan' -> 'is_nan'."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", op_type).lower()
+
+
+def _named(fn, op_type: str, doc: str):
+    fn.__name__ = fn.__qualname__ = _api_name(op_type)
+    fn.__doc__ = doc
+    return fn
+
+
 def _unary_api(op_type: str, doc: str = ""):
-    def fn(x, name=None):
+    def fn(x, name=None) -> _ops.Tensor:
         return _unary(op_type, x, name)
 
-    fn.__doc__ = doc or f"Elementwise `{op_type}` of x."
-    return fn
+    return _named(fn, op_type, doc or f"Elementwise `{op_type}` of x.")
 
 
 square = _unary_api("Square")
@@ -1499,7 +1511,7 @@ is_inf = _unary_api("IsInf")
 is_finite = _unary_api("IsFinite")
 
 
-def conj(x, name=None):
+def conj(x, name=None) -> _ops.Tensor:
     """The complex conjugate; real tensors are returned unchanged."""
     x = _ops.convert_to_tensor(x)
     if x.dtype.is_complex:
@@ -1509,7 +1521,7 @@ def conj(x, name=None):
     raise TypeError(f"Expected numeric tensor, got dtype {x.dtype!r}")
 
 
-def real(input, name=None):  # noqa: A002 - TF's argument name
+def real(input, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
     """The real part of a complex tensor (a real tensor is returned unchanged)."""
     x = _ops.convert_to_tensor(input)
     if not x.dtype.is_complex:
@@ -1517,7 +1529,7 @@ def real(input, name=None):  # noqa: A002 - TF's argument name
     return apply_op("Real", [x], {"Tout": x.dtype.real_dtype}, name=name).outputs[0]
 
 
-def imag(input, name=None):  # noqa: A002 - TF's argument name
+def imag(input, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
     """The imaginary part of a complex tensor (zeros for a real tensor)."""
     x = _ops.convert_to_tensor(input)
     if not x.dtype.is_complex:
@@ -1525,7 +1537,7 @@ def imag(input, name=None):  # noqa: A002 - TF's argument name
     return apply_op("Imag", [x], {"Tout": x.dtype.real_dtype}, name=name).outputs[0]
 
 
-def complex(real, imag, name=None):  # noqa: A001 - TF's public name
+def complex(real, imag, name=None) -> _ops.Tensor:  # noqa: A001 - TF's public name
     """real + 1j * imag; float32 parts give complex64, float64 parts complex128."""
     real = _ops.convert_to_tensor(real, name="real")
     imag = _ops.convert_to_tensor(imag, dtype=real.dtype.base_dtype, name="imag")
@@ -1535,7 +1547,7 @@ def complex(real, imag, name=None):  # noqa: A001 - TF's public name
     return apply_op("Complex", [real, imag], {"Tout": tout}, name=name).outputs[0]
 
 
-def add_n(inputs, name=None):
+def add_n(inputs, name=None) -> _ops.Tensor:
     """Sums a list of tensors of the same shape and dtype."""
     if not inputs or not isinstance(inputs, (list, tuple)):
         raise ValueError("inputs must be a list of at least one Tensor/IndexedSlices with the same dtype and shape")
@@ -1570,7 +1582,7 @@ def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None) -> _ops.Tenso
 # Python API: matrix products
 # ----------------------------------------------------------------------------------------------------------
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
-           a_is_sparse=False, b_is_sparse=False, name=None):
+           a_is_sparse=False, b_is_sparse=False, name=None) -> _ops.Tensor:
     """Matrix product; inputs of rank > 2 are batches of matrices, with broadcast batch dimensions.
 
     `transpose_*` / `adjoint_*` (conjugate transpose) apply to the last two dimensions of an operand.
@@ -1603,7 +1615,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         ).outputs[0]
 
 
-def einsum(equation, *inputs, **kwargs):
+def einsum(equation, *inputs, **kwargs) -> _ops.Tensor:
     """`tf.einsum`: a tensor contraction written in Einstein summation notation ('ij,jk->ik')."""
     name = kwargs.pop("name", None)
     if kwargs:
@@ -1613,7 +1625,7 @@ def einsum(equation, *inputs, **kwargs):
         return apply_op("Einsum", [tensors], {"equation": equation}, name=scope).outputs[0]
 
 
-def tensordot(a, b, axes, name=None):
+def tensordot(a, b, axes, name=None) -> _ops.Tensor:
     """Sums the products of a's and b's elements over the given axes (an int n: a's last n with b's first n;
     or a pair of axis lists). Both inputs need a known rank."""
     with _ops.name_scope(name, "Tensordot", [a, b, axes]) as scope:
@@ -1685,7 +1697,7 @@ def _tensordot_by_matmul(a, b, a_axes, b_axes, name):
 # ----------------------------------------------------------------------------------------------------------
 # Python API: casts
 # ----------------------------------------------------------------------------------------------------------
-def cast(x, dtype, name=None):
+def cast(x, dtype, name=None) -> _ops.Tensor:
     """Casts `x` to `dtype` (a no-op returning `x` when it already has that dtype)."""
     base = _dt.as_dtype(dtype).base_dtype
     if hasattr(x, "_is_composite_tensor"):
@@ -1696,7 +1708,7 @@ def cast(x, dtype, name=None):
     return apply_op("Cast", [x], {"DstT": base}, name=name or "Cast").outputs[0]
 
 
-def saturate_cast(value, dtype, name=None):
+def saturate_cast(value, dtype, name=None) -> _ops.Tensor:
     """Casts `value` to `dtype`, clamping it to the range of `dtype` first."""
     with _ops.name_scope(name, "saturate_cast", [value]) as scope:
         value = _ops.convert_to_tensor(value, name="value")
@@ -1708,31 +1720,31 @@ def saturate_cast(value, dtype, name=None):
         return cast(value, dtype, name=scope)
 
 
-def to_float(x, name="ToFloat"):
+def to_float(x, name="ToFloat") -> _ops.Tensor:
     return cast(x, _dt.float32, name=name)
 
 
-def to_double(x, name="ToDouble"):
+def to_double(x, name="ToDouble") -> _ops.Tensor:
     return cast(x, _dt.float64, name=name)
 
 
-def to_int32(x, name="ToInt32"):
+def to_int32(x, name="ToInt32") -> _ops.Tensor:
     return cast(x, _dt.int32, name=name)
 
 
-def to_int64(x, name="ToInt64"):
+def to_int64(x, name="ToInt64") -> _ops.Tensor:
     return cast(x, _dt.int64, name=name)
 
 
-def to_bfloat16(x, name="ToBFloat16"):
+def to_bfloat16(x, name="ToBFloat16") -> _ops.Tensor:
     return cast(x, _dt.bfloat16, name=name)
 
 
-def to_complex64(x, name="ToComplex64"):
+def to_complex64(x, name="ToComplex64") -> _ops.Tensor:
     return cast(x, _dt.complex64, name=name)
 
 
-def to_complex128(x, name="ToComplex128"):
+def to_complex128(x, name="ToComplex128") -> _ops.Tensor:
     return cast(x, _dt.complex128, name=name)
 
 
@@ -1770,35 +1782,27 @@ def _reduce(op_type: str, input_tensor, axis, keepdims, name, reduction_indices,
         return apply_op(op_type, [x, axes], {"keep_dims": keepdims}, name=name).outputs[0]
 
 
-def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduce("Sum", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+def _reduction_api(op_type: str, doc: str):
+    def reduce(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+               keep_dims=None) -> _ops.Tensor:
+        return _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+    fn = _named(reduce, op_type, doc)
+    fn.__name__ = fn.__qualname__ = "reduce_" + fn.__name__
+    return fn
 
 
-def reduce_prod(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduce("Prod", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+reduce_sum = _reduction_api("Sum", "The sum of the elements over `axis` (all axes when None).")
+reduce_prod = _reduction_api("Prod", "The product of the elements over `axis` (all axes when None).")
+reduce_mean = _reduction_api("Mean", "The mean of the elements over `axis` (all axes when None), truncated for ints.")
+reduce_max = _reduction_api("Max", "The largest element over `axis` (all axes when None).")
+reduce_min = _reduction_api("Min", "The smallest element over `axis` (all axes when None).")
+reduce_all = _reduction_api("All", "Logical and over `axis` (all axes when None).")
+reduce_any = _reduction_api("Any", "Logical or over `axis` (all axes when None).")
 
 
-def reduce_mean(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduce("Mean", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_max(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduce("Max", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_min(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduce("Min", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_all(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduce("All", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
-    return _reduce("Any", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
-
-
-def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+                     keep_dims=None) -> _ops.Tensor:
     """log(sum(exp(x))) over `axis`, computed stably by shifting by the (finite part of the) maximum."""
     axis, keepdims = _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims)
     with _ops.name_scope(name, "ReduceLogSumExp", [input_tensor]) as scope:
@@ -1815,7 +1819,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
         return add(result, shift, name=scope)
 
 
-def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None) -> _ops.Tensor:
     """The variance, mean(|x - mean(x)|^2), over `axis`."""
     with _ops.name_scope(name, "reduce_variance", [input_tensor]):
         x = _ops.convert_to_tensor(input_tensor)
@@ -1823,20 +1827,20 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
         return reduce_mean(square(abs(x - means)), axis, keepdims=keepdims)
 
 
-def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None) -> _ops.Tensor:
     """The standard deviation over `axis`."""
     with _ops.name_scope(name, "reduce_std", [input_tensor]):
         return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
 
 
-def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None) -> _ops.Tensor:
     """sqrt(sum(x^2)) over `axis`."""
     with _ops.name_scope(name, "reduce_euclidean_norm", [input_tensor]):
         return sqrt(reduce_sum(square(input_tensor), axis, keepdims=keepdims))
 
 
 def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=_dt.int64, name=None, reduction_indices=None,
-                  keep_dims=None):
+                  keep_dims=None) -> _ops.Tensor:
     """How many elements along `axis` are not zero (not False, not empty)."""
     axis, keepdims = _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims)
     with _ops.name_scope(name, "count_nonzero", [input_tensor]):
@@ -1846,7 +1850,7 @@ def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=_dt.int64, name=
         return cast(reduce_sum(cast(not_equal(x, zero), _dt.int64), axis, keepdims=keepdims), dtype)
 
 
-def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64):  # noqa: A002
+def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -> _ops.Tensor:  # noqa: A002
     if dimension is not None:
         if axis is not None:
             raise ValueError("Cannot specify both 'axis' and 'dimension'.")
@@ -1855,7 +1859,7 @@ def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64): 
     return apply_op("ArgMax", [input, axis], {"output_type": output_type}, name=name).outputs[0]
 
 
-def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64):  # noqa: A002
+def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -> _ops.Tensor:  # noqa: A002
     if dimension is not None:
         if axis is not None:
             raise ValueError("Cannot specify both 'axis' and 'dimension'.")
@@ -1864,19 +1868,19 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64): 
     return apply_op("ArgMin", [input, axis], {"output_type": output_type}, name=name).outputs[0]
 
 
-def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> _ops.Tensor:
     """Cumulative sum along `axis` (exclusive: shifted by one, starting at 0; reverse: from the end)."""
     attrs = {"exclusive": bool(exclusive), "reverse": bool(reverse)}
     return apply_op("Cumsum", [x, axis], attrs, name=name).outputs[0]
 
 
-def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> _ops.Tensor:
     """Cumulative product along `axis` (exclusive: shifted by one, starting at 1; reverse: from the end)."""
     attrs = {"exclusive": bool(exclusive), "reverse": bool(reverse)}
     return apply_op("Cumprod", [x, axis], attrs, name=name).outputs[0]
 
 
-def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> _ops.Tensor:
     """output[i] = sum of data[j] over j with segment_ids[j] == i (negative ids are dropped)."""
     return apply_op("UnsortedSegmentSum", [data, segment_ids, num_segments], name=name).outputs[0]
 
@@ -1884,7 +1888,7 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
 # ----------------------------------------------------------------------------------------------------------
 # Python API: clipping
 # ----------------------------------------------------------------------------------------------------------
-def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+def clip_by_value(t, clip_value_min, clip_value_max, name=None) -> _ops.Tensor:
     """Clamps `t` to [clip_value_min, clip_value_max]; the gradient reaches t where it was not clipped."""
     with _ops.name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as scope:
         values = _ops.convert_to_tensor(t.values if hasattr(t, "_is_composite_tensor") else t, name="t")
@@ -1902,7 +1906,7 @@ def _l2_norm_safe(values, axes):
     return sqrt(l2sum + zero) * (1 - zero)
 
 
-def clip_by_norm(t, clip_norm, axes=None, name=None):
+def clip_by_norm(t, clip_norm, axes=None, name=None) -> _ops.Tensor:
     """Rescales `t` so that its L2 norm over `axes` is at most `clip_norm`."""
     with _ops.name_scope(name, "clip_by_norm", [t, clip_norm]) as scope:
         from tfmini.ops import array_ops
@@ -1914,7 +1918,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
         return t._with_values(clipped) if hasattr(t, "_is_composite_tensor") else clipped
 
 
-def global_norm(t_list, name=None):
+def global_norm(t_list, name=None) -> _ops.Tensor:
     """sqrt of the sum of squares of every element of every tensor in `t_list` (None entries are skipped)."""
     if not isinstance(t_list, (list, tuple)) or isinstance(t_list, str):
         raise TypeError("t_list should be a sequence")
@@ -1930,7 +1934,7 @@ def global_norm(t_list, name=None):
         return sqrt(add_n(squares), name=scope)
 
 
-def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):  # noqa: A002
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None) -> _ops.Tensor:  # noqa: A002
     """`tf.norm`: the vector p-norm over `axis` (an int, or all elements when None) or the matrix norm over a
     2-tuple `axis`. Vectors: 'euclidean' (2), 1, np.inf or any p > 0; matrices: 'euclidean'/'fro', 1 (largest
     column sum) and np.inf (largest row sum); the spectral norm (ord=2 on matrices) needs an SVD and raises."""
@@ -1982,7 +1986,7 @@ def _squeeze(x, axes):
     return array_ops.squeeze(x, axis=list(axes))
 
 
-def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None) -> tuple[list, _ops.Tensor]:
     """Scales every tensor in `t_list` by clip_norm / max(global_norm, clip_norm); returns (list, norm).
 
     If the norm is inf or nan, every entry becomes nan, as in TF.
