@@ -2039,10 +2039,6 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
     return apply_op("StridedSlice", [input_, begin, end, strides], attrs, name=name).outputs[0]
 
 
-def cast_to(x, dtype):
-    return math_ops.cast(x, dtype)
-
-
 def _index_part(x):
     if isinstance(x, _ops.Tensor):
         return x
@@ -2097,7 +2093,7 @@ def _slice_helper(tensor, slice_spec, var=None):
         if tensors:
             # An int64 index tensor makes every part int64, as in TF.
             index_dtype = _dt.int64 if any(x.dtype.base_dtype == _dt.int64 for x in tensors) else _dt.int32
-            packed = [stack([cast_to(x, index_dtype) if isinstance(x, _ops.Tensor) else
+            packed = [stack([math_ops.cast(x, index_dtype) if isinstance(x, _ops.Tensor) else
                              _ops.convert_to_tensor(x, dtype=index_dtype) for x in part])
                       for part in (begin, end, strides)]
         else:
