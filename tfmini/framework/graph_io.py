@@ -158,7 +158,7 @@ def graph_to_graph_def(graph: _ops.Graph, from_version=None, add_shapes: bool = 
 
 # -- import -----------------------------------------------------------------------------------------------
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
-                     producer_op_list=None):
+                     producer_op_list=None) -> list | None:
     """`tf.import_graph_def`: adds the nodes of `graph_def` to the default graph under scope `name`
     (default 'import'); `input_map` replaces named tensors by given Tensors."""
     from tfmini.protobuf import graph_pb2

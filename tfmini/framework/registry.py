@@ -209,7 +209,7 @@ def NotDifferentiable(op_type: str) -> None:  # noqa: N802 - TF's public name
 NoGradient = NotDifferentiable
 
 
-def get_gradient_function(op: _ops.Operation):
+def get_gradient_function(op: _ops.Operation) -> Callable | None:
     """The gradient function for `op` (honouring the gradient_override_map it was created under); raises
     LookupError if none is registered, returns None for ops declared not differentiable."""
     op_type = op._attrs.get("_gradient_op_type", op.type)

@@ -27,7 +27,7 @@ class Dimension:
             self._value = v
 
     @property
-    def value(self):
+    def value(self) -> int | None:
         return self._value
 
     def __repr__(self) -> str:
@@ -101,7 +101,7 @@ def as_dimension(value) -> Dimension:
     return value if isinstance(value, Dimension) else Dimension(value)
 
 
-def dimension_value(dim):
+def dimension_value(dim) -> int | None:
     return dim.value if isinstance(dim, Dimension) else dim
 
 
@@ -128,11 +128,11 @@ class TensorShape:
 
     # -- queries ---------------------------------------------------------------
     @property
-    def dims(self):
+    def dims(self) -> list[Dimension] | None:
         return None if self._dims is None else list(self._dims)
 
     @property
-    def ndims(self):
+    def ndims(self) -> int | None:
         return None if self._dims is None else len(self._dims)
 
     rank = ndims
@@ -142,14 +142,14 @@ class TensorShape:
             raise ValueError("as_list() is not defined on an unknown TensorShape.")
         return [d.value for d in self._dims]
 
-    def as_tuple(self):
+    def as_tuple(self) -> tuple | None:
         """The dims as a tuple of ints / None, or None for unknown rank (cheap, for shape functions)."""
         return None if self._dims is None else tuple(d.value for d in self._dims)
 
     def is_fully_defined(self) -> bool:
         return self._dims is not None and all(d.value is not None for d in self._dims)
 
-    def num_elements(self):
+    def num_elements(self) -> int | None:
         if not self.is_fully_defined():
             return None
         n = 1

@@ -143,14 +143,14 @@ def get_session_handle(data, name=None) -> _ops.Tensor:
     return apply_op("GetSessionHandle", [data], name=name).outputs[0]
 
 
-def get_session_tensor(handle, dtype, name=None):
+def get_session_tensor(handle, dtype, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:
     """Returns `(holder, tensor)`: feed a handle string to `holder` to read its value as `tensor`."""
     holder = array_ops.placeholder(_dt.string, shape=_shape.scalar())
     tensor = apply_op("GetSessionTensor", [holder], {"dtype": _dt.as_dtype(dtype)}, name=name).outputs[0]
     return holder, tensor
 
 
-def delete_session_tensor(handle, name=None):
+def delete_session_tensor(handle, name=None) -> tuple[_ops.Tensor, _ops.Operation]:
     """Returns `(holder, deleter)`: run `deleter` with a handle string fed to `holder` to free it."""
     holder = array_ops.placeholder(_dt.string, shape=_shape.scalar())
     deleter = apply_op("DeleteSessionTensor", [holder], name=name)

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from tfmini.framework import tensor_shape as _shape
 
 
-def unchanged(op):
+def unchanged(op) -> _shape.TensorShape:
     """Output 0 has the shape of input 0."""
     return op.inputs[0].shape
 
 
-def scalar(op):
+def scalar(op) -> _shape.TensorShape:
     return _shape.scalar()
 
 
-def unknown(op):
+def unknown(op) -> _shape.TensorShape:
     return _shape.unknown_shape()
 
 
@@ -74,7 +74,7 @@ def broadcast_static(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.Ten
     return _shape.TensorShape(broadcast_dims(da, db))
 
 
-def broadcast(op):
+def broadcast(op) -> _shape.TensorShape:
     result = op.inputs[0].shape
     for t in op.inputs[1:]:
         result = broadcast_static(result, t.shape)

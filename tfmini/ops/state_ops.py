@@ -535,7 +535,7 @@ def _is_ref(ref) -> bool:
     return getattr(getattr(ref, "dtype", None), "is_ref", False)
 
 
-def assign(ref, value, validate_shape=None, use_locking=None, name=None):
+def assign(ref, value, validate_shape=None, use_locking=None, name=None) -> _ops.Tensor:
     """`tf.assign`: stores `value` in the variable `ref`; returns the variable's ref tensor after the update."""
     if _is_ref(ref):
         attrs = {}
@@ -554,12 +554,12 @@ def _update(op_type: str, method: str, ref, value, use_locking, name):
     return getattr(ref, method)(value)
 
 
-def assign_add(ref, value, use_locking=None, name=None):
+def assign_add(ref, value, use_locking=None, name=None) -> _ops.Tensor:
     """`tf.assign_add`: adds `value` to the variable `ref` in place."""
     return _update("AssignAdd", "assign_add", ref, value, use_locking, name)
 
 
-def assign_sub(ref, value, use_locking=None, name=None):
+def assign_sub(ref, value, use_locking=None, name=None) -> _ops.Tensor:
     """`tf.assign_sub`: subtracts `value` from the variable `ref` in place."""
     return _update("AssignSub", "assign_sub", ref, value, use_locking, name)
 
@@ -579,27 +579,27 @@ def _scatter(op_type: str, ref, indices, updates, use_locking, name):
     return apply_op(op_type, [ref, indices, updates], attrs, name=name).outputs[0]
 
 
-def scatter_update(ref, indices, updates, use_locking=True, name=None):
+def scatter_update(ref, indices, updates, use_locking=True, name=None) -> _ops.Tensor:
     return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
 
 
-def scatter_add(ref, indices, updates, use_locking=False, name=None):
+def scatter_add(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterAdd", ref, indices, updates, use_locking, name)
 
 
-def scatter_sub(ref, indices, updates, use_locking=False, name=None):
+def scatter_sub(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
 
 
-def scatter_mul(ref, indices, updates, use_locking=False, name=None):
+def scatter_mul(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterMul", ref, indices, updates, use_locking, name)
 
 
-def scatter_min(ref, indices, updates, use_locking=False, name=None):
+def scatter_min(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterMin", ref, indices, updates, use_locking, name)
 
 
-def scatter_max(ref, indices, updates, use_locking=False, name=None):
+def scatter_max(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterMax", ref, indices, updates, use_locking, name)
 
 

@@ -30,7 +30,7 @@ class _ReuseMode(enum.Enum):
 AUTO_REUSE = _ReuseMode.AUTO_REUSE
 
 
-def no_regularizer(_):
+def no_regularizer(_) -> None:
     """A regularizer that adds no loss (to switch off a scope's regularizer for one variable)."""
     return None
 

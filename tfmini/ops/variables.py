@@ -224,16 +224,16 @@ class Variable:
         session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
 
     # -- updating --------------------------------------------------------------
-    def assign(self, value, use_locking: bool = False, name=None, read_value: bool = True):
+    def assign(self, value, use_locking: bool = False, name=None, read_value: bool = True) -> _ops.Tensor:
         """An Assign of `value`: its ref output (or the op, with `read_value=False`)."""
         out = state_ops.assign(self._variable, value, use_locking=use_locking, name=name)
         return out if read_value else out.op
 
-    def assign_add(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
+    def assign_add(self, delta, use_locking: bool = False, name=None, read_value: bool = True) -> _ops.Tensor:
         out = state_ops.assign_add(self._variable, delta, use_locking=use_locking, name=name)
         return out if read_value else out.op
 
-    def assign_sub(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
+    def assign_sub(self, delta, use_locking: bool = False, name=None, read_value: bool = True) -> _ops.Tensor:
         out = state_ops.assign_sub(self._variable, delta, use_locking=use_locking, name=name)
         return out if read_value else out.op
 
@@ -242,19 +242,19 @@ class Variable:
             raise TypeError(f"sparse_delta is not IndexedSlices: {sparse_delta}")
         return fn(self._variable, sparse_delta.indices, sparse_delta.values, use_locking=use_locking, name=name)
 
-    def scatter_update(self, sparse_delta, use_locking: bool = False, name=None):
+    def scatter_update(self, sparse_delta, use_locking: bool = False, name=None) -> _ops.Tensor:
         return self._scatter(state_ops.scatter_update, sparse_delta, use_locking, name)
 
-    def scatter_add(self, sparse_delta, use_locking: bool = False, name=None):
+    def scatter_add(self, sparse_delta, use_locking: bool = False, name=None) -> _ops.Tensor:
         return self._scatter(state_ops.scatter_add, sparse_delta, use_locking, name)
 
-    def scatter_sub(self, sparse_delta, use_locking: bool = False, name=None):
+    def scatter_sub(self, sparse_delta, use_locking: bool = False, name=None) -> _ops.Tensor:
         return self._scatter(state_ops.scatter_sub, sparse_delta, use_locking, name)
 
-    def scatter_mul(self, sparse_delta, use_locking: bool = False, name=None):
+    def scatter_mul(self, sparse_delta, use_locking: bool = False, name=None) -> _ops.Tensor:
         return self._scatter(state_ops.scatter_mul, sparse_delta, use_locking, name)
 
-    def count_up_to(self, limit):
+    def count_up_to(self, limit) -> _ops.Tensor:
         return state_ops.count_up_to(self._variable, limit)
 
     def _strided_slice_assign(self, begin, end, strides, value, name, begin_mask, end_mask, ellipsis_mask,
@@ -379,7 +379,7 @@ def is_variable_initialized(variable) -> _ops.Tensor:
     return state_ops.is_variable_initialized(variable)
 
 
-def assert_variables_initialized(var_list=None):
+def assert_variables_initialized(var_list=None) -> _ops.Operation | None:
     """An op that fails with FailedPreconditionError when run while any of `var_list` is uninitialized
     (None when there are no variables)."""
     var_list = _all_variables_or_ops(var_list)

@@ -338,7 +338,7 @@ def _relative_to(p: str, save_dir: str, absolute: bool) -> str:
     return os.path.relpath(p, save_dir) if os.path.isabs(p) == absolute else p
 
 
-def latest_checkpoint(checkpoint_dir: str, latest_filename=None):
+def latest_checkpoint(checkpoint_dir: str, latest_filename=None) -> str | None:
     """The prefix of the newest checkpoint recorded in `checkpoint_dir`, if its file exists, else None."""
     ckpt = get_checkpoint_state(checkpoint_dir, latest_filename)
     if ckpt and ckpt.model_checkpoint_path and checkpoint_exists(ckpt.model_checkpoint_path):

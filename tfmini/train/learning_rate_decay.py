@@ -27,7 +27,8 @@ def _progress(step, steps, staircase: bool):
     return math_ops.floor(p) if staircase else p
 
 
-def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False, name=None):
+def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False,
+                      name=None) -> _ops.Tensor:
     """learning_rate * decay_rate ** (global_step / decay_steps) (the exponent floored with `staircase`)."""
     _require_step(global_step, "exponential_decay")
     with _ops.name_scope(name, "ExponentialDecay", [learning_rate, global_step, decay_steps, decay_rate]) as name:
@@ -37,7 +38,8 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
         return math_ops.multiply(lr, math_ops.pow(decay_rate, p), name=name)
 
 
-def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False, name=None):
+def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False,
+                      name=None) -> _ops.Tensor:
     """learning_rate * exp(-decay_rate * global_step / decay_steps) (the exponent floored with `staircase`)."""
     _require_step(global_step, "natural_exp_decay")
     with _ops.name_scope(name, "NaturalExpDecay", [learning_rate, global_step, decay_rate]) as name:
@@ -47,7 +49,8 @@ def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, stair
         return math_ops.multiply(lr, math_ops.exp(math_ops.multiply(math_ops.negative(decay_rate), p)), name=name)
 
 
-def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False, name=None):
+def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False,
+                       name=None) -> _ops.Tensor:
     """learning_rate / (1 + decay_rate * global_step / decay_steps) (the ratio floored with `staircase`)."""
     _require_step(global_step, "inverse_time_decay")
     with _ops.name_scope(name, "InverseTimeDecay", [learning_rate, global_step, decay_rate]) as name:
@@ -59,7 +62,7 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
 
 
 def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=0.0001, power=1.0,
-                     cycle: bool = False, name=None):
+                     cycle: bool = False, name=None) -> _ops.Tensor:
     """(learning_rate - end) * (1 - step / decay_steps) ** power + end, the step clipped at decay_steps (or,
     with `cycle`, decay_steps stretched to the next multiple above the step)."""
     _require_step(global_step, "polynomial_decay")
@@ -78,7 +81,7 @@ def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=
         return math_ops.add(math_ops.multiply(lr - end_lr, math_ops.pow(1 - p, power)), end_lr, name=name)
 
 
-def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
+def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None) -> _ops.Tensor:
     """learning_rate * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha)."""
     _require_step(global_step, "cosine decay")
     with _ops.name_scope(name, "CosineDecay", [learning_rate, global_step]) as name:
@@ -90,7 +93,7 @@ def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
         return math_ops.multiply(lr, decayed, name=name)
 
 
-def piecewise_constant(x, boundaries, values, name=None):
+def piecewise_constant(x, boundaries, values, name=None) -> _ops.Tensor:
     """values[0] while x <= boundaries[0], values[i] while boundaries[i-1] < x <= boundaries[i], values[-1]
     after the last boundary."""
     if len(boundaries) != len(values) - 1:
