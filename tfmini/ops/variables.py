@@ -379,8 +379,8 @@ def is_variable_initialized(variable) -> _ops.Tensor:
     return state_ops.is_variable_initialized(variable)
 
 
-def assert_variables_initialized(var_list=None) -> _ops.Operation | None:
-    """An op that fails with FailedPreconditionError when run while any of `var_list` is uninitialized
+def assert_variables_initialized(var_list=None) -> _ops.Tensor | None:
+    """A tensor whose evaluation fails with FailedPreconditionError while any of `var_list` is uninitialized
     (None when there are no variables)."""
     var_list = _all_variables_or_ops(var_list)
     if not var_list:
