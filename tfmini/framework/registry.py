@@ -275,23 +275,7 @@ def apply_op(op_type: str, inputs: Sequence = (), attrs: dict | None = None, nam
             # As in TF, values converted for an op are named after its input under the op's scope ('add/y').
             with graph.name_scope(op_name + "/"):
                 converted = _convert_inputs(opdef, inputs, attrs)
-    for k, (kind, default) in opdef.attrs.items():
-        if k not in attrs:
-            if default is REQUIRED:
-                raise TypeError(f"Missing required attr '{k}' of op '{op_type}'.")
-            attrs[k] = default
-        elif kind == "type":
-            attrs[k] = _dtypes.as_dtype(attrs[k])
-        elif kind == "shape":
-            attrs[k] = _shape.as_shape(attrs[k])
-    for k, allowed in opdef.allowed_types.items():
-        t = attrs.get(k)
-        if isinstance(t, _dtypes.DType) and t.base_dtype not in allowed:
-            arg = next((s.name for s in opdef.inputs if s.type_attr == k), k)
-            raise TypeError(
-                f"Value passed to parameter '{arg}' has DataType {t.base_dtype.name} not in list of allowed "
-                f"values: {_type_list_str(allowed)}"
-            )
+    _complete_attrs(opdef, attrs)
     output_dtypes = []
     for spec in opdef.outputs:
         dts = _spec_dtypes(spec, attrs)
@@ -312,20 +296,46 @@ def apply_op(op_type: str, inputs: Sequence = (), attrs: dict | None = None, nam
         graph._current_device(op_name, op_type), _ops.user_call_site(),
     )
     if opdef.shape_fn is not None:
-        try:
-            shapes = opdef.shape_fn(op)
-        except (ValueError, _errors.InvalidArgumentError) as e:  # shape errors are ValueErrors at build time
-            in_shapes = ", ".join(_shape_str(t.shape) for t in flat_inputs)
-            raise ValueError(
-                f"{e} for '{op_name}' (op: '{op_type}') with input shapes: {in_shapes}."
-            ) from None
-        if opdef.single_output:
-            shapes = [shapes]
-        for t, s in zip(op._outputs, shapes):
-            if s is not None:
-                t._shape = _shape.as_shape(s)
+        _infer_output_shapes(op)
     graph._add_op(op)
     return op
+
+
+def _complete_attrs(opdef: OpDef, attrs: dict) -> None:
+    """Fills in attr defaults, normalizes type and shape attrs, and checks type attrs against the allowed
+    dtypes (TF's TypeErrors)."""
+    for k, (kind, default) in opdef.attrs.items():
+        if k not in attrs:
+            if default is REQUIRED:
+                raise TypeError(f"Missing required attr '{k}' of op '{opdef.name}'.")
+            attrs[k] = default
+        elif kind == "type":
+            attrs[k] = _dtypes.as_dtype(attrs[k])
+        elif kind == "shape":
+            attrs[k] = _shape.as_shape(attrs[k])
+    for k, allowed in opdef.allowed_types.items():
+        t = attrs.get(k)
+        if isinstance(t, _dtypes.DType) and t.base_dtype not in allowed:
+            arg = next((s.name for s in opdef.inputs if s.type_attr == k), k)
+            raise TypeError(
+                f"Value passed to parameter '{arg}' has DataType {t.base_dtype.name} not in list of allowed "
+                f"values: {_type_list_str(allowed)}"
+            )
+
+
+def _infer_output_shapes(op: _ops.Operation) -> None:
+    """Sets the static shapes the op's shape function infers; its errors become TF's build-time ValueError
+    naming the op and its input shapes."""
+    try:
+        shapes = op._opdef.shape_fn(op)
+    except (ValueError, _errors.InvalidArgumentError) as e:
+        in_shapes = ", ".join(_shape_str(t.shape) for t in op._inputs)
+        raise ValueError(f"{e} for '{op._name}' (op: '{op._type}') with input shapes: {in_shapes}.") from None
+    if op._opdef.single_output:
+        shapes = [shapes]
+    for t, s in zip(op._outputs, shapes):
+        if s is not None:
+            t._shape = _shape.as_shape(s)
 
 
 def _shape_str(s: _shape.TensorShape) -> str:
