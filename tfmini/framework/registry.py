@@ -329,18 +329,13 @@ def _infer_output_shapes(op: _ops.Operation) -> None:
     try:
         shapes = op._opdef.shape_fn(op)
     except (ValueError, _errors.InvalidArgumentError) as e:
-        in_shapes = ", ".join(_shape_str(t.shape) for t in op._inputs)
+        in_shapes = ", ".join(_shape.dims_str(t.shape) for t in op._inputs)
         raise ValueError(f"{e} for '{op._name}' (op: '{op._type}') with input shapes: {in_shapes}.") from None
     if op._opdef.single_output:
         shapes = [shapes]
     for t, s in zip(op._outputs, shapes):
         if s is not None:
             t._shape = _shape.as_shape(s)
-
-
-def _shape_str(s: _shape.TensorShape) -> str:
-    dims = s.as_tuple()
-    return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
 def _spec_dtypes(spec: ArgSpec, attrs: dict) -> list[_dtypes.DType]:

@@ -271,6 +271,16 @@ class TensorShape:
         return TensorShape, (self.as_tuple(),)
 
 
+def dims_str(dims) -> str:
+    """Dims (a TensorShape, or a sequence with None for unknown dims) as TF's messages print them: [2,?,3],
+    or ? for an unknown rank."""
+    if isinstance(dims, TensorShape):
+        dims = dims.as_tuple()
+    if dims is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(int(d)) for d in dims) + "]"
+
+
 def _is_shape_proto(value) -> bool:
     return type(value).__name__ == "TensorShapeProto"
 

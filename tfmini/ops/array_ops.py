@@ -40,7 +40,7 @@ def _invalid(msg: str) -> _errors.InvalidArgumentError:
     return _errors.InvalidArgumentError(None, None, msg)
 
 
-_fmt = shape_fns.dims_str
+_fmt = _shape.dims_str
 
 
 def _with_rank(dims, rank: int) -> tuple:

@@ -20,13 +20,6 @@ def unknown(op) -> _shape.TensorShape:
     return _shape.unknown_shape()
 
 
-def dims_str(dims) -> str:
-    """Dims as TF prints them in messages: [2,?,3], or <unknown> for an unknown rank (None)."""
-    if dims is None:
-        return "<unknown>"
-    return "[" + ",".join("?" if d is None else str(int(d)) for d in dims) + "]"
-
-
 def merge_dims(a: tuple | None, b: tuple | None) -> tuple | None:
     """The most specific dims compatible with both (tuples with None for unknown dims, None for an unknown
     rank); ValueError with TF's message when they clash."""
@@ -40,7 +33,7 @@ def merge_dims(a: tuple | None, b: tuple | None) -> tuple | None:
     for i, (x, y) in enumerate(zip(a, b)):
         if x is not None and y is not None and x != y:
             raise ValueError(f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are "
-                             f"{dims_str(a)} and {dims_str(b)}.")
+                             f"{_shape.dims_str(a)} and {_shape.dims_str(b)}.")
         out.append(x if x is not None else y)
     return tuple(out)
 

@@ -221,8 +221,8 @@ def _scatter_shape(op):
             f"Shapes must be equal rank, but are {updates.ndims} and {expected.ndims}"
             if updates.ndims != expected.ndims else
             f"Must have updates.shape = indices.shape + params.shape[1:] or updates.shape = [], got "
-            f"updates.shape {shape_fns.dims_str(updates.as_tuple())}, indices.shape "
-            f"{shape_fns.dims_str(indices.as_tuple())}, params.shape {shape_fns.dims_str(ref.as_tuple())}"
+            f"updates.shape {_shape.dims_str(updates)}, indices.shape {_shape.dims_str(indices)}, params.shape "
+            f"{_shape.dims_str(ref)}"
         ) from None
     return ref
 
