@@ -129,9 +129,21 @@ def main(argv=None) -> int:
     parser.add_argument("--trials", type=int, default=7)
     parser.add_argument("--budget", type=float, default=0.15, help="seconds per trial per side")
     parser.add_argument("--quick", action="store_true", help="3 trials of 0.05 s (smoke run)")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit BLAS to this many threads on every side (default: BLAS's own setting); "
+                             "1 gives steadier figures on a busy machine")
     args = parser.parse_args(argv)
     if args.quick:
         args.trials, args.budget = 3, 0.05
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 - installed with scikit-learn (dev extras)
+
+        with threadpool_limits(args.blas_threads, user_api="blas"):
+            return _run(args)
+    return _run(args)
+
+
+def _run(args) -> int:
 
     import tfmini
 
@@ -141,7 +153,8 @@ def main(argv=None) -> int:
     try:
         from threadpoolctl import threadpool_info  # noqa: PLC0415 - optional detail
 
-        blas = {(i.get("internal_api"), i.get("architecture")) for i in threadpool_info()}
+        blas = {(i.get("internal_api"), i.get("architecture"), f"{i.get('num_threads')} threads")
+                for i in threadpool_info()}
         print(f"BLAS: {sorted(blas)}")
     except Exception:  # noqa: BLE001
         pass
