@@ -418,3 +418,37 @@ def test_make_callable_runs_fetches_with_positional_feeds():
         assert len(md.step_stats.dev_stats) == 1
     with pytest.raises(RuntimeError, match="closed"):
         f([1.0, 2.0], 3.0)
+
+
+def test_make_callable_follows_graph_changes_made_after_it():
+    p = tf.placeholder(tf.float32, shape=[2])
+    v = tf.Variable([1.0, 1.0])
+    y = p * v
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        f = sess.make_callable([y, y.op], feed_list=[p])
+        np.testing.assert_array_equal(f([2.0, 3.0])[0], [2.0, 3.0])
+        assert f([2.0, 3.0])[1] is None
+        sess.run(v.assign([10.0, 10.0]))  # grows the graph: the callable re-plans and sees the new value
+        np.testing.assert_array_equal(f([2.0, 3.0])[0], [20.0, 30.0])
+        tf.get_default_graph().prevent_fetching(y.op)
+        with pytest.raises(ValueError, match="marked as not fetchable"):
+            f([2.0, 3.0])
+
+
+def test_make_callable_runs_with_a_deadline_when_the_session_has_an_operation_timeout(monkeypatch):
+    from tfmini.client import tracing
+
+    deadlines = []
+
+    def run_plan(plan, feed_values, options, run_metadata, deadline):
+        deadlines.append(deadline)
+        return real_run_plan(plan, feed_values, options, run_metadata, deadline)
+
+    real_run_plan = tracing.run_plan
+    monkeypatch.setattr(tracing, "run_plan", run_plan)
+    p = tf.placeholder(tf.float32, shape=[])
+    y = p + 1.0
+    with tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=60000)) as sess:
+        assert sess.make_callable(y, feed_list=[p])(1.0) == 2.0
+    assert len(deadlines) == 1 and deadlines[0] is not None

@@ -231,14 +231,19 @@ class BaseSession:
 
         return convert
 
-    def _run_unique(self, unique_fetches, feed_tensors, feed_values, options, run_metadata) -> list:
+    def _plan_for_unique(self, unique_fetches, feed_tensors) -> _executor.Plan:
+        """The engine's plan for these unique fetches (tensors and target ops) and feeds, after TF's check that
+        each may be fetched."""
         tensors, targets = [], []
         for f in unique_fetches:
             if not self._graph.is_fetchable(f):
                 raise ValueError(f"Operation {f.op.name if isinstance(f, _ops.Tensor) else f.name!r} has been "
                                  "marked as not fetchable.")
             (tensors if isinstance(f, _ops.Tensor) else targets).append(f)
-        plan = self._engine.plan_for(tuple(tensors), tuple(feed_tensors), tuple(targets))
+        return self._engine.plan_for(tuple(tensors), tuple(feed_tensors), tuple(targets))
+
+    def _run_unique(self, unique_fetches, feed_tensors, feed_values, options, run_metadata) -> list:
+        plan = self._plan_for_unique(unique_fetches, feed_tensors)
         timeout_ms = options.timeout_in_ms if options is not None else 0
         if not timeout_ms and self._config is not None:
             timeout_ms = self._config.operation_timeout_in_ms
@@ -337,19 +342,29 @@ class BaseSession:
     # -- callables -------------------------------------------------------------
     def make_callable(self, fetches, feed_list=None, accept_options: bool = False) -> Callable:
         """A function `f(*feed_values)` equivalent to `run(fetches, dict(zip(feed_list, feed_values)))`,
-        with the fetch and feed structure resolved once."""
+        with the fetch and feed structure resolved once, and the plan and feed converters once per graph
+        version (as a cached `run` runner has them)."""
         mapper = _fetch.FetchMapper.for_fetch(fetches, self._graph)
-        feed_list = list(feed_list or [])
-        feed_tensors = [self._feed_tensor(f) for f in feed_list]
+        feed_tensors = [self._feed_tensor(f) for f in feed_list or []]
         unique = mapper.unique_fetches
+        convert = [self._feed_converter(t) for t in feed_tensors]
+        timed = self._config is not None and self._config.operation_timeout_in_ms > 0
+        # Results map straight to the structure unless an op is fetched (None) or a fetch gets wrapped.
+        plain = all(type(f) is _ops.Tensor and f._op._type not in _FETCH_WRAPPERS for f in unique)
+        resolved: list = [None, None]  # (graph version, the plan's run) of the last call
 
         def call(*feed_values, options=None, run_metadata=None):
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")
             if len(feed_values) != len(feed_tensors):
                 raise ValueError(f"Expected {len(feed_tensors)} feed values, got {len(feed_values)}")
-            vals = [self._feed_value(t, v) for t, v in zip(feed_tensors, feed_values)]
-            return mapper.build_results(self._run_unique(unique, feed_tensors, vals, options, run_metadata))
+            if options is not None or run_metadata is not None or timed:
+                vals = [self._feed_value(t, v) for t, v in zip(feed_tensors, feed_values)]
+                return mapper.build_results(self._run_unique(unique, feed_tensors, vals, options, run_metadata))
+            if resolved[0] != self._graph._version:
+                resolved[:] = [self._graph._version, self._plan_for_unique(unique, feed_tensors).run]
+            results = resolved[1]([c(v) for c, v in zip(convert, feed_values)])
+            return mapper.build_results(results if plain else self._fetched_values(unique, results))
 
         return call
 
