@@ -841,6 +841,10 @@ _GRADIENT_CASES = {
     "roll": (lambda x: tf.roll(x, [1, -1], [1, 2]), [_A]),
     "ensure_shape": (lambda x: tf.ensure_shape(x, [2, None]), [_B]),
     "diag_part": (tf.diag_part, [random_array((2, 3, 2, 3))]),
+    "transpose_conjugate": (lambda x, y: tf.real(tf.transpose(tf.complex(x, y), conjugate=True) ** 2), [_B, _B + 1]),
+    # The gradient of a mirror pad's gradient (MirrorPadGrad), through a cube so it depends on x.
+    "mirror_pad_grad": (lambda x: tf.gradients(tf.reduce_sum(tf.pad(x, [[1, 1], [2, 1]], "SYMMETRIC") ** 3), x)[0],
+                        [_B]),
 }
 
 

@@ -218,6 +218,7 @@ BINARY_GRADS = {
     "multiply": (tf.multiply, (-2, 2), None, False),
     "realdiv": (tf.realdiv, (-2, 2), None, True),
     "div": (tf.div, (-2, 2), None, True),
+    "div_op": (lambda x, y: apply_op("Div", [x, y]).outputs[0], (-2, 2), None, True),  # TF graphs use Div
     "truediv": (tf.truediv, (-2, 2), None, True),
     "div_no_nan": (tf.div_no_nan, (-2, 2), None, True),
     "floormod": (tf.floormod, (0.1, 0.9), (1.1, 1.9), False),
