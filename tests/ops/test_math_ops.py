@@ -494,6 +494,8 @@ def test_add_n_matches_numpy_and_checks_shapes():
             _run(tf.add_n([x, y]), {x: np.zeros(2, np.float32), y: np.zeros(3, np.float32)})
         with pytest.raises(ValueError):
             tf.add_n([])
+        assert tf.add_n([x]) is x  # one input: itself, as in TF, unless a name asks for an op
+        assert tf.add_n([x], name="total").op.type == "Identity"
 
 
 def test_scalar_mul_scales_tensors_and_indexed_slices_by_a_scalar_of_known_rank():

@@ -1553,10 +1553,11 @@ def add_n(inputs, name=None) -> _ops.Tensor:
         raise ValueError("inputs must be a list of at least one Tensor/IndexedSlices with the same dtype and shape")
     if any(hasattr(t, "_is_composite_tensor") for t in inputs):
         inputs = [_ops.convert_to_tensor(t) for t in inputs]
-    if len(inputs) == 1:
+    if len(inputs) == 1:  # as in TF: the input itself, or a named Identity of it when a name is given
         from tfmini.ops import array_ops
 
-        return array_ops.identity(inputs[0], name=name)
+        value = _ops.convert_to_tensor(inputs[0])
+        return array_ops.identity(value, name=name) if name else value
     return apply_op("AddN", [list(inputs)], name=name).outputs[0]
 
 
