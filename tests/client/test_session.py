@@ -250,8 +250,14 @@ def test_two_sessions_have_separate_state():
     s2.close()
 
 
-def test_session_reset_is_callable():
-    tf.Session.reset("")
+def test_session_reset_checks_the_target_and_keeps_each_sessions_own_state():
+    v = tf.Variable(3.0)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        tf.Session.reset("")
+        assert sess.run(v) == 3.0
+    with pytest.raises(tf.errors.NotFoundError, match="No session factory registered"):
+        tf.Session.reset("grpc://nowhere:2222")
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -552,11 +552,17 @@ def register_engine(target: str, factory: Callable) -> None:
 
 
 def engine_for(target: str, graph: _ops.Graph, config) -> object:
+    return engine_factory(target)(graph, config)
+
+
+def engine_factory(target: str) -> Callable:
+    """The engine factory serving `target` (exact match, else the longest registered prefix); NotFoundError
+    naming the registered ones otherwise."""
     if target in _ENGINES:
-        return _ENGINES[target](graph, config)
-    for prefix, factory in _ENGINES.items():
-        if prefix and target.startswith(prefix):
-            return factory(graph, config)
+        return _ENGINES[target]
+    prefixes = sorted((p for p in _ENGINES if p and target.startswith(p)), key=len, reverse=True)
+    if prefixes:
+        return _ENGINES[prefixes[0]]
     raise _errors.NotFoundError(
         None, None,
         f"No session factory registered for the given session options: {{target: \"{target}\"}} Registered "
@@ -564,4 +570,5 @@ def engine_for(target: str, graph: _ops.Graph, config) -> object:
     )
 
 
-__all__ = ["LocalEngine", "Plan", "RefCell", "SessionState", "compile_plan", "register_engine", "engine_for"]
+__all__ = ["LocalEngine", "Plan", "RefCell", "SessionState", "compile_plan", "register_engine", "engine_for",
+           "engine_factory"]

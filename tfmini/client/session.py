@@ -496,7 +496,10 @@ class Session(BaseSession):
 
     @staticmethod
     def reset(target, containers=None, config=None) -> None:
-        """Resets resource containers on `target`; the in-process engine keeps none across sessions."""
+        """Resets resource containers on `target`. The in-process engine shares no containers between
+        sessions (each session owns its variables), so there is nothing to clear; an unknown target raises
+        NotFoundError as creating a session on it would."""
+        _executor.engine_factory(target.decode() if isinstance(target, bytes) else target)
 
 
 class InteractiveSession(BaseSession):
