@@ -78,3 +78,13 @@ def test_the_tf1_list_against_tfmini():
     present = [n for n in names if supported_names.has_name(tfmini, n)]
     assert not [n for n in present if isinstance(supported_names.resolve(tfmini, n), types.ModuleType)
                 and n not in ("tf.compat.v1", "tf.compat.v2")]
+
+
+def test_committed_table_is_the_one_the_code_generates():
+    """docs/supported_names.md is generated from the code: regenerate it (`make docs`) when names change."""
+    import tfmini
+
+    committed = (ROOT / "docs" / "supported_names.md").read_text()
+    assert committed == supported_names.render(tfmini, supported_names.read_names()), (
+        "docs/supported_names.md is stale: run `make docs` and commit it"
+    )
