@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 	@# matplotlib builds its font cache on first import and says so on stderr: do it now, not inside a
 	@# notebook cell whose output nbval compares.
 	$(PY) -c "import matplotlib.pyplot"
+	@# The oldest protobuf runtime pyproject allows, kept apart: a test loads the generated modules on it.
+	$(PY) -m pip install --quiet --no-deps --target $(VENV)/protobuf-min 'protobuf==6.31.1'
 	touch $(STAMP)
 
 # Graphviz renders graph pictures; tfmini works without it (and says how to get it), but the tests

@@ -439,3 +439,25 @@ def test_generated_modules_match_sources(tmp_path):
             name = p.stem + "_pb2" + suffix
             fresh = (tmp_path / "tfmini" / "protobuf" / name).read_text()
             assert (PB_DIR / name).read_text() == fresh, f"{name} is stale: run `make protos`"
+
+
+def test_modules_load_on_the_oldest_runtime_pyproject_allows():
+    """The generated code refuses runtimes older than its generator: it must load on protobuf 6.31.1, the
+    lower bound in pyproject.toml (installed apart by `make venv`), as it does on the current runtime."""
+    oldest = Path(sys.prefix) / "protobuf-min"
+    assert (oldest / "google" / "protobuf").is_dir(), f"{oldest} is missing: run `make venv`"
+    modules = [f"tfmini.protobuf.{p.stem}_pb2" for p in PROTO_FILES]
+    script = (
+        "import importlib, sys\n"
+        f"sys.path.insert(0, {str(oldest)!r})\n"
+        "import google.protobuf\n"
+        "assert google.protobuf.__version__ == '6.31.1', google.protobuf.__version__\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "from tfmini.protobuf import config_pb2\n"
+        "opts = config_pb2.RunOptions(trace_level=config_pb2.RunOptions.FULL_TRACE, timeout_in_ms=5)\n"
+        "assert config_pb2.RunOptions.FromString(opts.SerializeToString()) == opts\n"
+        "print('ok', len(sys.argv))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr
