@@ -110,11 +110,6 @@ class StepRecorder:
         self.perf0 = time.perf_counter()
         self.records: list[_OpRecord] = []
         self.in_use = 0
-        self._remaining: dict[int, int] = {}
-        for step in plan.steps:
-            for s in step.inputs:
-                self._remaining[s] = self._remaining.get(s, 0) + 1
-        self._kept = set(plan.fetch_slots)
         self._buffers: dict[int, _Buffer] = {}  # id(root) -> buffer, for step memory in use
         self._slot_buffer: dict[int, int] = {}  # slot -> id(root) of the buffer it holds
         self._persistent: dict[int, object] = {id(_root(v)): v for v in plan.folded.values()}
@@ -173,10 +168,8 @@ class StepRecorder:
             record.outputs.append(_OutputRecord(shape, _nbytes(arr), ptr, alias, allocated, charged))
         record.in_use = self.in_use
         self.records.append(record)
-        for s in step.inputs:
-            self._remaining[s] -= 1
-            if self._remaining[s] == 0 and s not in self._kept:
-                self._release(s, t1)
+        for s in self.plan.dead_after[step.index]:
+            self._release(s, t1)
 
     # -- to protos -------------------------------------------------------------
     def _ns(self, t: float) -> int:
