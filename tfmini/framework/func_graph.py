@@ -103,17 +103,9 @@ class FuncGraph(_ops.Graph):
         self._capture_sources[tensor] = source
         return inner
 
-    @property
-    def external_captures(self) -> list[_ops.Tensor]:
-        """The tensors of the outer graph standing for the captured ones, in capture order (what a functional
-        op must pass in): a tensor of an outer-outer graph is first captured by the outer graph."""
-        return [self._capture_sources[t] for t in self.captures]
-
-    @property
-    def internal_captures(self) -> list[_ops.Tensor]:
-        return list(self.captures.values())
-
     def capture_source(self, tensor: _ops.Tensor) -> _ops.Tensor:
+        """The tensor of the outer graph standing for captured `tensor` (what a functional op must pass in):
+        a tensor of an outer-outer graph is first captured by the outer graph."""
         return self._capture_sources[tensor]
 
     def record(self, tensor: _ops.Tensor) -> int:
@@ -189,17 +181,6 @@ class GradientFuncGraph(FuncGraph):
         return inner
 
 
-def innermost_function_graph() -> FuncGraph | None:
-    g = _ops.get_default_graph()
-    return g if isinstance(g, FuncGraph) else None
-
-
-@contextlib.contextmanager
-def building(func_graph: FuncGraph) -> Iterator[FuncGraph]:
-    with func_graph.as_default():
-        yield func_graph
-
-
 # ----------------------------------------------------------------------------------------------------------
 # Export: FunctionDefs for GraphDef.library
 # ----------------------------------------------------------------------------------------------------------
@@ -217,19 +198,24 @@ def _arg_name(name: str, used: set) -> str:
     return arg
 
 
+def _output_args(op: _ops.Operation) -> Iterator[tuple[str, int]]:
+    """(name, number of tensors) per output arg of `op`, in order."""
+    for spec in op.op_def.outputs:
+        if spec.type_list_attr:
+            yield spec.name, len(op.get_attr(spec.type_list_attr))
+        elif spec.number_attr:
+            yield spec.name, op.get_attr(spec.number_attr)
+        else:
+            yield spec.name, 1
+
+
 def _function_tensor_ref(t: _ops.Tensor) -> str:
     """A tensor as a FunctionDef node input names it: `node:output_arg:index`."""
     op = t.op
     pos = t.value_index
-    for spec in op.op_def.outputs:
-        if spec.type_list_attr:
-            n = len(op.get_attr(spec.type_list_attr))
-        elif spec.number_attr:
-            n = op.get_attr(spec.number_attr)
-        else:
-            n = 1
+    for arg, n in _output_args(op):
         if pos < n:
-            return f"{op.name}:{spec.name}:{pos}"
+            return f"{op.name}:{arg}:{pos}"
         pos -= n
     return f"{op.name}:output:{t.value_index}"
 
@@ -374,14 +360,8 @@ def _output_by_ref(op: _ops.Operation, ref: str) -> _ops.Tensor:
     if not arg:
         return op.outputs[0]
     pos = 0
-    for spec in op.op_def.outputs:
-        if spec.type_list_attr:
-            n = len(op.get_attr(spec.type_list_attr))
-        elif spec.number_attr:
-            n = op.get_attr(spec.number_attr)
-        else:
-            n = 1
-        if spec.name == arg:
+    for name, n in _output_args(op):
+        if name == arg:
             return op.outputs[pos + index]
         pos += n
     raise ValueError(f"Op {op.name} has no output '{arg}'")
