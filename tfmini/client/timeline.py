@@ -28,6 +28,16 @@ def parse_op_label(label: str) -> tuple[str, str, list[str]]:
     return name, op_type, inputs.split(", ") if inputs else []
 
 
+def op_type_of(node_name: str, label_type: str, graph=None) -> str:
+    """An op's type as its timeline label gives it, else (for a label of another form) as `graph` does."""
+    if label_type != "unknown" or graph is None:
+        return label_type
+    try:
+        return graph.get_operation_by_name(node_name).type
+    except (KeyError, ValueError):
+        return label_type
+
+
 def node_times_ns(ns) -> tuple[int, int]:
     """(start, end) of a NodeExecStats in epoch nanoseconds, from its nanosecond fields when set."""
     if ns.all_start_nanos:
@@ -111,14 +121,6 @@ class Timeline:
         self._step_stats = step_stats
         self._graph = graph
 
-    def _op_type(self, node_name: str, label_type: str) -> str:
-        if label_type != "unknown" or self._graph is None:
-            return label_type
-        try:
-            return self._graph.get_operation_by_name(node_name).type
-        except (KeyError, ValueError):
-            return label_type
-
     def generate_chrome_trace_format(self, show_dataflow: bool = True, show_memory: bool = False,
                                      op_time: str = "schedule") -> str:
         """The step as Chrome Trace Event JSON (an object with "traceEvents").
@@ -156,7 +158,8 @@ class Timeline:
                 trace.name_thread(pid, tid, f"{name} (overlap {extra})" if extra else name, order)
             for ns, tid, (start, end) in zip(nodes, tids, dev_times):
                 _, label_type, inputs = parse_op_label(ns.timeline_label)
-                slices.append(_Slice(ns, self._op_type(ns.node_name, label_type), inputs, pid, tid, start, end))
+                op_type = op_type_of(ns.node_name, label_type, self._graph)
+                slices.append(_Slice(ns, op_type, inputs, pid, tid, start, end))
         # Flow points sit mid-slice, so that every viewer binds them to that slice whatever its rounding.
         produced = {}  # tensor as labels name inputs ('op' for output 0, 'op:k') -> (pid, tid, ts)
         for sl in slices:
@@ -206,4 +209,4 @@ def _memory_series(slices: list[_Slice]) -> dict[str, list[tuple[int, int]]]:
     return {name: sorted(points, key=lambda p: p[0]) for name, points in series.items()}
 
 
-__all__ = ["Timeline", "parse_op_label", "node_times_ns"]
+__all__ = ["Timeline", "node_times_ns", "op_type_of", "parse_op_label"]

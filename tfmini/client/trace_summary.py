@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from tfmini.client.timeline import node_times_ns, parse_op_label
+from tfmini.client.timeline import node_times_ns, op_type_of, parse_op_label
 
 _CSS_CLASS = "tfmini-trace-summary"
 
@@ -130,12 +130,7 @@ def summarize(step_stats, top: int | None = 10, graph=None) -> TraceSummary:
     origin = min((start for start, _ in times), default=0)
     rows = []
     for (device, ns), (start, end) in zip(nodes, times):
-        _, op_type, _ = parse_op_label(ns.timeline_label)
-        if op_type == "unknown" and graph is not None:
-            try:
-                op_type = graph.get_operation_by_name(ns.node_name).type
-            except (KeyError, ValueError):
-                pass
+        op_type = op_type_of(ns.node_name, parse_op_label(ns.timeline_label)[1], graph)
         shapes = tuple(_output_shape(o.tensor_description) for o in ns.output)
         out_bytes = sum(o.tensor_description.allocation_description.requested_bytes for o in ns.output)
         rows.append(OpRow(ns.node_name, op_type, (start - origin) / 1000.0, (end - start) / 1000.0, int(out_bytes),
