@@ -90,11 +90,9 @@ class Extension:
         since nothing else could have done it yet."""
         self._close_fresh()
         self.fresh = tf.Session(graph=graph)
-        init = getattr(tf, "global_variables_initializer", None)
-        key = getattr(getattr(tf, "GraphKeys", None), "GLOBAL_VARIABLES", "variables")
-        if init is not None and graph.get_collection(key):
+        if graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES):
             with graph.as_default():
-                op = init()
+                op = tf.global_variables_initializer()
             try:
                 self.fresh.run(op, feed_dict=feed_dict or None)
             except tf.errors.OpError as e:

@@ -76,11 +76,6 @@ def operation_html(op) -> Html:
 
 
 # -- Session ----------------------------------------------------------------------------------------------
-def _global_variables(graph) -> list:
-    key = getattr(getattr(tf, "GraphKeys", None), "GLOBAL_VARIABLES", "variables")
-    return list(graph.get_collection(key))
-
-
 def is_initialized(sess, variable) -> bool | None:
     """Whether `variable` holds a value in `sess`, found by fetching its ref tensor: that fails with
     FailedPreconditionError exactly when it is uninitialized. Unlike `tf.report_uninitialized_variables`,
@@ -97,7 +92,7 @@ def is_initialized(sess, variable) -> bool | None:
 def session_variables(sess) -> list[tuple[str, str, str, str]]:
     """(name, dtype, shape, initialized: 'yes' / 'no' / '?') per global variable of the session's graph."""
     rows = []
-    for v in _global_variables(sess.graph):
+    for v in sess.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES):
         state = {True: "yes", False: "no", None: "?"}[is_initialized(sess, v)]
         rows.append((v.name, describe.dtype_text(getattr(v.dtype, "base_dtype", v.dtype)),
                      describe.shape_text(v.shape), state))
