@@ -86,6 +86,15 @@ def test_unload_leaves_nothing_behind(bare_ip):
         sess.run(tf.constant(1.0))
 
 
+def test_unload_closes_the_session_of_a_fresh_cell(ip):
+    run(ip, "%%run_graph --fresh\nf = tf.constant(2.0)\nf")
+    fresh = ipython_ext.extension.loaded(ip).fresh
+    assert fresh.graph is ip.user_ns["f"].graph
+    run(ip, "%unload_ext ipython_ext")
+    with pytest.raises(RuntimeError, match="closed Session"):
+        fresh.run(ip.user_ns["f"])
+
+
 def test_reload_then_unload_leaves_no_stacked_formatters(bare_ip):
     printers = _printers(bare_ip)
     run(bare_ip, "%load_ext ipython_ext")
