@@ -92,16 +92,20 @@ class FuncGraph(_ops.Graph):
         source = tensor
         if isinstance(self.outer_graph, FuncGraph) and tensor.graph is not self.outer_graph:
             source = self.outer_graph.capture(tensor)
-        from tfmini.framework import registry
-
-        with self.as_default(), self.name_scope(None), self.control_dependencies(None):
-            inner = registry.apply_op(
-                "Placeholder", [], {"dtype": tensor.dtype, "shape": tensor.shape},
-                name=f"capture_{tensor.op.name.replace('/', '_')}_{tensor.value_index}",
-            ).outputs[0]
+        inner = self._stand_in(tensor, "capture", "Placeholder", [], {"dtype": tensor.dtype, "shape": tensor.shape})
         self.captures[tensor] = inner
         self._capture_sources[tensor] = source
         return inner
+
+    def _stand_in(self, tensor: _ops.Tensor, prefix: str, op_type: str, inputs: list, attrs: dict) -> _ops.Tensor:
+        """A top-level op of this graph (outside any scope or control block the body is in) whose output
+        stands for outer `tensor`, named after it."""
+        from tfmini.framework import registry
+
+        with self.as_default(), self.name_scope(None), self.control_dependencies(None):
+            return registry.apply_op(
+                op_type, inputs, attrs, name=f"{prefix}_{tensor.op.name.replace('/', '_')}_{tensor.value_index}"
+            ).outputs[0]
 
     def capture_source(self, tensor: _ops.Tensor) -> _ops.Tensor:
         """The tensor of the outer graph standing for captured `tensor` (what a functional op must pass in):
@@ -168,15 +172,9 @@ class GradientFuncGraph(FuncGraph):
                 f"The gradient of function {self.forward.name} uses {tensor.name}, which is not a tensor of it; "
                 "only the forward function's own tensors can be read back from its tape."
             )
-        from tfmini.framework import registry
-
         index = self.forward.record(tensor)
-        with self.as_default(), self.name_scope(None), self.control_dependencies(None):
-            inner = registry.apply_op(
-                "TapeRead", [self.tape],
-                {"index": index, "dtype": tensor.dtype.base_dtype, "shape": tensor.shape},
-                name=f"read_{tensor.op.name.replace('/', '_')}_{tensor.value_index}",
-            ).outputs[0]
+        inner = self._stand_in(tensor, "read", "TapeRead", [self.tape],
+                               {"index": index, "dtype": tensor.dtype.base_dtype, "shape": tensor.shape})
         self.tape_reads[tensor] = inner
         return inner
 
