@@ -110,13 +110,15 @@ def _summary_line(label: str, v) -> str:
 
 def text(fv: FetchedValue) -> str:
     lines = []
-    for label, v in fv.leaves()[:MAX_LEAVES]:
+    leaves = fv.leaves()
+    for label, v in leaves[:MAX_LEAVES]:
         lines.append(_summary_line(label, v))
-        if _as_array(v) is not None:
-            lines.append(values_text(_as_array(v)))
+        arr = _as_array(v)
+        if arr is not None:
+            lines.append(values_text(arr))
         elif v is not None:
             lines.append(repr(v))
-    hidden = len(fv.leaves()) - MAX_LEAVES
+    hidden = len(leaves) - MAX_LEAVES
     if hidden > 0:
         lines.append(f"... and {hidden} more values")
     return "\n".join(lines)
