@@ -31,14 +31,6 @@ class OpStat:
     outputs: tuple[tuple[str, str, int], ...]  # (dtype, shape, requested bytes) per output
     label: str  # the recorded timeline label, "name = Type(inputs)"
 
-    @property
-    def output_bytes(self) -> int:
-        return sum(b for _, _, b in self.outputs)
-
-    @property
-    def shapes(self) -> str:
-        return "; ".join(f"{d} {s}" for d, s, _ in self.outputs)
-
 
 def step_stats_of(run) -> object:
     """The StepStats of a RunMetadata (or the StepStats itself)."""

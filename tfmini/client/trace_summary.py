@@ -25,11 +25,6 @@ class OpRow:
     output_shapes: tuple  # one tuple of ints per output (None where the output had no array)
     device: str = ""
 
-    @property
-    def shapes(self) -> tuple:
-        """Another name for `output_shapes`."""
-        return self.output_shapes
-
 
 @dataclass(frozen=True)
 class TypeRow:
