@@ -335,12 +335,13 @@ class GraphView:
     def body(self) -> Html:
         """The display without its page wrapper, for embedding in other displays."""
         parts = [tag("div", self.summary(), class_="tfx-head")]
-        svg = self.svg()
+        dot = self.dot  # built once: it keys both the picture and the section below
+        svg = render_svg(dot) if self.nodes else None
         if svg is not None:
             parts.append(tag("div", Html(svg), class_="tfx-picture tfx-graph"))
             parts.append(tag("div", "box: op · house: placeholder · cylinder: variable · 3-D box: collapsed "
                                     "name scope · dashed: control dependency", class_="tfx-note"))
-            parts.append(section(f"Operations ({len(self.nodes)})", self.listing_html(), key=self.dot))
+            parts.append(section(f"Operations ({len(self.nodes)})", self.listing_html(), key=dot))
         elif self.nodes:
             parts.append(self.listing_html())
             parts.append(tag("div", INSTALL_GRAPHVIZ, class_="tfx-note"))
