@@ -89,6 +89,11 @@ def register(shell) -> list[Registration]:
     done = []
     for mime, cls, fn in DISPLAYS:
         formatter = shell.display_formatter.formatters[mime]
+        # A printer registered by name (for_type_by_name) waits in deferred_printers until the class is first
+        # looked up; resolve it now, as IPython would, so that it is what unregistering puts back.
+        deferred = formatter.deferred_printers.pop((cls.__module__, cls.__name__), None)
+        if deferred is not None:
+            formatter.type_printers[cls] = deferred
         func = _guarded(mime, fn)
         done.append(Registration(formatter, cls, func, formatter.type_printers.get(cls)))
         formatter.for_type(cls, func)

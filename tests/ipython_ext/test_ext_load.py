@@ -116,6 +116,18 @@ def test_unload_restores_a_formatter_that_was_there_before(bare_ip):
     assert html.type_printers[tf.Tensor] is mine
 
 
+def test_unload_restores_a_formatter_registered_by_name_before(bare_ip):
+    html = bare_ip.display_formatter.formatters["text/html"]
+
+    def mine(t):
+        return "<b>mine</b>"
+
+    html.for_type_by_name(tf.Tensor.__module__, tf.Tensor.__name__, mine)
+    run(bare_ip, "%load_ext ipython_ext")
+    run(bare_ip, "%unload_ext ipython_ext")
+    assert html.lookup_by_type(tf.Tensor) is mine
+
+
 def test_unload_keeps_a_formatter_registered_after_load(bare_ip):
     run(bare_ip, "%load_ext ipython_ext")
     html = bare_ip.display_formatter.formatters["text/html"]
