@@ -81,6 +81,7 @@ def _control(w, tensor, initial):
                              continuous_update=False)
     if scalar and dtype.is_integer:
         lo, hi = (int(x) for x in SLIDER_RANGE)
+        lo = max(lo, 0) if dtype.is_unsigned else lo  # a negative value could not be fed
         value = 0 if initial is None else int(initial)
         return w.IntSlider(value=value, min=min(lo, value), max=max(hi, value), description=label,
                            continuous_update=False)

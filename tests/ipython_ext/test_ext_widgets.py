@@ -66,6 +66,17 @@ def test_runner_takes_first_values_from_a_feed_dict_and_a_checkbox_for_bools(gra
     assert runner.value[1]
 
 
+def test_runner_slider_of_an_unsigned_placeholder_offers_no_negative_values():
+    tf.reset_default_graph()
+    u = tf.placeholder(tf.uint8, [], name="u")
+    with tf.Session() as sess:
+        runner = widgets.interactive_runner(u + 1, sess)
+        slider = runner.controls["u"]
+        assert (slider.min, slider.max) == (0, 10)
+        slider.value = 7
+        assert runner.value == 8 and runner.error is None
+
+
 def test_runner_shows_parse_and_shape_errors_in_place(graph):
     sess, t = graph
     runner = widgets.interactive_runner(t["y"], sess)
