@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv system-deps test lint demo docs notebooks bench protos clean
+.PHONY: venv system-deps test lint demo docs notebooks bench fuzz protos clean
 
 venv: $(STAMP)
 
@@ -69,6 +69,12 @@ notebooks: $(STAMP) system-deps
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
 	$(PY) -m benchmarks.overhead
+
+# Long property-based fuzzing of feeds and GraphDefs (tests/reliability): fresh random examples, FUZZ_EXAMPLES
+# per fuzz test (default 20000); the closing 'reliability tallies' give the counts of every outcome.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(STAMP)
+	TFMINI_HYPOTHESIS_PROFILE=fuzz TFMINI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/reliability -k fuzz -rA
 
 # Regenerates tfmini/protobuf/*_pb2.py from the .proto sources with the pinned generator.
 protos: $(STAMP)
