@@ -7,6 +7,7 @@ Knows the graph layer; knows nothing of sessions or executors.
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -76,6 +77,7 @@ class OpDef:
     single_output: bool = True
     fresh_output: bool = False
     inplace: Callable | None = None
+    file_access: Callable | None = None
     doc: str = ""
 
     def kernel_call(self, op: _ops.Operation, ctx) -> tuple[Callable, dict]:
@@ -83,7 +85,18 @@ class OpDef:
 
         `kwargs` holds the attrs the kernel declares as keyword-only parameters (and `ctx`, the session state,
         if it asks for it), resolved once per compiled plan; a `factory` returns a ready callable instead.
+        Raises PermissionDeniedError for an op that would touch a file although it came from a graph
+        imported without `allow_file_access`.
         """
+        if self.file_access is not None and op in _FILE_ACCESS_DENIED:
+            path = self.file_access(op)
+            if path is not None:
+                raise _errors.PermissionDeniedError(
+                    None, op,
+                    f"{self.name} op '{op.name}' would access the file '{path}', but it was imported from a "
+                    "GraphDef, and imported graphs may not touch the file system unless asked to. If you trust "
+                    "that GraphDef, import it with tf.import_graph_def(graph_def, allow_file_access=True).",
+                )
         if self.factory is not None:
             return self.factory(op, ctx), {}
         if self.kernel is None:
@@ -92,6 +105,16 @@ class OpDef:
         if self.kernel_wants_ctx:
             kwargs["ctx"] = ctx
         return self.kernel, kwargs
+
+
+# Ops created by importing a GraphDef without `allow_file_access`: kernel_call refuses to build their kernels
+# when they would touch a file. Kept beside the ops rather than in their attrs, which a GraphDef could set.
+_FILE_ACCESS_DENIED: weakref.WeakSet = weakref.WeakSet()
+
+
+def deny_file_access(op: _ops.Operation) -> None:
+    """Marks `op` (imported from an untrusted GraphDef) as not allowed to touch the file system when run."""
+    _FILE_ACCESS_DENIED.add(op)
 
 
 _REGISTRY: dict[str, OpDef] = {}
@@ -118,6 +141,7 @@ def register_op(
     forwards_refs: bool = False,
     fresh_output: bool = False,
     inplace: Callable | None = None,
+    file_access: Callable | None = None,
     doc: str = "",
 ) -> Callable:
     """Declares an op; used as a decorator on its NumPy kernel (or bare, with `factory`).
@@ -133,6 +157,10 @@ def register_op(
     inputs or of anything else); `inplace(op)` may return a variant of the kernel that writes its output into
     input 0 (same shape and dtype as the output), or None. The executor uses the variant only when input 0
     is a fresh value that nothing else reads afterwards.
+
+    Side effects outside the session: `file_access(op)` returns the path running `op` would open (or None
+    when this op, given its attrs, touches no file). Every op that may touch the file system or the network
+    declares it, so graphs imported from untrusted GraphDefs can be kept from doing so.
     """
     attrs = dict(attrs or {})
     list_type_attrs = {k for k, (kind, _) in attrs.items() if kind == "list(type)"}
@@ -157,6 +185,7 @@ def register_op(
         forwards_refs=forwards_refs,
         fresh_output=fresh_output,
         inplace=inplace,
+        file_access=file_access,
         single_output=len(out_specs) == 1 and not out_specs[0].is_list,
         doc=doc,
     )
