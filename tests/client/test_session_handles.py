@@ -131,3 +131,64 @@ def test_handle_in_a_nested_fetch_with_values():
     with tf.Session() as sess:
         out = sess.run({"h": tf.get_session_handle(c), "v": c})
         assert out["v"] == 7 and out["h"].eval() == 7
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stored values are the session's own: what comes back is a copy, and what went in cannot change
+# ----------------------------------------------------------------------------------------------------------
+def test_value_read_through_a_handle_string_is_a_copy():
+    p = tf.placeholder(tf.float32, shape=[3])
+    with tf.Session() as sess:
+        h = sess.run(tf.get_session_handle(p * 2.0), {p: [1.0, 2.0, 3.0]})
+        holder, x = tf.get_session_tensor(h.handle, tf.float32)
+        for fetch in (x, tf.identity(x), tf.reshape(x, [3])):
+            out = sess.run(fetch, {holder: h.handle})
+            out[:] = -1.0  # the caller may write into what run() returns ...
+            np.testing.assert_array_equal(sess.run(x, {holder: h.handle}), [2.0, 4.0, 6.0])  # ... harmlessly
+
+
+def test_handle_eval_returns_a_copy():
+    p = tf.placeholder(tf.float32)
+    with tf.Session() as sess:
+        h = sess.run(tf.get_session_handle(p + 1.0), {p: [0.0, 1.0, 2.0, 3.0]})
+        first = h.eval()
+        first[0] = 100.0
+        np.testing.assert_array_equal(h.eval(), [1.0, 2.0, 3.0, 4.0])
+
+
+def test_handle_fed_in_place_of_its_tensor_is_not_written_through():
+    p = tf.placeholder(tf.float32, shape=[2])
+    c = p + 1.0
+    with tf.Session() as sess:
+        h = sess.run(tf.get_session_handle(c), {p: [1.0, 2.0]})
+        out = sess.run(tf.identity(c), {c: h})
+        out[:] = 0.0
+        np.testing.assert_array_equal(h.eval(), [2.0, 3.0])
+
+
+def test_stored_value_is_not_changed_through_the_same_runs_fetch():
+    p = tf.placeholder(tf.float32)
+    c = p * 2.0
+    with tf.Session() as sess:
+        h, value = sess.run([tf.get_session_handle(c), c], {p: [0.0, 1.0, 2.0]})
+        value[:] = 7.0  # the fetched array of the tensor the handle stores
+        np.testing.assert_array_equal(h.eval(), [0.0, 2.0, 4.0])
+
+
+def test_stored_value_is_not_changed_through_the_callers_fed_array():
+    p = tf.placeholder(tf.float32, shape=[2])
+    x = np.array([1.0, 2.0], np.float32)
+    with tf.Session() as sess:
+        h = sess.run(tf.get_session_handle(p), {p: x})
+        x[:] = -5.0  # the caller reuses its buffer after the run
+        np.testing.assert_array_equal(h.eval(), [1.0, 2.0])
+        assert x.flags.writeable  # and its array is left as it was (still writable)
+
+
+def test_stored_value_is_not_changed_when_its_variable_is_updated():
+    v = tf.Variable([1.0, 2.0])
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        h = sess.run(tf.get_session_handle(v.value()))
+        sess.run(v.assign_add([10.0, 10.0]))
+        np.testing.assert_array_equal(h.eval(), [1.0, 2.0])

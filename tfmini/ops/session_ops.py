@@ -20,11 +20,20 @@ def _handle_array(handle: str) -> np.ndarray:
     return np.asarray(handle.encode(), dtype=object)
 
 
+def _stored_value(value):
+    """The session's own read-only copy of a value kept by handle. The value may be the caller's fed array,
+    a variable's storage that later assigns change, or an array the same run hands to the caller, so only a
+    copy stays what it was; being read-only, every read of it is copied again on its way out of `run()`."""
+    stored = np.array(value, copy=True)
+    stored.flags.writeable = False
+    return stored
+
+
 def _get_handle_factory(op, ctx):
     name = op.name
 
     def store(value):
-        return _handle_array(ctx.new_handle(name, value))
+        return _handle_array(ctx.new_handle(name, _stored_value(value)))
 
     return store
 
