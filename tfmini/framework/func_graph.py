@@ -268,10 +268,12 @@ def functions_used(operations) -> list[FuncGraph]:
 class FunctionImporter:
     """Builds FuncGraphs from the FunctionDefs of a GraphDef's library, on demand, each once per outer graph.
 
-    Only registered op types are rebuilt, through the registry, as for the GraphDef's own nodes."""
+    Only registered op types are rebuilt, through the registry, as for the GraphDef's own nodes; without
+    `allow_file_access` the body ops are kept from touching files, as the GraphDef's own nodes are."""
 
-    def __init__(self, library) -> None:
+    def __init__(self, library, allow_file_access: bool = False) -> None:
         self._defs = {fd.signature.name: fd for fd in library.function}
+        self._allow_file_access = allow_file_access
         self._built: dict[tuple[str, int], FuncGraph] = {}
 
     def get(self, name: str, outer_graph: _ops.Graph) -> FuncGraph:
@@ -316,8 +318,10 @@ class FunctionImporter:
                 data = [tensor(i) for i in nd.input if not i.startswith("^")]
                 controls = [ops_by_name[i[1:]] for i in nd.input if i.startswith("^")]
                 grouped = graph_io._group_inputs(opdef, data, attrs, nd)
-                ops_by_name[nd.name] = registry.apply_op(nd.op, grouped, attrs, name=nd.name,
-                                                         control_inputs=controls)
+                op = ops_by_name[nd.name] = registry.apply_op(nd.op, grouped, attrs, name=nd.name,
+                                                              control_inputs=controls)
+                if not self._allow_file_access:
+                    registry.deny_file_access(op)
         graph.outputs = [tensor(fd.ret[arg.name]) for arg in fd.signature.output_arg]
         if RECORDED_ATTR in fd.attr:
             graph.recorded = [tensor(ref.decode()) for ref in fd.attr[RECORDED_ATTR].list.s]

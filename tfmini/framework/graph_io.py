@@ -158,9 +158,13 @@ def graph_to_graph_def(graph: _ops.Graph, from_version=None, add_shapes: bool = 
 
 # -- import -----------------------------------------------------------------------------------------------
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
-                     producer_op_list=None) -> list | None:
+                     producer_op_list=None, *, allow_file_access: bool = False) -> list | None:
     """`tf.import_graph_def`: adds the nodes of `graph_def` to the default graph under scope `name`
-    (default 'import'); `input_map` replaces named tensors by given Tensors."""
+    (default 'import'); `input_map` replaces named tensors by given Tensors.
+
+    Importing runs nothing. Running an imported op that would touch the file system (a PrintV2 to
+    'file://...', in the graph or in a function body it uses) raises PermissionDeniedError unless
+    `allow_file_access=True` (a GraphDef from an untrusted source could otherwise write any file)."""
     from tfmini.protobuf import graph_pb2
 
     if not isinstance(graph_def, graph_pb2.GraphDef):
@@ -188,7 +192,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         prefix = prefix_scope
     from tfmini.framework import func_graph
 
-    functions = func_graph.FunctionImporter(graph_def.library)
+    functions = func_graph.FunctionImporter(graph_def.library, allow_file_access=allow_file_access)
     for node_name in order:
         nd = by_name[node_name]
         opdef = _registry.get_op_def(nd.op)
@@ -212,6 +216,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         with graph.name_scope(None), graph.device(nd.device or None):
             op = _registry.apply_op(nd.op, grouped, attrs, name=prefix + nd.name,
                                     control_inputs=control_inputs)
+        if not allow_file_access:
+            _registry.deny_file_access(op)
         created[nd.name] = op
     # A key naming no node or output is most likely a typo: TF refuses it rather than silently mapping nothing.
     missing = [f"{node}:{idx}" for node, idx in map(_split_input, input_map)

@@ -577,19 +577,34 @@ def _string_format(*inputs, template, placeholder, summarize):
     return np.array("".join(out).encode(), dtype=object)
 
 
+# How a failure to open or write the file of a `file://` output stream is reported, as TF's file system does.
+_FILE_ERRORS = {FileNotFoundError: _errors.NotFoundError, PermissionError: _errors.PermissionDeniedError}
+
+
 def _print_v2_factory(op: _ops.Operation, ctx):
     stream, end = op.get_attr("output_stream"), op.get_attr("end")
+    path = _print_v2_file(op)
 
     def run_print_v2(text):
         text = np.asarray(text).item()
         s = (text.decode("utf-8", errors="backslashreplace") if isinstance(text, bytes) else str(text)) + end
-        if stream.startswith("file://"):
-            with open(stream[len("file://"):], "a", encoding="utf-8") as f:
-                f.write(s)
+        if path is not None:
+            try:
+                with open(path, "a", encoding="utf-8") as f:
+                    f.write(s)
+            except OSError as e:
+                cls = _FILE_ERRORS.get(type(e), _errors.UnknownError)
+                raise cls(None, op, f"{path}; {e.strerror or e}") from None
         else:
             (sys.stdout if stream == "stdout" else sys.stderr).write(s)
 
     return run_print_v2
+
+
+def _print_v2_file(op: _ops.Operation) -> str | None:
+    """The file a PrintV2 op appends to (its `output_stream` is 'file://path'), or None for stdout/stderr."""
+    stream = op.get_attr("output_stream")
+    return stream[len("file://"):] if stream.startswith("file://") else None
 
 
 register_op(
@@ -598,6 +613,7 @@ register_op(
     attrs={"output_stream": ("string", "stderr"), "end": ("string", "\n")},
     stateful=True,
     factory=_print_v2_factory,
+    file_access=_print_v2_file,
     doc="Writes the string `input` and `end` to `output_stream` (stderr, stdout or file://path).",
 )
 

@@ -1,0 +1,157 @@
+"""Ops that touch the file system are opt-in for imported graphs: `tf.import_graph_def` refuses to run them
+unless `allow_file_access=True`, while graphs the user builds keep their side effects."""
+
+from __future__ import annotations
+
+import pytest
+
+import tfmini as tf
+from tfmini.framework import registry
+
+# Every op type that may touch the file system or the network, and when: docs/reliability.md lists exactly
+# these; the test below fails when the op library and this list disagree.
+DOCUMENTED_FILE_ACCESS_OPS = {
+    "PrintV2": "output_stream starts with file:// (appends the printed text to that file)",
+}
+
+
+def _print_to_file_graph_def(path: str):
+    """A GraphDef whose PrintV2 node appends text to `path`, built as a user would with tf.print."""
+    with tf.Graph().as_default() as g:
+        tf.print("attacker text", output_stream=f"file://{path}", name="evil")
+    return g.as_graph_def()
+
+
+def _print_ops(graph: tf.Graph) -> list:
+    return [op for op in graph.get_operations() if op.type == "PrintV2"]
+
+
+def test_imported_file_print_is_refused_by_default_naming_op_path_and_opt_in(tmp_path):
+    target = tmp_path / "site.pth"
+    gd = _print_to_file_graph_def(str(target))
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="imp")
+        (op,) = _print_ops(g)
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.PermissionDeniedError) as info:
+                sess.run(op)
+    message = str(info.value)
+    assert op.name in message
+    assert str(target) in message
+    assert "allow_file_access=True" in message
+    assert "import_graph_def" in message
+    assert not target.exists()
+
+
+def test_refusal_leaves_the_session_usable(tmp_path):
+    gd = _print_to_file_graph_def(str(tmp_path / "out.txt"))
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="")
+        (op,) = _print_ops(g)
+        x = tf.constant(3.0) * 2.0
+        with tf.Session() as sess:
+            for _ in range(2):
+                with pytest.raises(tf.errors.PermissionDeniedError):
+                    sess.run(op)
+                assert sess.run(x) == 6.0
+
+
+def test_import_itself_touches_no_file(tmp_path):
+    target = tmp_path / "never.txt"
+    with tf.Graph().as_default():
+        tf.import_graph_def(_print_to_file_graph_def(str(target)), allow_file_access=True)
+    assert not target.exists()
+
+
+def test_opt_in_lets_an_imported_graph_write_its_file(tmp_path):
+    target = tmp_path / "log.txt"
+    gd = _print_to_file_graph_def(str(target))
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, allow_file_access=True)
+        (op,) = _print_ops(g)
+        with tf.Session() as sess:
+            sess.run(op)
+    assert target.read_text() == "attacker text\n"
+
+
+def test_imported_print_to_stderr_needs_no_opt_in(capsys):
+    with tf.Graph().as_default() as src:
+        tf.print("hello", name="p")
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(src.as_graph_def())
+        (op,) = _print_ops(g)
+        with tf.Session() as sess:
+            sess.run(op)
+    assert "hello" in capsys.readouterr().err
+
+
+def test_user_built_file_print_keeps_working(tmp_path):
+    target = tmp_path / "mine.txt"
+    with tf.Graph().as_default():
+        op = tf.print("mine", output_stream=f"file://{target}")
+        with tf.Session() as sess:
+            sess.run(op)
+    assert target.read_text() == "mine\n"
+
+
+def test_user_ops_beside_an_imported_graph_keep_their_side_effects(tmp_path):
+    theirs, mine = tmp_path / "theirs.txt", tmp_path / "mine.txt"
+    with tf.Graph().as_default():
+        tf.import_graph_def(_print_to_file_graph_def(str(theirs)))
+        op = tf.print("mine", output_stream=f"file://{mine}")
+        with tf.Session() as sess:
+            sess.run(op)
+    assert mine.read_text() == "mine\n"
+    assert not theirs.exists()
+
+
+def test_file_print_inside_an_imported_loop_body_is_refused(tmp_path):
+    target = tmp_path / "loop.txt"
+    with tf.Graph().as_default() as src:
+        def body(i):
+            with tf.control_dependencies([tf.print("step", i, output_stream=f"file://{target}")]):
+                return i + 1
+
+        tf.while_loop(lambda i: i < 3, body, [tf.constant(0)], name="loop")
+    gd = src.as_graph_def()
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="imp")
+        out = g.get_tensor_by_name("imp/loop:0")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.PermissionDeniedError) as info:
+                sess.run(out)
+            assert str(target) in str(info.value)
+    assert not target.exists()
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="imp", allow_file_access=True)
+        with tf.Session() as sess:
+            assert sess.run(g.get_tensor_by_name("imp/loop:0")) == 3
+    assert target.read_text() == "step 0\nstep 1\nstep 2\n"
+
+
+def test_reimporting_an_exported_import_still_refuses(tmp_path):
+    target = tmp_path / "again.txt"
+    with tf.Graph().as_default() as first:
+        tf.import_graph_def(_print_to_file_graph_def(str(target)), allow_file_access=True)
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(first.as_graph_def())
+        (op,) = _print_ops(g)
+        with tf.Session() as sess, pytest.raises(tf.errors.PermissionDeniedError):
+            sess.run(op)
+    assert not target.exists()
+
+
+def test_every_op_that_touches_files_is_documented():
+    declared = {name for name, opdef in registry._REGISTRY.items() if opdef.file_access is not None}
+    assert declared == set(DOCUMENTED_FILE_ACCESS_OPS)
+
+
+def test_print_to_a_file_in_a_missing_directory_is_not_found_and_session_stays_usable(tmp_path):
+    target = tmp_path / "no" / "such" / "dir.txt"
+    with tf.Graph().as_default():
+        op = tf.print("x", output_stream=f"file://{target}")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.NotFoundError) as info:
+                sess.run(op)
+            assert str(target) in str(info.value)
+            assert sess.run(tf.constant(1.0) + 1.0) == 2.0
