@@ -227,3 +227,19 @@ def test_run_options_and_metadata_must_be_protos():
             sess.run(c, options={"timeout_in_ms": 5})
         with pytest.raises(TypeError):
             sess.run(c, run_metadata=tf.RunOptions())
+
+
+def test_feeding_a_variable_then_updating_it_in_place_is_invalid_argument_naming_the_op():
+    v = tf.Variable(1.0)
+    add = v.assign_add(1.0)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(add, {v: 5.0})
+        assert info.value.op is add.op
+        assert "Input 0 of node AssignAdd was passed float32 from Variable:0 incompatible with expected " \
+               "float32_ref" in info.value.message
+        assert "[[node AssignAdd (defined at " in info.value.message
+        # Reading a fed variable is fine, and the session stays usable.
+        assert sess.run(v * 2.0, {v: 5.0}) == 10.0
+        assert sess.run(add) == 2.0

@@ -41,20 +41,31 @@ silence_kernel_warnings()
 # ----------------------------------------------------------------------------------------------------------
 # Session state
 # ----------------------------------------------------------------------------------------------------------
+# Settings of the run in progress on each thread, seen by kernels that run sub-plans (loop bodies) through
+# `SessionState.check_deadline`: `deadline` is a perf_counter time, or None for a run without one.
+_RUN = threading.local()
+
+
+def _deadline_exceeded(op) -> _errors.DeadlineExceededError:
+    return _errors.DeadlineExceededError(None, op, "Timed out waiting for notification")
+
+
 class RefCell:
     """The storage behind a ref-typed tensor (a Variable's value); reading it before assignment fails.
 
     `base` is the writable array that in-place kernels (AssignAdd, Apply*) update; `value` is a read-only
-    view of it, so readers cannot write through it and fetched values are copied (see `as_result`).
+    view of it, so readers cannot write through it and fetched values are copied (see `as_result`). `lock`
+    serializes the updates of ops run with `use_locking=True` (TF's mutex on a ref input); reads never take it.
     """
 
-    __slots__ = ("name", "base", "_view", "op")
+    __slots__ = ("name", "base", "_view", "op", "lock")
 
     def __init__(self, name: str, op=None) -> None:
         self.name = name
         self.base = None
         self._view = None
         self.op = op
+        self.lock = threading.Lock()
 
     @property
     def value(self):
@@ -117,6 +128,14 @@ class SessionState:
         """A function `run(feed_values) -> fetched values` for a sub-graph (a FuncGraph body), compiled once,
         whose kernels share this session's state."""
         return compile_plan(self, tuple(fetch_tensors), tuple(feed_tensors), ()).run
+
+    @staticmethod
+    def check_deadline(op: _ops.Operation) -> None:
+        """Raises DeadlineExceededError naming `op` when the run on this thread has passed its deadline.
+        Kernels that can run for unbounded time (loops) call it once per iteration."""
+        deadline = getattr(_RUN, "deadline", None)
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _deadline_exceeded(op)
 
     def generator(self, op: _ops.Operation, seed: int) -> np.random.Generator:
         """A per-op random generator, seeded deterministically, that advances across runs."""
@@ -250,7 +269,20 @@ class Plan:
     def run_steps(self, feed_values: Sequence, on_step: Callable | None = None, deadline: float | None = None,
                   values: list | None = None) -> list:
         """Runs every step in order; `on_step(step, seconds_start, seconds_end, outputs)` is called after each
-        step when given. A step whose outputs were folded hands them on without running, as in the fast path."""
+        step when given. A step whose outputs were folded hands them on without running, as in the fast path.
+        Past `deadline` (perf_counter seconds) the run fails with DeadlineExceededError, between steps here and
+        inside looping kernels (which check it per iteration)."""
+        if deadline is None:
+            return self._run_steps(feed_values, on_step, None, values)
+        outer = getattr(_RUN, "deadline", None)
+        _RUN.deadline = deadline if outer is None else min(outer, deadline)
+        try:
+            return self._run_steps(feed_values, on_step, deadline, values)
+        finally:
+            _RUN.deadline = outer
+
+    def _run_steps(self, feed_values: Sequence, on_step: Callable | None, deadline: float | None,
+                   values: list | None) -> list:
         vals = values if values is not None else [None] * self.n_slots
         for slot, v in zip(self.feed_slots, feed_values):
             vals[slot] = v
@@ -259,7 +291,7 @@ class Plan:
         perf = time.perf_counter
         for step in self.steps:
             if deadline is not None and perf() > deadline:
-                raise _errors.DeadlineExceededError(None, step.op, "Timed out waiting for notification")
+                raise _deadline_exceeded(step.op)
             if folded[step.index] is not None:
                 t0 = t1 = perf() if on_step is not None else 0.0
                 out = folded[step.index][0] if step.single else folded[step.index]
@@ -359,6 +391,13 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
                 raise _errors.InvalidArgumentError(
                     None, op, f"Input {i} of node {op.name} was not computed before it ({t.name})."
                 )
+            if t in fed and i in opdef.ref_inputs:
+                # A fed value is no variable: an op that updates its input in place cannot take it (TF rejects
+                # the feed the same way, naming both dtypes).
+                raise op_error(_errors.InvalidArgumentError(
+                    None, op, f"Input {i} of node {op.name} was passed {t.dtype.base_dtype.name} from {t.name} "
+                    f"incompatible with expected {t.dtype._as_ref.name}."
+                ), op)
             in_slots.append(slot_of[t])
             deref.append(t._dtype.is_ref and not opdef.forwards_refs and i not in opdef.ref_inputs)
         out_slots = []

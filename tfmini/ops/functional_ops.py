@@ -333,11 +333,13 @@ def _while_factory(op: _ops.Operation, ctx) -> Callable:
     cond = _BodyRunner(ctx, op.get_attr("cond"), record=False)
     body = _BodyRunner(ctx, op.get_attr("body"), record=record)
     n = len(op.get_attr("Tout"))
+    check_deadline = ctx.check_deadline
 
     def run_while(*inputs):
         loop_vars, captured = list(inputs[:n]), list(inputs[n:])
         tape = []
         while True:
+            check_deadline(op)
             c = cond(loop_vars + captured)[0]
             if np.ndim(c) != 0:
                 raise _invalid(f"The condition of a while loop must be a scalar, got shape {np.shape(c)}")
@@ -393,10 +395,12 @@ def make_while(loop_vars: Sequence[_ops.Tensor], cond_graph: FuncGraph, body_gra
 def _while_grad_factory(op: _ops.Operation, ctx) -> Callable:
     body_grad = _BodyRunner(ctx, op.get_attr("body_grad"), record=False)
     k = len(op.get_attr("Tgrad"))
+    check_deadline = ctx.check_deadline
 
     def run_while_grad(tape, *args):
         grads, sums = list(args[:k]), list(args[k:])
         for recorded in reversed(tape):
+            check_deadline(op)
             values = body_grad([recorded, *grads])
             grads = values[:k]
             sums = [np.add(s, v) for s, v in zip(sums, values[k:])]

@@ -8,7 +8,7 @@ other consumer receives a read-only view of its value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -68,6 +68,47 @@ def _uninitialized(cell, what: str = "value") -> _errors.FailedPreconditionError
     return _errors.FailedPreconditionError(None, None, f"Attempting to use uninitialized {what} {cell.name}")
 
 
+def _locked(kernel: Callable, ref_positions: Sequence[int]) -> Callable:
+    """`kernel` holding the locks of the variables at `ref_positions` while it runs (TF's `use_locking`):
+    updates of one variable by such ops are serialized. Several variables are locked in one global order
+    (by identity), so two ops locking the same variables cannot deadlock."""
+    if len(ref_positions) == 1:
+        at = ref_positions[0]
+
+        def locked_one(*values):
+            with values[at].lock:
+                return kernel(*values)
+
+        return locked_one
+
+    def locked(*values):
+        cells = sorted({id(values[i]): values[i] for i in ref_positions}.values(), key=id)
+        for cell in cells:
+            cell.lock.acquire()
+        try:
+            return kernel(*values)
+        finally:
+            for cell in reversed(cells):
+                cell.lock.release()
+
+    return locked
+
+
+def _locking_factory(make: Callable, ref_positions: Sequence[int] = (0,), always: bool = False) -> Callable:
+    """A kernel factory whose kernel (`make(op)`) takes its variables' locks when the op's `use_locking` attr
+    is set, or always for ops that TF always runs under the lock."""
+    def factory(op, ctx):
+        kernel = make(op)
+        return _locked(kernel, ref_positions) if always or op.get_attr("use_locking") else kernel
+
+    return factory
+
+
+def _same_for_every_op(kernel: Callable) -> Callable:
+    """`op -> kernel` for a kernel that needs nothing from its op."""
+    return lambda op: kernel
+
+
 def _static_var_shape(cell) -> tuple | None:
     """The shape a not-yet-initialized variable was declared with, if fully known."""
     op = cell.op
@@ -83,7 +124,7 @@ def _assign_shape(op):
     return op.inputs[1].shape
 
 
-def _assign_factory(op, ctx):
+def _assign_kernel(op):
     validate = op.get_attr("validate_shape")
 
     def assign(cell, value):
@@ -108,7 +149,7 @@ register_op(
     attrs={"validate_shape": ("bool", True), "use_locking": ("bool", True)},
     shape=_assign_shape,
     stateful=True,
-    factory=_assign_factory,
+    factory=_locking_factory(_assign_kernel),
     doc="Stores a copy of `value` as the variable's value; outputs the variable.",
 )
 
@@ -139,7 +180,9 @@ for _name, _ufunc in (("AssignAdd", np.add), ("AssignSub", np.subtract)):
         allowed={"T": _dt.NUMBER},
         shape=_update_shape,
         stateful=True,
-    )(_dense_update(_ufunc))
+        factory=_locking_factory(_same_for_every_op(_dense_update(_ufunc))),
+        doc=f"Updates the variable in place with {_ufunc.__name__}(variable, value); outputs the variable.",
+    )
 
 
 @register_op("IsVariableInitialized", inputs=["ref: Ref(dtype)"], outputs=["is_initialized: bool"],
@@ -149,23 +192,39 @@ def _is_variable_initialized(cell):
     return np.bool_(cell.initialized)
 
 
-@register_op("CountUpTo", inputs=["ref: Ref(T)"], outputs=["output: T"], attrs={"limit": ("int", _reg.REQUIRED)},
-             allowed={"T": _INDEX}, shape=shape_fns.unchanged, stateful=True)
-def _count_up_to(cell, *, limit):
-    """Outputs the variable's value, then increments it; fails once the value has reached `limit`."""
-    if not cell.initialized:
-        raise _uninitialized(cell)
-    old = cell.base.copy()
-    if old >= limit:
-        raise _errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
-    cell.base += 1
-    return old
+def _count_up_to_kernel(op):
+    limit = op.get_attr("limit")
+
+    def count_up_to(cell):
+        if not cell.initialized:
+            raise _uninitialized(cell)
+        old = cell.base.copy()
+        if old >= limit:
+            raise _errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+        cell.base += 1
+        return old
+
+    return count_up_to
+
+
+register_op(
+    "CountUpTo",
+    inputs=["ref: Ref(T)"],
+    outputs=["output: T"],
+    attrs={"limit": ("int", _reg.REQUIRED)},
+    allowed={"T": _INDEX},
+    shape=shape_fns.unchanged,
+    stateful=True,
+    # Always under the variable's lock, as in TF: concurrent runs each get a distinct count.
+    factory=_locking_factory(_count_up_to_kernel, always=True),
+    doc="Outputs the variable's value, then increments it; fails once the value has reached `limit`.",
+)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Sliced assignment (`v[1:3].assign(x)`), with StridedSlice's index semantics
 # ----------------------------------------------------------------------------------------------------------
-def _strided_slice_assign_factory(op, ctx):
+def _strided_slice_assign_kernel(op):
     masks = [op.get_attr(k) for k in array_ops._SLICE_ATTRS]
 
     def assign(cell, begin, end, strides, value):
@@ -194,7 +253,8 @@ register_op(
     allowed={"Index": _INDEX},
     shape=shape_fns.unchanged,
     stateful=True,
-    factory=_strided_slice_assign_factory,
+    # TF runs it under the variable's lock (it has no use_locking attr).
+    factory=_locking_factory(_strided_slice_assign_kernel, always=True),
     doc="Assigns `value` to the part of the variable that StridedSlice with the same arguments reads.",
 )
 
@@ -279,7 +339,9 @@ for _name, (_update, _allowed, _locking) in _SCATTERS.items():
         allowed={"T": _allowed, "Tindices": _INDEX},
         shape=_scatter_shape,
         stateful=True,
-    )(_scatter_kernel(_update))
+        factory=_locking_factory(_same_for_every_op(_scatter_kernel(_update))),
+        doc="Updates the rows of the variable named by `indices` in place; outputs the variable.",
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -426,8 +488,12 @@ def _check_training_inputs(args, values, sparse: bool) -> list:
     return out
 
 
+def _ref_positions(args) -> list[int]:
+    return [i for i, (_, kind) in enumerate(args) if kind == "ref"]
+
+
 def _dense_training_factory(args, update, extra) -> Callable:
-    def factory(op, ctx):
+    def make(op):
         kwargs = {k: op.get_attr(k) for k in extra}
 
         def apply(*values):
@@ -436,7 +502,7 @@ def _dense_training_factory(args, update, extra) -> Callable:
 
         return apply
 
-    return factory
+    return _locking_factory(make, _ref_positions(args))
 
 
 def _sparse_rows(var_shape, grad, indices):
@@ -466,7 +532,7 @@ def _sparse_training_factory(args, update, extra) -> Callable:
     kinds = [k for _, k in args]
     grad_at, indices_at = kinds.index("grad"), kinds.index("indices")
 
-    def factory(op, ctx):
+    def make(op):
         kwargs = {k: op.get_attr(k) for k in extra}
 
         def apply(*values):
@@ -490,7 +556,7 @@ def _sparse_training_factory(args, update, extra) -> Callable:
 
         return apply
 
-    return factory
+    return _locking_factory(make, _ref_positions(args))
 
 
 def _register_training_op(op_type: str, args: list[tuple[str, str]], update, extra: dict, sparse: bool) -> None:
