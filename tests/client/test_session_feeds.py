@@ -230,3 +230,53 @@ def test_feeds_are_per_run(sess):
     assert sess.run(p, {p: 1.0}) == 1.0
     with pytest.raises(tf.errors.InvalidArgumentError):
         sess.run(p)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Array-likes: converted as TF converts them (np.asarray to the tensor's dtype), or refused
+# ----------------------------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_a_fed_matrix_becomes_a_plain_2d_array(sess):
+    p = tf.placeholder(tf.float32, shape=[2, 2])
+    out = sess.run(tf.identity(p), {p: np.matrix([[1, 2], [3, 4]])})
+    assert type(out) is np.ndarray and out.dtype == np.float32
+    np.testing.assert_array_equal(out, [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_a_masked_array_is_refused_naming_the_tensor_and_the_remedy(sess):
+    p = tf.placeholder(tf.float32, name="masked_feed")
+    y = p * 2.0
+    masked = np.ma.masked_array([1.0, 2.0, 3.0], mask=[False, True, False])
+    for run in (lambda v: sess.run(y, {p: v}), lambda v: sess.run(y, {p: v}), sess.make_callable(y, [p])):
+        with pytest.raises(TypeError, match=r"masked_feed:0.*\.filled\(fill_value\).*np\.asarray\(x\.data\)"):
+            run(masked)
+    np.testing.assert_array_equal(sess.run(y, {p: masked.filled(0.0)}), [2.0, 0.0, 6.0])
+    np.testing.assert_array_equal(sess.run(y, {p: np.asarray(masked.data)}), [2.0, 4.0, 6.0])
+
+
+def test_the_masked_constant_is_refused(sess):
+    p = tf.placeholder(tf.float32, name="masked_scalar")
+    with pytest.raises(TypeError, match="masked_scalar:0"):
+        sess.run(p, {p: np.ma.masked})
+
+
+def test_conversion_errors_name_the_fed_tensor(sess):
+    p = tf.placeholder(tf.float32, name="ragged_feed")
+    with pytest.raises(ValueError, match="ragged_feed:0"):
+        sess.run(p, {p: [[1.0], [2.0, 3.0]]})
+    with pytest.raises(TypeError, match="ragged_feed:0"):
+        sess.run(p, {p: {"not": "numbers"}})
+    s = tf.placeholder(tf.string, name="string_feed")
+    with pytest.raises(TypeError, match="string_feed:0"):
+        sess.run(s, {s: [1, 2]})
+    i = tf.placeholder(tf.int8, name="small_int_feed")
+    with pytest.raises(TypeError, match="small_int_feed:0"):
+        sess.run(i, {i: [2**70]})
+    assert sess.run(p, {p: 1.5}) == 1.5  # the session still runs
+
+
+def test_an_error_message_shows_a_huge_feed_value_truncated(sess):
+    i = tf.placeholder(tf.int8, name="huge_feed")
+    with pytest.raises(TypeError) as info:
+        sess.run(i, {i: [1] * 100_000 + [2**70]})
+    assert len(str(info.value)) < 2_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import reprlib
 import threading
 import time
 import warnings
@@ -305,38 +306,31 @@ class BaseSession:
                 f"object was {value} which was passed to the feed with key {tensor}."
             )
         if type(value) is not np.ndarray:
+            if isinstance(value, np.ndarray) and isinstance(value, np.ma.MaskedArray):
+                # np.asarray drops the mask and would feed the masked-out entries as they are.
+                raise TypeError(
+                    f"Cannot feed a masked array for Tensor {tensor.name!r}: its mask would be dropped and the "
+                    "masked-out entries fed as they are. Feed x.filled(fill_value) to replace them, or "
+                    "np.asarray(x.data) to feed the data under the mask as it is."
+                )
             raw = getattr(value, "_feed_value", None)  # e.g. a TensorHandle stands for its value
             if raw is not None:
                 value = raw(tensor, self)
-        if dtype is _dt.string:
-            arr = to_numpy(value, _dt.string)
-        else:
-            if isinstance(value, (str, bytes)):
-                raise ValueError(
-                    f"could not convert string to {dtype.name}: {value!r} (feeding Tensor {tensor.name!r})"
-                )
-            # As in TF, only a Python int is checked for loss; other values convert the way NumPy does.
-            try:
-                arr = np.asarray(value, dtype=dtype.as_numpy_dtype)
-                lossy = isinstance(value, int) and not isinstance(value, bool) and arr.item() != value
-            except OverflowError:
-                lossy = True
-            if lossy:
-                raise TypeError(
-                    f"Type of feed value {value!r} with type {type(value)} is not compatible with Tensor type "
-                    f"{dtype.name}. Try explicitly setting the type of the feed tensor to a larger type "
-                    "(e.g. int64)."
-                )
-            if arr is value:
-                # The caller's own array: a read-only view, so a fetch of it (or of a view of it) is copied
-                # and mutating what run() returns never changes the caller's feed.
-                arr = arr.view()
-                arr.flags.writeable = False
+        try:
+            arr = _converted_feed(value, dtype)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{e} (feeding Tensor {tensor.name!r})") from None
         if not _shape_accepts(tensor.shape.as_tuple(), arr.shape):
             raise ValueError(
                 f"Cannot feed value of shape {arr.shape!r} for Tensor {tensor.name!r}, which has shape "
                 f"{str(tensor.shape)!r}"
             )
+        # Whatever was fed, the run reads a read-only view of it: the array may share the caller's buffer
+        # (an ndarray or a view of one, a memoryview, bytearray, ctypes or array.array buffer, an ndarray
+        # subclass, an object's __array__), so no kernel writes into it and a fetch of it is copied (see
+        # executor.as_result); writing into a result never reaches the caller's object, nor the reverse.
+        arr = arr.view()
+        arr.flags.writeable = False
         return _FedRef(arr) if tensor.dtype.is_ref else arr
 
     # -- callables -------------------------------------------------------------
@@ -458,6 +452,26 @@ def _shape_accepts(static_dims, shape: tuple) -> bool:
         if d is not None and d != s:
             return False
     return True
+
+
+def _converted_feed(value, dtype: _dt.DType) -> np.ndarray:
+    """`value` as an ndarray of `dtype`, converted as TF converts feeds (np.asarray to the dtype; only a
+    Python int is checked for loss). Raises TypeError or ValueError for what cannot be fed."""
+    if dtype is _dt.string:
+        return to_numpy(value, _dt.string)
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"could not convert string to {dtype.name}: {reprlib.repr(value)}")
+    try:
+        arr = np.asarray(value, dtype=dtype.as_numpy_dtype)
+        lossy = isinstance(value, int) and not isinstance(value, bool) and arr.item() != value
+    except OverflowError:
+        lossy = True
+    if lossy:
+        raise TypeError(
+            f"Type of feed value {reprlib.repr(value)} with type {type(value)} is not compatible with Tensor "
+            f"type {dtype.name}. Try explicitly setting the type of the feed tensor to a larger type (e.g. int64)."
+        )
+    return arr
 
 
 def _expand_feed(key, value):
