@@ -8,10 +8,20 @@ CheckpointState text format. This module knows files, never graphs or sessions.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
-import tempfile
+import secrets
+import socket
+import stat
+import struct
 import zipfile
+import zlib
+
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): a temporary's liveness is judged by its writer's pid alone
+    fcntl = None
 
 import numpy as np
 
@@ -29,18 +39,108 @@ def data_path(prefix: str) -> str:
     return os.fspath(prefix) + SUFFIX
 
 
-def _write_atomically(path: str, write) -> None:
-    """Writes via a temporary file in the same directory, so readers never see a partial file."""
+# ----------------------------------------------------------------------------------------------------------
+# Atomic, durable writes and the temporaries they leave when a writer is killed
+# ----------------------------------------------------------------------------------------------------------
+# A temporary is `<final name>.tempstate.<host tag>.<writer pid>.<12 hex digits>`, written beside its final
+# file and held under an exclusive flock while written, so a later save can tell a dead writer's leftover
+# (same host, pid gone, lock free) from a live writer's file or a user's file that merely looks alike.
+_TEMP_MARK = ".tempstate."
+_TEMP_NAME = re.compile(r"^(?P<final>.+)\.tempstate\.(?P<host>[0-9a-f]{8})\.(?P<pid>[1-9][0-9]{0,9})\.[0-9a-f]{12}$")
+
+
+def _host_tag() -> str:
+    return f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
+def temporary_path(path: str, pid: int | None = None) -> str:
+    """A fresh temporary name beside `path` for writer process `pid` (this process by default)."""
+    return f"{path}{_TEMP_MARK}{_host_tag()}.{os.getpid() if pid is None else pid}.{secrets.token_hex(6)}"
+
+
+def _process_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive, or unknowable, so kept
+        return True
+    return True
+
+
+def _remove_if_unlocked(path: str) -> None:
+    """Removes `path` unless a live writer holds its lock (flock locks die with their process)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.remove(path)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(directory: str, state_filename: str = "checkpoint") -> None:
+    """Removes the temporaries that killed writers on this host left in `directory`: those of checkpoint
+    files and of the state file `state_filename` whose writer process is gone and whose lock is free."""
+    host = _host_tag()
+    try:
+        entries = list(os.scandir(directory or "."))
+    except OSError:
+        return
+    for entry in entries:
+        if _TEMP_MARK not in entry.name:
+            continue
+        m = _TEMP_NAME.match(entry.name)
+        if m is None or m["host"] != host or not (m["final"].endswith(SUFFIX) or m["final"] == state_filename):
+            continue
+        if _process_is_alive(int(m["pid"])):
+            continue
+        _remove_if_unlocked(entry.path)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Makes a rename in `directory` durable, where the OS lets a directory be opened and synced."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the rename itself is still atomic
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(path: str, write, state_filename: str = "checkpoint") -> None:
+    """Writes via a temporary file in the same directory, synced to disk before it is renamed into place
+    (and the directory after), so readers never see a partial file and a crash never leaves an empty one."""
     directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp", dir=directory)
+    remove_stale_temporaries(directory, state_filename)
+    tmp = temporary_path(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    _fsync_directory(directory)
 
 
 def _os_error(e: OSError, path: str) -> _errors.OpError:
@@ -69,7 +169,7 @@ def write_checkpoint(prefix: str, tensors: dict) -> str:
             arrays[key + "_lengths"] = np.array([len(x) for x in flat], dtype=np.int64)
         else:
             entry["dtype"] = _dt.as_dtype(arr.dtype).name
-            arrays[key] = np.ascontiguousarray(arr)
+            arrays[key] = np.asarray(arr, order="C")
         entries.append(entry)
     header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "tensors": entries}
     arrays[_HEADER_KEY] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
@@ -81,62 +181,190 @@ def write_checkpoint(prefix: str, tensors: dict) -> str:
     return os.fspath(prefix)
 
 
+# The dtypes a checkpoint may hold, by the names its header uses.
+_SAVED_DTYPES = {d.name: d for d in _dt.ALL_TYPES}
+# The largest .npy header NumPy reads (its max_header_size) plus the magic, version and length fields.
+_MAX_NPY_PREAMBLE = 12 + 10000
+# The header member is JSON; no tensor count needs more, and nothing larger is inflated to find out.
+_MAX_HEADER_BYTES = 64 << 20
+_READ_CHUNK = 1 << 20
+# What zipfile, zlib and NumPy's .npy header reader raise on bytes that are not what they claim to be.
+_MALFORMED = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, struct.error,
+              NotImplementedError, RuntimeError, OverflowError, KeyError, IndexError)
+
+
+class _Corrupt(Exception):
+    """A checkpoint's bytes contradict its format; becomes a DataLossError naming the file."""
+
+
+def _check_entry(entry) -> tuple[str, str, _dt.DType, tuple]:
+    if not isinstance(entry, dict):
+        raise _Corrupt(f"header entry {entry!r} is not an object")
+    name, key, dtype, shape = (entry.get(k) for k in ("name", "key", "dtype", "shape"))
+    if not isinstance(name, str) or not isinstance(key, str):
+        raise _Corrupt(f"header entry {entry!r} has no string name and key")
+    if not isinstance(dtype, str) or dtype not in _SAVED_DTYPES:
+        raise _Corrupt(f"tensor {name}: {dtype!r} is not a dtype a checkpoint can hold")
+    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+        raise _Corrupt(f"tensor {name}: shape {shape!r} is not a list of non-negative sizes")
+    return name, key, _SAVED_DTYPES[dtype], tuple(shape)
+
+
 class CheckpointReader:
-    """Reads the tensors of one checkpoint (`tf.train.NewCheckpointReader` / `tf.train.load_checkpoint`)."""
+    """Reads the tensors of one checkpoint (`tf.train.NewCheckpointReader` / `tf.train.load_checkpoint`).
+
+    Opening reads the zip directory and the header only; each tensor is read when asked for, never inflating
+    more than its shape and dtype imply. Any contradiction in the file is a DataLossError naming it."""
 
     def __init__(self, prefix: str) -> None:
         self._prefix = os.fspath(prefix)
-        path = data_path(self._prefix)
+        self._path = path = data_path(self._prefix)
+        self._zip = None
         if not os.path.isfile(path):
             raise _errors.NotFoundError(
                 None, None, f"Unsuccessful TensorSliceReader constructor: Failed to find any matching files for "
                 f"{self._prefix}"
             )
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                header = json.loads(bytes(npz[_HEADER_KEY]).decode())
-                if header.get("format") != FORMAT_NAME:
-                    raise ValueError("not a tfmini checkpoint")
-                if header.get("version", 0) > FORMAT_VERSION:
-                    raise _errors.UnimplementedError(
-                        None, None, f"Checkpoint {path} has format version {header['version']}; this tfmini reads "
-                        f"versions up to {FORMAT_VERSION}."
-                    )
-                self._entries = {e["name"]: e for e in header["tensors"]}
-                self._arrays = {k: npz[k] for k in npz.files if k != _HEADER_KEY}
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, json.JSONDecodeError) as e:
+            self._file = open(path, "rb")  # noqa: SIM115 - held open for lazy reads, closed by close()
+        except OSError as e:
+            raise _os_error(e, path) from None
+        try:
+            self._zip = zipfile.ZipFile(self._file)
+            self._members = {}
+            for info in self._zip.infolist():
+                if info.filename in self._members:
+                    raise _Corrupt(f"member {info.filename} appears twice")
+                self._members[info.filename] = info
+            raw = self._read_array(_HEADER_KEY, np.dtype(np.uint8), None, _MAX_HEADER_BYTES)
+            header = json.loads(raw.tobytes().decode("utf-8"))
+            if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+                raise _Corrupt("not a tfmini checkpoint")
+            version = header.get("version")
+            if type(version) is not int or version < 1:
+                raise _Corrupt(f"format version {version!r} is not a positive integer")
+            if version > FORMAT_VERSION:
+                self.close()
+                raise _errors.UnimplementedError(
+                    None, None, f"Checkpoint {path} has format version {version}; this tfmini reads "
+                    f"versions up to {FORMAT_VERSION}."
+                )
+            tensors = header.get("tensors")
+            if not isinstance(tensors, list):
+                raise _Corrupt("the header's tensors are not a list")
+            self._entries = {}
+            for entry in tensors:
+                name, key, dtype, shape = _check_entry(entry)
+                if name in self._entries:
+                    raise _Corrupt(f"tensor {name} is listed twice")
+                self._entries[name] = (key, dtype, shape)
+        except (_Corrupt, *_MALFORMED) as e:
+            self.close()
             raise _errors.DataLossError(
                 None, None, f"Unable to open checkpoint file {path}: not a tfmini checkpoint ({e}). Perhaps the file "
                 "is in a different format."
             ) from None
 
+    def close(self) -> None:
+        """Closes the checkpoint file (reading a tensor after this is an error)."""
+        if self._zip is not None:
+            self._zip.close()
+        if getattr(self, "_file", None) is not None:
+            self._file.close()
+
+    def __enter__(self) -> CheckpointReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _read_array(self, member: str, dtype: np.dtype, shape: tuple | None, max_items: int) -> np.ndarray:
+        """The .npy array in zip member `member` + '.npy': of `dtype` and exactly `shape`, or 1-D with at most
+        `max_items` items when `shape` is None. Inflates no more than that size allows."""
+        info = self._members.get(member + ".npy")
+        if info is None:
+            raise _Corrupt(f"member {member}.npy is missing")
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _Corrupt(f"member {member}.npy is encrypted or uses compression method {info.compress_type}")
+        items = max_items if shape is None else math.prod(shape)
+        if info.file_size > items * dtype.itemsize + _MAX_NPY_PREAMBLE:
+            raise _Corrupt(f"member {member}.npy declares {info.file_size} bytes, more than its shape and dtype "
+                           "allow")
+        with self._zip.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise _Corrupt(f"member {member}.npy has .npy version {version}")
+            if got_dtype.hasobject or got_dtype.newbyteorder("<") != dtype.newbyteorder("<"):
+                raise _Corrupt(f"member {member}.npy holds {got_dtype}, not {dtype}")
+            if shape is None and (len(got_shape) != 1 or got_shape[0] > max_items):
+                raise _Corrupt(f"member {member}.npy has shape {got_shape}, not a vector of at most {max_items}")
+            # Writers before this reader stored scalars as 1-element vectors.
+            if shape is not None and got_shape != shape and not (shape == () and got_shape == (1,)):
+                raise _Corrupt(f"member {member}.npy has shape {list(got_shape)}, not {list(shape)}")
+            nbytes = math.prod(got_shape) * dtype.itemsize
+            if f.tell() + nbytes != info.file_size:
+                raise _Corrupt(f"member {member}.npy is {info.file_size} bytes, not the {f.tell() + nbytes} its "
+                               ".npy header implies")
+            out = np.empty(nbytes, np.uint8)
+            view, done = memoryview(out), 0
+            while done < nbytes:  # zipfile checks the member's CRC-32 when this reaches its end
+                chunk = f.read(min(_READ_CHUNK, nbytes - done))
+                if not chunk:
+                    raise _Corrupt(f"member {member}.npy is truncated")
+                view[done:done + len(chunk)] = chunk
+                done += len(chunk)
+        order = "F" if fortran else "C"
+        if got_dtype.kind == "b":
+            arr = (out != 0).reshape(got_shape, order=order)
+        else:
+            arr = out.view(got_dtype).reshape(got_shape, order=order).astype(dtype.newbyteorder("="), copy=False)
+        return np.asarray(arr, order="C").reshape(got_shape if shape is None else shape)
+
     def has_tensor(self, name: str) -> bool:
         return name in self._entries
 
     def get_tensor(self, name: str) -> np.ndarray:
-        """The value of tensor `name` (NotFoundError if the checkpoint has none)."""
+        """The value of tensor `name` (NotFoundError if the checkpoint has none, DataLossError if its bytes
+        are corrupted)."""
         entry = self._entries.get(name)
         if entry is None:
             raise _errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
-        data = self._arrays[entry["key"]]
-        if entry["dtype"] == "string":
-            lengths = self._arrays[entry["key"] + "_lengths"]
-            raw = data.tobytes()
-            ends = np.cumsum(lengths)
-            flat = [raw[e - n:e] for e, n in zip(ends.tolist(), lengths.tolist())]
-            out = np.empty(len(flat), dtype=object)
-            out[:] = flat
-            return out.reshape(entry["shape"])
-        return np.array(data, dtype=_dt.as_dtype(entry["dtype"]).as_numpy_dtype).reshape(entry["shape"])
+        key, dtype, shape = entry
+        try:
+            if dtype != _dt.string:
+                return self._read_array(key, np.dtype(dtype.as_numpy_dtype), shape, 0)
+            count = math.prod(shape)
+            lengths = self._read_array(key + "_lengths", np.dtype(np.int64), (count,), 0)
+            data = self._members.get(key + ".npy")
+            # Bounding each length by the data member's size keeps their int64 sum from overflowing.
+            if count and (lengths.min() < 0 or data is None or lengths.max() > data.file_size):
+                raise _Corrupt(f"string lengths {lengths.min()}..{lengths.max()} do not fit member {key}.npy")
+            raw = self._read_array(key, np.dtype(np.uint8), (int(lengths.sum()),), 0).tobytes()
+        except (_Corrupt, *_MALFORMED) as e:
+            raise _errors.DataLossError(
+                None, None, f"Checkpoint file {self._path} is corrupted: tensor {name}: {e}"
+            ) from None
+        ends = np.cumsum(lengths)
+        flat = [raw[e - n:e] for e, n in zip(ends.tolist(), lengths.tolist())]
+        out = np.empty(len(flat), dtype=object)
+        out[:] = flat
+        return out.reshape(shape)
 
     def get_variable_to_shape_map(self) -> dict:
-        return {name: list(e["shape"]) for name, e in self._entries.items()}
+        return {name: list(shape) for name, (_, _, shape) in self._entries.items()}
 
     def get_variable_to_dtype_map(self) -> dict:
-        return {name: _dt.as_dtype(e["dtype"]) for name, e in self._entries.items()}
+        return {name: dtype for name, (_, dtype, _) in self._entries.items()}
 
     def debug_string(self) -> bytes:
-        lines = [f"{n} ({e['dtype']}) {e['shape']}" for n, e in sorted(self._entries.items())]
+        lines = [f"{n} ({d.name}) {list(s)}" for n, (_, d, s) in sorted(self._entries.items())]
         return ("\n".join(lines) + "\n").encode()
 
 
@@ -330,7 +558,7 @@ def update_checkpoint_state(save_dir: str, model_checkpoint_path: str, all_model
         raise RuntimeError(f"Save path '{model_checkpoint_path}' conflicts with path used for checkpoint state.  "
                            "Please use a different save path.")
     state = CheckpointState(model_checkpoint_path, paths, timestamps, last_preserved_timestamp or 0.0)
-    _write_atomically(path, lambda f: f.write(str(state).encode("utf-8")))
+    _write_atomically(path, lambda f: f.write(str(state).encode("utf-8")), os.path.basename(path))
 
 
 def _relative_to(p: str, save_dir: str, absolute: bool) -> str:

@@ -65,17 +65,17 @@ def _restore_shape(op):
 def _restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
     """Reads the tensors `tensor_names` from the checkpoint `prefix`."""
     _check_no_slices(shape_and_slices)
-    reader = _ckpt.CheckpointReader(_text(prefix))
     out = []
-    for name, dtype in zip(_texts(tensor_names), dtypes):
-        value = reader.get_tensor(name)
-        saved = reader.get_variable_to_dtype_map()[name]
-        if saved != dtype:
-            raise _errors.InvalidArgumentError(
-                None, None, f"tensor_name = {name}; expected dtype {dtype.name} does not equal original dtype "
-                f"{saved.name}"
-            )
-        out.append(value)
+    with _ckpt.CheckpointReader(_text(prefix)) as reader:
+        saved_dtypes = reader.get_variable_to_dtype_map()
+        for name, dtype in zip(_texts(tensor_names), dtypes):
+            saved = saved_dtypes.get(name)
+            if saved is not None and saved != dtype:
+                raise _errors.InvalidArgumentError(
+                    None, None, f"tensor_name = {name}; expected dtype {dtype.name} does not equal original dtype "
+                    f"{saved.name}"
+                )
+            out.append(reader.get_tensor(name))
     return out
 
 
