@@ -366,3 +366,21 @@ def test_nothing_is_unpickled(tmp_path, monkeypatch):
     _corrupt_file("object_member", prefix + ".npz")
     with pytest.raises(tf.errors.DataLossError, match="tensor x"):
         _read_everything(prefix)
+
+
+def test_a_closed_reader_says_so_instead_of_blaming_the_file(tmp_path):
+    reader = tf.train.NewCheckpointReader(_write(tmp_path))
+    reader.close()
+    with pytest.raises(tf.errors.FailedPreconditionError, match="closed"):
+        reader.get_tensor("w")
+
+
+def test_a_file_system_without_flock_still_saves(tmp_path, monkeypatch):
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    prefix = _write(tmp_path)
+    assert tf.train.load_variable(prefix, "w").shape == (2, 3)

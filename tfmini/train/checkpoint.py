@@ -121,6 +121,16 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
+def _lock_while_writing(fd: int) -> None:
+    """Marks the temporary as a live writer's; where the file system has no flock (some network mounts),
+    the writer's pid alone tells."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+
+
 def _write_atomically(path: str, write, state_filename: str = "checkpoint") -> None:
     """Writes via a temporary file in the same directory, synced to disk before it is renamed into place
     (and the directory after), so readers never see a partial file and a crash never leaves an empty one."""
@@ -130,8 +140,7 @@ def _write_atomically(path: str, write, state_filename: str = "checkpoint") -> N
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            if fcntl is not None:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            _lock_while_writing(f.fileno())
             write(f)
             f.flush()
             os.fsync(f.fileno())
@@ -337,6 +346,8 @@ class CheckpointReader:
         if entry is None:
             raise _errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
         key, dtype, shape = entry
+        if self._zip is None or self._zip.fp is None:
+            raise _errors.FailedPreconditionError(None, None, f"The reader of {self._path} is closed")
         try:
             if dtype != _dt.string:
                 return self._read_array(key, np.dtype(dtype.as_numpy_dtype), shape, 0)
