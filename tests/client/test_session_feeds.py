@@ -280,3 +280,11 @@ def test_an_error_message_shows_a_huge_feed_value_truncated(sess):
     with pytest.raises(TypeError) as info:
         sess.run(i, {i: [1] * 100_000 + [2**70]})
     assert len(str(info.value)) < 2_000
+
+
+def test_undecodable_bytes_in_a_list_raise_value_error_naming_the_tensor(sess):
+    # NumPy raises UnicodeDecodeError (a ValueError that cannot be rebuilt from a message alone).
+    p = tf.placeholder(tf.complex64, name="bytes_feed")
+    with pytest.raises(ValueError, match="bytes_feed:0"):
+        sess.run(p, {p: [b"\x80"]})
+    assert sess.run(p, {p: 1j}) == 1j

@@ -319,7 +319,9 @@ class BaseSession:
         try:
             arr = _converted_feed(value, dtype)
         except (TypeError, ValueError) as e:
-            raise type(e)(f"{e} (feeding Tensor {tensor.name!r})") from None
+            # The plain class: some subclasses (UnicodeDecodeError) cannot be rebuilt from a message alone.
+            plain = TypeError if isinstance(e, TypeError) else ValueError
+            raise plain(f"{e} (feeding Tensor {tensor.name!r})") from None
         if not _shape_accepts(tensor.shape.as_tuple(), arr.shape):
             raise ValueError(
                 f"Cannot feed value of shape {arr.shape!r} for Tensor {tensor.name!r}, which has shape "
