@@ -265,16 +265,46 @@ def functions_used(operations) -> list[FuncGraph]:
 # ----------------------------------------------------------------------------------------------------------
 # Import: FuncGraphs from GraphDef.library
 # ----------------------------------------------------------------------------------------------------------
+class FunctionLibrary:
+    """The FunctionDefs of a GraphDef's library by name, checked as TF checks a library it adds: names
+    unique, every node's name valid and unique in its function and its op type registered (ValueError)."""
+
+    def __init__(self, library) -> None:
+        from tfmini.framework import graph_io
+
+        self.defs: dict = {}
+        for fd in library.function:
+            name = fd.signature.name
+            if not name:
+                raise ValueError("The GraphDef's function library holds a function with no name.")
+            if name in self.defs:
+                raise ValueError(f"The GraphDef's function library defines function '{name}' twice.")
+            self.defs[name] = fd
+            nodes: set = set()
+            for nd in fd.node_def:
+                try:
+                    graph_io.check_node_def(nd)
+                except ValueError as e:
+                    raise ValueError(f"Function '{name}': {e}") from None
+                if nd.name in nodes:
+                    raise ValueError(f"Function '{name}': node '{nd.name}' is not unique.")
+                nodes.add(nd.name)
+
+    def importer(self, allow_file_access: bool) -> FunctionImporter:
+        return FunctionImporter(self, allow_file_access)
+
+
 class FunctionImporter:
-    """Builds FuncGraphs from the FunctionDefs of a GraphDef's library, on demand, each once per outer graph.
+    """Builds FuncGraphs from a FunctionLibrary, on demand, each once per outer graph.
 
     Only registered op types are rebuilt, through the registry, as for the GraphDef's own nodes; without
     `allow_file_access` the body ops are kept from touching files, as the GraphDef's own nodes are."""
 
-    def __init__(self, library, allow_file_access: bool = False) -> None:
-        self._defs = {fd.signature.name: fd for fd in library.function}
+    def __init__(self, library: FunctionLibrary, allow_file_access: bool = False) -> None:
+        self._defs = library.defs
         self._allow_file_access = allow_file_access
         self._built: dict[tuple[str, int], FuncGraph] = {}
+        self._building: list[str] = []
 
     def get(self, name: str, outer_graph: _ops.Graph) -> FuncGraph:
         key = (name, id(outer_graph))
@@ -283,13 +313,21 @@ class FunctionImporter:
             fd = self._defs.get(name)
             if fd is None:
                 raise ValueError(f"Function '{name}' is not in the GraphDef's library.")
-            graph = self._built[key] = self._build(fd, outer_graph)
+            if name in self._building:
+                chain = " -> ".join([*self._building[self._building.index(name):], name])
+                raise ValueError(f"Function '{name}' calls itself ({chain}); functions cannot recurse.")
+            self._building.append(name)
+            try:
+                graph = self._built[key] = self._build(fd, outer_graph)
+            finally:
+                self._building.pop()
         return graph
 
     def _build(self, fd, outer_graph: _ops.Graph) -> FuncGraph:
         from tfmini.framework import graph_io, registry
 
-        graph = FuncGraph(unique_function_name(fd.signature.name), outer_graph)
+        fn_name = fd.signature.name
+        graph = FuncGraph(unique_function_name(fn_name), outer_graph)
         tensors: dict[str, _ops.Tensor] = {}
         ops_by_name: dict[str, _ops.Operation] = {}
 
@@ -298,37 +336,59 @@ class FunctionImporter:
                 return tensors[ref]
             node, _, rest = ref.partition(":")
             if node not in ops_by_name:
-                raise ValueError(f"Function '{fd.signature.name}': unknown input '{ref}'")
+                raise ValueError(f"unknown input '{ref}'")
             return _output_by_ref(ops_by_name[node], rest)
+
+        def control(ref: str) -> _ops.Operation:
+            if ref not in ops_by_name:
+                raise ValueError(f"unknown control input '^{ref}'")
+            return ops_by_name[ref]
 
         by_name = {nd.name: nd for nd in fd.node_def}
         with graph.as_default():
             for arg in fd.signature.input_arg:
-                t = registry.apply_op("Placeholder", [], {"dtype": _dtypes.as_dtype(arg.type)}, name=arg.name)
+                try:
+                    dtype = _dtypes.as_dtype(arg.type)
+                except TypeError:
+                    dtype = None
+                if dtype is None or dtype.is_ref:
+                    raise ValueError(f"Function '{fn_name}': input '{arg.name}' has an invalid type {arg.type}")
+                try:
+                    t = registry.apply_op("Placeholder", [], {"dtype": dtype}, name=arg.name)
+                except ValueError as e:
+                    raise ValueError(f"Function '{fn_name}': input '{arg.name}': {e}") from None
                 tensors[arg.name] = t.outputs[0]
                 graph.inputs.append(t.outputs[0])
-            for name in _node_order(fd.node_def):
+            for name in _node_order(fd.node_def, fn_name):
                 nd = by_name[name]
-                opdef = registry.get_op_def(nd.op)
-                attrs = {k: graph_io.python_attr_of(opdef.attrs[k][0], av) for k, av in nd.attr.items()
-                         if not k.startswith("_") and k in opdef.attrs}
-                for k, (kind, _) in opdef.attrs.items():
-                    if kind == "func" and k in attrs:
-                        attrs[k] = self.get(attrs[k], graph)
-                data = [tensor(i) for i in nd.input if not i.startswith("^")]
-                controls = [ops_by_name[i[1:]] for i in nd.input if i.startswith("^")]
-                grouped = graph_io._group_inputs(opdef, data, attrs, nd)
-                op = ops_by_name[nd.name] = registry.apply_op(nd.op, grouped, attrs, name=nd.name,
-                                                              control_inputs=controls)
+                try:
+                    opdef = registry.get_op_def(nd.op)
+                    attrs = graph_io.node_attrs(nd, opdef, lambda f: self.get(f, graph))
+                    data = [tensor(i) for i in nd.input if not i.startswith("^")]
+                    controls = [control(i[1:]) for i in nd.input if i.startswith("^")]
+                    grouped = graph_io.group_inputs(opdef, data, attrs, nd)
+                    op = ops_by_name[nd.name] = registry.apply_op(nd.op, grouped, attrs, name=nd.name,
+                                                                  control_inputs=controls)
+                    graph_io.check_static_dtypes(op)
+                except graph_io._BUILD_ERRORS as e:
+                    raise graph_io.node_error(e, f"Function '{fn_name}', node '{nd.name}' (op '{nd.op}')",
+                                              nd.name) from None
                 if not self._allow_file_access:
                     registry.deny_file_access(op)
-        graph.outputs = [tensor(fd.ret[arg.name]) for arg in fd.signature.output_arg]
-        if RECORDED_ATTR in fd.attr:
-            graph.recorded = [tensor(ref.decode()) for ref in fd.attr[RECORDED_ATTR].list.s]
+        try:
+            missing = [arg.name for arg in fd.signature.output_arg if arg.name not in fd.ret]
+            if missing:
+                raise ValueError(f"outputs {missing} have no return value in 'ret'")
+            graph.outputs = [tensor(fd.ret[arg.name]) for arg in fd.signature.output_arg]
+            if RECORDED_ATTR in fd.attr:
+                graph.recorded = [tensor(ref.decode("utf-8", errors="replace"))
+                                  for ref in fd.attr[RECORDED_ATTR].list.s]
+        except ValueError as e:
+            raise ValueError(f"Function '{fn_name}': {e}") from None
         return graph
 
 
-def _node_order(nodes) -> list[str]:
+def _node_order(nodes, fn_name: str) -> list[str]:
     """The FunctionDef's node names, each after the nodes it reads (inputs are `node:arg:i`, `^node` or args)."""
     deps = {nd.name: [i.lstrip("^").partition(":")[0] for i in nd.input] for nd in nodes}
     order: list[str] = []
@@ -344,7 +404,7 @@ def _node_order(nodes) -> list[str]:
                 if d not in deps or state.get(d) == 2:
                     continue
                 if state.get(d) == 1:
-                    raise ValueError(f"Function body has a cycle through node '{d}'.")
+                    raise ValueError(f"Function '{fn_name}': its body has a cycle through node '{d}'.")
                 state[d] = 1
                 stack.append((d, iter(deps[d])))
                 break
@@ -358,12 +418,18 @@ def _node_order(nodes) -> list[str]:
 def _output_by_ref(op: _ops.Operation, ref: str) -> _ops.Tensor:
     """The output of `op` that `output_arg:index` (a FunctionDef input's tail) names."""
     arg, _, index = ref.partition(":")
+    if index and not (index.isascii() and index.isdigit()):
+        raise ValueError(f"input '{op.name}:{ref}' has a malformed output index '{index}'")
     index = int(index) if index else 0
     if not arg:
+        if not op.outputs:
+            raise ValueError(f"input '{op.name}' refers to an op with no outputs")
         return op.outputs[0]
     pos = 0
     for name, n in _output_args(op):
         if name == arg:
+            if index >= n:
+                raise ValueError(f"input '{op.name}:{ref}' refers to output {index} of '{arg}', which has {n}")
             return op.outputs[pos + index]
         pos += n
     raise ValueError(f"Op {op.name} has no output '{arg}'")

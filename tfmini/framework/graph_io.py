@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfmini.framework import dtypes as _dtypes
+from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
 from tfmini.framework import tensor_shape as _shape
@@ -27,10 +28,78 @@ def _string_bytes(value) -> bytes:
     return value.encode("utf-8", errors="surrogateescape") if isinstance(value, str) else bytes(value)
 
 
+# The most a tensor attr may claim to hold when its proto spells out fewer values than its shape has (TF fills
+# the rest with the last value): a tiny GraphDef must not make the importer allocate gigabytes.
+MAX_TENSOR_ATTR_BYTES = 1 << 30
+
+
 def _read_only_array(proto):
+    _check_tensor_proto(proto)
     arr = tensor_util.make_ndarray(proto)
+    if arr.dtype.kind == "O" and arr.size and proto.dtype == _dtypes.string.as_datatype_enum \
+            and not len(proto.string_val):
+        arr = np.full(arr.shape, b"", dtype=object)  # a string tensor given no values holds empty strings
     arr.flags.writeable = False  # attrs are shared by every run, as folded constants are
     return arr
+
+
+_INT_RANGES = {dt: np.iinfo(dt.as_numpy_dtype) for dt in
+               (_dtypes.int8, _dtypes.int16, _dtypes.uint8, _dtypes.uint16)}
+
+
+def _check_tensor_proto(proto) -> None:
+    """Refuses a TensorProto that does not describe a tensor (ValueError): an unknown or ref dtype, a shape
+    that is not fully defined, more values than the shape holds, content of the wrong length, values in the
+    field of another dtype, or a shape claiming more than MAX_TENSOR_ATTR_BYTES."""
+    try:
+        dtype = _dtypes.as_dtype(proto.dtype)
+    except TypeError:
+        raise ValueError(f"tensor has an unknown dtype (enum {proto.dtype})") from None
+    if dtype.is_ref:
+        raise ValueError(f"tensor has the ref dtype {dtype.name}; a tensor value cannot be a reference")
+    if proto.tensor_shape.unknown_rank:
+        raise ValueError("tensor has an unknown rank; a tensor value needs a fully defined shape")
+    n = 1
+    for d in proto.tensor_shape.dim:
+        if d.size < 0:
+            raise ValueError(f"tensor shape has dimension {d.size}; a tensor value needs sizes >= 0")
+        n *= d.size
+    np_dtype = dtype.as_numpy_dtype
+    itemsize = np.dtype(np_dtype).itemsize if np_dtype is not None else 8
+    if n * itemsize > MAX_TENSOR_ATTR_BYTES and len(proto.tensor_content) != n * itemsize:
+        raise ValueError(f"tensor shape {[d.size for d in proto.tensor_shape.dim]} claims {n} elements "
+                         f"({n * itemsize} bytes), more than its values spell out and more than the "
+                         f"{MAX_TENSOR_ATTR_BYTES}-byte limit for filling a tensor attr")
+    value_field = tensor_util._VAL_FIELD.get(dtype)
+    if dtype == _dtypes.variant:
+        value_field = "variant_val"
+    filled = [f.name for f, _ in proto.ListFields() if f.name.endswith("_val")]
+    for name in filled:
+        if name != value_field:
+            raise ValueError(f"tensor of dtype {dtype.name} holds values in {name}, which is not where "
+                             f"that dtype keeps them ({value_field or 'tensor_content'})")
+    if proto.tensor_content:
+        if dtype in (_dtypes.string, _dtypes.variant) or np_dtype is None:
+            raise ValueError(f"tensor of dtype {dtype.name} cannot hold tensor_content")
+        if len(proto.tensor_content) != n * itemsize:
+            raise ValueError(f"tensor_content holds {len(proto.tensor_content)} bytes, but shape "
+                             f"{[d.size for d in proto.tensor_shape.dim]} of {dtype.name} needs {n * itemsize}")
+        return
+    if value_field is None:
+        raise ValueError(f"tensor of dtype {dtype.name} can only be given as tensor_content")
+    values = getattr(proto, value_field)
+    count = len(values) // 2 if dtype.is_complex else len(values)
+    if dtype.is_complex and len(values) % 2:
+        raise ValueError(f"tensor of dtype {dtype.name} holds an odd number of {value_field} entries "
+                         "(each element takes a real and an imaginary part)")
+    if count > n:
+        raise ValueError(f"tensor holds {count} values, more than the {n} of its shape "
+                         f"{[d.size for d in proto.tensor_shape.dim]}")
+    bounds = _INT_RANGES.get(dtype) or ((0, 0xFFFF) if dtype == _dtypes.float16 else None)
+    if bounds is not None and len(values):
+        low, high = (bounds.min, bounds.max) if isinstance(bounds, np.iinfo) else bounds
+        if min(values) < low or max(values) > high:
+            raise ValueError(f"tensor of dtype {dtype.name} holds a value outside [{low}, {high}]")
 
 
 # Attr kind -> (the AttrValue field holding it, which ListValue names alike; Python value -> field value;
@@ -110,13 +179,33 @@ def _undeclared_attr(av):
 
 
 def python_attr_of(kind: str, av):
-    """Decodes an AttrValue into the Python value ops keep in their attrs."""
+    """Decodes an AttrValue into the Python value ops keep in their attrs; an AttrValue that does not hold a
+    value of `kind` (another kind, an unknown or ref dtype, a malformed shape or tensor) is a ValueError."""
+    held = av.WhichOneof("value")
     if kind == "func":
+        if held != "func":
+            raise ValueError(f"AttrValue holds {held or 'no value'} where a func is expected")
         return av.func.name
     is_list, (field, _, decode) = _codec(kind)
     if is_list:
-        return [decode(item) for item in getattr(av.list, field)]
-    return decode(getattr(av, field))
+        others = [f for f, _, _ in _ATTR_CODECS.values() if f != field and len(getattr(av.list, f))]
+        if held != "list" or others or len(av.list.func):
+            raise ValueError(f"AttrValue holds {held or 'no value'} where a {kind} is expected")
+        items = getattr(av.list, field)
+    elif held != field:
+        raise ValueError(f"AttrValue holds {held or 'no value'} where a {kind} is expected")
+    else:
+        items = [getattr(av, field)]
+    if field == "type":
+        for enum in items:
+            try:
+                is_ref = _dtypes.as_dtype(enum).is_ref
+            except TypeError:
+                is_ref = None
+            if is_ref is not False:
+                raise ValueError(f"{enum} is not a valid DataType enum value for a type attr")
+    values = [decode(item) for item in items]
+    return values if is_list else values[0]
 
 
 # -- export -----------------------------------------------------------------------------------------------
@@ -157,14 +246,24 @@ def graph_to_graph_def(graph: _ops.Graph, from_version=None, add_shapes: bool = 
 
 
 # -- import -----------------------------------------------------------------------------------------------
+# What an import may refuse as a bug in the GraphDef rather than in tfmini: the errors an op's construction
+# (input conversion, attr checks, shape function) raises for inputs or attrs it cannot make sense of.
+_BUILD_ERRORS = (TypeError, ValueError, LookupError, ArithmeticError, AttributeError, AssertionError,
+                 NotImplementedError, RecursionError, _errors.OpError)
+
+
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
                      producer_op_list=None, *, allow_file_access: bool = False) -> list | None:
     """`tf.import_graph_def`: adds the nodes of `graph_def` to the default graph under scope `name`
     (default 'import'); `input_map` replaces named tensors by given Tensors.
 
-    Importing runs nothing. Running an imported op that would touch the file system (a PrintV2 to
-    'file://...', in the graph or in a function body it uses) raises PermissionDeniedError unless
-    `allow_file_access=True` (a GraphDef from an untrusted source could otherwise write any file)."""
+    The GraphDef is validated as TensorFlow's importer does (node names, input references, input counts and
+    dtypes, attr kinds, Const tensors, cycles, the function library); a bad one raises ValueError naming the
+    node, and leaves the graph as it was. Importing runs nothing. Running an imported op that would touch the
+    file system (a PrintV2 to 'file://...', in the graph or in a function body it uses) raises
+    PermissionDeniedError unless `allow_file_access=True` (a GraphDef from an untrusted source could otherwise
+    write any file)."""
+    from tfmini.framework import func_graph
     from tfmini.protobuf import graph_pb2
 
     if not isinstance(graph_def, graph_pb2.GraphDef):
@@ -176,51 +275,25 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         if not isinstance(v, _ops.Tensor):
             raise TypeError(f"input_map values must be Tensors, got {v!r}")
     graph = _ops.get_default_graph()
-    by_name = {nd.name: nd for nd in graph_def.node}
-    if len(by_name) != len(graph_def.node):
-        raise ValueError("GraphDef has duplicate node names.")
-    for nd in graph_def.node:
-        try:
-            _registry.get_op_def(nd.op)
-        except KeyError:
-            raise ValueError(f"NodeDef mentions attr or op that is not registered: Op type not registered "
-                             f"'{nd.op}' in node '{nd.name}'") from None
+    graph._check_not_finalized()
+    by_name = _checked_nodes(graph_def.node)
     order = _topological_node_order(graph_def.node, by_name)
-    created: dict[str, _ops.Operation] = {}
+    library = func_graph.FunctionLibrary(graph_def.library)
+    # A dry run into a scratch graph first: whatever fails there (a type mismatch, a shape function refusing
+    # a node) fails before the user's graph is touched, so a refused GraphDef leaves no half of itself behind.
+    scratch = _ops.Graph()
+    with scratch.as_default():
+        stand_ins = {k: _stand_in(v) for k, v in input_map.items()}
+        _build_nodes(scratch, by_name, order, "", stand_ins, library.importer(True))
     scope = "import" if name is None else name
     with graph.name_scope(scope if scope else None) as prefix_scope:
         prefix = prefix_scope
-    from tfmini.framework import func_graph
-
-    functions = func_graph.FunctionImporter(graph_def.library, allow_file_access=allow_file_access)
-    for node_name in order:
-        nd = by_name[node_name]
-        opdef = _registry.get_op_def(nd.op)
-        attrs = {}
-        for k, av in nd.attr.items():
-            if k.startswith("_"):  # internal attrs (gradient overrides, output shapes) are kept as TF does
-                attrs[k] = _undeclared_attr(av)
-                continue
-            if k not in opdef.attrs:
-                raise ValueError(f"NodeDef mentions attr '{k}' not in Op '{nd.op}' (node '{nd.name}').")
-            attrs[k] = python_attr_of(opdef.attrs[k][0], av)
-            if opdef.attrs[k][0] == "func":
-                attrs[k] = functions.get(attrs[k], graph)
-        data_inputs, control_inputs = [], []
-        for inp in nd.input:
-            if inp.startswith("^"):
-                control_inputs.append(_lookup_op(inp[1:], created, input_map, nd.name))
-            else:
-                data_inputs.append(_lookup_tensor(inp, created, input_map, nd.name))
-        grouped = _group_inputs(opdef, data_inputs, attrs, nd)
-        with graph.name_scope(None), graph.device(nd.device or None):
-            op = _registry.apply_op(nd.op, grouped, attrs, name=prefix + nd.name,
-                                    control_inputs=control_inputs)
-        if not allow_file_access:
+    created = _build_nodes(graph, by_name, order, prefix, input_map, library.importer(allow_file_access))
+    if not allow_file_access:
+        for op in created.values():
             _registry.deny_file_access(op)
-        created[nd.name] = op
     # A key naming no node or output is most likely a typo: TF refuses it rather than silently mapping nothing.
-    missing = [f"{node}:{idx}" for node, idx in map(_split_input, input_map)
+    missing = [f"{node}:{idx}" for node, idx in map(parse_tensor_name, input_map)
                if node not in created or idx >= len(created[node].outputs)]
     if missing:
         raise ValueError(f"Attempted to map inputs that were not found in graph_def: [{', '.join(missing)}]")
@@ -231,19 +304,148 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         if ":" in el:
             results.append(_lookup_tensor(el, created, {}, "<return_elements>"))
         else:
-            results.append(_lookup_op(el, created, {}, "<return_elements>"))
+            results.append(_lookup_op(el, created, "<return_elements>"))
     return results
 
 
-def _split_input(inp: str) -> tuple[str, int]:
-    op_name, _, idx = inp.partition(":")
-    return op_name, int(idx) if idx else 0
+def _stand_in(tensor: _ops.Tensor) -> _ops.Tensor:
+    """A tensor of the scratch graph with `tensor`'s dtype and shape, for a dry run of an input_map."""
+    dtype = tensor.dtype
+    if dtype.is_ref:
+        op = _registry.apply_op("VariableV2", [], {"dtype": dtype.base_dtype, "shape": tensor.shape})
+    else:
+        op = _registry.apply_op("Placeholder", [], {"dtype": dtype, "shape": tensor.shape})
+    return op.outputs[0]
+
+
+def _build_nodes(graph, by_name, order, prefix, input_map, functions) -> dict[str, _ops.Operation]:
+    created: dict[str, _ops.Operation] = {}
+    for node_name in order:
+        nd = by_name[node_name]
+        try:
+            opdef = _registry.get_op_def(nd.op)
+            attrs = node_attrs(nd, opdef, lambda fn_name: functions.get(fn_name, graph))
+            data_inputs, control_inputs = [], []
+            for inp in nd.input:
+                if inp.startswith("^"):
+                    control_inputs.append(_lookup_op(inp[1:], created, nd.name))
+                else:
+                    data_inputs.append(_lookup_tensor(inp, created, input_map, nd.name))
+            grouped = group_inputs(opdef, data_inputs, attrs, nd)
+            with graph.name_scope(None), graph.device(nd.device or None):
+                op = _registry.apply_op(nd.op, grouped, attrs, name=prefix + nd.name,
+                                        control_inputs=control_inputs)
+            check_static_dtypes(op)
+        except _BUILD_ERRORS as e:
+            raise node_error(e, f"Node '{nd.name}' (op '{nd.op}')", nd.name) from None
+        created[nd.name] = op
+    return created
+
+
+def node_error(e: BaseException, where: str, node_name: str) -> ValueError:
+    """The ValueError a GraphDef import raises for what went wrong building node `node_name`, prefixed by
+    `where` (the node, and the function it is in) unless the message starts by naming the node."""
+    if isinstance(e, _errors.OpError):
+        message = e.message
+    elif isinstance(e, (TypeError, ValueError)):
+        message = str(e)
+    else:  # a shape function or conversion that broke on what the node holds
+        message = f"{type(e).__name__}: {e}"
+    return ValueError(message if message.startswith(f"Node '{node_name}'") else f"{where}: {message}")
+
+
+def _checked_nodes(nodes) -> dict:
+    """The GraphDef's nodes by name, after the checks that need no op built: names valid and unique, op
+    types registered, input references well formed with control inputs last."""
+    by_name = {}
+    for nd in nodes:
+        check_node_def(nd)
+        if nd.name in by_name:
+            raise ValueError(f"Node '{nd.name}' is not unique: the GraphDef has two nodes of that name.")
+        by_name[nd.name] = nd
+    return by_name
+
+
+def check_node_def(nd) -> None:
+    """Checks a NodeDef's name, op type and input list (control inputs after data inputs), as TF's importer
+    does before building anything."""
+    if not nd.name:
+        raise ValueError(f"A node of op '{nd.op}' has an empty node name.")
+    if not _ops.op_name_is_valid(nd.name) or nd.name.endswith("/"):
+        raise ValueError(f"Node '{nd.name}': '{nd.name}' is not a valid node name")
+    try:
+        _registry.get_op_def(nd.op)
+    except KeyError:
+        raise ValueError(f"NodeDef mentions attr or op that is not registered: Op type not registered "
+                         f"'{nd.op}' in node '{nd.name}'") from None
+    seen_control = False
+    for inp in nd.input:
+        if inp.startswith("^"):
+            seen_control = True
+        elif seen_control:
+            raise ValueError(f"Node '{nd.name}': Control dependencies must come after regular dependencies "
+                             f"(input '{inp}' follows a control input).")
+
+
+def node_attrs(nd, opdef, function) -> dict:
+    """The Python attrs of NodeDef `nd` for op `opdef`: each declared attr decoded as its declared kind
+    (`function(name)` turns a func attr into its graph), internal '_' attrs by their own kind; unknown and
+    missing required attrs are refused, as TF refuses them."""
+    attrs = {}
+    for k, av in nd.attr.items():
+        if k.startswith("_"):  # internal attrs (gradient overrides, output shapes) are kept as TF does
+            attrs[k] = _undeclared_attr(av)
+            continue
+        if k not in opdef.attrs:
+            raise ValueError(f"NodeDef mentions attr '{k}' not in Op '{nd.op}' (node '{nd.name}').")
+        kind = opdef.attrs[k][0]
+        try:
+            attrs[k] = python_attr_of(kind, av)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"attr '{k}' ({kind}): {e}") from None
+        if kind == "func":
+            attrs[k] = function(attrs[k])
+    for k, (_, default) in opdef.attrs.items():
+        if default is _registry.REQUIRED and k not in attrs:
+            raise ValueError(f"NodeDef missing attr '{k}' from Op '{nd.op}'")
+    return attrs
+
+
+def check_static_dtypes(op: _ops.Operation) -> None:
+    """A source op whose value is known when it is built (a Const) must hold the dtype its outputs declare:
+    a GraphDef whose `value` and `dtype` attrs disagree would otherwise produce a tensor of another dtype."""
+    if op.inputs:
+        return
+    for t in op.outputs:
+        value = _registry.constant_value(t)
+        if not isinstance(value, np.ndarray):
+            continue
+        declared = t.dtype.base_dtype
+        if value.dtype.kind == "O":
+            ok = declared in (_dtypes.string, _dtypes.variant)
+            held = "string"
+        else:
+            held_dtype = _dtypes.as_dtype(value.dtype)
+            ok, held = held_dtype == declared, held_dtype.name
+        if not ok:
+            raise ValueError(f"its value holds {held} but its dtype attr says {declared.name}.")
+
+
+def parse_tensor_name(ref: str) -> tuple[str, int]:
+    """(node name, output index) of a tensor reference, as TF parses it: 'name:k' with k made of digits
+    names output k of 'name'; any other string ('sp:-1', 'a:b', '') names output 0 of a node called exactly
+    that, which the GraphDef then has to hold (names with ':' are not valid, so it never does)."""
+    node, sep, index = ref.rpartition(":")
+    if sep and node and index.isascii() and index.isdigit():
+        return node, int(index)
+    return ref, 0
 
 
 def _topological_node_order(nodes, by_name) -> list[str]:
     deps = {}
     for nd in nodes:
-        deps[nd.name] = [_split_input(i.lstrip("^"))[0] for i in nd.input]
+        deps[nd.name] = [parse_tensor_name(i[1:])[0] if i.startswith("^") else parse_tensor_name(i)[0]
+                         for i in nd.input]
     order, state = [], {}
     for root in by_name:
         stack = [(root, False)]
@@ -268,7 +470,7 @@ def _topological_node_order(nodes, by_name) -> list[str]:
 
 
 def _lookup_tensor(inp: str, created, input_map, node_name) -> _ops.Tensor:
-    op_name, idx = _split_input(inp)
+    op_name, idx = parse_tensor_name(inp)
     key = f"{op_name}:{idx}"
     if key in input_map:
         return input_map[key]
@@ -278,27 +480,34 @@ def _lookup_tensor(inp: str, created, input_map, node_name) -> _ops.Tensor:
         raise ValueError(f"Node '{node_name}': Unknown input node '{inp}'")
     outs = created[op_name].outputs
     if idx >= len(outs):
-        raise ValueError(f"Node '{node_name}': input '{inp}' refers to an output that does not exist")
+        raise ValueError(f"Node '{node_name}': Connecting to invalid output {idx} of source node {op_name} "
+                         f"which has {len(outs)} outputs.")
     return outs[idx]
 
 
-def _lookup_op(name: str, created, input_map, node_name) -> _ops.Operation:
+def _lookup_op(name: str, created, node_name) -> _ops.Operation:
     if name not in created:
         raise ValueError(f"Node '{node_name}': Unknown input node '^{name}'")
     return created[name]
 
 
-def _group_inputs(opdef, flat, attrs, nd) -> list:
+def group_inputs(opdef, flat, attrs, nd) -> list:
+    """The flat data inputs of NodeDef `nd` grouped as `apply_op` takes them (one entry per input arg, a list
+    for list args, sized by their number or type-list attrs); counts that disagree are refused."""
     grouped, i = [], 0
     for spec in opdef.inputs:
-        if spec.number_attr:
-            n = attrs.get(spec.number_attr)
-            if n is None:
-                raise ValueError(f"Node '{nd.name}' lacks attr '{spec.number_attr}'")
-            grouped.append(flat[i:i + n])
-            i += n
-        elif spec.type_list_attr:
-            n = len(attrs.get(spec.type_list_attr, []))
+        if spec.number_attr or spec.type_list_attr:
+            if spec.number_attr:
+                n = attrs.get(spec.number_attr)
+                if n is None:
+                    raise ValueError(f"Node '{nd.name}' lacks attr '{spec.number_attr}'")
+                if n < 0:
+                    raise ValueError(f"Node '{nd.name}': attr '{spec.number_attr}' is {n}, which is negative.")
+            else:
+                n = len(attrs.get(spec.type_list_attr, []))
+            if i + n > len(flat):
+                raise ValueError(f"Node '{nd.name}': input '{spec.name}' of op '{nd.op}' needs {n} tensors, "
+                                 f"but the node has only {len(flat) - i} inputs left for it")
             grouped.append(flat[i:i + n])
             i += n
         else:
