@@ -172,7 +172,10 @@ float64_ref = float64._as_ref
 int32_ref = int32._as_ref
 int64_ref = int64._as_ref
 
-_ALIASES = {"float": float32, "double": float64, "half": float16, "bool": bool_, "str": string}
+_ALIASES = {
+    "float": float32, "double": float64, "half": float16, "bool": bool_, "str": string,
+    "float_ref": float32._as_ref, "double_ref": float64._as_ref, "half_ref": float16._as_ref,
+}
 
 _FROM_NUMPY = {
     np.dtype(np.float32): float32,
@@ -207,7 +210,7 @@ def as_dtype(type_value) -> DType:
         dt = _BY_ENUM.get(type_value)
         if dt is not None:
             return dt
-    elif type_value in _FROM_PYTHON:
+    elif isinstance(type_value, type) and type_value in _FROM_PYTHON:
         return _FROM_PYTHON[type_value]
     elif type_value is not None:  # np.dtype(None) would be float64; TF rejects None
         try:

@@ -339,7 +339,11 @@ def _complete_attrs(opdef: OpDef, attrs: dict) -> None:
                 raise TypeError(f"Missing required attr '{k}' of op '{opdef.name}'.")
             attrs[k] = default
         elif kind == "type":
-            attrs[k] = _dtypes.as_dtype(attrs[k])
+            attrs[k] = _attr_dtype(k, attrs[k], keep_ref=(opdef.name, k) in _REF_TYPE_ATTRS)
+        elif kind == "list(type)":
+            if not isinstance(attrs[k], (list, tuple)):
+                raise TypeError(f"Expected list for attr {k}")
+            attrs[k] = [_attr_dtype(k, t) for t in attrs[k]]
         elif kind == "shape":
             attrs[k] = _shape.as_shape(attrs[k])
     for k, allowed in opdef.allowed_types.items():
@@ -350,6 +354,26 @@ def _complete_attrs(opdef: OpDef, attrs: dict) -> None:
                 f"Value passed to parameter '{arg}' has DataType {t.base_dtype.name} not in list of allowed "
                 f"values: {_type_list_str(allowed)}"
             )
+
+
+_REF_TYPE_ATTRS: set[tuple[str, str]] = set()
+
+
+def keep_ref_type_attr(op_type: str, attr: str) -> None:
+    """Lets type attr `attr` of `op_type` hold a ref dtype (every other type attr holds base dtypes only): for
+    an op whose kernel hands on a ref it is given, such as the placeholder standing for a variable captured
+    into a function body."""
+    _REF_TYPE_ATTRS.add((op_type, attr))
+
+
+def _attr_dtype(attr: str, value, keep_ref: bool = False) -> _dtypes.DType:
+    """The DType a type attr holds: as in TF, a ref dtype stands for its base dtype (no kernel makes a ref
+    out of an attr), and anything that is no dtype is a TypeError naming the attr."""
+    try:
+        dtype = _dtypes.as_dtype(value)
+    except TypeError:
+        raise TypeError(f"Expected DataType for argument '{attr}' not {value!r}.") from None
+    return dtype if keep_ref else dtype.base_dtype
 
 
 def _infer_output_shapes(op: _ops.Operation) -> None:

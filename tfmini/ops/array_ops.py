@@ -142,6 +142,9 @@ register_op(
     stateful=True,  # never constant-folded: its value only exists when fed
     factory=_placeholder_factory,
 )
+# A function body stands for a variable it captures with a placeholder of the variable's ref dtype, which
+# the functional op feeds with the variable's storage.
+_reg.keep_ref_type_attr("Placeholder", "dtype")
 
 
 def _placeholder_with_default_shape(op):
@@ -198,7 +201,11 @@ register_static_value("StopGradient")(lambda t: _static(t.op.inputs[0]))
 def placeholder(dtype, shape=None, name=None) -> _ops.Tensor:
     """A tensor whose value must be fed at run time; a fed value is checked against `shape`."""
     shape = _shape.unknown_shape() if shape is None else _shape.as_shape(shape)
-    return apply_op("Placeholder", [], {"dtype": _dt.as_dtype(dtype), "shape": shape}, name=name).outputs[0]
+    try:
+        dtype = _dt.as_dtype(dtype).base_dtype  # as in TF, a ref dtype asks for a placeholder of its base dtype
+    except TypeError:
+        raise TypeError(f"Expected DataType for argument 'dtype' not {dtype!r}.") from None
+    return apply_op("Placeholder", [], {"dtype": dtype, "shape": shape}, name=name).outputs[0]
 
 
 def placeholder_with_default(input, shape, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
