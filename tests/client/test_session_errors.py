@@ -243,3 +243,18 @@ def test_feeding_a_variable_then_updating_it_in_place_is_invalid_argument_naming
         # Reading a fed variable is fine, and the session stays usable.
         assert sess.run(v * 2.0, {v: 5.0}) == 10.0
         assert sess.run(add) == 2.0
+
+
+def test_a_partial_run_may_update_a_variable_an_earlier_call_read_but_not_a_fed_one():
+    v = tf.Variable(1.0)
+    doubled = v * 2.0
+    a = tf.placeholder(tf.float32, [])
+    add = tf.assign_add(v, a)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        h = sess.partial_run_setup([doubled, add], [a])
+        assert sess.partial_run(h, doubled) == 2.0
+        assert sess.partial_run(h, add, {a: 3.0}) == 4.0
+        h = sess.partial_run_setup([add], [a, v])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="incompatible with expected float32_ref"):
+            sess.partial_run(h, add, {a: 1.0, v: 7.0})

@@ -10,7 +10,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -127,7 +127,7 @@ class SessionState:
     def compile_subgraph(self, fetch_tensors: Sequence[_ops.Tensor], feed_tensors: Sequence[_ops.Tensor]) -> Callable:
         """A function `run(feed_values) -> fetched values` for a sub-graph (a FuncGraph body), compiled once,
         whose kernels share this session's state."""
-        return compile_plan(self, tuple(fetch_tensors), tuple(feed_tensors), ()).run
+        return compile_plan(self, tuple(fetch_tensors), tuple(feed_tensors), (), user_fed=()).run
 
     @staticmethod
     def check_deadline(op: _ops.Operation) -> None:
@@ -369,12 +369,16 @@ def _topological(ops_: list[_ops.Operation]) -> list[_ops.Operation]:
 
 def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed_tensors: Sequence[_ops.Tensor],
                  target_ops: Sequence[_ops.Operation], done_ops: frozenset = frozenset(),
-                 fold_constants: bool = True) -> Plan:
+                 fold_constants: bool = True, user_fed: Collection[_ops.Tensor] | None = None) -> Plan:
     """Prunes the graph to what `fetch_tensors` and `target_ops` need given `feed_tensors`, resolves kernels
-    and value slots once, folds feed-independent stateless ops, and generates the fast run loop."""
+    and value slots once, folds feed-independent stateless ops, and generates the fast run loop.
+    `user_fed`: the feeds that are values a user fed (all of them by default); other feeds of ref-typed
+    tensors hold variables' storage (a loop body's captured variables, a partial run's earlier results), so
+    ops may update them in place."""
     graph = state.graph
     version = graph.version
     fed = set(feed_tensors)
+    user_fed = fed if user_fed is None else set(user_fed)
     ops_ = _topological(_needed_ops(fetch_tensors, target_ops, fed, done_ops))
 
     slot_of: dict[_ops.Tensor, int] = {}
@@ -391,7 +395,7 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
                 raise _errors.InvalidArgumentError(
                     None, op, f"Input {i} of node {op.name} was not computed before it ({t.name})."
                 )
-            if t in fed and i in opdef.ref_inputs:
+            if t in user_fed and i in opdef.ref_inputs:
                 # A fed value is no variable: an op that updates its input in place cannot take it (TF rejects
                 # the feed the same way, naming both dtypes).
                 raise op_error(_errors.InvalidArgumentError(

@@ -414,7 +414,8 @@ class BaseSession:
         targets = [f for f in mapper.unique_fetches if isinstance(f, _ops.Operation)]
         available = tuple(pr.values)
         plan = _executor.compile_plan(self._engine.state, tuple(tensors), available, tuple(targets),
-                                      done_ops=frozenset(pr.done_ops), fold_constants=False)
+                                      done_ops=frozenset(pr.done_ops), fold_constants=False,
+                                      user_fed=pr.fed.union(feed_tensors))
         computed: list = []
 
         def record(step, t0, t1, outs):
