@@ -5,16 +5,19 @@ to SVG by the `dot` program — or, without `dot`, a readable listing and a line
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
 import re
 import shutil
 import subprocess
+import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import tfmini as tf
 from ipython_ext import describe
-from ipython_ext.markup import INSTALL_GRAPHVIZ, Html, colour_for, page, section, table, tag, truncate
+from ipython_ext.markup import INSTALL_GRAPHVIZ, Html, colour_for, page, section, table, tag, truncate, visible
 from ipython_ext.options import options
 
 
@@ -131,10 +134,9 @@ def _unit(name: str, depth: int, collapse: frozenset, expand: tuple) -> tuple[st
     return ("op", name)
 
 
-def assign_units(nodes: list[Node], max_nodes: int, collapse=(), expand=()) -> dict[str, tuple[str, str]]:
-    """Op name -> the unit it is drawn as; scopes collapse from the deepest level up until at most
-    `max_nodes` units remain (top-level ops never collapse)."""
-    collapse, expand = frozenset(collapse), tuple(expand)
+def _scope_units(nodes: list[Node], max_nodes: int, collapse: frozenset, expand: tuple) -> dict:
+    """Op name -> ('op', name) or ('scope', s): scopes collapse from the deepest level up until at most
+    `max_nodes` units remain; when no depth fits, the fewest units, drawn as deep as that allows."""
     deepest = max((len(_scopes(n.name)) for n in nodes), default=0)
     best: dict[str, tuple[str, str]] = {}
     for depth in range(deepest, -1, -1):
@@ -144,16 +146,147 @@ def assign_units(nodes: list[Node], max_nodes: int, collapse=(), expand=()) -> d
         units = {name: ("op", name) if sizes[u] == 1 else u for name, u in units.items()}
         count = len(set(units.values()))
         if not best or count < len(set(best.values())):
-            best = units  # when no depth fits, the fewest units, drawn as deep as that allows
+            best = units
         if count <= max_nodes:
             break
     return best
 
 
+_NUMBERED = re.compile(r"_\d+$")
+
+
+def _group_key(node: Node, by: str) -> str:
+    """The group an op that shows on its own joins when its scope holds too many: ops named alike
+    (`add`, `add_1`, ... -> `add_*`) or, failing that, ops of one type (`Add ops`), inside its own scope."""
+    parent, _, short = node.name.rpartition("/")
+    label = _NUMBERED.sub("", short) + "_*" if by == "name" else node.op_type.replace("/", "|") + " ops"
+    return f"{parent}/{label}" if parent else label
+
+
+def assign_units(nodes: list[Node], max_nodes: int, collapse=(), expand=()) -> dict[str, tuple[str, str]]:
+    """Op name -> the unit it is drawn as. Name scopes collapse first (deepest level up, top-level ops
+    never); if too many units remain, ops that show on their own are grouped by name prefix, then by op
+    type ('group' units). Ops inside a scope listed in `expand` always show on their own."""
+    units = _scope_units(nodes, max_nodes, frozenset(collapse), tuple(expand))
+    kept = tuple(e + "/" for e in expand)
+    for by in ("name", "type"):
+        if len(set(units.values())) <= max_nodes:
+            break
+        grouped = {}
+        for n in nodes:
+            u = units[n.name]
+            alone = u[0] == "op" and not n.name.startswith(kept)
+            grouped[n.name] = ("group", _group_key(n, by)) if alone else u
+        sizes = Counter(grouped.values())
+        units = {name: ("op", name) if u[0] == "group" and sizes[u] == 1 else u for name, u in grouped.items()}
+    return units
+
+
+def _first_units(units: dict, count: int) -> dict:
+    """The ops of the first `count` units (in graph order); the others are left out of the picture."""
+    kept = dict.fromkeys(list(dict.fromkeys(units.values()))[:count])
+    return {name: u for name, u in units.items() if u in kept}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the picture draws: `units` maps each drawn op to its unit; `max_nodes` is the limit that
+    made the layout fit the time budget (it may be below the one asked for)."""
+
+    units: dict
+    max_nodes: int
+    asked: int
+    total: int  # ops in the view
+
+    @property
+    def drawn_units(self) -> int:
+        return len(set(self.units.values()))
+
+    @property
+    def hidden_ops(self) -> int:
+        return self.total - len(self.units)
+
+    @property
+    def grouped(self) -> bool:
+        return any(u[0] == "group" for u in self.units.values())
+
+    @property
+    def collapsed(self) -> bool:
+        return any(u[0] == "scope" for u in self.units.values())
+
+
+# Graphviz's time grows with the virtual nodes its layout adds (one per rank an edge crosses, twice as many
+# with edge labels) far more than with the nodes drawn: a node feeding a 60-node chain takes `dot` seconds
+# to minutes. A plan whose estimate passes this many is simplified before `dot` ever sees it.
+LAYOUT_BUDGET = 1500
+MIN_NODES = 8
+
+
+def layout_cost(nodes: list[Node], units: dict) -> int:
+    """An estimate of Graphviz's work: units plus, per drawn edge between units, the ranks it spans in a
+    longest-path layering (doubled, as edge labels double the ranks). Cycles between units are broken."""
+    by_name = {n.name: n for n in nodes}
+    succ: dict = {}
+    for n in nodes:
+        dst = units.get(n.name)
+        if dst is None:
+            continue
+        for src_name in [s for s, _ in n.inputs] + list(n.control_inputs):
+            src = units.get(src_name) if src_name in by_name else None
+            if src is not None and src != dst:
+                succ.setdefault(src, set()).add(dst)
+    order = list(dict.fromkeys(units.values()))
+    indegree = Counter(d for ds in succ.values() for d in ds)
+    rank = dict.fromkeys(order, 0)
+    ready = [u for u in order if indegree[u] == 0]
+    done: set = set()
+    while len(done) < len(order):
+        if not ready:  # a cycle: start from any unit not placed yet
+            ready = [next(u for u in order if u not in done)]
+        u = ready.pop()
+        if u in done:
+            continue
+        done.add(u)
+        for d in succ.get(u, ()):
+            if d not in done:
+                rank[d] = max(rank[d], rank[u] + 1)
+                indegree[d] -= 1
+                if indegree[d] <= 0:
+                    ready.append(d)
+    spans = sum(max(1, rank[d] - rank[s]) for s, ds in succ.items() for d in ds)
+    return len(order) + 2 * spans
+
+
+def plan_units(nodes: list[Node], max_nodes: int, collapse=(), expand=()) -> Plan:
+    """The units to draw: at most `max_nodes`, fewer when Graphviz could not lay them out in time."""
+    limit = max(1, max_nodes)
+    while True:
+        units = assign_units(nodes, limit, collapse, expand)
+        if layout_cost(nodes, units) <= LAYOUT_BUDGET:
+            return Plan(units, limit, max_nodes, len(nodes))
+        if limit <= MIN_NODES:
+            break
+        limit = max(MIN_NODES, limit // 2)
+    # Nothing collapses or groups far enough (e.g. thousands of distinct op types, or a huge expanded
+    # scope): draw the first units that fit and say how many ops were left out.
+    count = len(set(units.values()))
+    while count > 1 and layout_cost(nodes, _first_units(units, count)) > LAYOUT_BUDGET:
+        count = min(count // 2, max(limit, MIN_NODES))
+    return Plan(_first_units(units, count), limit, max_nodes, len(nodes))
+
+
 # -- DOT --------------------------------------------------------------------------------------------------
+LABEL_LIMIT = 48  # characters of a name or op type on a node; the tooltip and the listing give it whole
+TOOLTIP_LIMIT = 600
+
+
 def dot_str(text: str) -> str:
     """A DOT double-quoted string; backslashes are doubled so Graphviz's escapes (\\N, \\G, ...) cannot
-    fire, and newlines become DOT's centred line breaks."""
+    fire, newlines become DOT's centred line breaks, characters XML cannot carry (control characters, lone
+    surrogates, U+FFFE/U+FFFF) and bidi overrides show as visible escapes, and `&` is written as `&amp;`
+    because Graphviz passes entity references through to the SVG (so `&bogus;` would break the XML and
+    `&lt;` would show as `<`)."""
+    text = visible(text).replace("&", "&amp;")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -169,10 +302,14 @@ _HEADER = """digraph G {
 """
 
 
-def dot_source(nodes: list[Node], max_nodes: int | None = None, collapse=(), expand=()) -> str:
+def dot_source(nodes: list[Node], max_nodes: int | None = None, collapse=(), expand=(),
+               plan: Plan | None = None) -> str:
     """The DOT text of the picture; node ids are n0, n1, ... in graph order, so equal graphs give equal text."""
-    units = assign_units(nodes, options.max_graph_nodes if max_nodes is None else max_nodes, collapse, expand)
-    by_name = {n.name: n for n in nodes}
+    if plan is None:
+        plan = plan_units(nodes, options.max_graph_nodes if max_nodes is None else max_nodes, collapse, expand)
+    units = plan.units
+    by_name = {n.name: n for n in nodes if n.name in units}
+    nodes = list(by_name.values())
     ids: dict[tuple[str, str], str] = {}
     members: dict[tuple[str, str], list[Node]] = {}
     for n in nodes:
@@ -228,18 +365,19 @@ def dot_source(nodes: list[Node], max_nodes: int | None = None, collapse=(), exp
 
 
 def _node_attrs(unit: tuple[str, str], members: list[Node]) -> str:
-    if unit[0] == "scope":
+    if unit[0] != "op":
         types = Counter(m.op_type for m in members).most_common(6)
-        tip = f"{unit[1]}/ ({len(members)} ops): " + ", ".join(f"{t} ×{c}" for t, c in types)
-        return _attrs(label=f"{unit[1].rsplit('/', 1)[-1]}/\n{len(members)} ops", tooltip=tip, shape="box3d",
-                      style="filled", fillcolor="#e4e4e4")
+        tail = "/" if unit[0] == "scope" else ""
+        tip = f"{unit[1]}{tail} ({len(members)} ops): " + ", ".join(f"{t} ×{c}" for t, c in types)
+        return _attrs(label=f"{truncate(unit[1].rsplit('/', 1)[-1], LABEL_LIMIT)}{tail}\n{len(members)} ops",
+                      tooltip=truncate(tip, TOOLTIP_LIMIT), shape="box3d", style="filled", fillcolor="#e4e4e4")
     n = members[0]
     kind = kind_of(n.op_type)
-    tip = f"{n.name} ({n.op_type})" + "".join(f"\n:{i} {o}" for i, o in enumerate(n.outputs) if o)
-    short = n.name.rsplit("/", 1)[-1]
-    label = (n.op_type if short == n.op_type else f"{short}\n{n.op_type}") + (f"\n[{n.note}]" if n.note else "")
+    tip = f"{n.name} ({n.op_type})" + "".join(f"\n:{i} {o}" for i, o in enumerate(n.outputs[:8]) if o)
+    short, op_type = truncate(n.name.rsplit("/", 1)[-1], LABEL_LIMIT), truncate(n.op_type, LABEL_LIMIT)
+    label = (op_type if short == op_type else f"{short}\n{op_type}") + (f"\n[{n.note}]" if n.note else "")
     extra = {} if kind is _OP else {"shape": kind.shape, "style": "filled", "penwidth": "2"}
-    return _attrs(label=label, tooltip=tip, fillcolor=colour_for(n.op_type), **extra)
+    return _attrs(label=label, tooltip=truncate(tip, TOOLTIP_LIMIT), fillcolor=colour_for(n.op_type), **extra)
 
 
 # -- rendering --------------------------------------------------------------------------------------------
@@ -248,27 +386,28 @@ def find_dot() -> str | None:
     return shutil.which("dot")
 
 
-_svg_cache: OrderedDict[str, str] = OrderedDict()
+_svg_cache: OrderedDict[str, str | None] = OrderedDict()  # DOT source -> SVG, or None when `dot` failed
 _CLEAN = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
 
 
 def render_svg(source: str) -> str | None:
-    """SVG text for a DOT source, or None when `dot` is missing or fails. The XML prolog and Graphviz's
-    comments (which carry its version) are dropped, so the same graph gives the same bytes everywhere."""
+    """SVG text for a DOT source, or None when `dot` is missing, fails or runs past
+    `options.dot_timeout_s`. A result is cached, a failure too, so a graph is handed to `dot` once however
+    many formatters show it. The XML prolog and Graphviz's comments (which carry its version) are
+    dropped, so the same graph gives the same bytes everywhere."""
     if source in _svg_cache:
         _svg_cache.move_to_end(source)
         return _svg_cache[source]
     dot = find_dot()
     if dot is None:
-        return None
+        return None  # not cached: installing Graphviz makes the next display draw
     try:
         proc = subprocess.run([dot, "-Tsvg"], input=source.encode("utf-8"), capture_output=True,
                               timeout=options.dot_timeout_s, check=False)
+        ok = proc.returncode == 0
     except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    svg = _CLEAN.sub("", proc.stdout.decode("utf-8", "replace")).strip()
+        ok = False
+    svg = _CLEAN.sub("", proc.stdout.decode("utf-8", "replace")).strip() if ok else None
     _svg_cache[source] = svg
     while len(_svg_cache) > 32:
         _svg_cache.popitem(last=False)
@@ -291,19 +430,30 @@ class GraphView:
         self.max_nodes = options.max_graph_nodes if max_nodes is None else max_nodes
         self.collapse, self.expand = tuple(collapse), tuple(expand)
 
-    @property
+    @functools.cached_property
+    def plan(self) -> Plan:
+        return plan_units(self.nodes, self.max_nodes, self.collapse, self.expand)
+
+    @functools.cached_property
     def dot(self) -> str:
-        return dot_source(self.nodes, self.max_nodes, self.collapse, self.expand)
+        return dot_source(self.nodes, plan=self.plan)
 
     def svg(self) -> str | None:
         return render_svg(self.dot) if self.nodes else None
 
     def summary(self) -> str:
         scopes = {s for n in self.nodes for s in _scopes(n.name)}
-        units = len(set(assign_units(self.nodes, self.max_nodes, self.collapse, self.expand).values()))
+        plan = self.plan
         text = f"{self.title}: {len(self.nodes)} ops, {len(scopes)} name scopes"
-        if units < len(self.nodes):
-            text += f"; {units} nodes drawn (scopes collapsed, max_nodes={self.max_nodes})"
+        if plan.drawn_units < len(self.nodes):
+            how = [w for w, on in (("scopes collapsed", plan.collapsed),
+                                   ("ops grouped by name or type", plan.grouped)) if on]
+            limit = f"max_nodes={plan.max_nodes}" + (f" to fit the time budget (asked {plan.asked})"
+                                                    if plan.max_nodes < plan.asked else "")
+            text += f"; {plan.drawn_units} nodes drawn ({', '.join(how + [limit])})"
+        if plan.hidden_ops:
+            text += (f"; {plan.hidden_ops} ops not drawn (only the first {plan.drawn_units} nodes fit): "
+                     "pass collapse=[scopes] or draw a part with ipython_ext.show_graph(graph, max_nodes=N)")
         return text
 
     def listing_rows(self) -> list[list[str]]:
@@ -335,18 +485,26 @@ class GraphView:
     def body(self) -> Html:
         """The display without its page wrapper, for embedding in other displays."""
         parts = [tag("div", self.summary(), class_="tfx-head")]
-        dot = self.dot  # built once: it keys both the picture and the section below
-        svg = render_svg(dot) if self.nodes else None
+        svg = self.svg()
         if svg is not None:
             parts.append(tag("div", Html(svg), class_="tfx-picture tfx-graph"))
+            groups = " or a group of ops (name_*: named alike, Type ops: of one type)" if self.plan.grouped else ""
             parts.append(tag("div", "box: op · house: placeholder · cylinder: variable · 3-D box: collapsed "
-                                    "name scope · dashed: control dependency", class_="tfx-note"))
-            parts.append(section(f"Operations ({len(self.nodes)})", self.listing_html(), key=dot))
+                                    f"name scope{groups} · dashed: control dependency", class_="tfx-note"))
+            parts.append(section(f"Operations ({len(self.nodes)})", self.listing_html(), key=self.dot))
         elif self.nodes:
             parts.append(self.listing_html())
+            if find_dot() is not None:
+                parts.append(tag("div", self._timeout_note(), class_="tfx-note"))
             parts.append(tag("div", INSTALL_GRAPHVIZ, class_="tfx-note"))
         parts.append(self._collections_html())
         return Html("".join(parts))
+
+    def _timeout_note(self) -> str:
+        return (f"Graphviz could not draw this picture within {options.dot_timeout_s:g} s (or failed); the listing "
+                f"shows the ops instead. Draw fewer nodes with ipython_ext.show_graph(graph, max_nodes="
+                f"{max(MIN_NODES, self.plan.max_nodes // 2)}), collapse=[scopes] or expand=[a scope], or raise "
+                "ipython_ext.options.dot_timeout_s.")
 
     def _collections_html(self) -> Html:
         if isinstance(self.source, tf.GraphDef) or not hasattr(self.source, "get_all_collection_keys"):
@@ -374,13 +532,39 @@ def _item_text(item) -> str:
     return name if isinstance(name, str) else repr(item)
 
 
+# One view per displayed object and version, shared by the text, HTML and SVG formatters (IPython calls
+# each of them for one display), so records, plan and picture are made once.
+_view_cache: OrderedDict[tuple, tuple[object, GraphView]] = OrderedDict()
+
+
+def _view_key(obj) -> tuple:
+    settings = (options.max_graph_nodes, options.dot_timeout_s)
+    if isinstance(obj, tf.GraphDef):
+        return ("GraphDef", hashlib.sha1(obj.SerializeToString(deterministic=True)).hexdigest(), *settings)
+    return ("Graph", id(obj), obj.version, *settings)
+
+
+def view_of(obj) -> GraphView:
+    """The cached GraphView of a Graph (same object, same version) or a GraphDef (same content)."""
+    key = _view_key(obj)
+    hit = _view_cache.get(key)
+    if hit is not None and (isinstance(obj, tf.GraphDef) or hit[0]() is obj):
+        _view_cache.move_to_end(key)
+        return hit[1]
+    view = GraphView(obj)
+    _view_cache[key] = (weakref.ref(obj) if not isinstance(obj, tf.GraphDef) else None, view)
+    while len(_view_cache) > 8:
+        _view_cache.popitem(last=False)
+    return view
+
+
 def graph_text(obj) -> str:
-    return GraphView(obj).text()
+    return view_of(obj).text()
 
 
 def graph_html(obj) -> str:
-    return GraphView(obj).html()
+    return view_of(obj).html()
 
 
 def graph_svg(obj) -> str | None:
-    return GraphView(obj).svg()
+    return view_of(obj).svg()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
@@ -29,13 +30,25 @@ class Html(str):
         return Html(str.__add__(esc(other), self))
 
 
+# Characters that XML 1.0 cannot carry (C0 controls but tab and newline, lone surrogates, U+FFFE/U+FFFF),
+# C1 controls and DEL (HTML parse errors), and the bidi embeddings, overrides and isolates that can make a
+# name read as something else on screen: shown as visible escapes instead.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every character that must not reach markup raw written as `\\xNN` / `\\uNNNN`."""
+    return _INVISIBLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
 def esc(value) -> Html:
-    """`value` as escaped text (quotes too, so the result is safe in attributes)."""
+    """`value` as escaped text (quotes too, so the result is safe in attributes), with characters that
+    XML cannot carry, controls and bidi overrides made visible."""
     if isinstance(value, Html):
         return value
     if isinstance(value, bytes):
         value = value.decode("utf-8", "backslashreplace")
-    return Html(html.escape(str(value), quote=True))
+    return Html(html.escape(visible(str(value)), quote=True))
 
 
 def join(parts: Iterable, sep: str = "") -> Html:

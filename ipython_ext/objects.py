@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tfmini as tf
 from ipython_ext import describe, sites
-from ipython_ext.graph_view import GraphView, kind_of
+from ipython_ext.graph_view import kind_of, view_of
 from ipython_ext.markup import Html, fields, mono, page, section, table, tag
 
 MAX_NAMES = 12
@@ -127,5 +127,5 @@ def session_html(sess) -> Html:
                         key=repr(variables), open_=True)
     else:
         body += tag("div", "No global variables in this graph.", class_="tfx-note")
-    body += section("Graph", GraphView(sess.graph).body(), key=f"session-graph-{sess.graph.version}")
+    body += section("Graph", view_of(sess.graph).body(), key=f"session-graph-{sess.graph.version}")
     return page(body, session_text(sess), kind=type(sess).__name__)

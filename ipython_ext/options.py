@@ -11,7 +11,7 @@ class Options:
     max_listing_rows: int = 300  # rows of op listings (graphs without `dot`, traces)
     top_ops: int = 10  # rows of the costliest-ops table
     trace_history: int = 10  # traced runs %run_graph --trace keeps for `ipython_ext.trace_history()`
-    dot_timeout_s: float = 30.0
+    dot_timeout_s: float = 1.5  # a picture `dot` cannot draw in this time shows as a listing (and says so)
 
 
 options = Options()
