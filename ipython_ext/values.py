@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ipython_ext.markup import Html, esc, fields, fmt_num, page, tag
+from ipython_ext.markup import Html, esc, fields, fmt_num, page, tag, truncate
 
 MAX_LEAVES = 24
 HEATMAP_MAX_SIDE = 256  # pixels of the PNG; larger arrays are strided down
@@ -80,9 +80,30 @@ def stats(arr: np.ndarray) -> list[tuple[str, str]]:
     return out
 
 
+ELEMENT_LIMIT = 80  # characters of one string element in value views
+
+
+def _element_text(x) -> str:
+    """One string element, cut before it is formatted (a 5 MB string costs what its first characters do)."""
+    if isinstance(x, (bytes, np.bytes_)):
+        return repr(bytes(x[:ELEMENT_LIMIT])) + ("…" if len(x) > ELEMENT_LIMIT else "")
+    if isinstance(x, str):
+        return repr(x[:ELEMENT_LIMIT]) + ("…" if len(x) > ELEMENT_LIMIT else "")
+    return truncate(repr(x), ELEMENT_LIMIT)
+
+
+def array_text(arr: np.ndarray, threshold: int = 120, edgeitems: int = 3, linewidth: int = 100) -> str:
+    """The array as NumPy prints it, summarised past `threshold` elements (NumPy's own summarisation looks
+    at the edge items only, so a huge array costs no more than a small one) and with long string elements
+    cut."""
+    cut = {"numpystr": _element_text, "object": _element_text}
+    with np.printoptions(threshold=threshold, edgeitems=edgeitems, linewidth=linewidth, precision=4,
+                         suppress=True, formatter=cut if arr.dtype.kind in "SUO" else None):
+        return np.array2string(arr, separator=", ") if arr.ndim else _element_text(arr.item())
+
+
 def values_text(arr: np.ndarray) -> str:
-    with np.printoptions(threshold=120, edgeitems=3, linewidth=100, precision=4, suppress=True):
-        return np.array2string(arr, separator=", ") if arr.ndim else repr(arr.item())
+    return array_text(arr)
 
 
 def _as_array(v) -> np.ndarray | None:
@@ -96,6 +117,16 @@ def dtype_name(arr: np.ndarray) -> str:
     """NumPy's dtype name, except that byte strings and object arrays (how string tensors come back)
     are called `string`, as the tensor's dtype is."""
     return "string" if arr.dtype.kind in "SUO" else arr.dtype.name
+
+
+REPR_LIMIT = 2000
+
+
+def leaf_repr(v) -> str:
+    """repr of a value that is not an array (a SparseTensorValue, a handle...), with NumPy summarising the
+    arrays it holds and the text cut at REPR_LIMIT."""
+    with np.printoptions(threshold=120, edgeitems=3):
+        return truncate(repr(v), REPR_LIMIT)
 
 
 def _summary_line(label: str, v) -> str:
@@ -117,7 +148,7 @@ def text(fv: FetchedValue) -> str:
         if arr is not None:
             lines.append(values_text(arr))
         elif v is not None:
-            lines.append(repr(v))
+            lines.append(leaf_repr(v))
     hidden = len(leaves) - MAX_LEAVES
     if hidden > 0:
         lines.append(f"... and {hidden} more values")
@@ -132,7 +163,7 @@ def _leaf_html(label: str, v) -> Html:
     arr = _as_array(v)
     if arr is None:
         return Html(f"<div>{tag('b', label or 'value')} {tag('span', type(v).__name__, class_='tfx-dim')}"
-                    f"{tag('pre', repr(v), class_='tfx-values')}</div>")
+                    f"{tag('pre', leaf_repr(v), class_='tfx-values')}</div>")
     head = f"{dtype_name(arr)} {arr.shape}" if arr.ndim else dtype_name(arr)
     rows = [("shape / dtype", tag("code", head))] + [(k, tag("code", x)) for k, x in stats(arr)]
     picture = heatmap_html(arr)

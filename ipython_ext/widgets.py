@@ -12,7 +12,7 @@ import numpy as np
 import tfmini as tf
 from ipython_ext import describe
 from ipython_ext.magics import fetch_names, op_error_text, ops_that_ran
-from ipython_ext.markup import Html, fields, fmt_bytes, fmt_us, mono, page, table, tag
+from ipython_ext.markup import Html, fields, fmt_bytes, fmt_us, mono, page, table, tag, truncate
 from ipython_ext.trace_view import TraceView, op_stats, step_stats_of
 from ipython_ext.values import FetchedValue
 from ipython_ext.values import html as value_html
@@ -49,23 +49,40 @@ def placeholders_of(fetch, graph) -> list:
 
 
 def parse_array(text: str, tensor) -> np.ndarray:
-    """A small literal array (`[[1, 2], [3, 4]]`, `3`, `1e-3`) as a value for `tensor`; ValueError if it
-    is not a literal or does not fit the placeholder's static shape."""
+    """A small literal array (`[[1, 2], [3, 4]]`, `3`, `1e-3`) as a value for `tensor`; a single number fills
+    a placeholder of fully known shape. ValueError if it is not a literal or does not fit the placeholder's
+    static shape."""
     try:
         literal = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError) as e:
-        raise ValueError(f"{tensor.op.name}: {text!r} is not a number or a (nested) list of numbers") from e
+        raise ValueError(f"{tensor.op.name}: {truncate(text, 60)!r} is not a number or a (nested) list of "
+                         "numbers") from e
     arr = np.asarray(literal, dtype=tensor.dtype.base_dtype.as_numpy_dtype)
+    if arr.ndim == 0 and tensor.shape.is_fully_defined() and tensor.shape.ndims:
+        return np.full(tensor.shape.as_list(), arr, dtype=arr.dtype)
     if not tensor.shape.is_compatible_with(arr.shape):
         raise ValueError(f"{tensor.op.name}: shape {arr.shape} does not fit {describe.shape_text(tensor.shape)}")
     return arr
 
 
+# A text box holds a literal of at most this many elements; a larger placeholder starts as one number that
+# fills it, and a larger given value is kept as it is (the box names it) until the box is edited.
+LITERAL_ELEMENTS = 64
+
+
 def _initial_text(tensor) -> str:
     dims = tensor.shape.as_list() if tensor.shape.dims is not None else None
-    if dims is None or any(d is None for d in dims):
+    if dims is None or any(d is None for d in dims) or int(np.prod(dims)) > LITERAL_ELEMENTS:
         return "0"
     return repr(np.zeros(dims, dtype=int).tolist())
+
+
+def given_text(value) -> str:
+    """The text box of a given value: the literal when small, else a line naming it (kept as fed)."""
+    arr = np.asarray(value)
+    if arr.size <= LITERAL_ELEMENTS:
+        return repr(arr.tolist())
+    return f"<the given {arr.dtype.name} array of shape {arr.shape}; type a number or a literal to replace it>"
 
 
 def _control(w, tensor, initial):
@@ -87,7 +104,7 @@ def _control(w, tensor, initial):
                            continuous_update=False)
     if scalar and dtype.is_bool:
         return w.Checkbox(value=bool(initial), description=label)
-    text = _initial_text(tensor) if initial is None else repr(np.asarray(initial).tolist())
+    text = _initial_text(tensor) if initial is None else given_text(initial)
     return w.Text(value=text, description=label, continuous_update=False)
 
 
@@ -103,6 +120,9 @@ class InteractiveRunner(_WidgetView):
         given = dict(feed_dict or {})
         self.placeholders = placeholders_of(fetch, self.session.graph)
         initial = {_tensor_key(k, self.session.graph): v for k, v in given.items()}
+        # Given values too large for a text box, by placeholder name, with the text that stands for them.
+        self.kept = {t.op.name: (given_text(initial[t]), initial[t]) for t in self.placeholders
+                     if t in initial and np.asarray(initial[t]).size > LITERAL_ELEMENTS}
         self.controls = {t.op.name: _control(w, t, initial.get(t)) for t in self.placeholders}
         self.output = w.HTML()
         self.value = None
@@ -116,7 +136,11 @@ class InteractiveRunner(_WidgetView):
         out = {}
         for t in self.placeholders:
             v = self.controls[t.op.name].value
-            out[t] = parse_array(v, t) if isinstance(v, str) else v
+            kept = self.kept.get(t.op.name)
+            if kept is not None and v == kept[0]:
+                out[t] = kept[1]
+            else:
+                out[t] = parse_array(v, t) if isinstance(v, str) else v
         return out
 
     def run(self) -> None:

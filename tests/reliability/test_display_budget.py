@@ -17,8 +17,6 @@ from traitlets.config import Config
 import ipython_ext
 import tfmini as tf
 from ipython_ext import graph_view, values
-from ipython_ext.graph_view import GraphView
-from ipython_ext.markup import page
 
 BUDGET_S = 2.0
 
