@@ -215,7 +215,7 @@ def as_dtype(type_value) -> DType:
     elif type_value is not None:  # np.dtype(None) would be float64; TF rejects None
         try:
             npd = np.dtype(type_value)
-        except TypeError:
+        except (TypeError, ValueError):  # NumPy raises ValueError for objects with an unusable `.dtype`
             npd = None
         if npd is not None:
             if npd.kind in "SU":

@@ -409,6 +409,8 @@ def _known_type_of(v):
 
 
 def _convert_inputs(opdef: OpDef, inputs: Sequence, attrs: dict) -> list:
+    # `inferred_from` maps a type attr to the input that fixed it, the argument TF's mismatch errors name.
+    inferred_from: dict[str, str] = {}
     # First pass: type attrs fixed by inputs that already are graph values, so literals convert to them.
     for spec, value in zip(opdef.inputs, inputs):
         if spec.type_attr and spec.type_attr not in attrs:
@@ -417,6 +419,7 @@ def _convert_inputs(opdef: OpDef, inputs: Sequence, attrs: dict) -> list:
                 t = _known_type_of(item)
                 if t is not None:
                     attrs[spec.type_attr] = t
+                    inferred_from[spec.type_attr] = spec.name
                     break
     converted: list = []
     for spec, value in zip(opdef.inputs, inputs):
@@ -432,18 +435,65 @@ def _convert_inputs(opdef: OpDef, inputs: Sequence, attrs: dict) -> list:
                         f"List argument '{spec.name}' to '{opdef.name}' Op with length {len(value)} does not "
                         f"match attr {spec.number_attr}={attrs[spec.number_attr]}"
                     )
-            tensors = []
-            for i, v in enumerate(value):
-                tensors.append(_convert_one(opdef, spec, v, attrs, name=f"{spec.name}_{i}"))
+            tensors = _convert_list(opdef, spec, value, attrs, inferred_from)
             if spec.type_list_attr and spec.type_list_attr not in attrs:
                 attrs[spec.type_list_attr] = [t.dtype.base_dtype for t in tensors]
             converted.append(tensors)
         else:
-            converted.append(_convert_one(opdef, spec, value, attrs))
+            converted.append(_convert_one(opdef, spec, value, attrs, inferred_from))
     return converted
 
 
-def _convert_one(opdef: OpDef, spec: ArgSpec, value, attrs: dict, name: str | None = None) -> _ops.Tensor:
+def _convert_list(opdef: OpDef, spec: ArgSpec, values: Sequence, attrs: dict,
+                  inferred_from: dict) -> list[_ops.Tensor]:
+    """Converts the values of list input `spec`; values that do not convert, or whose dtypes disagree where
+    they share a type attr, are TF's TypeError listing every value's dtype."""
+    try:
+        tensors = [_convert_one(opdef, spec, v, attrs, inferred_from, name=f"{spec.name}_{i}")
+                   for i, v in enumerate(values)]
+    except (TypeError, ValueError):
+        if spec.is_ref:  # a list of variables: the error about the value that is none says more
+            raise
+        tensors = None
+    if tensors is not None:
+        if spec.type_attr and spec.type_attr not in attrs:
+            raise TypeError(f"Don't know how to infer type variable from empty input list passed to input "
+                            f"'{spec.name}' of '{opdef.name}' Op.")
+        if not spec.number_attr or len({t.dtype.base_dtype for t in tensors}) <= 1:
+            return tensors
+    observed = ", ".join(_observed_type_name(v) for v in values)
+    prefix = f"Tensors in list passed to '{spec.name}' of '{opdef.name}' Op have types [{observed}]"
+    if not spec.number_attr:
+        raise TypeError(f"{prefix} that are invalid. Tensors: {list(values)!r}")
+    raise TypeError(f"{prefix} that don't all match.")
+
+
+_NOT_CONVERTIBLE = "<NOT CONVERTIBLE TO TENSOR>"
+
+
+def _observed_type_name(value) -> str:
+    """The dtype name `value` converts to on its own (without adding anything to a graph), for errors."""
+    known = _known_type_of(value)
+    if known is not None:
+        return known.name
+    if isinstance(value, _ops.Operation) or hasattr(value, "_as_graph_element"):
+        return _NOT_CONVERTIBLE
+    from tfmini.framework import constant_op  # constant_op declares its op through this module
+
+    try:
+        return _dtypes.as_dtype(constant_op.to_numpy(value).dtype).name
+    except (TypeError, ValueError):
+        return _NOT_CONVERTIBLE
+
+
+def _ref_error(opdef: OpDef, spec: ArgSpec) -> TypeError:
+    return TypeError(
+        f"'{opdef.name}' Op requires that input '{spec.name}' be a mutable tensor (e.g.: a tf.Variable)"
+    )
+
+
+def _convert_one(opdef: OpDef, spec: ArgSpec, value, attrs: dict, inferred_from: dict,
+                 name: str | None = None) -> _ops.Tensor:
     want = spec.fixed_type
     if spec.type_attr and spec.type_attr in attrs:
         want = _dtypes.as_dtype(attrs[spec.type_attr])
@@ -464,28 +514,30 @@ def _convert_one(opdef: OpDef, spec: ArgSpec, value, attrs: dict, name: str | No
             got = _ops.convert_to_tensor(value, as_ref=spec.is_ref).dtype.base_dtype
         except (TypeError, ValueError) as err:
             raise ValueError(f"Tried to convert '{spec.name}' to a tensor and failed. Error: {err}") from None
-        raise _dtype_mismatch(opdef, spec, got, want) from None
+        raise _dtype_mismatch(opdef, spec, got, want, inferred_from) from None
     graph = _ops.get_default_graph()
     if graph.building_function and t.graph is not graph and graph.is_ancestor(t.graph):
         t = graph.capture(t)
     if spec.is_ref and not t.dtype.is_ref:
-        raise TypeError(
-            f"'{opdef.name}' Op requires that input '{spec.name}' be a mutable tensor (e.g.: a tf.Variable)"
-        )
+        raise _ref_error(opdef, spec)
     got = t.dtype.base_dtype
     if want is not None and got != want.base_dtype:
-        raise _dtype_mismatch(opdef, spec, got, want)
+        raise _dtype_mismatch(opdef, spec, got, want, inferred_from)
     if spec.type_attr and spec.type_attr not in attrs:
         attrs[spec.type_attr] = got
+        inferred_from[spec.type_attr] = spec.name
     return t
 
 
-def _dtype_mismatch(opdef: OpDef, spec: ArgSpec, got: _dtypes.DType, want: _dtypes.DType) -> TypeError:
+def _dtype_mismatch(opdef: OpDef, spec: ArgSpec, got: _dtypes.DType, want: _dtypes.DType,
+                    inferred_from: dict) -> TypeError:
     if spec.type_attr:
-        first = next(s.name for s in opdef.inputs if s.type_attr == spec.type_attr)
+        source = inferred_from.get(spec.type_attr)
+        if source is None:  # the attr was given, not inferred: name the first input it types
+            source = next(s.name for s in opdef.inputs if s.type_attr == spec.type_attr)
         return TypeError(
             f"Input '{spec.name}' of '{opdef.name}' Op has type {got.name} that does not match type "
-            f"{want.base_dtype.name} of argument '{first}'."
+            f"{want.base_dtype.name} of argument '{source}'."
         )
     return TypeError(
         f"Input '{spec.name}' of '{opdef.name}' Op has type {got.name} that does not match expected type of "

@@ -1368,12 +1368,9 @@ def truediv(x, y, name=None) -> _ops.Tensor:
     """`tf.truediv`: integer inputs are cast to floats first (int8/16 -> float32, int32/64 -> float64)."""
     with _ops.name_scope(name, "truediv", [x, y]) as scope:
         x = _ops.convert_to_tensor(x, name="x")
-        y = _ops.convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
-        dt = x.dtype.base_dtype
-        if dt.is_integer:
-            target = _dt.float32 if dt.size <= 2 else _dt.float64
-            x, y = cast(x, target), cast(y, target)
-        return apply_op("RealDiv", [x, y], name=scope).outputs[0]
+        if not isinstance(y, _ops.Tensor):
+            y = _ops.convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
+        return _truediv_scoped(x, y, scope)
 
 
 divide = truediv
@@ -2023,7 +2020,10 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None) -> tuple[li
 def _binary_operator(fn, op_name: str):
     def forward(x, y):
         with _ops.name_scope(None, op_name, [x, y]) as scope:
-            y = _ops.convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
+            if not isinstance(y, _ops.Tensor):
+                # Only a non-tensor converts to x's dtype; two tensors meet in the op itself, whose dtype
+                # check is TF's TypeError naming both inputs.
+                y = _ops.convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y")
             return fn(x, y, name=scope)
 
     def reverse(y, x):
@@ -2043,6 +2043,10 @@ def _scoped(op_type):
 
 def _truediv_scoped(x, y, name):
     dt = x.dtype.base_dtype
+    if y.dtype.base_dtype != dt:
+        raise TypeError(f"x and y must have the same dtype, got {dt!r} != {y.dtype.base_dtype!r}")
+    if dt.is_bool or dt == _dt.string:
+        raise TypeError(f"Invalid dtype {dt!r} in __truediv__")
     if dt.is_integer:
         target = _dt.float32 if dt.size <= 2 else _dt.float64
         x, y = cast(x, target), cast(y, target)
@@ -2065,6 +2069,13 @@ _OPERATORS = {
 }
 
 
+def _comparison(op_type: str):
+    def compare(x, y):
+        return apply_op(op_type, [x, y], name=op_type).outputs[0]
+
+    return compare
+
+
 def _install_operators() -> None:
     T = _ops.Tensor
     for dunder, (op_type, op_name) in _OPERATORS.items():
@@ -2080,8 +2091,8 @@ def _install_operators() -> None:
     )
     T.__xor__, T.__rxor__ = fwd, rev
     for dunder, op_type in {"lt": "Less", "le": "LessEqual", "gt": "Greater", "ge": "GreaterEqual"}.items():
-        fwd, _ = _binary_operator(_scoped(op_type), op_type)
-        setattr(T, f"__{dunder}__", fwd)
+        # As in TF, comparisons are the ops themselves: y converts as the op's input 'y' does.
+        setattr(T, f"__{dunder}__", _comparison(op_type))
     T.__neg__ = lambda x: apply_op("Neg", [x], name="Neg").outputs[0]
     T.__abs__ = lambda x: abs(x, name="Abs")
     T.__invert__ = lambda x: apply_op("LogicalNot", [x], name="LogicalNot").outputs[0]
