@@ -141,7 +141,7 @@ def test_a_graph_grows_and_the_display_follows_its_version(ip, dot_calls):
 def test_a_dot_that_hangs_is_cut_off_the_failure_is_cached_and_the_display_says_how_to_see_more(
         ip, dot_calls, tmp_path, monkeypatch):
     fake = tmp_path / "dot"
-    fake.write_text("#!/bin/sh\nexec sleep 30\n")
+    fake.write_text("#!/bin/sh\nexec /bin/sleep 30\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     g = deep_graph(200)
