@@ -782,11 +782,33 @@ def name_scope(name, default_name=None, values=None) -> Iterator[str]:
 
 
 def _graph_from_values(values) -> Graph:
+    """The graph the graph elements among `values` live in; as in TF, elements of two graphs are a
+    ValueError naming both."""
+    graph = first = None
     for v in _flatten_values(values):
-        g = getattr(v, "graph", None)
-        if isinstance(g, Graph):
-            return g
-    return get_default_graph()
+        element = _graph_element_of(v)
+        if element is None:
+            continue
+        if graph is None:
+            graph, first = element.graph, element
+        elif element.graph is not graph:
+            raise ValueError(f"{element} must be from the same graph as {first}.")
+    return graph if graph is not None else get_default_graph()
+
+
+def _graph_element_of(value):
+    """`value` if it lives in a graph (a Tensor, an Operation, a composite tensor), the graph element it stands
+    for if it has one (a Variable's tensor), else None."""
+    if isinstance(getattr(value, "graph", None), Graph) and not hasattr(value, "_as_graph_element"):
+        return value
+    as_element = getattr(value, "_as_graph_element", None)
+    if not callable(as_element):
+        return None
+    try:
+        element = as_element()
+    except Exception:  # noqa: BLE001 - an object that cannot name its element yet belongs to no graph
+        return None
+    return element if isinstance(getattr(element, "graph", None), Graph) else None
 
 
 def _flatten_values(values):

@@ -259,23 +259,7 @@ def _input_graph(values) -> _ops.Graph:
     if default.building_function:
         # Inside a function body, outer tensors are captured into the function graph.
         return default
-    graph = None
-    for v in values:
-        items = v if isinstance(v, (list, tuple)) else [v]
-        for item in items:
-            g = getattr(item, "graph", None) if isinstance(item, _ops.Tensor) else None
-            if g is None and hasattr(item, "_as_graph_element") and not isinstance(item, _ops.Operation):
-                try:
-                    g = item._as_graph_element().graph
-                except Exception:  # noqa: BLE001 - objects that can't answer yet belong to no graph
-                    g = None
-            if g is None:
-                continue
-            if graph is None:
-                graph = g
-            elif g is not graph:
-                raise ValueError(f"Tensor {item!r} must be from the same graph as the other inputs.")
-    return graph if graph is not None else _ops.get_default_graph()
+    return _ops._graph_from_values(values)
 
 
 def apply_op(op_type: str, inputs: Sequence = (), attrs: dict | None = None, name: str | None = None,
