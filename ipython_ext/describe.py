@@ -54,7 +54,9 @@ def attr_text(value) -> str:
     if isinstance(value, bytes):
         return truncate(value.decode("utf-8", "backslashreplace"), ATTR_LIMIT)
     if isinstance(value, (list, tuple)):
-        return truncate("[" + ", ".join(attr_text(v) for v in value) + "]", ATTR_LIMIT)
+        # Only the items that can fit the line are formatted, so a list attr of a million items costs nothing.
+        more = ", …" if len(value) > ATTR_LIMIT // 2 else ""
+        return truncate("[" + ", ".join(attr_text(v) for v in value[: ATTR_LIMIT // 2]) + more + "]", ATTR_LIMIT)
     if isinstance(value, tf.AttrValue):
         return attr_value_text(value)
     return truncate(repr(value), ATTR_LIMIT)

@@ -195,3 +195,11 @@ def test_value_views_of_huge_arrays_and_strings_are_bounded():
     assert len(text) < 20_000 and len(html) < 200_000
     assert "…" in text
 
+
+
+def test_a_list_attr_of_a_million_items_formats_only_what_fits_its_line():
+    from ipython_ext import describe
+
+    items = list(range(1_000_000))
+    text = _bounded(lambda: describe.attr_text(items), seconds=0.05, megabytes=1)
+    assert text.startswith("[0, 1, 2") and len(text) <= describe.ATTR_LIMIT
