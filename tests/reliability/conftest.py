@@ -19,9 +19,10 @@ settings.load_profile(os.environ.get("TFMINI_HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if not TALLIES:
+    tallies = {name: counts for name, counts in TALLIES.items() if counts}
+    if not tallies:
         return
     terminalreporter.section("reliability tallies")
-    for name, counts in sorted(TALLIES.items()):
+    for name, counts in sorted(tallies.items()):
         parts = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
         terminalreporter.write_line(f"{name}: {parts}")
