@@ -181,10 +181,16 @@ def test_list_of_tensors_of_two_dtypes_is_a_type_error_listing_every_dtype(build
         build()
 
 
-def test_empty_list_cannot_fix_a_type_attr():
-    with pytest.raises(TypeError, match=r"^Don't know how to infer type variable from empty input list passed to "
-                                        r"input 'values' of 'Pack' Op\.$"):
+def test_list_shorter_than_its_ops_minimum_is_a_value_error():
+    with pytest.raises(ValueError, match=r"^List argument 'values' to 'Pack' Op with length 0 shorter than minimum "
+                                         r"length 1\.$"):
         apply_op("Pack", [[]])
+    with pytest.raises(ValueError, match=r"^List argument 'values' to 'ConcatV2' Op with length 0 shorter than "
+                                         r"minimum length 2\.$"):
+        tf.concat([], 0)
+    with pytest.raises(ValueError, match=r"^List argument 'inputs' to 'Einsum' Op with length 0 shorter than "
+                                         r"minimum length 1\.$"):
+        apply_op("Einsum", [[]], attrs={"equation": "->"})
 
 
 @pytest.mark.parametrize(

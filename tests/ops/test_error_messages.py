@@ -65,3 +65,41 @@ def test_op_on_tensors_of_two_graphs_names_both():
     x1, y1, x2 = _two_graphs()
     with pytest.raises(ValueError, match=_other_graph(x2, x1)):
         tf.add(x1, x2)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sizes of zero or less: TF's attr minimums, checked before any shape function divides by them
+# ----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [0, -1])
+def test_split_into_no_pieces_is_a_value_error(n):
+    with pytest.raises(ValueError, match=rf"^Attr 'num_split' of 'Split' Op passed {n} less than minimum 1\.$"):
+        tf.split(tf.constant([1.0, 2.0]), n)
+
+
+def test_split_with_no_sizes_is_a_value_error():
+    with pytest.raises(ValueError, match=r"^Attr 'num_split' of 'SplitV' Op passed 0 less than minimum 1\.$"):
+        tf.split(tf.constant([1.0, 2.0]), tf.zeros([0], tf.int32))
+
+
+def test_split_of_a_tensor_of_unknown_shape_into_no_pieces_is_a_value_error():
+    with pytest.raises(ValueError, match=r"^Attr 'num_split' of 'Split' Op passed 0 less than minimum 1\.$"):
+        tf.split(tf.placeholder(tf.float32), 0)
+
+
+def test_unstack_into_a_negative_number_of_pieces_is_a_value_error():
+    with pytest.raises(ValueError, match=r"^Attr 'num' of 'Unpack' Op passed -1 less than minimum 0\.$"):
+        tf.unstack(tf.placeholder(tf.float32), num=-1)
+
+
+def test_unstack_of_a_zero_length_axis_gives_no_tensors():
+    assert tf.unstack(tf.zeros([0, 3])) == []
+
+
+def test_a_refused_split_leaves_the_graph_and_session_usable():
+    x = tf.constant([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(ValueError):
+        tf.split(x, 0)
+    assert [op.type for op in tf.get_default_graph().get_operations()].count("Split") == 0
+    with tf.Session() as sess:
+        a, b = sess.run(tf.split(x, 2))
+    assert list(a) == [1.0, 2.0] and list(b) == [3.0, 4.0]

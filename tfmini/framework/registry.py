@@ -330,6 +330,8 @@ def _complete_attrs(opdef: OpDef, attrs: dict) -> None:
             attrs[k] = [_attr_dtype(k, t) for t in attrs[k]]
         elif kind == "shape":
             attrs[k] = _shape.as_shape(attrs[k])
+    for k, minimum in _ATTR_MINIMUMS.get(opdef.name, {}).items():
+        _check_minimum(opdef, k, attrs[k], minimum)
     for k, allowed in opdef.allowed_types.items():
         t = attrs.get(k)
         if isinstance(t, _dtypes.DType) and t.base_dtype not in allowed:
@@ -338,6 +340,25 @@ def _complete_attrs(opdef: OpDef, attrs: dict) -> None:
                 f"Value passed to parameter '{arg}' has DataType {t.base_dtype.name} not in list of allowed "
                 f"values: {_type_list_str(allowed)}"
             )
+
+
+_ATTR_MINIMUMS: dict[str, dict[str, int]] = {}
+
+
+def attr_minimum(op_type: str, attr: str, minimum: int) -> None:
+    """Declares that int attr `attr` of `op_type` is at least `minimum` (TF's `int >= n` attrs), which
+    apply_op checks before any shape function divides by it or counts with it."""
+    _ATTR_MINIMUMS.setdefault(op_type, {})[attr] = minimum
+
+
+def _check_minimum(opdef: OpDef, attr: str, value: int, minimum: int) -> None:
+    if value >= minimum:
+        return
+    listed = next((s.name for s in opdef.inputs if s.number_attr == attr), None)
+    if listed is not None:
+        raise ValueError(f"List argument '{listed}' to '{opdef.name}' Op with length {value} shorter than "
+                         f"minimum length {minimum}.")
+    raise ValueError(f"Attr '{attr}' of '{opdef.name}' Op passed {value} less than minimum {minimum}.")
 
 
 _REF_TYPE_ATTRS: set[tuple[str, str]] = set()
@@ -419,6 +440,9 @@ def _convert_inputs(opdef: OpDef, inputs: Sequence, attrs: dict) -> list:
                         f"List argument '{spec.name}' to '{opdef.name}' Op with length {len(value)} does not "
                         f"match attr {spec.number_attr}={attrs[spec.number_attr]}"
                     )
+                minimum = _ATTR_MINIMUMS.get(opdef.name, {}).get(spec.number_attr)
+                if minimum is not None:  # as in TF, a list too short says so before its dtypes are looked at
+                    _check_minimum(opdef, spec.number_attr, len(value), minimum)
             tensors = _convert_list(opdef, spec, value, attrs, inferred_from)
             if spec.type_list_attr and spec.type_list_attr not in attrs:
                 attrs[spec.type_list_attr] = [t.dtype.base_dtype for t in tensors]
@@ -440,9 +464,6 @@ def _convert_list(opdef: OpDef, spec: ArgSpec, values: Sequence, attrs: dict,
             raise
         tensors = None
     if tensors is not None:
-        if spec.type_attr and spec.type_attr not in attrs:
-            raise TypeError(f"Don't know how to infer type variable from empty input list passed to input "
-                            f"'{spec.name}' of '{opdef.name}' Op.")
         if not spec.number_attr or len({t.dtype.base_dtype for t in tensors}) <= 1:
             return tensors
     observed = ", ".join(_observed_type_name(v) for v in values)

@@ -258,6 +258,7 @@ def _shape_n_kernel(*xs, out_type):
     return [np.array(np.shape(x), dtype=out_type.as_numpy_dtype) for x in xs]
 
 
+_reg.attr_minimum("ShapeN", "N", 1)
 register_static_value("ShapeN")(_static_shape_of_input)
 register_static_shape("ShapeN")(lambda t: t.op.inputs[t.value_index].shape)
 
@@ -1029,6 +1030,9 @@ def _pack_static_shape(t):
     return dims
 
 
+_reg.attr_minimum("Pack", "N", 1)
+
+
 @RegisterGradient("Pack")
 def _pack_grad(op, grad):
     return unstack(_dense(grad), num=op.get_attr("N"), axis=op.get_attr("axis"))
@@ -1073,6 +1077,9 @@ def _unpack_kernel(x, *, num, axis):
         raise _invalid(f"Input shape axis {axis} must equal {num}, got shape {_fmt(x.shape)}")
     moved = np.moveaxis(x, axis, 0)
     return [_as_array(moved[i], x.dtype) for i in builtins.range(num)]
+
+
+_reg.attr_minimum("Unpack", "num", 0)
 
 
 @RegisterGradient("Unpack")
@@ -1168,6 +1175,9 @@ def _concat_static_shape(t):
     return dims
 
 
+_reg.attr_minimum("ConcatV2", "N", 2)
+
+
 @RegisterGradient("ConcatV2")
 def _concat_grad(op, grad):
     values, axis = op.inputs[:-1], op.inputs[-1]
@@ -1230,6 +1240,9 @@ def _split_kernel(split_dim, x, *, num_split):
     return np.split(x, num_split, axis=axis)
 
 
+_reg.attr_minimum("Split", "num_split", 1)
+
+
 @RegisterGradient("Split")
 def _split_grad(op, *grads):
     grads = [_dense(g) if g is not None else zeros_like(t) for g, t in zip(grads, op.outputs)]
@@ -1286,6 +1299,9 @@ def _split_v_kernel(x, size_splits, split_dim, *, num_split):
                        f"{len(sizes)}")
     sizes = _resolve_size_splits(sizes, x.shape[axis], _invalid)
     return np.split(x, np.cumsum(sizes)[:-1], axis=axis)
+
+
+_reg.attr_minimum("SplitV", "num_split", 1)
 
 
 @RegisterGradient("SplitV")

@@ -700,6 +700,9 @@ def _add_n(*inputs):
     return out
 
 
+_reg.attr_minimum("AddN", "N", 1)
+
+
 @RegisterGradient("AddN")
 def _add_n_grad(op, grad):
     return [grad] * len(op.inputs)
@@ -919,6 +922,9 @@ def _einsum_kernel(*inputs, equation):
     except ValueError as e:
         raise _invalid(f"Einsum {equation!r}: {e}") from None
     return np.asarray(out, dtype=inputs[0].dtype)
+
+
+_reg.attr_minimum("Einsum", "N", 1)
 
 
 @RegisterGradient("Einsum")
