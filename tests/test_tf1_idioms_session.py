@@ -328,7 +328,7 @@ def test_tensor_python_protocol_errors_match_tf():
     assert x == x and x != tf.identity(x) and {x: 1}[x] == 1  # TF1 tensors hash and compare by identity
     with pytest.raises(TypeError, match="Expected int32, got 2.5 of type 'float' instead."):
         tf.constant([1, 2]) * 2.5
-    with pytest.raises(ValueError, match="Tensor conversion requested dtype float32 for Tensor with dtype int32"):
+    with pytest.raises(TypeError, match="Input 'y' of 'Add' Op has type int32 that does not match type float32"):
         tf.constant([1.0, 2.0]) + tf.constant([1, 2])
     with pytest.raises(ValueError, match="None values not supported."):
         tf.convert_to_tensor(None)
