@@ -191,3 +191,16 @@ def test_mutating_a_result_does_not_change_later_calls():
         first = sess.partial_run(h, r1, {a: [1.0, 2.0]})
         first += 100.0
         np.testing.assert_array_equal(sess.partial_run(h, r2, {c: 1.0}), [2.0, 4.0])
+
+
+def test_a_partial_run_keeps_its_own_copy_of_what_was_fed():
+    a = tf.placeholder(tf.float32, [2])
+    b = tf.placeholder(tf.float32, [])
+    first = a * 1.0
+    second = a * b
+    fed = np.array([1.0, 2.0], np.float32)
+    with tf.Session() as sess:
+        h = sess.partial_run_setup([first, second], [a, b])
+        np.testing.assert_array_equal(sess.partial_run(h, first, {a: fed}), [1.0, 2.0])
+        fed[:] = 100.0  # the caller reuses their buffer between calls
+        np.testing.assert_array_equal(sess.partial_run(h, second, {b: 3.0}), [3.0, 6.0])

@@ -107,6 +107,27 @@ def test_constant_does_not_alias_the_callers_array(sess):
     np.testing.assert_array_equal(sess.run(c), [1.0, 2.0])
 
 
+class _ArrayLike:
+    def __init__(self, arr):
+        self.arr = arr
+
+    def __array__(self, dtype=None, copy=None):
+        return self.arr
+
+
+@pytest.mark.parametrize("wrap", [memoryview, bytearray, _ArrayLike, lambda a: a[::2], lambda a: a.reshape(2, 2)],
+                         ids=["memoryview", "bytearray", "__array__", "strided view", "reshaped view"])
+def test_constant_does_not_alias_a_buffer_or_view_of_the_callers_data(sess, wrap):
+    src = np.arange(4, dtype=np.uint8)
+    value = wrap(src)
+    c = tf.constant(value, dtype=tf.uint8)
+    expected = np.asarray(value, dtype=np.uint8).copy()
+    src[:] = 200
+    if isinstance(value, bytearray):
+        value[:] = b"\xc8" * 4
+    np.testing.assert_array_equal(sess.run(c), expected)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Placeholder, PlaceholderWithDefault, Identity, NoOp
 # ----------------------------------------------------------------------------------------------------------

@@ -409,7 +409,9 @@ class BaseSession:
             if t in pr.fed:
                 raise _errors.InvalidArgumentError(None, t.op, f"Feed {t.name} has already been fed.")
         for t, v in zip(feed_tensors, feed_values):
-            pr.values[t] = v
+            # Kept across calls: a private copy, or a later call would read what the caller wrote into their
+            # fed object in between.
+            pr.values[t] = _private_copy(v)
         tensors = [f for f in mapper.unique_fetches if isinstance(f, _ops.Tensor)]
         targets = [f for f in mapper.unique_fetches if isinstance(f, _ops.Operation)]
         available = tuple(pr.values)
@@ -432,6 +434,15 @@ class BaseSession:
         pr.fed.update(feed_tensors)
         pr.fetched.update(mapper.unique_fetches)
         return mapper.build_results(self._fetched_values(mapper.unique_fetches, results))
+
+
+def _private_copy(fed):
+    """A read-only copy of a fed value (the array of a `_FedRef` for a fed ref tensor)."""
+    if isinstance(fed, _FedRef):
+        return _FedRef(_private_copy(fed.value))
+    copy = np.array(fed, copy=True)
+    copy.flags.writeable = False
+    return copy
 
 
 def _result_builder(kind: type, positions: list[int], n_tensors: int) -> Callable:

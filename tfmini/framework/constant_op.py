@@ -100,6 +100,10 @@ def _const_static(tensor):
     return tensor.op.get_attr("value")
 
 
+# Values whose conversion always builds a new array (lists, tuples, Python and NumPy scalars).
+_BUILT_FRESH = (list, tuple, int, float, complex, str, bytes, np.generic)
+
+
 def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: bool = False) -> _ops.Tensor:
     """`tf.constant`: a Const op holding `value` (broadcast or padded with its last element to `shape`)."""
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)
@@ -120,8 +124,10 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
             arr = np.concatenate([flat, np.repeat(flat[-1:], n - arr.size)]).reshape(shape)
         else:
             raise TypeError(f"Too many elements provided. Needed at most {n}, but received {arr.size}")
-    if isinstance(value, np.ndarray) and np.may_share_memory(arr, value):
-        arr = arr.copy()  # the graph keeps its own read-only copy, never the caller's array
+    if not isinstance(value, _BUILT_FRESH) or not arr.flags.owndata:
+        # The graph keeps its own read-only copy, never memory the caller can reach: their ndarray, or the
+        # buffer behind a memoryview, bytearray or __array__ object that np.asarray may return as it is.
+        arr = arr.copy()
     arr.flags.writeable = False
     op = _registry.apply_op("Const", [], {"value": arr, "dtype": dtype}, name=name)
     return op.outputs[0]
