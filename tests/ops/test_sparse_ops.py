@@ -86,3 +86,16 @@ def test_sparse_dense_matmul_rejects_mismatched_inner_dimensions_at_run_time():
         product = tf.sparse_tensor_dense_matmul(tf.SparseTensor(INDICES, np.ones(4, np.float32), SHAPE), b)
         with pytest.raises(tf.errors.InvalidArgumentError, match="inner dimension does not match"):
             _run(product, {b: np.ones((2, 2), np.float32)})
+
+
+@pytest.mark.parametrize("fn", [tf.sparse_tensor_to_dense, tf.sparse_reduce_sum,
+                                lambda sp: tf.sparse_tensor_dense_matmul(sp, tf.ones([2, 2]))],
+                         ids=["to_dense", "reduce_sum", "dense_matmul"])
+def test_sparse_ops_given_a_dense_tensor_raise_tfs_type_error(fn):
+    with pytest.raises(TypeError, match="Input must be a SparseTensor."):
+        fn(tf.ones([2, 2]))
+
+
+def test_sparse_tensor_from_value_refuses_what_is_not_sparse():
+    with pytest.raises(TypeError, match="Neither a SparseTensor nor SparseTensorValue"):
+        tf.SparseTensor.from_value(tf.ones([2]))

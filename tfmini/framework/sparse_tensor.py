@@ -33,6 +33,8 @@ class SparseTensor:
     def from_value(cls, value) -> SparseTensor:
         if isinstance(value, SparseTensor):
             return value
+        if not isinstance(value, SparseTensorValue):
+            raise TypeError(f"Neither a SparseTensor nor SparseTensorValue: {value}.")
         return cls(value.indices, value.values, value.dense_shape)
 
     @property

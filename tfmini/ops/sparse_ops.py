@@ -17,6 +17,15 @@ from tfmini.ops import array_ops, math_ops, shape_fns
 _INDEX = (_dt.int32, _dt.int64)
 
 
+def _as_sparse_input(sp_input) -> SparseTensor:
+    """A SparseTensor (or SparseTensorValue) argument as a SparseTensor; TF's TypeError for anything else."""
+    if isinstance(sp_input, SparseTensorValue):
+        return SparseTensor.from_value(sp_input)
+    if not isinstance(sp_input, SparseTensor):
+        raise TypeError("Input must be a SparseTensor.")
+    return sp_input
+
+
 def _check_indices(indices, shape, op_msg: str):
     if indices.size and (np.any(indices < 0) or np.any(indices >= np.asarray(shape)[None, :])):
         bad = int(np.argmax(np.any((indices < 0) | (indices >= np.asarray(shape)[None, :]), axis=1)))
@@ -67,7 +76,7 @@ NotDifferentiable("SparseToDense")  # as in TF: no gradient, not even for the va
 
 def sparse_tensor_to_dense(sp_input, default_value=0, validate_indices=True, name=None) -> _ops.Tensor:
     """The dense tensor a SparseTensor denotes, `default_value` where no value is given."""
-    sp_input = SparseTensor.from_value(sp_input)
+    sp_input = _as_sparse_input(sp_input)
     with _ops.name_scope(name, "SparseToDense", [sp_input]) as scope:
         default = _ops.convert_to_tensor(default_value, dtype=sp_input.dtype)
         return apply_op("SparseToDense", [sp_input.indices, sp_input.dense_shape, sp_input.values, default],
@@ -117,7 +126,7 @@ def _sparse_reduce_sum_grad(op, grad):
 
 def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None) -> _ops.Tensor:
     """Sums a SparseTensor's values over `axis` (all axes when None), giving a dense tensor."""
-    sp_input = SparseTensor.from_value(sp_input)
+    sp_input = _as_sparse_input(sp_input)
     axis = reduction_axes if axis is None else axis
     keep = bool(keepdims if keepdims is not None else keep_dims)
     axes = np.asarray([] if axis is None else axis, dtype=np.int32).reshape(-1)
@@ -179,7 +188,7 @@ def _sparse_dense_matmul_grad(op, grad):
 
 
 def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None) -> _ops.Tensor:
-    sp_a = SparseTensor.from_value(sp_a)
+    sp_a = _as_sparse_input(sp_a)
     return apply_op("SparseTensorDenseMatMul", [sp_a.indices, sp_a.values, sp_a.dense_shape, b],
                     {"adjoint_a": bool(adjoint_a), "adjoint_b": bool(adjoint_b)}, name=name).outputs[0]
 
