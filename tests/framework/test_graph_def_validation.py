@@ -381,3 +381,21 @@ def test_function_output_with_no_return_value_is_refused_and_the_graph_def_left_
     before = gd.SerializeToString()
     _refused(gd, fd.signature.name, "extra")
     assert gd.SerializeToString() == before
+
+
+def test_a_graph_def_refused_midway_leaves_the_graph_exactly_as_it_was():
+    # The last node fails its op's type check after every other node was built: all of them are taken out
+    # again, with their names and the consumers they added to the user's tensors.
+    gd = _graph_def()
+    last = gd.node[-1]
+    last.attr["T"].type = tf.int32.as_datatype_enum
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [1, 4], name="x")
+        before_ops, before_version = g.get_operations(), g.version
+        with pytest.raises(ValueError, match=last.name):
+            tf.import_graph_def(gd, input_map={"x:0": x})
+        assert g.get_operations() == before_ops and x.consumers() == []
+        assert g.version > before_version  # sessions re-check what they cached
+        # The refused import's names are free again: the next import takes scope 'import', not 'import_1'.
+        tf.import_graph_def(_graph_def(), input_map={"x:0": x})
+        assert g.get_tensor_by_name("import/z:0").op.type

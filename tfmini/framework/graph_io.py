@@ -279,24 +279,22 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     by_name = _checked_nodes(graph_def.node)
     order = _topological_node_order(graph_def.node, by_name)
     library = func_graph.FunctionLibrary(graph_def.library)
-    # A dry run into a scratch graph first: whatever fails there (a type mismatch, a shape function refusing
-    # a node) fails before the user's graph is touched, so a refused GraphDef leaves no half of itself behind.
-    scratch = _ops.Graph()
-    with scratch.as_default():
-        stand_ins = {k: _stand_in(v) for k, v in input_map.items()}
-        _build_nodes(scratch, by_name, order, "", stand_ins, library.importer(True))
-    scope = "import" if name is None else name
-    with graph.name_scope(scope if scope else None) as prefix_scope:
-        prefix = prefix_scope
-    created = _build_nodes(graph, by_name, order, prefix, input_map, library.importer(allow_file_access))
-    if not allow_file_access:
-        for op in created.values():
-            _registry.deny_file_access(op)
-    # A key naming no node or output is most likely a typo: TF refuses it rather than silently mapping nothing.
-    missing = [f"{node}:{idx}" for node, idx in map(parse_tensor_name, input_map)
-               if node not in created or idx >= len(created[node].outputs)]
-    if missing:
-        raise ValueError(f"Attempted to map inputs that were not found in graph_def: [{', '.join(missing)}]")
+    # All or nothing: whatever fails while building (a type mismatch, a shape function refusing a node, an
+    # input_map key naming no node) takes out what was added, so a refused GraphDef leaves no half of itself.
+    with graph._all_or_nothing():
+        scope = "import" if name is None else name
+        with graph.name_scope(scope if scope else None) as prefix_scope:
+            prefix = prefix_scope
+        created = _build_nodes(graph, by_name, order, prefix, input_map, library.importer(allow_file_access))
+        if not allow_file_access:
+            for op in created.values():
+                _registry.deny_file_access(op)
+        # A key naming no node or output is most likely a typo: TF refuses it rather than silently mapping
+        # nothing.
+        missing = [f"{node}:{idx}" for node, idx in map(parse_tensor_name, input_map)
+                   if node not in created or idx >= len(created[node].outputs)]
+        if missing:
+            raise ValueError(f"Attempted to map inputs that were not found in graph_def: [{', '.join(missing)}]")
     if return_elements is None:
         return None
     results = []
@@ -306,16 +304,6 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         else:
             results.append(_lookup_op(el, created, "<return_elements>"))
     return results
-
-
-def _stand_in(tensor: _ops.Tensor) -> _ops.Tensor:
-    """A tensor of the scratch graph with `tensor`'s dtype and shape, for a dry run of an input_map."""
-    dtype = tensor.dtype
-    if dtype.is_ref:
-        op = _registry.apply_op("VariableV2", [], {"dtype": dtype.base_dtype, "shape": tensor.shape})
-    else:
-        op = _registry.apply_op("Placeholder", [], {"dtype": dtype, "shape": tensor.shape})
-    return op.outputs[0]
 
 
 def _build_nodes(graph, by_name, order, prefix, input_map, functions) -> dict[str, _ops.Operation]:

@@ -504,6 +504,27 @@ class Graph:
             for c in op._control_inputs:
                 c._control_outputs.append(op)
 
+    @contextlib.contextmanager
+    def _all_or_nothing(self) -> Iterator[None]:
+        """Ops added inside the block are taken out again if it raises, with the names they used, so the
+        graph is left as it was (what `import_graph_def` promises for a GraphDef it refuses). Other threads
+        add nothing meanwhile."""
+        with self._lock:
+            n_ops, names = len(self._nodes), dict(self._names_in_use)
+            try:
+                yield
+            except BaseException:
+                for op in reversed(self._nodes[n_ops:]):
+                    for t in op._inputs:
+                        t._consumers.remove(op)
+                    for c in op._control_inputs:
+                        c._control_outputs.remove(op)
+                    del self._nodes_by_name[op._name]
+                del self._nodes[n_ops:]
+                self._names_in_use = names
+                self._version += 1
+                raise
+
     # -- lookup ----------------------------------------------------------------
     def get_operations(self) -> list[Operation]:
         return list(self._nodes)
