@@ -3,6 +3,9 @@ unless `allow_file_access=True`, while graphs the user builds keep their side ef
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 import tfmini as tf
@@ -141,9 +144,17 @@ def test_reimporting_an_exported_import_still_refuses(tmp_path):
     assert not target.exists()
 
 
+def _ops_in_the_docs_table() -> set[str]:
+    """The op names in the first column of docs/reliability.md's table of ops that touch files."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text(encoding="utf-8")
+    table = text.split("The ops that touch the file system or the network", 1)[1].split("\n\n")[1]
+    return set(re.findall(r"^\| `(\w+)` \|", table, flags=re.M))
+
+
 def test_every_op_that_touches_files_is_documented():
     declared = {name for name, opdef in registry._REGISTRY.items() if opdef.file_access is not None}
     assert declared == set(DOCUMENTED_FILE_ACCESS_OPS)
+    assert _ops_in_the_docs_table() == declared
 
 
 def test_print_to_a_file_in_a_missing_directory_is_not_found_and_session_stays_usable(tmp_path):
