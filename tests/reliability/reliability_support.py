@@ -1,5 +1,5 @@
-"""Shared pieces of the reliability suite: outcome tallies for fuzz tests and a guard that turns a hang into
-a test failure."""
+"""Shared pieces of the reliability suite: outcome tallies for fuzz tests, a guard that turns a hang into a
+test failure, and an IPython shell with the extension loaded for the display tests."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import signal
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 
 # fuzz test name -> outcome -> count; printed by conftest's terminal summary.
 TALLIES: dict[str, Counter] = defaultdict(Counter)
@@ -34,3 +35,31 @@ def no_hang(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def extension_shell(setup: str = "") -> Iterator:
+    """A fresh IPython shell (history in memory) with `%load_ext ipython_ext` done and `setup` run in it;
+    afterwards the extension is unloaded and the default graph and session stack are clean again."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    import ipython_ext
+    import tfmini as tf
+
+    tf.reset_default_graph()
+    InteractiveShell.clear_instance()
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
+    ipython_ext.load_ipython_extension(shell)
+    if setup:
+        shell.run_cell(setup)
+    try:
+        yield shell
+    finally:
+        ipython_ext.unload_ipython_extension(shell)
+        InteractiveShell.clear_instance()
+        while tf.get_default_session() is not None:
+            tf.get_default_session().close()
+        tf.reset_default_graph()

@@ -11,10 +11,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
+from reliability_support import extension_shell
 
-import ipython_ext
 import tfmini as tf
 from ipython_ext import graph_view, values
 
@@ -25,16 +23,8 @@ needs_dot = pytest.mark.skipif(graph_view.find_dot() is None, reason="Graphviz's
 
 @pytest.fixture
 def ip():
-    tf.reset_default_graph()
-    InteractiveShell.clear_instance()
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
-    ipython_ext.load_ipython_extension(shell)
-    yield shell
-    ipython_ext.unload_ipython_extension(shell)
-    InteractiveShell.clear_instance()
-    tf.reset_default_graph()
+    with extension_shell() as shell:
+        yield shell
 
 
 @pytest.fixture

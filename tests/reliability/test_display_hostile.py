@@ -13,10 +13,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from reliability_support import TALLIES, no_hang
-from traitlets.config import Config
+from reliability_support import TALLIES, extension_shell, no_hang
 
 import ipython_ext
 import tfmini as tf
@@ -122,19 +120,8 @@ def svg_text(markup: str) -> str:
 
 @pytest.fixture
 def ip():
-    tf.reset_default_graph()
-    InteractiveShell.clear_instance()
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
-    ipython_ext.load_ipython_extension(shell)
-    shell.run_cell("import tfmini as tf\nimport numpy as np")
-    yield shell
-    ipython_ext.unload_ipython_extension(shell)
-    InteractiveShell.clear_instance()
-    while tf.get_default_session() is not None:
-        tf.get_default_session().close()
-    tf.reset_default_graph()
+    with extension_shell("import tfmini as tf\nimport numpy as np") as shell:
+        yield shell
 
 
 @pytest.fixture(params=["dot", "no dot"])
@@ -274,16 +261,8 @@ def test_a_display_that_fails_with_a_hostile_message_shows_it_as_text(ip, monkey
 
 @pytest.fixture(scope="module")
 def shell_for_fuzz():
-    tf.reset_default_graph()
-    InteractiveShell.clear_instance()
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
-    ipython_ext.load_ipython_extension(shell)
-    yield shell
-    ipython_ext.unload_ipython_extension(shell)
-    InteractiveShell.clear_instance()
-    tf.reset_default_graph()
+    with extension_shell() as shell:
+        yield shell
 
 
 NAME_TEXT = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40) | st.sampled_from(PIECES)
