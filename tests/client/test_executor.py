@@ -2,7 +2,10 @@
 fetches, feeds, targets), constant folding that never leaks mutation, the fast path (`Plan.run`) agreeing
 with the plain path (`Plan.run_steps`) on values and errors, and engines chosen by target."""
 
+import gc
+import linecache
 import re
+import traceback
 
 import numpy as np
 import pytest
@@ -349,3 +352,29 @@ def test_concurrent_runs_in_one_session_give_each_thread_its_own_results():
             t.join(30)
         assert sess._engine.cached_plan_count == 4
     assert failures == []
+
+
+def test_generated_run_loop_is_registered_with_linecache_and_names_each_op():
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = tf.sqrt(x * 2.0, name="root_of.two-x")
+    plan = _plan([y], [x])
+    filename = plan.fast_fn.__code__.co_filename
+    assert filename.startswith("<tfmini plan ")
+    lines = linecache.getlines(filename)
+    assert "".join(lines) == plan.source
+    step = next(s for s in plan.steps if s.op is y.op)
+    call_line = next(k for k, s in plan.line_to_step.items() if s is step)
+    assert lines[call_line - 2].strip() == f"# {ascii(y.op.name)} ('Sqrt')"
+
+    def interrupting_sqrt(*args, **kwargs):
+        raise KeyboardInterrupt  # not turned into an OpError: its traceback goes through the plan's frame
+
+    step_fn = step.fn
+    plan.fast_fn.__defaults__ = tuple(interrupting_sqrt if d is step_fn else d for d in plan.fast_fn.__defaults__)
+    with pytest.raises(KeyboardInterrupt) as info:
+        plan.run([np.ones(2, np.float32)])
+    shown = "".join(traceback.format_tb(info.value.__traceback__))
+    assert filename in shown and "K" in shown.split(filename)[1].splitlines()[1]
+    del plan, info
+    gc.collect()
+    assert filename not in linecache.cache  # dropped with its plan: evicted plans leak no source

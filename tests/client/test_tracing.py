@@ -274,15 +274,15 @@ def test_folded_subgraphs_are_not_recomputed_by_traced_or_timed_runs(monkeypatch
     calls = []
 
     def counted(kernel, name):
-        def run(*args):
+        def run(*args, **kwargs):
             calls.append(name)
-            return kernel(*args)
+            return kernel(*args, **kwargs)
         return run
 
     with tf.Session(graph=g) as sess:
         plan = sess._engine.plan_for((y,), (x,), ())
-        for step in plan.steps:  # the plain loop calls `step.kernel`; the fast path bound its kernels already
-            step.kernel = counted(step.kernel, step.op.name)
+        for step in plan.steps:  # the plain loop calls `step.fn`; the fast path bound its kernels already
+            step.fn = counted(step.fn, step.op.name)
         _, md = _traced(sess, y, {x: np.ones((2, 3), np.float32)})
         assert calls == ["y"]
         out = sess.run(y, {x: np.ones((2, 3), np.float32)}, options=tf.RunOptions(timeout_in_ms=60_000))

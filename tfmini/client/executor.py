@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import linecache
 import threading
 import time
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 
@@ -178,19 +180,25 @@ def op_error(exc: BaseException, op: _ops.Operation) -> _errors.OpError:
 # Plans
 # ----------------------------------------------------------------------------------------------------------
 class Step:
-    """One op of a plan: its kernel, the slots it reads (and which to dereference) and the slots it writes."""
+    """One op of a plan: its kernel `fn` (called as `fn(*inputs, **kwargs)`, attrs resolved once), the slots it
+    reads (and which of them to dereference: variables read as values) and the slots it writes."""
 
-    __slots__ = ("op", "kernel", "call", "inputs", "deref", "outputs", "single", "index")
+    __slots__ = ("op", "fn", "kwargs", "inputs", "deref", "outputs", "single", "index")
 
-    def __init__(self, op, kernel, call, inputs, deref, outputs, single, index) -> None:
+    def __init__(self, *, op, fn, kwargs, inputs, deref, outputs, single, index) -> None:
         self.op = op
-        self.kernel = kernel
-        self.call = call  # (fn, attr kwargs): the generated loop passes attrs as keyword constants
+        self.fn = fn
+        self.kwargs = kwargs
         self.inputs = inputs
         self.deref = deref
         self.outputs = outputs
         self.single = single
         self.index = index
+
+    def execute(self, args: list):
+        """The kernel's result for these input values (the plain loop and constant folding call this; the
+        generated run loop inlines the same call)."""
+        return self.fn(*args, **self.kwargs) if self.kwargs else self.fn(*args)
 
 
 def as_result(v):
@@ -205,25 +213,41 @@ def as_result(v):
 
 
 class Plan:
-    """A compiled run: the pruned ops in order, with resolved kernels and slots, and a generated fast loop."""
+    """A compiled run: the pruned ops in order with resolved kernels and slots, when each value dies, and the
+    generated straight-line function that runs them."""
 
-    def __init__(self, graph_version, steps, slot_of, feed_slots, fetch_slots, fetch_deref, n_slots,
-                 folded, fast_fn, line_to_step, target_ops) -> None:
+    def __init__(self, *, graph_version: int, steps: list[Step], slot_of: dict, feed_slots: list[int],
+                 fetch_slots: list[int], fetch_deref: list[bool], n_slots: int, folded: dict[int, object],
+                 dead_after: list[tuple[int, ...]], target_ops: list) -> None:
         self.graph_version = graph_version
-        self.steps: list[Step] = steps
+        self.steps = steps
         self.slot_of: dict[_ops.Tensor, int] = slot_of
-        self.feed_slots: list[int] = feed_slots
-        self.fetch_slots: list[int] = fetch_slots
-        self.fetch_deref: list[bool] = fetch_deref
+        self.feed_slots = feed_slots
+        self.fetch_slots = fetch_slots
+        self.fetch_deref = fetch_deref
         self.n_slots = n_slots
-        self.folded: dict[int, object] = folded
-        self.fast_fn = fast_fn
-        self.line_to_step = line_to_step
+        # Slot -> value computed at compile time (constant folding); those steps do not run.
+        self.folded = folded
+        # Per step, the slots it is the last reader of (fetched and folded values excepted): both run loops
+        # drop them right after it, so a traced run holds no more memory than an untraced one.
+        self.dead_after = dead_after
         self.target_ops = target_ops
+        self.fast_fn, self.line_to_step, self.source = _generate(self)
 
     @property
     def ops(self) -> list[_ops.Operation]:
         return [s.op for s in self.steps]
+
+    @functools.cached_property
+    def folded_outputs(self) -> list[tuple | None]:
+        """Per step, its outputs' values when constant folding computed them all at compile time, else None."""
+        return [tuple(self.folded[o] for o in step.outputs)
+                if step.outputs and all(o in self.folded for o in step.outputs) else None for step in self.steps]
+
+    @functools.cached_property
+    def live_steps(self) -> list[Step]:
+        """The steps that run (those constant folding did not compute)."""
+        return [s for s in self.steps if self.folded_outputs[s.index] is None]
 
     # -- the fast path ---------------------------------------------------------
     def run(self, feed_values: Sequence) -> list:
@@ -245,27 +269,6 @@ class Plan:
         return op_error(exc, step.op)
 
     # -- the plain path (tracing, timeouts, partial runs) ----------------------
-    @functools.cached_property
-    def dead_after(self) -> list[tuple[int, ...]]:
-        """Per step, the slots it is the last reader of (fetches excepted): the plain path drops them then, as
-        the fast path does, so a long traced run holds no more memory than an untraced one."""
-        last: dict[int, int] = {}
-        for step in self.steps:
-            for s in step.inputs:
-                last[s] = step.index
-        dead: list[list[int]] = [[] for _ in self.steps]
-        fetched = set(self.fetch_slots)
-        for s, k in last.items():
-            if s not in fetched:
-                dead[k].append(s)
-        return [tuple(d) for d in dead]
-
-    @functools.cached_property
-    def folded_outputs(self) -> list[tuple | None]:
-        """Per step, its outputs' values when constant folding computed them all at compile time, else None."""
-        return [tuple(self.folded[o] for o in step.outputs)
-                if step.outputs and all(o in self.folded for o in step.outputs) else None for step in self.steps]
-
     def run_steps(self, feed_values: Sequence, on_step: Callable | None = None, deadline: float | None = None,
                   values: list | None = None) -> list:
         """Runs every step in order; `on_step(step, seconds_start, seconds_end, outputs)` is called after each
@@ -299,7 +302,7 @@ class Plan:
                 try:
                     args = [vals[i].value if d else vals[i] for i, d in zip(step.inputs, step.deref)]
                     t0 = perf() if on_step is not None else 0.0
-                    out = step.kernel(*args)
+                    out = step.execute(args)
                     t1 = perf() if on_step is not None else 0.0
                 except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
                     raise op_error(e, step.op) from None
@@ -413,10 +416,10 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
             n_slots += 1
         try:
             fn, kwargs = opdef.kernel_call(op, state)
-            kernel = functools.partial(fn, **kwargs) if kwargs else fn
         except Exception as e:  # noqa: BLE001 - a kernel that cannot be built fails its op
             raise op_error(e, op) from None
-        steps.append(Step(op, kernel, (fn, kwargs), in_slots, deref, out_slots, opdef.single_output, len(steps)))
+        steps.append(Step(op=op, fn=fn, kwargs=kwargs, inputs=in_slots, deref=deref, outputs=out_slots,
+                          single=opdef.single_output, index=len(steps)))
 
     fetch_slots, fetch_deref = [], []
     for t in fetch_tensors:
@@ -426,9 +429,26 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
         fetch_deref.append(t._dtype.is_ref)
 
     folded = _fold_constants(steps, fed) if fold_constants else {}
-    fast_fn, line_to_step = _generate(steps, feed_slots, fetch_slots, fetch_deref, folded)
-    return Plan(version, steps, slot_of, feed_slots, fetch_slots, fetch_deref, n_slots, folded, fast_fn,
-                line_to_step, list(target_ops))
+    return Plan(graph_version=version, steps=steps, slot_of=slot_of, feed_slots=feed_slots,
+                fetch_slots=fetch_slots, fetch_deref=fetch_deref, n_slots=n_slots, folded=folded,
+                dead_after=_dead_after(steps, folded, fetch_slots), target_ops=list(target_ops))
+
+
+def _dead_after(steps: list[Step], folded: dict, fetch_slots: list[int]) -> list[tuple[int, ...]]:
+    """Per step, the slots whose last reader among the steps that run it is (fetched and folded values are
+    kept): the one liveness table both run loops and the tracer's memory model use."""
+    last: dict[int, int] = {}
+    for step in steps:
+        if step.outputs and all(o in folded for o in step.outputs):
+            continue
+        for slot in step.inputs:
+            last[slot] = step.index
+    dead: list[list[int]] = [[] for _ in steps]
+    kept = set(fetch_slots) | set(folded)
+    for slot, k in last.items():
+        if slot not in kept:
+            dead[k].append(slot)
+    return [tuple(sorted(d)) for d in dead]
 
 
 def _fold_constants(steps: list[Step], fed: set) -> dict[int, object]:
@@ -443,7 +463,7 @@ def _fold_constants(steps: list[Step], fed: set) -> dict[int, object]:
         try:
             # As at run time, inf/nan results are silent (TF raises no warnings for them).
             with np.errstate(all="ignore"):
-                out = step.kernel(*[known[s] for s in step.inputs])
+                out = step.execute([known[s] for s in step.inputs])
         except Exception:  # noqa: BLE001 - left to fail at run time, with the op named
             continue
         outs = (out,) if step.single else tuple(out)
@@ -454,21 +474,22 @@ def _fold_constants(steps: list[Step], fed: set) -> dict[int, object]:
     return known
 
 
-def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
-    """Generates Python source for the plan's run loop (slots become locals, dead values are deleted after
-    their last use) and compiles it. The source holds only slot numbers, never names from the graph."""
+_plan_numbers = itertools.count(1)
+
+
+def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
+    """Generates the plan's run loop as Python source (slots become locals, dead values are deleted after
+    their last use, each call is commented with its op's name and type), compiles it and registers the
+    source with `linecache` under the plan's own file name, so tracebacks and debuggers show it. Names from
+    the graph appear only in comments, escaped with `ascii()` (a comment cannot end early); the code itself
+    holds slot numbers only."""
+    folded, steps = plan.folded, plan.live_steps
     env: dict[str, object] = {"_as_result": as_result, "__name__": "tfmini._plan"}
     lines = ["def _plan_run(feeds):"]
     line_to_step: dict[int, Step] = {}
-    for j, slot in enumerate(feed_slots):
+    for j, slot in enumerate(plan.feed_slots):
         lines.append(f"    s{slot} = feeds[{j}]")
-    live_steps = [s for s in steps if not (s.outputs and all(o in folded for o in s.outputs))]
-    last_use: dict[int, int] = {}
-    for k, step in enumerate(live_steps):
-        for s in step.inputs:
-            last_use[s] = k
-    fetched = set(fetch_slots)
-    inplace = _inplace_kernels(live_steps, set(feed_slots), fetched, folded)
+    inplace = _inplace_kernels(steps, set(plan.feed_slots), set(plan.fetch_slots), folded)
 
     def ref(slot: int, deref: bool) -> str:
         base = f"C{slot}" if slot in folded else f"s{slot}"
@@ -476,15 +497,16 @@ def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
 
     for slot, v in folded.items():
         env[f"C{slot}"] = v
-    for k, step in enumerate(live_steps):
+    for step in steps:
         # Attrs are passed as keyword constants in the call itself: cheaper than any bound wrapper.
-        fn, kwargs = (inplace[step.index], {}) if step.index in inplace else step.call
+        fn, kwargs = (inplace[step.index], {}) if step.index in inplace else (step.fn, step.kwargs)
         env[f"K{step.index}"] = fn
         args = [ref(s, d) for s, d in zip(step.inputs, step.deref)]
         for name, value in kwargs.items():
             env[f"A{step.index}_{name}"] = value
             args.append(f"{name}=A{step.index}_{name}")
         call = f"K{step.index}({', '.join(args)})"
+        lines.append(f"    # {ascii(step.op.name)} ({ascii(step.op.type)})")
         if step.single:
             lines.append(f"    s{step.outputs[0]} = {call}")
         elif step.outputs:
@@ -492,22 +514,24 @@ def _generate(steps, feed_slots, fetch_slots, fetch_deref, folded):
         else:
             lines.append(f"    {call}")
         line_to_step[len(lines)] = step
-        dead = sorted({s for s in step.inputs if last_use.get(s) == k and s not in fetched and s not in folded})
-        if dead:
-            lines.append(f"    del {', '.join(f's{s}' for s in dead)}")
-    outs = [f"_as_result({ref(s, d)})" for s, d in zip(fetch_slots, fetch_deref)]
+        if plan.dead_after[step.index]:
+            lines.append(f"    del {', '.join(f's{s}' for s in plan.dead_after[step.index])}")
+    outs = [f"_as_result({ref(s, d)})" for s, d in zip(plan.fetch_slots, plan.fetch_deref)]
     lines.append(f"    return [{', '.join(outs)}]")
-    line_to_step[len(lines)] = _fetch_step(steps, fetch_slots)
+    line_to_step[len(lines)] = _fetch_step(plan.steps, plan.fetch_slots)
     # Kernels, constants and attrs become parameter defaults: read as fast locals, not global lookups.
     names = sorted(n for n in env if not n.startswith("__"))
     lines[0] = f"def _plan_run(feeds, {', '.join(f'{n}={n}' for n in names)}):"
     source = "\n".join(lines) + "\n"
-    code = compile(source, "<tfmini plan>", "exec")
-    exec(code, env)  # noqa: S102 - source generated above from slot numbers only
-    return env["_plan_run"], line_to_step
+    filename = f"<tfmini plan {next(_plan_numbers)}>"
+    code = compile(source, filename, "exec")
+    exec(code, env)  # noqa: S102 - source generated above from slot numbers; names only in escaped comments
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(plan, linecache.cache.pop, filename, None)
+    return env["_plan_run"], line_to_step, source
 
 
-def _inplace_kernels(live_steps, feed_slots: set, fetched: set, folded: dict) -> dict[int, Callable]:
+def _inplace_kernels(live_steps: list[Step], feed_slots: set, fetched: set, folded: dict) -> dict[int, Callable]:
     """Step index -> an in-place variant of its kernel, for steps whose input 0 is a value the plan owns
     outright: produced fresh by a kernel (not a feed, constant, variable or view), read by no other step,
     not fetched, and of the output's exact static shape and dtype. Such a step reuses that buffer instead of
