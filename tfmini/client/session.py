@@ -19,6 +19,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework.constant_op import to_numpy
+from tfmini.framework.registry import FETCH_WRAPPERS as _FETCH_WRAPPERS
 
 
 def _config_pb2():
@@ -34,15 +35,6 @@ class _FedRef:
 
     def __init__(self, value) -> None:
         self.value = value
-
-
-# Fetched values of some op types are wrapped (e.g. GetSessionHandle -> TensorHandle); op type -> fn.
-_FETCH_WRAPPERS: dict[str, Callable] = {}
-
-
-def register_fetch_wrapper(op_type: str, wrap: Callable) -> None:
-    """`wrap(session, tensor, value)` turns fetched values of `op_type` into a richer object."""
-    _FETCH_WRAPPERS[op_type] = wrap
 
 
 class _PartialRun:

@@ -117,6 +117,17 @@ def deny_file_access(op: _ops.Operation) -> None:
     _FILE_ACCESS_DENIED.add(op)
 
 
+# Fetched values of some op types reach the user wrapped (GetSessionHandle -> TensorHandle): op type ->
+# `wrap(session, tensor, value)`. The op library fills this table and the session reads it, so neither
+# layer imports the other.
+FETCH_WRAPPERS: dict[str, Callable] = {}
+
+
+def register_fetch_wrapper(op_type: str, wrap: Callable) -> None:
+    """`wrap(session, tensor, value)` turns fetched values of `op_type` into a richer object."""
+    FETCH_WRAPPERS[op_type] = wrap
+
+
 _REGISTRY: dict[str, OpDef] = {}
 _GRADIENTS: dict[str, Callable | None] = {}
 

@@ -12,7 +12,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import apply_op, register_op
+from tfmini.framework.registry import apply_op, register_fetch_wrapper, register_op
 from tfmini.ops import array_ops, shape_fns
 
 
@@ -170,10 +170,4 @@ def _wrap_fetched_handle(session, tensor, value):
     return TensorHandle(np.asarray(value).item().decode(), tensor.op.inputs[0].dtype.base_dtype, session)
 
 
-def _install() -> None:
-    from tfmini.client.session import register_fetch_wrapper
-
-    register_fetch_wrapper("GetSessionHandle", _wrap_fetched_handle)
-
-
-_install()
+register_fetch_wrapper("GetSessionHandle", _wrap_fetched_handle)
