@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import tfmini as tf
-from tfmini.client import executor
+from tfmini.client import engine, executor, local_engine
 
 
-def _engine(sess) -> executor.LocalEngine:
+def _engine(sess) -> local_engine.LocalEngine:
     return sess._engine
 
 
@@ -92,8 +92,8 @@ def test_one_plan_per_signature_reused_across_runs():
         for v in range(3):
             assert sess.run(y, {p: float(v)}) == 2.0 * v
         assert eng.cached_plan_count == 1
-        plan = eng.plan_for((y,), (p,), ())
-        assert eng.plan_for((y,), (p,), ()) is plan
+        plan = eng.compile((y,), (p,), ()).plan
+        assert eng.compile((y,), (p,), ()).plan is plan
         sess.run(z, {p: 1.0})
         sess.run([y, z], {p: 1.0})
         sess.run(y.op, {p: 1.0})
@@ -108,13 +108,13 @@ def test_plan_is_recompiled_after_the_graph_changes():
     with tf.Session() as sess:
         eng = _engine(sess)
         sess.run(c)
-        first = eng.plan_for((c,), (), ())
+        first = eng.compile((c,), (), ()).plan
         assert first.graph_version == tf.get_default_graph().version
         tf.constant(4.0)  # any change bumps the version
-        second = eng.plan_for((c,), (), ())
+        second = eng.compile((c,), (), ()).plan
         assert second is not first
         assert second.graph_version == tf.get_default_graph().version
-        assert eng.plan_for((c,), (), ()) is second
+        assert eng.compile((c,), (), ()).plan is second
         assert sess.run(c) == 3.0
 
 
@@ -307,7 +307,7 @@ def test_generated_plan_code_holds_only_slot_numbers_and_registry_attr_names():
 # ----------------------------------------------------------------------------------------------------------
 def test_unknown_target_raises_not_found():
     with pytest.raises(tf.errors.NotFoundError, match="No session factory registered"):
-        executor.engine_for("nowhere://x", tf.get_default_graph(), None)
+        engine.engine_for("nowhere://x", tf.get_default_graph(), None)
 
 
 def test_registered_engine_serves_its_target_prefix():
@@ -315,9 +315,9 @@ def test_registered_engine_serves_its_target_prefix():
 
     def factory(graph, config):
         made.append(graph)
-        return executor.LocalEngine(graph, config)
+        return local_engine.LocalEngine(graph, config)
 
-    executor.register_engine("testengine://", factory)
+    engine.register_engine("testengine://", factory)
     try:
         c = tf.constant(5.0)
         with tf.Session("testengine://host:1") as sess:
@@ -325,7 +325,7 @@ def test_registered_engine_serves_its_target_prefix():
             assert sess.run(c) == 5.0
         assert made == [tf.get_default_graph()]
     finally:
-        executor._ENGINES.pop("testengine://")
+        engine._ENGINES.pop("testengine://")
     with pytest.raises(tf.errors.NotFoundError):
         tf.Session("testengine://host:1")
 

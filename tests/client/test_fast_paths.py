@@ -9,7 +9,7 @@ from tfmini.client import executor
 
 
 def _plan(sess, fetches, feeds=()):
-    return sess._engine.plan_for(tuple(fetches), tuple(feeds), ())
+    return sess._engine.compile(tuple(fetches), tuple(feeds), ()).plan
 
 
 def _both_paths(sess, fetches, feed_dict):

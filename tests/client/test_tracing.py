@@ -101,7 +101,7 @@ def test_every_op_of_the_executed_plan_appears_exactly_once_in_plan_order():
     g, x, loss = _mlp()
     with tf.Session(graph=g) as sess:
         _, md = _traced(sess, loss, {x: _feed()})
-        plan = sess._engine.plan_for((loss,), (x,), ())
+        plan = sess._engine.compile((loss,), (x,), ()).plan
     names = [ns.node_name for ns in _nodes(md)]
     assert names == [op.name for op in plan.ops]
     assert len(set(names)) == len(names)
@@ -280,7 +280,7 @@ def test_folded_subgraphs_are_not_recomputed_by_traced_or_timed_runs(monkeypatch
         return run
 
     with tf.Session(graph=g) as sess:
-        plan = sess._engine.plan_for((y,), (x,), ())
+        plan = sess._engine.compile((y,), (x,), ()).plan
         for step in plan.steps:  # the plain loop calls `step.fn`; the fast path bound its kernels already
             step.fn = counted(step.fn, step.op.name)
         _, md = _traced(sess, y, {x: np.ones((2, 3), np.float32)})
@@ -335,7 +335,7 @@ def test_functional_control_flow_ops_appear_once_with_their_bodies_inside():
         picked = control_flow_ops.cond(tf.reduce_sum(x) > 0, lambda: x * 3.0, lambda: x - 1.0, name="pick")
     with tf.Session(graph=g) as sess:
         (loop_out, pick_out), md = _traced(sess, [doubled, picked], {x: np.ones(4, np.float32)})
-        plan = sess._engine.plan_for((doubled, picked), (x,), ())
+        plan = sess._engine.compile((doubled, picked), (x,), ()).plan
     np.testing.assert_array_equal(loop_out, np.full(4, 32.0, np.float32))
     np.testing.assert_array_equal(pick_out, np.full(4, 3.0, np.float32))
     names = [ns.node_name for ns in _nodes(md)]
@@ -379,7 +379,7 @@ def test_partition_graphs_hold_the_ops_that_ran_even_without_tracing():
     with tf.Session(graph=g) as sess:
         md = tf.RunMetadata()
         sess.run(loss, {x: _feed()}, options=tf.RunOptions(output_partition_graphs=True), run_metadata=md)
-        plan = sess._engine.plan_for((loss,), (x,), ())
+        plan = sess._engine.compile((loss,), (x,), ()).plan
     assert not md.step_stats.dev_stats
     (gd,) = md.partition_graphs
     assert [n.name for n in gd.node] == [op.name for op in plan.ops]

@@ -129,3 +129,15 @@ def test_keyboard_interrupt_inside_a_loop_leaves_the_session_usable():
             signal.signal(signal.SIGALRM, previous)
         assert sess.run(v + 1.0) == 2.0
         assert sess.run(tf.reduce_sum(x), {x: _eye()}) == 16.0
+
+
+def test_a_session_wide_timeout_holds_on_every_repeated_run():
+    # Repeated runs of one signature take a cached fast path; the session's deadline must hold there too.
+    x = tf.placeholder(tf.float32, [16, 16])
+    n = tf.placeholder(tf.int32, [])
+    _, y = tf.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, tf.tanh(a @ a)), [tf.constant(0), x])
+    with tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=100)) as sess:
+        for _ in range(3):
+            assert sess.run(y, {x: _eye(), n: 3}).shape == (16, 16)
+        for _ in range(2):
+            _assert_deadline_stops(sess, y, {x: _eye(), n: 10**7})

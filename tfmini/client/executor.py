@@ -1,6 +1,7 @@
-"""The in-process engine: prunes a graph to what a run needs, compiles a plan once per (graph version,
-fetches, feeds, targets), and runs it. Session state (variables, handles, random generators) lives here,
-per session. Knows the registry's kernels, never an op type by name."""
+"""Plans: prunes a graph to what a run needs, compiles the pruned ops into a `Plan` (resolved kernels and
+value slots, constant folding, when each value dies, a generated run loop) and runs it. Also the session
+state kernels see (`SessionState`: variables, handles, random generators). Knows the registry's kernels,
+never an op type by name; engines (`local_engine`) decide when and where plans run."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import threading
 import time
 import warnings
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
@@ -569,73 +569,4 @@ def _fetch_step(steps, fetch_slots):
     return steps[-1] if steps else None
 
 
-# ----------------------------------------------------------------------------------------------------------
-# The engine interface
-# ----------------------------------------------------------------------------------------------------------
-class LocalEngine:
-    """Runs graphs in this process with NumPy kernels. A session talks to its engine through `compile`,
-    `run`, `run_traced` and `close` only, so other engines can serve other `target`s."""
-
-    max_cached_plans = 256
-
-    def __init__(self, graph: _ops.Graph, config=None) -> None:
-        silence_kernel_warnings()
-        self.state = SessionState(graph, config)
-        self._plans: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def plan_for(self, fetch_tensors: tuple, feed_tensors: tuple, target_ops: tuple) -> Plan:
-        """The cached plan for this signature, compiled on first use or when the graph changed."""
-        key = (fetch_tensors, feed_tensors, target_ops)
-        plan = self._plans.get(key)
-        if plan is not None and plan.graph_version == self.state.graph._version:
-            return plan
-        plan = compile_plan(self.state, fetch_tensors, feed_tensors, target_ops)
-        with self._lock:
-            self._plans[key] = plan
-            self._plans.move_to_end(key)
-            while len(self._plans) > self.max_cached_plans:
-                self._plans.popitem(last=False)
-        return plan
-
-    @property
-    def cached_plan_count(self) -> int:
-        return len(self._plans)
-
-    def close(self) -> None:
-        self._plans.clear()
-        self.state.cells.clear()
-        self.state.handles.clear()
-        self.state.generators.clear()
-        self.state.resources.clear()
-
-
-_ENGINES: dict[str, Callable] = {"": LocalEngine}
-
-
-def register_engine(target: str, factory: Callable) -> None:
-    """Makes `Session(target=...)` use `factory(graph, config)` for targets equal to or prefixed by `target`."""
-    _ENGINES[target] = factory
-
-
-def engine_for(target: str, graph: _ops.Graph, config) -> object:
-    return engine_factory(target)(graph, config)
-
-
-def engine_factory(target: str) -> Callable:
-    """The engine factory serving `target` (exact match, else the longest registered prefix); NotFoundError
-    naming the registered ones otherwise."""
-    if target in _ENGINES:
-        return _ENGINES[target]
-    prefixes = sorted((p for p in _ENGINES if p and target.startswith(p)), key=len, reverse=True)
-    if prefixes:
-        return _ENGINES[prefixes[0]]
-    raise _errors.NotFoundError(
-        None, None,
-        f"No session factory registered for the given session options: {{target: \"{target}\"}} Registered "
-        f"factories are {{{', '.join(repr(k) for k in _ENGINES)}}}.",
-    )
-
-
-__all__ = ["LocalEngine", "Plan", "RefCell", "SessionState", "compile_plan", "register_engine", "engine_for",
-           "engine_factory"]
+__all__ = ["Plan", "RefCell", "SessionState", "Step", "compile_plan", "op_error"]

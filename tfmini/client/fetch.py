@@ -4,6 +4,7 @@ dicts, SparseTensors, ...) into unique graph elements and rebuild the results in
 from __future__ import annotations
 
 import collections
+import operator
 from collections.abc import Callable
 
 from tfmini.framework import ops as _ops
@@ -42,6 +43,19 @@ class FetchMapper:
     def build_results(self, values: list):
         raise NotImplementedError
 
+    def fast_builder(self) -> Callable:
+        """`results -> value`, where `results` are the values of the unique fetches that are Tensors, in order
+        (what an engine returns): the unique fetches that are Operations get None, as in `build_results`."""
+        is_tensor = [isinstance(f, _ops.Tensor) for f in self.unique_fetches]
+        if all(is_tensor):
+            return self.build_results
+
+        def build(results):
+            it = iter(results)
+            return self.build_results([next(it) if t else None for t in is_tensor])
+
+        return build
+
     @staticmethod
     def for_fetch(fetch, graph: _ops.Graph) -> FetchMapper:
         if type(fetch) is _ops.Tensor:  # the common case first: checks below cost more than the mapping
@@ -67,6 +81,11 @@ class ElementFetchMapper(FetchMapper):
 
     def build_results(self, values: list):
         return values[0]
+
+    def fast_builder(self) -> Callable:
+        if isinstance(self.unique_fetches[0], _ops.Tensor):
+            return operator.itemgetter(0)
+        return lambda results: None
 
 
 def resolve_fetch(fetch, graph: _ops.Graph):
@@ -106,6 +125,22 @@ class ListFetchMapper(FetchMapper):
         self._type = type(fetches)
         self._mappers = [FetchMapper.for_fetch(f, graph) for f in fetches]
         self.unique_fetches, self._positions = _uniquify(self._mappers)
+
+    def fast_builder(self) -> Callable:
+        """For a flat list or tuple of Tensors and Operations, a builder without per-element mappers."""
+        if self._type not in (list, tuple) or not all(isinstance(m, ElementFetchMapper) for m in self._mappers):
+            return super().fast_builder()
+        tensor_index: dict = {}
+        for f in self.unique_fetches:
+            if isinstance(f, _ops.Tensor):
+                tensor_index[f] = len(tensor_index)
+        positions = [tensor_index.get(m.unique_fetches[0], -1) for m in self._mappers]
+        kind = self._type
+        if positions == list(range(len(tensor_index))):
+            return (lambda r: r) if kind is list else tuple
+        if kind is list:
+            return lambda r: [r[i] if i >= 0 else None for i in positions]
+        return lambda r: tuple([r[i] if i >= 0 else None for i in positions])
 
     def build_results(self, values: list):
         results = [m.build_results([values[i] for i in pos]) for m, pos in zip(self._mappers, self._positions)]

@@ -1,5 +1,7 @@
 """`tf.Session` and `tf.InteractiveSession`: map user fetch and feed structures to an engine's flat lists
-and back, own the session's lifetime and default-session behaviour, and run partial runs."""
+and back, own the session's lifetime and default-session behaviour, and keep partial runs' bookkeeping.
+Every way to run (`run`, `make_callable`) goes through one cached `_RunCallable` per signature; the engine
+behind the target is reached through the `engine` seam only."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tfmini.client import executor as _executor
+from tfmini.client import engine as _engine
 from tfmini.client import fetch as _fetch
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
@@ -38,13 +40,76 @@ class _FedRef:
 
 
 class _PartialRun:
-    def __init__(self, fetches: set, feeds: set) -> None:
+    """A partial run's contract state (what was declared, fed and fetched) and the engine's side of it."""
+
+    def __init__(self, fetches: set, feeds: set, engine_run: _engine.PartialRun) -> None:
         self.fetches = fetches
         self.feeds = feeds
         self.fed: set = set()
         self.fetched: set = set()
-        self.values: dict = {}
-        self.done_ops: set = set()
+        self.engine_run = engine_run
+
+
+class _RunCallable:
+    """How a session runs one signature (unique fetches, feed tensors): the feed converters, the engine's
+    executable (resolved again when the graph changes, after TF's fetchability check), the deadline policy,
+    and the turning of results into one value per unique fetch (None for an op, wrapped where the fetched op
+    type asks for it). `Session.run`'s cached runners and `make_callable` both use it."""
+
+    def __init__(self, session: BaseSession, unique_fetches: list, feed_tensors: list) -> None:
+        self._session = session
+        self._graph = session._graph
+        self.unique_fetches = list(unique_fetches)
+        self._tensors = tuple(f for f in unique_fetches if isinstance(f, _ops.Tensor))
+        self._targets = tuple(f for f in unique_fetches if isinstance(f, _ops.Operation))
+        self.feed_tensors = tuple(feed_tensors)
+        self.convert = [session._feed_converter(t) for t in feed_tensors]
+        config = session._config
+        # A session-wide deadline makes every run a timed one (the plain loop, checked between ops and loops).
+        self.timed = config is not None and config.operation_timeout_in_ms > 0
+        self.graph_version = -1
+        self.executable: _engine.Executable | None = None
+        self.plain = len(self._tensors) == len(self.unique_fetches) and not any(
+            t._op._type in _FETCH_WRAPPERS for t in self._tensors)
+
+    def refresh(self) -> _engine.Executable:
+        """The executable for the graph as it is now (TF's checks that each fetch may be fetched and each
+        feed fed are made again whenever the graph changed)."""
+        if self.graph_version != self._graph._version:
+            for t in self.feed_tensors:
+                if not self._graph.is_feedable(t):
+                    raise ValueError(f"Tensor {t.name} may not be fed.")
+            for f in self.unique_fetches:
+                if not self._graph.is_fetchable(f):
+                    name = f.op.name if isinstance(f, _ops.Tensor) else f.name
+                    raise ValueError(f"Operation {name!r} has been marked as not fetchable.")
+            self.executable = self._session._engine.compile(self._tensors, self.feed_tensors, self._targets)
+            self.graph_version = self._graph._version
+        return self.executable
+
+    def __call__(self, feed_values: list, options=None, run_metadata=None) -> list:
+        """One value per unique fetch, for converted `feed_values`."""
+        exe = self.refresh()
+        deadline = self._session._deadline(options)
+        if run_metadata is None and deadline is None:
+            results = exe.run(feed_values)
+        else:
+            results = exe.run_traced(feed_values, options, run_metadata, deadline)
+        return results if self.plain else _fetched_values(self._session, self.unique_fetches, results)
+
+
+def _fetched_values(session: BaseSession, unique_fetches: list, results: list) -> list:
+    """One value per unique fetch from an engine's results (one per fetched Tensor): None for an Operation,
+    and a fetched value wrapped where its op type asks for it (e.g. GetSessionHandle -> TensorHandle)."""
+    out, it = [], iter(results)
+    for f in unique_fetches:
+        if isinstance(f, _ops.Tensor):
+            v = next(it)
+            wrap = _FETCH_WRAPPERS.get(f._op._type)
+            out.append(v if wrap is None else wrap(session, f, v))
+        else:
+            out.append(None)
+    return out
 
 
 class BaseSession:
@@ -69,9 +134,10 @@ class BaseSession:
         self._default_graph_context_manager = None
         self._default_session_context_manager = None
         self._partial_runs: dict[str, _PartialRun] = {}
-        self._runners: dict = {}
+        self._runners: dict = {}  # fetches and feed keys of a call -> a ready runner (see _remember_runner)
+        self._callables: dict = {}  # (unique fetches, feed tensors) -> _RunCallable
         self._partial_counter = itertools.count()
-        self._engine = _executor.engine_for(target, graph, config)
+        self._engine = _engine.engine_for(target, graph, config)
 
     # -- properties ------------------------------------------------------------
     @property
@@ -101,6 +167,7 @@ class BaseSession:
             self._closed = True
             self._partial_runs.clear()
             self._runners.clear()
+            self._callables.clear()
             self._engine.close()
 
     def __enter__(self):
@@ -132,7 +199,12 @@ class BaseSession:
             pass
 
     def list_devices(self) -> list:
-        return [_DeviceAttributes(_executor.DEVICE_NAME, "CPU", 0)]
+        """The devices of the engine behind this session's target."""
+        return self._engine.list_devices()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
 
     # -- run -------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
@@ -143,16 +215,15 @@ class BaseSession:
             # Repeated calls with the same fetch elements and feed keys reuse a resolved runner.
             kind = type(fetches)
             try:
-                entry = self._runners[(
+                runner = self._runners[(
                     fetches if kind is _ops.Tensor or kind is _ops.Operation else (kind, *fetches),
                     tuple(feed_dict) if feed_dict else (),
                 )]
             except (KeyError, TypeError):
-                entry = None
-            if entry is not None and entry[0] == self._graph._version:
-                return entry[1](feed_dict)
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
+                runner = None
+            if runner is not None:
+                return runner(feed_dict)
+        self._check_open()
         if self._graph.version == 0:
             raise RuntimeError("The Session graph is empty. Add operations to the graph before calling run().")
         if options is not None or run_metadata is not None:
@@ -163,47 +234,75 @@ class BaseSession:
                 raise TypeError(f"run_metadata must be a tf.RunMetadata proto, got {type(run_metadata)}")
         mapper = _fetch.FetchMapper.for_fetch(fetches, self._graph)
         feed_tensors, feed_values = self._process_feeds(feed_dict)
-        values = self._run_unique(mapper.unique_fetches, feed_tensors, feed_values, options, run_metadata)
+        call = self._callable(mapper.unique_fetches, feed_tensors)
+        values = call(feed_values, options, run_metadata)
         if options is None and run_metadata is None:
-            self._remember_runner(fetches, feed_dict, mapper.unique_fetches, feed_tensors)
+            self._remember_runner(fetches, feed_dict, mapper, call)
         return mapper.build_results(values)
 
-    def _remember_runner(self, fetches, feed_dict, unique_fetches, feed_tensors) -> None:
+    def _callable(self, unique_fetches: list, feed_tensors: list) -> _RunCallable:
+        """The cached callable of this signature."""
+        key = (tuple(unique_fetches), tuple(feed_tensors))
+        call = self._callables.get(key)
+        if call is None:
+            if len(self._callables) > 256:
+                self._callables.clear()
+            call = self._callables[key] = _RunCallable(self, unique_fetches, feed_tensors)
+        return call
+
+    def _deadline(self, options) -> float | None:
+        """The perf_counter time a run started now must end by (RunOptions first, then the session's
+        ConfigProto), or None."""
+        timeout_ms = options.timeout_in_ms if options is not None else 0
+        if not timeout_ms and self._config is not None:
+            timeout_ms = self._config.operation_timeout_in_ms
+        return time.perf_counter() + timeout_ms / 1000.0 if timeout_ms > 0 else None
+
+    def _remember_runner(self, fetches, feed_dict, mapper: _fetch.FetchMapper, call: _RunCallable) -> None:
         """Caches a runner for this call's signature when its fetches are graph elements (alone or in a flat
         list/tuple) and its feed keys are Tensors of this graph: later calls then skip structure mapping and
-        key resolution and only convert feed values (with the same checks) before running the cached plan."""
+        key resolution and only convert feed values (with the same checks) before running the signature's
+        executable, re-resolved when the graph changes."""
         kind = type(fetches)
         if kind is _ops.Tensor or kind is _ops.Operation:
-            elements = [fetches]
+            pass
         elif kind is list or kind is tuple:
-            elements = list(fetches)
+            if not all(type(f) is _ops.Tensor or type(f) is _ops.Operation for f in fetches):
+                return
         else:
             return
-        if not all(type(f) is _ops.Tensor or type(f) is _ops.Operation for f in elements):
-            return
-        if any(type(f) is _ops.Tensor and f._op._type in _FETCH_WRAPPERS for f in elements):
-            return
         keys = tuple(feed_dict) if feed_dict else ()
-        if len(keys) != len(feed_tensors) or any(k is not t for k, t in zip(keys, feed_tensors)):
+        if len(keys) != len(call.feed_tensors) or any(k is not t for k, t in zip(keys, call.feed_tensors)):
             return  # string, tuple or SparseTensor keys: resolved each call
-        tensors = tuple(f for f in unique_fetches if isinstance(f, _ops.Tensor))
-        targets = tuple(f for f in unique_fetches if isinstance(f, _ops.Operation))
-        plan = self._engine.plan_for(tensors, tuple(feed_tensors), targets)
-        index = {t: i for i, t in enumerate(tensors)}
-        positions = [index.get(f, -1) for f in elements]
-        build = _result_builder(kind, positions, len(tensors))
-        convert = [self._feed_converter(t) for t in feed_tensors]
-        plan_run = plan.run
+        if call.timed or any(type(f) is _ops.Tensor and f._op._type in _FETCH_WRAPPERS for f in call.unique_fetches):
+            return
+        build = mapper.fast_builder()
+        convert = call.convert
+        graph = self._graph
 
         def runner(feed_dict):
+            exe = call.executable if call.graph_version == graph._version else call.refresh()
             if feed_dict:
-                return build(plan_run([c(v) for c, v in zip(convert, feed_dict.values())]))
-            return build(plan_run(()))
+                return build(exe.run([c(v) for c, v in zip(convert, feed_dict.values())]))
+            return build(exe.run(()))
 
         key = (fetches if kind is not list and kind is not tuple else (kind, *fetches), keys)
         if len(self._runners) > 256:
             self._runners.clear()
-        self._runners[key] = (self._graph._version, runner)
+        self._runners[key] = runner
+
+    # -- feeds -----------------------------------------------------------------
+    def _process_feeds(self, feed_dict) -> tuple[list, list]:
+        if not feed_dict:
+            return [], []
+        if not isinstance(feed_dict, dict):
+            raise TypeError(f"feed_dict must be a dictionary, got {type(feed_dict).__name__}")
+        feeds: dict = {}
+        for key, value in feed_dict.items():
+            for subfeed, subvalue in _expand_feed(key, value):
+                tensor = self._feed_tensor(subfeed)
+                feeds[tensor] = self._feed_value(tensor, subvalue)
+        return list(feeds), list(feeds.values())
 
     def _feed_converter(self, tensor: _ops.Tensor) -> Callable:
         """`value -> array` for feeds of `tensor`: an ndarray of the exact dtype and a fitting shape is taken
@@ -223,56 +322,6 @@ class BaseSession:
             return general(value)
 
         return convert
-
-    def _plan_for_unique(self, unique_fetches, feed_tensors) -> _executor.Plan:
-        """The engine's plan for these unique fetches (tensors and target ops) and feeds, after TF's check that
-        each may be fetched."""
-        tensors, targets = [], []
-        for f in unique_fetches:
-            if not self._graph.is_fetchable(f):
-                raise ValueError(f"Operation {f.op.name if isinstance(f, _ops.Tensor) else f.name!r} has been "
-                                 "marked as not fetchable.")
-            (tensors if isinstance(f, _ops.Tensor) else targets).append(f)
-        return self._engine.plan_for(tuple(tensors), tuple(feed_tensors), tuple(targets))
-
-    def _run_unique(self, unique_fetches, feed_tensors, feed_values, options, run_metadata) -> list:
-        plan = self._plan_for_unique(unique_fetches, feed_tensors)
-        timeout_ms = options.timeout_in_ms if options is not None else 0
-        if not timeout_ms and self._config is not None:
-            timeout_ms = self._config.operation_timeout_in_ms
-        if run_metadata is not None or timeout_ms > 0:
-            from tfmini.client import tracing
-
-            deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms > 0 else None
-            results = tracing.run_plan(plan, feed_values, options, run_metadata, deadline)
-        else:
-            results = plan.run(feed_values)
-        return self._fetched_values(unique_fetches, results)
-
-    def _fetched_values(self, unique_fetches, results) -> list:
-        """One value per unique fetch: tensor results (wrapped where their op type asks for it), None for ops."""
-        out, it = [], iter(results)
-        for f in unique_fetches:
-            if isinstance(f, _ops.Tensor):
-                v = next(it)
-                wrap = _FETCH_WRAPPERS.get(f._op._type)
-                out.append(v if wrap is None else wrap(self, f, v))
-            else:
-                out.append(None)
-        return out
-
-    # -- feeds -----------------------------------------------------------------
-    def _process_feeds(self, feed_dict) -> tuple[list, list]:
-        if not feed_dict:
-            return [], []
-        if not isinstance(feed_dict, dict):
-            raise TypeError(f"feed_dict must be a dictionary, got {type(feed_dict).__name__}")
-        feeds: dict = {}
-        for key, value in feed_dict.items():
-            for subfeed, subvalue in _expand_feed(key, value):
-                tensor = self._feed_tensor(subfeed)
-                feeds[tensor] = self._feed_value(tensor, subvalue)
-        return list(feeds), list(feeds.values())
 
     def _feed_tensor(self, subfeed) -> _ops.Tensor:
         if type(subfeed) is _ops.Tensor and subfeed._op._graph is self._graph:
@@ -330,37 +379,27 @@ class BaseSession:
     # -- callables -------------------------------------------------------------
     def make_callable(self, fetches, feed_list=None, accept_options: bool = False) -> Callable:
         """A function `f(*feed_values)` equivalent to `run(fetches, dict(zip(feed_list, feed_values)))`,
-        with the fetch and feed structure resolved once, and the plan and feed converters once per graph
-        version (as a cached `run` runner has them)."""
+        with the fetch and feed structure resolved once, running the signature's cached callable (as a
+        cached `run` runner does)."""
         mapper = _fetch.FetchMapper.for_fetch(fetches, self._graph)
         feed_tensors = [self._feed_tensor(f) for f in feed_list or []]
-        unique = mapper.unique_fetches
-        convert = [self._feed_converter(t) for t in feed_tensors]
-        timed = self._config is not None and self._config.operation_timeout_in_ms > 0
-        # Results map straight to the structure unless an op is fetched (None) or a fetch gets wrapped.
-        plain = all(type(f) is _ops.Tensor and f._op._type not in _FETCH_WRAPPERS for f in unique)
-        resolved: list = [None, None]  # (graph version, the plan's run) of the last call
+        run_call = self._callable(mapper.unique_fetches, feed_tensors)
+        convert = run_call.convert
+        n_feeds = len(feed_tensors)
 
         def call(*feed_values, options=None, run_metadata=None):
-            if self._closed:
-                raise RuntimeError("Attempted to use a closed Session.")
-            if len(feed_values) != len(feed_tensors):
-                raise ValueError(f"Expected {len(feed_tensors)} feed values, got {len(feed_values)}")
-            if options is not None or run_metadata is not None or timed:
-                vals = [self._feed_value(t, v) for t, v in zip(feed_tensors, feed_values)]
-                return mapper.build_results(self._run_unique(unique, feed_tensors, vals, options, run_metadata))
-            if resolved[0] != self._graph._version:
-                resolved[:] = [self._graph._version, self._plan_for_unique(unique, feed_tensors).run]
-            results = resolved[1]([c(v) for c, v in zip(convert, feed_values)])
-            return mapper.build_results(results if plain else self._fetched_values(unique, results))
+            self._check_open()
+            if len(feed_values) != n_feeds:
+                raise ValueError(f"Expected {n_feeds} feed values, got {len(feed_values)}")
+            values = run_call([c(v) for c, v in zip(convert, feed_values)], options, run_metadata)
+            return mapper.build_results(values)
 
         return call
 
     # -- partial runs ----------------------------------------------------------
     def partial_run_setup(self, fetches, feeds=None) -> str:
         """Declares the fetches and feeds of a sequence of `partial_run` calls; returns its handle."""
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
+        self._check_open()
         if not isinstance(fetches, (list, tuple)):
             fetches = [fetches]
         mapper = _fetch.FetchMapper.for_fetch(list(fetches), self._graph)
@@ -371,14 +410,13 @@ class BaseSession:
             for p in parts:
                 feed_set.add(self._feed_tensor(p))
         handle = f"{next(self._partial_counter)};partial_run"
-        self._partial_runs[handle] = _PartialRun(set(mapper.unique_fetches), feed_set)
+        self._partial_runs[handle] = _PartialRun(set(mapper.unique_fetches), feed_set, self._engine.partial_run())
         return handle
 
     def partial_run(self, handle: str, fetches, feed_dict=None):
         """Continues the partial run `handle`: feeds more values and fetches more results, running only the
         ops not already run in earlier calls."""
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
+        self._check_open()
         pr = self._partial_runs.get(handle)
         if pr is None:
             raise _errors.InvalidArgumentError(
@@ -400,32 +438,15 @@ class BaseSession:
                 )
             if t in pr.fed:
                 raise _errors.InvalidArgumentError(None, t.op, f"Feed {t.name} has already been fed.")
-        for t, v in zip(feed_tensors, feed_values):
-            # Kept across calls: a private copy, or a later call would read what the caller wrote into their
-            # fed object in between.
-            pr.values[t] = _private_copy(v)
         tensors = [f for f in mapper.unique_fetches if isinstance(f, _ops.Tensor)]
         targets = [f for f in mapper.unique_fetches if isinstance(f, _ops.Operation)]
-        available = tuple(pr.values)
-        plan = _executor.compile_plan(self._engine.state, tuple(tensors), available, tuple(targets),
-                                      done_ops=frozenset(pr.done_ops), fold_constants=False,
-                                      user_fed=pr.fed.union(feed_tensors))
-        computed: list = []
-
-        def record(step, t0, t1, outs):
-            computed.append((step.op, outs))
-
-        results = plan.run_steps([pr.values[t] for t in available], on_step=record)
-        for op, outs in computed:
-            pr.done_ops.add(op)
-            for t, v in zip(op.outputs, outs):
-                pr.values.setdefault(t, v)
-        # A value kept for later calls is handed out as a copy: the caller may mutate what it gets.
-        kept = {id(v) for v in pr.values.values()}
-        results = [r.copy() if isinstance(r, np.ndarray) and id(r) in kept else r for r in results]
+        # Kept across calls: private copies, or a later call would read what the caller wrote into their fed
+        # object in between.
+        feeds = {t: _private_copy(v) for t, v in zip(feed_tensors, feed_values)}
+        results = pr.engine_run.run(tensors, targets, feeds, pr.fed.union(feed_tensors))
         pr.fed.update(feed_tensors)
         pr.fetched.update(mapper.unique_fetches)
-        return mapper.build_results(self._fetched_values(mapper.unique_fetches, results))
+        return mapper.build_results(_fetched_values(self, mapper.unique_fetches, results))
 
 
 def _private_copy(fed):
@@ -435,17 +456,6 @@ def _private_copy(fed):
     copy = np.array(fed, copy=True)
     copy.flags.writeable = False
     return copy
-
-
-def _result_builder(kind: type, positions: list[int], n_tensors: int) -> Callable:
-    """`results -> value` for a runner: a lone element, or a list/tuple with None where an op was fetched."""
-    if kind is not list and kind is not tuple:
-        return (lambda r: r[0]) if positions[0] >= 0 else (lambda r: None)
-    if positions == list(range(n_tensors)):
-        return (lambda r: r) if kind is list else tuple
-    if kind is list:
-        return lambda r: [r[i] if i >= 0 else None for i in positions]
-    return lambda r: tuple([r[i] if i >= 0 else None for i in positions])
 
 
 def _shape_accepts(static_dims, shape: tuple) -> bool:
@@ -497,17 +507,6 @@ def _expand_feed(key, value):
         yield key, value
 
 
-class _DeviceAttributes:
-    def __init__(self, name: str, device_type: str, memory_limit_bytes: int) -> None:
-        self.name = name
-        self.device_type = device_type
-        self.memory_limit_bytes = memory_limit_bytes
-        self.incarnation = 0
-
-    def __repr__(self) -> str:
-        return f"_DeviceAttributes({self.name}, {self.device_type}, {self.memory_limit_bytes}, {self.incarnation})"
-
-
 class Session(BaseSession):
     """A class for running graphs: `with tf.Session() as sess: sess.run(fetches, feed_dict)`."""
 
@@ -519,7 +518,7 @@ class Session(BaseSession):
         """Resets resource containers on `target`. The in-process engine shares no containers between
         sessions (each session owns its variables), so there is nothing to clear; an unknown target raises
         NotFoundError as creating a session on it would."""
-        _executor.engine_factory(target.decode() if isinstance(target, bytes) else target)
+        _engine.engine_factory(target.decode() if isinstance(target, bytes) else target)
 
 
 class InteractiveSession(BaseSession):
