@@ -15,7 +15,18 @@ from tfmini.framework import registry
 # these; the test below fails when the op library and this list disagree.
 DOCUMENTED_FILE_ACCESS_OPS = {
     "PrintV2": "output_stream starts with file:// (appends the printed text to that file)",
+    "SaveV2": "always (writes the checkpoint named by its prefix input)",
+    "RestoreV2": "always (reads the checkpoint named by its prefix input)",
 }
+# The modules of the op library whose code touches the file system, and the ops through which it does: a
+# module that starts touching files must declare its ops' file_access and be added here.
+FILE_TOUCHING_MODULES = {
+    "tfmini/ops/control_flow_ops.py": {"PrintV2"},
+    "tfmini/train/saver.py": {"SaveV2", "RestoreV2"},
+    "tfmini/train/checkpoint.py": set(),  # the checkpoint reader and writer themselves, called by the two above
+}
+_FILE_CALLS = re.compile(r"\bopen\(|\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|"
+                         r"listdir)\b|\bshutil\.|\bPath\(|\b_ckpt\.|\bsocket\.|\burllib\b|\bsubprocess\b")
 
 
 def _print_to_file_graph_def(path: str):
@@ -155,6 +166,55 @@ def test_every_op_that_touches_files_is_documented():
     declared = {name for name, opdef in registry._REGISTRY.items() if opdef.file_access is not None}
     assert declared == set(DOCUMENTED_FILE_ACCESS_OPS)
     assert _ops_in_the_docs_table() == declared
+
+
+def test_only_the_known_modules_touch_files_and_their_ops_declare_it():
+    root = Path(__file__).resolve().parents[2]
+    touching = set()
+    for path in sorted((root / "tfmini").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("tfmini/client/", "tfmini/protobuf/")):
+            continue  # above the op library (sessions, traces) or generated
+        code = "\n".join(line.split("#", 1)[0] for line in path.read_text(encoding="utf-8").splitlines())
+        if _FILE_CALLS.search(code):
+            touching.add(rel)
+    assert touching == set(FILE_TOUCHING_MODULES)
+    declared = {name for name, opdef in registry._REGISTRY.items() if opdef.file_access is not None}
+    assert set().union(*FILE_TOUCHING_MODULES.values()) == declared
+
+
+def _saver_graph_def():
+    with tf.Graph().as_default() as g:
+        tf.Variable([1.0, 2.0], name="v")
+        tf.train.Saver()
+    return g.as_graph_def()
+
+
+def test_an_imported_saver_graph_may_neither_write_nor_read_checkpoints(tmp_path):
+    prefix = str(tmp_path / "ckpt")
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(_saver_graph_def(), name="")
+        with tf.Session() as sess:
+            sess.run(g.get_operation_by_name("v/Assign"))
+            with pytest.raises(tf.errors.PermissionDeniedError, match="SaveV2 op 'save/SaveV2' would access the "
+                                                                      "checkpoint files named by its 'prefix'"):
+                sess.run("save/control_dependency:0", {"save/Const:0": prefix})
+            assert list(tmp_path.iterdir()) == []
+            with pytest.raises(tf.errors.PermissionDeniedError, match="RestoreV2 op 'save/RestoreV2'.*allow_file"):
+                sess.run("save/restore_all", {"save/Const:0": prefix})
+            assert sess.run("v:0").tolist() == [1.0, 2.0]
+
+
+def test_an_imported_saver_graph_saves_and_restores_when_allowed(tmp_path):
+    prefix = str(tmp_path / "ckpt")
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(_saver_graph_def(), name="", allow_file_access=True)
+        with tf.Session() as sess:
+            sess.run(g.get_operation_by_name("v/Assign"))
+            sess.run("save/control_dependency:0", {"save/Const:0": prefix})
+            sess.run(tf.assign(g.get_tensor_by_name("v:0"), [5.0, 6.0]))
+            sess.run("save/restore_all", {"save/Const:0": prefix})
+            assert sess.run("v:0").tolist() == [1.0, 2.0]
 
 
 def test_print_to_a_file_in_a_missing_directory_is_not_found_and_session_stays_usable(tmp_path):

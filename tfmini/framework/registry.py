@@ -89,11 +89,11 @@ class OpDef:
         imported without `allow_file_access`.
         """
         if self.file_access is not None and op in _FILE_ACCESS_DENIED:
-            path = self.file_access(op)
-            if path is not None:
+            what = self.file_access(op)
+            if what is not None:
                 raise _errors.PermissionDeniedError(
                     None, op,
-                    f"{self.name} op '{op.name}' would access the file '{path}', but it was imported from a "
+                    f"{self.name} op '{op.name}' would access {what}, but it was imported from a "
                     "GraphDef, and imported graphs may not touch the file system unless asked to. If you trust "
                     "that GraphDef, import it with tf.import_graph_def(graph_def, allow_file_access=True).",
                 )
@@ -169,8 +169,9 @@ def register_op(
     input 0 (same shape and dtype as the output), or None. The executor uses the variant only when input 0
     is a fresh value that nothing else reads afterwards.
 
-    Side effects outside the session: `file_access(op)` returns the path running `op` would open (or None
-    when this op, given its attrs, touches no file). Every op that may touch the file system or the network
+    Side effects outside the session: `file_access(op)` says what running `op` would open ("the file
+    '/tmp/x'", or a description when the path is a run-time input), or None when this op, given its attrs,
+    touches no file. Every op that may touch the file system or the network
     declares it, so graphs imported from untrusted GraphDefs can be kept from doing so.
     """
     attrs = dict(attrs or {})

@@ -583,7 +583,7 @@ _FILE_ERRORS = {FileNotFoundError: _errors.NotFoundError, PermissionError: _erro
 
 def _print_v2_factory(op: _ops.Operation, ctx):
     stream, end = op.get_attr("output_stream"), op.get_attr("end")
-    path = _print_v2_file(op)
+    path = _print_v2_path(op)
 
     def run_print_v2(text):
         text = np.asarray(text).item()
@@ -601,10 +601,15 @@ def _print_v2_factory(op: _ops.Operation, ctx):
     return run_print_v2
 
 
-def _print_v2_file(op: _ops.Operation) -> str | None:
+def _print_v2_path(op: _ops.Operation) -> str | None:
     """The file a PrintV2 op appends to (its `output_stream` is 'file://path'), or None for stdout/stderr."""
     stream = op.get_attr("output_stream")
     return stream[len("file://"):] if stream.startswith("file://") else None
+
+
+def _print_v2_file(op: _ops.Operation) -> str | None:
+    path = _print_v2_path(op)
+    return None if path is None else f"the file '{path}'"
 
 
 register_op(

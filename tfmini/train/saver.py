@@ -42,7 +42,8 @@ def _check_no_slices(shape_and_slices) -> None:
 
 
 @register_op("SaveV2", inputs=["prefix: string", "tensor_names: string", "shape_and_slices: string",
-                               "tensors: dtypes"], attrs={"dtypes": ("list(type)", _reg.REQUIRED)}, stateful=True)
+                               "tensors: dtypes"], attrs={"dtypes": ("list(type)", _reg.REQUIRED)}, stateful=True,
+             file_access=lambda op: "the checkpoint files named by its 'prefix' input (to write them)")
 def _save_v2(prefix, tensor_names, shape_and_slices, *tensors):
     """Writes `tensors` under `tensor_names` to the checkpoint `prefix`."""
     names = _texts(tensor_names)
@@ -61,7 +62,7 @@ def _restore_shape(op):
 
 @register_op("RestoreV2", inputs=["prefix: string", "tensor_names: string", "shape_and_slices: string"],
              outputs=["tensors: dtypes"], attrs={"dtypes": ("list(type)", _reg.REQUIRED)}, shape=_restore_shape,
-             stateful=True)
+             stateful=True, file_access=lambda op: "the checkpoint files named by its 'prefix' input (to read them)")
 def _restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
     """Reads the tensors `tensor_names` from the checkpoint `prefix`."""
     _check_no_slices(shape_and_slices)
