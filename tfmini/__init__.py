@@ -8,6 +8,8 @@ from tfmini.client.fetch import register_session_run_conversion_functions
 from tfmini.client.session import BaseSession, InteractiveSession, Session
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors
+from tfmini.framework import indexed_slices as _indexed_slices
+from tfmini.framework import sparse_tensor as _sparse_tensor
 from tfmini.framework.constant_op import constant
 from tfmini.framework.dtypes import (
     DType,
@@ -374,3 +376,14 @@ from tfmini.ops.functional_ops import foldl, foldr, map_fn, scan
 # -- eager-mode switches that TF1 programs call first: graph mode is the only mode (TF1 idioms engineer)
 # isort: split
 from tfmini.framework.ops import disable_eager_execution, disable_v2_behavior, executing_eagerly
+
+# Session.run fetches and feeds the framework's composite tensors as their component tensors: the client's
+# extension point is filled here, where the API is assembled, because the framework may not name the client.
+register_session_run_conversion_functions(
+    SparseTensor, _sparse_tensor.session_run_fetch, _sparse_tensor.session_run_feed,
+    _sparse_tensor.session_run_components,
+)
+register_session_run_conversion_functions(
+    IndexedSlices, _indexed_slices.session_run_fetch, _indexed_slices.session_run_feed,
+    _indexed_slices.session_run_components,
+)

@@ -97,3 +97,22 @@ class IndexedSlices:
         return f"IndexedSlices(indices={self._indices!r}, values={self._values!r}{shape})"
 
     __str__ = __repr__
+
+
+# How Session.run fetches and feeds an IndexedSlices: as its component tensors. tfmini/__init__.py hands
+# these to the client's `register_session_run_conversion_functions`, so this layer never names the client.
+def session_run_components(s: IndexedSlices) -> list:
+    """The tensors Session.run fetches and feeds for an IndexedSlices (dense_shape only when it has one)."""
+    return [s.values, s.indices] + ([] if s.dense_shape is None else [s.dense_shape])
+
+
+def session_run_fetch(s: IndexedSlices):
+    def rebuild(vals) -> IndexedSlicesValue:
+        values, indices, *dense_shape = vals
+        return IndexedSlicesValue(values, indices, dense_shape[0] if dense_shape else None)
+
+    return session_run_components(s), rebuild
+
+
+def session_run_feed(s: IndexedSlices, value) -> list:
+    return list(zip(session_run_components(s), value))

@@ -89,3 +89,23 @@ class SparseTensor:
 
 def is_sparse(x) -> bool:
     return isinstance(x, (SparseTensor, SparseTensorValue))
+
+
+# How Session.run fetches and feeds a SparseTensor: as its three component tensors. tfmini/__init__.py hands
+# these to the client's `register_session_run_conversion_functions`, so this layer never names the client.
+def session_run_components(st: SparseTensor) -> list:
+    """The tensors Session.run fetches and feeds for a SparseTensor."""
+    return [st.indices, st.values, st.dense_shape]
+
+
+def session_run_fetch(st: SparseTensor):
+    return session_run_components(st), lambda vals: SparseTensorValue(*vals)
+
+
+def session_run_feed(st: SparseTensor, value) -> list:
+    if isinstance(value, SparseTensor):
+        raise TypeError("The value of a feed cannot be a tf.SparseTensor object; feed a tf.SparseTensorValue.")
+    if not isinstance(value, (SparseTensorValue, tuple, list)) or len(value) != 3:
+        raise TypeError(f"A SparseTensor must be fed a SparseTensorValue (indices, values, dense_shape), got "
+                        f"{value!r}")
+    return list(zip(session_run_components(st), value))

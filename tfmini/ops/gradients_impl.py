@@ -13,7 +13,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework.constant_op import constant
-from tfmini.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
+from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.ops import array_ops, math_ops
 
 
@@ -302,31 +302,5 @@ def _indexed_slices_to_tensor(value: IndexedSlices, dtype=None, name=None, as_re
     return math_ops.unsorted_segment_sum(value.values, value.indices, value.dense_shape[0], name=name)
 
 
-def _indexed_slices_components(s: IndexedSlices) -> list:
-    """The tensors Session.run fetches and feeds for an IndexedSlices (dense_shape only when it has one)."""
-    return [s.values, s.indices] + ([] if s.dense_shape is None else [s.dense_shape])
-
-
-def _indexed_slices_fetch(s: IndexedSlices):
-    def rebuild(vals) -> IndexedSlicesValue:
-        values, indices, *dense_shape = vals
-        return IndexedSlicesValue(values, indices, dense_shape[0] if dense_shape else None)
-
-    return _indexed_slices_components(s), rebuild
-
-
-def _indexed_slices_feed(s: IndexedSlices, value) -> list:
-    return list(zip(_indexed_slices_components(s), value))
-
-
-def _install() -> None:
-    from tfmini.client.fetch import register_session_run_conversion_functions
-
-    _ops.register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_tensor)
-    register_session_run_conversion_functions(
-        IndexedSlices, _indexed_slices_fetch, _indexed_slices_feed, _indexed_slices_components
-    )
-
-
-_install()
+_ops.register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_tensor)
 

@@ -211,29 +211,3 @@ def sparse_placeholder(dtype, shape=None, name=None) -> SparseTensor:
         dense_shape = array_ops.placeholder(_dt.int64, shape=[rank], name=f"{prefix}shape" if prefix else None)
     return SparseTensor(indices, values, dense_shape)
 
-
-def _sparse_components(st: SparseTensor) -> list:
-    """The tensors Session.run fetches and feeds for a SparseTensor."""
-    return [st.indices, st.values, st.dense_shape]
-
-
-def _sparse_fetch(st: SparseTensor):
-    return _sparse_components(st), lambda vals: SparseTensorValue(*vals)
-
-
-def _sparse_feed(st: SparseTensor, value):
-    if isinstance(value, SparseTensor):
-        raise TypeError("The value of a feed cannot be a tf.SparseTensor object; feed a tf.SparseTensorValue.")
-    if not isinstance(value, (SparseTensorValue, tuple, list)) or len(value) != 3:
-        raise TypeError(f"A SparseTensor must be fed a SparseTensorValue (indices, values, dense_shape), got "
-                        f"{value!r}")
-    return list(zip(_sparse_components(st), value))
-
-
-def _install() -> None:
-    from tfmini.client.fetch import register_session_run_conversion_functions
-
-    register_session_run_conversion_functions(SparseTensor, _sparse_fetch, _sparse_feed, _sparse_components)
-
-
-_install()
