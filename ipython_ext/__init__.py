@@ -4,6 +4,9 @@ traces. Knows tfmini's public API only; tfmini never imports this package."""
 
 from __future__ import annotations
 
+from IPython import get_ipython
+
+import tfmini as tf
 from ipython_ext import extension as _extension
 from ipython_ext.graph_view import GraphView
 from ipython_ext.options import options
@@ -29,8 +32,6 @@ def show_graph(graph_or_graph_def=None, max_nodes: int | None = None, collapse=(
     """A picture of a graph (default: the default graph) or GraphDef; scopes collapse until at most
     `max_nodes` nodes show; `collapse` / `expand` force name scopes closed / open."""
     if graph_or_graph_def is None:
-        import tfmini as tf
-
         graph_or_graph_def = tf.get_default_graph()
     return GraphView(graph_or_graph_def, max_nodes=max_nodes, collapse=collapse, expand=expand)
 
@@ -42,7 +43,5 @@ def show_trace(*run_metadata, graph=None, top: int | None = None) -> TraceView:
 
 def trace_history() -> list:
     """The RunMetadata of the recent `%run_graph --trace` runs in this shell, oldest first."""
-    from IPython import get_ipython
-
     ext = _extension.loaded(get_ipython())
     return list(ext.traces) if ext is not None else []

@@ -9,8 +9,9 @@ from collections import deque
 
 import tfmini as tf
 from ipython_ext import formatters
-from ipython_ext.magics import ReportedError, RunGraphMagics, op_error_text
+from ipython_ext.magics import ReportedError, RunGraphMagics
 from ipython_ext.options import options
+from ipython_ext.runs import op_error_text
 
 SESSION_NAME = "sess"
 

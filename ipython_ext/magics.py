@@ -17,8 +17,10 @@ from IPython.display import display
 import tfmini as tf
 from ipython_ext import sites
 from ipython_ext.graph_view import GraphView
+from ipython_ext.runs import fetch_names, graph_of, op_error_text, ops_that_ran
 from ipython_ext.trace_view import TraceView
 from ipython_ext.values import FetchedValue
+from ipython_ext.widgets import interactive_runner
 
 
 class ReportedError(Exception):
@@ -168,8 +170,6 @@ def _prepare(extension, args, expr: str | None, cell: tuple[str, str] | None, gr
 
 def _execute(extension, args, run: _Run):
     if args.interact:
-        from ipython_ext.widgets import interactive_runner
-
         display(interactive_runner(run.fetches, run.session, feed_dict=run.feeds))
         return None
     md = tf.RunMetadata() if args.trace else None
@@ -243,19 +243,6 @@ def _cell_error_text(e: BaseException, filename: str) -> str:
             + "\n(%tb shows the full traceback)")
 
 
-def op_error_text(e) -> str:
-    """A run failure in a few lines: the error class and message, the op, and where the op was created."""
-    message = e.message.split("\n\t [[", 1)[0].strip()
-    lines = [f"{type(e).__name__}: {message}"]
-    op = e.op
-    if op is not None:
-        where, source = sites.op_site(op)
-        lines.append(f"  in op '{op.name}' ({op.type})" + (f", created at {where}" if where else ""))
-        if source:
-            lines.append(f"    {source}")
-    return "\n".join(lines)
-
-
 # -- feeds, fetches, sessions -----------------------------------------------------------------------------
 def feed_dict(shell, feeds: list[str]) -> dict:
     """--feed NAME=EXPR items as a feed_dict: NAME is a notebook variable (a tensor) or a tensor name."""
@@ -285,57 +272,3 @@ def _named_tensors(feeds: dict, graph) -> list:
             with contextlib.suppress(KeyError, ValueError, TypeError):
                 out.append(graph.as_graph_element(key, allow_tensor=True, allow_operation=False))
     return out
-
-
-def _leaves(fetches):
-    if isinstance(fetches, dict):
-        for v in fetches.values():
-            yield from _leaves(v)
-    elif isinstance(fetches, (list, tuple)):
-        for v in fetches:
-            yield from _leaves(v)
-    else:
-        yield fetches
-
-
-def graph_of(fetches):
-    """The graph of the first fetch that names one (a string names none)."""
-    for leaf in _leaves(fetches):
-        graph = getattr(leaf, "graph", None)
-        if isinstance(graph, tf.Graph):
-            return graph
-    return None
-
-
-def fetch_names(fetches, graph):
-    """The fetch structure with each element replaced by the name of the tensor or op it denotes."""
-    if isinstance(fetches, dict):
-        return {k: fetch_names(v, graph) for k, v in fetches.items()}
-    if isinstance(fetches, (list, tuple)):
-        return [fetch_names(v, graph) for v in fetches]
-    name = getattr(fetches, "name", None)
-    return name if isinstance(name, str) else str(fetches)
-
-
-def ops_that_ran(graph, fetches, fed) -> set:
-    """The ops a run of `fetches` executes: everything they depend on, stopping at fed tensors (whose
-    producers are kept as the picture's entry points)."""
-    fed = set(fed)
-    stack = []
-    for leaf in _leaves(fetches):
-        with contextlib.suppress(KeyError, ValueError, TypeError):
-            element = graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)
-            stack.append(element.op if isinstance(element, tf.Tensor) else element)
-    seen: set = set()
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        for t in op.inputs:
-            if t in fed:
-                seen.add(t.op)
-            else:
-                stack.append(t.op)
-        stack.extend(op.control_inputs)
-    return seen

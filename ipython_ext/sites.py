@@ -40,7 +40,7 @@ def _cell_label(filename: str) -> str | None:
     if _current and filename == _current[-1]:
         return "the cell"
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # optional: outside IPython no cell or In[k] names the code
     except ImportError:
         return None
     shell = get_ipython()

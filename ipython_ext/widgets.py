@@ -11,8 +11,8 @@ import numpy as np
 
 import tfmini as tf
 from ipython_ext import describe
-from ipython_ext.magics import fetch_names, op_error_text, ops_that_ran
 from ipython_ext.markup import Html, fields, fmt_bytes, fmt_us, mono, page, table, tag, truncate
+from ipython_ext.runs import fetch_names, op_error_text, ops_that_ran
 from ipython_ext.trace_view import TraceView, op_stats, step_stats_of
 from ipython_ext.values import FetchedValue
 from ipython_ext.values import html as value_html
@@ -26,7 +26,7 @@ SLIDER_RANGE = (-10.0, 10.0)
 
 def _ipywidgets():
     try:
-        import ipywidgets
+        import ipywidgets  # optional: only the interactive runner needs ipywidgets
     except ImportError as e:
         raise ImportError(INSTALL) from e
     return ipywidgets
