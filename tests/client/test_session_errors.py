@@ -258,3 +258,24 @@ def test_a_partial_run_may_update_a_variable_an_earlier_call_read_but_not_a_fed_
         h = sess.partial_run_setup([add], [a, v])
         with pytest.raises(tf.errors.InvalidArgumentError, match="incompatible with expected float32_ref"):
             sess.partial_run(h, add, {a: 1.0, v: 7.0})
+
+
+def test_feeding_a_variable_updated_inside_a_loop_or_cond_body_is_invalid_argument():
+    v = tf.Variable(np.zeros(3, np.float32))
+
+    def body(i):
+        with tf.control_dependencies([tf.assign_add(v, tf.ones([3]), use_locking=True)]):
+            return i + 1
+
+    loop = tf.while_loop(lambda i: i < 2, body, [tf.constant(0)])
+    branch = tf.cond(tf.constant(True), lambda: tf.assign_add(v, tf.ones([3])), lambda: tf.identity(v))
+    reads = tf.while_loop(lambda i: i < 2, lambda i: i + 1 + tf.cast(tf.reduce_sum(v), tf.int32) * 0,
+                          [tf.constant(0)])
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        for fetch, node in ((loop, "while/AssignAdd"), (branch, "cond/AssignAdd")):
+            with pytest.raises(tf.errors.InvalidArgumentError, match="incompatible with expected float32_ref") as e:
+                sess.run(fetch, {v: np.ones(3, np.float32)})
+            assert f"[[node {node} " in e.value.message
+        assert sess.run(reads, {v: np.ones(3, np.float32)}) == 2  # reading a fed variable in a body is fine
+        np.testing.assert_array_equal(sess.run(v), [0.0, 0.0, 0.0])

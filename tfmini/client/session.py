@@ -31,12 +31,24 @@ def _config_pb2():
 
 
 class _FedRef:
-    """A fed value standing in for a ref-typed tensor (consumers read `.value`)."""
+    """A fed value standing in for a ref-typed tensor: consumers read `.value`. It is no variable storage, so
+    an op that would update it in place (reached where the plan cannot see it, e.g. inside a loop body) gets
+    TF's InvalidArgumentError, not an AttributeError."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "tensor")
 
-    def __init__(self, value) -> None:
+    def __init__(self, value, tensor: _ops.Tensor) -> None:
         self.value = value
+        self.tensor = tensor
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)  # protocol probes (NumPy's __array__ and the like) find nothing
+        t = self.tensor
+        raise _errors.InvalidArgumentError(
+            None, None, f"{t.name} was passed {t.dtype.base_dtype.name} from a feed, incompatible with expected "
+            f"{t.dtype._as_ref.name}: a fed variable can be read but not updated."
+        )
 
 
 class _PartialRun:
@@ -374,7 +386,7 @@ class BaseSession:
         # executor.as_result); writing into a result never reaches the caller's object, nor the reverse.
         arr = arr.view()
         arr.flags.writeable = False
-        return _FedRef(arr) if tensor.dtype.is_ref else arr
+        return _FedRef(arr, tensor) if tensor.dtype.is_ref else arr
 
     # -- callables -------------------------------------------------------------
     def make_callable(self, fetches, feed_list=None, accept_options: bool = False) -> Callable:
@@ -452,7 +464,7 @@ class BaseSession:
 def _private_copy(fed):
     """A read-only copy of a fed value (the array of a `_FedRef` for a fed ref tensor)."""
     if isinstance(fed, _FedRef):
-        return _FedRef(_private_copy(fed.value))
+        return _FedRef(_private_copy(fed.value), fed.tensor)
     copy = np.array(fed, copy=True)
     copy.flags.writeable = False
     return copy

@@ -83,12 +83,14 @@ def _locked(kernel: Callable, ref_positions: Sequence[int]) -> Callable:
 
     def locked(*values):
         cells = sorted({id(values[i]): values[i] for i in ref_positions}.values(), key=id)
-        for cell in cells:
-            cell.lock.acquire()
+        held = []
         try:
+            for cell in cells:
+                cell.lock.acquire()
+                held.append(cell)  # released below even if an interrupt stops the loop at the next lock
             return kernel(*values)
         finally:
-            for cell in reversed(cells):
+            for cell in reversed(held):
                 cell.lock.release()
 
     return locked
