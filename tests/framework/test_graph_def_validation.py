@@ -399,3 +399,13 @@ def test_a_graph_def_refused_midway_leaves_the_graph_exactly_as_it_was():
         # The refused import's names are free again: the next import takes scope 'import', not 'import_1'.
         tf.import_graph_def(_graph_def(), input_map={"x:0": x})
         assert g.get_tensor_by_name("import/z:0").op.type
+
+
+def test_an_input_map_tensor_of_another_graph_is_refused():
+    with tf.Graph().as_default():
+        other = tf.constant([[1.0, 2.0, 3.0, 4.0]], name="o")
+    with tf.Graph().as_default() as g:
+        with pytest.raises(ValueError, match="must be from the graph the GraphDef is imported into"):
+            tf.import_graph_def(_graph_def(), input_map={"x:0": other})
+        assert g.get_operations() == []
+    assert [op.name for op in other.graph.get_operations()] == ["o"]

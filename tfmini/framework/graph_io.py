@@ -276,6 +276,10 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             raise TypeError(f"input_map values must be Tensors, got {v!r}")
     graph = _ops.get_default_graph()
     graph._check_not_finalized()
+    for k, v in input_map.items():
+        if v.graph is not graph:
+            raise ValueError(f"input_map[{k!r}] = {v} must be from the graph the GraphDef is imported into "
+                             "(the default graph).")
     by_name = _checked_nodes(graph_def.node)
     order = _topological_node_order(graph_def.node, by_name)
     library = func_graph.FunctionLibrary(graph_def.library)
