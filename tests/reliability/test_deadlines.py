@@ -141,3 +141,17 @@ def test_a_session_wide_timeout_holds_on_every_repeated_run():
             assert sess.run(y, {x: _eye(), n: 3}).shape == (16, 16)
         for _ in range(2):
             _assert_deadline_stops(sess, y, {x: _eye(), n: 10**7})
+
+
+def test_a_session_wide_timeout_holds_in_partial_runs():
+    x = tf.placeholder(tf.float32, [16, 16])
+    n = tf.placeholder(tf.int32, [])
+    _, y = tf.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, tf.tanh(a @ a)), [tf.constant(0), x])
+    with tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=100)) as sess:
+        h = sess.partial_run_setup([y], [x, n])
+        t0 = time.perf_counter()
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            sess.partial_run(h, y, {x: _eye(), n: 10**7})
+        assert time.perf_counter() - t0 < STOPPED_WITHIN_S
+        h = sess.partial_run_setup([y], [x, n])
+        assert sess.partial_run(h, y, {x: _eye(), n: 3}).shape == (16, 16)

@@ -36,9 +36,10 @@ class PartialRun(abc.ABC):
 
     @abc.abstractmethod
     def run(self, fetch_tensors: Sequence[_ops.Tensor], target_ops: Sequence[_ops.Operation], feeds: dict,
-            user_fed: Collection[_ops.Tensor]) -> list:
+            user_fed: Collection[_ops.Tensor], deadline: float | None) -> list:
         """Adds `feeds` (tensor -> converted value), runs only the ops the fetches and targets need that no
-        earlier call ran, and returns the fetched values. `user_fed`: every tensor the user fed so far."""
+        earlier call ran, and returns the fetched values. `user_fed`: every tensor the user fed so far;
+        `deadline`: as for `Executable.run_traced`."""
 
 
 class Engine(abc.ABC):

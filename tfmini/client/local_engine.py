@@ -42,7 +42,7 @@ class LocalPartialRun(_engine.PartialRun):
         self._done_ops: set[_ops.Operation] = set()
 
     def run(self, fetch_tensors: Sequence[_ops.Tensor], target_ops: Sequence[_ops.Operation], feeds: dict,
-            user_fed: Collection[_ops.Tensor]) -> list:
+            user_fed: Collection[_ops.Tensor], deadline: float | None) -> list:
         self._values.update(feeds)
         available = tuple(self._values)
         plan = compile_plan(self._state, tuple(fetch_tensors), available, tuple(target_ops),
@@ -52,7 +52,7 @@ class LocalPartialRun(_engine.PartialRun):
         def record(step, t0, t1, outs):
             computed.append((step.op, outs))
 
-        results = plan.run_steps([self._values[t] for t in available], on_step=record)
+        results = plan.run_steps([self._values[t] for t in available], on_step=record, deadline=deadline)
         for op, outs in computed:
             self._done_ops.add(op)
             for t, v in zip(op.outputs, outs):

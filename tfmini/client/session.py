@@ -455,7 +455,7 @@ class BaseSession:
         # Kept across calls: private copies, or a later call would read what the caller wrote into their fed
         # object in between.
         feeds = {t: _private_copy(v) for t, v in zip(feed_tensors, feed_values)}
-        results = pr.engine_run.run(tensors, targets, feeds, pr.fed.union(feed_tensors))
+        results = pr.engine_run.run(tensors, targets, feeds, pr.fed.union(feed_tensors), self._deadline(None))
         pr.fed.update(feed_tensors)
         pr.fetched.update(mapper.unique_fetches)
         return mapper.build_results(_fetched_values(self, mapper.unique_fetches, results))
