@@ -10,7 +10,8 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
-from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops, state_ops
+from tfmini.framework.ops import get_default_session
+from tfmini.ops import array_ops, control_flow_ops, init_ops, math_ops, nn_impl, nn_ops, state_ops
 from tfmini.ops import variable_scope as vs
 
 _GraphKeys = _ops.GraphKeys
@@ -66,8 +67,6 @@ def _smart_cond(pred, true_fn, false_fn):
     if isinstance(pred, _ops.Tensor):
         value = _reg.constant_value(pred)
         if value is None:
-            from tfmini.ops import control_flow_ops
-
             return control_flow_ops.cond(pred, true_fn, false_fn)
         pred = bool(value)
     return true_fn() if pred else false_fn()
@@ -212,8 +211,6 @@ class Layer:
         return self.__call__(inputs, *args, **kwargs)
 
     def get_weights(self) -> list:
-        from tfmini.framework.ops import get_default_session
-
         return get_default_session().run(self.weights)
 
 

@@ -11,14 +11,13 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework import tensor_util
+from tfmini.protobuf import attr_value_pb2, graph_pb2, node_def_pb2, versions_pb2
 
 PRODUCER_VERSION = 27  # the GraphDef version our NodeDefs follow (TF 1.x era semantics)
 MIN_CONSUMER = 0
 
 
 def versions_def():
-    from tfmini.protobuf import versions_pb2
-
     return versions_pb2.VersionDef(producer=PRODUCER_VERSION, min_consumer=MIN_CONSUMER)
 
 
@@ -127,8 +126,6 @@ def _codec(kind: str) -> tuple[bool, tuple]:
 
 def attr_value_of(kind: str, value):
     """Encodes a Python attr value as an AttrValue message according to its declared kind."""
-    from tfmini.protobuf import attr_value_pb2
-
     if kind == "any":
         return _attr_value_guess(value)
     av = attr_value_pb2.AttrValue()
@@ -211,8 +208,6 @@ def python_attr_of(kind: str, av):
 # -- export -----------------------------------------------------------------------------------------------
 def node_def_of(op: _ops.Operation):
     """The NodeDef of `op`: name, op type, inputs ('^name' for control inputs), device and attrs."""
-    from tfmini.protobuf import node_def_pb2
-
     nd = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
     nd.input.extend(t._as_node_def_input() for t in op.inputs)
     nd.input.extend("^" + c.name for c in op.control_inputs)
@@ -226,8 +221,6 @@ def node_def_of(op: _ops.Operation):
 
 
 def graph_to_graph_def(graph: _ops.Graph, from_version=None, add_shapes: bool = False):
-    from tfmini.protobuf import graph_pb2
-
     gd = graph_pb2.GraphDef()
     gd.versions.CopyFrom(versions_def())
     for op in graph.get_operations():

@@ -9,6 +9,8 @@ import collections
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.ops import _run_using_default_session
+from tfmini.framework.registry import constant_value_as_shape
 
 
 class IndexedSlicesValue(collections.namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])):
@@ -64,8 +66,6 @@ class IndexedSlices:
     def shape(self) -> _shape.TensorShape:
         """The static dense shape: from `dense_shape` when known, else [?] + values.shape[1:]."""
         if self._dense_shape is not None:
-            from tfmini.framework.registry import constant_value_as_shape
-
             known = constant_value_as_shape(self._dense_shape)
             if known.ndims is not None:
                 return known
@@ -88,8 +88,6 @@ class IndexedSlices:
         return self._with_values(-self._values)
 
     def eval(self, feed_dict=None, session=None) -> IndexedSlicesValue:
-        from tfmini.framework.ops import _run_using_default_session
-
         return _run_using_default_session(self, "tensor", feed_dict, session, "evaluate tensor using `eval()`")
 
     def __repr__(self) -> str:

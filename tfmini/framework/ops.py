@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from google.protobuf import text_format
+
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import tensor_shape as _shape
 
@@ -271,8 +273,6 @@ class Operation:
         return f"<tf.Operation '{self._name}' type={self._type}>"
 
     def __str__(self) -> str:
-        from google.protobuf import text_format
-
         # text_format sorts attrs by key as TF's printout does; str() of a upb message prints them in hash order.
         return text_format.MessageToString(self.node_def)
 
@@ -807,7 +807,14 @@ def _graph_from_values(values) -> Graph:
     ValueError naming both."""
     graph = first = None
     for v in _flatten_values(values):
-        element = _graph_element_of(v)
+        kind = type(v)
+        # The common cases first: the general probe below costs more than the op's other bookkeeping.
+        if kind is Tensor or kind is Operation:
+            element = v
+        elif kind in _PLAIN_VALUES:
+            continue
+        else:
+            element = _graph_element_of(v)
         if element is None:
             continue
         if graph is None:
@@ -830,6 +837,10 @@ def _graph_element_of(value):
     except Exception:  # noqa: BLE001 - an object that cannot name its element yet belongs to no graph
         return None
     return element if isinstance(getattr(element, "graph", None), Graph) else None
+
+
+# Types that never stand for a graph element.
+_PLAIN_VALUES = frozenset({int, float, bool, complex, str, bytes, type(None)})
 
 
 def _flatten_values(values):

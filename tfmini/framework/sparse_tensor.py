@@ -7,6 +7,8 @@ import collections
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.ops import _run_using_default_session
+from tfmini.framework.registry import constant_value_as_shape
 
 
 class SparseTensorValue(collections.namedtuple("SparseTensorValue", ["indices", "values", "dense_shape"])):
@@ -63,16 +65,12 @@ class SparseTensor:
 
     @property
     def shape(self) -> _shape.TensorShape:
-        from tfmini.framework.registry import constant_value_as_shape
-
         return constant_value_as_shape(self._dense_shape)
 
     def get_shape(self) -> _shape.TensorShape:
         return self.shape
 
     def eval(self, feed_dict=None, session=None) -> SparseTensorValue:
-        from tfmini.framework.ops import _run_using_default_session
-
         return _run_using_default_session(self, "tensor", feed_dict, session, "evaluate tensor using `eval()`")
 
     def _with_values(self, values) -> SparseTensor:

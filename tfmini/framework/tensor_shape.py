@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tfmini.protobuf import tensor_shape_pb2
+
 
 class Dimension:
     """One dimension of a static shape; `value` is an int or None when unknown."""
@@ -208,8 +210,6 @@ class TensorShape:
             raise ValueError(f"Shape {self} is not fully defined")
 
     def as_proto(self):
-        from tfmini.protobuf import tensor_shape_pb2
-
         proto = tensor_shape_pb2.TensorShapeProto()
         if self._dims is None:
             proto.unknown_rank = True

@@ -8,6 +8,7 @@ from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import to_numpy
 from tfmini.framework.registry import constant_value  # noqa: F401 - TF exposes it here too
+from tfmini.protobuf import tensor_pb2
 
 # The repeated field of TensorProto that holds values of each dtype when tensor_content is not used.
 _VAL_FIELD = {
@@ -32,8 +33,6 @@ _VAL_FIELD = {
 def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False):
     """A TensorProto holding `values`: several numeric values go into `tensor_content` as little-endian bytes, a
     single one into its typed field, strings into `string_val` (TensorFlow's layout)."""
-    from tfmini.protobuf import tensor_pb2
-
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)
     if dtype == _dtypes.variant or (dtype is None and _holds_opaque_objects(values)):
         return _variant_proto(values)
@@ -75,8 +74,6 @@ def _holds_opaque_objects(values) -> bool:
 def _variant_proto(values):
     """A variant tensor holds opaque run-time objects (e.g. a control-flow tape, or the zero a gradient fills
     in for one); its proto records the shape and each element's type name, not the objects."""
-    from tfmini.protobuf import tensor_pb2
-
     arr = np.asarray(values, dtype=object)
     proto = tensor_pb2.TensorProto(dtype=_dtypes.variant.as_datatype_enum,
                                    tensor_shape=_shape.TensorShape(arr.shape).as_proto())

@@ -19,6 +19,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
+from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import (
     NotDifferentiable,
     RegisterGradient,
@@ -1669,8 +1670,6 @@ def _gather_static_shape(t):
 
 @RegisterGradient("GatherV2")
 def _gather_grad(op, grad):
-    from tfmini.framework.indexed_slices import IndexedSlices
-
     params, indices, axis = op.inputs
     grad = _dense(grad)
     params_shape = _shape_tensor(params)

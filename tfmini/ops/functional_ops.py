@@ -21,7 +21,7 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
 from tfmini.framework.func_graph import FuncGraph, GradientFuncGraph, unique_function_name
 from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, register_op
-from tfmini.ops import array_ops
+from tfmini.ops import array_ops, gradients_impl
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -273,8 +273,6 @@ def _build_body_gradient(forward: FuncGraph, ys_idx: Sequence[int], xs_idx: Sequ
                          grad_shapes: Sequence[_shape.TensorShape]) -> tuple[GradientFuncGraph, list]:
     """The gradient function of `forward`: inputs (tape, one grad per output in `ys_idx`), and the
     gradients (Tensor or None) of those outputs w.r.t. the inputs in `xs_idx`. Its outputs are left unset."""
-    from tfmini.ops import gradients_impl
-
     grad = GradientFuncGraph(unique_function_name(forward.name + "_grad"), forward)
     with grad.as_default():
         grad_ys = [array_ops.placeholder(forward.outputs[i].dtype.base_dtype, shape, name=f"grad_y_{k}")

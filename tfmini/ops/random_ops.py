@@ -16,6 +16,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.ops import array_ops, math_ops
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2**31 - 1
@@ -90,8 +91,6 @@ def _shape_tensor(shape) -> _ops.Tensor:
     if isinstance(shape, _shape.TensorShape):
         shape = shape.as_list()
     if isinstance(shape, (list, tuple)) and any(isinstance(d, _ops.Tensor) for d in shape):
-        from tfmini.ops import array_ops
-
         return array_ops.stack([_ops.convert_to_tensor(d, dtype=_dt.int32) if not isinstance(d, _ops.Tensor)
                                 else d for d in shape])
     if isinstance(shape, (list, tuple)):
@@ -274,8 +273,6 @@ for _op_type in ("RandomStandardNormal", "TruncatedNormal", "RandomUniform", "Ra
 # ----------------------------------------------------------------------------------------------------------
 def _scaled_normal(op_type: str, default_name: str, shape, mean, stddev, dtype, seed, name) -> _ops.Tensor:
     """mean + stddev * (a sample of `op_type`), the way TF builds random_normal and truncated_normal."""
-    from tfmini.ops import math_ops
-
     dtype = _dt.as_dtype(dtype).base_dtype
     with _ops.name_scope(name, default_name, [shape, mean, stddev]) as scope:
         shape_t = _shape_tensor(shape)
@@ -297,8 +294,6 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
 
 def random_uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=None) -> _ops.Tensor:
     """Samples uniformly from [minval, maxval); integer dtypes need `maxval`."""
-    from tfmini.ops import math_ops
-
     dtype = _dt.as_dtype(dtype).base_dtype
     if maxval is None:
         if dtype.is_integer:
