@@ -371,7 +371,7 @@ from tfmini.debugging import (
 )
 from tfmini.ops.control_flow_ops import Assert, Print, case, cond, while_loop
 from tfmini.ops.control_flow_ops import print_v2 as print  # noqa: A001 - tf.print
-from tfmini.ops.functional_ops import foldl, foldr, map_fn, scan
+from tfmini.ops.higher_order_ops import foldl, foldr, map_fn, scan
 
 # -- eager-mode switches that TF1 programs call first: graph mode is the only mode (TF1 idioms engineer)
 # isort: split

@@ -10,7 +10,6 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.ops import get_default_session
 from tfmini.ops import array_ops, control_flow_ops, init_ops, math_ops, nn_impl, nn_ops, state_ops
 from tfmini.ops import variable_scope as vs
 
@@ -211,7 +210,7 @@ class Layer:
         return self.__call__(inputs, *args, **kwargs)
 
     def get_weights(self) -> list:
-        return get_default_session().run(self.weights)
+        return _ops.get_default_session().run(self.weights)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -16,16 +16,12 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
-from tfmini.framework.func_graph import FuncGraph, share_collection_with_functions, unique_function_name
+from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, register_op
+from tfmini.ops import array_ops, math_ops
 from tfmini.ops import functional_ops as _fops
-from tfmini.ops import variable_scope
 
 _basetuple = tuple  # `tuple` is redefined below as TF's tf.tuple
-
-# tf.get_variable inside a cond branch or loop body must find (and add to) the outer graph's variable store.
-share_collection_with_functions(variable_scope._VARSTORE_KEY)
-share_collection_with_functions(variable_scope._VARSCOPESTORE_KEY)
 
 
 @register_op("NoOp", stateful=True)
@@ -63,8 +59,6 @@ def group(*inputs, **kwargs) -> _ops.Operation:
 
 def with_dependencies(dependencies, output_tensor, name=None):
     """`output_tensor`, but only after `dependencies` have run."""
-    from tfmini.ops import array_ops
-
     with _ops.name_scope(name, "control_dependency", list(dependencies) + [output_tensor]) as scope:
         with _ops.control_dependencies(dependencies):
             if isinstance(output_tensor, _ops.Operation):
@@ -183,8 +177,6 @@ def _case_pairs(pred_fn_pairs) -> list:
 
 
 def _assert_at_most_n_true(predicates: list, n: int, msg: str) -> _ops.Operation:
-    from tfmini.ops import array_ops, math_ops
-
     preds_c = array_ops.stack(predicates, name="preds_c")
     num_true = math_ops.reduce_sum(math_ops.cast(preds_c, _dt.int32), name="num_true_conds")
     condition = math_ops.less_equal(num_true, constant(n, name="n_true_conds"))
@@ -200,8 +192,6 @@ def case(pred_fn_pairs, default=None, exclusive: bool = False, strict: bool = Fa
     assertion checks at run time that its predicate holds; with `exclusive` an assertion checks that at most
     one predicate holds.
     """
-    from tfmini.ops import array_ops
-
     pairs = _case_pairs(pred_fn_pairs)
     if default is not None and not callable(default):
         raise TypeError("default must be callable.")
@@ -255,8 +245,6 @@ def _shape_less_equal(shape: _shape.TensorShape, invariant: _shape.TensorShape) 
 
 
 def _loop_placeholders(graph: FuncGraph, loop_vars: list, invariants: list) -> list[_ops.Tensor]:
-    from tfmini.ops import array_ops
-
     with graph.as_default():
         return [array_ops.placeholder(v.dtype.base_dtype, inv, name=f"loop_var_{i}")
                 for i, (v, inv) in enumerate(zip(loop_vars, invariants))]
@@ -272,8 +260,6 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     stops gradients (and recording). Returns the final values in the structure the body returns; a single
     loop variable is returned bare unless `return_same_structure`.
     """
-    from tfmini.ops import math_ops
-
     del swap_memory
     if not callable(cond):
         raise TypeError("cond must be callable.")

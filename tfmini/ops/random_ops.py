@@ -16,7 +16,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
-from tfmini.ops import array_ops, math_ops
+from tfmini.ops import array_ops, control_flow_ops, math_ops
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2**31 - 1
@@ -337,8 +337,6 @@ def _multinomial(logits, num_samples, seed, output_dtype) -> _ops.Tensor:
 def random_crop(value, size, seed=None, name=None) -> _ops.Tensor:
     """A slice of `value` of shape `size` at a uniformly random offset; fails at run time (InvalidArgumentError)
     when `value` is smaller than `size` in some dimension."""
-    from tfmini.ops import array_ops, control_flow_ops, math_ops
-
     with _ops.name_scope(name, "random_crop", [value, size]) as scope:
         value = _ops.convert_to_tensor(value, name="value")
         size = _ops.convert_to_tensor(size, dtype=_dt.int32, name="size")

@@ -15,12 +15,16 @@ import traceback
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.func_graph import share_collection_with_functions
 from tfmini.framework.ops import GraphKeys
 from tfmini.ops import init_ops
 from tfmini.ops.variables import Variable, VariableAggregation, VariableSynchronization
 
 _VARSTORE_KEY = ("__variable_store",)
 _VARSCOPESTORE_KEY = ("__varscope",)
+# tf.get_variable inside a cond branch or loop body must find (and add to) the outer graph's variable store.
+share_collection_with_functions(_VARSTORE_KEY)
+share_collection_with_functions(_VARSCOPESTORE_KEY)
 
 
 class _ReuseMode(enum.Enum):
