@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import ops as _ops
+from tfmini.framework import registry
+from tfmini.protobuf import function_pb2
 
 _names = itertools.count(1)
 
@@ -100,8 +102,6 @@ class FuncGraph(_ops.Graph):
     def _stand_in(self, tensor: _ops.Tensor, prefix: str, op_type: str, inputs: list, attrs: dict) -> _ops.Tensor:
         """A top-level op of this graph (outside any scope or control block the body is in) whose output
         stands for outer `tensor`, named after it."""
-        from tfmini.framework import registry
-
         with self.as_default(), self.name_scope(None), self.control_dependencies(None):
             return registry.apply_op(
                 op_type, inputs, attrs, name=f"{prefix}_{tensor.op.name.replace('/', '_')}_{tensor.value_index}"
@@ -154,7 +154,6 @@ class GradientFuncGraph(FuncGraph):
         super().__init__(name, forward)
         self.forward = forward
         self.tape_reads: dict[_ops.Tensor, _ops.Tensor] = {}
-        from tfmini.framework import registry
 
         with self.as_default():
             self.tape = registry.apply_op(
@@ -221,7 +220,6 @@ def _function_tensor_ref(t: _ops.Tensor) -> str:
 def function_def(graph: FuncGraph):
     """`graph` as a FunctionDef: its inputs become input args, its other ops nodes, its outputs the returns."""
     from tfmini.framework import graph_io
-    from tfmini.protobuf import function_pb2
 
     fd = function_pb2.FunctionDef()
     fd.signature.name = graph.name
@@ -324,7 +322,7 @@ class FunctionImporter:
         return graph
 
     def _build(self, fd, outer_graph: _ops.Graph) -> FuncGraph:
-        from tfmini.framework import graph_io, registry
+        from tfmini.framework import graph_io
 
         fn_name = fd.signature.name
         graph = FuncGraph(unique_function_name(fn_name), outer_graph)

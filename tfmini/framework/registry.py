@@ -17,6 +17,7 @@ from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.numpy_values import to_numpy
 
 REQUIRED = object()
 
@@ -495,10 +496,8 @@ def _observed_type_name(value) -> str:
         return known.name
     if isinstance(value, _ops.Operation) or hasattr(value, "_as_graph_element"):
         return _NOT_CONVERTIBLE
-    from tfmini.framework import constant_op  # constant_op declares its op through this module
-
     try:
-        return _dtypes.as_dtype(constant_op.to_numpy(value).dtype).name
+        return _dtypes.as_dtype(to_numpy(value).dtype).name
     except (TypeError, ValueError):
         return _NOT_CONVERTIBLE
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.constant_op import to_numpy
+from tfmini.framework.numpy_values import to_numpy
 from tfmini.framework.registry import constant_value  # noqa: F401 - TF exposes it here too
 from tfmini.protobuf import tensor_pb2
 
