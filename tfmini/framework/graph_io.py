@@ -7,10 +7,10 @@ import numpy as np
 
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors as _errors
+from tfmini.framework import func_graph, tensor_util
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework import tensor_util
 from tfmini.protobuf import attr_value_pb2, graph_pb2, node_def_pb2, versions_pb2
 
 PRODUCER_VERSION = 27  # the GraphDef version our NodeDefs follow (TF 1.x era semantics)
@@ -230,7 +230,6 @@ def graph_to_graph_def(graph: _ops.Graph, from_version=None, add_shapes: bool = 
         nd.CopyFrom(node_def_of(op))
         if add_shapes:
             nd.attr["_output_shapes"].CopyFrom(attr_value_of("list(shape)", [t.shape for t in op.outputs]))
-    from tfmini.framework import func_graph
 
     exported = [op for op in graph.get_operations() if from_version is None or op._id > from_version]
     for fn in func_graph.functions_used(exported):
@@ -256,9 +255,6 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     file system (a PrintV2 to 'file://...', in the graph or in a function body it uses) raises
     PermissionDeniedError unless `allow_file_access=True` (a GraphDef from an untrusted source could otherwise
     write any file)."""
-    from tfmini.framework import func_graph
-    from tfmini.protobuf import graph_pb2
-
     if not isinstance(graph_def, graph_pb2.GraphDef):
         raise TypeError(f"graph_def must be a GraphDef proto, got {type(graph_def).__name__}.")
     input_map = dict(input_map or {})
