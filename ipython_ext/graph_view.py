@@ -11,6 +11,7 @@ import itertools
 import re
 import shutil
 import subprocess
+import time
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -120,36 +121,125 @@ def nodes_from_graph_def(graph_def) -> list[Node]:
 
 
 # -- collapsing -------------------------------------------------------------------------------------------
+_SLASH = re.compile("/")
+
+
 def _scopes(name: str) -> list[str]:
-    parts = name.split("/")
-    return ["/".join(parts[:k]) for k in range(1, len(parts))]
+    return [name[: m.start()] for m in _SLASH.finditer(name)]
 
 
-def _unit(name: str, depth: int, collapse: frozenset, expand: tuple) -> tuple[str, str]:
-    """('op', name) if the op shows on its own, else ('scope', s) for the outermost scope that collapses:
-    one listed in `collapse`, or one deeper than `depth` that holds no scope listed in `expand`."""
-    for k, s in enumerate(_scopes(name), start=1):
-        if s in collapse or (k > depth and not any(e == s or e.startswith(s + "/") for e in expand)):
-            return ("scope", s)
-    return ("op", name)
+class PlanOverrun(Exception):
+    """Planning a picture ran past its time budget."""
 
 
-def _scope_units(nodes: list[Node], max_nodes: int, collapse: frozenset, expand: tuple) -> dict:
-    """Op name -> ('op', name) or ('scope', s): scopes collapse from the deepest level up until at most
-    `max_nodes` units remain; when no depth fits, the fewest units, drawn as deep as that allows."""
-    deepest = max((len(_scopes(n.name)) for n in nodes), default=0)
-    best: dict[str, tuple[str, str]] = {}
-    for depth in range(deepest, -1, -1):
-        units = {n.name: _unit(n.name, depth, collapse, expand) for n in nodes}
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise PlanOverrun
+
+
+class ScopeIndex:
+    """The name scopes of a list of ops, each numbered once (a scope before the scopes inside it), and how
+    many units each depth of collapsing leaves, counted in one pass over the scopes and one over the ops.
+    Choosing a depth for a `max_nodes` is then a look-up, and only the chosen depth's scope names are spelled
+    (rebuilding every prefix of every name at every depth tried took seconds in graphs with deep scopes).
+
+    At depth D an op's unit is its scope at level min(first collapsed level, max(D, open levels) + 1), or
+    the op itself when that level is below its innermost scope; a scope listed in `expand`, and every scope
+    around one, is open. Each scope is therefore a unit over one interval of depths, and each op on its own
+    over one interval too."""
+
+    def __init__(self, nodes: list[Node], collapse=(), expand=(), deadline: float | None = None) -> None:
+        self.names = list(dict.fromkeys(n.name for n in nodes))
+        numbers: dict[tuple[int, str], int] = {}  # (parent scope, name part) -> scope; -1 is the top
+        parents: list[int] = []
+        levels: list[int] = []
+        self._first_op: list[int] = []  # scope -> an op inside it, whose name spells the scope's
+        self.chains: list[tuple[int, ...]] = []  # op -> its scopes, outermost first
+        for i, name in enumerate(self.names):
+            _check(deadline)
+            chain: list[int] = []
+            parent = -1
+            for part in name.split("/")[:-1]:
+                scope = numbers.get((parent, part))
+                if scope is None:
+                    scope = numbers[parent, part] = len(parents)
+                    parents.append(parent)
+                    levels.append(len(chain) + 1)
+                    self._first_op.append(i)
+                chain.append(scope)
+                parent = scope
+            self.chains.append(tuple(chain))
+        self.scope_count = len(parents)
+
+        def find(scope: str):
+            """The scopes along `scope`'s name, outermost first, as far as they exist."""
+            number = -1
+            for part in scope.split("/"):
+                number = numbers.get((number, part))
+                if number is None:
+                    return
+                yield number
+
+        closed = {found[-1] for c in collapse if len(found := list(find(c))) == len(c.split("/"))}
+        opened = {number for e in expand for number in find(e)}
+        # Per scope: the level of the outermost closed scope at or around it (0: none), and of the innermost
+        # open one (open scopes sit outermost in a chain: a scope around an open one is open).
+        first_closed = [0] * len(parents)
+        last_open = [0] * len(parents)
+        self.deepest = max(levels, default=0)
+        changes = [0] * (self.deepest + 2)  # units per depth, as differences
+        cluster_changes = [0] * (self.deepest + 2)  # open scopes drawn as clusters per depth, likewise
+        for s, (parent, level) in enumerate(zip(parents, levels)):
+            if s % 4096 == 0:
+                _check(deadline)
+            outer_closed = first_closed[parent] if parent >= 0 else 0
+            outer_open = last_open[parent] if parent >= 0 else 0
+            first_closed[s] = outer_closed or (level if s in closed else 0)
+            last_open[s] = level if s in opened else outer_open
+            if outer_closed:
+                continue  # drawn inside a closed scope
+            if s not in closed:
+                cluster_changes[0 if s in opened else level] += 1
+                if s in opened:
+                    continue  # never a unit
+            low = 0 if outer_open == level - 1 else level - 1
+            high = self.deepest if s in closed else level - 1
+            changes[low] += 1
+            changes[high + 1] -= 1
+        # Per op: its first closed level and how many of its outer levels are open.
+        self._closed_at = [first_closed[c[-1]] if c else 0 for c in self.chains]
+        self._open_to = [last_open[c[-1]] if c else 0 for c in self.chains]
+        for chain, closed_at, open_to in zip(self.chains, self._closed_at, self._open_to):
+            if not closed_at:  # on its own from the depth of its innermost scope (from 0 if all are open)
+                changes[0 if open_to == len(chain) else len(chain)] += 1
+        self.counts = list(itertools.accumulate(changes))[: self.deepest + 1]
+        self.clusters = list(itertools.accumulate(cluster_changes))[: self.deepest + 1]
+
+    def depth_for(self, max_nodes: int) -> int:
+        """The deepest level that leaves at most `max_nodes` units, else the deepest that leaves fewest,
+        among the levels whose clusters Graphviz can lay out in time (always level 0)."""
+        depths = [d for d in range(self.deepest, -1, -1) if d == 0 or self.clusters[d] <= LAYOUT_BUDGET]
+        return next((d for d in depths if self.counts[d] <= max_nodes), min(depths, key=self.counts.__getitem__))
+
+    def units(self, max_nodes: int) -> dict[str, tuple[str, str]]:
+        """Op name -> ('op', name) or ('scope', s) at the depth `depth_for` picks; a scope holding one op
+        draws better as that op (e.g. the `mul/y` constant of a `mul`)."""
+        depth = self.depth_for(max_nodes)
+        names: dict[int, str] = {}
+        units = {}
+        for name, chain, closed_at, open_to in zip(self.names, self.chains, self._closed_at, self._open_to):
+            level = max(depth, open_to) + 1
+            if closed_at:
+                level = min(level, closed_at)
+            if level > len(chain):
+                units[name] = ("op", name)
+                continue
+            scope = chain[level - 1]
+            if scope not in names:
+                names[scope] = "/".join(self.names[self._first_op[scope]].split("/")[:level])
+            units[name] = ("scope", names[scope])
         sizes = Counter(units.values())
-        # A scope holding one op draws better as that op (e.g. the `mul/y` constant of a `mul`).
-        units = {name: ("op", name) if sizes[u] == 1 else u for name, u in units.items()}
-        count = len(set(units.values()))
-        if not best or count < len(set(best.values())):
-            best = units
-        if count <= max_nodes:
-            break
-    return best
+        return {name: ("op", name) if sizes[u] == 1 else u for name, u in units.items()}
 
 
 _NUMBERED = re.compile(r"_\d+$")
@@ -163,11 +253,19 @@ def _group_key(node: Node, by: str) -> str:
     return f"{parent}/{label}" if parent else label
 
 
-def assign_units(nodes: list[Node], max_nodes: int, collapse=(), expand=()) -> dict[str, tuple[str, str]]:
+def assign_units(nodes: list[Node], max_nodes: int, collapse=(), expand=(),
+                 index: ScopeIndex | None = None) -> dict[str, tuple[str, str]]:
     """Op name -> the unit it is drawn as. Name scopes collapse first (deepest level up, top-level ops
     never); if too many units remain, ops that show on their own are grouped by name prefix, then by op
-    type ('group' units). Ops inside a scope listed in `expand` always show on their own."""
-    units = _scope_units(nodes, max_nodes, frozenset(collapse), tuple(expand))
+    type ('group' units). Ops inside a scope listed in `expand` always show on their own. `index` is the
+    nodes' ScopeIndex for these `collapse` and `expand`, when the caller has one."""
+    index = index or ScopeIndex(nodes, collapse, expand)
+    return _grouped(nodes, index.units(max_nodes), max_nodes, expand)
+
+
+def _grouped(nodes: list[Node], units: dict, max_nodes: int, expand) -> dict:
+    """`units` with the ops that show on their own grouped by name prefix, then by op type, while more
+    than `max_nodes` units remain (ops inside a scope listed in `expand` stay on their own)."""
     kept = tuple(e + "/" for e in expand)
     for by in ("name", "type"):
         if len(set(units.values())) <= max_nodes:
@@ -182,6 +280,19 @@ def assign_units(nodes: list[Node], max_nodes: int, collapse=(), expand=()) -> d
     return units
 
 
+def _top_level_units(nodes: list[Node], max_nodes: int, expand) -> dict:
+    """Units that cost one split per op: every scope collapsed to its top-level scope, except the ops inside
+    a scope listed in `expand`, which show on their own; then grouped as `assign_units` groups."""
+    kept = tuple(e + "/" for e in expand)
+    units = {}
+    for n in nodes:
+        top, nested, _ = n.name.partition("/")
+        units[n.name] = ("scope", top) if nested and not n.name.startswith(kept) else ("op", n.name)
+    sizes = Counter(units.values())
+    units = {name: ("op", name) if sizes[u] == 1 else u for name, u in units.items()}
+    return _grouped(nodes, units, max_nodes, expand)
+
+
 def _first_units(units: dict, count: int) -> dict:
     """The ops of the first `count` units (in graph order); the others are left out of the picture."""
     kept = dict.fromkeys(list(dict.fromkeys(units.values()))[:count])
@@ -191,12 +302,15 @@ def _first_units(units: dict, count: int) -> dict:
 @dataclass(frozen=True)
 class Plan:
     """What the picture draws: `units` maps each drawn op to its unit; `max_nodes` is the limit that
-    made the layout fit the time budget (it may be below the one asked for)."""
+    made the layout fit the time budget (it may be below the one asked for); `note` says why the picture
+    is coarser than that, when planning itself ran out of time."""
 
     units: dict
     max_nodes: int
     asked: int
     total: int  # ops in the view
+    scopes: int | None = None  # name scopes in the view; None when planning ran out of time to count them
+    note: str = ""
 
     @property
     def drawn_units(self) -> int:
@@ -222,9 +336,22 @@ LAYOUT_BUDGET = 1500
 MIN_NODES = 8
 
 
+def _cluster_count(units: dict, cap: int) -> int:
+    """The name scopes drawn as clusters around `units` (counting stops past `cap`)."""
+    seen: set = set()
+    for _, name in set(units.values()):
+        while len(seen) <= cap:
+            name, nested, _ = name.rpartition("/")
+            if not nested or name in seen:
+                break
+            seen.add(name)
+    return len(seen)
+
+
 def layout_cost(nodes: list[Node], units: dict) -> int:
     """An estimate of Graphviz's work: units plus, per drawn edge between units, the ranks it spans in a
-    longest-path layering (doubled, as edge labels double the ranks). Cycles between units are broken."""
+    longest-path layering (doubled, as edge labels double the ranks), plus half the clusters (deeply nested
+    scopes cost `dot` about 0.1 ms each). Cycles between units are broken."""
     by_name = {n.name: n for n in nodes}
     succ: dict = {}
     for n in nodes:
@@ -254,25 +381,42 @@ def layout_cost(nodes: list[Node], units: dict) -> int:
                 if indegree[d] <= 0:
                     ready.append(d)
     spans = sum(max(1, rank[d] - rank[s]) for s, ds in succ.items() for d in ds)
-    return len(order) + 2 * spans
+    return len(order) + 2 * spans + _cluster_count(units, 2 * LAYOUT_BUDGET) // 2
+
+
+# Planning has a budget of its own, as `dot`'s timeout cannot cut short the Python that runs before it.
+PLAN_BUDGET_S = 0.3
 
 
 def plan_units(nodes: list[Node], max_nodes: int, collapse=(), expand=()) -> Plan:
-    """The units to draw: at most `max_nodes`, fewer when Graphviz could not lay them out in time."""
-    limit = max(1, max_nodes)
-    while True:
-        units = assign_units(nodes, limit, collapse, expand)
-        if layout_cost(nodes, units) <= LAYOUT_BUDGET:
-            return Plan(units, limit, max_nodes, len(nodes))
-        if limit <= MIN_NODES:
-            break
-        limit = max(MIN_NODES, limit // 2)
+    """The units to draw: at most `max_nodes`, fewer when Graphviz could not lay them out in time; if
+    planning passes PLAN_BUDGET_S, scopes collapse to the top level instead, and the plan's note says so."""
+    deadline = time.monotonic() + PLAN_BUDGET_S
+    try:
+        index = ScopeIndex(nodes, collapse, expand, deadline)
+        limit = max(1, max_nodes)
+        while True:
+            units = assign_units(nodes, limit, collapse, expand, index)
+            if layout_cost(nodes, units) <= LAYOUT_BUDGET:
+                return Plan(units, limit, max_nodes, len(nodes), index.scope_count)
+            _check(deadline)
+            if limit <= MIN_NODES:
+                break
+            limit = max(MIN_NODES, limit // 2)
+    except PlanOverrun:
+        units = _top_level_units(nodes, max_nodes, expand)
+        limit, index = max(1, max_nodes), None
     # Nothing collapses or groups far enough (e.g. thousands of distinct op types, or a huge expanded
     # scope): draw the first units that fit and say how many ops were left out.
     count = len(set(units.values()))
     while count > 1 and layout_cost(nodes, _first_units(units, count)) > LAYOUT_BUDGET:
         count = min(count // 2, max(limit, MIN_NODES))
-    return Plan(_first_units(units, count), limit, max_nodes, len(nodes))
+    if index is not None:
+        return Plan(_first_units(units, count), limit, max_nodes, len(nodes), index.scope_count)
+    note = (f"planning the picture passed its {PLAN_BUDGET_S:g} s budget, so name scopes are collapsed to the "
+            "top level: ipython_ext.show_graph(graph, expand=[a scope]) draws that scope's ops on their own, and "
+            "ipython_ext.GraphView(graph, ops=[...]) draws a part of the graph")
+    return Plan(_first_units(units, count), limit, max_nodes, len(nodes), note=note)
 
 
 # -- DOT --------------------------------------------------------------------------------------------------
@@ -442,9 +586,9 @@ class GraphView:
         return render_svg(self.dot) if self.nodes else None
 
     def summary(self) -> str:
-        scopes = {s for n in self.nodes for s in _scopes(n.name)}
         plan = self.plan
-        text = f"{self.title}: {len(self.nodes)} ops, {len(scopes)} name scopes"
+        scopes = "" if plan.scopes is None else f", {plan.scopes} name scopes"
+        text = f"{self.title}: {len(self.nodes)} ops{scopes}"
         if plan.drawn_units < len(self.nodes):
             how = [w for w, on in (("scopes collapsed", plan.collapsed),
                                    ("ops grouped by name or type", plan.grouped)) if on]
@@ -454,6 +598,8 @@ class GraphView:
         if plan.hidden_ops:
             text += (f"; {plan.hidden_ops} ops not drawn (only the first {plan.drawn_units} nodes fit): "
                      "pass collapse=[scopes] or draw a part with ipython_ext.show_graph(graph, max_nodes=N)")
+        if plan.note:
+            text += f"; {plan.note}"
         return text
 
     def listing_rows(self) -> list[list[str]]:

@@ -5,9 +5,12 @@ the interactive runner and value views of huge arrays stay bounded in time and m
 
 from __future__ import annotations
 
+import random
 import subprocess
 import time
 import tracemalloc
+import xml.etree.ElementTree as ET
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -80,6 +83,29 @@ def fan_graph(scopes: int) -> tf.Graph:
     return g
 
 
+def staircase_graph(n: int) -> tf.Graph:
+    """n ops in name scopes 0 to 99 deep, each op in a scope of its own (the review's deep-scope graph)."""
+    g = tf.Graph()
+    with g.as_default():
+        prev = tf.constant(1.0, name="c")
+        for i in range(n - 1):
+            with tf.name_scope("/".join(f"d{j}" for j in range(i % 100))):
+                prev = tf.identity(prev, name=f"op{i}")
+    return g
+
+
+def noop_graph_def(n: int, depth: int) -> tf.GraphDef:
+    """n NoOps each in a scope chain `depth` deep of its own under one of 100 top-level scopes, so no depth
+    of collapsing fits 60 nodes; each waits on the one before."""
+    gd = tf.GraphDef()
+    middle = "/".join(f"s{j}" for j in range(1, depth))
+    for i in range(n):
+        node = gd.node.add(name=f"t{i % 100}/{middle}/op{i}", op="NoOp")
+        if i:
+            node.input.append("^" + gd.node[i - 1].name)
+    return gd
+
+
 def timed_format(shell, obj) -> tuple[dict, float]:
     start = time.perf_counter()
     data, _ = shell.display_formatter.format(obj)
@@ -106,6 +132,85 @@ def test_flat_5000_op_graph_draws_a_grouped_picture_within_the_budget_rendered_o
 def test_deep_scoped_1000_op_graph_draws_within_the_budget(ip, dot_calls):
     data, seconds = timed_format(ip, deep_graph(1000))
     assert seconds < BUDGET_S and "image/svg+xml" in data and len(dot_calls) == 1
+
+
+def picture_or_note(data: dict) -> None:
+    """A display draws a picture that parses as XML, or says why it shows a listing instead."""
+    if "image/svg+xml" in data:
+        ET.fromstring(data["image/svg+xml"])
+    else:
+        assert "could not draw" in data["text/html"] or "apt-get install graphviz" in data["text/html"]
+
+
+DEEP_CASES = {
+    "staircase-Graph": lambda: staircase_graph(3000),
+    "staircase-GraphDef": lambda: staircase_graph(3000).as_graph_def(),
+    "NoOps-5000-depth-60": lambda: noop_graph_def(5000, 60),
+    "NoOps-10000-depth-30": lambda: noop_graph_def(10000, 30),
+}
+
+
+@pytest.mark.parametrize("case", list(DEEP_CASES))
+def test_deep_name_scopes_display_within_the_budget_rendered_once(ip, dot_calls, case):
+    obj = DEEP_CASES[case]()
+    data, seconds = timed_format(ip, obj)
+    assert seconds < BUDGET_S, f"display took {seconds:.2f} s"
+    picture_or_note(data)
+    assert len(dot_calls) <= 1
+    assert "nodes drawn" in data["text/plain"]
+
+
+def test_planning_past_its_budget_draws_top_level_scopes_and_says_how_to_see_more(ip, dot_calls, monkeypatch):
+    monkeypatch.setattr(graph_view, "PLAN_BUDGET_S", 0.0)
+    data, seconds = timed_format(ip, deep_graph(1000))
+    assert seconds < BUDGET_S, f"display took {seconds:.2f} s"
+    picture_or_note(data)
+    plain = data["text/plain"]
+    assert "planning" in plain and "top level" in plain and "expand=" in plain
+    if "image/svg+xml" in data:
+        assert "block0/" in data["image/svg+xml"] and "inner" not in data["image/svg+xml"]
+
+
+def _reference_units(names: list[str], max_nodes: int, collapse: set, expand: list) -> dict:
+    """Collapsing by its definition, one depth at a time: the deepest level up until at most `max_nodes`
+    units remain, else the fewest; a scope holding one op draws as that op."""
+    def scopes(name):
+        parts = name.split("/")
+        return ["/".join(parts[:k]) for k in range(1, len(parts))]
+
+    def unit(name, depth):
+        for k, s in enumerate(scopes(name), start=1):
+            if s in collapse or (k > depth and not any(e == s or e.startswith(s + "/") for e in expand)):
+                return ("scope", s)
+        return ("op", name)
+
+    best = {}
+    for depth in range(max((len(scopes(n)) for n in names), default=0), -1, -1):
+        units = {n: unit(n, depth) for n in names}
+        sizes = Counter(units.values())
+        units = {n: ("op", n) if sizes[u] == 1 else u for n, u in units.items()}
+        if not best or len(set(units.values())) < len(set(best.values())):
+            best = units
+        if len(set(units.values())) <= max_nodes:
+            break
+    return best
+
+
+def test_scope_collapsing_in_one_pass_agrees_with_its_per_depth_definition():
+    rng = random.Random(17)
+    for _ in range(300):
+        names = set()
+        for _ in range(rng.randint(1, 40)):
+            parts = [rng.choice("abc") for _ in range(rng.randint(0, 5))]
+            names.add("/".join(parts + [f"op{len(names)}"]))
+        names = sorted(names, key=lambda _: rng.random())
+        scopes = sorted({n.rsplit("/", k)[0] for n in names for k in range(1, n.count("/") + 1)})
+        collapse = set(rng.sample(scopes, min(len(scopes), rng.randint(0, 2))))
+        expand = rng.sample(scopes, min(len(scopes), rng.randint(0, 2)))
+        max_nodes = rng.randint(1, 12)
+        nodes = [graph_view.Node(n, f"Type{i}", (), (), ()) for i, n in enumerate(names)]  # nothing groups
+        got = graph_view.assign_units(nodes, max_nodes, collapse, expand)
+        assert got == _reference_units(names, max_nodes, collapse, expand), (names, collapse, expand, max_nodes)
 
 
 @needs_dot
