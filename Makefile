@@ -46,9 +46,17 @@ system-deps:
 		fi; \
 	fi
 
+# The session, op and program tests run once more on each in-process engine: serial (one thread) and
+# parallel with every op eligible for the worker pool (so concurrent scheduling is exercised on tiny graphs).
+ENGINE_TESTS := tests/client tests/ops tests/train tests/test_reference_page.py tests/test_tf1_idioms.py \
+	tests/test_tf1_idioms_session.py tests/test_tf1_programs.py tests/reliability/test_concurrency.py \
+	tests/reliability/test_deadlines.py
+
 test: $(STAMP) system-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+	TFMINI_INTER_OP_THREADS=1 $(PY) -m pytest $(ENGINE_TESTS)
+	TFMINI_INTER_OP_THREADS=2 TFMINI_PARALLEL_MIN_ELEMENTS=0 $(PY) -m pytest $(ENGINE_TESTS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

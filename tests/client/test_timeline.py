@@ -128,12 +128,15 @@ def test_processes_and_threads_are_named_and_sorted():
     events = json.loads(Timeline(stats).generate_chrome_trace_format(show_memory=True))["traceEvents"]
     meta = [(e["name"], e["pid"], e.get("tid"), e["args"]) for e in events if e["ph"] == "M"]
     dev = stats.dev_stats[0]
-    tid = dev.node_stats[0].thread_id
     assert ("process_name", 0, None, {"name": "Allocators"}) in meta
     assert ("process_name", 1, None, {"name": f"{dev.device} Compute"}) in meta
     assert ("process_sort_index", 1, None, {"sort_index": 1}) in meta
-    assert ("thread_name", 1, tid, {"name": dev.thread_names[tid]}) in meta
-    assert ("thread_sort_index", 1, tid, {"sort_index": 0}) in meta
+    # One named lane per thread that ran ops (several when the parallel engine spread the step).
+    tids = sorted({ns.thread_id for ns in dev.node_stats})
+    for tid in tids:
+        assert ("thread_name", 1, tid, {"name": dev.thread_names[tid]}) in meta
+    sort_indices = [args["sort_index"] for name, pid, tid, args in meta if name == "thread_sort_index" and pid == 1]
+    assert sorted(sort_indices) == list(range(len(tids)))
     # Metadata comes before the events it names.
     phases = [e["ph"] for e in events]
     assert phases.index("X") > max(i for i, p in enumerate(phases) if p == "M")

@@ -241,6 +241,9 @@ def _feeds(graph: tf.Graph, rng: np.random.Generator) -> dict:
     return feeds
 
 
+RUN_DEADLINE_MS = 2000
+
+
 def _import_run_and_reimport(gd, failures: list) -> str:
     with tf.Graph().as_default() as g:
         try:
@@ -263,10 +266,12 @@ def _import_run_and_reimport(gd, failures: list) -> str:
     if not fetches and not targets:
         return "imported"
     rng = np.random.default_rng(0)
+    # A mutated loop may never end (as it would not in TensorFlow): the run's deadline must stop it, cleanly.
+    options = tf.RunOptions(timeout_in_ms=RUN_DEADLINE_MS)
     with tf.Session(graph=g) as sess:
         for t in fetches[:6] + targets[:3]:
             try:
-                sess.run(t, _feeds(g, rng))
+                sess.run(t, _feeds(g, rng), options=options)
             except Exception as e:  # noqa: BLE001 - classified below
                 outcome = _classify(e, "run")
                 if outcome in ("internal_error", "raw_error"):
@@ -279,7 +284,7 @@ def _import_run_and_reimport(gd, failures: list) -> str:
 def test_graphdef_fuzz(gd):
     failures: list[str] = []
     try:
-        with no_hang(10):
+        with no_hang(30):  # runs are bounded by their deadline: this catches what it would miss
             outcome = _import_run_and_reimport(gd, failures)
     except Hang:
         outcome = "hang"

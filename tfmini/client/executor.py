@@ -5,6 +5,7 @@ never an op type by name; engines (`local_engine`) decide when and where plans r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import linecache
@@ -12,7 +13,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 import numpy as np
 
@@ -50,6 +51,30 @@ _RUN = threading.local()
 
 def _deadline_exceeded(op) -> _errors.DeadlineExceededError:
     return _errors.DeadlineExceededError(None, op, "Timed out waiting for notification")
+
+
+def deadline_exceeded(op, deadline: float | None) -> _errors.DeadlineExceededError | None:
+    """The error to raise before running `op` when `deadline` (perf_counter seconds) has passed, else None."""
+    return _deadline_exceeded(op) if deadline is not None and time.perf_counter() > deadline else None
+
+
+@contextlib.contextmanager
+def deadline_scope(deadline: float | None, stop: threading.Event | None = None) -> Iterator[None]:
+    """Within the block, looping kernels on this thread stop at `deadline` (the earlier of it and any
+    deadline already in force) and, with CancelledError, once `stop` is set (a concurrent run whose other op
+    failed or was interrupted); None for either changes nothing."""
+    if deadline is None and stop is None:
+        yield
+        return
+    outer, outer_stop = getattr(_RUN, "deadline", None), getattr(_RUN, "stop", None)
+    if deadline is not None:
+        _RUN.deadline = deadline if outer is None else min(outer, deadline)
+    if stop is not None:
+        _RUN.stop = stop
+    try:
+        yield
+    finally:
+        _RUN.deadline, _RUN.stop = outer, outer_stop
 
 
 class RefCell:
@@ -133,11 +158,15 @@ class SessionState:
 
     @staticmethod
     def check_deadline(op: _ops.Operation) -> None:
-        """Raises DeadlineExceededError naming `op` when the run on this thread has passed its deadline.
-        Kernels that can run for unbounded time (loops) call it once per iteration."""
+        """Raises DeadlineExceededError naming `op` when the run on this thread has passed its deadline (or
+        CancelledError when the run was cancelled). Kernels that can run for unbounded time (loops) call it once
+        per iteration."""
         deadline = getattr(_RUN, "deadline", None)
         if deadline is not None and time.perf_counter() > deadline:
             raise _deadline_exceeded(op)
+        stop = getattr(_RUN, "stop", None)
+        if stop is not None and stop.is_set():
+            raise _errors.CancelledError(None, op, "Step was cancelled: another op of it failed or it was interrupted")
 
     def generator(self, op: _ops.Operation, seed: int) -> np.random.Generator:
         """A per-op random generator, seeded deterministically, that advances across runs."""
@@ -275,14 +304,8 @@ class Plan:
         step when given. A step whose outputs were folded hands them on without running, as in the fast path.
         Past `deadline` (perf_counter seconds) the run fails with DeadlineExceededError, between steps here and
         inside looping kernels (which check it per iteration)."""
-        if deadline is None:
-            return self._run_steps(feed_values, on_step, None, values)
-        outer = getattr(_RUN, "deadline", None)
-        _RUN.deadline = deadline if outer is None else min(outer, deadline)
-        try:
+        with deadline_scope(deadline):
             return self._run_steps(feed_values, on_step, deadline, values)
-        finally:
-            _RUN.deadline = outer
 
     def _run_steps(self, feed_values: Sequence, on_step: Callable | None, deadline: float | None,
                    values: list | None) -> list:

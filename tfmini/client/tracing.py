@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -68,12 +68,13 @@ class _OutputRecord:
 class _OpRecord:
     """One executed step: its times (perf_counter seconds), outputs and the bytes in use at its end."""
 
-    __slots__ = ("step", "t0", "t1", "outputs", "in_use", "allocations")
+    __slots__ = ("step", "t0", "t1", "thread", "outputs", "in_use", "allocations")
 
-    def __init__(self, step: Step, t0: float, t1: float) -> None:
+    def __init__(self, step: Step, t0: float, t1: float, thread: tuple[int, str]) -> None:
         self.step = step
         self.t0 = t0
         self.t1 = t1
+        self.thread = thread  # (native id, name) of the thread that ran it
         self.outputs: list[_OutputRecord] = []
         self.in_use = 0
         # (perf_counter seconds, signed bytes): its buffers' allocations, then their frees as they happen.
@@ -103,8 +104,7 @@ class StepRecorder:
     def __init__(self, plan: Plan, feed_values: Sequence) -> None:
         self.plan = plan
         self.values: list = [None] * plan.n_slots
-        self.thread_id = threading.get_native_id()
-        self.thread_name = threading.current_thread().name
+        self.thread = (threading.get_native_id(), threading.current_thread().name)
         # One wall-clock origin for epoch times; per-op offsets come from perf_counter for resolution.
         self.wall0_ns = time.time_ns()
         self.perf0 = time.perf_counter()
@@ -143,10 +143,12 @@ class StepRecorder:
             if buf.owner is not None:
                 buf.owner.allocations.append((t, -buf.nbytes))
 
-    def on_step(self, step: Step, t0: float, t1: float, outs) -> None:
+    def on_step(self, step: Step, t0: float, t1: float, outs, thread: tuple[int, str] | None = None) -> None:
+        """Records a step that ran from `t0` to `t1` on `thread` ((native id, name); the recording thread by
+        default). Steps come in plan order, with `values` holding what the plain loop holds after each."""
         vals = self.values
         input_roots = [None if a is None else id(_root(a)) for a in (_array(vals[s]) for s in step.inputs)]
-        record = _OpRecord(step, t0, t1)
+        record = _OpRecord(step, t0, t1, thread or self.thread)
         for slot, v in zip(step.outputs, outs):
             arr = _array(v)
             root = None if arr is None else _root(arr)
@@ -177,7 +179,8 @@ class StepRecorder:
 
     def fill_step_stats(self, step_stats) -> None:
         dev = step_stats.dev_stats.add(device=DEVICE_NAME)
-        dev.thread_names[self.thread_id] = self.thread_name
+        for thread_id, thread_name in {rec.thread for rec in self.records} | {self.thread}:
+            dev.thread_names[thread_id] = thread_name
         allocation_id = 0
         for rec in self.records:
             op = rec.step.op
@@ -196,7 +199,7 @@ class StepRecorder:
                 op_end_rel_nanos=end_ns - start_ns,
                 all_end_rel_nanos=end_ns - start_ns,
                 scheduled_nanos=start_ns,
-                thread_id=self.thread_id,
+                thread_id=rec.thread[0],
                 timeline_label=timeline_label(op),
             )
             for i, (t, out) in enumerate(zip(op.outputs, rec.outputs)):
@@ -265,22 +268,26 @@ def step_peak_bytes(step_stats) -> dict[str, int]:
     return peaks
 
 
-def run_plan(plan: Plan, feed_values: Sequence, options, run_metadata, deadline: float | None) -> list:
+def run_plan(plan: Plan, feed_values: Sequence, options, run_metadata, deadline: float | None,
+             run_steps: Callable | None = None, run: Callable | None = None) -> list:
     """Runs `plan` for a `Session.run` given a RunMetadata or a deadline (perf_counter seconds).
 
     With a trace level above NO_TRACE and a `run_metadata`, records step stats and a cost graph; with
     `options.output_partition_graphs`, the graph that ran. A successful run replaces what `run_metadata` held
     (as TF does); a failed one leaves it alone. Past `deadline` the run fails with DeadlineExceededError.
+    `run_steps` and `run` are the engine's step loop (with `Plan.run_steps`'s signature; it calls `on_step` in
+    plan order, naming the thread each step ran on) and its untraced run: the plan's own by default.
     """
+    run_steps = plan.run_steps if run_steps is None else run_steps
     tracing = run_metadata is not None and options is not None and options.trace_level > 0
     recorder = None
     if tracing:
         recorder = StepRecorder(plan, feed_values)
-        results = plan.run_steps(feed_values, on_step=recorder.on_step, deadline=deadline, values=recorder.values)
+        results = run_steps(feed_values, on_step=recorder.on_step, deadline=deadline, values=recorder.values)
     elif deadline is not None:
-        results = plan.run_steps(feed_values, deadline=deadline)
+        results = run_steps(feed_values, deadline=deadline)
     else:
-        results = plan.run(feed_values)
+        results = (plan.run if run is None else run)(feed_values)
     if run_metadata is not None:
         run_metadata.Clear()
         if recorder is not None:
