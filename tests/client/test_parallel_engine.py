@@ -41,7 +41,7 @@ def test_the_engine_follows_inter_op_parallelism_threads():
     with tf.Session(config=_config(1)) as serial, tf.Session(config=_config(3)) as parallel:
         assert type(serial._engine) is local_engine.LocalEngine
         assert type(parallel._engine) is local_engine.ParallelEngine
-        assert parallel._engine.workers == 2
+        assert parallel._engine.workers == 3
 
 
 def test_independent_branches_give_the_serial_engines_bits_and_one_lane_per_thread():
@@ -59,7 +59,8 @@ def test_independent_branches_give_the_serial_engines_bits_and_one_lane_per_thre
             lanes[threads] = {ns.thread_id for ns in dev.node_stats}
             assert lanes[threads] <= set(dev.thread_names)
     assert results[1] == results[2]
-    assert len(lanes[1]) == 1 and len(lanes[2]) == 2
+    assert len(lanes[1]) == 1
+    assert 2 <= len(lanes[2]) <= 3  # the calling thread (small ops) and up to two workers
 
 
 def test_a_chain_with_nothing_to_overlap_runs_the_serial_generated_code():

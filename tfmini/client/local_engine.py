@@ -5,6 +5,7 @@ runs go through the tracer's step loop. Session state lives in their `SessionSta
 
 from __future__ import annotations
 
+import functools
 import heapq
 import os
 import threading
@@ -140,13 +141,26 @@ def _env_int(name: str, default: int) -> int:
 
 def inter_op_threads(config) -> int:
     """The threads a session's steps may use: `config.inter_op_parallelism_threads`, or for TF's default 0
-    ("choose for this machine") the CPUs this process may run on (TFMINI_INTER_OP_THREADS overrides that
-    choice, e.g. to run a test suite on one engine or the other)."""
+    ("choose for this machine") the CPUs this process may run on divided by the threads each BLAS call
+    already uses, so concurrent matrix products do not oversubscribe the cores (OpenBLAS uses every core by
+    default, which makes the choice 1: serial). TFMINI_INTER_OP_THREADS overrides that choice, e.g. to run a
+    test suite on one engine or the other."""
     n = config.inter_op_parallelism_threads if config is not None else 0
     if n > 0:
         return n
-    default = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, _env_int("TFMINI_INTER_OP_THREADS", default))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, _env_int("TFMINI_INTER_OP_THREADS", cpus // max(1, min(cpus, _blas_threads(cpus)))))
+
+
+@functools.cache
+def _blas_threads(cpus: int) -> int:
+    """The threads NumPy's BLAS uses per call, as its environment variables set them (BLAS libraries start one
+    thread per CPU otherwise); asked once per process."""
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return cpus
 
 
 def _cell_key(t: _ops.Tensor, memo: dict):
@@ -308,8 +322,8 @@ def _elements(value) -> int:
 
 class ParallelExecutable(LocalExecutable):
     """A plan whose independent costly ops run concurrently: the calling thread walks the schedule, runs small
-    ops itself and hands large ones to the engine's workers while other work is ready. A plan with nothing to
-    overlap runs the serial generated function."""
+    ops itself and hands large ones to the engine's workers while other work is ready (waiting for a worker
+    when all are busy). A plan with nothing to overlap runs the serial generated function."""
 
     def __init__(self, plan: Plan, engine: ParallelEngine) -> None:
         super().__init__(plan)
@@ -386,9 +400,27 @@ class ParallelExecutable(LocalExecutable):
                 if waiting[j] == 0:
                     heapq.heappush(ready, j)
 
+        def collect(done) -> None:
+            for fut in done:
+                k = running.pop(fut)
+                try:
+                    out, record = fut.result()
+                except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
+                    failures.append((k, e))
+                    stop.set()
+                    continue
+                if trace is not None:
+                    trace[steps[k].index] = (*record[:2], out, record[2])
+                if not failures:
+                    finish(k, out)
+
         try:
             while ready or running:
                 while ready and not failures:
+                    if running:  # what the workers finished may free one of them and make more work ready
+                        collect([f for f in running if f.done()])
+                        if failures:
+                            break
                     k = heapq.heappop(ready)
                     step = steps[k]
                     late = deadline_exceeded(step.op, deadline)
@@ -396,14 +428,19 @@ class ParallelExecutable(LocalExecutable):
                         failures.append((k, late))
                         break
                     args = [vals[i].value if d else vals[i] for i, d in zip(step.inputs, step.deref)]
+                    # A costly op goes to a worker when there is other work to overlap it with; when every
+                    # worker is busy it waits for one, and the calling thread goes on with small ops.
+                    to_pool = (ready or running) and sum(_elements(a) for a in args) >= min_elements
+                    if to_pool and len(running) >= workers:
+                        heapq.heappush(ready, k)
+                        break
                     for slot in set(step.inputs):
                         left = readers.get(slot)
                         if left is not None:
                             readers[slot] = left - 1
                             if left == 1:
                                 vals[slot] = None
-                    if (len(running) < workers and (ready or running)
-                            and sum(_elements(a) for a in args) >= min_elements):
+                    if to_pool:
                         running[pool.submit(_run_step, step, args, deadline, stop, trace is not None)] = k
                         continue
                     try:
@@ -419,18 +456,7 @@ class ParallelExecutable(LocalExecutable):
                 if not running:
                     break
                 done, _ = futures.wait(running, timeout=0.05, return_when=futures.FIRST_COMPLETED)
-                for fut in done:
-                    k = running.pop(fut)
-                    try:
-                        out, record = fut.result()
-                    except Exception as e:  # noqa: BLE001 - as above
-                        failures.append((k, e))
-                        stop.set()
-                        continue
-                    if trace is not None:
-                        trace[steps[k].index] = (*record[:2], out, record[2])
-                    if not failures:
-                        finish(k, out)
+                collect(done)
                 if failures and not running:
                     break
                 if deadline is not None and not failures and perf() > deadline and running:
@@ -492,12 +518,12 @@ def _replay(plan: Plan, feed_values: Sequence, trace: dict, on_step, values: lis
 
 
 class ParallelEngine(LocalEngine):
-    """The in-process engine with `threads` threads per step: the calling thread and a pool of workers,
-    started on first need and stopped when the session closes."""
+    """The in-process engine with `threads` workers per session for costly ops (started on first need and
+    stopped when the session closes); the calling thread schedules and runs the small ops."""
 
     def __init__(self, graph: _ops.Graph, config=None, threads: int = 2) -> None:
         super().__init__(graph, config)
-        self.workers = threads - 1
+        self.workers = threads
         self.min_elements = _env_int("TFMINI_PARALLEL_MIN_ELEMENTS", PARALLEL_MIN_ELEMENTS)
         self._pool: futures.ThreadPoolExecutor | None = None
 
