@@ -40,10 +40,6 @@ FUNCTION_LEVEL_ALLOWED: dict[tuple[str, str], str] = {
         "convert_to_tensor's last resort makes a Const op, which is declared through the registry above ops",
     ("tfmini.framework.func_graph", "tfmini.framework.graph_io"):
         "FunctionDefs hold NodeDefs: the NodeDef helpers of graph_io belong in a module below func_graph",
-    ("tfmini.client.session", "tfmini.protobuf.config_pb2"):
-        "client code, under refactoring by its owner: nothing stops this import moving to module level",
-    ("tfmini.client.tracing", "tfmini.framework.graph_io"):
-        "client code, under refactoring by its owner: nothing stops this import moving to module level",
 }
 
 

@@ -22,12 +22,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework.constant_op import to_numpy
 from tfmini.framework.registry import FETCH_WRAPPERS as _FETCH_WRAPPERS
-
-
-def _config_pb2():
-    from tfmini.protobuf import config_pb2
-
-    return config_pb2
+from tfmini.protobuf import config_pb2
 
 
 class _FedRef:
@@ -132,7 +127,6 @@ class BaseSession:
             graph = _ops.get_default_graph()
         elif not isinstance(graph, _ops.Graph):
             raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
-        config_pb2 = _config_pb2()
         if config is not None and not isinstance(config, config_pb2.ConfigProto):
             raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
         if isinstance(target, bytes):
@@ -239,7 +233,6 @@ class BaseSession:
         if self._graph.version == 0:
             raise RuntimeError("The Session graph is empty. Add operations to the graph before calling run().")
         if options is not None or run_metadata is not None:
-            config_pb2 = _config_pb2()
             if options is not None and not isinstance(options, config_pb2.RunOptions):
                 raise TypeError(f"options must be a tf.RunOptions proto, got {type(options)}")
             if run_metadata is not None and not isinstance(run_metadata, config_pb2.RunMetadata):
@@ -541,7 +534,7 @@ class InteractiveSession(BaseSession):
 
     def __init__(self, target: str = "", graph: _ops.Graph | None = None, config=None) -> None:
         if config is None:
-            config = _config_pb2().ConfigProto()
+            config = config_pb2.ConfigProto()
             config.graph_options.place_pruned_graph = True
         super().__init__(target, graph, config)
         with InteractiveSession._count_lock:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from tfmini.client.executor import DEVICE_NAME, Plan, RefCell, Step
+from tfmini.framework import graph_io
 
 ALLOCATOR = "cpu"
 
@@ -299,8 +300,6 @@ def run_plan(plan: Plan, feed_values: Sequence, options, run_metadata, deadline:
 
 
 def _fill_partition_graph(run_metadata, plan: Plan) -> None:
-    from tfmini.framework import graph_io
-
     gd = run_metadata.partition_graphs.add()
     gd.versions.CopyFrom(graph_io.versions_def())
     for step in plan.steps:
