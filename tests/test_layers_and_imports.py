@@ -33,13 +33,6 @@ FUNCTION_LEVEL_ALLOWED: dict[tuple[str, str], str] = {
     ("tfmini.ops.math_ops", "tfmini.ops.array_ops"):
         "array and math ops' gradients and composites use each other's ops; ending it needs the primitive "
         "op wrappers of both families in a module below them (TF's gen_array_ops / gen_math_ops)",
-    ("tfmini.framework.ops", "tfmini.framework.graph_io"):
-        "Operation.node_def, Graph.graph_def_versions and Graph.as_graph_def delegate to GraphDef I/O, "
-        "which is built on the Graph",
-    ("tfmini.framework.ops", "tfmini.framework.constant_op"):
-        "convert_to_tensor's last resort makes a Const op, which is declared through the registry above ops",
-    ("tfmini.framework.func_graph", "tfmini.framework.graph_io"):
-        "FunctionDefs hold NodeDefs: the NodeDef helpers of graph_io belong in a module below func_graph",
 }
 
 

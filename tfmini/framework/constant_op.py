@@ -58,3 +58,6 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
     arr.flags.writeable = False
     op = _registry.apply_op("Const", [], {"value": arr, "dtype": dtype}, name=name)
     return op.outputs[0]
+
+
+_ops.register_constant_conversion(constant)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from tfmini.framework import dtypes as _dtypes
+from tfmini.framework import node_def as _node_def
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry
 from tfmini.protobuf import function_pb2
@@ -219,8 +220,6 @@ def _function_tensor_ref(t: _ops.Tensor) -> str:
 
 def function_def(graph: FuncGraph):
     """`graph` as a FunctionDef: its inputs become input args, its other ops nodes, its outputs the returns."""
-    from tfmini.framework import graph_io
-
     fd = function_pb2.FunctionDef()
     fd.signature.name = graph.name
     arg_of: dict[_ops.Tensor, str] = {}
@@ -233,7 +232,7 @@ def function_def(graph: FuncGraph):
         if op in input_ops:
             continue
         nd = fd.node_def.add()
-        nd.CopyFrom(graph_io.node_def_of(op))
+        nd.CopyFrom(_node_def.node_def_of(op))
         del nd.input[:]
         nd.input.extend(arg_of[t] if t in arg_of else _function_tensor_ref(t) for t in op.inputs)
         nd.input.extend("^" + c.name for c in op.control_inputs)
@@ -268,8 +267,6 @@ class FunctionLibrary:
     unique, every node's name valid and unique in its function and its op type registered (ValueError)."""
 
     def __init__(self, library) -> None:
-        from tfmini.framework import graph_io
-
         self.defs: dict = {}
         for fd in library.function:
             name = fd.signature.name
@@ -281,7 +278,7 @@ class FunctionLibrary:
             nodes: set = set()
             for nd in fd.node_def:
                 try:
-                    graph_io.check_node_def(nd)
+                    _node_def.check_node_def(nd)
                 except ValueError as e:
                     raise ValueError(f"Function '{name}': {e}") from None
                 if nd.name in nodes:
@@ -322,8 +319,6 @@ class FunctionImporter:
         return graph
 
     def _build(self, fd, outer_graph: _ops.Graph) -> FuncGraph:
-        from tfmini.framework import graph_io
-
         fn_name = fd.signature.name
         graph = FuncGraph(unique_function_name(fn_name), outer_graph)
         tensors: dict[str, _ops.Tensor] = {}
@@ -361,15 +356,15 @@ class FunctionImporter:
                 nd = by_name[name]
                 try:
                     opdef = registry.get_op_def(nd.op)
-                    attrs = graph_io.node_attrs(nd, opdef, lambda f: self.get(f, graph))
+                    attrs = _node_def.node_attrs(nd, opdef, lambda f: self.get(f, graph))
                     data = [tensor(i) for i in nd.input if not i.startswith("^")]
                     controls = [control(i[1:]) for i in nd.input if i.startswith("^")]
-                    grouped = graph_io.group_inputs(opdef, data, attrs, nd)
+                    grouped = _node_def.group_inputs(opdef, data, attrs, nd)
                     op = ops_by_name[nd.name] = registry.apply_op(nd.op, grouped, attrs, name=nd.name,
                                                                   control_inputs=controls)
-                    graph_io.check_static_dtypes(op)
-                except graph_io._BUILD_ERRORS as e:
-                    raise graph_io.node_error(e, f"Function '{fn_name}', node '{nd.name}' (op '{nd.op}')",
+                    _node_def.check_static_dtypes(op)
+                except _node_def.BUILD_ERRORS as e:
+                    raise _node_def.node_error(e, f"Function '{fn_name}', node '{nd.name}' (op '{nd.op}')",
                                               nd.name) from None
                 if not self._allow_file_access:
                     registry.deny_file_access(op)

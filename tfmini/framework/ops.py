@@ -31,6 +31,25 @@ def user_call_site() -> tuple[str, int, str]:
     return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
+# GraphDef export (`Operation.node_def`, `Graph.graph_def_versions`, `Graph.as_graph_def`) is built on the op
+# registry and on function bodies, which sit above this module: node_def.py and graph_io.py hand their
+# functions in here when they are imported, as TF's tensor_conversion_registry takes conversions.
+_GRAPH_DEF_EXPORT: dict[str, Callable] = {}
+
+
+def register_graph_def_export(what: str, function: Callable) -> None:
+    """Makes `function` the implementation of `what` ('node_def', 'graph_def_versions' or 'as_graph_def')."""
+    _GRAPH_DEF_EXPORT[what] = function
+
+
+def _graph_def_export(what: str) -> Callable:
+    function = _GRAPH_DEF_EXPORT.get(what)
+    if function is None:
+        raise RuntimeError(f"{what} needs GraphDef export, which tfmini.framework.graph_io registers when it is "
+                           "imported (`import tfmini` imports it).")
+    return function
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Tensor
 # ----------------------------------------------------------------------------------------------------------
@@ -225,9 +244,7 @@ class Operation:
 
     @property
     def node_def(self):
-        from tfmini.framework import graph_io
-
-        return graph_io.node_def_of(self)
+        return _graph_def_export("node_def")(self)
 
     def values(self) -> tuple[Tensor, ...]:
         return tuple(self._outputs)
@@ -364,9 +381,7 @@ class Graph:
 
     @property
     def graph_def_versions(self):
-        from tfmini.framework import graph_io
-
-        return graph_io.versions_def()
+        return _graph_def_export("graph_def_versions")()
 
     # -- names -----------------------------------------------------------------
     def unique_name(self, name: str, mark_as_used: bool = True) -> str:
@@ -653,9 +668,7 @@ class Graph:
     # -- serialization ---------------------------------------------------------
     def as_graph_def(self, from_version=None, add_shapes: bool = False):
         """Returns a `GraphDef` proto with a NodeDef for every op (those added after `from_version` if given)."""
-        from tfmini.framework import graph_io
-
-        return graph_io.graph_to_graph_def(self, from_version=from_version, add_shapes=add_shapes)
+        return _graph_def_export("as_graph_def")(self, from_version=from_version, add_shapes=add_shapes)
 
     def _next_op_seed(self) -> int:
         """The op seed a random op gets when only the graph seed is set: the graph's op count so far, so each
@@ -940,6 +953,18 @@ def init_scope() -> Iterator[None]:
 _conversion_registry: list[tuple[int, type, Callable]] = []
 
 
+# convert_to_tensor's last resort for Python and NumPy values: a Const op. Const is declared through the op
+# registry above this module, so constant_op registers its `constant` here when it is imported.
+_constant_conversion: Callable | None = None
+
+
+def register_constant_conversion(constant: Callable) -> None:
+    """Makes `constant(value, dtype=, name=)` what `convert_to_tensor` builds for a value no registered type
+    claims."""
+    global _constant_conversion
+    _constant_conversion = constant
+
+
 def register_tensor_conversion_function(base_type, conversion_func: Callable, priority: int = 100) -> None:
     """Lets `convert_to_tensor` accept instances of `base_type` (e.g. Variables)."""
     _conversion_registry.append((priority, base_type, conversion_func))
@@ -972,14 +997,15 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref
             return result
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype}, name={name!r})")
-    from tfmini.framework import constant_op
-
+    if _constant_conversion is None:
+        raise TypeError(f"Failed to convert object of type {type(value)} to Tensor: no conversion is registered "
+                        "for Python values (tfmini.framework.constant_op registers one when it is imported).")
     if dtype is None and preferred_dtype is not None:
         try:
-            return constant_op.constant(value, dtype=preferred_dtype, name=name or "Const")
+            return _constant_conversion(value, dtype=preferred_dtype, name=name or "Const")
         except (TypeError, ValueError):
             pass
-    return constant_op.constant(value, dtype=dtype, name=name or "Const")
+    return _constant_conversion(value, dtype=dtype, name=name or "Const")
 
 
 def convert_n_to_tensor(values, dtype=None, name=None, preferred_dtype=None) -> list[Tensor]:
