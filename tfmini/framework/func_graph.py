@@ -61,6 +61,8 @@ class FuncGraph(_ops.Graph):
         self.outputs: list[_ops.Tensor] = []
         self.control_captures: list[_ops.Operation] = []
         self.recorded: list[_ops.Tensor] = []
+        # The name of the FunctionDef this graph was imported from (its own name is made unique), for errors.
+        self.imported_from: str | None = None
         self.seed = outer_graph.seed
         self._gradient_override_map = dict(outer_graph._gradient_override_map)
         for key, items in outer_graph._collections.items():
@@ -321,6 +323,7 @@ class FunctionImporter:
     def _build(self, fd, outer_graph: _ops.Graph) -> FuncGraph:
         fn_name = fd.signature.name
         graph = FuncGraph(unique_function_name(fn_name), outer_graph)
+        graph.imported_from = fn_name
         tensors: dict[str, _ops.Tensor] = {}
         ops_by_name: dict[str, _ops.Operation] = {}
 
@@ -373,12 +376,23 @@ class FunctionImporter:
             if missing:
                 raise ValueError(f"outputs {missing} have no return value in 'ret'")
             graph.outputs = [tensor(fd.ret[arg.name]) for arg in fd.signature.output_arg]
+            for arg, t in zip(fd.signature.output_arg, graph.outputs):
+                if arg.type != t.dtype.base_dtype.as_datatype_enum:
+                    raise ValueError(f"output '{arg.name}' is declared {_type_name(arg.type)}, but its return value "
+                                     f"'{fd.ret[arg.name]}' is {t.dtype.base_dtype.name}")
             if RECORDED_ATTR in fd.attr:
                 graph.recorded = [tensor(ref.decode("utf-8", errors="replace"))
                                   for ref in fd.attr[RECORDED_ATTR].list.s]
         except ValueError as e:
             raise ValueError(f"Function '{fn_name}': {e}") from None
         return graph
+
+
+def _type_name(enum: int) -> str:
+    try:
+        return _dtypes.as_dtype(enum).name
+    except TypeError:
+        return f"DataType enum {enum}"
 
 
 def _node_order(nodes, fn_name: str) -> list[str]:

@@ -208,6 +208,56 @@ def _tape_read(tape, *, index):
 # ----------------------------------------------------------------------------------------------------------
 # If
 # ----------------------------------------------------------------------------------------------------------
+def _type_names(types) -> str:
+    return "[" + ", ".join(_dt.as_dtype(t).base_dtype.name for t in types) + "]"
+
+
+def _function_name(fn: FuncGraph) -> str:
+    if fn.imported_from is None:
+        return f"'{fn.name}'"
+    return f"'{fn.imported_from}' (imported as '{fn.name}')"
+
+
+def _check_function(op: _ops.Operation, attr: str, takes, returns, returns_attr: str) -> None:
+    """Function attr `attr` of `op` must take tensors of the types `takes` (what the op passes it) and return
+    tensors of the types `returns` (named by attr `returns_attr`), as TF checks a functional op's functions
+    when it is built or imported (ValueError naming the function)."""
+    fn = op.get_attr(attr)
+    took = [t.dtype.base_dtype for t in fn.inputs]
+    gave = [t.dtype.base_dtype for t in fn.outputs]
+    expected_in = [_dt.as_dtype(t).base_dtype for t in takes]
+    if took != expected_in:
+        raise ValueError(f"{attr} function {_function_name(fn)} takes input types {_type_names(took)}, but the op "
+                         f"passes it {_type_names(expected_in)}")
+    if gave != [_dt.as_dtype(t).base_dtype for t in returns]:
+        raise ValueError(f"{attr} function {_function_name(fn)} returns output types {_type_names(gave)}, but the op's "
+                         f"{returns_attr} is {_type_names(returns)}")
+
+
+def _if_shapes(op: _ops.Operation) -> list:
+    """Checks both branches against Tin and Tout; then the output shapes and the tape."""
+    tin, tout = op.get_attr("Tin"), op.get_attr("Tout")
+    for branch in ("then_branch", "else_branch"):
+        _check_function(op, branch, tin, tout, "Tout")
+    return _functional_op_shapes(op)
+
+
+def _while_shapes(op: _ops.Operation) -> list:
+    """Checks that the loop variables Tout lead the inputs T, that cond takes T and returns one value and that
+    body takes T and returns Tout; then the output shapes and the tape."""
+    t, tout = op.get_attr("T"), op.get_attr("Tout")
+    if [_dt.as_dtype(x).base_dtype for x in t[:len(tout)]] != [_dt.as_dtype(x).base_dtype for x in tout]:
+        raise ValueError(f"the loop variable types Tout {_type_names(tout)} are not the first inputs T "
+                         f"{_type_names(t)}")
+    cond = op.get_attr("cond")
+    if len(cond.outputs) != 1:
+        raise ValueError(f"cond function {_function_name(cond)} must return one value (the loop's condition), "
+                         f"but returns {len(cond.outputs)}")
+    _check_function(op, "cond", t, [cond.outputs[0].dtype], "condition")
+    _check_function(op, "body", t, tout, "Tout")
+    return _functional_op_shapes(op)
+
+
 def _functional_op_shapes(op: _ops.Operation) -> list:
     """The `output_shapes` attr (unknown where missing, e.g. in an imported graph), then the scalar tape."""
     shapes = list(op.get_attr("output_shapes"))
@@ -246,7 +296,7 @@ register_op(
         "else_branch": ("func", REQUIRED),
         "output_shapes": ("list(shape)", []),
     },
-    shape=_functional_op_shapes,
+    shape=_if_shapes,
     stateful=True,  # a branch may have side effects: never constant-folded
     forwards_refs=True,  # a variable a branch assigns to reaches it as its storage
     factory=_if_factory,
@@ -365,7 +415,7 @@ register_op(
         "parallel_iterations": ("int", 10),
         "back_prop": ("bool", True),
     },
-    shape=_functional_op_shapes,
+    shape=_while_shapes,
     stateful=True,
     forwards_refs=True,
     factory=_while_factory,
