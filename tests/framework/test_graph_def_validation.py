@@ -409,3 +409,75 @@ def test_an_input_map_tensor_of_another_graph_is_refused():
             tf.import_graph_def(_graph_def(), input_map={"x:0": other})
         assert g.get_operations() == []
     assert [op.name for op in other.graph.get_operations()] == ["o"]
+
+
+# -- versions, variant Consts, unknown-rank shapes, device strings ---------------------------------------
+def test_a_variant_const_is_refused_rather_than_fetched_as_none():
+    gd = _graph_def()
+    node = _node(gd, "c")
+    node.attr["dtype"].type = dtypes.variant.as_datatype_enum
+    t = node.attr["value"].tensor
+    t.Clear()
+    t.dtype = dtypes.variant.as_datatype_enum
+    _refused(gd, "'c'", "variant", "0 elements")
+
+
+def test_an_imported_variant_const_cannot_be_fetched_as_none():
+    with tf.Graph().as_default() as g:
+        x = tf.constant(2.0)
+        tf.gradients(tf.while_loop(lambda i: i < 5.0, lambda i: i * x, [x]), x)
+    gd = g.as_graph_def()
+    name = next(n.name for n in gd.node if n.op == "Const" and n.attr["dtype"].type == dtypes.variant.as_datatype_enum)
+    with tf.Graph().as_default() as g2:
+        tf.import_graph_def(gd, name="imp")
+        with tf.Session() as sess, pytest.raises(ValueError, match="fetch"):
+            sess.run(g2.get_tensor_by_name(f"imp/{name}:0"))
+
+
+def test_a_min_consumer_above_tfminis_producer_version_is_refused_as_tf_refuses_it():
+    gd = _graph_def()
+    gd.versions.min_consumer = gd.versions.producer + 1
+    _refused(gd, f"GraphDef min consumer version {gd.versions.producer + 1} above current version "
+                 f"{gd.versions.producer}", "Please upgrade")
+
+
+def test_a_graph_def_naming_tfminis_version_a_bad_consumer_is_refused():
+    gd = _graph_def()
+    gd.versions.bad_consumers.extend([1, gd.versions.producer])
+    _refused(gd, f"GraphDef disallows consumer version {gd.versions.producer}")
+
+
+def test_a_graph_def_barring_only_other_consumer_versions_imports():
+    gd = _graph_def()
+    gd.versions.bad_consumers.append(gd.versions.producer + 1)
+    gd.versions.min_consumer = gd.versions.producer
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="imp")
+
+
+def test_a_negative_producer_version_is_refused():
+    gd = _graph_def()
+    gd.versions.producer = -1
+    _refused(gd, "GraphDef producer version -1 below min producer")
+
+
+def test_a_shape_of_unknown_rank_with_dims_is_refused():
+    gd = _graph_def()
+    shape = _node(gd, "x").attr["shape"].shape
+    shape.unknown_rank = True
+    _refused(gd, "'x'", "unknown rank")
+
+
+@pytest.mark.parametrize("device", ["/job:a/job:b/device:XPU:x", "/device:CPU:x", "/task:one", "/job:a/job:b"])
+def test_a_malformed_device_string_is_refused(device):
+    gd = _graph_def()
+    _node(gd, "c").device = device
+    _refused(gd, "'c'", device)
+
+
+def test_a_well_formed_device_string_imports_in_canonical_form():
+    gd = _graph_def()
+    _node(gd, "c").device = "/job:w/replica:0/task:1/device:XPU:2"
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="imp")
+        assert g.get_operation_by_name("imp/c").device == "/job:w/replica:0/task:1/device:XPU:2"

@@ -4,11 +4,14 @@ node_def's."""
 
 from __future__ import annotations
 
+from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import func_graph
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
 from tfmini.framework.node_def import (
     BUILD_ERRORS,
+    MIN_PRODUCER,
+    PRODUCER_VERSION,
     attr_value_of,
     check_node_def,
     check_static_dtypes,
@@ -67,6 +70,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         if v.graph is not graph:
             raise ValueError(f"input_map[{k!r}] = {v} must be from the graph the GraphDef is imported into "
                              "(the default graph).")
+    check_versions(graph_def.versions)
     by_name = _checked_nodes(graph_def.node)
     order = _topological_node_order(graph_def.node, by_name)
     library = func_graph.FunctionLibrary(graph_def.library)
@@ -97,6 +101,20 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     return results
 
 
+def check_versions(versions) -> None:
+    """Refuses a GraphDef whose VersionDef rules out this consumer, as TF's importer does: a producer below
+    MIN_PRODUCER, a min_consumer above our PRODUCER_VERSION, or our version among its bad_consumers."""
+    if versions.producer < MIN_PRODUCER:
+        raise ValueError(f"GraphDef producer version {versions.producer} below min producer {MIN_PRODUCER} "
+                         f"supported by tfmini (GraphDef version {PRODUCER_VERSION}). Please regenerate your graph.")
+    if versions.min_consumer > PRODUCER_VERSION:
+        raise ValueError(f"GraphDef min consumer version {versions.min_consumer} above current version "
+                         f"{PRODUCER_VERSION} for tfmini. Please upgrade tfmini.")
+    if PRODUCER_VERSION in versions.bad_consumers:
+        raise ValueError(f"GraphDef disallows consumer version {PRODUCER_VERSION}. Please upgrade tfmini: this "
+                         "version is likely buggy.")
+
+
 def _build_nodes(graph, by_name, order, prefix, input_map, functions) -> dict[str, _ops.Operation]:
     created: dict[str, _ops.Operation] = {}
     for node_name in order:
@@ -115,6 +133,10 @@ def _build_nodes(graph, by_name, order, prefix, input_map, functions) -> dict[st
                 op = _registry.apply_op(nd.op, grouped, attrs, name=prefix + nd.name,
                                         control_inputs=control_inputs)
             check_static_dtypes(op)
+            if not op.inputs and any(t.dtype.base_dtype == _dtypes.variant for t in op.outputs):
+                # Its objects did not survive the export (the proto names their types only): fetching it
+                # would give None where the exporting graph held a value.
+                graph.prevent_fetching(op)
         except BUILD_ERRORS as e:
             raise node_error(e, f"Node '{nd.name}' (op '{nd.op}')", nd.name) from None
         created[nd.name] = op

@@ -15,7 +15,8 @@ from tfmini.framework import tensor_util
 from tfmini.protobuf import attr_value_pb2, node_def_pb2, versions_pb2
 
 PRODUCER_VERSION = 27  # the GraphDef version our NodeDefs follow (TF 1.x era semantics)
-MIN_CONSUMER = 0
+MIN_CONSUMER = 0  # the oldest consumer our GraphDefs ask for
+MIN_PRODUCER = 0  # the oldest GraphDef producer version we import
 
 
 def versions_def():
@@ -72,6 +73,11 @@ def _check_tensor_proto(proto) -> None:
                          f"{MAX_TENSOR_ATTR_BYTES}-byte limit for filling a tensor attr")
     value_field = tensor_util._VAL_FIELD.get(dtype)
     if dtype == _dtypes.variant:
+        # A variant holds run-time objects (the zero a gradient fills in for a tape) that its proto names by
+        # type only; one that does not name each element cannot have been exported from a graph.
+        if len(proto.variant_val) != n:
+            raise ValueError(f"tensor of dtype variant names {len(proto.variant_val)} elements, but its shape "
+                             f"{[d.size for d in proto.tensor_shape.dim]} holds {n}")
         value_field = "variant_val"
     filled = [f.name for f, _ in proto.ListFields() if f.name.endswith("_val")]
     for name in filled:
@@ -79,7 +85,7 @@ def _check_tensor_proto(proto) -> None:
             raise ValueError(f"tensor of dtype {dtype.name} holds values in {name}, which is not where "
                              f"that dtype keeps them ({value_field or 'tensor_content'})")
     if proto.tensor_content:
-        if dtype in (_dtypes.string, _dtypes.variant) or np_dtype is None:
+        if dtype == _dtypes.string or np_dtype is None:
             raise ValueError(f"tensor of dtype {dtype.name} cannot hold tensor_content")
         if len(proto.tensor_content) != n * itemsize:
             raise ValueError(f"tensor_content holds {len(proto.tensor_content)} bytes, but shape "
@@ -102,6 +108,12 @@ def _check_tensor_proto(proto) -> None:
             raise ValueError(f"tensor of dtype {dtype.name} holds a value outside [{low}, {high}]")
 
 
+def _shape_of(proto) -> _shape.TensorShape:
+    if proto.unknown_rank and len(proto.dim):
+        raise ValueError(f"shape has an unknown rank but lists {len(proto.dim)} dimensions")
+    return _shape.TensorShape(proto)
+
+
 # Attr kind -> (the AttrValue field holding it, which ListValue names alike; Python value -> field value;
 # field value -> Python value). Message-typed fields (shape, tensor) are copied, the others assigned.
 _ATTR_CODECS = {
@@ -110,7 +122,7 @@ _ATTR_CODECS = {
     "float": ("f", float, float),
     "bool": ("b", bool, bool),
     "type": ("type", lambda v: _dtypes.as_dtype(v).as_datatype_enum, _dtypes.as_dtype),
-    "shape": ("shape", lambda v: _shape.as_shape(v).as_proto(), _shape.TensorShape),
+    "shape": ("shape", lambda v: _shape.as_shape(v).as_proto(), _shape_of),
     "tensor": ("tensor", tensor_util.make_tensor_proto, _read_only_array),
 }
 _MESSAGE_FIELDS = frozenset({"shape", "tensor"})

@@ -694,18 +694,28 @@ def _device_string(d) -> str:
     return d.to_string() if hasattr(d, "to_string") else str(d)
 
 
+def _device_number(value: str, what: str, spec: str) -> str:
+    """`value` if it is a number (or '*' where `what` is the device index), as TF's DeviceSpec parses it."""
+    if value.isascii() and value.isdigit() or value == "*" and what == "device index":
+        return value
+    raise ValueError(f"Invalid {what} '{value}' in device spec '{spec}': it must be a non-negative integer")
+
+
 def _parse_device(spec: str) -> dict:
-    """{'job', 'replica', 'task', 'device'} -> value, for the fields a device string names."""
+    """{'job', 'replica', 'task', 'device'} -> value, for the fields a device string names. A field named
+    twice, a replica, task or device index that is not a number, or an unknown attribute is a ValueError."""
     fields: dict[str, str] = {}
     for part in spec.split("/"):
         y = part.split(":")
         if y[0] in ("job", "replica", "task") and len(y) == 2:
-            fields[y[0]] = y[1]
+            if y[0] in fields:
+                raise ValueError(f"Cannot specify '{y[0]}' twice in device spec '{spec}'")
+            fields[y[0]] = y[1] if y[0] == "job" else _device_number(y[1], y[0], spec)
         elif len(y) in (1, 2) and y[0].upper() in ("CPU", "GPU") or len(y) == 3 and y[0] == "device":
             if "device" in fields:
                 raise ValueError(f"Cannot specify multiple device types: {spec}")
             kind, index = (y[1], y[2]) if len(y) == 3 else (y[0].upper(), y[1] if len(y) == 2 else "*")
-            fields["device"] = f"{kind}:{index}"
+            fields["device"] = f"{kind}:{_device_number(index, 'device index', spec)}"
         elif part:
             raise ValueError(f"Unknown attribute: '{y[0]}' in '{spec}'")
     return fields
