@@ -47,7 +47,8 @@ system-deps:
 	fi
 
 # The session, op and program tests run once more on each in-process engine: serial (one thread) and
-# parallel with every op eligible for the worker pool (so concurrent scheduling is exercised on tiny graphs).
+# parallel with every op eligible for the worker pool and no timed choice of the serial walk (so concurrent
+# scheduling is exercised on tiny graphs).
 ENGINE_TESTS := tests/client tests/ops tests/train tests/test_reference_page.py tests/test_tf1_idioms.py \
 	tests/test_tf1_idioms_session.py tests/test_tf1_programs.py tests/reliability/test_concurrency.py \
 	tests/reliability/test_deadlines.py
@@ -56,7 +57,7 @@ test: $(STAMP) system-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 	TFMINI_INTER_OP_THREADS=1 $(PY) -m pytest $(ENGINE_TESTS)
-	TFMINI_INTER_OP_THREADS=2 TFMINI_PARALLEL_MIN_ELEMENTS=0 $(PY) -m pytest $(ENGINE_TESTS)
+	TFMINI_INTER_OP_THREADS=2 TFMINI_PARALLEL_MIN_ELEMENTS=0 TFMINI_PARALLEL_TRIAL_RUNS=0 $(PY) -m pytest $(ENGINE_TESTS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -77,6 +78,7 @@ notebooks: $(STAMP) system-deps
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
 	$(PY) -m benchmarks.overhead
+	$(PY) -m benchmarks.parallel --blas-threads 1
 
 # Long property-based fuzzing of feeds and GraphDefs (tests/reliability): fresh random examples, FUZZ_EXAMPLES
 # per fuzz test (default 20000); the closing 'reliability tallies' give the counts of every outcome.

@@ -19,8 +19,23 @@ N = 256  # 256 x 256 = 65,536 elements: above the engine's threshold for handing
 @pytest.fixture(autouse=True)
 def _default_threshold(monkeypatch):
     # These tests are about the engine's own choices: not the suite-wide override that hands every op to the
-    # pool (make test runs the session and op tests once that way).
+    # pool (make test runs the session and op tests once that way). They check the concurrent walk itself, so
+    # executables do not time it against the serial one first (one test below checks that choice).
     monkeypatch.setenv("TFMINI_PARALLEL_MIN_ELEMENTS", str(local_engine.PARALLEL_MIN_ELEMENTS))
+    monkeypatch.setenv("TFMINI_PARALLEL_TRIAL_RUNS", "0")
+
+
+def test_an_executable_times_both_walks_then_keeps_the_faster(monkeypatch):
+    monkeypatch.setenv("TFMINI_PARALLEL_TRIAL_RUNS", "2")
+    x = tf.placeholder(tf.float32, [N, N])
+    y = _branches(x)
+    with tf.Session(config=_config(2)) as sess:
+        exe = sess._engine.compile((y,), (x,), ())
+        results = [sess.run(y, _feed(x)) for _ in range(6)]  # (2 + 1 warm-up) runs of each walk
+        assert exe._trials is None  # decided
+        assert exe.run == (exe._run_parallel if exe.parallel else exe.plan.run)
+        results.append(sess.run(y, _feed(x)))
+    assert len(set(results)) == 1
 
 
 def _config(threads: int) -> tf.ConfigProto:

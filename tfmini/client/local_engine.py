@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import heapq
 import os
+import statistics
 import threading
 import time
 from collections import OrderedDict
@@ -132,6 +133,7 @@ class LocalEngine(_engine.Engine):
 # An op reading fewer elements than this runs on the calling thread: handing it to a worker costs more than
 # it could save (NumPy releases the GIL in BLAS calls and large ufuncs, not in small ones).
 PARALLEL_MIN_ELEMENTS = 1 << 15
+PARALLEL_TRIAL_RUNS = 4
 
 
 def _env_int(name: str, default: int) -> int:
@@ -217,6 +219,10 @@ class _Schedule:
                 maybe_heavy.append(k)
                 if kind:
                     static_heavy.append(k)
+        # Per step, whether it may be costly: only then is it worth overlapping another op with it.
+        self.may_be_costly = [False] * len(steps)
+        for k in maybe_heavy:
+            self.may_be_costly[k] = True
         ancestors = _ancestor_bits(preds)
         self.always = _independent_pair(static_heavy, ancestors)
         self.by_feeds = not self.always and _independent_pair(maybe_heavy, ancestors)
@@ -330,6 +336,10 @@ class ParallelExecutable(LocalExecutable):
         self._engine = engine
         self._schedule = sched = _Schedule(plan, engine.min_elements)
         self.parallel = sched.always or sched.by_feeds
+        # Whether overlapping pays depends on what the machine does with two kernels at once (memory
+        # bandwidth, caches, GIL-holding parts): the first runs alternate the serial and the concurrent walk
+        # and time them, then the faster one is kept. Both give the same bits.
+        self._trials: list[float] | None = [] if engine.trial_runs else None
         if self.parallel:
             self.run = self._run_parallel
 
@@ -340,7 +350,10 @@ class ParallelExecutable(LocalExecutable):
                                 run_steps=self._run_steps, run=self._run_parallel)
 
     def _concurrent(self, feed_values: Sequence) -> bool:
-        """Whether this run is worth walking concurrently: small fed values keep small ops on the serial path."""
+        """Whether this run is worth walking concurrently: not once the timed trials chose the serial walk, and
+        not when small fed values keep a graph of unknown shapes small."""
+        if not self.parallel:
+            return False
         if self._schedule.always:
             return True
         threshold = self._engine.min_elements
@@ -349,7 +362,21 @@ class ParallelExecutable(LocalExecutable):
     def _run_parallel(self, feed_values: Sequence) -> list:
         if not self._concurrent(feed_values):
             return self.plan.run(feed_values)
-        return self._run_steps(feed_values)
+        trials = self._trials
+        if trials is None:
+            return self._run_steps(feed_values)
+        serial_turn = len(trials) % 2 == 0
+        t0 = time.perf_counter()
+        results = self.plan.run(feed_values) if serial_turn else self._run_steps(feed_values)
+        trials.append(time.perf_counter() - t0)
+        if len(trials) >= 2 * (self._engine.trial_runs + 1):
+            # The first run of each walk warms caches: compared are the ones after it.
+            serial, concurrent = statistics.median(trials[2::2]), statistics.median(trials[3::2])
+            self._trials = None
+            if serial <= concurrent:
+                self.parallel = False
+                self.run = self.plan.run
+        return results
 
     def _run_steps(self, feed_values: Sequence, on_step=None, deadline: float | None = None,
                    values: list | None = None) -> list:
@@ -374,7 +401,7 @@ class ParallelExecutable(LocalExecutable):
             raise e from None
 
     def _walk(self, sched: _Schedule, vals: list, deadline: float | None, trace: dict | None) -> None:
-        steps, successors = sched.steps, sched.successors
+        steps, successors, costly = sched.steps, sched.successors, sched.may_be_costly
         waiting = sched.n_preds[:]
         readers = dict(sched.readers)
         ready = list(sched.roots)
@@ -428,9 +455,11 @@ class ParallelExecutable(LocalExecutable):
                         failures.append((k, late))
                         break
                     args = [vals[i].value if d else vals[i] for i, d in zip(step.inputs, step.deref)]
-                    # A costly op goes to a worker when there is other work to overlap it with; when every
-                    # worker is busy it waits for one, and the calling thread goes on with small ops.
-                    to_pool = (ready or running) and sum(_elements(a) for a in args) >= min_elements
+                    # A costly op goes to a worker when another costly op runs or is ready to run beside it
+                    # (handing it over costs a thread switch); when every worker is busy it waits for one,
+                    # and the calling thread goes on with small ops.
+                    to_pool = ((running or any(costly[j] for j in ready))
+                               and sum(_elements(a) for a in args) >= min_elements)
                     if to_pool and len(running) >= workers:
                         heapq.heappush(ready, k)
                         break
@@ -525,6 +554,8 @@ class ParallelEngine(LocalEngine):
         super().__init__(graph, config)
         self.workers = threads
         self.min_elements = _env_int("TFMINI_PARALLEL_MIN_ELEMENTS", PARALLEL_MIN_ELEMENTS)
+        # Timed runs of each walk before an executable keeps the faster (0: always walk concurrently).
+        self.trial_runs = _env_int("TFMINI_PARALLEL_TRIAL_RUNS", PARALLEL_TRIAL_RUNS)
         self._pool: futures.ThreadPoolExecutor | None = None
 
     def pool(self) -> futures.ThreadPoolExecutor:
