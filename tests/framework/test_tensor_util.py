@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tfmini as tf
+from tfmini.protobuf import tensor_pb2, types_pb2
 
 _VALUES = [
     np.float32(5.0), np.float64(-2.5), np.float16(1.5), np.int8(-3), np.int16(300), np.int32(7),
@@ -43,3 +44,9 @@ def test_strings_and_empty_arrays_round_trip():
     assert tf.make_ndarray(proto).tolist() == strings.tolist()
     empty = tf.make_ndarray(tf.make_tensor_proto(np.zeros((0, 4), np.float32)))
     assert empty.shape == (0, 4) and empty.dtype == np.float32
+
+
+def test_a_string_tensor_proto_without_values_holds_empty_strings():
+    proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING)
+    proto.tensor_shape.dim.add(size=3)
+    assert tf.make_ndarray(proto).tolist() == [b"", b"", b""]

@@ -93,8 +93,9 @@ def make_ndarray(tensor) -> np.ndarray:
     if dtype == _dtypes.string:
         vals = list(tensor.string_val)
         out = np.empty(n, dtype=object)
-        if vals:
-            out[:] = vals if len(vals) == n else vals + [vals[-1]] * (n - len(vals))
+        # Missing values repeat the last one, as for numbers; with none at all they are empty strings (TF's
+        # default for a string tensor), never None.
+        out[:] = vals if len(vals) == n else (vals + [vals[-1]] * (n - len(vals)) if vals else [b""] * n)
         return out.reshape(shape)
     if dtype.as_numpy_dtype is None:
         raise TypeError(f"Cannot convert a TensorProto of dtype {dtype.name} to a NumPy array.")
