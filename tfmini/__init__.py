@@ -172,7 +172,7 @@ GRAPH_DEF_VERSION_MIN_PRODUCER = 0
 # -- compat (lead)
 from tfmini import compat
 
-# -- random ops and seeds, tf.nn (nn/random engineer)
+# -- random ops and seeds, tf.nn
 # isort: split
 from tfmini import layers, losses, nn, random
 from tfmini.ops.random_ops import (
@@ -186,7 +186,7 @@ from tfmini.ops.random_ops import (
     truncated_normal,
 )
 
-# -- math ops, tf.math, tf.gradients (math/gradients engineer)
+# -- math ops, tf.math, tf.gradients
 # isort: split
 from tfmini import math
 from tfmini.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
@@ -237,7 +237,7 @@ from tfmini.ops.math_ops import (
     unsorted_segment_sum,
 )
 
-# -- array ops (array-ops engineer)
+# -- array ops
 # isort: split
 from tfmini.ops.array_ops import (
     boolean_mask,
@@ -280,7 +280,7 @@ from tfmini.ops.array_ops import (
     zeros_like,
 )
 
-# -- variables, variable scopes, initializers, tf.train (variables/train engineer)
+# -- variables, variable scopes, initializers, tf.train
 # isort: split
 from tfmini import initializers, train
 from tfmini.framework.ops import GraphKeys, init_scope
@@ -339,7 +339,7 @@ from tfmini.ops.variables import (
     variables_initializer,
 )
 
-# -- control flow, assertions, printing, tf.debugging (control-flow engineer)
+# -- control flow, assertions, printing, tf.debugging
 # isort: split
 from tfmini import debugging
 from tfmini.debugging import (
@@ -373,7 +373,7 @@ from tfmini.ops.control_flow_ops import Assert, Print, case, cond, while_loop
 from tfmini.ops.control_flow_ops import print_v2 as print  # noqa: A001 - tf.print
 from tfmini.ops.higher_order_ops import foldl, foldr, map_fn, scan
 
-# -- eager-mode switches that TF1 programs call first: graph mode is the only mode (TF1 idioms engineer)
+# -- eager-mode switches that TF1 programs call first: graph mode is the only mode
 # isort: split
 from tfmini.framework.ops import disable_eager_execution, disable_v2_behavior, executing_eagerly
 

@@ -124,11 +124,13 @@ def ip():
         yield shell
 
 
-@pytest.fixture(params=["dot", "no dot"])
+_NEEDS_DOT = pytest.mark.skipif(graph_view.find_dot() is None,
+                                reason="Graphviz's dot is not installed (make test installs it)")
+
+
+@pytest.fixture(params=[pytest.param("dot", marks=_NEEDS_DOT), "no dot"])
 def dot_or_not(request, monkeypatch):
     """Every check runs with Graphviz (pictures) and without it (listings)."""
-    if request.param == "dot" and graph_view.find_dot() is None:
-        pytest.skip("Graphviz's dot is not installed")
     if request.param == "no dot":
         monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(graph_view, "_svg_cache", type(graph_view._svg_cache)())
