@@ -25,6 +25,9 @@ LAYERS = (
     "protobuf",  # the generated protocol buffer modules
 )
 RANK = {name: len(LAYERS) - i for i, name in enumerate(LAYERS)}
+# Public namespaces that are packages rather than single modules (tf.data with tf.data.experimental; tf.contrib
+# with its sub-namespaces): they sit in the namespaces layer with the single-module ones.
+NAMESPACE_PACKAGES = ("data", "contrib")
 
 # Function-level imports of tfmini/ipython_ext modules still allowed, as (importing module, imported module)
 # -> why. A cycle is broken by moving the shared piece down, not by deferring an import; each entry is a
@@ -44,7 +47,7 @@ def layer_of(module: str) -> str:
         return "api"
     if parts[1] in ("client", "train", "ops", "framework", "protobuf"):
         return parts[1]
-    if len(parts) == 2:
+    if len(parts) == 2 or parts[1] in NAMESPACE_PACKAGES:
         return "namespaces"
     raise AssertionError(f"{module} is in no layer: add its package to LAYERS in {Path(__file__).name}")
 
