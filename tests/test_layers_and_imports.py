@@ -29,14 +29,10 @@ RANK = {name: len(LAYERS) - i for i, name in enumerate(LAYERS)}
 # with its sub-namespaces): they sit in the namespaces layer with the single-module ones.
 NAMESPACE_PACKAGES = ("data", "contrib")
 
-# Function-level imports of tfmini/ipython_ext modules still allowed, as (importing module, imported module)
-# -> why. A cycle is broken by moving the shared piece down, not by deferring an import; each entry is a
-# cycle not yet broken that way, and the last test keeps the list from outliving the import it excuses.
-FUNCTION_LEVEL_ALLOWED: dict[tuple[str, str], str] = {
-    ("tfmini.ops.math_ops", "tfmini.ops.array_ops"):
-        "array and math ops' gradients and composites use each other's ops; ending it needs the primitive "
-        "op wrappers of both families in a module below them (TF's gen_array_ops / gen_math_ops)",
-}
+# Function-level imports of tfmini/ipython_ext modules allowed, as (importing module, imported module) -> why:
+# none. A cycle is broken by moving the shared piece down, not by deferring an import; an entry here would
+# excuse a cycle not yet broken that way, and the last test keeps the list from outliving the import it excuses.
+FUNCTION_LEVEL_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def layer_of(module: str) -> str:

@@ -2,7 +2,8 @@
 gathering and scattering, slicing (incl. `Tensor.__getitem__`), selection, one-hot encoding and diagonals.
 
 Each op is declared once here with its shape function, NumPy kernel and gradient; composites (boolean_mask,
-meshgrid, sequence_mask, ...) are Python functions over them. Knows the graph layer and math_ops, no sessions.
+meshgrid, sequence_mask, ...) are Python functions over them. Knows the graph layer, no sessions, and sits below
+math_ops (which imports it): the math ops it needs (Cast, Sum, Sub...) it creates by op type.
 """
 
 from __future__ import annotations
@@ -28,10 +29,46 @@ from tfmini.framework.registry import (
     register_static_shape,
     register_static_value,
 )
-from tfmini.ops import math_ops, shape_fns
+from tfmini.ops import shape_fns
 
 _INDEX = (_dt.int32, _dt.int64)
 _UNKNOWN = object()  # a slice bound not known at graph-construction time
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The math ops that array ops build on. Their kernels live in math_ops, which sits above this module and
+# imports it; here they are created by op type through the registry, as TF's array_ops builds on the
+# generated math op wrappers.
+# ----------------------------------------------------------------------------------------------------------
+def _cast(x, dtype, name=None) -> _ops.Tensor:
+    """`x` as `dtype` (returned as is when it already has it), like tf.cast for a tensor-like `x`."""
+    base = _dt.as_dtype(dtype).base_dtype
+    x = _ops.convert_to_tensor(x, name="x")
+    if x.dtype.base_dtype == base:
+        return x
+    return apply_op("Cast", [x], {"DstT": base}, name=name or "Cast").outputs[0]
+
+
+def _binary(op_type: str, x, y, name=None) -> _ops.Tensor:
+    return apply_op(op_type, [x, y], name=name).outputs[0]
+
+
+def _reduction_axes(x: _ops.Tensor, axis):
+    """The reduction indices for `axis`: every axis of `x` when None (static when its rank is known)."""
+    if axis is not None:
+        return axis
+    rank_ = x.shape.ndims
+    if rank_ is not None:
+        return np.arange(rank_, dtype=np.int32)
+    return range(0, rank(x))
+
+
+def _reduce(op_type: str, x, axis=None, keepdims: bool = False, name=None) -> _ops.Tensor:
+    """A reduction op (Sum, Prod, Max...) over `axis` (all axes when None), as tf.reduce_* builds it."""
+    x = _ops.convert_to_tensor(x)
+    with x.graph.as_default():
+        axes = _ops.convert_to_tensor(_reduction_axes(x, axis), preferred_dtype=_dt.int32)
+        return apply_op(op_type, [x, axes], {"keep_dims": keepdims}, name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -297,7 +334,7 @@ def _shape_internal(input, name, optimize: bool, out_type):  # noqa: A002
     out_type = _dt.as_dtype(out_type)
     with _ops.name_scope(name, "Shape", [input]) as scope:
         if hasattr(input, "_is_composite_tensor") and hasattr(input, "dense_shape"):
-            return math_ops.cast(input.dense_shape, out_type)
+            return _cast(input.dense_shape, out_type)
         x = _ops.convert_to_tensor(input)
         if optimize and x.shape.is_fully_defined():
             return constant(x.shape.as_list(), dtype=out_type, name=scope)
@@ -319,7 +356,7 @@ def size(input, name=None, out_type=_dt.int32) -> _ops.Tensor:  # noqa: A002
     out_type = _dt.as_dtype(out_type)
     with _ops.name_scope(name, "Size", [input]) as scope:
         if hasattr(input, "_is_composite_tensor") and hasattr(input, "dense_shape"):
-            return math_ops.reduce_prod(math_ops.cast(input.dense_shape, out_type), name=scope)
+            return _reduce("Prod", _cast(input.dense_shape, out_type), name=scope)
         x = _ops.convert_to_tensor(input)
         dims = x.shape.as_tuple()
         if dims is not None and (None not in dims or 0 in dims):
@@ -397,7 +434,7 @@ def _autopacking_conversion(value, dtype=None, name=None, as_ref=False):
 
 
 def _cast_nested(values, dtype):
-    return [math_ops.cast(v, dtype) if _is_tensor_like(v) else
+    return [_cast(v, dtype) if _is_tensor_like(v) else
             (_cast_nested(v, dtype) if isinstance(v, (list, tuple)) else v) for v in values]
 
 
@@ -440,7 +477,7 @@ def _fill_static(t):
 
 @RegisterGradient("Fill")
 def _fill_grad(op, grad):
-    return [None, math_ops.reduce_sum(_dense(grad))]
+    return [None, _reduce("Sum", _dense(grad))]
 
 
 def _filled_like(x, value):
@@ -599,7 +636,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> _ops.Tensor: 
         if dtype is None:
             hierarchy = [_dt.int32, _dt.int64, _dt.float32, _dt.float64]
             widest = max((v.dtype.base_dtype for v in vals), key=hierarchy.index)
-            vals = [math_ops.cast(v, widest) for v in vals]
+            vals = [_cast(v, widest) for v in vals]
         return apply_op("Range", vals, name=scope).outputs[0]
 
 
@@ -867,7 +904,7 @@ def transpose(a, perm=None, name="transpose", conjugate=False) -> _ops.Tensor:
             perm = np.arange(rank_ - 1, -1, -1, dtype=np.int32)
         else:
             r = rank(a)
-            perm = math_ops.subtract(r - 1, range(0, r, 1))
+            perm = _binary("Sub", r - 1, range(0, r, 1))
         result = apply_op(op_type, [a, perm], name=scope).outputs[0]
         if a.shape.ndims is not None:
             result.set_shape(a.shape.as_tuple()[::-1])
@@ -905,8 +942,97 @@ def invert_permutation(x, name=None) -> _ops.Tensor:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Broadcasting: BroadcastTo, BroadcastArgs (BroadcastGradientArgs lives in math_ops with the binary grads)
+# Broadcasting: BroadcastTo, BroadcastArgs, and a broadcast gradient reduced back to its operand
 # ----------------------------------------------------------------------------------------------------------
+def _stretched_axes(x: _shape.TensorShape, others: list, out_rank: int):
+    """The output axes along which broadcasting stretched an operand of static shape `x` against `others`,
+    when static shapes decide it (unknown dims included: an axis x lacks is stretched; a known dim > 1 is not;
+    an unknown or 1 dim is not stretched where no other operand has a dim other than 1 there); else None."""
+    xd = x.as_tuple()
+    if xd is None or any(o.ndims is None for o in others):
+        return None
+    axes = []
+    for i in builtins.range(out_rank):
+        j = i - (out_rank - len(xd))
+        if j < 0:
+            axes.append(i)
+            continue
+        if xd[j] is not None and xd[j] != 1:
+            continue
+        other_dims = [o.as_tuple()[i - (out_rank - o.ndims)] for o in others if i - (out_rank - o.ndims) >= 0]
+        if all(d == 1 for d in other_dims):
+            continue
+        if xd[j] == 1 and all(d is not None for d in other_dims):
+            axes.append(i)
+            continue
+        return None
+    return axes
+
+
+def _reduce_to_shape(grad: _ops.Tensor, x: _ops.Tensor, others: list | None = None) -> _ops.Tensor:
+    """`grad`, shaped like a broadcast of `x` with `others`, summed back down to the shape of `x`: with
+    static axes when shapes decide them (e.g. a bias gradient is one Sum over the batch axis, the other
+    operand's gradient passes through), else with BroadcastGradientArgs at run time."""
+    if others is not None and grad.shape.ndims is not None:
+        axes = _stretched_axes(x.shape, [o.shape for o in others], grad.shape.ndims)
+        if axes is not None:
+            lead = grad.shape.ndims - x.shape.ndims
+            inner = [a for a in axes if a >= lead]
+            out = _reduce("Sum", grad, np.asarray(inner, dtype=np.int32), keepdims=True) if inner else grad
+            leading = [a for a in axes if a < lead]
+            return _reduce("Sum", out, np.asarray(leading, dtype=np.int32)) if leading else out
+
+    xs, gs = x.shape, grad.shape
+    if xs.is_fully_defined() and gs.is_fully_defined():
+        xd, gd = xs.as_list(), gs.as_list()
+        if xd == gd:
+            return grad
+        lead = len(gd) - len(xd)
+        axes = list(builtins.range(lead)) + [lead + i for i, d in enumerate(xd) if d == 1 and gd[lead + i] != 1]
+        out = _reduce("Sum", grad, np.asarray(axes, dtype=np.int32)) if axes else grad
+        return out if out.shape.as_list() == xd else reshape(out, np.asarray(xd, dtype=np.int32))
+    sx = shape(x)
+    rx, _ = broadcast_gradient_args(sx, shape(grad))
+    return reshape(_reduce("Sum", grad, rx), sx)
+
+
+# BroadcastGradientArgs: the axes along which each operand of a broadcast was stretched
+@register_op(
+    "BroadcastGradientArgs",
+    inputs=["s0: T", "s1: T"],
+    outputs=["r0: T", "r1: T"],
+    attrs={"T": ("type", _dt.int32)},
+    allowed={"T": _INDEX},
+    shape=lambda op: [_shape.TensorShape([None]), _shape.TensorShape([None])],
+)
+def _broadcast_gradient_args(s0, s1):
+    a, b = [int(d) for d in np.reshape(s0, [-1])], [int(d) for d in np.reshape(s1, [-1])]
+    n = max(len(a), len(b))
+    pa, pb = [1] * (n - len(a)) + a, [1] * (n - len(b)) + b
+    for da, db in zip(pa, pb):
+        if da != db and da != 1 and db != 1:
+            raise _invalid(f"Incompatible shapes: [{','.join(map(str, a))}] vs. [{','.join(map(str, b))}]")
+    # As in TF, a dim where both are 1 is listed for both: summing over it changes nothing.
+    dtype = np.asarray(s0).dtype
+    return (np.asarray([i for i in builtins.range(n) if pa[i] == 1], dtype=dtype),
+            np.asarray([i for i in builtins.range(n) if pb[i] == 1], dtype=dtype))
+
+
+@register_static_value("BroadcastGradientArgs")
+def _broadcast_gradient_args_static(t):
+    a, b = _reg.constant_value(t.op.inputs[0]), _reg.constant_value(t.op.inputs[1])
+    return None if a is None or b is None else _broadcast_gradient_args(np.asarray(a), np.asarray(b))[t.value_index]
+
+
+NotDifferentiable("BroadcastGradientArgs")
+
+
+def broadcast_gradient_args(s0, s1, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:
+    """The reduction axes (r0, r1) that sum a broadcast result's gradient back to shapes `s0` and `s1`."""
+    op = apply_op("BroadcastGradientArgs", [s0, s1], name=name)
+    return op.outputs[0], op.outputs[1]
+
+
 def _broadcast_concrete(a, b) -> list:
     """The NumPy broadcast of two run-time shapes, or TF's InvalidArgumentError."""
     try:
@@ -945,7 +1071,7 @@ def _broadcast_to_kernel(x, shape):
 
 @RegisterGradient("BroadcastTo")
 def _broadcast_to_grad(op, grad):
-    return [math_ops._reduce_to_shape(_dense(grad), op.inputs[0]), None]
+    return [_reduce_to_shape(_dense(grad), op.inputs[0]), None]
 
 
 def broadcast_to(input, shape, name=None) -> _ops.Tensor:  # noqa: A002
@@ -1194,9 +1320,9 @@ def _concat_grad(op, grad):
         if None not in along:
             sizes = np.asarray(along, dtype=np.int32)
     if sizes is None:
-        index = math_ops.floormod(math_ops.cast(axis, _dt.int32), rank(values[0]))
+        index = _binary("FloorMod", _cast(axis, _dt.int32), rank(values[0]))
         sizes = stack([gather(s, index) for s in shape_n(values)])
-    return split(grad, sizes, axis=math_ops.cast(axis, _dt.int32), num=len(values)) + [None]
+    return split(grad, sizes, axis=_cast(axis, _dt.int32), num=len(values)) + [None]
 
 
 def concat(values, axis, name="concat") -> _ops.Tensor:
@@ -1374,7 +1500,7 @@ def _tile_grad(op, grad):
     x_shape = _shape_tensor(x, multiples.dtype)
     split_shape = reshape(stack([multiples, x_shape], axis=1), [-1])
     axes = range(0, size(split_shape), 2)
-    x_grad = math_ops.reduce_sum(reshape(_dense(grad), split_shape), axes)
+    x_grad = _reduce("Sum", reshape(_dense(grad), split_shape), axes)
     x_grad.set_shape(x.shape)
     return [x_grad, None]
 
@@ -1687,9 +1813,9 @@ def _gather_grad(op, grad):
     coords = reshape(where(ones_like(params, dtype=_dt.bool_)),
                      concat([params_shape, expand_dims(rank(params), 0)], 0))
     # The coordinates have one more (trailing) dim than params, so a negative axis is made positive first.
-    axis = math_ops.floormod(axis, math_ops.cast(rank(params), axis.dtype.base_dtype))
+    axis = _binary("FloorMod", axis, _cast(rank(params), axis.dtype.base_dtype))
     gathered = apply_op("GatherV2", [coords, indices, axis], {"batch_dims": batch_dims}).outputs[0]
-    return [scatter_nd(gathered, grad, math_ops.cast(params_shape, _dt.int64)), None, None]
+    return [scatter_nd(gathered, grad, _cast(params_shape, _dt.int64)), None, None]
 
 
 def _gather_axis_grad(params, indices, grad, axis: int):
@@ -1771,7 +1897,7 @@ def gather_nd(params, indices, name=None, batch_dims=0) -> _ops.Tensor:
         # Prefix every index tuple with its batch coordinates, then gather over the flattened batch.
         idx_shape = _shape_tensor(indices, indices.dtype)
         batch_shape = idx_shape[:batch_dims]
-        n_batch = math_ops.reduce_prod(batch_shape)
+        n_batch = _reduce("Prod", batch_shape)
         batch_ids = reshape(range(0, n_batch, 1, dtype=indices.dtype),
                             concat([batch_shape, ones([rank(indices) - batch_dims], indices.dtype)], 0))
         batch_ids = broadcast_to(batch_ids, concat([idx_shape[:-1], [1]], 0))
@@ -2115,7 +2241,7 @@ def _slice_helper(tensor, slice_spec, var=None):
         if tensors:
             # An int64 index tensor makes every part int64, as in TF.
             index_dtype = _dt.int64 if any(x.dtype.base_dtype == _dt.int64 for x in tensors) else _dt.int32
-            packed = [stack([math_ops.cast(x, index_dtype) if isinstance(x, _ops.Tensor) else
+            packed = [stack([_cast(x, index_dtype) if isinstance(x, _ops.Tensor) else
                              _ops.convert_to_tensor(x, dtype=index_dtype) for x in part])
                       for part in (begin, end, strides)]
         else:
@@ -2202,8 +2328,8 @@ def _select_v2_grad(op, grad):
     c, t, e = op.inputs
     grad = _dense(grad)
     zero = constant(0, dtype=grad.dtype.base_dtype)
-    dt = math_ops._reduce_to_shape(where_v2(c, grad, zero), t)
-    de = math_ops._reduce_to_shape(where_v2(c, zero, grad), e)
+    dt = _reduce_to_shape(where_v2(c, grad, zero), t)
+    de = _reduce_to_shape(where_v2(c, zero, grad), e)
     return [None, dt, de]
 
 
@@ -2317,7 +2443,7 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> _ops.Tensor:
         static = tensor.shape
         static[axis:axis + mask_dims].assert_is_compatible_with(mask.shape)
         dims = _shape_tensor(tensor)
-        leading = math_ops.reduce_prod(dims[axis:axis + mask_dims], [0])
+        leading = _reduce("Prod", dims[axis:axis + mask_dims], [0])
         tensor = reshape(tensor, concat([dims[:axis], [leading], dims[axis + mask_dims:]], 0))
         if static.ndims is not None:
             tensor.set_shape(static[:axis].concatenate([static[axis:axis + mask_dims].num_elements()])
@@ -2331,17 +2457,17 @@ def sequence_mask(lengths, maxlen=None, dtype=_dt.bool_, name=None) -> _ops.Tens
     with _ops.name_scope(name, "SequenceMask", [lengths, maxlen]):
         lengths = _ops.convert_to_tensor(lengths)
         if maxlen is None:
-            maxlen = math_ops.reduce_max(lengths)
-            maxlen = math_ops.maximum(constant(0, dtype=maxlen.dtype), maxlen)
+            maxlen = _reduce("Max", lengths)
+            maxlen = _binary("Maximum", constant(0, dtype=maxlen.dtype), maxlen)
         else:
             maxlen = _ops.convert_to_tensor(maxlen)
         if maxlen.shape.ndims is not None and maxlen.shape.ndims != 0:
             raise ValueError("maxlen must be scalar for sequence_mask")
         row = range(constant(0, dtype=maxlen.dtype), maxlen, constant(1, dtype=maxlen.dtype))
         # maxlen bounds every length, so its dtype holds them all.
-        result = math_ops.less(row, math_ops.cast(expand_dims(lengths, -1), maxlen.dtype))
+        result = _binary("Less", row, _cast(expand_dims(lengths, -1), maxlen.dtype))
         dtype = _dt.as_dtype(dtype)
-        return result if dtype.base_dtype == _dt.bool_ else math_ops.cast(result, dtype)
+        return result if dtype.base_dtype == _dt.bool_ else _cast(result, dtype)
 
 
 def meshgrid(*args, **kwargs) -> list:

@@ -19,7 +19,8 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op, register_static_value
-from tfmini.ops import shape_fns
+from tfmini.ops import array_ops, shape_fns
+from tfmini.ops.array_ops import _reduce_to_shape, _reduction_axes
 
 _NUM = _dt.NUMBER
 _REAL = _dt.REAL
@@ -58,20 +59,14 @@ def _in_float64(fn):
 # Gradient helpers shared by the ops below
 # ----------------------------------------------------------------------------------------------------------
 def _shape_of(t: _ops.Tensor) -> _ops.Tensor:
-    from tfmini.ops import array_ops
-
     return array_ops.shape(t)
 
 
 def _reshape(t: _ops.Tensor, shape) -> _ops.Tensor:
-    from tfmini.ops import array_ops
-
     return array_ops.reshape(t, shape)
 
 
 def _zeros_like(t: _ops.Tensor) -> _ops.Tensor:
-    from tfmini.ops import array_ops
-
     return array_ops.zeros_like(t)
 
 
@@ -79,64 +74,10 @@ def _conj(t: _ops.Tensor) -> _ops.Tensor:
     return conj(t) if t.dtype.is_complex else t
 
 
-def _stretched_axes(x: _shape.TensorShape, others: list, out_rank: int):
-    """The output axes along which broadcasting stretched an operand of static shape `x` against `others`,
-    when static shapes decide it (unknown dims included: an axis x lacks is stretched; a known dim > 1 is not;
-    an unknown or 1 dim is not stretched where no other operand has a dim other than 1 there); else None."""
-    xd = x.as_tuple()
-    if xd is None or any(o.ndims is None for o in others):
-        return None
-    axes = []
-    for i in builtins.range(out_rank):
-        j = i - (out_rank - len(xd))
-        if j < 0:
-            axes.append(i)
-            continue
-        if xd[j] is not None and xd[j] != 1:
-            continue
-        other_dims = [o.as_tuple()[i - (out_rank - o.ndims)] for o in others if i - (out_rank - o.ndims) >= 0]
-        if all(d == 1 for d in other_dims):
-            continue
-        if xd[j] == 1 and all(d is not None for d in other_dims):
-            axes.append(i)
-            continue
-        return None
-    return axes
-
-
-def _reduce_to_shape(grad: _ops.Tensor, x: _ops.Tensor, others: list | None = None) -> _ops.Tensor:
-    """`grad`, shaped like a broadcast of `x` with `others`, summed back down to the shape of `x`: with
-    static axes when shapes decide them (e.g. a bias gradient is one Sum over the batch axis, the other
-    operand's gradient passes through), else with BroadcastGradientArgs at run time."""
-    if others is not None and grad.shape.ndims is not None:
-        axes = _stretched_axes(x.shape, [o.shape for o in others], grad.shape.ndims)
-        if axes is not None:
-            lead = grad.shape.ndims - x.shape.ndims
-            inner = [a for a in axes if a >= lead]
-            out = reduce_sum(grad, np.asarray(inner, dtype=np.int32), keepdims=True) if inner else grad
-            leading = [a for a in axes if a < lead]
-            return reduce_sum(out, np.asarray(leading, dtype=np.int32)) if leading else out
-
-    xs, gs = x.shape, grad.shape
-    if xs.is_fully_defined() and gs.is_fully_defined():
-        xd, gd = xs.as_list(), gs.as_list()
-        if xd == gd:
-            return grad
-        lead = len(gd) - len(xd)
-        axes = list(builtins.range(lead)) + [lead + i for i, d in enumerate(xd) if d == 1 and gd[lead + i] != 1]
-        out = reduce_sum(grad, np.asarray(axes, dtype=np.int32)) if axes else grad
-        return out if out.shape.as_list() == xd else _reshape(out, np.asarray(xd, dtype=np.int32))
-    sx = _shape_of(x)
-    rx, _ = broadcast_gradient_args(sx, _shape_of(grad))
-    return _reshape(reduce_sum(grad, rx), sx)
-
-
 def _broadcast_like(t: _ops.Tensor, x: _ops.Tensor) -> _ops.Tensor:
     """`t` (whose shape broadcasts to x's) stretched to the shape of `x`."""
     if t.shape.is_fully_defined() and x.shape.is_fully_defined() and t.shape.as_list() == x.shape.as_list():
         return t
-    from tfmini.ops import array_ops
-
     return array_ops.broadcast_to(t, _shape_of(x))
 
 
@@ -145,45 +86,6 @@ def _binary_grads(op, gx, gy):
     x, y = op.inputs
     return (None if gx is None else _reduce_to_shape(gx, x, [y]),
             None if gy is None else _reduce_to_shape(gy, y, [x]))
-
-
-# ----------------------------------------------------------------------------------------------------------
-# BroadcastGradientArgs: the axes along which each operand of a broadcast was stretched
-# ----------------------------------------------------------------------------------------------------------
-@register_op(
-    "BroadcastGradientArgs",
-    inputs=["s0: T", "s1: T"],
-    outputs=["r0: T", "r1: T"],
-    attrs={"T": ("type", _dt.int32)},
-    allowed={"T": _INDEX},
-    shape=lambda op: [_shape.TensorShape([None]), _shape.TensorShape([None])],
-)
-def _broadcast_gradient_args(s0, s1):
-    a, b = [int(d) for d in np.reshape(s0, [-1])], [int(d) for d in np.reshape(s1, [-1])]
-    n = max(len(a), len(b))
-    pa, pb = [1] * (n - len(a)) + a, [1] * (n - len(b)) + b
-    for da, db in zip(pa, pb):
-        if da != db and da != 1 and db != 1:
-            raise _invalid(f"Incompatible shapes: [{','.join(map(str, a))}] vs. [{','.join(map(str, b))}]")
-    # As in TF, a dim where both are 1 is listed for both: summing over it changes nothing.
-    dtype = np.asarray(s0).dtype
-    return (np.asarray([i for i in builtins.range(n) if pa[i] == 1], dtype=dtype),
-            np.asarray([i for i in builtins.range(n) if pb[i] == 1], dtype=dtype))
-
-
-@register_static_value("BroadcastGradientArgs")
-def _broadcast_gradient_args_static(t):
-    a, b = _reg.constant_value(t.op.inputs[0]), _reg.constant_value(t.op.inputs[1])
-    return None if a is None or b is None else _broadcast_gradient_args(np.asarray(a), np.asarray(b))[t.value_index]
-
-
-NotDifferentiable("BroadcastGradientArgs")
-
-
-def broadcast_gradient_args(s0, s1, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:
-    """The reduction axes (r0, r1) that sum a broadcast result's gradient back to shapes `s0` and `s1`."""
-    op = apply_op("BroadcastGradientArgs", [s0, s1], name=name)
-    return op.outputs[0], op.outputs[1]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -393,8 +295,6 @@ def _truncate_mod_grad(op, grad):
 
 def _min_max_grad(op, grad, x_wins):
     """x gets the gradient where it was selected (ties go to x), y elsewhere."""
-    from tfmini.ops import array_ops
-
     x, y = op.inputs
     chosen = x_wins(x, y)
     zeros = _zeros_like(grad)
@@ -960,8 +860,6 @@ def _ones_over(x: _ops.Tensor, subs: str, letters: str):
     if x.shape.is_fully_defined():
         dims = x.shape.as_list()
         return np.ones([dims[p] for p in positions], dtype=x.dtype.as_numpy_dtype)
-    from tfmini.ops import array_ops
-
     sx = _shape_of(x)
     return array_ops.ones(array_ops.stack([sx[p] for p in positions]), dtype=x.dtype.base_dtype)
 
@@ -1092,8 +990,6 @@ def _kept_dims_shape(x: _ops.Tensor, axes: _ops.Tensor):
             return np.asarray([1 if i in reduced else d for i, d in enumerate(x.shape.as_list())], dtype=np.int32)
         keep = np.asarray([0 if i in reduced else 1 for i in builtins.range(rank)], dtype=np.int32)
         return _shape_of(x) * keep + (1 - keep)
-    from tfmini.ops import array_ops
-
     r = array_ops.rank(x)
     axes = floormod(cast(axes, _dt.int32), r)
     hit = reduce_any(equal(_reshape(array_ops.range(0, r), [-1, 1]), _reshape(axes, [1, -1])), axis=1)
@@ -1120,8 +1016,6 @@ def _reduced_count(op) -> _ops.Tensor:
     nx, ny = x.shape.num_elements(), y.shape.num_elements()
     if nx is not None and ny is not None:
         return _ops.convert_to_tensor(nx // max(ny, 1), dtype=_dt.int32)
-    from tfmini.ops import array_ops
-
     return floordiv(array_ops.size(x), maximum(array_ops.size(y), 1))
 
 
@@ -1139,8 +1033,6 @@ def _prod_grad(op, grad):
     g = _grad_at_input_shape(op, grad)
     axes_value, rank = _reg.constant_value(axes), x.shape.ndims
     if axes_value is None or rank is None:
-        from tfmini.ops import array_ops
-
         reduced, rest = _axes_and_rest(x, axes)
         perm = array_ops.concat([reduced, rest], 0)
         permuted = array_ops.transpose(x, perm)
@@ -1281,8 +1173,6 @@ def _unsorted_segment_sum(data, segment_ids, num_segments):
 
 @RegisterGradient("UnsortedSegmentSum")
 def _unsorted_segment_sum_grad(op, grad):
-    from tfmini.ops import array_ops
-
     ids = op.inputs[1]
     valid = greater_equal(ids, _ops.convert_to_tensor(0, dtype=ids.dtype.base_dtype))
     gathered = array_ops.gather(grad, maximum(ids, _ops.convert_to_tensor(0, dtype=ids.dtype.base_dtype)))
@@ -1557,8 +1447,6 @@ def add_n(inputs, name=None) -> _ops.Tensor:
     if any(hasattr(t, "_is_composite_tensor") for t in inputs):
         inputs = [_ops.convert_to_tensor(t) for t in inputs]
     if len(inputs) == 1:  # as in TF: the input itself, or a named Identity of it when a name is given
-        from tfmini.ops import array_ops
-
         value = _ops.convert_to_tensor(inputs[0])
         return array_ops.identity(value, name=name) if name else value
     return apply_op("AddN", [list(inputs)], name=name).outputs[0]
@@ -1668,8 +1556,6 @@ def tensordot(a, b, axes, name=None) -> _ops.Tensor:
 
 def _axes_and_rest(x: _ops.Tensor, axes) -> tuple[_ops.Tensor, _ops.Tensor]:
     """At run time: `axes` of x made non-negative, and x's other axes in order (int32 vectors)."""
-    from tfmini.ops import array_ops
-
     rank = array_ops.rank(x)
     axes = floormod(cast(_reshape(axes, [-1]), _dt.int32), rank)
     every = array_ops.range(rank)
@@ -1680,8 +1566,6 @@ def _axes_and_rest(x: _ops.Tensor, axes) -> tuple[_ops.Tensor, _ops.Tensor]:
 def _tensordot_by_matmul(a, b, a_axes, b_axes, name):
     """tensordot for operands of unknown rank: each operand transposed and reshaped to a matrix (contracted dims
     together), one MatMul, and the result reshaped to a's free dims followed by b's."""
-    from tfmini.ops import array_ops
-
     def as_matrix(x, axes, contracted_first):
         shape = array_ops.shape(x)
         axes, free = _axes_and_rest(x, np.asarray(axes, dtype=np.int32))
@@ -1755,17 +1639,6 @@ def to_complex128(x, name="ToComplex128") -> _ops.Tensor:
 # ----------------------------------------------------------------------------------------------------------
 # Python API: reductions and scans
 # ----------------------------------------------------------------------------------------------------------
-def _reduction_axes(x: _ops.Tensor, axis):
-    from tfmini.ops import array_ops
-
-    if axis is not None:
-        return axis
-    rank = x.shape.ndims
-    if rank is not None:
-        return np.arange(rank, dtype=np.int32)
-    return array_ops.range(0, array_ops.rank(x))
-
-
 def _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims):
     if reduction_indices is not None:
         if axis is not None:
@@ -1810,8 +1683,6 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
     """log(sum(exp(x))) over `axis`, computed stably by shifting by the (finite part of the) maximum."""
     axis, keepdims = _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims)
     with _ops.name_scope(name, "ReduceLogSumExp", [input_tensor]) as scope:
-        from tfmini.ops import array_ops
-
         x = _ops.convert_to_tensor(input_tensor)
         raw_max = reduce_max(x, axis, keepdims=True)
         # Clamping to the finite range keeps an infinite max from turning inf - inf into nan.
@@ -1913,8 +1784,6 @@ def _l2_norm_safe(values, axes):
 def clip_by_norm(t, clip_norm, axes=None, name=None) -> _ops.Tensor:
     """Rescales `t` so that its L2 norm over `axes` is at most `clip_norm`."""
     with _ops.name_scope(name, "clip_by_norm", [t, clip_norm]) as scope:
-        from tfmini.ops import array_ops
-
         values = _ops.convert_to_tensor(t.values if hasattr(t, "_is_composite_tensor") else t, name="t")
         clip_norm = _ops.convert_to_tensor(clip_norm, dtype=values.dtype.base_dtype)
         l2norm = _l2_norm_safe(values, axes)
@@ -1979,14 +1848,10 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
             result = pow(reduce_sum(pow(mag, p), axis=axis, keepdims=True), 1.0 / p)
         if keepdims:
             return result
-        from tfmini.ops import array_ops
-
         return array_ops.reshape(result, []) if axis is None else _squeeze(result, [axis])
 
 
 def _squeeze(x, axes):
-    from tfmini.ops import array_ops
-
     return array_ops.squeeze(x, axis=list(axes))
 
 
@@ -2001,8 +1866,6 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None) -> tuple[li
     if use_norm is None:
         use_norm = global_norm(t_list, name)
     with _ops.name_scope(name, "clip_by_global_norm", [t for t in t_list if t is not None] + [clip_norm]):
-        from tfmini.ops import array_ops
-
         use_norm = _ops.convert_to_tensor(use_norm)
         clip_norm = _ops.convert_to_tensor(clip_norm, dtype=use_norm.dtype.base_dtype, name="clip_norm")
         one = _ops.convert_to_tensor(1.0, dtype=use_norm.dtype.base_dtype)
