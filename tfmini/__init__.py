@@ -387,3 +387,7 @@ register_session_run_conversion_functions(
     IndexedSlices, _indexed_slices.session_run_fetch, _indexed_slices.session_run_feed,
     _indexed_slices.session_run_components,
 )
+
+# -- files, records and strings
+# isort: split
+from tfmini import io, python_io
