@@ -52,3 +52,21 @@ __all__ = [
     "load_checkpoint", "load_variable", "natural_exp_decay", "piecewise_constant", "piecewise_constant_decay",
     "polynomial_decay", "remove_checkpoint", "update_checkpoint_state",
 ]
+
+# -- Example protos
+# isort: split
+from tfmini.protobuf.example_pb2 import Example, SequenceExample  # noqa: E402 - blocks follow the assignments above
+from tfmini.protobuf.feature_pb2 import (  # noqa: E402
+    BytesList,
+    Feature,
+    FeatureList,
+    FeatureLists,
+    Features,
+    FloatList,
+    Int64List,
+)
+
+__all__ += [
+    "BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
+    "SequenceExample",
+]

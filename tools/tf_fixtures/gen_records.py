@@ -102,12 +102,136 @@ def _flip(data: bytes, at: int) -> bytes:
     return bytes(b)
 
 
+def _feature(kind: str, values) -> tf.train.Feature:
+    if kind == "bytes":
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+    if kind == "float":
+        return tf.train.Feature(float_list=tf.train.FloatList(value=values))
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+
+
+# name -> (kind, values) per example; None leaves the feature out
+EXAMPLES = [
+    {
+        "age": ("int64", [29]), "height": ("float", [1.75]), "name": ("bytes", [b"ann"]),
+        "tags": ("bytes", [b"a", b"bb"]), "scores": ("float", [1.0, 2.5, -3.0]), "ids": ("int64", [1, 2, 3, 4, 5, 6]),
+        "seq": ("float", [1.0, 2.0, 3.0, 4.0]), "sp_idx": ("int64", [7, 2]), "sp_val": ("float", [0.5, 1.5]),
+        "big": ("int64", [-(2**62), 2**40]),
+    },
+    {
+        "age": ("int64", [31]), "name": ("bytes", [b"bob"]), "tags": ("bytes", []),
+        "scores": ("float", [4.0, 5.0, 6.0]), "ids": ("int64", [0, 0, 0, 1, 1, 1]), "seq": ("float", [5.0, 6.0]),
+        "sp_idx": ("int64", []), "sp_val": ("float", []), "big": ("int64", [1]),
+    },
+    {
+        "age": ("int64", [40]), "height": ("float", [1.5]), "name": ("bytes", [b"\xff\x00cy"]),
+        "scores": ("float", [7.0, 8.0, 9.0]), "ids": ("int64", [9, 8, 7, 6, 5, 4]), "sp_idx": ("int64", [0]),
+        "sp_val": ("float", [2.0]), "big": ("int64", []),
+    },
+]
+
+
+def serialized_examples() -> list[bytes]:
+    out = []
+    for ex in EXAMPLES:
+        feats = {k: _feature(kind, v) for k, (kind, v) in ex.items()}
+        out.append(tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString(deterministic=True))
+    return out
+
+
+def parsing_spec() -> dict:
+    return {
+        "age": tf.FixedLenFeature([], tf.int64),
+        "height": tf.FixedLenFeature([], tf.float32, default_value=-1.0),
+        "name": tf.FixedLenFeature([], tf.string),
+        "tags": tf.VarLenFeature(tf.string),
+        "scores": tf.FixedLenFeature([3], tf.float32),
+        "ids": tf.FixedLenFeature([2, 3], tf.int64),
+        "seq": tf.FixedLenSequenceFeature([2], tf.float32, allow_missing=True, default_value=-9.0),
+        "big": tf.VarLenFeature(tf.int64),
+        "sp": tf.SparseFeature(index_key="sp_idx", value_key="sp_val", dtype=tf.float32, size=10),
+    }
+
+
+def _flatten(prefix: str, value, out: dict) -> None:
+    if isinstance(value, tf.SparseTensorValue):
+        out[prefix + ".indices"] = value.indices
+        out[prefix + ".values"] = value.values
+        out[prefix + ".dense_shape"] = value.dense_shape
+    else:
+        out[prefix] = np.asarray(value)
+
+
+def record_examples() -> None:
+    serialized = serialized_examples()
+    arrays: dict[str, np.ndarray] = {"serialized": np.array(serialized, dtype=object)}
+    errors = {}
+    with tf.Graph().as_default(), tf.Session() as sess:
+        spec = parsing_spec()
+        batch = sess.run(tf.parse_example(tf.constant(serialized), spec))
+        for k, v in batch.items():
+            _flatten("batch." + k, v, arrays)
+        single_spec = {k: v for k, v in spec.items() if k != "seq"}
+        for i in range(2):
+            single = sess.run(tf.parse_single_example(tf.constant(serialized[i]), single_spec))
+            for k, v in single.items():
+                _flatten(f"single{i}." + k, v, arrays)
+        bad = {
+            "missing_required": (serialized[1:2], {"height": tf.FixedLenFeature([], tf.float32)}),
+            "wrong_type": (serialized[:1], {"age": tf.FixedLenFeature([], tf.float32)}),
+            "wrong_size": (serialized[:1], {"scores": tf.FixedLenFeature([2], tf.float32)}),
+            "wrong_varlen_type": (serialized[:1], {"tags": tf.VarLenFeature(tf.int64)}),
+            "not_a_proto": ([b"\x0a\x05garbage"], {"age": tf.FixedLenFeature([], tf.int64)}),
+            "seq_not_multiple": (serialized[1:2], {
+                "scores": tf.FixedLenSequenceFeature([2], tf.float32, allow_missing=True)}),
+        }
+        for name, (ser, sp) in bad.items():
+            try:
+                sess.run(tf.parse_example(tf.constant(ser), sp))
+                errors[name] = None
+            except Exception as e:  # noqa: BLE001 - recording whatever TF raises
+                errors[name] = [type(e).__name__, _op_message(str(e))]
+    # a SequenceExample for the proto test
+    seq = tf.train.SequenceExample()
+    seq.context.feature["length"].int64_list.value.append(3)
+    for tok in (b"a", b"b", b"c"):
+        seq.feature_lists.feature_list["tokens"].feature.add().bytes_list.value.append(tok)
+    arrays["sequence_example"] = np.array([seq.SerializeToString(deterministic=True)], dtype=object)
+    save_arrays(OUT / "examples.npz", arrays)
+    (OUT / "example_errors.json").write_text(json.dumps(errors, indent=1, sort_keys=True))
+
+
+def _op_message(text: str) -> str:
+    """The kernel's own message out of TF 2's 'Graph execution error' text (after its "Node: 'x'" line,
+    before the node listing)."""
+    marker = text.find("\nNode: '")
+    if marker >= 0:
+        text = text[text.index("\n", marker + 1) + 1 :]
+    return text.split("\n\t [[")[0].strip()
+
+
+def save_arrays(path: Path, arrays: dict) -> None:
+    """An .npz without pickles: a string array `k` is stored as `k.bytes` (its concatenated elements, uint8),
+    `k.lengths` and `k.shape`."""
+    out = {}
+    for k, a in arrays.items():
+        if a.dtype == object or a.dtype.kind in "SU":
+            items = [bytes(x) for x in a.ravel()]
+            out[k + ".bytes"] = np.frombuffer(b"".join(items), dtype=np.uint8)
+            out[k + ".lengths"] = np.array([len(x) for x in items], dtype=np.int64)
+            out[k + ".shape"] = np.array(a.shape, dtype=np.int64)
+        else:
+            out[k] = a
+    np.savez(path, **out)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     records = sample_records()
     cases = write_files(records)
     errors = read_errors(records)
     (OUT / "record_cases.json").write_text(json.dumps({"cases": cases, "errors": errors}, indent=1, sort_keys=True))
+    record_examples()
 
 
 if __name__ == "__main__":
