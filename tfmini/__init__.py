@@ -391,3 +391,7 @@ register_session_run_conversion_functions(
 # -- files, records and strings
 # isort: split
 from tfmini import io, python_io
+
+# -- TensorArray
+# isort: split
+from tfmini.ops.tensor_array_ops import TensorArray

@@ -20,6 +20,7 @@ from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops
 from tfmini.ops import functional_ops as _fops
+from tfmini.ops import tensor_array_ops as _ta
 
 _basetuple = tuple  # `tuple` is redefined below as TF's tf.tuple
 
@@ -94,7 +95,7 @@ def _trace_branch(fn, graph_name: str, what: str, pivot: bool) -> tuple[FuncGrap
             if isinstance(v, _ops.Operation):
                 with graph.control_dependencies([v]):
                     v = constant(pivot)
-            values.append(v)
+            values.append(v.flow if _ta.is_tensor_array(v) else v)
     graph.outputs = _fops.body_outputs(graph, values)
     return graph, result
 
@@ -145,7 +146,7 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name=None, fn1
         shapes = [_fops.most_specific_compatible_shape(t.shape, f.shape)
                   for t, f in zip(then_graph.outputs, else_graph.outputs)]
         op = _fops.make_if(pred, [], then_graph, else_graph, shapes, name=scope)
-    result = _fops.pack_sequence_as(then_result, op.outputs[:-1])
+    result = _fops.pack_sequence_as(then_result, _with_arrays(_fops.flatten(then_result), op.outputs[:-1]))
     if not strict and isinstance(result, (list, _basetuple)) and len(result) == 1:
         return result[0]
     return result
@@ -322,12 +323,16 @@ def _like(loop_vars, result):
 def _build_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, back_prop, scope: str):
     """Traces `cond` and `body` into function graphs and adds the While op; returns the final values packed
     as the body's result."""
-    flat_vars = [_ops.convert_to_tensor(v) for v in _fops.flatten(loop_vars)]
+    # A TensorArray loop variable travels through the loop as its flow; the body gets the array back, rebuilt
+    # around the flow placeholder (its handle is captured), and so does the caller after the loop.
+    flat_orig = _fops.flatten(loop_vars)
+    flat_vars = [_flow_of(v) for v in flat_orig]
     if shape_invariants is None:
         invariants = [v.shape for v in flat_vars]
     else:
         _fops.assert_same_structure(loop_vars, shape_invariants, check_types=False)
-        invariants = [_shape.as_shape(s) for s in _fops.flatten(shape_invariants)]
+        invariants = [_shape.TensorShape([]) if _ta.is_tensor_array(v) else _shape.as_shape(s)
+                      for v, s in zip(flat_orig, _fops.flatten(shape_invariants))]
         for v, inv in zip(flat_vars, invariants):
             if not _shape_less_equal(v.shape, inv):
                 raise ValueError(
@@ -341,7 +346,7 @@ def _build_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, ba
     cond_graph = FuncGraph(unique_function_name(base + "_cond"), outer)
     cond_graph.inputs = _loop_placeholders(cond_graph, flat_vars, invariants)
     with cond_graph.as_default():
-        c = _ops.convert_to_tensor(cond(*_fops.pack_sequence_as(loop_vars, cond_graph.inputs)))
+        c = _ops.convert_to_tensor(cond(*_fops.pack_sequence_as(loop_vars, _with_arrays(flat_orig, cond_graph.inputs))))
     if c.dtype.base_dtype != _dt.bool_:
         raise TypeError(
             f"Input 'pred' of 'While' Op has type {c.dtype.base_dtype.name} that does not match expected type of "
@@ -354,12 +359,12 @@ def _build_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, ba
     body_graph = FuncGraph(unique_function_name(base + "_body"), outer)
     body_graph.inputs = _loop_placeholders(body_graph, flat_vars, invariants)
     with body_graph.as_default():
-        packed = _fops.pack_sequence_as(loop_vars, body_graph.inputs)
+        packed = _fops.pack_sequence_as(loop_vars, _with_arrays(flat_orig, body_graph.inputs))
         result = body(*packed)
         if not _fops.is_sequence(result):
             result = [result]
         _fops.assert_same_structure(list(packed), list(result))
-        outs = [_ops.convert_to_tensor(v) for v in _fops.flatten(result)]
+        outs = [_flow_of(v) for v in _fops.flatten(result)]
     for v, out, inv in zip(flat_vars, outs, invariants):
         if out.dtype.base_dtype != v.dtype.base_dtype:
             raise TypeError(
@@ -375,7 +380,18 @@ def _build_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, ba
     body_graph.outputs = _fops.body_outputs(body_graph, outs)
     op = _fops.make_while(flat_vars, cond_graph, body_graph, invariants, parallel_iterations, back_prop,
                           name=scope)
-    return _fops.pack_sequence_as(result, op.outputs[:-1])
+    return _fops.pack_sequence_as(result, _with_arrays(flat_orig, op.outputs[:-1]))
+
+
+def _flow_of(value) -> _ops.Tensor:
+    """A loop variable or branch output as the tensor that carries it: a TensorArray's flow."""
+    return value.flow if _ta.is_tensor_array(value) else _ops.convert_to_tensor(value)
+
+
+def _with_arrays(originals: list, tensors) -> list:
+    """`tensors` with each position where `originals` holds a TensorArray turned back into that array (its
+    handle, with the tensor as flow)."""
+    return [_ta.with_flow(o, t) if _ta.is_tensor_array(o) else t for o, t in zip(originals, tensors)]
 
 
 # ----------------------------------------------------------------------------------------------------------

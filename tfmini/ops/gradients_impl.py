@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import enum
+import threading
 
 import numpy as np
 
@@ -39,6 +40,18 @@ _AGGREGATION_METHODS = (AggregationMethod.ADD_N, AggregationMethod.EXPERIMENTAL_
 
 # Dtypes whose tensors get a zeros gradient when an op has gradients for some outputs but not for them.
 _TRAINABLE = frozenset(_dt.FLOATING + _dt.COMPLEX + (_dt.bfloat16, _dt.resource, _dt.variant))
+
+
+# The name scope of the outermost tf.gradients call being built on this thread. Gradient functions that
+# keep per-computation state at run time (a TensorArray's gradient array) key it by this name, so two
+# tf.gradients calls never share it, while the gradients built for a loop or cond body inside one call do.
+_SOURCE = threading.local()
+
+
+def gradient_source() -> str:
+    """The name of the gradient computation being built (the outermost tf.gradients scope, e.g.
+    'gradients_1'), or 'gradients' outside any."""
+    return getattr(_SOURCE, "name", None) or "gradients"
 
 
 def _as_list(x) -> list:
@@ -213,47 +226,59 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
     if aggregation_method not in _AGGREGATION_METHODS:
         raise ValueError(f"Invalid aggregation_method specified {aggregation_method}.")
 
-    with _ops.name_scope(name, "gradients", ys + xs + stop_gradients + [g for g in grad_ys if g is not None]):
-        ys = [_ops.convert_to_tensor(y, name="y") for y in ys]
-        xs = [_ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
-        stop_tensors = [_ops.convert_to_tensor(t) for t in stop_gradients]
-        grad_ys = _default_grad_ys(grad_ys, ys)
+    with _ops.name_scope(name, "gradients", ys + xs + stop_gradients + [g for g in grad_ys if g is not None]) as scope:
+        outermost = getattr(_SOURCE, "name", None) is None
+        if outermost:
+            _SOURCE.name = scope[:-1] if scope else "gradients"
+        try:
+            return _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients)
+        finally:
+            if outermost:
+                _SOURCE.name = None
 
-        from_ops = [x.op for x in xs]
-        between = _between_ops(from_ops, [y.op for y in ys])
-        pending = _pending_counts(between)
-        stop = _stop_ops(from_ops, [t.op for t in stop_tensors], pending)
 
-        grads: dict = collections.defaultdict(list)
-        for y, gy in zip(ys, grad_ys):
-            grads[y].append(gy)
-        queue = collections.deque()
-        for op in dict.fromkeys(y.op for y in ys):
-            if pending[op] == 0 and op in between:
-                queue.append(op)
-        while queue:
-            op = queue.popleft()
-            out_grads = []
-            for t in op.outputs:
-                total = _aggregate(grads.get(t, []), aggregation_method)
-                if t in grads:
-                    grads[t] = [total]
-                out_grads.append(total)
-            in_grads = _op_input_grads(op, out_grads, stop)
-            for t, g in zip(op.inputs, in_grads):
-                if g is not None:
-                    grads[t].append(g)
-                pending[t.op] -= 1
-                if pending[t.op] == 0 and t.op in between:
-                    queue.append(t.op)
+def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients) -> list:
+    """tf.gradients inside its name scope."""
+    ys = [_ops.convert_to_tensor(y, name="y") for y in ys]
+    xs = [_ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
+    stop_tensors = [_ops.convert_to_tensor(t) for t in stop_gradients]
+    grad_ys = _default_grad_ys(grad_ys, ys)
 
-        result = []
-        for x in xs:
-            g = _aggregate(grads.get(x, []), aggregation_method)
-            if g is None and unconnected_gradients is UnconnectedGradients.ZERO:
-                g = _zeros_like(x)
-            result.append(g)
-        return result
+    from_ops = [x.op for x in xs]
+    between = _between_ops(from_ops, [y.op for y in ys])
+    pending = _pending_counts(between)
+    stop = _stop_ops(from_ops, [t.op for t in stop_tensors], pending)
+
+    grads: dict = collections.defaultdict(list)
+    for y, gy in zip(ys, grad_ys):
+        grads[y].append(gy)
+    queue = collections.deque()
+    for op in dict.fromkeys(y.op for y in ys):
+        if pending[op] == 0 and op in between:
+            queue.append(op)
+    while queue:
+        op = queue.popleft()
+        out_grads = []
+        for t in op.outputs:
+            total = _aggregate(grads.get(t, []), aggregation_method)
+            if t in grads:
+                grads[t] = [total]
+            out_grads.append(total)
+        in_grads = _op_input_grads(op, out_grads, stop)
+        for t, g in zip(op.inputs, in_grads):
+            if g is not None:
+                grads[t].append(g)
+            pending[t.op] -= 1
+            if pending[t.op] == 0 and t.op in between:
+                queue.append(t.op)
+
+    result = []
+    for x in xs:
+        g = _aggregate(grads.get(x, []), aggregation_method)
+        if g is None and unconnected_gradients is UnconnectedGradients.ZERO:
+            g = _zeros_like(x)
+        result.append(g)
+    return result
 
 
 def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool = False,

@@ -1,0 +1,363 @@
+"""tf.TensorArray: the TensorArrayV3 ops against NumPy references, inside tf.while_loop, with gradients checked
+by finite differences, and TF's errors for misuse."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from gradient_checker import check_gradients
+
+import tfmini as tf
+
+
+def _run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_graph():
+    with tf.Graph().as_default():
+        yield
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Values
+# ----------------------------------------------------------------------------------------------------------
+def test_write_read_and_stack_match_the_written_values():
+    ta = tf.TensorArray(tf.float32, size=3, clear_after_read=False)
+    w = ta.write(0, [1.0, 2.0]).write(1, [3.0, 4.0]).write(2, [5.0, 6.0])
+    stacked, one = w.stack(), w.read(1)
+    assert stacked.shape.as_list() == [3, 2]
+    assert one.shape.as_list() == [2]
+    s, r = _run([stacked, one])
+    np.testing.assert_array_equal(s, np.array([[1, 2], [3, 4], [5, 6]], np.float32))
+    np.testing.assert_array_equal(r, np.array([3, 4], np.float32))
+    assert s.dtype == np.float32
+
+
+def test_unstack_then_read_and_gather_give_rows():
+    x = tf.placeholder(tf.float64, [4, 3])
+    ta = tf.TensorArray(tf.float64, size=4, clear_after_read=False).unstack(x)
+    v = np.arange(12.0).reshape(4, 3)
+    r, g, s = _run([ta.read(2), ta.gather([3, 0, 3]), ta.size()], {x: v})
+    np.testing.assert_array_equal(r, v[2])
+    np.testing.assert_array_equal(g, v[[3, 0, 3]])
+    assert s == 4 and s.dtype == np.int32
+
+
+def test_scatter_writes_rows_at_indices():
+    ta = tf.TensorArray(tf.int32, size=4).scatter([3, 1], [[1, 2], [3, 4]]).write(0, [5, 6]).write(2, [7, 8])
+    np.testing.assert_array_equal(_run(ta.stack()), [[5, 6], [3, 4], [7, 8], [1, 2]])
+
+
+def test_split_and_concat_round_trip_with_lengths():
+    v = np.arange(12.0, dtype=np.float32).reshape(6, 2)
+    value = tf.TensorArray(tf.float32, size=3, infer_shape=False).split(v, [1, 3, 2]).concat()
+    piece = tf.TensorArray(tf.float32, size=3, infer_shape=False).split(v, [1, 3, 2]).read(1)
+    got, got_piece = _run([value, piece])
+    np.testing.assert_array_equal(got, v)
+    np.testing.assert_array_equal(got_piece, v[1:4])
+
+
+def test_concat_returns_lengths_output():
+    ta = tf.TensorArray(tf.float32, size=2, infer_shape=False).write(0, [[1.0]]).write(1, [[2.0], [3.0]])
+    value = ta.concat()
+    lengths = value.op.outputs[1]
+    v, n = _run([value, lengths])
+    np.testing.assert_array_equal(v, [[1.0], [2.0], [3.0]])
+    np.testing.assert_array_equal(n, [1, 2])
+    assert n.dtype == np.int64
+
+
+def test_dynamic_size_grows_on_write_and_unwritten_elements_read_as_zeros():
+    ta = tf.TensorArray(tf.float32, size=1, dynamic_size=True, element_shape=[]).write(3, 1.0)
+    s, n = _run([ta.stack(), ta.size()])
+    np.testing.assert_array_equal(s, [0.0, 0.0, 0.0, 1.0])
+    assert n == 4
+
+
+def test_zero_size_stack_with_a_known_element_shape_is_empty():
+    s = _run(tf.TensorArray(tf.float32, size=0, element_shape=[2]).stack())
+    assert s.shape == (0, 2) and s.dtype == np.float32
+
+
+def test_element_shape_is_inferred_from_writes_and_shared_by_later_arrays():
+    ta = tf.TensorArray(tf.float32, size=2)
+    assert ta.element_shape.ndims is None
+    w = ta.write(0, tf.zeros([2, 3]))
+    assert ta.element_shape.as_list() == [2, 3]
+    assert w.read(1).shape.as_list() == [2, 3]
+    with pytest.raises(ValueError, match="Inconsistent shapes"):
+        w.write(1, tf.zeros([3]))
+
+
+def test_names_and_node_types_follow_tensorflow():
+    ta = tf.TensorArray(tf.float32, size=2, name="foo")
+    assert ta.handle.name == "foo:0" and ta.flow.name == "foo:1"
+    assert ta.handle.dtype == tf.resource and ta.flow.dtype == tf.float32
+    assert ta.handle.op.type == "TensorArrayV3"
+    w = ta.write(0, [1.0])
+    assert w.flow.op.name == "TensorArrayWrite/TensorArrayWriteV3"
+    assert w.stack().op.name == "TensorArrayStack/TensorArrayGatherV3"
+    assert w.read(0).op.type == "TensorArrayReadV3"
+    assert ta.unstack([[1.0], [2.0]]).flow.op.name == "TensorArrayUnstack/TensorArrayScatter/TensorArrayScatterV3"
+    named = tf.TensorArray(tf.float32, size=1, tensor_array_name="bar")
+    assert named.handle.op.get_attr("tensor_array_name") == "bar"
+    assert named.handle.op.get_attr("identical_element_shapes") is True
+
+
+def test_identity_and_close():
+    ta = tf.TensorArray(tf.float32, size=1).write(0, 2.0)
+    ident = ta.identity()
+    assert ident.flow is not ta.flow
+    assert _run(ident.read(0)) == 2.0
+    closed = ta.close()
+    assert closed.type == "TensorArrayCloseV3"
+    _run(closed)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Inside tf.while_loop
+# ----------------------------------------------------------------------------------------------------------
+def _rnn_like(x, w):
+    """h_t = tanh(x_t * w + h_{t-1}) over the rows of x, reading x from one TensorArray and writing h to another
+    carried as a loop variable, as dynamic_rnn does."""
+    n = tf.shape(x)[0]
+    inputs = tf.TensorArray(x.dtype, size=n).unstack(x)
+    outputs = tf.TensorArray(x.dtype, size=n)
+
+    def body(t, out, h):
+        h = tf.tanh(inputs.read(t) * w + h)
+        return t + 1, out.write(t, h), h
+
+    _, out, h = tf.while_loop(lambda t, *_: t < n, body, (0, outputs, tf.zeros_like(w)))
+    return out.stack(), h
+
+
+def _np_rnn_like(x, w):
+    h = np.zeros_like(w)
+    rows = []
+    for row in x:
+        h = np.tanh(row * w + h)
+        rows.append(h)
+    return np.array(rows), h
+
+
+def test_while_loop_carries_a_tensor_array_and_reads_a_captured_one():
+    x = tf.placeholder(tf.float64, [None, 3])
+    w = tf.placeholder(tf.float64, [3])
+    ys, h = _rnn_like(x, w)
+    assert isinstance(ys, tf.Tensor)
+    xv, wv = np.random.RandomState(0).randn(5, 3), np.random.RandomState(1).randn(3)
+    got_ys, got_h = _run([ys, h], {x: xv, w: wv})
+    want_ys, want_h = _np_rnn_like(xv, wv)
+    np.testing.assert_allclose(got_ys, want_ys, rtol=1e-12)
+    np.testing.assert_allclose(got_h, want_h, rtol=1e-12)
+
+
+def test_while_loop_returns_tensor_arrays_to_the_caller():
+    def body(i, ta):
+        return i + 1, ta.write(i, tf.cast(i, tf.float32) * 2.0)
+
+    _, ta = tf.while_loop(lambda i, _: i < 4, body, (0, tf.TensorArray(tf.float32, size=4)))
+    assert isinstance(ta, tf.TensorArray)
+    np.testing.assert_array_equal(_run(ta.stack()), [0.0, 2.0, 4.0, 6.0])
+
+
+def test_tensor_array_in_a_loop_with_dynamic_size_and_maximum_iterations():
+    def body(i, ta):
+        return i + 1, ta.write(i, tf.fill([2], i))
+
+    _, ta = tf.while_loop(lambda i, _: i < 100, body, (0, tf.TensorArray(tf.int32, size=0, dynamic_size=True)),
+                          maximum_iterations=3)
+    np.testing.assert_array_equal(_run(ta.stack()), [[0, 0], [1, 1], [2, 2]])
+
+
+def test_cond_branches_return_tensor_arrays():
+    p = tf.placeholder(tf.bool, [])
+    ta = tf.TensorArray(tf.float32, size=1)
+    out = tf.cond(p, lambda: ta.write(0, 1.0), lambda: ta.write(0, -1.0))
+    assert isinstance(out, tf.TensorArray)
+    assert _run(out.read(0), {p: True}) == 1.0
+    assert _run(out.read(0), {p: False}) == -1.0
+
+
+def test_runs_do_not_share_arrays_across_calls_or_threads():
+    x = tf.placeholder(tf.float32, [None])
+    n = tf.shape(x)[0]
+    out = tf.TensorArray(tf.float32, size=n)
+
+    def body(i, ta):
+        return i + 1, ta.write(i, x[i] * 2.0)
+
+    _, out = tf.while_loop(lambda i, _: i < n, body, (0, out))
+    stacked = out.stack()
+    results, errors = {}, []
+    with tf.Session() as sess:
+        def work(k: int) -> None:
+            try:
+                for _ in range(20):
+                    v = np.full([k + 1], float(k), np.float32)
+                    got = sess.run(stacked, {x: v})
+                    np.testing.assert_array_equal(got, v * 2.0)
+                results[k] = True
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors
+    assert len(results) == 4
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Gradients (finite differences)
+# ----------------------------------------------------------------------------------------------------------
+def test_gradient_through_writes_in_a_loop_then_stack():
+    check_gradients(lambda x, w: _rnn_like(x, w)[0], [np.random.RandomState(2).randn(4, 3),
+                                                      np.random.RandomState(3).randn(3)])
+
+
+def test_gradient_through_unstack_and_reads_in_a_loop_and_the_final_state():
+    check_gradients(lambda x, w: _rnn_like(x, w)[1], [np.random.RandomState(4).randn(3, 2),
+                                                      np.random.RandomState(5).randn(2)])
+
+
+def test_gradient_through_write_read_outside_loops():
+    def fn(x, y):
+        ta = tf.TensorArray(tf.float64, size=2).write(0, x).write(1, y * x)
+        return ta.read(0) * ta.read(1)
+
+    check_gradients(fn, [np.array([0.5, -1.5]), np.array([2.0, 0.25])])
+
+
+def test_gradient_through_gather_and_scatter():
+    def fn(x):
+        ta = tf.TensorArray(tf.float64, size=4, clear_after_read=False).scatter([2, 0, 3, 1], x)
+        return ta.gather([1, 1, 3]) * tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], tf.float64)
+
+    check_gradients(fn, [np.random.RandomState(6).randn(4, 2)])
+
+
+def test_gradient_through_split_and_concat():
+    def fn(x):
+        ta = tf.TensorArray(tf.float64, size=3, infer_shape=False).split(x, [2, 1, 3])
+        return tf.sin(ta.concat()) * tf.range(6.0, dtype=tf.float64)[:, None]
+
+    check_gradients(fn, [np.random.RandomState(7).randn(6, 2)])
+
+
+def test_two_gradient_computations_do_not_share_gradient_arrays():
+    x = tf.placeholder(tf.float64, [3])
+    ta = tf.TensorArray(tf.float64, size=3).unstack(x)
+    y = tf.reduce_sum(ta.stack() ** 2)
+    g1 = tf.gradients(y, x)[0]
+    g2 = tf.gradients(y * 3.0, x)[0]
+    v = np.array([1.0, 2.0, -1.0])
+    a, b = _run([g1, g2], {x: v})
+    np.testing.assert_allclose(a, 2 * v)
+    np.testing.assert_allclose(b, 6 * v)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Errors
+# ----------------------------------------------------------------------------------------------------------
+def _fails(fetch, match: str, error=tf.errors.InvalidArgumentError, feed_dict=None) -> None:
+    with tf.Session() as sess:
+        with pytest.raises(error, match=match):
+            sess.run(fetch, feed_dict=feed_dict)
+        # the session stays usable
+        assert sess.run(tf.constant(1.0) + 1.0) == 2.0
+
+
+def test_reading_an_unwritten_element_of_unknown_shape_fails():
+    ta = tf.TensorArray(tf.float32, size=2, infer_shape=False).write(0, [1.0])
+    _fails(ta.gather([1]), "has not yet been written to")
+
+
+def test_writing_an_element_twice_fails():
+    _fails(tf.TensorArray(tf.float32, size=2).write(0, 1.0).write(0, 2.0).flow, "already been written to")
+
+
+def test_writing_out_of_range_without_dynamic_size_fails():
+    _fails(tf.TensorArray(tf.float32, size=3).write(5, 1.0).flow,
+           "Tried to write to index 5 but array is not resizeable and size is: 3")
+    _fails(tf.TensorArray(tf.float32, size=1).write(-1, 1.0).flow, "Tried to write to index -1")
+
+
+def test_reading_out_of_range_fails():
+    _fails(tf.TensorArray(tf.float32, size=1).write(0, 1.0).read(-1), "Tried to read from index -1 but array size")
+
+
+def test_reading_a_cleared_element_fails():
+    ta = tf.TensorArray(tf.float32, size=1).write(0, 1.0)
+    first = ta.read(0)
+    with tf.control_dependencies([first]):
+        second = ta.read(0)
+    _fails([first, second], "cleared after a previous read")
+
+
+def test_size_mismatches_in_unstack_scatter_and_split_fail():
+    _fails(tf.TensorArray(tf.float32, size=3).unstack([1.0, 2.0, 3.0, 4.0]).flow,
+           r"Max scatter index must be < array size \(3 vs. 3\)")
+    with pytest.raises(ValueError, match="Dimensions must be equal"):
+        tf.TensorArray(tf.float32, size=3).scatter([0, 1], [1.0, 2.0, 3.0])
+    idx = tf.placeholder(tf.int32, [None])
+    _fails(tf.TensorArray(tf.float32, size=3).scatter(idx, [1.0, 2.0, 3.0]).flow,
+           r"Expected len\(indices\) == values.shape\[0\], but saw: 2 vs. 3", feed_dict={idx: [0, 1]})
+    _fails(tf.TensorArray(tf.float32, size=3).split([1.0, 2.0, 3.0], [1, 1]).flow,
+           "Expected sum of lengths to be equal to values.shape")
+    _fails(tf.TensorArray(tf.float32, size=3, infer_shape=False).split([1.0, 2.0, 3.0], [2, 1]).flow,
+           r"size of lengths \(2 vs. 3\)")
+
+
+def test_dtype_mismatch_fails_when_run():
+    _fails(tf.TensorArray(tf.float32, size=1).write(0, tf.constant(1)).flow,
+           "TensorArray dtype is float but Op is trying to write dtype int32")
+
+
+def test_element_shape_mismatch_fails_when_run():
+    v = tf.placeholder(tf.float32, [None])
+    _fails(tf.TensorArray(tf.float32, size=2, element_shape=[2]).write(0, v).flow,
+           "incompatible with the TensorArray's inferred element shape: \\[2\\]", feed_dict={v: [1.0, 2.0, 3.0]})
+    a, b = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+    _fails(tf.TensorArray(tf.float32, size=2).write(0, a).write(1, b).flow, "inferred element shape: \\[3\\]",
+           feed_dict={a: [1.0, 2.0, 3.0], b: [1.0, 2.0]})
+
+
+def test_stack_of_inconsistent_shapes_and_concat_of_scalars_fail():
+    a, b = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+    ta = tf.TensorArray(tf.float32, size=2, infer_shape=False).write(0, a).write(1, b)
+    _fails(ta.stack(), "inconsistent shapes", feed_dict={a: [1.0], b: [1.0, 2.0]})
+    _fails(tf.TensorArray(tf.float32, size=2, infer_shape=False).write(0, 1.0).write(1, 2.0).concat(),
+           "Concat saw a scalar shape at index 0")
+
+
+def test_zero_size_stack_of_unknown_element_shape_is_unimplemented():
+    _fails(tf.TensorArray(tf.float32, size=0).stack(), "not fully defined", error=tf.errors.UnimplementedError)
+
+
+def test_using_a_closed_array_fails():
+    ta = tf.TensorArray(tf.float32, size=1)
+    close = ta.close()
+    with tf.control_dependencies([close]):
+        w = ta.write(0, 1.0)
+    _fails(w.flow, "has already been closed")
+
+
+def test_constructor_argument_errors():
+    ta = tf.TensorArray(tf.float32, size=1)
+    with pytest.raises(ValueError, match="both handle and tensor_array_name"):
+        tf.TensorArray(tf.float32, handle=ta.handle, flow=ta.flow, tensor_array_name="x")
+    with pytest.raises(ValueError, match="both a handle and size"):
+        tf.TensorArray(tf.float32, size=1, handle=ta.handle, flow=ta.flow)
+    with pytest.raises(TypeError, match="Handle must be a Tensor"):
+        tf.TensorArray(tf.float32, handle="x")
+    with pytest.raises(ValueError, match="flow must be None if handle is None"):
+        tf.TensorArray(tf.float32, size=1, flow=ta.flow)
