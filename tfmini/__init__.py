@@ -395,3 +395,7 @@ from tfmini import io, python_io
 # -- TensorArray
 # isort: split
 from tfmini.ops.tensor_array_ops import TensorArray
+
+# -- tf.data
+# isort: split
+from tfmini import data

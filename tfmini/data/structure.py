@@ -1,0 +1,125 @@
+"""Element structures of tf.data: the nest helpers (tuples and dicts are structure; everything else, lists
+included, is a leaf, as in TF's data/util/nest) and `TensorSpec`, one tensor component of an element."""
+
+from __future__ import annotations
+
+import collections.abc
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+
+
+def is_structure(x) -> bool:
+    return isinstance(x, (tuple, collections.abc.Mapping))
+
+
+def _children(x) -> list:
+    if isinstance(x, collections.abc.Mapping):
+        return [x[k] for k in sorted(x)]
+    return list(x)
+
+
+def flatten(structure) -> list:
+    """The leaves of `structure`, depth first; dicts in sorted key order."""
+    if not is_structure(structure):
+        return [structure]
+    out: list = []
+    for child in _children(structure):
+        out.extend(flatten(child))
+    return out
+
+
+def _rebuild(like, values: list):
+    if isinstance(like, collections.abc.Mapping):
+        by_key = dict(zip(sorted(like), values))
+        return type(like)((k, by_key[k]) for k in like)
+    if hasattr(like, "_fields"):
+        return type(like)(*values)
+    return type(like)(values)
+
+
+def pack_as(structure, flat: list):
+    """`flat` rebuilt in the shape of `structure` (the inverse of `flatten`)."""
+    flat = list(flat)
+    if len(flatten(structure)) != len(flat):
+        raise ValueError(f"Could not pack sequence. Structure had {len(flatten(structure))} elements, but "
+                         f"flat_sequence had {len(flat)} elements.")
+    pos = 0
+
+    def pack(like):
+        nonlocal pos
+        if not is_structure(like):
+            pos += 1
+            return flat[pos - 1]
+        return _rebuild(like, [pack(c) for c in _children(like)])
+
+    return pack(structure)
+
+
+def map_structure(fn: Callable, *structures):
+    first = structures[0]
+    for other in structures[1:]:
+        assert_same_structure(first, other)
+    flats = [flatten(s) for s in structures]
+    return pack_as(first, [fn(*xs) for xs in zip(*flats)])
+
+
+def assert_same_structure(a, b) -> None:
+    """ValueError unless `a` and `b` nest the same way (tuples, dicts with the same keys, leaves)."""
+    def check(x, y) -> None:
+        if is_structure(x) != is_structure(y):
+            raise ValueError(f"The two structures don't have the same nested structure.\n\nFirst structure: "
+                             f"{a!r}\n\nSecond structure: {b!r}")
+        if not is_structure(x):
+            return
+        if isinstance(x, collections.abc.Mapping) != isinstance(y, collections.abc.Mapping) or len(x) != len(y) or (
+                isinstance(x, collections.abc.Mapping) and set(x) != set(y)):
+            raise ValueError(f"The two structures don't have the same nested structure.\n\nFirst structure: "
+                             f"{a!r}\n\nSecond structure: {b!r}")
+        for cx, cy in zip(_children(x), _children(y)):
+            check(cx, cy)
+
+    check(a, b)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One leaf of an element: a tensor of `dtype` and static `shape`."""
+
+    dtype: _dt.DType
+    shape: _shape.TensorShape
+
+    @property
+    def output_class(self):
+        return _ops.Tensor
+
+    def legacy_type(self):
+        return self.dtype
+
+    def legacy_shape(self):
+        return self.shape
+
+    def wrap(self, tensor: _ops.Tensor):
+        return tensor
+
+
+def structure_str(structure, fn: Callable) -> str:
+    def render(x) -> str:
+        if isinstance(x, collections.abc.Mapping):
+            return "{" + ", ".join(f"{k!r}: {render(x[k])}" for k in x) + "}"
+        if isinstance(x, tuple):
+            inner = ", ".join(render(c) for c in x)
+            return f"({inner},)" if len(x) == 1 else f"({inner})"
+        return fn(x)
+
+    return render(structure)
+
+
+def shape_str(shape: _shape.TensorShape) -> str:
+    if shape.ndims is None:
+        return "<unknown>"
+    dims = ["?" if d is None else str(d) for d in shape.as_list()]
+    return f"({dims[0]},)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"

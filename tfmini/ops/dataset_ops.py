@@ -1,0 +1,1034 @@
+"""The tf.data graph ops: one op per dataset source or transformation (TensorSliceDataset, MapDataset,
+BatchDatasetV2, ...). A dataset op's output is a scalar `variant` tensor whose run-time value is a
+`DatasetValue`: an immutable recipe that makes element iterators on demand. Nothing is computed until an
+iterator asks for an element, so a pipeline over a million-row source never materializes it; each iterator
+yields its elements as tuples of arrays (the flat components of one element).
+
+Functions (map, filter, flat_map, interleave bodies) are `FuncGraph`s held in a `func` attr; their captured
+outer tensors are the op's `other_arguments`, bound when the dataset op runs (when an iterator is
+initialized), and the kernels run the bodies as sub-plans of the session. The Python API over these ops
+(tf.data.Dataset) lives in tfmini/data; iterators in iterator_ops."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, register_op
+
+AUTOTUNE = -1
+_INFINITE = -1
+
+
+def _invalid(msg: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, msg)
+
+
+def dims_str(shape: Sequence[int]) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+class DatasetValue:
+    """A dataset at run time: `make()` returns a fresh iterator (an object with `__next__` returning a
+    tuple of component arrays and raising StopIteration at the end). Errors raised by `__next__` leave the
+    iterator usable: the next call moves on to the next element, as TF's iterators do."""
+
+    __slots__ = ("_make", "op_name")
+
+    def __init__(self, make: Callable[[], Iterator[tuple]], op_name: str = "") -> None:
+        self._make = make
+        self.op_name = op_name
+
+    def make_iterator(self) -> Iterator[tuple]:
+        return self._make()
+
+    def __repr__(self) -> str:
+        return f"<DatasetValue of {self.op_name or 'a dataset op'}>"
+
+
+class ElementIterator:
+    """Base of the run-time iterators: plain Python iterators over element tuples."""
+
+    def __iter__(self) -> ElementIterator:
+        return self
+
+    def __next__(self) -> tuple:
+        raise NotImplementedError
+
+    def next_rows(self, n: int) -> tuple | None:
+        """Up to `n` elements at once as stacked component arrays (None if this iterator cannot: the caller
+        then pulls elements one by one). Raises StopIteration when no element is left."""
+        return None
+
+
+def _dataset_shape(op: _ops.Operation) -> _shape.TensorShape:
+    return _shape.TensorShape([])
+
+
+_DATASET_ATTRS = {"output_types": ("list(type)", REQUIRED), "output_shapes": ("list(shape)", REQUIRED)}
+
+
+def register_dataset_op(name: str, inputs: Sequence[str], attrs: dict | None = None, *, factory: Callable,
+                      doc: str, file_access: Callable | None = None, forwards_refs: bool = False) -> None:
+    """Declares a dataset op: a scalar variant output `handle`, TF's output_types/output_shapes attrs, and a
+    factory kernel. Dataset ops are stateful so they run (and make fresh datasets) whenever an iterator is
+    initialized, never folded into a plan's constants."""
+    all_attrs = dict(_DATASET_ATTRS)
+    all_attrs.update(attrs or {})
+    if "Toutput_types" in all_attrs:  # the ops over given components are typed by them, as in TF
+        del all_attrs["output_types"]
+    register_op(name, inputs=inputs, outputs=["handle: variant"], attrs=all_attrs, shape=_dataset_shape,
+                stateful=True, factory=factory, doc=doc, file_access=file_access, forwards_refs=forwards_refs)
+    NotDifferentiable(name)
+
+
+def _scalar(value, what: str, op_name: str) -> int:
+    if np.ndim(value) != 0:
+        raise _invalid(f"{op_name}: {what} must be a scalar, got shape {dims_str(np.shape(value))}")
+    return int(value)
+
+
+def scalar_text(value) -> str:
+    """A scalar string tensor's value as text."""
+    v = value[()] if isinstance(value, np.ndarray) else value
+    return v.decode("utf-8", errors="replace") if isinstance(v, bytes) else str(v)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sources: TensorDataset, TensorSliceDataset, RangeDataset
+# ----------------------------------------------------------------------------------------------------------
+class _TensorIter(ElementIterator):
+    __slots__ = ("_element", "_done")
+
+    def __init__(self, element: tuple) -> None:
+        self._element = element
+        self._done = False
+
+    def __next__(self) -> tuple:
+        if self._done:
+            raise StopIteration
+        self._done = True
+        return self._element
+
+
+def _tensor_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(*components):
+        element = tuple(components)
+        return DatasetValue(lambda: _TensorIter(element), op.name)
+
+    return run
+
+
+register_dataset_op("TensorDataset", ["components: Toutput_types"],
+                  {"Toutput_types": ("list(type)", REQUIRED)}, factory=_tensor_dataset_factory,
+                  doc="A dataset of one element: `components`.")
+
+
+class _SliceIter(ElementIterator):
+    __slots__ = ("_components", "_n", "_i")
+
+    def __init__(self, components: tuple, n: int) -> None:
+        self._components = components
+        self._n = n
+        self._i = 0
+
+    def __next__(self) -> tuple:
+        i = self._i
+        if i >= self._n:
+            raise StopIteration
+        self._i = i + 1
+        return tuple(c[i, ...] for c in self._components)
+
+    def next_rows(self, n: int) -> tuple:
+        i = self._i
+        if i >= self._n:
+            raise StopIteration
+        j = min(i + n, self._n)
+        self._i = j
+        return tuple(c[i:j] for c in self._components)
+
+
+def _tensor_slice_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(*components):
+        for i, c in enumerate(components):
+            if np.ndim(c) == 0:
+                raise _invalid(f"Component {i} of TensorSliceDataset must have rank at least 1 to be sliced, "
+                               "but it is a scalar.")
+        n = np.shape(components[0])[0]
+        for i, c in enumerate(components[1:], 1):
+            if np.shape(c)[0] != n:
+                raise _invalid(f"All components must have the same size in the 0th dimension: component 0 has "
+                               f"{n} rows, component {i} has {np.shape(c)[0]}.")
+        parts = tuple(np.asarray(c) for c in components)
+        return DatasetValue(lambda: _SliceIter(parts, n), op.name)
+
+    return run
+
+
+register_dataset_op("TensorSliceDataset", ["components: Toutput_types"],
+                  {"Toutput_types": ("list(type)", REQUIRED)}, factory=_tensor_slice_dataset_factory,
+                  doc="The slices of `components` along their first dimension, one element per row.")
+
+
+class _RangeIter(ElementIterator):
+    __slots__ = ("_next", "_stop", "_step", "_dtype")
+
+    def __init__(self, start: int, stop: int, step: int, dtype) -> None:
+        self._next, self._stop, self._step, self._dtype = start, stop, step, dtype
+
+    def _left(self) -> int:
+        n = (self._stop - self._next + self._step + (-1 if self._step > 0 else 1)) // self._step
+        return max(n, 0)
+
+    def __next__(self) -> tuple:
+        v = self._next
+        if (self._step > 0 and v >= self._stop) or (self._step < 0 and v <= self._stop):
+            raise StopIteration
+        self._next = v + self._step
+        return (self._dtype(v),)
+
+    def next_rows(self, n: int) -> tuple:
+        k = min(n, self._left())
+        if k <= 0:
+            raise StopIteration
+        out = self._next + self._step * np.arange(k, dtype=self._dtype)
+        self._next += self._step * k
+        return (out,)
+
+
+def _range_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    dtype = op.get_attr("output_types")[0].as_numpy_dtype
+
+    def run(start, stop, step):
+        start, stop, step = (_scalar(v, w, "RangeDataset") for v, w in
+                             ((start, "start", ), (stop, "stop"), (step, "step")))
+        if step == 0:
+            raise _invalid("step must be a non-zero integer.")
+        return DatasetValue(lambda: _RangeIter(start, stop, step, dtype), op.name)
+
+    return run
+
+
+register_dataset_op("RangeDataset", ["start: int64", "stop: int64", "step: int64"],
+                  factory=_range_dataset_factory, doc="The integers from `start` up to `stop` by `step`.")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Functions: the bodies of map, filter, flat_map, interleave
+# ----------------------------------------------------------------------------------------------------------
+class BoundFunction:
+    """A dataset function (a FuncGraph attr of `op`) bound to the values of the op's other_arguments: calling
+    it with an element's components runs the body as a sub-plan and returns its outputs. The sub-plan is
+    compiled on first use and shared by every dataset the op makes in this session."""
+
+    __slots__ = ("_ctx", "_graph", "_run", "_lock")
+
+    def __init__(self, ctx, graph) -> None:
+        self._ctx = ctx
+        self._graph = graph
+        self._run = None
+        self._lock = threading.Lock()
+
+    def bind(self, captured: Sequence) -> Callable[[tuple], list]:
+        captured = list(captured)
+
+        def call(element: tuple) -> list:
+            run = self._run
+            if run is None:
+                with self._lock:
+                    if self._run is None:
+                        self._run = self._ctx.compile_subgraph(self._graph.outputs, self._graph.inputs)
+                    run = self._run
+            return run([*element, *captured])
+
+        return call
+
+
+def _function_op_attrs(func_attr: str) -> dict:
+    return {func_attr: ("func", REQUIRED), "Targuments": ("list(type)", [])}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# MapDataset, ParallelMapDataset
+# ----------------------------------------------------------------------------------------------------------
+class _MapIter(ElementIterator):
+    __slots__ = ("_inner", "_fn")
+
+    def __init__(self, inner: Iterator[tuple], fn: Callable) -> None:
+        self._inner = inner
+        self._fn = fn
+
+    def __next__(self) -> tuple:
+        return tuple(self._fn(next(self._inner)))
+
+
+def _map_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    body = BoundFunction(ctx, op.get_attr("f"))
+    n_args = len(op.get_attr("Targuments"))
+
+    def run(dataset, *args):
+        captured = args[:n_args]
+        fn = body.bind(captured)
+        return DatasetValue(lambda: _MapIter(dataset.make_iterator(), fn), op.name)
+
+    return run
+
+
+register_dataset_op("MapDataset", ["input_dataset: variant", "other_arguments: Targuments"],
+                  {**_function_op_attrs("f"), "use_inter_op_parallelism": ("bool", True),
+                   "preserve_cardinality": ("bool", False)},
+                  factory=_map_dataset_factory, forwards_refs=True,
+                  doc="`f` applied to every element of `input_dataset`.")
+register_dataset_op("ParallelMapDataset",
+                  ["input_dataset: variant", "other_arguments: Targuments", "num_parallel_calls: int32"],
+                  {**_function_op_attrs("f"), "use_inter_op_parallelism": ("bool", True), "sloppy": ("bool", False),
+                   "preserve_cardinality": ("bool", False)},
+                  factory=_map_dataset_factory, forwards_refs=True,
+                  doc="As MapDataset (elements are computed in order, one at a time; num_parallel_calls is "
+                      "accepted and does not change the result).")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# FilterDataset
+# ----------------------------------------------------------------------------------------------------------
+class _FilterIter(ElementIterator):
+    __slots__ = ("_inner", "_pred", "_check")
+
+    def __init__(self, inner: Iterator[tuple], pred: Callable, check: Callable) -> None:
+        self._inner = inner
+        self._pred = pred
+        self._check = check
+
+    def __next__(self) -> tuple:
+        while True:
+            self._check()
+            element = next(self._inner)
+            keep = self._pred(element)[0]
+            if np.ndim(keep) != 0 or np.asarray(keep).dtype != np.bool_:
+                raise _invalid("Filter predicate `f` must return a scalar bool.")
+            if keep:
+                return element
+
+
+def _filter_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    body = BoundFunction(ctx, op.get_attr("predicate"))
+
+    def check() -> None:
+        ctx.check_deadline(op)
+
+    def run(dataset, *captured):
+        pred = body.bind(captured)
+        return DatasetValue(lambda: _FilterIter(dataset.make_iterator(), pred, check), op.name)
+
+    return run
+
+
+register_dataset_op("FilterDataset", ["input_dataset: variant", "other_arguments: Targuments"],
+                  _function_op_attrs("predicate"), factory=_filter_dataset_factory, forwards_refs=True,
+                  doc="The elements of `input_dataset` for which `predicate` holds.")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# FlatMapDataset, InterleaveDataset
+# ----------------------------------------------------------------------------------------------------------
+def _inner_dataset(values: list, op_name: str) -> DatasetValue:
+    value = values[0]
+    if not isinstance(value, DatasetValue):
+        raise _invalid(f"{op_name}: the function must return a dataset, got {type(value).__name__}")
+    return value
+
+
+class _InterleaveIter(ElementIterator):
+    """Cycles over up to `cycle_length` datasets made from consecutive input elements, taking `block_length`
+    elements from each in turn; an exhausted one is replaced by the next input's dataset in its slot.
+    flat_map is the case cycle_length=1."""
+
+    __slots__ = ("_inner", "_fn", "_cycle", "_block", "_slots", "_index", "_taken", "_open", "_input_done",
+                 "_op_name", "_check")
+
+    def __init__(self, inner: Iterator[tuple], fn: Callable, cycle: int, block: int, op_name: str,
+                 check: Callable) -> None:
+        self._inner = inner
+        self._fn = fn
+        self._cycle = cycle
+        self._block = block
+        self._slots: list = [None] * cycle
+        self._index = 0
+        self._taken = 0
+        self._open = 0
+        self._input_done = False
+        self._op_name = op_name
+        self._check = check
+
+    def _advance_slot(self) -> None:
+        self._taken = 0
+        self._index = (self._index + 1) % self._cycle
+
+    def __next__(self) -> tuple:
+        while not self._input_done or self._open > 0:
+            self._check()
+            current = self._slots[self._index]
+            if current is not None:
+                try:
+                    element = next(current)
+                except StopIteration:
+                    self._slots[self._index] = None
+                    self._open -= 1
+                    self._advance_slot()
+                    continue
+                self._taken += 1
+                if self._taken == self._block:
+                    self._advance_slot()
+                return element
+            if not self._input_done:
+                try:
+                    args = next(self._inner)
+                except StopIteration:
+                    self._input_done = True
+                    continue
+                self._slots[self._index] = _inner_dataset(self._fn(args), self._op_name).make_iterator()
+                self._open += 1
+            else:
+                self._advance_slot()
+        raise StopIteration
+
+
+def _flat_map_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    body = BoundFunction(ctx, op.get_attr("f"))
+
+    def check() -> None:
+        ctx.check_deadline(op)
+
+    def run(dataset, *captured):
+        fn = body.bind(captured)
+        return DatasetValue(lambda: _InterleaveIter(dataset.make_iterator(), fn, 1, 1, op.name, check), op.name)
+
+    return run
+
+
+register_dataset_op("FlatMapDataset", ["input_dataset: variant", "other_arguments: Targuments"],
+                  _function_op_attrs("f"), factory=_flat_map_dataset_factory, forwards_refs=True,
+                  doc="The elements of the datasets `f` makes from each element of `input_dataset`, in order.")
+
+
+def interleave_cycle_length(cycle_length: int) -> int:
+    """The cycle length InterleaveDataset uses: AUTOTUNE (-1) stands for the number of CPUs, as in TF."""
+    return os.cpu_count() or 1 if cycle_length == AUTOTUNE else cycle_length
+
+
+def _interleave_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    body = BoundFunction(ctx, op.get_attr("f"))
+    n_args = len(op.get_attr("Targuments"))
+
+    def check() -> None:
+        ctx.check_deadline(op)
+
+    def run(dataset, *args):
+        captured, rest = args[:n_args], args[n_args:]
+        cycle = interleave_cycle_length(_scalar(rest[0], "cycle_length", op.type))
+        block = _scalar(rest[1], "block_length", op.type)
+        if cycle <= 0:
+            raise _invalid("cycle_length must be greater than zero.")
+        if block <= 0:
+            raise _invalid("block_length must be greater than zero.")
+        fn = body.bind(captured)
+        return DatasetValue(lambda: _InterleaveIter(dataset.make_iterator(), fn, cycle, block, op.name, check),
+                            op.name)
+
+    return run
+
+
+register_dataset_op("InterleaveDataset",
+                  ["input_dataset: variant", "other_arguments: Targuments", "cycle_length: int64",
+                   "block_length: int64"],
+                  _function_op_attrs("f"), factory=_interleave_dataset_factory, forwards_refs=True,
+                  doc="Interleaves the datasets `f` makes from the elements of `input_dataset`: cycle_length "
+                      "of them at a time, block_length consecutive elements from each.")
+register_dataset_op("ParallelInterleaveDatasetV2",
+                  ["input_dataset: variant", "other_arguments: Targuments", "cycle_length: int64",
+                   "block_length: int64", "num_parallel_calls: int64"],
+                  {**_function_op_attrs("f"), "sloppy": ("bool", False)},
+                  factory=_interleave_dataset_factory, forwards_refs=True,
+                  doc="As InterleaveDataset, in the same deterministic order (num_parallel_calls is accepted; "
+                      "elements are computed one at a time).")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ZipDataset, ConcatenateDataset
+# ----------------------------------------------------------------------------------------------------------
+class _ZipIter(ElementIterator):
+    __slots__ = ("_inners", "_done")
+
+    def __init__(self, inners: list) -> None:
+        self._inners = inners
+        self._done = False
+
+    def __next__(self) -> tuple:
+        if self._done:
+            raise StopIteration
+        out: list = []
+        try:
+            for it in self._inners:
+                out.extend(next(it))
+        except StopIteration:
+            self._done = True
+            raise
+        return tuple(out)
+
+
+def _zip_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(*datasets):
+        return DatasetValue(lambda: _ZipIter([d.make_iterator() for d in datasets]), op.name)
+
+    return run
+
+
+register_dataset_op("ZipDataset", ["input_datasets: N * variant"], factory=_zip_dataset_factory,
+                  doc="Elements of the input datasets side by side, until the shortest ends.")
+
+
+class _ConcatIter(ElementIterator):
+    __slots__ = ("_current", "_second")
+
+    def __init__(self, first: DatasetValue, second: DatasetValue) -> None:
+        self._current = first.make_iterator()
+        self._second = second
+
+    def __next__(self) -> tuple:
+        while True:
+            try:
+                return next(self._current)
+            except StopIteration:
+                if self._second is None:
+                    raise
+                self._current, self._second = self._second.make_iterator(), None
+
+
+def _concatenate_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(first, second):
+        return DatasetValue(lambda: _ConcatIter(first, second), op.name)
+
+    return run
+
+
+register_dataset_op("ConcatenateDataset", ["input_dataset: variant", "another_dataset: variant"],
+                  factory=_concatenate_dataset_factory,
+                  doc="The elements of `input_dataset`, then those of `another_dataset`.")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# BatchDatasetV2, PaddedBatchDatasetV2, UnbatchDataset
+# ----------------------------------------------------------------------------------------------------------
+def _pull(inner, n: int) -> list:
+    """Up to `n` elements of `inner` (fewer at its end, none raises StopIteration)."""
+    elements = []
+    try:
+        while len(elements) < n:
+            elements.append(next(inner))
+    except StopIteration:
+        if not elements:
+            raise
+    return elements
+
+
+def stack_component(values: list, index: int) -> np.ndarray:
+    """Component `index` of a batch: the elements' values stacked (TF's error when their shapes differ)."""
+    first = np.shape(values[0])
+    for k, v in enumerate(values[1:], 1):
+        if np.shape(v) != first:
+            raise _invalid(f"Cannot batch tensors with different shapes in component {index}. First element had "
+                           f"shape {dims_str(first)} and element {k} had shape {dims_str(np.shape(v))}.")
+    return np.stack(values)
+
+
+class _BatchIter(ElementIterator):
+    __slots__ = ("_inner", "_n", "_drop")
+
+    def __init__(self, inner, n: int, drop: bool) -> None:
+        self._inner = inner
+        self._n = n
+        self._drop = drop
+
+    def __next__(self) -> tuple:
+        rows = self._inner.next_rows(self._n) if isinstance(self._inner, ElementIterator) else None
+        if rows is not None:
+            if self._drop and len(rows[0]) < self._n:
+                raise StopIteration
+            return tuple(np.array(r) for r in rows)
+        elements = _pull(self._inner, self._n)
+        if self._drop and len(elements) < self._n:
+            raise StopIteration
+        return tuple(stack_component([e[i] for e in elements], i) for i in range(len(elements[0])))
+
+
+def _batch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, batch_size, drop_remainder):
+        n = _scalar(batch_size, "batch_size", op.type)
+        if n <= 0:
+            raise _invalid("Batch size must be greater than zero.")
+        drop = bool(drop_remainder)
+        return DatasetValue(lambda: _BatchIter(dataset.make_iterator(), n, drop), op.name)
+
+    return run
+
+
+register_dataset_op("BatchDatasetV2", ["input_dataset: variant", "batch_size: int64", "drop_remainder: bool"],
+                  {"parallel_copy": ("bool", False)}, factory=_batch_dataset_factory,
+                  doc="Consecutive elements stacked into batches of `batch_size` (the last one smaller unless "
+                      "`drop_remainder`).")
+
+
+class _PaddedBatchIter(ElementIterator):
+    __slots__ = ("_inner", "_n", "_drop", "_shapes", "_pads")
+
+    def __init__(self, inner, n: int, drop: bool, shapes: list, pads: list) -> None:
+        self._inner = inner
+        self._n = n
+        self._drop = drop
+        self._shapes = shapes
+        self._pads = pads
+
+    def _component(self, values: list, i: int) -> np.ndarray:
+        want = self._shapes[i]
+        for v in values:
+            if np.ndim(v) != len(want):
+                raise _invalid(f"All elements in a batch must have the same rank as the padded shape for "
+                               f"component {i}: expected rank {len(want)} but got element with rank {np.ndim(v)}")
+        size = [int(d) if d >= 0 else max((np.shape(v)[k] for v in values), default=0) for k, d in enumerate(want)]
+        for v in values:
+            if any(s < d for s, d in zip(size, np.shape(v))):
+                raise _invalid(f"Attempted to pad to a smaller size than the input element: component {i} of "
+                               f"shape {dims_str(np.shape(v))} padded to {dims_str(size)}.")
+        pad = self._pads[i]
+        out = np.full([len(values), *size], pad, dtype=np.asarray(pad).dtype)
+        for k, v in enumerate(values):
+            out[(k, *(slice(0, d) for d in np.shape(v)))] = v
+        return out
+
+    def __next__(self) -> tuple:
+        elements = _pull(self._inner, self._n)
+        if self._drop and len(elements) < self._n:
+            raise StopIteration
+        return tuple(self._component([e[i] for e in elements], i) for i in range(len(self._shapes)))
+
+
+def _padded_batch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    n_components = op.get_attr("N")
+
+    def run(dataset, batch_size, *args):
+        shapes = [np.asarray(s).reshape(-1).tolist() for s in args[:n_components]]
+        pads = list(args[n_components:2 * n_components])
+        drop = bool(args[-1])
+        n = _scalar(batch_size, "batch_size", op.type)
+        if n <= 0:
+            raise _invalid("Batch size must be greater than zero.")
+        for i, p in enumerate(pads):
+            if np.ndim(p) != 0:
+                raise _invalid(f"All padding values must be scalars, but padding value {i} has shape "
+                               f"{dims_str(np.shape(p))}")
+        return DatasetValue(lambda: _PaddedBatchIter(dataset.make_iterator(), n, drop, shapes, pads), op.name)
+
+    return run
+
+
+register_dataset_op("PaddedBatchDatasetV2",
+                  ["input_dataset: variant", "batch_size: int64", "padded_shapes: N * int64",
+                   "padding_values: Toutput_types", "drop_remainder: bool"],
+                  {"Toutput_types": ("list(type)", REQUIRED), "parallel_copy": ("bool", False)},
+                  factory=_padded_batch_dataset_factory,
+                  doc="Batches of `batch_size` elements, each component padded with its padding value to "
+                      "`padded_shapes` (-1: the longest in the batch).")
+
+
+class _UnbatchIter(ElementIterator):
+    __slots__ = ("_inner", "_current", "_i", "_n")
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self._current: tuple = ()
+        self._i = 0
+        self._n = 0
+
+    def __next__(self) -> tuple:
+        while self._i >= self._n:
+            element = next(self._inner)
+            if any(np.ndim(c) == 0 for c in element):
+                raise _invalid("Input element must have a non-scalar value in each component.")
+            n = np.shape(element[0])[0]
+            if any(np.shape(c)[0] != n for c in element):
+                raise _invalid("Input element must have the same batch size in each component. Component 0 "
+                               f"had size {n} but component "
+                               f"{next(k for k, c in enumerate(element) if np.shape(c)[0] != n)} had size "
+                               f"{next(np.shape(c)[0] for c in element if np.shape(c)[0] != n)}.")
+            self._current, self._i, self._n = element, 0, n
+        i = self._i
+        self._i = i + 1
+        return tuple(c[i, ...] for c in self._current)
+
+
+def _unbatch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset):
+        return DatasetValue(lambda: _UnbatchIter(dataset.make_iterator()), op.name)
+
+    return run
+
+
+register_dataset_op("UnbatchDataset", ["input_dataset: variant"], factory=_unbatch_dataset_factory,
+                  doc="The rows of each element of `input_dataset`, one element per row.")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ShuffleDataset, RepeatDataset, TakeDataset, SkipDataset, ShardDataset, PrefetchDataset
+# ----------------------------------------------------------------------------------------------------------
+class _ShuffleIter(ElementIterator):
+    """TF's buffered shuffle: keeps `size` elements; each output is a uniformly chosen one of them, whose
+    place the next input element takes."""
+
+    __slots__ = ("_inner", "_size", "_rng", "_buffer", "_input_done")
+
+    def __init__(self, inner, size: int, rng: np.random.Generator) -> None:
+        self._inner = inner
+        self._size = size
+        self._rng = rng
+        self._buffer: list = []
+        self._input_done = False
+
+    def __next__(self) -> tuple:
+        buf = self._buffer
+        while not self._input_done and len(buf) < self._size:
+            try:
+                buf.append(next(self._inner))
+            except StopIteration:
+                self._input_done = True
+        if not buf:
+            raise StopIteration
+        k = int(self._rng.integers(len(buf)))
+        out = buf[k]
+        buf[k] = buf[-1]
+        buf.pop()
+        return out
+
+
+def _shuffle_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    reshuffle = op.get_attr("reshuffle_each_iteration")
+
+    def run(dataset, buffer_size, seed, seed2):
+        size = _scalar(buffer_size, "buffer_size", op.type)
+        if size <= 0:
+            raise _invalid("buffer_size must be greater than zero.")
+        seed, seed2 = int(seed), int(seed2)
+        # Seeds (0, 0) ask for a nondeterministic order; otherwise the order is a function of the seeds and,
+        # with reshuffle_each_iteration, of how many iterators this dataset made before.
+        base = np.random.SeedSequence().entropy if seed == 0 and seed2 == 0 else (seed % 2**63, seed2 % 2**63)
+        epochs = [0]
+        lock = threading.Lock()
+
+        def make() -> _ShuffleIter:
+            with lock:
+                epoch = epochs[0]
+                if reshuffle:
+                    epochs[0] += 1
+            key = [*base, epoch] if isinstance(base, tuple) else [base, epoch]
+            return _ShuffleIter(dataset.make_iterator(), size, np.random.default_rng(key))
+
+        return DatasetValue(make, op.name)
+
+    return run
+
+
+register_dataset_op("ShuffleDataset", ["input_dataset: variant", "buffer_size: int64", "seed: int64", "seed2: int64"],
+                  {"reshuffle_each_iteration": ("bool", True)}, factory=_shuffle_dataset_factory,
+                  doc="The elements of `input_dataset` randomly shuffled through a buffer of `buffer_size`.")
+
+
+class _RepeatIter(ElementIterator):
+    __slots__ = ("_dataset", "_left", "_current", "_fresh")
+
+    def __init__(self, dataset: DatasetValue, count: int) -> None:
+        self._dataset = dataset
+        self._left = count
+        self._current = dataset.make_iterator() if count != 0 else None
+        self._fresh = True
+
+    def __next__(self) -> tuple:
+        while self._current is not None:
+            try:
+                element = next(self._current)
+            except StopIteration:
+                # An input with no elements ends even an infinite repeat, as in TF.
+                if self._fresh or self._left == 1:
+                    self._current = None
+                    break
+                if self._left > 0:
+                    self._left -= 1
+                self._current = self._dataset.make_iterator()
+                self._fresh = True
+                continue
+            self._fresh = False
+            return element
+        raise StopIteration
+
+
+def _repeat_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, count):
+        n = _scalar(count, "count", op.type)
+        return DatasetValue(lambda: _RepeatIter(dataset, n if n >= 0 else _INFINITE), op.name)
+
+    return run
+
+
+register_dataset_op("RepeatDataset", ["input_dataset: variant", "count: int64"], factory=_repeat_dataset_factory,
+                  doc="`input_dataset` repeated `count` times (-1: forever).")
+
+
+class _TakeIter(ElementIterator):
+    __slots__ = ("_inner", "_left")
+
+    def __init__(self, inner, count: int) -> None:
+        self._inner = inner
+        self._left = count
+
+    def __next__(self) -> tuple:
+        if self._left == 0:
+            raise StopIteration
+        element = next(self._inner)
+        if self._left > 0:
+            self._left -= 1
+        return element
+
+    def next_rows(self, n: int) -> tuple | None:
+        if self._left == 0:
+            raise StopIteration
+        if not isinstance(self._inner, ElementIterator):
+            return None
+        rows = self._inner.next_rows(n if self._left < 0 else min(n, self._left))
+        if rows is not None and self._left > 0:
+            self._left -= len(rows[0])
+        return rows
+
+
+def _take_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, count):
+        n = _scalar(count, "count", op.type)
+        return DatasetValue(lambda: _TakeIter(dataset.make_iterator(), n), op.name)
+
+    return run
+
+
+register_dataset_op("TakeDataset", ["input_dataset: variant", "count: int64"], factory=_take_dataset_factory,
+                  doc="The first `count` elements of `input_dataset` (-1: all).")
+
+
+class _SkipIter(ElementIterator):
+    __slots__ = ("_inner", "_skip")
+
+    def __init__(self, inner, count: int) -> None:
+        self._inner = inner
+        self._skip = count
+
+    def __next__(self) -> tuple:
+        while self._skip != 0:
+            next(self._inner)  # the end of the input ends this dataset too
+            if self._skip > 0:
+                self._skip -= 1
+        return next(self._inner)
+
+
+def _skip_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, count):
+        n = _scalar(count, "count", op.type)
+        return DatasetValue(lambda: _SkipIter(dataset.make_iterator(), n), op.name)
+
+    return run
+
+
+register_dataset_op("SkipDataset", ["input_dataset: variant", "count: int64"], factory=_skip_dataset_factory,
+                  doc="`input_dataset` without its first `count` elements (-1: all of them).")
+
+
+class _ShardIter(ElementIterator):
+    __slots__ = ("_inner", "_num", "_index")
+
+    def __init__(self, inner, num: int, index: int) -> None:
+        self._inner = inner
+        self._num = num
+        self._index = index
+
+    def __next__(self) -> tuple:
+        for _ in range(self._index):
+            next(self._inner)
+        element = next(self._inner)
+        for _ in range(self._num - self._index - 1):
+            try:
+                next(self._inner)
+            except StopIteration:
+                break
+        return element
+
+
+def _shard_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, num_shards, index):
+        num = _scalar(num_shards, "num_shards", op.type)
+        i = _scalar(index, "index", op.type)
+        if num <= 0:
+            raise _invalid("Number of shards must be greater than zero (currently num_shards = {num}).")
+        if not 0 <= i < num:
+            raise _invalid(f"Index must be between 0 and {num - 1} (currently index = {i}).")
+        return DatasetValue(lambda: _ShardIter(dataset.make_iterator(), num, i), op.name)
+
+    return run
+
+
+register_dataset_op("ShardDataset", ["input_dataset: variant", "num_shards: int64", "index: int64"],
+                  {"require_non_empty": ("bool", False)}, factory=_shard_dataset_factory,
+                  doc="Every `num_shards`-th element of `input_dataset`, starting at `index`.")
+
+
+def _prefetch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, buffer_size):
+        size = _scalar(buffer_size, "buffer_size", op.type)
+        if size < AUTOTUNE:
+            raise _invalid("buffer_size must be >= 0 or set buffer_size to be tf.data.experimental.AUTOTUNE.")
+        return dataset
+
+    return run
+
+
+register_dataset_op("PrefetchDataset", ["input_dataset: variant", "buffer_size: int64"],
+                  {"slack_period": ("int", 0), "legacy_autotune": ("bool", True)},
+                  factory=_prefetch_dataset_factory,
+                  doc="`input_dataset` unchanged: elements are computed when asked for (no background thread).")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# CacheDataset (in memory)
+# ----------------------------------------------------------------------------------------------------------
+class _MemoryCache:
+    """The elements of a dataset, recorded by the first iterator that reads it to the end; later iterators
+    replay them (an iterator started before the cache completed reads its input)."""
+
+    __slots__ = ("elements", "lock")
+
+    def __init__(self) -> None:
+        self.elements: list | None = None
+        self.lock = threading.Lock()
+
+
+class _CacheWriteIter(ElementIterator):
+    __slots__ = ("_inner", "_cache", "_seen")
+
+    def __init__(self, inner, cache: _MemoryCache) -> None:
+        self._inner = inner
+        self._cache = cache
+        self._seen: list | None = []
+
+    def __next__(self) -> tuple:
+        try:
+            element = next(self._inner)
+        except StopIteration:
+            if self._seen is not None:
+                with self._cache.lock:
+                    if self._cache.elements is None:
+                        self._cache.elements = self._seen
+                self._seen = None
+            raise
+        if self._seen is not None:
+            self._seen.append(element)
+        return element
+
+
+def _cache_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, filename):
+        name = scalar_text(filename)
+        if name:
+            raise _errors.UnimplementedError(
+                None, None, f"{op.type}: caching to files ('{name}') is not supported; use cache() without a "
+                "filename to cache in memory.")
+        cache = _MemoryCache()
+
+        def make():
+            elements = cache.elements
+            if elements is not None:
+                return iter(elements)
+            return _CacheWriteIter(dataset.make_iterator(), cache)
+
+        return DatasetValue(make, op.name)
+
+    return run
+
+
+register_dataset_op("CacheDataset", ["input_dataset: variant", "filename: string"], factory=_cache_dataset_factory,
+                  doc="`input_dataset`, read once and then replayed from memory.")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# WindowDataset: a dataset of datasets
+# ----------------------------------------------------------------------------------------------------------
+def _list_dataset(values: list, op_name: str) -> DatasetValue:
+    return DatasetValue(lambda: iter(values), op_name)
+
+
+class _WindowIter(ElementIterator):
+    """Windows of `size` elements `stride` apart, starting every `shift` elements; each element of the
+    result holds one dataset per component (the window's values of that component)."""
+
+    __slots__ = ("_inner", "_size", "_shift", "_stride", "_drop", "_buffer", "_input_done", "_op_name")
+
+    def __init__(self, inner, size: int, shift: int, stride: int, drop: bool, op_name: str) -> None:
+        self._inner = inner
+        self._size, self._shift, self._stride, self._drop = size, shift, stride, drop
+        self._buffer: list = []
+        self._input_done = False
+        self._op_name = op_name
+
+    def __next__(self) -> tuple:
+        span = (self._size - 1) * self._stride + 1
+        buf = self._buffer
+        while not self._input_done and len(buf) < span:
+            try:
+                buf.append(next(self._inner))
+            except StopIteration:
+                self._input_done = True
+        if not buf or (self._drop and len(buf) < span):
+            raise StopIteration
+        window = buf[:span:self._stride]
+        if len(buf) >= self._shift:
+            del buf[:self._shift]
+        else:
+            # The next window would start past the elements left: pull and drop the rest of the shift.
+            skip = self._shift - len(buf)
+            buf.clear()
+            try:
+                for _ in range(skip):
+                    next(self._inner)
+            except StopIteration:
+                self._input_done = True
+        n = len(window[0])
+        return tuple(_list_dataset([(e[i],) for e in window], self._op_name) for i in range(n))
+
+
+def _window_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, size, shift, stride, drop_remainder):
+        size = _scalar(size, "size", op.type)
+        shift = _scalar(shift, "shift", op.type)
+        stride = _scalar(stride, "stride", op.type)
+        for what, v in (("size", size), ("shift", shift), ("stride", stride)):
+            if v <= 0:
+                raise _invalid(f"Window {what} must be greater than zero, but got {v}.")
+        drop = bool(drop_remainder)
+        return DatasetValue(lambda: _WindowIter(dataset.make_iterator(), size, shift, stride, drop, op.name),
+                            op.name)
+
+    return run
+
+
+register_dataset_op("WindowDataset",
+                  ["input_dataset: variant", "size: int64", "shift: int64", "stride: int64", "drop_remainder: bool"],
+                  factory=_window_dataset_factory,
+                  doc="Windows of `input_dataset`'s elements as datasets (one per component).")
