@@ -54,23 +54,33 @@ def _index(value) -> int:
 # Storage: what a handle carries at run time
 # ----------------------------------------------------------------------------------------------------------
 class TensorArrayStorage:
-    """The elements of one TensorArray in one run: written values (or None), which were read and cleared,
-    the element shape known so far, and the gradient arrays made from it (by gradient source)."""
+    """The elements of one TensorArray in one run, the element shape known so far and the gradient arrays made
+    from it (by gradient source).
 
-    __slots__ = ("name", "dtype", "values", "written", "cleared", "shapes", "element_shape", "dynamic_size",
-                 "clear_after_read", "identical_shapes", "aggregate", "forward", "closed", "grads")
+    An element is a value written on its own (`values`) or a row of a block a scatter wrote at once (`blocks`,
+    `block_of`, `row_of`), so unstacking n rows and stacking them again cost O(n) NumPy work, not n Python
+    steps. Per-element flags are NumPy arrays with spare capacity, so growing one element at a time is
+    amortized O(1)."""
+
+    __slots__ = ("name", "dtype", "_n", "values", "shapes", "written", "cleared", "block_of", "row_of", "blocks",
+                 "element_shape", "dynamic_size", "clear_after_read", "identical_shapes", "aggregate", "forward",
+                 "closed", "grads")
 
     def __init__(self, name: str, dtype: _dt.DType, size: int, element_shape: _shape.TensorShape, *,
                  dynamic_size: bool, clear_after_read: bool, identical_shapes: bool, aggregate: bool = False,
                  forward: TensorArrayStorage | None = None) -> None:
         self.name = name
         self.dtype = dtype.base_dtype
-        self.values: list = [None] * size
-        self.written = [False] * size
-        self.cleared = [False] * size
-        # The shape of each element written, kept after a clearing read: a gradient array reads the zeros
-        # of an element nobody differentiated with the shape its forward element had.
-        self.shapes: list = [None] * size
+        self._n = 0
+        self.values: list = []
+        # The shape of each element written on its own, kept after a clearing read: a gradient array reads
+        # the zeros of an element nobody differentiated with the shape its forward element had.
+        self.shapes: list = []
+        self.written = np.zeros(0, bool)
+        self.cleared = np.zeros(0, bool)
+        self.block_of = np.zeros(0, np.int64)
+        self.row_of = np.zeros(0, np.int64)
+        self.blocks: list[np.ndarray] = []
         self.element_shape = element_shape
         self.dynamic_size = dynamic_size
         self.clear_after_read = clear_after_read
@@ -79,33 +89,48 @@ class TensorArrayStorage:
         self.forward = forward
         self.closed = False
         self.grads: dict[str, TensorArrayStorage] = {}
+        self.grow(size)
 
     def __repr__(self) -> str:
-        return f"<TensorArray '{self.name}' size={len(self.values)} dtype={self.dtype.name}>"
+        return f"<TensorArray '{self.name}' size={self._n} dtype={self.dtype.name}>"
 
     @property
     def size(self) -> int:
-        return len(self.values)
+        return self._n
 
     def check_open(self) -> None:
         if self.closed:
             raise _invalid(f"TensorArray {self.name} has already been closed.")
 
-    def grow(self, size: int) -> None:
-        extra = size - len(self.values)
-        if extra > 0:
-            self.values += [None] * extra
-            self.written += [False] * extra
-            self.cleared += [False] * extra
-            self.shapes += [None] * extra
+    def close(self) -> None:
+        self.closed = True
+        self.values, self.blocks = [], []
 
-    def write(self, index: int, value: np.ndarray) -> None:
-        """Stores `value` (not copied: arrays passed between kernels are never written into) at `index`."""
-        if index < 0 or (index >= len(self.values) and not self.dynamic_size):
-            raise _invalid(f"TensorArray {self.name}: Tried to write to index {index} but array is not resizeable "
-                           f"and size is: {len(self.values)}")
-        self.grow(index + 1)
-        shape = np.shape(value)
+    def grow(self, size: int) -> None:
+        """Makes the array at least `size` elements long."""
+        if size <= self._n:
+            return
+        capacity = len(self.values)
+        if size > capacity:
+            extra = max(size, 2 * capacity) - capacity
+            self.values += [None] * extra
+            self.shapes += [None] * extra
+            self.written = np.concatenate([self.written, np.zeros(extra, bool)])
+            self.cleared = np.concatenate([self.cleared, np.zeros(extra, bool)])
+            self.block_of = np.concatenate([self.block_of, np.full(extra, -1, np.int64)])
+            self.row_of = np.concatenate([self.row_of, np.zeros(extra, np.int64)])
+        self._n = size
+
+    def _shape_at(self, index: int):
+        b = self.block_of[index]
+        return self.shapes[index] if b < 0 else self.blocks[b].shape[1:]
+
+    def _value_at(self, index: int):
+        b = self.block_of[index]
+        return self.values[index] if b < 0 else self.blocks[b][self.row_of[index]]
+
+    def _learn_shape(self, index: int, shape: tuple) -> None:
+        """Checks an element's shape against the element shape, which identical-shape arrays learn from it."""
         if not self.element_shape.is_compatible_with(_shape.TensorShape(shape)):
             raise _invalid(f"TensorArray {self.name}: Could not write to TensorArray index {index} because the "
                            f"value shape is {_shape.dims_str(shape)} which is incompatible with the TensorArray's "
@@ -113,6 +138,18 @@ class TensorArrayStorage:
                            "infer_shape=False).")
         if self.identical_shapes and not self.element_shape.is_fully_defined():
             self.element_shape = _shape.TensorShape(shape)
+
+    def _check_write_range(self, index: int) -> None:
+        if index < 0 or (index >= self._n and not self.dynamic_size):
+            raise _invalid(f"TensorArray {self.name}: Tried to write to index {index} but array is not resizeable "
+                           f"and size is: {self._n}")
+
+    def write(self, index: int, value: np.ndarray) -> None:
+        """Stores `value` (not copied: arrays passed between kernels are never written into) at `index`."""
+        self._check_write_range(index)
+        self.grow(index + 1)
+        shape = np.shape(value)
+        self._learn_shape(index, shape)
         if self.written[index]:
             if self.cleared[index]:
                 raise _invalid(f"TensorArray {self.name}: Could not write to TensorArray index {index} because it "
@@ -120,29 +157,50 @@ class TensorArrayStorage:
             if not self.aggregate:
                 raise _invalid(f"TensorArray {self.name}: Could not write to TensorArray index {index} because it "
                                "has already been written to.")
-            old = self.values[index]
+            old = self._value_at(index)
             if np.shape(old) != shape:
                 raise _invalid(f"TensorArray {self.name}: Could not aggregate to TensorArray index {index} because "
                                f"the existing shape is {_shape.dims_str(np.shape(old))} but the new input shape is "
                                f"{_shape.dims_str(shape)}.")
             value = np.add(old, value)
         self.values[index] = value
-        self.written[index] = True
         self.shapes[index] = shape
+        self.block_of[index] = -1
+        self.written[index] = True
+
+    def scatter(self, indices: np.ndarray, value: np.ndarray) -> None:
+        """Writes row k of `value` at indices[k]: as one block when no index repeats or was written before."""
+        if indices.size and int(indices.min()) < 0:
+            self._check_write_range(int(indices.min()))
+        if indices.size:
+            self.grow(int(indices.max()) + 1)
+        fresh = (indices.size > 0 and not self.written[indices].any()
+                 and int(np.bincount(indices).max()) == 1)
+        if not fresh:
+            for k, i in enumerate(indices.tolist()):
+                self.write(i, value[k])
+            return
+        self._learn_shape(int(indices[0]), value.shape[1:])
+        self.block_of[indices] = len(self.blocks)
+        self.row_of[indices] = np.arange(indices.size)
+        self.blocks.append(value)
+        self.written[indices] = True
 
     def _zeros_shape(self, index: int):
         """The shape an unwritten element reads as (zeros), or None when it cannot be known."""
         if self.element_shape.is_fully_defined():
             return self.element_shape.as_tuple()
         forward = self.forward
-        if forward is not None and index < forward.size and forward.shapes[index] is not None:
-            return forward.shapes[index]
+        if forward is not None and index < forward.size and forward.written[index]:
+            return forward._shape_at(index)
         return None
 
+    def _check_read_range(self, index: int) -> None:
+        if index < 0 or index >= self._n:
+            raise _invalid(f"TensorArray {self.name}: Tried to read from index {index} but array size is: {self._n}")
+
     def read(self, index: int) -> np.ndarray:
-        if index < 0 or index >= len(self.values):
-            raise _invalid(f"TensorArray {self.name}: Tried to read from index {index} but array size is: "
-                           f"{len(self.values)}")
+        self._check_read_range(index)
         if self.cleared[index]:
             raise _invalid(f"TensorArray {self.name}: Could not read index {index} twice because it was cleared "
                            "after a previous read (perhaps try setting clear_after_read = false?).")
@@ -154,7 +212,7 @@ class TensorArrayStorage:
                                f"{_shape_str(self.element_shape)} is not fully defined (an unwritten element of a "
                                "TensorArray with a fully defined element_shape reads as zeros).")
             return np.zeros(shape, dtype=self.dtype.as_numpy_dtype)
-        value = self.values[index]
+        value = self._value_at(index)
         if self.clear_after_read:
             self.values[index] = None
             self.cleared[index] = True
@@ -162,6 +220,21 @@ class TensorArrayStorage:
 
     def read_many(self, indices) -> list:
         return [self.read(i) for i in indices]
+
+    def gather_block(self, indices: np.ndarray):
+        """The elements at `indices` stacked, in one NumPy step when they are rows of one block that can all
+        be read; else None."""
+        if not indices.size or int(indices.min()) < 0 or int(indices.max()) >= self._n:
+            return None
+        blocks = self.block_of[indices]
+        b = int(blocks[0])
+        if b < 0 or not (blocks == b).all() or self.cleared[indices].any():
+            return None
+        if self.clear_after_read:
+            if int(np.bincount(indices).max()) > 1:
+                return None  # the element-wise path reports the second read of a cleared element
+            self.cleared[indices] = True
+        return self.blocks[b][self.row_of[indices]]
 
 
 def _storage(handle) -> TensorArrayStorage:
@@ -309,9 +382,8 @@ def _tensor_array_read(handle, index, flow_in, *, dtype):
 # ----------------------------------------------------------------------------------------------------------
 # Many elements at once: gather/scatter, concat/split, size, close
 # ----------------------------------------------------------------------------------------------------------
-def _stack_values(storage: TensorArrayStorage, values: list, element_shape: _shape.TensorShape,
-                  what: str) -> np.ndarray:
-    """`values` (the elements at `what` indices) stacked along a new axis 0; all must have one shape."""
+def _stack_values(storage: TensorArrayStorage, values: list, element_shape: _shape.TensorShape) -> np.ndarray:
+    """`values` (elements read from `storage`) stacked along a new axis 0; all must have one shape."""
     if not values:
         shape = element_shape.merge_with(storage.element_shape) if element_shape.is_compatible_with(
             storage.element_shape) else element_shape
@@ -353,7 +425,10 @@ def _tensor_array_gather(handle, indices, flow_in, *, dtype, element_shape):
     indices = np.asarray(indices)
     if indices.ndim != 1:
         raise _invalid(f"indices must be a vector, but had shape: {_shape.dims_str(indices.shape)}")
-    return _stack_values(storage, storage.read_many(indices.tolist()), _shape.as_shape(element_shape), "gathered")
+    stacked = storage.gather_block(indices)
+    if stacked is not None:
+        return stacked
+    return _stack_values(storage, storage.read_many(indices.tolist()), _shape.as_shape(element_shape))
 
 
 def _scatter_shape(op: _ops.Operation) -> _shape.TensorShape:
@@ -390,9 +465,7 @@ def _tensor_array_scatter(handle, indices, value, flow_in):
         top = int(indices.max())
         if not storage.dynamic_size and top >= storage.size:
             raise _invalid(f"Max scatter index must be < array size ({top} vs. {storage.size})")
-        storage.grow(top + 1)
-    for k, i in enumerate(indices.tolist()):
-        storage.write(i, value[k])
+    storage.scatter(indices, value)
     return flow_in
 
 
@@ -495,9 +568,7 @@ def _tensor_array_size(handle, flow_in):
 )
 def _tensor_array_close(handle):
     """Releases the elements; later uses of the array fail."""
-    storage = _storage(handle)
-    storage.closed = True
-    storage.values = [None] * storage.size
+    _storage(handle).close()
 
 
 for _op_type in ("TensorArrayV3", "TensorArrayGradV3", "TensorArraySizeV3", "TensorArrayCloseV3"):
