@@ -399,3 +399,7 @@ from tfmini.ops.tensor_array_ops import TensorArray
 # -- tf.data
 # isort: split
 from tfmini import data
+
+# -- tf.contrib
+# isort: split
+from tfmini import contrib

@@ -58,3 +58,20 @@ __all__ = [
     "swish", "tanh", "top_k", "weighted_cross_entropy_with_logits", "weighted_moments", "xw_plus_b",
     "zero_fraction",
 ]
+
+# -- recurrent networks
+# isort: split
+from tfmini import rnn_cell
+from tfmini.ops.rnn import (
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    raw_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+    static_state_saving_rnn,
+)
+
+__all__ += [
+    "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
+    "static_state_saving_rnn",
+]
