@@ -3,7 +3,9 @@ by finite differences, and TF's errors for misuse."""
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,6 +218,20 @@ def test_runs_do_not_share_arrays_across_calls_or_threads():
     assert len(results) == 4
 
 
+def test_parallel_engine_runs_tensor_array_loops():
+    x = tf.placeholder(tf.float64, [None, 3])
+    w = tf.placeholder(tf.float64, [3])
+    ys, h = _rnn_like(x, w)
+    g = tf.gradients(tf.reduce_sum(ys), w)[0]
+    xv, wv = np.random.RandomState(8).randn(6, 3), np.random.RandomState(9).randn(3)
+    config = tf.ConfigProto(inter_op_parallelism_threads=2)
+    with tf.Session(config=config) as sess:
+        parallel = sess.run([ys, h, g], {x: xv, w: wv})
+    serial = _run([ys, h, g], {x: xv, w: wv})
+    for a, b in zip(parallel, serial):
+        np.testing.assert_array_equal(a, b)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Gradients (finite differences)
 # ----------------------------------------------------------------------------------------------------------
@@ -253,6 +269,63 @@ def test_gradient_through_split_and_concat():
     check_gradients(fn, [np.random.RandomState(7).randn(6, 2)])
 
 
+def _dynamic_rnn_like(x, w):
+    """The loop of TF's dynamic_rnn: time-major inputs unstacked into a tuple of arrays, a tuple of output
+    arrays with a partly known element shape as loop variables, maximum_iterations, and a state."""
+    steps = tf.shape(x)[0]
+    input_tas = tuple(tf.TensorArray(x.dtype, size=steps, element_shape=x.shape[1:], tensor_array_name=f"input_{i}")
+                      .unstack(x) for i in range(1))
+    output_tas = tuple(tf.TensorArray(x.dtype, size=steps, element_shape=tf.TensorShape([None, 2]),
+                                      tensor_array_name=f"output_{i}") for i in range(2))
+
+    def step(t, outs, state):
+        inp = tuple(ta.read(t) for ta in input_tas)[0]
+        new_state = tf.tanh(tf.matmul(inp, w) + state)
+        outs = tuple(ta.write(t, v) for ta, v in zip(outs, (new_state, new_state * state)))
+        return t + 1, outs, new_state
+
+    batch = tf.shape(x)[1]
+    init = tf.zeros(tf.stack([batch, 2]), x.dtype)
+    _, outs, final = tf.while_loop(lambda t, *_: t < steps, step, (tf.constant(0), output_tas, init),
+                                   maximum_iterations=steps)
+    return [ta.stack() for ta in outs] + [final]
+
+
+def test_dynamic_rnn_style_loop_matches_numpy_and_finite_differences():
+    xv, wv = np.random.RandomState(12).randn(4, 3, 5), np.random.RandomState(13).randn(5, 2)
+    x = tf.placeholder(tf.float64, [None, None, 5])
+    w = tf.placeholder(tf.float64, [5, 2])
+    a, b, final = _dynamic_rnn_like(x, w)
+    assert a.shape.as_list() == [None, None, 2]
+    got = _run([a, b, final], {x: xv, w: wv})
+    state, want_a, want_b = np.zeros([3, 2]), [], []
+    for row in xv:
+        new = np.tanh(row @ wv + state)
+        want_a.append(new)
+        want_b.append(new * state)
+        state = new
+    np.testing.assert_allclose(got[0], want_a, rtol=1e-12)
+    np.testing.assert_allclose(got[1], want_b, rtol=1e-12)
+    np.testing.assert_allclose(got[2], state, rtol=1e-12)
+    check_gradients(_dynamic_rnn_like, [xv, wv])
+
+
+def test_gradient_through_a_cond_writing_a_tensor_array_in_a_loop():
+    def fn(x):
+        n = tf.shape(x)[0]
+        inputs = tf.TensorArray(tf.float64, size=n).unstack(x)
+
+        def body(i, ta):
+            v = inputs.read(i)
+            ta = tf.cond(tf.equal(i % 2, 0), lambda: ta.write(i, v * v), lambda: ta.write(i, tf.sin(v)))
+            return i + 1, ta
+
+        _, ta = tf.while_loop(lambda i, _: i < n, body, (0, tf.TensorArray(tf.float64, size=n)))
+        return ta.stack()
+
+    check_gradients(fn, [np.random.RandomState(14).randn(5, 2)])
+
+
 def test_two_gradient_computations_do_not_share_gradient_arrays():
     x = tf.placeholder(tf.float64, [3])
     ta = tf.TensorArray(tf.float64, size=3).unstack(x)
@@ -263,6 +336,44 @@ def test_two_gradient_computations_do_not_share_gradient_arrays():
     a, b = _run([g1, g2], {x: v})
     np.testing.assert_allclose(a, 2 * v)
     np.testing.assert_allclose(b, 6 * v)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Graphs TensorFlow built
+# ----------------------------------------------------------------------------------------------------------
+_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "tensor_array"
+
+
+def test_a_tensorflow_graph_of_tensor_array_ops_and_their_gradients_runs_with_tensorflows_values():
+    # Recorded by tools/tf_fixtures/gen_tensor_array.py: every TensorArrayV3 op type and TensorArrayGradV3.
+    graph_def = tf.GraphDef()
+    graph_def.ParseFromString((_FIXTURES / "graph.pb").read_bytes())
+    meta = json.loads((_FIXTURES / "fetches.json").read_text())
+    want = np.load(_FIXTURES / "values.npz")
+    tf.import_graph_def(graph_def, name="")
+    got = _run(meta["fetches"], {meta["feed"]: want["x"]})
+    assert set(got) == {"read", "gathered", "concat", "split_concat", "split_read", "grown_stack", "grown_size",
+                        "grad"}
+    for name, value in got.items():
+        assert np.asarray(value).dtype == want[name].dtype, name
+        np.testing.assert_allclose(value, want[name], rtol=1e-6, err_msg=name)
+
+
+def test_graph_def_round_trip_of_a_loop_over_tensor_arrays():
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    n = tf.shape(x)[0]
+    inputs = tf.TensorArray(tf.float32, size=n).unstack(x)
+
+    def body(i, ta):
+        return i + 1, ta.write(i, inputs.read(i) * 2.0)
+
+    _, out = tf.while_loop(lambda i, _: i < n, body, (0, tf.TensorArray(tf.float32, size=n, element_shape=[2])))
+    tf.identity(out.stack(), name="y")
+    graph_def = tf.get_default_graph().as_graph_def()
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        got = _run("y:0", {"x:0": np.arange(6.0).reshape(3, 2)})
+    np.testing.assert_array_equal(got, np.arange(6.0).reshape(3, 2) * 2)
 
 
 # ----------------------------------------------------------------------------------------------------------
