@@ -178,6 +178,14 @@ def test_tensor_array_in_a_loop_with_dynamic_size_and_maximum_iterations():
     np.testing.assert_array_equal(_run(ta.stack()), [[0, 0], [1, 1], [2, 2]])
 
 
+def test_a_loop_body_must_return_its_tensor_array():
+    ta = tf.TensorArray(tf.float32, size=2)
+    with pytest.raises(ValueError, match="must return the TensorArray it was given"):
+        tf.while_loop(lambda i, _: i < 2, lambda i, t: (i + 1, tf.TensorArray(tf.float32, size=2)), (0, ta))
+    with pytest.raises(TypeError, match="body returned a Tensor"):
+        tf.while_loop(lambda i, _: i < 2, lambda i, t: (i + 1, t.flow), (0, ta))
+
+
 def test_cond_branches_return_tensor_arrays():
     p = tf.placeholder(tf.bool, [])
     ta = tf.TensorArray(tf.float32, size=1)

@@ -364,7 +364,9 @@ def _build_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, ba
         if not _fops.is_sequence(result):
             result = [result]
         _fops.assert_same_structure(list(packed), list(result))
-        outs = [_flow_of(v) for v in _fops.flatten(result)]
+        flat_result = _fops.flatten(result)
+        _check_arrays_returned(flat_orig, flat_result)
+        outs = [_flow_of(v) for v in flat_result]
     for v, out, inv in zip(flat_vars, outs, invariants):
         if out.dtype.base_dtype != v.dtype.base_dtype:
             raise TypeError(
@@ -386,6 +388,17 @@ def _build_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, ba
 def _flow_of(value) -> _ops.Tensor:
     """A loop variable or branch output as the tensor that carries it: a TensorArray's flow."""
     return value.flow if _ta.is_tensor_array(value) else _ops.convert_to_tensor(value)
+
+
+def _check_arrays_returned(originals: list, results: list) -> None:
+    """A body must return, where a loop variable is a TensorArray, that array (its handle) with a new flow."""
+    for o, r in zip(originals, results):
+        if _ta.is_tensor_array(o) != _ta.is_tensor_array(r):
+            raise TypeError(f"A loop variable is {'a TensorArray' if _ta.is_tensor_array(o) else 'a Tensor'} but the "
+                            f"body returned {'a TensorArray' if _ta.is_tensor_array(r) else 'a Tensor'} in its place")
+        if _ta.is_tensor_array(o) and r.handle is not o.handle:
+            raise ValueError("The body of a while loop must return the TensorArray it was given (written to, "
+                             "scattered into, ...), not another TensorArray")
 
 
 def _with_arrays(originals: list, tensors) -> list:
