@@ -390,7 +390,28 @@ register_session_run_conversion_functions(
 
 # -- files, records and strings
 # isort: split
-from tfmini import io, python_io
+from tfmini import io, python_io, strings
+from tfmini.ops.parsing_ops import (
+    FixedLenFeature,
+    FixedLenSequenceFeature,
+    VarLenFeature,
+    decode_csv,
+    decode_raw,
+    parse_example,
+    parse_single_example,
+)
+from tfmini.ops.string_ops import (
+    as_string,
+    decode_base64,
+    encode_base64,
+    reduce_join,
+    regex_replace,
+    string_join,
+    string_split,
+    string_to_number,
+    substr,
+)
+from tfmini.ops.string_ops import string_strip as string_strip
 
 # -- TensorArray
 # isort: split

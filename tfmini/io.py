@@ -1,5 +1,19 @@
 """`tf.io`: TFRecord files, and the parsing and decoding ops under their TF 1.15 `tf.io.*` names."""
 
 from tfmini.framework.record_io import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
+from tfmini.ops.parsing_ops import (
+    FixedLenFeature,
+    FixedLenSequenceFeature,
+    VarLenFeature,
+    decode_csv,
+    decode_raw,
+    parse_example,
+    parse_single_example,
+)
+from tfmini.ops.string_ops import decode_base64, encode_base64
 
-__all__ = ["TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter", "tf_record_iterator"]
+__all__ = [
+    "FixedLenFeature", "FixedLenSequenceFeature", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter",
+    "VarLenFeature", "decode_base64", "decode_csv", "decode_raw", "encode_base64", "parse_example",
+    "parse_single_example", "tf_record_iterator",
+]

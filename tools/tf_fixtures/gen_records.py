@@ -225,6 +225,172 @@ def save_arrays(path: Path, arrays: dict) -> None:
     np.savez(path, **out)
 
 
+# Op calls replayed by tests/ops/test_string_ops.py and test_parsing_ops.py: [case name, function path under tf,
+# args, kwargs]. Values: JSON lists/numbers/strings; {"__dtype__": name} is a dtype, {"__const__": v, "dtype": n}
+# a constant of that dtype, {"__bytes__": latin-1 text} raw bytes, {"__complex__": [re, im]} a complex number.
+def _c(value, dtype):
+    return {"__const__": value, "dtype": dtype}
+
+
+DT = {name: {"__dtype__": name} for name in ("int16", "int32", "int64", "uint8", "float32", "float64", "bool",
+                                               "complex64", "string")}
+OP_CASES = [
+    ["split_default", "string_split", [["hello world", "a  b c", ""]], {}],
+    ["split_keep_empty", "string_split", [["a  b", " c"]], {"skip_empty": False}],
+    ["split_chars", "string_split", [["abc", "de"]], {"delimiter": ""}],
+    ["split_multi_delim", "string_split", [["a,b;c", ";;x"]], {"delimiter": ",;"}],
+    ["split_sep_arg", "string_split", [["a|b"]], {"sep": "|"}],
+    ["split_matrix_input", "string_split", [[["a b"]]], {}],
+    ["strings_split_whitespace", "strings.split", [["a b", "  x  y ", ""]], {}],
+    ["strings_split_sep", "strings.split", [["1,,2", ",", ""]], {"sep": ","}],
+    ["strings_split_long_sep", "strings.split", [["1<>2<><>3"]], {"sep": "<>"}],
+    ["strings_split_maxsplit", "strings.split", [["a b c d", "e"]], {"maxsplit": 2}],
+    ["substr_scalar", "substr", ["Hello", 1, 3], {}],
+    ["substr_vectors", "substr", [["hello", "world"], [1, 2], [2, 3]], {}],
+    ["substr_negative_pos", "substr", [["hello", "abc"], -3, 2], {}],
+    ["substr_past_end", "substr", [["hello"], 3, 10], {}],
+    ["substr_pos_at_end", "substr", [["hello"], 5, 2], {}],
+    ["substr_out_of_range", "substr", [["abc", "abcdef"], 5, 1], {}],
+    ["substr_utf8", "strings.substr", [["h\u00e9llo w\u00f6rld"], 1, 3], {"unit": "UTF8_CHAR"}],
+    ["substr_broadcast", "substr", [[["ab", "cd"], ["ef", "gh"]], [0, 1], [1, 1]], {}],
+    ["substr_int64", "substr", [["abcdef"], _c(2, "int64"), _c(3, "int64")], {}],
+    ["to_number_float", "string_to_number", [["1.5", "-2e3", " 3 ", "inf", "-nan", ".5", "1."]], {}],
+    ["to_number_float64", "string_to_number", [["0.1", "1e300"]], {"out_type": DT["float64"]}],
+    ["to_number_int32", "string_to_number", [["12", "-7", "+3", " 8"]], {"out_type": DT["int32"]}],
+    ["to_number_int64", "strings.to_number", [["9000000000", "-1"]], {"out_type": DT["int64"]}],
+    ["to_number_bad", "string_to_number", [["1.0", "abc"]], {}],
+    ["to_number_int_from_float", "string_to_number", [["1.5"]], {"out_type": DT["int32"]}],
+    ["to_number_int32_overflow", "string_to_number", [["3000000000"]], {"out_type": DT["int32"]}],
+    ["to_number_underscore", "string_to_number", [["1_0"]], {"out_type": DT["int32"]}],
+    ["as_string_float", "as_string", [[1.5, -0.25, 1e10, 3.14159265, 0.0]], {}],
+    ["as_string_precision", "as_string", [[1.5, -0.25, 3.14159265]], {"precision": 2}],
+    ["as_string_scientific", "as_string", [[1.5, -0.000123]], {"scientific": True}],
+    ["as_string_shortest", "as_string", [[1.5, 1e10, 0.0001, 123456789.0]], {"shortest": True}],
+    ["as_string_width", "as_string", [[1.5, -2.0]], {"width": 10}],
+    ["as_string_width_zero_fill", "as_string", [[1.5, -2.0]], {"width": 10, "fill": "0"}],
+    ["as_string_int_width", "as_string", [[1, -22, 333]], {"width": 5, "fill": "0"}],
+    ["as_string_int", "as_string", [_c([[1, -2], [30, 4000000]], "int64")], {}],
+    ["as_string_bool", "as_string", [[True, False]], {}],
+    ["as_string_double", "as_string", [_c([0.1, 2.5], "float64")], {"precision": 10}],
+    ["as_string_complex", "as_string", [_c([{"__complex__": [1.0, 2.0]}], "complex64")], {}],
+    ["as_string_sci_and_shortest", "as_string", [[1.0]], {"scientific": True, "shortest": True}],
+    ["as_string_precision_int", "as_string", [[1]], {"precision": 2}],
+    ["as_string_bad_fill", "as_string", [[1]], {"width": 4, "fill": "ab"}],
+    ["reduce_join_all", "reduce_join", [[["a", "b"], ["c", "d"]]], {}],
+    ["reduce_join_axis0", "reduce_join", [[["a", "b"], ["c", "d"]]], {"axis": 0}],
+    ["reduce_join_axis1_sep", "reduce_join", [[["a", "b"], ["c", "d"]]], {"axis": 1, "separator": "-"}],
+    ["reduce_join_order_10", "reduce_join", [[["a", "b"], ["c", "d"]]], {"axis": [1, 0], "separator": "."}],
+    ["reduce_join_order_01", "reduce_join", [[["a", "b"], ["c", "d"]]], {"axis": [0, 1], "separator": "."}],
+    ["reduce_join_keepdims", "reduce_join", [[["a", "b"], ["c", "d"]]], {"axis": -1, "keep_dims": True}],
+    ["reduce_join_3d", "strings.reduce_join", [[[["a", "b"], ["c", "d"]], [["e", "f"], ["g", "h"]]]],
+     {"axis": [2, 0], "separator": "+"}],
+    ["reduce_join_empty_axis", "reduce_join", [[["a", "b"]]], {"axis": []}],
+    ["reduce_join_bad_axis", "reduce_join", [["a", "b"]], {"axis": 3}],
+    ["string_join_scalar_and_vector", "string_join", [[["a", "b"], "x"]], {}],
+    ["string_join_sep", "strings.join", [[["a", "b"], ["c", "d"], "!"]], {"separator": "_"}],
+    ["string_join_mismatch", "string_join", [[["a", "b"], ["c", "d", "e"]]], {}],
+    ["regex_replace_global", "regex_replace", [["abcabc", "xyz"], "b", "B"], {}],
+    ["regex_replace_first", "regex_replace", [["abcabc"], "b", "B"], {"replace_global": False}],
+    ["regex_replace_groups", "regex_replace", [["ab ab", "xab"], "(a)(b)", "\\2\\1"], {}],
+    ["regex_replace_backslash", "regex_replace", [["a.b"], "\\.", "\\\\"], {}],
+    ["regex_replace_classes", "strings.regex_replace", [["Hello  World 42"], "\\s+|\\d", "_"], {}],
+    ["regex_replace_tensor_pattern", "regex_replace", [["aaa"], _c("a", "string"), _c("b", "string")], {}],
+    ["regex_full_match", "strings.regex_full_match", [["abc", "abd", "xabc"], "ab."], {}],
+    ["regex_full_match_alt", "strings.regex_full_match", [["cat", "dog", "cow"], "c(at|ow)"], {}],
+    ["length_bytes", "strings.length", [["", "abc", "h\u00e9llo"]], {}],
+    ["length_chars", "strings.length", [["", "abc", "h\u00e9llo"]], {"unit": "UTF8_CHAR"}],
+    ["lower_ascii", "strings.lower", [["HeLLo \u00c9COLE"]], {}],
+    ["lower_utf8", "strings.lower", [["HeLLo \u00c9COLE"]], {"encoding": "utf-8"}],
+    ["upper_ascii", "strings.upper", [["hello \u00e9cole"]], {}],
+    ["strip", "strings.strip", [["  a b \t\n", "x", "   "]], {}],
+    ["format", "strings.format", ["x={} y={}", [[1, 2, 3], 5]], {}],
+    ["format_summarize", "strings.format", ["v: {}", [list(range(10))]], {"summarize": 2}],
+    ["format_placeholder", "strings.format", ["a=%s", [2.5]], {"placeholder": "%s"}],
+    ["encode_base64", "encode_base64", [["hello", "", "\u00ff?>"]], {}],
+    ["encode_base64_pad", "io.encode_base64", [["hello", "ab"]], {"pad": True}],
+    ["decode_base64", "decode_base64", [["aGVsbG8", "aGVsbG8=", "w78_Pg", ""]], {}],
+    ["decode_base64_bad_char", "decode_base64", [["a$bc"]], {}],
+    ["decode_base64_bad_length", "decode_base64", [["abcde"]], {}],
+    ["decode_raw_int16", "decode_raw", [[{"__bytes__": "\x01\x02\x03\x04"}]], {"out_type": DT["int16"]}],
+    ["decode_raw_big_endian", "decode_raw", [[{"__bytes__": "\x01\x02\x03\x04"}]],
+     {"out_type": DT["int16"], "little_endian": False}],
+    ["decode_raw_uint8_matrix", "io.decode_raw", [[["ab", "cd"]]], {"out_type": DT["uint8"]}],
+    ["decode_raw_float", "decode_raw", [[{"__bytes__": "\x00\x00\x80?\x00\x00\x00\xc0"}]],
+     {"out_type": DT["float32"]}],
+    ["decode_raw_not_multiple", "decode_raw", [["abc"]], {"out_type": DT["int16"]}],
+    ["decode_raw_ragged", "decode_raw", [["ab", "abcd"]], {"out_type": DT["int16"]}],
+    ["csv_basic", "decode_csv", [["1,2.5,hello", '3,,"q,""w"""', ",4,x"], [[0], [1.0], [""]]], {}],
+    ["csv_required_missing", "decode_csv", [["1,", "2,3"], [[0], _c([], "int32")]], {}],
+    ["csv_too_few_fields", "decode_csv", [["1,2"], [[0], [0], [0]]], {}],
+    ["csv_too_many_fields", "decode_csv", [["1,2,3"], [[0], [0]]], {}],
+    ["csv_bad_int", "decode_csv", [["1,x"], [[0], [0]]], {}],
+    ["csv_bad_float", "decode_csv", [["1.5e"], [[0.0]]], {}],
+    ["csv_na_value", "decode_csv", [["NA,2", "1,NA"], [[7], [8]]], {"na_value": "NA"}],
+    ["csv_select_cols", "decode_csv", [["a,1,b,2.5", "c,3,d,4"], [[""], [0.0]]], {"select_cols": [2, 3]}],
+    ["csv_delim", "decode_csv", [["1|2", "3|4"], [_c([0], "int64"), _c([0.0], "float64")]], {"field_delim": "|"}],
+    ["csv_no_quote_delim", "decode_csv", [['"a",b'], [[""], [""]]], {"use_quote_delim": False}],
+    ["csv_bad_quote", "decode_csv", [['"a"b,c'], [[""], [""]]], {}],
+    ["csv_quote_in_unquoted", "decode_csv", [['a"b,c'], [[""], [""]]], {}],
+    ["csv_matrix_records", "decode_csv", [[["1,2"], ["3,4"]], [[0], [0]]], {}],
+    ["csv_empty_record", "decode_csv", [[""], [[5]]], {}],
+    ["csv_trailing_delim", "decode_csv", [["1,"], [[0], [9]]], {}],
+    ["csv_spaces_int", "decode_csv", [[" 1 , 2"], [[0], [0]]], {}],
+]
+
+
+def decode_arg(value, tf_module):
+    """A case argument as the API call takes it (shared convention with the tests)."""
+    if isinstance(value, dict):
+        if "__dtype__" in value:
+            return getattr(tf_module, value["__dtype__"])
+        if "__complex__" in value:
+            return complex(*value["__complex__"])
+        if "__bytes__" in value:
+            return value["__bytes__"].encode("latin-1")
+        if "__const__" in value:
+            return tf_module.constant(decode_arg(value["__const__"], tf_module), dtype=getattr(tf_module,
+                                                                                               value["dtype"]))
+    if isinstance(value, list):
+        return [decode_arg(v, tf_module) for v in value]
+    return value
+
+
+def encode_result(value) -> dict:
+    if isinstance(value, tf.SparseTensorValue):
+        return {"sparse": [encode_result(value.indices), encode_result(value.values),
+                           encode_result(value.dense_shape)]}
+    if isinstance(value, (list, tuple)):
+        return {"list": [encode_result(v) for v in value]}
+    a = np.asarray(value)
+    if a.dtype == object or a.dtype.kind == "S":
+        return {"dtype": "string", "shape": list(a.shape), "values": [bytes(x).decode("latin-1") for x in a.ravel()]}
+    if a.dtype.kind == "c":
+        return {"dtype": a.dtype.name, "shape": list(a.shape), "values": [[x.real, x.imag] for x in a.ravel()]}
+    return {"dtype": a.dtype.name, "shape": list(a.shape), "values": [_json_number(x) for x in a.ravel().tolist()]}
+
+
+def _json_number(x):
+    if isinstance(x, float) and not np.isfinite(x):
+        return repr(x)
+    return x
+
+
+def record_op_cases() -> None:
+    results = {}
+    for name, path, args, kwargs in OP_CASES:
+        with tf.Graph().as_default(), tf.Session() as sess:
+            fn = tf
+            for part in path.split("."):
+                fn = getattr(fn, part)
+            try:
+                out = fn(*decode_arg(args, tf), **{k: decode_arg(v, tf) for k, v in kwargs.items()})
+                results[name] = {"value": encode_result(sess.run(out))}
+            except Exception as e:  # noqa: BLE001 - recording whatever TF raises
+                msg = _op_message(e.message) if isinstance(e, tf.errors.OpError) else str(e)
+                results[name] = {"error": [type(e).__name__, msg]}
+    (OUT / "op_cases.json").write_text(json.dumps({"cases": OP_CASES, "results": results}, indent=0))
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     records = sample_records()
@@ -232,6 +398,7 @@ def main() -> None:
     errors = read_errors(records)
     (OUT / "record_cases.json").write_text(json.dumps({"cases": cases, "errors": errors}, indent=1, sort_keys=True))
     record_examples()
+    record_op_cases()
 
 
 if __name__ == "__main__":

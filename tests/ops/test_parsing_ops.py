@@ -1,0 +1,233 @@
+"""Parsing ops (Example protos, DecodeRaw, DecodeCSV) against TensorFlow's recorded outputs
+(tools/tf_fixtures/gen_records.py) and NumPy references."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from tf_recorded_cases import CASES, FIXTURES, check_case
+
+import tfmini as tf
+from tfmini.framework import errors
+
+PARSING_CASES = sorted(n for n in CASES if n.startswith(("csv_", "decode_raw")))
+EXAMPLE_ERRORS = json.loads((FIXTURES / "example_errors.json").read_text())
+
+
+def _recorded() -> dict:
+    """examples.npz with its string arrays rebuilt from their bytes, lengths and shapes."""
+    out = {}
+    with np.load(FIXTURES / "examples.npz") as z:
+        for key in z.files:
+            if key.endswith(".bytes"):
+                name = key[: -len(".bytes")]
+                data, lengths = z[key].tobytes(), z[name + ".lengths"]
+                ends = np.cumsum(lengths)
+                arr = np.empty(len(lengths), dtype=object)
+                arr[:] = [data[e - n : e] for e, n in zip(ends, lengths)]
+                out[name] = arr.reshape(z[name + ".shape"])
+            elif not key.endswith((".lengths", ".shape")):
+                out[key] = z[key]
+    return out
+
+
+RECORDED = _recorded()
+SERIALIZED = list(RECORDED["serialized"])
+
+
+def _spec() -> dict:
+    """gen_records.py's parsing spec without its SparseFeature (not in tfmini)."""
+    return {
+        "age": tf.FixedLenFeature([], tf.int64),
+        "height": tf.FixedLenFeature([], tf.float32, default_value=-1.0),
+        "name": tf.FixedLenFeature([], tf.string),
+        "tags": tf.VarLenFeature(tf.string),
+        "scores": tf.FixedLenFeature([3], tf.float32),
+        "ids": tf.FixedLenFeature([2, 3], tf.int64),
+        "seq": tf.FixedLenSequenceFeature([2], tf.float32, allow_missing=True, default_value=-9.0),
+        "big": tf.VarLenFeature(tf.int64),
+    }
+
+
+def _assert_matches(prefix: str, got: dict) -> None:
+    for key, value in got.items():
+        if isinstance(value, tf.SparseTensorValue):
+            for part, arr in zip(("indices", "values", "dense_shape"), value):
+                want = RECORDED[f"{prefix}.{key}.{part}"]
+                assert np.asarray(arr).tolist() == want.tolist(), (key, part)
+                if want.dtype != object:
+                    assert np.asarray(arr).dtype == want.dtype
+        else:
+            want = RECORDED[f"{prefix}.{key}"]
+            got_arr = np.asarray(value, dtype=object) if want.dtype == object else np.asarray(value)
+            assert got_arr.shape == want.shape and got_arr.tolist() == want.tolist(), key
+            assert want.dtype == object or got_arr.dtype == want.dtype
+
+
+@pytest.mark.parametrize("name", PARSING_CASES)
+def test_matches_tensorflow(name):
+    check_case(name)
+
+
+def test_parse_example_matches_tensorflow():
+    with tf.Session() as sess:
+        got = sess.run(tf.parse_example(tf.constant(SERIALIZED), _spec()))
+    assert set(got) == set(_spec())
+    _assert_matches("batch", got)
+
+
+def test_parse_example_fed_batch_has_static_shapes():
+    serialized = tf.placeholder(tf.string, [None])
+    out = tf.io.parse_example(serialized, _spec())
+    assert out["ids"].shape.as_list() == [None, 2, 3]
+    assert out["seq"].shape.as_list() == [None, None, 2]
+    assert out["tags"].indices.shape.as_list() == [None, 2]
+    with tf.Session() as sess:
+        got = sess.run(out, {serialized: SERIALIZED})
+    _assert_matches("batch", got)
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_parse_single_example_matches_tensorflow(index):
+    spec = {k: v for k, v in _spec().items() if k != "seq"}
+    with tf.Session() as sess:
+        got = sess.run(tf.parse_single_example(SERIALIZED[index], spec))
+    _assert_matches(f"single{index}", got)
+
+
+def test_parse_single_example_sequence_feature():
+    spec = {"seq": tf.io.FixedLenSequenceFeature([2], tf.float32, allow_missing=True)}
+    with tf.Session() as sess:
+        got = sess.run(tf.io.parse_single_example(SERIALIZED[0], spec))
+    np.testing.assert_array_equal(got["seq"], [[1.0, 2.0], [3.0, 4.0]])
+
+
+_BAD = {
+    "missing_required": (SERIALIZED[1:2], {"height": tf.FixedLenFeature([], tf.float32)}),
+    "wrong_type": (SERIALIZED[:1], {"age": tf.FixedLenFeature([], tf.float32)}),
+    "wrong_size": (SERIALIZED[:1], {"scores": tf.FixedLenFeature([2], tf.float32)}),
+    "wrong_varlen_type": (SERIALIZED[:1], {"tags": tf.VarLenFeature(tf.int64)}),
+    "not_a_proto": ([b"\x0a\x05garbage"], {"age": tf.FixedLenFeature([], tf.int64)}),
+    "seq_not_multiple": (SERIALIZED[1:2], {"scores": tf.FixedLenSequenceFeature([2], tf.float32, allow_missing=True)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BAD))
+def test_bad_examples_fail_as_tensorflow_does_and_session_survives(name):
+    cls_name, message = EXAMPLE_ERRORS[name]
+    serialized, spec = _BAD[name]
+    with tf.Session() as sess:
+        with pytest.raises(getattr(errors, cls_name)) as info:
+            sess.run(tf.parse_example(serialized, spec))
+        assert info.value.message.startswith(message)
+        assert sess.run(tf.parse_example(SERIALIZED, {"age": tf.FixedLenFeature([], tf.int64)}))["age"].tolist() == [
+            29, 31, 40]
+
+
+def test_example_names_appear_in_errors():
+    with tf.Session() as sess, pytest.raises(errors.InvalidArgumentError, match="Name: second, Feature: height"):
+        sess.run(tf.parse_example(SERIALIZED[:2], {"height": tf.FixedLenFeature([], tf.float32)},
+                                  example_names=["first", "second"]))
+
+
+def test_feature_configurations_are_checked_when_built():
+    with pytest.raises(ValueError, match="allow_missing"):
+        tf.parse_example(SERIALIZED, {"s": tf.FixedLenSequenceFeature([], tf.float32)})
+    with pytest.raises(ValueError, match="Missing shape"):
+        tf.parse_example(SERIALIZED, {"s": tf.FixedLenFeature(None, tf.float32)})
+    with pytest.raises(ValueError, match="Unsupported dtype"):
+        tf.parse_example(SERIALIZED, {"s": tf.VarLenFeature(tf.int32)})
+    with pytest.raises(ValueError, match="features was empty"):
+        tf.parse_example(SERIALIZED, {})
+    with pytest.raises(ValueError):
+        tf.parse_example(SERIALIZED, {"s": tf.FixedLenFeature([2], tf.float32, default_value=[1.0, 2.0, 3.0])})
+    with pytest.raises(ValueError, match="rank 1"):
+        tf.parse_example(SERIALIZED[0], {"age": tf.FixedLenFeature([], tf.int64)})
+
+
+def test_fixed_len_default_fills_missing_features_with_its_shape():
+    spec = {"extra": tf.FixedLenFeature([2, 2], tf.int64, default_value=[[1, 2], [3, 4]]),
+            "word": tf.FixedLenFeature([], tf.string, default_value="none")}
+    with tf.Session() as sess:
+        got = sess.run(tf.parse_example(SERIALIZED[:2], spec))
+    np.testing.assert_array_equal(got["extra"], [[[1, 2], [3, 4]]] * 2)
+    assert got["word"].tolist() == [b"none", b"none"]
+
+
+def test_parsed_examples_written_through_tfrecord_round_trip(tmp_path):
+    path = str(tmp_path / "ex.tfrecord")
+    rng = np.random.RandomState(0)
+    rows = rng.randn(5, 4).astype(np.float32)
+    with tf.io.TFRecordWriter(path) as w:
+        for i, row in enumerate(rows):
+            feats = {"x": tf.train.Feature(float_list=tf.train.FloatList(value=row)),
+                     "i": tf.train.Feature(int64_list=tf.train.Int64List(value=[i]))}
+            w.write(tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString())
+    records = list(tf.io.tf_record_iterator(path))
+    spec = {"x": tf.FixedLenFeature([4], tf.float32), "i": tf.FixedLenFeature([], tf.int64)}
+    with tf.Session() as sess:
+        got = sess.run(tf.parse_example(records, spec))
+    np.testing.assert_array_equal(got["x"], rows)
+    np.testing.assert_array_equal(got["i"], np.arange(5))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint16, np.int32, np.int64, np.complex64])
+@pytest.mark.parametrize("little_endian", [True, False])
+def test_decode_raw_matches_numpy_frombuffer(dtype, little_endian):
+    rng = np.random.RandomState(4)
+    values = (rng.randn(3, 5) * 100).astype(dtype)
+    order = "<" if little_endian else ">"
+    data = [row.astype(np.dtype(dtype).newbyteorder(order)).tobytes() for row in values]
+    with tf.Session() as sess:
+        got = sess.run(tf.decode_raw(data, tf.as_dtype(dtype), little_endian=little_endian))
+    assert got.dtype == values.dtype
+    np.testing.assert_array_equal(got, values)
+
+
+def test_decode_raw_does_not_alias_its_input():
+    p = tf.placeholder(tf.string, [1])
+    with tf.Session() as sess:
+        got = sess.run(tf.decode_raw(p, tf.uint8), {p: [b"\x01\x02"]})
+    assert got.flags.writeable and got.tolist() == [[1, 2]]
+
+
+def test_decode_csv_matches_python_on_random_numbers():
+    rng = np.random.RandomState(5)
+    ints = rng.randint(-1000, 1000, size=30)
+    floats = rng.randn(30)
+    records = [f"{a},{float(b)!r},w{a}" for a, b in zip(ints, floats)]
+    with tf.Session() as sess:
+        a, b, c = sess.run(tf.decode_csv(records, [tf.constant([], tf.int64), [0.0], ["?"]]))
+        d = sess.run(tf.decode_csv(records, [[0], tf.constant([0.0], tf.float64), [""]])[1])
+    np.testing.assert_array_equal(a, ints)
+    np.testing.assert_array_equal(b, floats.astype(np.float32))
+    np.testing.assert_array_equal(d, floats)
+    assert c.tolist() == [f"w{a}".encode() for a in ints]
+
+
+def test_decode_csv_errors_leave_session_usable():
+    with tf.Session() as sess:
+        p = tf.placeholder(tf.string, [None])
+        cols = tf.decode_csv(p, [[0], [0]])
+        with pytest.raises(errors.InvalidArgumentError, match="Expect 2 fields"):
+            sess.run(cols, {p: ["1"]})
+        assert [c.tolist() for c in sess.run(cols, {p: ["1,2"]})] == [[1], [2]]
+
+
+def test_decode_csv_argument_checks_at_build_time():
+    with pytest.raises(ValueError, match="select_cols"):
+        tf.decode_csv(["1"], [[0], [0]], select_cols=[1, 0])
+    with pytest.raises(TypeError):
+        tf.decode_csv(["1"], [[True]])
+    with pytest.raises(ValueError, match="length-0 or length-1"):
+        tf.decode_csv(["1"], [[0, 1]])
+
+
+def test_public_names():
+    from tfmini.ops import parsing_ops
+
+    for name in ("parse_example", "parse_single_example", "decode_raw", "decode_csv", "FixedLenFeature",
+                 "VarLenFeature", "FixedLenSequenceFeature"):
+        assert getattr(tf, name) is getattr(tf.io, name) is getattr(parsing_ops, name)

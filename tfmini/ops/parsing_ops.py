@@ -1,0 +1,584 @@
+"""Parsing ops: tf.train.Example protos into dense tensors and SparseTensors (ParseExample,
+ParseSingleExample), raw bytes into numbers (DecodeRaw) and CSV records into columns (DecodeCSV)."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.framework.sparse_tensor import SparseTensor
+from tfmini.ops.string_ops import parse_number
+from tfmini.protobuf import example_pb2
+
+__all__ = [
+    "FixedLenFeature",
+    "FixedLenSequenceFeature",
+    "VarLenFeature",
+    "decode_csv",
+    "decode_raw",
+    "parse_example",
+    "parse_single_example",
+]
+
+_PARSE_TYPES = (_dt.float32, _dt.int64, _dt.string)
+# which list of a tf.train.Feature holds each dtype, and TF's name for the dtype in messages
+_LIST_OF = {_dt.float32: "float_list", _dt.int64: "int64_list", _dt.string: "bytes_list"}
+_TYPE_NAME = {"float_list": "float", "int64_list": "int64", "bytes_list": "string"}
+
+
+def _invalid(msg: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, msg)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Feature configurations
+# ----------------------------------------------------------------------------------------------------------
+class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
+    """A feature with any number of values, parsed into a SparseTensor."""
+
+
+class FixedLenFeature(collections.namedtuple("FixedLenFeature", ["shape", "dtype", "default_value"])):
+    """A feature with a fixed number of values, parsed into a dense tensor of `shape`; without a
+    `default_value` every example must have it."""
+
+    def __new__(cls, shape, dtype, default_value=None):
+        return super().__new__(cls, shape, dtype, default_value)
+
+
+class FixedLenSequenceFeature(
+    collections.namedtuple("FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"])
+):
+    """A feature holding a sequence of items of `shape`, parsed into a dense tensor with one more leading
+    dimension; shorter sequences in a batch are padded with `default_value` (zero or "" when None)."""
+
+    def __new__(cls, shape, dtype, allow_missing=False, default_value=None):
+        return super().__new__(cls, shape, dtype, allow_missing, default_value)
+
+
+class _RawParams:
+    """The op-level description of a features dict: keys in sorted order, split into sparse and dense."""
+
+    def __init__(self, features: dict) -> None:
+        if not features:
+            raise ValueError("Missing: features was empty.")
+        self.sparse_keys: list[str] = []
+        self.sparse_types: list[_dt.DType] = []
+        self.dense_keys: list[str] = []
+        self.dense_types: list[_dt.DType] = []
+        self.dense_shapes: list[_shape.TensorShape] = []
+        self.dense_defaults: list = []
+        for key in sorted(features):
+            feature = features[key]
+            if isinstance(feature, VarLenFeature):
+                self.sparse_keys.append(key)
+                self.sparse_types.append(_parse_dtype(feature.dtype, key))
+            elif isinstance(feature, (FixedLenFeature, FixedLenSequenceFeature)):
+                self._add_dense(key, feature)
+            else:
+                raise ValueError(f"Invalid feature {key}:{feature}.")
+
+    def _add_dense(self, key: str, feature) -> None:
+        dtype = _parse_dtype(feature.dtype, key)
+        if feature.shape is None:
+            raise ValueError(f"Missing shape for feature {key}.")
+        shape = _shape.as_shape(feature.shape)
+        if not shape.is_fully_defined():
+            raise ValueError(f"All dimensions of shape for feature {key} need to be known but received {shape}.")
+        dims = [int(d) for d in shape.as_list()]
+        if isinstance(feature, FixedLenSequenceFeature):
+            if not feature.allow_missing:
+                raise ValueError("Unsupported: FixedLenSequenceFeature requires allow_missing to be True.")
+            op_shape = _shape.TensorShape([None, *dims])
+            default = feature.default_value
+            default = _np_value(default, dtype, key) if default is not None else np.zeros([0], dtype.as_numpy_dtype)
+            if default.size > 1:
+                raise ValueError(f"Default value of FixedLenSequenceFeature {key} must be a scalar (the padding), "
+                                 f"got {feature.default_value!r}.")
+        else:
+            op_shape = _shape.TensorShape(dims)
+            if feature.default_value is None:
+                default = np.zeros([0], dtype.as_numpy_dtype)  # required: no default
+            else:
+                default = _np_value(feature.default_value, dtype, key)
+                if default.size != int(np.prod(dims)):
+                    raise ValueError(
+                        f"Cannot reshape a tensor with {default.size} elements to shape {dims} (default_value of "
+                        f"feature {key})"
+                    )
+                default = default.reshape(dims)
+        self.dense_keys.append(key)
+        self.dense_types.append(dtype)
+        self.dense_shapes.append(op_shape)
+        self.dense_defaults.append(default)
+
+    def default_tensors(self, scope: str) -> list[_ops.Tensor]:
+        with _ops.name_scope(scope):
+            return [
+                _ops.convert_to_tensor(d, dtype=t, name=f"key_{k}" if d.size else f"key_{k}_required")
+                for k, t, d in zip(self.dense_keys, self.dense_types, self.dense_defaults)
+            ]
+
+
+def _parse_dtype(dtype, key: str) -> _dt.DType:
+    dtype = _dt.as_dtype(dtype)
+    if dtype not in _PARSE_TYPES:
+        raise ValueError(f"Unsupported dtype {dtype.name} for feature {key}: must be float32, int64 or string.")
+    return dtype
+
+
+def _np_value(value, dtype: _dt.DType, key: str) -> np.ndarray:
+    if isinstance(value, (_ops.Tensor, SparseTensor)):
+        raise TypeError(f"default_value of feature {key} must be a Python or NumPy value, not a tensor.")
+    if dtype == _dt.string:
+        arr = np.asarray(value, dtype=object)
+        out = np.empty(arr.shape, dtype=object)
+        out.reshape(-1)[:] = [x.encode() if isinstance(x, str) else bytes(x) for x in arr.reshape(-1)]
+        return out
+    return np.asarray(value, dtype=dtype.as_numpy_dtype)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The parser shared by ParseExample and ParseSingleExample
+# ----------------------------------------------------------------------------------------------------------
+def _decode_examples(serialized: np.ndarray) -> list:
+    examples = []
+    for s in serialized:
+        try:
+            examples.append(example_pb2.Example.FromString(s))
+        except DecodeError:
+            raise _invalid(f"Could not parse example input, value: '{s.decode('latin-1')}'") from None
+    return examples
+
+
+def _feature_values(example, key: str, dtype: _dt.DType, name: str, index: int, sparse: bool):
+    """The values of feature `key` of `example` (None when absent), with TF's error for the wrong kind."""
+    feature = example.features.feature.get(key)
+    if feature is None:
+        return None
+    kind = feature.WhichOneof("kind")
+    if kind is None:
+        return None
+    want = _LIST_OF[dtype]
+    if kind != want:
+        if sparse:
+            raise _invalid(f"Name: {name}, Key: {key}, Index: {index}.  Data types don't match. Expected type: "
+                           f"{_TYPE_NAME[want]}, Actual type: {_TYPE_NAME[kind]}")
+        raise _invalid(f"Name: {name}, Key: {key}, Index: {index}.  Data types don't match. Data type: "
+                       f"{_TYPE_NAME[kind]} but expected type: {_TYPE_NAME[want]}")
+    return getattr(feature, kind).value
+
+
+def _values_array(values, dtype: _dt.DType) -> np.ndarray:
+    if dtype == _dt.string:
+        out = np.empty(len(values), dtype=object)
+        out[:] = list(values)
+        return out
+    return np.asarray(values, dtype=dtype.as_numpy_dtype)
+
+
+def _parse(serialized, names, sparse_keys, sparse_types, dense_keys, dense_types, dense_shapes, dense_defaults):
+    """Parses a vector of serialized Examples: per sparse key (indices, values, dense_shape), per dense key
+    the batch tensor."""
+    examples = _decode_examples(serialized)
+    names = [n.decode("utf-8", "replace") for n in names] if len(names) else ["<unknown>"] * len(examples)
+    batch = len(examples)
+    sparse_out = []
+    for key, dtype in zip(sparse_keys, sparse_types):
+        per_example = [_feature_values(ex, key, dtype, names[i], i, True) for i, ex in enumerate(examples)]
+        counts = np.array([0 if v is None else len(v) for v in per_example], dtype=np.int64)
+        rows = np.repeat(np.arange(batch, dtype=np.int64), counts)
+        cols = np.arange(counts.sum(), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        values = _values_array([x for v in per_example if v is not None for x in v], dtype)
+        sparse_out.append((np.stack([rows, cols], axis=1), values,
+                           np.array([batch, counts.max(initial=0)], dtype=np.int64)))
+    dense_out = []
+    for key, dtype, shape, default in zip(dense_keys, dense_types, dense_shapes, dense_defaults):
+        dims = shape.as_list()
+        if dims and dims[0] is None:
+            dense_out.append(_parse_sequence(examples, names, key, dtype, dims[1:], default))
+        else:
+            dense_out.append(_parse_fixed(examples, names, key, dtype, dims, default))
+    return sparse_out, dense_out
+
+
+def _parse_fixed(examples, names, key, dtype, dims, default) -> np.ndarray:
+    size = int(np.prod(dims))
+    out = np.empty([len(examples), *dims], dtype=dtype.as_numpy_dtype)
+    for i, ex in enumerate(examples):
+        values = _feature_values(ex, key, dtype, names[i], i, False)
+        if values is None:
+            if default.size == 0 and size != 0:
+                raise _invalid(f"Name: {names[i]}, Feature: {key} (data type: {_TYPE_NAME[_LIST_OF[dtype]]}) is "
+                               "required but could not be found.")
+            out[i] = default
+            continue
+        if len(values) != size:
+            raise _invalid(f"Name: {names[i]}, Key: {key}, Index: {i}.  Number of {_TYPE_NAME[_LIST_OF[dtype]]} "
+                           f"values != expected.  Values size: {len(values)} but output shape: "
+                           f"{_shape.dims_str(dims)}")
+        out[i] = _values_array(values, dtype).reshape(dims)
+    return out
+
+
+def _parse_sequence(examples, names, key, dtype, inner, default) -> np.ndarray:
+    stride = int(np.prod(inner))
+    parsed = []
+    for i, ex in enumerate(examples):
+        values = _feature_values(ex, key, dtype, names[i], i, False)
+        values = _values_array([] if values is None else values, dtype)
+        if stride == 0 or len(values) % stride:
+            if len(values) or stride == 0:
+                raise _invalid(
+                    f"Name: {names[i]}, Key: {key}, Index: {i}.  Number of {_TYPE_NAME[_LIST_OF[dtype]]} values is "
+                    f"not a multiple of stride length. Saw {len(values)} values but output shape is: "
+                    f"{_shape.dims_str([None, *inner])}"
+                )
+        parsed.append(values.reshape([-1, *inner]))
+    longest = max((len(p) for p in parsed), default=0)
+    pad = default.reshape(-1)[0] if default.size else (b"" if dtype == _dt.string else 0)
+    out = np.full([len(examples), longest, *inner], pad, dtype=dtype.as_numpy_dtype)
+    for i, p in enumerate(parsed):
+        out[i, : len(p)] = p
+    return out
+
+
+def _parse_shapes(batch, sparse_count: int, dense_shapes, single: bool) -> list:
+    rank = 1 if single else 2
+    lead = [] if single else [batch]
+    return (
+        [_shape.TensorShape([None, rank])] * sparse_count
+        + [_shape.TensorShape([None])] * sparse_count
+        + [_shape.TensorShape([rank])] * sparse_count
+        + [_shape.TensorShape(lead + list(_shape.as_shape(s).as_list())) for s in dense_shapes]
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ParseExample: a batch of Examples
+# ----------------------------------------------------------------------------------------------------------
+def _parse_example_shape(op):
+    serialized = op.inputs[0].shape.with_rank(1)
+    return _parse_shapes(serialized.as_list()[0], op.get_attr("Nsparse"), op.get_attr("dense_shapes"), False)
+
+
+@register_op(
+    "ParseExample",
+    inputs=["serialized: string", "names: string", "sparse_keys: Nsparse * string", "dense_keys: Ndense * string",
+            "dense_defaults: Tdense"],
+    outputs=["sparse_indices: Nsparse * int64", "sparse_values: sparse_types", "sparse_shapes: Nsparse * int64",
+             "dense_values: Tdense"],
+    attrs={"Nsparse": ("int", 0), "Ndense": ("int", 0), "sparse_types": ("list(type)", []),
+           "Tdense": ("list(type)", []), "dense_shapes": ("list(shape)", [])},
+    shape=_parse_example_shape,
+)
+def _parse_example_kernel(serialized, names, *rest, Nsparse, Ndense, sparse_types, dense_shapes):
+    if serialized.ndim != 1:
+        raise _invalid(f"Expected serialized to be a vector, got shape: {_shape.dims_str(serialized.shape)}")
+    if names.size and names.shape != serialized.shape:
+        raise _invalid(f"Expected len(names) == len(serialized), but got: {names.size} vs. {serialized.size}")
+    sparse_keys = _texts(np.asarray(k).item() for k in rest[:Nsparse])
+    dense_keys = _texts(np.asarray(k).item() for k in rest[Nsparse : Nsparse + Ndense])
+    defaults = rest[Nsparse + Ndense :]
+    dense_types = [_dt.as_dtype(d.dtype) if d.dtype != object else _dt.string for d in defaults]
+    sparse_out, dense_out = _parse(serialized, names.reshape(-1), sparse_keys, [_dt.as_dtype(t) for t in sparse_types],
+                                   dense_keys, dense_types, [_shape.as_shape(s) for s in dense_shapes], defaults)
+    return _flat_outputs(sparse_out, dense_out)
+
+
+def _flat_outputs(sparse_out, dense_out) -> list:
+    return [s[0] for s in sparse_out] + [s[1] for s in sparse_out] + [s[2] for s in sparse_out] + dense_out
+
+
+NotDifferentiable("ParseExample")
+
+
+def _sparse_and_dense(params: _RawParams, outputs: list) -> dict:
+    n = len(params.sparse_keys)
+    result = {}
+    for i, key in enumerate(params.sparse_keys):
+        result[key] = SparseTensor(outputs[i], outputs[n + i], outputs[2 * n + i])
+    for key, value in zip(params.dense_keys, outputs[3 * n :]):
+        result[key] = value
+    return result
+
+
+def parse_example(serialized, features: dict, name: str | None = None, example_names=None) -> dict:
+    """Parses a vector of serialized `tf.train.Example` protos into a dict of Tensors (FixedLenFeature,
+    FixedLenSequenceFeature) and SparseTensors (VarLenFeature), batched along the first dimension."""
+    params = _RawParams(features)
+    with _ops.name_scope(name, "ParseExample", [serialized, example_names]) as scope:
+        names = [] if example_names is None else example_names
+        op = apply_op(
+            "ParseExample",
+            [serialized, _ops.convert_to_tensor(names, dtype=_dt.string, name="names"),
+             params.sparse_keys, params.dense_keys, params.default_tensors(scope)],
+            {"sparse_types": params.sparse_types, "Tdense": params.dense_types, "dense_shapes": params.dense_shapes},
+            name="ParseExample",
+        )
+    return _sparse_and_dense(params, op.outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ParseSingleExample: one Example, without the batch dimension
+# ----------------------------------------------------------------------------------------------------------
+def _parse_single_shape(op):
+    op.inputs[0].shape.with_rank(0)
+    return _parse_shapes(None, op.get_attr("num_sparse"), op.get_attr("dense_shapes"), True)
+
+
+@register_op(
+    "ParseSingleExample",
+    inputs=["serialized: string", "dense_defaults: Tdense"],
+    outputs=["sparse_indices: num_sparse * int64", "sparse_values: sparse_types",
+             "sparse_shapes: num_sparse * int64", "dense_values: Tdense"],
+    attrs={"num_sparse": ("int", 0), "sparse_keys": ("list(string)", []), "dense_keys": ("list(string)", []),
+           "sparse_types": ("list(type)", []), "Tdense": ("list(type)", []), "dense_shapes": ("list(shape)", [])},
+    shape=_parse_single_shape,
+)
+def _parse_single_example_kernel(serialized, *defaults, sparse_keys, dense_keys, sparse_types, dense_shapes):
+    if serialized.ndim != 0:
+        raise _invalid(f"Expected serialized to be a scalar, got shape: {_shape.dims_str(serialized.shape)}")
+    dense_types = [_dt.as_dtype(d.dtype) if d.dtype != object else _dt.string for d in defaults]
+    sparse_out, dense_out = _parse(serialized.reshape(1), np.zeros([0], object), _texts(sparse_keys),
+                                   [_dt.as_dtype(t) for t in sparse_types], _texts(dense_keys), dense_types,
+                                   [_shape.as_shape(s) for s in dense_shapes], defaults)
+    sparse_out = [(idx[:, 1:], vals, shape[1:]) for idx, vals, shape in sparse_out]
+    return _flat_outputs(sparse_out, [d[0] for d in dense_out])
+
+
+def _texts(keys) -> list[str]:
+    return [k.decode() if isinstance(k, bytes) else k for k in keys]
+
+
+NotDifferentiable("ParseSingleExample")
+
+
+def parse_single_example(serialized, features: dict, name: str | None = None, example_names=None) -> dict:
+    """Parses one serialized `tf.train.Example` (a scalar string) into a dict of Tensors and SparseTensors,
+    as parse_example does for a batch, without the batch dimension."""
+    params = _RawParams(features)
+    with _ops.name_scope(name, "ParseSingleExample", [serialized, example_names]) as scope:
+        op = apply_op(
+            "ParseSingleExample",
+            [serialized, params.default_tensors(scope)],
+            {"num_sparse": len(params.sparse_keys), "sparse_keys": params.sparse_keys,
+             "dense_keys": params.dense_keys, "sparse_types": params.sparse_types, "Tdense": params.dense_types,
+             "dense_shapes": params.dense_shapes},
+            name="ParseSingleExample",
+        )
+    return _sparse_and_dense(params, op.outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# DecodeRaw
+# ----------------------------------------------------------------------------------------------------------
+_RAW_TYPES = (_dt.float16, _dt.float32, _dt.float64, _dt.int32, _dt.uint16, _dt.uint8, _dt.int16, _dt.int8,
+              _dt.int64, _dt.complex64, _dt.complex128, _dt.bool_)
+
+
+def _decode_raw_shape(op):
+    return op.inputs[0].shape.concatenate([None])
+
+
+@register_op(
+    "DecodeRaw",
+    inputs=["bytes: string"],
+    outputs=["output: out_type"],
+    attrs={"little_endian": ("bool", True)},
+    allowed={"out_type": _RAW_TYPES},
+    shape=_decode_raw_shape,
+)
+def _decode_raw_kernel(data, *, out_type, little_endian):
+    dtype = np.dtype(_dt.as_dtype(out_type).as_numpy_dtype).newbyteorder("<" if little_endian else ">")
+    flat = data.reshape(-1)
+    if flat.size == 0:
+        return np.zeros([*data.shape, 0], dtype=dtype.newbyteorder("="))
+    width = len(flat[0])
+    if width % dtype.itemsize:
+        raise _invalid(f"Input to DecodeRaw has length {width} that is not a multiple of {dtype.itemsize}, the size "
+                       f"of {_dt.as_dtype(out_type).name}")
+    for i, s in enumerate(flat):
+        if len(s) != width:
+            # TF's wording names the first string's size first
+            raise _invalid(f"DecodeRaw requires input strings to all be the same size, but element {i} has size "
+                           f"{width} != {len(s)}")
+    values = np.frombuffer(b"".join(flat), dtype=dtype).astype(dtype.newbyteorder("="))
+    return values.reshape([*data.shape, width // dtype.itemsize])
+
+
+NotDifferentiable("DecodeRaw")
+
+
+def decode_raw(input_bytes=None, out_type=None, little_endian: bool = True, name: str | None = None,
+               bytes=None) -> _ops.Tensor:
+    """Reinterprets the bytes of each string as a vector of `out_type` numbers (all strings the same length)."""
+    if (input_bytes is None) == (bytes is None):
+        raise ValueError("Exactly one of input_bytes and bytes must be given.")
+    if out_type is None:
+        raise TypeError("decode_raw() missing required argument 'out_type'")
+    return apply_op("DecodeRaw", [input_bytes if bytes is None else bytes],
+                    {"out_type": _dt.as_dtype(out_type), "little_endian": bool(little_endian)}, name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# DecodeCSV
+# ----------------------------------------------------------------------------------------------------------
+_CSV_TYPES = (_dt.float32, _dt.float64, _dt.int32, _dt.int64, _dt.string)
+
+
+def _decode_csv_shape(op):
+    for d in op.inputs[1:]:
+        dims = d.shape.as_tuple()
+        if dims is not None and (len(dims) > 1 or (len(dims) == 1 and (dims[0] or 0) > 1)):
+            raise ValueError("Shape of a default must be a length-0 or length-1 vector, or a scalar.")
+    return [op.inputs[0].shape] * (len(op.inputs) - 1)
+
+
+@register_op(
+    "DecodeCSV",
+    inputs=["records: string", "record_defaults: OUT_TYPE"],
+    outputs=["output: OUT_TYPE"],
+    attrs={"OUT_TYPE": ("list(type)", []), "field_delim": ("string", ","), "use_quote_delim": ("bool", True),
+           "na_value": ("string", ""), "select_cols": ("list(int)", [])},
+    shape=_decode_csv_shape,
+)
+def _decode_csv_kernel(records, *defaults, field_delim, use_quote_delim, na_value, select_cols):
+    delim = field_delim.encode() if isinstance(field_delim, str) else field_delim
+    na = na_value.encode() if isinstance(na_value, str) else na_value
+    if len(delim) != 1:
+        raise _invalid("field_delim should be only 1 char")
+    select = list(select_cols)
+    if select:
+        if any(c < 0 for c in select):
+            raise _invalid("select_cols contains negative values.")
+        if any(b <= a for a, b in zip(select, select[1:])):
+            raise _invalid("select_cols is not strictly increasing.")
+        if len(select) != len(defaults):
+            raise _invalid("Length of select_cols and record_defaults do not match.")
+    for d in defaults:
+        if d.size > 1:
+            raise _invalid("Shape of a default must be a length-0 or length-1 vector, or a scalar.")
+    n_out = len(defaults)
+    flat = records.reshape(-1)
+    columns: list[list] = [[] for _ in range(n_out)]
+    for i, record in enumerate(flat):
+        fields = _split_csv(record, delim, use_quote_delim)
+        if select:
+            if len(fields) <= select[-1]:
+                raise _invalid(f"Expect {select[-1] + 1} fields but have {len(fields)} in record {i}")
+            fields = [fields[c] for c in select]
+        elif len(fields) != n_out:
+            raise _invalid(f"Expect {n_out} fields but have {len(fields)} in record {i}")
+        for f, field in enumerate(fields):
+            columns[f].append(field)
+    return [_csv_column(col, d, f, na, records.shape) for f, (col, d) in enumerate(zip(columns, defaults))]
+
+
+def _split_csv(record: bytes, delim: bytes, use_quote_delim: bool) -> list[bytes]:
+    """The fields of one CSV record, with TF's rules: an empty record has no fields, a quoted field may hold
+    delimiters and doubled quotes, an unquoted one no quote or line break."""
+    if not record:
+        return []
+    if not use_quote_delim:
+        return record.split(delim)
+    if b'"' not in record:
+        if b"\n" in record or b"\r" in record:
+            raise _invalid("Unquoted fields cannot have quotes/CRLFs inside")
+        return record.split(delim)
+    fields = []
+    pos, n = 0, len(record)
+    while True:
+        if record[pos : pos + 1] == b'"':
+            buf = bytearray()
+            pos += 1
+            while True:
+                end = record.find(b'"', pos)
+                if end < 0:
+                    raise _invalid("Quoted field has to end with quote followed by delim or end")
+                buf += record[pos:end]
+                if record[end + 1 : end + 2] == b'"':  # "" inside quotes is one quote
+                    buf += b'"'
+                    pos = end + 2
+                    continue
+                pos = end + 1
+                break
+            if pos < n and record[pos : pos + 1] != delim:
+                raise _invalid("Quote inside a string has to be escaped by another quote")
+            fields.append(bytes(buf))
+        else:
+            end = record.find(delim, pos)
+            end = n if end < 0 else end
+            field = record[pos:end]
+            if b'"' in field or b"\n" in field or b"\r" in field:
+                raise _invalid("Unquoted fields cannot have quotes/CRLFs inside")
+            fields.append(field)
+            pos = end
+        if pos >= n:
+            return fields
+        pos += 1  # past the delimiter
+        if pos == n:
+            fields.append(b"")
+            return fields
+
+
+def _csv_column(fields: list[bytes], default: np.ndarray, f: int, na: bytes, shape) -> np.ndarray:
+    dtype = _dt.string if default.dtype == object else _dt.as_dtype(default.dtype)
+    np_type = dtype.as_numpy_dtype
+    out = np.empty(len(fields), dtype=np_type)
+    fallback = default.reshape(-1)[0] if default.size else None
+    for i, field in enumerate(fields):
+        if not field or field == na:
+            if fallback is None:
+                raise _invalid(f"Field {f} is required but missing in record {i}!")
+            out[i] = fallback
+        elif dtype == _dt.string:
+            out[i] = field
+        else:
+            value = parse_number(field, dtype)
+            if value is None:
+                name = {_dt.float32: "float", _dt.float64: "double"}.get(dtype, dtype.name)
+                raise _invalid(f"Field {f} in record {i} is not a valid {name}: {field.decode('latin-1')}")
+            out[i] = value
+    return out.reshape(shape)
+
+
+NotDifferentiable("DecodeCSV")
+
+
+def decode_csv(records, record_defaults, field_delim: str = ",", use_quote_delim: bool = True,
+               name: str | None = None, na_value: str = "", select_cols=None) -> list[_ops.Tensor]:
+    """Splits CSV `records` into one tensor per column, of the dtype of that column's entry of
+    `record_defaults` (a one-element default, or an empty one for a required column)."""
+    if select_cols is not None and len(select_cols) != len(record_defaults):
+        raise ValueError("Length of select_cols and record_defaults do not match.")
+    if select_cols is not None and any(b <= a for a, b in zip(select_cols, select_cols[1:])):
+        raise ValueError("select_cols is not strictly increasing.")
+    if select_cols is not None and any(c < 0 for c in select_cols):
+        raise ValueError("select_cols contains negative values.")
+    with _ops.name_scope(name, "DecodeCSV", [records]):
+        defaults = [_csv_default(d, i) for i, d in enumerate(record_defaults)]
+        op = apply_op(
+            "DecodeCSV", [records, defaults],
+            {"field_delim": field_delim, "use_quote_delim": bool(use_quote_delim), "na_value": na_value,
+             "select_cols": list(select_cols or [])},
+            name="DecodeCSV",
+        )
+    return op.outputs
+
+
+def _csv_default(value, index: int) -> _ops.Tensor:
+    if isinstance(value, _ops.Tensor):
+        tensor = value
+    else:
+        tensor = _ops.convert_to_tensor(value, name=f"record_defaults_{index}")
+    if tensor.dtype.base_dtype not in _CSV_TYPES:
+        raise TypeError(f"Value passed to parameter 'record_defaults' has DataType {tensor.dtype.base_dtype.name} "
+                        "not in list of allowed values: float32, float64, int32, int64, string")
+    return tensor

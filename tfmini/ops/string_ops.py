@@ -1,0 +1,708 @@
+"""String ops over tensors of bytes (NumPy object arrays): splitting, substrings, joining, regular expressions,
+case and whitespace, conversions to and from numbers, base64, and tf.strings.format."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.framework.sparse_tensor import SparseTensor
+from tfmini.ops import array_ops, shape_fns
+
+__all__ = [
+    "as_string",
+    "decode_base64",
+    "encode_base64",
+    "reduce_join",
+    "regex_full_match",
+    "regex_replace",
+    "string_format",
+    "string_join",
+    "string_length",
+    "string_lower",
+    "string_split",
+    "string_split_v2",
+    "string_strip",
+    "string_to_number",
+    "string_upper",
+    "substr",
+]
+
+
+def _invalid(msg: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, msg)
+
+
+def _map_bytes(fn, arr: np.ndarray) -> np.ndarray:
+    """`fn` applied to every string of `arr`, as an object array of the same shape."""
+    out = np.empty(arr.shape, dtype=object)
+    out.reshape(-1)[:] = [fn(x) for x in arr.reshape(-1)]
+    return out
+
+
+def _as_bytes(value) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+def _same_shape(op):
+    return op.inputs[0].shape
+
+
+def _string(x, name: str = "input") -> _ops.Tensor:
+    return _ops.convert_to_tensor(x, dtype=_dt.string, name=name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Numbers in strings (shared with DecodeCSV): what TF's safe_strto32/64 and strtod-based parsers accept
+# ----------------------------------------------------------------------------------------------------------
+_INT_RE = re.compile(rb"\s*[+-]?\d+\s*\Z")
+_FLOAT_RE = re.compile(rb"\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf(inity)?|nan)\s*\Z", re.IGNORECASE)
+
+
+def parse_number(text: bytes, dtype: _dt.DType):
+    """The number `text` spells in `dtype` (int32, int64, float32 or float64), or None if it is not one."""
+    if dtype.is_integer:
+        if not _INT_RE.match(text):
+            return None
+        value = int(text)
+        info = np.iinfo(dtype.as_numpy_dtype)
+        return value if info.min <= value <= info.max else None
+    if not _FLOAT_RE.match(text):
+        return None
+    return float(text)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# StringSplit, StringSplitV2 -> SparseTensor
+# ----------------------------------------------------------------------------------------------------------
+def _check_rank(shape: _shape.TensorShape, rank: int) -> None:
+    if shape.ndims is not None and shape.ndims != rank:
+        raise ValueError(f"Shape must be rank {rank} but is rank {shape.ndims}")
+
+
+def _split_shape(op):
+    _check_rank(op.inputs[0].shape, 1)
+    _check_rank(op.inputs[1].shape, 0)
+    return [_shape.TensorShape([None, 2]), _shape.TensorShape([None]), _shape.TensorShape([2])]
+
+
+def _tokens_to_sparse(tokens: list[list[bytes]]):
+    counts = np.array([len(t) for t in tokens], dtype=np.int64)
+    rows = np.repeat(np.arange(len(tokens), dtype=np.int64), counts)
+    cols = np.arange(counts.sum(), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    values = np.empty(int(counts.sum()), dtype=object)
+    values[:] = [x for t in tokens for x in t]
+    return np.stack([rows, cols], axis=1), values, np.array([len(tokens), counts.max(initial=0)], dtype=np.int64)
+
+
+def _check_vector(x: np.ndarray, what: str = "input") -> None:
+    if x.ndim != 1:
+        raise _invalid(f"{what} must be a vector, got shape: {_shape.dims_str(x.shape)}")
+
+
+@register_op(
+    "StringSplit",
+    inputs=["input: string", "delimiter: string"],
+    outputs=["indices: int64", "values: string", "shape: int64"],
+    attrs={"skip_empty": ("bool", True)},
+    shape=_split_shape,
+)
+def _string_split_kernel(inp, delimiter, *, skip_empty):
+    _check_vector(inp)
+    delim = bytes(np.asarray(delimiter).item())
+    if delim:
+        splitter = re.compile(b"[" + re.escape(delim) + b"]")
+        tokens = [splitter.split(s) for s in inp]
+    else:
+        tokens = [[s[i : i + 1] for i in range(len(s))] for s in inp]
+    if skip_empty:
+        tokens = [[t for t in ts if t] for ts in tokens]
+    return _tokens_to_sparse(tokens)
+
+
+@register_op(
+    "StringSplitV2",
+    inputs=["input: string", "sep: string"],
+    outputs=["indices: int64", "values: string", "shape: int64"],
+    attrs={"maxsplit": ("int", -1)},
+    shape=_split_shape,
+)
+def _string_split_v2_kernel(inp, sep, *, maxsplit):
+    _check_vector(inp)
+    sep = bytes(np.asarray(sep).item())
+    # empty sep: runs of whitespace separate, and no empty tokens at either end (Python's bytes.split())
+    tokens = [s.split(sep or None, maxsplit) for s in inp]
+    return _tokens_to_sparse(tokens)
+
+
+NotDifferentiable("StringSplit")
+NotDifferentiable("StringSplitV2")
+
+
+def _sparse_result(op) -> SparseTensor:
+    return SparseTensor(op.outputs[0], op.outputs[1], op.outputs[2])
+
+
+def _check_result_type(result_type: str) -> None:
+    if result_type != "SparseTensor":
+        raise ValueError(f"result_type must be 'SparseTensor' (tfmini has no RaggedTensor), got {result_type!r}.")
+
+
+def string_split(source, sep=None, skip_empty: bool = True, delimiter=None, result_type: str = "SparseTensor",
+                 name: str | None = None) -> SparseTensor:
+    """Splits each string of the vector `source` at every character of `delimiter` (" " by default; "" splits
+    into single bytes) into a SparseTensor of tokens; `skip_empty` drops empty tokens."""
+    if sep is not None and delimiter is not None:
+        raise ValueError("Cannot specify both 'sep' and 'delimiter'")
+    _check_result_type(result_type)
+    delimiter = sep if sep is not None else (" " if delimiter is None else delimiter)
+    with _ops.name_scope(name, "StringSplit", [source]):
+        op = apply_op("StringSplit", [_string(source), _string(delimiter, "delimiter")],
+                      {"skip_empty": bool(skip_empty)}, name="StringSplit")
+    return _sparse_result(op)
+
+
+def string_split_v2(input=None, sep=None, maxsplit: int = -1, result_type: str = "SparseTensor", source=None,
+                    name: str | None = None) -> SparseTensor:
+    """tf.strings.split: splits each string of a vector at each occurrence of the string `sep` (runs of
+    whitespace when None), at most `maxsplit` times, into a SparseTensor."""
+    if input is not None and source is not None:
+        raise ValueError("Cannot specify both 'input' and 'source'")
+    input = source if input is None else input
+    if input is None:
+        raise TypeError("strings.split() missing required argument 'input'")
+    _check_result_type(result_type)
+    with _ops.name_scope(name, "StringSplit", [input]):
+        op = apply_op("StringSplitV2", [_string(input), _string("" if sep is None else sep, "sep")],
+                      {"maxsplit": int(maxsplit)}, name="StringSplitV2")
+    return _sparse_result(op)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Substr
+# ----------------------------------------------------------------------------------------------------------
+def _substr_shape(op):
+    return array_ops.broadcast_static_shape(
+        array_ops.broadcast_static_shape(op.inputs[0].shape, op.inputs[1].shape), op.inputs[2].shape
+    )
+
+
+@register_op(
+    "Substr",
+    inputs=["input: string", "pos: T", "len: T"],
+    outputs=["output: string"],
+    attrs={"unit": ("string", "BYTE")},
+    allowed={"T": (_dt.int32, _dt.int64)},
+    shape=_substr_shape,
+)
+def _substr_kernel(inp, pos, length, *, unit):
+    if unit not in ("BYTE", "UTF8_CHAR"):
+        raise _invalid(f"unit must be BYTE or UTF8_CHAR, got {unit}")
+    if np.shape(pos) != np.shape(length):
+        raise _invalid(f"pos and len should have the same shape, got: {_shape.dims_str(np.shape(pos))} vs. "
+                       f"{_shape.dims_str(np.shape(length))}")
+    try:
+        s, p, n = np.broadcast_arrays(inp, pos, length)
+    except ValueError:
+        raise _invalid(f"Incompatible shapes: {_shape.dims_str(inp.shape)} vs. {_shape.dims_str(np.shape(pos))}") \
+            from None
+    out = np.empty(s.shape, dtype=object)
+    flat_out = out.reshape(-1)
+    for i, (text, start, count) in enumerate(zip(s.reshape(-1), p.reshape(-1), n.reshape(-1))):
+        chars = text.decode("utf-8", "surrogateescape") if unit == "UTF8_CHAR" else text
+        size = len(chars)
+        start = int(start)
+        if start > size or start < -size:
+            raise _invalid(f"pos {start} out of range for string b'{text.decode('latin-1')}' at index {i}")
+        start = start + size if start < 0 else start
+        piece = chars[start : start + max(int(count), 0)]
+        flat_out[i] = piece.encode("utf-8", "surrogateescape") if unit == "UTF8_CHAR" else piece
+    return out
+
+
+NotDifferentiable("Substr")
+
+
+def substr(input, pos, len, name: str | None = None, unit: str = "BYTE") -> _ops.Tensor:  # noqa: A002
+    """The substring of each string starting at `pos` (from the end when negative) of `len` bytes or UTF-8
+    characters (`unit`); `pos` and `len` broadcast against `input`."""
+    return apply_op("Substr", [_string(input), pos, len], {"unit": unit}, name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# StringToNumber, AsString
+# ----------------------------------------------------------------------------------------------------------
+@register_op(
+    "StringToNumber",
+    inputs=["string_tensor: string"],
+    outputs=["output: out_type"],
+    attrs={"out_type": ("type", _dt.float32)},
+    allowed={"out_type": (_dt.float32, _dt.float64, _dt.int32, _dt.int64)},
+    shape=_same_shape,
+)
+def _string_to_number_kernel(strings, *, out_type):
+    dtype = _dt.as_dtype(out_type)
+    out = np.empty(strings.shape, dtype=dtype.as_numpy_dtype)
+    flat = out.reshape(-1)
+    for i, s in enumerate(strings.reshape(-1)):
+        value = parse_number(s, dtype)
+        if value is None:
+            raise _invalid(f"StringToNumberOp could not correctly convert string: {s.decode('latin-1')}")
+        flat[i] = value
+    return out
+
+
+NotDifferentiable("StringToNumber")
+
+
+def string_to_number(string_tensor, out_type=_dt.float32, name: str | None = None) -> _ops.Tensor:
+    """Each string parsed as a number of `out_type` (float32, float64, int32 or int64)."""
+    return apply_op("StringToNumber", [_string(string_tensor, "string_tensor")],
+                    {"out_type": _dt.as_dtype(out_type)}, name=name).outputs[0]
+
+
+def to_number(input, out_type=_dt.float32, name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """tf.strings.to_number: string_to_number with tf.strings' argument name."""
+    return string_to_number(input, out_type, name)
+
+
+_AS_STRING_TYPES = (_dt.int8, _dt.int16, _dt.int32, _dt.int64, _dt.uint8, _dt.uint16, _dt.complex64,
+                    _dt.complex128, _dt.float16, _dt.float32, _dt.float64, _dt.bool_)
+
+
+def _as_string_format(dtype: _dt.DType, precision: int, scientific: bool, shortest: bool, width: int,
+                      fill: str) -> str:
+    """The printf format TF's AsString builds, with its errors for options the dtype does not take."""
+    if scientific and shortest:
+        raise _invalid("Cannot select both scientific and shortest notation")
+    if len(fill) > 1:
+        raise _invalid("Fill string must be one or fewer characters")
+    if fill and fill not in " +-0#":
+        raise _invalid(f'Fill argument not supported: "{fill}"')
+    floating = dtype.is_floating or dtype.is_complex
+    if not floating:
+        for flag, what in ((scientific, "scientific"), (shortest, "shortest"), (precision > -1, "precision")):
+            if flag:
+                raise _invalid(f"Cannot select {what} notation for datatype {dtype.name}" if what != "precision"
+                               else f"precision not supported for datatype {dtype.name}")
+    if dtype == _dt.bool_ and (width > -1 or fill):
+        raise _invalid("width and fill are not supported for datatype bool")
+    spec = "%" + fill + (str(width) if width > -1 else "")
+    if floating:
+        spec += (f".{precision}" if precision > -1 else "") + ("e" if scientific else "g" if shortest else "f")
+    else:
+        spec += "d"
+    return spec
+
+
+@register_op(
+    "AsString",
+    inputs=["input: T"],
+    outputs=["output: string"],
+    attrs={"precision": ("int", -1), "scientific": ("bool", False), "shortest": ("bool", False),
+           "width": ("int", -1), "fill": ("string", "")},
+    allowed={"T": _AS_STRING_TYPES},
+    shape=_same_shape,
+)
+def _as_string_kernel(x, *, precision, scientific, shortest, width, fill):
+    dtype = _dt.as_dtype(x.dtype)
+    fill = fill.decode() if isinstance(fill, bytes) else fill
+    spec = _as_string_format(dtype, precision, scientific, shortest, width, fill)
+    flat = x.reshape(-1)
+    if dtype == _dt.bool_:
+        texts = [b"true" if v else b"false" for v in flat]
+    elif dtype.is_complex:
+        texts = [f"({spec % v.real},{spec % v.imag})".encode() for v in flat]
+    elif dtype.is_floating:
+        texts = [(spec % v).encode() for v in flat.astype(np.float64).tolist()]
+    else:
+        texts = [(spec % v).encode() for v in flat.tolist()]
+    out = np.empty(x.shape, dtype=object)
+    out.reshape(-1)[:] = texts
+    return out
+
+
+NotDifferentiable("AsString")
+
+
+def as_string(input, precision: int = -1, scientific: bool = False, shortest: bool = False, width: int = -1,
+              fill: str = "", name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Each number or bool as a string, formatted as printf would with the given options."""
+    return apply_op("AsString", [input], {"precision": int(precision), "scientific": bool(scientific),
+                                          "shortest": bool(shortest), "width": int(width), "fill": fill},
+                    name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ReduceJoin, StringJoin
+# ----------------------------------------------------------------------------------------------------------
+def _reduce_axes(axes, rank: int) -> list[int]:
+    out = []
+    for a in np.asarray(axes).reshape(-1).tolist():
+        if not -rank <= a < rank:
+            raise _invalid(f"Invalid reduction dimension {a} for input with {rank} dimensions.")
+        a %= rank
+        if a in out:
+            raise _invalid(f"Duplicate reduction dimension {a}")
+        out.append(a)
+    return out
+
+
+def _reduce_join_shape(op):
+    dims = op.inputs[0].shape.as_tuple()
+    axes = _reg.constant_value(op.inputs[1])
+    keep = op.get_attr("keep_dims")
+    if dims is None or axes is None:
+        return _shape.unknown_shape()
+    try:
+        reduced = set(_reduce_axes(axes, len(dims)))
+    except _errors.InvalidArgumentError as e:
+        raise ValueError(e.message) from None
+    return _shape.TensorShape([1 if i in reduced else d for i, d in enumerate(dims) if keep or i not in reduced])
+
+
+@register_op(
+    "ReduceJoin",
+    inputs=["inputs: string", "reduction_indices: int32"],
+    outputs=["output: string"],
+    attrs={"keep_dims": ("bool", False), "separator": ("string", "")},
+    shape=_reduce_join_shape,
+)
+def _reduce_join_kernel(inputs, axes, *, keep_dims, separator):
+    sep = _as_bytes(separator)
+    axes = _reduce_axes(axes, inputs.ndim)
+    value = inputs
+    for a in axes:  # TF joins along the axes one after another, in the order given
+        moved = np.moveaxis(value, a, -1)
+        lead = moved.shape[:-1]
+        rows = moved.reshape(-1, moved.shape[-1])
+        joined = np.empty(rows.shape[0], dtype=object)
+        joined[:] = [sep.join(r) for r in rows.tolist()]
+        value = np.expand_dims(joined.reshape(lead), a)
+    if not keep_dims and axes:
+        value = value.reshape([d for i, d in enumerate(value.shape) if i not in axes])
+    return value
+
+
+NotDifferentiable("ReduceJoin")
+
+
+def reduce_join(inputs, axis=None, keep_dims=None, separator: str = "", name: str | None = None,
+                reduction_indices=None, keepdims=None) -> _ops.Tensor:
+    """Joins the strings along `axis` (all axes, last first, when None) with `separator` between them."""
+    if axis is not None and reduction_indices is not None:
+        raise ValueError("Cannot specify both 'axis' and 'reduction_indices'.")
+    if keepdims is not None and keep_dims is not None:
+        raise ValueError("Cannot specify both 'keep_dims' and 'keepdims'.")
+    axis = reduction_indices if axis is None else axis
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with _ops.name_scope(name, "ReduceJoin", [inputs, axis]) as scope:
+        inputs = _string(inputs, "inputs")
+        if axis is None:
+            rank = inputs.shape.ndims
+            if rank is not None:
+                axis = list(range(rank - 1, -1, -1))
+            else:
+                axis = array_ops.range(array_ops.rank(inputs) - 1, -1, -1)
+        return apply_op("ReduceJoin", [inputs, axis], {"keep_dims": keep, "separator": separator},
+                        name=scope).outputs[0]
+
+
+def _string_join_shape(op):
+    """Non-scalar inputs share one shape; all scalars give a scalar."""
+    dims = [t.shape.as_tuple() for t in op.inputs if t.shape.ndims != 0]
+    if not dims:
+        return _shape.TensorShape([])
+    merged = dims[0]
+    for d in dims[1:]:
+        merged = shape_fns.merge_dims(merged, d)
+    if len(dims) < len(op.inputs) and merged is None:
+        return _shape.unknown_shape()  # an unknown-rank input might be a scalar too
+    return _shape.TensorShape(merged)
+
+
+@register_op(
+    "StringJoin",
+    inputs=["inputs: N * string"],
+    outputs=["output: string"],
+    attrs={"separator": ("string", "")},
+    shape=_string_join_shape,
+)
+def _string_join_kernel(*inputs, separator):
+    shaped = [x for x in inputs if x.ndim]
+    for x in shaped[1:]:
+        if x.shape != shaped[0].shape:
+            raise _invalid(f"Input shapes do not match: {_shape.dims_str(shaped[0].shape)} vs. "
+                           f"{_shape.dims_str(x.shape)}")
+    sep = np.array(_as_bytes(separator), dtype=object)
+    out = np.asarray(inputs[0], dtype=object)
+    for x in inputs[1:]:
+        out = out + sep + x if sep.item() else out + x
+    return np.asarray(out, dtype=object).reshape(shaped[0].shape if shaped else ())
+
+
+_reg.attr_minimum("StringJoin", "N", 1)
+NotDifferentiable("StringJoin")
+
+
+def string_join(inputs, separator: str = "", name: str | None = None) -> _ops.Tensor:
+    """Concatenates the strings of tensors of one shape (scalars repeat), element by element."""
+    return apply_op("StringJoin", [[_string(x, "inputs") for x in inputs]], {"separator": separator},
+                    name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# RegexReplace, RegexFullMatch (and their Static variants, for patterns known when the graph is built)
+# ----------------------------------------------------------------------------------------------------------
+def _compile(pattern) -> re.Pattern:
+    pattern = _as_bytes(pattern)
+    try:
+        return re.compile(pattern)
+    except re.error as e:
+        raise _invalid(f"Invalid pattern: {pattern.decode('latin-1')}, error: {e}") from None
+
+
+def _rewriter(rewrite: bytes, groups: int):
+    """A replacement function for RE2's rewrite syntax: \\0-\\9 insert a group, \\\\ a backslash; every other
+    byte is literal (Python's templates would also expand \\n, \\g<...> and so on)."""
+    parts: list = []
+    literal = bytearray()
+    i = 0
+    while i < len(rewrite):
+        c = rewrite[i : i + 1]
+        if c == b"\\":
+            nxt = rewrite[i + 1 : i + 2]
+            if nxt.isdigit():
+                if int(nxt) > groups:
+                    raise _invalid(f"Rewrite schema error: '\\{nxt.decode()}' not allowed: pattern has {groups} "
+                                   "capturing groups")
+                parts.append(bytes(literal))
+                literal.clear()
+                parts.append(int(nxt))
+            elif nxt == b"\\":
+                literal += b"\\"
+            else:
+                raise _invalid(f"Rewrite schema error: '\\' must be followed by a digit or '\\': "
+                               f"{rewrite.decode('latin-1')}")
+            i += 2
+            continue
+        literal += c
+        i += 1
+    parts.append(bytes(literal))
+    if len(parts) == 1:
+        text = parts[0]
+        return lambda m: text
+    return lambda m: b"".join(p if isinstance(p, bytes) else (m.group(p) or b"") for p in parts)
+
+
+def _regex_replace(inp: np.ndarray, pattern, rewrite, replace_global: bool) -> np.ndarray:
+    regex = _compile(pattern)
+    repl = _rewriter(_as_bytes(rewrite), regex.groups)
+    count = 0 if replace_global else 1
+    return _map_bytes(lambda s: regex.sub(repl, s, count=count), inp)
+
+
+@register_op(
+    "RegexReplace",
+    inputs=["input: string", "pattern: string", "rewrite: string"],
+    outputs=["output: string"],
+    attrs={"replace_global": ("bool", True)},
+    shape=_same_shape,
+)
+def _regex_replace_kernel(inp, pattern, rewrite, *, replace_global):
+    return _regex_replace(inp, np.asarray(pattern).item(), np.asarray(rewrite).item(), replace_global)
+
+
+@register_op(
+    "StaticRegexReplace",
+    inputs=["input: string"],
+    outputs=["output: string"],
+    attrs={"pattern": ("string", _reg.REQUIRED), "rewrite": ("string", _reg.REQUIRED),
+           "replace_global": ("bool", True)},
+    shape=_same_shape,
+)
+def _static_regex_replace_kernel(inp, *, pattern, rewrite, replace_global):
+    return _regex_replace(inp, pattern, rewrite, replace_global)
+
+
+NotDifferentiable("RegexReplace")
+NotDifferentiable("StaticRegexReplace")
+
+
+def regex_replace(input, pattern, rewrite, replace_global: bool = True, name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Replaces the matches of `pattern` in each string by `rewrite` (\\1 inserts a group): all matches, or
+    only the first when `replace_global` is False."""
+    if isinstance(pattern, (str, bytes)) and isinstance(rewrite, (str, bytes)):
+        return apply_op("StaticRegexReplace", [_string(input)],
+                        {"pattern": pattern, "rewrite": rewrite, "replace_global": bool(replace_global)},
+                        name=name).outputs[0]
+    return apply_op("RegexReplace", [_string(input), _string(pattern, "pattern"), _string(rewrite, "rewrite")],
+                    {"replace_global": bool(replace_global)}, name=name).outputs[0]
+
+
+def _full_match(inp: np.ndarray, pattern) -> np.ndarray:
+    regex = _compile(pattern)
+    return np.fromiter((regex.fullmatch(s) is not None for s in inp.reshape(-1)), dtype=bool,
+                       count=inp.size).reshape(inp.shape)
+
+
+@register_op("RegexFullMatch", inputs=["input: string", "pattern: string"], outputs=["output: bool"],
+             shape=_same_shape)
+def _regex_full_match_kernel(inp, pattern):
+    return _full_match(inp, np.asarray(pattern).item())
+
+
+@register_op("StaticRegexFullMatch", inputs=["input: string"], outputs=["output: bool"],
+             attrs={"pattern": ("string", _reg.REQUIRED)}, shape=_same_shape)
+def _static_regex_full_match_kernel(inp, *, pattern):
+    return _full_match(inp, pattern)
+
+
+NotDifferentiable("RegexFullMatch")
+NotDifferentiable("StaticRegexFullMatch")
+
+
+def regex_full_match(input, pattern, name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Whether each whole string matches `pattern`."""
+    if isinstance(pattern, (str, bytes)):
+        return apply_op("StaticRegexFullMatch", [_string(input)], {"pattern": pattern}, name=name).outputs[0]
+    return apply_op("RegexFullMatch", [_string(input), _string(pattern, "pattern")], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# StringLength, StringLower, StringUpper, StringStrip
+# ----------------------------------------------------------------------------------------------------------
+@register_op("StringLength", inputs=["input: string"], outputs=["output: int32"],
+             attrs={"unit": ("string", "BYTE")}, shape=_same_shape)
+def _string_length_kernel(inp, *, unit):
+    if unit == "BYTE":
+        lengths = (len(s) for s in inp.reshape(-1))
+    elif unit == "UTF8_CHAR":
+        # every byte that does not continue a UTF-8 sequence starts a character
+        lengths = (len(s) - sum(1 for b in s if b & 0xC0 == 0x80) for s in inp.reshape(-1))
+    else:
+        raise _invalid(f"unit must be BYTE or UTF8_CHAR, got {unit}")
+    return np.fromiter(lengths, dtype=np.int32, count=inp.size).reshape(inp.shape)
+
+
+NotDifferentiable("StringLength")
+
+
+def string_length(input, name: str | None = None, unit: str = "BYTE") -> _ops.Tensor:  # noqa: A002
+    """The length of each string in bytes, or in UTF-8 characters with unit="UTF8_CHAR"."""
+    return apply_op("StringLength", [_string(input)], {"unit": unit}, name=name).outputs[0]
+
+
+def _case_kernel(convert_ascii, convert_text):
+    def kernel(inp, *, encoding):
+        if encoding == "":
+            return _map_bytes(convert_ascii, inp)
+        if encoding.lower().replace("-", "") != "utf8":
+            raise _invalid(f"encoding must be empty or utf-8, got {encoding}")
+        return _map_bytes(lambda s: convert_text(s.decode("utf-8", "surrogateescape")).encode(
+            "utf-8", "surrogateescape"), inp)
+
+    return kernel
+
+
+register_op("StringLower", inputs=["input: string"], outputs=["output: string"],
+            attrs={"encoding": ("string", "")}, shape=_same_shape)(_case_kernel(bytes.lower, str.lower))
+register_op("StringUpper", inputs=["input: string"], outputs=["output: string"],
+            attrs={"encoding": ("string", "")}, shape=_same_shape)(_case_kernel(bytes.upper, str.upper))
+NotDifferentiable("StringLower")
+NotDifferentiable("StringUpper")
+
+
+def string_lower(input, encoding: str = "", name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Each string in lower case: ASCII letters only, or all of Unicode with encoding="utf-8"."""
+    return apply_op("StringLower", [_string(input)], {"encoding": encoding}, name=name).outputs[0]
+
+
+def string_upper(input, encoding: str = "", name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Each string in upper case: ASCII letters only, or all of Unicode with encoding="utf-8"."""
+    return apply_op("StringUpper", [_string(input)], {"encoding": encoding}, name=name).outputs[0]
+
+
+@register_op("StringStrip", inputs=["input: string"], outputs=["output: string"], shape=_same_shape)
+def _string_strip_kernel(inp):
+    return _map_bytes(bytes.strip, inp)
+
+
+NotDifferentiable("StringStrip")
+
+
+def string_strip(input, name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Each string without leading and trailing whitespace."""
+    return apply_op("StringStrip", [_string(input)], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# EncodeBase64, DecodeBase64 (the web-safe alphabet, - and _)
+# ----------------------------------------------------------------------------------------------------------
+_BASE64_RE = re.compile(rb"[A-Za-z0-9_-]*")
+
+
+@register_op("EncodeBase64", inputs=["input: string"], outputs=["output: string"], attrs={"pad": ("bool", False)},
+             shape=_same_shape)
+def _encode_base64_kernel(inp, *, pad):
+    if pad:
+        return _map_bytes(base64.urlsafe_b64encode, inp)
+    return _map_bytes(lambda s: base64.urlsafe_b64encode(s).rstrip(b"="), inp)
+
+
+def _decode_base64(s: bytes) -> bytes:
+    body = s.rstrip(b"=")
+    if len(s) - len(body) > 2 or not _BASE64_RE.fullmatch(body):
+        raise _invalid("Invalid character found in base64.")
+    if len(body) % 4 == 1:
+        raise _invalid("Base64 string length cannot be 1 modulo 4.")
+    try:
+        return base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
+    except binascii.Error:
+        raise _invalid("Invalid character found in base64.") from None
+
+
+@register_op("DecodeBase64", inputs=["input: string"], outputs=["output: string"], shape=_same_shape)
+def _decode_base64_kernel(inp):
+    return _map_bytes(_decode_base64, inp)
+
+
+NotDifferentiable("EncodeBase64")
+NotDifferentiable("DecodeBase64")
+
+
+def encode_base64(input, pad: bool = False, name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Each string in web-safe base64 (- and _ for + and /), with = padding only if `pad`."""
+    return apply_op("EncodeBase64", [_string(input)], {"pad": bool(pad)}, name=name).outputs[0]
+
+
+def decode_base64(input, name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Decodes web-safe base64 strings (padded or not)."""
+    return apply_op("DecodeBase64", [_string(input)], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# tf.strings.format: tensors formatted into a template as tf.print shows them (StringFormat is declared in
+# control_flow_ops, beside tf.print, which uses it)
+# ----------------------------------------------------------------------------------------------------------
+def string_format(template: str, inputs, placeholder: str = "{}", summarize: int = 3,
+                  name: str | None = None) -> _ops.Tensor:
+    """tf.strings.format: `template` with each `placeholder` replaced by the next input tensor, shown as
+    tf.print shows it (the first and last `summarize` entries of each dimension)."""
+    if not isinstance(inputs, (list, tuple)):
+        inputs = [inputs]
+    count = template.count(placeholder)
+    if count != len(inputs):
+        raise ValueError(f"num placeholders in template and num inputs must match: {count} vs. {len(inputs)}")
+    tensors = [_ops.convert_to_tensor(x) for x in inputs]
+    return apply_op("StringFormat", [tensors], {"template": template, "placeholder": placeholder,
+                                                "summarize": int(summarize)}, name=name).outputs[0]
