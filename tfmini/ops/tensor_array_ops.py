@@ -27,7 +27,7 @@ from tfmini.ops import array_ops, gradients_impl, math_ops
 _UNKNOWN = _shape.unknown_shape()
 
 # TF's names of data types in kernel messages ('float', not 'float32').
-_TYPE_NAMES = {"float32": "float", "float64": "double", "complex64": "complex64", "string": "string"}
+_TYPE_NAMES = {"float32": "float", "float64": "double"}
 
 
 def _type_name(dtype: _dt.DType) -> str:
