@@ -45,7 +45,7 @@ def _invalid(msg: str) -> _errors.InvalidArgumentError:
 
 
 def _index(value) -> int:
-    if np.ndim(value) != 0:
+    if getattr(value, "ndim", 0) != 0:
         raise _invalid(f"TensorArray index must be a scalar, got shape {list(np.shape(value))}")
     return int(value)
 
@@ -63,7 +63,8 @@ class TensorArrayStorage:
     amortized O(1)."""
 
     __slots__ = ("name", "dtype", "_n", "values", "shapes", "written", "cleared", "block_of", "row_of", "blocks",
-                 "element_shape", "dynamic_size", "clear_after_read", "identical_shapes", "aggregate", "forward",
+                 "element_shape", "_dims", "_known", "np_dtype", "dynamic_size", "clear_after_read",
+                 "identical_shapes", "aggregate", "forward",
                  "closed", "grads")
 
     def __init__(self, name: str, dtype: _dt.DType, size: int, element_shape: _shape.TensorShape, *,
@@ -81,7 +82,8 @@ class TensorArrayStorage:
         self.block_of = np.zeros(0, np.int64)
         self.row_of = np.zeros(0, np.int64)
         self.blocks: list[np.ndarray] = []
-        self.element_shape = element_shape
+        self.np_dtype = self.dtype.as_numpy_dtype
+        self._set_element_shape(element_shape)
         self.dynamic_size = dynamic_size
         self.clear_after_read = clear_after_read
         self.identical_shapes = identical_shapes
@@ -129,15 +131,25 @@ class TensorArrayStorage:
         b = self.block_of[index]
         return self.values[index] if b < 0 else self.blocks[b][self.row_of[index]]
 
+    def _set_element_shape(self, shape: _shape.TensorShape) -> None:
+        self.element_shape = shape
+        # The same as plain tuples, for the per-write check: dims (None where unknown; None for an unknown
+        # rank) and the shape when fully defined.
+        self._dims = shape.as_tuple()
+        self._known = self._dims if shape.is_fully_defined() else None
+
     def _learn_shape(self, index: int, shape: tuple) -> None:
         """Checks an element's shape against the element shape, which identical-shape arrays learn from it."""
-        if not self.element_shape.is_compatible_with(_shape.TensorShape(shape)):
+        if shape == self._known:
+            return
+        dims = self._dims
+        if dims is not None and (len(dims) != len(shape) or any(d is not None and d != n for d, n in zip(dims, shape))):
             raise _invalid(f"TensorArray {self.name}: Could not write to TensorArray index {index} because the "
                            f"value shape is {_shape.dims_str(shape)} which is incompatible with the TensorArray's "
                            f"inferred element shape: {_shape_str(self.element_shape)} (consider setting "
                            "infer_shape=False).")
-        if self.identical_shapes and not self.element_shape.is_fully_defined():
-            self.element_shape = _shape.TensorShape(shape)
+        if self.identical_shapes and self._known is None:
+            self._set_element_shape(_shape.TensorShape(shape))
 
     def _check_write_range(self, index: int) -> None:
         if index < 0 or (index >= self._n and not self.dynamic_size):
@@ -188,8 +200,8 @@ class TensorArrayStorage:
 
     def _zeros_shape(self, index: int):
         """The shape an unwritten element reads as (zeros), or None when it cannot be known."""
-        if self.element_shape.is_fully_defined():
-            return self.element_shape.as_tuple()
+        if self._known is not None:
+            return self._known
         forward = self.forward
         if forward is not None and index < forward.size and forward.written[index]:
             return forward._shape_at(index)
@@ -211,7 +223,7 @@ class TensorArrayStorage:
                                "has not yet been written to, and its element shape "
                                f"{_shape_str(self.element_shape)} is not fully defined (an unwritten element of a "
                                "TensorArray with a fully defined element_shape reads as zeros).")
-            return np.zeros(shape, dtype=self.dtype.as_numpy_dtype)
+            return np.zeros(shape, dtype=self.np_dtype)
         value = self._value_at(index)
         if self.clear_after_read:
             self.values[index] = None
@@ -245,6 +257,8 @@ def _storage(handle) -> TensorArrayStorage:
 
 
 def _check_dtype(storage: TensorArrayStorage, value) -> None:
+    if getattr(value, "dtype", None) == storage.np_dtype:
+        return
     dtype = _dt.as_dtype(np.asarray(value).dtype).base_dtype
     if dtype != storage.dtype:
         raise _invalid(f"TensorArray dtype is {_type_name(storage.dtype)} but Op is trying to write dtype "
@@ -391,7 +405,7 @@ def _stack_values(storage: TensorArrayStorage, values: list, element_shape: _sha
             raise _errors.UnimplementedError(
                 None, None, f"TensorArray has size zero, but element shape {_shape_str(shape)} is not fully defined. "
                 "Currently only static shapes are supported when packing zero-size TensorArrays.")
-        return np.zeros((0, *shape.as_tuple()), dtype=storage.dtype.as_numpy_dtype)
+        return np.zeros((0, *shape.as_tuple()), dtype=storage.np_dtype)
     first = np.shape(values[0])
     for k, v in enumerate(values):
         if np.shape(v) != first:
@@ -495,7 +509,7 @@ def _tensor_array_concat(handle, flow_in, *, dtype, element_shape_except0):
             raise _errors.UnimplementedError(
                 None, None, f"TensorArray has size zero, but element shape {_shape_str(rest)} is not fully defined. "
                 "Currently only static shapes are supported when concatenating zero-size TensorArrays.")
-        return np.zeros((0, *rest.as_tuple()), dtype=storage.dtype.as_numpy_dtype), np.zeros([0], np.int64)
+        return np.zeros((0, *rest.as_tuple()), dtype=storage.np_dtype), np.zeros([0], np.int64)
     for k, v in enumerate(values):
         if np.ndim(v) == 0:
             raise _invalid(f"Concat saw a scalar shape at index {k} but requires at least vectors.  Did you mean "
