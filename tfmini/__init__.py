@@ -398,7 +398,9 @@ from tfmini.ops.parsing_ops import (
     decode_csv,
     decode_raw,
     parse_example,
+    parse_sequence_example,
     parse_single_example,
+    parse_single_sequence_example,
 )
 from tfmini.ops.string_ops import (
     as_string,

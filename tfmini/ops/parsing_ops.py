@@ -1,5 +1,6 @@
-"""Parsing ops: tf.train.Example protos into dense tensors and SparseTensors (ParseExample,
-ParseSingleExample), raw bytes into numbers (DecodeRaw) and CSV records into columns (DecodeCSV)."""
+"""Parsing ops: tf.train.Example and SequenceExample protos into dense tensors and SparseTensors (ParseExample,
+ParseSingleExample, ParseSequenceExample, ParseSingleSequenceExample), raw bytes into numbers (DecodeRaw) and
+CSV records into columns (DecodeCSV)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ __all__ = [
     "decode_csv",
     "decode_raw",
     "parse_example",
+    "parse_sequence_example",
     "parse_single_example",
+    "parse_single_sequence_example",
 ]
 
 _PARSE_TYPES = (_dt.float32, _dt.int64, _dt.string)
@@ -147,19 +150,20 @@ def _np_value(value, dtype: _dt.DType, key: str) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------------------
 # The parser shared by ParseExample and ParseSingleExample
 # ----------------------------------------------------------------------------------------------------------
-def _decode_examples(serialized: np.ndarray) -> list:
-    examples = []
+def _decode(serialized: np.ndarray, message_type, what: str) -> list:
+    messages = []
     for s in serialized:
         try:
-            examples.append(example_pb2.Example.FromString(s))
+            messages.append(message_type.FromString(s))
         except DecodeError:
-            raise _invalid(f"Could not parse example input, value: '{s.decode('latin-1')}'") from None
-    return examples
+            raise _invalid(f"Could not parse {what} input, value: '{s.decode('latin-1')}'") from None
+    return messages
 
 
-def _feature_values(example, key: str, dtype: _dt.DType, name: str, index: int, sparse: bool):
-    """The values of feature `key` of `example` (None when absent), with TF's error for the wrong kind."""
-    feature = example.features.feature.get(key)
+def _feature_values(features, key: str, dtype: _dt.DType, name: str, index: int, sparse: bool):
+    """The values of feature `key` of a Features message (None when absent), with TF's error for the wrong
+    kind."""
+    feature = features.feature.get(key)
     if feature is None:
         return None
     kind = feature.WhichOneof("kind")
@@ -175,6 +179,11 @@ def _feature_values(example, key: str, dtype: _dt.DType, name: str, index: int, 
     return getattr(feature, kind).value
 
 
+def _names(names: np.ndarray, count: int) -> list[str]:
+    names = names.reshape(-1)
+    return [n.decode("utf-8", "replace") for n in names] if names.size else ["<unknown>"] * count
+
+
 def _values_array(values, dtype: _dt.DType) -> np.ndarray:
     if dtype == _dt.string:
         out = np.empty(len(values), dtype=object)
@@ -183,11 +192,9 @@ def _values_array(values, dtype: _dt.DType) -> np.ndarray:
     return np.asarray(values, dtype=dtype.as_numpy_dtype)
 
 
-def _parse(serialized, names, sparse_keys, sparse_types, dense_keys, dense_types, dense_shapes, dense_defaults):
-    """Parses a vector of serialized Examples: per sparse key (indices, values, dense_shape), per dense key
-    the batch tensor."""
-    examples = _decode_examples(serialized)
-    names = [n.decode("utf-8", "replace") for n in names] if len(names) else ["<unknown>"] * len(examples)
+def _parse(examples, names, sparse_keys, sparse_types, dense_keys, dense_types, dense_shapes, dense_defaults):
+    """Parses a batch of Features messages: per sparse key (indices, values, dense_shape), per dense key the
+    batch tensor."""
     batch = len(examples)
     sparse_out = []
     for key, dtype in zip(sparse_keys, sparse_types):
@@ -211,19 +218,20 @@ def _parse(serialized, names, sparse_keys, sparse_types, dense_keys, dense_types
 def _parse_fixed(examples, names, key, dtype, dims, default) -> np.ndarray:
     size = int(np.prod(dims))
     out = np.empty([len(examples), *dims], dtype=dtype.as_numpy_dtype)
+    rows = out.reshape(len(examples), size)  # a view: whole rows are assigned, so strings are never nested
     for i, ex in enumerate(examples):
         values = _feature_values(ex, key, dtype, names[i], i, False)
         if values is None:
             if default.size == 0 and size != 0:
                 raise _invalid(f"Name: {names[i]}, Feature: {key} (data type: {_TYPE_NAME[_LIST_OF[dtype]]}) is "
                                "required but could not be found.")
-            out[i] = default
+            rows[i] = default.reshape(-1)
             continue
         if len(values) != size:
             raise _invalid(f"Name: {names[i]}, Key: {key}, Index: {i}.  Number of {_TYPE_NAME[_LIST_OF[dtype]]} "
                            f"values != expected.  Values size: {len(values)} but output shape: "
                            f"{_shape.dims_str(dims)}")
-        out[i] = _values_array(values, dtype).reshape(dims)
+        rows[i] = _values_array(values, dtype)
     return out
 
 
@@ -286,10 +294,15 @@ def _parse_example_kernel(serialized, names, *rest, Nsparse, Ndense, sparse_type
     sparse_keys = _texts(np.asarray(k).item() for k in rest[:Nsparse])
     dense_keys = _texts(np.asarray(k).item() for k in rest[Nsparse : Nsparse + Ndense])
     defaults = rest[Nsparse + Ndense :]
-    dense_types = [_dt.as_dtype(d.dtype) if d.dtype != object else _dt.string for d in defaults]
-    sparse_out, dense_out = _parse(serialized, names.reshape(-1), sparse_keys, [_dt.as_dtype(t) for t in sparse_types],
-                                   dense_keys, dense_types, [_shape.as_shape(s) for s in dense_shapes], defaults)
+    features = [ex.features for ex in _decode(serialized, example_pb2.Example, "example")]
+    sparse_out, dense_out = _parse(features, _names(names, len(features)), sparse_keys,
+                                   [_dt.as_dtype(t) for t in sparse_types], dense_keys, _dtypes_of(defaults),
+                                   [_shape.as_shape(s) for s in dense_shapes], defaults)
     return _flat_outputs(sparse_out, dense_out)
+
+
+def _dtypes_of(arrays) -> list[_dt.DType]:
+    return [_dt.string if a.dtype == object else _dt.as_dtype(a.dtype) for a in arrays]
 
 
 def _flat_outputs(sparse_out, dense_out) -> list:
@@ -345,12 +358,16 @@ def _parse_single_shape(op):
 def _parse_single_example_kernel(serialized, *defaults, sparse_keys, dense_keys, sparse_types, dense_shapes):
     if serialized.ndim != 0:
         raise _invalid(f"Expected serialized to be a scalar, got shape: {_shape.dims_str(serialized.shape)}")
-    dense_types = [_dt.as_dtype(d.dtype) if d.dtype != object else _dt.string for d in defaults]
-    sparse_out, dense_out = _parse(serialized.reshape(1), np.zeros([0], object), _texts(sparse_keys),
-                                   [_dt.as_dtype(t) for t in sparse_types], _texts(dense_keys), dense_types,
+    features = [ex.features for ex in _decode(serialized.reshape(1), example_pb2.Example, "example")]
+    sparse_out, dense_out = _parse(features, ["<unknown>"], _texts(sparse_keys),
+                                   [_dt.as_dtype(t) for t in sparse_types], _texts(dense_keys), _dtypes_of(defaults),
                                    [_shape.as_shape(s) for s in dense_shapes], defaults)
-    sparse_out = [(idx[:, 1:], vals, shape[1:]) for idx, vals, shape in sparse_out]
-    return _flat_outputs(sparse_out, [d[0] for d in dense_out])
+    return _flat_outputs(_unbatched_sparse(sparse_out), [d[0, ...] for d in dense_out])
+
+
+def _unbatched_sparse(sparse_out: list) -> list:
+    """Sparse results of a batch of one without their batch dimension."""
+    return [(idx[:, 1:], vals, shape[1:]) for idx, vals, shape in sparse_out]
 
 
 def _texts(keys) -> list[str]:
@@ -374,6 +391,310 @@ def parse_single_example(serialized, features: dict, name: str | None = None, ex
             name="ParseSingleExample",
         )
     return _sparse_and_dense(params, op.outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SequenceExample: context features (as an Example's) and feature lists, one Feature per step
+# ----------------------------------------------------------------------------------------------------------
+def _step_values(feature, key: str, dtype: _dt.DType, name: str, step: int):
+    kind = feature.WhichOneof("kind")
+    want = _LIST_OF[dtype]
+    if kind is None:
+        return []
+    if kind != want:
+        raise _invalid(f"Name: {name}, Feature list: {key}, Index: {step}.  Data types don't match. Expected type: "
+                       f"{_TYPE_NAME[want]}")
+    return getattr(feature, kind).value
+
+
+def _parse_feature_lists(lists, names, sparse_keys, sparse_types, dense_keys, dense_types, dense_shapes,
+                         missing_ok: set):
+    """Parses the feature lists of a batch of SequenceExamples: per sparse key (indices [N, 3], values,
+    [batch, steps, values]); per dense key the zero-padded [batch, steps, ...] tensor and each example's
+    number of steps."""
+    batch = len(lists)
+    sparse_out = []
+    for key, dtype in zip(sparse_keys, sparse_types):
+        index_rows, values, steps_max, width = [], [], 0, 0
+        for b, fls in enumerate(lists):
+            fl = fls.feature_list.get(key)
+            steps = [] if fl is None else [_step_values(f, key, dtype, names[b], t) for t, f in enumerate(fl.feature)]
+            steps_max = max(steps_max, len(steps))
+            for t, vals in enumerate(steps):
+                width = max(width, len(vals))
+                index_rows.extend((b, t, j) for j in range(len(vals)))
+                values.extend(vals)
+        indices = np.array(index_rows, dtype=np.int64).reshape(-1, 3)
+        sparse_out.append((indices, _values_array(values, dtype), np.array([batch, steps_max, width], np.int64)))
+    dense_out, lengths_out = [], []
+    for key, dtype, shape in zip(dense_keys, dense_types, dense_shapes):
+        inner = [int(d) for d in _shape.as_shape(shape).as_list()]
+        size = int(np.prod(inner))
+        per_example = []
+        for b, fls in enumerate(lists):
+            fl = fls.feature_list.get(key)
+            if fl is None:
+                if key not in missing_ok:
+                    raise _invalid(
+                        f"Name: {names[b]}, Feature list '{key}' is required but could not be found.  Did you mean "
+                        "to include it in feature_list_dense_missing_assumed_empty or feature_list_dense_defaults?"
+                    )
+                per_example.append(np.zeros([0, *inner], dtype=dtype.as_numpy_dtype))
+                continue
+            rows = []
+            for t, f in enumerate(fl.feature):
+                vals = _step_values(f, key, dtype, names[b], t)
+                if len(vals) != size:
+                    raise _invalid(f"Name: {names[b]}, Key: {key}, Index: {t}.  Number of values != expected.  "
+                                   f"values size: {len(vals)} but output shape: {_shape.dims_str(inner)}")
+                rows.append(_values_array(vals, dtype).reshape(inner))
+            per_example.append(np.stack(rows) if rows else np.zeros([0, *inner], dtype=dtype.as_numpy_dtype))
+        lengths = np.array([len(p) for p in per_example], dtype=np.int64)
+        out = np.full([batch, lengths.max(initial=0), *inner], b"" if dtype == _dt.string else 0,
+                      dtype=dtype.as_numpy_dtype)
+        for b, p in enumerate(per_example):
+            out[b, : len(p)] = p
+        dense_out.append(out)
+        lengths_out.append(lengths)
+    return sparse_out, dense_out, lengths_out
+
+
+def _parse_sequence_batch(serialized, names, attrs: dict, context_defaults) -> tuple:
+    """Context and feature-list outputs for a vector of serialized SequenceExamples."""
+    examples = _decode(serialized, example_pb2.SequenceExample, "sequence example")
+    names = _names(names, len(examples))
+    context = _parse([ex.context for ex in examples], names, _texts(attrs["context_sparse_keys"]),
+                     [_dt.as_dtype(t) for t in attrs["context_sparse_types"]], _texts(attrs["context_dense_keys"]),
+                     _dtypes_of(context_defaults), [_shape.as_shape(s) for s in attrs["context_dense_shapes"]],
+                     context_defaults)
+    lists = _parse_feature_lists(
+        [ex.feature_lists for ex in examples], names, _texts(attrs["feature_list_sparse_keys"]),
+        [_dt.as_dtype(t) for t in attrs["feature_list_sparse_types"]], _texts(attrs["feature_list_dense_keys"]),
+        [_dt.as_dtype(t) for t in attrs["feature_list_dense_types"]], attrs["feature_list_dense_shapes"],
+        set(_texts(attrs["feature_list_dense_missing_assumed_empty"])),
+    )
+    return context, lists
+
+
+_SEQUENCE_ATTRS = {
+    "Ncontext_sparse": ("int", 0), "Ncontext_dense": ("int", 0), "Nfeature_list_sparse": ("int", 0),
+    "Nfeature_list_dense": ("int", 0), "context_sparse_types": ("list(type)", []), "Tcontext_dense": ("list(type)", []),
+    "feature_list_dense_types": ("list(type)", []), "context_dense_shapes": ("list(shape)", []),
+    "feature_list_sparse_types": ("list(type)", []), "feature_list_dense_shapes": ("list(shape)", []),
+}
+_SEQUENCE_OUTPUTS = [
+    "context_sparse_indices: Ncontext_sparse * int64", "context_sparse_values: context_sparse_types",
+    "context_sparse_shapes: Ncontext_sparse * int64", "context_dense_values: Tcontext_dense",
+    "feature_list_sparse_indices: Nfeature_list_sparse * int64",
+    "feature_list_sparse_values: feature_list_sparse_types",
+    "feature_list_sparse_shapes: Nfeature_list_sparse * int64", "feature_list_dense_values: feature_list_dense_types",
+]
+_SEQUENCE_KEY_ATTRS = ("feature_list_dense_missing_assumed_empty", "context_sparse_keys", "context_dense_keys",
+                       "feature_list_sparse_keys", "feature_list_dense_keys")
+
+
+def _sequence_shapes(op, batch, single: bool) -> list:
+    lead = [] if single else [batch]
+    n_cs, n_fs = op.get_attr("Ncontext_sparse"), op.get_attr("Nfeature_list_sparse")
+    rank = 1 if single else 2
+    shapes = ([_shape.TensorShape([None, rank])] * n_cs + [_shape.TensorShape([None])] * n_cs
+              + [_shape.TensorShape([rank])] * n_cs
+              + [_shape.TensorShape(lead + _shape.as_shape(s).as_list()) for s in op.get_attr("context_dense_shapes")]
+              + [_shape.TensorShape([None, rank + 1])] * n_fs + [_shape.TensorShape([None])] * n_fs
+              + [_shape.TensorShape([rank + 1])] * n_fs
+              + [_shape.TensorShape([*lead, None, *_shape.as_shape(s).as_list()])
+                 for s in op.get_attr("feature_list_dense_shapes")])
+    if not single:
+        shapes += [_shape.TensorShape([batch])] * op.get_attr("Nfeature_list_dense")
+    return shapes
+
+
+def _parse_sequence_example_shape(op):
+    serialized = op.inputs[0].shape
+    if serialized.ndims is not None and serialized.ndims != 1:
+        raise ValueError(f"Shape must be rank 1 but is rank {serialized.ndims}")
+    return _sequence_shapes(op, None if serialized.ndims is None else serialized.as_list()[0], False)
+
+
+@register_op(
+    "ParseSequenceExample",
+    inputs=["serialized: string", "debug_name: string", "context_dense_defaults: Tcontext_dense"],
+    outputs=[*_SEQUENCE_OUTPUTS, "feature_list_dense_lengths: Nfeature_list_dense * int64"],
+    attrs={**{k: ("list(string)", []) for k in _SEQUENCE_KEY_ATTRS}, **_SEQUENCE_ATTRS},
+    shape=_parse_sequence_example_shape,
+)
+def _parse_sequence_example_kernel(serialized, debug_name, *defaults, feature_list_dense_missing_assumed_empty,
+                                   context_sparse_keys, context_dense_keys, feature_list_sparse_keys,
+                                   feature_list_dense_keys, context_sparse_types, context_dense_shapes,
+                                   feature_list_sparse_types, feature_list_dense_types, feature_list_dense_shapes):
+    attrs = {
+        "feature_list_dense_missing_assumed_empty": feature_list_dense_missing_assumed_empty,
+        "context_sparse_keys": context_sparse_keys, "context_dense_keys": context_dense_keys,
+        "feature_list_sparse_keys": feature_list_sparse_keys, "feature_list_dense_keys": feature_list_dense_keys,
+        "context_sparse_types": context_sparse_types, "context_dense_shapes": context_dense_shapes,
+        "feature_list_sparse_types": feature_list_sparse_types, "feature_list_dense_types": feature_list_dense_types,
+        "feature_list_dense_shapes": feature_list_dense_shapes,
+    }
+    if serialized.ndim != 1:
+        raise _invalid(f"Expected serialized to be a vector, got shape: {_shape.dims_str(serialized.shape)}")
+    (c_sparse, c_dense), (f_sparse, f_dense, lengths) = _parse_sequence_batch(serialized, debug_name, attrs, defaults)
+    return _flat_outputs(c_sparse, c_dense) + _flat_outputs(f_sparse, f_dense) + lengths
+
+
+def _parse_single_sequence_example_shape(op):
+    if op.inputs[0].shape.ndims not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {op.inputs[0].shape.ndims}")
+    return _sequence_shapes(op, None, True)
+
+
+@register_op(
+    "ParseSingleSequenceExample",
+    inputs=["serialized: string", "feature_list_dense_missing_assumed_empty: string",
+            "context_sparse_keys: Ncontext_sparse * string", "context_dense_keys: Ncontext_dense * string",
+            "feature_list_sparse_keys: Nfeature_list_sparse * string",
+            "feature_list_dense_keys: Nfeature_list_dense * string", "context_dense_defaults: Tcontext_dense",
+            "debug_name: string"],
+    outputs=_SEQUENCE_OUTPUTS,
+    attrs=_SEQUENCE_ATTRS,
+    shape=_parse_single_sequence_example_shape,
+)
+def _parse_single_sequence_example_kernel(serialized, missing_ok, *rest, Ncontext_sparse, Ncontext_dense,
+                                          Nfeature_list_sparse, Nfeature_list_dense, context_sparse_types,
+                                          context_dense_shapes, feature_list_sparse_types, feature_list_dense_types,
+                                          feature_list_dense_shapes):
+    if serialized.ndim != 0:
+        raise _invalid(f"Expected serialized to be a scalar, got shape: {_shape.dims_str(serialized.shape)}")
+    keys, start = [], 0
+    for n in (Ncontext_sparse, Ncontext_dense, Nfeature_list_sparse, Nfeature_list_dense):
+        keys.append([np.asarray(k).item() for k in rest[start : start + n]])
+        start += n
+    defaults, debug_name = rest[start:-1], rest[-1]
+    attrs = {
+        "feature_list_dense_missing_assumed_empty": list(missing_ok.reshape(-1)), "context_sparse_keys": keys[0],
+        "context_dense_keys": keys[1], "feature_list_sparse_keys": keys[2], "feature_list_dense_keys": keys[3],
+        "context_sparse_types": context_sparse_types, "context_dense_shapes": context_dense_shapes,
+        "feature_list_sparse_types": feature_list_sparse_types, "feature_list_dense_types": feature_list_dense_types,
+        "feature_list_dense_shapes": feature_list_dense_shapes,
+    }
+    names = np.asarray(debug_name).reshape(-1)
+    names = names if names.size and names[0] else np.zeros([0], object)
+    (c_sparse, c_dense), (f_sparse, f_dense, _) = _parse_sequence_batch(serialized.reshape(1), names, attrs, defaults)
+    return (_flat_outputs(_unbatched_sparse(c_sparse), [d[0, ...] for d in c_dense])
+            + _flat_outputs(_unbatched_sparse(f_sparse), [d[0, ...] for d in f_dense]))
+
+
+NotDifferentiable("ParseSequenceExample")
+NotDifferentiable("ParseSingleSequenceExample")
+
+
+class _SequenceParams:
+    """The op-level description of context and sequence feature dicts."""
+
+    def __init__(self, context_features: dict | None, sequence_features: dict | None) -> None:
+        context_features = dict(context_features or {})
+        sequence_features = dict(sequence_features or {})
+        if not context_features and not sequence_features:
+            raise ValueError("Missing features.")
+        for key, feature in context_features.items():
+            if not isinstance(feature, (VarLenFeature, FixedLenFeature)):
+                raise ValueError(f"Invalid context feature {key}:{feature}: context features are FixedLenFeature or "
+                                 "VarLenFeature.")
+        self.context = _RawParams(context_features) if context_features else None
+        self.sparse_keys, self.sparse_types = [], []
+        self.dense_keys, self.dense_types, self.dense_shapes, self.missing_ok = [], [], [], []
+        for key in sorted(sequence_features):
+            feature = sequence_features[key]
+            if isinstance(feature, VarLenFeature):
+                self.sparse_keys.append(key)
+                self.sparse_types.append(_parse_dtype(feature.dtype, key))
+            elif isinstance(feature, FixedLenSequenceFeature):
+                if feature.shape is None or not _shape.as_shape(feature.shape).is_fully_defined():
+                    raise ValueError(f"Missing or partial shape for sequence feature {key}.")
+                self.dense_keys.append(key)
+                self.dense_types.append(_parse_dtype(feature.dtype, key))
+                self.dense_shapes.append(_shape.as_shape(feature.shape))
+                if feature.allow_missing:
+                    self.missing_ok.append(key)
+            else:
+                raise ValueError(f"Invalid sequence feature {key}:{feature}: sequence features are "
+                                 "FixedLenSequenceFeature or VarLenFeature.")
+
+    def context_lists(self):
+        c = self.context
+        return ([], [], [], [], [], []) if c is None else (
+            c.sparse_keys, c.sparse_types, c.dense_keys, c.dense_types, c.dense_shapes, c.dense_defaults)
+
+    def attrs(self) -> dict:
+        cs_keys, cs_types, cd_keys, cd_types, cd_shapes, _ = self.context_lists()
+        return {"context_sparse_types": cs_types, "Tcontext_dense": cd_types, "context_dense_shapes": cd_shapes,
+                "feature_list_sparse_types": self.sparse_types, "feature_list_dense_types": self.dense_types,
+                "feature_list_dense_shapes": self.dense_shapes, "Ncontext_sparse": len(cs_keys),
+                "Ncontext_dense": len(cd_keys), "Nfeature_list_sparse": len(self.sparse_keys),
+                "Nfeature_list_dense": len(self.dense_keys)}
+
+    def defaults(self, scope: str) -> list:
+        return [] if self.context is None else self.context.default_tensors(scope)
+
+    def results(self, outputs: list) -> tuple[dict, dict, list]:
+        cs_keys, _, cd_keys, *_ = self.context_lists()
+        n = len(cs_keys) * 3 + len(cd_keys)
+        context = _sparse_and_dense_of(cs_keys, cd_keys, outputs[:n])
+        m = len(self.sparse_keys) * 3 + len(self.dense_keys)
+        sequence = _sparse_and_dense_of(self.sparse_keys, self.dense_keys, outputs[n : n + m])
+        return context, sequence, outputs[n + m :]
+
+
+def _sparse_and_dense_of(sparse_keys, dense_keys, outputs: list) -> dict:
+    n = len(sparse_keys)
+    result = {key: SparseTensor(outputs[i], outputs[n + i], outputs[2 * n + i]) for i, key in enumerate(sparse_keys)}
+    result.update(zip(dense_keys, outputs[3 * n :]))
+    return result
+
+
+def parse_single_sequence_example(serialized, context_features: dict | None = None,
+                                  sequence_features: dict | None = None, example_name=None,
+                                  name: str | None = None) -> tuple[dict, dict]:
+    """Parses one serialized `tf.train.SequenceExample` into (context dict, feature-list dict): context
+    features as parse_single_example parses them, FixedLenSequenceFeatures as [steps, ...] tensors and
+    VarLenFeatures as SparseTensors indexed by (step, value)."""
+    params = _SequenceParams(context_features, sequence_features)
+    cs_keys, _, cd_keys, *_ = params.context_lists()
+    with _ops.name_scope(name, "ParseSingleSequenceExample", [serialized, example_name]) as scope:
+        op = apply_op(
+            "ParseSingleSequenceExample",
+            [serialized, _ops.convert_to_tensor(params.missing_ok, dtype=_dt.string,
+                                                name="feature_list_dense_missing_assumed_empty"),
+             cs_keys, cd_keys, params.sparse_keys, params.dense_keys, params.defaults(scope),
+             _ops.convert_to_tensor("" if example_name is None else example_name, dtype=_dt.string,
+                                    name="debug_name")],
+            params.attrs(),
+            name="ParseSingleSequenceExample",
+        )
+    context, sequence, _ = params.results(op.outputs)
+    return context, sequence
+
+
+def parse_sequence_example(serialized, context_features: dict | None = None, sequence_features: dict | None = None,
+                           example_names=None, name: str | None = None) -> tuple[dict, dict, dict]:
+    """Parses a vector of serialized `tf.train.SequenceExample`s into (context dict, feature-list dict,
+    lengths dict): dense feature lists are padded with zeros ("" for strings) to the longest example, and
+    lengths holds each example's number of steps per FixedLenSequenceFeature."""
+    params = _SequenceParams(context_features, sequence_features)
+    cs_keys, _, cd_keys, *_ = params.context_lists()
+    with _ops.name_scope(name, "ParseSequenceExample", [serialized, example_names]) as scope:
+        attrs = params.attrs()
+        attrs.update(feature_list_dense_missing_assumed_empty=params.missing_ok, context_sparse_keys=cs_keys,
+                     context_dense_keys=cd_keys, feature_list_sparse_keys=params.sparse_keys,
+                     feature_list_dense_keys=params.dense_keys)
+        names = [] if example_names is None else example_names
+        op = apply_op(
+            "ParseSequenceExample",
+            [serialized, _ops.convert_to_tensor(names, dtype=_dt.string, name="debug_name"), params.defaults(scope)],
+            attrs,
+            name="ParseSequenceExample",
+        )
+    context, sequence, lengths = params.results(op.outputs)
+    return context, sequence, dict(zip(params.dense_keys, lengths))
 
 
 # ----------------------------------------------------------------------------------------------------------

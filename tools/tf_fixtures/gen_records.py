@@ -225,6 +225,67 @@ def save_arrays(path: Path, arrays: dict) -> None:
     np.savez(path, **out)
 
 
+def _sequence_example(context: dict, lists: dict) -> bytes:
+    seq = tf.train.SequenceExample()
+    for key, (kind, values) in context.items():
+        seq.context.feature[key].CopyFrom(_feature(kind, values))
+    for key, (kind, steps) in lists.items():
+        fl = seq.feature_lists.feature_list[key]
+        for values in steps:
+            fl.feature.add().CopyFrom(_feature(kind, values))
+    return seq.SerializeToString(deterministic=True)
+
+
+SEQUENCE_EXAMPLES = [
+    ({"length": ("int64", [3]), "label": ("bytes", [b"pos"])},
+     {"tokens": ("int64", [[1], [2], [3]]), "vecs": ("float", [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+      "words": ("bytes", [[b"a", b"b"], [b"c"], []])}),
+    ({"length": ("int64", [1])}, {"tokens": ("int64", [[7]]), "vecs": ("float", [[0.5, 0.5]])}),
+    ({"length": ("int64", [0]), "label": ("bytes", [b"neg"])}, {}),
+]
+
+
+def sequence_specs():
+    context = {"length": tf.FixedLenFeature([], tf.int64),
+               "label": tf.FixedLenFeature([], tf.string, default_value="none")}
+    sequence = {"tokens": tf.FixedLenSequenceFeature([], tf.int64, allow_missing=True),
+                "vecs": tf.FixedLenSequenceFeature([2], tf.float32, allow_missing=True),
+                "words": tf.VarLenFeature(tf.string)}
+    return context, sequence
+
+
+def record_sequence_examples() -> None:
+    serialized = [_sequence_example(c, f) for c, f in SEQUENCE_EXAMPLES]
+    arrays: dict[str, np.ndarray] = {"serialized": np.array(serialized, dtype=object)}
+    errors = {}
+    with tf.Graph().as_default(), tf.Session() as sess:
+        context, sequence = sequence_specs()
+        for i in range(2):
+            ctx, seq = sess.run(tf.parse_single_sequence_example(serialized[i], context, sequence))
+            for k, v in {**{"context." + k: v for k, v in ctx.items()},
+                         **{"sequence." + k: v for k, v in seq.items()}}.items():
+                _flatten(f"single{i}.{k}", v, arrays)
+        ctx, seq, lengths = sess.run(tf.io.parse_sequence_example(serialized, context, sequence))
+        for k, v in {**{"context." + k: v for k, v in ctx.items()}, **{"sequence." + k: v for k, v in seq.items()},
+                     **{"lengths." + k: v for k, v in lengths.items()}}.items():
+            _flatten(f"batch.{k}", v, arrays)
+        bad = {
+            "missing_list": (serialized[2], {}, {"tokens": tf.FixedLenSequenceFeature([], tf.int64)}),
+            "step_size": (serialized[0], {}, {"vecs": tf.FixedLenSequenceFeature([3], tf.float32)}),
+            "step_type": (serialized[0], {}, {"tokens": tf.FixedLenSequenceFeature([], tf.float32)}),
+            "varlen_type": (serialized[0], {}, {"words": tf.VarLenFeature(tf.int64)}),
+            "context_missing": (serialized[1], {"label": tf.FixedLenFeature([], tf.string)}, {}),
+        }
+        for name, (ser, ctx_spec, seq_spec) in bad.items():
+            try:
+                sess.run(tf.parse_single_sequence_example(ser, ctx_spec, seq_spec))
+                errors[name] = None
+            except Exception as e:  # noqa: BLE001 - recording whatever TF raises
+                errors[name] = [type(e).__name__, _op_message(str(e))]
+    save_arrays(OUT / "sequence_examples.npz", arrays)
+    (OUT / "sequence_example_errors.json").write_text(json.dumps(errors, indent=1, sort_keys=True))
+
+
 # Op calls replayed by tests/ops/test_string_ops.py and test_parsing_ops.py: [case name, function path under tf,
 # args, kwargs]. Values: JSON lists/numbers/strings; {"__dtype__": name} is a dtype, {"__const__": v, "dtype": n}
 # a constant of that dtype, {"__bytes__": latin-1 text} raw bytes, {"__complex__": [re, im]} a complex number.
@@ -399,6 +460,7 @@ def main() -> None:
     (OUT / "record_cases.json").write_text(json.dumps({"cases": cases, "errors": errors}, indent=1, sort_keys=True))
     record_examples()
     record_op_cases()
+    record_sequence_examples()
 
 
 if __name__ == "__main__":
