@@ -57,9 +57,9 @@ class TensorArrayStorage:
     """The elements of one TensorArray in one run, the element shape known so far and the gradient arrays made
     from it (by gradient source).
 
-    An element is a value written on its own (`values`) or a row of a block a scatter wrote at once (`blocks`,
-    `block_of`, `row_of`), so unstacking n rows and stacking them again cost O(n) NumPy work, not n Python
-    steps. Per-element flags are NumPy arrays with spare capacity, so growing one element at a time is
+    An element is a value written on its own (`values`, by index) or a row of a block a scatter wrote at once
+    (`blocks`, `block_of`, `row_of`), so unstacking n rows and stacking them again cost O(n) NumPy work, not n
+    Python steps. Per-element flags are NumPy arrays with spare capacity, so growing one element at a time is
     amortized O(1)."""
 
     __slots__ = ("name", "dtype", "_n", "values", "shapes", "written", "cleared", "block_of", "row_of", "blocks",
@@ -73,14 +73,14 @@ class TensorArrayStorage:
         self.name = name
         self.dtype = dtype.base_dtype
         self._n = 0
-        self.values: list = []
+        self.values: dict[int, np.ndarray] = {}
         # The shape of each element written on its own, kept after a clearing read: a gradient array reads
         # the zeros of an element nobody differentiated with the shape its forward element had.
-        self.shapes: list = []
+        self.shapes: dict[int, tuple] = {}
         self.written = np.zeros(0, bool)
         self.cleared = np.zeros(0, bool)
-        self.block_of = np.zeros(0, np.int64)
-        self.row_of = np.zeros(0, np.int64)
+        self.block_of = np.zeros(0, np.int32)
+        self.row_of = np.zeros(0, np.int32)
         self.blocks: list[np.ndarray] = []
         self.np_dtype = self.dtype.as_numpy_dtype
         self._set_element_shape(element_shape)
@@ -106,26 +106,25 @@ class TensorArrayStorage:
 
     def close(self) -> None:
         self.closed = True
-        self.values, self.blocks = [], []
+        self.values, self.blocks = {}, []
 
     def grow(self, size: int) -> None:
         """Makes the array at least `size` elements long."""
         if size <= self._n:
             return
-        capacity = len(self.values)
+        capacity = len(self.written)
         if size > capacity:
-            extra = max(size, 2 * capacity) - capacity
-            self.values += [None] * extra
-            self.shapes += [None] * extra
-            self.written = np.concatenate([self.written, np.zeros(extra, bool)])
-            self.cleared = np.concatenate([self.cleared, np.zeros(extra, bool)])
-            self.block_of = np.concatenate([self.block_of, np.full(extra, -1, np.int64)])
-            self.row_of = np.concatenate([self.row_of, np.zeros(extra, np.int64)])
+            # An array made with its size gets exactly that; one that grows by writes doubles its capacity.
+            new = size if capacity == 0 else max(size, 2 * capacity)
+            self.written = _extended(self.written, new, False)
+            self.cleared = _extended(self.cleared, new, False)
+            self.block_of = _extended(self.block_of, new, -1)
+            self.row_of = _extended(self.row_of, new, 0)
         self._n = size
 
     def _shape_at(self, index: int):
         b = self.block_of[index]
-        return self.shapes[index] if b < 0 else self.blocks[b].shape[1:]
+        return self.shapes.get(index) if b < 0 else self.blocks[b].shape[1:]
 
     def _value_at(self, index: int):
         b = self.block_of[index]
@@ -186,17 +185,20 @@ class TensorArrayStorage:
             self._check_write_range(int(indices.min()))
         if indices.size:
             self.grow(int(indices.max()) + 1)
-        fresh = (indices.size > 0 and not self.written[indices].any()
-                 and int(np.bincount(indices).max()) == 1)
+        k = indices.size
+        # The usual case, unstack: the indices are a run start, start+1, ... and can be written as slices.
+        run = k > 0 and int(indices[-1]) - int(indices[0]) == k - 1 and (k == 1 or bool((np.diff(indices) == 1).all()))
+        where = slice(int(indices[0]), int(indices[0]) + k) if run else indices
+        fresh = k > 0 and not self.written[where].any() and (run or int(np.bincount(indices).max()) == 1)
         if not fresh:
-            for k, i in enumerate(indices.tolist()):
-                self.write(i, value[k])
+            for row, i in enumerate(indices.tolist()):
+                self.write(i, value[row])
             return
         self._learn_shape(int(indices[0]), value.shape[1:])
-        self.block_of[indices] = len(self.blocks)
-        self.row_of[indices] = np.arange(indices.size)
+        self.block_of[where] = len(self.blocks)
+        self.row_of[where] = np.arange(k, dtype=np.int32)
         self.blocks.append(value)
-        self.written[indices] = True
+        self.written[where] = True
 
     def _zeros_shape(self, index: int):
         """The shape an unwritten element reads as (zeros), or None when it cannot be known."""
@@ -226,7 +228,7 @@ class TensorArrayStorage:
             return np.zeros(shape, dtype=self.np_dtype)
         value = self._value_at(index)
         if self.clear_after_read:
-            self.values[index] = None
+            self.values.pop(index, None)
             self.cleared[index] = True
         return value
 
@@ -247,6 +249,12 @@ class TensorArrayStorage:
                 return None  # the element-wise path reports the second read of a cleared element
             self.cleared[indices] = True
         return self.blocks[b][self.row_of[indices]]
+
+
+def _extended(flags: np.ndarray, size: int, fill) -> np.ndarray:
+    out = np.full(size, fill, flags.dtype)
+    out[:len(flags)] = flags
+    return out
 
 
 def _storage(handle) -> TensorArrayStorage:
