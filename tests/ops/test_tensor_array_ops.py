@@ -55,6 +55,43 @@ def test_scatter_writes_rows_at_indices():
     np.testing.assert_array_equal(_run(ta.stack()), [[5, 6], [3, 4], [7, 8], [1, 2]])
 
 
+def test_gather_mixes_scattered_blocks_and_single_writes():
+    v = np.arange(10.0).reshape(5, 2)
+    ta = tf.TensorArray(tf.float64, size=8, clear_after_read=False)
+    ta = ta.scatter([0, 1, 2], v[:3]).scatter([7, 5], v[3:]).write(3, [-1.0, -2.0]).write(4, [-3.0, -4.0])
+    ta = ta.write(6, [9.0, 9.0])
+    got = _run([ta.stack(), ta.gather([5, 0, 3, 7, 1])])
+    want = np.array([v[0], v[1], v[2], [-1, -2], [-3, -4], v[4], [9, 9], v[3]])
+    np.testing.assert_array_equal(got[0], want)
+    np.testing.assert_array_equal(got[1], want[[5, 0, 3, 7, 1]])
+
+
+def test_scatter_onto_written_elements_or_with_repeated_indices_fails():
+    ta = tf.TensorArray(tf.float32, size=3).write(1, 1.0)
+    _fails(ta.scatter([0, 1], [2.0, 3.0]).flow, "index 1 because it has already been written to")
+    _fails(tf.TensorArray(tf.float32, size=3).scatter([2, 2], [2.0, 3.0]).flow,
+           "index 2 because it has already been written to")
+
+
+def test_gathering_a_scattered_block_twice_clears_it_after_the_first():
+    ta = tf.TensorArray(tf.float32, size=3).unstack([1.0, 2.0, 3.0])
+    first = ta.gather([0, 1])
+    with tf.control_dependencies([first]):
+        again = ta.gather([1, 2])
+    _fails([first, again], "Could not read index 1 twice")
+    _fails(ta.gather([2, 2]), "Could not read index 2 twice")
+
+
+def test_a_dynamic_array_grown_one_write_at_a_time_in_a_loop():
+    def body(i, ta):
+        return i + 1, ta.write(i, tf.stack([i, i * i]))
+
+    _, ta = tf.while_loop(lambda i, _: i < 1000, body, (0, tf.TensorArray(tf.int32, size=0, dynamic_size=True)))
+    got, n = _run([ta.stack(), ta.size()])
+    assert n == 1000
+    np.testing.assert_array_equal(got, np.stack([np.arange(1000), np.arange(1000) ** 2], axis=1))
+
+
 def test_split_and_concat_round_trip_with_lengths():
     v = np.arange(12.0, dtype=np.float32).reshape(6, 2)
     value = tf.TensorArray(tf.float32, size=3, infer_shape=False).split(v, [1, 3, 2]).concat()
