@@ -371,6 +371,26 @@ def test_gradient_through_a_cond_writing_a_tensor_array_in_a_loop():
     check_gradients(fn, [np.random.RandomState(14).randn(5, 2)])
 
 
+def test_gradients_of_an_element_read_twice_add_up_and_second_derivatives_work_outside_loops():
+    x = tf.placeholder(tf.float64, [3])
+    ta = tf.TensorArray(tf.float64, size=3, clear_after_read=False).unstack(x)
+    y = tf.reduce_sum(ta.stack() ** 3) + ta.read(1) * ta.read(1)
+    g = tf.gradients(y, x)[0]
+    h = tf.hessians(y, x)[0]
+    v = np.array([1.0, 2.0, 3.0])
+    got_g, got_h = _run([g, h], {x: v})
+    np.testing.assert_allclose(got_g, 3 * v**2 + [0.0, 2 * v[1], 0.0])
+    np.testing.assert_allclose(got_h, np.diag(6 * v + [0.0, 2.0, 0.0]))
+
+
+def test_gradient_of_elements_read_many_times_by_finite_differences():
+    def fn(z):
+        ta = tf.TensorArray(tf.float64, size=2, clear_after_read=False).unstack(z)
+        return ta.read(0) ** 2 * ta.read(1) + tf.sin(ta.read(0)) + ta.gather([1, 0, 1])
+
+    check_gradients(fn, [np.array([[0.5, -1.0], [2.0, 0.25]])])
+
+
 def test_two_gradient_computations_do_not_share_gradient_arrays():
     x = tf.placeholder(tf.float64, [3])
     ta = tf.TensorArray(tf.float64, size=3).unstack(x)
