@@ -410,10 +410,13 @@ from tfmini.ops.string_ops import (
     regex_replace,
     string_join,
     string_split,
+    string_strip,
+    string_to_hash_bucket,
+    string_to_hash_bucket_fast,
+    string_to_hash_bucket_strong,
     string_to_number,
     substr,
 )
-from tfmini.ops.string_ops import string_strip as string_strip
 
 # -- TensorArray
 # isort: split

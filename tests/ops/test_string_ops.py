@@ -133,6 +133,22 @@ def test_strings_format_counts_placeholders_when_built():
         tf.strings.format("{} {}", [tf.constant(1)])
 
 
+def test_hash_buckets_check_their_attrs():
+    with pytest.raises(ValueError, match="num_buckets"):
+        tf.string_to_hash_bucket_fast(["a"], 0)
+    with tf.Session() as sess, pytest.raises(errors.InvalidArgumentError, match="Key must have 2 elements"):
+        sess.run(tf.strings.to_hash_bucket_strong(["a"], 10, [1, 2, 3]))
+
+
+def test_hash_bucket_fast_spreads_random_strings_evenly():
+    rng = np.random.RandomState(6)
+    data = [rng.bytes(int(n)) for n in rng.randint(0, 100, size=4000)]
+    with tf.Session() as sess:
+        buckets = sess.run(tf.strings.to_hash_bucket_fast(data, 8))
+    counts = np.bincount(buckets, minlength=8)
+    assert counts.min() > 400 and counts.max() < 600
+
+
 def test_public_names():
     from tfmini.ops import string_ops
 

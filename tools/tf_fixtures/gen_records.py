@@ -293,6 +293,9 @@ def _c(value, dtype):
     return {"__const__": value, "dtype": dtype}
 
 
+# strings of every length from 0 to 200 bytes (the hashes branch on length), with varied contents
+HASH_INPUTS = [("The quick brown fox jumps over the lazy dog 0123456789!" * 5)[i % 11 : i % 11 + i]
+               for i in range(0, 201)] + ["\u00e9t\u00e9", "\x00\x01\x02"]
 DT = {name: {"__dtype__": name} for name in ("int16", "int32", "int64", "uint8", "float32", "float64", "bool",
                                                "complex64", "string")}
 OP_CASES = [
@@ -380,6 +383,12 @@ OP_CASES = [
      {"out_type": DT["float32"]}],
     ["decode_raw_not_multiple", "decode_raw", [["abc"]], {"out_type": DT["int16"]}],
     ["decode_raw_ragged", "decode_raw", [["ab", "abcd"]], {"out_type": DT["int16"]}],
+    ["hash_fast", "strings.to_hash_bucket_fast", [HASH_INPUTS, 2**63 - 1], {}],
+    ["hash_fast_small", "string_to_hash_bucket_fast", [HASH_INPUTS[:40], 10], {}],
+    ["hash_strong", "strings.to_hash_bucket_strong", [HASH_INPUTS, 2**63 - 1, [1, 2]], {}],
+    ["hash_strong_big_key", "string_to_hash_bucket_strong", [HASH_INPUTS[:70], 1000, [-1, 12345]], {}],
+    ["hash_legacy", "string_to_hash_bucket", [HASH_INPUTS, 2**63 - 1], {}],
+    ["hash_legacy_small", "strings.to_hash_bucket", [[["a", "b"], ["c", "dd"]], 7], {}],
     ["csv_basic", "decode_csv", [["1,2.5,hello", '3,,"q,""w"""', ",4,x"], [[0], [1.0], [""]]], {}],
     ["csv_required_missing", "decode_csv", [["1,", "2,3"], [[0], _c([], "int32")]], {}],
     ["csv_too_few_fields", "decode_csv", [["1,2"], [[0], [0], [0]]], {}],
