@@ -449,3 +449,67 @@ def test_gradients_through_the_drivers_match_finite_differences(driver):
 
     rng = np.random.RandomState(0)
     check_gradients(net, [rng.uniform(-1, 1, (2, 3, 2)), rng.uniform(-1, 1, (2, 2))])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stacked bidirectional RNNs (tf.contrib.rnn)
+# ----------------------------------------------------------------------------------------------------------
+def test_stack_bidirectional_dynamic_rnn_feeds_each_layer_both_directions_of_the_last(sess):
+    rng = np.random.RandomState(6)
+    x = tf.constant(rng.uniform(-1, 1, (2, 4, 3)).astype(np.float32))
+    cells_fw = [rnn_cell.GRUCell(2), rnn_cell.BasicLSTMCell(3)]
+    cells_bw = [rnn_cell.BasicRNNCell(2), rnn_cell.GRUCell(1)]
+    outputs, states_fw, states_bw = tf.contrib.rnn.stack_bidirectional_dynamic_rnn(
+        cells_fw, cells_bw, x, sequence_length=[4, 3], dtype=tf.float32)
+    assert [v.op.name for v in tf.global_variables()][:2] == [
+        "stack_bidirectional_rnn/cell_0/bidirectional_rnn/fw/gru_cell/gates/kernel",
+        "stack_bidirectional_rnn/cell_0/bidirectional_rnn/fw/gru_cell/gates/bias"]
+    assert outputs.shape.as_list() == [2, 4, 4] and len(states_fw) == len(states_bw) == 2
+    with tf.variable_scope("stack_bidirectional_rnn", reuse=True):
+        with tf.variable_scope("cell_0"):
+            (f0, b0), _ = tf.nn.bidirectional_dynamic_rnn(cells_fw[0], cells_bw[0], x, sequence_length=[4, 3],
+                                                          dtype=tf.float32)
+        with tf.variable_scope("cell_1"):
+            (f1, b1), (s1, _) = tf.nn.bidirectional_dynamic_rnn(cells_fw[1], cells_bw[1], tf.concat([f0, b0], 2),
+                                                                sequence_length=[4, 3], dtype=tf.float32)
+    sess.run(tf.global_variables_initializer())
+    got, ref, st, ref_st = sess.run([outputs, tf.concat([f1, b1], 2), states_fw[1], s1])
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+    np.testing.assert_allclose(st.h, ref_st.h, rtol=1e-6)
+
+
+def test_stack_bidirectional_rnn_matches_the_dynamic_stack(sess):
+    rng = np.random.RandomState(7)
+    x = tf.constant(rng.uniform(-1, 1, (2, 3, 2)).astype(np.float32))
+    cells_fw = [rnn_cell.GRUCell(2), rnn_cell.GRUCell(2)]
+    cells_bw = [rnn_cell.GRUCell(2), rnn_cell.GRUCell(2)]
+    outputs, _, _ = tf.contrib.rnn.stack_bidirectional_rnn(cells_fw, cells_bw, tf.unstack(x, axis=1),
+                                                           dtype=tf.float32, sequence_length=[3, 2])
+    assert tf.global_variables()[0].op.name == "stack_bidirectional_rnn/cell_0/fw/gru_cell/gates/kernel"
+    sess.run(tf.global_variables_initializer())
+    values = sess.run(tf.global_variables())
+    with tf.Graph().as_default():
+        x2 = tf.constant(sess.run(x))
+        dyn, _, _ = tf.contrib.rnn.stack_bidirectional_dynamic_rnn(
+            [rnn_cell.GRUCell(2), rnn_cell.GRUCell(2)], [rnn_cell.GRUCell(2), rnn_cell.GRUCell(2)], x2,
+            dtype=tf.float32, sequence_length=[3, 2])
+        with tf.Session() as sess2:
+            sess2.run(tf.global_variables_initializer())
+            load(sess2, tf.global_variables(), values)
+            ref = sess2.run(dyn)
+    np.testing.assert_allclose(np.stack(sess.run(outputs), 1), ref, rtol=1e-5, atol=1e-7)
+
+
+def test_stack_bidirectional_errors():
+    x = tf.zeros([2, 3, 2])
+    with pytest.raises(ValueError, match="Must specify at least one fw cell"):
+        tf.contrib.rnn.stack_bidirectional_dynamic_rnn([], [rnn_cell.GRUCell(2)], x, dtype=tf.float32)
+    with pytest.raises(ValueError, match="cells_fw must be a list of RNNCells"):
+        tf.contrib.rnn.stack_bidirectional_dynamic_rnn((rnn_cell.GRUCell(2),), [rnn_cell.GRUCell(2)], x,
+                                                       dtype=tf.float32)
+    with pytest.raises(ValueError, match="Forward and Backward cells must have the same depth"):
+        tf.contrib.rnn.stack_bidirectional_rnn([rnn_cell.GRUCell(2)], [rnn_cell.GRUCell(2)] * 2,
+                                               tf.unstack(x, axis=1), dtype=tf.float32)
+    with pytest.raises(ValueError, match="initial_states_fw must be a list of state tensors"):
+        tf.contrib.rnn.stack_bidirectional_dynamic_rnn([rnn_cell.GRUCell(2)], [rnn_cell.GRUCell(2)], x,
+                                                       initial_states_fw=tf.zeros([2, 2]), dtype=tf.float32)

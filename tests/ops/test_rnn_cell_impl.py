@@ -4,6 +4,8 @@ projections, embedding), finite-difference gradients of a step, and the errors T
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from gradient_checker import check_gradients
@@ -584,3 +586,31 @@ def test_one_step_gradients_match_finite_differences(make):
     parts = [rng.uniform(-1, 1, (2, s)) for s in nest_flatten(structure)]
     ws = [rng.uniform(-0.8, 0.8, s) for s in shapes]
     check_gradients(step, [rng.uniform(-1, 1, (2, 3))] + parts + ws, rtol=1e-5, atol=1e-7)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# LSTMBlockCell (tf.contrib.rnn), against TensorFlow's LSTMBlockCell kernel
+# ----------------------------------------------------------------------------------------------------------
+LSTM_BLOCK = np.load(Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "rnn" / "lstm_block.npz")
+
+
+@pytest.mark.parametrize("key, options", [("plain", {}), ("peephole_clip", {"use_peephole": True, "cell_clip": 0.4})])
+def test_lstm_block_cell_matches_tensorflows_kernel(key, options, sess):
+    f = LSTM_BLOCK
+    cell = tf.contrib.rnn.LSTMBlockCell(5, forget_bias=0.7, **options)
+    out, state = cell(tf.constant(f["x"]), rnn_cell.LSTMStateTuple(tf.constant(f["cs_prev"]),
+                                                                   tf.constant(f["h_prev"])))
+    names = ["lstm_cell/kernel", "lstm_cell/bias"]
+    if options:
+        names += ["lstm_cell/w_i_diag", "lstm_cell/w_f_diag", "lstm_cell/w_o_diag"]
+    assert [v.op.name for v in cell.variables] == names
+    sess.run(tf.global_variables_initializer())
+    assert not sess.run(cell.variables[1]).any()
+    for v, value in zip(cell.variables, [f["w"], f["b"], f["wci"], f["wcf"], f["wco"]]):
+        v.load(value, sess)
+    o, st = sess.run([out, state])
+    np.testing.assert_allclose(st.c, f[f"{key}/cs"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(st.h, f[f"{key}/h"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(o, st.h)
+    with pytest.raises(ValueError, match="Expecting state to be a tuple with length 2"):
+        cell(tf.constant(f["x"]), (tf.constant(f["cs_prev"]),))

@@ -1,8 +1,19 @@
-"""`tf.contrib.rnn`: TF 1.15's core recurrent cells and wrappers, the projection and embedding wrappers that
-only contrib had, and the static RNN drivers."""
+"""`tf.contrib.rnn`: TF 1.15's core recurrent cells and wrappers, the cells and wrappers only contrib had
+(projection and embedding wrappers, LSTMBlockCell), the static RNN drivers and the stacked bidirectional ones."""
 
-from tfmini.ops.core_rnn_cell import EmbeddingWrapper, InputProjectionWrapper, OutputProjectionWrapper
-from tfmini.ops.rnn import static_bidirectional_rnn, static_rnn, static_state_saving_rnn
+from tfmini.ops.core_rnn_cell import (
+    EmbeddingWrapper,
+    InputProjectionWrapper,
+    LSTMBlockCell,
+    OutputProjectionWrapper,
+)
+from tfmini.ops.rnn import (
+    stack_bidirectional_dynamic_rnn,
+    stack_bidirectional_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+    static_state_saving_rnn,
+)
 from tfmini.ops.rnn_cell_impl import (
     BasicLSTMCell,
     BasicRNNCell,
@@ -18,6 +29,7 @@ from tfmini.ops.rnn_cell_impl import (
 
 __all__ = [
     "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "EmbeddingWrapper", "GRUCell",
-    "InputProjectionWrapper", "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "OutputProjectionWrapper",
-    "RNNCell", "ResidualWrapper", "static_bidirectional_rnn", "static_rnn", "static_state_saving_rnn",
+    "InputProjectionWrapper", "LSTMBlockCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell",
+    "OutputProjectionWrapper", "RNNCell", "ResidualWrapper", "stack_bidirectional_dynamic_rnn",
+    "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn", "static_state_saving_rnn",
 ]

@@ -1,16 +1,17 @@
-"""tf.contrib.rnn's cell wrappers that make variables of their own (TF's core_rnn_cell): OutputProjectionWrapper,
-InputProjectionWrapper and EmbeddingWrapper, plain RNNCells whose scope (`output_projection_wrapper`, ...) holds
-their kernel, bias or embedding and the wrapped cell's variables."""
+"""The cells only tf.contrib.rnn had: the wrappers that make variables of their own (TF's core_rnn_cell:
+OutputProjectionWrapper, InputProjectionWrapper and EmbeddingWrapper, plain RNNCells whose scope holds their
+kernel, bias or embedding and the wrapped cell's variables) and LSTMBlockCell."""
 
 from __future__ import annotations
 
 import math
 
 from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
 from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops
 from tfmini.ops import variable_scope as vs
 from tfmini.ops.functional_ops import flatten, is_sequence
-from tfmini.ops.rnn_cell_impl import RNNCell, assert_like_rnncell
+from tfmini.ops.rnn_cell_impl import LSTMCell, RNNCell, assert_like_rnncell
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
 _BIAS_VARIABLE_NAME = "bias"
@@ -146,3 +147,34 @@ class EmbeddingWrapper(_ScopedWrapper):
                                     initializer=initializer, dtype=dtype)
         embedded = nn_impl.embedding_lookup(embedding, array_ops.reshape(inputs, [-1]))
         return self._cell(embedded, state)
+
+
+class LSTMBlockCell(LSTMCell):
+    """tf.contrib.rnn's LSTMBlockCell: the LSTM of LSTMCell (gates i, j, f, o from one kernel, optional
+    peepholes `w_i_diag`, `w_f_diag`, `w_o_diag`, optional cell clipping) in scope `lstm_cell`, with a
+    tuple state and no projection."""
+
+    def __init__(self, num_units: int, forget_bias: float = 1.0, cell_clip=None, use_peephole: bool = False,
+                 dtype=None, reuse=None, name="lstm_cell") -> None:
+        # TF's kernel clips only for a positive cell_clip.
+        clip = cell_clip if cell_clip is not None and cell_clip > 0 else None
+        super().__init__(num_units, use_peepholes=use_peephole, cell_clip=clip, forget_bias=forget_bias,
+                         reuse=reuse, name=name, dtype=dtype)
+
+    def build(self, inputs_shape) -> None:
+        depth = _shape.as_shape(inputs_shape).with_rank(2)[1].value
+        if not depth:
+            raise ValueError(f"Expecting inputs_shape[1] to be set: {inputs_shape}")
+        n = self._num_units
+        self._kernel = self.add_variable(_WEIGHTS_VARIABLE_NAME, [depth + n, 4 * n])
+        self._bias = self.add_variable(_BIAS_VARIABLE_NAME, [4 * n], initializer=init_ops.constant_initializer(0.0))
+        if self._use_peepholes:
+            self._w_i_diag = self.add_variable("w_i_diag", [n])
+            self._w_f_diag = self.add_variable("w_f_diag", [n])
+            self._w_o_diag = self.add_variable("w_o_diag", [n])
+        self.built = True
+
+    def call(self, inputs, state):
+        if len(state) != 2:
+            raise ValueError("Expecting state to be a tuple with length 2.")
+        return super().call(inputs, state)

@@ -478,3 +478,68 @@ def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory: bool = False, 
             parallel_iterations=parallel_iterations, swap_memory=swap_memory)
         emit_ta, final_state, final_loop_state = returned[-3:]
         return emit_ta, final_state, (final_loop_state if init_loop_state is not None else None)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stacked bidirectional RNNs (tf.contrib.rnn)
+# ----------------------------------------------------------------------------------------------------------
+def _check_stack_arguments(cells_fw, cells_bw, initial_states_fw, initial_states_bw) -> None:
+    if not cells_fw:
+        raise ValueError("Must specify at least one fw cell for BidirectionalRNN.")
+    if not cells_bw:
+        raise ValueError("Must specify at least one bw cell for BidirectionalRNN.")
+    if not isinstance(cells_fw, list):
+        raise ValueError("cells_fw must be a list of RNNCells (one per layer).")
+    if not isinstance(cells_bw, list):
+        raise ValueError("cells_bw must be a list of RNNCells (one per layer).")
+    if len(cells_fw) != len(cells_bw):
+        raise ValueError("Forward and Backward cells must have the same depth.")
+    for states, what in ((initial_states_fw, "fw"), (initial_states_bw, "bw")):
+        if states is not None and (not isinstance(states, list) or len(states) != len(cells_fw)):
+            raise ValueError(f"initial_states_{what} must be a list of state tensors (one per layer).")
+
+
+def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None, initial_states_bw=None,
+                                    dtype=None, sequence_length=None, parallel_iterations=None,
+                                    time_major: bool = False, scope=None, swap_memory: bool = False):
+    """`tf.contrib.rnn.stack_bidirectional_dynamic_rnn`: layers of bidirectional_dynamic_rnn (scope
+    `stack_bidirectional_rnn/cell_k`), each reading the previous layer's forward and backward outputs
+    concatenated on the last axis. Returns (outputs, output_states_fw, output_states_bw)."""
+    _check_stack_arguments(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
+    states_fw, states_bw = [], []
+    layer_input = inputs
+    with vs.variable_scope(scope or "stack_bidirectional_rnn"):
+        for k, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
+            with vs.variable_scope(f"cell_{k}"):
+                outputs, (state_fw, state_bw) = bidirectional_dynamic_rnn(
+                    cell_fw, cell_bw, layer_input, sequence_length=sequence_length,
+                    initial_state_fw=initial_states_fw[k] if initial_states_fw else None,
+                    initial_state_bw=initial_states_bw[k] if initial_states_bw else None, dtype=dtype,
+                    parallel_iterations=parallel_iterations, swap_memory=swap_memory, time_major=time_major)
+                layer_input = array_ops.concat(outputs, 2)
+            states_fw.append(state_fw)
+            states_bw.append(state_bw)
+    return layer_input, tuple(states_fw), tuple(states_bw)
+
+
+def stack_bidirectional_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None, initial_states_bw=None, dtype=None,
+                            sequence_length=None, scope=None):
+    """`tf.contrib.rnn.stack_bidirectional_rnn`: layers of static_bidirectional_rnn (scope
+    `stack_bidirectional_rnn/cell_k`) over a list of steps. Returns (outputs, output_states_fw,
+    output_states_bw)."""
+    _check_stack_arguments(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    states_fw, states_bw = [], []
+    layer_input = inputs
+    with vs.variable_scope(scope or "stack_bidirectional_rnn"):
+        for k, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
+            with vs.variable_scope(f"cell_{k}") as cell_scope:
+                layer_input, state_fw, state_bw = static_bidirectional_rnn(
+                    cell_fw, cell_bw, layer_input,
+                    initial_state_fw=initial_states_fw[k] if initial_states_fw else None,
+                    initial_state_bw=initial_states_bw[k] if initial_states_bw else None,
+                    sequence_length=sequence_length, dtype=dtype, scope=cell_scope)
+            states_fw.append(state_fw)
+            states_bw.append(state_bw)
+    return layer_input, tuple(states_fw), tuple(states_bw)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -159,7 +160,7 @@ def record_errors() -> dict:
             try:
                 build()
             except Exception as e:  # noqa: BLE001 - recording whatever TF raises
-                out[name] = [type(e).__name__, str(e).split("\n")[0]]
+                out[name] = [type(e).__name__, re.sub(r"0x[0-9a-f]+", "0x...", str(e).split("\n")[0])]
             else:
                 out[name] = None
     return out
@@ -203,11 +204,36 @@ def record_training() -> dict:
     return {}
 
 
+def record_lstm_block() -> None:
+    """TF's LSTMBlockCell kernel (tf.contrib.rnn.LSTMBlockCell's op; contrib itself is gone from TF 2.x) on fixed
+    inputs, with and without peepholes and cell clipping: the new cell state and output."""
+    rng = np.random.RandomState(9)
+    n = 5
+    arrays = {"x": rng.uniform(-1, 1, (BATCH, DEPTH)).astype(np.float32),
+              "cs_prev": rng.uniform(-1, 1, (BATCH, n)).astype(np.float32),
+              "h_prev": rng.uniform(-1, 1, (BATCH, n)).astype(np.float32),
+              "w": rng.uniform(-0.6, 0.6, (DEPTH + n, 4 * n)).astype(np.float32),
+              "b": rng.uniform(-0.6, 0.6, (4 * n,)).astype(np.float32)}
+    for name in ("wci", "wcf", "wco"):
+        arrays[name] = rng.uniform(-0.6, 0.6, (n,)).astype(np.float32)
+    for key, peephole, clip in (("plain", False, -1.0), ("peephole_clip", True, 0.4)):
+        with tf.Graph().as_default(), tf.Session() as sess:
+            outs = tf.raw_ops.LSTMBlockCell(
+                x=arrays["x"], cs_prev=arrays["cs_prev"], h_prev=arrays["h_prev"], w=arrays["w"],
+                wci=arrays["wci"], wcf=arrays["wcf"], wco=arrays["wco"], b=arrays["b"], forget_bias=0.7,
+                cell_clip=clip, use_peephole=peephole)
+            cs, h = sess.run([outs.cs, outs.h])
+        arrays[f"{key}/cs"] = cs
+        arrays[f"{key}/h"] = h
+    np.savez_compressed(OUT / "lstm_block.npz", **arrays)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"cells": record_cells(), "names": record_names(), "errors": record_errors(), "batch": BATCH,
             "time": TIME, "depth": DEPTH}
     record_training()
+    record_lstm_block()
     (OUT / "rnn.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
