@@ -232,6 +232,19 @@ def test_cond_branches_return_tensor_arrays():
     assert _run(out.read(0), {p: False}) == -1.0
 
 
+def test_cond_branches_must_return_one_array_made_outside():
+    p = tf.placeholder(tf.bool, [])
+    ta = tf.TensorArray(tf.float32, size=1)
+    with pytest.raises(ValueError, match="it created"):
+        tf.cond(p, lambda: tf.TensorArray(tf.float32, size=1).write(0, 1.0),
+                lambda: tf.TensorArray(tf.float32, size=1).write(0, 2.0))
+    other = tf.TensorArray(tf.float32, size=1)
+    with pytest.raises(ValueError, match="must return the same TensorArray"):
+        tf.cond(p, lambda: ta.write(0, 1.0), lambda: other.write(0, 2.0))
+    with pytest.raises(ValueError, match="must return the same TensorArray"):
+        tf.cond(p, lambda: ta.write(0, 1.0), lambda: tf.constant(2.0))
+
+
 def test_runs_do_not_share_arrays_across_calls_or_threads():
     x = tf.placeholder(tf.float32, [None])
     n = tf.shape(x)[0]

@@ -137,6 +137,7 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name=None, fn1
         then_graph, then_result = _trace_branch(true_fn, scope[:-1] + "_true", "true_fn", True)
         else_graph, else_result = _trace_branch(false_fn, scope[:-1] + "_false", "false_fn", False)
         _fops.assert_same_structure(then_result, else_result)
+        _check_branch_arrays(_fops.flatten(then_result), _fops.flatten(else_result), then_graph, else_graph)
         for t, f in zip(then_graph.outputs, else_graph.outputs):
             if t.dtype.base_dtype != f.dtype.base_dtype:
                 raise ValueError(
@@ -150,6 +151,20 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name=None, fn1
     if not strict and isinstance(result, (list, _basetuple)) and len(result) == 1:
         return result[0]
     return result
+
+
+def _check_branch_arrays(then_flat: list, else_flat: list, then_graph: FuncGraph, else_graph: FuncGraph) -> None:
+    """Where a branch returns a TensorArray, both must return the same array, made outside the cond (after
+    the cond it is that array with the taken branch's flow)."""
+    for t, e in zip(then_flat, else_flat):
+        if not (_ta.is_tensor_array(t) or _ta.is_tensor_array(e)):
+            continue
+        if any(_ta.is_tensor_array(v) and v.handle.graph in (then_graph, else_graph) for v in (t, e)):
+            raise ValueError("A cond branch may not return a TensorArray it created: create it before the cond "
+                             "and write to it in the branches")
+        if not (_ta.is_tensor_array(t) and _ta.is_tensor_array(e)) or t.handle is not e.handle:
+            raise ValueError("Where one branch of a cond returns a TensorArray, the other must return the same "
+                             "TensorArray (written to, scattered into, ...)")
 
 
 def _case_pairs(pred_fn_pairs) -> list:
