@@ -215,6 +215,15 @@ def test_tensor_array_in_a_loop_with_dynamic_size_and_maximum_iterations():
     np.testing.assert_array_equal(_run(ta.stack()), [[0, 0], [1, 1], [2, 2]])
 
 
+def test_shape_invariants_may_name_tensor_array_loop_variables():
+    def body(i, ta, acc):
+        return i + 1, ta.write(i, acc), tf.concat([acc, [1.0]], 0)[1:]
+
+    _, ta, _ = tf.while_loop(lambda i, *_: i < 3, body, (0, tf.TensorArray(tf.float32, size=3), tf.zeros([2])),
+                             shape_invariants=(tf.TensorShape([]), tf.TensorShape(None), tf.TensorShape([None])))
+    np.testing.assert_array_equal(_run(ta.stack()), [[0.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+
+
 def test_a_loop_body_must_return_its_tensor_array():
     ta = tf.TensorArray(tf.float32, size=2)
     with pytest.raises(ValueError, match="must return the TensorArray it was given"):
