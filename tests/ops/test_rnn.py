@@ -513,3 +513,27 @@ def test_stack_bidirectional_errors():
     with pytest.raises(ValueError, match="initial_states_fw must be a list of state tensors"):
         tf.contrib.rnn.stack_bidirectional_dynamic_rnn([rnn_cell.GRUCell(2)], [rnn_cell.GRUCell(2)], x,
                                                        initial_states_fw=tf.zeros([2, 2]), dtype=tf.float32)
+
+
+def test_raw_rnn_emits_the_structure_the_first_loop_fn_call_declares(sess):
+    """emit_output of the first call gives each emitted tensor's per-entry shape and dtype; finished entries
+    emit zeros."""
+    cell = rnn_cell.BasicRNNCell(2)
+    lengths = tf.constant([3, 1])
+
+    def loop_fn(time, cell_output, cell_state, loop_state):
+        finished = time >= lengths
+        if cell_output is None:
+            emit_structure = (tf.zeros([4]), tf.zeros([], tf.int32))
+            return finished, tf.ones([2, 1]), cell.zero_state(2, tf.float32), emit_structure, None
+        emit = (tf.tile(cell_output, [1, 2]), tf.fill([2], time))
+        return finished, tf.ones([2, 1]), cell_state, emit, None
+
+    (wide_ta, time_ta), _, loop_state = tf.nn.raw_rnn(cell, loop_fn)
+    assert loop_state is None
+    sess.run(tf.global_variables_initializer())
+    wide, times = sess.run([wide_ta.stack(), time_ta.stack()])
+    assert wide.shape == (3, 2, 4) and wide.dtype == np.float32
+    np.testing.assert_array_equal(times, [[1, 1], [2, 0], [3, 0]])
+    np.testing.assert_array_equal(wide[1:, 1], 0)
+    np.testing.assert_array_equal(wide[:, 0, :2], wide[:, 0, 2:])

@@ -418,8 +418,8 @@ def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory: bool = False, 
         flat_state = flatten(state)
         if emit_structure is not None:
             flat_emit = [_ops.convert_to_tensor(e) for e in flatten(emit_structure)]
-            flat_emit_size = [e.shape[1:] if e.shape[1:].is_fully_defined() else array_ops.shape(e)[1:]
-                              for e in flat_emit]
+            # Each emitted tensor's shape for one batch entry (the first call's emit_output has no batch axis).
+            flat_emit_size = [e.shape if e.shape.is_fully_defined() else array_ops.shape(e) for e in flat_emit]
             flat_emit_dtypes = [e.dtype.base_dtype for e in flat_emit]
         else:
             emit_structure = cell.output_size
