@@ -5,17 +5,21 @@ from tfmini.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
     VarLenFeature,
+    decode_compressed,
     decode_csv,
     decode_raw,
     parse_example,
     parse_sequence_example,
     parse_single_example,
     parse_single_sequence_example,
+    parse_tensor,
+    serialize_tensor,
 )
 from tfmini.ops.string_ops import decode_base64, encode_base64
 
 __all__ = [
     "FixedLenFeature", "FixedLenSequenceFeature", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter",
-    "VarLenFeature", "decode_base64", "decode_csv", "decode_raw", "encode_base64", "parse_example",
-    "parse_sequence_example", "parse_single_example", "parse_single_sequence_example", "tf_record_iterator",
+    "VarLenFeature", "decode_base64", "decode_compressed", "decode_csv", "decode_raw", "encode_base64", "parse_example",
+    "parse_sequence_example", "parse_single_example", "parse_single_sequence_example", "parse_tensor",
+    "serialize_tensor", "tf_record_iterator",
 ]

@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 
 import numpy as np
 import pytest
-from tf_recorded_cases import CASES, FIXTURES, check_case
+from tf_recorded_cases import CASES, FIXTURES, PARSING_PREFIXES, check_case
 
 import tfmini as tf
 from tfmini.framework import errors
+from tfmini.ops import parsing_ops
 
-PARSING_CASES = sorted(n for n in CASES if n.startswith(("csv_", "decode_raw")))
+PARSING_CASES = sorted(n for n in CASES if n.startswith(PARSING_PREFIXES))
 EXAMPLE_ERRORS = json.loads((FIXTURES / "example_errors.json").read_text())
 
 
@@ -298,9 +301,34 @@ def test_sequence_feature_configurations_are_checked_when_built():
                                          context_features={"x": tf.FixedLenSequenceFeature([], tf.int64)})
 
 
-def test_public_names():
-    from tfmini.ops import parsing_ops
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.uint8, np.int32, np.int64, np.bool_,
+                                   np.complex128, np.float16, object])
+def test_serialize_then_parse_tensor_round_trips(dtype):
+    rng = np.random.RandomState(7)
+    if dtype is object:
+        value = np.array([[b"a", b""], [b"\x00z", b"long" * 9]], dtype=object)
+    else:
+        value = (rng.randn(2, 3, 2) * 10).astype(dtype)
+    tf_dtype = tf.string if dtype is object else tf.as_dtype(dtype)
+    with tf.Session() as sess:
+        serialized = tf.io.serialize_tensor(tf.constant(value, dtype=tf_dtype))
+        got = sess.run(tf.io.parse_tensor(serialized, tf_dtype))
+    assert got.dtype == value.dtype and got.shape == value.shape
+    assert got.tolist() == value.tolist()
 
+
+def test_decode_compressed_matches_zlib():
+    rng = np.random.RandomState(8)
+    data = [rng.bytes(int(n)) for n in rng.randint(0, 3000, size=6)]
+    with tf.Session() as sess:
+        z = sess.run(tf.io.decode_compressed([zlib.compress(d) for d in data], "ZLIB"))
+        g = sess.run(tf.io.decode_compressed([gzip.compress(d) for d in data], compression_type="GZIP"))
+        with pytest.raises(errors.DataLossError):
+            sess.run(tf.io.decode_compressed([zlib.compress(data[1])[:-3]], "ZLIB"))
+    assert z.tolist() == g.tolist() == data
+
+
+def test_public_names():
     for name in ("parse_example", "parse_single_example", "decode_raw", "decode_csv", "FixedLenFeature",
                  "VarLenFeature", "FixedLenSequenceFeature", "parse_sequence_example",
                  "parse_single_sequence_example"):

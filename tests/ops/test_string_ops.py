@@ -7,12 +7,13 @@ import re
 
 import numpy as np
 import pytest
-from tf_recorded_cases import CASES, check_case
+from tf_recorded_cases import CASES, PARSING_PREFIXES, check_case
 
 import tfmini as tf
 from tfmini.framework import errors
+from tfmini.ops import string_ops
 
-STRING_CASES = sorted(n for n in CASES if not n.startswith(("csv_", "decode_raw")))
+STRING_CASES = sorted(n for n in CASES if not n.startswith(PARSING_PREFIXES))
 
 
 @pytest.mark.parametrize("name", STRING_CASES)
@@ -150,8 +151,6 @@ def test_hash_bucket_fast_spreads_random_strings_evenly():
 
 
 def test_public_names():
-    from tfmini.ops import string_ops
-
     assert tf.strings.join is tf.string_join is string_ops.string_join
     assert tf.strings.substr is tf.substr
     assert tf.strings.reduce_join is tf.reduce_join

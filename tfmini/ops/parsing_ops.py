@@ -1,10 +1,13 @@
 """Parsing ops: tf.train.Example and SequenceExample protos into dense tensors and SparseTensors (ParseExample,
-ParseSingleExample, ParseSequenceExample, ParseSingleSequenceExample), raw bytes into numbers (DecodeRaw) and
-CSV records into columns (DecodeCSV)."""
+ParseSingleExample, ParseSequenceExample, ParseSingleSequenceExample), raw bytes into numbers (DecodeRaw), CSV
+records into columns (DecodeCSV), tensors to and from serialized TensorProtos, and compressed strings."""
 
 from __future__ import annotations
 
+import base64
 import collections
+import re
+import zlib
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -15,19 +18,23 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
+from tfmini.framework.tensor_util import make_ndarray
 from tfmini.ops.string_ops import parse_number
-from tfmini.protobuf import example_pb2
+from tfmini.protobuf import example_pb2, tensor_pb2
 
 __all__ = [
     "FixedLenFeature",
     "FixedLenSequenceFeature",
     "VarLenFeature",
+    "decode_compressed",
     "decode_csv",
     "decode_raw",
     "parse_example",
     "parse_sequence_example",
     "parse_single_example",
     "parse_single_sequence_example",
+    "parse_tensor",
+    "serialize_tensor",
 ]
 
 _PARSE_TYPES = (_dt.float32, _dt.int64, _dt.string)
@@ -695,6 +702,105 @@ def parse_sequence_example(serialized, context_features: dict | None = None, seq
         )
     context, sequence, lengths = params.results(op.outputs)
     return context, sequence, dict(zip(params.dense_keys, lengths))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SerializeTensor, ParseTensor: a tensor as a serialized TensorProto and back
+# ----------------------------------------------------------------------------------------------------------
+def _tf_type_name(dtype: _dt.DType) -> str:
+    """TF's DataTypeString spelling, used in its messages ('float' for float32, 'double' for float64)."""
+    return {"float32": "float", "float64": "double", "float16": "half"}.get(dtype.name, dtype.name)
+
+
+@register_op("SerializeTensor", inputs=["tensor: T"], outputs=["serialized: string"],
+             shape=lambda op: _shape.TensorShape([]))
+def _serialize_tensor_kernel(tensor):
+    dtype = _dt.string if tensor.dtype == object else _dt.as_dtype(tensor.dtype)
+    proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum)
+    proto.tensor_shape.SetInParent()  # a scalar still writes its (empty) shape, as TF does
+    for d in tensor.shape:
+        proto.tensor_shape.dim.add(size=d)
+    if dtype == _dt.string:
+        proto.string_val.extend(tensor.reshape(-1).tolist())
+    elif tensor.size:
+        proto.tensor_content = np.ascontiguousarray(tensor, dtype=tensor.dtype.newbyteorder("<")).tobytes()
+    return np.array(proto.SerializeToString(), dtype=object)
+
+
+NotDifferentiable("SerializeTensor")
+
+
+def serialize_tensor(tensor, name: str | None = None) -> _ops.Tensor:
+    """The tensor as a serialized TensorProto (a scalar string), as TensorFlow writes it."""
+    return apply_op("SerializeTensor", [tensor], name=name).outputs[0]
+
+
+@register_op("ParseTensor", inputs=["serialized: string"], outputs=["output: out_type"],
+             shape=lambda op: _shape.unknown_shape())
+def _parse_tensor_kernel(serialized, *, out_type):
+    if serialized.ndim != 0:
+        raise _invalid(f"Expected `serialized` to be a scalar, got shape: {_shape.dims_str(serialized.shape)}")
+    data = serialized.item()
+    try:
+        proto = tensor_pb2.TensorProto.FromString(data)
+        value = make_ndarray(proto)
+    except (DecodeError, TypeError, ValueError):
+        raise _invalid("Could not parse `serialized` as TensorProto, base64: "
+                       f"{base64.urlsafe_b64encode(data).decode()}") from None
+    got, want = _dt.as_dtype(proto.dtype), _dt.as_dtype(out_type)
+    if got != want:
+        raise _invalid(f"Type mismatch between parsed tensor ({_tf_type_name(got)}) and dtype "
+                       f"({_tf_type_name(want)})")
+    return value
+
+
+NotDifferentiable("ParseTensor")
+
+
+def parse_tensor(serialized, out_type, name: str | None = None) -> _ops.Tensor:
+    """The tensor a serialized TensorProto (a scalar string) holds; `out_type` must be its dtype."""
+    return apply_op("ParseTensor", [_ops.convert_to_tensor(serialized, dtype=_dt.string)],
+                    {"out_type": _dt.as_dtype(out_type)}, name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# DecodeCompressed: each string inflated from ZLIB or GZIP
+# ----------------------------------------------------------------------------------------------------------
+def _inflate(data: bytes, window_bits: int) -> bytes:
+    if not data:
+        return b""
+    inflater = zlib.decompressobj(window_bits)
+    try:
+        out = inflater.decompress(data)
+    except zlib.error as e:
+        code = re.search(r"Error (-?\d+)", str(e))
+        raise _errors.DataLossError(None, None, f"inflate() failed with error {code.group(1) if code else ''}: "
+                                    f"{str(e).split(': ', 1)[-1]}") from None
+    if not inflater.eof:
+        raise _errors.DataLossError(None, None, "inflate() failed: the compressed stream is truncated")
+    return out
+
+
+@register_op("DecodeCompressed", inputs=["bytes: string"], outputs=["output: string"],
+             attrs={"compression_type": ("string", "")}, shape=lambda op: op.inputs[0].shape)
+def _decode_compressed_kernel(data, *, compression_type):
+    if compression_type == "":
+        return data.copy()
+    if compression_type not in ("ZLIB", "GZIP"):
+        raise _invalid(f"Only ZLIB, GZIP or NONE are supported compressions, got {compression_type}")
+    window_bits = zlib.MAX_WBITS + (16 if compression_type == "GZIP" else 0)
+    out = np.empty(data.shape, dtype=object)
+    out.reshape(-1)[:] = [_inflate(s, window_bits) for s in data.reshape(-1)]
+    return out
+
+
+NotDifferentiable("DecodeCompressed")
+
+
+def decode_compressed(bytes, compression_type: str = "", name: str | None = None) -> _ops.Tensor:
+    """Each string decompressed from `compression_type` ("ZLIB", "GZIP", or "" for none)."""
+    return apply_op("DecodeCompressed", [_ops.convert_to_tensor(bytes, dtype=_dt.string)],
+                    {"compression_type": compression_type}, name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------

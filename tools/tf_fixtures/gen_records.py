@@ -6,8 +6,10 @@ Writes small files into ``tests/fixtures/tf/records/``; the tests replay them wi
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import zlib
 from pathlib import Path
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -293,6 +295,12 @@ def _c(value, dtype):
     return {"__const__": value, "dtype": dtype}
 
 
+def _latin1(data: bytes) -> str:
+    return data.decode("latin-1")
+
+
+# a TensorProto holding the float 1.5 in float_val (as make_tensor_proto writes it)
+_FLOAT_PROTO = b"\x08\x01\x12\x00*\x04\x00\x00\xc0?"
 # strings of every length from 0 to 200 bytes (the hashes branch on length), with varied contents
 HASH_INPUTS = [("The quick brown fox jumps over the lazy dog 0123456789!" * 5)[i % 11 : i % 11 + i]
                for i in range(0, 201)] + ["\u00e9t\u00e9", "\x00\x01\x02"]
@@ -389,6 +397,21 @@ OP_CASES = [
     ["hash_strong_big_key", "string_to_hash_bucket_strong", [HASH_INPUTS[:70], 1000, [-1, 12345]], {}],
     ["hash_legacy", "string_to_hash_bucket", [HASH_INPUTS, 2**63 - 1], {}],
     ["hash_legacy_small", "strings.to_hash_bucket", [[["a", "b"], ["c", "dd"]], 7], {}],
+    ["serialize_float_scalar", "io.serialize_tensor", [_c(1.5, "float32")], {}],
+    ["serialize_int_matrix", "io.serialize_tensor", [_c([[1, 2, 3], [4, 5, 6]], "int32")], {}],
+    ["serialize_strings", "io.serialize_tensor", [["a", "bc", ""]], {}],
+    ["serialize_bool", "io.serialize_tensor", [[True, False, True]], {}],
+    ["serialize_empty_double", "io.serialize_tensor", [_c([], "float64")], {}],
+    ["serialize_int64_3d", "io.serialize_tensor", [_c([[[1]], [[2]]], "int64")], {}],
+    ["parse_tensor_float_val", "io.parse_tensor", [{"__bytes__": _latin1(_FLOAT_PROTO)}, DT["float32"]], {}],
+    ["parse_tensor_type_mismatch", "io.parse_tensor", [{"__bytes__": _latin1(_FLOAT_PROTO)}, DT["int32"]], {}],
+    ["parse_tensor_garbage", "io.parse_tensor", ["garbage!", DT["float32"]], {}],
+    ["decompress_zlib", "io.decode_compressed", [[{"__bytes__": _latin1(zlib.compress(b"hello hello"))}, ""]],
+     {"compression_type": "ZLIB"}],
+    ["decompress_gzip", "io.decode_compressed", [[{"__bytes__": _latin1(gzip.compress(b"abc" * 9, mtime=0))}]],
+     {"compression_type": "GZIP"}],
+    ["decompress_none", "io.decode_compressed", [["plain"]], {}],
+    ["decompress_bad", "io.decode_compressed", [["not zlib"]], {"compression_type": "ZLIB"}],
     ["csv_basic", "decode_csv", [["1,2.5,hello", '3,,"q,""w"""', ",4,x"], [[0], [1.0], [""]]], {}],
     ["csv_required_missing", "decode_csv", [["1,", "2,3"], [[0], _c([], "int32")]], {}],
     ["csv_too_few_fields", "decode_csv", [["1,2"], [[0], [0], [0]]], {}],
@@ -431,6 +454,8 @@ def encode_result(value) -> dict:
                            encode_result(value.dense_shape)]}
     if isinstance(value, (list, tuple)):
         return {"list": [encode_result(v) for v in value]}
+    if isinstance(value, bytes):  # a scalar string (np.asarray would drop its trailing NULs)
+        return {"dtype": "string", "shape": [], "values": [value.decode("latin-1")]}
     a = np.asarray(value)
     if a.dtype == object or a.dtype.kind == "S":
         return {"dtype": "string", "shape": list(a.shape), "values": [bytes(x).decode("latin-1") for x in a.ravel()]}
