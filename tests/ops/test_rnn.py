@@ -537,3 +537,41 @@ def test_raw_rnn_emits_the_structure_the_first_loop_fn_call_declares(sess):
     np.testing.assert_array_equal(times, [[1, 1], [2, 0], [3, 0]])
     np.testing.assert_array_equal(wide[1:, 1], 0)
     np.testing.assert_array_equal(wide[:, 0, :2], wide[:, 0, 2:])
+
+
+RAW_RNN = np.load(FIXTURES / "raw_rnn.npz")
+
+
+def test_raw_rnn_emits_states_loop_state_and_gradients_as_tensorflow(sess):
+    """The generator's raw_rnn (GRUCell; emits 2 * output and the step number; counts steps in its loop
+    state) with TF's weights."""
+    f = RAW_RNN
+    x_value, lengths = f["x"], f["lengths"]
+    inputs = tf.constant(x_value)
+    inputs_ta = tf.TensorArray(tf.float32, size=x_value.shape[0]).unstack(inputs)
+    cell = rnn_cell.GRUCell(3)
+    batch = x_value.shape[1]
+
+    def loop_fn(time, cell_output, cell_state, loop_state):
+        finished = time >= lengths
+        next_input = tf.cond(tf.reduce_all(finished), lambda: tf.zeros([batch, x_value.shape[2]]),
+                             lambda: inputs_ta.read(time))
+        if cell_output is None:
+            return (finished, next_input, cell.zero_state(batch, tf.float32),
+                    (tf.zeros([3]), tf.zeros([], tf.int32)), tf.constant(0))
+        return finished, next_input, cell_state, (2 * cell_output, tf.fill([batch], time)), loop_state + 1
+
+    (out_ta, time_ta), state, steps = tf.nn.raw_rnn(cell, loop_fn)
+    emitted = out_ta.stack()
+    variables = tf.trainable_variables()
+    grads = tf.gradients(tf.reduce_sum(emitted * f["w"]) + tf.reduce_sum(state * state), [inputs] + variables)
+    sess.run(tf.global_variables_initializer())
+    load(sess, variables, [f[f"weight_{i}"] for i in range(len(variables))])
+    e, t, st, n, g = sess.run([emitted, time_ta.stack(), state, steps, grads])
+    np.testing.assert_allclose(e, f["emitted"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(t, f["times"])
+    np.testing.assert_allclose(st, f["state"], rtol=1e-5, atol=1e-6)
+    assert n == f["steps"]
+    np.testing.assert_allclose(g[0], f["grad_x"], rtol=1e-4, atol=1e-5)
+    for i, gv in enumerate(g[1:]):
+        np.testing.assert_allclose(gv, f[f"grad_{i}"], rtol=1e-4, atol=1e-5)

@@ -228,12 +228,59 @@ def record_lstm_block() -> None:
     np.savez_compressed(OUT / "lstm_block.npz", **arrays)
 
 
+def build_raw_rnn(tfm, x_value, lengths):
+    """raw_rnn over time-major inputs with a GRUCell: emits (2 * output, time) per step, counts steps in its loop
+    state (tests/ops/test_rnn.py builds the same network)."""
+    inputs = tfm.constant(x_value)
+    inputs_ta = tfm.TensorArray(tfm.float32, size=x_value.shape[0]).unstack(inputs)
+    cell = tfm.nn.rnn_cell.GRUCell(3)
+    batch = x_value.shape[1]
+
+    def loop_fn(time, cell_output, cell_state, loop_state):
+        finished = time >= lengths
+        next_input = tfm.cond(tfm.reduce_all(finished), lambda: tfm.zeros([batch, x_value.shape[2]]),
+                              lambda: inputs_ta.read(time))
+        if cell_output is None:
+            return (finished, next_input, cell.zero_state(batch, tfm.float32),
+                    (tfm.zeros([3]), tfm.zeros([], tfm.int32)), tfm.constant(0))
+        emit = (2 * cell_output, tfm.fill([batch], time))
+        return finished, next_input, cell_state, emit, loop_state + 1
+
+    (out_ta, time_ta), state, steps = tfm.nn.raw_rnn(cell, loop_fn)
+    return inputs, out_ta.stack(), time_ta.stack(), state, steps
+
+
+def record_raw_rnn() -> None:
+    """raw_rnn's emitted values, final state, loop state and gradients, with fixed GRU weights."""
+    rng = np.random.RandomState(11)
+    x_value = rng.uniform(-1, 1, (TIME, BATCH, DEPTH)).astype(np.float32)
+    arrays = {"x": x_value, "lengths": np.array(LENGTHS, np.int32)}
+    with tf.Graph().as_default():
+        inputs, emitted, times, state, steps = build_raw_rnn(tf, x_value, LENGTHS)
+        variables = tf.trainable_variables()
+        values = weights_for(variables, seed=21)
+        w = rng.uniform(-1, 1, emitted.shape.as_list()[1:]).astype(np.float32)
+        loss = tf.reduce_sum(emitted * w) + tf.reduce_sum(state * state)
+        grads = tf.gradients(loss, [inputs] + variables)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for v, value in zip(variables, values):
+                v.load(value, sess)
+            e, t, st, n, g = sess.run([emitted, times, state, steps, grads])
+    arrays.update({"w": w, "emitted": e, "times": t, "state": st, "steps": np.array(n), "grad_x": g[0]})
+    for i, (value, gv) in enumerate(zip(values, g[1:])):
+        arrays[f"weight_{i}"] = value
+        arrays[f"grad_{i}"] = gv
+    np.savez_compressed(OUT / "raw_rnn.npz", **arrays)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"cells": record_cells(), "names": record_names(), "errors": record_errors(), "batch": BATCH,
             "time": TIME, "depth": DEPTH}
     record_training()
     record_lstm_block()
+    record_raw_rnn()
     (OUT / "rnn.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
