@@ -107,6 +107,31 @@ def test_regex_rewrite_is_re2_syntax_not_python_template():
         assert sess.run(tf.regex_replace(["ab"], "(a)", "<\\1\\0>")).tolist() == [b"<aa>b"]
 
 
+def test_global_replace_skips_empty_match_after_a_match_as_re2_does():
+    with tf.Session() as sess:
+        assert sess.run(tf.regex_replace(["baaac", ""], "a*", "X")).tolist() == [b"XbXcX", b"X"]
+        assert sess.run(tf.regex_replace(["baaac"], "a*", "X", replace_global=False)).tolist() == [b"Xbaaac"]
+
+
+def test_substr_negative_len_takes_the_rest():
+    with tf.Session() as sess:
+        assert sess.run(tf.substr(["hello"], 1, -1)).tolist() == [b"ello"]
+
+
+def test_as_string_keeps_the_sign_of_nan_as_printf():
+    x = np.array([np.nan, -np.nan, 1.0], np.float32)
+    with tf.Session() as sess:
+        assert sess.run(tf.as_string(x)).tolist() == [b"nan", b"-nan", b"1.000000"]
+        assert sess.run(tf.as_string(x, width=6)).tolist() == [b"   nan", b"  -nan", b"1.000000"]
+        assert sess.run(tf.as_string([True], width=3)).tolist() == [b"true"]
+
+
+def test_reduce_join_repeated_axis_fails_when_run():
+    op = tf.reduce_join([["a"]], axis=[0, 0])
+    with tf.Session() as sess, pytest.raises(errors.InvalidArgumentError, match="Duplicate reduction dimension 0"):
+        sess.run(op)
+
+
 def test_invalid_pattern_is_invalid_argument_and_session_survives():
     with tf.Session() as sess:
         with pytest.raises(errors.InvalidArgumentError, match="Invalid pattern"):

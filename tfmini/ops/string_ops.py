@@ -229,7 +229,9 @@ def _substr_kernel(inp, pos, length, *, unit):
         if start > size or start < -size:
             raise _invalid(f"pos {start} out of range for string b'{text.decode('latin-1')}' at index {i}")
         start = start + size if start < 0 else start
-        piece = chars[start : start + max(int(count), 0)]
+        count = int(count)
+        # a negative length is a huge unsigned one in TF: the rest of the string
+        piece = chars[start:] if count < 0 else chars[start : start + count]
         flat_out[i] = piece.encode("utf-8", "surrogateescape") if unit == "UTF8_CHAR" else piece
     return out
 
@@ -295,18 +297,22 @@ def _as_string_format(dtype: _dt.DType, precision: int, scientific: bool, shorte
         raise _invalid(f'Fill argument not supported: "{fill}"')
     floating = dtype.is_floating or dtype.is_complex
     if not floating:
-        for flag, what in ((scientific, "scientific"), (shortest, "shortest"), (precision > -1, "precision")):
-            if flag:
-                raise _invalid(f"Cannot select {what} notation for datatype {dtype.name}" if what != "precision"
-                               else f"precision not supported for datatype {dtype.name}")
-    if dtype == _dt.bool_ and (width > -1 or fill):
-        raise _invalid("width and fill are not supported for datatype bool")
+        if scientific or shortest:
+            raise _invalid(f"scientific and shortest format not supported for datatype {dtype.name}")
+        if precision > -1:
+            raise _invalid(f"precision not supported for datatype {dtype.name}")
     spec = "%" + fill + (str(width) if width > -1 else "")
     if floating:
         spec += (f".{precision}" if precision > -1 else "") + ("e" if scientific else "g" if shortest else "f")
     else:
         spec += "d"
     return spec
+
+
+def _negative_nan(text: bytes) -> bytes:
+    """printf writes a NaN with its sign bit set as -nan (Python's % drops the sign)."""
+    padded = text.startswith(b" ") and b"nan" in text
+    return text.replace(b"nan", b"-nan", 1)[1 if padded else 0 :]
 
 
 @register_op(
@@ -329,6 +335,8 @@ def _as_string_kernel(x, *, precision, scientific, shortest, width, fill):
         texts = [f"({spec % v.real},{spec % v.imag})".encode() for v in flat]
     elif dtype.is_floating:
         texts = [(spec % v).encode() for v in flat.astype(np.float64).tolist()]
+        for i in np.flatnonzero(np.isnan(flat) & np.signbit(flat)):
+            texts[i] = _negative_nan(texts[i])
     else:
         texts = [(spec % v).encode() for v in flat.tolist()]
     out = np.empty(x.shape, dtype=object)
@@ -368,10 +376,13 @@ def _reduce_join_shape(op):
     keep = op.get_attr("keep_dims")
     if dims is None or axes is None:
         return _shape.unknown_shape()
-    try:
-        reduced = set(_reduce_axes(axes, len(dims)))
-    except _errors.InvalidArgumentError as e:
-        raise ValueError(e.message) from None
+    axes = np.asarray(axes).reshape(-1).tolist()
+    for a in axes:
+        if not -len(dims) <= a < len(dims):
+            raise ValueError(f"Invalid reduction dimension {a} for input with {len(dims)} dimensions.")
+    reduced = {a % len(dims) for a in axes}
+    if len(reduced) < len(axes):
+        return _shape.unknown_shape()  # TF reports a repeated dimension when the op runs
     return _shape.TensorShape([1 if i in reduced else d for i, d in enumerate(dims) if keep or i not in reduced])
 
 
@@ -509,11 +520,31 @@ def _rewriter(rewrite: bytes, groups: int):
     return lambda m: b"".join(p if isinstance(p, bytes) else (m.group(p) or b"") for p in parts)
 
 
+def _replace_all(regex: re.Pattern, repl, s: bytes) -> bytes:
+    """Every match replaced, with RE2's GlobalReplace rule: an empty match right where the previous match ended
+    is skipped (Python's re.sub would replace it: 'baaac' with a* gives XbXXcX there, XbXcX in TF)."""
+    out, pos, last_end = [], 0, -1
+    while pos <= len(s):
+        m = regex.search(s, pos)
+        if m is None:
+            break
+        out.append(s[pos : m.start()])
+        if m.end() == m.start() == last_end:
+            out.append(s[pos : pos + 1])
+            pos += 1
+            continue
+        out.append(repl(m))
+        pos = last_end = m.end()
+    out.append(s[pos:])
+    return b"".join(out)
+
+
 def _regex_replace(inp: np.ndarray, pattern, rewrite, replace_global: bool) -> np.ndarray:
     regex = _compile(pattern)
     repl = _rewriter(_as_bytes(rewrite), regex.groups)
-    count = 0 if replace_global else 1
-    return _map_bytes(lambda s: regex.sub(repl, s, count=count), inp)
+    if replace_global:
+        return _map_bytes(lambda s: _replace_all(regex, repl, s), inp)
+    return _map_bytes(lambda s: regex.sub(repl, s, count=1), inp)
 
 
 @register_op(
