@@ -394,6 +394,7 @@ from tfmini import io, python_io, strings
 from tfmini.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
+    SparseFeature,
     VarLenFeature,
     decode_csv,
     decode_raw,

@@ -4,6 +4,7 @@ from tfmini.framework.record_io import TFRecordCompressionType, TFRecordOptions,
 from tfmini.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
+    SparseFeature,
     VarLenFeature,
     decode_compressed,
     decode_csv,
@@ -18,8 +19,8 @@ from tfmini.ops.parsing_ops import (
 from tfmini.ops.string_ops import decode_base64, encode_base64
 
 __all__ = [
-    "FixedLenFeature", "FixedLenSequenceFeature", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter",
-    "VarLenFeature", "decode_base64", "decode_compressed", "decode_csv", "decode_raw", "encode_base64", "parse_example",
-    "parse_sequence_example", "parse_single_example", "parse_single_sequence_example", "parse_tensor",
-    "serialize_tensor", "tf_record_iterator",
+    "FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "TFRecordCompressionType", "TFRecordOptions",
+    "TFRecordWriter", "VarLenFeature", "decode_base64", "decode_compressed", "decode_csv", "decode_raw",
+    "encode_base64", "parse_example", "parse_sequence_example", "parse_single_example",
+    "parse_single_sequence_example", "parse_tensor", "serialize_tensor", "tf_record_iterator",
 ]

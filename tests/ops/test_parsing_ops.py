@@ -41,7 +41,7 @@ SERIALIZED = list(RECORDED["serialized"])
 
 
 def _spec() -> dict:
-    """gen_records.py's parsing spec without its SparseFeature (not in tfmini)."""
+    """gen_records.py's parsing spec."""
     return {
         "age": tf.FixedLenFeature([], tf.int64),
         "height": tf.FixedLenFeature([], tf.float32, default_value=-1.0),
@@ -51,6 +51,7 @@ def _spec() -> dict:
         "ids": tf.FixedLenFeature([2, 3], tf.int64),
         "seq": tf.FixedLenSequenceFeature([2], tf.float32, allow_missing=True, default_value=-9.0),
         "big": tf.VarLenFeature(tf.int64),
+        "sp": tf.SparseFeature(index_key="sp_idx", value_key="sp_val", dtype=tf.float32, size=10),
     }
 
 
@@ -96,9 +97,30 @@ def test_parse_example_fed_batch_has_static_shapes():
 @pytest.mark.parametrize("index", [0, 1])
 def test_parse_single_example_matches_tensorflow(index):
     spec = {k: v for k, v in _spec().items() if k != "seq"}
+    assert "sp" in spec
     with tf.Session() as sess:
         got = sess.run(tf.parse_single_example(SERIALIZED[index], spec))
     _assert_matches(f"single{index}", got)
+
+
+def test_sparse_feature_sorts_indices_unless_told_they_are_sorted():
+    ex = tf.train.Example(features=tf.train.Features(feature={
+        "i": tf.train.Feature(int64_list=tf.train.Int64List(value=[5, 1, 3])),
+        "j": tf.train.Feature(int64_list=tf.train.Int64List(value=[0, 2, 1])),
+        "v": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"five", b"one", b"three"])),
+    })).SerializeToString()
+    spec = {"s": tf.io.SparseFeature(["i", "j"], "v", tf.string, [6, 3]),
+            "u": tf.SparseFeature("i", "v", tf.string, 6, already_sorted=True),
+            "i": tf.VarLenFeature(tf.int64)}
+    with tf.Session() as sess:
+        got = sess.run(tf.parse_example([ex, ex], spec))
+    assert set(got) == {"s", "u", "i"}
+    assert got["s"].indices.tolist() == [[0, 1, 2], [0, 3, 1], [0, 5, 0], [1, 1, 2], [1, 3, 1], [1, 5, 0]]
+    assert got["s"].values.tolist() == [b"one", b"three", b"five"] * 2
+    assert got["s"].dense_shape.tolist() == [2, 6, 3]
+    assert got["u"].indices.tolist() == [[0, 5], [0, 1], [0, 3], [1, 5], [1, 1], [1, 3]]
+    with pytest.raises(ValueError, match="Conflicting type"):
+        tf.parse_example([ex], {"s": tf.SparseFeature("i", "v", tf.string, 6), "v": tf.VarLenFeature(tf.int64)})
 
 
 def test_parse_single_example_sequence_feature():
@@ -330,6 +352,6 @@ def test_decode_compressed_matches_zlib():
 
 def test_public_names():
     for name in ("parse_example", "parse_single_example", "decode_raw", "decode_csv", "FixedLenFeature",
-                 "VarLenFeature", "FixedLenSequenceFeature", "parse_sequence_example",
+                 "SparseFeature", "VarLenFeature", "FixedLenSequenceFeature", "parse_sequence_example",
                  "parse_single_sequence_example"):
         assert getattr(tf, name) is getattr(tf.io, name) is getattr(parsing_ops, name)

@@ -19,12 +19,14 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.framework.tensor_util import make_ndarray
+from tfmini.ops import array_ops, math_ops, nn_ops
 from tfmini.ops.string_ops import parse_number
 from tfmini.protobuf import example_pb2, tensor_pb2
 
 __all__ = [
     "FixedLenFeature",
     "FixedLenSequenceFeature",
+    "SparseFeature",
     "VarLenFeature",
     "decode_compressed",
     "decode_csv",
@@ -72,12 +74,82 @@ class FixedLenSequenceFeature(
         return super().__new__(cls, shape, dtype, allow_missing, default_value)
 
 
+class SparseFeature(
+    collections.namedtuple("SparseFeature", ["index_key", "value_key", "dtype", "size", "already_sorted"])
+):
+    """A SparseTensor built from two (or more) features of each Example: the indices in `index_key` (one key,
+    or a list of keys for a multi-dimensional SparseTensor of `size` per key) and the values in `value_key`.
+    Unless `already_sorted`, each example's entries are put in index order."""
+
+    def __new__(cls, index_key, value_key, dtype, size, already_sorted=False):
+        return super().__new__(cls, index_key, value_key, dtype, size, already_sorted)
+
+
+def _index_keys(feature: SparseFeature) -> list[str]:
+    return [feature.index_key] if isinstance(feature.index_key, str) else list(feature.index_key)
+
+
+def _with_sparse_feature_parts(features: dict) -> dict:
+    """`features` with each SparseFeature's index and value keys added as the VarLenFeatures it is built from;
+    ValueError where a key is already asked for as something else."""
+    features = dict(features)
+    for key in sorted(features):
+        feature = features[key]
+        if not isinstance(feature, SparseFeature):
+            continue
+        index_keys = _index_keys(feature)
+        sizes = [feature.size] if isinstance(feature.index_key, str) else list(feature.size)
+        if not index_keys or len(sizes) != len(index_keys):
+            raise ValueError(f"SparseFeature {key} needs one size per index key, got index_key={feature.index_key} "
+                             f"and size={feature.size}.")
+        for part, dtype in [(k, _dt.int64) for k in index_keys] + [(feature.value_key, feature.dtype)]:
+            wanted = VarLenFeature(_dt.as_dtype(dtype))
+            existing = features.setdefault(part, wanted)
+            if not (isinstance(existing, VarLenFeature) and _dt.as_dtype(existing.dtype) == wanted.dtype):
+                raise ValueError(f"Conflicting type for feature {part}: {existing} and {wanted} (needed by "
+                                 f"SparseFeature {key}).")
+    return features
+
+
+def _merge_sparse_features(features: dict, parsed: dict) -> dict:
+    """The parsed dict with each SparseFeature built from its parts, and the parts nobody asked for removed
+    (TF's sparse_merge: indices from the index features' values, sorted unless already_sorted)."""
+    result = dict(parsed)
+    for key in sorted(features):
+        feature = features[key]
+        if isinstance(feature, SparseFeature):
+            ids = [parsed[k] for k in _index_keys(feature)]
+            sizes = [feature.size] if isinstance(feature.index_key, str) else list(feature.size)
+            result[key] = _sparse_merge(ids, parsed[feature.value_key], sizes, feature.already_sorted)
+    return {k: v for k, v in result.items() if k in features}
+
+
+def _sparse_merge(ids: list[SparseTensor], values: SparseTensor, sizes: list[int],
+                  already_sorted: bool) -> SparseTensor:
+    with _ops.name_scope(None, "SparseMerge"):
+        lead = ids[0].indices[:, :-1]  # the example's row in a batch; nothing for a single example
+        columns = [lead] + [array_ops.expand_dims(t.values, 1) for t in ids]
+        indices = array_ops.concat(columns, 1)
+        shape = array_ops.concat([ids[0].dense_shape[:-1], _ops.convert_to_tensor(sizes, dtype=_dt.int64)], 0)
+        if already_sorted:
+            return SparseTensor(indices, values.values, shape)
+        # each entry's row-major position, then the order of those positions (top_k of their negatives sorts
+        # ascending; float64 holds positions exactly below 2**53)
+        width = ids[0].indices.shape.as_list()[1] - 1 + len(ids)  # the parse ops' shapes are static
+        position = indices[:, 0]
+        for c in range(1, width):
+            position = position * shape[c] + indices[:, c]
+        order = nn_ops.top_k(-math_ops.cast(position, _dt.float64), k=array_ops.size(position)).indices
+        return SparseTensor(array_ops.gather(indices, order), array_ops.gather(values.values, order), shape)
+
+
 class _RawParams:
     """The op-level description of a features dict: keys in sorted order, split into sparse and dense."""
 
     def __init__(self, features: dict) -> None:
         if not features:
             raise ValueError("Missing: features was empty.")
+        features = _with_sparse_feature_parts(features)
         self.sparse_keys: list[str] = []
         self.sparse_types: list[_dt.DType] = []
         self.dense_keys: list[str] = []
@@ -91,7 +163,7 @@ class _RawParams:
                 self.sparse_types.append(_parse_dtype(feature.dtype, key))
             elif isinstance(feature, (FixedLenFeature, FixedLenSequenceFeature)):
                 self._add_dense(key, feature)
-            else:
+            elif not isinstance(feature, SparseFeature):
                 raise ValueError(f"Invalid feature {key}:{feature}.")
 
     def _add_dense(self, key: str, feature) -> None:
@@ -342,7 +414,7 @@ def parse_example(serialized, features: dict, name: str | None = None, example_n
             {"sparse_types": params.sparse_types, "Tdense": params.dense_types, "dense_shapes": params.dense_shapes},
             name="ParseExample",
         )
-    return _sparse_and_dense(params, op.outputs)
+        return _merge_sparse_features(features, _sparse_and_dense(params, op.outputs))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -397,7 +469,7 @@ def parse_single_example(serialized, features: dict, name: str | None = None, ex
              "dense_shapes": params.dense_shapes},
             name="ParseSingleExample",
         )
-    return _sparse_and_dense(params, op.outputs)
+        return _merge_sparse_features(features, _sparse_and_dense(params, op.outputs))
 
 
 # ----------------------------------------------------------------------------------------------------------
