@@ -614,3 +614,109 @@ def test_lstm_block_cell_matches_tensorflows_kernel(key, options, sess):
     np.testing.assert_array_equal(o, st.h)
     with pytest.raises(ValueError, match="Expecting state to be a tuple with length 2"):
         cell(tf.constant(f["x"]), (tf.constant(f["cs_prev"]),))
+
+
+def test_gru_block_cells_match_tensorflows_kernel_under_their_variable_names(sess):
+    f = LSTM_BLOCK
+    names = {tf.contrib.rnn.GRUBlockCell: ["w_ru", "b_ru", "w_c", "b_c"],
+             tf.contrib.rnn.GRUBlockCellV2: ["gates/kernel", "gates/bias", "candidate/kernel", "candidate/bias"]}
+    for cls, suffixes in names.items():
+        with tf.variable_scope(cls.__name__):
+            cell = cls(5)
+            out, state = cell(tf.constant(f["gru/x"]), tf.constant(f["gru/h_prev"]))
+        assert [v.op.name for v in cell.variables] == [f"{cls.__name__}/gru_cell/{s}" for s in suffixes]
+        sess.run(tf.variables_initializer(cell.variables))
+        assert (sess.run(cell.variables[1]) == 1).all() and not sess.run(cell.variables[3]).any()
+        for v, key in zip(cell.variables, ["w_ru", "b_ru", "w_c", "b_c"]):
+            v.load(f[f"gru/{key}"], sess)
+        h, st = sess.run([out, state])
+        np.testing.assert_allclose(h, f["gru/h"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(h, st)
+    assert tf.contrib.rnn.GRUBlockCell(cell_size=3).state_size == 3
+    with pytest.raises(ValueError, match="Exactly one of num_units or cell_size"):
+        tf.contrib.rnn.GRUBlockCell(3, cell_size=3)
+
+
+def np_layer_norm(x, gain=1.0, shift=0.0):
+    return (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-12) * gain + shift
+
+
+def test_layer_norm_basic_lstm_cell_normalizes_each_gate_and_the_state():
+    cell = tf.contrib.rnn.LayerNormBasicLSTMCell(4, forget_bias=0.5, norm_gain=1.0, norm_shift=0.0)
+
+    def state():
+        c, h = placeholders(4, 4)
+        return rnn_cell.LSTMStateTuple(c, h), [c, h]
+
+    w, x, (c, h), out, st = run_step(cell, state)
+    names = ["kernel"] + [f"{g}/{p}" for g in ("input", "transform", "forget", "output", "state")
+                          for p in ("gamma", "beta")]
+    assert [v.op.name for v in cell.variables] == [f"layer_norm_basic_lstm_cell/{n}" for n in names]
+    # run_step loads random values into every variable, gains and shifts included.
+    kernel, gb = w[0], w[1:]
+    i, j, f, o = np.split(np.concatenate([x, h], 1) @ kernel, 4, axis=1)
+    i, j, f, o = (np_layer_norm(v, gb[2 * k], gb[2 * k + 1]) for k, v in enumerate((i, j, f, o)))
+    new_c = np_layer_norm(c * sigmoid(f + 0.5) + sigmoid(i) * np.tanh(j), gb[8], gb[9])
+    np.testing.assert_allclose(st.c, new_c, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out, np.tanh(new_c) * sigmoid(o), rtol=1e-4, atol=1e-5)
+
+
+def test_layer_norm_basic_lstm_cell_without_normalization_is_a_basic_lstm(sess):
+    cell = tf.contrib.rnn.LayerNormBasicLSTMCell(4, layer_norm=False)
+
+    def state():
+        c, h = placeholders(4, 4)
+        return rnn_cell.LSTMStateTuple(c, h), [c, h]
+
+    (k, b), x, (c, h), out, st = run_step(cell, state)
+    assert [v.op.name for v in cell.variables] == ["layer_norm_basic_lstm_cell/kernel",
+                                                   "layer_norm_basic_lstm_cell/bias"]
+    new_c, new_h = np_lstm(x, c, h, k, b)
+    np.testing.assert_allclose(st.c, new_c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, new_h, rtol=1e-5, atol=1e-6)
+
+
+def test_attention_cell_wrapper_attends_over_its_window_of_past_outputs():
+    cell = tf.contrib.rnn.AttentionCellWrapper(rnn_cell.GRUCell(3), attn_length=2, attn_vec_size=5)
+    assert cell.state_size == (3, 3, 6) and cell.output_size == 3
+
+    def state():
+        s, attns, window = placeholders(3, 3, 6)
+        return (s, attns, window), [s, attns, window]
+
+    w, x, (s, attns, window), out, st = run_step(cell, state)
+    assert [v.op.name for v in cell.variables] == [
+        "attention_cell_wrapper/kernel", "attention_cell_wrapper/bias",
+        "attention_cell_wrapper/gru_cell/gates/kernel", "attention_cell_wrapper/gru_cell/gates/bias",
+        "attention_cell_wrapper/gru_cell/candidate/kernel", "attention_cell_wrapper/gru_cell/candidate/bias",
+        "attention_cell_wrapper/attention/attn_w", "attention_cell_wrapper/attention/attn_v",
+        "attention_cell_wrapper/attention/kernel", "attention_cell_wrapper/attention/bias",
+        "attention_cell_wrapper/attn_output_projection/kernel", "attention_cell_wrapper/attn_output_projection/bias"]
+    k_in, b_in, gk, gb, ck, cb, attn_w, attn_v, k_q, b_q, k_out, b_out = w
+    past = window.reshape(BATCH, 2, 3)
+    new_s = np_gru(np.concatenate([x, attns], 1) @ k_in + b_in, s, gk, gb, ck, cb)
+    features = past @ attn_w[0, 0]
+    scores = (attn_v * np.tanh(features + (new_s @ k_q + b_q)[:, None])).sum(2)
+    weights_ = np.exp(scores) / np.exp(scores).sum(1, keepdims=True)
+    read = (weights_[:, :, None] * past).sum(1)
+    output = np.concatenate([new_s, read], 1) @ k_out + b_out  # a GRU's output is its new state
+    np.testing.assert_allclose(out, output, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(st[0], new_s, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(st[1], read, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(st[2], np.concatenate([past[:, 1:], output[:, None]], 1).reshape(BATCH, 6),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_attention_cell_wrapper_errors_and_concatenated_state(sess):
+    with pytest.raises(ValueError, match="attn_length should be greater than zero"):
+        tf.contrib.rnn.AttentionCellWrapper(rnn_cell.GRUCell(3), attn_length=0)
+    with pytest.raises(ValueError, match="Cell returns tuple of states, but the flag state_is_tuple is not set"):
+        tf.contrib.rnn.AttentionCellWrapper(rnn_cell.BasicLSTMCell(3), 2, state_is_tuple=False)
+    cell = tf.contrib.rnn.AttentionCellWrapper(rnn_cell.GRUCell(3), 2, state_is_tuple=False)
+    assert cell.state_size == 12
+    outputs, state = tf.nn.dynamic_rnn(cell, tf.ones([2, 4, 3]), dtype=tf.float32)
+    sess.run(tf.global_variables_initializer())
+    out, st = sess.run([outputs, state])
+    assert out.shape == (2, 4, 3) and st.shape == (2, 12)
+    np.testing.assert_allclose(st[:, -3:], out[:, -1], rtol=1e-6)
+    np.testing.assert_allclose(st[:, -6:-3], out[:, -2], rtol=1e-6)

@@ -1,9 +1,14 @@
 """`tf.contrib.rnn`: TF 1.15's core recurrent cells and wrappers, the cells and wrappers only contrib had
-(projection and embedding wrappers, LSTMBlockCell), the static RNN drivers and the stacked bidirectional ones."""
+(projection, embedding and attention wrappers, block and layer-normalized cells), the static RNN drivers and
+the stacked bidirectional ones."""
 
 from tfmini.ops.core_rnn_cell import (
+    AttentionCellWrapper,
     EmbeddingWrapper,
+    GRUBlockCell,
+    GRUBlockCellV2,
     InputProjectionWrapper,
+    LayerNormBasicLSTMCell,
     LSTMBlockCell,
     OutputProjectionWrapper,
 )
@@ -28,8 +33,9 @@ from tfmini.ops.rnn_cell_impl import (
 )
 
 __all__ = [
-    "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "EmbeddingWrapper", "GRUCell",
-    "InputProjectionWrapper", "LSTMBlockCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell",
-    "OutputProjectionWrapper", "RNNCell", "ResidualWrapper", "stack_bidirectional_dynamic_rnn",
-    "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn", "static_state_saving_rnn",
+    "AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "EmbeddingWrapper",
+    "GRUBlockCell", "GRUBlockCellV2", "GRUCell", "InputProjectionWrapper", "LayerNormBasicLSTMCell", "LSTMBlockCell",
+    "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "OutputProjectionWrapper", "ResidualWrapper", "RNNCell",
+    "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn",
+    "static_state_saving_rnn",
 ]

@@ -1,6 +1,7 @@
 """The cells only tf.contrib.rnn had: the wrappers that make variables of their own (TF's core_rnn_cell:
 OutputProjectionWrapper, InputProjectionWrapper and EmbeddingWrapper, plain RNNCells whose scope holds their
-kernel, bias or embedding and the wrapped cell's variables) and LSTMBlockCell."""
+kernel, bias or embedding and the wrapped cell's variables), AttentionCellWrapper, and the block and
+layer-normalized cells (LSTMBlockCell, GRUBlockCell, GRUBlockCellV2, LayerNormBasicLSTMCell)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops
 from tfmini.ops import variable_scope as vs
 from tfmini.ops.functional_ops import flatten, is_sequence
-from tfmini.ops.rnn_cell_impl import LSTMCell, RNNCell, assert_like_rnncell
+from tfmini.ops.rnn_cell_impl import LayerRNNCell, LSTMCell, LSTMStateTuple, RNNCell, assert_like_rnncell
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
 _BIAS_VARIABLE_NAME = "bias"
@@ -178,3 +179,193 @@ class LSTMBlockCell(LSTMCell):
         if len(state) != 2:
             raise ValueError("Expecting state to be a tuple with length 2.")
         return super().call(inputs, state)
+
+
+class GRUBlockCell(LayerRNNCell):
+    """tf.contrib.rnn's GRUBlockCell: GRUCell's math with the variables `w_ru`, `b_ru` (initialized to 1),
+    `w_c` and `b_c` in scope `gru_cell`. `cell_size` is the old name of `num_units`."""
+
+    _input_ndim = 2
+    _variable_names = ("w_ru", "b_ru", "w_c", "b_c")
+
+    def __init__(self, num_units=None, cell_size=None, reuse=None, name="gru_cell") -> None:
+        super().__init__(_reuse=reuse, name=name)
+        if (num_units is None) == (cell_size is None):
+            raise ValueError("Exactly one of num_units or cell_size must be provided.")
+        self._cell_size = num_units if num_units is not None else cell_size
+
+    @property
+    def state_size(self) -> int:
+        return self._cell_size
+
+    @property
+    def output_size(self) -> int:
+        return self._cell_size
+
+    def build(self, inputs_shape) -> None:
+        depth = _shape.as_shape(inputs_shape).with_rank(2)[1].value
+        if depth is None:
+            raise ValueError("Expecting input_size to be set.")
+        n = self._cell_size
+        gate_k, gate_b, cand_k, cand_b = self._variable_names
+        self._gate_kernel = self.add_variable(gate_k, [depth + n, 2 * n])
+        self._gate_bias = self.add_variable(gate_b, [2 * n], initializer=init_ops.constant_initializer(1.0))
+        self._candidate_kernel = self.add_variable(cand_k, [depth + n, n])
+        self._candidate_bias = self.add_variable(cand_b, [n], initializer=init_ops.constant_initializer(0.0))
+        self.built = True
+
+    def call(self, inputs, state):
+        gates = math_ops.sigmoid(nn_ops.bias_add(
+            math_ops.matmul(array_ops.concat([inputs, state], 1), self._gate_kernel), self._gate_bias))
+        r, u = array_ops.split(gates, num_or_size_splits=2, axis=1)
+        candidate = math_ops.tanh(nn_ops.bias_add(
+            math_ops.matmul(array_ops.concat([inputs, r * state], 1), self._candidate_kernel), self._candidate_bias))
+        new_h = (1 - u) * candidate + u * state
+        return new_h, new_h
+
+
+class GRUBlockCellV2(GRUBlockCell):
+    """GRUBlockCell with GRUCell's variable names (`gates/kernel`, `gates/bias`, `candidate/kernel`,
+    `candidate/bias`), so checkpoints of the two are interchangeable."""
+
+    _variable_names = ("gates/kernel", "gates/bias", "candidate/kernel", "candidate/bias")
+
+
+def _layer_norm(x, scope: str, gain: float, shift: float):
+    """contrib.layers.layer_norm over the last axis of a [batch, n] tensor, with `gamma` and `beta` of
+    sub-scope `scope` (epsilon 1e-12, TF's)."""
+    dtype = x.dtype.base_dtype
+    size = x.shape[-1:]
+    with vs.variable_scope(scope):
+        gamma = vs.get_variable("gamma", shape=size, initializer=init_ops.constant_initializer(gain), dtype=dtype)
+        beta = vs.get_variable("beta", shape=size, initializer=init_ops.constant_initializer(shift), dtype=dtype)
+        mean, variance = nn_impl.moments(x, [1], keep_dims=True)
+        return nn_impl.batch_normalization(x, mean, variance, offset=beta, scale=gamma, variance_epsilon=1e-12)
+
+
+class LayerNormBasicLSTMCell(RNNCell):
+    """tf.contrib.rnn's LSTM with layer normalization (Ba et al. 2016) of each gate's pre-activation and of
+    the new cell state, and optional recurrent dropout of the candidate (Semeniuta et al. 2016). Variables:
+    `kernel` (no bias when normalizing, as TF), and `gamma`/`beta` in `input`, `transform`, `forget`, `output`
+    and `state`."""
+
+    def __init__(self, num_units: int, forget_bias: float = 1.0, input_size=None, activation=math_ops.tanh,
+                 layer_norm: bool = True, norm_gain: float = 1.0, norm_shift: float = 0.0,
+                 dropout_keep_prob=1.0, dropout_prob_seed=None, reuse=None) -> None:
+        del input_size  # deprecated in TF 1.x: the input size comes from the inputs
+        super().__init__(_reuse=reuse)
+        self._num_units = num_units
+        self._activation = activation
+        self._forget_bias = forget_bias
+        self._keep_prob = dropout_keep_prob
+        self._seed = dropout_prob_seed
+        self._layer_norm = layer_norm
+        self._norm_gain = norm_gain
+        self._norm_shift = norm_shift
+
+    @property
+    def state_size(self):
+        return LSTMStateTuple(self._num_units, self._num_units)
+
+    @property
+    def output_size(self) -> int:
+        return self._num_units
+
+    def _norm(self, x, scope: str):
+        return _layer_norm(x, scope, self._norm_gain, self._norm_shift) if self._layer_norm else x
+
+    def call(self, inputs, state):
+        c, h = state
+        args = array_ops.concat([inputs, h], 1)
+        kernel = vs.get_variable(_WEIGHTS_VARIABLE_NAME, [args.shape[-1].value, 4 * self._num_units],
+                                 dtype=args.dtype.base_dtype)
+        gates = math_ops.matmul(args, kernel)
+        if not self._layer_norm:
+            bias = vs.get_variable(_BIAS_VARIABLE_NAME, [4 * self._num_units], dtype=args.dtype.base_dtype)
+            gates = nn_ops.bias_add(gates, bias)
+        i, j, f, o = array_ops.split(gates, num_or_size_splits=4, axis=1)
+        i, j, f, o = (self._norm(i, "input"), self._norm(j, "transform"), self._norm(f, "forget"),
+                      self._norm(o, "output"))
+        g = self._activation(j)
+        if not isinstance(self._keep_prob, float) or self._keep_prob < 1:
+            g = nn_impl.dropout(g, keep_prob=self._keep_prob, seed=self._seed)
+        new_c = self._norm(c * math_ops.sigmoid(f + self._forget_bias) + math_ops.sigmoid(i) * g, "state")
+        new_h = self._activation(new_c) * math_ops.sigmoid(o)
+        return new_h, LSTMStateTuple(new_c, new_h)
+
+
+class AttentionCellWrapper(RNNCell):
+    """Attention over the cell's last `attn_length` outputs (Bahdanau-style, as in TF's contrib): the inputs are
+    mixed with the previous attention read-out (`kernel`/`bias` of the wrapper's scope), the cell runs, its new
+    state queries the window (`attention/attn_w`, `attn_v`, `kernel`, `bias`), and the output is projected
+    from the cell output and the read-out (`attn_output_projection/kernel`, `bias`). The state is
+    (cell state, attention read-out, window of past outputs flattened)."""
+
+    def __init__(self, cell, attn_length: int, attn_size=None, attn_vec_size=None, input_size=None,
+                 state_is_tuple: bool = True, reuse=None) -> None:
+        super().__init__(_reuse=reuse)
+        assert_like_rnncell("cell", cell)
+        if is_sequence(cell.state_size) and not state_is_tuple:
+            raise ValueError("Cell returns tuple of states, but the flag state_is_tuple is not set. State size "
+                             f"is: {cell.state_size}")
+        if attn_length <= 0:
+            raise ValueError(f"attn_length should be greater than zero, got {attn_length}")
+        self._cell = cell
+        self._attn_size = cell.output_size if attn_size is None else attn_size
+        self._attn_vec_size = self._attn_size if attn_vec_size is None else attn_vec_size
+        self._attn_length = attn_length
+        self._input_size = input_size
+        self._state_is_tuple = state_is_tuple
+        self._linear_in = self._linear_query = self._linear_out = None
+
+    def _sub_cells(self) -> list:
+        return [self._cell]
+
+    @property
+    def state_size(self):
+        sizes = (self._cell.state_size, self._attn_size, self._attn_size * self._attn_length)
+        return sizes if self._state_is_tuple else sum(sizes)
+
+    @property
+    def output_size(self) -> int:
+        return self._attn_size
+
+    def _attention(self, query, window):
+        """The read-out of `window` [batch, attn_length, attn_size] weighted by softmax scores of `query`, and
+        the window without its oldest entry."""
+        with vs.variable_scope("attention"):
+            k = vs.get_variable("attn_w", [1, 1, self._attn_size, self._attn_vec_size])
+            v = vs.get_variable("attn_v", [self._attn_vec_size])
+            hidden = array_ops.reshape(window, [-1, self._attn_length, 1, self._attn_size])
+            features = nn_ops.conv2d(hidden, k, [1, 1, 1, 1], "SAME")
+            if self._linear_query is None:
+                self._linear_query = _Linear(query, self._attn_vec_size, True)
+            y = array_ops.reshape(self._linear_query(query), [-1, 1, 1, self._attn_vec_size])
+            scores = nn_ops.softmax(math_ops.reduce_sum(v * math_ops.tanh(features + y), [2, 3]))
+            read = math_ops.reduce_sum(array_ops.reshape(scores, [-1, self._attn_length, 1, 1]) * hidden, [1, 2])
+            return array_ops.reshape(read, [-1, self._attn_size]), array_ops.slice(window, [0, 1, 0], [-1, -1, -1])
+
+    def call(self, inputs, state):
+        if self._state_is_tuple:
+            state, attns, window = state
+        else:
+            n = self._cell.state_size
+            packed = state
+            state = array_ops.slice(packed, [0, 0], [-1, n])
+            attns = array_ops.slice(packed, [0, n], [-1, self._attn_size])
+            window = array_ops.slice(packed, [0, n + self._attn_size], [-1, self._attn_size * self._attn_length])
+        window = array_ops.reshape(window, [-1, self._attn_length, self._attn_size])
+        input_size = self._input_size if self._input_size is not None else inputs.shape.as_list()[1]
+        if self._linear_in is None:
+            self._linear_in = _Linear([inputs, attns], input_size, True)
+        cell_output, new_state = self._cell(self._linear_in([inputs, attns]), state)
+        query = array_ops.concat(flatten(new_state), 1) if self._state_is_tuple else new_state
+        new_attns, window = self._attention(query, window)
+        with vs.variable_scope("attn_output_projection"):
+            if self._linear_out is None:
+                self._linear_out = _Linear([cell_output, new_attns], self._attn_size, True)
+            output = self._linear_out([cell_output, new_attns])
+        window = array_ops.concat([window, array_ops.expand_dims(output, 1)], 1)
+        window = array_ops.reshape(window, [-1, self._attn_length * self._attn_size])
+        new = (new_state, new_attns, window)
+        return output, (new if self._state_is_tuple else array_ops.concat(list(new), 1))

@@ -205,8 +205,8 @@ def record_training() -> dict:
 
 
 def record_lstm_block() -> None:
-    """TF's LSTMBlockCell kernel (tf.contrib.rnn.LSTMBlockCell's op; contrib itself is gone from TF 2.x) on fixed
-    inputs, with and without peepholes and cell clipping: the new cell state and output."""
+    """TF's LSTMBlockCell and GRUBlockCell kernels (the ops of tf.contrib.rnn's block cells; contrib itself is gone
+    from TF 2.x) on fixed inputs, the LSTM with and without peepholes and cell clipping: the new states."""
     rng = np.random.RandomState(9)
     n = 5
     arrays = {"x": rng.uniform(-1, 1, (BATCH, DEPTH)).astype(np.float32),
@@ -225,6 +225,15 @@ def record_lstm_block() -> None:
             cs, h = sess.run([outs.cs, outs.h])
         arrays[f"{key}/cs"] = cs
         arrays[f"{key}/h"] = h
+    gru = {"x": arrays["x"], "h_prev": arrays["h_prev"],
+           "w_ru": rng.uniform(-0.6, 0.6, (DEPTH + n, 2 * n)).astype(np.float32),
+           "b_ru": rng.uniform(-0.6, 0.6, (2 * n,)).astype(np.float32),
+           "w_c": rng.uniform(-0.6, 0.6, (DEPTH + n, n)).astype(np.float32),
+           "b_c": rng.uniform(-0.6, 0.6, (n,)).astype(np.float32)}
+    with tf.Graph().as_default(), tf.Session() as sess:
+        gru_h = sess.run(tf.raw_ops.GRUBlockCell(**gru).h)
+    arrays.update({f"gru/{k}": v for k, v in gru.items()})
+    arrays["gru/h"] = gru_h
     np.savez_compressed(OUT / "lstm_block.npz", **arrays)
 
 
