@@ -1,6 +1,8 @@
-"""`tf.io`: TFRecord files, and the parsing and decoding ops under their TF 1.15 `tf.io.*` names."""
+"""`tf.io`: TFRecord files, whole-file reads and writes, and the parsing and decoding ops under their TF 1.15
+`tf.io.*` names."""
 
 from tfmini.framework.record_io import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
+from tfmini.ops.io_ops import read_file, write_file
 from tfmini.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
@@ -22,5 +24,6 @@ __all__ = [
     "FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "TFRecordCompressionType", "TFRecordOptions",
     "TFRecordWriter", "VarLenFeature", "decode_base64", "decode_compressed", "decode_csv", "decode_raw",
     "encode_base64", "parse_example", "parse_sequence_example", "parse_single_example",
-    "parse_single_sequence_example", "parse_tensor", "serialize_tensor", "tf_record_iterator",
+    "parse_single_sequence_example", "parse_tensor", "read_file", "serialize_tensor", "tf_record_iterator",
+    "write_file",
 ]
