@@ -6,7 +6,6 @@ checkpoints. The drivers that run cells over sequences live in rnn.py."""
 from __future__ import annotations
 
 import collections
-import collections.abc
 import hashlib
 import inspect
 import numbers
@@ -18,7 +17,15 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops, random_ops
 from tfmini.ops import variable_scope as vs
-from tfmini.ops.functional_ops import assert_same_structure, flatten, is_sequence, map_structure, pack_sequence_as
+from tfmini.ops.functional_ops import (  # with the one-level nest helpers: a structure's children, and rebuilt
+    _children,
+    _rebuild,
+    assert_same_structure,
+    flatten,
+    is_sequence,
+    map_structure,
+    pack_sequence_as,
+)
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
 _BIAS_VARIABLE_NAME = "bias"
@@ -180,7 +187,6 @@ class RNNCell:
         self._trainable_weights: list = []
         self._non_trainable_weights: list = []
         self._outer_scope = None
-        self._is_tf_rnn_cell = True
 
     # -- what a cell is ----------------------------------------------------------------------------------
     @property
@@ -358,9 +364,7 @@ class LayerRNNCell(RNNCell):
     """An RNNCell whose variables come from `add_variable` in `build` (the tf.layers style): it is called
     in its own scope only, with no custom getter."""
 
-    def __call__(self, inputs, state, scope=None, *args, **kwargs):
-        if args or kwargs:
-            raise TypeError(f"{type(self).__name__} takes (inputs, state, scope=None)")
+    def __call__(self, inputs, state, scope=None):
         return self._call_in_scope(inputs, state, scope)
 
 
@@ -694,33 +698,18 @@ def _traverse_shallow_structure(traverse_fn, structure):
     decision = traverse_fn(structure)
     if isinstance(decision, bool):
         if decision and is_sequence(structure):
-            return _rebuild_like(structure, [_traverse_shallow_structure(traverse_fn, c)
-                                             for c in _children_of(structure)])
+            return _rebuild(structure, [_traverse_shallow_structure(traverse_fn, c)
+                                             for c in _children(structure)])
         return decision
     if not is_sequence(decision):
         raise TypeError(f"traverse_fn returned structure: {decision} for non-structure: {structure}")
     parts = []
-    for d, child in zip(_children_of(decision), _children_of(structure)):
+    for d, child in zip(_children(decision), _children(structure)):
         if not isinstance(d, bool):
             raise TypeError("Optionally as a sequence, traverse_fn must return a sequence of booleans, but found "
                             f"{d} in {decision}")
         parts.append(_traverse_shallow_structure(traverse_fn, child) if d else False)
-    return _rebuild_like(decision, parts)
-
-
-def _children_of(structure) -> list:
-    if isinstance(structure, collections.abc.Mapping):
-        return [structure[k] for k in sorted(structure)]
-    return list(structure)
-
-
-def _rebuild_like(like, values: list):
-    if isinstance(like, collections.abc.Mapping):
-        by_key = dict(zip(sorted(like), values))
-        return type(like)((k, by_key[k]) for k in like)
-    if isinstance(like, tuple) and hasattr(like, "_fields"):
-        return type(like)(*values)
-    return type(like)(values)
+    return _rebuild(decision, parts)
 
 
 def _map_up_to(shallow, fn, *structures):
@@ -733,12 +722,12 @@ def _map_up_to(shallow, fn, *structures):
             i = counter[0]
             counter[0] += 1
             return fn(i, node, *subs)
-        children = _children_of(node)
+        children = _children(node)
         for s in subs:
-            if not is_sequence(s) or len(_children_of(s)) != len(children):
+            if not is_sequence(s) or len(_children(s)) != len(children):
                 raise ValueError(f"The two structures don't have the same nested structure: {node} and {s}")
-        parts = [visit(c, [_children_of(s)[k] for s in subs]) for k, c in enumerate(children)]
-        return _rebuild_like(node, parts)
+        parts = [visit(c, [_children(s)[k] for s in subs]) for k, c in enumerate(children)]
+        return _rebuild(node, parts)
 
     return visit(shallow, list(structures))
 
