@@ -159,6 +159,14 @@ def test_strings_format_counts_placeholders_when_built():
         tf.strings.format("{} {}", [tf.constant(1)])
 
 
+def test_vectorized_fingerprint_matches_the_scalar_one():
+    rng = np.random.RandomState(9)
+    data = np.empty(3000, dtype=object)
+    data[:] = [rng.bytes(int(n)) for n in rng.randint(0, 140, size=3000)]
+    want = np.array([string_ops.fingerprint64(s) for s in data], dtype=np.uint64)
+    np.testing.assert_array_equal(string_ops.fingerprint64_many(data.reshape(30, 100)), want.reshape(30, 100))
+
+
 def test_hash_buckets_check_their_attrs():
     with pytest.raises(ValueError, match="num_buckets"):
         tf.string_to_hash_bucket_fast(["a"], 0)

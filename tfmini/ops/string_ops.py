@@ -860,6 +860,110 @@ def fingerprint64(s: bytes) -> int:
                     (_hash_16(v[1], w[1], mul) + x) & _M64, mul)
 
 
+# Vectorized Fingerprint64 for strings of up to 64 bytes (the common case: words, ids, categories): the same
+# arithmetic as the scalar functions above, on uint64 arrays that wrap modulo 2**64 as the C code does.
+_U = np.uint64
+
+
+def _vrotr(v: np.ndarray, shift: int) -> np.ndarray:
+    return (v >> _U(shift)) | (v << _U(64 - shift))
+
+
+def _vshift_mix(v: np.ndarray) -> np.ndarray:
+    return v ^ (v >> _U(47))
+
+
+def _vhash_16(u: np.ndarray, v: np.ndarray, mul: np.ndarray) -> np.ndarray:
+    a = (u ^ v) * mul
+    a ^= a >> _U(47)
+    b = (v ^ a) * mul
+    b ^= b >> _U(47)
+    return b * mul
+
+
+class _Padded:
+    """Strings of one length class as a zero-padded byte matrix, with little-endian loads at per-row offsets."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+    @classmethod
+    def of(cls, strings: list[bytes], width: int) -> _Padded:
+        data = np.frombuffer(b"".join(s.ljust(width, b"\0") for s in strings), dtype=np.uint8)
+        return cls(data.reshape(len(strings), width))
+
+    def load(self, offset, size: int) -> np.ndarray:
+        cols = np.asarray(offset, dtype=np.int64).reshape(-1, 1) + np.arange(size)
+        cols = np.broadcast_to(cols, (self.rows.shape[0], size))
+        picked = np.ascontiguousarray(np.take_along_axis(self.rows, cols, axis=1))
+        return picked.view("<u8" if size == 8 else "<u4").reshape(-1).astype(np.uint64)
+
+
+def _vfingerprint_0_to_16(p: _Padded, n: np.ndarray) -> np.ndarray:
+    n64 = n.astype(np.uint64)
+    mul = _U(_K2) + n64 * _U(2)
+    out = np.full(len(n), _U(_K2))
+    big = n >= 8
+    if big.any():
+        q = _Padded(p.rows[big])
+        a = q.load(0, 8) + _U(_K2)
+        b = q.load(n[big] - 8, 8)
+        c = _vrotr(b, 37) * mul[big] + a
+        d = (_vrotr(a, 25) + b) * mul[big]
+        out[big] = _vhash_16(c, d, mul[big])
+    mid = (n >= 4) & (n < 8)
+    if mid.any():
+        q = _Padded(p.rows[mid])
+        out[mid] = _vhash_16(n64[mid] + (q.load(0, 4) << _U(3)), q.load(n[mid] - 4, 4), mul[mid])
+    small = (n > 0) & (n < 4)
+    if small.any():
+        rows, k = p.rows[small], n[small]
+        at = np.arange(len(k))
+        y = rows[:, 0].astype(np.uint64) + (rows[at, k >> 1].astype(np.uint64) << _U(8))
+        z = k.astype(np.uint64) + (rows[at, k - 1].astype(np.uint64) << _U(2))
+        out[small] = _vshift_mix((y * _U(_K2)) ^ (z * _U(_K0))) * _U(_K2)
+    return out
+
+
+def _vfingerprint_17_to_32(p: _Padded, n: np.ndarray) -> np.ndarray:
+    mul = _U(_K2) + n.astype(np.uint64) * _U(2)
+    a = p.load(0, 8) * _U(_K1)
+    b = p.load(8, 8)
+    c = p.load(n - 8, 8) * mul
+    d = p.load(n - 16, 8) * _U(_K2)
+    return _vhash_16(_vrotr(a + b, 43) + _vrotr(c, 30) + d, a + _vrotr(b + _U(_K2), 18) + c, mul)
+
+
+def _vfingerprint_33_to_64(p: _Padded, n: np.ndarray) -> np.ndarray:
+    mul = _U(_K2) + n.astype(np.uint64) * _U(2)
+    a = p.load(0, 8) * _U(_K2)
+    b = p.load(8, 8)
+    c = p.load(n - 8, 8) * mul
+    d = p.load(n - 16, 8) * _U(_K2)
+    y = _vrotr(a + b, 43) + _vrotr(c, 30) + d
+    z = _vhash_16(y, a + _vrotr(b + _U(_K2), 18) + c, mul)
+    e = p.load(16, 8) * mul
+    f = p.load(24, 8)
+    g = (y + p.load(n - 32, 8)) * mul
+    h = (z + p.load(n - 24, 8)) * mul
+    return _vhash_16(_vrotr(e + f, 43) + _vrotr(g, 30) + h, e + _vrotr(f + a, 18) + g, mul)
+
+
+def fingerprint64_many(strings: np.ndarray) -> np.ndarray:
+    """Fingerprint64 of every string of `strings` (any shape) as a uint64 array of that shape."""
+    flat = strings.reshape(-1).tolist()
+    n = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    out = np.empty(len(flat), dtype=np.uint64)
+    for low, high, fn in ((0, 16, _vfingerprint_0_to_16), (17, 32, _vfingerprint_17_to_32),
+                          (33, 64, _vfingerprint_33_to_64)):
+        rows = np.flatnonzero((n >= low) & (n <= high))
+        if rows.size:
+            out[rows] = fn(_Padded.of([flat[i] for i in rows], max(high, 8)), n[rows])
+    for i in np.flatnonzero(n > 64):
+        out[i] = fingerprint64(flat[i])
+    return out.reshape(strings.shape)
+
+
 def _sip_round(v0: int, v1: int, v2: int, v3: int) -> tuple[int, int, int, int]:
     v0 = (v0 + v1) & _M64
     v1 = ((v1 << 13) | (v1 >> 51)) & _M64 ^ v0
@@ -918,7 +1022,7 @@ def _buckets(hash_fn, strings: np.ndarray, num_buckets: int) -> np.ndarray:
 @register_op("StringToHashBucketFast", inputs=["input: string"], outputs=["output: int64"],
              attrs={"num_buckets": ("int", _reg.REQUIRED)}, shape=_same_shape)
 def _hash_bucket_fast_kernel(inp, *, num_buckets):
-    return _buckets(fingerprint64, inp, num_buckets)
+    return (fingerprint64_many(inp) % np.uint64(num_buckets)).astype(np.int64)
 
 
 @register_op("StringToHashBucketStrong", inputs=["input: string"], outputs=["output: int64"],
