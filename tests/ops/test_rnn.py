@@ -575,3 +575,35 @@ def test_raw_rnn_emits_states_loop_state_and_gradients_as_tensorflow(sess):
     np.testing.assert_allclose(g[0], f["grad_x"], rtol=1e-4, atol=1e-5)
     for i, gv in enumerate(g[1:]):
         np.testing.assert_allclose(gv, f[f"grad_{i}"], rtol=1e-4, atol=1e-5)
+
+
+BIDIRECTIONAL = np.load(FIXTURES / "bidirectional.npz")
+
+
+@pytest.mark.parametrize("driver", ["dynamic", "static"])
+def test_bidirectional_drivers_match_tensorflow(driver, sess):
+    """The generator's network: a BasicLSTMCell forwards and a GRUCell backwards, with sequence lengths."""
+    f = BIDIRECTIONAL
+    x = tf.constant(f["x"])
+    fw, bw = rnn_cell.BasicLSTMCell(3), rnn_cell.GRUCell(2)
+    if driver == "dynamic":
+        outputs, states = tf.nn.bidirectional_dynamic_rnn(fw, bw, x, sequence_length=f["lengths"], dtype=tf.float32)
+        outputs = tf.concat(outputs, 2)
+    else:
+        steps, state_fw, state_bw = tf.nn.static_bidirectional_rnn(fw, bw, tf.unstack(x, axis=1),
+                                                                   sequence_length=f["lengths"], dtype=tf.float32)
+        outputs, states = tf.stack(steps, 1), (state_fw, state_bw)
+    states = flatten(states)
+    variables = tf.trainable_variables()
+    assert [v.name for v in variables] == list(f[f"{driver}/names"])
+    loss = tf.reduce_sum(outputs * f[f"{driver}/w"]) + tf.add_n([tf.reduce_sum(s * s) for s in states])
+    grads = tf.gradients(loss, [x] + variables)
+    sess.run(tf.global_variables_initializer())
+    load(sess, variables, [f[f"{driver}/weight_{i}"] for i in range(len(variables))])
+    out, st, g = sess.run([outputs, states, grads])
+    np.testing.assert_allclose(out, f[f"{driver}/outputs"], rtol=1e-5, atol=1e-6)
+    for i, s in enumerate(st):
+        np.testing.assert_allclose(s, f[f"{driver}/state_{i}"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g[0], f[f"{driver}/grad_x"], rtol=1e-4, atol=1e-5)
+    for i, gv in enumerate(g[1:]):
+        np.testing.assert_allclose(gv, f[f"{driver}/grad_{i}"], rtol=1e-4, atol=1e-5)

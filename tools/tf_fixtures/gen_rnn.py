@@ -237,25 +237,25 @@ def record_lstm_block() -> None:
     np.savez_compressed(OUT / "lstm_block.npz", **arrays)
 
 
-def build_raw_rnn(tfm, x_value, lengths):
+def build_raw_rnn(x_value, lengths):
     """raw_rnn over time-major inputs with a GRUCell: emits (2 * output, time) per step, counts steps in its loop
     state (tests/ops/test_rnn.py builds the same network)."""
-    inputs = tfm.constant(x_value)
-    inputs_ta = tfm.TensorArray(tfm.float32, size=x_value.shape[0]).unstack(inputs)
-    cell = tfm.nn.rnn_cell.GRUCell(3)
+    inputs = tf.constant(x_value)
+    inputs_ta = tf.TensorArray(tf.float32, size=x_value.shape[0]).unstack(inputs)
+    cell = tf.nn.rnn_cell.GRUCell(3)
     batch = x_value.shape[1]
 
     def loop_fn(time, cell_output, cell_state, loop_state):
         finished = time >= lengths
-        next_input = tfm.cond(tfm.reduce_all(finished), lambda: tfm.zeros([batch, x_value.shape[2]]),
+        next_input = tf.cond(tf.reduce_all(finished), lambda: tf.zeros([batch, x_value.shape[2]]),
                               lambda: inputs_ta.read(time))
         if cell_output is None:
-            return (finished, next_input, cell.zero_state(batch, tfm.float32),
-                    (tfm.zeros([3]), tfm.zeros([], tfm.int32)), tfm.constant(0))
-        emit = (2 * cell_output, tfm.fill([batch], time))
+            return (finished, next_input, cell.zero_state(batch, tf.float32),
+                    (tf.zeros([3]), tf.zeros([], tf.int32)), tf.constant(0))
+        emit = (2 * cell_output, tf.fill([batch], time))
         return finished, next_input, cell_state, emit, loop_state + 1
 
-    (out_ta, time_ta), state, steps = tfm.nn.raw_rnn(cell, loop_fn)
+    (out_ta, time_ta), state, steps = tf.nn.raw_rnn(cell, loop_fn)
     return inputs, out_ta.stack(), time_ta.stack(), state, steps
 
 
@@ -265,7 +265,7 @@ def record_raw_rnn() -> None:
     x_value = rng.uniform(-1, 1, (TIME, BATCH, DEPTH)).astype(np.float32)
     arrays = {"x": x_value, "lengths": np.array(LENGTHS, np.int32)}
     with tf.Graph().as_default():
-        inputs, emitted, times, state, steps = build_raw_rnn(tf, x_value, LENGTHS)
+        inputs, emitted, times, state, steps = build_raw_rnn(x_value, LENGTHS)
         variables = tf.trainable_variables()
         values = weights_for(variables, seed=21)
         w = rng.uniform(-1, 1, emitted.shape.as_list()[1:]).astype(np.float32)
@@ -283,6 +283,52 @@ def record_raw_rnn() -> None:
     np.savez_compressed(OUT / "raw_rnn.npz", **arrays)
 
 
+def build_bidirectional(driver: str, x, lengths):
+    """A BasicLSTMCell forwards and a GRUCell backwards over batch-major `x` with `lengths`, by
+    bidirectional_dynamic_rnn or static_bidirectional_rnn; returns (outputs [batch, time, 5], flat states)
+    (tests/ops/test_rnn.py builds the same network)."""
+    rc = tf.nn.rnn_cell
+    fw, bw = rc.BasicLSTMCell(3), rc.GRUCell(2)
+    if driver == "dynamic":
+        outputs, states = tf.nn.bidirectional_dynamic_rnn(fw, bw, x, sequence_length=lengths,
+                                                           dtype=tf.float32)
+        return tf.concat(outputs, 2), tf.nest.flatten(states)
+    outputs, state_fw, state_bw = tf.nn.static_bidirectional_rnn(fw, bw, tf.unstack(x, axis=1),
+                                                                  sequence_length=lengths, dtype=tf.float32)
+    return tf.stack(outputs, 1), tf.nest.flatten((state_fw, state_bw))
+
+
+def record_bidirectional() -> None:
+    """Both bidirectional drivers with the same weights: outputs, final states and gradients."""
+    rng = np.random.RandomState(13)
+    arrays = {"x": rng.uniform(-1, 1, (BATCH, TIME, DEPTH)).astype(np.float32),
+              "lengths": np.array(LENGTHS, np.int32)}
+    for driver in ("dynamic", "static"):
+        with tf.Graph().as_default():
+            x = tf.constant(arrays["x"])
+            outputs, states = build_bidirectional(driver, x, LENGTHS)
+            variables = tf.trainable_variables()
+            values = weights_for(variables, seed=31)
+            w = np.random.RandomState(14).uniform(-1, 1, outputs.shape.as_list()).astype(np.float32)
+            loss = tf.reduce_sum(outputs * w) + tf.add_n([tf.reduce_sum(s * s) for s in states])
+            grads = tf.gradients(loss, [x] + variables)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for v, value in zip(variables, values):
+                    v.load(value, sess)
+                out, st, g = sess.run([outputs, states, grads])
+        arrays[f"{driver}/w"] = w
+        arrays[f"{driver}/outputs"] = out
+        arrays[f"{driver}/names"] = np.array([v.name for v in variables])
+        for i, s in enumerate(st):
+            arrays[f"{driver}/state_{i}"] = s
+        for i, (value, gv) in enumerate(zip(values, g[1:])):
+            arrays[f"{driver}/weight_{i}"] = value
+            arrays[f"{driver}/grad_{i}"] = gv
+        arrays[f"{driver}/grad_x"] = g[0]
+    np.savez_compressed(OUT / "bidirectional.npz", **arrays)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"cells": record_cells(), "names": record_names(), "errors": record_errors(), "batch": BATCH,
@@ -290,6 +336,7 @@ def main() -> None:
     record_training()
     record_lstm_block()
     record_raw_rnn()
+    record_bidirectional()
     (OUT / "rnn.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
