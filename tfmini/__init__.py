@@ -391,7 +391,7 @@ register_session_run_conversion_functions(
 # -- files, records and strings
 # isort: split
 from tfmini import io, python_io, strings
-from tfmini.ops.io_ops import read_file, write_file
+from tfmini.ops.io_ops import matching_files, read_file, write_file
 from tfmini.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,

@@ -1,5 +1,5 @@
-"""ReadFile and WriteFile: whole files as strings, TF's errors, and refusal in graphs imported without
-allow_file_access."""
+"""ReadFile and WriteFile (whole files as strings), MatchingFiles (glob patterns), TF's errors, and refusal in
+graphs imported without allow_file_access."""
 
 from __future__ import annotations
 
@@ -78,5 +78,42 @@ def test_read_file_result_is_a_scalar_string():
 
 
 def test_public_names():
+    assert tf.io.matching_files is tf.matching_files is io_ops.matching_files
     assert tf.io.read_file is tf.read_file is io_ops.read_file
     assert tf.io.write_file is tf.write_file is io_ops.write_file
+
+
+def _tree(root) -> None:
+    for name in ("b.txt", "a.txt", "c.csv", "sub/x.txt", ".hidden.txt"):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(name)
+
+
+def test_matching_files_lists_sorted_matches_as_tensorflow_does(tmp_path):
+    _tree(tmp_path)
+    d = str(tmp_path)
+    # the answers TF 2.21's MatchingFiles gave on the same tree (it matches names starting with a dot too)
+    cases = {
+        f"{d}/*.txt": [".hidden.txt", "a.txt", "b.txt"],
+        f"{d}/nope/*.txt": [],
+        f"{d}/*": [".hidden.txt", "a.txt", "b.txt", "c.csv", "sub"],
+        f"{d}/[ab].txt": ["a.txt", "b.txt"],
+        f"{d}/?.txt": ["a.txt", "b.txt"],
+        f"{d}/*/*.txt": ["sub/x.txt"],
+        f"{d}/a.txt": ["a.txt"],
+    }
+    with tf.Session() as sess:
+        for pattern, want in cases.items():
+            got = sess.run(tf.io.matching_files(pattern))
+            assert got.tolist() == [f"{d}/{w}".encode() for w in want], pattern
+        both = sess.run(tf.matching_files([f"{d}/*.csv", f"{d}/[ab].txt"]))
+    assert both.tolist() == [f"{d}/{w}".encode() for w in ("a.txt", "b.txt", "c.csv")]
+
+
+def test_matching_files_sees_new_files_at_each_run(tmp_path):
+    files = tf.io.matching_files(str(tmp_path / "*.rec"))
+    with tf.Session() as sess:
+        assert sess.run(files).tolist() == []
+        (tmp_path / "1.rec").write_bytes(b"")
+        assert sess.run(files).tolist() == [str(tmp_path / "1.rec").encode()]

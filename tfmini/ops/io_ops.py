@@ -1,8 +1,10 @@
-"""File ops: ReadFile and WriteFile (tf.io.read_file, tf.io.write_file), a whole file as one string. Both may
-touch the file system, so a graph imported without `allow_file_access` cannot run them."""
+"""File ops: ReadFile and WriteFile (tf.io.read_file, tf.io.write_file), a whole file as one string, and
+MatchingFiles (tf.io.matching_files), the paths a glob pattern names. All touch the file system, so a graph
+imported without `allow_file_access` cannot run them."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 
 import numpy as np
@@ -13,7 +15,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 
-__all__ = ["read_file", "write_file"]
+__all__ = ["matching_files", "read_file", "write_file"]
 
 # How an OSError of the file system maps to TF's error classes (the message names the path, as TF's does).
 _OS_ERRORS = (
@@ -91,3 +93,54 @@ def write_file(filename, contents, name: str | None = None) -> _ops.Operation:
     directories)."""
     return apply_op("WriteFile", [_ops.convert_to_tensor(filename, dtype=_dt.string),
                                   _ops.convert_to_tensor(contents, dtype=_dt.string)], name=name)
+
+
+def _glob(pattern: str) -> list[str]:
+    """The paths `pattern` matches, component by component with fnmatch's *, ? and [...] (case-sensitive, and
+    names starting with a dot are matched too, as TF's file system does)."""
+    parts = [p for p in pattern.split(os.sep) if p]
+    paths = [os.sep if pattern.startswith(os.sep) else ""]
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        found = []
+        for base in paths:
+            if any(c in part for c in "*?["):
+                try:
+                    names = [n for n in os.listdir(base or ".") if fnmatch.fnmatchcase(n, part)]
+                except OSError:
+                    continue
+            else:
+                names = [part]
+            for name in names:
+                candidate = os.path.join(base, name) if base else name
+                if os.path.lexists(candidate) if last else os.path.isdir(candidate):
+                    found.append(candidate)
+        paths = found
+    return paths
+
+
+# Stateful for the same reason as ReadFile: the directory listing is taken when the op runs.
+@register_op("MatchingFiles", inputs=["pattern: string"], outputs=["filenames: string"], stateful=True,
+             shape=lambda op: _shape.TensorShape([None]),
+             file_access=lambda op: "the directories named by its 'pattern' input")
+def _matching_files(pattern):
+    if np.ndim(pattern) > 1:
+        raise _errors.InvalidArgumentError(
+            None, None, f"Input patterns tensor must be scalar or vector, but had shape: "
+            f"{_shape.dims_str(np.shape(pattern))}"
+        )
+    found = set()
+    for p in np.asarray(pattern).reshape(-1):
+        found.update(_glob(p.decode("utf-8", "surrogateescape")))
+    out = np.empty(len(found), dtype=object)
+    out[:] = sorted(f.encode("utf-8", "surrogateescape") for f in found)
+    return out
+
+
+NotDifferentiable("MatchingFiles")
+
+
+def matching_files(pattern, name: str | None = None) -> _ops.Tensor:
+    """The sorted paths that match the glob `pattern` (a string or a vector of them): *, ? and [...] match
+    within one path component."""
+    return apply_op("MatchingFiles", [_ops.convert_to_tensor(pattern, dtype=_dt.string)], name=name).outputs[0]
