@@ -607,3 +607,18 @@ def test_bidirectional_drivers_match_tensorflow(driver, sess):
     np.testing.assert_allclose(g[0], f[f"{driver}/grad_x"], rtol=1e-4, atol=1e-5)
     for i, gv in enumerate(g[1:]):
         np.testing.assert_allclose(gv, f[f"{driver}/grad_{i}"], rtol=1e-4, atol=1e-5)
+
+
+def test_contrib_rnn_helpers_transpose_batch_time_and_batch_size(sess):
+    x = tf.placeholder(tf.float32, [None, 4, 3])
+    t = tf.contrib.rnn.transpose_batch_time(x)
+    assert t.shape.as_list() == [4, None, 3]
+    xv = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
+    np.testing.assert_array_equal(sess.run(t, {x: xv}), xv.transpose(1, 0, 2))
+    assert tf.contrib.rnn.transpose_batch_time(tf.zeros([3])).shape.as_list() == [3]
+    assert tf.contrib.rnn.best_effort_input_batch_size([tf.zeros([4, 5, 3])]) == 5
+    dynamic = tf.contrib.rnn.best_effort_input_batch_size([t])
+    assert sess.run(dynamic, {x: xv}) == 2
+    with pytest.raises(ValueError, match="to have rank at least 2"):
+        tf.contrib.rnn.best_effort_input_batch_size([tf.zeros([3])])
+    assert tf.contrib.rnn.LayerRNNCell is tf.nn.rnn_cell.BasicLSTMCell.__mro__[1]

@@ -720,3 +720,39 @@ def test_attention_cell_wrapper_errors_and_concatenated_state(sess):
     assert out.shape == (2, 4, 3) and st.shape == (2, 12)
     np.testing.assert_allclose(st[:, -3:], out[:, -1], rtol=1e-6)
     np.testing.assert_allclose(st[:, -6:-3], out[:, -2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("coupled", [True, False])
+def test_highway_wrapper_mixes_inputs_and_cell_outputs_through_gates(coupled, sess):
+    """The gates' variables are made in the caller's scope, outside the wrapper's tracking (as in TF)."""
+    cell = tf.contrib.rnn.HighwayWrapper(rnn_cell.BasicRNNCell(DEPTH), couple_carry_transform_gates=coupled,
+                                         carry_bias_init=0.5)
+    rng = np.random.RandomState(3)
+    x, h = rng.uniform(-1, 1, (BATCH, DEPTH)), rng.uniform(-1, 1, (BATCH, DEPTH))
+    out, st = cell(tf.constant(x, tf.float32), tf.constant(h, tf.float32))
+    names = ["basic_rnn_cell/kernel", "basic_rnn_cell/bias", "carry_w", "carry_b"]
+    names += [] if coupled else ["transform_w", "transform_b"]
+    assert [v.op.name for v in tf.trainable_variables()] == names
+    assert [v.op.name for v in cell.variables] == names[:2]
+    sess.run(tf.global_variables_initializer())
+    w = weights(tf.trainable_variables())
+    for v, value in zip(tf.trainable_variables(), w):
+        v.load(value, sess)
+    got, got_state = sess.run([out, st])
+    y = np_basic_rnn(x, h, w[0], w[1])
+    carry = sigmoid(x @ w[2] + w[3])
+    transform = 1 - carry if coupled else sigmoid(x @ w[4] + w[5])
+    np.testing.assert_allclose(got, x * carry + y * transform, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_state, y, rtol=1e-5, atol=1e-6)
+
+
+def test_highway_wrapper_gate_biases_start_at_plus_and_minus_carry_bias_init(sess):
+    cell = tf.contrib.rnn.HighwayWrapper(rnn_cell.GRUCell(3), couple_carry_transform_gates=False,
+                                         carry_bias_init=2.0)
+    cell(tf.zeros([1, 3]), tf.zeros([1, 3]))
+    sess.run(tf.global_variables_initializer())
+    values = dict(zip([v.op.name for v in tf.global_variables()], sess.run(tf.global_variables())))
+    np.testing.assert_array_equal(values["carry_b"], [2, 2, 2])
+    np.testing.assert_array_equal(values["transform_b"], [-2, -2, -2])
+    with pytest.raises(ValueError):
+        tf.contrib.rnn.HighwayWrapper(rnn_cell.GRUCell(2))(tf.zeros([1, 3]), tf.zeros([1, 2]))

@@ -1,23 +1,26 @@
 """`tf.contrib.rnn`: TF 1.15's core recurrent cells and wrappers, the cells and wrappers only contrib had
-(projection, embedding and attention wrappers, block and layer-normalized cells), the static RNN drivers and
-the stacked bidirectional ones."""
+(projection, embedding, attention and highway wrappers, block and layer-normalized cells), the static RNN
+drivers, the stacked bidirectional ones and two helpers of the drivers."""
 
 from tfmini.ops.core_rnn_cell import (
     AttentionCellWrapper,
     EmbeddingWrapper,
     GRUBlockCell,
     GRUBlockCellV2,
+    HighwayWrapper,
     InputProjectionWrapper,
     LayerNormBasicLSTMCell,
     LSTMBlockCell,
     OutputProjectionWrapper,
 )
 from tfmini.ops.rnn import (
+    best_effort_input_batch_size,
     stack_bidirectional_dynamic_rnn,
     stack_bidirectional_rnn,
     static_bidirectional_rnn,
     static_rnn,
     static_state_saving_rnn,
+    transpose_batch_time,
 )
 from tfmini.ops.rnn_cell_impl import (
     BasicLSTMCell,
@@ -25,6 +28,7 @@ from tfmini.ops.rnn_cell_impl import (
     DeviceWrapper,
     DropoutWrapper,
     GRUCell,
+    LayerRNNCell,
     LSTMCell,
     LSTMStateTuple,
     MultiRNNCell,
@@ -33,9 +37,10 @@ from tfmini.ops.rnn_cell_impl import (
 )
 
 __all__ = [
-    "AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "EmbeddingWrapper",
-    "GRUBlockCell", "GRUBlockCellV2", "GRUCell", "InputProjectionWrapper", "LayerNormBasicLSTMCell", "LSTMBlockCell",
-    "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "OutputProjectionWrapper", "ResidualWrapper", "RNNCell",
-    "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn",
-    "static_state_saving_rnn",
+    "AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "best_effort_input_batch_size", "DeviceWrapper",
+    "DropoutWrapper", "EmbeddingWrapper", "GRUBlockCell", "GRUBlockCellV2", "GRUCell", "HighwayWrapper",
+    "InputProjectionWrapper", "LayerNormBasicLSTMCell", "LayerRNNCell", "LSTMBlockCell", "LSTMCell", "LSTMStateTuple",
+    "MultiRNNCell", "OutputProjectionWrapper", "ResidualWrapper", "RNNCell", "stack_bidirectional_dynamic_rnn",
+    "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn", "static_state_saving_rnn",
+    "transpose_batch_time",
 ]

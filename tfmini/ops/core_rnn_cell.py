@@ -1,6 +1,6 @@
 """The cells only tf.contrib.rnn had: the wrappers that make variables of their own (TF's core_rnn_cell:
 OutputProjectionWrapper, InputProjectionWrapper and EmbeddingWrapper, plain RNNCells whose scope holds their
-kernel, bias or embedding and the wrapped cell's variables), AttentionCellWrapper, and the block and
+kernel, bias or embedding and the wrapped cell's variables), AttentionCellWrapper, HighwayWrapper, and the block and
 layer-normalized cells (LSTMBlockCell, GRUBlockCell, GRUBlockCellV2, LayerNormBasicLSTMCell)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops
 from tfmini.ops import variable_scope as vs
-from tfmini.ops.functional_ops import flatten, is_sequence
+from tfmini.ops.functional_ops import assert_same_structure, flatten, is_sequence, pack_sequence_as
 from tfmini.ops.rnn_cell_impl import LayerRNNCell, LSTMCell, LSTMStateTuple, RNNCell, assert_like_rnncell
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
@@ -369,3 +369,53 @@ class AttentionCellWrapper(RNNCell):
         window = array_ops.reshape(window, [-1, self._attn_length * self._attn_size])
         new = (new_state, new_attns, window)
         return output, (new if self._state_is_tuple else array_ops.concat(list(new), 1))
+
+
+class HighwayWrapper(RNNCell):
+    """Highway connections around a cell (Srivastava et al. 2015): output = inputs * carry + cell output *
+    transform, with carry = sigmoid(inputs @ carry_w + carry_b) and transform = 1 - carry (or its own
+    `transform_w`, `transform_b` if not `couple_carry_transform_gates`), made in the caller's scope."""
+
+    def __init__(self, cell, couple_carry_transform_gates: bool = True, carry_bias_init: float = 1.0) -> None:
+        super().__init__()
+        assert_like_rnncell("cell", cell)
+        self._cell = cell
+        self._couple_carry_transform_gates = couple_carry_transform_gates
+        self._carry_bias_init = carry_bias_init
+
+    def _sub_cells(self) -> list:
+        return [self._cell]
+
+    @property
+    def state_size(self):
+        return self._cell.state_size
+
+    @property
+    def output_size(self):
+        return self._cell.output_size
+
+    def zero_state(self, batch_size, dtype):
+        with _ops.name_scope(type(self).__name__ + "ZeroState", values=[batch_size]):
+            return self._cell.zero_state(batch_size, dtype)
+
+    def _gate(self, x, name: str, bias: float):
+        size = x.shape.with_rank(2)[1].value
+        w = vs.get_variable(f"{name}_w", [size, size])
+        b = vs.get_variable(f"{name}_b", [size], initializer=init_ops.constant_initializer(bias))
+        return math_ops.sigmoid(nn_ops.bias_add(math_ops.matmul(x, w), b))
+
+    def _highway(self, x, y):
+        carry = self._gate(x, "carry", self._carry_bias_init)
+        if self._couple_carry_transform_gates:
+            transform = 1 - carry
+        else:
+            transform = self._gate(x, "transform", -self._carry_bias_init)
+        return x * carry + y * transform
+
+    def __call__(self, inputs, state, scope=None):
+        outputs, new_state = self._cell(inputs, state, scope=scope)
+        assert_same_structure(inputs, outputs)
+        flat_in, flat_out = flatten(inputs), flatten(outputs)
+        for x, y in zip(flat_in, flat_out):
+            x.shape.assert_is_compatible_with(y.shape)
+        return pack_sequence_as(outputs, [self._highway(x, y) for x, y in zip(flat_in, flat_out)]), new_state

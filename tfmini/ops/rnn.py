@@ -19,7 +19,7 @@ from tfmini.ops.rnn_cell_impl import assert_like_rnncell, batch_shape
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _transpose_batch_time(x):
+def transpose_batch_time(x):
     """[batch, time, ...] <-> [time, batch, ...]; tensors of rank below 2 are returned as they are."""
     x = _ops.convert_to_tensor(x)
     static = x.shape
@@ -35,7 +35,7 @@ def _transpose_batch_time(x):
     return out
 
 
-def _best_effort_batch_size(flat_input: list):
+def best_effort_input_batch_size(flat_input: list):
     """The batch size of time-major inputs: a static dim 1 if some input has one, else the first input's
     dynamic dim 1."""
     for x in flat_input:
@@ -261,7 +261,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
     with vs.variable_scope(scope or "rnn"):
         flat_input = [_ops.convert_to_tensor(x) for x in flatten(inputs)]
         if not time_major:
-            flat_input = [_transpose_batch_time(x) for x in flat_input]
+            flat_input = [transpose_batch_time(x) for x in flat_input]
         parallel_iterations = parallel_iterations or 32
         if sequence_length is not None:
             sequence_length = math_ops.cast(sequence_length, _dt.int32)
@@ -269,7 +269,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
                 raise ValueError("sequence_length must be a vector of length batch_size, but saw shape: "
                                  f"{sequence_length.shape}")
             sequence_length = array_ops.identity(sequence_length, name="sequence_length")
-        batch_size = _best_effort_batch_size(flat_input)
+        batch_size = best_effort_input_batch_size(flat_input)
         state = _initial_state(cell, initial_state, dtype, batch_size,
                                "If there is no initial_state, you must give a dtype.")
         if sequence_length is not None:
@@ -279,7 +279,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
         outputs, final_state = _dynamic_rnn_loop(cell, inputs, state, parallel_iterations, swap_memory,
                                                  sequence_length, dtype)
         if not time_major:
-            outputs = map_structure(_transpose_batch_time, outputs)
+            outputs = map_structure(transpose_batch_time, outputs)
         return outputs, final_state
 
 
@@ -290,7 +290,7 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations: int, swa
     flat_input = flatten(inputs)
     flat_output_size = flatten(cell.output_size)
     time_steps = array_ops.shape(flat_input[0])[0]
-    batch_size = _best_effort_batch_size(flat_input)
+    batch_size = best_effort_input_batch_size(flat_input)
     got_shapes = [x.shape.with_rank_at_least(3) for x in flat_input]
     const_time_steps, const_batch_size = got_shapes[0].as_list()[:2]
     for s in got_shapes:
