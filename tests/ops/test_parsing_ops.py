@@ -242,6 +242,15 @@ def test_decode_csv_errors_leave_session_usable():
         assert [c.tolist() for c in sess.run(cols, {p: ["1,2"]})] == [[1], [2]]
 
 
+def test_decode_csv_select_cols_counts_the_selected_fields():
+    with tf.Session() as sess:
+        got = sess.run(tf.decode_csv(["a,1,b,2.5,extra"], [[""], [0.0]], select_cols=[2, 3]))
+        assert [g.tolist() for g in got] == [[b"b"], [2.5]]
+        # what TF says when the record ends before the selected columns
+        with pytest.raises(errors.InvalidArgumentError, match="Expect 2 fields but have 0 in record 0"):
+            sess.run(tf.decode_csv(["a,1"], [[""], [0.0]], select_cols=[2, 3]))
+
+
 def test_decode_csv_argument_checks_at_build_time():
     with pytest.raises(ValueError, match="select_cols"):
         tf.decode_csv(["1"], [[0], [0]], select_cols=[1, 0])

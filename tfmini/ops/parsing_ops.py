@@ -971,7 +971,8 @@ def _decode_csv_kernel(records, *defaults, field_delim, use_quote_delim, na_valu
         fields = _split_csv(record, delim, use_quote_delim)
         if select:
             if len(fields) <= select[-1]:
-                raise _invalid(f"Expect {select[-1] + 1} fields but have {len(fields)} in record {i}")
+                present = sum(1 for c in select if c < len(fields))  # TF counts the selected fields found
+                raise _invalid(f"Expect {len(select)} fields but have {present} in record {i}")
             fields = [fields[c] for c in select]
         elif len(fields) != n_out:
             raise _invalid(f"Expect {n_out} fields but have {len(fields)} in record {i}")
