@@ -152,6 +152,23 @@ def test_bad_examples_fail_as_tensorflow_does_and_session_survives(name):
             29, 31, 40]
 
 
+def test_parse_single_example_errors_name_the_key_only():
+    # TF's ParseSingleExample words its errors without an example name or index
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError) as info:
+            sess.run(tf.parse_single_example(SERIALIZED[0], {"age": tf.FixedLenFeature([], tf.float32)}))
+        assert info.value.message.startswith(
+            "Key: age.  Data types don't match. Data type: int64 but expected type: float")
+        with pytest.raises(errors.InvalidArgumentError) as info:
+            sess.run(tf.parse_single_example(b"", {"a": tf.FixedLenFeature([], tf.float32)}))
+        assert info.value.message.startswith("Feature: a (data type: float) is required but could not be found.")
+
+
+def test_empty_shape_without_default_is_still_required():
+    with tf.Session() as sess, pytest.raises(errors.InvalidArgumentError, match="Feature: a .* is required"):
+        sess.run(tf.parse_example([b""], {"a": tf.FixedLenFeature([0], tf.int64)}))
+
+
 def test_example_names_appear_in_errors():
     with tf.Session() as sess, pytest.raises(errors.InvalidArgumentError, match="Name: second, Feature: height"):
         sess.run(tf.parse_example(SERIALIZED[:2], {"height": tf.FixedLenFeature([], tf.float32)},

@@ -239,7 +239,19 @@ def _decode(serialized: np.ndarray, message_type, what: str) -> list:
     return messages
 
 
-def _feature_values(features, key: str, dtype: _dt.DType, name: str, index: int, sparse: bool):
+def _key_at(names: list[str] | None, index: int, key: str) -> str:
+    """How TF's messages place a feature: by example name, key and batch index, or (for ParseSingleExample,
+    `names` None) by key alone."""
+    return f"Key: {key}." if names is None else f"Name: {names[index]}, Key: {key}, Index: {index}."
+
+
+def _missing(names: list[str] | None, index: int, key: str, dtype: _dt.DType) -> _errors.InvalidArgumentError:
+    where = "" if names is None else f"Name: {names[index]}, "
+    return _invalid(f"{where}Feature: {key} (data type: {_TYPE_NAME[_LIST_OF[dtype]]}) is required but could not "
+                    "be found.")
+
+
+def _feature_values(features, key: str, dtype: _dt.DType, names: list[str] | None, index: int, sparse: bool):
     """The values of feature `key` of a Features message (None when absent), with TF's error for the wrong
     kind."""
     feature = features.feature.get(key)
@@ -251,9 +263,9 @@ def _feature_values(features, key: str, dtype: _dt.DType, name: str, index: int,
     want = _LIST_OF[dtype]
     if kind != want:
         if sparse:
-            raise _invalid(f"Name: {name}, Key: {key}, Index: {index}.  Data types don't match. Expected type: "
+            raise _invalid(f"{_key_at(names, index, key)}  Data types don't match. Expected type: "
                            f"{_TYPE_NAME[want]}, Actual type: {_TYPE_NAME[kind]}")
-        raise _invalid(f"Name: {name}, Key: {key}, Index: {index}.  Data types don't match. Data type: "
+        raise _invalid(f"{_key_at(names, index, key)}  Data types don't match. Data type: "
                        f"{_TYPE_NAME[kind]} but expected type: {_TYPE_NAME[want]}")
     return getattr(feature, kind).value
 
@@ -273,11 +285,11 @@ def _values_array(values, dtype: _dt.DType) -> np.ndarray:
 
 def _parse(examples, names, sparse_keys, sparse_types, dense_keys, dense_types, dense_shapes, dense_defaults):
     """Parses a batch of Features messages: per sparse key (indices, values, dense_shape), per dense key the
-    batch tensor."""
+    batch tensor. `names` are the examples' names for messages, None for ParseSingleExample's wording."""
     batch = len(examples)
     sparse_out = []
     for key, dtype in zip(sparse_keys, sparse_types):
-        per_example = [_feature_values(ex, key, dtype, names[i], i, True) for i, ex in enumerate(examples)]
+        per_example = [_feature_values(ex, key, dtype, names, i, True) for i, ex in enumerate(examples)]
         counts = np.array([0 if v is None else len(v) for v in per_example], dtype=np.int64)
         rows = np.repeat(np.arange(batch, dtype=np.int64), counts)
         cols = np.arange(counts.sum(), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -299,15 +311,14 @@ def _parse_fixed(examples, names, key, dtype, dims, default) -> np.ndarray:
     out = np.empty([len(examples), *dims], dtype=dtype.as_numpy_dtype)
     rows = out.reshape(len(examples), size)  # a view: whole rows are assigned, so strings are never nested
     for i, ex in enumerate(examples):
-        values = _feature_values(ex, key, dtype, names[i], i, False)
+        values = _feature_values(ex, key, dtype, names, i, False)
         if values is None:
-            if default.size == 0 and size != 0:
-                raise _invalid(f"Name: {names[i]}, Feature: {key} (data type: {_TYPE_NAME[_LIST_OF[dtype]]}) is "
-                               "required but could not be found.")
+            if default.size == 0:  # no default: required (even for a shape with no elements, as in TF)
+                raise _missing(names, i, key, dtype)
             rows[i] = default.reshape(-1)
             continue
         if len(values) != size:
-            raise _invalid(f"Name: {names[i]}, Key: {key}, Index: {i}.  Number of {_TYPE_NAME[_LIST_OF[dtype]]} "
+            raise _invalid(f"{_key_at(names, i, key)}  Number of {_TYPE_NAME[_LIST_OF[dtype]]} "
                            f"values != expected.  Values size: {len(values)} but output shape: "
                            f"{_shape.dims_str(dims)}")
         rows[i] = _values_array(values, dtype)
@@ -318,12 +329,12 @@ def _parse_sequence(examples, names, key, dtype, inner, default) -> np.ndarray:
     stride = int(np.prod(inner))
     parsed = []
     for i, ex in enumerate(examples):
-        values = _feature_values(ex, key, dtype, names[i], i, False)
+        values = _feature_values(ex, key, dtype, names, i, False)
         values = _values_array([] if values is None else values, dtype)
         if stride == 0 or len(values) % stride:
             if len(values) or stride == 0:
                 raise _invalid(
-                    f"Name: {names[i]}, Key: {key}, Index: {i}.  Number of {_TYPE_NAME[_LIST_OF[dtype]]} values is "
+                    f"{_key_at(names, i, key)}  Number of {_TYPE_NAME[_LIST_OF[dtype]]} values is "
                     f"not a multiple of stride length. Saw {len(values)} values but output shape is: "
                     f"{_shape.dims_str([None, *inner])}"
                 )
@@ -438,7 +449,7 @@ def _parse_single_example_kernel(serialized, *defaults, sparse_keys, dense_keys,
     if serialized.ndim != 0:
         raise _invalid(f"Expected serialized to be a scalar, got shape: {_shape.dims_str(serialized.shape)}")
     features = [ex.features for ex in _decode(serialized.reshape(1), example_pb2.Example, "example")]
-    sparse_out, dense_out = _parse(features, ["<unknown>"], _texts(sparse_keys),
+    sparse_out, dense_out = _parse(features, None, _texts(sparse_keys),
                                    [_dt.as_dtype(t) for t in sparse_types], _texts(dense_keys), _dtypes_of(defaults),
                                    [_shape.as_shape(s) for s in dense_shapes], defaults)
     return _flat_outputs(_unbatched_sparse(sparse_out), [d[0, ...] for d in dense_out])
