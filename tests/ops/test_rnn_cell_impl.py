@@ -618,7 +618,8 @@ def test_lstm_block_cell_matches_tensorflows_kernel(key, options, sess):
 
 def test_gru_block_cells_match_tensorflows_kernel_under_their_variable_names(sess):
     f = LSTM_BLOCK
-    names = {tf.contrib.rnn.GRUBlockCell: ["w_ru", "b_ru", "w_c", "b_c"],
+    # TF 1.15's GRUBlockCell calls the gates' kernel w_c and the candidate's w_ru (the op's names swapped).
+    names = {tf.contrib.rnn.GRUBlockCell: ["w_c", "b_ru", "w_ru", "b_c"],
              tf.contrib.rnn.GRUBlockCellV2: ["gates/kernel", "gates/bias", "candidate/kernel", "candidate/bias"]}
     for cls, suffixes in names.items():
         with tf.variable_scope(cls.__name__):
@@ -627,14 +628,18 @@ def test_gru_block_cells_match_tensorflows_kernel_under_their_variable_names(ses
         assert [v.op.name for v in cell.variables] == [f"{cls.__name__}/gru_cell/{s}" for s in suffixes]
         sess.run(tf.variables_initializer(cell.variables))
         assert (sess.run(cell.variables[1]) == 1).all() and not sess.run(cell.variables[3]).any()
+        # Creation order: gate kernel, gate bias, candidate kernel, candidate bias; the op's w_ru is the gates'.
         for v, key in zip(cell.variables, ["w_ru", "b_ru", "w_c", "b_c"]):
             v.load(f[f"gru/{key}"], sess)
+        assert cell.variables[0].shape.as_list() == [DEPTH + 5, 10]
         h, st = sess.run([out, state])
         np.testing.assert_allclose(h, f["gru/h"], rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(h, st)
     assert tf.contrib.rnn.GRUBlockCell(cell_size=3).state_size == 3
     with pytest.raises(ValueError, match="Exactly one of num_units or cell_size"):
         tf.contrib.rnn.GRUBlockCell(3, cell_size=3)
+    with pytest.raises(ValueError, match="Shape of h_prev"):
+        tf.contrib.rnn.GRUBlockCell(3)(tf.zeros([1, 2]), tf.zeros([1, 4]))
 
 
 def np_layer_norm(x, gain=1.0, shift=0.0):

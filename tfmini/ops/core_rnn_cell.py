@@ -182,11 +182,14 @@ class LSTMBlockCell(LSTMCell):
 
 
 class GRUBlockCell(LayerRNNCell):
-    """tf.contrib.rnn's GRUBlockCell: GRUCell's math with the variables `w_ru`, `b_ru` (initialized to 1),
-    `w_c` and `b_c` in scope `gru_cell`. `cell_size` is the old name of `num_units`."""
+    """tf.contrib.rnn's GRUBlockCell: GRUCell's math in scope `gru_cell`. `cell_size` is the old name of
+    `num_units`. TF 1.15 names the gates' kernel [input + units, 2 * units] `w_c` and the candidate's kernel
+    [input + units, units] `w_ru` (the kernel op's names swapped); the biases are `b_ru` (gates, initialized to 1)
+    and `b_c`. Checkpoints of TF 1.15 use these names, so they are kept."""
 
     _input_ndim = 2
-    _variable_names = ("w_ru", "b_ru", "w_c", "b_c")
+    # Names of the gate kernel, gate bias, candidate kernel and candidate bias, in creation order.
+    _variable_names = ("w_c", "b_ru", "w_ru", "b_c")
 
     def __init__(self, num_units=None, cell_size=None, reuse=None, name="gru_cell") -> None:
         super().__init__(_reuse=reuse, name=name)
@@ -215,6 +218,9 @@ class GRUBlockCell(LayerRNNCell):
         self.built = True
 
     def call(self, inputs, state):
+        state_size = state.shape.with_rank(2)[1].value
+        if state_size != self._cell_size:
+            raise ValueError(f"Shape of h_prev[1] incorrect: cell_size {self._cell_size} vs {state_size}")
         gates = math_ops.sigmoid(nn_ops.bias_add(
             math_ops.matmul(array_ops.concat([inputs, state], 1), self._gate_kernel), self._gate_bias))
         r, u = array_ops.split(gates, num_or_size_splits=2, axis=1)
