@@ -113,6 +113,22 @@ def test_global_replace_skips_empty_match_after_a_match_as_re2_does():
         assert sess.run(tf.regex_replace(["baaac"], "a*", "X", replace_global=False)).tolist() == [b"Xbaaac"]
 
 
+def test_regexes_work_on_utf8_characters_with_ascii_classes():
+    with tf.Session() as sess:
+        assert sess.run(tf.regex_replace(["h\u00e9llo"], ".", "x")).tolist() == [b"xxxxx"]
+        assert sess.run(tf.strings.regex_full_match(["h\u00e9llo", "hallo"], "h.llo")).tolist() == [True, True]
+        # RE2's \w is ASCII: the accented letter is no word character
+        assert sess.run(tf.regex_replace(["\u00e9t\u00e9 a1"], "\\w", "_")).tolist() == ["\u00e9_\u00e9 __".encode()]
+        # bytes that are no UTF-8 pass through unchanged
+        assert sess.run(tf.regex_replace([b"\xff-\xfe"], "-", "+")).tolist() == [b"\xff+\xfe"]
+
+
+def test_reduce_join_of_an_empty_axis_gives_empty_strings():
+    with tf.Session() as sess:
+        assert sess.run(tf.reduce_join(tf.zeros([2, 0], tf.string), axis=1)).tolist() == [b"", b""]
+        assert sess.run(tf.reduce_join(tf.zeros([0, 2], tf.string), axis=0, separator="x")).tolist() == [b"", b""]
+
+
 def test_substr_negative_len_takes_the_rest():
     with tf.Session() as sess:
         assert sess.run(tf.substr(["hello"], 1, -1)).tolist() == [b"ello"]

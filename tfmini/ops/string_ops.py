@@ -227,7 +227,8 @@ def _substr_kernel(inp, pos, length, *, unit):
         size = len(chars)
         start = int(start)
         if start > size or start < -size:
-            raise _invalid(f"pos {start} out of range for string b'{text.decode('latin-1')}' at index {i}")
+            shown = "" if unit == "UTF8_CHAR" else f" b'{text.decode('latin-1')}'"  # TF's two wordings
+            raise _invalid(f"pos {start} out of range for string{shown} at index {i}")
         start = start + size if start < 0 else start
         count = int(count)
         # a negative length is a huge unsigned one in TF: the rest of the string
@@ -400,7 +401,7 @@ def _reduce_join_kernel(inputs, axes, *, keep_dims, separator):
     for a in axes:  # TF joins along the axes one after another, in the order given
         moved = np.moveaxis(value, a, -1)
         lead = moved.shape[:-1]
-        rows = moved.reshape(-1, moved.shape[-1])
+        rows = moved.reshape(int(np.prod(lead)), moved.shape[-1])
         joined = np.empty(rows.shape[0], dtype=object)
         joined[:] = [sep.join(r) for r in rows.tolist()]
         value = np.expand_dims(joined.reshape(lead), a)
@@ -479,48 +480,58 @@ def string_join(inputs, separator: str = "", name: str | None = None) -> _ops.Te
 # ----------------------------------------------------------------------------------------------------------
 # RegexReplace, RegexFullMatch (and their Static variants, for patterns known when the graph is built)
 # ----------------------------------------------------------------------------------------------------------
+# Regular expressions run on text, as RE2 runs on UTF-8: "." is one character, not one byte. Bytes that are no
+# UTF-8 travel through as lone surrogates and come back unchanged. re.ASCII gives \d, \w, \s and \b RE2's
+# ASCII meanings.
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
 def _compile(pattern) -> re.Pattern:
-    pattern = _as_bytes(pattern)
+    text = _text(_as_bytes(pattern))
     try:
-        return re.compile(pattern)
+        return re.compile(text, re.ASCII)
     except re.error as e:
-        raise _invalid(f"Invalid pattern: {pattern.decode('latin-1')}, error: {e}") from None
+        raise _invalid(f"Invalid pattern: {text}, error: {e}") from None
 
 
-def _rewriter(rewrite: bytes, groups: int):
+def _rewriter(rewrite: str, groups: int):
     """A replacement function for RE2's rewrite syntax: \\0-\\9 insert a group, \\\\ a backslash; every other
-    byte is literal (Python's templates would also expand \\n, \\g<...> and so on)."""
+    character is literal (Python's templates would also expand \\n, \\g<...> and so on)."""
     parts: list = []
-    literal = bytearray()
+    literal: list[str] = []
     i = 0
     while i < len(rewrite):
-        c = rewrite[i : i + 1]
-        if c == b"\\":
+        c = rewrite[i]
+        if c == "\\":
             nxt = rewrite[i + 1 : i + 2]
-            if nxt.isdigit():
+            if nxt and nxt in "0123456789":
                 if int(nxt) > groups:
-                    raise _invalid(f"Rewrite schema error: '\\{nxt.decode()}' not allowed: pattern has {groups} "
+                    raise _invalid(f"Rewrite schema error: '\\{nxt}' not allowed: pattern has {groups} "
                                    "capturing groups")
-                parts.append(bytes(literal))
+                parts.append("".join(literal))
                 literal.clear()
                 parts.append(int(nxt))
-            elif nxt == b"\\":
-                literal += b"\\"
+            elif nxt == "\\":
+                literal.append("\\")
             else:
-                raise _invalid(f"Rewrite schema error: '\\' must be followed by a digit or '\\': "
-                               f"{rewrite.decode('latin-1')}")
+                raise _invalid(f"Rewrite schema error: '\\' must be followed by a digit or '\\': {rewrite}")
             i += 2
             continue
-        literal += c
+        literal.append(c)
         i += 1
-    parts.append(bytes(literal))
+    parts.append("".join(literal))
     if len(parts) == 1:
         text = parts[0]
         return lambda m: text
-    return lambda m: b"".join(p if isinstance(p, bytes) else (m.group(p) or b"") for p in parts)
+    return lambda m: "".join(p if isinstance(p, str) else (m.group(p) or "") for p in parts)
 
 
-def _replace_all(regex: re.Pattern, repl, s: bytes) -> bytes:
+def _replace_all(regex: re.Pattern, repl, s: str) -> str:
     """Every match replaced, with RE2's GlobalReplace rule: an empty match right where the previous match ended
     is skipped (Python's re.sub would replace it: 'baaac' with a* gives XbXXcX there, XbXcX in TF)."""
     out, pos, last_end = [], 0, -1
@@ -536,15 +547,15 @@ def _replace_all(regex: re.Pattern, repl, s: bytes) -> bytes:
         out.append(repl(m))
         pos = last_end = m.end()
     out.append(s[pos:])
-    return b"".join(out)
+    return "".join(out)
 
 
 def _regex_replace(inp: np.ndarray, pattern, rewrite, replace_global: bool) -> np.ndarray:
     regex = _compile(pattern)
-    repl = _rewriter(_as_bytes(rewrite), regex.groups)
+    repl = _rewriter(_text(_as_bytes(rewrite)), regex.groups)
     if replace_global:
-        return _map_bytes(lambda s: _replace_all(regex, repl, s), inp)
-    return _map_bytes(lambda s: regex.sub(repl, s, count=1), inp)
+        return _map_bytes(lambda s: _utf8(_replace_all(regex, repl, _text(s))), inp)
+    return _map_bytes(lambda s: _utf8(regex.sub(repl, _text(s), count=1)), inp)
 
 
 @register_op(
@@ -587,7 +598,7 @@ def regex_replace(input, pattern, rewrite, replace_global: bool = True, name: st
 
 def _full_match(inp: np.ndarray, pattern) -> np.ndarray:
     regex = _compile(pattern)
-    return np.fromiter((regex.fullmatch(s) is not None for s in inp.reshape(-1)), dtype=bool,
+    return np.fromiter((regex.fullmatch(_text(s)) is not None for s in inp.reshape(-1)), dtype=bool,
                        count=inp.size).reshape(inp.shape)
 
 
