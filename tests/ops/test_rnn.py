@@ -622,3 +622,69 @@ def test_contrib_rnn_helpers_transpose_batch_time_and_batch_size(sess):
     with pytest.raises(ValueError, match="to have rank at least 2"):
         tf.contrib.rnn.best_effort_input_batch_size([tf.zeros([3])])
     assert tf.contrib.rnn.LayerRNNCell is tf.nn.rnn_cell.BasicLSTMCell.__mro__[1]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fused cells (tf.contrib.rnn)
+# ----------------------------------------------------------------------------------------------------------
+LSTM_BLOCK = np.load(FIXTURES / "lstm_block.npz")
+
+
+def test_lstm_block_fused_cell_matches_tensorflows_block_lstm(sess):
+    f = LSTM_BLOCK
+    cell = tf.contrib.rnn.LSTMBlockFusedCell(5, forget_bias=0.7, cell_clip=0.4, use_peephole=True)
+    initial = (tf.constant(f["cs_prev"]), tf.constant(f["h_prev"]))
+    outputs, state = cell(tf.constant(f["fused/x"]), initial_state=initial)
+    lengths = [5, 2, 0]
+    cut_outputs, cut_state = cell(tf.constant(f["fused/x"]), initial_state=initial, sequence_length=lengths)
+    assert [v.op.name for v in cell.variables] == [
+        "lstm_fused_cell/kernel", "lstm_fused_cell/bias", "lstm_fused_cell/w_i_diag", "lstm_fused_cell/w_f_diag",
+        "lstm_fused_cell/w_o_diag"]
+    sess.run(tf.global_variables_initializer())
+    load(sess, cell.variables, [f["w"], f["b"], f["wci"], f["wcf"], f["wco"]])
+    out, st, cut, cst = sess.run([outputs, state, cut_outputs, cut_state])
+    np.testing.assert_allclose(out, f["fused/h"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(st.c, f["fused/cs"][-1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(st.h, f["fused/h"][-1], rtol=1e-5, atol=1e-6)
+    for b, n in enumerate(lengths):
+        np.testing.assert_allclose(cut[:n, b], f["fused/h"][:n, b], rtol=1e-5, atol=1e-6)
+        assert not cut[n:, b].any()
+        np.testing.assert_allclose(cst.c[b], f["fused/cs"][n - 1, b] if n else f["cs_prev"][b], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(cst.h[b], f["fused/h"][n - 1, b] if n else f["h_prev"][b], rtol=1e-5, atol=1e-6)
+
+
+def test_lstm_block_fused_cell_takes_lists_and_says_what_is_missing(sess):
+    cell = tf.contrib.rnn.LSTMBlockFusedCell(2)
+    steps = [tf.ones([3, 4]) * k for k in range(3)]
+    outputs, state = cell(steps, dtype=tf.float32)
+    assert isinstance(outputs, list) and len(outputs) == 3 and outputs[0].shape.as_list() == [3, 2]
+    sess.run(tf.global_variables_initializer())
+    np.testing.assert_allclose(sess.run(outputs[-1]), sess.run(state.h), rtol=1e-6)
+    with pytest.raises(ValueError, match="Either initial_state or dtype needs to be specified"):
+        tf.contrib.rnn.LSTMBlockFusedCell(2)(tf.zeros([3, 1, 4]))
+    with pytest.raises(ValueError, match="Expecting initial_state to be a tuple with length 2 or None"):
+        tf.contrib.rnn.LSTMBlockFusedCell(2)(tf.zeros([3, 1, 4]), initial_state=(tf.zeros([1, 2]),))
+
+
+@pytest.mark.parametrize("use_dynamic_rnn", [False, True])
+def test_fused_rnn_cell_adaptor_and_time_reversal_run_a_cell_over_time_major_inputs(use_dynamic_rnn, sess):
+    rng = np.random.RandomState(8)
+    xv = rng.uniform(-1, 1, (4, 2, 3)).astype(np.float32)
+    cell = rnn_cell.GRUCell(2)
+    forward = tf.contrib.rnn.FusedRNNCellAdaptor(cell, use_dynamic_rnn=use_dynamic_rnn)
+    backward = tf.contrib.rnn.TimeReversedFusedRNN(forward)
+    with tf.variable_scope("fw"):
+        out, state = forward(tf.constant(xv), dtype=tf.float32, sequence_length=[4, 3])
+    with tf.variable_scope("fw", reuse=True):
+        rev_out, rev_state = backward(tf.constant(xv), dtype=tf.float32, sequence_length=[4, 3])
+        list_out, _ = forward(tf.unstack(tf.constant(xv)), dtype=tf.float32)
+    assert len(tf.global_variables()) == 4 and isinstance(list_out, list) and len(list_out) == 4
+    reversed_x = np.stack([np.concatenate([xv[:n, b][::-1], xv[n:, b]]) for b, n in enumerate([4, 3])], 1)
+    with tf.variable_scope("fw", reuse=True):
+        ref_out, ref_state = forward(tf.constant(reversed_x), dtype=tf.float32, sequence_length=[4, 3])
+    sess.run(tf.global_variables_initializer())
+    o, r, ro, rs, s = sess.run([out, rev_out, ref_out, ref_state, rev_state])
+    assert o.shape == (4, 2, 2) and not o[3, 1].any()
+    np.testing.assert_allclose(s, rs, rtol=1e-6)
+    for b, n in enumerate([4, 3]):
+        np.testing.assert_allclose(r[:n, b], ro[:n, b][::-1], rtol=1e-6)

@@ -1,6 +1,6 @@
 """`tf.contrib.rnn`: TF 1.15's core recurrent cells and wrappers, the cells and wrappers only contrib had
-(projection, embedding, attention and highway wrappers, block and layer-normalized cells), the static RNN
-drivers, the stacked bidirectional ones and two helpers of the drivers."""
+(projection, embedding, attention and highway wrappers, block, fused and layer-normalized cells), the static
+RNN drivers, the stacked bidirectional ones and two helpers of the drivers."""
 
 from tfmini.ops.core_rnn_cell import (
     AttentionCellWrapper,
@@ -13,6 +13,7 @@ from tfmini.ops.core_rnn_cell import (
     LSTMBlockCell,
     OutputProjectionWrapper,
 )
+from tfmini.ops.fused_rnn_cell import FusedRNNCell, FusedRNNCellAdaptor, LSTMBlockFusedCell, TimeReversedFusedRNN
 from tfmini.ops.rnn import (
     best_effort_input_batch_size,
     stack_bidirectional_dynamic_rnn,
@@ -38,9 +39,9 @@ from tfmini.ops.rnn_cell_impl import (
 
 __all__ = [
     "AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "best_effort_input_batch_size", "DeviceWrapper",
-    "DropoutWrapper", "EmbeddingWrapper", "GRUBlockCell", "GRUBlockCellV2", "GRUCell", "HighwayWrapper",
-    "InputProjectionWrapper", "LayerNormBasicLSTMCell", "LayerRNNCell", "LSTMBlockCell", "LSTMCell", "LSTMStateTuple",
-    "MultiRNNCell", "OutputProjectionWrapper", "ResidualWrapper", "RNNCell", "stack_bidirectional_dynamic_rnn",
-    "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn", "static_state_saving_rnn",
-    "transpose_batch_time",
+    "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor", "GRUBlockCell", "GRUBlockCellV2",
+    "GRUCell", "HighwayWrapper", "InputProjectionWrapper", "LayerNormBasicLSTMCell", "LayerRNNCell", "LSTMBlockCell",
+    "LSTMBlockFusedCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "OutputProjectionWrapper", "ResidualWrapper",
+    "RNNCell", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn",
+    "static_state_saving_rnn", "TimeReversedFusedRNN", "transpose_batch_time",
 ]

@@ -339,8 +339,9 @@ class RNNCell:
                                  f"ndim={self._input_ndim}, found ndim={ndims}. Full shape received: "
                                  f"{_ops.convert_to_tensor(x).shape.as_list()}")
 
-    def _call_in_scope(self, inputs, state, scope):
-        """The layer part of a call: the cell's own variable scope (captured once), build, then `call`."""
+    def _call_in_scope(self, inputs, state, scope, **call_kwargs):
+        """The layer part of a call: the cell's own variable scope (captured once), build, then
+        `call(inputs, state, **call_kwargs)`."""
         if self._scope is None:
             self._capture_scope(scope)
         reuse = True if self.built else self._reuse
@@ -356,8 +357,8 @@ class RNNCell:
                     self.build(shapes)
                     self.built = True
                 if "scope" in inspect.signature(self.call).parameters:
-                    return self.call(inputs, state, scope=entered)
-                return self.call(inputs, state)
+                    call_kwargs["scope"] = entered
+                return self.call(inputs, state, **call_kwargs)
 
 
 class LayerRNNCell(RNNCell):

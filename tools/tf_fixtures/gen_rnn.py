@@ -205,8 +205,8 @@ def record_training() -> dict:
 
 
 def record_lstm_block() -> None:
-    """TF's LSTMBlockCell and GRUBlockCell kernels (the ops of tf.contrib.rnn's block cells; contrib itself is gone
-    from TF 2.x) on fixed inputs, the LSTM with and without peepholes and cell clipping: the new states."""
+    """TF's LSTMBlockCell, GRUBlockCell and BlockLSTM kernels (the ops of tf.contrib.rnn's block and fused cells;
+    contrib itself is gone from TF 2.x) on fixed inputs, the LSTM with and without peepholes and cell clipping."""
     rng = np.random.RandomState(9)
     n = 5
     arrays = {"x": rng.uniform(-1, 1, (BATCH, DEPTH)).astype(np.float32),
@@ -234,6 +234,15 @@ def record_lstm_block() -> None:
         gru_h = sess.run(tf.raw_ops.GRUBlockCell(**gru).h)
     arrays.update({f"gru/{k}": v for k, v in gru.items()})
     arrays["gru/h"] = gru_h
+    # BlockLSTM, the op of LSTMBlockFusedCell: the LSTM over a whole time-major sequence.
+    sequence = rng.uniform(-1, 1, (TIME, BATCH, DEPTH)).astype(np.float32)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        outs = tf.raw_ops.BlockLSTM(
+            seq_len_max=np.int64(TIME), x=sequence, cs_prev=arrays["cs_prev"], h_prev=arrays["h_prev"],
+            w=arrays["w"], wci=arrays["wci"], wcf=arrays["wcf"], wco=arrays["wco"], b=arrays["b"], forget_bias=0.7,
+            cell_clip=0.4, use_peephole=True)
+        cs, h = sess.run([outs.cs, outs.h])
+    arrays.update({"fused/x": sequence, "fused/cs": cs, "fused/h": h})
     np.savez_compressed(OUT / "lstm_block.npz", **arrays)
 
 
