@@ -391,19 +391,19 @@ register_session_run_conversion_functions(
 # -- files, records and strings
 # isort: split
 from tfmini import io, python_io, strings
+from tfmini.ops.decode_ops import decode_csv, decode_raw
 from tfmini.ops.io_ops import matching_files, read_file, write_file
 from tfmini.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
     SparseFeature,
     VarLenFeature,
-    decode_csv,
-    decode_raw,
     parse_example,
     parse_sequence_example,
     parse_single_example,
     parse_single_sequence_example,
 )
+from tfmini.ops.string_hash_ops import string_to_hash_bucket, string_to_hash_bucket_fast, string_to_hash_bucket_strong
 from tfmini.ops.string_ops import (
     as_string,
     decode_base64,
@@ -413,9 +413,6 @@ from tfmini.ops.string_ops import (
     string_join,
     string_split,
     string_strip,
-    string_to_hash_bucket,
-    string_to_hash_bucket_fast,
-    string_to_hash_bucket_strong,
     string_to_number,
     substr,
 )

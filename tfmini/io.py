@@ -2,21 +2,17 @@
 `tf.io.*` names."""
 
 from tfmini.framework.record_io import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
+from tfmini.ops.decode_ops import decode_compressed, decode_csv, decode_raw, parse_tensor, serialize_tensor
 from tfmini.ops.io_ops import matching_files, read_file, write_file
 from tfmini.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
     SparseFeature,
     VarLenFeature,
-    decode_compressed,
-    decode_csv,
-    decode_raw,
     parse_example,
     parse_sequence_example,
     parse_single_example,
     parse_single_sequence_example,
-    parse_tensor,
-    serialize_tensor,
 )
 from tfmini.ops.string_ops import decode_base64, encode_base64
 

@@ -18,8 +18,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "records"
 _DATA = json.loads((FIXTURES / "op_cases.json").read_text())
 CASES = {name: (path, args, kwargs) for name, path, args, kwargs in _DATA["cases"]}
 RESULTS = _DATA["results"]
-# the cases of parsing_ops (the rest are string_ops')
-PARSING_PREFIXES = ("csv_", "decode_raw", "serialize_", "parse_tensor", "decompress_")
+# the cases of decode_ops and of string_hash_ops (the rest are string_ops')
+DECODE_PREFIXES = ("csv_", "decode_raw", "serialize_", "parse_tensor", "decompress_")
+HASH_PREFIX = "hash_"
 
 
 def decode_arg(value):
