@@ -2,7 +2,14 @@
 `tf.io.*` names."""
 
 from tfmini.framework.record_io import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
-from tfmini.ops.decode_ops import decode_compressed, decode_csv, decode_raw, parse_tensor, serialize_tensor
+from tfmini.ops.decode_ops import (
+    decode_compressed,
+    decode_csv,
+    decode_json_example,
+    decode_raw,
+    parse_tensor,
+    serialize_tensor,
+)
 from tfmini.ops.io_ops import matching_files, read_file, write_file
 from tfmini.ops.parsing_ops import (
     FixedLenFeature,
@@ -18,7 +25,8 @@ from tfmini.ops.string_ops import decode_base64, encode_base64
 
 __all__ = [
     "FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "TFRecordCompressionType", "TFRecordOptions",
-    "TFRecordWriter", "VarLenFeature", "decode_base64", "decode_compressed", "decode_csv", "decode_raw",
+    "TFRecordWriter", "VarLenFeature", "decode_base64", "decode_compressed", "decode_csv", "decode_json_example",
+    "decode_raw",
     "encode_base64", "matching_files", "parse_example", "parse_sequence_example", "parse_single_example",
     "parse_single_sequence_example", "parse_tensor", "read_file", "serialize_tensor", "tf_record_iterator",
     "write_file",

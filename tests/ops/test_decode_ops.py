@@ -110,8 +110,28 @@ def test_decode_compressed_matches_zlib():
     assert z.tolist() == g.tolist() == data
 
 
+def test_decode_json_example_gives_the_example_tensorflow_gives():
+    # the JSON forms TF's DecodeJSONExample accepts: camelCase or field names, int64s as strings or numbers,
+    # bytes in base64
+    texts = ['{"features": {"feature": {"a": {"int64List": {"value": ["1", 2]}}, '
+             '"b": {"floatList": {"value": [1.5]}}, "c": {"bytesList": {"value": ["aGk="]}}}}}',
+             "{}", '{"features": {"feature": {"x": {"int64_list": {"value": [3]}}}}}']
+    with tf.Session() as sess:
+        binary = sess.run(tf.io.decode_json_example(texts))
+        parsed = sess.run(tf.parse_example(binary, {"a": tf.VarLenFeature(tf.int64)}))
+        with pytest.raises(errors.InvalidArgumentError, match="Error while parsing JSON"):
+            sess.run(tf.io.decode_json_example(['{"nope": 1}']))
+    first = tf.train.Example.FromString(binary[0])
+    assert list(first.features.feature["a"].int64_list.value) == [1, 2]
+    assert list(first.features.feature["b"].float_list.value) == [1.5]
+    assert list(first.features.feature["c"].bytes_list.value) == [b"hi"]
+    assert binary[1] == b""
+    assert tf.train.Example.FromString(binary[2]).features.feature["x"].int64_list.value[0] == 3
+    assert parsed["a"].values.tolist() == [1, 2]
+
+
 def test_public_names():
     for name in ("decode_raw", "decode_csv"):
         assert getattr(tf, name) is getattr(tf.io, name) is getattr(decode_ops, name)
-    for name in ("decode_compressed", "serialize_tensor", "parse_tensor"):
+    for name in ("decode_compressed", "decode_json_example", "serialize_tensor", "parse_tensor"):
         assert getattr(tf.io, name) is getattr(decode_ops, name)

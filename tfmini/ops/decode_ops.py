@@ -1,5 +1,6 @@
 """Decoding ops: raw bytes into numbers (DecodeRaw), CSV records into columns (DecodeCSV), compressed strings
-(DecodeCompressed), and tensors to and from serialized TensorProtos (SerializeTensor, ParseTensor)."""
+(DecodeCompressed), JSON Examples into binary ones (DecodeJSONExample), and tensors to and from serialized
+TensorProtos (SerializeTensor, ParseTensor)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import zlib
 
 import numpy as np
+from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from tfmini.framework import dtypes as _dt
@@ -17,9 +19,9 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.framework.tensor_util import make_ndarray
 from tfmini.ops.string_ops import parse_number
-from tfmini.protobuf import tensor_pb2
+from tfmini.protobuf import example_pb2, tensor_pb2
 
-__all__ = ["decode_compressed", "decode_csv", "decode_raw", "parse_tensor", "serialize_tensor"]
+__all__ = ["decode_compressed", "decode_csv", "decode_json_example", "decode_raw", "parse_tensor", "serialize_tensor"]
 
 
 def _invalid(msg: str) -> _errors.InvalidArgumentError:
@@ -123,6 +125,34 @@ def decode_compressed(bytes, compression_type: str = "", name: str | None = None
     """Each string decompressed from `compression_type` ("ZLIB", "GZIP", or "" for none)."""
     return apply_op("DecodeCompressed", [_ops.convert_to_tensor(bytes, dtype=_dt.string)],
                     {"compression_type": compression_type}, name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# DecodeJSONExample: tf.train.Example protos written in protobuf's JSON mapping, as binary protos
+# ----------------------------------------------------------------------------------------------------------
+def _json_example(text: bytes) -> bytes:
+    try:
+        return json_format.Parse(text.decode("utf-8"), example_pb2.Example()).SerializeToString(deterministic=True)
+    except (json_format.ParseError, UnicodeDecodeError) as e:
+        raise _invalid(f"Error while parsing JSON: {e}") from None
+
+
+@register_op("DecodeJSONExample", inputs=["json_examples: string"], outputs=["binary_examples: string"],
+             shape=lambda op: op.inputs[0].shape)
+def _decode_json_example_kernel(json_examples):
+    out = np.empty(json_examples.shape, dtype=object)
+    out.reshape(-1)[:] = [_json_example(s) for s in json_examples.reshape(-1)]
+    return out
+
+
+NotDifferentiable("DecodeJSONExample")
+
+
+def decode_json_example(json_examples, name: str | None = None) -> _ops.Tensor:
+    """Each JSON string (protobuf's JSON form of a tf.train.Example, e.g. {"features": {"feature": {"a":
+    {"int64List": {"value": [1]}}}}}) as a serialized binary Example, ready for parse_example."""
+    return apply_op("DecodeJSONExample", [_ops.convert_to_tensor(json_examples, dtype=_dt.string)],
+                    name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------
