@@ -534,7 +534,7 @@ def test_contrib_rnn_holds_tfs_cells_and_refuses_names_it_lacks():
     assert tf.contrib.rnn.static_rnn is tf.nn.static_rnn
     assert tf.contrib.rnn.LSTMStateTuple is rnn_cell.LSTMStateTuple
     with pytest.raises(AttributeError):
-        _ = tf.contrib.rnn.NASCell
+        _ = tf.contrib.rnn.GridLSTMCell
     with pytest.raises(AttributeError):
         _ = tf.contrib.layers
 
@@ -761,3 +761,125 @@ def test_highway_wrapper_gate_biases_start_at_plus_and_minus_carry_bias_init(ses
     np.testing.assert_array_equal(values["transform_b"], [-2, -2, -2])
     with pytest.raises(ValueError):
         tf.contrib.rnn.HighwayWrapper(rnn_cell.GRUCell(2))(tf.zeros([1, 3]), tf.zeros([1, 2]))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# tf.contrib.rnn's research cells, against NumPy
+# ----------------------------------------------------------------------------------------------------------
+def scalar_state(n):
+    return lambda: (lambda p: (p[0], p))(placeholders(n))
+
+
+def lstm_state(c_size, h_size):
+    def state():
+        c, h = placeholders(c_size, h_size)
+        return rnn_cell.LSTMStateTuple(c, h), [c, h]
+
+    return state
+
+
+def test_ugrnn_cell_step_matches_numpy():
+    cell = tf.contrib.rnn.UGRNNCell(3, forget_bias=0.5)
+    (k, b), x, (h,), out, st = run_step(cell, scalar_state(3))
+    assert [v.op.name for v in cell.variables] == ["ugrnn_cell/kernel", "ugrnn_cell/bias"]
+    g_act, c_act = np.split(np.concatenate([x, h], 1) @ k + b, 2, axis=1)
+    g = sigmoid(g_act + 0.5)
+    np.testing.assert_allclose(out, g * h + (1 - g) * np.tanh(c_act), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(out, st)
+
+
+def test_intersection_rnn_cell_projects_inputs_and_gates_time_and_depth():
+    cell = tf.contrib.rnn.IntersectionRNNCell(3, num_in_proj=3)
+    (pk, pb, k, b), x, (h,), out, st = run_step(cell, scalar_state(3))
+    assert [v.op.name for v in cell.variables] == [
+        "intersection_rnn_cell/in_projection/kernel", "intersection_rnn_cell/in_projection/bias",
+        "intersection_rnn_cell/kernel", "intersection_rnn_cell/bias"]
+    xp = x @ pk + pb
+    gh, hh, gy, yy = np.split(np.concatenate([xp, h], 1) @ k + b, 4, axis=1)
+    gh, gy = sigmoid(gh + 1.0), sigmoid(gy + 1.0)
+    np.testing.assert_allclose(st, gh * h + (1 - gh) * np.tanh(hh), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, gy * xp + (1 - gy) * np.maximum(yy, 0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="Must have input size == output size for Intersection RNN"):
+        tf.contrib.rnn.IntersectionRNNCell(3)(tf.zeros([1, 2]), tf.zeros([1, 3]))
+
+
+@pytest.mark.parametrize("options", [{}, {"num_proj": 2, "use_biases": True}])
+def test_nas_cell_step_matches_numpy(options):
+    cell = tf.contrib.rnn.NASCell(3, **options)
+    h_size = options.get("num_proj", 3)
+    w, x, (c, m), out, st = run_step(cell, lstm_state(3, h_size))
+    names = ["recurrent_kernel", "kernel"] + (["bias", "projection_weights"] if options else [])
+    assert [v.op.name for v in cell.variables] == [f"nas_cell/{n}" for n in names]
+    rm, rx = m @ w[0], x @ w[1]
+    if options:
+        rm = rm + w[2]
+    ms, xs = np.split(rm, 8, axis=1), np.split(rx, 8, axis=1)
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    l1 = [sigmoid(xs[0] + ms[0]), relu(xs[1] + ms[1]), sigmoid(xs[2] + ms[2]), relu(xs[3] * ms[3]),
+          np.tanh(xs[4] + ms[4]), sigmoid(xs[5] + ms[5]), np.tanh(xs[6] + ms[6]), sigmoid(xs[7] + ms[7])]
+    l2 = [np.tanh(l1[0] * l1[1]), np.tanh(l1[2] + l1[3]), np.tanh(l1[4] * l1[5]), sigmoid(l1[6] + l1[7])]
+    new_c = np.tanh(l2[0] + c) * l2[1]
+    new_m = np.tanh(new_c * np.tanh(l2[2] + l2[3]))
+    if options:
+        new_m = new_m @ w[3]
+    np.testing.assert_allclose(st.c, new_c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, new_m, rtol=1e-5, atol=1e-6)
+
+
+def test_sru_cell_step_matches_numpy():
+    cell = tf.contrib.rnn.SRUCell(DEPTH)
+    (k, b), x, (c,), out, st = run_step(cell, scalar_state(DEPTH))
+    assert [v.op.name for v in cell.variables] == ["sru_cell/kernel", "sru_cell/bias"]
+    x_bar, f_pre, r_pre, x_tx = np.split(x @ k, 4, axis=1)
+    f, r = np.split(sigmoid(np.concatenate([f_pre, r_pre], 1) + b), 2, axis=1)
+    new_c = f * c + (1 - f) * x_bar
+    np.testing.assert_allclose(st, new_c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, r * np.tanh(new_c) + (1 - r) * x_tx, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"use_peepholes": True, "num_proj": 2, "proj_clip": 0.2, "num_unit_shards": 4},
+    {"layer_norm": True, "state_is_tuple": False},
+])
+def test_coupled_input_forget_gate_lstm_cell_step_matches_numpy(options):
+    cell = tf.contrib.rnn.CoupledInputForgetGateLSTMCell(3, forget_bias=0.5, **options)
+    h_size = options.get("num_proj", 3)
+    tuple_state = options.get("state_is_tuple", True)
+
+    def state():
+        c, h = placeholders(3, h_size)
+        return (rnn_cell.LSTMStateTuple(c, h) if tuple_state else tf.concat([c, h], 1)), [c, h]
+
+    w, x, (c, h), out, st = run_step(cell, state)
+    names = [v.op.name.split("/", 1)[1] for v in cell.variables]
+    values = dict(zip(names, w))
+    if options.get("num_unit_shards") == 4:
+        # 6 rows in 4 shards: the first two get the extra rows.
+        shards = [f"W_{i}" for i in range(4)]
+        assert names[:5] == shards + ["B"]
+        assert [values[n].shape for n in shards] == [(2, 9), (2, 9), (1, 9), (1, 9)]
+        kernel = np.concatenate([values[n] for n in shards])
+    else:
+        kernel = values["W_0"]
+    matrix = np.concatenate([x, h], 1) @ kernel
+    if not options.get("layer_norm"):
+        matrix = matrix + values["B"]
+    j, f, o = np.split(matrix, 3, axis=1)
+    if options.get("layer_norm"):
+        assert names == ["W_0", "B"] + [f"{g}/{p}" for g in ("transform", "forget", "output", "state")
+                                        for p in ("gamma", "beta")]
+        j, f, o = (np_layer_norm(v, values[f"{g}/gamma"], values[f"{g}/beta"])
+                   for v, g in ((j, "transform"), (f, "forget"), (o, "output")))
+    peep = options.get("use_peepholes")
+    f_act = sigmoid(f + 0.5 + (values["W_F_diag"] * c if peep else 0))
+    new_c = f_act * c + (1 - f_act) * np.tanh(j)
+    if options.get("layer_norm"):
+        new_c = np_layer_norm(new_c, values["state/gamma"], values["state/beta"])
+    m = sigmoid(o + (values["W_O_diag"] * new_c if peep else 0)) * np.tanh(new_c)
+    if options.get("num_proj"):
+        assert names[-1] == "W_P_0"
+        m = np.clip(m @ values["W_P_0"], -0.2, 0.2)
+    np.testing.assert_allclose(out, m, rtol=1e-4, atol=1e-5)
+    got_c = st.c if tuple_state else st[:, :3]
+    np.testing.assert_allclose(got_c, new_c, rtol=1e-4, atol=1e-5)

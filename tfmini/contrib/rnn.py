@@ -1,17 +1,22 @@
 """`tf.contrib.rnn`: TF 1.15's core recurrent cells and wrappers, the cells and wrappers only contrib had
-(projection, embedding, attention and highway wrappers, block, fused and layer-normalized cells), the static
-RNN drivers, the stacked bidirectional ones and two helpers of the drivers."""
+(projection, embedding, attention and highway wrappers, block, fused, layer-normalized and research cells), the
+static RNN drivers, the stacked bidirectional ones and two helpers of the drivers."""
 
 from tfmini.ops.core_rnn_cell import (
     AttentionCellWrapper,
+    CoupledInputForgetGateLSTMCell,
     EmbeddingWrapper,
     GRUBlockCell,
     GRUBlockCellV2,
     HighwayWrapper,
     InputProjectionWrapper,
+    IntersectionRNNCell,
     LayerNormBasicLSTMCell,
     LSTMBlockCell,
+    NASCell,
     OutputProjectionWrapper,
+    SRUCell,
+    UGRNNCell,
 )
 from tfmini.ops.fused_rnn_cell import FusedRNNCell, FusedRNNCellAdaptor, LSTMBlockFusedCell, TimeReversedFusedRNN
 from tfmini.ops.rnn import (
@@ -38,10 +43,11 @@ from tfmini.ops.rnn_cell_impl import (
 )
 
 __all__ = [
-    "AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "best_effort_input_batch_size", "DeviceWrapper",
-    "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor", "GRUBlockCell", "GRUBlockCellV2",
-    "GRUCell", "HighwayWrapper", "InputProjectionWrapper", "LayerNormBasicLSTMCell", "LayerRNNCell", "LSTMBlockCell",
-    "LSTMBlockFusedCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "OutputProjectionWrapper", "ResidualWrapper",
-    "RNNCell", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn",
-    "static_state_saving_rnn", "TimeReversedFusedRNN", "transpose_batch_time",
+    "AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "best_effort_input_batch_size",
+    "CoupledInputForgetGateLSTMCell", "DeviceWrapper", "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell",
+    "FusedRNNCellAdaptor", "GRUBlockCell", "GRUBlockCellV2", "GRUCell", "HighwayWrapper", "InputProjectionWrapper",
+    "IntersectionRNNCell", "LayerNormBasicLSTMCell", "LayerRNNCell", "LSTMBlockCell", "LSTMBlockFusedCell",
+    "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "NASCell", "OutputProjectionWrapper", "ResidualWrapper", "RNNCell",
+    "SRUCell", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn",
+    "static_state_saving_rnn", "TimeReversedFusedRNN", "transpose_batch_time", "UGRNNCell",
 ]

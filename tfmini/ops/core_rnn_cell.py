@@ -1,7 +1,8 @@
 """The cells only tf.contrib.rnn had: the wrappers that make variables of their own (TF's core_rnn_cell:
 OutputProjectionWrapper, InputProjectionWrapper and EmbeddingWrapper, plain RNNCells whose scope holds their
-kernel, bias or embedding and the wrapped cell's variables), AttentionCellWrapper, HighwayWrapper, and the block and
-layer-normalized cells (LSTMBlockCell, GRUBlockCell, GRUBlockCellV2, LayerNormBasicLSTMCell)."""
+kernel, bias or embedding and the wrapped cell's variables), AttentionCellWrapper and HighwayWrapper, the block and
+layer-normalized cells (LSTMBlockCell, GRUBlockCell, GRUBlockCellV2, LayerNormBasicLSTMCell), and research cells
+(UGRNNCell, IntersectionRNNCell, NASCell, SRUCell, CoupledInputForgetGateLSTMCell)."""
 
 from __future__ import annotations
 
@@ -425,3 +426,260 @@ class HighwayWrapper(RNNCell):
         for x, y in zip(flat_in, flat_out):
             x.shape.assert_is_compatible_with(y.shape)
         return pack_sequence_as(outputs, [self._highway(x, y) for x, y in zip(flat_in, flat_out)]), new_state
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Research cells of tf.contrib.rnn: variables made with tf.get_variable in the cell's scope during call()
+# ----------------------------------------------------------------------------------------------------------
+def _input_size(inputs) -> int:
+    size = inputs.shape.with_rank(2)[1].value
+    if size is None:
+        raise ValueError("Could not infer input size from inputs.get_shape()[-1]")
+    return size
+
+
+class UGRNNCell(RNNCell):
+    """The update-gate RNN (Collins et al. 2017): one gate g = sigmoid(. + forget_bias) mixes the old state with a
+    candidate, new = g * state + (1 - g) * activation(.), from one `kernel`/`bias` over [inputs, state]."""
+
+    def __init__(self, num_units: int, initializer=None, forget_bias: float = 1.0, activation=math_ops.tanh,
+                 reuse=None) -> None:
+        super().__init__(_reuse=reuse)
+        self._num_units = num_units
+        self._initializer = initializer
+        self._forget_bias = forget_bias
+        self._activation = activation
+        self._linear = None
+
+    @property
+    def state_size(self) -> int:
+        return self._num_units
+
+    @property
+    def output_size(self) -> int:
+        return self._num_units
+
+    def call(self, inputs, state):
+        _input_size(inputs)
+        with vs.variable_scope(vs.get_variable_scope(), initializer=self._initializer):
+            args = array_ops.concat([inputs, state], 1)
+            if self._linear is None:
+                self._linear = _Linear(args, 2 * self._num_units, True)
+            g_act, c_act = array_ops.split(self._linear(args), num_or_size_splits=2, axis=1)
+            g = math_ops.sigmoid(g_act + self._forget_bias)
+            new_state = g * state + (1.0 - g) * self._activation(c_act)
+        return new_state, new_state
+
+
+class IntersectionRNNCell(RNNCell):
+    """The intersection RNN (+RNN, Collins et al. 2017) for deep stacks: gated updates through time (the state)
+    and through depth (the output, mixed with the inputs, which must be num_units wide or projected to it by
+    `in_projection` when `num_in_proj` is set)."""
+
+    def __init__(self, num_units: int, num_in_proj=None, initializer=None, forget_bias: float = 1.0,
+                 y_activation=nn_ops.relu, reuse=None) -> None:
+        super().__init__(_reuse=reuse)
+        self._num_units = num_units
+        self._num_in_proj = num_in_proj
+        self._initializer = initializer
+        self._forget_bias = forget_bias
+        self._y_activation = y_activation
+        self._linear_in = self._linear = None
+
+    @property
+    def state_size(self) -> int:
+        return self._num_units
+
+    @property
+    def output_size(self) -> int:
+        return self._num_units
+
+    def call(self, inputs, state):
+        size = _input_size(inputs)
+        n = self._num_units
+        with vs.variable_scope(vs.get_variable_scope(), initializer=self._initializer):
+            if size != n:
+                if not self._num_in_proj:
+                    raise ValueError("Must have input size == output size for Intersection RNN. To fix, num_in_proj "
+                                     "should be set to num_units at cell init.")
+                with vs.variable_scope("in_projection"):
+                    if self._linear_in is None:
+                        self._linear_in = _Linear(inputs, n, True)
+                    inputs = self._linear_in(inputs)
+            args = array_ops.concat([inputs, state], 1)
+            if self._linear is None:
+                self._linear = _Linear(args, 4 * n, True)
+            gh_act, h_act, gy_act, y_act = array_ops.split(self._linear(args), num_or_size_splits=4, axis=1)
+            gh = math_ops.sigmoid(gh_act + self._forget_bias)
+            gy = math_ops.sigmoid(gy_act + self._forget_bias)
+            new_state = gh * state + (1.0 - gh) * math_ops.tanh(h_act)
+            new_y = gy * inputs + (1.0 - gy) * self._y_activation(y_act)
+        return new_y, new_state
+
+
+class NASCell(RNNCell):
+    """The recurrent cell found by neural architecture search (Zoph & Le 2017): eight branches of
+    `kernel` (inputs) and `recurrent_kernel` (output state) combined in a fixed tree, an optional `bias` on the
+    recurrent part and an optional projection (`projection_weights`). State (c, m)."""
+
+    def __init__(self, num_units: int, num_proj=None, use_biases: bool = False, reuse=None) -> None:
+        super().__init__(_reuse=reuse)
+        self._num_units = num_units
+        self._num_proj = num_proj
+        self._use_biases = use_biases
+        h = num_units if num_proj is None else num_proj
+        self._state_size = LSTMStateTuple(num_units, h)
+        self._output_size = h
+
+    @property
+    def state_size(self):
+        return self._state_size
+
+    @property
+    def output_size(self) -> int:
+        return self._output_size
+
+    def call(self, inputs, state):
+        sigmoid, tanh, relu = math_ops.sigmoid, math_ops.tanh, nn_ops.relu
+        n = self._num_units
+        c_prev, m_prev = state
+        dtype = inputs.dtype.base_dtype
+        size = _input_size(inputs)
+        w_m = vs.get_variable("recurrent_kernel", [self._output_size, 8 * n], dtype)
+        w_x = vs.get_variable("kernel", [size, 8 * n], dtype)
+        m = math_ops.matmul(m_prev, w_m)
+        x = math_ops.matmul(inputs, w_x)
+        if self._use_biases:
+            m = nn_ops.bias_add(m, vs.get_variable("bias", shape=[8 * n], initializer=init_ops.zeros_initializer(),
+                                                   dtype=dtype))
+        ms = array_ops.split(m, num_or_size_splits=8, axis=1)
+        xs = array_ops.split(x, num_or_size_splits=8, axis=1)
+        first = [sigmoid(xs[0] + ms[0]), relu(xs[1] + ms[1]), sigmoid(xs[2] + ms[2]), relu(xs[3] * ms[3]),
+                 tanh(xs[4] + ms[4]), sigmoid(xs[5] + ms[5]), tanh(xs[6] + ms[6]), sigmoid(xs[7] + ms[7])]
+        second = [tanh(first[0] * first[1]), tanh(first[2] + first[3]), tanh(first[4] * first[5]),
+                  sigmoid(first[6] + first[7])]
+        new_c = tanh(second[0] + c_prev) * second[1]
+        new_m = tanh(new_c * tanh(second[2] + second[3]))
+        if self._num_proj is not None:
+            new_m = math_ops.matmul(new_m, vs.get_variable("projection_weights", [n, self._num_proj], dtype))
+        return new_m, LSTMStateTuple(new_c, new_m)
+
+
+class SRUCell(LayerRNNCell):
+    """The simple recurrent unit (Lei et al. 2017): no matrix product on the state; forget and reset gates from
+    one `kernel` over the inputs and a `bias`; the state is c, the output h."""
+
+    _input_ndim = 2
+
+    def __init__(self, num_units: int, activation=None, reuse=None, name=None) -> None:
+        super().__init__(_reuse=reuse, name=name)
+        self._num_units = num_units
+        self._activation = activation or math_ops.tanh
+
+    @property
+    def state_size(self) -> int:
+        return self._num_units
+
+    @property
+    def output_size(self) -> int:
+        return self._num_units
+
+    def build(self, inputs_shape) -> None:
+        depth = _shape.as_shape(inputs_shape)[1].value
+        if depth is None:
+            raise ValueError(f"Expected inputs.shape[-1] to be known, saw shape: {inputs_shape}")
+        n = self._num_units
+        self._kernel = self.add_variable(_WEIGHTS_VARIABLE_NAME, shape=[depth, 4 * n])
+        self._bias = self.add_variable(_BIAS_VARIABLE_NAME, shape=[2 * n],
+                                       initializer=init_ops.constant_initializer(0.0, dtype=self.dtype))
+        self.built = True
+
+    def call(self, inputs, state):
+        x_bar, f_pre, r_pre, x_tx = array_ops.split(math_ops.matmul(inputs, self._kernel), num_or_size_splits=4,
+                                                    axis=1)
+        f, r = array_ops.split(math_ops.sigmoid(nn_ops.bias_add(array_ops.concat([f_pre, r_pre], 1), self._bias)),
+                               num_or_size_splits=2, axis=1)
+        c = f * state + (1.0 - f) * x_bar
+        h = r * self._activation(c) + (1.0 - r) * x_tx
+        return h, c
+
+
+def _sharded_matrix(name: str, shape: list, dtype, num_shards: int):
+    """A [rows, cols] matrix stored as `num_shards` variables name_0, name_1, ... of (nearly) equal row counts,
+    the first ones one row longer, concatenated (TF contrib's sharded weights; one shard is just name_0)."""
+    if num_shards > shape[0]:
+        raise ValueError(f"Too many shards: shape={shape}, num_shards={num_shards}")
+    base, extra = divmod(shape[0], num_shards)
+    shards = [vs.get_variable(f"{name}_{i}", [base + (1 if i < extra else 0)] + shape[1:], dtype=dtype)
+              for i in range(num_shards)]
+    return shards[0] if len(shards) == 1 else array_ops.concat(shards, 0, name=f"{name}/concat")
+
+
+class CoupledInputForgetGateLSTMCell(RNNCell):
+    """An LSTM whose input gate is one minus its forget gate (Greff et al. 2015): gates j, f, o from `W_0`
+    (sharded as W_0, W_1, ... with num_unit_shards) and `B`, optional peepholes `W_F_diag`, `W_O_diag`, an optional
+    projection `W_P_0` and optional layer normalization (then `B` is made but not added)."""
+
+    def __init__(self, num_units: int, use_peepholes: bool = False, initializer=None, num_proj=None, proj_clip=None,
+                 num_unit_shards: int = 1, num_proj_shards: int = 1, forget_bias: float = 1.0,
+                 state_is_tuple: bool = True, activation=math_ops.tanh, reuse=None, layer_norm: bool = False,
+                 norm_gain: float = 1.0, norm_shift: float = 0.0) -> None:
+        super().__init__(_reuse=reuse)
+        self._num_units = num_units
+        self._use_peepholes = use_peepholes
+        self._initializer = initializer
+        self._num_proj = num_proj
+        self._proj_clip = proj_clip
+        self._num_unit_shards = num_unit_shards
+        self._num_proj_shards = num_proj_shards
+        self._forget_bias = forget_bias
+        self._state_is_tuple = state_is_tuple
+        self._activation = activation
+        self._layer_norm = layer_norm
+        self._norm_gain = norm_gain
+        self._norm_shift = norm_shift
+        h = num_proj if num_proj else num_units
+        self._state_size = LSTMStateTuple(num_units, h) if state_is_tuple else num_units + h
+        self._output_size = h
+
+    @property
+    def state_size(self):
+        return self._state_size
+
+    @property
+    def output_size(self) -> int:
+        return self._output_size
+
+    def _norm(self, x, scope: str):
+        return _layer_norm(x, scope, self._norm_gain, self._norm_shift) if self._layer_norm else x
+
+    def call(self, inputs, state):
+        n, h_size = self._num_units, self._output_size
+        if self._state_is_tuple:
+            c_prev, m_prev = state
+        else:
+            c_prev = array_ops.slice(state, [0, 0], [-1, n])
+            m_prev = array_ops.slice(state, [0, n], [-1, h_size])
+        dtype = inputs.dtype.base_dtype
+        size = _input_size(inputs)
+        w = _sharded_matrix("W", [size + h_size, 3 * n], dtype, self._num_unit_shards)
+        b = vs.get_variable("B", shape=[3 * n], initializer=init_ops.zeros_initializer(), dtype=dtype)
+        matrix = math_ops.matmul(array_ops.concat([inputs, m_prev], 1), w)
+        if not self._layer_norm:
+            matrix = nn_ops.bias_add(matrix, b)
+        j, f, o = array_ops.split(matrix, num_or_size_splits=3, axis=1)
+        j, f, o = self._norm(j, "transform"), self._norm(f, "forget"), self._norm(o, "output")
+        if self._use_peepholes:
+            w_f_diag = vs.get_variable("W_F_diag", shape=[n], dtype=dtype)
+            w_o_diag = vs.get_variable("W_O_diag", shape=[n], dtype=dtype)
+            f_act = math_ops.sigmoid(f + self._forget_bias + w_f_diag * c_prev)
+        else:
+            f_act = math_ops.sigmoid(f + self._forget_bias)
+        c = self._norm(f_act * c_prev + (1 - f_act) * self._activation(j), "state")
+        gate = math_ops.sigmoid(o + w_o_diag * c) if self._use_peepholes else math_ops.sigmoid(o)
+        m = gate * self._activation(c)
+        if self._num_proj is not None:
+            m = math_ops.matmul(m, _sharded_matrix("W_P", [n, self._num_proj], dtype, self._num_proj_shards))
+            if self._proj_clip is not None:
+                m = math_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
+        return m, (LSTMStateTuple(c, m) if self._state_is_tuple else array_ops.concat([c, m], 1))
