@@ -391,7 +391,14 @@ register_session_run_conversion_functions(
 # -- files, records and strings
 # isort: split
 from tfmini import io, python_io, strings
-from tfmini.ops.decode_ops import decode_csv, decode_raw
+from tfmini.ops.decode_ops import (
+    decode_compressed,
+    decode_csv,
+    decode_json_example,
+    decode_raw,
+    parse_tensor,
+    serialize_tensor,
+)
 from tfmini.ops.io_ops import matching_files, read_file, write_file
 from tfmini.ops.parsing_ops import (
     FixedLenFeature,
@@ -399,7 +406,6 @@ from tfmini.ops.parsing_ops import (
     SparseFeature,
     VarLenFeature,
     parse_example,
-    parse_sequence_example,
     parse_single_example,
     parse_single_sequence_example,
 )

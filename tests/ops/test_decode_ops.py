@@ -131,7 +131,6 @@ def test_decode_json_example_gives_the_example_tensorflow_gives():
 
 
 def test_public_names():
-    for name in ("decode_raw", "decode_csv"):
+    for name in ("decode_raw", "decode_csv", "decode_compressed", "decode_json_example", "serialize_tensor",
+                 "parse_tensor"):
         assert getattr(tf, name) is getattr(tf.io, name) is getattr(decode_ops, name)
-    for name in ("decode_compressed", "decode_json_example", "serialize_tensor", "parse_tensor"):
-        assert getattr(tf.io, name) is getattr(decode_ops, name)

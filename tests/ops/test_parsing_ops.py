@@ -282,5 +282,8 @@ def test_sequence_feature_configurations_are_checked_when_built():
 
 def test_public_names():
     for name in ("parse_example", "parse_single_example", "FixedLenFeature", "SparseFeature", "VarLenFeature",
-                 "FixedLenSequenceFeature", "parse_sequence_example", "parse_single_sequence_example"):
+                 "FixedLenSequenceFeature", "parse_single_sequence_example"):
         assert getattr(tf, name) is getattr(tf.io, name) is getattr(parsing_ops, name)
+    # TF 1.15 exports the batch version under tf.io only
+    assert tf.io.parse_sequence_example is parsing_ops.parse_sequence_example
+    assert not hasattr(tf, "parse_sequence_example")
