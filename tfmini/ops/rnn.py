@@ -14,11 +14,10 @@ from tfmini.ops import variable_scope as vs
 from tfmini.ops.functional_ops import assert_same_structure, flatten, is_sequence, map_structure, pack_sequence_as
 from tfmini.ops.rnn_cell_impl import assert_like_rnncell, batch_shape
 
+
 # ----------------------------------------------------------------------------------------------------------
 # Shared pieces
 # ----------------------------------------------------------------------------------------------------------
-
-
 def transpose_batch_time(x):
     """[batch, time, ...] <-> [time, batch, ...]; tensors of rank below 2 are returned as they are."""
     x = _ops.convert_to_tensor(x)
@@ -107,11 +106,12 @@ def _step_with_lengths(time, sequence_length, zero_output, state, call_cell):
     return pack_sequence_as(zero_output, outputs), pack_sequence_as(state, states)
 
 
-def _sequence_length_vector(sequence_length, what: str = "sequence_length must be a vector of length "
-                                                         "batch_size"):
-    sequence_length = _ops.convert_to_tensor(sequence_length, name="sequence_length")
+def _sequence_length_vector(sequence_length):
+    """`sequence_length` as an int32 vector (ValueError for any other rank)."""
+    sequence_length = math_ops.cast(_ops.convert_to_tensor(sequence_length, name="sequence_length"), _dt.int32)
     if sequence_length.shape.ndims not in (None, 1):
-        raise ValueError(f"{what}, but saw shape: {sequence_length.shape}")
+        raise ValueError("sequence_length must be a vector of length batch_size, but saw shape: "
+                         f"{sequence_length.shape}")
     return sequence_length
 
 
@@ -149,7 +149,7 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
         state = _initial_state(cell, initial_state, dtype, batch_size,
                                "If no initial_state is provided, dtype must be specified")
         if sequence_length is not None:
-            sequence_length = math_ops.cast(_sequence_length_vector(sequence_length), _dt.int32)
+            sequence_length = _sequence_length_vector(sequence_length)
             zero_output = _zero_outputs(cell, batch_size, _state_dtype(dtype, state), fixed_batch.value)
         for time, x in enumerate(inputs):
             if time > 0:
@@ -264,11 +264,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
             flat_input = [transpose_batch_time(x) for x in flat_input]
         parallel_iterations = parallel_iterations or 32
         if sequence_length is not None:
-            sequence_length = math_ops.cast(sequence_length, _dt.int32)
-            if sequence_length.shape.ndims not in (None, 1):
-                raise ValueError("sequence_length must be a vector of length batch_size, but saw shape: "
-                                 f"{sequence_length.shape}")
-            sequence_length = array_ops.identity(sequence_length, name="sequence_length")
+            sequence_length = array_ops.identity(_sequence_length_vector(sequence_length), name="sequence_length")
         batch_size = best_effort_input_batch_size(flat_input)
         state = _initial_state(cell, initial_state, dtype, batch_size,
                                "If there is no initial_state, you must give a dtype.")
