@@ -43,8 +43,17 @@ def test_hash_bucket_fast_spreads_random_strings_evenly():
     assert counts.min() > 400 and counts.max() < 600
 
 
+def test_legacy_hash_bucket_takes_either_argument_name():
+    with tf.Session() as sess:
+        a = sess.run(tf.strings.to_hash_bucket(input=["x", "y"], num_buckets=97))
+        b = sess.run(tf.string_to_hash_bucket(["x", "y"], 97))
+    assert a.tolist() == b.tolist()
+    with pytest.raises(ValueError, match="Exactly one"):
+        tf.string_to_hash_bucket(["x"], 3, input=["y"])
+
+
 def test_public_names():
     assert tf.strings.to_hash_bucket_fast is tf.string_to_hash_bucket_fast is string_hash_ops.string_to_hash_bucket_fast
     assert tf.strings.to_hash_bucket_strong is tf.string_to_hash_bucket_strong
     assert tf.string_to_hash_bucket is string_hash_ops.string_to_hash_bucket
-    assert tf.strings.to_hash_bucket is string_hash_ops.to_hash_bucket
+    assert tf.strings.to_hash_bucket is tf.string_to_hash_bucket

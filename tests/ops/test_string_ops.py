@@ -175,6 +175,14 @@ def test_strings_format_counts_placeholders_when_built():
         tf.strings.format("{} {}", [tf.constant(1)])
 
 
+def test_string_to_number_takes_either_argument_name():
+    with tf.Session() as sess:
+        assert sess.run(tf.strings.to_number(input=["2"], out_type=tf.int32)).tolist() == [2]
+        assert sess.run(tf.strings.to_number(string_tensor=["2.5"])).tolist() == [2.5]
+    with pytest.raises(ValueError, match="Exactly one"):
+        tf.string_to_number()
+
+
 def test_public_names():
     assert tf.strings.join is tf.string_join is string_ops.string_join
     assert tf.strings.substr is tf.substr
@@ -182,4 +190,5 @@ def test_public_names():
     assert tf.strings.regex_replace is tf.regex_replace
     assert tf.strings.strip is tf.string_strip
     assert tf.strings.as_string is tf.as_string
+    assert tf.strings.to_number is tf.string_to_number
     assert tf.io.encode_base64 is tf.encode_base64

@@ -20,7 +20,6 @@ __all__ = [
     "string_to_hash_bucket",
     "string_to_hash_bucket_fast",
     "string_to_hash_bucket_strong",
-    "to_hash_bucket",
 ]
 
 
@@ -360,12 +359,14 @@ def string_to_hash_bucket_strong(input, num_buckets: int, key, name: str | None 
                     {"num_buckets": int(num_buckets), "key": [int(k) for k in key]}, name=name).outputs[0]
 
 
-def string_to_hash_bucket(string_tensor, num_buckets: int, name: str | None = None) -> _ops.Tensor:
-    """Each string's legacy TF Hash64 modulo `num_buckets` (deprecated in TF: use the fast or strong one)."""
-    return apply_op("StringToHashBucket", [_string(string_tensor, "string_tensor")],
+def string_to_hash_bucket(string_tensor=None, num_buckets: int | None = None, name: str | None = None,
+                          input=None) -> _ops.Tensor:  # noqa: A002
+    """Each string's legacy TF Hash64 modulo `num_buckets` (deprecated in TF: use the fast or strong one);
+    `input` is the newer name of `string_tensor` (tf.strings.to_hash_bucket is this same function)."""
+    if (string_tensor is None) == (input is None):
+        raise ValueError("Exactly one of 'string_tensor' and 'input' must be given.")
+    if num_buckets is None:
+        raise TypeError("string_to_hash_bucket() missing required argument 'num_buckets'")
+    return apply_op("StringToHashBucket", [_string(input if string_tensor is None else string_tensor,
+                                                   "string_tensor")],
                     {"num_buckets": int(num_buckets)}, name=name).outputs[0]
-
-
-def to_hash_bucket(input, num_buckets: int, name: str | None = None) -> _ops.Tensor:  # noqa: A002
-    """tf.strings.to_hash_bucket: string_to_hash_bucket with tf.strings' argument name."""
-    return string_to_hash_bucket(input, num_buckets, name)

@@ -35,7 +35,6 @@ __all__ = [
     "string_to_number",
     "string_upper",
     "substr",
-    "to_number",
 ]
 
 
@@ -274,15 +273,20 @@ def _string_to_number_kernel(strings, *, out_type):
 NotDifferentiable("StringToNumber")
 
 
-def string_to_number(string_tensor, out_type=_dt.float32, name: str | None = None) -> _ops.Tensor:
-    """Each string parsed as a number of `out_type` (float32, float64, int32 or int64)."""
+def string_to_number(string_tensor=None, out_type=_dt.float32, name: str | None = None,
+                     input=None) -> _ops.Tensor:  # noqa: A002
+    """Each string parsed as a number of `out_type` (float32, float64, int32 or int64); `input` is the newer
+    name of `string_tensor` (tf.strings.to_number is this same function)."""
+    string_tensor = _one_of(string_tensor, input, "string_tensor", "input")
     return apply_op("StringToNumber", [_string(string_tensor, "string_tensor")],
                     {"out_type": _dt.as_dtype(out_type)}, name=name).outputs[0]
 
 
-def to_number(input, out_type=_dt.float32, name: str | None = None) -> _ops.Tensor:  # noqa: A002
-    """tf.strings.to_number: string_to_number with tf.strings' argument name."""
-    return string_to_number(input, out_type, name)
+def _one_of(old, new, old_name: str, new_name: str):
+    """The argument given under its deprecated name `old_name` or its new name `new_name` (exactly one)."""
+    if (old is None) == (new is None):
+        raise ValueError(f"Exactly one of '{old_name}' and '{new_name}' must be given.")
+    return old if new is None else new
 
 
 _AS_STRING_TYPES = (_dt.int8, _dt.int16, _dt.int32, _dt.int64, _dt.uint8, _dt.uint16, _dt.complex64,
