@@ -175,6 +175,17 @@ def test_strings_format_counts_placeholders_when_built():
         tf.strings.format("{} {}", [tf.constant(1)])
 
 
+def test_unicode_transcode_round_trips_random_text():
+    rng = np.random.RandomState(10)
+    texts = ["".join(chr(c) for c in rng.choice([*range(32, 127), *range(0xA0, 0x2FF), 0x1F600], size=n))
+             for n in rng.randint(0, 30, size=25)]
+    with tf.Session() as sess:
+        utf16 = sess.run(tf.strings.unicode_transcode(texts, "UTF-8", "UTF-16-BE"))
+        back = sess.run(tf.strings.unicode_transcode(utf16, "UTF-16-BE", "UTF-8"))
+    assert utf16.tolist() == [t.encode("utf-16-be") for t in texts]
+    assert back.tolist() == [t.encode() for t in texts]
+
+
 def test_string_to_number_takes_either_argument_name():
     with tf.Session() as sess:
         assert sess.run(tf.strings.to_number(input=["2"], out_type=tf.int32)).tolist() == [2]
@@ -191,4 +202,5 @@ def test_public_names():
     assert tf.strings.strip is tf.string_strip
     assert tf.strings.as_string is tf.as_string
     assert tf.strings.to_number is tf.string_to_number
+    assert tf.strings.unicode_transcode is string_ops.unicode_transcode
     assert tf.io.encode_base64 is tf.encode_base64

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "string_to_number",
     "string_upper",
     "substr",
+    "unicode_transcode",
 ]
 
 
@@ -741,6 +743,83 @@ def encode_base64(input, pad: bool = False, name: str | None = None) -> _ops.Ten
 def decode_base64(input, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Decodes web-safe base64 strings (padded or not)."""
     return apply_op("DecodeBase64", [_string(input)], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# UnicodeTranscode: text from one encoding to another, invalid input replaced, dropped or refused
+# ----------------------------------------------------------------------------------------------------------
+_OUTPUT_ENCODINGS = {"UTF-8": "utf-8", "UTF-16-BE": "utf-16-be", "UTF-32-BE": "utf-32-be"}
+_C0_CONTROLS = {i: None for i in range(0x20)}
+
+
+def _decode_text(data: bytes, encoding: str, errors: str, replacement: str) -> str:
+    if errors == "strict":
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            raise _invalid("Invalid formatting on input string") from None
+    if errors == "ignore" or replacement == "\ufffd":
+        return data.decode(encoding, errors)
+    # another replacement character: splice it in where each maximal invalid sequence was (the places Python's
+    # "replace" handler would put U+FFFD, which the input may also hold for real)
+    pieces, pos = [], 0
+    while True:
+        try:
+            pieces.append(data[pos:].decode(encoding))
+            return "".join(pieces)
+        except UnicodeDecodeError as e:
+            pieces.append(data[pos : pos + e.start].decode(encoding))
+            pieces.append(replacement)
+            pos += e.end
+
+
+@register_op(
+    "UnicodeTranscode",
+    inputs=["input: string"],
+    outputs=["output: string"],
+    attrs={"input_encoding": ("string", _reg.REQUIRED), "output_encoding": ("string", _reg.REQUIRED),
+           "errors": ("string", "replace"), "replacement_char": ("int", 65533),
+           "replace_control_characters": ("bool", False)},
+    shape=_same_shape,
+)
+def _unicode_transcode_kernel(inp, *, input_encoding, output_encoding, errors, replacement_char,
+                              replace_control_characters):
+    try:
+        source = codecs.lookup(input_encoding).name
+    except LookupError:
+        raise _invalid(f"Could not create converter for input encoding: {input_encoding}") from None
+    if not 0 <= replacement_char <= 0x10FFFF or 0xD800 <= replacement_char <= 0xDFFF:
+        raise _invalid("replacement_char out of unicode codepoint range")
+    replacement = chr(replacement_char)
+    target = _OUTPUT_ENCODINGS[output_encoding]
+    controls = {i: replacement for i in _C0_CONTROLS} if replace_control_characters else None
+
+    def transcode(data: bytes) -> bytes:
+        text = _decode_text(data, source, errors, replacement)
+        return (text.translate(controls) if controls else text).encode(target)
+
+    return _map_bytes(transcode, inp)
+
+
+NotDifferentiable("UnicodeTranscode")
+
+
+def unicode_transcode(input, input_encoding: str, output_encoding: str, errors: str = "replace",
+                      replacement_char: int = 65533, replace_control_characters: bool = False,
+                      name: str | None = None) -> _ops.Tensor:  # noqa: A002
+    """Each string re-encoded from `input_encoding` (any encoding Python knows: UTF-8, UTF-16-BE, ISO-8859-1,
+    ...) to UTF-8, UTF-16-BE or UTF-32-BE; invalid input is replaced by `replacement_char`, dropped
+    (errors="ignore") or an error (errors="strict")."""
+    if output_encoding not in _OUTPUT_ENCODINGS:
+        raise ValueError(f"Attr 'output_encoding' of 'UnicodeTranscode' Op passed string '{output_encoding}' not "
+                         'in: "UTF-8", "UTF-16-BE", "UTF-32-BE".')
+    if errors not in ("strict", "replace", "ignore"):
+        raise ValueError(f"Attr 'errors' of 'UnicodeTranscode' Op passed string '{errors}' not in: \"strict\", "
+                         '"replace", "ignore".')
+    return apply_op("UnicodeTranscode", [_string(input)],
+                    {"input_encoding": input_encoding, "output_encoding": output_encoding, "errors": errors,
+                     "replacement_char": int(replacement_char),
+                     "replace_control_characters": bool(replace_control_characters)}, name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -299,6 +299,11 @@ def _latin1(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+def _b(text: str) -> dict:
+    """A raw-bytes case argument from a string of code points 0-255."""
+    return {"__bytes__": text}
+
+
 # a TensorProto holding the float 1.5 in float_val (as make_tensor_proto writes it)
 _FLOAT_PROTO = b"\x08\x01\x12\x00*\x04\x00\x00\xc0?"
 # strings of every length from 0 to 200 bytes (the hashes branch on length), with varied contents
@@ -391,6 +396,28 @@ OP_CASES = [
      {"out_type": DT["float32"]}],
     ["decode_raw_not_multiple", "decode_raw", [["abc"]], {"out_type": DT["int16"]}],
     ["decode_raw_ragged", "decode_raw", [["ab", "abcd"]], {"out_type": DT["int16"]}],
+    ["transcode_to_utf16", "strings.unicode_transcode", [["h\u00e9llo", ""], "UTF-8", "UTF-16-BE"], {}],
+    ["transcode_to_utf32", "strings.unicode_transcode", [["h\u00e9llo"], "UTF-8", "UTF-32-BE"], {}],
+    ["transcode_from_utf16", "strings.unicode_transcode", [[_b("\x00h\x00i"), _b("\x00h\x00"),
+                                                            _b("\xd8\x00\x00a")], "UTF-16-BE", "UTF-8"], {}],
+    ["transcode_invalid_utf8", "strings.unicode_transcode",
+     [[_b("a\xffb"), _b("\xe2\x82"), _b("\xc3\x28"), _b("\xf0\x9f\x98\x80x"), _b("\xed\xa0\x80")], "UTF-8",
+      "UTF-8"], {}],
+    ["transcode_ignore", "strings.unicode_transcode", [[_b("a\xffb")], "UTF-8", "UTF-8"], {"errors": "ignore"}],
+    ["transcode_strict", "strings.unicode_transcode", [[_b("a\xffb")], "UTF-8", "UTF-8"], {"errors": "strict"}],
+    ["transcode_replacement_char", "strings.unicode_transcode", [[_b("a\xffb\xef\xbf\xbd")], "UTF-8", "UTF-8"],
+     {"replacement_char": 63}],
+    ["transcode_controls", "strings.unicode_transcode", [[_b("a\x01b\nc\x7f")], "UTF-8", "UTF-8"],
+     {"replace_control_characters": True}],
+    ["transcode_latin1", "strings.unicode_transcode", [[_b("caf\xe9")], "ISO-8859-1", "UTF-8"], {}],
+    ["transcode_ascii", "strings.unicode_transcode", [[_b("ab"), _b("a\xffb")], "US-ASCII", "UTF-8"], {}],
+    ["transcode_utf32_invalid", "strings.unicode_transcode", [[_b("\x00\x00\x00a\x00\x11\x00\x00")], "UTF-32-BE",
+                                                               "UTF-8"], {}],
+    ["transcode_bom_kept", "strings.unicode_transcode", [[_b("\xef\xbb\xbfhi")], "UTF-8", "UTF-16-BE"], {}],
+    ["transcode_bad_output", "strings.unicode_transcode", [["x"], "UTF-8", "latin1"], {}],
+    ["transcode_bad_input", "strings.unicode_transcode", [["x"], "nope", "UTF-8"], {}],
+    ["transcode_bad_replacement", "strings.unicode_transcode", [["x"], "UTF-8", "UTF-8"],
+     {"replacement_char": 0x110000}],
     ["hash_fast", "strings.to_hash_bucket_fast", [HASH_INPUTS, 2**63 - 1], {}],
     ["hash_fast_small", "string_to_hash_bucket_fast", [HASH_INPUTS[:40], 10], {}],
     ["hash_strong", "strings.to_hash_bucket_strong", [HASH_INPUTS, 2**63 - 1, [1, 2]], {}],
