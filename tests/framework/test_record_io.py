@@ -166,6 +166,14 @@ def test_write_after_close_is_failed_precondition(tmp_path):
         w.write(b"x")
 
 
+def test_writer_dropped_without_close_finishes_its_file(tmp_path):
+    path = tmp_path / "dropped.tfrecord"
+    w = TFRecordWriter(str(path), "GZIP")
+    w.write(b"kept")
+    del w
+    assert list(tf_record_iterator(str(path), "GZIP")) == [b"kept"]
+
+
 def test_bad_zlib_level_is_invalid_argument(tmp_path):
     with pytest.raises(errors.InvalidArgumentError):
         TFRecordWriter(str(tmp_path / "z.tfrecord"), TFRecordOptions("ZLIB", compression_level=42))

@@ -255,6 +255,11 @@ class TFRecordWriter:
             self._closed = True
             self._sink.close()
 
+    def __del__(self) -> None:
+        # as TF's writer does when destroyed: a writer never closed still leaves a complete file
+        if not getattr(self, "_closed", True):
+            self.close()
+
     def __enter__(self) -> TFRecordWriter:
         return self
 
