@@ -29,8 +29,8 @@ from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.registry import apply_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import array_ops, random_ops
+from tfmini.ops import dataset_function_ops as _fops
 from tfmini.ops import dataset_ops as _dops
-from tfmini.ops import iterator_ops as _iops
 from tfmini.ops.functional_ops import body_outputs
 
 AUTOTUNE = _dops.AUTOTUNE
@@ -275,7 +275,7 @@ class DatasetV1:
         structure = pack_as(output_types, specs)
         arg_tensors = [] if args is None else [_ops.convert_to_tensor(a, name=f"arg_{i}")
                                                 for i, a in enumerate(args)]
-        token = _iops.register_generator(generator)
+        token = _fops.register_generator(generator)
 
         def flatten_yielded(value) -> list:
             if is_structure(output_types) and isinstance(value, list):
@@ -283,7 +283,7 @@ class DatasetV1:
             assert_same_structure(output_types, value)
             return flatten(value)
 
-        _iops.register_generator_structure(token, flatten_yielded)
+        _fops.register_generator_structure(token, flatten_yielded)
         t = apply_op("PyGeneratorDataset", [arg_tensors], {"token": token, **_flat_attrs(structure)}).outputs[0]
         return DatasetV1(t, structure)
 

@@ -12,6 +12,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import apply_op
+from tfmini.ops import iterator_ops as _iterator_ops  # noqa: F401 - registers the iterator ops built here
 
 # TF warns when get_next() is called this many times on one iterator: each call adds ops to the graph.
 GET_NEXT_CALL_WARNING_THRESHOLD = 32

@@ -11,7 +11,6 @@ initialized), and the kernels run the bodies as sub-plans of the session. The Py
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -88,7 +87,8 @@ def register_dataset_op(name: str, inputs: Sequence[str], attrs: dict | None = N
     NotDifferentiable(name)
 
 
-def _scalar(value, what: str, op_name: str) -> int:
+def scalar_int(value, what: str, op_name: str) -> int:
+    """A scalar integer input of a dataset op as an int (InvalidArgumentError naming the op otherwise)."""
     if np.ndim(value) != 0:
         raise _invalid(f"{op_name}: {what} must be a scalar, got shape {dims_str(np.shape(value))}")
     return int(value)
@@ -206,7 +206,7 @@ def _range_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     dtype = op.get_attr("output_types")[0].as_numpy_dtype
 
     def run(start, stop, step):
-        start, stop, step = (_scalar(v, w, "RangeDataset") for v, w in
+        start, stop, step = (scalar_int(v, w, "RangeDataset") for v, w in
                              ((start, "start", ), (stop, "stop"), (step, "step")))
         if step == 0:
             raise _invalid("step must be a non-zero integer.")
@@ -217,246 +217,6 @@ def _range_dataset_factory(op: _ops.Operation, ctx) -> Callable:
 
 register_dataset_op("RangeDataset", ["start: int64", "stop: int64", "step: int64"],
                   factory=_range_dataset_factory, doc="The integers from `start` up to `stop` by `step`.")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Functions: the bodies of map, filter, flat_map, interleave
-# ----------------------------------------------------------------------------------------------------------
-class BoundFunction:
-    """A dataset function (a FuncGraph attr of `op`) bound to the values of the op's other_arguments: calling
-    it with an element's components runs the body as a sub-plan and returns its outputs. The sub-plan is
-    compiled on first use and shared by every dataset the op makes in this session."""
-
-    __slots__ = ("_ctx", "_graph", "_run", "_lock")
-
-    def __init__(self, ctx, graph) -> None:
-        self._ctx = ctx
-        self._graph = graph
-        self._run = None
-        self._lock = threading.Lock()
-
-    def bind(self, captured: Sequence) -> Callable[[tuple], list]:
-        captured = list(captured)
-
-        def call(element: tuple) -> list:
-            run = self._run
-            if run is None:
-                with self._lock:
-                    if self._run is None:
-                        self._run = self._ctx.compile_subgraph(self._graph.outputs, self._graph.inputs)
-                    run = self._run
-            return run([*element, *captured])
-
-        return call
-
-
-def _function_op_attrs(func_attr: str) -> dict:
-    return {func_attr: ("func", REQUIRED), "Targuments": ("list(type)", [])}
-
-
-# ----------------------------------------------------------------------------------------------------------
-# MapDataset, ParallelMapDataset
-# ----------------------------------------------------------------------------------------------------------
-class _MapIter(ElementIterator):
-    __slots__ = ("_inner", "_fn")
-
-    def __init__(self, inner: Iterator[tuple], fn: Callable) -> None:
-        self._inner = inner
-        self._fn = fn
-
-    def __next__(self) -> tuple:
-        return tuple(self._fn(next(self._inner)))
-
-
-def _map_dataset_factory(op: _ops.Operation, ctx) -> Callable:
-    body = BoundFunction(ctx, op.get_attr("f"))
-    n_args = len(op.get_attr("Targuments"))
-
-    def run(dataset, *args):
-        captured = args[:n_args]
-        fn = body.bind(captured)
-        return DatasetValue(lambda: _MapIter(dataset.make_iterator(), fn), op.name)
-
-    return run
-
-
-register_dataset_op("MapDataset", ["input_dataset: variant", "other_arguments: Targuments"],
-                  {**_function_op_attrs("f"), "use_inter_op_parallelism": ("bool", True),
-                   "preserve_cardinality": ("bool", False)},
-                  factory=_map_dataset_factory, forwards_refs=True,
-                  doc="`f` applied to every element of `input_dataset`.")
-register_dataset_op("ParallelMapDataset",
-                  ["input_dataset: variant", "other_arguments: Targuments", "num_parallel_calls: int32"],
-                  {**_function_op_attrs("f"), "use_inter_op_parallelism": ("bool", True), "sloppy": ("bool", False),
-                   "preserve_cardinality": ("bool", False)},
-                  factory=_map_dataset_factory, forwards_refs=True,
-                  doc="As MapDataset (elements are computed in order, one at a time; num_parallel_calls is "
-                      "accepted and does not change the result).")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# FilterDataset
-# ----------------------------------------------------------------------------------------------------------
-class _FilterIter(ElementIterator):
-    __slots__ = ("_inner", "_pred", "_check")
-
-    def __init__(self, inner: Iterator[tuple], pred: Callable, check: Callable) -> None:
-        self._inner = inner
-        self._pred = pred
-        self._check = check
-
-    def __next__(self) -> tuple:
-        while True:
-            self._check()
-            element = next(self._inner)
-            keep = self._pred(element)[0]
-            if np.ndim(keep) != 0 or np.asarray(keep).dtype != np.bool_:
-                raise _invalid("Filter predicate `f` must return a scalar bool.")
-            if keep:
-                return element
-
-
-def _filter_dataset_factory(op: _ops.Operation, ctx) -> Callable:
-    body = BoundFunction(ctx, op.get_attr("predicate"))
-
-    def check() -> None:
-        ctx.check_deadline(op)
-
-    def run(dataset, *captured):
-        pred = body.bind(captured)
-        return DatasetValue(lambda: _FilterIter(dataset.make_iterator(), pred, check), op.name)
-
-    return run
-
-
-register_dataset_op("FilterDataset", ["input_dataset: variant", "other_arguments: Targuments"],
-                  _function_op_attrs("predicate"), factory=_filter_dataset_factory, forwards_refs=True,
-                  doc="The elements of `input_dataset` for which `predicate` holds.")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# FlatMapDataset, InterleaveDataset
-# ----------------------------------------------------------------------------------------------------------
-def _inner_dataset(values: list, op_name: str) -> DatasetValue:
-    value = values[0]
-    if not isinstance(value, DatasetValue):
-        raise _invalid(f"{op_name}: the function must return a dataset, got {type(value).__name__}")
-    return value
-
-
-class _InterleaveIter(ElementIterator):
-    """Cycles over up to `cycle_length` datasets made from consecutive input elements, taking `block_length`
-    elements from each in turn; an exhausted one is replaced by the next input's dataset in its slot.
-    flat_map is the case cycle_length=1."""
-
-    __slots__ = ("_inner", "_fn", "_cycle", "_block", "_slots", "_index", "_taken", "_open", "_input_done",
-                 "_op_name", "_check")
-
-    def __init__(self, inner: Iterator[tuple], fn: Callable, cycle: int, block: int, op_name: str,
-                 check: Callable) -> None:
-        self._inner = inner
-        self._fn = fn
-        self._cycle = cycle
-        self._block = block
-        self._slots: list = [None] * cycle
-        self._index = 0
-        self._taken = 0
-        self._open = 0
-        self._input_done = False
-        self._op_name = op_name
-        self._check = check
-
-    def _advance_slot(self) -> None:
-        self._taken = 0
-        self._index = (self._index + 1) % self._cycle
-
-    def __next__(self) -> tuple:
-        while not self._input_done or self._open > 0:
-            self._check()
-            current = self._slots[self._index]
-            if current is not None:
-                try:
-                    element = next(current)
-                except StopIteration:
-                    self._slots[self._index] = None
-                    self._open -= 1
-                    self._advance_slot()
-                    continue
-                self._taken += 1
-                if self._taken == self._block:
-                    self._advance_slot()
-                return element
-            if not self._input_done:
-                try:
-                    args = next(self._inner)
-                except StopIteration:
-                    self._input_done = True
-                    continue
-                self._slots[self._index] = _inner_dataset(self._fn(args), self._op_name).make_iterator()
-                self._open += 1
-            else:
-                self._advance_slot()
-        raise StopIteration
-
-
-def _flat_map_dataset_factory(op: _ops.Operation, ctx) -> Callable:
-    body = BoundFunction(ctx, op.get_attr("f"))
-
-    def check() -> None:
-        ctx.check_deadline(op)
-
-    def run(dataset, *captured):
-        fn = body.bind(captured)
-        return DatasetValue(lambda: _InterleaveIter(dataset.make_iterator(), fn, 1, 1, op.name, check), op.name)
-
-    return run
-
-
-register_dataset_op("FlatMapDataset", ["input_dataset: variant", "other_arguments: Targuments"],
-                  _function_op_attrs("f"), factory=_flat_map_dataset_factory, forwards_refs=True,
-                  doc="The elements of the datasets `f` makes from each element of `input_dataset`, in order.")
-
-
-def interleave_cycle_length(cycle_length: int) -> int:
-    """The cycle length InterleaveDataset uses: AUTOTUNE (-1) stands for the number of CPUs, as in TF."""
-    return os.cpu_count() or 1 if cycle_length == AUTOTUNE else cycle_length
-
-
-def _interleave_dataset_factory(op: _ops.Operation, ctx) -> Callable:
-    body = BoundFunction(ctx, op.get_attr("f"))
-    n_args = len(op.get_attr("Targuments"))
-
-    def check() -> None:
-        ctx.check_deadline(op)
-
-    def run(dataset, *args):
-        captured, rest = args[:n_args], args[n_args:]
-        cycle = interleave_cycle_length(_scalar(rest[0], "cycle_length", op.type))
-        block = _scalar(rest[1], "block_length", op.type)
-        if cycle <= 0:
-            raise _invalid("cycle_length must be greater than zero.")
-        if block <= 0:
-            raise _invalid("block_length must be greater than zero.")
-        fn = body.bind(captured)
-        return DatasetValue(lambda: _InterleaveIter(dataset.make_iterator(), fn, cycle, block, op.name, check),
-                            op.name)
-
-    return run
-
-
-register_dataset_op("InterleaveDataset",
-                  ["input_dataset: variant", "other_arguments: Targuments", "cycle_length: int64",
-                   "block_length: int64"],
-                  _function_op_attrs("f"), factory=_interleave_dataset_factory, forwards_refs=True,
-                  doc="Interleaves the datasets `f` makes from the elements of `input_dataset`: cycle_length "
-                      "of them at a time, block_length consecutive elements from each.")
-register_dataset_op("ParallelInterleaveDatasetV2",
-                  ["input_dataset: variant", "other_arguments: Targuments", "cycle_length: int64",
-                   "block_length: int64", "num_parallel_calls: int64"],
-                  {**_function_op_attrs("f"), "sloppy": ("bool", False)},
-                  factory=_interleave_dataset_factory, forwards_refs=True,
-                  doc="As InterleaveDataset, in the same deterministic order (num_parallel_calls is accepted; "
-                      "elements are computed one at a time).")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -569,7 +329,7 @@ class _BatchIter(ElementIterator):
 
 def _batch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, batch_size, drop_remainder):
-        n = _scalar(batch_size, "batch_size", op.type)
+        n = scalar_int(batch_size, "batch_size", op.type)
         if n <= 0:
             raise _invalid("Batch size must be greater than zero.")
         drop = bool(drop_remainder)
@@ -625,7 +385,7 @@ def _padded_batch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
         shapes = [np.asarray(s).reshape(-1).tolist() for s in args[:n_components]]
         pads = list(args[n_components:2 * n_components])
         drop = bool(args[-1])
-        n = _scalar(batch_size, "batch_size", op.type)
+        n = scalar_int(batch_size, "batch_size", op.type)
         if n <= 0:
             raise _invalid("Batch size must be greater than zero.")
         for i, p in enumerate(pads):
@@ -719,7 +479,7 @@ def _shuffle_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     reshuffle = op.get_attr("reshuffle_each_iteration")
 
     def run(dataset, buffer_size, seed, seed2):
-        size = _scalar(buffer_size, "buffer_size", op.type)
+        size = scalar_int(buffer_size, "buffer_size", op.type)
         if size <= 0:
             raise _invalid("buffer_size must be greater than zero.")
         seed, seed2 = int(seed), int(seed2)
@@ -777,7 +537,7 @@ class _RepeatIter(ElementIterator):
 
 def _repeat_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, count):
-        n = _scalar(count, "count", op.type)
+        n = scalar_int(count, "count", op.type)
         return DatasetValue(lambda: _RepeatIter(dataset, n if n >= 0 else _INFINITE), op.name)
 
     return run
@@ -815,7 +575,7 @@ class _TakeIter(ElementIterator):
 
 def _take_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, count):
-        n = _scalar(count, "count", op.type)
+        n = scalar_int(count, "count", op.type)
         return DatasetValue(lambda: _TakeIter(dataset.make_iterator(), n), op.name)
 
     return run
@@ -842,7 +602,7 @@ class _SkipIter(ElementIterator):
 
 def _skip_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, count):
-        n = _scalar(count, "count", op.type)
+        n = scalar_int(count, "count", op.type)
         return DatasetValue(lambda: _SkipIter(dataset.make_iterator(), n), op.name)
 
     return run
@@ -874,8 +634,8 @@ class _ShardIter(ElementIterator):
 
 def _shard_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, num_shards, index):
-        num = _scalar(num_shards, "num_shards", op.type)
-        i = _scalar(index, "index", op.type)
+        num = scalar_int(num_shards, "num_shards", op.type)
+        i = scalar_int(index, "index", op.type)
         if num <= 0:
             raise _invalid("Number of shards must be greater than zero (currently num_shards = {num}).")
         if not 0 <= i < num:
@@ -892,7 +652,7 @@ register_dataset_op("ShardDataset", ["input_dataset: variant", "num_shards: int6
 
 def _prefetch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, buffer_size):
-        size = _scalar(buffer_size, "buffer_size", op.type)
+        size = scalar_int(buffer_size, "buffer_size", op.type)
         if size < AUTOTUNE:
             raise _invalid("buffer_size must be >= 0 or set buffer_size to be tf.data.experimental.AUTOTUNE.")
         return dataset
@@ -1015,9 +775,9 @@ class _WindowIter(ElementIterator):
 
 def _window_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, size, shift, stride, drop_remainder):
-        size = _scalar(size, "size", op.type)
-        shift = _scalar(shift, "shift", op.type)
-        stride = _scalar(stride, "stride", op.type)
+        size = scalar_int(size, "size", op.type)
+        shift = scalar_int(shift, "shift", op.type)
+        stride = scalar_int(stride, "stride", op.type)
         for what, v in (("size", size), ("shift", shift), ("stride", stride)):
             if v <= 0:
                 raise _invalid(f"Window {what} must be greater than zero, but got {v}.")

@@ -19,9 +19,8 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.numpy_values import to_numpy
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, register_op
-from tfmini.ops.dataset_ops import DatasetValue, ElementIterator, dims_str, register_dataset_op
+from tfmini.ops.dataset_ops import DatasetValue, dims_str
 
 _DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 
@@ -252,93 +251,3 @@ register_op("IteratorFromStringHandleV2", inputs=["string_handle: string"], outp
             shape=_resource_shape, stateful=True, factory=_from_string_handle_factory,
             doc="The iterator of this session that `string_handle` names.")
 NotDifferentiable("IteratorFromStringHandleV2")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# PyGeneratorDataset: the elements a Python generator yields
-# ----------------------------------------------------------------------------------------------------------
-_GENERATORS: dict[str, Callable] = {}
-_GENERATOR_TOKENS = itertools.count()
-
-
-def register_generator(generator: Callable) -> str:
-    """Keeps `generator` (a callable returning an iterable) for PyGeneratorDataset ops; returns its token."""
-    token = f"pygen_{next(_GENERATOR_TOKENS)}"
-    _GENERATORS[token] = generator
-    return token
-
-
-class _GeneratorIter(ElementIterator):
-    __slots__ = ("_source", "_types", "_shapes", "_flatten", "_token")
-
-    def __init__(self, source, types: list, shapes: list, flatten: Callable, token: str) -> None:
-        self._source = source
-        self._types = types
-        self._shapes = shapes
-        self._flatten = flatten
-        self._token = token
-
-    def __next__(self) -> tuple:
-        try:
-            value = next(self._source)
-        except StopIteration:
-            raise
-        except (TypeError, ValueError) as e:
-            raise _invalid(f"{type(e).__name__}: {e}") from None
-        except Exception as e:  # noqa: BLE001 - the user's generator failed: TF reports it as UnknownError
-            raise _errors.UnknownError(None, None, f"{type(e).__name__}: {e}") from None
-        try:
-            flat = self._flatten(value)
-        except (TypeError, ValueError) as e:
-            raise _invalid(f"`generator` yielded an element that did not match the expected structure: {e}") \
-                from None
-        out = []
-        for i, (v, dtype, shape) in enumerate(zip(flat, self._types, self._shapes)):
-            try:
-                arr = to_numpy(v, dtype)
-            except (TypeError, ValueError) as e:
-                raise _invalid(f"TypeError: `generator` yielded an element that could not be converted to the "
-                               f"expected type. The expected type was {dtype.name}, but the yielded element "
-                               f"was {v!r}. ({e})") from None
-            if not shape.is_compatible_with(arr.shape):
-                raise _invalid(f"`generator` yielded an element of shape {dims_str(arr.shape)} where an element "
-                               f"of shape {shape} was expected (component {i}).")
-            out.append(arr)
-        return tuple(out)
-
-
-_FLATTENERS: dict[str, Callable] = {}
-
-
-def register_generator_structure(token: str, flatten: Callable) -> None:
-    """How to flatten what the generator of `token` yields into the element's components."""
-    _FLATTENERS[token] = flatten
-
-
-def _py_generator_factory(op: _ops.Operation, ctx) -> Callable:
-    token = op.get_attr("token")
-    generator = _GENERATORS.get(token)
-    if generator is None:
-        raise _errors.FailedPreconditionError(
-            None, op, f"The Python generator of {op.name} (token '{token}') is not registered in this process.")
-    types = [t.base_dtype for t in op.get_attr("output_types")]
-    shapes = [_shape.as_shape(s) for s in op.get_attr("output_shapes")]
-    flatten = _FLATTENERS[token]
-
-    def run(*args):
-        def make():
-            try:
-                source = iter(generator(*[a[()] if isinstance(a, np.ndarray) and a.ndim == 0 else a for a in args]))
-            except Exception as e:  # noqa: BLE001 - the user's generator failed: report it as TF does
-                raise _invalid(f"{type(e).__name__}: {e}") from None
-            return _GeneratorIter(source, types, shapes, flatten, token)
-
-        return DatasetValue(make, op.name)
-
-    return run
-
-
-register_dataset_op("PyGeneratorDataset", ["args: Targs"],
-                  {"token": ("string", REQUIRED), "Targs": ("list(type)", [])},
-                  factory=_py_generator_factory,
-                  doc="The elements the registered Python generator `token` yields when called with `args`.")
