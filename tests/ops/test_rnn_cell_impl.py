@@ -883,3 +883,38 @@ def test_coupled_input_forget_gate_lstm_cell_step_matches_numpy(options):
     np.testing.assert_allclose(out, m, rtol=1e-4, atol=1e-5)
     got_c = st.c if tuple_state else st[:, :3]
     np.testing.assert_allclose(got_c, new_c, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("options", [
+    {"use_peepholes": True, "cell_clip": 0.5, "num_proj": 2, "proj_clip": 0.3},
+    {"layer_norm": True, "use_peepholes": True},
+])
+def test_layer_norm_lstm_cell_step_matches_numpy(options):
+    cell = tf.contrib.rnn.LayerNormLSTMCell(3, forget_bias=0.5, **options)
+    h_size = options.get("num_proj", 3)
+    w, x, (c, h), out, st = run_step(cell, lstm_state(3, h_size))
+    names = [v.op.name.split("/", 1)[1] for v in cell.variables]
+    values = dict(zip(names, w))
+    norms = [f"{g}/{p}" for g in ("input", "transform", "forget", "output") for p in ("gamma", "beta")]
+    peepholes = ["w_f_diag", "w_i_diag", "w_o_diag"]
+    if options.get("layer_norm"):
+        assert names == ["kernel", "bias"] + norms + peepholes + ["state/gamma", "state/beta"]
+    else:
+        assert names == ["kernel", "bias"] + peepholes + ["projection/kernel"]
+    matrix = np.concatenate([x, h], 1) @ values["kernel"]
+    if not options.get("layer_norm"):
+        matrix = matrix + values["bias"]
+    i, j, f, o = np.split(matrix, 4, axis=1)
+    if options.get("layer_norm"):
+        i, j, f, o = (np_layer_norm(v, values[f"{g}/gamma"], values[f"{g}/beta"])
+                      for v, g in zip((i, j, f, o), ("input", "transform", "forget", "output")))
+    new_c = sigmoid(f + 0.5 + values["w_f_diag"] * c) * c + sigmoid(i + values["w_i_diag"] * c) * np.tanh(j)
+    if options.get("layer_norm"):
+        new_c = np_layer_norm(new_c, values["state/gamma"], values["state/beta"])
+    else:
+        new_c = np.clip(new_c, -0.5, 0.5)
+    m = sigmoid(o + values["w_o_diag"] * new_c) * np.tanh(new_c)
+    if options.get("num_proj"):
+        m = np.clip(m @ values["projection/kernel"], -0.3, 0.3)
+    np.testing.assert_allclose(st.c, new_c, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out, m, rtol=1e-4, atol=1e-5)

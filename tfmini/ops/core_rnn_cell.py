@@ -1,8 +1,9 @@
 """The cells only tf.contrib.rnn had: the wrappers that make variables of their own (TF's core_rnn_cell:
 OutputProjectionWrapper, InputProjectionWrapper and EmbeddingWrapper, plain RNNCells whose scope holds their
-kernel, bias or embedding and the wrapped cell's variables), AttentionCellWrapper and HighwayWrapper, the block and
-layer-normalized cells (LSTMBlockCell, GRUBlockCell, GRUBlockCellV2, LayerNormBasicLSTMCell), and research cells
-(UGRNNCell, IntersectionRNNCell, NASCell, SRUCell, CoupledInputForgetGateLSTMCell)."""
+kernel, bias or embedding and the wrapped cell's variables), AttentionCellWrapper and HighwayWrapper, the block
+and layer-normalized cells (LSTMBlockCell, GRUBlockCell, GRUBlockCellV2, LayerNormBasicLSTMCell,
+LayerNormLSTMCell), and research cells (UGRNNCell, IntersectionRNNCell, NASCell, SRUCell,
+CoupledInputForgetGateLSTMCell)."""
 
 from __future__ import annotations
 
@@ -683,3 +684,77 @@ class CoupledInputForgetGateLSTMCell(RNNCell):
             if self._proj_clip is not None:
                 m = math_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
         return m, (LSTMStateTuple(c, m) if self._state_is_tuple else array_ops.concat([c, m], 1))
+
+
+class LayerNormLSTMCell(RNNCell):
+    """LSTMCell's LSTM (peepholes, cell clipping, projection) with optional layer normalization of the gates and
+    of the new cell state. Variables: `kernel` and `bias` (made but not added when normalizing, as TF), `gamma`
+    and `beta` in `input`, `transform`, `forget`, `output` and `state`, the peepholes `w_f_diag`, `w_i_diag`,
+    `w_o_diag`, and `projection/kernel`."""
+
+    def __init__(self, num_units: int, use_peepholes: bool = False, cell_clip=None, initializer=None, num_proj=None,
+                 proj_clip=None, forget_bias: float = 1.0, activation=None, layer_norm: bool = False,
+                 norm_gain: float = 1.0, norm_shift: float = 0.0, reuse=None) -> None:
+        super().__init__(_reuse=reuse)
+        self._num_units = num_units
+        self._use_peepholes = use_peepholes
+        self._cell_clip = cell_clip
+        self._initializer = initializer
+        self._num_proj = num_proj
+        self._proj_clip = proj_clip
+        self._forget_bias = forget_bias
+        self._activation = activation or math_ops.tanh
+        self._layer_norm = layer_norm
+        self._norm_gain = norm_gain
+        self._norm_shift = norm_shift
+        h = num_proj if num_proj else num_units
+        self._state_size = LSTMStateTuple(num_units, h)
+        self._output_size = h
+
+    @property
+    def state_size(self):
+        return self._state_size
+
+    @property
+    def output_size(self) -> int:
+        return self._output_size
+
+    def _norm(self, x, scope: str):
+        return _layer_norm(x, scope, self._norm_gain, self._norm_shift) if self._layer_norm else x
+
+    def call(self, inputs, state):
+        sigmoid = math_ops.sigmoid
+        n = self._num_units
+        c_prev, m_prev = state
+        dtype = inputs.dtype.base_dtype
+        size = _input_size(inputs)
+        with vs.variable_scope(vs.get_variable_scope(), initializer=self._initializer):
+            args = array_ops.concat([inputs, m_prev], 1)
+            kernel = vs.get_variable(_WEIGHTS_VARIABLE_NAME, [size + self._output_size, 4 * n], dtype=dtype)
+            bias = vs.get_variable(_BIAS_VARIABLE_NAME, [4 * n], dtype=dtype,
+                                   initializer=init_ops.constant_initializer(0.0, dtype=dtype))
+            matrix = math_ops.matmul(args, kernel)
+            if not self._layer_norm:
+                matrix = nn_ops.bias_add(matrix, bias)
+            i, j, f, o = array_ops.split(matrix, num_or_size_splits=4, axis=1)
+            i, j, f, o = (self._norm(i, "input"), self._norm(j, "transform"), self._norm(f, "forget"),
+                          self._norm(o, "output"))
+            if self._use_peepholes:
+                w_f_diag = vs.get_variable("w_f_diag", shape=[n], dtype=dtype)
+                w_i_diag = vs.get_variable("w_i_diag", shape=[n], dtype=dtype)
+                w_o_diag = vs.get_variable("w_o_diag", shape=[n], dtype=dtype)
+                c = (sigmoid(f + self._forget_bias + w_f_diag * c_prev) * c_prev
+                     + sigmoid(i + w_i_diag * c_prev) * self._activation(j))
+            else:
+                c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * self._activation(j)
+            c = self._norm(c, "state")
+            if self._cell_clip is not None:
+                c = math_ops.clip_by_value(c, -self._cell_clip, self._cell_clip)
+            gate = sigmoid(o + w_o_diag * c) if self._use_peepholes else sigmoid(o)
+            m = gate * self._activation(c)
+            if self._num_proj is not None:
+                with vs.variable_scope("projection"):
+                    m = math_ops.matmul(m, vs.get_variable(_WEIGHTS_VARIABLE_NAME, [n, self._num_proj], dtype=dtype))
+                if self._proj_clip is not None:
+                    m = math_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
+        return m, LSTMStateTuple(c, m)
