@@ -1,5 +1,6 @@
 """String hash buckets against TensorFlow's recorded values (tools/tf_fixtures/gen_records.py): FarmHash
-Fingerprint64, keyed SipHash-2-4 and TF's legacy Hash64 on strings of every length from 0 to 200 bytes."""
+Fingerprint64, keyed SipHash-2-4 and TF's legacy Hash64 on strings of every length up to 80 bytes and longer ones
+up to 200 (each hash branches on the length)."""
 
 from __future__ import annotations
 

@@ -306,9 +306,10 @@ def _b(text: str) -> dict:
 
 # a TensorProto holding the float 1.5 in float_val (as make_tensor_proto writes it)
 _FLOAT_PROTO = b"\x08\x01\x12\x00*\x04\x00\x00\xc0?"
-# strings of every length from 0 to 200 bytes (the hashes branch on length), with varied contents
+# strings of every length from 0 to 80 bytes and a few longer ones (the hashes branch on length: FarmHash at
+# 16, 32 and 64 bytes and per 64-byte block beyond), with varied contents
 HASH_INPUTS = [("The quick brown fox jumps over the lazy dog 0123456789!" * 5)[i % 11 : i % 11 + i]
-               for i in range(0, 201)] + ["\u00e9t\u00e9", "\x00\x01\x02"]
+               for i in [*range(0, 81), 96, 127, 128, 129, 150, 200]] + ["\u00e9t\u00e9", "\x00\x01\x02"]
 DT = {name: {"__dtype__": name} for name in ("int16", "int32", "int64", "uint8", "float32", "float64", "bool",
                                                "complex64", "string")}
 OP_CASES = [
@@ -421,7 +422,7 @@ OP_CASES = [
     ["hash_fast", "strings.to_hash_bucket_fast", [HASH_INPUTS, 2**63 - 1], {}],
     ["hash_fast_small", "string_to_hash_bucket_fast", [HASH_INPUTS[:40], 10], {}],
     ["hash_strong", "strings.to_hash_bucket_strong", [HASH_INPUTS, 2**63 - 1, [1, 2]], {}],
-    ["hash_strong_big_key", "string_to_hash_bucket_strong", [HASH_INPUTS[:70], 1000, [-1, 12345]], {}],
+    ["hash_strong_big_key", "string_to_hash_bucket_strong", [HASH_INPUTS[60:], 1000, [-1, 12345]], {}],
     ["hash_legacy", "string_to_hash_bucket", [HASH_INPUTS, 2**63 - 1], {}],
     ["hash_legacy_small", "strings.to_hash_bucket", [[["a", "b"], ["c", "dd"]], 7], {}],
     ["serialize_float_scalar", "io.serialize_tensor", [_c(1.5, "float32")], {}],
