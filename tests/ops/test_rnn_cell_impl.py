@@ -918,3 +918,53 @@ def test_layer_norm_lstm_cell_step_matches_numpy(options):
         m = np.clip(m @ values["projection/kernel"], -0.3, 0.3)
     np.testing.assert_allclose(st.c, new_c, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(out, m, rtol=1e-4, atol=1e-5)
+
+
+def np_conv_same(x, kernel):
+    """'SAME' convolution (cross-correlation, stride 1) of x [batch, *spatial, in] with kernel [*k, in, out]."""
+    k = kernel.shape[:-2]
+    pads = [(0, 0)] + [((size - 1) // 2, size - 1 - (size - 1) // 2) for size in k] + [(0, 0)]
+    padded = np.pad(x, pads)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, k, axis=tuple(range(1, 1 + len(k))))
+    # windows: [batch, *spatial, in, *k] -> contract in and k with the kernel
+    letters = "abcd"[:len(k)]
+    return np.einsum(f"...i{letters},{letters}io->...o", windows, kernel)
+
+
+@pytest.mark.parametrize("conv", ["1d", "2d"])
+def test_conv_lstm_cells_step_matches_numpy(conv, sess):
+    spatial = [5] if conv == "1d" else [4, 3]
+    kernel_shape = [3] if conv == "1d" else [3, 2]
+    cls = tf.contrib.rnn.Conv1DLSTMCell if conv == "1d" else tf.contrib.rnn.Conv2DLSTMCell
+    cell = cls(input_shape=spatial + [2], output_channels=3, kernel_shape=kernel_shape, skip_connection=True,
+               forget_bias=0.5)
+    assert cell.output_size.as_list() == spatial + [5] and cell.state_size.c.as_list() == spatial + [3]
+    rng = np.random.RandomState(4)
+    x, c, h = (rng.uniform(-1, 1, [2] + spatial + [n]).astype(np.float32) for n in (2, 3, 3))
+    out, st = cell(tf.constant(x), rnn_cell.LSTMStateTuple(tf.constant(c), tf.constant(h)))
+    scope = f"conv_{conv}_lstm_cell"
+    assert [v.op.name for v in cell.variables] == [f"{scope}/kernel", f"{scope}/biases"]
+    assert cell.variables[0].shape.as_list() == kernel_shape + [5, 12]
+    sess.run(tf.global_variables_initializer())
+    w = weights(cell.variables, seed=2)
+    for v, value in zip(cell.variables, w):
+        v.load(value, sess)
+    got, got_state = sess.run([out, st])
+    i, j, f, o = np.split(np_conv_same(np.concatenate([x, h], -1), w[0]) + w[1], 4, axis=-1)
+    new_c = sigmoid(f + 0.5) * c + sigmoid(i) * np.tanh(j)
+    new_h = np.tanh(new_c) * sigmoid(o)
+    np.testing.assert_allclose(got_state.c, new_c, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got, np.concatenate([new_h, x], -1), rtol=1e-4, atol=1e-5)
+
+
+def test_conv_lstm_cell_runs_in_dynamic_rnn_and_refuses_bad_shapes(sess):
+    cell = tf.contrib.rnn.Conv2DLSTMCell(input_shape=[4, 4, 1], output_channels=2, kernel_shape=[3, 3])
+    outputs, state = tf.nn.dynamic_rnn(cell, tf.ones([2, 3, 4, 4, 1]), dtype=tf.float32)
+    assert outputs.shape.as_list() == [2, 3, 4, 4, 2] and state.h.shape.as_list() == [2, 4, 4, 2]
+    sess.run(tf.global_variables_initializer())
+    out, h = sess.run([outputs, state.h])
+    np.testing.assert_allclose(out[:, -1], h, rtol=1e-6)
+    with pytest.raises(ValueError, match="Invalid input_shape"):
+        tf.contrib.rnn.ConvLSTMCell(2, [4, 1], 2, [3, 3])
+    with pytest.raises(NotImplementedError, match="no conv3d"):
+        tf.contrib.rnn.ConvLSTMCell(3, [4, 4, 4, 1], 2, [3, 3, 3])

@@ -1,9 +1,12 @@
 """`tf.contrib.rnn`: TF 1.15's core recurrent cells and wrappers, the cells and wrappers only contrib had
-(projection, embedding, attention and highway wrappers, block, fused, layer-normalized and research cells), the
-static RNN drivers, the stacked bidirectional ones and two helpers of the drivers."""
+(projection, embedding, attention and highway wrappers, block, fused, layer-normalized, convolutional and
+research cells), the static RNN drivers, the stacked bidirectional ones and two helpers of the drivers."""
 
 from tfmini.ops.core_rnn_cell import (
     AttentionCellWrapper,
+    Conv1DLSTMCell,
+    Conv2DLSTMCell,
+    ConvLSTMCell,
     CoupledInputForgetGateLSTMCell,
     EmbeddingWrapper,
     GRUBlockCell,
@@ -44,12 +47,12 @@ from tfmini.ops.rnn_cell_impl import (
 )
 
 __all__ = [
-    "AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "best_effort_input_batch_size",
-    "CoupledInputForgetGateLSTMCell", "DeviceWrapper", "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell",
-    "FusedRNNCellAdaptor", "GRUBlockCell", "GRUBlockCellV2", "GRUCell", "HighwayWrapper", "InputProjectionWrapper",
-    "IntersectionRNNCell", "LayerNormBasicLSTMCell", "LayerNormLSTMCell", "LayerRNNCell", "LSTMBlockCell",
-    "LSTMBlockFusedCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "NASCell", "OutputProjectionWrapper",
-    "ResidualWrapper", "RNNCell", "SRUCell", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn",
-    "static_bidirectional_rnn", "static_rnn", "static_state_saving_rnn", "TimeReversedFusedRNN",
-    "transpose_batch_time", "UGRNNCell",
+    "AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "best_effort_input_batch_size", "Conv1DLSTMCell",
+    "Conv2DLSTMCell", "ConvLSTMCell", "CoupledInputForgetGateLSTMCell", "DeviceWrapper", "DropoutWrapper",
+    "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor", "GRUBlockCell", "GRUBlockCellV2", "GRUCell",
+    "HighwayWrapper", "InputProjectionWrapper", "IntersectionRNNCell", "LayerNormBasicLSTMCell", "LayerNormLSTMCell",
+    "LayerRNNCell", "LSTMBlockCell", "LSTMBlockFusedCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "NASCell",
+    "OutputProjectionWrapper", "ResidualWrapper", "RNNCell", "SRUCell", "stack_bidirectional_dynamic_rnn",
+    "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn", "static_state_saving_rnn",
+    "TimeReversedFusedRNN", "transpose_batch_time", "UGRNNCell",
 ]

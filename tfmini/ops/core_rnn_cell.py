@@ -2,8 +2,8 @@
 OutputProjectionWrapper, InputProjectionWrapper and EmbeddingWrapper, plain RNNCells whose scope holds their
 kernel, bias or embedding and the wrapped cell's variables), AttentionCellWrapper and HighwayWrapper, the block
 and layer-normalized cells (LSTMBlockCell, GRUBlockCell, GRUBlockCellV2, LayerNormBasicLSTMCell,
-LayerNormLSTMCell), and research cells (UGRNNCell, IntersectionRNNCell, NASCell, SRUCell,
-CoupledInputForgetGateLSTMCell)."""
+LayerNormLSTMCell), the convolutional LSTMs (ConvLSTMCell, Conv1DLSTMCell, Conv2DLSTMCell), and research cells
+(UGRNNCell, IntersectionRNNCell, NASCell, SRUCell, CoupledInputForgetGateLSTMCell)."""
 
 from __future__ import annotations
 
@@ -758,3 +758,76 @@ class LayerNormLSTMCell(RNNCell):
                 if self._proj_clip is not None:
                     m = math_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
         return m, LSTMStateTuple(c, m)
+
+
+class ConvLSTMCell(RNNCell):
+    """The convolutional LSTM (Shi et al. 2015): the gates come from a `conv_ndims`-D convolution ('SAME'
+    padding, `kernel` [*kernel_shape, in + out channels, 4 * out channels], `biases`) over the inputs and the
+    output state; inputs and states are [batch, *spatial, channels]. `skip_connection` appends the inputs to the
+    output. 1-D and 2-D convolutions are supported (tfmini has no conv3d)."""
+
+    def __init__(self, conv_ndims: int, input_shape, output_channels: int, kernel_shape, use_bias: bool = True,
+                 skip_connection: bool = False, forget_bias: float = 1.0, initializers=None,
+                 name="conv_lstm_cell") -> None:
+        super().__init__(name=name)
+        if conv_ndims != len(input_shape) - 1:
+            raise ValueError(f"Invalid input_shape {input_shape} for conv_ndims={conv_ndims}.")
+        if conv_ndims not in (1, 2):
+            raise NotImplementedError("tfmini has no conv3d: ConvLSTMCell supports conv_ndims 1 and 2")
+        self._conv_ndims = conv_ndims
+        self._input_shape = list(input_shape)
+        self._output_channels = output_channels
+        self._kernel_shape = list(kernel_shape)
+        self._use_bias = use_bias
+        self._forget_bias = forget_bias
+        self._skip_connection = skip_connection
+        total = output_channels + (self._input_shape[-1] if skip_connection else 0)
+        state = _shape.TensorShape(self._input_shape[:-1] + [output_channels])
+        self._state_size = LSTMStateTuple(state, state)
+        self._output_size = _shape.TensorShape(self._input_shape[:-1] + [total])
+
+    @property
+    def state_size(self):
+        return self._state_size
+
+    @property
+    def output_size(self):
+        return self._output_size
+
+    def _conv(self, args: list, num_features: int):
+        depth = sum(a.shape.as_list()[-1] for a in args)
+        dtype = args[0].dtype.base_dtype
+        x = array_ops.concat(args, self._conv_ndims + 1)
+        kernel = vs.get_variable(_WEIGHTS_VARIABLE_NAME, self._kernel_shape + [depth, num_features], dtype=dtype)
+        if self._conv_ndims == 1:
+            out = nn_impl.conv1d(x, kernel, 1, padding="SAME")
+        else:
+            out = nn_ops.conv2d(x, kernel, [1, 1, 1, 1], padding="SAME")
+        if not self._use_bias:
+            return out
+        return out + vs.get_variable("biases", [num_features], dtype=dtype,
+                                     initializer=init_ops.constant_initializer(0.0, dtype=dtype))
+
+    def call(self, inputs, state, scope=None):
+        cell, hidden = state
+        gates = self._conv([inputs, hidden], 4 * self._output_channels)
+        i, j, f, o = array_ops.split(gates, num_or_size_splits=4, axis=self._conv_ndims + 1)
+        new_cell = math_ops.sigmoid(f + self._forget_bias) * cell + math_ops.sigmoid(i) * math_ops.tanh(j)
+        output = math_ops.tanh(new_cell) * math_ops.sigmoid(o)
+        if self._skip_connection:
+            output = array_ops.concat([output, inputs], -1)
+        return output, LSTMStateTuple(new_cell, output)
+
+
+class Conv1DLSTMCell(ConvLSTMCell):
+    """ConvLSTMCell over [batch, width, channels] inputs, in scope `conv_1d_lstm_cell`."""
+
+    def __init__(self, name="conv_1d_lstm_cell", **kwargs) -> None:
+        super().__init__(conv_ndims=1, name=name, **kwargs)
+
+
+class Conv2DLSTMCell(ConvLSTMCell):
+    """ConvLSTMCell over [batch, height, width, channels] inputs, in scope `conv_2d_lstm_cell`."""
+
+    def __init__(self, name="conv_2d_lstm_cell", **kwargs) -> None:
+        super().__init__(conv_ndims=2, name=name, **kwargs)
