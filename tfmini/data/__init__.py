@@ -13,9 +13,13 @@ from tfmini.data.iterator_ops import (
     make_initializable_iterator,
     make_one_shot_iterator,
 )
+from tfmini.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset
 
 __all__ = [
     "Dataset",
+    "FixedLengthRecordDataset",
+    "TFRecordDataset",
+    "TextLineDataset",
     "DatasetV1",
     "Iterator",
     "experimental",

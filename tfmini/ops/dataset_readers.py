@@ -1,0 +1,246 @@
+"""The tf.data file dataset ops: TFRecordDataset (records of TFRecord files, through
+framework/record_io), TextLineDataset (lines of text files) and FixedLengthRecordDatasetV2 (fixed-size
+records between a header and a footer), each over one or more files, uncompressed, ZLIB or GZIP. Files are
+opened when an iterator reaches them and read as elements are asked for."""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework.record_io import TFRecordOptions, tf_record_iterator
+from tfmini.ops.dataset_ops import DatasetValue, ElementIterator, dims_str, register_dataset_op, scalar_int
+
+_READ_CHUNK = 1 << 16
+
+
+def _invalid(msg: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, msg)
+
+
+def _filenames(value, op_type: str) -> list[str]:
+    if np.ndim(value) > 1:
+        raise _invalid(f"{op_type}: `filenames` must be a scalar or a vector, got shape "
+                       f"{dims_str(np.shape(value))}.")
+    return [f.decode("utf-8", errors="replace") if isinstance(f, bytes) else str(f)
+            for f in np.asarray(value, dtype=object).reshape(-1)]
+
+
+def _compression(value, op_type: str) -> str:
+    v = value[()] if isinstance(value, np.ndarray) else value
+    text = v.decode() if isinstance(v, bytes) else str(v)
+    try:
+        return TFRecordOptions.get_compression_type_string(text)
+    except ValueError:
+        raise _invalid(f"{op_type}: Unsupported compression_type: {text}.") from None
+
+
+def _file_access(op: _ops.Operation) -> str:
+    return "the files named by its 'filenames' input"
+
+
+class _ZlibReader(io.RawIOBase):
+    """The decompressed bytes of a ZLIB or GZIP file, read as they are asked for."""
+
+    def __init__(self, file, gzip: bool) -> None:
+        self._file = file
+        self._inflate = zlib.decompressobj(zlib.MAX_WBITS + (16 if gzip else 0))
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            if self._inflate.eof:
+                return 0
+            chunk = self._inflate.unconsumed_tail or self._file.read(_READ_CHUNK)
+            if not chunk:
+                return 0
+            try:
+                self._pending = self._inflate.decompress(chunk, _READ_CHUNK)
+            except zlib.error as e:
+                raise _errors.DataLossError(None, None, f"corrupted compressed stream: {e}") from None
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _open(path: str, compression: str, buffer_size: int):
+    """A buffered binary stream of `path`'s (decompressed) bytes, with TF's errors for a missing file."""
+    try:
+        raw = open(path, "rb")  # closed by the reading iterator when it is done with the file
+    except FileNotFoundError:
+        raise _errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+    except IsADirectoryError:
+        raise _errors.FailedPreconditionError(None, None, f"{path}; Is a directory") from None
+    except PermissionError:
+        raise _errors.PermissionDeniedError(None, None, f"{path}; Permission denied") from None
+    if not compression:
+        return raw
+    return io.BufferedReader(_ZlibReader(raw, compression == "GZIP"), max(buffer_size, io.DEFAULT_BUFFER_SIZE))
+
+
+class _FilesIter(ElementIterator):
+    """The elements of several files in turn: `read(path)` gives an iterator of one file's records (bytes).
+    An error while reading a file ends that file; the next call goes on with the next one."""
+
+    __slots__ = ("_paths", "_read", "_current")
+
+    def __init__(self, paths: list[str], read: Callable[[str], Iterator[bytes]]) -> None:
+        self._paths = list(reversed(paths))
+        self._read = read
+        self._current: Iterator[bytes] | None = None
+
+    def __next__(self) -> tuple:
+        while True:
+            if self._current is None:
+                if not self._paths:
+                    raise StopIteration
+                self._current = self._read(self._paths.pop())
+            try:
+                record = next(self._current)
+            except StopIteration:
+                self._current = None
+                continue
+            except BaseException:
+                close = getattr(self._current, "close", None)
+                self._current = None
+                if close is not None:
+                    close()
+                raise
+            return (np.array(record, dtype=object),)
+
+
+def _reader_op(name: str, inputs: list, doc: str, parse: Callable) -> None:
+    """Declares a file dataset op whose kernel `parse(op, *inputs) -> (paths, read)` reads its inputs."""
+
+    def factory(op: _ops.Operation, ctx) -> Callable:
+        def run(*inputs):
+            paths, read = parse(op, *inputs)
+            return DatasetValue(lambda: _FilesIter(paths, read), op.name)
+
+        return run
+
+    register_dataset_op(name, inputs, {"output_types": ("list(type)", ["string"]),
+                                       "output_shapes": ("list(shape)", [[]])},
+                        factory=factory, doc=doc, file_access=_file_access)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# TFRecordDataset
+# ----------------------------------------------------------------------------------------------------------
+def _tfrecord_inputs(op, filenames, compression_type, buffer_size):
+    paths = _filenames(filenames, op.type)
+    compression = _compression(compression_type, op.type)
+    if scalar_int(buffer_size, "buffer_size", op.type) < 0:
+        raise _invalid("`buffer_size` must be >= 0 (0 == no buffering)")
+    return paths, lambda path: iter(tf_record_iterator(path, compression))
+
+
+_reader_op("TFRecordDataset", ["filenames: string", "compression_type: string", "buffer_size: int64"],
+           "The records of the TFRecord files `filenames`, one file after another.", _tfrecord_inputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# TextLineDataset
+# ----------------------------------------------------------------------------------------------------------
+def _lines(path: str, compression: str, buffer_size: int) -> Iterator[bytes]:
+    stream = _open(path, compression, buffer_size)
+    try:
+        for line in stream:
+            if line.endswith(b"\n"):
+                line = line[:-1]
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+            yield line
+    finally:
+        stream.close()
+
+
+def _text_line_inputs(op, filenames, compression_type, buffer_size):
+    paths = _filenames(filenames, op.type)
+    compression = _compression(compression_type, op.type)
+    size = scalar_int(buffer_size, "buffer_size", op.type)
+    if size < 0:
+        raise _invalid("`buffer_size` must be >= 0 (0 == default)")
+    return paths, lambda path: _lines(path, compression, size)
+
+
+_reader_op("TextLineDataset", ["filenames: string", "compression_type: string", "buffer_size: int64"],
+           "The lines (without their line ends) of the text files `filenames`, one file after another.",
+           _text_line_inputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# FixedLengthRecordDatasetV2
+# ----------------------------------------------------------------------------------------------------------
+def _fixed_records(path: str, header: int, record: int, footer: int, compression: str,
+                   buffer_size: int) -> Iterator[bytes]:
+    stream = _open(path, compression, buffer_size)
+    try:
+        if not compression:
+            body = os.fstat(stream.fileno()).st_size - header - footer
+            if body < 0 or body % record:
+                raise _errors.DataLossError(
+                    None, None, f"Excluding the header ({header} bytes) and footer ({footer} bytes), input file "
+                    f"\"{path}\" has body length {max(body, 0)}, which is not an exact multiple of the record "
+                    f"length ({record} bytes).")
+            stream.seek(header)
+            for _ in range(body // record):
+                yield stream.read(record)
+            return
+        if len(stream.read(header)) < header:
+            return
+        # The footer is whatever remains at the end: keep `footer` bytes read ahead of each record.
+        ahead = stream.read(footer)
+        while True:
+            chunk = stream.read(record)
+            data = ahead + chunk
+            if len(chunk) < record:
+                if len(data) > footer and (len(data) - footer) % record:
+                    raise _errors.DataLossError(
+                        None, None, f"Excluding the header ({header} bytes) and footer ({footer} bytes), input "
+                        f"file \"{path}\" ends with a partial record of {len(data) - footer} bytes "
+                        f"(the record length is {record} bytes).")
+                return
+            yield data[:record]
+            ahead = data[record:]
+    finally:
+        stream.close()
+
+
+def _fixed_length_inputs(op, filenames, header_bytes, record_bytes, footer_bytes, buffer_size, compression_type):
+    paths = _filenames(filenames, op.type)
+    header = scalar_int(header_bytes, "header_bytes", op.type)
+    record = scalar_int(record_bytes, "record_bytes", op.type)
+    footer = scalar_int(footer_bytes, "footer_bytes", op.type)
+    size = scalar_int(buffer_size, "buffer_size", op.type)
+    if header < 0:
+        raise _invalid("`header_bytes` must be >= 0")
+    if record <= 0:
+        raise _invalid("`record_bytes` must be > 0")
+    if footer < 0:
+        raise _invalid("`footer_bytes` must be >= 0")
+    if size < 0:
+        raise _invalid("`buffer_size` must be >= 0 (0 == no buffering)")
+    compression = _compression(compression_type, op.type)
+    return paths, lambda path: _fixed_records(path, header, record, footer, compression, size)
+
+
+_reader_op("FixedLengthRecordDatasetV2",
+           ["filenames: string", "header_bytes: int64", "record_bytes: int64", "footer_bytes: int64",
+            "buffer_size: int64", "compression_type: string"],
+           "The records of `record_bytes` bytes of the files `filenames`, between a header and a footer.",
+           _fixed_length_inputs)
