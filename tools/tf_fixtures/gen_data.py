@@ -1,0 +1,126 @@
+"""Records what TensorFlow's tf.data yields for a set of pipelines, and TFRecord files TensorFlow writes, for
+tests/data/test_dataset_tf_fixtures.py. Run with the TensorFlow environment:
+
+    /work/tfenv/bin/python tools/tf_fixtures/gen_data.py
+
+Writes tests/fixtures/tf/data/: cases.json (each case: a pipeline expression over `tf` and `files`, and the
+elements TF yielded, or the error class it raised) and the input files the file cases read."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+tf.disable_v2_behavior()
+
+OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "tf" / "data"
+
+# Pipelines as expressions over `tf` (TensorFlow here, tfmini in the test) and `files` (name -> path).
+CASES = {
+    "interleave_c2_b2": "tf.data.Dataset.range(1, 6).interleave("
+                        "lambda x: tf.data.Dataset.from_tensors(x).repeat(x), 2, 2)",
+    "interleave_c3_b1": "tf.data.Dataset.range(1, 6).interleave("
+                        "lambda x: tf.data.Dataset.from_tensors(x).repeat(x), 3, 1)",
+    "interleave_c4_b3": "tf.data.Dataset.range(1, 8).interleave("
+                        "lambda x: tf.data.Dataset.range(x * 10, x * 10 + x), 4, 3)",
+    "window_3": "tf.data.Dataset.range(7).window(3).flat_map(lambda w: w.batch(10))",
+    "window_3_shift2": "tf.data.Dataset.range(7).window(3, shift=2).flat_map(lambda w: w.batch(10))",
+    "window_3_shift1_stride2": "tf.data.Dataset.range(7).window(3, 1, 2).flat_map(lambda w: w.batch(10))",
+    "window_2_shift4": "tf.data.Dataset.range(10).window(2, 4).flat_map(lambda w: w.batch(10))",
+    "window_3_shift5": "tf.data.Dataset.range(7).window(3, 5).flat_map(lambda w: w.batch(10))",
+    "window_4_drop": "tf.data.Dataset.range(10).window(4, 3, drop_remainder=True).flat_map(lambda w: w.batch(10))",
+    "padded_batch_none": "tf.data.Dataset.range(1, 6).map(lambda n: tf.fill([n], n)).padded_batch(2, [None])",
+    "padded_batch_fixed": "tf.data.Dataset.range(1, 5).map(lambda n: tf.fill([n, 2], n))"
+                          ".padded_batch(3, [6, None], padding_values=tf.constant(-1, tf.int64))",
+    "padded_batch_tuple": "tf.data.Dataset.range(1, 5).map(lambda n: (tf.range(n), tf.fill([2], n)))"
+                          ".padded_batch(2, ([None], [3]), drop_remainder=True)",
+    "unbatch": "tf.data.Dataset.range(1, 5).map(lambda n: tf.range(n)).unbatch()",
+    "batch_drop": "tf.data.Dataset.range(10).batch(3, drop_remainder=True)",
+    "shard": "tf.data.Dataset.range(11).shard(4, 2)",
+    "repeat_skip_take": "tf.data.Dataset.range(4).repeat(3).skip(2).take(7)",
+    "concatenate_zip": "tf.data.Dataset.zip((tf.data.Dataset.range(3).concatenate(tf.data.Dataset.range(7, 9)),"
+                       " tf.data.Dataset.range(100, 200)))",
+    "filter_flat_map": "tf.data.Dataset.range(8).filter(lambda x: tf.equal(x % 2, 1))"
+                       ".flat_map(lambda x: tf.data.Dataset.range(x).batch(2))",
+    "batch_mismatch": "tf.data.Dataset.range(1, 4).map(lambda n: tf.range(n)).batch(2)",
+    "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
+    "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
+    "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
+    "tfrecord_two_files_parallel": "tf.data.TFRecordDataset([files['records.tfrecord'], "
+                                   "files['records.tfrecord.gz']], compression_type='', num_parallel_reads=2)"
+                                   ".take(3)",
+    "text_lines": "tf.data.TextLineDataset([files['lines.txt'], files['lines_crlf.txt']])",
+    "text_lines_gzip": "tf.data.TextLineDataset(files['lines.txt.gz'], compression_type='GZIP')",
+    "fixed_length": "tf.data.FixedLengthRecordDataset(files['fixed.bin'], 5, header_bytes=3, footer_bytes=2)",
+    "fixed_length_zlib": "tf.data.FixedLengthRecordDataset(files['fixed.bin.zlib'], 5, header_bytes=3, "
+                         "footer_bytes=2, compression_type='ZLIB')",
+}
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    arr = np.asarray(value)
+    if arr.dtype.kind in "SO":
+        return {"bytes_hex": [bytes(x).hex() for x in arr.reshape(-1)], "shape": list(arr.shape)}
+    return {"values": arr.tolist(), "dtype": arr.dtype.name}
+
+
+def _write_files() -> dict:
+    records = [b"alpha", b"", bytes(range(256)), b"omega" * 100]
+    files = {}
+    for name, compression in (("records.tfrecord", ""), ("records.tfrecord.gz", "GZIP"),
+                              ("records.tfrecord.zlib", "ZLIB")):
+        path = str(OUT / name)
+        with tf.io.TFRecordWriter(path, tf.io.TFRecordOptions(compression)) as writer:
+            for r in records:
+                writer.write(r)
+        files[name] = path
+    text = b"first\nsecond\n\nfourth without newline"
+    (OUT / "lines.txt").write_bytes(text)
+    (OUT / "lines_crlf.txt").write_bytes(b"a\r\nb\r\n")
+    (OUT / "lines.txt.gz").write_bytes(gzip.compress(text, mtime=0))
+    fixed = b"HDR" + b"".join(bytes([65 + i]) * 5 for i in range(4)) + b"FT"
+    (OUT / "fixed.bin").write_bytes(fixed)
+    (OUT / "fixed.bin.zlib").write_bytes(zlib.compress(fixed))
+    for name in ("lines.txt", "lines_crlf.txt", "lines.txt.gz", "fixed.bin", "fixed.bin.zlib"):
+        files[name] = str(OUT / name)
+    return files
+
+
+def _run(expression: str, files: dict) -> dict:
+    with tf.Graph().as_default():
+        dataset = eval(expression, {"tf": tf, "files": files})  # noqa: S307 - our own case expressions
+        nxt = tf.data.make_one_shot_iterator(dataset).get_next()
+        elements = []
+        with tf.Session() as sess:
+            while True:
+                try:
+                    elements.append(_jsonable(sess.run(nxt)))
+                except tf.errors.OutOfRangeError:
+                    return {"elements": elements}
+                except tf.errors.OpError as e:
+                    return {"elements": elements, "error": type(e).__name__}
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    files = _write_files()
+    cases = {name: {"expression": expr, **_run(expr, files)} for name, expr in CASES.items()}
+    (OUT / "cases.json").write_text(json.dumps(cases, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(cases)} cases to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
