@@ -6,6 +6,7 @@ from tfmini.ops.string_hash_ops import string_to_hash_bucket_fast as to_hash_buc
 from tfmini.ops.string_hash_ops import string_to_hash_bucket_strong as to_hash_bucket_strong
 from tfmini.ops.string_ops import (
     as_string,
+    ngrams,
     reduce_join,
     regex_full_match,
     regex_replace,
@@ -22,7 +23,7 @@ from tfmini.ops.string_ops import string_to_number as to_number
 from tfmini.ops.string_ops import string_upper as upper
 
 __all__ = [
-    "as_string", "format", "join", "length", "lower", "reduce_join", "regex_full_match", "regex_replace", "split",
-    "strip", "substr", "to_hash_bucket", "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number",
+    "as_string", "format", "join", "length", "lower", "ngrams", "reduce_join", "regex_full_match", "regex_replace",
+    "split", "strip", "substr", "to_hash_bucket", "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number",
     "unicode_transcode", "upper",
 ]

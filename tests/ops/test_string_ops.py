@@ -186,6 +186,24 @@ def test_unicode_transcode_round_trips_random_text():
     assert back.tolist() == [t.encode() for t in texts]
 
 
+def test_ngrams_match_python_windows_on_random_tokens():
+    rng = np.random.RandomState(11)
+    tokens = np.array([f"t{v}" for v in rng.randint(0, 9, size=42)], dtype=object).reshape(3, 2, 7)
+    with tf.Session() as sess:
+        got = sess.run(tf.strings.ngrams(tokens, [2, 4], separator="+"))
+    want = [[[b"+".join(x.encode() for x in row[i : i + w]) for w in (2, 4) for i in range(len(row) - w + 1)]
+             for row in block] for block in tokens]
+    assert got.shape == (3, 2, 9) and got.tolist() == want
+
+
+def test_ngrams_of_fed_data_keep_the_static_shape_they_can():
+    p = tf.placeholder(tf.string, [None, 5])
+    out = tf.strings.ngrams(p, 2)
+    assert out.shape.as_list() == [None, None]
+    with tf.Session() as sess:
+        assert sess.run(out, {p: [list("abcde")]}).tolist() == [[b"a b", b"b c", b"c d", b"d e"]]
+
+
 def test_string_to_number_takes_either_argument_name():
     with tf.Session() as sess:
         assert sess.run(tf.strings.to_number(input=["2"], out_type=tf.int32)).tolist() == [2]
@@ -203,4 +221,5 @@ def test_public_names():
     assert tf.strings.as_string is tf.as_string
     assert tf.strings.to_number is tf.string_to_number
     assert tf.strings.unicode_transcode is string_ops.unicode_transcode
+    assert tf.strings.ngrams is string_ops.ngrams
     assert tf.io.encode_base64 is tf.encode_base64

@@ -17,12 +17,13 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
-from tfmini.ops import array_ops, shape_fns
+from tfmini.ops import array_ops, math_ops, shape_fns
 
 __all__ = [
     "as_string",
     "decode_base64",
     "encode_base64",
+    "ngrams",
     "reduce_join",
     "regex_full_match",
     "regex_replace",
@@ -743,6 +744,104 @@ def encode_base64(input, pad: bool = False, name: str | None = None) -> _ops.Ten
 def decode_base64(input, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Decodes web-safe base64 strings (padded or not)."""
     return apply_op("DecodeBase64", [_string(input)], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# StringNGrams: n-grams of the rows of a ragged string tensor (values and row splits); tf.strings.ngrams runs
+# it on the last axis of a dense tensor
+# ----------------------------------------------------------------------------------------------------------
+def _row_ngrams(tokens: list[bytes], widths, sep: bytes, left: bytes, right: bytes, pad_width: int,
+                preserve_short: bool) -> list[bytes]:
+    out: list[bytes] = []
+    for w in widths:
+        pad = w - 1 if pad_width < 0 else min(pad_width, w - 1)
+        padded = [left] * pad + tokens + [right] * pad
+        count = len(padded) - w + 1
+        if count > 0:
+            out.extend(sep.join(padded[i : i + w]) for i in range(count))
+        elif preserve_short and tokens:
+            out.append(sep.join(padded))  # one n-gram holding the whole (padded) short sequence
+    return out
+
+
+def _ngrams_shape(op):
+    _check_rank(op.inputs[0].shape, 1)
+    _check_rank(op.inputs[1].shape, 1)
+    return [_shape.TensorShape([None]), op.inputs[1].shape]
+
+
+@register_op(
+    "StringNGrams",
+    inputs=["data: string", "data_splits: Tsplits"],
+    outputs=["ngrams: string", "ngrams_splits: Tsplits"],
+    attrs={"separator": ("string", _reg.REQUIRED), "ngram_widths": ("list(int)", _reg.REQUIRED),
+           "left_pad": ("string", _reg.REQUIRED), "right_pad": ("string", _reg.REQUIRED),
+           "pad_width": ("int", _reg.REQUIRED), "preserve_short_sequences": ("bool", _reg.REQUIRED),
+           "Tsplits": ("type", _dt.int64)},
+    allowed={"Tsplits": (_dt.int32, _dt.int64)},
+    shape=_ngrams_shape,
+)
+def _string_ngrams_kernel(data, splits, *, separator, ngram_widths, left_pad, right_pad, pad_width,
+                          preserve_short_sequences):
+    if splits.size and (splits[0] != 0 or splits[-1] != data.size or np.any(np.diff(splits) < 0)):
+        raise _invalid(f"Invalid data_splits: they must start at 0, not decrease and end at the number of data "
+                       f"values ({data.size})")
+    sep, left, right = _as_bytes(separator), _as_bytes(left_pad), _as_bytes(right_pad)
+    tokens = data.tolist()
+    rows = [_row_ngrams(tokens[a:b], ngram_widths, sep, left, right, pad_width, preserve_short_sequences)
+            for a, b in zip(splits[:-1].tolist(), splits[1:].tolist())]
+    values = np.empty(sum(len(r) for r in rows), dtype=object)
+    values[:] = [g for r in rows for g in r]
+    out_splits = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(splits.dtype)
+    return values, out_splits
+
+
+NotDifferentiable("StringNGrams")
+
+
+def ngrams(data, ngram_width, separator: str = " ", pad_values=None, padding_width=None,
+           preserve_short_sequences: bool = False, name: str | None = None) -> _ops.Tensor:
+    """The n-grams of width `ngram_width` (an int or a list of them) along the last axis of the string tensor
+    `data`, joined with `separator`; `pad_values` (a string, or a (left, right) pair) pads each sequence by
+    `padding_width` (default width - 1); with `preserve_short_sequences` a sequence too short for any n-gram
+    gives one n-gram of all of it. The result has `data`'s shape with the last axis holding the n-grams."""
+    widths = [ngram_width] if isinstance(ngram_width, int) else list(ngram_width)
+    if any(w <= 0 for w in widths):
+        raise ValueError(f"All ngram_widths must be greater than 0. Got {ngram_width}")
+    if pad_values is None:
+        if padding_width is not None:
+            raise ValueError("pad_values must be provided if padding_width is set.")
+        left = right = ""
+        pad_width = 0
+    else:
+        if isinstance(pad_values, (str, bytes)):
+            left = right = pad_values
+        elif isinstance(pad_values, (tuple, list)) and len(pad_values) == 2:
+            left, right = pad_values
+        else:
+            raise ValueError("pad_values must be a string, tuple of strings, or None.")
+        if padding_width is not None and padding_width < 1:
+            raise ValueError("padding_width must be greater than 0.")
+        pad_width = -1 if padding_width is None else int(padding_width)
+    attrs = {"separator": separator, "ngram_widths": widths, "left_pad": left, "right_pad": right,
+             "pad_width": pad_width, "preserve_short_sequences": bool(preserve_short_sequences)}
+    with _ops.name_scope(name, "StringNGrams", [data]):
+        data = _string(data, "data")
+        rank = data.shape.ndims
+        if rank == 0:
+            raise ValueError("Data must have rank>0")
+        if rank is None:
+            raise ValueError("The rank of data must be known.")
+        shape = array_ops.shape(data, out_type=_dt.int64)
+        rows = math_ops.reduce_prod(shape[:-1])
+        splits = array_ops.range(rows + 1, dtype=_dt.int64) * shape[-1]
+        values, out_splits = apply_op("StringNGrams", [array_ops.reshape(data, [-1]), splits], attrs,
+                                      name="StringNGrams").outputs
+        # every row has as many n-grams as every other: the total over the number of rows
+        per_row = math_ops.floordiv(out_splits[-1], math_ops.maximum(rows, 1))
+        result = array_ops.reshape(values, array_ops.concat([shape[:-1], array_ops.expand_dims(per_row, 0)], 0))
+        result.set_shape(data.shape[:-1].concatenate([None]))
+        return result
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -310,6 +310,7 @@ _FLOAT_PROTO = b"\x08\x01\x12\x00*\x04\x00\x00\xc0?"
 # 16, 32 and 64 bytes and per 64-byte block beyond), with varied contents
 HASH_INPUTS = [("The quick brown fox jumps over the lazy dog 0123456789!" * 5)[i % 11 : i % 11 + i]
                for i in [*range(0, 81), 96, 127, 128, 129, 150, 200]] + ["\u00e9t\u00e9", "\x00\x01\x02"]
+NGRAM_DATA = [["a", "b", "c", "d"], ["e", "f", "g", "h"]]
 DT = {name: {"__dtype__": name} for name in ("int16", "int32", "int64", "uint8", "float32", "float64", "bool",
                                                "complex64", "string")}
 OP_CASES = [
@@ -397,6 +398,23 @@ OP_CASES = [
      {"out_type": DT["float32"]}],
     ["decode_raw_not_multiple", "decode_raw", [["abc"]], {"out_type": DT["int16"]}],
     ["decode_raw_ragged", "decode_raw", [["ab", "abcd"]], {"out_type": DT["int16"]}],
+    ["ngrams_bigrams", "strings.ngrams", [NGRAM_DATA, 2], {}],
+    ["ngrams_separator", "strings.ngrams", [NGRAM_DATA, 3], {"separator": "_"}],
+    ["ngrams_widths", "strings.ngrams", [NGRAM_DATA, [1, 3]], {}],
+    ["ngrams_pad", "strings.ngrams", [NGRAM_DATA, 2], {"pad_values": "#"}],
+    ["ngrams_pad_pair", "strings.ngrams", [NGRAM_DATA, 3], {"pad_values": ["<", ">"]}],
+    ["ngrams_pad_width", "strings.ngrams", [NGRAM_DATA, 3], {"pad_values": ["<", ">"], "padding_width": 1}],
+    ["ngrams_pad_width_capped", "strings.ngrams", [NGRAM_DATA, 3], {"pad_values": "#", "padding_width": 5}],
+    ["ngrams_too_short", "strings.ngrams", [NGRAM_DATA, 5], {}],
+    ["ngrams_preserve_short", "strings.ngrams", [NGRAM_DATA, 5], {"preserve_short_sequences": True}],
+    ["ngrams_preserve_short_padded", "strings.ngrams", [NGRAM_DATA, 7],
+     {"pad_values": "#", "padding_width": 1, "preserve_short_sequences": True}],
+    ["ngrams_vector", "strings.ngrams", [["a", "b", "c"], 2], {}],
+    ["ngrams_3d", "strings.ngrams", [[[["a", "b"], ["c", "d"]]], 2], {}],
+    ["ngrams_scalar", "strings.ngrams", ["a", 2], {}],
+    ["ngrams_width_without_pad", "strings.ngrams", [NGRAM_DATA, 2], {"padding_width": 1}],
+    ["ngrams_zero_width", "strings.ngrams", [NGRAM_DATA, 0], {}],
+    ["ngrams_zero_padding", "strings.ngrams", [NGRAM_DATA, 2], {"pad_values": "#", "padding_width": 0}],
     ["transcode_to_utf16", "strings.unicode_transcode", [["h\u00e9llo", ""], "UTF-8", "UTF-16-BE"], {}],
     ["transcode_to_utf32", "strings.unicode_transcode", [["h\u00e9llo"], "UTF-8", "UTF-32-BE"], {}],
     ["transcode_from_utf16", "strings.unicode_transcode", [[_b("\x00h\x00i"), _b("\x00h\x00"),
