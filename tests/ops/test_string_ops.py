@@ -193,7 +193,7 @@ def test_ngrams_match_python_windows_on_random_tokens():
         got = sess.run(tf.strings.ngrams(tokens, [2, 4], separator="+"))
     want = [[[b"+".join(x.encode() for x in row[i : i + w]) for w in (2, 4) for i in range(len(row) - w + 1)]
              for row in block] for block in tokens]
-    assert got.shape == (3, 2, 9) and got.tolist() == want
+    assert got.shape == (3, 2, 10) and got.tolist() == want
 
 
 def test_ngrams_of_fed_data_keep_the_static_shape_they_can():
