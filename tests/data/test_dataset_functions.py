@@ -259,3 +259,42 @@ def test_an_exception_in_the_generator_surfaces_as_an_op_error():
 
     with pytest.raises(tf.errors.UnknownError, match="generator broke"):
         _elements(tf.data.Dataset.from_generator(gen, tf.int64))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# reduce, ignore_errors, list_files
+# ----------------------------------------------------------------------------------------------------------
+def test_reduce_folds_every_element():
+    ds = tf.data.Dataset.from_tensor_slices((np.arange(5), np.arange(5) * 0.5))
+    total = ds.reduce(np.float64(0.0), lambda s, el: s + tf.cast(el[0], tf.float64) * el[1])
+    count_and_list = tf.data.Dataset.range(4).reduce(
+        (np.int64(0), tf.zeros([0], tf.int64)), lambda s, x: (s[0] + 1, tf.concat([s[1], [x * x]], 0)))
+    assert count_and_list[1].shape.as_list() == [None]
+    with tf.Session() as sess:
+        t, (n, squares) = sess.run([total, count_and_list])
+    assert t == sum(i * i * 0.5 for i in range(5))
+    assert n == 4 and squares.tolist() == [0, 1, 4, 9]
+
+
+def test_reduce_state_must_keep_its_structure_and_types():
+    with pytest.raises(TypeError):
+        tf.data.Dataset.range(3).reduce(np.int64(0), lambda s, x: (s, x))
+    with pytest.raises(TypeError):
+        tf.data.Dataset.range(3).reduce(np.int64(0), lambda s, x: tf.cast(s, tf.float32))
+
+
+def test_ignore_errors_skips_failed_elements():
+    ds = tf.data.Dataset.from_tensor_slices([1.0, -1.0, 4.0, -2.0, 9.0]).map(
+        lambda x: tf.debugging.check_numerics(tf.sqrt(x), "bad")).apply(tf.data.experimental.ignore_errors())
+    assert [float(v) for v in _elements(ds)] == [1.0, 2.0, 3.0]
+
+
+def test_list_files_matches_a_glob_and_shuffles_unless_asked_not_to(tmp_path):
+    for name in ("b.txt", "a.txt", "c.csv"):
+        (tmp_path / name).write_text(name)
+    pattern = str(tmp_path / "*.txt")
+    ordered = _elements(tf.data.Dataset.list_files(pattern, shuffle=False))
+    assert ordered == [str(tmp_path / "a.txt").encode(), str(tmp_path / "b.txt").encode()]
+    assert sorted(_elements(tf.data.Dataset.list_files(pattern, seed=1))) == ordered
+    with pytest.raises(tf.errors.InvalidArgumentError, match="No files matched pattern"):
+        _elements(tf.data.Dataset.list_files(str(tmp_path / "*.none")))

@@ -28,7 +28,7 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.registry import apply_op
 from tfmini.framework.sparse_tensor import SparseTensor
-from tfmini.ops import array_ops, random_ops
+from tfmini.ops import array_ops, control_flow_ops, io_ops, math_ops, random_ops
 from tfmini.ops import dataset_function_ops as _fops
 from tfmini.ops import dataset_ops as _dops
 from tfmini.ops.functional_ops import body_outputs
@@ -287,6 +287,25 @@ class DatasetV1:
         t = apply_op("PyGeneratorDataset", [arg_tensors], {"token": token, **_flat_attrs(structure)}).outputs[0]
         return DatasetV1(t, structure)
 
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None) -> DatasetV1:
+        """The paths matching the glob `file_pattern` (a string or a vector of them), shuffled unless
+        `shuffle` is False; running the iterator's initializer fails with InvalidArgumentError when nothing
+        matches."""
+        with _ops.name_scope("list_files"):
+            pattern = _ops.convert_to_tensor(file_pattern, dtype=_dt.string, name="file_pattern")
+            matches = io_ops.matching_files(pattern)
+            count = array_ops.shape(matches, out_type=_dt.int64)[0]
+            condition = math_ops.greater(count, 0, name="match_not_empty")
+            check = control_flow_ops.Assert(condition, ["No files matched pattern:", pattern], summarize=10,
+                                            name="assert_not_empty")
+            with _ops.control_dependencies([check]):
+                matches = array_ops.identity(matches)
+            dataset = DatasetV1.from_tensor_slices(matches)
+            if shuffle is None or shuffle:
+                dataset = dataset.shuffle(math_ops.maximum(count, 1), seed=seed)
+            return dataset
+
     # -- transformations ------------------------------------------------------
     def apply(self, transformation_func: Callable) -> DatasetV1:
         """`transformation_func(self)`, which must return a Dataset."""
@@ -491,6 +510,33 @@ class DatasetV1:
                       _ops.convert_to_tensor(drop_remainder, dtype=_dt.bool_, name="drop_remainder")],
                      _flat_attrs(structure)).outputs[0]
         return DatasetV1(t, structure)
+
+    def reduce(self, initial_state, reduce_func: Callable):
+        """`reduce_func(state, element)` folded over every element, starting from `initial_state`: tensors
+        with the state's structure (computed when they run, reading the whole dataset)."""
+        flat_init, state_structure = _normalize_element(initial_state, "initial_state")
+        for _ in range(len(flat_init) + 2):
+            fn = trace_function(reduce_func, (state_structure, self._structure), "Dataset_reduce", "reduce_func")
+            try:
+                assert_same_structure(state_structure, fn.output_structure)
+            except ValueError:
+                raise TypeError(f"The element structure of the new state {fn.output_structure} does not match "
+                                f"that of the initial state {state_structure}.") from None
+            old, new = flatten(state_structure), flatten(fn.output_structure)
+            for o, n in zip(old, new):
+                if not isinstance(n, TensorSpec) or o.dtype != n.dtype:
+                    raise TypeError(f"The element types for the new state must match the initial state. "
+                                    f"Expected {o.dtype}; got {getattr(n, 'dtype', n)}.")
+            relaxed = [TensorSpec(o.dtype, _most_specific(o.shape, n.shape)) for o, n in zip(old, new)]
+            if all(r.shape.as_list() == o.shape.as_list() if r.shape.ndims is not None else o.shape.ndims is None
+                   for r, o in zip(relaxed, old)):
+                break
+            # The state's shape changes between steps: trace again with the shape both steps share.
+            state_structure = pack_as(state_structure, relaxed)
+        out = apply_op("ReduceDataset", [self._variant_tensor, flat_init, fn.captured],
+                       {"f": fn.graph, "Tstate": [t.dtype for t in flat_init], **fn.attrs,
+                        **_flat_attrs(state_structure)})
+        return pack_as(state_structure, out.outputs)
 
     # -- iterators --------------------------------------------------------------
     def make_one_shot_iterator(self):

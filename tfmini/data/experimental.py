@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tfmini.data.dataset_ops import AUTOTUNE, DatasetV1
+from tfmini.data.structure import flatten
+from tfmini.framework.registry import apply_op
 
-__all__ = ["AUTOTUNE", "enumerate_dataset", "map_and_batch", "parallel_interleave", "shuffle_and_repeat", "unbatch"]
+__all__ = ["AUTOTUNE", "enumerate_dataset", "ignore_errors", "map_and_batch", "parallel_interleave",
+           "shuffle_and_repeat", "unbatch"]
 
 
 def unbatch() -> Callable[[DatasetV1], DatasetV1]:
@@ -38,3 +41,14 @@ def parallel_interleave(map_func: Callable, cycle_length, block_length=1, sloppy
     """`interleave(map_func, cycle_length, block_length)` in its deterministic order (the parallelism and
     buffering arguments are accepted; `sloppy` orders are one of the orders TF may give)."""
     return lambda dataset: dataset.interleave(map_func, cycle_length, block_length)
+
+
+def ignore_errors() -> Callable[[DatasetV1], DatasetV1]:
+    """Drops the elements whose computation fails (e.g. a map body's error) instead of reporting them."""
+    def apply(dataset: DatasetV1) -> DatasetV1:
+        t = apply_op("IgnoreErrorsDataset", [dataset._variant_tensor],
+                     {"output_types": [s.dtype for s in flatten(dataset._structure)],
+                      "output_shapes": [s.shape for s in flatten(dataset._structure)]}).outputs[0]
+        return DatasetV1(t, dataset._structure)
+
+    return apply

@@ -17,7 +17,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.numpy_values import to_numpy
-from tfmini.framework.registry import REQUIRED
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, register_op
 from tfmini.ops.dataset_ops import AUTOTUNE, DatasetValue, ElementIterator, dims_str, register_dataset_op, scalar_int
 
 
@@ -353,3 +353,69 @@ register_dataset_op("PyGeneratorDataset", ["args: Targs"],
                   {"token": ("string", REQUIRED), "Targs": ("list(type)", [])},
                   factory=_py_generator_factory,
                   doc="The elements the registered Python generator `token` yields when called with `args`.")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ReduceDataset: a dataset folded into one value
+# ----------------------------------------------------------------------------------------------------------
+def _reduce_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    body = BoundFunction(ctx, op.get_attr("f"))
+    n_state = len(op.get_attr("Tstate"))
+
+    def run(dataset, *args):
+        state, captured = list(args[:n_state]), args[n_state:]
+        fn = body.bind(captured)
+        it = dataset.make_iterator()
+        while True:
+            ctx.check_deadline(op)
+            try:
+                element = next(it)
+            except StopIteration:
+                break
+            state = fn((*state, *element))
+        return tuple(state)
+
+    return run
+
+
+register_op(
+    "ReduceDataset",
+    inputs=["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
+    outputs=["components: output_types"],
+    attrs={"f": ("func", REQUIRED), "Tstate": ("list(type)", REQUIRED), "Targuments": ("list(type)", []),
+           "output_types": ("list(type)", REQUIRED), "output_shapes": ("list(shape)", REQUIRED),
+           "use_inter_op_parallelism": ("bool", True)},
+    shape=lambda op: [_shape.as_shape(s) for s in op.get_attr("output_shapes")],
+    stateful=True, forwards_refs=True, factory=_reduce_dataset_factory,
+    doc="`f(state, element)` folded over the elements of `input_dataset`, starting from `initial_state`.")
+NotDifferentiable("ReduceDataset")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# IgnoreErrorsDataset
+# ----------------------------------------------------------------------------------------------------------
+class _IgnoreErrorsIter(ElementIterator):
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __next__(self) -> tuple:
+        while True:
+            try:
+                return next(self._inner)
+            except StopIteration:
+                raise
+            except Exception:  # noqa: BLE001 - every failed element is skipped, as in TF
+                continue
+
+
+def _ignore_errors_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset):
+        return DatasetValue(lambda: _IgnoreErrorsIter(dataset.make_iterator()), op.name)
+
+    return run
+
+
+register_dataset_op("IgnoreErrorsDataset", ["input_dataset: variant"], factory=_ignore_errors_dataset_factory,
+                    doc="The elements of `input_dataset`, skipping those whose computation failed.")
