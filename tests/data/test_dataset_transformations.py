@@ -283,3 +283,31 @@ def test_window_of_a_tuple_gives_a_tuple_of_datasets():
     assert ds.output_classes == (tf.data.Dataset, tf.data.Dataset)
     pairs = _elements(ds.flat_map(lambda a, b: tf.data.Dataset.zip((a.batch(2), b.batch(2)))))
     assert [(list(a), list(b)) for a, b in pairs] == [([0, 1], [0, 10]), ([2, 3], [20, 30]), ([4], [40])]
+
+
+def test_cache_to_a_file_is_written_by_the_first_full_pass_and_read_afterwards(tmp_path):
+    prefix = str(tmp_path / "cache")
+    calls = []
+
+    def gen():
+        for i in range(4):
+            calls.append(i)
+            yield (np.full([2], i, np.float32), f"s{i}\x00".encode())
+
+    def build():
+        return tf.data.Dataset.from_generator(gen, (tf.float32, tf.string), ([2], [])).cache(prefix)
+
+    first = _elements(build())
+    assert len(calls) == 4 and (tmp_path / "cache.tfmini-cache").exists()
+    second = _elements(build())  # a new graph and session: read from the file, the generator never runs
+    assert len(calls) == 4
+    assert [(a.tolist(), s) for a, s in second] == [(a.tolist(), s) for a, s in first]
+    assert second[3][1] == b"s3\x00"
+
+
+def test_a_partial_pass_leaves_no_cache_file(tmp_path):
+    prefix = str(tmp_path / "partial")
+    assert _ints(tf.data.Dataset.range(10).cache(prefix).take(3)) == [0, 1, 2]
+    assert not list(tmp_path.iterdir())  # neither the cache nor the dropped writer's temporary file
+    assert _ints(tf.data.Dataset.range(5).cache(prefix)) == list(range(5))
+    assert _ints(tf.data.Dataset.range(100).cache(prefix)) == list(range(5))  # as TF: the cache wins
