@@ -694,6 +694,17 @@ def test_tf_print_formats_tensors_and_python_values(capfd):
     assert capfd.readouterr().out == "[[0 1]\n [2 3]]\n"
 
 
+def test_bool_tensors_print_as_ones_and_zeros_as_in_tf(capfd):
+    # Recorded from TensorFlow: a bool tensor shows as 1/0 in tf.print, tf.Print and tf.strings.format; a
+    # Python bool in tf.print's arguments is formatted by Python.
+    _run(tf.print(True, tf.constant([True, False]), tf.constant(False)))
+    assert capfd.readouterr().err == "True [1 0] 0\n"
+    flags = tf.constant([True, False])
+    _run(tf.Print(flags, [flags]))
+    assert capfd.readouterr().err == "[1 0]\n"
+    assert _run(tf.strings.format("{} {}", (tf.constant(True), flags))) == b"1 [1 0]"
+
+
 # ----------------------------------------------------------------------------------------------------------
 # GraphDef export
 # ----------------------------------------------------------------------------------------------------------

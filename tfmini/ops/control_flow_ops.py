@@ -432,7 +432,7 @@ def _element_str(x, v2: bool) -> str:
     if isinstance(x, str):
         return f'"{x}"' if v2 else x
     if isinstance(x, (bool, np.bool_)):
-        return ("True" if x else "False") if v2 else ("1" if x else "0")
+        return "1" if x else "0"  # tf.Print, tf.print and tf.strings.format all show a bool tensor as 1/0
     if isinstance(x, np.floating):
         digits = 6 if x.dtype.itemsize <= 4 else 15
         s = f"{x:.{digits}g}"
