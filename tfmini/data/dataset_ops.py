@@ -146,6 +146,34 @@ def trace_function(func: Callable, input_structure, name: str, what: str = "map_
     return TracedFunction(graph, structure, captured)
 
 
+def trace_with_state(func: Callable, initial_state, element_structure, name: str, what: str,
+                     new_state_of: Callable) -> tuple[list, TracedFunction, object]:
+    """Traces `func(state, element)` whose result holds the next state (`new_state_of(result structure)`):
+    the state's structure and dtypes must stay those of `initial_state`; where its shapes change from step
+    to step, `func` is traced again with the shapes both share, as TF does. Returns the initial state's
+    tensors, the traced function and the state's structure."""
+    flat_init, state_structure = _normalize_element(initial_state, "initial_state")
+    for _ in range(len(flat_init) + 2):
+        fn = trace_function(func, (state_structure, element_structure), name, what)
+        new_state = new_state_of(fn.output_structure)
+        try:
+            assert_same_structure(state_structure, new_state)
+        except ValueError:
+            raise TypeError(f"The element structure of the new state {new_state} does not match that of the "
+                            f"initial state {state_structure}.") from None
+        old, new = flatten(state_structure), flatten(new_state)
+        for o, n in zip(old, new):
+            if not isinstance(n, TensorSpec) or o.dtype != n.dtype:
+                raise TypeError(f"The element types for the new state must match the initial state. Expected "
+                                f"{o.dtype}; got {getattr(n, 'dtype', n)}.")
+        relaxed = [TensorSpec(o.dtype, most_specific_shape(o.shape, n.shape)) for o, n in zip(old, new)]
+        if all(r.shape.as_list() == o.shape.as_list() if r.shape.ndims is not None else o.shape.ndims is None
+               for r, o in zip(relaxed, old)):
+            return flat_init, fn, state_structure
+        state_structure = pack_as(state_structure, relaxed)
+    raise TypeError(f"The shape of the state of `{what}` does not settle.")
+
+
 def _function_op(op_type: str, inputs: list, fn: TracedFunction, func_attr: str, structure, attrs=None,
                  name=None) -> _ops.Tensor:
     graph = _ops.get_default_graph()
@@ -331,7 +359,7 @@ class DatasetV1:
 
         def merge(a, b):
             if isinstance(a, TensorSpec):
-                return TensorSpec(a.dtype, _most_specific(a.shape, b.shape))
+                return TensorSpec(a.dtype, most_specific_shape(a.shape, b.shape))
             return a
 
         structure = map_structure(merge, self._structure, dataset._structure)
@@ -514,25 +542,8 @@ class DatasetV1:
     def reduce(self, initial_state, reduce_func: Callable):
         """`reduce_func(state, element)` folded over every element, starting from `initial_state`: tensors
         with the state's structure (computed when they run, reading the whole dataset)."""
-        flat_init, state_structure = _normalize_element(initial_state, "initial_state")
-        for _ in range(len(flat_init) + 2):
-            fn = trace_function(reduce_func, (state_structure, self._structure), "Dataset_reduce", "reduce_func")
-            try:
-                assert_same_structure(state_structure, fn.output_structure)
-            except ValueError:
-                raise TypeError(f"The element structure of the new state {fn.output_structure} does not match "
-                                f"that of the initial state {state_structure}.") from None
-            old, new = flatten(state_structure), flatten(fn.output_structure)
-            for o, n in zip(old, new):
-                if not isinstance(n, TensorSpec) or o.dtype != n.dtype:
-                    raise TypeError(f"The element types for the new state must match the initial state. "
-                                    f"Expected {o.dtype}; got {getattr(n, 'dtype', n)}.")
-            relaxed = [TensorSpec(o.dtype, _most_specific(o.shape, n.shape)) for o, n in zip(old, new)]
-            if all(r.shape.as_list() == o.shape.as_list() if r.shape.ndims is not None else o.shape.ndims is None
-                   for r, o in zip(relaxed, old)):
-                break
-            # The state's shape changes between steps: trace again with the shape both steps share.
-            state_structure = pack_as(state_structure, relaxed)
+        flat_init, fn, state_structure = trace_with_state(reduce_func, initial_state, self._structure,
+                                                          "Dataset_reduce", "reduce_func", lambda out: out)
         out = apply_op("ReduceDataset", [self._variant_tensor, flat_init, fn.captured],
                        {"f": fn.graph, "Tstate": [t.dtype for t in flat_init], **fn.attrs,
                         **_flat_attrs(state_structure)})
@@ -552,7 +563,7 @@ class DatasetV1:
 Dataset = DatasetV1
 
 
-def _most_specific(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.TensorShape:
+def most_specific_shape(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.TensorShape:
     if a.ndims is None or b.ndims is None or a.ndims != b.ndims:
         return _shape.unknown_shape()
     return _shape.TensorShape([x if x == y else None for x, y in zip(a.as_list(), b.as_list())])

@@ -5,12 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tfmini.data.dataset_ops import AUTOTUNE, DatasetV1
-from tfmini.data.structure import flatten
-from tfmini.framework.registry import apply_op
+import numpy as np
 
-__all__ = ["AUTOTUNE", "enumerate_dataset", "ignore_errors", "map_and_batch", "parallel_interleave",
-           "shuffle_and_repeat", "unbatch"]
+from tfmini.data.dataset_ops import (
+    AUTOTUNE,
+    DatasetSpec,
+    DatasetV1,
+    TracedFunction,
+    most_specific_shape,
+    trace_function,
+    trace_with_state,
+)
+from tfmini.data.structure import TensorSpec, flatten, is_structure, map_structure, pack_as
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.registry import apply_op
+from tfmini.ops import array_ops, check_ops, math_ops, random_ops
+from tfmini.ops import dataset_experimental_ops as _dexp
+
+__all__ = [
+    "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "TFRecordWriter",
+    "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device", "enumerate_dataset",
+    "get_single_element", "group_by_window", "ignore_errors", "map_and_batch", "parallel_interleave",
+    "prefetch_to_device", "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch", "unique",
+]
 
 
 def unbatch() -> Callable[[DatasetV1], DatasetV1]:
@@ -45,10 +64,258 @@ def parallel_interleave(map_func: Callable, cycle_length, block_length=1, sloppy
 
 def ignore_errors() -> Callable[[DatasetV1], DatasetV1]:
     """Drops the elements whose computation fails (e.g. a map body's error) instead of reporting them."""
+    return lambda dataset: _unary("IgnoreErrorsDataset", dataset)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Cardinality, single elements
+# ----------------------------------------------------------------------------------------------------------
+INFINITE_CARDINALITY = _dexp.INFINITE_CARDINALITY
+UNKNOWN_CARDINALITY = _dexp.UNKNOWN_CARDINALITY
+
+
+def cardinality(dataset: DatasetV1) -> _ops.Tensor:
+    """An int64 scalar tensor: the number of elements of `dataset`, INFINITE_CARDINALITY (-1) or
+    UNKNOWN_CARDINALITY (-2) when it cannot be known without iterating (e.g. after filter)."""
+    return apply_op("DatasetCardinality", [dataset._variant_tensor]).outputs[0]
+
+
+def get_single_element(dataset: DatasetV1):
+    """The one element of `dataset` as tensors (InvalidArgumentError when they run if it has none or more)."""
+    if not isinstance(dataset, DatasetV1):
+        raise TypeError("`dataset` must be a `tf.data.Dataset` object.")
+    op = apply_op("DatasetToSingleElement", [dataset._variant_tensor], _flat_attrs(dataset._structure))
+    specs = flatten(dataset._structure)
+    return pack_as(dataset._structure, [s.wrap(t) for s, t in zip(specs, op.outputs)])
+
+
+def _flat_attrs(structure) -> dict:
+    specs = flatten(structure)
+    return {"output_types": [s.dtype for s in specs], "output_shapes": [s.shape for s in specs]}
+
+
+def _unary(op_type: str, dataset: DatasetV1, structure=None) -> DatasetV1:
+    structure = dataset._structure if structure is None else structure
+    t = apply_op(op_type, [dataset._variant_tensor], _flat_attrs(structure)).outputs[0]
+    return DatasetV1(t, structure)
+
+
+def unique() -> Callable[[DatasetV1], DatasetV1]:
+    """Drops the elements seen before (elements must be single int32, int64 or string scalars)."""
     def apply(dataset: DatasetV1) -> DatasetV1:
-        t = apply_op("IgnoreErrorsDataset", [dataset._variant_tensor],
-                     {"output_types": [s.dtype for s in flatten(dataset._structure)],
-                      "output_shapes": [s.shape for s in flatten(dataset._structure)]}).outputs[0]
-        return DatasetV1(t, dataset._structure)
+        spec = dataset._structure
+        if not isinstance(spec, TensorSpec) or spec.dtype not in (_dt.int32, _dt.int64, _dt.string):
+            raise TypeError("`tf.data.experimental.unique()` only supports inputs with a single `tf.int32`, "
+                            "`tf.int64`, or `tf.string` component.")
+        return _unary("UniqueDataset", dataset)
 
     return apply
+
+
+# ----------------------------------------------------------------------------------------------------------
+# scan, group_by_window, bucket_by_sequence_length
+# ----------------------------------------------------------------------------------------------------------
+def scan(initial_state, scan_func: Callable) -> Callable[[DatasetV1], DatasetV1]:
+    """`scan_func(state, element) -> (new_state, output)` carried along the dataset: the outputs."""
+    def new_state_of(out):
+        if not isinstance(out, tuple) or len(out) != 2:
+            raise TypeError(f"The scan function must return a pair comprising the new state and the output "
+                            f"value, got {out}.")
+        return out[0]
+
+    def apply(dataset: DatasetV1) -> DatasetV1:
+        flat_init, fn, state = trace_with_state(scan_func, initial_state, dataset._structure, "Dataset_scan",
+                                                "scan_func", new_state_of)
+        output = fn.output_structure[1]
+        t = apply_op("ScanDataset", [dataset._variant_tensor, flat_init, fn.captured],
+                     {"f": fn.graph, "Tstate": [x.dtype for x in flat_init], **fn.attrs,
+                      **_flat_attrs(output)}).outputs[0]
+        return DatasetV1(t, output)
+
+    return apply
+
+
+_KEY = TensorSpec(_dt.int64, _shape.TensorShape([]))
+
+
+def _int64_scalar_function(func: Callable, structure, name: str, what: str) -> TracedFunction:
+    fn = trace_function(func, structure, name, what)
+    out = fn.output_structure
+    if not isinstance(out, TensorSpec) or out.dtype != _dt.int64 or out.shape.ndims not in (None, 0):
+        raise ValueError(f"`{what}` must return a single tf.int64 scalar tensor.")
+    return fn
+
+
+def group_by_window(key_func: Callable, reduce_func: Callable, window_size=None,
+                    window_size_func: Callable | None = None) -> Callable[[DatasetV1], DatasetV1]:
+    """Groups elements by `key_func(element)` (an int64 scalar) into windows of `window_size` (or
+    `window_size_func(key)`) elements; `reduce_func(key, window_dataset)` turns each full window (and each
+    window left when the input ends) into a dataset whose elements are output."""
+    if (window_size is None) == (window_size_func is None):
+        raise ValueError("Either the `window_size` argument or the `window_size_func` argument must be specified, "
+                         "and not both.")
+    if window_size_func is None:
+        def window_size_func(_key):
+            return _ops.convert_to_tensor(window_size, dtype=_dt.int64)
+
+    def apply(dataset: DatasetV1) -> DatasetV1:
+        key_fn = _int64_scalar_function(key_func, dataset._structure, "Dataset_group_key", "key_func")
+        size_fn = _int64_scalar_function(window_size_func, _KEY, "Dataset_group_window_size", "window_size_func")
+        reduce_fn = trace_function(reduce_func, (_KEY, DatasetSpec(dataset._structure)), "Dataset_group_reduce",
+                                   "reduce_func")
+        if not isinstance(reduce_fn.output_structure, DatasetSpec):
+            raise TypeError("`reduce_func` must return a `Dataset` object.")
+        element = reduce_fn.output_structure.element
+        fns = (key_fn, reduce_fn, size_fn)
+        with _ops.control_dependencies([op for f in fns for op in f.graph.control_captures] or None):
+            t = apply_op("GroupByWindowDataset",
+                         [dataset._variant_tensor, key_fn.captured, reduce_fn.captured, size_fn.captured],
+                         {"key_func": key_fn.graph, "reduce_func": reduce_fn.graph, "window_size_func": size_fn.graph,
+                          "Tkey_func_other_arguments": [x.dtype for x in key_fn.captured],
+                          "Treduce_func_other_arguments": [x.dtype for x in reduce_fn.captured],
+                          "Twindow_size_func_other_arguments": [x.dtype for x in size_fn.captured],
+                          **_flat_attrs(element)}).outputs[0]
+        return DatasetV1(t, element)
+
+    return apply
+
+
+def bucket_by_sequence_length(element_length_func: Callable, bucket_boundaries, bucket_batch_sizes,
+                              padded_shapes=None, padding_values=None, pad_to_bucket_boundary: bool = False,
+                              no_padding: bool = False,
+                              drop_remainder: bool = False) -> Callable[[DatasetV1], DatasetV1]:
+    """Batches elements of similar length together: an element of length L goes to the bucket whose
+    boundaries hold it (bucket i holds bucket_boundaries[i-1] <= L < bucket_boundaries[i]), and each bucket
+    is batched by its own bucket_batch_sizes entry, padded to the longest in the batch (or, with
+    `pad_to_bucket_boundary`, to the bucket's boundary - 1)."""
+    boundaries = [int(b) for b in bucket_boundaries]
+    sizes = [int(b) for b in bucket_batch_sizes]
+    if len(sizes) != len(boundaries) + 1:
+        raise ValueError("len(bucket_batch_sizes) must equal len(bucket_boundaries) + 1")
+    if any(b <= a for a, b in zip(boundaries, boundaries[1:])):
+        raise ValueError("bucket_boundaries must be sorted in increasing order.")
+    int64_max = np.iinfo(np.int64).max
+
+    def key(*args):
+        length = element_length_func(*args)
+        length = math_ops.cast(length, _dt.int64)
+        lows = _ops.convert_to_tensor(np.array([np.iinfo(np.int64).min, *boundaries], np.int64))
+        highs = _ops.convert_to_tensor(np.array([*boundaries, int64_max], np.int64))
+        inside = math_ops.logical_and(math_ops.greater_equal(length, lows), math_ops.less(length, highs))
+        return math_ops.reduce_min(array_ops.where(inside)[:, 0])
+
+    def window_size(bucket_id):
+        return array_ops.gather(_ops.convert_to_tensor(np.array(sizes, np.int64)), bucket_id)
+
+    def batch_window(bucket_id, window: DatasetV1) -> DatasetV1:
+        batch_size = window_size(bucket_id)
+        if no_padding:
+            return window.batch(batch_size, drop_remainder=drop_remainder)
+        shapes = padded_shapes if padded_shapes is not None else window.output_shapes
+        if pad_to_bucket_boundary:
+            check = check_ops.assert_less(
+                bucket_id, np.int64(len(boundaries)),
+                message="When pad_to_bucket_boundary=True, elements must have length < max(bucket_boundaries).")
+            with _ops.control_dependencies([check]):
+                filler = array_ops.gather(_ops.convert_to_tensor(np.array(boundaries, np.int64)), bucket_id) - 1
+            shapes = map_structure_shapes(shapes, lambda dims: array_ops.stack(
+                [filler if d is None else np.int64(d) for d in dims]) if None in dims else dims)
+        return window.padded_batch(batch_size, shapes, padding_values, drop_remainder=drop_remainder)
+
+    return group_by_window(key, batch_window, window_size_func=window_size)
+
+
+def map_structure_shapes(shapes, fn: Callable):
+    """`fn(dims)` for each shape leaf of `shapes` (TensorShapes or lists of dims)."""
+    def one(s):
+        if isinstance(s, _ops.Tensor):
+            return s
+        return fn(_shape.as_shape(s).as_list())
+
+    if is_structure(shapes):
+        return pack_as(shapes, [one(s) for s in flatten(shapes)])
+    return one(shapes)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# choose_from_datasets, sample_from_datasets, Counter
+# ----------------------------------------------------------------------------------------------------------
+def _directed_interleave(selector: DatasetV1, datasets: list) -> DatasetV1:
+    if not datasets or not all(isinstance(d, DatasetV1) for d in datasets):
+        raise TypeError("`datasets` must be a non-empty list of `tf.data.Dataset` objects.")
+    first = datasets[0]
+    for d in datasets[1:]:
+        if d.output_types != first.output_types or d.output_classes != first.output_classes:
+            raise TypeError(f"Datasets must have the same type structure. {first.output_types} vs "
+                            f"{d.output_types}.")
+    structure = first._structure
+    for d in datasets[1:]:
+        structure = map_structure(lambda a, b: TensorSpec(a.dtype, most_specific_shape(a.shape, b.shape)), structure,
+                                  d._structure)
+    t = apply_op("DirectedInterleaveDataset", [selector._variant_tensor, [d._variant_tensor for d in datasets]],
+                 _flat_attrs(structure)).outputs[0]
+    return DatasetV1(t, structure)
+
+
+def choose_from_datasets(datasets, choice_dataset: DatasetV1) -> DatasetV1:
+    """The next element of `datasets[i]` for each `i` that `choice_dataset` (int64 scalars) yields."""
+    spec = choice_dataset._structure
+    if not isinstance(spec, TensorSpec) or spec.dtype != _dt.int64 or not spec.shape.is_compatible_with([]):
+        raise TypeError("`choice_dataset` must be a dataset of scalar `tf.int64` tensors.")
+    return _directed_interleave(choice_dataset, list(datasets))
+
+
+def sample_from_datasets(datasets, weights=None, seed=None) -> DatasetV1:
+    """Elements drawn from `datasets` at random, dataset i with probability `weights[i]` (uniform when None);
+    datasets that run out are skipped."""
+    datasets = list(datasets)
+    n = len(datasets)
+    if weights is None:
+        probs = np.full([n], 1.0 / max(n, 1), np.float32)
+        logits = _ops.convert_to_tensor(np.log(probs)[None, :])
+    elif isinstance(weights, DatasetV1):
+        raise TypeError("Weights given as a Dataset are not supported; give a list or a tensor.")
+    else:
+        w = _ops.convert_to_tensor(weights, dtype=_dt.float32, name="weights")
+        if w.shape.ndims not in (None, 1) or (w.shape.ndims == 1 and w.shape[0].value not in (None, n)):
+            raise ValueError(f"`weights` must be a vector of length `len(datasets)` ({n}).")
+        logits = array_ops.expand_dims(math_ops.log(w / math_ops.reduce_sum(w)), 0)
+    selector = DatasetV1.range(np.iinfo(np.int64).max).map(
+        lambda _: array_ops.reshape(random_ops.multinomial(logits, 1, seed=seed, output_dtype=_dt.int64), []))
+    return _directed_interleave(selector, datasets)
+
+
+def Counter(start=0, step=1, dtype=_dt.int64) -> DatasetV1:  # noqa: N802 - TF's public name
+    """`start`, `start + step`, ... without end."""
+    info = np.iinfo(np.int64)
+    limit = info.max if (not isinstance(step, int) or step > 0) else info.min
+    return DatasetV1.range(start, limit, step, output_type=dtype)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# TFRecordWriter, device placement
+# ----------------------------------------------------------------------------------------------------------
+class TFRecordWriter:
+    """Writes a dataset of scalar strings to a TFRecord file: `write(dataset)` returns the op that does it."""
+
+    def __init__(self, filename, compression_type=None) -> None:
+        self._filename = _ops.convert_to_tensor(filename, dtype=_dt.string, name="filename")
+        self._compression_type = _ops.convert_to_tensor(compression_type or "", dtype=_dt.string,
+                                                        name="compression_type")
+
+    def write(self, dataset: DatasetV1) -> _ops.Operation:
+        spec = dataset._structure
+        if not isinstance(spec, TensorSpec) or spec.dtype != _dt.string or not spec.shape.is_compatible_with([]):
+            raise TypeError(f"`dataset` must produce scalar `DT_STRING` tensors whereas it produces shape "
+                            f"{dataset.output_shapes} and types {dataset.output_types}")
+        return apply_op("DatasetToTFRecord", [dataset._variant_tensor, self._filename, self._compression_type])
+
+
+def prefetch_to_device(device: str, buffer_size=None) -> Callable[[DatasetV1], DatasetV1]:
+    """tfmini runs on the CPU only: the dataset, prefetched (computed on demand) as `Dataset.prefetch`."""
+    return lambda dataset: dataset.prefetch(1 if buffer_size is None else buffer_size)
+
+
+def copy_to_device(target_device: str, source_device: str = "/cpu:0") -> Callable[[DatasetV1], DatasetV1]:
+    """tfmini runs on the CPU only: the dataset itself."""
+    return lambda dataset: dataset

@@ -81,7 +81,7 @@ def _map_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, *args):
         captured = args[:n_args]
         fn = body.bind(captured)
-        return DatasetValue(lambda: _MapIter(dataset.make_iterator(), fn), op.name)
+        return DatasetValue(lambda: _MapIter(dataset.make_iterator(), fn), op.name, dataset.cardinality)
 
     return run
 

@@ -28,6 +28,8 @@ from tfmini.framework.registry import REQUIRED, NotDifferentiable, constant_valu
 
 AUTOTUNE = -1
 _INFINITE = -1
+INFINITE_CARDINALITY = -1
+UNKNOWN_CARDINALITY = -2
 
 
 def _invalid(msg: str) -> _errors.InvalidArgumentError:
@@ -43,11 +45,15 @@ class DatasetValue:
     tuple of component arrays and raising StopIteration at the end). Errors raised by `__next__` leave the
     iterator usable: the next call moves on to the next element, as TF's iterators do."""
 
-    __slots__ = ("_make", "op_name")
+    __slots__ = ("_make", "op_name", "cardinality")
 
-    def __init__(self, make: Callable[[], Iterator[tuple]], op_name: str = "") -> None:
+    def __init__(self, make: Callable[[], Iterator[tuple]], op_name: str = "",
+                 cardinality: int = UNKNOWN_CARDINALITY) -> None:
         self._make = make
         self.op_name = op_name
+        # The number of elements when it is known without iterating; INFINITE_CARDINALITY or
+        # UNKNOWN_CARDINALITY otherwise (tf.data.experimental.cardinality).
+        self.cardinality = cardinality
 
     def make_iterator(self) -> Iterator[tuple]:
         return self._make()
@@ -122,10 +128,59 @@ class _TensorIter(ElementIterator):
         return self._element
 
 
+def _zip_cardinality(counts: list) -> int:
+    finite = [c for c in counts if c >= 0]
+    if finite:
+        return min(finite)
+    return UNKNOWN_CARDINALITY if UNKNOWN_CARDINALITY in counts else INFINITE_CARDINALITY
+
+
+def _concat_cardinality(a: int, b: int) -> int:
+    if a == INFINITE_CARDINALITY or b == INFINITE_CARDINALITY:
+        return INFINITE_CARDINALITY
+    if a == UNKNOWN_CARDINALITY or b == UNKNOWN_CARDINALITY:
+        return UNKNOWN_CARDINALITY
+    return a + b
+
+
+def _batch_cardinality(n: int, size: int, drop: bool) -> int:
+    if n < 0:
+        return n
+    return n // size if drop else -(-n // size)
+
+
+def _repeat_cardinality(n: int, count: int) -> int:
+    if count == 0 or n == 0:
+        return 0
+    if n < 0:
+        return n
+    return INFINITE_CARDINALITY if count < 0 else n * count
+
+
+def _take_cardinality(n: int, count: int) -> int:
+    if count < 0:
+        return n
+    if n == INFINITE_CARDINALITY:
+        return count
+    return n if n == UNKNOWN_CARDINALITY else min(n, count)
+
+
+def _skip_cardinality(n: int, count: int) -> int:
+    if n < 0:
+        return n
+    return 0 if count < 0 else max(n - count, 0)
+
+
+def _shard_cardinality(n: int, num: int, index: int) -> int:
+    if n < 0:
+        return n
+    return n // num + (1 if index < n % num else 0)
+
+
 def _tensor_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(*components):
         element = tuple(components)
-        return DatasetValue(lambda: _TensorIter(element), op.name)
+        return DatasetValue(lambda: _TensorIter(element), op.name, 1)
 
     return run
 
@@ -171,7 +226,7 @@ def _tensor_slice_dataset_factory(op: _ops.Operation, ctx) -> Callable:
                 raise _invalid(f"All components must have the same size in the 0th dimension: component 0 has "
                                f"{n} rows, component {i} has {np.shape(c)[0]}.")
         parts = tuple(np.asarray(c) for c in components)
-        return DatasetValue(lambda: _SliceIter(parts, n), op.name)
+        return DatasetValue(lambda: _SliceIter(parts, n), op.name, n)
 
     return run
 
@@ -187,7 +242,7 @@ class _RangeIter(ElementIterator):
     def __init__(self, start: int, stop: int, step: int, dtype) -> None:
         self._next, self._stop, self._step, self._dtype = start, stop, step, dtype
 
-    def _left(self) -> int:
+    def remaining(self) -> int:
         n = (self._stop - self._next + self._step + (-1 if self._step > 0 else 1)) // self._step
         return max(n, 0)
 
@@ -199,7 +254,7 @@ class _RangeIter(ElementIterator):
         return (self._dtype(v),)
 
     def next_rows(self, n: int) -> tuple:
-        k = min(n, self._left())
+        k = min(n, self.remaining())
         if k <= 0:
             raise StopIteration
         out = self._next + self._step * np.arange(k, dtype=self._dtype)
@@ -215,7 +270,8 @@ def _range_dataset_factory(op: _ops.Operation, ctx) -> Callable:
                              ((start, "start", ), (stop, "stop"), (step, "step")))
         if step == 0:
             raise _invalid("step must be a non-zero integer.")
-        return DatasetValue(lambda: _RangeIter(start, stop, step, dtype), op.name)
+        return DatasetValue(lambda: _RangeIter(start, stop, step, dtype), op.name,
+                            _RangeIter(start, stop, step, dtype).remaining())
 
     return run
 
@@ -249,7 +305,8 @@ class _ZipIter(ElementIterator):
 
 def _zip_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(*datasets):
-        return DatasetValue(lambda: _ZipIter([d.make_iterator() for d in datasets]), op.name)
+        return DatasetValue(lambda: _ZipIter([d.make_iterator() for d in datasets]), op.name,
+                            _zip_cardinality([d.cardinality for d in datasets]))
 
     return run
 
@@ -277,7 +334,8 @@ class _ConcatIter(ElementIterator):
 
 def _concatenate_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(first, second):
-        return DatasetValue(lambda: _ConcatIter(first, second), op.name)
+        return DatasetValue(lambda: _ConcatIter(first, second), op.name,
+                            _concat_cardinality(first.cardinality, second.cardinality))
 
     return run
 
@@ -338,7 +396,8 @@ def _batch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
         if n <= 0:
             raise _invalid("Batch size must be greater than zero.")
         drop = bool(drop_remainder)
-        return DatasetValue(lambda: _BatchIter(dataset.make_iterator(), n, drop), op.name)
+        return DatasetValue(lambda: _BatchIter(dataset.make_iterator(), n, drop), op.name,
+                            _batch_cardinality(dataset.cardinality, n, drop))
 
     return run
 
@@ -397,7 +456,8 @@ def _padded_batch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
             if np.ndim(p) != 0:
                 raise _invalid(f"All padding values must be scalars, but padding value {i} has shape "
                                f"{dims_str(np.shape(p))}")
-        return DatasetValue(lambda: _PaddedBatchIter(dataset.make_iterator(), n, drop, shapes, pads), op.name)
+        return DatasetValue(lambda: _PaddedBatchIter(dataset.make_iterator(), n, drop, shapes, pads), op.name,
+                            _batch_cardinality(dataset.cardinality, n, drop))
 
     return run
 
@@ -502,7 +562,7 @@ def _shuffle_dataset_factory(op: _ops.Operation, ctx) -> Callable:
             key = [*base, epoch] if isinstance(base, tuple) else [base, epoch]
             return _ShuffleIter(dataset.make_iterator(), size, np.random.default_rng(key))
 
-        return DatasetValue(make, op.name)
+        return DatasetValue(make, op.name, dataset.cardinality)
 
     return run
 
@@ -543,7 +603,8 @@ class _RepeatIter(ElementIterator):
 def _repeat_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, count):
         n = scalar_int(count, "count", op.type)
-        return DatasetValue(lambda: _RepeatIter(dataset, n if n >= 0 else _INFINITE), op.name)
+        return DatasetValue(lambda: _RepeatIter(dataset, n if n >= 0 else _INFINITE), op.name,
+                            _repeat_cardinality(dataset.cardinality, n))
 
     return run
 
@@ -581,7 +642,8 @@ class _TakeIter(ElementIterator):
 def _take_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, count):
         n = scalar_int(count, "count", op.type)
-        return DatasetValue(lambda: _TakeIter(dataset.make_iterator(), n), op.name)
+        return DatasetValue(lambda: _TakeIter(dataset.make_iterator(), n), op.name,
+                            _take_cardinality(dataset.cardinality, n))
 
     return run
 
@@ -608,7 +670,8 @@ class _SkipIter(ElementIterator):
 def _skip_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(dataset, count):
         n = scalar_int(count, "count", op.type)
-        return DatasetValue(lambda: _SkipIter(dataset.make_iterator(), n), op.name)
+        return DatasetValue(lambda: _SkipIter(dataset.make_iterator(), n), op.name,
+                            _skip_cardinality(dataset.cardinality, n))
 
     return run
 
@@ -645,7 +708,8 @@ def _shard_dataset_factory(op: _ops.Operation, ctx) -> Callable:
             raise _invalid("Number of shards must be greater than zero (currently num_shards = {num}).")
         if not 0 <= i < num:
             raise _invalid(f"Index must be between 0 and {num - 1} (currently index = {i}).")
-        return DatasetValue(lambda: _ShardIter(dataset.make_iterator(), num, i), op.name)
+        return DatasetValue(lambda: _ShardIter(dataset.make_iterator(), num, i), op.name,
+                            _shard_cardinality(dataset.cardinality, num, i))
 
     return run
 
@@ -806,7 +870,7 @@ def _cache_dataset_factory(op: _ops.Operation, ctx) -> Callable:
                     return _FileCacheReadIter(path, strings)
                 return _FileCacheWriteIter(dataset.make_iterator(), path, strings)
 
-            return DatasetValue(make_file_iter, op.name)
+            return DatasetValue(make_file_iter, op.name, dataset.cardinality)
         cache = _MemoryCache()
 
         def make():
@@ -815,7 +879,7 @@ def _cache_dataset_factory(op: _ops.Operation, ctx) -> Callable:
                 return iter(elements)
             return _CacheWriteIter(dataset.make_iterator(), cache)
 
-        return DatasetValue(make, op.name)
+        return DatasetValue(make, op.name, dataset.cardinality)
 
     return run
 
@@ -836,8 +900,9 @@ register_dataset_op("CacheDataset", ["input_dataset: variant", "filename: string
 # ----------------------------------------------------------------------------------------------------------
 # WindowDataset: a dataset of datasets
 # ----------------------------------------------------------------------------------------------------------
-def _list_dataset(values: list, op_name: str) -> DatasetValue:
-    return DatasetValue(lambda: iter(values), op_name)
+def list_dataset(values: list, op_name: str) -> DatasetValue:
+    """A dataset of the given elements (tuples of component arrays)."""
+    return DatasetValue(lambda: iter(values), op_name, len(values))
 
 
 class _WindowIter(ElementIterator):
@@ -876,7 +941,7 @@ class _WindowIter(ElementIterator):
             except StopIteration:
                 self._input_done = True
         n = len(window[0])
-        return tuple(_list_dataset([(e[i],) for e in window], self._op_name) for i in range(n))
+        return tuple(list_dataset([(e[i],) for e in window], self._op_name) for i in range(n))
 
 
 def _window_dataset_factory(op: _ops.Operation, ctx) -> Callable:

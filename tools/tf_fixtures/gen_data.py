@@ -52,6 +52,27 @@ CASES = {
     "filter_flat_map": "tf.data.Dataset.range(8).filter(lambda x: tf.equal(x % 2, 1))"
                        ".flat_map(lambda x: tf.data.Dataset.range(x).batch(2))",
     "batch_mismatch": "tf.data.Dataset.range(1, 4).map(lambda n: tf.range(n)).batch(2)",
+    "group_by_window": "tf.data.Dataset.range(10).apply(tf.data.experimental.group_by_window("
+                       "lambda x: x % 3, lambda k, w: w.batch(2), window_size=2))",
+    "group_by_window_size_func": "tf.data.Dataset.range(12).apply(tf.data.experimental.group_by_window("
+                                 "lambda x: x % 2, lambda k, w: w.batch(5).map(lambda b: tf.reduce_sum(b) + 100 * k),"
+                                 " window_size_func=lambda k: k + 2))",
+    "bucket_by_sequence_length": "tf.data.Dataset.range(1, 9).map(lambda n: tf.fill([n], n)).apply("
+                                 "tf.data.experimental.bucket_by_sequence_length(lambda x: tf.shape(x)[0], [3, 6],"
+                                 " [2, 2, 2]))",
+    "bucket_pad_to_boundary": "tf.data.Dataset.range(1, 9).map(lambda n: (tf.fill([n], n), n)).apply("
+                              "tf.data.experimental.bucket_by_sequence_length(lambda x, n: tf.shape(x)[0],"
+                              " [3, 6, 10], [2, 2, 3, 2], pad_to_bucket_boundary=True))",
+    "bucket_drop_remainder": "tf.data.Dataset.range(1, 12).map(lambda n: tf.fill([n], n)).apply("
+                             "tf.data.experimental.bucket_by_sequence_length(lambda x: tf.shape(x)[0], [5],"
+                             " [3, 2], drop_remainder=True))",
+    "scan": "tf.data.Dataset.range(6).apply(tf.data.experimental.scan(tf.constant(0, tf.int64),"
+            " lambda s, x: (s + x, (s, x * 2))))",
+    "unique": "tf.data.Dataset.from_tensor_slices(['b', 'a', 'b', 'c', 'a']).apply(tf.data.experimental.unique())",
+    "choose_from_datasets": "tf.data.experimental.choose_from_datasets([tf.data.Dataset.range(10, 12), "
+                            "tf.data.Dataset.range(3)], tf.data.Dataset.from_tensor_slices("
+                            "tf.constant([0, 1, 1, 0, 0, 1, 1, 0], tf.int64)))",
+    "counter": "tf.data.experimental.Counter(5, -2).take(4)",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",

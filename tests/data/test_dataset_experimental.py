@@ -1,0 +1,130 @@
+"""tf.data.experimental: cardinality, get_single_element, sample_from_datasets, TFRecordWriter, the
+transformations' argument checks and the CPU-only device transformations (element orders of scan,
+group_by_window, bucket_by_sequence_length, unique, choose_from_datasets and Counter are checked against
+TensorFlow in test_dataset_tf_fixtures.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+
+E = tf.data.experimental
+
+
+def _elements(dataset) -> list:
+    nxt = dataset.make_one_shot_iterator().get_next()
+    out = []
+    with tf.Session() as sess:
+        while True:
+            try:
+                out.append(sess.run(nxt))
+            except tf.errors.OutOfRangeError:
+                return out
+
+
+def test_cardinality_of_known_infinite_and_unknown_datasets():
+    ds = tf.data.Dataset.range(10)
+    cases = {
+        ds: 10, ds.batch(3): 4, ds.batch(3, drop_remainder=True): 3, ds.repeat(): E.INFINITE_CARDINALITY,
+        ds.repeat(2).skip(5).take(100): 15, ds.filter(lambda x: tf.equal(x, 1)): E.UNKNOWN_CARDINALITY,
+        ds.map(lambda x: x * 2).shuffle(4).prefetch(1).cache(): 10, ds.shard(3, 1): 3, ds.repeat().take(7): 7,
+        tf.data.Dataset.zip((ds, ds.repeat())): 10, ds.concatenate(ds.take(2)): 12,
+        tf.data.Dataset.from_tensors([1, 2]): 1, tf.data.Dataset.from_tensor_slices(np.zeros((6, 2))): 6,
+    }
+    tensors = [E.cardinality(d) for d in cases]
+    assert tensors[0].dtype == tf.int64 and tensors[0].shape.as_list() == []
+    with tf.Session() as sess:
+        assert sess.run(tensors) == list(cases.values())
+
+
+def test_get_single_element_and_its_errors():
+    value = E.get_single_element(tf.data.Dataset.from_tensors(({"a": [1, 2]}, "s")))
+    with tf.Session() as sess:
+        got = sess.run(value)
+        assert got[0]["a"].tolist() == [1, 2] and got[1] == b"s"
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Dataset was empty"):
+            sess.run(E.get_single_element(tf.data.Dataset.range(0)))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="more than one element"):
+            sess.run(E.get_single_element(tf.data.Dataset.range(2)))
+    with pytest.raises(TypeError):
+        E.get_single_element([1, 2])
+
+
+def test_sample_from_datasets_follows_the_weights_and_skips_ended_inputs():
+    zeros = tf.data.Dataset.from_tensors(np.int64(0)).repeat()
+    ones = tf.data.Dataset.from_tensors(np.int64(1)).repeat()
+    got = _elements(E.sample_from_datasets([zeros, ones], [0.25, 0.75], seed=7).take(4000))
+    assert abs(np.mean(got) - 0.75) < 0.03
+    short = E.sample_from_datasets([tf.data.Dataset.range(3), tf.data.Dataset.range(10, 13)], seed=1)
+    assert sorted(int(v) for v in _elements(short)) == [0, 1, 2, 10, 11, 12]
+
+
+def test_choose_from_datasets_needs_int64_scalar_choices():
+    with pytest.raises(TypeError, match="scalar `tf.int64`"):
+        E.choose_from_datasets([tf.data.Dataset.range(3)], tf.data.Dataset.range(2).map(lambda x: tf.cast(x, tf.int32)))
+    with pytest.raises(TypeError, match="same type structure"):
+        E.choose_from_datasets([tf.data.Dataset.range(3), tf.data.Dataset.from_tensors(1.0)], tf.data.Dataset.range(1))
+
+
+def test_group_by_window_argument_checks():
+    with pytest.raises(ValueError):
+        E.group_by_window(lambda x: x, lambda k, w: w)
+    with pytest.raises(ValueError):
+        E.group_by_window(lambda x: x, lambda k, w: w, 2, lambda k: k)
+    with pytest.raises(ValueError, match="tf.int64"):
+        tf.data.Dataset.range(3).apply(E.group_by_window(lambda x: tf.cast(x, tf.int32), lambda k, w: w, 2))
+    with pytest.raises(TypeError, match="Dataset"):
+        tf.data.Dataset.range(3).apply(E.group_by_window(lambda x: x, lambda k, w: k, 2))
+    with pytest.raises(ValueError, match="len\\(bucket_batch_sizes\\)"):
+        E.bucket_by_sequence_length(lambda x: 1, [3, 6], [2, 2])
+
+
+def test_bucket_by_sequence_length_beyond_the_last_boundary_fails_when_padding_to_it():
+    ds = tf.data.Dataset.range(1, 9).map(lambda n: tf.fill([n], n)).apply(
+        E.bucket_by_sequence_length(lambda x: tf.shape(x)[0], [3], [2, 2], pad_to_bucket_boundary=True))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="pad_to_bucket_boundary"):
+        _elements(ds)
+
+
+def test_scan_and_unique_argument_checks():
+    with pytest.raises(TypeError, match="pair"):
+        tf.data.Dataset.range(3).apply(E.scan(np.int64(0), lambda s, x: s + x))
+    with pytest.raises(TypeError):
+        tf.data.Dataset.range(3).apply(E.scan(np.int64(0), lambda s, x: (tf.cast(s, tf.float32), x)))
+    with pytest.raises(TypeError, match="unique"):
+        tf.data.Dataset.from_tensors(1.5).apply(E.unique())
+
+
+def test_scan_state_shape_is_relaxed_when_it_grows():
+    ds = tf.data.Dataset.range(4).apply(E.scan(tf.zeros([0], tf.int64), lambda s, x: (tf.concat([s, [x]], 0), s)))
+    assert ds.output_shapes.as_list() == [None]
+    assert [v.tolist() for v in _elements(ds)] == [[], [0], [0, 1], [0, 1, 2]]
+
+
+def test_tfrecord_writer_writes_a_dataset_that_tfrecord_dataset_reads_back(tmp_path):
+    path = str(tmp_path / "out.tfrecord")
+    records = tf.data.Dataset.range(5).map(lambda x: tf.as_string(x * x))
+    write = E.TFRecordWriter(path, "GZIP").write(records)
+    with tf.Session() as sess:
+        sess.run(write)
+    assert _elements(tf.data.TFRecordDataset(path, "GZIP")) == [b"0", b"1", b"4", b"9", b"16"]
+    with pytest.raises(TypeError, match="DT_STRING"):
+        E.TFRecordWriter(path).write(tf.data.Dataset.range(3))
+
+
+def test_device_transformations_keep_the_elements():
+    ds = tf.data.Dataset.range(3).apply(E.copy_to_device("/cpu:0")).apply(E.prefetch_to_device("/cpu:0"))
+    assert [int(v) for v in _elements(ds)] == [0, 1, 2]
+
+
+def test_map_and_batch_shuffle_and_repeat_enumerate_dataset():
+    mb = tf.data.Dataset.range(5).apply(E.map_and_batch(lambda x: x * 3, 2, drop_remainder=True))
+    assert [b.tolist() for b in _elements(mb)] == [[0, 3], [6, 9]]
+    sr = _elements(tf.data.Dataset.range(5).apply(E.shuffle_and_repeat(5, 2, seed=3)))
+    assert sorted(int(v) for v in sr[:5]) == list(range(5)) and sorted(int(v) for v in sr[5:]) == list(range(5))
+    en = _elements(tf.data.Dataset.from_tensor_slices([7, 8]).apply(E.enumerate_dataset(1)))
+    assert [(int(i), int(v)) for i, v in en] == [(1, 7), (2, 8)]
+    with pytest.raises(ValueError):
+        E.map_and_batch(lambda x: x, 2, num_parallel_batches=1, num_parallel_calls=1)
