@@ -128,3 +128,23 @@ def test_map_and_batch_shuffle_and_repeat_enumerate_dataset():
     assert [(int(i), int(v)) for i, v in en] == [(1, 7), (2, 8)]
     with pytest.raises(ValueError):
         E.map_and_batch(lambda x: x, 2, num_parallel_batches=1, num_parallel_calls=1)
+
+
+def test_csv_dataset_types_defaults_and_argument_checks(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("x,y\n1,\n,2.5\n")
+    ds = E.CsvDataset(str(p), [[0], tf.float32], header=True)
+    assert ds.output_types == (tf.int32, tf.float32)
+    assert ds.output_shapes[0].as_list() == []
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Field 1 is required"):
+        _elements(ds)
+    assert [(int(a), float(b)) for a, b in _elements(E.CsvDataset(str(p), [[0], [1.0]], header=True))] == [
+        (1, 1.0), (0, 2.5)]
+    with pytest.raises(ValueError, match="select_cols"):
+        E.CsvDataset(str(p), [[0]], select_cols=[0, 1])
+    with pytest.raises(ValueError):
+        E.CsvDataset(str(p), [[0, 1]])
+    with pytest.raises(TypeError):
+        E.CsvDataset(str(p), [[True]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Expect 3 fields but have 2"):
+        _elements(E.CsvDataset(str(p), [[0], [0], [0]], header=True))

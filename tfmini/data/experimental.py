@@ -25,7 +25,7 @@ from tfmini.ops import array_ops, check_ops, math_ops, random_ops
 from tfmini.ops import dataset_experimental_ops as _dexp
 
 __all__ = [
-    "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "TFRecordWriter",
+    "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "TFRecordWriter",
     "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device", "enumerate_dataset",
     "get_single_element", "group_by_window", "ignore_errors", "map_and_batch", "parallel_interleave",
     "prefetch_to_device", "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch", "unique",
@@ -319,3 +319,52 @@ def prefetch_to_device(device: str, buffer_size=None) -> Callable[[DatasetV1], D
 def copy_to_device(target_device: str, source_device: str = "/cpu:0") -> Callable[[DatasetV1], DatasetV1]:
     """tfmini runs on the CPU only: the dataset itself."""
     return lambda dataset: dataset
+
+
+# ----------------------------------------------------------------------------------------------------------
+# CsvDataset
+# ----------------------------------------------------------------------------------------------------------
+def _record_default(value, i: int) -> _ops.Tensor:
+    """A record default as the op takes it: a dtype stands for a required field (an empty tensor)."""
+    if isinstance(value, _dt.DType) or (isinstance(value, type) and issubclass(value, np.generic)):
+        dtype = _dt.as_dtype(value)
+        return _ops.convert_to_tensor(np.zeros([0], dtype.as_numpy_dtype) if dtype != _dt.string
+                                      else np.array([], dtype=object), dtype=dtype, name=f"record_default_{i}")
+    t = _ops.convert_to_tensor(value, name=f"record_default_{i}")
+    if t.dtype.base_dtype not in (_dt.int32, _dt.int64, _dt.float32, _dt.float64, _dt.string):
+        raise TypeError(f"record_defaults[{i}] has dtype {t.dtype.name}; CSV fields are int32, int64, float32, "
+                        "float64 or string.")
+    if t.shape.ndims is not None and t.shape.num_elements() is not None and t.shape.num_elements() > 1:
+        raise ValueError(f"record_defaults[{i}] must have at most one element, got shape {t.shape}.")
+    return t
+
+
+class CsvDatasetV1(DatasetV1):
+    """The records of CSV files, each a tuple of scalars typed by `record_defaults` (a value per column: its
+    default for empty or `na_value` fields; a dtype for a required column). `select_cols` picks columns."""
+
+    def __init__(self, filenames, record_defaults, compression_type=None, buffer_size=None, header: bool = False,
+                 field_delim=",", use_quote_delim: bool = True, na_value="", select_cols=None) -> None:
+        with _ops.name_scope("CsvDataset"):
+            names = array_ops.reshape(_ops.convert_to_tensor(filenames, dtype=_dt.string, name="filenames"), [-1])
+            defaults = [_record_default(d, i) for i, d in enumerate(record_defaults)]
+            if select_cols is not None and len(select_cols) != len(defaults):
+                raise ValueError("Length of select_cols and record_defaults do not match.")
+            cols = np.array([] if select_cols is None else list(select_cols), dtype=np.int64)
+            if cols.size and (np.any(np.diff(cols) <= 0) or cols[0] < 0):
+                raise ValueError("select_cols is not strictly increasing.")
+            structure = tuple(TensorSpec(d.dtype.base_dtype, _shape.TensorShape([])) for d in defaults)
+            t = apply_op("CSVDataset", [
+                names, _ops.convert_to_tensor(compression_type or "", dtype=_dt.string, name="compression_type"),
+                _ops.convert_to_tensor(-1 if buffer_size is None else buffer_size, dtype=_dt.int64, name="buffer_size"),
+                _ops.convert_to_tensor(header, dtype=_dt.bool_, name="header"),
+                _ops.convert_to_tensor(field_delim, dtype=_dt.string, name="field_delim"),
+                _ops.convert_to_tensor(use_quote_delim, dtype=_dt.bool_, name="use_quote_delim"),
+                _ops.convert_to_tensor(na_value, dtype=_dt.string, name="na_value"),
+                _ops.convert_to_tensor(cols, dtype=_dt.int64, name="select_cols"), defaults],
+                {"output_shapes": [s.shape for s in structure], "output_types": [s.dtype for s in structure]},
+            ).outputs[0]
+        super().__init__(t, structure)
+
+
+CsvDataset = CsvDatasetV1

@@ -1,10 +1,12 @@
 """The tf.data file dataset ops: TFRecordDataset (records of TFRecord files, through
-framework/record_io), TextLineDataset (lines of text files) and FixedLengthRecordDatasetV2 (fixed-size
-records between a header and a footer), each over one or more files, uncompressed, ZLIB or GZIP. Files are
-opened when an iterator reaches them and read as elements are asked for."""
+framework/record_io), TextLineDataset (lines of text files), FixedLengthRecordDatasetV2 (fixed-size
+records between a header and a footer) and CSVDataset (the fields of CSV records), each over one or more
+files, uncompressed, ZLIB or GZIP. Files are opened when an iterator reaches them and read as elements are
+asked for."""
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import zlib
@@ -15,7 +17,14 @@ import numpy as np
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework.record_io import TFRecordOptions, tf_record_iterator
-from tfmini.ops.dataset_ops import DatasetValue, ElementIterator, dims_str, register_dataset_op, scalar_int
+from tfmini.ops.dataset_ops import (
+    DatasetValue,
+    ElementIterator,
+    dims_str,
+    register_dataset_op,
+    scalar_int,
+    scalar_text,
+)
 
 _READ_CHUNK = 1 << 16
 
@@ -120,7 +129,11 @@ class _FilesIter(ElementIterator):
                 if close is not None:
                     close()
                 raise
-            return (np.array(record, dtype=object),)
+            return self._element(record)
+
+    @staticmethod
+    def _element(record) -> tuple:
+        return (np.array(record, dtype=object),)
 
 
 def _reader_op(name: str, inputs: list, doc: str, parse: Callable) -> None:
@@ -244,3 +257,100 @@ _reader_op("FixedLengthRecordDatasetV2",
             "buffer_size: int64", "compression_type: string"],
            "The records of `record_bytes` bytes of the files `filenames`, between a header and a footer.",
            _fixed_length_inputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# CSVDataset
+# ----------------------------------------------------------------------------------------------------------
+_CSV_KINDS = {"int32": np.int32, "int64": np.int64, "float32": np.float32, "float64": np.float64}
+
+
+def _csv_value(text: str, default, dtype, field: int):
+    """Field `field` of a record as a scalar array of `dtype`: the default when empty or NA."""
+    if text is None:
+        if default is None or np.size(default) == 0:
+            raise _invalid(f"Field {field} is required but missing in record!")
+        return np.asarray(default).reshape(())
+    if dtype == np.object_:
+        return np.array(text.encode("utf-8"), dtype=object)
+    try:
+        if np.issubdtype(dtype, np.integer):
+            value = int(text.strip())
+            info = np.iinfo(dtype)
+            if not info.min <= value <= info.max:
+                raise ValueError(text)
+            return dtype(value)
+        return dtype(float(text.strip()))
+    except ValueError:
+        raise _invalid(f"Field {field} in record is not a valid {np.dtype(dtype).name}: {text}") from None
+
+
+def _csv_records(path: str, compression: str, buffer_size: int, header: bool, delim: str, quote: bool,
+                 na_value: str, select: list[int] | None, defaults: list, dtypes: list) -> Iterator[tuple]:
+    stream = io.TextIOWrapper(_open(path, compression, buffer_size), encoding="utf-8", newline="")
+    try:
+        reader = csv.reader(stream, delimiter=delim, quotechar='"',
+                            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE, strict=False)
+        first = True
+        for row in reader:
+            if first and header:
+                first = False
+                continue
+            first = False
+            if select is not None:
+                if select and select[-1] >= len(row):
+                    raise _invalid(f"Expect {select[-1] + 1} fields but have {len(row)} in record")
+                fields = [row[i] for i in select]
+            else:
+                if len(row) != len(defaults):
+                    raise _invalid(f"Expect {len(defaults)} fields but have {len(row)} in record")
+                fields = row
+            yield tuple(_csv_value(None if f == "" or f == na_value else f, d, t, i)
+                        for i, (f, d, t) in enumerate(zip(fields, defaults, dtypes)))
+    finally:
+        stream.close()
+
+
+class _CsvFilesIter(_FilesIter):
+    """As _FilesIter, but each record already is the tuple of an element's components."""
+
+    @staticmethod
+    def _element(record) -> tuple:
+        return record
+
+
+def _csv_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    dtypes = [t.as_numpy_dtype for t in op.get_attr("output_types")]
+
+    def run(filenames, compression_type, buffer_size, header, field_delim, use_quote_delim, na_value,
+            select_cols, *record_defaults):
+        paths = _filenames(filenames, op.type)
+        compression = _compression(compression_type, op.type)
+        size = scalar_int(buffer_size, "buffer_size", op.type)
+        delim = scalar_text(field_delim)
+        if len(delim) != 1:
+            raise _invalid("field_delim should be only 1 character")
+        na = scalar_text(na_value)
+        select = [int(c) for c in np.asarray(select_cols).reshape(-1)]
+        if select:
+            if any(b <= a for a, b in zip(select, select[1:])) or select[0] < 0:
+                raise _invalid("select_cols should be increasing and non-negative.")
+            if len(select) != len(record_defaults):
+                raise _invalid("select_cols should match output size")
+        for i, d in enumerate(record_defaults):
+            if np.size(d) > 1:
+                raise _invalid(f"There should only be 1 default per field but field {i} has {np.size(d)}")
+        defaults = [None if np.size(d) == 0 else d for d in record_defaults]
+        args = (compression, size, bool(header), delim, bool(use_quote_delim), na, select or None, defaults, dtypes)
+        return DatasetValue(lambda: _CsvFilesIter(paths, lambda path: _csv_records(path, *args)), op.name)
+
+    return run
+
+
+register_dataset_op(
+    "CSVDataset",
+    ["filenames: string", "compression_type: string", "buffer_size: int64", "header: bool", "field_delim: string",
+     "use_quote_delim: bool", "na_value: string", "select_cols: int64", "record_defaults: output_types"],
+    factory=_csv_dataset_factory, file_access=_file_access,
+    doc="The records of CSV files, each a tuple of scalars of `record_defaults`' types (an empty default marks a "
+        "required field).")

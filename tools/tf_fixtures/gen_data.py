@@ -73,6 +73,14 @@ CASES = {
                             "tf.data.Dataset.range(3)], tf.data.Dataset.from_tensor_slices("
                             "tf.constant([0, 1, 1, 0, 0, 1, 1, 0], tf.int64)))",
     "counter": "tf.data.experimental.Counter(5, -2).take(4)",
+    "csv_defaults_quotes": "tf.data.experimental.CsvDataset(files['data.csv'], [tf.int32, [0.5], ['none'], "
+                           "tf.constant([7], tf.int64)], header=True)",
+    "csv_select_na": "tf.data.experimental.CsvDataset(files['data.csv'], [[-1], ['?']], header=True, "
+                     "select_cols=[0, 2], na_value='NA')",
+    "csv_semicolon_gzip": "tf.data.experimental.CsvDataset(files['semi.csv.gz'], [tf.float64, tf.string], "
+                          "compression_type='GZIP', field_delim=';')",
+    "csv_required_missing": "tf.data.experimental.CsvDataset(files['missing.csv'], [tf.int32, tf.int32])",
+    "csv_bad_number": "tf.data.experimental.CsvDataset(files['bad.csv'], [tf.int32])",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
@@ -115,7 +123,12 @@ def _write_files() -> dict:
     fixed = b"HDR" + b"".join(bytes([65 + i]) * 5 for i in range(4)) + b"FT"
     (OUT / "fixed.bin").write_bytes(fixed)
     (OUT / "fixed.bin.zlib").write_bytes(zlib.compress(fixed))
-    for name in ("lines.txt", "lines_crlf.txt", "lines.txt.gz", "fixed.bin", "fixed.bin.zlib"):
+    (OUT / "data.csv").write_bytes(b'a,b,c,d\n1,2.5,"quoted, with comma",9\n2,,NA,\n3,-1e3,"say ""hi""",4\n')
+    (OUT / "semi.csv.gz").write_bytes(gzip.compress(b"1.5;x\n-2;y z\n", mtime=0))
+    (OUT / "missing.csv").write_bytes(b"1,2\n3,\n5,6\n")
+    (OUT / "bad.csv").write_bytes(b"1\nabc\n3\n")
+    for name in ("lines.txt", "lines_crlf.txt", "lines.txt.gz", "fixed.bin", "fixed.bin.zlib", "data.csv",
+                 "semi.csv.gz", "missing.csv", "bad.csv"):
         files[name] = str(OUT / name)
     return files
 
