@@ -434,3 +434,8 @@ from tfmini import data
 # -- tf.contrib
 # isort: split
 from tfmini import contrib
+
+# -- meta graphs and SavedModel
+# isort: split
+from tfmini.framework import graph_util
+from tfmini.protobuf.meta_graph_pb2 import MetaGraphDef, TensorInfo

@@ -31,3 +31,9 @@ __all__ = [
     "parse_single_sequence_example", "parse_tensor", "read_file", "serialize_tensor", "tf_record_iterator",
     "write_file",
 ]
+
+# -- graph files
+# isort: split
+from tfmini.framework.graph_util import write_graph  # noqa: E402
+
+__all__ += ["write_graph"]

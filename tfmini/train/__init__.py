@@ -70,3 +70,11 @@ __all__ += [
     "BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
     "SequenceExample",
 ]
+
+# -- meta graphs
+# isort: split
+from tfmini.protobuf.saver_pb2 import SaverDef  # noqa: E402
+from tfmini.train.meta_graph import export_meta_graph, write_graph  # noqa: E402
+from tfmini.train.saver import import_meta_graph  # noqa: E402
+
+__all__ += ["SaverDef", "export_meta_graph", "import_meta_graph", "write_graph"]

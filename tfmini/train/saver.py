@@ -8,6 +8,7 @@ files (see checkpoint.py and docs/checkpoint_format.md).
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import numpy as np
@@ -20,7 +21,9 @@ from tfmini.framework.constant_op import constant
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.ops import array_ops, control_flow_ops, state_ops
 from tfmini.ops.variables import Variable, global_variables
+from tfmini.protobuf import meta_graph_pb2, saver_pb2
 from tfmini.train import checkpoint as _ckpt
+from tfmini.train import meta_graph as _meta_graph
 from tfmini.train import training_util
 
 
@@ -134,8 +137,8 @@ class Saver:
                  saver_def=None, builder=None, defer_build: bool = False, allow_empty: bool = False,
                  write_version=2, pad_step_number: bool = False, save_relative_paths: bool = False,
                  filename=None) -> None:
-        if saver_def is not None or builder is not None:
-            raise NotImplementedError("tfmini's Saver cannot be built from a SaverDef or a custom builder yet.")
+        if builder is not None:
+            raise NotImplementedError("tfmini's Saver cannot be built with a custom builder.")
         if defer_build and var_list is not None:
             raise ValueError("If `var_list` is provided then build cannot be deferred. Either set defer_build=False "
                              "or var_list=None.")
@@ -153,8 +156,39 @@ class Saver:
         self._next_checkpoint_time = time.time() + keep_checkpoint_every_n_hours * 3600
         self._is_built = False
         self._is_empty = False
-        if not defer_build:
+        self._sharded = sharded
+        self._write_version = write_version
+        self.saver_def = None
+        if saver_def is not None:
+            self._init_from_saver_def(saver_def)
+        elif not defer_build:
             self.build()
+
+    def _init_from_saver_def(self, saver_def) -> None:
+        """Uses the save and restore ops a SaverDef names (under the scope `name`, when given) instead of
+        building new ones: the Saver of an imported meta graph."""
+        if not isinstance(saver_def, saver_pb2.SaverDef):
+            raise ValueError(f"saver_def must be a saver_pb2.SaverDef: {saver_def}")
+        if not saver_def.save_tensor_name:
+            raise ValueError(f"saver_def must specify the save_tensor_name: {saver_def}")
+        if not saver_def.restore_op_name:
+            raise ValueError(f"saver_def must specify the restore_op_name: {saver_def}")
+        filename, save, restore = _meta_graph.saver_def_names(saver_def, self._name)
+        self.saver_def = saver_pb2.SaverDef()
+        self.saver_def.CopyFrom(saver_def)
+        self.saver_def.filename_tensor_name = filename
+        self.saver_def.save_tensor_name = save
+        self.saver_def.restore_op_name = restore
+        graph = _ops.get_default_graph()
+        self._filename_tensor = graph.as_graph_element(filename, allow_operation=False)
+        self._save_tensor = graph.as_graph_element(save, allow_operation=False)
+        self._restore_op = graph.as_graph_element(restore, allow_tensor=False)
+        self._max_to_keep = saver_def.max_to_keep
+        self._keep_checkpoint_every_n_hours = saver_def.keep_checkpoint_every_n_hours
+        self._next_checkpoint_time = time.time() + saver_def.keep_checkpoint_every_n_hours * 3600
+        self._sharded = saver_def.sharded
+        self._write_version = saver_def.version
+        self._is_built = True
 
     def build(self) -> None:
         """Adds the save and restore ops to the graph (done by the constructor unless `defer_build`)."""
@@ -186,7 +220,51 @@ class Saver:
                 validate = not self._reshape and ref.shape.is_fully_defined()
                 assigns.append(state_ops.assign(ref, value, validate_shape=validate))
             self._restore_op = control_flow_ops.group(*assigns, name="restore_all")
+        self.saver_def = saver_pb2.SaverDef(
+            filename_tensor_name=self._filename_tensor.name, save_tensor_name=self._save_tensor.name,
+            restore_op_name=self._restore_op.name, max_to_keep=self._max_to_keep or 0, sharded=self._sharded,
+            keep_checkpoint_every_n_hours=self._keep_checkpoint_every_n_hours,
+            version=saver_pb2.SaverDef.V2 if self._write_version == 2 else saver_pb2.SaverDef.V1)
         self._is_built = True
+
+    # -- as a proto ------------------------------------------------------------
+    def as_saver_def(self):
+        """The SaverDef naming this saver's filename tensor, save tensor and restore op (None for an empty
+        saver)."""
+        return self.saver_def
+
+    def to_proto(self, export_scope=None):
+        """The SaverDef with names relative to `export_scope` (None when the saver lies outside it)."""
+        if self.saver_def is None:
+            return None
+        if export_scope is None:
+            return self.saver_def
+        names = (self.saver_def.filename_tensor_name, self.saver_def.save_tensor_name,
+                 self.saver_def.restore_op_name)
+        scope = export_scope.rstrip("/") + "/"
+        if not all(n.startswith(scope) for n in names):
+            return None
+        proto = saver_pb2.SaverDef()
+        proto.CopyFrom(self.saver_def)
+        proto.filename_tensor_name, proto.save_tensor_name, proto.restore_op_name = (
+            _meta_graph.strip_name_scope(n, export_scope) for n in names)
+        return proto
+
+    @staticmethod
+    def from_proto(saver_def, import_scope=None) -> Saver:
+        """A Saver over the ops `saver_def` names (under `import_scope`) in the default graph."""
+        return Saver(saver_def=saver_def, name=import_scope)
+
+    def export_meta_graph(self, filename=None, collection_list=None, as_text: bool = False, export_scope=None,
+                          clear_devices: bool = False, clear_extraneous_savers: bool = False,
+                          strip_default_attrs: bool = False, save_debug_info: bool = False):
+        """`tf.train.export_meta_graph` of the default graph with this saver's SaverDef."""
+        return _meta_graph.export_meta_graph(
+            filename=filename, graph_def=_ops.get_default_graph().as_graph_def(add_shapes=True),
+            saver_def=self.saver_def, collection_list=collection_list, as_text=as_text,
+            export_scope=export_scope, clear_devices=clear_devices,
+            clear_extraneous_savers=clear_extraneous_savers, strip_default_attrs=strip_default_attrs,
+            save_debug_info=save_debug_info)
 
     # -- what it built ---------------------------------------------------------
     @property
@@ -215,7 +293,8 @@ class Saver:
              write_meta_graph: bool = True, write_state: bool = True, strip_default_attrs: bool = False,
              save_debug_info: bool = False):
         """Writes the variables' values in `sess` to `save_path` (suffixed `-<global_step>` when given) and
-        returns that checkpoint prefix (None for an empty saver). Meta graphs are not written yet."""
+        returns that checkpoint prefix (None for an empty saver). With `write_meta_graph`, the session's graph
+        is also exported to `<prefix>.<meta_graph_suffix>` with this saver's SaverDef."""
         if not self._is_built:
             raise RuntimeError("`build()` should be called before save if defer_build==True")
         latest_filename = latest_filename or "checkpoint"
@@ -251,6 +330,10 @@ class Saver:
                 all_model_checkpoint_timestamps=[t for _, t in self._last_checkpoints] or None,
                 save_relative_paths=self._save_relative_paths)
             self._maybe_delete_old_checkpoints(meta_graph_suffix)
+        if write_meta_graph:
+            with sess.graph.as_default():
+                self.export_meta_graph(meta_graph_filename(checkpoint_file, meta_graph_suffix),
+                                       strip_default_attrs=strip_default_attrs)
         return path
 
     def _record_last_checkpoint(self, path: str) -> None:
@@ -288,3 +371,57 @@ class Saver:
             raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from None
         except _errors.InvalidArgumentError as err:
             raise _wrap_restore_error(err, "a mismatch between the current graph and the graph") from None
+
+
+def meta_graph_filename(checkpoint_filename: str, meta_graph_suffix: str = "meta") -> str:
+    """The meta graph file of a checkpoint: its prefix (without a '-?????-of-NNNNN' shard suffix) plus
+    '.<meta_graph_suffix>'."""
+    base = re.sub(r"-[\d\?]+-of-\d+$", "", checkpoint_filename)
+    return f"{base}.{meta_graph_suffix}"
+
+
+def _saver_to_proto(saver, export_scope=None):
+    return saver.to_proto(export_scope=export_scope)
+
+
+_meta_graph.register_proto_function(_ops.GraphKeys.SAVERS, saver_pb2.SaverDef, _saver_to_proto, Saver.from_proto)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# import_meta_graph
+# ----------------------------------------------------------------------------------------------------------
+_IMPORT_KWARGS = {"input_map", "return_elements", "restore_collections_predicate", "unbound_inputs_col_name"}
+
+
+def import_meta_graph(meta_graph_or_file, clear_devices: bool = False, import_scope=None, **kwargs):
+    """`tf.train.import_meta_graph`: adds the graph of a MetaGraphDef (or of the `.meta` file holding one) to
+    the default graph under `import_scope`, with its collections (variables, train op, losses, ...), and
+    returns a Saver for its variables: the meta graph's own save/restore ops when it has a SaverDef, a new
+    Saver when it only has variables, None when it has neither.
+
+    Keyword arguments `input_map` and `return_elements` go to the GraphDef import (the returned elements
+    are not returned, as in TF)."""
+    unknown = set(kwargs) - _IMPORT_KWARGS
+    if unknown:
+        raise TypeError(f"import_meta_graph() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    if isinstance(meta_graph_or_file, meta_graph_pb2.MetaGraphDef):
+        meta_graph_def = meta_graph_or_file
+    else:
+        meta_graph_def = _meta_graph.read_meta_graph_file(os.fspath(meta_graph_or_file))
+    imported_vars, _ = _meta_graph.import_scoped_meta_graph(
+        meta_graph_def, clear_devices=clear_devices, import_scope=import_scope, **kwargs)
+    return _saver_for_imported_meta_graph(meta_graph_def, import_scope, imported_vars)
+
+
+def _saver_for_imported_meta_graph(meta_graph_def, import_scope, imported_vars):
+    if meta_graph_def.HasField("saver_def"):
+        scope = import_scope
+        if imported_vars:
+            # The import scope as made unique by the import: the prefix of an imported variable's name.
+            sample_key, sample_var = next(iter(imported_vars.items()))
+            scope = sample_var.op.name[:-len(sample_key)]
+        return Saver(saver_def=meta_graph_def.saver_def, name=scope or None)
+    if _ops.get_collection(_ops.GraphKeys.GLOBAL_VARIABLES, scope=import_scope) or \
+            _ops.get_collection(_ops.GraphKeys.SAVEABLE_OBJECTS, scope=import_scope):
+        return Saver()
+    return None
