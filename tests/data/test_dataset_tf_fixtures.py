@@ -20,17 +20,20 @@ FILES = {p.name: str(p) for p in FIXTURES.iterdir() if p.name != "cases.json"}
 def _decode(recorded):
     if isinstance(recorded, list):
         return tuple(_decode(r) for r in recorded)
+    if "sparse" in recorded:
+        return tf.SparseTensorValue(*(_decode(part) for part in recorded["sparse"]))
     if "bytes_hex" in recorded:
         values = [bytes.fromhex(h) for h in recorded["bytes_hex"]]
         return np.array(values, dtype=object).reshape(recorded["shape"])
-    if isinstance(recorded, dict) and "values" not in recorded:
+    if "values" not in recorded:
         return {k: _decode(v) for k, v in recorded.items()}
-    return np.array(recorded["values"], dtype=recorded["dtype"])
+    return np.array(recorded["values"], dtype=recorded["dtype"]).reshape(recorded["shape"])
 
 
 def _assert_same(got, want) -> None:
     if isinstance(want, tuple):
         assert isinstance(got, tuple) and len(got) == len(want)
+        assert isinstance(got, tf.SparseTensorValue) == isinstance(want, tf.SparseTensorValue)
         for g, w in zip(got, want):
             _assert_same(g, w)
         return

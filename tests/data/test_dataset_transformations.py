@@ -311,3 +311,39 @@ def test_a_partial_pass_leaves_no_cache_file(tmp_path):
     assert not list(tmp_path.iterdir())  # neither the cache nor the dropped writer's temporary file
     assert _ints(tf.data.Dataset.range(5).cache(prefix)) == list(range(5))
     assert _ints(tf.data.Dataset.range(100).cache(prefix)) == list(range(5))  # as TF: the cache wins
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseTensor components (element orders and values are checked against TF in test_dataset_tf_fixtures.py)
+# ----------------------------------------------------------------------------------------------------------
+def test_sparse_elements_keep_their_class_dtype_and_static_shape():
+    st = tf.SparseTensor([[0, 1], [2, 0]], np.array([1.0, 2.0], np.float32), [3, 4])
+    ds = tf.data.Dataset.from_tensor_slices((st, tf.range(3)))
+    assert ds.output_classes == (tf.SparseTensor, tf.Tensor)
+    assert ds.output_types == (tf.float32, tf.int32)
+    assert ds.output_shapes[0].as_list() == [4]
+    batched = ds.map(lambda s, i: (s, i)).batch(2)
+    assert batched.output_shapes[0].as_list() == [None, 4]
+    sp, _ = batched.make_one_shot_iterator().get_next()
+    assert isinstance(sp, tf.SparseTensor) and sp.shape.as_list() == [None, 4]
+    with tf.Session() as sess:
+        value = sess.run(sp)
+    assert isinstance(value, tf.SparseTensorValue)
+    assert value.indices.tolist() == [[0, 1]] and value.dense_shape.tolist() == [2, 4]
+
+
+def test_map_over_sparse_elements_and_iterator_from_structure():
+    ds = tf.data.Dataset.from_tensors(tf.SparseTensor([[0], [2]], [1, 5], [4])).map(
+        lambda s: (tf.sparse_tensor_to_dense(s), s))
+    it = tf.data.Iterator.from_structure(ds.output_types, ds.output_shapes, output_classes=ds.output_classes)
+    dense, sparse = it.get_next()
+    with tf.Session() as sess:
+        sess.run(it.make_initializer(ds))
+        d, s = sess.run([dense, sparse])
+    assert d.tolist() == [1, 0, 5, 0] and s.values.tolist() == [1, 5]
+
+
+def test_padded_batch_of_sparse_elements_is_a_type_error():
+    ds = tf.data.Dataset.from_tensors(tf.SparseTensor([[0]], [1], [2]))
+    with pytest.raises(TypeError, match="SparseTensor"):
+        ds.padded_batch(2, [None])

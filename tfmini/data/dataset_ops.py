@@ -12,6 +12,7 @@ import numpy as np
 
 from tfmini.data import iterator_ops
 from tfmini.data.structure import (
+    SparseSpec,
     TensorSpec,
     assert_same_structure,
     flatten,
@@ -27,7 +28,7 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.registry import apply_op
-from tfmini.framework.sparse_tensor import SparseTensor
+from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from tfmini.ops import array_ops, control_flow_ops, io_ops, math_ops, random_ops
 from tfmini.ops import dataset_function_ops as _fops
 from tfmini.ops import dataset_ops as _dops
@@ -59,22 +60,45 @@ class DatasetSpec:
         return DatasetV1(tensor, self.element)
 
 
-def _normalize_element(element, what: str = "tensors") -> tuple[list, object]:
-    """The flat tensors of a user-given element and its structure of specs."""
+def _sparse_leaf(leaf, rows: bool) -> tuple[_ops.Tensor, SparseSpec]:
+    """A SparseTensor as one variant component (or, with `rows`, a vector of its rows) and its spec."""
+    st = SparseTensor.from_value(leaf)
+    op = "SparseTensorToDatasetRows" if rows else "SparseTensorToDatasetVariant"
+    t = apply_op(op, [st.indices, st.values, st.dense_shape]).outputs[0]
+    shape = st.shape
+    if rows:
+        shape = shape[1:] if shape.ndims is not None else shape
+    return t, SparseSpec(st.dtype.base_dtype, shape)
+
+
+def _normalize_element(element, what: str = "tensors", rows: bool = False) -> tuple[list, object]:
+    """The flat tensors of a user-given element and its structure of specs (with `rows`, sparse leaves
+    become vectors of their rows, for slicing)."""
     leaves = flatten(element)
     tensors = []
     specs = []
     with _ops.name_scope(what):
         for i, leaf in enumerate(leaves):
-            if isinstance(leaf, SparseTensor):
-                raise TypeError("SparseTensor elements are not supported by tfmini's tf.data; pass dense "
-                                "tensors (tf.sparse.to_dense) instead.")
+            if isinstance(leaf, (SparseTensor, SparseTensorValue)):
+                t, spec = _sparse_leaf(leaf, rows)
+                tensors.append(t)
+                specs.append(spec)
+                continue
             if isinstance(leaf, DatasetV1):
                 raise TypeError(f"A Dataset cannot be a component of {what}: {leaf!r}")
             t = _ops.convert_to_tensor(leaf, name=f"component_{i}")
             tensors.append(t)
             specs.append(TensorSpec(t.dtype.base_dtype, t.shape))
     return tensors, pack_as(element, specs)
+
+
+def merge_specs(a, b):
+    """The spec of a component that is sometimes `a` and sometimes `b` (same kind and dtype)."""
+    if isinstance(a, TensorSpec):
+        return TensorSpec(a.dtype, most_specific_shape(a.shape, b.shape))
+    if isinstance(a, SparseSpec):
+        return SparseSpec(a.value_dtype, most_specific_shape(a.dense_shape, b.dense_shape))
+    return a
 
 
 def _flat_attrs(structure) -> dict:
@@ -128,8 +152,11 @@ def trace_function(func: Callable, input_structure, name: str, what: str = "map_
                 tensors.append(leaf._variant_tensor)
                 specs.append(DatasetSpec(leaf._structure))
                 continue
-            if isinstance(leaf, SparseTensor):
-                raise TypeError(f"`{what}` returned a SparseTensor, which tfmini's tf.data does not support.")
+            if isinstance(leaf, (SparseTensor, SparseTensorValue)):
+                t, spec = _sparse_leaf(leaf, rows=False)
+                tensors.append(t)
+                specs.append(spec)
+                continue
             if isinstance(leaf, _ops.Operation):
                 raise TypeError(f"`{what}` returned an Operation ({leaf.name}); it must return tensors.")
             try:
@@ -248,9 +275,11 @@ class DatasetV1:
     def from_tensor_slices(tensors) -> DatasetV1:
         """A dataset of the slices of `tensors` along their first dimension (all components must agree on
         its size)."""
-        flat, structure = _normalize_element(tensors)
+        flat, structure = _normalize_element(tensors, rows=True)
         first = None
-        for t in flat:
+        for t, spec in zip(flat, flatten(structure)):
+            if isinstance(spec, SparseSpec):
+                continue
             if t.shape.ndims == 0:
                 raise ValueError(f"Shape must be at least rank 1 but is rank 0 for 'TensorSliceDataset' "
                                  f"(component {t.name})")
@@ -260,7 +289,8 @@ class DatasetV1:
                     raise ValueError(f"Dimensions {first} and {dim} are not compatible: all components of "
                                      "from_tensor_slices must have the same size in their first dimension.")
                 first = dim
-        specs = [TensorSpec(s.dtype, s.shape[1:] if s.shape.ndims is not None else _shape.unknown_shape())
+        specs = [s if isinstance(s, SparseSpec) else
+                 TensorSpec(s.dtype, s.shape[1:] if s.shape.ndims is not None else _shape.unknown_shape())
                  for s in flatten(structure)]
         structure = pack_as(structure, specs)
         t = apply_op("TensorSliceDataset", [flat], {"output_shapes": [s.shape for s in specs]}).outputs[0]
@@ -357,12 +387,7 @@ class DatasetV1:
             raise TypeError(f"Two datasets to concatenate have different classes {self.output_classes} and "
                             f"{dataset.output_classes}")
 
-        def merge(a, b):
-            if isinstance(a, TensorSpec):
-                return TensorSpec(a.dtype, most_specific_shape(a.shape, b.shape))
-            return a
-
-        structure = map_structure(merge, self._structure, dataset._structure)
+        structure = map_structure(merge_specs, self._structure, dataset._structure)
         t = apply_op("ConcatenateDataset", [self._variant_tensor, dataset._variant_tensor],
                      _flat_attrs(structure)).outputs[0]
         return DatasetV1(t, structure)
@@ -442,8 +467,8 @@ class DatasetV1:
                 raise ValueError("padding_values does not match the structure of the dataset's elements")
         shape_tensors, pad_tensors, padded = [], [], []
         for i, (spec, ps, pv) in enumerate(zip(specs, shape_leaves, pad_leaves)):
-            if isinstance(spec, DatasetSpec):
-                raise TypeError("padded_batch cannot batch elements that are datasets.")
+            if not isinstance(spec, TensorSpec):
+                raise TypeError("padded_batch can only batch dense tensors, not datasets or SparseTensors.")
             tensor, static = _padded_shape(ps, i)
             if not _padded_shape_fits(static, spec.shape):
                 raise ValueError(f"The padded shape {static} is not compatible with the corresponding input "
@@ -468,13 +493,7 @@ class DatasetV1:
 
     def unbatch(self) -> DatasetV1:
         """Each element split along its first dimension into consecutive elements."""
-        specs = flatten(self._structure)
-        for s in specs:
-            if isinstance(s, DatasetSpec) or s.shape.ndims == 0:
-                raise ValueError("Cannot unbatch an input with scalar components.")
-        structure = map_structure(
-            lambda s: TensorSpec(s.dtype, s.shape[1:] if s.shape.ndims is not None else _shape.unknown_shape()),
-            self._structure)
+        structure = map_structure(_unbatched, self._structure)
         t = apply_op("UnbatchDataset", [self._variant_tensor], _flat_attrs(structure)).outputs[0]
         return DatasetV1(t, structure)
 
@@ -569,10 +588,22 @@ def most_specific_shape(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.
     return _shape.TensorShape([x if x == y else None for x, y in zip(a.as_list(), b.as_list())])
 
 
+def _unbatched(spec):
+    if isinstance(spec, DatasetSpec):
+        raise ValueError("Cannot unbatch an input whose components are datasets.")
+    shape = spec.dense_shape if isinstance(spec, SparseSpec) else spec.shape
+    if shape.ndims == 0:
+        raise ValueError("Cannot unbatch an input with scalar components.")
+    rest = shape[1:] if shape.ndims is not None else _shape.unknown_shape()
+    return SparseSpec(spec.value_dtype, rest) if isinstance(spec, SparseSpec) else TensorSpec(spec.dtype, rest)
+
+
 def _batched(spec, n):
     if isinstance(spec, DatasetSpec):
         raise TypeError("batch() cannot batch elements that are datasets; use flat_map(lambda d: d.batch(n)) on "
                         "each window instead.")
+    if isinstance(spec, SparseSpec):
+        return SparseSpec(spec.value_dtype, _shape.TensorShape([n]).concatenate(spec.dense_shape))
     return TensorSpec(spec.dtype, _shape.TensorShape([n]).concatenate(spec.shape))
 
 

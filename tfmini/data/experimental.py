@@ -12,7 +12,7 @@ from tfmini.data.dataset_ops import (
     DatasetSpec,
     DatasetV1,
     TracedFunction,
-    most_specific_shape,
+    merge_specs,
     trace_function,
     trace_with_state,
 )
@@ -250,8 +250,7 @@ def _directed_interleave(selector: DatasetV1, datasets: list) -> DatasetV1:
                             f"{d.output_types}.")
     structure = first._structure
     for d in datasets[1:]:
-        structure = map_structure(lambda a, b: TensorSpec(a.dtype, most_specific_shape(a.shape, b.shape)), structure,
-                                  d._structure)
+        structure = map_structure(merge_specs, structure, d._structure)
     t = apply_op("DirectedInterleaveDataset", [selector._variant_tensor, [d._variant_tensor for d in datasets]],
                  _flat_attrs(structure)).outputs[0]
     return DatasetV1(t, structure)

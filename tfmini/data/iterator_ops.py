@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import warnings
 
-from tfmini.data.structure import TensorSpec, assert_same_structure, flatten, map_structure, pack_as
+from tfmini.data.structure import SparseSpec, TensorSpec, assert_same_structure, flatten, map_structure, pack_as
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import apply_op
+from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import iterator_ops as _iterator_ops  # noqa: F401 - registers the iterator ops built here
 
 # TF warns when get_next() is called this many times on one iterator: each call adds ops to the graph.
@@ -37,13 +38,19 @@ def _structure_from(output_types, output_shapes, output_classes):
         output_shapes = map_structure(lambda _: _shape.unknown_shape(), output_types)
     else:
         assert_same_structure(output_types, output_shapes)
-    if output_classes is not None:
-        assert_same_structure(output_types, output_classes)
-        for cls in flatten(output_classes):
-            if cls is not _ops.Tensor:
-                raise TypeError(f"Iterators over elements of class {cls} are not supported; only tf.Tensor.")
-    specs = [TensorSpec(_dt.as_dtype(t).base_dtype, _shape.as_shape(s))
-             for t, s in zip(flatten(output_types), flatten(output_shapes))]
+    if output_classes is None:
+        output_classes = map_structure(lambda _: _ops.Tensor, output_types)
+    assert_same_structure(output_types, output_classes)
+    specs = []
+    for t, s, cls in zip(flatten(output_types), flatten(output_shapes), flatten(output_classes)):
+        dtype, shape = _dt.as_dtype(t).base_dtype, _shape.as_shape(s)
+        if cls is SparseTensor:
+            specs.append(SparseSpec(dtype, shape))
+        elif cls is _ops.Tensor:
+            specs.append(TensorSpec(dtype, shape))
+        else:
+            raise TypeError(f"Iterators over elements of class {cls} are not supported; only tf.Tensor and "
+                            "tf.SparseTensor.")
     return pack_as(output_types, specs)
 
 

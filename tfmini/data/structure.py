@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.registry import apply_op
+from tfmini.framework.sparse_tensor import SparseTensor
+from tfmini.ops import dataset_sparse as _dataset_sparse  # noqa: F401 - registers the sparse component ops
 
 
 def is_structure(x) -> bool:
@@ -104,6 +107,32 @@ class TensorSpec:
 
     def wrap(self, tensor: _ops.Tensor):
         return tensor
+
+
+@dataclass(frozen=True)
+class SparseSpec:
+    """One leaf of an element that is a SparseTensor of `value_dtype` with static dense shape `dense_shape`:
+    one variant component in the dataset ops."""
+
+    value_dtype: _dt.DType
+    dense_shape: _shape.TensorShape
+
+    dtype = _dt.variant
+    shape = _shape.TensorShape([])
+
+    @property
+    def output_class(self):
+        return SparseTensor
+
+    def legacy_type(self):
+        return self.value_dtype
+
+    def legacy_shape(self):
+        return self.dense_shape
+
+    def wrap(self, tensor: _ops.Tensor) -> SparseTensor:
+        op = apply_op("DatasetVariantToSparseTensor", [tensor], {"dtype": self.value_dtype, "shape": self.dense_shape})
+        return SparseTensor(*op.outputs)
 
 
 def structure_str(structure, fn: Callable) -> str:

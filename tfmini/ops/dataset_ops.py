@@ -25,6 +25,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, constant_value, register_op
+from tfmini.ops.dataset_sparse import batch_sparse, sparse_of, sparse_rows
 
 AUTOTUNE = -1
 _INFINITE = -1
@@ -370,6 +371,13 @@ def stack_component(values: list, index: int) -> np.ndarray:
     return np.stack(values)
 
 
+def batch_component(values: list, index: int):
+    """Component `index` of a batch of elements: stacked, or batched as a sparse tensor."""
+    if sparse_of(values[0]) is not None:
+        return batch_sparse(values, index)
+    return stack_component(values, index)
+
+
 class _BatchIter(ElementIterator):
     __slots__ = ("_inner", "_n", "_drop")
 
@@ -383,11 +391,12 @@ class _BatchIter(ElementIterator):
         if rows is not None:
             if self._drop and len(rows[0]) < self._n:
                 raise StopIteration
-            return tuple(np.array(r) for r in rows)
+            return tuple(batch_sparse(list(r), i) if r.dtype == object and r.size and sparse_of(r[0]) is not None
+                         else np.array(r) for i, r in enumerate(rows))
         elements = _pull(self._inner, self._n)
         if self._drop and len(elements) < self._n:
             raise StopIteration
-        return tuple(stack_component([e[i] for e in elements], i) for i in range(len(elements[0])))
+        return tuple(batch_component([e[i] for e in elements], i) for i in range(len(elements[0])))
 
 
 def _batch_dataset_factory(op: _ops.Operation, ctx) -> Callable:
@@ -419,6 +428,8 @@ class _PaddedBatchIter(ElementIterator):
         self._pads = pads
 
     def _component(self, values: list, i: int) -> np.ndarray:
+        if sparse_of(values[0]) is not None:
+            raise _invalid("padded_batch cannot pad sparse components.")
         want = self._shapes[i]
         for v in values:
             if np.ndim(v) != len(want):
@@ -482,7 +493,7 @@ class _UnbatchIter(ElementIterator):
 
     def __next__(self) -> tuple:
         while self._i >= self._n:
-            element = next(self._inner)
+            element = tuple(c if sparse_of(c) is None else sparse_rows(sparse_of(c)) for c in next(self._inner))
             if any(np.ndim(c) == 0 for c in element):
                 raise _invalid("Input element must have a non-scalar value in each component.")
             n = np.shape(element[0])[0]

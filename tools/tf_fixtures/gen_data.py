@@ -81,6 +81,15 @@ CASES = {
                           "compression_type='GZIP', field_delim=';')",
     "csv_required_missing": "tf.data.experimental.CsvDataset(files['missing.csv'], [tf.int32, tf.int32])",
     "csv_bad_number": "tf.data.experimental.CsvDataset(files['bad.csv'], [tf.int32])",
+    "sparse_batch": "tf.data.Dataset.range(1, 5).map(lambda n: tf.SparseTensor(tf.stack([[0, n - 1]]), "
+                    "tf.reshape(n * 10, [1]), tf.stack([tf.constant(2, tf.int64), n]))).batch(3)",
+    "sparse_slices": "tf.data.Dataset.from_tensor_slices((tf.SparseTensor([[0, 1], [2, 0], [2, 3]], [1.0, 2.0, 3.0],"
+                     " [3, 4]), tf.constant([7, 8, 9])))",
+    "sparse_batch_unbatch": "tf.data.Dataset.from_tensor_slices(tf.SparseTensor([[0, 1], [2, 0], [2, 3]], "
+                            "['a', 'b', 'c'], [3, 5])).batch(2).unbatch()",
+    "sparse_varlen_examples": "tf.data.TFRecordDataset(files['examples.tfrecord']).map(lambda r: "
+                              "tf.parse_single_example(r, {'v': tf.VarLenFeature(tf.int64), "
+                              "'x': tf.FixedLenFeature([], tf.float32)})).batch(2)",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
@@ -96,6 +105,8 @@ CASES = {
 
 
 def _jsonable(value):
+    if isinstance(value, tf.SparseTensorValue):
+        return {"sparse": [_jsonable(v) for v in value]}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, tuple):
@@ -103,7 +114,7 @@ def _jsonable(value):
     arr = np.asarray(value)
     if arr.dtype.kind in "SO":
         return {"bytes_hex": [bytes(x).hex() for x in arr.reshape(-1)], "shape": list(arr.shape)}
-    return {"values": arr.tolist(), "dtype": arr.dtype.name}
+    return {"values": arr.tolist(), "dtype": arr.dtype.name, "shape": list(arr.shape)}
 
 
 def _write_files() -> dict:
@@ -116,6 +127,12 @@ def _write_files() -> dict:
             for r in records:
                 writer.write(r)
         files[name] = path
+    with tf.io.TFRecordWriter(str(OUT / "examples.tfrecord")) as writer:
+        for i in range(5):
+            feature = {"v": tf.train.Feature(int64_list=tf.train.Int64List(value=list(range(i)))),
+                       "x": tf.train.Feature(float_list=tf.train.FloatList(value=[i / 2]))}
+            writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    files["examples.tfrecord"] = str(OUT / "examples.tfrecord")
     text = b"first\nsecond\n\nfourth without newline"
     (OUT / "lines.txt").write_bytes(text)
     (OUT / "lines_crlf.txt").write_bytes(b"a\r\nb\r\n")
