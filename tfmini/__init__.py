@@ -439,3 +439,9 @@ from tfmini import contrib
 # isort: split
 from tfmini.framework import graph_util
 from tfmini.protobuf.meta_graph_pb2 import MetaGraphDef, TensorInfo
+
+# -- summaries
+# isort: split
+from tfmini import summary
+from tfmini.protobuf.event_pb2 import Event, LogMessage, SessionLog
+from tfmini.protobuf.summary_pb2 import HistogramProto, Summary, SummaryMetadata

@@ -78,3 +78,9 @@ from tfmini.train.meta_graph import export_meta_graph, write_graph  # noqa: E402
 from tfmini.train.saver import import_meta_graph  # noqa: E402
 
 __all__ += ["SaverDef", "export_meta_graph", "import_meta_graph", "write_graph"]
+
+# -- summary files
+# isort: split
+from tfmini.framework.summary_io import summary_iterator  # noqa: E402
+
+__all__ += ["summary_iterator"]
