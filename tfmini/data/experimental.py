@@ -16,9 +16,10 @@ from tfmini.data.dataset_ops import (
     trace_function,
     trace_with_state,
 )
-from tfmini.data.structure import TensorSpec, flatten, is_structure, map_structure, pack_as
+from tfmini.data.structure import SparseSpec, TensorSpec, flatten, is_structure, map_structure, pack_as
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops, check_ops, math_ops, random_ops
@@ -26,7 +27,8 @@ from tfmini.ops import dataset_experimental_ops as _dexp
 
 __all__ = [
     "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "TFRecordWriter",
-    "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device", "enumerate_dataset",
+    "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device", "dense_to_sparse_batch",
+    "enumerate_dataset",
     "get_single_element", "group_by_window", "ignore_errors", "map_and_batch", "parallel_interleave",
     "prefetch_to_device", "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch", "unique",
 ]
@@ -367,3 +369,25 @@ class CsvDatasetV1(DatasetV1):
 
 
 CsvDataset = CsvDatasetV1
+
+
+def dense_to_sparse_batch(batch_size, row_shape) -> Callable[[DatasetV1], DatasetV1]:
+    """Batches of `batch_size` elements (single tensors of varying shape) as SparseTensors of dense shape
+    [batch, *row_shape]; a -1 (or None) in `row_shape` is the largest in the batch."""
+    def apply(dataset: DatasetV1) -> DatasetV1:
+        spec = dataset._structure
+        if not isinstance(spec, TensorSpec):
+            raise TypeError("dense_to_sparse_batch needs elements that are single dense tensors.")
+        if isinstance(row_shape, _ops.Tensor):
+            shape_t, static = row_shape, _reg.constant_value_as_shape(row_shape)
+        else:
+            static = _shape.as_shape(row_shape)
+            shape_t = _ops.convert_to_tensor(np.array([-1 if d is None else d for d in static.as_list()], np.int64),
+                                             name="row_shape")
+        structure = SparseSpec(spec.dtype, _shape.TensorShape([None]).concatenate(static))
+        t = apply_op("DenseToSparseBatchDataset",
+                     [dataset._variant_tensor, _ops.convert_to_tensor(batch_size, dtype=_dt.int64, name="batch_size"),
+                      _ops.convert_to_tensor(shape_t, dtype=_dt.int64)], _flat_attrs(structure)).outputs[0]
+        return DatasetV1(t, structure)
+
+    return apply

@@ -23,6 +23,7 @@ from tfmini.ops.dataset_ops import (
     register_dataset_op,
     scalar_text,
 )
+from tfmini.ops.dataset_sparse import SparseComponent
 
 __all__ = ["INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY"]
 
@@ -296,3 +297,53 @@ def _elements(dataset: DatasetValue):
 
 
 NotDifferentiable("DatasetToTFRecord")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# DenseToSparseBatchDataset
+# ----------------------------------------------------------------------------------------------------------
+class _DenseToSparseBatchIter(ElementIterator):
+    __slots__ = ("_inner", "_n", "_row_shape")
+
+    def __init__(self, inner, n: int, row_shape: list[int]) -> None:
+        self._inner = inner
+        self._n = n
+        self._row_shape = row_shape
+
+    def __next__(self) -> tuple:
+        values = []
+        try:
+            while len(values) < self._n:
+                values.append(np.asarray(next(self._inner)[0]))
+        except StopIteration:
+            if not values:
+                raise
+        want = self._row_shape
+        for v in values:
+            if v.ndim != len(want) or any(d >= 0 and s > d for s, d in zip(v.shape, want)):
+                raise _errors.DataLossError(
+                    None, None, f"Input element had shape ({', '.join(map(str, v.shape))}) that is incompatible "
+                    f"with the row shape ({', '.join(map(str, want))}).")
+        dense = [d if d >= 0 else max((v.shape[k] for v in values), default=0) for k, d in enumerate(want)]
+        indices = [np.concatenate([np.full((v.size, 1), k, np.int64),
+                                   np.indices(v.shape).reshape(v.ndim, -1).T.astype(np.int64)], axis=1)
+                   for k, v in enumerate(values)]
+        return (SparseComponent(np.concatenate(indices), np.concatenate([v.reshape(-1) for v in values]),
+                                np.array([len(values), *dense], np.int64)),)
+
+
+def _dense_to_sparse_batch_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(dataset, batch_size, row_shape):
+        n = int(batch_size)
+        if n <= 0:
+            raise _invalid("Batch size must be greater than zero.")
+        shape = [int(d) for d in np.asarray(row_shape).reshape(-1)]
+        return DatasetValue(lambda: _DenseToSparseBatchIter(dataset.make_iterator(), n, shape), op.name)
+
+    return run
+
+
+register_dataset_op("DenseToSparseBatchDataset", ["input_dataset: variant", "batch_size: int64", "row_shape: int64"],
+                    factory=_dense_to_sparse_batch_factory,
+                    doc="Batches of `batch_size` dense elements as SparseTensors of dense shape [batch, row_shape] "
+                        "(-1 dims: the largest in the batch).")

@@ -438,8 +438,10 @@ class _PaddedBatchIter(ElementIterator):
         size = [int(d) if d >= 0 else max((np.shape(v)[k] for v in values), default=0) for k, d in enumerate(want)]
         for v in values:
             if any(s < d for s, d in zip(size, np.shape(v))):
-                raise _invalid(f"Attempted to pad to a smaller size than the input element: component {i} of "
-                               f"shape {dims_str(np.shape(v))} padded to {dims_str(size)}.")
+                # TF reports this as DataLossError (recorded).
+                raise _errors.DataLossError(
+                    None, None, f"Attempted to pad to a smaller size than the input element: component {i} of "
+                    f"shape {dims_str(np.shape(v))} padded to {dims_str(size)}.")
         pad = self._pads[i]
         out = np.full([len(values), *size], pad, dtype=np.asarray(pad).dtype)
         for k, v in enumerate(values):

@@ -43,6 +43,7 @@ CASES = {
                           ".padded_batch(3, [6, None], padding_values=tf.constant(-1, tf.int64))",
     "padded_batch_tuple": "tf.data.Dataset.range(1, 5).map(lambda n: (tf.range(n), tf.fill([2], n)))"
                           ".padded_batch(2, ([None], [3]), drop_remainder=True)",
+    "padded_batch_too_small": "tf.data.Dataset.range(1, 5).map(lambda n: tf.fill([n], n)).padded_batch(2, [2])",
     "unbatch": "tf.data.Dataset.range(1, 5).map(lambda n: tf.range(n)).unbatch()",
     "batch_drop": "tf.data.Dataset.range(10).batch(3, drop_remainder=True)",
     "shard": "tf.data.Dataset.range(11).shard(4, 2)",
@@ -90,6 +91,12 @@ CASES = {
     "sparse_varlen_examples": "tf.data.TFRecordDataset(files['examples.tfrecord']).map(lambda r: "
                               "tf.parse_single_example(r, {'v': tf.VarLenFeature(tf.int64), "
                               "'x': tf.FixedLenFeature([], tf.float32)})).batch(2)",
+    "dense_to_sparse_batch": "tf.data.Dataset.range(1, 6).map(lambda n: tf.fill([n], n)).apply("
+                             "tf.data.experimental.dense_to_sparse_batch(2, [6]))",
+    "dense_to_sparse_batch_unknown": "tf.data.Dataset.range(1, 6).map(lambda n: tf.fill([n, 2], n)).apply("
+                                     "tf.data.experimental.dense_to_sparse_batch(3, [None, 2]))",
+    "dense_to_sparse_batch_too_big": "tf.data.Dataset.range(1, 6).map(lambda n: tf.fill([n], n)).apply("
+                                     "tf.data.experimental.dense_to_sparse_batch(2, [3]))",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
