@@ -1,6 +1,7 @@
-"""Checkpoints at their edges: a save killed by SIGKILL mid-write leaves a temporary the next save removes
-(while a live writer's stays), and fuzzed bytes of a valid checkpoint either restore exactly or fail with
-DataLossError, never another error, a hang or a wrong value."""
+"""Checkpoints at their edges: a save killed by SIGKILL mid-write leaves temporaries the next save removes
+(while a live writer's stay) and the previous checkpoint restorable, and fuzzed bytes of a valid checkpoint's
+index or data file either restore exactly or fail with DataLossError, never another error, a hang or a wrong
+value."""
 
 from __future__ import annotations
 
@@ -43,34 +44,38 @@ _BLOCKED_SAVER = textwrap.dedent("""
 
 
 def _temporaries(directory: Path) -> list[Path]:
-    """The files in `directory` that are neither a checkpoint nor the state file."""
-    return sorted(p for p in directory.iterdir() if not p.name.endswith(".npz") and p.name != "checkpoint")
+    """The files in `directory` that are neither a checkpoint's nor the state file."""
+    return sorted(p for p in directory.iterdir() if ".tempstate." in p.name)
 
 
-def _save_small(directory: Path) -> str:
+def _save_small(directory: Path, name: str = "small") -> str:
     with tf.Graph().as_default():
         w = tf.Variable([1.0, 2.0], name="w")
         with tf.Session() as sess:
             sess.run(w.initializer)
-            return tf.train.Saver().save(sess, str(directory / "small"))
+            return tf.train.Saver().save(sess, str(directory / name))
 
 
 def test_a_save_killed_mid_write_leaves_a_temporary_the_next_save_removes(tmp_path):
+    previous = _save_small(tmp_path, "previous")
     child = subprocess.Popen([sys.executable, "-c", _BLOCKED_SAVER, str(tmp_path / "big")], cwd=REPO,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         with no_hang(60):
             assert child.stdout.readline() == "writing\n", child.stderr.read()
-        [temporary] = _temporaries(tmp_path)
-        assert temporary.name.startswith("big.npz.tempstate.") and f".{child.pid}." in temporary.name
-        assert temporary.stat().st_size > 32 << 20
+        temporaries = _temporaries(tmp_path)
+        data, index = temporaries
+        assert data.name.startswith("big.data-00000-of-00001.tempstate.") and f".{child.pid}." in data.name
+        assert index.name.startswith("big.index.tempstate.") and f".{child.pid}." in index.name
+        assert data.stat().st_size >= 32 << 20
 
-        _save_small(tmp_path)  # the writer is alive: its temporary stays
-        assert _temporaries(tmp_path) == [temporary]
+        _save_small(tmp_path)  # the writer is alive: its temporaries stay
+        assert _temporaries(tmp_path) == temporaries
+        assert tf.train.load_variable(previous, "w").tolist() == [1.0, 2.0]  # the old one is untouched
 
         os.kill(child.pid, signal.SIGKILL)
         assert child.wait(timeout=30) == -signal.SIGKILL
-        assert temporary.exists()  # nothing in the killed process could clean up
+        assert all(t.exists() for t in temporaries)  # nothing in the killed process could clean up
     finally:
         if child.poll() is None:
             child.kill()
@@ -80,8 +85,8 @@ def test_a_save_killed_mid_write_leaves_a_temporary_the_next_save_removes(tmp_pa
 
     prefix = _save_small(tmp_path)
     assert _temporaries(tmp_path) == []
-    assert not (tmp_path / "big.npz").exists()
     assert tf.train.load_variable(prefix, "w").tolist() == [1.0, 2.0]
+    assert tf.train.load_variable(previous, "w").tolist() == [1.0, 2.0]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -96,11 +101,13 @@ _TENSORS = {
 }
 
 
+_FILES = (".index", ".data-00000-of-00001")
+
+
 @pytest.fixture(scope="module")
-def valid_checkpoint(tmp_path_factory) -> bytes:
+def valid_checkpoint(tmp_path_factory) -> dict:
     prefix = ckpt.write_checkpoint(str(tmp_path_factory.mktemp("valid") / "m"), _TENSORS)
-    with open(prefix + ".npz", "rb") as f:
-        return f.read()
+    return {suffix: Path(prefix + suffix).read_bytes() for suffix in _FILES}
 
 
 _mutation = st.one_of(
@@ -132,22 +139,22 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tolist() == b.tolist()
 
 
-@given(mutations=st.lists(_mutation, min_size=1, max_size=4))
+@given(target=st.sampled_from(_FILES), mutations=st.lists(_mutation, min_size=1, max_size=4))
 def test_fuzz_corrupted_checkpoint_bytes_restore_exactly_or_are_data_loss(valid_checkpoint, tmp_path_factory,
-                                                                          mutations):
+                                                                          target, mutations):
     tally = TALLIES["checkpoint_fuzz"]
     tally["examples"] += 1
     directory = tmp_path_factory.getbasetemp() / "checkpoint_fuzz"
     directory.mkdir(exist_ok=True)
-    with open(directory / "m.npz", "wb") as f:
-        f.write(_mutate(valid_checkpoint, mutations))
+    for suffix, data in valid_checkpoint.items():
+        (directory / ("m" + suffix)).write_bytes(_mutate(data, mutations) if suffix == target else data)
     try:
         with no_hang(10):
             reader = tf.train.NewCheckpointReader(str(directory / "m"))
             got = {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
     except (tf.errors.DataLossError, tf.errors.NotFoundError) as e:
         tally["data_loss" if isinstance(e, tf.errors.DataLossError) else "not_found"] += 1
-        assert str(directory / "m.npz") in e.message
+        assert str(directory / "m") + target in e.message
         return
     except BaseException as e:
         tally["hang" if type(e).__name__ == "Hang" else f"raw:{type(e).__name__}"] += 1

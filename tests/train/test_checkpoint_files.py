@@ -1,6 +1,7 @@
-"""Checkpoint files under failure: durable atomic writes (fsync before the rename, the directory after it),
-temporaries of dead writers cleaned by the next save, a lazy reader bounded by each tensor's declared size
-(zip bombs refused), and DataLossError naming the file and tensor for every kind of corruption."""
+"""Checkpoint files under failure: durable atomic writes of the V2 files (each fsynced before any rename, the
+directory after), temporaries of dead writers cleaned by the next save, lazy readers bounded by each tensor's
+declared size, and for the legacy .npz format (still read) zip bombs refused and DataLossError naming the file
+and tensor for every kind of corruption. V2 corruption is in test_tensor_bundle.py."""
 
 import json
 import os
@@ -17,6 +18,7 @@ import pytest
 
 import tfmini as tf
 from tfmini.train import checkpoint as ckpt
+from tfmini.train import tensor_bundle
 
 MiB = 1 << 20
 
@@ -28,9 +30,24 @@ def fresh_graph():
 
 
 def _write(tmp_path, name="m", tensors=None):
+    """A legacy tfmini .npz checkpoint of `tensors`, laid out as docs/checkpoint_format.md describes."""
     tensors = tensors if tensors is not None else {
         "w": np.arange(6, dtype=np.float32).reshape(2, 3), "s": np.array([b"ab", b"\x00"], dtype=object)}
-    return ckpt.write_checkpoint(str(tmp_path / name), tensors)
+    entries, arrays = [], {}
+    for i, (key, value) in enumerate(sorted(tensors.items())):
+        arr = np.asarray(value)
+        entry = {"name": key, "key": f"t{i}", "shape": list(arr.shape)}
+        if arr.dtype.kind == "O":
+            entry["dtype"] = "string"
+            arrays[f"t{i}"] = np.frombuffer(b"".join(arr.reshape(-1)), np.uint8)
+            arrays[f"t{i}_lengths"] = np.array([len(x) for x in arr.reshape(-1)], np.int64)
+        else:
+            entry["dtype"] = tf.as_dtype(arr.dtype).name
+            arrays[f"t{i}"] = arr
+        entries.append(entry)
+    prefix = str(tmp_path / name)
+    _savez_with_header(prefix + ".npz", {"format": "tfmini-checkpoint", "version": 1, "tensors": entries}, **arrays)
+    return prefix
 
 
 def _read_everything(prefix):
@@ -41,12 +58,14 @@ def _read_everything(prefix):
 # ----------------------------------------------------------------------------------------------------------
 # Durable, atomic writes
 # ----------------------------------------------------------------------------------------------------------
-def test_save_fsyncs_each_file_before_its_rename_and_the_directory_after(tmp_path, monkeypatch):
+def test_save_fsyncs_both_files_before_either_rename_and_the_directory_after(tmp_path, monkeypatch):
     events = []
     real_fsync, real_replace = os.fsync, os.replace
 
     def fsync(fd):
-        events.append(("fsync-dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync-file", None))
+        mode = os.fstat(fd).st_mode
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}")) if not stat.S_ISDIR(mode) else None
+        events.append(("fsync-dir", None) if stat.S_ISDIR(mode) else ("fsync", name.split(".tempstate.")[0]))
         real_fsync(fd)
 
     def replace(src, dst):
@@ -55,25 +74,61 @@ def test_save_fsyncs_each_file_before_its_rename_and_the_directory_after(tmp_pat
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    w = tf.Variable([1.0, 2.0], name="w")
-    with tf.Session() as sess:
-        sess.run(w.initializer)
-        tf.train.Saver().save(sess, str(tmp_path / "m"))
-    assert events == [("fsync-file", None), ("replace", "m.npz"), ("fsync-dir", None),
-                      ("fsync-file", None), ("replace", "checkpoint"), ("fsync-dir", None)]
+    ckpt.write_checkpoint(str(tmp_path / "m"), {"w": np.array([1.0, 2.0])})
+    assert events == [("fsync", "m.data-00000-of-00001"), ("fsync", "m.index"),
+                      ("replace", "m.data-00000-of-00001"), ("replace", "m.index"), ("fsync-dir", None)]
+    events.clear()
+    ckpt.update_checkpoint_state(str(tmp_path), str(tmp_path / "m"))
+    assert events == [("fsync", "checkpoint"), ("replace", "checkpoint"), ("fsync-dir", None)]
 
 
 def test_temporary_files_are_attributable_and_removed_when_a_write_fails(tmp_path, monkeypatch):
-    name = os.path.basename(ckpt.temporary_path(str(tmp_path / "m.npz")))
-    assert name.startswith("m.npz.tempstate.") and f".{os.getpid()}." in name
+    name = os.path.basename(ckpt.temporary_path(str(tmp_path / "m.index")))
+    assert name.startswith("m.index.tempstate.") and f".{os.getpid()}." in name
+    real_add = tensor_bundle.BundleWriter.add
 
-    def fail(*args, **kwargs):
+    def fail_on_second(self, key, value):
+        if key == "y":
+            raise OSError(28, "No space left on device")
+        real_add(self, key, value)
+
+    monkeypatch.setattr(tensor_bundle.BundleWriter, "add", fail_on_second)
+    with pytest.raises(tf.errors.UnknownError, match="No space left"):
+        ckpt.write_checkpoint(str(tmp_path / "m"), {"x": np.zeros(3), "y": np.zeros(3)})
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_failed_index_write_keeps_the_previous_checkpoint_whole(tmp_path, monkeypatch):
+    prefix = ckpt.write_checkpoint(str(tmp_path / "m"), {"x": np.arange(3.0)})
+
+    def fail(self):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np, "savez", fail)
+    monkeypatch.setattr(tensor_bundle.BundleWriter, "index_bytes", fail)
     with pytest.raises(tf.errors.UnknownError, match="No space left"):
-        ckpt.write_checkpoint(str(tmp_path / "m"), {"x": np.zeros(3)})
-    assert os.listdir(tmp_path) == []
+        ckpt.write_checkpoint(prefix, {"x": np.arange(3.0) + 10})
+    assert sorted(os.listdir(tmp_path)) == ["m.data-00000-of-00001", "m.index"]
+    assert tf.train.load_variable(prefix, "x").tolist() == [0.0, 1.0, 2.0]
+
+
+def test_an_overwrite_interrupted_between_its_renames_leaves_no_mixed_checkpoint(tmp_path, monkeypatch):
+    prefix = ckpt.write_checkpoint(str(tmp_path / "m"), {"x": np.arange(3.0)})
+    real_replace = os.replace
+
+    def crash_before_the_index(src, dst):
+        if dst.endswith(".index"):
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_before_the_index)
+    with pytest.raises(KeyboardInterrupt):
+        ckpt.write_checkpoint(prefix, {"x": np.arange(3.0) + 10})
+    monkeypatch.setattr(os, "replace", real_replace)
+    # The old index went first: the prefix is no checkpoint now, rather than an index over other data.
+    assert not tf.train.checkpoint_exists(prefix)
+    assert os.listdir(tmp_path) == ["m.data-00000-of-00001"]
+    ckpt.write_checkpoint(prefix, {"x": np.arange(3.0) + 20})
+    assert tf.train.load_variable(prefix, "x").tolist() == [20.0, 21.0, 22.0]
 
 
 def _dead_pid():
@@ -85,10 +140,12 @@ def _dead_pid():
 def test_the_next_save_removes_temporaries_of_dead_writers_only(tmp_path):
     dead = ckpt.temporary_path(str(tmp_path / "old.npz"), pid=_dead_pid())
     dead_state = ckpt.temporary_path(str(tmp_path / "checkpoint"), pid=_dead_pid())
+    dead_index = ckpt.temporary_path(str(tmp_path / "old.index"), pid=_dead_pid())
+    dead_data = ckpt.temporary_path(str(tmp_path / "old.data-00001-of-00002"), pid=_dead_pid())
     live = ckpt.temporary_path(str(tmp_path / "live.npz"))  # this process: a writer still running
     lookalikes = [str(tmp_path / n) for n in ("m.npz.tempstate", "m.npz.tempstate.x.1.abc", "notes.txt",
                                               os.path.basename(dead) + ".bak")]
-    for path in [dead, dead_state, live, *lookalikes]:
+    for path in [dead, dead_state, dead_index, dead_data, live, *lookalikes]:
         with open(path, "wb") as f:
             f.write(b"partial")
     w = tf.Variable(1.0, name="w")
@@ -96,9 +153,9 @@ def test_the_next_save_removes_temporaries_of_dead_writers_only(tmp_path):
         sess.run(w.initializer)
         tf.train.Saver().save(sess, str(tmp_path / "m"))
     left = set(os.listdir(tmp_path))
-    assert os.path.basename(dead) not in left and os.path.basename(dead_state) not in left
+    assert not {os.path.basename(p) for p in (dead, dead_state, dead_index, dead_data)} & left
     assert {os.path.basename(p) for p in [live, *lookalikes]} <= left
-    assert {"m.npz", "checkpoint"} <= left
+    assert {"m.index", "m.data-00000-of-00001", "checkpoint"} <= left
 
 
 def test_a_temporary_locked_by_a_live_writer_survives_even_if_its_pid_looks_dead(tmp_path):
@@ -125,9 +182,11 @@ def _peak_bytes(fn):
         tracemalloc.stop()
 
 
-def test_opening_a_checkpoint_reads_only_its_index(tmp_path):
-    prefix = _write(tmp_path, tensors={"a": np.ones(8 * MiB // 4, np.float32),
-                                       "b": np.full(8 * MiB // 4, 2, np.float32)})
+@pytest.mark.parametrize("fmt", ["v2", "npz"])
+def test_opening_a_checkpoint_reads_only_its_index(tmp_path, fmt):
+    tensors = {"a": np.ones(8 * MiB // 4, np.float32), "b": np.full(8 * MiB // 4, 2, np.float32)}
+    write = ckpt.write_checkpoint if fmt == "v2" else lambda p, t: _write(tmp_path, "m", t)
+    prefix = write(str(tmp_path / "m"), tensors)
     reader, peak = _peak_bytes(lambda: tf.train.NewCheckpointReader(prefix))
     assert peak < MiB
     value, peak = _peak_bytes(lambda: reader.get_tensor("b"))
@@ -343,8 +402,8 @@ def test_a_corrupted_checkpoint_fails_restore_with_data_loss_and_the_session_sta
     with tf.Session() as sess:
         sess.run(w.initializer)
         path = saver.save(sess, str(tmp_path / "m"))
-        _rewrite(path + ".npz", _flip(lambda d: _member_offset(path + ".npz", "t0.npy") + 100))
-        with pytest.raises(tf.errors.DataLossError, match="(?s)m.npz.*tensor w.*save/RestoreV2"):
+        _rewrite(path + ".data-00000-of-00001", _flip(lambda d: 5))
+        with pytest.raises(tf.errors.DataLossError, match="(?s)m.data-00000-of-00001.*tensor w.*save/RestoreV2"):
             saver.restore(sess, path)
         np.testing.assert_array_equal(sess.run(w), np.arange(6).reshape(2, 3))
 
@@ -368,8 +427,11 @@ def test_nothing_is_unpickled(tmp_path, monkeypatch):
         _read_everything(prefix)
 
 
-def test_a_closed_reader_says_so_instead_of_blaming_the_file(tmp_path):
-    reader = tf.train.NewCheckpointReader(_write(tmp_path))
+@pytest.mark.parametrize("fmt", ["v2", "npz"])
+def test_a_closed_reader_says_so_instead_of_blaming_the_file(tmp_path, fmt):
+    tensors = {"w": np.zeros(2)}
+    prefix = ckpt.write_checkpoint(str(tmp_path / "m"), tensors) if fmt == "v2" else _write(tmp_path, "m", tensors)
+    reader = tf.train.NewCheckpointReader(prefix)
     reader.close()
     with pytest.raises(tf.errors.FailedPreconditionError, match="closed"):
         reader.get_tensor("w")
@@ -382,5 +444,18 @@ def test_a_file_system_without_flock_still_saves(tmp_path, monkeypatch):
         raise OSError(37, "No locks available")
 
     monkeypatch.setattr(fcntl, "flock", no_locks)
-    prefix = _write(tmp_path)
+    prefix = ckpt.write_checkpoint(str(tmp_path / "m"), {"w": np.zeros((2, 3))})
     assert tf.train.load_variable(prefix, "w").shape == (2, 3)
+
+
+def test_legacy_npz_scalars_read_back_as_scalars(tmp_path):
+    prefix = _write(tmp_path, tensors={"s": np.float32(2.5), "t": np.array(b"x", dtype=object)})
+    header = {"format": "tfmini-checkpoint", "version": 1,
+              "tensors": [{"name": "old", "key": "t0", "dtype": "int64", "shape": []}]}
+    _savez_with_header(str(tmp_path / "old.npz"), header, t0=np.array([7], np.int64))  # older writers: shape (1,)
+    reader = tf.train.NewCheckpointReader(prefix)
+    assert reader.get_tensor("s").shape == () and reader.get_tensor("s") == np.float32(2.5)
+    assert reader.get_tensor("t").shape == () and reader.get_tensor("t").item() == b"x"
+    old = tf.train.load_variable(str(tmp_path / "old"), "old")
+    assert old.shape == () and old == 7
+    assert tf.train.list_variables(prefix) == [("s", []), ("t", [])]

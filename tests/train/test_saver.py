@@ -1,14 +1,17 @@
 """tf.train.Saver and checkpoint files: round trips into fresh sessions and graphs, the checkpoint state file,
-max_to_keep, the documented npz format, checkpoint readers and TF's errors."""
+max_to_keep, the V2 file layout, checkpoint readers and TF's errors."""
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tfmini as tf
+from tfmini.protobuf import tensor_bundle_pb2
 from tfmini.train import checkpoint as ckpt
+from tfmini.train import sstable
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +34,7 @@ def test_save_then_restore_into_a_new_session(tmp_path):
         sess.run(tf.global_variables_initializer())
         sess.run(w.assign_add(tf.ones([2, 3])))
         assert saver.save(sess, prefix) == prefix
-    assert os.path.isfile(prefix + ".npz")
+    assert os.path.isfile(prefix + ".index") and os.path.isfile(prefix + ".data-00000-of-00001")
     with tf.Session() as sess:
         saver.restore(sess, prefix)
         np.testing.assert_array_equal(sess.run(w), np.arange(6, dtype=np.float32).reshape(2, 3) + 1)
@@ -110,6 +113,8 @@ def test_max_to_keep_deletes_the_oldest_checkpoints(tmp_path):
     assert saver.last_checkpoints == paths[2:]
     assert [tf.train.checkpoint_exists(p) for p in paths] == [False, False, True, True]
     assert tf.train.get_checkpoint_state(str(tmp_path)).all_model_checkpoint_paths == paths[2:]
+    assert sorted(f for f in os.listdir(tmp_path) if not f.endswith(".meta")) == [
+        "checkpoint", "m-2.data-00000-of-00001", "m-2.index", "m-3.data-00000-of-00001", "m-3.index"]
 
 
 def test_max_to_keep_none_keeps_everything(tmp_path):
@@ -188,20 +193,21 @@ def test_string_bool_and_complex_variables_round_trip(tmp_path):
 # ----------------------------------------------------------------------------------------------------------
 # The file format
 # ----------------------------------------------------------------------------------------------------------
-def test_checkpoint_file_follows_the_documented_format(tmp_path):
+def test_checkpoint_files_follow_tensorflows_v2_layout(tmp_path):
     w, b = _model()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = tf.train.Saver().save(sess, str(tmp_path / "m"))
-    with np.load(path + ".npz", allow_pickle=False) as npz:
-        header = json.loads(bytes(npz["__tfmini_checkpoint__"]).decode())
-        assert header["format"] == "tfmini-checkpoint" and header["version"] == 1
-        assert header["tensors"] == [
-            {"name": "b", "key": "t0", "shape": [2], "dtype": "int64"},
-            {"name": "w", "key": "t1", "shape": [2, 3], "dtype": "float32"},
-        ]
-        np.testing.assert_array_equal(npz["t1"], np.arange(6, dtype=np.float32).reshape(2, 3))
-        assert npz["t0"].dtype == np.int64
+    items = sstable.read_table(Path(path + ".index").read_bytes())
+    assert [key for key, _ in items] == [b"", b"b", b"w"]
+    header = tensor_bundle_pb2.BundleHeaderProto.FromString(bytes(items[0][1]))
+    assert header.num_shards == 1 and header.version.producer == 1
+    entries = [tensor_bundle_pb2.BundleEntryProto.FromString(bytes(v)) for _, v in items[1:]]
+    assert [(e.dtype, [d.size for d in e.shape.dim], e.offset, e.size) for e in entries] == [
+        (tf.int64.as_datatype_enum, [2], 0, 16), (tf.float32.as_datatype_enum, [2, 3], 16, 24)]
+    data = Path(path + ".data-00000-of-00001").read_bytes()
+    assert data == np.array([1, 2], "<i8").tobytes() + np.arange(6, dtype="<f4").tobytes()
+    assert entries[1].crc32c == sstable.masked_crc32c(data[16:])
 
 
 def test_checkpoint_reader_api(tmp_path):
@@ -252,7 +258,7 @@ def test_latest_checkpoint_ignores_a_deleted_checkpoint(tmp_path):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = tf.train.Saver().save(sess, str(tmp_path / "m"))
-    os.remove(path + ".npz")
+    os.remove(path + ".index")
     assert tf.train.latest_checkpoint(str(tmp_path)) is None
 
 

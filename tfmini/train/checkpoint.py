@@ -1,12 +1,15 @@
 """Checkpoint files and the checkpoint state file.
 
-A checkpoint is one file, `<prefix>.npz`: tfmini's own versioned format on NumPy's .npz (specified in
-docs/checkpoint_format.md). The state file `<dir>/checkpoint` lists a directory's checkpoints in TF's
-CheckpointState text format. This module knows files, never graphs or sessions.
+A checkpoint is written in TensorFlow's V2 format (`<prefix>.index` + `<prefix>.data-00000-of-00001`, the
+tensor bundle of tensor_bundle.py); readers also take V2 checkpoints TensorFlow wrote (any number of data
+shards) and tfmini's older `<prefix>.npz` files. The state file `<dir>/checkpoint` lists a directory's
+checkpoints in TF's CheckpointState text format. Files are placed atomically (docs/checkpoint_format.md).
+This module knows files, never graphs or sessions.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -27,15 +30,22 @@ import numpy as np
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
+from tfmini.train import sstable
+from tfmini.train import tensor_bundle as _bundle
 
+# TF's SaverDef.CheckpointFormatVersion values.
+V1 = 1
+V2 = 2
+
+# tfmini's legacy format (read only): one `.npz` file per checkpoint.
 FORMAT_NAME = "tfmini-checkpoint"
 FORMAT_VERSION = 1
 SUFFIX = ".npz"
 _HEADER_KEY = "__tfmini_checkpoint__"
 
 
-def data_path(prefix: str) -> str:
-    """The file a checkpoint `prefix` is stored in."""
+def npz_path(prefix: str) -> str:
+    """The legacy `.npz` file of a checkpoint `prefix`."""
     return os.fspath(prefix) + SUFFIX
 
 
@@ -88,6 +98,11 @@ def _remove_if_unlocked(path: str) -> None:
         os.close(fd)
 
 
+def _is_checkpoint_file(name: str, state_filename: str) -> bool:
+    return (name == state_filename or name.endswith((".index", SUFFIX))
+            or _bundle.DATA_FILE_PATTERN.search(name) is not None)
+
+
 def remove_stale_temporaries(directory: str, state_filename: str = "checkpoint") -> None:
     """Removes the temporaries that killed writers on this host left in `directory`: those of checkpoint
     files and of the state file `state_filename` whose writer process is gone and whose lock is free."""
@@ -100,7 +115,7 @@ def remove_stale_temporaries(directory: str, state_filename: str = "checkpoint")
         if _TEMP_MARK not in entry.name:
             continue
         m = _TEMP_NAME.match(entry.name)
-        if m is None or m["host"] != host or not (m["final"].endswith(SUFFIX) or m["final"] == state_filename):
+        if m is None or m["host"] != host or not _is_checkpoint_file(m["final"], state_filename):
             continue
         if _process_is_alive(int(m["pid"])):
             continue
@@ -131,11 +146,9 @@ def _lock_while_writing(fd: int) -> None:
             pass
 
 
-def _write_atomically(path: str, write, state_filename: str = "checkpoint") -> None:
-    """Writes via a temporary file in the same directory, synced to disk before it is renamed into place
-    (and the directory after), so readers never see a partial file and a crash never leaves an empty one."""
-    directory = os.path.dirname(path) or "."
-    remove_stale_temporaries(directory, state_filename)
+def _write_temporary(path: str, write) -> str:
+    """Writes a synced temporary beside `path` with `write(file)` and returns its name (removed again if
+    `write` fails)."""
     tmp = temporary_path(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
@@ -144,10 +157,29 @@ def _write_atomically(path: str, write, state_filename: str = "checkpoint") -> N
             write(f)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+    return tmp
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _write_atomically(path: str, write, state_filename: str = "checkpoint") -> None:
+    """Writes via a temporary file in the same directory, synced to disk before it is renamed into place
+    (and the directory after), so readers never see a partial file and a crash never leaves an empty one."""
+    directory = os.path.dirname(path) or "."
+    remove_stale_temporaries(directory, state_filename)
+    tmp = _write_temporary(path, write)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        _remove_quietly(tmp)
         raise
     _fsync_directory(directory)
 
@@ -164,30 +196,37 @@ def _os_error(e: OSError, path: str) -> _errors.OpError:
 # Writing and reading checkpoints
 # ----------------------------------------------------------------------------------------------------------
 def write_checkpoint(prefix: str, tensors: dict) -> str:
-    """Writes `tensors` (name -> ndarray, with `dtypes` as TF dtype names in `tensors[name].dtype` or object
-    arrays of bytes for strings) to `<prefix>.npz`; returns `prefix`. Raises tf.errors on I/O failure."""
-    entries, arrays = [], {}
-    for i, (name, value) in enumerate(sorted(tensors.items())):
-        key = f"t{i}"
-        arr = np.asarray(value)
-        entry = {"name": name, "key": key, "shape": list(arr.shape)}
-        if arr.dtype.kind == "O":
-            flat = [x if isinstance(x, bytes) else str(x).encode() for x in arr.reshape(-1)]
-            entry["dtype"] = "string"
-            arrays[key] = np.frombuffer(b"".join(flat), dtype=np.uint8)
-            arrays[key + "_lengths"] = np.array([len(x) for x in flat], dtype=np.int64)
-        else:
-            entry["dtype"] = _dt.as_dtype(arr.dtype).name
-            arrays[key] = np.asarray(arr, order="C")
-        entries.append(entry)
-    header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "tensors": entries}
-    arrays[_HEADER_KEY] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    path = data_path(prefix)
+    """Writes `tensors` (name -> ndarray; strings as object arrays of bytes) as the V2 checkpoint `prefix`:
+    `<prefix>.data-00000-of-00001` in the given order, then `<prefix>.index`. Returns `prefix`.
+
+    Both files are complete and synced under temporary names before either is renamed into place; an older
+    index of the same prefix is removed first, so a crash never pairs an index with another save's data."""
+    prefix = os.fspath(prefix)
+    data_file, index_file = _bundle.data_path(prefix), _bundle.index_path(prefix)
+    directory = os.path.dirname(prefix) or "."
+    written = []
     try:
-        _write_atomically(path, lambda f: np.savez(f, **arrays))
+        remove_stale_temporaries(directory)
+        writer = []
+
+        def write_data(f) -> None:
+            bundle = _bundle.BundleWriter(f)
+            for name, value in tensors.items():
+                bundle.add(name, value)
+            writer.append(bundle)
+
+        written.append(_write_temporary(data_file, write_data))
+        written.append(_write_temporary(index_file, lambda f: f.write(writer[0].index_bytes())))
+        _remove_quietly(index_file)
+        os.replace(written[0], data_file)
+        os.replace(written[1], index_file)
     except OSError as e:
-        raise _os_error(e, path) from None
-    return os.fspath(prefix)
+        raise _os_error(e, index_file) from None
+    finally:
+        for tmp in written:
+            _remove_quietly(tmp)
+    _fsync_directory(directory)
+    return prefix
 
 
 # The dtypes a checkpoint may hold, by the names its header uses.
@@ -219,21 +258,16 @@ def _check_entry(entry) -> tuple[str, str, _dt.DType, tuple]:
     return name, key, _SAVED_DTYPES[dtype], tuple(shape)
 
 
-class CheckpointReader:
-    """Reads the tensors of one checkpoint (`tf.train.NewCheckpointReader` / `tf.train.load_checkpoint`).
+class _NpzReader:
+    """Reads a legacy tfmini `.npz` checkpoint.
 
     Opening reads the zip directory and the header only; each tensor is read when asked for, never inflating
     more than its shape and dtype imply. Any contradiction in the file is a DataLossError naming it."""
 
     def __init__(self, prefix: str) -> None:
         self._prefix = os.fspath(prefix)
-        self._path = path = data_path(self._prefix)
+        self._path = path = npz_path(self._prefix)
         self._zip = None
-        if not os.path.isfile(path):
-            raise _errors.NotFoundError(
-                None, None, f"Unsuccessful TensorSliceReader constructor: Failed to find any matching files for "
-                f"{self._prefix}"
-            )
         try:
             self._file = open(path, "rb")  # noqa: SIM115 - held open for lazy reads, closed by close()
         except OSError as e:
@@ -275,20 +309,10 @@ class CheckpointReader:
             ) from None
 
     def close(self) -> None:
-        """Closes the checkpoint file (reading a tensor after this is an error)."""
         if self._zip is not None:
             self._zip.close()
         if getattr(self, "_file", None) is not None:
             self._file.close()
-
-    def __enter__(self) -> CheckpointReader:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
 
     def _read_array(self, member: str, dtype: np.dtype, shape: tuple | None, max_items: int) -> np.ndarray:
         """The .npy array in zip member `member` + '.npy': of `dtype` and exactly `shape`, or 1-D with at most
@@ -336,9 +360,6 @@ class CheckpointReader:
             arr = out.view(got_dtype).reshape(got_shape, order=order).astype(dtype.newbyteorder("="), copy=False)
         return np.asarray(arr, order="C").reshape(got_shape if shape is None else shape)
 
-    def has_tensor(self, name: str) -> bool:
-        return name in self._entries
-
     def get_tensor(self, name: str) -> np.ndarray:
         """The value of tensor `name` (NotFoundError if the checkpoint has none, DataLossError if its bytes
         are corrupted)."""
@@ -368,15 +389,119 @@ class CheckpointReader:
         out[:] = flat
         return out.reshape(shape)
 
+    def shapes_and_dtypes(self) -> dict:
+        return {name: (shape, dtype) for name, (_, dtype, shape) in self._entries.items()}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reading either format
+# ----------------------------------------------------------------------------------------------------------
+# TF's DataTypeString for the dtypes whose tfmini names differ (debug_string's spelling).
+_TF_TYPE_STRINGS = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+class CheckpointReader:
+    """Reads the tensors of one checkpoint (`tf.train.NewCheckpointReader` / `tf.train.load_checkpoint`):
+    a V2 checkpoint (`<prefix>.index`) or a legacy tfmini one (`<prefix>.npz`).
+
+    Opening reads the index only; each tensor is read and checked when asked for. Any contradiction in the
+    files is a DataLossError naming the file."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = os.fspath(prefix)
+        self._impl = None
+        if os.path.isfile(_bundle.index_path(self._prefix)):
+            self._impl = _bundle.BundleReader(self._prefix)
+        elif os.path.isfile(npz_path(self._prefix)):
+            self._impl = _NpzReader(self._prefix)
+        else:
+            raise _not_a_checkpoint(self._prefix)
+        self._entries = self._impl.shapes_and_dtypes()
+
+    def close(self) -> None:
+        """Closes the checkpoint's files (reading a tensor after this is an error)."""
+        if self._impl is not None:
+            self._impl.close()
+            self._impl = None
+
+    def __enter__(self) -> CheckpointReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def has_tensor(self, name: str) -> bool:
+        return name in self._entries
+
+    def get_tensor(self, name: str) -> np.ndarray:
+        """The value of tensor `name` (NotFoundError if the checkpoint has none, DataLossError if its bytes
+        are corrupted)."""
+        if name not in self._entries:
+            raise _errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
+        if self._impl is None:
+            raise _errors.FailedPreconditionError(None, None, f"The reader of checkpoint {self._prefix} is closed")
+        return self._impl.get_tensor(name)
+
     def get_variable_to_shape_map(self) -> dict:
-        return {name: list(shape) for name, (_, _, shape) in self._entries.items()}
+        return {name: list(shape) for name, (shape, _) in self._entries.items()}
 
     def get_variable_to_dtype_map(self) -> dict:
-        return {name: dtype for name, (_, dtype, _) in self._entries.items()}
+        """{name: DType}; a tensor of a TensorFlow dtype tfmini lacks is left out."""
+        return {name: dtype for name, (_, dtype) in self._entries.items() if dtype is not None}
 
     def debug_string(self) -> bytes:
-        lines = [f"{n} ({d.name}) {list(s)}" for n, (_, d, s) in sorted(self._entries.items())]
-        return ("\n".join(lines) + "\n").encode()
+        """One line per tensor, `name (dtype) [dims]`, sorted by name."""
+        lines = []
+        for name in sorted(self._entries):
+            shape, dtype = self._entries[name]
+            kind = dtype.name if dtype is not None else "unknown"
+            lines.append(f"{name} ({_TF_TYPE_STRINGS.get(kind, kind)}) [{','.join(map(str, shape))}]\n")
+        return "".join(lines).encode()
+
+
+def _file_has_table_magic(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            if f.seek(0, os.SEEK_END) < sstable.FOOTER_SIZE:
+                return False
+            f.seek(-8, os.SEEK_END)
+            return int.from_bytes(f.read(8), "little") == sstable.MAGIC
+    except OSError:
+        return False
+
+
+def _not_a_checkpoint(prefix: str) -> _errors.OpError:
+    """The error for a prefix without a V2 index or an .npz file: what the path holds instead, if anything."""
+    matches = [prefix] if os.path.isfile(prefix) else sorted(m for m in glob.glob(prefix) if os.path.isfile(m))
+    if not matches:
+        return _errors.NotFoundError(
+            None, None, f"Unsuccessful TensorSliceReader constructor: Failed to find any matching files for {prefix}"
+        )
+    path = matches[0]
+    for suffix in (".index", SUFFIX):
+        if path.endswith(suffix):
+            return _errors.InvalidArgumentError(
+                None, None, f"{path} is a file of the checkpoint {path[:-len(suffix)]}; pass the checkpoint's "
+                "prefix (without the file extension)"
+            )
+    if _bundle.DATA_FILE_PATTERN.search(path):
+        stem = _bundle.DATA_FILE_PATTERN.sub("", path)
+        return _errors.InvalidArgumentError(
+            None, None, f"{path} is a data file of the checkpoint {stem}; pass the checkpoint's prefix {stem}"
+        )
+    if _file_has_table_magic(path):
+        return _errors.UnimplementedError(
+            None, None, f"{path} is a V1 checkpoint (TensorFlow's TensorSliceReader format), which tfmini does not "
+            "read. Restore it in TensorFlow and save it again with tf.train.Saver(write_version="
+            "tf.train.SaverDef.V2) to get the V2 format (<prefix>.index and <prefix>.data-*)."
+        )
+    return _errors.DataLossError(
+        None, None, f"Unable to open table file {path}: Data loss: not an sstable (bad magic number): perhaps your "
+        "file is in a different file format and you need to use a different restore operator?"
+    )
 
 
 def NewCheckpointReader(filepattern: str) -> CheckpointReader:  # noqa: N802 - TF's public name
@@ -401,30 +526,48 @@ def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
     """The saved value of variable `name` (a trailing ':0' is ignored)."""
     if name.endswith(":0"):
         name = name[:-2]
-    return load_checkpoint(ckpt_dir_or_file).get_tensor(name)
+    with load_checkpoint(ckpt_dir_or_file) as reader:
+        return reader.get_tensor(name)
 
 
 def list_variables(ckpt_dir_or_file: str) -> list:
     """[(name, shape)] of the saved variables, sorted by name."""
-    shapes = load_checkpoint(ckpt_dir_or_file).get_variable_to_shape_map()
+    with load_checkpoint(ckpt_dir_or_file) as reader:
+        shapes = reader.get_variable_to_shape_map()
     return [(name, shapes[name]) for name in sorted(shapes)]
 
 
+def _checkpoint_files(prefix: str) -> list[str]:
+    """The existing file that marks checkpoint `prefix`: its V2 index, its .npz, or files matching it (V1)."""
+    for path in (_bundle.index_path(prefix), npz_path(prefix)):
+        if os.path.isfile(path):
+            return [path]
+    return sorted(glob.glob(prefix))
+
+
 def checkpoint_exists(checkpoint_prefix: str) -> bool:
-    """Whether a checkpoint with this prefix exists."""
-    return os.path.isfile(data_path(checkpoint_prefix))
+    """Whether a checkpoint with this prefix exists (V2, legacy .npz, or files matching it, as TF's V1)."""
+    return bool(_checkpoint_files(os.fspath(checkpoint_prefix)))
 
 
 def get_checkpoint_mtimes(checkpoint_prefixes) -> list:
     """Modification times (seconds since the epoch) of the existing checkpoints among `checkpoint_prefixes`."""
-    return [os.path.getmtime(data_path(p)) for p in checkpoint_prefixes if checkpoint_exists(p)]
+    return [os.path.getmtime(path) for p in checkpoint_prefixes for path in _checkpoint_files(os.fspath(p))]
 
 
-def remove_checkpoint(checkpoint_prefix: str, checkpoint_format_version=None, meta_graph_suffix: str = "meta") -> None:
-    """Deletes the checkpoint's files."""
-    for path in (data_path(checkpoint_prefix), f"{checkpoint_prefix}.{meta_graph_suffix}"):
-        if os.path.exists(path):
-            os.remove(path)
+def remove_checkpoint(checkpoint_prefix: str, checkpoint_format_version: int = V2,
+                      meta_graph_suffix: str = "meta") -> None:
+    """Deletes the checkpoint's files: for V2 its index, data shards (and a legacy .npz), for V1 the prefix
+    file itself; and its meta graph. Files already gone are skipped."""
+    prefix = os.fspath(checkpoint_prefix)
+    if checkpoint_format_version == V2:
+        paths = [_bundle.index_path(prefix), npz_path(prefix),
+                 *glob.glob(glob.escape(prefix) + ".data-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]")]
+    else:
+        paths = [prefix]
+    for path in [*paths, f"{prefix}.{meta_graph_suffix}"]:
+        if os.path.isfile(path):
+            _remove_quietly(path)
 
 
 # ----------------------------------------------------------------------------------------------------------

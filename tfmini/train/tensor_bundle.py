@@ -1,0 +1,349 @@
+"""TensorFlow's V2 checkpoint format, the tensor bundle: `<prefix>.index`, a table (sstable.py) mapping ""
+to a BundleHeaderProto and each tensor's name to a BundleEntryProto, and `<prefix>.data-<shard>-of-<n>`
+files holding the tensors' bytes. Knows files and bytes, never graphs or sessions; atomic placement of the
+files is the caller's (checkpoint.py).
+
+A numeric tensor's bytes are its elements in C order, little endian (bool: one byte each). A string
+tensor's bytes are each element's length as a varint, the masked CRC32C of those lengths (each taken as a
+uint32, or a uint64 when it does not fit), then the elements' bytes. An entry's crc32c is the masked CRC32C
+of all of a tensor's bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import struct
+
+import google_crc32c
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.protobuf import tensor_bundle_pb2
+from tfmini.train import sstable
+
+HEADER_KEY = b""
+# The bundle format version TF writes (kTensorBundleVersion) and the newest this reader understands.
+BUNDLE_VERSION = 1
+_BIG = tensor_bundle_pb2.BundleHeaderProto.BIG
+_U32 = struct.Struct("<I")
+DATA_FILE_PATTERN = re.compile(r"\.data-(\d{5})-of-(\d{5})$")
+
+
+def index_path(prefix: str) -> str:
+    """The `.index` file of checkpoint `prefix`."""
+    return os.fspath(prefix) + ".index"
+
+
+def data_path(prefix: str, shard: int = 0, num_shards: int = 1) -> str:
+    """Data file `shard` of a checkpoint `prefix` split into `num_shards` files."""
+    return f"{os.fspath(prefix)}.data-{shard:05d}-of-{num_shards:05d}"
+
+
+def _element_bytes(value) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return bytes(value)
+
+
+class _Crc:
+    """A running CRC32C, fed bytes or read-only uint8 arrays."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data) -> None:
+        self.value = google_crc32c.extend(self.value, data)
+
+
+def _lengths_bytes(lengths: np.ndarray, byte_order: str) -> bytes:
+    """The lengths as the string layout's checksum sees them: uint32 each, uint64 where one does not fit."""
+    if lengths.size == 0 or int(lengths.max()) <= 0xFFFFFFFF:
+        return lengths.astype(byte_order + "u4").tobytes()
+    return b"".join(struct.pack(byte_order + ("I" if n <= 0xFFFFFFFF else "Q"), n) for n in lengths.tolist())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Writing
+# ----------------------------------------------------------------------------------------------------------
+class BundleWriter:
+    """Appends tensors to an open data file (shard 0 of 1) and builds the index that describes them.
+
+    `add` writes each tensor's bytes as it comes, in the order given (as TF's SaveV2 does); `index_bytes`
+    returns the `.index` file's contents, entries sorted by name."""
+
+    def __init__(self, data_file) -> None:
+        self._file = data_file
+        self._offset = 0
+        self._entries: dict[bytes, bytes] = {}
+
+    def add(self, name: str, value) -> None:
+        """Writes tensor `name` (an ndarray; object, bytes or str arrays are strings)."""
+        key = name.encode("utf-8") if isinstance(name, str) else bytes(name)
+        if key == HEADER_KEY or key in self._entries:
+            raise ValueError(f"Adding duplicate or empty key: {name!r}")
+        arr = np.asarray(value)
+        entry = tensor_bundle_pb2.BundleEntryProto()
+        entry.shape.SetInParent()
+        for d in arr.shape:
+            entry.shape.dim.add().size = d
+        crc = _Crc()
+        if arr.dtype.kind in "OSU":
+            entry.dtype = _dt.string.as_datatype_enum
+            flat = [_element_bytes(x) for x in arr.reshape(-1)]
+            lengths = np.array([len(x) for x in flat], dtype=np.uint64)
+            head = b"".join(sstable.encode_varint(len(x)) for x in flat)
+            crc.update(_lengths_bytes(lengths, "<"))
+            checksum = _U32.pack(sstable.mask_crc32c(crc.value))
+            crc.update(checksum)
+            body = b"".join(flat)
+            crc.update(body)
+            chunks = (head, checksum, body)
+        else:
+            entry.dtype = _dt.as_dtype(arr.dtype).as_datatype_enum
+            raw = arr.astype(arr.dtype.newbyteorder("<"), order="C", copy=False).reshape(-1).view(np.uint8)
+            raw.flags.writeable = False
+            crc.update(raw)
+            chunks = (raw,)
+        size = 0
+        for chunk in chunks:
+            self._file.write(chunk)
+            size += len(chunk)
+        entry.shard_id = 0
+        entry.offset = self._offset
+        entry.size = size
+        entry.crc32c = sstable.mask_crc32c(crc.value)
+        self._offset += size
+        self._entries[key] = entry.SerializeToString()
+
+    def index_bytes(self) -> bytes:
+        """The `.index` file for everything added so far."""
+        header = tensor_bundle_pb2.BundleHeaderProto(num_shards=1)
+        header.version.producer = BUNDLE_VERSION
+        items = [(HEADER_KEY, header.SerializeToString())] + sorted(self._entries.items())
+        return sstable.build_table(items)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reading
+# ----------------------------------------------------------------------------------------------------------
+class _Entry:
+    __slots__ = ("dtype_enum", "dtype", "shape", "shard", "offset", "size", "crc", "sliced")
+
+    def __init__(self, proto, dtype) -> None:
+        self.dtype_enum = proto.dtype
+        self.dtype = dtype
+        self.shape = tuple(d.size for d in proto.shape.dim)
+        self.shard = proto.shard_id
+        self.offset = proto.offset
+        self.size = proto.size
+        self.crc = proto.crc32c
+        self.sliced = len(proto.slices) > 0
+
+
+def _data_loss(path: str, what: str) -> _errors.DataLossError:
+    return _errors.DataLossError(None, None, f"Checkpoint file {path} is corrupted: {what}")
+
+
+def read_index(path: str) -> list:
+    """The (key, value) pairs of the `.index` file at `path`; DataLossError naming it if it is no table."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise _errors.UnknownError(None, None, f"{path}; {e}") from None
+    try:
+        return sstable.read_table(data)
+    except sstable.TableError as e:
+        raise _errors.DataLossError(
+            None, None, f"Unable to open table file {path}: Data loss: {e}: perhaps your file is in a different "
+            "file format and you need to use a different restore operator?"
+        ) from None
+
+
+def parse_header(value) -> tensor_bundle_pb2.BundleHeaderProto | None:
+    """The BundleHeaderProto in `value`, or None if the bytes are not one."""
+    header = tensor_bundle_pb2.BundleHeaderProto()
+    try:
+        header.ParseFromString(bytes(value))
+    except DecodeError:
+        return None
+    return header
+
+
+class BundleReader:
+    """Reads a V2 checkpoint: the whole `.index` up front, each tensor's bytes from its data file only when
+    asked for. Corruption is a DataLossError naming the file."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = os.fspath(prefix)
+        self._index = index_path(self._prefix)
+        self._files: dict[int, object] = {}
+        self._closed = False
+        items = read_index(self._index)
+        if not items or items[0][0] != HEADER_KEY:
+            raise _data_loss(self._index, "the table has no bundle header (its first key is not empty)")
+        header = parse_header(items[0][1])
+        if header is None:
+            raise _data_loss(self._index, "the bundle header is not a BundleHeaderProto")
+        if header.version.min_consumer > BUNDLE_VERSION or BUNDLE_VERSION in header.version.bad_consumers:
+            raise _errors.UnimplementedError(
+                None, None, f"Checkpoint {self._index} needs a newer bundle reader: min_consumer "
+                f"{header.version.min_consumer}, this reader is version {BUNDLE_VERSION}"
+            )
+        if header.num_shards < 1:
+            raise _data_loss(self._index, f"the header has {header.num_shards} shards")
+        self._num_shards = header.num_shards
+        self._byte_order = ">" if header.endianness == _BIG else "<"
+        self._entries: dict[str, _Entry] = {}
+        for key, value in items[1:]:
+            if key[:1] == b"\x00":
+                continue  # the bytes of one slice of a sliced tensor, listed under that tensor's own entry
+            self._entries[self._name(key)] = self._check_entry(key, value)
+
+    def _name(self, key: bytes) -> str:
+        try:
+            return key.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _data_loss(self._index, f"key {key!r} is not UTF-8") from None
+
+    def _check_entry(self, key: bytes, value) -> _Entry:
+        proto = tensor_bundle_pb2.BundleEntryProto()
+        try:
+            proto.ParseFromString(bytes(value))
+        except DecodeError:
+            raise _data_loss(self._index, f"the entry of tensor {key!r} is not a BundleEntryProto") from None
+        name = key.decode("utf-8", "replace")
+        if proto.dtype <= 0 or proto.dtype > 100:
+            raise _data_loss(self._index, f"tensor {name} has invalid dtype {proto.dtype}")
+        if any(d.size < 0 for d in proto.shape.dim) or proto.shape.unknown_rank:
+            raise _data_loss(self._index, f"tensor {name} has an incomplete shape")
+        if not 0 <= proto.shard_id < self._num_shards or proto.offset < 0 or proto.size < 0:
+            raise _data_loss(self._index, f"tensor {name} is at shard {proto.shard_id}, offset {proto.offset}, "
+                                          f"size {proto.size}, outside a {self._num_shards}-shard bundle")
+        try:
+            dtype = _dt.as_dtype(proto.dtype)
+        except TypeError:
+            dtype = None  # a TensorFlow dtype tfmini has no type for: listed, not readable
+        return _Entry(proto, dtype)
+
+    # -- what it holds ----------------------------------------------------------
+    def shapes_and_dtypes(self) -> dict:
+        """{name: (shape tuple, DType or None for a TensorFlow dtype tfmini lacks)}."""
+        return {name: (e.shape, e.dtype) for name, e in self._entries.items()}
+
+    # -- reading tensors --------------------------------------------------------
+    def close(self) -> None:
+        self._closed = True
+        for f in self._files.values():
+            f.close()
+        self._files.clear()
+
+    def _data_file(self, shard: int):
+        f = self._files.get(shard)
+        if f is None:
+            path = data_path(self._prefix, shard, self._num_shards)
+            try:
+                f = open(path, "rb")  # noqa: SIM115 - kept open for further reads, closed by close()
+            except FileNotFoundError:
+                raise _errors.DataLossError(
+                    None, None, f"Checkpoint {self._prefix}: data file {path} is missing"
+                ) from None
+            except OSError as e:
+                raise _errors.UnknownError(None, None, f"{path}; {e}") from None
+            self._files[shard] = f
+        return f
+
+    def get_tensor(self, name: str) -> np.ndarray:
+        """The value of tensor `name`, read and checked now."""
+        e = self._entries.get(name)
+        if e is None:
+            raise _errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
+        if self._closed:
+            raise _errors.FailedPreconditionError(None, None, f"The reader of {self._index} is closed")
+        if e.sliced:
+            raise _errors.UnimplementedError(
+                None, None, f"Tensor {name} in checkpoint {self._prefix} was saved in slices (a partitioned "
+                "variable); tfmini does not read sliced tensors"
+            )
+        if e.dtype is None or e.dtype.as_numpy_dtype is None:
+            raise _errors.UnimplementedError(
+                None, None, f"Tensor {name} in checkpoint {self._prefix} has dtype "
+                f"{e.dtype.name if e.dtype is not None else e.dtype_enum}, which tfmini cannot hold"
+            )
+        path = data_path(self._prefix, e.shard, self._num_shards)
+        f = self._data_file(e.shard)
+        file_size = os.fstat(f.fileno()).st_size
+        if e.offset + e.size > file_size:
+            raise _data_loss(path, f"tensor {name} needs bytes {e.offset}..{e.offset + e.size}, the file has "
+                                   f"{file_size} (truncated)")
+        count = math.prod(e.shape)
+        f.seek(e.offset)
+        if e.dtype == _dt.string:
+            return self._read_strings(f, path, name, e, count)
+        dtype = np.dtype(e.dtype.as_numpy_dtype)
+        if count * dtype.itemsize != e.size:
+            raise _data_loss(path, f"tensor {name} of shape {list(e.shape)} and dtype {e.dtype.name} takes "
+                                   f"{count * dtype.itemsize} bytes, its entry says {e.size}")
+        out = np.empty(e.shape, dtype.newbyteorder(self._byte_order))
+        raw = out.reshape(-1).view(np.uint8)
+        if f.readinto(raw) != e.size:
+            raise _data_loss(path, f"tensor {name} is truncated")
+        raw.flags.writeable = False
+        crc = _Crc()
+        crc.update(raw)
+        if sstable.mask_crc32c(crc.value) != e.crc:
+            raise _data_loss(path, f"tensor {name}: checksum mismatch (CRC32C of its bytes differs from the index)")
+        return out.astype(dtype, copy=False)
+
+    def _read_strings(self, f, path: str, name: str, e: _Entry, count: int) -> np.ndarray:
+        if count + 4 > e.size:
+            raise _data_loss(path, f"tensor {name}: {e.size} bytes cannot hold {count} strings")
+        data = f.read(e.size)
+        if len(data) != e.size:
+            raise _data_loss(path, f"tensor {name} is truncated")
+        buf = np.frombuffer(data, np.uint8)
+        lengths, pos = _decode_varints(buf, count)
+        if lengths is None:
+            raise _data_loss(path, f"tensor {name}: malformed string lengths")
+        crc = _Crc()
+        crc.update(_lengths_bytes(lengths, self._byte_order))
+        (stored,) = struct.unpack_from(self._byte_order + "I", data, pos)
+        if sstable.mask_crc32c(crc.value) != stored:
+            raise _data_loss(path, f"tensor {name}: the length checksum does not match")
+        crc.update(data[pos:pos + 4])
+        pos += 4
+        if int(lengths.sum(dtype=np.uint64)) != e.size - pos:
+            raise _data_loss(path, f"tensor {name}: string lengths add up to {int(lengths.sum())}, the entry "
+                                   f"leaves {e.size - pos} bytes")
+        crc.update(data[pos:])
+        if sstable.mask_crc32c(crc.value) != e.crc:
+            raise _data_loss(path, f"tensor {name}: checksum mismatch (CRC32C of its bytes differs from the index)")
+        ends = (np.cumsum(lengths, dtype=np.int64) + pos).tolist()
+        starts = [pos, *ends[:-1]]
+        out = np.empty(count, dtype=object)
+        out[:] = [data[s:t] for s, t in zip(starts, ends)]
+        return out.reshape(e.shape)
+
+
+def _decode_varints(buf: np.ndarray, count: int) -> tuple[np.ndarray | None, int]:
+    """The first `count` varints in `buf` as uint64, and the position after them (None if malformed)."""
+    if count == 0:
+        return np.zeros(0, np.uint64), 0
+    ends = np.flatnonzero(buf < 0x80)[:count]
+    if len(ends) < count:
+        return None, 0
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    widths = ends - starts + 1
+    if widths.max() > 10:
+        return None, 0
+    seg = buf[:ends[-1] + 1].astype(np.uint64)
+    group = np.repeat(np.arange(count), widths)
+    shifts = ((np.arange(len(seg)) - starts[group]) * 7).astype(np.uint64)
+    values = np.bitwise_or.reduceat((seg & np.uint64(0x7F)) << shifts, starts)
+    return values, int(ends[-1]) + 1
