@@ -148,3 +148,38 @@ def test_csv_dataset_types_defaults_and_argument_checks(tmp_path):
         E.CsvDataset(str(p), [[True]])
     with pytest.raises(tf.errors.InvalidArgumentError, match="Expect 3 fields but have 2"):
         _elements(E.CsvDataset(str(p), [[0], [0], [0]], header=True))
+
+
+def test_make_csv_dataset_infers_names_and_types_and_splits_the_label(tmp_path):
+    (tmp_path / "a.csv").write_text("age,name,score,survived\n22,ann,1.5,0\n38,bob,2,1\n,cid,,1\n")
+    (tmp_path / "b.csv").write_text("age,name,score,survived\n54,dee,0.25,0\n")
+    ds = E.make_csv_dataset(str(tmp_path / "*.csv"), batch_size=2, label_name="survived", num_epochs=1,
+                            shuffle=False)
+    features, label = ds.output_types
+    assert list(features) == ["age", "name", "score"]
+    assert features == {"age": tf.int32, "name": tf.string, "score": tf.float32} and label == tf.int32
+    assert ds.output_shapes[0]["age"].as_list() == [None]
+    got = _elements(ds)
+    assert [b[0]["age"].tolist() for b in got] == [[22, 38], [0, 54]]
+    assert [b[0]["name"].tolist() for b in got] == [[b"ann", b"bob"], [b"cid", b"dee"]]
+    np.testing.assert_allclose(np.concatenate([b[0]["score"] for b in got]), [1.5, 2.0, 0.0, 0.25])
+    assert np.concatenate([b[1] for b in got]).tolist() == [0, 1, 1, 0]
+
+
+def test_make_csv_dataset_select_columns_defaults_and_endless_epochs(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("x,y,z\n1,2,3\n4,5,6\n7,8,9\n")
+    ds = E.make_csv_dataset(str(p), 2, select_columns=["z", "x"], column_defaults=[[0.0], [0.0]], shuffle=True,
+                            shuffle_seed=2)
+    assert ds.output_types == {"x": tf.float32, "z": tf.float32}
+    assert ds.output_shapes["x"].as_list() == [2]  # num_epochs=None repeats forever and drops the remainder
+    nxt = ds.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        xs = np.concatenate([sess.run(nxt)["x"] for _ in range(6)])
+    assert sorted(xs.tolist()) == [1.0] * 4 + [4.0] * 4 + [7.0] * 4
+    with pytest.raises(ValueError, match="No files match"):
+        E.make_csv_dataset(str(tmp_path / "*.none"), 2)
+    with pytest.raises(ValueError, match="label_name"):
+        E.make_csv_dataset(str(p), 2, label_name="w")
+    with pytest.raises(ValueError, match="without a header"):
+        E.make_csv_dataset(str(p), 2, header=False)

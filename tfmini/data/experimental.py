@@ -3,6 +3,11 @@ returning a `Dataset -> Dataset` transformation for `Dataset.apply`), and AUTOTU
 
 from __future__ import annotations
 
+import collections
+import csv
+import glob
+import io
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -24,13 +29,14 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops, check_ops, math_ops, random_ops
 from tfmini.ops import dataset_experimental_ops as _dexp
+from tfmini.ops import dataset_readers as _readers
 
 __all__ = [
     "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "TFRecordWriter",
     "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device", "dense_to_sparse_batch",
-    "enumerate_dataset",
-    "get_single_element", "group_by_window", "ignore_errors", "map_and_batch", "parallel_interleave",
-    "prefetch_to_device", "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch", "unique",
+    "enumerate_dataset", "get_single_element", "group_by_window", "ignore_errors", "make_csv_dataset",
+    "map_and_batch", "parallel_interleave", "prefetch_to_device", "sample_from_datasets", "scan",
+    "shuffle_and_repeat", "unbatch", "unique",
 ]
 
 
@@ -391,3 +397,127 @@ def dense_to_sparse_batch(batch_size, row_shape) -> Callable[[DatasetV1], Datase
         return DatasetV1(t, structure)
 
     return apply
+
+
+# ----------------------------------------------------------------------------------------------------------
+# make_csv_dataset
+# ----------------------------------------------------------------------------------------------------------
+def _csv_rows(path: str, compression: str, delim: str, quote: bool, limit: int) -> list[list[str]]:
+    """The first `limit` rows of a CSV file, read when the pipeline is built (for names and types)."""
+    stream = io.TextIOWrapper(_readers.open_stream(path, compression, 0), encoding="utf-8", newline="")
+    try:
+        reader = csv.reader(stream, delimiter=delim, quotechar='"',
+                            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE)
+        return list(itertools.islice(reader, limit))
+    finally:
+        stream.close()
+
+
+def _infer_type(values: list[str]) -> _dt.DType:
+    """The narrowest of int32, int64, float32 and string that holds every value (TF's inference order)."""
+    def all_parse(fn) -> bool:
+        try:
+            for v in values:
+                fn(v)
+        except (ValueError, OverflowError):
+            return False
+        return True
+
+    def int32(v: str) -> None:
+        if not -2**31 <= int(v) < 2**31:
+            raise OverflowError(v)
+
+    def int64(v: str) -> None:
+        if not -2**63 <= int(v) < 2**63:
+            raise OverflowError(v)
+
+    for dtype, check in ((_dt.int32, int32), (_dt.int64, int64), (_dt.float32, float)):
+        if all_parse(check):
+            return dtype
+    return _dt.string
+
+
+def make_csv_dataset(file_pattern, batch_size, column_names=None, column_defaults=None, label_name=None,
+                     select_columns=None, field_delim=",", use_quote_delim: bool = True, na_value="",
+                     header: bool = True, num_epochs=None, shuffle: bool = True, shuffle_buffer_size=10000,
+                     shuffle_seed=None, prefetch_buffer_size=AUTOTUNE, num_parallel_reads=1, sloppy: bool = False,
+                     num_rows_for_inference=100, compression_type=None, ignore_errors: bool = False) -> DatasetV1:
+    """Batches of (features, label) from CSV files: `features` maps each (selected) column name to a batch of
+    its values. Column names come from the header when not given, and column types are inferred from the
+    first `num_rows_for_inference` rows when `column_defaults` is not given (int32, int64, float32 or
+    string). The files are read `num_epochs` times (None: forever, then the last partial batch is
+    dropped), shuffled unless `shuffle` is False."""
+    patterns = [file_pattern] if isinstance(file_pattern, (str, bytes)) else list(file_pattern)
+    filenames = sorted({f for p in patterns for f in glob.glob(p.decode() if isinstance(p, bytes) else p)})
+    if not filenames:
+        raise ValueError(f"No files match `file_pattern` {file_pattern}.")
+    compression = compression_type or ""
+    rows = _csv_rows(filenames[0], compression, field_delim, use_quote_delim,
+                     1 + (num_rows_for_inference or 0) if header else (num_rows_for_inference or 0))
+    if column_names is None:
+        if not header:
+            raise ValueError("Cannot infer column names without a header line.")
+        if not rows:
+            raise ValueError(f"The file {filenames[0]} has no header line.")
+        column_names = rows[0]
+    column_names = list(column_names)
+    if len(set(column_names)) != len(column_names):
+        raise ValueError("Cannot have duplicate column names.")
+    select = _column_indices(select_columns, column_names)
+    names = [column_names[i] for i in select]
+    if label_name is not None and label_name not in names:
+        raise ValueError(f"`label_name` provided must be one of the columns: {names}. Got {label_name}.")
+    if column_defaults is None:
+        body = rows[1:] if header else rows
+        defaults = []
+        for i in select:
+            values = [r[i] for r in body if i < len(r) and r[i] not in ("", na_value)]
+            dtype = _infer_type(values)
+            defaults.append(_ops.convert_to_tensor("" if dtype == _dt.string else np.zeros([], dtype.as_numpy_dtype),
+                                                   dtype=dtype))
+    else:
+        defaults = list(column_defaults)
+        if len(defaults) != len(select):
+            raise ValueError("The number of column_defaults must match the number of selected columns.")
+
+    def read(filename):
+        return CsvDataset(filename, defaults, compression_type=compression, header=header, field_delim=field_delim,
+                          use_quote_delim=use_quote_delim, na_value=na_value,
+                          select_cols=None if select_columns is None else select)
+
+    dataset = DatasetV1.from_tensor_slices(filenames)
+    if shuffle:
+        dataset = dataset.shuffle(len(filenames), shuffle_seed)
+    dataset = dataset.interleave(read, cycle_length=num_parallel_reads, block_length=1)
+    if ignore_errors:
+        dataset = _unary("IgnoreErrorsDataset", dataset)
+    if shuffle:
+        dataset = dataset.shuffle(shuffle_buffer_size, shuffle_seed)
+    if num_epochs != 1:
+        dataset = dataset.repeat(num_epochs)
+    dataset = dataset.batch(batch_size, drop_remainder=num_epochs is None)
+
+    def to_features(*columns):
+        features = collections.OrderedDict(zip(names, columns))
+        if label_name is None:
+            return features
+        label = features.pop(label_name)
+        return features, label
+
+    return dataset.map(to_features).prefetch(prefetch_buffer_size)
+
+
+def _column_indices(select_columns, column_names: list) -> list[int]:
+    """The sorted indices of the selected columns, given by name or index (all columns when None)."""
+    if select_columns is None:
+        return list(range(len(column_names)))
+    indices = set()
+    for c in select_columns:
+        if isinstance(c, str) and c in column_names:
+            indices.add(column_names.index(c))
+        elif isinstance(c, int) and 0 <= c < len(column_names):
+            indices.add(c)
+        else:
+            raise ValueError(f"select_columns {select_columns} must name columns of {column_names} or be their "
+                             "indices.")
+    return sorted(indices)

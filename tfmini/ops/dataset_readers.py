@@ -86,7 +86,7 @@ class _ZlibReader(io.RawIOBase):
         super().close()
 
 
-def _open(path: str, compression: str, buffer_size: int):
+def open_stream(path: str, compression: str, buffer_size: int):
     """A buffered binary stream of `path`'s (decompressed) bytes, with TF's errors for a missing file."""
     try:
         raw = open(path, "rb")  # closed by the reading iterator when it is done with the file
@@ -170,7 +170,7 @@ _reader_op("TFRecordDataset", ["filenames: string", "compression_type: string", 
 # TextLineDataset
 # ----------------------------------------------------------------------------------------------------------
 def _lines(path: str, compression: str, buffer_size: int) -> Iterator[bytes]:
-    stream = _open(path, compression, buffer_size)
+    stream = open_stream(path, compression, buffer_size)
     try:
         for line in stream:
             if line.endswith(b"\n"):
@@ -201,7 +201,7 @@ _reader_op("TextLineDataset", ["filenames: string", "compression_type: string", 
 # ----------------------------------------------------------------------------------------------------------
 def _fixed_records(path: str, header: int, record: int, footer: int, compression: str,
                    buffer_size: int) -> Iterator[bytes]:
-    stream = _open(path, compression, buffer_size)
+    stream = open_stream(path, compression, buffer_size)
     try:
         if not compression:
             body = os.fstat(stream.fileno()).st_size - header - footer
@@ -287,7 +287,7 @@ def _csv_value(text: str, default, dtype, field: int):
 
 def _csv_records(path: str, compression: str, buffer_size: int, header: bool, delim: str, quote: bool,
                  na_value: str, select: list[int] | None, defaults: list, dtypes: list) -> Iterator[tuple]:
-    stream = io.TextIOWrapper(_open(path, compression, buffer_size), encoding="utf-8", newline="")
+    stream = io.TextIOWrapper(open_stream(path, compression, buffer_size), encoding="utf-8", newline="")
     try:
         reader = csv.reader(stream, delimiter=delim, quotechar='"',
                             quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE, strict=False)

@@ -97,6 +97,10 @@ CASES = {
                                      "tf.data.experimental.dense_to_sparse_batch(3, [None, 2]))",
     "dense_to_sparse_batch_too_big": "tf.data.Dataset.range(1, 6).map(lambda n: tf.fill([n], n)).apply("
                                      "tf.data.experimental.dense_to_sparse_batch(2, [3]))",
+    "make_csv_dataset": "tf.data.experimental.make_csv_dataset(files['people.csv'], 2, label_name='survived', "
+                        "num_epochs=1, shuffle=False)",
+    "make_csv_dataset_select": "tf.data.experimental.make_csv_dataset(files['people.csv'], 3, num_epochs=2, "
+                               "shuffle=False, select_columns=['score', 'age'])",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
@@ -148,11 +152,12 @@ def _write_files() -> dict:
     (OUT / "fixed.bin").write_bytes(fixed)
     (OUT / "fixed.bin.zlib").write_bytes(zlib.compress(fixed))
     (OUT / "data.csv").write_bytes(b'a,b,c,d\n1,2.5,"quoted, with comma",9\n2,,NA,\n3,-1e3,"say ""hi""",4\n')
+    (OUT / "people.csv").write_bytes(b"age,name,score,survived\n22,ann,1.5,0\n38,bob,2,1\n,cid,,1\n54,dee,1e20,0\n")
     (OUT / "semi.csv.gz").write_bytes(gzip.compress(b"1.5;x\n-2;y z\n", mtime=0))
     (OUT / "missing.csv").write_bytes(b"1,2\n3,\n5,6\n")
     (OUT / "bad.csv").write_bytes(b"1\nabc\n3\n")
     for name in ("lines.txt", "lines_crlf.txt", "lines.txt.gz", "fixed.bin", "fixed.bin.zlib", "data.csv",
-                 "semi.csv.gz", "missing.csv", "bad.csv"):
+                 "semi.csv.gz", "missing.csv", "bad.csv", "people.csv"):
         files[name] = str(OUT / name)
     return files
 
