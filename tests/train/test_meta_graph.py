@@ -282,3 +282,45 @@ def test_write_graph_text_and_binary(tmp_path, as_text):
     assert text_format.Parse(open(path2).read(), graph_pb2.GraphDef()) == gd
     with pytest.raises(TypeError):
         tf.train.write_graph(42, str(tmp_path), "x.pb")
+
+
+# -- a meta graph and checkpoint written by TensorFlow (tools/tf_fixtures/gen_meta_graphs.py) -----------------
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "tf", "meta_graphs")
+
+
+def test_tensorflows_meta_graph_resumes_training_here():
+    expected = np.load(os.path.join(FIXTURES, "expected.npz"))
+    feeds = {"x:0": expected["x"], "labels:0": expected["labels"]}
+    saver = tf.train.import_meta_graph(os.path.join(FIXTURES, "model.ckpt-1.meta"))
+    assert (saver.saver_def.filename_tensor_name, saver.saver_def.restore_op_name) == ("save/Const:0",
+                                                                                      "save/restore_all")
+    [train_op] = tf.get_collection(tf.GraphKeys.TRAIN_OP)
+    assert train_op.name == "train"
+    assert [v.name for v in tf.trainable_variables()] == ["w:0", "b:0"]
+    assert tf.train.get_global_step().name == "global_step:0"
+    [loss] = tf.get_collection(tf.GraphKeys.LOSSES)
+    with tf.Session() as sess:
+        saver.restore(sess, os.path.join(FIXTURES, "model.ckpt-1"))
+        np.testing.assert_array_equal(sess.run("w:0"), expected["w_saved"])
+        np.testing.assert_allclose(sess.run(loss, feeds), expected["loss_saved"], rtol=1e-6)
+        np.testing.assert_allclose(sess.run("probs:0", feeds), expected["probs_saved"], rtol=1e-6)
+        sess.run(train_op, feeds)
+        assert sess.run(tf.train.get_global_step()) == 2
+        np.testing.assert_allclose(sess.run("w:0"), expected["w_next"], rtol=1e-6)
+        np.testing.assert_allclose(sess.run("b:0"), expected["b_next"], rtol=1e-6)
+        np.testing.assert_allclose(sess.run(loss, feeds), expected["loss_next"], rtol=1e-6)
+
+
+def test_tensorflows_meta_graph_attrs_are_reconciled_with_its_op_list():
+    mg = meta_graph_pb2.MetaGraphDef()
+    with open(os.path.join(FIXTURES, "model.ckpt-1.meta"), "rb") as f:
+        mg.ParseFromString(f.read())
+    # a node written by a newer TF carries an attr tfmini's MatMul does not declare, at its default value
+    matmul = next(nd for nd in mg.graph_def.node if nd.name == "MatMul")
+    matmul.attr["grad_a"].b = False
+    # and a node stripped of a default attr
+    del next(nd for nd in mg.graph_def.node if nd.name == "loss").attr["keep_dims"]
+    tf.train.import_meta_graph(mg)
+    g = tf.get_default_graph()
+    assert g.get_operation_by_name("loss").get_attr("keep_dims") is False
+    assert "grad_a" not in g.get_operation_by_name("MatMul").node_def.attr

@@ -285,6 +285,30 @@ def strip_default_attrs_from(graph_def) -> None:
                 continue
 
 
+def apply_producer_op_list(graph_def, producer_op_list) -> None:
+    """Reconciles, in place, the attrs of `graph_def` with tfmini's op definitions using the producer's
+    (a meta graph's stripped_op_list), as TF's importer does with `producer_op_list`: an attr the node
+    leaves out (stripped as default) gets the producer's default, and an attr tfmini's op does not declare
+    is dropped when it holds the producer's default (a newer TF's attr, such as MatMul's grad_a)."""
+    producer = {op.name: op for op in producer_op_list.op}
+    for nd in graph_def.node:
+        op = producer.get(nd.op)
+        if op is None:
+            continue
+        try:
+            declared = _registry.get_op_def(nd.op).attrs
+        except (KeyError, LookupError, ValueError):
+            continue
+        for attr in op.attr:
+            if not attr.HasField("default_value"):
+                continue
+            if attr.name not in nd.attr:
+                if attr.name in declared:
+                    nd.attr[attr.name].CopyFrom(attr.default_value)
+            elif attr.name not in declared and nd.attr[attr.name] == attr.default_value:
+                del nd.attr[attr.name]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Export
 # ----------------------------------------------------------------------------------------------------------
@@ -439,12 +463,12 @@ def import_scoped_meta_graph(meta_graph_or_file, clear_devices: bool = False, gr
                              "input_map.")
         input_map = {(UNBOUND_INPUT_PREFIX + k if parse_tensor_name(k)[0] in unbound else k): v
                      for k, v in input_map.items()}
-    graph_def = meta_graph_def.graph_def
+    graph_def = graph_pb2.GraphDef()
+    graph_def.CopyFrom(meta_graph_def.graph_def)
     if clear_devices:
-        graph_def = graph_pb2.GraphDef()
-        graph_def.CopyFrom(meta_graph_def.graph_def)
         for nd in graph_def.node:
             nd.device = ""
+    apply_producer_op_list(graph_def, meta_graph_def.meta_info_def.stripped_op_list)
     with graph.as_default():
         scope = graph.unique_name(import_scope or "", mark_as_used=False) if import_scope else ""
         # A meta graph carries its Saver, whose SaveV2/RestoreV2 ops exist to read and write checkpoints.
