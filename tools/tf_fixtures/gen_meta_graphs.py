@@ -4,8 +4,9 @@ tests/train/test_meta_graph_fixtures.py and tests/train/test_saved_model.py.
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_meta_graphs.py
 Writes tests/fixtures/tf/meta_graphs/: model.ckpt-1.{meta,index,data-00000-of-00001} and checkpoint (a Saver
 checkpoint after one training step), frozen.pb (convert_variables_to_constants of the model's output),
-saved_model/ (simple_save's export of the same model, tag 'serve', default attrs stripped), expected.npz (variable values, outputs, the
-next training step's results) and ops.json (the op types and attrs TensorFlow wrote in each graph).
+saved_model/ (simple_save's export of the same model, tag 'serve', default attrs stripped), expected.npz
+(variable values, outputs, the next training step's results) and ops.json (the op types and attrs TensorFlow
+wrote in each graph, and the TF 2.x-only attrs removed).
 """
 
 from __future__ import annotations
