@@ -30,6 +30,7 @@ from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.registry import apply_op
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from tfmini.ops import array_ops, control_flow_ops, io_ops, math_ops, random_ops
+from tfmini.ops import dataset_cache as _dataset_cache  # noqa: F401 - registers CacheDataset, built here
 from tfmini.ops import dataset_function_ops as _fops
 from tfmini.ops import dataset_ops as _dops
 from tfmini.ops.functional_ops import body_outputs

@@ -11,20 +11,15 @@ initialized), and the kernels run the bodies as sub-plans of the session. The Py
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import os
 import threading
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import REQUIRED, NotDifferentiable, constant_value, register_op
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, register_op
 from tfmini.ops.dataset_sparse import batch_sparse, sparse_of, sparse_rows
 
 AUTOTUNE = -1
@@ -746,168 +741,6 @@ register_dataset_op("PrefetchDataset", ["input_dataset: variant", "buffer_size: 
                   {"slack_period": ("int", 0), "legacy_autotune": ("bool", True)},
                   factory=_prefetch_dataset_factory,
                   doc="`input_dataset` unchanged: elements are computed when asked for (no background thread).")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# CacheDataset: in memory, or in a file
-# ----------------------------------------------------------------------------------------------------------
-class _MemoryCache:
-    """The elements of a dataset, recorded by the first iterator that reads it to the end; later iterators
-    replay them (an iterator started before the cache completed reads its input)."""
-
-    __slots__ = ("elements", "lock")
-
-    def __init__(self) -> None:
-        self.elements: list | None = None
-        self.lock = threading.Lock()
-
-
-class _CacheWriteIter(ElementIterator):
-    __slots__ = ("_inner", "_cache", "_seen")
-
-    def __init__(self, inner, cache: _MemoryCache) -> None:
-        self._inner = inner
-        self._cache = cache
-        self._seen: list | None = []
-
-    def __next__(self) -> tuple:
-        try:
-            element = next(self._inner)
-        except StopIteration:
-            if self._seen is not None:
-                with self._cache.lock:
-                    if self._cache.elements is None:
-                        self._cache.elements = self._seen
-                self._seen = None
-            raise
-        if self._seen is not None:
-            self._seen.append(element)
-        return element
-
-
-CACHE_SUFFIX = ".tfmini-cache"
-
-
-def _write_component(f, value, is_string: bool) -> None:
-    if is_string:
-        arr = np.asarray(value, dtype=object)
-        parts = [bytes(x) for x in arr.reshape(-1)]
-        np.save(f, np.array(arr.shape, dtype=np.int64), allow_pickle=False)
-        np.save(f, np.array([len(p) for p in parts], dtype=np.int64), allow_pickle=False)
-        np.save(f, np.frombuffer(b"".join(parts), dtype=np.uint8), allow_pickle=False)
-    else:
-        np.save(f, np.asarray(value), allow_pickle=False)
-
-
-def _read_component(f, is_string: bool):
-    if not is_string:
-        return np.load(f, allow_pickle=False)
-    shape = np.load(f, allow_pickle=False)
-    ends = np.cumsum(np.load(f, allow_pickle=False))
-    blob = np.load(f, allow_pickle=False).tobytes()
-    out = np.empty(int(np.prod(shape)), dtype=object)
-    out[:] = [blob[e - n:e] for e, n in zip(ends.tolist(), np.diff(np.concatenate([[0], ends])).tolist())]
-    return out.reshape(shape)
-
-
-class _FileCacheWriteIter(ElementIterator):
-    """Reads the input and appends each element to a temporary file, which becomes the cache (renamed into
-    place) when the input ends; an iterator dropped earlier leaves no cache."""
-
-    __slots__ = ("_inner", "_path", "_strings", "_file", "_tmp")
-
-    def __init__(self, inner, path: str, strings: list[bool]) -> None:
-        self._inner = inner
-        self._path = path
-        self._strings = strings
-        self._tmp = f"{path}.tmp-{os.getpid()}-{next(_CACHE_WRITERS)}"
-        try:
-            self._file = open(self._tmp, "wb")  # closed at the end of the input or when dropped
-        except OSError as e:
-            raise _errors.NotFoundError(None, None, f"Cannot write the cache file {self._tmp}: {e}") from None
-        weakref.finalize(self, _discard, self._file, self._tmp)
-
-    def __next__(self) -> tuple:
-        try:
-            element = next(self._inner)
-        except StopIteration:
-            if not self._file.closed:
-                self._file.close()
-                os.replace(self._tmp, self._path)
-            raise
-        if not self._file.closed:
-            for value, is_string in zip(element, self._strings):
-                _write_component(self._file, value, is_string)
-        return element
-
-
-def _discard(file, tmp: str) -> None:
-    if not file.closed:
-        file.close()
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-
-
-class _FileCacheReadIter(ElementIterator):
-    __slots__ = ("_file", "_strings", "_size")
-
-    def __init__(self, path: str, strings: list[bool]) -> None:
-        self._file = open(path, "rb")  # closed at its end or by the garbage collector with the iterator
-        self._size = os.fstat(self._file.fileno()).st_size
-        self._strings = strings
-
-    def __next__(self) -> tuple:
-        if self._file.closed or self._file.tell() >= self._size:
-            self._file.close()
-            raise StopIteration
-        try:
-            return tuple(_read_component(self._file, s) for s in self._strings)
-        except (ValueError, EOFError) as e:
-            self._file.close()
-            raise _errors.DataLossError(None, None, f"The cache file is damaged: {e}") from None
-
-
-_CACHE_WRITERS = itertools.count()
-
-
-def _cache_dataset_factory(op: _ops.Operation, ctx) -> Callable:
-    strings = [t.base_dtype == _dt.string for t in op.get_attr("output_types")]
-
-    def run(dataset, filename):
-        name = scalar_text(filename)
-        if name:
-            path = name + CACHE_SUFFIX
-
-            def make_file_iter():
-                if os.path.exists(path):
-                    return _FileCacheReadIter(path, strings)
-                return _FileCacheWriteIter(dataset.make_iterator(), path, strings)
-
-            return DatasetValue(make_file_iter, op.name, dataset.cardinality)
-        cache = _MemoryCache()
-
-        def make():
-            elements = cache.elements
-            if elements is not None:
-                return iter(elements)
-            return _CacheWriteIter(dataset.make_iterator(), cache)
-
-        return DatasetValue(make, op.name, dataset.cardinality)
-
-    return run
-
-
-def _cache_file_access(op: _ops.Operation) -> str | None:
-    name = constant_value(op.inputs[1])
-    if name is not None and scalar_text(name) == "":
-        return None
-    return "the cache files named by its 'filename' input"
-
-
-register_dataset_op("CacheDataset", ["input_dataset: variant", "filename: string"], factory=_cache_dataset_factory,
-                    file_access=_cache_file_access,
-                    doc="`input_dataset`, read once and then replayed from memory (no filename) or from the "
-                        "cache file `filename` + '.tfmini-cache', written by the first pass to read it all.")
 
 
 # ----------------------------------------------------------------------------------------------------------
