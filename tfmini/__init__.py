@@ -445,3 +445,8 @@ from tfmini.protobuf.meta_graph_pb2 import MetaGraphDef, TensorInfo
 from tfmini import summary
 from tfmini.protobuf.event_pb2 import Event, LogMessage, SessionLog
 from tfmini.protobuf.summary_pb2 import HistogramProto, Summary, SummaryMetadata
+
+# -- queues
+# isort: split
+from tfmini import queue
+from tfmini.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue

@@ -135,6 +135,8 @@ class SessionState:
         self.generators: dict[_ops.Operation, np.random.Generator] = {}
         self.resources: dict[str, object] = {}
         self._handle_counter = itertools.count()
+        # Set when the session closes: kernels that create resources (queues) refuse to create new ones.
+        self.closed = False
 
     def cell(self, op: _ops.Operation) -> RefCell:
         """The RefCell of a stateful op (e.g. a variable), created on first use."""
@@ -145,6 +147,17 @@ class SessionState:
                 if cell is None:
                     cell = self.cells[op.name] = RefCell(op.name, op)
         return cell
+
+    def close(self) -> None:
+        """Marks the state closed and cancels every resource that can be (a queue's `cancel()` wakes the ops
+        waiting on it with CancelledError), so runs blocked on them in other threads end."""
+        with self.lock:
+            self.closed = True
+            resources = list(self.resources.values())
+        for resource in resources:
+            cancel = getattr(resource, "cancel", None)
+            if callable(cancel):
+                cancel()
 
     def new_handle(self, op_name: str, value) -> str:
         handle = f"{op_name};{next(self._handle_counter)};{DEVICE_NAME}"

@@ -119,6 +119,7 @@ class LocalEngine(_engine.Engine):
         return [_engine.DeviceAttributes(DEVICE_NAME, "CPU", 0)]
 
     def close(self) -> None:
+        self.state.close()
         self._executables.clear()
         self.state.cells.clear()
         self.state.handles.clear()
