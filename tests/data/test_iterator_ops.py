@@ -192,3 +192,29 @@ def test_too_many_get_next_calls_warn():
     with pytest.warns(UserWarning, match="unusually high number"):
         for _ in range(40):
             it.get_next()
+
+
+def test_get_next_as_optional_has_no_value_at_the_end_instead_of_raising():
+    it = tf.data.Dataset.from_tensor_slices(({"a": [1, 2]}, [0.5, 1.5])).make_initializable_iterator()
+    opt = tf.data.experimental.get_next_as_optional(it)
+    has, value = opt.has_value(), opt.get_value()
+    assert value[0]["a"].dtype == tf.int32 and value[1].shape.as_list() == []
+    with tf.Session() as sess:
+        sess.run(it.initializer)
+        assert sess.run(has)  # takes element 0
+        got = sess.run(value)  # takes element 1
+        assert got[0]["a"] == 2 and got[1] == 1.5
+        assert not sess.run(has)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="does not have a value"):
+            sess.run(value)
+
+
+def test_optional_from_value_and_none():
+    some = tf.data.experimental.Optional.from_value((tf.constant(3), tf.constant([1.0, 2.0])))
+    none = tf.data.experimental.Optional.none_from_structure(some.value_structure)
+    with tf.Session() as sess:
+        assert sess.run([some.has_value(), none.has_value()]) == [True, False]
+        a, b = sess.run(some.get_value())
+        assert a == 3 and b.tolist() == [1.0, 2.0]
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            sess.run(none.get_value())

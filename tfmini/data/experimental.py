@@ -21,6 +21,7 @@ from tfmini.data.dataset_ops import (
     trace_function,
     trace_with_state,
 )
+from tfmini.data.iterator_ops import Optional, get_next_as_optional
 from tfmini.data.structure import SparseSpec, TensorSpec, flatten, is_structure, map_structure, pack_as
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
@@ -32,11 +33,11 @@ from tfmini.ops import dataset_experimental_ops as _dexp
 from tfmini.ops import dataset_readers as _readers
 
 __all__ = [
-    "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "TFRecordWriter",
-    "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device", "dense_to_sparse_batch",
-    "enumerate_dataset", "get_single_element", "group_by_window", "ignore_errors", "make_csv_dataset",
-    "map_and_batch", "parallel_interleave", "prefetch_to_device", "sample_from_datasets", "scan",
-    "shuffle_and_repeat", "unbatch", "unique",
+    "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "Optional",
+    "TFRecordWriter", "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device",
+    "dense_to_sparse_batch", "enumerate_dataset", "get_next_as_optional", "get_single_element", "group_by_window",
+    "ignore_errors", "make_csv_dataset", "map_and_batch", "parallel_interleave", "prefetch_to_device",
+    "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch", "unique",
 ]
 
 

@@ -203,3 +203,51 @@ def get_output_shapes(dataset_or_iterator):
 def get_output_classes(dataset_or_iterator):
     """The nested classes of the elements of a Dataset or Iterator."""
     return dataset_or_iterator.output_classes
+
+
+class Optional:
+    """A structure of tensors or nothing (`tf.data.experimental.Optional`): `has_value()` says which,
+    `get_value()` gives the tensors (InvalidArgumentError when run on an empty optional)."""
+
+    def __init__(self, variant: _ops.Tensor, structure) -> None:
+        self._variant_tensor = variant
+        self._structure = structure
+
+    @staticmethod
+    def from_value(value) -> Optional:
+        """An optional holding `value` (a structure of tensors)."""
+        specs, tensors = [], []
+        for i, leaf in enumerate(flatten(value)):
+            t = _ops.convert_to_tensor(leaf, name=f"component_{i}")
+            tensors.append(t)
+            specs.append(TensorSpec(t.dtype.base_dtype, t.shape))
+        variant = apply_op("OptionalFromValue", [tensors]).outputs[0]
+        return Optional(variant, pack_as(value, specs))
+
+    @staticmethod
+    def none_from_structure(value_structure) -> Optional:
+        """An optional with no value, for elements of `value_structure` (a structure of TensorSpec-like
+        objects with dtype and shape)."""
+        specs = [TensorSpec(_dt.as_dtype(s.dtype).base_dtype, _shape.as_shape(s.shape))
+                 for s in flatten(value_structure)]
+        return Optional(apply_op("OptionalNone").outputs[0], pack_as(value_structure, specs))
+
+    def has_value(self, name=None) -> _ops.Tensor:
+        return apply_op("OptionalHasValue", [self._variant_tensor], name=name).outputs[0]
+
+    def get_value(self, name=None):
+        op = apply_op("OptionalGetValue", [self._variant_tensor], _flat_attrs(self._structure), name=name)
+        specs = flatten(self._structure)
+        return pack_as(self._structure, [s.wrap(t) for s, t in zip(specs, op.outputs)])
+
+    @property
+    def value_structure(self):
+        return self._structure
+
+
+def get_next_as_optional(iterator: Iterator) -> Optional:
+    """The next element of `iterator` as an Optional that has no value at the end (instead of raising
+    OutOfRangeError)."""
+    variant = apply_op("IteratorGetNextAsOptional", [iterator._iterator_resource],
+                       _flat_attrs(iterator._structure)).outputs[0]
+    return Optional(variant, iterator._structure)

@@ -251,3 +251,74 @@ register_op("IteratorFromStringHandleV2", inputs=["string_handle: string"], outp
             shape=_resource_shape, stateful=True, factory=_from_string_handle_factory,
             doc="The iterator of this session that `string_handle` names.")
 NotDifferentiable("IteratorFromStringHandleV2")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Optionals: an element or nothing (tf.data.experimental.get_next_as_optional)
+# ----------------------------------------------------------------------------------------------------------
+class OptionalValue:
+    """The run-time value of an optional variant: a tuple of components, or None for no value."""
+
+    __slots__ = ("element",)
+
+    def __init__(self, element: tuple | None) -> None:
+        self.element = element
+
+    def __repr__(self) -> str:
+        return "OptionalValue(none)" if self.element is None else f"OptionalValue({len(self.element)} components)"
+
+
+def _scalar_shape(op: _ops.Operation) -> _shape.TensorShape:
+    return _shape.TensorShape([])
+
+
+@register_op("IteratorGetNextAsOptional", inputs=["iterator: resource"], outputs=["optional: variant"],
+             attrs={"output_types": ("list(type)", REQUIRED), "output_shapes": ("list(shape)", REQUIRED)},
+             shape=_scalar_shape, stateful=True,
+             doc="The next element of `iterator` as an optional, which has no value at the end.")
+def _iterator_get_next_as_optional(iterator):
+    try:
+        return OptionalValue(iterator.get_next())
+    except _errors.OutOfRangeError:
+        return OptionalValue(None)
+
+
+@register_op("OptionalFromValue", inputs=["components: Toutput_types"], outputs=["optional: variant"],
+             attrs={"Toutput_types": ("list(type)", REQUIRED)}, shape=_scalar_shape,
+             doc="An optional holding `components`.")
+def _optional_from_value(*components):
+    return OptionalValue(tuple(components))
+
+
+@register_op("OptionalNone", outputs=["optional: variant"], shape=_scalar_shape, doc="An optional with no value.")
+def _optional_none():
+    return OptionalValue(None)
+
+
+@register_op("OptionalHasValue", inputs=["optional: variant"], outputs=["has_value: bool"], shape=_scalar_shape,
+             doc="Whether `optional` holds a value.")
+def _optional_has_value(optional):
+    return np.bool_(_optional(optional).element is not None)
+
+
+@register_op("OptionalGetValue", inputs=["optional: variant"], outputs=["components: output_types"],
+             attrs={"output_types": ("list(type)", REQUIRED), "output_shapes": ("list(shape)", REQUIRED)},
+             shape=_get_next_shapes, doc="The components `optional` holds (InvalidArgumentError if none).")
+def _optional_get_value(optional):
+    element = _optional(optional).element
+    if element is None:
+        raise _invalid("The optional does not have a value.")
+    return element
+
+
+def _optional(value) -> OptionalValue:
+    if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, OptionalValue):
+        raise _invalid(f"Expected an optional, got {type(value).__name__}.")
+    return value
+
+
+for _name in ("IteratorGetNextAsOptional", "OptionalFromValue", "OptionalNone", "OptionalHasValue",
+              "OptionalGetValue"):
+    NotDifferentiable(_name)
