@@ -218,3 +218,21 @@ def test_optional_from_value_and_none():
         assert a == 3 and b.tolist() == [1.0, 2.0]
         with pytest.raises(tf.errors.InvalidArgumentError):
             sess.run(none.get_value())
+
+
+def test_get_next_inside_a_while_loop_body_advances_the_iterator():
+    it = tf.data.Dataset.range(100).make_initializable_iterator()
+    total = tf.while_loop(lambda i, acc: i < 5, lambda i, acc: (i + 1, acc + it.get_next()),
+                          [0, tf.constant(0, tf.int64)])[1]
+    with tf.Session() as sess:
+        sess.run(it.initializer)
+        assert sess.run(total) == sum(range(5))
+        assert sess.run(total) == sum(range(5, 10))
+
+
+def test_an_endless_filter_stops_at_the_operation_timeout():
+    nxt = tf.data.Dataset.range(10**15).filter(lambda x: tf.equal(x, -1)).make_one_shot_iterator().get_next()
+    with tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=200)) as sess:
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            sess.run(nxt)
+        assert sess.run(tf.constant(1)) == 1
