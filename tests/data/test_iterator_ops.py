@@ -236,3 +236,18 @@ def test_an_endless_filter_stops_at_the_operation_timeout():
         with pytest.raises(tf.errors.DeadlineExceededError):
             sess.run(nxt)
         assert sess.run(tf.constant(1)) == 1
+
+
+def test_a_pipeline_survives_graph_def_export_and_import():
+    scale = tf.constant(3, tf.int64, name="scale")
+    ds = tf.data.Dataset.range(10).map(lambda x: x * scale).filter(lambda x: tf.equal(x % 2, 0)).batch(2)
+    it = ds.make_initializable_iterator()
+    nxt = it.get_next()
+    graph_def = tf.get_default_graph().as_graph_def()
+    assert len(graph_def.library.function) == 2
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            sess.run(g.get_operation_by_name(it.initializer.name))
+            assert sess.run(g.get_tensor_by_name(nxt.name)).tolist() == [0, 6]
+            assert sess.run(g.get_tensor_by_name(nxt.name)).tolist() == [12, 18]
