@@ -92,10 +92,13 @@ def test_graph_run_metadata_session_logs_and_raw_events(tmp_path, sess):
     graph_def = graph_pb2.GraphDef.FromString(events[1].graph_def)
     assert [n.name for n in graph_def.node] == ["a", "b"]
     assert "_output_shapes" in graph_def.node[1].attr  # add_shapes=True, as TF writes it
-    assert events[2].tagged_run_metadata.tag == "run1" and events[2].step == 5
-    assert tf.RunMetadata.FromString(events[2].tagged_run_metadata.run_metadata) == meta
-    assert events[3].session_log.status == tf.SessionLog.START and events[3].step == 6
-    assert events[4] == tf.Event(wall_time=123.0, step=7, file_version="custom")
+    meta_graph = tf.MetaGraphDef.FromString(events[2].meta_graph_def)  # the constructor writes it too
+    assert list(meta_graph.graph_def.node) == list(graph_def.node)
+    assert {op.name for op in meta_graph.meta_info_def.stripped_op_list.op} == {"Const", "Square"}
+    assert events[3].tagged_run_metadata.tag == "run1" and events[3].step == 5
+    assert tf.RunMetadata.FromString(events[3].tagged_run_metadata.run_metadata) == meta
+    assert events[4].session_log.status == tf.SessionLog.START and events[4].step == 6
+    assert events[5] == tf.Event(wall_time=123.0, step=7, file_version="custom")
 
 
 def test_add_graph_argument_errors_and_graph_def(tmp_path):
@@ -111,9 +114,13 @@ def test_add_graph_argument_errors_and_graph_def(tmp_path):
             writer.add_graph(None, graph_def=g.as_graph_def())
         with pytest.raises(TypeError, match="must be type MetaGraphDef"):
             writer.add_meta_graph(g.as_graph_def())
+        writer.add_meta_graph(tf.train.export_meta_graph(graph=g), global_step=3)
         with pytest.raises(TypeError, match="Summary proto"):
             writer.add_summary(3.0)
-    assert graph_pb2.GraphDef.FromString(_events(tmp_path)[1].graph_def).node[0].name == "c"
+    events = _events(tmp_path)
+    assert graph_pb2.GraphDef.FromString(events[1].graph_def).node[0].name == "c"
+    assert tf.MetaGraphDef.FromString(events[2].meta_graph_def).graph_def.node[0].name == "c"
+    assert events[2].step == 3
 
 
 def test_events_wait_in_the_queue_until_flush(tmp_path):
@@ -203,7 +210,7 @@ def test_file_writer_cache_shares_one_writer_per_logdir(tmp_path):
     tf.summary.FileWriterCache.clear()
     events = _events(tmp_path / "a")
     assert graph_pb2.GraphDef.FromString(events[1].graph_def).node[0].name == "in_default_graph"
-    assert events[2].step == 1
+    assert events[2].HasField("meta_graph_def") and events[3].step == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tf.summary.FileWriterCache.get(str(tmp_path / "a")) is not a
@@ -277,6 +284,7 @@ def test_tensorboard_event_accumulator_reads_tfminis_file(tmp_path, sess):
     assert tags["scalars"] == ["loss"] and tags["histograms"] == ["values"]
     assert tags["images"] == ["picture/image/0"] and tags["audio"] == ["sound/audio/0", "sound/audio/1"]
     assert tags["tensors"] == ["note"] and tags["graph"] and tags["run_metadata"] == ["traced"]
+    assert tags["meta_graph"]
     assert [(e.step, e.value) for e in acc.Scalars("loss")] == [(0, 5.5), (1, 6.5), (2, 7.5)]
     assert [h.histogram_value.num for h in acc.Histograms("values")] == [12, 12, 12]
     assert acc.Histograms("values")[2].histogram_value.max == 13.0

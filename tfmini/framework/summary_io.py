@@ -11,7 +11,7 @@ import struct
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tfmini.framework import ops as _ops
@@ -21,6 +21,16 @@ from tfmini.protobuf import config_pb2, event_pb2, graph_pb2, summary_pb2
 __all__ = ["EventFileWriter", "FileWriter", "FileWriterCache", "summary_iterator"]
 
 FILE_VERSION = "brain.Event:2"
+
+# A FileWriter given a graph also writes its MetaGraphDef, as TF's does. The exporter (tf.train's
+# export_meta_graph) lives in the train layer above this one, which registers it here.
+_meta_graph_exporter: Callable | None = None
+
+
+def register_meta_graph_exporter(exporter: Callable) -> None:
+    """Sets the function FileWriter calls as `exporter(graph_def=..., graph=...)` for a MetaGraphDef."""
+    global _meta_graph_exporter
+    _meta_graph_exporter = exporter
 
 
 def summary_iterator(path: Any) -> Iterator[event_pb2.Event]:
@@ -183,6 +193,13 @@ class FileWriter:
         self._seen_summary_tags: set[str] = set()
         if graph is not None or graph_def is not None:
             self.add_graph(graph=graph, graph_def=graph_def)
+            if _meta_graph_exporter is not None:
+                given = graph if graph is not None else graph_def
+                if isinstance(given, _ops.Graph):
+                    meta = _meta_graph_exporter(graph=given)
+                else:  # a GraphDef: TF takes the collections from the default graph
+                    meta = _meta_graph_exporter(graph_def=given, graph=_ops.get_default_graph())
+                self.add_meta_graph(meta)
 
     def __enter__(self) -> FileWriter:
         return self

@@ -81,6 +81,10 @@ __all__ += ["SaverDef", "export_meta_graph", "import_meta_graph", "write_graph"]
 
 # -- summary files
 # isort: split
+from tfmini.framework import summary_io as _summary_io  # noqa: E402
 from tfmini.framework.summary_io import summary_iterator  # noqa: E402
+from tfmini.train import meta_graph as _meta_graph_for_summaries  # noqa: E402
+
+_summary_io.register_meta_graph_exporter(_meta_graph_for_summaries.export_meta_graph)
 
 __all__ += ["summary_iterator"]

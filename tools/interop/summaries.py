@@ -89,7 +89,8 @@ def _expected_summaries(tf: ModuleType) -> list[bytes]:
     return out
 
 
-def _check(tf: ModuleType, logdir: str, summary_iterator, graph_def_class, run_metadata_class) -> list[str]:
+def _check(tf: ModuleType, logdir: str, summary_iterator, graph_def_class, meta_graph_def_class,
+           run_metadata_class) -> list[str]:
     files = glob.glob(os.path.join(logdir, "events.out.tfevents.*" + SUFFIX))
     _expect(len(files) == 1, f"expected one events file *{SUFFIX} in {logdir}, found {files}")
     events = list(summary_iterator(files[0]))
@@ -102,6 +103,13 @@ def _check(tf: ModuleType, logdir: str, summary_iterator, graph_def_class, run_m
         tf.import_graph_def(graph_def, name="")
         names = {op.name for op in tf.get_default_graph().get_operations()}
     _expect({"x", "loss", "Merge/MergeSummary"} <= names, f"the written graph lacks x/loss/merge: {sorted(names)}")
+
+    _expect(kinds.count("meta_graph_def") == 1, f"expected one meta_graph_def event, got kinds {kinds}")
+    meta_graph = meta_graph_def_class.FromString(events[kinds.index("meta_graph_def")].meta_graph_def)
+    _expect([n.name for n in meta_graph.graph_def.node] == [n.name for n in graph_def.node],
+            "the meta graph's graph differs from the graph event's")
+    _expect({"Placeholder", "MergeSummary"} <= {op.name for op in meta_graph.meta_info_def.stripped_op_list.op},
+            "the meta graph's stripped op list lacks Placeholder/MergeSummary")
 
     summaries = [e for e in events if e.HasField("summary")]
     _expect([e.step for e in summaries] == list(range(STEPS)),
@@ -154,9 +162,10 @@ def tf_write(logdir: str) -> str:
 def tf_check(logdir: str) -> str:
     tf = _import_tensorflow()
     from tensorflow.core.framework import graph_pb2
-    from tensorflow.core.protobuf import config_pb2
+    from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
 
-    tags = _check(tf, logdir, tf.train.summary_iterator, graph_pb2.GraphDef, config_pb2.RunMetadata)
+    tags = _check(tf, logdir, tf.train.summary_iterator, graph_pb2.GraphDef, meta_graph_pb2.MetaGraphDef,
+                  config_pb2.RunMetadata)
     return "TensorFlow read tfmini's event file; " + _check_with_tensorboard(logdir, tags)
 
 
@@ -169,9 +178,10 @@ def tfmini_write(logdir: str) -> str:
 
 def tfmini_check(logdir: str) -> str:
     import tfmini as tf
-    from tfmini.protobuf import config_pb2, graph_pb2
+    from tfmini.protobuf import config_pb2, graph_pb2, meta_graph_pb2
 
-    tags = _check(tf, logdir, tf.train.summary_iterator, graph_pb2.GraphDef, config_pb2.RunMetadata)
+    tags = _check(tf, logdir, tf.train.summary_iterator, graph_pb2.GraphDef, meta_graph_pb2.MetaGraphDef,
+                  config_pb2.RunMetadata)
     return "tfmini read TensorFlow's event file; " + _check_with_tensorboard(logdir, tags)
 
 
