@@ -298,3 +298,14 @@ def test_list_files_matches_a_glob_and_shuffles_unless_asked_not_to(tmp_path):
     assert sorted(_elements(tf.data.Dataset.list_files(pattern, seed=1))) == ordered
     with pytest.raises(tf.errors.InvalidArgumentError, match="No files matched pattern"):
         _elements(tf.data.Dataset.list_files(str(tmp_path / "*.none")))
+
+
+def test_legacy_function_variants_and_sparse_tensor_slices():
+    ds = tf.data.Dataset.range(6).map_with_legacy_function(lambda x: x * 2).filter_with_legacy_function(
+        lambda x: x > 4)
+    assert _ints(ds) == [6, 8, 10]
+    rows = tf.data.Dataset.from_sparse_tensor_slices(tf.SparseTensor([[0, 1], [1, 0]], [5, 6], [2, 3]))
+    assert rows.output_classes is tf.SparseTensor and rows.output_shapes.as_list() == [3]
+    assert [(v.indices.tolist(), v.values.tolist()) for v in _elements(rows)] == [([[1]], [5]), ([[0]], [6])]
+    with pytest.raises(TypeError):
+        tf.data.Dataset.from_sparse_tensor_slices([1, 2])

@@ -298,6 +298,13 @@ class DatasetV1:
         return DatasetV1(t, structure)
 
     @staticmethod
+    def from_sparse_tensor_slices(sparse_tensor) -> DatasetV1:
+        """The rows of `sparse_tensor` as SparseTensors of one rank less (as from_tensor_slices)."""
+        if not isinstance(sparse_tensor, (SparseTensor, SparseTensorValue)):
+            raise TypeError(f"`sparse_tensor` must be a `tf.SparseTensor` object. Was {sparse_tensor}.")
+        return DatasetV1.from_tensor_slices(sparse_tensor)
+
+    @staticmethod
     def range(*args, output_type=_dt.int64) -> DatasetV1:
         """`range(stop)`, `range(start, stop)` or `range(start, stop, step)`: int64 scalars as Python's range."""
         if not 1 <= len(args) <= 3:
@@ -402,6 +409,14 @@ class DatasetV1:
             n = _ops.convert_to_tensor(num_parallel_calls, dtype=_dt.int32, name="num_parallel_calls")
             t = _function_op("ParallelMapDataset", [self._variant_tensor, n], fn, "f", fn.output_structure)
         return DatasetV1(t, fn.output_structure)
+
+    def map_with_legacy_function(self, map_func: Callable, num_parallel_calls=None) -> DatasetV1:
+        """As `map` (TF traced this variant differently; here both trace the same way)."""
+        return self.map(map_func, num_parallel_calls)
+
+    def filter_with_legacy_function(self, predicate: Callable) -> DatasetV1:
+        """As `filter` (TF traced this variant differently; here both trace the same way)."""
+        return self.filter(predicate)
 
     def filter(self, predicate: Callable) -> DatasetV1:
         """The elements for which `predicate` returns True (a scalar bool tensor)."""
