@@ -16,7 +16,7 @@ import pytest
 import tfmini as tf
 from tfmini.protobuf import tensor_bundle_pb2
 from tfmini.train import checkpoint as ckpt
-from tfmini.train import sstable
+from tfmini.train import sstable, tensor_bundle
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "checkpoints"
 DTYPES = str(FIXTURES / "dtypes" / "ckpt")
@@ -128,12 +128,43 @@ def test_an_object_based_checkpoint_lists_and_loads_its_variables():
     assert isinstance(tf.train.load_variable(prefix, "_CHECKPOINTABLE_OBJECT_GRAPH").item(), bytes)
 
 
-def test_a_partitioned_variable_is_listed_whole_and_refused_clearly():
-    prefix = str(FIXTURES / "partitioned" / "ckpt")
-    assert tf.train.list_variables(prefix) == [("emb", [6, 2]), ("whole", [])]
-    assert tf.train.load_variable(prefix, "whole") == 1.0
-    with pytest.raises(tf.errors.UnimplementedError, match="emb.*saved in slices"):
+PARTITIONED = str(FIXTURES / "partitioned" / "ckpt")
+
+
+def test_partitioned_variables_read_whole_from_their_slices():
+    assert tf.train.list_variables(PARTITIONED) == [("big", [300, 1]), ("cols", [2, 4]), ("emb", [6, 2]),
+                                                    ("whole", []), ("words", [4])]
+    _assert_same(tf.train.load_variable(PARTITIONED, "emb"), np.arange(12, dtype=np.float32).reshape(6, 2))
+    _assert_same(tf.train.load_variable(PARTITIONED, "big"), np.arange(300, dtype=np.int32).reshape(300, 1))
+    _assert_same(tf.train.load_variable(PARTITIONED, "cols"), np.arange(8, dtype=np.float64).reshape(2, 4))
+    _assert_same(tf.train.load_variable(PARTITIONED, "words"), np.array([b"a", b"bc", b"", b"d\x00"], object))
+    assert tf.train.load_variable(PARTITIONED, "whole") == 1.0
+
+
+def test_slice_keys_are_tensorflows_ordered_code():
+    items = sstable.read_table(Path(PARTITIONED + ".index").read_bytes())
+    keys = {k for k, _ in items}
+    expected = set()
+    for key, value in items[1:]:
+        entry = tensor_bundle_pb2.BundleEntryProto.FromString(bytes(value))
+        for piece in entry.slices:
+            extents = [(x.start, x.length if x.HasField("length") else -1) for x in piece.extent]
+            expected.add(tensor_bundle.slice_key(key, extents))
+    assert len(expected) == 10 and expected <= keys
+    numbers = [-(2**62), -70000, -8193, -65, -64, -1, 0, 1, 63, 64, 100, 8191, 8192, 2**40, 2**62]
+    encoded = [tensor_bundle.slice_key(b"v", [(n, 1)]) for n in numbers]
+    assert sorted(encoded) == encoded and len(set(encoded)) == len(numbers)
+    assert tensor_bundle.slice_key(b"a\x00\xff", []) == b"\x00a\x00\xff\xff\x00\x00\x01\x00"
+
+
+def test_a_missing_or_short_slice_is_data_loss(tmp_path):
+    shutil.copytree(FIXTURES / "partitioned", tmp_path / "p")
+    prefix = str(tmp_path / "p" / "ckpt")
+    first_emb_slice = tensor_bundle.slice_key(b"emb", [(0, 2), (0, 2)])
+    _rewrite_index(prefix + ".index", lambda items: [(k, v) for k, v in items if k != first_emb_slice])
+    with pytest.raises(tf.errors.DataLossError, match=r"ckpt.index.*tensor emb: the slice \[\(0, 2\), \(0, 2\)\]"):
         tf.train.load_variable(prefix, "emb")
+    assert tf.train.load_variable(prefix, "big").shape == (300, 1)
 
 
 def test_a_v1_checkpoint_is_refused_saying_what_it_is():

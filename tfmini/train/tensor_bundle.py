@@ -132,8 +132,48 @@ class BundleWriter:
 # ----------------------------------------------------------------------------------------------------------
 # Reading
 # ----------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
+# Keys of slices: TF's OrderedCode encoding of (0, tensor name, rank, start and length per dimension)
+# ----------------------------------------------------------------------------------------------------------
+# The bits that mark an n-byte signed number in its first two bytes.
+_SIGNED_HEADER = ((0, 0), (0x80, 0), (0xC0, 0), (0xE0, 0), (0xF0, 0), (0xF8, 0), (0xFC, 0), (0xFE, 0), (0xFF, 0),
+                  (0xFF, 0x80), (0xFF, 0xC0))
+_FULL_EXTENT = -1
+_SPECIAL_BYTES = re.compile(rb"[\x00\xff]")
+
+
+def _ordered_unsigned(value: int) -> bytes:
+    body = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return bytes([len(body)]) + body
+
+
+def _ordered_signed(value: int) -> bytes:
+    magnitude = ~value if value < 0 else value
+    if magnitude < 64:
+        return bytes([(0x80 ^ value) & 0xFF])
+    n = magnitude.bit_length() // 7 + 1
+    out = bytearray((value & ((1 << 80) - 1)).to_bytes(10, "big")[10 - n:])
+    out[0] ^= _SIGNED_HEADER[n][0]
+    out[1] ^= _SIGNED_HEADER[n][1]
+    return bytes(out)
+
+
+def _ordered_string(value: bytes) -> bytes:
+    """The bytes with 0x00 and 0xff escaped (0x00 0xff, 0xff 0x00), then the terminator 0x00 0x01."""
+    return _SPECIAL_BYTES.sub(lambda m: b"\x00\xff" if m.group() == b"\x00" else b"\xff\x00", value) + b"\x00\x01"
+
+
+def slice_key(name: bytes, extents: list[tuple[int, int]]) -> bytes:
+    """The table key under which the slice `extents` ((start, length) per dimension, length -1 for a whole
+    dimension) of tensor `name` is stored."""
+    key = _ordered_unsigned(0) + _ordered_string(name) + _ordered_unsigned(len(extents))
+    for start, length in extents:
+        key += _ordered_signed(start) + _ordered_signed(length)
+    return key
+
+
 class _Entry:
-    __slots__ = ("dtype_enum", "dtype", "shape", "shard", "offset", "size", "crc", "sliced")
+    __slots__ = ("dtype_enum", "dtype", "shape", "shard", "offset", "size", "crc", "slices")
 
     def __init__(self, proto, dtype) -> None:
         self.dtype_enum = proto.dtype
@@ -143,7 +183,9 @@ class _Entry:
         self.offset = proto.offset
         self.size = proto.size
         self.crc = proto.crc32c
-        self.sliced = len(proto.slices) > 0
+        # Per slice, (start, length) per dimension; length -1 is the whole dimension.
+        self.slices = [[(x.start, x.length if x.HasField("length") else _FULL_EXTENT) for x in s.extent]
+                       for s in proto.slices]
 
 
 def _data_loss(path: str, what: str) -> _errors.DataLossError:
@@ -201,10 +243,13 @@ class BundleReader:
         self._num_shards = header.num_shards
         self._byte_order = ">" if header.endianness == _BIG else "<"
         self._entries: dict[str, _Entry] = {}
+        # The bytes of each slice of a sliced tensor, under keys of their own (slice_key), raw until read.
+        self._slices: dict[bytes, memoryview] = {}
         for key, value in items[1:]:
             if key[:1] == b"\x00":
-                continue  # the bytes of one slice of a sliced tensor, listed under that tensor's own entry
-            self._entries[self._name(key)] = self._check_entry(key, value)
+                self._slices[key] = value
+            else:
+                self._entries[self._name(key)] = self._check_entry(key, value)
 
     def _name(self, key: bytes) -> str:
         try:
@@ -260,70 +305,94 @@ class BundleReader:
         return f
 
     def get_tensor(self, name: str) -> np.ndarray:
-        """The value of tensor `name`, read and checked now."""
+        """The value of tensor `name`, read and checked now (a sliced tensor is assembled from its slices)."""
         e = self._entries.get(name)
         if e is None:
             raise _errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
         if self._closed:
             raise _errors.FailedPreconditionError(None, None, f"The reader of {self._index} is closed")
-        if e.sliced:
-            raise _errors.UnimplementedError(
-                None, None, f"Tensor {name} in checkpoint {self._prefix} was saved in slices (a partitioned "
-                "variable); tfmini does not read sliced tensors"
-            )
         if e.dtype is None or e.dtype.as_numpy_dtype is None:
             raise _errors.UnimplementedError(
                 None, None, f"Tensor {name} in checkpoint {self._prefix} has dtype "
                 f"{e.dtype.name if e.dtype is not None else e.dtype_enum}, which tfmini cannot hold"
             )
+        if e.slices:
+            return self._read_sliced(name, e)
+        return self._read_entry(f"tensor {name}", e)
+
+    def _read_sliced(self, name: str, e: _Entry) -> np.ndarray:
+        if any(len(extents) != len(e.shape) for extents in e.slices):
+            raise _data_loss(self._index, f"tensor {name}: a slice's rank differs from the tensor's {len(e.shape)}")
+        out = np.empty(e.shape, object if e.dtype == _dt.string else e.dtype.as_numpy_dtype)
+        covered = 0
+        for extents in e.slices:
+            key = slice_key(name.encode("utf-8"), extents)
+            raw = self._slices.get(key)
+            if raw is None:
+                raise _data_loss(self._index, f"tensor {name}: the slice {extents} has no entry")
+            part = self._check_entry(key, raw)
+            index = tuple(slice(0, n) if length == _FULL_EXTENT else slice(start, start + length)
+                          for (start, length), n in zip(extents, e.shape))
+            want = tuple(len(range(n)[i]) for i, n in zip(index, e.shape))
+            if part.dtype_enum != e.dtype_enum or part.shape != want:
+                raise _data_loss(self._index, f"tensor {name}: the slice {extents} holds {list(part.shape)} of dtype "
+                                              f"{part.dtype_enum}, not {list(want)} of {e.dtype_enum}")
+            out[index] = self._read_entry(f"tensor {name} (slice {extents})", part)
+            covered += math.prod(want)
+        if covered != math.prod(e.shape):
+            raise _data_loss(self._index, f"tensor {name}: its slices cover {covered} of {math.prod(e.shape)} "
+                                          "elements")
+        return out
+
+    def _read_entry(self, label: str, e: _Entry) -> np.ndarray:
         path = data_path(self._prefix, e.shard, self._num_shards)
         f = self._data_file(e.shard)
         file_size = os.fstat(f.fileno()).st_size
         if e.offset + e.size > file_size:
-            raise _data_loss(path, f"tensor {name} needs bytes {e.offset}..{e.offset + e.size}, the file has "
+            raise _data_loss(path, f"{label} needs bytes {e.offset}..{e.offset + e.size}, the file has "
                                    f"{file_size} (truncated)")
         count = math.prod(e.shape)
         f.seek(e.offset)
         if e.dtype == _dt.string:
-            return self._read_strings(f, path, name, e, count)
+            return self._read_strings(f, path, label, e, count)
         dtype = np.dtype(e.dtype.as_numpy_dtype)
         if count * dtype.itemsize != e.size:
-            raise _data_loss(path, f"tensor {name} of shape {list(e.shape)} and dtype {e.dtype.name} takes "
+            raise _data_loss(path, f"{label} of shape {list(e.shape)} and dtype {e.dtype.name} takes "
                                    f"{count * dtype.itemsize} bytes, its entry says {e.size}")
         out = np.empty(e.shape, dtype.newbyteorder(self._byte_order))
         raw = out.reshape(-1).view(np.uint8)
         if f.readinto(raw) != e.size:
-            raise _data_loss(path, f"tensor {name} is truncated")
+            raise _data_loss(path, f"{label} is truncated")
         raw.flags.writeable = False
         crc = _Crc()
         crc.update(raw)
         if sstable.mask_crc32c(crc.value) != e.crc:
-            raise _data_loss(path, f"tensor {name}: checksum mismatch (CRC32C of its bytes differs from the index)")
+            raise _data_loss(path, f"{label}: checksum mismatch (CRC32C of its bytes differs from the index)")
         return out.astype(dtype, copy=False)
 
-    def _read_strings(self, f, path: str, name: str, e: _Entry, count: int) -> np.ndarray:
+    def _read_strings(self, f, path: str, label: str, e: _Entry, count: int) -> np.ndarray:
         if count + 4 > e.size:
-            raise _data_loss(path, f"tensor {name}: {e.size} bytes cannot hold {count} strings")
+            raise _data_loss(path, f"{label}: {e.size} bytes cannot hold {count} strings")
         data = f.read(e.size)
         if len(data) != e.size:
-            raise _data_loss(path, f"tensor {name} is truncated")
+            raise _data_loss(path, f"{label} is truncated")
         buf = np.frombuffer(data, np.uint8)
         lengths, pos = _decode_varints(buf, count)
         if lengths is None:
-            raise _data_loss(path, f"tensor {name}: malformed string lengths")
+            raise _data_loss(path, f"{label}: malformed string lengths")
         crc = _Crc()
         crc.update(_lengths_bytes(lengths, self._byte_order))
         (stored,) = struct.unpack_from(self._byte_order + "I", data, pos)
         if sstable.mask_crc32c(crc.value) != stored:
-            raise _data_loss(path, f"tensor {name}: the length checksum does not match")
+            raise _data_loss(path, f"{label}: the length checksum does not match")
         crc.update(data[pos:pos + 4])
         pos += 4
         if int(lengths.sum(dtype=np.uint64)) != e.size - pos:
-            raise _data_loss(path, f"tensor {name}: string lengths add up to {int(lengths.sum())}, the entry "
+            raise _data_loss(path, f"{label}: string lengths add up to {int(lengths.sum())}, the entry "
                                    f"leaves {e.size - pos} bytes")
         crc.update(data[pos:])
         if sstable.mask_crc32c(crc.value) != e.crc:
-            raise _data_loss(path, f"tensor {name}: checksum mismatch (CRC32C of its bytes differs from the index)")
+            raise _data_loss(path, f"{label}: checksum mismatch (CRC32C of its bytes differs from the index)")
         ends = (np.cumsum(lengths, dtype=np.int64) + pos).tolist()
         starts = [pos, *ends[:-1]]
         out = np.empty(count, dtype=object)

@@ -10,7 +10,7 @@ Writes into ``tests/fixtures/tf/checkpoints/``:
   after one more training step;
 - ``sharded/``: a sharded Saver's checkpoint over two CPU devices (two data files);
 - ``object/``: an object-based ``tf.train.Checkpoint``;
-- ``partitioned/``: a variable saved in slices by a partitioner;
+- ``partitioned/``: variables saved in slices by partitioners (rows, columns, strings);
 - ``v1/``: a V1 (TensorSliceReader format) checkpoint, which tfmini refuses clearly.
 """
 
@@ -147,16 +147,22 @@ def gen_object_based() -> None:
 
 
 def gen_partitioned() -> None:
+    """Slices of 2 and of 100 rows (slice keys encode starts below and above 64), string slices too."""
     out = fresh("partitioned")
     with tf.Graph().as_default():
-        part = tf.get_variable("emb", initializer=tf.constant(np.arange(12, dtype=np.float32).reshape(6, 2)),
-                               partitioner=tf.fixed_size_partitioner(2))
-        whole = tf.Variable(np.float32(1.0), name="whole")
+        tf.get_variable("emb", initializer=tf.constant(np.arange(12, dtype=np.float32).reshape(6, 2)),
+                        partitioner=tf.fixed_size_partitioner(3))
+        tf.get_variable("big", initializer=tf.constant(np.arange(300, dtype=np.int32).reshape(300, 1)),
+                        partitioner=tf.fixed_size_partitioner(3))
+        tf.get_variable("cols", initializer=tf.constant(np.arange(8, dtype=np.float64).reshape(2, 4)),
+                        partitioner=lambda shape, dtype: [1, 2])
+        tf.get_variable("words", initializer=tf.constant([b"a", b"bc", b"", b"d\x00"]),
+                        partitioner=tf.fixed_size_partitioner(2))
+        tf.Variable(np.float32(1.0), name="whole")
         saver = tf.train.Saver()
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             saver.save(sess, str(out / "ckpt"), write_meta_graph=False, write_state=False)
-        del part, whole
 
 
 def gen_v1() -> None:
