@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv system-deps test lint demo docs notebooks bench fuzz protos clean
+.PHONY: venv system-deps test lint demo docs notebooks bench fuzz protos tf-env fixtures interop clean
 
 venv: $(STAMP)
 
@@ -90,6 +90,33 @@ fuzz: $(STAMP)
 protos: $(STAMP)
 	$(PY) -m pip install --quiet 'grpcio-tools==1.75.1'
 	$(PY) tools/gen_protos.py
+
+# Real TensorFlow, only for proving parity: never a dependency of tfmini or of `make test`. It lives in its own
+# environment (TF_PYTHON; by default .tfenv, which `make tf-env` creates with tensorflow-cpu, tf_keras for
+# TF1's rnn cells, and tensorboard).
+TF_PYTHON ?= .tfenv/bin/python
+TF_RUN = CUDA_VISIBLE_DEVICES= TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0 $(TF_PYTHON)
+tf-env:
+	$(PYTHON) -m venv .tfenv
+	.tfenv/bin/python -m pip install --quiet --upgrade pip
+	.tfenv/bin/python -m pip install --quiet tensorflow-cpu tf_keras tensorboard
+
+# Re-records the TensorFlow fixtures the tests replay (tests/fixtures/tf/), one generator per family.
+fixtures:
+	@test -x $(TF_PYTHON) || { echo "no TensorFlow at $(TF_PYTHON): run 'make tf-env' or pass TF_PYTHON=..."; exit 2; }
+	for gen in tools/tf_fixtures/gen_*.py; do echo "== $$gen"; $(TF_RUN) $$gen || exit 1; done
+
+# Both directions live: for each tools/interop/<part>.py, TensorFlow writes and tfmini checks, then tfmini writes
+# and TensorFlow checks.
+interop: $(STAMP)
+	@test -x $(TF_PYTHON) || { echo "no TensorFlow at $(TF_PYTHON): run 'make tf-env' or pass TF_PYTHON=..."; exit 2; }
+	@set -e; for part in tools/interop/*.py; do \
+		dir=$$(mktemp -d); echo "== $$part: TensorFlow -> tfmini"; \
+		$(TF_RUN) $$part tf-write $$dir/tf; $(PY) $$part tfmini-check $$dir/tf; \
+		echo "== $$part: tfmini -> TensorFlow"; \
+		$(PY) $$part tfmini-write $$dir/tfmini; $(TF_RUN) $$part tf-check $$dir/tfmini; \
+		rm -rf $$dir; \
+	done; echo "interop: every part agrees both ways"
 
 clean:
 	rm -rf $(VENV) build
