@@ -439,7 +439,7 @@ from tfmini import contrib
 # isort: split
 from tfmini.framework import graph_util
 from tfmini.protobuf.meta_graph_pb2 import MetaGraphDef, TensorInfo
-
+from tfmini.train import saved_model
 # -- summaries
 # isort: split
 from tfmini import summary

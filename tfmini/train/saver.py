@@ -2,7 +2,8 @@
 the `save/` name scope, as TF does), so a saver works on a finalized graph and from any session.
 
 The two ops are declared here, next to their only user; their kernels read and write tfmini's checkpoint
-files (see checkpoint.py and docs/checkpoint_format.md).
+files (see checkpoint.py and docs/checkpoint_format.md). So are ShardedFilename and MergeV2Checkpoints, which
+the sharded savers of TensorFlow's graphs (SavedModels) use.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
+from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.ops import array_ops, control_flow_ops, state_ops
@@ -83,8 +85,47 @@ def _restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
     return out
 
 
+@register_op("ShardedFilename", inputs=["basename: string", "shard: int32", "num_shards: int32"],
+             outputs=["filename: string"], shape=lambda op: _shape.TensorShape([]))
+def _sharded_filename(basename, shard, num_shards):
+    """The name of one shard of a sharded checkpoint: '<basename>-<shard>-of-<num_shards>', 5 digits each."""
+    return np.array(f"{_text(basename)}-{int(shard):05d}-of-{int(num_shards):05d}".encode(), dtype=object)
+
+
+@register_op("MergeV2Checkpoints", inputs=["checkpoint_prefixes: string", "destination_prefix: string"],
+             attrs={"delete_old_dirs": ("bool", True), "allow_missing_files": ("bool", False)}, stateful=True,
+             file_access=lambda op: "the checkpoint files named by its inputs (to merge them into one)")
+def _merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, *, delete_old_dirs, allow_missing_files):
+    """Merges the checkpoints `checkpoint_prefixes` (a sharded save's shards) into `destination_prefix`,
+    removing the sources (and, with `delete_old_dirs`, their directories when left empty)."""
+    sources = _texts(checkpoint_prefixes)
+    tensors: dict = {}
+    merged = []
+    for source in sources:
+        if not _ckpt.checkpoint_exists(source):
+            if allow_missing_files:
+                continue
+            raise _errors.NotFoundError(None, None, f"{source}; No such file or directory")
+        with _ckpt.CheckpointReader(source) as reader:
+            for name in sorted(reader.get_variable_to_dtype_map()):
+                if name in tensors:
+                    raise _errors.InvalidArgumentError(None, None, f"Duplicate tensor key {name!r} in {source}")
+                tensors[name] = reader.get_tensor(name)
+        merged.append(source)
+    destination = _text(destination_prefix)
+    _ckpt.write_checkpoint(destination, tensors)
+    for source in merged:
+        if source != destination:
+            _ckpt.remove_checkpoint(source)
+            directory = os.path.dirname(source)
+            if delete_old_dirs and directory and os.path.isdir(directory) and not os.listdir(directory):
+                os.rmdir(directory)
+
+
 NotDifferentiable("SaveV2")
 NotDifferentiable("RestoreV2")
+NotDifferentiable("ShardedFilename")
+NotDifferentiable("MergeV2Checkpoints")
 
 
 # ----------------------------------------------------------------------------------------------------------
