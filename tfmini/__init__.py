@@ -440,6 +440,7 @@ from tfmini import contrib
 from tfmini.framework import graph_util
 from tfmini.protobuf.meta_graph_pb2 import MetaGraphDef, TensorInfo
 from tfmini.train import saved_model
+
 # -- summaries
 # isort: split
 from tfmini import summary
