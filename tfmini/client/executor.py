@@ -494,6 +494,11 @@ def _fold_constants(steps: list[Step], fed: set) -> dict[int, object]:
         opdef = step.op._opdef
         if opdef.stateful or any(d for d in step.deref) or any(s not in known for s in step.inputs):
             continue
+        if step.op._control_inputs:
+            # Its control dependencies must run before its consumers do (e.g. limit_epochs' counter before
+            # the enqueue that reads the identity it guards): a folded value would drop that edge from a
+            # concurrent walk's schedule.
+            continue
         if any(t in fed for t in step.op._outputs):
             continue
         try:
