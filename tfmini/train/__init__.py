@@ -88,3 +88,29 @@ from tfmini.train import meta_graph as _meta_graph_for_summaries  # noqa: E402
 _summary_io.register_meta_graph_exporter(_meta_graph_for_summaries.export_meta_graph)
 
 __all__ += ["summary_iterator"]
+
+# -- queues and input producers
+# isort: split
+from tfmini.train import queue_runner_impl  # noqa: E402 - blocks follow the assignments above
+from tfmini.train.coordinator import Coordinator, LooperThread  # noqa: E402
+from tfmini.train.input import (  # noqa: E402
+    batch,
+    batch_join,
+    input_producer,
+    limit_epochs,
+    range_input_producer,
+    shuffle_batch,
+    shuffle_batch_join,
+    slice_input_producer,
+    string_input_producer,
+)
+from tfmini.train.queue_runner_impl import QueueRunner, add_queue_runner, start_queue_runners  # noqa: E402
+
+# tf.train.queue_runner: the namespace TF 1.15 keeps for QueueRunner, add_queue_runner, start_queue_runners.
+queue_runner = queue_runner_impl
+
+__all__ += [
+    "Coordinator", "LooperThread", "QueueRunner", "add_queue_runner", "batch", "batch_join", "input_producer",
+    "limit_epochs", "queue_runner", "range_input_producer", "shuffle_batch", "shuffle_batch_join",
+    "slice_input_producer", "start_queue_runners", "string_input_producer",
+]
