@@ -242,6 +242,14 @@ def test_round_trip_of_every_dtype_scalars_and_empties(tmp_path):
             assert got.flags.writeable
 
 
+def test_a_save_creates_one_missing_directory_level_as_tensorflow_does(tmp_path):
+    prefix = ckpt.write_checkpoint(str(tmp_path / "new" / "m"), {"x": np.ones(2)})
+    assert tf.train.load_variable(prefix, "x").tolist() == [1.0, 1.0]
+    with pytest.raises(tf.errors.NotFoundError, match="No such file or directory"):
+        ckpt.write_checkpoint(str(tmp_path / "no" / "such" / "m"), {"x": np.ones(2)})
+    assert sorted(os.listdir(tmp_path)) == ["new"]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The index table
 # ----------------------------------------------------------------------------------------------------------

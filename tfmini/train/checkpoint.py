@@ -200,12 +200,19 @@ def write_checkpoint(prefix: str, tensors: dict) -> str:
     `<prefix>.data-00000-of-00001` in the given order, then `<prefix>.index`. Returns `prefix`.
 
     Both files are complete and synced under temporary names before either is renamed into place; an older
-    index of the same prefix is removed first, so a crash never pairs an index with another save's data."""
+    index of the same prefix is removed first, so a crash never pairs an index with another save's data.
+    As TensorFlow's SaveV2 does, a missing directory is created if its own parent exists (a sharded save
+    writes into a fresh `<prefix>_temp.../` directory this way)."""
     prefix = os.fspath(prefix)
     data_file, index_file = _bundle.data_path(prefix), _bundle.index_path(prefix)
     directory = os.path.dirname(prefix) or "."
     written = []
     try:
+        if not os.path.isdir(directory):
+            try:
+                os.mkdir(directory)  # one level only: a missing parent stays NotFoundError
+            except FileExistsError:
+                pass
         remove_stale_temporaries(directory)
         writer = []
 
