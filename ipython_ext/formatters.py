@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import tfmini as tf
-from ipython_ext import graph_view, objects, trace_view
+from ipython_ext import graph_view, objects, summary_view, trace_view
 from ipython_ext.markup import page, tag
 
 
@@ -52,6 +52,8 @@ DISPLAYS: list[tuple[str, type, Callable]] = [
     ("text/html", tf.StepStats, trace_html),
     ("image/svg+xml", tf.StepStats, trace_svg),
     ("text/plain", tf.StepStats, trace_text),
+    ("text/html", tf.summary.FileWriter, summary_view.writer_html),
+    ("text/plain", tf.summary.FileWriter, summary_view.writer_text),
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import os
 import sys
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ import tfmini as tf
 from ipython_ext import sites
 from ipython_ext.graph_view import GraphView
 from ipython_ext.runs import fetch_names, graph_of, op_error_text, ops_that_ran
+from ipython_ext.summary_view import LiveDisplay, SummaryView
 from ipython_ext.trace_view import TraceView
 from ipython_ext.values import FetchedValue
 from ipython_ext.widgets import interactive_runner
@@ -54,6 +56,9 @@ class RunGraphMagics(Magics):
               help="show an interactive runner: a control per placeholder, re-running on every change")
     @argument("--reset", action="store_true",
               help="start over: a new default graph and a new InteractiveSession bound to `sess`")
+    @argument("--summaries", metavar="LOGDIR",
+              help="show the summaries written under LOGDIR (a path, or a notebook variable holding one): "
+                   "scalars, histograms, images, audio, text; the cell magic redraws them while the cell runs")
     @line_cell_magic
     def run_graph(self, line: str, cell: str | None = None):
         """Run fetches and show the result (and, on request, its trace and the subgraph that ran).
@@ -116,7 +121,7 @@ def run_graph(extension, args, cell: str | None):
     shell = extension.shell
     if args.fresh and cell is None:
         raise UsageError("--fresh applies to the cell magic %%run_graph only")
-    if cell is None and not args.fetches and not args.reset:
+    if cell is None and not args.fetches and not args.reset and args.summaries is None:
         raise UsageError("%run_graph needs FETCHES (see %run_graph?)")
     if cell is not None and args.fetches:
         raise UsageError("%%run_graph fetches the cell's last expression; FETCHES belong to the line magic "
@@ -128,17 +133,29 @@ def run_graph(extension, args, cell: str | None):
             extension.reset()
             if cell is None and not args.fetches:
                 return None
+        view = None if args.summaries is None else SummaryView(summaries_logdir(shell, args.summaries))
         if cell is None:
+            if not args.fetches:
+                display(view)
+                return None
             run = _prepare(extension, args, " ".join(args.fetches), None, graph=None)
-            return _execute(extension, args, run)
+            value = _execute(extension, args, run)
+            if view is not None:
+                display(view)
+            return value
         code = shell.transform_cell(cell)
         filename = sites.compile_name(shell, code, offset=1)
-        with sites.current_cell(filename):
-            graph = tf.Graph() if args.fresh else None
-            run = _prepare(extension, args, None, (code, filename), graph)
-            if run is not None:
-                _execute(extension, args, run)
-            return None
+        live = None if view is None else LiveDisplay(view, display(view, display_id=True))
+        try:
+            with sites.current_cell(filename):
+                graph = tf.Graph() if args.fresh else None
+                run = _prepare(extension, args, None, (code, filename), graph)
+                if run is not None:
+                    _execute(extension, args, run)
+        finally:
+            if live is not None:
+                live.stop()
+        return None
     except ReportedError as e:
         print(str(e), file=sys.stderr)
         return None
@@ -191,6 +208,19 @@ def _execute(extension, args, run: _Run):
         ops = ops_that_ran(run.session.graph, run.fetches, fed)
         display(GraphView(run.session.graph, ops=ops, fed=fed, max_nodes=args.max_nodes, title="Subgraph that ran"))
     return value
+
+
+def summaries_logdir(shell, text: str) -> str:
+    """--summaries LOGDIR: a notebook variable's value when LOGDIR names one, else the path itself (quotes
+    around it dropped)."""
+    if text.isidentifier() and text in shell.user_ns:
+        value = shell.user_ns[text]
+        if not isinstance(value, (str, bytes)) and not hasattr(value, "__fspath__"):
+            raise UsageError(f"--summaries {text}: {text!r} is a {type(value).__name__}, not a path")
+        return os.fsdecode(value)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
 
 
 # -- evaluating user code ---------------------------------------------------------------------------------
