@@ -516,11 +516,12 @@ class DatasetV1:
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None) -> DatasetV1:
         """The elements in random order through a buffer of `buffer_size` (TF1's graph/op seed rules; with
         `reshuffle_each_iteration`, the default, each pass over it, e.g. after repeat(), is ordered anew)."""
+        size = _int64(buffer_size, "buffer_size")
+        # The op seed derived from a graph seed counts the ops made so far, buffer_size included, as in TF.
         seed1, seed2 = random_ops.get_seed(seed)
         reshuffle = True if reshuffle_each_iteration is None else bool(reshuffle_each_iteration)
         t = apply_op("ShuffleDataset",
-                     [self._variant_tensor, _int64(buffer_size, "buffer_size"), _int64(seed1 or 0, "seed"),
-                      _int64(seed2 or 0, "seed2")],
+                     [self._variant_tensor, size, _int64(seed1 or 0, "seed"), _int64(seed2 or 0, "seed2")],
                      {"reshuffle_each_iteration": reshuffle, **_flat_attrs(self._structure)}).outputs[0]
         return DatasetV1(t, self._structure)
 

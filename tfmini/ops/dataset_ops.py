@@ -20,6 +20,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, register_op
+from tfmini.ops.dataset_random import PhiloxStream
 from tfmini.ops.dataset_sparse import batch_sparse, sparse_of, sparse_rows
 
 AUTOTUNE = -1
@@ -520,31 +521,43 @@ register_dataset_op("UnbatchDataset", ["input_dataset: variant"], factory=_unbat
 # ShuffleDataset, RepeatDataset, TakeDataset, SkipDataset, ShardDataset, PrefetchDataset
 # ----------------------------------------------------------------------------------------------------------
 class _ShuffleIter(ElementIterator):
-    """TF's buffered shuffle: keeps `size` elements; each output is a uniformly chosen one of them, whose
-    place the next input element takes."""
+    """TF's buffered shuffle: keeps up to `size` elements; each output is the one at a uniformly drawn offset
+    (a Philox sample modulo the count) from the oldest, which then takes its place."""
 
-    __slots__ = ("_inner", "_size", "_rng", "_buffer", "_input_done")
+    __slots__ = ("_inner", "_size", "_random", "_buffer", "_start", "_end", "_input_done")
 
-    def __init__(self, inner, size: int, rng: np.random.Generator) -> None:
+    def __init__(self, inner, size: int, random: PhiloxStream) -> None:
         self._inner = inner
         self._size = size
-        self._rng = rng
-        self._buffer: list = []
+        self._random = random
+        self._buffer: list = [None] * min(size, 1 << 16)
+        self._start = 0
+        self._end = 0
         self._input_done = False
 
+    def _put(self, element: tuple) -> None:
+        slot = self._end % self._size
+        if slot >= len(self._buffer):
+            self._buffer.extend([None] * (slot + 1 - len(self._buffer)))
+        self._buffer[slot] = element
+        self._end += 1
+
     def __next__(self) -> tuple:
-        buf = self._buffer
-        while not self._input_done and len(buf) < self._size:
+        while not self._input_done and self._end - self._start < self._size:
             try:
-                buf.append(next(self._inner))
+                self._put(next(self._inner))
             except StopIteration:
                 self._input_done = True
-        if not buf:
+        count = self._end - self._start
+        if count == 0:
             raise StopIteration
-        k = int(self._rng.integers(len(buf)))
-        out = buf[k]
-        buf[k] = buf[-1]
-        buf.pop()
+        buf, size = self._buffer, self._size
+        index = (self._start + self._random() % count) % size
+        first = self._start % size
+        out = buf[index]
+        buf[index] = buf[first]
+        buf[first] = None
+        self._start += 1
         return out
 
 
@@ -556,19 +569,20 @@ def _shuffle_dataset_factory(op: _ops.Operation, ctx) -> Callable:
         if size <= 0:
             raise _invalid("buffer_size must be greater than zero.")
         seed, seed2 = int(seed), int(seed2)
-        # Seeds (0, 0) ask for a nondeterministic order; otherwise the order is a function of the seeds and,
-        # with reshuffle_each_iteration, of how many iterators this dataset made before.
-        base = np.random.SeedSequence().entropy if seed == 0 and seed2 == 0 else (seed % 2**63, seed2 % 2**63)
-        epochs = [0]
+        if seed == 0 and seed2 == 0:  # both 0: a nondeterministic order, as in TF
+            seed, seed2 = (int(x) for x in np.random.SeedSequence().generate_state(2, np.uint64))
+        # As TF: with reshuffle_each_iteration, each iterator (e.g. each repeat() epoch) seeds its shuffle
+        # generator with the next two samples of a seed generator this dataset owns; without, with the seeds.
+        seeds = PhiloxStream(seed, seed2)
         lock = threading.Lock()
 
         def make() -> _ShuffleIter:
-            with lock:
-                epoch = epochs[0]
-                if reshuffle:
-                    epochs[0] += 1
-            key = [*base, epoch] if isinstance(base, tuple) else [base, epoch]
-            return _ShuffleIter(dataset.make_iterator(), size, np.random.default_rng(key))
+            if reshuffle:
+                with lock:
+                    pair = (seeds(), seeds())
+            else:
+                pair = (seed, seed2)
+            return _ShuffleIter(dataset.make_iterator(), size, PhiloxStream(*pair))
 
         return DatasetValue(make, op.name, dataset.cardinality)
 

@@ -101,6 +101,15 @@ CASES = {
                         "num_epochs=1, shuffle=False)",
     "make_csv_dataset_select": "tf.data.experimental.make_csv_dataset(files['people.csv'], 3, num_epochs=2, "
                                "shuffle=False, select_columns=['score', 'age'])",
+    "shuffle_seed1": "tf.data.Dataset.range(10).shuffle(10, seed=1)",
+    "shuffle_small_buffer": "tf.data.Dataset.range(40).shuffle(7, seed=3)",
+    "shuffle_big_buffer": "tf.data.Dataset.range(300).shuffle(1000, seed=123456789)",
+    "shuffle_repeat_reshuffle": "tf.data.Dataset.range(8).shuffle(8, seed=2).repeat(3)",
+    "shuffle_repeat_fixed": "tf.data.Dataset.range(8).shuffle(8, seed=2, reshuffle_each_iteration=False).repeat(3)",
+    "shuffle_batch_tuple": "tf.data.Dataset.from_tensor_slices((tf.range(12), tf.range(12) * 2)).shuffle(5, seed=9)"
+                           ".batch(4)",
+    "shuffle_and_repeat": "tf.data.Dataset.range(6).apply(tf.data.experimental.shuffle_and_repeat(6, 2, seed=4))",
+    "shuffle_graph_and_op_seed": "tf.set_random_seed(7) or tf.data.Dataset.range(10).shuffle(4, seed=11)",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
