@@ -47,6 +47,8 @@ def test_file_name_and_first_event_follow_tensorflow(tmp_path):
     assert first.file_version == "brain.Event:2" and first.wall_time == int(m.group(1)) and first.step == 0
     assert writer.get_logdir() == str(tmp_path / "run")
     writer.close()
+    with tf.summary.FileWriter(os.fsencode(tmp_path / "bytes")) as writer:
+        assert writer.get_logdir() == str(tmp_path / "bytes") and _event_files(tmp_path / "bytes")
 
 
 def test_summaries_from_a_session_are_written_with_steps_and_wall_times(tmp_path, sess):

@@ -96,7 +96,7 @@ class EventFileWriter:
 
     def __init__(self, logdir: Any, max_queue: int = 10, flush_secs: float = 120,
                  filename_suffix: str | None = None) -> None:
-        self._logdir = os.fspath(logdir)
+        self._logdir = os.fsdecode(logdir)
         os.makedirs(self._logdir, exist_ok=True)
         self._queue: queue.Queue = queue.Queue(max_queue)
         self._flush_secs = flush_secs

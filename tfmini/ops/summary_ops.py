@@ -47,13 +47,19 @@ def _scalar_string(value: np.ndarray, what: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 # ScalarSummary: one simple_value per element of `values`, tagged by the matching element of `tags`.
 
+def _legacy_scalar(a: np.ndarray) -> bool:
+    """A scalar, or a vector of one element: TF 1.x lets either stand for the other here."""
+    return a.shape in ((), (1,))
+
+
 @register_op("ScalarSummary", inputs=["tags: string", "values: T"], outputs=["summary: string"],
              allowed={"T": _dt.REAL}, shape=shape_fns.scalar)
 def _scalar_summary(tags, values):
     tags, values = np.asarray(tags), np.asarray(values)
-    if tags.shape != values.shape:
-        raise _invalid(f"tags and values are not the same shape: {_shape.dims_str(tags.shape)} != "
-                       f"{_shape.dims_str(values.shape)}")
+    if tags.shape != values.shape and not (_legacy_scalar(tags) and _legacy_scalar(values)):
+        single = f" (tag '{tags.reshape(-1)[0].decode('utf-8', 'replace')}')" if tags.size == 1 else ""
+        raise _invalid(f"tags and values not the same shape: {_shape.dims_str(tags.shape)} != "
+                       f"{_shape.dims_str(values.shape)}{single}")
     summary = summary_pb2.Summary()
     for tag, value in zip(tags.reshape(-1).tolist(), values.astype(np.float32).reshape(-1).tolist()):
         summary.value.add(tag=tag.decode("utf-8", "surrogateescape"), simple_value=value)
@@ -108,7 +114,7 @@ def _histogram_summary_factory(op: _ops.Operation, ctx):
         if bad.any():
             if np.isnan(v[np.argmax(bad)]):
                 raise _invalid(f"Nan in summary histogram for: {name}")
-            raise _invalid(f"Infinity in Histogram for: {name}")
+            raise _invalid(f"Infinity in summary histogram for: {name}")
         summary = summary_pb2.Summary()
         summary.value.add(tag=tag, histo=histogram_proto(v))
         return _serialized(summary)
