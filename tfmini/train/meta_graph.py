@@ -21,8 +21,10 @@ from tfmini.protobuf import graph_pb2, meta_graph_pb2, op_def_pb2, saver_pb2, va
 
 _logger = logging.getLogger("tfmini")
 
-# What export_meta_graph writes into meta_info_def.tensorflow_version: the TF API tfmini follows.
-TENSORFLOW_VERSION = "1.15.0-tfmini"
+# What export_meta_graph writes into meta_info_def: the TF version whose behaviour tfmini follows (TF parses this
+# field as a version number when importing) and, as the git version, who wrote it.
+TENSORFLOW_VERSION = "1.15.0"
+TENSORFLOW_GIT_VERSION = "tfmini"
 # Inputs from outside an exported scope are renamed with this prefix and listed in this collection; an import
 # has to bind them through `input_map`.
 UNBOUND_INPUT_PREFIX = "$unbound_inputs_"
@@ -373,7 +375,7 @@ def export_scoped_meta_graph(filename=None, graph_def=None, graph=None, export_s
     if not info.tensorflow_version:
         info.tensorflow_version = TENSORFLOW_VERSION
     if not info.tensorflow_git_version:
-        info.tensorflow_git_version = "unknown"
+        info.tensorflow_git_version = TENSORFLOW_GIT_VERSION
     info.stripped_default_attrs = strip_default_attrs
     info.stripped_op_list.CopyFrom(stripped_op_list_for_graph(graph_def))
     mg.graph_def.CopyFrom(graph_def)
