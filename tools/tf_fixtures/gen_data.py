@@ -190,7 +190,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     files = _write_files()
     cases = {name: {"expression": expr, **_run(expr, files)} for name, expr in CASES.items()}
-    (OUT / "cases.json").write_text(json.dumps(cases, indent=1, sort_keys=True) + "\n")
+    lines = [f"{json.dumps(name)}: {json.dumps(cases[name], sort_keys=True)}" for name in sorted(cases)]
+    (OUT / "cases.json").write_text("{\n" + ",\n".join(lines) + "\n}\n")  # one case a line
     print(f"wrote {len(cases)} cases to {OUT}")
 
 
