@@ -451,3 +451,14 @@ from tfmini.protobuf.summary_pb2 import HistogramProto, Summary, SummaryMetadata
 # isort: split
 from tfmini import queue
 from tfmini.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue
+
+# -- file readers
+# isort: split
+from tfmini.ops.reader_ops import (
+    FixedLengthRecordReader,
+    IdentityReader,
+    ReaderBase,
+    TextLineReader,
+    TFRecordReader,
+    WholeFileReader,
+)
