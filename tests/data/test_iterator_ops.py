@@ -251,3 +251,16 @@ def test_a_pipeline_survives_graph_def_export_and_import():
             sess.run(g.get_operation_by_name(it.initializer.name))
             assert sess.run(g.get_tensor_by_name(nxt.name)).tolist() == [0, 6]
             assert sess.run(g.get_tensor_by_name(nxt.name)).tolist() == [12, 18]
+
+
+def test_fetched_elements_do_not_alias_the_fed_array():
+    data = tf.placeholder(tf.float32, [None, 2])
+    it = tf.data.Dataset.from_tensor_slices(data).make_initializable_iterator()
+    nxt = it.get_next()
+    fed = np.arange(6, dtype=np.float32).reshape(3, 2)
+    with tf.Session() as sess:
+        sess.run(it.initializer, {data: fed})
+        row = sess.run(nxt)
+        row[:] = -1
+        assert fed[0].tolist() == [0.0, 1.0]
+        assert sess.run(nxt).tolist() == [2.0, 3.0]

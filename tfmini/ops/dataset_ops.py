@@ -102,6 +102,15 @@ def scalar_int(value, what: str, op_name: str) -> int:
     return int(value)
 
 
+def read_only(value):
+    """`value` as a read-only array view (a fed array stays the caller's: elements are views of it that
+    nothing may write through, and Session.run copies them on the way out)."""
+    if isinstance(value, np.ndarray) and value.flags.writeable:
+        value = value.view()
+        value.flags.writeable = False
+    return value
+
+
 def scalar_text(value) -> str:
     """A scalar string tensor's value as text."""
     v = value[()] if isinstance(value, np.ndarray) else value
@@ -176,7 +185,7 @@ def _shard_cardinality(n: int, num: int, index: int) -> int:
 
 def _tensor_dataset_factory(op: _ops.Operation, ctx) -> Callable:
     def run(*components):
-        element = tuple(components)
+        element = tuple(read_only(c) for c in components)
         return DatasetValue(lambda: _TensorIter(element), op.name, 1)
 
     return run
@@ -222,7 +231,7 @@ def _tensor_slice_dataset_factory(op: _ops.Operation, ctx) -> Callable:
             if np.shape(c)[0] != n:
                 raise _invalid(f"All components must have the same size in the 0th dimension: component 0 has "
                                f"{n} rows, component {i} has {np.shape(c)[0]}.")
-        parts = tuple(np.asarray(c) for c in components)
+        parts = tuple(read_only(c) for c in components)
         return DatasetValue(lambda: _SliceIter(parts, n), op.name, n)
 
     return run
