@@ -228,6 +228,58 @@ def test_shuffle_batch_join(sess):
     assert sorted(got) == list(range(20))
 
 
+def test_maybe_batch_keeps_what_keep_input_keeps(sess):
+    src = _closed_source(sess, list(range(8)))
+    i = src.dequeue()
+    out = tf.train.maybe_batch([i], tf.equal(i % 2, 0), 2, allow_smaller_final_batch=True)
+    with running_queues(sess):
+        got = [v for batch in _run_until_out_of_range(sess, out) for v in batch.tolist()]
+    assert got == [0, 2, 4, 6]
+
+
+def test_maybe_batch_with_a_keep_vector_and_enqueue_many(sess):
+    src = _closed_source(sess, [0, 1])
+    i = src.dequeue()
+    rows = tf.stack([i * 10, i * 10 + 1, i * 10 + 2])
+    out = tf.train.maybe_batch([rows], tf.constant([True, False, True]), 2, enqueue_many=True,
+                               allow_smaller_final_batch=True)
+    with running_queues(sess):
+        got = [v for batch in _run_until_out_of_range(sess, out) for v in batch.tolist()]
+    assert got == [0, 2, 10, 12]
+
+
+def test_maybe_shuffle_batch_and_joins(sess):
+    a = _closed_source(sess, list(range(10)))
+    b = _closed_source(sess, list(range(10, 20)))
+    c = _closed_source(sess, list(range(20, 30)))
+    d = _closed_source(sess, list(range(30, 40)))
+    ia, ib, ic, idd = a.dequeue(), b.dequeue(), c.dequeue(), d.dequeue()
+    shuffled = tf.train.maybe_shuffle_batch([ia], 3, 12, 2, ia < 5, allow_smaller_final_batch=True)
+    joined = tf.train.maybe_batch_join([[ib], [ic]], ib > 100, 4, allow_smaller_final_batch=True)
+    both = tf.train.maybe_shuffle_batch_join([[idd]], 3, 12, 2, True, allow_smaller_final_batch=True)
+    with running_queues(sess):
+        got = [v for batch in _run_until_out_of_range(sess, shuffled) for v in batch.tolist()]
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(joined)  # ib > 100 never holds: nothing is kept, and the queue closes at the end of input
+        got_both = [v for batch in _run_until_out_of_range(sess, both) for v in batch.tolist()]
+    assert sorted(got) == [0, 1, 2, 3, 4] and sorted(got_both) == list(range(30, 40))
+    with pytest.raises(ValueError, match="`keep_input` cannot be a vector when `enqueue_many=False`"):
+        tf.train.maybe_batch([ia], tf.constant([True]), 2)
+    with pytest.raises(ValueError, match="`keep_input` must be 0 or 1 dimensions"):
+        tf.train.maybe_batch([ia], tf.constant([[True]]), 2, enqueue_many=True)
+
+
+def test_match_filenames_once(tmp_path):
+    for name in ("a.txt", "b.txt", "c.csv"):
+        (tmp_path / name).write_text("x")
+    files = tf.train.match_filenames_once(str(tmp_path / "*.txt"))
+    assert files.name == "matching_filenames:0" and files in tf.local_variables()
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        got = sorted(sess.run(files).tolist())
+    assert got == [str(tmp_path / "a.txt").encode(), str(tmp_path / "b.txt").encode()]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The classic TF1 training loop
 # ----------------------------------------------------------------------------------------------------------

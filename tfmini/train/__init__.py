@@ -98,6 +98,11 @@ from tfmini.train.input import (  # noqa: E402
     batch_join,
     input_producer,
     limit_epochs,
+    match_filenames_once,
+    maybe_batch,
+    maybe_batch_join,
+    maybe_shuffle_batch,
+    maybe_shuffle_batch_join,
     range_input_producer,
     shuffle_batch,
     shuffle_batch_join,
@@ -111,6 +116,7 @@ queue_runner = queue_runner_impl
 
 __all__ += [
     "Coordinator", "LooperThread", "QueueRunner", "add_queue_runner", "batch", "batch_join", "input_producer",
-    "limit_epochs", "queue_runner", "range_input_producer", "shuffle_batch", "shuffle_batch_join",
+    "limit_epochs", "match_filenames_once", "maybe_batch", "maybe_batch_join", "maybe_shuffle_batch",
+    "maybe_shuffle_batch_join", "queue_runner", "range_input_producer", "shuffle_batch", "shuffle_batch_join",
     "slice_input_producer", "start_queue_runners", "string_input_producer",
 ]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.sparse_tensor import SparseTensor
-from tfmini.ops import array_ops, control_flow_ops, math_ops, random_ops, variables
+from tfmini.ops import array_ops, control_flow_ops, io_ops, math_ops, random_ops, variables
 from tfmini.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 from tfmini.train.queue_runner_impl import QueueRunner, add_queue_runner
 
@@ -20,6 +21,14 @@ from tfmini.train.queue_runner_impl import QueueRunner, add_queue_runner
 # ----------------------------------------------------------------------------------------------------------
 # Producers
 # ----------------------------------------------------------------------------------------------------------
+def match_filenames_once(pattern, name=None) -> variables.Variable:
+    """A local variable holding the file names `pattern` (a glob) matches, computed when it is initialized
+    (`tf.local_variables_initializer()`)."""
+    with _ops.name_scope(name, "matching_filenames", [pattern]) as scope:
+        return variables.Variable(name=scope, initial_value=io_ops.matching_files(pattern), trainable=False,
+                                  validate_shape=False, collections=[_ops.GraphKeys.LOCAL_VARIABLES])
+
+
 def limit_epochs(tensor, num_epochs=None, name=None) -> _ops.Tensor:
     """`tensor`, which after `num_epochs` evaluations fails with OutOfRangeError (a local int64 variable
     `epochs` counts them, so run `tf.local_variables_initializer()` first). None: no limit."""
@@ -183,9 +192,29 @@ def _shapes(tensor_list_list, shapes, enqueue_many: bool):
     return shapes
 
 
-def _enqueue_ops(queue, tensor_list_list, enqueue_many: bool) -> list[_ops.Operation]:
+def _validate_keep_input(keep_input, enqueue_many: bool) -> _ops.Tensor:
+    keep_input = _ops.convert_to_tensor(keep_input, dtype=_dt.bool_)
+    ndims = keep_input.shape.ndims
+    if ndims is None:
+        raise ValueError("`keep_input` dimensions must be known at graph construction.")
+    if not enqueue_many and ndims == 1:
+        raise ValueError("`keep_input` cannot be a vector when `enqueue_many=False`.")
+    if ndims > 1:
+        raise ValueError("`keep_input` must be 0 or 1 dimensions.")
+    return keep_input
+
+
+def _enqueue_ops(queue, tensor_list_list, enqueue_many: bool, keep_input: _ops.Tensor) -> list[_ops.Operation]:
+    """One enqueue op per tensor list, enqueuing only what `keep_input` keeps: per example for a vector
+    (with `enqueue_many`), all or nothing for a scalar (decided at build time when it is a constant)."""
     enqueue = queue.enqueue_many if enqueue_many else queue.enqueue
-    return [enqueue(tl) for tl in tensor_list_list]
+    if keep_input.shape.ndims == 1:
+        return [enqueue([array_ops.boolean_mask(t, keep_input) for t in tl]) for tl in tensor_list_list]
+    known = _reg.constant_value(keep_input)
+    if known is not None:
+        return [enqueue(tl) if bool(known) else control_flow_ops.no_op() for tl in tensor_list_list]
+    return [control_flow_ops.cond(keep_input, lambda tl=tl: enqueue(tl), control_flow_ops.no_op).op
+            for tl in tensor_list_list]
 
 
 def _dequeue(queue, batch_size, allow_smaller_final_batch: bool, name: str):
@@ -194,16 +223,35 @@ def _dequeue(queue, batch_size, allow_smaller_final_batch: bool, name: str):
     return queue.dequeue_many(batch_size, name=name)
 
 
-def _batch(tensor_list_list, batch_size, num_threads: int, capacity: int, enqueue_many: bool, shapes,
+def _batch(tensor_list_list, keep_input, batch_size, num_threads: int, capacity: int, enqueue_many: bool, shapes,
            dynamic_pad: bool, allow_smaller_final_batch: bool, shared_name, scope: str, join: bool):
+    keep_input = _validate_keep_input(keep_input, enqueue_many)
     types = _dtypes(tensor_list_list)
     shapes = _shapes(tensor_list_list, shapes, enqueue_many)
     queue_class = PaddingFIFOQueue if dynamic_pad else FIFOQueue
     queue = queue_class(capacity=capacity, dtypes=types, shapes=shapes, shared_name=shared_name)
-    ops_ = _enqueue_ops(queue, tensor_list_list, enqueue_many)
+    ops_ = _enqueue_ops(queue, tensor_list_list, enqueue_many, keep_input)
     # Without join, `num_threads` threads run the same enqueue op, as in TF.
     add_queue_runner(QueueRunner(queue, ops_ if join else ops_ * num_threads))
     return _dequeue(queue, batch_size, allow_smaller_final_batch, scope)
+
+
+def _single(tensors, keep_input, build, name, default_name: str):
+    """Runs `build(tensor_lists, keep_input, scope, join=False)` for one list (or dict) of tensors, in TF's name
+    scope, and returns the batch in the caller's structure."""
+    tensor_list = _as_tensor_list(tensors)
+    with _ops.name_scope(name, default_name, [*_flat(tensor_list), keep_input]) as scope:
+        tensor_list = _validate(tensor_list, f"{default_name}()")
+        return _as_original_type(tensors, build([tensor_list], keep_input, scope, False))
+
+
+def _joined(tensors_list, keep_input, build, name, default_name: str):
+    """Like `_single` for several lists of tensors (one enqueue op each)."""
+    tensor_list_list = _as_tensor_list_list(tensors_list)
+    values = [t for tl in tensor_list_list for t in _flat(tl)]
+    with _ops.name_scope(name, default_name, [*values, keep_input]) as scope:
+        tensor_list_list = [_validate(tl, f"{default_name}()") for tl in tensor_list_list]
+        return _as_original_type(tensors_list[0], build(tensor_list_list, keep_input, scope, True))
 
 
 def batch(tensors, batch_size, num_threads: int = 1, capacity: int = 32, enqueue_many: bool = False, shapes=None,
@@ -211,35 +259,52 @@ def batch(tensors, batch_size, num_threads: int = 1, capacity: int = 32, enqueue
     """Batches `tensors` (a list or dict) through a FIFOQueue (a PaddingFIFOQueue with `dynamic_pad`) that
     `num_threads` threads fill; returns the batch in the same structure. With `enqueue_many`, each tensor is
     already a batch of examples along dimension 0. `allow_smaller_final_batch` lets the last batch be short."""
-    tensor_list = _as_tensor_list(tensors)
-    with _ops.name_scope(name, "batch", list(_flat(tensor_list))) as scope:
-        tensor_list = _validate(tensor_list, "batch()")
-        dequeued = _batch([tensor_list], batch_size, num_threads, capacity, enqueue_many, shapes, dynamic_pad,
-                          allow_smaller_final_batch, shared_name, scope, join=False)
-        return _as_original_type(tensors, dequeued)
+    return maybe_batch(tensors, True, batch_size, num_threads, capacity, enqueue_many, shapes, dynamic_pad,
+                       allow_smaller_final_batch, shared_name, name)
+
+
+def maybe_batch(tensors, keep_input, batch_size, num_threads: int = 1, capacity: int = 32,
+                enqueue_many: bool = False, shapes=None, dynamic_pad: bool = False,
+                allow_smaller_final_batch: bool = False, shared_name=None, name=None):
+    """`batch` that enqueues only when `keep_input` (a bool scalar; with `enqueue_many` also a vector, one per
+    example) is true."""
+    def build(lists, keep, scope, join):
+        return _batch(lists, keep, batch_size, num_threads, capacity, enqueue_many, shapes, dynamic_pad,
+                      allow_smaller_final_batch, shared_name, scope, join)
+
+    return _single(tensors, keep_input, build, name, "batch")
 
 
 def batch_join(tensors_list, batch_size, capacity: int = 32, enqueue_many: bool = False, shapes=None,
                dynamic_pad: bool = False, allow_smaller_final_batch: bool = False, shared_name=None, name=None):
     """Like `batch`, from several lists of tensors of the same types (one enqueue thread each), so a batch
     mixes examples read by several readers."""
-    tensor_list_list = _as_tensor_list_list(tensors_list)
-    with _ops.name_scope(name, "batch_join", [t for tl in tensor_list_list for t in _flat(tl)]) as scope:
-        tensor_list_list = [_validate(tl, "batch_join()") for tl in tensor_list_list]
-        dequeued = _batch(tensor_list_list, batch_size, 1, capacity, enqueue_many, shapes, dynamic_pad,
-                          allow_smaller_final_batch, shared_name, scope, join=True)
-        return _as_original_type(tensors_list[0], dequeued)
+    return maybe_batch_join(tensors_list, True, batch_size, capacity, enqueue_many, shapes, dynamic_pad,
+                            allow_smaller_final_batch, shared_name, name)
 
 
-def _shuffle_batch(tensor_list_list, batch_size, capacity: int, min_after_dequeue: int, num_threads: int, seed,
-                   enqueue_many: bool, shapes, allow_smaller_final_batch: bool, shared_name, scope: str, join: bool):
+def maybe_batch_join(tensors_list, keep_input, batch_size, capacity: int = 32, enqueue_many: bool = False,
+                     shapes=None, dynamic_pad: bool = False, allow_smaller_final_batch: bool = False,
+                     shared_name=None, name=None):
+    """`batch_join` that enqueues only what `keep_input` keeps."""
+    def build(lists, keep, scope, join):
+        return _batch(lists, keep, batch_size, 1, capacity, enqueue_many, shapes, dynamic_pad,
+                      allow_smaller_final_batch, shared_name, scope, join)
+
+    return _joined(tensors_list, keep_input, build, name, "batch_join")
+
+
+def _shuffle_batch(tensor_list_list, keep_input, batch_size, capacity: int, min_after_dequeue: int, num_threads: int,
+                   seed, enqueue_many: bool, shapes, allow_smaller_final_batch: bool, shared_name, scope: str,
+                   join: bool):
     if capacity <= min_after_dequeue:
         raise ValueError(f"capacity {capacity} must be bigger than min_after_dequeue {min_after_dequeue}.")
+    keep_input = _validate_keep_input(keep_input, enqueue_many)
     types = _dtypes(tensor_list_list)
     shapes = _shapes(tensor_list_list, shapes, enqueue_many)
     queue = RandomShuffleQueue(capacity=capacity, min_after_dequeue=min_after_dequeue, seed=seed, dtypes=types,
                                shapes=shapes, shared_name=shared_name)
-    ops_ = _enqueue_ops(queue, tensor_list_list, enqueue_many)
+    ops_ = _enqueue_ops(queue, tensor_list_list, enqueue_many, keep_input)
     add_queue_runner(QueueRunner(queue, ops_ if join else ops_ * num_threads))
     return _dequeue(queue, batch_size, allow_smaller_final_batch, scope)
 
@@ -249,23 +314,39 @@ def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads:
                   name=None):
     """Batches `tensors` in random order through a RandomShuffleQueue that keeps at least `min_after_dequeue`
     examples to mix (until its input runs out)."""
-    tensor_list = _as_tensor_list(tensors)
-    with _ops.name_scope(name, "shuffle_batch", list(_flat(tensor_list))) as scope:
-        tensor_list = _validate(tensor_list, "shuffle_batch()")
-        dequeued = _shuffle_batch([tensor_list], batch_size, capacity, min_after_dequeue, num_threads, seed,
-                                  enqueue_many, shapes, allow_smaller_final_batch, shared_name, scope, join=False)
-        return _as_original_type(tensors, dequeued)
+    return maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, True, num_threads, seed,
+                               enqueue_many, shapes, allow_smaller_final_batch, shared_name,
+                               name)
+
+
+def maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, keep_input, num_threads: int = 1,
+                        seed=None, enqueue_many: bool = False, shapes=None, allow_smaller_final_batch: bool = False,
+                        shared_name=None, name=None):
+    """`shuffle_batch` that enqueues only what `keep_input` keeps."""
+    def build(lists, keep, scope, join):
+        return _shuffle_batch(lists, keep, batch_size, capacity, min_after_dequeue, num_threads, seed,
+                              enqueue_many, shapes, allow_smaller_final_batch, shared_name, scope, join)
+
+    return _single(tensors, keep_input, build, name, "shuffle_batch")
 
 
 def shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, seed=None, enqueue_many: bool = False,
                        shapes=None, allow_smaller_final_batch: bool = False, shared_name=None, name=None):
     """Like `shuffle_batch`, from several lists of tensors of the same types (one enqueue thread each)."""
-    tensor_list_list = _as_tensor_list_list(tensors_list)
-    with _ops.name_scope(name, "shuffle_batch_join", [t for tl in tensor_list_list for t in _flat(tl)]) as scope:
-        tensor_list_list = [_validate(tl, "shuffle_batch_join()") for tl in tensor_list_list]
-        dequeued = _shuffle_batch(tensor_list_list, batch_size, capacity, min_after_dequeue, 1, seed, enqueue_many,
-                                  shapes, allow_smaller_final_batch, shared_name, scope, join=True)
-        return _as_original_type(tensors_list[0], dequeued)
+    return maybe_shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, True, seed,
+                                    enqueue_many, shapes, allow_smaller_final_batch, shared_name,
+                                    name)
+
+
+def maybe_shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, keep_input, seed=None,
+                             enqueue_many: bool = False, shapes=None, allow_smaller_final_batch: bool = False,
+                             shared_name=None, name=None):
+    """`shuffle_batch_join` that enqueues only what `keep_input` keeps."""
+    def build(lists, keep, scope, join):
+        return _shuffle_batch(lists, keep, batch_size, capacity, min_after_dequeue, 1, seed, enqueue_many,
+                              shapes, allow_smaller_final_batch, shared_name, scope, join)
+
+    return _joined(tensors_list, keep_input, build, name, "shuffle_batch_join")
 
 
 def _flat(tensor_list) -> list:
@@ -276,6 +357,7 @@ def _flat(tensor_list) -> list:
 
 
 __all__ = [
-    "batch", "batch_join", "input_producer", "limit_epochs", "range_input_producer", "shuffle_batch",
-    "shuffle_batch_join", "slice_input_producer", "string_input_producer",
+    "batch", "batch_join", "input_producer", "limit_epochs", "match_filenames_once", "maybe_batch", "maybe_batch_join",
+    "maybe_shuffle_batch", "maybe_shuffle_batch_join", "range_input_producer", "shuffle_batch", "shuffle_batch_join",
+    "slice_input_producer", "string_input_producer",
 ]
