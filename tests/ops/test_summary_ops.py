@@ -305,6 +305,13 @@ def test_tensor_summary_leaves_the_callers_metadata_alone(sess):
     np.testing.assert_array_equal(tf.make_ndarray(v.tensor), [1, 2])
 
 
+def test_legacy_tensor_summary_names_its_node(sess):
+    t = apply_op("TensorSummary", [tf.constant([1.0, 2.0])], {"description": "d", "display_name": "n"}, name="ts")
+    want = summary_pb2.Summary()
+    want.value.add(node_name="ts").tensor.CopyFrom(tf.make_tensor_proto(np.array([1.0, 2.0], np.float32)))
+    assert sess.run(t.outputs[0]) == want.SerializeToString()  # as TF writes it: no tag, no metadata
+
+
 def test_get_summary_description_reads_a_tensor_summary_node():
     node = node_def_pb2.NodeDef(op="TensorSummary")
     node.attr["description"].s = summary_pb2.SummaryDescription(type_hint="scalar").SerializeToString()

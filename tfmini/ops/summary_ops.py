@@ -342,6 +342,23 @@ def _tensor_summary(tag, tensor, serialized_summary_metadata):
     return _serialized(summary)
 
 
+def _legacy_tensor_summary_factory(op: _ops.Operation, ctx):
+    name = op.name  # the old op names its node instead of a tag
+
+    def kernel(tensor):
+        summary = summary_pb2.Summary()
+        summary.value.add(node_name=name).tensor.CopyFrom(_tensor_proto(np.asarray(tensor)))
+        return _serialized(summary)
+
+    return kernel
+
+
+# TensorSummary: the TF 1.0 form, still found in old graphs (its attrs are not written into the summary).
+register_op("TensorSummary", inputs=["tensor: T"], outputs=["summary: string"],
+            attrs={"description": ("string", ""), "labels": ("list(string)", []), "display_name": ("string", "")},
+            shape=shape_fns.scalar, factory=_legacy_tensor_summary_factory)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # MergeSummary: the values of several serialized summaries in one, refusing a tag seen twice.
 
@@ -366,7 +383,7 @@ def _merge_summary(*inputs):
 
 
 for _op_type in ("ScalarSummary", "HistogramSummary", "ImageSummary", "AudioSummaryV2", "TensorSummaryV2",
-                 "MergeSummary"):
+                 "TensorSummary", "MergeSummary"):
     NotDifferentiable(_op_type)
 
 
