@@ -309,3 +309,14 @@ def test_legacy_function_variants_and_sparse_tensor_slices():
     assert [(v.indices.tolist(), v.values.tolist()) for v in _elements(rows)] == [([[1]], [5]), ([[0]], [6])]
     with pytest.raises(TypeError):
         tf.data.Dataset.from_sparse_tensor_slices([1, 2])
+
+
+def test_from_generator_copies_what_it_yields():
+    def reuse_one_buffer():
+        buf = np.zeros(2, np.float32)
+        for i in range(3):
+            buf[:] = i
+            yield buf
+
+    got = _elements(tf.data.Dataset.from_generator(reuse_one_buffer, tf.float32, tf.TensorShape([2])).batch(3))
+    assert got[0].tolist() == [[0, 0], [1, 1], [2, 2]]

@@ -306,7 +306,7 @@ class _GeneratorIter(ElementIterator):
         out = []
         for i, (v, dtype, shape) in enumerate(zip(flat, self._types, self._shapes)):
             try:
-                arr = to_numpy(v, dtype)
+                arr = np.array(to_numpy(v, dtype), copy=True)  # the generator may reuse its buffer
             except (TypeError, ValueError) as e:
                 raise _invalid(f"TypeError: `generator` yielded an element that could not be converted to the "
                                f"expected type. The expected type was {dtype.name}, but the yielded element "
