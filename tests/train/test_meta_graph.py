@@ -8,7 +8,7 @@ import pytest
 from google.protobuf import text_format
 
 import tfmini as tf
-from tfmini.protobuf import graph_pb2, meta_graph_pb2, saver_pb2, variable_pb2
+from tfmini.protobuf import graph_pb2, meta_graph_pb2, queue_runner_pb2, saver_pb2, variable_pb2
 
 
 @pytest.fixture(autouse=True)
@@ -324,3 +324,30 @@ def test_tensorflows_meta_graph_attrs_are_reconciled_with_its_op_list():
     g = tf.get_default_graph()
     assert g.get_operation_by_name("loss").get_attr("keep_dims") is False
     assert "grad_a" not in g.get_operation_by_name("MatMul").node_def.attr
+
+
+def test_queue_runners_round_trip_as_queue_runner_defs():
+    queue = tf.FIFOQueue(10, [tf.float32], shapes=[[]], name="fifo")
+    counter = tf.Variable(0.0, name="counter")
+    enqueue = queue.enqueue([counter.assign_add(1.0)], name="enq")
+    tf.train.add_queue_runner(tf.train.QueueRunner(queue, [enqueue]))
+    queue.dequeue(name="deq")
+    mg = tf.train.export_meta_graph()
+    [raw] = mg.collection_def["queue_runners"].bytes_list.value
+    qr_def = queue_runner_pb2.QueueRunnerDef.FromString(raw)
+    assert (qr_def.queue_name, list(qr_def.enqueue_op_name)) == ("fifo", ["enq"])
+    assert qr_def.close_op_name and qr_def.cancel_op_name
+    assert list(qr_def.queue_closed_exception_types) == [tf.errors.OUT_OF_RANGE]
+    with tf.Graph().as_default():
+        tf.train.import_meta_graph(mg, import_scope="copy")
+        [runner] = tf.get_collection(tf.GraphKeys.QUEUE_RUNNERS)
+        assert runner.queue.name == "copy/fifo" and [op.name for op in runner.enqueue_ops] == ["copy/enq"]
+        assert runner.queue_closed_exception_types == (tf.errors.OutOfRangeError,)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            coord = tf.train.Coordinator()
+            threads = tf.train.start_queue_runners(sess, coord=coord)
+            got = [sess.run("copy/deq:0") for _ in range(3)]
+            coord.request_stop()
+            coord.join(threads)
+    assert got == sorted(got) and got[0] >= 1.0

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from google.protobuf import message as _message
 from google.protobuf import text_format
 
+from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
 from tfmini.framework.graph_io import import_graph_def, parse_tensor_name
 from tfmini.framework.graph_util import write_graph
 from tfmini.framework.node_def import attr_value_of
 from tfmini.ops.variables import Variable, VariableAggregation, VariableSynchronization
-from tfmini.protobuf import graph_pb2, meta_graph_pb2, op_def_pb2, saver_pb2, variable_pb2
+from tfmini.protobuf import graph_pb2, meta_graph_pb2, op_def_pb2, queue_runner_pb2, saver_pb2, variable_pb2
+from tfmini.train.queue_runner_impl import QueueRunner
 
 _logger = logging.getLogger("tfmini")
 
@@ -127,6 +129,40 @@ _VARIABLE_COLLECTIONS = (
 )
 for _key in _VARIABLE_COLLECTIONS:
     register_proto_function(_key, variable_pb2.VariableDef, variable_to_proto, variable_from_proto)
+
+
+def queue_runner_to_proto(runner, export_scope: str | None = None):
+    """The QueueRunnerDef of a QueueRunner (None when its queue lies outside `export_scope`)."""
+    queue = runner.queue
+    queue_name = queue.queue_ref.op.name if hasattr(queue, "queue_ref") else queue.name
+    if not _in_scope(queue_name, export_scope):
+        return None
+    return queue_runner_pb2.QueueRunnerDef(
+        queue_name=strip_name_scope(queue_name, export_scope),
+        enqueue_op_name=[strip_name_scope(op.name, export_scope) for op in runner.enqueue_ops],
+        close_op_name=strip_name_scope(runner.close_op.name, export_scope),
+        cancel_op_name=strip_name_scope(runner.cancel_op.name, export_scope),
+        queue_closed_exception_types=[_errors.error_code_from_exception_type(t)
+                                      for t in runner.queue_closed_exception_types])
+
+
+def queue_runner_from_proto(queue_runner_def, import_scope: str | None = None) -> QueueRunner:
+    """A QueueRunner over the queue op and enqueue/close/cancel ops a QueueRunnerDef names (its `queue` is
+    the queue op, as in TF)."""
+    graph = _ops.get_default_graph()
+
+    def op(name):
+        return graph.as_graph_element(prepend_name_scope(name, import_scope), allow_tensor=False)
+
+    types = [_errors.exception_type_from_error_code(code) for code in queue_runner_def.queue_closed_exception_types]
+    return QueueRunner(queue=op(queue_runner_def.queue_name),
+                       enqueue_ops=[op(n) for n in queue_runner_def.enqueue_op_name],
+                       close_op=op(queue_runner_def.close_op_name), cancel_op=op(queue_runner_def.cancel_op_name),
+                       queue_closed_exception_types=types or None)
+
+
+register_proto_function(_ops.GraphKeys.QUEUE_RUNNERS, queue_runner_pb2.QueueRunnerDef, queue_runner_to_proto,
+                        queue_runner_from_proto)
 
 
 def _collection_kind(value) -> str | None:
