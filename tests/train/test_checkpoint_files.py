@@ -459,3 +459,8 @@ def test_legacy_npz_scalars_read_back_as_scalars(tmp_path):
     old = tf.train.load_variable(str(tmp_path / "old"), "old")
     assert old.shape == () and old == 7
     assert tf.train.list_variables(prefix) == [("s", []), ("t", [])]
+
+
+def test_legacy_npz_debug_string_has_tensorflows_layout(tmp_path):
+    with tf.train.NewCheckpointReader(_write(tmp_path)) as reader:
+        assert reader.debug_string() == b"s (DT_STRING) [2]\nw (DT_FLOAT) [2,3]\n"

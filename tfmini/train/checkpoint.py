@@ -399,14 +399,15 @@ class _NpzReader:
     def shapes_and_dtypes(self) -> dict:
         return {name: (shape, dtype) for name, (_, dtype, shape) in self._entries.items()}
 
+    def debug_string(self) -> bytes:
+        entries = sorted((name.encode("utf-8"), dtype.as_datatype_enum, shape)
+                         for name, (_, dtype, shape) in self._entries.items())
+        return b"".join(_bundle.debug_line(*entry) for entry in entries)
+
 
 # ----------------------------------------------------------------------------------------------------------
 # Reading either format
 # ----------------------------------------------------------------------------------------------------------
-# TF's DataTypeString for the dtypes whose tfmini names differ (debug_string's spelling).
-_TF_TYPE_STRINGS = {"float32": "float", "float64": "double", "float16": "half"}
-
-
 class CheckpointReader:
     """Reads the tensors of one checkpoint (`tf.train.NewCheckpointReader` / `tf.train.load_checkpoint`):
     a V2 checkpoint (`<prefix>.index`) or a legacy tfmini one (`<prefix>.npz`).
@@ -460,13 +461,11 @@ class CheckpointReader:
         return {name: dtype for name, (_, dtype) in self._entries.items() if dtype is not None}
 
     def debug_string(self) -> bytes:
-        """One line per tensor, `name (dtype) [dims]`, sorted by name."""
-        lines = []
-        for name in sorted(self._entries):
-            shape, dtype = self._entries[name]
-            kind = dtype.name if dtype is not None else "unknown"
-            lines.append(f"{name} ({_TF_TYPE_STRINGS.get(kind, kind)}) [{','.join(map(str, shape))}]\n")
-        return "".join(lines).encode()
+        """One line per stored tensor, `name (DT_FLOAT) [2,3]`, in key order, as TensorFlow prints it (a sliced
+        tensor shows as its slices' keys)."""
+        if self._impl is None:
+            raise _errors.FailedPreconditionError(None, None, f"The reader of checkpoint {self._prefix} is closed")
+        return self._impl.debug_string()
 
 
 def _file_has_table_magic(path: str) -> bool:

@@ -22,7 +22,7 @@ from google.protobuf.message import DecodeError
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
-from tfmini.protobuf import tensor_bundle_pb2
+from tfmini.protobuf import tensor_bundle_pb2, types_pb2
 from tfmini.train import sstable
 
 HEADER_KEY = b""
@@ -132,6 +132,15 @@ class BundleWriter:
 # ----------------------------------------------------------------------------------------------------------
 # Reading
 # ----------------------------------------------------------------------------------------------------------
+def debug_line(key: bytes, dtype_enum: int, shape) -> bytes:
+    """A checkpoint reader's debug_string line for one stored tensor: `name (DT_FLOAT) [2,3]`."""
+    try:
+        kind = types_pb2.DataType.Name(dtype_enum)
+    except ValueError:
+        kind = f"DataType({dtype_enum})"
+    return key + f" ({kind}) [{','.join(map(str, shape))}]\n".encode()
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Keys of slices: TF's OrderedCode encoding of (0, tensor name, rank, start and length per dimension)
 # ----------------------------------------------------------------------------------------------------------
@@ -281,6 +290,12 @@ class BundleReader:
     def shapes_and_dtypes(self) -> dict:
         """{name: (shape tuple, DType or None for a TensorFlow dtype tfmini lacks)}."""
         return {name: (e.shape, e.dtype) for name, e in self._entries.items()}
+
+    def debug_string(self) -> bytes:
+        """Every stored tensor in key order, the slices of a sliced tensor in its stead."""
+        stored = {name.encode("utf-8"): e for name, e in self._entries.items() if not e.slices}
+        stored.update((key, self._check_entry(key, raw)) for key, raw in self._slices.items())
+        return b"".join(debug_line(key, stored[key].dtype_enum, stored[key].shape) for key in sorted(stored))
 
     # -- reading tensors --------------------------------------------------------
     def close(self) -> None:

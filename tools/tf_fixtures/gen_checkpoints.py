@@ -11,7 +11,8 @@ Writes into ``tests/fixtures/tf/checkpoints/``:
 - ``sharded/``: a sharded Saver's checkpoint over two CPU devices (two data files);
 - ``object/``: an object-based ``tf.train.Checkpoint``;
 - ``partitioned/``: variables saved in slices by partitioners (rows, columns, strings);
-- ``v1/``: a V1 (TensorSliceReader format) checkpoint, which tfmini refuses clearly.
+- ``v1/``: a V1 (TensorSliceReader format) checkpoint, which tfmini refuses clearly;
+- ``debug_strings.json``: what TensorFlow's reader's ``debug_string()`` prints for three of them.
 """
 
 from __future__ import annotations
@@ -175,9 +176,17 @@ def gen_v1() -> None:
             saver.save(sess, str(out / "model.ckpt"), write_meta_graph=False, write_state=False)
 
 
+def record_debug_strings() -> None:
+    """What TensorFlow's reader prints (debug_string) for some of the checkpoints above, as hex."""
+    strings = {name: tf.train.NewCheckpointReader(str(OUT / name / "ckpt")).debug_string().hex()
+               for name in ("dtypes", "partitioned", "sharded")}
+    (OUT / "debug_strings.json").write_text(json.dumps(strings, indent=1))
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    for gen in (gen_dtypes, gen_model, gen_sharded, gen_object_based, gen_partitioned, gen_v1):
+    for gen in (gen_dtypes, gen_model, gen_sharded, gen_object_based, gen_partitioned, gen_v1,
+                record_debug_strings):
         gen()
     for path in sorted(OUT.rglob("*")):
         if path.is_file():
