@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -25,6 +24,7 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 from tfmini.ops import shape_fns
 from tfmini.ops.data_flow_ops import QueueResource
+from tfmini.ops.dataset_readers import open_stream
 
 __all__ = [
     "FixedLengthRecordReader", "IdentityReader", "ReaderBase", "TFRecordReader", "TextLineReader",
@@ -42,19 +42,6 @@ def _invalid(msg: str) -> _errors.InvalidArgumentError:
 
 def _path(work: bytes) -> str:
     return work.decode("utf-8", "surrogateescape")
-
-
-def _open(work: bytes):
-    """The file named by `work`, opened for reading; TF's error classes for one that is missing or unreadable."""
-    path = _path(work)
-    try:
-        return open(path, "rb")  # the work unit's records own it and close it
-    except FileNotFoundError:
-        raise _errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
-    except IsADirectoryError:
-        raise _errors.FailedPreconditionError(None, None, f"{path}; Is a directory") from None
-    except PermissionError:
-        raise _errors.PermissionDeniedError(None, None, f"{path}; Permission denied") from None
 
 
 def _check_exists(work: bytes) -> None:
@@ -91,40 +78,11 @@ def _text_lines(work: bytes, file, skip_header_lines: int) -> Iterator[tuple[byt
             yield b"%s:%d" % (work, number), line
 
 
-class _Inflated:
-    """The decompressed bytes of a zlib or gzip file, `n` at a time (fewer only at the end)."""
-
-    def __init__(self, file, window_bits: int) -> None:
-        self._file = file
-        self._inflate = zlib.decompressobj(window_bits)
-        self._out = bytearray()
-
-    def read(self, n: int) -> bytes:
-        while len(self._out) < n and not self._inflate.eof:
-            chunk = self._inflate.unconsumed_tail or self._file.read(_READ_CHUNK)
-            if not chunk:
-                break
-            try:
-                self._out += self._inflate.decompress(chunk, max(n - len(self._out), _READ_CHUNK))
-            except zlib.error as e:
-                raise _errors.DataLossError(None, None, f"corrupted compressed stream: {e}") from None
-        data = bytes(self._out[:n])
-        del self._out[:n]
-        return data
-
-    def close(self) -> None:
-        self._file.close()
-
-
-_WINDOW_BITS = {"ZLIB": zlib.MAX_WBITS, "GZIP": zlib.MAX_WBITS + 16}
-
-
-def _fixed_length_records(work: bytes, file, header_bytes: int, record_bytes: int, footer_bytes: int,
-                          hop_bytes: int, encoding: str) -> Iterator[tuple[bytes, bytes]]:
+def _fixed_length_records(work: bytes, source, header_bytes: int, record_bytes: int, footer_bytes: int,
+                          hop_bytes: int) -> Iterator[tuple[bytes, bytes]]:
     """Records of `record_bytes` bytes after a header, starting every `hop_bytes` (or back to back), as long
-    as a whole record and the footer still fit; keyed by the file name and the record's index. With an
-    `encoding` the file is one ZLIB or GZIP stream and the layout applies to its decompressed bytes."""
-    source = _Inflated(file, _WINDOW_BITS[encoding]) if encoding else file
+    as a whole record and the footer still fit; keyed by the file name and the record's index. `source` gives
+    the file's bytes (decompressed, for a ZLIB or GZIP encoding)."""
     step = hop_bytes or record_bytes
     needed = record_bytes + footer_bytes
     try:
@@ -152,7 +110,7 @@ def _fixed_length_records(work: bytes, file, header_bytes: int, record_bytes: in
 
 
 def _whole_file(work: bytes) -> Iterator[tuple[bytes, bytes]]:
-    with _open(work) as f:
+    with open_stream(_path(work), "", 0) as f:
         yield work, f.read()
 
 
@@ -395,7 +353,7 @@ def _text_line_start(op) -> Callable:
     def start(work: bytes) -> Iterator:
         _check_exists(work)
         try:
-            file = _open(work)
+            file = open_stream(_path(work), "", 0)
         except _errors.FailedPreconditionError as e:  # a directory: its reads fail, as TF's do
             return _failing(e)
         return _text_lines(work, file, skip)
@@ -415,10 +373,10 @@ def _fixed_length_start(op) -> Callable:
     def start(work: bytes) -> Iterator:
         _check_exists(work)
         try:
-            file = _open(work)
+            source = open_stream(_path(work), encoding, _READ_CHUNK)
         except _errors.FailedPreconditionError as e:
             return _failing(e)
-        return _fixed_length_records(work, file, encoding=encoding, **sizes)
+        return _fixed_length_records(work, source, **sizes)
 
     return start
 
