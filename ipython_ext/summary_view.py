@@ -301,7 +301,8 @@ def _signature(logdir: str) -> tuple:
 
 class LiveDisplay:
     """Redraws a displayed SummaryView while a cell runs: a thread compares the event files' sizes every
-    `interval` seconds and updates the display when they changed; `stop()` ends it with a last redraw."""
+    `interval` seconds and updates the display when they changed; `stop()` ends it with a last redraw.
+    Display updates are not replayed by nbval: validated notebooks show summaries with the line magic."""
 
     def __init__(self, view: SummaryView, handle, interval: float = 0.5) -> None:
         self.view, self.handle, self.interval = view, handle, interval
@@ -323,4 +324,4 @@ class LiveDisplay:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
-        self._refresh()
+        self._refresh(force=True)  # the cell's output always ends with the final state
