@@ -351,3 +351,17 @@ def test_queue_runners_round_trip_as_queue_runner_defs():
             coord.request_stop()
             coord.join(threads)
     assert got == sorted(got) and got[0] >= 1.0
+
+
+def test_clear_extraneous_savers_keeps_only_the_given_savers_ops():
+    _linear_model()
+    first = tf.train.Saver(name="first")
+    second = tf.train.Saver()
+    tf.add_to_collection(tf.GraphKeys.SAVERS, first)
+    mg = second.export_meta_graph(clear_extraneous_savers=True)
+    names = {nd.name for nd in mg.graph_def.node}
+    assert "save/restore_all" in names and "save/SaveV2" in names
+    assert not any(n.startswith("first/") for n in names)
+    assert "savers" not in mg.collection_def
+    kept = second.export_meta_graph()
+    assert any(nd.name.startswith("first/") for nd in kept.graph_def.node) and "savers" in kept.collection_def

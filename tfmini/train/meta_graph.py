@@ -381,6 +381,28 @@ def _scoped_graph_def(graph_def, export_scope: str | None) -> tuple[graph_pb2.Gr
     return scoped, unbound
 
 
+_SAVE_AND_RESTORE_OPS = ("SaveV2", "Save", "SaveSlices", "Restore", "RestoreV2", "RestoreSlice")
+
+
+def _without_extraneous_savers(graph_def, saver_def) -> graph_pb2.GraphDef:
+    """`graph_def` without the name scopes of savers other than `saver_def`'s: a scope holding a save or
+    restore op that is not the scope of the kept saver's save tensor or restore op."""
+    def scope_of(name: str) -> str:
+        return name.rpartition("/")[0]
+
+    keep = set()
+    if saver_def is not None:
+        keep = {scope_of(parse_tensor_name(saver_def.save_tensor_name)[0]) + "/",
+                scope_of(saver_def.restore_op_name) + "/"}
+    saver_scopes = {scope_of(nd.name) + "/" for nd in graph_def.node
+                    if nd.op in _SAVE_AND_RESTORE_OPS and "/" in nd.name} - keep
+    out = graph_pb2.GraphDef()
+    out.versions.CopyFrom(graph_def.versions)
+    out.library.CopyFrom(graph_def.library)
+    out.node.extend(nd for nd in graph_def.node if not any(nd.name.startswith(s) for s in saver_scopes))
+    return out
+
+
 def export_scoped_meta_graph(filename=None, graph_def=None, graph=None, export_scope=None, as_text=False,
                              unbound_inputs_col_name: str = UNBOUND_INPUTS_KEY, clear_devices: bool = False,
                              saver_def=None, clear_extraneous_savers: bool = False,
@@ -394,6 +416,8 @@ def export_scoped_meta_graph(filename=None, graph_def=None, graph=None, export_s
         copy = graph_pb2.GraphDef()
         copy.CopyFrom(graph_def)
         graph_def = copy
+    if clear_extraneous_savers:
+        graph_def = _without_extraneous_savers(graph_def, saver_def)
     graph_def, unbound = _scoped_graph_def(graph_def, export_scope)
     if clear_devices:
         for nd in graph_def.node:
@@ -444,7 +468,8 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     `saver_def` and op definitions, written to `filename` (binary, or text with `as_text`) when given.
 
     `export_scope` keeps only the ops under that name scope, renamed relative to it; `clear_devices` drops
-    device placements; `strip_default_attrs` drops attrs equal to their op's default. A `graph_def` given is
+    device placements; `strip_default_attrs` drops attrs equal to their op's default; `clear_extraneous_savers`
+    drops the ops of savers other than `saver_def`'s and the savers collection. A `graph_def` given is
     written instead of the graph's own. `save_debug_info` is accepted and ignored."""
     if kwargs:
         unknown = ", ".join(sorted(kwargs))
