@@ -84,6 +84,38 @@ def test_producer_and_batch_names_match_tf():
     assert runners[3].cancel_op.name == "batch/fifo_queue_Close_1"
 
 
+def test_batch_graphs_are_tfs_op_for_op():
+    x, y = tf.constant([1.0, 2.0]), tf.constant(3)
+    tf.train.batch([x], 2)
+    tf.train.shuffle_batch([x, y], 4, capacity=20, min_after_dequeue=10)
+    names = [op.name for op in tf.get_default_graph().get_operations()]
+    assert names == [
+        "Const", "Const_1", "batch/Const", "batch/fifo_queue", "batch/fifo_queue_enqueue", "batch/fifo_queue_Close",
+        "batch/fifo_queue_Close_1", "batch/fifo_queue_Size", "batch/Cast", "batch/mul/y", "batch/mul",
+        "batch/fraction_of_32_full/tags", "batch/fraction_of_32_full", "batch/n", "batch", "shuffle_batch/Const",
+        "shuffle_batch/random_shuffle_queue", "shuffle_batch/random_shuffle_queue_enqueue",
+        "shuffle_batch/random_shuffle_queue_Close", "shuffle_batch/random_shuffle_queue_Close_1",
+        "shuffle_batch/random_shuffle_queue_Size", "shuffle_batch/sub/y", "shuffle_batch/sub",
+        "shuffle_batch/Maximum/x", "shuffle_batch/Maximum", "shuffle_batch/Cast", "shuffle_batch/mul/y",
+        "shuffle_batch/mul", "shuffle_batch/fraction_over_10_of_10_full/tags",
+        "shuffle_batch/fraction_over_10_of_10_full", "shuffle_batch/n", "shuffle_batch",
+    ]
+
+
+def test_fullness_summaries(sess):
+    tf.train.batch([tf.constant(1.0)], 2, capacity=16)
+    tf.train.shuffle_batch([tf.constant(1.0)], 2, capacity=20, min_after_dequeue=4)
+    batch_runner, shuffle_runner = tf.get_collection(tf.GraphKeys.QUEUE_RUNNERS)
+    batch_summary, shuffle_summary = tf.get_collection(tf.GraphKeys.SUMMARIES)
+    for _ in range(4):
+        sess.run(batch_runner.enqueue_ops[0])
+    for _ in range(8):
+        sess.run(shuffle_runner.enqueue_ops[0])
+    values = [tf.summary.Summary.FromString(v).value[0] for v in sess.run([batch_summary, shuffle_summary])]
+    assert (values[0].tag, values[0].simple_value) == ("batch/fraction_of_16_full", 0.25)
+    assert (values[1].tag, values[1].simple_value) == ("shuffle_batch/fraction_over_4_of_16_full", 0.25)
+
+
 def test_build_time_errors_match_tf():
     with pytest.raises(ValueError, match="Cannot infer Tensor's rank"):
         tf.train.batch([tf.placeholder(tf.float32)], 2)

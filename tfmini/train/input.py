@@ -1,10 +1,8 @@
 """TF1's queue-based input pipeline builders (`tf.train.batch`, `shuffle_batch`, their `_join` forms,
 `string_input_producer`, `range_input_producer`, `slice_input_producer`, `input_producer`, `limit_epochs`):
 each builds a queue, the ops that fill it and a QueueRunner (in the graph's QUEUE_RUNNERS collection) that runs
-them in threads once `tf.train.start_queue_runners` is called.
-
-TF also adds a `fraction_of_N_full` scalar summary per queue; tf.summary does not exist here yet, so none is
-added."""
+them in threads once `tf.train.start_queue_runners` is called. As in TF, each adds a scalar summary of how full
+its queue is (`fraction_of_N_full`) to GraphKeys.SUMMARIES."""
 
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.sparse_tensor import SparseTensor
-from tfmini.ops import array_ops, control_flow_ops, io_ops, math_ops, random_ops, variables
+from tfmini.ops import array_ops, control_flow_ops, io_ops, math_ops, random_ops, summary_ops, variables
 from tfmini.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 from tfmini.train.queue_runner_impl import QueueRunner, add_queue_runner
 
@@ -48,8 +46,7 @@ def limit_epochs(tensor, num_epochs=None, name=None) -> _ops.Tensor:
 def input_producer(input_tensor, element_shape=None, num_epochs=None, shuffle: bool = True, seed=None,
                    capacity: int = 32, shared_name=None, summary_name=None, name=None, cancel_op=None) -> FIFOQueue:
     """A FIFOQueue that a QueueRunner fills with the rows of `input_tensor` (shuffled per epoch when `shuffle`),
-    `num_epochs` times (forever when None). `summary_name` is accepted; no summary is written."""
-    del summary_name
+    `num_epochs` times (forever when None). With `summary_name`, a scalar summary of how full the queue is."""
     with _ops.name_scope(name, "input_producer", [input_tensor]):
         input_tensor = _ops.convert_to_tensor(input_tensor, name="input_tensor")
         in_shape = input_tensor.shape
@@ -66,6 +63,8 @@ def input_producer(input_tensor, element_shape=None, num_epochs=None, shuffle: b
                           shared_name=shared_name, name=name)
         enqueue = queue.enqueue_many([input_tensor])
         add_queue_runner(QueueRunner(queue, [enqueue], cancel_op=cancel_op))
+        if summary_name is not None:
+            _fullness_summary(summary_name, queue.size(), capacity)
         return queue
 
 
@@ -82,7 +81,7 @@ def string_input_producer(string_tensor, num_epochs=None, shuffle: bool = True, 
             string_tensor = array_ops.identity(string_tensor)
         return input_producer(input_tensor=string_tensor, element_shape=[], num_epochs=num_epochs, shuffle=shuffle,
                               seed=seed, capacity=capacity, shared_name=shared_name, name=scope,
-                              cancel_op=cancel_op)
+                              summary_name=f"fraction_of_{capacity}_full", cancel_op=cancel_op)
 
 
 def _non_empty(value) -> bool:
@@ -97,7 +96,8 @@ def range_input_producer(limit, num_epochs=None, shuffle: bool = True, seed=None
     """A queue of the integers 0 .. limit-1, `num_epochs` times."""
     with _ops.name_scope(name, "input_producer", [limit]) as scope:
         range_tensor = array_ops.range(limit)
-        return input_producer(range_tensor, [], num_epochs, shuffle, seed, capacity, shared_name, name=scope)
+        return input_producer(range_tensor, [], num_epochs, shuffle, seed, capacity, shared_name,
+                              f"fraction_of_{capacity}_full", scope)
 
 
 def slice_input_producer(tensor_list, num_epochs=None, shuffle: bool = True, seed=None, capacity: int = 32,
@@ -217,6 +217,12 @@ def _enqueue_ops(queue, tensor_list_list, enqueue_many: bool, keep_input: _ops.T
             for tl in tensor_list_list]
 
 
+def _fullness_summary(name: str, filled: _ops.Tensor, capacity: int) -> None:
+    """TF's summary of a queue's fill level: `filled` (the queue's size, or what is above min_after_dequeue)
+    as a fraction of `capacity`."""
+    summary_ops.scalar(name, math_ops.cast(filled, _dt.float32) * (1.0 / capacity))
+
+
 def _dequeue(queue, batch_size, allow_smaller_final_batch: bool, name: str):
     if allow_smaller_final_batch:
         return queue.dequeue_up_to(batch_size, name=name)
@@ -233,6 +239,7 @@ def _batch(tensor_list_list, keep_input, batch_size, num_threads: int, capacity:
     ops_ = _enqueue_ops(queue, tensor_list_list, enqueue_many, keep_input)
     # Without join, `num_threads` threads run the same enqueue op, as in TF.
     add_queue_runner(QueueRunner(queue, ops_ if join else ops_ * num_threads))
+    _fullness_summary(f"fraction_of_{capacity}_full", queue.size(), capacity)
     return _dequeue(queue, batch_size, allow_smaller_final_batch, scope)
 
 
@@ -306,6 +313,9 @@ def _shuffle_batch(tensor_list_list, keep_input, batch_size, capacity: int, min_
                                shapes=shapes, shared_name=shared_name)
     ops_ = _enqueue_ops(queue, tensor_list_list, enqueue_many, keep_input)
     add_queue_runner(QueueRunner(queue, ops_ if join else ops_ * num_threads))
+    above = math_ops.maximum(0, queue.size() - min_after_dequeue)
+    _fullness_summary(f"fraction_over_{min_after_dequeue}_of_{capacity - min_after_dequeue}_full", above,
+                      capacity - min_after_dequeue)
     return _dequeue(queue, batch_size, allow_smaller_final_batch, scope)
 
 
