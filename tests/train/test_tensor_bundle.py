@@ -4,6 +4,7 @@ round-trips, and every kind of damage is a DataLossError naming the file."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -207,6 +208,16 @@ def test_rewriting_a_tensorflow_checkpoint_reproduces_its_files_byte_for_byte(tm
     prefix = ckpt.write_checkpoint(str(tmp_path / "copy"), tensors)
     for suffix in (".index", ".data-00000-of-00001"):
         assert Path(prefix + suffix).read_bytes() == Path(source + suffix).read_bytes(), suffix
+
+
+def test_an_index_spanning_several_blocks_has_tensorflows_bytes(tmp_path):
+    record = json.loads((FIXTURES / "multiblock.json").read_text())
+    tensors = {record["name_format"].format(i=i): np.full((2,), i, np.float32) for i in range(record["count"])}
+    prefix = ckpt.write_checkpoint(str(tmp_path / "many"), tensors)
+    assert os.path.getsize(prefix + ".index") == record["index_bytes"] > sstable.BLOCK_SIZE
+    for suffix in (".index", ".data-00000-of-00001"):
+        assert hashlib.sha256(Path(prefix + suffix).read_bytes()).hexdigest() == record[suffix], suffix
+    assert tf.train.load_variable(prefix, record["name_format"].format(i=4321)).tolist() == [4321.0, 4321.0]
 
 
 def test_every_dtype_is_written_with_tensorflows_bytes_and_checksums(tmp_path):

@@ -12,7 +12,8 @@ Writes into ``tests/fixtures/tf/checkpoints/``:
 - ``object/``: an object-based ``tf.train.Checkpoint``;
 - ``partitioned/``: variables saved in slices by partitioners (rows, columns, strings);
 - ``v1/``: a V1 (TensorSliceReader format) checkpoint, which tfmini refuses clearly;
-- ``debug_strings.json``: what TensorFlow's reader's ``debug_string()`` prints for three of them.
+- ``debug_strings.json``: what TensorFlow's reader's ``debug_string()`` prints for three of them;
+- ``multiblock.json``: SHA-256 digests of a 6000-tensor checkpoint whose index spans several blocks.
 """
 
 from __future__ import annotations
@@ -176,6 +177,36 @@ def gen_v1() -> None:
             saver.save(sess, str(out / "model.ckpt"), write_meta_graph=False, write_state=False)
 
 
+MULTIBLOCK_COUNT = 6000
+
+
+def multiblock_name(i: int) -> str:
+    return f"layer_{i:05d}/some/rather/long/scope/name/for/the/variable/kernel"
+
+
+def record_multiblock_digests() -> None:
+    """An index too large for one 256 KiB block (6000 long names): only the SHA-256 of TensorFlow's files
+    is kept; the test writes the same tensors and compares digests."""
+    import hashlib
+    import tempfile
+
+    import tensorflow as tf2
+
+    names = [multiblock_name(i) for i in range(MULTIBLOCK_COUNT)]
+    values = [np.full((2,), i, np.float32) for i in range(MULTIBLOCK_COUNT)]
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = os.path.join(tmp, "many")
+        with tf.Graph().as_default(), tf.Session() as sess:
+            sess.run(tf2.raw_ops.SaveV2(prefix=prefix, tensor_names=names, shape_and_slices=[""] * len(names),
+                                        tensors=values))
+        digests = {suffix: hashlib.sha256(Path(prefix + suffix).read_bytes()).hexdigest()
+                   for suffix in (".index", ".data-00000-of-00001")}
+        digests["index_bytes"] = os.path.getsize(prefix + ".index")
+    digests["name_format"] = multiblock_name(0).replace("00000", "{i:05d}")
+    digests["count"] = MULTIBLOCK_COUNT
+    (OUT / "multiblock.json").write_text(json.dumps(digests, indent=1))
+
+
 def record_debug_strings() -> None:
     """What TensorFlow's reader prints (debug_string) for some of the checkpoints above, as hex."""
     strings = {name: tf.train.NewCheckpointReader(str(OUT / name / "ckpt")).debug_string().hex()
@@ -186,7 +217,7 @@ def record_debug_strings() -> None:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for gen in (gen_dtypes, gen_model, gen_sharded, gen_object_based, gen_partitioned, gen_v1,
-                record_debug_strings):
+                record_debug_strings, record_multiblock_digests):
         gen()
     for path in sorted(OUT.rglob("*")):
         if path.is_file():
