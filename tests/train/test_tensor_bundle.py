@@ -401,3 +401,13 @@ def test_remove_checkpoint_and_mtimes_handle_every_file_of_a_v2_checkpoint(tmp_p
     tf.train.remove_checkpoint(prefix)
     assert os.listdir(tmp_path / "s") == ["other.index"]
     assert not tf.train.checkpoint_exists(prefix)
+
+
+def test_values_a_checkpoint_cannot_hold_are_refused_and_nothing_is_left(tmp_path):
+    with pytest.raises(ValueError, match="tensor s: a string tensor holds a int"):
+        ckpt.write_checkpoint(str(tmp_path / "m"), {"a": np.ones(2), "s": np.array([b"x", 3], dtype=object)})
+    with pytest.raises(ValueError, match="tensor t: a checkpoint cannot hold NumPy dtype datetime64"):
+        ckpt.write_checkpoint(str(tmp_path / "m"), {"t": np.array(["2020-01-01"], dtype="datetime64[D]")})
+    with pytest.raises(ValueError, match="duplicate or empty key"):
+        ckpt.write_checkpoint(str(tmp_path / "m"), {"": np.ones(2)})
+    assert os.listdir(tmp_path) == []

@@ -43,12 +43,12 @@ def data_path(prefix: str, shard: int = 0, num_shards: int = 1) -> str:
     return f"{os.fspath(prefix)}.data-{shard:05d}-of-{num_shards:05d}"
 
 
-def _element_bytes(value) -> bytes:
+def _element_bytes(name: str, value) -> bytes:
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
         return value.encode("utf-8")
-    return bytes(value)
+    raise ValueError(f"tensor {name}: a string tensor holds a {type(value).__name__}, not bytes or str")
 
 
 class _Crc:
@@ -95,7 +95,7 @@ class BundleWriter:
         crc = _Crc()
         if arr.dtype.kind in "OSU":
             entry.dtype = _dt.string.as_datatype_enum
-            flat = [_element_bytes(x) for x in arr.reshape(-1)]
+            flat = [_element_bytes(name, x) for x in arr.reshape(-1)]
             lengths = np.array([len(x) for x in flat], dtype=np.uint64)
             head = b"".join(sstable.encode_varint(len(x)) for x in flat)
             crc.update(_lengths_bytes(lengths, "<"))
@@ -105,7 +105,10 @@ class BundleWriter:
             crc.update(body)
             chunks = (head, checksum, body)
         else:
-            entry.dtype = _dt.as_dtype(arr.dtype).as_datatype_enum
+            try:
+                entry.dtype = _dt.as_dtype(arr.dtype).as_datatype_enum
+            except TypeError:
+                raise ValueError(f"tensor {name}: a checkpoint cannot hold NumPy dtype {arr.dtype}") from None
             raw = arr.astype(arr.dtype.newbyteorder("<"), order="C", copy=False).reshape(-1).view(np.uint8)
             raw.flags.writeable = False
             crc.update(raw)
