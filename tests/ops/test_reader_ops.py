@@ -666,6 +666,61 @@ def test_string_input_producer_epochs_end_with_out_of_range(tmp_path):
     assert got == _tfrecord_expected(paths) * 2
 
 
+def test_whole_file_reader_over_matched_filenames(tmp_path):
+    """The classic image-folder pipeline: match_filenames_once -> string_input_producer -> WholeFileReader."""
+    contents = {f"img{i}.png": bytes([i]) * (i + 1) for i in range(4)}
+    for name, data in contents.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "notes.txt").write_bytes(b"not an image")
+    with tf.Graph().as_default():
+        filenames = tf.train.match_filenames_once(str(tmp_path / "*.png"))
+        queue = tf.train.string_input_producer(filenames, num_epochs=1, shuffle=False)
+        key, value = tf.WholeFileReader().read(queue)
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            coord = tf.train.Coordinator()
+            threads = tf.train.start_queue_runners(sess, coord=coord)
+            got = {}
+            try:
+                while True:
+                    k, v = sess.run([key, value])
+                    got[k.decode()] = v
+            except tf.errors.OutOfRangeError:
+                pass
+            coord.request_stop()
+            coord.join(threads, stop_grace_period_secs=10)
+    assert got == {str(tmp_path / name): data for name, data in contents.items()}
+
+
+def test_several_readers_feed_a_batch_join_from_one_filename_queue(tmp_path):
+    files = []
+    for i in range(4):
+        path = tmp_path / f"part-{i}.csv"
+        path.write_bytes(b"id\n" + b"".join(b"%d\n" % (10 * i + j) for j in range(5)))
+        files.append(str(path))
+    epochs = 3
+    with tf.Graph().as_default():
+        queue = tf.train.string_input_producer(files, num_epochs=epochs, seed=2)
+        per_reader = []
+        for _ in range(3):
+            _, line = tf.TextLineReader(skip_header_lines=1).read(queue)
+            per_reader.append([tf.string_to_number(line, tf.int32)])
+        ids = tf.train.batch_join(per_reader, batch_size=7, allow_smaller_final_batch=True)  # one component: a tensor
+        seen = []
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            coord = tf.train.Coordinator()
+            threads = tf.train.start_queue_runners(sess, coord=coord)
+            try:
+                while True:
+                    seen.extend(sess.run(ids).tolist())
+            except tf.errors.OutOfRangeError:
+                pass
+            coord.request_stop()
+            coord.join(threads, stop_grace_period_secs=10)
+    assert sorted(seen) == sorted([10 * i + j for i in range(4) for j in range(5)] * epochs)
+
+
 def _write_examples(tmp_path, n_files: int, per_file: int, rng) -> tuple[list[str], np.ndarray, np.ndarray]:
     """TFRecord files of serialized tf.train.Examples with a 3-float feature `x` and a float label `y` = x.w + b."""
     w, b = np.array([1.5, -2.0, 0.5], np.float32), np.float32(0.25)
