@@ -411,3 +411,24 @@ def test_values_a_checkpoint_cannot_hold_are_refused_and_nothing_is_left(tmp_pat
     with pytest.raises(ValueError, match="duplicate or empty key"):
         ckpt.write_checkpoint(str(tmp_path / "m"), {"": np.ones(2)})
     assert os.listdir(tmp_path) == []
+
+
+def test_a_big_endian_bundle_reads_in_native_order(tmp_path):
+    values = {"f": np.array([1.5, -2.0], ">f4"), "i": np.array([[1, 256]], ">i8")}
+    data, items = b"", []
+    for name, value in values.items():
+        raw = value.tobytes()
+        entry = tensor_bundle_pb2.BundleEntryProto(dtype=tf.as_dtype(value.dtype.newbyteorder("=")).as_datatype_enum,
+                                                   offset=len(data), size=len(raw),
+                                                   crc32c=sstable.masked_crc32c(raw))
+        entry.shape.SetInParent()
+        for d in value.shape:
+            entry.shape.dim.add().size = d
+        items.append((name.encode(), entry.SerializeToString()))
+        data += raw
+    header = tensor_bundle_pb2.BundleHeaderProto(num_shards=1, endianness=tensor_bundle_pb2.BundleHeaderProto.BIG)
+    Path(tmp_path / "be.index").write_bytes(sstable.build_table([(b"", header.SerializeToString()), *items]))
+    Path(tmp_path / "be.data-00000-of-00001").write_bytes(data)
+    got = tf.train.load_variable(str(tmp_path / "be"), "f")
+    assert got.dtype == np.float32 and got.dtype.isnative and got.tolist() == [1.5, -2.0]
+    assert tf.train.load_variable(str(tmp_path / "be"), "i").tolist() == [[1, 256]]
