@@ -183,3 +183,28 @@ def test_make_csv_dataset_select_columns_defaults_and_endless_epochs(tmp_path):
         E.make_csv_dataset(str(p), 2, label_name="w")
     with pytest.raises(ValueError, match="without a header"):
         E.make_csv_dataset(str(p), 2, header=False)
+
+
+def test_options_are_validated_merged_along_the_pipeline_and_leave_elements_alone():
+    opts = tf.data.Options()
+    opts.experimental_deterministic = False
+    opts.experimental_optimization.map_fusion = True
+    ds = tf.data.Dataset.range(3).with_options(opts).map(lambda x: x + 1)
+    more = tf.data.Options()
+    more.experimental_threading.private_threadpool_size = 2
+    ds = ds.with_options(more)
+    got = ds.options()
+    assert got.experimental_deterministic is False
+    assert got.experimental_optimization.map_fusion is True
+    assert got.experimental_threading.private_threadpool_size == 2
+    assert tf.data.Dataset.range(3).options() == tf.data.Options()
+    assert [int(v) for v in _elements(ds)] == [1, 2, 3]
+    conflicting = tf.data.Options()
+    conflicting.experimental_deterministic = True
+    with pytest.raises(ValueError, match="incompatible values"):
+        ds.with_options(conflicting)
+    with pytest.raises(AttributeError):
+        opts.no_such_option = True
+    with pytest.raises(TypeError):
+        opts.experimental_slack = "yes"
+    assert isinstance(tf.data.experimental.OptimizationOptions(), tf.data.experimental.OptimizationOptions)

@@ -13,6 +13,7 @@ from tfmini.data.iterator_ops import (
     make_initializable_iterator,
     make_one_shot_iterator,
 )
+from tfmini.data.options import Options
 from tfmini.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "TextLineDataset",
     "DatasetV1",
     "Iterator",
+    "Options",
     "experimental",
     "get_output_classes",
     "get_output_shapes",

@@ -5,12 +5,14 @@ flat_map and interleave are traced into function graphs; the tensors they captur
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from tfmini.data import iterator_ops
+from tfmini.data.options import Options
 from tfmini.data.structure import (
     SparseSpec,
     TensorSpec,
@@ -585,6 +587,33 @@ class DatasetV1:
                         **_flat_attrs(state_structure)})
         return pack_as(state_structure, out.outputs)
 
+    # -- options ------------------------------------------------------------------
+    def options(self) -> Options:
+        """The options set on this dataset and on the datasets it is built from, merged."""
+        merged = Options()
+        seen = set()
+        stack = [self._variant_tensor]
+        while stack:
+            t = stack.pop()
+            if t in seen:
+                continue
+            seen.add(t)
+            own = _DATASET_OPTIONS.get(t)
+            if own is not None:
+                merged = merged.merge(own)
+            stack.extend(x for x in t.op.inputs if x.dtype.base_dtype == _dt.variant)
+        return merged
+
+    def with_options(self, options: Options) -> DatasetV1:
+        """This dataset with `options` set (merged with those it has; ValueError on a conflict). The
+        options are recorded; none of them changes what tfmini yields."""
+        if not isinstance(options, Options):
+            raise TypeError(f"options must be a tf.data.Options, got {options!r}")
+        self.options().merge(options)  # refuses conflicting values now, as TF does
+        t = array_ops.identity(self._variant_tensor, name="OptionsDataset")
+        _DATASET_OPTIONS[t] = options
+        return DatasetV1(t, self._structure)
+
     # -- iterators --------------------------------------------------------------
     def make_one_shot_iterator(self):
         """An iterator over this dataset that initializes itself on first use (the pipeline may not depend
@@ -597,6 +626,9 @@ class DatasetV1:
 
 
 Dataset = DatasetV1
+
+# Options set with with_options, by the dataset tensor they were set on (dropped with the graph).
+_DATASET_OPTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def most_specific_shape(a: _shape.TensorShape, b: _shape.TensorShape) -> _shape.TensorShape:

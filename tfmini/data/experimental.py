@@ -22,6 +22,13 @@ from tfmini.data.dataset_ops import (
     trace_with_state,
 )
 from tfmini.data.iterator_ops import Optional, get_next_as_optional
+from tfmini.data.options import (
+    DistributeOptions,
+    MapVectorizationOptions,
+    OptimizationOptions,
+    StatsOptions,
+    ThreadingOptions,
+)
 from tfmini.data.structure import SparseSpec, TensorSpec, flatten, is_structure, map_structure, pack_as
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
@@ -33,7 +40,8 @@ from tfmini.ops import dataset_experimental_ops as _dexp
 from tfmini.ops import dataset_readers as _readers
 
 __all__ = [
-    "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "Optional",
+    "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "DistributeOptions",
+    "MapVectorizationOptions", "OptimizationOptions", "Optional", "StatsOptions", "ThreadingOptions",
     "TFRecordWriter", "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device",
     "dense_to_sparse_batch", "enumerate_dataset", "get_next_as_optional", "get_single_element", "group_by_window",
     "ignore_errors", "make_csv_dataset", "map_and_batch", "parallel_interleave", "prefetch_to_device",
