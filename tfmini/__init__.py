@@ -450,7 +450,7 @@ from tfmini.protobuf.summary_pb2 import HistogramProto, Summary, SummaryMetadata
 # -- queues
 # isort: split
 from tfmini import queue
-from tfmini.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue
+from tfmini.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue
 
 # -- file readers
 # isort: split

@@ -459,3 +459,52 @@ def test_many_producers_and_consumers_deliver_each_element_once(sess):
     for r in consumers:
         got.extend(r.result.tolist())
     assert sorted(got) == list(range(30))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# PriorityQueue
+# ----------------------------------------------------------------------------------------------------------
+def test_priority_queue_names_shapes_and_attrs_match_tf():
+    q = tf.PriorityQueue(10, [tf.string], shapes=[[]])
+    assert q.dtypes == [tf.int64, tf.string] and q.shapes == [tf.TensorShape([]), tf.TensorShape([])]
+    op = q.queue_ref.op
+    assert (op.name, op.type) == ("priority_queue", "PriorityQueueV2")
+    assert op.get_attr("component_types") == [tf.string] and len(op.get_attr("shapes")) == 1
+    p, v = q.dequeue_many(2)
+    assert (p.name, p.shape.as_list(), v.shape.as_list()) == ("priority_queue_DequeueMany:0", [2], [2])
+    assert q.enqueue((1, "a")).name == "priority_queue_enqueue"
+    assert tf.queue.PriorityQueue is tf.PriorityQueue
+    with pytest.raises(TypeError, match="Expected list for 'shapes'"):
+        tf.PriorityQueue(10, [tf.string])
+    with pytest.raises(ValueError, match="All shapes must be fully defined"):
+        tf.PriorityQueue(10, [tf.string], shapes=[None])
+
+
+def test_priority_queue_dequeues_lowest_priority_first(sess):
+    q = tf.PriorityQueue(10, [tf.string], shapes=[[]])
+    sess.run(q.enqueue_many(([5, 1, 3, 1], ["e", "a", "c", "a2"])))
+    priorities, values = sess.run(q.dequeue_many(3))
+    assert priorities.tolist() == [1, 1, 3] and priorities.dtype == np.int64
+    assert values.tolist() == [b"a", b"a2", b"c"]
+    assert sess.run(q.dequeue()) == [5, b"e"]
+    p = tf.placeholder(tf.int64)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Expected \[\], got \[2\]"):
+        sess.run(q.enqueue((p, "a")), {p: [1, 2]})
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Expected \[2\], got \[2,1\]"):
+        sess.run(q.enqueue_many((p, ["a", "b"])), {p: [[1], [2]]})
+    sess.run(q.close())
+    with pytest.raises(tf.errors.OutOfRangeError, match=r"PriorityQueue '_\d+_priority_queue' is closed and has "
+                       r"insufficient elements \(requested 1, current size 0\)"):
+        sess.run(q.dequeue())
+
+
+def test_priority_queue_random_priorities_against_numpy(sess):
+    rng = np.random.RandomState(3)
+    priorities = rng.randint(0, 1000, size=50).astype(np.int64)
+    values = rng.randn(50, 2).astype(np.float32)
+    q = tf.PriorityQueue(64, [tf.float32], shapes=[[2]])
+    sess.run(q.enqueue_many((priorities, values)))
+    got_p, got_v = sess.run(q.dequeue_many(50))
+    order = np.argsort(priorities, kind="stable")
+    np.testing.assert_array_equal(got_p, priorities[order])
+    np.testing.assert_array_equal(got_v, values[order])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import heapq
 import itertools
 import threading
 from collections.abc import Callable, Sequence
@@ -39,7 +40,9 @@ def _dims(shape: _shape.TensorShape) -> str:
 class QueueResource:
     """One queue's run-time state in one session: the elements (tuples of arrays), whether it is closed, and
     the ops waiting on it. Waiting enqueues and dequeues are served in arrival order, as in TF; a dequeue of
-    several elements takes them as they arrive, so it can ask for more than the capacity."""
+    several elements takes them as they arrive, so it can ask for more than the capacity. Elements leave in
+    arrival order, in random order (given `rng`), or by their first component, lowest first (`kind`
+    PriorityQueue; equal priorities in arrival order)."""
 
     def __init__(self, kind: str, name: str, dtypes: list, shapes: list, capacity: int,
                  min_after_dequeue: int = 0, rng: np.random.Generator | None = None) -> None:
@@ -50,7 +53,9 @@ class QueueResource:
         self.capacity = capacity
         self.min_after_dequeue = min_after_dequeue
         self._rng = rng
-        self._items: collections.deque | list = [] if rng is not None else collections.deque()
+        self._by_priority = kind == "PriorityQueue"
+        self._items: collections.deque | list = [] if rng is not None or self._by_priority else collections.deque()
+        self._arrivals = itertools.count()  # ties among equal priorities
         self._cond = threading.Condition()
         self._closed = False
         self._cancel_enqueues = False
@@ -103,7 +108,7 @@ class QueueResource:
                         left = len(elements) - done
                         room = left if self.capacity < 0 else min(left, self.capacity - len(self._items))
                         if room > 0:
-                            self._items.extend(elements[done:done + room])
+                            self._push(elements[done:done + room])
                             done += room
                             self._cond.notify_all()
                         if done == len(elements):
@@ -116,8 +121,17 @@ class QueueResource:
                 self._cond.notify_all()
 
     # -- dequeue -----------------------------------------------------------------------------------------
+    def _push(self, elements: list[tuple]) -> None:
+        if self._by_priority:
+            for e in elements:
+                heapq.heappush(self._items, (int(e[0]), next(self._arrivals), e))
+        else:
+            self._items.extend(elements)
+
     def _pop(self, k: int) -> list[tuple]:
         items = self._items
+        if self._by_priority:
+            return [heapq.heappop(items)[2] for _ in range(k)]
         if self._rng is None:
             return [items.popleft() for _ in range(k)]
         taken = []
@@ -128,10 +142,10 @@ class QueueResource:
         return taken
 
     def _restore(self, held: list[tuple]) -> None:
-        if self._rng is None:
+        if self._rng is None and not self._by_priority:
             self._items.extendleft(reversed(held))
         else:
-            self._items.extend(held)
+            self._push(held)
 
     def take(self, op, n: int, up_to: bool, check_deadline: Callable) -> list[tuple]:
         """Removes `n` elements, waiting for them. On a closed queue with too few, OutOfRangeError (the
@@ -182,7 +196,18 @@ _QUEUE_ATTRS = {
     "shared_name": ("string", ""),
 }
 _KINDS = {"FIFOQueueV2": "FIFOQueue", "RandomShuffleQueueV2": "RandomShuffleQueue",
-          "PaddingFIFOQueueV2": "PaddingFIFOQueue"}
+          "PaddingFIFOQueueV2": "PaddingFIFOQueue", "PriorityQueueV2": "PriorityQueue"}
+
+
+def _declared(op) -> tuple[list, list]:
+    """The component dtypes and shapes a queue op declares; a PriorityQueue's elements lead with their int64
+    scalar priority, which its attrs leave out."""
+    dtypes = [_dt.as_dtype(t) for t in op.get_attr("component_types")]
+    shapes = [_shape.as_shape(s) for s in op.get_attr("shapes")]
+    if op.type == "PriorityQueueV2":
+        dtypes = [_dt.int64, *dtypes]
+        shapes = [_shape.scalar(), *shapes] if shapes else shapes
+    return dtypes, shapes
 
 
 def _attr_str(value) -> str:
@@ -204,7 +229,7 @@ def _new_queue(op, kind: str, dtypes: list, shapes: list, capacity: int) -> Queu
         seed, seed2 = op.get_attr("seed"), op.get_attr("seed2")
         rng = np.random.default_rng(None if seed == 0 and seed2 == 0 else [seed, seed2])
         return QueueResource(kind, "", dtypes, shapes, capacity, max(0, min_after), rng)
-    if kind == "PaddingFIFOQueue" and len(shapes) != len(dtypes):
+    if kind in ("PaddingFIFOQueue", "PriorityQueue") and len(shapes) != len(dtypes):
         raise _errors.InvalidArgumentError(
             None, op, f"Shapes must be provided for all components, but received {len(dtypes)} dtypes and "
             f"{len(shapes)} shapes.")
@@ -234,8 +259,7 @@ def _queue_factory(op, ctx) -> Callable:
     """The queue op finds its queue in the session's resources (created on first run) and outputs a handle
     to it."""
     kind = _KINDS[op.type]
-    dtypes = [_dt.as_dtype(t) for t in op.get_attr("component_types")]
-    shapes = [_shape.as_shape(s) for s in op.get_attr("shapes")]
+    dtypes, shapes = _declared(op)
     capacity = op.get_attr("capacity")
     shared = _attr_str(op.get_attr("shared_name"))
     key = ("queue", _attr_str(op.get_attr("container")), shared) if shared else ("queue", op)
@@ -259,7 +283,7 @@ def _queue_factory(op, ctx) -> Callable:
     return queue_handle
 
 
-for _op_type in ("FIFOQueueV2", "PaddingFIFOQueueV2"):
+for _op_type in ("FIFOQueueV2", "PaddingFIFOQueueV2", "PriorityQueueV2"):
     register_op(_op_type, outputs=["handle: resource"], attrs=dict(_QUEUE_ATTRS), stateful=True,
                 shape=shape_fns.scalar, factory=_queue_factory)
 register_op("RandomShuffleQueueV2", outputs=["handle: resource"],
@@ -356,9 +380,9 @@ def _queue_shapes(op) -> list | None:
     """The component shapes the queue behind `op`'s handle declares, when the handle comes from a queue op."""
     source = op.inputs[0].op
     if source.type in _KINDS:
-        shapes = source.get_attr("shapes")
+        shapes = _declared(source)[1]
         if shapes:
-            return [_shape.as_shape(s) for s in shapes]
+            return shapes
     return None
 
 
@@ -703,6 +727,20 @@ class PaddingFIFOQueue(QueueBase):
         super().__init__(dtypes, shapes, names, ref)
 
 
+class PriorityQueue(QueueBase):
+    """`tf.PriorityQueue`: every element leads with an int64 scalar priority; dequeues take the lowest
+    priority first. `shapes` (of the other components) are required; `names`, when given, name every
+    component including the priority."""
+
+    def __init__(self, capacity, types, shapes=None, names=None, shared_name=None, name="priority_queue") -> None:
+        types = _as_type_list(types)
+        shapes = _as_shape_list(shapes, types)
+        if shapes is None:
+            raise TypeError("Expected list for 'shapes' argument to 'PriorityQueueV2' Op, not None.")
+        ref = apply_op("PriorityQueueV2", [], _queue_attrs(types, shapes, capacity, shared_name), name=name).outputs[0]
+        super().__init__([_dt.int64, *types], [_shape.scalar(), *shapes], names, ref)
+
+
 _MAXINT31 = 0x7FFFFFFF
 
 
@@ -729,4 +767,4 @@ class RandomShuffleQueue(QueueBase):
         super().__init__(dtypes, shapes, names, ref)
 
 
-__all__ = ["FIFOQueue", "PaddingFIFOQueue", "QueueBase", "QueueResource", "RandomShuffleQueue"]
+__all__ = ["FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase", "QueueResource", "RandomShuffleQueue"]
