@@ -246,9 +246,24 @@ def test_missing_meta_file_is_an_io_error(tmp_path):
 
 def test_unserializable_collections_are_skipped():
     tf.add_to_collection("objects", object())
+    tf.add_to_collection("mixed", 1)
+    tf.add_to_collection("mixed", "one")
     tf.add_to_collection("counts", 1)
     mg = tf.train.export_meta_graph()
-    assert "objects" not in mg.collection_def and "counts" in mg.collection_def
+    assert "objects" not in mg.collection_def and "mixed" not in mg.collection_def
+    assert "counts" in mg.collection_def
+
+
+def test_other_objects_are_stored_by_name_and_bools_as_ints():
+    v = tf.Variable(1.0, name="v")
+    tf.add_to_collection("my_vars", v)
+    tf.add_to_collection("flags", True)
+    mg = tf.train.export_meta_graph()
+    assert list(mg.collection_def["my_vars"].node_list.value) == ["v:0"]
+    assert list(mg.collection_def["flags"].int64_list.value) == [1]
+    with tf.Graph().as_default() as g:
+        tf.train.import_meta_graph(mg)
+        assert tf.get_collection("my_vars") == [g.get_tensor_by_name("v:0")]
 
 
 def test_savers_collection_round_trips():

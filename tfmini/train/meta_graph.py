@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import Callable
 
+import numpy as np
 from google.protobuf import message as _message
 from google.protobuf import text_format
 
@@ -165,24 +166,23 @@ register_proto_function(_ops.GraphKeys.QUEUE_RUNNERS, queue_runner_pb2.QueueRunn
                         queue_runner_from_proto)
 
 
-def _collection_kind(value) -> str | None:
-    if isinstance(value, (_ops.Tensor, _ops.Operation)):
-        return "node_list"
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return "int64_list"
-    if isinstance(value, float):
-        return "float_list"
+def _collection_kind(value) -> str:
+    """How TF stores an item of a collection with no registered proto: strings as bytes, ints (bools
+    included) and floats as numbers, anything else by its graph name."""
     if isinstance(value, (bytes, str)):
         return "bytes_list"
-    return None
+    if isinstance(value, (int, np.integer)):
+        return "int64_list"
+    if isinstance(value, (float, np.floating)):
+        return "float_list"
+    return "node_list"
 
 
 def add_collection_def(meta_graph_def, key: str, graph: _ops.Graph, export_scope: str | None = None) -> None:
     """Adds collection `key` of `graph` to `meta_graph_def`: ops and tensors by name, registered kinds
-    (variables, savers) as serialized protos, numbers and strings as lists. A collection holding anything
-    else is left out with a warning, as TF does."""
+    (variables, savers, queue runners) as serialized protos, numbers and strings as lists, other objects
+    by their graph name. A collection that cannot be stored so (items without a name, mixed kinds) is left
+    out with a warning, as TF does."""
     if not isinstance(key, str):
         _logger.warning("Only collections with string type keys will be serialized. This key has %s", type(key))
         return
@@ -197,17 +197,20 @@ def add_collection_def(meta_graph_def, key: str, graph: _ops.Graph, export_scope
             col_def.bytes_list.value.extend(p.SerializeToString() for p in protos if p is not None)
         else:
             kind = _collection_kind(values[0])
-            if kind is None:
-                raise TypeError(f"tfmini cannot serialize a {type(values[0]).__name__} in a collection")
-            if any(_collection_kind(v) != kind for v in values):
-                raise TypeError("the collection mixes kinds of values")
             if kind == "node_list":
-                names = [v.name for v in values if _in_scope(v.name, export_scope)]
-                col_def.node_list.value.extend(strip_name_scope(n, export_scope) for n in names)
+                names = [v.name for v in values]
+                if not all(isinstance(n, str) for n in names):
+                    raise TypeError("collection items must have graph names")
+                col_def.node_list.value.extend(strip_name_scope(n, export_scope) for n in names
+                                               if _in_scope(n, export_scope))
             elif kind == "bytes_list":
                 col_def.bytes_list.value.extend(v.encode() if isinstance(v, str) else v for v in values)
+            elif kind == "int64_list":
+                if not all(isinstance(v, (int, np.integer)) for v in values):
+                    raise TypeError("the collection mixes kinds of values")
+                col_def.int64_list.value.extend(int(v) for v in values)
             else:
-                getattr(col_def, kind).value.extend(values)
+                col_def.float_list.value.extend(values)
     except (TypeError, ValueError, AttributeError) as e:
         _logger.warning("Issue encountered when serializing: %s.\n%s", key, e)
         return
