@@ -91,7 +91,7 @@ __all__ += ["summary_iterator"]
 
 # -- queues and input producers
 # isort: split
-from tfmini.train import queue_runner_impl  # noqa: E402 - blocks follow the assignments above
+from tfmini.train import queue_runner  # noqa: E402 - blocks follow the assignments above
 from tfmini.train.coordinator import Coordinator, LooperThread  # noqa: E402
 from tfmini.train.input import (  # noqa: E402
     batch,
@@ -110,9 +110,6 @@ from tfmini.train.input import (  # noqa: E402
     string_input_producer,
 )
 from tfmini.train.queue_runner_impl import QueueRunner, add_queue_runner, start_queue_runners  # noqa: E402
-
-# tf.train.queue_runner: the namespace TF 1.15 keeps for QueueRunner, add_queue_runner, start_queue_runners.
-queue_runner = queue_runner_impl
 
 __all__ += [
     "Coordinator", "LooperThread", "QueueRunner", "add_queue_runner", "batch", "batch_join", "input_producer",
