@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import struct
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +162,64 @@ def test_slice_keys_are_tensorflows_ordered_code():
     encoded = [tensor_bundle.slice_key(b"v", [(n, 1)]) for n in numbers]
     assert sorted(encoded) == encoded and len(set(encoded)) == len(numbers)
     assert tensor_bundle.slice_key(b"a\x00\xff", []) == b"\x00a\x00\xff\xff\x00\x00\x01\x00"
+
+
+def _edit_slices(name: str, slices):
+    """An index edit giving tensor `name` these slices ([(start, length or None)] per slice)."""
+    def edit(items):
+        out = []
+        for key, value in items:
+            if key == name.encode():
+                entry = tensor_bundle_pb2.BundleEntryProto.FromString(value)
+                del entry.slices[:]
+                for extents in slices:
+                    piece = entry.slices.add()
+                    for start, length in extents:
+                        extent = piece.extent.add(start=start)
+                        if length is not None:
+                            extent.length = length
+                value = entry.SerializeToString()
+            out.append((key, value))
+        return out
+    return edit
+
+
+@pytest.mark.parametrize("slices, message", [
+    ([[(0, 2), (0, 2)], [(0, 2), (0, 2)], [(4, 2), (0, 2)]], "the slice .* has no entry|overlaps"),
+    ([[(0, 2), (0, 2)], [(2, 2), (0, 2)]], "cover 8 of 12"),
+    ([[(4, 4), (0, 2)]], "lies outside shape"),
+    ([[(0, 2)]], "another rank"),
+])
+def test_slices_that_overlap_leave_gaps_or_lie_outside_are_data_loss(tmp_path, slices, message):
+    shutil.copytree(FIXTURES / "partitioned", tmp_path / "p")
+    prefix = str(tmp_path / "p" / "ckpt")
+    _rewrite_index(prefix + ".index", _edit_slices("emb", slices))
+    with pytest.raises(tf.errors.DataLossError, match=f"ckpt.index.*tensor emb: .*({message})"):
+        tf.train.load_variable(prefix, "emb")
+
+
+def test_a_sliced_tensor_claiming_a_huge_shape_is_refused_before_allocating(tmp_path):
+    shutil.copytree(FIXTURES / "partitioned", tmp_path / "p")
+    prefix = str(tmp_path / "p" / "ckpt")
+
+    def huge(items):
+        out = []
+        for key, value in items:
+            if key == b"emb":
+                entry = tensor_bundle_pb2.BundleEntryProto.FromString(value)
+                entry.shape.dim[0].size = 2**45
+                value = entry.SerializeToString()
+            out.append((key, value))
+        return out
+
+    _rewrite_index(prefix + ".index", huge)
+    tracemalloc.start()
+    try:
+        with pytest.raises(tf.errors.DataLossError, match="tensor emb"):
+            tf.train.load_variable(prefix, "emb")
+        assert tracemalloc.get_traced_memory()[1] < 1 << 20
+    finally:
+        tracemalloc.stop()
 
 
 def test_a_missing_or_short_slice_is_data_loss(tmp_path):

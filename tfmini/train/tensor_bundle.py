@@ -339,44 +339,65 @@ class BundleReader:
         return self._read_entry(f"tensor {name}", e)
 
     def _read_sliced(self, name: str, e: _Entry) -> np.ndarray:
-        if any(len(extents) != len(e.shape) for extents in e.slices):
-            raise _data_loss(self._index, f"tensor {name}: a slice's rank differs from the tensor's {len(e.shape)}")
-        out = np.empty(e.shape, object if e.dtype == _dt.string else e.dtype.as_numpy_dtype)
-        covered = 0
+        """The whole tensor, assembled from its slices once all are found disjoint, covering it, and backed
+        by bytes their data files hold (so nothing is allocated for what the files only claim)."""
+        pieces = []
         for extents in e.slices:
+            if len(extents) != len(e.shape):
+                raise _data_loss(self._index, f"tensor {name}: the slice {extents} has another rank than "
+                                              f"shape {list(e.shape)}")
+            bounds = [(0, n) if length == _FULL_EXTENT else (start, start + length)
+                      for (start, length), n in zip(extents, e.shape)]
+            if not all(0 <= lo <= hi <= n for (lo, hi), n in zip(bounds, e.shape)):
+                raise _data_loss(self._index, f"tensor {name}: the slice {extents} lies outside shape {list(e.shape)}")
             key = slice_key(name.encode("utf-8"), extents)
             raw = self._slices.get(key)
             if raw is None:
                 raise _data_loss(self._index, f"tensor {name}: the slice {extents} has no entry")
             part = self._check_entry(key, raw)
-            index = tuple(slice(0, n) if length == _FULL_EXTENT else slice(start, start + length)
-                          for (start, length), n in zip(extents, e.shape))
-            want = tuple(len(range(n)[i]) for i, n in zip(index, e.shape))
+            want = tuple(hi - lo for lo, hi in bounds)
             if part.dtype_enum != e.dtype_enum or part.shape != want:
                 raise _data_loss(self._index, f"tensor {name}: the slice {extents} holds {list(part.shape)} of dtype "
                                               f"{part.dtype_enum}, not {list(want)} of {e.dtype_enum}")
-            out[index] = self._read_entry(f"tensor {name} (slice {extents})", part)
-            covered += math.prod(want)
+            label = f"tensor {name} (slice {extents})"
+            self._check_span(label, part)
+            if math.prod(want):
+                for other, _, _ in pieces:
+                    if all(lo < o_hi and o_lo < hi for (lo, hi), (o_lo, o_hi) in zip(bounds, other)):
+                        raise _data_loss(self._index, f"tensor {name}: the slice {extents} overlaps another")
+                pieces.append((bounds, part, label))
+        covered = sum(math.prod(hi - lo for lo, hi in bounds) for bounds, _, _ in pieces)
         if covered != math.prod(e.shape):
             raise _data_loss(self._index, f"tensor {name}: its slices cover {covered} of {math.prod(e.shape)} "
                                           "elements")
+        out = np.empty(e.shape, object if e.dtype == _dt.string else e.dtype.as_numpy_dtype)
+        for bounds, part, label in pieces:
+            out[tuple(slice(lo, hi) for lo, hi in bounds)] = self._read_entry(label, part)
         return out
 
-    def _read_entry(self, label: str, e: _Entry) -> np.ndarray:
+    def _check_span(self, label: str, e: _Entry) -> str:
+        """Checks that entry `e`'s bytes lie in its data file and fit its shape and dtype; returns the file."""
         path = data_path(self._prefix, e.shard, self._num_shards)
-        f = self._data_file(e.shard)
-        file_size = os.fstat(f.fileno()).st_size
+        file_size = os.fstat(self._data_file(e.shard).fileno()).st_size
         if e.offset + e.size > file_size:
             raise _data_loss(path, f"{label} needs bytes {e.offset}..{e.offset + e.size}, the file has "
                                    f"{file_size} (truncated)")
         count = math.prod(e.shape)
+        if e.dtype == _dt.string:
+            if count + 4 > e.size:
+                raise _data_loss(path, f"{label}: {e.size} bytes cannot hold {count} strings")
+        elif count * e.dtype.size != e.size:
+            raise _data_loss(path, f"{label} of shape {list(e.shape)} and dtype {e.dtype.name} takes "
+                                   f"{count * e.dtype.size} bytes, its entry says {e.size}")
+        return path
+
+    def _read_entry(self, label: str, e: _Entry) -> np.ndarray:
+        path = self._check_span(label, e)
+        f = self._data_file(e.shard)
         f.seek(e.offset)
         if e.dtype == _dt.string:
-            return self._read_strings(f, path, label, e, count)
+            return self._read_strings(f, path, label, e, math.prod(e.shape))
         dtype = np.dtype(e.dtype.as_numpy_dtype)
-        if count * dtype.itemsize != e.size:
-            raise _data_loss(path, f"{label} of shape {list(e.shape)} and dtype {e.dtype.name} takes "
-                                   f"{count * dtype.itemsize} bytes, its entry says {e.size}")
         out = np.empty(e.shape, dtype.newbyteorder(self._byte_order))
         raw = out.reshape(-1).view(np.uint8)
         if f.readinto(raw) != e.size:
@@ -389,8 +410,6 @@ class BundleReader:
         return out.astype(dtype, copy=False)
 
     def _read_strings(self, f, path: str, label: str, e: _Entry, count: int) -> np.ndarray:
-        if count + 4 > e.size:
-            raise _data_loss(path, f"{label}: {e.size} bytes cannot hold {count} strings")
         data = f.read(e.size)
         if len(data) != e.size:
             raise _data_loss(path, f"{label} is truncated")
