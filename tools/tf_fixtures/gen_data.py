@@ -110,6 +110,17 @@ CASES = {
                            ".batch(4)",
     "shuffle_and_repeat": "tf.data.Dataset.range(6).apply(tf.data.experimental.shuffle_and_repeat(6, 2, seed=4))",
     "shuffle_graph_and_op_seed": "tf.set_random_seed(7) or tf.data.Dataset.range(10).shuffle(4, seed=11)",
+    "generator_padded": "tf.data.Dataset.from_generator(lambda: iter([[1, 2], [3], [4, 5, 6]]), tf.int64, "
+                        "tf.TensorShape([None])).padded_batch(2, [None])",
+    "generator_dict": "tf.data.Dataset.from_generator(lambda: iter([{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]), "
+                      "{'a': tf.int32, 'b': tf.string})",
+    "generator_bad_type": "tf.data.Dataset.from_generator(lambda: iter([1, 'x']), tf.int64)",
+    "generator_bad_shape": "tf.data.Dataset.from_generator(lambda: iter([[1, 2], [1, 2, 3]]), tf.int64, "
+                           "tf.TensorShape([2]))",
+    "zip_dicts_filter": "tf.data.Dataset.zip({'i': tf.data.Dataset.range(6), 'f': tf.data.Dataset.range(6).map("
+                        "lambda x: tf.cast(x, tf.float32) / 2)}).filter(lambda d: d['f'] > 1.0)",
+    "map_error_then_continue": "tf.data.Dataset.from_tensor_slices([1.0, -1.0, 4.0]).map("
+                               "lambda x: tf.debugging.check_numerics(tf.sqrt(x), 'bad'))",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
