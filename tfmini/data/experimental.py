@@ -1,5 +1,7 @@
-"""`tf.data.experimental`: the TF 1.15 experimental transformations tfmini implements (each a function
-returning a `Dataset -> Dataset` transformation for `Dataset.apply`), and AUTOTUNE."""
+"""`tf.data.experimental` (TF 1.15): transformations for `Dataset.apply` (unbatch, scan, group_by_window,
+bucket_by_sequence_length, dense_to_sparse_batch, ...), datasets (CsvDataset, make_csv_dataset, Counter,
+choose_from_datasets, sample_from_datasets), cardinality, get_single_element, get_next_as_optional and
+Optional, TFRecordWriter, the option groups, and AUTOTUNE."""
 
 from __future__ import annotations
 
