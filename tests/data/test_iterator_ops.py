@@ -4,6 +4,8 @@ end with the session still usable; iterator state per session; TF's errors."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -264,3 +266,25 @@ def test_fetched_elements_do_not_alias_the_fed_array():
         row[:] = -1
         assert fed[0].tolist() == [0.0, 1.0]
         assert sess.run(nxt).tolist() == [2.0, 3.0]
+
+
+def test_threads_sharing_an_iterator_get_each_element_once():
+    nxt = tf.data.Dataset.range(400).map(lambda x: x * 2).make_one_shot_iterator().get_next()
+    got, errors = [], []
+    with tf.Session() as sess:
+        def worker():
+            try:
+                while True:
+                    got.append(int(sess.run(nxt)))
+            except tf.errors.OutOfRangeError:
+                pass
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    assert not errors
+    assert sorted(got) == [2 * i for i in range(400)]
