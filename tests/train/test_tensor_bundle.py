@@ -10,6 +10,7 @@ import os
 import shutil
 import struct
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -491,3 +492,13 @@ def test_a_big_endian_bundle_reads_in_native_order(tmp_path):
     got = tf.train.load_variable(str(tmp_path / "be"), "f")
     assert got.dtype == np.float32 and got.dtype.isnative and got.tolist() == [1.5, -2.0]
     assert tf.train.load_variable(str(tmp_path / "be"), "i").tolist() == [[1, 256]]
+
+
+def test_one_reader_serves_threads_reading_different_tensors(tmp_path):
+    tensors = {f"t{i}": np.full(50000, i, np.int32) for i in range(8)}
+    tensors["s"] = np.array([b"x" * i for i in range(300)], dtype=object)
+    prefix = ckpt.write_checkpoint(str(tmp_path / "m"), tensors)
+    with tf.train.NewCheckpointReader(prefix) as reader, ThreadPoolExecutor(8) as pool:
+        names = list(tensors) * 10
+        for name, got in zip(names, pool.map(reader.get_tensor, names)):
+            _assert_same(got, tensors[name], name)

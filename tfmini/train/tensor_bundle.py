@@ -15,6 +15,7 @@ import math
 import os
 import re
 import struct
+import threading
 
 import google_crc32c
 import numpy as np
@@ -238,6 +239,7 @@ class BundleReader:
         self._prefix = os.fspath(prefix)
         self._index = index_path(self._prefix)
         self._files: dict[int, object] = {}
+        self._lock = threading.Lock()  # one seek-and-read at a time on the shared file objects
         self._closed = False
         items = read_index(self._index)
         if not items or items[0][0] != HEADER_KEY:
@@ -302,12 +304,17 @@ class BundleReader:
 
     # -- reading tensors --------------------------------------------------------
     def close(self) -> None:
-        self._closed = True
-        for f in self._files.values():
-            f.close()
-        self._files.clear()
+        with self._lock:
+            self._closed = True
+            for f in self._files.values():
+                f.close()
+            self._files.clear()
 
     def _data_file(self, shard: int):
+        with self._lock:
+            return self._open_data_file(shard)
+
+    def _open_data_file(self, shard: int):
         f = self._files.get(shard)
         if f is None:
             path = data_path(self._prefix, shard, self._num_shards)
@@ -394,13 +401,18 @@ class BundleReader:
     def _read_entry(self, label: str, e: _Entry) -> np.ndarray:
         path = self._check_span(label, e)
         f = self._data_file(e.shard)
-        f.seek(e.offset)
         if e.dtype == _dt.string:
-            return self._read_strings(f, path, label, e, math.prod(e.shape))
+            with self._lock:
+                f.seek(e.offset)
+                data = f.read(e.size)
+            return self._decode_strings(data, path, label, e, math.prod(e.shape))
         dtype = np.dtype(e.dtype.as_numpy_dtype)
         out = np.empty(e.shape, dtype.newbyteorder(self._byte_order))
         raw = out.reshape(-1).view(np.uint8)
-        if f.readinto(raw) != e.size:
+        with self._lock:
+            f.seek(e.offset)
+            got = f.readinto(raw)
+        if got != e.size:
             raise _data_loss(path, f"{label} is truncated")
         raw.flags.writeable = False
         crc = _Crc()
@@ -409,8 +421,7 @@ class BundleReader:
             raise _data_loss(path, f"{label}: checksum mismatch (CRC32C of its bytes differs from the index)")
         return out.astype(dtype, copy=False)
 
-    def _read_strings(self, f, path: str, label: str, e: _Entry, count: int) -> np.ndarray:
-        data = f.read(e.size)
+    def _decode_strings(self, data: bytes, path: str, label: str, e: _Entry, count: int) -> np.ndarray:
         if len(data) != e.size:
             raise _data_loss(path, f"{label} is truncated")
         buf = np.frombuffer(data, np.uint8)
