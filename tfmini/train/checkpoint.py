@@ -193,7 +193,7 @@ def _os_error(e: OSError, path: str) -> _errors.OpError:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Writing and reading checkpoints
+# Writing (always V2)
 # ----------------------------------------------------------------------------------------------------------
 def write_checkpoint(prefix: str, tensors: dict) -> str:
     """Writes `tensors` (name -> ndarray; strings as object arrays of bytes) as the V2 checkpoint `prefix`:
@@ -236,6 +236,9 @@ def write_checkpoint(prefix: str, tensors: dict) -> str:
     return prefix
 
 
+# ----------------------------------------------------------------------------------------------------------
+# The legacy .npz reader
+# ----------------------------------------------------------------------------------------------------------
 # The dtypes a checkpoint may hold, by the names its header uses.
 _SAVED_DTYPES = {d.name: d for d in _dt.ALL_TYPES}
 # The largest .npy header NumPy reads (its max_header_size) plus the magic, version and length fields.
