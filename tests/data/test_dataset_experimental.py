@@ -208,3 +208,24 @@ def test_options_are_validated_merged_along_the_pipeline_and_leave_elements_alon
     with pytest.raises(TypeError):
         opts.experimental_slack = "yes"
     assert isinstance(tf.data.experimental.OptimizationOptions(), tf.data.experimental.OptimizationOptions)
+
+
+def test_make_batched_features_dataset_and_parse_example_dataset_checks(tmp_path):
+    path = str(tmp_path / "ex.tfrecord")
+    with tf.io.TFRecordWriter(path) as writer:
+        for i in range(5):
+            feature = {"x": tf.train.Feature(int64_list=tf.train.Int64List(value=[i]))}
+            writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    features = {"x": tf.FixedLenFeature([], tf.int64)}
+    ds = E.make_batched_features_dataset(str(tmp_path / "*.tfrecord"), 2, features, shuffle_seed=5)
+    assert ds.output_shapes["x"].as_list() == [2]  # endless epochs: the last partial batch is dropped
+    nxt = ds.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        xs = np.concatenate([sess.run(nxt)["x"] for _ in range(5)])
+    assert sorted(xs.tolist()) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    with pytest.raises(ValueError, match="No files match"):
+        E.make_batched_features_dataset(str(tmp_path / "*.none"), 2, features)
+    with pytest.raises(ValueError, match="label_key"):
+        E.make_batched_features_dataset(path, 2, features, label_key="y")
+    with pytest.raises(TypeError, match="vectors of strings"):
+        tf.data.Dataset.range(3).apply(E.parse_example_dataset(features))

@@ -1,7 +1,8 @@
 """`tf.data.experimental` (TF 1.15): transformations for `Dataset.apply` (unbatch, scan, group_by_window,
-bucket_by_sequence_length, dense_to_sparse_batch, ...), datasets (CsvDataset, make_csv_dataset, Counter,
-choose_from_datasets, sample_from_datasets), cardinality, get_single_element, get_next_as_optional and
-Optional, TFRecordWriter, the option groups, and AUTOTUNE."""
+bucket_by_sequence_length, dense_to_sparse_batch, parse_example_dataset, ...), datasets (CsvDataset,
+make_csv_dataset, make_batched_features_dataset, Counter, choose_from_datasets, sample_from_datasets),
+cardinality, get_single_element, get_next_as_optional and Optional, TFRecordWriter, the option groups, and
+AUTOTUNE."""
 
 from __future__ import annotations
 
@@ -31,13 +32,14 @@ from tfmini.data.options import (
     StatsOptions,
     ThreadingOptions,
 )
+from tfmini.data.readers import TFRecordDataset
 from tfmini.data.structure import SparseSpec, TensorSpec, flatten, is_structure, map_structure, pack_as
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import apply_op
-from tfmini.ops import array_ops, check_ops, math_ops, random_ops
+from tfmini.ops import array_ops, check_ops, math_ops, parsing_ops, random_ops
 from tfmini.ops import dataset_experimental_ops as _dexp
 from tfmini.ops import dataset_readers as _readers
 
@@ -46,8 +48,9 @@ __all__ = [
     "MapVectorizationOptions", "OptimizationOptions", "Optional", "StatsOptions", "ThreadingOptions",
     "TFRecordWriter", "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device",
     "dense_to_sparse_batch", "enumerate_dataset", "get_next_as_optional", "get_single_element", "group_by_window",
-    "ignore_errors", "make_csv_dataset", "map_and_batch", "parallel_interleave", "prefetch_to_device",
-    "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch", "unique",
+    "ignore_errors", "make_batched_features_dataset", "make_csv_dataset", "map_and_batch", "parallel_interleave",
+    "parse_example_dataset", "prefetch_to_device", "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch",
+    "unique",
 ]
 
 
@@ -532,3 +535,55 @@ def _column_indices(select_columns, column_names: list) -> list[int]:
             raise ValueError(f"select_columns {select_columns} must name columns of {column_names} or be their "
                              "indices.")
     return sorted(indices)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# parse_example_dataset, make_batched_features_dataset
+# ----------------------------------------------------------------------------------------------------------
+def parse_example_dataset(features: dict, num_parallel_calls=1) -> Callable[[DatasetV1], DatasetV1]:
+    """Parses each element (a vector of serialized tf.train.Example protos) into a dict of features, as
+    `tf.parse_example` does (`num_parallel_calls` is accepted)."""
+    if features is None:
+        raise ValueError("Missing: features was None.")
+
+    def apply(dataset: DatasetV1) -> DatasetV1:
+        spec = dataset._structure
+        if not isinstance(spec, TensorSpec) or spec.dtype != _dt.string or spec.shape.ndims not in (None, 1):
+            raise TypeError("Input dataset should be a dataset of vectors of strings")
+        return dataset.map(lambda serialized: parsing_ops.parse_example(serialized, features))
+
+    return apply
+
+
+def make_batched_features_dataset(file_pattern, batch_size, features: dict, reader=None, label_key=None,
+                                  reader_args=None, num_epochs=None, shuffle: bool = True,
+                                  shuffle_buffer_size=10000, shuffle_seed=None,
+                                  prefetch_buffer_size=AUTOTUNE, reader_num_threads=1, parser_num_threads=2,
+                                  sloppy_ordering: bool = False, drop_final_batch: bool = False) -> DatasetV1:
+    """Batches of parsed tf.train.Example features from the files matching `file_pattern` (read with
+    `reader`, TFRecordDataset by default): the files are interleaved `reader_num_threads` at a time, the
+    records shuffled (unless `shuffle` is False) and repeated `num_epochs` times (None: forever, dropping
+    the last partial batch), batched, and parsed with `features`; with `label_key`, (features, label)."""
+    patterns = [file_pattern] if isinstance(file_pattern, (str, bytes)) else list(file_pattern)
+    filenames = sorted({f for p in patterns for f in glob.glob(p.decode() if isinstance(p, bytes) else p)})
+    if not filenames:
+        raise ValueError(f"No files match `file_pattern` {file_pattern}.")
+    if label_key is not None and label_key not in features:
+        raise ValueError(f"The `label_key` provided ({label_key}) must be one of the `features` keys.")
+    read = TFRecordDataset if reader is None else reader
+    args = list(reader_args or [])
+    dataset = DatasetV1.from_tensor_slices(filenames)
+    if shuffle:
+        dataset = dataset.shuffle(len(filenames), shuffle_seed)
+    dataset = dataset.interleave(lambda filename: read(filename, *args), cycle_length=reader_num_threads,
+                                 block_length=1)
+    if shuffle:
+        dataset = dataset.shuffle(shuffle_buffer_size, shuffle_seed)
+    if num_epochs != 1:
+        dataset = dataset.repeat(num_epochs)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_final_batch or num_epochs is None)
+    dataset = dataset.apply(parse_example_dataset(features, parser_num_threads))
+    if label_key is not None:
+        dataset = dataset.map(lambda parsed: (
+            {k: v for k, v in parsed.items() if k != label_key}, parsed[label_key]))
+    return dataset.prefetch(prefetch_buffer_size)

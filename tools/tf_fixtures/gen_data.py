@@ -121,6 +121,11 @@ CASES = {
                         "lambda x: tf.cast(x, tf.float32) / 2)}).filter(lambda d: d['f'] > 1.0)",
     "map_error_then_continue": "tf.data.Dataset.from_tensor_slices([1.0, -1.0, 4.0]).map("
                                "lambda x: tf.debugging.check_numerics(tf.sqrt(x), 'bad'))",
+    "make_batched_features_dataset": "tf.data.experimental.make_batched_features_dataset(files['examples.tfrecord'], 2,"
+                                     " {'v': tf.VarLenFeature(tf.int64), 'x': tf.FixedLenFeature([], tf.float32)}, "
+                                     "label_key='x', num_epochs=1, shuffle=False)",
+    "parse_example_dataset": "tf.data.TFRecordDataset(files['examples.tfrecord']).batch(3).apply("
+                             "tf.data.experimental.parse_example_dataset({'x': tf.FixedLenFeature([], tf.float32)}))",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
