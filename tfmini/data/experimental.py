@@ -45,7 +45,7 @@ from tfmini.ops import dataset_readers as _readers
 
 __all__ = [
     "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "DistributeOptions",
-    "MapVectorizationOptions", "OptimizationOptions", "Optional", "StatsOptions", "ThreadingOptions",
+    "MapVectorizationOptions", "OptimizationOptions", "Optional", "RandomDataset", "StatsOptions", "ThreadingOptions",
     "TFRecordWriter", "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device",
     "dense_to_sparse_batch", "enumerate_dataset", "get_next_as_optional", "get_single_element", "group_by_window",
     "ignore_errors", "make_batched_features_dataset", "make_csv_dataset", "map_and_batch", "parallel_interleave",
@@ -587,3 +587,19 @@ def make_batched_features_dataset(file_pattern, batch_size, features: dict, read
         dataset = dataset.map(lambda parsed: (
             {k: v for k, v in parsed.items() if k != label_key}, parsed[label_key]))
     return dataset.prefetch(prefetch_buffer_size)
+
+
+class RandomDatasetV1(DatasetV1):
+    """An endless dataset of pseudorandom int64 scalars, the same TensorFlow draws for the same seeds (TF1's
+    graph and op seed rules; both unset: a different stream each time)."""
+
+    def __init__(self, seed=None) -> None:
+        seed1, seed2 = random_ops.get_seed(seed)
+        structure = TensorSpec(_dt.int64, _shape.TensorShape([]))
+        t = apply_op("RandomDataset", [_ops.convert_to_tensor(seed1 or 0, dtype=_dt.int64, name="seed"),
+                                       _ops.convert_to_tensor(seed2 or 0, dtype=_dt.int64, name="seed2")],
+                     _flat_attrs(structure)).outputs[0]
+        super().__init__(t, structure)
+
+
+RandomDataset = RandomDatasetV1

@@ -23,6 +23,7 @@ from tfmini.ops.dataset_ops import (
     register_dataset_op,
     scalar_text,
 )
+from tfmini.ops.dataset_random import PhiloxStream
 from tfmini.ops.dataset_sparse import SparseComponent
 
 __all__ = ["INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY"]
@@ -347,3 +348,30 @@ register_dataset_op("DenseToSparseBatchDataset", ["input_dataset: variant", "bat
                     factory=_dense_to_sparse_batch_factory,
                     doc="Batches of `batch_size` dense elements as SparseTensors of dense shape [batch, row_shape] "
                         "(-1 dims: the largest in the batch).")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# RandomDataset
+# ----------------------------------------------------------------------------------------------------------
+class _RandomIter(ElementIterator):
+    __slots__ = ("_random",)
+
+    def __init__(self, random: PhiloxStream) -> None:
+        self._random = random
+
+    def __next__(self) -> tuple:
+        return (np.int64(self._random()),)
+
+
+def _random_dataset_factory(op: _ops.Operation, ctx) -> Callable:
+    def run(seed, seed2):
+        seed, seed2 = int(seed), int(seed2)
+        if seed == 0 and seed2 == 0:  # both 0: a nondeterministic stream, as in TF
+            seed, seed2 = (int(x) for x in np.random.SeedSequence().generate_state(2, np.uint64))
+        return DatasetValue(lambda: _RandomIter(PhiloxStream(seed, seed2)), op.name, INFINITE_CARDINALITY)
+
+    return run
+
+
+register_dataset_op("RandomDataset", ["seed: int64", "seed2: int64"], factory=_random_dataset_factory,
+                    doc="An endless stream of pseudorandom int64 values (TF's Philox samples for the seeds).")

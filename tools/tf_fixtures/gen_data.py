@@ -126,6 +126,8 @@ CASES = {
                                      "label_key='x', num_epochs=1, shuffle=False)",
     "parse_example_dataset": "tf.data.TFRecordDataset(files['examples.tfrecord']).batch(3).apply("
                              "tf.data.experimental.parse_example_dataset({'x': tf.FixedLenFeature([], tf.float32)}))",
+    "random_dataset": "tf.data.experimental.RandomDataset(seed=5).take(6)",
+    "random_dataset_graph_and_op_seed": "tf.set_random_seed(3) or tf.data.experimental.RandomDataset(seed=9).take(6)",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
