@@ -435,3 +435,29 @@ def test_initialized_value_initializes_dependents_in_any_order():
         sess.run(a.assign(10.0))
         sess.run(b.initializer)
         assert sess.run(b) == 11.0
+
+
+def test_a_variable_round_trips_through_its_variable_def():
+    with tf.name_scope("model"):
+        v = tf.Variable([1.0, 2.0], name="w", trainable=False)
+    proto = v.to_proto()
+    assert (proto.variable_name, proto.initializer_name, proto.snapshot_name, proto.initial_value_name) == (
+        "model/w:0", "model/w/Assign", "model/w/read:0", "model/w/initial_value:0")
+    assert not proto.trainable and not proto.is_resource
+    relative = v.to_proto(export_scope="model")
+    assert relative.variable_name == "w:0" and relative.initializer_name == "w/Assign"
+    assert v.to_proto(export_scope="other") is None
+
+    # Rebuilt over the same ops (also from the serialized bytes), it reads and initializes the same variable.
+    for again in (tf.Variable(variable_def=proto), tf.Variable.from_proto(proto.SerializeToString())):
+        assert again.name == "model/w:0" and again.op is v.op and not again.trainable
+    again = tf.Variable.from_proto(relative, import_scope="model")
+    with tf.Session() as sess:
+        sess.run(again.initializer)
+        np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+        np.testing.assert_array_equal(sess.run(again.value()), [1.0, 2.0])
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        tf.Variable(1.0, variable_def=proto)
+    proto.is_resource = True
+    with pytest.raises(ValueError, match="resource variable"):
+        tf.Variable(variable_def=proto)

@@ -806,6 +806,33 @@ def default_session(session) -> Iterator[Any]:
                 break
 
 
+def prepend_name_scope(name: str, import_scope: str | None) -> str:
+    """`name` (an op or tensor name, or a '^' control input) under `import_scope`."""
+    if not import_scope:
+        return name
+    scope = import_scope.rstrip("/")
+    if name.startswith("^"):
+        return "^" + scope + "/" + name[1:]
+    return scope + "/" + name
+
+
+def strip_name_scope(name: str, export_scope: str | None) -> str:
+    """`name` with the leading `export_scope/` removed (unchanged when it lies outside the scope)."""
+    if not export_scope:
+        return name
+    scope = export_scope.rstrip("/") + "/"
+    if name.startswith("^" + scope):
+        return "^" + name[len(scope) + 1:]
+    if name.startswith(scope):
+        return name[len(scope):]
+    return name
+
+
+def in_name_scope(name: str, scope: str | None) -> bool:
+    """Whether `name` lies under `scope` (every name does when `scope` is empty)."""
+    return not scope or name.startswith(scope.rstrip("/") + "/")
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Module-level conveniences over the default graph
 # ----------------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from tfmini.framework.constant_op import constant
 from tfmini.framework.ops import GraphKeys
 from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops, control_flow_ops, math_ops, state_ops
+from tfmini.protobuf import variable_pb2
 
 
 class VariableSynchronization(enum.Enum):
@@ -64,7 +65,8 @@ class Variable:
         if variable_def is not None:
             if initial_value is not None:
                 raise ValueError("variable_def and initial_value are mutually exclusive.")
-            raise NotImplementedError("tfmini cannot rebuild a Variable from a VariableDef proto yet.")
+            self._init_from_proto(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if not isinstance(synchronization, VariableSynchronization):
@@ -120,6 +122,51 @@ class Variable:
                 else:
                     self._snapshot = array_ops.identity(self._variable, name="read")
             graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, variable_def, import_scope: str | None) -> None:
+        """Wraps the ops a `VariableDef` names (already in the default graph, under `import_scope`)."""
+        if isinstance(variable_def, (bytes, bytearray)):
+            variable_def = variable_pb2.VariableDef.FromString(bytes(variable_def))
+        if variable_def.is_resource:
+            raise ValueError(f"Variable {variable_def.variable_name!r} is a resource variable, which tfmini does not "
+                             "have; only reference (VariableV2) variables can be imported.")
+        graph = _ops.get_default_graph()
+
+        def element(name):
+            return graph.as_graph_element(_ops.prepend_name_scope(name, import_scope))
+
+        self._variable = element(variable_def.variable_name)
+        self._initializer_op = element(variable_def.initializer_name)
+        self._initial_value = element(variable_def.initial_value_name) if variable_def.initial_value_name else None
+        self._snapshot = element(variable_def.snapshot_name)
+        self._trainable = variable_def.trainable
+        self._constraint = None
+        self._caching_device = None
+        self._synchronization = VariableSynchronization(variable_def.synchronization)
+        self._aggregation = VariableAggregation(variable_def.aggregation)
+
+    def to_proto(self, export_scope: str | None = None):
+        """This variable as a `VariableDef`, its names relative to `export_scope` (None when the variable lies
+        outside that scope), as meta graphs store it."""
+        if not _ops.in_name_scope(self.name, export_scope):
+            return None
+        vd = variable_pb2.VariableDef(
+            variable_name=_ops.strip_name_scope(self.name, export_scope),
+            initializer_name=_ops.strip_name_scope(self.initializer.name, export_scope),
+            snapshot_name=_ops.strip_name_scope(self._snapshot.name, export_scope),
+            is_resource=False,
+            trainable=self.trainable,
+            synchronization=self._synchronization.value,
+            aggregation=self._aggregation.value,
+        )
+        if self._initial_value is not None:
+            vd.initial_value_name = _ops.strip_name_scope(self._initial_value.name, export_scope)
+        return vd
+
+    @staticmethod
+    def from_proto(variable_def, import_scope: str | None = None) -> Variable:
+        """The Variable a `VariableDef` describes, over ops already in the default graph."""
+        return Variable(variable_def=variable_def, import_scope=import_scope)
 
     def _variable_shape(self, shape, validate_shape: bool) -> _shape.TensorShape:
         initial_shape = self._initial_value.shape

@@ -18,7 +18,7 @@ from tfmini.framework import registry as _registry
 from tfmini.framework.graph_io import import_graph_def, parse_tensor_name
 from tfmini.framework.graph_util import write_graph
 from tfmini.framework.node_def import attr_value_of
-from tfmini.ops.variables import Variable, VariableAggregation, VariableSynchronization
+from tfmini.ops.variables import Variable
 from tfmini.protobuf import graph_pb2, meta_graph_pb2, op_def_pb2, queue_runner_pb2, saver_pb2, variable_pb2
 from tfmini.train.queue_runner_impl import QueueRunner
 
@@ -37,76 +37,22 @@ UNBOUND_INPUTS_KEY = "unbound_inputs"
 # ----------------------------------------------------------------------------------------------------------
 # Scoped names
 # ----------------------------------------------------------------------------------------------------------
-def prepend_name_scope(name: str, import_scope: str | None) -> str:
-    """`name` (an op or tensor name, or a '^' control input) under `import_scope`."""
-    if not import_scope:
-        return name
-    scope = import_scope.rstrip("/")
-    if name.startswith("^"):
-        return "^" + scope + "/" + name[1:]
-    return scope + "/" + name
-
-
-def strip_name_scope(name: str, export_scope: str | None) -> str:
-    """`name` with the leading `export_scope/` removed (unchanged when it lies outside the scope)."""
-    if not export_scope:
-        return name
-    scope = export_scope.rstrip("/") + "/"
-    if name.startswith("^" + scope):
-        return "^" + name[len(scope) + 1:]
-    if name.startswith(scope):
-        return name[len(scope):]
-    return name
-
-
-def _in_scope(name: str, export_scope: str | None) -> bool:
-    return not export_scope or name.startswith(export_scope.rstrip("/") + "/")
+prepend_name_scope = _ops.prepend_name_scope
+strip_name_scope = _ops.strip_name_scope
+_in_scope = _ops.in_name_scope
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Variables as VariableDef protos
 # ----------------------------------------------------------------------------------------------------------
 def variable_to_proto(variable: Variable, export_scope: str | None = None):
-    """The `VariableDef` of a (reference) Variable, its names relative to `export_scope`; None for a
-    variable outside that scope."""
-    if not _in_scope(variable.name, export_scope):
-        return None
-    vd = variable_pb2.VariableDef(
-        variable_name=strip_name_scope(variable.name, export_scope),
-        initializer_name=strip_name_scope(variable.initializer.name, export_scope),
-        snapshot_name=strip_name_scope(variable.value().name, export_scope),
-        is_resource=False,
-        trainable=variable.trainable,
-        synchronization=variable.synchronization.value,
-        aggregation=variable.aggregation.value,
-    )
-    if variable.initial_value is not None:
-        vd.initial_value_name = strip_name_scope(variable.initial_value.name, export_scope)
-    return vd
+    """The `VariableDef` of a Variable, its names relative to `export_scope`; None outside that scope."""
+    return variable.to_proto(export_scope=export_scope)
 
 
 def variable_from_proto(variable_def, import_scope: str | None = None) -> Variable:
-    """A Variable over ops already in the default graph, found by the names in `variable_def` (under
-    `import_scope`): TF's `Variable(variable_def=...)` for reference variables."""
-    if variable_def.is_resource:
-        raise ValueError(f"Variable {variable_def.variable_name!r} is a resource variable, which tfmini does not "
-                         "have; only reference (VariableV2) variables can be imported.")
-    graph = _ops.get_default_graph()
-
-    def element(name):
-        return graph.as_graph_element(prepend_name_scope(name, import_scope))
-
-    var = Variable.__new__(Variable)
-    var._variable = element(variable_def.variable_name)
-    var._initializer_op = element(variable_def.initializer_name)
-    var._initial_value = element(variable_def.initial_value_name) if variable_def.initial_value_name else None
-    var._snapshot = element(variable_def.snapshot_name)
-    var._trainable = variable_def.trainable
-    var._constraint = None
-    var._caching_device = None
-    var._synchronization = VariableSynchronization(variable_def.synchronization)
-    var._aggregation = VariableAggregation(variable_def.aggregation)
-    return var
+    """A Variable over ops already in the default graph, named by `variable_def` (under `import_scope`)."""
+    return Variable.from_proto(variable_def, import_scope=import_scope)
 
 
 # ----------------------------------------------------------------------------------------------------------
