@@ -287,22 +287,23 @@ def choose_from_datasets(datasets, choice_dataset: DatasetV1) -> DatasetV1:
 
 
 def sample_from_datasets(datasets, weights=None, seed=None) -> DatasetV1:
-    """Elements drawn from `datasets` at random, dataset i with probability `weights[i]` (uniform when None);
-    datasets that run out are skipped."""
+    """Elements drawn from `datasets` at random, dataset i with probability `weights[i]` (uniform when None),
+    in the order TensorFlow draws them for the same seed; datasets that run out are skipped."""
     datasets = list(datasets)
     n = len(datasets)
-    if weights is None:
-        probs = np.full([n], 1.0 / max(n, 1), np.float32)
-        logits = _ops.convert_to_tensor(np.log(probs)[None, :])
-    elif isinstance(weights, DatasetV1):
+    if isinstance(weights, DatasetV1):
         raise TypeError("Weights given as a Dataset are not supported; give a list or a tensor.")
+    if weights is None:
+        logits = _ops.convert_to_tensor(np.ones([1, n], np.float32), name="logits")
     else:
         w = _ops.convert_to_tensor(weights, dtype=_dt.float32, name="weights")
         if w.shape.ndims not in (None, 1) or (w.shape.ndims == 1 and w.shape[0].value not in (None, n)):
             raise ValueError(f"`weights` must be a vector of length `len(datasets)` ({n}).")
-        logits = array_ops.expand_dims(math_ops.log(w / math_ops.reduce_sum(w)), 0)
-    selector = DatasetV1.range(np.iinfo(np.int64).max).map(
-        lambda _: array_ops.reshape(random_ops.multinomial(logits, 1, seed=seed, output_dtype=_dt.int64), []))
+        logits = array_ops.expand_dims(math_ops.log(w, name="logits"), 0)
+    if n == 1:
+        return datasets[0]
+    selector = RandomDataset(seed).batch(2).map(
+        lambda pair: apply_op("DatasetWeightedChoice", [pair, logits]).outputs[0])
     return _directed_interleave(selector, datasets)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
@@ -23,7 +24,7 @@ from tfmini.ops.dataset_ops import (
     register_dataset_op,
     scalar_text,
 )
-from tfmini.ops.dataset_random import PhiloxStream
+from tfmini.ops.dataset_random import PhiloxStream, stateless_stream
 from tfmini.ops.dataset_sparse import SparseComponent
 
 __all__ = ["INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY"]
@@ -375,3 +376,33 @@ def _random_dataset_factory(op: _ops.Operation, ctx) -> Callable:
 
 register_dataset_op("RandomDataset", ["seed: int64", "seed2: int64"], factory=_random_dataset_factory,
                     doc="An endless stream of pseudorandom int64 values (TF's Philox samples for the seeds).")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# DatasetWeightedChoice: the selector of sample_from_datasets
+# ----------------------------------------------------------------------------------------------------------
+def _uint64_to_double(x0: int, x1: int) -> float:
+    """TF's Uint64ToDouble: a double in [0, 1) from 52 random mantissa bits."""
+    bits = (1023 << 52) | ((x0 & 0xFFFFF) << 32) | x1
+    return float(np.array(bits, dtype=np.uint64).view(np.float64)) - 1.0
+
+
+@register_op("DatasetWeightedChoice", inputs=["seed: int64", "logits: T"], outputs=["index: int64"],
+             allowed={"T": (_dt.float16, _dt.float32, _dt.float64)}, shape=lambda op: _shape.TensorShape([]),
+             doc="One class drawn from the 1 x N `logits` as TF's stateless multinomial draws it for the seed pair "
+                 "`seed` (the selector of sample_from_datasets).")
+def _dataset_weighted_choice(seed, logits):
+    if np.shape(seed) != (2,) or np.ndim(logits) != 2 or np.shape(logits)[0] != 1:
+        raise _invalid("DatasetWeightedChoice needs a seed pair and 1 x N logits.")
+    row = np.asarray(logits[0], dtype=np.float64)
+    finite = np.isfinite(row)
+    if not finite.any():
+        raise _invalid("sample_from_datasets needs at least one finite logit.")
+    weights = np.where(finite, np.exp(row - row[finite].max()), 0.0)
+    cdf = np.cumsum(weights)
+    random = stateless_stream(int(seed[0]), int(seed[1]))
+    x0, x1 = random(), random()
+    return np.int64(np.searchsorted(cdf, _uint64_to_double(x0, x1) * cdf[-1], side="right"))
+
+
+NotDifferentiable("DatasetWeightedChoice")

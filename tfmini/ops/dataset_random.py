@@ -52,3 +52,15 @@ class PhiloxStream:
         v = self._buffer[self._pos]
         self._pos += 1
         return v
+
+
+# The fixed key with which TF's stateless random ops scramble their seed pair into a Philox key and counter.
+_STATELESS_KEY = (0x3EC8F720, 0x02461E29)
+
+
+def stateless_stream(seed0: int, seed1: int) -> PhiloxStream:
+    """The generator TF's stateless random ops use for the seed pair (seed0, seed1): one Philox block of the
+    pair under a fixed key gives the key (first two words) and the upper counter (last two words)."""
+    counter = (seed0 % (1 << 64)) | ((seed1 % (1 << 64)) << 64)
+    mix = [int(x) for x in _philox_blocks(counter, _STATELESS_KEY, 1)[0]]
+    return PhiloxStream(mix[0] | (mix[1] << 32), mix[2] | (mix[3] << 32))

@@ -128,6 +128,11 @@ CASES = {
                              "tf.data.experimental.parse_example_dataset({'x': tf.FixedLenFeature([], tf.float32)}))",
     "random_dataset": "tf.data.experimental.RandomDataset(seed=5).take(6)",
     "random_dataset_graph_and_op_seed": "tf.set_random_seed(3) or tf.data.experimental.RandomDataset(seed=9).take(6)",
+    "sample_from_datasets": "tf.data.experimental.sample_from_datasets([tf.data.Dataset.range(0, 100), "
+                            "tf.data.Dataset.range(100, 200), tf.data.Dataset.range(200, 300)], [0.5, 0.2, 0.3], "
+                            "seed=7).take(40)",
+    "sample_from_datasets_uniform": "tf.data.experimental.sample_from_datasets([tf.data.Dataset.range(3), "
+                                    "tf.data.Dataset.range(10, 13)], seed=12)",
     "tfrecord_none": "tf.data.TFRecordDataset(files['records.tfrecord'])",
     "tfrecord_gzip": "tf.data.TFRecordDataset(files['records.tfrecord.gz'], compression_type='GZIP')",
     "tfrecord_zlib": "tf.data.TFRecordDataset(files['records.tfrecord.zlib'], compression_type='ZLIB')",
