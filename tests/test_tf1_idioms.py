@@ -435,7 +435,7 @@ def test_saver_errors_match_tf(tmp_path):
     with tf.Session() as sess:
         sess.run(w.initializer)
         with pytest.raises(ValueError, match="Parent directory of .* doesn't exist, can't save."):
-            saver.save(sess, str(tmp_path / "missing" / "model.ckpt"))
+            saver.save(sess, str(tmp_path / "missing" / "deeper" / "model.ckpt"))
         with pytest.raises(ValueError, match="The passed save_path is not a valid checkpoint"):
             saver.restore(sess, str(tmp_path / "nothing.ckpt"))
         with pytest.raises(ValueError, match="Can't load save_path when it is None."):

@@ -183,6 +183,13 @@ def test_export_scope_keeps_the_scope_and_lists_unbound_inputs():
     with tf.Graph().as_default():
         with pytest.raises(ValueError, match="unbound inputs"):
             tf.train.import_meta_graph(mg, import_scope="new")
+    # Bound through input_map, the scope imports and computes with the new input.
+    with tf.Graph().as_default():
+        fed = tf.constant([3.0, 4.0], name="fed")
+        tf.train.import_meta_graph(mg, import_scope="new", input_map={"outside:0": fed})
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_array_equal(sess.run("new/out:0"), [3.0, 8.0])
 
 
 def test_input_map_replaces_a_placeholder():

@@ -84,10 +84,13 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         if not allow_file_access:
             for op in created.values():
                 _registry.deny_file_access(op)
-        # A key naming no node or output is most likely a typo: TF refuses it rather than silently mapping
-        # nothing.
+        # A key that maps nothing (no node reads it, and it names no node's output) is most likely a typo: TF
+        # refuses it rather than silently mapping nothing. A key no node defines but some node reads is an
+        # input the GraphDef leaves unbound (an exported scope's `$unbound_inputs_...`): mapping it is the point.
+        read = {f"{node}:{idx}" for nd in graph_def.node for node, idx in
+                (parse_tensor_name(i) for i in nd.input if not i.startswith("^"))}
         missing = [f"{node}:{idx}" for node, idx in map(parse_tensor_name, input_map)
-                   if node not in created or idx >= len(created[node].outputs)]
+                   if f"{node}:{idx}" not in read and (node not in created or idx >= len(created[node].outputs))]
         if missing:
             raise ValueError(f"Attempted to map inputs that were not found in graph_def: [{', '.join(missing)}]")
     if return_elements is None:
