@@ -462,3 +462,10 @@ from tfmini.ops.reader_ops import (
     TFRecordReader,
     WholeFileReader,
 )
+
+# -- monitored training sessions
+# isort: split
+from tfmini.train import session_manager as _session_manager
+
+# tf.train's monitored sessions create tf.Session through this table (train may not import the client).
+_session_manager.register_session_factory(Session)
