@@ -17,16 +17,46 @@ DOCUMENTED_FILE_ACCESS_OPS = {
     "PrintV2": "output_stream starts with file:// (appends the printed text to that file)",
     "SaveV2": "always (writes the checkpoint named by its prefix input)",
     "RestoreV2": "always (reads the checkpoint named by its prefix input)",
+    "MergeV2Checkpoints": "always (merges the checkpoint shards named by its inputs into its destination)",
+    "ReadFile": "always (reads the file named by its filename input)",
+    "WriteFile": "always (writes the file named by its filename input, creating missing directories)",
+    "MatchingFiles": "always (lists the directories its pattern input names)",
+    "ReaderReadV2": "its reader reads files (every reader but IdentityReader): opens the dequeued file names",
+    "ReaderReadUpToV2": "as ReaderReadV2",
+    "TFRecordDataset": "when iterated (reads the files named by its filenames input)",
+    "TextLineDataset": "when iterated (reads the files named by its filenames input)",
+    "FixedLengthRecordDatasetV2": "when iterated (reads the files named by its filenames input)",
+    "CSVDataset": "when iterated (reads the files named by its filenames input)",
+    "CacheDataset": "its filename input is not empty (writes, then reads, the cache files)",
+    "DatasetToTFRecord": "always (writes the TFRecord file named by its filename input)",
 }
-# The modules of the op library whose code touches the file system, and the ops through which it does: a
-# module that starts touching files must declare its ops' file_access and be added here.
+# The modules below the client whose code touches the file system, and the ops through which it does: a
+# module that starts touching files must declare its ops' file_access and be added here. Modules listed with
+# no ops are file-format libraries called by those ops, or Python APIs a user calls directly (writers,
+# exporters, loaders), which no imported GraphDef can reach.
 FILE_TOUCHING_MODULES = {
     "tfmini/ops/control_flow_ops.py": {"PrintV2"},
-    "tfmini/train/saver.py": {"SaveV2", "RestoreV2"},
-    "tfmini/train/checkpoint.py": set(),  # the checkpoint reader and writer themselves, called by the two above
+    "tfmini/ops/io_ops.py": {"ReadFile", "WriteFile", "MatchingFiles"},
+    "tfmini/ops/reader_ops.py": {"ReaderReadV2", "ReaderReadUpToV2"},
+    "tfmini/ops/dataset_readers.py": {"TFRecordDataset", "TextLineDataset", "FixedLengthRecordDatasetV2",
+                                      "CSVDataset"},
+    "tfmini/ops/dataset_cache.py": {"CacheDataset"},
+    "tfmini/ops/dataset_experimental_ops.py": {"DatasetToTFRecord"},
+    "tfmini/train/saver.py": {"SaveV2", "RestoreV2", "MergeV2Checkpoints"},
+    "tfmini/train/checkpoint.py": set(),  # the checkpoint reader and writer, called by the ops above
+    "tfmini/train/tensor_bundle.py": set(),  # the V2 bundle reader and writer, called by checkpoint.py
+    "tfmini/framework/record_io.py": set(),  # TFRecord framing, called by the readers and datasets
+    "tfmini/framework/summary_io.py": set(),  # tf.summary.FileWriter and summary_iterator (Python API)
+    "tfmini/framework/graph_util.py": set(),  # tf.train.write_graph (Python API)
+    "tfmini/train/meta_graph.py": set(),  # export_meta_graph / import_meta_graph files (Python API)
+    "tfmini/train/saved_model/builder.py": set(),  # SavedModelBuilder.save (Python API)
+    "tfmini/train/saved_model/loader.py": set(),  # tf.saved_model.loader.load (Python API)
+    "tfmini/data/experimental.py": set(),  # make_csv_dataset reads the header when building (Python API)
 }
+# Direct file calls, and the project's own file-opening helpers (record_io's writer, the readers' stream opener).
 _FILE_CALLS = re.compile(r"\bopen\(|\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|"
-                         r"listdir)\b|\bshutil\.|\bPath\(|\b_ckpt\.|\bsocket\.|\burllib\b|\bsubprocess\b")
+                         r"listdir)\b|\bshutil\.|\bPath\(|\b_ckpt\.|\bsocket\.|\burllib\b|\bsubprocess\b|"
+                         r"\bTFRecordWriter\(|\bopen_stream\(")
 
 
 def _print_to_file_graph_def(path: str):
@@ -226,3 +256,42 @@ def test_print_to_a_file_in_a_missing_directory_is_not_found_and_session_stays_u
                 sess.run(op)
             assert str(target) in str(info.value)
             assert sess.run(tf.constant(1.0) + 1.0) == 2.0
+
+
+def _file_dataset_graph_def(kind: str, path: str):
+    """A GraphDef iterating a tf.data file dataset of `kind` over `path`, built as a user would."""
+    with tf.Graph().as_default() as g:
+        if kind == "tfrecord":
+            dataset = tf.data.TFRecordDataset([path])
+        elif kind == "text":
+            dataset = tf.data.TextLineDataset([path])
+        elif kind == "fixed":
+            dataset = tf.data.FixedLengthRecordDataset([path], record_bytes=2)
+        else:
+            dataset = tf.data.Dataset.range(3).cache(path)
+        dataset.make_one_shot_iterator().get_next(name="next")
+    return g.as_graph_def()
+
+
+@pytest.mark.parametrize("kind", ["tfrecord", "text", "fixed", "cache"])
+def test_an_imported_file_dataset_may_not_read_or_write_files_unless_allowed(tmp_path, kind):
+    path = tmp_path / "data"
+    if kind == "tfrecord":
+        with tf.python_io.TFRecordWriter(str(path)) as writer:
+            writer.write(b"ab")
+    elif kind == "text":
+        path.write_bytes(b"ab\n")
+    elif kind == "fixed":
+        path.write_bytes(b"abcd")
+    gd = _file_dataset_graph_def(kind, str(path))
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.PermissionDeniedError, match="allow_file_access=True"):
+                sess.run("next:0")
+            assert sess.run(tf.constant(2.0) * 3.0) == 6.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["data"] if kind != "cache" else [])
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="", allow_file_access=True)
+        with tf.Session() as sess:
+            assert sess.run("next:0") == (0 if kind == "cache" else b"ab")
