@@ -37,3 +37,9 @@ __all__ = [
 from tfmini.framework.graph_util import write_graph  # noqa: E402
 
 __all__ += ["write_graph"]
+
+# -- queues (TF 1.15's tf.io also exported the queue classes, though not FIFOQueue)
+# isort: split
+from tfmini.ops.data_flow_ops import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: E402
+
+__all__ += ["PaddingFIFOQueue", "PriorityQueue", "QueueBase", "RandomShuffleQueue"]
