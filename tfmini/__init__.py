@@ -465,7 +465,11 @@ from tfmini.ops.reader_ops import (
 
 # -- monitored training sessions
 # isort: split
+from tfmini.client import timeline as _timeline_for_hooks
+from tfmini.train import basic_session_run_hooks as _basic_session_run_hooks
 from tfmini.train import session_manager as _session_manager
 
-# tf.train's monitored sessions create tf.Session through this table (train may not import the client).
+# tf.train's monitored sessions create tf.Session, and ProfilerHook writes Chrome traces with the client's
+# Timeline, through tables in train (which may not import the client).
 _session_manager.register_session_factory(Session)
+_basic_session_run_hooks.register_timeline_class(_timeline_for_hooks.Timeline)

@@ -2,6 +2,7 @@
 fetches, feeds, logs, saves and writes, and its errors. Hooks run in a _HookedSession over a plain Session, as
 TF's own hook tests drive them, or in a MonitoredSession where the session's lifetime matters."""
 
+import json
 import logging
 import os
 
@@ -534,3 +535,29 @@ def test_global_step_read_is_created_once_and_cached():
     assert read is hooks_module._get_or_create_global_step_read()
     assert tf.get_collection(hooks_module.GLOBAL_STEP_READ_KEY) == [read]
     assert read.dtype == tf.int64 and read.op.name.startswith(gs.op.name + "/")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ProfilerHook
+# ----------------------------------------------------------------------------------------------------------
+def test_profiler_hook_traces_every_n_steps(sess, tmp_path):
+    gs, inc = _step_graph()
+    work = tf.group(inc, tf.reduce_sum(tf.matmul(tf.ones([4, 4]), tf.ones([4, 4])), name="work"))
+    hook = tf.train.ProfilerHook(save_steps=2, output_dir=str(tmp_path))
+    mon = _hooked(sess, [hook])
+    for _ in range(5):
+        mon.run(work)
+    # The first trace comes one period after the first step: at global steps 2 and 4.
+    assert sorted(p for p in os.listdir(tmp_path) if p.startswith("timeline")) == ["timeline-2.json",
+                                                                                   "timeline-4.json"]
+    with open(tmp_path / "timeline-2.json") as f:
+        trace = json.load(f)
+    ops = {e["args"]["name"]: e["name"] for e in trace["traceEvents"] if e.get("ph") == "X"}
+    assert ops["work"] == "Sum" and ops["MatMul"] == "MatMul"
+    tf.summary.FileWriterCache.clear()
+    (events,) = [p for p in os.listdir(tmp_path) if p.startswith("events.out.tfevents")]
+    tags = [e.tagged_run_metadata.tag for e in tf.train.summary_iterator(str(tmp_path / events))
+            if e.HasField("tagged_run_metadata")]
+    assert tags == ["step_2", "step_4"]
+    with pytest.raises(ValueError, match="Either every_secs or every_steps"):
+        tf.train.ProfilerHook(output_dir=str(tmp_path))

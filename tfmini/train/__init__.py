@@ -129,6 +129,7 @@ from tfmini.train.basic_session_run_hooks import (  # noqa: E402
     LoggingTensorHook,
     NanLossDuringTrainingError,
     NanTensorHook,
+    ProfilerHook,
     SecondOrStepTimer,
     StepCounterHook,
     StopAtStepHook,
@@ -154,7 +155,7 @@ from tfmini.train.session_run_hook import (  # noqa: E402
 __all__ += [
     "CheckpointSaverHook", "CheckpointSaverListener", "ChiefSessionCreator", "FeedFnHook", "FinalOpsHook",
     "GlobalStepWaiterHook", "LoggingTensorHook", "MonitoredSession", "MonitoredTrainingSession",
-    "NanLossDuringTrainingError", "NanTensorHook", "Scaffold", "SecondOrStepTimer", "SessionCreator",
+    "NanLossDuringTrainingError", "NanTensorHook", "ProfilerHook", "Scaffold", "SecondOrStepTimer", "SessionCreator",
     "SessionManager", "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues",
     "SingularMonitoredSession", "StepCounterHook", "StopAtStepHook", "SummarySaverHook", "WorkerSessionCreator",
 ]

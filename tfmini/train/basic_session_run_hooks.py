@@ -16,6 +16,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework.graph_util import write_graph
 from tfmini.framework.summary_io import FileWriterCache
 from tfmini.ops.variables import Variable
+from tfmini.protobuf.config_pb2 import RunOptions
 from tfmini.protobuf.event_pb2 import SessionLog
 from tfmini.protobuf.summary_pb2 import Summary
 from tfmini.train import meta_graph as _meta_graph
@@ -29,6 +30,16 @@ GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"
 
 # How long GlobalStepWaiterHook sleeps between two looks at the global step.
 _WAIT_POLL_SECONDS = 0.5
+
+# The Timeline class (step_stats -> Chrome trace) ProfilerHook writes with, registered by the client layer
+# that owns it (this layer may not import the client).
+_timeline_class: list[type] = []
+
+
+def register_timeline_class(timeline_class: type) -> None:
+    """Makes `timeline_class(step_stats).generate_chrome_trace_format(show_dataflow=, show_memory=)` the way
+    ProfilerHook turns a traced step into a Chrome trace."""
+    _timeline_class[:] = [timeline_class]
 
 
 def _get_or_create_global_step_read(graph=None):
@@ -56,6 +67,15 @@ def _global_step_read_or_raise(hook_name: str):
     if read is None:
         raise RuntimeError(f"Global step should be created to use {hook_name}.")
     return read
+
+
+def _step_after_run(read_value, expected_step: int | None) -> int:
+    """The global step after a run, estimated from a global step read in that run, which ran before or after
+    the run's update: a value that already reached `expected_step` (the step the run should end at) was read
+    after it (in tfmini a read created after the train op always is, ops running in creation order)."""
+    if expected_step is not None and read_value >= expected_step:
+        return int(read_value)
+    return int(read_value) + 1
 
 
 def _as_graph_element(obj):
@@ -413,13 +433,7 @@ class SummarySaverHook(SessionRunHook):
     def after_run(self, run_context, run_values) -> None:
         if not self._summary_writer:
             return
-        stale_global_step = run_values.results["global_step"]
-        # The read ran before or after this step's update: a value that already reached the expected step
-        # was read after it (in tfmini, a read created after the train op always is).
-        if self._next_step is not None and stale_global_step >= self._next_step:
-            global_step = stale_global_step
-        else:
-            global_step = stale_global_step + 1
+        global_step = _step_after_run(run_values.results["global_step"], self._next_step)
         if self._next_step is None or self._request_summary:
             global_step = int(run_context.session.run(self._global_step_tensor))
         if self._next_step is None:
@@ -494,6 +508,53 @@ class StepCounterHook(SessionRunHook):
         self._last_global_step = stale_global_step
 
 
+class ProfilerHook(SessionRunHook):
+    """Traces one step every `save_steps` steps or `save_secs` seconds (not the first): writes its Chrome trace
+    to `<output_dir>/timeline-<global step>.json` (for chrome://tracing or Perfetto) and its RunMetadata to the
+    event file of `output_dir` under the tag 'step_<global step>'."""
+
+    def __init__(self, save_steps: int | None = None, save_secs: float | None = None, output_dir="",
+                 show_dataflow: bool = True, show_memory: bool = False) -> None:
+        output_dir = os.fspath(output_dir)
+        self._output_file = os.path.join(output_dir, "timeline-{}.json")
+        self._file_writer = FileWriterCache.get(output_dir)
+        self._show_dataflow = show_dataflow
+        self._show_memory = show_memory
+        self._timer = SecondOrStepTimer(every_secs=save_secs, every_steps=save_steps)
+
+    def begin(self) -> None:
+        self._next_step: int | None = None
+        self._global_step_tensor = _global_step_read_or_raise("ProfilerHook")
+
+    def before_run(self, run_context) -> SessionRunArgs:
+        self._request_summary = self._next_step is not None and self._timer.should_trigger_for_step(self._next_step)
+        options = RunOptions(trace_level=RunOptions.FULL_TRACE) if self._request_summary else None
+        return SessionRunArgs({"global_step": self._global_step_tensor}, options=options)
+
+    def after_run(self, run_context, run_values) -> None:
+        stale_global_step = run_values.results["global_step"]
+        if self._next_step is None:
+            # The first trace comes only after a full period.
+            self._timer.update_last_triggered_step(stale_global_step)
+        global_step = _step_after_run(stale_global_step, self._next_step)
+        if self._request_summary:
+            global_step = int(run_context.session.run(self._global_step_tensor))
+            self._timer.update_last_triggered_step(global_step)
+            self._save(global_step, self._output_file.format(global_step), run_values.run_metadata.step_stats)
+            self._file_writer.add_run_metadata(run_values.run_metadata, f"step_{global_step}")
+        self._next_step = global_step + 1
+
+    def _save(self, step: int, save_path: str, step_stats) -> None:
+        if not _timeline_class:
+            raise RuntimeError("No Timeline class is registered with tfmini.train.basic_session_run_hooks; import "
+                               "tfmini to register tfmini.client.timeline.Timeline.")
+        _log.info("Saving timeline for %d into '%s'.", step, save_path)
+        trace = _timeline_class[0](step_stats).generate_chrome_trace_format(show_dataflow=self._show_dataflow,
+                                                                            show_memory=self._show_memory)
+        with open(save_path, "w", encoding="utf-8") as f:
+            f.write(trace)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Final ops, feeds, waiting
 # ----------------------------------------------------------------------------------------------------------
@@ -565,6 +626,6 @@ class GlobalStepWaiterHook(SessionRunHook):
 
 __all__ = [
     "CheckpointSaverHook", "CheckpointSaverListener", "FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook",
-    "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook", "NeverTriggerTimer", "SecondOrStepTimer",
-    "StepCounterHook", "StopAtStepHook", "SummarySaverHook",
+    "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook", "NeverTriggerTimer", "ProfilerHook",
+    "SecondOrStepTimer", "StepCounterHook", "StopAtStepHook", "SummarySaverHook",
 ]
