@@ -11,6 +11,7 @@ import pytest
 
 import tfmini as tf
 from tfmini.train import session_manager as session_manager_module
+from tfmini.train.monitored_session import _MonitoredSession
 
 
 @pytest.fixture(autouse=True)
@@ -380,7 +381,7 @@ def test_user_graph_that_was_finalized_stays_finalized():
 # ----------------------------------------------------------------------------------------------------------
 class AbortOnceSession:
     """A session whose run raises AbortedError once, at the `abort_at`-th call that comes through the hooks
-    (as a preempted worker's would); everything else goes to the real session."""
+    with hook fetches (as a preempted worker's would); everything else goes to the real session."""
 
     def __init__(self, sess, abort_at: int) -> None:
         self._sess = sess
@@ -442,8 +443,8 @@ def test_singular_monitored_session_does_not_recover(tmp_path):
 
     tf.get_default_graph()._unsafe_unfinalize()
     creator = FlakyCreator(tf.train.ChiefSessionCreator(), 1)
-    mon = tf.train.MonitoredSession.__new__(tf.train.SingularMonitoredSession)
-    tf.train.monitored_session._MonitoredSession.__init__(mon, creator, [], should_recover=False)
+    # SingularMonitoredSession's own construction (no recovery) over a session creator that aborts.
+    mon = _MonitoredSession(creator, [RecordingHook(fetches=v)], should_recover=False)
     with pytest.raises(tf.errors.AbortedError):
         mon.run(v)
     mon.close()
@@ -471,6 +472,24 @@ def test_queue_runners_start_under_the_coordinator_and_end_the_loop():
         while not sess.should_stop():
             seen.append(int(sess.run(value)))
     assert seen == [0, 1, 2, 3, 4, 5]
+
+
+def test_queue_runner_error_stops_the_loop_and_is_raised_at_close():
+    q = tf.FIFOQueue(10, [tf.float32], shapes=[[]])
+    bad = tf.check_numerics(tf.constant(np.nan), "bad input")
+    tf.train.add_queue_runner(tf.train.QueueRunner(q, [q.enqueue([bad])]))
+    v = tf.Variable(1.0)
+
+    class KeepCoordinator(tf.train.SessionRunHook):
+        def after_create_session(self, session, coord):
+            self.coord = coord
+
+    hook = KeepCoordinator()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="bad input"):
+        with tf.train.MonitoredSession(hooks=[hook]) as sess:
+            assert hook.coord.wait_for_stop(10)
+            assert sess.should_stop()
+            sess.run(v)  # the session itself still runs until closed
 
 
 def test_coordinator_stop_request_stops_the_loop():

@@ -305,8 +305,15 @@ class _HookedSession(_WrappedSession):
         # The session is asked to trace only when the caller or a hook set an option.
         traced = options is not None or merged_options.ByteSize() > 0
         metadata = run_metadata if run_metadata is not None else config_pb2.RunMetadata()
-        outputs = self._sess.run(actual_fetches, feed_dict=feed_dict, options=merged_options if traced else None,
-                                 run_metadata=metadata if traced or run_metadata is not None else None)
+        run_options = merged_options if traced else None
+        run_metadata_arg = metadata if traced or run_metadata is not None else None
+        if len(actual_fetches) == 1:
+            # No hook fetches anything: the caller's fetches run as they are (the session's fast path).
+            outputs = {"caller": self._sess.run(fetches, feed_dict=feed_dict, options=run_options,
+                                                run_metadata=run_metadata_arg)}
+        else:
+            outputs = self._sess.run(actual_fetches, feed_dict=feed_dict, options=run_options,
+                                     run_metadata=run_metadata_arg)
         for hook in self._hooks:
             hook.after_run(run_context, SessionRunValues(results=outputs.get(hook), options=merged_options,
                                                          run_metadata=metadata))
