@@ -89,7 +89,8 @@ def test_global_step_suffix_and_checkpoint_state_file(tmp_path):
     state = tf.train.get_checkpoint_state(str(tmp_path))
     assert state.model_checkpoint_path == prefix + "-250"
     assert state.all_model_checkpoint_paths == [prefix + "-100", prefix + "-250"]
-    assert len(state.all_model_checkpoint_timestamps) == 2
+    # As TF's Saver (its state files carry no timestamps; tf.train.CheckpointManager's do).
+    assert state.all_model_checkpoint_timestamps == []
     assert tf.train.latest_checkpoint(str(tmp_path)) == prefix + "-250"
     text = (tmp_path / "checkpoint").read_text()
     assert text.startswith(f'model_checkpoint_path: "{prefix}-250"\nall_model_checkpoint_paths: "{prefix}-100"\n')

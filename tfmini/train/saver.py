@@ -368,7 +368,6 @@ class Saver:
             self._record_last_checkpoint(path)
             _ckpt.update_checkpoint_state(
                 save_dir, path, self.last_checkpoints, latest_filename,
-                all_model_checkpoint_timestamps=[t for _, t in self._last_checkpoints] or None,
                 save_relative_paths=self._save_relative_paths)
             self._maybe_delete_old_checkpoints(meta_graph_suffix)
         if write_meta_graph:
