@@ -52,6 +52,8 @@ FILE_TOUCHING_MODULES = {
     "tfmini/train/saved_model/builder.py": set(),  # SavedModelBuilder.save (Python API)
     "tfmini/train/saved_model/loader.py": set(),  # tf.saved_model.loader.load (Python API)
     "tfmini/data/experimental.py": set(),  # make_csv_dataset reads the header when building (Python API)
+    "tfmini/train/session_manager.py": set(),  # waits for and restores checkpoints (Python API)
+    "tfmini/train/basic_session_run_hooks.py": set(),  # ProfilerHook's timelines (Python API)
 }
 # Direct file calls, and the project's own file-opening helpers (record_io's writer, the readers' stream opener).
 _FILE_CALLS = re.compile(r"\bopen\(|\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|"
