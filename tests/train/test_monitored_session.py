@@ -361,6 +361,37 @@ def test_errors_propagate_and_skip_end():
     assert not tf.get_default_graph().finalized
 
 
+def test_session_stays_usable_after_a_failed_run():
+    x = tf.placeholder(tf.float32, [2])
+    doubled = x * 2
+    with tf.train.MonitoredSession(hooks=[RecordingHook(fetches=doubled)]) as sess:
+        with pytest.raises(ValueError, match="shape"):
+            sess.run(x, feed_dict={x: [1.0, 2.0, 3.0]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="must feed a value for placeholder"):
+            sess.run(x)
+        assert not sess.should_stop()
+        assert list(sess.run(x, feed_dict={x: [1.0, 2.0]})) == [1.0, 2.0]
+
+
+def test_callers_options_and_feeds_are_not_changed():
+    x = tf.placeholder(tf.float32, [])
+    y = tf.placeholder(tf.float32, [])
+
+    class OptionsHook(tf.train.SessionRunHook):
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs(None, feed_dict={y: 2.0},
+                                           options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE))
+
+    options = tf.RunOptions(timeout_in_ms=60000)
+    feeds = {x: 1.0}
+    metadata = tf.RunMetadata()
+    total = x + y
+    with tf.train.MonitoredSession(hooks=[OptionsHook()]) as sess:
+        assert sess.run(total, feed_dict=feeds, options=options, run_metadata=metadata) == 3.0
+    assert options == tf.RunOptions(timeout_in_ms=60000) and feeds == {x: 1.0}
+    assert metadata.step_stats.dev_stats  # the hook's trace request filled the caller's metadata
+
+
 def test_nan_loss_in_a_training_session(tmp_path):
     loss = tf.Variable(1.0) * tf.constant(np.nan)
     with pytest.raises(tf.train.NanLossDuringTrainingError):

@@ -207,10 +207,11 @@ class LoggingTensorHook(SessionRunHook):
 
     def _log_tensors(self, tensor_values: dict) -> None:
         elapsed_secs, _ = self._timer.update_last_triggered_step(self._iter_count)
-        if self._formatter:
-            _log.info(self._formatter(tensor_values))
-            return
+        # Values print without scientific notation, for the formatter too (restored afterwards).
         with np.printoptions(suppress=True):
+            if self._formatter:
+                _log.info(self._formatter(tensor_values))
+                return
             stats = ", ".join(f"{tag} = {tensor_values[tag]}" for tag in self._tag_order)
         if elapsed_secs is not None:
             _log.info("%s (%.3f sec)", stats, elapsed_secs)
