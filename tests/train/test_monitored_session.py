@@ -145,6 +145,17 @@ def test_monitored_training_session_default_hooks(tmp_path):
         secs.close()
 
 
+def test_path_directories_share_one_event_file(tmp_path):
+    train = _linear_model()[3]
+    with tf.train.MonitoredTrainingSession(checkpoint_dir=tmp_path, summary_dir=tmp_path, save_summaries_steps=1,
+                                           hooks=[tf.train.StopAtStepHook(last_step=2)]) as sess:
+        while not sess.should_stop():
+            sess.run(train)
+    tf.summary.FileWriterCache.clear()
+    assert len([p for p in os.listdir(tmp_path) if p.startswith("events.out.tfevents")]) == 1
+    assert tf.train.latest_checkpoint(tmp_path).endswith("model.ckpt-2")
+
+
 def test_summary_dir_separate_from_checkpoint_dir(tmp_path):
     ckpt_dir, summary_dir = str(tmp_path / "ckpt"), str(tmp_path / "summaries")
     train = _linear_model()[3]

@@ -412,7 +412,7 @@ class SummarySaverHook(SessionRunHook):
             raise ValueError("Exactly one of scaffold or summary_op must be provided.")
         self._summary_op = summary_op
         self._summary_writer = summary_writer
-        self._output_dir = output_dir
+        self._output_dir = os.fspath(output_dir) if output_dir is not None else None
         self._scaffold = scaffold
         self._timer = SecondOrStepTimer(every_secs=save_secs, every_steps=save_steps)
 
@@ -467,7 +467,7 @@ class StepCounterHook(SessionRunHook):
             raise ValueError("exactly one of every_n_steps and every_n_secs should be provided.")
         self._timer = SecondOrStepTimer(every_steps=every_n_steps, every_secs=every_n_secs)
         self._summary_writer = summary_writer
-        self._output_dir = output_dir
+        self._output_dir = os.fspath(output_dir) if output_dir is not None else None
         self._last_global_step: int | None = None
         self._steps_per_run = 1
         self._stale_warnings = 0

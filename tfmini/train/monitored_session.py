@@ -651,7 +651,8 @@ def MonitoredTrainingSession(master: str = "", is_chief: bool = True, checkpoint
                                           config=config)
     if checkpoint_dir is not None:
         checkpoint_dir = os.fspath(checkpoint_dir)
-    summary_dir = summary_dir or checkpoint_dir
+    # One cached FileWriter per directory: the same directory as a str and as a path must be one key.
+    summary_dir = os.fspath(summary_dir) if summary_dir else checkpoint_dir
     if summary_dir:
         if log_step_count_steps and log_step_count_steps > 0:
             all_hooks.append(_hooks.StepCounterHook(output_dir=summary_dir, every_n_steps=log_step_count_steps))
