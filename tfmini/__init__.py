@@ -473,3 +473,7 @@ from tfmini.train import session_manager as _session_manager
 # Timeline, through tables in train (which may not import the client).
 _session_manager.register_session_factory(Session)
 _basic_session_run_hooks.register_timeline_class(_timeline_for_hooks.Timeline)
+
+# -- tf.gfile
+# isort: split
+from tfmini import gfile

@@ -43,3 +43,17 @@ __all__ += ["write_graph"]
 from tfmini.ops.data_flow_ops import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: E402
 
 __all__ += ["PaddingFIFOQueue", "PriorityQueue", "QueueBase", "RandomShuffleQueue"]
+
+# -- gfile: tf.io.gfile, TF's lower-case file API
+# isort: split
+import types as _types  # noqa: E402
+
+from tfmini.framework import file_io as _file_io  # noqa: E402
+
+gfile = _types.ModuleType("tfmini.io.gfile", "`tf.io.gfile`: GFile and the file-system functions (local paths).")
+for _name in ("GFile", "copy", "exists", "glob", "isdir", "join", "listdir", "makedirs", "mkdir", "remove", "rename",
+              "rmtree", "stat", "walk"):
+    setattr(gfile, _name, getattr(_file_io, _name))
+del _name
+
+__all__ += ["gfile"]

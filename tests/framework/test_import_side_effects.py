@@ -54,6 +54,7 @@ FILE_TOUCHING_MODULES = {
     "tfmini/data/experimental.py": set(),  # make_csv_dataset reads the header when building (Python API)
     "tfmini/train/session_manager.py": set(),  # waits for and restores checkpoints (Python API)
     "tfmini/train/basic_session_run_hooks.py": set(),  # ProfilerHook's timelines (Python API)
+    "tfmini/framework/file_io.py": set(),  # tf.gfile / tf.io.gfile (Python API)
 }
 # Direct file calls, and the project's own file-opening helpers (record_io's writer, the readers' stream opener).
 _FILE_CALLS = re.compile(r"\bopen\(|\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|"
