@@ -49,9 +49,9 @@ system-deps:
 # The session, op and program tests run once more on each in-process engine: serial (one thread) and
 # parallel with every op eligible for the worker pool and no timed choice of the serial walk (so concurrent
 # scheduling is exercised on tiny graphs).
-ENGINE_TESTS := tests/client tests/ops tests/train tests/test_reference_page.py tests/test_tf1_idioms.py \
-	tests/test_tf1_idioms_session.py tests/test_tf1_programs.py tests/reliability/test_concurrency.py \
-	tests/reliability/test_deadlines.py
+ENGINE_TESTS := tests/client tests/ops tests/train tests/data tests/test_reference_page.py tests/test_tf1_idioms.py \
+	tests/test_tf1_idioms_session.py tests/test_tf1_programs.py tests/test_tf1_programs_sequences.py \
+	tests/reliability/test_concurrency.py tests/reliability/test_deadlines.py
 
 test: $(STAMP) system-deps
 	$(PY) -m ruff check .
