@@ -280,15 +280,17 @@ def check_node_def(nd) -> None:
 
 def node_attrs(nd, opdef, function) -> dict:
     """The Python attrs of NodeDef `nd` for op `opdef`: each declared attr decoded as its declared kind
-    (`function(name)` turns a func attr into its graph), internal '_' attrs by their own kind; unknown and
-    missing required attrs are refused, as TF refuses them."""
+    (`function(name)` turns a func attr into its graph), internal '_' attrs by their own kind. Attrs only
+    TensorFlow's op def has are dropped when they hold its default (see `registry.import_only_attr`); other
+    unknown attrs and missing required ones are refused, as TF refuses them."""
     attrs = {}
     for k, av in nd.attr.items():
         if k.startswith("_"):  # internal attrs (gradient overrides, output shapes) are kept as TF does
             attrs[k] = _undeclared_attr(av)
             continue
         if k not in opdef.attrs:
-            raise ValueError(f"NodeDef mentions attr '{k}' not in Op '{nd.op}' (node '{nd.name}').")
+            _check_import_only_attr(nd, k, av)
+            continue
         kind = opdef.attrs[k][0]
         try:
             attrs[k] = python_attr_of(kind, av)
@@ -300,6 +302,23 @@ def node_attrs(nd, opdef, function) -> dict:
         if default is _registry.REQUIRED and k not in attrs:
             raise ValueError(f"NodeDef missing attr '{k}' from Op '{nd.op}'")
     return attrs
+
+
+def _check_import_only_attr(nd, k: str, av) -> None:
+    """An attr node `nd` has beyond its op's def: dropped when TensorFlow's op def declares it with this
+    value as its default (or as a hint), else refused as TF refuses an attr it does not know."""
+    extra = _registry.import_attrs(nd.op).get(k)
+    if extra is None:
+        raise ValueError(f"NodeDef mentions attr '{k}' not in Op '{nd.op}' (node '{nd.name}').")
+    if extra.hint:
+        return
+    try:
+        value = python_attr_of(extra.kind, av)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"Node '{nd.name}': attr '{k}' ({extra.kind}): {e}") from None
+    if value != extra.default:
+        raise ValueError(f"Node '{nd.name}': attr '{k}' of op '{nd.op}' is {value!r}; tfmini implements "
+                         f"{nd.op} only with TensorFlow's default {k}={extra.default!r}.")
 
 
 def check_static_dtypes(op: _ops.Operation) -> None:

@@ -224,6 +224,39 @@ def register_op(
     return decorate
 
 
+@dataclass(frozen=True)
+class ImportAttr:
+    """An attr TensorFlow's op def has and tfmini's does not: what a GraphDef import does with it.
+
+    The attr is dropped on import when it holds `default` (TF's default, so the op means what tfmini computes);
+    a `hint` (such as MatMul's `grad_a`, which only tells kernels a product is a gradient) is dropped whatever
+    it holds. Any other value changes the op's meaning and is refused, naming the node and the attr."""
+
+    kind: str
+    default: object
+    hint: bool = False
+
+
+# op type -> attr name -> ImportAttr, filled beside each op by `import_only_attr`.
+_IMPORT_ATTRS: dict[str, dict[str, ImportAttr]] = {}
+
+
+def import_only_attr(op_types: str | Sequence[str], attr: str, kind: str, default, *, hint: bool = False) -> None:
+    """Declares that GraphDefs written by TensorFlow give `op_types` the attr `attr` (of TF attr kind `kind`,
+    TF default `default`), which tfmini's op does not have: an import drops it when it holds the default (or
+    always, for a `hint`), as TF's importer drops attrs unknown to an older consumer, and refuses other values."""
+    for op_type in [op_types] if isinstance(op_types, str) else op_types:
+        table = _IMPORT_ATTRS.setdefault(op_type, {})
+        if attr in table or (op_type in _REGISTRY and attr in _REGISTRY[op_type].attrs):
+            raise KeyError(f"Attr '{attr}' of op type '{op_type}' is declared twice.")
+        table[attr] = ImportAttr(kind, default, hint)
+
+
+def import_attrs(op_type: str) -> dict[str, ImportAttr]:
+    """The attrs TensorFlow gives `op_type` beyond tfmini's op def (see `import_only_attr`)."""
+    return _IMPORT_ATTRS.get(op_type, {})
+
+
 class RegisterGradient:
     """Decorator registering the gradient function of an op type: `fn(op, *output_grads) -> input grads`."""
 

@@ -25,6 +25,7 @@ from tfmini.framework.registry import (
     NotDifferentiable,
     RegisterGradient,
     apply_op,
+    import_only_attr,
     register_op,
     register_static_shape,
     register_static_value,
@@ -454,8 +455,8 @@ def _fill_shape(op):
 
 
 @register_op(
-    "Fill", inputs=["dims: index_type", "value: T"], outputs=["output: T"], allowed={"index_type": _INDEX},
-    shape=_fill_shape,
+    "Fill", inputs=["dims: index_type", "value: T"], outputs=["output: T"], attrs={"index_type": ("type", _dt.int32)},
+    allowed={"index_type": _INDEX}, shape=_fill_shape,
 )
 def _fill_kernel(dims, value, *, T):  # noqa: N803 - TF's attr name
     if np.ndim(dims) != 1:
@@ -685,8 +686,8 @@ def _reshape_shape(op):
 
 
 @register_op(
-    "Reshape", inputs=["tensor: T", "shape: Tshape"], outputs=["output: T"], allowed={"Tshape": _INDEX},
-    shape=_reshape_shape,
+    "Reshape", inputs=["tensor: T", "shape: Tshape"], outputs=["output: T"], attrs={"Tshape": ("type", _dt.int32)},
+    allowed={"Tshape": _INDEX}, shape=_reshape_shape,
 )
 def _reshape_kernel(x, shape):
     if np.ndim(shape) != 1:
@@ -1932,6 +1933,10 @@ def _scatter_nd_kernel(indices, updates, shape):
     out = np.zeros(shape, dtype=updates.dtype)
     np.add.at(out, tuple(indices[..., k] for k in builtins.range(r)), updates)
     return out
+
+
+# TF's "IGNORE" policy zero-fills out-of-range indices; tfmini implements the default, an error.
+import_only_attr(("GatherNd", "ScatterNd"), "bad_indices_policy", "string", "")
 
 
 @RegisterGradient("ScatterNd")

@@ -15,7 +15,7 @@ import numpy as np
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
-from tfmini.framework.registry import constant_value
+from tfmini.framework.registry import constant_value, import_only_attr
 from tfmini.ops.dataset_ops import DatasetValue, ElementIterator, register_dataset_op, scalar_text
 
 
@@ -179,3 +179,8 @@ register_dataset_op("CacheDataset", ["input_dataset: variant", "filename: string
                     file_access=_cache_file_access,
                     doc="`input_dataset`, read once and then replayed from memory (no filename) or from the "
                         "cache file `filename` + '.tfmini-cache', written by the first pass to read it all.")
+
+
+# Attrs TensorFlow's op defs give these datasets beyond tfmini's: debugging metadata and scheduling hints
+# (dropped on import whatever they hold), and options tfmini implements at TF's default only.
+import_only_attr("CacheDataset", "metadata", "string", "", hint=True)

@@ -13,7 +13,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.record_io import TFRecordOptions, TFRecordWriter
-from tfmini.framework.registry import REQUIRED, NotDifferentiable, register_op
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, import_only_attr, register_op
 from tfmini.ops.dataset_function_ops import BoundFunction
 from tfmini.ops.dataset_ops import (
     INFINITE_CARDINALITY,
@@ -406,3 +406,12 @@ def _dataset_weighted_choice(seed, logits):
 
 
 NotDifferentiable("DatasetWeightedChoice")
+
+
+# Attrs TensorFlow's op defs give these datasets beyond tfmini's: debugging metadata and scheduling hints
+# (dropped on import whatever they hold), and options tfmini implements at TF's default only.
+import_only_attr("DatasetCardinality", "cardinality_options", "string", "")
+import_only_attr(("DatasetToSingleElement", "GroupByWindowDataset", "RandomDataset", "ScanDataset", "UniqueDataset"),
+                 "metadata", "string", "", hint=True)
+import_only_attr("DirectedInterleaveDataset", "stop_on_empty_dataset", "bool", False)
+import_only_attr("ScanDataset", "use_default_device", "bool", True, hint=True)

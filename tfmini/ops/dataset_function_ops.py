@@ -17,7 +17,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.numpy_values import to_numpy
-from tfmini.framework.registry import REQUIRED, NotDifferentiable, register_op
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, import_only_attr, register_op
 from tfmini.ops.dataset_ops import AUTOTUNE, DatasetValue, ElementIterator, dims_str, register_dataset_op, scalar_int
 
 
@@ -419,3 +419,13 @@ def _ignore_errors_dataset_factory(op: _ops.Operation, ctx) -> Callable:
 
 register_dataset_op("IgnoreErrorsDataset", ["input_dataset: variant"], factory=_ignore_errors_dataset_factory,
                     doc="The elements of `input_dataset`, skipping those whose computation failed.")
+
+
+# Attrs TensorFlow's op defs give these datasets beyond tfmini's: debugging metadata and scheduling hints
+# (dropped on import whatever they hold), and options tfmini implements at TF's default only.
+import_only_attr("MapDataset", "force_synchronous", "bool", False, hint=True)
+import_only_attr("IgnoreErrorsDataset", "log_warning", "bool", False, hint=True)
+import_only_attr((
+    "FilterDataset", "FlatMapDataset", "InterleaveDataset", "MapDataset", "ParallelInterleaveDatasetV2",
+    "ParallelMapDataset", "ReduceDataset",
+), "metadata", "string", "", hint=True)

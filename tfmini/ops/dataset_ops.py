@@ -19,7 +19,7 @@ import numpy as np
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import REQUIRED, NotDifferentiable, register_op
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, import_only_attr, register_op
 from tfmini.ops.dataset_random import PhiloxStream
 from tfmini.ops.dataset_sparse import batch_sparse, sparse_of, sparse_rows
 
@@ -832,3 +832,16 @@ register_dataset_op("WindowDataset",
                   ["input_dataset: variant", "size: int64", "shift: int64", "stride: int64", "drop_remainder: bool"],
                   factory=_window_dataset_factory,
                   doc="Windows of `input_dataset`'s elements as datasets (one per component).")
+
+
+# Attrs TensorFlow's op defs give these datasets beyond tfmini's: debugging metadata and scheduling hints
+# (dropped on import whatever they hold), and options tfmini implements at TF's default only.
+import_only_attr("PrefetchDataset", "buffer_size_min", "int", 0, hint=True)
+import_only_attr("TensorSliceDataset", "is_files", "bool", False, hint=True)
+import_only_attr((
+    "BatchDatasetV2", "ConcatenateDataset", "PaddedBatchDatasetV2", "PrefetchDataset", "RangeDataset",
+    "RepeatDataset", "ShardDataset", "ShuffleDataset", "SkipDataset", "TakeDataset", "TensorDataset",
+    "TensorSliceDataset", "UnbatchDataset", "WindowDataset", "ZipDataset",
+), "metadata", "string", "", hint=True)
+import_only_attr(("RangeDataset", "TensorSliceDataset"),
+                 "replicate_on_split", "bool", False, hint=True)

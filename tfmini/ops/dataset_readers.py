@@ -17,6 +17,7 @@ import numpy as np
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework.record_io import TFRecordOptions, tf_record_iterator
+from tfmini.framework.registry import import_only_attr
 from tfmini.ops.dataset_ops import (
     DatasetValue,
     ElementIterator,
@@ -354,3 +355,8 @@ register_dataset_op(
     factory=_csv_dataset_factory, file_access=_file_access,
     doc="The records of CSV files, each a tuple of scalars of `record_defaults`' types (an empty default marks a "
         "required field).")
+
+
+# TensorFlow's op defs give these datasets a debugging `metadata` attr, which an import drops.
+import_only_attr(("FixedLengthRecordDatasetV2", "TFRecordDataset", "TextLineDataset"), "metadata", "string", "",
+                 hint=True)

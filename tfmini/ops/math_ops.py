@@ -18,7 +18,14 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.indexed_slices import IndexedSlices
-from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op, register_static_value
+from tfmini.framework.registry import (
+    NotDifferentiable,
+    RegisterGradient,
+    apply_op,
+    import_only_attr,
+    register_op,
+    register_static_value,
+)
 from tfmini.ops import array_ops, shape_fns
 from tfmini.ops.array_ops import _reduce_to_shape, _reduction_axes
 
@@ -230,6 +237,8 @@ for _name, (_fn, _allowed, _out, _silent) in _BINARY.items():
 for _name in ("Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
               "TruncateDiv"):
     NotDifferentiable(_name)
+# TF's (in)equality can answer False for operands that do not broadcast; tfmini implements its default, the error.
+import_only_attr(("Equal", "NotEqual"), "incompatible_shape_error", "bool", True)
 
 
 @RegisterGradient("Add")
@@ -527,8 +536,8 @@ NotDifferentiable("LogicalNot")
 # ----------------------------------------------------------------------------------------------------------
 # Complex parts
 # ----------------------------------------------------------------------------------------------------------
-@register_op("Conj", inputs=["input: T"], outputs=["output: T"], allowed={"T": _dt.COMPLEX},
-             shape=shape_fns.unchanged)
+@register_op("Conj", inputs=["input: T"], outputs=["output: T"], attrs={"T": ("type", _dt.complex64)},
+             allowed={"T": _dt.COMPLEX}, shape=shape_fns.unchanged)
 def _conj_kernel(x):
     return np.conj(x)
 
@@ -538,18 +547,22 @@ def _conj_grad(op, grad):
     return conj(grad)
 
 
-for _name, _fn in {"Real": np.real, "Imag": np.imag, "ComplexAbs": np.abs}.items():
+# TF names ComplexAbs's argument and result x and y, Real's and Imag's input and output.
+for _name, _fn, _x, _y in (("Real", np.real, "input", "output"), ("Imag", np.imag, "input", "output"),
+                           ("ComplexAbs", np.abs, "x", "y")):
     def _part_kernel(x, *, Tout, _fn=_fn):  # noqa: N803 - TF's attr name
         return np.asarray(_fn(x)).astype(Tout.as_numpy_dtype)
 
     register_op(
-        _name, inputs=["input: T"], outputs=["output: Tout"], attrs={"Tout": ("type", _dt.float32)},
+        _name, inputs=[f"{_x}: T"], outputs=[f"{_y}: Tout"],
+        attrs={"T": ("type", _dt.complex64), "Tout": ("type", _dt.float32)},
         allowed={"T": _dt.COMPLEX, "Tout": (_dt.float32, _dt.float64)}, shape=shape_fns.unchanged,
     )(_part_kernel)
 
 
 @register_op(
-    "Complex", inputs=["real: T", "imag: T"], outputs=["out: Tout"], attrs={"Tout": ("type", _dt.complex64)},
+    "Complex", inputs=["real: T", "imag: T"], outputs=["out: Tout"],
+    attrs={"T": ("type", _dt.float32), "Tout": ("type", _dt.complex64)},
     allowed={"T": (_dt.float32, _dt.float64), "Tout": _dt.COMPLEX}, shape=shape_fns.broadcast,
 )
 def _complex_kernel(re, im, *, Tout):  # noqa: N803 - TF's attr name
@@ -681,6 +694,11 @@ def _matmul(a, b, *, transpose_a, transpose_b):
     return np.matmul(a, b)
 
 
+# TF marks products it builds for gradients (a hint for kernels that fuse them): an import ignores it.
+import_only_attr("MatMul", "grad_a", "bool", False, hint=True)
+import_only_attr("MatMul", "grad_b", "bool", False, hint=True)
+
+
 @RegisterGradient("MatMul")
 def _matmul_grad(op, grad):
     ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
@@ -737,6 +755,10 @@ def _batch_matmul(x, y, *, adj_x, adj_y):
     if not _broadcastable(a.shape[:-2], b.shape[:-2]):
         raise _invalid(f"In[0] and In[1] must have compatible batch dimensions: {list(x.shape)} vs. {list(y.shape)}")
     return np.matmul(a, b)
+
+
+import_only_attr("BatchMatMulV2", "grad_x", "bool", False, hint=True)
+import_only_attr("BatchMatMulV2", "grad_y", "bool", False, hint=True)
 
 
 @RegisterGradient("BatchMatMulV2")
@@ -960,7 +982,7 @@ for _name, (_fn, _allowed) in _REDUCTIONS.items():
         _name,
         inputs=["input: T", "reduction_indices: Tidx"],
         outputs=["output: T"],
-        attrs={"keep_dims": ("bool", False)},
+        attrs={"keep_dims": ("bool", False), "Tidx": ("type", _dt.int32)},
         allowed={"T": _allowed, "Tidx": _INDEX},
         shape=_reduction_shape,
         factory=_reduction_factory(_name, _fn),
@@ -973,7 +995,7 @@ for _name, _fn in {"All": lambda x, axis, keepdims: np.all(x, axis=axis, keepdim
         _name,
         inputs=["input: bool", "reduction_indices: Tidx"],
         outputs=["output: bool"],
-        attrs={"keep_dims": ("bool", False)},
+        attrs={"keep_dims": ("bool", False), "Tidx": ("type", _dt.int32)},
         allowed={"Tidx": _INDEX},
         shape=_reduction_shape,
     )(_make_reduction(_fn))
@@ -1088,7 +1110,7 @@ for _name, _fn in {"ArgMax": np.argmax, "ArgMin": np.argmin}.items():
         _name,
         inputs=["input: T", "dimension: Tidx"],
         outputs=["output: output_type"],
-        attrs={"output_type": ("type", _dt.int64)},
+        attrs={"output_type": ("type", _dt.int64), "Tidx": ("type", _dt.int32)},
         allowed={"T": _REAL, "Tidx": _INDEX, "output_type": _INDEX},
         shape=_argminmax_shape,
     )(_arg_kernel)
@@ -1119,7 +1141,7 @@ for _name, _ufunc in {"Cumsum": np.add, "Cumprod": np.multiply}.items():
         _name,
         inputs=["x: T", "axis: Tidx"],
         outputs=["out: T"],
-        attrs={"exclusive": ("bool", False), "reverse": ("bool", False)},
+        attrs={"exclusive": ("bool", False), "reverse": ("bool", False), "Tidx": ("type", _dt.int32)},
         allowed={"T": _NUM, "Tidx": _INDEX},
         shape=shape_fns.unchanged,
     )(_make_scan(_ufunc))
@@ -1154,6 +1176,7 @@ def _segment_sum_shape(op):
     "UnsortedSegmentSum",
     inputs=["data: T", "segment_ids: Tindices", "num_segments: Tnumsegments"],
     outputs=["output: T"],
+    attrs={"Tnumsegments": ("type", _dt.int32)},
     allowed={"T": _NUM, "Tindices": _INDEX, "Tnumsegments": _INDEX},
     shape=_segment_sum_shape,
 )

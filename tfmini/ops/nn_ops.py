@@ -20,7 +20,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
+from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, import_only_attr, register_op
 from tfmini.ops import array_ops, math_ops, shape_fns
 
 _FLOAT = _dt.FLOATING
@@ -157,12 +157,12 @@ def _selu_grad_kernel(g, y):
 _activation_gradients("Selu", reads_output=True, d_second=_grad_where_nonpositive)
 
 
-@_activation("LeakyRelu", _FLOAT, attrs={"alpha": ("float", 0.2)})
+@_activation("LeakyRelu", _FLOAT, attrs={"alpha": ("float", 0.2), "T": ("type", _dt.float32)})
 def _leaky_relu(x, *, alpha):
     return np.where(x > 0, x, x * x.dtype.type(alpha))
 
 
-@_activation_grad("LeakyReluGrad", "features", _FLOAT, attrs={"alpha": ("float", 0.2)})
+@_activation_grad("LeakyReluGrad", "features", _FLOAT, attrs={"alpha": ("float", 0.2), "T": ("type", _dt.float32)})
 def _leaky_relu_grad_kernel(g, f, *, alpha):
     return np.where(f > 0, g, g * g.dtype.type(alpha))
 
@@ -698,7 +698,7 @@ def _first_max_masks(xp: np.ndarray, win: _Window):
         yield rows, cols, hit
 
 
-@register_op("MaxPool", inputs=["input: T"], outputs=["output: T"], attrs=dict(_POOL_ATTRS),
+@register_op("MaxPool", inputs=["input: T"], outputs=["output: T"], attrs={**_POOL_ATTRS, "T": ("type", _dt.float32)},
              allowed={"T": _REAL}, shape=_pool_shape)
 def _max_pool(x, *, ksize, strides, padding, data_format):
     x = _to_nhwc(x, data_format)
@@ -722,7 +722,7 @@ def _max_pool_grad_shape(op):
 
 
 @register_op("MaxPoolGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"], outputs=["output: T"],
-             attrs=dict(_POOL_ATTRS), allowed={"T": _REAL}, shape=_max_pool_grad_shape)
+             attrs={**_POOL_ATTRS, "T": ("type", _dt.float32)}, allowed={"T": _REAL}, shape=_max_pool_grad_shape)
 def _max_pool_grad_kernel(x, y, grad, *, ksize, strides, padding, data_format):
     x, grad = _to_nhwc(x, data_format), _to_nhwc(grad, data_format)
     win = _pool_window(x.shape, ksize, strides, padding, data_format)
@@ -761,6 +761,10 @@ def _max_pool_grad_grad_kernel(x, y, grad, *, ksize, strides, padding, data_form
         for rows, cols, hit in _first_max_masks(xp, win):
             out += gp[:, rows, cols, :] * hit
     return _from_nhwc(out, data_format)
+
+
+# TF's pools also take explicit paddings (with padding "EXPLICIT", which tfmini's pools do not offer).
+import_only_attr(("MaxPool", "MaxPoolGrad"), "explicit_paddings", "list(int)", [])
 
 
 def _pool_attr_values(op) -> dict:
@@ -960,9 +964,10 @@ def _top_k_shape(op):
     return [dims, dims]
 
 
-@register_op("TopKV2", inputs=["input: T", "k: int32"], outputs=["values: T", "indices: int32"],
-             attrs={"sorted": ("bool", True)}, allowed={"T": _REAL}, shape=_top_k_shape)
-def _top_k(x, k, *, sorted):  # noqa: A002 - TF's attr name
+@register_op("TopKV2", inputs=["input: T", "k: Tk"], outputs=["values: T", "indices: index_type"],
+             attrs={"sorted": ("bool", True), "Tk": ("type", _dt.int32), "index_type": ("type", _dt.int32)},
+             allowed={"T": _REAL, "Tk": _INDEX, "index_type": _INDEX}, shape=_top_k_shape)
+def _top_k(x, k, *, sorted, index_type):  # noqa: A002 - TF's attr name
     k = int(k)
     if k < 0:
         raise _invalid(f"Need k >= 0, got {k}")
@@ -973,7 +978,7 @@ def _top_k(x, k, *, sorted):  # noqa: A002 - TF's attr name
         raise _invalid(f"input must have at least k columns. Had {n}, needed {k}")
     # A stable ascending sort of the reversed row, read backwards, is descending with ties in index order.
     order = np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1][..., :k]
-    indices = (n - 1 - order).astype(np.int32)
+    indices = (n - 1 - order).astype(index_type.as_numpy_dtype)
     return np.take_along_axis(x, indices, axis=-1), indices
 
 

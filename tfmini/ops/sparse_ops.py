@@ -149,7 +149,7 @@ def _sparse_matmul_shape(op):
     "SparseTensorDenseMatMul",
     inputs=["a_indices: Tindices", "a_values: T", "a_shape: int64", "b: T"],
     outputs=["product: T"],
-    attrs={"adjoint_a": ("bool", False), "adjoint_b": ("bool", False)},
+    attrs={"adjoint_a": ("bool", False), "adjoint_b": ("bool", False), "Tindices": ("type", _dt.int64)},
     allowed={"Tindices": _INDEX},
     shape=_sparse_matmul_shape,
 )
