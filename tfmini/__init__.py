@@ -477,3 +477,11 @@ _basic_session_run_hooks.register_timeline_class(_timeline_for_hooks.Timeline)
 # -- tf.gfile
 # isort: split
 from tfmini import gfile
+
+# -- resource variables
+# isort: split
+from tfmini.ops.variable_scope import (
+    disable_resource_variables,
+    enable_resource_variables,
+    resource_variables_enabled,
+)

@@ -458,6 +458,3 @@ def test_a_variable_round_trips_through_its_variable_def():
         np.testing.assert_array_equal(sess.run(again.value()), [1.0, 2.0])
     with pytest.raises(ValueError, match="mutually exclusive"):
         tf.Variable(1.0, variable_def=proto)
-    proto.is_resource = True
-    with pytest.raises(ValueError, match="resource variable"):
-        tf.Variable(variable_def=proto)

@@ -20,10 +20,10 @@ TARGET = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 1.0]], np.float64)
 STEPS = 4
 
 
-def _train(opt, steps=STEPS, sparse=False, global_step=None):
+def _train(opt, steps=STEPS, sparse=False, global_step=None, use_resource=None):
     """Minimizes 0.5 * |w - TARGET|^2 (gradient w - TARGET), through a gather when `sparse` (rows 1, 0, 1:
     row 1's gradient counts twice). Returns the trajectory of w and the session's final slot values."""
-    w = tf.Variable(W0, name="w")
+    w = tf.Variable(W0, name="w", use_resource=use_resource)
     if sparse:
         rows = tf.gather(w, [1, 0, 1])
         loss = 0.5 * tf.reduce_sum(tf.square(rows - tf.gather(tf.constant(TARGET), [1, 0, 1])))
@@ -436,3 +436,56 @@ def test_decayed_learning_rate_drives_an_optimizer():
         for _ in range(3):
             sess.run(train)
         assert sess.run(w) == pytest.approx(1.0 + 0.5 + 0.25)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Resource variables: the Resource* training ops give the ref ops' numbers, slots are resource variables
+# ----------------------------------------------------------------------------------------------------------
+_RESOURCE_CASES = {
+    "GradientDescent": lambda: tf.train.GradientDescentOptimizer(0.1),
+    "Momentum": lambda: tf.train.MomentumOptimizer(0.1, 0.9),
+    "Nesterov": lambda: tf.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True),
+    "Adam": lambda: tf.train.AdamOptimizer(0.1),
+    "Adagrad": lambda: tf.train.AdagradOptimizer(0.1),
+    "Adadelta": lambda: tf.train.AdadeltaOptimizer(1.0),
+    "RMSProp": lambda: tf.train.RMSPropOptimizer(0.01, momentum=0.5),
+    "CenteredRMSProp": lambda: tf.train.RMSPropOptimizer(0.01, momentum=0.5, centered=True),
+}
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("case", sorted(_RESOURCE_CASES))
+def test_resource_variables_train_as_ref_variables(case, sparse):
+    expected, expected_slots, _ = _train(_RESOURCE_CASES[case](), sparse=sparse)
+    tf.reset_default_graph()
+    opt = _RESOURCE_CASES[case]()
+    actual, slots, w = _train(opt, sparse=sparse, use_resource=True)
+    assert type(w).__name__ == "ResourceVariable"
+    for step, (a, e) in enumerate(zip(actual, expected)):
+        np.testing.assert_array_equal(a, e, err_msg=f"step {step}")
+    assert sorted(slots) == sorted(expected_slots)
+    for name in slots:
+        np.testing.assert_array_equal(slots[name], expected_slots[name])
+        assert type(opt.get_slot(w, name)).__name__ == "ResourceVariable"
+    graph = tf.get_default_graph()
+    types = {op.type for op in graph.get_operations()}
+    assert not types & {"VariableV2", "Assign", "AssignAdd", "ScatterAdd"}
+    if not sparse:
+        dense = {"Nesterov": "Momentum", "CenteredRMSProp": "CenteredRMSProp"}.get(case, case)
+        assert f"ResourceApply{dense}" in types
+
+
+def test_resource_adam_and_global_step_as_tensorflow_builds_them():
+    w = tf.Variable(W0, name="w", use_resource=True)
+    step = tf.train.get_or_create_global_step()
+    train = tf.train.AdamOptimizer(0.1).minimize(0.5 * tf.reduce_sum(tf.square(w - TARGET)), global_step=step)
+    graph = tf.get_default_graph()
+    apply = graph.get_operation_by_name("Adam/update_w/ResourceApplyAdam")
+    assert [t.op.name for t in apply.inputs[:3]] == ["w", "w/Adam", "w/Adam_1"]
+    assert not apply.outputs and apply.get_attr("T") == tf.float64
+    assert graph.get_operation_by_name("beta1_power").type == "VarHandleOp"
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(train)
+        assert sess.run(step) == 3

@@ -17,6 +17,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.ops import array_ops, shape_fns
 
@@ -221,6 +222,34 @@ register_op(
     factory=_locking_factory(_count_up_to_kernel, always=True),
     doc="Outputs the variable's value, then increments it; fails once the value has reached `limit`.",
 )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Resource variables' storage: a VarHandleOp's output is the session's RefCell for (container, shared_name);
+# the ops that update it never write into its array but install a new one, so the values ReadVariableOp
+# handed out earlier stay what they read (TF's copy-on-write).
+# ----------------------------------------------------------------------------------------------------------
+def handle_shape(t: _ops.Tensor) -> _shape.TensorShape:
+    """The shape of the variable a resource handle `t` points to, when the graph says it."""
+    op = t.op
+    if op.type == "VarHandleOp":
+        return op.get_attr("shape")
+    return _shape.unknown_shape()
+
+
+def uninitialized_resource(cell) -> _errors.FailedPreconditionError:
+    return _errors.FailedPreconditionError(
+        None, None, f"Error while reading resource variable {cell.name} from Container: localhost. This could mean "
+        f"that the variable was uninitialized. Not found: Resource localhost/{cell.name} does not exist.")
+
+
+def check_resource_dtype(cell, dtype) -> None:
+    """InvalidArgumentError unless the variable in `cell` holds values of the NumPy dtype `dtype`."""
+    have = cell.base.dtype
+    if have != dtype:
+        raise _errors.InvalidArgumentError(
+            None, None, f"Trying to read variable with wrong dtype. Expected {_dt.as_dtype(have).name} got "
+            f"{_dt.as_dtype(dtype).name}")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -433,13 +462,16 @@ def _parse_args(args: list[str]) -> list[tuple[str, str]]:
     return [tuple(s.strip() for s in a.split(":")) for a in args]
 
 
-def _training_shape(args: list[tuple[str, str]]) -> Callable:
+def _training_shape(args: list[tuple[str, str]], resource: bool) -> Callable:
+    def ref_shape(t):
+        return handle_shape(t) if resource else t.shape
+
     def shape(op):
-        var = op.inputs[0].shape
+        var = ref_shape(op.inputs[0])
         grad = indices = None
         for (_, kind), t in zip(args[1:], op.inputs[1:]):
             if kind == "ref":
-                var = merge_shapes(var, t.shape)
+                var = merge_shapes(var, ref_shape(t))
             elif kind == "scalar":
                 _with_rank(t.shape, 0)
             elif kind == "grad":
@@ -447,7 +479,8 @@ def _training_shape(args: list[tuple[str, str]]) -> Callable:
             else:
                 indices = t.shape
         if indices is None:
-            return merge_shapes(var, grad)
+            var = merge_shapes(var, grad)
+            return [] if resource else var
         _with_rank(indices, 1)
         if grad.ndims is not None and grad.ndims == 0:
             raise ValueError("Shape must be at least rank 1 but is rank 0")
@@ -455,20 +488,25 @@ def _training_shape(args: list[tuple[str, str]]) -> Callable:
             merge_shapes(_shape.TensorShape(grad.as_list()[:1]), indices)
         if grad.ndims is not None and var.ndims is not None:
             merge_shapes(_shape.TensorShape(grad.as_list()[1:]), _shape.TensorShape(var.as_list()[1:]))
-        return var
+        return [] if resource else var
 
     return shape
 
 
-def _check_training_inputs(args, values, sparse: bool) -> list:
-    """The arrays the update works on (refs' storage, other values as given), after TF's checks."""
+def _check_training_inputs(args, values, sparse: bool, resource_dtype=None) -> list:
+    """The arrays the update works on (refs' storage, other values as given), after TF's checks. For the
+    resource forms (`resource_dtype` set) the storage arrays are private copies: the caller installs them
+    after the update, so values read from the variables earlier keep what they read."""
     out = []
     var_shape = None
     for (name, kind), v in zip(args, values):
         if kind == "ref":
             if not v.initialized:
-                raise _uninitialized(v, "variables:")
+                raise _uninitialized(v, "variables:") if resource_dtype is None else uninitialized_resource(v)
             base = v.base
+            if resource_dtype is not None:
+                check_resource_dtype(v, resource_dtype)
+                base = base.copy()
             if var_shape is None:
                 var_shape = base.shape
             elif base.shape != var_shape:
@@ -494,9 +532,26 @@ def _ref_positions(args) -> list[int]:
     return [i for i, (_, kind) in enumerate(args) if kind == "ref"]
 
 
-def _dense_training_factory(args, update, extra) -> Callable:
+def _install(values, arrays, positions) -> None:
+    """Makes the updated private copies the resource variables' storage."""
+    for i in positions:
+        values[i].set_base(arrays[i])
+
+
+def _dense_training_factory(args, update, extra, resource: bool) -> Callable:
+    positions = _ref_positions(args)
+
     def make(op):
         kwargs = {k: op.get_attr(k) for k in extra}
+        if resource:
+            dtype = op.get_attr("T").as_numpy_dtype
+
+            def apply_resource(*values):
+                arrays = _check_training_inputs(args, values, False, dtype)
+                update(*arrays, **kwargs)
+                _install(values, arrays, positions)
+
+            return apply_resource
 
         def apply(*values):
             update(*_check_training_inputs(args, values, False), **kwargs)
@@ -504,7 +559,7 @@ def _dense_training_factory(args, update, extra) -> Callable:
 
         return apply
 
-    return _locking_factory(make, _ref_positions(args))
+    return _locking_factory(make, positions)
 
 
 def _sparse_rows(var_shape, grad, indices):
@@ -530,15 +585,17 @@ def _sparse_rows(var_shape, grad, indices):
     return rows, summed
 
 
-def _sparse_training_factory(args, update, extra) -> Callable:
+def _sparse_training_factory(args, update, extra, resource: bool) -> Callable:
     kinds = [k for _, k in args]
     grad_at, indices_at = kinds.index("grad"), kinds.index("indices")
+    positions = _ref_positions(args)
 
     def make(op):
         kwargs = {k: op.get_attr(k) for k in extra}
+        dtype = op.get_attr("T").as_numpy_dtype if resource else None
 
         def apply(*values):
-            checked = _check_training_inputs(args, values, True)
+            checked = _check_training_inputs(args, values, True, dtype)
             rows, grad = _sparse_rows(checked[0].shape, checked[grad_at], checked[indices_at])
             # The update works on copies of the selected rows, which are then written back.
             call_args, selected = [], []
@@ -554,38 +611,51 @@ def _sparse_training_factory(args, update, extra) -> Callable:
             update(*call_args, **kwargs)
             for storage, part in selected:
                 storage[rows] = part
+            if resource:
+                _install(values, checked, positions)
+                return None
             return values[0]
 
         return apply
 
-    return _locking_factory(make, _ref_positions(args))
+    return _locking_factory(make, positions)
 
 
-def _register_training_op(op_type: str, args: list[tuple[str, str]], update, extra: dict, sparse: bool) -> None:
+def _register_training_op(op_type: str, args: list[tuple[str, str]], update, extra: dict, sparse: bool,
+                          resource: bool) -> None:
+    """Declares a training op; its resource form (TF's Resource* op: variables passed as resource handles,
+    no output) when `resource`."""
     inputs = []
+    ref_spec = "{}: resource" if resource else "{}: Ref(T)"
     for name, kind in args:
-        inputs.append({"ref": f"{name}: Ref(T)", "indices": f"{name}: Tindices"}.get(kind, f"{name}: T"))
+        inputs.append({"ref": ref_spec.format(name), "indices": f"{name}: Tindices"}.get(kind, f"{name}: T"))
     attrs = {"use_locking": ("bool", False), **{k: ("bool", v) for k, v in extra.items()}}
+    if resource:
+        attrs["T"] = ("type", _reg.REQUIRED)
     allowed = {"T": _dt.NUMBER}
     if sparse:
         allowed["Tindices"] = _INDEX
     make = _sparse_training_factory if sparse else _dense_training_factory
-    register_op(op_type, inputs=inputs, outputs=["out: Ref(T)"], attrs=attrs, allowed=allowed,
-                shape=_training_shape(args), stateful=True, factory=make(args, update, extra),
+    register_op(op_type, inputs=inputs, outputs=[] if resource else ["out: Ref(T)"], attrs=attrs, allowed=allowed,
+                shape=_training_shape(args, resource), stateful=True, factory=make(args, update, extra, resource),
                 doc=(update.__doc__ or ""))
 
 
-for _name, (_args, _update, _extra) in _TRAINING_OPS.items():
-    _register_training_op(_name, _parse_args(_args), _update, _extra, sparse=False)
-for _name, _dense in _SPARSE_OF.items():
-    _args, _update, _extra = _TRAINING_OPS[_dense]
-    _parsed = _parse_args(_args)
-    _at = next(i for i, (_, k) in enumerate(_parsed) if k == "grad") + 1
-    _register_training_op(_name, _parsed[:_at] + [("indices", "indices")] + _parsed[_at:], _update, _extra,
-                          sparse=True)
+RESOURCE_TRAINING_OPS: list[str] = []
+for _resource in (False, True):
+    _prefix = "Resource" if _resource else ""
+    for _name, (_args, _update, _extra) in _TRAINING_OPS.items():
+        _register_training_op(_prefix + _name, _parse_args(_args), _update, _extra, sparse=False, resource=_resource)
+    for _name, _dense in _SPARSE_OF.items():
+        _args, _update, _extra = _TRAINING_OPS[_dense]
+        _parsed = _parse_args(_args)
+        _at = next(i for i, (_, k) in enumerate(_parsed) if k == "grad") + 1
+        _register_training_op(_prefix + _name, _parsed[:_at] + [("indices", "indices")] + _parsed[_at:], _update,
+                              _extra, sparse=True, resource=_resource)
+RESOURCE_TRAINING_OPS += ["Resource" + n for n in [*_TRAINING_OPS, *_SPARSE_OF]]
 
 for _name in ["VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "CountUpTo",
-              "StridedSliceAssign", *_SCATTERS, *_TRAINING_OPS, *_SPARSE_OF]:
+              "StridedSliceAssign", *_SCATTERS, *_TRAINING_OPS, *_SPARSE_OF, *RESOURCE_TRAINING_OPS]:
     NotDifferentiable(_name)
 
 
@@ -643,6 +713,10 @@ def count_up_to(ref, limit, name=None) -> _ops.Tensor:
 
 
 def _scatter(op_type: str, ref, indices, updates, use_locking, name):
+    if not _is_ref(ref):
+        # A resource variable updates itself with its Resource* scatter op.
+        delta = IndexedSlices(_ops.convert_to_tensor(updates), _ops.convert_to_tensor(indices))
+        return getattr(ref, "scatter_" + op_type[len("Scatter"):].lower())(delta, use_locking=use_locking, name=name)
     attrs = {} if use_locking is None else {"use_locking": bool(use_locking)}
     return apply_op(op_type, [ref, indices, updates], attrs, name=name).outputs[0]
 
@@ -671,8 +745,15 @@ def scatter_max(ref, indices, updates, use_locking=False, name=None) -> _ops.Ten
     return _scatter("ScatterMax", ref, indices, updates, use_locking, name)
 
 
-def _training(op_type: str, inputs: list, use_locking: bool, name, **attrs) -> _ops.Tensor:
-    return apply_op(op_type, inputs, {"use_locking": bool(use_locking), **attrs}, name=name).outputs[0]
+def _training(op_type: str, inputs: list, use_locking: bool, name, **attrs):
+    """The training op's ref output; for resource variables (objects with a `handle`) its Resource* form,
+    given their handles, whose op is returned (it has no output), as TF's optimizers build it."""
+    attrs = {"use_locking": bool(use_locking), **attrs}
+    if _is_ref(inputs[0]) or not hasattr(inputs[0], "handle"):
+        return apply_op(op_type, inputs, attrs, name=name).outputs[0]
+    refs = _reg.get_op_def(op_type).ref_inputs
+    handles = [x.handle if i in refs else x for i, x in enumerate(inputs)]
+    return apply_op("Resource" + op_type, handles, {"T": inputs[0].dtype.base_dtype, **attrs}, name=name)
 
 
 def apply_gradient_descent(var, alpha, delta, use_locking=False, name=None) -> _ops.Tensor:

@@ -17,8 +17,13 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.func_graph import share_collection_with_functions
 from tfmini.framework.ops import GraphKeys
-from tfmini.ops import init_ops
-from tfmini.ops.variables import Variable, VariableAggregation, VariableSynchronization
+from tfmini.ops import init_ops, resource_variable_ops
+from tfmini.ops.variables import (
+    Variable,
+    VariableAggregation,
+    VariableSynchronization,
+    register_default_use_resource,
+)
 
 _VARSTORE_KEY = ("__variable_store",)
 _VARSCOPESTORE_KEY = ("__varscope",)
@@ -80,8 +85,8 @@ class _VariableStore:
             return self._get_single_variable(
                 name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer, reuse=reuse,
                 trainable=trainable, collections=collections, caching_device=caching_device,
-                validate_shape=validate_shape, constraint=constraint, synchronization=synchronization,
-                aggregation=aggregation)
+                validate_shape=validate_shape, use_resource=use_resource, constraint=constraint,
+                synchronization=synchronization, aggregation=aggregation)
 
         kwargs = dict(getter=true_getter, name=name, shape=shape, dtype=dtype, initializer=initializer,
                       regularizer=regularizer, reuse=reuse, trainable=trainable, collections=collections,
@@ -97,7 +102,8 @@ class _VariableStore:
 
     def _get_single_variable(self, name, shape=None, dtype=_dt.float32, initializer=None, regularizer=None,
                              reuse=None, trainable=None, collections=None, caching_device=None,
-                             validate_shape=True, constraint=None, synchronization=VariableSynchronization.AUTO,
+                             validate_shape=True, use_resource=None, constraint=None,
+                             synchronization=VariableSynchronization.AUTO,
                              aggregation=VariableAggregation.NONE) -> Variable:
         initializing_from_value = initializer is not None and not callable(initializer)
         if shape is not None and initializing_from_value:
@@ -149,7 +155,8 @@ class _VariableStore:
                     )
         v = Variable(initial_value=init_val, name=name, trainable=trainable, collections=collections,
                      caching_device=caching_device, dtype=variable_dtype, validate_shape=validate_shape,
-                     constraint=constraint, synchronization=synchronization, aggregation=aggregation)
+                     constraint=constraint, use_resource=use_resource, synchronization=synchronization,
+                     aggregation=aggregation)
         self._vars[name] = v
 
         if regularizer:
@@ -563,4 +570,37 @@ def variable(initial_value=None, trainable=None, collections=None, validate_shap
     """A plain `tf.Variable` (what optimizers use for their non-slot variables)."""
     return Variable(initial_value=initial_value, trainable=trainable, collections=collections,
                     validate_shape=validate_shape, caching_device=caching_device, name=name, dtype=dtype,
-                    constraint=constraint, synchronization=synchronization, aggregation=aggregation)
+                    constraint=constraint, use_resource=use_resource, synchronization=synchronization,
+                    aggregation=aggregation)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Resource variables by default (TF's _DEFAULT_USE_RESOURCE; TF 1.15 starts with it off)
+# ----------------------------------------------------------------------------------------------------------
+_USE_RESOURCE = {"default": False}
+
+
+def enable_resource_variables() -> None:
+    """`tf.compat.v1.enable_resource_variables`: variables created without `use_resource` are resource
+    variables from now on."""
+    _USE_RESOURCE["default"] = True
+
+
+def disable_resource_variables() -> None:
+    """`tf.compat.v1.disable_resource_variables`: variables are reference variables unless asked otherwise."""
+    _USE_RESOURCE["default"] = False
+
+
+def resource_variables_enabled() -> bool:
+    """Whether variables are resource variables by default."""
+    return _USE_RESOURCE["default"]
+
+
+def _default_use_resource() -> bool:
+    """The current variable scope's `use_resource`, else the global default."""
+    scoped = get_variable_scope().use_resource
+    return _USE_RESOURCE["default"] if scoped is None else bool(scoped)
+
+
+register_default_use_resource(_default_use_resource)
+ResourceVariable = resource_variable_ops.ResourceVariable

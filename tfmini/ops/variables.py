@@ -8,6 +8,7 @@ value lives in each session that runs it.
 from __future__ import annotations
 
 import enum
+import inspect
 import weakref
 
 from tfmini.framework import dtypes as _dt
@@ -48,7 +49,44 @@ _OPERATORS = (
 )
 
 
-class Variable:
+# The resource-variable class and the default of `use_resource` (TF's `_DEFAULT_USE_RESOURCE`, as the current
+# variable scope overrides it), registered by resource_variable_ops and variable_scope, which sit above this
+# module: `tf.Variable(...)` builds a ResourceVariable when use_resource (given or by default) is true.
+_RESOURCE_VARIABLE: dict[str, object] = {"class": None, "default": lambda: False}
+
+
+def register_resource_variable_class(cls: type) -> None:
+    _RESOURCE_VARIABLE["class"] = cls
+
+
+def register_default_use_resource(fn) -> None:
+    """`fn() -> bool`: whether `tf.Variable` builds resource variables when `use_resource` is None."""
+    _RESOURCE_VARIABLE["default"] = fn
+
+
+class _VariableMeta(type):
+    """Makes `tf.Variable(...)` return a ResourceVariable when asked for one (TF's VariableMetaclass)."""
+
+    def __call__(cls, *args, **kwargs):
+        resource_cls = _RESOURCE_VARIABLE["class"]
+        if cls is Variable and resource_cls is not None:
+            arguments = inspect.signature(Variable.__init__).bind(None, *args, **kwargs).arguments
+            variable_def = arguments.get("variable_def")
+            if variable_def is not None:
+                if isinstance(variable_def, (bytes, bytearray)):
+                    variable_def = variable_pb2.VariableDef.FromString(bytes(variable_def))
+                    arguments["variable_def"] = variable_def
+                resource = variable_def.is_resource
+            else:
+                use_resource = arguments.get("use_resource")
+                resource = _RESOURCE_VARIABLE["default"]() if use_resource is None else bool(use_resource)
+            if resource:
+                accepted = inspect.signature(resource_cls.__init__).parameters
+                return resource_cls(**{k: v for k, v in arguments.items() if k in accepted and k != "self"})
+        return super().__call__(*args, **kwargs)
+
+
+class Variable(metaclass=_VariableMeta):
     """`tf.Variable`: a tensor-like handle to state that persists across `Session.run` calls.
 
     Builds a VariableV2 op named `name`, an `Assign` of `initial_value` (the `initializer`) and a `read`

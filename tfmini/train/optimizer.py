@@ -10,6 +10,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework.ops import GraphKeys
 from tfmini.ops import array_ops, control_flow_ops, gradients_impl, init_ops, math_ops, state_ops
 from tfmini.ops import variable_scope as _vs
+from tfmini.ops.resource_variable_ops import is_resource_variable
 from tfmini.ops.variables import Variable, trainable_variables
 
 
@@ -21,9 +22,11 @@ def _create_slot_var(primary: Variable, val, shape, dtype, validate_shape: bool)
     partitioner = scope.partitioner
     scope.set_partitioner(None)
     try:
-        # A value (not an initializer) carries its own shape, so none is given.
+        # A value (not an initializer) carries its own shape, so none is given. A resource variable's slots
+        # are resource variables, a ref variable's are ref variables.
         return _vs.get_variable("", initializer=val, trainable=False, shape=shape if callable(val) else None,
-                                dtype=dtype, validate_shape=validate_shape)
+                                dtype=dtype, validate_shape=validate_shape,
+                                use_resource=is_resource_variable(primary))
     finally:
         scope.set_partitioner(partitioner)
 
@@ -103,6 +106,11 @@ def _flatten(var_list) -> list:
     if isinstance(var_list, (list, tuple)):
         return [v for item in var_list for v in _flatten(item)]
     return [var_list]
+
+
+def _update_op(update) -> _ops.Operation:
+    """The op of a training op's ref output, or the op itself (the Resource* forms have no output)."""
+    return update.op if isinstance(update, _ops.Tensor) else update
 
 
 def _is_sparse(g) -> bool:
@@ -266,7 +274,8 @@ class Optimizer:
         key = (name, colocate_with.graph)
         v = self._non_slot_dict.get(key)
         if v is None:
-            v = _vs.variable(initial_value, name=name, trainable=False)
+            v = _vs.variable(initial_value, name=name, trainable=False,
+                             use_resource=is_resource_variable(colocate_with))
             self._non_slot_dict[key] = v
         return v
 
@@ -334,8 +343,8 @@ class GradientDescentOptimizer(Optimizer):
         self._learning_rate_tensor = _ops.convert_to_tensor(lr, name="learning_rate")
 
     def _apply_dense(self, grad, var):
-        return state_ops.apply_gradient_descent(var, self._cast(self._learning_rate_tensor, var), grad,
-                                                use_locking=self._use_locking).op
+        return _update_op(state_ops.apply_gradient_descent(var, self._cast(self._learning_rate_tensor, var), grad,
+                                                use_locking=self._use_locking))
 
     def _apply_sparse_duplicate_indices(self, grad, var):
         # Scatter-subtracting repeated rows adds them up already.
@@ -365,15 +374,17 @@ class MomentumOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         mom = self.get_slot(var, "momentum")
-        return state_ops.apply_momentum(var, mom, self._cast(self._learning_rate_tensor, var), grad,
+        return _update_op(state_ops.apply_momentum(var, mom, self._cast(self._learning_rate_tensor, var), grad,
                                         self._cast(self._momentum_tensor, var), use_locking=self._use_locking,
-                                        use_nesterov=self._use_nesterov).op
+                                        use_nesterov=self._use_nesterov))
 
     def _apply_sparse(self, grad, var):
         mom = self.get_slot(var, "momentum")
-        return state_ops.sparse_apply_momentum(var, mom, self._cast(self._learning_rate_tensor, var), grad.values,
-                                               grad.indices, self._cast(self._momentum_tensor, var),
-                                               use_locking=self._use_locking, use_nesterov=self._use_nesterov).op
+        lr = self._cast(self._learning_rate_tensor, var)
+        momentum = self._cast(self._momentum_tensor, var)
+        return _update_op(state_ops.sparse_apply_momentum(var, mom, lr, grad.values, grad.indices, momentum,
+                                                          use_locking=self._use_locking,
+                                                          use_nesterov=self._use_nesterov))
 
 
 class AdamOptimizer(Optimizer):
@@ -409,11 +420,11 @@ class AdamOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         beta1_power, beta2_power = self._get_beta_accumulators()
-        return state_ops.apply_adam(
+        return _update_op(state_ops.apply_adam(
             var, self.get_slot(var, "m"), self.get_slot(var, "v"), self._cast(beta1_power, var),
             self._cast(beta2_power, var), self._cast(self._lr_t, var), self._cast(self._beta1_t, var),
             self._cast(self._beta2_t, var), self._cast(self._epsilon_t, var), grad,
-            use_locking=self._use_locking).op
+            use_locking=self._use_locking))
 
     def _apply_sparse(self, grad, var):
         beta1_power, beta2_power = self._get_beta_accumulators()
@@ -469,13 +480,13 @@ class AdadeltaOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         accum, accum_update = self.get_slot(var, "accum"), self.get_slot(var, "accum_update")
-        return state_ops.apply_adadelta(var, accum, accum_update, *self._hyper(var), grad,
-                                        use_locking=self._use_locking).op
+        return _update_op(state_ops.apply_adadelta(var, accum, accum_update, *self._hyper(var), grad,
+                                        use_locking=self._use_locking))
 
     def _apply_sparse(self, grad, var):
         accum, accum_update = self.get_slot(var, "accum"), self.get_slot(var, "accum_update")
-        return state_ops.sparse_apply_adadelta(var, accum, accum_update, *self._hyper(var), grad.values,
-                                               grad.indices, use_locking=self._use_locking).op
+        return _update_op(state_ops.sparse_apply_adadelta(var, accum, accum_update, *self._hyper(var), grad.values,
+                                               grad.indices, use_locking=self._use_locking))
 
 
 class AdagradOptimizer(Optimizer):
@@ -506,13 +517,14 @@ class AdagradOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         acc = self.get_slot(var, "accumulator")
-        return state_ops.apply_adagrad(var, acc, self._cast(self._learning_rate_tensor, var), grad,
-                                       use_locking=self._use_locking).op
+        return _update_op(state_ops.apply_adagrad(var, acc, self._cast(self._learning_rate_tensor, var), grad,
+                                       use_locking=self._use_locking))
 
     def _apply_sparse(self, grad, var):
         acc = self.get_slot(var, "accumulator")
-        return state_ops.sparse_apply_adagrad(var, acc, self._cast(self._learning_rate_tensor, var), grad.values,
-                                              grad.indices, use_locking=self._use_locking).op
+        lr = self._cast(self._learning_rate_tensor, var)
+        return _update_op(state_ops.sparse_apply_adagrad(var, acc, lr, grad.values, grad.indices,
+                                                         use_locking=self._use_locking))
 
 
 class RMSPropOptimizer(Optimizer):
@@ -557,15 +569,16 @@ class RMSPropOptimizer(Optimizer):
         rms, mom = self.get_slot(var, "rms"), self.get_slot(var, "momentum")
         if self._centered:
             mg = self.get_slot(var, "mg")
-            return state_ops.apply_centered_rms_prop(var, mg, rms, mom, *self._hyper(var), grad,
-                                                     use_locking=self._use_locking).op
-        return state_ops.apply_rms_prop(var, rms, mom, *self._hyper(var), grad, use_locking=self._use_locking).op
+            return _update_op(state_ops.apply_centered_rms_prop(var, mg, rms, mom, *self._hyper(var), grad,
+                                                     use_locking=self._use_locking))
+        return _update_op(state_ops.apply_rms_prop(var, rms, mom, *self._hyper(var), grad,
+                                                   use_locking=self._use_locking))
 
     def _apply_sparse(self, grad, var):
         rms, mom = self.get_slot(var, "rms"), self.get_slot(var, "momentum")
         if self._centered:
             mg = self.get_slot(var, "mg")
-            return state_ops.sparse_apply_centered_rms_prop(var, mg, rms, mom, *self._hyper(var), grad.values,
-                                                            grad.indices, use_locking=self._use_locking).op
-        return state_ops.sparse_apply_rms_prop(var, rms, mom, *self._hyper(var), grad.values, grad.indices,
-                                               use_locking=self._use_locking).op
+            return _update_op(state_ops.sparse_apply_centered_rms_prop(
+                var, mg, rms, mom, *self._hyper(var), grad.values, grad.indices, use_locking=self._use_locking))
+        return _update_op(state_ops.sparse_apply_rms_prop(var, rms, mom, *self._hyper(var), grad.values, grad.indices,
+                                               use_locking=self._use_locking))
