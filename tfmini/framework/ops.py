@@ -38,7 +38,8 @@ _GRAPH_DEF_EXPORT: dict[str, Callable] = {}
 
 
 def register_graph_def_export(what: str, function: Callable) -> None:
-    """Makes `function` the implementation of `what` ('node_def', 'graph_def_versions' or 'as_graph_def')."""
+    """Makes `function` the implementation of `what` ('node_def', 'graph_def_versions', 'as_graph_def', or
+    'finish_graph_def': `function(graph, graph_def)` puts a GraphDef just exported into TensorFlow's form)."""
     _GRAPH_DEF_EXPORT[what] = function
 
 
@@ -668,7 +669,9 @@ class Graph:
     # -- serialization ---------------------------------------------------------
     def as_graph_def(self, from_version=None, add_shapes: bool = False):
         """Returns a `GraphDef` proto with a NodeDef for every op (those added after `from_version` if given)."""
-        return _graph_def_export("as_graph_def")(self, from_version=from_version, add_shapes=add_shapes)
+        graph_def = _graph_def_export("as_graph_def")(self, from_version=from_version, add_shapes=add_shapes)
+        _graph_def_export("finish_graph_def")(self, graph_def)
+        return graph_def
 
     def _next_op_seed(self) -> int:
         """The op seed a random op gets when only the graph seed is set: the graph's op count so far, so each

@@ -13,10 +13,12 @@ import numpy as np
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
+from tfmini.framework import graph_export  # noqa: F401 - exports the loops built here in TensorFlow's form
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
 from tfmini.framework.func_graph import FuncGraph, unique_function_name
+from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops
 from tfmini.ops import functional_ops as _fops
@@ -65,14 +67,18 @@ def with_dependencies(dependencies, output_tensor, name=None):
             if isinstance(output_tensor, _ops.Operation):
                 with _ops.control_dependencies([output_tensor]):
                     return no_op(name=scope)
+            if isinstance(output_tensor, IndexedSlices):
+                return IndexedSlices(array_ops.identity(output_tensor.values, name=scope), output_tensor.indices,
+                                     output_tensor.dense_shape)
             return array_ops.identity(output_tensor, name=scope)
 
 
 def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 - TF's public name
-    """Identities of `tensors` that are available only once all of them (and `control_inputs`) are."""
-    with _ops.name_scope(name, "tuple", tensors) as scope:
-        deps = [t for t in tensors if t is not None]
-        gate = group(*(deps + list(control_inputs or [])), name=scope + "group_deps" if scope else None)
+    """Identities of `tensors` that are available only once all of them (and `control_inputs`) are; an
+    IndexedSlices comes back with an identity of its values."""
+    with _ops.name_scope(name, "tuple", [t for t in tensors if t is not None]):
+        deps = [t.values if isinstance(t, IndexedSlices) else t for t in tensors if t is not None]
+        gate = group(*(deps + list(control_inputs or [])), name="group_deps")
         return [None if t is None else with_dependencies([gate], t) for t in tensors]
 
 

@@ -175,8 +175,30 @@ def _check_input_grads(op: _ops.Operation, in_grads: list) -> None:
                 ) from None
 
 
-def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set) -> list:
-    """Runs `op`'s gradient function on its output gradients; None for every input if there is nothing to do."""
+def _gate(grads: list) -> list:
+    """`grads` as tf.tuple returns them (ops named as TF names them: tuple/group_deps, then one
+    tuple/control_dependency identity per gradient, of the values for an IndexedSlices). Built by op type
+    through the registry: control_flow_ops, home of tf.tuple, sits above this module."""
+    with _ops.name_scope(None, "tuple", [g for g in grads if g is not None]):
+        deps = [(g.values if isinstance(g, IndexedSlices) else g).op for g in grads if g is not None]
+        with _ops.control_dependencies(deps):
+            gate = _reg.apply_op("NoOp", [], name="group_deps")
+        out = []
+        for g in grads:
+            if g is None:
+                out.append(None)
+                continue
+            values = g.values if isinstance(g, IndexedSlices) else g
+            with _ops.name_scope(None, "control_dependency", [values]) as dep_scope, \
+                    _ops.control_dependencies([gate]):
+                values = array_ops.identity(values, name=dep_scope)
+            out.append(IndexedSlices(values, g.indices, g.dense_shape) if isinstance(g, IndexedSlices) else values)
+        return out
+
+
+def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set, gate: bool) -> list:
+    """Runs `op`'s gradient function on its output gradients; None for every input if there is nothing to do.
+    With `gate`, input gradients (when there are several) come out of one tf.tuple, as TF's GATE_OP has it."""
     none = [None] * len(op.inputs)
     if op in stop or all(g is None for g in out_grads):
         return none
@@ -190,9 +212,11 @@ def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set) -> list:
     with _ops.name_scope(op.name + "_grad"):
         in_grads = _as_list(grad_fn(op, *out_grads))
         _check_input_grads(op, in_grads)
-    # `gate_gradients` adds no ops: TF gates an op's input gradients with tf.tuple so that a concurrent
-    # executor computes them all before any is used; a plan runs ops one at a time in dependency order, so
-    # they already are, and gating would only force gradients nobody fetches (e.g. w.r.t. fed inputs).
+        if gate and sum(g is not None for g in in_grads) > 1:
+            # None of the gradients is usable before all are computed: in an exported training graph that
+            # TensorFlow runs concurrently, an update of a ref variable (ApplyAdam on dW) then cannot overwrite
+            # the value another input's gradient (dx = dy W^T) still has to read.
+            in_grads = _gate(in_grads)
     return in_grads
 
 
@@ -208,10 +232,10 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
     one gradient per x: a Tensor, an IndexedSlices (from sparse gradient functions), or None (or zeros, with
     UnconnectedGradients.ZERO) when ys do not depend on x. Backpropagation stops at `stop_gradients`, at
     StopGradient ops and at ops declared NotDifferentiable; an op on the path with no registered gradient raises
-    LookupError. Colocation and `gate_gradients` have no effect in this single-device, one-op-at-a-time
-    runtime (see `_op_input_grads`).
+    LookupError. With `gate_gradients`, the input gradients of each op are grouped with tf.tuple, so none is
+    used before all of that op's are computed (TF's GATE_OP). Colocation has no effect on this single device.
     """
-    del colocate_gradients_with_ops, gate_gradients
+    del colocate_gradients_with_ops
     ys, xs = _as_list(ys), _as_list(xs)
     stop_gradients = [] if stop_gradients is None else _as_list(stop_gradients)
     grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
@@ -231,13 +255,14 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
         if outermost:
             _SOURCE.name = scope[:-1] if scope else "gradients"
         try:
-            return _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients)
+            return _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients,
+                              bool(gate_gradients))
         finally:
             if outermost:
                 _SOURCE.name = None
 
 
-def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients) -> list:
+def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients, gate: bool) -> list:
     """tf.gradients inside its name scope."""
     ys = [_ops.convert_to_tensor(y, name="y") for y in ys]
     xs = [_ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
@@ -264,7 +289,7 @@ def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_
             if t in grads:
                 grads[t] = [total]
             out_grads.append(total)
-        in_grads = _op_input_grads(op, out_grads, stop)
+        in_grads = _op_input_grads(op, out_grads, stop, gate)
         for t, g in zip(op.inputs, in_grads):
             if g is not None:
                 grads[t].append(g)

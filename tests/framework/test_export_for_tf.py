@@ -1,0 +1,262 @@
+"""GraphDefs tfmini writes in the form TensorFlow expects: loops carry their captured tensors as loop variables
+(T, output_shapes and the body agree), forward graphs carry no tfmini-only attrs or outputs, gradient graphs
+keep tfmini's form and read back; and gate_gradients groups gradients with tf.tuple as TensorFlow does."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.framework import registry
+from tfmini.protobuf import op_def_pb2
+
+OP_DEFS = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "op_defs", "op_defs.pb")
+
+
+def _tf_op_defs() -> dict:
+    """TensorFlow's OpDefs by op type (recorded by tools/tf_fixtures/gen_op_defs.py)."""
+    if not os.path.exists(OP_DEFS):
+        pytest.skip("TensorFlow's op defs are not recorded (tools/tf_fixtures/gen_op_defs.py)")
+    ops = op_def_pb2.OpList()
+    with open(OP_DEFS, "rb") as f:
+        ops.ParseFromString(f.read())
+    return {op.name: op for op in ops.op}
+
+
+def _build_control_flow():
+    """A loop reading two outer tensors, a loop nested in a loop and in a cond; returns (feeds, fetches)."""
+    x = tf.placeholder(tf.float32, [3], name="x")
+    scale = tf.constant(0.5, name="scale")
+    limit = tf.placeholder(tf.int32, [], name="limit")
+    pred = tf.placeholder(tf.bool, [], name="pred")
+
+    def outer_body(i, acc):
+        _, acc = tf.while_loop(lambda j, a: j < i, lambda j, a: (j + 1, a * scale + x), [tf.constant(0), acc])
+        return i + 1, acc
+
+    _, acc = tf.while_loop(lambda i, a: i < limit, outer_body, [tf.constant(0), x], name="outer")
+    in_cond = tf.cond(pred, lambda: tf.while_loop(lambda v: tf.reduce_sum(v) < 40.0, lambda v: v * 2.0 + x, [x]),
+                      lambda: x * scale)
+    feeds = {"x:0": np.array([1.0, -0.5, 2.0], np.float32), "limit:0": np.array(3, np.int32),
+             "pred:0": np.array(True)}
+    return feeds, [acc, in_cond]
+
+
+def _nodes_and_functions(gd):
+    """(node list, {function name: FunctionDef}) of a GraphDef: every scope NodeDefs live in."""
+    return gd.node, {fd.signature.name: fd for fd in gd.library.function}
+
+
+def _all_nodes(gd):
+    yield from gd.node
+    for fd in gd.library.function:
+        yield from fd.node_def
+
+
+def _tape_readers(gd) -> list:
+    """NodeDefs that read the last (tape) output of an If or While of their own scope."""
+    readers = []
+    scopes = [list(gd.node)] + [list(fd.node_def) for fd in gd.library.function]
+    for scope in scopes:
+        tape_refs = set()
+        for nd in scope:
+            if nd.op not in ("If", "While"):
+                continue
+            n = len(nd.attr["Tout"].list.type) if "Tout" in nd.attr else len(nd.attr["T"].list.type)
+            tape_refs.update({f"{nd.name}:{n}", f"{nd.name}:tape:0"})
+        readers += [nd for nd in scope if any(i in tape_refs for i in nd.input)]
+    return readers
+
+
+def test_loop_with_captures_exports_them_as_loop_variables_the_body_passes_through():
+    with tf.Graph().as_default() as g:
+        _build_control_flow()
+        gd = g.as_graph_def()
+    _, functions = _nodes_and_functions(gd)
+    whiles = [nd for nd in _all_nodes(gd) if nd.op == "While"]
+    assert len(whiles) == 3
+    for nd in whiles:
+        types = list(nd.attr["T"].list.type)
+        assert len(nd.attr["output_shapes"].list.shape) == len(types)
+        assert "back_prop" not in nd.attr
+        if "Tout" in nd.attr:  # written only while tfmini's own While requires it, then as all of T
+            assert list(nd.attr["Tout"].list.type) == types
+        body, cond = functions[nd.attr["body"].func.name], functions[nd.attr["cond"].func.name]
+        assert [a.type for a in body.signature.input_arg] == types
+        assert [a.type for a in body.signature.output_arg] == types
+        assert [a.type for a in cond.signature.input_arg] == types
+        assert [a.type for a in cond.signature.output_arg] == [tf.bool.as_datatype_enum]
+        # The captured inputs (after the loop variables) are returned unchanged.
+        n_vars = sum(not a.name.startswith("capture_") for a in body.signature.input_arg)
+        assert 0 < n_vars < len(types)
+        for arg, out in zip(body.signature.input_arg[n_vars:], body.signature.output_arg[n_vars:]):
+            assert body.ret[out.name] == arg.name
+    outer = next(nd for nd in gd.node if nd.name == "outer")
+    assert list(outer.input[:2]) == ["Const", "x"] and sorted(outer.input[2:]) == ["limit", "scale", "x"]
+    assert _tape_readers(gd) == []
+
+
+def test_exported_control_flow_reads_back_with_the_same_values():
+    with tf.Graph().as_default() as g:
+        feeds, fetches = _build_control_flow()
+        with tf.Session() as sess:
+            want = sess.run(fetches, feeds)
+        gd = g.as_graph_def(add_shapes=True)
+        names = [t.name for t in fetches]
+    for nd in gd.node:
+        if nd.op == "While":
+            assert len(nd.attr["_output_shapes"].list.shape) == len(nd.attr["T"].list.type)
+        if nd.op == "If":
+            assert len(nd.attr["_output_shapes"].list.shape) == len(nd.attr["Tout"].list.type)
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            got = sess.run(names, feeds)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    np.testing.assert_allclose(want[0], 1.875 * feeds["x:0"], rtol=1e-6)  # x, 1.5 x, then 1.75 x and 1.875 x
+
+
+def test_forward_graph_writes_only_attrs_tensorflows_op_defs_declare():
+    op_defs = _tf_op_defs()
+    with tf.Graph().as_default() as g:
+        _build_control_flow()
+        x = tf.placeholder(tf.float32, [None, 4], name="features")
+        w = tf.Variable(np.ones((4, 2), np.float32), name="w")
+        tf.nn.softmax(tf.nn.relu(tf.matmul(x, w) + 1.0))
+        gd = g.as_graph_def()
+    tout_kept = registry.get_op_def("While").attrs.get("Tout", (None, None))[1] is registry.REQUIRED
+    for nd in _all_nodes(gd):
+        assert nd.op in op_defs, nd.op
+        declared = {a.name for a in op_defs[nd.op].attr}
+        extra = {k for k in nd.attr if not k.startswith("_") and k not in declared}
+        if nd.op == "While" and tout_kept:
+            extra.discard("Tout")
+        assert not extra, f"{nd.name} ({nd.op}) writes attrs TensorFlow's op def lacks: {sorted(extra)}"
+        missing = {a.name for a in op_defs[nd.op].attr if not a.HasField("default_value")} - set(nd.attr)
+        assert not missing, f"{nd.name} ({nd.op}) lacks required attrs {sorted(missing)}"
+
+
+def test_gradient_through_control_flow_keeps_tfminis_form_and_reads_back():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+        c = tf.constant(1.5, name="c")
+        _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * c), [tf.constant(0), x])
+        z = tf.cond(tf.reduce_sum(x) > 0, lambda: y * c, lambda: y)
+        dx, dc = tf.gradients(tf.reduce_sum(z), [x, c])
+        feed = {"x:0": np.array([1.0, 2.0, -0.5], np.float32)}
+        with tf.Session() as sess:
+            want = sess.run([dx, dc], feed)
+        gd = g.as_graph_def()
+        names = [dx.name, dc.name]
+    loop = next(nd for nd in gd.node if nd.op == "While")
+    assert list(loop.attr["Tout"].list.type) == [tf.int32.as_datatype_enum, tf.float32.as_datatype_enum]
+    assert _tape_readers(gd)  # the gradient reads the forward loop's tape, which only tfmini has
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            got = sess.run(names, feed)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    np.testing.assert_allclose(want[0], [1.5 ** 4] * 3, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# gate_gradients
+# ----------------------------------------------------------------------------------------------------------
+def _tuple_ops(g) -> list:
+    return [op for op in g.get_operations() if "/tuple/" in op.name]
+
+
+def test_gate_gradients_groups_each_ops_input_gradients_with_a_tuple():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2, 3], name="x")
+        w = tf.constant(np.arange(12, dtype=np.float32).reshape(3, 4), name="w")
+        y = tf.reduce_sum(tf.matmul(x, w))
+        gw, gx = tf.gradients(y, [w, x], gate_gradients=True)
+        assert gx.name == "gradients/MatMul_grad/tuple/control_dependency:0"
+        assert gw.name == "gradients/MatMul_grad/tuple/control_dependency_1:0"
+        gate = g.get_operation_by_name("gradients/MatMul_grad/tuple/group_deps")
+        assert gate.type == "NoOp"
+        assert sorted(op.name for op in gate.control_inputs) == ["gradients/MatMul_grad/MatMul",
+                                                                 "gradients/MatMul_grad/MatMul_1"]
+        assert gx.op.type == "Identity" and gx.op.control_inputs == [gate]
+        assert gw.op.control_inputs == [gate]
+        # The sum's gradient has one input gradient (its axes get none): nothing to group.
+        assert not any(op.name.startswith("gradients/Sum_grad/tuple") for op in g.get_operations())
+        ungated = tf.gradients(y, [w, x], name="plain")
+        assert not any(op.name.startswith("plain") for op in _tuple_ops(g))
+        xv = np.array([[1, 2, 3], [4, 5, 6]], np.float32)
+        with tf.Session() as sess:
+            a, b = sess.run([[gw, gx], ungated], {x: xv})
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(a[0], np.repeat(xv.sum(0)[:, None], 4, 1))
+
+
+def test_gate_gradients_keeps_indexed_slices_sparse():
+    with tf.Graph().as_default():
+        params = tf.constant(np.arange(8, dtype=np.float32).reshape(4, 2))
+        scale = tf.constant(2.0)
+        y = tf.reduce_sum(tf.gather(params * scale, [0, 2, 2]))
+        (gp,) = tf.gradients(y, [params], gate_gradients=True)
+        sparse = tf.gradients(tf.reduce_sum(tf.gather(params, [1, 1])) * scale, [params], gate_gradients=True)[0]
+        gated = tf.tuple([sparse, scale])
+        assert isinstance(gated[0], tf.IndexedSlices)
+        assert gated[0].values.op.type == "Identity" and gated[0].values.op.control_inputs
+        with tf.Session() as sess:
+            dense, rows = sess.run([gp, tf.convert_to_tensor(gated[0])])
+    np.testing.assert_array_equal(dense, [[2, 2], [0, 0], [4, 4], [0, 0]])
+    np.testing.assert_array_equal(rows, [[0, 0], [4, 4], [0, 0], [0, 0]])
+
+
+def _ancestors(op) -> set:
+    before, stack = set(), [op]
+    while stack:
+        op = stack.pop()
+        for dep in [t.op for t in op.inputs] + list(op.control_inputs):
+            if dep not in before:
+                before.add(dep)
+                stack.append(dep)
+    return before
+
+
+def _readers_not_before_update(g, train) -> list:
+    """Ops the train step runs that read a variable's value but that its ApplyAdam does not depend on: a
+    concurrent executor may run them after the update, on the new value."""
+    runs = _ancestors(train)
+    problems = []
+    for update in (op for op in g.get_operations() if op.type == "ApplyAdam"):
+        var = update.inputs[0].op
+        before = _ancestors(update)
+        reads = [c for t in var.outputs for c in t.consumers() if c.type == "Identity"]
+        readers = {c for r in reads for t in r.outputs for c in t.consumers()}
+        problems += [(var.name, r.name) for r in readers if r in runs and r not in before]
+    return problems
+
+
+@pytest.mark.parametrize("gate", [0, 1, 2])
+def test_optimizer_gating_orders_every_read_of_a_weight_before_its_update(gate):
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w1 = tf.Variable(np.full((3, 4), 0.1, np.float32), name="w1")
+        w2 = tf.Variable(np.full((4, 2), 0.2, np.float32), name="w2")
+        loss = tf.reduce_sum(tf.square(tf.matmul(tf.nn.relu(tf.matmul(x, w1)), w2)))
+        train = tf.train.AdamOptimizer(0.1).minimize(loss, gate_gradients=gate)
+        problems = _readers_not_before_update(g, train)
+        if gate == 0:
+            # dh = dy w2^T reads w2 but feeds only w1's update: nothing keeps ApplyAdam(w2) from running first.
+            assert ("w2", "gradients/MatMul_1_grad/MatMul") in problems
+            assert not _tuple_ops(g)
+        else:
+            assert problems == []
+        if gate == 2:
+            assert g.get_operation_by_name("tuple/group_deps").type == "NoOp"
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            losses = [sess.run([loss, train], {x: np.ones((2, 3), np.float32)})[0] for _ in range(3)]
+    assert losses[0] == pytest.approx(2 * 2 * (4 * 0.3 * 0.2) ** 2, rel=1e-5)
+    assert losses[2] < losses[0]

@@ -1,0 +1,257 @@
+"""GraphDefs tfmini writes, run by TensorFlow (and a small one the other way) for `make interop`.
+
+    /work/tfenv/bin/python tools/interop/tfmini_graphs.py tf-write D1      # TensorFlow writes
+    .venv/bin/python       tools/interop/tfmini_graphs.py tfmini-check D1  # tfmini imports and compares
+    .venv/bin/python       tools/interop/tfmini_graphs.py tfmini-write D2  # tfmini writes
+    /work/tfenv/bin/python tools/interop/tfmini_graphs.py tf-check D2      # TensorFlow imports and compares
+
+tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
+outer tensors (one nested in a cond, one nested in another loop) and two training graphs on reference
+variables trained with Adam (an MLP and a small conv net), and writes each GraphDef (`<case>.pb`) with what
+tfmini computed: the fetched values, or the loss of every training step (`<case>.npz`), listed in
+`cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and compares; each training graph is
+trained from its initializer in several fresh sessions, whose losses must all be tfmini's (an update op
+running before a gradient has read the old weights would make them drift from session to session).
+tf-write writes a small forward graph TensorFlow built, with its outputs, which tfmini-check imports and
+runs. Any disagreement exits non-zero with a message. TensorFlow is imported only by the tf-* commands,
+tfmini only by the tfmini-* commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+
+RTOL, ATOL = 1e-4, 1e-5
+SESSIONS = 4  # fresh TensorFlow sessions each training graph is trained in
+STEPS = 6
+
+_rng = np.random.RandomState(7)
+X = _rng.standard_normal((8, 5)).astype(np.float32)
+LABELS = np.eye(3, dtype=np.float32)[_rng.randint(0, 3, 8)]
+W1 = (_rng.standard_normal((5, 16)) * 0.5).astype(np.float32)
+W2 = (_rng.standard_normal((16, 3)) * 0.5).astype(np.float32)
+IMAGES = _rng.standard_normal((4, 8, 8, 2)).astype(np.float32)
+IMAGE_LABELS = np.eye(3, dtype=np.float32)[[0, 2, 1, 2]]
+K1 = (_rng.standard_normal((3, 3, 2, 4)) * 0.4).astype(np.float32)
+K2 = (_rng.standard_normal((3, 3, 4, 6)) * 0.3).astype(np.float32)
+DENSE = (_rng.standard_normal((96, 3)) * 0.2).astype(np.float32)
+
+
+def _fail(message: str) -> None:
+    print(f"tfmini_graphs interop: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def _close(what: str, got, want) -> None:
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape or not np.allclose(got, want, rtol=RTOL, atol=ATOL):
+        _fail(f"{what}: got {got!r}, expected {want!r}")
+
+
+# -- the graphs tfmini writes (built with TF1 API calls) ----------------------------------------------------
+def _forward(tf):
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    h = tf.nn.relu(tf.matmul(x, tf.constant(W1)) + 0.1)
+    probs = tf.nn.softmax(tf.matmul(h, tf.constant(W2)), name="probs")
+    return {"x:0": X}, [probs]
+
+
+def _cond(tf):
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    pred = tf.placeholder(tf.bool, [], name="pred")
+    scale = tf.constant(3.0, name="scale")
+    out = tf.cond(pred, lambda: tf.reduce_sum(x * scale, 1), lambda: tf.reduce_max(x, 1) - scale, name="branch")
+    return {"x:0": X, "pred:0": np.array(True)}, [out]
+
+
+def _loop_with_captures(tf):
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    w = tf.constant(W1[:, :5] * 0.5, name="w")
+    limit = tf.placeholder(tf.int32, [], name="limit")
+
+    def body(i, h):
+        return i + 1, tf.tanh(tf.matmul(h, w) + x)  # reads two outer tensors
+
+    _, h = tf.while_loop(lambda i, h: i < limit, body, [tf.constant(0), x], name="loop")
+    return {"x:0": X, "limit:0": np.array(4, np.int32)}, [tf.identity(h, name="h")]
+
+
+def _nested_loops(tf):
+    x = tf.placeholder(tf.float32, [5], name="x")
+    scale = tf.constant(0.5, name="scale")
+    pred = tf.placeholder(tf.bool, [], name="pred")
+
+    def outer_body(i, acc):
+        def inner_body(j, a):
+            return j + 1, a * scale + x  # reads outer tensors two loops up
+        _, acc = tf.while_loop(lambda j, a: j < i, inner_body, [tf.constant(0), acc])
+        return i + 1, acc
+
+    _, acc = tf.while_loop(lambda i, acc: i < 3, outer_body, [tf.constant(0), x], name="outer")
+    in_cond = tf.cond(pred, lambda: tf.while_loop(lambda v: tf.reduce_sum(v) < 50.0, lambda v: v * 2.0 + x, [x]),
+                      lambda: x)
+    return {"x:0": X[0], "pred:0": np.array(True)}, [tf.identity(acc, name="acc"), tf.identity(in_cond, name="c")]
+
+
+def _mlp_training(tf):
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    labels = tf.placeholder(tf.float32, [None, 3], name="labels")
+    w1 = tf.Variable(W1, name="w1")
+    b1 = tf.Variable(np.zeros(16, np.float32), name="b1")
+    w2 = tf.Variable(W2, name="w2")
+    logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits), name="loss")
+    train = tf.train.AdamOptimizer(0.1).minimize(loss, name="train")
+    return {"x:0": X, "labels:0": LABELS}, loss, train
+
+
+def _conv_training(tf):
+    images = tf.placeholder(tf.float32, [None, 8, 8, 2], name="images")
+    labels = tf.placeholder(tf.float32, [None, 3], name="labels")
+    k1 = tf.Variable(K1, name="k1")
+    k2 = tf.Variable(K2, name="k2")
+    dense = tf.Variable(DENSE, name="dense")
+    h = tf.nn.relu(tf.nn.conv2d(images, k1, [1, 1, 1, 1], "SAME"))
+    h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+    h = tf.nn.relu(tf.nn.conv2d(h, k2, [1, 1, 1, 1], "SAME"))
+    logits = tf.matmul(tf.reshape(h, [-1, 96]), dense)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"images:0": IMAGES, "labels:0": IMAGE_LABELS}, loss, train
+
+
+FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
+                 "nested_loops": _nested_loops}
+TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training}
+
+
+def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
+    with open(os.path.join(directory, f"{name}.pb"), "wb") as f:
+        f.write(graph_def.SerializeToString())
+    keys = {}
+    for i, (tensor, value) in enumerate(feeds.items()):
+        keys[tensor] = f"feed_{i}"
+        arrays[f"feed_{i}"] = value
+    np.savez(os.path.join(directory, f"{name}.npz"), **arrays)
+    return {"name": name, "feeds": keys, **extra}
+
+
+def tfmini_write(directory: str) -> None:
+    import tfmini as tf
+
+    os.makedirs(directory, exist_ok=True)
+    cases = []
+    for name, build in FORWARD_CASES.items():
+        with tf.Graph().as_default() as g:
+            feeds, fetches = build(tf)
+            with tf.Session() as sess:
+                values = sess.run(fetches, feeds)
+            names = [t.name for t in fetches]
+            cases.append(_write_case(directory, name, g.as_graph_def(), feeds,
+                                     {f"out_{i}": v for i, v in enumerate(values)},
+                                     {"kind": "forward", "fetches": names}))
+    for name, build in TRAINING_CASES.items():
+        with tf.Graph().as_default() as g:
+            feeds, loss, train = build(tf)
+            init = tf.global_variables_initializer()
+            with tf.Session() as sess:
+                sess.run(init)
+                losses = [sess.run([loss, train], feeds)[0] for _ in range(STEPS)]
+            cases.append(_write_case(directory, name, g.as_graph_def(), feeds, {"losses": np.array(losses)},
+                                     {"kind": "train", "loss": loss.name, "train": train.name, "init": init.name}))
+    with open(os.path.join(directory, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+    print(f"tfmini_graphs: tfmini wrote {len(cases)} GraphDefs to {directory}")
+
+
+def tf_check(directory: str) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import tensorflow.compat.v1 as tf
+
+    tf.disable_v2_behavior()
+    with open(os.path.join(directory, "cases.json")) as f:
+        cases = json.load(f)
+    for case in cases:
+        name = case["name"]
+        gd = tf.GraphDef()
+        with open(os.path.join(directory, f"{name}.pb"), "rb") as f:
+            gd.ParseFromString(f.read())
+        data = np.load(os.path.join(directory, f"{name}.npz"))
+        with tf.Graph().as_default():
+            try:
+                tf.import_graph_def(gd, name="")
+            except Exception as e:  # noqa: BLE001 - any refusal is the finding to report
+                _fail(f"TensorFlow could not import tfmini's GraphDef '{name}': {type(e).__name__}: {e}")
+            feeds = {tensor: data[key] for tensor, key in case["feeds"].items()}
+            if case["kind"] == "forward":
+                with tf.Session() as sess:
+                    values = sess.run(case["fetches"], feeds)
+                for i, (fetch, value) in enumerate(zip(case["fetches"], values)):
+                    _close(f"{name}: {fetch}", value, data[f"out_{i}"])
+                continue
+            runs = []
+            for _ in range(SESSIONS):
+                with tf.Session() as sess:
+                    sess.run(case["init"])
+                    runs.append([sess.run([case["loss"], case["train"]], feeds)[0] for _ in range(STEPS)])
+            for s, losses in enumerate(runs):
+                _close(f"{name}: losses in TensorFlow session {s + 1} of {SESSIONS}", losses, data["losses"])
+            spread = float(np.max(np.ptp(np.array(runs), axis=0)))
+            if spread > 1e-5:
+                _fail(f"{name}: TensorFlow's losses differ between sessions by up to {spread}")
+    print(f"tfmini_graphs: TensorFlow ran tfmini's {len(cases)} GraphDefs with tfmini's outputs "
+          f"(training graphs in {SESSIONS} sessions each)")
+
+
+# -- the other direction: one small graph TensorFlow writes --------------------------------------------------
+def tf_write(directory: str) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import tensorflow.compat.v1 as tf
+
+    tf.disable_v2_behavior()
+    os.makedirs(directory, exist_ok=True)
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [None, 5], name="x")
+        h = tf.tanh(x * tf.constant(W1[0, :5]) + 0.25)
+        out = tf.reduce_sum(tf.square(h), axis=1, name="out")
+        with tf.Session() as sess:
+            value = sess.run(out, {x: X})
+        case = _write_case(directory, "tf_forward", g.as_graph_def(), {"x:0": X}, {"out_0": value},
+                           {"kind": "forward", "fetches": [out.name]})
+    with open(os.path.join(directory, "cases.json"), "w") as f:
+        json.dump([case], f, indent=1)
+    print(f"tfmini_graphs: TensorFlow wrote 1 GraphDef to {directory}")
+
+
+def tfmini_check(directory: str) -> None:
+    import tfmini as tf
+
+    with open(os.path.join(directory, "cases.json")) as f:
+        cases = json.load(f)
+    for case in cases:
+        gd = tf.GraphDef()
+        with open(os.path.join(directory, f"{case['name']}.pb"), "rb") as f:
+            gd.ParseFromString(f.read())
+        data = np.load(os.path.join(directory, f"{case['name']}.npz"))
+        with tf.Graph().as_default():
+            tf.import_graph_def(gd, name="")
+            with tf.Session() as sess:
+                values = sess.run(case["fetches"], {t: data[k] for t, k in case["feeds"].items()})
+        for i, (fetch, value) in enumerate(zip(case["fetches"], values)):
+            _close(f"{case['name']}: {fetch}", value, data[f"out_{i}"])
+    print(f"tfmini_graphs: tfmini ran TensorFlow's {len(cases)} GraphDef(s) with TensorFlow's outputs")
+
+
+COMMANDS = {"tf-write": tf_write, "tf-check": tf_check, "tfmini-write": tfmini_write, "tfmini-check": tfmini_check}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in COMMANDS:
+        print(f"usage: {sys.argv[0]} {{{','.join(COMMANDS)}}} DIR", file=sys.stderr)
+        sys.exit(2)
+    COMMANDS[sys.argv[1]](sys.argv[2])
