@@ -8,6 +8,7 @@ from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import func_graph
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
+from tfmini.framework.functionalize import functionalize_graph_def, parse_tensor_name
 from tfmini.framework.node_def import (
     BUILD_ERRORS,
     MIN_PRODUCER,
@@ -58,6 +59,9 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     write any file)."""
     if not isinstance(graph_def, graph_pb2.GraphDef):
         raise TypeError(f"graph_def must be a GraphDef proto, got {type(graph_def).__name__}.")
+    # TF1 loops and conds (Switch, Merge, Enter, Exit, NextIteration, LoopCond) become functional While and If
+    # nodes, once, here: running the imported graph then compiles plain plans.
+    graph_def = functionalize_graph_def(graph_def)
     input_map = dict(input_map or {})
     for k, v in input_map.items():
         if not isinstance(k, str):
@@ -156,16 +160,6 @@ def _checked_nodes(nodes) -> dict:
             raise ValueError(f"Node '{nd.name}' is not unique: the GraphDef has two nodes of that name.")
         by_name[nd.name] = nd
     return by_name
-
-
-def parse_tensor_name(ref: str) -> tuple[str, int]:
-    """(node name, output index) of a tensor reference, as TF parses it: 'name:k' with k made of digits
-    names output k of 'name'; any other string ('sp:-1', 'a:b', '') names output 0 of a node called exactly
-    that, which the GraphDef then has to hold (names with ':' are not valid, so it never does)."""
-    node, sep, index = ref.rpartition(":")
-    if sep and node and index.isascii() and index.isdigit():
-        return node, int(index)
-    return ref, 0
 
 
 def _topological_node_order(nodes, by_name) -> list[str]:

@@ -1,0 +1,720 @@
+"""TF1 dataflow control flow on import: rewrites a GraphDef's while loops (Enter, Merge, Switch, LoopCond,
+NextIteration, Exit) and conds (Switch, Merge) into functional `While` and `If` nodes whose cond, body and
+branches go into the GraphDef's function library, innermost first. Works on protos only: it knows the
+registry's op signatures (to name function outputs) and builds no ops.
+
+Names users fetch survive: each Exit and each cond's Merge becomes an Identity of that name over the
+functional node's output (an IdentityN when a Merge's `value_index` output is read too)."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+from tfmini.framework import registry as _registry
+from tfmini.protobuf import function_pb2, graph_pb2, node_def_pb2, types_pb2
+
+_ENTER = frozenset({"Enter", "RefEnter"})
+_EXIT = frozenset({"Exit", "RefExit"})
+_MERGE = frozenset({"Merge", "RefMerge"})
+_SWITCH = frozenset({"Switch", "RefSwitch"})
+_NEXT = frozenset({"NextIteration", "RefNextIteration"})
+CONTROL_FLOW_OPS = _ENTER | _EXIT | _MERGE | _SWITCH | _NEXT | {"LoopCond"}
+
+Nodes = dict  # node name -> NodeDef, in GraphDef order
+
+
+def parse_tensor_name(ref: str) -> tuple[str, int]:
+    """(node name, output index) of a tensor reference, as TF parses it: 'name:k' with k made of digits
+    names output k of 'name'; any other string ('sp:-1', 'a:b', '') names output 0 of a node called exactly
+    that, which the GraphDef then has to hold (names with ':' are not valid, so it never does)."""
+    node, sep, index = ref.rpartition(":")
+    if sep and node and index.isascii() and index.isdigit():
+        return node, int(index)
+    return ref, 0
+
+
+def _key(ref: str) -> str:
+    """A data input as 'node:k', whichever way it was spelled."""
+    node, k = parse_tensor_name(ref)
+    return f"{node}:{k}"
+
+
+def _ref(node: str, k: int) -> str:
+    return node if k == 0 else f"{node}:{k}"
+
+
+def _source(inp: str) -> str:
+    """The node an input (data or control) comes from."""
+    return inp[1:] if inp.startswith("^") else parse_tensor_name(inp)[0]
+
+
+def _data_inputs(nd) -> list[str]:
+    return [i for i in nd.input if not i.startswith("^")]
+
+
+def _error(nd, msg: str) -> ValueError:
+    return ValueError(f"Node '{nd.name}' (op '{nd.op}'): {msg}")
+
+
+def functionalize_graph_def(graph_def):
+    """`graph_def` with its TF1 loops and conds as functional While and If nodes (the same message when it
+    has none). ValueError names the node of a structure that cannot be rewritten."""
+    if not any(nd.op in CONTROL_FLOW_OPS for nd in graph_def.node):
+        return graph_def
+    out = graph_pb2.GraphDef()
+    out.CopyFrom(graph_def)
+    nodes: Nodes = {}
+    for nd in out.node:
+        if nd.name in nodes:
+            raise ValueError(f"Node '{nd.name}' is not unique: the GraphDef has two nodes of that name.")
+        nodes[nd.name] = nd
+        if nd.op in CONTROL_FLOW_OPS:
+            _check_arity(nd)
+    library = _Library(out.library)
+    nodes = _functionalize(nodes, {}, library)
+    del out.node[:]
+    out.node.extend(nodes.values())
+    return out
+
+
+def _check_arity(nd) -> None:
+    n = len(_data_inputs(nd))
+    want = 2 if nd.op in _SWITCH else 1
+    if (n < want) if nd.op in _MERGE else (n != want):
+        raise _error(nd, f"has {n} data inputs; {nd.op} takes {'at least ' if nd.op in _MERGE else ''}{want}")
+    if any(not i.startswith("^") for i in nd.input[n:]):
+        raise _error(nd, "control inputs must come after data inputs")
+
+
+class _Library:
+    """The GraphDef's function library, to which the rewrite adds functions under unused names."""
+
+    def __init__(self, library) -> None:
+        self._library = library
+        self._names = {fd.signature.name for fd in library.function}
+
+    def add(self, fd) -> str:
+        base = "".join(c if c.isalnum() or c in "_.-" else "_" for c in fd.signature.name)
+        name, k = base, 1
+        while name in self._names:
+            name, k = f"{base}_{k}", k + 1
+        self._names.add(name)
+        fd.signature.name = name
+        self._library.function.add().CopyFrom(fd)
+        return name
+
+
+def _functionalize(nodes: Nodes, arg_types: dict, library: _Library) -> Nodes:
+    """Rewrites every loop (deepest frame first) and then every cond (innermost first) of `nodes`, a graph or
+    a function body whose arguments `arg_types` maps to their DataType enums."""
+    while True:
+        frames, parents = _frames(nodes)
+        if not parents:
+            break
+        depth = {}
+        for f in parents:
+            d, g = 0, f
+            while g:
+                d, g = d + 1, parents.get(g, "")
+            depth[f] = d
+        _LoopRewrite(nodes, max(parents, key=lambda f: depth[f]), frames, arg_types, library).run()
+    _rewrite_conds(nodes, arg_types, library)
+    for nd in nodes.values():
+        if nd.op in CONTROL_FLOW_OPS:
+            raise _error(nd, "this control-flow node is not part of a while loop or cond that can be rewritten into "
+                             "a functional While or If (tfmini runs TF1 control flow that way)")
+    return nodes
+
+
+def _consumers(nodes: Nodes) -> dict[str, list[str]]:
+    out = defaultdict(list)
+    for nd in nodes.values():
+        for inp in nd.input:
+            src = _source(inp)
+            if src in nodes:
+                out[src].append(nd.name)
+    return out
+
+
+def _frames(nodes: Nodes) -> tuple[dict[str, str], dict[str, str]]:
+    """The frame each node runs in ('' outside every loop) and each loop frame's parent frame: an Enter
+    starts the frame it names, an Exit returns to the parent of its input's frame, any other node runs in
+    its inputs' frame."""
+    consumers = _consumers(nodes)
+    frame: dict[str, str] = {}
+    parents: dict[str, str] = {}
+    queue = deque(n for n, nd in nodes.items() if not any(_source(i) in nodes for i in nd.input))
+    for n in queue:
+        frame[n] = ""
+    while queue:
+        n = queue.popleft()
+        for c in consumers[n]:
+            if c in frame:
+                continue
+            nd, f = nodes[c], frame[n]
+            if nd.op in _ENTER:
+                name = nd.attr["frame_name"].s.decode("utf-8", errors="replace")
+                if parents.setdefault(name, f) != f:
+                    raise _error(nd, f"frame '{name}' is entered from two different frames")
+                f = name
+            elif nd.op in _EXIT:
+                f = parents.get(f, "")
+            frame[c] = f
+            queue.append(c)
+    for n in nodes:
+        frame.setdefault(n, "")
+    return frame, parents
+
+
+def _fresh(base: str, taken) -> str:
+    name, k = base, 1
+    while name in taken:
+        name, k = f"{base}_{k}", k + 1
+    return name
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Output signatures from the registry
+# ----------------------------------------------------------------------------------------------------------
+def _output_arg(nd, k: int) -> tuple[str, int, int]:
+    """(output arg name, index within it, DataType enum) of output `k` of node `nd`."""
+    try:
+        opdef = _registry.get_op_def(nd.op)
+    except KeyError:
+        raise ValueError(f"NodeDef mentions attr or op that is not registered: Op type not registered "
+                         f"'{nd.op}' in node '{nd.name}'") from None
+
+    def attr(name: str):
+        if name in nd.attr:
+            return nd.attr[name]
+        raise _error(nd, f"lacks attr '{name}'")
+
+    pos = 0
+    for spec in opdef.outputs:
+        if spec.type_list_attr:
+            types = list(attr(spec.type_list_attr).list.type)
+            if k < pos + len(types):
+                return spec.name, k - pos, types[k - pos]
+            pos += len(types)
+            continue
+        n = attr(spec.number_attr).i if spec.number_attr else 1
+        if k < pos + n:
+            dtype = spec.fixed_type.as_datatype_enum if spec.fixed_type is not None else attr(spec.type_attr).type
+            return spec.name, k - pos, dtype
+        pos += n
+    raise _error(nd, f"has no output {k}")
+
+
+def _tensor_type(ref: str, nodes: Nodes, arg_types: dict) -> int:
+    node, k = parse_tensor_name(ref)
+    if node in arg_types:
+        return arg_types[node]
+    if node not in nodes:
+        raise ValueError(f"Unknown input node '{ref}'")
+    nd = nodes[node]
+    if nd.op == "LoopCond":
+        return types_pb2.DT_BOOL
+    if nd.op in _MERGE and k == 1:
+        return types_pb2.DT_INT32
+    if nd.op in CONTROL_FLOW_OPS:
+        return nd.attr["T"].type
+    return _output_arg(nd, k)[2]
+
+
+def _function_def(name: str, args: list[tuple[str, int]], nodes: Nodes, outputs: list[tuple[str, str, int]]):
+    """A FunctionDef taking `args` (name, type), holding `nodes` (whose inputs name graph tensors and the
+    args) and returning `outputs` (name, tensor reference, type)."""
+    fd = function_pb2.FunctionDef()
+    fd.signature.name = name
+    arg_names = {a for a, _ in args}
+    for a, t in args:
+        fd.signature.input_arg.add(name=a, type=t)
+    body = dict(nodes)
+    rets = []
+    for out_name, ref, t in outputs:
+        node, _ = parse_tensor_name(ref)
+        if node in arg_names:
+            # A function returning its argument unchanged: an Identity, so the output is a node's.
+            ident = _fresh(f"{out_name}_identity", body.keys() | arg_names)
+            body[ident] = _node(ident, "Identity", [ref], T=t)
+            ref = ident
+        rets.append((out_name, ref, t))
+
+    def function_ref(inp: str, owner) -> str:
+        node, k = parse_tensor_name(inp)
+        if node in arg_names:
+            return node
+        if node not in body:
+            raise _error(owner, f"reads '{inp}', which is outside the function being built from its loop or cond")
+        out_arg, index, _ = _output_arg(body[node], k)
+        return f"{node}:{out_arg}:{index}"
+
+    for nd in body.values():
+        new = fd.node_def.add()
+        new.CopyFrom(nd)
+        del new.input[:]
+        for inp in nd.input:
+            if inp.startswith("^"):
+                if inp[1:] in body:
+                    new.input.append(inp)
+            else:
+                new.input.append(function_ref(inp, nd))
+    for out_name, ref, t in rets:
+        fd.signature.output_arg.add(name=out_name, type=t)
+        fd.ret[out_name] = function_ref(ref, body[parse_tensor_name(ref)[0]])
+    return fd
+
+
+def _node(name: str, op: str, inputs: list[str], device: str = "", **attrs):
+    nd = node_def_pb2.NodeDef(name=name, op=op, device=device)
+    nd.input.extend(inputs)
+    for key, value in attrs.items():
+        if isinstance(value, list):
+            nd.attr[key].list.type.extend(value)
+        else:
+            nd.attr[key].type = value
+    return nd
+
+
+def _func_attr(nd, key: str, name: str) -> None:
+    nd.attr[key].func.name = name
+
+
+# ----------------------------------------------------------------------------------------------------------
+# While loops
+# ----------------------------------------------------------------------------------------------------------
+class _LoopRewrite:
+    """Rewrites the loop of frame `frame` (which holds no other loop) into a While node: its loop variables
+    are the Merges fed by a non-constant Enter, its loop invariants the constant Enters."""
+
+    def __init__(self, nodes: Nodes, frame: str, frames: dict, arg_types: dict, library: _Library) -> None:
+        self.nodes, self.frame, self.arg_types, self.library = nodes, frame, arg_types, library
+        self.members = [n for n in nodes if frames[n] == frame]
+        self.exits = [nd for nd in nodes.values()
+                      if nd.op in _EXIT and nd.input and frames.get(_source(nd.input[0])) == frame]
+
+    def _one(self, ops, what: str, nodes) -> object:
+        found = [self.nodes[n] for n in nodes if self.nodes[n].op in ops]
+        if len(found) != 1:
+            raise ValueError(f"While loop '{self.frame}' has {len(found)} {what} nodes; a TF1 while loop has one")
+        return found[0]
+
+    def run(self) -> None:
+        nodes = self.nodes
+        loop_cond = self._one({"LoopCond"}, "LoopCond", self.members)
+        pred_key = f"{loop_cond.name}:0"
+        by_key = defaultdict(list)  # tensor key -> consumers
+        for n in self.members:
+            for inp in _data_inputs(nodes[n]):
+                by_key[_key(inp)].append(nodes[n])
+        exit_of = {_key(nd.input[0]): nd for nd in self.exits}
+        enters = [nodes[n] for n in self.members if nodes[n].op in _ENTER]
+        invariants = [nd for nd in enters if nd.attr["is_constant"].b]
+        loop_vars = []  # (enter, merge, switch, next_iteration, exit or None)
+        for enter in enters:
+            if enter.attr["is_constant"].b:
+                continue
+            merges = [c for c in by_key[f"{enter.name}:0"] if c.op in _MERGE]
+            if len(merges) != 1 or len(_data_inputs(merges[0])) != 2:
+                raise _error(enter, f"this loop variable of while loop '{self.frame}' does not feed one Merge with "
+                                    "two inputs")
+            merge = merges[0]
+            others = [nodes.get(_source(i)) for i in _data_inputs(merge) if _key(i) != f"{enter.name}:0"]
+            if len(others) != 1 or others[0] is None or others[0].op not in _NEXT:
+                raise _error(merge, "a loop Merge must join an Enter and a NextIteration")
+            switches = [c for c in by_key[f"{merge.name}:0"]
+                        if c.op in _SWITCH and _key(c.input[1]) == pred_key and _key(c.input[0]) == f"{merge.name}:0"]
+            if len(switches) != 1:
+                raise _error(merge, f"a loop Merge must feed one Switch on '{loop_cond.name}'")
+            loop_vars.append((enter, merge, switches[0], others[0], exit_of.get(f"{switches[0].name}:0")))
+        if not loop_vars:
+            raise _error(loop_cond, f"while loop '{self.frame}' has no loop variables")
+
+        taken = set(nodes)
+        var_args = [_fresh(f"loop_var_{i}", taken) for i in range(len(loop_vars))]
+        inv_args = [_fresh(f"loop_invariant_{j}", taken) for j in range(len(invariants))]
+        arg_types = [(a, e.attr["T"].type) for a, (e, *_) in zip(var_args, loop_vars)]
+        arg_types += [(a, e.attr["T"].type) for a, e in zip(inv_args, invariants)]
+        structural = {nd.name for nd in invariants}
+        cond_map, body_map = {}, {}
+        for a, (enter, merge, switch, nxt, _) in zip(var_args, loop_vars):
+            structural |= {enter.name, merge.name, switch.name, nxt.name}
+            cond_map[f"{merge.name}:0"] = a
+            body_map[f"{merge.name}:0"] = a
+            body_map[f"{switch.name}:1"] = a
+        structural.add(loop_cond.name)
+        for a, e in zip(inv_args, invariants):
+            cond_map[f"{e.name}:0"] = body_map[f"{e.name}:0"] = a
+        inner = set(self.members) - structural
+
+        cond_nodes = self._extract([loop_cond.input[0]], cond_map, inner, structural)
+        body_nodes = self._extract([nxt.input[0] for _, _, _, nxt, _ in loop_vars], body_map, inner, structural)
+        cond_ref = cond_map.get(_key(loop_cond.input[0]), loop_cond.input[0])
+        body_refs = [body_map.get(_key(nxt.input[0]), nxt.input[0]) for _, _, _, nxt, _ in loop_vars]
+        types = dict(arg_types)
+        cond_nodes = _functionalize(cond_nodes, types, self.library)
+        body_nodes = _functionalize(body_nodes, types, self.library)
+        scope = self.frame.rpartition("/")[0]
+        prefix = f"{scope}/" if scope else ""
+        cond_fn = self.library.add(_function_def(
+            f"{prefix}cond", arg_types, cond_nodes, [("cond", cond_ref, types_pb2.DT_BOOL)]))
+        body_fn = self.library.add(_function_def(
+            f"{prefix}body", arg_types, body_nodes,
+            [(f"output_{i}", ref, t) for i, (ref, (_, t)) in enumerate(zip(body_refs, arg_types))]))
+
+        for n in self.members:
+            del nodes[n]
+        for nd in self.exits:
+            del nodes[nd.name]
+        name = _fresh(f"{prefix}While", nodes.keys() | {nd.name for nd in self.exits})
+        all_enters = [e for e, *_ in loop_vars] + invariants
+        controls = list(dict.fromkeys(i for e in all_enters for i in e.input if i.startswith("^")))
+        loop = _node(name, "While", [e.input[0] for e in all_enters] + controls, device=all_enters[0].device,
+                     T=[t for _, t in arg_types], Tout=[t for _, t in arg_types[:len(var_args)]])
+        _func_attr(loop, "cond", cond_fn)
+        _func_attr(loop, "body", body_fn)
+        loop.attr["parallel_iterations"].i = all_enters[0].attr["parallel_iterations"].i or 10
+        loop.attr["output_shapes"].list.SetInParent()
+        replaced = {name: loop}
+        for i, (enter, _, _, _, exit_node) in enumerate(loop_vars):
+            if exit_node is not None:
+                replaced[exit_node.name] = _node(exit_node.name, "Identity", [f"{name}:{i}"],
+                                                 device=exit_node.device, T=enter.attr["T"].type)
+        _replace(nodes, set(self.members), replaced, name)
+
+    def _extract(self, roots: list[str], mapped: dict, inner: set, structural: set) -> Nodes:
+        """Copies of the frame's nodes that `roots` depend on, reading `mapped` tensors as arguments; control
+        inputs on the loop's own Enter/Merge/Switch nodes are dropped (a function's arguments are ready)."""
+        keep: set = set()
+        stack = list(roots)
+        while stack:
+            inp = stack.pop()
+            if not inp.startswith("^") and _key(inp) in mapped:
+                continue
+            src = _source(inp)
+            if src in keep or (inp.startswith("^") and src in structural):
+                continue
+            if src not in inner:
+                owner = self.nodes.get(src)
+                what = f"'{src}'" if owner is None else f"node '{src}' (op '{owner.op}')"
+                raise ValueError(f"While loop '{self.frame}' reads {what} in a way the rewrite into a functional "
+                                 "While does not support")
+            keep.add(src)
+            stack.extend(self.nodes[src].input)
+        out: Nodes = {}
+        for n in self.members:
+            if n not in keep:
+                continue
+            nd = node_def_pb2.NodeDef()
+            nd.CopyFrom(self.nodes[n])
+            del nd.input[:]
+            for inp in self.nodes[n].input:
+                if inp.startswith("^"):
+                    if inp[1:] in keep:
+                        nd.input.append(inp)
+                else:
+                    nd.input.append(mapped.get(_key(inp), inp))
+            out[n] = nd
+        return out
+
+
+def _replace(nodes: Nodes, removed: set, replaced: dict, functional: str) -> None:
+    """Puts the `replaced` nodes into `nodes` (at the end: import orders nodes by their inputs) and points
+    other nodes' control inputs on `removed` nodes at the functional node; data inputs on removed nodes that
+    nothing replaced are refused."""
+    for name, nd in replaced.items():
+        nodes.pop(name, None)
+        nodes[name] = nd
+    for nd in nodes.values():
+        if not any(_source(i) in removed and _source(i) not in replaced for i in nd.input):
+            continue
+        new = []
+        for inp in nd.input:
+            src = _source(inp)
+            if src in removed and src not in replaced:
+                if not inp.startswith("^"):
+                    raise _error(nd, f"reads '{inp}' from inside a loop or cond branch without passing through its "
+                                     "Exit or Merge")
+                inp = f"^{functional}"
+            if inp not in new:
+                new.append(inp)
+        del nd.input[:]
+        nd.input.extend(new)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Conds
+# ----------------------------------------------------------------------------------------------------------
+def _topological(nodes: Nodes) -> list[str]:
+    order, state = [], {}
+    for root in nodes:
+        stack = [(root, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                state[n] = 2
+                order.append(n)
+                continue
+            if state.get(n):
+                if state[n] == 1:
+                    raise _error(nodes[n], "the graph has a cycle through this node outside a while loop")
+                continue
+            state[n] = 1
+            stack.append((n, True))
+            stack.extend((d, False) for d in map(_source, nodes[n].input) if d in nodes and state.get(d) != 2)
+    return order
+
+
+class _CondStates:
+    """For each node, the branches it runs in: a frozenset of (predicate, branch) pairs. A Switch's output k
+    adds (its predicate, k) to its inputs' pairs; a Merge drops the pairs its inputs disagree on; any other
+    node runs in the union of its inputs' branches. A predicate is named by its tensor, looking through
+    Identity nodes (tf.cond switches on both `pred` and `Identity(pred)`)."""
+
+    def __init__(self, nodes: Nodes) -> None:
+        self.nodes = nodes
+        self.state: dict[str, frozenset] = {}
+        for n in _topological(nodes):
+            nd = nodes[n]
+            if nd.op in _MERGE:
+                ins = [self.of(i) for i in _data_inputs(nd)]
+                self.state[n] = frozenset.intersection(*ins) if ins else frozenset()
+                continue
+            s = frozenset().union(*(self.of(i) for i in nd.input))
+            if len({p for p, _ in s}) != len(s):
+                raise _error(nd, "this node reads both branches of a cond without a Merge")
+            self.state[n] = s
+
+    def predicate(self, ref: str) -> str:
+        key = _key(ref)
+        seen = set()
+        while key not in seen:
+            seen.add(key)
+            node, k = parse_tensor_name(key)
+            nd = self.nodes.get(node)
+            if nd is None or nd.op != "Identity" or k != 0:
+                break
+            key = _key(_data_inputs(nd)[0])
+        return key
+
+    def of(self, inp: str) -> frozenset:
+        """The branches a (data or control) input runs in."""
+        src = _source(inp)
+        s = self.state.get(src, frozenset())
+        nd = self.nodes.get(src)
+        if nd is not None and nd.op in _SWITCH and not inp.startswith("^"):
+            s = s | {(self.predicate(nd.input[1]), parse_tensor_name(inp)[1])}
+        return s
+
+    def ready_merge(self, name: str):
+        """(outer branches, predicate) of a Merge whose inputs each run in one branch of one predicate beyond
+        the Merge's own, else None."""
+        nd = self.nodes[name]
+        outer = self.state[name]
+        extra = [self.of(i) - outer for i in _data_inputs(nd)]
+        if len(extra) < 2 or any(len(e) != 1 for e in extra):
+            return None
+        preds = {p for e in extra for p, _ in e}
+        branches = [b for e in extra for _, b in e]
+        if len(preds) != 1 or len(set(branches)) != len(branches):
+            return None
+        return outer, preds.pop()
+
+
+def _rewrite_conds(nodes: Nodes, arg_types: dict, library: _Library) -> None:
+    while True:
+        states = _CondStates(nodes)
+        groups = defaultdict(list)
+        for n, nd in nodes.items():
+            if nd.op in _MERGE:
+                key = states.ready_merge(n)
+                if key is not None:
+                    groups[key].append(n)
+        if not groups:
+            return
+        (outer, pred), merges = max(groups.items(), key=lambda kv: len(kv[0][0]))
+        _CondRewrite(nodes, states, pred, merges, arg_types, library).run()
+
+
+class _CondRewrite:
+    """Rewrites the Merges of one cond (predicate `pred`; Merges whose branches share nodes go together) into
+    one If node whose branches hold the nodes that run in each branch."""
+
+    def __init__(self, nodes: Nodes, states: _CondStates, pred: str, merges: list[str], arg_types: dict,
+                 library: _Library) -> None:
+        self.nodes, self.states, self.pred, self.arg_types, self.library = nodes, states, pred, arg_types, library
+        # Keep only the Merges connected (through shared branch nodes) to the first one: another cond on the
+        # same predicate becomes an If of its own.
+        closures = {m: self._closure(m) for m in merges}
+        group, members = [merges[0]], set(closures[merges[0]])
+        changed = True
+        while changed:
+            changed = False
+            for m in merges:
+                if m not in group and closures[m] & members:
+                    group.append(m)
+                    members |= closures[m]
+                    changed = True
+        self.merges = group
+        others = set().union(*(closures[m] for m in merges if m not in group))
+        self.members = self._with_dangling(members, self.states.state[merges[0]], others)
+
+    def _branch_of(self, inp: str) -> int | None:
+        for p, b in self.states.of(inp):
+            if p == self.pred:
+                return b
+        return None
+
+    def _is_pred_switch(self, src: str) -> bool:
+        nd = self.nodes.get(src)
+        return (nd is not None and nd.op in _SWITCH and self.states.predicate(nd.input[1]) == self.pred
+                and self._branch_of(f"^{src}") is None)
+
+    def _with_dangling(self, members: set, outer: frozenset, others: set) -> set:
+        """`members` and the nodes of the cond's branches that nothing outside reads (an unused loop Exit,
+        tf.cond's `switch_f`): each reads only members, the predicate's Switches and tensors outside the cond."""
+        members = set(members)
+        changed = True
+        while changed:
+            changed = False
+            for n, nd in self.nodes.items():
+                if n in members or n in others or n in self.merges or self._branch_of(f"^{n}") is None:
+                    continue
+                if not outer <= self.states.state[n]:
+                    continue
+                if all(_source(i) in members or self._is_pred_switch(_source(i)) or self._branch_of(i) is None
+                       for i in nd.input):
+                    members.add(n)
+                    changed = True
+        return members
+
+    def _closure(self, merge: str) -> set[str]:
+        """The nodes the Merge's inputs depend on inside the cond's branches."""
+        found: set = set()
+        stack = list(_data_inputs(self.nodes[merge]))
+        while stack:
+            inp = stack.pop()
+            src = _source(inp)
+            if src in found or self._is_pred_switch(src) or self._branch_of(f"^{src}") is None:
+                continue
+            found.add(src)
+            stack.extend(self.nodes[src].input)
+        return found
+
+    def run(self) -> None:
+        nodes = self.nodes
+        branch_nodes: list[Nodes] = [{}, {}]
+        for n in nodes:
+            if n in self.members:
+                branch_nodes[self._branch_of(f"^{n}")][n] = nodes[n]
+        # The If's inputs: what the branches read from outside, through a Switch on the predicate or directly.
+        inputs: list[str] = []
+        controls: list[str] = []
+        taken = set(nodes) | set(self.arg_types)
+        arg_of: dict[str, str] = {}
+        maps: list[dict] = [{}, {}]
+
+        def outer_input(key: str, b: int, via: str) -> None:
+            if key not in arg_of:
+                arg_of[key] = _fresh(f"input_{len(inputs)}", taken)
+                taken.add(arg_of[key])
+                inputs.append(key)
+            maps[b][via] = arg_of[key]
+
+        for b in (0, 1):
+            for nd in list(branch_nodes[b].values()) + [nodes[m] for m in self.merges]:
+                for inp in nd.input:
+                    src = _source(inp)
+                    if src in self.members:
+                        continue
+                    if inp.startswith("^"):
+                        if nd.name not in self.merges and not self._is_pred_switch(src) and inp not in controls:
+                            controls.append(inp)
+                        continue
+                    if nd.name in self.merges and self._branch_of(inp) != b:
+                        continue
+                    if self._is_pred_switch(src):
+                        if parse_tensor_name(inp)[1] == b:
+                            outer_input(_key(nodes[src].input[0]), b, _key(inp))
+                    elif nd.name not in self.merges:
+                        outer_input(_key(inp), b, _key(inp))
+        types = [_tensor_type(key, nodes, self.arg_types) for key in inputs]
+        args = [(arg_of[k], t) for k, t in zip(inputs, types)]
+
+        # The outputs: per Merge, the input coming from each branch; a value_index output if anyone reads it.
+        consumers = _consumers(nodes)
+        reads_index = {m for m in self.merges
+                       if any(parse_tensor_name(i) == (m, 1) for c in consumers[m] for i in _data_inputs(nodes[c]))}
+        outputs: list[list] = [[], []]
+        out_types = []
+        for m in self.merges:
+            t = nodes[m].attr["T"].type
+            out_types.append(t)
+            for inp in _data_inputs(nodes[m]):
+                b = self._branch_of(inp)
+                ref = maps[b].get(_key(inp), inp)
+                outputs[b].append((f"output_{len(out_types) - 1}", ref, t))
+        for m in self.merges:
+            if m in reads_index:
+                out_types.append(types_pb2.DT_INT32)
+                for pos, inp in enumerate(_data_inputs(nodes[m])):
+                    b = self._branch_of(inp)
+                    const = _fresh(f"{m}_value_index", taken)
+                    taken.add(const)
+                    branch_nodes[b][const] = _int32_const(const, pos)
+                    outputs[b].append((f"output_{len(out_types) - 1}", const, types_pb2.DT_INT32))
+
+        scope = self.merges[0].rpartition("/")[0]
+        prefix = f"{scope}/" if scope else ""
+        fns = []
+        for b, label in ((1, "true"), (0, "false")):
+            body: Nodes = {}
+            for n, nd in branch_nodes[b].items():
+                copy = node_def_pb2.NodeDef()
+                copy.CopyFrom(nd)
+                del copy.input[:]
+                for inp in nd.input:
+                    if inp.startswith("^"):
+                        if inp[1:] in branch_nodes[b]:
+                            copy.input.append(inp)
+                    else:
+                        copy.input.append(maps[b].get(_key(inp), inp))
+                body[n] = copy
+            fns.append(self.library.add(_function_def(f"{prefix}{label}_branch", args, body, outputs[b])))
+
+        device = nodes[self.merges[0]].device
+        removed = set(self.members) | set(self.merges)
+        for n in removed:
+            del nodes[n]
+        name = _fresh(f"{prefix}If", nodes.keys() | set(self.merges))
+        cond = _node(name, "If", [_ref(*parse_tensor_name(self.pred))] + [_ref(*parse_tensor_name(k)) for k in inputs]
+                     + controls, device=device,
+                     Tcond=types_pb2.DT_BOOL, Tin=types, Tout=out_types)
+        _func_attr(cond, "then_branch", fns[0])
+        _func_attr(cond, "else_branch", fns[1])
+        cond.attr["output_shapes"].list.SetInParent()
+        replaced = {name: cond}
+        n_values = len(self.merges)
+        index_pos = n_values
+        for i, m in enumerate(self.merges):
+            t = out_types[i]
+            if m in reads_index:
+                replaced[m] = _node(m, "IdentityN", [f"{name}:{i}", f"{name}:{index_pos}"], T=[t, types_pb2.DT_INT32])
+                index_pos += 1
+            else:
+                replaced[m] = _node(m, "Identity", [f"{name}:{i}"], T=t)
+        _replace(nodes, removed, replaced, name)
+        # Switches on the predicate that nothing reads any more go with the cond.
+        consumers = _consumers(nodes)
+        for n in [n for n in nodes if self._is_pred_switch(n) and not consumers[n]]:
+            del nodes[n]
+
+
+def _int32_const(name: str, value: int):
+    nd = node_def_pb2.NodeDef(name=name, op="Const")
+    nd.attr["dtype"].type = types_pb2.DT_INT32
+    tensor = nd.attr["value"].tensor
+    tensor.dtype = types_pb2.DT_INT32
+    tensor.tensor_shape.SetInParent()
+    tensor.int_val.append(value)
+    return nd
