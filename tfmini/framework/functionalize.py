@@ -59,10 +59,17 @@ def _error(nd, msg: str) -> ValueError:
 def functionalize_graph_def(graph_def):
     """`graph_def` with its TF1 loops and conds as functional While and If nodes (the same message when it
     has none). ValueError names the node of a structure that cannot be rewritten."""
-    if not any(nd.op in CONTROL_FLOW_OPS for nd in graph_def.node):
+    in_functions = [i for i, fd in enumerate(graph_def.library.function)
+                    if any(nd.op in CONTROL_FLOW_OPS for nd in fd.node_def)]
+    if not in_functions and not any(nd.op in CONTROL_FLOW_OPS for nd in graph_def.node):
         return graph_def
     out = graph_pb2.GraphDef()
     out.CopyFrom(graph_def)
+    library = _Library(out.library)
+    for i in in_functions:
+        _functionalize_function(out.library.function[i], library)
+    if not any(nd.op in CONTROL_FLOW_OPS for nd in out.node):
+        return out
     nodes: Nodes = {}
     for nd in out.node:
         if nd.name in nodes:
@@ -70,7 +77,6 @@ def functionalize_graph_def(graph_def):
         nodes[nd.name] = nd
         if nd.op in CONTROL_FLOW_OPS:
             _check_arity(nd)
-    library = _Library(out.library)
     nodes = _functionalize(nodes, {}, library)
     del out.node[:]
     out.node.extend(nodes.values())
@@ -84,6 +90,51 @@ def _check_arity(nd) -> None:
         raise _error(nd, f"has {n} data inputs; {nd.op} takes {'at least ' if nd.op in _MERGE else ''}{want}")
     if any(not i.startswith("^") for i in nd.input[n:]):
         raise _error(nd, "control inputs must come after data inputs")
+
+
+def _functionalize_function(fd, library: _Library) -> None:
+    """Rewrites the TF1 control flow in FunctionDef `fd` (e.g. a tf.cond inside a TF1 Defun) in place."""
+    fn = fd.signature.name
+    arg_types = {arg.name: arg.type for arg in fd.signature.input_arg}
+    nodes: Nodes = {}
+    for nd in fd.node_def:
+        if nd.name in nodes or nd.name in arg_types:
+            raise ValueError(f"Function '{fn}': node '{nd.name}' is not unique.")
+        nodes[nd.name] = nd
+
+    def flat(ref: str) -> str:
+        """A FunctionDef reference ('arg', 'node:out_arg:index') as 'node:k' (an arg as its name)."""
+        node, _, rest = ref.partition(":")
+        if node in arg_types and not rest:
+            return node
+        if node not in nodes:
+            raise ValueError(f"Function '{fn}': unknown input '{ref}'")
+        arg, _, index = rest.partition(":")
+        if not arg:
+            return node
+        if index and not (index.isascii() and index.isdigit()):
+            raise ValueError(f"Function '{fn}': input '{ref}' has a malformed output index")
+        return _ref(node, _flat_index(nodes[node], arg, int(index or 0)))
+
+    flat_nodes: Nodes = {}
+    for name, nd in nodes.items():
+        copy = node_def_pb2.NodeDef()
+        copy.CopyFrom(nd)
+        del copy.input[:]
+        copy.input.extend(i if i.startswith("^") else flat(i) for i in nd.input)
+        if nd.op in CONTROL_FLOW_OPS:
+            _check_arity(copy)
+        flat_nodes[name] = copy
+    outputs = [(arg.name, flat(fd.ret[arg.name]), arg.type) for arg in fd.signature.output_arg
+               if arg.name in fd.ret]
+    if len(outputs) != len(fd.signature.output_arg):
+        raise ValueError(f"Function '{fn}': an output has no return value in 'ret'")
+    flat_nodes = _functionalize(flat_nodes, arg_types, library)
+    rebuilt = _function_def(fn, list(arg_types.items()), flat_nodes, outputs)
+    del fd.node_def[:]
+    fd.node_def.extend(rebuilt.node_def)
+    fd.ret.clear()
+    fd.ret.update(rebuilt.ret)
 
 
 class _Library:
@@ -176,8 +227,16 @@ def _fresh(base: str, taken) -> str:
 # ----------------------------------------------------------------------------------------------------------
 # Output signatures from the registry
 # ----------------------------------------------------------------------------------------------------------
-def _output_arg(nd, k: int) -> tuple[str, int, int]:
-    """(output arg name, index within it, DataType enum) of output `k` of node `nd`."""
+def _output_args(nd) -> list[tuple[str, list[int]]]:
+    """(name, DataType enums) of each output arg of node `nd`: TF's for the control-flow ops, the
+    registry's for the rest."""
+    if nd.op in CONTROL_FLOW_OPS:
+        t = nd.attr["T"].type
+        if nd.op in _SWITCH:
+            return [("output_false", [t]), ("output_true", [t])]
+        if nd.op in _MERGE:
+            return [("output", [t]), ("value_index", [types_pb2.DT_INT32])]
+        return [("output", [types_pb2.DT_BOOL if nd.op == "LoopCond" else t])]
     try:
         opdef = _registry.get_op_def(nd.op)
     except KeyError:
@@ -189,20 +248,37 @@ def _output_arg(nd, k: int) -> tuple[str, int, int]:
             return nd.attr[name]
         raise _error(nd, f"lacks attr '{name}'")
 
-    pos = 0
+    out = []
     for spec in opdef.outputs:
         if spec.type_list_attr:
-            types = list(attr(spec.type_list_attr).list.type)
-            if k < pos + len(types):
-                return spec.name, k - pos, types[k - pos]
-            pos += len(types)
+            out.append((spec.name, list(attr(spec.type_list_attr).list.type)))
             continue
         n = attr(spec.number_attr).i if spec.number_attr else 1
-        if k < pos + n:
-            dtype = spec.fixed_type.as_datatype_enum if spec.fixed_type is not None else attr(spec.type_attr).type
-            return spec.name, k - pos, dtype
-        pos += n
+        dtype = spec.fixed_type.as_datatype_enum if spec.fixed_type is not None else attr(spec.type_attr).type
+        out.append((spec.name, [dtype] * n))
+    return out
+
+
+def _output_arg(nd, k: int) -> tuple[str, int, int]:
+    """(output arg name, index within it, DataType enum) of output `k` of node `nd`."""
+    pos = 0
+    for name, types in _output_args(nd):
+        if k < pos + len(types):
+            return name, k - pos, types[k - pos]
+        pos += len(types)
     raise _error(nd, f"has no output {k}")
+
+
+def _flat_index(nd, arg: str, index: int) -> int:
+    """The position among `nd`'s outputs of output arg `arg`'s element `index` (a FunctionDef reference)."""
+    pos = 0
+    for name, types in _output_args(nd):
+        if name == arg:
+            if index >= len(types):
+                break
+            return pos + index
+        pos += len(types)
+    raise _error(nd, f"has no output '{arg}:{index}'")
 
 
 def _tensor_type(ref: str, nodes: Nodes, arg_types: dict) -> int:
@@ -211,14 +287,7 @@ def _tensor_type(ref: str, nodes: Nodes, arg_types: dict) -> int:
         return arg_types[node]
     if node not in nodes:
         raise ValueError(f"Unknown input node '{ref}'")
-    nd = nodes[node]
-    if nd.op == "LoopCond":
-        return types_pb2.DT_BOOL
-    if nd.op in _MERGE and k == 1:
-        return types_pb2.DT_INT32
-    if nd.op in CONTROL_FLOW_OPS:
-        return nd.attr["T"].type
-    return _output_arg(nd, k)[2]
+    return _output_arg(nodes[node], k)[2]
 
 
 def _function_def(name: str, args: list[tuple[str, int]], nodes: Nodes, outputs: list[tuple[str, str, int]]):

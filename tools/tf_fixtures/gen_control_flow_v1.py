@@ -1,7 +1,7 @@
 """Record TensorFlow graphs built with TF1 dataflow control flow (Switch, Merge, Enter, Exit, NextIteration,
 LoopCond): conds, while loops (nested, with conds inside and inside conds, with loop-invariant captures, with
-maximum_iterations), tf.case, a frozen dynamic_rnn LSTM and a training graph whose gradient runs back through a
-while loop, each with its inputs and TensorFlow's outputs.
+maximum_iterations), tf.case, a TF1 Defun holding a cond and a loop, a frozen dynamic_rnn LSTM and a training
+graph whose gradient runs back through a while loop, each with its inputs and TensorFlow's outputs.
 
 Run with the TensorFlow environment: ``/work/tfenv/bin/python tools/tf_fixtures/gen_control_flow_v1.py``.
 Writes ``<case>.pb`` (the GraphDef) and ``<case>.npz`` (feeds and TensorFlow's values, keyed ``feed<k>/<name>``
@@ -22,6 +22,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
+from tensorflow.python.framework import function  # noqa: E402  (TF1's Defun)
 
 tf.disable_v2_behavior()
 tf.disable_control_flow_v2()
@@ -107,6 +108,19 @@ def case_max_iterations():
     return [r], [{x: np.float32(1.25)}, {x: np.float32(900.0)}]
 
 
+def case_defun():
+    """A TF1 Defun whose body holds a cond and a loop: the control flow sits in the function library."""
+    @function.Defun(tf.float32)
+    def fn(x):
+        y = tf.cond(tf.reduce_sum(x) > 0.0, lambda: x * 2.0, lambda: x - 1.0)
+        _, z = tf.while_loop(lambda i, z: i < 3, lambda i, z: (i + 1, z + y), [0, y])
+        return z
+
+    x = tf.placeholder(tf.float32, [2], name="x")
+    out = tf.identity(fn(x), name="out")
+    return [out], [{x: np.array([1.0, 2.0], np.float32)}, {x: np.array([-1.0, 0.5], np.float32)}]
+
+
 def case_dynamic_rnn():
     x = tf.placeholder(tf.float32, [2, 5, 3], name="x")
     lengths = tf.placeholder(tf.int32, [2], name="lengths")
@@ -161,7 +175,7 @@ def record(name, fn) -> dict:
                     sess.run(train, feeds)
                 arrays["train_losses"] = np.asarray(losses, np.float32)
                 entry["train"] = train.name
-    (OUT / f"{name}.pb").write_bytes(graph_def.SerializeToString())
+    (OUT / f"{name}.pb").write_bytes(graph_def.SerializeToString(deterministic=True))
     np.savez(OUT / f"{name}.npz", **arrays)
     return entry
 
