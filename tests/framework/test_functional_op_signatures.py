@@ -92,8 +92,19 @@ def test_a_function_output_arg_whose_type_differs_from_its_return_value_is_refus
 def test_a_while_whose_loop_var_types_disagree_with_its_inputs_is_refused():
     gd = _while_graph_def()
     node = _op_node(gd, "While")
-    node.attr["Tout"].list.type[0] = dtypes.float32.as_datatype_enum
+    # Exported in TensorFlow's form (every input a loop variable, no Tout); tfmini's form names its loop
+    # variables in Tout, and those must be the first inputs' types.
+    assert "Tout" not in node.attr
+    node.attr["Tout"].list.type.append(dtypes.float32.as_datatype_enum)
     _refused(gd, f"'{node.name}'", "Tout")
+
+
+def test_a_while_without_tout_loops_over_every_input_as_tensorflow_writes_it():
+    gd = _while_graph_def()
+    node = _op_node(gd, "While")
+    assert _run(gd, f"{node.name}:0") == 3
+    # The captured step comes out unchanged, as the body passes it through.
+    assert _run(gd, f"{node.name}:1") == 1
 
 
 def test_a_while_cond_returning_two_values_is_refused():

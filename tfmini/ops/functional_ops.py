@@ -242,10 +242,17 @@ def _if_shapes(op: _ops.Operation) -> list:
     return _functional_op_shapes(op)
 
 
+def _loop_var_types(op: _ops.Operation) -> list:
+    """The types of a While's loop variables: `Tout` when given (tfmini's form, whose other inputs are captured
+    tensors the body reads), else every input (TensorFlow's form, whose body passes captures through)."""
+    return op.get_attr("Tout") or op.get_attr("T")
+
+
 def _while_shapes(op: _ops.Operation) -> list:
     """Checks that the loop variables Tout lead the inputs T, that cond takes T and returns one value and that
-    body takes T and returns Tout; then the output shapes and the tape."""
-    t, tout = op.get_attr("T"), op.get_attr("Tout")
+    body takes T and returns the loop variables; then the output shapes (every input's: a captured tensor
+    comes out as it went in) and the tape."""
+    t, tout = op.get_attr("T"), _loop_var_types(op)
     if [_dt.as_dtype(x).base_dtype for x in t[:len(tout)]] != [_dt.as_dtype(x).base_dtype for x in tout]:
         raise ValueError(f"the loop variable types Tout {_type_names(tout)} are not the first inputs T "
                          f"{_type_names(t)}")
@@ -254,14 +261,16 @@ def _while_shapes(op: _ops.Operation) -> list:
         raise ValueError(f"cond function {_function_name(cond)} must return one value (the loop's condition), "
                          f"but returns {len(cond.outputs)}")
     _check_function(op, "cond", t, [cond.outputs[0].dtype], "condition")
-    _check_function(op, "body", t, tout, "Tout")
-    return _functional_op_shapes(op)
+    _check_function(op, "body", t, tout, "Tout" if op.get_attr("Tout") else "T")
+    shapes = _functional_op_shapes(op, len(tout))[:-1]
+    return shapes + [t.shape for t in op.inputs[len(shapes):]] + [_shape.TensorShape([])]
 
 
-def _functional_op_shapes(op: _ops.Operation) -> list:
-    """The `output_shapes` attr (unknown where missing, e.g. in an imported graph), then the scalar tape."""
+def _functional_op_shapes(op: _ops.Operation, n: int | None = None) -> list:
+    """The `output_shapes` attr for the first `n` outputs (Tout's; unknown where missing, e.g. in an imported
+    graph), then the scalar tape."""
     shapes = list(op.get_attr("output_shapes"))
-    n = len(op.get_attr("Tout"))
+    n = len(op.get_attr("Tout")) if n is None else n
     shapes += [None] * (n - len(shapes))
     return shapes[:n] + [_shape.TensorShape([])]
 
@@ -285,23 +294,25 @@ def _invalid(msg: str) -> _errors.InvalidArgumentError:
     return _errors.InvalidArgumentError(None, None, msg)
 
 
-register_op(
-    "If",
-    inputs=["cond: Tcond", "input: Tin"],
-    outputs=["output: Tout", "tape: variant"],
-    attrs={
-        "Tin": ("list(type)", REQUIRED),
-        "Tout": ("list(type)", REQUIRED),
-        "then_branch": ("func", REQUIRED),
-        "else_branch": ("func", REQUIRED),
-        "output_shapes": ("list(shape)", []),
-    },
-    shape=_if_shapes,
-    stateful=True,  # a branch may have side effects: never constant-folded
-    forwards_refs=True,  # a variable a branch assigns to reaches it as its storage
-    factory=_if_factory,
-    doc="Runs then_branch or else_branch on `input` as `cond` says; the last output is its tape.",
-)
+# TensorFlow's If and StatelessIf (which promises branches without side effects) are one op here.
+for _op_type in ("If", "StatelessIf"):
+    register_op(
+        _op_type,
+        inputs=["cond: Tcond", "input: Tin"],
+        outputs=["output: Tout", "tape: variant"],
+        attrs={
+            "Tin": ("list(type)", REQUIRED),
+            "Tout": ("list(type)", REQUIRED),
+            "then_branch": ("func", REQUIRED),
+            "else_branch": ("func", REQUIRED),
+            "output_shapes": ("list(shape)", []),
+        },
+        shape=_if_shapes,
+        stateful=True,  # a branch may have side effects: never constant-folded
+        forwards_refs=True,  # a variable a branch assigns to reaches it as its storage
+        factory=_if_factory,
+        doc="Runs then_branch or else_branch on `input` as `cond` says; the last output is its tape.",
+    )
 
 
 def make_if(pred: _ops.Tensor, explicit_inputs: Sequence[_ops.Tensor], then_graph: FuncGraph,
@@ -380,7 +391,7 @@ def _while_factory(op: _ops.Operation, ctx) -> Callable:
     record = op.get_attr("back_prop")
     cond = _BodyRunner(ctx, op.get_attr("cond"), record=False)
     body = _BodyRunner(ctx, op.get_attr("body"), record=record)
-    n = len(op.get_attr("Tout"))
+    n = len(_loop_var_types(op))
     check_deadline = ctx.check_deadline
 
     def run_while(*inputs):
@@ -397,31 +408,36 @@ def _while_factory(op: _ops.Operation, ctx) -> Callable:
             loop_vars = values[:n]
             if record:
                 tape.append(tuple(values[n:]))
-        return (*loop_vars, tape)
+        return (*loop_vars, *captured, tape)
 
     return run_while
 
 
-register_op(
-    "While",
-    inputs=["input: T"],
-    outputs=["output: Tout", "tape: variant"],
-    attrs={
-        "T": ("list(type)", REQUIRED),
-        "Tout": ("list(type)", REQUIRED),
-        "cond": ("func", REQUIRED),
-        "body": ("func", REQUIRED),
-        "output_shapes": ("list(shape)", []),
-        "parallel_iterations": ("int", 10),
-        "back_prop": ("bool", True),
-    },
-    shape=_while_shapes,
-    stateful=True,
-    forwards_refs=True,
-    factory=_while_factory,
-    doc="Runs `body` on the loop variables (the first len(Tout) inputs; the rest are captured tensors) while "
-        "`cond` holds; the last output is its tape.",
-)
+# TensorFlow's While and StatelessWhile (which promises a body without side effects) are one op here. Both
+# forms import: TensorFlow's, without Tout, where every input is a loop variable, and tfmini's, whose Tout
+# names the loop variables and whose body reads the inputs after them as captured tensors. Either way there is
+# one output per input (a captured tensor comes out unchanged) and then the tape.
+for _op_type in ("While", "StatelessWhile"):
+    register_op(
+        _op_type,
+        inputs=["input: T"],
+        outputs=["output: T", "tape: variant"],
+        attrs={
+            "T": ("list(type)", REQUIRED),
+            "Tout": ("list(type)", []),
+            "cond": ("func", REQUIRED),
+            "body": ("func", REQUIRED),
+            "output_shapes": ("list(shape)", []),
+            "parallel_iterations": ("int", 10),
+            "back_prop": ("bool", True),
+        },
+        shape=_while_shapes,
+        stateful=True,
+        forwards_refs=True,
+        factory=_while_factory,
+        doc="Runs `body` on the loop variables (the first len(Tout) inputs, or all of them without Tout; the "
+            "rest are captured tensors) while `cond` holds; the last output is its tape.",
+    )
 
 
 def make_while(loop_vars: Sequence[_ops.Tensor], cond_graph: FuncGraph, body_graph: FuncGraph,
@@ -480,7 +496,7 @@ register_op(
 def _while_grad(op: _ops.Operation, *grads):
     """A WhileGrad over the body's gradient function and the forward While's tape."""
     body = op.get_attr("body")
-    n = len(op.get_attr("Tout"))
+    n = len(_loop_var_types(op))
     result: list = [None] * len(op.inputs)
     if not op.get_attr("back_prop"):
         return result
@@ -506,3 +522,7 @@ def _while_grad(op: _ops.Operation, *grads):
     for pos, j in enumerate(var_idx + [j for j, _ in caps]):
         result[j] = outs[pos]
     return result
+
+
+RegisterGradient("StatelessIf")(_if_grad)
+RegisterGradient("StatelessWhile")(_while_grad)

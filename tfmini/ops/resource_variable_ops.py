@@ -65,7 +65,8 @@ def _var_handle_factory(op, ctx):
 register_op(
     "VarHandleOp",
     outputs=["resource: resource"],
-    attrs={"container": ("string", ""), "shared_name": ("string", ""), "dtype": ("type", _reg.REQUIRED),
+    attrs={"container": ("string", ""), "shared_name": ("string", ""), "debug_name": ("string", ""),
+           "dtype": ("type", _reg.REQUIRED),
            "shape": ("shape", _reg.REQUIRED), "allowed_devices": ("list(string)", [])},
     shape=shape_fns.scalar,
     stateful=True,
