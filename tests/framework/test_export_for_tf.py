@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tfmini as tf
-from tfmini.framework import registry
+from tfmini.framework import func_graph, registry
 from tfmini.protobuf import op_def_pb2
 
 OP_DEFS = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "op_defs", "op_defs.pb")
@@ -57,18 +57,13 @@ def _all_nodes(gd):
 
 
 def _tape_readers(gd) -> list:
-    """NodeDefs that read the last (tape) output of an If or While of their own scope."""
-    readers = []
-    scopes = [list(gd.node)] + [list(fd.node_def) for fd in gd.library.function]
-    for scope in scopes:
-        tape_refs = set()
-        for nd in scope:
-            if nd.op not in ("If", "While"):
-                continue
-            n = len(nd.attr["Tout"].list.type) if "Tout" in nd.attr else len(nd.attr["T"].list.type)
-            tape_refs.update({f"{nd.name}:{n}", f"{nd.name}:tape:0"})
-        readers += [nd for nd in scope if any(i in tape_refs for i in nd.input)]
-    return readers
+    """The ops that read the tape (last output) of an If or While once tfmini reads `gd` back: at top level
+    or in a function body."""
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="")
+        ops = g.get_operations()
+        ops += [op for fn in func_graph.functions_used(ops) for op in fn.get_operations()]
+        return [c.name for op in ops if op.type in ("If", "While") for c in op.outputs[-1].consumers()]
 
 
 def test_loop_with_captures_exports_them_as_loop_variables_the_body_passes_through():
@@ -260,3 +255,104 @@ def test_optimizer_gating_orders_every_read_of_a_weight_before_its_update(gate):
             losses = [sess.run([loss, train], {x: np.ones((2, 3), np.float32)})[0] for _ in range(3)]
     assert losses[0] == pytest.approx(2 * 2 * (4 * 0.3 * 0.2) ** 2, rel=1e-5)
     assert losses[2] < losses[0]
+
+
+def test_loop_whose_tape_an_enclosing_cond_records_keeps_tfminis_form():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2], name="x")
+        c = tf.constant(3.0, name="c")
+        pred = tf.placeholder(tf.bool, [], name="pred")
+        y = tf.cond(pred, lambda: tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * c), [0, x])[1],
+                    lambda: x)
+        (dx,) = tf.gradients(tf.reduce_sum(y), [x])
+        feed = {"x:0": np.array([1.0, 2.0], np.float32), "pred:0": np.array(True)}
+        with tf.Session() as sess:
+            want = sess.run(dx, feed)
+        gd = g.as_graph_def()
+    inner = [nd for fd in gd.library.function for nd in fd.node_def if nd.op == "While"]
+    assert inner and all(len(nd.attr["Tout"].list.type) < len(nd.attr["T"].list.type) for nd in inner)
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(dx.name, feed), want, rtol=1e-6)
+    np.testing.assert_allclose(want, [9.0, 9.0], rtol=1e-6)
+
+
+def test_tuple_names_its_ops_as_tensorflow_does():
+    with tf.Graph().as_default() as g:
+        a, b = tf.constant(1.0), tf.constant(2.0)
+        ta, tb = tf.tuple([a, b])
+        assert (ta.name, tb.name) == ("tuple/control_dependency:0", "tuple/control_dependency_1:0")
+        assert ta.op.control_inputs == [g.get_operation_by_name("tuple/group_deps")]
+        with tf.Session() as sess:
+            assert sess.run([ta, tb]) == [1.0, 2.0]
+
+
+def _cond_training_graph():
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    training = tf.placeholder(tf.bool, [], name="training")
+    w = tf.Variable(np.array([[0.5, -1.0], [2.0, 0.1], [0.3, 0.3]], np.float32), name="w")
+    h = tf.matmul(x, w)
+    mean = tf.reduce_mean(h, 0)
+    h = tf.cond(training, lambda: tf.sin(h - mean) * h, lambda: tf.exp(h) * 0.5, name="branch")
+    loss = tf.reduce_sum(h * h, name="loss")
+    (dw,) = tf.gradients(loss, [w])
+    return w, tf.identity(dw, name="dw")
+
+
+def test_cond_gradient_exports_as_tensorflows_cond_v2_with_optionals():
+    op_defs = _tf_op_defs()
+    feed = {"x:0": np.array([[1, 2, 3], [0.5, -1, 2]], np.float32)}
+    with tf.Graph().as_default() as g:
+        w, dw = _cond_training_graph()
+        with tf.Session() as sess:
+            sess.run(w.initializer)
+            want = [sess.run(dw, {**feed, "training:0": np.array(v)}) for v in (True, False)]
+        gd = g.as_graph_def()
+    nodes = {nd.name: nd for nd in gd.node}
+    forward, grad = nodes["branch"], nodes["gradients/branch_grad/If"]
+    n_opt = len(forward.attr["Tout"].list.type) - 1
+    assert n_opt > 0 and list(forward.attr["Tout"].list.type)[1:] == [tf.variant.as_datatype_enum] * n_opt
+    assert len(forward.attr["output_shapes"].list.shape) == n_opt + 1
+    assert list(grad.input[1:1 + n_opt]) == [f"branch:{k + 1}" for k in range(n_opt)]
+    assert list(grad.attr["Tin"].list.type)[:n_opt] == [tf.variant.as_datatype_enum] * n_opt
+    functions = {fd.signature.name: fd for fd in gd.library.function}
+    for attr in ("then_branch", "else_branch"):
+        fwd, bwd = functions[forward.attr[attr].func.name], functions[grad.attr[attr].func.name]
+        assert [a.type for a in fwd.signature.output_arg] == list(forward.attr["Tout"].list.type)
+        assert [a.type for a in bwd.signature.input_arg] == list(grad.attr["Tin"].list.type)
+        assert {nd.op for nd in fwd.node_def} >= {"OptionalFromValue", "OptionalNone"}
+        assert "OptionalGetValue" in {nd.op for nd in bwd.node_def}
+        assert not fwd.attr and not bwd.attr
+    for nd in _all_nodes(gd):
+        assert nd.op in op_defs, f"{nd.name}: {nd.op} is not a TensorFlow op"
+        declared = {a.name for a in op_defs[nd.op].attr}
+        assert not {k for k in nd.attr if not k.startswith("_")} - declared, nd
+    assert _tape_readers(gd) == []
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            sess.run("w/Assign")
+            got = [sess.run("dw:0", {**feed, "training:0": np.array(v)}) for v in (True, False)]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    x = feed["x:0"] @ np.array([[0.5, -1.0], [2.0, 0.1], [0.3, 0.3]], np.float32)
+    np.testing.assert_allclose(want[1], feed["x:0"].T @ (2 * (0.5 * np.exp(x)) * 0.5 * np.exp(x)), rtol=1e-5)
+
+
+def test_nested_cond_gradient_keeps_tfminis_form():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2], name="x")
+        p = tf.placeholder(tf.bool, [], name="p")
+        y = tf.cond(p, lambda: tf.cond(p, lambda: tf.sin(x), lambda: x) * x, lambda: x)
+        (dx,) = tf.gradients(tf.reduce_sum(y), [x])
+        feed = {"x:0": np.array([0.5, 1.0], np.float32), "p:0": np.array(True)}
+        with tf.Session() as sess:
+            want = sess.run(dx, feed)
+        gd = g.as_graph_def()
+    assert _tape_readers(gd)  # the inner cond's tape is recorded by the outer one: tfmini's form
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(dx.name, feed), want, rtol=1e-6)
+    xv = feed["x:0"]
+    np.testing.assert_allclose(want, np.cos(xv) * xv + np.sin(xv), rtol=1e-6)

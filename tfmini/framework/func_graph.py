@@ -209,7 +209,7 @@ def _output_args(op: _ops.Operation) -> Iterator[tuple[str, int]]:
             yield spec.name, 1
 
 
-def _function_tensor_ref(t: _ops.Tensor) -> str:
+def function_tensor_ref(t: _ops.Tensor) -> str:
     """A tensor as a FunctionDef node input names it: `node:output_arg:index`."""
     op = t.op
     pos = t.value_index
@@ -236,15 +236,15 @@ def function_def(graph: FuncGraph):
         nd = fd.node_def.add()
         nd.CopyFrom(_node_def.node_def_of(op))
         del nd.input[:]
-        nd.input.extend(arg_of[t] if t in arg_of else _function_tensor_ref(t) for t in op.inputs)
+        nd.input.extend(arg_of[t] if t in arg_of else function_tensor_ref(t) for t in op.inputs)
         nd.input.extend("^" + c.name for c in op.control_inputs)
     for i, t in enumerate(graph.outputs):
         out = fd.signature.output_arg.add(name=f"output_{i}", type=t.dtype.base_dtype.as_datatype_enum)
-        fd.ret[out.name] = arg_of[t] if t in arg_of else _function_tensor_ref(t)
+        fd.ret[out.name] = arg_of[t] if t in arg_of else function_tensor_ref(t)
     if graph.recorded:
         # Gradient functions read these by position from the tape: keep the order across export/import.
         fd.attr[RECORDED_ATTR].list.s.extend(
-            (arg_of[t] if t in arg_of else _function_tensor_ref(t)).encode() for t in graph.recorded)
+            (arg_of[t] if t in arg_of else function_tensor_ref(t)).encode() for t in graph.recorded)
     return fd
 
 

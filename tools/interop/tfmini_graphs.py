@@ -6,8 +6,9 @@
     /work/tfenv/bin/python tools/interop/tfmini_graphs.py tf-check D2      # TensorFlow imports and compares
 
 tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
-outer tensors (one nested in a cond, one nested in another loop) and two training graphs on reference
-variables trained with Adam (an MLP and a small conv net), and writes each GraphDef (`<case>.pb`) with what
+outer tensors (one nested in a cond, one nested in another loop) and three training graphs on reference
+variables trained with Adam (an MLP, a small conv net, and one whose gradient goes through a tf.cond), and
+writes each GraphDef (`<case>.pb`) with what
 tfmini computed: the fetched values, or the loss of every training step (`<case>.npz`), listed in
 `cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and compares; each training graph is
 trained from its initializer in several fresh sessions, whose losses must all be tfmini's (an update op
@@ -124,9 +125,30 @@ def _conv_training(tf):
     return {"images:0": IMAGES, "labels:0": IMAGE_LABELS}, loss, train
 
 
+def _cond_training(tf):
+    """Batch-normalizing and scaling only when `training` is fed True (as dropout and batch norm choose by a
+    placeholder), so the gradient goes through a tf.cond."""
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    labels = tf.placeholder(tf.float32, [None, 3], name="labels")
+    training = tf.placeholder_with_default(True, [], name="training")
+    w1 = tf.Variable(W1, name="w1")
+    w2 = tf.Variable(W2, name="w2")
+    h = tf.matmul(x, w1)
+
+    def normalized():
+        mean, variance = tf.nn.moments(h, [0])
+        return (h - mean) * tf.rsqrt(variance + 1e-3) * 0.9
+
+    h = tf.nn.relu(tf.cond(training, normalized, lambda: h * 0.9))
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=tf.matmul(h, w2)),
+                          name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": X, "labels:0": LABELS}, loss, train
+
+
 FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
                  "nested_loops": _nested_loops}
-TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training}
+TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training}
 
 
 def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
