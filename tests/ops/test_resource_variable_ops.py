@@ -245,3 +245,19 @@ def test_use_locking_updates_from_threads_all_count():
         for t in threads:
             t.join()
         assert sess.run(v) == 200.0
+
+
+def test_reads_inside_cond_and_loop_bodies_know_the_variables_shape():
+    v = tf.Variable([0.5, -1.0, 2.0], name="v", use_resource=True)
+    x = tf.placeholder(tf.float32, [3])
+    _, acc = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 0.5 + v * x), [tf.constant(0), x])
+    branch = tf.cond(tf.reduce_sum(x) > 0, lambda: v.sparse_read([0, 2]), lambda: v.value()[:2])
+    assert acc.shape.as_list() == [3] and branch.shape.as_list() == [2]
+    feed = np.array([1.0, 2.0, 3.0], np.float32)
+    expected = feed.copy()
+    for _ in range(3):
+        expected = expected * 0.5 + np.array([0.5, -1.0, 2.0], np.float32) * feed
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_allclose(sess.run(acc, {x: feed}), expected, rtol=1e-6)
+        np.testing.assert_array_equal(sess.run(branch, {x: feed}), [0.5, 2.0])

@@ -230,11 +230,19 @@ register_op(
 # handed out earlier stay what they read (TF's copy-on-write).
 # ----------------------------------------------------------------------------------------------------------
 def handle_shape(t: _ops.Tensor) -> _shape.TensorShape:
-    """The shape of the variable a resource handle `t` points to, when the graph says it."""
-    op = t.op
-    if op.type == "VarHandleOp":
-        return op.get_attr("shape")
-    return _shape.unknown_shape()
+    """The shape of the variable a resource handle `t` points to, when the graph says it: a VarHandleOp's,
+    also through Identity and into the function bodies that captured the handle."""
+    while True:
+        op = t.op
+        if op.type == "VarHandleOp":
+            return op.get_attr("shape")
+        if op.type == "Identity":
+            t = op.inputs[0]
+            continue
+        outer = next((k for k, inner in getattr(t.graph, "captures", {}).items() if inner is t), None)
+        if outer is None:
+            return _shape.unknown_shape()
+        t = outer
 
 
 def uninitialized_resource(cell) -> _errors.FailedPreconditionError:
