@@ -485,3 +485,17 @@ from tfmini.ops.variable_scope import (
     enable_resource_variables,
     resource_variables_enabled,
 )
+
+# -- TensorFlow's index, band-diagonal and gradient-helper ops
+# isort: split
+from tfmini.ops import matrix_diag_ops as _matrix_diag_ops  # noqa: F401 - registers MatrixDiagV3 and its kin
+from tfmini.ops.segment_ops import (
+    dynamic_partition,
+    dynamic_stitch,
+    segment_max,
+    segment_mean,
+    segment_min,
+    segment_prod,
+    segment_sum,
+    setdiff1d,
+)

@@ -75,3 +75,10 @@ __all__ += [
     "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
     "static_state_saving_rnn",
 ]
+
+# -- depthwise convolution and local response normalization
+# isort: split
+from tfmini.ops.depthwise_conv_ops import depthwise_conv2d, depthwise_conv2d_native  # noqa: E402 - after __all__
+from tfmini.ops.normalization_ops import local_response_normalization, lrn  # noqa: E402
+
+__all__ += ["depthwise_conv2d", "depthwise_conv2d_native", "local_response_normalization", "lrn"]

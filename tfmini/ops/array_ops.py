@@ -1284,6 +1284,42 @@ def _concat_kernel(*args):
     return np.concatenate(values, axis=axis)
 
 
+def _concat_offset_shape(op):
+    op.inputs[0].shape.with_rank(0)
+    return [t.shape.with_rank(1) for t in op.inputs[1:]]
+
+
+@register_op("ConcatOffset", inputs=["concat_dim: int32", "shape: N * shape_type"],
+             outputs=["offset: N * shape_type"], attrs={"shape_type": ("type", _dt.int32)},
+             allowed={"shape_type": _INDEX}, shape=_concat_offset_shape)
+def _concat_offset_kernel(concat_dim, *shapes):
+    """Where each input of a concatenation along `concat_dim` starts in its output (TF's concat gradient)."""
+    first = np.asarray(shapes[0])
+    rank = first.size
+    axis = int(concat_dim)
+    if not (-rank <= axis < rank):
+        raise _invalid(f"Concat dim is out of range: {axis} vs. {rank}")
+    axis %= rank
+    offsets, start = [], 0
+    for i, s in enumerate(shapes):
+        s = np.asarray(s)
+        if s.shape != first.shape:
+            raise _invalid(f"input {i} should contain {rank} elements, but got {s.size}")
+        other = np.arange(rank) != axis
+        if np.any(s[other] != first[other]):
+            raise _invalid(f"All dimensions except {axis} must match. Input {i} has shape [{' '.join(map(str, s))}] "
+                           f"and doesn't match input 0 with shape [{' '.join(map(str, first))}].")
+        off = np.zeros(rank, dtype=first.dtype)
+        off[axis] = start
+        offsets.append(off)
+        start += int(s[axis])
+    return offsets
+
+
+_reg.attr_minimum("ConcatOffset", "N", 2)
+NotDifferentiable("ConcatOffset")
+
+
 @register_static_value("ConcatV2")
 def _concat_static(t):
     vals = [_static(x) for x in t.op.inputs]

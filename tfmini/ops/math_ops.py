@@ -525,6 +525,83 @@ for _name, (_fn, _allowed, _grad, _silent) in _UNARY.items():
     )
     RegisterGradient(_name)(_unary_grad(_grad))
 
+# TF's gradient helpers of the activations above, `z = helper(y, dy)` from an op's output y and the gradient dy
+# flowing into it (complex values use y's conjugate, as TF's kernels do). TF's tf.gradients builds them; tfmini's
+# own gradients compute the same products from primitives, so graphs TensorFlow wrote import and run here.
+def _conj_np(y):
+    return np.conj(y) if y.dtype.kind == "c" else y
+
+
+_GRAD_HELPERS = {
+    "SigmoidGrad": lambda y, dy: dy * _conj_np(y * (y.dtype.type(1) - y)),
+    "TanhGrad": lambda y, dy: dy * _conj_np(y.dtype.type(1) - y * y),
+    "SqrtGrad": lambda y, dy: dy * (y.dtype.type(0.5) / _conj_np(y)),
+    "RsqrtGrad": lambda y, dy: dy * _conj_np(y * y * y) * y.dtype.type(-0.5),
+    "ReciprocalGrad": lambda y, dy: -dy * _conj_np(y * y),
+}
+
+
+def _grad_helper_kernel(fn):
+    def kernel(y, dy):
+        if y.shape != dy.shape:
+            raise _invalid(f"Inputs to operation must have the same size and shape: y {list(y.shape)} vs. "
+                           f"dy {list(dy.shape)}")
+        return np.asarray(fn(y, dy), dtype=y.dtype)
+
+    return _quiet(kernel)
+
+
+def _grad_helper_shape(op):
+    return op.inputs[0].shape.merge_with(op.inputs[1].shape)
+
+
+for _name, _fn in _GRAD_HELPERS.items():
+    register_op(_name, inputs=["y: T", "dy: T"], outputs=["z: T"], allowed={"T": _FLOAT_CPLX},
+                shape=_grad_helper_shape, fresh_output=True)(_grad_helper_kernel(_fn))
+
+
+def _helper(op_type: str, y, dy) -> _ops.Tensor:
+    return apply_op(op_type, [y, dy]).outputs[0]
+
+
+def _const_like(value, t) -> _ops.Tensor:
+    return _ops.convert_to_tensor(value, dtype=t.dtype.base_dtype)
+
+
+# Each helper is linear in dy (its gradient there is the helper applied to the incoming gradient, as in TF); the
+# gradient in y is the derivative of the product with respect to y.
+@RegisterGradient("SigmoidGrad")
+def _sigmoid_grad_grad(op, grad):
+    y, dy = op.inputs
+    gb = grad * dy
+    return gb - _const_like(2, y) * gb * y, _helper("SigmoidGrad", y, grad)
+
+
+@RegisterGradient("TanhGrad")
+def _tanh_grad_grad(op, grad):
+    y, dy = op.inputs
+    return _const_like(-2, y) * grad * dy * _conj(y), _helper("TanhGrad", y, grad)
+
+
+@RegisterGradient("SqrtGrad")
+def _sqrt_grad_grad(op, grad):
+    y, dy = op.inputs
+    ga = grad * _conj(op.outputs[0] / y)  # d(0.5 dy / y)/dy_in = -z / y
+    return -ga, _helper("SqrtGrad", y, grad)
+
+
+@RegisterGradient("RsqrtGrad")
+def _rsqrt_grad_grad(op, grad):
+    y, dy = op.inputs
+    return grad * _conj(_const_like(-1.5, y) * dy * y * y), _helper("RsqrtGrad", y, grad)
+
+
+@RegisterGradient("ReciprocalGrad")
+def _reciprocal_grad_grad(op, grad):
+    y, dy = op.inputs
+    return grad * _conj(_const_like(-2, y) * dy * y), _helper("ReciprocalGrad", y, grad)
+
+
 for _name, _fn in {"IsNan": np.isnan, "IsInf": np.isinf, "IsFinite": np.isfinite}.items():
     register_op(_name, inputs=["x: T"], outputs=["y: bool"], allowed={"T": _FLOAT}, shape=shape_fns.unchanged)(_fn)
     NotDifferentiable(_name)
