@@ -6,13 +6,13 @@
     /work/tfenv/bin/python tools/interop/tfmini_graphs.py tf-check D2      # TensorFlow imports and compares
 
 tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
-outer tensors (one nested in a cond, one nested in another loop) and three training graphs on reference
-variables trained with Adam (an MLP, a small conv net, and one whose gradient goes through a tf.cond), and
-writes each GraphDef (`<case>.pb`) with what
-tfmini computed: the fetched values, or the loss of every training step (`<case>.npz`), listed in
-`cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and compares; each training graph is
-trained from its initializer in several fresh sessions, whose losses must all be tfmini's (an update op
-running before a gradient has read the old weights would make them drift from session to session).
+outer tensors (one nested in a cond, one nested in another loop), a frozen tf.map_fn and dynamic_rnn, and
+three training graphs on reference variables trained with Adam (an MLP, a small conv net, and one whose
+gradient goes through a tf.cond), and writes each GraphDef (`<case>.pb`) with what tfmini computed: the
+fetched values, or the loss of every training step (`<case>.npz`), listed in `cases.json`. tf-check imports
+every GraphDef into TensorFlow, runs it and compares; each training graph is trained from its initializer in
+several fresh sessions, whose losses must all be tfmini's (an update op running before a gradient has read
+the old weights would make them drift from session to session).
 tf-write writes a small forward graph TensorFlow built, with its outputs, which tfmini-check imports and
 runs. Any disagreement exits non-zero with a message. TensorFlow is imported only by the tf-* commands,
 tfmini only by the tfmini-* commands.
@@ -98,6 +98,14 @@ def _nested_loops(tf):
     return {"x:0": X[0], "pred:0": np.array(True)}, [tf.identity(acc, name="acc"), tf.identity(in_cond, name="c")]
 
 
+def _frozen_rnn(tf):
+    """tf.map_fn and tf.nn.dynamic_rnn (while loops over TensorArrays), frozen with their weights."""
+    x = tf.placeholder(tf.float32, [2, 4, 5], name="x")
+    rows = tf.map_fn(lambda r: tf.reduce_sum(r * 2.0, 1), x)
+    out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicRNNCell(6), x, dtype=tf.float32)
+    return {"x:0": X.reshape(2, 4, 5)}, [tf.identity(rows, name="rows"), tf.identity(out, name="rnn_out")]
+
+
 def _mlp_training(tf):
     x = tf.placeholder(tf.float32, [None, 5], name="x")
     labels = tf.placeholder(tf.float32, [None, 3], name="labels")
@@ -147,7 +155,7 @@ def _cond_training(tf):
 
 
 FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
-                 "nested_loops": _nested_loops}
+                 "nested_loops": _nested_loops, "frozen_rnn": _frozen_rnn}
 TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training}
 
 
@@ -171,9 +179,12 @@ def tfmini_write(directory: str) -> None:
         with tf.Graph().as_default() as g:
             feeds, fetches = build(tf)
             with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
                 values = sess.run(fetches, feeds)
+                graph_def = tf.graph_util.convert_variables_to_constants(sess, g.as_graph_def(),
+                                                                         [t.op.name for t in fetches])
             names = [t.name for t in fetches]
-            cases.append(_write_case(directory, name, g.as_graph_def(), feeds,
+            cases.append(_write_case(directory, name, graph_def, feeds,
                                      {f"out_{i}": v for i, v in enumerate(values)},
                                      {"kind": "forward", "fetches": names}))
     for name, build in TRAINING_CASES.items():
