@@ -261,3 +261,24 @@ def test_reads_inside_cond_and_loop_bodies_know_the_variables_shape():
         sess.run(v.initializer)
         np.testing.assert_allclose(sess.run(acc, {x: feed}), expected, rtol=1e-6)
         np.testing.assert_array_equal(sess.run(branch, {x: feed}), [0.5, 2.0])
+
+
+def test_sliced_assignment_and_count_up_to():
+    v = tf.Variable(np.arange(6.0).reshape(2, 3), name="v", use_resource=True)
+    before = v.value()
+    with tf.control_dependencies([before]):
+        sliced = v[1, 1:].assign([10.0, 20.0])
+    assert sliced.op.type == "ReadVariableOp"
+    counter = tf.Variable(0, name="counter", use_resource=True)
+    count = counter.count_up_to(2)
+    with tf.Session() as sess:
+        sess.run([v.initializer, counter.initializer])
+        old, new = sess.run([before, sliced])
+        np.testing.assert_array_equal(old, np.arange(6.0).reshape(2, 3))
+        np.testing.assert_array_equal(new, [[0.0, 1.0, 2.0], [3.0, 10.0, 20.0]])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="does not match r-value shape"):
+            sess.run(v[0, :2].assign([1.0, 2.0, 3.0]))
+        assert [sess.run(count), sess.run(count)] == [0, 1]
+        with pytest.raises(tf.errors.OutOfRangeError, match="Reached limit of 2"):
+            sess.run(count)
+        assert sess.run(counter) == 2

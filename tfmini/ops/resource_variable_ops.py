@@ -581,8 +581,9 @@ class ResourceVariable(Variable):
             raise ValueError("Either session argument should be provided or default session should be established")
         session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
 
-    def count_up_to(self, limit):
-        raise AttributeError("ResourceVariable.count_up_to is not supported in tfmini; use a ref variable.")
+    def count_up_to(self, limit) -> _ops.Tensor:
+        """The value before incrementing it (ResourceCountUpTo); OutOfRangeError once it reached `limit`."""
+        return apply_op("ResourceCountUpTo", [self._handle], {"limit": int(limit), "T": self._dtype}).outputs[0]
 
     # -- updating --------------------------------------------------------------
     def _lazy_read(self, update: _ops.Operation, read_value: bool):
@@ -640,11 +641,13 @@ class ResourceVariable(Variable):
         return self._scatter_op(resource_scatter_max, sparse_delta, name)
 
     def _strided_slice_assign(self, begin, end, strides, value, name, begin_mask, end_mask, ellipsis_mask,
-                              new_axis_mask, shrink_axis_mask):
-        raise NotImplementedError("Sliced assignment to a resource variable is not supported in tfmini.")
-
-    def __getitem__(self, slice_spec):
-        return self.value()[slice_spec]
+                              new_axis_mask, shrink_axis_mask) -> _ops.Tensor:
+        """`v[...].assign(value)`: a ResourceStridedSliceAssign, then a read of the whole variable after it."""
+        attrs = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
+                 "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
+        value = _ops.convert_to_tensor(value, dtype=self._dtype)
+        op = apply_op("ResourceStridedSliceAssign", [self._handle, begin, end, strides, value], attrs, name=name)
+        return self._lazy_read(op, True)
 
     def __repr__(self) -> str:
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"

@@ -197,14 +197,18 @@ def _is_variable_initialized(cell):
 
 def _count_up_to_kernel(op):
     limit = op.get_attr("limit")
+    resource = op.type == "ResourceCountUpTo"
 
     def count_up_to(cell):
         if not cell.initialized:
-            raise _uninitialized(cell)
+            raise uninitialized_resource(cell) if resource else _uninitialized(cell)
         old = cell.base.copy()
         if old >= limit:
             raise _errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
-        cell.base += 1
+        if resource:
+            cell.set_base(np.array(old + 1, dtype=old.dtype))  # a new array: the read before keeps its count
+        else:
+            cell.base += 1
         return old
 
     return count_up_to
@@ -221,6 +225,17 @@ register_op(
     # Always under the variable's lock, as in TF: concurrent runs each get a distinct count.
     factory=_locking_factory(_count_up_to_kernel, always=True),
     doc="Outputs the variable's value, then increments it; fails once the value has reached `limit`.",
+)
+register_op(
+    "ResourceCountUpTo",
+    inputs=["resource: resource"],
+    outputs=["output: T"],
+    attrs={"limit": ("int", _reg.REQUIRED)},
+    allowed={"T": _INDEX},
+    shape=lambda op: handle_shape(op.inputs[0]),
+    stateful=True,
+    factory=_locking_factory(_count_up_to_kernel, always=True),
+    doc="Outputs the resource variable's value, then increments it; fails once the value has reached `limit`.",
 )
 
 
@@ -265,11 +280,13 @@ def check_resource_dtype(cell, dtype) -> None:
 # ----------------------------------------------------------------------------------------------------------
 def _strided_slice_assign_kernel(op):
     masks = [op.get_attr(k) for k in array_ops._SLICE_ATTRS]
+    resource = op.type == "ResourceStridedSliceAssign"
 
     def assign(cell, begin, end, strides, value):
         if not cell.initialized:
-            raise _uninitialized(cell)
-        base = cell.base
+            raise uninitialized_resource(cell) if resource else _uninitialized(cell)
+        # The resource form writes into a copy it then installs: earlier reads keep their values.
+        base = cell.base.copy() if resource else cell.base
         index = array_ops._slice_index(begin, end, strides, *masks, array_ops._invalid)
         array_ops._sliced_dims(base.shape, index, array_ops._invalid)
         target = base[index]
@@ -279,6 +296,9 @@ def _strided_slice_assign_kernel(op):
                 f"{_array_dims(np.shape(value))}. Automatic broadcasting not yet implemented."
             )
         base[index] = value
+        if resource:
+            cell.set_base(base)
+            return None
         return cell
 
     return assign
@@ -295,6 +315,18 @@ register_op(
     # TF runs it under the variable's lock (it has no use_locking attr).
     factory=_locking_factory(_strided_slice_assign_kernel, always=True),
     doc="Assigns `value` to the part of the variable that StridedSlice with the same arguments reads.",
+)
+
+
+register_op(
+    "ResourceStridedSliceAssign",
+    inputs=["ref: resource", "begin: Index", "end: Index", "strides: Index", "value: T"],
+    attrs={"T": ("type", _reg.REQUIRED), **array_ops._SLICE_ATTRS},
+    allowed={"Index": _INDEX},
+    shape=lambda op: [],
+    stateful=True,
+    factory=_locking_factory(_strided_slice_assign_kernel, always=True),
+    doc="Assigns `value` to the part of the resource variable that StridedSlice with the same arguments reads.",
 )
 
 
@@ -663,7 +695,8 @@ for _resource in (False, True):
 RESOURCE_TRAINING_OPS += ["Resource" + n for n in [*_TRAINING_OPS, *_SPARSE_OF]]
 
 for _name in ["VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "CountUpTo",
-              "StridedSliceAssign", *_SCATTERS, *_TRAINING_OPS, *_SPARSE_OF, *RESOURCE_TRAINING_OPS]:
+              "ResourceCountUpTo", "StridedSliceAssign", "ResourceStridedSliceAssign", *_SCATTERS, *_TRAINING_OPS,
+              *_SPARSE_OF, *RESOURCE_TRAINING_OPS]:
     NotDifferentiable(_name)
 
 

@@ -351,7 +351,7 @@ class Variable(metaclass=_VariableMeta):
     # -- Python protocol -------------------------------------------------------
     def __getitem__(self, slice_spec):
         """A slice of the value that also supports `.assign(value)` into the variable."""
-        sliced = self._snapshot[slice_spec]
+        sliced = self.value()[slice_spec]
         if sliced.op.type == "StridedSlice":
             sliced.__class__ = _VariableSlice
             _SLICED_VARIABLE[sliced] = self
