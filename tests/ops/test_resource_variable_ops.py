@@ -282,3 +282,14 @@ def test_sliced_assignment_and_count_up_to():
         with pytest.raises(tf.errors.OutOfRangeError, match="Reached limit of 2"):
             sess.run(count)
         assert sess.run(counter) == 2
+
+
+def test_uninitialized_resource_variables_are_reported_by_name():
+    a = tf.Variable(1.0, name="a", use_resource=True)
+    tf.Variable(2.0, name="b")
+    report = tf.report_uninitialized_variables()
+    with tf.Session() as sess:
+        assert list(sess.run(report)) == [b"a", b"b"]
+        sess.run(a.initializer)
+        assert list(sess.run(report)) == [b"b"]
+        assert sess.run(a.initialized_value()) == 1.0

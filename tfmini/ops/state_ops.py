@@ -745,6 +745,8 @@ def assign_sub(ref, value, use_locking=None, name=None) -> _ops.Tensor:
 
 def is_variable_initialized(ref, name=None) -> _ops.Tensor:
     """A bool scalar: whether the variable `ref` holds a value in the running session."""
+    if not _is_ref(ref) and hasattr(ref, "is_initialized"):
+        return ref.is_initialized(name=name)  # a resource variable asks with VarIsInitializedOp
     return apply_op("IsVariableInitialized", [ref], name=name).outputs[0]
 
 
