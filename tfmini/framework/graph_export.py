@@ -1,5 +1,6 @@
-"""The last step of `Graph.as_graph_def`: the functional control flow of an exported GraphDef in the form
-TensorFlow's `While` takes. Knows the `While` op by its attrs only, and nothing of the ops above the framework.
+"""The last step of `Graph.as_graph_def`: the functional control flow of an exported GraphDef (If, While and
+a cond's gradient) in the form TensorFlow's ops take. Works on the NodeDefs and FunctionDefs, reading the
+functional ops' graphs; knows nothing of the op library above the framework.
 
 tfmini's While passes the outer tensors its body captured as extra inputs after the loop variables (`T` lists
 them, `Tout` only the loop variables) and has one more output, the tape its gradient reads. TensorFlow's While
@@ -54,11 +55,7 @@ def _pass_captures_through(fd, n_loop_vars: int) -> None:
     """Makes body FunctionDef `fd` return its inputs after the first `n_loop_vars` unchanged."""
     taken = {arg.name for arg in fd.signature.output_arg}
     for arg in list(fd.signature.input_arg)[n_loop_vars:]:
-        name, i = f"output_{len(fd.signature.output_arg)}", 0
-        while name in taken:
-            i += 1
-            name = f"output_{len(fd.signature.output_arg)}_{i}"
-        taken.add(name)
+        name = _unique(f"output_{len(fd.signature.output_arg)}", taken)
         fd.signature.output_arg.add(name=name, type=arg.type)
         fd.ret[name] = arg.name
 
