@@ -8,7 +8,7 @@ functional node's output (an IdentityN when a Merge's `value_index` output is re
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import ChainMap, defaultdict, deque
 
 from tfmini.framework import registry as _registry
 from tfmini.protobuf import function_pb2, graph_pb2, node_def_pb2, types_pb2
@@ -168,7 +168,15 @@ def _functionalize(nodes: Nodes, arg_types: dict, library: _Library) -> Nodes:
             while g:
                 d, g = d + 1, parents.get(g, "")
             depth[f] = d
-        _LoopRewrite(nodes, max(parents, key=lambda f: depth[f]), frames, arg_types, library).run()
+        # Loops of the deepest level hold no other loop and share no node: one analysis rewrites them all.
+        deepest = max(depth.values())
+        members = defaultdict(list)
+        for n, f in frames.items():
+            members[f].append(n)
+        consumers = _consumers(nodes)
+        for f in parents:
+            if depth[f] == deepest:
+                _LoopRewrite(nodes, f, members[f], frames, consumers, arg_types, library).run()
     _rewrite_conds(nodes, arg_types, library)
     for nd in nodes.values():
         if nd.op in CONTROL_FLOW_OPS:
@@ -356,11 +364,13 @@ class _LoopRewrite:
     """Rewrites the loop of frame `frame` (which holds no other loop) into a While node: its loop variables
     are the Merges fed by a non-constant Enter, its loop invariants the constant Enters."""
 
-    def __init__(self, nodes: Nodes, frame: str, frames: dict, arg_types: dict, library: _Library) -> None:
+    def __init__(self, nodes: Nodes, frame: str, members: list[str], frames: dict, consumers: dict,
+                 arg_types: dict, library: _Library) -> None:
         self.nodes, self.frame, self.arg_types, self.library = nodes, frame, arg_types, library
-        self.members = [n for n in nodes if frames[n] == frame]
-        self.exits = [nd for nd in nodes.values()
-                      if nd.op in _EXIT and nd.input and frames.get(_source(nd.input[0])) == frame]
+        self.members = members
+        self.consumers = consumers
+        self.exits = list({c: nodes[c] for n in members for c in consumers[n]
+                           if nodes[c].op in _EXIT and frames.get(_source(nodes[c].input[0])) == frame}.values())
 
     def _one(self, ops, what: str, nodes) -> object:
         found = [self.nodes[n] for n in nodes if self.nodes[n].op in ops]
@@ -399,7 +409,7 @@ class _LoopRewrite:
         if not loop_vars:
             raise _error(loop_cond, f"while loop '{self.frame}' has no loop variables")
 
-        taken = set(nodes)
+        taken = nodes
         var_args = [_fresh(f"loop_var_{i}", taken) for i in range(len(loop_vars))]
         inv_args = [_fresh(f"loop_invariant_{j}", taken) for j in range(len(invariants))]
         arg_types = [(a, e.attr["T"].type) for a, (e, *_) in zip(var_args, loop_vars)]
@@ -435,7 +445,7 @@ class _LoopRewrite:
             del nodes[n]
         for nd in self.exits:
             del nodes[nd.name]
-        name = _fresh(f"{prefix}While", nodes.keys() | {nd.name for nd in self.exits})
+        name = _fresh(f"{prefix}While", ChainMap(nodes, {nd.name: None for nd in self.exits}))
         all_enters = [e for e, *_ in loop_vars] + invariants
         controls = list(dict.fromkeys(i for e in all_enters for i in e.input if i.startswith("^")))
         loop = _node(name, "While", [e.input[0] for e in all_enters] + controls, device=all_enters[0].device,
@@ -449,7 +459,7 @@ class _LoopRewrite:
             if exit_node is not None:
                 replaced[exit_node.name] = _node(exit_node.name, "Identity", [f"{name}:{i}"],
                                                  device=exit_node.device, T=enter.attr["T"].type)
-        _replace(nodes, set(self.members), replaced, name)
+        _replace(nodes, set(self.members), replaced, name, self.consumers)
 
     def _extract(self, roots: list[str], mapped: dict, inner: set, structural: set) -> Nodes:
         """Copies of the frame's nodes that `roots` depend on, reading `mapped` tensors as arguments; control
@@ -487,14 +497,15 @@ class _LoopRewrite:
         return out
 
 
-def _replace(nodes: Nodes, removed: set, replaced: dict, functional: str) -> None:
+def _replace(nodes: Nodes, removed: set, replaced: dict, functional: str, consumers: dict) -> None:
     """Puts the `replaced` nodes into `nodes` (at the end: import orders nodes by their inputs) and points
     other nodes' control inputs on `removed` nodes at the functional node; data inputs on removed nodes that
-    nothing replaced are refused."""
+    nothing replaced are refused. `consumers` lists the readers each removed node had."""
     for name, nd in replaced.items():
         nodes.pop(name, None)
         nodes[name] = nd
-    for nd in nodes.values():
+    readers = {c for n in removed if n not in replaced for c in consumers.get(n, ())}
+    for nd in [nodes[c] for c in readers if c in nodes and c not in replaced]:
         if not any(_source(i) in removed and _source(i) not in replaced for i in nd.input):
             continue
         new = []
@@ -543,8 +554,13 @@ class _CondStates:
     def __init__(self, nodes: Nodes) -> None:
         self.nodes = nodes
         self.state: dict[str, frozenset] = {}
-        for n in _topological(nodes):
+        self.switches: dict[str, list[str]] = defaultdict(list)  # predicate -> Switches on it
+        order = _topological(nodes)
+        self.position = {n: i for i, n in enumerate(order)}
+        for n in order:
             nd = nodes[n]
+            if nd.op in _SWITCH:
+                self.switches[self.predicate(nd.input[1])].append(n)
             if nd.op in _MERGE:
                 ins = [self.of(i) for i in _data_inputs(nd)]
                 self.state[n] = frozenset.intersection(*ins) if ins else frozenset()
@@ -591,6 +607,8 @@ class _CondStates:
 
 
 def _rewrite_conds(nodes: Nodes, arg_types: dict, library: _Library) -> None:
+    """Rewrites the conds level by level, innermost first; one analysis serves every cond of a level (they
+    share no node: a cond that would touch an already rewritten one waits for the next pass)."""
     while True:
         states = _CondStates(nodes)
         groups = defaultdict(list)
@@ -601,17 +619,28 @@ def _rewrite_conds(nodes: Nodes, arg_types: dict, library: _Library) -> None:
                     groups[key].append(n)
         if not groups:
             return
-        (outer, pred), merges = max(groups.items(), key=lambda kv: len(kv[0][0]))
-        _CondRewrite(nodes, states, pred, merges, arg_types, library).run()
+        deepest = max(len(outer) for outer, _ in groups)
+        consumers = _consumers(nodes)
+        touched: set = set()
+        for (outer, pred), merges in groups.items():
+            if len(outer) != deepest:
+                continue
+            while merges:
+                rewrite = _CondRewrite(nodes, states, consumers, pred, merges, arg_types, library)
+                merges = [m for m in merges if m not in rewrite.merges]
+                if touched & (rewrite.members | set(rewrite.merges) | rewrite.switches):
+                    continue
+                touched |= rewrite.run()
 
 
 class _CondRewrite:
     """Rewrites the Merges of one cond (predicate `pred`; Merges whose branches share nodes go together) into
     one If node whose branches hold the nodes that run in each branch."""
 
-    def __init__(self, nodes: Nodes, states: _CondStates, pred: str, merges: list[str], arg_types: dict,
-                 library: _Library) -> None:
+    def __init__(self, nodes: Nodes, states: _CondStates, consumers: dict, pred: str, merges: list[str],
+                 arg_types: dict, library: _Library) -> None:
         self.nodes, self.states, self.pred, self.arg_types, self.library = nodes, states, pred, arg_types, library
+        self.consumers = consumers
         # Keep only the Merges connected (through shared branch nodes) to the first one: another cond on the
         # same predicate becomes an If of its own.
         closures = {m: self._closure(m) for m in merges}
@@ -627,6 +656,9 @@ class _CondRewrite:
         self.merges = group
         others = set().union(*(closures[m] for m in merges if m not in group))
         self.members = self._with_dangling(members, self.states.state[merges[0]], others)
+        # The Switches on the predicate the branches read.
+        self.switches = {_source(i) for n in self.members | set(group) for i in nodes[n].input
+                         if self._is_pred_switch(_source(i))}
 
     def _branch_of(self, inp: str) -> int | None:
         for p, b in self.states.of(inp):
@@ -643,18 +675,18 @@ class _CondRewrite:
         """`members` and the nodes of the cond's branches that nothing outside reads (an unused loop Exit,
         tf.cond's `switch_f`): each reads only members, the predicate's Switches and tensors outside the cond."""
         members = set(members)
-        changed = True
-        while changed:
-            changed = False
-            for n, nd in self.nodes.items():
-                if n in members or n in others or n in self.merges or self._branch_of(f"^{n}") is None:
-                    continue
-                if not outer <= self.states.state[n]:
-                    continue
-                if all(_source(i) in members or self._is_pred_switch(_source(i)) or self._branch_of(i) is None
-                       for i in nd.input):
-                    members.add(n)
-                    changed = True
+        sources = members | {n for n in self.states.switches.get(self.pred, ()) if self._is_pred_switch(n)}
+        queue = deque(c for n in sources for c in self.consumers.get(n, ()))
+        while queue:
+            n = queue.popleft()
+            nd = self.nodes.get(n)
+            if (nd is None or n in members or n in others or n in self.merges or n not in self.states.state
+                    or self._branch_of(f"^{n}") is None or not outer <= self.states.state[n]):
+                continue
+            if all(_source(i) in members or self._is_pred_switch(_source(i)) or self._branch_of(i) is None
+                   for i in nd.input):
+                members.add(n)
+                queue.extend(self.consumers.get(n, ()))
         return members
 
     def _closure(self, merge: str) -> set[str]:
@@ -670,23 +702,23 @@ class _CondRewrite:
             stack.extend(self.nodes[src].input)
         return found
 
-    def run(self) -> None:
+    def run(self) -> set[str]:
+        """Rewrites the cond; returns the names of the nodes it removed or replaced."""
         nodes = self.nodes
         branch_nodes: list[Nodes] = [{}, {}]
-        for n in nodes:
-            if n in self.members:
-                branch_nodes[self._branch_of(f"^{n}")][n] = nodes[n]
+        for n in sorted(self.members, key=self.states.position.__getitem__):
+            branch_nodes[self._branch_of(f"^{n}")][n] = nodes[n]
         # The If's inputs: what the branches read from outside, through a Switch on the predicate or directly.
         inputs: list[str] = []
         controls: list[str] = []
-        taken = set(nodes) | set(self.arg_types)
+        taken = ChainMap({}, nodes, self.arg_types)  # new names go into the first map
         arg_of: dict[str, str] = {}
         maps: list[dict] = [{}, {}]
 
         def outer_input(key: str, b: int, via: str) -> None:
             if key not in arg_of:
                 arg_of[key] = _fresh(f"input_{len(inputs)}", taken)
-                taken.add(arg_of[key])
+                taken[arg_of[key]] = None
                 inputs.append(key)
             maps[b][via] = arg_of[key]
 
@@ -711,7 +743,7 @@ class _CondRewrite:
         args = [(arg_of[k], t) for k, t in zip(inputs, types)]
 
         # The outputs: per Merge, the input coming from each branch; a value_index output if anyone reads it.
-        consumers = _consumers(nodes)
+        consumers = self.consumers
         reads_index = {m for m in self.merges
                        if any(parse_tensor_name(i) == (m, 1) for c in consumers[m] for i in _data_inputs(nodes[c]))}
         outputs: list[list] = [[], []]
@@ -729,7 +761,7 @@ class _CondRewrite:
                 for pos, inp in enumerate(_data_inputs(nodes[m])):
                     b = self._branch_of(inp)
                     const = _fresh(f"{m}_value_index", taken)
-                    taken.add(const)
+                    taken[const] = None
                     branch_nodes[b][const] = _int32_const(const, pos)
                     outputs[b].append((f"output_{len(out_types) - 1}", const, types_pb2.DT_INT32))
 
@@ -755,7 +787,7 @@ class _CondRewrite:
         removed = set(self.members) | set(self.merges)
         for n in removed:
             del nodes[n]
-        name = _fresh(f"{prefix}If", nodes.keys() | set(self.merges))
+        name = _fresh(f"{prefix}If", ChainMap(nodes, dict.fromkeys(self.merges)))
         cond = _node(name, "If", [_ref(*parse_tensor_name(self.pred))] + [_ref(*parse_tensor_name(k)) for k in inputs]
                      + controls, device=device,
                      Tcond=types_pb2.DT_BOOL, Tin=types, Tout=out_types)
@@ -772,11 +804,14 @@ class _CondRewrite:
                 index_pos += 1
             else:
                 replaced[m] = _node(m, "Identity", [f"{name}:{i}"], T=t)
-        _replace(nodes, removed, replaced, name)
+        _replace(nodes, removed, replaced, name, self.consumers)
         # Switches on the predicate that nothing reads any more go with the cond.
-        consumers = _consumers(nodes)
-        for n in [n for n in nodes if self._is_pred_switch(n) and not consumers[n]]:
-            del nodes[n]
+        for sw in self.switches:
+            if sw in nodes and not any(c in nodes and any(_source(i) == sw for i in nodes[c].input)
+                                       for c in self.consumers.get(sw, ())):
+                del nodes[sw]
+                removed.add(sw)
+        return removed | set(replaced)
 
 
 def _int32_const(name: str, value: int):
