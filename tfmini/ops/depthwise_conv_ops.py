@@ -49,6 +49,13 @@ def _depthwise_shape(op):
     return _from_nhwc_dims([n, oh, ow, depth], fmt)
 
 
+def _check_strides(strides, data_format: str) -> None:
+    rows, cols = (strides[2], strides[3]) if data_format == "NCHW" else (strides[1], strides[2])
+    if rows != cols:
+        raise _invalid("Current implementation only supports equal length strides in the row and column "
+                       "dimensions.")
+
+
 def _check_operands(x_shape, f_shape, what: str = "input") -> None:
     if len(x_shape) != 4:
         raise _invalid(f"{what} must be 4-dimensional {list(x_shape)}")
@@ -61,6 +68,7 @@ def _check_operands(x_shape, f_shape, what: str = "input") -> None:
 @register_op("DepthwiseConv2dNative", inputs=["input: T", "filter: T"], outputs=["output: T"], attrs=dict(_ATTRS),
              allowed={"T": _TYPES}, shape=_depthwise_shape, fresh_output=True)
 def _depthwise(x, f, *, strides, padding, explicit_paddings, data_format, dilations):
+    _check_strides(strides, data_format)
     x = _to_nhwc(x, data_format)
     _check_operands(x.shape, f.shape)
     win = _conv_window(x.shape, f.shape, strides, padding, explicit_paddings, data_format, dilations)
@@ -98,6 +106,7 @@ def _sizes(values, what: str, op_type: str) -> list:
              outputs=["output: T"], attrs=dict(_ATTRS), allowed={"T": _TYPES},
              shape=lambda op: _sizes_input_shape(op, 0), fresh_output=True)
 def _depthwise_backprop_input(input_sizes, f, dy, *, strides, padding, explicit_paddings, data_format, dilations):
+    _check_strides(strides, data_format)
     n, h, w, c = _nhwc(_sizes(input_sizes, "input_sizes", "DepthwiseConv2dNativeBackpropInput"), data_format)
     dy = _to_nhwc(dy, data_format)
     _check_operands((n, h, w, c), f.shape, "input_sizes")
@@ -118,6 +127,7 @@ def _depthwise_backprop_input(input_sizes, f, dy, *, strides, padding, explicit_
              outputs=["output: T"], attrs=dict(_ATTRS), allowed={"T": _TYPES},
              shape=lambda op: _sizes_input_shape(op, 1), fresh_output=True)
 def _depthwise_backprop_filter(x, filter_sizes, dy, *, strides, padding, explicit_paddings, data_format, dilations):
+    _check_strides(strides, data_format)
     f_shape = tuple(_sizes(filter_sizes, "filter_sizes", "DepthwiseConv2dNativeBackpropFilter"))
     x, dy = _to_nhwc(x, data_format), _to_nhwc(dy, data_format)
     _check_operands(x.shape, f_shape)

@@ -49,7 +49,7 @@ def _fused_bn_shape(op):
     stats = op.inputs[1:3] if op.get_attr("is_training") else op.inputs[1:5]
     for t in stats:
         depth = depth.merge_with(t.shape.with_rank(1))
-    return [x] + [depth] * 4 + [_shape.unknown_shape(1)]
+    return [x] + [depth] * 4 + [_shape.TensorShape([])]
 
 
 def _moments_axes(x: np.ndarray, data_format: str) -> tuple[tuple, tuple]:
@@ -75,7 +75,6 @@ def _fused_bn(x, scale, offset, mean, variance, *, epsilon, exponential_avg_fact
             raise _invalid(f"{name} must have the same number of elements as the channels of x, got "
                            f"{v.size} and {depth}")
     xf = x.astype(np.float32, copy=False)
-    empty = np.zeros([0], np.float32)
     if is_training:
         count = x.size // depth if depth else 0
         batch_mean = xf.mean(axis=axes) if count else np.full(depth, np.nan, np.float32)
@@ -97,8 +96,11 @@ def _fused_bn(x, scale, offset, mean, variance, *, epsilon, exponential_avg_fact
         new_mean, new_var = mean, variance
     inv = (1.0 / np.sqrt(use_var + np.float32(epsilon))).astype(np.float32)
     y = (xf - use_mean.reshape(bshape)) * (inv * scale).reshape(bshape) + offset.reshape(bshape)
+    # reserve_space_1 and _2 hold the statistics y was normalized with (the gradient reads them); TF's CPU
+    # kernel makes reserve_space_3 a scalar nothing reads.
     return (y.astype(x.dtype), np.asarray(new_mean, np.float32), np.asarray(new_var, np.float32),
-            np.asarray(use_mean, np.float32).copy(), np.asarray(use_var, np.float32).copy(), empty)
+            np.asarray(use_mean, np.float32).copy(), np.asarray(use_var, np.float32).copy(),
+            np.zeros((), np.float32))
 
 
 def _fused_bn_grad_shape(op):
