@@ -1,7 +1,9 @@
-"""GraphDefs written by real TensorFlow (tools/tf_fixtures/gen_tf_graphs.py) import and train here with TF's
-losses: an MLP (SigmoidGrad, TanhGrad, SqrtGrad, RsqrtGrad, ReciprocalGrad, Adam), a conv net with fused batch
-norm, depthwise convolution and LRN (their backprop ops, Momentum), and a graph of segment sums, dynamic
-partition/stitch, setdiff1d and band-diagonal ops whose gradients TF built (ConcatOffset, ParallelDynamicStitch)."""
+"""GraphDefs written by real TensorFlow (tools/tf_fixtures/gen_tf_graphs.py) import here: a forward graph of ops
+whose TF op defs carry attrs TF 1.x lacked (MatMul grad_a, Equal incompatible_shape_error, ...) and a frozen MLP
+give TF's outputs, and training graphs train with TF's losses: an MLP (SigmoidGrad, TanhGrad, SqrtGrad, RsqrtGrad,
+ReciprocalGrad, Adam), a conv net with fused batch norm, depthwise convolution and LRN (their backprop ops,
+Momentum), and a graph of segment sums, dynamic partition/stitch, setdiff1d and band-diagonal ops whose gradients
+TF built (ConcatOffset, ParallelDynamicStitch)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "tf_g
 with open(os.path.join(FIXTURES, "manifest.json")) as _f:
     MANIFEST = json.load(_f)
 GRAPHS = sorted(k for k in MANIFEST if not k.startswith("_"))
+TRAINING = [k for k in GRAPHS if MANIFEST[k]["kind"] == "train"]
+FORWARD = [k for k in GRAPHS if MANIFEST[k]["kind"] == "forward"]
 
 
 def _load(name: str):
@@ -27,12 +31,28 @@ def _load(name: str):
         gd.ParseFromString(f.read())
     data = np.load(os.path.join(FIXTURES, f"{name}.npz"))
     feeds = {k[len("feed/"):]: data[k] for k in data.files if k.startswith("feed/")}
-    return gd, feeds, data["losses"], float(data["final"])
+    return gd, feeds, data
 
 
-@pytest.mark.parametrize("name", GRAPHS)
+@pytest.mark.parametrize("name", FORWARD)
+def test_tensorflow_forward_graph_gives_tensorflows_outputs(name):
+    gd, feeds, data = _load(name)
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(gd, name="")
+    fetches = MANIFEST[name]["fetches"]
+    with tf.Session(graph=g) as sess:
+        got = sess.run(fetches, feeds)
+    for fetch, value in zip(fetches, got):
+        want = data[f"fetch/{fetch}"]
+        assert value.dtype == want.dtype, fetch
+        np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-6, err_msg=fetch)
+
+
+@pytest.mark.parametrize("name", TRAINING)
 def test_tensorflow_training_graph_trains_with_tensorflows_losses(name):
-    gd, feeds, losses, final = _load(name)
+    gd, feeds, data = _load(name)
+    losses, final = data["losses"], float(data["final"])
     entry = MANIFEST[name]
     g = tf.Graph()
     with g.as_default():

@@ -1,10 +1,11 @@
-"""Records GraphDefs written by real TensorFlow, with their outputs, for tests/framework/test_tf_graphs.py: forward
-graphs, a frozen graph and training graphs whose gradients TensorFlow's tf.gradients built (so they hold TF's
+"""Records GraphDefs written by real TensorFlow, with their outputs, for tests/framework/test_tf_graphs.py: a forward
+graph, a frozen graph and training graphs whose gradients TensorFlow's tf.gradients built (so they hold TF's
 gradient-helper ops), each trained a few steps from fixed initial values.
 
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_tf_graphs.py
 Writes tests/fixtures/tf/tf_graphs/<name>.pb (the GraphDef TensorFlow's as_graph_def gives) and <name>.npz (the
-feeds, the fetch names and their expected values; for training graphs the loss before each of STEPS train steps).
+feeds, "feed/<name>", and for forward graphs the fetches' values, "fetch/<name>"; for training graphs the loss
+before each of STEPS train steps and after the last). manifest.json says what each graph is and which ops it has.
 Variables are reference variables (use_resource=False) initialized from constants, so runs are deterministic.
 """
 
@@ -88,6 +89,64 @@ def segments():
     return loss, train, {"x:0": _normal(6, 3, scale=1.0)}
 
 
+def forward():
+    """Ops whose TF op defs carry attrs beyond TF 1.x's (MatMul grad_a/grad_b, BatchMatMulV2 grad_x/grad_y,
+    Equal incompatible_shape_error, GatherNd/ScatterNd bad_indices_policy, MaxPool explicit_paddings), TopKV2,
+    Atan2, ComplexAbs and the index ops, evaluated once."""
+    x = tf.placeholder(tf.float32, [2, 3, 4], name="x")
+    idx = tf.placeholder(tf.int32, [5], name="idx")
+    m = tf.matmul(x[0], tf.transpose(x[1]), name="mm")
+    bm = tf.matmul(x, x, transpose_b=True, name="bmm")
+    eq = tf.equal(tf.cast(idx, tf.float32), 2.0, name="eq")
+    ne = tf.not_equal(idx, 1, name="ne")
+    top = tf.nn.top_k(tf.reshape(x, [6, 4]), 2, name="top")
+    top64 = tf.raw_ops.TopKV2(input=x, k=tf.constant(3, tf.int64), index_type=tf.int64, name="top64")
+    gnd = tf.gather_nd(x, [[0, 1], [1, 2]], name="gnd")
+    snd = tf.scatter_nd([[1], [3]], tf.ones([2, 2]), [5, 2], name="snd")
+    pool = tf.nn.max_pool(tf.reshape(x, [1, 4, 6, 1]), [1, 2, 2, 1], [1, 2, 2, 1], "SAME", name="pool")
+    at = tf.atan2(x[0], x[1] + 3.0, name="atan2")
+    ca = tf.abs(tf.complex(x[0], x[1]), name="cabs")
+    seg = tf.math.segment_max(tf.reshape(x, [6, 4]), [0, 0, 1, 1, 1, 3], name="seg")
+    dd, _ = tf.setdiff1d(idx, [1, 2], name="dd")
+    fetches = [m, bm, eq, ne, top.values, top.indices, top64.values, top64.indices, gnd, snd, pool, at, ca, seg, dd]
+    feeds = {"x:0": _normal(2, 3, 4, scale=1.0), "idx:0": np.array([3, 1, 2, 2, 0], np.int32)}
+    return fetches, feeds
+
+
+def record_forward(name, build):
+    graph = tf.Graph()
+    with graph.as_default():
+        fetches, feeds = build()
+    with tf.Session(graph=graph) as sess:
+        values = sess.run(fetches, feeds)
+    with open(os.path.join(OUT, f"{name}.pb"), "wb") as f:
+        f.write(graph.as_graph_def().SerializeToString(deterministic=True))
+    arrays = {f"feed/{k}": v for k, v in feeds.items()}
+    arrays.update({f"fetch/{t.name}": v for t, v in zip(fetches, values)})
+    np.savez(os.path.join(OUT, f"{name}.npz"), **arrays)
+    return {"kind": "forward", "fetches": [t.name for t in fetches],
+            "ops": sorted({n.op for n in graph.as_graph_def().node})}
+
+
+def record_frozen(name):
+    graph = tf.Graph()
+    with graph.as_default():
+        loss, train, feeds = mlp()
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        for _ in range(2):
+            sess.run(train, feeds)
+        frozen_def = tf.graph_util.convert_variables_to_constants(sess, graph.as_graph_def(), ["logits", "loss"])
+        values = sess.run(["logits:0", "loss:0"], feeds)
+    with open(os.path.join(OUT, f"{name}.pb"), "wb") as f:
+        f.write(frozen_def.SerializeToString(deterministic=True))
+    arrays = {f"feed/{k}": v for k, v in feeds.items()}
+    arrays.update({"fetch/logits:0": values[0], "fetch/loss:0": values[1]})
+    np.savez(os.path.join(OUT, f"{name}.npz"), **arrays)
+    return {"kind": "forward", "fetches": ["logits:0", "loss:0"], "ops": sorted({n.op for n in frozen_def.node})}
+
+
 def record(name, build):
     graph = tf.Graph()
     with graph.as_default():
@@ -105,13 +164,15 @@ def record(name, build):
     arrays = {f"feed/{k}": v for k, v in feeds.items()}
     np.savez(os.path.join(OUT, f"{name}.npz"), losses=np.array(losses), final=np.array(final), **arrays)
     ops = sorted({n.op for n in graph.as_graph_def().node})
-    return {"init": init.name, "train": train.name, "loss": loss.name, "ops": ops}
+    return {"kind": "train", "init": init.name, "train": train.name, "loss": loss.name, "ops": ops}
 
 
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     manifest = {name: record(name, build) for name, build in
                 (("mlp", mlp), ("convnet", convnet), ("segments", segments))}
+    manifest["forward"] = record_forward("forward", forward)
+    manifest["frozen"] = record_frozen("frozen")
     manifest["_tensorflow_version"] = tf.__version__
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
