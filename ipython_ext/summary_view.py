@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import threading
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 import tfmini as tf
 from ipython_ext.markup import Html, esc, fmt_num, page, section, tag, truncate
@@ -31,6 +33,7 @@ _STYLE = Html(
     ".tfx .tfx-sum-label{font-size:9px;fill:var(--jp-ui-font-color2,#666)}"
     ".tfx .tfx-sum-thumb{image-rendering:pixelated}"
     ".tfx .tfx-sum-text{margin:0;white-space:pre-wrap}"
+    ".tfx .tfx-sum-nonfinite{fill:#d32f2f;font-weight:bold}"
     "</style>"
 )
 
@@ -63,10 +66,11 @@ def _event_files(logdir: str) -> dict[str, list[str]]:
 
 
 def _events(path: str):
-    """The file's events; a record still being written (or damaged) at the end ends the file early."""
+    """The file's events; a record still being written (or damaged) at the end, or one that is not an Event,
+    ends the file early, and a file deleted between listing and opening has none."""
     try:
         yield from tf.train.summary_iterator(path)
-    except tf.errors.DataLossError:
+    except (tf.errors.DataLossError, tf.errors.NotFoundError, DecodeError):
         return
 
 
@@ -123,14 +127,26 @@ def scalar_svg(points: list[tuple[int, float]]) -> Html:
     ys = CHART_H - PAD - (np.where(finite, values, lo) - lo) / ((hi - lo) or 1.0) * (CHART_H - 2 * PAD)
     if len(points) == 1:
         xs = np.array([CHART_W / 2])
-    line = " ".join(f"{_coord(x)},{_coord(y)}" for x, y in zip(xs, ys))
-    shape = (f'<polyline points="{line}" class="tfx-sum-line"/>' if len(points) > 1 else
-             f'<circle cx="{_coord(xs[0])}" cy="{_coord(ys[0])}" r="3" class="tfx-sum-dot"/>')
+    # The line joins the finite values only; an inf or NaN is not a value on the axis, so it gets a marker of
+    # its own (+inf at the top edge, -inf at the bottom, NaN in the middle) and a note naming how many there are.
+    line = " ".join(f"{_coord(x)},{_coord(y)}" for x, y in zip(xs[finite], ys[finite]))
+    shape = (f'<polyline points="{line}" class="tfx-sum-line"/>' if finite.sum() > 1 else
+             f'<circle cx="{_coord(xs[finite][0])}" cy="{_coord(ys[finite][0])}" r="3" class="tfx-sum-dot"/>'
+             if finite.any() else "")
+    markers = []
+    for x, v in zip(xs[~finite], values[~finite]):
+        glyph, y = ("NaN", CHART_H / 2) if np.isnan(v) else ("+inf", 12.0) if v > 0 else ("-inf", CHART_H - PAD)
+        markers.append(f'<text x="{_coord(x)}" y="{_coord(y)}" text-anchor="middle" '
+                       f'class="tfx-sum-label tfx-sum-nonfinite">{glyph}</text>')
     labels = (f'<text x="{PAD}" y="12" class="tfx-sum-label">{esc(fmt_num(float(hi)))}</text>'
               f'<text x="{PAD}" y="{CHART_H - PAD}" class="tfx-sum-label">{esc(fmt_num(float(lo)))}</text>')
+    if not finite.all():
+        labels += (f'<text x="{CHART_W - PAD}" y="{CHART_H - PAD}" text-anchor="end" class="tfx-sum-label">'
+                   f'{int((~finite).sum())} non-finite (inf/NaN) not on the axis</text>')
     return Html(f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_W}" height="{CHART_H}" '
                 f'viewBox="0 0 {CHART_W} {CHART_H}" class="tfx-sum-chart" role="img">'
-                f'<rect width="{CHART_W}" height="{CHART_H}" class="tfx-sum-frame"/>{shape}{labels}</svg>')
+                f'<rect width="{CHART_W}" height="{CHART_H}" class="tfx-sum-frame"/>{shape}{"".join(markers)}'
+                f'{labels}</svg>')
 
 
 def _histogram_density(histo, lo: float, hi: float) -> np.ndarray:
@@ -176,8 +192,18 @@ def ridgeline_svg(series: list[tuple[int, object]]) -> Html:
                 f'viewBox="0 0 {CHART_W} {height}" class="tfx-sum-chart" role="img">{"".join(rows)}{axis}</svg>')
 
 
-def _data_uri(mime: str, data: bytes) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+# The audio content types a player is given as they are; anything else in the file is replaced by audio/wav.
+_AUDIO_MIME = re.compile(r"audio/[\w.+-]+", re.ASCII)
+
+
+def _data_uri(mime: str, data: bytes) -> Html:
+    """A data: URI, escaped for an attribute value."""
+    return esc(f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}")
+
+
+def _audio_mime(content_type: str) -> str:
+    """The clip's content type when it is a plain audio/<subtype>, else audio/wav (the type is file-derived)."""
+    return content_type if _AUDIO_MIME.fullmatch(content_type) else "audio/wav"
 
 
 def _image_mime(data: bytes) -> str:
@@ -255,7 +281,7 @@ def _run_html(run: Run) -> Html:
                        f'class="tfx-sum-thumb" alt="{esc(t)}">')
         cards.append(_card(t, picture + tag("div", f"step {step}, {img.width}x{img.height}", class_="tfx-sum-note")))
     for t, (step, clip) in run.audio.items():
-        player = Html(f'<audio controls src="{_data_uri(clip.content_type or "audio/wav", clip.encoded_audio_string)}">'
+        player = Html(f'<audio controls src="{_data_uri(_audio_mime(clip.content_type), clip.encoded_audio_string)}">'
                       "</audio>")
         cards.append(_card(t, player + tag("div", f"step {step}", class_="tfx-sum-note")))
     for t, (step, values) in run.texts.items():

@@ -11,8 +11,10 @@ import pytest
 from ext_helpers import HOSTILE, assert_escaped, no_external_assets, run
 from IPython.core.error import UsageError
 
+import ipython_ext.summary_view as view_module
 import tfmini as tf
 from ipython_ext.summary_view import SummaryView, read_logdir
+from tfmini.framework.summary_io import _framed
 
 
 def _write_training(logdir, steps: int = 4) -> None:
@@ -74,6 +76,45 @@ def test_a_file_still_being_written_is_read_up_to_its_last_whole_record(tmp_path
     data = path.read_bytes()
     path.write_bytes(data[:-5])
     assert len(read_logdir(str(tmp_path))["."].scalars["loss"]) == 2
+
+
+def test_file_derived_audio_content_type_cannot_inject_markup(tmp_path):
+    hostile = '"><script>alert(1)</script><x y="'
+    with tf.summary.FileWriter(tmp_path) as writer:
+        for tag_, mime in (("clip", hostile), ("ogg", "audio/ogg"), ("bad", "text/html")):
+            clip = tf.Summary.Audio(sample_rate=8000, num_channels=1, length_frames=1,
+                                    encoded_audio_string=b"RIFF", content_type=mime)
+            writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag=tag_, audio=clip)]), 1)
+    html = SummaryView(tmp_path).html()
+    assert "<script>" not in html and "alert(1)</script>" not in html
+    assert html.count('src="data:audio/wav;base64,UklGRg=="') == 2  # the hostile type and text/html
+    assert 'src="data:audio/ogg;base64,UklGRg=="' in html
+
+
+def test_a_record_that_is_not_an_event_or_a_vanished_file_ends_that_file(tmp_path, monkeypatch):
+    _write_training(tmp_path / "good", steps=2)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "events.out.tfevents.1.x").write_bytes(_framed(b"\xff\xff\xff"))
+    runs = read_logdir(str(tmp_path))
+    assert len(runs["good"].scalars["loss"]) == 2 and not runs["bad"].scalars
+    assert "run bad:" in SummaryView(tmp_path).text()
+    listing = view_module._event_files
+    monkeypatch.setattr(view_module, "_event_files",
+                        lambda d: {**listing(d), "gone": [str(tmp_path / "gone.tfevents")]})
+    assert not read_logdir(str(tmp_path))["gone"].scalars
+
+
+def test_non_finite_scalars_are_marked_not_drawn_as_the_minimum(tmp_path):
+    with tf.summary.FileWriter(tmp_path) as writer:
+        for step, value in enumerate([1.0, float("inf"), float("nan"), 2.0, float("-inf")]):
+            writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag="loss", simple_value=value)]), step)
+    html = SummaryView(tmp_path).html()
+    line = re.search(r'<polyline points="([^"]*)"', html).group(1)
+    assert line == "4.0,116.0 223.0,4.0"  # steps 0 and 3 only
+    marks = re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*tfx-sum-nonfinite">([^<]*)<', html)
+    assert marks == [("77.0", "12.0", "+inf"), ("150.0", "60.0", "NaN"), ("296.0", "116.0", "-inf")]
+    assert "3 non-finite (inf/NaN) not on the axis" in html
 
 
 def test_line_magic_shows_the_summaries_of_a_path_or_a_variable(ip, tmp_path):
