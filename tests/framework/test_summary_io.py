@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -296,3 +297,28 @@ def test_tensorboard_event_accumulator_reads_tfminis_file(tmp_path, sess):
     assert acc.Tensors("note")[0].tensor_proto.string_val == [b"**hi**"]
     assert {n.name for n in acc.Graph().node} >= {"x", "loss"}
     assert acc.RunMetadata("traced").step_stats.dev_stats
+
+
+def test_concurrent_closes_and_adds_all_return(tmp_path):
+    """Two threads closing one writer both return (the later waits for the first), and an event added while
+    the writer closes neither lands behind the stop marker nor makes a later flush wait forever."""
+    for trial in range(10):
+        writer = tf.summary.FileWriter(str(tmp_path / str(trial)))
+        barrier = threading.Barrier(3)
+
+        def close(writer=writer, barrier=barrier):
+            barrier.wait()
+            writer.close()
+
+        def add_then_flush(writer=writer, barrier=barrier):
+            barrier.wait()
+            writer.event_writer.add_event(tf.Event(step=1))
+            writer.event_writer.flush()
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (close, close, add_then_flush)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(5)
+        assert not any(t.is_alive() for t in threads), f"trial {trial}: a close or flush never returned"
+        assert writer.event_writer._closed

@@ -104,6 +104,9 @@ class EventFileWriter:
         self._file.open_if_needed()  # the file and its version event exist from the start, as with TF
         self._error: BaseException | None = None
         self._lock = threading.Lock()
+        # Serializes close, reopen and queueing: a second close waits for the first and returns, and no event
+        # is queued behind the stop marker (where no thread would take it and a later flush would wait forever).
+        self._state_lock = threading.Lock()
         self._closed = False
         self._start_worker()
 
@@ -135,8 +138,10 @@ class EventFileWriter:
 
     def add_event(self, event: event_pb2.Event) -> None:
         """Queues `event` for writing (nothing happens once the writer is closed)."""
-        if not self._closed:
-            self._queue.put(event.SerializeToString())
+        serialized = event.SerializeToString()
+        with self._state_lock:
+            if not self._closed:
+                self._queue.put(serialized)
 
     def _raise_pending_error(self) -> None:
         error, self._error = self._error, None
@@ -151,25 +156,28 @@ class EventFileWriter:
         self._raise_pending_error()
 
     def close(self) -> None:
-        """Flushes, stops the writing thread and closes the file."""
-        if self._closed:
-            return
-        self._queue.put(_SENTINEL)
-        self._queue.join()
-        self._worker.join()
-        self._closed = True
-        with self._lock:
-            try:
-                self._file.flush()
-            finally:
-                self._file.close()
+        """Flushes, stops the writing thread and closes the file. Idempotent and thread-safe: a caller that
+        comes while another closes waits until the writer is closed, then returns."""
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_SENTINEL)
+            self._queue.join()
+            self._worker.join()
+            with self._lock:
+                try:
+                    self._file.flush()
+                finally:
+                    self._file.close()
         self._raise_pending_error()
 
     def reopen(self) -> None:
         """After `close()`: starts writing again, into a new events file."""
-        if self._closed:
-            self._closed = False
-            self._start_worker()
+        with self._state_lock:
+            if self._closed:
+                self._closed = False
+                self._start_worker()
 
 
 class FileWriter:
