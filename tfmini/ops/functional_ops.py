@@ -526,3 +526,156 @@ def _while_grad(op: _ops.Operation, *grads):
 
 RegisterGradient("StatelessIf")(_if_grad)
 RegisterGradient("StatelessWhile")(_while_grad)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# TensorList: the accumulators TensorFlow's control flow v2 writes into its loops (a while_v2 gradient pushes
+# each forward iteration's values and pops them backwards; TensorArrays under control flow v2 are lists).
+# A list value is an immutable tuple of arrays with its element dtype and shape, so every op makes a new one.
+# ----------------------------------------------------------------------------------------------------------
+class TensorListValue:
+    """The value of a TensorList variant: `items` (a tuple of arrays, None for unset entries), the element
+    dtype and the element shape it was made with (a tuple with None for unknown dims, or None)."""
+
+    __slots__ = ("items", "element_dtype", "element_shape")
+
+    def __init__(self, items: tuple, element_dtype, element_shape) -> None:
+        self.items = items
+        self.element_dtype = element_dtype
+        self.element_shape = element_shape
+
+    def with_items(self, items: tuple) -> TensorListValue:
+        return TensorListValue(items, self.element_dtype, self.element_shape)
+
+
+def _list_shape(shape) -> tuple | None:
+    """An element_shape input (-1 or a -1 scalar: unknown; -1 dims: unknown) as a tuple, or None."""
+    shape = np.asarray(shape)
+    if shape.ndim == 0:
+        return None
+    return tuple(None if d < 0 else int(d) for d in shape.reshape(-1))
+
+
+def _check_element(lst: TensorListValue, value, op_type: str) -> None:
+    if np.asarray(value).dtype != lst.element_dtype.as_numpy_dtype:
+        raise _invalid(f"{op_type}: invalid data types; list elements {lst.element_dtype.name} but tried to add "
+                       f"{_dt.as_dtype(np.asarray(value).dtype).name}")
+    shape = lst.element_shape
+    if shape is not None and (len(shape) != np.ndim(value) or any(
+            d is not None and d != v for d, v in zip(shape, np.shape(value)))):
+        raise _invalid(f"{op_type}: tried to add an element of shape {list(np.shape(value))} to a list whose "
+                       f"elements have shape {['?' if d is None else d for d in shape]}")
+
+
+def _list_item(lst: TensorListValue, index: int, element_shape, op_type: str):
+    item = lst.items[index]
+    if item is not None:
+        return item
+    shape = _list_shape(element_shape) or lst.element_shape
+    if shape is None or any(d is None for d in shape):
+        raise _invalid(f"{op_type}: trying to read an unset element {index} whose shape is not fully known")
+    return np.zeros(shape, lst.element_dtype.as_numpy_dtype)
+
+
+def _variant_scalar(op):
+    return _shape.TensorShape([])
+
+
+@register_op("EmptyTensorList", inputs=["element_shape: shape_type", "max_num_elements: int32"],
+             outputs=["handle: variant"], attrs={"element_dtype": ("type", REQUIRED)},
+             allowed={"shape_type": (_dt.int32, _dt.int64)}, shape=_variant_scalar)
+def _empty_tensor_list(element_shape, max_num_elements, *, element_dtype):
+    """An empty list of `element_dtype` elements of `element_shape`."""
+    return TensorListValue((), element_dtype, _list_shape(element_shape))
+
+
+@register_op("TensorListReserve", inputs=["element_shape: shape_type", "num_elements: int32"],
+             outputs=["handle: variant"], attrs={"element_dtype": ("type", REQUIRED)},
+             allowed={"shape_type": (_dt.int32, _dt.int64)}, shape=_variant_scalar)
+def _tensor_list_reserve(element_shape, num_elements, *, element_dtype):
+    """A list of `num_elements` unset elements."""
+    if num_elements < 0:
+        raise _invalid(f"The num_elements to reserve must be a non negative number, but got {num_elements}")
+    return TensorListValue((None,) * int(num_elements), element_dtype, _list_shape(element_shape))
+
+
+@register_op("TensorListPushBack", inputs=["input_handle: variant", "tensor: element_dtype"],
+             outputs=["output_handle: variant"], shape=_variant_scalar)
+def _tensor_list_push_back(lst, tensor, *, element_dtype):
+    """The list with `tensor` appended."""
+    _check_element(lst, tensor, "TensorListPushBack")
+    return lst.with_items(lst.items + (tensor,))
+
+
+@register_op("TensorListPopBack", inputs=["input_handle: variant", "element_shape: int32"],
+             outputs=["output_handle: variant", "tensor: element_dtype"],
+             shape=lambda op: [_shape.TensorShape([]), _shape.unknown_shape()])
+def _tensor_list_pop_back(lst, element_shape, *, element_dtype):
+    """The list without its last element, and that element."""
+    if not lst.items:
+        raise _invalid("Trying to pop from an empty list.")
+    return lst.with_items(lst.items[:-1]), _list_item(lst, -1, element_shape, "TensorListPopBack")
+
+
+@register_op("TensorListLength", inputs=["input_handle: variant"], outputs=["length: int32"],
+             shape=lambda op: _shape.TensorShape([]))
+def _tensor_list_length(lst):
+    """The number of elements."""
+    return np.int32(len(lst.items))
+
+
+def _index(lst: TensorListValue, index, op_type: str) -> int:
+    index = int(index)
+    if not 0 <= index < len(lst.items):
+        raise _invalid(f"{op_type}: Trying to access element {index} in a list with {len(lst.items)} elements.")
+    return index
+
+
+@register_op("TensorListGetItem", inputs=["input_handle: variant", "index: int32", "element_shape: Tshape"],
+             outputs=["item: element_dtype"], attrs={"Tshape": ("type", _dt.int32)},
+             allowed={"Tshape": (_dt.int32, _dt.int64)}, shape=lambda op: _shape.unknown_shape())
+def _tensor_list_get_item(lst, index, element_shape, *, element_dtype):
+    """Element `index` (zeros of the element shape if it was never set)."""
+    return _list_item(lst, _index(lst, index, "TensorListGetItem"), element_shape, "TensorListGetItem")
+
+
+@register_op("TensorListSetItem", inputs=["input_handle: variant", "index: int32", "item: element_dtype"],
+             outputs=["output_handle: variant"], attrs={"resize_if_index_out_of_bounds": ("bool", False)},
+             shape=_variant_scalar)
+def _tensor_list_set_item(lst, index, item, *, element_dtype, resize_if_index_out_of_bounds):
+    """The list with element `index` replaced by `item`."""
+    items = lst.items
+    if resize_if_index_out_of_bounds and int(index) >= len(items):
+        items = items + (None,) * (int(index) + 1 - len(items))
+        lst = lst.with_items(items)
+    i = _index(lst, index, "TensorListSetItem")
+    _check_element(lst, item, "TensorListSetItem")
+    return lst.with_items(items[:i] + (item,) + items[i + 1:])
+
+
+@register_op("TensorListStack", inputs=["input_handle: variant", "element_shape: int32"],
+             outputs=["tensor: element_dtype"], attrs={"num_elements": ("int", -1)},
+             shape=lambda op: _shape.unknown_shape())
+def _tensor_list_stack(lst, element_shape, *, element_dtype, num_elements):
+    """The elements stacked along a new first axis."""
+    if num_elements != -1 and num_elements != len(lst.items):
+        raise _invalid(f"Operation expected a list with {num_elements} elements but got a list with "
+                       f"{len(lst.items)} elements.")
+    if not lst.items:
+        shape = _list_shape(element_shape) or lst.element_shape
+        if shape is None or any(d is None for d in shape):
+            raise _invalid("Tried to stack elements of an empty list with non-fully-defined element_shape")
+        return np.zeros((0, *shape), element_dtype.as_numpy_dtype)
+    items = [_list_item(lst, i, element_shape, "TensorListStack") for i in range(len(lst.items))]
+    return np.stack(items).astype(element_dtype.as_numpy_dtype, copy=False)
+
+
+@register_op("TensorListFromTensor", inputs=["tensor: element_dtype", "element_shape: shape_type"],
+             outputs=["output_handle: variant"], allowed={"shape_type": (_dt.int32, _dt.int64)},
+             shape=_variant_scalar)
+def _tensor_list_from_tensor(tensor, element_shape, *, element_dtype):
+    """A list of the rows of `tensor`."""
+    if np.ndim(tensor) < 1:
+        raise _invalid("Tensor must be at least a vector, but saw shape: []")
+    return TensorListValue(tuple(tensor[i] for i in range(tensor.shape[0])), element_dtype,
+                           _list_shape(element_shape) or tuple(tensor.shape[1:]))

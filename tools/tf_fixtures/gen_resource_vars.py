@@ -18,7 +18,11 @@ Cases:
 - ``while_stateless``: a loop on plain tensors with a captured tensor (StatelessWhile);
 - ``while_assign``: a loop whose body adds to a resource variable (a stateful While), run twice;
 - ``cond_grad``: the gradient of a tf.cond output with respect to resource variables (TF's If gradient, whose
-  forward If outputs its intermediates), trained by gradient descent.
+  forward If outputs its intermediates), trained by gradient descent;
+- ``while_grad``: a loop trained through (TF's while_v2 gradient: the forward loop pushes its intermediates to
+  TensorLists, the gradient loop pops them);
+- ``tensor_array_loop``: TensorArrays read and written in a loop (TensorListFromTensor, TensorListGetItem,
+  TensorListSetItem, TensorListStack under control flow v2).
 """
 
 from __future__ import annotations
@@ -174,6 +178,28 @@ def control_flow_cases(cases: dict) -> None:
         train = opt.apply_gradients(grads_and_vars, name="train")
         return [out.name] + [g.name for g, _ in grads_and_vars], [train.name]
 
+    def while_grad():
+        v = tf.Variable([0.5, -1.0], name="v")
+        x = tf.placeholder(tf.float32, [2], name="x")
+        _, acc = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, tf.tanh(a * v + x)), [0, x], name="loop")
+        loss = tf.reduce_sum(acc, name="loss")
+        opt = tf.train.GradientDescentOptimizer(0.1)
+        grads_and_vars = opt.compute_gradients(loss, [v])
+        train = opt.apply_gradients(grads_and_vars, name="train")
+        return [loss.name, grads_and_vars[0][0].name], [train.name]
+
+    def tensor_array_loop():
+        x = tf.placeholder(tf.float32, [4, 2], name="x")
+        inputs = tf.TensorArray(tf.float32, size=4).unstack(x)
+        out = tf.TensorArray(tf.float32, size=4)
+
+        def body(i, total, out):
+            row = inputs.read(i)
+            return i + 1, total + row, out.write(i, total + row)
+
+        _, total, out = tf.while_loop(lambda i, t, o: i < 4, body, [0, tf.zeros([2]), out], name="loop")
+        return [total.name, out.stack().name], []
+
     case("cond_read", cond_read, [{"x:0": np.array([1.0, 2.0, 0.5], np.float32)},
                                   {"x:0": np.array([-1.0, -2.0, 0.5], np.float32)}])
     case("cond_stateless", cond_stateless, [{"x:0": np.array([3.0, 1.0], np.float32)},
@@ -181,6 +207,8 @@ def control_flow_cases(cases: dict) -> None:
     case("while_read", while_read, [{"x:0": np.array([2.0, 4.0], np.float32)}])
     case("while_stateless", while_stateless, [{"n:0": np.int32(5)}, {"n:0": np.int32(0)}])
     case("while_assign", while_assign, [{"n:0": np.int32(4)}], steps=2)
+    case("while_grad", while_grad, [{"x:0": np.array([1.0, 2.0], np.float32)}], steps=3)
+    case("tensor_array_loop", tensor_array_loop, [{"x:0": np.arange(8, dtype=np.float32).reshape(4, 2)}])
     case("cond_grad", cond_grad, [{"x:0": np.array([0.5, 1.0], np.float32)},
                                   {"x:0": np.array([-0.5, -1.0], np.float32)}], steps=3)
 
