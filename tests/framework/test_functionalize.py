@@ -234,3 +234,15 @@ def test_control_flow_inside_a_library_function_is_rewritten_and_computes_tf_val
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
             _check_runs(sess, "defun")
+
+
+def test_tf1_meta_graph_with_loop_and_cond_restores_and_runs():
+    meta = FIXTURES / "graph_meta"
+    values = np.load(meta / "values.npz")
+    with tf.Graph().as_default():
+        saver = tf.train.import_meta_graph(str(meta / "model.meta"))
+        (z,) = tf.get_collection("outputs")
+        assert z.name == "c/Merge:0"
+        with tf.Session() as sess:
+            saver.restore(sess, str(meta / "model"))
+            np.testing.assert_allclose(sess.run(z, {"x:0": values["x"]}), values["z"], rtol=1e-6)

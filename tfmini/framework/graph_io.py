@@ -53,10 +53,12 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
 
     The GraphDef is validated as TensorFlow's importer does (node names, input references, input counts and
     dtypes, attr kinds, Const tensors, cycles, the function library); a bad one raises ValueError naming the
-    node, and leaves the graph as it was. Importing runs nothing. Running an imported op that would touch the
-    file system (a PrintV2 to 'file://...', in the graph or in a function body it uses) raises
-    PermissionDeniedError unless `allow_file_access=True` (a GraphDef from an untrusted source could otherwise
-    write any file)."""
+    node, and leaves the graph as it was. TF1 control flow (Switch, Merge, Enter, Exit, NextIteration, LoopCond,
+    in the graph or in its library's functions) is rewritten into functional While and If ops first; the Exit
+    and Merge names stay fetchable (see framework/functionalize.py). Importing runs nothing. Running an
+    imported op that would touch the file system (a PrintV2 to 'file://...', in the graph or in a function
+    body it uses) raises PermissionDeniedError unless `allow_file_access=True` (a GraphDef from an untrusted
+    source could otherwise write any file)."""
     if not isinstance(graph_def, graph_pb2.GraphDef):
         raise TypeError(f"graph_def must be a GraphDef proto, got {type(graph_def).__name__}.")
     # TF1 loops and conds (Switch, Merge, Enter, Exit, NextIteration, LoopCond) become functional While and If

@@ -6,7 +6,8 @@ graph whose gradient runs back through a while loop, each with its inputs and Te
 Run with the TensorFlow environment: ``/work/tfenv/bin/python tools/tf_fixtures/gen_control_flow_v1.py``.
 Writes ``<case>.pb`` (the GraphDef) and ``<case>.npz`` (feeds and TensorFlow's values, keyed ``feed<k>/<name>``
 and ``fetch<k>/<name>`` for run k) per case, and ``cases.json`` (per case: the runs' feed and fetch tensor names)
-into ``tests/fixtures/tf/control_flow_v1/``; the tests import each GraphDef into tfmini, run it and compare.
+into ``tests/fixtures/tf/control_flow_v1/``, and a meta graph with its checkpoint into ``graph_meta/`` there; the
+tests import each GraphDef into tfmini, run it and compare.
 """
 
 from __future__ import annotations
@@ -180,8 +181,30 @@ def record(name, fn) -> dict:
     return entry
 
 
+def record_meta_graph() -> None:
+    """A meta graph and V2 checkpoint of a loop over a variable followed by a cond (graph_meta/): what a TF1
+    training program saves; its `outputs` collection holds the cond's output, values.npz feed and value."""
+    out = OUT / "graph_meta"
+    out.mkdir(exist_ok=True)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [2], name="x")
+        w = tf.Variable(np.array([0.5, 2.0], np.float32), name="w")
+        _, y = tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * w), [0, x])
+        z = tf.cond(tf.reduce_sum(y) > 0.0, lambda: y + 1.0, lambda: y - 1.0, name="c")
+        tf.add_to_collection("outputs", z)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            # The checkpoint holds other weights than the initial ones, so a restore is needed to match.
+            sess.run(w.assign([1.5, -0.5]))
+            x_value = np.array([1.0, 2.0], np.float32)
+            np.savez(out / "values.npz", x=x_value, z=sess.run(z, {x: x_value}))
+            tf.train.Saver().save(sess, str(out / "model"), write_state=False)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    record_meta_graph()
     cases = {name: record(name, fn) for name, fn in CASES.items()}
     (OUT / "cases.json").write_text(json.dumps(cases, indent=1, sort_keys=True) + "\n")
     op_types = {}
