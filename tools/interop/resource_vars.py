@@ -8,8 +8,9 @@
 The same TF1 programs are built by each side with resource variables on (`enable_resource_variables()`; in
 TensorFlow also control flow v2): a cond and a loop reading a resource variable, a loop whose body adds to
 one, and a network with an embedding trained by each optimizer both have (ResourceApply*, ResourceGather and
-the sparse updates). The writer saves each GraphDef (`<case>.pb`) with what it computed (`<case>.npz`: the
-fetched values, or the loss of every training step), listed in `cases.json`; the checker imports each
+the sparse updates); TensorFlow also writes a network trained through a loop (its while_v2 gradient). The
+writer saves each GraphDef (`<case>.pb`) with what it computed (`<case>.npz`: the fetched values, or the
+loss of every training step), listed in `cases.json`; the checker imports each
 GraphDef, initializes it with its `init` op, runs it and compares, training every graph in several fresh
 sessions. Any disagreement exits non-zero with a message. TensorFlow is imported only by the tf-* commands,
 tfmini only by the tfmini-* commands.
@@ -102,7 +103,19 @@ def _training(tf, make_optimizer):
     return {"x:0": X, "ids:0": IDS, "y:0": Y}, loss, train
 
 
+def _loop_training(tf):
+    v = tf.Variable(V[:2], name="v")
+    x = tf.placeholder(tf.float32, [2], name="x")
+    _, acc = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, tf.tanh(a * v + x)), [0, x], name="loop")
+    loss = tf.reduce_sum(acc, name="loss")
+    train = tf.train.AdamOptimizer(0.1).minimize(loss, name="train")
+    return {"x:0": np.array([1.0, 2.0], np.float32)}, loss, train
+
+
 FORWARD_CASES = {"cond_read": _cond_read, "loop_read": _loop_read, "loop_assign": _loop_assign}
+# Training through a loop: TensorFlow's gradient (while_v2, with TensorList accumulators) imports into tfmini;
+# tfmini's (WhileGrad over its tape) is its own op, which TensorFlow does not have, so only TensorFlow writes it.
+TF_ONLY_TRAINING = {"train_through_loop": _loop_training}
 
 
 def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
@@ -132,15 +145,17 @@ def _write(tf, graph_def_of, side: str, directory: str) -> None:
                                      {f"out_{i}": v for i, v in enumerate(values)},
                                      {"kind": "forward", "fetches": [t.name for t in fetches],
                                       "again": [t.name for t in again], "all": names, "init": init.name}))
-    for opt_name, make in OPTIMIZERS.items():
+    training = {f"train_{opt_name}": lambda tf, make=make: _training(tf, make) for opt_name, make in OPTIMIZERS.items()}
+    if side == "TensorFlow":
+        training.update(TF_ONLY_TRAINING)
+    for name, build in training.items():
         with tf.Graph().as_default() as g:
-            feeds, loss, train = _training(tf, make)
+            feeds, loss, train = build(tf)
             init = tf.global_variables_initializer()
             with tf.Session() as sess:
                 sess.run(init)
                 losses = [sess.run([loss, train], feeds)[0] for _ in range(STEPS)]
-            cases.append(_write_case(directory, f"train_{opt_name}", graph_def_of(g), feeds,
-                                     {"losses": np.array(losses)},
+            cases.append(_write_case(directory, name, graph_def_of(g), feeds, {"losses": np.array(losses)},
                                      {"kind": "train", "loss": loss.name, "train": train.name, "init": init.name}))
     with open(os.path.join(directory, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
