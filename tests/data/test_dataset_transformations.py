@@ -313,6 +313,20 @@ def test_a_partial_pass_leaves_no_cache_file(tmp_path):
     assert _ints(tf.data.Dataset.range(100).cache(prefix)) == list(range(5))  # as TF: the cache wins
 
 
+def test_values_fetched_from_a_memory_cache_do_not_change_later_epochs():
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_tensor_slices(np.arange(4.0).reshape(2, 2)).map(lambda x: x * 1).cache().repeat(2)
+        nxt = tf.data.make_one_shot_iterator(ds).get_next()
+        with tf.Session() as sess:
+            got = []
+            for _ in range(4):
+                value = sess.run(nxt)
+                got.append(value.copy())
+                if value.flags.writeable:
+                    value[:] = 99
+    assert [g.tolist() for g in got] == [[0.0, 1.0], [2.0, 3.0], [0.0, 1.0], [2.0, 3.0]]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # SparseTensor components (element orders and values are checked against TF in test_dataset_tf_fixtures.py)
 # ----------------------------------------------------------------------------------------------------------

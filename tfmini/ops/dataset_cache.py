@@ -52,8 +52,17 @@ class _CacheWriteIter(ElementIterator):
                 self._seen = None
             raise
         if self._seen is not None:
-            self._seen.append(element)
+            self._seen.append(tuple(_frozen(v) for v in element))
         return element
+
+
+def _frozen(value):
+    """A read-only copy of an array component, so what a caller does to a value it got cannot change what
+    later epochs replay (other values are kept as they are)."""
+    if isinstance(value, np.ndarray):
+        value = value.copy()
+        value.flags.writeable = False
+    return value
 
 
 CACHE_SUFFIX = ".tfmini-cache"
