@@ -327,6 +327,45 @@ def test_values_fetched_from_a_memory_cache_do_not_change_later_epochs():
     assert [g.tolist() for g in got] == [[0.0, 1.0], [2.0, 3.0], [0.0, 1.0], [2.0, 3.0]]
 
 
+def _hostile_cache(prefix, arrays) -> None:
+    with open(prefix + ".tfmini-cache", "wb") as f:
+        for a in arrays:
+            np.save(f, a, allow_pickle=False)
+
+
+@pytest.mark.parametrize("arrays, what", [
+    ([np.array([2**28], np.int64), np.array([1, 1, 1], np.int64), np.frombuffer(b"abc", np.uint8)],
+     "has 3 lengths"),
+    ([np.array([2], np.int64), np.array([2**62, 2**62], np.int64), np.frombuffer(b"abc", np.uint8)],
+     "add up to"),
+    ([np.array([1], np.int64), np.array([-1], np.int64), np.frombuffer(b"abc", np.uint8)], "negative"),
+])
+def test_a_hostile_string_cache_file_is_a_data_loss_error_without_allocating(tmp_path, arrays, what):
+    prefix = str(tmp_path / "c")
+    _hostile_cache(prefix, arrays)
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_tensors(tf.constant(["x"])).cache(prefix)
+        nxt = tf.data.make_one_shot_iterator(ds).get_next()
+        with tf.Session() as sess, pytest.raises(tf.errors.DataLossError, match=what) as info:
+            sess.run(nxt)
+    assert prefix + ".tfmini-cache" in info.value.message
+
+
+def test_a_numeric_cache_array_larger_than_the_file_is_a_data_loss_error(tmp_path):
+    prefix = str(tmp_path / "n")
+    with open(prefix + ".tfmini-cache", "wb") as f:  # a header claiming 2**31 float64 values, then 32 bytes
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (2**31,)})
+        f.write(bytes(32))
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_tensors(tf.constant([1.0, 2.0, 3.0, 4.0], tf.float64)).cache(prefix)
+        nxt = tf.data.make_one_shot_iterator(ds).get_next()
+        with tf.Session() as sess, pytest.raises(tf.errors.DataLossError, match="needs 17179869184 bytes"):
+            sess.run(nxt)
+        with tf.Session() as sess:  # a session is still usable, and the damaged file stays as it is
+            with pytest.raises(tf.errors.DataLossError):
+                sess.run(nxt)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # SparseTensor components (element orders and values are checked against TF in test_dataset_tf_fixtures.py)
 # ----------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import threading
 import weakref
@@ -79,15 +80,56 @@ def _write_component(f, value, is_string: bool) -> None:
         np.save(f, np.asarray(value), allow_pickle=False)
 
 
-def _read_component(f, is_string: bool):
+class _DamagedCache(Exception):
+    """What is wrong with a cache file; reported as a DataLossError naming the file."""
+
+
+def _load_npy(f, size: int) -> np.ndarray:
+    """The next .npy array of the file `f` (`size` bytes long), its data never larger than what is left of the
+    file: the header's shape and dtype are checked against the remaining bytes before anything is allocated."""
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise _DamagedCache(f"unknown array format version {version}")
+    except (ValueError, EOFError) as e:
+        raise _DamagedCache(str(e)) from None
+    if dtype.hasobject or any(d < 0 for d in shape):
+        raise _DamagedCache(f"an array header holds dtype {dtype} and shape {shape}")
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    left = size - f.tell()
+    if nbytes > left:
+        raise _DamagedCache(f"an array of shape {shape} and dtype {dtype} needs {nbytes} bytes, {left} are left")
+    data = f.read(nbytes)
+    if len(data) != nbytes:
+        raise _DamagedCache("the file ends inside an array")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _read_component(f, is_string: bool, size: int):
     if not is_string:
-        return np.load(f, allow_pickle=False)
-    shape = np.load(f, allow_pickle=False)
-    ends = np.cumsum(np.load(f, allow_pickle=False))
-    blob = np.load(f, allow_pickle=False).tobytes()
-    out = np.empty(int(np.prod(shape)), dtype=object)
-    out[:] = [blob[e - n:e] for e, n in zip(ends.tolist(), np.diff(np.concatenate([[0], ends])).tolist())]
-    return out.reshape(shape)
+        return _load_npy(f, size)
+    shape = _load_npy(f, size)
+    lengths = _load_npy(f, size)
+    if shape.dtype != np.int64 or shape.ndim != 1 or lengths.dtype != np.int64 or lengths.ndim != 1:
+        raise _DamagedCache("a string component's shape or lengths are not int64 vectors")
+    dims = shape.tolist()
+    if any(d < 0 for d in dims) or math.prod(dims) != lengths.size:
+        raise _DamagedCache(f"a string component of shape {dims} has {lengths.size} lengths")
+    sizes = lengths.tolist()
+    if any(n < 0 for n in sizes):
+        raise _DamagedCache("a string component has a negative length")
+    blob = _load_npy(f, size)
+    if blob.dtype != np.uint8 or blob.ndim != 1 or sum(sizes) != blob.size:  # Python ints: no wrap-around
+        raise _DamagedCache(f"a string component's lengths add up to {sum(sizes)}, its data holds {blob.size}")
+    data = blob.tobytes()
+    ends = list(itertools.accumulate(sizes))
+    out = np.empty(len(sizes), dtype=object)
+    out[:] = [data[e - n:e] for e, n in zip(ends, sizes)]
+    return out.reshape(dims)
 
 
 class _FileCacheWriteIter(ElementIterator):
@@ -129,22 +171,23 @@ def _discard(file, tmp: str) -> None:
 
 
 class _FileCacheReadIter(ElementIterator):
-    __slots__ = ("_file", "_strings", "_size")
+    __slots__ = ("_file", "_strings", "_size", "_path")
 
     def __init__(self, path: str, strings: list[bool]) -> None:
         self._file = open(path, "rb")  # closed at its end or by the garbage collector with the iterator
         self._size = os.fstat(self._file.fileno()).st_size
         self._strings = strings
+        self._path = path
 
     def __next__(self) -> tuple:
         if self._file.closed or self._file.tell() >= self._size:
             self._file.close()
             raise StopIteration
         try:
-            return tuple(_read_component(self._file, s) for s in self._strings)
-        except (ValueError, EOFError) as e:
+            return tuple(_read_component(self._file, s, self._size) for s in self._strings)
+        except (_DamagedCache, ValueError, EOFError) as e:
             self._file.close()
-            raise _errors.DataLossError(None, None, f"The cache file is damaged: {e}") from None
+            raise _errors.DataLossError(None, None, f"The cache file {self._path} is damaged: {e}") from None
 
 
 _CACHE_WRITERS = itertools.count()
