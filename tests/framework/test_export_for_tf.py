@@ -1,5 +1,6 @@
 """GraphDefs tfmini writes in the form TensorFlow expects: loops carry their captured tensors as loop variables
-(T, output_shapes and the body agree), forward graphs carry no tfmini-only attrs or outputs, gradient graphs
+(T, output_shapes and the body agree), forward graphs carry no tfmini-only attrs or outputs, the gradients of a
+cond (optionals) and of a loop (TensorArray accumulators) are TensorFlow ops, the shapes export cannot express
 keep tfmini's form and read back; and gate_gradients groups gradients with tf.tuple as TensorFlow does."""
 
 from __future__ import annotations
@@ -135,11 +136,12 @@ def test_forward_graph_writes_only_attrs_tensorflows_op_defs_declare():
         assert not missing, f"{nd.name} ({nd.op}) lacks required attrs {sorted(missing)}"
 
 
-def test_gradient_through_control_flow_keeps_tfminis_form_and_reads_back():
+def test_loop_gradient_exports_as_a_tensorflow_while_over_tensor_arrays():
+    op_defs = _tf_op_defs()
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [3], name="x")
         c = tf.constant(1.5, name="c")
-        _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * c), [tf.constant(0), x])
+        _, y = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, tf.sin(v) * c), [tf.constant(0), x])
         z = tf.cond(tf.reduce_sum(x) > 0, lambda: y * c, lambda: y)
         dx, dc = tf.gradients(tf.reduce_sum(z), [x, c])
         feed = {"x:0": np.array([1.0, 2.0, -0.5], np.float32)}
@@ -147,16 +149,58 @@ def test_gradient_through_control_flow_keeps_tfminis_form_and_reads_back():
             want = sess.run([dx, dc], feed)
         gd = g.as_graph_def()
         names = [dx.name, dc.name]
-    loop = next(nd for nd in gd.node if nd.op == "While")
-    assert list(loop.attr["Tout"].list.type) == [tf.int32.as_datatype_enum, tf.float32.as_datatype_enum]
-    assert _tape_readers(gd)  # the gradient reads the forward loop's tape, which only tfmini has
+    ops = [nd.op for nd in _all_nodes(gd)]
+    assert "WhileGrad" not in ops and "TapeRead" not in ops and ops.count("TensorArrayWriteV3") >= 2
+    loop = next(nd for nd in gd.node if nd.name == "while")
+    # loop variables, the captured c, the iteration count, then one flow and one array per recorded value
+    types = list(loop.attr["T"].list.type)
+    n_arrays = types.count(tf.resource.as_datatype_enum)
+    assert types == ([tf.int32.as_datatype_enum] + [tf.float32.as_datatype_enum] * 2 + [tf.int32.as_datatype_enum]
+                     + [tf.float32.as_datatype_enum] * n_arrays + [tf.resource.as_datatype_enum] * n_arrays)
+    backward = [nd for nd in gd.node if nd.op == "While" and nd.name != "while"]
+    assert len(backward) == 1 and list(backward[0].input[-1 - 2 * n_arrays:]) == [
+        f"while:{j}" for j in range(3, 4 + 2 * n_arrays)]
+    for nd in _all_nodes(gd):
+        declared = {a.name for a in op_defs[nd.op].attr}
+        assert not {k for k in nd.attr if not k.startswith("_")} - declared, nd
+    for fd in gd.library.function:  # TensorFlow wants args and nodes named apart
+        names_in_fd = [a.name for a in fd.signature.input_arg] + [nd.name for nd in fd.node_def]
+        assert len(names_in_fd) == len(set(names_in_fd)), fd.signature.name
+    assert _tape_readers(gd) == []
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
             got = sess.run(names, feed)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
-    np.testing.assert_allclose(want[0], [1.5 ** 4] * 3, rtol=1e-6)
+    v, grad = feed["x:0"].astype(np.float64), np.ones(3)
+    values = [v]
+    for _ in range(3):
+        values.append(np.sin(values[-1]) * 1.5)
+    grad = grad * 1.5  # through the cond's true branch (sum(x) > 0)
+    for prev in reversed(values[:-1]):
+        grad = grad * np.cos(prev) * 1.5
+    np.testing.assert_allclose(want[0], grad, rtol=1e-5)
+
+
+def test_loop_gradient_read_twice_keeps_tfminis_form_and_reads_back():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2], name="x")
+        _, y = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * v), [0, x])
+        first = tf.gradients(tf.reduce_sum(y), x)[0]
+        second = tf.gradients(tf.reduce_sum(y * 3.0), x, name="again")[0]
+        feed = {"x:0": np.array([1.5, -0.5], np.float32)}
+        with tf.Session() as sess:
+            want = sess.run([first, second], feed)
+        gd = g.as_graph_def()
+    assert [nd.op for nd in gd.node].count("WhileGrad") == 2  # two gradients of one loop: tfmini's form
+    assert _tape_readers(gd)
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            got = sess.run([first.name, second.name], feed)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(want[0], 4 * feed["x:0"] ** 3, rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------------------------------------

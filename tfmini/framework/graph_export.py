@@ -12,18 +12,25 @@ The gradient of a tf.cond is exported as TensorFlow's cond_v2 writes it: the for
 value its gradient reads, wrapped in an optional (OptionalFromValue in the branch that computed it,
 OptionalNone in the other), and the gradient If takes those optionals where tfmini passes the tape, its
 branches reading them with OptionalGetValue where tfmini reads the tape (TapeRead).
-A While whose tape a gradient reads (directly, or recorded by the body of an enclosing cond or loop), and a
-cond whose gradient is not of that simple shape (a loop or a nested gradient inside), keep tfmini's form:
-their gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini, which reads such a GraphDef back;
-TensorFlow refuses it as an unregistered op type."""
+The gradient of a loop is exported as a TensorFlow While too: the forward loop also counts its iterations and
+writes each value its gradient reads into a TensorArray (one per value, at the iteration's index), and the
+gradient loop (`WhileGrad` here) becomes a While that counts back down, reads them back (TensorArrayReadV3
+where tfmini reads the tape) and sums the gradients of the captured tensors in loop variables.
+Control flow whose gradient is not of these simple shapes (a loop or cond inside a differentiated body, two
+gradients of one loop) keeps tfmini's form: its gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini,
+which reads such a GraphDef back; TensorFlow refuses it naming the unregistered op type."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import func_graph as _func_graph
 from tfmini.framework import node_def as _node_def
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
+from tfmini.framework import tensor_shape as _shape
+from tfmini.protobuf import function_pb2
 
 # tfmini-only attrs of tfmini's While that TensorFlow's While op def does not have.
 _WHILE_ONLY_ATTRS = ("back_prop",)
@@ -60,11 +67,54 @@ def _pass_captures_through(fd, n_loop_vars: int) -> None:
         fd.ret[name] = arg.name
 
 
-def _export_while(nd, op: _ops.Operation, bodies: dict, rewritten: set, by_name: dict) -> None:
-    """Rewrites While NodeDef `nd` (of `op`) and its body in `bodies` into TensorFlow's form, unless its tape
-    is read."""
+class _Export:
+    """What one export rewrites: the GraphDef's function library (by name), and what was rewritten already."""
+
+    def __init__(self, graph_def) -> None:
+        self.library = graph_def.library
+        self.bodies = {fd.signature.name: fd for fd in graph_def.library.function}
+        self.rewritten: set = set()
+
+    def remove_function(self, name: str) -> None:
+        """Removes function `name`, which nothing calls any more, from the library."""
+        for i, fd in enumerate(self.library.function):
+            if fd.signature.name == name:
+                del self.library.function[i]
+                break
+        self.bodies.pop(name, None)
+
+    def add_function(self, fd) -> None:
+        self.library.function.add().CopyFrom(fd)
+        self.bodies[fd.signature.name] = self.library.function[-1]
+
+
+class _Scope:
+    """The NodeDefs of the graph or of one function body, by name."""
+
+    def __init__(self, nodes) -> None:
+        self.nodes = nodes
+        self.by_name = {nd.name: nd for nd in nodes}
+        self.taken = set(self.by_name)
+
+    def add(self, name: str, op_type: str, inputs: list, attrs: dict):
+        nd = self.nodes.add(name=_unique(name, self.taken), op=op_type)
+        nd.input.extend(inputs)
+        for key, (kind, value) in attrs.items():
+            nd.attr[key].CopyFrom(_node_def.attr_value_of(kind, value))
+        self.by_name[nd.name] = nd
+        return nd
+
+
+def _export_while(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
+    """Rewrites While NodeDef `nd` (of `op`) and its body into TensorFlow's form, unless its tape is read by
+    something else than one gradient loop of the simple shape `_loop_gradient` takes."""
+    grad = None
     if _tape_is_read(op):
-        return
+        grad = _loop_gradient(op)
+        if grad is None or op.name in ex.rewritten:
+            return
+        ex.rewritten.add(op.name)
+    bodies, rewritten = ex.bodies, ex.rewritten
     types = list(nd.attr["T"].list.type)
     if "Tout" not in nd.attr or not nd.attr["Tout"].list.type:  # TensorFlow's form already (e.g. imported)
         n = len(types)
@@ -87,9 +137,11 @@ def _export_while(nd, op: _ops.Operation, bodies: dict, rewritten: set, by_name:
     for attr in _WHILE_ONLY_ATTRS:
         if attr in nd.attr:
             del nd.attr[attr]
+    if grad is not None:
+        _export_loop_gradient(nd, op, grad, ex, scope)
 
 
-def _export_if(nd, op: _ops.Operation, bodies: dict, rewritten: set, by_name: dict) -> None:
+def _export_if(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
     """An If whose tape nothing reads is TensorFlow's If already, but for the tape's entry in the
     `_output_shapes` that add_shapes writes; one whose tape only gradient Ifs read is exported with them as
     TensorFlow's cond_v2 writes a cond's gradient."""
@@ -98,9 +150,9 @@ def _export_if(nd, op: _ops.Operation, bodies: dict, rewritten: set, by_name: di
             del nd.attr["_output_shapes"].list.shape[-1]
         return
     readers = _cond_gradients(op)
-    if readers is not None and op.name not in rewritten:
-        rewritten.add(op.name)
-        _export_cond_gradient(nd, op, readers, bodies, by_name)
+    if readers is not None and op.name not in ex.rewritten:
+        ex.rewritten.add(op.name)
+        _export_cond_gradient(nd, op, readers, ex.bodies, scope.by_name)
 
 
 def _reachable_functions(fns) -> list:
@@ -133,6 +185,191 @@ def _cond_gradients(op: _ops.Operation) -> list | None:
                     t.dtype.base_dtype == _dtypes.variant for t in o.inputs)):
                 return None
     return readers
+
+
+def _plain_gradient(forward_fns: list, grads: list) -> bool:
+    """Whether gradient functions `grads` read the values `forward_fns` recorded through their own TapeReads
+    only, and nothing reachable from either holds another tape (a loop, cond or gradient of its own)."""
+    if any(t.dtype.base_dtype == _dtypes.variant for fn in forward_fns for t in fn.recorded):
+        return False
+    for fn in _reachable_functions([*forward_fns, *grads]):
+        for o in fn.get_operations():
+            if o.type == "TapeRead" and fn in grads and o.inputs[0] is fn.inputs[0]:
+                continue
+            if o.type in _TAPE_OPS or (o.type in _FUNCTIONAL_TYPES and any(
+                    t.dtype.base_dtype == _dtypes.variant for t in o.inputs)):
+                return False
+    return True
+
+
+def _loop_gradient(op: _ops.Operation) -> _ops.Operation | None:
+    """The WhileGrad op reading the tape of While `op`, if it is the only reader and of the simple shape
+    (`_plain_gradient`); else None."""
+    tape = op.outputs[-1]
+    if any(t is tape for t in getattr(op.graph, "recorded", ())):
+        return None
+    readers = list(dict.fromkeys(tape.consumers()))
+    if len(readers) != 1 or readers[0].type != "WhileGrad" or readers[0].inputs[0] is not tape:
+        return None
+    grad, body = readers[0], op.get_attr("body")
+    body_grad = grad.get_attr("body_grad")
+    if getattr(body_grad, "forward", None) is not body or not _plain_gradient([body], [body_grad]):
+        return None
+    return grad
+
+
+def _insert_inputs(nd, inputs: list) -> None:
+    """Appends data inputs to NodeDef `nd`, before its control inputs."""
+    controls = [i for i in nd.input if i.startswith("^")]
+    data = [i for i in nd.input if not i.startswith("^")]
+    del nd.input[:]
+    nd.input.extend(data + inputs + controls)
+
+
+def _set_loop_types(nd, types: list, shapes: list) -> None:
+    nd.attr["T"].CopyFrom(_node_def.attr_value_of("list(type)", types))
+    nd.attr["output_shapes"].CopyFrom(_node_def.attr_value_of("list(shape)", shapes))
+    if "_output_shapes" in nd.attr:
+        nd.attr["_output_shapes"].CopyFrom(_node_def.attr_value_of("list(shape)", shapes))
+    if _keeps_tout(nd.op):
+        nd.attr["Tout"].CopyFrom(_node_def.attr_value_of("list(type)", types))
+
+
+def _add_args(fd, types: list, base: str) -> list:
+    """Appends one input arg per type to FunctionDef `fd`; returns their names."""
+    taken = {a.name for a in fd.signature.input_arg} | {x.name for x in fd.node_def}
+    names = []
+    for i, t in enumerate(types):
+        names.append(_unique(f"{base}_{i}", taken))
+        fd.signature.input_arg.add(name=names[-1], type=_dtypes.as_dtype(t).as_datatype_enum)
+    return names
+
+
+def _add_node(fd, name: str, op_type: str, inputs: list, attrs: dict):
+    """Adds a node to FunctionDef `fd`, named apart from its nodes and input args."""
+    scope = _Scope(fd.node_def)
+    scope.taken.update(a.name for a in fd.signature.input_arg)
+    return scope.add(name, op_type, inputs, attrs)
+
+
+def _add_output(fd, ref: str, dtype) -> None:
+    taken = {a.name for a in fd.signature.output_arg}
+    out = fd.signature.output_arg.add(name=_unique(f"output_{len(taken)}", taken),
+                                      type=_dtypes.as_dtype(dtype).as_datatype_enum)
+    fd.ret[out.name] = ref
+
+
+def _export_loop_gradient(nd, op: _ops.Operation, grad: _ops.Operation, ex: _Export, scope: _Scope) -> None:
+    """The loop gradient as a TensorFlow While: forward While `nd` (already in TensorFlow's form) gets an
+    iteration counter and one TensorArray per value its body records, written at each iteration's index;
+    WhileGrad `grad` becomes a While (of the same name, so its outputs keep their names) that counts the
+    iterations back down, reads the recorded values back from the arrays and runs the body's gradient."""
+    i32, f32, res = _dtypes.int32, _dtypes.float32, _dtypes.resource
+    scalar = _shape.TensorShape([])
+    recorded = list(op.get_attr("body").recorded)
+    k = len(recorded)
+    types = [_dtypes.as_dtype(t) for t in nd.attr["T"].list.type]
+    shapes = _node_def.python_attr_of("list(shape)", nd.attr["output_shapes"])
+    m = len(types)
+    zero = scope.add(f"{op.name}/iterations", "Const", [], {"dtype": ("type", i32),
+                                                             "value": ("tensor", _np_scalar(0))})
+    arrays = [scope.add(f"{op.name}/accumulator", "TensorArrayV3", [zero.name],
+                        {"dtype": ("type", t.dtype.base_dtype), "dynamic_size": ("bool", True)}) for t in recorded]
+    _insert_inputs(nd, [zero.name] + [f"{a.name}:1" for a in arrays] + [a.name for a in arrays])
+    extra_types = [i32] + [f32] * k + [res] * k
+    extra_shapes = [scalar] * (1 + 2 * k)
+    _set_loop_types(nd, types + extra_types, shapes + extra_shapes)
+    body, cond = ex.bodies[nd.attr["body"].func.name], ex.bodies[nd.attr["cond"].func.name]
+    _add_args(cond, extra_types, "accumulator")
+    it, *rest = _add_args(body, extra_types, "accumulator")
+    flows, handles = rest[:k], rest[k:]
+    arg_of = {t: a.name for t, a in zip(op.get_attr("body").inputs, body.signature.input_arg)}
+    one = _add_node(body, "iteration_step", "Const", [], {"dtype": ("type", i32), "value": ("tensor", _np_scalar(1))})
+    step = _add_node(body, "next_iteration", "Add", [it, f"{one.name}:output:0"], {"T": ("type", i32)})
+    _add_output(body, f"{step.name}:z:0", i32)
+    for t, flow, handle in zip(recorded, flows, handles):
+        ref = arg_of.get(t) or _func_graph.function_tensor_ref(t)
+        write = _add_node(body, "accumulate", "TensorArrayWriteV3", [handle, it, ref, flow],
+                          {"T": ("type", t.dtype.base_dtype)})
+        _add_output(body, f"{write.name}:flow_out:0", f32)
+    for handle in handles:
+        _add_output(body, handle, res)
+    if _func_graph.RECORDED_ATTR in body.attr:
+        del body.attr[_func_graph.RECORDED_ATTR]
+    _gradient_loop(scope.by_name[grad.name], op, grad, m, k, ex)
+
+
+def _np_scalar(value: int) -> np.ndarray:
+    return np.array(value, dtype=np.int32)
+
+
+def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, k: int, ex: _Export) -> None:
+    """WhileGrad NodeDef `gnd` (of `grad`, over forward While `op` whose first `m` outputs are its loop
+    variables, then the counter, `k` flows and `k` array handles) as a While over new cond and body
+    functions; the body is the body gradient's nodes with each TapeRead become a TensorArrayReadV3."""
+    i32, f32, res = _dtypes.int32, _dtypes.float32, _dtypes.resource
+    n_grads, n_sums = len(grad.get_attr("Tgrad")), len(grad.get_attr("Tsum"))
+    data = [i for i in gnd.input if not i.startswith("^")]
+    controls = [i for i in gnd.input if i.startswith("^")]
+    counter = [_tensor_ref(op.name, m + j) for j in range(1 + 2 * k)]
+    grad_types = [t.dtype.base_dtype for t in grad.inputs[1:]]
+    types = grad_types + [i32] + [f32] * k + [res] * k
+    shapes = [t.shape for t in grad.outputs] + [_shape.TensorShape([])] * (1 + 2 * k)
+    old = ex.bodies[grad.get_attr("body_grad").name]
+
+    cond = function_pb2.FunctionDef()
+    cond.signature.name = _func_graph.unique_function_name(f"{grad.name}_cond")
+    args = _add_args(cond, types, "arg")
+    zero = _add_node(cond, "zero", "Const", [], {"dtype": ("type", i32), "value": ("tensor", _np_scalar(0))})
+    more = _add_node(cond, "more", "Greater", [args[n_grads + n_sums], f"{zero.name}:output:0"], {"T": ("type", i32)})
+    _add_output(cond, f"{more.name}:z:0", _dtypes.bool_)
+
+    body = function_pb2.FunctionDef()
+    body.CopyFrom(old)
+    body.signature.name = _func_graph.unique_function_name(f"{grad.name}_body")
+    tape = body.signature.input_arg[0].name
+    grad_args = list(body.signature.input_arg)[1:]
+    body.signature.ClearField("input_arg")
+    body.signature.input_arg.extend(grad_args)
+    body.signature.ClearField("output_arg")
+    body.ClearField("ret")
+    body.ClearField("attr")
+    sums = _add_args(body, grad_types[n_grads:], "sum")
+    it, *rest = _add_args(body, [i32] + [f32] * k + [res] * k, "accumulator")
+    flows, handles = rest[:k], rest[k:]
+    one = _add_node(body, "iteration_step", "Const", [], {"dtype": ("type", i32), "value": ("tensor", _np_scalar(1))})
+    back = _add_node(body, "previous_iteration", "Sub", [it, f"{one.name}:output:0"], {"T": ("type", i32)})
+    for node in body.node_def:
+        if node.op == "TapeRead" and list(node.input) == [tape]:
+            index, dtype = node.attr["index"].i, node.attr["dtype"].type
+            node.op = "TensorArrayReadV3"
+            del node.input[:]
+            node.input.extend([handles[index], f"{back.name}:z:0", flows[index]])
+            node.ClearField("attr")
+            node.attr["dtype"].type = dtype
+    outs = [old.ret[a.name] for a in old.signature.output_arg]
+    for j, t in enumerate(grad_types[:n_grads]):
+        _add_output(body, outs[j], t)
+    for j, (total, t) in enumerate(zip(sums, grad_types[n_grads:])):
+        added = _add_node(body, "sum", "Add", [total, outs[n_grads + j]], {"T": ("type", t)})
+        _add_output(body, f"{added.name}:z:0", t)
+    _add_output(body, f"{back.name}:z:0", i32)
+    for flow in flows:
+        _add_output(body, flow, f32)
+    for handle in handles:
+        _add_output(body, handle, res)
+    ex.add_function(cond)
+    ex.add_function(body)
+    ex.remove_function(old.signature.name)
+
+    gnd.op = "While"
+    gnd.ClearField("attr")
+    del gnd.input[:]
+    gnd.input.extend(data[1:] + counter + controls)
+    gnd.attr["cond"].func.name = cond.signature.name
+    gnd.attr["body"].func.name = body.signature.name
+    gnd.attr["parallel_iterations"].i = 10
+    _set_loop_types(gnd, types, shapes)
 
 
 def _unique(name: str, taken: set) -> str:
@@ -226,27 +463,26 @@ def _read_optionals(fd, total: int, offset: int) -> None:
 _EXPORTERS = {"While": _export_while, "StatelessWhile": _export_while, "If": _export_if, "StatelessIf": _export_if}
 
 
-def _export_nodes(nodes, graph: _ops.Graph, bodies: dict, rewritten: set) -> None:
-    by_name = {nd.name: nd for nd in nodes}
+def _export_nodes(nodes, graph: _ops.Graph, ex: _Export) -> None:
+    scope = _Scope(nodes)
     for nd in list(nodes):
         if nd.op in _EXPORTERS:
             op = graph._nodes_by_name.get(nd.name)
             if op is not None and op.type == nd.op:
-                _EXPORTERS[nd.op](nd, op, bodies, rewritten, by_name)
+                _EXPORTERS[nd.op](nd, op, ex, scope)
 
 
 def finish_graph_def(graph: _ops.Graph, graph_def) -> None:
     """Puts the control flow of `graph_def` (just exported from `graph`) into TensorFlow's form, in place."""
-    bodies = {fd.signature.name: fd for fd in graph_def.library.function}
-    if not bodies:
+    if not graph_def.library.function:
         return
-    rewritten: set = set()
-    _export_nodes(graph_def.node, graph, bodies, rewritten)
+    ex = _Export(graph_def)
+    _export_nodes(graph_def.node, graph, ex)
     graphs = {fn.name: fn for fn in _func_graph.functions_used(graph.get_operations())}
-    for fd in graph_def.library.function:
+    for fd in list(graph_def.library.function):
         fn = graphs.get(fd.signature.name)
         if fn is not None:
-            _export_nodes(fd.node_def, fn, bodies, rewritten)
+            _export_nodes(fd.node_def, fn, ex)
 
 
 _ops.register_graph_def_export("finish_graph_def", finish_graph_def)

@@ -7,12 +7,13 @@
 
 tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
 outer tensors (one nested in a cond, one nested in another loop), a frozen tf.map_fn and dynamic_rnn, and
-three training graphs on reference variables trained with Adam (an MLP, a small conv net, and one whose
-gradient goes through a tf.cond), and writes each GraphDef (`<case>.pb`) with what tfmini computed: the
-fetched values, or the loss of every training step (`<case>.npz`), listed in `cases.json`. tf-check imports
-every GraphDef into TensorFlow, runs it and compares; each training graph is trained from its initializer in
-several fresh sessions, whose losses must all be tfmini's (an update op running before a gradient has read
-the old weights would make them drift from session to session).
+four training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
+goes through a tf.cond and a dynamic_rnn, whose gradient goes through a while loop), and writes each GraphDef
+(`<case>.pb`) with what tfmini computed: the fetched values, or the loss of every training step
+(`<case>.npz`), listed in `cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and
+compares; each training graph is trained from its initializer in several fresh sessions, whose losses must
+all be tfmini's (an update op running before a gradient has read the old weights would make them drift from
+session to session).
 tf-write writes a small forward graph TensorFlow built, with its outputs, which tfmini-check imports and
 runs. Any disagreement exits non-zero with a message. TensorFlow is imported only by the tf-* commands,
 tfmini only by the tfmini-* commands.
@@ -154,9 +155,28 @@ def _cond_training(tf):
     return {"x:0": X, "labels:0": LABELS}, loss, train
 
 
+def _rnn_training(tf):
+    """A dynamic_rnn (a while loop over TensorArrays) trained through the loop's gradient."""
+    x = tf.placeholder(tf.float32, [2, 4, 5], name="x")
+    labels = tf.placeholder(tf.float32, [2, 3], name="labels")
+
+    def spread(shape, dtype=None, partition_info=None):
+        n = int(np.prod(shape))
+        return tf.constant(np.linspace(-0.6, 0.6, n).reshape(shape).astype(np.float32))
+
+    with tf.variable_scope("model", initializer=spread):
+        out, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicRNNCell(6), x, dtype=tf.float32)
+        dense = tf.get_variable("dense", [6, 3])
+    logits = tf.matmul(state, dense)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": X.reshape(2, 4, 5), "labels:0": LABELS[:2]}, loss, train
+
+
 FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
                  "nested_loops": _nested_loops, "frozen_rnn": _frozen_rnn}
-TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training}
+TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training,
+                  "rnn_adam": _rnn_training}
 
 
 def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
