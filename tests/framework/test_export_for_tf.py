@@ -147,7 +147,7 @@ def test_loop_gradient_exports_as_a_tensorflow_while_over_tensor_arrays():
         feed = {"x:0": np.array([1.0, 2.0, -0.5], np.float32)}
         with tf.Session() as sess:
             want = sess.run([dx, dc], feed)
-        gd = g.as_graph_def()
+        gd = g.as_graph_def(add_shapes=True)
         names = [dx.name, dc.name]
     ops = [nd.op for nd in _all_nodes(gd)]
     assert "WhileGrad" not in ops and "TapeRead" not in ops and ops.count("TensorArrayWriteV3") >= 2
@@ -158,6 +158,8 @@ def test_loop_gradient_exports_as_a_tensorflow_while_over_tensor_arrays():
     assert types == ([tf.int32.as_datatype_enum] + [tf.float32.as_datatype_enum] * 2 + [tf.int32.as_datatype_enum]
                      + [tf.float32.as_datatype_enum] * n_arrays + [tf.resource.as_datatype_enum] * n_arrays)
     backward = [nd for nd in gd.node if nd.op == "While" and nd.name != "while"]
+    for nd in (loop, *backward):
+        assert len(nd.attr["_output_shapes"].list.shape) == len(nd.attr["T"].list.type)
     assert len(backward) == 1 and list(backward[0].input[-1 - 2 * n_arrays:]) == [
         f"while:{j}" for j in range(3, 4 + 2 * n_arrays)]
     for nd in _all_nodes(gd):

@@ -363,7 +363,10 @@ def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, k: int
     ex.remove_function(old.signature.name)
 
     gnd.op = "While"
+    with_shapes = "_output_shapes" in gnd.attr
     gnd.ClearField("attr")
+    if with_shapes:
+        gnd.attr["_output_shapes"].list.SetInParent()
     del gnd.input[:]
     gnd.input.extend(data[1:] + counter + controls)
     gnd.attr["cond"].func.name = cond.signature.name
