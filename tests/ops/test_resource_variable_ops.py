@@ -293,3 +293,41 @@ def test_uninitialized_resource_variables_are_reported_by_name():
         sess.run(a.initializer)
         assert list(sess.run(report)) == [b"b"]
         assert sess.run(a.initialized_value()) == 1.0
+
+
+def _control_flow_program(use_resource):
+    w = tf.Variable([[0.5, -1.0], [0.25, 2.0]], name="w", use_resource=use_resource)
+    x = tf.placeholder(tf.float32, [2])
+    pred = tf.placeholder(tf.bool, [])
+    def body(i, h):
+        return i + 1, tf.tanh(tf.reshape(tf.matmul(w, tf.reshape(h, [2, 1])), [2]) + x)
+
+    _, h = tf.while_loop(lambda i, h: i < 3, body, [tf.constant(0), x])
+    # One branch reads rows of w (a sparse gradient), the other does not read w at all.
+    branch = tf.cond(pred, lambda: tf.reduce_sum(tf.gather(w, [1, 1]) * h), lambda: tf.reduce_sum(h * h))
+    loss = tf.reduce_sum(h) + branch
+    return w, x, pred, loss, tf.gradients(loss, w)[0]
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_gradients_through_cond_and_loop_bodies_reach_resource_variables(taken):
+    feeds = [np.array([0.3, -0.7], np.float32), taken]
+    results = {}
+    for use_resource in (False, True):
+        tf.reset_default_graph()
+        w, x, pred, loss, grad = _control_flow_program(use_resource)
+        with tf.Session() as sess:
+            sess.run(w.initializer)
+            results[use_resource] = sess.run(tf.convert_to_tensor(grad), dict(zip([x, pred], feeds)))
+            if use_resource:
+                w0 = sess.run(w)
+                numeric = np.zeros_like(w0)
+                for i in np.ndindex(w0.shape):
+                    step = np.zeros_like(w0)
+                    step[i] = 1e-3
+                    w.load(w0 + step, sess)
+                    hi = sess.run(loss, dict(zip([x, pred], feeds)))
+                    w.load(w0 - step, sess)
+                    numeric[i] = (hi - sess.run(loss, dict(zip([x, pred], feeds)))) / 2e-3
+                np.testing.assert_allclose(results[True], numeric, rtol=2e-2, atol=2e-3)
+    np.testing.assert_allclose(results[True], results[False], rtol=1e-6)

@@ -21,7 +21,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.func_graph import FuncGraph, GradientFuncGraph, unique_function_name
 from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, register_op
-from tfmini.ops import array_ops, gradients_impl
+from tfmini.ops import array_ops, gradients_impl, state_ops
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -119,6 +119,24 @@ def assert_same_structure(first, second, check_types: bool = True) -> None:
 # ----------------------------------------------------------------------------------------------------------
 def differentiable(dtype: _dt.DType) -> bool:
     return dtype.base_dtype.is_floating or dtype.base_dtype.is_complex
+
+
+def _differentiable_input(t: _ops.Tensor) -> bool:
+    """Whether a functional op's gradient may flow to input `t`: a float tensor, or a resource variable's
+    handle (the gradient of the variable's reads in the body, as TF's tf.gradients gives for a handle)."""
+    return differentiable(t.dtype) or t.dtype.base_dtype == _dt.resource
+
+
+def _value_shape(t: _ops.Tensor) -> _shape.TensorShape:
+    """The shape of the gradient of input `t`: its own, or the variable's for a resource handle."""
+    return state_ops.handle_shape(t) if t.dtype.base_dtype == _dt.resource else t.shape
+
+
+def _zero_gradient(t: _ops.Tensor, dtype: _dt.DType) -> _ops.Tensor:
+    """Zeros standing for a missing gradient of `t` (of the variable's shape for a resource handle)."""
+    if t.dtype.base_dtype == _dt.resource:
+        return array_ops.zeros(apply_op("VariableShape", [t]).outputs[0], dtype=dtype)
+    return array_ops.zeros_like(t)
 
 
 def _dense(g) -> _ops.Tensor:
@@ -359,7 +377,7 @@ def _if_grad(op: _ops.Operation, *grads):
             f"No gradient defined for operation '{op.name}': second derivatives through tf.cond / tf.while_loop "
             "are not supported."
         )
-    in_idx = [j for j, t in enumerate(ins) if differentiable(t.dtype)]
+    in_idx = [j for j, t in enumerate(ins) if _differentiable_input(t)]
     out_idx = [i for i in range(n_out) if differentiable(op.outputs[i].dtype)]
     result: list = [None] * len(op.inputs)
     if not in_idx or not out_idx:
@@ -372,12 +390,13 @@ def _if_grad(op: _ops.Operation, *grads):
     keep = [k for k in range(len(in_idx)) if any(dxs[k] is not None for _, _, dxs in built)]
     if not keep:
         return result
+    dtypes = {k: next(dxs[k].dtype.base_dtype for _, _, dxs in built if dxs[k] is not None) for k in keep}
     for f, g, dxs in built:
         with g.as_default():
-            g.outputs = body_outputs(g, [dxs[k] if dxs[k] is not None else array_ops.zeros_like(f.inputs[in_idx[k]])
-                                         for k in keep])
+            g.outputs = body_outputs(g, [
+                dxs[k] if dxs[k] is not None else _zero_gradient(f.inputs[in_idx[k]], dtypes[k]) for k in keep])
     grad_op = make_if(op.inputs[0], [op.outputs[-1]] + out_grads, built[0][1], built[1][1],
-                      [ins[in_idx[k]].shape for k in keep])
+                      [_value_shape(ins[in_idx[k]]) for k in keep])
     for pos, k in enumerate(keep):
         result[1 + in_idx[k]] = grad_op.outputs[pos]
     return result
@@ -501,7 +520,7 @@ def _while_grad(op: _ops.Operation, *grads):
     if not op.get_attr("back_prop"):
         return result
     var_idx = [j for j in range(n) if differentiable(op.inputs[j].dtype)]
-    cap_idx = [j for j in range(n, len(op.inputs)) if differentiable(op.inputs[j].dtype)]
+    cap_idx = [j for j in range(n, len(op.inputs)) if _differentiable_input(op.inputs[j])]
     if not var_idx:
         return result
     out_grads = [grads[j] if grads[j] is not None else array_ops.zeros_like(op.outputs[j]) for j in var_idx]
@@ -511,12 +530,12 @@ def _while_grad(op: _ops.Operation, *grads):
     with g.as_default():
         var_grads = [dx if dx is not None else array_ops.zeros_like(body.inputs[j]) for j, dx in zip(var_idx, dxs)]
         g.outputs = body_outputs(g, var_grads + [dx for _, dx in caps])
-    initial_sums = [array_ops.zeros_like(op.inputs[j]) for j, _ in caps]
-    out_types = [op.inputs[j].dtype.base_dtype for j in var_idx] + [op.inputs[j].dtype.base_dtype for j, _ in caps]
+    initial_sums = [_zero_gradient(op.inputs[j], dx.dtype.base_dtype) for j, dx in caps]
+    out_types = [op.inputs[j].dtype.base_dtype for j in var_idx] + [dx.dtype.base_dtype for _, dx in caps]
     grad_op = apply_op(
         "WhileGrad", [op.outputs[-1], out_grads, initial_sums],
         {"body_grad": g, "Tout": out_types,
-         "output_shapes": [op.inputs[j].shape for j in var_idx] + [op.inputs[j].shape for j, _ in caps]},
+         "output_shapes": [op.inputs[j].shape for j in var_idx] + [_value_shape(op.inputs[j]) for j, _ in caps]},
     )
     outs = grad_op.outputs
     for pos, j in enumerate(var_idx + [j for j, _ in caps]):
