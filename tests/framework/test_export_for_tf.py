@@ -185,7 +185,7 @@ def test_loop_gradient_exports_as_a_tensorflow_while_over_tensor_arrays():
     np.testing.assert_allclose(want[0], grad, rtol=1e-5)
 
 
-def test_loop_gradient_read_twice_keeps_tfminis_form_and_reads_back():
+def test_two_gradients_of_one_loop_read_the_same_arrays():
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [2], name="x")
         _, y = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * v), [0, x])
@@ -195,14 +195,39 @@ def test_loop_gradient_read_twice_keeps_tfminis_form_and_reads_back():
         with tf.Session() as sess:
             want = sess.run([first, second], feed)
         gd = g.as_graph_def()
-    assert [nd.op for nd in gd.node].count("WhileGrad") == 2  # two gradients of one loop: tfmini's form
-    assert _tape_readers(gd)
+    ops = [nd.op for nd in _all_nodes(gd)]
+    assert ops.count("While") == 3 and "WhileGrad" not in ops and "TapeRead" not in ops
+    arrays = [nd for nd in gd.node if nd.op == "TensorArrayV3"]
+    assert arrays and all(not nd.attr["clear_after_read"].b for nd in arrays)  # each gradient reads them
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
             got = sess.run([first.name, second.name], feed)
     np.testing.assert_allclose(got, want, rtol=1e-6)
     np.testing.assert_allclose(want[0], 4 * feed["x:0"] ** 3, rtol=1e-6)
+    np.testing.assert_allclose(want[1], 12 * feed["x:0"] ** 3, rtol=1e-6)
+
+
+def test_gradient_of_nested_loops_keeps_tfminis_form_and_reads_back():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2], name="x")
+
+        def outer_body(i, v):
+            return i + 1, tf.while_loop(lambda j, w: j < 2, lambda j, w: (j + 1, w * 1.5), [0, v])[1]
+
+        _, y = tf.while_loop(lambda i, v: i < 2, outer_body, [0, x])
+        (dx,) = tf.gradients(tf.reduce_sum(y * y), [x])
+        feed = {"x:0": np.array([1.0, -2.0], np.float32)}
+        with tf.Session() as sess:
+            want = sess.run(dx, feed)
+        gd = g.as_graph_def()
+    assert "WhileGrad" in [nd.op for nd in gd.node]  # the inner loop's tape is recorded by the outer body
+    assert _tape_readers(gd)
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(dx.name, feed), want, rtol=1e-6)
+    np.testing.assert_allclose(want, 2 * 1.5 ** 8 * feed["x:0"], rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------------------------------------

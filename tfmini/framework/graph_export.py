@@ -16,8 +16,8 @@ The gradient of a loop is exported as a TensorFlow While too: the forward loop a
 writes each value its gradient reads into a TensorArray (one per value, at the iteration's index), and the
 gradient loop (`WhileGrad` here) becomes a While that counts back down, reads them back (TensorArrayReadV3
 where tfmini reads the tape) and sums the gradients of the captured tensors in loop variables.
-Control flow whose gradient is not of these simple shapes (a loop or cond inside a differentiated body, two
-gradients of one loop) keeps tfmini's form: its gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini,
+Control flow whose gradient is not of these simple shapes (a loop or cond inside a differentiated body)
+keeps tfmini's form: its gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini,
 which reads such a GraphDef back; TensorFlow refuses it naming the unregistered op type."""
 
 from __future__ import annotations
@@ -107,11 +107,11 @@ class _Scope:
 
 def _export_while(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
     """Rewrites While NodeDef `nd` (of `op`) and its body into TensorFlow's form, unless its tape is read by
-    something else than one gradient loop of the simple shape `_loop_gradient` takes."""
-    grad = None
+    something else than gradient loops of the simple shape `_loop_gradients` takes."""
+    grads = None
     if _tape_is_read(op):
-        grad = _loop_gradient(op)
-        if grad is None or op.name in ex.rewritten:
+        grads = _loop_gradients(op)
+        if grads is None or op.name in ex.rewritten:
             return
         ex.rewritten.add(op.name)
     bodies, rewritten = ex.bodies, ex.rewritten
@@ -137,8 +137,8 @@ def _export_while(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
     for attr in _WHILE_ONLY_ATTRS:
         if attr in nd.attr:
             del nd.attr[attr]
-    if grad is not None:
-        _export_loop_gradient(nd, op, grad, ex, scope)
+    if grads is not None:
+        _export_loop_gradient(nd, op, grads, ex, scope)
 
 
 def _export_if(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
@@ -202,20 +202,22 @@ def _plain_gradient(forward_fns: list, grads: list) -> bool:
     return True
 
 
-def _loop_gradient(op: _ops.Operation) -> _ops.Operation | None:
-    """The WhileGrad op reading the tape of While `op`, if it is the only reader and of the simple shape
-    (`_plain_gradient`); else None."""
+def _loop_gradients(op: _ops.Operation) -> list | None:
+    """The WhileGrad ops reading the tape of While `op`, if they are all that reads it and each is of the
+    simple shape `_plain_gradient` takes; else None."""
     tape = op.outputs[-1]
     if any(t is tape for t in getattr(op.graph, "recorded", ())):
         return None
     readers = list(dict.fromkeys(tape.consumers()))
-    if len(readers) != 1 or readers[0].type != "WhileGrad" or readers[0].inputs[0] is not tape:
-        return None
-    grad, body = readers[0], op.get_attr("body")
-    body_grad = grad.get_attr("body_grad")
-    if getattr(body_grad, "forward", None) is not body or not _plain_gradient([body], [body_grad]):
-        return None
-    return grad
+    body = op.get_attr("body")
+    grads = []
+    for r in readers:
+        if r.type != "WhileGrad" or r.inputs[0] is not tape or any(t is tape for t in r.inputs[1:]):
+            return None
+        grads.append(r.get_attr("body_grad"))
+        if getattr(grads[-1], "forward", None) is not body:
+            return None
+    return readers if _plain_gradient([body], grads) else None
 
 
 def _insert_inputs(nd, inputs: list) -> None:
@@ -259,11 +261,12 @@ def _add_output(fd, ref: str, dtype) -> None:
     fd.ret[out.name] = ref
 
 
-def _export_loop_gradient(nd, op: _ops.Operation, grad: _ops.Operation, ex: _Export, scope: _Scope) -> None:
+def _export_loop_gradient(nd, op: _ops.Operation, grads: list, ex: _Export, scope: _Scope) -> None:
     """The loop gradient as a TensorFlow While: forward While `nd` (already in TensorFlow's form) gets an
     iteration counter and one TensorArray per value its body records, written at each iteration's index;
-    WhileGrad `grad` becomes a While (of the same name, so its outputs keep their names) that counts the
-    iterations back down, reads the recorded values back from the arrays and runs the body's gradient."""
+    each WhileGrad in `grads` becomes a While (of the same name, so its outputs keep their names) that counts
+    the iterations back down, reads the recorded values back from the arrays (kept after a read, for the
+    other gradients) and runs the body's gradient."""
     i32, f32, res = _dtypes.int32, _dtypes.float32, _dtypes.resource
     scalar = _shape.TensorShape([])
     recorded = list(op.get_attr("body").recorded)
@@ -274,7 +277,8 @@ def _export_loop_gradient(nd, op: _ops.Operation, grad: _ops.Operation, ex: _Exp
     zero = scope.add(f"{op.name}/iterations", "Const", [], {"dtype": ("type", i32),
                                                              "value": ("tensor", _np_scalar(0))})
     arrays = [scope.add(f"{op.name}/accumulator", "TensorArrayV3", [zero.name],
-                        {"dtype": ("type", t.dtype.base_dtype), "dynamic_size": ("bool", True)}) for t in recorded]
+                        {"dtype": ("type", t.dtype.base_dtype), "dynamic_size": ("bool", True),
+                         "clear_after_read": ("bool", False)}) for t in recorded]
     _insert_inputs(nd, [zero.name] + [f"{a.name}:1" for a in arrays] + [a.name for a in arrays])
     extra_types = [i32] + [f32] * k + [res] * k
     extra_shapes = [scalar] * (1 + 2 * k)
@@ -296,7 +300,8 @@ def _export_loop_gradient(nd, op: _ops.Operation, grad: _ops.Operation, ex: _Exp
         _add_output(body, handle, res)
     if _func_graph.RECORDED_ATTR in body.attr:
         del body.attr[_func_graph.RECORDED_ATTR]
-    _gradient_loop(scope.by_name[grad.name], op, grad, m, k, ex)
+    for grad in grads:
+        _gradient_loop(scope.by_name[grad.name], op, grad, m, k, ex)
 
 
 def _np_scalar(value: int) -> np.ndarray:
