@@ -46,16 +46,10 @@ _OWNED_ELSEWHERE = "the functional control-flow ops' extra tape output (reported
 
 # op type -> (reason, the exact differences `_differences` finds).
 KNOWN: dict[str, tuple[str, set[str]]] = {
-    "Atan2": ("TF names the operands (y, x); renaming them changes the TypeError tests/framework/test_op_errors.py "
-              "expects, a file this change does not own (reported)", {
+    "Atan2": (("TF names the operands (y, x); renaming them changes the TypeError tests/framework/test_op_errors.py "
+              "expects, a file this change does not own (reported)"), {
         "input 0: x: T, TF's is y: T",
         "input 1: y: T, TF's is x: T",
-    }),
-    "Abs": (_WIDER_TYPES, {
-        "attr T: allows ['uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
-    }),
-    "Add": (_WIDER_TYPES, {
-        "attr T: allows ['uint16', 'uint32', 'uint64'], which TF's does not",
     }),
     "CSVDataset": (_WIDER_TYPES, {
         ("attr output_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'int16', 'int8'"
@@ -64,12 +58,7 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "CheckNumerics": (_LENIENT_DEFAULT, {
         "attr message: has a default, TF requires it",
     }),
-    "Conv2DBackpropFilter": (_WIDER_TYPES, {
-        "attr T: allows ['int32'], which TF's does not",
-    }),
-    "DecodeCSV": (_WIDER_TYPES + "; " + _LENIENT_DEFAULT, {
-        ("attr OUT_TYPE: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'int16', 'int8', 'r"
-         "esource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does not"),
+    "DecodeCSV": (_LENIENT_DEFAULT, {
         "attr OUT_TYPE: has a default, TF requires it",
     }),
     "FilterDataset": (_LENIENT_DEFAULT, {
@@ -100,14 +89,8 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "MapDataset": (_LENIENT_DEFAULT, {
         "attr Targuments: has a default, TF requires it",
     }),
-    "MaxPool": (_WIDER_TYPES, {
-        "attr T: allows ['uint32', 'uint64'], which TF's does not",
-    }),
     "MergeSummary": (_LENIENT_DEFAULT, {
         "attr N: has a default, TF requires it",
-    }),
-    "Neg": (_WIDER_TYPES, {
-        "attr T: allows ['uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
     }),
     "OneShotIterator": (("tfmini's OneShotIterator takes its dataset as an input, TF's builds it with a "
                         "dataset_factory function"), {
@@ -120,66 +103,27 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "ParallelMapDataset": (_LENIENT_DEFAULT, {
         "attr Targuments: has a default, TF requires it",
     }),
-    "ParseExample": (_WIDER_TYPES + "; " + _LENIENT_DEFAULT, {
+    "ParseExample": (_LENIENT_DEFAULT, {
         "attr Ndense: has a default, TF requires it",
         "attr Nsparse: has a default, TF requires it",
-        ("attr Tdense: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'float64', 'int16', '"
-         "int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does not"),
         "attr Tdense: has a default, TF requires it",
         "attr dense_shapes: has a default, TF requires it",
-        ("attr sparse_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'float64', 'int"
-         "16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does"
-         " not"),
         "attr sparse_types: has a default, TF requires it",
     }),
-    "ParseSequenceExample": (_WIDER_TYPES + "; " + _LENIENT_DEFAULT, {
-        ("attr Tcontext_dense: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'float64', 'i"
-         "nt16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's do"
-         "es not"),
+    "ParseSequenceExample": (_LENIENT_DEFAULT, {
         "attr context_dense_keys: has a default, TF requires it",
         "attr context_sparse_keys: has a default, TF requires it",
-        ("attr context_sparse_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'float6"
-         "4', 'int16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which T"
-         "F's does not"),
         "attr feature_list_dense_keys: has a default, TF requires it",
         "attr feature_list_dense_missing_assumed_empty: has a default, TF requires it",
-        ("attr feature_list_dense_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'fl"
-         "oat64', 'int16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], whi"
-         "ch TF's does not"),
         "attr feature_list_sparse_keys: has a default, TF requires it",
-        ("attr feature_list_sparse_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'f"
-         "loat64', 'int16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], wh"
-         "ich TF's does not"),
     }),
-    "ParseSingleExample": (_WIDER_TYPES + "; " + _LENIENT_DEFAULT, {
-        ("attr Tdense: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'float64', 'int16', '"
-         "int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does not"),
+    "ParseSingleExample": (_LENIENT_DEFAULT, {
         "attr Tdense: has a default, TF requires it",
         "attr dense_keys: has a default, TF requires it",
         "attr dense_shapes: has a default, TF requires it",
         "attr num_sparse: has a default, TF requires it",
         "attr sparse_keys: has a default, TF requires it",
-        ("attr sparse_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'float64', 'int"
-         "16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does"
-         " not"),
         "attr sparse_types: has a default, TF requires it",
-    }),
-    "ParseSingleSequenceExample": (_WIDER_TYPES, {
-        ("attr Tcontext_dense: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'float64', 'i"
-         "nt16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's do"
-         "es not"),
-        ("attr context_sparse_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'float6"
-         "4', 'int16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which T"
-         "F's does not"),
-        ("attr feature_list_dense_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'fl"
-         "oat64', 'int16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], whi"
-         "ch TF's does not"),
-        ("attr feature_list_sparse_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'f"
-         "loat64', 'int16', 'int32', 'int8', 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], wh"
-         "ich TF's does not"),
-    }),
-    "Pow": (_WIDER_TYPES, {
-        "attr T: allows ['uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
     }),
     "PriorityQueueV2": (_LENIENT_DEFAULT + "; tfmini requires component_types, which TF defaults to []", {
         "attr component_types: required, TF's has a default",
@@ -187,12 +131,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     }),
     "ReduceDataset": (_LENIENT_DEFAULT, {
         "attr Targuments: has a default, TF requires it",
-    }),
-    "ReverseV2": (_WIDER_TYPES, {
-        "attr T: allows ['resource', 'variant'], which TF's does not",
-    }),
-    "Round": (_WIDER_TYPES, {
-        "attr T: allows ['uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
     }),
     "ScanDataset": (_LENIENT_DEFAULT, {
         "attr Targuments: has a default, TF requires it",
@@ -203,11 +141,13 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "ScatterMin": (_WIDER_TYPES + " (state ops' module has another owner; reported)", {
         "attr T: allows ['int16', 'int8', 'uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
     }),
-    "Sign": (_WIDER_TYPES, {
-        "attr T: allows ['uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
+    "StatelessIf": (_OWNED_ELSEWHERE, {
+        "output 1: tape: variant, TF's is none",
     }),
-    "SquaredDifference": (_WIDER_TYPES, {
-        "attr T: allows ['int16', 'int8', 'uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
+    "StatelessWhile": (_OWNED_ELSEWHERE + "; TF's StatelessWhile has no Tout or back_prop attr", {
+        "attr Tout: only in tfmini's op",
+        "attr back_prop: only in tfmini's op",
+        "output 1: tape: variant, TF's is none",
     }),
     "TFRecordDataset": (_READER_STRUCTURE, {
         "attr output_shapes: only in tfmini's op",
@@ -217,20 +157,9 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
         "attr output_shapes: only in tfmini's op",
         "attr output_types: only in tfmini's op",
     }),
-    "TruncateMod": (_WIDER_TYPES, {
-        "attr T: allows ['int16', 'int8', 'uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
-    }),
     "While": (_OWNED_ELSEWHERE + "; TF's While has no Tout or back_prop attr", {
         "attr Tout: only in tfmini's op",
         "attr back_prop: only in tfmini's op",
-        "output 1: tape: variant, TF's is none",
-    }),
-    "StatelessWhile": (_OWNED_ELSEWHERE + "; TF's StatelessWhile has no Tout or back_prop attr", {
-        "attr Tout: only in tfmini's op",
-        "attr back_prop: only in tfmini's op",
-        "output 1: tape: variant, TF's is none",
-    }),
-    "StatelessIf": (_OWNED_ELSEWHERE, {
         "output 1: tape: variant, TF's is none",
     }),
 }

@@ -380,6 +380,12 @@ def _complete_attrs(opdef: OpDef, attrs: dict) -> None:
         _check_minimum(opdef, k, attrs[k], minimum)
     for k, allowed in opdef.allowed_types.items():
         t = attrs.get(k)
+        if isinstance(t, list):  # a list(type) attr: every dtype it lists must be allowed
+            bad = next((d for d in t if isinstance(d, _dtypes.DType) and d.base_dtype not in allowed), None)
+            if bad is not None:
+                raise TypeError(f"Value for attr '{k}' of {bad.base_dtype.name} is not in the list of allowed "
+                                f"values: {_type_list_str(allowed)}")
+            continue
         if isinstance(t, _dtypes.DType) and t.base_dtype not in allowed:
             arg = next((s.name for s in opdef.inputs if s.type_attr == k), k)
             raise TypeError(

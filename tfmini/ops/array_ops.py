@@ -1730,7 +1730,7 @@ def _reverse_axes(rank: int, axes, error) -> tuple:
 
 @register_op(
     "ReverseV2", inputs=["tensor: T", "axis: Tidx"], outputs=["output: T"], attrs={"Tidx": ("type", _dt.int32)},
-    allowed={"Tidx": _INDEX}, shape=_reverse_shape,
+    allowed={"Tidx": _INDEX, "T": _dt.ALL_TYPES}, shape=_reverse_shape,
 )
 def _reverse_kernel(x, axis):
     x = np.asarray(x)

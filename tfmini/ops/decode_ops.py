@@ -226,6 +226,7 @@ def _decode_csv_shape(op):
     outputs=["output: OUT_TYPE"],
     attrs={"OUT_TYPE": ("list(type)", []), "field_delim": ("string", ","), "use_quote_delim": ("bool", True),
            "na_value": ("string", ""), "select_cols": ("list(int)", [])},
+    allowed={"OUT_TYPE": (_dt.float32, _dt.float64, _dt.int32, _dt.int64, _dt.string)},
     shape=_decode_csv_shape,
 )
 def _decode_csv_kernel(records, *defaults, field_delim, use_quote_delim, na_value, select_cols):

@@ -33,6 +33,9 @@ _NUM = _dt.NUMBER
 _REAL = _dt.REAL
 _FLOAT = _dt.FLOATING
 _FLOAT_CPLX = _dt.FLOATING + _dt.COMPLEX
+# TF's signed number types (its ops that negate or take signs leave unsigned integers out).
+_SIGNED = _dt.FLOATING + _dt.SIGNED_INTEGER
+_SIGNED_NUM = _SIGNED + _dt.COMPLEX
 _INDEX = (_dt.int32, _dt.int64)
 
 
@@ -195,7 +198,7 @@ def _broadcastable(a, b) -> bool:
 
 # op type: (kernel, allowed types, output dtype (None: T), silence floating-point warnings)
 _BINARY = {
-    "Add": (np.add, _NUM + (_dt.string,), None, False),
+    "Add": (np.add, _SIGNED_NUM + (_dt.uint8, _dt.string), None, False),
     "AddV2": (np.add, _NUM, None, False),
     "Sub": (np.subtract, _NUM, None, False),
     "Mul": (np.multiply, _NUM, None, False),
@@ -205,11 +208,12 @@ _BINARY = {
     "TruncateDiv": (_trunc_div, _dt.INTEGER, None, False),
     "FloorDiv": (_floor_div, _REAL, None, True),
     "FloorMod": (_floor_mod, _REAL, None, True),
-    "TruncateMod": (_trunc_mod, _REAL, None, True),
+    "TruncateMod": (_trunc_mod, _dt.FLOATING + (_dt.int32, _dt.int64), None, True),
     "Maximum": (np.maximum, _REAL, None, False),
     "Minimum": (np.minimum, _REAL, None, False),
-    "Pow": (_pow, _NUM, None, True),
-    "SquaredDifference": (lambda x, y: np.square(np.subtract(x, y)), _NUM, None, False),
+    "Pow": (_pow, _SIGNED_NUM, None, True),
+    "SquaredDifference": (lambda x, y: np.square(np.subtract(x, y)), _FLOAT_CPLX + (_dt.int32, _dt.int64), None,
+                          False),
     "Atan2": (np.arctan2, _FLOAT, None, True),
     "Less": (np.less, _REAL, _dt.bool_, False),
     "LessEqual": (np.less_equal, _REAL, _dt.bool_, False),
@@ -456,8 +460,8 @@ def _erf_scale(x):
 
 
 _UNARY = {
-    "Neg": (np.negative, _NUM, lambda op, g, x, y: -g, False),
-    "Abs": (np.abs, _REAL, lambda op, g, x, y: g * sign(x), False),
+    "Neg": (np.negative, _SIGNED_NUM, lambda op, g, x, y: -g, False),
+    "Abs": (np.abs, _SIGNED, lambda op, g, x, y: g * sign(x), False),
     "Square": (np.square, _NUM,
                lambda op, g, x, y: g * (_ops.convert_to_tensor(2, dtype=x.dtype.base_dtype) * _conj(x)), True),
     "Sqrt": (np.sqrt, _FLOAT_CPLX,
@@ -488,10 +492,10 @@ _UNARY = {
     "Lgamma": (_in_float64(_lgamma_scalar), _FLOAT, lambda op, g, x, y: g * digamma(x), False),
     "Digamma": (_digamma, _FLOAT, lambda op, g, x, y: g * polygamma(_ops.convert_to_tensor(
         1, dtype=x.dtype.base_dtype), x), True),
-    "Sign": (_sign, _NUM, lambda op, g, x, y: _zeros_like(x), False),
+    "Sign": (_sign, _SIGNED_NUM, lambda op, g, x, y: _zeros_like(x), False),
     "Floor": (np.floor, _FLOAT, lambda op, g, x, y: None, False),
     "Ceil": (np.ceil, _FLOAT, lambda op, g, x, y: None, False),
-    "Round": (np.round, _NUM, lambda op, g, x, y: None, False),
+    "Round": (np.round, _SIGNED_NUM, lambda op, g, x, y: None, False),
     "Rint": (np.rint, _FLOAT, lambda op, g, x, y: None, False),
 }
 

@@ -27,6 +27,7 @@ _FLOAT = _dt.FLOATING
 _REAL = _dt.REAL
 _INDEX = (_dt.int32, _dt.int64)
 _CONV_TYPES = _dt.FLOATING + (_dt.int32,)
+_MAX_POOL_TYPES = _dt.FLOATING + _dt.SIGNED_INTEGER + (_dt.uint8, _dt.uint16)
 _SELU_SCALE = 1.0507009873554804934193349852946
 _SELU_ALPHA = 1.6732632423543772848170429916717
 
@@ -598,7 +599,7 @@ def _conv2d_backprop_input(input_sizes, w, dy, *, strides, padding, explicit_pad
 
 
 @register_op("Conv2DBackpropFilter", inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
-             outputs=["output: T"], attrs=dict(_CONV_ATTRS), allowed={"T": _CONV_TYPES},
+             outputs=["output: T"], attrs=dict(_CONV_ATTRS), allowed={"T": _FLOAT},
              shape=_conv2d_backprop_filter_shape)
 def _conv2d_backprop_filter(x, filter_sizes, dy, *, strides, padding, explicit_paddings, data_format, dilations):
     f_shape = tuple(int(s) for s in np.reshape(filter_sizes, [-1]))
@@ -699,7 +700,7 @@ def _first_max_masks(xp: np.ndarray, win: _Window):
 
 
 @register_op("MaxPool", inputs=["input: T"], outputs=["output: T"], attrs={**_POOL_ATTRS, "T": ("type", _dt.float32)},
-             allowed={"T": _REAL}, shape=_pool_shape)
+             allowed={"T": _MAX_POOL_TYPES}, shape=_pool_shape)
 def _max_pool(x, *, ksize, strides, padding, data_format):
     x = _to_nhwc(x, data_format)
     win = _pool_window(x.shape, ksize, strides, padding, data_format)

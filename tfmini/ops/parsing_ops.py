@@ -362,6 +362,7 @@ def _parse_example_shape(op):
              "dense_values: Tdense"],
     attrs={"Nsparse": ("int", 0), "Ndense": ("int", 0), "sparse_types": ("list(type)", []),
            "Tdense": ("list(type)", []), "dense_shapes": ("list(shape)", [])},
+    allowed={"sparse_types": _PARSE_TYPES, "Tdense": _PARSE_TYPES},
     shape=_parse_example_shape,
 )
 def _parse_example_kernel(serialized, names, *rest, Nsparse, Ndense, sparse_types, dense_shapes):
@@ -429,6 +430,7 @@ def _parse_single_shape(op):
              "sparse_shapes: num_sparse * int64", "dense_values: Tdense"],
     attrs={"num_sparse": ("int", 0), "sparse_keys": ("list(string)", []), "dense_keys": ("list(string)", []),
            "sparse_types": ("list(type)", []), "Tdense": ("list(type)", []), "dense_shapes": ("list(shape)", [])},
+    allowed={"sparse_types": _PARSE_TYPES, "Tdense": _PARSE_TYPES},
     shape=_parse_single_shape,
 )
 def _parse_single_example_kernel(serialized, *defaults, sparse_keys, dense_keys, sparse_types, dense_shapes):
@@ -558,6 +560,8 @@ _SEQUENCE_ATTRS = {
     "feature_list_dense_types": ("list(type)", []), "context_dense_shapes": ("list(shape)", []),
     "feature_list_sparse_types": ("list(type)", []), "feature_list_dense_shapes": ("list(shape)", []),
 }
+_SEQUENCE_ALLOWED = {k: _PARSE_TYPES for k in ("context_sparse_types", "Tcontext_dense", "feature_list_dense_types",
+                                                "feature_list_sparse_types")}
 _SEQUENCE_OUTPUTS = [
     "context_sparse_indices: Ncontext_sparse * int64", "context_sparse_values: context_sparse_types",
     "context_sparse_shapes: Ncontext_sparse * int64", "context_dense_values: Tcontext_dense",
@@ -597,6 +601,7 @@ def _parse_sequence_example_shape(op):
     inputs=["serialized: string", "debug_name: string", "context_dense_defaults: Tcontext_dense"],
     outputs=[*_SEQUENCE_OUTPUTS, "feature_list_dense_lengths: Nfeature_list_dense * int64"],
     attrs={**{k: ("list(string)", []) for k in _SEQUENCE_KEY_ATTRS}, **_SEQUENCE_ATTRS},
+    allowed=_SEQUENCE_ALLOWED,
     shape=_parse_sequence_example_shape,
 )
 def _parse_sequence_example_kernel(serialized, debug_name, *defaults, feature_list_dense_missing_assumed_empty,
@@ -632,6 +637,7 @@ def _parse_single_sequence_example_shape(op):
             "debug_name: string"],
     outputs=_SEQUENCE_OUTPUTS,
     attrs=_SEQUENCE_ATTRS,
+    allowed=_SEQUENCE_ALLOWED,
     shape=_parse_single_sequence_example_shape,
 )
 def _parse_single_sequence_example_kernel(serialized, missing_ok, *rest, Ncontext_sparse, Ncontext_dense,
