@@ -869,3 +869,15 @@ def test_gradients_through_map_fn_scan_and_foldl():
     check_gradients(lambda x: tf.scan(lambda a, v: a * v + 1.0, x), [np.array([0.5, -1.2, 0.8, 1.1])])
     check_gradients(lambda x, a: tf.foldl(lambda acc, v: tf.tanh(acc * v), x, initializer=a),
                     [np.array([0.5, -1.2, 0.8]), np.array(0.7)])
+
+
+def test_string_scalars_carried_by_a_loop_stay_tensors_for_the_string_ops():
+    # A body's results feed the next iteration's kernels as arrays: a scalar string used to come back as Python
+    # bytes, which StringJoin, RegexReplace, StringLength and the other string kernels rejected.
+    _, s = tf.while_loop(lambda i, s: i < 3,
+                         lambda i, s: (i + 1, tf.strings.join([tf.regex_replace(s, "a", "b"), "a"])),
+                         [tf.constant(0), tf.constant("a")])
+    lengths = tf.while_loop(lambda i, n: i < 2, lambda i, n: (i + 1, n + tf.strings.length(tf.as_string(n))),
+                            [tf.constant(0), tf.constant(5)])[1]
+    assert _run(s) == b"bbba"
+    assert _run(lengths) == 7

@@ -167,7 +167,7 @@ class SessionState:
     def compile_subgraph(self, fetch_tensors: Sequence[_ops.Tensor], feed_tensors: Sequence[_ops.Tensor]) -> Callable:
         """A function `run(feed_values) -> fetched values` for a sub-graph (a FuncGraph body), compiled once,
         whose kernels share this session's state."""
-        return compile_plan(self, tuple(fetch_tensors), tuple(feed_tensors), (), user_fed=()).run
+        return compile_plan(self, tuple(fetch_tensors), tuple(feed_tensors), (), user_fed=(), raw_results=True).run
 
     @staticmethod
     def check_deadline(op: _ops.Operation) -> None:
@@ -254,13 +254,21 @@ def as_result(v):
     return v
 
 
+def as_body_result(v):
+    """A value as a body run inside a kernel hands it on: an array stays an array (0-d included), and shared
+    read-only buffers are copied as for `as_result`, so a later in-place update cannot reach it."""
+    if type(v) is np.ndarray and not v.flags.writeable:
+        return v.copy()
+    return v
+
+
 class Plan:
     """A compiled run: the pruned ops in order with resolved kernels and slots, when each value dies, and the
     generated straight-line function that runs them."""
 
     def __init__(self, *, graph_version: int, steps: list[Step], slot_of: dict, feed_slots: list[int],
                  fetch_slots: list[int], fetch_deref: list[bool], n_slots: int, folded: dict[int, object],
-                 dead_after: list[tuple[int, ...]], target_ops: list) -> None:
+                 dead_after: list[tuple[int, ...]], target_ops: list, raw_results: bool = False) -> None:
         self.graph_version = graph_version
         self.steps = steps
         self.slot_of: dict[_ops.Tensor, int] = slot_of
@@ -274,6 +282,7 @@ class Plan:
         # drop them right after it, so a traced run holds no more memory than an untraced one.
         self.dead_after = dead_after
         self.target_ops = target_ops
+        self.raw_results = raw_results
         self.fast_fn, self.line_to_step, self.source = _generate(self)
 
     @property
@@ -408,12 +417,15 @@ def _topological(ops_: list[_ops.Operation]) -> list[_ops.Operation]:
 
 def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed_tensors: Sequence[_ops.Tensor],
                  target_ops: Sequence[_ops.Operation], done_ops: frozenset = frozenset(),
-                 fold_constants: bool = True, user_fed: Collection[_ops.Tensor] | None = None) -> Plan:
+                 fold_constants: bool = True, user_fed: Collection[_ops.Tensor] | None = None,
+                 raw_results: bool = False) -> Plan:
     """Prunes the graph to what `fetch_tensors` and `target_ops` need given `feed_tensors`, resolves kernels
     and value slots once, folds feed-independent stateless ops, and generates the fast run loop.
     `user_fed`: the feeds that are values a user fed (all of them by default); other feeds of ref-typed
     tensors hold variables' storage (a loop body's captured variables, a partial run's earlier results), so
-    ops may update them in place."""
+    ops may update them in place. `raw_results`: return arrays as arrays (`as_body_result`, for a body run
+    inside a kernel, whose results feed other kernels), not as `Session.run` hands them out (`as_result`:
+    a 0-d string array would become `bytes`, which kernels do not take)."""
     graph = state.graph
     version = graph.version
     fed = set(feed_tensors)
@@ -467,7 +479,8 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
     folded = _fold_constants(steps, fed) if fold_constants else {}
     return Plan(graph_version=version, steps=steps, slot_of=slot_of, feed_slots=feed_slots,
                 fetch_slots=fetch_slots, fetch_deref=fetch_deref, n_slots=n_slots, folded=folded,
-                dead_after=_dead_after(steps, folded, fetch_slots), target_ops=list(target_ops))
+                dead_after=_dead_after(steps, folded, fetch_slots), target_ops=list(target_ops),
+                raw_results=raw_results)
 
 
 def _dead_after(steps: list[Step], folded: dict, fetch_slots: list[int]) -> list[tuple[int, ...]]:
@@ -525,7 +538,8 @@ def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
     the graph appear only in comments, escaped with `ascii()` (a comment cannot end early); the code itself
     holds slot numbers only."""
     folded, steps = plan.folded, plan.live_steps
-    env: dict[str, object] = {"_as_result": as_result, "__name__": "tfmini._plan"}
+    env: dict[str, object] = {"_as_result": as_body_result if plan.raw_results else as_result,
+                              "__name__": "tfmini._plan"}
     lines = ["def _plan_run(feeds):"]
     line_to_step: dict[int, Step] = {}
     for j, slot in enumerate(plan.feed_slots):
