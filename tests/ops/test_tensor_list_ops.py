@@ -19,10 +19,15 @@ def test_push_pop_length_and_stack():
     (two,) = _op("TensorListPushBack", [one, tf.constant(b)])
     rest, last = _op("TensorListPopBack", [two, tf.constant([2])], {"element_dtype": tf.float32})
     lengths = [_op("TensorListLength", [t])[0] for t in (empty, one, two, rest)]
+    (element_shape,) = _op("TensorListElementShape", [two], {"shape_type": tf.int32})
+    (unknown,) = _op("EmptyTensorList", [tf.constant(-1), tf.constant(-1)], {"element_dtype": tf.float32})
+    (unknown_shape,) = _op("TensorListElementShape", [unknown], {"shape_type": tf.int64})
     (stacked,) = _op("TensorListStack", [two, tf.constant([2])], {"element_dtype": tf.float32})
     (empty_stack,) = _op("TensorListStack", [empty, tf.constant([2])], {"element_dtype": tf.float32})
     with tf.Session() as sess:
         got = sess.run(lengths + [last, stacked, empty_stack])
+        np.testing.assert_array_equal(sess.run(element_shape), [2])
+        assert sess.run(unknown_shape) == -1
     assert got[:4] == [0, 1, 2, 1]
     np.testing.assert_array_equal(got[4], b)
     np.testing.assert_array_equal(got[5], np.stack([a, b]))

@@ -698,3 +698,13 @@ def _tensor_list_from_tensor(tensor, element_shape, *, element_dtype):
         raise _invalid("Tensor must be at least a vector, but saw shape: []")
     return TensorListValue(tuple(tensor[i] for i in range(tensor.shape[0])), element_dtype,
                            _list_shape(element_shape) or tuple(tensor.shape[1:]))
+
+
+@register_op("TensorListElementShape", inputs=["input_handle: variant"], outputs=["element_shape: shape_type"],
+             allowed={"shape_type": (_dt.int32, _dt.int64)}, shape=lambda op: _shape.unknown_shape())
+def _tensor_list_element_shape(lst, *, shape_type):
+    """The list's element shape (-1 for unknown dims; a scalar -1 when even the rank is unknown)."""
+    shape = lst.element_shape
+    if shape is None:
+        return np.array(-1, shape_type.as_numpy_dtype)
+    return np.array([-1 if d is None else d for d in shape], shape_type.as_numpy_dtype)

@@ -8,7 +8,8 @@
 The same TF1 programs are built by each side with resource variables on (`enable_resource_variables()`; in
 TensorFlow also control flow v2): a cond and a loop reading a resource variable, a loop whose body adds to
 one, and a network with an embedding trained by each optimizer both have (ResourceApply*, ResourceGather and
-the sparse updates); TensorFlow also writes a network trained through a loop (its while_v2 gradient). The
+the sparse updates). TensorFlow also writes a network trained through a loop (its while_v2 gradient), and tfmini a
+recurrent loop over TensorArrays trained by Adam (its loop gradient in the form TensorFlow runs). The
 writer saves each GraphDef (`<case>.pb`) with what it computed (`<case>.npz`: the fetched values, or the
 loss of every training step), listed in `cases.json`; the checker imports each
 GraphDef, initializes it with its `init` op, runs it and compares, training every graph in several fresh
@@ -36,6 +37,8 @@ W1 = (_rng.standard_normal((3, 4)) * 0.5).astype(np.float32)
 EMB = (_rng.standard_normal((4, 4)) * 0.5).astype(np.float32)
 W2 = (_rng.standard_normal((4, 2)) * 0.5).astype(np.float32)
 V = np.array([0.5, -1.5, 2.0], np.float32)
+W_IN = (_rng.standard_normal((3, 5)) * 0.5).astype(np.float32)
+W_REC = (_rng.standard_normal((5, 5)) * 0.3).astype(np.float32)
 
 
 def _fail(message: str) -> None:
@@ -112,10 +115,31 @@ def _loop_training(tf):
     return {"x:0": np.array([1.0, 2.0], np.float32)}, loss, train
 
 
+def _rnn_training(tf):
+    """A recurrent network over 4 time steps: TensorArrays read and written in a loop reading two variables."""
+    x = tf.placeholder(tf.float32, [4, 2, 3], name="x")
+    w_in = tf.get_variable("w_in", initializer=tf.constant(W_IN))
+    w_rec = tf.get_variable("w_rec", initializer=tf.constant(W_REC))
+    steps = tf.TensorArray(tf.float32, size=4).unstack(x)
+
+    def body(t, h, outs):
+        h = tf.tanh(tf.matmul(steps.read(t), w_in) + tf.matmul(h, w_rec))
+        return t + 1, h, outs.write(t, h)
+
+    _, _, outs = tf.while_loop(lambda t, h, o: t < 4, body,
+                               [tf.constant(0), tf.zeros([2, 5]), tf.TensorArray(tf.float32, size=4)], name="rnn")
+    loss = tf.reduce_mean(tf.square(outs.stack() - 0.5), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": np.linspace(-1.0, 1.0, 24).reshape(4, 2, 3).astype(np.float32)}, loss, train
+
+
 FORWARD_CASES = {"cond_read": _cond_read, "loop_read": _loop_read, "loop_assign": _loop_assign}
 # Training through a loop: TensorFlow's gradient (while_v2, with TensorList accumulators) imports into tfmini;
 # tfmini's (WhileGrad over its tape) is its own op, which TensorFlow does not have, so only TensorFlow writes it.
 TF_ONLY_TRAINING = {"train_through_loop": _loop_training}
+# A loop over TensorArrays trained: tfmini's gradient exports in the form TensorFlow runs; TensorFlow's (while_v2
+# summing TensorList gradients with an AddN of variants, which tfmini's AddN does not take) does not import yet.
+TFMINI_ONLY_TRAINING = {"train_rnn": _rnn_training}
 
 
 def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
@@ -146,8 +170,7 @@ def _write(tf, graph_def_of, side: str, directory: str) -> None:
                                      {"kind": "forward", "fetches": [t.name for t in fetches],
                                       "again": [t.name for t in again], "all": names, "init": init.name}))
     training = {f"train_{opt_name}": lambda tf, make=make: _training(tf, make) for opt_name, make in OPTIMIZERS.items()}
-    if side == "TensorFlow":
-        training.update(TF_ONLY_TRAINING)
+    training.update(TF_ONLY_TRAINING if side == "TensorFlow" else TFMINI_ONLY_TRAINING)
     for name, build in training.items():
         with tf.Graph().as_default() as g:
             feeds, loss, train = build(tf)
