@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import decimal
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -79,6 +81,71 @@ def test_string_to_number_round_trips_as_string():
     with tf.Session() as sess:
         got = sess.run(tf.string_to_number(tf.as_string(x, precision=17), out_type=tf.float64))
     np.testing.assert_array_equal(got, x)
+
+
+# What TensorFlow's StringToNumber and DecodeCSV gave for each text (float32, float64); None: an error.
+_RECORDED_FLOATS = [
+    ("0x10", 16.0, 16.0), ("-0x10", -16.0, -16.0), ("0X1F", 31.0, 31.0), ("0x1p3", 8.0, 8.0),
+    ("0x1.8p1", 3.0, 3.0), ("0x1.8", 1.5, 1.5), (" 0x10 ", 16.0, 16.0), ("+0x10", 16.0, 16.0),
+    ("0x1P-2", 0.25, 0.25), ("0x.8p1", 1.0, 1.0), ("0x8.p0", 8.0, 8.0), ("0x1e5", 485.0, 485.0),
+    ("0X1.8P+1", 3.0, 3.0), ("0x1p128", np.inf, 2.0**128), ("0x1p-149", 2.0**-149, 2.0**-149),
+    ("0x1p-150", 0.0, 2.0**-150), ("0x1p-1074", 0.0, 5e-324), ("0x1p-1075", 0.0, 0.0),
+    ("0x1p1024", np.inf, np.inf), ("0x1.000001p0", 1.0, 1.0000000596046448),
+    ("0x1.0000018p0", 1.0000001192092896, 1.0000000894069672),
+    ("0x1.0000010000000000001p0", 1.0000001192092896, 1.0000000596046448),
+    ("1.0000000596046447753906250001", 1.0000001192092896, 1.0000000596046448),
+    ("7.006492321624085e-46", 0.0, 7.006492321624085e-46), ("7.0064923216240862e-46", 2.0**-149, 7.006492321624087e-46),
+    ("3.4028235e38", 3.4028234663852886e38, 3.4028235e38), ("3.4028236e38", np.inf, 3.4028236e38),
+    ("1e39", np.inf, 1e39), ("1e-50", 0.0, 1e-50), ("1e400", np.inf, np.inf), ("1e-400", 0.0, 0.0),
+    ("nan(123)", np.nan, np.nan), ("NAN(1)", np.nan, np.nan), ("nan()", np.nan, np.nan), ("-nan", np.nan, np.nan),
+    ("-Infinity", -np.inf, -np.inf), ("INF", np.inf, np.inf), ("\t1", 1.0, 1.0), ("\x0b1\x0c", 1.0, 1.0),
+    ("1.e5", 1e5, 1e5), ("1.5e+3", 1500.0, 1500.0),
+    ("0x", None, None), ("0xg", None, None), ("1_0", None, None), ("0x1_0", None, None), ("1e", None, None),
+    ("1f", None, None), (".e5", None, None), ("0x1p", None, None), ("0x1p+", None, None), ("0x.p1", None, None),
+    ("0x-1", None, None), ("0x1p1.5", None, None), ("nan(a-b)", None, None), ("inf(1)", None, None),
+    ("infinit", None, None), ("nans", None, None), ("0b1", None, None), ("1e5.5", None, None),
+    ("\u0661", None, None), ("++1", None, None), ("- 1", None, None), ("", None, None),
+]
+
+
+@pytest.mark.parametrize("text, want32, want64", _RECORDED_FLOATS)
+def test_string_to_number_and_decode_csv_parse_floats_as_tensorflow(text, want32, want64):
+    for dtype, want in ((tf.float32, want32), (tf.float64, want64)):
+        with tf.Graph().as_default(), tf.Session() as sess:
+            ops_ = [tf.string_to_number([text], dtype), tf.decode_csv([text], [tf.constant([0], dtype)])[0]]
+            for op in ops_:
+                if want is None:
+                    with pytest.raises(errors.InvalidArgumentError):
+                        sess.run(op)
+                else:
+                    np.testing.assert_array_equal(sess.run(op), np.array([want], dtype.as_numpy_dtype))
+
+
+def _nearest_float32(x: Fraction) -> np.float32:
+    """The float32 nearest to `x`, ties to even, by comparing exact distances to the candidates."""
+    guess = np.float32(float(x))
+    candidates = [np.nextafter(guess, np.float32(-np.inf)), guess, np.nextafter(guess, np.float32(np.inf))]
+    return min(candidates, key=lambda c: (abs(Fraction(float(c)) - x), int(c.view(np.uint32)) & 1))
+
+
+def test_float32_is_rounded_once_from_the_decimal_text():
+    """Texts at, just above and just below midpoints between float32s: their float64 rounding is the
+    midpoint itself, so only the exact decimal value decides (a double rounding gets half of them wrong)."""
+    rng = np.random.RandomState(7)
+    texts, want = [], []
+    for bits in rng.randint(0x00800000, 0x7F000000, size=60).astype(np.uint32):
+        low = bits.view(np.float32)
+        middle = (Fraction(float(low)) + Fraction(float(np.nextafter(low, np.float32(np.inf))))) / 2
+        exact = decimal.Decimal(float(middle))  # the midpoint is a float64
+        with decimal.localcontext() as ctx:
+            ctx.prec = 400
+            for value in (exact, exact + exact * decimal.Decimal("1e-30"), exact - exact * decimal.Decimal("1e-30")):
+                texts.append(f"{value:e}")
+                want.append(_nearest_float32(Fraction(value)))
+    with tf.Session() as sess:
+        got = sess.run(tf.string_to_number(texts))
+    np.testing.assert_array_equal(got, np.array(want, np.float32))
+    assert len(set(np.array(want, np.float32).tolist())) > 100  # the three texts of a midpoint do differ
 
 
 def test_base64_round_trip_random_bytes():

@@ -7,6 +7,10 @@ import base64
 import binascii
 import codecs
 import re
+import struct
+from collections.abc import Callable
+from fractions import Fraction
+from functools import partial
 
 import numpy as np
 
@@ -68,20 +72,99 @@ def _string(x, name: str = "input") -> _ops.Tensor:
 # Numbers in strings (shared with DecodeCSV): what TF's safe_strto32/64 and strtod-based parsers accept
 # ----------------------------------------------------------------------------------------------------------
 _INT_RE = re.compile(rb"\s*[+-]?\d+\s*\Z")
-_FLOAT_RE = re.compile(rb"\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf(inity)?|nan)\s*\Z", re.IGNORECASE)
+# Decimal, hexadecimal (an integer or a float with a binary exponent: 0x10, 0X1.8p1, 0x.8p1) and the special
+# values (inf, infinity, nan, nan(chars); any case), with surrounding whitespace, as TF's float parsers take them.
+# Bytes patterns: \d is ASCII only, and nothing else (underscores, other digits) gets through.
+_FLOAT_RE = re.compile(
+    rb"\s*(?P<sign>[+-]?)(?:(?P<dec>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    rb"|0[xX](?P<hex>[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP](?P<hexp>[+-]?\d+))?"
+    rb"|(?P<inf>inf(?:inity)?)|(?P<nan>nan(?:\([0-9a-zA-Z_]*\))?))\s*\Z",
+    re.IGNORECASE,
+)
+
+
+def _hex_fraction(digits: bytes, exponent: bytes | None) -> Fraction:
+    """The exact value of the hexadecimal significand `digits` (with an optional point) times 2**exponent."""
+    whole, _, frac = digits.partition(b".")
+    value = Fraction(int(whole + frac or b"0", 16), 16 ** len(frac))
+    power = int(exponent) if exponent else 0
+    # Past these powers every significand this long is 0 or inf in float64 already: no huge Fractions.
+    power = max(min(power, 4 * len(digits) + 1100), -(4 * len(digits) + 1200))
+    return value * Fraction(2) ** power
+
+
+def _to_float32(exact: Callable[[], Fraction], nearest64: float) -> np.float32:
+    """A value rounded once, to the nearest float32 (ties to even). `nearest64` is the value rounded to
+    float64; rounding that to float32 gives the same result unless it lies exactly halfway between two
+    float32s (every such midpoint is a float64), and only then is the exact value, `exact()`, needed."""
+    with np.errstate(over="ignore"):
+        single = np.float32(nearest64)
+    if float(single) == nearest64 or np.isnan(nearest64):
+        return single
+    if np.isinf(single):  # beyond the largest float32: the neighbours are it and inf
+        below, above = np.float32(np.finfo(np.float32).max), np.float32(np.inf)
+        middle = 2.0**128 - 2.0**103
+        if nearest64 < 0:
+            below, above, middle = -above, -below, -middle
+    else:
+        other = np.nextafter(single, np.float32(np.inf if nearest64 > float(single) else -np.inf))
+        below, above = min(single, other), max(single, other)
+        middle = (float(below) + float(above)) / 2
+    if nearest64 != middle:
+        return single
+    value = exact()
+    if value == Fraction(middle):
+        return single  # a true tie: numpy rounds it to even
+    return above if value > Fraction(middle) else below
 
 
 def parse_number(text: bytes, dtype: _dt.DType):
-    """The number `text` spells in `dtype` (int32, int64, float32 or float64), or None if it is not one."""
+    """The number `text` spells in `dtype` (int32, int64, float32 or float64), or None if it is not one.
+    Floats are rounded once, from the exact value the text spells, to the nearest value of `dtype`."""
     if dtype.is_integer:
         if not _INT_RE.match(text):
             return None
         value = int(text)
         info = np.iinfo(dtype.as_numpy_dtype)
         return value if info.min <= value <= info.max else None
-    if not _FLOAT_RE.match(text):
+    m = _FLOAT_RE.match(text)
+    if m is None:
         return None
-    return float(text)
+    negative = m["sign"] == b"-"
+    if m["inf"] is not None:
+        return float("-inf") if negative else float("inf")
+    if m["nan"] is not None:
+        return float("nan")
+    if m["dec"] is not None:
+        nearest = float(m["dec"])  # correctly rounded to float64
+        exact = partial(Fraction, m["dec"].decode("ascii"))
+    else:
+        value = _hex_fraction(m["hex"], m["hexp"])
+        try:
+            nearest = float(value)  # correctly rounded to float64
+        except OverflowError:
+            nearest = float("inf")
+        exact = partial(_same, value)
+    if dtype == _dt.float32 and _maybe_float32_midpoint(nearest):
+        nearest = float(_to_float32(exact, nearest))
+    # A float64 that is no float32 midpoint rounds to the float32 the exact value rounds to.
+    return -nearest if negative else nearest
+
+
+def _same(value):
+    return value
+
+
+_FLOAT32_TINY, _FLOAT32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+_LOW29 = (1 << 29) - 1
+
+
+def _maybe_float32_midpoint(value: float) -> bool:
+    """Whether `value` may lie halfway between two float32s: in the normal float32 range exactly when the 29
+    bits below a float32's significand are 1 followed by zeros (other ranges are left to `_to_float32`)."""
+    if not _FLOAT32_TINY <= value < _FLOAT32_MAX:
+        return value != 0.0 and value != float("inf")
+    return (struct.unpack("<Q", struct.pack("<d", value))[0] & _LOW29) == 1 << 28
 
 
 # ----------------------------------------------------------------------------------------------------------
