@@ -6,6 +6,7 @@ files."""
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 
 import numpy as np
@@ -123,6 +124,13 @@ def test_text_line_dataset_strips_line_ends(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     assert _elements(tf.data.TextLineDataset(str(empty))) == []
+
+
+def test_text_line_dataset_a_file_name_that_is_not_utf8_opens_its_file(tmp_path):
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt")
+    with open(name, "wb") as f:
+        f.write(b"line1\n")
+    assert _elements(tf.data.TextLineDataset(tf.constant([name]))) == [b"line1"]
 
 
 @pytest.mark.parametrize("compression", ["GZIP", "ZLIB"])

@@ -38,7 +38,8 @@ def _filenames(value, op_type: str) -> list[str]:
     if np.ndim(value) > 1:
         raise _invalid(f"{op_type}: `filenames` must be a scalar or a vector, got shape "
                        f"{dims_str(np.shape(value))}.")
-    return [f.decode("utf-8", errors="replace") if isinstance(f, bytes) else str(f)
+    # surrogateescape: a name that is not UTF-8 still opens the file it names (as in io_ops).
+    return [f.decode("utf-8", errors="surrogateescape") if isinstance(f, bytes) else str(f)
             for f in np.asarray(value, dtype=object).reshape(-1)]
 
 
