@@ -133,6 +133,15 @@ def test_text_line_dataset_a_file_name_that_is_not_utf8_opens_its_file(tmp_path)
     assert _elements(tf.data.TextLineDataset(tf.constant([name]))) == [b"line1"]
 
 
+@pytest.mark.parametrize("compression", [None, "GZIP"])
+def test_text_line_dataset_drops_every_carriage_return_as_tensorflow(tmp_path, compression):
+    data = b"a\r\nb\rc\n\n\r\nmid\r\rdle\r\nlast\r"
+    p = tmp_path / "cr.txt"
+    p.write_bytes(gzip.compress(data) if compression else data)
+    got = _elements(tf.data.TextLineDataset(str(p), compression_type=compression or ""))
+    assert got == [b"a", b"bc", b"", b"", b"middle", b"last"]  # recorded from TensorFlow for the plain file
+
+
 @pytest.mark.parametrize("compression", ["GZIP", "ZLIB"])
 def test_text_line_dataset_reads_compressed_files(tmp_path, compression):
     text = b"".join(b"line %d\n" % i for i in range(5000))

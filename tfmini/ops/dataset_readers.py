@@ -177,9 +177,8 @@ def _lines(path: str, compression: str, buffer_size: int) -> Iterator[bytes]:
         for line in stream:
             if line.endswith(b"\n"):
                 line = line[:-1]
-                if line.endswith(b"\r"):
-                    line = line[:-1]
-            yield line
+            # TF's dataset line reader drops every carriage return, not only one before the newline.
+            yield line.replace(b"\r", b"") if b"\r" in line else line
     finally:
         stream.close()
 
