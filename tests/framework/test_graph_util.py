@@ -158,3 +158,27 @@ def test_freezing_the_tensorflow_model_here_matches_tensorflows_frozen_graph():
             np.testing.assert_array_equal(tf.make_ndarray(nd.attr["value"].tensor), consts[nd.name])
     got = _run_graph_def(frozen, "probs:0", {"x:0": expected["x"]})
     np.testing.assert_allclose(got, expected["probs_saved"], rtol=1e-6)
+
+
+def test_resource_variables_freeze_into_constants_read_by_identities_and_gathers():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        w = tf.Variable([[1.0], [2.0]], name="w", use_resource=True)
+        table = tf.get_variable("table", initializer=tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+                                use_resource=True)
+        rows = table.sparse_read([2, 0], name="rows")
+        out = tf.add(tf.matmul(x, w), tf.reduce_sum(rows), name="out")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(w.assign([[3.0], [4.0]]))
+            feed = {x: [[1.0, 1.0]]}
+            expected = sess.run(out, feed)
+            frozen = tf.graph_util.convert_variables_to_constants(sess, sess.graph_def, ["out"])
+    ops = {nd.name: nd.op for nd in frozen.node}
+    assert ops["w"] == "Const" and ops["table"] == "Const" and ops["rows"] == "GatherV2"
+    assert "VarHandleOp" not in ops.values() and "ReadVariableOp" not in ops.values()
+    with tf.Graph().as_default():
+        y, = tf.import_graph_def(frozen, return_elements=["out:0"], name="")
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y, {"x:0": [[1.0, 1.0]]}), expected)
+    assert expected.tolist() == [[7.0 + 14.0]]

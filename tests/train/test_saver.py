@@ -342,3 +342,24 @@ def test_deferred_build(tmp_path):
         saver.build()
         path = saver.save(sess, str(tmp_path / "m"))
     assert tf.train.list_variables(path) == [("w", [])]
+
+
+def test_resource_and_ref_variables_restore_from_each_others_checkpoints(tmp_path):
+    for writer, reader in ((True, False), (False, True), (True, True)):
+        path = str(tmp_path / f"ck_{writer}_{reader}")
+        with tf.Graph().as_default():
+            w = tf.Variable([[1.0, 2.0]], name="w", use_resource=writer)
+            s = tf.Variable(3, name="s", use_resource=writer)
+            saver = tf.train.Saver()
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                sess.run(w.assign([[5.0, 6.0]]))
+                saver.save(sess, path)
+        with tf.Graph().as_default():
+            w = tf.Variable([[0.0, 0.0]], name="w", use_resource=reader)
+            s = tf.Variable(0, name="s", use_resource=reader)
+            saver = tf.train.Saver()
+            with tf.Session() as sess:
+                saver.restore(sess, path)
+                np.testing.assert_array_equal(sess.run(w), [[5.0, 6.0]])
+                assert sess.run(s) == 3

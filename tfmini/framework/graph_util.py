@@ -90,14 +90,28 @@ def convert_variables_to_constants(sess, input_graph_def, output_node_names, var
     blacklist = set(variable_names_blacklist or ())
     names = [nd.name for nd in graph_def.node if nd.op in _VARIABLE_OPS
              and (whitelist is None or nd.name in whitelist) and nd.name not in blacklist]
-    for nd in graph_def.node:
-        if nd.name in names and nd.op == "VarHandleOp":
-            raise ValueError(f"Variable {nd.name!r} is a resource variable (VarHandleOp), which tfmini does not "
-                             "have; only reference variables can be frozen.")
-    values = dict(zip(names, sess.run([n + ":0" for n in names]))) if names else {}
+    resources = {nd.name for nd in graph_def.node if nd.name in names and nd.op == "VarHandleOp"}
+    # A resource variable's value is what its `<name>/Read/ReadVariableOp` reads, as TF's freezing reads it.
+    fetches = [n + "/Read/ReadVariableOp:0" if n in resources else n + ":0" for n in names]
+    values = dict(zip(names, sess.run(fetches))) if names else {}
     out = graph_pb2.GraphDef()
     for nd in graph_def.node:
-        if nd.name in values:
+        reads = nd.input and _node_name(nd.input[0]) in resources
+        if reads and nd.op == "ReadVariableOp":
+            # The read of a frozen resource variable becomes an Identity of its Const.
+            ident = out.node.add(name=nd.name, op="Identity", device=nd.device, input=list(nd.input))
+            ident.attr["T"].CopyFrom(nd.attr["dtype"])
+        elif reads and nd.op == "ResourceGather":
+            gather = out.node.add(name=nd.name + "/axis", op="Const", device=nd.device)
+            gather.attr["dtype"].type = _dtypes.int32.as_datatype_enum
+            gather.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(0, dtype=_dtypes.int32))
+            gather = out.node.add(name=nd.name, op="GatherV2", device=nd.device,
+                                  input=list(nd.input[:2]) + [nd.name + "/axis"] + list(nd.input[2:]))
+            gather.attr["Tparams"].CopyFrom(nd.attr["dtype"])
+            gather.attr["Tindices"].CopyFrom(nd.attr["Tindices"])
+            gather.attr["Taxis"].type = _dtypes.int32.as_datatype_enum
+            gather.attr["batch_dims"].CopyFrom(nd.attr["batch_dims"])
+        elif nd.name in values:
             const = out.node.add(name=nd.name, op="Const", device=nd.device)
             const.attr["dtype"].CopyFrom(nd.attr["dtype"])
             value = values[nd.name]

@@ -21,7 +21,7 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
-from tfmini.ops import array_ops, control_flow_ops, state_ops
+from tfmini.ops import array_ops, control_flow_ops, resource_variable_ops, state_ops
 from tfmini.ops.variables import Variable, global_variables
 from tfmini.protobuf import meta_graph_pb2, saver_pb2
 from tfmini.train import checkpoint as _ckpt
@@ -132,7 +132,27 @@ NotDifferentiable("MergeV2Checkpoints")
 # What to save
 # ----------------------------------------------------------------------------------------------------------
 def _is_variable_tensor(t) -> bool:
-    return isinstance(t, _ops.Tensor) and t.op.type == "VariableV2"
+    """A ref variable's tensor, or a resource variable's handle."""
+    return isinstance(t, _ops.Tensor) and t.op.type in ("VariableV2", "VarHandleOp")
+
+
+def _saved_value(ref: _ops.Tensor) -> _ops.Tensor:
+    """What SaveV2 writes for a variable: a ref variable's tensor, or a read of a resource variable."""
+    if ref.dtype.base_dtype != _dt.resource:
+        return ref
+    return resource_variable_ops.read_variable_op(ref, ref.op.get_attr("dtype"))
+
+
+def _value_dtype(ref: _ops.Tensor) -> _dt.DType:
+    return ref.op.get_attr("dtype") if ref.dtype.base_dtype == _dt.resource else ref.dtype.base_dtype
+
+
+def _restore_one(ref: _ops.Tensor, value: _ops.Tensor, validate: bool):
+    if ref.dtype.base_dtype == _dt.resource:
+        if validate:
+            ref.op.get_attr("shape").assert_is_compatible_with(value.shape)
+        return resource_variable_ops.assign_variable_op(ref, value)
+    return state_ops.assign(ref, value, validate_shape=validate)
 
 
 def op_list_to_dict(op_list) -> dict:
@@ -252,14 +272,16 @@ class Saver:
             self._filename_tensor = array_ops.placeholder_with_default(filename, shape=(), name="Const")
             names_t = constant(names, dtype=_dt.string, name="tensor_names")
             slices_t = constant([""] * len(names), dtype=_dt.string, name="shape_and_slices")
-            save = apply_op("SaveV2", [self._filename_tensor, names_t, slices_t, list(refs)], name="SaveV2")
+            save = apply_op("SaveV2", [self._filename_tensor, names_t, slices_t, [_saved_value(r) for r in refs]],
+                            name="SaveV2")
             self._save_tensor = control_flow_ops.with_dependencies([save], self._filename_tensor)
             restored = apply_op("RestoreV2", [self._filename_tensor, names_t, slices_t],
-                                {"dtypes": [r.dtype.base_dtype for r in refs]}, name="RestoreV2").outputs
+                                {"dtypes": [_value_dtype(r) for r in refs]}, name="RestoreV2").outputs
             assigns = []
             for ref, value in zip(refs, restored):
-                validate = not self._reshape and ref.shape.is_fully_defined()
-                assigns.append(state_ops.assign(ref, value, validate_shape=validate))
+                shape = ref.op.get_attr("shape") if ref.dtype.base_dtype == _dt.resource else ref.shape
+                validate = not self._reshape and shape.is_fully_defined()
+                assigns.append(_restore_one(ref, value, validate))
             self._restore_op = control_flow_ops.group(*assigns, name="restore_all")
         self.saver_def = saver_pb2.SaverDef(
             filename_tensor_name=self._filename_tensor.name, save_tensor_name=self._save_tensor.name,
