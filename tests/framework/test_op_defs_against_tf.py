@@ -55,53 +55,21 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
         ("attr output_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'int16', 'int8'"
          ", 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does not"),
     }),
-    "CheckNumerics": (_LENIENT_DEFAULT, {
-        "attr message: has a default, TF requires it",
-    }),
-    "DecodeCSV": (_LENIENT_DEFAULT, {
-        "attr OUT_TYPE: has a default, TF requires it",
-    }),
-    "FilterDataset": (_LENIENT_DEFAULT, {
-        "attr Targuments: has a default, TF requires it",
-    }),
     "FixedLengthRecordDatasetV2": (_READER_STRUCTURE, {
         "attr output_shapes: only in tfmini's op",
         "attr output_types: only in tfmini's op",
     }),
-    "FlatMapDataset": (_LENIENT_DEFAULT, {
-        "attr Targuments: has a default, TF requires it",
-    }),
-    "GroupByWindowDataset": (_LENIENT_DEFAULT, {
-        "attr Tkey_func_other_arguments: has a default, TF requires it",
-        "attr Treduce_func_other_arguments: has a default, TF requires it",
-        "attr Twindow_size_func_other_arguments: has a default, TF requires it",
-    }),
     "If": (_OWNED_ELSEWHERE, {
         "output 1: tape: variant, TF's is none",
-    }),
-    "InterleaveDataset": (_LENIENT_DEFAULT, {
-        "attr Targuments: has a default, TF requires it",
     }),
     "IteratorV2": (_LENIENT_DEFAULT, {
         "attr container: has a default, TF requires it",
         "attr shared_name: has a default, TF requires it",
     }),
-    "MapDataset": (_LENIENT_DEFAULT, {
-        "attr Targuments: has a default, TF requires it",
-    }),
-    "MergeSummary": (_LENIENT_DEFAULT, {
-        "attr N: has a default, TF requires it",
-    }),
     "OneShotIterator": (("tfmini's OneShotIterator takes its dataset as an input, TF's builds it with a "
                         "dataset_factory function"), {
         "attr dataset_factory: only in TF's op",
         "input 0: dataset: variant, TF's is none",
-    }),
-    "ParallelInterleaveDatasetV2": (_LENIENT_DEFAULT, {
-        "attr Targuments: has a default, TF requires it",
-    }),
-    "ParallelMapDataset": (_LENIENT_DEFAULT, {
-        "attr Targuments: has a default, TF requires it",
     }),
     "ParseExample": (_LENIENT_DEFAULT, {
         "attr Ndense: has a default, TF requires it",
@@ -128,12 +96,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "PriorityQueueV2": (_LENIENT_DEFAULT + "; tfmini requires component_types, which TF defaults to []", {
         "attr component_types: required, TF's has a default",
         "attr shapes: has a default, TF requires it",
-    }),
-    "ReduceDataset": (_LENIENT_DEFAULT, {
-        "attr Targuments: has a default, TF requires it",
-    }),
-    "ScanDataset": (_LENIENT_DEFAULT, {
-        "attr Targuments: has a default, TF requires it",
     }),
     "ScatterMax": (_WIDER_TYPES + " (state ops' module has another owner; reported)", {
         "attr T: allows ['int16', 'int8', 'uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",

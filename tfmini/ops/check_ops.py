@@ -24,7 +24,7 @@ from tfmini.ops.math_ops import is_finite, is_inf, is_nan  # noqa: F401 - part o
     "CheckNumerics",
     inputs=["tensor: T"],
     outputs=["output: T"],
-    attrs={"message": ("string", "")},
+    attrs={"message": ("string", _reg.REQUIRED)},
     allowed={"T": _dt.FLOATING},
     shape=shape_fns.unchanged,
     stateful=True,  # its point is to fail at run time: never folded away at compile time

@@ -135,8 +135,8 @@ def _scan_dataset_factory(op: _ops.Operation, ctx) -> Callable:
 
 
 register_dataset_op("ScanDataset", ["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
-                    {"f": ("func", REQUIRED), "Tstate": ("list(type)", REQUIRED), "Targuments": ("list(type)", []),
-                     "preserve_cardinality": ("bool", False)},
+                    {"f": ("func", REQUIRED), "Tstate": ("list(type)", REQUIRED),
+                     "Targuments": ("list(type)", REQUIRED), "preserve_cardinality": ("bool", False)},
                     factory=_scan_dataset_factory, forwards_refs=True,
                     doc="`f(state, element) -> (new_state, output)` over `input_dataset`: the outputs.")
 
@@ -223,8 +223,8 @@ register_dataset_op(
      "reduce_func_other_arguments: Treduce_func_other_arguments",
      "window_size_func_other_arguments: Twindow_size_func_other_arguments"],
     {"key_func": ("func", REQUIRED), "reduce_func": ("func", REQUIRED), "window_size_func": ("func", REQUIRED),
-     "Tkey_func_other_arguments": ("list(type)", []), "Treduce_func_other_arguments": ("list(type)", []),
-     "Twindow_size_func_other_arguments": ("list(type)", [])},
+     "Tkey_func_other_arguments": ("list(type)", REQUIRED), "Treduce_func_other_arguments": ("list(type)", REQUIRED),
+     "Twindow_size_func_other_arguments": ("list(type)", REQUIRED)},
     factory=_group_by_window_factory, forwards_refs=True,
     doc="Elements grouped by `key_func` into windows of `window_size_func(key)`, each reduced to a dataset by "
         "`reduce_func`.")

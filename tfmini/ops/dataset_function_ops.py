@@ -57,7 +57,7 @@ class BoundFunction:
 
 
 def _function_op_attrs(func_attr: str) -> dict:
-    return {func_attr: ("func", REQUIRED), "Targuments": ("list(type)", [])}
+    return {func_attr: ("func", REQUIRED), "Targuments": ("list(type)", REQUIRED)}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -382,7 +382,7 @@ register_op(
     "ReduceDataset",
     inputs=["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
     outputs=["components: output_types"],
-    attrs={"f": ("func", REQUIRED), "Tstate": ("list(type)", REQUIRED), "Targuments": ("list(type)", []),
+    attrs={"f": ("func", REQUIRED), "Tstate": ("list(type)", REQUIRED), "Targuments": ("list(type)", REQUIRED),
            "output_types": ("list(type)", REQUIRED), "output_shapes": ("list(shape)", REQUIRED),
            "use_inter_op_parallelism": ("bool", True)},
     shape=lambda op: [_shape.as_shape(s) for s in op.get_attr("output_shapes")],

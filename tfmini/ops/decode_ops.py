@@ -16,7 +16,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 from tfmini.framework.tensor_util import make_ndarray
 from tfmini.ops.string_ops import parse_number
 from tfmini.protobuf import example_pb2, tensor_pb2
@@ -224,7 +224,7 @@ def _decode_csv_shape(op):
     "DecodeCSV",
     inputs=["records: string", "record_defaults: OUT_TYPE"],
     outputs=["output: OUT_TYPE"],
-    attrs={"OUT_TYPE": ("list(type)", []), "field_delim": ("string", ","), "use_quote_delim": ("bool", True),
+    attrs={"OUT_TYPE": ("list(type)", REQUIRED), "field_delim": ("string", ","), "use_quote_delim": ("bool", True),
            "na_value": ("string", ""), "select_cols": ("list(int)", [])},
     allowed={"OUT_TYPE": (_dt.float32, _dt.float64, _dt.int32, _dt.int64, _dt.string)},
     shape=_decode_csv_shape,

@@ -17,7 +17,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 from tfmini.ops import shape_fns
 from tfmini.protobuf import summary_pb2, tensor_pb2
 
@@ -363,7 +363,7 @@ register_op("TensorSummary", inputs=["tensor: T"], outputs=["summary: string"],
 # MergeSummary: the values of several serialized summaries in one, refusing a tag seen twice.
 
 @register_op("MergeSummary", inputs=["inputs: N * string"], outputs=["summary: string"],
-             attrs={"N": ("int", 1)}, shape=shape_fns.scalar)
+             attrs={"N": ("int", REQUIRED)}, shape=shape_fns.scalar)
 def _merge_summary(*inputs):
     merged = summary_pb2.Summary()
     seen: set[str] = set()
