@@ -179,11 +179,24 @@ def test_fixed_length_records_of_compressed_files(tmp_path, compression):
     assert np.frombuffer(got[7], np.int32).tolist() == [21, 22, 23]
 
 
-def test_fixed_length_records_that_do_not_divide_the_body_are_data_loss(tmp_path):
+def test_fixed_length_records_that_do_not_divide_the_body_are_tensorflows_errors(tmp_path):
+    # As TensorFlow: a plain file's size is checked before reading (InvalidArgumentError), a compressed
+    # stream's only at its end, after the whole records (DataLossError); both name the body length.
     p = tmp_path / "a.bin"
-    p.write_bytes(b"0123456789")
-    with pytest.raises(tf.errors.DataLossError, match="not an exact multiple"):
+    p.write_bytes(b"0123456789a")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="has body length 11 bytes, which is not an exact"):
         _elements(tf.data.FixedLengthRecordDataset(str(p), record_bytes=4))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="has body length -1 bytes"):
+        _elements(tf.data.FixedLengthRecordDataset(str(p), record_bytes=4, header_bytes=10, footer_bytes=2))
+    z = tmp_path / "a.gz"
+    z.write_bytes(gzip.compress(b"0123456789a"))
+    ds = tf.data.FixedLengthRecordDataset(str(z), record_bytes=4, compression_type="GZIP")
+    it = tf.data.make_one_shot_iterator(ds)
+    nxt = it.get_next()
+    with tf.Session() as sess:
+        assert [sess.run(nxt), sess.run(nxt)] == [b"0123", b"4567"]
+        with pytest.raises(tf.errors.DataLossError, match="has body length 11 bytes, which is not an exact"):
+            sess.run(nxt)
     with pytest.raises(tf.errors.InvalidArgumentError, match="record_bytes"):
         _elements(tf.data.FixedLengthRecordDataset(str(p), record_bytes=0))
 

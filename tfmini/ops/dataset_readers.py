@@ -207,10 +207,10 @@ def _fixed_records(path: str, header: int, record: int, footer: int, compression
         if not compression:
             body = os.fstat(stream.fileno()).st_size - header - footer
             if body < 0 or body % record:
-                raise _errors.DataLossError(
-                    None, None, f"Excluding the header ({header} bytes) and footer ({footer} bytes), input file "
-                    f"\"{path}\" has body length {max(body, 0)}, which is not an exact multiple of the record "
-                    f"length ({record} bytes).")
+                # An uncompressed file's size is known before reading: TF calls a bad one an invalid argument.
+                raise _invalid(f"Excluding the header ({header} bytes) and footer ({footer} bytes), input file "
+                               f"\"{path}\" has body length {body} bytes, which is not an exact multiple of the "
+                               f"record length ({record} bytes).")
             stream.seek(header)
             for _ in range(body // record):
                 yield stream.read(record)
@@ -219,17 +219,20 @@ def _fixed_records(path: str, header: int, record: int, footer: int, compression
             return
         # The footer is whatever remains at the end: keep `footer` bytes read ahead of each record.
         ahead = stream.read(footer)
+        done = 0  # bytes of the records given so far
         while True:
             chunk = stream.read(record)
             data = ahead + chunk
             if len(chunk) < record:
                 if len(data) > footer and (len(data) - footer) % record:
+                    # Found only at the end of a compressed stream: TF calls it data loss there.
                     raise _errors.DataLossError(
                         None, None, f"Excluding the header ({header} bytes) and footer ({footer} bytes), input "
-                        f"file \"{path}\" ends with a partial record of {len(data) - footer} bytes "
-                        f"(the record length is {record} bytes).")
+                        f"file \"{path}\" has body length {done + len(data) - footer} bytes, which is not an "
+                        f"exact multiple of the record length ({record} bytes).")
                 return
             yield data[:record]
+            done += record
             ahead = data[record:]
     finally:
         stream.close()
