@@ -71,28 +71,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
         "attr dataset_factory: only in TF's op",
         "input 0: dataset: variant, TF's is none",
     }),
-    "ParseExample": (_LENIENT_DEFAULT, {
-        "attr Ndense: has a default, TF requires it",
-        "attr Nsparse: has a default, TF requires it",
-        "attr Tdense: has a default, TF requires it",
-        "attr dense_shapes: has a default, TF requires it",
-        "attr sparse_types: has a default, TF requires it",
-    }),
-    "ParseSequenceExample": (_LENIENT_DEFAULT, {
-        "attr context_dense_keys: has a default, TF requires it",
-        "attr context_sparse_keys: has a default, TF requires it",
-        "attr feature_list_dense_keys: has a default, TF requires it",
-        "attr feature_list_dense_missing_assumed_empty: has a default, TF requires it",
-        "attr feature_list_sparse_keys: has a default, TF requires it",
-    }),
-    "ParseSingleExample": (_LENIENT_DEFAULT, {
-        "attr Tdense: has a default, TF requires it",
-        "attr dense_keys: has a default, TF requires it",
-        "attr dense_shapes: has a default, TF requires it",
-        "attr num_sparse: has a default, TF requires it",
-        "attr sparse_keys: has a default, TF requires it",
-        "attr sparse_types: has a default, TF requires it",
-    }),
     "PriorityQueueV2": (_LENIENT_DEFAULT + "; tfmini requires component_types, which TF defaults to []", {
         "attr component_types: required, TF's has a default",
         "attr shapes: has a default, TF requires it",

@@ -13,7 +13,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import array_ops, math_ops, nn_ops
 from tfmini.ops.string_ops import sparse_rows
@@ -360,8 +360,8 @@ def _parse_example_shape(op):
             "dense_defaults: Tdense"],
     outputs=["sparse_indices: Nsparse * int64", "sparse_values: sparse_types", "sparse_shapes: Nsparse * int64",
              "dense_values: Tdense"],
-    attrs={"Nsparse": ("int", 0), "Ndense": ("int", 0), "sparse_types": ("list(type)", []),
-           "Tdense": ("list(type)", []), "dense_shapes": ("list(shape)", [])},
+    attrs={"sparse_types": ("list(type)", REQUIRED), "Tdense": ("list(type)", REQUIRED),
+           "dense_shapes": ("list(shape)", REQUIRED)},
     allowed={"sparse_types": _PARSE_TYPES, "Tdense": _PARSE_TYPES},
     shape=_parse_example_shape,
 )
@@ -428,8 +428,9 @@ def _parse_single_shape(op):
     inputs=["serialized: string", "dense_defaults: Tdense"],
     outputs=["sparse_indices: num_sparse * int64", "sparse_values: sparse_types",
              "sparse_shapes: num_sparse * int64", "dense_values: Tdense"],
-    attrs={"num_sparse": ("int", 0), "sparse_keys": ("list(string)", []), "dense_keys": ("list(string)", []),
-           "sparse_types": ("list(type)", []), "Tdense": ("list(type)", []), "dense_shapes": ("list(shape)", [])},
+    attrs={"num_sparse": ("int", REQUIRED), "sparse_keys": ("list(string)", REQUIRED),
+           "dense_keys": ("list(string)", REQUIRED), "sparse_types": ("list(type)", REQUIRED),
+           "Tdense": ("list(type)", REQUIRED), "dense_shapes": ("list(shape)", REQUIRED)},
     allowed={"sparse_types": _PARSE_TYPES, "Tdense": _PARSE_TYPES},
     shape=_parse_single_shape,
 )
@@ -600,7 +601,7 @@ def _parse_sequence_example_shape(op):
     "ParseSequenceExample",
     inputs=["serialized: string", "debug_name: string", "context_dense_defaults: Tcontext_dense"],
     outputs=[*_SEQUENCE_OUTPUTS, "feature_list_dense_lengths: Nfeature_list_dense * int64"],
-    attrs={**{k: ("list(string)", []) for k in _SEQUENCE_KEY_ATTRS}, **_SEQUENCE_ATTRS},
+    attrs={**{k: ("list(string)", REQUIRED) for k in _SEQUENCE_KEY_ATTRS}, **_SEQUENCE_ATTRS},
     allowed=_SEQUENCE_ALLOWED,
     shape=_parse_sequence_example_shape,
 )
