@@ -62,10 +62,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "If": (_OWNED_ELSEWHERE, {
         "output 1: tape: variant, TF's is none",
     }),
-    "IteratorV2": (_LENIENT_DEFAULT, {
-        "attr container: has a default, TF requires it",
-        "attr shared_name: has a default, TF requires it",
-    }),
     "OneShotIterator": (("tfmini's OneShotIterator takes its dataset as an input, TF's builds it with a "
                         "dataset_factory function"), {
         "attr dataset_factory: only in TF's op",

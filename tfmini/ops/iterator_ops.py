@@ -157,8 +157,10 @@ _ITERATOR_ATTRS = {
     "output_shapes": ("list(shape)", REQUIRED),
 }
 
-register_op("IteratorV2", outputs=["handle: resource"], attrs=_ITERATOR_ATTRS, shape=_resource_shape,
-            stateful=True, factory=_iterator_factory,
+# TF's IteratorV2 requires shared_name and container (its OneShotIterator defaults them to "").
+register_op("IteratorV2", outputs=["handle: resource"],
+            attrs={**_ITERATOR_ATTRS, "shared_name": ("string", REQUIRED), "container": ("string", REQUIRED)},
+            shape=_resource_shape, stateful=True, factory=_iterator_factory,
             doc="The session's iterator of this op (or of its shared_name), created on first use.")
 NotDifferentiable("IteratorV2")
 
