@@ -67,10 +67,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
         "attr dataset_factory: only in TF's op",
         "input 0: dataset: variant, TF's is none",
     }),
-    "PriorityQueueV2": (_LENIENT_DEFAULT + "; tfmini requires component_types, which TF defaults to []", {
-        "attr component_types: required, TF's has a default",
-        "attr shapes: has a default, TF requires it",
-    }),
     "ScatterMax": (_WIDER_TYPES + " (state ops' module has another owner; reported)", {
         "attr T: allows ['int16', 'int8', 'uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
     }),

@@ -283,9 +283,13 @@ def _queue_factory(op, ctx) -> Callable:
     return queue_handle
 
 
-for _op_type in ("FIFOQueueV2", "PaddingFIFOQueueV2", "PriorityQueueV2"):
+for _op_type in ("FIFOQueueV2", "PaddingFIFOQueueV2"):
     register_op(_op_type, outputs=["handle: resource"], attrs=dict(_QUEUE_ATTRS), stateful=True,
                 shape=shape_fns.scalar, factory=_queue_factory)
+# TF's PriorityQueueV2 may hold priorities only (component_types defaults to []) and must say its shapes.
+register_op("PriorityQueueV2", outputs=["handle: resource"],
+            attrs={**_QUEUE_ATTRS, "component_types": ("list(type)", []), "shapes": ("list(shape)", _reg.REQUIRED)},
+            stateful=True, shape=shape_fns.scalar, factory=_queue_factory)
 register_op("RandomShuffleQueueV2", outputs=["handle: resource"],
             attrs={**_QUEUE_ATTRS, "min_after_dequeue": ("int", 0), "seed": ("int", 0), "seed2": ("int", 0)},
             stateful=True, shape=shape_fns.scalar, factory=_queue_factory)
