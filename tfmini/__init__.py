@@ -499,3 +499,7 @@ from tfmini.ops.segment_ops import (
     segment_sum,
     setdiff1d,
 )
+
+# -- stacks of TF1 loop gradients
+# isort: split
+from tfmini.ops import stack_ops as _stack_ops  # noqa: F401 - registers StackV2, StackPushV2, ... ControlTrigger

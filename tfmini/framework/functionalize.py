@@ -427,9 +427,10 @@ class _LoopRewrite:
         inner = set(self.members) - structural
 
         cond_nodes = self._extract([loop_cond.input[0]], cond_map, inner, structural)
-        body_nodes = self._extract([nxt.input[0] for _, _, _, nxt, _ in loop_vars], body_map, inner, structural)
+        nexts = [nxt for _, _, _, nxt, _ in loop_vars]
+        body_nodes = self._extract([i for nxt in nexts for i in nxt.input], body_map, inner, structural)
         cond_ref = cond_map.get(_key(loop_cond.input[0]), loop_cond.input[0])
-        body_refs = [body_map.get(_key(nxt.input[0]), nxt.input[0]) for _, _, _, nxt, _ in loop_vars]
+        body_refs = [self._next_value(nxt, body_map, body_nodes) for nxt in nexts]
         types = dict(arg_types)
         cond_nodes = _functionalize(cond_nodes, types, self.library)
         body_nodes = _functionalize(body_nodes, types, self.library)
@@ -460,6 +461,18 @@ class _LoopRewrite:
                 replaced[exit_node.name] = _node(exit_node.name, "Identity", [f"{name}:{i}"],
                                                  device=exit_node.device, T=enter.attr["T"].type)
         _replace(nodes, set(self.members), replaced, name, self.consumers)
+
+    @staticmethod
+    def _next_value(nxt, mapped: dict, body: Nodes) -> str:
+        """The body's result for the loop variable that NextIteration `nxt` feeds. Ops that run only for their
+        effect are control inputs of a NextIteration (TF1's gradient loops push onto their stacks so): an
+        Identity of the value under them makes the body run them every iteration, as the frame did."""
+        ref = mapped.get(_key(nxt.input[0]), nxt.input[0])
+        controls = [i for i in nxt.input if i.startswith("^") and i[1:] in body]
+        if not controls:
+            return ref
+        body[nxt.name] = _node(nxt.name, "Identity", [ref, *controls], device=nxt.device, T=nxt.attr["T"].type)
+        return f"{nxt.name}:0"
 
     def _extract(self, roots: list[str], mapped: dict, inner: set, structural: set) -> Nodes:
         """Copies of the frame's nodes that `roots` depend on, reading `mapped` tensors as arguments; control

@@ -1,0 +1,143 @@
+"""TF1 training graphs whose gradients run back through dataflow while loops, recorded from TensorFlow
+(tools/tf_fixtures/gen_control_flow_v1_training.py, and the while_gradient case of gen_control_flow_v1.py):
+they import through the rewrite into functional While (each stack handle an invariant of both the forward and
+the backward loop), give TensorFlow's gradients, and train with TensorFlow's losses and final weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.framework.functionalize import CONTROL_FLOW_OPS, functionalize_graph_def
+from tfmini.protobuf import graph_pb2
+
+ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "tf"
+FIXTURES = ROOT / "control_flow_v1_training"
+CASES = json.loads((FIXTURES / "cases.json").read_text())
+
+
+def _graph_def(name: str, where: Path = FIXTURES) -> graph_pb2.GraphDef:
+    return graph_pb2.GraphDef.FromString((where / f"{name}.pb").read_bytes())
+
+
+def _values(name: str, where: Path = FIXTURES):
+    return np.load(where / f"{name}.npz")
+
+
+def _feeds(values) -> dict:
+    return {k[len("feed/"):]: values[k] for k in values.files if k.startswith("feed/")}
+
+
+def _train(sess, entry: dict, feeds: dict, steps: int) -> list:
+    losses = []
+    for _ in range(steps):
+        losses.append(sess.run(entry["loss"], feeds))
+        sess.run(entry["train"], feeds)
+    return losses
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_recorded_graph_uses_stacks_so_it_exercises_the_loop_gradient(name):
+    types = set(CASES[name]["op_types"])
+    assert {"StackV2", "StackPushV2", "StackPopV2", "ControlTrigger", "NextIteration"} <= types
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradients_through_the_loop_are_tensorflows(name):
+    entry, values = CASES[name], _values(name)
+    with tf.Graph().as_default():
+        tf.import_graph_def(_graph_def(name), name="")
+        with tf.Session() as sess:
+            sess.run(entry["init"])
+            grads = sess.run(entry["gradients"], _feeds(values))
+    for var, grad in zip(entry["variables"], grads):
+        np.testing.assert_allclose(grad, values[f"grad/{var}"], rtol=1e-5, atol=1e-6, err_msg=f"{name} {var}")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_training_gives_tensorflows_losses_and_weights(name):
+    entry, values = CASES[name], _values(name)
+    with tf.Graph().as_default():
+        tf.import_graph_def(_graph_def(name), name="")
+        with tf.Session() as sess:
+            sess.run(entry["init"])
+            losses = _train(sess, entry, _feeds(values), len(values["losses"]))
+            weights = sess.run([f"{v}:0" for v in entry["variables"]])
+    np.testing.assert_allclose(losses, values["losses"], rtol=1e-5, atol=1e-7)
+    assert losses[-1] < losses[0]
+    for var, w in zip(entry["variables"], weights):
+        np.testing.assert_allclose(w, values[f"final/{var}"], rtol=1e-5, atol=1e-6, err_msg=f"{name} {var}")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_parallel_engine_trains_to_the_serial_losses(name):
+    entry, values = CASES[name], _values(name)
+    feeds, steps = _feeds(values), len(values["losses"])
+    results = []
+    for threads in (1, 2):
+        with tf.Graph().as_default():
+            tf.import_graph_def(_graph_def(name), name="")
+            with tf.Session(config=tf.ConfigProto(inter_op_parallelism_threads=threads)) as sess:
+                sess.run(entry["init"])
+                results.append(_train(sess, entry, feeds, steps))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_while_gradient_fixture_of_the_forward_cases_trains_with_tensorflows_losses():
+    where = ROOT / "control_flow_v1"
+    values = _values("while_gradient", where)
+    entry = {"loss": "loss:0", "train": "train"}
+    with tf.Graph().as_default():
+        tf.import_graph_def(_graph_def("while_gradient", where), name="")
+        with tf.Session() as sess:
+            sess.run("w/Assign")
+            losses = _train(sess, entry, {"x:0": values["feed0/x:0"]}, len(values["train_losses"]))
+    np.testing.assert_allclose(losses, values["train_losses"], rtol=1e-5)
+
+
+def test_stack_handles_are_invariants_of_the_forward_and_backward_loops():
+    # Two gradient computations (the recorded check and the optimizer's): one forward loop pushing onto the
+    # stacks of both, and a backward loop for each popping its own.
+    out = functionalize_graph_def(_graph_def("sequence_loss"))
+    assert not [n.name for n in out.node if n.op in CONTROL_FLOW_OPS]
+    stacks = {n.name for n in out.node if n.op == "StackV2"}
+    loops = {n.name: n for n in out.node if n.op == "While"}
+    assert stacks and sorted(loops) == ["gradients/while/While", "gradients_1/while/While", "while/While"]
+    for stack in stacks:
+        readers = sorted(name for name, loop in loops.items() if stack in loop.input)
+        assert readers == sorted(["while/While", stack.split("/")[0] + "/while/While"]), stack
+    bodies = {f.signature.name: f for f in out.library.function}
+    ops_in = {name: {nd.op for nd in bodies[loop.attr["body"].func.name].node_def} for name, loop in loops.items()}
+    assert "StackPushV2" in ops_in["while/While"] and "StackPopV2" not in ops_in["while/While"]
+    for name in ("gradients/while/While", "gradients_1/while/While"):
+        assert "StackPopV2" in ops_in[name] and "StackPushV2" not in ops_in[name]
+
+
+def test_effect_only_ops_on_next_iteration_run_every_iteration():
+    # The forward body's pushes feed nothing but a control input of the loop counter's NextIteration: the
+    # rewritten body makes that value an Identity under them, so each iteration pushes.
+    out = functionalize_graph_def(_graph_def("sequence_loss"))
+    body = next(f for f in out.library.function
+                if any(nd.op == "StackPushV2" for nd in f.node_def))
+    pushes = {nd.name for nd in body.node_def if nd.op == "StackPushV2"}
+    gated = [nd for nd in body.node_def if nd.op == "Identity" and {i[1:] for i in nd.input if i[0] == "^"} & pushes]
+    assert gated
+    assert {nd.name for nd in gated} <= {ref.split(":")[0] for ref in body.ret.values()}
+
+
+def test_one_plan_trains_many_steps_without_rebuilding_the_graph():
+    entry, values = CASES["sequence_loss"], _values("sequence_loss")
+    feeds = _feeds(values)
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(_graph_def("sequence_loss"), name="")
+        version = g.version
+        with tf.Session() as sess:
+            sess.run(entry["init"])
+            step = sess.make_callable([entry["loss"], entry["train"]], list(feeds))
+            losses = [step(*feeds.values())[0] for _ in range(len(values["losses"]))]
+        assert g.version == version
+    np.testing.assert_allclose(losses, values["losses"], rtol=1e-5)

@@ -1,0 +1,115 @@
+"""Record TF1 training graphs whose gradients run back through dataflow while loops (the backward loop pops
+the forward values from StackV2 stacks the forward loop pushed): a hand-written recurrent loss over a sequence
+in a `tf.while_loop`, and an LSTM `dynamic_rnn` (TensorArrays in the loop) with a dense head, each trained by
+gradient descent for a few steps from constant initial weights.
+
+Run with the TensorFlow environment: ``/work/tfenv/bin/python tools/tf_fixtures/gen_control_flow_v1_training.py``.
+Writes into ``tests/fixtures/tf/control_flow_v1_training/``: ``<case>.pb`` (the GraphDef), ``<case>.npz`` (the
+feeds ``feed/<tensor>``, the loss before each step ``losses``, the gradients at the initial weights
+``grad/<variable>`` and the variables after training ``final/<variable>``) and ``cases.json`` (per case: feed,
+loss, train op, init op, variable and gradient tensor names, and the op types in the graph).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TF 2.x keeps TF1's RNN cells in the tf_keras package.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+tf.disable_v2_behavior()
+tf.disable_control_flow_v2()
+
+OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "tf" / "control_flow_v1_training"
+RNG = np.random.RandomState(11)
+STEPS = 4
+
+
+def _f32(*shape, scale: float = 1.0) -> np.ndarray:
+    return (RNG.uniform(-1, 1, shape) * scale).astype(np.float32)
+
+
+def case_sequence_loss():
+    """h_t = tanh(x_t W + h_{t-1} U), loss = sum_t |h_t V - y_t|^2 / T, accumulated in a while loop."""
+    x = tf.placeholder(tf.float32, [6, 3], name="x")
+    y = tf.placeholder(tf.float32, [6, 2], name="y")
+    w = tf.Variable(_f32(3, 4, scale=0.5), name="w")
+    u = tf.Variable(_f32(4, 4, scale=0.5), name="u")
+    v = tf.Variable(_f32(4, 2, scale=0.5), name="v")
+    steps = tf.shape(x)[0]
+
+    def body(t, h, total):
+        x_t = tf.expand_dims(tf.gather(x, t), 0)
+        h = tf.tanh(tf.matmul(x_t, w) + tf.matmul(h, u))
+        err = tf.matmul(h, v) - tf.expand_dims(tf.gather(y, t), 0)
+        return t + 1, h, total + tf.reduce_sum(tf.square(err))
+
+    _, _, total = tf.while_loop(lambda t, h, total: t < steps, body,
+                                [tf.constant(0), tf.zeros([1, 4]), tf.constant(0.0)])
+    loss = tf.identity(total / tf.cast(steps, tf.float32), name="loss")
+    train = tf.train.GradientDescentOptimizer(0.3).minimize(loss, name="train")
+    return loss, train, {x: _f32(6, 3), y: _f32(6, 2)}
+
+
+def case_dynamic_rnn_training():
+    """An LSTM over padded sequences of two lengths, a dense head on its outputs, mean squared error."""
+    x = tf.placeholder(tf.float32, [3, 5, 2], name="x")
+    lengths = tf.placeholder(tf.int32, [3], name="lengths")
+    target = tf.placeholder(tf.float32, [3, 5, 1], name="target")
+    cell = tf.nn.rnn_cell.LSTMCell(4, initializer=tf.constant_initializer(_f32(6, 16, scale=0.4)))
+    outputs, _ = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
+    head = tf.Variable(_f32(4, 1), name="head")
+    pred = tf.tensordot(outputs, head, axes=1)
+    loss = tf.losses.mean_squared_error(target, pred)
+    loss = tf.identity(loss, name="loss")
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss, name="train")
+    return loss, train, {x: _f32(3, 5, 2), lengths: np.array([5, 3, 1], np.int32), target: _f32(3, 5, 1)}
+
+
+CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
+
+
+def record(name, fn) -> dict:
+    graph = tf.Graph()
+    with graph.as_default():
+        loss, train, feeds = fn()
+        variables = tf.global_variables()
+        grads = tf.gradients(loss, variables)
+        init = tf.global_variables_initializer()
+        arrays = {f"feed/{t.name}": np.asarray(v) for t, v in feeds.items()}
+        with tf.Session() as sess:
+            sess.run(init)
+            for var, g in zip(variables, sess.run(grads, feeds)):
+                arrays[f"grad/{var.op.name}"] = np.asarray(g)
+            losses = []
+            for _ in range(STEPS):
+                losses.append(sess.run(loss, feeds))
+                sess.run(train, feeds)
+            arrays["losses"] = np.asarray(losses, np.float32)
+            for var, value in zip(variables, sess.run(variables)):
+                arrays[f"final/{var.op.name}"] = value
+        graph_def = graph.as_graph_def()
+    (OUT / f"{name}.pb").write_bytes(graph_def.SerializeToString(deterministic=True))
+    np.savez(OUT / f"{name}.npz", **arrays)
+    return {"feeds": [t.name for t in feeds], "loss": loss.name, "train": train.name, "init": init.name,
+            "variables": [v.op.name for v in variables], "gradients": [g.name for g in grads],
+            "op_types": sorted({n.op for n in graph_def.node})}
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    cases = {name: record(name, fn) for name, fn in CASES.items()}
+    (OUT / "cases.json").write_text(json.dumps(cases, indent=1, sort_keys=True) + "\n")
+    for name, entry in cases.items():
+        print(name, entry["op_types"])
+
+
+if __name__ == "__main__":
+    main()
