@@ -74,11 +74,12 @@ def _depthwise(x, f, *, strides, padding, explicit_paddings, data_format, dilati
     win = _conv_window(x.shape, f.shape, strides, padding, explicit_paddings, data_format, dilations)
     n, c, m = x.shape[0], f.shape[2], f.shape[3]
     dtype, ct = x.dtype, _compute_type(x.dtype)
-    out = np.zeros((n, win.oh, win.ow, c, m), dtype=ct)
-    if not win.empty and x.size:
-        xp, fc = win.pad(x.astype(ct, copy=False)), f.astype(ct, copy=False)
-        for k, rows, cols in win.offsets():
-            out += xp[:, rows, cols, :, None] * fc[k // win.kw, k % win.kw]
+    if win.empty or x.size == 0:
+        out = np.zeros((n, win.oh, win.ow, c, m), dtype=ct)
+    else:
+        # The windows as a strided (n, oh, ow, kh, kw, c) view, contracted with each channel's filters.
+        cols = win.columns(win.pad(x.astype(ct, copy=False)))
+        out = np.einsum("nhwijc,ijcm->nhwcm", cols, f.astype(ct, copy=False), optimize=True)
     return _from_nhwc(out.reshape(n, win.oh, win.ow, c * m).astype(dtype, copy=False), data_format)
 
 
@@ -117,9 +118,11 @@ def _depthwise_backprop_input(input_sizes, f, dy, *, strides, padding, explicit_
     (pt, pb), (pl, pr) = win.pads
     dxp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=ct)
     if not win.empty and dy.size:
-        dy5, fc = dy.astype(ct, copy=False).reshape(n, win.oh, win.ow, c, m), f.astype(ct, copy=False)
-        for k, rows, cols in win.offsets():
-            dxp[:, rows, cols, :] += np.einsum("nhwcm,cm->nhwc", dy5, fc[k // win.kw, k % win.kw])
+        # col2im: each output position's gradient spreads over its window through its channel's filters.
+        dy5 = dy.astype(ct, copy=False).reshape(n, win.oh, win.ow, c, m)
+        cols = np.einsum("nhwcm,ijcm->ijnhwc", dy5, f.astype(ct, copy=False), optimize=True)
+        for k, rows, cs in win.offsets():
+            dxp[:, rows, cs, :] += cols[k // win.kw, k % win.kw]
     return _from_nhwc(win.crop(dxp, h, w).astype(dtype, copy=False), data_format)
 
 
@@ -135,12 +138,11 @@ def _depthwise_backprop_filter(x, filter_sizes, dy, *, strides, padding, explici
     n, c, m = x.shape[0], f_shape[2], f_shape[3]
     _check_out_backprop(dy.shape, win, n, c * m, "DepthwiseConv2DBackpropFilter")
     dtype, ct = x.dtype, _compute_type(x.dtype)
-    df = np.zeros(f_shape, dtype=ct)
-    if not win.empty and x.size and dy.size:
-        xp, dy5 = win.pad(x.astype(ct, copy=False)), dy.astype(ct, copy=False).reshape(n, win.oh, win.ow, c, m)
-        for k, rows, cols in win.offsets():
-            df[k // win.kw, k % win.kw] = np.einsum("nhwc,nhwcm->cm", xp[:, rows, cols, :], dy5)
-    return df.astype(dtype, copy=False)
+    if win.empty or x.size == 0 or dy.size == 0:
+        return np.zeros(f_shape, dtype=dtype)
+    cols = win.columns(win.pad(x.astype(ct, copy=False)))
+    dy5 = dy.astype(ct, copy=False).reshape(n, win.oh, win.ow, c, m)
+    return np.einsum("nhwijc,nhwcm->ijcm", cols, dy5, optimize=True).astype(dtype, copy=False)
 
 
 def _attr_values(op) -> dict:
