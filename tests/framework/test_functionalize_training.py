@@ -141,3 +141,38 @@ def test_one_plan_trains_many_steps_without_rebuilding_the_graph():
             losses = [step(*feeds.values())[0] for _ in range(len(values["losses"]))]
         assert g.version == version
     np.testing.assert_allclose(losses, values["losses"], rtol=1e-5)
+
+
+def _train_projection_through_frozen_lstm(threads: int = 1) -> tuple[list, np.ndarray]:
+    """tfmini's own training: a projection variable in front of TensorFlow's frozen LSTM (its loop imported as
+    a functional While), differentiated by tfmini's tf.gradients, with the recipe TensorFlow trained by."""
+    entry, values = CASES["frozen_dynamic_rnn"], _values("frozen_dynamic_rnn")
+    frozen = _graph_def("frozen_lstm")
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [3, 5, 2])
+        lengths = tf.placeholder(tf.int32, [3])
+        target = tf.placeholder(tf.float32, [3, 5, 4])
+        proj = tf.Variable(values["init/proj"], name="proj")
+        projected = tf.reshape(tf.matmul(tf.reshape(x, [15, 2]), proj), [3, 5, 2])
+        (outputs,) = tf.import_graph_def(frozen, input_map={"x:0": projected, "lengths:0": lengths},
+                                         return_elements=["outputs:0"], name="frozen")
+        loss = tf.reduce_mean(tf.square(outputs - target))
+        train = tf.train.GradientDescentOptimizer(entry["learning_rate"]).minimize(loss)
+        feeds = {x: values["feed/x:0"], lengths: values["feed/lengths:0"], target: values["feed/target:0"]}
+        with tf.Session(config=tf.ConfigProto(inter_op_parallelism_threads=threads)) as sess:
+            sess.run(tf.global_variables_initializer())
+            losses = _train(sess, {"loss": loss, "train": train}, feeds, len(values["losses"]))
+            return losses, sess.run(proj)
+
+
+def test_frozen_loop_trains_a_projection_in_front_of_it_with_tfmini_gradients_to_tensorflows_losses():
+    values = _values("frozen_dynamic_rnn")
+    frozen = _graph_def("frozen_lstm")
+    assert not [n.name for n in frozen.node if n.op == "VariableV2"]
+    assert {"Enter", "Exit", "NextIteration", "TensorArrayV3"} <= {n.op for n in frozen.node}
+    losses, proj = _train_projection_through_frozen_lstm()
+    np.testing.assert_allclose(losses, values["losses"], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(proj, values["final/proj"], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(proj, values["init/proj"])
+    parallel_losses, _ = _train_projection_through_frozen_lstm(threads=2)
+    np.testing.assert_array_equal(parallel_losses, losses)

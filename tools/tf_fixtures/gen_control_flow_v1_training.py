@@ -1,12 +1,14 @@
 """Record TF1 training graphs whose gradients run back through dataflow while loops (the backward loop pops
 the forward values from StackV2 stacks the forward loop pushed): a hand-written recurrent loss over a sequence
-in a `tf.while_loop`, and an LSTM `dynamic_rnn` (TensorArrays in the loop) with a dense head, each trained by
-gradient descent for a few steps from constant initial weights.
+in a `tf.while_loop`, an LSTM `dynamic_rnn` (TensorArrays in the loop) with a dense head, and an input projection
+trained through an LSTM whose weights stay fixed (whose frozen GraphDef is recorded too), each trained by gradient
+descent for a few steps from constant initial weights.
 
 Run with the TensorFlow environment: ``/work/tfenv/bin/python tools/tf_fixtures/gen_control_flow_v1_training.py``.
 Writes into ``tests/fixtures/tf/control_flow_v1_training/``: ``<case>.pb`` (the GraphDef), ``<case>.npz`` (the
 feeds ``feed/<tensor>``, the loss before each step ``losses``, the gradients at the initial weights
-``grad/<variable>`` and the variables after training ``final/<variable>``) and ``cases.json`` (per case: feed,
+``grad/<variable>``, the variables after training ``final/<variable>`` and a case's own arrays), a case's extra
+GraphDefs (``frozen_lstm.pb``) and ``cases.json`` (per case: feed,
 loss, train op, init op, variable and gradient tensor names, and the op types in the graph).
 """
 
@@ -73,17 +75,53 @@ def case_dynamic_rnn_training():
     return loss, train, {x: _f32(3, 5, 2), lengths: np.array([5, 3, 1], np.int32), target: _f32(3, 5, 1)}
 
 
+def _lstm(inputs, lengths, kernel: np.ndarray):
+    cell = tf.nn.rnn_cell.LSTMCell(4, initializer=tf.constant_initializer(kernel))
+    outputs, _ = tf.nn.dynamic_rnn(cell, inputs, sequence_length=lengths, dtype=tf.float32)
+    return outputs
+
+
+def case_frozen_dynamic_rnn():
+    """A trainable input projection in front of an LSTM whose weights stay fixed. TensorFlow trains it here
+    (its training graph is this case's GraphDef); the same LSTM frozen on its own (convert_variables_to_constants,
+    ``frozen_lstm.pb``: x, lengths -> outputs) is what the tests import and train the projection through with
+    tfmini's own gradients, to TensorFlow's losses."""
+    kernel, proj_init = _f32(6, 16, scale=0.6), _f32(2, 2) + np.eye(2, dtype=np.float32)
+    frozen_graph = tf.Graph()
+    with frozen_graph.as_default():
+        x = tf.placeholder(tf.float32, [3, 5, 2], name="x")
+        lengths = tf.placeholder(tf.int32, [3], name="lengths")
+        tf.identity(_lstm(x, lengths, kernel), name="outputs")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            frozen = tf.graph_util.convert_variables_to_constants(sess, frozen_graph.as_graph_def(), ["outputs"])
+    x = tf.placeholder(tf.float32, [3, 5, 2], name="x")
+    lengths = tf.placeholder(tf.int32, [3], name="lengths")
+    target = tf.placeholder(tf.float32, [3, 5, 4], name="target")
+    proj = tf.Variable(proj_init, name="proj")
+    projected = tf.reshape(tf.matmul(tf.reshape(x, [15, 2]), proj), [3, 5, 2])
+    outputs = _lstm(projected, lengths, kernel)
+    loss = tf.identity(tf.reduce_mean(tf.square(outputs - target)), name="loss")
+    train = tf.train.GradientDescentOptimizer(2.0).minimize(loss, var_list=[proj], name="train")
+    feeds = {x: _f32(3, 5, 2), lengths: np.array([5, 2, 4], np.int32), target: _f32(3, 5, 4, scale=0.5)}
+    extra = {"files": {"frozen_lstm.pb": frozen}, "arrays": {"init/proj": proj_init},
+             "entry": {"learning_rate": 2.0, "trained": ["proj"]}}
+    return loss, train, feeds, extra
+
+
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 
 def record(name, fn) -> dict:
     graph = tf.Graph()
     with graph.as_default():
-        loss, train, feeds = fn()
+        loss, train, feeds, *rest = fn()
+        extra = rest[0] if rest else {}
         variables = tf.global_variables()
         grads = tf.gradients(loss, variables)
         init = tf.global_variables_initializer()
         arrays = {f"feed/{t.name}": np.asarray(v) for t, v in feeds.items()}
+        arrays.update(extra.get("arrays", {}))
         with tf.Session() as sess:
             sess.run(init)
             for var, g in zip(variables, sess.run(grads, feeds)):
@@ -98,8 +136,10 @@ def record(name, fn) -> dict:
         graph_def = graph.as_graph_def()
     (OUT / f"{name}.pb").write_bytes(graph_def.SerializeToString(deterministic=True))
     np.savez(OUT / f"{name}.npz", **arrays)
-    return {"feeds": [t.name for t in feeds], "loss": loss.name, "train": train.name, "init": init.name,
-            "variables": [v.op.name for v in variables], "gradients": [g.name for g in grads],
+    for file_name, extra_graph_def in extra.get("files", {}).items():
+        (OUT / file_name).write_bytes(extra_graph_def.SerializeToString(deterministic=True))
+    return {**extra.get("entry", {}), "feeds": [t.name for t in feeds], "loss": loss.name, "train": train.name,
+            "init": init.name, "variables": [v.op.name for v in variables], "gradients": [g.name for g in grads],
             "op_types": sorted({n.op for n in graph_def.node})}
 
 
