@@ -150,6 +150,80 @@ def test_csv_dataset_types_defaults_and_argument_checks(tmp_path):
         _elements(E.CsvDataset(str(p), [[0], [0], [0]], header=True))
 
 
+def _csv_outcomes(path, defaults, **kwargs) -> list:
+    """Each record's element (plain Python values) or ("ERR", message), then "END"."""
+    with tf.Graph().as_default():
+        nxt = tf.data.make_one_shot_iterator(E.CsvDataset(str(path), defaults, **kwargs)).get_next()
+        out = []
+        with tf.Session() as sess:
+            while True:
+                try:
+                    out.append(tuple(v if isinstance(v, bytes) else v.item() for v in sess.run(nxt)))
+                except tf.errors.OutOfRangeError:
+                    return out + ["END"]
+                except tf.errors.InvalidArgumentError as e:
+                    out.append(("ERR", e.message.split("\n")[0]))
+
+
+_Q = "Unquoted fields cannot have quotes inside"
+_EXPECT2 = "Expect 2 fields but have 1 in record"
+# Records and what TensorFlow's CSVDataset gave for them (error messages as TF words them).
+_CSV_RECORDED = [
+    (b"1_0,2_5\n3,4\n", [[0], [0.0]], {}, [("ERR", "Field 0 in record is not a valid int32: 1_0"), (3, 4.0)]),
+    ("\u0661\u0662,1\n5,6\n".encode(), [[0], [0.0]], {},
+     [("ERR", "Field 0 in record is not a valid int32: \u0661\u0662"), (5, 6.0)]),
+    (b"caf\xe9,1\nok,2\n", [[""], [0]], {}, [(b"caf\xe9", 1), (b"ok", 2)]),
+    (b"x" * 200000 + b",1\n", [[""], [0]], {}, [(b"x" * 200000, 1)]),
+    (b'a"b,1\n"c"d,2\n', [[""], [0]], {},
+     [("ERR", _Q), ("ERR", "Reached end of file without closing quoted field in record")]),
+    (b'a"b,1\n"c""d",2\n"e\nf",3\n', [[""], [0]], {}, [("ERR", _Q), (b'c"d', 2), (b"e\nf", 3)]),
+    (b"a,1\r\nb,2\rc,3\n\nd,4", [[""], [0]], {}, [(b"a", 1), (b"b", 2), (b"c", 3), ("ERR", _EXPECT2), (b"d", 4)]),
+    (b"a,1\n\nb,2\n", [["z"], [7]], {}, [(b"a", 1), ("ERR", _EXPECT2), (b"b", 2)]),
+    (b"a,1,", [[""], [0]], {}, [("ERR", "Expect 2 fields but have more in record")]),
+    (b'a,1\n"b,2\n', [[""], [0]], {},
+     [(b"a", 1), ("ERR", "Reached end of file without closing quoted field in record")]),
+    (b'a"b,1\n"c"d,2\n', [[""], [0]], {"use_quote_delim": False}, [(b'a"b', 1), (b'"c"d', 2)]),
+    (b"0x10,1\n", [[0.0], [0]], {}, [(16.0, 1)]),
+    (b" 5 ,\t1.5\n", [[0], [0.0]], {}, [(5, 1.5)]),
+    (b"NA,1\n", [[9], [0]], {"na_value": "NA"}, [(9, 1)]),
+    (b"a,1,x\nb,2\n", [[""], [0]], {"select_cols": [0, 1]}, [(b"a", 1), (b"b", 2)]),
+    (b"a\nb,2\n", [[""], [0]], {"select_cols": [0, 1]}, [("ERR", _EXPECT2), (b"b", 2)]),
+    (b"a,1,2\nb,2\n", [[""], [0]], {}, [("ERR", "Expect 2 fields but have more in record"), (b"b", 2)]),
+    (b"", [[""], [0]], {"header": True}, [("ERR", "Can't read header of file")]),
+    (b'"x\n', [[""], [0]], {"header": True}, [("ERR", "Can't read header of file")]),
+    (b"h1,h2\r\nb,2\n", [[""], [0]], {"header": True}, [(b"b", 2)]),
+    (b"a;1\n", [[""], [0]], {"field_delim": ";"}, [(b"a", 1)]),
+    (b'"12","3.5"\n', [[0], [0.0]], {}, [(12, 3.5)]),
+    (b'x,"a"b\n', [[0], [""]], {}, [("ERR", "Field 0 in record is not a valid int32: x")]),
+    (b"2147483648,1\n", [[0], [0]], {}, [("ERR", "Field 0 in record is not a valid int32: 2147483648")]),
+    (b"1.0000000596046447753906250001,1\n", [[0.0], [0]], {}, [(1.0000001192092896, 1)]),
+    (b'"a"', [[""]], {}, [(b"a",)]),
+    (b"a\r", [[""]], {}, [(b"a",)]),
+]
+
+
+@pytest.mark.parametrize("data, defaults, kwargs, want", _CSV_RECORDED)
+def test_csv_dataset_parses_bytes_by_tensorflows_rules(tmp_path, data, defaults, kwargs, want):
+    p = tmp_path / "a.csv"
+    p.write_bytes(data)
+    assert _csv_outcomes(p, defaults, **kwargs) == want + ["END"]
+
+
+def test_csv_dataset_records_split_across_read_buffers_parse_the_same(tmp_path):
+    rng = np.random.RandomState(0)
+    pieces = [b"a", b"bc", b'"q,\r\n""x"', b"", b"7"]
+    lines = []
+    for _ in range(60):
+        row = [pieces[k] for k in rng.randint(0, len(pieces), size=3)]
+        lines.append(b",".join(row) + [b"\n", b"\r\n", b"\r"][rng.randint(0, 3)])
+    p = tmp_path / "r.csv"
+    p.write_bytes(b"".join(lines))
+    whole = _csv_outcomes(p, [[""], [""], [""]])
+    assert len(whole) == 61 and all(isinstance(r, tuple) and len(r) == 3 for r in whole[:-1])
+    for size in (1, 2, 3, 7, 64):
+        assert _csv_outcomes(p, [[""], [""], [""]], buffer_size=size) == whole
+
+
 def test_make_csv_dataset_infers_names_and_types_and_splits_the_label(tmp_path):
     (tmp_path / "a.csv").write_text("age,name,score,survived\n22,ann,1.5,0\n38,bob,2,1\n,cid,,1\n")
     (tmp_path / "b.csv").write_text("age,name,score,survived\n54,dee,0.25,0\n")

@@ -6,14 +6,15 @@ asked for."""
 
 from __future__ import annotations
 
-import csv
 import io
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework.record_io import TFRecordOptions, tf_record_iterator
@@ -26,6 +27,7 @@ from tfmini.ops.dataset_ops import (
     scalar_int,
     scalar_text,
 )
+from tfmini.ops.string_ops import number_parser
 
 _READ_CHUNK = 1 << 16
 
@@ -266,65 +268,186 @@ _reader_op("FixedLengthRecordDatasetV2",
 # ----------------------------------------------------------------------------------------------------------
 # CSVDataset
 # ----------------------------------------------------------------------------------------------------------
-_CSV_KINDS = {"int32": np.int32, "int64": np.int64, "float32": np.float32, "float64": np.float64}
+_CSV_TYPES = {np.dtype(np.int32): _dt.int32, np.dtype(np.int64): _dt.int64, np.dtype(np.float32): _dt.float32,
+              np.dtype(np.float64): _dt.float64}
+_QUOTE_IN_UNQUOTED = "Unquoted fields cannot have quotes inside"
+_BAD_QUOTE = "Quote inside a string has to be escaped by another quote"
+_UNCLOSED_QUOTE = "Reached end of file without closing quoted field in record"
 
 
-def _csv_value(text: str, default, dtype, field: int):
-    """Field `field` of a record as a scalar array of `dtype`: the default when empty or NA."""
-    if text is None:
-        if default is None or np.size(default) == 0:
-            raise _invalid(f"Field {field} is required but missing in record!")
+class _NeedMore(Exception):
+    """The buffer ends inside a record while the stream has more bytes."""
+
+
+def _scan_record(buf: bytes, pos: int, eof: bool, delim: int, quote: bool, field_end: re.Pattern):
+    """The fields of the record starting at `buf[pos]` and the position after it, by TF's CSV rules: a record
+    ends at \\n, \\r, \\r\\n or the end of the file, and a field at the delimiter too; with `quote`, a
+    field starting with a quote is quoted (\"\" inside is one quote) and any other field must hold no quote.
+    Each field is (bytes or None when it is dropped, the error it gives or None). Raises _NeedMore when
+    `buf` ends before the record does and `eof` is false."""
+    fields: list[tuple[bytes | None, str | None]] = []
+    size = len(buf)
+
+    def line_end(at: int, char: int) -> int:  # the position after a line break starting at `at`
+        if char == 0x0D:
+            if at + 1 >= size and not eof:
+                raise _NeedMore
+            if at + 1 < size and buf[at + 1] == 0x0A:
+                return at + 2
+        return at + 1
+
+    while True:
+        if pos >= size:
+            if not eof:
+                raise _NeedMore
+            fields.append((b"", None))  # the file ends right after a delimiter: an empty last field
+            return fields, pos
+        if quote and buf[pos] == 0x22:
+            parts, error, at = [], None, pos + 1
+            while True:
+                close = buf.find(b'"', at)
+                if close < 0:
+                    if not eof:
+                        raise _NeedMore
+                    fields.append((None, _UNCLOSED_QUOTE))  # TF reports this one, even after a bad quote
+                    fields.append((b"", None))  # as TF: the record then ends with an empty field
+                    return fields, size
+                if close + 1 >= size:
+                    if not eof:
+                        raise _NeedMore
+                    parts.append(buf[at:close])
+                    fields.append((None if error else b"".join(parts), error))
+                    return fields, size
+                after = buf[close + 1]
+                if after == 0x22:  # an escaped quote
+                    parts.append(buf[at:close + 1])
+                    at = close + 2
+                    continue
+                if after == delim or after in (0x0A, 0x0D):
+                    parts.append(buf[at:close])
+                    fields.append((None if error else b"".join(parts), error))
+                    if after == delim:
+                        pos = close + 2
+                        break
+                    return fields, line_end(close + 1, after)
+                error = error or _BAD_QUOTE  # the field goes on to its real end, and is dropped
+                at = close + 2
+            continue
+        m = field_end.search(buf, pos)
+        if m is None:
+            if not eof:
+                raise _NeedMore
+            end, char = size, None
+        else:
+            end, char = m.start(), buf[m.start()]
+        field = buf[pos:end]
+        fields.append((field, _QUOTE_IN_UNQUOTED if quote and b'"' in field else None))
+        if char == delim:
+            pos = end + 1
+            continue
+        return fields, size if char is None else line_end(end, char)
+
+
+def _csv_value(field: bytes | None, default, dtype: np.dtype, parse, index: int):
+    """Output `index` of a record as a scalar array of `dtype`: the default when empty or NA (which the
+    caller decides by passing None), else the field parsed by `parse` as TF parses numbers (ASCII only)."""
+    if field is None:
+        if default is None:
+            raise _invalid(f"Field {index} is required but missing in record!")
         return np.asarray(default).reshape(())
-    if dtype == np.object_:
-        return np.array(text.encode("utf-8"), dtype=object)
-    try:
-        if np.issubdtype(dtype, np.integer):
-            value = int(text.strip())
-            info = np.iinfo(dtype)
-            if not info.min <= value <= info.max:
-                raise ValueError(text)
-            return dtype(value)
-        return dtype(float(text.strip()))
-    except ValueError:
-        raise _invalid(f"Field {field} in record is not a valid {np.dtype(dtype).name}: {text}") from None
+    if parse is None:
+        return np.array(field, dtype=object)
+    value = parse(field)
+    if value is None:
+        raise _invalid(f"Field {index} in record is not a valid {_CSV_TYPES[dtype].name}: "
+                       f"{field.decode('utf-8', 'backslashreplace')}")
+    return np.array(value, dtype=dtype)  # a float32 value is one already, or a float64 that rounds to it
+
+
+def _csv_element(fields, select: list[int] | None, na_value: bytes, defaults: list, dtypes: list, parsers: list):
+    """The element a scanned record gives, or the first error it has (fields in order, as TF reports)."""
+    wanted = None if select is None else set(select)
+    out: list = []
+    error = None
+    for i, (field, scan_error) in enumerate(fields):
+        if scan_error is not None and error is None:
+            error = _invalid(scan_error)
+        if field is None or (wanted is not None and i not in wanted):
+            continue
+        index = len(out)
+        if index >= len(dtypes):
+            error = error or _invalid(f"Expect {len(dtypes)} fields but have more in record")
+            continue
+        try:
+            out.append(_csv_value(None if field == b"" or field == na_value else field, defaults[index],
+                                  dtypes[index], parsers[index], index))
+        except _errors.InvalidArgumentError as e:
+            error = error or e
+            out.append(None)
+    if error is None and len(out) != len(dtypes):
+        error = _invalid(f"Expect {len(dtypes)} fields but have {len(out)} in record")
+    return error if error is not None else tuple(out)
 
 
 def _csv_records(path: str, compression: str, buffer_size: int, header: bool, delim: str, quote: bool,
-                 na_value: str, select: list[int] | None, defaults: list, dtypes: list) -> Iterator[tuple]:
-    stream = io.TextIOWrapper(open_stream(path, compression, buffer_size), encoding="utf-8", newline="")
+                 na_value: str, select: list[int] | None, defaults: list, dtypes: list) -> Iterator:
+    """The elements of one CSV file; a record with an error gives the error (an InvalidArgumentError raised
+    by the iterator) and reading goes on with the next record, as in TF."""
+    stream = open_stream(path, compression, buffer_size)
+    delim_byte = delim.encode("utf-8", "surrogateescape")[0]
+    field_end = re.compile(b"[" + re.escape(bytes([delim_byte])) + b"\r\n]")
+    na = na_value.encode("utf-8", "surrogateescape")
+    parsers = [number_parser(_CSV_TYPES[t]) if t in _CSV_TYPES else None for t in dtypes]
+    chunk = buffer_size if buffer_size > 0 else 4 * _READ_CHUNK
+    buf, pos, eof = b"", 0, False
+    first = True
     try:
-        reader = csv.reader(stream, delimiter=delim, quotechar='"',
-                            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE, strict=False)
-        first = True
-        for row in reader:
+        while True:
+            if pos >= len(buf):
+                if eof:
+                    if first and header:
+                        yield _invalid("Can't read header of file")
+                    return
+                buf, pos = stream.read(chunk), 0
+                eof = not buf
+                continue
+            # The common record (no quotes, no \r) is one slice of a line split at the delimiter.
+            newline = buf.find(b"\n", pos)
+            line = buf[pos:newline] if newline >= 0 else buf[pos:] if eof else None
+            if line is not None and b"\r" not in line and not (quote and b'"' in line):
+                fields = [(f, None) for f in line.split(bytes([delim_byte]))]
+                pos = newline + 1 if newline >= 0 else len(buf)
+            else:
+                try:
+                    fields, pos = _scan_record(buf, pos, eof, delim_byte, quote, field_end)
+                except _NeedMore:
+                    more = stream.read(max(chunk, len(buf) - pos))  # a long record: read more each time
+                    buf, pos, eof = buf[pos:] + more, 0, not more
+                    continue
             if first and header:
                 first = False
+                if any(e is not None for _, e in fields):
+                    yield _invalid("Can't read header of file")
                 continue
             first = False
-            if select is not None:
-                if select and select[-1] >= len(row):
-                    raise _invalid(f"Expect {select[-1] + 1} fields but have {len(row)} in record")
-                fields = [row[i] for i in select]
-            else:
-                if len(row) != len(defaults):
-                    raise _invalid(f"Expect {len(defaults)} fields but have {len(row)} in record")
-                fields = row
-            yield tuple(_csv_value(None if f == "" or f == na_value else f, d, t, i)
-                        for i, (f, d, t) in enumerate(zip(fields, defaults, dtypes)))
+            yield _csv_element(fields, select, na, defaults, dtypes, parsers)
     finally:
         stream.close()
 
 
 class _CsvFilesIter(_FilesIter):
-    """As _FilesIter, but each record already is the tuple of an element's components."""
+    """As _FilesIter, but each record already is the tuple of an element's components, or the error of a
+    bad record (raised without ending the file: the next call reads the next record)."""
 
     @staticmethod
     def _element(record) -> tuple:
+        if isinstance(record, _errors.OpError):
+            raise record
         return record
 
 
 def _csv_dataset_factory(op: _ops.Operation, ctx) -> Callable:
-    dtypes = [t.as_numpy_dtype for t in op.get_attr("output_types")]
+    dtypes = [np.dtype(t.as_numpy_dtype) for t in op.get_attr("output_types")]
 
     def run(filenames, compression_type, buffer_size, header, field_delim, use_quote_delim, na_value,
             select_cols, *record_defaults):

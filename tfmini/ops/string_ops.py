@@ -121,12 +121,27 @@ def _to_float32(exact: Callable[[], Fraction], nearest64: float) -> np.float32:
 def parse_number(text: bytes, dtype: _dt.DType):
     """The number `text` spells in `dtype` (int32, int64, float32 or float64), or None if it is not one.
     Floats are rounded once, from the exact value the text spells, to the nearest value of `dtype`."""
+    return number_parser(dtype)(text)
+
+
+def number_parser(dtype: _dt.DType) -> Callable[[bytes], int | float | None]:
+    """`parse_number` for one dtype, with the dtype's checks resolved once (for parsing many fields)."""
     if dtype.is_integer:
-        if not _INT_RE.match(text):
-            return None
-        value = int(text)
         info = np.iinfo(dtype.as_numpy_dtype)
-        return value if info.min <= value <= info.max else None
+        return partial(_parse_int, low=int(info.min), high=int(info.max))
+    return partial(_parse_float, single=dtype.base_dtype == _dt.float32)
+
+
+def _parse_int(text: bytes, low: int, high: int) -> int | None:
+    if not _INT_RE.match(text):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def _parse_float(text: bytes, single: bool) -> float | None:
+    """The float `text` spells, rounded once to float32 when `single` (returned as the float64 holding it,
+    or as a float64 that rounds to it), else to float64."""
     m = _FLOAT_RE.match(text)
     if m is None:
         return None
@@ -145,7 +160,7 @@ def parse_number(text: bytes, dtype: _dt.DType):
         except OverflowError:
             nearest = float("inf")
         exact = partial(_same, value)
-    if dtype == _dt.float32 and _maybe_float32_midpoint(nearest):
+    if single and _maybe_float32_midpoint(nearest):
         nearest = float(_to_float32(exact, nearest))
     # A float64 that is no float32 midpoint rounds to the float32 the exact value rounds to.
     return -nearest if negative else nearest
@@ -348,8 +363,9 @@ def _string_to_number_kernel(strings, *, out_type):
     dtype = _dt.as_dtype(out_type)
     out = np.empty(strings.shape, dtype=dtype.as_numpy_dtype)
     flat = out.reshape(-1)
+    parse = number_parser(dtype)
     for i, s in enumerate(strings.reshape(-1)):
-        value = parse_number(s, dtype)
+        value = parse(s)
         if value is None:
             raise _invalid(f"StringToNumberOp could not correctly convert string: {s.decode('latin-1')}")
         flat[i] = value
