@@ -111,6 +111,16 @@ def test_matching_files_lists_sorted_matches_as_tensorflow_does(tmp_path):
     assert both.tolist() == [f"{d}/{w}".encode() for w in ("a.txt", "b.txt", "c.csv")]
 
 
+def test_matching_files_keeps_a_file_each_pattern_matches_as_tensorflow_does(tmp_path):
+    for name in ("x1.txt", "x2.txt", "b.txt"):
+        (tmp_path / name).write_bytes(b"")
+    d = str(tmp_path)
+    with tf.Session() as sess:
+        got = sess.run(tf.matching_files([f"{d}/x2.txt", f"{d}/x*.txt", f"{d}/b*", f"{d}/x2.txt"]))
+    # TF 2.21 gave: every pattern's matches together, sorted, x2.txt once per pattern matching it
+    assert got.tolist() == [f"{d}/{w}".encode() for w in ("b.txt", "x1.txt", "x2.txt", "x2.txt", "x2.txt")]
+
+
 def test_matching_files_sees_new_files_at_each_run(tmp_path):
     files = tf.io.matching_files(str(tmp_path / "*.rec"))
     with tf.Session() as sess:

@@ -129,9 +129,10 @@ def _matching_files(pattern):
             None, None, f"Input patterns tensor must be scalar or vector, but had shape: "
             f"{_shape.dims_str(np.shape(pattern))}"
         )
-    found = set()
+    # As TF: the matches of every pattern together, sorted as bytes; a file two patterns match is listed twice.
+    found = []
     for p in np.asarray(pattern).reshape(-1):
-        found.update(_glob(p.decode("utf-8", "surrogateescape")))
+        found.extend(_glob(p.decode("utf-8", "surrogateescape")))
     out = np.empty(len(found), dtype=object)
     out[:] = sorted(f.encode("utf-8", "surrogateescape") for f in found)
     return out
