@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import struct
 import zlib
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import numpy as np
 import pytest
 
 import tfmini as tf
-from tfmini.framework import errors
+from tfmini.framework import errors, record_io
 from tfmini.framework.record_io import (
     TFRecordCompressionType,
     TFRecordOptions,
@@ -145,6 +147,28 @@ def test_damaged_file_fails_as_tensorflow_does(tmp_path, name):
             for r in it:
                 got.append(r)
     assert len(got) == expected["records_before_error"]
+
+
+@pytest.mark.parametrize("compression", ["", "GZIP"])
+@pytest.mark.parametrize("claimed", [1 << 40, 3 << 30, (1 << 64) - 5])
+def test_a_record_claiming_more_bytes_than_the_file_has_is_data_loss_without_allocating(tmp_path, compression,
+                                                                                        claimed):
+    length = struct.pack("<Q", claimed)
+    raw = length + struct.pack("<I", masked_crc32c(length)) + b"x" * 16
+    path = tmp_path / "bad.tfrecord"
+    path.write_bytes(gzip.compress(raw) if compression else raw)
+    with pytest.raises(errors.DataLossError, match="truncated record at 0"):
+        list(tf_record_iterator(str(path), compression))
+
+
+def test_long_compressed_records_are_read_in_bounded_pieces(tmp_path, monkeypatch):
+    monkeypatch.setattr(record_io, "_MAX_READ", 1000)
+    records = [bytes(range(256)) * 20, b"short", b"z" * 999, b"y" * 1001]
+    path = str(tmp_path / "long.tfrecord")
+    with TFRecordWriter(path, "ZLIB") as writer:
+        for r in records:
+            writer.write(r)
+    assert list(tf_record_iterator(path, "ZLIB")) == records
 
 
 def test_missing_file_is_not_found_when_iteration_starts(tmp_path):

@@ -14,6 +14,8 @@ zlib settings (memLevel 9, no gzip name or time), so the bytes written here are 
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -292,6 +294,31 @@ class _InflateSource:
         self._file.close()
 
 
+_MAX_READ = 1 << 24
+
+
+def _read_at_most(source: Any, n: int, file: BinaryIO | None) -> bytes:
+    """Up to `n` bytes of `source`, fewer at its end. A record header's length is read from the file, so it
+    never sizes an allocation by itself: a plain `file` gives no more than the bytes it has left (known from
+    its size), and a stream is read in bounded pieces until it ends or `n` bytes have come."""
+    if file is not None:
+        info = os.fstat(file.fileno())
+        if stat.S_ISREG(info.st_mode):
+            if n > info.st_size - file.tell():
+                return b""  # cut short: the caller reports the truncated record
+            return file.read(n)
+    if n <= _MAX_READ:
+        return source.read(n)
+    pieces, have = [], 0
+    while have < n:
+        piece = source.read(min(_MAX_READ, n - have))
+        if not piece:
+            break
+        pieces.append(piece)
+        have += len(piece)
+    return b"".join(pieces)
+
+
 def _read_records(path: Any, compression: str) -> Iterator[bytes]:
     file = _open(path, "rb")
     if compression:
@@ -307,7 +334,7 @@ def _read_records(path: Any, compression: str) -> Iterator[bytes]:
             length, length_crc = _HEADER.unpack(header)
             if masked_crc32c(header[:8]) != length_crc:
                 raise errors.DataLossError(None, None, f"corrupted record at {offset}")
-            body = source.read(length + _FOOTER.size)
+            body = _read_at_most(source, length + _FOOTER.size, None if compression else file)
             if len(body) < length + _FOOTER.size:
                 raise errors.DataLossError(None, None, f"truncated record at {offset}")
             data = body[:length]
