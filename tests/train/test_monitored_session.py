@@ -5,6 +5,7 @@ StopIteration, errors); recovery from AbortedError; queue runners under the coor
 
 import logging
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -532,6 +533,32 @@ def test_queue_runner_error_stops_the_loop_and_is_raised_at_close():
             assert hook.coord.wait_for_stop(10)
             assert sess.should_stop()
             sess.run(v)  # the session itself still runs until closed
+
+
+def test_a_hook_failing_after_create_session_stops_the_threads_and_closes_the_session():
+    q = tf.FIFOQueue(4, tf.float32, shapes=[])
+    tf.train.add_queue_runner(tf.train.QueueRunner(q, [q.enqueue(1.0)]))
+    x = q.dequeue()
+    created = []
+
+    class KeepSession(tf.train.SessionCreator):
+        def create_session(self):
+            created.append(tf.train.ChiefSessionCreator().create_session())
+            return created[-1]
+
+    class BadAfterCreate(tf.train.SessionRunHook):
+        def after_create_session(self, session, coord):
+            self.coord = coord
+            raise ValueError("after_create failed")
+
+    hook = BadAfterCreate()
+    with pytest.raises(ValueError, match="after_create failed"):
+        with tf.train.MonitoredSession(session_creator=KeepSession(), hooks=[hook]) as sess:
+            sess.run(x)
+    assert hook.coord.should_stop()
+    assert not [t for t in threading.enumerate() if t.name.startswith("QueueRunnerThread")]
+    with pytest.raises(RuntimeError, match="closed Session"):
+        created[0].run(x)
 
 
 def test_coordinator_stop_request_stops_the_loop():

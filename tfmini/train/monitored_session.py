@@ -479,10 +479,21 @@ class _CoordinatedSessionCreator(SessionCreator):
         self.tf_sess = self._session_creator.create_session()
         # The coordinator must not swallow any exception: no clean-stop types.
         self.coord = Coordinator(clean_stop_exception_types=[])
-        if self.tf_sess.graph.get_collection(_ops.GraphKeys.QUEUE_RUNNERS):
-            queue_runner_impl.start_queue_runners(sess=self.tf_sess, coord=self.coord)
-        for hook in self._hooks:
-            hook.after_create_session(self.tf_sess, self.coord)
+        try:
+            if self.tf_sess.graph.get_collection(_ops.GraphKeys.QUEUE_RUNNERS):
+                queue_runner_impl.start_queue_runners(sess=self.tf_sess, coord=self.coord)
+            for hook in self._hooks:
+                hook.after_create_session(self.tf_sess, self.coord)
+        except BaseException:
+            # Nobody gets this session: stop its queue-runner threads and close it before the error goes up.
+            self.coord.request_stop()
+            try:
+                self.coord.join(stop_grace_period_secs=self._stop_grace_period_secs, ignore_live_threads=True)
+            except Exception as e:  # noqa: BLE001 - a thread's own error must not replace the hook's
+                _log.warning("A queue-runner thread failed while the session was being abandoned: %s", e)
+            finally:
+                self.tf_sess.close()
+            raise
         return _CoordinatedSession(_HookedSession(self.tf_sess, self._hooks), self.coord,
                                    self._stop_grace_period_secs)
 
