@@ -46,6 +46,9 @@ _OWNED_ELSEWHERE = "the functional control-flow ops' extra tape output (reported
 
 # op type -> (reason, the exact differences `_differences` finds).
 KNOWN: dict[str, tuple[str, set[str]]] = {
+    "Add": (_WIDER_TYPES + " (tf.add and + on uint16/32/64 tensors, which tfmini computes with Add)", {
+        "attr T: allows ['uint16', 'uint32', 'uint64'], which TF's does not",
+    }),
     "Atan2": (("TF names the operands (y, x); renaming them changes the TypeError tests/framework/test_op_errors.py "
               "expects, a file this change does not own (reported)"), {
         "input 0: x: T, TF's is y: T",

@@ -198,7 +198,7 @@ def _broadcastable(a, b) -> bool:
 
 # op type: (kernel, allowed types, output dtype (None: T), silence floating-point warnings)
 _BINARY = {
-    "Add": (np.add, _SIGNED_NUM + (_dt.uint8, _dt.string), None, False),
+    "Add": (np.add, _NUM + (_dt.string,), None, False),
     "AddV2": (np.add, _NUM, None, False),
     "Sub": (np.subtract, _NUM, None, False),
     "Mul": (np.multiply, _NUM, None, False),
