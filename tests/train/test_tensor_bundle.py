@@ -423,6 +423,23 @@ def test_every_corruption_is_data_loss_naming_the_file(tmp_path, kind):
     assert prefix + suffix in info.value.message
 
 
+def test_string_lengths_whose_sum_wraps_around_64_bits_are_data_loss(tmp_path):
+    # Lengths 2**64 - 1 and 2 add up to 1 modulo 2**64: one body byte, with every checksum valid.
+    prefix = ckpt.write_checkpoint(str(tmp_path / "m"), {"s": np.array([b"a", b"b"], dtype=object)})
+    lengths = np.array([2**64 - 1, 2], np.uint64)
+    crc = tensor_bundle._Crc()
+    crc.update(tensor_bundle._lengths_bytes(lengths, "<"))
+    stored = struct.pack("<I", sstable.mask_crc32c(crc.value))
+    crc.update(stored)
+    crc.update(b"z")
+    data = b"\xff" * 9 + b"\x01" + b"\x02" + stored + b"z"
+    Path(prefix + ".data-00000-of-00001").write_bytes(data)
+    _rewrite_index(prefix + ".index", _edit_entry("s", size=len(data), crc32c=sstable.mask_crc32c(crc.value)))
+    with tf.train.NewCheckpointReader(prefix) as reader:
+        with pytest.raises(tf.errors.DataLossError, match="string lengths add up to 18446744073709551617"):
+            reader.get_tensor("s")
+
+
 def test_one_damaged_tensor_leaves_the_others_readable(tmp_path):
     prefix = ckpt.write_checkpoint(str(tmp_path / "m"), {"a": np.arange(3.0), "b": np.arange(4.0)})
     _flip(prefix + ".data-00000-of-00001", lambda d: 2)

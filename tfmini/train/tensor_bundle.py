@@ -435,9 +435,10 @@ class BundleReader:
             raise _data_loss(path, f"{label}: the length checksum does not match")
         crc.update(data[pos:pos + 4])
         pos += 4
-        if int(lengths.sum(dtype=np.uint64)) != e.size - pos:
-            raise _data_loss(path, f"{label}: string lengths add up to {int(lengths.sum())}, the entry "
-                                   f"leaves {e.size - pos} bytes")
+        total = sum(lengths.tolist())  # Python ints: crafted 10-byte lengths cannot wrap around to a match
+        if total != e.size - pos:
+            raise _data_loss(path, f"{label}: string lengths add up to {total}, the entry leaves "
+                                   f"{e.size - pos} bytes")
         crc.update(data[pos:])
         if sstable.mask_crc32c(crc.value) != e.crc:
             raise _data_loss(path, f"{label}: checksum mismatch (CRC32C of its bytes differs from the index)")
