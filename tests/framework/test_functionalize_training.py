@@ -176,3 +176,52 @@ def test_frozen_loop_trains_a_projection_in_front_of_it_with_tfmini_gradients_to
     assert not np.allclose(proj, values["init/proj"])
     parallel_losses, _ = _train_projection_through_frozen_lstm(threads=2)
     np.testing.assert_array_equal(parallel_losses, losses)
+
+
+def _forward_while(name: str) -> graph_pb2.GraphDef:
+    return _graph_def(name, ROOT / "control_flow_v1")
+
+
+def test_exit_through_an_identity_of_the_loop_switch_is_the_loop_variable():
+    # TF's gradient loops exit through tf.tuple's Identity on a loop Switch's false output.
+    gd = _forward_while("while")
+    gd.node.add(name="while/tuple_identity", op="Identity", input=["while/Switch_1", "^while/Switch"]).attr[
+        "T"].type = gd.node[0].attr["dtype"].type
+    gd.node.add(name="while/Exit_via_identity", op="Exit", input=["while/tuple_identity"]).attr["T"].type = (
+        gd.node[0].attr["dtype"].type)
+    gd.node.add(name="both", op="Sub", input=["while/Exit_via_identity", "while/Exit_1"]).attr["T"].type = (
+        gd.node[0].attr["dtype"].type)
+    values = np.load(ROOT / "control_flow_v1" / "while.npz")
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            via, diff = sess.run(["while/Exit_via_identity:0", "both:0"],
+                                 {"x:0": values["feed0/x:0"], "n:0": values["feed0/n:0"]})
+    np.testing.assert_allclose(via, values["fetch0/while/Exit_1:0"], rtol=1e-6)
+    np.testing.assert_array_equal(diff, np.zeros_like(diff))
+
+
+def test_exit_of_a_value_that_is_no_loop_variable_is_refused_by_name():
+    gd = _forward_while("while")
+    gd.node.add(name="while/Exit_stray", op="Exit", input=["while/add_1"]).attr["T"].type = (
+        gd.node[0].attr["dtype"].type)
+    gd.node.add(name="reads_stray", op="Identity", input=["while/Exit_stray"]).attr["T"].type = (
+        gd.node[0].attr["dtype"].type)
+    with tf.Graph().as_default(), pytest.raises(ValueError, match="'while/Exit_stray'.*neither a loop variable"):
+        tf.import_graph_def(gd, name="")
+
+
+def test_stack_pushes_inside_cond_branches_run_with_their_branch():
+    # The forward loop's cond pushes in whichever branch it takes and a ControlTrigger joins both branches'
+    # pushes: each branch function's outputs come after the pushes it holds.
+    out = functionalize_graph_def(_graph_def("cond_in_loop"))
+    assert not [n.name for n in out.node if n.op in CONTROL_FLOW_OPS]
+    branches = [f for f in out.library.function if any(nd.op == "StackPushV2" for nd in f.node_def)
+                and "branch" in f.signature.name]
+    assert len(branches) == 2
+    for fn in branches:
+        pushes = {nd.name for nd in fn.node_def if nd.op == "StackPushV2"}
+        by_name = {nd.name: nd for nd in fn.node_def}
+        for ref in fn.ret.values():
+            gate = by_name[ref.split(":")[0]]
+            assert gate.op == "Identity" and pushes <= {i[1:] for i in gate.input if i.startswith("^")}

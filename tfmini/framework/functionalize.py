@@ -18,6 +18,7 @@ _EXIT = frozenset({"Exit", "RefExit"})
 _MERGE = frozenset({"Merge", "RefMerge"})
 _SWITCH = frozenset({"Switch", "RefSwitch"})
 _NEXT = frozenset({"NextIteration", "RefNextIteration"})
+_TRIGGER = frozenset({"ControlTrigger"})
 CONTROL_FLOW_OPS = _ENTER | _EXIT | _MERGE | _SWITCH | _NEXT | {"LoopCond"}
 
 Nodes = dict  # node name -> NodeDef, in GraphDef order
@@ -386,7 +387,9 @@ class _LoopRewrite:
         for n in self.members:
             for inp in _data_inputs(nodes[n]):
                 by_key[_key(inp)].append(nodes[n])
-        exit_of = {_key(nd.input[0]): nd for nd in self.exits}
+        exits_of = defaultdict(list)  # a loop Switch's false output -> the Exits passing it out
+        for nd in self.exits:
+            exits_of[self._exit_source(nd)].append(nd)
         enters = [nodes[n] for n in self.members if nodes[n].op in _ENTER]
         invariants = [nd for nd in enters if nd.attr["is_constant"].b]
         loop_vars = []  # (enter, merge, switch, next_iteration, exit or None)
@@ -405,7 +408,10 @@ class _LoopRewrite:
                         if c.op in _SWITCH and _key(c.input[1]) == pred_key and _key(c.input[0]) == f"{merge.name}:0"]
             if len(switches) != 1:
                 raise _error(merge, f"a loop Merge must feed one Switch on '{loop_cond.name}'")
-            loop_vars.append((enter, merge, switches[0], others[0], exit_of.get(f"{switches[0].name}:0")))
+            loop_vars.append((enter, merge, switches[0], others[0], exits_of.pop(f"{switches[0].name}:0", [])))
+        for stray in (nd for group in exits_of.values() for nd in group if self.consumers.get(nd.name)):
+            raise _error(stray, f"this Exit of while loop '{self.frame}' passes out neither a loop variable nor an "
+                                "Identity of one")
         if not loop_vars:
             raise _error(loop_cond, f"while loop '{self.frame}' has no loop variables")
 
@@ -456,11 +462,22 @@ class _LoopRewrite:
         loop.attr["parallel_iterations"].i = all_enters[0].attr["parallel_iterations"].i or 10
         loop.attr["output_shapes"].list.SetInParent()
         replaced = {name: loop}
-        for i, (enter, _, _, _, exit_node) in enumerate(loop_vars):
-            if exit_node is not None:
+        for i, (enter, _, _, _, exit_nodes) in enumerate(loop_vars):
+            for exit_node in exit_nodes:
                 replaced[exit_node.name] = _node(exit_node.name, "Identity", [f"{name}:{i}"],
                                                  device=exit_node.device, T=enter.attr["T"].type)
         _replace(nodes, set(self.members), replaced, name, self.consumers)
+
+    def _exit_source(self, nd) -> str:
+        """The tensor Exit `nd` passes out, looking through Identity nodes of the frame: TF's gradient loops
+        exit through the Identity that tf.tuple puts on a loop Switch's false output."""
+        key = _key(nd.input[0])
+        while True:
+            node, k = parse_tensor_name(key)
+            src = self.nodes.get(node)
+            if src is None or src.op != "Identity" or k != 0 or node not in self.members:
+                return key
+            key = _key(_data_inputs(src)[0])
 
     @staticmethod
     def _next_value(nxt, mapped: dict, body: Nodes) -> str:
@@ -574,8 +591,10 @@ class _CondStates:
             nd = nodes[n]
             if nd.op in _SWITCH:
                 self.switches[self.predicate(nd.input[1])].append(n)
-            if nd.op in _MERGE:
-                ins = [self.of(i) for i in _data_inputs(nd)]
+            if nd.op in _MERGE or nd.op in _TRIGGER:
+                # A ControlTrigger runs once any input is done, live or dead (TF1's gradients join the stack
+                # pushes and pops of both branches of a cond with one): it runs where all its inputs run.
+                ins = [self.of(i) for i in (_data_inputs(nd) if nd.op in _MERGE else nd.input)]
                 self.state[n] = frozenset.intersection(*ins) if ins else frozenset()
                 continue
             s = frozenset().union(*(self.of(i) for i in nd.input))
@@ -778,6 +797,20 @@ class _CondRewrite:
                     branch_nodes[b][const] = _int32_const(const, pos)
                     outputs[b].append((f"output_{len(out_types) - 1}", const, types_pb2.DT_INT32))
 
+        # Branch nodes that something outside the cond waits for (a ControlTrigger after the stack pushes of
+        # both branches): the branch's outputs come after them, so the If runs them when it takes the branch.
+        for b in (0, 1):
+            effects = [f"^{n}" for n in branch_nodes[b]
+                       if any(c not in self.members and c not in self.merges and f"^{n}" in nodes[c].input
+                              for c in consumers.get(n, ()) if c in nodes)]
+            if not effects:
+                continue
+            for k, (out_name, ref, t) in enumerate(outputs[b]):
+                gate = _fresh(f"{out_name}_after_effects", taken)
+                taken[gate] = None
+                branch_nodes[b][gate] = _node(gate, "Identity", [ref, *effects], T=t)
+                outputs[b][k] = (out_name, f"{gate}:0", t)
+
         scope = self.merges[0].rpartition("/")[0]
         prefix = f"{scope}/" if scope else ""
         fns = []
@@ -818,12 +851,23 @@ class _CondRewrite:
             else:
                 replaced[m] = _node(m, "Identity", [f"{name}:{i}"], T=t)
         _replace(nodes, removed, replaced, name, self.consumers)
-        # Switches on the predicate that nothing reads any more go with the cond.
+        # Switches on the predicate that nothing reads any more go with the cond. A Switch read only as a
+        # control input (TF's gradient of a Merge, grouped by tf.tuple) stands for its inputs being ready.
         for sw in self.switches:
-            if sw in nodes and not any(c in nodes and any(_source(i) == sw for i in nodes[c].input)
-                                       for c in self.consumers.get(sw, ())):
-                del nodes[sw]
-                removed.add(sw)
+            if sw not in nodes:
+                continue
+            readers = [nodes[c] for c in self.consumers.get(sw, ()) if c in nodes
+                       and any(_source(i) == sw for i in nodes[c].input)]
+            if any(not i.startswith("^") and _source(i) == sw for nd in readers for i in nd.input):
+                continue
+            ready = [f"^{_source(i)}" for i in nodes[sw].input]
+            for nd in readers:
+                new = [i for i in nd.input if i != f"^{sw}"]
+                new += [i for i in ready if i not in new]
+                del nd.input[:]
+                nd.input.extend(new)
+            del nodes[sw]
+            removed.add(sw)
         return removed | set(replaced)
 
 

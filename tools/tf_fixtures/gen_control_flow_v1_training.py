@@ -75,6 +75,43 @@ def case_dynamic_rnn_training():
     return loss, train, {x: _f32(3, 5, 2), lengths: np.array([5, 3, 1], np.int32), target: _f32(3, 5, 1)}
 
 
+def case_cond_in_loop():
+    """A loop whose body takes one of two branches per step (the backward loop pops each step's predicate),
+    stopped by maximum_iterations, with the state kept in host memory between the passes (swap_memory)."""
+    x = tf.placeholder(tf.float32, [5, 3], name="x")
+    w = tf.Variable(_f32(3, 3, scale=0.6), name="w")
+    b = tf.Variable(_f32(3, scale=0.3), name="b")
+
+    def body(t, h):
+        x_t = tf.gather(x, t)
+        pre = tf.reshape(tf.matmul(tf.expand_dims(h + x_t, 0), w), [3]) + b
+        h = tf.cond(tf.reduce_sum(x_t) > 0.0, lambda: tf.tanh(pre), lambda: tf.sigmoid(pre) * h)
+        return [t + 1, h]
+
+    _, h = tf.while_loop(lambda t, h: t < 100, body, [tf.constant(0), tf.ones([3])], maximum_iterations=5,
+                         swap_memory=True)
+    loss = tf.identity(tf.reduce_sum(tf.square(h - 0.5)), name="loss")
+    train = tf.train.MomentumOptimizer(0.2, 0.9).minimize(loss, name="train")
+    return loss, train, {x: _f32(5, 3)}
+
+
+def case_nested_loops():
+    """A loop inside a loop, both reading the weights: the inner backward loop pops values the inner forward
+    loop pushed on every outer iteration."""
+    x = tf.placeholder(tf.float32, [3], name="x")
+    w = tf.Variable(_f32(3, scale=0.8), name="w")
+    a = tf.Variable(np.float32(0.7), name="a")
+
+    def outer(i, y):
+        _, y = tf.while_loop(lambda j, z: j < i + 1, lambda j, z: (j + 1, tf.sin(z * w) + a * z), [0, y])
+        return i + 1, y * a
+
+    _, y = tf.while_loop(lambda i, y: i < 3, outer, [0, x])
+    loss = tf.identity(tf.reduce_sum(tf.square(y - 0.3)), name="loss")
+    train = tf.train.GradientDescentOptimizer(0.05).minimize(loss, name="train")
+    return loss, train, {x: _f32(3)}
+
+
 def _lstm(inputs, lengths, kernel: np.ndarray):
     cell = tf.nn.rnn_cell.LSTMCell(4, initializer=tf.constant_initializer(kernel))
     outputs, _ = tf.nn.dynamic_rnn(cell, inputs, sequence_length=lengths, dtype=tf.float32)
@@ -117,7 +154,7 @@ def record(name, fn) -> dict:
     with graph.as_default():
         loss, train, feeds, *rest = fn()
         extra = rest[0] if rest else {}
-        variables = tf.global_variables()
+        variables = tf.trainable_variables()
         grads = tf.gradients(loss, variables)
         init = tf.global_variables_initializer()
         arrays = {f"feed/{t.name}": np.asarray(v) for t, v in feeds.items()}
