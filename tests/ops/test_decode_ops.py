@@ -110,6 +110,30 @@ def test_decode_compressed_matches_zlib():
     assert z.tolist() == g.tolist() == data
 
 
+# JSON Examples and the bytes TensorFlow's DecodeJSONExample gave for them: features in the JSON's order, float
+# and int64 lists unpacked (one field per value).
+_JSON_EXAMPLE_BYTES = [
+    ('{"features": {"feature": {"f": {"floatList": {"value": [1.0, 2.5]}}, "i": {"int64List": {"value": ["3", '
+     '"-4"]}}, "b": {"bytesList": {"value": ["YWI="]}}, "e": {"floatList": {}}, "one": {"floatList": {"value": '
+     '[7]}}}}}',
+     "0a4f0a110a0166120c120a0d0000803f0d000020400a140a0169120f1a0d080308fcffffffffffffffff010a0b0a016212060a04"
+     "0a0261620a070a0165120212000a0e0a036f6e65120712050d0000e040"),
+    ('{"features": {"feature": {}}}', "0a00"),
+    ('{"features": {"feature": {"z": {}, "a": {"floatList": {"value": ["NaN", "Infinity", 1e-3, 0.1, -0.0]}}}}}',
+     "0a290a050a017a12000a200a0161121b12190d0000c07f0d0000807f0d6f12833a0dcdcccc3d0d00000080"),
+    ('{"features": {"feature": {"b": {"int64_list": {"value": [9223372036854775807, "-9223372036854775808", 0]}}, '
+     '"a": {"bytes_list": {"value": []}}}}}',
+     "0a290a1e0a016212191a1708ffffffffffffffff7f088080808080808080800108000a070a016112020a00"),
+    ('{"features": null}', ""),
+]
+
+
+def test_decode_json_example_writes_tensorflows_bytes():
+    with tf.Session() as sess:
+        got = sess.run(tf.io.decode_json_example([text for text, _ in _JSON_EXAMPLE_BYTES]))
+    assert [g.hex() for g in got] == [want for _, want in _JSON_EXAMPLE_BYTES]
+
+
 def test_decode_json_example_gives_the_example_tensorflow_gives():
     # the JSON forms TF's DecodeJSONExample accepts: camelCase or field names, int64s as strings or numbers,
     # bytes in base64

@@ -5,6 +5,7 @@ TensorProtos (SerializeTensor, ParseTensor)."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import zlib
 
@@ -130,11 +131,61 @@ def decode_compressed(bytes, compression_type: str = "", name: str | None = None
 # ----------------------------------------------------------------------------------------------------------
 # DecodeJSONExample: tf.train.Example protos written in protobuf's JSON mapping, as binary protos
 # ----------------------------------------------------------------------------------------------------------
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    n &= (1 << 64) - 1  # negative int64s as their two's complement, ten bytes
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited field."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _feature_bytes(feature) -> bytes:
+    """A Feature as TF's JSON-to-binary writer gives it: every list value in a field of its own (not packed)."""
+    kind = feature.WhichOneof("kind")
+    if kind == "bytes_list":
+        return _field(1, b"".join(_field(1, v) for v in feature.bytes_list.value))
+    if kind == "float_list":
+        values = np.asarray(feature.float_list.value, dtype="<f4").tobytes()
+        return _field(2, b"".join(b"\x0d" + values[i:i + 4] for i in range(0, len(values), 4)))
+    if kind == "int64_list":
+        return _field(3, b"".join(b"\x08" + _varint(v) for v in feature.int64_list.value))
+    return b""
+
+
+def _feature_order(text: str) -> list[str]:
+    """The keys of the JSON's feature map in the order the text gives them (TF writes the map that way)."""
+    def pairs(value, *names):
+        for key, inner in value if isinstance(value, list) else []:
+            if key in names:
+                return inner
+        return None
+
+    top = json.loads(text, object_pairs_hook=list)
+    return [key for key, _ in pairs(pairs(top, "features"), "feature") or []]
+
+
 def _json_example(text: bytes) -> bytes:
+    """The binary Example the JSON `text` spells, with TF's bytes: fields in the JSON's order, lists unpacked."""
     try:
-        return json_format.Parse(text.decode("utf-8"), example_pb2.Example()).SerializeToString(deterministic=True)
+        decoded = text.decode("utf-8")
+        example = json_format.Parse(decoded, example_pb2.Example())
     except (json_format.ParseError, UnicodeDecodeError) as e:
         raise _invalid(f"Error while parsing JSON: {e}") from None
+    if not example.HasField("features"):
+        return b""
+    features = example.features.feature
+    order = list(dict.fromkeys(k for k in _feature_order(decoded) if k in features))
+    order += sorted(k for k in features if k not in set(order))
+    entries = b"".join(_field(1, _field(1, k.encode("utf-8")) + _field(2, _feature_bytes(features[k])))
+                       for k in order)
+    return _field(1, entries)
 
 
 @register_op("DecodeJSONExample", inputs=["json_examples: string"], outputs=["binary_examples: string"],
