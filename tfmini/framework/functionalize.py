@@ -4,7 +4,11 @@ branches go into the GraphDef's function library, innermost first. Works on prot
 registry's op signatures (to name function outputs) and builds no ops.
 
 Names users fetch survive: each Exit and each cond's Merge becomes an Identity of that name over the
-functional node's output (an IdentityN when a Merge's `value_index` output is read too)."""
+functional node's output (an IdentityN when a Merge's `value_index` output is read too).
+
+TF1 gradients through loops come through unchanged: each stack a gradient loop pops is an invariant of both the
+forward and the backward While, and the ops run only for their effect (the forward loop's pushes, the
+ControlTriggers joining them) stay control inputs of the values the body or branch returns."""
 
 from __future__ import annotations
 
