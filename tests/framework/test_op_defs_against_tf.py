@@ -39,7 +39,6 @@ TFMINI_ONLY = {
     "DatasetVariantToSparseTensor": "the inverse of SparseTensorToDatasetVariant",
 }
 
-_LENIENT_DEFAULT = "tfmini gives a default where TF requires the attr (a NodeDef without it still imports)"
 _WIDER_TYPES = "tfmini's kernel also computes these dtypes, which TF's op does not register"
 _READER_STRUCTURE = "tfmini's reader datasets record their element types and shapes as attrs"
 _OWNED_ELSEWHERE = "the functional control-flow ops' extra tape output (reported; their module has another owner)"
