@@ -319,6 +319,28 @@ def test_save_errors(tmp_path):
             saver.save("not a session", str(tmp_path / "m"))
 
 
+def test_a_missing_directory_level_is_created_by_a_plain_save_and_refused_by_a_sharded_one(tmp_path):
+    # As TensorFlow: SaveV2 creates the one missing level below an existing directory, while a sharded
+    # saver writes its shard into <prefix>_temp_<uuid>/, whose parent must exist, and creates nothing.
+    w, _ = _model()
+    plain, sharded = tf.train.Saver(), tf.train.Saver(sharded=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert plain.save(sess, str(tmp_path / "rel0" / "x")) == str(tmp_path / "rel0" / "x")
+        with pytest.raises(ValueError, match="Parent directory of .*rel1/x doesn't exist, can't save"):
+            sharded.save(sess, str(tmp_path / "rel1" / "x"))
+        assert sorted(os.listdir(tmp_path)) == ["rel0"]
+        path = sharded.save(sess, str(tmp_path / "rel0" / "s"), global_step=3)
+        sess.run(w.assign(tf.zeros_like(w)))
+        sharded.restore(sess, path)
+        np.testing.assert_array_equal(sess.run(w), np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert path == str(tmp_path / "rel0" / "s-3") and sharded.saver_def.sharded
+    assert sorted(os.listdir(tmp_path / "rel0")) == [
+        "checkpoint", "s-3.data-00000-of-00001", "s-3.index", "s-3.meta", "x.data-00000-of-00001", "x.index",
+        "x.meta"]  # the shard's temporary directory is gone
+    assert {op.type for op in tf.get_default_graph().get_operations()} >= {"ShardedFilename", "MergeV2Checkpoints"}
+
+
 def test_saver_construction_errors():
     with pytest.raises(ValueError, match="No variables to save"):
         tf.train.Saver()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import uuid
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.constant_op import constant
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
-from tfmini.ops import array_ops, control_flow_ops, resource_variable_ops, state_ops
+from tfmini.ops import array_ops, control_flow_ops, resource_variable_ops, state_ops, string_ops
 from tfmini.ops.variables import Variable, global_variables
 from tfmini.protobuf import meta_graph_pb2, saver_pb2
 from tfmini.train import checkpoint as _ckpt
@@ -120,6 +121,24 @@ def _merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, *, delete_old
             directory = os.path.dirname(source)
             if delete_old_dirs and directory and os.path.isdir(directory) and not os.listdir(directory):
                 os.rmdir(directory)
+
+
+def _sharded_save(prefix: _ops.Tensor, names: _ops.Tensor, slices: _ops.Tensor, values: list) -> _ops.Tensor:
+    """A sharded saver's save, as TF builds it (one shard: tfmini has one device): SaveV2 writes
+    `<prefix>_temp_<uuid>/part-00000-of-00001`, MergeV2Checkpoints moves it to `prefix` and removes the
+    temporary directory, and the result is `prefix`. So, as in TF, the prefix's directory must exist already
+    (the shard's own directory is the one level SaveV2 creates)."""
+    temp = string_ops.string_join([prefix, constant(f"_temp_{uuid.uuid4().hex}/part")])
+    num_shards = constant(1, dtype=_dt.int32, name="num_shards")
+    shard = apply_op("ShardedFilename", [temp, constant(0, dtype=_dt.int32, name="shard"), num_shards],
+                     name="ShardedFilename").outputs[0]
+    save = apply_op("SaveV2", [shard, names, slices, values], name="SaveV2")
+    saved = control_flow_ops.with_dependencies([save], shard)
+    with _ops.control_dependencies([saved.op]):
+        merge = apply_op("MergeV2Checkpoints", [array_ops.stack([saved]), prefix], {"delete_old_dirs": True},
+                         name="MergeV2Checkpoints")
+        with _ops.control_dependencies([merge]):
+            return array_ops.identity(prefix)
 
 
 NotDifferentiable("SaveV2")
@@ -272,9 +291,12 @@ class Saver:
             self._filename_tensor = array_ops.placeholder_with_default(filename, shape=(), name="Const")
             names_t = constant(names, dtype=_dt.string, name="tensor_names")
             slices_t = constant([""] * len(names), dtype=_dt.string, name="shape_and_slices")
-            save = apply_op("SaveV2", [self._filename_tensor, names_t, slices_t, [_saved_value(r) for r in refs]],
-                            name="SaveV2")
-            self._save_tensor = control_flow_ops.with_dependencies([save], self._filename_tensor)
+            values = [_saved_value(r) for r in refs]
+            if self._sharded:
+                self._save_tensor = _sharded_save(self._filename_tensor, names_t, slices_t, values)
+            else:
+                save = apply_op("SaveV2", [self._filename_tensor, names_t, slices_t, values], name="SaveV2")
+                self._save_tensor = control_flow_ops.with_dependencies([save], self._filename_tensor)
             restored = apply_op("RestoreV2", [self._filename_tensor, names_t, slices_t],
                                 {"dtypes": [_value_dtype(r) for r in refs]}, name="RestoreV2").outputs
             assigns = []
