@@ -102,3 +102,9 @@ __all__ = [
     "sinh", "sqrt", "square", "squared_difference", "subtract", "tan", "tanh", "truediv", "truncatediv",
     "truncatemod", "unsorted_segment_sum",
 ]
+
+# -- segment reductions (ops/segment_ops.py)
+# isort: split
+from tfmini.ops.segment_ops import segment_max, segment_mean, segment_min, segment_prod, segment_sum  # noqa: E402
+
+__all__ += ["segment_max", "segment_mean", "segment_min", "segment_prod", "segment_sum"]

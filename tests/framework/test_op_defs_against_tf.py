@@ -48,11 +48,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "Add": (_WIDER_TYPES + " (tf.add and + on uint16/32/64 tensors, which tfmini computes with Add)", {
         "attr T: allows ['uint16', 'uint32', 'uint64'], which TF's does not",
     }),
-    "Atan2": (("TF names the operands (y, x); renaming them changes the TypeError tests/framework/test_op_errors.py "
-              "expects, a file this change does not own (reported)"), {
-        "input 0: x: T, TF's is y: T",
-        "input 1: y: T, TF's is x: T",
-    }),
     "CSVDataset": (_WIDER_TYPES, {
         ("attr output_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'int16', 'int8'"
          ", 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does not"),

@@ -230,7 +230,9 @@ for _name, (_fn, _allowed, _out, _silent) in _BINARY.items():
         _ins, _outs = ["x: bool", "y: bool"], ["z: bool"]
         _allowed_map = {}
     else:
-        _ins, _outs = ["x: T", "y: T"], ["z: bool" if _out is _dt.bool_ else "z: T"]
+        # TF names Atan2's operands (y, x), as in atan2(y, x).
+        _ins = ["y: T", "x: T"] if _name == "Atan2" else ["x: T", "y: T"]
+        _outs = ["z: bool" if _out is _dt.bool_ else "z: T"]
         _allowed_map = {"T": _allowed}
     _bare = _fn if isinstance(_fn, np.ufunc) and not _silent else None
     _checked = _broadcasting(_quiet(_fn) if _silent else _fn)
