@@ -64,12 +64,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
         "attr dataset_factory: only in TF's op",
         "input 0: dataset: variant, TF's is none",
     }),
-    "ScatterMax": (_WIDER_TYPES + " (state ops' module has another owner; reported)", {
-        "attr T: allows ['int16', 'int8', 'uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
-    }),
-    "ScatterMin": (_WIDER_TYPES + " (state ops' module has another owner; reported)", {
-        "attr T: allows ['int16', 'int8', 'uint16', 'uint32', 'uint64', 'uint8'], which TF's does not",
-    }),
     "StatelessIf": (_OWNED_ELSEWHERE, {
         "output 1: tape: variant, TF's is none",
     }),

@@ -381,14 +381,16 @@ def _scatter_set(base, indices, updates):
     base[indices] = updates
 
 
+# TF's ScatterMin/ScatterMax take the floating types, int32 and int64 only.
+_SCATTER_MIN_MAX_TYPES = (_dt.float16, _dt.float32, _dt.float64, _dt.int32, _dt.int64)
 _SCATTERS = {
     # op type: (in-place update, allowed T, use_locking default)
     "ScatterUpdate": (_scatter_set, _dt.ALL_TYPES, True),
     "ScatterAdd": (np.add.at, _dt.NUMBER, False),
     "ScatterSub": (np.subtract.at, _dt.NUMBER, False),
     "ScatterMul": (np.multiply.at, _dt.NUMBER, False),
-    "ScatterMin": (np.minimum.at, _dt.REAL, False),
-    "ScatterMax": (np.maximum.at, _dt.REAL, False),
+    "ScatterMin": (np.minimum.at, _SCATTER_MIN_MAX_TYPES, False),
+    "ScatterMax": (np.maximum.at, _SCATTER_MIN_MAX_TYPES, False),
 }
 
 
