@@ -40,7 +40,16 @@ def _train(sess, entry: dict, feeds: dict, steps: int) -> list:
     return losses
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+LOOP_CASES = sorted(name for name, entry in CASES.items() if "NextIteration" in entry["op_types"])
+
+
+def test_every_case_holds_tf1_control_flow_and_most_a_loop_gradient():
+    assert len(LOOP_CASES) >= 5
+    for entry in CASES.values():
+        assert {"Switch", "Merge"} <= set(entry["op_types"])
+
+
+@pytest.mark.parametrize("name", LOOP_CASES)
 def test_recorded_graph_uses_stacks_so_it_exercises_the_loop_gradient(name):
     types = set(CASES[name]["op_types"])
     assert {"StackV2", "StackPushV2", "StackPopV2", "ControlTrigger", "NextIteration"} <= types
@@ -225,3 +234,28 @@ def test_stack_pushes_inside_cond_branches_run_with_their_branch():
         for ref in fn.ret.values():
             gate = by_name[ref.split(":")[0]]
             assert gate.op == "Identity" and pushes <= {i[1:] for i in gate.input if i.startswith("^")}
+
+
+@pytest.mark.parametrize("branch", ["true", "false"])
+def test_gradient_cond_reads_forward_branch_tensors_as_extra_outputs_of_the_forward_if(branch):
+    # Outside a loop TF1's gradient is a cond on the forward cond's predicate whose branches read the forward
+    # branches' tensors directly: the forward If passes them out (a zero from the other branch, which the
+    # gradient cond then does not take), and the gradient conds are Ifs of their own.
+    name = f"cond_training_{branch}_branch"
+    out = functionalize_graph_def(_graph_def(name))
+    assert not [n.name for n in out.node if n.op in CONTROL_FLOW_OPS]
+    ifs = {n.name: n for n in out.node if n.op == "If"}
+    forward = ifs["cond/If"]
+    assert len(forward.attr["Tout"].list.type) > 1
+    readers = [n for n in ifs.values() if n is not forward and any(i.startswith("cond/If:") for i in n.input)]
+    assert readers
+    values = _values(name)
+    with tf.Graph().as_default():
+        tf.import_graph_def(_graph_def(name), name="")
+        with tf.Session() as sess:
+            sess.run(CASES[name]["init"])
+            grads = sess.run(CASES[name]["gradients"], _feeds(values))
+    untaken = "v" if branch == "true" else "w"
+    assert not np.any(values[f"grad/{untaken}"])
+    for var, grad in zip(CASES[name]["variables"], grads):
+        np.testing.assert_allclose(grad, values[f"grad/{var}"], rtol=1e-5, atol=1e-6)

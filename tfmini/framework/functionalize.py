@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from collections import ChainMap, defaultdict, deque
 
+import numpy as np
+
+from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import registry as _registry
 from tfmini.protobuf import function_pb2, graph_pb2, node_def_pb2, types_pb2
 
@@ -679,13 +682,16 @@ class _CondRewrite:
         self.consumers = consumers
         # Keep only the Merges connected (through shared branch nodes) to the first one: another cond on the
         # same predicate becomes an If of its own.
+        # A Merge that reads one of the group's outputs (the cond TF1's gradient builds on the same predicate,
+        # whose branches read the forward branches' tensors) is a cond of its own, rewritten after this one.
         closures = {m: self._closure(m) for m in merges}
-        group, members = [merges[0]], set(closures[merges[0]])
+        first = min(merges, key=self.states.position.__getitem__)
+        group, members = [first], set(closures[first])
         changed = True
         while changed:
             changed = False
             for m in merges:
-                if m not in group and closures[m] & members:
+                if m not in group and closures[m] & members and not self._reads(m, closures[m], set(group)):
                     group.append(m)
                     members |= closures[m]
                     changed = True
@@ -720,10 +726,27 @@ class _CondRewrite:
                     or self._branch_of(f"^{n}") is None or not outer <= self.states.state[n]):
                 continue
             if all(_source(i) in members or self._is_pred_switch(_source(i)) or self._branch_of(i) is None
-                   for i in nd.input):
+                   for i in nd.input) and not self._reads(n, set(), set(self.merges)):
                 members.add(n)
                 queue.extend(self.consumers.get(n, ()))
         return members
+
+    def _reads(self, merge: str, closure: set, targets: set) -> bool:
+        """Whether `merge` (with branch nodes `closure`) depends on one of the Merges `targets` (a node of TF1's
+        gradient cond does on the forward cond's)."""
+        position = self.states.position
+        floor = min(position[t] for t in targets)
+        seen = set(closure)
+        stack = [i for n in (*closure, merge) for i in self.nodes[n].input]
+        while stack:
+            src = _source(stack.pop())
+            if src in targets:
+                return True
+            if src in seen or src not in self.nodes or position.get(src, floor) < floor:
+                continue
+            seen.add(src)
+            stack.extend(self.nodes[src].input)
+        return False
 
     def _closure(self, merge: str) -> set[str]:
         """The nodes the Merge's inputs depend on inside the cond's branches."""
@@ -801,6 +824,32 @@ class _CondRewrite:
                     branch_nodes[b][const] = _int32_const(const, pos)
                     outputs[b].append((f"output_{len(out_types) - 1}", const, types_pb2.DT_INT32))
 
+        # Branch tensors read outside the cond other than through its Merges (by the branches of TF1's gradient
+        # cond on the same predicate, which runs only where they were computed): extra outputs, a zero of their
+        # type from the other branch.
+        exported: dict[str, int] = {}
+        export_readers: set = set()
+        for n in sorted(self.members, key=self.states.position.__getitem__):
+            for c in consumers.get(n, ()):
+                if c in self.members or c in self.merges or c not in nodes:
+                    continue
+                for inp in _data_inputs(nodes[c]):
+                    key = _key(inp)
+                    if _source(inp) != n:
+                        continue
+                    export_readers.add(c)
+                    if key in exported:
+                        continue
+                    t = _tensor_type(key, nodes, self.arg_types)
+                    exported[key] = len(out_types)
+                    out_types.append(t)
+                    b = self._branch_of(f"^{n}")
+                    zero = _fresh(f"{n}_other_branch", taken)
+                    taken[zero] = None
+                    branch_nodes[1 - b][zero] = _zero_const(nodes[c], zero, t)
+                    outputs[b].append((f"output_{exported[key]}", key, t))
+                    outputs[1 - b].append((f"output_{exported[key]}", zero, t))
+
         # Branch nodes that something outside the cond waits for (a ControlTrigger after the stack pushes of
         # both branches): the branch's outputs come after them, so the If runs them when it takes the branch.
         for b in (0, 1):
@@ -854,6 +903,11 @@ class _CondRewrite:
                 index_pos += 1
             else:
                 replaced[m] = _node(m, "Identity", [f"{name}:{i}"], T=t)
+        for c in export_readers:
+            new = [f"{name}:{exported[_key(i)]}" if not i.startswith("^") and _key(i) in exported else i
+                   for i in nodes[c].input]
+            del nodes[c].input[:]
+            nodes[c].input.extend(new)
         _replace(nodes, removed, replaced, name, self.consumers)
         # Switches on the predicate that nothing reads any more go with the cond. A Switch read only as a
         # control input (TF's gradient of a Merge, grouped by tf.tuple) stands for its inputs being ready.
@@ -873,6 +927,21 @@ class _CondRewrite:
             del nodes[sw]
             removed.add(sw)
         return removed | set(replaced)
+
+
+def _zero_const(reader, name: str, dtype: int):
+    """A scalar zero of `dtype` (numbers and bools), for a branch's output nothing reads when it is taken."""
+    np_dtype = _dtypes.as_dtype(dtype).as_numpy_dtype
+    if not (np.issubdtype(np_dtype, np.number) or np_dtype == np.bool_):
+        raise _error(reader, f"reads a {_dtypes.as_dtype(dtype).name} tensor from inside a cond branch without "
+                             "passing through its Merge")
+    nd = node_def_pb2.NodeDef(name=name, op="Const")
+    nd.attr["dtype"].type = dtype
+    tensor = nd.attr["value"].tensor
+    tensor.dtype = dtype
+    tensor.tensor_shape.SetInParent()
+    tensor.tensor_content = np.zeros((), np_dtype).tobytes()
+    return nd
 
 
 def _int32_const(name: str, value: int):

@@ -95,6 +95,27 @@ def case_cond_in_loop():
     return loss, train, {x: _f32(5, 3)}
 
 
+def _cond_training(shift: float):
+    """No loop: a tf.cond on the data picks one of two heads (TF's gradient is a cond on the same predicate
+    whose branches read the forward branches' tensors), trained by Adam; `shift` moves the inputs' mean to
+    take one branch or the other."""
+    x = tf.placeholder(tf.float32, [4, 3], name="x")
+    w = tf.Variable(_f32(3, 2), name="w")
+    v = tf.Variable(_f32(3, 2), name="v")
+    out = tf.cond(tf.reduce_mean(x) > 0.0, lambda: tf.matmul(x, w), lambda: tf.tanh(tf.matmul(x, v)) * 2.0)
+    loss = tf.identity(tf.reduce_mean(tf.square(out - 1.0)), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return loss, train, {x: _f32(4, 3) + shift}
+
+
+def case_cond_training_false_branch():
+    return _cond_training(-0.6)
+
+
+def case_cond_training_true_branch():
+    return _cond_training(0.6)
+
+
 def case_nested_loops():
     """A loop inside a loop, both reading the weights: the inner backward loop pops values the inner forward
     loop pushed on every outer iteration."""
