@@ -288,3 +288,24 @@ def test_threads_sharing_an_iterator_get_each_element_once():
             t.join(timeout=30)
     assert not errors
     assert sorted(got) == [2 * i for i in range(400)]
+
+
+def test_a_pipeline_keeps_the_values_fed_at_initialization():
+    # The dataset outlives the initializing run: changing the fed array (or the variable a map function
+    # captured) afterwards must not change the elements, as TF copies a feed into its tensor.
+    p = tf.placeholder(tf.float32, [None, 2])
+    q = tf.placeholder(tf.float32, [2])
+    v = tf.Variable([1.0, 1.0])
+    whole = tf.data.make_initializable_iterator(tf.data.Dataset.from_tensors(p))
+    rows = tf.data.make_initializable_iterator(tf.data.Dataset.from_tensor_slices(p))
+    mapped = tf.data.make_initializable_iterator(tf.data.Dataset.range(1).map(lambda i: q + v))
+    bump = v.assign_add([10.0, 10.0])
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        fed = np.zeros((2, 2), np.float32)
+        sess.run([whole.initializer, rows.initializer, mapped.initializer], {p: fed, q: fed[0]})
+        fed[:] = 3.0
+        sess.run(bump)
+        np.testing.assert_array_equal(sess.run(whole.get_next()), np.zeros((2, 2)))
+        np.testing.assert_array_equal(sess.run(rows.get_next()), [0.0, 0.0])
+        np.testing.assert_array_equal(sess.run(mapped.get_next()), [1.0, 1.0])

@@ -18,7 +18,15 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.numpy_values import to_numpy
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, import_only_attr, register_op
-from tfmini.ops.dataset_ops import AUTOTUNE, DatasetValue, ElementIterator, dims_str, register_dataset_op, scalar_int
+from tfmini.ops.dataset_ops import (
+    AUTOTUNE,
+    DatasetValue,
+    ElementIterator,
+    dims_str,
+    read_only,
+    register_dataset_op,
+    scalar_int,
+)
 
 
 def _invalid(msg: str) -> _errors.InvalidArgumentError:
@@ -42,7 +50,9 @@ class BoundFunction:
         self._lock = threading.Lock()
 
     def bind(self, captured: Sequence) -> Callable[[tuple], list]:
-        captured = list(captured)
+        # The values are those of the run that made the dataset: owned copies, never views of a feed or of a
+        # variable's storage that a later run could change.
+        captured = [read_only(c) for c in captured]
 
         def call(element: tuple) -> list:
             run = self._run

@@ -103,11 +103,17 @@ def scalar_int(value, what: str, op_name: str) -> int:
 
 
 def read_only(value):
-    """`value` as a read-only array view (a fed array stays the caller's: elements are views of it that
-    nothing may write through, and Session.run copies them on the way out)."""
-    if isinstance(value, np.ndarray) and value.flags.writeable:
-        value = value.view()
-        value.flags.writeable = False
+    """`value` as a read-only array the dataset owns. A dataset outlives the run that made it, so an array that
+    is a view of memory it does not own (a fed array is a read-only view of the caller's) is copied, as
+    TensorFlow copies a feed into its tensor: changing the fed array later cannot change the dataset. Arrays
+    that own their data (constants, kernel results) are shared, made read-only; Session.run copies what it
+    hands out."""
+    if isinstance(value, np.ndarray):
+        if value.base is not None:
+            value = value.copy()
+        if value.flags.writeable:
+            value = value.view()
+            value.flags.writeable = False
     return value
 
 
