@@ -40,7 +40,6 @@ TFMINI_ONLY = {
 }
 
 _WIDER_TYPES = "tfmini's kernel also computes these dtypes, which TF's op does not register"
-_READER_STRUCTURE = "tfmini's reader datasets record their element types and shapes as attrs"
 _OWNED_ELSEWHERE = "the functional control-flow ops' extra tape output (reported; their module has another owner)"
 
 # op type -> (reason, the exact differences `_differences` finds).
@@ -51,10 +50,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "CSVDataset": (_WIDER_TYPES, {
         ("attr output_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'int16', 'int8'"
          ", 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does not"),
-    }),
-    "FixedLengthRecordDatasetV2": (_READER_STRUCTURE, {
-        "attr output_shapes: only in tfmini's op",
-        "attr output_types: only in tfmini's op",
     }),
     "If": (_OWNED_ELSEWHERE, {
         "output 1: tape: variant, TF's is none",
@@ -71,14 +66,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
         "attr Tout: only in tfmini's op",
         "attr back_prop: only in tfmini's op",
         "output 1: tape: variant, TF's is none",
-    }),
-    "TFRecordDataset": (_READER_STRUCTURE, {
-        "attr output_shapes: only in tfmini's op",
-        "attr output_types: only in tfmini's op",
-    }),
-    "TextLineDataset": (_READER_STRUCTURE, {
-        "attr output_shapes: only in tfmini's op",
-        "attr output_types: only in tfmini's op",
     }),
     "While": (_OWNED_ELSEWHERE + "; TF's While has no Tout or back_prop attr", {
         "attr Tout: only in tfmini's op",

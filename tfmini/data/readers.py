@@ -49,7 +49,7 @@ def _read_files(filenames, read_one: Callable[[_ops.Tensor], DatasetV1], num_par
 
 
 def _reader(op_type: str, inputs: list) -> DatasetV1:
-    t = apply_op(op_type, inputs, {"output_types": [_dt.string], "output_shapes": [_STRING.shape]}).outputs[0]
+    t = apply_op(op_type, inputs).outputs[0]
     return DatasetV1(t, _STRING)
 
 

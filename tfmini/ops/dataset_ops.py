@@ -82,11 +82,13 @@ _DATASET_ATTRS = {"output_types": ("list(type)", REQUIRED), "output_shapes": ("l
 
 
 def register_dataset_op(name: str, inputs: Sequence[str], attrs: dict | None = None, *, factory: Callable,
-                      doc: str, file_access: Callable | None = None, forwards_refs: bool = False) -> None:
-    """Declares a dataset op: a scalar variant output `handle`, TF's output_types/output_shapes attrs, and a
+                      doc: str, file_access: Callable | None = None, forwards_refs: bool = False,
+                      structure_attrs: bool = True) -> None:
+    """Declares a dataset op: a scalar variant output `handle`, TF's output_types/output_shapes attrs (unless
+    `structure_attrs` is False: TF's file readers have none, their elements are always scalar strings), and a
     factory kernel. Dataset ops are stateful so they run (and make fresh datasets) whenever an iterator is
     initialized, never folded into a plan's constants."""
-    all_attrs = dict(_DATASET_ATTRS)
+    all_attrs = dict(_DATASET_ATTRS) if structure_attrs else {}
     all_attrs.update(attrs or {})
     if "Toutput_types" in all_attrs:  # the ops over given components are typed by them, as in TF
         del all_attrs["output_types"]

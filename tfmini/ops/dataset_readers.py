@@ -150,9 +150,7 @@ def _reader_op(name: str, inputs: list, doc: str, parse: Callable) -> None:
 
         return run
 
-    register_dataset_op(name, inputs, {"output_types": ("list(type)", ["string"]),
-                                       "output_shapes": ("list(shape)", [[]])},
-                        factory=factory, doc=doc, file_access=_file_access)
+    register_dataset_op(name, inputs, factory=factory, doc=doc, file_access=_file_access, structure_attrs=False)
 
 
 # ----------------------------------------------------------------------------------------------------------
