@@ -457,3 +457,25 @@ def test_bias_gradient_needs_no_run_time_shape_ops():
     gx_v, gb_v = _run([gx, gb], {x: np.ones((3, 5), np.float32)})
     np.testing.assert_array_equal(gb_v, np.full(5, 3.0))
     np.testing.assert_array_equal(gx_v, np.ones((3, 5)))
+
+
+def test_gating_leaves_out_gradients_that_flow_nowhere():
+    # GATE_OP groups the gradients an op hands on towards the variables; the gradient with respect to a fed
+    # input (the first layer's dx) is not in the group, so a training step never computes it.
+    x = tf.placeholder(tf.float32, [8, 4])
+    w = tf.Variable(np.ones((4, 3), np.float32))
+    loss = tf.reduce_sum(tf.matmul(x, w))
+    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        meta = tf.RunMetadata()
+        sess.run(step, {x: np.ones((8, 4), np.float32)},
+                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=meta)
+    ran = [n.node_name for d in meta.step_stats.dev_stats for n in d.node_stats]
+    # The step needs no loss value, so of the three products only dW = x^T dy runs (dx = dy w^T does not).
+    assert [name for name in ran if name.split("/")[-1].startswith("MatMul")] == ["gradients/MatMul_grad/MatMul_1"]
+    # With two inputs both leading to variables, the group holds both, as in TF.
+    a, b = tf.Variable(1.0), tf.Variable(2.0)
+    tf.gradients(a * b, [a, b], gate_gradients=True)
+    names = [op.name for op in tf.get_default_graph().get_operations()]
+    assert any(n.endswith("mul_grad/tuple/group_deps") for n in names)

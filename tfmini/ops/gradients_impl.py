@@ -196,9 +196,10 @@ def _gate(grads: list) -> list:
         return out
 
 
-def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set, gate: bool) -> list:
+def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set, gate: bool, between: set) -> list:
     """Runs `op`'s gradient function on its output gradients; None for every input if there is nothing to do.
-    With `gate`, input gradients (when there are several) come out of one tf.tuple, as TF's GATE_OP has it."""
+    With `gate`, the input gradients that flow on towards `xs` (those of inputs made by ops in `between`), when
+    there are several, come out of one tf.tuple, as TF's GATE_OP has it."""
     none = [None] * len(op.inputs)
     if op in stop or all(g is None for g in out_grads):
         return none
@@ -212,11 +213,15 @@ def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set, gate: bool) 
     with _ops.name_scope(op.name + "_grad"):
         in_grads = _as_list(grad_fn(op, *out_grads))
         _check_input_grads(op, in_grads)
-        if gate and sum(g is not None for g in in_grads) > 1:
+        used = [g is not None and t.op in between for t, g in zip(op.inputs, in_grads)]
+        if gate and sum(used) > 1:
             # None of the gradients is usable before all are computed: in an exported training graph that
             # TensorFlow runs concurrently, an update of a ref variable (ApplyAdam on dW) then cannot overwrite
-            # the value another input's gradient (dx = dy W^T) still has to read.
-            in_grads = _gate(in_grads)
+            # the value another input's gradient (dx = dy W^T) still has to read. A gradient that flows
+            # nowhere (towards a placeholder or a constant) is left out of the group, unlike TF: nothing
+            # reads it, so it cannot race, and gating it would force computing it (a first layer's dx).
+            gated = _gate([g if u else None for g, u in zip(in_grads, used)])
+            in_grads = [q if u else g for g, q, u in zip(in_grads, gated, used)]
     return in_grads
 
 
@@ -289,7 +294,7 @@ def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_
             if t in grads:
                 grads[t] = [total]
             out_grads.append(total)
-        in_grads = _op_input_grads(op, out_grads, stop, gate)
+        in_grads = _op_input_grads(op, out_grads, stop, gate, between)
         for t, g in zip(op.inputs, in_grads):
             if g is not None:
                 grads[t].append(g)
