@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import itertools
 import linecache
 import threading
@@ -528,7 +529,30 @@ def _fold_constants(steps: list[Step], fed: set) -> dict[int, object]:
     return known
 
 
-_plan_numbers = itertools.count(1)
+class _PlanNumbers:
+    """Numbers for plans' file names, reused once a plan is gone: CPython keeps a compiled file name (interned
+    with its code), so a fresh name per plan would grow memory by one string for every plan ever compiled."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: list[int] = []
+        self._next = itertools.count(1)
+
+    def take(self) -> int:
+        with self._lock:
+            return heapq.heappop(self._free) if self._free else next(self._next)
+
+    def give_back(self, number: int) -> None:
+        with self._lock:
+            heapq.heappush(self._free, number)
+
+
+_plan_numbers = _PlanNumbers()
+
+
+def _forget_plan(filename: str, number: int) -> None:
+    linecache.cache.pop(filename, None)
+    _plan_numbers.give_back(number)
 
 
 def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
@@ -578,11 +602,12 @@ def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
     names = sorted(n for n in env if not n.startswith("__"))
     lines[0] = f"def _plan_run(feeds, {', '.join(f'{n}={n}' for n in names)}):"
     source = "\n".join(lines) + "\n"
-    filename = f"<tfmini plan {next(_plan_numbers)}>"
+    number = _plan_numbers.take()
+    filename = f"<tfmini plan {number}>"
     code = compile(source, filename, "exec")
     exec(code, env)  # noqa: S102 - source generated above from slot numbers; names only in escaped comments
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    weakref.finalize(plan, linecache.cache.pop, filename, None)
+    weakref.finalize(plan, _forget_plan, filename, number)
     return env["_plan_run"], line_to_step, source
 
 
