@@ -13,16 +13,11 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.registry import apply_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import dataset_sparse as _dataset_sparse  # noqa: F401 - registers the sparse component ops
+from tfmini.ops.functional_ops import children, rebuild
 
 
 def is_structure(x) -> bool:
     return isinstance(x, (tuple, collections.abc.Mapping))
-
-
-def _children(x) -> list:
-    if isinstance(x, collections.abc.Mapping):
-        return [x[k] for k in sorted(x)]
-    return list(x)
 
 
 def flatten(structure) -> list:
@@ -30,18 +25,9 @@ def flatten(structure) -> list:
     if not is_structure(structure):
         return [structure]
     out: list = []
-    for child in _children(structure):
+    for child in children(structure):
         out.extend(flatten(child))
     return out
-
-
-def _rebuild(like, values: list):
-    if isinstance(like, collections.abc.Mapping):
-        by_key = dict(zip(sorted(like), values))
-        return type(like)((k, by_key[k]) for k in like)
-    if hasattr(like, "_fields"):
-        return type(like)(*values)
-    return type(like)(values)
 
 
 def pack_as(structure, flat: list):
@@ -57,7 +43,7 @@ def pack_as(structure, flat: list):
         if not is_structure(like):
             pos += 1
             return flat[pos - 1]
-        return _rebuild(like, [pack(c) for c in _children(like)])
+        return rebuild(like, [pack(c) for c in children(like)])
 
     return pack(structure)
 
@@ -82,7 +68,7 @@ def assert_same_structure(a, b) -> None:
                 isinstance(x, collections.abc.Mapping) and set(x) != set(y)):
             raise ValueError(f"The two structures don't have the same nested structure.\n\nFirst structure: "
                              f"{a!r}\n\nSecond structure: {b!r}")
-        for cx, cy in zip(_children(x), _children(y)):
+        for cx, cy in zip(children(x), children(y)):
             check(cx, cy)
 
     check(a, b)

@@ -33,7 +33,8 @@ def is_sequence(x) -> bool:
     return isinstance(x, (list, tuple, collections.abc.Mapping))
 
 
-def _children(x) -> list:
+def children(x) -> list:
+    """The direct children of a structure: a mapping's values in sorted key order, else its items."""
     if isinstance(x, collections.abc.Mapping):
         return [x[k] for k in sorted(x)]
     return list(x)
@@ -44,12 +45,14 @@ def flatten(structure) -> list:
     if not is_sequence(structure):
         return [structure]
     out: list = []
-    for child in _children(structure):
+    for child in children(structure):
         out.extend(flatten(child))
     return out
 
 
-def _rebuild(like, values: list):
+def rebuild(like, values: list):
+    """A structure of the same kind as `like` (mapping, namedtuple, tuple or list) over `values`, its new
+    children in `children` order."""
     if isinstance(like, collections.abc.Mapping):
         by_key = dict(zip(sorted(like), values))
         return type(like)((k, by_key[k]) for k in like)
@@ -74,10 +77,10 @@ def pack_sequence_as(structure, flat_sequence: Sequence):
         if not is_sequence(like):
             return flat_sequence[pos], pos + 1
         values = []
-        for child in _children(like):
+        for child in children(like):
             v, pos = pack(child, pos)
             values.append(v)
-        return _rebuild(like, values), pos
+        return rebuild(like, values), pos
 
     return pack(structure, 0)[0]
 
@@ -108,7 +111,7 @@ def assert_same_structure(first, second, check_types: bool = True) -> None:
                 f"The two dictionaries don't have the same set of keys. First structure has keys {sorted(a)}, "
                 f"while second structure has keys {sorted(b)}."
             )
-        for x, y in zip(_children(a), _children(b)):
+        for x, y in zip(children(a), children(b)):
             check(x, y)
 
     check(first, second)

@@ -17,14 +17,14 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops, random_ops
 from tfmini.ops import variable_scope as vs
-from tfmini.ops.functional_ops import (  # with the one-level nest helpers: a structure's children, and rebuilt
-    _children,
-    _rebuild,
+from tfmini.ops.functional_ops import (
     assert_same_structure,
+    children,
     flatten,
     is_sequence,
     map_structure,
     pack_sequence_as,
+    rebuild,
 )
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
@@ -699,18 +699,18 @@ def _traverse_shallow_structure(traverse_fn, structure):
     decision = traverse_fn(structure)
     if isinstance(decision, bool):
         if decision and is_sequence(structure):
-            return _rebuild(structure, [_traverse_shallow_structure(traverse_fn, c)
-                                             for c in _children(structure)])
+            return rebuild(structure, [_traverse_shallow_structure(traverse_fn, c)
+                                             for c in children(structure)])
         return decision
     if not is_sequence(decision):
         raise TypeError(f"traverse_fn returned structure: {decision} for non-structure: {structure}")
     parts = []
-    for d, child in zip(_children(decision), _children(structure)):
+    for d, child in zip(children(decision), children(structure)):
         if not isinstance(d, bool):
             raise TypeError("Optionally as a sequence, traverse_fn must return a sequence of booleans, but found "
                             f"{d} in {decision}")
         parts.append(_traverse_shallow_structure(traverse_fn, child) if d else False)
-    return _rebuild(decision, parts)
+    return rebuild(decision, parts)
 
 
 def _map_up_to(shallow, fn, *structures):
@@ -723,12 +723,12 @@ def _map_up_to(shallow, fn, *structures):
             i = counter[0]
             counter[0] += 1
             return fn(i, node, *subs)
-        children = _children(node)
+        kids = children(node)
         for s in subs:
-            if not is_sequence(s) or len(_children(s)) != len(children):
+            if not is_sequence(s) or len(children(s)) != len(kids):
                 raise ValueError(f"The two structures don't have the same nested structure: {node} and {s}")
-        parts = [visit(c, [_children(s)[k] for s in subs]) for k, c in enumerate(children)]
-        return _rebuild(node, parts)
+        parts = [visit(c, [children(s)[k] for s in subs]) for k, c in enumerate(kids)]
+        return rebuild(node, parts)
 
     return visit(shallow, list(structures))
 
