@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import math
 
-from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops
 from tfmini.ops import variable_scope as vs
 from tfmini.ops.functional_ops import assert_same_structure, flatten, is_sequence, pack_sequence_as
-from tfmini.ops.rnn_cell_impl import LayerRNNCell, LSTMCell, LSTMStateTuple, RNNCell, assert_like_rnncell
+from tfmini.ops.rnn_cell_impl import (
+    CallerScopeWrapper,
+    LayerRNNCell,
+    LSTMCell,
+    LSTMStateTuple,
+    RNNCell,
+    WrapperBase,
+    assert_like_rnncell,
+)
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
 _BIAS_VARIABLE_NAME = "bias"
@@ -56,29 +63,11 @@ class _Linear:
         return nn_ops.bias_add(res, self._biases) if self._build_bias else res
 
 
-class _ScopedWrapper(RNNCell):
-    """A plain RNNCell around `cell`: the wrapped cell runs inside the wrapper's scope, with its state size
-    and zero state."""
+class _ScopedWrapper(WrapperBase):
+    """A wrapper whose wrapped cell runs inside the wrapper's own scope (RNNCell's call)."""
 
     def __init__(self, cell, reuse) -> None:
-        super().__init__(_reuse=reuse)
-        assert_like_rnncell("cell", cell)
-        self._cell = cell
-
-    def _sub_cells(self) -> list:
-        return [self._cell]
-
-    @property
-    def state_size(self):
-        return self._cell.state_size
-
-    @property
-    def output_size(self):
-        return self._cell.output_size
-
-    def zero_state(self, batch_size, dtype):
-        with _ops.name_scope(type(self).__name__ + "ZeroState", values=[batch_size]):
-            return self._cell.zero_state(batch_size, dtype)
+        super().__init__(cell, _reuse=reuse)
 
 
 class OutputProjectionWrapper(_ScopedWrapper):
@@ -98,7 +87,7 @@ class OutputProjectionWrapper(_ScopedWrapper):
         return self._output_size
 
     def call(self, inputs, state):
-        output, new_state = self._cell(inputs, state)
+        output, new_state = self.cell(inputs, state)
         if self._linear is None:
             self._linear = _Linear(output, self._output_size, True)
         projected = self._linear(output)
@@ -124,7 +113,7 @@ class InputProjectionWrapper(_ScopedWrapper):
         projected = self._linear(inputs)
         if self._activation:
             projected = self._activation(projected)
-        return self._cell(projected, state)
+        return self.cell(projected, state)
 
 
 class EmbeddingWrapper(_ScopedWrapper):
@@ -149,7 +138,7 @@ class EmbeddingWrapper(_ScopedWrapper):
         embedding = vs.get_variable("embedding", [self._embedding_classes, self._embedding_size],
                                     initializer=initializer, dtype=dtype)
         embedded = nn_impl.embedding_lookup(embedding, array_ops.reshape(inputs, [-1]))
-        return self._cell(embedded, state)
+        return self.cell(embedded, state)
 
 
 class LSTMBlockCell(LSTMCell):
@@ -379,32 +368,15 @@ class AttentionCellWrapper(RNNCell):
         return output, (new if self._state_is_tuple else array_ops.concat(list(new), 1))
 
 
-class HighwayWrapper(RNNCell):
+class HighwayWrapper(CallerScopeWrapper):
     """Highway connections around a cell (Srivastava et al. 2015): output = inputs * carry + cell output *
     transform, with carry = sigmoid(inputs @ carry_w + carry_b) and transform = 1 - carry (or its own
     `transform_w`, `transform_b` if not `couple_carry_transform_gates`), made in the caller's scope."""
 
     def __init__(self, cell, couple_carry_transform_gates: bool = True, carry_bias_init: float = 1.0) -> None:
-        super().__init__()
-        assert_like_rnncell("cell", cell)
-        self._cell = cell
+        super().__init__(cell)
         self._couple_carry_transform_gates = couple_carry_transform_gates
         self._carry_bias_init = carry_bias_init
-
-    def _sub_cells(self) -> list:
-        return [self._cell]
-
-    @property
-    def state_size(self):
-        return self._cell.state_size
-
-    @property
-    def output_size(self):
-        return self._cell.output_size
-
-    def zero_state(self, batch_size, dtype):
-        with _ops.name_scope(type(self).__name__ + "ZeroState", values=[batch_size]):
-            return self._cell.zero_state(batch_size, dtype)
 
     def _gate(self, x, name: str, bias: float):
         size = x.shape.with_rank(2)[1].value
@@ -420,8 +392,8 @@ class HighwayWrapper(RNNCell):
             transform = self._gate(x, "transform", -self._carry_bias_init)
         return x * carry + y * transform
 
-    def __call__(self, inputs, state, scope=None):
-        outputs, new_state = self._cell(inputs, state, scope=scope)
+    def _call_wrapped_cell(self, inputs, state, cell_call_fn, **kwargs):
+        outputs, new_state = cell_call_fn(inputs, state, **kwargs)
         assert_same_structure(inputs, outputs)
         flat_in, flat_out = flatten(inputs), flatten(outputs)
         for x, y in zip(flat_in, flat_out):

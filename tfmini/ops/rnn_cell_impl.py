@@ -658,9 +658,9 @@ class MultiRNNCell(RNNCell):
 # ----------------------------------------------------------------------------------------------------------
 # Wrappers
 # ----------------------------------------------------------------------------------------------------------
-class _CellWrapper(RNNCell):
-    """A cell around another: the wrapped cell's sizes and zero state, and its call (in the caller's scope,
-    so the wrapped cell's variables keep their names) with something done around it."""
+class WrapperBase(RNNCell):
+    """A cell around another, `cell`: the wrapped cell's sizes, zero state and variables. How the wrapped cell
+    is called (in whose scope) is the subclass's."""
 
     def __init__(self, cell, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -685,6 +685,11 @@ class _CellWrapper(RNNCell):
     def zero_state(self, batch_size, dtype):
         with _ops.name_scope(type(self).__name__ + "ZeroState", values=[batch_size]):
             return self.cell.zero_state(batch_size, dtype)
+
+
+class CallerScopeWrapper(WrapperBase):
+    """A wrapper that calls the wrapped cell in the caller's scope (so its variables keep their names), with
+    something done around the call."""
 
     def _call_wrapped_cell(self, inputs, state, cell_call_fn, **kwargs):
         raise NotImplementedError
@@ -740,7 +745,7 @@ def _default_dropout_state_filter_visitor(substate):
     return True
 
 
-class DropoutWrapper(_CellWrapper):
+class DropoutWrapper(CallerScopeWrapper):
     """Dropout on the inputs, outputs and new states of a cell, with keep probabilities (floats in [0, 1] or
     scalar tensors). `variational_recurrent` draws one mask per run for each of them (Gal & Ghahramani 2016,
     needs `dtype`, and `input_size` when inputs are dropped); otherwise each step draws its own. By default
@@ -832,7 +837,7 @@ class DropoutWrapper(_CellWrapper):
         return output, new_state
 
 
-class ResidualWrapper(_CellWrapper):
+class ResidualWrapper(CallerScopeWrapper):
     """Adds the cell's inputs to its outputs (or combines them with `residual_fn(inputs, outputs)`)."""
 
     def __init__(self, cell, residual_fn=None, **kwargs) -> None:
@@ -850,7 +855,7 @@ class ResidualWrapper(_CellWrapper):
         return pack_sequence_as(outputs, [x + y for x, y in zip(flat_in, flat_out)]), new_state
 
 
-class DeviceWrapper(_CellWrapper):
+class DeviceWrapper(CallerScopeWrapper):
     """Runs the cell (and builds its zero state) on `device`."""
 
     def __init__(self, cell, device, **kwargs) -> None:
