@@ -106,11 +106,11 @@ fixtures:
 	@test -x $(TF_PYTHON) || { echo "no TensorFlow at $(TF_PYTHON): run 'make tf-env' or pass TF_PYTHON=..."; exit 2; }
 	for gen in tools/tf_fixtures/gen_*.py; do echo "== $$gen"; $(TF_RUN) $$gen || exit 1; done
 
-# Both directions live: for each tools/interop/<part>.py, TensorFlow writes and tfmini checks, then tfmini writes
-# and TensorFlow checks.
+# Both directions live: for each tools/interop/<part>.py (not the shared _driver.py), TensorFlow writes and
+# tfmini checks, then tfmini writes and TensorFlow checks.
 interop: $(STAMP)
 	@test -x $(TF_PYTHON) || { echo "no TensorFlow at $(TF_PYTHON): run 'make tf-env' or pass TF_PYTHON=..."; exit 2; }
-	@set -e; for part in tools/interop/*.py; do \
+	@set -e; for part in tools/interop/[!_]*.py; do \
 		dir=$$(mktemp -d); echo "== $$part: TensorFlow -> tfmini"; \
 		$(TF_RUN) $$part tf-write $$dir/tf; $(PY) $$part tfmini-check $$dir/tf; \
 		echo "== $$part: tfmini -> TensorFlow"; \

@@ -24,13 +24,10 @@ import sys
 from types import ModuleType
 
 import numpy as np
+from _driver import CheckFailed, import_tensorflow, run
 
 FEEDS = {"x:0": np.array([0.5, -1.25, 2.0], np.float32), "n:0": np.int32(4), "k:0": np.int32(1)}
 WEIGHTS = np.random.RandomState(3).uniform(-1, 1, [3, 3]).astype(np.float32)
-
-
-class CheckFailed(Exception):
-    pass
 
 
 def _program(tf: ModuleType) -> dict:
@@ -150,11 +147,7 @@ def tfmini_check(out_dir: str) -> str:
 
 
 def _import_tensorflow() -> ModuleType:
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow.compat.v1 as tf
-
-    tf.disable_v2_behavior()
+    tf = import_tensorflow()
     tf.disable_control_flow_v2()
     return tf
 
@@ -163,17 +156,7 @@ COMMANDS = {"tf-write": tf_write, "tf-check": tf_check, "tfmini-write": tfmini_w
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in COMMANDS:
-        print(f"usage: control_flow_v1.py {{{','.join(COMMANDS)}}} DIR", file=sys.stderr)
-        return 2
-    command, out_dir = argv
-    os.makedirs(out_dir, exist_ok=True)
-    try:
-        print(f"control_flow_v1 {command}: {COMMANDS[command](out_dir)}")
-    except CheckFailed as e:
-        print(f"control_flow_v1 {command}: FAILED: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return run("control_flow_v1", COMMANDS, argv)
 
 
 if __name__ == "__main__":

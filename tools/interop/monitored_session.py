@@ -24,19 +24,11 @@ import sys
 from types import ModuleType
 
 import numpy as np
+from _driver import CheckFailed, expect, import_tensorflow, run
 from google.protobuf import text_format
 
 STEPS = 10
 MORE_STEPS = 3
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
 
 
 # Attrs TF 2.x added to ops after 1.15 (hints for second-order gradients).
@@ -87,27 +79,27 @@ def _write(tf: ModuleType, logdir: str) -> None:
 
 def _check(tf: ModuleType, logdir: str) -> str:
     state = tf.train.get_checkpoint_state(logdir)
-    _expect(state is not None, f"no checkpoint state in {logdir}")
+    expect(state is not None, f"no checkpoint state in {logdir}")
     kept = [os.path.basename(p) for p in state.all_model_checkpoint_paths]
-    _expect(kept == ["model.ckpt-0", "model.ckpt-4", "model.ckpt-8", "model.ckpt-10"],
+    expect(kept == ["model.ckpt-0", "model.ckpt-4", "model.ckpt-8", "model.ckpt-10"],
             f"kept checkpoints are {kept}")
-    _expect(os.path.basename(tf.train.latest_checkpoint(logdir)) == "model.ckpt-10",
+    expect(os.path.basename(tf.train.latest_checkpoint(logdir)) == "model.ckpt-10",
             f"latest checkpoint is {tf.train.latest_checkpoint(logdir)}")
     variables = dict(tf.train.list_variables(logdir))
-    _expect(variables.get("global_step") == [] and variables.get("w") == [2, 1],
+    expect(variables.get("global_step") == [] and variables.get("w") == [2, 1],
             f"the checkpoint holds {variables}")
-    _expect(int(tf.train.load_variable(logdir, "global_step")) == STEPS, "the last checkpoint is not at step 10")
+    expect(int(tf.train.load_variable(logdir, "global_step")) == STEPS, "the last checkpoint is not at step 10")
 
     files = glob.glob(os.path.join(logdir, "events.out.tfevents.*"))
-    _expect(len(files) == 1, f"expected one events file in {logdir}, found {files}")
+    expect(len(files) == 1, f"expected one events file in {logdir}, found {files}")
     events = list(tf.train.summary_iterator(files[0]))
     kinds = [e.WhichOneof("what") for e in events]
-    _expect("graph_def" in kinds and "meta_graph_def" in kinds, f"no graph in the event file: {kinds}")
+    expect("graph_def" in kinds and "meta_graph_def" in kinds, f"no graph in the event file: {kinds}")
     summary_steps = [e.step for e in events if e.HasField("summary") and e.summary.value[0].tag == "loss"]
-    _expect(summary_steps == [1, 3, 5, 7, 9], f"loss summaries at steps {summary_steps}")
+    expect(summary_steps == [1, 3, 5, 7, 9], f"loss summaries at steps {summary_steps}")
     logs = [(tf.SessionLog.SessionStatus.Name(e.session_log.status), e.step) for e in events
             if e.HasField("session_log")]
-    _expect(logs == [("CHECKPOINT", 0), ("START", 1), ("CHECKPOINT", 4), ("CHECKPOINT", 8), ("CHECKPOINT", 10)],
+    expect(logs == [("CHECKPOINT", 0), ("START", 1), ("CHECKPOINT", 4), ("CHECKPOINT", 8), ("CHECKPOINT", 10)],
             f"session logs are {logs}")
 
     # The graphs are imported as TensorFlow 1.15 wrote them (without the attrs TF 2.x added since) and
@@ -118,10 +110,10 @@ def _check(tf: ModuleType, logdir: str) -> str:
     with tf.Graph().as_default():
         tf.import_graph_def(_as_tf1(tf.graph_util.extract_sub_graph(graph_def, ["GradientDescent"])), name="")
         names = {op.name for op in tf.get_default_graph().get_operations()}
-        _expect({"global_step", "w", "GradientDescent"} <= names, "graph.pbtxt lacks the model's ops")
+        expect({"global_step", "w", "GradientDescent"} <= names, "graph.pbtxt lacks the model's ops")
     with open(os.path.join(logdir, "model.ckpt-10.meta"), "rb") as f:
         meta_graph = tf.MetaGraphDef.FromString(f.read())
-    _expect(meta_graph.saver_def.restore_op_name.endswith("restore_all"),
+    expect(meta_graph.saver_def.restore_op_name.endswith("restore_all"),
             f"the meta graph's SaverDef names restore op {meta_graph.saver_def.restore_op_name!r}")
     with tf.Graph().as_default() as graph:
         tf.import_graph_def(_as_tf1(tf.graph_util.extract_sub_graph(meta_graph.graph_def, ["GradientDescent"])),
@@ -131,12 +123,12 @@ def _check(tf: ModuleType, logdir: str) -> str:
             saver.restore(sess, os.path.join(logdir, "model.ckpt-10"))
             restored = sess.run("w:0")
             sess.run("GradientDescent")
-            _expect(int(sess.run("global_step:0")) == STEPS + 1, "the imported train op did not step")
+            expect(int(sess.run("global_step:0")) == STEPS + 1, "the imported train op did not step")
     np.testing.assert_array_equal(restored, tf.train.load_variable(logdir, "w"))
 
     start, resumed = _train(tf, logdir, tf.train.StopAtStepHook(num_steps=MORE_STEPS), read_start=True,
                             save_checkpoint_steps=4)
-    _expect(start == STEPS, f"the resumed session started at global step {start}, not {STEPS}")
+    expect(start == STEPS, f"the resumed session started at global step {start}, not {STEPS}")
     _, own = _train(tf, None, tf.train.StopAtStepHook(last_step=STEPS + MORE_STEPS))
     if not np.allclose(resumed, own[STEPS:], rtol=1e-5):
         raise CheckFailed(f"resumed losses {resumed} differ from this side's own {own[STEPS:]}")
@@ -144,12 +136,12 @@ def _check(tf: ModuleType, logdir: str) -> str:
 
 
 def tf_write(logdir: str) -> str:
-    _write(_import_tensorflow(), logdir)
+    _write(import_tensorflow(), logdir)
     return "TensorFlow trained into the directory"
 
 
 def tf_check(logdir: str) -> str:
-    return "TensorFlow read tfmini's training directory: " + _check(_import_tensorflow(), logdir)
+    return "TensorFlow read tfmini's training directory: " + _check(import_tensorflow(), logdir)
 
 
 def tfmini_write(logdir: str) -> str:
@@ -165,30 +157,11 @@ def tfmini_check(logdir: str) -> str:
     return "tfmini read TensorFlow's training directory: " + _check(tf, logdir)
 
 
-def _import_tensorflow() -> ModuleType:
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow.compat.v1 as tf
-
-    tf.disable_v2_behavior()
-    return tf
-
-
 COMMANDS = {"tf-write": tf_write, "tf-check": tf_check, "tfmini-write": tfmini_write, "tfmini-check": tfmini_check}
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in COMMANDS:
-        print(f"usage: monitored_session.py {{{','.join(COMMANDS)}}} DIR", file=sys.stderr)
-        return 2
-    command, logdir = argv
-    os.makedirs(logdir, exist_ok=True)
-    try:
-        print(f"monitored_session {command}: {COMMANDS[command](logdir)}")
-    except CheckFailed as e:
-        print(f"monitored_session {command}: FAILED: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return run("monitored_session", COMMANDS, argv)
 
 
 if __name__ == "__main__":

@@ -20,18 +20,10 @@ import sys
 from types import ModuleType
 
 import numpy as np
+from _driver import CheckFailed, expect, import_tensorflow, run
 
 SUFFIX = ".interop"
 STEPS = 3
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
 
 
 def _feed(step: int) -> np.ndarray:
@@ -92,27 +84,27 @@ def _expected_summaries(tf: ModuleType) -> list[bytes]:
 def _check(tf: ModuleType, logdir: str, summary_iterator, graph_def_class, meta_graph_def_class,
            run_metadata_class) -> list[str]:
     files = glob.glob(os.path.join(logdir, "events.out.tfevents.*" + SUFFIX))
-    _expect(len(files) == 1, f"expected one events file *{SUFFIX} in {logdir}, found {files}")
+    expect(len(files) == 1, f"expected one events file *{SUFFIX} in {logdir}, found {files}")
     events = list(summary_iterator(files[0]))
-    _expect(events and events[0].file_version == "brain.Event:2",
+    expect(events and events[0].file_version == "brain.Event:2",
             f"the first event must name file_version brain.Event:2, got {events[:1]}")
     kinds = [e.WhichOneof("what") for e in events]
-    _expect(kinds.count("graph_def") == 1, f"expected one graph_def event, got kinds {kinds}")
+    expect(kinds.count("graph_def") == 1, f"expected one graph_def event, got kinds {kinds}")
     graph_def = graph_def_class.FromString(events[kinds.index("graph_def")].graph_def)
     with tf.Graph().as_default():
         tf.import_graph_def(graph_def, name="")
         names = {op.name for op in tf.get_default_graph().get_operations()}
-    _expect({"x", "loss", "Merge/MergeSummary"} <= names, f"the written graph lacks x/loss/merge: {sorted(names)}")
+    expect({"x", "loss", "Merge/MergeSummary"} <= names, f"the written graph lacks x/loss/merge: {sorted(names)}")
 
-    _expect(kinds.count("meta_graph_def") == 1, f"expected one meta_graph_def event, got kinds {kinds}")
+    expect(kinds.count("meta_graph_def") == 1, f"expected one meta_graph_def event, got kinds {kinds}")
     meta_graph = meta_graph_def_class.FromString(events[kinds.index("meta_graph_def")].meta_graph_def)
-    _expect([n.name for n in meta_graph.graph_def.node] == [n.name for n in graph_def.node],
+    expect([n.name for n in meta_graph.graph_def.node] == [n.name for n in graph_def.node],
             "the meta graph's graph differs from the graph event's")
-    _expect({"Placeholder", "MergeSummary"} <= {op.name for op in meta_graph.meta_info_def.stripped_op_list.op},
+    expect({"Placeholder", "MergeSummary"} <= {op.name for op in meta_graph.meta_info_def.stripped_op_list.op},
             "the meta graph's stripped op list lacks Placeholder/MergeSummary")
 
     summaries = [e for e in events if e.HasField("summary")]
-    _expect([e.step for e in summaries] == list(range(STEPS)),
+    expect([e.step for e in summaries] == list(range(STEPS)),
             f"summary steps are {[e.step for e in summaries]}, expected {list(range(STEPS))}")
     for event, expected in zip(summaries, _expected_summaries(tf)):
         got = event.summary.SerializeToString()
@@ -124,13 +116,13 @@ def _check(tf: ModuleType, logdir: str, summary_iterator, graph_def_class, meta_
                               f"(tags {got_tags} vs {want_tags}; differing values: {bad})")
 
     tagged = [e for e in events if e.HasField("tagged_run_metadata")]
-    _expect(len(tagged) == 1 and tagged[0].tagged_run_metadata.tag == "step1" and tagged[0].step == 1,
+    expect(len(tagged) == 1 and tagged[0].tagged_run_metadata.tag == "step1" and tagged[0].step == 1,
             f"expected run metadata 'step1' at step 1, got {[(e.tagged_run_metadata.tag, e.step) for e in tagged]}")
     meta = run_metadata_class.FromString(tagged[0].tagged_run_metadata.run_metadata)
-    _expect(len(meta.step_stats.dev_stats) > 0, "the run metadata holds no step stats")
+    expect(len(meta.step_stats.dev_stats) > 0, "the run metadata holds no step stats")
 
     logs = [(e.session_log.status, e.step, e.session_log.checkpoint_path) for e in events if e.HasField("session_log")]
-    _expect(logs == [(tf.SessionLog.START, 0, ""), (tf.SessionLog.CHECKPOINT, STEPS, "/ck")],
+    expect(logs == [(tf.SessionLog.START, 0, ""), (tf.SessionLog.CHECKPOINT, STEPS, "/ck")],
             f"unexpected session logs {logs}")
     return [v.tag for v in summaries[0].summary.value]
 
@@ -146,21 +138,21 @@ def _check_with_tensorboard(logdir: str, tags: list[str]) -> str:
     found = acc.Tags()
     seen = set(found["scalars"]) | set(found["histograms"]) | set(found["images"]) | set(found["audio"]) \
         | set(found["tensors"])
-    _expect(seen == set(tags), f"TensorBoard found tags {sorted(seen)}, the file holds {sorted(tags)}")
-    _expect(found["graph"], "TensorBoard found no graph")
-    _expect(found["run_metadata"] == ["step1"], f"TensorBoard found run metadata {found['run_metadata']}")
-    _expect(len(acc.Scalars("loss_1")) == STEPS, "TensorBoard did not find a scalar per step")
+    expect(seen == set(tags), f"TensorBoard found tags {sorted(seen)}, the file holds {sorted(tags)}")
+    expect(found["graph"], "TensorBoard found no graph")
+    expect(found["run_metadata"] == ["step1"], f"TensorBoard found run metadata {found['run_metadata']}")
+    expect(len(acc.Scalars("loss_1")) == STEPS, "TensorBoard did not find a scalar per step")
     return f"TensorBoard's EventAccumulator read {len(tags)} tags, the graph and the run metadata"
 
 
 def tf_write(logdir: str) -> str:
-    tf = _import_tensorflow()
+    tf = import_tensorflow()
     _write(tf, logdir)
     return "TensorFlow wrote an event file"
 
 
 def tf_check(logdir: str) -> str:
-    tf = _import_tensorflow()
+    tf = import_tensorflow()
     from tensorflow.core.framework import graph_pb2
     from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
 
@@ -185,30 +177,11 @@ def tfmini_check(logdir: str) -> str:
     return "tfmini read TensorFlow's event file; " + _check_with_tensorboard(logdir, tags)
 
 
-def _import_tensorflow() -> ModuleType:
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow.compat.v1 as tf
-
-    tf.disable_v2_behavior()
-    return tf
-
-
 COMMANDS = {"tf-write": tf_write, "tf-check": tf_check, "tfmini-write": tfmini_write, "tfmini-check": tfmini_check}
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in COMMANDS:
-        print(f"usage: summaries.py {{{','.join(COMMANDS)}}} DIR", file=sys.stderr)
-        return 2
-    command, logdir = argv
-    os.makedirs(logdir, exist_ok=True)
-    try:
-        print(f"summaries {command}: {COMMANDS[command](logdir)}")
-    except CheckFailed as e:
-        print(f"summaries {command}: FAILED: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return run("summaries", COMMANDS, argv)
 
 
 if __name__ == "__main__":

@@ -27,18 +27,10 @@ import sys
 from types import ModuleType
 
 import numpy as np
+from _driver import expect, import_tensorflow, run
 
 STEPS = 4
 RTOL = 1e-4
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailed(message)
 
 
 def _values() -> dict:
@@ -123,7 +115,7 @@ def _check(tf: ModuleType, graph_def_class, out: str, reader: str) -> str:
         with tf.Session() as sess:
             sess.run(graph.get_operation_by_name(names["init"]))
             losses = [sess.run([loss, train], feeds)[0] for _ in range(STEPS)]
-    _expect(np.allclose(losses, expected["losses"], rtol=RTOL, atol=RTOL),
+    expect(np.allclose(losses, expected["losses"], rtol=RTOL, atol=RTOL),
             f"{reader} trained the imported graph with losses {[float(v) for v in losses]}, the writer's were "
             f"{expected['losses'].tolist()}")
     frozen = graph_def_class()
@@ -133,32 +125,23 @@ def _check(tf: ModuleType, graph_def_class, out: str, reader: str) -> str:
         logits_t, loss_t = tf.import_graph_def(frozen, return_elements=["logits:0", "loss:0"], name="")
         with tf.Session() as sess:
             logits, frozen_loss = sess.run([logits_t, loss_t], feeds)
-    _expect(np.allclose(logits, expected["logits"], rtol=RTOL, atol=RTOL),
+    expect(np.allclose(logits, expected["logits"], rtol=RTOL, atol=RTOL),
             f"{reader} computed other logits from the frozen graph: max difference "
             f"{np.max(np.abs(logits - expected['logits']))}")
-    _expect(np.allclose(frozen_loss, expected["loss"], rtol=RTOL, atol=RTOL),
+    expect(np.allclose(frozen_loss, expected["loss"], rtol=RTOL, atol=RTOL),
             f"{reader} computed the frozen loss {frozen_loss}, the writer {expected['loss']}")
     op_types = sorted({n.op for n in gd.node})
     return (f"{reader} imported {len(gd.node)} nodes of {len(op_types)} op types, trained {STEPS} steps with the "
             f"writer's losses and ran the frozen graph with its outputs")
 
 
-def _import_tensorflow() -> ModuleType:
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow.compat.v1 as tf
-
-    tf.disable_v2_behavior()
-    return tf
-
-
 def tf_write(out: str) -> str:
-    _write(_import_tensorflow(), out)
+    _write(import_tensorflow(), out)
     return "TensorFlow wrote a training graph and a frozen graph"
 
 
 def tf_check(out: str) -> str:
-    tf = _import_tensorflow()
+    tf = import_tensorflow()
     return _check(tf, tf.GraphDef, out, "TensorFlow")
 
 
@@ -180,17 +163,7 @@ COMMANDS = {"tf-write": tf_write, "tf-check": tf_check, "tfmini-write": tfmini_w
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in COMMANDS:
-        print(f"usage: tf_graphs.py {{{','.join(COMMANDS)}}} DIR", file=sys.stderr)
-        return 2
-    command, out = argv
-    os.makedirs(out, exist_ok=True)
-    try:
-        print(f"tf_graphs {command}: {COMMANDS[command](out)}")
-    except CheckFailed as e:
-        print(f"tf_graphs {command}: FAILED: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return run("tf_graphs", COMMANDS, argv)
 
 
 if __name__ == "__main__":
