@@ -503,3 +503,15 @@ from tfmini.ops.segment_ops import (
 # -- stacks of TF1 loop gradients
 # isort: split
 from tfmini.ops import stack_ops as _stack_ops  # noqa: F401 - registers StackV2, StackPushV2, ... ControlTrigger
+
+# -- namespaces whose names are all declared with @tf_export
+# isort: split
+from tfmini import bitwise, dtypes, image, linalg, metrics, sparse
+
+# -- every namespace gets the names declared with @tf_export (framework/api_export.py); this stays last
+# isort: split
+import sys as _sys
+
+from tfmini.framework.api_export import populate_all as _populate_all
+
+_populate_all(_sys.modules[__name__])

@@ -1,0 +1,5 @@
+"""`tf.sparse`: operations on `tf.SparseTensor`.
+
+The names are declared with `@tf_export` beside their definitions and bound here when tfmini is imported
+(framework/api_export.py).
+"""
