@@ -4,6 +4,7 @@ gives `tf.io.gfile` its lower-case names."""
 from collections.abc import Iterator as _Iterator
 
 from tfmini.framework import file_io as _file_io
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.file_io import FastGFile, GFile
 
 Copy = _file_io.copy
@@ -20,6 +21,7 @@ Rename = _file_io.rename
 Stat = _file_io.stat
 
 
+@tf_export("gfile.Walk")
 def Walk(top, in_order: bool = True) -> _Iterator[tuple[str, list[str], list[str]]]:  # noqa: N802 - TF's name
     """(directory, subdirectory names, file names) for `top` and the directories below it; parents first when
     `in_order`."""

@@ -10,6 +10,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops, control_flow_ops, init_ops, math_ops, nn_impl, nn_ops, state_ops
 from tfmini.ops import variable_scope as vs
 
@@ -74,6 +75,7 @@ def _smart_cond(pred, true_fn, false_fn):
 # ----------------------------------------------------------------------------------------------------------
 # Layer
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("layers.Layer")
 class Layer:
     """The TF1 layer: variables through `add_weight` (tf.get_variable in the layer's scope), `build` on the first
     call, `call` for the computation. `trainable_weights`, `updates` and `losses` list what it made."""
@@ -251,6 +253,7 @@ class _KernelLayer(Layer):
         return outputs
 
 
+@tf_export("layers.Dense")
 class Dense(_KernelLayer):
     """outputs = activation(inputs @ kernel + bias); inputs of rank > 2 are contracted on their last axis."""
 
@@ -283,6 +286,7 @@ class Dense(_KernelLayer):
         return _shape.as_shape(input_shape)[:-1].concatenate([self.units])
 
 
+@tf_export("layers.Conv2D")
 class Conv2D(_KernelLayer):
     """2-D convolution with a [kernel_h, kernel_w, in_channels, filters] kernel, plus bias and activation."""
 
@@ -338,12 +342,14 @@ class _Pooling2D(Layer):
                               data_format=self._data_format)
 
 
+@tf_export("layers.MaxPooling2D")
 class MaxPooling2D(_Pooling2D):
     """Max pooling over pool_size windows moved by strides."""
 
     _op = staticmethod(nn_ops.max_pool2d)
 
 
+@tf_export("layers.AveragePooling2D")
 class AveragePooling2D(_Pooling2D):
     """Average pooling over pool_size windows moved by strides."""
 
@@ -354,6 +360,7 @@ MaxPool2D = MaxPooling2D
 AveragePool2D = AveragePooling2D
 
 
+@tf_export("layers.Flatten")
 class Flatten(Layer):
     """Reshapes [batch, ...] to [batch, everything else] (channels_first inputs are made channels_last first)."""
 
@@ -375,6 +382,7 @@ class Flatten(Layer):
         return outputs
 
 
+@tf_export("layers.Dropout")
 class Dropout(Layer):
     """Dropout applied only when called with training=True (a Python bool or a boolean tensor)."""
 
@@ -395,6 +403,7 @@ class Dropout(Layer):
 # ----------------------------------------------------------------------------------------------------------
 # BatchNormalization
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("layers.BatchNormalization")
 class BatchNormalization(Layer):
     """Normalizes over all axes but `axis` with batch statistics in training (queuing moving-average updates
     in UPDATE_OPS) and with the moving statistics otherwise.
@@ -513,6 +522,7 @@ BatchNorm = BatchNormalization
 # ----------------------------------------------------------------------------------------------------------
 # Functional interface
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("layers.dense")
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None,
           bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None,
           activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
@@ -526,6 +536,7 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
     return layer.apply(inputs)
 
 
+@tf_export("layers.conv2d")
 def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
            dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer=None,
            bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None,
@@ -541,23 +552,28 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_f
     return layer.apply(inputs)
 
 
+@tf_export("layers.max_pooling2d")
 def max_pooling2d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
     return MaxPooling2D(pool_size, strides, padding=padding, data_format=data_format, name=name).apply(inputs)
 
 
+@tf_export("layers.average_pooling2d")
 def average_pooling2d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
     return AveragePooling2D(pool_size, strides, padding=padding, data_format=data_format, name=name).apply(inputs)
 
 
+@tf_export("layers.flatten")
 def flatten(inputs, name=None, data_format="channels_last"):
     return Flatten(data_format=data_format, name=name).apply(inputs)
 
 
+@tf_export("layers.dropout")
 def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=None):
     """Dropout at `rate` when `training` (a Python bool or boolean tensor) is true, identity otherwise."""
     return Dropout(rate, noise_shape=noise_shape, seed=seed, name=name).apply(inputs, training=training)
 
 
+@tf_export("layers.batch_normalization")
 def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                         beta_initializer=_ZEROS, gamma_initializer=_ONES,
                         moving_mean_initializer=_ZEROS,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops, math_ops, nn_impl, nn_ops
 
 _LOSSES = _ops.GraphKeys.LOSSES
 
 
+@tf_export("losses.Reduction")
 class Reduction:
     """How a weighted loss tensor is reduced to the returned loss."""
 
@@ -34,20 +36,24 @@ class Reduction:
 # ----------------------------------------------------------------------------------------------------------
 # The LOSSES collection
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("losses.add_loss")
 def add_loss(loss, loss_collection=_LOSSES) -> None:
     """Adds `loss` to the graph collection `loss_collection` (nothing when it is None or empty)."""
     if loss_collection:
         _ops.add_to_collection(loss_collection, loss)
 
 
+@tf_export("losses.get_losses")
 def get_losses(scope=None, loss_collection=_LOSSES) -> list:
     return _ops.get_collection(loss_collection, scope)
 
 
+@tf_export("losses.get_regularization_losses")
 def get_regularization_losses(scope=None) -> list:
     return _ops.get_collection(_ops.GraphKeys.REGULARIZATION_LOSSES, scope)
 
 
+@tf_export("losses.get_regularization_loss")
 def get_regularization_loss(scope=None, name="total_regularization_loss") -> _ops.Tensor:
     """The sum of the regularization losses, or 0.0 when there are none."""
     losses = get_regularization_losses(scope)
@@ -56,6 +62,7 @@ def get_regularization_loss(scope=None, name="total_regularization_loss") -> _op
     return _ops.convert_to_tensor(0.0)
 
 
+@tf_export("losses.get_total_loss")
 def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None) -> _ops.Tensor:
     """The sum of the collected losses (and regularization losses); ValueError when there are none."""
     losses = get_losses(scope=scope)
@@ -102,6 +109,7 @@ def _safe_mean(total: _ops.Tensor, count: _ops.Tensor) -> _ops.Tensor:
     return math_ops.div_no_nan(total, count, name="value")
 
 
+@tf_export("losses.compute_weighted_loss")
 def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=_LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """losses * weights, reduced as `reduction` says, in the losses' dtype, and added to `loss_collection`."""
@@ -153,6 +161,7 @@ def _pointwise_loss(default_name: str, labels, predictions, weights, scope, loss
         return compute_weighted_loss(losses_of(labels, predictions), weights, sc, loss_collection, reduction=reduction)
 
 
+@tf_export("losses.absolute_difference")
 def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=_LOSSES,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """|predictions - labels|, weighted and reduced."""
@@ -160,6 +169,7 @@ def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_colle
                            lambda lab, p: math_ops.abs(math_ops.subtract(p, lab)))
 
 
+@tf_export("losses.mean_squared_error")
 def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=_LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """(predictions - labels) ** 2, weighted and reduced."""
@@ -167,6 +177,7 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collec
                            lambda lab, p: math_ops.squared_difference(p, lab))
 
 
+@tf_export("losses.huber_loss")
 def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_collection=_LOSSES,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """0.5 * e ** 2 for |e| <= delta, else delta * (|e| - 0.5 * delta), with e = predictions - labels."""
@@ -180,6 +191,7 @@ def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_col
     return _pointwise_loss("huber_loss", labels, predictions, weights, scope, loss_collection, reduction, losses_of)
 
 
+@tf_export("losses.log_loss")
 def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_collection=_LOSSES,
              reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """-labels * log(p + eps) - (1 - labels) * log(1 - p + eps) for probabilities p = predictions."""
@@ -190,6 +202,7 @@ def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_co
     return _pointwise_loss("log_loss", labels, predictions, weights, scope, loss_collection, reduction, losses_of)
 
 
+@tf_export("losses.hinge_loss")
 def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=_LOSSES,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """max(0, 1 - (2 * labels - 1) * logits) for labels in {0, 1}."""
@@ -202,6 +215,7 @@ def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=_LOSSES,
                            names=("labels", "logits"))
 
 
+@tf_export("losses.cosine_distance")
 def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, loss_collection=_LOSSES,
                     reduction=Reduction.SUM_BY_NONZERO_WEIGHTS, dim=None) -> _ops.Tensor:
     """1 - sum(labels * predictions, axis) for unit-normalized labels and predictions."""
@@ -216,6 +230,7 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, los
                            losses_of)
 
 
+@tf_export("losses.mean_pairwise_squared_error")
 def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None,
                                 loss_collection=_LOSSES) -> _ops.Tensor:
     """Per example, the mean over pairs of elements (i, j) of ((p_i - p_j) - (l_i - l_j)) ** 2, weighted and
@@ -238,6 +253,7 @@ def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None,
         return mean_loss
 
 
+@tf_export("losses.sigmoid_cross_entropy")
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0, scope=None,
                           loss_collection=_LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """Elementwise sigmoid cross-entropy; label_smoothing moves labels towards 1/2."""
@@ -252,6 +268,7 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
 
 
+@tf_export("losses.softmax_cross_entropy")
 def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
                           loss_collection=_LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """Softmax cross-entropy against one-hot (or distribution) labels, which get no gradient; label_smoothing
@@ -282,6 +299,7 @@ def _squeeze_labels_and_weights(labels: _ops.Tensor, logits: _ops.Tensor, weight
     return labels, weights
 
 
+@tf_export("losses.sparse_softmax_cross_entropy")
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_collection=_LOSSES,
                                  reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """Softmax cross-entropy against integer class labels (of the logits' shape without its last dim)."""

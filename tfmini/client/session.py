@@ -20,6 +20,7 @@ from tfmini.client import fetch as _fetch
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import to_numpy
 from tfmini.framework.registry import FETCH_WRAPPERS as _FETCH_WRAPPERS
 from tfmini.protobuf import config_pb2
@@ -119,6 +120,7 @@ def _fetched_values(session: BaseSession, unique_fetches: list, results: list) -
     return out
 
 
+@tf_export("BaseSession")
 class BaseSession:
     """What Session and InteractiveSession share: the `run()` contract over an engine chosen by `target`."""
 
@@ -512,6 +514,7 @@ def _expand_feed(key, value):
         yield key, value
 
 
+@tf_export("Session")
 class Session(BaseSession):
     """A class for running graphs: `with tf.Session() as sess: sess.run(fetches, feed_dict)`."""
 
@@ -526,6 +529,7 @@ class Session(BaseSession):
         _engine.engine_factory(target.decode() if isinstance(target, bytes) else target)
 
 
+@tf_export("InteractiveSession")
 class InteractiveSession(BaseSession):
     """A Session that installs itself as the default session on construction, for shells and notebooks."""
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import sys
 
+from tfmini.framework.api_export import tf_export
 
+
+@tf_export("compat.as_bytes")
 def as_bytes(bytes_or_text, encoding: str = "utf-8") -> bytes:
     if isinstance(bytes_or_text, bytearray):
         return bytes(bytes_or_text)
@@ -16,6 +19,7 @@ def as_bytes(bytes_or_text, encoding: str = "utf-8") -> bytes:
     raise TypeError(f"Expected binary or unicode string, got {bytes_or_text!r}")
 
 
+@tf_export("compat.as_str", "compat.as_text")
 def as_text(bytes_or_text, encoding: str = "utf-8") -> str:
     if isinstance(bytes_or_text, str):
         return bytes_or_text

@@ -28,6 +28,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.registry import apply_op
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
@@ -225,6 +226,7 @@ def _static_int(t: _ops.Tensor):
 # ----------------------------------------------------------------------------------------------------------
 # Dataset
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("data.Dataset", "data.DatasetV1")
 class DatasetV1:
     """A sequence of elements computed lazily by a graph of dataset ops (TF 1.15's `tf.data.Dataset`).
 

@@ -38,6 +38,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops, check_ops, math_ops, parsing_ops, random_ops
 from tfmini.ops import dataset_experimental_ops as _dexp
@@ -54,16 +55,19 @@ __all__ = [
 ]
 
 
+@tf_export("data.experimental.unbatch")
 def unbatch() -> Callable[[DatasetV1], DatasetV1]:
     """Splits each element along its first dimension (as `Dataset.unbatch`)."""
     return lambda dataset: dataset.unbatch()
 
 
+@tf_export("data.experimental.enumerate_dataset")
 def enumerate_dataset(start=0) -> Callable[[DatasetV1], DatasetV1]:
     """Pairs each element with its index counted from `start` (as `Dataset.enumerate`)."""
     return lambda dataset: dataset.enumerate(start)
 
 
+@tf_export("data.experimental.map_and_batch")
 def map_and_batch(map_func: Callable, batch_size, num_parallel_batches=None, drop_remainder: bool = False,
                   num_parallel_calls=None) -> Callable[[DatasetV1], DatasetV1]:
     """`map(map_func)` then `batch(batch_size, drop_remainder)` (the parallelism arguments are accepted)."""
@@ -72,11 +76,13 @@ def map_and_batch(map_func: Callable, batch_size, num_parallel_batches=None, dro
     return lambda dataset: dataset.map(map_func).batch(batch_size, drop_remainder)
 
 
+@tf_export("data.experimental.shuffle_and_repeat")
 def shuffle_and_repeat(buffer_size, count=None, seed=None) -> Callable[[DatasetV1], DatasetV1]:
     """`shuffle(buffer_size, seed)` then `repeat(count)`: each repetition is shuffled anew."""
     return lambda dataset: dataset.shuffle(buffer_size, seed).repeat(count)
 
 
+@tf_export("data.experimental.parallel_interleave")
 def parallel_interleave(map_func: Callable, cycle_length, block_length=1, sloppy: bool = False,
                         buffer_output_elements=None, prefetch_input_elements=None) -> Callable[[DatasetV1], DatasetV1]:
     """`interleave(map_func, cycle_length, block_length)` in its deterministic order (the parallelism and
@@ -84,6 +90,7 @@ def parallel_interleave(map_func: Callable, cycle_length, block_length=1, sloppy
     return lambda dataset: dataset.interleave(map_func, cycle_length, block_length)
 
 
+@tf_export("data.experimental.ignore_errors")
 def ignore_errors() -> Callable[[DatasetV1], DatasetV1]:
     """Drops the elements whose computation fails (e.g. a map body's error) instead of reporting them."""
     return lambda dataset: _unary("IgnoreErrorsDataset", dataset)
@@ -96,12 +103,14 @@ INFINITE_CARDINALITY = _dexp.INFINITE_CARDINALITY
 UNKNOWN_CARDINALITY = _dexp.UNKNOWN_CARDINALITY
 
 
+@tf_export("data.experimental.cardinality")
 def cardinality(dataset: DatasetV1) -> _ops.Tensor:
     """An int64 scalar tensor: the number of elements of `dataset`, INFINITE_CARDINALITY (-1) or
     UNKNOWN_CARDINALITY (-2) when it cannot be known without iterating (e.g. after filter)."""
     return apply_op("DatasetCardinality", [dataset._variant_tensor]).outputs[0]
 
 
+@tf_export("data.experimental.get_single_element")
 def get_single_element(dataset: DatasetV1):
     """The one element of `dataset` as tensors (InvalidArgumentError when they run if it has none or more)."""
     if not isinstance(dataset, DatasetV1):
@@ -122,6 +131,7 @@ def _unary(op_type: str, dataset: DatasetV1, structure=None) -> DatasetV1:
     return DatasetV1(t, structure)
 
 
+@tf_export("data.experimental.unique")
 def unique() -> Callable[[DatasetV1], DatasetV1]:
     """Drops the elements seen before (elements must be single int32, int64 or string scalars)."""
     def apply(dataset: DatasetV1) -> DatasetV1:
@@ -137,6 +147,7 @@ def unique() -> Callable[[DatasetV1], DatasetV1]:
 # ----------------------------------------------------------------------------------------------------------
 # scan, group_by_window, bucket_by_sequence_length
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("data.experimental.scan")
 def scan(initial_state, scan_func: Callable) -> Callable[[DatasetV1], DatasetV1]:
     """`scan_func(state, element) -> (new_state, output)` carried along the dataset: the outputs."""
     def new_state_of(out):
@@ -168,6 +179,7 @@ def _int64_scalar_function(func: Callable, structure, name: str, what: str) -> T
     return fn
 
 
+@tf_export("data.experimental.group_by_window")
 def group_by_window(key_func: Callable, reduce_func: Callable, window_size=None,
                     window_size_func: Callable | None = None) -> Callable[[DatasetV1], DatasetV1]:
     """Groups elements by `key_func(element)` (an int64 scalar) into windows of `window_size` (or
@@ -202,6 +214,7 @@ def group_by_window(key_func: Callable, reduce_func: Callable, window_size=None,
     return apply
 
 
+@tf_export("data.experimental.bucket_by_sequence_length")
 def bucket_by_sequence_length(element_length_func: Callable, bucket_boundaries, bucket_batch_sizes,
                               padded_shapes=None, padding_values=None, pad_to_bucket_boundary: bool = False,
                               no_padding: bool = False,
@@ -278,6 +291,7 @@ def _directed_interleave(selector: DatasetV1, datasets: list) -> DatasetV1:
     return DatasetV1(t, structure)
 
 
+@tf_export("data.experimental.choose_from_datasets")
 def choose_from_datasets(datasets, choice_dataset: DatasetV1) -> DatasetV1:
     """The next element of `datasets[i]` for each `i` that `choice_dataset` (int64 scalars) yields."""
     spec = choice_dataset._structure
@@ -286,6 +300,7 @@ def choose_from_datasets(datasets, choice_dataset: DatasetV1) -> DatasetV1:
     return _directed_interleave(choice_dataset, list(datasets))
 
 
+@tf_export("data.experimental.sample_from_datasets")
 def sample_from_datasets(datasets, weights=None, seed=None) -> DatasetV1:
     """Elements drawn from `datasets` at random, dataset i with probability `weights[i]` (uniform when None),
     in the order TensorFlow draws them for the same seed; datasets that run out are skipped."""
@@ -307,6 +322,7 @@ def sample_from_datasets(datasets, weights=None, seed=None) -> DatasetV1:
     return _directed_interleave(selector, datasets)
 
 
+@tf_export("data.experimental.Counter")
 def Counter(start=0, step=1, dtype=_dt.int64) -> DatasetV1:  # noqa: N802 - TF's public name
     """`start`, `start + step`, ... without end."""
     info = np.iinfo(np.int64)
@@ -317,6 +333,7 @@ def Counter(start=0, step=1, dtype=_dt.int64) -> DatasetV1:  # noqa: N802 - TF's
 # ----------------------------------------------------------------------------------------------------------
 # TFRecordWriter, device placement
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("data.experimental.TFRecordWriter")
 class TFRecordWriter:
     """Writes a dataset of scalar strings to a TFRecord file: `write(dataset)` returns the op that does it."""
 
@@ -333,11 +350,13 @@ class TFRecordWriter:
         return apply_op("DatasetToTFRecord", [dataset._variant_tensor, self._filename, self._compression_type])
 
 
+@tf_export("data.experimental.prefetch_to_device")
 def prefetch_to_device(device: str, buffer_size=None) -> Callable[[DatasetV1], DatasetV1]:
     """tfmini runs on the CPU only: the dataset, prefetched (computed on demand) as `Dataset.prefetch`."""
     return lambda dataset: dataset.prefetch(1 if buffer_size is None else buffer_size)
 
 
+@tf_export("data.experimental.copy_to_device")
 def copy_to_device(target_device: str, source_device: str = "/cpu:0") -> Callable[[DatasetV1], DatasetV1]:
     """tfmini runs on the CPU only: the dataset itself."""
     return lambda dataset: dataset
@@ -361,6 +380,7 @@ def _record_default(value, i: int) -> _ops.Tensor:
     return t
 
 
+@tf_export("data.experimental.CsvDataset")
 class CsvDatasetV1(DatasetV1):
     """The records of CSV files, each a tuple of scalars typed by `record_defaults` (a value per column: its
     default for empty or `na_value` fields; a dtype for a required column). `select_cols` picks columns."""
@@ -392,6 +412,7 @@ class CsvDatasetV1(DatasetV1):
 CsvDataset = CsvDatasetV1
 
 
+@tf_export("data.experimental.dense_to_sparse_batch")
 def dense_to_sparse_batch(batch_size, row_shape) -> Callable[[DatasetV1], DatasetV1]:
     """Batches of `batch_size` elements (single tensors of varying shape) as SparseTensors of dense shape
     [batch, *row_shape]; a -1 (or None) in `row_shape` is the largest in the batch."""
@@ -452,6 +473,7 @@ def _infer_type(values: list[str]) -> _dt.DType:
     return _dt.string
 
 
+@tf_export("data.experimental.make_csv_dataset")
 def make_csv_dataset(file_pattern, batch_size, column_names=None, column_defaults=None, label_name=None,
                      select_columns=None, field_delim=",", use_quote_delim: bool = True, na_value="",
                      header: bool = True, num_epochs=None, shuffle: bool = True, shuffle_buffer_size=10000,
@@ -541,6 +563,7 @@ def _column_indices(select_columns, column_names: list) -> list[int]:
 # ----------------------------------------------------------------------------------------------------------
 # parse_example_dataset, make_batched_features_dataset
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("data.experimental.parse_example_dataset")
 def parse_example_dataset(features: dict, num_parallel_calls=1) -> Callable[[DatasetV1], DatasetV1]:
     """Parses each element (a vector of serialized tf.train.Example protos) into a dict of features, as
     `tf.parse_example` does (`num_parallel_calls` is accepted)."""
@@ -556,6 +579,7 @@ def parse_example_dataset(features: dict, num_parallel_calls=1) -> Callable[[Dat
     return apply
 
 
+@tf_export("data.experimental.make_batched_features_dataset")
 def make_batched_features_dataset(file_pattern, batch_size, features: dict, reader=None, label_key=None,
                                   reader_args=None, num_epochs=None, shuffle: bool = True,
                                   shuffle_buffer_size=10000, shuffle_seed=None,
@@ -590,6 +614,7 @@ def make_batched_features_dataset(file_pattern, batch_size, features: dict, read
     return dataset.prefetch(prefetch_buffer_size)
 
 
+@tf_export("data.experimental.RandomDataset")
 class RandomDatasetV1(DatasetV1):
     """An endless dataset of pseudorandom int64 scalars, the same TensorFlow draws for the same seeds (TF1's
     graph and op seed rules; both unset: a different stream each time)."""

@@ -11,6 +11,7 @@ from tfmini.data.structure import SparseSpec, TensorSpec, assert_same_structure,
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import apply_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import iterator_ops as _iterator_ops  # noqa: F401 - registers the iterator ops built here
@@ -54,6 +55,7 @@ def _structure_from(output_types, output_shapes, output_classes):
     return pack_as(output_types, specs)
 
 
+@tf_export("data.Iterator")
 class Iterator:
     """Yields the elements of a dataset through `get_next()`: each `Session.run` of its result takes the
     next element; at the end it raises `tf.errors.OutOfRangeError`, after which the iterator can be
@@ -171,6 +173,7 @@ def _check_capturable(dataset) -> None:
         stack.extend(op.control_inputs)
 
 
+@tf_export("data.make_one_shot_iterator")
 def make_one_shot_iterator(dataset) -> Iterator:
     """`tf.compat.v1.data.make_one_shot_iterator`: an iterator that initializes itself the first time it
     is used in a session (it cannot be re-initialized)."""
@@ -181,6 +184,7 @@ def make_one_shot_iterator(dataset) -> Iterator:
     return Iterator(resource, None, dataset._structure)
 
 
+@tf_export("data.make_initializable_iterator")
 def make_initializable_iterator(dataset, shared_name=None) -> Iterator:
     """`tf.compat.v1.data.make_initializable_iterator`: an iterator with an `initializer` op, so the
     pipeline may depend on placeholders (fed when the initializer runs) and can be restarted."""
@@ -190,21 +194,25 @@ def make_initializable_iterator(dataset, shared_name=None) -> Iterator:
     return Iterator(resource, initializer, dataset._structure)
 
 
+@tf_export("data.get_output_types")
 def get_output_types(dataset_or_iterator):
     """The nested dtypes of the elements of a Dataset or Iterator."""
     return dataset_or_iterator.output_types
 
 
+@tf_export("data.get_output_shapes")
 def get_output_shapes(dataset_or_iterator):
     """The nested static shapes of the elements of a Dataset or Iterator."""
     return dataset_or_iterator.output_shapes
 
 
+@tf_export("data.get_output_classes")
 def get_output_classes(dataset_or_iterator):
     """The nested classes of the elements of a Dataset or Iterator."""
     return dataset_or_iterator.output_classes
 
 
+@tf_export("data.experimental.Optional")
 class Optional:
     """A structure of tensors or nothing (`tf.data.experimental.Optional`): `has_value()` says which,
     `get_value()` gives the tensors (InvalidArgumentError when run on an empty optional)."""
@@ -245,6 +253,7 @@ class Optional:
         return self._structure
 
 
+@tf_export("data.experimental.get_next_as_optional")
 def get_next_as_optional(iterator: Iterator) -> Optional:
     """The next element of `iterator` as an Optional that has no value at the end (instead of raising
     OutOfRangeError)."""

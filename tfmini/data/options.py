@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from tfmini.framework.api_export import tf_export
+
 
 class OptionsBase:
     """A group of options: each is unset (None) until assigned a value of its type; unknown names and
@@ -61,6 +63,7 @@ class OptionsBase:
         return result
 
 
+@tf_export("data.experimental.MapVectorizationOptions")
 class MapVectorizationOptions(OptionsBase):
     """Options for vectorizing map functions (tf.data.experimental.MapVectorizationOptions)."""
 
@@ -70,6 +73,7 @@ class MapVectorizationOptions(OptionsBase):
     }
 
 
+@tf_export("data.experimental.OptimizationOptions")
 class OptimizationOptions(OptionsBase):
     """Static optimizations of a pipeline (tf.data.experimental.OptimizationOptions)."""
 
@@ -92,6 +96,7 @@ class OptimizationOptions(OptionsBase):
     }
 
 
+@tf_export("data.experimental.DistributeOptions")
 class DistributeOptions(OptionsBase):
     """How a pipeline is distributed (tf.data.experimental.DistributeOptions)."""
 
@@ -101,6 +106,7 @@ class DistributeOptions(OptionsBase):
     }
 
 
+@tf_export("data.experimental.StatsOptions")
 class StatsOptions(OptionsBase):
     """Statistics collection (tf.data.experimental.StatsOptions)."""
 
@@ -112,6 +118,7 @@ class StatsOptions(OptionsBase):
     }
 
 
+@tf_export("data.experimental.ThreadingOptions")
 class ThreadingOptions(OptionsBase):
     """Threads of a pipeline (tf.data.experimental.ThreadingOptions)."""
 
@@ -121,6 +128,7 @@ class ThreadingOptions(OptionsBase):
     }
 
 
+@tf_export("data.Options")
 class Options(OptionsBase):
     """The options of a pipeline (`tf.data.Options`)."""
 

@@ -11,6 +11,7 @@ from tfmini.data.structure import TensorSpec
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops
 from tfmini.ops import dataset_readers as _readers  # noqa: F401 - registers the file dataset ops built here
@@ -53,6 +54,7 @@ def _reader(op_type: str, inputs: list) -> DatasetV1:
     return DatasetV1(t, _STRING)
 
 
+@tf_export("data.TFRecordDataset")
 class TFRecordDatasetV1(DatasetV1):
     """The records (scalar strings) of TFRecord files; `compression_type` is "", "ZLIB" or "GZIP"."""
 
@@ -66,6 +68,7 @@ class TFRecordDatasetV1(DatasetV1):
         super().__init__(dataset._variant_tensor, dataset._structure)
 
 
+@tf_export("data.TextLineDataset")
 class TextLineDatasetV1(DatasetV1):
     """The lines of text files (scalar strings, without the line end)."""
 
@@ -79,6 +82,7 @@ class TextLineDatasetV1(DatasetV1):
         super().__init__(dataset._variant_tensor, dataset._structure)
 
 
+@tf_export("data.FixedLengthRecordDataset")
 class FixedLengthRecordDatasetV1(DatasetV1):
     """The `record_bytes`-byte records of binary files, after `header_bytes` and before `footer_bytes`."""
 

@@ -8,6 +8,7 @@ from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.numpy_values import to_numpy
 
 
@@ -31,6 +32,7 @@ def _const_static(tensor):
 _BUILT_FRESH = (list, tuple, int, float, complex, str, bytes, np.generic)
 
 
+@tf_export("constant")
 def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: bool = False) -> _ops.Tensor:
     """`tf.constant`: a Const op holding `value` (broadcast or padded with its last element to `shape`)."""
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfmini.framework.api_export import tf_export
+
 _REF_OFFSET = 100
 
 
+@tf_export("DType", "dtypes.DType")
 class DType:
     """A tensor element type: its TF name, DataType enum value and NumPy dtype."""
 
@@ -198,6 +201,7 @@ _FROM_NUMPY = {
 _FROM_PYTHON = {float: float32, int: int32, bool: bool_, str: string, bytes: string, complex: complex128}
 
 
+@tf_export("as_dtype", "dtypes.as_dtype")
 def as_dtype(type_value) -> DType:
     """Converts a DType, enum number, name, NumPy type or Python type to a `DType`."""
     if isinstance(type_value, DType):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tfmini.framework.api_export import tf_export
+
 OK = 0
 CANCELLED = 1
 UNKNOWN = 2
@@ -21,6 +23,7 @@ DATA_LOSS = 15
 UNAUTHENTICATED = 16
 
 
+@tf_export("errors.OpError")
 class OpError(Exception):
     """A failure while running a graph: carries the failing op, its NodeDef and a canonical error code."""
 
@@ -71,25 +74,41 @@ def _subclass(name: str, code: int, doc: str) -> type:
 
 
 CancelledError = _subclass("CancelledError", CANCELLED, "An operation or step was cancelled.")
+tf_export("errors.CancelledError")(CancelledError)
 UnknownError = _subclass("UnknownError", UNKNOWN, "An error of unknown kind, e.g. an unexpected exception in a kernel.")
+tf_export("errors.UnknownError")(UnknownError)
 InvalidArgumentError = _subclass("InvalidArgumentError", INVALID_ARGUMENT, "An op received an invalid argument.")
+tf_export("errors.InvalidArgumentError")(InvalidArgumentError)
 DeadlineExceededError = _subclass(
     "DeadlineExceededError", DEADLINE_EXCEEDED, "A deadline expired before the step ended."
 )
+tf_export("errors.DeadlineExceededError")(DeadlineExceededError)
 NotFoundError = _subclass("NotFoundError", NOT_FOUND, "A requested entity (file, handle, ...) was not found.")
+tf_export("errors.NotFoundError")(NotFoundError)
 AlreadyExistsError = _subclass("AlreadyExistsError", ALREADY_EXISTS, "An entity we tried to create already exists.")
+tf_export("errors.AlreadyExistsError")(AlreadyExistsError)
 PermissionDeniedError = _subclass("PermissionDeniedError", PERMISSION_DENIED, "The caller may not run the operation.")
+tf_export("errors.PermissionDeniedError")(PermissionDeniedError)
 UnauthenticatedError = _subclass("UnauthenticatedError", UNAUTHENTICATED, "The request lacks valid credentials.")
+tf_export("errors.UnauthenticatedError")(UnauthenticatedError)
 ResourceExhaustedError = _subclass("ResourceExhaustedError", RESOURCE_EXHAUSTED, "Some resource (memory, ...) ran out.")
+tf_export("errors.ResourceExhaustedError")(ResourceExhaustedError)
 FailedPreconditionError = _subclass(
     "FailedPreconditionError", FAILED_PRECONDITION, "The system is not in a state to run the op (e.g. uninitialized)."
 )
+tf_export("errors.FailedPreconditionError")(FailedPreconditionError)
 AbortedError = _subclass("AbortedError", ABORTED, "The operation was aborted, typically by a concurrent action.")
+tf_export("errors.AbortedError")(AbortedError)
 OutOfRangeError = _subclass("OutOfRangeError", OUT_OF_RANGE, "The operation iterated past the valid input range.")
+tf_export("errors.OutOfRangeError")(OutOfRangeError)
 UnimplementedError = _subclass("UnimplementedError", UNIMPLEMENTED, "The operation is not implemented or supported.")
+tf_export("errors.UnimplementedError")(UnimplementedError)
 InternalError = _subclass("InternalError", INTERNAL, "An invariant of the system broke.")
+tf_export("errors.InternalError")(InternalError)
 UnavailableError = _subclass("UnavailableError", UNAVAILABLE, "The runtime is currently unavailable.")
+tf_export("errors.UnavailableError")(UnavailableError)
 DataLossError = _subclass("DataLossError", DATA_LOSS, "Unrecoverable data loss or corruption.")
+tf_export("errors.DataLossError")(DataLossError)
 
 _CODE_TO_CLASS = {
     CANCELLED: CancelledError,
@@ -111,10 +130,12 @@ _CODE_TO_CLASS = {
 }
 
 
+@tf_export("errors.exception_type_from_error_code")
 def exception_type_from_error_code(error_code: int) -> type:
     return _CODE_TO_CLASS[error_code]
 
 
+@tf_export("errors.error_code_from_exception_type")
 def error_code_from_exception_type(cls: type) -> int:
     for code, klass in _CODE_TO_CLASS.items():
         if klass is cls:

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 
 from tfmini.framework import errors as _errors
+from tfmini.framework.api_export import tf_export
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
@@ -59,6 +60,7 @@ class FileStatistics:
                 f"is_directory={self.is_directory})")
 
 
+@tf_export("gfile.FastGFile", "gfile.GFile", "gfile.Open", "io.gfile.GFile")
 class GFile:
     """A file, as tf.gfile.GFile: opened when first read or written (so a missing file is a NotFoundError at
     the first read), text in modes without 'b' and bytes with it, usable in `with` and as an iterator of
@@ -165,14 +167,17 @@ class GFile:
 FastGFile = GFile  # TF 1.x's FastGFile is a GFile without thread locking
 
 
+@tf_export("gfile.Exists", "io.gfile.exists")
 def exists(path) -> bool:
     return os.path.exists(_local(path))
 
 
+@tf_export("gfile.IsDirectory", "io.gfile.isdir")
 def isdir(path) -> bool:
     return os.path.isdir(_local(path))
 
 
+@tf_export("gfile.ListDirectory", "io.gfile.listdir")
 def listdir(path) -> list[str]:
     """The names in directory `path` (sorted), without '.' and '..'."""
     local = _local(path)
@@ -184,6 +189,7 @@ def listdir(path) -> list[str]:
         raise _error(exc, os.fspath(path)) from None
 
 
+@tf_export("gfile.Glob", "io.gfile.glob")
 def glob(pattern) -> list[str]:
     """The paths matching `pattern` (or any of a list of patterns), sorted; none when the directory is missing."""
     patterns = [pattern] if isinstance(pattern, (str, bytes, os.PathLike)) else list(pattern)
@@ -193,6 +199,7 @@ def glob(pattern) -> list[str]:
     return sorted(found)
 
 
+@tf_export("gfile.MkDir", "io.gfile.mkdir")
 def mkdir(path) -> None:
     """Creates directory `path`; its parent must exist (an existing directory is fine, as in TF)."""
     local = _local(path)
@@ -205,6 +212,7 @@ def mkdir(path) -> None:
         raise _error(exc, os.fspath(path)) from None
 
 
+@tf_export("gfile.MakeDirs", "io.gfile.makedirs")
 def makedirs(path) -> None:
     """Creates directory `path` and its missing parents."""
     try:
@@ -213,6 +221,7 @@ def makedirs(path) -> None:
         raise _error(exc, os.fspath(path)) from None
 
 
+@tf_export("gfile.Remove", "io.gfile.remove")
 def remove(path) -> None:
     """Deletes the file `path` (a directory is FailedPreconditionError, a missing file NotFoundError)."""
     local = _local(path)
@@ -224,6 +233,7 @@ def remove(path) -> None:
         raise _error(exc, os.fspath(path)) from None
 
 
+@tf_export("gfile.DeleteRecursively", "io.gfile.rmtree")
 def rmtree(path) -> None:
     """Deletes directory `path` and everything in it."""
     local = _local(path)
@@ -238,6 +248,7 @@ def rmtree(path) -> None:
         raise _error(exc, os.fspath(path)) from None
 
 
+@tf_export("gfile.Copy", "io.gfile.copy")
 def copy(src, dst, overwrite: bool = False) -> None:
     """Copies file `src` to `dst`; an existing `dst` is AlreadyExistsError unless `overwrite`."""
     source, target = _local(src), _local(dst)
@@ -249,6 +260,7 @@ def copy(src, dst, overwrite: bool = False) -> None:
         raise _error(exc, os.fspath(src)) from None
 
 
+@tf_export("gfile.Rename", "io.gfile.rename")
 def rename(src, dst, overwrite: bool = False) -> None:
     """Renames `src` to `dst`; an existing `dst` is AlreadyExistsError unless `overwrite`."""
     source, target = _local(src), _local(dst)
@@ -260,6 +272,7 @@ def rename(src, dst, overwrite: bool = False) -> None:
         raise _error(exc, os.fspath(src)) from None
 
 
+@tf_export("gfile.Stat", "io.gfile.stat")
 def stat(path) -> FileStatistics:
     try:
         st = os.stat(_local(path))
@@ -268,6 +281,7 @@ def stat(path) -> FileStatistics:
     return FileStatistics(length=st.st_size, mtime_nsecs=st.st_mtime_ns, is_directory=os.path.isdir(_local(path)))
 
 
+@tf_export("io.gfile.walk")
 def walk(top, topdown: bool = True, onerror=None) -> Iterator[tuple[str, list[str], list[str]]]:
     """(directory, subdirectory names, file names) for `top` and every directory below it (top-down unless
     `topdown` is False), names sorted; nothing for a missing `top`."""
@@ -290,5 +304,6 @@ def walk(top, topdown: bool = True, onerror=None) -> Iterator[tuple[str, list[st
         yield local, subdirs, files
 
 
+@tf_export("io.gfile.join")
 def join(path, *paths) -> str:
     return os.path.join(os.fspath(path), *map(os.fspath, paths))

@@ -8,6 +8,7 @@ from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import func_graph
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.functionalize import functionalize_graph_def, parse_tensor_name
 from tfmini.framework.node_def import (
     BUILD_ERRORS,
@@ -46,6 +47,7 @@ _ops.register_graph_def_export("as_graph_def", graph_to_graph_def)
 
 
 # -- import -----------------------------------------------------------------------------------------------
+@tf_export("graph_util.import_graph_def", "import_graph_def")
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
                      producer_op_list=None, *, allow_file_access: bool = False) -> list | None:
     """`tf.import_graph_def`: adds the nodes of `graph_def` to the default graph under scope `name`

@@ -14,6 +14,7 @@ from google.protobuf import text_format
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_util
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.graph_io import import_graph_def, parse_tensor_name
 from tfmini.protobuf import graph_pb2, node_def_pb2
 
@@ -32,6 +33,7 @@ def _check_graph_def(graph_def) -> None:
         raise TypeError("graph_def must be a graph_pb2.GraphDef proto.")
 
 
+@tf_export("graph_util.must_run_on_cpu")
 def must_run_on_cpu(node, pin_variables_on_cpu: bool = False) -> bool:
     """Whether `node` (an Operation or NodeDef) has to be placed on the CPU: int32 and string constants,
     int32 DynamicStitch and Cast from int32, and variables when `pin_variables_on_cpu`."""
@@ -48,6 +50,7 @@ def must_run_on_cpu(node, pin_variables_on_cpu: bool = False) -> bool:
     return False
 
 
+@tf_export("graph_util.extract_sub_graph")
 def extract_sub_graph(graph_def, dest_nodes):
     """The GraphDef of the nodes `dest_nodes` (names) depend on, through data and control inputs, in the
     order `graph_def` lists them, with its versions and function library."""
@@ -74,12 +77,14 @@ def extract_sub_graph(graph_def, dest_nodes):
     return out
 
 
+@tf_export("graph_util.tensor_shape_from_node_def_name")
 def tensor_shape_from_node_def_name(graph, input_name):
     """The static shape of the tensor `input_name` ('node' meaning 'node:0') in `graph`."""
     name = input_name if ":" in input_name else input_name + ":0"
     return graph.get_tensor_by_name(name).get_shape()
 
 
+@tf_export("graph_util.convert_variables_to_constants")
 def convert_variables_to_constants(sess, input_graph_def, output_node_names, variable_names_whitelist=None,
                                    variable_names_blacklist=None):
     """Freezes a graph: the subgraph `output_node_names` need, with every variable in it (limited by the
@@ -126,6 +131,7 @@ def convert_variables_to_constants(sess, input_graph_def, output_node_names, var
     return out
 
 
+@tf_export("graph_util.remove_training_nodes")
 def remove_training_nodes(input_graph, protected_nodes=None):
     """A copy of `input_graph` without the nodes only training needs: Identity and CheckNumerics nodes are
     spliced out (their consumers read their input directly), except nodes in `protected_nodes` and those
@@ -185,6 +191,7 @@ def _write_atomically(path: str, data: bytes) -> None:
             os.close(fd)
 
 
+@tf_export("io.write_graph", "train.write_graph")
 def write_graph(graph_or_graph_def, logdir, name, as_text: bool = True) -> str:
     """`tf.train.write_graph` / `tf.io.write_graph`: writes a Graph's GraphDef (or any proto given, such as a
     GraphDef or MetaGraphDef) to `logdir/name` in text format (or binary with `as_text=False`), creating

@@ -9,16 +9,19 @@ import collections
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.ops import _run_using_default_session
 from tfmini.framework.registry import constant_value_as_shape
 
 
+@tf_export("IndexedSlicesValue")
 class IndexedSlicesValue(collections.namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])):
     """The fetched value of an IndexedSlices: `values` [N, ...], `indices` [N], `dense_shape` (or None)."""
 
     __slots__ = ()
 
 
+@tf_export("IndexedSlices")
 class IndexedSlices:
     """Rows `indices` (1-D int32/int64) of a dense tensor of shape `dense_shape` hold `values`; other rows are
     zero and repeated indices add up. Gradients of gathers are IndexedSlices, so they stay sparse."""

@@ -15,6 +15,7 @@ from google.protobuf import text_format
 
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
@@ -54,6 +55,7 @@ def _graph_def_export(what: str) -> Callable:
 # ----------------------------------------------------------------------------------------------------------
 # Tensor
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("Tensor")
 class Tensor:
     """A symbolic handle to one output of an `Operation`; its value exists only inside a session run."""
 
@@ -182,6 +184,7 @@ def _run_using_default_session(element, kind: str, feed_dict, session, what: str
 # ----------------------------------------------------------------------------------------------------------
 # Operation
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("Operation")
 class Operation:
     """A node in a `Graph`: an op type, attrs, input tensors, control inputs and output tensors."""
 
@@ -304,6 +307,7 @@ class Operation:
 # ----------------------------------------------------------------------------------------------------------
 # Graph
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("Graph")
 class Graph:
     """A dataflow graph: a set of Operations and the Tensors between them, plus collections and scopes."""
 
@@ -752,6 +756,7 @@ def _session_stack() -> list:
     return stack
 
 
+@tf_export("get_default_graph")
 def get_default_graph() -> Graph:
     """The innermost graph entered with `as_default()` in this thread, else the process-wide default graph."""
     stack = _graph_stack()
@@ -765,6 +770,7 @@ def get_default_graph() -> Graph:
     return _global_default_graph
 
 
+@tf_export("reset_default_graph")
 def reset_default_graph() -> None:
     """Replaces the process-wide default graph with a new empty one."""
     if _graph_stack():
@@ -776,19 +782,23 @@ def reset_default_graph() -> None:
     _global_default_graph = Graph()
 
 
+@tf_export("executing_eagerly")
 def executing_eagerly() -> bool:
     """Always False: tfmini has graph mode only."""
     return False
 
 
+@tf_export("disable_eager_execution")
 def disable_eager_execution() -> None:
     """A no-op: graph mode is the only mode. TF1 programs run on TF2 call it (or `disable_v2_behavior`) first."""
 
 
+@tf_export("disable_v2_behavior")
 def disable_v2_behavior() -> None:
     """A no-op: tfmini always behaves as TF 1.x (graph mode, v1 control-flow semantics, v1 TensorShape)."""
 
 
+@tf_export("get_default_session")
 def get_default_session():
     """The innermost session made default in this thread (`with sess:` / `as_default()` /
     InteractiveSession), or None."""
@@ -839,6 +849,7 @@ def in_name_scope(name: str, scope: str | None) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 # Module-level conveniences over the default graph
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("name_scope")
 @contextlib.contextmanager
 def name_scope(name, default_name=None, values=None) -> Iterator[str]:
     """`tf.name_scope`: a scope on the graph of `values` (or the default graph)."""
@@ -904,34 +915,42 @@ def _flatten_values(values):
         yield values
 
 
+@tf_export("control_dependencies")
 def control_dependencies(control_inputs):
     return get_default_graph().control_dependencies(control_inputs)
 
 
+@tf_export("device")
 def device(device_name_or_function):
     return get_default_graph().device(device_name_or_function)
 
 
+@tf_export("colocate_with")
 def colocate_with(op, ignore_existing: bool = False):
     return get_default_graph().colocate_with(op, ignore_existing)
 
 
+@tf_export("add_to_collection")
 def add_to_collection(name: str, value) -> None:
     get_default_graph().add_to_collection(name, value)
 
 
+@tf_export("add_to_collections")
 def add_to_collections(names, value) -> None:
     get_default_graph().add_to_collections(names, value)
 
 
+@tf_export("get_collection")
 def get_collection(key: str, scope=None) -> list:
     return get_default_graph().get_collection(key, scope)
 
 
+@tf_export("get_collection_ref")
 def get_collection_ref(key: str) -> list:
     return get_default_graph().get_collection_ref(key)
 
 
+@tf_export("GraphKeys")
 class GraphKeys:
     """`tf.GraphKeys`: the standard collection names (the strings TF uses, so saved graphs agree)."""
 
@@ -970,6 +989,7 @@ class GraphKeys:
     VARIABLES = GLOBAL_VARIABLES
 
 
+@tf_export("init_scope")
 @contextlib.contextmanager
 def init_scope() -> Iterator[None]:
     """`tf.init_scope`: builds in the outermost graph that is not a function body (variables and their
@@ -1005,12 +1025,14 @@ def register_constant_conversion(constant: Callable) -> None:
     _constant_conversion = constant
 
 
+@tf_export("register_tensor_conversion_function")
 def register_tensor_conversion_function(base_type, conversion_func: Callable, priority: int = 100) -> None:
     """Lets `convert_to_tensor` accept instances of `base_type` (e.g. Variables)."""
     _conversion_registry.append((priority, base_type, conversion_func))
     _conversion_registry.sort(key=lambda e: e[0])
 
 
+@tf_export("convert_to_tensor")
 def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref: bool = False,
                       dtype_hint=None) -> Tensor:
     """Turns `value` (a Tensor, a registered type such as a Variable, or a Python/NumPy value) into a Tensor."""

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 import google_crc32c
 
 from tfmini.framework import errors
+from tfmini.framework.api_export import tf_export
 
 __all__ = [
     "TFRecordCompressionType",
@@ -59,6 +60,7 @@ def masked_crc32c(data: bytes) -> int:
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
+@tf_export("io.TFRecordCompressionType", "python_io.TFRecordCompressionType")
 class TFRecordCompressionType:
     """The compression of a TFRecord file."""
 
@@ -67,6 +69,7 @@ class TFRecordCompressionType:
     GZIP = 2
 
 
+@tf_export("io.TFRecordOptions", "python_io.TFRecordOptions")
 class TFRecordOptions:
     """How a TFRecord file is compressed: `compression_type` ("", "ZLIB", "GZIP" or a
     `TFRecordCompressionType`) and zlib's settings for writing (None keeps TF's default for each)."""
@@ -218,6 +221,7 @@ class _PlainSink:
         self._file.close()
 
 
+@tf_export("io.TFRecordWriter", "python_io.TFRecordWriter")
 class TFRecordWriter:
     """Writes records to a TFRecord file at `path` (created or truncated now), compressed as `options` says
     (a TFRecordOptions or a compression type). Use `write`, `flush` and `close`, or a `with` block."""
@@ -347,6 +351,7 @@ def _read_records(path: Any, compression: str) -> Iterator[bytes]:
         source.close()
 
 
+@tf_export("io.tf_record_iterator", "python_io.tf_record_iterator")
 def tf_record_iterator(path: Any, options: Any = None) -> Iterator[bytes]:
     """An iterator over the records of the TFRecord file at `path` (`options`: a TFRecordOptions or a
     compression type). The file is opened when iteration starts; a damaged record raises DataLossError,

@@ -17,6 +17,7 @@ from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.numpy_values import to_numpy
 
 REQUIRED = object()
@@ -257,6 +258,7 @@ def import_attrs(op_type: str) -> dict[str, ImportAttr]:
     return _IMPORT_ATTRS.get(op_type, {})
 
 
+@tf_export("RegisterGradient")
 class RegisterGradient:
     """Decorator registering the gradient function of an op type: `fn(op, *output_grads) -> input grads`."""
 
@@ -274,6 +276,7 @@ class RegisterGradient:
         return fn
 
 
+@tf_export("NoGradient", "NotDifferentiable")
 def NotDifferentiable(op_type: str) -> None:  # noqa: N802 - TF's public name
     """Declares that `op_type` has no gradient (tf.gradients gives None through it without complaint)."""
     if op_type in _GRADIENTS:

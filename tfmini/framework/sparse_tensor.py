@@ -7,16 +7,19 @@ import collections
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.ops import _run_using_default_session
 from tfmini.framework.registry import constant_value_as_shape
 
 
+@tf_export("SparseTensorValue")
 class SparseTensorValue(collections.namedtuple("SparseTensorValue", ["indices", "values", "dense_shape"])):
     """The value of a SparseTensor: int64 indices [N, rank], values [N], int64 dense_shape [rank]."""
 
     __slots__ = ()
 
 
+@tf_export("SparseTensor")
 class SparseTensor:
     """A sparse tensor built from `indices` (int64 [N, rank]), `values` ([N]) and `dense_shape` (int64 [rank])."""
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.record_io import masked_crc32c, tf_record_iterator
 from tfmini.protobuf import config_pb2, event_pb2, graph_pb2, summary_pb2
 
@@ -33,6 +34,7 @@ def register_meta_graph_exporter(exporter: Callable) -> None:
     _meta_graph_exporter = exporter
 
 
+@tf_export("train.summary_iterator")
 def summary_iterator(path: Any) -> Iterator[event_pb2.Event]:
     """`tf.train.summary_iterator`: the Event protos of the event file at `path`, in order (a damaged record is
     a DataLossError, a missing file a NotFoundError)."""
@@ -180,6 +182,7 @@ class EventFileWriter:
                 self._start_worker()
 
 
+@tf_export("summary.FileWriter")
 class FileWriter:
     """`tf.summary.FileWriter`: writes summaries, graphs, run metadata and session logs as events into an
     events file in `logdir`, for TensorBoard.
@@ -306,6 +309,7 @@ class FileWriter:
         self._closed = False
 
 
+@tf_export("summary.FileWriterCache")
 class FileWriterCache:
     """`tf.summary.FileWriterCache`: one FileWriter per log directory, shared by whoever asks for it."""
 

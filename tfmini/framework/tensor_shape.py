@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tfmini.framework.api_export import tf_export
 from tfmini.protobuf import tensor_shape_pb2
 
 
+@tf_export("Dimension")
 class Dimension:
     """One dimension of a static shape; `value` is an int or None when unknown."""
 
@@ -103,10 +105,12 @@ def as_dimension(value) -> Dimension:
     return value if isinstance(value, Dimension) else Dimension(value)
 
 
+@tf_export("dimension_value")
 def dimension_value(dim) -> int | None:
     return dim.value if isinstance(dim, Dimension) else dim
 
 
+@tf_export("TensorShape")
 class TensorShape:
     """A static shape: unknown rank (`dims is None`) or a tuple of Dimensions, each maybe unknown."""
 

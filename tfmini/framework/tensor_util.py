@@ -6,6 +6,7 @@ import numpy as np
 
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.numpy_values import to_numpy
 from tfmini.framework.registry import constant_value  # noqa: F401 - TF exposes it here too
 from tfmini.protobuf import tensor_pb2
@@ -30,6 +31,7 @@ _VAL_FIELD = {
 }
 
 
+@tf_export("make_tensor_proto")
 def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False):
     """A TensorProto holding `values`: several numeric values go into `tensor_content` as little-endian bytes, a
     single one into its typed field, strings into `string_val` (TensorFlow's layout)."""
@@ -82,6 +84,7 @@ def _variant_proto(values):
     return proto
 
 
+@tf_export("make_ndarray")
 def make_ndarray(tensor) -> np.ndarray:
     """The NumPy array that a TensorProto holds (from tensor_content or the typed repeated fields); a variant
     tensor's elements, which protos do not carry, come back as None."""

@@ -19,6 +19,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import (
@@ -237,6 +238,7 @@ NotDifferentiable("StopGradient")
 register_static_value("StopGradient")(lambda t: _static(t.op.inputs[0]))
 
 
+@tf_export("placeholder")
 def placeholder(dtype, shape=None, name=None) -> _ops.Tensor:
     """A tensor whose value must be fed at run time; a fed value is checked against `shape`."""
     shape = _shape.unknown_shape() if shape is None else _shape.as_shape(shape)
@@ -247,11 +249,13 @@ def placeholder(dtype, shape=None, name=None) -> _ops.Tensor:
     return apply_op("Placeholder", [], {"dtype": dtype, "shape": shape}, name=name).outputs[0]
 
 
+@tf_export("placeholder_with_default")
 def placeholder_with_default(input, shape, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
     """Passes `input` through unless the output is fed."""
     return apply_op("PlaceholderWithDefault", [input], {"shape": _shape.as_shape(shape)}, name=name).outputs[0]
 
 
+@tf_export("identity")
 def identity(input, name=None) -> _ops.Tensor:  # noqa: A002
     if hasattr(input, "_is_composite_tensor"):
         return input._map_components(lambda t: identity(t))
@@ -260,11 +264,13 @@ def identity(input, name=None) -> _ops.Tensor:  # noqa: A002
     return apply_op("Identity", [input], name=name).outputs[0]
 
 
+@tf_export("identity_n")
 def identity_n(input, name=None) -> list:  # noqa: A002
     """Identities of a list of tensors, as one op."""
     return apply_op("IdentityN", [list(input)], name=name).outputs
 
 
+@tf_export("stop_gradient")
 def stop_gradient(input, name=None) -> _ops.Tensor:  # noqa: A002
     return apply_op("StopGradient", [input], name=name).outputs[0]
 
@@ -342,16 +348,19 @@ def _shape_internal(input, name, optimize: bool, out_type):  # noqa: A002
         return apply_op("Shape", [x], {"out_type": out_type}, name=scope).outputs[0]
 
 
+@tf_export("shape")
 def shape(input, name=None, out_type=_dt.int32) -> _ops.Tensor:  # noqa: A002
     """The shape of `input` as a 1-D tensor (a constant when it is fully known statically, as in TF)."""
     return _shape_internal(input, name, True, out_type)
 
 
+@tf_export("shape_n")
 def shape_n(input, out_type=_dt.int32, name=None) -> list:  # noqa: A002
     """The shapes of a list of tensors, as one op."""
     return apply_op("ShapeN", [list(input)], {"out_type": _dt.as_dtype(out_type)}, name=name).outputs
 
 
+@tf_export("size")
 def size(input, name=None, out_type=_dt.int32) -> _ops.Tensor:  # noqa: A002
     """The number of elements of `input` (a constant when it is known statically, as in TF)."""
     out_type = _dt.as_dtype(out_type)
@@ -366,6 +375,7 @@ def size(input, name=None, out_type=_dt.int32) -> _ops.Tensor:  # noqa: A002
         return apply_op("Size", [x], {"out_type": out_type}, name=scope).outputs[0]
 
 
+@tf_export("rank")
 def rank(input, name=None) -> _ops.Tensor:  # noqa: A002
     """The number of dimensions of `input` (a constant when it is known statically, as in TF)."""
     with _ops.name_scope(name, "Rank", [input]) as scope:
@@ -551,6 +561,7 @@ def _range_static(t):
 NotDifferentiable("Range")
 
 
+@tf_export("fill")
 def fill(dims, value, name=None) -> _ops.Tensor:
     """A tensor of shape `dims` with every element `value` (of `value`'s dtype)."""
     return apply_op("Fill", [_int_arg(dims), value], name=name).outputs[0]
@@ -589,6 +600,7 @@ def _needs_int64(shape) -> bool:
         return False
 
 
+@tf_export("zeros")
 def zeros(shape, dtype=_dt.float32, name=None) -> _ops.Tensor:
     """A tensor of `shape` (a list, TensorShape or 1-D int tensor) filled with zeros ('' for strings)."""
     dtype = _dt.as_dtype(dtype).base_dtype
@@ -597,6 +609,7 @@ def zeros(shape, dtype=_dt.float32, name=None) -> _ops.Tensor:
         return _filled(shape, zero, dtype, scope)
 
 
+@tf_export("ones")
 def ones(shape, dtype=_dt.float32, name=None) -> _ops.Tensor:
     """A tensor of `shape` (a list, TensorShape or 1-D int tensor) filled with ones."""
     dtype = _dt.as_dtype(dtype).base_dtype
@@ -604,6 +617,7 @@ def ones(shape, dtype=_dt.float32, name=None) -> _ops.Tensor:
         return _filled(shape, True if dtype.is_bool else 1, dtype, scope)
 
 
+@tf_export("zeros_like")
 def zeros_like(tensor, dtype=None, name=None, optimize=True) -> _ops.Tensor:
     """Zeros shaped like `tensor` (of `dtype`, default `tensor`'s)."""
     with _ops.name_scope(name, "zeros_like", [tensor]) as scope:
@@ -616,6 +630,7 @@ def zeros_like(tensor, dtype=None, name=None, optimize=True) -> _ops.Tensor:
         return apply_op("ZerosLike", [tensor], name=scope).outputs[0]
 
 
+@tf_export("ones_like")
 def ones_like(tensor, dtype=None, name=None, optimize=True) -> _ops.Tensor:
     """Ones shaped like `tensor` (of `dtype`, default `tensor`'s)."""
     with _ops.name_scope(name, "ones_like", [tensor]) as scope:
@@ -626,6 +641,7 @@ def ones_like(tensor, dtype=None, name=None, optimize=True) -> _ops.Tensor:
         return result
 
 
+@tf_export("range")
 def range(start, limit=None, delta=1, dtype=None, name="range") -> _ops.Tensor:  # noqa: A001
     """`tf.range`: like Python's range; `range(n)` counts from 0; the widest input dtype wins."""
     if limit is None:
@@ -705,6 +721,7 @@ def _reshape_static(t):
 RegisterGradient("Reshape")(_reshape_back_grad)
 
 
+@tf_export("reshape")
 def reshape(tensor, shape, name=None) -> _ops.Tensor:  # noqa: A002
     """`tensor`'s elements in row-major order, arranged in `shape` (one dim may be -1: inferred)."""
     return apply_op("Reshape", [tensor, _int_arg(shape)], name=name).outputs[0]
@@ -745,6 +762,7 @@ def _expand_dims_static(t):
 RegisterGradient("ExpandDims")(_reshape_back_grad)
 
 
+@tf_export("expand_dims")
 def expand_dims(input, axis=None, name=None, dim=None) -> _ops.Tensor:  # noqa: A002
     """`input` with a dimension of size 1 inserted at `axis` (negative counts from the end)."""
     if dim is not None:
@@ -808,6 +826,7 @@ def _squeeze_static(t):
 RegisterGradient("Squeeze")(_reshape_back_grad)
 
 
+@tf_export("squeeze")
 def squeeze(input, axis=None, name=None, squeeze_dims=None) -> _ops.Tensor:  # noqa: A002
     """`input` without its size-1 dims (only those in `axis`, when given)."""
     if squeeze_dims is not None:
@@ -893,6 +912,7 @@ def _conjugate_transpose_grad(op, grad):
     return [transpose(_dense(grad), invert_permutation(op.inputs[1]), conjugate=True), None]
 
 
+@tf_export("transpose")
 def transpose(a, perm=None, name="transpose", conjugate=False) -> _ops.Tensor:
     """`a` with its dimensions permuted by `perm` (default: reversed); `conjugate` also conjugates complex values."""
     with _ops.name_scope(name, "transpose", [a]) as scope:
@@ -937,6 +957,7 @@ def _invert_permutation_static(t):
 NotDifferentiable("InvertPermutation")
 
 
+@tf_export("invert_permutation")
 def invert_permutation(x, name=None) -> _ops.Tensor:
     """The inverse permutation: y[x[i]] = i."""
     return apply_op("InvertPermutation", [x], name=name).outputs[0]
@@ -1075,6 +1096,7 @@ def _broadcast_to_grad(op, grad):
     return [_reduce_to_shape(_dense(grad), op.inputs[0]), None]
 
 
+@tf_export("broadcast_to")
 def broadcast_to(input, shape, name=None) -> _ops.Tensor:  # noqa: A002
     """`input` broadcast (NumPy rules) to `shape`."""
     return apply_op("BroadcastTo", [input, _int_arg(shape)], name=name).outputs[0]
@@ -1101,11 +1123,13 @@ def _broadcast_args_static(t):
 NotDifferentiable("BroadcastArgs")
 
 
+@tf_export("broadcast_dynamic_shape")
 def broadcast_dynamic_shape(shape_x, shape_y) -> _ops.Tensor:
     """The broadcast of two 1-D shape tensors, as a tensor."""
     return apply_op("BroadcastArgs", [shape_x, shape_y]).outputs[0]
 
 
+@tf_export("broadcast_static_shape")
 def broadcast_static_shape(shape_x, shape_y) -> _shape.TensorShape:
     """The broadcast of two TensorShapes; raises ValueError if they are incompatible."""
     shape_x, shape_y = _shape.as_shape(shape_x), _shape.as_shape(shape_y)
@@ -1166,6 +1190,7 @@ def _pack_grad(op, grad):
     return unstack(_dense(grad), num=op.get_attr("N"), axis=op.get_attr("axis"))
 
 
+@tf_export("stack")
 def stack(values, axis=0, name="stack") -> _ops.Tensor:
     """Packs a list of rank-R tensors into one rank-(R+1) tensor along `axis`."""
     if axis == 0:
@@ -1216,6 +1241,7 @@ def _unpack_grad(op, *grads):
     return stack(grads, axis=op.get_attr("axis"))
 
 
+@tf_export("unstack")
 def unstack(value, num=None, axis=0, name="unstack") -> list:
     """Splits `value` along `axis` into a list of `num` tensors of one rank less."""
     if num is None:
@@ -1362,6 +1388,7 @@ def _concat_grad(op, grad):
     return split(grad, sizes, axis=_cast(axis, _dt.int32), num=len(values)) + [None]
 
 
+@tf_export("concat")
 def concat(values, axis, name="concat") -> _ops.Tensor:
     """Joins tensors along dimension `axis` (negative counts from the end)."""
     if not isinstance(values, (list, tuple)):
@@ -1474,6 +1501,7 @@ def _split_v_grad(op, *grads):
     return [concat(grads, op.inputs[2]), None, None]
 
 
+@tf_export("split")
 def split(value, num_or_size_splits, axis=0, num=None, name="split") -> list:
     """Splits `value` along `axis` into `num_or_size_splits` equal pieces, or pieces of the given sizes."""
     if isinstance(num_or_size_splits, (numbers.Integral, _shape.Dimension)) and not isinstance(
@@ -1542,6 +1570,7 @@ def _tile_grad(op, grad):
     return [x_grad, None]
 
 
+@tf_export("tile")
 def tile(input, multiples, name=None) -> _ops.Tensor:  # noqa: A002
     """`input` repeated `multiples[i]` times along each dimension i."""
     return apply_op("Tile", [input, _int_arg(multiples)], name=name).outputs[0]
@@ -1693,6 +1722,7 @@ def _mirror_pad_grad_grad(op, grad):
     return [apply_op("MirrorPad", [_dense(grad), op.inputs[1]], {"mode": mode}).outputs[0], None]
 
 
+@tf_export("pad")
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> _ops.Tensor:
     """Pads `tensor` by `paddings` ([rank, 2]: before/after per dim) in mode CONSTANT, REFLECT or SYMMETRIC."""
     mode = str(mode).upper()
@@ -1743,6 +1773,7 @@ def _reverse_grad(op, grad):
     return [reverse(_dense(grad), op.inputs[1]), None]
 
 
+@tf_export("reverse", "reverse_v2")
 def reverse(tensor, axis, name=None) -> _ops.Tensor:
     """`tensor` with the dimensions in `axis` reversed."""
     return apply_op("ReverseV2", [tensor, _int_arg(axis)], name=name).outputs[0]
@@ -1870,6 +1901,7 @@ def _gather_axis_grad(params, indices, grad, axis: int):
     return transpose(scattered, np.asarray(back, dtype=np.int32))
 
 
+@tf_export("gather")
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0) -> _ops.Tensor:
     """Slices of `params` along `axis` (default 0, or `batch_dims`) at `indices`."""
     del validate_indices  # indices are always checked, as in TF on CPU
@@ -1924,6 +1956,7 @@ def _gather_nd_grad(op, grad):
     return [scatter_nd(indices, _dense(grad), _shape_tensor(params, indices.dtype)), None]
 
 
+@tf_export("gather_nd")
 def gather_nd(params, indices, name=None, batch_dims=0) -> _ops.Tensor:
     """Slices of `params` at the index tuples in the last dimension of `indices` (after `batch_dims` batch dims)."""
     if batch_dims == 0:
@@ -1980,6 +2013,7 @@ def _scatter_nd_grad(op, grad):
     return [None, gather_nd(_dense(grad), op.inputs[0]), None]
 
 
+@tf_export("scatter_nd")
 def scatter_nd(indices, updates, shape, name=None) -> _ops.Tensor:
     """A zero tensor of `shape` with `updates` added at the index tuples in `indices` (repeats add up)."""
     return apply_op("ScatterNd", [indices, updates, shape], name=name).outputs[0]
@@ -2062,6 +2096,7 @@ def _slice_grad(op, grad):
     return [pad(_dense(grad), stack([begin, after], axis=1)), None, None]
 
 
+@tf_export("slice")
 def slice(input_, begin, size, name=None) -> _ops.Tensor:  # noqa: A001 - TF's public name
     """The block of `input_` starting at `begin` of extent `size` (-1: to the end of that dimension)."""
     return apply_op("Slice", [input_, begin, size], name=name).outputs[0]
@@ -2216,6 +2251,7 @@ def _strided_slice_grad_grad(op, grad):
     return [None, None, None, None, strided_slice(_dense(grad), begin, end, strides, **masks)]
 
 
+@tf_export("strided_slice")
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
                   new_axis_mask=0, shrink_axis_mask=0, var=None, name=None) -> _ops.Tensor:
     """`input_[begin:end:strides]` per dimension, with TF's masks for omitted bounds, `...`, new axes and
@@ -2374,6 +2410,7 @@ def _select_v2_grad(op, grad):
     return [None, dt, de]
 
 
+@tf_export("where")
 def where(condition, x=None, y=None, name=None) -> _ops.Tensor:
     """With only `condition`: the int64 coordinates of its true (non-zero) elements, one row each. With `x` and `y`:
     elements of `x` where `condition` holds, else of `y` (condition: same shape, a scalar, or a vector over the
@@ -2387,6 +2424,7 @@ def where(condition, x=None, y=None, name=None) -> _ops.Tensor:
     raise ValueError("x and y must both be non-None or both be None.")
 
 
+@tf_export("where_v2")
 def where_v2(condition, x=None, y=None, name=None) -> _ops.Tensor:
     """`tf.where` of TF2: like `where`, with `condition`, `x` and `y` broadcast against each other."""
     if x is None and y is None:
@@ -2433,6 +2471,7 @@ def _one_hot_kernel(indices, depth, on_value, off_value, *, axis, T):  # noqa: N
 NotDifferentiable("OneHot")
 
 
+@tf_export("one_hot")
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None) -> _ops.Tensor:
     """A one-hot encoding of `indices`: `on_value` at each index, `off_value` elsewhere (out-of-range indices
     give all `off_value`); the new dimension of size `depth` goes at `axis` (default: last)."""
@@ -2468,6 +2507,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 # ----------------------------------------------------------------------------------------------------------
 # Composites: boolean_mask, sequence_mask, meshgrid
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("boolean_mask")
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> _ops.Tensor:
     """The elements (or slices) of `tensor` where the boolean `mask`, covering dims axis..axis+mask.ndim-1, is
     true, flattened into one dimension at `axis`."""
@@ -2493,6 +2533,7 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> _ops.Tensor:
         return gather(tensor, indices, axis=axis)
 
 
+@tf_export("sequence_mask")
 def sequence_mask(lengths, maxlen=None, dtype=_dt.bool_, name=None) -> _ops.Tensor:
     """mask[i..., j] = j < lengths[i...], for j in [0, maxlen) (default maxlen: the largest length)."""
     with _ops.name_scope(name, "SequenceMask", [lengths, maxlen]):
@@ -2511,6 +2552,7 @@ def sequence_mask(lengths, maxlen=None, dtype=_dt.bool_, name=None) -> _ops.Tens
         return result if dtype.base_dtype == _dt.bool_ else _cast(result, dtype)
 
 
+@tf_export("meshgrid")
 def meshgrid(*args, **kwargs) -> list:
     """N-D coordinate arrays from 1-D coordinate vectors, `indexing` 'xy' (Cartesian, default) or 'ij' (matrix)."""
     indexing = kwargs.pop("indexing", "xy")
@@ -2615,16 +2657,19 @@ def _matrix_set_diag_grad(op, grad):
     return [matrix_set_diag(grad, zeros_like(op.inputs[1])), matrix_diag_part(grad)]
 
 
+@tf_export("matrix_diag")
 def matrix_diag(diagonal, name=None) -> _ops.Tensor:
     """Batched diagonal matrices: [..., N] -> [..., N, N] with `diagonal` on the main diagonals."""
     return apply_op("MatrixDiag", [diagonal], name=name).outputs[0]
 
 
+@tf_export("matrix_diag_part")
 def matrix_diag_part(input, name=None) -> _ops.Tensor:  # noqa: A002
     """The main diagonals of a batch of matrices: [..., M, N] -> [..., min(M, N)]."""
     return apply_op("MatrixDiagPart", [input], name=name).outputs[0]
 
 
+@tf_export("matrix_set_diag")
 def matrix_set_diag(input, diagonal, name=None) -> _ops.Tensor:  # noqa: A002
     """A batch of matrices with their main diagonals replaced by `diagonal`."""
     return apply_op("MatrixSetDiag", [input, diagonal], name=name).outputs[0]
@@ -2672,11 +2717,13 @@ RegisterGradient("Diag")(lambda op, grad: diag_part(_dense(grad)))
 RegisterGradient("DiagPart")(lambda op, grad: diag(_dense(grad)))
 
 
+@tf_export("diag")
 def diag(diagonal, name=None) -> _ops.Tensor:
     """The tensor of rank 2k with `diagonal` (rank k) on its diagonal: out[i..., i...] = diagonal[i...]."""
     return apply_op("Diag", [diagonal], name=name).outputs[0]
 
 
+@tf_export("diag_part")
 def diag_part(input, name=None) -> _ops.Tensor:  # noqa: A002
     """The inverse of `diag`: out[i...] = input[i..., i...]."""
     return apply_op("DiagPart", [input], name=name).outputs[0]
@@ -2714,6 +2761,7 @@ def _band_part_grad(op, grad):
     return [matrix_band_part(_dense(grad), op.inputs[1], op.inputs[2]), None, None]
 
 
+@tf_export("matrix_band_part")
 def matrix_band_part(input, num_lower, num_upper, name=None) -> _ops.Tensor:  # noqa: A002
     """The band of each innermost matrix: `num_lower` subdiagonals and `num_upper` superdiagonals kept (a
     negative count keeps the whole triangle), everything else zero."""
@@ -2768,6 +2816,7 @@ def _reverse_sequence_grad(op, grad):
     return [reverse_sequence(_dense(grad), op.inputs[1], op.get_attr("seq_dim"), op.get_attr("batch_dim")), None]
 
 
+@tf_export("reverse_sequence")
 def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None, seq_dim=None,  # noqa: A002
                      batch_dim=None) -> _ops.Tensor:
     """For each batch entry b, reverses the first `seq_lengths[b]` elements along `seq_axis`."""
@@ -2813,6 +2862,7 @@ def _roll_grad(op, grad):
     return [roll(_dense(grad), -op.inputs[1], op.inputs[2]), None, None]
 
 
+@tf_export("roll")
 def roll(input, shift, axis, name=None) -> _ops.Tensor:  # noqa: A002
     """`input` rotated by `shift` positions along `axis` (both scalars or equally long lists)."""
     return apply_op("Roll", [input, shift, axis], name=name).outputs[0]
@@ -2841,6 +2891,7 @@ register_op(
 RegisterGradient("EnsureShape")(_pass_through_grad)
 
 
+@tf_export("ensure_shape")
 def ensure_shape(x, shape, name=None) -> _ops.Tensor:
     """`x`, checked at run time to have a shape compatible with `shape` (which also refines its static shape)."""
     return apply_op("EnsureShape", [x], {"shape": _shape.as_shape(shape)}, name=name or "EnsureShape").outputs[0]
@@ -2873,6 +2924,7 @@ NotDifferentiable("Unique")
 UniqueOutput = collections.namedtuple("Unique", ["y", "idx"])
 
 
+@tf_export("unique")
 def unique(x, out_idx=_dt.int32, name=None) -> tuple:
     """(y, idx): the distinct values of 1-D `x` in order of first appearance, and for each element of `x` the
     position of its value in y."""

@@ -11,6 +11,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops, shape_fns
 from tfmini.ops.control_flow_ops import Assert, group, no_op, with_dependencies
@@ -45,12 +46,14 @@ def _check_numerics_grad(op: _ops.Operation, grad):
         grad, "Not a number (NaN) or infinity (Inf) values detected in gradient. " + op.get_attr("message"))
 
 
+@tf_export("check_numerics", "debugging.check_numerics")
 def check_numerics(tensor, message: str, name=None) -> _ops.Tensor:
     """`tensor`, checked when it is computed: raises InvalidArgumentError "<message> : Tensor had NaN
     values" (or Inf) at run time."""
     return apply_op("CheckNumerics", [tensor], {"message": message}, name=name).outputs[0]
 
 
+@tf_export("debugging.verify_tensor_all_finite", "verify_tensor_all_finite")
 def verify_tensor_all_finite(t=None, msg=None, name=None, x=None, message=None) -> _ops.Tensor:
     """`t` (alias `x`), available only once it has been checked to hold no NaN or Inf."""
     t = x if t is None else t
@@ -61,6 +64,7 @@ def verify_tensor_all_finite(t=None, msg=None, name=None, x=None, message=None) 
         return with_dependencies([verify], t, name=scope)
 
 
+@tf_export("add_check_numerics_ops", "debugging.add_check_numerics_ops")
 def add_check_numerics_ops() -> _ops.Operation:
     """A group of CheckNumerics ops over every floating-point output in the default graph."""
     graph = _ops.get_default_graph()
@@ -104,30 +108,36 @@ def _binary_assert(sym: str, opname: str, op_func, static_func, x, y, data, summ
         return Assert(condition, data, summarize=summarize)
 
 
+@tf_export("assert_equal", "debugging.assert_equal")
 def assert_equal(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     """An op raising InvalidArgumentError unless x == y element-wise (raised now if both are known)."""
     return _binary_assert("==", "assert_equal", math_ops.equal, np.equal, x, y, data, summarize, message, name)
 
 
+@tf_export("assert_none_equal", "debugging.assert_none_equal")
 def assert_none_equal(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _binary_assert("!=", "assert_none_equal", math_ops.not_equal, np.not_equal, x, y, data, summarize,
                           message, name)
 
 
+@tf_export("assert_less", "debugging.assert_less")
 def assert_less(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _binary_assert("<", "assert_less", math_ops.less, np.less, x, y, data, summarize, message, name)
 
 
+@tf_export("assert_less_equal", "debugging.assert_less_equal")
 def assert_less_equal(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _binary_assert("<=", "assert_less_equal", math_ops.less_equal, np.less_equal, x, y, data, summarize,
                           message, name)
 
 
+@tf_export("assert_greater", "debugging.assert_greater")
 def assert_greater(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _binary_assert(">", "assert_greater", math_ops.greater, np.greater, x, y, data, summarize, message,
                           name)
 
 
+@tf_export("assert_greater_equal", "debugging.assert_greater_equal")
 def assert_greater_equal(x, y, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _binary_assert(">=", "assert_greater_equal", math_ops.greater_equal, np.greater_equal, x, y, data,
                           summarize, message, name)
@@ -144,18 +154,22 @@ def _unary_assert(sym: str, opname: str, binary, zero_first: bool, x, data, summ
             x, zero, data=data, summarize=summarize)
 
 
+@tf_export("assert_positive", "debugging.assert_positive")
 def assert_positive(x, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _unary_assert(">", "assert_positive", assert_less, True, x, data, summarize, message, name)
 
 
+@tf_export("assert_negative", "debugging.assert_negative")
 def assert_negative(x, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _unary_assert("<", "assert_negative", assert_less, False, x, data, summarize, message, name)
 
 
+@tf_export("assert_non_negative", "debugging.assert_non_negative")
 def assert_non_negative(x, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _unary_assert(">=", "assert_non_negative", assert_less_equal, True, x, data, summarize, message, name)
 
 
+@tf_export("assert_non_positive", "debugging.assert_non_positive")
 def assert_non_positive(x, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     return _unary_assert("<=", "assert_non_positive", assert_less_equal, False, x, data, summarize, message,
                          name)
@@ -183,6 +197,7 @@ def _assert_rank_condition(x, rank, static_condition, dynamic_condition, what: s
     return Assert(condition, data, summarize=summarize)
 
 
+@tf_export("assert_rank", "debugging.assert_rank")
 def assert_rank(x, rank, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     """An op raising InvalidArgumentError unless `x` has rank `rank`; ValueError now if both are known and
     differ."""
@@ -192,6 +207,7 @@ def assert_rank(x, rank, data=None, summarize=None, message=None, name=None) -> 
                                       message or "")
 
 
+@tf_export("assert_rank_at_least", "debugging.assert_rank_at_least")
 def assert_rank_at_least(x, rank, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     with _ops.name_scope(name, "assert_rank_at_least", [x, rank] + list(data or [])):
         x = _ops.convert_to_tensor(x, name="x")
@@ -199,6 +215,7 @@ def assert_rank_at_least(x, rank, data=None, summarize=None, message=None, name=
                                       summarize, message or "")
 
 
+@tf_export("assert_type", "debugging.assert_type")
 def assert_type(tensor, tf_type, message=None, name=None) -> _ops.Operation:
     """Raises TypeError now unless `tensor` has dtype `tf_type`."""
     message = message or ""
@@ -209,6 +226,7 @@ def assert_type(tensor, tf_type, message=None, name=None) -> _ops.Operation:
         return no_op(name="statically_determined_correct_type")
 
 
+@tf_export("assert_integer", "debugging.assert_integer")
 def assert_integer(x, message=None, name=None) -> _ops.Operation:
     """Raises TypeError now unless `x` has an integer dtype."""
     message = message or ""
@@ -219,6 +237,7 @@ def assert_integer(x, message=None, name=None) -> _ops.Operation:
         return no_op("statically_determined_was_integer")
 
 
+@tf_export("assert_scalar", "debugging.assert_scalar")
 def assert_scalar(tensor, name=None, message=None) -> _ops.Tensor:
     """`tensor`, after checking now that its static shape is a scalar's (ValueError otherwise)."""
     with _ops.name_scope(name, "assert_scalar", [tensor]):
@@ -232,6 +251,7 @@ def assert_scalar(tensor, name=None, message=None) -> _ops.Tensor:
         return tensor
 
 
+@tf_export("assert_near", "debugging.assert_near")
 def assert_near(x, y, rtol=None, atol=None, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     """An op raising InvalidArgumentError unless |x - y| <= atol + rtol * |y| element-wise (both tolerances
     default to 10 * eps of x's dtype)."""
@@ -250,6 +270,7 @@ def assert_near(x, y, rtol=None, atol=None, data=None, summarize=None, message=N
         return Assert(condition, data, summarize=summarize)
 
 
+@tf_export("assert_rank_in", "debugging.assert_rank_in")
 def assert_rank_in(x, ranks, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     """An op raising InvalidArgumentError unless the rank of `x` is one of `ranks`; ValueError now if known."""
     message = message or ""
@@ -271,6 +292,7 @@ def assert_rank_in(x, ranks, data=None, summarize=None, message=None, name=None)
         return Assert(condition, data, summarize=summarize)
 
 
+@tf_export("debugging.assert_shapes")
 def assert_shapes(shapes, data=None, summarize=None, message=None, name=None) -> _ops.Operation:
     """Checks that tensors have the shapes `shapes` gives: (tensor, spec) pairs (or a dict), a spec listing
     each dimension as an int, a symbol (a string: the same symbol means the same size everywhere) or None
@@ -335,6 +357,7 @@ def assert_shapes(shapes, data=None, summarize=None, message=None, name=None) ->
         return group(*checks) if checks else no_op(name="static_checks_determined_all_ok")
 
 
+@tf_export("debugging.is_numeric_tensor", "is_numeric_tensor")
 def is_numeric_tensor(tensor) -> bool:
     """Whether `tensor` is a Tensor of a numeric dtype."""
     numeric = _dt.FLOATING + _dt.COMPLEX + _dt.INTEGER + (_dt.bfloat16,)
@@ -349,6 +372,7 @@ def _diff_of_flattened(x):
     return flat[1:] - flat[:-1]
 
 
+@tf_export("debugging.is_non_decreasing", "is_non_decreasing")
 def is_non_decreasing(x, name=None) -> _ops.Tensor:
     """True iff the elements of `x` (flattened) never decrease."""
     with _ops.name_scope(name, "is_non_decreasing", [x]):
@@ -356,6 +380,7 @@ def is_non_decreasing(x, name=None) -> _ops.Tensor:
         return math_ops.reduce_all(math_ops.less_equal(_ops.convert_to_tensor(0, dtype=diff.dtype), diff))
 
 
+@tf_export("debugging.is_strictly_increasing", "is_strictly_increasing")
 def is_strictly_increasing(x, name=None) -> _ops.Tensor:
     """True iff the elements of `x` (flattened) always increase."""
     with _ops.name_scope(name, "is_strictly_increasing", [x]):
@@ -363,6 +388,7 @@ def is_strictly_increasing(x, name=None) -> _ops.Tensor:
         return math_ops.reduce_all(math_ops.less(_ops.convert_to_tensor(0, dtype=diff.dtype), diff))
 
 
+@tf_export("assert_proper_iterable", "debugging.assert_proper_iterable")
 def assert_proper_iterable(values) -> None:
     """Raises TypeError unless `values` is an iterable that is not a Tensor, an ndarray or a string."""
     unintentional = (_ops.Tensor, np.ndarray, bytes, str)
@@ -372,6 +398,7 @@ def assert_proper_iterable(values) -> None:
         raise TypeError(f"Expected argument \"values\" to be iterable.  Found: {type(values)}")
 
 
+@tf_export("assert_same_float_dtype", "debugging.assert_same_float_dtype")
 def assert_same_float_dtype(tensors=None, dtype=None) -> _dt.DType:
     """The one floating dtype of `tensors` (and `dtype`); ValueError if they disagree or are not floating.
     float32 when there is nothing to go by."""

@@ -16,6 +16,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import graph_export  # noqa: F401 - exports the loops built here in TensorFlow's form
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.indexed_slices import IndexedSlices
@@ -32,10 +33,12 @@ def _no_op():
     """Does nothing; used for its control inputs."""
 
 
+@tf_export("no_op")
 def no_op(name=None) -> _ops.Operation:
     return apply_op("NoOp", [], name=name)
 
 
+@tf_export("group")
 def group(*inputs, **kwargs) -> _ops.Operation:
     """An op that runs (depends on) all of `inputs` and has no output."""
     name = kwargs.pop("name", None)
@@ -73,6 +76,7 @@ def with_dependencies(dependencies, output_tensor, name=None):
             return array_ops.identity(output_tensor, name=scope)
 
 
+@tf_export("tuple")
 def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 - TF's public name
     """Identities of `tensors` that are available only once all of them (and `control_inputs`) are; an
     IndexedSlices comes back with an identity of its values."""
@@ -106,6 +110,7 @@ def _trace_branch(fn, graph_name: str, what: str, pivot: bool) -> tuple[FuncGrap
     return graph, result
 
 
+@tf_export("cond")
 def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name=None, fn1=None, fn2=None):
     """`tf.cond`: `true_fn()` if `pred` else `false_fn()`; only the taken branch runs.
 
@@ -207,6 +212,7 @@ def _assert_at_most_n_true(predicates: list, n: int, msg: str) -> _ops.Operation
     return Assert(condition, data=error_msg, summarize=len(predicates))
 
 
+@tf_export("case")
 def case(pred_fn_pairs, default=None, exclusive: bool = False, strict: bool = False, name: str = "case"):
     """`tf.case`: the result of the fn of the first predicate that holds, else of `default`.
 
@@ -272,6 +278,7 @@ def _loop_placeholders(graph: FuncGraph, loop_vars: list, invariants: list) -> l
                 for i, (v, inv) in enumerate(zip(loop_vars, invariants))]
 
 
+@tf_export("while_loop")
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations: int = 10, back_prop: bool = True,
                swap_memory: bool = False, name=None, maximum_iterations=None, return_same_structure: bool = False):
     """`tf.while_loop`: repeats `loop_vars = body(*loop_vars)` while `cond(*loop_vars)` holds.
@@ -537,6 +544,7 @@ def _assert(condition, *data, summarize):
         raise _errors.InvalidArgumentError(None, None, f"assertion failed: {shown}")
 
 
+@tf_export("Assert", "debugging.Assert")
 def Assert(condition, data, summarize=None, name=None) -> _ops.Operation:  # noqa: N802 - TF's public name
     """`tf.Assert`: an op that raises InvalidArgumentError ("assertion failed: [data]...") when run while
     `condition` is false; make other ops depend on it with tf.control_dependencies."""
@@ -580,6 +588,7 @@ def _print_grad(op: _ops.Operation, grad):
     return [grad] + [None] * (len(op.inputs) - 1)
 
 
+@tf_export("Print")
 def Print(input_, data, message=None, first_n=None, summarize=None, name=None) -> _ops.Tensor:  # noqa: N802
     """`tf.Print`: an identity of `input_` that prints `message` and `data` to stderr each time it runs."""
     xs = [_ops.convert_to_tensor(d) for d in data]
@@ -675,6 +684,7 @@ def _print_template(value, placeholder: str, tensors: list, top: bool) -> str:
     return str(value) if top else repr(value)
 
 
+@tf_export("print")
 def print_v2(*inputs, **kwargs) -> _ops.Operation:
     """`tf.print`: an op that prints `inputs` (tensors formatted like NumPy arrays, other values as Python
     shows them) separated by `sep` and followed by `end`, to `output_stream` (sys.stderr by default,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops
 from tfmini.ops import variable_scope as vs
 from tfmini.ops.functional_ops import assert_same_structure, flatten, is_sequence, pack_sequence_as
@@ -70,6 +71,7 @@ class _ScopedWrapper(WrapperBase):
         super().__init__(cell, _reuse=reuse)
 
 
+@tf_export("contrib.rnn.OutputProjectionWrapper")
 class OutputProjectionWrapper(_ScopedWrapper):
     """The cell's output projected to `output_size` by a kernel and bias of the wrapper's scope, then
     `activation` (if given)."""
@@ -96,6 +98,7 @@ class OutputProjectionWrapper(_ScopedWrapper):
         return projected, new_state
 
 
+@tf_export("contrib.rnn.InputProjectionWrapper")
 class InputProjectionWrapper(_ScopedWrapper):
     """The inputs projected to `num_proj` by a kernel and bias of the wrapper's scope (then `activation`)
     before the cell sees them."""
@@ -116,6 +119,7 @@ class InputProjectionWrapper(_ScopedWrapper):
         return self.cell(projected, state)
 
 
+@tf_export("contrib.rnn.EmbeddingWrapper")
 class EmbeddingWrapper(_ScopedWrapper):
     """Integer inputs (one id per batch entry) looked up in an `embedding` variable of shape
     [embedding_classes, embedding_size] before the cell sees them."""
@@ -141,6 +145,7 @@ class EmbeddingWrapper(_ScopedWrapper):
         return self.cell(embedded, state)
 
 
+@tf_export("contrib.rnn.LSTMBlockCell")
 class LSTMBlockCell(LSTMCell):
     """tf.contrib.rnn's LSTMBlockCell: the LSTM of LSTMCell (gates i, j, f, o from one kernel, optional
     peepholes `w_i_diag`, `w_f_diag`, `w_o_diag`, optional cell clipping) in scope `lstm_cell`, with a
@@ -172,6 +177,7 @@ class LSTMBlockCell(LSTMCell):
         return super().call(inputs, state)
 
 
+@tf_export("contrib.rnn.GRUBlockCell")
 class GRUBlockCell(LayerRNNCell):
     """tf.contrib.rnn's GRUBlockCell: GRUCell's math in scope `gru_cell`. `cell_size` is the old name of
     `num_units`. TF 1.15 names the gates' kernel [input + units, 2 * units] `w_c` and the candidate's kernel
@@ -221,6 +227,7 @@ class GRUBlockCell(LayerRNNCell):
         return new_h, new_h
 
 
+@tf_export("contrib.rnn.GRUBlockCellV2")
 class GRUBlockCellV2(GRUBlockCell):
     """GRUBlockCell with GRUCell's variable names (`gates/kernel`, `gates/bias`, `candidate/kernel`,
     `candidate/bias`), so checkpoints of the two are interchangeable."""
@@ -240,6 +247,7 @@ def _layer_norm(x, scope: str, gain: float, shift: float):
         return nn_impl.batch_normalization(x, mean, variance, offset=beta, scale=gamma, variance_epsilon=1e-12)
 
 
+@tf_export("contrib.rnn.LayerNormBasicLSTMCell")
 class LayerNormBasicLSTMCell(RNNCell):
     """tf.contrib.rnn's LSTM with layer normalization (Ba et al. 2016) of each gate's pre-activation and of
     the new cell state, and optional recurrent dropout of the candidate (Semeniuta et al. 2016). Variables:
@@ -291,6 +299,7 @@ class LayerNormBasicLSTMCell(RNNCell):
         return new_h, LSTMStateTuple(new_c, new_h)
 
 
+@tf_export("contrib.rnn.AttentionCellWrapper")
 class AttentionCellWrapper(RNNCell):
     """Attention over the cell's last `attn_length` outputs (Bahdanau-style, as in TF's contrib): the inputs are
     mixed with the previous attention read-out (`kernel`/`bias` of the wrapper's scope), the cell runs, its new
@@ -368,6 +377,7 @@ class AttentionCellWrapper(RNNCell):
         return output, (new if self._state_is_tuple else array_ops.concat(list(new), 1))
 
 
+@tf_export("contrib.rnn.HighwayWrapper")
 class HighwayWrapper(CallerScopeWrapper):
     """Highway connections around a cell (Srivastava et al. 2015): output = inputs * carry + cell output *
     transform, with carry = sigmoid(inputs @ carry_w + carry_b) and transform = 1 - carry (or its own
@@ -411,6 +421,7 @@ def _input_size(inputs) -> int:
     return size
 
 
+@tf_export("contrib.rnn.UGRNNCell")
 class UGRNNCell(RNNCell):
     """The update-gate RNN (Collins et al. 2017): one gate g = sigmoid(. + forget_bias) mixes the old state with a
     candidate, new = g * state + (1 - g) * activation(.), from one `kernel`/`bias` over [inputs, state]."""
@@ -444,6 +455,7 @@ class UGRNNCell(RNNCell):
         return new_state, new_state
 
 
+@tf_export("contrib.rnn.IntersectionRNNCell")
 class IntersectionRNNCell(RNNCell):
     """The intersection RNN (+RNN, Collins et al. 2017) for deep stacks: gated updates through time (the state)
     and through depth (the output, mixed with the inputs, which must be num_units wide or projected to it by
@@ -490,6 +502,7 @@ class IntersectionRNNCell(RNNCell):
         return new_y, new_state
 
 
+@tf_export("contrib.rnn.NASCell")
 class NASCell(RNNCell):
     """The recurrent cell found by neural architecture search (Zoph & Le 2017): eight branches of
     `kernel` (inputs) and `recurrent_kernel` (output state) combined in a fixed tree, an optional `bias` on the
@@ -538,6 +551,7 @@ class NASCell(RNNCell):
         return new_m, LSTMStateTuple(new_c, new_m)
 
 
+@tf_export("contrib.rnn.SRUCell")
 class SRUCell(LayerRNNCell):
     """The simple recurrent unit (Lei et al. 2017): no matrix product on the state; forget and reset gates from
     one `kernel` over the inputs and a `bias`; the state is c, the output h."""
@@ -588,6 +602,7 @@ def _sharded_matrix(name: str, shape: list, dtype, num_shards: int):
     return shards[0] if len(shards) == 1 else array_ops.concat(shards, 0, name=f"{name}/concat")
 
 
+@tf_export("contrib.rnn.CoupledInputForgetGateLSTMCell")
 class CoupledInputForgetGateLSTMCell(RNNCell):
     """An LSTM whose input gate is one minus its forget gate (Greff et al. 2015): gates j, f, o from `W_0`
     (sharded as W_0, W_1, ... with num_unit_shards) and `B`, optional peepholes `W_F_diag`, `W_O_diag`, an optional
@@ -658,6 +673,7 @@ class CoupledInputForgetGateLSTMCell(RNNCell):
         return m, (LSTMStateTuple(c, m) if self._state_is_tuple else array_ops.concat([c, m], 1))
 
 
+@tf_export("contrib.rnn.LayerNormLSTMCell")
 class LayerNormLSTMCell(RNNCell):
     """LSTMCell's LSTM (peepholes, cell clipping, projection) with optional layer normalization of the gates and
     of the new cell state. Variables: `kernel` and `bias` (made but not added when normalizing, as TF), `gamma`
@@ -732,6 +748,7 @@ class LayerNormLSTMCell(RNNCell):
         return m, LSTMStateTuple(c, m)
 
 
+@tf_export("contrib.rnn.ConvLSTMCell")
 class ConvLSTMCell(RNNCell):
     """The convolutional LSTM (Shi et al. 2015): the gates come from a `conv_ndims`-D convolution ('SAME'
     padding, `kernel` [*kernel_shape, in + out channels, 4 * out channels], `biases`) over the inputs and the
@@ -791,6 +808,7 @@ class ConvLSTMCell(RNNCell):
         return output, LSTMStateTuple(new_cell, output)
 
 
+@tf_export("contrib.rnn.Conv1DLSTMCell")
 class Conv1DLSTMCell(ConvLSTMCell):
     """ConvLSTMCell over [batch, width, channels] inputs, in scope `conv_1d_lstm_cell`."""
 
@@ -798,6 +816,7 @@ class Conv1DLSTMCell(ConvLSTMCell):
         super().__init__(conv_ndims=1, name=name, **kwargs)
 
 
+@tf_export("contrib.rnn.Conv2DLSTMCell")
 class Conv2DLSTMCell(ConvLSTMCell):
     """ConvLSTMCell over [batch, height, width, channels] inputs, in scope `conv_2d_lstm_cell`."""
 

@@ -23,6 +23,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.ops import array_ops, random_ops, shape_fns
 
@@ -532,6 +533,7 @@ def _shape_list_for(shapes, dtypes: list) -> list[_shape.TensorShape]:
     return list(shapes)
 
 
+@tf_export("QueueBase", "io.QueueBase", "queue.QueueBase")
 class QueueBase:
     """`tf.QueueBase`: a queue in the graph, reached through its resource handle `queue_ref`. Elements are
     tuples of tensors (dicts when the queue has `names`) of the queue's dtypes and, where given, shapes."""
@@ -704,6 +706,7 @@ def _queue_attrs(dtypes: list, shapes: list | None, capacity, shared_name) -> di
             "shared_name": shared_name or ""}
 
 
+@tf_export("FIFOQueue", "queue.FIFOQueue")
 class FIFOQueue(QueueBase):
     """`tf.FIFOQueue`: dequeues elements in the order they were enqueued."""
 
@@ -715,6 +718,7 @@ class FIFOQueue(QueueBase):
         super().__init__(dtypes, shapes, names, ref)
 
 
+@tf_export("PaddingFIFOQueue", "io.PaddingFIFOQueue", "queue.PaddingFIFOQueue")
 class PaddingFIFOQueue(QueueBase):
     """`tf.PaddingFIFOQueue`: a FIFOQueue whose shapes may have unknown dimensions; `dequeue_many` pads each
     component to the largest size in the batch with zeros (empty strings for strings)."""
@@ -731,6 +735,7 @@ class PaddingFIFOQueue(QueueBase):
         super().__init__(dtypes, shapes, names, ref)
 
 
+@tf_export("PriorityQueue", "io.PriorityQueue", "queue.PriorityQueue")
 class PriorityQueue(QueueBase):
     """`tf.PriorityQueue`: every element leads with an int64 scalar priority; dequeues take the lowest
     priority first. `shapes` (of the other components) are required; `names`, when given, name every
@@ -748,6 +753,7 @@ class PriorityQueue(QueueBase):
 _MAXINT31 = 0x7FFFFFFF
 
 
+@tf_export("RandomShuffleQueue", "io.RandomShuffleQueue", "queue.RandomShuffleQueue")
 class RandomShuffleQueue(QueueBase):
     """`tf.RandomShuffleQueue`: dequeues elements in a random order, keeping at least `min_after_dequeue`
     elements in the queue until it is closed (so a dequeue mixes them well)."""

@@ -17,6 +17,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 from tfmini.framework.tensor_util import make_ndarray
 from tfmini.ops.string_ops import parse_number
@@ -55,6 +56,7 @@ def _serialize_tensor_kernel(tensor):
 NotDifferentiable("SerializeTensor")
 
 
+@tf_export("io.serialize_tensor", "serialize_tensor")
 def serialize_tensor(tensor, name: str | None = None) -> _ops.Tensor:
     """The tensor as a serialized TensorProto (a scalar string), as TensorFlow writes it."""
     return apply_op("SerializeTensor", [tensor], name=name).outputs[0]
@@ -82,6 +84,7 @@ def _parse_tensor_kernel(serialized, *, out_type):
 NotDifferentiable("ParseTensor")
 
 
+@tf_export("io.parse_tensor", "parse_tensor")
 def parse_tensor(serialized, out_type, name: str | None = None) -> _ops.Tensor:
     """The tensor a serialized TensorProto (a scalar string) holds; `out_type` must be its dtype."""
     return apply_op("ParseTensor", [_ops.convert_to_tensor(serialized, dtype=_dt.string)],
@@ -122,6 +125,7 @@ def _decode_compressed_kernel(data, *, compression_type):
 NotDifferentiable("DecodeCompressed")
 
 
+@tf_export("decode_compressed", "io.decode_compressed")
 def decode_compressed(bytes, compression_type: str = "", name: str | None = None) -> _ops.Tensor:
     """Each string decompressed from `compression_type` ("ZLIB", "GZIP", or "" for none)."""
     return apply_op("DecodeCompressed", [_ops.convert_to_tensor(bytes, dtype=_dt.string)],
@@ -199,6 +203,7 @@ def _decode_json_example_kernel(json_examples):
 NotDifferentiable("DecodeJSONExample")
 
 
+@tf_export("decode_json_example", "io.decode_json_example")
 def decode_json_example(json_examples, name: str | None = None) -> _ops.Tensor:
     """Each JSON string (protobuf's JSON form of a tf.train.Example, e.g. {"features": {"feature": {"a":
     {"int64List": {"value": [1]}}}}}) as a serialized binary Example, ready for parse_example."""
@@ -246,6 +251,7 @@ def _decode_raw_kernel(data, *, out_type, little_endian):
 NotDifferentiable("DecodeRaw")
 
 
+@tf_export("decode_raw", "io.decode_raw")
 def decode_raw(input_bytes=None, out_type=None, little_endian: bool = True, name: str | None = None,
                bytes=None) -> _ops.Tensor:
     """Reinterprets the bytes of each string as a vector of `out_type` numbers (all strings the same length)."""
@@ -384,6 +390,7 @@ def _csv_column(fields: list[bytes], default: np.ndarray, f: int, na: bytes, sha
 NotDifferentiable("DecodeCSV")
 
 
+@tf_export("decode_csv", "io.decode_csv")
 def decode_csv(records, record_defaults, field_delim: str = ",", use_quote_delim: bool = True,
                name: str | None = None, na_value: str = "", select_cols=None) -> list[_ops.Tensor]:
     """Splits CSV `records` into one tensor per column, of the dtype of that column's entry of

@@ -12,6 +12,7 @@ import numpy as np
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops
 from tfmini.ops.nn_ops import (
@@ -174,6 +175,7 @@ def _depthwise_backprop_filter_grad(op, grad):
     return d_input, None, apply_op("DepthwiseConv2dNative", [x, grad], attrs).outputs[0]
 
 
+@tf_export("nn.depthwise_conv2d_native")
 def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",  # noqa: A002
                             dilations=(1, 1, 1, 1), name=None) -> _ops.Tensor:
     """The depthwise 2-D convolution op itself: strides and dilations are 4-vectors in `data_format` order."""
@@ -181,6 +183,7 @@ def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",
     return apply_op("DepthwiseConv2dNative", [input, filter], attrs, name=name).outputs[0]
 
 
+@tf_export("nn.depthwise_conv2d")
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None,  # noqa: A002
                      dilations=None) -> _ops.Tensor:
     """Depthwise 2-D convolution (tf.nn.depthwise_conv2d): `filter` [fh, fw, in_channels, channel_multiplier],

@@ -6,12 +6,14 @@ TimeReversedFusedRNN, and LSTMBlockFusedCell (LSTMBlockCell's LSTM over a sequen
 from __future__ import annotations
 
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops, init_ops
 from tfmini.ops.core_rnn_cell import LSTMBlockCell
 from tfmini.ops.rnn import dynamic_rnn, static_rnn
 from tfmini.ops.rnn_cell_impl import LayerRNNCell, LSTMStateTuple
 
 
+@tf_export("contrib.rnn.FusedRNNCell")
 class FusedRNNCell:
     """The fused-cell interface: `cell(inputs, initial_state=None, dtype=None, sequence_length=None,
     scope=None)` runs the cell over time-major `inputs` (a [time, batch, depth] tensor or a list of
@@ -21,6 +23,7 @@ class FusedRNNCell:
         raise NotImplementedError(f"{type(self).__name__} must define __call__")
 
 
+@tf_export("contrib.rnn.FusedRNNCellAdaptor")
 class FusedRNNCellAdaptor(FusedRNNCell):
     """An RNNCell as a fused cell: run by static_rnn, or by dynamic_rnn (time-major) if `use_dynamic_rnn`."""
 
@@ -41,6 +44,7 @@ class FusedRNNCellAdaptor(FusedRNNCell):
         return (outputs if is_list else array_ops.stack(outputs)), state
 
 
+@tf_export("contrib.rnn.TimeReversedFusedRNN")
 class TimeReversedFusedRNN(FusedRNNCell):
     """A fused cell run backwards in time: the inputs are reversed (each sequence within its length, for a
     tensor with `sequence_length`), and the outputs reversed back."""
@@ -62,6 +66,7 @@ class TimeReversedFusedRNN(FusedRNNCell):
         return self._reverse(outputs, sequence_length), state
 
 
+@tf_export("contrib.rnn.LSTMBlockFusedCell")
 class LSTMBlockFusedCell(LayerRNNCell, FusedRNNCell):
     """LSTMBlockCell's LSTM (gates i, j, f, o, optional peepholes and cell clipping) over a whole time-major
     sequence, with its variables (`kernel`, `bias`, `w_i_diag`, `w_f_diag`, `w_o_diag`) in scope

@@ -13,11 +13,13 @@ import numpy as np
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.ops import array_ops, math_ops
 
 
+@tf_export("UnconnectedGradients")
 class UnconnectedGradients(enum.Enum):
     """What tf.gradients returns for an x that ys do not depend on: None, or zeros shaped like x."""
 
@@ -25,6 +27,7 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
+@tf_export("AggregationMethod")
 class AggregationMethod:
     """How tf.gradients sums the gradients of a tensor used by several ops (every method gives the same sum
     here; the experimental ones only differ in memory use on TensorFlow's devices)."""
@@ -228,6 +231,7 @@ def _op_input_grads(op: _ops.Operation, out_grads: list, stop: set, gate: bool, 
 # ----------------------------------------------------------------------------------------------------------
 # tf.gradients, tf.hessians
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("gradients")
 def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_with_ops: bool = False,
               gate_gradients: bool = False, aggregation_method=None, stop_gradients=None,
               unconnected_gradients=UnconnectedGradients.NONE) -> list:
@@ -311,6 +315,7 @@ def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_
     return result
 
 
+@tf_export("hessians")
 def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool = False,
              gate_gradients: bool = False, aggregation_method=None) -> list:
     """`tf.hessians`: for each x, the matrix of second derivatives of sum(ys), shaped x.shape + x.shape.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.ops import array_ops
 from tfmini.ops.control_flow_ops import while_loop
@@ -72,6 +73,7 @@ def _fold(fn, elems, initializer, parallel_iterations, back_prop, name, default_
                           return_same_structure=True)[1]
 
 
+@tf_export("foldl")
 def foldl(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
           swap_memory: bool = False, name=None):
     """`tf.foldl`: `a = fn(a, x)` over the elements of `elems` along axis 0, first to last, starting from
@@ -80,6 +82,7 @@ def foldl(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop:
     return _fold(fn, elems, initializer, parallel_iterations, back_prop, name, "foldl", reverse=False)
 
 
+@tf_export("foldr")
 def foldr(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
           swap_memory: bool = False, name=None):
     """`tf.foldr`: as foldl, from the last element to the first."""
@@ -87,6 +90,7 @@ def foldr(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop:
     return _fold(fn, elems, initializer, parallel_iterations, back_prop, name, "foldr", reverse=True)
 
 
+@tf_export("scan")
 def scan(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
          swap_memory: bool = False, infer_shape: bool = True, reverse: bool = False, name=None):
     """`tf.scan`: the sequence of `a = fn(a, x)` over `elems` along axis 0, stacked (result i belongs to
@@ -125,6 +129,7 @@ def scan(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop: 
         return pack_sequence_as(structure, _stacked(results, n_static))
 
 
+@tf_export("map_fn")
 def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop: bool = True, swap_memory: bool = False,
            infer_shape: bool = True, name=None):
     """`tf.map_fn`: `fn` applied to each element of `elems` along axis 0, the results stacked. `dtype` gives

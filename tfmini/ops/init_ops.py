@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tfmini.framework import dtypes as _dt
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.ops import array_ops, random_ops
 
@@ -41,6 +42,7 @@ class Initializer:
         return self.dtype if dtype is None else _dt.as_dtype(dtype).base_dtype
 
 
+@tf_export("initializers.zeros", "zeros_initializer")
 class Zeros(Initializer):
     """All zeros."""
 
@@ -54,6 +56,7 @@ class Zeros(Initializer):
         return {"dtype": self.dtype.name}
 
 
+@tf_export("initializers.ones", "ones_initializer")
 class Ones(Initializer):
     """All ones."""
 
@@ -67,6 +70,7 @@ class Ones(Initializer):
         return {"dtype": self.dtype.name}
 
 
+@tf_export("constant_initializer", "initializers.constant")
 class Constant(Initializer):
     """A constant `value`: a scalar fills the shape; a shorter list is padded with its last element."""
 
@@ -89,6 +93,7 @@ class Constant(Initializer):
         return {"value": self.value, "dtype": self.dtype.name}
 
 
+@tf_export("initializers.random_uniform", "random_uniform_initializer")
 class RandomUniform(Initializer):
     """Uniform in [minval, maxval) (maxval defaults to 1 for floats)."""
 
@@ -124,12 +129,14 @@ class _NormalInitializer(Initializer):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
 
 
+@tf_export("initializers.random_normal", "random_normal_initializer")
 class RandomNormal(_NormalInitializer):
     """Normal with the given mean and standard deviation."""
 
     _sample = staticmethod(random_ops.random_normal)
 
 
+@tf_export("initializers.truncated_normal", "truncated_normal_initializer")
 class TruncatedNormal(_NormalInitializer):
     """Normal with the given mean and standard deviation, redrawn beyond two standard deviations."""
 
@@ -150,6 +157,7 @@ def _compute_fans(shape) -> tuple[int, int]:
     return int(shape[-2] * receptive_field), int(shape[-1] * receptive_field)
 
 
+@tf_export("initializers.variance_scaling", "variance_scaling_initializer")
 class VarianceScaling(Initializer):
     """Samples with variance `scale / n`, n the fan-in, fan-out or their average (`mode`), from a truncated
     normal (`distribution="truncated_normal"` or `"normal"`), a normal (`"untruncated_normal"`) or a uniform."""
@@ -189,6 +197,7 @@ class VarianceScaling(Initializer):
                 "dtype": self.dtype.name}
 
 
+@tf_export("glorot_uniform_initializer", "initializers.glorot_uniform")
 class GlorotUniform(VarianceScaling):
     """Uniform in ±sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
 
@@ -199,6 +208,7 @@ class GlorotUniform(VarianceScaling):
         return {"seed": self.seed, "dtype": self.dtype.name}
 
 
+@tf_export("glorot_normal_initializer", "initializers.glorot_normal")
 class GlorotNormal(VarianceScaling):
     """Truncated normal with stddev sqrt(2 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
 
@@ -209,6 +219,7 @@ class GlorotNormal(VarianceScaling):
         return {"seed": self.seed, "dtype": self.dtype.name}
 
 
+@tf_export("initializers.uniform_unit_scaling", "uniform_unit_scaling_initializer")
 class UniformUnitScaling(Initializer):
     """Uniform in ±sqrt(3 / fan_in) * factor (TF1's deprecated uniform_unit_scaling_initializer)."""
 
@@ -230,6 +241,7 @@ class UniformUnitScaling(Initializer):
         return {"factor": self.factor, "seed": self.seed, "dtype": self.dtype.name}
 
 
+@tf_export("initializers.identity")
 class Identity(Initializer):
     """`gain` times the identity matrix (2-D shapes only)."""
 
@@ -248,18 +260,22 @@ class Identity(Initializer):
         return {"gain": self.gain, "dtype": self.dtype.name}
 
 
+@tf_export("initializers.he_normal")
 def he_normal(seed=None) -> VarianceScaling:
     return VarianceScaling(scale=2.0, mode="fan_in", distribution="truncated_normal", seed=seed)
 
 
+@tf_export("initializers.he_uniform")
 def he_uniform(seed=None) -> VarianceScaling:
     return VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform", seed=seed)
 
 
+@tf_export("initializers.lecun_normal")
 def lecun_normal(seed=None) -> VarianceScaling:
     return VarianceScaling(scale=1.0, mode="fan_in", distribution="truncated_normal", seed=seed)
 
 
+@tf_export("initializers.lecun_uniform")
 def lecun_uniform(seed=None) -> VarianceScaling:
     return VarianceScaling(scale=1.0, mode="fan_in", distribution="uniform", seed=seed)
 

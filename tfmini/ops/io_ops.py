@@ -13,6 +13,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 
 __all__ = ["matching_files", "read_file", "write_file"]
@@ -83,11 +84,13 @@ NotDifferentiable("ReadFile")
 NotDifferentiable("WriteFile")
 
 
+@tf_export("io.read_file", "read_file")
 def read_file(filename, name: str | None = None) -> _ops.Tensor:
     """The whole contents of the file `filename` as a scalar string."""
     return apply_op("ReadFile", [_ops.convert_to_tensor(filename, dtype=_dt.string)], name=name).outputs[0]
 
 
+@tf_export("io.write_file", "write_file")
 def write_file(filename, contents, name: str | None = None) -> _ops.Operation:
     """An op that writes the scalar string `contents` to the file `filename` (replacing it, creating missing
     directories)."""
@@ -141,6 +144,7 @@ def _matching_files(pattern):
 NotDifferentiable("MatchingFiles")
 
 
+@tf_export("io.matching_files", "matching_files")
 def matching_files(pattern, name: str | None = None) -> _ops.Tensor:
     """The sorted paths that match the glob `pattern` (a string or a vector of them): *, ? and [...] match
     within one path component."""

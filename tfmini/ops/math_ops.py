@@ -17,6 +17,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import (
     NotDifferentiable,
@@ -1304,18 +1305,22 @@ def _unary(op_type: str, x, name):
     return apply_op(op_type, [x], name=name).outputs[0]
 
 
+@tf_export("add", "math.add")
 def add(x, y, name=None) -> _ops.Tensor:
     return _binary("Add", x, y, name)
 
 
+@tf_export("math.subtract", "sub", "subtract")
 def subtract(x, y, name=None) -> _ops.Tensor:
     return _binary("Sub", x, y, name)
 
 
+@tf_export("math.multiply", "mul", "multiply")
 def multiply(x, y, name=None) -> _ops.Tensor:
     return _binary("Mul", x, y, name)
 
 
+@tf_export("math.scalar_mul", "scalar_mul")
 def scalar_mul(scalar, x, name=None) -> _ops.Tensor | IndexedSlices:
     """`scalar * x` for a scalar and a Tensor or IndexedSlices."""
     scalar = _ops.convert_to_tensor(scalar, dtype=x.dtype.base_dtype, name="scalar")
@@ -1326,10 +1331,12 @@ def scalar_mul(scalar, x, name=None) -> _ops.Tensor | IndexedSlices:
     return multiply(scalar, x, name=name)
 
 
+@tf_export("math.realdiv", "realdiv")
 def realdiv(x, y, name=None) -> _ops.Tensor:
     return _binary("RealDiv", x, y, name)
 
 
+@tf_export("div_no_nan", "math.divide_no_nan")
 def div_no_nan(x, y, name=None) -> _ops.Tensor:
     """x / y, or 0 where y is 0."""
     with _ops.name_scope(name, "div_no_nan", [x, y]) as scope:
@@ -1341,22 +1348,27 @@ def div_no_nan(x, y, name=None) -> _ops.Tensor:
 divide_no_nan = div_no_nan
 
 
+@tf_export("floordiv", "math.floordiv")
 def floordiv(x, y, name=None) -> _ops.Tensor:
     return _binary("FloorDiv", x, y, name or "floordiv")
 
 
+@tf_export("floormod", "math.floormod", "math.mod", "mod")
 def floormod(x, y, name=None) -> _ops.Tensor:
     return _binary("FloorMod", x, y, name)
 
 
+@tf_export("math.truncatediv", "truncatediv")
 def truncatediv(x, y, name=None) -> _ops.Tensor:
     return _binary("TruncateDiv", x, y, name)
 
 
+@tf_export("math.truncatemod", "truncatemod")
 def truncatemod(x, y, name=None) -> _ops.Tensor:
     return _binary("TruncateMod", x, y, name)
 
 
+@tf_export("div")
 def div(x, y, name=None) -> _ops.Tensor:
     """`tf.div`: Python 2 division semantics (integer inputs floor-divide, floats divide)."""
     x = _ops.convert_to_tensor(x)
@@ -1366,6 +1378,7 @@ def div(x, y, name=None) -> _ops.Tensor:
     return _binary("RealDiv", x, y, name or "div")
 
 
+@tf_export("divide", "math.divide", "math.truediv", "truediv")
 def truediv(x, y, name=None) -> _ops.Tensor:
     """`tf.truediv`: integer inputs are cast to floats first (int8/16 -> float32, int32/64 -> float64)."""
     with _ops.name_scope(name, "truediv", [x, y]) as scope:
@@ -1378,76 +1391,94 @@ def truediv(x, y, name=None) -> _ops.Tensor:
 divide = truediv
 
 
+@tf_export("math.maximum", "maximum")
 def maximum(x, y, name=None) -> _ops.Tensor:
     return _binary("Maximum", x, y, name)
 
 
+@tf_export("math.minimum", "minimum")
 def minimum(x, y, name=None) -> _ops.Tensor:
     return _binary("Minimum", x, y, name)
 
 
+@tf_export("math.pow", "pow")
 def pow(x, y, name=None) -> _ops.Tensor:  # noqa: A001 - TF's public name
     return _binary("Pow", x, y, name)
 
 
+@tf_export("math.squared_difference", "squared_difference")
 def squared_difference(x, y, name=None) -> _ops.Tensor:
     return _binary("SquaredDifference", x, y, name)
 
 
+@tf_export("atan2", "math.atan2")
 def atan2(y, x, name=None) -> _ops.Tensor:
     return _binary("Atan2", y, x, name)
 
 
+@tf_export("math.polygamma", "polygamma")
 def polygamma(a, x, name=None) -> _ops.Tensor:
     """The n-th derivative of digamma at x, for integer-valued n = a >= 0."""
     return _binary("Polygamma", a, x, name)
 
 
+@tf_export("less", "math.less")
 def less(x, y, name=None) -> _ops.Tensor:
     return _binary("Less", x, y, name)
 
 
+@tf_export("less_equal", "math.less_equal")
 def less_equal(x, y, name=None) -> _ops.Tensor:
     return _binary("LessEqual", x, y, name)
 
 
+@tf_export("greater", "math.greater")
 def greater(x, y, name=None) -> _ops.Tensor:
     return _binary("Greater", x, y, name)
 
 
+@tf_export("greater_equal", "math.greater_equal")
 def greater_equal(x, y, name=None) -> _ops.Tensor:
     return _binary("GreaterEqual", x, y, name)
 
 
+@tf_export("equal", "math.equal")
 def equal(x, y, name=None) -> _ops.Tensor:
     return _binary("Equal", x, y, name)
 
 
+@tf_export("math.not_equal", "not_equal")
 def not_equal(x, y, name=None) -> _ops.Tensor:
     return _binary("NotEqual", x, y, name)
 
 
+@tf_export("logical_and", "math.logical_and")
 def logical_and(x, y, name=None) -> _ops.Tensor:
     return _binary("LogicalAnd", x, y, name)
 
 
+@tf_export("logical_or", "math.logical_or")
 def logical_or(x, y, name=None) -> _ops.Tensor:
     return _binary("LogicalOr", x, y, name)
 
 
+@tf_export("logical_not", "math.logical_not")
 def logical_not(x, name=None) -> _ops.Tensor:
     return _unary("LogicalNot", x, name)
 
 
+@tf_export("logical_xor", "math.logical_xor")
 def logical_xor(x, y, name="LogicalXor") -> _ops.Tensor:
     with _ops.name_scope(name, "LogicalXor", [x, y]):
         return logical_and(logical_or(x, y), logical_not(logical_and(x, y)))
 
 
+@tf_export("math.negative", "neg", "negative")
 def negative(x, name=None) -> _ops.Tensor:
     return _unary("Neg", x, name)
 
 
+@tf_export("abs", "math.abs")
 def abs(x, name=None) -> _ops.Tensor:  # noqa: A001 - TF's public name
     """|x|; for complex x, the magnitude (a real tensor)."""
     with _ops.name_scope(name, "Abs", [x]) as scope:
@@ -1476,40 +1507,74 @@ def _unary_api(op_type: str, doc: str = ""):
 
 
 square = _unary_api("Square")
+tf_export("math.square", "square")(square)
 sqrt = _unary_api("Sqrt")
+tf_export("math.sqrt", "sqrt")(sqrt)
 rsqrt = _unary_api("Rsqrt", "1 / sqrt(x), elementwise.")
+tf_export("math.rsqrt", "rsqrt")(rsqrt)
 exp = _unary_api("Exp")
+tf_export("exp", "math.exp")(exp)
 expm1 = _unary_api("Expm1", "exp(x) - 1, accurate for small x.")
+tf_export("expm1", "math.expm1")(expm1)
 log = _unary_api("Log", "Natural logarithm, elementwise.")
+tf_export("log", "math.log")(log)
 log1p = _unary_api("Log1p", "log(1 + x), accurate for small x.")
+tf_export("log1p", "math.log1p")(log1p)
 sin = _unary_api("Sin")
+tf_export("math.sin", "sin")(sin)
 cos = _unary_api("Cos")
+tf_export("cos", "math.cos")(cos)
 tan = _unary_api("Tan")
+tf_export("math.tan", "tan")(tan)
 asin = _unary_api("Asin")
+tf_export("asin", "math.asin")(asin)
 acos = _unary_api("Acos")
+tf_export("acos", "math.acos")(acos)
 atan = _unary_api("Atan")
+tf_export("atan", "math.atan")(atan)
 sinh = _unary_api("Sinh")
+tf_export("math.sinh", "sinh")(sinh)
 cosh = _unary_api("Cosh")
+tf_export("cosh", "math.cosh")(cosh)
 asinh = _unary_api("Asinh")
+tf_export("asinh", "math.asinh")(asinh)
 acosh = _unary_api("Acosh")
+tf_export("acosh", "math.acosh")(acosh)
 atanh = _unary_api("Atanh")
+tf_export("atanh", "math.atanh")(atanh)
 tanh = _unary_api("Tanh")
+tf_export("math.tanh", "nn.tanh", "tanh")(tanh)
 sigmoid = _unary_api("Sigmoid", "1 / (1 + exp(-x)), elementwise.")
+tf_export("math.sigmoid", "nn.sigmoid", "sigmoid")(sigmoid)
 reciprocal = _unary_api("Reciprocal", "1 / x, elementwise.")
+tf_export("math.reciprocal", "reciprocal")(reciprocal)
 erf = _unary_api("Erf", "The Gauss error function, elementwise.")
+tf_export("erf", "math.erf")(erf)
 erfc = _unary_api("Erfc", "1 - erf(x), elementwise.")
+tf_export("erfc", "math.erfc")(erfc)
 lgamma = _unary_api("Lgamma", "log|Gamma(x)|, elementwise.")
+tf_export("lgamma", "math.lgamma")(lgamma)
 digamma = _unary_api("Digamma", "The derivative of lgamma, elementwise.")
+tf_export("digamma", "math.digamma")(digamma)
 sign = _unary_api("Sign", "-1, 0 or 1 by the sign of x (x / |x| for complex x).")
+tf_export("math.sign", "sign")(sign)
 floor = _unary_api("Floor")
+tf_export("floor", "math.floor")(floor)
 ceil = _unary_api("Ceil")
+tf_export("ceil", "math.ceil")(ceil)
 round = _unary_api("Round", "x rounded to the nearest integer, halves to even.")  # noqa: A001 - TF's public name
+tf_export("math.round", "round")(round)
 rint = _unary_api("Rint", "x rounded to the nearest integer, halves to even.")
+tf_export("math.rint", "rint")(rint)
 is_nan = _unary_api("IsNan")
+tf_export("debugging.is_nan", "is_nan", "math.is_nan")(is_nan)
 is_inf = _unary_api("IsInf")
+tf_export("debugging.is_inf", "is_inf", "math.is_inf")(is_inf)
 is_finite = _unary_api("IsFinite")
+tf_export("debugging.is_finite", "is_finite", "math.is_finite")(is_finite)
 
 
+@tf_export("conj", "math.conj")
 def conj(x, name=None) -> _ops.Tensor:
     """The complex conjugate; real tensors are returned unchanged."""
     x = _ops.convert_to_tensor(x)
@@ -1520,6 +1585,7 @@ def conj(x, name=None) -> _ops.Tensor:
     raise TypeError(f"Expected numeric tensor, got dtype {x.dtype!r}")
 
 
+@tf_export("math.real", "real")
 def real(input, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
     """The real part of a complex tensor (a real tensor is returned unchanged)."""
     x = _ops.convert_to_tensor(input)
@@ -1528,6 +1594,7 @@ def real(input, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
     return apply_op("Real", [x], {"Tout": x.dtype.real_dtype}, name=name).outputs[0]
 
 
+@tf_export("imag", "math.imag")
 def imag(input, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
     """The imaginary part of a complex tensor (zeros for a real tensor)."""
     x = _ops.convert_to_tensor(input)
@@ -1536,6 +1603,7 @@ def imag(input, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
     return apply_op("Imag", [x], {"Tout": x.dtype.real_dtype}, name=name).outputs[0]
 
 
+@tf_export("complex", "dtypes.complex", "math.complex")
 def complex(real, imag, name=None) -> _ops.Tensor:  # noqa: A001 - TF's public name
     """real + 1j * imag; float32 parts give complex64, float64 parts complex128."""
     real = _ops.convert_to_tensor(real, name="real")
@@ -1546,6 +1614,7 @@ def complex(real, imag, name=None) -> _ops.Tensor:  # noqa: A001 - TF's public n
     return apply_op("Complex", [real, imag], {"Tout": tout}, name=name).outputs[0]
 
 
+@tf_export("add_n", "math.add_n")
 def add_n(inputs, name=None) -> _ops.Tensor:
     """Sums a list of tensors of the same shape and dtype."""
     if not inputs or not isinstance(inputs, (list, tuple)):
@@ -1558,6 +1627,7 @@ def add_n(inputs, name=None) -> _ops.Tensor:
     return apply_op("AddN", [list(inputs)], name=name).outputs[0]
 
 
+@tf_export("accumulate_n", "math.accumulate_n")
 def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None) -> _ops.Tensor:
     """`tf.accumulate_n`: the sum of tensors of one dtype and shape, as add_n; `shape` and `tensor_dtype`, when
     given, must agree with the inputs (ValueError / TypeError otherwise)."""
@@ -1579,6 +1649,7 @@ def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None) -> _ops.Tenso
 # ----------------------------------------------------------------------------------------------------------
 # Python API: matrix products
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("matmul")
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, name=None) -> _ops.Tensor:
     """Matrix product; inputs of rank > 2 are batches of matrices, with broadcast batch dimensions.
@@ -1613,6 +1684,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         ).outputs[0]
 
 
+@tf_export("einsum")
 def einsum(equation, *inputs, **kwargs) -> _ops.Tensor:
     """`tf.einsum`: a tensor contraction written in Einstein summation notation ('ij,jk->ik')."""
     name = kwargs.pop("name", None)
@@ -1623,6 +1695,7 @@ def einsum(equation, *inputs, **kwargs) -> _ops.Tensor:
         return apply_op("Einsum", [tensors], {"equation": equation}, name=scope).outputs[0]
 
 
+@tf_export("tensordot")
 def tensordot(a, b, axes, name=None) -> _ops.Tensor:
     """Sums the products of a's and b's elements over the given axes (an int n: a's last n with b's first n;
     or a pair of axis lists). Both inputs need a known rank."""
@@ -1691,6 +1764,7 @@ def _tensordot_by_matmul(a, b, a_axes, b_axes, name):
 # ----------------------------------------------------------------------------------------------------------
 # Python API: casts
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("cast", "dtypes.cast")
 def cast(x, dtype, name=None) -> _ops.Tensor:
     """Casts `x` to `dtype` (a no-op returning `x` when it already has that dtype)."""
     base = _dt.as_dtype(dtype).base_dtype
@@ -1702,6 +1776,7 @@ def cast(x, dtype, name=None) -> _ops.Tensor:
     return apply_op("Cast", [x], {"DstT": base}, name=name or "Cast").outputs[0]
 
 
+@tf_export("dtypes.saturate_cast", "saturate_cast")
 def saturate_cast(value, dtype, name=None) -> _ops.Tensor:
     """Casts `value` to `dtype`, clamping it to the range of `dtype` first."""
     with _ops.name_scope(name, "saturate_cast", [value]) as scope:
@@ -1714,30 +1789,37 @@ def saturate_cast(value, dtype, name=None) -> _ops.Tensor:
         return cast(value, dtype, name=scope)
 
 
+@tf_export("to_float")
 def to_float(x, name="ToFloat") -> _ops.Tensor:
     return cast(x, _dt.float32, name=name)
 
 
+@tf_export("to_double")
 def to_double(x, name="ToDouble") -> _ops.Tensor:
     return cast(x, _dt.float64, name=name)
 
 
+@tf_export("to_int32")
 def to_int32(x, name="ToInt32") -> _ops.Tensor:
     return cast(x, _dt.int32, name=name)
 
 
+@tf_export("to_int64")
 def to_int64(x, name="ToInt64") -> _ops.Tensor:
     return cast(x, _dt.int64, name=name)
 
 
+@tf_export("to_bfloat16")
 def to_bfloat16(x, name="ToBFloat16") -> _ops.Tensor:
     return cast(x, _dt.bfloat16, name=name)
 
 
+@tf_export("to_complex64")
 def to_complex64(x, name="ToComplex64") -> _ops.Tensor:
     return cast(x, _dt.complex64, name=name)
 
 
+@tf_export("to_complex128")
 def to_complex128(x, name="ToComplex128") -> _ops.Tensor:
     return cast(x, _dt.complex128, name=name)
 
@@ -1776,14 +1858,22 @@ def _reduction_api(op_type: str, doc: str):
 
 
 reduce_sum = _reduction_api("Sum", "The sum of the elements over `axis` (all axes when None).")
+tf_export("math.reduce_sum", "reduce_sum")(reduce_sum)
 reduce_prod = _reduction_api("Prod", "The product of the elements over `axis` (all axes when None).")
+tf_export("math.reduce_prod", "reduce_prod")(reduce_prod)
 reduce_mean = _reduction_api("Mean", "The mean of the elements over `axis` (all axes when None), truncated for ints.")
+tf_export("math.reduce_mean", "reduce_mean")(reduce_mean)
 reduce_max = _reduction_api("Max", "The largest element over `axis` (all axes when None).")
+tf_export("math.reduce_max", "reduce_max")(reduce_max)
 reduce_min = _reduction_api("Min", "The smallest element over `axis` (all axes when None).")
+tf_export("math.reduce_min", "reduce_min")(reduce_min)
 reduce_all = _reduction_api("All", "Logical and over `axis` (all axes when None).")
+tf_export("math.reduce_all", "reduce_all")(reduce_all)
 reduce_any = _reduction_api("Any", "Logical or over `axis` (all axes when None).")
+tf_export("math.reduce_any", "reduce_any")(reduce_any)
 
 
+@tf_export("math.reduce_logsumexp", "reduce_logsumexp")
 def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
                      keep_dims=None) -> _ops.Tensor:
     """log(sum(exp(x))) over `axis`, computed stably by shifting by the (finite part of the) maximum."""
@@ -1800,6 +1890,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
         return add(result, shift, name=scope)
 
 
+@tf_export("math.reduce_variance")
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None) -> _ops.Tensor:
     """The variance, mean(|x - mean(x)|^2), over `axis`."""
     with _ops.name_scope(name, "reduce_variance", [input_tensor]):
@@ -1808,18 +1899,21 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None) -> _ops.
         return reduce_mean(square(abs(x - means)), axis, keepdims=keepdims)
 
 
+@tf_export("math.reduce_std")
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None) -> _ops.Tensor:
     """The standard deviation over `axis`."""
     with _ops.name_scope(name, "reduce_std", [input_tensor]):
         return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
 
 
+@tf_export("math.reduce_euclidean_norm")
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None) -> _ops.Tensor:
     """sqrt(sum(x^2)) over `axis`."""
     with _ops.name_scope(name, "reduce_euclidean_norm", [input_tensor]):
         return sqrt(reduce_sum(square(input_tensor), axis, keepdims=keepdims))
 
 
+@tf_export("count_nonzero", "math.count_nonzero")
 def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=_dt.int64, name=None, reduction_indices=None,
                   keep_dims=None) -> _ops.Tensor:
     """How many elements along `axis` are not zero (not False, not empty)."""
@@ -1831,6 +1925,7 @@ def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=_dt.int64, name=
         return cast(reduce_sum(cast(not_equal(x, zero), _dt.int64), axis, keepdims=keepdims), dtype)
 
 
+@tf_export("argmax", "math.argmax")
 def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -> _ops.Tensor:  # noqa: A002
     if dimension is not None:
         if axis is not None:
@@ -1840,6 +1935,7 @@ def argmax(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -
     return apply_op("ArgMax", [input, axis], {"output_type": output_type}, name=name).outputs[0]
 
 
+@tf_export("argmin", "math.argmin")
 def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -> _ops.Tensor:  # noqa: A002
     if dimension is not None:
         if axis is not None:
@@ -1849,18 +1945,21 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -
     return apply_op("ArgMin", [input, axis], {"output_type": output_type}, name=name).outputs[0]
 
 
+@tf_export("cumsum", "math.cumsum")
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> _ops.Tensor:
     """Cumulative sum along `axis` (exclusive: shifted by one, starting at 0; reverse: from the end)."""
     attrs = {"exclusive": bool(exclusive), "reverse": bool(reverse)}
     return apply_op("Cumsum", [x, axis], attrs, name=name).outputs[0]
 
 
+@tf_export("cumprod", "math.cumprod")
 def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> _ops.Tensor:
     """Cumulative product along `axis` (exclusive: shifted by one, starting at 1; reverse: from the end)."""
     attrs = {"exclusive": bool(exclusive), "reverse": bool(reverse)}
     return apply_op("Cumprod", [x, axis], attrs, name=name).outputs[0]
 
 
+@tf_export("math.unsorted_segment_sum", "unsorted_segment_sum")
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> _ops.Tensor:
     """output[i] = sum of data[j] over j with segment_ids[j] == i (negative ids are dropped)."""
     return apply_op("UnsortedSegmentSum", [data, segment_ids, num_segments], name=name).outputs[0]
@@ -1869,6 +1968,7 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> _ops.Ten
 # ----------------------------------------------------------------------------------------------------------
 # Python API: clipping
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("clip_by_value")
 def clip_by_value(t, clip_value_min, clip_value_max, name=None) -> _ops.Tensor:
     """Clamps `t` to [clip_value_min, clip_value_max]; the gradient reaches t where it was not clipped."""
     with _ops.name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as scope:
@@ -1887,6 +1987,7 @@ def _l2_norm_safe(values, axes):
     return sqrt(l2sum + zero) * (1 - zero)
 
 
+@tf_export("clip_by_norm")
 def clip_by_norm(t, clip_norm, axes=None, name=None) -> _ops.Tensor:
     """Rescales `t` so that its L2 norm over `axes` is at most `clip_norm`."""
     with _ops.name_scope(name, "clip_by_norm", [t, clip_norm]) as scope:
@@ -1897,6 +1998,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None) -> _ops.Tensor:
         return t._with_values(clipped) if hasattr(t, "_is_composite_tensor") else clipped
 
 
+@tf_export("global_norm")
 def global_norm(t_list, name=None) -> _ops.Tensor:
     """sqrt of the sum of squares of every element of every tensor in `t_list` (None entries are skipped)."""
     if not isinstance(t_list, (list, tuple)) or isinstance(t_list, str):
@@ -1913,6 +2015,7 @@ def global_norm(t_list, name=None) -> _ops.Tensor:
         return sqrt(add_n(squares), name=scope)
 
 
+@tf_export("norm")
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None) -> _ops.Tensor:  # noqa: A002
     """`tf.norm`: the vector p-norm over `axis` (an int, or all elements when None) or the matrix norm over a
     2-tuple `axis`. Vectors: 'euclidean' (2), 1, np.inf or any p > 0; matrices: 'euclidean'/'fro', 1 (largest
@@ -1961,6 +2064,7 @@ def _squeeze(x, axes):
     return array_ops.squeeze(x, axis=list(axes))
 
 
+@tf_export("clip_by_global_norm")
 def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None) -> tuple[list, _ops.Tensor]:
     """Scales every tensor in `t_list` by clip_norm / max(global_norm, clip_norm); returns (list, norm).
 

@@ -12,6 +12,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops, math_ops, nn_ops, random_ops
 
@@ -39,6 +40,7 @@ def _noise_shape(x: _ops.Tensor, noise_shape):
     return noise_shape
 
 
+@tf_export("nn.dropout")
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None) -> _ops.Tensor:
     """Zeroes each element with probability `rate` (= 1 - keep_prob) and scales the rest by 1 / keep_prob.
 
@@ -80,6 +82,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
 # ----------------------------------------------------------------------------------------------------------
 # Normalization and moments
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("nn.l2_normalize")
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> _ops.Tensor:
     """x / sqrt(max(sum(x ** 2, axis), epsilon))."""
     axis = _renamed(axis, "axis", dim, "dim")
@@ -100,6 +103,7 @@ def _finish_moments(x: _ops.Tensor, mean, variance, axes, keep: bool) -> tuple:
     return mean, variance
 
 
+@tf_export("nn.moments")
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None) -> tuple:
     """Mean and (biased) variance of `x` over `axes`; half precision is accumulated in float32."""
     keep = bool(_renamed(keepdims, "keepdims", keep_dims, "keep_dims"))
@@ -113,6 +117,7 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None) -> tu
         return _finish_moments(x, mean, variance, axes, keep)
 
 
+@tf_export("nn.weighted_moments")
 def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keepdims=None) -> tuple:
     """Mean and variance of `x` over `axes` with each element counted `frequency_weights` times."""
     keep = bool(_renamed(keepdims, "keepdims", keep_dims, "keep_dims"))
@@ -129,6 +134,7 @@ def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keep
         return _finish_moments(x, mean, variance, axes, keep)
 
 
+@tf_export("nn.batch_normalization")
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None) -> _ops.Tensor:
     """scale * (x - mean) / sqrt(variance + epsilon) + offset, with `offset`/`scale` optional (None)."""
     with _ops.name_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
@@ -140,6 +146,7 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         return x * math_ops.cast(inv, x.dtype.base_dtype) + math_ops.cast(shift, x.dtype.base_dtype)
 
 
+@tf_export("nn.fused_batch_norm")
 def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001, data_format="NHWC",
                      is_training=True, name=None) -> tuple:
     """Batch normalization of a 4-D input over all but the channel axis: (y, batch_mean, batch_variance).
@@ -196,6 +203,7 @@ def _same_shape(labels: _ops.Tensor, logits: _ops.Tensor) -> None:
         raise ValueError(f"logits and labels must have the same shape ({logits.shape} vs {labels.shape})") from None
 
 
+@tf_export("nn.sigmoid_cross_entropy_with_logits")
 def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None) -> _ops.Tensor:
     """Elementwise max(x, 0) - x * z + log(1 + exp(-|x|)) for logits x and labels z."""
     _ensure_xent_args("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
@@ -211,6 +219,7 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
         return math_ops.add(relu_logits - logits * labels, math_ops.log1p(math_ops.exp(neg_abs_logits)), name=scope)
 
 
+@tf_export("nn.weighted_cross_entropy_with_logits")
 def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None,
                                        targets=None) -> _ops.Tensor:
     """Sigmoid cross-entropy with the positive term weighted by `pos_weight`."""
@@ -233,6 +242,7 @@ def _move_axis_last(t: _ops.Tensor, axis: int) -> _ops.Tensor:
     return array_ops.transpose(t, perm)
 
 
+@tf_export("nn.softmax_cross_entropy_with_logits_v2")
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None) -> _ops.Tensor:
     """Cross-entropy between `labels` (a distribution per row) and softmax(logits), along `axis`;
     gradients flow into both labels and logits."""
@@ -264,6 +274,7 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
         return math_ops.cast(cost, _dt.float16) if half else cost
 
 
+@tf_export("nn.softmax_cross_entropy_with_logits")
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None,
                                       axis=None) -> _ops.Tensor:
     """The TF1 form: like the v2 function, but no gradient flows into `labels`."""
@@ -274,6 +285,7 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
     return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, axis=axis, name=scope)
 
 
+@tf_export("nn.sparse_softmax_cross_entropy_with_logits")
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None) -> _ops.Tensor:
     """Cross-entropy between integer class `labels` (shape = logits' shape without its last dim) and
     softmax(logits). Labels outside [0, num_classes) fail at run time with InvalidArgumentError."""
@@ -316,6 +328,7 @@ def _partition_rows(params: list) -> list:
     return rows
 
 
+@tf_export("nn.embedding_lookup")
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
                      max_norm=None) -> _ops.Tensor:
     """Rows of `params` (a tensor, or a list of partitions of one table) selected by `ids`.
@@ -367,6 +380,7 @@ def _clip_rows(embeddings: _ops.Tensor, ids: _ops.Tensor, max_norm, name) -> _op
 # ----------------------------------------------------------------------------------------------------------
 # Convolution wrappers
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("nn.conv2d_transpose")
 def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, padding="SAME",  # noqa: A002
                      data_format="NHWC", name=None, input=None, filters=None, dilations=None) -> _ops.Tensor:  # noqa: A002
     """The transpose (gradient) of conv2d: maps `value` of conv2d's output shape to `output_shape`.
@@ -396,6 +410,7 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, p
                                             data_format=data_format, dilations=dilations, name=scope)
 
 
+@tf_export("nn.conv1d")
 def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None, data_format=None,
            name=None, input=None, dilations=None) -> _ops.Tensor:  # noqa: A002
     """1-D convolution of [batch, width, channels] (NWC) input with a [width, in, out] filter, as a conv2d
@@ -430,6 +445,7 @@ def _sequence_1d(value, channel_index: int, name: str) -> list:
     return [1, value[0], 1] if channel_index == 2 else [1, 1, value[0]]
 
 
+@tf_export("nn.convolution")
 def convolution(input, filter=None, padding=None, strides=None, dilation_rate=None, name=None,  # noqa: A002
                 data_format=None, filters=None, dilations=None) -> _ops.Tensor:
     """N-d convolution for N = 1 (conv1d) and N = 2 (conv2d), N taken from the filter's rank."""
@@ -461,6 +477,7 @@ def _sequence_nd(value, n: int, name: str) -> list:
     return values
 
 
+@tf_export("nn.atrous_conv2d")
 def atrous_conv2d(value, filters, rate, padding, name=None) -> _ops.Tensor:
     """conv2d with holes: the filter taps are `rate` pixels apart (a dilated convolution, stride 1)."""
     return nn_ops.conv2d(value, filters, [1, 1, 1, 1], padding, dilations=[1, rate, rate, 1], name=name)
@@ -469,6 +486,7 @@ def atrous_conv2d(value, filters, rate, padding, name=None) -> _ops.Tensor:
 # ----------------------------------------------------------------------------------------------------------
 # Small composites
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("nn.xw_plus_b")
 def xw_plus_b(x, weights, biases, name=None) -> _ops.Tensor:
     """matmul(x, weights) + biases."""
     with _ops.name_scope(name, "xw_plus_b", [x, weights, biases]) as scope:
@@ -476,12 +494,14 @@ def xw_plus_b(x, weights, biases, name=None) -> _ops.Tensor:
         return nn_ops.bias_add(mm, biases, name=scope)
 
 
+@tf_export("nn.relu_layer")
 def relu_layer(x, weights, biases, name=None) -> _ops.Tensor:
     """relu(matmul(x, weights) + biases)."""
     with _ops.name_scope(name, "relu_layer", [x, weights, biases]) as scope:
         return nn_ops.relu(nn_ops.bias_add(math_ops.matmul(x, weights), biases), name=scope)
 
 
+@tf_export("nn.crelu")
 def crelu(features, name=None, axis=-1) -> _ops.Tensor:
     """Concatenates relu(features) and relu(-features) along `axis`."""
     with _ops.name_scope(name, "CRelu", [features]) as scope:
@@ -489,6 +509,7 @@ def crelu(features, name=None, axis=-1) -> _ops.Tensor:
         return nn_ops.relu(array_ops.concat([features, -features], axis), name=scope)
 
 
+@tf_export("nn.swish")
 def swish(features, name=None) -> _ops.Tensor:
     """features * sigmoid(features)."""
     with _ops.name_scope(name, "swish", [features]) as scope:
@@ -496,6 +517,7 @@ def swish(features, name=None) -> _ops.Tensor:
         return math_ops.multiply(features, math_ops.sigmoid(features), name=scope)
 
 
+@tf_export("nn.zero_fraction")
 def zero_fraction(value, name=None) -> _ops.Tensor:
     """The fraction of zeros in `value`, as a float32 scalar."""
     with _ops.name_scope(name, "zero_fraction", [value]):

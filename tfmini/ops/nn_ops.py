@@ -20,6 +20,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, import_only_attr, register_op
 from tfmini.ops import array_ops, math_ops, shape_fns
 
@@ -1041,23 +1042,28 @@ def _unary(op_type: str, x, name, attrs=None) -> _ops.Tensor:
     return apply_op(op_type, [x], attrs, name=name).outputs[0]
 
 
+@tf_export("nn.relu")
 def relu(features, name=None) -> _ops.Tensor:
     return _unary("Relu", features, name)
 
 
+@tf_export("nn.relu6")
 def relu6(features, name=None) -> _ops.Tensor:
     with _ops.name_scope(name, "Relu6", [features]) as scope:
         return _unary("Relu6", _ops.convert_to_tensor(features, name="features"), scope)
 
 
+@tf_export("nn.elu")
 def elu(features, name=None) -> _ops.Tensor:
     return _unary("Elu", features, name)
 
 
+@tf_export("nn.selu")
 def selu(features, name=None) -> _ops.Tensor:
     return _unary("Selu", features, name)
 
 
+@tf_export("nn.leaky_relu")
 def leaky_relu(features, alpha=0.2, name=None) -> _ops.Tensor:
     """max(features, alpha * features) for alpha <= 1; integer features are computed as float32."""
     with _ops.name_scope(name, "LeakyRelu", [features, alpha]) as scope:
@@ -1069,10 +1075,12 @@ def leaky_relu(features, alpha=0.2, name=None) -> _ops.Tensor:
         return _unary("LeakyRelu", features, scope, {"alpha": float(alpha)})
 
 
+@tf_export("nn.softplus")
 def softplus(features, name=None) -> _ops.Tensor:
     return _unary("Softplus", features, name)
 
 
+@tf_export("nn.softsign")
 def softsign(features, name=None) -> _ops.Tensor:
     return _unary("Softsign", features, name)
 
@@ -1104,16 +1112,19 @@ def _axis_arg(axis, dim):
     return axis
 
 
+@tf_export("nn.softmax")
 def softmax(logits, axis=None, name=None, dim=None) -> _ops.Tensor:
     """exp(logits) / sum(exp(logits), axis), computed stably."""
     return _softmax_along("Softmax", logits, _axis_arg(axis, dim), name)
 
 
+@tf_export("nn.log_softmax")
 def log_softmax(logits, axis=None, name=None, dim=None) -> _ops.Tensor:
     """logits - log(sum(exp(logits), axis)), computed stably."""
     return _softmax_along("LogSoftmax", logits, _axis_arg(axis, dim), name)
 
 
+@tf_export("nn.bias_add")
 def bias_add(value, bias, data_format=None, name=None) -> _ops.Tensor:
     """Adds the 1-D `bias` along the channel dimension of `value` (the last one unless data_format is NC..)."""
     with _ops.name_scope(name, "BiasAdd", [value, bias]) as scope:
@@ -1178,6 +1189,7 @@ def _conv_attrs_from_args(strides, padding, use_cudnn_on_gpu, data_format, dilat
             "data_format": data_format, "dilations": _get_sequence(dilations, 2, ci, "dilations")}
 
 
+@tf_export("nn.conv2d")
 def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",  # noqa: A002
            dilations=None, name=None, filters=None) -> _ops.Tensor:
     """2-D convolution of a 4-D `input` with a [height, width, in, out] `filter` (NHWC by default)."""
@@ -1192,6 +1204,7 @@ def _renamed_arg(new_value, new_name: str, old_value, old_name: str):
     return new_value if new_value is not None else old_value
 
 
+@tf_export("nn.conv2d_backprop_input")
 def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=None, padding=None,  # noqa: A002
                           use_cudnn_on_gpu=True, data_format="NHWC", dilations=None, name=None,
                           filters=None) -> _ops.Tensor:
@@ -1201,6 +1214,7 @@ def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=N
     return apply_op("Conv2DBackpropInput", [input_sizes, filter, out_backprop], attrs, name=name).outputs[0]
 
 
+@tf_export("nn.conv2d_backprop_filter")
 def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, use_cudnn_on_gpu=True,  # noqa: A002
                            data_format="NHWC", dilations=None, name=None) -> _ops.Tensor:
     """The gradient of conv2d with respect to its filter, for a filter of shape `filter_sizes`."""
@@ -1220,24 +1234,29 @@ def _pool(op_type: str, value, ksize, strides, padding, data_format, name) -> _o
         return apply_op(op_type, [value], attrs, name=scope).outputs[0]
 
 
+@tf_export("nn.max_pool")
 def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> _ops.Tensor:  # noqa: A002
     """Max pooling over [ksize] windows moved by `strides`; SAME pads with -inf (never selected)."""
     return _pool("MaxPool", _renamed_arg(input, "input", value, "value"), ksize, strides, padding, data_format, name)
 
 
+@tf_export("nn.max_pool2d")
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> _ops.Tensor:  # noqa: A002
     return _pool("MaxPool", input, ksize, strides, padding, data_format, name)
 
 
+@tf_export("nn.avg_pool")
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> _ops.Tensor:  # noqa: A002
     """Average pooling; SAME windows average over their real (unpadded) elements only."""
     return _pool("AvgPool", _renamed_arg(input, "input", value, "value"), ksize, strides, padding, data_format, name)
 
 
+@tf_export("nn.avg_pool2d")
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> _ops.Tensor:  # noqa: A002
     return _pool("AvgPool", input, ksize, strides, padding, data_format, name)
 
 
+@tf_export("nn.top_k")
 def top_k(input, k=1, sorted=True, name=None) -> tuple:  # noqa: A002 - TF's argument names
     """The `k` largest entries of the last dimension and their indices (ties: lower index first)."""
     op = apply_op("TopKV2", [input, k], {"sorted": bool(sorted)}, name=name)
@@ -1248,6 +1267,7 @@ def top_k(input, k=1, sorted=True, name=None) -> tuple:  # noqa: A002 - TF's arg
 _TopKResult = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
+@tf_export("nn.in_top_k")
 def in_top_k(predictions, targets, k, name=None) -> _ops.Tensor:
     """Whether each target class is among the `k` highest predictions of its row."""
     with _ops.name_scope(name, "in_top_k"):
@@ -1256,6 +1276,7 @@ def in_top_k(predictions, targets, k, name=None) -> _ops.Tensor:
         return apply_op("InTopKV2", [predictions, targets, k], name=name).outputs[0]
 
 
+@tf_export("nn.l2_loss")
 def l2_loss(t, name=None) -> _ops.Tensor:
     """sum(t ** 2) / 2."""
     return _unary("L2Loss", t, name)

@@ -11,6 +11,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import RegisterGradient, apply_op, register_op
 
 _FORMATS = ("NHWC", "NCHW", "NDHWC", "NCDHW")
@@ -225,6 +226,7 @@ def _lrn_gradient(op, grad):
     return apply_op("LRNGrad", [grad, op.inputs[0], op.outputs[0]], attrs).outputs[0]
 
 
+@tf_export("nn.local_response_normalization", "nn.lrn")
 def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.5,  # noqa: A002
                                  name=None) -> _ops.Tensor:
     """Local response normalization over the last (depth) axis of a 4-D input:

@@ -13,6 +13,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import array_ops, math_ops, nn_ops
@@ -43,10 +44,12 @@ def _invalid(msg: str) -> _errors.InvalidArgumentError:
 # ----------------------------------------------------------------------------------------------------------
 # Feature configurations
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("VarLenFeature", "io.VarLenFeature")
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """A feature with any number of values, parsed into a SparseTensor."""
 
 
+@tf_export("FixedLenFeature", "io.FixedLenFeature")
 class FixedLenFeature(collections.namedtuple("FixedLenFeature", ["shape", "dtype", "default_value"])):
     """A feature with a fixed number of values, parsed into a dense tensor of `shape`; without a
     `default_value` every example must have it."""
@@ -55,6 +58,7 @@ class FixedLenFeature(collections.namedtuple("FixedLenFeature", ["shape", "dtype
         return super().__new__(cls, shape, dtype, default_value)
 
 
+@tf_export("FixedLenSequenceFeature", "io.FixedLenSequenceFeature")
 class FixedLenSequenceFeature(
     collections.namedtuple("FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"])
 ):
@@ -65,6 +69,7 @@ class FixedLenSequenceFeature(
         return super().__new__(cls, shape, dtype, allow_missing, default_value)
 
 
+@tf_export("SparseFeature", "io.SparseFeature")
 class SparseFeature(
     collections.namedtuple("SparseFeature", ["index_key", "value_key", "dtype", "size", "already_sorted"])
 ):
@@ -399,6 +404,7 @@ def _sparse_and_dense_of(sparse_keys, dense_keys, outputs: list) -> dict:
     return result
 
 
+@tf_export("io.parse_example", "parse_example")
 def parse_example(serialized, features: dict, name: str | None = None, example_names=None) -> dict:
     """Parses a vector of serialized `tf.train.Example` protos into a dict of Tensors (FixedLenFeature,
     FixedLenSequenceFeature) and SparseTensors (VarLenFeature), batched along the first dimension."""
@@ -456,6 +462,7 @@ def _texts(keys) -> list[str]:
 NotDifferentiable("ParseSingleExample")
 
 
+@tf_export("io.parse_single_example", "parse_single_example")
 def parse_single_example(serialized, features: dict, name: str | None = None, example_names=None) -> dict:
     """Parses one serialized `tf.train.Example` (a scalar string) into a dict of Tensors and SparseTensors,
     as parse_example does for a batch, without the batch dimension."""
@@ -727,6 +734,7 @@ class _SequenceParams:
         return context, sequence, outputs[n + m :]
 
 
+@tf_export("io.parse_single_sequence_example", "parse_single_sequence_example")
 def parse_single_sequence_example(serialized, context_features: dict | None = None,
                                   sequence_features: dict | None = None, example_name=None,
                                   name: str | None = None) -> tuple[dict, dict]:
@@ -750,6 +758,7 @@ def parse_single_sequence_example(serialized, context_features: dict | None = No
     return context, sequence
 
 
+@tf_export("io.parse_sequence_example")
 def parse_sequence_example(serialized, context_features: dict | None = None, sequence_features: dict | None = None,
                            example_names=None, name: str | None = None) -> tuple[dict, dict, dict]:
     """Parses a vector of serialized `tf.train.SequenceExample`s into (context dict, feature-list dict,

@@ -15,6 +15,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.ops import array_ops, control_flow_ops, math_ops
 
@@ -28,12 +29,14 @@ _SEED_ATTRS = {"seed": ("int", 0), "seed2": ("int", 0)}
 # ----------------------------------------------------------------------------------------------------------
 # Seeds
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("random.set_random_seed", "set_random_seed")
 def set_random_seed(seed) -> None:
     """Sets the graph-level seed of the default graph; random ops created afterwards derive their seeds
     from it (see `get_seed`)."""
     _ops.get_default_graph().seed = seed
 
 
+@tf_export("get_seed", "random.get_seed")
 def get_seed(op_seed) -> tuple:
     """The (seed, seed2) pair a random op should use, following TF1's rules.
 
@@ -282,16 +285,19 @@ def _scaled_normal(op_type: str, default_name: str, shape, mean, stddev, dtype, 
         return math_ops.add(rnd * stddev_t, mean_t, name=scope)
 
 
+@tf_export("random.normal", "random_normal")
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None) -> _ops.Tensor:
     """Samples from a normal distribution with the given mean and standard deviation."""
     return _scaled_normal("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed, name)
 
 
+@tf_export("random.truncated_normal", "truncated_normal")
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None) -> _ops.Tensor:
     """Samples from a normal distribution truncated to two standard deviations around `mean`."""
     return _scaled_normal("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype, seed, name)
 
 
+@tf_export("random.uniform", "random_uniform")
 def random_uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=None) -> _ops.Tensor:
     """Samples uniformly from [minval, maxval); integer dtypes need `maxval`."""
     dtype = _dt.as_dtype(dtype).base_dtype
@@ -311,17 +317,20 @@ def random_uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, n
         return math_ops.add(rnd * (maxval_t - minval_t), minval_t, name=scope)
 
 
+@tf_export("random.shuffle", "random_shuffle")
 def random_shuffle(value, seed=None, name=None) -> _ops.Tensor:
     """Shuffles `value` along its first dimension."""
     return apply_op("RandomShuffle", [value], _seed_attrs(seed), name=name).outputs[0]
 
 
+@tf_export("multinomial", "random.multinomial")
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None) -> _ops.Tensor:
     """Draws `num_samples` class indices per row of `logits` (unnormalized log-probabilities)."""
     with _ops.name_scope(name, "multinomial", [logits]):
         return _multinomial(logits, num_samples, seed, output_dtype)
 
 
+@tf_export("random.categorical")
 def categorical(logits, num_samples, dtype=None, seed=None, name=None) -> _ops.Tensor:
     """`tf.random.categorical`: `multinomial` under its newer name."""
     with _ops.name_scope(name, "categorical", [logits]):
@@ -334,6 +343,7 @@ def _multinomial(logits, num_samples, seed, output_dtype) -> _ops.Tensor:
     return apply_op("Multinomial", [logits, num_samples], attrs).outputs[0]
 
 
+@tf_export("random_crop")
 def random_crop(value, size, seed=None, name=None) -> _ops.Tensor:
     """A slice of `value` of shape `size` at a uniformly random offset; fails at run time (InvalidArgumentError)
     when `value` is smaller than `size` in some dimension."""

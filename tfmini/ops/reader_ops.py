@@ -21,6 +21,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import record_io
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 from tfmini.ops import shape_fns
 from tfmini.ops.data_flow_ops import QueueResource
@@ -594,6 +595,7 @@ def _queue_ref(queue) -> _ops.Tensor:
     return queue if isinstance(queue, _ops.Tensor) else queue.queue_ref
 
 
+@tf_export("ReaderBase")
 class ReaderBase:
     """A reader: reads records from the files (work units) it dequeues from a queue of filenames. Its state
     lives in the session, so two sessions read separately."""
@@ -647,6 +649,7 @@ class ReaderBase:
         return apply_op("ReaderResetV2", [self._reader_ref], name=name)
 
 
+@tf_export("WholeFileReader")
 class WholeFileReader(ReaderBase):
     """Reads each file of the queue as one record: the key is the filename, the value the file's contents."""
 
@@ -654,6 +657,7 @@ class WholeFileReader(ReaderBase):
         super().__init__(apply_op("WholeFileReaderV2", [], name=name).outputs[0], supports_serialize=True)
 
 
+@tf_export("TextLineReader")
 class TextLineReader(ReaderBase):
     """Reads the lines of text files (without their line ends); keys are `<filename>:<line number>`, lines
     counted from 1. `skip_header_lines` lines at the start of each file are skipped."""
@@ -663,6 +667,7 @@ class TextLineReader(ReaderBase):
         super().__init__(op.outputs[0])
 
 
+@tf_export("FixedLengthRecordReader")
 class FixedLengthRecordReader(ReaderBase):
     """Reads records of `record_bytes` bytes from files with a header and footer of fixed sizes; with
     `hop_bytes` a record starts every `hop_bytes` bytes (records may overlap or leave gaps). Keys are
@@ -676,6 +681,7 @@ class FixedLengthRecordReader(ReaderBase):
         super().__init__(apply_op("FixedLengthRecordReaderV2", [], attrs, name=name).outputs[0])
 
 
+@tf_export("TFRecordReader")
 class TFRecordReader(ReaderBase):
     """Reads the records of TFRecord files (`options`: a TFRecordOptions or compression type); keys are
     `<filename>:<offset>`, the record's offset in the file's uncompressed stream."""
@@ -686,6 +692,7 @@ class TFRecordReader(ReaderBase):
         super().__init__(op.outputs[0])
 
 
+@tf_export("IdentityReader")
 class IdentityReader(ReaderBase):
     """Outputs each work unit of the queue as both key and value: one record per work unit."""
 

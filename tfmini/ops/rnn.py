@@ -8,6 +8,7 @@ from __future__ import annotations
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.ops import array_ops, control_flow_ops, math_ops, tensor_array_ops
 from tfmini.ops import variable_scope as vs
@@ -18,6 +19,7 @@ from tfmini.ops.rnn_cell_impl import assert_like_rnncell, batch_shape
 # ----------------------------------------------------------------------------------------------------------
 # Shared pieces
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("contrib.rnn.transpose_batch_time")
 def transpose_batch_time(x):
     """[batch, time, ...] <-> [time, batch, ...]; tensors of rank below 2 are returned as they are."""
     x = _ops.convert_to_tensor(x)
@@ -34,6 +36,7 @@ def transpose_batch_time(x):
     return out
 
 
+@tf_export("contrib.rnn.best_effort_input_batch_size")
 def best_effort_input_batch_size(flat_input: list):
     """The batch size of time-major inputs: a static dim 1 if some input has one, else the first input's
     dynamic dim 1."""
@@ -118,6 +121,7 @@ def _sequence_length_vector(sequence_length):
 # ----------------------------------------------------------------------------------------------------------
 # static_rnn and its bidirectional and state-saving forms
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("contrib.rnn.static_rnn", "nn.static_rnn")
 def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None, scope=None):
     """`tf.nn.static_rnn`: the cell unrolled over `inputs`, a list of [batch_size, input_size] tensors (or
     nested structures of them), one per time step. Returns (outputs, state): the list of outputs and the
@@ -185,6 +189,7 @@ def _reverse_seq(input_seq: list, lengths) -> list:
     return [pack_sequence_as(x, flat) for x, flat in zip(input_seq, flat_results)]
 
 
+@tf_export("contrib.rnn.static_bidirectional_rnn", "nn.static_bidirectional_rnn")
 def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None, initial_state_bw=None, dtype=None,
                              sequence_length=None, scope=None):
     """`tf.nn.static_bidirectional_rnn`: static_rnn forwards (scope `fw`) and over the reversed inputs
@@ -209,6 +214,7 @@ def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None, in
     return pack_sequence_as(output_fw, flat), state_fw, state_bw
 
 
+@tf_export("contrib.rnn.static_state_saving_rnn", "nn.static_state_saving_rnn")
 def static_state_saving_rnn(cell, inputs, state_saver, state_name, sequence_length=None, scope=None):
     """`tf.nn.static_state_saving_rnn`: static_rnn starting from `state_saver.state(name)` for each name in
     `state_name` (structured like cell.state_size); the final state is saved back with
@@ -247,6 +253,7 @@ def _assert_has_shape(x, shape: list):
         [f"Expected shape for Tensor {x.name} is ", expected, " but saw shape: ", actual])
 
 
+@tf_export("nn.dynamic_rnn")
 def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=None, parallel_iterations=None,
                 swap_memory: bool = False, time_major: bool = False, scope=None):
     """`tf.nn.dynamic_rnn`: runs `cell` over the time axis of `inputs` ([batch, time, depth], or
@@ -350,6 +357,7 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations: int, swa
     return pack_sequence_as(cell.output_size, final_outputs), final_state
 
 
+@tf_export("nn.bidirectional_dynamic_rnn")
 def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None, initial_state_fw=None,
                               initial_state_bw=None, dtype=None, parallel_iterations=None, swap_memory: bool = False,
                               time_major: bool = False, scope=None):
@@ -384,6 +392,7 @@ def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None, in
 # ----------------------------------------------------------------------------------------------------------
 # raw_rnn
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("nn.raw_rnn")
 def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory: bool = False, scope=None):
     """`tf.nn.raw_rnn`: an RNN whose inputs, stopping and emitted values are chosen step by step by `loop_fn`.
 
@@ -495,6 +504,7 @@ def _check_stack_arguments(cells_fw, cells_bw, initial_states_fw, initial_states
             raise ValueError(f"initial_states_{what} must be a list of state tensors (one per layer).")
 
 
+@tf_export("contrib.rnn.stack_bidirectional_dynamic_rnn")
 def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None, initial_states_bw=None,
                                     dtype=None, sequence_length=None, parallel_iterations=None,
                                     time_major: bool = False, scope=None, swap_memory: bool = False):
@@ -518,6 +528,7 @@ def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_f
     return layer_input, tuple(states_fw), tuple(states_bw)
 
 
+@tf_export("contrib.rnn.stack_bidirectional_rnn")
 def stack_bidirectional_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None, initial_states_bw=None, dtype=None,
                             sequence_length=None, scope=None):
     """`tf.contrib.rnn.stack_bidirectional_rnn`: layers of static_bidirectional_rnn (scope

@@ -15,6 +15,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops, init_ops, math_ops, nn_impl, nn_ops, random_ops
 from tfmini.ops import variable_scope as vs
 from tfmini.ops.functional_ops import (
@@ -143,6 +144,7 @@ def zero_state_tensors(state_size, batch_size, dtype):
 _LSTMStateTupleBase = collections.namedtuple("LSTMStateTuple", ("c", "h"))
 
 
+@tf_export("contrib.rnn.LSTMStateTuple", "nn.rnn_cell.LSTMStateTuple")
 class LSTMStateTuple(_LSTMStateTupleBase):
     """The state of an LSTM as (c, h): the cell state and the output (hidden) state, in that order."""
 
@@ -159,6 +161,7 @@ class LSTMStateTuple(_LSTMStateTupleBase):
 # ----------------------------------------------------------------------------------------------------------
 # RNNCell and LayerRNNCell
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("contrib.rnn.RNNCell", "nn.rnn_cell.RNNCell")
 class RNNCell:
     """The abstract recurrent cell: `output, new_state = cell(inputs, state)`.
 
@@ -361,6 +364,7 @@ class RNNCell:
                 return self.call(inputs, state, **call_kwargs)
 
 
+@tf_export("contrib.rnn.LayerRNNCell")
 class LayerRNNCell(RNNCell):
     """An RNNCell whose variables come from `add_variable` in `build` (the tf.layers style): it is called
     in its own scope only, with no custom getter."""
@@ -379,6 +383,7 @@ def _input_depth(inputs_shape) -> int:
 # ----------------------------------------------------------------------------------------------------------
 # The cells
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("contrib.rnn.BasicRNNCell", "nn.rnn_cell.BasicRNNCell")
 class BasicRNNCell(LayerRNNCell):
     """The plain RNN: output = new_state = activation([inputs, state] @ kernel + bias)."""
 
@@ -412,6 +417,7 @@ class BasicRNNCell(LayerRNNCell):
         return output, output
 
 
+@tf_export("contrib.rnn.GRUCell", "nn.rnn_cell.GRUCell")
 class GRUCell(LayerRNNCell):
     """The gated recurrent unit (Cho et al. 2014): reset and update gates from `gates/kernel` (biases
     initialized to 1), the candidate from `candidate/kernel`."""
@@ -471,6 +477,7 @@ def _split_lstm_state(state, state_is_tuple: bool, c_size: int, h_size: int):
     return c, h
 
 
+@tf_export("contrib.rnn.BasicLSTMCell", "nn.rnn_cell.BasicLSTMCell")
 class BasicLSTMCell(LayerRNNCell):
     """The LSTM of Zaremba et al. 2014 without peepholes or projection. Gates come from one kernel of shape
     [input_depth + num_units, 4 * num_units] in the order i, j, f, o; `forget_bias` is added to f."""
@@ -517,6 +524,7 @@ class BasicLSTMCell(LayerRNNCell):
         return new_h, new_state
 
 
+@tf_export("contrib.rnn.LSTMCell", "nn.rnn_cell.LSTMCell")
 class LSTMCell(LayerRNNCell):
     """The LSTM of Hochreiter & Schmidhuber 1997 with the options of Sak et al. 2014: diagonal peepholes
     (`use_peepholes`: w_f_diag, w_i_diag, w_o_diag), clipping of the cell state (`cell_clip`), a projection of
@@ -602,6 +610,7 @@ class LSTMCell(LayerRNNCell):
         return m, new_state
 
 
+@tf_export("contrib.rnn.MultiRNNCell", "nn.rnn_cell.MultiRNNCell")
 class MultiRNNCell(RNNCell):
     """Cells stacked in layers: layer k runs in variable scope `cell_k` on the output of layer k - 1; the
     state is the tuple of the layers' states (or their concatenation if not `state_is_tuple`)."""
@@ -745,6 +754,7 @@ def _default_dropout_state_filter_visitor(substate):
     return True
 
 
+@tf_export("contrib.rnn.DropoutWrapper", "nn.rnn_cell.DropoutWrapper")
 class DropoutWrapper(CallerScopeWrapper):
     """Dropout on the inputs, outputs and new states of a cell, with keep probabilities (floats in [0, 1] or
     scalar tensors). `variational_recurrent` draws one mask per run for each of them (Gal & Ghahramani 2016,
@@ -837,6 +847,7 @@ class DropoutWrapper(CallerScopeWrapper):
         return output, new_state
 
 
+@tf_export("contrib.rnn.ResidualWrapper", "nn.rnn_cell.ResidualWrapper")
 class ResidualWrapper(CallerScopeWrapper):
     """Adds the cell's inputs to its outputs (or combines them with `residual_fn(inputs, outputs)`)."""
 
@@ -855,6 +866,7 @@ class ResidualWrapper(CallerScopeWrapper):
         return pack_sequence_as(outputs, [x + y for x, y in zip(flat_in, flat_out)]), new_state
 
 
+@tf_export("contrib.rnn.DeviceWrapper", "nn.rnn_cell.DeviceWrapper")
 class DeviceWrapper(CallerScopeWrapper):
     """Runs the cell (and builds its zero state) on `device`."""
 

@@ -15,6 +15,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, attr_minimum, register_op
 from tfmini.ops import array_ops, math_ops
 
@@ -143,10 +144,15 @@ def _segment_api(op_type: str, what: str):
 
 
 segment_sum = _segment_api("SegmentSum", "sum")
+tf_export("math.segment_sum", "segment_sum")(segment_sum)
 segment_mean = _segment_api("SegmentMean", "mean")
+tf_export("math.segment_mean", "segment_mean")(segment_mean)
 segment_max = _segment_api("SegmentMax", "maximum")
+tf_export("math.segment_max", "segment_max")(segment_max)
 segment_min = _segment_api("SegmentMin", "minimum")
+tf_export("math.segment_min", "segment_min")(segment_min)
 segment_prod = _segment_api("SegmentProd", "product")
+tf_export("math.segment_prod", "segment_prod")(segment_prod)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -204,6 +210,7 @@ RegisterGradient("DynamicStitch")(_stitch_grad)
 RegisterGradient("ParallelDynamicStitch")(_stitch_grad)
 
 
+@tf_export("dynamic_stitch")
 def dynamic_stitch(indices, data, name=None) -> _ops.Tensor:
     """Interleaves the values of `data` into one tensor: merged[indices[m][i]] = data[m][i]."""
     return apply_op("DynamicStitch", [list(indices), list(data)], name=name).outputs[0]
@@ -250,6 +257,7 @@ def _dynamic_partition_grad(op, *grads):
     return array_ops.reshape(merged, array_ops.shape(data)), None
 
 
+@tf_export("dynamic_partition")
 def dynamic_partition(data, partitions, num_partitions, name=None) -> list:
     """Splits `data` into `num_partitions` tensors by the partition index `partitions` gives each element."""
     return apply_op("DynamicPartition", [data, partitions], {"num_partitions": num_partitions}, name=name).outputs
@@ -279,6 +287,7 @@ NotDifferentiable("ListDiff")
 _ListDiffResult = collections.namedtuple("ListDiff", ["out", "idx"])
 
 
+@tf_export("setdiff1d")
 def setdiff1d(x, y, index_dtype=_dt.int32, name=None):
     """The values of 1-D `x` not in `y`, in their order in `x`, and their positions in `x`: (out, idx)."""
     return _ListDiffResult(*apply_op("ListDiff", [x, y], {"out_idx": index_dtype}, name=name).outputs)

@@ -12,6 +12,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import apply_op, register_fetch_wrapper, register_op
 from tfmini.ops import array_ops, shape_fns
 
@@ -145,6 +146,7 @@ def _get_handle_deleter(graph: _ops.Graph):
     return cache["deleter"]
 
 
+@tf_export("get_session_handle")
 def get_session_handle(data, name=None) -> _ops.Tensor:
     """A string tensor whose fetched value is a handle to `data`'s value, kept in the session."""
     if not isinstance(data, _ops.Tensor):
@@ -152,6 +154,7 @@ def get_session_handle(data, name=None) -> _ops.Tensor:
     return apply_op("GetSessionHandle", [data], name=name).outputs[0]
 
 
+@tf_export("get_session_tensor")
 def get_session_tensor(handle, dtype, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:
     """Returns `(holder, tensor)`: feed a handle string to `holder` to read its value as `tensor`."""
     holder = array_ops.placeholder(_dt.string, shape=_shape.scalar())
@@ -159,6 +162,7 @@ def get_session_tensor(handle, dtype, name=None) -> tuple[_ops.Tensor, _ops.Tens
     return holder, tensor
 
 
+@tf_export("delete_session_tensor")
 def delete_session_tensor(handle, name=None) -> tuple[_ops.Tensor, _ops.Operation]:
     """Returns `(holder, deleter)`: run `deleter` with a handle string fed to `holder` to free it."""
     holder = array_ops.placeholder(_dt.string, shape=_shape.scalar())

@@ -10,6 +10,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from tfmini.ops import array_ops, math_ops, shape_fns
@@ -74,6 +75,7 @@ def _sparse_to_dense(indices, shape, values, default, *, validate_indices):
 NotDifferentiable("SparseToDense")  # as in TF: no gradient, not even for the values
 
 
+@tf_export("sparse_tensor_to_dense")
 def sparse_tensor_to_dense(sp_input, default_value=0, validate_indices=True, name=None) -> _ops.Tensor:
     """The dense tensor a SparseTensor denotes, `default_value` where no value is given."""
     sp_input = _as_sparse_input(sp_input)
@@ -124,6 +126,7 @@ def _sparse_reduce_sum_grad(op, grad):
     return None, array_ops.gather_nd(kept_grad, indices // (dense_shape // kept)), None, None
 
 
+@tf_export("sparse_reduce_sum")
 def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None) -> _ops.Tensor:
     """Sums a SparseTensor's values over `axis` (all axes when None), giving a dense tensor."""
     sp_input = _as_sparse_input(sp_input)
@@ -187,12 +190,14 @@ def _sparse_dense_matmul_grad(op, grad):
     return None, values_grad, None, b_grad
 
 
+@tf_export("sparse_tensor_dense_matmul")
 def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None) -> _ops.Tensor:
     sp_a = _as_sparse_input(sp_a)
     return apply_op("SparseTensorDenseMatMul", [sp_a.indices, sp_a.values, sp_a.dense_shape, b],
                     {"adjoint_a": bool(adjoint_a), "adjoint_b": bool(adjoint_b)}, name=name).outputs[0]
 
 
+@tf_export("sparse_placeholder")
 def sparse_placeholder(dtype, shape=None, name=None) -> SparseTensor:
     """A SparseTensor whose three components are placeholders; feed it a SparseTensorValue."""
     with _ops.name_scope(name, "SparseTensor", []) as scope:

@@ -17,6 +17,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.ops import array_ops, shape_fns
@@ -716,6 +717,7 @@ def _is_ref(ref) -> bool:
     return getattr(getattr(ref, "dtype", None), "is_ref", False)
 
 
+@tf_export("assign")
 def assign(ref, value, validate_shape=None, use_locking=None, name=None) -> _ops.Tensor:
     """`tf.assign`: stores `value` in the variable `ref`; returns the variable's ref tensor after the update."""
     if _is_ref(ref):
@@ -735,11 +737,13 @@ def _update(op_type: str, method: str, ref, value, use_locking, name):
     return getattr(ref, method)(value)
 
 
+@tf_export("assign_add")
 def assign_add(ref, value, use_locking=None, name=None) -> _ops.Tensor:
     """`tf.assign_add`: adds `value` to the variable `ref` in place."""
     return _update("AssignAdd", "assign_add", ref, value, use_locking, name)
 
 
+@tf_export("assign_sub")
 def assign_sub(ref, value, use_locking=None, name=None) -> _ops.Tensor:
     """`tf.assign_sub`: subtracts `value` from the variable `ref` in place."""
     return _update("AssignSub", "assign_sub", ref, value, use_locking, name)
@@ -752,6 +756,7 @@ def is_variable_initialized(ref, name=None) -> _ops.Tensor:
     return apply_op("IsVariableInitialized", [ref], name=name).outputs[0]
 
 
+@tf_export("count_up_to")
 def count_up_to(ref, limit, name=None) -> _ops.Tensor:
     """Increments the integer variable `ref` until it reaches `limit`; outputs the value before incrementing."""
     return apply_op("CountUpTo", [ref], {"limit": int(limit)}, name=name).outputs[0]
@@ -766,26 +771,32 @@ def _scatter(op_type: str, ref, indices, updates, use_locking, name):
     return apply_op(op_type, [ref, indices, updates], attrs, name=name).outputs[0]
 
 
+@tf_export("scatter_update")
 def scatter_update(ref, indices, updates, use_locking=True, name=None) -> _ops.Tensor:
     return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
 
 
+@tf_export("scatter_add")
 def scatter_add(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterAdd", ref, indices, updates, use_locking, name)
 
 
+@tf_export("scatter_sub")
 def scatter_sub(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
 
 
+@tf_export("scatter_mul")
 def scatter_mul(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterMul", ref, indices, updates, use_locking, name)
 
 
+@tf_export("scatter_min")
 def scatter_min(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterMin", ref, indices, updates, use_locking, name)
 
 
+@tf_export("scatter_max")
 def scatter_max(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterMax", ref, indices, updates, use_locking, name)
 

@@ -10,6 +10,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 
 __all__ = [
@@ -346,12 +347,14 @@ for _op_type in ("StringToHashBucketFast", "StringToHashBucketStrong", "StringTo
     NotDifferentiable(_op_type)
 
 
+@tf_export("string_to_hash_bucket_fast", "strings.to_hash_bucket_fast")
 def string_to_hash_bucket_fast(input, num_buckets: int, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Each string's FarmHash Fingerprint64 modulo `num_buckets` (fast, not for adversarial input)."""
     return apply_op("StringToHashBucketFast", [_string(input)], {"num_buckets": int(num_buckets)},
                     name=name).outputs[0]
 
 
+@tf_export("string_to_hash_bucket_strong", "strings.to_hash_bucket_strong")
 def string_to_hash_bucket_strong(input, num_buckets: int, key, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Each string's SipHash-2-4 under `key` (two ints) modulo `num_buckets`: a keyed hash that resists
     crafted collisions."""
@@ -359,6 +362,7 @@ def string_to_hash_bucket_strong(input, num_buckets: int, key, name: str | None 
                     {"num_buckets": int(num_buckets), "key": [int(k) for k in key]}, name=name).outputs[0]
 
 
+@tf_export("string_to_hash_bucket", "strings.to_hash_bucket")
 def string_to_hash_bucket(string_tensor=None, num_buckets: int | None = None, name: str | None = None,
                           input=None) -> _ops.Tensor:  # noqa: A002
     """Each string's legacy TF Hash64 modulo `num_buckets` (deprecated in TF: use the fast or strong one);

@@ -19,6 +19,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import array_ops, math_ops, shape_fns
@@ -264,6 +265,7 @@ def _check_result_type(result_type: str) -> None:
         raise ValueError(f"result_type must be 'SparseTensor' (tfmini has no RaggedTensor), got {result_type!r}.")
 
 
+@tf_export("string_split")
 def string_split(source, sep=None, skip_empty: bool = True, delimiter=None, result_type: str = "SparseTensor",
                  name: str | None = None) -> SparseTensor:
     """Splits each string of the vector `source` at every character of `delimiter` (" " by default; "" splits
@@ -278,6 +280,7 @@ def string_split(source, sep=None, skip_empty: bool = True, delimiter=None, resu
     return _sparse_result(op)
 
 
+@tf_export("strings.split")
 def string_split_v2(input=None, sep=None, maxsplit: int = -1, result_type: str = "SparseTensor", source=None,
                     name: str | None = None) -> SparseTensor:
     """tf.strings.split: splits each string of a vector at each occurrence of the string `sep` (runs of
@@ -342,6 +345,7 @@ def _substr_kernel(inp, pos, length, *, unit):
 NotDifferentiable("Substr")
 
 
+@tf_export("strings.substr", "substr")
 def substr(input, pos, len, name: str | None = None, unit: str = "BYTE") -> _ops.Tensor:  # noqa: A002
     """The substring of each string starting at `pos` (from the end when negative) of `len` bytes or UTF-8
     characters (`unit`); `pos` and `len` broadcast against `input`."""
@@ -375,6 +379,7 @@ def _string_to_number_kernel(strings, *, out_type):
 NotDifferentiable("StringToNumber")
 
 
+@tf_export("string_to_number", "strings.to_number")
 def string_to_number(string_tensor=None, out_type=_dt.float32, name: str | None = None,
                      input=None) -> _ops.Tensor:  # noqa: A002
     """Each string parsed as a number of `out_type` (float32, float64, int32 or int64); `input` is the newer
@@ -456,6 +461,7 @@ def _as_string_kernel(x, *, precision, scientific, shortest, width, fill):
 NotDifferentiable("AsString")
 
 
+@tf_export("as_string", "dtypes.as_string", "strings.as_string")
 def as_string(input, precision: int = -1, scientific: bool = False, shortest: bool = False, width: int = -1,
               fill: str = "", name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Each number or bool as a string, formatted as printf would with the given options."""
@@ -521,6 +527,7 @@ def _reduce_join_kernel(inputs, axes, *, keep_dims, separator):
 NotDifferentiable("ReduceJoin")
 
 
+@tf_export("reduce_join", "strings.reduce_join")
 def reduce_join(inputs, axis=None, keep_dims=None, separator: str = "", name: str | None = None,
                 reduction_indices=None, keepdims=None) -> _ops.Tensor:
     """Joins the strings along `axis` (all axes, last first, when None) with `separator` between them."""
@@ -579,6 +586,7 @@ _reg.attr_minimum("StringJoin", "N", 1)
 NotDifferentiable("StringJoin")
 
 
+@tf_export("string_join", "strings.join")
 def string_join(inputs, separator: str = "", name: str | None = None) -> _ops.Tensor:
     """Concatenates the strings of tensors of one shape (scalars repeat), element by element."""
     return apply_op("StringJoin", [[_string(x, "inputs") for x in inputs]], {"separator": separator},
@@ -693,6 +701,7 @@ NotDifferentiable("RegexReplace")
 NotDifferentiable("StaticRegexReplace")
 
 
+@tf_export("regex_replace", "strings.regex_replace")
 def regex_replace(input, pattern, rewrite, replace_global: bool = True, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Replaces the matches of `pattern` in each string by `rewrite` (\\1 inserts a group): all matches, or
     only the first when `replace_global` is False."""
@@ -726,6 +735,7 @@ NotDifferentiable("RegexFullMatch")
 NotDifferentiable("StaticRegexFullMatch")
 
 
+@tf_export("strings.regex_full_match")
 def regex_full_match(input, pattern, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Whether each whole string matches `pattern`."""
     if isinstance(pattern, (str, bytes)):
@@ -752,6 +762,7 @@ def _string_length_kernel(inp, *, unit):
 NotDifferentiable("StringLength")
 
 
+@tf_export("strings.length")
 def string_length(input, name: str | None = None, unit: str = "BYTE") -> _ops.Tensor:  # noqa: A002
     """The length of each string in bytes, or in UTF-8 characters with unit="UTF8_CHAR"."""
     return apply_op("StringLength", [_string(input)], {"unit": unit}, name=name).outputs[0]
@@ -777,11 +788,13 @@ NotDifferentiable("StringLower")
 NotDifferentiable("StringUpper")
 
 
+@tf_export("strings.lower")
 def string_lower(input, encoding: str = "", name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Each string in lower case: ASCII letters only, or all of Unicode with encoding="utf-8"."""
     return apply_op("StringLower", [_string(input)], {"encoding": encoding}, name=name).outputs[0]
 
 
+@tf_export("strings.upper")
 def string_upper(input, encoding: str = "", name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Each string in upper case: ASCII letters only, or all of Unicode with encoding="utf-8"."""
     return apply_op("StringUpper", [_string(input)], {"encoding": encoding}, name=name).outputs[0]
@@ -795,6 +808,7 @@ def _string_strip_kernel(inp):
 NotDifferentiable("StringStrip")
 
 
+@tf_export("string_strip", "strings.strip")
 def string_strip(input, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Each string without leading and trailing whitespace."""
     return apply_op("StringStrip", [_string(input)], name=name).outputs[0]
@@ -835,11 +849,13 @@ NotDifferentiable("EncodeBase64")
 NotDifferentiable("DecodeBase64")
 
 
+@tf_export("encode_base64", "io.encode_base64")
 def encode_base64(input, pad: bool = False, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Each string in web-safe base64 (- and _ for + and /), with = padding only if `pad`."""
     return apply_op("EncodeBase64", [_string(input)], {"pad": bool(pad)}, name=name).outputs[0]
 
 
+@tf_export("decode_base64", "io.decode_base64")
 def decode_base64(input, name: str | None = None) -> _ops.Tensor:  # noqa: A002
     """Decodes web-safe base64 strings (padded or not)."""
     return apply_op("DecodeBase64", [_string(input)], name=name).outputs[0]
@@ -898,6 +914,7 @@ def _string_ngrams_kernel(data, splits, *, separator, ngram_widths, left_pad, ri
 NotDifferentiable("StringNGrams")
 
 
+@tf_export("strings.ngrams")
 def ngrams(data, ngram_width, separator: str = " ", pad_values=None, padding_width=None,
            preserve_short_sequences: bool = False, name: str | None = None) -> _ops.Tensor:
     """The n-grams of width `ngram_width` (an int or a list of them) along the last axis of the string tensor
@@ -1002,6 +1019,7 @@ def _unicode_transcode_kernel(inp, *, input_encoding, output_encoding, errors, r
 NotDifferentiable("UnicodeTranscode")
 
 
+@tf_export("strings.unicode_transcode")
 def unicode_transcode(input, input_encoding: str, output_encoding: str, errors: str = "replace",
                       replacement_char: int = 65533, replace_control_characters: bool = False,
                       name: str | None = None) -> _ops.Tensor:  # noqa: A002
@@ -1024,6 +1042,7 @@ def unicode_transcode(input, input_encoding: str, output_encoding: str, errors: 
 # tf.strings.format: tensors formatted into a template as tf.print shows them (StringFormat is declared in
 # control_flow_ops, beside tf.print, which uses it)
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("strings.format")
 def string_format(template: str, inputs, placeholder: str = "{}", summarize: int = 3,
                   name: str | None = None) -> _ops.Tensor:
     """tf.strings.format: `template` with each `placeholder` replaced by the next input tensor, shown as

@@ -17,6 +17,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 from tfmini.ops import shape_fns
 from tfmini.protobuf import summary_pb2, tensor_pb2
@@ -418,6 +419,7 @@ def _collect(op_output: _ops.Tensor, collections, default=(_ops.GraphKeys.SUMMAR
         _ops.add_to_collection(key, op_output)
 
 
+@tf_export("summary.scalar")
 def scalar(name: str, tensor, collections=None, family: str | None = None) -> _ops.Tensor:
     """`tf.summary.scalar`: a Summary with one simple_value, the value of the real scalar `tensor`.
 
@@ -429,6 +431,7 @@ def scalar(name: str, tensor, collections=None, family: str | None = None) -> _o
     return val
 
 
+@tf_export("summary.histogram")
 def histogram(name: str, values, collections=None, family: str | None = None) -> _ops.Tensor:
     """`tf.summary.histogram`: a Summary with a HistogramProto of `values` (any shape) in TF's default
     buckets. Running it with a NaN or an infinity in `values` raises InvalidArgumentError."""
@@ -438,6 +441,7 @@ def histogram(name: str, values, collections=None, family: str | None = None) ->
     return val
 
 
+@tf_export("summary.image")
 def image(name: str, tensor, max_outputs: int = 3, collections=None, family: str | None = None) -> _ops.Tensor:
     """`tf.summary.image`: the first `max_outputs` images of a [batch, height, width, channels] tensor
     (channels 1, 3 or 4; uint8 as is, floats scaled per image) as PNGs, tagged `name/image/<i>`
@@ -448,6 +452,7 @@ def image(name: str, tensor, max_outputs: int = 3, collections=None, family: str
     return val
 
 
+@tf_export("summary.audio")
 def audio(name: str, tensor, sample_rate, max_outputs: int = 3, collections=None,
           family: str | None = None) -> _ops.Tensor:
     """`tf.summary.audio`: the first `max_outputs` clips of a float [batch, frames] or [batch, frames,
@@ -460,6 +465,7 @@ def audio(name: str, tensor, sample_rate, max_outputs: int = 3, collections=None
     return val
 
 
+@tf_export("summary.tensor_summary")
 def tensor_summary(name: str, tensor, summary_description=None, collections=None, summary_metadata=None,
                    family: str | None = None, display_name: str | None = None) -> _ops.Tensor:
     """`tf.summary.tensor_summary`: a Summary holding `tensor` itself as a TensorProto, with
@@ -478,6 +484,7 @@ def tensor_summary(name: str, tensor, summary_description=None, collections=None
     return val
 
 
+@tf_export("summary.text")
 def text(name: str, tensor, collections=None) -> _ops.Tensor:
     """`tf.summary.text`: a string tensor as a tensor summary for TensorBoard's text plugin (Markdown)."""
     tensor = _ops.convert_to_tensor(tensor)
@@ -487,6 +494,7 @@ def text(name: str, tensor, collections=None) -> _ops.Tensor:
     return tensor_summary(name, tensor, summary_metadata=metadata, collections=collections)
 
 
+@tf_export("summary.merge")
 def merge(inputs, collections=None, name: str | None = None) -> _ops.Tensor:
     """`tf.summary.merge`: one Summary with the values of the serialized summaries `inputs` (a tag twice is an
     InvalidArgumentError when it runs). Added to `collections` (default: none)."""
@@ -497,6 +505,7 @@ def merge(inputs, collections=None, name: str | None = None) -> _ops.Tensor:
     return val
 
 
+@tf_export("summary.merge_all")
 def merge_all(key: str = _ops.GraphKeys.SUMMARIES, scope: str | None = None,
               name: str | None = None) -> _ops.Tensor | None:
     """`tf.summary.merge_all`: `merge` over the summaries in collection `key` (those whose name matches
@@ -507,6 +516,7 @@ def merge_all(key: str = _ops.GraphKeys.SUMMARIES, scope: str | None = None,
     return merge(summary_ops, name=name)
 
 
+@tf_export("summary.get_summary_description")
 def get_summary_description(node_def) -> summary_pb2.SummaryDescription:
     """`tf.summary.get_summary_description`: the SummaryDescription a TensorSummary node's `description`
     attr holds (a NodeDef of another op type is a ValueError)."""

@@ -14,6 +14,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import (
     REQUIRED,
     NotDifferentiable,
@@ -645,6 +646,7 @@ def _tensor_array_split_grad(op: _ops.Operation, flow):
 # ----------------------------------------------------------------------------------------------------------
 # tf.TensorArray
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("TensorArray")
 class TensorArray:
     """`tf.TensorArray`: a write-once array of tensors of one dtype for use in `tf.while_loop` bodies (and
     `tf.map_fn`, `tf.scan`), supporting gradients.

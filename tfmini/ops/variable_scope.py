@@ -15,6 +15,7 @@ import traceback
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.func_graph import share_collection_with_functions
 from tfmini.framework.ops import GraphKeys
 from tfmini.ops import init_ops, resource_variable_ops
@@ -39,6 +40,7 @@ class _ReuseMode(enum.Enum):
 AUTO_REUSE = _ReuseMode.AUTO_REUSE
 
 
+@tf_export("no_regularizer")
 def no_regularizer(_) -> None:
     """A regularizer that adds no loss (to switch off a scope's regularizer for one variable)."""
     return None
@@ -188,6 +190,7 @@ def _get_default_variable_store() -> _VariableStore:
 # ----------------------------------------------------------------------------------------------------------
 # Variable scopes
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("VariableScope")
 class VariableScope:
     """`tf.VariableScope`: a variable-name prefix plus defaults (reuse, initializer, regularizer, dtype, ...)
     for the variables `get_variable` creates under it."""
@@ -350,6 +353,7 @@ def get_variable_scope_store() -> _VariableScopeStore:
     return store
 
 
+@tf_export("get_variable_scope")
 def get_variable_scope() -> VariableScope:
     """`tf.get_variable_scope`: the current VariableScope."""
     return get_variable_scope_store().current_scope
@@ -442,6 +446,7 @@ class _pure_variable_scope:  # noqa: N801 - mirrors TF's internal name
         self._store.current_scope = self._old
 
 
+@tf_export("variable_scope")
 class variable_scope:  # noqa: N801 - TF's public name
     """`tf.variable_scope(name_or_scope, default_name=None, values=None, ...)`: opens a variable scope (and
     a name scope of the same name) for `get_variable`.
@@ -523,6 +528,7 @@ class variable_scope:  # noqa: N801 - TF's public name
         self._unwind(*exc)
 
 
+@tf_export("variable_op_scope")
 def variable_op_scope(values, name_or_scope, default_name=None, initializer=None, regularizer=None,
                       caching_device=None, partitioner=None, custom_getter=None, reuse=None, dtype=None,
                       use_resource=None, constraint=None) -> variable_scope:
@@ -536,6 +542,7 @@ def variable_op_scope(values, name_or_scope, default_name=None, initializer=None
 # ----------------------------------------------------------------------------------------------------------
 # get_variable
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("get_variable")
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None, trainable=None,
                  collections=None, caching_device=None, partitioner=None, validate_shape=True, use_resource=None,
                  custom_getter=None, constraint=None, synchronization=VariableSynchronization.AUTO,
@@ -550,6 +557,7 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
         aggregation=aggregation)
 
 
+@tf_export("get_local_variable")
 def get_local_variable(name, shape=None, dtype=None, initializer=None, regularizer=None, trainable=False,
                        collections=None, caching_device=None, partitioner=None, validate_shape=True,
                        use_resource=None, custom_getter=None, constraint=None,
@@ -580,17 +588,20 @@ def variable(initial_value=None, trainable=None, collections=None, validate_shap
 _USE_RESOURCE = {"default": False}
 
 
+@tf_export("enable_resource_variables")
 def enable_resource_variables() -> None:
     """`tf.compat.v1.enable_resource_variables`: variables created without `use_resource` are resource
     variables from now on."""
     _USE_RESOURCE["default"] = True
 
 
+@tf_export("disable_resource_variables")
 def disable_resource_variables() -> None:
     """`tf.compat.v1.disable_resource_variables`: variables are reference variables unless asked otherwise."""
     _USE_RESOURCE["default"] = False
 
 
+@tf_export("resource_variables_enabled")
 def resource_variables_enabled() -> bool:
     """Whether variables are resource variables by default."""
     return _USE_RESOURCE["default"]

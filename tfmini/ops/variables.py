@@ -14,6 +14,7 @@ import weakref
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.ops import GraphKeys
 from tfmini.framework.registry import apply_op
@@ -21,6 +22,7 @@ from tfmini.ops import array_ops, control_flow_ops, math_ops, state_ops
 from tfmini.protobuf import variable_pb2
 
 
+@tf_export("VariableSynchronization")
 class VariableSynchronization(enum.Enum):
     """`tf.VariableSynchronization`: when a distributed variable is aggregated (recorded, not acted on)."""
 
@@ -30,6 +32,7 @@ class VariableSynchronization(enum.Enum):
     ON_READ = 3
 
 
+@tf_export("VariableAggregation")
 class VariableAggregation(enum.Enum):
     """`tf.VariableAggregation`: how a distributed variable's updates are combined (recorded, not acted on)."""
 
@@ -86,6 +89,7 @@ class _VariableMeta(type):
         return super().__call__(*args, **kwargs)
 
 
+@tf_export("Variable")
 class Variable(metaclass=_VariableMeta):
     """`tf.Variable`: a tensor-like handle to state that persists across `Session.run` calls.
 
@@ -413,27 +417,33 @@ _ops.register_tensor_conversion_function(Variable, Variable._tensor_conversion)
 # ----------------------------------------------------------------------------------------------------------
 # Collections and initializers
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("all_variables", "global_variables")
 def global_variables(scope=None) -> list:
     """The variables in the GLOBAL_VARIABLES collection (filtered by `scope`, a regex on names)."""
     return _ops.get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
 
 
+@tf_export("local_variables")
 def local_variables(scope=None) -> list:
     return _ops.get_collection(GraphKeys.LOCAL_VARIABLES, scope)
 
 
+@tf_export("model_variables")
 def model_variables(scope=None) -> list:
     return _ops.get_collection(GraphKeys.MODEL_VARIABLES, scope)
 
 
+@tf_export("trainable_variables")
 def trainable_variables(scope=None) -> list:
     return _ops.get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
 
 
+@tf_export("moving_average_variables")
 def moving_average_variables(scope=None) -> list:
     return _ops.get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
 
 
+@tf_export("initialize_variables", "initializers.variables", "variables_initializer")
 def variables_initializer(var_list, name: str = "init") -> _ops.Operation:
     """One op that runs the initializers of `var_list` (a NoOp when it is empty)."""
     if var_list:
@@ -441,10 +451,12 @@ def variables_initializer(var_list, name: str = "init") -> _ops.Operation:
     return control_flow_ops.no_op(name=name)
 
 
+@tf_export("global_variables_initializer", "initialize_all_variables", "initializers.global_variables")
 def global_variables_initializer() -> _ops.Operation:
     return variables_initializer(global_variables())
 
 
+@tf_export("initialize_local_variables", "initializers.local_variables", "local_variables_initializer")
 def local_variables_initializer() -> _ops.Operation:
     return variables_initializer(local_variables())
 
@@ -460,10 +472,12 @@ def _all_variables_or_ops(var_list):
     return var_list
 
 
+@tf_export("is_variable_initialized")
 def is_variable_initialized(variable) -> _ops.Tensor:
     return state_ops.is_variable_initialized(variable)
 
 
+@tf_export("assert_variables_initialized")
 def assert_variables_initialized(var_list=None) -> _ops.Tensor | None:
     """A tensor whose evaluation fails with FailedPreconditionError while any of `var_list` is uninitialized
     (None when there are no variables)."""
@@ -475,6 +489,7 @@ def assert_variables_initialized(var_list=None) -> _ops.Tensor | None:
     return ranks[0] if len(ranks) == 1 else array_ops.stack(ranks)
 
 
+@tf_export("report_uninitialized_variables")
 def report_uninitialized_variables(var_list=None, name: str = "report_uninitialized_variables") -> _ops.Tensor:
     """A 1-D string tensor of the names of the variables in `var_list` not initialized in the session."""
     var_list = _all_variables_or_ops(var_list)

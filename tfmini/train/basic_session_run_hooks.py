@@ -13,6 +13,7 @@ import numpy as np
 
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.graph_util import write_graph
 from tfmini.framework.summary_io import FileWriterCache
 from tfmini.ops.variables import Variable
@@ -117,6 +118,7 @@ class _HookTimer:
         raise NotImplementedError
 
 
+@tf_export("train.SecondOrStepTimer")
 class SecondOrStepTimer(_HookTimer):
     """Triggers at the first step and then once `every_secs` seconds or `every_steps` steps have passed since
     the last trigger (exactly one of them is given); never twice at the same step."""
@@ -173,6 +175,7 @@ class NeverTriggerTimer(_HookTimer):
 # ----------------------------------------------------------------------------------------------------------
 # Logging, stopping, NaN checks
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.LoggingTensorHook")
 class LoggingTensorHook(SessionRunHook):
     """Logs the values of `tensors` (a list of tensors or names, or a dict {tag: tensor or name}) every
     `every_n_iter` local steps or `every_n_secs` seconds, and/or once at the end (`at_end`), through the
@@ -228,6 +231,7 @@ class LoggingTensorHook(SessionRunHook):
             self._log_tensors(session.run(self._current_tensors))
 
 
+@tf_export("train.StopAtStepHook")
 class StopAtStepHook(SessionRunHook):
     """Requests a stop once the global step reaches `last_step`, or `num_steps` steps past its value when the
     session was created (exactly one of them is given)."""
@@ -257,6 +261,7 @@ class StopAtStepHook(SessionRunHook):
                 run_context.request_stop()
 
 
+@tf_export("train.NanLossDuringTrainingError")
 class NanLossDuringTrainingError(RuntimeError):
     """Raised by NanTensorHook when the loss is NaN."""
 
@@ -264,6 +269,7 @@ class NanLossDuringTrainingError(RuntimeError):
         return "NaN loss during training."
 
 
+@tf_export("train.NanTensorHook")
 class NanTensorHook(SessionRunHook):
     """Checks `loss_tensor` after every step: a NaN raises NanLossDuringTrainingError (`fail_on_nan_loss`) or
     logs a warning and requests a stop."""
@@ -288,6 +294,7 @@ class NanTensorHook(SessionRunHook):
 # ----------------------------------------------------------------------------------------------------------
 # Checkpoints and summaries
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.CheckpointSaverListener")
 class CheckpointSaverListener:
     """Called by CheckpointSaverHook around its saves: `begin()`, `before_save(session, global_step_value)`,
     `after_save(session, global_step_value)` (returning True stops training) and `end(session,
@@ -306,6 +313,7 @@ class CheckpointSaverListener:
         pass
 
 
+@tf_export("train.CheckpointSaverHook")
 class CheckpointSaverHook(SessionRunHook):
     """Saves a checkpoint (`<checkpoint_dir>/<checkpoint_basename>-<global step>` with its meta graph) when the
     session is created, every `save_secs` seconds or `save_steps` steps, and at the end; writes the graph to
@@ -401,6 +409,7 @@ class CheckpointSaverHook(SessionRunHook):
         return self._saver
 
 
+@tf_export("train.SummarySaverHook")
 class SummarySaverHook(SessionRunHook):
     """Runs the summary op (`summary_op`, or the `scaffold`'s) every `save_steps` steps or `save_secs`
     seconds and adds its summaries at the global step to `summary_writer` (or the cached FileWriter of
@@ -456,6 +465,7 @@ class SummarySaverHook(SessionRunHook):
         return summary_op if isinstance(summary_op, list) else [summary_op]
 
 
+@tf_export("train.StepCounterHook")
 class StepCounterHook(SessionRunHook):
     """Measures global steps per second every `every_n_steps` steps or `every_n_secs` seconds, logs it and
     writes it as the summary '<global step op name>/sec' to `summary_writer` (or the cached FileWriter of
@@ -509,6 +519,7 @@ class StepCounterHook(SessionRunHook):
         self._last_global_step = stale_global_step
 
 
+@tf_export("train.ProfilerHook")
 class ProfilerHook(SessionRunHook):
     """Traces one step every `save_steps` steps or `save_secs` seconds (not the first): writes its Chrome trace
     to `<output_dir>/timeline-<global step>.json` (for chrome://tracing or Perfetto) and its RunMetadata to the
@@ -559,6 +570,7 @@ class ProfilerHook(SessionRunHook):
 # ----------------------------------------------------------------------------------------------------------
 # Final ops, feeds, waiting
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.FinalOpsHook")
 class FinalOpsHook(SessionRunHook):
     """Runs `final_ops` (any fetch structure, with `final_ops_feed_dict`) when the session ends; their values
     are `final_ops_values`."""
@@ -584,6 +596,7 @@ class FinalOpsHook(SessionRunHook):
             raise
 
 
+@tf_export("train.FeedFnHook")
 class FeedFnHook(SessionRunHook):
     """Adds `feed_fn()`'s dict to the feeds of every run."""
 
@@ -594,6 +607,7 @@ class FeedFnHook(SessionRunHook):
         return SessionRunArgs(fetches=None, feed_dict=self.feed_fn())
 
 
+@tf_export("train.GlobalStepWaiterHook")
 class GlobalStepWaiterHook(SessionRunHook):
     """Holds the first run back until the global step reaches `wait_until_step` (workers starting after the
     chief has trained a while)."""

@@ -30,6 +30,7 @@ import numpy as np
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
+from tfmini.framework.api_export import tf_export
 from tfmini.train import sstable
 from tfmini.train import tensor_bundle as _bundle
 
@@ -411,6 +412,7 @@ class _NpzReader:
 # ----------------------------------------------------------------------------------------------------------
 # Reading either format
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.CheckpointReader")
 class CheckpointReader:
     """Reads the tensors of one checkpoint (`tf.train.NewCheckpointReader` / `tf.train.load_checkpoint`):
     a V2 checkpoint (`<prefix>.index`) or a legacy tfmini one (`<prefix>.npz`).
@@ -513,6 +515,7 @@ def _not_a_checkpoint(prefix: str) -> _errors.OpError:
     )
 
 
+@tf_export("train.NewCheckpointReader")
 def NewCheckpointReader(filepattern: str) -> CheckpointReader:  # noqa: N802 - TF's public name
     return CheckpointReader(filepattern)
 
@@ -526,11 +529,13 @@ def _checkpoint_filename(ckpt_dir_or_file: str) -> str:
     return ckpt_dir_or_file
 
 
+@tf_export("train.load_checkpoint")
 def load_checkpoint(ckpt_dir_or_file: str) -> CheckpointReader:
     """A reader for the checkpoint `ckpt_dir_or_file` (a prefix, or a directory's latest checkpoint)."""
     return CheckpointReader(_checkpoint_filename(ckpt_dir_or_file))
 
 
+@tf_export("train.load_variable")
 def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
     """The saved value of variable `name` (a trailing ':0' is ignored)."""
     if name.endswith(":0"):
@@ -539,6 +544,7 @@ def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
         return reader.get_tensor(name)
 
 
+@tf_export("train.list_variables")
 def list_variables(ckpt_dir_or_file: str) -> list:
     """[(name, shape)] of the saved variables, sorted by name."""
     with load_checkpoint(ckpt_dir_or_file) as reader:
@@ -554,16 +560,19 @@ def _checkpoint_files(prefix: str) -> list[str]:
     return sorted(glob.glob(prefix))
 
 
+@tf_export("train.checkpoint_exists")
 def checkpoint_exists(checkpoint_prefix: str) -> bool:
     """Whether a checkpoint with this prefix exists (V2, legacy .npz, or files matching it, as TF's V1)."""
     return bool(_checkpoint_files(os.fspath(checkpoint_prefix)))
 
 
+@tf_export("train.get_checkpoint_mtimes")
 def get_checkpoint_mtimes(checkpoint_prefixes) -> list:
     """Modification times (seconds since the epoch) of the existing checkpoints among `checkpoint_prefixes`."""
     return [os.path.getmtime(path) for p in checkpoint_prefixes for path in _checkpoint_files(os.fspath(p))]
 
 
+@tf_export("train.remove_checkpoint")
 def remove_checkpoint(checkpoint_prefix: str, checkpoint_format_version: int = V2,
                       meta_graph_suffix: str = "meta") -> None:
     """Deletes the checkpoint's files: for V2 its index, data shards (and a legacy .npz), for V1 the prefix
@@ -582,6 +591,7 @@ def remove_checkpoint(checkpoint_prefix: str, checkpoint_format_version: int = V
 # ----------------------------------------------------------------------------------------------------------
 # The checkpoint state file (TF's CheckpointState proto in text format)
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.CheckpointState")
 class CheckpointState:
     """What `tf.train.get_checkpoint_state` returns: the latest checkpoint and those still kept."""
 
@@ -676,6 +686,7 @@ def _state_path(checkpoint_dir: str, latest_filename) -> str:
     return os.path.join(checkpoint_dir, latest_filename or "checkpoint")
 
 
+@tf_export("train.get_checkpoint_state")
 def get_checkpoint_state(checkpoint_dir: str, latest_filename=None):
     """The CheckpointState in `<checkpoint_dir>/checkpoint`, with relative paths made relative to the
     directory; None if there is no (readable) state file."""
@@ -696,6 +707,7 @@ def get_checkpoint_state(checkpoint_dir: str, latest_filename=None):
     return ckpt
 
 
+@tf_export("train.update_checkpoint_state")
 def update_checkpoint_state(save_dir: str, model_checkpoint_path: str, all_model_checkpoint_paths=None,
                             latest_filename=None, all_model_checkpoint_timestamps=None,
                             last_preserved_timestamp=None, save_relative_paths: bool = False) -> None:
@@ -729,6 +741,7 @@ def _relative_to(p: str, save_dir: str, absolute: bool) -> str:
     return os.path.relpath(p, save_dir) if os.path.isabs(p) == absolute else p
 
 
+@tf_export("train.latest_checkpoint")
 def latest_checkpoint(checkpoint_dir: str, latest_filename=None) -> str | None:
     """The prefix of the newest checkpoint recorded in `checkpoint_dir`, if its file exists, else None."""
     ckpt = get_checkpoint_state(checkpoint_dir, latest_filename)

@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from tfmini.framework import errors as _errors
+from tfmini.framework.api_export import tf_export
 
 # How often `join` looks at the threads while no stop was requested (a stop request wakes it at once).
 _JOIN_POLL_SECONDS = 0.05
 
 
+@tf_export("train.Coordinator")
 class Coordinator:
     """Lets threads stop together: any of them may `request_stop()` (optionally with the exception that made
     it stop), all of them poll `should_stop()`, and `join()` waits for them and re-raises the first reported
@@ -122,6 +124,7 @@ class Coordinator:
             raise exception
 
 
+@tf_export("train.LooperThread")
 class LooperThread(threading.Thread):
     """A daemon thread registered with `coord` that calls `target(*args, **kwargs)` (or `run_loop()` of a
     subclass) every `timer_interval_secs` seconds, or back to back when that is None, until a stop is

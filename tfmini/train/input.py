@@ -10,6 +10,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import array_ops, control_flow_ops, io_ops, math_ops, random_ops, summary_ops, variables
 from tfmini.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
@@ -19,6 +20,7 @@ from tfmini.train.queue_runner_impl import QueueRunner, add_queue_runner
 # ----------------------------------------------------------------------------------------------------------
 # Producers
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.match_filenames_once")
 def match_filenames_once(pattern, name=None) -> variables.Variable:
     """A local variable holding the file names `pattern` (a glob) matches, computed when it is initialized
     (`tf.local_variables_initializer()`)."""
@@ -27,6 +29,7 @@ def match_filenames_once(pattern, name=None) -> variables.Variable:
                                   validate_shape=False, collections=[_ops.GraphKeys.LOCAL_VARIABLES])
 
 
+@tf_export("train.limit_epochs")
 def limit_epochs(tensor, num_epochs=None, name=None) -> _ops.Tensor:
     """`tensor`, which after `num_epochs` evaluations fails with OutOfRangeError (a local int64 variable
     `epochs` counts them, so run `tf.local_variables_initializer()` first). None: no limit."""
@@ -43,6 +46,7 @@ def limit_epochs(tensor, num_epochs=None, name=None) -> _ops.Tensor:
             return array_ops.identity(tensor, name=scope)
 
 
+@tf_export("train.input_producer")
 def input_producer(input_tensor, element_shape=None, num_epochs=None, shuffle: bool = True, seed=None,
                    capacity: int = 32, shared_name=None, summary_name=None, name=None, cancel_op=None) -> FIFOQueue:
     """A FIFOQueue that a QueueRunner fills with the rows of `input_tensor` (shuffled per epoch when `shuffle`),
@@ -68,6 +72,7 @@ def input_producer(input_tensor, element_shape=None, num_epochs=None, shuffle: b
         return queue
 
 
+@tf_export("train.string_input_producer")
 def string_input_producer(string_tensor, num_epochs=None, shuffle: bool = True, seed=None, capacity: int = 32,
                           shared_name=None, name=None, cancel_op=None) -> FIFOQueue:
     """A queue of the strings of the 1-D `string_tensor` (typically file names), `num_epochs` times."""
@@ -91,6 +96,7 @@ def _non_empty(value) -> bool:
         return bool(value)
 
 
+@tf_export("train.range_input_producer")
 def range_input_producer(limit, num_epochs=None, shuffle: bool = True, seed=None, capacity: int = 32,
                          shared_name=None, name=None) -> FIFOQueue:
     """A queue of the integers 0 .. limit-1, `num_epochs` times."""
@@ -100,6 +106,7 @@ def range_input_producer(limit, num_epochs=None, shuffle: bool = True, seed=None
                               f"fraction_of_{capacity}_full", scope)
 
 
+@tf_export("train.slice_input_producer")
 def slice_input_producer(tensor_list, num_epochs=None, shuffle: bool = True, seed=None, capacity: int = 32,
                          shared_name=None, name=None) -> list[_ops.Tensor]:
     """One row of every tensor of `tensor_list` (the same row of each) per evaluation, each row `num_epochs`
@@ -261,6 +268,7 @@ def _joined(tensors_list, keep_input, build, name, default_name: str):
         return _as_original_type(tensors_list[0], build(tensor_list_list, keep_input, scope, True))
 
 
+@tf_export("train.batch")
 def batch(tensors, batch_size, num_threads: int = 1, capacity: int = 32, enqueue_many: bool = False, shapes=None,
           dynamic_pad: bool = False, allow_smaller_final_batch: bool = False, shared_name=None, name=None):
     """Batches `tensors` (a list or dict) through a FIFOQueue (a PaddingFIFOQueue with `dynamic_pad`) that
@@ -270,6 +278,7 @@ def batch(tensors, batch_size, num_threads: int = 1, capacity: int = 32, enqueue
                        allow_smaller_final_batch, shared_name, name)
 
 
+@tf_export("train.maybe_batch")
 def maybe_batch(tensors, keep_input, batch_size, num_threads: int = 1, capacity: int = 32,
                 enqueue_many: bool = False, shapes=None, dynamic_pad: bool = False,
                 allow_smaller_final_batch: bool = False, shared_name=None, name=None):
@@ -282,6 +291,7 @@ def maybe_batch(tensors, keep_input, batch_size, num_threads: int = 1, capacity:
     return _single(tensors, keep_input, build, name, "batch")
 
 
+@tf_export("train.batch_join")
 def batch_join(tensors_list, batch_size, capacity: int = 32, enqueue_many: bool = False, shapes=None,
                dynamic_pad: bool = False, allow_smaller_final_batch: bool = False, shared_name=None, name=None):
     """Like `batch`, from several lists of tensors of the same types (one enqueue thread each), so a batch
@@ -290,6 +300,7 @@ def batch_join(tensors_list, batch_size, capacity: int = 32, enqueue_many: bool 
                             allow_smaller_final_batch, shared_name, name)
 
 
+@tf_export("train.maybe_batch_join")
 def maybe_batch_join(tensors_list, keep_input, batch_size, capacity: int = 32, enqueue_many: bool = False,
                      shapes=None, dynamic_pad: bool = False, allow_smaller_final_batch: bool = False,
                      shared_name=None, name=None):
@@ -319,6 +330,7 @@ def _shuffle_batch(tensor_list_list, keep_input, batch_size, capacity: int, min_
     return _dequeue(queue, batch_size, allow_smaller_final_batch, scope)
 
 
+@tf_export("train.shuffle_batch")
 def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads: int = 1, seed=None,
                   enqueue_many: bool = False, shapes=None, allow_smaller_final_batch: bool = False, shared_name=None,
                   name=None):
@@ -329,6 +341,7 @@ def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads:
                                name)
 
 
+@tf_export("train.maybe_shuffle_batch")
 def maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, keep_input, num_threads: int = 1,
                         seed=None, enqueue_many: bool = False, shapes=None, allow_smaller_final_batch: bool = False,
                         shared_name=None, name=None):
@@ -340,6 +353,7 @@ def maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, keep_i
     return _single(tensors, keep_input, build, name, "shuffle_batch")
 
 
+@tf_export("train.shuffle_batch_join")
 def shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, seed=None, enqueue_many: bool = False,
                        shapes=None, allow_smaller_final_batch: bool = False, shared_name=None, name=None):
     """Like `shuffle_batch`, from several lists of tensors of the same types (one enqueue thread each)."""
@@ -348,6 +362,7 @@ def shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, se
                                     name)
 
 
+@tf_export("train.maybe_shuffle_batch_join")
 def maybe_shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, keep_input, seed=None,
                              enqueue_many: bool = False, shapes=None, allow_smaller_final_batch: bool = False,
                              shared_name=None, name=None):

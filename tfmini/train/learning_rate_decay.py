@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.ops import control_flow_ops, math_ops
 
 
@@ -27,6 +28,7 @@ def _progress(step, steps, staircase: bool):
     return math_ops.floor(p) if staircase else p
 
 
+@tf_export("train.exponential_decay")
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False,
                       name=None) -> _ops.Tensor:
     """learning_rate * decay_rate ** (global_step / decay_steps) (the exponent floored with `staircase`)."""
@@ -38,6 +40,7 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
         return math_ops.multiply(lr, math_ops.pow(decay_rate, p), name=name)
 
 
+@tf_export("train.natural_exp_decay")
 def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False,
                       name=None) -> _ops.Tensor:
     """learning_rate * exp(-decay_rate * global_step / decay_steps) (the exponent floored with `staircase`)."""
@@ -49,6 +52,7 @@ def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, stair
         return math_ops.multiply(lr, math_ops.exp(math_ops.multiply(math_ops.negative(decay_rate), p)), name=name)
 
 
+@tf_export("train.inverse_time_decay")
 def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False,
                        name=None) -> _ops.Tensor:
     """learning_rate / (1 + decay_rate * global_step / decay_steps) (the ratio floored with `staircase`)."""
@@ -61,6 +65,7 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
         return math_ops.div(lr, denom, name=name)
 
 
+@tf_export("train.polynomial_decay")
 def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=0.0001, power=1.0,
                      cycle: bool = False, name=None) -> _ops.Tensor:
     """(learning_rate - end) * (1 - step / decay_steps) ** power + end, the step clipped at decay_steps (or,
@@ -81,6 +86,7 @@ def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=
         return math_ops.add(math_ops.multiply(lr - end_lr, math_ops.pow(1 - p, power)), end_lr, name=name)
 
 
+@tf_export("train.cosine_decay")
 def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None) -> _ops.Tensor:
     """learning_rate * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha)."""
     _require_step(global_step, "cosine decay")
@@ -93,6 +99,7 @@ def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None) 
         return math_ops.multiply(lr, decayed, name=name)
 
 
+@tf_export("train.piecewise_constant", "train.piecewise_constant_decay")
 def piecewise_constant(x, boundaries, values, name=None) -> _ops.Tensor:
     """values[0] while x <= boundaries[0], values[i] while boundaries[i-1] < x <= boundaries[i], values[-1]
     after the last boundary."""

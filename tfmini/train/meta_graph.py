@@ -15,6 +15,7 @@ from google.protobuf import text_format
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.graph_io import import_graph_def, parse_tensor_name
 from tfmini.framework.graph_util import write_graph
 from tfmini.framework.node_def import attr_value_of
@@ -409,6 +410,7 @@ def export_scoped_meta_graph(filename=None, graph_def=None, graph=None, export_s
     return mg, variables
 
 
+@tf_export("train.export_meta_graph")
 def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_def=None, collection_list=None,
                       as_text: bool = False, graph=None, export_scope=None, clear_devices: bool = False,
                       clear_extraneous_savers: bool = False, strip_default_attrs: bool = False,

@@ -11,6 +11,7 @@ import os
 
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops, control_flow_ops, summary_ops
 from tfmini.ops import variables as _variables
 from tfmini.protobuf import config_pb2
@@ -47,6 +48,7 @@ def _default_saver():
     return saver
 
 
+@tf_export("train.Scaffold")
 class Scaffold:
     """What a monitored session needs to create, initialize and save a model. Any part not given is taken
     from its graph collection (INIT_OP, READY_OP, READY_FOR_LOCAL_INIT_OP, LOCAL_INIT_OP, SUMMARY_OP,
@@ -176,6 +178,7 @@ def _default_ready_for_local_init_op():
 # ----------------------------------------------------------------------------------------------------------
 # Session creators
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.SessionCreator")
 class SessionCreator:
     """Creates a session for a monitored session (and again when it recovers)."""
 
@@ -183,6 +186,7 @@ class SessionCreator:
         raise NotImplementedError(f"create_session is not implemented for {self}.")
 
 
+@tf_export("train.ChiefSessionCreator")
 class ChiefSessionCreator(SessionCreator):
     """Creates a session that is restored from the latest checkpoint of `checkpoint_dir` (or
     `checkpoint_filename_with_path`) or initialized by the scaffold's init ops."""
@@ -212,6 +216,7 @@ class ChiefSessionCreator(SessionCreator):
             init_fn=self._scaffold.init_fn)
 
 
+@tf_export("train.WorkerSessionCreator")
 class WorkerSessionCreator(SessionCreator):
     """Creates a session once the chief has initialized the model (waiting up to `max_wait_secs`)."""
 
@@ -595,6 +600,7 @@ class _MonitoredSession:
         return self._coordinated_creator.tf_sess
 
 
+@tf_export("train.MonitoredSession")
 class MonitoredSession(_MonitoredSession):
     """A session for training loops: `session_creator` (a ChiefSessionCreator by default) creates and
     initializes or restores the session; `hooks` run around every `run`; queue runners start under a
@@ -607,6 +613,7 @@ class MonitoredSession(_MonitoredSession):
                          stop_grace_period_secs=stop_grace_period_secs)
 
 
+@tf_export("train.SingularMonitoredSession")
 class SingularMonitoredSession(_MonitoredSession):
     """A MonitoredSession on one machine without recovery, created from a Scaffold (and checkpoint) directly;
     `raw_session()` is the underlying tf.Session."""
@@ -625,6 +632,7 @@ class SingularMonitoredSession(_MonitoredSession):
         return self._tf_sess()
 
 
+@tf_export("train.MonitoredTrainingSession")
 def MonitoredTrainingSession(master: str = "", is_chief: bool = True, checkpoint_dir=None,  # noqa: N802 - TF's name
                              scaffold: Scaffold | None = None, hooks=None, chief_only_hooks=None,
                              save_checkpoint_secs=USE_DEFAULT, save_summaries_steps=USE_DEFAULT,

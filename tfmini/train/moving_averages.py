@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.ops import GraphKeys
 from tfmini.ops import control_flow_ops, init_ops, math_ops, state_ops
 from tfmini.ops import variable_scope as _vs
@@ -52,6 +53,7 @@ def _zero_debias(unbiased: Variable, value, one_minus_decay) -> _ops.Tensor:
                                 + "/")
 
 
+@tf_export("train.ExponentialMovingAverage")
 class ExponentialMovingAverage:
     """`tf.train.ExponentialMovingAverage(decay, num_updates=None)`: `apply(var_list)` builds an op that moves
     a shadow copy of each variable towards it (shadow -= (1 - decay) * (shadow - var)); with `num_updates`, the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.ops import GraphKeys
 from tfmini.ops import array_ops, control_flow_ops, gradients_impl, init_ops, math_ops, state_ops
 from tfmini.ops import variable_scope as _vs
@@ -120,6 +121,7 @@ def _is_sparse(g) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 # The base class
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.Optimizer")
 class Optimizer:
     """`tf.train.Optimizer`: `minimize(loss)` = `compute_gradients` + `apply_gradients`.
 
@@ -330,6 +332,7 @@ class Optimizer:
 # ----------------------------------------------------------------------------------------------------------
 # The optimizers
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.GradientDescentOptimizer")
 class GradientDescentOptimizer(Optimizer):
     """var -= learning_rate * grad."""
 
@@ -352,6 +355,7 @@ class GradientDescentOptimizer(Optimizer):
         return var.scatter_sub(type(grad)(delta, grad.indices, grad.dense_shape), use_locking=self._use_locking)
 
 
+@tf_export("train.MomentumOptimizer")
 class MomentumOptimizer(Optimizer):
     """accum = momentum * accum + grad; var -= learning_rate * accum (Nesterov: var -= learning_rate *
     (grad + momentum * accum)). Slot "momentum"."""
@@ -387,6 +391,7 @@ class MomentumOptimizer(Optimizer):
                                                           use_nesterov=self._use_nesterov))
 
 
+@tf_export("train.AdamOptimizer")
 class AdamOptimizer(Optimizer):
     """Adam (Kingma & Ba): slots "m" and "v" per variable and the non-slot accumulators beta1_power and
     beta2_power, advanced once per step after all variables are updated."""
@@ -453,6 +458,7 @@ class AdamOptimizer(Optimizer):
         return control_flow_ops.group(*update_ops + [update_beta1, update_beta2], name=name_scope)
 
 
+@tf_export("train.AdadeltaOptimizer")
 class AdadeltaOptimizer(Optimizer):
     """Adadelta (Zeiler): per-variable slots "accum" (running mean of grad**2) and "accum_update" (of the
     squared updates) scale each step."""
@@ -489,6 +495,7 @@ class AdadeltaOptimizer(Optimizer):
                                                grad.indices, use_locking=self._use_locking))
 
 
+@tf_export("train.AdagradOptimizer")
 class AdagradOptimizer(Optimizer):
     """accum += grad**2; var -= learning_rate * grad / sqrt(accum). Slot "accumulator"."""
 
@@ -527,6 +534,7 @@ class AdagradOptimizer(Optimizer):
                                                          use_locking=self._use_locking))
 
 
+@tf_export("train.RMSPropOptimizer")
 class RMSPropOptimizer(Optimizer):
     """ms = decay * ms + (1 - decay) * grad**2; mom = momentum * mom + learning_rate * grad / sqrt(ms + epsilon);
     var -= mom. With `centered`, ms is replaced by ms - mg**2 (mg the running mean of grad). Slots "rms"

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.train.coordinator import Coordinator
 
 _log = logging.getLogger("tfmini")
 
 
+@tf_export("train.QueueRunner", "train.queue_runner.QueueRunner")
 class QueueRunner:
     """Holds a queue, the ops that enqueue into it (one thread each), the op that closes it when an enqueue
     finds its input exhausted (`queue_closed_exception_types`, OutOfRangeError by default), and the op that
@@ -138,11 +140,13 @@ class QueueRunner:
         return threads
 
 
+@tf_export("train.add_queue_runner", "train.queue_runner.add_queue_runner")
 def add_queue_runner(qr: QueueRunner, collection: str = _ops.GraphKeys.QUEUE_RUNNERS) -> None:
     """Adds `qr` to `collection` of the default graph (where `start_queue_runners` finds it)."""
     _ops.add_to_collection(collection, qr)
 
 
+@tf_export("train.queue_runner.start_queue_runners", "train.start_queue_runners")
 def start_queue_runners(sess=None, coord: Coordinator | None = None, daemon: bool = True, start: bool = True,
                         collection: str = _ops.GraphKeys.QUEUE_RUNNERS) -> list[threading.Thread]:
     """Creates (and by default starts) the threads of every QueueRunner in `collection` of the session's graph,

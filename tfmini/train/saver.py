@@ -20,6 +20,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.ops import array_ops, control_flow_ops, resource_variable_ops, state_ops, string_ops
@@ -207,6 +208,7 @@ def _wrap_restore_error(err: _errors.OpError, extra: str) -> _errors.OpError:
 # ----------------------------------------------------------------------------------------------------------
 # Saver
 # ----------------------------------------------------------------------------------------------------------
+@tf_export("train.Saver")
 class Saver:
     """`tf.train.Saver(var_list=None, max_to_keep=5, ...)`: `save(sess, path)` writes the variables' values in
     `sess` to a checkpoint and records it in the directory's `checkpoint` file; `restore(sess, path)` assigns
@@ -477,6 +479,7 @@ _meta_graph.register_proto_function(_ops.GraphKeys.SAVERS, saver_pb2.SaverDef, _
 _IMPORT_KWARGS = {"input_map", "return_elements", "restore_collections_predicate", "unbound_inputs_col_name"}
 
 
+@tf_export("train.import_meta_graph")
 def import_meta_graph(meta_graph_or_file, clear_devices: bool = False, import_scope=None, **kwargs):
     """`tf.train.import_meta_graph`: adds the graph of a MetaGraphDef (or of the `.meta` file holding one) to
     the default graph under `import_scope`, with its collections (variables, train op, losses, ...), and

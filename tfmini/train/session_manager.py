@@ -13,6 +13,7 @@ import numpy as np
 
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.train import checkpoint as _ckpt
 
 _log = logging.getLogger("tfmini")
@@ -69,6 +70,7 @@ class _CountDownTimer:
         return max(0.0, self._duration_secs - (time.time() - self._start_time_secs))
 
 
+@tf_export("train.SessionManager")
 class SessionManager:
     """Creates sessions for `graph` (the default graph) and makes them ready: `ready_op` reports the
     variables still uninitialized; `local_init_op` runs once `ready_for_local_init_op` reports nothing."""

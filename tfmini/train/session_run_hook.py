@@ -6,7 +6,10 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+from tfmini.framework.api_export import tf_export
 
+
+@tf_export("train.SessionRunHook")
 class SessionRunHook:
     """Extends a monitored session: `begin()` before the graph is finalized, `after_create_session(session,
     coord)` whenever a session is (re)created, `before_run(run_context)` and `after_run(run_context,
@@ -29,6 +32,7 @@ class SessionRunHook:
         """Called when the monitored session closes without an error (not after an exception)."""
 
 
+@tf_export("train.SessionRunArgs")
 class SessionRunArgs(collections.namedtuple("SessionRunArgs", ["fetches", "feed_dict", "options"])):
     """What a hook adds to a `run` call: `fetches` (any structure `Session.run` takes), `feed_dict` and
     `RunOptions`."""
@@ -39,6 +43,7 @@ class SessionRunArgs(collections.namedtuple("SessionRunArgs", ["fetches", "feed_
         return super().__new__(cls, fetches, feed_dict, options)
 
 
+@tf_export("train.SessionRunContext")
 class SessionRunContext:
     """What a hook sees of a `run` call: the caller's arguments, the session, and a way to ask the loop to
     stop after this call."""
@@ -69,6 +74,7 @@ class SessionRunContext:
 
 
 SessionRunValues = collections.namedtuple("SessionRunValues", ["results", "options", "run_metadata"])
+tf_export("train.SessionRunValues")(SessionRunValues)
 SessionRunValues.__doc__ = """What a `run` call returned to a hook: `results` (the values of the hook's fetches,
 None when it asked for none), the RunOptions of the call and its RunMetadata."""
 

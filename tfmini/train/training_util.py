@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.ops import GraphKeys
 from tfmini.ops import init_ops
 from tfmini.ops import variable_scope as _vs
 from tfmini.ops.variables import Variable
 
 
+@tf_export("train.assert_global_step")
 def assert_global_step(global_step_tensor) -> None:
     """Raises TypeError unless `global_step_tensor` is an integer scalar Variable or Tensor."""
     if not isinstance(global_step_tensor, (Variable, _ops.Tensor)):
@@ -21,6 +23,7 @@ def assert_global_step(global_step_tensor) -> None:
         raise TypeError(f'Existing "global_step" is not scalar: {shape}')
 
 
+@tf_export("train.get_global_step")
 def get_global_step(graph=None):
     """The graph's global step (from its GLOBAL_STEP collection, else the tensor 'global_step:0'), or None."""
     graph = graph or _ops.get_default_graph()
@@ -38,6 +41,7 @@ def get_global_step(graph=None):
     return step
 
 
+@tf_export("train.create_global_step")
 def create_global_step(graph=None) -> Variable:
     """Creates the global step variable (ValueError if the graph has one)."""
     graph = graph or _ops.get_default_graph()
@@ -49,6 +53,7 @@ def create_global_step(graph=None) -> Variable:
                                 collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])
 
 
+@tf_export("train.get_or_create_global_step")
 def get_or_create_global_step(graph=None):
     """The graph's global step, created if it has none."""
     graph = graph or _ops.get_default_graph()
@@ -56,6 +61,7 @@ def get_or_create_global_step(graph=None):
     return create_global_step(graph) if step is None else step
 
 
+@tf_export("train.global_step")
 def global_step(sess, global_step_tensor) -> int:
     """The global step's value in `sess`, as a Python int."""
     return int(sess.run(global_step_tensor))

@@ -12,6 +12,7 @@ import numpy as np
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _registry
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.graph_util import write_graph
 from tfmini.protobuf import meta_graph_pb2, saved_model_pb2
 from tfmini.train.meta_graph import export_meta_graph
@@ -35,6 +36,7 @@ def _asset_path(tensor) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+@tf_export("saved_model.Builder", "saved_model.builder.SavedModelBuilder")
 class SavedModelBuilder:
     """Builds a SavedModel in `export_dir` (which must not exist or be empty): first
     `add_meta_graph_and_variables(sess, tags, ...)`, then any `add_meta_graph(tags, ...)` for other tag sets

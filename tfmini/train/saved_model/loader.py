@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import text_format
 
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.protobuf import saved_model_pb2
 from tfmini.train.meta_graph import prepend_name_scope
 from tfmini.train.saved_model import constants
@@ -44,6 +45,10 @@ def parse_saved_model(export_dir) -> saved_model_pb2.SavedModel:
     return saved_model
 
 
+@tf_export(
+    "saved_model.contains_saved_model", "saved_model.loader.maybe_saved_model_directory",
+    "saved_model.maybe_saved_model_directory",
+)
 def maybe_saved_model_directory(export_dir) -> bool:
     """Whether `export_dir` holds a saved_model.pb or saved_model.pbtxt."""
     return any(os.path.isfile(p) for p in _saved_model_files(os.fspath(export_dir)))
@@ -73,6 +78,7 @@ def _init_op(meta_graph_def, import_scope):
     return None
 
 
+@tf_export("saved_model.load", "saved_model.loader.load")
 def load(sess, tags, export_dir, import_scope=None, **saver_kwargs):
     """Loads the meta graph tagged exactly `tags` from the SavedModel in `export_dir` into `sess`'s graph
     (under `import_scope`), restores its variables and runs its main op; returns the MetaGraphDef.

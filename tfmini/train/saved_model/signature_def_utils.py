@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.protobuf import meta_graph_pb2
 from tfmini.train.saved_model import signature_constants as _sc
 from tfmini.train.saved_model.utils import build_tensor_info
@@ -13,6 +14,7 @@ _STRING = _dtypes.string.as_datatype_enum
 _FLOAT = _dtypes.float32.as_datatype_enum
 
 
+@tf_export("saved_model.build_signature_def", "saved_model.signature_def_utils.build_signature_def")
 def build_signature_def(inputs=None, outputs=None, method_name=None) -> meta_graph_pb2.SignatureDef:
     """A SignatureDef from {name: TensorInfo} maps of inputs and outputs and a method name."""
     signature = meta_graph_pb2.SignatureDef()
@@ -25,6 +27,7 @@ def build_signature_def(inputs=None, outputs=None, method_name=None) -> meta_gra
     return signature
 
 
+@tf_export("saved_model.predict_signature_def", "saved_model.signature_def_utils.predict_signature_def")
 def predict_signature_def(inputs, outputs) -> meta_graph_pb2.SignatureDef:
     """The predict SignatureDef of {name: Tensor} inputs and outputs."""
     if inputs is None or not inputs:
@@ -35,6 +38,7 @@ def predict_signature_def(inputs, outputs) -> meta_graph_pb2.SignatureDef:
                                {k: build_tensor_info(v) for k, v in outputs.items()}, _sc.PREDICT_METHOD_NAME)
 
 
+@tf_export("saved_model.regression_signature_def", "saved_model.signature_def_utils.regression_signature_def")
 def regression_signature_def(examples, predictions) -> meta_graph_pb2.SignatureDef:
     """The regress SignatureDef: serialized Examples (a string tensor) in, float predictions out."""
     if examples is None:
@@ -53,6 +57,7 @@ def regression_signature_def(examples, predictions) -> meta_graph_pb2.SignatureD
                                _sc.REGRESS_METHOD_NAME)
 
 
+@tf_export("saved_model.classification_signature_def", "saved_model.signature_def_utils.classification_signature_def")
 def classification_signature_def(examples, classes, scores) -> meta_graph_pb2.SignatureDef:
     """The classify SignatureDef: serialized Examples (a string tensor) in, string classes and/or float
     scores out."""
@@ -102,6 +107,7 @@ def _is_valid_classify(sig) -> bool:
     return all(sig.outputs[k].dtype == allowed[k] for k in sig.outputs)
 
 
+@tf_export("saved_model.is_valid_signature", "saved_model.signature_def_utils.is_valid_signature")
 def is_valid_signature(signature_def) -> bool:
     """Whether `signature_def` is a well-formed predict, classify or regress signature."""
     if signature_def is None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.train.saved_model import signature_constants, tag_constants
 from tfmini.train.saved_model.builder import SavedModelBuilder
 from tfmini.train.saved_model.signature_def_utils import predict_signature_def
 
 
+@tf_export("saved_model.simple_save")
 def simple_save(session, export_dir, inputs, outputs, legacy_init_op=None) -> None:
     """Saves `session`'s graph and variables to `export_dir` with the tag 'serve' and one predict signature
     'serving_default' of `inputs` and `outputs` ({name: Tensor}); devices are cleared and the graph's

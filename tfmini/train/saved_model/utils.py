@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from tfmini.framework import ops as _ops
+from tfmini.framework.api_export import tf_export
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.protobuf import meta_graph_pb2
 from tfmini.train.meta_graph import prepend_name_scope
 
 
+@tf_export("saved_model.build_tensor_info", "saved_model.utils.build_tensor_info")
 def build_tensor_info(tensor) -> meta_graph_pb2.TensorInfo:
     """The TensorInfo of a Tensor (its name, dtype and static shape) or of a SparseTensor (the names of its
     indices, values and dense_shape tensors, the values' dtype and the dense shape)."""
@@ -24,6 +26,7 @@ def build_tensor_info(tensor) -> meta_graph_pb2.TensorInfo:
                                      tensor_shape=tensor.get_shape().as_proto())
 
 
+@tf_export("saved_model.get_tensor_from_tensor_info", "saved_model.utils.get_tensor_from_tensor_info")
 def get_tensor_from_tensor_info(tensor_info, graph=None, import_scope=None):
     """The Tensor (or SparseTensor) a TensorInfo names in `graph` (the default graph), under
     `import_scope`; KeyError when it is not there, ValueError for an encoding tfmini does not know."""
