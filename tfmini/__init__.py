@@ -504,6 +504,13 @@ from tfmini.ops.segment_ops import (
 # isort: split
 from tfmini.ops import stack_ops as _stack_ops  # noqa: F401 - registers StackV2, StackPushV2, ... ControlTrigger
 
+# -- tf.logging, tf.flags, tf.app, tf.test
+# isort: split
+from tfmini import app, flags, logging, test
+from tfmini.client import test_util as _test_util  # noqa: F401 - declares tf.test's names
+from tfmini.framework import flags as _flags  # noqa: F401 - declares tf.flags' names
+from tfmini.framework import tf_logging as _tf_logging  # noqa: F401 - declares tf.logging's names
+
 # -- namespaces whose names are all declared with @tf_export
 # isort: split
 from tfmini import bitwise, dtypes, image, linalg, metrics, sparse
