@@ -1,34 +1,5 @@
-"""`tf.debugging`: numeric checks and the `assert_*` family (implemented in tfmini/ops/check_ops.py)."""
+"""`tf.debugging`: numeric checks and the `assert_*` family (implemented in tfmini/ops/check_ops.py).
 
-from tfmini.ops.check_ops import (  # noqa: F401 - the namespace's public names
-    Assert,
-    add_check_numerics_ops,
-    assert_equal,
-    assert_greater,
-    assert_greater_equal,
-    assert_integer,
-    assert_less,
-    assert_less_equal,
-    assert_near,
-    assert_negative,
-    assert_non_negative,
-    assert_non_positive,
-    assert_none_equal,
-    assert_positive,
-    assert_proper_iterable,
-    assert_rank,
-    assert_rank_at_least,
-    assert_rank_in,
-    assert_same_float_dtype,
-    assert_scalar,
-    assert_shapes,
-    assert_type,
-    check_numerics,
-    is_finite,
-    is_inf,
-    is_nan,
-    is_non_decreasing,
-    is_numeric_tensor,
-    is_strictly_increasing,
-    verify_tensor_all_finite,
-)
+The names are declared with `@tf_export` beside their definitions and bound here when tfmini is imported
+(framework/api_export.py).
+"""

@@ -592,9 +592,3 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
                                trainable=trainable, virtual_batch_size=virtual_batch_size, adjustment=adjustment,
                                name=name, _scope=name, _reuse=reuse)
     return layer.apply(inputs, training=training)
-
-
-__all__ = [
-    "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten", "Layer", "MaxPooling2D",
-    "average_pooling2d", "batch_normalization", "conv2d", "dense", "dropout", "flatten", "max_pooling2d",
-]

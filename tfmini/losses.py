@@ -310,11 +310,3 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_c
         labels, weights = _squeeze_labels_and_weights(labels, logits, weights)
         losses = nn_impl.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
-
-
-__all__ = [
-    "Reduction", "absolute_difference", "add_loss", "compute_weighted_loss", "cosine_distance", "get_losses",
-    "get_regularization_loss", "get_regularization_losses", "get_total_loss", "hinge_loss", "huber_loss",
-    "log_loss", "mean_pairwise_squared_error", "mean_squared_error", "sigmoid_cross_entropy",
-    "softmax_cross_entropy", "sparse_softmax_cross_entropy",
-]

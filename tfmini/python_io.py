@@ -1,5 +1,5 @@
-"""`tf.python_io`: TFRecord files (TF 1.15's older home of the writer, the reading iterator and their options)."""
+"""`tf.python_io`: TFRecord files (TF 1.15's older home of the writer, the reading iterator and their options).
 
-from tfmini.framework.record_io import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
-
-__all__ = ["TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter", "tf_record_iterator"]
+The names are declared with `@tf_export` beside their definitions and bound here when tfmini is imported
+(framework/api_export.py).
+"""

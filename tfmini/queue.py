@@ -1,6 +1,5 @@
-"""`tf.queue`: the queue classes of TF1's input pipelines (`tf.queue.FIFOQueue`, ...), views over
-`ops/data_flow_ops`."""
+"""`tf.queue`: the queue classes of TF1's input pipelines (`tf.queue.FIFOQueue`, ...), in ops/data_flow_ops.py.
 
-from tfmini.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue
-
-__all__ = ["FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase", "RandomShuffleQueue"]
+The names are declared with `@tf_export` beside their definitions and bound here when tfmini is imported
+(framework/api_export.py).
+"""

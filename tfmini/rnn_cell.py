@@ -1,19 +1,5 @@
-"""`tf.nn.rnn_cell`: the recurrent cells and cell wrappers of TF 1.15 (ops/rnn_cell_impl.py)."""
+"""`tf.nn.rnn_cell`: the recurrent cells and cell wrappers of TF 1.15 (ops/rnn_cell_impl.py).
 
-from tfmini.ops.rnn_cell_impl import (
-    BasicLSTMCell,
-    BasicRNNCell,
-    DeviceWrapper,
-    DropoutWrapper,
-    GRUCell,
-    LSTMCell,
-    LSTMStateTuple,
-    MultiRNNCell,
-    ResidualWrapper,
-    RNNCell,
-)
-
-__all__ = [
-    "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "GRUCell", "LSTMCell", "LSTMStateTuple",
-    "MultiRNNCell", "RNNCell", "ResidualWrapper",
-]
+The names are declared with `@tf_export` beside their definitions and bound here when tfmini is imported
+(framework/api_export.py).
+"""

@@ -189,7 +189,11 @@ def test_tensor_shape_str_and_repr():
     assert str(tf.TensorShape([3])) == "(3,)"
     assert str(tf.TensorShape([])) == "()"
     assert str(tf.TensorShape(None)) == "<unknown>"
-    assert repr(tf.TensorShape([None, 3])) == "TensorShape([None, 3])"
+    # TF 1.x's reprs, which notebooks compare as printed output
+    assert repr(tf.TensorShape([None, 3])) == "TensorShape([Dimension(None), Dimension(3)])"
+    assert repr(tf.TensorShape([])) == "TensorShape([])"
+    assert repr(tf.TensorShape(None)) == "TensorShape(None)"
+    assert repr(tf.Dimension(100)) == "Dimension(100)" and str(tf.Dimension(None)) == "?"
 
 
 def test_unknown_rank_shape():

@@ -39,6 +39,7 @@ from tfmini.ops import dataset_ops as _dops
 from tfmini.ops.functional_ops import body_outputs
 
 AUTOTUNE = _dops.AUTOTUNE
+tf_export("data.experimental.AUTOTUNE").export_constant(__name__, "AUTOTUNE")
 
 
 @dataclass(frozen=True)

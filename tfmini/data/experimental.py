@@ -24,14 +24,6 @@ from tfmini.data.dataset_ops import (
     trace_function,
     trace_with_state,
 )
-from tfmini.data.iterator_ops import Optional, get_next_as_optional
-from tfmini.data.options import (
-    DistributeOptions,
-    MapVectorizationOptions,
-    OptimizationOptions,
-    StatsOptions,
-    ThreadingOptions,
-)
 from tfmini.data.readers import TFRecordDataset
 from tfmini.data.structure import SparseSpec, TensorSpec, flatten, is_structure, map_structure, pack_as
 from tfmini.framework import dtypes as _dt
@@ -43,16 +35,6 @@ from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops, check_ops, math_ops, parsing_ops, random_ops
 from tfmini.ops import dataset_experimental_ops as _dexp
 from tfmini.ops import dataset_readers as _readers
-
-__all__ = [
-    "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter", "CsvDataset", "DistributeOptions",
-    "MapVectorizationOptions", "OptimizationOptions", "Optional", "RandomDataset", "StatsOptions", "ThreadingOptions",
-    "TFRecordWriter", "bucket_by_sequence_length", "cardinality", "choose_from_datasets", "copy_to_device",
-    "dense_to_sparse_batch", "enumerate_dataset", "get_next_as_optional", "get_single_element", "group_by_window",
-    "ignore_errors", "make_batched_features_dataset", "make_csv_dataset", "map_and_batch", "parallel_interleave",
-    "parse_example_dataset", "prefetch_to_device", "sample_from_datasets", "scan", "shuffle_and_repeat", "unbatch",
-    "unique",
-]
 
 
 @tf_export("data.experimental.unbatch")
@@ -101,6 +83,8 @@ def ignore_errors() -> Callable[[DatasetV1], DatasetV1]:
 # ----------------------------------------------------------------------------------------------------------
 INFINITE_CARDINALITY = _dexp.INFINITE_CARDINALITY
 UNKNOWN_CARDINALITY = _dexp.UNKNOWN_CARDINALITY
+tf_export("data.experimental.INFINITE_CARDINALITY").export_constant(__name__, "INFINITE_CARDINALITY")
+tf_export("data.experimental.UNKNOWN_CARDINALITY").export_constant(__name__, "UNKNOWN_CARDINALITY")
 
 
 @tf_export("data.experimental.cardinality")

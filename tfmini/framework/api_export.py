@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator, MutableMapping
+from types import ModuleType
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
@@ -117,9 +118,13 @@ def populate(module_globals: MutableMapping[str, Any], name: str) -> list[str]:
     disagree about what `tf.<name>` is.
     """
     declared = _API.get(name, {})
+    package = module_globals.get("__name__")
     for public, obj in declared.items():
         existing = module_globals.get(public, _MISSING)
-        if existing is not _MISSING and existing is not obj:
+        # A package's submodule of the same name (tf.saved_model.simple_save, the module of the function) gives way
+        # to the declared name, as `from .simple_save import simple_save` would have rebound it.
+        submodule = isinstance(existing, ModuleType) and existing.__name__ == f"{package}.{public}"
+        if existing is not _MISSING and existing is not obj and not submodule:
             label = f"tf.{name}.{public}" if name else f"tf.{public}"
             raise ValueError(
                 f"{module_globals.get('__name__')}: {label} is bound to {existing!r} but declared as {obj!r} "

@@ -169,6 +169,26 @@ half = float16
 float_ = float32
 double = float64
 
+# tf.float32, tf.dtypes.float32, ...: the dtype constants under their TF names
+tf_export("bfloat16", "dtypes.bfloat16").export_constant(__name__, "bfloat16")
+tf_export("complex128", "dtypes.complex128").export_constant(__name__, "complex128")
+tf_export("complex64", "dtypes.complex64").export_constant(__name__, "complex64")
+tf_export("dtypes.float16", "dtypes.half", "float16", "half").export_constant(__name__, "float16")
+tf_export("dtypes.float32", "float32").export_constant(__name__, "float32")
+tf_export("double", "dtypes.double", "dtypes.float64", "float64").export_constant(__name__, "float64")
+tf_export("dtypes.int16", "int16").export_constant(__name__, "int16")
+tf_export("dtypes.int32", "int32").export_constant(__name__, "int32")
+tf_export("dtypes.int64", "int64").export_constant(__name__, "int64")
+tf_export("dtypes.int8", "int8").export_constant(__name__, "int8")
+tf_export("dtypes.resource", "resource").export_constant(__name__, "resource")
+tf_export("dtypes.string", "string").export_constant(__name__, "string")
+tf_export("dtypes.uint16", "uint16").export_constant(__name__, "uint16")
+tf_export("dtypes.uint32", "uint32").export_constant(__name__, "uint32")
+tf_export("dtypes.uint64", "uint64").export_constant(__name__, "uint64")
+tf_export("dtypes.uint8", "uint8").export_constant(__name__, "uint8")
+tf_export("dtypes.variant", "variant").export_constant(__name__, "variant")
+tf_export("bool", "dtypes.bool").export_constant(__name__, "bool_")
+
 _INTEGER = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
 float32_ref = float32._as_ref
 float64_ref = float64._as_ref

@@ -22,6 +22,15 @@ UNAVAILABLE = 14
 DATA_LOSS = 15
 UNAUTHENTICATED = 16
 
+# tf.errors.OK, tf.errors.CANCELLED, ...
+for _name in (
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+    "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"
+):
+    tf_export(f"errors.{_name}").export_constant(__name__, _name)
+del _name
+
 
 @tf_export("errors.OpError")
 class OpError(Exception):

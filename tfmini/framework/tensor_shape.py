@@ -105,9 +105,19 @@ def as_dimension(value) -> Dimension:
     return value if isinstance(value, Dimension) else Dimension(value)
 
 
-@tf_export("dimension_value")
-def dimension_value(dim) -> int | None:
-    return dim.value if isinstance(dim, Dimension) else dim
+@tf_export("compat.dimension_value", "dimension_value")
+def dimension_value(dimension) -> int | None:
+    """The int (or None) of a Dimension, or `dimension` itself when it already is one."""
+    return dimension.value if isinstance(dimension, Dimension) else dimension
+
+
+@tf_export("compat.dimension_at_index", "dimension_at_index")
+def dimension_at_index(shape, index) -> Dimension:
+    """Dimension `index` of `shape` (anything `TensorShape` accepts); `Dimension(None)` when the rank is unknown."""
+    shape = as_shape(shape)
+    if shape.dims is None:
+        return Dimension(None)
+    return shape.dims[index]
 
 
 @tf_export("TensorShape")
@@ -262,7 +272,8 @@ class TensorShape:
         return hash(self.as_tuple())
 
     def __repr__(self) -> str:
-        return "TensorShape(None)" if self._dims is None else f"TensorShape({[d.value for d in self._dims]})"
+        # TF 1.x's form, which notebooks and doctests compare: TensorShape([Dimension(None), Dimension(100)])
+        return "TensorShape(None)" if self._dims is None else f"TensorShape({list(self._dims)!r})"
 
     def __str__(self) -> str:
         if self._dims is None:

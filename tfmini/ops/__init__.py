@@ -12,3 +12,31 @@ from tfmini.ops import (  # noqa: F401 - imported for their registrations
     sparse_ops,
     state_ops,
 )
+
+# -- api declarations
+# isort: split
+from tfmini.ops import (  # noqa: E402,F401 - registers their ops and declares their public names
+    core_rnn_cell,
+    data_flow_ops,
+    decode_ops,
+    depthwise_conv_ops,
+    fused_rnn_cell,
+    higher_order_ops,
+    init_ops,
+    io_ops,
+    matrix_diag_ops,
+    nn_impl,
+    normalization_ops,
+    parsing_ops,
+    reader_ops,
+    rnn,
+    rnn_cell_impl,
+    segment_ops,
+    stack_ops,
+    string_hash_ops,
+    string_ops,
+    summary_ops,
+    tensor_array_ops,
+    variable_scope,
+    variables,
+)

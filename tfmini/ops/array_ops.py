@@ -2329,6 +2329,7 @@ def _slice_helper(tensor, slice_spec, var=None):
 _ops.Tensor.__getitem__ = _slice_helper
 
 newaxis = None
+tf_export("newaxis").export_constant(__name__, "newaxis")
 
 
 # ----------------------------------------------------------------------------------------------------------

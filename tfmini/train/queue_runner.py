@@ -1,6 +1,6 @@
 """`tf.train.queue_runner`: the namespace TF 1.15 keeps for QueueRunner, add_queue_runner and
-start_queue_runners (also under `tf.train`)."""
+start_queue_runners (also under `tf.train`; defined in train/queue_runner_impl.py).
 
-from tfmini.train.queue_runner_impl import QueueRunner, add_queue_runner, start_queue_runners
-
-__all__ = ["QueueRunner", "add_queue_runner", "start_queue_runners"]
+The names are declared with `@tf_export` beside their definitions and bound here when tfmini is imported
+(framework/api_export.py).
+"""
