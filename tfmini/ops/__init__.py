@@ -13,6 +13,10 @@ from tfmini.ops import (  # noqa: F401 - imported for their registrations
     state_ops,
 )
 
+# -- linalg
+# isort: split
+from tfmini.ops import linalg_ops  # noqa: E402,F401 - registers their ops and names
+
 # -- api declarations
 # isort: split
 from tfmini.ops import (  # noqa: E402,F401 - registers their ops and declares their public names

@@ -2718,13 +2718,13 @@ RegisterGradient("Diag")(lambda op, grad: diag_part(_dense(grad)))
 RegisterGradient("DiagPart")(lambda op, grad: diag(_dense(grad)))
 
 
-@tf_export("diag")
+@tf_export("diag", "linalg.tensor_diag")
 def diag(diagonal, name=None) -> _ops.Tensor:
     """The tensor of rank 2k with `diagonal` (rank k) on its diagonal: out[i..., i...] = diagonal[i...]."""
     return apply_op("Diag", [diagonal], name=name).outputs[0]
 
 
-@tf_export("diag_part")
+@tf_export("diag_part", "linalg.tensor_diag_part")
 def diag_part(input, name=None) -> _ops.Tensor:  # noqa: A002
     """The inverse of `diag`: out[i...] = input[i..., i...]."""
     return apply_op("DiagPart", [input], name=name).outputs[0]
@@ -2762,7 +2762,7 @@ def _band_part_grad(op, grad):
     return [matrix_band_part(_dense(grad), op.inputs[1], op.inputs[2]), None, None]
 
 
-@tf_export("matrix_band_part")
+@tf_export("linalg.band_part", "matrix_band_part")
 def matrix_band_part(input, num_lower, num_upper, name=None) -> _ops.Tensor:  # noqa: A002
     """The band of each innermost matrix: `num_lower` subdiagonals and `num_upper` superdiagonals kept (a
     negative count keeps the whole triangle), everything else zero."""

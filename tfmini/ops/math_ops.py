@@ -1649,7 +1649,7 @@ def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None) -> _ops.Tenso
 # ----------------------------------------------------------------------------------------------------------
 # Python API: matrix products
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("matmul")
+@tf_export("linalg.matmul", "matmul")
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, name=None) -> _ops.Tensor:
     """Matrix product; inputs of rank > 2 are batches of matrices, with broadcast batch dimensions.
@@ -1684,7 +1684,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         ).outputs[0]
 
 
-@tf_export("einsum")
+@tf_export("einsum", "linalg.einsum")
 def einsum(equation, *inputs, **kwargs) -> _ops.Tensor:
     """`tf.einsum`: a tensor contraction written in Einstein summation notation ('ij,jk->ik')."""
     name = kwargs.pop("name", None)
@@ -1695,7 +1695,7 @@ def einsum(equation, *inputs, **kwargs) -> _ops.Tensor:
         return apply_op("Einsum", [tensors], {"equation": equation}, name=scope).outputs[0]
 
 
-@tf_export("tensordot")
+@tf_export("linalg.tensordot", "tensordot")
 def tensordot(a, b, axes, name=None) -> _ops.Tensor:
     """Sums the products of a's and b's elements over the given axes (an int n: a's last n with b's first n;
     or a pair of axis lists). Both inputs need a known rank."""
@@ -1998,7 +1998,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None) -> _ops.Tensor:
         return t._with_values(clipped) if hasattr(t, "_is_composite_tensor") else clipped
 
 
-@tf_export("global_norm")
+@tf_export("global_norm", "linalg.global_norm")
 def global_norm(t_list, name=None) -> _ops.Tensor:
     """sqrt of the sum of squares of every element of every tensor in `t_list` (None entries are skipped)."""
     if not isinstance(t_list, (list, tuple)) or isinstance(t_list, str):
@@ -2015,7 +2015,7 @@ def global_norm(t_list, name=None) -> _ops.Tensor:
         return sqrt(add_n(squares), name=scope)
 
 
-@tf_export("norm")
+@tf_export("linalg.norm", "norm")
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None) -> _ops.Tensor:  # noqa: A002
     """`tf.norm`: the vector p-norm over `axis` (an int, or all elements when None) or the matrix norm over a
     2-tuple `axis`. Vectors: 'euclidean' (2), 1, np.inf or any p > 0; matrices: 'euclidean'/'fro', 1 (largest

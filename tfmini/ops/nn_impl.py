@@ -82,7 +82,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
 # ----------------------------------------------------------------------------------------------------------
 # Normalization and moments
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("nn.l2_normalize")
+@tf_export("linalg.l2_normalize", "math.l2_normalize", "nn.l2_normalize")
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> _ops.Tensor:
     """x / sqrt(max(sum(x ** 2, axis), epsilon))."""
     axis = _renamed(axis, "axis", dim, "dim")

@@ -1,0 +1,1037 @@
+"""Linear algebra (TF's linalg_ops family): inverses, determinants, the Cholesky, QR, SVD, self-adjoint eigen and
+LU decompositions, solves, the cross product, matrix square root and logarithm, each with its NumPy kernel and
+gradient, and the tf.linalg Python API built on them (expm, logdet, lstsq, pinv, lu_solve, ...).
+
+Every op works on batches: the last two dimensions hold the matrices, the leading ones are batch dimensions.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
+from tfmini.framework.registry import RegisterGradient, apply_op, register_op
+from tfmini.ops import array_ops, control_flow_ops, math_ops
+
+# TF's types for the LAPACK-style ops: half, float, double and the complex types.
+_LINALG_TYPES = _dt.FLOATING + _dt.COMPLEX
+_fmt = _shape.dims_str
+
+Qr = collections.namedtuple("Qr", ["q", "r"])
+LogMatrixDeterminant = collections.namedtuple("LogMatrixDeterminant", ["sign", "log_abs_determinant"])
+Lu = collections.namedtuple("Lu", ["lu", "p"])
+
+
+def _invalid(msg: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, msg)
+
+
+def _working(x: np.ndarray) -> np.ndarray:
+    """The array LAPACK computes on: float16 is widened to float32 (the result is rounded back)."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
+def _check_matrices(x: np.ndarray, square: bool = True) -> None:
+    if x.ndim < 2:
+        raise _invalid(f"Input tensor 0 must have rank >= 2, received shape: {_fmt(x.shape)}")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise _invalid("Input matrix must be square.")
+
+
+def _batch_square_shape(op, index: int = 0) -> _shape.TensorShape:
+    """Input `index` as a batch of square matrices: rank >= 2, last two dimensions equal (TF's ValueError)."""
+    s = op.inputs[index].shape
+    if s.ndims is None:
+        return s
+    if s.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {s.ndims}")
+    rows, cols = s.dims[-2], s.dims[-1]
+    if not rows.is_compatible_with(cols):
+        raise ValueError(f"Dimensions must be equal, but are {rows} and {cols}")
+    n = rows.merge_with(cols)
+    return _shape.TensorShape(s.dims[:-2]).concatenate([n, n])
+
+
+def _batch_matrix_shape(op, index: int = 0) -> _shape.TensorShape:
+    s = op.inputs[index].shape
+    if s.ndims is not None and s.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {s.ndims}")
+    return s
+
+
+def _same_shape_square(op):
+    return _batch_square_shape(op)
+
+
+def _batch_dims(s: _shape.TensorShape) -> _shape.TensorShape:
+    return _shape.unknown_shape() if s.ndims is None else _shape.TensorShape(s.dims[:-2])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Helpers the gradients and wrappers share
+# ----------------------------------------------------------------------------------------------------------
+def _mm(a, b, adjoint_a: bool = False, adjoint_b: bool = False) -> _ops.Tensor:
+    return math_ops.matmul(a, b, adjoint_a=adjoint_a, adjoint_b=adjoint_b)
+
+
+def _diag_part(x) -> _ops.Tensor:
+    return array_ops.matrix_diag_part(x)
+
+
+def _tril(x, k_lower: int = -1) -> _ops.Tensor:
+    return array_ops.matrix_band_part(x, k_lower, 0)
+
+
+def _triu(x) -> _ops.Tensor:
+    return array_ops.matrix_band_part(x, 0, -1)
+
+
+def _expand_last2(x) -> _ops.Tensor:
+    return array_ops.expand_dims(array_ops.expand_dims(x, -1), -1)
+
+
+def _identity_like(x) -> _ops.Tensor:
+    """Identity matrices with x's batch shape, size of x's last dimension and dtype."""
+    return array_ops.matrix_set_diag(array_ops.zeros_like(x), array_ops.ones_like(_diag_part(x)))
+
+
+def _real_only(op, what: str) -> None:
+    if op.inputs[0].dtype.base_dtype.is_complex:
+        raise NotImplementedError(f"The gradient of {what} ({op.type}) is implemented for real matrices only")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# MatrixInverse, MatrixDeterminant, LogMatrixDeterminant
+# ----------------------------------------------------------------------------------------------------------
+@register_op("MatrixInverse", inputs=["input: T"], outputs=["output: T"], attrs={"adjoint": ("bool", False)},
+             allowed={"T": _LINALG_TYPES}, shape=_same_shape_square, fresh_output=True)
+def _matrix_inverse_kernel(x, *, adjoint):
+    _check_matrices(x)
+    a = _working(x)
+    if adjoint:
+        a = np.conj(np.swapaxes(a, -1, -2))
+    try:
+        out = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise _invalid("Input is not invertible.") from None
+    return out.astype(x.dtype, copy=False)
+
+
+@RegisterGradient("MatrixInverse")
+def _matrix_inverse_grad(op, grad):
+    # Y = A^-1: dA = -Y^H G Y^H; with adjoint (Y = A^-H) the transpose of that, -Y G^H Y.
+    y = op.outputs[0]
+    if op.get_attr("adjoint"):
+        return -_mm(y, _mm(grad, y, adjoint_a=True))
+    return -_mm(y, _mm(grad, y, adjoint_b=True), adjoint_a=True)
+
+
+def _det_shape(op):
+    return _batch_dims(_batch_square_shape(op))
+
+
+@register_op("MatrixDeterminant", inputs=["input: T"], outputs=["output: T"], allowed={"T": _LINALG_TYPES},
+             shape=_det_shape)
+def _matrix_determinant_kernel(x):
+    _check_matrices(x)
+    return np.asarray(np.linalg.det(_working(x))).astype(x.dtype)
+
+
+@RegisterGradient("MatrixDeterminant")
+def _matrix_determinant_grad(op, grad):
+    # d det(A) / dA = det(A) A^-T (conjugated for complex A).
+    a_adj_inv = matrix_inverse(op.inputs[0], adjoint=True)
+    return _expand_last2(grad * op.outputs[0]) * a_adj_inv
+
+
+@register_op("LogMatrixDeterminant", inputs=["input: T"], outputs=["sign: T", "log_abs_determinant: T"],
+             allowed={"T": _LINALG_TYPES}, shape=lambda op: [_det_shape(op)] * 2)
+def _log_matrix_determinant_kernel(x):
+    _check_matrices(x)
+    sign, logdet = np.linalg.slogdet(_working(x))
+    return np.asarray(sign).astype(x.dtype), np.asarray(logdet).astype(x.dtype)
+
+
+@RegisterGradient("LogMatrixDeterminant")
+def _log_matrix_determinant_grad(op, grad_sign, grad_logdet):
+    # The sign is piecewise constant; d log|det A| / dA = A^-T.
+    del grad_sign
+    return _expand_last2(grad_logdet) * matrix_inverse(op.inputs[0], adjoint=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Cholesky
+# ----------------------------------------------------------------------------------------------------------
+@register_op("Cholesky", inputs=["input: T"], outputs=["output: T"], allowed={"T": _LINALG_TYPES},
+             shape=_same_shape_square, fresh_output=True)
+def _cholesky_kernel(x):
+    _check_matrices(x)
+    if x.size == 0:
+        return np.array(x, copy=True)
+    try:
+        out = np.linalg.cholesky(_working(x))  # reads the lower triangle only, as TF's kernel does
+    except np.linalg.LinAlgError:
+        raise _invalid("Cholesky decomposition was not successful. The input might not be valid.") from None
+    return out.astype(x.dtype, copy=False)
+
+
+@RegisterGradient("Cholesky")
+def _cholesky_grad(op, grad):
+    # With A = L L^H, the symmetric gradient is S + S^H halved, where S = L^-H Phi(L^H G) L^-1 and Phi keeps
+    # the lower triangle with its diagonal halved.
+    chol = op.outputs[0]
+    middle = _mm(chol, grad, adjoint_a=True)
+    middle = _tril(array_ops.matrix_set_diag(middle, 0.5 * _diag_part(middle)))
+    chol_inv = matrix_triangular_solve(chol, _identity_like(chol), lower=True)
+    s = _mm(_mm(chol_inv, middle, adjoint_a=True), chol_inv)
+    return 0.5 * (s + adjoint(s))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Qr
+# ----------------------------------------------------------------------------------------------------------
+def _qr_shape(op):
+    s = _batch_matrix_shape(op)
+    if s.ndims is None:
+        return [s, s]
+    batch, m, n = _shape.TensorShape(s.dims[:-2]), s.dims[-2], s.dims[-1]
+    if op.get_attr("full_matrices"):
+        return [batch.concatenate([m, m]), batch.concatenate([m, n])]
+    k = None if m.value is None or n.value is None else min(m.value, n.value)
+    return [batch.concatenate([m, k]), batch.concatenate([k, n])]
+
+
+@register_op("Qr", inputs=["input: T"], outputs=["q: T", "r: T"], attrs={"full_matrices": ("bool", False)},
+             allowed={"T": _LINALG_TYPES}, shape=_qr_shape, fresh_output=True)
+def _qr_kernel(x, *, full_matrices):
+    _check_matrices(x, square=False)
+    q, r = np.linalg.qr(_working(x), mode="complete" if full_matrices else "reduced")
+    return q.astype(x.dtype, copy=False), r.astype(x.dtype, copy=False)
+
+
+@RegisterGradient("Qr")
+def _qr_grad(op, dq, dr):
+    # For A = QR with M >= N (reduced): dA = (dQ + Q copyltu(M)) R^-H with M = R dR^H - dQ^H Q, where
+    # copyltu mirrors the lower triangle onto the upper one.
+    _real_only(op, "a QR decomposition")
+    a, (q, r) = op.inputs[0], op.outputs
+    m, n = a.shape.dims[-2].value if a.shape.ndims else None, a.shape.dims[-1].value if a.shape.ndims else None
+    if m is None or n is None or m < n or (op.get_attr("full_matrices") and m != n):
+        raise NotImplementedError("QrGrad not implemented when ncols > nrows or full_matrices is true and "
+                                  "ncols != nrows.")
+    dq = array_ops.zeros_like(q) if dq is None else dq
+    dr = array_ops.zeros_like(r) if dr is None else dr
+    mid = _mm(r, dr, adjoint_b=True) - _mm(dq, q, adjoint_a=True)
+    low = _tril(mid)
+    copyltu = low + adjoint(low) - array_ops.matrix_diag(_diag_part(mid))
+    lhs = dq + _mm(q, copyltu)
+    # X R^-H = (R^-1 X^H)^H, with R upper triangular.
+    return adjoint(matrix_triangular_solve(r, adjoint(lhs), lower=False))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Svd
+# ----------------------------------------------------------------------------------------------------------
+def _svd_shape(op):
+    s = _batch_matrix_shape(op)
+    if s.ndims is None:
+        return [_shape.unknown_shape()] * 3
+    batch, m, n = _shape.TensorShape(s.dims[:-2]), s.dims[-2], s.dims[-1]
+    k = None if m.value is None or n.value is None else min(m.value, n.value)
+    if not op.get_attr("compute_uv"):
+        return [batch.concatenate([k]), _shape.TensorShape([0]), _shape.TensorShape([0])]
+    if op.get_attr("full_matrices"):
+        return [batch.concatenate([k]), batch.concatenate([m, m]), batch.concatenate([n, n])]
+    return [batch.concatenate([k]), batch.concatenate([m, k]), batch.concatenate([n, k])]
+
+
+@register_op("Svd", inputs=["input: T"], outputs=["s: T", "u: T", "v: T"],
+             attrs={"compute_uv": ("bool", True), "full_matrices": ("bool", False)},
+             allowed={"T": _LINALG_TYPES}, shape=_svd_shape, fresh_output=True)
+def _svd_kernel(x, *, compute_uv, full_matrices):
+    _check_matrices(x, square=False)
+    a = _working(x)
+    if not compute_uv:
+        s = np.linalg.svd(a, compute_uv=False)
+        return s.astype(x.dtype), np.zeros((0,), x.dtype), np.zeros((0,), x.dtype)
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    v = np.conj(np.swapaxes(vh, -1, -2))
+    return s.astype(x.dtype), u.astype(x.dtype, copy=False), np.ascontiguousarray(v).astype(x.dtype, copy=False)
+
+
+def _distinct_reciprocal(e_rows, e_cols):
+    """F[i, j] = 1 / (e_cols[j] - e_rows[i]) off the diagonal and 0 on it (the eigen/singular-vector kernels)."""
+    diff = array_ops.expand_dims(e_cols, -2) - array_ops.expand_dims(e_rows, -1)
+    off = array_ops.matrix_set_diag(diff, array_ops.ones_like(e_rows))
+    return array_ops.matrix_set_diag(math_ops.reciprocal(off), array_ops.zeros_like(e_rows))
+
+
+@RegisterGradient("Svd")
+def _svd_grad(op, ds, du, dv):
+    # The reduced SVD A = U S V^T: with F[i, j] = 1 / (s_j^2 - s_i^2),
+    # dA = U [ (F o (U^T dU - dU^T U)) S + diag(dS) + S (F o (V^T dV - dV^T V)) ] V^T
+    #      + (I - U U^T) dU S^-1 V^T + U S^-1 dV^T (I - V V^T)        (the last terms for non-square A).
+    _real_only(op, "an SVD")
+    a = op.inputs[0]
+    if not op.get_attr("compute_uv"):
+        s, u, v = svd(a, compute_uv=True)
+        return _mm(u * array_ops.expand_dims(ds, -2), v, adjoint_b=True)
+    if op.get_attr("full_matrices"):
+        m = a.shape.dims[-2].value if a.shape.ndims else None
+        n = a.shape.dims[-1].value if a.shape.ndims else None
+        if m is None or n is None or m != n:
+            raise NotImplementedError("SVD gradient has not been implemented for input with unknown inner matrix "
+                                      "shape or with full_matrices=True and a non-square input.")
+    s, u, v = op.outputs
+    ds = array_ops.zeros_like(s) if ds is None else ds
+    s_mat = array_ops.matrix_diag(s)
+    middle = array_ops.matrix_diag(ds)
+    s2 = s * s
+    f = _distinct_reciprocal(s2, s2)
+    s_inv = math_ops.reciprocal(s)
+    result = None
+    if du is not None:
+        utdu = _mm(u, du, adjoint_a=True)
+        middle = middle + _mm(f * (utdu - adjoint(utdu)), s_mat)
+        # (I - U U^T) dU S^-1, which is zero for square A.
+        rest_u = du - _mm(u, utdu)
+        result = _mm(rest_u * array_ops.expand_dims(s_inv, -2), v, adjoint_b=True)
+    if dv is not None:
+        vtdv = _mm(v, dv, adjoint_a=True)
+        middle = middle + _mm(s_mat, f * (vtdv - adjoint(vtdv)))
+        rest_v = dv - _mm(v, vtdv)
+        term = _mm(u * array_ops.expand_dims(s_inv, -2), rest_v, adjoint_b=True)
+        result = term if result is None else result + term
+    core = _mm(_mm(u, middle), v, adjoint_b=True)
+    return core if result is None else core + result
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SelfAdjointEigV2
+# ----------------------------------------------------------------------------------------------------------
+def _eig_shape(op):
+    s = _batch_square_shape(op)
+    if s.ndims is None:
+        return [_shape.unknown_shape(), _shape.unknown_shape() if op.get_attr("compute_v") else
+                _shape.TensorShape([0])]
+    e = _shape.TensorShape(s.dims[:-1])
+    return [e, s if op.get_attr("compute_v") else _shape.TensorShape([0])]
+
+
+@register_op("SelfAdjointEigV2", inputs=["input: T"], outputs=["e: T", "v: T"], attrs={"compute_v": ("bool", True)},
+             allowed={"T": _LINALG_TYPES}, shape=_eig_shape, fresh_output=True)
+def _self_adjoint_eig_kernel(x, *, compute_v):
+    _check_matrices(x)
+    a = _working(x)
+    real = np.float32 if x.dtype == np.float16 else x.dtype
+    if not compute_v:
+        e = np.linalg.eigvalsh(a, UPLO="L")
+        return e.astype(real).astype(x.dtype), np.zeros((0,), x.dtype)
+    e, v = np.linalg.eigh(a, UPLO="L")  # the lower triangle only, as TF's kernel reads it
+    return e.astype(x.dtype), v.astype(x.dtype, copy=False)
+
+
+@RegisterGradient("SelfAdjointEigV2")
+def _self_adjoint_eig_grad(op, grad_e, grad_v):
+    # A = V diag(e) V^H: dA = V (diag(de) + F o (V^H dV)) V^H with F[i, j] = 1 / (e_j - e_i); the kernel reads
+    # the lower triangle only, so the symmetric gradient is folded onto it.
+    _real_only(op, "a self-adjoint eigendecomposition")
+    e, v = op.outputs
+    if not op.get_attr("compute_v"):
+        e, v = self_adjoint_eig(op.inputs[0])
+        grad_v = None
+    inner = array_ops.matrix_diag(grad_e if grad_e is not None else array_ops.zeros_like(e))
+    if grad_v is not None:
+        inner = inner + _distinct_reciprocal(e, e) * _mm(v, grad_v, adjoint_a=True)
+    full = _mm(_mm(v, inner), v, adjoint_b=True)
+    folded = _tril(full + adjoint(full))
+    return array_ops.matrix_set_diag(folded, 0.5 * _diag_part(folded))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# MatrixSolve, MatrixTriangularSolve, MatrixSolveLs
+# ----------------------------------------------------------------------------------------------------------
+def _solve_shape(op):
+    a = _batch_square_shape(op)
+    b = _batch_matrix_shape(op, 1)
+    if a.ndims is None or b.ndims is None:
+        return b if a.ndims is None else _shape.TensorShape(a.dims[:-1]).concatenate(
+            [None] if b.ndims is None else b.dims[-1:])
+    if a.ndims != b.ndims:
+        raise ValueError(f"Shape must be rank {a.ndims} but is rank {b.ndims}")
+    batch = _shape.TensorShape(a.dims[:-2]).merge_with(_shape.TensorShape(b.dims[:-2]))
+    rows = a.dims[-1]
+    if not rows.is_compatible_with(b.dims[-2]):
+        raise ValueError(f"Dimensions must be equal, but are {rows} and {b.dims[-2]}")
+    return batch.concatenate([rows.merge_with(b.dims[-2]), b.dims[-1]])
+
+
+def _check_solve_inputs(matrix: np.ndarray, rhs: np.ndarray) -> None:
+    _check_matrices(matrix)
+    if rhs.ndim < 2:
+        raise _invalid(f"Input tensor 1 must have rank >= 2, received shape: {_fmt(rhs.shape)}")
+    if matrix.ndim != rhs.ndim or matrix.shape[:-2] != rhs.shape[:-2]:
+        raise _invalid(f"Input matrix and rhs must have the same batch dimensions: {_fmt(matrix.shape)} vs. "
+                       f"{_fmt(rhs.shape)}")
+    if matrix.shape[-1] != rhs.shape[-2]:
+        raise _invalid("Input matrix and rhs are incompatible.")
+
+
+@register_op("MatrixSolve", inputs=["matrix: T", "rhs: T"], outputs=["output: T"],
+             attrs={"adjoint": ("bool", False)}, allowed={"T": _LINALG_TYPES}, shape=_solve_shape,
+             fresh_output=True)
+def _matrix_solve_kernel(matrix, rhs, *, adjoint):
+    _check_solve_inputs(matrix, rhs)
+    a, b = _working(matrix), _working(rhs)
+    if adjoint:
+        a = np.conj(np.swapaxes(a, -1, -2))
+    if b.size == 0 or a.size == 0:
+        return np.zeros(rhs.shape, rhs.dtype)
+    try:
+        out = np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        raise _invalid("Input matrix is not invertible.") from None
+    return out.astype(rhs.dtype, copy=False)
+
+
+@RegisterGradient("MatrixSolve")
+def _matrix_solve_grad(op, grad):
+    # X = A^-1 B: dB = A^-H dX, dA = -dB X^H; with adjoint (X = A^-H B): dB = A^-1 dX, dA = -X dB^H.
+    a, x = op.inputs[0], op.outputs[0]
+    adj = op.get_attr("adjoint")
+    grad_b = matrix_solve(a, grad, adjoint=not adj)
+    grad_a = -_mm(x, grad_b, adjoint_b=True) if adj else -_mm(grad_b, x, adjoint_b=True)
+    return grad_a, grad_b
+
+
+@register_op("MatrixTriangularSolve", inputs=["matrix: T", "rhs: T"], outputs=["output: T"],
+             attrs={"lower": ("bool", True), "adjoint": ("bool", False)}, allowed={"T": _LINALG_TYPES},
+             shape=_solve_shape, fresh_output=True)
+def _matrix_triangular_solve_kernel(matrix, rhs, *, lower, adjoint):
+    _check_solve_inputs(matrix, rhs)
+    if rhs.size == 0 or matrix.size == 0:
+        return np.zeros(rhs.shape, rhs.dtype)
+    a = _working(matrix)
+    a = np.tril(a) if lower else np.triu(a)
+    if np.any(np.diagonal(a, axis1=-2, axis2=-1) == 0):
+        raise _invalid("Input matrix is not invertible.")
+    if adjoint:
+        a = np.conj(np.swapaxes(a, -1, -2))
+    return np.linalg.solve(a, _working(rhs)).astype(rhs.dtype, copy=False)
+
+
+@RegisterGradient("MatrixTriangularSolve")
+def _matrix_triangular_solve_grad(op, grad):
+    # As MatrixSolve's, with dA kept to the triangle the op reads.
+    a, x = op.inputs[0], op.outputs[0]
+    adj, lower = op.get_attr("adjoint"), op.get_attr("lower")
+    grad_b = matrix_triangular_solve(a, grad, lower=lower, adjoint=not adj)
+    grad_a = -_mm(x, grad_b, adjoint_b=True) if adj else -_mm(grad_b, x, adjoint_b=True)
+    return (_tril(grad_a) if lower else _triu(grad_a)), grad_b
+
+
+def _solve_ls_shape(op):
+    a = _batch_matrix_shape(op)
+    b = _batch_matrix_shape(op, 1)
+    if op.inputs[2].shape.ndims not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {op.inputs[2].shape.ndims}")
+    if a.ndims is None or b.ndims is None:
+        return _shape.unknown_shape()
+    if not a.dims[-2].is_compatible_with(b.dims[-2]):
+        raise ValueError(f"Dimensions must be equal, but are {a.dims[-2]} and {b.dims[-2]}")
+    batch = _shape.TensorShape(a.dims[:-2]).merge_with(_shape.TensorShape(b.dims[:-2]))
+    return batch.concatenate([a.dims[-1], b.dims[-1]])
+
+
+@register_op("MatrixSolveLs", inputs=["matrix: T", "rhs: T", "l2_regularizer: float64"], outputs=["output: T"],
+             attrs={"fast": ("bool", True)}, allowed={"T": _LINALG_TYPES}, shape=_solve_ls_shape,
+             fresh_output=True)
+def _matrix_solve_ls_kernel(matrix, rhs, l2_regularizer, *, fast):
+    _check_matrices(matrix, square=False)
+    if rhs.ndim < 2 or matrix.shape[:-2] != rhs.shape[:-2] or matrix.shape[-2] != rhs.shape[-2]:
+        raise _invalid(f"Input matrix and rhs are incompatible: {_fmt(matrix.shape)} vs. {_fmt(rhs.shape)}")
+    lam = float(l2_regularizer)
+    if lam < 0:
+        raise _invalid(f"l2_regularizer must be non-negative, got {lam}")
+    a, b = _working(matrix), _working(rhs)
+    m, n = a.shape[-2:]
+    out_shape = a.shape[:-2] + (n, b.shape[-1])
+    if a.size == 0 or b.size == 0:
+        return np.zeros(out_shape, rhs.dtype)
+    ah = np.conj(np.swapaxes(a, -1, -2))
+    if fast:
+        try:
+            if m >= n:  # the normal equations (A^H A + l2 I) X = A^H B
+                gram = ah @ a + lam * np.eye(n, dtype=a.dtype)
+                out = np.linalg.solve(gram, ah @ b)
+            else:  # the minimum-norm solution X = A^H (A A^H + l2 I)^-1 B
+                gram = a @ ah + lam * np.eye(m, dtype=a.dtype)
+                out = ah @ np.linalg.solve(gram, b)
+        except np.linalg.LinAlgError:
+            raise _invalid("Input matrix is not invertible.") from None
+        return out.astype(rhs.dtype, copy=False)
+    if lam:  # regularized least squares as the plain problem on [A; sqrt(l2) I]
+        a = np.concatenate([a, np.broadcast_to(np.sqrt(lam) * np.eye(n, dtype=a.dtype), a.shape[:-2] + (n, n))], -2)
+        b = np.concatenate([b, np.zeros(b.shape[:-2] + (n, b.shape[-1]), b.dtype)], -2)
+    flat_a, flat_b = a.reshape((-1,) + a.shape[-2:]), b.reshape((-1,) + b.shape[-2:])
+    out = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in zip(flat_a, flat_b)])
+    return out.reshape(out_shape).astype(rhs.dtype, copy=False)
+
+
+@RegisterGradient("MatrixSolveLs")
+def _matrix_solve_ls_grad(op, grad):
+    # Gradients of the fast (normal-equation) solution; with Z the solve of the gram matrix against the
+    # incoming gradient: M >= N: X = C^-1 A^H B, C = A^H A + l2 I, Z = C^-1 dX,
+    #   dB = A Z, dA = (B - A X) Z^H - A Z X^H;
+    # M < N: X = A^H Y, Y = D^-1 B, D = A A^H + l2 I, V = D^-1 A dX,
+    #   dB = V, dA = Y dX^H - (V Y^H + Y V^H) A.
+    if not op.get_attr("fast"):
+        raise ValueError("Gradient not defined for fast=False")
+    _real_only(op, "a least-squares solve")
+    a, b, l2 = op.inputs
+    x = op.outputs[0]
+    l2 = math_ops.cast(l2, a.dtype.base_dtype)
+    m = a.shape.dims[-2].value if a.shape.ndims else None
+    n = a.shape.dims[-1].value if a.shape.ndims else None
+    if m is None or n is None:
+        raise NotImplementedError("The gradient of MatrixSolveLs needs the matrix dimensions known")
+    if m >= n:
+        gram = _mm(a, a, adjoint_a=True)
+        z = cholesky_solve(cholesky(gram + l2 * _identity_like(gram)), grad)
+        grad_b = _mm(a, z)
+        grad_a = _mm(b - _mm(a, x), z, adjoint_b=True) - _mm(grad_b, x, adjoint_b=True)
+        return grad_a, grad_b, None
+    gram = _mm(a, a, adjoint_b=True)
+    chol = cholesky(gram + l2 * _identity_like(gram))
+    y = cholesky_solve(chol, b)
+    v = cholesky_solve(chol, _mm(a, grad))
+    grad_a = _mm(y, grad, adjoint_b=True) - _mm(_mm(v, y, adjoint_b=True) + _mm(y, v, adjoint_b=True), a)
+    return grad_a, v, None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Cross
+# ----------------------------------------------------------------------------------------------------------
+def _cross_shape(op):
+    a, b = op.inputs[0].shape, op.inputs[1].shape
+    merged = a.merge_with(b) if a.is_compatible_with(b) else None
+    if merged is None:
+        raise ValueError("Dimensions must be equal")
+    if merged.ndims is not None:
+        if merged.ndims < 1:
+            raise ValueError("Shape must be at least rank 1 but is rank 0")
+        last = merged.dims[-1].value
+        if last is not None and last != 3:
+            raise ValueError(f"Dimension must be 3 but is {last}")
+    return merged
+
+
+@register_op("Cross", inputs=["a: T", "b: T"], outputs=["product: T"], allowed={"T": _dt.REAL},
+             shape=_cross_shape, fresh_output=True)
+def _cross_kernel(a, b):
+    if a.shape != b.shape:
+        raise _invalid(f"Both inputs must be of same shape: {_fmt(a.shape)} vs. {_fmt(b.shape)}")
+    if a.ndim < 1:
+        raise _invalid("Input must be at least 1D" + _fmt(a.shape))
+    if a.shape[-1] != 3:
+        raise _errors.FailedPreconditionError(None, None, "Cross-products are only defined for 3-element vectors.")
+    return np.cross(a, b).astype(a.dtype, copy=False)
+
+
+@RegisterGradient("Cross")
+def _cross_grad(op, grad):
+    # g . (u x v) = u . (v x g) = v . (g x u)
+    u, v = op.inputs
+    return cross(v, grad), cross(grad, u)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# MatrixSquareRoot, MatrixLogarithm (by eigendecomposition), Lu
+# ----------------------------------------------------------------------------------------------------------
+def _by_eigenvalues(x: np.ndarray, fn) -> np.ndarray:
+    """fn applied to each matrix's eigenvalues: V fn(L) V^-1 (a diagonalizable matrix's primary function)."""
+    a = _working(x)
+    if a.size == 0:
+        return np.array(x, copy=True)
+    w, v = np.linalg.eig(a)
+    with np.errstate(all="ignore"):
+        fw = fn(w.astype(np.result_type(w.dtype, np.complex64)))
+        out = np.linalg.solve(np.swapaxes(v, -1, -2), np.swapaxes(v * fw[..., None, :], -1, -2))
+    out = np.swapaxes(out, -1, -2)
+    if x.dtype.kind != "c":
+        # A real matrix with a negative real eigenvalue has no real principal root: NaN, as TF's kernel gives.
+        scale = np.maximum(np.abs(out).max(axis=(-2, -1), keepdims=True), 1.0)
+        bad = np.abs(out.imag).max(axis=(-2, -1), keepdims=True) > 1e3 * np.finfo(a.dtype).eps * scale
+        out = np.where(bad, np.nan, out.real)
+    return out.astype(x.dtype)
+
+
+@register_op("MatrixSquareRoot", inputs=["input: T"], outputs=["output: T"], allowed={"T": _LINALG_TYPES},
+             shape=_same_shape_square, fresh_output=True)
+def _matrix_square_root_kernel(x):
+    _check_matrices(x)
+    return _by_eigenvalues(x, np.sqrt)
+
+
+@RegisterGradient("MatrixSquareRoot")
+def _matrix_square_root_grad(op, grad):
+    # S = sqrtm(A), A = S S: dA solves the Sylvester equation S^H dA + dA S^H = dS. Row-major, vec(P X Q) =
+    # (P kron Q^T) vec(X), so (S^H kron I + I kron conj(S)) vec(dA) = vec(dS).
+    _real_only(op, "a matrix square root")
+    s = op.outputs[0]
+    shape = array_ops.shape(s)
+    n = shape[-1]
+    eye = _identity_like(s)
+    st = adjoint(s)
+    kron = (math_ops.einsum("...ij,...kl->...ikjl", st, eye) + math_ops.einsum("...ij,...kl->...ikjl", eye, s))
+    flat_shape = array_ops.concat([shape[:-2], array_ops.stack([n * n, n * n])], 0)
+    vec_shape = array_ops.concat([shape[:-2], array_ops.stack([n * n, 1])], 0)
+    solved = matrix_solve(array_ops.reshape(kron, flat_shape), array_ops.reshape(grad, vec_shape))
+    return array_ops.reshape(solved, shape)
+
+
+@register_op("MatrixLogarithm", inputs=["input: T"], outputs=["output: T"], allowed={"T": _dt.COMPLEX},
+             shape=_same_shape_square, fresh_output=True)
+def _matrix_logarithm_kernel(x):
+    _check_matrices(x)
+    return _by_eigenvalues(x, np.log)
+
+
+def _lu_shape(op):
+    s = _batch_square_shape(op)
+    return [s, _shape.unknown_shape() if s.ndims is None else _shape.TensorShape(s.dims[:-1])]
+
+
+@register_op("Lu", inputs=["input: T"], outputs=["lu: T", "p: output_idx_type"],
+             attrs={"output_idx_type": ("type", _dt.int32)},
+             allowed={"T": _LINALG_TYPES, "output_idx_type": (_dt.int32, _dt.int64)}, shape=_lu_shape,
+             fresh_output=True)
+def _lu_kernel(x, *, output_idx_type):
+    _check_matrices(x)
+    n = x.shape[-1]
+    a = np.array(_working(x), copy=True).reshape((-1, n, n))
+    perm = np.tile(np.arange(n), (a.shape[0], 1))
+    rows = np.arange(a.shape[0])
+    for k in range(n):  # partial pivoting, one column at a time for every matrix at once
+        piv = k + np.argmax(np.abs(a[:, k:, k]), axis=1)
+        a[rows, k], a[rows, piv] = a[rows, piv], a[rows, k].copy()
+        perm[rows, k], perm[rows, piv] = perm[rows, piv], perm[rows, k].copy()
+        pivot = a[:, k, k]
+        if np.any(pivot == 0):
+            raise _invalid("Input is not invertible.")
+        a[:, k + 1:, k] /= pivot[:, None]
+        a[:, k + 1:, k + 1:] -= a[:, k + 1:, k, None] * a[:, None, k, k + 1:]
+    return a.reshape(x.shape).astype(x.dtype), perm.reshape(x.shape[:-1]).astype(output_idx_type.as_numpy_dtype)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API: the ops' wrappers
+# ----------------------------------------------------------------------------------------------------------
+@tf_export("linalg.inv", "matrix_inverse")
+def matrix_inverse(input, adjoint=False, name=None) -> _ops.Tensor:  # noqa: A002
+    """The inverse (or, with `adjoint`, the inverse of the conjugate transpose) of each square matrix."""
+    return apply_op("MatrixInverse", [input], {"adjoint": bool(adjoint)}, name=name).outputs[0]
+
+
+@tf_export("linalg.det", "matrix_determinant")
+def matrix_determinant(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """The determinant of each square matrix."""
+    return apply_op("MatrixDeterminant", [input], name=name).outputs[0]
+
+
+@tf_export("linalg.slogdet")
+def log_matrix_determinant(input, name=None) -> LogMatrixDeterminant:  # noqa: A002
+    """(sign, log |det|) of each square matrix: the determinant without overflow."""
+    op = apply_op("LogMatrixDeterminant", [input], name=name)
+    return LogMatrixDeterminant(*op.outputs)
+
+
+@tf_export("linalg.cholesky", "cholesky")
+def cholesky(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """The lower-triangular L with L L^H = A of each Hermitian positive-definite matrix (its lower triangle is read)."""
+    return apply_op("Cholesky", [input], name=name).outputs[0]
+
+
+@tf_export("linalg.qr", "qr")
+def qr(input, full_matrices=False, name=None) -> Qr:  # noqa: A002
+    """The QR decomposition of each matrix: (q, r), q with orthonormal columns and r upper triangular."""
+    op = apply_op("Qr", [input], {"full_matrices": bool(full_matrices)}, name=name)
+    return Qr(*op.outputs)
+
+
+@tf_export("linalg.svd", "svd")
+def svd(tensor, full_matrices=False, compute_uv=True, name=None):
+    """Singular values of each matrix in decreasing order; with `compute_uv`, (s, u, v) with A = U diag(s) V^H."""
+    with _ops.name_scope(name, "svd", [tensor]):
+        tensor = _ops.convert_to_tensor(tensor, name="tensor")
+        s, u, v = apply_op("Svd", [tensor], {"compute_uv": bool(compute_uv),
+                                             "full_matrices": bool(full_matrices)}).outputs
+        if compute_uv:
+            return math_ops.real(s) if s.dtype.is_complex else s, u, v
+        return math_ops.real(s) if s.dtype.is_complex else s
+
+
+@tf_export("linalg.eigh", "self_adjoint_eig")
+def self_adjoint_eig(tensor, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:
+    """(e, v): the eigenvalues in ascending order and the eigenvectors (columns) of each self-adjoint matrix."""
+    e, v = apply_op("SelfAdjointEigV2", [tensor], {"compute_v": True}, name=name).outputs
+    return e, v
+
+
+@tf_export("linalg.eigvalsh", "self_adjoint_eigvals")
+def self_adjoint_eigvals(tensor, name=None) -> _ops.Tensor:
+    """The eigenvalues of each self-adjoint matrix, in ascending order."""
+    return apply_op("SelfAdjointEigV2", [tensor], {"compute_v": False}, name=name).outputs[0]
+
+
+@tf_export("linalg.solve", "matrix_solve")
+def matrix_solve(matrix, rhs, adjoint=False, name=None) -> _ops.Tensor:
+    """X with A X = B (or A^H X = B with `adjoint`) for each square A; rhs is [..., M, K]."""
+    return apply_op("MatrixSolve", [matrix, rhs], {"adjoint": bool(adjoint)}, name=name).outputs[0]
+
+
+@tf_export("linalg.triangular_solve", "matrix_triangular_solve")
+def matrix_triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None) -> _ops.Tensor:
+    """X with A X = B for triangular A: only the lower (or, with lower=False, upper) triangle of A is read."""
+    return apply_op("MatrixTriangularSolve", [matrix, rhs], {"lower": bool(lower), "adjoint": bool(adjoint)},
+                    name=name).outputs[0]
+
+
+@tf_export("linalg.cross", "cross")
+def cross(a, b, name=None) -> _ops.Tensor:
+    """The pairwise cross product of the 3-vectors in the last dimension of a and b."""
+    return apply_op("Cross", [a, b], name=name).outputs[0]
+
+
+@tf_export("linalg.sqrtm", "matrix_square_root")
+def matrix_square_root(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """The principal square root of each square matrix."""
+    return apply_op("MatrixSquareRoot", [input], name=name).outputs[0]
+
+
+@tf_export("linalg.logm")
+def matrix_logarithm(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """The principal logarithm of each square complex matrix."""
+    return apply_op("MatrixLogarithm", [input], name=name).outputs[0]
+
+
+@tf_export("linalg.lu")
+def lu(input, output_idx_type=_dt.int32, name=None) -> Lu:  # noqa: A002
+    """(lu, p): the LU decomposition with partial pivoting, P A = L U with L unit lower triangular, packed into one
+    matrix (L below the diagonal, U on and above it), and p the row permutation (P's rows are e_p[i])."""
+    op = apply_op("Lu", [input], {"output_idx_type": _dt.as_dtype(output_idx_type)}, name=name)
+    return Lu(*op.outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API: composites
+# ----------------------------------------------------------------------------------------------------------
+@tf_export("linalg.matrix_transpose", "linalg.transpose", "matrix_transpose")
+def matrix_transpose(a, name="matrix_transpose", conjugate=False) -> _ops.Tensor:
+    """Transposes the last two dimensions of a (conjugating them too with `conjugate`)."""
+    with _ops.name_scope(name, values=[a]):
+        a = _ops.convert_to_tensor(a, name="a")
+        ndims = a.shape.ndims
+        if ndims is not None:
+            if ndims < 2:
+                raise ValueError(f"Argument 'a' should be a (batch) matrix, with rank >= 2.  Found: {a.shape}")
+            perm = list(range(ndims - 2)) + [ndims - 1, ndims - 2]
+        else:
+            rank = array_ops.rank(a)
+            perm = array_ops.concat([array_ops.range(rank - 2), array_ops.stack([rank - 1, rank - 2])], 0)
+        return array_ops.transpose(a, perm=perm, conjugate=conjugate)
+
+
+@tf_export("linalg.adjoint")
+def adjoint(matrix, name=None) -> _ops.Tensor:
+    """The conjugate transpose of the last two dimensions."""
+    with _ops.name_scope(name, "adjoint", [matrix]):
+        matrix = _ops.convert_to_tensor(matrix, name="matrix")
+        return matrix_transpose(matrix, conjugate=True)
+
+
+@tf_export("linalg.matvec")
+def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False,
+           name=None) -> _ops.Tensor:
+    """The product of each matrix in a with the vector in b: [..., M, N] x [..., N] -> [..., M]."""
+    with _ops.name_scope(name, "MatVec", [a, b]):
+        a = _ops.convert_to_tensor(a, name="a")
+        b = _ops.convert_to_tensor(b, name="b")
+        product = math_ops.matmul(a, array_ops.expand_dims(b, -1), transpose_a=transpose_a, adjoint_a=adjoint_a,
+                                  a_is_sparse=a_is_sparse, b_is_sparse=b_is_sparse)
+        return array_ops.squeeze(product, axis=-1)
+
+
+@tf_export("linalg.trace", "trace")
+def trace(x, name=None) -> _ops.Tensor:
+    """The sum of each matrix's main diagonal."""
+    with _ops.name_scope(name, "Trace", [x]) as scope:
+        x = _ops.convert_to_tensor(x, name="x")
+        return math_ops.reduce_sum(array_ops.matrix_diag_part(x), [-1], name=scope)
+
+
+@tf_export("linalg.eye", "eye")
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None) -> _ops.Tensor:
+    """An identity matrix [num_rows, num_columns] (square by default), or a batch of them of `batch_shape`."""
+    with _ops.name_scope(name, "eye", [num_rows, num_columns, batch_shape]):
+        square = num_columns is None
+        rows = _ops.convert_to_tensor(num_rows, dtype=_dt.int32, name="num_rows")
+        cols = rows if square else _ops.convert_to_tensor(num_columns, dtype=_dt.int32, name="num_columns")
+        batch = (_ops.convert_to_tensor([], dtype=_dt.int32) if batch_shape is None
+                 else _ops.convert_to_tensor(batch_shape, dtype=_dt.int32, name="shape"))
+        diag_size = rows if square else math_ops.minimum(rows, cols)
+        ones = array_ops.ones(array_ops.concat([batch, array_ops.expand_dims(diag_size, 0)], 0), dtype=dtype)
+        zero = _ops.convert_to_tensor(0, dtype=_dt.as_dtype(dtype).base_dtype)
+        return apply_op("MatrixDiagV3", [ones, np.int32(0), rows, cols, zero], {"align": "RIGHT_LEFT"}).outputs[0]
+
+
+@tf_export("linalg.logdet")
+def logdet(matrix, name=None) -> _ops.Tensor:
+    """log(det(A)) of each Hermitian positive-definite matrix, from its Cholesky factor (stable for large A)."""
+    with _ops.name_scope(name, "logdet", [matrix]):
+        chol = cholesky(matrix)
+        return 2.0 * math_ops.reduce_sum(math_ops.log(math_ops.real(_diag_part(chol))), axis=[-1])
+
+
+@tf_export("linalg.cholesky_solve", "cholesky_solve")
+def cholesky_solve(chol, rhs, name=None) -> _ops.Tensor:
+    """X with A X = B, given A's Cholesky factor `chol` (L with A = L L^H)."""
+    with _ops.name_scope(name, "cholesky_solve", [chol, rhs]):
+        y = matrix_triangular_solve(chol, rhs, adjoint=False, lower=True)
+        return matrix_triangular_solve(chol, y, adjoint=True, lower=True)
+
+
+@tf_export("linalg.lstsq", "matrix_solve_ls")
+def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> _ops.Tensor:
+    """The least-squares solution X of min ||A X - B||^2 + l2_regularizer ||X||^2 for each [M, N] matrix A.
+
+    fast=True solves the normal equations by Cholesky (well-conditioned A of full rank); fast=False is
+    the minimum-norm least-squares solution of any A.
+    """
+    with _ops.name_scope(name, "matrix_solve_ls", [matrix, rhs, l2_regularizer]) as scope:
+        matrix = _ops.convert_to_tensor(matrix, name="matrix")
+        if matrix.dtype == _dt.complex128 and l2_regularizer != 0:
+            raise ValueError("matrix_solve_ls is currently disabled for complex128 and l2_regularizer != 0 due to "
+                             "poor accuracy.")
+        regularizer = _ops.convert_to_tensor(l2_regularizer, dtype=_dt.float64, name="l2_regularizer")
+        return apply_op("MatrixSolveLs", [matrix, rhs, regularizer], {"fast": bool(fast)}, name=scope).outputs[0]
+
+
+@tf_export("linalg.pinv")
+def pinv(a, rcond=None, validate_args=False, name=None) -> _ops.Tensor:
+    """The Moore-Penrose pseudo-inverse of each matrix, by SVD: singular values at most rcond * max(s) count as 0.
+
+    rcond defaults to 10 * max(M, N) * eps of a's dtype.
+    """
+    del validate_args  # the inputs are checked by the ops themselves
+    with _ops.name_scope(name, "pinv", [a, rcond]):
+        a = _ops.convert_to_tensor(a, name="a")
+        if not a.dtype.is_floating:
+            raise TypeError(f"Input `a` must have `float`-like `dtype` (saw {a.dtype.name}).")
+        dtype = a.dtype.base_dtype
+        if rcond is None:
+            shape = array_ops.shape(a)
+            size = math_ops.cast(math_ops.maximum(shape[-1], shape[-2]), dtype)
+            rcond = 10.0 * size * np.finfo(dtype.as_numpy_dtype).eps
+        rcond = _ops.convert_to_tensor(rcond, dtype=dtype, name="rcond")
+        s, u, v = svd(a, full_matrices=False, compute_uv=True)
+        cutoff = rcond * math_ops.reduce_max(s, axis=-1)
+        kept = math_ops.greater(s, array_ops.expand_dims(cutoff, -1))
+        safe = array_ops.where_v2(kept, s, array_ops.ones_like(s))
+        s_inv = array_ops.where_v2(kept, math_ops.reciprocal(safe), array_ops.zeros_like(s))
+        return _mm(v * array_ops.expand_dims(s_inv, -2), u, adjoint_b=True)
+
+
+@tf_export("linalg.matrix_rank")
+def matrix_rank(a, tol=None, validate_args=False, name=None) -> _ops.Tensor:
+    """The number of singular values of each matrix above `tol` (default eps * max(M, N) * max(s)), as int32."""
+    del validate_args
+    with _ops.name_scope(name, "matrix_rank", [a, tol]):
+        a = _ops.convert_to_tensor(a, name="a")
+        s = svd(a, compute_uv=False)
+        if tol is None:
+            shape = array_ops.shape(a)
+            size = math_ops.cast(math_ops.maximum(shape[-1], shape[-2]), s.dtype.base_dtype)
+            eps = np.finfo(s.dtype.base_dtype.as_numpy_dtype).eps
+            tol = eps * size * math_ops.reduce_max(s, axis=-1, keepdims=True)
+        else:
+            tol = _ops.convert_to_tensor(tol, dtype=s.dtype.base_dtype, name="tol")
+        return math_ops.cast(math_ops.reduce_sum(math_ops.cast(math_ops.greater(s, tol), _dt.int32), axis=-1),
+                             _dt.int32)
+
+
+@tf_export("linalg.normalize")
+def normalize(tensor, ord="euclidean", axis=None, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:  # noqa: A002
+    """(tensor / norm, norm) with the norm of `tf.norm(tensor, ord, axis, keepdims=True)`."""
+    with _ops.name_scope(name, "normalize", [tensor]):
+        tensor = _ops.convert_to_tensor(tensor, name="tensor")
+        norm = math_ops.norm(tensor, ord=ord, axis=axis, keepdims=True)
+        norm = math_ops.cast(norm, tensor.dtype)
+        return tensor / norm, norm
+
+
+def _permutation_matrix(perm, dtype) -> _ops.Tensor:
+    """P with rows e_perm[i], so that P A takes A's rows in the order perm."""
+    return array_ops.one_hot(perm, array_ops.shape(perm)[-1], dtype=dtype)
+
+
+def _unit_lower(lower_upper) -> _ops.Tensor:
+    return array_ops.matrix_set_diag(_tril(lower_upper), array_ops.ones_like(_diag_part(lower_upper)))
+
+
+@tf_export("linalg.lu_reconstruct")
+def lu_reconstruct(lower_upper, perm, validate_args=False, name=None) -> _ops.Tensor:
+    """The matrix A whose `tf.linalg.lu` is (lower_upper, perm)."""
+    del validate_args
+    with _ops.name_scope(name or "lu_reconstruct", values=[lower_upper, perm]):
+        lower_upper = _ops.convert_to_tensor(lower_upper, name="lower_upper")
+        perm = _ops.convert_to_tensor(perm, name="perm")
+        product = _mm(_unit_lower(lower_upper), _triu(lower_upper))
+        return _mm(_permutation_matrix(perm, lower_upper.dtype.base_dtype), product, adjoint_a=True)
+
+
+@tf_export("linalg.lu_solve")
+def lu_solve(lower_upper, perm, rhs, validate_args=False, name=None) -> _ops.Tensor:
+    """X with A X = rhs, given A's `tf.linalg.lu` (lower_upper, perm)."""
+    del validate_args
+    with _ops.name_scope(name or "lu_solve", values=[lower_upper, perm, rhs]):
+        lower_upper = _ops.convert_to_tensor(lower_upper, name="lower_upper")
+        perm = _ops.convert_to_tensor(perm, name="perm")
+        rhs = _ops.convert_to_tensor(rhs, name="rhs", dtype=lower_upper.dtype.base_dtype)
+        permuted = _mm(_permutation_matrix(perm, lower_upper.dtype.base_dtype), rhs)
+        y = matrix_triangular_solve(_unit_lower(lower_upper), permuted, lower=True)
+        return matrix_triangular_solve(lower_upper, y, lower=False)
+
+
+@tf_export("linalg.lu_matrix_inverse")
+def lu_matrix_inverse(lower_upper, perm, validate_args=False, name=None) -> _ops.Tensor:
+    """The inverse of the matrix A whose `tf.linalg.lu` is (lower_upper, perm)."""
+    with _ops.name_scope(name or "lu_matrix_inverse", values=[lower_upper, perm]):
+        lower_upper = _ops.convert_to_tensor(lower_upper, name="lower_upper")
+        return lu_solve(lower_upper, perm, _identity_like(lower_upper), validate_args=validate_args)
+
+
+# The diagonals k of tf.linalg.diag, diag_part and set_diag (MatrixDiagV3 and its kin, in matrix_diag_ops).
+def _diag_k(k) -> _ops.Tensor:
+    return _ops.convert_to_tensor(k, dtype=_dt.int32, name="k")
+
+
+@tf_export("linalg.diag")
+def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
+                align="RIGHT_LEFT") -> _ops.Tensor:
+    """A batch of matrices with the given diagonals k (an int, or a (low, high) pair) and `padding_value`
+    elsewhere; the size is the smallest that holds them unless num_rows/num_cols say otherwise."""
+    with _ops.name_scope(name, values=[diagonal]):
+        diagonal = _ops.convert_to_tensor(diagonal, name="diagonal")
+        pad = _ops.convert_to_tensor(padding_value, dtype=diagonal.dtype.base_dtype, name="padding_value")
+        return apply_op("MatrixDiagV3", [diagonal, _diag_k(k), np.int32(num_rows), np.int32(num_cols), pad],
+                        {"align": align}).outputs[0]
+
+
+@tf_export("linalg.diag_part")
+def matrix_diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT") -> _ops.Tensor:  # noqa: A002
+    """The diagonals k (an int, or a (low, high) pair) of each matrix, shorter ones padded with padding_value."""
+    with _ops.name_scope(name, values=[input]):
+        x = _ops.convert_to_tensor(input, name="input")
+        pad = _ops.convert_to_tensor(padding_value, dtype=x.dtype.base_dtype, name="padding_value")
+        return apply_op("MatrixDiagPartV3", [x, _diag_k(k), pad], {"align": align}).outputs[0]
+
+
+@tf_export("linalg.set_diag")
+def matrix_set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT") -> _ops.Tensor:  # noqa: A002
+    """Each matrix of `input` with its diagonals k replaced by `diagonal`."""
+    with _ops.name_scope(name, values=[input, diagonal]):
+        x = _ops.convert_to_tensor(input, name="input")
+        diagonal = _ops.convert_to_tensor(diagonal, dtype=x.dtype.base_dtype, name="diagonal")
+        return apply_op("MatrixSetDiagV3", [x, diagonal, _diag_k(k)], {"align": align}).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# expm: Pade approximation with scaling and squaring (Higham, "The scaling and squaring method for the matrix
+# exponential revisited", 2005), built from matmuls and one solve so that it has a gradient.
+# ----------------------------------------------------------------------------------------------------------
+_PADE_COEFFICIENTS = {
+    3: (120.0, 60.0, 12.0, 1.0),
+    5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
+    7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
+    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0, 110880.0, 3960.0, 90.0,
+        1.0),
+    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
+         10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0,
+         1.0),
+}
+# The largest 1-norm for which each order's approximant is accurate to the unit roundoff (Higham's theta_m);
+# single precision stops at order 7.
+_PADE_THETAS = {
+    _dt.float64: ((3, 1.495585217958292e-002), (5, 2.539398330063230e-001), (7, 9.504178996162932e-001),
+                  (9, 2.097847961257068e+000), (13, 5.371920351148152e+000)),
+    _dt.float32: ((3, 4.258730016922831e-001), (5, 1.880152677804762e+000), (7, 3.925724783138660e+000)),
+}
+
+
+def _pade(matrix, order: int, eye) -> tuple[_ops.Tensor, _ops.Tensor]:
+    """(U, V), the odd and even parts of the order-`order` Pade approximant's numerator: exp(A) ~ (V-U)^-1 (V+U)."""
+    b = _PADE_COEFFICIENTS[order]
+    a2 = _mm(matrix, matrix)
+    powers = [eye, a2]  # A^0, A^2, A^4, ...
+    if order == 13:
+        a4 = _mm(a2, a2)
+        a6 = _mm(a4, a2)
+        u_high = _mm(a6, b[13] * a6 + b[11] * a4 + b[9] * a2)
+        v_high = _mm(a6, b[12] * a6 + b[10] * a4 + b[8] * a2)
+        u = _mm(matrix, u_high + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+        v = v_high + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+        return u, v
+    while len(powers) <= order // 2:
+        powers.append(_mm(powers[-1], a2))
+    u = _mm(matrix, sum(b[2 * i + 1] * p for i, p in enumerate(powers[:order // 2 + 1])))
+    v = sum(b[2 * i] * p for i, p in enumerate(powers[:order // 2 + 1]))
+    return u, v
+
+
+@tf_export("linalg.expm")
+def matrix_exponential(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """exp(A) of each square matrix, by Pade approximation with scaling and squaring."""
+    with _ops.name_scope(name, "matrix_exponential", [input]):
+        matrix = _ops.convert_to_tensor(input, name="input")
+        s = matrix.shape
+        if s.ndims is not None and s.ndims < 2:
+            raise ValueError(f"tf.linalg.expm requires a (batch of) square matrices, got shape {s}")
+        if s.ndims is not None and not s.dims[-1].is_compatible_with(s.dims[-2]):
+            raise ValueError(f"tf.linalg.expm requires square matrices, got shape {s}")
+        dtype = matrix.dtype.base_dtype
+        if dtype not in (_dt.float16, _dt.float32, _dt.float64, _dt.complex64, _dt.complex128):
+            raise TypeError(f"tf.linalg.expm does not support matrices of type {dtype.name}")
+        if dtype == _dt.float16:
+            return math_ops.cast(matrix_exponential(math_ops.cast(matrix, _dt.float32)), _dt.float16)
+        thetas = _PADE_THETAS[_dt.float64 if dtype in (_dt.float64, _dt.complex128) else _dt.float32]
+        real = _dt.float64 if dtype in (_dt.float64, _dt.complex128) else _dt.float32
+        eye = _identity_like(matrix)
+        # The 1-norm (largest absolute column sum) of each matrix, shaped [..., 1, 1] to select per matrix.
+        l1 = math_ops.reduce_max(math_ops.reduce_sum(math_ops.abs(matrix), axis=-2, keepdims=True), axis=-1,
+                                 keepdims=True)
+        top_order, top_theta = thetas[-1]
+        squarings = math_ops.maximum(math_ops.ceil(math_ops.log(l1 / top_theta) / np.log(2.0)), 0.0)
+        scaled = matrix / math_ops.cast(math_ops.pow(_ops.convert_to_tensor(2.0, dtype=real), squarings), dtype)
+        u, v = _pade(scaled, top_order, eye)
+        for order, theta in reversed(thetas[:-1]):  # a lower order where the (unscaled) norm allows it
+            u_low, v_low = _pade(matrix, order, eye)
+            small = math_ops.less(l1, theta)
+            u, v = array_ops.where_v2(small, u_low, u), array_ops.where_v2(small, v_low, v)
+        squarings = array_ops.where_v2(math_ops.less(l1, top_theta), array_ops.zeros_like(squarings), squarings)
+        result = matrix_solve(v - u, v + u)
+        most = math_ops.cast(math_ops.reduce_max(squarings), _dt.int32)
+
+        def square_some(i, r):
+            again = math_ops.less(math_ops.cast(i, real), squarings)
+            return i + 1, array_ops.where_v2(again, _mm(r, r), r)
+
+        _, result = control_flow_ops.while_loop(lambda i, r: math_ops.less(i, most), square_some,
+                                                [_ops.convert_to_tensor(0, dtype=_dt.int32), result])
+        return result

@@ -1,0 +1,65 @@
+"""Records TensorFlow's outputs for tests/ops/test_linalg_ops.py where NumPy is not the natural reference: the
+sign-ambiguous decompositions (Qr, Svd, SelfAdjointEigV2, compared after normalising signs), the matrix
+exponential (tf.linalg.expm), the matrix square root and the LU decomposition with its pivots.
+
+Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_linalg.py
+Writes tests/fixtures/tf/linalg/cases.npz: "<name>/in" the input, "<name>/out<j>" TF's outputs.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+tf.disable_v2_behavior()
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "tf", "linalg")
+RNG = np.random.RandomState(7)
+
+
+def cases():
+    tall = RNG.uniform(-1, 1, (2, 4, 3))
+    wide = RNG.uniform(-1, 1, (3, 5))
+    square = RNG.uniform(-1, 1, (2, 3, 3))
+    sym = square + np.swapaxes(square, -1, -2)
+    spd = square @ np.swapaxes(square, -1, -2) + 3 * np.eye(3)
+    yield "qr_tall", tall, lambda x: tf.linalg.qr(x)
+    yield "qr_tall_full", tall, lambda x: tf.linalg.qr(x, full_matrices=True)
+    yield "qr_wide", wide, lambda x: tf.linalg.qr(x)
+    yield "svd_tall", tall, lambda x: tf.linalg.svd(x)
+    yield "svd_wide_full", wide, lambda x: tf.linalg.svd(x, full_matrices=True)
+    yield "svd_values_f32", tall.astype(np.float32), lambda x: [tf.linalg.svd(x, compute_uv=False)]
+    yield "eigh", sym, lambda x: tf.linalg.eigh(x)
+    yield "eigh_f32", sym.astype(np.float32), lambda x: tf.linalg.eigh(x)
+    for scale in (0.005, 0.2, 0.8, 1.5, 4.0, 30.0):
+        yield f"expm_{scale}", scale * square, lambda x: [tf.linalg.expm(x)]
+        yield f"expm_f32_{scale}", (scale * square).astype(np.float32), lambda x: [tf.linalg.expm(x)]
+    yield "expm_c128", square[0] + 1j * square[1], lambda x: [tf.linalg.expm(x)]
+    yield "sqrtm", spd, lambda x: [tf.linalg.sqrtm(x)]
+    rot = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]) + 2 * np.eye(3)
+    yield "sqrtm_nonsymmetric", rot, lambda x: [tf.linalg.sqrtm(x)]
+    yield "lu", RNG.uniform(-1, 1, (2, 4, 4)), lambda x: list(tf.linalg.lu(x))
+    yield "logm_c128", (spd[0] + 0.3j * sym[0]).astype(np.complex128), lambda x: [tf.linalg.logm(x)]
+
+
+def main() -> None:
+    os.makedirs(OUT, exist_ok=True)
+    arrays = {}
+    for name, value, build in cases():
+        with tf.Graph().as_default(), tf.Session() as sess:
+            outs = sess.run(list(build(tf.constant(value))))
+        arrays[f"{name}/in"] = value
+        for j, out in enumerate(outs):
+            arrays[f"{name}/out{j}"] = out
+    np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
+    print(f"{len(arrays)} arrays written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
