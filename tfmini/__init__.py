@@ -63,6 +63,10 @@ from tfmini.client import test_util as _test_util  # noqa: F401 - declares tf.te
 from tfmini.framework import flags as _flags  # noqa: F401 - declares tf.flags' names
 from tfmini.framework import tf_logging as _tf_logging  # noqa: F401 - declares tf.logging's names
 
+# -- sparse
+# isort: split
+from tfmini import sets
+
 # -- namespaces whose names are all declared with @tf_export
 # isort: split
 from tfmini import bitwise, dtypes, image, linalg, metrics, sparse

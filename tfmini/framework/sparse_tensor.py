@@ -19,7 +19,7 @@ class SparseTensorValue(collections.namedtuple("SparseTensorValue", ["indices", 
     __slots__ = ()
 
 
-@tf_export("SparseTensor")
+@tf_export("SparseTensor", "sparse.SparseTensor")
 class SparseTensor:
     """A sparse tensor built from `indices` (int64 [N, rank]), `values` ([N]) and `dense_shape` (int64 [rank])."""
 

@@ -44,3 +44,7 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and declares t
     variable_scope,
     variables,
 )
+
+# -- sparse
+# isort: split
+from tfmini.ops import sets_ops  # noqa: E402,F401 - registers the set ops and declares tf.sets' names

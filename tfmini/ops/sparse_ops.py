@@ -1,5 +1,6 @@
-"""Sparse ops over `SparseTensor`'s (indices, values, dense_shape) components: densify, reduce, matmul,
-and `tf.sparse_placeholder`."""
+"""Sparse ops over `SparseTensor`'s (indices, values, dense_shape) components: `tf.sparse.*` and the TF1
+`tf.sparse_*` names (densify, add, reorder, reshape, slice, split, concat, softmax, reductions, element-wise ops
+with dense tensors, matmuls, segment reductions over gathered rows), each op beside its kernel and gradient."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
+from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
-from tfmini.ops import array_ops, math_ops, shape_fns
+from tfmini.ops import array_ops, math_ops, segment_ops, shape_fns
+from tfmini.ops.control_flow_ops import Assert
 
 _INDEX = (_dt.int32, _dt.int64)
 
@@ -75,12 +78,12 @@ def _sparse_to_dense(indices, shape, values, default, *, validate_indices):
 NotDifferentiable("SparseToDense")  # as in TF: no gradient, not even for the values
 
 
-@tf_export("sparse_tensor_to_dense")
-def sparse_tensor_to_dense(sp_input, default_value=0, validate_indices=True, name=None) -> _ops.Tensor:
-    """The dense tensor a SparseTensor denotes, `default_value` where no value is given."""
+@tf_export("sparse.to_dense", "sparse_tensor_to_dense")
+def sparse_tensor_to_dense(sp_input, default_value=None, validate_indices=True, name=None) -> _ops.Tensor:
+    """The dense tensor a SparseTensor denotes, `default_value` (zero when None) where no value is given."""
     sp_input = _as_sparse_input(sp_input)
     with _ops.name_scope(name, "SparseToDense", [sp_input]) as scope:
-        default = _ops.convert_to_tensor(default_value, dtype=sp_input.dtype)
+        default = _ops.convert_to_tensor(0 if default_value is None else default_value, dtype=sp_input.dtype)
         return apply_op("SparseToDense", [sp_input.indices, sp_input.dense_shape, sp_input.values, default],
                         {"validate_indices": bool(validate_indices)}, name=scope).outputs[0]
 
@@ -126,7 +129,7 @@ def _sparse_reduce_sum_grad(op, grad):
     return None, array_ops.gather_nd(kept_grad, indices // (dense_shape // kept)), None, None
 
 
-@tf_export("sparse_reduce_sum")
+@tf_export("sparse.reduce_sum", "sparse_reduce_sum")
 def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None) -> _ops.Tensor:
     """Sums a SparseTensor's values over `axis` (all axes when None), giving a dense tensor."""
     sp_input = _as_sparse_input(sp_input)
@@ -190,14 +193,14 @@ def _sparse_dense_matmul_grad(op, grad):
     return None, values_grad, None, b_grad
 
 
-@tf_export("sparse_tensor_dense_matmul")
+@tf_export("sparse.matmul", "sparse.sparse_dense_matmul", "sparse_tensor_dense_matmul")
 def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None) -> _ops.Tensor:
     sp_a = _as_sparse_input(sp_a)
     return apply_op("SparseTensorDenseMatMul", [sp_a.indices, sp_a.values, sp_a.dense_shape, b],
                     {"adjoint_a": bool(adjoint_a), "adjoint_b": bool(adjoint_b)}, name=name).outputs[0]
 
 
-@tf_export("sparse_placeholder")
+@tf_export("sparse.placeholder", "sparse_placeholder")
 def sparse_placeholder(dtype, shape=None, name=None) -> SparseTensor:
     """A SparseTensor whose three components are placeholders; feed it a SparseTensorValue."""
     with _ops.name_scope(name, "SparseTensor", []) as scope:
@@ -216,3 +219,1350 @@ def sparse_placeholder(dtype, shape=None, name=None) -> SparseTensor:
         dense_shape = array_ops.placeholder(_dt.int64, shape=[rank], name=f"{prefix}shape" if prefix else None)
     return SparseTensor(indices, values, dense_shape)
 
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Shared helpers: row keys, lookups, shape functions
+# ----------------------------------------------------------------------------------------------------------
+def _invalid(msg: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, msg)
+
+
+def _row_ranks(rows: np.ndarray) -> np.ndarray:
+    """One int64 key per row of an [n, rank] index matrix, ordered as the rows are lexicographically (equal rows
+    get equal keys), so index rows can be merged, matched and sorted as plain integers."""
+    n = rows.shape[0]
+    if n == 0 or rows.shape[1] == 0:
+        return np.zeros(n, np.int64)
+    order = np.lexsort(rows.T[::-1])
+    ordered = rows[order]
+    new = np.ones(n, bool)
+    new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    ranks = np.empty(n, np.int64)
+    ranks[order] = np.cumsum(new) - 1
+    return ranks
+
+
+def _split_keys(*index_arrays: np.ndarray) -> list[np.ndarray]:
+    """`_row_ranks` of several index matrices on one scale (the same row gets the same key in each)."""
+    keys = _row_ranks(np.concatenate([np.asarray(a).reshape(len(a), -1) for a in index_arrays], axis=0))
+    return np.split(keys, np.cumsum([len(a) for a in index_arrays])[:-1])
+
+
+def _positions(table: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """For each key of `query`, its position in `table` (keys unique), or -1 where it is absent."""
+    if table.size == 0:
+        return np.full(query.shape, -1, np.int64)
+    order = np.argsort(table, kind="stable")
+    at = np.minimum(np.searchsorted(table[order], query), table.size - 1)
+    return np.where(table[order][at] == query, order[at], -1)
+
+
+def _strides(shape: np.ndarray) -> np.ndarray:
+    """Row-major strides of a dense shape, in elements."""
+    out = np.ones(len(shape), np.int64)
+    if len(shape) > 1:
+        out[:-1] = np.cumprod(np.asarray(shape[:0:-1], np.int64))[::-1]
+    return out
+
+
+def _unravel(linear: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Row-major indices [n, rank] of flat positions `linear` in a dense tensor of `shape`."""
+    out = np.zeros((linear.size, len(shape)), np.int64)
+    rest = linear.astype(np.int64, copy=True)
+    for dim in range(len(shape) - 1, -1, -1):
+        size = max(int(shape[dim]), 1)
+        out[:, dim] = rest % size
+        rest //= size
+    return out
+
+
+def _check_components(op_msg: str, indices, values, shape, prefix: str = "") -> None:
+    """TF's checks of a SparseTensor's three component arrays (a matrix, a vector and a vector that agree)."""
+    if np.ndim(indices) != 2:
+        raise _invalid(f"{op_msg}: {prefix}indices should be a matrix but received shape "
+                       f"{_shape.dims_str(np.shape(indices))}")
+    if np.ndim(values) != 1:
+        raise _invalid(f"{op_msg}: {prefix}values should be a vector but received shape "
+                       f"{_shape.dims_str(np.shape(values))}")
+    if np.ndim(shape) != 1:
+        raise _invalid(f"{op_msg}: {prefix}shape should be a vector but received shape "
+                       f"{_shape.dims_str(np.shape(shape))}")
+    if indices.shape[0] != values.shape[0]:
+        raise _invalid(f"{op_msg}: {prefix}indices and {prefix}values have {indices.shape[0]} and "
+                       f"{values.shape[0]} entries; they must agree")
+    if indices.shape[1] != shape.shape[0]:
+        raise _invalid(f"{op_msg}: {prefix}indices has rank {indices.shape[1]} but {prefix}shape has "
+                       f"{shape.shape[0]} dimensions; they must agree")
+
+
+def _rank_dim(indices_t: _ops.Tensor, shape_t: _ops.Tensor):
+    """The static rank of a SparseTensor from its indices' columns or its dense_shape's length (or None)."""
+    rank = indices_t.shape[1].value if indices_t.shape.ndims == 2 else None
+    if rank is None and shape_t.shape.ndims == 1:
+        rank = shape_t.shape[0].value
+    return rank
+
+
+def _sparse_output_shapes(indices_t: _ops.Tensor, shape_t: _ops.Tensor) -> list[_shape.TensorShape]:
+    """Shapes of an op's (indices, values, shape) outputs: [?, rank], [?] and [rank]."""
+    rank = _rank_dim(indices_t, shape_t)
+    return [_shape.TensorShape([None, rank]), _shape.TensorShape([None]), _shape.TensorShape([rank])]
+
+
+def _as_sparse_or_tensor(x):
+    """A SparseTensor (from a SparseTensor or SparseTensorValue) or a dense Tensor."""
+    if isinstance(x, SparseTensorValue):
+        return SparseTensor.from_value(x)
+    if isinstance(x, SparseTensor):
+        return x
+    return _ops.convert_to_tensor(x)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseAdd (two SparseTensors) and SparseTensorDenseAdd (a SparseTensor into a dense tensor)
+# ----------------------------------------------------------------------------------------------------------
+@register_op(
+    "SparseAdd",
+    inputs=["a_indices: int64", "a_values: T", "a_shape: int64", "b_indices: int64", "b_values: T",
+            "b_shape: int64", "thresh: Treal"],
+    outputs=["sum_indices: int64", "sum_values: T", "sum_shape: int64"],
+    allowed={"T": _dt.NUMBER, "Treal": _dt.REAL},
+    shape=lambda op: _sparse_output_shapes(op.inputs[0], op.inputs[2]),
+)
+def _sparse_add(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thresh):
+    _check_components("SparseAdd", a_indices, a_values, a_shape, "a_")
+    _check_components("SparseAdd", b_indices, b_values, b_shape, "b_")
+    if np.ndim(thresh) != 0:
+        raise _invalid(f"SparseAdd: The magnitude threshold must be a scalar: got shape "
+                       f"{_shape.dims_str(np.shape(thresh))}")
+    if not np.array_equal(a_shape, b_shape):
+        raise _invalid(f"SparseAdd: Operands do not have the same shape: got {_index_str(a_shape)} and "
+                       f"{_index_str(b_shape)}")
+    rows = np.concatenate([a_indices, b_indices], axis=0)
+    values = np.concatenate([a_values, b_values])
+    _, first, inverse, counts = np.unique(_row_ranks(rows), return_index=True, return_inverse=True,
+                                          return_counts=True)
+    sums = np.zeros(len(first), values.dtype)
+    np.add.at(sums, inverse.reshape(-1), values)
+    # Only the entries both operands have are summed and compared with the threshold, as in TF's kernel.
+    keep = (counts == 1) | (np.abs(sums) >= thresh)
+    return rows[first[keep]], sums[keep], np.array(a_shape, np.int64)
+
+
+@RegisterGradient("SparseAdd")
+def _sparse_add_grad(op, _indices_grad, values_grad, _shape_grad):
+    a_grad, b_grad = apply_op("SparseAddGrad", [values_grad, op.inputs[0], op.inputs[3], op.outputs[0]]).outputs
+    return None, a_grad, None, None, b_grad, None, None
+
+
+@register_op(
+    "SparseAddGrad",
+    inputs=["backprop_val_grad: T", "a_indices: int64", "b_indices: int64", "sum_indices: int64"],
+    outputs=["a_val_grad: T", "b_val_grad: T"],
+    allowed={"T": _dt.NUMBER},
+    shape=lambda op: [_shape.TensorShape([op.inputs[1].shape[0] if op.inputs[1].shape.ndims else None]),
+                      _shape.TensorShape([op.inputs[2].shape[0] if op.inputs[2].shape.ndims else None])],
+)
+def _sparse_add_grad_kernel(grad, a_indices, b_indices, sum_indices):
+    """Each operand's value gets the gradient of the sum entry at its index (zero where the threshold dropped
+    that entry)."""
+    if len(grad) != len(sum_indices):
+        raise _invalid(f"SparseAddGrad: backprop_val_grad has {len(grad)} entries but sum_indices has "
+                       f"{len(sum_indices)}")
+    a_keys, b_keys, sum_keys = _split_keys(a_indices, b_indices, sum_indices)
+    out = []
+    for keys in (a_keys, b_keys):
+        at = _positions(sum_keys, keys)
+        out.append(np.where(at >= 0, grad[np.maximum(at, 0)] if grad.size else np.zeros(at.shape, grad.dtype),
+                            np.zeros((), grad.dtype)).astype(grad.dtype))
+    return tuple(out)
+
+
+NotDifferentiable("SparseAddGrad")
+
+
+def _sparse_dense_add_shape(op):
+    return op.inputs[3].shape
+
+
+@register_op(
+    "SparseTensorDenseAdd",
+    inputs=["a_indices: Tindices", "a_values: T", "a_shape: Tindices", "b: T"],
+    outputs=["output: T"],
+    allowed={"T": _dt.NUMBER, "Tindices": _INDEX},
+    shape=_sparse_dense_add_shape,
+)
+def _sparse_tensor_dense_add(a_indices, a_values, a_shape, b):
+    if not np.array_equal(np.asarray(a_shape), np.asarray(b.shape)):
+        raise _invalid(f"SparseTensorDenseAdd: Dimensions of the sparse and dense operands must match: sparse "
+                       f"shape {_index_str(a_shape)} vs. dense shape {_index_str(b.shape)} (no broadcasting)")
+    indices = np.asarray(a_indices).reshape(len(a_values), -1)
+    _check_indices(indices, a_shape, "SparseTensorDenseAdd")
+    out = np.array(b, copy=True)
+    if b.ndim == 0:
+        out += np.sum(a_values, dtype=b.dtype)
+    elif len(a_values):
+        np.add.at(out, tuple(indices.T), a_values)
+    return out
+
+
+@RegisterGradient("SparseTensorDenseAdd")
+def _sparse_tensor_dense_add_grad(op, grad):
+    return None, array_ops.gather_nd(grad, op.inputs[0]), None, grad
+
+
+@tf_export("sparse.add", "sparse_add")
+def sparse_add(a, b, threshold=None, thresh=None):
+    """`a + b` where at least one operand is a SparseTensor: a SparseTensor when both are (sums whose magnitude
+    is below `threshold` are dropped), else a dense Tensor."""
+    if threshold is not None and thresh is not None:
+        raise ValueError("Cannot specify both 'threshold' and 'thresh'; 'thresh' is the deprecated name.")
+    threshold = 0 if threshold is None and thresh is None else (thresh if threshold is None else threshold)
+    a, b = _as_sparse_or_tensor(a), _as_sparse_or_tensor(b)
+    if not isinstance(a, SparseTensor) and not isinstance(b, SparseTensor):
+        raise TypeError("At least one input should be SparseTensor; do you mean to use tf.add()?")
+    if isinstance(a, SparseTensor) and isinstance(b, SparseTensor):
+        a.shape.assert_is_compatible_with(b.shape)
+        with _ops.name_scope(None, "SparseAdd", [a, b, threshold]):
+            thresh_t = _ops.convert_to_tensor(threshold, dtype=a.values.dtype.real_dtype, name="threshold")
+            out = apply_op("SparseAdd", [a.indices, a.values, a.dense_shape, b.indices, b.values, b.dense_shape,
+                                         thresh_t]).outputs
+        return SparseTensor(*out)
+    if isinstance(b, SparseTensor):
+        a, b = b, a
+    return apply_op("SparseTensorDenseAdd", [a.indices, a.values, a.dense_shape, b]).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reorder, reshape, slice, split, concat: index bookkeeping (values move, they do not change)
+# ----------------------------------------------------------------------------------------------------------
+@register_op(
+    "SparseReorder",
+    inputs=["input_indices: int64", "input_values: T", "input_shape: int64"],
+    outputs=["output_indices: int64", "output_values: T"],
+    shape=lambda op: [op.inputs[0].shape, op.inputs[1].shape],
+)
+def _sparse_reorder(indices, values, shape):
+    _check_components("SparseReorder", indices, values, shape, "input_")
+    order = np.lexsort(indices.T[::-1]) if indices.shape[1] else np.arange(len(values))
+    return indices[order], values[order]
+
+
+@RegisterGradient("SparseReorder")
+def _sparse_reorder_grad(op, _indices_grad, values_grad):
+    """The gradient goes back through the inverse of the permutation the reorder applied (found by reordering
+    the positions 0..n-1 the same way)."""
+    indices, values, shape = op.inputs
+    positions = array_ops.range(array_ops.shape(values, out_type=_dt.int64)[0], dtype=_dt.int64)
+    permutation = apply_op("SparseReorder", [indices, positions, shape]).outputs[1]
+    return None, array_ops.gather(values_grad, array_ops.invert_permutation(permutation)), None
+
+
+@tf_export("sparse.reorder", "sparse_reorder")
+def sparse_reorder(sp_input, name=None) -> SparseTensor:
+    """The same SparseTensor with its entries in row-major (lexicographic) index order."""
+    sp_input = _as_sparse_input(sp_input)
+    indices, values = apply_op("SparseReorder", [sp_input.indices, sp_input.values, sp_input.dense_shape],
+                               name=name).outputs
+    return SparseTensor(indices, values, sp_input.dense_shape)
+
+
+def _reshape_target(shape: np.ndarray, new_shape: np.ndarray, op_msg: str) -> np.ndarray:
+    """`new_shape` with its -1 resolved against the dense size of `shape` (TF's rules and errors)."""
+    dense_size = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+    unknown = np.flatnonzero(new_shape == -1)
+    if unknown.size > 1:
+        raise _invalid(f"{op_msg}: only one output dimension may be -1, not both {int(unknown[0])} and "
+                       f"{int(unknown[1])}")
+    negative = np.flatnonzero(new_shape < -1)
+    if negative.size:
+        d = int(negative[0])
+        raise _invalid(f"{op_msg}: size {d} must be non-negative, not {int(new_shape[d])}")
+    known = int(np.prod(np.where(new_shape == -1, 1, new_shape), dtype=np.int64))
+    out = np.array(new_shape, np.int64)
+    if unknown.size:
+        if known == 0 or dense_size % known:
+            raise _invalid(f"{op_msg}: Input to reshape is a SparseTensor with {dense_size} dense values, but "
+                           f"the requested shape requires a multiple of {known}")
+        out[unknown[0]] = dense_size // known
+    elif known != dense_size:
+        raise _invalid(f"{op_msg}: Input to reshape is a tensor with {dense_size} dense values, but the "
+                       f"requested shape has {known}")
+    return out
+
+
+def _sparse_reshape_shape(op):
+    rank = op.inputs[2].shape[0].value if op.inputs[2].shape.ndims == 1 else None
+    return [_shape.TensorShape([op.inputs[0].shape[0] if op.inputs[0].shape.ndims else None, rank]),
+            _shape.TensorShape([rank])]
+
+
+@register_op(
+    "SparseReshape",
+    inputs=["input_indices: int64", "input_shape: int64", "new_shape: int64"],
+    outputs=["output_indices: int64", "output_shape: int64"],
+    shape=_sparse_reshape_shape,
+)
+def _sparse_reshape(indices, shape, new_shape):
+    if np.ndim(indices) != 2 or np.ndim(shape) != 1 or np.ndim(new_shape) != 1:
+        raise _invalid("SparseReshape: input_indices must be a matrix, input_shape and new_shape vectors")
+    if indices.shape[1] != len(shape):
+        raise _invalid(f"SparseReshape: input_indices has rank {indices.shape[1]} but input_shape has "
+                       f"{len(shape)} dimensions")
+    target = _reshape_target(np.asarray(shape, np.int64), np.asarray(new_shape, np.int64), "SparseReshape")
+    if len(indices) == 0:
+        return np.zeros((0, len(target)), np.int64), target
+    linear = indices @ _strides(np.asarray(shape, np.int64)) if indices.shape[1] else np.zeros(len(indices),
+                                                                                              np.int64)
+    return _unravel(linear, target), target
+
+
+NotDifferentiable("SparseReshape")
+
+
+@tf_export("sparse.reshape", "sparse_reshape")
+def sparse_reshape(sp_input, shape, name=None) -> SparseTensor:
+    """The SparseTensor holding the same values in a dense shape `shape` (one dimension may be -1), row-major
+    as tf.reshape. A shape known when the graph is built is checked then (ValueError)."""
+    sp_input = _as_sparse_input(sp_input)
+    with _ops.name_scope(name, "SparseReshape", [sp_input]) as scope:
+        shape_t = _ops.convert_to_tensor(shape, dtype=_dt.int64, name="shape")
+        in_shape, new_shape = sp_input.shape, _reg.constant_value(shape_t)
+        if in_shape.is_fully_defined() and new_shape is not None:
+            try:
+                _reshape_target(np.asarray(in_shape.as_list(), np.int64), np.asarray(new_shape, np.int64),
+                                "SparseReshape")
+            except _errors.InvalidArgumentError as e:
+                raise ValueError(e.message) from None
+        indices, dense_shape = apply_op("SparseReshape", [sp_input.indices, sp_input.dense_shape, shape_t],
+                                        name=scope).outputs
+    return SparseTensor(indices, sp_input.values, dense_shape)
+
+
+def _slice_bounds(shape, start, size, op_msg: str):
+    rank = len(shape)
+    for what, vec in (("start", start), ("size", size)):
+        if np.ndim(vec) != 1 or len(vec) != rank:
+            raise _invalid(f"{op_msg}: Expected {what} to be a vector of length {rank} (the input rank), got "
+                           f"shape {_shape.dims_str(np.shape(vec))}")
+    if np.any(start < 0) or np.any(size < 0):
+        raise _invalid(f"{op_msg}: start and size must be non-negative, got start {_index_str(start)} and size "
+                       f"{_index_str(size)}")
+
+
+@register_op(
+    "SparseSlice",
+    inputs=["indices: int64", "values: T", "shape: int64", "start: int64", "size: int64"],
+    outputs=["output_indices: int64", "output_values: T", "output_shape: int64"],
+    shape=lambda op: _sparse_output_shapes(op.inputs[0], op.inputs[2]),
+)
+def _sparse_slice(indices, values, shape, start, size):
+    _check_components("SparseSlice", indices, values, shape)
+    _slice_bounds(shape, start, size, "SparseSlice")
+    inside = np.all((indices >= start) & (indices < start + size), axis=1)
+    out_shape = np.maximum(np.minimum(start + size, shape) - start, 0).astype(np.int64)
+    return indices[inside] - start, values[inside], out_shape
+
+
+@register_op(
+    "SparseSliceGrad",
+    inputs=["backprop_val_grad: T", "input_indices: int64", "input_start: int64", "output_indices: int64"],
+    outputs=["val_grad: T"],
+    allowed={"T": _dt.NUMBER},
+    shape=lambda op: _shape.TensorShape([op.inputs[1].shape[0] if op.inputs[1].shape.ndims else None]),
+)
+def _sparse_slice_grad_kernel(grad, input_indices, input_start, output_indices):
+    """The slice's value gradients at the input entries they came from; zero for entries outside the slice."""
+    in_keys, out_keys = _split_keys(input_indices, output_indices + input_start)
+    out = np.zeros(len(input_indices), grad.dtype)
+    at = _positions(in_keys, out_keys)
+    if np.any(at < 0):
+        raise _invalid("SparseSliceGrad: an output index (shifted by input_start) is not among the input indices")
+    out[at] = grad
+    return out
+
+
+@RegisterGradient("SparseSlice")
+def _sparse_slice_grad(op, _indices_grad, values_grad, _shape_grad):
+    val_grad = apply_op("SparseSliceGrad", [values_grad, op.inputs[0], op.inputs[3], op.outputs[0]]).outputs[0]
+    return None, val_grad, None, None, None
+
+
+@tf_export("sparse.slice", "sparse_slice")
+def sparse_slice(sp_input, start, size, name=None) -> SparseTensor:
+    """The entries of `sp_input` inside the box [start, start + size), shifted to start at 0; the box is clipped
+    to the dense shape."""
+    sp_input = _as_sparse_input(sp_input)
+    with _ops.name_scope(name, "SparseSlice", [sp_input]) as scope:
+        start = _ops.convert_to_tensor(start, dtype=_dt.int64, name="start")
+        size = _ops.convert_to_tensor(size, dtype=_dt.int64, name="size")
+        out = apply_op("SparseSlice", [sp_input.indices, sp_input.values, sp_input.dense_shape, start, size],
+                       name=scope).outputs
+    return SparseTensor(*out)
+
+
+def _sparse_split_shape(op):
+    n = op.get_attr("num_split")
+    shapes = _sparse_output_shapes(op.inputs[1], op.inputs[3])
+    return [shapes[0]] * n + [shapes[1]] * n + [shapes[2]] * n
+
+
+@register_op(
+    "SparseSplit",
+    inputs=["split_dim: int64", "indices: int64", "values: T", "shape: int64"],
+    outputs=["output_indices: num_split * int64", "output_values: num_split * T",
+             "output_shape: num_split * int64"],
+    attrs={"num_split": ("int", _reg.REQUIRED)},
+    shape=_sparse_split_shape,
+)
+def _sparse_split(split_dim, indices, values, shape, *, num_split):
+    _check_components("SparseSplit", indices, values, shape)
+    rank = len(shape)
+    dim = int(split_dim)
+    if not -rank <= dim < rank:
+        raise _invalid(f"SparseSplit: Input split_dim should be between {-rank} and {rank}, got {dim}")
+    dim %= rank
+    if not 1 <= num_split <= shape[dim]:
+        raise _invalid(f"SparseSplit: Input num_split should be between 1 and the splitting dimension size "
+                       f"({int(shape[dim])}), got {num_split}")
+    # The first (size % num_split) pieces are one longer, as tf.sparse.split documents.
+    base, longer = divmod(int(shape[dim]), num_split)
+    sizes = np.array([base + 1] * longer + [base] * (num_split - longer), np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    piece = np.searchsorted(starts, indices[:, dim], side="right") - 1
+    out_indices, out_values, out_shapes = [], [], []
+    for i in range(num_split):
+        mine = piece == i
+        part = indices[mine].copy()
+        part[:, dim] -= starts[i]
+        out_indices.append(part)
+        out_values.append(values[mine])
+        piece_shape = np.array(shape, np.int64)
+        piece_shape[dim] = sizes[i]
+        out_shapes.append(piece_shape)
+    return out_indices + out_values + out_shapes
+
+
+_reg.attr_minimum("SparseSplit", "num_split", 1)
+
+
+@tf_export("sparse.split", "sparse_split")
+def sparse_split(keyword_required=None, sp_input=None, num_split=None, axis=None, name=None,
+                 split_dim=None) -> list[SparseTensor]:
+    """Splits `sp_input` along `axis` into `num_split` SparseTensors (the first size % num_split pieces one
+    longer). Every argument must be given by keyword."""
+    if keyword_required is not None:
+        raise ValueError("Keyword arguments are required for this function.")
+    if sp_input is None:
+        raise ValueError("sp_input is required")
+    if num_split is None:
+        raise ValueError("num_split is required")
+    if axis is not None and split_dim is not None:
+        raise ValueError("Cannot specify both 'axis' and 'split_dim'; 'split_dim' is the deprecated name.")
+    axis = split_dim if axis is None else axis
+    if axis is None:
+        raise ValueError("axis is required")
+    sp_input = _as_sparse_input(sp_input)
+    with _ops.name_scope(name, "SparseSplit", [sp_input]) as scope:
+        axis_t = _ops.convert_to_tensor(axis, dtype=_dt.int64, name="split_dim")
+        out = apply_op("SparseSplit", [axis_t, sp_input.indices, sp_input.values, sp_input.dense_shape],
+                       {"num_split": int(num_split)}, name=scope).outputs
+    n = int(num_split)
+    return [SparseTensor(out[i], out[n + i], out[2 * n + i]) for i in range(n)]
+
+
+def _sparse_concat_shape(op):
+    n = op.get_attr("N")
+    return _sparse_output_shapes(op.inputs[0], op.inputs[2 * n])
+
+
+@register_op(
+    "SparseConcat",
+    inputs=["indices: N * int64", "values: N * T", "shapes: N * int64"],
+    outputs=["output_indices: int64", "output_values: T", "output_shape: int64"],
+    attrs={"concat_dim": ("int", _reg.REQUIRED)},
+    shape=_sparse_concat_shape,
+)
+def _sparse_concat(*components, concat_dim):
+    n = len(components) // 3
+    indices, values, shapes = components[:n], components[n:2 * n], components[2 * n:]
+    for i in range(n):
+        _check_components("SparseConcat", indices[i], values[i], shapes[i])
+    rank = len(shapes[0])
+    if not -rank <= concat_dim < rank:
+        raise _invalid(f"SparseConcat: Concat dimension is out of range: concat_dim {concat_dim}, rank {rank}")
+    dim = concat_dim % rank
+    for i, s in enumerate(shapes[1:], 1):
+        if len(s) != rank:
+            raise _invalid(f"SparseConcat: Ranks of all input tensors must match: expected {rank} but got "
+                           f"{len(s)} at position {i}")
+        for d in range(rank):
+            if d != dim and s[d] != shapes[0][d]:
+                raise _invalid(f"SparseConcat: Input shapes must match: expected {int(shapes[0][d])} for "
+                               f"dimension {d} but got {int(s[d])} at position {i}")
+    offsets = np.concatenate([[0], np.cumsum([int(s[dim]) for s in shapes])])
+    shifted = []
+    for i in range(n):
+        part = indices[i].copy()
+        part[:, dim] += offsets[i]
+        shifted.append(part)
+    all_indices = np.concatenate(shifted, axis=0)
+    all_values = np.concatenate(values)
+    order = np.lexsort(all_indices.T[::-1]) if rank else np.arange(len(all_values))
+    out_shape = np.array(shapes[0], np.int64)
+    out_shape[dim] = offsets[-1]
+    return all_indices[order], all_values[order], out_shape
+
+
+_reg.attr_minimum("SparseConcat", "N", 2)
+NotDifferentiable("SparseConcat")
+
+
+@tf_export("sparse.concat", "sparse_concat")
+def sparse_concat(axis, sp_inputs, name=None, expand_nonconcat_dim=False, concat_dim=None,
+                  expand_nonconcat_dims=None) -> SparseTensor:
+    """Concatenates SparseTensors along `axis`; with `expand_nonconcat_dim` the other dimensions grow to the
+    largest input's instead of having to match."""
+    if concat_dim is not None:
+        if axis is not None:
+            raise ValueError("Cannot specify both 'axis' and 'concat_dim'; 'concat_dim' is the deprecated name.")
+        axis = concat_dim
+    if expand_nonconcat_dims is not None:
+        expand_nonconcat_dim = expand_nonconcat_dims
+    sp_inputs = [_as_sparse_input(sp) for sp in sp_inputs]
+    if len(sp_inputs) == 1:
+        return sp_inputs[0]
+    axis = int(axis)
+    with _ops.name_scope(name, "SparseConcat", sp_inputs) as scope:
+        shapes = [sp.dense_shape for sp in sp_inputs]
+        if expand_nonconcat_dim:
+            largest = math_ops.reduce_max(array_ops.stack(shapes), axis=0)
+            rank = array_ops.shape(largest, out_type=_dt.int64)[0]
+            at = math_ops.floormod(_ops.convert_to_tensor(axis, dtype=_dt.int64), rank)
+            is_axis = math_ops.equal(array_ops.range(rank, dtype=_dt.int64), at)
+            shapes = [array_ops.where(is_axis, s, largest) for s in shapes]
+        out = apply_op("SparseConcat", [[sp.indices for sp in sp_inputs], [sp.values for sp in sp_inputs], shapes],
+                       {"concat_dim": axis}, name=scope).outputs
+    return SparseTensor(*out)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseSoftmax, SparseSparseMaximum/Minimum, SparseFillEmptyRows
+# ----------------------------------------------------------------------------------------------------------
+def _group_ids(rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense group numbers 0..k-1 of index rows (equal rows, one group) and the number of groups k."""
+    keys = _row_ranks(rows)
+    return keys, (int(keys.max()) + 1 if keys.size else 0)
+
+
+@register_op(
+    "SparseSoftmax",
+    inputs=["sp_indices: int64", "sp_values: T", "sp_shape: int64"],
+    outputs=["output: T"],
+    allowed={"T": _dt.FLOATING},
+    shape=lambda op: op.inputs[1].shape,
+)
+def _sparse_softmax(indices, values, shape):
+    _check_components("SparseSoftmax", indices, values, shape, "sp_")
+    if len(shape) < 2:
+        raise _invalid(f"SparseSoftmax: Input should have rank >= 2, but received shape: {_index_str(shape)}")
+    groups, n = _group_ids(indices[:, :-1])
+    peak = np.full(n, -np.inf, values.dtype)
+    np.maximum.at(peak, groups, values)
+    e = np.exp(values - peak[groups])
+    total = np.zeros(n, values.dtype)
+    np.add.at(total, groups, e)
+    return (e / total[groups]).astype(values.dtype)
+
+
+@RegisterGradient("SparseSoftmax")
+def _sparse_softmax_grad(op, grad):
+    """As for a dense softmax: (grad - sum over the row of grad * y) * y, the sum taken over each row's
+    present entries (a dense [..., 1] reduction read back at every entry)."""
+    indices, _, shape = op.inputs
+    y = op.outputs[0]
+    row_sums = sparse_reduce_sum(SparseTensor(indices, grad * y, shape), axis=[-1], keepdims=True)
+    rank = array_ops.shape(indices, out_type=_dt.int64)[1]
+    row_of = indices * array_ops.concat([array_ops.ones(array_ops.reshape(rank - 1, [1]), _dt.int64),
+                                         array_ops.zeros([1], _dt.int64)], 0)
+    return None, (grad - array_ops.gather_nd(row_sums, row_of)) * y, None
+
+
+@tf_export("sparse.softmax", "sparse_softmax")
+def sparse_softmax(sp_input, name=None) -> SparseTensor:
+    """Softmax over the last dimension of a SparseTensor of rank >= 2, taken over the present entries only
+    (missing entries are not treated as zeros); the result has the same indices."""
+    sp_input = _as_sparse_input(sp_input)
+    with _ops.name_scope(name, "SparseSoftmax", [sp_input]) as scope:
+        values = apply_op("SparseSoftmax", [sp_input.indices, sp_input.values, sp_input.dense_shape],
+                          name=scope).outputs[0]
+    return SparseTensor(sp_input.indices, values, sp_input.dense_shape)
+
+
+def _sparse_min_or_max(name: str, pick):
+    def kernel(a_indices, a_values, a_shape, b_indices, b_values, b_shape):
+        _check_components(name, a_indices, a_values, a_shape, "a_")
+        _check_components(name, b_indices, b_values, b_shape, "b_")
+        if not np.array_equal(a_shape, b_shape):
+            raise _invalid(f"{name}: Operands do not have the same shape: got {_index_str(a_shape)} and "
+                           f"{_index_str(b_shape)}")
+        a_keys, b_keys = _split_keys(a_indices, b_indices)
+        union, first = np.unique(np.concatenate([a_keys, b_keys]), return_index=True)
+        rows = np.concatenate([a_indices, b_indices], axis=0)[first]
+        zero = np.zeros(len(union), a_values.dtype)
+        a_full, b_full = zero.copy(), zero.copy()  # a missing entry is an implicit zero
+        a_full[np.searchsorted(union, a_keys)] = a_values
+        b_full[np.searchsorted(union, b_keys)] = b_values
+        return rows, pick(a_full, b_full)
+
+    return kernel
+
+
+for _name, _pick, _allowed in (("SparseSparseMaximum", np.maximum, _dt.REAL),
+                               ("SparseSparseMinimum", np.minimum, _dt.NUMBER)):
+    register_op(_name,
+                inputs=["a_indices: int64", "a_values: T", "a_shape: int64", "b_indices: int64", "b_values: T",
+                        "b_shape: int64"],
+                outputs=["output_indices: int64", "output_values: T"],
+                allowed={"T": _allowed},
+                shape=lambda op: _sparse_output_shapes(op.inputs[0], op.inputs[2])[:2])(
+        _sparse_min_or_max(_name, _pick))
+
+
+def _no_min_max_gradient(op, *grads):
+    raise NotImplementedError(f"Gradient for {op.type} is not implemented.")
+
+
+RegisterGradient("SparseSparseMaximum")(_no_min_max_gradient)
+RegisterGradient("SparseSparseMinimum")(_no_min_max_gradient)
+
+
+def _min_max_api(op_type: str, what: str):
+    def fn(sp_a, sp_b, name=None) -> SparseTensor:
+        sp_a, sp_b = _as_sparse_input(sp_a), _as_sparse_input(sp_b)
+        with _ops.name_scope(name, op_type, [sp_a, sp_b]) as scope:
+            indices, values = apply_op(op_type, [sp_a.indices, sp_a.values, sp_a.dense_shape, sp_b.indices,
+                                                 sp_b.values, sp_b.dense_shape], name=scope).outputs
+        return SparseTensor(indices, values, sp_a.dense_shape)
+
+    fn.__name__ = fn.__qualname__ = "sparse_" + what
+    fn.__doc__ = (f"The element-wise {what} of two SparseTensors of one shape, over the union of their indices "
+                  "(a missing entry counts as zero); both must be in row-major order.")
+    return fn
+
+
+sparse_maximum = tf_export("sparse.maximum", "sparse_maximum")(_min_max_api("SparseSparseMaximum", "maximum"))
+sparse_minimum = tf_export("sparse.minimum", "sparse_minimum")(_min_max_api("SparseSparseMinimum", "minimum"))
+
+
+def _fill_empty_rows_shape(op):
+    indices, values, shape = op.inputs[:3]
+    rank = _rank_dim(indices, shape)
+    rows = _reg.constant_value_as_shape(shape)
+    n_rows = rows[0].value if rows.ndims else None
+    return [_shape.TensorShape([None, rank]), _shape.TensorShape([None]), _shape.TensorShape([n_rows]),
+            _shape.TensorShape([indices.shape[0] if indices.shape.ndims else None])]
+
+
+@register_op(
+    "SparseFillEmptyRows",
+    inputs=["indices: int64", "values: T", "dense_shape: int64", "default_value: T"],
+    outputs=["output_indices: int64", "output_values: T", "empty_row_indicator: bool",
+             "reverse_index_map: int64"],
+    shape=_fill_empty_rows_shape,
+)
+def _sparse_fill_empty_rows(indices, values, dense_shape, default_value):
+    _check_components("SparseFillEmptyRows", indices, values, dense_shape)
+    if np.ndim(default_value) != 0:
+        raise _invalid(f"SparseFillEmptyRows: default_value must be a scalar, got shape "
+                       f"{_shape.dims_str(np.shape(default_value))}")
+    if len(dense_shape) == 0:
+        raise _invalid("SparseFillEmptyRows: dense_shape must have at least one dimension")
+    n_rows = int(dense_shape[0])
+    rows = indices[:, 0]
+    bad = np.flatnonzero((rows < 0) | (rows >= n_rows))
+    if bad.size:
+        raise _invalid(f"SparseFillEmptyRows: indices({int(bad[0])}, 0) is invalid: {int(rows[bad[0]])} is not in "
+                       f"[0, {n_rows})")
+    counts = np.bincount(rows, minlength=n_rows)
+    empty = counts == 0
+    slots = np.maximum(counts, 1)
+    row_start = np.cumsum(slots) - slots
+    # Entries keep their order within a row; rows come out in order, an empty row as [row, 0, ..., 0].
+    order = np.argsort(rows, kind="stable")
+    within = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows[order]]
+    reverse = np.empty(len(rows), np.int64)
+    reverse[order] = row_start[rows[order]] + within
+    total = int(slots.sum())
+    out_indices = np.zeros((total, len(dense_shape)), np.int64)
+    out_values = np.empty(total, values.dtype)
+    out_indices[reverse] = indices
+    out_values[reverse] = values
+    empty_rows = np.flatnonzero(empty)
+    out_indices[row_start[empty_rows], 0] = empty_rows
+    out_values[row_start[empty_rows]] = default_value
+    return out_indices, out_values, empty, reverse
+
+
+@register_op(
+    "SparseFillEmptyRowsGrad",
+    inputs=["reverse_index_map: int64", "grad_values: T"],
+    outputs=["d_values: T", "d_default_value: T"],
+    shape=lambda op: [op.inputs[0].shape, _shape.scalar()],
+)
+def _sparse_fill_empty_rows_grad_kernel(reverse_index_map, grad_values):
+    """The input values get the gradients at the places they went to; the default value those of the rest."""
+    bad = np.flatnonzero((reverse_index_map < 0) | (reverse_index_map >= len(grad_values)))
+    if bad.size:
+        raise _invalid(f"SparseFillEmptyRowsGrad: Elements in reverse index must be in [0, {len(grad_values)}) "
+                       f"but got {int(reverse_index_map[bad[0]])}")
+    d_values = grad_values[reverse_index_map]
+    unused = np.ones(len(grad_values), bool)
+    unused[reverse_index_map] = False
+    return d_values, np.asarray(np.sum(grad_values[unused], dtype=grad_values.dtype))
+
+
+@RegisterGradient("SparseFillEmptyRows")
+def _sparse_fill_empty_rows_grad(op, _indices_grad, values_grad, _indicator_grad, _map_grad):
+    d_values, d_default = apply_op("SparseFillEmptyRowsGrad", [op.outputs[3], values_grad]).outputs
+    return None, d_values, None, d_default
+
+
+@tf_export("sparse.fill_empty_rows", "sparse_fill_empty_rows")
+def sparse_fill_empty_rows(sp_input, default_value, name=None) -> tuple[SparseTensor, _ops.Tensor]:
+    """`sp_input` with an entry [row, 0, ..., 0] = `default_value` added to every row that has none, and the
+    boolean vector of which rows were empty."""
+    sp_input = _as_sparse_input(sp_input)
+    with _ops.name_scope(name, "SparseFillEmptyRows", [sp_input]) as scope:
+        default = _ops.convert_to_tensor(default_value, dtype=sp_input.dtype, name="default_value")
+        indices, values, empty, _ = apply_op(
+            "SparseFillEmptyRows", [sp_input.indices, sp_input.values, sp_input.dense_shape, default],
+            name=scope).outputs
+    return SparseTensor(indices, values, sp_input.dense_shape), empty
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseReduceMax (dense result), SparseReduceMaxSparse and SparseReduceSumSparse (sparse results)
+# ----------------------------------------------------------------------------------------------------------
+def _reduction_groups(indices, shape, axes, keep_dims: bool, op_msg: str):
+    """Which output entry each value reduces into: (group of each value, the group's output index rows, the
+    output dense shape). Only groups that receive at least one value exist."""
+    rank = len(shape)
+    axes = np.reshape(axes, [-1]).astype(np.int64)
+    bad = np.flatnonzero((axes < -rank) | (axes >= rank))
+    if bad.size:
+        raise _invalid(f"{op_msg}: Invalid reduction dimension {int(axes[bad[0]])}, for input with {rank} "
+                       "dimensions.")
+    reduced = np.zeros(rank, bool)
+    reduced[axes % rank if rank else axes] = True
+    if not axes.size:
+        reduced[:] = True
+    kept = indices.copy()
+    kept[:, reduced] = 0
+    groups, n = _group_ids(kept)
+    first = np.zeros(n, np.int64)
+    first[groups[::-1]] = np.arange(len(groups))[::-1]  # the first value of each group
+    rows = kept[first] if n else np.zeros((0, rank), np.int64)
+    out_shape = np.where(reduced, 1, shape).astype(np.int64)
+    if not keep_dims:
+        rows, out_shape = rows[:, ~reduced], out_shape[~reduced]
+    return groups, n, rows, out_shape
+
+
+def _reduce_groups(values, groups, n, ufunc):
+    out = np.zeros(n, values.dtype)
+    if n:
+        order = np.argsort(groups, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
+        out[groups[order][starts]] = ufunc.reduceat(values[order], starts)
+    return out
+
+
+def _sparse_reduce_kernel(op_name: str, ufunc, sparse_output: bool):
+    def kernel(indices, values, shape, axes, *, keep_dims):
+        _check_components(op_name, indices, values, shape, "input_")
+        groups, n, rows, out_shape = _reduction_groups(indices, shape, axes, keep_dims, op_name)
+        reduced = _reduce_groups(values, groups, n, ufunc)
+        if sparse_output:
+            return rows, reduced, out_shape
+        # Outputs that no value reduces into are 0: the reduction runs over the present values only.
+        dense = np.zeros(out_shape.tolist(), values.dtype)
+        if n:
+            dense[tuple(rows.T) if rows.shape[1] else ()] = reduced if rows.shape[1] else reduced[0]
+        return dense
+
+    return kernel
+
+
+def _sparse_reduce_sparse_shape(op):
+    out = _sparse_reduce_shape(op)
+    rank = out.ndims
+    return [_shape.TensorShape([None, rank]), _shape.TensorShape([None]), _shape.TensorShape([rank])]
+
+
+_REDUCE_INPUTS = ["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"]
+register_op("SparseReduceMax", inputs=_REDUCE_INPUTS, outputs=["output: T"], attrs={"keep_dims": ("bool", False)},
+            allowed={"T": _dt.REAL}, shape=_sparse_reduce_shape)(
+    _sparse_reduce_kernel("SparseReduceMax", np.maximum, False))
+_SPARSE_OUTPUTS = ["output_indices: int64", "output_values: T", "output_shape: int64"]
+register_op("SparseReduceMaxSparse", inputs=_REDUCE_INPUTS, outputs=_SPARSE_OUTPUTS,
+            attrs={"keep_dims": ("bool", False)}, allowed={"T": _dt.REAL}, shape=_sparse_reduce_sparse_shape)(
+    _sparse_reduce_kernel("SparseReduceMaxSparse", np.maximum, True))
+register_op("SparseReduceSumSparse", inputs=_REDUCE_INPUTS, outputs=_SPARSE_OUTPUTS,
+            attrs={"keep_dims": ("bool", False)}, allowed={"T": _dt.NUMBER}, shape=_sparse_reduce_sparse_shape)(
+    _sparse_reduce_kernel("SparseReduceSumSparse", np.add, True))
+NotDifferentiable("SparseReduceMax")
+NotDifferentiable("SparseReduceMaxSparse")
+NotDifferentiable("SparseReduceSumSparse")
+
+
+def _reduce_args(sp_input, axis, keepdims, reduction_axes, keep_dims):
+    if axis is not None and reduction_axes is not None:
+        raise ValueError("Cannot specify both 'axis' and 'reduction_axes'; 'reduction_axes' is the deprecated "
+                         "name.")
+    if keepdims is not None and keep_dims is not None:
+        raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'; 'keep_dims' is the deprecated name.")
+    axis = reduction_axes if axis is None else axis
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    axes = _ops.convert_to_tensor([] if axis is None else axis, dtype=_dt.int32, name="reduction_axes")
+    sp_input = _as_sparse_input(sp_input)
+    return [sp_input.indices, sp_input.values, sp_input.dense_shape, array_ops.reshape(axes, [-1])], keep
+
+
+@tf_export("sparse.reduce_max", "sparse_reduce_max")
+def sparse_reduce_max(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None) -> _ops.Tensor:
+    """The largest value of a SparseTensor over `axis` (all axes when None), as a dense tensor: the maximum is
+    taken over the present values only, and an output that no value reaches is 0."""
+    inputs, keep = _reduce_args(sp_input, axis, keepdims, reduction_axes, keep_dims)
+    return apply_op("SparseReduceMax", inputs, {"keep_dims": keep}).outputs[0]
+
+
+@tf_export("sparse.reduce_max_sparse", "sparse_reduce_max_sparse")
+def sparse_reduce_max_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None,
+                             keep_dims=None) -> SparseTensor:
+    """As `sparse.reduce_max`, as a SparseTensor holding only the outputs some value reaches."""
+    inputs, keep = _reduce_args(sp_input, axis, keepdims, reduction_axes, keep_dims)
+    return SparseTensor(*apply_op("SparseReduceMaxSparse", inputs, {"keep_dims": keep}).outputs)
+
+
+@tf_export("sparse.reduce_sum_sparse", "sparse_reduce_sum_sparse")
+def sparse_reduce_sum_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None,
+                             keep_dims=None) -> SparseTensor:
+    """As `sparse.reduce_sum`, as a SparseTensor holding only the outputs some value reaches."""
+    inputs, keep = _reduce_args(sp_input, axis, keepdims, reduction_axes, keep_dims)
+    return SparseTensor(*apply_op("SparseReduceSumSparse", inputs, {"keep_dims": keep}).outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseDenseCwiseMul/Div/Add: a dense operand broadcast to the sparse one's shape, read at its entries
+# ----------------------------------------------------------------------------------------------------------
+def _dense_at_entries(op_name: str, indices, shape, dense):
+    """The dense operand broadcast to `shape` (dense to sparse only), read at each sparse entry."""
+    rank, d_rank = len(shape), dense.ndim
+    fits = d_rank <= rank and all(d in (1, s) for d, s in zip(dense.shape, shape[rank - d_rank:]))
+    if not fits:
+        raise _invalid(f"{op_name}: SparseDenseBinaryOpShared broadcasts dense to sparse only; got incompatible "
+                       f"shapes: [{','.join(str(int(d)) for d in shape)}] vs. "
+                       f"[{','.join(str(d) for d in dense.shape)}]")
+    cols = indices[:, rank - d_rank:] if d_rank else indices[:, :0]
+    cols = np.where(np.asarray(dense.shape) == 1, 0, cols)
+    return dense[tuple(cols.T)] if d_rank else np.broadcast_to(dense, (len(indices),))
+
+
+def _sparse_dense_cwise(op_name: str, fn):
+    def kernel(sp_indices, sp_values, sp_shape, dense):
+        _check_components(op_name, sp_indices, sp_values, sp_shape, "sp_")
+        other = _dense_at_entries(op_name, sp_indices, sp_shape, dense)
+        return np.asarray(fn(sp_values, other)).astype(sp_values.dtype, copy=False)
+
+    return kernel
+
+
+def _true_divide(x, y):
+    if x.dtype.kind in "iu":
+        return np.floor_divide(x, y)  # TF's Div on integers rounds toward minus infinity
+    return x / y
+
+
+for _name, _fn in (("SparseDenseCwiseMul", np.multiply), ("SparseDenseCwiseDiv", _true_divide),
+                   ("SparseDenseCwiseAdd", np.add)):
+    register_op(_name, inputs=["sp_indices: int64", "sp_values: T", "sp_shape: int64", "dense: T"],
+                outputs=["output: T"], allowed={"T": _dt.NUMBER},
+                shape=lambda op: _shape.TensorShape([None]))(_sparse_dense_cwise(_name, _fn))
+
+
+@RegisterGradient("SparseDenseCwiseAdd")
+def _sparse_dense_cwise_add_grad(op, grad):
+    raise NotImplementedError("Gradient for SparseDenseCwiseAdd is not implemented.")
+
+
+def _sparse_dense_mul_or_div_grad(op, grad, is_mul: bool):
+    """The sparse values' gradient is read at each entry; the dense operand's adds up every entry that read
+    each of its elements (several may, through broadcasting), so it is scattered with a sum."""
+    indices, values, sp_shape, dense = op.inputs
+    dense_shape = math_ops.cast(array_ops.shape(dense), _dt.int64)
+    added = array_ops.reshape(array_ops.size(sp_shape) - array_ops.size(dense_shape), [1])
+    padded = array_ops.concat([array_ops.ones(added, _dt.int64), dense_shape], 0)
+    at = array_ops.slice(indices // (sp_shape // padded), array_ops.concat([[0], added], 0), [-1, -1])
+    read = array_ops.gather_nd(dense, at)
+    if is_mul:
+        d_values, d_read = grad * read, grad * values
+    else:
+        d_values, d_read = grad / read, grad * (-values / math_ops.square(read))
+    d_dense = apply_op("SparseTensorDenseAdd", [at, d_read, dense_shape, array_ops.zeros_like(dense)]).outputs[0]
+    return None, d_values, None, d_dense
+
+
+RegisterGradient("SparseDenseCwiseMul")(lambda op, grad: _sparse_dense_mul_or_div_grad(op, grad, True))
+RegisterGradient("SparseDenseCwiseDiv")(lambda op, grad: _sparse_dense_mul_or_div_grad(op, grad, False))
+
+
+def _sparse_dense_cwise_api(op_type: str, sp_t: SparseTensor, dense, name=None) -> SparseTensor:
+    """`sp_t <op> dense` at the sparse entries (the dense operand broadcast to the sparse shape): what
+    SparseTensor's `*` and `/` with a dense tensor compute."""
+    sp_t = _as_sparse_input(sp_t)
+    with _ops.name_scope(name, op_type, [sp_t, dense]) as scope:
+        dense = _ops.convert_to_tensor(dense, dtype=sp_t.dtype, name="dense")
+        values = apply_op(op_type, [sp_t.indices, sp_t.values, sp_t.dense_shape, dense], name=scope).outputs[0]
+    return SparseTensor(sp_t.indices, values, sp_t.dense_shape)
+
+
+def sparse_dense_cwise_mul(sp_t, dense, name=None) -> SparseTensor:
+    """The product of a SparseTensor's values with a dense tensor broadcast to its shape (a SparseTensor)."""
+    return _sparse_dense_cwise_api("SparseDenseCwiseMul", sp_t, dense, name)
+
+
+def sparse_dense_cwise_div(sp_t, dense, name=None) -> SparseTensor:
+    """A SparseTensor's values divided by a dense tensor broadcast to its shape (a SparseTensor)."""
+    return _sparse_dense_cwise_api("SparseDenseCwiseDiv", sp_t, dense, name)
+
+
+def sparse_dense_cwise_add(sp_t, dense, name=None) -> SparseTensor:
+    """A SparseTensor's values plus a dense tensor broadcast to its shape, at the sparse entries only."""
+    return _sparse_dense_cwise_api("SparseDenseCwiseAdd", sp_t, dense, name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseSegmentSum/Mean/SqrtN (+WithNumSegments): segment reductions of the rows `indices` picks from `data`
+# ----------------------------------------------------------------------------------------------------------
+def _segment_rows(op_name: str, data, indices, segment_ids, num_segments=None):
+    """The rows picked from `data` and the number of output segments, after TF's checks of the ids."""
+    if np.ndim(indices) != 1 or np.ndim(segment_ids) != 1:
+        raise _invalid(f"{op_name}: indices and segment_ids should be vectors, got shapes "
+                       f"{_shape.dims_str(np.shape(indices))} and {_shape.dims_str(np.shape(segment_ids))}")
+    if len(indices) != len(segment_ids):
+        raise _invalid(f"{op_name}: segment_ids and indices should have same size. segment_ids: "
+                       f"{len(segment_ids)} indices: {len(indices)}")
+    if data.ndim < 1:
+        raise _invalid(f"{op_name}: data must be at least 1-D")
+    bad = np.flatnonzero((indices < 0) | (indices >= data.shape[0]))
+    if bad.size:
+        i = int(bad[0])
+        raise _invalid(f"{op_name}: Bad: indices[{i}] == {int(indices[i])} out of range [0, {data.shape[0]})")
+    if len(segment_ids):
+        if segment_ids[0] < 0:
+            raise _invalid(f"{op_name}: segment ids must be >= 0")
+        down = np.flatnonzero(segment_ids[1:] < segment_ids[:-1])
+        if down.size:
+            i = int(down[0]) + 1
+            raise _invalid(f"{op_name}: segment ids are not increasing: segment_ids[{i}] = {int(segment_ids[i])} "
+                           f"follows {int(segment_ids[i - 1])}")
+    last = int(segment_ids[-1]) + 1 if len(segment_ids) else 0
+    if num_segments is None:
+        n = last
+    else:
+        n = int(num_segments)
+        if last > n:
+            raise _invalid(f"{op_name}: segment ids must be < num_segments, got segment id {last - 1} with "
+                           f"num_segments {n}")
+    return data[indices], n
+
+
+def _segment_counts(segment_ids, n: int) -> np.ndarray:
+    return np.bincount(np.asarray(segment_ids, np.int64), minlength=n)[:n]
+
+
+def _sparse_segment_kernel(op_name: str, scale):
+    def kernel(data, indices, segment_ids, *rest):
+        rows, n = _segment_rows(op_name, data, indices, segment_ids, rest[0] if rest else None)
+        out = np.zeros((n,) + data.shape[1:], data.dtype)
+        if len(rows):
+            np.add.at(out, segment_ids, rows)
+        if scale is not None:
+            counts = _segment_counts(segment_ids, n).reshape((-1,) + (1,) * (data.ndim - 1))
+            out = np.where(counts > 0, out / scale(np.maximum(counts, 1)), 0).astype(data.dtype)
+        return out
+
+    return kernel
+
+
+def _sparse_segment_shape(op):
+    data = op.inputs[0].shape
+    if data.ndims is None:
+        return _shape.unknown_shape()
+    n = None
+    if len(op.inputs) == 4:
+        known = _reg.constant_value(op.inputs[3])
+        n = None if known is None else int(known)
+    return _shape.TensorShape([n]).concatenate(data.with_rank_at_least(1)[1:])
+
+
+_SEGMENT_ATTRS = {"Tidx": ("type", _dt.int32), "Tsegmentids": ("type", _dt.int32),
+                  "sparse_gradient": ("bool", False)}
+_SEGMENT_SCALES = {"Sum": (None, _dt.REAL), "Mean": (lambda c: c, _dt.FLOATING),
+                   "SqrtN": (np.sqrt, _dt.FLOATING)}
+for _kind, (_scale, _allowed) in _SEGMENT_SCALES.items():
+    _allowed_types = {"T": _allowed, "Tidx": _INDEX, "Tsegmentids": _INDEX}
+    register_op(f"SparseSegment{_kind}", inputs=["data: T", "indices: Tidx", "segment_ids: Tsegmentids"],
+                outputs=["output: T"], attrs=_SEGMENT_ATTRS, allowed=_allowed_types,
+                shape=_sparse_segment_shape)(_sparse_segment_kernel(f"SparseSegment{_kind}", _scale))
+    register_op(f"SparseSegment{_kind}WithNumSegments",
+                inputs=["data: T", "indices: Tidx", "segment_ids: Tsegmentids", "num_segments: Tnumsegments"],
+                outputs=["output: T"], attrs={**_SEGMENT_ATTRS, "Tnumsegments": ("type", _dt.int32)},
+                allowed={**_allowed_types, "Tnumsegments": _INDEX}, shape=_sparse_segment_shape)(
+        _sparse_segment_kernel(f"SparseSegment{_kind}WithNumSegments", _scale))
+
+
+def _sparse_segment_grad_kernel(op_name: str, scale):
+    """Each picked row of data gets its segment's output gradient (divided by the segment's count, or its
+    square root); rows picked several times add up."""
+    def kernel(grad, indices, segment_ids, output_dim0):
+        n = grad.shape[0] if grad.ndim else 0
+        if len(indices) != len(segment_ids):
+            raise _invalid(f"{op_name}: segment_ids and indices should have same size.")
+        if np.any((segment_ids < 0) | (segment_ids >= n)):
+            raise _invalid(f"{op_name}: Segment id out of range [0, {n})")
+        dim0 = int(output_dim0)
+        if np.any((indices < 0) | (indices >= dim0)):
+            raise _invalid(f"{op_name}: Index out of range [0, {dim0})")
+        rows = grad[segment_ids]
+        if scale is not None:
+            counts = _segment_counts(segment_ids, n)[segment_ids].reshape((-1,) + (1,) * (grad.ndim - 1))
+            rows = rows / scale(counts)
+        out = np.zeros((dim0,) + grad.shape[1:], grad.dtype)
+        np.add.at(out, indices, rows.astype(grad.dtype, copy=False))
+        return out
+
+    return kernel
+
+
+def _segment_grad_shape(op):
+    dim0 = _reg.constant_value(op.inputs[3])
+    grad = op.inputs[0].shape
+    if grad.ndims is None:
+        return _shape.unknown_shape()
+    return _shape.TensorShape([None if dim0 is None else int(dim0)]).concatenate(grad[1:])
+
+
+for _kind, (_scale, _allowed) in _SEGMENT_SCALES.items():
+    register_op(f"SparseSegment{_kind}Grad",
+                inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "output_dim0: int32"],
+                outputs=["output: T"], attrs={"Tidx": ("type", _dt.int32), "Tsegmentids": ("type", _dt.int32)},
+                allowed={"T": _dt.FLOATING, "Tidx": _INDEX, "Tsegmentids": _INDEX},
+                shape=_segment_grad_shape)(_sparse_segment_grad_kernel(f"SparseSegment{_kind}Grad", _scale))
+    NotDifferentiable(f"SparseSegment{_kind}Grad")
+
+
+def _data_rows(op) -> _ops.Tensor:
+    return array_ops.shape(op.inputs[0])[0]
+
+
+def _sparse_segment_sum_grad(op, grad):
+    """Scattered back to the picked rows with an unsorted segment sum (rows picked twice add up)."""
+    data_grad = math_ops.unsorted_segment_sum(array_ops.gather(grad, op.inputs[2]), op.inputs[1], _data_rows(op))
+    return (data_grad, None, None) + ((None,) if len(op.inputs) == 4 else ())
+
+
+def _sparse_segment_scaled_grad(kind: str):
+    def grad_fn(op, grad):
+        data_grad = apply_op(f"SparseSegment{kind}Grad", [grad, op.inputs[1], op.inputs[2], _data_rows(op)]
+                             ).outputs[0]
+        return (data_grad, None, None) + ((None,) if len(op.inputs) == 4 else ())
+
+    return grad_fn
+
+
+for _suffix in ("", "WithNumSegments"):
+    RegisterGradient(f"SparseSegmentSum{_suffix}")(_sparse_segment_sum_grad)
+    RegisterGradient(f"SparseSegmentMean{_suffix}")(_sparse_segment_scaled_grad("Mean"))
+    RegisterGradient(f"SparseSegmentSqrtN{_suffix}")(_sparse_segment_scaled_grad("SqrtN"))
+
+
+def _sparse_segment_api(kind: str, what: str):
+    def fn(data, indices, segment_ids, name=None, num_segments=None, sparse_gradient=False) -> _ops.Tensor:
+        attrs = {"sparse_gradient": bool(sparse_gradient)}
+        if num_segments is None:
+            return apply_op(f"SparseSegment{kind}", [data, indices, segment_ids], attrs, name=name).outputs[0]
+        return apply_op(f"SparseSegment{kind}WithNumSegments", [data, indices, segment_ids, num_segments], attrs,
+                        name=name).outputs[0]
+
+    fn.__name__ = fn.__qualname__ = f"sparse_segment_{kind.lower() if kind != 'SqrtN' else 'sqrt_n'}"
+    fn.__doc__ = (f"The {what} over each segment of the rows `data[indices]`: `segment_ids` (sorted, one per "
+                  "index) names each picked row's output row; `num_segments` fixes the number of output rows "
+                  "(else the last id + 1). Segments nothing is picked into are 0.")
+    return fn
+
+
+sparse_segment_sum = tf_export("sparse.segment_sum", "sparse_segment_sum")(
+    _sparse_segment_api("Sum", "sum"))
+sparse_segment_mean = tf_export("sparse.segment_mean", "sparse_segment_mean")(
+    _sparse_segment_api("Mean", "mean"))
+sparse_segment_sqrt_n = tf_export("sparse.segment_sqrt_n", "sparse_segment_sqrt_n")(
+    _sparse_segment_api("SqrtN", "sum divided by the square root of the count"))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseMatMul: a dense float32 matmul whose operands may be flagged as mostly zeros (tf.sparse_matmul)
+# ----------------------------------------------------------------------------------------------------------
+def _sparse_matmul_shape(op):
+    a, b = op.inputs[0].shape.with_rank(2), op.inputs[1].shape.with_rank(2)
+    if a.ndims is None or b.ndims is None:
+        return _shape.unknown_shape(2)
+    rows = a[1] if op.get_attr("transpose_a") else a[0]
+    cols = b[0] if op.get_attr("transpose_b") else b[1]
+    return _shape.TensorShape([rows, cols])
+
+
+@register_op(
+    "SparseMatMul",
+    inputs=["a: Ta", "b: Tb"],
+    outputs=["product: float32"],
+    attrs={"transpose_a": ("bool", False), "transpose_b": ("bool", False), "a_is_sparse": ("bool", False),
+           "b_is_sparse": ("bool", False), "Ta": ("type", _dt.float32), "Tb": ("type", _dt.float32)},
+    allowed={"Ta": (_dt.float32,), "Tb": (_dt.float32,)},
+    shape=_sparse_matmul_shape,
+)
+def _sparse_matmul(a, b, *, transpose_a, transpose_b):
+    """The sparsity flags are hints for TF's kernel choice; the product is the same dense one."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise _invalid(f"SparseMatMul: a and b must be matrices, got shapes {_shape.dims_str(a.shape)} and "
+                       f"{_shape.dims_str(b.shape)}")
+    a = a.T if transpose_a else a
+    b = b.T if transpose_b else b
+    if a.shape[1] != b.shape[0]:
+        raise _invalid(f"SparseMatMul: Matrix size-incompatible: In[0]: {_shape.dims_str(a.shape)}, In[1]: "
+                       f"{_shape.dims_str(b.shape)}")
+    return np.matmul(a, b).astype(np.float32, copy=False)
+
+
+@RegisterGradient("SparseMatMul")
+def _sparse_matmul_grad(op, grad):
+    """As MatMul's gradient, each product keeping the sparsity hint of the operand it reuses."""
+    ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
+    a, b = op.inputs
+    a_sparse, b_sparse = op.get_attr("a_is_sparse"), op.get_attr("b_is_sparse")
+
+    def mm(x, y, tx=False, ty=False, x_sparse=False, y_sparse=False):
+        return apply_op("SparseMatMul", [x, y], {"transpose_a": tx, "transpose_b": ty, "a_is_sparse": x_sparse,
+                                                 "b_is_sparse": y_sparse}).outputs[0]
+
+    if not ta and not tb:
+        return mm(grad, b, ty=True, y_sparse=b_sparse), mm(a, grad, tx=True, x_sparse=a_sparse)
+    if not ta and tb:
+        return mm(grad, b, y_sparse=b_sparse), mm(grad, a, tx=True, y_sparse=a_sparse)
+    if ta and not tb:
+        return mm(b, grad, ty=True, x_sparse=b_sparse), mm(a, grad, x_sparse=a_sparse)
+    return (mm(b, grad, tx=True, ty=True, x_sparse=b_sparse),
+            mm(grad, a, tx=True, ty=True, y_sparse=a_sparse))
+
+
+@tf_export("sparse_matmul")
+def sparse_matmul(a, b, transpose_a=False, transpose_b=False, a_is_sparse=False, b_is_sparse=False,
+                  name=None) -> _ops.Tensor:
+    """The float32 matrix product of two dense matrices; `a_is_sparse`/`b_is_sparse` only say an operand is
+    mostly zeros (TF picks a kernel by them), the result is the same."""
+    return apply_op("SparseMatMul", [a, b], {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b),
+                                             "a_is_sparse": bool(a_is_sparse), "b_is_sparse": bool(b_is_sparse)},
+                    name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Composites over the ops above: no kernels or gradients of their own
+# ----------------------------------------------------------------------------------------------------------
+@tf_export("sparse_to_dense")
+def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0, validate_indices=True,
+                    name=None) -> _ops.Tensor:
+    """A dense tensor of `output_shape` holding `sparse_values` at `sparse_indices` (a scalar value is used at
+    every index) and `default_value` elsewhere; indices must be in order and unique when validated."""
+    with _ops.name_scope(name, "SparseToDense", [sparse_indices, output_shape, sparse_values]) as scope:
+        sparse_values = _ops.convert_to_tensor(sparse_values, name="sparse_values")
+        default = _ops.convert_to_tensor(default_value, dtype=sparse_values.dtype, name="default_value")
+        return apply_op("SparseToDense", [sparse_indices, output_shape, sparse_values, default],
+                        {"validate_indices": bool(validate_indices)}, name=scope).outputs[0]
+
+
+@tf_export("sparse.transpose", "sparse_transpose")
+def sparse_transpose(sp_input, perm=None, name=None) -> SparseTensor:
+    """The SparseTensor with its dimensions permuted by `perm` (reversed when None), in row-major order."""
+    sp_input = _as_sparse_input(sp_input)
+    with _ops.name_scope(name, "SparseTranspose", [sp_input]) as scope:
+        if perm is None:
+            rank = array_ops.shape(sp_input.dense_shape)[0]
+            perm = array_ops.range(rank - 1, -1, -1)
+        perm = _ops.convert_to_tensor(perm, dtype=_dt.int32, name="perm")
+        indices = array_ops.transpose(array_ops.gather(array_ops.transpose(sp_input.indices), perm))
+        dense_shape = array_ops.gather(sp_input.dense_shape, perm)
+        return sparse_reorder(SparseTensor(indices, sp_input.values, dense_shape), name=scope)
+
+
+@tf_export("sparse.retain", "sparse_retain")
+def sparse_retain(sp_input, to_retain) -> SparseTensor:
+    """The entries of `sp_input` where the boolean vector `to_retain` (one flag per entry) is True."""
+    sp_input = _as_sparse_input(sp_input)
+    to_retain = _ops.convert_to_tensor(to_retain, dtype=_dt.bool_)
+    n = sp_input.values.shape[0].value if sp_input.values.shape.ndims else None
+    flags = to_retain.shape.with_rank(1)
+    if n is not None and flags[0].value is not None and flags[0].value != n:
+        raise ValueError(f"Shapes ({flags[0].value},) and ({n},) are incompatible")
+    where = array_ops.reshape(array_ops.where(to_retain), [-1])
+    return SparseTensor(array_ops.gather(sp_input.indices, where), array_ops.gather(sp_input.values, where),
+                        array_ops.identity(sp_input.dense_shape))
+
+
+@tf_export("sparse.reset_shape", "sparse_reset_shape")
+def sparse_reset_shape(sp_input, new_shape=None) -> SparseTensor:
+    """`sp_input` with dense shape `new_shape` (which must hold every index: checked when run), or, when None,
+    the tightest shape holding its indices (the largest index + 1 per dimension)."""
+    sp_input = _as_sparse_input(sp_input)
+    indices, values = array_ops.identity(sp_input.indices), array_ops.identity(sp_input.values)
+    if new_shape is None:
+        dense_shape = math_ops.reduce_max(indices, axis=0) + 1
+        return SparseTensor(indices, values, dense_shape)
+    new_shape = _ops.convert_to_tensor(new_shape, dtype=_dt.int64, name="new_shape")
+    new_shape.shape.with_rank(1)
+    static_new, static_old = _reg.constant_value(new_shape), sp_input.shape
+    if static_new is not None and static_old.ndims is not None:
+        if len(static_new) != static_old.ndims:
+            raise ValueError(f"Shapes ({len(static_new)},) and ({static_old.ndims},) are incompatible")
+        if static_old.is_fully_defined() and np.any(np.asarray(static_new) < np.asarray(static_old.as_list())):
+            raise ValueError("Shape must be greater than or equal to the shape of sp_input: new_shape "
+                             f"{_index_str(static_new)} vs. {_index_str(static_old.as_list())}")
+    fits = math_ops.reduce_all(math_ops.less_equal(sp_input.dense_shape, new_shape))
+    with _ops.control_dependencies([Assert(fits, ["new_shape must be larger than or equal to the shape of "
+                                                  "sp_input"])]):
+        return SparseTensor(indices, values, array_ops.identity(new_shape))
+
+
+@tf_export("sparse.from_dense")
+def from_dense(tensor, name=None) -> SparseTensor:
+    """The SparseTensor of the non-zero elements of a dense tensor (non-empty strings for strings)."""
+    with _ops.name_scope(name, "dense_to_sparse", [tensor]):
+        tensor = _ops.convert_to_tensor(tensor, name="tensor")
+        indices = array_ops.where(math_ops.not_equal(tensor, array_ops.zeros_like(tensor)))
+        values = array_ops.gather_nd(tensor, indices)
+        shape = array_ops.shape(tensor, out_type=_dt.int64)
+        return SparseTensor(indices, values, shape)
+
+
+@tf_export("sparse.eye")
+def eye(num_rows, num_columns=None, dtype=_dt.float32, name=None) -> SparseTensor:
+    """The sparse identity matrix [num_rows, num_columns] (square when num_columns is None)."""
+    with _ops.name_scope(name, "eye", [num_rows, num_columns]):
+        num_rows = _ops.convert_to_tensor(num_rows, dtype=_dt.int64, name="num_rows")
+        num_columns = num_rows if num_columns is None else _ops.convert_to_tensor(num_columns, dtype=_dt.int64,
+                                                                                   name="num_columns")
+        diag = math_ops.minimum(num_rows, num_columns)
+        positions = array_ops.range(diag, dtype=_dt.int64)
+        return SparseTensor(array_ops.stack([positions, positions], axis=1),
+                            array_ops.ones(array_ops.reshape(diag, [1]), dtype=dtype),
+                            array_ops.stack([num_rows, num_columns]))
+
+
+@tf_export("sparse.expand_dims")
+def expand_dims(sp_input, axis=None, name=None) -> SparseTensor:
+    """`sp_input` with a dimension of size 1 inserted at `axis` (negative counts from the end, -1 appends)."""
+    sp_input = _as_sparse_input(sp_input)
+    with _ops.name_scope(name, "expand_dims", [sp_input]) as scope:
+        if axis is None:
+            raise ValueError("axis must be given")
+        axis = _ops.convert_to_tensor(axis, dtype=_dt.int64, name="axis")
+        rank = array_ops.shape(sp_input.dense_shape, out_type=_dt.int64)[0]
+        axis = array_ops.where(math_ops.less(axis, 0), axis + rank + 1, axis)
+        column = array_ops.zeros(array_ops.stack([array_ops.shape(sp_input.indices, out_type=_dt.int64)[0], 1]),
+                                 dtype=_dt.int64)
+        indices = array_ops.concat([sp_input.indices[:, :axis], column, sp_input.indices[:, axis:]], axis=1)
+        one = array_ops.ones([1], dtype=_dt.int64)
+        shape = array_ops.concat([sp_input.dense_shape[:axis], one, sp_input.dense_shape[axis:]], axis=0)
+        return SparseTensor(indices, array_ops.identity(sp_input.values), array_ops.identity(shape, name=scope))
+
+
+@tf_export("sparse.mask", "sparse_mask")
+def sparse_mask(a, mask_indices, name=None) -> IndexedSlices:
+    """The slices of IndexedSlices `a` whose indices are not in `mask_indices`."""
+    with _ops.name_scope(name, "sparse_mask", [a, mask_indices]) as scope:
+        kept_indices, kept = segment_ops.setdiff1d(a.indices, mask_indices)
+        return IndexedSlices(array_ops.gather(a.values, kept, name=scope), kept_indices, a.dense_shape)
+
+
+@tf_export("sparse.to_indicator", "sparse_to_indicator")
+def sparse_to_indicator(sp_input, vocab_size, name=None) -> _ops.Tensor:
+    """A dense bool tensor with one more dimension of size `vocab_size`: true at [..., id] for every id value
+    of `sp_input` (int32/int64 ids) at index [...]."""
+    sp_input = _as_sparse_input(sp_input)
+    with _ops.name_scope(name, "SparseToIndicator", [sp_input]) as scope:
+        num_entries = array_ops.shape(sp_input.indices)[0]
+        new_values = array_ops.fill(array_ops.expand_dims(num_entries, 0), True)
+        as_bool = SparseTensor(sp_input.indices, new_values, sp_input.dense_shape)
+        merged = sparse_merge_impl(sp_input, as_bool, vocab_size)
+        return apply_op("SparseToDense", [merged.indices, merged.dense_shape, merged.values,
+                                          _ops.convert_to_tensor(False)], {"validate_indices": False},
+                        name=scope).outputs[0]
+
+
+def sparse_merge_impl(sp_ids, sp_values, vocab_size, name=None, already_sorted=False) -> SparseTensor:
+    """sparse.merge without its deprecation: one SparseTensor whose last index is each entry's id."""
+    if isinstance(sp_ids, (SparseTensor, SparseTensorValue)):
+        sp_ids = [_as_sparse_input(sp_ids)]
+        vocab_size = [vocab_size]
+    else:
+        sp_ids = [_as_sparse_input(s) for s in sp_ids]
+        if not isinstance(vocab_size, (list, tuple)) or len(vocab_size) != len(sp_ids):
+            raise ValueError("sp_ids and vocab_size have to be lists of the same length")
+    sp_values = _as_sparse_input(sp_values)
+    for ids in sp_ids:
+        if not ids.values.dtype.is_integer:
+            raise TypeError(f"sp_ids.values.dtype={ids.values.dtype} is not an integer type")
+    with _ops.name_scope(name, "SparseMerge", [*sp_ids, sp_values]):
+        columns = [math_ops.cast(ids.values, _dt.int64) for ids in sp_ids]
+        vocab = [math_ops.cast(_ops.convert_to_tensor(v), _dt.int64) for v in vocab_size]
+        leading = array_ops.slice(sp_ids[0].indices, [0, 0], array_ops.stack(
+            [-1, array_ops.shape(sp_ids[0].indices)[1] - 1]))
+        indices = array_ops.concat([leading] + [array_ops.expand_dims(c, 1) for c in columns], axis=1)
+        leading_shape = array_ops.slice(sp_ids[0].dense_shape, [0], array_ops.expand_dims(
+            array_ops.shape(sp_ids[0].dense_shape)[0] - 1, 0))
+        shape = array_ops.concat([leading_shape, array_ops.reshape(array_ops.stack(vocab), [-1])], 0)
+        merged = SparseTensor(indices, sp_values.values, shape)
+        return merged if already_sorted else sparse_reorder(merged)
+
+
+@tf_export("sparse.merge", "sparse_merge")
+def sparse_merge(sp_ids, sp_values, vocab_size, name=None, already_sorted=False) -> SparseTensor:
+    """Moves ids into the last index: entry [..., k] with id v and weight w becomes [..., v] = w in a
+    SparseTensor whose last dimension is `vocab_size` (lists of ids and sizes give one id dimension each)."""
+    return sparse_merge_impl(sp_ids, sp_values, vocab_size, name, already_sorted)
+
+
+@tf_export("convert_to_tensor_or_sparse_tensor")
+def convert_to_tensor_or_sparse_tensor(value, dtype=None, name=None):
+    """A SparseTensor (or SparseTensorValue) as a SparseTensor, anything else as a Tensor."""
+    if dtype is not None:
+        dtype = _dt.as_dtype(dtype)
+    if isinstance(value, SparseTensorValue):
+        value = SparseTensor.from_value(value)
+    if isinstance(value, SparseTensor):
+        if dtype and not dtype.is_compatible_with(value.dtype):
+            raise RuntimeError(f"Sparse dtype: requested = {dtype}, actual = {value.dtype}")
+        return value
+    return _ops.convert_to_tensor(value, dtype=dtype, name=name)
+
+
+@tf_export("convert_to_tensor_or_indexed_slices")
+def convert_to_tensor_or_indexed_slices(value, dtype=None, name=None):
+    """An IndexedSlices (or SparseTensor) as it is, anything else as a Tensor."""
+    if isinstance(value, (IndexedSlices, SparseTensor)):
+        if dtype and not _dt.as_dtype(dtype).is_compatible_with(value.dtype):
+            raise ValueError(f"Tensor conversion requested dtype {_dt.as_dtype(dtype).name} for Tensor with dtype "
+                             f"{value.dtype.name}: {value!r}")
+        return value
+    return _ops.convert_to_tensor(value, dtype=dtype, name=name)

@@ -1,0 +1,217 @@
+"""tf.sparse's composites (transpose, retain, reset_shape, from_dense, eye, expand_dims, mask, to_indicator,
+merge, sparse_to_dense), the conversion helpers, tf.sets against Python's sets, and the namespace twins."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.framework import api_export
+
+INDICES = np.array([[0, 0], [0, 2], [1, 1]], np.int64)
+VALUES = np.array([-1.0, -2.0, 5.0], np.float32)
+SHAPE = np.array([3, 3], np.int64)
+
+
+def _run(fetches, feed=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed)
+
+
+def _dense_of(value) -> np.ndarray:
+    out = np.zeros(value.dense_shape, value.values.dtype)
+    out[tuple(np.asarray(value.indices).T)] = value.values
+    return out
+
+
+@pytest.fixture
+def sp():
+    with tf.Graph().as_default():
+        yield tf.SparseTensor(INDICES, VALUES, SHAPE)
+
+
+def test_sparse_names_are_the_same_objects_as_their_tf1_twins():
+    assert tf.sparse.add is tf.sparse_add
+    assert tf.sparse.to_dense is tf.sparse_tensor_to_dense
+    assert tf.sparse.matmul is tf.sparse.sparse_dense_matmul is tf.sparse_tensor_dense_matmul
+    assert tf.sparse.SparseTensor is tf.SparseTensor
+    assert tf.sets.union is tf.sets.set_union and tf.sets.size is tf.sets.set_size
+
+
+@pytest.mark.parametrize("perm", [None, [1, 0]])
+def test_sparse_transpose_matches_dense_transpose_in_row_major_order(sp, perm):
+    out = _run(tf.sparse.transpose(sp, perm))
+    np.testing.assert_array_equal(_dense_of(out), _dense_of(_run(sp)).T)
+    assert out.indices.tolist() == sorted(out.indices.tolist())
+
+
+def test_sparse_retain_keeps_flagged_entries(sp):
+    out = _run(tf.sparse_retain(sp, [True, False, True]))
+    np.testing.assert_array_equal(out.indices, [[0, 0], [1, 1]])
+    np.testing.assert_array_equal(out.values, [-1.0, 5.0])
+    with pytest.raises(ValueError, match="incompatible"):
+        tf.sparse.retain(sp, [True, False])
+
+
+def test_sparse_reset_shape_tightens_or_grows_the_dense_shape(sp):
+    tight, grown = _run([tf.sparse.reset_shape(sp), tf.sparse_reset_shape(sp, [4, 5])])
+    np.testing.assert_array_equal(tight.dense_shape, [2, 3])
+    np.testing.assert_array_equal(grown.dense_shape, [4, 5])
+    with pytest.raises(ValueError, match="greater than or equal"):
+        tf.sparse.reset_shape(sp, [2, 2])
+    new_shape = tf.placeholder(tf.int64, [2])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="new_shape must be larger"):
+        _run(tf.sparse.reset_shape(sp, new_shape), {new_shape: [1, 5]})
+
+
+def test_from_dense_and_to_dense_round_trip():
+    dense = np.array([[0, 1, 0], [2, 0, 3]], np.int32)
+    with tf.Graph().as_default():
+        sparse = tf.sparse.from_dense(dense)
+        got, back = _run([sparse, tf.sparse.to_dense(sparse)])
+    np.testing.assert_array_equal(got.indices, [[0, 1], [1, 0], [1, 2]])
+    np.testing.assert_array_equal(got.values, [1, 2, 3])
+    np.testing.assert_array_equal(back, dense)
+
+
+def test_sparse_eye_and_expand_dims():
+    with tf.Graph().as_default():
+        eye = _run(tf.sparse.eye(2, 3, dtype=tf.int32))
+        expanded = _run(tf.sparse.expand_dims(tf.SparseTensor(INDICES, VALUES, SHAPE), -1))
+        front = _run(tf.sparse.expand_dims(tf.SparseTensor(INDICES, VALUES, SHAPE), 0))
+    np.testing.assert_array_equal(_dense_of(eye), np.eye(2, 3, dtype=np.int32))
+    np.testing.assert_array_equal(expanded.dense_shape, [3, 3, 1])
+    np.testing.assert_array_equal(expanded.indices[:, 2], 0)
+    np.testing.assert_array_equal(front.dense_shape, [1, 3, 3])
+
+
+def test_sparse_mask_drops_masked_slices():
+    with tf.Graph().as_default():
+        slices = tf.IndexedSlices(tf.constant([[1.0], [2.0], [3.0]]), tf.constant([0, 3, 5]))
+        out = _run(tf.sparse.mask(slices, [3]))
+    np.testing.assert_array_equal(out.indices, [0, 5])
+    np.testing.assert_array_equal(out.values, [[1.0], [3.0]])
+
+
+def test_sparse_to_indicator_and_merge():
+    ids_indices = [[0, 0], [0, 1], [1, 0]]
+    with tf.Graph().as_default():
+        ids = tf.SparseTensor(ids_indices, tf.constant([0, 3, 2], tf.int64), [2, 2])
+        weights = tf.SparseTensor(ids_indices, [0.5, 0.6, 0.7], [2, 2])
+        indicator, merged = _run([tf.sparse.to_indicator(ids, 4), tf.sparse_merge(ids, weights, 4)])
+    np.testing.assert_array_equal(indicator, [[True, False, False, True], [False, False, True, False]])
+    np.testing.assert_array_equal(merged.indices, [[0, 0], [0, 3], [1, 2]])
+    np.testing.assert_allclose(merged.values, [0.5, 0.6, 0.7])
+    np.testing.assert_array_equal(merged.dense_shape, [2, 4])
+
+
+def test_sparse_to_dense_with_scalar_and_vector_values():
+    with tf.Graph().as_default():
+        vec, scalar = _run([tf.sparse_to_dense([[0, 1], [1, 0]], [2, 2], [3.0, 4.0], default_value=-1.0),
+                            tf.sparse_to_dense([1, 3], [5], 7)])
+    np.testing.assert_array_equal(vec, [[-1.0, 3.0], [4.0, -1.0]])
+    np.testing.assert_array_equal(scalar, [0, 7, 0, 7, 0])
+
+
+def test_conversion_helpers_keep_composites_and_convert_the_rest(sp):
+    assert tf.convert_to_tensor_or_sparse_tensor(sp) is sp
+    value = tf.SparseTensorValue(INDICES, VALUES, SHAPE)
+    assert isinstance(tf.convert_to_tensor_or_sparse_tensor(value), tf.SparseTensor)
+    assert isinstance(tf.convert_to_tensor_or_sparse_tensor([1.0]), tf.Tensor)
+    with pytest.raises(RuntimeError, match="Sparse dtype"):
+        tf.convert_to_tensor_or_sparse_tensor(sp, dtype=tf.int32)
+    slices = tf.IndexedSlices(tf.constant([[1.0]]), tf.constant([0]))
+    assert tf.convert_to_tensor_or_indexed_slices(slices) is slices
+    assert isinstance(tf.convert_to_tensor_or_indexed_slices(np.ones(2)), tf.Tensor)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# tf.sets against Python sets
+# ----------------------------------------------------------------------------------------------------------
+A = np.array([[1, 2, 2, 3], [4, 5, 6, 6]], np.int32)
+B = np.array([[2, 3, 7, 7], [6, 6, 6, 6]], np.int32)
+_PY_OPS = {"intersection": lambda a, b: a & b, "union": lambda a, b: a | b, "a-b": lambda a, b: a - b,
+           "b-a": lambda a, b: b - a}
+
+
+def _sets_of(value) -> list[list]:
+    rows = [[] for _ in range(int(value.dense_shape[0]))]
+    for (row, _), v in zip(value.indices, value.values):
+        rows[row].append(v)
+    return rows
+
+
+def _call(kind, a, b):
+    if kind in ("a-b", "b-a"):
+        return tf.sets.difference(a, b, aminusb=kind == "a-b")
+    return getattr(tf.sets, kind)(a, b)
+
+
+@pytest.mark.parametrize("kind", sorted(_PY_OPS))
+@pytest.mark.parametrize("forms", ["dense-dense", "dense-sparse", "sparse-dense", "sparse-sparse"])
+def test_set_operations_match_python_sets(kind, forms):
+    with tf.Graph().as_default():
+        a = tf.constant(A) if forms.startswith("dense") else tf.sparse.from_dense(A)
+        b = tf.constant(B) if forms.endswith("dense") else tf.sparse.from_dense(B)
+        out = _run(_call(kind, a, b))
+    want = [sorted(_PY_OPS[kind](set(x), set(y))) for x, y in zip(A.tolist(), B.tolist())]
+    assert _sets_of(out) == want
+    assert out.dense_shape.tolist() == [2, max(len(w) for w in want)]
+
+
+def test_set_operations_on_strings_and_set_size():
+    with tf.Graph().as_default():
+        out = _run(tf.sets.union([[b"b", b"a"], [b"c", b"c"]], [[b"a", b"d"], [b"e", b"c"]]))
+        sizes = _run(tf.sets.size(tf.SparseTensor([[0, 0], [0, 1], [1, 0], [1, 1]], [3, 3, 1, 2], [3, 2])))
+    assert _sets_of(out) == [[b"a", b"b", b"d"], [b"c", b"e"]]
+    np.testing.assert_array_equal(sizes, [1, 2, 0])
+    assert sizes.dtype == np.int32
+
+
+def test_set_operation_errors():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="at least rank 2"):
+            tf.sets.intersection([1, 2], [2])
+        with pytest.raises(ValueError, match="must agree"):
+            tf.sets.intersection([[1, 2], [3, 4]], [[1, 2], [3, 4], [5, 6]])
+        with pytest.raises(TypeError, match="Invalid dtype"):
+            tf.sets.union([[1.0]], [[2.0]])
+        with pytest.raises(TypeError, match="Expected `SparseTensor`"):
+            tf.sets.size([[1, 2]])
+        unordered = tf.SparseTensor([[1, 0], [0, 0]], [1, 2], [2, 2])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="out of order"):
+            _run(tf.sets.size(unordered))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Signatures against TensorFlow's (tests/fixtures/tf/api/v1_api.json)
+# ----------------------------------------------------------------------------------------------------------
+# TF's spelling differs where it annotates generated wrappers or marks keyword-only use with a sentinel object.
+_SIGNATURE_DIFFERENCES = {
+    "tf.sparse_matmul": "TF's generated wrapper carries type annotations; the parameters and defaults agree",
+    "tf.sparse.split": "TF's sentinel KeywordRequired() default is None here (a positional argument is refused)",
+    "tf.sparse_split": "as tf.sparse.split",
+}
+
+
+def _declared_sparse_functions():
+    for full_name, obj in api_export.declared_names():
+        if full_name.startswith(("tf.sparse", "tf.sets.", "tf.convert_to_tensor_or")) and callable(obj) \
+                and not isinstance(obj, type):
+            yield full_name, obj
+
+
+def test_sparse_and_sets_signatures_match_tensorflow():
+    with open(os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "api", "v1_api.json")) as f:
+        recorded = json.load(f)["signatures"]
+    differing = set()
+    for full_name, obj in _declared_sparse_functions():
+        mine = str(inspect.signature(obj).replace(return_annotation=inspect.Signature.empty))
+        if mine != recorded[full_name]:
+            differing.add(full_name)
+    assert differing == set(_SIGNATURE_DIFFERENCES)
