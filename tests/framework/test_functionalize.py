@@ -18,9 +18,7 @@ from tfmini.protobuf import graph_pb2
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "control_flow_v1"
 CASES = json.loads((FIXTURES / "cases.json").read_text())
-# The Defun case calls its function by name, which tfmini's importer does not run (it has no call op): its
-# function library is checked on its own below.
-FORWARD_CASES = sorted(name for name, entry in CASES.items() if "train" not in entry and name != "defun")
+FORWARD_CASES = sorted(name for name, entry in CASES.items() if "train" not in entry)
 
 
 def _graph_def(name: str) -> graph_pb2.GraphDef:
@@ -60,7 +58,8 @@ def test_rewrite_leaves_no_dataflow_control_flow_and_keeps_fetched_names(name):
     names = {n.name for n in out.node}
     for fetch in CASES[name]["fetches"]:
         assert fetch.rpartition(":")[0] in names
-    assert {n.op for n in out.node} & {"While", "If"}
+    # The Defun case's loop and cond are in its function, which the graph calls.
+    assert {n.op for n in out.node} & {"While", "If", "StatefulPartitionedCall"}
     # The caller's message is left as it was.
     assert gd == _graph_def(name)
 
@@ -212,23 +211,14 @@ def test_damaged_control_flow_is_refused_with_value_error(name):
 
 def test_control_flow_inside_a_library_function_is_rewritten_and_computes_tf_values():
     gd = functionalize_graph_def(_graph_def("defun"))
-    (call,) = [n for n in gd.node if n.op.startswith("fn_")]
-    fn = {f.signature.name: f for f in gd.library.function}[call.op]
+    # The Defun call (op type: the function's name) becomes a StatefulPartitionedCall of the function.
+    (call,) = [n for n in gd.node if n.op == "StatefulPartitionedCall"]
+    fn = {f.signature.name: f for f in gd.library.function}[call.attr["f"].func.name]
+    assert fn.signature.name.startswith("fn_")
     assert not [n.name for n in fn.node_def if n.op in CONTROL_FLOW_OPS]
     assert {"If", "While"} <= {n.op for n in fn.node_def}
-    # Run the rewritten function through a functional op that calls it: an If whose branches are both it.
-    call.op = "If"
-    call.input.insert(0, "take")
-    take = gd.node.add(name="take", op="Const")
-    take.attr["dtype"].type = tf.bool.as_datatype_enum
-    take.attr["value"].tensor.dtype = tf.bool.as_datatype_enum
-    take.attr["value"].tensor.bool_val.append(True)
-    call.attr["Tcond"].type = tf.bool.as_datatype_enum
-    call.attr["Tin"].list.type.append(tf.float32.as_datatype_enum)
-    call.attr["Tout"].list.type.append(tf.float32.as_datatype_enum)
-    call.attr["then_branch"].func.name = call.attr["else_branch"].func.name = fn.signature.name
     with tf.Graph().as_default():
-        tf.import_graph_def(gd, name="")
+        tf.import_graph_def(_graph_def("defun"), name="")
         with tf.Session() as sess:
             _check_runs(sess, "defun")
 

@@ -64,20 +64,37 @@ def _error(nd, msg: str) -> ValueError:
     return ValueError(f"Node '{nd.name}' (op '{nd.op}'): {msg}")
 
 
-def functionalize_graph_def(graph_def):
+def functionalize_graph_def(graph_def, prefix: str = ""):
     """`graph_def` with its TF1 loops and conds as functional While and If nodes (the same message when it
-    has none). ValueError names the node of a structure that cannot be rewritten."""
+    has none). ValueError names the node of a structure that cannot be rewritten. `prefix` is the name scope
+    the nodes are imported under ('import/'), which the variables bound in functions take.
+
+    Nodes that call a library function by naming it as their op type (TF1's Defun) become
+    StatefulPartitionedCall nodes first, and reference variables that a functional node's functions assign
+    to (TF1's RefSwitch/RefEnter of a variable) are bound in those functions last (see
+    `_bind_reference_variables`)."""
+    names = {fd.signature.name for fd in graph_def.library.function}
+    scopes = [graph_def.node, *(fd.node_def for fd in graph_def.library.function)]
+    calls = any(nd.op in names for nodes in scopes for nd in nodes)
     in_functions = [i for i, fd in enumerate(graph_def.library.function)
                     if any(nd.op in CONTROL_FLOW_OPS for nd in fd.node_def)]
-    if not in_functions and not any(nd.op in CONTROL_FLOW_OPS for nd in graph_def.node):
+    control_flow = bool(in_functions) or any(nd.op in CONTROL_FLOW_OPS for nd in graph_def.node)
+    if not (calls or control_flow or _passes_variables(graph_def)):
         return graph_def
     out = graph_pb2.GraphDef()
     out.CopyFrom(graph_def)
+    if calls:
+        _calls_by_name(out)
     library = _Library(out.library)
     for i in in_functions:
         _functionalize_function(out.library.function[i], library)
-    if not any(nd.op in CONTROL_FLOW_OPS for nd in out.node):
-        return out
+    if any(nd.op in CONTROL_FLOW_OPS for nd in out.node):
+        _functionalize_graph_nodes(out, library)
+    _bind_reference_variables(out, prefix)
+    return out
+
+
+def _functionalize_graph_nodes(out, library: _Library) -> None:
     nodes: Nodes = {}
     for nd in out.node:
         if nd.name in nodes:
@@ -88,7 +105,6 @@ def functionalize_graph_def(graph_def):
     nodes = _functionalize(nodes, {}, library)
     del out.node[:]
     out.node.extend(nodes.values())
-    return out
 
 
 def _check_arity(nd) -> None:
@@ -952,3 +968,128 @@ def _int32_const(name: str, value: int):
     tensor.tensor_shape.SetInParent()
     tensor.int_val.append(value)
     return nd
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Calls by name (TF1's Defun)
+# ----------------------------------------------------------------------------------------------------------
+def _calls_by_name(graph_def) -> None:
+    """Nodes whose op type names a function of the library (how TF1's Defun calls its function) become
+    StatefulPartitionedCall nodes of it, in place; in function bodies, their outputs, which were named by
+    the function's output args ('call:z:0'), become the call's ('call:output:k')."""
+    fns = {fd.signature.name: fd for fd in graph_def.library.function}
+    for nd in graph_def.node:
+        if nd.op in fns:
+            _as_call(nd, fns[nd.op])
+    for fd in graph_def.library.function:
+        positions = {}
+        for nd in fd.node_def:
+            if nd.op in fns:
+                callee = fns[nd.op]
+                positions[nd.name] = {a.name: k for k, a in enumerate(callee.signature.output_arg)}
+                _as_call(nd, callee)
+        if not positions:
+            continue
+        for nd in fd.node_def:
+            new = [_call_output_ref(i, positions) for i in nd.input]
+            del nd.input[:]
+            nd.input.extend(new)
+        for key in list(fd.ret):
+            fd.ret[key] = _call_output_ref(fd.ret[key], positions)
+
+
+def _call_output_ref(ref: str, positions: dict) -> str:
+    """A function body's reference to a call's output by the callee's output arg ('call:z:0') as one to the
+    call node's output list ('call:output:k'); `positions` maps call node -> output arg -> k."""
+    node, _, rest = ref.partition(":")
+    arg, _, index = rest.partition(":")
+    if ref.startswith("^") or node not in positions or arg not in positions[node] or index not in ("", "0"):
+        return ref
+    return f"{node}:output:{positions[node][arg]}"
+
+
+def _as_call(nd, fd) -> None:
+    sig = fd.signature
+    if any(not a.type for a in (*sig.input_arg, *sig.output_arg)):
+        raise _error(nd, f"calls function '{sig.name}', whose signature has arguments of a type given by an attr; "
+                         "only functions of fixed types can be called")
+    nd.op = "StatefulPartitionedCall"
+    nd.ClearField("attr")
+    nd.attr["Tin"].list.type.extend(a.type for a in sig.input_arg)
+    nd.attr["Tout"].list.type.extend(a.type for a in sig.output_arg)
+    nd.attr["f"].func.name = sig.name
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reference variables inside functional nodes' functions
+# ----------------------------------------------------------------------------------------------------------
+_FUNCTIONAL = {"If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
+               "While": ("cond", "body"), "StatelessWhile": ("cond", "body")}
+_VARIABLES = frozenset({"VariableV2"})
+
+
+def _node_of(ref: str) -> str:
+    """The node a graph ('n:1') or function ('n:out:0') data input names."""
+    return ref.partition(":")[0]
+
+
+def _variable_inputs(nodes):
+    """(functional node, argument position, variable NodeDef) for each input of an If or While among `nodes`
+    that is a reference variable of the same scope."""
+    by_name = {nd.name: nd for nd in nodes}
+    for nd in nodes:
+        if nd.op not in _FUNCTIONAL:
+            continue
+        offset = 1 if nd.op in ("If", "StatelessIf") else 0
+        for pos, inp in enumerate(_data_inputs(nd)[offset:]):
+            src = by_name.get(_node_of(inp))
+            if src is not None and src.op in _VARIABLES:
+                yield nd, pos, src
+
+
+def _passes_variables(graph_def) -> bool:
+    return any(True for _ in _variable_inputs(graph_def.node))
+
+
+def _bind_reference_variables(graph_def, prefix: str) -> None:
+    """A function argument an If or While passes a reference variable to becomes that variable inside the
+    function: a VariableV2 node of the same attrs and of the name the variable is imported under, which names
+    the same storage in a session (as TF's VariableV2 does, by its name), so the function's Assign, AssignAdd,
+    ScatterUpdate, ... update the variable, as TF1's RefSwitch and RefEnter let the ops of a cond branch or loop
+    body do. A function's arguments cannot be references (a FunctionDef has no ref types), so this is how the
+    reference gets in.
+    Functional nodes inside the function that pass the variable on are bound the same way."""
+    fns = {fd.signature.name: fd for fd in graph_def.library.function}
+    bound: set = set()
+    pending = [graph_def.node]
+    while pending:
+        nodes = pending.pop()
+        for nd, pos, var in list(_variable_inputs(nodes)):
+            for attr in _FUNCTIONAL[nd.op]:
+                name = nd.attr[attr].func.name
+                fd = fns.get(name)
+                if fd is None or (name, pos) in bound or pos >= len(fd.signature.input_arg):
+                    continue
+                bound.add((name, pos))
+                _bind_variable(fd, fd.signature.input_arg[pos].name, var, prefix)
+                pending.append(fd.node_def)
+
+
+def _bind_variable(fd, arg: str, var, prefix: str) -> None:
+    fn = fd.signature.name
+    existing = [nd for nd in fd.node_def if nd.name == prefix + var.name]
+    if existing and (existing[0].op != var.op or existing[0].attr != var.attr):
+        raise ValueError(f"Function '{fn}' is passed variable '{var.name}' in argument '{arg}' but has a node "
+                         f"'{var.name}' of its own, so the variable cannot be bound inside it by name")
+    if any(a.name == prefix + var.name and a.name != arg for a in fd.signature.input_arg):
+        raise ValueError(f"Function '{fn}' is passed variable '{var.name}' in argument '{arg}' but has another "
+                         f"argument named '{var.name}', so the variable cannot be bound inside it by name")
+    if not existing:
+        nd = fd.node_def.add(name=prefix + var.name, op=var.op, device=var.device)
+        for key, value in var.attr.items():
+            nd.attr[key].CopyFrom(value)
+    for nd in fd.node_def:
+        if arg in nd.input:
+            new = [f"{prefix}{var.name}:ref:0" if i == arg else i for i in nd.input]
+            del nd.input[:]
+            nd.input.extend(new)

@@ -63,9 +63,6 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     source could otherwise write any file)."""
     if not isinstance(graph_def, graph_pb2.GraphDef):
         raise TypeError(f"graph_def must be a GraphDef proto, got {type(graph_def).__name__}.")
-    # TF1 loops and conds (Switch, Merge, Enter, Exit, NextIteration, LoopCond) become functional While and If
-    # nodes, once, here: running the imported graph then compiles plain plans.
-    graph_def = functionalize_graph_def(graph_def)
     input_map = dict(input_map or {})
     for k, v in input_map.items():
         if not isinstance(k, str):
@@ -79,15 +76,18 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             raise ValueError(f"input_map[{k!r}] = {v} must be from the graph the GraphDef is imported into "
                              "(the default graph).")
     check_versions(graph_def.versions)
-    by_name = _checked_nodes(graph_def.node)
-    order = _topological_node_order(graph_def.node, by_name)
-    library = func_graph.FunctionLibrary(graph_def.library)
     # All or nothing: whatever fails while building (a type mismatch, a shape function refusing a node, an
     # input_map key naming no node) takes out what was added, so a refused GraphDef leaves no half of itself.
     with graph._all_or_nothing():
         scope = "import" if name is None else name
         with graph.name_scope(scope if scope else None) as prefix_scope:
             prefix = prefix_scope
+        # TF1 loops and conds (Switch, Merge, Enter, Exit, NextIteration, LoopCond) become functional While and
+        # If nodes, once, here: running the imported graph then compiles plain plans.
+        graph_def = functionalize_graph_def(graph_def, prefix)
+        by_name = _checked_nodes(graph_def.node)
+        order = _topological_node_order(graph_def.node, by_name)
+        library = func_graph.FunctionLibrary(graph_def.library)
         created = _build_nodes(graph, by_name, order, prefix, input_map, library.importer(allow_file_access))
         if not allow_file_access:
             for op in created.values():

@@ -33,6 +33,12 @@ def _no_op():
     """Does nothing; used for its control inputs."""
 
 
+@register_op("RefIdentity", inputs=["input: Ref(T)"], outputs=["output: Ref(T)"], shape=lambda op: op.inputs[0].shape)
+def _ref_identity(ref):
+    """The variable `ref` itself (TF1 graphs forward a variable's reference through it)."""
+    return ref
+
+
 @tf_export("no_op")
 def no_op(name=None) -> _ops.Operation:
     return apply_op("NoOp", [], name=name)

@@ -551,6 +551,138 @@ RegisterGradient("StatelessWhile")(_while_grad)
 
 
 # ----------------------------------------------------------------------------------------------------------
+# PartitionedCall: a call of a library function (TensorFlow 2's tf.function calls, and TF1 Defun calls, which
+# name the function as their op type and become calls on import)
+# ----------------------------------------------------------------------------------------------------------
+def _call_shapes(op: _ops.Operation) -> list:
+    """Checks that `f` takes Tin and returns Tout; the outputs have the shapes of f's outputs."""
+    _check_function(op, "f", op.get_attr("Tin"), op.get_attr("Tout"), "Tout")
+    return [t.shape for t in op.get_attr("f").outputs]
+
+
+def _call_factory(op: _ops.Operation, ctx) -> Callable:
+    body = _BodyRunner(ctx, op.get_attr("f"), record=False)
+
+    def run_call(*args):
+        return tuple(body(list(args)))
+
+    return run_call
+
+
+# TensorFlow's PartitionedCall promises a function without side effects and StatefulPartitionedCall allows
+# them; both run the function here, and neither is folded as a constant (a body may read variables).
+for _op_type in ("PartitionedCall", "StatefulPartitionedCall"):
+    register_op(
+        _op_type,
+        inputs=["args: Tin"],
+        outputs=["output: Tout"],
+        attrs={
+            "Tin": ("list(type)", REQUIRED),
+            "Tout": ("list(type)", REQUIRED),
+            "f": ("func", REQUIRED),
+            "config": ("string", ""),
+            "config_proto": ("string", ""),
+            "executor_type": ("string", ""),
+        },
+        shape=_call_shapes,
+        stateful=True,
+        factory=_call_factory,
+        doc="Runs function `f` on `args` and returns its outputs.",
+    )
+
+
+def _grouped_inputs(op: _ops.Operation, tensors: list) -> list:
+    """`tensors` (one per input of `op`) grouped as apply_op takes them: a list per list-valued input arg."""
+    grouped, pos = [], 0
+    for spec in op.op_def.inputs:
+        if spec.type_list_attr or spec.number_attr:
+            n = len(op.get_attr(spec.type_list_attr)) if spec.type_list_attr else op.get_attr(spec.number_attr)
+            grouped.append(tensors[pos:pos + n])
+            pos += n
+        else:
+            grouped.append(tensors[pos])
+            pos += 1
+    return grouped
+
+
+def _inline_function(fn: FuncGraph, args: Sequence[_ops.Tensor]) -> list[_ops.Tensor]:
+    """Copies the ops of `fn` into the default graph, reading `args` where `fn` reads its inputs; returns the
+    copies of its outputs."""
+    mapped: dict[_ops.Tensor, _ops.Tensor] = dict(zip(fn.inputs, args))
+    copies: dict[_ops.Operation, _ops.Operation] = {}
+    inputs = {t.op for t in fn.inputs}
+    for op in fn.get_operations():
+        if op in inputs:
+            continue
+        new = apply_op(op.type, _grouped_inputs(op, [mapped[t] for t in op.inputs]), dict(op._attrs),
+                       name=op.name, control_inputs=[copies[c] for c in op.control_inputs if c in copies])
+        copies[op] = new
+        mapped.update(zip(op.outputs, new.outputs))
+    return [mapped[t] for t in fn.outputs]
+
+
+# Stateful op types a recomputed call may run again: they read state without changing it.
+_REPEATABLE_STATEFUL = frozenset({"NoOp", "ReadVariableOp", "VarHandleOp", "VariableShape", "PartitionedCall",
+                                  "StatefulPartitionedCall"})
+
+
+def _side_effects(fn: FuncGraph) -> list[_ops.Operation]:
+    """The ops of `fn` (and of the functions its calls run) that change state or draw random numbers."""
+    found, stack, seen = [], [fn], set()
+    while stack:
+        g = stack.pop()
+        if g in seen:
+            continue
+        seen.add(g)
+        for op in g.get_operations():
+            if op.op_def.stateful and op.type not in _REPEATABLE_STATEFUL and op not in {t.op for t in g.inputs}:
+                found.append(op)
+            stack.extend(v for v in op._attrs.values() if isinstance(v, FuncGraph))
+    return found
+
+
+def _call_grad(op: _ops.Operation, *grads):
+    """A call of the gradient function of `f`, which computes f's outputs again from the call's inputs and
+    differentiates them (as TF's SymbolicGradient does). A function with side effects (assignments, random
+    draws) would repeat them, so its call has no gradient (LookupError, as for an op without one)."""
+    fn = op.get_attr("f")
+    effects = _side_effects(fn)
+    if effects:
+        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type}): its function "
+                          f"'{fn.name}' has side effects (op '{effects[0].name}' of type {effects[0].type}) that "
+                          "computing the gradient again would repeat.")
+    in_idx = [j for j, t in enumerate(op.inputs) if _differentiable_input(t)]
+    out_idx = [i for i, t in enumerate(op.outputs) if differentiable(t.dtype)]
+    result: list = [None] * len(op.inputs)
+    if not in_idx or not out_idx:
+        return result
+    g = FuncGraph(unique_function_name(fn.name + "_grad"), op.graph)
+    with g.as_default():
+        args = [array_ops.placeholder(t.dtype.base_dtype, t.shape, name=f"arg_{k}") for k, t in enumerate(fn.inputs)]
+        grad_ys = [array_ops.placeholder(op.outputs[i].dtype.base_dtype, op.outputs[i].shape, name=f"grad_y_{k}")
+                   for k, i in enumerate(out_idx)]
+        g.inputs.extend(args + grad_ys)
+        ys = _inline_function(fn, args)
+        dxs = gradients_impl.gradients([ys[i] for i in out_idx], [args[j] for j in in_idx], grad_ys=grad_ys)
+        keep = [k for k, dx in enumerate(dxs) if dx is not None]
+        if not keep:
+            return result
+        g.outputs = body_outputs(g, [_dense(dxs[k]) for k in keep])
+    out_grads = [grads[i] if grads[i] is not None else array_ops.zeros_like(op.outputs[i]) for i in out_idx]
+    call_inputs = list(op.inputs) + out_grads
+    call = apply_op("PartitionedCall", [call_inputs],
+                    {"f": g, "Tin": [t.dtype.base_dtype for t in call_inputs],
+                     "Tout": [t.dtype.base_dtype for t in g.outputs]})
+    for pos, k in enumerate(keep):
+        result[in_idx[k]] = call.outputs[pos]
+    return result
+
+
+RegisterGradient("PartitionedCall")(_call_grad)
+RegisterGradient("StatefulPartitionedCall")(_call_grad)
+
+
+# ----------------------------------------------------------------------------------------------------------
 # TensorList: the accumulators TensorFlow's control flow v2 writes into its loops (a while_v2 gradient pushes
 # each forward iteration's values and pops them backwards; TensorArrays under control flow v2 are lists).
 # A list value is an immutable tuple of arrays with its element dtype and shape, so every op makes a new one.
@@ -568,6 +700,39 @@ class TensorListValue:
 
     def with_items(self, items: tuple) -> TensorListValue:
         return TensorListValue(items, self.element_dtype, self.element_shape)
+
+    def __add__(self, other: TensorListValue) -> TensorListValue:
+        """Two lists added element by element, as TF's AddN adds list variants (a gradient loop's lists): an
+        unset element is taken as zeros (the other list's element)."""
+        if not isinstance(other, TensorListValue):
+            return NotImplemented
+        if self.element_dtype != other.element_dtype:
+            raise _invalid("Trying to add two lists of tensors of different dtypes. One is "
+                           f"{self.element_dtype.name} and the other is {other.element_dtype.name}")
+        shape = _merged_element_shape(self.element_shape, other.element_shape)
+        if len(self.items) != len(other.items):
+            raise _invalid(f"Trying to add two lists of tensors with different lengths. One is {len(self.items)} "
+                           f"and the other is {len(other.items)}")
+        items = []
+        for a, b in zip(self.items, other.items):
+            if a is None or b is None:
+                items.append(b if a is None else a)
+            elif np.shape(a) != np.shape(b):
+                raise _invalid(f"Trying to add two tensors with incompatible element shapes. One is "
+                               f"{list(np.shape(a))} and the other is {list(np.shape(b))}")
+            else:
+                items.append(np.add(a, b))
+        return TensorListValue(tuple(items), self.element_dtype, shape)
+
+
+def _merged_element_shape(a: tuple | None, b: tuple | None) -> tuple | None:
+    """The more specific of two compatible list element shapes (None: unknown rank)."""
+    if a is None or b is None:
+        return b if a is None else a
+    if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
+        raise _invalid(f"Trying to add two lists of tensors with incompatible element shapes. One is {list(a)} and "
+                       f"the other is {list(b)}")
+    return tuple(x if x is not None else y for x, y in zip(a, b))
 
 
 def _list_shape(shape) -> tuple | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import operator
 import re
 import string
 
@@ -684,8 +685,20 @@ def _add_n_shape(op):
     return result
 
 
-@register_op("AddN", inputs=["inputs: N * T"], outputs=["sum: T"], allowed={"T": _NUM}, shape=_add_n_shape)
-def _add_n(*inputs):
+@register_op("AddN", inputs=["inputs: N * T"], outputs=["sum: T"], allowed={"T": (*_NUM, _dt.variant)},
+             shape=_add_n_shape)
+def _add_n(*inputs, T):  # noqa: N803 - TF's attr name
+    if T == _dt.variant:
+        # Variants that can be summed (TensorList values, which TF's while_v2 gradients add) define `+`. ZerosLike
+        # of a variant gives an empty scalar (no list of zeros): it is the sum's zero, as TF's zero list is.
+        values = [x for x in inputs if not (isinstance(x, np.ndarray) and x.shape == () and x[()] == b"")]
+        if not values:
+            return inputs[0]
+        try:
+            return functools.reduce(operator.add, values)
+        except TypeError:
+            kinds = sorted({type(x).__name__ for x in inputs})
+            raise _invalid(f"AddN cannot add variants holding {', '.join(kinds)}") from None
     first = np.shape(inputs[0])
     for i, x in enumerate(inputs):
         if np.shape(x) != first:

@@ -1,0 +1,192 @@
+"""More GraphDefs written by real TensorFlow (tools/tf_fixtures/gen_tf_graphs_more.py) import and give TensorFlow's
+values run after run: tf.function calls (StatefulPartitionedCall, PartitionedCall) trained with TensorFlow's own
+gradient calls, a function holding a loop and a cond, a TF1 Defun called by name, a control-flow-v2 loop over
+TensorArrays whose gradient adds TensorLists with AddN, and TF1 conds and loops assigning reference variables
+(RefSwitch, RefMerge, RefEnter)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.framework import errors, registry
+from tfmini.framework.functionalize import CONTROL_FLOW_OPS, functionalize_graph_def
+from tfmini.ops import functional_ops
+from tfmini.protobuf import graph_pb2
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "tf_graphs_more")
+with open(os.path.join(FIXTURES, "cases.json")) as _f:
+    CASES = {k: v for k, v in json.load(_f).items() if not k.startswith("_")}
+
+
+def _graph_def(name: str) -> graph_pb2.GraphDef:
+    with open(os.path.join(FIXTURES, f"{name}.pb"), "rb") as f:
+        return graph_pb2.GraphDef.FromString(f.read())
+
+
+def _replay(name: str, scope: str = "") -> None:
+    """Imports case `name` under `scope` and runs its recorded runs in order, comparing every fetch."""
+    entry = CASES[name]
+    values = np.load(os.path.join(FIXTURES, f"{name}.npz"))
+    prefix = f"{scope}/" if scope else ""
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(_graph_def(name), name=scope)
+    with tf.Session(graph=g) as sess:
+        if entry["init"]:
+            sess.run(prefix + entry["init"])
+        for k, run in enumerate(entry["runs"]):
+            feeds = {prefix + t: values[f"feed{k}/{t}"] for t in run["feeds"]}
+            got = sess.run([prefix + t for t in run["fetches"]] + [prefix + t for t in run["targets"]], feeds)
+            for t, value in zip(run["fetches"], got):
+                want = values[f"fetch{k}/{t}"]
+                assert np.asarray(value).dtype == want.dtype, (name, k, t)
+                np.testing.assert_allclose(value, want, rtol=2e-5, atol=2e-5, err_msg=f"{name} run {k} {t}")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_tensorflow_graph_gives_tensorflows_values_run_after_run(name):
+    _replay(name)
+
+
+def test_reference_variables_bound_in_functions_follow_the_import_scope():
+    _replay("ref_variables_in_control_flow", scope="imported")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_op_type_of_the_case_is_registered_rewritten_or_a_library_function(name):
+    functions = {fd.signature.name for fd in _graph_def(name).library.function}
+    assert not [op for op in CASES[name]["ops"]
+                if op not in registry._REGISTRY and op not in functions and op not in CONTROL_FLOW_OPS]
+
+
+def test_defun_call_by_name_becomes_a_stateful_partitioned_call():
+    gd = _graph_def("defun_call")
+    (call,) = [nd for nd in gd.node if nd.op.startswith("scaled_softsign")]
+    out = functionalize_graph_def(gd)
+    new = {nd.name: nd for nd in out.node}[call.name]
+    assert new.op == "StatefulPartitionedCall"
+    assert new.attr["f"].func.name == call.op
+    assert list(new.attr["Tin"].list.type) == [tf.float32.as_datatype_enum] * 2
+
+
+def test_defun_call_inside_a_function_reads_the_call_by_its_output_list():
+    gd = _graph_def("defun_call")
+    (call,) = [nd for nd in gd.node if nd.op.startswith("scaled_softsign")]
+    callee = call.op
+    # Wrap the call into a second function, which reads the callee's output by its output arg name.
+    outer = gd.library.function.add()
+    outer.signature.name = "outer"
+    outer.signature.input_arg.add(name="a", type=tf.float32.as_datatype_enum)
+    outer.signature.input_arg.add(name="s", type=tf.float32.as_datatype_enum)
+    outer.signature.output_arg.add(name="r", type=tf.float32.as_datatype_enum)
+    inner = outer.node_def.add(name="inner", op=callee)
+    inner.input.extend(["a", "s"])
+    fn = {fd.signature.name: fd for fd in gd.library.function}[callee]
+    outer.ret["r"] = f"inner:{fn.signature.output_arg[0].name}:0"
+    call.op = "outer"
+    _check_defun(gd)
+
+
+def _check_defun(gd) -> None:
+    values = np.load(os.path.join(FIXTURES, "defun_call.npz"))
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            got = sess.run("out:0", {"x:0": values["feed0/x:0"]})
+    np.testing.assert_allclose(got, values["fetch0/out:0"], rtol=1e-6)
+
+
+def test_partitioned_call_of_an_imported_function_is_differentiable_here():
+    values = np.load(os.path.join(FIXTURES, "defun_call.npz"))
+    x_value = values["feed0/x:0"]
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(_graph_def("defun_call"), name="")
+        x, out = g.get_tensor_by_name("x:0"), g.get_tensor_by_name("out:0")
+        (dx,) = tf.gradients(tf.reduce_sum(out * out), [x])
+        with tf.Session() as sess:
+            got, y = sess.run([dx, out], {x: x_value})
+    a = 2.0 * x_value
+    # out = a / (1 + |a|) * 3 + 1, d out / d x = 3 * 2 / (1 + |a|)^2
+    np.testing.assert_allclose(got, 2.0 * y * 6.0 / (1.0 + np.abs(a)) ** 2, rtol=1e-5)
+
+
+def test_partitioned_call_with_side_effects_has_no_gradient():
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(_graph_def("function_call"), name="")
+        call = g.get_operation_by_name("StatefulPartitionedCall")
+        x = g.get_tensor_by_name("x:0")
+        # The forward function TF wrote reads variables only: it is recomputed for a gradient here.
+        (dx,) = tf.gradients(tf.reduce_sum(call.outputs[0]), [x])
+        assert dx is not None
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(1.0, use_resource=True)
+        fn = functional_ops.FuncGraph("assigning", g)
+        with fn.as_default():
+            a = tf.placeholder(tf.float32, [], name="a")
+            handle = fn.capture(v.handle)
+            fn.inputs.extend([a, handle])
+            with tf.control_dependencies([registry.apply_op("AssignAddVariableOp", [handle, a])]):
+                fn.outputs = [tf.identity(a * 2.0)]
+        c = tf.constant(3.0)
+        call = registry.apply_op("StatefulPartitionedCall", [[c, v.handle]],
+                                 {"f": fn, "Tin": [tf.float32, tf.resource], "Tout": [tf.float32]})
+        with pytest.raises(LookupError, match="side effects"):
+            tf.gradients(call.outputs[0], [c])
+
+
+def test_partitioned_call_checks_its_function_signature():
+    g = tf.Graph()
+    with g.as_default():
+        fn = functional_ops.FuncGraph("halve", g)
+        with fn.as_default():
+            a = tf.placeholder(tf.float32, [], name="a")
+            fn.inputs.append(a)
+            fn.outputs = [a / 2.0]
+        with pytest.raises(ValueError, match="takes input types"):
+            registry.apply_op("PartitionedCall", [[tf.constant(1)]], {"f": fn, "Tin": [tf.int32],
+                                                                      "Tout": [tf.float32]})
+        call = registry.apply_op("PartitionedCall", [[tf.constant(3.0)]],
+                                 {"f": fn, "Tin": [tf.float32], "Tout": [tf.float32]})
+        with tf.Session() as sess:
+            assert sess.run(call.outputs[0]) == 1.5
+
+
+def test_add_n_adds_tensor_lists_elementwise_and_refuses_mismatches():
+    with tf.Graph().as_default():
+        shape = tf.constant([2], tf.int32)
+
+        def op(op_type, inputs, **attrs):
+            return registry.apply_op(op_type, inputs, attrs).outputs[0]
+
+        a = op("TensorListFromTensor", [tf.constant([[1.0, 2.0], [3.0, 4.0]]), shape])
+        b = op("TensorListReserve", [shape, tf.constant(2)], element_dtype=tf.float32)
+        b = op("TensorListSetItem", [b, tf.constant(1), tf.constant([10.0, 20.0])])
+        total = tf.add_n([a, b, op("ZerosLike", [a]), a])
+        stacked = op("TensorListStack", [total, shape], element_dtype=tf.float32)
+        short = op("TensorListFromTensor", [tf.constant([[1.0, 2.0]]), shape])
+        bad = tf.add_n([a, short])
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(stacked), [[2.0, 4.0], [16.0, 28.0]])
+            with pytest.raises(errors.InvalidArgumentError, match="different lengths"):
+                sess.run(bad)
+            np.testing.assert_array_equal(sess.run(stacked), [[2.0, 4.0], [16.0, 28.0]])
+
+
+def test_ref_identity_forwards_the_variable():
+    with tf.Graph().as_default():
+        v = tf.Variable([1.0, 2.0], use_resource=False)
+        ref = registry.apply_op("RefIdentity", [v._ref()]).outputs[0]
+        assert ref.dtype == tf.float32._as_ref
+        update = tf.assign_add(ref, [1.0, 1.0])
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            sess.run(update)
+            np.testing.assert_array_equal(sess.run(v), [2.0, 3.0])

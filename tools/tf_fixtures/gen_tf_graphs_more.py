@@ -1,0 +1,201 @@
+"""Records more GraphDefs written by real TensorFlow, with the values TensorFlow computed from them, for
+tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPartitionedCall, and the
+PartitionedCall of their gradient), a TF1 Defun call, a control-flow-v2 loop over TensorArrays trained through
+(its gradient adds TensorLists with AddN), and TF1 conds and loops that assign reference variables (RefSwitch,
+RefMerge, RefEnter).
+
+Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_tf_graphs_more.py
+Writes tests/fixtures/tf/tf_graphs_more/<case>.pb (the GraphDef) and <case>.npz (per run k, the feeds
+"feed<k>/<tensor>" and the fetched values "fetch<k>/<tensor>"), and cases.json: per case, the initializer op
+to run first (or null), then the runs in order, each with its feeds, fetches and target ops, and the op types
+of the GraphDef and its library. Variables are initialized from constants, so runs are deterministic.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf2  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+from tensorflow.python.framework import function  # noqa: E402  (TF1's Defun)
+
+tf.disable_v2_behavior()
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "tf", "tf_graphs_more")
+RNG = np.random.RandomState(11)
+
+
+def _normal(*shape, scale=0.5):
+    return (RNG.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _training_runs(feeds, loss, train, steps=4):
+    return [{"feeds": feeds, "fetches": [loss], "targets": [train]} for _ in range(steps)] + [
+        {"feeds": feeds, "fetches": [loss], "targets": []}]
+
+
+def function_call():
+    """A tf.function (reading a resource variable, calling another tf.function) called in a TF1 graph and
+    trained by Adam: StatefulPartitionedCall forward, PartitionedCall for TensorFlow's gradient."""
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    w = tf.get_variable("w", initializer=tf.constant(_normal(3, 2)), use_resource=True)
+    b = tf.get_variable("b", initializer=tf.constant(_normal(2)), use_resource=True)
+
+    @tf2.function
+    def activation(h):
+        return tf.tanh(h) + 0.1 * h
+
+    @tf2.function
+    def layer(inputs):
+        return activation(tf.matmul(inputs, w) + b)
+
+    y = tf.identity(layer(x), name="y")
+    loss = tf.reduce_mean(tf.square(y - 0.5), name="loss")
+    train = tf.train.AdamOptimizer(0.1).minimize(loss, name="train")
+    feeds = {x: _normal(4, 3, scale=1.0)}
+    return _training_runs(feeds, loss, train) + [{"feeds": feeds, "fetches": [y], "targets": []}]
+
+
+def function_with_loop():
+    """A tf.function holding a while loop and a cond (While/If, or their stateless forms, inside the called
+    function), evaluated for two inputs."""
+    x = tf.placeholder(tf.float32, [3], name="x")
+    n = tf.placeholder(tf.int32, [], name="n")
+
+    @tf2.function
+    def power_sum(v, k):
+        total = tf.zeros_like(v)
+        term = tf.ones_like(v)
+        for _ in tf.range(k):
+            term = term * v
+            total = total + term
+        if tf.reduce_sum(total) > 0:
+            total = total * 2.0
+        else:
+            total = total - 1.0
+        return total
+
+    out = tf.identity(power_sum(x, n), name="out")
+    return [{"feeds": {x: np.array([0.5, -1.5, 2.0], np.float32), n: 3}, "fetches": [out], "targets": []},
+            {"feeds": {x: np.array([-0.5, -1.5, 0.25], np.float32), n: 4}, "fetches": [out], "targets": []}]
+
+
+def defun_call():
+    """A TF1 Defun called by name (the call node's op type is the function's name) inside a small model."""
+    @function.Defun(tf.float32, tf.float32)
+    def scaled_softsign(a, s):
+        return a / (1.0 + tf.abs(a)) * s
+
+    x = tf.placeholder(tf.float32, [2, 3], name="x")
+    out = tf.identity(scaled_softsign(x * 2.0, tf.constant(3.0)) + 1.0, name="out")
+    return [{"feeds": {x: _normal(2, 3, scale=2.0)}, "fetches": [out], "targets": []}]
+
+
+def tensor_list_training():
+    """A control-flow-v2 while loop writing a TensorArray (a TensorList), whose stack, one read and final
+    state make the loss, trained by gradient descent: the gradient loop's TensorLists are summed with AddN."""
+    tf.enable_control_flow_v2()
+    try:
+        x = tf.placeholder(tf.float32, [4, 3], name="x")
+        w = tf.get_variable("w", initializer=tf.constant(_normal(3, 3)), use_resource=True)
+        inputs = tf.TensorArray(tf.float32, size=4).unstack(x)
+
+        def body(i, h, ta):
+            h = tf.tanh(tf.matmul(h, w) + inputs.read(i))
+            return i + 1, h, ta.write(i, h)
+
+        _, h, ta = tf.while_loop(lambda i, h, ta: i < 4, body,
+                                 [0, tf.zeros([1, 3]), tf.TensorArray(tf.float32, size=4)])
+        loss = tf.add(tf.reduce_sum(tf.square(ta.stack())), tf.reduce_sum(h) + tf.reduce_sum(ta.read(2)),
+                      name="loss")
+        train = tf.train.GradientDescentOptimizer(0.05).minimize(loss, name="train")
+    finally:
+        tf.disable_control_flow_v2()
+    return _training_runs({x: _normal(4, 3, scale=1.0)}, loss, train)
+
+
+def ref_variables_in_control_flow():
+    """TF1 conds and a while loop assigning reference variables: the branches assign through RefSwitch and
+    RefMerge the results, the loop body counts with AssignAdd through RefEnter. Each run changes the
+    variables; the next run sees the change."""
+    tf.disable_control_flow_v2()
+    x = tf.placeholder(tf.float32, [3], name="x")
+    v = tf.get_variable("v", initializer=tf.constant([1.0, 2.0, 3.0]), use_resource=False)
+    count = tf.get_variable("count", initializer=tf.constant(0), use_resource=False)
+    updated = tf.cond(tf.reduce_sum(x) > 0, lambda: tf.assign_add(v, x), lambda: tf.assign(v, x * 2.0),
+                      name="update")
+
+    def body(i, s):
+        bump = tf.assign_add(count, 1)
+        with tf.control_dependencies([bump]):
+            return i + 1, s + tf.reduce_sum(updated)
+
+    _, total = tf.while_loop(lambda i, s: i < 3, body, [0, 0.0], name="loop")
+    total = tf.identity(total, name="total")
+    # The false branch reads the variable inside the branch (read_value): TF's `v/read`, made with the
+    # variable, would alias its buffer and show whichever assignment ran last.
+    scaled = tf.identity(tf.cond(total > 10.0, lambda: tf.scatter_add(v, [0], [total]),
+                                 lambda: v.read_value() * 1.0), name="scaled")
+    runs = []
+    for feed in (np.array([1.0, -0.5, 0.25], np.float32), np.array([-2.0, 0.5, 0.25], np.float32),
+                 np.array([0.5, 0.5, 0.5], np.float32)):
+        runs.append({"feeds": {x: feed}, "fetches": [total, scaled], "targets": []})
+        runs.append({"feeds": {}, "fetches": [v.value(), count.value()], "targets": []})
+    return runs
+
+
+CASES = {
+    "function_call": function_call,
+    "function_with_loop": function_with_loop,
+    "defun_call": defun_call,
+    "tensor_list_training": tensor_list_training,
+    "ref_variables_in_control_flow": ref_variables_in_control_flow,
+}
+
+
+def record(name, build):
+    graph = tf.Graph()
+    with graph.as_default():
+        runs = build()
+        init = tf.global_variables_initializer() if tf.global_variables() else None
+    graph_def = graph.as_graph_def()
+    arrays, entry_runs = {}, []
+    with tf.Session(graph=graph) as sess:
+        if init is not None:
+            sess.run(init)
+        for k, run in enumerate(runs):
+            feeds = {t.name: v for t, v in run["feeds"].items()}
+            values = sess.run([t.name for t in run["fetches"]] + [op.name for op in run["targets"]], feeds)
+            for t, value in zip(run["feeds"], run["feeds"].values()):
+                arrays[f"feed{k}/{t.name}"] = np.asarray(value)
+            for t, value in zip(run["fetches"], values):
+                arrays[f"fetch{k}/{t.name}"] = np.asarray(value)
+            entry_runs.append({"feeds": [t.name for t in run["feeds"]], "fetches": [t.name for t in run["fetches"]],
+                               "targets": [op.name for op in run["targets"]]})
+    with open(os.path.join(OUT, f"{name}.pb"), "wb") as f:
+        f.write(graph_def.SerializeToString(deterministic=True))
+    np.savez(os.path.join(OUT, f"{name}.npz"), **arrays)
+    ops = collections.Counter(n.op for n in graph_def.node)
+    for fd in graph_def.library.function:
+        ops.update(n.op for n in fd.node_def)
+    return {"init": None if init is None else init.name, "runs": entry_runs, "ops": dict(sorted(ops.items()))}
+
+
+def main() -> None:
+    os.makedirs(OUT, exist_ok=True)
+    manifest = {name: record(name, build) for name, build in CASES.items()}
+    manifest["_tensorflow_version"] = tf.__version__
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
