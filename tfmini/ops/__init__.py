@@ -48,3 +48,14 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and declares t
 # -- sparse
 # isort: split
 from tfmini.ops import sets_ops  # noqa: E402,F401 - registers the set ops and declares tf.sets' names
+
+# -- math leftovers
+# isort: split
+from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
+    bitwise_ops,
+    counting_ops,
+    manip_ops,
+    sort_ops,
+    special_math_ops,
+    stateless_random_ops,
+)

@@ -957,7 +957,7 @@ def _invert_permutation_static(t):
 NotDifferentiable("InvertPermutation")
 
 
-@tf_export("invert_permutation")
+@tf_export("invert_permutation", "math.invert_permutation")
 def invert_permutation(x, name=None) -> _ops.Tensor:
     """The inverse permutation: y[x[i]] = i."""
     return apply_op("InvertPermutation", [x], name=name).outputs[0]

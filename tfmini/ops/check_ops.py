@@ -372,7 +372,7 @@ def _diff_of_flattened(x):
     return flat[1:] - flat[:-1]
 
 
-@tf_export("debugging.is_non_decreasing", "is_non_decreasing")
+@tf_export("debugging.is_non_decreasing", "is_non_decreasing", "math.is_non_decreasing")
 def is_non_decreasing(x, name=None) -> _ops.Tensor:
     """True iff the elements of `x` (flattened) never decrease."""
     with _ops.name_scope(name, "is_non_decreasing", [x]):
@@ -380,7 +380,7 @@ def is_non_decreasing(x, name=None) -> _ops.Tensor:
         return math_ops.reduce_all(math_ops.less_equal(_ops.convert_to_tensor(0, dtype=diff.dtype), diff))
 
 
-@tf_export("debugging.is_strictly_increasing", "is_strictly_increasing")
+@tf_export("debugging.is_strictly_increasing", "is_strictly_increasing", "math.is_strictly_increasing")
 def is_strictly_increasing(x, name=None) -> _ops.Tensor:
     """True iff the elements of `x` (flattened) always increase."""
     with _ops.name_scope(name, "is_strictly_increasing", [x]):

@@ -291,3 +291,143 @@ _ListDiffResult = collections.namedtuple("ListDiff", ["out", "idx"])
 def setdiff1d(x, y, index_dtype=_dt.int32, name=None):
     """The values of 1-D `x` not in `y`, in their order in `x`, and their positions in `x`: (out, idx)."""
     return _ListDiffResult(*apply_op("ListDiff", [x, y], {"out_idx": index_dtype}, name=name).outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Unsorted-segment reductions beside UnsortedSegmentSum (math_ops): Max, Min, Prod, and the mean and sqrt_n
+# composites TF builds from sums
+# ----------------------------------------------------------------------------------------------------------
+def _unsorted_reduce(ufunc, empty_value):
+    """A kernel reducing the rows of `data` into `num_segments` segments; segments no id names hold
+    `empty_value(dtype)` (the lowest value for max, the highest for min, 1 for prod) and negative ids are
+    dropped, as in TF."""
+
+    def kernel(data, segment_ids, num_segments):
+        n = int(num_segments)
+        ids = np.asarray(segment_ids)
+        if data.shape[:ids.ndim] != ids.shape:
+            raise _invalid(f"data.shape = {list(data.shape)} does not start with segment_ids.shape = "
+                           f"{list(ids.shape)}")
+        bad = ids >= n
+        if np.any(bad):
+            raise _invalid(f"segment_ids[{np.argwhere(bad)[0].tolist()}] = {ids[bad][0]} is out of range [0, {n})")
+        out = np.full((n,) + data.shape[ids.ndim:], empty_value(data.dtype), dtype=data.dtype)
+        keep = ids >= 0
+        ufunc.at(out, ids[keep], data[keep])
+        return out
+
+    return kernel
+
+
+def _lowest(dtype):
+    return np.finfo(dtype).min if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.finfo(dtype).max if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+_UNSORTED_SEGMENT_OPS = {
+    "UnsortedSegmentMax": (_unsorted_reduce(np.maximum, _lowest), _dt.REAL),
+    "UnsortedSegmentMin": (_unsorted_reduce(np.minimum, _highest), _dt.REAL),
+    "UnsortedSegmentProd": (_unsorted_reduce(np.multiply, lambda dtype: 1), _dt.NUMBER),
+}
+
+for _name, (_kernel, _allowed) in _UNSORTED_SEGMENT_OPS.items():
+    register_op(_name, inputs=["data: T", "segment_ids: Tindices", "num_segments: Tnumsegments"],
+                outputs=["output: T"], attrs={"Tnumsegments": ("type", _dt.int32)},
+                allowed={"T": _allowed, "Tindices": _INDEX, "Tnumsegments": _INDEX},
+                shape=math_ops._segment_sum_shape, fresh_output=True)(_kernel)
+
+
+def _gather_valid_rows(values, ids):
+    """values[ids] for the non-negative ids, zeros where an id is negative (a dropped row)."""
+    zero_ids = array_ops.zeros_like(ids)
+    gathered = array_ops.gather(values, math_ops.maximum(ids, zero_ids))
+    valid = math_ops.greater_equal(ids, zero_ids)
+    rank_gap = array_ops.rank(gathered) - array_ops.rank(ids)
+    valid = array_ops.reshape(valid, array_ops.concat([array_ops.shape(ids), array_ops.ones(
+        array_ops.expand_dims(rank_gap, 0), _dt.int32)], 0))
+    valid = math_ops.logical_and(valid, array_ops.ones_like(gathered, dtype=_dt.bool_))
+    return array_ops.where(valid, gathered, array_ops.zeros_like(gathered)), valid
+
+
+def _unsorted_segment_min_or_max_grad(op, grad):
+    """Each segment's gradient goes to the rows equal to its max (min), shared evenly among ties."""
+    data, ids, num_segments = op.inputs
+    reduced, valid = _gather_valid_rows(op.outputs[0], ids)
+    selected = math_ops.logical_and(math_ops.equal(data, reduced), valid)
+    n_selected = math_ops.unsorted_segment_sum(math_ops.cast(selected, grad.dtype), ids, num_segments)
+    shared, _ = _gather_valid_rows(grad / n_selected, ids)
+    return array_ops.where(selected, shared, array_ops.zeros_like(shared)), None, None
+
+
+RegisterGradient("UnsortedSegmentMax")(_unsorted_segment_min_or_max_grad)
+RegisterGradient("UnsortedSegmentMin")(_unsorted_segment_min_or_max_grad)
+
+
+@RegisterGradient("UnsortedSegmentProd")
+def _unsorted_segment_prod_grad(op, grad):
+    """d prod / d x_i is the product of the other rows of the segment: prod / x_i, or, for the one zero row of a
+    segment, the product of its non-zero rows (segments with two or more zeros have gradient 0 everywhere)."""
+    data, ids, num_segments = op.inputs
+    is_zero = math_ops.equal(data, array_ops.zeros_like(data))
+    zeros_per_segment = math_ops.unsorted_segment_sum(math_ops.cast(is_zero, _dt.int32), ids, num_segments)
+    grad = array_ops.where(math_ops.greater(zeros_per_segment, 1), array_ops.zeros_like(grad), grad)
+    nonzero_data = array_ops.where(is_zero, array_ops.ones_like(data), data)
+    nonzero_prod = apply_op("UnsortedSegmentProd", [nonzero_data, ids, num_segments]).outputs[0]
+    prod_at_row, _ = _gather_valid_rows(op.outputs[0], ids)
+    nonzero_prod_at_row, _ = _gather_valid_rows(nonzero_prod, ids)
+    safe_data = array_ops.where(is_zero, array_ops.ones_like(data), data)
+    partial = array_ops.where(is_zero, nonzero_prod_at_row, prod_at_row / safe_data)
+    grad_at_row, _ = _gather_valid_rows(grad, ids)
+    return grad_at_row * partial, None, None
+
+
+def _unsorted_segment_api(op_type: str, what: str):
+    def fn(data, segment_ids, num_segments, name=None) -> _ops.Tensor:
+        return apply_op(op_type, [data, segment_ids, num_segments], name=name).outputs[0]
+
+    fn.__name__ = fn.__qualname__ = "unsorted_segment_" + op_type[len("UnsortedSegment"):].lower()
+    fn.__doc__ = (f"The {what} of the rows of `data` in each of `num_segments` segments; `segment_ids` (any order, "
+                  f"a prefix of data's shape) names each row's segment, and rows with negative ids are dropped.")
+    return fn
+
+
+unsorted_segment_max = _unsorted_segment_api("UnsortedSegmentMax", "maximum")
+tf_export("math.unsorted_segment_max", "unsorted_segment_max")(unsorted_segment_max)
+unsorted_segment_min = _unsorted_segment_api("UnsortedSegmentMin", "minimum")
+tf_export("math.unsorted_segment_min", "unsorted_segment_min")(unsorted_segment_min)
+unsorted_segment_prod = _unsorted_segment_api("UnsortedSegmentProd", "product")
+tf_export("math.unsorted_segment_prod", "unsorted_segment_prod")(unsorted_segment_prod)
+
+
+def _segment_counts(data: _ops.Tensor, segment_ids: _ops.Tensor, num_segments) -> _ops.Tensor:
+    """How many rows each segment has (at least 1), shaped to broadcast against the segment reduction."""
+    ones = array_ops.ones(array_ops.shape(segment_ids), dtype=data.dtype)
+    counts = math_ops.unsorted_segment_sum(ones, segment_ids, num_segments)
+    rank_gap = array_ops.rank(data) - array_ops.rank(segment_ids)
+    counts = array_ops.reshape(counts, array_ops.concat([array_ops.shape(counts), array_ops.ones(
+        array_ops.expand_dims(rank_gap, 0), _dt.int32)], 0))
+    return math_ops.maximum(counts, array_ops.ones_like(counts))
+
+
+@tf_export("math.unsorted_segment_mean", "unsorted_segment_mean")
+def unsorted_segment_mean(data, segment_ids, num_segments, name=None) -> _ops.Tensor:
+    """The mean of the rows of `data` in each segment (0 for an empty segment); ids as in unsorted_segment_sum."""
+    with _ops.name_scope(name, "UnsortedSegmentMean"):
+        data = _ops.convert_to_tensor(data)
+        segment_ids = _ops.convert_to_tensor(segment_ids)
+        total = math_ops.unsorted_segment_sum(data, segment_ids, num_segments)
+        return total / _segment_counts(data, segment_ids, num_segments)
+
+
+@tf_export("math.unsorted_segment_sqrt_n", "unsorted_segment_sqrt_n")
+def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None) -> _ops.Tensor:
+    """The sum of the rows of `data` in each segment divided by the square root of their count (0 for an empty
+    segment)."""
+    with _ops.name_scope(name, "UnsortedSegmentSqrtN"):
+        data = _ops.convert_to_tensor(data)
+        segment_ids = _ops.convert_to_tensor(segment_ids)
+        total = math_ops.unsorted_segment_sum(data, segment_ids, num_segments)
+        return total / math_ops.sqrt(_segment_counts(data, segment_ids, num_segments))

@@ -1,0 +1,176 @@
+"""Records TensorFlow's outputs for the math, array, bitwise and stateless-random op types of
+tests/ops/test_math_leftovers.py, test_special_math_ops.py, test_bitwise_ops.py, test_sort_ops.py and
+test_stateless_random_ops.py (special functions, shifts out of range, TF's Philox numbers of the stateless ops).
+
+Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_math_leftovers.py
+Writes tests/fixtures/tf/math_leftovers/cases.json (per case: op type, attrs, input and output counts, or the
+error class TF raised) and cases.npz (inputs "<i>/in<j>", outputs "<i>/out<j>"). Each case runs the raw op once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorflow.python.framework import op_def_registry  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "tf",
+                   "math_leftovers")
+RNG = np.random.RandomState(12)
+
+
+def uniform(low, high, *shape, dtype=np.float64):
+    return RNG.uniform(low, high, shape).astype(dtype)
+
+
+def bitwise_cases():
+    for dt in (np.int8, np.int32, np.int64, np.uint8, np.uint16):
+        info = np.iinfo(dt)
+        bits = info.bits
+        x = np.array([info.min, info.min + 1, -1 if info.min else 1, 0, 1, 5, info.max // 2 + 1, info.max], dt)
+        y = np.array([1, 0, bits - 1, 3, bits, bits + 5, 1, 2], dt)
+        if info.min < 0:
+            y[3] = -1
+        for op in ("BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift"):
+            yield op, [x, y], {}
+        yield "Invert", [x], {}
+        yield "PopulationCount", [x], {}
+    yield "LeftShift", [np.array([[1], [3]], np.int32), np.array([0, 4, 31], np.int32)], {}
+
+
+def special_cases():
+    for dt in (np.float32, np.float64):
+        x = np.array([0.0, 1e-3, -0.5, 1.0, -2.5, 7.0, 29.0, 31.0, -60.0, 250.0, 800.0], dt)
+        yield "BesselI0e", [x], {}
+        yield "BesselI1e", [x], {}
+        a = np.array([0.1, 0.5, 1.0, 2.0, 3.5, 10.0, 50.0, 120.0, 1.0, 2.0, -1.0, 0.0], dt)
+        xx = np.array([0.2, 3.0, 1.0, 0.5, 4.5, 12.0, 45.0, 130.0, 0.0, np.inf, 1.0, 1.0], dt)
+        yield "Igamma", [a, xx], {}
+        yield "Igammac", [a, xx], {}
+        aa = np.array([0.5, 1.0, 2.0, 10.0, 0.2, 30.0, 5.0, 1.0, 2.0, -1.0, 1.0], dt)
+        bb = np.array([0.5, 3.0, 2.0, 5.0, 0.3, 40.0, 1.0, 1.0, 2.0, 1.0, 2.0], dt)
+        xb = np.array([0.3, 0.5, 0.9, 0.7, 0.01, 0.45, 0.999, 0.0, 1.0, 0.5, 1.5], dt)
+        yield "Betainc", [aa, bb, xb], {}
+        yield "Betainc", [dt(2.0), dt(3.0), uniform(0, 1, 2, 3, dtype=dt)], {}
+        xz = np.array([2.0, 3.0, 2.0, 4.5, 1.5, 10.0, 1.0, 0.5, 2.0, 2.5, 3.0], dt)
+        qz = np.array([1.0, 1.0, 0.5, 3.0, 2.0, 0.1, 1.0, 1.0, -2.0, -1.5, -1.5], dt)
+        yield "Zeta", [xz, qz], {}
+        yx = np.array([0.0, 0.0, 1.0, -2.0, 3.0, 0.5], dt)
+        yy = np.array([0.0, np.inf, 0.0, 3.0, -1.0, 2.0], dt)
+        for op in ("Xlogy", "Xdivy", "Xlog1py"):
+            yield op, [yx, yy], {}
+        yield "MulNoNan", [np.array([np.inf, np.nan, 2.0, -3.0], dt), np.array([0.0, 0.0, 3.0, 0.5], dt)], {}
+        xc = uniform(-3, 3, 3, 4, dtype=dt)
+        for attrs in ({}, {"exclusive": True}, {"reverse": True}, {"exclusive": True, "reverse": True}):
+            yield "CumulativeLogsumexp", [xc, np.int32(1)], attrs
+        yield "CumulativeLogsumexp", [xc, np.int32(0)], {"exclusive": True}
+        yield "Polygamma", [np.array([0.0, 1.0, 2.0, 3.0], dt), np.array([2.5, 0.5, 3.0, 10.0], dt)], {}
+    z = (uniform(-2, 2, 5) + 1j * uniform(-2, 2, 5)).astype(np.complex64)
+    yield "Angle", [z], {"Tout": tf.float32}
+    yield "Angle", [z.astype(np.complex128)], {"Tout": tf.float64}
+
+
+def array_cases():
+    yield "LinSpace", [np.float32(-1.0), np.float32(2.0), np.int32(7)], {}
+    yield "LinSpace", [np.float64(0.1), np.float64(0.7), np.int64(10)], {}
+    yield "LinSpace", [np.float32(3.0), np.float32(5.0), np.int32(1)], {}
+    yield "LinSpace", [np.float32(3.0), np.float32(5.0), np.int32(0)], {}
+    yield "InvertPermutation", [np.array([3, 0, 4, 1, 2], np.int32)], {}
+    yield "InvertPermutation", [np.array([1, 1, 0], np.int32)], {}
+    yield "InvertPermutation", [np.array([0, 5], np.int64)], {}
+    yield "UnravelIndex", [np.array([0, 5, 11, 7], np.int32), np.array([3, 4], np.int32)], {}
+    yield "UnravelIndex", [np.int64(22), np.array([2, 3, 4], np.int64)], {}
+    yield "UnravelIndex", [np.array([12], np.int32), np.array([3, 4], np.int32)], {}
+    yield "UniqueWithCounts", [np.array([4, 1, 4, 2, 1, 4, 7], np.int32)], {"out_idx": tf.int32}
+    yield "UniqueWithCounts", [np.array([0.5, -1.0, 0.5], np.float32)], {"out_idx": tf.int64}
+    x = uniform(-5, 5, 40)
+    yield "HistogramFixedWidth", [x, np.array([-4.0, 4.0]), np.int32(7)], {"dtype": tf.int32}
+    yield "HistogramFixedWidth", [np.array([1, 5, 9, 2, 2], np.int32), np.array([0, 10], np.int32), np.int32(4)], {
+        "dtype": tf.int64}
+    yield "HistogramFixedWidth", [x, np.array([1.0, 1.0]), np.int32(3)], {"dtype": tf.int32}
+    yield "HistogramFixedWidth", [x, np.array([0.0, 1.0]), np.int32(0)], {"dtype": tf.int32}
+    arr = np.array([1, 3, 3, 0, 7, 3], np.int32)
+    yield "Bincount", [arr, np.int32(6), np.zeros([0], np.float32)], {}
+    yield "Bincount", [arr, np.int32(9), np.arange(6, dtype=np.float64)], {}
+    yield "Bincount", [np.array([1, -1], np.int32), np.int32(3), np.zeros([0], np.int32)], {}
+    yield "Bitcast", [np.array([1.0, -2.5], np.float32)], {"type": tf.int32}
+    yield "Bitcast", [np.array([1.0, -2.5], np.float32)], {"type": tf.uint8}
+    yield "Bitcast", [np.arange(8, dtype=np.uint8).reshape(2, 4)], {"type": tf.float32}
+    yield "Bitcast", [np.arange(6, dtype=np.uint8)], {"type": tf.float32}
+    seq = np.sort(uniform(-3, 3, 2, 6).astype(np.float32), axis=1)
+    vals = np.concatenate([seq[:, :2], uniform(-4, 4, 2, 3).astype(np.float32)], axis=1)
+    yield "LowerBound", [seq, vals], {"out_type": tf.int32}
+    yield "UpperBound", [seq, vals], {"out_type": tf.int64}
+    data = uniform(-2, 2, 5, 3)
+    ids = np.array([2, 0, 2, 3, 0], np.int32)
+    for op in ("UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd"):
+        yield op, [data, ids, np.int32(5)], {}
+        yield op, [np.arange(6, dtype=np.int32).reshape(2, 3), np.array([[0, 1, 0], [2, 2, 1]], np.int64),
+                   np.int64(4)], {}
+        yield op, [data, np.array([2, 0, 7, 3, 0], np.int32), np.int32(5)], {}
+    yield "ArgMax", [np.array([[1, 5, 5], [7, 0, 7]], np.int32), np.int32(1)], {"output_type": tf.int32}
+    yield "ArgMin", [np.array([[1, 5, 5], [7, 0, 7]], np.float32), np.int32(0)], {}
+    yield "ParallelConcat", [[np.ones([1, 2], np.float32), np.zeros([1, 2], np.float32)]], {"shape": [2, 2]}
+
+
+def random_cases():
+    for seed in (np.array([1, 2], np.int64), np.array([7, -3], np.int32), np.array([2**40, 5], np.int64)):
+        for dt in (tf.float32, tf.float64, tf.float16):
+            for op in ("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal"):
+                yield op, [np.array([3, 5], np.int32), seed], {"dtype": dt}
+        yield "StatelessRandomUniform", [np.array([7], np.int64), seed], {"dtype": tf.float32}
+        yield "StatelessRandomUniformInt", [np.array([2, 5], np.int32), seed, np.int32(-5), np.int32(12)], {}
+        yield "StatelessRandomUniformInt", [np.array([9], np.int32), seed, np.int64(-2**40), np.int64(3**30)], {}
+        logits = np.log(np.array([[0.1, 0.6, 0.3], [0.5, 0.5, 0.0]], np.float32))
+        yield "StatelessMultinomial", [logits, np.int32(6), seed], {"output_dtype": tf.int64}
+        yield "StatelessMultinomial", [logits.astype(np.float64), np.int32(3), seed], {"output_dtype": tf.int32}
+
+
+def cases():
+    yield from bitwise_cases()
+    yield from special_cases()
+    yield from array_cases()
+    yield from random_cases()
+
+
+def main() -> None:
+    os.makedirs(OUT, exist_ok=True)
+    manifest, arrays = [], {}
+    for i, (op, inputs, attrs) in enumerate(cases()):
+        entry = {"op": op, "attrs": {k: (v.name if isinstance(v, tf.DType) else v) for k, v in attrs.items()},
+                 "inputs": []}
+        for j, value in enumerate(inputs):
+            if isinstance(value, list):
+                entry["inputs"].append(len(value))
+                for m, item in enumerate(value):
+                    arrays[f"{i}/in{j}_{m}"] = item
+            else:
+                entry["inputs"].append(None)
+                arrays[f"{i}/in{j}"] = np.asarray(value)
+        names = [a.name for a in op_def_registry.get(op).input_arg]
+        try:
+            with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+                outs = getattr(tf.raw_ops, op)(**dict(zip(names, inputs)), **attrs)
+                outs = sess.run(outs if isinstance(outs, (list, tuple)) else [outs])
+        except (tf.errors.OpError, ValueError) as e:
+            entry["error"] = type(e).__name__
+            outs = []
+        entry["outputs"] = len(outs)
+        for j, out in enumerate(outs):
+            arrays[f"{i}/out{j}"] = out
+        manifest.append(entry)
+    np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        json.dump({"tensorflow_version": tf.__version__, "cases": manifest}, f, indent=0)
+        f.write("\n")
+    print(f"{len(manifest)} cases, {sum('error' in c for c in manifest)} errors")
+
+
+if __name__ == "__main__":
+    main()
