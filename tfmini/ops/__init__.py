@@ -59,3 +59,7 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
     special_math_ops,
     stateless_random_ops,
 )
+
+# -- image
+# isort: split
+from tfmini.ops import image_ops  # noqa: E402,F401 - registers the image ops and declares tf.image's names

@@ -343,7 +343,7 @@ def _multinomial(logits, num_samples, seed, output_dtype) -> _ops.Tensor:
     return apply_op("Multinomial", [logits, num_samples], attrs).outputs[0]
 
 
-@tf_export("random_crop")
+@tf_export("image.random_crop", "random_crop")
 def random_crop(value, size, seed=None, name=None) -> _ops.Tensor:
     """A slice of `value` of shape `size` at a uniformly random offset; fails at run time (InvalidArgumentError)
     when `value` is smaller than `size` in some dimension."""

@@ -1,0 +1,254 @@
+"""Record TensorFlow's tf.image outputs: resize ops (every method, align_corners, half_pixel_centers) and their
+gradients, crop_and_resize and its gradients, non-max suppression, colour conversions and adjustments,
+convert_image_dtype, crops and pads, box drawing, image statistics, and the codecs (a JPEG, PNG, GIF and BMP
+and TensorFlow's decoding of them).
+
+Run with the TensorFlow environment: ``/work/tfenv/bin/python tools/tf_fixtures/gen_image.py``.
+Writes ``tests/fixtures/tf/image/cases.npz`` (one output per case name) and the small image files; the tests
+build the same graphs from ``cases(tf)`` below with tfmini and compare.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "tf" / "image"
+
+
+def _inputs() -> dict:
+    rng = np.random.RandomState(7)
+    boxes = rng.uniform(0, 1, (24, 4)).astype(np.float32)
+    boxes[:, 2:] = boxes[:, :2] + rng.uniform(0.05, 0.4, (24, 2))
+    return {
+        "img_f": rng.uniform(0, 1, (2, 5, 7, 3)).astype(np.float32),
+        "img_u8": rng.randint(0, 256, (1, 6, 4, 2)).astype(np.uint8),
+        "rgb_f": rng.uniform(0, 1, (3, 4, 5, 3)).astype(np.float32),
+        "rgb_u8": rng.randint(0, 256, (4, 6, 3)).astype(np.uint8),
+        "grad_in": rng.uniform(-1, 1, (2, 5, 7, 3)).astype(np.float32),
+        "crop_img": rng.uniform(0, 1, (2, 6, 8, 3)).astype(np.float32),
+        "crop_boxes": np.array([[0.1, 0.2, 0.7, 0.9], [-0.2, 0.13, 0.55, 1.3], [0.83, 0.71, 0.21, 0.12],
+                                [0.3, 0.3, 0.3, 0.3]], dtype=np.float32),
+        "crop_ind": np.array([0, 1, 1, 0], dtype=np.int32),
+        "nms_boxes": boxes,
+        "nms_scores": rng.uniform(0, 1, 24).astype(np.float32),
+        "draw_img": rng.uniform(0, 0.5, (2, 9, 11, 3)).astype(np.float32),
+        "draw_boxes": np.array([[[0.1, 0.1, 0.6, 0.8], [-0.2, 0.3, 0.5, 1.4], [0.5, 0.5, 0.4, 0.9]],
+                                [[0.0, 0.0, 1.0, 1.0], [0.25, 0.5, 0.75, 0.6], [1.2, 0.1, 1.5, 0.3]]],
+                               dtype=np.float32),
+        "gray_f": rng.uniform(0, 1, (1, 5, 6, 1)).astype(np.float32),
+        "small_f64": rng.uniform(-1, 1, (1, 4, 5, 2)),
+    }
+
+
+def _dtype_cases(tf) -> dict:
+    """convert_image_dtype between integer and float types, with and without saturation."""
+    values = {
+        "uint8": np.array([0, 1, 127, 128, 254, 255], dtype=np.uint8),
+        "int16": np.array([-32768, -1, 0, 1, 255, 32767], dtype=np.int16),
+        "int32": np.array([-2147483648, -5, 0, 65535, 2147483647], dtype=np.int32),
+        "float32": np.array([-0.5, 0.0, 0.25, 0.5, 0.999, 1.0, 1.5], dtype=np.float32),
+        "float64": np.array([-0.1, 0.0, 0.3, 0.7, 1.0, 1.2], dtype=np.float64),
+    }
+    out = {}
+    for src, value in values.items():
+        for dst in ("uint8", "uint16", "int16", "int32", "float32", "float64"):
+            for saturate in (False, True):
+                if saturate and src.startswith("float") and dst.startswith("float"):
+                    continue
+                key = f"convert_{src}_{dst}_{int(saturate)}"
+                out[key] = (lambda v=value, d=dst, s=saturate: tf.image.convert_image_dtype(
+                    tf.constant(v), getattr(tf, d), saturate=s))
+    return out
+
+
+def cases(tf, x: dict) -> dict:
+    """Case name -> a function building the case's output tensor(s) with `tf` (TensorFlow or tfmini)."""
+    c = tf.constant
+    out = {}
+    for op in ("bilinear", "nearest_neighbor", "bicubic", "area"):
+        for size in ((3, 4), (9, 11), (5, 7), (1, 1)):
+            for align, half in ((False, False), (True, False), (False, True)):
+                if op == "area" and half:
+                    continue
+                for img in ("img_f", "img_u8"):
+                    key = f"resize_{op}_{img}_{size[0]}x{size[1]}_{int(align)}{int(half)}"
+                    fn = getattr(tf.image, "resize_" + op)
+                    kwargs = {"align_corners": align}
+                    if op != "area":
+                        kwargs["half_pixel_centers"] = half
+                    out[key] = (lambda fn=fn, img=img, size=size, kw=kwargs: fn(c(x[img]), size, **kw))
+    for op in ("bilinear", "nearest_neighbor", "bicubic"):
+        for size in ((3, 4), (9, 11)):
+            for align, half in ((False, False), (True, False), (False, True)):
+                key = f"resizegrad_{op}_{size[0]}x{size[1]}_{int(align)}{int(half)}"
+
+                def grad(op=op, size=size, align=align, half=half):
+                    image = c(x["img_f"])
+                    y = getattr(tf.image, "resize_" + op)(image, size, align_corners=align, half_pixel_centers=half)
+                    w = c(np.cos(np.arange(np.prod([2, size[0], size[1], 3]))).reshape(2, *size, 3)
+                          .astype(np.float32))
+                    return tf.gradients(y, image, grad_ys=w)[0]
+
+                out[key] = grad
+    for method in (0, 1, 2, 3):
+        for size, keep in (((4, 9), True), ((8, 3), True), ((4, 9), False), ((5, 7), False)):
+            out[f"resize_images_{method}_{size[0]}x{size[1]}_{int(keep)}"] = (
+                lambda method=method, size=size, keep=keep: tf.image.resize_images(
+                    c(x["img_f"][0]), size, method=method, preserve_aspect_ratio=keep))
+    for th, tw in ((3, 5), (8, 4), (10, 12), (5, 7)):
+        out[f"resize_with_pad_{th}x{tw}"] = (lambda th=th, tw=tw: tf.image.resize_image_with_pad(
+            c(x["img_f"]), th, tw))
+        out[f"crop_or_pad_{th}x{tw}"] = (lambda th=th, tw=tw: tf.image.resize_image_with_crop_or_pad(
+            c(x["img_f"][1]), th, tw))
+    for frac in (0.5, 0.33, 0.9):
+        out[f"central_crop_{frac}"] = lambda frac=frac: tf.image.central_crop(c(x["img_f"]), frac)
+    for method in ("bilinear", "nearest"):
+        for size in ((3, 4), (1, 1), (5, 2)):
+            key = f"crop_and_resize_{method}_{size[0]}x{size[1]}"
+            out[key] = (lambda method=method, size=size: tf.image.crop_and_resize(
+                c(x["crop_img"]), c(x["crop_boxes"]), c(x["crop_ind"]), size, method=method,
+                extrapolation_value=-1.0))
+
+            def crop_grads(method=method, size=size):
+                image, boxes = c(x["crop_img"]), c(x["crop_boxes"])
+                y = tf.image.crop_and_resize(image, boxes, c(x["crop_ind"]), size, method=method)
+                w = c(np.sin(np.arange(4 * size[0] * size[1] * 3)).reshape(4, *size, 3).astype(np.float32))
+                g = tf.gradients(y, [image, boxes] if method == "bilinear" else [image], grad_ys=w)
+                return g
+
+            out[key + "_grad"] = crop_grads
+
+    def b():
+        return c(x["nms_boxes"])
+
+    def s():
+        return c(x["nms_scores"])
+
+    for iou in (0.0, 0.3, 0.5, 0.9):
+        for score in (float("-inf"), 0.4):
+            out[f"nms_{iou}_{score}"] = lambda iou=iou, score=score: tf.image.non_max_suppression(
+                b(), s(), 10, iou_threshold=iou, score_threshold=score)
+    out["nms_padded"] = lambda: tf.image.non_max_suppression_padded(b(), s(), 12, 0.3, 0.5,
+                                                                    pad_to_max_output_size=True)
+    out["nms_soft"] = lambda: tf.image.non_max_suppression_with_scores(b(), s(), 15, 0.6, 0.1, soft_nms_sigma=0.5)
+    out["nms_soft_hard"] = lambda: tf.image.non_max_suppression_with_scores(b(), s(), 15, 0.4, 0.0)
+    out["nms_overlaps"] = lambda: tf.image.non_max_suppression_overlaps(
+        c(np.abs(np.sin(np.outer(np.arange(24), np.arange(24)))).astype(np.float32)), s(), 8, 0.5, 0.2)
+
+    def rgb():
+        return c(x["rgb_f"])
+
+    out["rgb_to_hsv"] = lambda: tf.image.rgb_to_hsv(rgb())
+    out["hsv_to_rgb"] = lambda: tf.image.hsv_to_rgb(rgb())
+    out["rgb_to_hsv_gray_pixels"] = lambda: tf.image.rgb_to_hsv(c(np.array(
+        [[0.5, 0.5, 0.5], [0, 0, 0], [1, 0, 0], [0.2, 0.2, 0.7], [0.7, 0.2, 0.2], [0.2, 0.7, 0.7]], np.float32)))
+    for name in ("rgb_to_yiq", "yiq_to_rgb", "rgb_to_yuv", "yuv_to_rgb"):
+        out[name] = lambda name=name: getattr(tf.image, name)(rgb())
+    out["rgb_to_grayscale_f"] = lambda: tf.image.rgb_to_grayscale(rgb())
+    out["rgb_to_grayscale_u8"] = lambda: tf.image.rgb_to_grayscale(c(x["rgb_u8"]))
+    out["grayscale_to_rgb"] = lambda: tf.image.grayscale_to_rgb(c(x["gray_f"]))
+    for img in ("rgb_f", "rgb_u8"):
+        for d in (-0.7, 0.2, 0.45):
+            out[f"adjust_hue_{img}_{d}"] = lambda img=img, d=d: tf.image.adjust_hue(c(x[img]), d)
+        for f in (0.0, 0.5, 2.0):
+            out[f"adjust_saturation_{img}_{f}"] = lambda img=img, f=f: tf.image.adjust_saturation(c(x[img]), f)
+        for f in (0.3, 1.7):
+            out[f"adjust_contrast_{img}_{f}"] = lambda img=img, f=f: tf.image.adjust_contrast(c(x[img]), f)
+        for d in (-0.3, 0.25):
+            out[f"adjust_brightness_{img}_{d}"] = lambda img=img, d=d: tf.image.adjust_brightness(c(x[img]), d)
+        for g, gain in ((0.5, 1.0), (2.2, 0.8)):
+            out[f"adjust_gamma_{img}_{g}_{gain}"] = lambda img=img, g=g, gain=gain: tf.image.adjust_gamma(
+                c(x[img]), g, gain)
+        out[f"standardize_{img}"] = lambda img=img: tf.image.per_image_standardization(c(x[img]))
+    out["standardize_constant"] = lambda: tf.image.per_image_standardization(c(np.full((3, 3, 2), 5, np.uint8)))
+    out.update(_dtype_cases(tf))
+    out["draw_default"] = lambda: tf.image.draw_bounding_boxes(c(x["draw_img"]), c(x["draw_boxes"]))
+    out["draw_colors"] = lambda: tf.image.draw_bounding_boxes(
+        c(x["draw_img"]), c(x["draw_boxes"]), colors=c(np.array([[0.1, 0.2, 0.3, 1], [0.9, 0.8, 0.7, 1]],
+                                                                 np.float32)))
+    out["draw_gray"] = lambda: tf.image.draw_bounding_boxes(c(x["draw_img"][..., :1]), c(x["draw_boxes"]))
+    out["total_variation_3d"] = lambda: tf.image.total_variation(c(x["img_f"][0]))
+    out["total_variation_4d"] = lambda: tf.image.total_variation(c(x["img_f"]))
+    out["image_gradients"] = lambda: tf.image.image_gradients(c(x["img_f"]))
+    out["sobel_edges"] = lambda: tf.image.sobel_edges(c(x["img_f"]))
+    out["psnr_f"] = lambda: tf.image.psnr(c(x["img_f"]), c(x["grad_in"] * 0.1 + x["img_f"]), 1.0)
+    out["psnr_u8"] = lambda: tf.image.psnr(c(x["rgb_u8"]), c(255 - x["rgb_u8"]), 255)
+    for k in (0, 1, 2, 3, -1, 6):
+        out[f"rot90_{k}"] = lambda k=k: tf.image.rot90(c(x["img_f"]), k)
+    out["rot90_3d"] = lambda: tf.image.rot90(c(x["img_f"][0]), 1)
+    out["transpose"] = lambda: tf.image.transpose_image(c(x["img_f"]))
+    out["flip_lr"] = lambda: tf.image.flip_left_right(c(x["img_f"][0]))
+    out["flip_ud"] = lambda: tf.image.flip_up_down(c(x["img_f"]))
+    return out
+
+
+def _codec_files() -> dict:
+    """Small image files: a photo-like JPEG made by TensorFlow (below), and a GIF and BMP made with Pillow."""
+    from PIL import Image  # the generator's own dependency, as TensorFlow is
+
+    rng = np.random.RandomState(3)
+    yy, xx = np.mgrid[0:16, 0:20]
+    smooth = np.stack([yy * 15, xx * 12, (yy + xx) * 7], -1).astype(np.uint8)
+    files = {}
+    frames = [Image.fromarray((smooth + 40 * i).astype(np.uint8)).convert("P", palette=Image.ADAPTIVE)
+              for i in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    files["anim.gif"] = buf.getvalue()
+    buf = io.BytesIO()
+    Image.fromarray(rng.randint(0, 256, (5, 7, 3)).astype(np.uint8)).save(buf, format="BMP")
+    files["rgb.bmp"] = buf.getvalue()
+    files["smooth_rgb.npy"] = smooth
+    return files
+
+
+def main() -> None:
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    import tensorflow.compat.v1 as tf  # the generator runs only with TensorFlow installed
+
+    tf.disable_v2_behavior()
+    OUT.mkdir(parents=True, exist_ok=True)
+    x = _inputs()
+    results = {}
+    with tf.Graph().as_default():
+        built = {name: fn() for name, fn in cases(tf, x).items()}
+        with tf.Session() as sess:
+            for name, t in built.items():
+                value = sess.run(t)
+                if isinstance(value, (list, tuple)):
+                    for i, v in enumerate(value):
+                        results[f"{name}:{i}"] = np.asarray(v)
+                else:
+                    results[name] = np.asarray(value)
+    files = _codec_files()
+    smooth = files.pop("smooth_rgb.npy")
+    for name, data in files.items():
+        (OUT / name).write_bytes(data)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        jpeg = sess.run(tf.image.encode_jpeg(tf.constant(smooth), quality=90))
+        (OUT / "smooth.jpg").write_bytes(jpeg)
+        results["smooth_rgb"] = smooth
+        for channels in (0, 1, 3):
+            for dct in ("", "INTEGER_FAST", "INTEGER_ACCURATE"):
+                results[f"jpeg_decode_{channels}_{dct}"] = sess.run(
+                    tf.image.decode_jpeg(jpeg, channels=channels, dct_method=dct))
+        results["jpeg_shape"] = sess.run(tf.image.extract_jpeg_shape(jpeg))
+        results["gif_decode"] = sess.run(tf.image.decode_gif(files["anim.gif"]))
+        results["bmp_decode"] = sess.run(tf.image.decode_bmp(files["rgb.bmp"]))
+        results["bmp_decode_4"] = sess.run(tf.image.decode_bmp(files["rgb.bmp"], channels=4))
+        results["adjust_jpeg_quality_30"] = sess.run(tf.image.adjust_jpeg_quality(
+            tf.constant(smooth.astype(np.float32) / 255), 30))
+    for k, v in x.items():
+        results["input:" + k] = v
+    np.savez_compressed(OUT / "cases.npz", **results)
+    print(f"wrote {len(results)} arrays to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
