@@ -32,7 +32,7 @@ for _name in (
 del _name
 
 
-@tf_export("errors.OpError")
+@tf_export("OpError", "errors.OpError")
 class OpError(Exception):
     """A failure while running a graph: carries the failing op, its NodeDef and a canonical error code."""
 

@@ -167,17 +167,17 @@ class GFile:
 FastGFile = GFile  # TF 1.x's FastGFile is a GFile without thread locking
 
 
-@tf_export("gfile.Exists", "io.gfile.exists")
+@tf_export("io.gfile.exists")
 def exists(path) -> bool:
     return os.path.exists(_local(path))
 
 
-@tf_export("gfile.IsDirectory", "io.gfile.isdir")
+@tf_export("io.gfile.isdir")
 def isdir(path) -> bool:
     return os.path.isdir(_local(path))
 
 
-@tf_export("gfile.ListDirectory", "io.gfile.listdir")
+@tf_export("io.gfile.listdir")
 def listdir(path) -> list[str]:
     """The names in directory `path` (sorted), without '.' and '..'."""
     local = _local(path)
@@ -189,7 +189,7 @@ def listdir(path) -> list[str]:
         raise _error(exc, os.fspath(path)) from None
 
 
-@tf_export("gfile.Glob", "io.gfile.glob")
+@tf_export("io.gfile.glob")
 def glob(pattern) -> list[str]:
     """The paths matching `pattern` (or any of a list of patterns), sorted; none when the directory is missing."""
     patterns = [pattern] if isinstance(pattern, (str, bytes, os.PathLike)) else list(pattern)
@@ -199,7 +199,7 @@ def glob(pattern) -> list[str]:
     return sorted(found)
 
 
-@tf_export("gfile.MkDir", "io.gfile.mkdir")
+@tf_export("io.gfile.mkdir")
 def mkdir(path) -> None:
     """Creates directory `path`; its parent must exist (an existing directory is fine, as in TF)."""
     local = _local(path)
@@ -212,7 +212,7 @@ def mkdir(path) -> None:
         raise _error(exc, os.fspath(path)) from None
 
 
-@tf_export("gfile.MakeDirs", "io.gfile.makedirs")
+@tf_export("io.gfile.makedirs")
 def makedirs(path) -> None:
     """Creates directory `path` and its missing parents."""
     try:
@@ -221,7 +221,7 @@ def makedirs(path) -> None:
         raise _error(exc, os.fspath(path)) from None
 
 
-@tf_export("gfile.Remove", "io.gfile.remove")
+@tf_export("io.gfile.remove")
 def remove(path) -> None:
     """Deletes the file `path` (a directory is FailedPreconditionError, a missing file NotFoundError)."""
     local = _local(path)
@@ -233,7 +233,7 @@ def remove(path) -> None:
         raise _error(exc, os.fspath(path)) from None
 
 
-@tf_export("gfile.DeleteRecursively", "io.gfile.rmtree")
+@tf_export("io.gfile.rmtree")
 def rmtree(path) -> None:
     """Deletes directory `path` and everything in it."""
     local = _local(path)
@@ -248,7 +248,7 @@ def rmtree(path) -> None:
         raise _error(exc, os.fspath(path)) from None
 
 
-@tf_export("gfile.Copy", "io.gfile.copy")
+@tf_export("io.gfile.copy")
 def copy(src, dst, overwrite: bool = False) -> None:
     """Copies file `src` to `dst`; an existing `dst` is AlreadyExistsError unless `overwrite`."""
     source, target = _local(src), _local(dst)
@@ -260,7 +260,7 @@ def copy(src, dst, overwrite: bool = False) -> None:
         raise _error(exc, os.fspath(src)) from None
 
 
-@tf_export("gfile.Rename", "io.gfile.rename")
+@tf_export("io.gfile.rename")
 def rename(src, dst, overwrite: bool = False) -> None:
     """Renames `src` to `dst`; an existing `dst` is AlreadyExistsError unless `overwrite`."""
     source, target = _local(src), _local(dst)
@@ -272,7 +272,7 @@ def rename(src, dst, overwrite: bool = False) -> None:
         raise _error(exc, os.fspath(src)) from None
 
 
-@tf_export("gfile.Stat", "io.gfile.stat")
+@tf_export("io.gfile.stat")
 def stat(path) -> FileStatistics:
     try:
         st = os.stat(_local(path))

@@ -276,7 +276,7 @@ class RegisterGradient:
         return fn
 
 
-@tf_export("NoGradient", "NotDifferentiable")
+@tf_export("NoGradient", "NotDifferentiable", "no_gradient")
 def NotDifferentiable(op_type: str) -> None:  # noqa: N802 - TF's public name
     """Declares that `op_type` has no gradient (tf.gradients gives None through it without complaint)."""
     if op_type in _GRADIENTS:

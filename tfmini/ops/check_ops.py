@@ -53,7 +53,7 @@ def check_numerics(tensor, message: str, name=None) -> _ops.Tensor:
     return apply_op("CheckNumerics", [tensor], {"message": message}, name=name).outputs[0]
 
 
-@tf_export("debugging.verify_tensor_all_finite", "verify_tensor_all_finite")
+@tf_export("debugging.assert_all_finite", "debugging.verify_tensor_all_finite", "verify_tensor_all_finite")
 def verify_tensor_all_finite(t=None, msg=None, name=None, x=None, message=None) -> _ops.Tensor:
     """`t` (alias `x`), available only once it has been checked to hold no NaN or Inf."""
     t = x if t is None else t

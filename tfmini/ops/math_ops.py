@@ -1927,9 +1927,14 @@ def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None) ->
 
 
 @tf_export("count_nonzero", "math.count_nonzero")
-def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=_dt.int64, name=None, reduction_indices=None,
-                  keep_dims=None) -> _ops.Tensor:
-    """How many elements along `axis` are not zero (not False, not empty)."""
+def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=_dt.int64, name=None, reduction_indices=None,
+                  keep_dims=None, input=None) -> _ops.Tensor:  # noqa: A002 - TF's deprecated argument name
+    """How many elements along `axis` are not zero (not False, not empty); `input` is the old name of
+    `input_tensor`."""
+    if input is not None:
+        if input_tensor is not None:
+            raise ValueError("Cannot specify both 'input' and 'input_tensor'.")
+        input_tensor = input
     axis, keepdims = _merge_reduce_args(axis, keepdims, reduction_indices, keep_dims)
     with _ops.name_scope(name, "count_nonzero", [input_tensor]):
         x = _ops.convert_to_tensor(input_tensor, name="input_tensor")

@@ -517,7 +517,7 @@ def swish(features, name=None) -> _ops.Tensor:
         return math_ops.multiply(features, math_ops.sigmoid(features), name=scope)
 
 
-@tf_export("nn.zero_fraction")
+@tf_export("math.zero_fraction", "nn.zero_fraction")
 def zero_fraction(value, name=None) -> _ops.Tensor:
     """The fraction of zeros in `value`, as a float32 scalar."""
     with _ops.name_scope(name, "zero_fraction", [value]):

@@ -1075,12 +1075,12 @@ def leaky_relu(features, alpha=0.2, name=None) -> _ops.Tensor:
         return _unary("LeakyRelu", features, scope, {"alpha": float(alpha)})
 
 
-@tf_export("nn.softplus")
+@tf_export("math.softplus", "nn.softplus")
 def softplus(features, name=None) -> _ops.Tensor:
     return _unary("Softplus", features, name)
 
 
-@tf_export("nn.softsign")
+@tf_export("math.softsign", "nn.softsign")
 def softsign(features, name=None) -> _ops.Tensor:
     return _unary("Softsign", features, name)
 
@@ -1112,13 +1112,13 @@ def _axis_arg(axis, dim):
     return axis
 
 
-@tf_export("nn.softmax")
+@tf_export("math.softmax", "nn.softmax")
 def softmax(logits, axis=None, name=None, dim=None) -> _ops.Tensor:
     """exp(logits) / sum(exp(logits), axis), computed stably."""
     return _softmax_along("Softmax", logits, _axis_arg(axis, dim), name)
 
 
-@tf_export("nn.log_softmax")
+@tf_export("math.log_softmax", "nn.log_softmax")
 def log_softmax(logits, axis=None, name=None, dim=None) -> _ops.Tensor:
     """logits - log(sum(exp(logits), axis)), computed stably."""
     return _softmax_along("LogSoftmax", logits, _axis_arg(axis, dim), name)
@@ -1245,18 +1245,17 @@ def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) ->
     return _pool("MaxPool", input, ksize, strides, padding, data_format, name)
 
 
-@tf_export("nn.avg_pool")
+@tf_export("nn.avg_pool", "nn.avg_pool2d")
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None) -> _ops.Tensor:  # noqa: A002
     """Average pooling; SAME windows average over their real (unpadded) elements only."""
     return _pool("AvgPool", _renamed_arg(input, "input", value, "value"), ksize, strides, padding, data_format, name)
 
 
-@tf_export("nn.avg_pool2d")
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> _ops.Tensor:  # noqa: A002
     return _pool("AvgPool", input, ksize, strides, padding, data_format, name)
 
 
-@tf_export("nn.top_k")
+@tf_export("math.top_k", "nn.top_k")
 def top_k(input, k=1, sorted=True, name=None) -> tuple:  # noqa: A002 - TF's argument names
     """The `k` largest entries of the last dimension and their indices (ties: lower index first)."""
     op = apply_op("TopKV2", [input, k], {"sorted": bool(sorted)}, name=name)
@@ -1267,7 +1266,7 @@ def top_k(input, k=1, sorted=True, name=None) -> tuple:  # noqa: A002 - TF's arg
 _TopKResult = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
-@tf_export("nn.in_top_k")
+@tf_export("math.in_top_k", "nn.in_top_k")
 def in_top_k(predictions, targets, k, name=None) -> _ops.Tensor:
     """Whether each target class is among the `k` highest predictions of its row."""
     with _ops.name_scope(name, "in_top_k"):

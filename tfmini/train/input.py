@@ -20,7 +20,7 @@ from tfmini.train.queue_runner_impl import QueueRunner, add_queue_runner
 # ----------------------------------------------------------------------------------------------------------
 # Producers
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("train.match_filenames_once")
+@tf_export("io.match_filenames_once", "train.match_filenames_once")
 def match_filenames_once(pattern, name=None) -> variables.Variable:
     """A local variable holding the file names `pattern` (a glob) matches, computed when it is initialized
     (`tf.local_variables_initializer()`)."""
