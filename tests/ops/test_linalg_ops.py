@@ -250,6 +250,69 @@ def test_diag_family_with_k():
     assert tf.linalg.band_part is tf.matrix_band_part
 
 
+def _tridiagonal(batch, m, seed):
+    sup, main, sub = (random_array((*batch, m), seed=seed + i) for i in range(3))
+    main = main + 4.0
+    dense = np.zeros((*batch, m, m))
+    idx = np.arange(m)
+    dense[..., idx, idx] = main
+    dense[..., idx[:-1], idx[1:]] = sup[..., :-1]
+    dense[..., idx[1:], idx[:-1]] = sub[..., 1:]
+    return sup, main, sub, dense
+
+
+@pytest.mark.parametrize("pivoting", [True, False])
+def test_tridiagonal_solve_in_every_format(pivoting):
+    sup, main, sub, dense = _tridiagonal((2,), 5, seed=60)
+    rhs = random_array((2, 5, 3), seed=63)
+    want = np.linalg.solve(dense, rhs)
+    compact = np.stack([sup, main, sub], -2)
+    for diagonals, fmt in ((compact, "compact"), ([sup, main, sub], "sequence"), (dense, "matrix")):
+        got = _run(tf.linalg.tridiagonal_solve(diagonals, rhs, diagonals_format=fmt, partial_pivoting=pivoting))
+        np.testing.assert_allclose(got, want, rtol=1e-10, err_msg=fmt)
+    vector = _run(tf.linalg.tridiagonal_solve(compact, rhs[..., 0]))
+    np.testing.assert_allclose(vector, want[..., 0], rtol=1e-10)
+    transposed = _run(tf.linalg.tridiagonal_solve(compact, np.swapaxes(rhs, -1, -2), transpose_rhs=True))
+    np.testing.assert_allclose(transposed, want, rtol=1e-10)
+    with tf.Graph().as_default():
+        x = tf.linalg.tridiagonal_solve(tf.placeholder(tf.float32, [2, 3, 5]), tf.placeholder(tf.float32, [2, 5, 4]))
+        assert (x.op.type, x.shape.as_list()) == ("TridiagonalSolve", [2, 5, 4])
+        with pytest.raises(ValueError, match="Dimension must be 3 but is 2"):
+            tf.linalg.tridiagonal_solve(tf.ones([2, 3]), tf.ones([3, 1]))
+
+
+def test_tridiagonal_solve_errors():
+    zero_pivot = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])  # main diagonal 0, 1, 1: pivots
+    singular = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0], [0.0, 3.0, 4.0]])
+    with pytest.raises(errors.InvalidArgumentError, match="requires pivoting"):
+        _run(tf.linalg.tridiagonal_solve(zero_pivot, np.ones((3, 1)), partial_pivoting=False))
+    np.testing.assert_allclose(_run(tf.linalg.tridiagonal_solve(zero_pivot, np.ones((3, 1)))).ravel(),
+                               np.linalg.solve(np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 1.0]]),
+                                               np.ones(3)))
+    with pytest.raises(errors.InvalidArgumentError, match="The matrix is not invertible."):
+        _run(tf.linalg.tridiagonal_solve(singular, np.ones((3, 1))))
+
+
+def test_tridiagonal_matmul_in_every_format():
+    sup, main, sub, dense = _tridiagonal((3,), 4, seed=64)
+    rhs = random_array((3, 4, 2), seed=67)
+    want = dense @ rhs
+    for diagonals, fmt in ((np.stack([sup, main, sub], -2), "compact"), ([sup, main, sub], "sequence"),
+                           (dense, "matrix")):
+        np.testing.assert_allclose(_run(tf.linalg.tridiagonal_matmul(diagonals, rhs, diagonals_format=fmt)), want,
+                                   rtol=1e-12, err_msg=fmt)
+
+
+def test_tridiagonal_gradients():
+    sup, main, sub, _ = _tridiagonal((2,), 4, seed=68)
+    rhs = random_array((2, 4, 2), seed=71)
+    check_gradients(lambda d, b: tf.linalg.tridiagonal_solve(d, b), [np.stack([sup, main, sub], -2), rhs])
+    check_gradients(lambda d, b: tf.linalg.tridiagonal_solve(d, b, partial_pivoting=False),
+                    [np.stack([sup, main, sub], -2), rhs])
+    check_gradients(lambda a, b, c, x: tf.linalg.tridiagonal_matmul([a, b, c], x, diagonals_format="sequence"),
+                    [sup, main, sub, rhs])
+
+
 def test_sqrtm_of_spd_squares_back_and_real_input_with_negative_eigenvalue_is_nan():
     a = _spd(2, 3, seed=27)
     root = _run(tf.linalg.sqrtm(a))
@@ -493,6 +556,8 @@ def test_wrappers_create_tf_op_types():
             "MatrixTriangularSolve": tf.matrix_triangular_solve(a, a), "MatrixSolveLs": tf.matrix_solve_ls(a, a),
             "Cross": tf.cross(a, a), "MatrixSquareRoot": tf.matrix_square_root(a), "Lu": tf.linalg.lu(a).p,
             "MatrixLogarithm": tf.linalg.logm(tf.ones([2, 2], tf.complex64)),
+            "TridiagonalSolve": tf.linalg.tridiagonal_solve(tf.ones([3, 3], tf.float64), a),
+            "TridiagonalMatMul": tf.linalg.tridiagonal_matmul(tf.ones([3, 3], tf.float64), a),
         }
         for op_type, t in made.items():
             assert t.op.type == op_type
@@ -503,9 +568,8 @@ def _tf_api():
         return json.load(f)
 
 
-# tf.linalg names of TF 1.15 left out (see the report): the LinearOperator classes and the tridiagonal
-# family.
-_NOT_BUILT = {"eigh_tridiagonal", "tridiagonal_matmul", "tridiagonal_solve"}
+# tf.linalg names left out: eigh_tridiagonal (TF 2.x only).
+_NOT_BUILT = {"eigh_tridiagonal"}
 
 
 def _parameter_names(signature: str) -> list[str]:
@@ -536,8 +600,8 @@ def test_every_tf_linalg_function_exists_with_tf_signature():
             continue
         ours = [p.name for p in inspect.signature(fn).parameters.values()]
         theirs = _parameter_names(tf_sig)
-        if name == "matmul":  # TF 2.x added output_type, grad_a and grad_b; TF 1.15's matmul has none
-            theirs = [p for p in theirs if p not in ("output_type", "grad_a", "grad_b")]
+        # TF 2.x added these arguments; TF 1.15's functions have none of them.
+        theirs = [p for p in theirs if p not in ("output_type", "grad_a", "grad_b", "perturb_singular")]
         assert ours == theirs, (name, ours, theirs)
 
 

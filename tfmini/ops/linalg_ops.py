@@ -631,6 +631,158 @@ def _lu_kernel(x, *, output_idx_type):
 
 
 # ----------------------------------------------------------------------------------------------------------
+# TridiagonalSolve, TridiagonalMatMul: tridiagonal matrices given by their three diagonals
+# ----------------------------------------------------------------------------------------------------------
+_TRIDIAGONAL_TYPES = (_dt.float32, _dt.float64, _dt.complex64, _dt.complex128)
+
+
+def _tridiagonal_solve_shape(op):
+    d, rhs = op.inputs[0].shape, op.inputs[1].shape
+    if d.ndims is not None:
+        if d.ndims < 2:
+            raise ValueError(f"Shape must be at least rank 2 but is rank {d.ndims}")
+        if d.dims[-2].value is not None and d.dims[-2].value != 3:
+            raise ValueError(f"Dimension must be 3 but is {d.dims[-2].value}")
+    if rhs.ndims is not None and rhs.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {rhs.ndims}")
+    if d.ndims is not None and rhs.ndims is not None:
+        if d.ndims != rhs.ndims:
+            raise ValueError(f"Shape must be rank {d.ndims} but is rank {rhs.ndims}")
+        if not d.dims[-1].is_compatible_with(rhs.dims[-2]):
+            raise ValueError(f"Dimensions must be equal, but are {d.dims[-1]} and {rhs.dims[-2]}")
+        batch = _shape.TensorShape(d.dims[:-2]).merge_with(_shape.TensorShape(rhs.dims[:-2]))
+        return batch.concatenate([d.dims[-1].merge_with(rhs.dims[-2]), rhs.dims[-1]])
+    return rhs
+
+
+def _tridiagonal_dense(superdiag: np.ndarray, maindiag: np.ndarray, subdiag: np.ndarray) -> np.ndarray:
+    """The [..., M, M] matrices with the given diagonals ([..., M]; superdiag's last and subdiag's first element
+    are not part of the matrix)."""
+    m = maindiag.shape[-1]
+    out = np.zeros(maindiag.shape + (m,), np.result_type(superdiag, maindiag, subdiag))
+    i = np.arange(m)
+    out[..., i, i] = maindiag
+    out[..., i[:-1], i[1:]] = superdiag[..., :-1]
+    out[..., i[1:], i[:-1]] = subdiag[..., 1:]
+    return out
+
+
+def _thomas_solve(superdiag, maindiag, subdiag, rhs):
+    """Gaussian elimination without row exchanges (the Thomas algorithm), row by row for every matrix at once."""
+    m = maindiag.shape[-1]
+    ratio = np.empty(maindiag.shape, np.result_type(maindiag, rhs))
+    x = np.array(rhs, dtype=ratio.dtype, copy=True)
+    for i in range(m):
+        pivot = maindiag[..., i] - (subdiag[..., i] * ratio[..., i - 1] if i else 0)
+        if np.any(pivot == 0):
+            raise _invalid("The matrix is either not invertible, or requires pivoting. Try setting "
+                           "partial_pivoting = True.")
+        ratio[..., i] = superdiag[..., i] / pivot
+        if i:
+            x[..., i, :] -= subdiag[..., i, None] * x[..., i - 1, :]
+        x[..., i, :] /= pivot[..., None]
+    for i in range(m - 2, -1, -1):
+        x[..., i, :] -= ratio[..., i, None] * x[..., i + 1, :]
+    return x.astype(rhs.dtype, copy=False)
+
+
+@register_op("TridiagonalSolve", inputs=["diagonals: T", "rhs: T"], outputs=["output: T"],
+             attrs={"partial_pivoting": ("bool", True), "perturb_singular": ("bool", False)},
+             allowed={"T": _TRIDIAGONAL_TYPES}, shape=_tridiagonal_solve_shape, fresh_output=True)
+def _tridiagonal_solve_kernel(diagonals, rhs, *, partial_pivoting, perturb_singular):
+    if perturb_singular:
+        raise _errors.UnimplementedError(None, None, "TridiagonalSolve: perturb_singular is not supported")
+    if diagonals.ndim < 2 or diagonals.shape[-2] != 3:
+        raise _invalid(f"Expected diagonals to be provided as a tensor of shape [..., 3, M], got "
+                       f"{_fmt(diagonals.shape)}")
+    if rhs.ndim != diagonals.ndim or rhs.shape[:-2] != diagonals.shape[:-2] or rhs.shape[-2] != diagonals.shape[-1]:
+        raise _invalid(f"Incompatible shapes of diagonals and rhs: {_fmt(diagonals.shape)} vs. {_fmt(rhs.shape)}")
+    if rhs.size == 0 or diagonals.size == 0:
+        return np.zeros(rhs.shape, rhs.dtype)
+    if not partial_pivoting:
+        return _thomas_solve(diagonals[..., 0, :], diagonals[..., 1, :], diagonals[..., 2, :], rhs)
+    a = _tridiagonal_dense(diagonals[..., 0, :], diagonals[..., 1, :], diagonals[..., 2, :])
+    try:
+        out = np.linalg.solve(a, rhs)
+    except np.linalg.LinAlgError:
+        raise _invalid("The matrix is not invertible.") from None
+    return out.astype(rhs.dtype, copy=False)
+
+
+def _shift_products(grad, x):
+    """Per row i of the [..., M, K] operands: (sum_k g[i] x[i+1], sum_k g[i] x[i], sum_k g[i] x[i-1]), with zero
+    where i+1 or i-1 falls outside: the gradients of the three diagonals of a tridiagonal product A x."""
+    zeros = array_ops.zeros_like(x[..., :1, :])
+    below = array_ops.concat([x[..., 1:, :], zeros], -2)  # x[i+1]
+    above = array_ops.concat([zeros, x[..., :-1, :]], -2)  # x[i-1]
+    return (math_ops.reduce_sum(grad * below, -1), math_ops.reduce_sum(grad * x, -1),
+            math_ops.reduce_sum(grad * above, -1))
+
+
+def _transposed_diagonals(superdiag, maindiag, subdiag):
+    """The diagonals of the transpose: its superdiagonal is the subdiagonal moved up one place, and so on."""
+    zeros = array_ops.zeros_like(maindiag[..., :1])
+    return (array_ops.concat([subdiag[..., 1:], zeros], -1), maindiag,
+            array_ops.concat([zeros, superdiag[..., :-1]], -1))
+
+
+@RegisterGradient("TridiagonalSolve")
+def _tridiagonal_solve_grad(op, grad):
+    # X = A^-1 B: dB = A^-T dX, and dA = -dB X^T restricted to the three diagonals.
+    _real_only(op, "a tridiagonal solve")
+    diagonals, x = op.inputs[0], op.outputs[0]
+    sup, main, sub = _transposed_diagonals(diagonals[..., 0, :], diagonals[..., 1, :], diagonals[..., 2, :])
+    grad_rhs = apply_op("TridiagonalSolve", [array_ops.stack([sup, main, sub], -2), grad],
+                        {"partial_pivoting": op.get_attr("partial_pivoting")}).outputs[0]
+    d_sup, d_main, d_sub = _shift_products(grad_rhs, x)
+    return -array_ops.stack([d_sup, d_main, d_sub], -2), grad_rhs
+
+
+def _tridiagonal_matmul_shape(op):
+    rhs = op.inputs[3].shape
+    if rhs.ndims is not None and rhs.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {rhs.ndims}")
+    for t in op.inputs[:3]:
+        s = t.shape
+        if s.ndims is not None and rhs.ndims is not None:
+            if s.ndims != rhs.ndims:
+                raise ValueError(f"Shape must be rank {rhs.ndims} but is rank {s.ndims}")
+            if s.dims[-2].value not in (None, 1):
+                raise ValueError(f"Dimension must be 1 but is {s.dims[-2].value}")
+            if not s.dims[-1].is_compatible_with(rhs.dims[-2]):
+                raise ValueError(f"Dimensions must be equal, but are {s.dims[-1]} and {rhs.dims[-2]}")
+    return rhs
+
+
+@register_op("TridiagonalMatMul", inputs=["superdiag: T", "maindiag: T", "subdiag: T", "rhs: T"],
+             outputs=["output: T"], allowed={"T": _TRIDIAGONAL_TYPES}, shape=_tridiagonal_matmul_shape,
+             fresh_output=True)
+def _tridiagonal_matmul_kernel(superdiag, maindiag, subdiag, rhs):
+    if rhs.ndim < 2:
+        raise _invalid(f"Input must have rank >= 2, but got {_fmt(rhs.shape)}")
+    want = rhs.shape[:-2] + (1, rhs.shape[-2])
+    for what, d in (("superdiag", superdiag), ("maindiag", maindiag), ("subdiag", subdiag)):
+        if d.shape != want:
+            raise _invalid(f"Expected {what} to have shape {_fmt(want)}, got {_fmt(d.shape)}")
+    out = maindiag[..., 0, :, None] * rhs
+    out[..., :-1, :] += superdiag[..., 0, :-1, None] * rhs[..., 1:, :]
+    out[..., 1:, :] += subdiag[..., 0, 1:, None] * rhs[..., :-1, :]
+    return out.astype(rhs.dtype, copy=False)
+
+
+@RegisterGradient("TridiagonalMatMul")
+def _tridiagonal_matmul_grad(op, grad):
+    # Y = A X: dX = A^T dY (the transpose's diagonals), and the diagonals' gradients are dY X^T on them.
+    _real_only(op, "a tridiagonal product")
+    superdiag, maindiag, subdiag, rhs = op.inputs
+    sup, main, sub = _transposed_diagonals(superdiag[..., 0, :], maindiag[..., 0, :], subdiag[..., 0, :])
+    grad_rhs = apply_op("TridiagonalMatMul", [array_ops.expand_dims(sup, -2), array_ops.expand_dims(main, -2),
+                                              array_ops.expand_dims(sub, -2), grad]).outputs[0]
+    d_sup, d_main, d_sub = (array_ops.expand_dims(d, -2) for d in _shift_products(grad, rhs))
+    return d_sup, d_main, d_sub, grad_rhs
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Python API: the ops' wrappers
 # ----------------------------------------------------------------------------------------------------------
 @tf_export("linalg.inv", "matrix_inverse")
@@ -950,6 +1102,60 @@ def matrix_set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT") -
         x = _ops.convert_to_tensor(input, name="input")
         diagonal = _ops.convert_to_tensor(diagonal, dtype=x.dtype.base_dtype, name="diagonal")
         return apply_op("MatrixSetDiagV3", [x, diagonal, _diag_k(k)], {"align": align}).outputs[0]
+
+
+def _tridiagonal_parts(diagonals, diagonals_format: str, what: str) -> tuple:
+    """(superdiag, maindiag, subdiag), each [..., M], from TF's three ways of giving a tridiagonal matrix."""
+    if diagonals_format == "compact":
+        d = _ops.convert_to_tensor(diagonals, name="diagonals")
+        return d[..., 0, :], d[..., 1, :], d[..., 2, :]
+    if diagonals_format == "sequence":
+        if not isinstance(diagonals, (list, tuple)) or len(diagonals) != 3:
+            raise ValueError(f"Expected diagonals to be a sequence of length 3 for {what}.")
+        sup = _ops.convert_to_tensor(diagonals[0], name="superdiag")
+        return (sup, _ops.convert_to_tensor(diagonals[1], name="maindiag", dtype=sup.dtype.base_dtype),
+                _ops.convert_to_tensor(diagonals[2], name="subdiag", dtype=sup.dtype.base_dtype))
+    if diagonals_format == "matrix":
+        m = _ops.convert_to_tensor(diagonals, name="diagonals")
+        zeros = array_ops.zeros_like(m[..., :1, 0])
+        return (array_ops.concat([matrix_diag_part(m, k=1), zeros], -1), matrix_diag_part(m),
+                array_ops.concat([zeros, matrix_diag_part(m, k=-1)], -1))
+    raise ValueError(f"Unrecognized diagonals_format: {diagonals_format}")
+
+
+@tf_export("linalg.tridiagonal_solve")
+def tridiagonal_solve(diagonals, rhs, diagonals_format="compact", transpose_rhs=False, conjugate_rhs=False,
+                      name=None, partial_pivoting=True) -> _ops.Tensor:
+    """X with A X = rhs for tridiagonal A, given as "compact" [..., 3, M] (superdiagonal, main diagonal,
+    subdiagonal; the superdiagonal's last and the subdiagonal's first element are ignored), "sequence" (those three
+    [..., M] tensors) or "matrix" [..., M, M] (its tridiagonal part). rhs is [..., M, K] or [..., M]; with
+    `transpose_rhs` it is given as [..., K, M] (conjugated too with `conjugate_rhs`)."""
+    with _ops.name_scope(name, "tridiagonal_solve", [diagonals, rhs]):
+        if diagonals_format == "compact":
+            compact = _ops.convert_to_tensor(diagonals, name="diagonals")
+        else:
+            compact = array_ops.stack(list(_tridiagonal_parts(diagonals, diagonals_format, "tridiagonal_solve")), -2)
+        rhs = _ops.convert_to_tensor(rhs, name="rhs", dtype=compact.dtype.base_dtype)
+        is_vector = rhs.shape.ndims is not None and compact.shape.ndims is not None and (
+            rhs.shape.ndims == compact.shape.ndims - 1)
+        if is_vector:
+            rhs = array_ops.expand_dims(math_ops.conj(rhs) if conjugate_rhs else rhs, -1)
+        elif transpose_rhs:
+            rhs = matrix_transpose(rhs, conjugate=conjugate_rhs)
+        elif conjugate_rhs:
+            rhs = math_ops.conj(rhs)
+        out = apply_op("TridiagonalSolve", [compact, rhs], {"partial_pivoting": bool(partial_pivoting)}).outputs[0]
+        return array_ops.squeeze(out, axis=-1) if is_vector else out
+
+
+@tf_export("linalg.tridiagonal_matmul")
+def tridiagonal_matmul(diagonals, rhs, diagonals_format="compact", name=None) -> _ops.Tensor:
+    """The product A rhs of tridiagonal A (given as for `tf.linalg.tridiagonal_solve`) with rhs [..., M, N]."""
+    with _ops.name_scope(name, "tridiagonal_matmul", [diagonals, rhs]):
+        sup, main, sub = _tridiagonal_parts(diagonals, diagonals_format, "tridiagonal_matmul")
+        rhs = _ops.convert_to_tensor(rhs, name="rhs", dtype=main.dtype.base_dtype)
+        return apply_op("TridiagonalMatMul", [array_ops.expand_dims(sup, -2), array_ops.expand_dims(main, -2),
+                                              array_ops.expand_dims(sub, -2), rhs]).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------
