@@ -54,11 +54,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "If": (_OWNED_ELSEWHERE, {
         "output 1: tape: variant, TF's is none",
     }),
-    "OneShotIterator": (("tfmini's OneShotIterator takes its dataset as an input, TF's builds it with a "
-                        "dataset_factory function"), {
-        "attr dataset_factory: only in TF's op",
-        "input 0: dataset: variant, TF's is none",
-    }),
     "StatelessIf": (_OWNED_ELSEWHERE, {
         "output 1: tape: variant, TF's is none",
     }),

@@ -12,9 +12,11 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
+from tfmini.framework.func_graph import FuncGraph, unique_function_name
 from tfmini.framework.registry import apply_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import iterator_ops as _iterator_ops  # noqa: F401 - registers the iterator ops built here
+from tfmini.ops.functional_ops import copy_ops
 
 # TF warns when get_next() is called this many times on one iterator: each call adds ops to the graph.
 GET_NEXT_CALL_WARNING_THRESHOLD = 32
@@ -178,8 +180,14 @@ def make_one_shot_iterator(dataset) -> Iterator:
     """`tf.compat.v1.data.make_one_shot_iterator`: an iterator that initializes itself the first time it
     is used in a session (it cannot be re-initialized)."""
     _check_capturable(dataset)
-    resource = apply_op("OneShotIterator", [dataset._variant_tensor],
-                        {"shared_name": "", "container": "", **_flat_attrs(dataset._structure)},
+    # As TF's: a function that builds the dataset (a copy of the ops that made it), run by the iterator.
+    graph = _ops.get_default_graph()
+    factory = FuncGraph(unique_function_name("_make_dataset"), graph)
+    with factory.as_default():
+        factory.outputs = copy_ops([dataset._variant_tensor])
+    resource = apply_op("OneShotIterator", [],
+                        {"dataset_factory": factory, "shared_name": "", "container": "",
+                         **_flat_attrs(dataset._structure)},
                         name="OneShotIterator").outputs[0]
     return Iterator(resource, None, dataset._structure)
 

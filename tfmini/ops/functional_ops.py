@@ -605,20 +605,28 @@ def _grouped_inputs(op: _ops.Operation, tensors: list) -> list:
     return grouped
 
 
-def _inline_function(fn: FuncGraph, args: Sequence[_ops.Tensor]) -> list[_ops.Tensor]:
-    """Copies the ops of `fn` into the default graph, reading `args` where `fn` reads its inputs; returns the
-    copies of its outputs."""
-    mapped: dict[_ops.Tensor, _ops.Tensor] = dict(zip(fn.inputs, args))
-    copies: dict[_ops.Operation, _ops.Operation] = {}
-    inputs = {t.op for t in fn.inputs}
-    for op in fn.get_operations():
-        if op in inputs:
+def copy_ops(outputs: Sequence[_ops.Tensor], mapped: dict | None = None) -> list[_ops.Tensor]:
+    """Copies into the default graph the ops that `outputs` depend on (through data and control inputs),
+    each under its own name, reading `mapped[t]` wherever they read a tensor `t` that `mapped` holds; returns
+    the copies of `outputs`. Control inputs on the producers of mapped tensors are dropped."""
+    mapped = dict(mapped or {})
+    mapped_ops = {t.op for t in mapped}
+    needed: set = set()
+    stack = [t.op for t in outputs if t not in mapped]
+    while stack:
+        op = stack.pop()
+        if op in needed or op in mapped_ops:
             continue
+        needed.add(op)
+        stack.extend(t.op for t in op.inputs if t not in mapped)
+        stack.extend(op.control_inputs)
+    copies: dict[_ops.Operation, _ops.Operation] = {}
+    for op in sorted(needed, key=lambda o: o._id):
         new = apply_op(op.type, _grouped_inputs(op, [mapped[t] for t in op.inputs]), dict(op._attrs),
                        name=op.name, control_inputs=[copies[c] for c in op.control_inputs if c in copies])
         copies[op] = new
         mapped.update(zip(op.outputs, new.outputs))
-    return [mapped[t] for t in fn.outputs]
+    return [mapped[t] for t in outputs]
 
 
 # Stateful op types a recomputed call may run again: they read state without changing it.
@@ -662,7 +670,7 @@ def _call_grad(op: _ops.Operation, *grads):
         grad_ys = [array_ops.placeholder(op.outputs[i].dtype.base_dtype, op.outputs[i].shape, name=f"grad_y_{k}")
                    for k, i in enumerate(out_idx)]
         g.inputs.extend(args + grad_ys)
-        ys = _inline_function(fn, args)
+        ys = copy_ops(fn.outputs, dict(zip(fn.inputs, args)))
         dxs = gradients_impl.gradients([ys[i] for i in out_idx], [args[j] for j in in_idx], grad_ys=grad_ys)
         keep = [k for k, dx in enumerate(dxs) if dx is not None]
         if not keep:

@@ -165,25 +165,46 @@ register_op("IteratorV2", outputs=["handle: resource"],
 NotDifferentiable("IteratorV2")
 
 
+def _one_shot_shape(op: _ops.Operation) -> _shape.TensorShape:
+    """Checks that the dataset_factory function takes nothing and returns one dataset (ValueError)."""
+    fn = op.get_attr("dataset_factory")
+    if fn.inputs or len(fn.outputs) != 1 or fn.outputs[0].dtype.base_dtype != _dt.variant:
+        raise ValueError(f"The dataset_factory function of OneShotIterator '{op.name}' must take no inputs and "
+                         f"return one dataset (variant), but it takes {len(fn.inputs)} and returns "
+                         f"{_type_names([t.dtype.base_dtype for t in fn.outputs])}")
+    return _resource_shape(op)
+
+
 def _one_shot_factory(op: _ops.Operation, ctx) -> Callable:
     key = ("Iterator", op)
     types, shapes = op.get_attr("output_types"), op.get_attr("output_shapes")
+    factory = op.get_attr("dataset_factory")
+    make_dataset = None
 
-    def run(dataset):
+    def run():
+        nonlocal make_dataset
         res = ctx.resources.get(key)
         if res is None:
             res = _lookup_or_create(ctx, key, _handle_name(op), types, shapes)
         with res._lock:
             if res._iterator is None:
+                if make_dataset is None:
+                    make_dataset = ctx.compile_subgraph(factory.outputs, [])
+                (dataset,) = make_dataset([])
+                if not isinstance(dataset, DatasetValue):
+                    raise _invalid(f"The dataset_factory function of {op.name} returned {type(dataset).__name__}, "
+                                   "not a dataset")
                 res._iterator = dataset.make_iterator()
         return res
 
     return run
 
 
-register_op("OneShotIterator", inputs=["dataset: variant"], outputs=["handle: resource"], attrs=_ITERATOR_ATTRS,
-            shape=_resource_shape, stateful=True, factory=_one_shot_factory,
-            doc="An iterator initialized with `dataset` the first time it is used in a session.")
+# The dataset is built by the dataset_factory function, once per session, when the iterator is first used.
+register_op("OneShotIterator", outputs=["handle: resource"],
+            attrs={"dataset_factory": ("func", REQUIRED), **_ITERATOR_ATTRS},
+            shape=_one_shot_shape, stateful=True, factory=_one_shot_factory,
+            doc="An iterator over the dataset `dataset_factory` builds, made the first time it is used in a session.")
 NotDifferentiable("OneShotIterator")
 
 
