@@ -63,3 +63,7 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
 # -- image
 # isort: split
 from tfmini.ops import image_ops  # noqa: E402,F401 - registers the image ops and declares tf.image's names
+
+# -- metrics
+# isort: split
+from tfmini.ops import metrics_impl  # noqa: E402,F401 - declares tf.metrics' names
