@@ -215,3 +215,44 @@ def test_sparse_and_sets_signatures_match_tensorflow():
         if mine != recorded[full_name]:
             differing.add(full_name)
     assert differing == set(_SIGNATURE_DIFFERENCES)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sparse crosses and serialized SparseTensors (exact values against TF in test_sparse_fixtures.py)
+# ----------------------------------------------------------------------------------------------------------
+def test_sparse_cross_takes_every_combination_per_row_last_input_fastest():
+    with tf.Graph().as_default():
+        words = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], ["a", "b", "c"], [2, 2])
+        out = _run(tf.sparse.cross([words, tf.constant([[1, 2], [3, 4]], tf.int64)]))
+        joined = _run(tf.sparse.cross([words, tf.constant([["x"], ["y"]])], separator="|"))
+    assert [bytes(v) for v in out.values] == [b"a_X_1", b"a_X_2", b"b_X_1", b"b_X_2", b"c_X_3", b"c_X_4"]
+    np.testing.assert_array_equal(out.indices, [[0, 0], [0, 1], [0, 2], [0, 3], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(out.dense_shape, [2, 4])
+    assert [bytes(v) for v in joined.values] == [b"a|x", b"b|x", b"c|y"]
+
+
+def test_sparse_cross_hashed_buckets_and_batch_mismatch():
+    with tf.Graph().as_default():
+        ids = tf.SparseTensor([[0, 0], [1, 0]], tf.constant([5, 6], tf.int64), [2, 1])
+        hashed = _run(tf.sparse.cross_hashed([ids, tf.constant([["u"], ["v"]])], num_buckets=10))
+        assert hashed.values.dtype == np.int64 and np.all((hashed.values >= 0) & (hashed.values < 10))
+        bad = tf.sparse.cross([ids, tf.constant([["u"], ["v"], ["w"]])])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Expected batch size 2 got 3"):
+            _run(bad)
+        with pytest.raises(TypeError, match="Inputs must be a list"):
+            tf.sparse.cross(ids)
+
+
+def test_serialized_sparse_tensors_round_trip_and_check_the_dtype():
+    with tf.Graph().as_default():
+        sp = tf.SparseTensor(INDICES, VALUES, SHAPE)
+        serialized = tf.serialize_many_sparse(sp)
+        back = _run(tf.deserialize_many_sparse(serialized, tf.float32, rank=2))
+        np.testing.assert_array_equal(back.indices, INDICES)
+        np.testing.assert_array_equal(back.values, VALUES)
+        np.testing.assert_array_equal(back.dense_shape, SHAPE)
+        assert _run(tf.io.serialize_sparse(sp)).shape == (3,)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Requested SparseTensor of type int32"):
+            _run(tf.io.deserialize_many_sparse(serialized, tf.int32))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Could not parse"):
+            _run(tf.io.deserialize_many_sparse([["x", "y", "z"]], tf.float32))

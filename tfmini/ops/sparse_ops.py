@@ -11,12 +11,15 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
+from tfmini.framework import tensor_util as _tensor_util
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from tfmini.ops import array_ops, math_ops, segment_ops, shape_fns
 from tfmini.ops.control_flow_ops import Assert
+from tfmini.ops.string_hash_ops import fingerprint64_many
+from tfmini.protobuf import tensor_pb2
 
 _INDEX = (_dt.int32, _dt.int64)
 
@@ -1375,6 +1378,352 @@ def sparse_matmul(a, b, transpose_a=False, transpose_b=False, a_is_sparse=False,
     return apply_op("SparseMatMul", [a, b], {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b),
                                              "a_is_sparse": bool(a_is_sparse), "b_is_sparse": bool(b_is_sparse)},
                     name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseCross: per batch row, every combination of one feature from each input, joined or hashed
+# ----------------------------------------------------------------------------------------------------------
+_CROSS_TYPES = (_dt.int64, _dt.string)
+_DEFAULT_HASH_KEY = 0xDECAFCAFFE
+_FP_MUL = np.uint64(0xC6A4A7935BD1E995)
+
+
+def _fingerprint_cat64(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """TF's FingerprintCat64: combines two 64-bit fingerprints (element-wise on uint64 arrays)."""
+    def shift_mix(v):
+        return v ^ (v >> np.uint64(47))
+
+    with np.errstate(over="ignore"):
+        out = first ^ _FP_MUL
+        out ^= shift_mix(second * _FP_MUL) * _FP_MUL
+        out *= _FP_MUL
+        return shift_mix(shift_mix(out) * _FP_MUL)
+
+
+def _cross_columns(op_name: str, n_sparse: int, args):
+    """Each input as (features per batch row, first feature's position per row, flat features), and the batch
+    size; sparse inputs first, then dense ones, as the op lists them."""
+    indices, values, shapes = args[:n_sparse], args[n_sparse:2 * n_sparse], args[2 * n_sparse:3 * n_sparse]
+    dense = args[3 * n_sparse:]
+    batch_sizes = [int(s[0]) for s in shapes] + [d.shape[0] for d in dense]
+    if not batch_sizes:
+        raise _invalid(f"{op_name}: at least one input is needed")
+    batch = batch_sizes[0]
+    for size in batch_sizes[1:]:
+        if size != batch:
+            raise _invalid(f"{op_name}: Expected batch size {batch} got {size}")
+    columns = []
+    for i in range(n_sparse):
+        _check_components(op_name, indices[i], values[i], shapes[i])
+        if len(shapes[i]) != 2:
+            raise _invalid(f"{op_name}: Expected a 2-D SparseTensor, got shape {_index_str(shapes[i])} for input {i}")
+        rows = indices[i][:, 0]
+        if np.any(rows[1:] < rows[:-1]) or (len(rows) and (rows[0] < 0 or rows[-1] >= batch)):
+            raise _invalid(f"{op_name}: the indices of sparse input {i} must be in row order and within the batch")
+        counts = np.bincount(rows, minlength=batch)[:batch].astype(np.int64)
+        columns.append((counts, np.cumsum(counts) - counts, values[i]))
+    for j, d in enumerate(dense):
+        if d.ndim != 2:
+            raise _invalid(f"{op_name}: Dense inputs should be a matrix but received shape "
+                           f"{_shape.dims_str(d.shape)} for input {j}")
+        width = d.shape[1]
+        columns.append((np.full(batch, width, np.int64), np.arange(batch, dtype=np.int64) * width, d.reshape(-1)))
+    return columns, batch
+
+
+def _cross(op_name: str, args, n_sparse: int, hashed: bool, num_buckets: int, hash_key: int, separator: bytes):
+    """(indices, values, shape) of the cross of the inputs `args` (the op's flat input list)."""
+    columns, batch = _cross_columns(op_name, n_sparse, args)
+    per_row = np.ones(batch, np.int64)
+    for counts, _, _ in columns:
+        per_row *= counts
+    total = int(per_row.sum())
+    row_of = np.repeat(np.arange(batch, dtype=np.int64), per_row)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    rest = within.copy()
+    picks = [None] * len(columns)
+    for j in range(len(columns) - 1, -1, -1):  # the last input varies fastest
+        counts, starts, _ = columns[j]
+        c = np.maximum(counts[row_of], 1)
+        picks[j] = starts[row_of] + rest % c
+        rest //= c
+    if hashed:
+        out = np.full(total, np.uint64(hash_key & 0xFFFFFFFFFFFFFFFF), np.uint64)
+        for (_, _, feats), pick in zip(columns, picks):
+            picked = feats[pick]
+            fp = fingerprint64_many(picked) if picked.dtype == object else picked.astype(np.int64).view(np.uint64)
+            out = _fingerprint_cat64(out, fp)
+        out %= np.uint64(num_buckets if num_buckets > 0 else np.iinfo(np.int64).max)
+        values = out.astype(np.int64)
+    else:
+        parts = [[f if isinstance(f, bytes) else str(int(f)).encode() for f in feats[pick]]
+                 for (_, _, feats), pick in zip(columns, picks)]
+        values = np.array([separator.join(p) for p in zip(*parts)] if total else [], dtype=object)
+    indices = np.stack([row_of, within], axis=1).reshape(total, 2)
+    return indices, values, np.array([batch, int(per_row.max()) if batch else 0], np.int64)
+
+
+def _cross_kernel(*args, N, hashed_output, num_buckets, hash_key):  # noqa: N803 - TF's attr name
+    return _cross("SparseCross", args, N, hashed_output, num_buckets, hash_key, b"_X_")
+
+
+def _cross_v2_kernel(*args, N):  # noqa: N803 - TF's attr name
+    separator = args[-1]
+    return _cross("SparseCrossV2", args[:-1], N, False, 0, 0,
+                  separator if isinstance(separator, bytes) else np.asarray(separator).item())
+
+
+register_op(
+    "SparseCross",
+    inputs=["indices: N * int64", "values: sparse_types", "shapes: N * int64", "dense_inputs: dense_types"],
+    outputs=["output_indices: int64", "output_values: out_type", "output_shape: int64"],
+    attrs={"hashed_output": ("bool", _reg.REQUIRED), "num_buckets": ("int", _reg.REQUIRED),
+           "hash_key": ("int", _reg.REQUIRED), "sparse_types": ("list(type)", _reg.REQUIRED),
+           "dense_types": ("list(type)", _reg.REQUIRED), "out_type": ("type", _reg.REQUIRED),
+           "internal_type": ("type", _reg.REQUIRED)},
+    allowed={"sparse_types": _CROSS_TYPES, "dense_types": _CROSS_TYPES, "out_type": _CROSS_TYPES,
+             "internal_type": _CROSS_TYPES},
+    shape=lambda op: [_shape.TensorShape([None, 2]), _shape.TensorShape([None]), _shape.TensorShape([2])],
+)(_cross_kernel)
+_reg.attr_minimum("SparseCross", "num_buckets", 0)
+register_op(
+    "SparseCrossV2",
+    inputs=["indices: N * int64", "values: sparse_types", "shapes: N * int64", "dense_inputs: dense_types",
+            "sep: string"],
+    outputs=["output_indices: int64", "output_values: string", "output_shape: int64"],
+    attrs={"sparse_types": ("list(type)", _reg.REQUIRED), "dense_types": ("list(type)", _reg.REQUIRED)},
+    allowed={"sparse_types": _CROSS_TYPES, "dense_types": _CROSS_TYPES},
+    shape=lambda op: [_shape.TensorShape([None, 2]), _shape.TensorShape([None]), _shape.TensorShape([2])],
+)(_cross_v2_kernel)
+NotDifferentiable("SparseCross")
+NotDifferentiable("SparseCrossV2")
+
+
+def _sparse_cross(inputs, hashed_output: bool, num_buckets: int, hash_key, name, separator=None) -> SparseTensor:
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("Inputs must be a list")
+    if not all(isinstance(i, (SparseTensor, SparseTensorValue, _ops.Tensor)) for i in inputs):
+        raise TypeError("All inputs must be SparseTensors or Tensors")
+    sparse = [_as_sparse_input(i) for i in inputs if isinstance(i, (SparseTensor, SparseTensorValue))]
+    dense = [i for i in inputs if isinstance(i, _ops.Tensor)]
+    values = [sp.values for sp in sparse]
+    with _ops.name_scope(name, "SparseCross", inputs) as scope:
+        values = [v if v.dtype == _dt.string else math_ops.cast(v, _dt.int64) for v in values]
+        dense = [d if d.dtype == _dt.string else math_ops.cast(d, _dt.int64) for d in dense]
+        internal = _dt.string if any(t.dtype == _dt.string for t in values + dense) else _dt.int64
+        inputs = [[sp.indices for sp in sparse], values, [sp.dense_shape for sp in sparse], dense]
+        if separator is not None:
+            out = apply_op("SparseCrossV2", inputs + [_ops.convert_to_tensor(separator, _dt.string)],
+                           name=scope).outputs
+        else:
+            out = apply_op("SparseCross", inputs,
+                           {"hashed_output": hashed_output, "num_buckets": int(num_buckets),
+                            "hash_key": _DEFAULT_HASH_KEY if hash_key is None else int(hash_key),
+                            "out_type": _dt.int64 if hashed_output else _dt.string, "internal_type": internal},
+                           name=scope).outputs
+    return SparseTensor(*out)
+
+
+@tf_export("sparse.cross")
+def sparse_cross(inputs, name=None, separator=None) -> SparseTensor:
+    """Per batch row, every combination of one feature from each input (2-D SparseTensors first, then dense
+    [batch, k] tensors, int64 or string), joined into strings as 'a_X_b_X_c' (TF 1.x's SparseCross), or with
+    `separator` between them (SparseCrossV2)."""
+    return _sparse_cross(inputs, False, 0, None, name, separator)
+
+
+@tf_export("sparse.cross_hashed")
+def sparse_cross_hashed(inputs, num_buckets=0, hash_key=None, name=None) -> SparseTensor:
+    """As `sparse.cross`, each combination hashed (TF's FingerprintCat64 chain from `hash_key`) into int64
+    buckets [0, num_buckets) (or [0, 2**63 - 1) when num_buckets is 0)."""
+    return _sparse_cross(inputs, True, num_buckets, hash_key, name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SerializeSparse / DeserializeSparse (+Many): a SparseTensor as three serialized TensorProtos
+# ----------------------------------------------------------------------------------------------------------
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _tensor_proto_bytes(arr: np.ndarray, dtype: _dt.DType) -> bytes:
+    """A serialized TensorProto of `arr` with every value in tensor_content, as TF's kernels write it (strings
+    as their varint lengths followed by their bytes)."""
+    proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum, tensor_shape=_shape.TensorShape(arr.shape).as_proto())
+    flat = arr.reshape(-1)
+    if dtype == _dt.string:
+        items = [v if isinstance(v, bytes) else str(v).encode() for v in flat.tolist()]
+        proto.tensor_content = b"".join(_varint(len(v)) for v in items) + b"".join(items)
+    else:
+        proto.tensor_content = np.ascontiguousarray(flat).astype(flat.dtype.newbyteorder("<"), copy=False).tobytes()
+    return proto.SerializeToString()
+
+
+def _decode_strings(content: bytes, n: int) -> np.ndarray:
+    lengths, at = [], 0
+    for _ in range(n):
+        value = shift = 0
+        while True:
+            byte = content[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        lengths.append(value)
+    out = np.empty(n, dtype=object)
+    for i, length in enumerate(lengths):
+        out[i] = content[at:at + length]
+        at += length
+    if at != len(content):
+        raise ValueError("string tensor content has trailing bytes")
+    return out
+
+
+def _tensor_of(serialized: bytes, op_msg: str, what: str) -> np.ndarray:
+    proto = tensor_pb2.TensorProto()
+    try:
+        proto.ParseFromString(serialized)
+        shape = [d.size for d in proto.tensor_shape.dim]
+        if proto.dtype == _dt.string.as_datatype_enum and proto.tensor_content:
+            return _decode_strings(proto.tensor_content, int(np.prod(shape, dtype=np.int64))).reshape(shape)
+        return _tensor_util.make_ndarray(proto)
+    except Exception as e:  # noqa: BLE001 - any malformed bytes are the caller's bad input
+        raise _invalid(f"{op_msg}: Could not parse the serialized {what}: {e}") from None
+
+
+def _serialize_components(op_msg: str, indices, values, shape) -> list[bytes]:
+    _check_components(op_msg, indices, values, shape)
+    return [_tensor_proto_bytes(np.asarray(indices, np.int64), _dt.int64),
+            _tensor_proto_bytes(values, _dt.as_dtype(values.dtype) if values.dtype != object else _dt.string),
+            _tensor_proto_bytes(np.asarray(shape, np.int64), _dt.int64)]
+
+
+_SERIALIZE_INPUTS = ["sparse_indices: int64", "sparse_values: T", "sparse_shape: int64"]
+
+
+@register_op("SerializeSparse", inputs=_SERIALIZE_INPUTS, outputs=["serialized_sparse: out_type"],
+             attrs={"out_type": ("type", _dt.string)}, allowed={"out_type": (_dt.string,)},
+             shape=lambda op: _shape.TensorShape([3]))
+def _serialize_sparse(indices, values, shape):
+    return np.array(_serialize_components("SerializeSparse", indices, values, shape), dtype=object)
+
+
+@register_op("SerializeManySparse", inputs=_SERIALIZE_INPUTS, outputs=["serialized_sparse: out_type"],
+             attrs={"out_type": ("type", _dt.string)}, allowed={"out_type": (_dt.string,)},
+             shape=lambda op: _shape.TensorShape([None, 3]))
+def _serialize_many_sparse(indices, values, shape):
+    """One row per entry of the first dimension: the SparseTensor of rank R-1 of that minibatch element."""
+    _check_components("SerializeManySparse", indices, values, shape)
+    if len(shape) < 2:
+        raise _invalid(f"SerializeManySparse: Input must be at least rank 2, got shape {_index_str(shape)}")
+    rows = indices[:, 0]
+    if np.any(rows[1:] < rows[:-1]):
+        raise _invalid("SerializeManySparse: the indices must be ordered by their first dimension")
+    n = int(shape[0])
+    if len(rows) and (rows[0] < 0 or rows[-1] >= n):
+        raise _invalid(f"SerializeManySparse: a first-dimension index is outside [0, {n})")
+    bounds = np.searchsorted(rows, np.arange(n + 1))
+    out = np.empty((n, 3), dtype=object)
+    for i in range(n):  # one serialized SparseTensor per minibatch element
+        part = slice(bounds[i], bounds[i + 1])
+        out[i] = _serialize_components("SerializeManySparse", indices[part, 1:], values[part], shape[1:])
+    return out
+
+
+def _deserialize(op_msg: str, serialized: np.ndarray, dtype: _dt.DType):
+    if serialized.ndim < 1 or serialized.shape[-1] != 3:
+        raise _invalid(f"{op_msg}: Serialized sparse should have 3 as the last dimension, got shape "
+                       f"{_shape.dims_str(serialized.shape)}")
+    batch_shape = serialized.shape[:-1]
+    items = serialized.reshape(-1, 3)
+    parts, rank = [], None
+    for i, (ind_b, val_b, shp_b) in enumerate(items):  # one parse per serialized SparseTensor
+        shape = _tensor_of(shp_b, op_msg, "shape").astype(np.int64).reshape(-1)
+        indices = _tensor_of(ind_b, op_msg, "indices").astype(np.int64).reshape(-1, len(shape))
+        values = _tensor_of(val_b, op_msg, "values")
+        want = np.dtype(object) if dtype == _dt.string else np.dtype(dtype.as_numpy_dtype)
+        if values.dtype != want:
+            raise _invalid(f"{op_msg}: Requested SparseTensor of type {dtype.name} but SparseTensor[{i}].values."
+                           f"dtype() == {_dt.as_dtype(values.dtype).name if values.dtype != object else 'string'}")
+        if rank is not None and len(shape) != rank:
+            raise _invalid(f"{op_msg}: Inconsistent shape across SparseTensors: rank prior to SparseTensor[{i}] "
+                           f"was: {rank} but rank of SparseTensor[{i}] is: {len(shape)}")
+        rank = len(shape)
+        _check_components(op_msg, indices, values.reshape(-1), shape)
+        parts.append((indices, values.reshape(-1), shape))
+    rank = 0 if rank is None else rank
+    if not batch_shape:
+        return parts[0]
+    counts = np.array([len(p[1]) for p in parts], np.int64)
+    lead = _unravel(np.repeat(np.arange(len(parts), dtype=np.int64), counts), np.asarray(batch_shape, np.int64))
+    inner = np.concatenate([p[0] for p in parts], axis=0) if parts else np.zeros((0, rank), np.int64)
+    values = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype.as_numpy_dtype or object)
+    widest = np.max(np.stack([p[2] for p in parts]), axis=0) if parts else np.zeros(rank, np.int64)
+    out_shape = np.concatenate([np.asarray(batch_shape, np.int64), widest]).astype(np.int64)
+    return np.concatenate([lead, inner], axis=1), values, out_shape
+
+
+def _deserialize_shape(op):
+    """The rank of the serialized SparseTensors is known only when they are read."""
+    return [_shape.TensorShape([None, None]), _shape.TensorShape([None]), _shape.TensorShape([None])]
+
+
+@register_op("DeserializeSparse", inputs=["serialized_sparse: Tserialized"],
+             outputs=["sparse_indices: int64", "sparse_values: dtype", "sparse_shape: int64"],
+             attrs={"dtype": ("type", _reg.REQUIRED), "Tserialized": ("type", _dt.string)},
+             allowed={"Tserialized": (_dt.string,)}, shape=_deserialize_shape)
+def _deserialize_sparse(serialized, *, dtype):
+    return _deserialize("DeserializeSparse", np.asarray(serialized, dtype=object), dtype)
+
+
+@register_op("DeserializeManySparse", inputs=["serialized_sparse: string"],
+             outputs=["sparse_indices: int64", "sparse_values: dtype", "sparse_shape: int64"],
+             attrs={"dtype": ("type", _reg.REQUIRED)}, shape=_deserialize_shape)
+def _deserialize_many_sparse(serialized, *, dtype):
+    serialized = np.asarray(serialized, dtype=object)
+    if serialized.ndim != 2 or serialized.shape[1] != 3:
+        raise _invalid(f"DeserializeManySparse: Serialized sparse should be a matrix with 3 columns, got shape "
+                       f"{_shape.dims_str(serialized.shape)}")
+    return _deserialize("DeserializeManySparse", serialized, dtype)
+
+
+for _op_type in ("SerializeSparse", "SerializeManySparse", "DeserializeSparse", "DeserializeManySparse"):
+    NotDifferentiable(_op_type)
+
+
+@tf_export("io.serialize_sparse", "serialize_sparse")
+def serialize_sparse(sp_input, name=None, out_type=_dt.string) -> _ops.Tensor:
+    """A SparseTensor as a string vector [3]: its indices, values and shape as serialized TensorProtos."""
+    sp_input = _as_sparse_input(sp_input)
+    return apply_op("SerializeSparse", [sp_input.indices, sp_input.values, sp_input.dense_shape],
+                    {"out_type": _dt.as_dtype(out_type)}, name=name).outputs[0]
+
+
+@tf_export("io.serialize_many_sparse", "serialize_many_sparse")
+def serialize_many_sparse(sp_input, name=None, out_type=_dt.string) -> _ops.Tensor:
+    """A minibatch SparseTensor (rank >= 2, ordered by its first dimension) as a string matrix [N, 3]: row i
+    serializes the SparseTensor of element i."""
+    sp_input = _as_sparse_input(sp_input)
+    return apply_op("SerializeManySparse", [sp_input.indices, sp_input.values, sp_input.dense_shape],
+                    {"out_type": _dt.as_dtype(out_type)}, name=name).outputs[0]
+
+
+@tf_export("io.deserialize_many_sparse", "deserialize_many_sparse")
+def deserialize_many_sparse(serialized_sparse, dtype, rank=None, name=None) -> SparseTensor:
+    """The minibatch SparseTensor of a string matrix [N, 3] of serialized SparseTensors (their ranks must
+    agree; each dimension of the result is the largest of theirs)."""
+    indices, values, shape = apply_op("DeserializeManySparse", [serialized_sparse],
+                                      {"dtype": _dt.as_dtype(dtype)}, name=name).outputs
+    if rank is not None:
+        indices.set_shape([None, rank])
+        shape.set_shape([rank])
+    return SparseTensor(indices, values, shape)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+"""tf.sparse, tf.sets, sparse crosses and serialized SparseTensors against results recorded from TensorFlow
+(tools/tf_fixtures/gen_sparse.py): each case's expression runs here with tfmini and must give TensorFlow's
+arrays (values, dtypes and shapes; hashes and serialized bytes exactly), or TensorFlow's error class."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "sparse")
+with open(os.path.join(FIXTURES, "cases.json")) as _f:
+    CASES = json.load(_f)
+RECORDED = np.load(os.path.join(FIXTURES, "cases.npz"))
+_ERRORS = {"InvalidArgumentError": tf.errors.InvalidArgumentError, "ValueError": ValueError,
+           "TypeError": TypeError}
+
+
+def _flatten(value) -> list:
+    if isinstance(value, (list, tuple)) and not hasattr(value, "indices"):
+        return [a for v in value for a in _flatten(v)]
+    if isinstance(value, (tf.SparseTensorValue, tf.IndexedSlicesValue)):
+        return [np.asarray(value.indices), np.asarray(value.values), np.asarray(value.dense_shape)]
+    return [np.asarray(value)]
+
+
+def _build_and_run(expression: str) -> list:
+    with tf.Graph().as_default(), tf.Session() as sess:
+        return _flatten(sess.run(eval(expression, {"tf": tf, "np": np})))  # noqa: S307 - the recorded cases
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case_matches_tensorflow(name):
+    case = CASES[name]
+    if "error" in case:
+        with pytest.raises(_ERRORS[case["error"]]):
+            _build_and_run(case["expression"])
+        return
+    got = _build_and_run(case["expression"])
+    assert len(got) == case["outputs"]
+    for i, value in enumerate(got):
+        want = RECORDED[f"{name}/{i}"]
+        if want.dtype.kind == "U":  # strings, recorded as their hex spellings
+            assert value.dtype == object
+            assert value.shape == want.shape
+            assert [bytes(v) for v in value.reshape(-1)] == [bytes.fromhex(h) for h in want.reshape(-1)], \
+                f"output {i}"
+            continue
+        assert value.dtype == want.dtype, f"output {i}: {value.dtype} vs TF's {want.dtype}"
+        assert value.shape == want.shape, f"output {i}: {value.shape} vs TF's {want.shape}"
+        if want.dtype.kind == "f":
+            np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-7, err_msg=f"output {i}")
+        else:
+            np.testing.assert_array_equal(value, want, err_msg=f"output {i}")

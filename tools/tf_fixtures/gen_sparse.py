@@ -1,0 +1,152 @@
+"""Records TensorFlow's results for tests/ops/test_sparse_fixtures.py: tf.sparse ops, their gradients, sparse
+crosses (string and hashed), serialized SparseTensors, tf.sets and the errors bad input raises.
+
+Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_sparse.py
+Each case is a Python expression over `tf` and `np`, evaluated with TensorFlow here and with tfmini in the test.
+Writes tests/fixtures/tf/sparse/cases.json (expression, number of outputs or error class) and cases.npz
+("<name>/<i>" the i-th fetched array; strings as arrays of their hex spellings).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+tf.disable_v2_behavior()
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "tf", "sparse")
+
+SP = "tf.SparseTensor([[0, 0], [0, 2], [1, 1], [2, 3]], [-1.0, -2.0, 5.0, 0.5], [3, 4])"
+SP_B = "tf.SparseTensor([[0, 0], [1, 2], [2, 3]], [1.0, 4.0, -0.25], [3, 4])"
+IDS = "tf.SparseTensor([[0, 0], [0, 1], [1, 0]], tf.constant([0, 3, 2], tf.int64), [2, 2])"
+WORDS = "tf.SparseTensor([[0, 0], [0, 1], [1, 0]], ['a1', 'a2', 'b1'], [2, 2])"
+NUMS = "tf.SparseTensor([[0, 0], [0, 1], [1, 0], [1, 1]], tf.constant([7, 8, 9, 10], tf.int64), [2, 2])"
+
+
+def _grad(body: str, x: str) -> str:
+    """The gradient of sum(weights * body(v)) with respect to v = x (float64)."""
+    return (f"(lambda v: tf.gradients(tf.reduce_sum({body} * tf.constant(np.linspace(0.5, 2.0, 6)[:4])), v))"
+            f"(tf.constant({x}, tf.float64))")
+
+
+CASES = {
+    "add": f"tf.sparse.add({SP}, {SP_B})",
+    "add_threshold": f"tf.sparse.add({SP}, {SP_B}, threshold=0.6)",
+    "add_dense": f"tf.sparse.add({SP}, tf.ones([3, 4]))",
+    "reorder": "tf.sparse.reorder(tf.SparseTensor([[2, 1], [0, 3], [1, 1], [0, 0]], [1, 2, 3, 4], [3, 4]))",
+    "reshape": f"tf.sparse.reshape({SP}, [2, -1, 2])",
+    "slice": f"tf.sparse.slice({SP}, [1, 1], [5, 2])",
+    "split": f"tf.sparse.split(sp_input={SP}, num_split=3, axis=1)",
+    "concat": f"tf.sparse.concat(1, [{SP}, {SP_B}])",
+    "concat_expand": ("tf.sparse.concat(0, [tf.SparseTensor([[0, 1]], [1.0], [2, 2]), "
+                      "tf.SparseTensor([[2, 0]], [2.0], [3, 3])], expand_nonconcat_dim=True)"),
+    "softmax": f"tf.sparse.softmax({SP})",
+    "maximum": f"tf.sparse.maximum({SP}, {SP_B})",
+    "minimum": f"tf.sparse.minimum({SP}, {SP_B})",
+    "fill_empty_rows": "tf.sparse.fill_empty_rows(tf.SparseTensor([[1, 0], [1, 2], [3, 1]], [1, 2, 3], [5, 4]), -7)",
+    "reduce_max": f"tf.sparse.reduce_max({SP}, axis=1)",
+    "reduce_max_all": f"tf.sparse.reduce_max({SP})",
+    "reduce_max_sparse": f"tf.sparse.reduce_max_sparse({SP}, axis=0, keepdims=True)",
+    "reduce_sum_sparse": f"tf.sparse.reduce_sum_sparse({SP}, axis=[1])",
+    "reduce_sum_keepdims": f"tf.sparse.reduce_sum({SP}, axis=-1, keepdims=True)",
+    "to_dense": f"tf.sparse.to_dense({SP}, default_value=9.0)",
+    "sparse_to_dense": "tf.sparse_to_dense([[0, 1], [2, 0]], [3, 2], [5, 6], default_value=-1)",
+    "transpose": f"tf.sparse.transpose({SP})",
+    "retain": f"tf.sparse.retain({SP}, [True, False, False, True])",
+    "reset_shape": f"tf.sparse.reset_shape({SP})",
+    "eye": "tf.sparse.eye(3, 2, dtype=tf.int32)",
+    "expand_dims": f"tf.sparse.expand_dims({SP}, 1)",
+    "from_dense": "tf.sparse.from_dense([[0, 1.5, 0], [2.0, 0, 0]])",
+    "to_indicator": f"tf.sparse.to_indicator({IDS}, 4)",
+    "merge": f"tf.sparse.merge({IDS}, tf.SparseTensor([[0, 0], [0, 1], [1, 0]], [0.5, 0.6, 0.7], [2, 2]), 4)",
+    "segment_sum": "tf.sparse.segment_sum(tf.constant([[1.0, 2], [3, 4], [5, 6]]), [0, 2, 2], [0, 0, 3])",
+    "segment_mean": "tf.sparse.segment_mean(tf.constant([[1.0, 2], [3, 4], [5, 6]]), [0, 2, 1], [0, 0, 1])",
+    "segment_sqrt_n_num": ("tf.sparse.segment_sqrt_n(tf.constant([[1.0, 2], [3, 4], [5, 6]]), [0, 2, 2], "
+                           "[0, 0, 3], num_segments=5)"),
+    "sparse_matmul": "tf.sparse_matmul([[1.0, 0], [0, 2]], [[1.0, 2], [3, 4]], transpose_b=True, a_is_sparse=True)",
+    "dense_matmul": f"tf.sparse.matmul({SP}, tf.reshape(tf.range(8.0), [4, 2]))",
+    "cross": f"tf.sparse.cross([{WORDS}, tf.constant([['d1'], ['d2']]), {NUMS}])",
+    "cross_ints": f"tf.sparse.cross([{NUMS}, tf.constant([[1], [2]], tf.int64)])",
+    "cross_hashed": f"tf.sparse.cross_hashed([{WORDS}, {NUMS}])",
+    "cross_hashed_buckets": f"tf.sparse.cross_hashed([{WORDS}, tf.constant([['x', 'y'], ['z', 'w']])], "
+                            "num_buckets=100, hash_key=5)",
+    "serialize": f"tf.io.serialize_sparse({WORDS})",
+    "serialize_floats": f"tf.io.serialize_sparse({SP})",
+    "serialize_many": f"tf.io.serialize_many_sparse({SP})",
+    "deserialize_many": f"tf.io.deserialize_many_sparse(tf.io.serialize_many_sparse({SP}), tf.float32)",
+    "sets_intersection": "tf.sets.intersection([[1, 2, 2, 3], [4, 5, 6, 6]], [[2, 3, 7, 7], [6, 6, 6, 6]])",
+    "sets_union_sparse": f"tf.sets.union({NUMS}, tf.constant([[8, 1], [10, 10]], tf.int64))",
+    "sets_difference": "tf.sets.difference([[1, 2, 3], [4, 5, 6]], [[2, 9, 9], [4, 5, 6]])",
+    "sets_difference_b": "tf.sets.difference([[1, 2, 3], [4, 5, 6]], [[2, 9, 9], [4, 5, 6]], aminusb=False)",
+    "sets_size": "tf.sets.size(tf.SparseTensor([[0, 0], [0, 1], [2, 0], [2, 1]], [3, 3, 1, 2], [3, 2]))",
+    "sets_strings": "tf.sets.union([['b', 'a'], ['c', 'c']], [['a', 'd'], ['e', 'c']])",
+    "grad_softmax": _grad("tf.sparse.softmax(tf.SparseTensor([[0, 0], [0, 2], [1, 1], [1, 3]], v, [3, 4])).values",
+                          "[0.3, -1.2, 2.0, 0.7]"),
+    "grad_add": _grad("tf.sparse.add(tf.SparseTensor([[0, 0], [0, 2], [1, 1], [2, 3]], v, [3, 4]), "
+                      "tf.SparseTensor([[0, 2], [2, 3]], tf.constant([1.0, 2.0], tf.float64), [3, 4])).values[:4]",
+                      "[0.3, -1.2, 2.0, 0.7]"),
+    "grad_reduce_sum": _grad("tf.sparse.reduce_sum(tf.SparseTensor([[0, 0], [0, 2], [1, 1], [2, 3]], v, [3, 4]), "
+                             "axis=0)", "[0.3, -1.2, 2.0, 0.7]"),
+    "grad_fill_empty_rows": _grad("tf.sparse.fill_empty_rows(tf.SparseTensor([[1, 0], [1, 2], [3, 1], [3, 2]], v, "
+                                  "[5, 4]), tf.constant(0.5, tf.float64))[0].values[:4]", "[0.3, -1.2, 2.0, 0.7]"),
+    "grad_slice": _grad("tf.pad(tf.sparse.slice(tf.SparseTensor([[0, 0], [0, 2], [1, 1], [2, 3]], v, [3, 4]), "
+                        "[0, 1], [3, 3]).values, [[0, 1]])", "[0.3, -1.2, 2.0, 0.7]"),
+    "grad_segment_mean": ("(lambda v: tf.gradients(tf.reduce_sum(tf.sparse.segment_mean(v, [0, 2, 2, 1], "
+                          "[0, 0, 1, 1]) * tf.constant([[1.0, 2.0], [3.0, 4.0]], tf.float64)), v))"
+                          "(tf.constant([[1.0, 2], [3, 4], [5, 6]], tf.float64))"),
+    "grad_segment_sqrt_n": ("(lambda v: tf.gradients(tf.reduce_sum(tf.sparse.segment_sqrt_n(v, [0, 2, 2, 1], "
+                            "[0, 0, 1, 1]) * tf.constant([[1.0, 2.0], [3.0, 4.0]], tf.float64)), v))"
+                            "(tf.constant([[1.0, 2], [3, 4], [5, 6]], tf.float64))"),
+    "error_add_shapes": ("tf.sparse.add(tf.SparseTensor([[0, 0]], [1.0], tf.constant([2, 3], tf.int64) + 0), "
+                         "tf.SparseTensor([[0, 0]], [1.0], tf.constant([2, 2], tf.int64) + 0))"),
+    "error_reshape": "tf.sparse.reshape(tf.SparseTensor([[0, 0]], [1.0], tf.constant([3, 4], tf.int64) + 0), [5, -1])",
+    "error_split": "tf.sparse.split(sp_input=tf.SparseTensor([[0, 0]], [1], [2, 2]), num_split=3, axis=1)",
+    "error_to_dense_order": "tf.sparse.to_dense(tf.SparseTensor([[1, 0], [0, 0]], [1.0, 2.0], [2, 2]))",
+    "error_segment_ids": "tf.sparse.segment_sum(tf.ones([3, 2]), [0, 1], [1, 0])",
+    "error_segment_indices": "tf.sparse.segment_sum(tf.ones([3, 2]), [0, 5], [0, 0])",
+    "error_concat_shapes": ("tf.sparse.concat(1, [tf.SparseTensor([[0, 0]], [1.0], [2, 2]), "
+                            "tf.SparseTensor([[0, 0]], [1.0], [3, 2])])"),
+    "error_softmax_rank": "tf.sparse.softmax(tf.SparseTensor([[0]], [1.0], [3]))",
+    "error_dense_add": "tf.sparse.add(tf.SparseTensor([[0, 0]], [2.0], [2, 3]), tf.ones([3, 3]))",
+    "error_sets_order": "tf.sets.size(tf.SparseTensor([[1, 0], [0, 0]], [1, 2], [2, 2]))",
+}
+
+
+def _flatten(value) -> list:
+    if isinstance(value, (list, tuple)) and not hasattr(value, "indices"):
+        return [a for v in value for a in _flatten(v)]
+    if hasattr(value, "dense_shape") and hasattr(value, "indices"):
+        return [np.asarray(value.indices), np.asarray(value.values), np.asarray(value.dense_shape)]
+    return [np.asarray(value)]
+
+
+def main() -> None:
+    os.makedirs(OUT, exist_ok=True)
+    arrays, index = {}, {}
+    for name, expression in CASES.items():
+        with tf.Graph().as_default(), tf.Session() as sess:
+            try:
+                outputs = _flatten(sess.run(eval(expression, {"tf": tf, "np": np})))  # noqa: S307 - our own cases
+            except (tf.errors.OpError, ValueError, TypeError) as e:
+                index[name] = {"expression": expression, "error": type(e).__name__}
+                continue
+        for i, out in enumerate(outputs):
+            # bytes arrays would lose trailing zero bytes (serialized protos end in them): strings go as hex
+            arrays[f"{name}/{i}"] = np.vectorize(bytes.hex, otypes=["U"])(out) if out.dtype == object else out
+        index[name] = {"expression": expression, "outputs": len(outputs)}
+    np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        json.dump(index, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print(f"{len(index)} cases written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
