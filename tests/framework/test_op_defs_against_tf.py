@@ -40,7 +40,14 @@ TFMINI_ONLY = {
 }
 
 _WIDER_TYPES = "tfmini's kernel also computes these dtypes, which TF's op does not register"
-_OWNED_ELSEWHERE = "the functional control-flow ops' extra tape output (reported; their module has another owner)"
+_TAPE = ("tfmini's functional ops have one more output, the tape of the body values their gradient reads: it has "
+         "to be a tensor so that an enclosing loop or cond body can record it in turn (gradients of nested control "
+         "flow). as_graph_def writes TF's signature: a NodeDef names no outputs, its _output_shapes drop the tape, "
+         "and a gradient that reads a tape is written with TF's optionals or TensorArrays instead (but for the "
+         "gradients of control flow nested in a differentiated body: see graph_export)")
+_WHILE_ATTRS = ("; tfmini's While also tells its loop variables (Tout) from the captured tensors after them and "
+                "can skip recording (back_prop): as_graph_def writes the captures as loop variables the body passes "
+                "through and drops both attrs, as TF's While has neither")
 
 # op type -> (reason, the exact differences `_differences` finds).
 KNOWN: dict[str, tuple[str, set[str]]] = {
@@ -51,18 +58,18 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
         ("attr output_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'int16', 'int8'"
          ", 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does not"),
     }),
-    "If": (_OWNED_ELSEWHERE, {
+    "If": (_TAPE, {
         "output 1: tape: variant, TF's is none",
     }),
-    "StatelessIf": (_OWNED_ELSEWHERE, {
+    "StatelessIf": (_TAPE, {
         "output 1: tape: variant, TF's is none",
     }),
-    "StatelessWhile": (_OWNED_ELSEWHERE + "; TF's StatelessWhile has no Tout or back_prop attr", {
+    "StatelessWhile": (_TAPE + _WHILE_ATTRS, {
         "attr Tout: only in tfmini's op",
         "attr back_prop: only in tfmini's op",
         "output 1: tape: variant, TF's is none",
     }),
-    "While": (_OWNED_ELSEWHERE + "; TF's While has no Tout or back_prop attr", {
+    "While": (_TAPE + _WHILE_ATTRS, {
         "attr Tout: only in tfmini's op",
         "attr back_prop: only in tfmini's op",
         "output 1: tape: variant, TF's is none",

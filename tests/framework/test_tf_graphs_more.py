@@ -190,3 +190,37 @@ def test_ref_identity_forwards_the_variable():
             sess.run(v.initializer)
             sess.run(update)
             np.testing.assert_array_equal(sess.run(v), [2.0, 3.0])
+
+
+def test_one_shot_iterator_is_written_with_its_dataset_factory_and_reads_back():
+    g = tf.Graph()
+    with g.as_default():
+        ds = tf.data.Dataset.from_tensor_slices(np.arange(5, dtype=np.int64)).map(lambda v: v * 2).batch(2)
+        tf.identity(tf.data.make_one_shot_iterator(ds).get_next(), name="next")
+    gd = g.as_graph_def()
+    (node,) = [nd for nd in gd.node if nd.op == "OneShotIterator"]
+    assert not node.input
+    factory = {fd.signature.name: fd for fd in gd.library.function}[node.attr["dataset_factory"].func.name]
+    assert not factory.signature.input_arg
+    assert [a.type for a in factory.signature.output_arg] == [tf.variant.as_datatype_enum]
+    with tf.Graph().as_default() as h:
+        tf.import_graph_def(gd, name="")
+        first, second = tf.Session(graph=h), tf.Session(graph=h)
+        # Each session builds the dataset once and iterates on its own.
+        np.testing.assert_array_equal(first.run("next:0"), [0, 2])
+        np.testing.assert_array_equal(first.run("next:0"), [4, 6])
+        np.testing.assert_array_equal(second.run("next:0"), [0, 2])
+        np.testing.assert_array_equal(first.run("next:0"), [8])
+        with pytest.raises(errors.OutOfRangeError):
+            first.run("next:0")
+
+
+def test_one_shot_iterator_refuses_a_factory_that_does_not_return_one_dataset():
+    g = tf.Graph()
+    with g.as_default():
+        fn = functional_ops.FuncGraph("not_a_dataset", g)
+        with fn.as_default():
+            fn.outputs = [tf.constant(1.0)]
+        with pytest.raises(ValueError, match="dataset_factory function of OneShotIterator"):
+            registry.apply_op("OneShotIterator", [], {"dataset_factory": fn, "output_types": [tf.int64],
+                                                      "output_shapes": [[None]]})

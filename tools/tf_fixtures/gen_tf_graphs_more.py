@@ -1,6 +1,7 @@
 """Records more GraphDefs written by real TensorFlow, with the values TensorFlow computed from them, for
 tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPartitionedCall, and the
-PartitionedCall of their gradient), a TF1 Defun call, a control-flow-v2 loop over TensorArrays trained through
+PartitionedCall of their gradient), a TF1 Defun call, a one-shot tf.data iterator (OneShotIterator with its
+dataset_factory function), a control-flow-v2 loop over TensorArrays trained through
 (its gradient adds TensorLists with AddN), and TF1 conds and loops that assign reference variables (RefSwitch,
 RefMerge, RefEnter).
 
@@ -151,7 +152,18 @@ def ref_variables_in_control_flow():
     return runs
 
 
+def one_shot_iterator():
+    """A tf.data pipeline (slices, map, repeat, batch) read by a one-shot iterator, whose OneShotIterator node
+    builds the dataset with its dataset_factory function."""
+    ds = tf.data.Dataset.from_tensor_slices((np.arange(6, dtype=np.float32), np.arange(6, dtype=np.int64)))
+    ds = ds.map(lambda a, b: (a * 2.0 + 1.0, b * 3)).repeat(2).batch(4)
+    a, b = tf.data.make_one_shot_iterator(ds).get_next()
+    a, b = tf.identity(a, name="a"), tf.identity(b, name="b")
+    return [{"feeds": {}, "fetches": [a, b], "targets": []} for _ in range(3)]
+
+
 CASES = {
+    "one_shot_iterator": one_shot_iterator,
     "function_call": function_call,
     "function_with_loop": function_with_loop,
     "defun_call": defun_call,
