@@ -73,6 +73,72 @@ def test_streams_tensorflows_values_and_names(case_id):
         np.testing.assert_allclose(got, np.asarray(want, dtype=np.float64), rtol=2e-6, atol=1e-6)
 
 
+def _edge_builders() -> dict:
+    """The metrics tools/tf_fixtures/gen_metrics.py built on constants at the edges, built the same way."""
+    empty = tf.SparseTensorValue(np.zeros((0, 2), np.int64), np.zeros(0, np.int64), np.array([2, 2], np.int64))
+    rank1 = tf.SparseTensorValue(np.array([[0], [1]], np.int64), np.array([1, 2], np.int64), np.array([2], np.int64))
+    logits = [[0.1, 0.5, 0.3], [0.3, 0.2, 0.1]]
+    cube_labels, cube_logits = [[[1, 2]], [[0, 0]]], [[[0.1, 0.5, 0.3]], [[0.6, 0.5, 0.3]]]
+    labels4, scores4 = [1, 0, 1, 1], [0.8, 0.3, 0.2, 0.6]
+    return {
+        "average_precision_empty_sparse": lambda: tf.metrics.average_precision_at_k(empty, tf.constant(logits), k=2),
+        "precision_at_k_empty_sparse": lambda: tf.metrics.precision_at_k(empty, tf.constant(logits), k=2),
+        "recall_at_k_empty_sparse": lambda: tf.metrics.recall_at_k(empty, tf.constant(logits), k=2),
+        "recall_at_k_sparse_one_label_per_row": lambda: tf.metrics.recall_at_k(rank1, tf.constant(logits), k=2),
+        "precision_at_k_zero": lambda: tf.metrics.precision_at_k(tf.constant([[1, 2]], tf.int64),
+                                                                 tf.constant([[0.1, 0.5, 0.3]]), k=0),
+        "precision_at_k_3d": lambda: tf.metrics.precision_at_k(
+            tf.constant(cube_labels, tf.int64), tf.constant(cube_logits), k=2, weights=tf.constant([[1.0], [2.0]])),
+        "average_precision_3d": lambda: tf.metrics.average_precision_at_k(
+            tf.constant(cube_labels, tf.int64), tf.constant(cube_logits), k=2, weights=tf.constant([[1.0], [2.0]])),
+        "precision_at_top_k_repeated_class": lambda: tf.metrics.precision_at_top_k(
+            tf.constant([[1, 2]], tf.int64), tf.constant([[1, 1, 2]], tf.int64)),
+        "recall_at_top_k_repeated_labels": lambda: tf.metrics.recall_at_top_k(
+            tf.constant([[1, 2, 2, 5]], tf.int64), tf.constant([[1, 1, 2]], tf.int64)),
+        "mean_scalar_weight": lambda: tf.metrics.mean(tf.constant([1.0, 2.0, 3.0]), weights=2.0),
+        "precision_scalar_weight": lambda: tf.metrics.precision(tf.constant([1, 0, 1]), tf.constant([1, 1, 1]),
+                                                                weights=0.5),
+        "false_negatives_column_weights": lambda: tf.metrics.false_negatives(
+            tf.constant([[1, 0, 1], [1, 1, 1]]), tf.constant([[0, 0, 1], [0, 1, 1]]),
+            weights=tf.constant([[2.0], [3.0]])),
+        "mean_iou_one_class_present": lambda: tf.metrics.mean_iou(tf.constant([0, 0]), tf.constant([0, 0]), 3),
+        "mean_per_class_accuracy_2d_weights": lambda: tf.metrics.mean_per_class_accuracy(
+            tf.constant([[0, 1], [2, 1]]), tf.constant([[0, 1], [1, 1]]), 3,
+            weights=tf.constant([[1.0, 2.0], [3.0, 4.0]])),
+        "auc_two_thresholds": lambda: tf.metrics.auc(tf.constant([1, 0]), tf.constant([0.8, 0.3]), num_thresholds=2),
+        "auc_pr_majoring": lambda: tf.metrics.auc(tf.constant(labels4), tf.constant(scores4), curve="PR",
+                                                  summation_method="majoring", num_thresholds=7),
+        "auc_scalar_weight": lambda: tf.metrics.auc(tf.constant(labels4), tf.constant(scores4), weights=3.0,
+                                                    num_thresholds=7),
+        "recall_at_thresholds_2d_column_weights": lambda: tf.metrics.recall_at_thresholds(
+            tf.constant([[1, 0], [1, 1]]), tf.constant([[0.8, 0.3], [0.2, 0.6]]), [0.5],
+            weights=tf.constant([[1.0], [2.0]])),
+        "sensitivity_at_specificity_column_weights": lambda: tf.metrics.sensitivity_at_specificity(
+            tf.constant([[1, 0], [1, 1]]), tf.constant([[0.8, 0.3], [0.2, 0.6]]), 0.5,
+            weights=tf.constant([[1.0], [2.0]]), num_thresholds=11),
+        "mean_cosine_distance_dim0": lambda: tf.metrics.mean_cosine_distance(
+            tf.constant([[1.0, 0.0], [0.0, 1.0]]), tf.constant([[0.6, 0.8], [0.8, 0.6]]), dim=0),
+        "percentage_below_int_threshold": lambda: tf.metrics.percentage_below(tf.constant([1.0, 5.0, 3.0]), 3),
+        "accuracy_float_predictions": lambda: tf.metrics.accuracy(tf.constant([1, 2, 3]), tf.constant([1.0, 2.0, 0.0])),
+        "mean_tensor_scalar_weight": lambda: tf.metrics.mean_tensor(tf.constant([[1.0, 2.0]]), weights=0.5),
+    }
+
+
+def test_every_recorded_edge_case_is_built():
+    assert set(_edge_builders()) == set(FIXTURE["edges"])
+
+
+@pytest.mark.parametrize("case_id", sorted(FIXTURE["edges"]))
+def test_edge_case_updates_as_tensorflow_does(case_id):
+    want = FIXTURE["edges"][case_id]
+    value, update = _edge_builders()[case_id]()
+    assert (value.name, update.name) == (want["value_name"], want["update_name"])
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        for expected in want["updates"]:
+            np.testing.assert_allclose(sess.run(update), np.asarray(expected, np.float64), rtol=2e-6, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # NumPy references: each metric of all batches seen so far, computed directly
 # ----------------------------------------------------------------------------------------------------------
@@ -527,6 +593,13 @@ def test_value_tensor_reads_without_updating():
         sess.run(tf.local_variables_initializer())
         sess.run(update)
         assert [sess.run(value) for _ in range(3)] == [0.5, 0.5, 0.5]
+
+
+def test_pr_auc_by_trapezoids_logs_a_warning(caplog):
+    with caplog.at_level("WARNING", logger="tfmini"):
+        tf.metrics.auc([1, 0], [0.6, 0.4], curve="PR")
+        tf.metrics.auc([1, 0], [0.6, 0.4], curve="PR", summation_method="careful_interpolation")
+    assert [r.getMessage().count("careful_interpolation") for r in caplog.records] == [1]
 
 
 def test_collections_receive_the_value_and_the_update():

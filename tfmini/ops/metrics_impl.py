@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
+from tfmini.framework import tf_logging
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
@@ -245,6 +246,7 @@ def accuracy(labels, predictions, weights=None, metrics_collections=None, update
 @tf_export("metrics.mean_absolute_error")
 def mean_absolute_error(labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
                         name=None) -> tuple:
+    """The (weighted) mean of |predictions - labels| over every batch so far."""
     predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
     errors = math_ops.abs(predictions - labels)
     return mean(errors, weights, metrics_collections, updates_collections, name or "mean_absolute_error")
@@ -253,6 +255,7 @@ def mean_absolute_error(labels, predictions, weights=None, metrics_collections=N
 @tf_export("metrics.mean_squared_error")
 def mean_squared_error(labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
                        name=None) -> tuple:
+    """The (weighted) mean of (predictions - labels)^2 over every batch so far."""
     predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
     errors = math_ops.squared_difference(labels, predictions)
     return mean(errors, weights, metrics_collections, updates_collections, name or "mean_squared_error")
@@ -671,6 +674,9 @@ def auc(labels, predictions, weights=None, num_thresholds=200, metrics_collectio
             raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
         if summation_method not in _SUMMATIONS:
             raise ValueError(f"Invalid summation_method: {summation_method}")
+        if curve == "PR" and summation_method == "trapezoidal":
+            tf_logging.warning("auc: the trapezoidal rule misestimates the area under a PR curve; "
+                               "summation_method='careful_interpolation' interpolates precision correctly.")
         if thresholds is not None:
             thresholds = sorted(thresholds)
             num_thresholds = len(thresholds) + 2

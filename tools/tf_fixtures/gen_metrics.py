@@ -5,8 +5,8 @@
 For each case a metric is built on placeholders, its local variables are initialized, and its update op runs over
 three fixed batches; after each batch the update op's result and then the value tensor's are recorded, with the
 names TF gave the value tensor, the update op and the metric's variables. A second part records the error class
-TF raises for a set of bad inputs. Writes tests/fixtures/tf/metrics/metrics.json (inputs included, so the tests
-replay exactly these batches).
+TF raises for a set of bad inputs, a third what metrics built on constants at the edges give. Writes
+tests/fixtures/tf/metrics/metrics.json (inputs included, so the tests replay exactly these batches).
 """
 
 from __future__ import annotations
@@ -322,6 +322,71 @@ def error_cases() -> dict[str, str]:
     }
 
 
+def edge_builders() -> dict:
+    """Metrics on constants at the edges: empty or rank-1 sparse labels, 3-D top-k inputs, repeated predicted
+    classes, k=0, scalar and column weights, two thresholds. tests/ops/test_metrics_impl.py builds the same."""
+    empty = tf.SparseTensorValue(np.zeros((0, 2), np.int64), np.zeros(0, np.int64), np.array([2, 2], np.int64))
+    rank1 = tf.SparseTensorValue(np.array([[0], [1]], np.int64), np.array([1, 2], np.int64), np.array([2], np.int64))
+    logits = [[0.1, 0.5, 0.3], [0.3, 0.2, 0.1]]
+    cube_labels, cube_logits = [[[1, 2]], [[0, 0]]], [[[0.1, 0.5, 0.3]], [[0.6, 0.5, 0.3]]]
+    labels4, scores4 = [1, 0, 1, 1], [0.8, 0.3, 0.2, 0.6]
+    return {
+        "average_precision_empty_sparse": lambda: tf.metrics.average_precision_at_k(empty, tf.constant(logits), k=2),
+        "precision_at_k_empty_sparse": lambda: tf.metrics.precision_at_k(empty, tf.constant(logits), k=2),
+        "recall_at_k_empty_sparse": lambda: tf.metrics.recall_at_k(empty, tf.constant(logits), k=2),
+        "recall_at_k_sparse_one_label_per_row": lambda: tf.metrics.recall_at_k(rank1, tf.constant(logits), k=2),
+        "precision_at_k_zero": lambda: tf.metrics.precision_at_k(tf.constant([[1, 2]], tf.int64),
+                                                                 tf.constant([[0.1, 0.5, 0.3]]), k=0),
+        "precision_at_k_3d": lambda: tf.metrics.precision_at_k(
+            tf.constant(cube_labels, tf.int64), tf.constant(cube_logits), k=2, weights=tf.constant([[1.0], [2.0]])),
+        "average_precision_3d": lambda: tf.metrics.average_precision_at_k(
+            tf.constant(cube_labels, tf.int64), tf.constant(cube_logits), k=2, weights=tf.constant([[1.0], [2.0]])),
+        "precision_at_top_k_repeated_class": lambda: tf.metrics.precision_at_top_k(
+            tf.constant([[1, 2]], tf.int64), tf.constant([[1, 1, 2]], tf.int64)),
+        "recall_at_top_k_repeated_labels": lambda: tf.metrics.recall_at_top_k(
+            tf.constant([[1, 2, 2, 5]], tf.int64), tf.constant([[1, 1, 2]], tf.int64)),
+        "mean_scalar_weight": lambda: tf.metrics.mean(tf.constant([1.0, 2.0, 3.0]), weights=2.0),
+        "precision_scalar_weight": lambda: tf.metrics.precision(tf.constant([1, 0, 1]), tf.constant([1, 1, 1]),
+                                                                weights=0.5),
+        "false_negatives_column_weights": lambda: tf.metrics.false_negatives(
+            tf.constant([[1, 0, 1], [1, 1, 1]]), tf.constant([[0, 0, 1], [0, 1, 1]]),
+            weights=tf.constant([[2.0], [3.0]])),
+        "mean_iou_one_class_present": lambda: tf.metrics.mean_iou(tf.constant([0, 0]), tf.constant([0, 0]), 3),
+        "mean_per_class_accuracy_2d_weights": lambda: tf.metrics.mean_per_class_accuracy(
+            tf.constant([[0, 1], [2, 1]]), tf.constant([[0, 1], [1, 1]]), 3,
+            weights=tf.constant([[1.0, 2.0], [3.0, 4.0]])),
+        "auc_two_thresholds": lambda: tf.metrics.auc(tf.constant([1, 0]), tf.constant([0.8, 0.3]), num_thresholds=2),
+        "auc_pr_majoring": lambda: tf.metrics.auc(tf.constant(labels4), tf.constant(scores4), curve="PR",
+                                                  summation_method="majoring", num_thresholds=7),
+        "auc_scalar_weight": lambda: tf.metrics.auc(tf.constant(labels4), tf.constant(scores4), weights=3.0,
+                                                    num_thresholds=7),
+        "recall_at_thresholds_2d_column_weights": lambda: tf.metrics.recall_at_thresholds(
+            tf.constant([[1, 0], [1, 1]]), tf.constant([[0.8, 0.3], [0.2, 0.6]]), [0.5],
+            weights=tf.constant([[1.0], [2.0]])),
+        "sensitivity_at_specificity_column_weights": lambda: tf.metrics.sensitivity_at_specificity(
+            tf.constant([[1, 0], [1, 1]]), tf.constant([[0.8, 0.3], [0.2, 0.6]]), 0.5,
+            weights=tf.constant([[1.0], [2.0]]), num_thresholds=11),
+        "mean_cosine_distance_dim0": lambda: tf.metrics.mean_cosine_distance(
+            tf.constant([[1.0, 0.0], [0.0, 1.0]]), tf.constant([[0.6, 0.8], [0.8, 0.6]]), dim=0),
+        "percentage_below_int_threshold": lambda: tf.metrics.percentage_below(tf.constant([1.0, 5.0, 3.0]), 3),
+        "accuracy_float_predictions": lambda: tf.metrics.accuracy(tf.constant([1, 2, 3]), tf.constant([1.0, 2.0, 0.0])),
+        "mean_tensor_scalar_weight": lambda: tf.metrics.mean_tensor(tf.constant([[1.0, 2.0]]), weights=0.5),
+    }
+
+
+def edge_cases() -> dict:
+    """For each edge builder: the update op's result run twice, and the value and update tensors' names."""
+    out = {}
+    for case_id, build in edge_builders().items():
+        with tf.Graph().as_default():
+            value, update = build()
+            with tf.Session() as sess:
+                sess.run(tf.local_variables_initializer())
+                runs = [np.asarray(sess.run(update)).tolist() for _ in range(2)]
+            out[case_id] = {"updates": runs, "value_name": value.name, "update_name": update.name}
+    return out
+
+
 def shared_inputs(recorded: list[dict]) -> dict[str, dict]:
     """Stores each distinct input once: a case's inputs become keys into the returned table."""
     table: dict[str, dict] = {}
@@ -340,7 +405,8 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     recorded = [record(c) for c in cases()]
     table = shared_inputs(recorded)
-    data = {"tensorflow": tf.__version__, "inputs": table, "cases": recorded, "errors": error_cases()}
+    data = {"tensorflow": tf.__version__, "inputs": table, "cases": recorded, "errors": error_cases(),
+            "edges": edge_cases()}
     OUT.write_text(json.dumps(data, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(data['cases'])} cases)")
 
