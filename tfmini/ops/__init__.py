@@ -15,7 +15,7 @@ from tfmini.ops import (  # noqa: F401 - imported for their registrations
 
 # -- linalg
 # isort: split
-from tfmini.ops import linalg_ops  # noqa: E402,F401 - registers their ops and names
+from tfmini.ops import linalg_ops, linear_operator  # noqa: E402,F401 - registers their ops and names
 
 # -- api declarations
 # isort: split

@@ -1,0 +1,171 @@
+"""tf.linalg.LinearOperator and its subclasses: every method against the dense matrix in NumPy, for batches and
+the adjoint/adjoint_arg variants, the hint rules, user subclasses, and gradients through the operators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gradient_checker import check_gradients, random_array
+
+import tfmini as tf
+from tfmini.framework import errors
+
+
+def _run(fetches, feed=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed)
+
+
+def _h(a):
+    return np.conj(np.swapaxes(a, -1, -2))
+
+
+def _spd(batch, n, seed):
+    a = random_array((*batch, n, n), seed=seed, low=-1, high=1)
+    return a @ _h(a) + n * np.eye(n)
+
+
+def _operators():
+    """(label, operator builder, dense NumPy matrix), float64, with batch dimensions where the operator has them."""
+    full = random_array((2, 3, 3), seed=1, low=-1, high=1) + 3 * np.eye(3)
+    spd = _spd((2,), 3, seed=2)
+    diag = random_array((2, 3), seed=3, low=0.5, high=2.0)
+    tril = np.tril(random_array((3, 3), seed=4, low=-1, high=1)) + 2 * np.eye(3)
+    mult = np.array([2.0, -0.5])
+    return [
+        ("full", lambda: tf.linalg.LinearOperatorFullMatrix(full), full),
+        ("full_spd", lambda: tf.linalg.LinearOperatorFullMatrix(spd, is_self_adjoint=True,
+                                                                  is_positive_definite=True), spd),
+        ("diag", lambda: tf.linalg.LinearOperatorDiag(diag), np.stack([np.diag(d) for d in diag])),
+        ("tril", lambda: tf.linalg.LinearOperatorLowerTriangular(tril + np.triu(np.ones((3, 3)), 1)), tril),
+        ("identity", lambda: tf.linalg.LinearOperatorIdentity(3, dtype=tf.float64), np.eye(3)),
+        ("identity_batch", lambda: tf.linalg.LinearOperatorIdentity(3, batch_shape=[2], dtype=tf.float64),
+         np.broadcast_to(np.eye(3), (2, 3, 3))),
+        ("scaled", lambda: tf.linalg.LinearOperatorScaledIdentity(3, mult), mult[:, None, None] * np.eye(3)),
+        ("adjoint", lambda: tf.linalg.LinearOperatorFullMatrix(full).adjoint(), _h(full)),
+        ("inverse", lambda: tf.linalg.LinearOperatorFullMatrix(full).inverse(), np.linalg.inv(full)),
+        ("composition", lambda: tf.linalg.LinearOperatorComposition([
+            tf.linalg.LinearOperatorFullMatrix(full), tf.linalg.LinearOperatorDiag(diag)]),
+         full @ np.stack([np.diag(d) for d in diag])),
+    ]
+
+
+OPERATORS = _operators()
+
+
+@pytest.mark.parametrize("label,build,dense", OPERATORS, ids=[o[0] for o in OPERATORS])
+def test_operator_methods_match_the_dense_matrix(label, build, dense):
+    rng = np.random.RandomState(5)
+    with tf.Graph().as_default():
+        op = build()
+        assert op.shape.as_list() == list(dense.shape)
+        assert op.batch_shape.as_list() == list(dense.shape[:-2])
+        assert op.is_square
+        x = rng.uniform(-1, 1, dense.shape[:-1] + (2,))
+        v = rng.uniform(-1, 1, dense.shape[:-1])
+        big = rng.uniform(-1, 1, dense.shape)
+        fetches = {
+            "to_dense": op.to_dense(), "shape": op.shape_tensor(), "matmul": op.matmul(x),
+            "matmul_adj": op.matmul(x, adjoint=True), "matmul_adj_arg": op.matmul(np.swapaxes(x, -1, -2),
+                                                                                  adjoint_arg=True),
+            "matvec": op.matvec(v), "solve": op.solve(x), "solve_adj": op.solve(x, adjoint=True),
+            "solve_adj_arg": op.solve(np.swapaxes(x, -1, -2), adjoint_arg=True), "solvevec": op.solvevec(v),
+            "det": op.determinant(), "logdet": op.log_abs_determinant(), "diag": op.diag_part(),
+            "trace": op.trace(), "add": op.add_to_tensor(big), "adjoint": op.adjoint().to_dense(),
+            "H": op.H.to_dense(), "inv": op.inverse().to_dense(),
+        }
+        got = _run(fetches)
+    want = {
+        "to_dense": dense, "shape": list(dense.shape), "matmul": dense @ x, "matmul_adj": _h(dense) @ x,
+        "matmul_adj_arg": dense @ x, "matvec": np.einsum("...ij,...j->...i", dense, v),
+        "solve": np.linalg.solve(dense, x), "solve_adj": np.linalg.solve(_h(dense), x),
+        "solve_adj_arg": np.linalg.solve(dense, x), "solvevec": np.linalg.solve(dense, v[..., None])[..., 0],
+        "det": np.linalg.det(dense), "logdet": np.linalg.slogdet(dense)[1],
+        "diag": np.diagonal(dense, axis1=-2, axis2=-1), "trace": np.trace(dense, axis1=-2, axis2=-1),
+        "add": dense + big, "adjoint": _h(dense), "H": _h(dense), "inv": np.linalg.inv(dense),
+    }
+    for key, value in want.items():
+        np.testing.assert_allclose(got[key], value, rtol=1e-10, atol=1e-12, err_msg=f"{label}.{key}")
+
+
+def test_cholesky_of_positive_definite_operators():
+    spd = _spd((2,), 3, seed=6)
+    with tf.Graph().as_default():
+        full = tf.linalg.LinearOperatorFullMatrix(spd, is_self_adjoint=True, is_positive_definite=True)
+        diag = tf.linalg.LinearOperatorDiag([4.0, 9.0], is_positive_definite=True)
+        chol = full.cholesky()
+        assert isinstance(chol, tf.linalg.LinearOperatorLowerTriangular)
+        got, got_diag = _run([chol.to_dense(), diag.cholesky().to_dense()])
+        with pytest.raises(ValueError, match="Not a positive definite self adjoint matrix"):
+            tf.linalg.LinearOperatorFullMatrix(spd).cholesky()
+    np.testing.assert_allclose(got, np.linalg.cholesky(spd), rtol=1e-12)
+    np.testing.assert_array_equal(got_diag, np.diag([2.0, 3.0]))
+
+
+def test_dtypes_hints_and_shape_errors():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="A positive definite matrix is always non-singular."):
+            tf.linalg.LinearOperatorFullMatrix(np.eye(2), is_positive_definite=True, is_non_singular=False)
+        with pytest.raises(ValueError, match="A non-singular matrix is always square."):
+            tf.linalg.LinearOperatorFullMatrix(np.eye(2), is_non_singular=True, is_square=False)
+        with pytest.raises(ValueError, match="A real diagonal operator is always self adjoint."):
+            tf.linalg.LinearOperatorDiag([1.0, 2.0], is_self_adjoint=False)
+        with pytest.raises(TypeError, match="must have dtype"):
+            tf.linalg.LinearOperatorFullMatrix(np.eye(2, dtype=np.int32))
+        with pytest.raises(ValueError, match="must be non-negative"):
+            tf.linalg.LinearOperatorIdentity(-1)
+        wide = tf.linalg.LinearOperatorFullMatrix(np.ones((2, 3)))
+        assert wide.is_square is False and wide.domain_dimension.value == 3 and wide.range_dimension.value == 2
+        with pytest.raises(NotImplementedError, match="expected to not be square"):
+            wide.determinant()
+        with pytest.raises(TypeError, match="Expected argument to have dtype float64"):
+            wide.matmul(np.ones((3, 1), np.float32))
+        with pytest.raises(ValueError, match="Operators are incompatible"):
+            tf.linalg.LinearOperatorComposition([wide, wide])
+        assert tf.linalg.LinearOperatorDiag([1.0]).adjoint().__class__ is tf.linalg.LinearOperatorDiag
+
+
+def test_identity_checks_rows_at_run_time_with_assert_proper_shapes():
+    with tf.Graph().as_default():
+        n = tf.placeholder(tf.int32, [])
+        x = tf.placeholder(tf.float32, [None, 2])
+        op = tf.linalg.LinearOperatorIdentity(n, assert_proper_shapes=True)
+        y = op.matmul(x)
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y, {n: 3, x: np.ones((3, 2))}), np.ones((3, 2)))
+            with pytest.raises(errors.InvalidArgumentError, match="wrong number of rows"):
+                sess.run(y, {n: 4, x: np.ones((3, 2))})
+        with pytest.raises(ValueError, match="cannot act"):
+            tf.linalg.LinearOperatorIdentity(3).matmul(tf.ones([2, 2]))
+
+
+def test_user_subclass_gets_every_method_from_matmul():
+    class Doubling(tf.linalg.LinearOperator):
+        def __init__(self, n):
+            self._n = n
+            super().__init__(tf.float64, is_square=True, name="Doubling")
+
+        def _shape(self):
+            return tf.TensorShape([self._n, self._n])
+
+        def _shape_tensor(self):
+            return tf.constant([self._n, self._n])
+
+        def _matmul(self, x, adjoint=False, adjoint_arg=False):
+            return 2.0 * (tf.linalg.adjoint(x) if adjoint_arg else x)
+
+    with tf.Graph().as_default():
+        op = Doubling(3)
+        dense, det, solved = _run([op.to_dense(), op.determinant(), op.solve(np.ones((3, 1)))])
+    np.testing.assert_allclose(dense, 2 * np.eye(3))
+    np.testing.assert_allclose(det, 8.0)
+    np.testing.assert_allclose(solved, np.full((3, 1), 0.5))
+
+
+def test_gradients_flow_through_operators():
+    rhs = random_array((3, 2), seed=7)
+    check_gradients(lambda d: tf.linalg.LinearOperatorDiag(d).solve(rhs), [np.array([1.5, 2.0, 3.0])])
+    check_gradients(lambda m: tf.linalg.LinearOperatorFullMatrix(m).log_abs_determinant(),
+                    [random_array((3, 3), seed=8) + 3 * np.eye(3)])
+    check_gradients(lambda t: tf.linalg.LinearOperatorLowerTriangular(t).solve(rhs),
+                    [random_array((3, 3), seed=9) + 3 * np.eye(3)])
