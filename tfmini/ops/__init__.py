@@ -13,6 +13,10 @@ from tfmini.ops import (  # noqa: F401 - imported for their registrations
     state_ops,
 )
 
+# -- sampling
+# isort: split
+from tfmini.ops import candidate_sampling_ops, ctc_ops, nn_sampled  # noqa: E402,F401 - registers their ops and names
+
 # -- linalg
 # isort: split
 from tfmini.ops import linalg_ops, linear_operator  # noqa: E402,F401 - registers their ops and names
