@@ -224,3 +224,15 @@ def test_one_shot_iterator_refuses_a_factory_that_does_not_return_one_dataset():
         with pytest.raises(ValueError, match="dataset_factory function of OneShotIterator"):
             registry.apply_op("OneShotIterator", [], {"dataset_factory": fn, "output_types": [tf.int64],
                                                       "output_shapes": [[None]]})
+
+
+def test_tensorflow2_saved_model_loads_and_its_signature_gives_tensorflows_outputs():
+    with open(os.path.join(FIXTURES, "cases.json")) as f:
+        entry = json.load(f)["_tf2_saved_model"]
+    values = np.load(os.path.join(FIXTURES, "tf2_saved_model.npz"))
+    with tf.Session(graph=tf.Graph()) as sess:
+        meta_graph = tf.saved_model.loader.load(sess, ["serve"], os.path.join(FIXTURES, "tf2_saved_model"))
+        signature = meta_graph.signature_def[entry["signature"]]
+        got = sess.run(signature.outputs[entry["output"]].name,
+                       {signature.inputs[entry["input"]].name: values["x"]})
+    np.testing.assert_allclose(got, values["y"], rtol=1e-6, atol=1e-6)

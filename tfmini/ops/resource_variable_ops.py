@@ -164,6 +164,12 @@ def _var_is_initialized(cell):
     return np.bool_(cell.initialized)
 
 
+@register_op("DisableCopyOnRead", inputs=["resource: resource"], stateful=True)
+def _disable_copy_on_read(cell):
+    """Nothing to do: TF stops copying a variable's buffer for reads that may alias it (TF2 SavedModels' save
+    functions run it); here every update installs a new array, so no read is ever changed by one."""
+
+
 @register_op("VariableShape", inputs=["input: resource"], outputs=["output: out_type"],
              attrs={"out_type": ("type", _dt.int32)}, allowed={"out_type": _INDEX},
              shape=lambda op: _shape.TensorShape([state_ops.handle_shape(op.inputs[0]).ndims]), stateful=True)
@@ -305,7 +311,7 @@ for _name, (_update, _allowed) in _RESOURCE_SCATTERS.items():
     )
 
 for _name in ["VarHandleOp", "AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "VarIsInitializedOp",
-              "VariableShape", "DestroyResourceOp", *_RESOURCE_SCATTERS]:
+              "VariableShape", "DestroyResourceOp", "DisableCopyOnRead", *_RESOURCE_SCATTERS]:
     NotDifferentiable(_name)
 
 

@@ -3,7 +3,8 @@ tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPar
 PartitionedCall of their gradient), a TF1 Defun call, a one-shot tf.data iterator (OneShotIterator with its
 dataset_factory function), a control-flow-v2 loop over TensorArrays trained through
 (its gradient adds TensorLists with AddN), and TF1 conds and loops that assign reference variables (RefSwitch,
-RefMerge, RefEnter).
+RefMerge, RefEnter); and a SavedModel written by TensorFlow 2's tf.saved_model.save (tf2_saved_model/, with
+the input and output of its serving signature in tf2_saved_model.npz).
 
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_tf_graphs_more.py
 Writes tests/fixtures/tf/tf_graphs_more/<case>.pb (the GraphDef) and <case>.npz (per run k, the feeds
@@ -17,6 +18,9 @@ from __future__ import annotations
 import collections
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -26,8 +30,6 @@ import numpy as np  # noqa: E402
 import tensorflow as tf2  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 from tensorflow.python.framework import function  # noqa: E402  (TF1's Defun)
-
-tf.disable_v2_behavior()
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "tf", "tf_graphs_more")
 RNG = np.random.RandomState(11)
@@ -200,10 +202,40 @@ def record(name, build):
     return {"init": None if init is None else init.name, "runs": entry_runs, "ops": dict(sorted(ops.items()))}
 
 
+def tf2_saved_model() -> dict:
+    """A SavedModel written by TensorFlow 2's tf.saved_model.save (run eagerly, in a process of its own): its
+    serving signature and its save and restore functions are function calls (StatefulPartitionedCall)."""
+    directory = os.path.join(OUT, "tf2_saved_model")
+    shutil.rmtree(directory, ignore_errors=True)
+
+    class Dense(tf2.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf2.Variable(_normal(3, 2))
+            self.b = tf2.Variable(_normal(2))
+
+        @tf2.function(input_signature=[tf2.TensorSpec([None, 3], tf2.float32)])
+        def __call__(self, x):
+            return {"y": tf2.nn.relu(tf2.matmul(x, self.w) + self.b)}
+
+    model = Dense()
+    tf2.saved_model.save(model, directory, signatures=model.__call__)
+    x = _normal(4, 3, scale=2.0)
+    np.savez(os.path.join(OUT, "tf2_saved_model.npz"), x=x, y=model(x)["y"].numpy())
+    return {"signature": "serving_default", "input": "x", "output": "y"}
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
+    if sys.argv[1:] == ["--tf2-saved-model"]:
+        print(json.dumps(tf2_saved_model()))
+        return
+    saved_model = json.loads(subprocess.run([sys.executable, __file__, "--tf2-saved-model"], check=True,
+                                            capture_output=True, text=True).stdout)
+    tf.disable_v2_behavior()
     manifest = {name: record(name, build) for name, build in CASES.items()}
     manifest["_tensorflow_version"] = tf.__version__
+    manifest["_tf2_saved_model"] = saved_model
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")
