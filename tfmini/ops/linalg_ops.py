@@ -479,9 +479,9 @@ def _matrix_solve_ls_kernel(matrix, rhs, l2_regularizer, *, fast):
     if lam:  # regularized least squares as the plain problem on [A; sqrt(l2) I]
         a = np.concatenate([a, np.broadcast_to(np.sqrt(lam) * np.eye(n, dtype=a.dtype), a.shape[:-2] + (n, n))], -2)
         b = np.concatenate([b, np.zeros(b.shape[:-2] + (n, b.shape[-1]), b.dtype)], -2)
-    flat_a, flat_b = a.reshape((-1,) + a.shape[-2:]), b.reshape((-1,) + b.shape[-2:])
-    out = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in zip(flat_a, flat_b)])
-    return out.reshape(out_shape).astype(rhs.dtype, copy=False)
+    # The minimum-norm solution, singular values below LAPACK's lstsq cutoff (eps * max(M, N)) counted as zero.
+    cutoff = np.finfo(a.dtype).eps * max(a.shape[-2:])
+    return (np.linalg.pinv(a, rcond=cutoff) @ b).astype(rhs.dtype, copy=False)
 
 
 @RegisterGradient("MatrixSolveLs")
