@@ -67,6 +67,10 @@ from tfmini.framework import tf_logging as _tf_logging  # noqa: F401 - declares 
 # isort: split
 from tfmini import sets
 
+# -- math leftovers
+# isort: split
+from tfmini import manip
+
 # -- namespaces whose names are all declared with @tf_export
 # isort: split
 from tfmini import bitwise, dtypes, image, linalg, metrics, sparse

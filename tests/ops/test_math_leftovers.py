@@ -94,3 +94,194 @@ def test_the_error_cases_fail_in_a_session_that_stays_usable():
         with pytest.raises(errors.InvalidArgumentError, match="is duplicated in the input"):
             sess.run(y, {x: [1, 1, 0]})
         np.testing.assert_array_equal(sess.run(y, {x: [2, 0, 1]}), [1, 2, 0])
+
+
+def _run(t, feed=None):
+    with tf.Session() as sess:
+        return sess.run(t, feed)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Unsorted segment reductions
+# ----------------------------------------------------------------------------------------------------------
+def _segment_reference(data, ids, n, reduce, empty):
+    out = np.full((n,) + data.shape[ids.ndim:], empty, dtype=np.float64)
+    for seg in range(n):
+        rows = data[ids == seg]
+        if len(rows):
+            out[seg] = reduce(rows, axis=0)
+    return out
+
+
+@pytest.mark.parametrize("fn, reduce, empty", [
+    (tf.unsorted_segment_max, np.max, np.finfo(np.float64).min),
+    (tf.math.unsorted_segment_min, np.min, np.finfo(np.float64).max),
+    (tf.unsorted_segment_prod, np.prod, 1.0),
+    (tf.unsorted_segment_mean, np.mean, 0.0),
+    (tf.math.unsorted_segment_sqrt_n, lambda rows, axis: rows.sum(axis) / np.sqrt(len(rows)), 0.0),
+])
+def test_unsorted_segment_reductions_match_numpy(fn, reduce, empty):
+    data = np.random.RandomState(0).uniform(-2, 2, (6, 3))
+    ids = np.array([3, 0, 3, -1, 0, 3], np.int32)
+    got = _run(fn(data, ids, 5))
+    np.testing.assert_allclose(got, _segment_reference(data, ids, 5, reduce, empty), rtol=1e-12)
+
+
+def test_unsorted_segment_ids_may_cover_several_dimensions():
+    data = np.arange(12.0).reshape(2, 3, 2)
+    ids = np.array([[0, 2, 0], [1, 2, 2]])
+    got = _run(tf.unsorted_segment_mean(data, ids, 3))
+    np.testing.assert_allclose(got, [[2.0, 3.0], [6.0, 7.0], [(2 + 8 + 10) / 3, (3 + 9 + 11) / 3]])
+
+
+@pytest.mark.parametrize("fn", [tf.unsorted_segment_max, tf.unsorted_segment_min, tf.unsorted_segment_prod,
+                                tf.unsorted_segment_mean, tf.unsorted_segment_sqrt_n])
+def test_unsorted_segment_gradients(fn):
+    ids = np.array([2, 0, 2, -1, 0, 2], np.int32)
+    data = np.random.RandomState(1).uniform(0.5, 2, (6, 2)) * np.where(np.arange(12).reshape(6, 2) % 3, 1, -1)
+    check_gradients(lambda d: fn(d, ids, 4), [data])
+
+
+def test_unsorted_segment_prod_gradient_with_zeros():
+    ids = tf.constant([0, 0, 0, 1, 1, 1])
+    data = tf.constant([0.0, 2.0, 3.0, 0.0, 0.0, 5.0], tf.float64)
+    grad = _run(tf.gradients(tf.unsorted_segment_prod(data, ids, 2), data)[0])
+    np.testing.assert_array_equal(grad, [6.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+
+
+def test_unsorted_segment_ids_out_of_range_fail():
+    ids = tf.placeholder(tf.int32)
+    y = tf.unsorted_segment_max(tf.constant([1.0, 2.0]), ids, 2)
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="out of range"):
+            sess.run(y, {ids: [0, 2]})
+        assert sess.run(y, {ids: [1, 1]}).tolist() == [np.finfo(np.float32).min, 2.0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Counting
+# ----------------------------------------------------------------------------------------------------------
+def test_bincount_matches_numpy():
+    arr = np.array([[1, 4], [4, 0]], np.int32)
+    assert _run(tf.bincount(arr)).tolist() == np.bincount(arr.ravel()).tolist()
+    assert _run(tf.math.bincount(arr, minlength=7)).tolist() == np.bincount(arr.ravel(), minlength=7).tolist()
+    assert _run(tf.bincount(arr, maxlength=2)).tolist() == [1, 1]
+    w = np.array([[0.5, 1.0], [2.0, 4.0]], np.float32)
+    np.testing.assert_allclose(_run(tf.bincount(arr, weights=w)), np.bincount(arr.ravel(), w.ravel()))
+    counts = _run(tf.bincount(np.zeros([0], np.int32), dtype=tf.float32))
+    assert counts.dtype == np.float32 and counts.shape == (0,)
+    with pytest.raises(errors.InvalidArgumentError, match="non-negative"):
+        _run(tf.bincount(tf.constant([1, -2])))
+
+
+def test_histograms_match_numpy():
+    values = np.random.RandomState(2).uniform(-6, 6, 500)
+    counts = _run(tf.histogram_fixed_width(values, [-5.0, 5.0], nbins=10))
+    inside = np.clip(values, -5, 5 - 1e-9)
+    np.testing.assert_array_equal(counts, np.histogram(inside, bins=10, range=(-5, 5))[0])
+    assert counts.dtype == np.int32
+    bins = _run(tf.histogram_fixed_width_bins(values.reshape(20, 25), [-5.0, 5.0], nbins=10))
+    assert bins.shape == (20, 25)
+    np.testing.assert_array_equal(np.bincount(bins.ravel(), minlength=10), counts)
+    with pytest.raises(errors.InvalidArgumentError, match="value_range"):
+        _run(tf.histogram_fixed_width(tf.constant([1.0]), tf.constant([2.0, 1.0]), nbins=3))
+
+
+def test_confusion_matrix_counts_and_weights():
+    labels, preds = [0, 2, 1, 2, 2], [0, 1, 1, 2, 2]
+    want = np.zeros((3, 3), np.int32)
+    np.add.at(want, (labels, preds), 1)
+    got = _run(tf.confusion_matrix(labels, preds))
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, want)
+    got = _run(tf.math.confusion_matrix(labels, preds, num_classes=4, dtype=tf.float32,
+                                        weights=[1.0, 0.5, 2.0, 1.0, 1.0]))
+    assert got.shape == (4, 4) and got[2, 1] == 0.5 and got[2, 2] == 2.0
+    with pytest.raises(errors.InvalidArgumentError, match="negative"):
+        _run(tf.confusion_matrix([0, -1], [0, 1]))
+    with pytest.raises(errors.InvalidArgumentError, match="out of bound"):
+        _run(tf.confusion_matrix([0, 3], [0, 1], num_classes=3))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Array manipulations
+# ----------------------------------------------------------------------------------------------------------
+def test_linspace_unravel_index_and_unique_with_counts():
+    assert tf.linspace is tf.lin_space
+    got = _run(tf.linspace(0.0, 1.0, 5))
+    np.testing.assert_allclose(got, np.linspace(0, 1, 5))
+    with pytest.raises(ValueError):
+        tf.linspace(0.0, 1.0, 0)
+    np.testing.assert_array_equal(_run(tf.unravel_index([1, 7, 11], [3, 4])), np.unravel_index([1, 7, 11], (3, 4)))
+    y, idx, count = _run(tf.unique_with_counts([5, 3, 5, 5, 9, 3]))
+    assert y.tolist() == [5, 3, 9] and idx.tolist() == [0, 1, 0, 0, 2, 1] and count.tolist() == [3, 2, 1]
+
+
+def test_bitcast_reinterprets_bytes():
+    x = np.array([1.0, -2.5], np.float32)
+    np.testing.assert_array_equal(_run(tf.bitcast(x, tf.int32)), x.view(np.int32))
+    as_bytes = _run(tf.bitcast(x, tf.uint8))
+    assert as_bytes.shape == (2, 4)
+    np.testing.assert_array_equal(_run(tf.bitcast(as_bytes, tf.float32)), x)
+    with pytest.raises(ValueError, match="Cannot bitcast"):
+        tf.bitcast(tf.constant([1, 2, 3], tf.uint8), tf.float32)
+
+
+def test_parallel_stack_and_guarantee_const():
+    a, b = np.ones((2, 3), np.float32), np.zeros((2, 3), np.float32)
+    stacked = tf.parallel_stack([a, b])
+    assert stacked.shape.as_list() == [2, 2, 3]
+    np.testing.assert_array_equal(_run(stacked), np.stack([a, b]))
+    x = tf.constant([1.0, 2.0])
+    assert _run(tf.guarantee_const(x)).tolist() == [1.0, 2.0]
+    with pytest.raises(LookupError):
+        tf.gradients(tf.guarantee_const(x), x)
+
+
+def test_arg_max_arg_min_floor_div_and_clip_by_average_norm():
+    x = np.array([[1, 5, 2], [7, 0, 3]], np.int32)
+    assert _run(tf.arg_max(x, 1)).tolist() == [1, 0]
+    got = _run(tf.arg_min(x, 0, output_type=tf.int32))
+    assert got.dtype == np.int32 and got.tolist() == [0, 1, 0]
+    assert _run(tf.floor_div([7, -7], [2, 2])).tolist() == [3, -4]
+    t = np.array([[3.0, 4.0], [0.0, 0.0]], np.float32)  # L2 norm 5 over 4 elements: average norm 1.25
+    np.testing.assert_allclose(_run(tf.clip_by_average_norm(t, 0.5)), t * 0.5 / 1.25, rtol=1e-6)
+    np.testing.assert_allclose(_run(tf.clip_by_average_norm(t, 2.0)), t, rtol=1e-6)
+
+
+def test_manip_names_are_the_array_functions():
+    for name in ("gather_nd", "reshape", "reverse", "roll", "scatter_nd", "tile"):
+        assert getattr(tf.manip, name) is getattr(tf, name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Scatter updates of reference variables
+# ----------------------------------------------------------------------------------------------------------
+def test_scatter_div_and_nd_updates():
+    v = tf.Variable(np.arange(12.0).reshape(3, 4))
+    vi = tf.Variable(np.array([7, -7, 9], np.int32))
+    upd = tf.scatter_nd_update(v, [[0, 1], [2, 3]], [100.0, 200.0])
+    add = tf.scatter_nd_add(v, [[1]], [[1.0, 1.0, 1.0, 1.0]])
+    sub = tf.scatter_nd_sub(v, [[0, 0], [0, 0]], [1.0, 2.0])
+    div = tf.scatter_div(vi, [0, 1, 0], [2, 2, 3])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        want = np.arange(12.0).reshape(3, 4)
+        want[0, 1], want[2, 3] = 100, 200
+        np.testing.assert_array_equal(sess.run(upd), want)
+        want[1] += 1
+        np.testing.assert_array_equal(sess.run(add), want)
+        want[0, 0] -= 3
+        np.testing.assert_array_equal(sess.run(sub), want)
+        assert sess.run(div).tolist() == [1, -3, 9]  # 7 / 6 and -7 / 2, truncated
+        bad = tf.scatter_nd_add(v, tf.constant([[5]]), tf.ones([1, 4], tf.float64))
+        with pytest.raises(errors.InvalidArgumentError, match="does not index"):
+            sess.run(bad)
+        np.testing.assert_array_equal(sess.run(v), want)
+
+
+def test_scatter_nd_shape_mismatch_is_found_at_graph_time():
+    v = tf.Variable(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="updates.shape"):
+        tf.scatter_nd_update(v, [[0]], np.ones((1, 3)))
+    assert tf.scatter_nd_update(v, [[0]], np.ones((1, 4))).op.get_attr("use_locking") is True

@@ -721,7 +721,7 @@ def _reshape_static(t):
 RegisterGradient("Reshape")(_reshape_back_grad)
 
 
-@tf_export("reshape")
+@tf_export("manip.reshape", "reshape")
 def reshape(tensor, shape, name=None) -> _ops.Tensor:  # noqa: A002
     """`tensor`'s elements in row-major order, arranged in `shape` (one dim may be -1: inferred)."""
     return apply_op("Reshape", [tensor, _int_arg(shape)], name=name).outputs[0]
@@ -1570,7 +1570,7 @@ def _tile_grad(op, grad):
     return [x_grad, None]
 
 
-@tf_export("tile")
+@tf_export("manip.tile", "tile")
 def tile(input, multiples, name=None) -> _ops.Tensor:  # noqa: A002
     """`input` repeated `multiples[i]` times along each dimension i."""
     return apply_op("Tile", [input, _int_arg(multiples)], name=name).outputs[0]
@@ -1773,7 +1773,7 @@ def _reverse_grad(op, grad):
     return [reverse(_dense(grad), op.inputs[1]), None]
 
 
-@tf_export("reverse", "reverse_v2")
+@tf_export("manip.reverse", "reverse", "reverse_v2")
 def reverse(tensor, axis, name=None) -> _ops.Tensor:
     """`tensor` with the dimensions in `axis` reversed."""
     return apply_op("ReverseV2", [tensor, _int_arg(axis)], name=name).outputs[0]
@@ -1956,7 +1956,7 @@ def _gather_nd_grad(op, grad):
     return [scatter_nd(indices, _dense(grad), _shape_tensor(params, indices.dtype)), None]
 
 
-@tf_export("gather_nd")
+@tf_export("manip.gather_nd", "gather_nd")
 def gather_nd(params, indices, name=None, batch_dims=0) -> _ops.Tensor:
     """Slices of `params` at the index tuples in the last dimension of `indices` (after `batch_dims` batch dims)."""
     if batch_dims == 0:
@@ -2013,7 +2013,7 @@ def _scatter_nd_grad(op, grad):
     return [None, gather_nd(_dense(grad), op.inputs[0]), None]
 
 
-@tf_export("scatter_nd")
+@tf_export("manip.scatter_nd", "scatter_nd")
 def scatter_nd(indices, updates, shape, name=None) -> _ops.Tensor:
     """A zero tensor of `shape` with `updates` added at the index tuples in `indices` (repeats add up)."""
     return apply_op("ScatterNd", [indices, updates, shape], name=name).outputs[0]
@@ -2863,7 +2863,7 @@ def _roll_grad(op, grad):
     return [roll(_dense(grad), -op.inputs[1], op.inputs[2]), None, None]
 
 
-@tf_export("roll")
+@tf_export("manip.roll", "roll")
 def roll(input, shift, axis, name=None) -> _ops.Tensor:  # noqa: A002
     """`input` rotated by `shift` positions along `axis` (both scalars or equally long lists)."""
     return apply_op("Roll", [input, shift, axis], name=name).outputs[0]

@@ -1963,6 +1963,24 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=_dt.int64) -
     return apply_op("ArgMin", [input, axis], {"output_type": output_type}, name=name).outputs[0]
 
 
+@tf_export("arg_max")
+def arg_max(input, dimension, output_type=_dt.int64, name=None) -> _ops.Tensor:  # noqa: A002 - TF's name
+    """The ArgMax op itself: the index of the largest entry along `dimension` (TF1's name of argmax)."""
+    return apply_op("ArgMax", [input, dimension], {"output_type": _dt.as_dtype(output_type)}, name=name).outputs[0]
+
+
+@tf_export("arg_min")
+def arg_min(input, dimension, output_type=_dt.int64, name=None) -> _ops.Tensor:  # noqa: A002 - TF's name
+    """The ArgMin op itself: the index of the smallest entry along `dimension` (TF1's name of argmin)."""
+    return apply_op("ArgMin", [input, dimension], {"output_type": _dt.as_dtype(output_type)}, name=name).outputs[0]
+
+
+@tf_export("floor_div")
+def floor_div(x, y, name=None) -> _ops.Tensor:
+    """The FloorDiv op itself: x / y rounded towards negative infinity (no Python-operator conversions)."""
+    return _binary("FloorDiv", x, y, name)
+
+
 @tf_export("cumsum", "math.cumsum")
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> _ops.Tensor:
     """Cumulative sum along `axis` (exclusive: shifted by one, starting at 0; reverse: from the end)."""
@@ -2014,6 +2032,17 @@ def clip_by_norm(t, clip_norm, axes=None, name=None) -> _ops.Tensor:
         l2norm = _l2_norm_safe(values, axes)
         clipped = array_ops.identity(values * clip_norm / maximum(l2norm, clip_norm), name=scope)
         return t._with_values(clipped) if hasattr(t, "_is_composite_tensor") else clipped
+
+
+@tf_export("clip_by_average_norm")
+def clip_by_average_norm(t, clip_norm, name=None) -> _ops.Tensor:
+    """Rescales `t` so that its L2 norm divided by its number of elements is at most `clip_norm`."""
+    with _ops.name_scope(name, "clip_by_average_norm", [t, clip_norm]) as scope:
+        t = _ops.convert_to_tensor(t, name="t")
+        n_element = cast(array_ops.size(t), _dt.float32)
+        l2norm_inv = rsqrt(reduce_sum(t * t, array_ops.range(array_ops.rank(t))))
+        one = _ops.convert_to_tensor(1.0)
+        return array_ops.identity(t * clip_norm * minimum(l2norm_inv * n_element, one / clip_norm), name=scope)
 
 
 @tf_export("global_norm", "linalg.global_norm")

@@ -41,7 +41,8 @@ def _descending(values: _ops.Tensor, axis: int, return_indices: bool) -> _ops.Te
         perm = list(range(rank))
         perm[axis], perm[-1] = perm[-1], perm[axis]
         values = array_ops.transpose(values, perm)
-    k = array_ops.shape(values)[-1]
+    size = values.shape[-1].value if values.shape.ndims is not None else None
+    k = size if size is not None else array_ops.shape(values)[-1]
     top_values, indices = nn_ops.top_k(values, k)
     result = indices if return_indices else top_values
     return result if last else array_ops.transpose(result, perm)

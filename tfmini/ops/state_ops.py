@@ -382,6 +382,17 @@ def _scatter_set(base, indices, updates):
     base[indices] = updates
 
 
+def _scatter_divide(base, indices, updates) -> None:
+    if np.issubdtype(base.dtype, np.integer):
+        # Integers divide with truncation, as in C++; the divisions of one row by repeated indices are one
+        # division by their product, truncated once.
+        work = base.astype(np.float64)
+        np.divide.at(work, indices, updates)
+        base[...] = np.trunc(work)
+    else:
+        np.divide.at(base, indices, updates)
+
+
 # TF's ScatterMin/ScatterMax take the floating types, int32 and int64 only.
 _SCATTER_MIN_MAX_TYPES = (_dt.float16, _dt.float32, _dt.float64, _dt.int32, _dt.int64)
 _SCATTERS = {
@@ -392,6 +403,7 @@ _SCATTERS = {
     "ScatterMul": (np.multiply.at, _dt.NUMBER, False),
     "ScatterMin": (np.minimum.at, _SCATTER_MIN_MAX_TYPES, False),
     "ScatterMax": (np.maximum.at, _SCATTER_MIN_MAX_TYPES, False),
+    "ScatterDiv": (_scatter_divide, _dt.NUMBER, False),
 }
 
 
@@ -416,6 +428,66 @@ for _name, (_update, _allowed, _locking) in _SCATTERS.items():
         factory=_locking_factory(_same_for_every_op(_scatter_kernel(_update))),
         doc="Updates the rows of the variable named by `indices` in place; outputs the variable.",
     )
+
+
+def _scatter_nd_shape(op):
+    ref, indices, updates = (t.shape for t in op.inputs)
+    if ref.ndims is None or indices.ndims is None or updates.ndims is None or indices[-1].value is None:
+        return ref
+    depth = indices[-1].value
+    if depth > ref.ndims:
+        raise ValueError(f"The last dimension of indices ({depth}) must be <= the rank of ref ({ref.ndims})")
+    expected = indices[:-1].concatenate(ref[depth:])
+    if not updates.is_compatible_with(expected):
+        raise ValueError(f"Must have updates.shape = indices.shape[:-1] + ref.shape[indices.shape[-1]:], got "
+                         f"updates.shape {_shape.dims_str(updates)}, indices.shape {_shape.dims_str(indices)}, "
+                         f"ref.shape {_shape.dims_str(ref)}")
+    return ref
+
+
+def _scatter_nd_kernel(update: Callable) -> Callable:
+    def kernel(cell, indices, updates):
+        if not cell.initialized:
+            raise _uninitialized(cell)
+        base = cell.base
+        if indices.ndim < 1 or indices.shape[-1] > base.ndim:
+            raise _errors.InvalidArgumentError(
+                None, None, f"indices must have a last dimension <= the rank of ref {base.ndim}, got shape "
+                f"{_array_dims(indices.shape)}")
+        depth = indices.shape[-1]
+        if np.shape(updates) != indices.shape[:-1] + base.shape[depth:]:
+            raise _errors.InvalidArgumentError(
+                None, None, "Must have updates.shape = indices.shape[:batch_dim] + params_shape[slice_dim:], got "
+                f"updates.shape: {_array_dims(np.shape(updates))}, indices.shape: {_array_dims(indices.shape)}, "
+                f"params_shape: {_array_dims(base.shape)}")
+        array_ops._check_nd_indices(indices, base.shape, "params shape")
+        update(base, tuple(indices[..., k] for k in range(depth)), updates)
+        return cell
+
+    return kernel
+
+
+_SCATTER_NDS = {
+    # op type: (in-place update, allowed T, use_locking default)
+    "ScatterNdUpdate": (_scatter_set, _dt.ALL_TYPES, True),
+    "ScatterNdAdd": (np.add.at, _dt.NUMBER, False),
+    "ScatterNdSub": (np.subtract.at, _dt.NUMBER, False),
+}
+
+for _name, (_update, _allowed, _locking) in _SCATTER_NDS.items():
+    register_op(
+        _name,
+        inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
+        outputs=["output_ref: Ref(T)"],
+        attrs={"use_locking": ("bool", _locking)},
+        allowed={"T": _allowed, "Tindices": _INDEX},
+        shape=_scatter_nd_shape,
+        stateful=True,
+        factory=_locking_factory(_same_for_every_op(_scatter_nd_kernel(_update))),
+        doc="Updates the elements or slices of the variable named by the index tuples in `indices` in place.",
+    )
+# TF's "IGNORE" policy skips out-of-range indices; tfmini implements the default, an error.
+_reg.import_only_attr(tuple(_SCATTER_NDS), "bad_indices_policy", "string", "")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -698,7 +770,8 @@ for _resource in (False, True):
 RESOURCE_TRAINING_OPS += ["Resource" + n for n in [*_TRAINING_OPS, *_SPARSE_OF]]
 
 for _name in ["VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "CountUpTo",
-              "ResourceCountUpTo", "StridedSliceAssign", "ResourceStridedSliceAssign", *_SCATTERS, *_TRAINING_OPS,
+              "ResourceCountUpTo", "StridedSliceAssign", "ResourceStridedSliceAssign", *_SCATTERS, *_SCATTER_NDS,
+              *_TRAINING_OPS,
               *_SPARSE_OF, *RESOURCE_TRAINING_OPS]:
     NotDifferentiable(_name)
 
@@ -789,6 +862,35 @@ def scatter_sub(ref, indices, updates, use_locking=False, name=None) -> _ops.Ten
 @tf_export("scatter_mul")
 def scatter_mul(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterMul", ref, indices, updates, use_locking, name)
+
+
+@tf_export("scatter_div")
+def scatter_div(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
+    return _scatter("ScatterDiv", ref, indices, updates, use_locking, name)
+
+
+def _scatter_nd(op_type: str, ref, indices, updates, use_locking, name):
+    if not _is_ref(ref):
+        raise TypeError(f"tf.{op_type} of tfmini updates reference variables only; {ref!r} is a resource variable")
+    return apply_op(op_type, [ref, indices, updates], {"use_locking": bool(use_locking)}, name=name).outputs[0]
+
+
+@tf_export("scatter_nd_update")
+def scatter_nd_update(ref, indices, updates, use_locking=True, name=None) -> _ops.Tensor:
+    """Writes `updates` into the variable at the index tuples (or slices) `indices`; outputs the variable."""
+    return _scatter_nd("ScatterNdUpdate", ref, indices, updates, use_locking, name)
+
+
+@tf_export("scatter_nd_add")
+def scatter_nd_add(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
+    """Adds `updates` to the variable at the index tuples (or slices) `indices` (repeats add up)."""
+    return _scatter_nd("ScatterNdAdd", ref, indices, updates, use_locking, name)
+
+
+@tf_export("scatter_nd_sub")
+def scatter_nd_sub(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
+    """Subtracts `updates` from the variable at the index tuples (or slices) `indices` (repeats add up)."""
+    return _scatter_nd("ScatterNdSub", ref, indices, updates, use_locking, name)
 
 
 @tf_export("scatter_min")

@@ -159,8 +159,14 @@ def _truncated_normal(seed, shape, dtype) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------------------
 # Ops
 # ----------------------------------------------------------------------------------------------------------
+def _check_seed_shape(seed: _ops.Tensor) -> None:
+    shape = seed.shape.with_rank(1)
+    if shape[0].value not in (None, 2):
+        raise ValueError(f"Dimension must be 2 but is {shape[0].value}: the seed is a pair of integers")
+
+
 def _stateless_shape(op):
-    op.inputs[1].shape.with_rank(1)
+    _check_seed_shape(op.inputs[1])
     return _reg.constant_value_as_shape(op.inputs[0])
 
 
@@ -227,7 +233,7 @@ NotDifferentiable("StatelessRandomUniformInt")
 
 def _multinomial_shape(op):
     logits = op.inputs[0].shape.with_rank(2)
-    op.inputs[2].shape.with_rank(1)
+    _check_seed_shape(op.inputs[2])
     n = _reg.constant_value(op.inputs[1])
     return [logits[0], None if n is None else int(n)]
 
