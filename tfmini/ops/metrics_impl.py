@@ -16,7 +16,7 @@ from tfmini.framework import tf_logging
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.sparse_tensor import SparseTensor, SparseTensorValue
-from tfmini.ops import array_ops, check_ops, control_flow_ops, math_ops, nn_ops, sparse_ops, state_ops
+from tfmini.ops import array_ops, check_ops, control_flow_ops, math_ops, nn_ops, sort_ops, sparse_ops, state_ops
 from tfmini.ops.variable_scope import variable_scope
 from tfmini.ops.variables import Variable, VariableAggregation, VariableSynchronization
 
@@ -518,29 +518,38 @@ def _counts_at_thresholds(labels, predictions, thresholds: Sequence[float], weig
     predictions, labels, weights = _remove_squeezable_dimensions(
         math_ops.cast(predictions, _dt.float32), math_ops.cast(labels, _dt.bool_), weights)
     with _ops.control_dependencies(in_range):
-        predictions_row = array_ops.reshape(predictions, [1, -1])
-    labels_row = array_ops.reshape(labels, [1, -1])
-    thresholds_column = array_ops.reshape(constant(list(thresholds), dtype=_dt.float32), [-1, 1])
-    # [num_thresholds, num_predictions] by broadcasting: prediction j is positive at threshold i.
-    predicted_pos = math_ops.greater(predictions_row, thresholds_column)
-    weights_row = None
-    if weights is not None:
-        weights_row = array_ops.reshape(_broadcast_weights(math_ops.cast(weights, _dt.float32), predictions), [1, -1])
-    label_side = {"tp": labels_row, "fn": labels_row}
-    prediction_side = {"tp": predicted_pos, "fp": predicted_pos}
+        flat_predictions = array_ops.reshape(predictions, [-1])
+    # Each prediction falls into one of len(thresholds) + 1 buckets: how many (sorted) thresholds lie below it.
+    # A count at threshold i is then a sum over buckets above i (positives) or up to i (negatives), in float64.
+    n = len(thresholds)
+    order = sorted(range(n), key=lambda i: thresholds[i])
+    sorted_thresholds = constant([float(thresholds[i]) for i in order], dtype=_dt.float32)
+    buckets = sort_ops.searchsorted(sorted_thresholds, flat_predictions, side="left")
+    is_label = math_ops.cast(array_ops.reshape(labels, [-1]), _dt.float64)
+    if weights is None:
+        weights = array_ops.ones_like(is_label)
+    else:
+        weights = math_ops.cast(array_ops.reshape(
+            _broadcast_weights(math_ops.cast(weights, _dt.float32), predictions), [-1]), _dt.float64)
+    per_bucket = {}
+    if "tp" in includes or "fn" in includes:
+        per_bucket[True] = math_ops.unsorted_segment_sum(is_label * weights, buckets, n + 1)
     if "tn" in includes or "fp" in includes:
-        label_side["tn"] = label_side["fp"] = math_ops.logical_not(labels_row)
-    if "tn" in includes or "fn" in includes:
-        prediction_side["tn"] = prediction_side["fn"] = math_ops.logical_not(predicted_pos)
+        per_bucket[False] = math_ops.unsorted_segment_sum((1.0 - is_label) * weights, buckets, n + 1)
+    above = {"tp": True, "fp": False}
     values, updates = {}, {}
     for key in _COUNT_KEYS:
         if key not in includes:
             continue
-        variable = metric_variable([len(thresholds)], _dt.float32, name=_COUNT_VARIABLES[key])
-        hits = math_ops.cast(math_ops.logical_and(label_side[key], prediction_side[key]), _dt.float32)
-        if weights_row is not None:
-            hits = hits * weights_row
-        updates[key] = state_ops.assign_add(variable, math_ops.reduce_sum(hits, 1))
+        variable = metric_variable([n], _dt.float32, name=_COUNT_VARIABLES[key])
+        hist = per_bucket[key in ("tp", "fn")]
+        if key in above:
+            counts = math_ops.cumsum(hist, reverse=True)[1:]
+        else:
+            counts = math_ops.cumsum(hist)[:n]
+        if order != list(range(n)):
+            counts = array_ops.gather(counts, [order.index(i) for i in range(n)])
+        updates[key] = state_ops.assign_add(variable, math_ops.cast(counts, _dt.float32))
         values[key] = variable
     return values, updates
 
