@@ -208,3 +208,9 @@ def test_compute_average_loss_and_scale_regularization_loss():
         tf.nn.compute_average_loss(losses, global_batch_size=2.5)
     with pytest.raises(ValueError, match="global_batch_size must be positive"):
         tf.nn.compute_average_loss(losses, global_batch_size=0)
+
+
+def test_silu_is_swish():
+    assert tf.nn.silu is tf.nn.swish
+    x = np.array([-2.0, 0.0, 1.5])
+    np.testing.assert_allclose(_run(tf.nn.silu(x)), x / (1 + np.exp(-x)), rtol=1e-12)

@@ -509,7 +509,7 @@ def crelu(features, name=None, axis=-1) -> _ops.Tensor:
         return nn_ops.relu(array_ops.concat([features, -features], axis), name=scope)
 
 
-@tf_export("nn.swish")
+@tf_export("nn.silu", "nn.swish")
 def swish(features, name=None) -> _ops.Tensor:
     """features * sigmoid(features)."""
     with _ops.name_scope(name, "swish", [features]) as scope:
