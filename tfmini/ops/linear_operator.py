@@ -15,7 +15,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
-from tfmini.ops import array_ops, check_ops, control_flow_ops, linalg_ops, math_ops
+from tfmini.ops import array_ops, check_ops, control_flow_ops, linalg_impl, linalg_ops, math_ops
 
 _MATRIX_TYPES = (_dt.float16, _dt.float32, _dt.float64, _dt.complex64, _dt.complex128)
 
@@ -296,7 +296,7 @@ class LinearOperator:
 
     def _log_abs_determinant(self):
         if self._can_use_cholesky():
-            diag = linalg_ops.matrix_diag_part(linalg_ops.cholesky(self.to_dense()))
+            diag = linalg_impl.matrix_diag_part(linalg_ops.cholesky(self.to_dense()))
             return 2.0 * math_ops.reduce_sum(math_ops.log(math_ops.abs(diag)), axis=[-1])
         return linalg_ops.log_matrix_determinant(self.to_dense()).log_abs_determinant
 
@@ -314,7 +314,7 @@ class LinearOperator:
         else:
             batch = self.batch_shape_tensor()
         n = self.domain_dimension.value
-        eye = linalg_ops.eye(n if n is not None else self.domain_dimension_tensor(), batch_shape=batch,
+        eye = linalg_impl.eye(n if n is not None else self.domain_dimension_tensor(), batch_shape=batch,
                              dtype=self.dtype)
         return self.matmul(eye)
 
@@ -324,7 +324,7 @@ class LinearOperator:
             return self._to_dense()
 
     def _diag_part(self):
-        return linalg_ops.matrix_diag_part(self.to_dense())
+        return linalg_impl.matrix_diag_part(self.to_dense())
 
     def diag_part(self, name="diag_part") -> _ops.Tensor:
         """The main diagonal of each matrix, [..., min(M, N)]."""
@@ -485,7 +485,7 @@ class LinearOperatorDiag(LinearOperator):
         return rhs / self._diag_for(adjoint)
 
     def _to_dense(self):
-        return linalg_ops.matrix_diag(self._diag)
+        return linalg_impl.matrix_diag(self._diag)
 
     def _diag_part(self):
         return array_ops.identity(self._diag)
@@ -595,7 +595,7 @@ class _BaseIdentity(LinearOperator):
 
     def _eye(self, batch_shape):
         n = self._num_rows_static if self._num_rows_static is not None else self._num_rows
-        return linalg_ops.eye(n, batch_shape=batch_shape, dtype=self.dtype)
+        return linalg_impl.eye(n, batch_shape=batch_shape, dtype=self.dtype)
 
     def _ones_diag(self):
         shape = array_ops.concat([self.batch_shape_tensor(), array_ops.expand_dims(self._num_rows, 0)], 0)
