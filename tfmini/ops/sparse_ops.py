@@ -109,12 +109,9 @@ def _sparse_reduce_shape(op):
     shape=_sparse_reduce_shape,
 )
 def _sparse_reduce_sum(indices, values, shape, axes, *, keep_dims):
-    dense = np.zeros(np.asarray(shape).tolist(), dtype=values.dtype)
-    if indices.size:
-        np.add.at(dense, tuple(indices.T), values)
-    axes = np.reshape(axes, [-1])
-    axis = tuple(int(a) % dense.ndim for a in axes) if axes.size else None
-    return np.asarray(np.sum(dense, axis=axis, keepdims=keep_dims, dtype=values.dtype))
+    """Sums per output entry over the values only (never the dense input, which may be far larger)."""
+    return _sparse_reduce_kernel("SparseReduceSum", np.add, False)(indices, values, shape, axes,
+                                                                   keep_dims=keep_dims)
 
 
 @RegisterGradient("SparseReduceSum")
@@ -135,12 +132,8 @@ def _sparse_reduce_sum_grad(op, grad):
 @tf_export("sparse.reduce_sum", "sparse_reduce_sum")
 def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None) -> _ops.Tensor:
     """Sums a SparseTensor's values over `axis` (all axes when None), giving a dense tensor."""
-    sp_input = _as_sparse_input(sp_input)
-    axis = reduction_axes if axis is None else axis
-    keep = bool(keepdims if keepdims is not None else keep_dims)
-    axes = np.asarray([] if axis is None else axis, dtype=np.int32).reshape(-1)
-    return apply_op("SparseReduceSum", [sp_input.indices, sp_input.values, sp_input.dense_shape, axes],
-                    {"keep_dims": keep}).outputs[0]
+    inputs, keep = _reduce_args(sp_input, axis, keepdims, reduction_axes, keep_dims)
+    return apply_op("SparseReduceSum", inputs, {"keep_dims": keep}).outputs[0]
 
 
 def _sparse_matmul_shape(op):
@@ -163,17 +156,32 @@ def _sparse_matmul_shape(op):
     shape=_sparse_matmul_shape,
 )
 def _sparse_dense_matmul(indices, values, shape, b, *, adjoint_a, adjoint_b):
-    a = np.zeros(np.asarray(shape).tolist(), dtype=values.dtype)
-    if indices.size:
-        np.add.at(a, tuple(indices.T), values)
-    a = a.conj().T if adjoint_a else a
+    """Row i of the product sums values[k] * b[col k] over the entries k of row i; the sparse operand is never
+    densified."""
+    if np.ndim(indices) != 2 or np.shape(indices)[1] != 2 or np.ndim(shape) != 1 or len(shape) != 2:
+        raise _invalid(f"SparseTensorDenseMatMul: the sparse operand must be a matrix: indices shape "
+                       f"{_shape.dims_str(np.shape(indices))}, shape {_index_str(shape)}")
+    if b.ndim != 2:
+        raise _invalid(f"SparseTensorDenseMatMul: Tensor 'b' is not a matrix: {_shape.dims_str(b.shape)}")
+    rows, cols = indices[:, 0].astype(np.int64), indices[:, 1].astype(np.int64)
+    n_rows, n_cols = int(shape[0]), int(shape[1])
+    if adjoint_a:
+        rows, cols, n_rows, n_cols = cols, rows, n_cols, n_rows
+        values = values.conj()
     b = b.conj().T if adjoint_b else b
-    if a.shape[1] != b.shape[0]:
-        raise _errors.InvalidArgumentError(
-            None, None, f"Cannot multiply A and B because inner dimension does not match: {a.shape[1]} vs. "
-            f"{b.shape[0]}."
-        )
-    return a @ b
+    if n_cols != b.shape[0]:
+        raise _invalid(f"Cannot multiply A and B because inner dimension does not match: {n_cols} vs. "
+                       f"{b.shape[0]}.")
+    bad = np.flatnonzero((rows < 0) | (rows >= n_rows) | (cols < 0) | (cols >= n_cols))
+    if bad.size:
+        k = int(bad[0])
+        raise _invalid(f"SparseTensorDenseMatMul: index {k} = {_index_str(indices[k])} is out of bounds of the "
+                       f"sparse operand's shape {_index_str(shape)}")
+    out = np.zeros((n_rows, b.shape[1]), np.result_type(values.dtype, b.dtype))
+    if len(rows):
+        order, starts = _runs(rows)
+        out[rows[order[starts]]] = np.add.reduceat(values[order, None] * b[cols[order]], starts, axis=0)
+    return out.astype(b.dtype, copy=False)
 
 
 @RegisterGradient("SparseTensorDenseMatMul")
@@ -246,9 +254,19 @@ def _row_ranks(rows: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _split_keys(*index_arrays: np.ndarray) -> list[np.ndarray]:
-    """`_row_ranks` of several index matrices on one scale (the same row gets the same key in each)."""
-    keys = _row_ranks(np.concatenate([np.asarray(a).reshape(len(a), -1) for a in index_arrays], axis=0))
+def _split_keys(*index_arrays: np.ndarray, shape=None) -> list[np.ndarray]:
+    """Order-preserving int64 keys of several index matrices on one scale (the same row gets the same key in
+    each): row-major positions when every index lies inside the dense `shape` and its size fits in int64
+    (a matrix product, far cheaper), else `_row_ranks` of all the rows."""
+    rows = np.concatenate([np.asarray(a).reshape(len(a), -1) for a in index_arrays], axis=0)
+    keys = None
+    if shape is not None and len(shape) == rows.shape[1] and len(shape):
+        shape = np.asarray(shape, np.int64)
+        fits = float(np.prod(np.maximum(shape, 1), dtype=np.float64)) < 2.0 ** 62
+        if fits and (rows.size == 0 or (rows.min(axis=0) >= 0).all() and (rows.max(axis=0) < shape).all()):
+            keys = rows @ _strides(shape)
+    if keys is None:
+        keys = _row_ranks(rows)
     return np.split(keys, np.cumsum([len(a) for a in index_arrays])[:-1])
 
 
@@ -344,10 +362,10 @@ def _sparse_add(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thre
                        f"{_index_str(b_shape)}")
     rows = np.concatenate([a_indices, b_indices], axis=0)
     values = np.concatenate([a_values, b_values])
-    _, first, inverse, counts = np.unique(_row_ranks(rows), return_index=True, return_inverse=True,
-                                          return_counts=True)
-    sums = np.zeros(len(first), values.dtype)
-    np.add.at(sums, inverse.reshape(-1), values)
+    order, starts = _runs(np.concatenate(_split_keys(a_indices, b_indices, shape=a_shape)))
+    first = order[starts]
+    counts = np.diff(np.r_[starts, len(order)])
+    sums = np.add.reduceat(values[order], starts) if len(order) else values[:0]
     # Only the entries both operands have are summed and compared with the threshold, as in TF's kernel.
     keep = (counts == 1) | (np.abs(sums) >= thresh)
     return rows[first[keep]], sums[keep], np.array(a_shape, np.int64)
@@ -448,7 +466,7 @@ def sparse_add(a, b, threshold=None, thresh=None):
 )
 def _sparse_reorder(indices, values, shape):
     _check_components("SparseReorder", indices, values, shape, "input_")
-    order = np.lexsort(indices.T[::-1]) if indices.shape[1] else np.arange(len(values))
+    order = np.argsort(_split_keys(indices, shape=shape)[0], kind="stable")
     return indices[order], values[order]
 
 
@@ -810,7 +828,7 @@ def _sparse_min_or_max(name: str, pick):
         if not np.array_equal(a_shape, b_shape):
             raise _invalid(f"{name}: Operands do not have the same shape: got {_index_str(a_shape)} and "
                            f"{_index_str(b_shape)}")
-        a_keys, b_keys = _split_keys(a_indices, b_indices)
+        a_keys, b_keys = _split_keys(a_indices, b_indices, shape=a_shape)
         union, first = np.unique(np.concatenate([a_keys, b_keys]), return_index=True)
         rows = np.concatenate([a_indices, b_indices], axis=0)[first]
         zero = np.zeros(len(union), a_values.dtype)
@@ -948,9 +966,20 @@ def sparse_fill_empty_rows(sp_input, default_value, name=None) -> tuple[SparseTe
 # ----------------------------------------------------------------------------------------------------------
 # SparseReduceMax (dense result), SparseReduceMaxSparse and SparseReduceSumSparse (sparse results)
 # ----------------------------------------------------------------------------------------------------------
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A stable order sorting `keys` and where each run of equal keys starts in that order."""
+    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):  # already in order, as SparseTensors usually are
+        order, ordered = np.arange(len(keys)), keys
+    else:
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+    return order, np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(keys) else np.zeros(0, np.int64)
+
+
 def _reduction_groups(indices, shape, axes, keep_dims: bool, op_msg: str):
-    """Which output entry each value reduces into: (group of each value, the group's output index rows, the
-    output dense shape). Only groups that receive at least one value exist."""
+    """How values reduce into output entries: (a stable order of the values by output entry, where each
+    entry's run starts in it, the entries' output index rows in row-major order, the output dense shape).
+    Only entries that receive at least one value exist."""
     rank = len(shape)
     axes = np.reshape(axes, [-1]).astype(np.int64)
     bad = np.flatnonzero((axes < -rank) | (axes >= rank))
@@ -963,30 +992,20 @@ def _reduction_groups(indices, shape, axes, keep_dims: bool, op_msg: str):
         reduced[:] = True
     kept = indices.copy()
     kept[:, reduced] = 0
-    groups, n = _group_ids(kept)
-    first = np.zeros(n, np.int64)
-    first[groups[::-1]] = np.arange(len(groups))[::-1]  # the first value of each group
-    rows = kept[first] if n else np.zeros((0, rank), np.int64)
     out_shape = np.where(reduced, 1, shape).astype(np.int64)
+    order, starts = _runs(_split_keys(kept, shape=out_shape)[0])
+    rows = kept[order[starts]]
     if not keep_dims:
         rows, out_shape = rows[:, ~reduced], out_shape[~reduced]
-    return groups, n, rows, out_shape
-
-
-def _reduce_groups(values, groups, n, ufunc):
-    out = np.zeros(n, values.dtype)
-    if n:
-        order = np.argsort(groups, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
-        out[groups[order][starts]] = ufunc.reduceat(values[order], starts)
-    return out
+    return order, starts, rows, out_shape
 
 
 def _sparse_reduce_kernel(op_name: str, ufunc, sparse_output: bool):
     def kernel(indices, values, shape, axes, *, keep_dims):
         _check_components(op_name, indices, values, shape, "input_")
-        groups, n, rows, out_shape = _reduction_groups(indices, shape, axes, keep_dims, op_name)
-        reduced = _reduce_groups(values, groups, n, ufunc)
+        order, starts, rows, out_shape = _reduction_groups(indices, shape, axes, keep_dims, op_name)
+        n = len(starts)
+        reduced = ufunc.reduceat(values[order], starts) if n else np.zeros(0, values.dtype)
         if sparse_output:
             return rows, reduced, out_shape
         # Outputs that no value reduces into are 0: the reduction runs over the present values only.
