@@ -236,3 +236,26 @@ def test_tensorflow2_saved_model_loads_and_its_signature_gives_tensorflows_outpu
         got = sess.run(signature.outputs[entry["output"]].name,
                        {signature.inputs[entry["input"]].name: values["x"]})
     np.testing.assert_allclose(got, values["y"], rtol=1e-6, atol=1e-6)
+
+
+def test_tfmini_graph_assigning_variables_in_a_cond_and_a_loop_reads_back():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+        v = tf.get_variable("v", initializer=tf.constant([1.0, 2.0, 3.0]))
+        tf.cond(tf.reduce_sum(x) > 0, lambda: tf.assign_add(v, x), lambda: tf.assign(v, x * 2.0), name="update")
+        count = tf.get_variable("count", initializer=tf.constant(0))
+
+        def body(i):
+            with tf.control_dependencies([tf.assign_add(count, 1)]):
+                return i + 1
+
+        tf.while_loop(lambda i: i < 4, body, [0], name="loop")
+    with tf.Graph().as_default():
+        tf.import_graph_def(g.as_graph_def(), name="again")
+        with tf.Session() as sess:
+            sess.run(["again/v/Assign", "again/count/Assign"])
+            np.testing.assert_array_equal(sess.run("again/update:0", {"again/x:0": [1.0, 1.0, 1.0]}), [2, 3, 4])
+            np.testing.assert_array_equal(sess.run("again/update:0", {"again/x:0": [-1.0, 0.0, 0.0]}), [-2, 0, 0])
+            assert sess.run("again/loop:0") == 4
+            assert sess.run("again/count:0") == 4
+            np.testing.assert_array_equal(sess.run("again/v:0"), [-2, 0, 0])
