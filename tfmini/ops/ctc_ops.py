@@ -82,49 +82,65 @@ def _target(label: list[int], b: int, num_classes: int, collapse: bool) -> list[
     return out
 
 
-def _ctc_one(logp: np.ndarray, target: list[int], blank: int, merge_repeated: bool) -> tuple:
-    """-log p(target | x) and d loss / d logits for one sequence, `logp` the [T, classes] log-softmax."""
-    t_len, num_classes = logp.shape
-    ext = np.full(2 * len(target) + 1, blank, dtype=np.int64)
-    ext[1::2] = target
-    u_len = ext.shape[0]
+def _ctc_batch(logp: np.ndarray, lengths: np.ndarray, targets: list[list[int]], blank: int,
+               merge_repeated: bool) -> tuple:
+    """-log p(target | x) and d loss / d logits of a batch, `logp` the [T, B, classes] log-softmax (rows past
+    an entry's length unused). The recursions run over time for all entries at once, on each entry's
+    blank-extended target padded with impossible states."""
+    t_max, batch, num_classes = logp.shape
+    u_max = 2 * max(len(t) for t in targets) + 1
+    ext = np.full((batch, u_max), blank, dtype=np.int64)
+    valid = np.zeros((batch, u_max), dtype=bool)
+    for b, target in enumerate(targets):
+        ext[b, 1:2 * len(target):2] = target
+        valid[b, :2 * len(target) + 1] = True
     is_blank = ext == blank
     # Transitions into state u: from u (staying; non-blank states only when repeats merge), from u - 1, and
     # from u - 2 for a non-blank label that differs from the label two states back (or, without merging,
     # even when it is the same).
     stay = is_blank | merge_repeated
-    skip = np.zeros(u_len, dtype=bool)
-    skip[2:] = ~is_blank[2:] & ~(merge_repeated & (ext[2:] == ext[:-2]))
-    emit = logp[:, ext]  # [T, U]
-    neg_inf = np.full(u_len, -np.inf, dtype=logp.dtype)
+    skip = np.zeros((batch, u_max), dtype=bool)
+    skip[:, 2:] = ~is_blank[:, 2:] & ~(merge_repeated & (ext[:, 2:] == ext[:, :-2]))
+    emit = np.take_along_axis(logp, np.broadcast_to(ext[None], (t_max, batch, u_max)), axis=2)
+    emit = np.where(valid[None] & (np.arange(t_max)[:, None, None] < lengths[None, :, None]), emit, -np.inf)
+    neg_inf = np.full((batch, u_max), -np.inf, dtype=logp.dtype)
 
-    alpha = np.full((t_len, u_len), -np.inf, dtype=logp.dtype)
-    alpha[0, :2] = emit[0, :2] if u_len > 1 else emit[0, :1]
-    for t in range(1, t_len):
+    alpha = np.full((t_max, batch, u_max), -np.inf, dtype=logp.dtype)
+    alpha[0, :, :2] = emit[0, :, :2]
+    for t in range(1, t_max):
         prev = alpha[t - 1]
         acc = np.where(stay, prev, neg_inf)
-        acc[1:] = _logsumexp(acc[1:], prev[:-1])
-        acc[2:] = np.where(skip[2:], _logsumexp(acc[2:], prev[:-2]), acc[2:])
+        acc[:, 1:] = _logsumexp(acc[:, 1:], prev[:, :-1])
+        acc[:, 2:] = np.where(skip[:, 2:], _logsumexp(acc[:, 2:], prev[:, :-2]), acc[:, 2:])
         alpha[t] = acc + emit[t]
 
-    beta = np.full((t_len, u_len), -np.inf, dtype=logp.dtype)
-    beta[t_len - 1, max(u_len - 2, 0):] = 0
-    for t in range(t_len - 2, -1, -1):
-        nxt = beta[t + 1] + emit[t + 1]
-        acc = np.where(stay, nxt, neg_inf)
-        acc[:-1] = _logsumexp(acc[:-1], nxt[1:])
-        acc[:-2] = np.where(skip[2:], _logsumexp(acc[:-2], nxt[2:]), acc[:-2])
-        beta[t] = acc
+    # Each entry's backward pass starts at its own last step, in its last two states.
+    last = np.arange(u_max)[None, :] >= valid.sum(axis=1, keepdims=True) - 2
+    start = np.where(last & valid, 0.0, -np.inf).astype(logp.dtype)
+    beta = np.full((t_max, batch, u_max), -np.inf, dtype=logp.dtype)
+    for t in range(t_max - 1, -1, -1):
+        acc = neg_inf
+        if t + 1 < t_max:
+            nxt = beta[t + 1] + emit[t + 1]
+            acc = np.where(stay, nxt, neg_inf)
+            acc[:, :-1] = _logsumexp(acc[:, :-1], nxt[:, 1:])
+            acc[:, :-2] = np.where(skip[:, 2:], _logsumexp(acc[:, :-2], nxt[:, 2:]), acc[:, :-2])
+        at_end = (lengths == t + 1)[:, None]
+        beta[t] = np.where(at_end, start, np.where(valid, acc, neg_inf))
 
-    log_p = np.logaddexp.reduce(alpha[0] + beta[0])
+    log_p = np.logaddexp.reduce(alpha[0] + beta[0], axis=1)
     probs = np.exp(logp)
-    if np.isneginf(log_p):
-        return np.inf, probs
     # Posterior of each class at each step: the paths through the states that emit it.
-    occupancy = np.exp(alpha + beta - log_p)  # [T, U]
-    posterior = np.zeros((t_len, num_classes), dtype=logp.dtype)
-    np.add.at(posterior.T, ext, occupancy.T)
-    return -log_p, probs - posterior
+    with np.errstate(invalid="ignore"):
+        occupancy = np.exp(alpha + beta - log_p[None, :, None])
+    occupancy = np.where(np.isfinite(log_p)[None, :, None], occupancy, 0)
+    onehot = np.zeros((batch, u_max, num_classes), dtype=logp.dtype)
+    np.put_along_axis(onehot, ext[:, :, None], 1, axis=2)
+    posterior = np.einsum("tbu,buc->tbc", occupancy, onehot * valid[:, :, None])
+    # Without any valid path the gradient is the softmax itself, as in TensorFlow.
+    grad = probs - posterior
+    grad = np.where(np.arange(t_max)[:, None, None] < lengths[None, :, None], grad, 0)
+    return -log_p, grad
 
 
 def _ctc_loss_shape(op):
@@ -182,15 +198,17 @@ def _ctc_loss_kernel(inputs, labels_indices, labels_values, sequence_length, *, 
 
     loss = np.zeros(batch_size, dtype=inputs.dtype)
     grad = np.zeros(inputs.shape, dtype=inputs.dtype)
-    blank = num_classes - 1
-    for b in range(batch_size):
-        steps = int(sequence_length[b])
-        if steps == 0 or (ignore_longer_outputs_than_inputs and len(labels[b]) > steps):
-            continue  # no loss and no gradient, as in TensorFlow
-        x = inputs[:steps, b, :]
-        shifted = x - x.max(axis=1, keepdims=True)
-        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss[b], grad[:steps, b, :] = _ctc_one(logp, targets[b], blank, ctc_merge_repeated)
+    lengths = sequence_length.astype(np.int64)
+    # Entries without steps, or (when allowed) with more labels than steps, get no loss and no gradient.
+    used = (lengths > 0) & ~(ignore_longer_outputs_than_inputs &
+                             (np.array([len(lab) for lab in labels]) > lengths))
+    if used.any():
+        rows = np.nonzero(used)[0]
+        x = inputs[:, rows, :]
+        shifted = x - x.max(axis=2, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
+        loss[rows], grad[:, rows, :] = _ctc_batch(logp, lengths[rows], [targets[b] for b in rows],
+                                                  num_classes - 1, ctc_merge_repeated)
     return loss, grad
 
 
