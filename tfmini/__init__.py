@@ -11,7 +11,9 @@ from tfmini import (
     contrib,
     data,
     debugging,
+    errors,
     gfile,
+    graph_util,
     initializers,
     io,
     layers,
@@ -21,6 +23,7 @@ from tfmini import (
     python_io,
     queue,
     random,
+    saved_model,
     strings,
     summary,
     train,
@@ -29,16 +32,13 @@ from tfmini import ops as _ops_package  # noqa: F401 - registers every op and de
 from tfmini.client import session as _session
 from tfmini.client import timeline as _timeline
 from tfmini.client.fetch import register_session_run_conversion_functions as _register_session_run_conversion
-from tfmini.framework import errors, graph_util
+from tfmini.framework import graph_util as _graph_util  # noqa: F401 - declares tf.graph_util's names
 from tfmini.framework import indexed_slices as _indexed_slices
 from tfmini.framework import proto_exports as _proto_exports  # noqa: F401 - declares tf.GraphDef, tf.train.Example...
 from tfmini.framework import sparse_tensor as _sparse_tensor
 from tfmini.framework import versions as _versions  # noqa: F401 - declares tf.VERSION, tf.GRAPH_DEF_VERSION, ...
 from tfmini.train import basic_session_run_hooks as _basic_session_run_hooks
-from tfmini.train import saved_model
 from tfmini.train import session_manager as _session_manager
-
-__version__ = "0.1.0"
 
 # Session.run fetches and feeds the framework's composite tensors as their component tensors: the client's
 # extension point is filled here, where the API is assembled, because the framework may not name the client.

@@ -2,22 +2,26 @@
 Dropout, BatchNormalization). A layer owns a variable scope, creates its variables there with `tf.get_variable`
 on its first call and reuses them on later calls; its ops go under the scope's name scope."""
 
-from __future__ import annotations
-
-import numpy as np
+import numpy as _np
 
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
-from tfmini.framework.api_export import tf_export
-from tfmini.ops import array_ops, control_flow_ops, init_ops, math_ops, nn_impl, nn_ops, state_ops
-from tfmini.ops import variable_scope as vs
+from tfmini.framework.api_export import tf_export as _tf_export
+from tfmini.ops import array_ops as _array_ops
+from tfmini.ops import control_flow_ops as _control_flow_ops
+from tfmini.ops import init_ops as _init_ops
+from tfmini.ops import math_ops as _math_ops
+from tfmini.ops import nn_impl as _nn_impl
+from tfmini.ops import nn_ops as _nn_ops
+from tfmini.ops import state_ops as _state_ops
+from tfmini.ops import variable_scope as _vs
 
 _GraphKeys = _ops.GraphKeys
 # TF's default initializers, shared (initializers are immutable).
-_ZEROS = init_ops.zeros_initializer()
-_ONES = init_ops.ones_initializer()
+_ZEROS = _init_ops.zeros_initializer()
+_ONES = _init_ops.ones_initializer()
 
 
 def _snake_case(name: str) -> str:
@@ -31,13 +35,13 @@ def _snake_case(name: str) -> str:
 
 def _normalize_tuple(value, n: int, name: str) -> tuple:
     """An int or a sequence of `n` ints, as an n-tuple (Keras' rule and error)."""
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, (int, _np.integer)):
         return (int(value),) * n
     try:
         items = tuple(value)
     except TypeError:
         raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: {value}") from None
-    if len(items) != n or not all(isinstance(v, (int, np.integer)) for v in items):
+    if len(items) != n or not all(isinstance(v, (int, _np.integer)) for v in items):
         raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: {value}")
     return tuple(int(v) for v in items)
 
@@ -67,7 +71,7 @@ def _smart_cond(pred, true_fn, false_fn):
     if isinstance(pred, _ops.Tensor):
         value = _reg.constant_value(pred)
         if value is None:
-            return control_flow_ops.cond(pred, true_fn, false_fn)
+            return _control_flow_ops.cond(pred, true_fn, false_fn)
         pred = bool(value)
     return true_fn() if pred else false_fn()
 
@@ -75,7 +79,7 @@ def _smart_cond(pred, true_fn, false_fn):
 # ----------------------------------------------------------------------------------------------------------
 # Layer
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("layers.Layer")
+@_tf_export("layers.Layer")
 class Layer:
     """The TF1 layer: variables through `add_weight` (tf.get_variable in the layer's scope), `build` on the first
     call, `call` for the computation. `trainable_weights`, `updates` and `losses` list what it made."""
@@ -91,7 +95,7 @@ class Layer:
         self._given_name = name if isinstance(name, str) and name else None
         self._base_name = self._given_name or _snake_case(type(self).__name__)
         self._name = self._given_name
-        self._scope = _scope if isinstance(_scope, vs.VariableScope) else None
+        self._scope = _scope if isinstance(_scope, _vs.VariableScope) else None
         self._dtype = None if dtype is None else _dt.as_dtype(dtype).base_dtype
         self._activity_regularizer = activity_regularizer
         self._trainable_weights: list = []
@@ -149,7 +153,7 @@ class Layer:
         """Gets or creates `name` with tf.get_variable in the layer's scope and tracks it."""
         dtype = _dt.as_dtype(dtype or self._dtype or _dt.float32).base_dtype
         before = set(map(id, _ops.get_collection(_GraphKeys.REGULARIZATION_LOSSES)))
-        variable = vs.get_variable(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
+        variable = _vs.get_variable(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
                                    trainable=trainable and self.trainable, constraint=constraint)
         self._losses.extend(loss for loss in _ops.get_collection(_GraphKeys.REGULARIZATION_LOSSES)
                             if id(loss) not in before)
@@ -180,10 +184,10 @@ class Layer:
 
     def _capture_scope(self) -> None:
         if self._reuse:
-            with vs.variable_scope(self._given_name or self._base_name) as scope:
+            with _vs.variable_scope(self._given_name or self._base_name) as scope:
                 self._scope = scope
         else:
-            with vs.variable_scope(self._given_name, default_name=self._base_name) as scope:
+            with _vs.variable_scope(self._given_name, default_name=self._base_name) as scope:
                 self._scope = scope
         if self._given_name is None:
             self._name = self._scope.name.split("/")[-1]
@@ -192,7 +196,7 @@ class Layer:
         if self._scope is None:
             self._capture_scope()
         reuse = True if self.built else self._reuse
-        with vs.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False) as scope:
+        with _vs.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False) as scope:
             with _ops.name_scope(scope.original_name_scope):
                 if not self.built:
                     first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
@@ -247,13 +251,13 @@ class _KernelLayer(Layer):
 
     def _bias_and_activation(self, outputs):
         if self.use_bias:
-            outputs = nn_ops.bias_add(outputs, self.bias, data_format=self._data_format)
+            outputs = _nn_ops.bias_add(outputs, self.bias, data_format=self._data_format)
         if self.activation is not None:
             return self.activation(outputs)
         return outputs
 
 
-@tf_export("layers.Dense")
+@_tf_export("layers.Dense")
 class Dense(_KernelLayer):
     """outputs = activation(inputs @ kernel + bias); inputs of rank > 2 are contracted on their last axis."""
 
@@ -276,17 +280,17 @@ class Dense(_KernelLayer):
         inputs = _ops.convert_to_tensor(inputs)
         rank = inputs.shape.ndims
         if rank is not None and rank > 2:
-            outputs = math_ops.tensordot(inputs, self.kernel, [[rank - 1], [0]])
+            outputs = _math_ops.tensordot(inputs, self.kernel, [[rank - 1], [0]])
             outputs.set_shape(inputs.shape.as_list()[:-1] + [self.units])
         else:
-            outputs = math_ops.matmul(math_ops.cast(inputs, self._dtype), self.kernel)
+            outputs = _math_ops.matmul(_math_ops.cast(inputs, self._dtype), self.kernel)
         return self._bias_and_activation(outputs)
 
     def compute_output_shape(self, input_shape):
         return _shape.as_shape(input_shape)[:-1].concatenate([self.units])
 
 
-@tf_export("layers.Conv2D")
+@_tf_export("layers.Conv2D")
 class Conv2D(_KernelLayer):
     """2-D convolution with a [kernel_h, kernel_w, in_channels, filters] kernel, plus bias and activation."""
 
@@ -314,12 +318,9 @@ class Conv2D(_KernelLayer):
         self._add_kernel_and_bias(list(self.kernel_size) + [channels, self.filters])
 
     def call(self, inputs):
-        outputs = nn_ops.conv2d(inputs, self.kernel, strides=list(self.strides), padding=self.padding.upper(),
+        outputs = _nn_ops.conv2d(inputs, self.kernel, strides=list(self.strides), padding=self.padding.upper(),
                                 data_format=self._data_format, dilations=list(self.dilation_rate))
         return self._bias_and_activation(outputs)
-
-
-Convolution2D = Conv2D
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -342,25 +343,21 @@ class _Pooling2D(Layer):
                               data_format=self._data_format)
 
 
-@tf_export("layers.MaxPooling2D")
+@_tf_export("layers.MaxPooling2D")
 class MaxPooling2D(_Pooling2D):
     """Max pooling over pool_size windows moved by strides."""
 
-    _op = staticmethod(nn_ops.max_pool2d)
+    _op = staticmethod(_nn_ops.max_pool2d)
 
 
-@tf_export("layers.AveragePooling2D")
+@_tf_export("layers.AveragePooling2D")
 class AveragePooling2D(_Pooling2D):
     """Average pooling over pool_size windows moved by strides."""
 
-    _op = staticmethod(nn_ops.avg_pool2d)
+    _op = staticmethod(_nn_ops.avg_pool2d)
 
 
-MaxPool2D = MaxPooling2D
-AveragePool2D = AveragePooling2D
-
-
-@tf_export("layers.Flatten")
+@_tf_export("layers.Flatten")
 class Flatten(Layer):
     """Reshapes [batch, ...] to [batch, everything else] (channels_first inputs are made channels_last first)."""
 
@@ -373,16 +370,16 @@ class Flatten(Layer):
         inputs = _ops.convert_to_tensor(inputs)
         rank = inputs.shape.ndims
         if self._data_format == "NCHW" and rank is not None and rank > 2:
-            inputs = array_ops.transpose(inputs, [0] + list(range(2, rank)) + [1])
+            inputs = _array_ops.transpose(inputs, [0] + list(range(2, rank)) + [1])
         batch = inputs.shape[0].value if rank else None
-        outputs = array_ops.reshape(inputs, array_ops.stack([batch if batch is not None else
-                                                             array_ops.shape(inputs)[0], -1]))
+        outputs = _array_ops.reshape(inputs, _array_ops.stack([batch if batch is not None else
+                                                             _array_ops.shape(inputs)[0], -1]))
         rest = inputs.shape[1:].num_elements() if rank else None
         outputs.set_shape([batch, rest])
         return outputs
 
 
-@tf_export("layers.Dropout")
+@_tf_export("layers.Dropout")
 class Dropout(Layer):
     """Dropout applied only when called with training=True (a Python bool or a boolean tensor)."""
 
@@ -396,14 +393,14 @@ class Dropout(Layer):
         inputs = _ops.convert_to_tensor(inputs)
         return _smart_cond(
             training,
-            lambda: nn_impl.dropout(inputs, noise_shape=self.noise_shape, seed=self.seed, rate=self.rate),
-            lambda: array_ops.identity(inputs))
+            lambda: _nn_impl.dropout(inputs, noise_shape=self.noise_shape, seed=self.seed, rate=self.rate),
+            lambda: _array_ops.identity(inputs))
 
 
 # ----------------------------------------------------------------------------------------------------------
 # BatchNormalization
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("layers.BatchNormalization")
+@_tf_export("layers.BatchNormalization")
 class BatchNormalization(Layer):
     """Normalizes over all axes but `axis` with batch statistics in training (queuing moving-average updates
     in UPDATE_OPS) and with the moving statistics otherwise.
@@ -478,17 +475,17 @@ class BatchNormalization(Layer):
         shape = [1] * ndims
         for a, d in zip(self._axes, t.shape.as_list() if len(self._axes) > 1 else [t.shape[0].value]):
             shape[a] = d
-        return array_ops.reshape(t, shape)
+        return _array_ops.reshape(t, shape)
 
     def _moving_update(self, variable, value, decay):
         with _ops.name_scope(None, "AssignMovingAvg", [variable, value]):
-            return state_ops.assign_sub(variable, (variable - value) * decay)
+            return _state_ops.assign_sub(variable, (variable - value) * decay)
 
     def call(self, inputs, training=False):
         inputs = _ops.convert_to_tensor(inputs)
         ndims = inputs.shape.ndims
         compute = _dt.float32 if inputs.dtype.base_dtype == _dt.float16 else inputs.dtype.base_dtype
-        x = math_ops.cast(inputs, compute)
+        x = _math_ops.cast(inputs, compute)
         reduction = [a for a in range(ndims) if a not in self._axes]
         moving_mean = _ops.convert_to_tensor(self.moving_mean)
         moving_var = _ops.convert_to_tensor(self.moving_variance)
@@ -496,33 +493,30 @@ class BatchNormalization(Layer):
         if static_training is not None and not bool(static_training):
             mean, variance = moving_mean, moving_var
         else:
-            batch_mean, batch_var = nn_impl.moments(x, reduction)
+            batch_mean, batch_var = _nn_impl.moments(x, reduction)
             update_var = batch_var
             if self._fused:
-                count = math_ops.cast(array_ops.size(x) // array_ops.size(batch_mean), compute)
-                update_var = batch_var * count / math_ops.maximum(count - 1, 1)
+                count = _math_ops.cast(_array_ops.size(x) // _array_ops.size(batch_mean), compute)
+                update_var = batch_var * count / _math_ops.maximum(count - 1, 1)
             decay = 1.0 - self.momentum
             if static_training is None:
-                mean = array_ops.where(training, batch_mean, moving_mean)
-                variance = array_ops.where(training, batch_var, moving_var)
-                decay = decay * math_ops.cast(training, compute)
+                mean = _array_ops.where(training, batch_mean, moving_mean)
+                variance = _array_ops.where(training, batch_var, moving_var)
+                decay = decay * _math_ops.cast(training, compute)
             else:
                 mean, variance = batch_mean, batch_var
             self.add_update([self._moving_update(self.moving_mean, batch_mean, decay),
                              self._moving_update(self.moving_variance, update_var, decay)])
-        outputs = nn_impl.batch_normalization(x, self._broadcast(mean, ndims), self._broadcast(variance, ndims),
+        outputs = _nn_impl.batch_normalization(x, self._broadcast(mean, ndims), self._broadcast(variance, ndims),
                                               self._broadcast(self.beta, ndims), self._broadcast(self.gamma, ndims),
                                               self.epsilon)
-        return math_ops.cast(outputs, inputs.dtype.base_dtype)
-
-
-BatchNorm = BatchNormalization
+        return _math_ops.cast(outputs, inputs.dtype.base_dtype)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Functional interface
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("layers.dense")
+@_tf_export("layers.dense")
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None,
           bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None,
           activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
@@ -536,7 +530,7 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
     return layer.apply(inputs)
 
 
-@tf_export("layers.conv2d")
+@_tf_export("layers.conv2d")
 def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_format="channels_last",
            dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer=None,
            bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None,
@@ -552,28 +546,28 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_f
     return layer.apply(inputs)
 
 
-@tf_export("layers.max_pooling2d")
+@_tf_export("layers.max_pooling2d")
 def max_pooling2d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
     return MaxPooling2D(pool_size, strides, padding=padding, data_format=data_format, name=name).apply(inputs)
 
 
-@tf_export("layers.average_pooling2d")
+@_tf_export("layers.average_pooling2d")
 def average_pooling2d(inputs, pool_size, strides, padding="valid", data_format="channels_last", name=None):
     return AveragePooling2D(pool_size, strides, padding=padding, data_format=data_format, name=name).apply(inputs)
 
 
-@tf_export("layers.flatten")
+@_tf_export("layers.flatten")
 def flatten(inputs, name=None, data_format="channels_last"):
     return Flatten(data_format=data_format, name=name).apply(inputs)
 
 
-@tf_export("layers.dropout")
+@_tf_export("layers.dropout")
 def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=None):
     """Dropout at `rate` when `training` (a Python bool or boolean tensor) is true, identity otherwise."""
     return Dropout(rate, noise_shape=noise_shape, seed=seed, name=name).apply(inputs, training=training)
 
 
-@tf_export("layers.batch_normalization")
+@_tf_export("layers.batch_normalization")
 def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                         beta_initializer=_ZEROS, gamma_initializer=_ONES,
                         moving_mean_initializer=_ZEROS,

@@ -1,17 +1,18 @@
 """`tf.losses`: TF1's loss functions, built from nn and math ops, with weights, reductions and the LOSSES
 collection (`add_loss`, `get_losses`, `get_total_loss`, ...). Composites only: no kernels of their own."""
 
-from __future__ import annotations
-
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
-from tfmini.framework.api_export import tf_export
-from tfmini.ops import array_ops, math_ops, nn_impl, nn_ops
+from tfmini.framework.api_export import tf_export as _tf_export
+from tfmini.ops import array_ops as _array_ops
+from tfmini.ops import math_ops as _math_ops
+from tfmini.ops import nn_impl as _nn_impl
+from tfmini.ops import nn_ops as _nn_ops
 
 _LOSSES = _ops.GraphKeys.LOSSES
 
 
-@tf_export("losses.Reduction")
+@_tf_export("losses.Reduction")
 class Reduction:
     """How a weighted loss tensor is reduced to the returned loss."""
 
@@ -36,39 +37,39 @@ class Reduction:
 # ----------------------------------------------------------------------------------------------------------
 # The LOSSES collection
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("losses.add_loss")
+@_tf_export("losses.add_loss")
 def add_loss(loss, loss_collection=_LOSSES) -> None:
     """Adds `loss` to the graph collection `loss_collection` (nothing when it is None or empty)."""
     if loss_collection:
         _ops.add_to_collection(loss_collection, loss)
 
 
-@tf_export("losses.get_losses")
+@_tf_export("losses.get_losses")
 def get_losses(scope=None, loss_collection=_LOSSES) -> list:
     return _ops.get_collection(loss_collection, scope)
 
 
-@tf_export("losses.get_regularization_losses")
+@_tf_export("losses.get_regularization_losses")
 def get_regularization_losses(scope=None) -> list:
     return _ops.get_collection(_ops.GraphKeys.REGULARIZATION_LOSSES, scope)
 
 
-@tf_export("losses.get_regularization_loss")
+@_tf_export("losses.get_regularization_loss")
 def get_regularization_loss(scope=None, name="total_regularization_loss") -> _ops.Tensor:
     """The sum of the regularization losses, or 0.0 when there are none."""
     losses = get_regularization_losses(scope)
     if losses:
-        return math_ops.add_n(losses, name=name)
+        return _math_ops.add_n(losses, name=name)
     return _ops.convert_to_tensor(0.0)
 
 
-@tf_export("losses.get_total_loss")
+@_tf_export("losses.get_total_loss")
 def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None) -> _ops.Tensor:
     """The sum of the collected losses (and regularization losses); ValueError when there are none."""
     losses = get_losses(scope=scope)
     if add_regularization_losses:
         losses = losses + get_regularization_losses(scope=scope)
-    return math_ops.add_n(losses, name=name)
+    return _math_ops.add_n(losses, name=name)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ def _check_broadcastable(weights: _ops.Tensor, values: _ops.Tensor) -> None:
 
 def _num_elements(losses: _ops.Tensor) -> _ops.Tensor:
     with _ops.name_scope(None, "num_elements", [losses]) as scope:
-        return math_ops.cast(array_ops.size(losses, name=scope), losses.dtype.base_dtype)
+        return _math_ops.cast(_array_ops.size(losses, name=scope), losses.dtype.base_dtype)
 
 
 def _num_present(losses: _ops.Tensor, weights, per_batch: bool = False) -> _ops.Tensor:
@@ -96,20 +97,20 @@ def _num_present(losses: _ops.Tensor, weights, per_batch: bool = False) -> _ops.
     if isinstance(weights, float) and weights != 0.0 and not per_batch:
         return _num_elements(losses)
     with _ops.name_scope(None, "num_present", [losses, weights]) as scope:
-        weights = math_ops.cast(weights, _dt.float32)
-        present = math_ops.cast(math_ops.not_equal(weights, 0.0), _dt.float32)
-        present = present * array_ops.ones_like(losses)
+        weights = _math_ops.cast(weights, _dt.float32)
+        present = _math_ops.cast(_math_ops.not_equal(weights, 0.0), _dt.float32)
+        present = present * _array_ops.ones_like(losses)
         if per_batch:
-            axes = array_ops.range(1, array_ops.rank(present))
-            return math_ops.reduce_sum(present, axis=axes, keepdims=True, name=scope)
-        return math_ops.reduce_sum(present, name=scope)
+            axes = _array_ops.range(1, _array_ops.rank(present))
+            return _math_ops.reduce_sum(present, axis=axes, keepdims=True, name=scope)
+        return _math_ops.reduce_sum(present, name=scope)
 
 
 def _safe_mean(total: _ops.Tensor, count: _ops.Tensor) -> _ops.Tensor:
-    return math_ops.div_no_nan(total, count, name="value")
+    return _math_ops.div_no_nan(total, count, name="value")
 
 
-@tf_export("losses.compute_weighted_loss")
+@_tf_export("losses.compute_weighted_loss")
 def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=_LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """losses * weights, reduced as `reduction` says, in the losses' dtype, and added to `loss_collection`."""
@@ -117,21 +118,21 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=_LOSS
     with _ops.name_scope(scope, "weighted_loss", [losses, weights]):
         losses = _ops.convert_to_tensor(losses)
         input_dtype = losses.dtype.base_dtype
-        losses = math_ops.cast(losses, _dt.float32)
-        weights_t = math_ops.cast(weights, _dt.float32)
+        losses = _math_ops.cast(losses, _dt.float32)
+        weights_t = _math_ops.cast(weights, _dt.float32)
         _check_broadcastable(weights_t, losses)
-        weighted = math_ops.multiply(losses, weights_t)
+        weighted = _math_ops.multiply(losses, weights_t)
         if reduction == Reduction.NONE:
             loss = weighted
         else:
-            loss = math_ops.reduce_sum(weighted)
+            loss = _math_ops.reduce_sum(weighted)
             if reduction == Reduction.MEAN:
-                loss = _safe_mean(loss, math_ops.reduce_sum(array_ops.ones_like(losses) * weights_t))
+                loss = _safe_mean(loss, _math_ops.reduce_sum(_array_ops.ones_like(losses) * weights_t))
             elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
                 loss = _safe_mean(loss, _num_present(losses, weights))
             elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
                 loss = _safe_mean(loss, _num_elements(losses))
-        loss = math_ops.cast(loss, input_dtype)
+        loss = _math_ops.cast(loss, input_dtype)
         add_loss(loss, loss_collection)
         return loss
 
@@ -143,8 +144,8 @@ def _require(**values) -> None:
 
 
 def _as_float32_pair(labels, predictions) -> tuple:
-    predictions = math_ops.cast(predictions, _dt.float32)
-    labels = math_ops.cast(labels, _dt.float32)
+    predictions = _math_ops.cast(predictions, _dt.float32)
+    labels = _math_ops.cast(labels, _dt.float32)
     predictions.shape.assert_is_compatible_with(labels.shape)
     return labels, predictions
 
@@ -161,114 +162,114 @@ def _pointwise_loss(default_name: str, labels, predictions, weights, scope, loss
         return compute_weighted_loss(losses_of(labels, predictions), weights, sc, loss_collection, reduction=reduction)
 
 
-@tf_export("losses.absolute_difference")
+@_tf_export("losses.absolute_difference")
 def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=_LOSSES,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """|predictions - labels|, weighted and reduced."""
     return _pointwise_loss("absolute_difference", labels, predictions, weights, scope, loss_collection, reduction,
-                           lambda lab, p: math_ops.abs(math_ops.subtract(p, lab)))
+                           lambda lab, p: _math_ops.abs(_math_ops.subtract(p, lab)))
 
 
-@tf_export("losses.mean_squared_error")
+@_tf_export("losses.mean_squared_error")
 def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=_LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """(predictions - labels) ** 2, weighted and reduced."""
     return _pointwise_loss("mean_squared_error", labels, predictions, weights, scope, loss_collection, reduction,
-                           lambda lab, p: math_ops.squared_difference(p, lab))
+                           lambda lab, p: _math_ops.squared_difference(p, lab))
 
 
-@tf_export("losses.huber_loss")
+@_tf_export("losses.huber_loss")
 def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_collection=_LOSSES,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """0.5 * e ** 2 for |e| <= delta, else delta * (|e| - 0.5 * delta), with e = predictions - labels."""
     def losses_of(lab, p):
-        abs_error = math_ops.abs(math_ops.subtract(p, lab))
-        quadratic = math_ops.minimum(abs_error, delta)
-        linear = math_ops.subtract(abs_error, quadratic)
-        return math_ops.add(math_ops.multiply(0.5, math_ops.multiply(quadratic, quadratic)),
-                            math_ops.multiply(delta, linear))
+        abs_error = _math_ops.abs(_math_ops.subtract(p, lab))
+        quadratic = _math_ops.minimum(abs_error, delta)
+        linear = _math_ops.subtract(abs_error, quadratic)
+        return _math_ops.add(_math_ops.multiply(0.5, _math_ops.multiply(quadratic, quadratic)),
+                            _math_ops.multiply(delta, linear))
 
     return _pointwise_loss("huber_loss", labels, predictions, weights, scope, loss_collection, reduction, losses_of)
 
 
-@tf_export("losses.log_loss")
+@_tf_export("losses.log_loss")
 def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_collection=_LOSSES,
              reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """-labels * log(p + eps) - (1 - labels) * log(1 - p + eps) for probabilities p = predictions."""
     def losses_of(lab, p):
-        return -math_ops.multiply(lab, math_ops.log(p + epsilon)) - math_ops.multiply(
-            1 - lab, math_ops.log(1 - p + epsilon))
+        return -_math_ops.multiply(lab, _math_ops.log(p + epsilon)) - _math_ops.multiply(
+            1 - lab, _math_ops.log(1 - p + epsilon))
 
     return _pointwise_loss("log_loss", labels, predictions, weights, scope, loss_collection, reduction, losses_of)
 
 
-@tf_export("losses.hinge_loss")
+@_tf_export("losses.hinge_loss")
 def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=_LOSSES,
                reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """max(0, 1 - (2 * labels - 1) * logits) for labels in {0, 1}."""
     def losses_of(lab, x):
-        ones = array_ops.ones_like(lab)
-        signs = math_ops.subtract(2 * lab, ones)
-        return nn_ops.relu(math_ops.subtract(ones, math_ops.multiply(signs, x)))
+        ones = _array_ops.ones_like(lab)
+        signs = _math_ops.subtract(2 * lab, ones)
+        return _nn_ops.relu(_math_ops.subtract(ones, _math_ops.multiply(signs, x)))
 
     return _pointwise_loss("hinge_loss", labels, logits, weights, scope, loss_collection, reduction, losses_of,
                            names=("labels", "logits"))
 
 
-@tf_export("losses.cosine_distance")
+@_tf_export("losses.cosine_distance")
 def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, loss_collection=_LOSSES,
                     reduction=Reduction.SUM_BY_NONZERO_WEIGHTS, dim=None) -> _ops.Tensor:
     """1 - sum(labels * predictions, axis) for unit-normalized labels and predictions."""
-    axis = nn_impl._renamed(axis, "axis", dim, "dim")
+    axis = _nn_impl._renamed(axis, "axis", dim, "dim")
     if axis is None:
         raise ValueError("You must specify 'axis'.")
 
     def losses_of(lab, p):
-        return 1 - math_ops.reduce_sum(math_ops.multiply(p, lab), axis=[axis], keepdims=True)
+        return 1 - _math_ops.reduce_sum(_math_ops.multiply(p, lab), axis=[axis], keepdims=True)
 
     return _pointwise_loss("cosine_distance_loss", labels, predictions, weights, scope, loss_collection, reduction,
                            losses_of)
 
 
-@tf_export("losses.mean_pairwise_squared_error")
+@_tf_export("losses.mean_pairwise_squared_error")
 def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None,
                                 loss_collection=_LOSSES) -> _ops.Tensor:
     """Per example, the mean over pairs of elements (i, j) of ((p_i - p_j) - (l_i - l_j)) ** 2, weighted and
     summed over the batch (elements with zero weight are left out of the pairs)."""
     _require(labels=labels, predictions=predictions)
     with _ops.name_scope(scope, "mean_pairwise_squared_error", [predictions, labels, weights]):
-        weights = math_ops.cast(weights, _dt.float32)
+        weights = _math_ops.cast(weights, _dt.float32)
         labels, predictions = _as_float32_pair(labels, predictions)
-        diffs = math_ops.subtract(predictions, labels)
-        axes = array_ops.range(1, array_ops.rank(diffs))
-        sum_sq = math_ops.reduce_sum(math_ops.square(diffs), axis=axes, keepdims=True)
+        diffs = _math_ops.subtract(predictions, labels)
+        axes = _array_ops.range(1, _array_ops.rank(diffs))
+        sum_sq = _math_ops.reduce_sum(_math_ops.square(diffs), axis=axes, keepdims=True)
         n = _num_present(diffs, weights, per_batch=True)
         # sum over pairs of (d_i - d_j)^2 = 2 n sum(d^2) - 2 (sum d)^2, divided by the n (n - 1) ordered pairs.
-        term1 = 2.0 * math_ops.div_no_nan(sum_sq, n - 1, name="value")
-        sum_d = math_ops.reduce_sum(diffs, axis=axes, keepdims=True)
-        term2 = 2.0 * math_ops.div_no_nan(math_ops.square(sum_d), math_ops.multiply(n, n - 1), name="value")
-        loss = math_ops.reduce_sum(math_ops.multiply(term1 - term2, weights))
-        mean_loss = array_ops.where(math_ops.reduce_sum(n) > 0, loss, array_ops.zeros_like(loss), name="value")
+        term1 = 2.0 * _math_ops.div_no_nan(sum_sq, n - 1, name="value")
+        sum_d = _math_ops.reduce_sum(diffs, axis=axes, keepdims=True)
+        term2 = 2.0 * _math_ops.div_no_nan(_math_ops.square(sum_d), _math_ops.multiply(n, n - 1), name="value")
+        loss = _math_ops.reduce_sum(_math_ops.multiply(term1 - term2, weights))
+        mean_loss = _array_ops.where(_math_ops.reduce_sum(n) > 0, loss, _array_ops.zeros_like(loss), name="value")
         add_loss(mean_loss, loss_collection)
         return mean_loss
 
 
-@tf_export("losses.sigmoid_cross_entropy")
+@_tf_export("losses.sigmoid_cross_entropy")
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0, scope=None,
                           loss_collection=_LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """Elementwise sigmoid cross-entropy; label_smoothing moves labels towards 1/2."""
     _require(multi_class_labels=multi_class_labels, logits=logits)
     with _ops.name_scope(scope, "sigmoid_cross_entropy_loss", [logits, multi_class_labels, weights]) as sc:
         logits = _ops.convert_to_tensor(logits)
-        labels = math_ops.cast(multi_class_labels, logits.dtype.base_dtype)
+        labels = _math_ops.cast(multi_class_labels, logits.dtype.base_dtype)
         logits.shape.assert_is_compatible_with(labels.shape)
         if label_smoothing > 0:
             labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
-        losses = nn_impl.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
+        losses = _nn_impl.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
 
 
-@tf_export("losses.softmax_cross_entropy")
+@_tf_export("losses.softmax_cross_entropy")
 def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
                           loss_collection=_LOSSES, reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """Softmax cross-entropy against one-hot (or distribution) labels, which get no gradient; label_smoothing
@@ -276,13 +277,13 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
     _require(onehot_labels=onehot_labels, logits=logits)
     with _ops.name_scope(scope, "softmax_cross_entropy_loss", [logits, onehot_labels, weights]) as sc:
         logits = _ops.convert_to_tensor(logits)
-        labels = math_ops.cast(onehot_labels, logits.dtype.base_dtype)
+        labels = _math_ops.cast(onehot_labels, logits.dtype.base_dtype)
         logits.shape.assert_is_compatible_with(labels.shape)
         if label_smoothing > 0:
-            num_classes = math_ops.cast(array_ops.shape(labels)[-1], logits.dtype.base_dtype)
+            num_classes = _math_ops.cast(_array_ops.shape(labels)[-1], logits.dtype.base_dtype)
             labels = labels * (1.0 - label_smoothing) + label_smoothing / num_classes
-        labels = array_ops.stop_gradient(labels, name="labels_stop_gradient")
-        losses = nn_impl.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name="xentropy")
+        labels = _array_ops.stop_gradient(labels, name="labels_stop_gradient")
+        losses = _nn_impl.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)
 
 
@@ -291,15 +292,15 @@ def _squeeze_labels_and_weights(labels: _ops.Tensor, logits: _ops.Tensor, weight
     l_rank, x_rank = labels.shape.ndims, logits.shape.ndims
     if l_rank is not None and x_rank is not None and l_rank == x_rank and \
             labels.shape[-1].is_compatible_with(1):
-        labels = array_ops.squeeze(labels, [-1])
+        labels = _array_ops.squeeze(labels, [-1])
     weights = _ops.convert_to_tensor(weights)
     if labels.shape.ndims is not None and weights.shape.ndims is not None and \
             weights.shape.ndims - labels.shape.ndims == 1:
-        weights = array_ops.squeeze(weights, [-1])
+        weights = _array_ops.squeeze(weights, [-1])
     return labels, weights
 
 
-@tf_export("losses.sparse_softmax_cross_entropy")
+@_tf_export("losses.sparse_softmax_cross_entropy")
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_collection=_LOSSES,
                                  reduction=Reduction.SUM_BY_NONZERO_WEIGHTS) -> _ops.Tensor:
     """Softmax cross-entropy against integer class labels (of the logits' shape without its last dim)."""
@@ -308,5 +309,5 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_c
         labels = _ops.convert_to_tensor(labels)
         logits = _ops.convert_to_tensor(logits)
         labels, weights = _squeeze_labels_and_weights(labels, logits, weights)
-        losses = nn_impl.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
+        losses = _nn_impl.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction=reduction)

@@ -5,8 +5,6 @@ The names are declared with `@tf_export` beside their definitions and bound here
 (framework/api_export.py).
 """
 
-from __future__ import annotations
-
 import os as _os
 import sys as _sys
 

@@ -18,6 +18,7 @@ from tfmini.train import (  # noqa: F401 - their declarations
     optimizer,
     queue_runner,
     queue_runner_impl,
+    saved_model,
     saver,
     session_manager,
     session_run_hook,
