@@ -467,3 +467,11 @@ def test_sparse_matmul_refuses_float64_and_mismatched_sizes():
         a = tf.placeholder(tf.float32)
         with pytest.raises(tf.errors.InvalidArgumentError, match="SparseMatMul"):
             _run(tf.sparse_matmul(a, tf.ones([3, 2])), {a: np.ones((2, 2), np.float32)})
+
+
+def test_sparse_dense_cwise_div_of_integers_rounds_toward_zero_as_tf():
+    with tf.Graph().as_default():
+        out = _run(sparse_ops.sparse_dense_cwise_div(tf.SparseTensor([[0], [1], [2]], [-7, 7, -6], [3]), [2, 2, 3]))
+        np.testing.assert_array_equal(out.values, [-3, 3, -2])  # TensorFlow gives -3 and 3 for -7/2 and 7/2
+        with pytest.raises(tf.errors.InvalidArgumentError, match="division by zero"):
+            _run(sparse_ops.sparse_dense_cwise_div(tf.SparseTensor([[0]], [1], [1]), [0]))

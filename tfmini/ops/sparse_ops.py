@@ -1101,13 +1101,17 @@ def _sparse_dense_cwise(op_name: str, fn):
     return kernel
 
 
-def _true_divide(x, y):
-    if x.dtype.kind in "iu":
-        return np.floor_divide(x, y)  # TF's Div on integers rounds toward minus infinity
-    return x / y
+def _divide(x, y):
+    """TF's Div: integers divide rounding toward zero (as C++ does), refusing a zero divisor."""
+    if x.dtype.kind not in "iu":
+        return x / y
+    if np.any(y == 0):
+        raise _invalid("SparseDenseCwiseDiv: Integer division by zero")
+    quotient = x // y
+    return quotient + ((x % y != 0) & ((x < 0) != (y < 0)))
 
 
-for _name, _fn in (("SparseDenseCwiseMul", np.multiply), ("SparseDenseCwiseDiv", _true_divide),
+for _name, _fn in (("SparseDenseCwiseMul", np.multiply), ("SparseDenseCwiseDiv", _divide),
                    ("SparseDenseCwiseAdd", np.add)):
     register_op(_name, inputs=["sp_indices: int64", "sp_values: T", "sp_shape: int64", "dense: T"],
                 outputs=["output: T"], allowed={"T": _dt.NUMBER},
