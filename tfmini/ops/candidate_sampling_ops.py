@@ -43,6 +43,9 @@ class _Uniform:
     def __init__(self, range_max: int) -> None:
         self.range = range_max
 
+    def support(self) -> int:
+        return self.range
+
     def probability(self, ids: np.ndarray) -> np.ndarray:
         return np.full(ids.shape, np.float32(1) / np.float32(self.range), dtype=np.float32)
 
@@ -56,6 +59,9 @@ class _LogUniform:
     def __init__(self, range_max: int) -> None:
         self.range = range_max
         self.log_range = np.log1p(float(range_max))
+
+    def support(self) -> int:
+        return self.range
 
     def probability(self, ids: np.ndarray) -> np.ndarray:
         ids = ids.astype(np.float64)
@@ -72,6 +78,9 @@ class _Weighted:
     def __init__(self, weights: np.ndarray) -> None:
         self.weights = weights
         self.range = weights.shape[0]
+
+    def support(self) -> int:
+        return int(np.count_nonzero(self.weights))
 
     def total(self) -> np.float32:
         # Accumulated one weight at a time in float32, as TensorFlow sums them.
@@ -128,6 +137,10 @@ def _sample(dist, gen, true_classes, *, num_true: int, num_sampled: int, unique:
     _check_in_range(true_classes, dist.range)
     if unique and num_sampled > dist.range:
         raise _invalid("Sampler's range is too small.")
+    if unique and num_sampled > dist.support():
+        # TensorFlow would draw forever here; say why instead.
+        raise _invalid(f"Sampler's range is too small: only {dist.support()} ids have a nonzero probability, "
+                       f"{num_sampled} distinct ones were asked for.")
     sampled, num_tries = _draw(dist, gen, num_sampled, unique)
     true_expected = _expected_count(dist.probability(true_classes), num_sampled, num_tries)
     sampled_expected = _expected_count(dist.probability(sampled), num_sampled, num_tries)
