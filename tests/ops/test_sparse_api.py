@@ -82,7 +82,7 @@ def test_from_dense_and_to_dense_round_trip():
 def test_sparse_eye_and_expand_dims():
     with tf.Graph().as_default():
         eye = _run(tf.sparse.eye(2, 3, dtype=tf.int32))
-        expanded = _run(tf.sparse.expand_dims(tf.SparseTensor(INDICES, VALUES, SHAPE), -1))
+        expanded = _run(tf.sparse.expand_dims(tf.SparseTensor(INDICES, VALUES, SHAPE)))
         front = _run(tf.sparse.expand_dims(tf.SparseTensor(INDICES, VALUES, SHAPE), 0))
     np.testing.assert_array_equal(_dense_of(eye), np.eye(2, 3, dtype=np.int32))
     np.testing.assert_array_equal(expanded.dense_shape, [3, 3, 1])

@@ -1843,12 +1843,11 @@ def eye(num_rows, num_columns=None, dtype=_dt.float32, name=None) -> SparseTenso
 
 @tf_export("sparse.expand_dims")
 def expand_dims(sp_input, axis=None, name=None) -> SparseTensor:
-    """`sp_input` with a dimension of size 1 inserted at `axis` (negative counts from the end, -1 appends)."""
+    """`sp_input` with a dimension of size 1 inserted at `axis` (negative counts from the end; the default -1
+    appends one)."""
     sp_input = _as_sparse_input(sp_input)
     with _ops.name_scope(name, "expand_dims", [sp_input]) as scope:
-        if axis is None:
-            raise ValueError("axis must be given")
-        axis = _ops.convert_to_tensor(axis, dtype=_dt.int64, name="axis")
+        axis = _ops.convert_to_tensor(-1 if axis is None else axis, dtype=_dt.int64, name="axis")
         rank = array_ops.shape(sp_input.dense_shape, out_type=_dt.int64)[0]
         axis = array_ops.where(math_ops.less(axis, 0), axis + rank + 1, axis)
         column = array_ops.zeros(array_ops.stack([array_ops.shape(sp_input.indices, out_type=_dt.int64)[0], 1]),
