@@ -706,3 +706,17 @@ def test_weights_of_another_rank_fail_at_run_time_when_the_rank_is_unknown():
         with pytest.raises(errors.InvalidArgumentError, match="weights can not be broadcast"):
             sess.run(update, {values: [1.0, 2.0], weights: np.ones((2, 2, 2))})
         assert sess.run(update, {values: [1.0, 2.0], weights: [[3.0], [1.0]]}) == pytest.approx(1.25)
+
+
+def test_thresholds_in_any_order_count_in_that_order():
+    labels = tf.constant([1, 0, 1, 1, 0])
+    predictions = tf.constant([0.9, 0.35, 0.4, 0.1, 0.75])
+    thresholds = [0.5, 0.05, 0.8, 0.3]
+    tp = tf.metrics.true_positives_at_thresholds(labels, predictions, thresholds)[1]
+    fn = tf.metrics.false_negatives_at_thresholds(labels, predictions, thresholds)[1]
+    tn = tf.metrics.true_negatives_at_thresholds(labels, predictions, thresholds)[1]
+    fp = tf.metrics.false_positives_at_thresholds(labels, predictions, thresholds)[1]
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        got = sess.run([tp, fn, tn, fp])
+    np.testing.assert_array_equal(got, [[1, 3, 1, 2], [2, 0, 2, 1], [1, 0, 2, 0], [1, 2, 0, 2]])

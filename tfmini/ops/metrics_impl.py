@@ -547,8 +547,8 @@ def _counts_at_thresholds(labels, predictions, thresholds: Sequence[float], weig
             counts = math_ops.cumsum(hist, reverse=True)[1:]
         else:
             counts = math_ops.cumsum(hist)[:n]
-        if order != list(range(n)):
-            counts = array_ops.gather(counts, [order.index(i) for i in range(n)])
+        if order != sorted(order):
+            counts = array_ops.gather(counts, sorted(range(n), key=order.__getitem__))  # back to the caller's order
         updates[key] = state_ops.assign_add(variable, math_ops.cast(counts, _dt.float32))
         values[key] = variable
     return values, updates
