@@ -91,3 +91,18 @@ def test_every_declared_name_resolves_to_its_object():
             for part in full_name.split(".")[1:-1]:
                 namespace_module = getattr(namespace_module, part)
             assert full_name.rsplit(".", 1)[1] in namespace_module.__all__, full_name
+
+
+def test_a_package_submodule_of_the_same_name_gives_way_to_the_declared_name(scratch):
+    @tf_export("zz_f.simple_save")
+    def simple_save():
+        pass
+
+    package = types.ModuleType("zz_pkg")
+    package.simple_save = types.ModuleType("zz_pkg.simple_save")  # what importing the submodule binds
+    api_export.populate(vars(package), "zz_f")
+    assert package.simple_save is simple_save
+    unrelated = types.ModuleType("zz_pkg2")
+    unrelated.simple_save = types.ModuleType("elsewhere.simple_save")
+    with pytest.raises(ValueError, match="is bound to"):
+        api_export.populate(vars(unrelated), "zz_f")
