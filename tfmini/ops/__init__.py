@@ -67,6 +67,7 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
 # -- image
 # isort: split
 from tfmini.ops import image_ops  # noqa: E402,F401 - registers the image ops and declares tf.image's names
+from tfmini.ops import image_codec_ops  # noqa: E402,F401 - the image codecs (tf.io.decode_png, ...)
 
 # -- metrics
 # isort: split

@@ -202,8 +202,27 @@ def _codec_files() -> dict:
     buf = io.BytesIO()
     Image.fromarray(rng.randint(0, 256, (5, 7, 3)).astype(np.uint8)).save(buf, format="BMP")
     files["rgb.bmp"] = buf.getvalue()
+    palette = Image.fromarray(smooth).convert("P", palette=Image.ADAPTIVE, colors=7)
+    buf = io.BytesIO()
+    palette.save(buf, format="PNG")
+    files["palette.png"] = buf.getvalue()
+    buf = io.BytesIO()
+    Image.fromarray(smooth[..., 0] > 100).save(buf, format="PNG")
+    files["bilevel.png"] = buf.getvalue()
     files["smooth_rgb.npy"] = smooth
     return files
+
+
+def _png_pixels() -> dict:
+    """Images of every PNG layout TensorFlow writes: 8 and 16 bits, 1 to 4 channels."""
+    rng = np.random.RandomState(5)
+    out = {}
+    for channels in (1, 2, 3, 4):
+        out[f"u8_{channels}"] = rng.randint(0, 256, (9, 13, channels)).astype(np.uint8)
+        out[f"u16_{channels}"] = rng.randint(0, 65536, (6, 5, channels)).astype(np.uint16)
+    yy, xx = np.mgrid[0:24, 0:31]
+    out["smooth_u8_3"] = np.stack([yy * 9, xx * 7, (yy * xx) % 256], -1).astype(np.uint8)
+    return out
 
 
 def main() -> None:
@@ -242,6 +261,24 @@ def main() -> None:
         results["gif_decode"] = sess.run(tf.image.decode_gif(files["anim.gif"]))
         results["bmp_decode"] = sess.run(tf.image.decode_bmp(files["rgb.bmp"]))
         results["bmp_decode_4"] = sess.run(tf.image.decode_bmp(files["rgb.bmp"], channels=4))
+        pixels = _png_pixels()
+        for key, value in pixels.items():
+            for level in (-1, 0, 9):
+                results[f"png_bytes_{key}_{level}"] = np.frombuffer(
+                    sess.run(tf.image.encode_png(tf.constant(value), compression=level)), np.uint8)
+            if key.startswith("smooth"):
+                continue
+            for channels in (0, 1, 3, 4):
+                for dtype in ("uint8", "uint16"):
+                    results[f"png_decode_{key}_{channels}_{dtype}"] = sess.run(tf.image.decode_png(
+                        tf.image.encode_png(tf.constant(value)), channels=channels, dtype=getattr(tf, dtype)))
+        for name in ("palette.png", "bilevel.png"):
+            for channels in (0, 1, 3, 4):
+                results[f"png_file_{name}_{channels}"] = sess.run(tf.image.decode_png(files[name], channels=channels))
+        for name in ("smooth.jpg", "anim.gif", "rgb.bmp", "palette.png"):
+            data = jpeg if name == "smooth.jpg" else files[name]
+            for dtype in ("uint8",) if name in ("smooth.jpg", "anim.gif") else ("uint8", "uint16", "float32"):
+                results[f"decode_image_{name}_{dtype}"] = sess.run(tf.io.decode_image(data, dtype=getattr(tf, dtype)))
         results["adjust_jpeg_quality_30"] = sess.run(tf.image.adjust_jpeg_quality(
             tf.constant(smooth.astype(np.float32) / 255), 30))
     for k, v in x.items():

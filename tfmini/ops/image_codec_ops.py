@@ -1,0 +1,670 @@
+"""The image codecs of tf.image and tf.io: DecodePng, DecodeJpeg, DecodeAndCropJpeg, DecodeGif, DecodeBmp,
+DecodeImage, EncodePng, EncodeJpeg, EncodeJpegVariableQuality and ExtractJpegShape, and adjust_jpeg_quality.
+
+PNG is written here, as TensorFlow's libpng writes it (the filter heuristic and zlib settings are
+summary_ops'), and read with Pillow, except 16-bit colour PNGs, which Pillow reads only at 8 bits and this
+module unfilters itself. JPEG, GIF and BMP go through Pillow (libjpeg-turbo for JPEG, as in TensorFlow).
+Pillow is optional (`pip install tfmini[image]`): without it, building a decode op other than a PNG encode
+raises ImportError.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _shape
+from tfmini.framework.api_export import tf_export
+from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.ops import image_ops, math_ops, random_ops, string_ops, summary_ops
+
+try:  # optional dependency: the codec ops that need it say so when they are built
+    from PIL import Image as _PILImage
+except ImportError:  # pragma: no cover - the tests simulate its absence by clearing _PILImage
+    _PILImage = None
+
+_PILLOW_HINT = "pip install tfmini[image]"
+
+
+def _require_pillow(what: str) -> None:
+    if _PILImage is None:
+        raise ImportError(f"{what} needs Pillow, which is not installed: {_PILLOW_HINT}")
+
+
+def _invalid(message: str) -> _errors.InvalidArgumentError:
+    return _errors.InvalidArgumentError(None, None, message)
+
+
+def _contents(contents: np.ndarray) -> bytes:
+    if np.ndim(contents) != 0:
+        raise _invalid(f"contents must be scalar, got shape {list(np.shape(contents))}")
+    value = contents.item() if isinstance(contents, np.ndarray) else contents
+    return value if isinstance(value, bytes) else bytes(value)
+
+
+def _string_scalar(data: bytes) -> np.ndarray:
+    out = np.empty((), dtype=object)
+    out[()] = data
+    return out
+
+
+def _open(data: bytes, kind: str):
+    """The Pillow image of `data`, or TF's InvalidArgumentError for data Pillow cannot read."""
+    try:
+        image = _PILImage.open(io.BytesIO(data))
+        image.load()
+        return image
+    except Exception as e:  # noqa: BLE001 - any decoder failure is invalid input
+        raise _invalid(f"Invalid {kind} data, size {len(data)}: {e}") from None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Channel and bit-depth conversions as libpng/libjpeg apply them in TF's decoders
+# ----------------------------------------------------------------------------------------------------------
+# libpng's rgb_to_gray with TF's weights 0.299 and 0.587, in 1/32768 fixed point.
+_GRAY_WEIGHTS = np.array([9797, 19234, 32768 - 9797 - 19234], dtype=np.int64)
+
+
+def _to_gray(rgb: np.ndarray) -> np.ndarray:
+    """Gray from RGB: truncated for 8-bit samples, rounded for 16-bit ones (libpng's rules)."""
+    total = rgb.astype(np.int64) @ _GRAY_WEIGHTS
+    if rgb.dtype == np.uint16:
+        total = total + 16384
+    gray = (total >> 15).astype(rgb.dtype)
+    same = (rgb[..., 0] == rgb[..., 1]) & (rgb[..., 0] == rgb[..., 2])
+    return np.where(same, rgb[..., 0], gray)
+
+
+def _set_channels(pixels: np.ndarray, channels: int, opaque: int | None = None) -> np.ndarray:
+    """[h, w, native] pixels as `channels` (0: unchanged): colour to gray drops alpha, gray is repeated for
+    colour, and a missing alpha channel is `opaque` (by default the dtype's largest value)."""
+    native = pixels.shape[-1]
+    if channels in (0, native):
+        return pixels
+    if opaque is None:
+        opaque = np.iinfo(pixels.dtype).max
+    colour = pixels[..., :3] if native >= 3 else np.repeat(pixels[..., :1], 3, axis=-1)
+    alpha = pixels[..., -1:] if native in (2, 4) else np.full(pixels.shape[:-1] + (1,), opaque, pixels.dtype)
+    if channels == 1:
+        return pixels[..., :1] if native <= 2 else _to_gray(colour)[..., None]
+    if channels == 2:
+        gray = pixels[..., :1] if native <= 2 else _to_gray(colour)[..., None]
+        return np.concatenate([gray, alpha], axis=-1)
+    if channels == 3:
+        return colour
+    return np.concatenate([colour, alpha], axis=-1)
+
+
+def _set_depth(pixels: np.ndarray, dtype) -> np.ndarray:
+    """8-bit samples widened by 257 (so 255 becomes 65535), 16-bit ones narrowed by dropping the low byte."""
+    if pixels.dtype == dtype:
+        return pixels
+    if dtype == np.uint16:
+        return pixels.astype(np.uint16) * np.uint16(257)
+    return (pixels >> 8).astype(np.uint8)
+
+
+def _pillow_pixels(image) -> np.ndarray:
+    """A Pillow image as [h, w, channels] uint8 or uint16 samples at its own channel count (palettes expanded,
+    transparency made an alpha channel, 1/2/4-bit gray scaled to 8 bits)."""
+    mode = image.mode
+    transparent = "transparency" in image.info
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(image, dtype=np.uint16)[..., None]
+    if mode == "I":
+        return np.asarray(image).astype(np.uint16)[..., None]
+    if mode == "P":
+        image = image.convert("RGBA" if transparent or "A" in image.palette.mode else "RGB")
+    elif mode == "PA":
+        image = image.convert("RGBA")
+    elif mode in ("1", "L") and transparent:
+        image = image.convert("LA")
+    elif mode in ("1",):
+        image = image.convert("L")
+    elif mode == "RGB" and transparent:
+        image = image.convert("RGBA")
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("RGB")
+    pixels = np.asarray(image, dtype=np.uint8)
+    return pixels[..., None] if pixels.ndim == 2 else pixels
+
+
+# ----------------------------------------------------------------------------------------------------------
+# PNG
+# ----------------------------------------------------------------------------------------------------------
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}  # colour type -> samples per pixel
+
+
+def _png_header(data: bytes) -> tuple[int, int, int, int, int]:
+    """(width, height, bit depth, colour type, interlace) from the IHDR chunk."""
+    if len(data) < 33 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        raise _invalid(f"Invalid PNG data, size {len(data)}")
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    return width, height, depth, colour, interlace
+
+
+def _png_idat(data: bytes) -> bytes:
+    chunks, pos = [], 8
+    while pos + 8 <= len(data):
+        (length,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
+        if kind == b"IDAT":
+            chunks.append(data[pos + 8:pos + 8 + length])
+        if kind == b"IEND":
+            break
+        pos += 12 + length
+    return b"".join(chunks)
+
+
+def _unfilter(raw: bytes, height: int, row_bytes: int, bpp: int) -> np.ndarray:
+    """Undoes PNG's per-row filters (None, Sub, Up, Average, Paeth) on 8-bit lanes."""
+    stride = row_bytes + 1
+    if len(raw) < height * stride:
+        raise _invalid("Invalid PNG data: the image data is truncated")
+    rows = np.frombuffer(raw, dtype=np.uint8, count=height * stride).reshape(height, stride)
+    out = np.zeros((height, row_bytes), dtype=np.uint8)
+    prev = np.zeros(row_bytes, dtype=np.uint8)
+    for y in range(height):
+        kind, cur = rows[y, 0], rows[y, 1:]
+        if kind == 0:
+            line = cur.copy()
+        elif kind == 1:
+            line = np.cumsum(cur.reshape(-1, bpp), axis=0, dtype=np.uint8).reshape(-1)
+        elif kind == 2:
+            line = cur + prev
+        elif kind in (3, 4):
+            line = _unfilter_sequential(cur, prev, bpp, kind)
+        else:
+            raise _invalid(f"Invalid PNG data: unknown filter type {kind}")
+        out[y] = line
+        prev = line
+    return out
+
+
+def _unfilter_sequential(cur: np.ndarray, prev: np.ndarray, bpp: int, kind: int) -> np.ndarray:
+    """The Average and Paeth filters, whose bytes depend on the unfiltered byte to their left."""
+    line = bytearray(len(cur))
+    c, p = cur.tolist(), prev.tolist()
+    for i in range(len(c)):
+        a = line[i - bpp] if i >= bpp else 0
+        b = p[i]
+        if kind == 3:
+            line[i] = (c[i] + ((a + b) >> 1)) & 0xFF
+            continue
+        up_left = p[i - bpp] if i >= bpp else 0
+        est = a + b - up_left
+        pa, pb, pc = abs(est - a), abs(est - b), abs(est - up_left)
+        pred = a if pa <= pb and pa <= pc else (b if pb <= pc else up_left)
+        line[i] = (c[i] + pred) & 0xFF
+    return np.frombuffer(bytes(line), dtype=np.uint8)
+
+
+def _decode_png_16bit_colour(data: bytes, width: int, height: int, samples: int) -> np.ndarray:
+    try:
+        raw = zlib.decompress(_png_idat(data))
+    except zlib.error:
+        raise _invalid(f"Invalid PNG data, size {len(data)}") from None
+    lanes = _unfilter(raw, height, width * samples * 2, samples * 2)
+    return lanes.view(">u2").astype(np.uint16).reshape(height, width, samples)
+
+
+def _png_pixels(data: bytes, channels: int) -> np.ndarray:
+    """A PNG's samples with `channels` channels (0: its own), at 8 or 16 bits as stored."""
+    width, height, depth, colour, interlace = _png_header(data)
+    if depth == 16 and colour in (2, 4, 6):
+        if interlace:
+            raise _invalid("Interlaced 16-bit colour PNGs are not supported")
+        pixels = _decode_png_16bit_colour(data, width, height, _PNG_CHANNELS[colour])
+    else:
+        pixels = _pillow_pixels(_open(data, "PNG"))
+    # libpng fills an added alpha channel with the file's largest sample value: 1 for a 1-bit image
+    return _set_channels(pixels, channels, opaque=(1 << depth) - 1 if depth < 8 else None)
+
+
+def _decode_shape(op):
+    _require_pillow(f"the {op.type} op")
+    op.inputs[0].shape.with_rank(0)
+    channels = op.get_attr("channels")
+    return [None, None, channels or None]
+
+
+def _check_channels(channels: int, allowed=(0, 1, 3, 4)) -> None:
+    if channels not in allowed:
+        raise _invalid(f"channels must be {', '.join(map(str, allowed[:-1]))} or {allowed[-1]}, got {channels}")
+
+
+@register_op("DecodePng", inputs=["contents: string"], outputs=["image: dtype"],
+             attrs={"channels": ("int", 0), "dtype": ("type", _dt.uint8)}, allowed={"dtype": (_dt.uint8, _dt.uint16)},
+             shape=_decode_shape)
+def _decode_png(contents, *, channels, dtype):
+    """A PNG as [height, width, channels] uint8 or uint16 samples."""
+    _check_channels(channels)
+    return _set_depth(_png_pixels(_contents(contents), channels), np.dtype(dtype.as_numpy_dtype))
+
+
+def _png_bytes(pixels: np.ndarray, level: int) -> bytes:
+    """A [h, w, c] uint8/uint16 image as PNG bytes, written as TensorFlow's libpng writes them."""
+    height, width, depth = pixels.shape
+    lanes = pixels.astype(">u2").view(np.uint8) if pixels.dtype == np.uint16 else pixels
+    data = summary_ops._filtered_rows(lanes.reshape(height, width, -1)).tobytes()
+    deflate = zlib.compressobj(6 if level == -1 else level, zlib.DEFLATED, summary_ops._zlib_window_bits(len(data)),
+                               8, zlib.Z_FILTERED)
+    stream = summary_ops._tighten_zlib_header(deflate.compress(data) + deflate.flush(), len(data))
+    header = struct.pack(">IIBBBBB", width, height, 16 if pixels.dtype == np.uint16 else 8,
+                         {1: 0, 2: 4, 3: 2, 4: 6}[depth], 0, 0, 0)
+    chunks = [summary_ops._png_chunk(b"IHDR", header)]
+    chunks += [summary_ops._png_chunk(b"IDAT", stream[i:i + summary_ops._IDAT_CHUNK])
+               for i in range(0, len(stream), summary_ops._IDAT_CHUNK)]
+    chunks.append(summary_ops._png_chunk(b"IEND", b""))
+    return _PNG_SIGNATURE + b"".join(chunks)
+
+
+@register_op("EncodePng", inputs=["image: T"], outputs=["contents: string"],
+             attrs={"compression": ("int", -1), "T": ("type", _dt.uint8)}, allowed={"T": (_dt.uint8, _dt.uint16)},
+             shape=lambda op: _shape.scalar())
+def _encode_png(image, *, compression):
+    """A [height, width, channels] image (1 to 4 channels) as PNG bytes; compression -1 (zlib's default) to 9."""
+    if image.ndim != 3:
+        raise _invalid(f"image must be 3-dimensional{list(image.shape)}")
+    if not 1 <= image.shape[2] <= 4:
+        raise _invalid(f"image must have 1, 2, 3, or 4 channels, got {image.shape[2]}")
+    if not -1 <= compression <= 9:
+        raise _invalid(f"compression should be in [-1,9], got {compression}")
+    if image.shape[0] * image.shape[1] == 0:
+        raise _invalid(f"Invalid image of shape {list(image.shape)}: height and width must be positive")
+    return _string_scalar(_png_bytes(image, compression))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# JPEG
+# ----------------------------------------------------------------------------------------------------------
+_JPEG_ATTRS = {"channels": ("int", 0), "ratio": ("int", 1), "fancy_upscaling": ("bool", True),
+               "try_recover_truncated": ("bool", False), "acceptable_fraction": ("float", 1.0),
+               "dct_method": ("string", "")}
+
+
+def _jpeg_pixels(data: bytes, channels: int, ratio: int, try_recover_truncated: bool) -> np.ndarray:
+    """libjpeg-turbo's decoding (through Pillow): gray output is the luma plane, as TF asks libjpeg for it."""
+    _check_channels(channels)
+    if ratio not in (1, 2, 4, 8):
+        raise _invalid(f"ratio must be 1, 2, 4, or 8, got {ratio}")
+    if not data.startswith(b"\xff\xd8"):
+        raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}")
+    try:
+        image = _PILImage.open(io.BytesIO(data))
+        if image.format != "JPEG":
+            raise ValueError("not a JPEG")
+        native = 1 if image.mode == "L" else 3
+        want = native if channels == 0 else channels
+        width, height = image.size
+        image.draft("L" if want == 1 else "RGB", (-(-width // ratio), -(-height // ratio)))
+        image.load()
+    except Exception as e:  # noqa: BLE001 - any decoder failure is invalid input
+        raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}: {e}") from None
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("L" if want == 1 else "RGB")
+    pixels = np.asarray(image, dtype=np.uint8)
+    pixels = pixels[..., None] if pixels.ndim == 2 else pixels
+    if want == 1 and pixels.shape[-1] != 1:
+        pixels = np.asarray(image.convert("L"), dtype=np.uint8)[..., None]
+    return _set_channels(pixels, want)
+
+
+def _check_dct(dct_method: str) -> None:
+    if dct_method not in ("", "INTEGER_FAST", "INTEGER_ACCURATE"):
+        raise _invalid(f"The value of 'dct_method' must be one of '', 'INTEGER_FAST', 'INTEGER_ACCURATE', "
+                       f"got '{dct_method}'")
+
+
+@register_op("DecodeJpeg", inputs=["contents: string"], outputs=["image: uint8"], attrs=dict(_JPEG_ATTRS),
+             shape=_decode_shape)
+def _decode_jpeg(contents, *, channels, ratio, try_recover_truncated, dct_method):
+    """A JPEG as [height / ratio, width / ratio, channels] uint8 samples."""
+    _check_dct(dct_method)
+    return _jpeg_pixels(_contents(contents), channels, ratio, try_recover_truncated)
+
+
+def _crop_jpeg_shape(op):
+    _require_pillow(f"the {op.type} op")
+    op.inputs[0].shape.with_rank(0)
+    op.inputs[1].shape.with_rank(1)
+    return [None, None, op.get_attr("channels") or None]
+
+
+@register_op("DecodeAndCropJpeg", inputs=["contents: string", "crop_window: int32"], outputs=["image: uint8"],
+             attrs=dict(_JPEG_ATTRS), shape=_crop_jpeg_shape)
+def _decode_and_crop_jpeg(contents, crop_window, *, channels, ratio, try_recover_truncated, dct_method):
+    """The [y, x, height, width] window of a decoded JPEG."""
+    _check_dct(dct_method)
+    if np.shape(crop_window) != (4,):
+        raise _invalid(f"crop_window must be shape [4], got {list(np.shape(crop_window))}")
+    data = _contents(contents)
+    pixels = _jpeg_pixels(data, channels, ratio, try_recover_truncated)
+    y, x, h, w = (int(v) for v in crop_window)
+    if y < 0 or x < 0 or h <= 0 or w <= 0 or y + h > pixels.shape[0] or x + w > pixels.shape[1]:
+        raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}")
+    return np.ascontiguousarray(pixels[y:y + h, x:x + w])
+
+
+def _jpeg_bytes(image: np.ndarray, *, format: str, quality: int, progressive: bool,  # noqa: A002
+                optimize_size: bool, chroma_downsampling: bool, density_unit: str, x_density: int, y_density: int,
+                xmp_metadata: str) -> bytes:
+    if image.ndim != 3:
+        raise _invalid(f"image must be 3-dimensional{list(image.shape)}")
+    channels = image.shape[2]
+    wanted = {"": None, "grayscale": 1, "rgb": 3}.get(format, -1)
+    if wanted == -1:
+        raise _invalid(f"format must be '', 'grayscale' or 'rgb', got '{format}'")
+    if wanted is None and channels not in (1, 3):
+        raise _invalid(f"image must have 1 or 3 channels, got {list(image.shape)}")
+    if wanted is not None and channels != wanted:
+        raise _invalid(f"Image must have {wanted} channels for format '{format}', got {channels}")
+    if not 0 <= quality <= 100:
+        raise _invalid(f"quality must be in [0,100], got {quality}")
+    if density_unit not in ("in", "cm"):
+        raise _invalid(f"density_unit must be 'in' or 'cm', got '{density_unit}'")
+    if image.shape[0] * image.shape[1] == 0:
+        raise _invalid(f"Invalid image of shape {list(image.shape)}")
+    picture = _PILImage.fromarray(image[..., 0] if channels == 1 else image, "L" if channels == 1 else "RGB")
+    options = {"quality": max(int(quality), 1), "progressive": bool(progressive), "optimize": bool(optimize_size),
+               "subsampling": 2 if chroma_downsampling else 0}
+    if xmp_metadata:
+        options["xmp"] = xmp_metadata.encode()
+    buf = io.BytesIO()
+    picture.save(buf, format="JPEG", **options)
+    data = bytearray(buf.getvalue())
+    # JFIF density: unit (1 dots per inch, 2 per cm) and the two densities, right after "JFIF\0" and the version
+    at = data.find(b"JFIF\x00")
+    if at >= 0:
+        struct.pack_into(">BHH", data, at + 7, 1 if density_unit == "in" else 2, x_density, y_density)
+    return bytes(data)
+
+
+_ENCODE_JPEG_ATTRS = {"format": ("string", ""), "quality": ("int", 95), "progressive": ("bool", False),
+                      "optimize_size": ("bool", False), "chroma_downsampling": ("bool", True),
+                      "density_unit": ("string", "in"), "x_density": ("int", 300), "y_density": ("int", 300),
+                      "xmp_metadata": ("string", "")}
+
+
+def _encode_jpeg_factory(op, ctx):
+    options = {name: op.get_attr(name) for name in _ENCODE_JPEG_ATTRS}
+    options = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in options.items()}
+
+    def kernel(image):
+        return _string_scalar(_jpeg_bytes(image, **options))
+
+    return kernel
+
+
+register_op("EncodeJpeg", inputs=["image: uint8"], outputs=["contents: string"], attrs=dict(_ENCODE_JPEG_ATTRS),
+            shape=lambda op: _require_pillow("the EncodeJpeg op") or _shape.scalar(), factory=_encode_jpeg_factory,
+            doc="A [height, width, 1 or 3] uint8 image as JPEG bytes.")
+
+
+@register_op("EncodeJpegVariableQuality", inputs=["images: uint8", "quality: int32"], outputs=["contents: string"],
+             shape=lambda op: _require_pillow("the EncodeJpegVariableQuality op") or _shape.scalar())
+def _encode_jpeg_variable_quality(images, quality):
+    """EncodeJpeg with the quality as an input."""
+    if np.ndim(quality) != 0:
+        raise _invalid(f"quality must be scalar: {list(np.shape(quality))}")
+    options = {name: default for name, (_, default) in _ENCODE_JPEG_ATTRS.items()}
+    options["quality"] = int(quality)
+    return _string_scalar(_jpeg_bytes(images, **options))
+
+
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_shape(data: bytes) -> tuple[int, int, int]:
+    """(height, width, components) from the first start-of-frame segment."""
+    if not data.startswith(b"\xff\xd8"):
+        raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}")
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            break
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        if marker in _SOF_MARKERS and pos + 10 <= len(data):
+            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            return height, width, data[pos + 9]
+        pos += 2 + length
+    raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}")
+
+
+@register_op("ExtractJpegShape", inputs=["contents: string"], outputs=["image_shape: output_type"],
+             attrs={"output_type": ("type", _dt.int32)}, allowed={"output_type": (_dt.int32, _dt.int64)},
+             shape=lambda op: _shape.vector(3))
+def _extract_jpeg_shape(contents, *, output_type):
+    """[height, width, channels] of a JPEG, read from its header without decoding it."""
+    return np.array(_jpeg_shape(_contents(contents)), dtype=output_type.as_numpy_dtype)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# GIF and BMP
+# ----------------------------------------------------------------------------------------------------------
+def _gif_frames(data: bytes) -> np.ndarray:
+    """Every frame of a GIF as [frames, height, width, 3], each drawn over the previous ones."""
+    if not data.startswith((b"GIF87a", b"GIF89a")):
+        raise _invalid(f"Invalid GIF data (size {len(data)}), not a GIF")
+    image = _open(data, "GIF")
+    frames = []
+    try:
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            frames.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
+    except Exception as e:  # noqa: BLE001 - any decoder failure is invalid input
+        raise _invalid(f"Invalid GIF data (size {len(data)}): {e}") from None
+    return np.stack(frames)
+
+
+@register_op("DecodeGif", inputs=["contents: string"], outputs=["image: uint8"],
+             shape=lambda op: _require_pillow("the DecodeGif op") or [None, None, None, 3])
+def _decode_gif(contents):
+    """The frames of a (possibly animated) GIF as [num_frames, height, width, 3] uint8."""
+    return _gif_frames(_contents(contents))
+
+
+def _bmp_pixels(data: bytes, channels: int) -> np.ndarray:
+    if not data.startswith(b"BM"):
+        raise _invalid(f"Invalid BMP data, size {len(data)}: not a BMP")
+    return _set_channels(_pillow_pixels(_open(data, "BMP")), channels)
+
+
+@register_op("DecodeBmp", inputs=["contents: string"], outputs=["image: uint8"], attrs={"channels": ("int", 0)},
+             shape=_decode_shape)
+def _decode_bmp(contents, *, channels):
+    """A BMP as [height, width, channels] uint8."""
+    _check_channels(channels)
+    return _bmp_pixels(_contents(contents), channels)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# DecodeImage: any of the four formats, by their magic bytes
+# ----------------------------------------------------------------------------------------------------------
+def _decode_image_shape(op):
+    _require_pillow(f"the {op.type} op")
+    op.inputs[0].shape.with_rank(0)
+    if op.get_attr("expand_animations"):
+        return _shape.unknown_shape()
+    return [None, None, op.get_attr("channels") or None]
+
+
+@register_op("DecodeImage", inputs=["contents: string"], outputs=["image: dtype"],
+             attrs={"channels": ("int", 0), "dtype": ("type", _dt.uint8), "expand_animations": ("bool", True)},
+             allowed={"dtype": (_dt.uint8, _dt.uint16, _dt.float32)}, shape=_decode_image_shape)
+def _decode_image(contents, *, channels, dtype, expand_animations):
+    """A JPEG, PNG, GIF or BMP as [height, width, channels] (an animated GIF: [frames, height, width, 3] unless
+    `expand_animations` is false, which keeps the first frame); float32 results are scaled to [0, 1]. PNGs are
+    read at their own depth (8-bit samples widen to 16 bits by 257), the 8-bit formats as convert_image_dtype
+    converts."""
+    _check_channels(channels)
+    data = _contents(contents)
+    target = np.dtype(dtype.as_numpy_dtype)
+    if data.startswith(_PNG_SIGNATURE):
+        pixels = _png_pixels(data, channels)
+        if target == np.float32:
+            return pixels.astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)
+        return _set_depth(pixels, target)
+    if data.startswith(b"\xff\xd8\xff"):
+        pixels = _jpeg_pixels(data, channels, 1, False)
+    elif data.startswith(b"GIF8"):
+        if channels not in (0, 3):
+            raise _invalid(f"channels must be 0 or 3 for GIF, got {channels}")
+        pixels = _gif_frames(data)
+        if not expand_animations:
+            pixels = pixels[0]
+    elif data.startswith(b"BM"):
+        pixels = _bmp_pixels(data, channels)
+    else:
+        raise _invalid("Unknown image file format. One of JPEG, PNG, GIF, BMP required.")
+    # 8-bit formats convert as convert_image_dtype does: times 256 for uint16, times 1/255 for float32
+    if target == np.float32:
+        return pixels.astype(np.float32) * np.float32(1 / 255)
+    return pixels.astype(np.uint16) * np.uint16(256) if target == np.uint16 else pixels
+
+
+for _op_type in ("DecodePng", "DecodeJpeg", "DecodeAndCropJpeg", "DecodeGif", "DecodeBmp", "DecodeImage",
+                 "EncodePng", "EncodeJpeg", "EncodeJpegVariableQuality", "ExtractJpegShape"):
+    NotDifferentiable(_op_type)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API
+# ----------------------------------------------------------------------------------------------------------
+def _as_name(dtype) -> _dt.DType:
+    return _dt.as_dtype(dtype)
+
+
+@tf_export("io.decode_png", "image.decode_png")
+def decode_png(contents, channels: int = 0, dtype=_dt.uint8, name=None) -> _ops.Tensor:
+    """Decodes a PNG into a [height, width, channels] uint8 or uint16 tensor (channels 0: the file's own)."""
+    _require_pillow("tf.io.decode_png")
+    return apply_op("DecodePng", [contents], {"channels": int(channels), "dtype": _as_name(dtype)},
+                    name=name).outputs[0]
+
+
+@tf_export("io.decode_jpeg", "image.decode_jpeg")
+def decode_jpeg(contents, channels: int = 0, ratio: int = 1, fancy_upscaling: bool = True,
+                try_recover_truncated: bool = False, acceptable_fraction: float = 1, dct_method: str = "",
+                name=None) -> _ops.Tensor:
+    """Decodes a JPEG into a [height, width, channels] uint8 tensor, downscaled by `ratio` (1, 2, 4 or 8)."""
+    _require_pillow("tf.io.decode_jpeg")
+    attrs = {"channels": int(channels), "ratio": int(ratio), "fancy_upscaling": bool(fancy_upscaling),
+             "try_recover_truncated": bool(try_recover_truncated),
+             "acceptable_fraction": float(acceptable_fraction), "dct_method": dct_method}
+    return apply_op("DecodeJpeg", [contents], attrs, name=name).outputs[0]
+
+
+@tf_export("io.decode_and_crop_jpeg", "image.decode_and_crop_jpeg")
+def decode_and_crop_jpeg(contents, crop_window, channels: int = 0, ratio: int = 1, fancy_upscaling: bool = True,
+                         try_recover_truncated: bool = False, acceptable_fraction: float = 1,
+                         dct_method: str = "", name=None) -> _ops.Tensor:
+    """Decodes the [y, x, height, width] window of a JPEG."""
+    _require_pillow("tf.io.decode_and_crop_jpeg")
+    attrs = {"channels": int(channels), "ratio": int(ratio), "fancy_upscaling": bool(fancy_upscaling),
+             "try_recover_truncated": bool(try_recover_truncated),
+             "acceptable_fraction": float(acceptable_fraction), "dct_method": dct_method}
+    return apply_op("DecodeAndCropJpeg", [contents, crop_window], attrs, name=name).outputs[0]
+
+
+@tf_export("io.decode_gif", "image.decode_gif")
+def decode_gif(contents, name=None) -> _ops.Tensor:
+    """Decodes the frames of a GIF into a [num_frames, height, width, 3] uint8 tensor."""
+    _require_pillow("tf.io.decode_gif")
+    return apply_op("DecodeGif", [contents], name=name).outputs[0]
+
+
+@tf_export("io.decode_bmp", "image.decode_bmp")
+def decode_bmp(contents, channels: int = 0, name=None) -> _ops.Tensor:
+    """Decodes a BMP into a [height, width, channels] uint8 tensor."""
+    _require_pillow("tf.io.decode_bmp")
+    return apply_op("DecodeBmp", [contents], {"channels": int(channels)}, name=name).outputs[0]
+
+
+@tf_export("io.decode_image", "image.decode_image")
+def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_animations: bool = True):
+    """Decodes a BMP, GIF, JPEG or PNG by its header; other dtypes than uint8/uint16/float32 are converted
+    with convert_image_dtype. Animated GIFs give 4-D results unless `expand_animations` is False."""
+    _require_pillow("tf.io.decode_image")
+    if channels not in (None, 0, 1, 3, 4):
+        raise ValueError("channels must be in (None, 0, 1, 3, 4)")
+    dtype = _dt.as_dtype(dtype)
+    with _ops.name_scope(name, "decode_image"):
+        direct = dtype in (_dt.uint8, _dt.uint16, _dt.float32)
+        attrs = {"channels": int(channels or 0), "dtype": dtype if direct else _dt.uint8,
+                 "expand_animations": bool(expand_animations)}
+        decoded = apply_op("DecodeImage", [contents], attrs).outputs[0]
+        return decoded if direct else image_ops.convert_image_dtype(decoded, dtype)
+
+
+@tf_export("io.encode_png", "image.encode_png")
+def encode_png(image, compression: int = -1, name=None) -> _ops.Tensor:
+    """Encodes a [height, width, channels] uint8 or uint16 image as a PNG string."""
+    image = _ops.convert_to_tensor(image, name="image")
+    return apply_op("EncodePng", [image], {"compression": int(compression)}, name=name).outputs[0]
+
+
+@tf_export("io.encode_jpeg", "image.encode_jpeg")
+def encode_jpeg(image, format: str = "", quality: int = 95, progressive: bool = False,  # noqa: A002
+                optimize_size: bool = False, chroma_downsampling: bool = True, density_unit: str = "in",
+                x_density: int = 300, y_density: int = 300, xmp_metadata: str = "", name=None) -> _ops.Tensor:
+    """Encodes a [height, width, 1 or 3] uint8 image as a JPEG string."""
+    _require_pillow("tf.io.encode_jpeg")
+    attrs = {"format": format, "quality": int(quality), "progressive": bool(progressive),
+             "optimize_size": bool(optimize_size), "chroma_downsampling": bool(chroma_downsampling),
+             "density_unit": density_unit, "x_density": int(x_density), "y_density": int(y_density),
+             "xmp_metadata": xmp_metadata}
+    return apply_op("EncodeJpeg", [image], attrs, name=name).outputs[0]
+
+
+@tf_export("io.extract_jpeg_shape", "image.extract_jpeg_shape")
+def extract_jpeg_shape(contents, output_type=_dt.int32, name=None) -> _ops.Tensor:
+    """[height, width, channels] of a JPEG, read from its header."""
+    return apply_op("ExtractJpegShape", [contents], {"output_type": _as_name(output_type)}, name=name).outputs[0]
+
+
+@tf_export("io.is_jpeg", "image.is_jpeg")
+def is_jpeg(contents, name=None) -> _ops.Tensor:
+    """Whether `contents` starts with JPEG's magic bytes (a boolean tensor)."""
+    with _ops.name_scope(name, "is_jpeg"):
+        head = string_ops.substr(contents, 0, 3)
+        return math_ops.equal(head, b"\xff\xd8\xff", name=name)
+
+
+@tf_export("image.adjust_jpeg_quality")
+def adjust_jpeg_quality(image, jpeg_quality, name=None) -> _ops.Tensor:
+    """`image` encoded as a JPEG of `jpeg_quality` (0-100) and decoded again, in the image's dtype."""
+    _require_pillow("tf.image.adjust_jpeg_quality")
+    with _ops.name_scope(name, "adjust_jpeg_quality", [image]) as scope:
+        image = _ops.convert_to_tensor(image, name="image")
+        original = image.dtype.base_dtype
+        pixels = image_ops.convert_image_dtype(image, _dt.uint8, saturate=True)
+        if isinstance(jpeg_quality, _ops.Tensor):
+            encoded = apply_op("EncodeJpegVariableQuality", [pixels, math_ops.cast(jpeg_quality, _dt.int32)])
+        else:
+            encoded = apply_op("EncodeJpeg", [pixels], {"quality": int(jpeg_quality)})
+        decoded = apply_op("DecodeJpeg", [encoded.outputs[0]], {"channels": 0}).outputs[0]
+        decoded.set_shape(pixels.shape)
+        return image_ops.convert_image_dtype(decoded, original, saturate=True, name=scope)
+
+
+@tf_export("image.random_jpeg_quality")
+def random_jpeg_quality(image, min_jpeg_quality, max_jpeg_quality, seed=None) -> _ops.Tensor:
+    """adjust_jpeg_quality with a quality drawn uniformly from [min_jpeg_quality, max_jpeg_quality)."""
+    if not (0 <= min_jpeg_quality <= 100 and 0 <= max_jpeg_quality <= 100):
+        raise ValueError("jpeg_quality must be in [0,100]")
+    if min_jpeg_quality >= max_jpeg_quality:
+        raise ValueError("`min_jpeg_quality` must be less than `max_jpeg_quality`.")
+    quality = random_ops.random_uniform([], min_jpeg_quality, max_jpeg_quality, seed=seed, dtype=_dt.int32)
+    return adjust_jpeg_quality(image, quality)
+
