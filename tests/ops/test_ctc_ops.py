@@ -206,3 +206,23 @@ def test_collapse_repeated_and_ctc_unique_labels_match_tensorflow():
     np.testing.assert_array_equal(got[1], FIX["collapse_repeated/lengths"])
     np.testing.assert_array_equal(got[2], FIX["unique_labels/labels"])
     np.testing.assert_array_equal(got[3], FIX["unique_labels/idx"])
+
+
+def test_ctc_loss_trains_a_model_that_decodes_its_labels():
+    rng = np.random.RandomState(8)
+    features = rng.randn(10, 2, 6).astype(np.float32)
+    labels = tf.SparseTensor([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1]], np.array([1, 2, 1, 3, 3], np.int32), [2, 3])
+    w = tf.Variable(tf.zeros([6, 5]))
+    b = tf.Variable(tf.zeros([5]))
+    logits = tf.reshape(tf.matmul(tf.reshape(features, [-1, 6]), w) + b, [10, 2, 5])
+    loss = tf.reduce_mean(tf.nn.ctc_loss(labels, logits, [10, 10]))
+    train = tf.train.AdamOptimizer(0.1).minimize(loss)
+    (decoded,), _ = tf.nn.ctc_greedy_decoder(logits, [10, 10])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        first = sess.run(loss)
+        for _ in range(150):
+            sess.run(train)
+        assert sess.run(loss) < 0.2 * first
+        dense = sess.run(tf.sparse_tensor_to_dense(decoded, default_value=-1))
+    np.testing.assert_array_equal(dense, [[1, 2, 1], [3, 3, -1]])

@@ -214,3 +214,23 @@ def test_silu_is_swish():
     assert tf.nn.silu is tf.nn.swish
     x = np.array([-2.0, 0.0, 1.5])
     np.testing.assert_allclose(_run(tf.nn.silu(x)), x / (1 + np.exp(-x)), rtol=1e-12)
+
+
+def test_nce_loss_trains_word2vec_style_variables():
+    tf.set_random_seed(1)
+    embeddings = tf.Variable(tf.random_uniform([30, 8], -1.0, 1.0))
+    nce_w = tf.Variable(tf.truncated_normal([30, 8], stddev=0.3))
+    nce_b = tf.Variable(tf.zeros([30]))
+    centers = tf.placeholder(tf.int32, [None])
+    contexts = tf.placeholder(tf.int64, [None, 1])
+    loss = tf.reduce_mean(tf.nn.nce_loss(nce_w, nce_b, contexts, tf.nn.embedding_lookup(embeddings, centers),
+                                         num_sampled=5, num_classes=30))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    feed = {centers: np.arange(30) % 10, contexts: ((np.arange(30) % 10 + 10)[:, None]).astype(np.int64)}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        first = np.mean([sess.run(loss, feed) for _ in range(5)])
+        for _ in range(60):
+            sess.run(train, feed)
+        last = np.mean([sess.run(loss, feed) for _ in range(5)])
+    assert last < 0.5 * first
