@@ -27,7 +27,8 @@ _TYPE_ATTRS = {"T", "Tout", "dtype", "out_type", "out_idx", "output_dtype", "out
 # Results TF computes with another series, in another precision or rounding order: compared to a few ulps (TF
 # evaluates the float32 special functions in float32, tfmini in float64, so those differ by more).
 _LOOSE = {"BesselI0e", "BesselI1e", "Igamma", "Igammac", "Betainc", "Zeta", "Polygamma", "CumulativeLogsumexp",
-          "Xlogy", "Xdivy", "Xlog1py", "Angle", "StatelessRandomNormal", "StatelessTruncatedNormal"}
+          "Xlogy", "Xdivy", "Xlog1py", "Angle", "IgammaGradA", "RandomGammaGrad", "StatelessRandomNormal",
+          "StatelessTruncatedNormal"}
 
 
 def _inputs(i: int, case: dict) -> list:
@@ -55,7 +56,9 @@ def _build(case, values, feed: bool):
 def _tolerance(case, dtype) -> float:
     if case["op"] not in _LOOSE:
         return 0.0
-    return {np.float16: 2e-3, np.float32: 2e-5}.get(np.dtype(dtype).type, 1e-12)
+    # d/da of the incomplete gamma function sums a series whose terms cancel: both sides are good to ~1e-11.
+    float64 = 1e-9 if case["op"] in ("IgammaGradA", "RandomGammaGrad") else 1e-12
+    return {np.float16: 2e-3, np.float32: 2e-5}.get(np.dtype(dtype).type, float64)
 
 
 @pytest.mark.parametrize("feed", [False, True], ids=["const", "fed"])

@@ -59,6 +59,7 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
     bitwise_ops,
     counting_ops,
     manip_ops,
+    random_gamma_ops,
     sort_ops,
     special_math_ops,
     stateless_random_ops,

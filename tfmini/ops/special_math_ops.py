@@ -211,22 +211,61 @@ register_op("Igammac", inputs=["a: T", "x: T"], outputs=["z: T"], allowed={"T": 
             fresh_output=True)(math_ops._broadcasting(_float64_kernel(lambda a, x: _igamma_pair(a, x, True))))
 
 
+def _digamma64(x: np.ndarray) -> np.ndarray:
+    return math_ops._digamma64(x)
+
+
+def igamma_grad_a64(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d/da P(a, x) in float64, from the series P = sum_n t_n with t_n = x^(a+n) e^-x / Gamma(a+n+1):
+    d t_n / da = t_n (log x - psi(a+n+1)), where psi(a+n+1) = psi(a+1) + sum_{k<=n} 1/(a+k). The series is summed
+    until its terms (which peak near n = x - a) have fallen below double precision; nan outside a > 0, x >= 0."""
+    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    out = np.full(a.shape, np.nan)
+    valid = (a > 0) & (x >= 0) & np.isfinite(x)
+    out[valid & (x == 0)] = 0.0
+    inner = valid & (x > 0)
+    if not np.any(inner):
+        return out
+    av, xv = a[inner], x[inner]
+    log_x = np.log(xv)
+    log_t = av * log_x - xv - _lgamma(av + 1)  # log t_0
+    psi = _digamma64(av + 1)
+    total = np.exp(log_t) * (log_x - psi)
+    limit = int(np.max(xv - av)) + 60 + int(12 * np.sqrt(np.max(xv) + 1))
+    for n in range(1, max(limit, 60)):
+        log_t = log_t + log_x - np.log(av + n)
+        psi = psi + 1 / (av + n)
+        term = np.exp(log_t) * (log_x - psi)
+        total = total + term
+        if n > np.max(xv - av) and np.all(np.abs(term) <= _EPS * np.abs(total) + 1e-300):
+            break
+    out[inner] = total
+    return out
+
+
+register_op("IgammaGradA", inputs=["a: T", "x: T"], outputs=["z: T"], allowed={"T": _F32_64},
+            shape=shape_fns.broadcast, fresh_output=True)(math_ops._broadcasting(_float64_kernel(igamma_grad_a64)))
+
+
 def _igamma_dx(a, x):
     """d/dx P(a, x) = x^(a - 1) e^-x / Gamma(a), built from graph ops."""
     return math_ops.exp((a - 1) * math_ops.log(x) - x - math_ops.lgamma(a))
 
 
+def _igamma_da(a, x):
+    return apply_op("IgammaGradA", [a, x]).outputs[0]
+
+
 @RegisterGradient("Igamma")
 def _igamma_grad(op, grad):
     a, x = op.inputs
-    # TF's gradient for `a` uses IgammaGradA, which tfmini does not implement: `a` gets no gradient.
-    return math_ops._binary_grads(op, None, grad * _igamma_dx(a, x))
+    return math_ops._binary_grads(op, grad * _igamma_da(a, x), grad * _igamma_dx(a, x))
 
 
 @RegisterGradient("Igammac")
 def _igammac_grad(op, grad):
     a, x = op.inputs
-    return math_ops._binary_grads(op, None, -grad * _igamma_dx(a, x))
+    return math_ops._binary_grads(op, -grad * _igamma_da(a, x), -grad * _igamma_dx(a, x))
 
 
 @tf_export("math.igamma", "igamma")

@@ -53,6 +53,10 @@ def special_cases():
         xx = np.array([0.2, 3.0, 1.0, 0.5, 4.5, 12.0, 45.0, 130.0, 0.0, np.inf, 1.0, 1.0], dt)
         yield "Igamma", [a, xx], {}
         yield "Igammac", [a, xx], {}
+        ag = np.array([0.5, 1.0, 2.0, 5.0, 3.0, 30.0, 0.2], dt)
+        xg = np.array([0.3, 2.0, 1.0, 20.0, 0.5, 25.0, 0.01], dt)
+        yield "IgammaGradA", [ag, xg], {}
+        yield "RandomGammaGrad", [ag, xg], {}
         aa = np.array([0.5, 1.0, 2.0, 10.0, 0.2, 30.0, 5.0, 1.0, 2.0, -1.0, 1.0], dt)
         bb = np.array([0.5, 3.0, 2.0, 5.0, 0.3, 40.0, 1.0, 1.0, 2.0, 1.0, 2.0], dt)
         xb = np.array([0.3, 0.5, 0.9, 0.7, 0.01, 0.45, 0.999, 0.0, 1.0, 0.5, 1.5], dt)
