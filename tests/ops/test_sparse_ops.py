@@ -240,7 +240,7 @@ def test_sparse_split_errors():
             tf.sparse_split(sp, 2, 1)
         with pytest.raises(tf.errors.InvalidArgumentError, match="num_split should be between 1 and"):
             _run(tf.sparse.split(sp_input=sp, num_split=3, axis=1))
-        with pytest.raises(tf.errors.InvalidArgumentError, match="split_dim should be between -2 and 2"):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"Input axis should be in range \[-2, 2\), got 2"):
             _run(tf.sparse.split(sp_input=sp, num_split=1, axis=2))
 
 
@@ -475,3 +475,11 @@ def test_sparse_dense_cwise_div_of_integers_rounds_toward_zero_as_tf():
         np.testing.assert_array_equal(out.values, [-3, 3, -2])  # TensorFlow gives -3 and 3 for -7/2 and 7/2
         with pytest.raises(tf.errors.InvalidArgumentError, match="division by zero"):
             _run(sparse_ops.sparse_dense_cwise_div(tf.SparseTensor([[0]], [1], [1]), [0]))
+
+
+def test_sparse_dense_matmul_errors_at_build_and_run_time():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="Dimensions must be equal, but are 2 and 3"):
+            tf.sparse.matmul(tf.SparseTensor([[0, 1]], [1.0], [2, 2]), tf.ones([3, 2]))
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"k \(5\) from index\[0,1\] out of bounds \(>=2\)"):
+            _run(tf.sparse.matmul(tf.SparseTensor([[0, 5]], [1.0], [2, 2]), tf.ones([2, 2])))

@@ -28,6 +28,10 @@ def _strides(shape) -> np.ndarray:
     return out
 
 
+def _index_str(index) -> str:
+    return "[" + ",".join(str(int(i)) for i in np.asarray(index).ravel()) + "]"
+
+
 def _dense_members(op_name: str, which: str, dense: np.ndarray):
     """(group of each element, its value, the group shape) of a dense operand: one set per last-axis row."""
     if dense.ndim < 2:
@@ -49,14 +53,15 @@ def _sparse_members(op_name: str, which: str, indices, values, shape, validate: 
         outside = np.any((indices < 0) | (indices >= shape), axis=1)
         if outside.any():
             i = int(np.argmax(outside))
-            raise _invalid(f"{op_name}: {which} indices[{i}] = [{','.join(str(int(d)) for d in indices[i])}] is out "
-                           f"of bounds for shape [{','.join(str(int(d)) for d in shape)}]")
+            raise _invalid(f"{op_name}: {which}: indices[{i}] = {_index_str(indices[i])} is out of bounds: need "
+                           f"0 <= index < {_index_str(shape)}")
         linear = indices @ _strides(shape)
         unordered = np.flatnonzero(linear[1:] <= linear[:-1])
         if unordered.size:
             i = int(unordered[0]) + 1
-            raise _invalid(f"{op_name}: {which} indices[{i}] = [{','.join(str(int(d)) for d in indices[i])}] is "
-                           "out of order or repeated")
+            what = "repeated" if linear[i] == linear[i - 1] else "out of order"
+            raise _invalid(f"{op_name}: {which}: indices[{i}] = {_index_str(indices[i])} is {what}. Many sparse "
+                           "ops require sorted indices.")
     lead = np.asarray(shape[:-1], np.int64)
     groups = indices[:, :-1] @ _strides(lead) if len(indices) else np.zeros(0, np.int64)
     return groups.astype(np.int64), values, lead

@@ -142,6 +142,9 @@ def _sparse_matmul_shape(op):
     if a.ndims is None or b.ndims is None:
         return _shape.unknown_shape(2)
     adj_a, adj_b = op.get_attr("adjoint_a"), op.get_attr("adjoint_b")
+    inner_a, inner_b = (a[0] if adj_a else a[1]), (b[1] if adj_b else b[0])
+    if inner_a.value is not None and inner_b.value is not None and inner_a.value != inner_b.value:
+        raise ValueError(f"Dimensions must be equal, but are {inner_a.value} and {inner_b.value}")
     rows = a[1] if adj_a else a[0]
     cols = b[0] if adj_b else b[1]
     return [rows, cols]
@@ -172,11 +175,13 @@ def _sparse_dense_matmul(indices, values, shape, b, *, adjoint_a, adjoint_b):
     if n_cols != b.shape[0]:
         raise _invalid(f"Cannot multiply A and B because inner dimension does not match: {n_cols} vs. "
                        f"{b.shape[0]}.")
-    bad = np.flatnonzero((rows < 0) | (rows >= n_rows) | (cols < 0) | (cols >= n_cols))
-    if bad.size:
-        k = int(bad[0])
-        raise _invalid(f"SparseTensorDenseMatMul: index {k} = {_index_str(indices[k])} is out of bounds of the "
-                       f"sparse operand's shape {_index_str(shape)}")
+    for what, coords, limit, column in (("i", rows, n_rows, 1 if adjoint_a else 0),
+                                        ("k", cols, n_cols, 0 if adjoint_a else 1)):
+        bad = np.flatnonzero((coords < 0) | (coords >= limit))
+        if bad.size:
+            k = int(bad[0])
+            raise _invalid(f"SparseTensorDenseMatMul: {what} ({int(coords[k])}) from index[{k},{column}] out of "
+                           f"bounds (>={limit})")
     out = np.zeros((n_rows, b.shape[1]), np.result_type(values.dtype, b.dtype))
     if len(rows):
         order, starts = _runs(rows)
@@ -317,6 +322,17 @@ def _check_components(op_msg: str, indices, values, shape, prefix: str = "") -> 
                        f"{shape.shape[0]} dimensions; they must agree")
 
 
+def _check_same_shape(op_msg: str, a_shape, b_shape) -> None:
+    if len(a_shape) != len(b_shape):
+        raise _invalid(f"{op_msg}: Operands do not have the same ranks; got shapes: {_index_str(a_shape)} and "
+                       f"{_index_str(b_shape)}")
+    differ = np.flatnonzero(np.asarray(a_shape) != np.asarray(b_shape))
+    if differ.size:
+        d = int(differ[0])
+        raise _invalid(f"{op_msg}: Operands' shapes do not match: got {int(a_shape[d])} and {int(b_shape[d])} for "
+                       f"dimension {d}")
+
+
 def _rank_dim(indices_t: _ops.Tensor, shape_t: _ops.Tensor):
     """The static rank of a SparseTensor from its indices' columns or its dense_shape's length (or None)."""
     rank = indices_t.shape[1].value if indices_t.shape.ndims == 2 else None
@@ -357,9 +373,7 @@ def _sparse_add(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thre
     if np.ndim(thresh) != 0:
         raise _invalid(f"SparseAdd: The magnitude threshold must be a scalar: got shape "
                        f"{_shape.dims_str(np.shape(thresh))}")
-    if not np.array_equal(a_shape, b_shape):
-        raise _invalid(f"SparseAdd: Operands do not have the same shape: got {_index_str(a_shape)} and "
-                       f"{_index_str(b_shape)}")
+    _check_same_shape("SparseAdd", a_shape, b_shape)
     rows = np.concatenate([a_indices, b_indices], axis=0)
     values = np.concatenate([a_values, b_values])
     order, starts = _runs(np.concatenate(_split_keys(a_indices, b_indices, shape=a_shape)))
@@ -415,9 +429,14 @@ def _sparse_dense_add_shape(op):
     shape=_sparse_dense_add_shape,
 )
 def _sparse_tensor_dense_add(a_indices, a_values, a_shape, b):
-    if not np.array_equal(np.asarray(a_shape), np.asarray(b.shape)):
-        raise _invalid(f"SparseTensorDenseAdd: Dimensions of the sparse and dense operands must match: sparse "
-                       f"shape {_index_str(a_shape)} vs. dense shape {_index_str(b.shape)} (no broadcasting)")
+    if len(a_shape) != b.ndim:
+        raise _invalid(f"SparseTensorDenseAdd: Dimensions of the sparse and dense operands differ: sparse shape "
+                       f"{_index_str(a_shape)} vs. dense shape {_index_str(b.shape)} (no broadcasting is supported)")
+    differ = np.flatnonzero(np.asarray(a_shape) != np.asarray(b.shape))
+    if differ.size:
+        d = int(differ[0])
+        raise _invalid(f"SparseTensorDenseAdd: Dimension {d} does not equal (no broadcasting is supported): sparse "
+                       f"side {int(a_shape[d])} vs dense side {b.shape[d]}")
     indices = np.asarray(a_indices).reshape(len(a_values), -1)
     _check_indices(indices, a_shape, "SparseTensorDenseAdd")
     out = np.array(b, copy=True)
@@ -565,8 +584,8 @@ def _slice_bounds(shape, start, size, op_msg: str):
     rank = len(shape)
     for what, vec in (("start", start), ("size", size)):
         if np.ndim(vec) != 1 or len(vec) != rank:
-            raise _invalid(f"{op_msg}: Expected {what} to be a vector of length {rank} (the input rank), got "
-                           f"shape {_shape.dims_str(np.shape(vec))}")
+            raise _invalid(f"{op_msg}: Expected {what} to be a vector of length {rank} but got length "
+                           f"{np.size(vec)}")
     if np.any(start < 0) or np.any(size < 0):
         raise _invalid(f"{op_msg}: start and size must be non-negative, got start {_index_str(start)} and size "
                        f"{_index_str(size)}")
@@ -642,7 +661,7 @@ def _sparse_split(split_dim, indices, values, shape, *, num_split):
     rank = len(shape)
     dim = int(split_dim)
     if not -rank <= dim < rank:
-        raise _invalid(f"SparseSplit: Input split_dim should be between {-rank} and {rank}, got {dim}")
+        raise _invalid(f"SparseSplit: Input axis should be in range [{-rank}, {rank}), got {dim}")
     dim %= rank
     if not 1 <= num_split <= shape[dim]:
         raise _invalid(f"SparseSplit: Input num_split should be between 1 and the splitting dimension size "
@@ -825,9 +844,7 @@ def _sparse_min_or_max(name: str, pick):
     def kernel(a_indices, a_values, a_shape, b_indices, b_values, b_shape):
         _check_components(name, a_indices, a_values, a_shape, "a_")
         _check_components(name, b_indices, b_values, b_shape, "b_")
-        if not np.array_equal(a_shape, b_shape):
-            raise _invalid(f"{name}: Operands do not have the same shape: got {_index_str(a_shape)} and "
-                           f"{_index_str(b_shape)}")
+        _check_same_shape(name, a_shape, b_shape)
         a_keys, b_keys = _split_keys(a_indices, b_indices, shape=a_shape)
         union, first = np.unique(np.concatenate([a_keys, b_keys]), return_index=True)
         rows = np.concatenate([a_indices, b_indices], axis=0)[first]
@@ -904,8 +921,9 @@ def _sparse_fill_empty_rows(indices, values, dense_shape, default_value):
     rows = indices[:, 0]
     bad = np.flatnonzero((rows < 0) | (rows >= n_rows))
     if bad.size:
-        raise _invalid(f"SparseFillEmptyRows: indices({int(bad[0])}, 0) is invalid: {int(rows[bad[0]])} is not in "
-                       f"[0, {n_rows})")
+        row = int(rows[bad[0]])
+        raise _invalid(f"SparseFillEmptyRows: indices({int(bad[0])}, 0) is invalid: {row} "
+                       f"{'< 0' if row < 0 else f'>= {n_rows}'}")
     counts = np.bincount(rows, minlength=n_rows)
     empty = counts == 0
     slots = np.maximum(counts, 1)
