@@ -226,3 +226,23 @@ def test_ctc_loss_trains_a_model_that_decodes_its_labels():
         assert sess.run(loss) < 0.2 * first
         dense = sess.run(tf.sparse_tensor_to_dense(decoded, default_value=-1))
     np.testing.assert_array_equal(dense, [[1, 2, 1], [3, 3, -1]])
+
+
+def test_ctc_decoders_on_short_and_empty_sequences_match_tensorflow():
+    x = np.random.RandomState(0).randn(4, 2, 5).astype(np.float32)
+    beam, beam_lp = tf.nn.ctc_beam_search_decoder(x, [4, 1], beam_width=5, top_paths=3)
+    (greedy,), greedy_lp = tf.nn.ctc_greedy_decoder(x, [4, 1], blank_index=0)
+    (_,), empty_lp = tf.nn.ctc_greedy_decoder(x, [4, -1])
+    got = _run([beam, beam_lp, greedy, greedy_lp, empty_lp])
+    # Values recorded from TensorFlow 2.21 (tf.compat.v1) for this input.
+    np.testing.assert_array_equal(got[0][0].values, [3, 1, 1])
+    np.testing.assert_array_equal(got[0][1].values, [3, 1, 0])
+    np.testing.assert_array_equal(got[0][1].dense_shape, [2, 3])
+    np.testing.assert_array_equal(got[0][2].values, [3, 1, 3])
+    np.testing.assert_allclose(got[1], [[-2.6566563, -3.1871858, -3.2710705], [-0.8795226, -1.4190125, -1.9328299]],
+                               rtol=1e-6)
+    np.testing.assert_array_equal(got[2].values, [3, 1, 4, 1, 1])
+    np.testing.assert_allclose(got[3], [[-6.3430834], [-0.95008844]], rtol=1e-6)
+    assert got[4][1, 0] == 0 and not np.signbit(got[4][1, 0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Less leaves in the beam search than requested"):
+        _run(tf.nn.ctc_beam_search_decoder(x, [4, 0], beam_width=5, top_paths=3)[1])

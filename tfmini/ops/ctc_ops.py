@@ -294,10 +294,11 @@ def _ctc_greedy_decoder(inputs, sequence_length, *, merge_repeated, blank_index)
     best = np.argmax(inputs, axis=2)  # [T, B], the first of equal maxima
     top = np.take_along_axis(inputs, best[:, :, None], axis=2)[:, :, 0]
     steps = np.arange(max_time)[:, None] < sequence_length[None, :]
-    log_probability = -np.sum(np.where(steps, top, 0), axis=0, dtype=inputs.dtype).reshape(batch_size, 1)
+    # 0 - sum rather than -sum: an entry without steps gets 0, not -0, as in TensorFlow.
+    log_probability = (0 - np.sum(np.where(steps, top, 0), axis=0, dtype=inputs.dtype)).reshape(batch_size, 1)
     paths = []
     for b in range(batch_size):
-        seq = best[:int(sequence_length[b]), b]
+        seq = best[:max(int(sequence_length[b]), 0), b]
         keep = seq != blank
         if merge_repeated and seq.size:
             keep &= np.concatenate([[True], seq[1:] != seq[:-1]])
