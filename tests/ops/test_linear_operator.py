@@ -1,5 +1,6 @@
-"""tf.linalg.LinearOperator and its subclasses: every method against the dense matrix in NumPy, for batches and
-the adjoint/adjoint_arg variants, the hint rules, user subclasses, and gradients through the operators."""
+"""tf.linalg.LinearOperator and its subclasses (linear_operator and linear_operator_structured): every method against
+the dense matrix in NumPy, for batches and the adjoint/adjoint_arg variants, the hint rules, user subclasses, and
+gradients through the operators."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ def _operators():
     diag = random_array((2, 3), seed=3, low=0.5, high=2.0)
     tril = np.tril(random_array((3, 3), seed=4, low=-1, high=1)) + 2 * np.eye(3)
     mult = np.array([2.0, -0.5])
+    axis = random_array((2, 3), seed=10, low=-1, high=1)
+    small = random_array((2, 2, 2), seed=11, low=-1, high=1) + 2 * np.eye(2)
+    u = random_array((2, 3, 2), seed=12, low=-0.5, high=0.5)
+    v = random_array((2, 3, 2), seed=13, low=-0.5, high=0.5)
+    col, row = np.array([4.0, 1.0, -0.5]), np.array([9.0, 0.7, 0.2])
     return [
         ("full", lambda: tf.linalg.LinearOperatorFullMatrix(full), full),
         ("full_spd", lambda: tf.linalg.LinearOperatorFullMatrix(spd, is_self_adjoint=True,
@@ -47,6 +53,25 @@ def _operators():
         ("composition", lambda: tf.linalg.LinearOperatorComposition([
             tf.linalg.LinearOperatorFullMatrix(full), tf.linalg.LinearOperatorDiag(diag)]),
          full @ np.stack([np.diag(d) for d in diag])),
+        ("householder", lambda: tf.linalg.LinearOperatorHouseholder(axis),
+         np.eye(3) - 2 * np.einsum("bi,bj->bij", axis, axis) / np.sum(axis * axis, -1)[:, None, None]),
+        ("block_diag", lambda: tf.linalg.LinearOperatorBlockDiag([
+            tf.linalg.LinearOperatorFullMatrix(small), tf.linalg.LinearOperatorDiag(diag)]),
+         np.stack([np.block([[s, np.zeros((2, 3))], [np.zeros((3, 2)), np.diag(d)]]) for s, d in zip(small, diag)])),
+        ("kronecker", lambda: tf.linalg.LinearOperatorKronecker([
+            tf.linalg.LinearOperatorFullMatrix(small), tf.linalg.LinearOperatorFullMatrix(full)]),
+         np.stack([np.kron(s, f) for s, f in zip(small, full)])),
+        ("kronecker3", lambda: tf.linalg.LinearOperatorKronecker([
+            tf.linalg.LinearOperatorFullMatrix(small[0]), tf.linalg.LinearOperatorDiag(diag[0]),
+            tf.linalg.LinearOperatorFullMatrix(small[1])]), np.kron(np.kron(small[0], np.diag(diag[0])), small[1])),
+        ("low_rank", lambda: tf.linalg.LinearOperatorLowRankUpdate(tf.linalg.LinearOperatorDiag(diag), u,
+                                                                  diag_update=[2.0, 0.5], v=v),
+         np.stack([np.diag(d) for d in diag]) + u @ np.diag([2.0, 0.5]) @ _h(v)),
+        ("low_rank_spd", lambda: tf.linalg.LinearOperatorLowRankUpdate(
+            tf.linalg.LinearOperatorFullMatrix(spd, is_self_adjoint=True, is_positive_definite=True), u),
+         spd + u @ _h(u)),
+        ("toeplitz", lambda: tf.linalg.LinearOperatorToeplitz(col, row),
+         np.array([[col[0], row[1], row[2]], [col[1], col[0], row[1]], [col[2], col[1], col[0]]])),
     ]
 
 
@@ -169,3 +194,36 @@ def test_gradients_flow_through_operators():
                     [random_array((3, 3), seed=8) + 3 * np.eye(3)])
     check_gradients(lambda t: tf.linalg.LinearOperatorLowerTriangular(t).solve(rhs),
                     [random_array((3, 3), seed=9) + 3 * np.eye(3)])
+
+
+def test_zeros_operator():
+    with tf.Graph().as_default():
+        square = tf.linalg.LinearOperatorZeros(3, batch_shape=[2], dtype=tf.float64)
+        wide = tf.linalg.LinearOperatorZeros(2, num_columns=4)
+        assert square.shape.as_list() == [2, 3, 3] and wide.shape.as_list() == [2, 4] and wide.is_square is False
+        x = np.ones((3, 5))
+        got = _run({"matmul": square.matmul(x), "det": square.determinant(), "dense": wide.to_dense(),
+                    "adj": wide.matmul(np.ones((2, 1), np.float32), adjoint=True), "trace": square.trace(),
+                    "add": square.add_to_tensor(np.full((2, 3, 3), 7.0)), "diag": wide.diag_part()})
+        with pytest.raises(ValueError, match="always singular"):
+            tf.linalg.LinearOperatorZeros(2, is_non_singular=True)
+        with pytest.raises(NotImplementedError):
+            square.solve(x)
+    np.testing.assert_array_equal(got["matmul"], np.zeros((2, 3, 5)))
+    np.testing.assert_array_equal(got["det"], [0.0, 0.0])
+    np.testing.assert_array_equal(got["dense"], np.zeros((2, 4), np.float32))
+    np.testing.assert_array_equal(got["adj"], np.zeros((4, 1), np.float32))
+    np.testing.assert_array_equal(got["trace"], [0.0, 0.0])
+    np.testing.assert_array_equal(got["add"], np.full((2, 3, 3), 7.0))
+    np.testing.assert_array_equal(got["diag"], np.zeros(2, np.float32))
+
+
+def test_kronecker_acts_without_its_dense_matrix():
+    with tf.Graph().as_default():
+        op = tf.linalg.LinearOperatorKronecker([tf.linalg.LinearOperatorFullMatrix(np.eye(40)),
+                                                tf.linalg.LinearOperatorFullMatrix(np.eye(50))])
+        y = op.matmul(np.ones((2000, 1)))
+        assert y.shape.as_list() == [2000, 1]
+        ops = tf.get_default_graph().get_operations()
+        assert not any(t.shape.as_list() == [2000, 2000] for o in ops for t in o.outputs if t.shape.is_fully_defined())
+        np.testing.assert_array_equal(_run(y), np.ones((2000, 1)))

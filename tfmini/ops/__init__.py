@@ -19,7 +19,7 @@ from tfmini.ops import candidate_sampling_ops, ctc_ops, nn_sampled  # noqa: E402
 
 # -- linalg
 # isort: split
-from tfmini.ops import linalg_impl, linalg_ops, linear_operator  # noqa: E402,F401 - registers their ops and names
+from tfmini.ops import linalg_impl, linalg_ops, linear_operator, linear_operator_structured  # noqa: E402,F401
 
 # -- api declarations
 # isort: split

@@ -582,16 +582,7 @@ class _BaseIdentity(LinearOperator):
     """Shape bookkeeping shared by the identity operators: num_rows and a batch shape."""
 
     def _init_num_rows(self, num_rows):
-        num_rows = _ops.convert_to_tensor(num_rows, name="num_rows")
-        static = _static_int(num_rows)
-        if not num_rows.dtype.is_integer:
-            raise TypeError(f"Argument num_rows must be integer type.  Found: {num_rows}")
-        if num_rows.shape.ndims not in (None, 0):
-            raise ValueError(f"Argument num_rows must be a 0-D Tensor.  Found: {num_rows}")
-        if static is not None and static < 0:
-            raise ValueError(f"Argument num_rows must be non-negative.  Found: {static}")
-        self._num_rows = math_ops.cast(num_rows, _dt.int32)
-        self._num_rows_static = static
+        self._num_rows, self._num_rows_static = _dimension_arg(num_rows, "num_rows")
 
     def _eye(self, batch_shape):
         n = self._num_rows_static if self._num_rows_static is not None else self._num_rows
@@ -602,9 +593,18 @@ class _BaseIdentity(LinearOperator):
         return array_ops.ones(shape, dtype=self.dtype)
 
 
-def _static_int(t) -> int | None:
-    value = _constant_value(t)
-    return None if value is None else int(value)
+def _dimension_arg(value, what: str) -> tuple[_ops.Tensor, int | None]:
+    """A matrix dimension given as an int or a scalar integer tensor: (int32 tensor, value if known), checked."""
+    t = _ops.convert_to_tensor(value, name=what)
+    if not t.dtype.is_integer:
+        raise TypeError(f"Argument {what} must be integer type.  Found: {t}")
+    if t.shape.ndims not in (None, 0):
+        raise ValueError(f"Argument {what} must be a 0-D Tensor.  Found: {t}")
+    known = _constant_value(t)
+    static = None if known is None else int(known)
+    if static is not None and static < 0:
+        raise ValueError(f"Argument {what} must be non-negative.  Found: {static}")
+    return math_ops.cast(t, _dt.int32), static
 
 
 def _constant_value(t):
