@@ -234,3 +234,27 @@ def test_nce_loss_trains_word2vec_style_variables():
             sess.run(train, feed)
         last = np.mean([sess.run(loss, feed) for _ in range(5)])
     assert last < 0.5 * first
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+def test_approx_max_k_and_min_k_are_exact_top_k_with_gradients(axis):
+    x = np.random.RandomState(9).randn(4, 6, 3).astype(np.float32)
+    values, indices = tf.math.approx_max_k(x, 2, reduction_dimension=axis)
+    low, low_idx = tf.nn.approx_min_k(x, 3, reduction_dimension=axis)
+    got = _run([values, indices, low, low_idx])
+    order = np.argsort(-x, axis=axis, kind="stable")
+    np.testing.assert_array_equal(got[1], np.take(order, [0, 1], axis=axis))
+    np.testing.assert_array_equal(got[0], np.take_along_axis(x, got[1], axis=axis))
+    np.testing.assert_array_equal(got[3], np.take(np.argsort(x, axis=axis, kind="stable"), [0, 1, 2], axis=axis))
+    assert values.shape.as_list()[axis] == 2 and indices.dtype == tf.int32 and values.op.type == "ApproxTopK"
+    assert tf.nn.approx_max_k is tf.math.approx_max_k
+    check_gradients(lambda a: tf.cast(tf.nn.approx_max_k(tf.cast(a, tf.float32), 2, reduction_dimension=axis)[0],
+                                      tf.float64), [x.astype(np.float64)], delta=1e-3, rtol=1e-3, atol=1e-4)
+
+
+def test_approx_top_k_with_k_above_the_dimension_is_refused():
+    with pytest.raises(ValueError, match="must not exceed"):
+        tf.nn.approx_max_k(tf.zeros([2, 3]), 4)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must not exceed"):
+        p = tf.placeholder(tf.float32, [None, None])
+        _run(tf.nn.approx_max_k(p, 4)[0], {p: np.zeros((2, 3))})

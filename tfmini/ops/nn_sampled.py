@@ -1,7 +1,8 @@
-"""Composite `tf.nn` functions over primitive ops (no kernels or gradients of their own): the sampled losses
-(nce_loss, sampled_softmax_loss), embedding_lookup_sparse and safe_embedding_lookup_sparse, log_poisson_loss,
-sufficient_statistics / normalize_moments, batch_norm_with_global_normalization, and the loss-scaling helpers
-compute_average_loss and scale_regularization_loss."""
+"""The remaining `tf.nn` functions: composites over primitive ops (no kernels or gradients of their own) for
+the sampled losses (nce_loss, sampled_softmax_loss), embedding_lookup_sparse and safe_embedding_lookup_sparse,
+log_poisson_loss, sufficient_statistics / normalize_moments, batch_norm_with_global_normalization and the
+loss-scaling helpers compute_average_loss and scale_regularization_loss; and the ApproxTopK op behind
+approx_max_k / approx_min_k (computed exactly here)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import warnings
 import numpy as np
 
 from tfmini.framework import dtypes as _dt
+from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
+from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, attr_minimum, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import array_ops, candidate_sampling_ops, math_ops, nn_impl, segment_ops
 
@@ -389,7 +393,7 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
 
 
 def _static_int(t: _ops.Tensor):
-    from_graph = nn_impl._reg.constant_value(t)
+    from_graph = _reg.constant_value(t)
     return None if from_graph is None else int(np.asarray(from_graph))
 
 
@@ -397,3 +401,85 @@ def _static_int(t: _ops.Tensor):
 def scale_regularization_loss(regularization_loss) -> _ops.Tensor:
     """The sum of `regularization_loss` divided by the number of replicas (one here)."""
     return math_ops.reduce_sum(regularization_loss) / 1
+
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ApproxTopK (TF 2.x's approx_max_k / approx_min_k)
+# ----------------------------------------------------------------------------------------------------------
+def _axis(rank: int, axis: int) -> int:
+    if not -rank <= axis < rank:
+        raise ValueError(f"reduction_dimension {axis} is out of range for a tensor of rank {rank}")
+    return axis % rank
+
+
+def _approx_top_k_shape(op):
+    x = op.inputs[0].shape
+    if x.ndims is None:
+        return [_shape.unknown_shape(), _shape.unknown_shape()]
+    axis = _axis(x.ndims, op.get_attr("reduction_dimension"))
+    k = op.get_attr("k")
+    if x.dims[axis].value is not None and k > x.dims[axis].value:
+        raise ValueError(f"k ({k}) must not exceed the reduction dimension ({x.dims[axis].value})")
+    out = x[:axis].concatenate([k]).concatenate(x[axis + 1:])
+    return [out, out]
+
+
+@register_op("ApproxTopK", inputs=["input: T"], outputs=["values: T", "indices: int32"],
+             attrs={"k": ("int", REQUIRED), "reduction_dimension": ("int", -1), "recall_target": ("float", 0.95),
+                    "is_max_k": ("bool", True), "reduction_input_size_override": ("int", -1),
+                    "aggregate_to_topk": ("bool", True)},
+             allowed={"T": (_dt.float16, _dt.bfloat16, _dt.float32)}, shape=_approx_top_k_shape)
+def _approx_top_k(x, *, k, reduction_dimension, is_max_k):
+    """The exact k largest (smallest) entries along the dimension, ties in index order: an exact answer meets
+    every recall target."""
+    if x.ndim == 0:
+        raise _errors.InvalidArgumentError(None, None, "ApproxTopK needs an input of rank >= 1")
+    axis = _axis(x.ndim, reduction_dimension)
+    if k > x.shape[axis]:
+        raise _errors.InvalidArgumentError(None, None, f"k ({k}) must not exceed the reduction dimension "
+                                                       f"({x.shape[axis]})")
+    order = np.argsort(-x if is_max_k else x, axis=axis, kind="stable")
+    indices = np.take(order, np.arange(k), axis=axis)
+    return np.take_along_axis(x, indices, axis=axis), indices.astype(np.int32)
+
+
+@RegisterGradient("ApproxTopK")
+def _approx_top_k_grad(op, grad_values, _grad_indices):
+    """The values' gradient scattered back to the positions they came from."""
+    x, indices = op.inputs[0], op.outputs[1]
+    if x.shape.ndims is None:
+        raise ValueError("The gradient of ApproxTopK needs the input's rank")
+    axis = _axis(x.shape.ndims, op.get_attr("reduction_dimension"))
+    depth = array_ops.shape(x)[axis]
+    one_hot = array_ops.one_hot(indices, depth, axis=axis + 1, dtype=grad_values.dtype)
+    return math_ops.reduce_sum(one_hot * array_ops.expand_dims(grad_values, axis + 1), axis)
+
+
+attr_minimum("ApproxTopK", "k", 0)
+
+
+def _approx_top_k_api(operand, k, reduction_dimension, recall_target, is_max_k, reduction_input_size_override,
+                      aggregate_to_topk, name) -> tuple:
+    op = apply_op("ApproxTopK", [operand],
+                  {"k": k, "reduction_dimension": reduction_dimension, "recall_target": float(recall_target),
+                   "is_max_k": is_max_k, "reduction_input_size_override": reduction_input_size_override,
+                   "aggregate_to_topk": bool(aggregate_to_topk)}, name=name)
+    return op.outputs[0], op.outputs[1]
+
+
+@tf_export("math.approx_max_k", "nn.approx_max_k")
+def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95, reduction_input_size_override=-1,
+                 aggregate_to_topk=True, name=None) -> tuple:
+    """(values, indices) of the k largest entries of `operand` along `reduction_dimension`. TensorFlow
+    approximates them on TPUs; here they are exact, which satisfies any `recall_target`."""
+    return _approx_top_k_api(operand, k, reduction_dimension, recall_target, True, reduction_input_size_override,
+                             aggregate_to_topk, name)
+
+
+@tf_export("math.approx_min_k", "nn.approx_min_k")
+def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95, reduction_input_size_override=-1,
+                 aggregate_to_topk=True, name=None) -> tuple:
+    """(values, indices) of the k smallest entries of `operand` along `reduction_dimension` (exact here)."""
+    return _approx_top_k_api(operand, k, reduction_dimension, recall_target, False, reduction_input_size_override,
+                             aggregate_to_topk, name)
