@@ -69,7 +69,7 @@ from tfmini import sets
 
 # -- math leftovers
 # isort: split
-from tfmini import manip
+from tfmini import manip, spectral
 
 # -- namespaces whose names are all declared with @tf_export
 # isort: split

@@ -288,3 +288,66 @@ def test_scatter_nd_shape_mismatch_is_found_at_graph_time():
     with pytest.raises(ValueError, match="updates.shape"):
         tf.scatter_nd_update(v, [[0]], np.ones((1, 3)))
     assert tf.scatter_nd_update(v, [[0]], np.ones((1, 4))).op.get_attr("use_locking") is True
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Tensor scatters, repeat, batch_gather, batch_scatter_update
+# ----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fn, update", [
+    (tf.tensor_scatter_nd_update, lambda out, idx, u: out.__setitem__(idx, u)),
+    (tf.tensor_scatter_add, np.add.at),
+    (tf.tensor_scatter_sub, np.subtract.at),
+    (tf.tensor_scatter_nd_max, np.maximum.at),
+    (tf.tensor_scatter_nd_min, np.minimum.at),
+])
+def test_tensor_scatters_match_numpy_and_leave_the_input_alone(fn, update):
+    tensor = np.random.RandomState(0).uniform(-1, 1, (4, 3))
+    indices = np.array([[2], [0]])
+    updates = np.random.RandomState(1).uniform(-1, 1, (2, 3))
+    want = tensor.copy()
+    update(want, (indices[:, 0],), updates)
+    const = tf.constant(tensor)
+    out = fn(const, indices, updates)
+    with tf.Session() as sess:
+        got, again = sess.run([out, const])
+    np.testing.assert_allclose(got, want)
+    np.testing.assert_array_equal(again, tensor)
+    check_gradients(lambda t, u: fn(t, indices, u), [tensor, updates])
+
+
+def test_tensor_scatter_names_and_errors():
+    assert tf.tensor_scatter_update is tf.tensor_scatter_nd_update
+    assert tf.tensor_scatter_nd_add is tf.tensor_scatter_add and tf.tensor_scatter_nd_sub is tf.tensor_scatter_sub
+    np.testing.assert_array_equal(_run(tf.tensor_scatter_nd_update([1, 2, 3], [[0], [2]], [9, 8])), [9, 2, 8])
+    with pytest.raises(ValueError, match="updates.shape"):
+        tf.tensor_scatter_nd_add(tf.zeros([3, 2]), [[0]], tf.ones([1, 3]))
+    idx = tf.placeholder(tf.int32)
+    out = tf.tensor_scatter_nd_add(tf.zeros([3]), idx, [1.0])
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="does not index"):
+            sess.run(out, {idx: [[3]]})
+        assert sess.run(out, {idx: [[1]]}).tolist() == [0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="bad_indices_policy"):
+        tf.tensor_scatter_nd_add([1.0], [[0]], [1.0], bad_indices_policy="IGNORE")
+
+
+@pytest.mark.parametrize("repeats, axis", [(2, None), ([1, 0, 3], 1), (3, 0), ([2, 1], 0), (0, 1)])
+def test_repeat_matches_numpy(repeats, axis):
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(_run(tf.repeat(x, repeats, axis=axis)), np.repeat(x, repeats, axis=axis))
+
+
+def test_repeat_gradient_sums_the_copies():
+    check_gradients(lambda x: tf.repeat(x, [2, 1, 3], axis=1), [np.random.RandomState(0).uniform(size=(2, 3))])
+
+
+def test_batch_gather_and_batch_scatter_update():
+    params = np.arange(24).reshape(2, 3, 4)
+    indices = np.array([[2, 0], [1, 1]])
+    np.testing.assert_array_equal(_run(tf.batch_gather(params, indices)),
+                                  np.take_along_axis(params, indices[:, :, None], 1))
+    v = tf.Variable(np.zeros((2, 4)))
+    update = tf.batch_scatter_update(v, [[1, 3], [0, 2]], [[1.0, 2.0], [3.0, 4.0]])
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(update), [[0, 1, 0, 2], [3, 0, 4, 0]])

@@ -62,6 +62,7 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
     random_gamma_ops,
     sort_ops,
     special_math_ops,
+    spectral_ops,
     stateless_random_ops,
 )
 

@@ -1,6 +1,6 @@
-"""Array manipulations TF 1.15 has beside the core array ops: LinSpace, UnravelIndex,
-UniqueWithCounts, Bitcast, GuaranteeConst and ParallelConcat (tf.parallel_stack), each declared with its shape
-function and kernel beside its Python wrapper; and the `tf.manip` names of the existing array functions."""
+"""Array manipulations TF 1.15 has beside the core array ops: LinSpace, UnravelIndex, UniqueWithCounts, Bitcast,
+GuaranteeConst, ParallelConcat (tf.parallel_stack) and the TensorScatter* ops, each declared with its shape
+function, kernel and gradient beside its Python wrapper; and the composites tf.repeat and tf.batch_gather."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
-from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
-from tfmini.ops import array_ops
+from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
+from tfmini.ops import array_ops, math_ops, sort_ops
 
 _INDEX = (_dt.int32, _dt.int64)
 _fmt = _shape.dims_str
@@ -248,3 +248,167 @@ def parallel_stack(values, name="parallel_stack") -> _ops.Tensor:
         output_shape = _shape.TensorShape([len(values)]).concatenate(value_shape)
         expanded = [array_ops.expand_dims(v, 0) for v in values]
         return apply_op("ParallelConcat", [expanded], {"shape": output_shape}, name=scope).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# TensorScatterUpdate / Add / Sub / Max / Min: a copy of a tensor with updates at index tuples
+# ----------------------------------------------------------------------------------------------------------
+def _tensor_scatter_shape(op):
+    tensor, indices, updates = (t.shape for t in op.inputs)
+    if tensor.ndims is None or indices.ndims is None or updates.ndims is None or indices[-1].value is None:
+        return tensor
+    depth = indices[-1].value
+    if depth > tensor.ndims:
+        raise ValueError(f"Dimensions [{depth},{depth}) of input[shape={tensor}] = [] must be a vector of length "
+                         f"<= rank of tensor {tensor.ndims}")
+    if not updates.is_compatible_with(indices[:-1].concatenate(tensor[depth:])):
+        raise ValueError(f"Must have updates.shape = indices.shape[:batch_dim] + tensor.shape[slice_dim:], got "
+                         f"updates.shape {updates}, indices.shape {indices}, tensor.shape {tensor}")
+    return tensor
+
+
+def _tensor_scatter_kernel(update):
+    def kernel(tensor, indices, updates):
+        if indices.ndim < 1 or indices.shape[-1] > tensor.ndim:
+            raise _invalid(f"Dimensions of indices[shape={_fmt(indices.shape)}] must be a vector of length <= "
+                           f"rank of tensor {tensor.ndim}")
+        depth = indices.shape[-1]
+        if np.shape(updates) != indices.shape[:-1] + tensor.shape[depth:]:
+            raise _invalid(f"Must have updates.shape = indices.shape[:batch_dim] + tensor.shape[slice_dim:], got "
+                           f"updates.shape: {_fmt(np.shape(updates))}, indices.shape: {_fmt(indices.shape)}, "
+                           f"tensor.shape: {_fmt(tensor.shape)}")
+        array_ops._check_nd_indices(indices, tensor.shape, "tensor shape")
+        out = np.array(tensor, copy=True)
+        update(out, tuple(indices[..., k] for k in range(depth)), updates)
+        return out
+
+    return kernel
+
+
+def _assign_at(out, index, updates):
+    out[index] = updates
+
+
+_TENSOR_SCATTERS = {
+    # op type: (update of the copy, allowed T)
+    "TensorScatterUpdate": (_assign_at, None),
+    "TensorScatterAdd": (np.add.at, _dt.NUMBER),
+    "TensorScatterSub": (np.subtract.at, _dt.NUMBER),
+    "TensorScatterMax": (np.maximum.at, _dt.REAL),
+    "TensorScatterMin": (np.minimum.at, _dt.REAL),
+}
+
+for _name, (_update, _allowed) in _TENSOR_SCATTERS.items():
+    register_op(_name, inputs=["tensor: T", "indices: Tindices", "updates: T"], outputs=["output: T"],
+                allowed={"Tindices": _INDEX, **({"T": _allowed} if _allowed else {})},
+                shape=_tensor_scatter_shape, fresh_output=True)(_tensor_scatter_kernel(_update))
+# TF's "IGNORE" policy skips out-of-range indices; tfmini implements the default, an error.
+_reg.import_only_attr(tuple(_TENSOR_SCATTERS), "bad_indices_policy", "string", "")
+
+
+@RegisterGradient("TensorScatterUpdate")
+def _tensor_scatter_update_grad(op, grad):
+    indices, updates = op.inputs[1], op.inputs[2]
+    cleared = tensor_scatter_nd_update(grad, indices, array_ops.zeros_like(updates))
+    return cleared, None, array_ops.gather_nd(grad, indices)
+
+
+@RegisterGradient("TensorScatterAdd")
+def _tensor_scatter_add_grad(op, grad):
+    return array_ops.identity(grad), None, array_ops.gather_nd(grad, op.inputs[1])
+
+
+@RegisterGradient("TensorScatterSub")
+def _tensor_scatter_sub_grad(op, grad):
+    return array_ops.identity(grad), None, -array_ops.gather_nd(grad, op.inputs[1])
+
+
+def _tensor_scatter_min_or_max_grad(op, grad):
+    """The gradient goes to whichever of the tensor element and its updates is the result (to both on a tie,
+    as TF does)."""
+    tensor, indices, updates = op.inputs
+    out = op.outputs[0]
+    zero = array_ops.zeros_like(grad)
+    from_tensor = array_ops.where(math_ops.equal(tensor, out), grad, zero)
+    out_at_updates = array_ops.gather_nd(out, indices)
+    from_updates = array_ops.where(math_ops.equal(updates, out_at_updates), array_ops.gather_nd(grad, indices),
+                                   array_ops.zeros_like(updates))
+    return from_tensor, None, from_updates
+
+
+RegisterGradient("TensorScatterMax")(_tensor_scatter_min_or_max_grad)
+RegisterGradient("TensorScatterMin")(_tensor_scatter_min_or_max_grad)
+
+
+def _check_policy(bad_indices_policy: str) -> None:
+    if bad_indices_policy not in ("", "DEFAULT", "ERROR"):
+        raise ValueError(f"tfmini's tensor scatter ops raise on out-of-range indices; bad_indices_policy "
+                         f"{bad_indices_policy!r} is not supported")
+
+
+@tf_export("tensor_scatter_nd_update", "tensor_scatter_update")
+def tensor_scatter_nd_update(tensor, indices, updates, name=None) -> _ops.Tensor:
+    """A copy of `tensor` with `updates` written at the index tuples (or slices) `indices`."""
+    return apply_op("TensorScatterUpdate", [tensor, indices, updates], name=name).outputs[0]
+
+
+@tf_export("tensor_scatter_nd_add", "tensor_scatter_add")
+def tensor_scatter_nd_add(tensor, indices, updates, bad_indices_policy="", name=None) -> _ops.Tensor:
+    """A copy of `tensor` with `updates` added at the index tuples (or slices) `indices` (repeats add up)."""
+    _check_policy(bad_indices_policy)
+    return apply_op("TensorScatterAdd", [tensor, indices, updates], name=name).outputs[0]
+
+
+@tf_export("tensor_scatter_nd_sub", "tensor_scatter_sub")
+def tensor_scatter_nd_sub(tensor, indices, updates, bad_indices_policy="", name=None) -> _ops.Tensor:
+    """A copy of `tensor` with `updates` subtracted at the index tuples (or slices) `indices`."""
+    _check_policy(bad_indices_policy)
+    return apply_op("TensorScatterSub", [tensor, indices, updates], name=name).outputs[0]
+
+
+@tf_export("tensor_scatter_nd_max")
+def tensor_scatter_nd_max(tensor, indices, updates, bad_indices_policy="", name=None) -> _ops.Tensor:
+    """A copy of `tensor` holding the maximum of each element and the updates at its index tuple."""
+    _check_policy(bad_indices_policy)
+    return apply_op("TensorScatterMax", [tensor, indices, updates], name=name).outputs[0]
+
+
+@tf_export("tensor_scatter_nd_min")
+def tensor_scatter_nd_min(tensor, indices, updates, bad_indices_policy="", name=None) -> _ops.Tensor:
+    """A copy of `tensor` holding the minimum of each element and the updates at its index tuple."""
+    _check_policy(bad_indices_policy)
+    return apply_op("TensorScatterMin", [tensor, indices, updates], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# tf.repeat, tf.batch_gather (composites over gather)
+# ----------------------------------------------------------------------------------------------------------
+@tf_export("repeat")
+def repeat(input, repeats, axis=None, name=None) -> _ops.Tensor:  # noqa: A002 - TF's argument name
+    """Each slice of `input` along `axis` repeated `repeats` times (a scalar, or one count per slice); with
+    axis=None the flattened input."""
+    with _ops.name_scope(name, "Repeat", [input, repeats]):
+        input = _ops.convert_to_tensor(input, name="input")
+        repeats = _ops.convert_to_tensor(repeats, name="repeats", dtype=_dt.int32)
+        if axis is None:
+            input = array_ops.reshape(input, [-1])
+            axis = 0
+        size = array_ops.shape(input)[axis]
+        counts = array_ops.broadcast_to(repeats, array_ops.expand_dims(size, 0))
+        ends = math_ops.cumsum(counts)
+        positions = array_ops.range(math_ops.reduce_sum(counts))
+        # The slice an output position copies is the number of slices that end at or before it.
+        source = sort_ops.searchsorted(ends, positions, side="right")
+        return array_ops.gather(input, source, axis=axis)
+
+
+@tf_export("batch_gather")
+def batch_gather(params, indices, name=None) -> _ops.Tensor:
+    """gather with every leading dimension of `indices` but the last one a batch dimension of `params`."""
+    with _ops.name_scope(name, "BatchGather", [params, indices]):
+        indices = _ops.convert_to_tensor(indices, name="indices")
+        params = _ops.convert_to_tensor(params, name="params")
+        if indices.shape.ndims is None:
+            raise ValueError("batch_gather does not allow indices with unknown shape.")
+        batch_dims = indices.shape.ndims - 1
+        return array_ops.gather(params, indices, axis=batch_dims, batch_dims=batch_dims)

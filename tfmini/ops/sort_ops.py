@@ -127,8 +127,11 @@ def searchsorted(sorted_sequence, values, side="left", out_type=_dt.int32, name=
         sorted_sequence = _ops.convert_to_tensor(sorted_sequence, name="sorted_sequence")
         values = _ops.convert_to_tensor(values, name="values", dtype=sorted_sequence.dtype.base_dtype)
         seq_shape, values_shape = array_ops.shape(sorted_sequence), array_ops.shape(values)
-        seq_2d = array_ops.reshape(sorted_sequence, array_ops.stack([-1, seq_shape[-1]]))
-        values_2d = array_ops.reshape(values, array_ops.stack([-1, values_shape[-1]]))
+        # Rows by explicit sizes, not -1, so empty rows (no values, or an empty sequence) reshape too.
+        rows = math_ops.reduce_prod(seq_shape[:-1])
+        seq_2d = array_ops.reshape(sorted_sequence, array_ops.stack([rows, seq_shape[-1]]))
+        values_2d = array_ops.reshape(values, array_ops.stack([math_ops.reduce_prod(values_shape[:-1]),
+                                                               values_shape[-1]]))
         op_type = "UpperBound" if side == "right" else "LowerBound"
         found = apply_op(op_type, [seq_2d, values_2d], {"out_type": _dt.as_dtype(out_type)}).outputs[0]
         result = array_ops.reshape(found, values_shape, name=scope)

@@ -893,6 +893,28 @@ def scatter_nd_sub(ref, indices, updates, use_locking=False, name=None) -> _ops.
     return _scatter_nd("ScatterNdSub", ref, indices, updates, use_locking, name)
 
 
+@tf_export("batch_scatter_update")
+def batch_scatter_update(ref, indices, updates, use_locking=True, name=None) -> _ops.Tensor:
+    """scatter_update along the last dimension of `indices`, each leading dimension of which indexes a batch
+    dimension of the variable: ref[b..., indices[b..., j]] = updates[b..., j]."""
+    with _ops.name_scope(name, "batch_scatter_update"):
+        indices = _ops.convert_to_tensor(indices, name="indices")
+        rank = indices.shape.ndims
+        if rank is None:
+            raise ValueError("batch_gather does not allow indices with unknown shape.")
+        nd_indices = array_ops.expand_dims(indices, -1)
+        full = array_ops.shape(nd_indices)
+        coordinates = []
+        for dim in range(rank - 1):
+            # The index of each element along batch dimension `dim`, spread over the indices' shape.
+            along = [1] * (rank + 1)
+            along[dim] = -1
+            steps = array_ops.reshape(array_ops.range(array_ops.shape(indices)[dim], dtype=indices.dtype), along)
+            coordinates.append(array_ops.broadcast_to(steps, full))
+        final_indices = array_ops.concat(coordinates + [nd_indices], axis=-1)
+        return scatter_nd_update(ref, final_indices, updates, use_locking=use_locking)
+
+
 @tf_export("scatter_min")
 def scatter_min(ref, indices, updates, use_locking=False, name=None) -> _ops.Tensor:
     return _scatter("ScatterMin", ref, indices, updates, use_locking, name)
