@@ -342,7 +342,6 @@ def _self_adjoint_eig_kernel(x, *, compute_v):
 def _self_adjoint_eig_grad(op, grad_e, grad_v):
     # A = V diag(e) V^H: dA = V (diag(de) + F o (V^H dV)) V^H with F[i, j] = 1 / (e_j - e_i); the kernel reads
     # the lower triangle only, so the symmetric gradient is folded onto it.
-    _real_only(op, "a self-adjoint eigendecomposition")
     e, v = op.outputs
     if not op.get_attr("compute_v"):
         e, v = self_adjoint_eig(op.inputs[0])

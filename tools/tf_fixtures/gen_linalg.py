@@ -1,9 +1,11 @@
 """Records TensorFlow's outputs for tests/ops/test_linalg_ops.py where NumPy is not the natural reference: the
 sign-ambiguous decompositions (Qr, Svd, SelfAdjointEigV2, compared after normalising signs), the matrix
-exponential (tf.linalg.expm), the matrix square root and the LU decomposition with its pivots.
+exponential (tf.linalg.expm), the matrix square root, the LU decomposition with its pivots, and gradients of
+complex inputs (TF's convention for them).
 
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_linalg.py
-Writes tests/fixtures/tf/linalg/cases.npz: "<name>/in" the input, "<name>/out<j>" TF's outputs.
+Writes tests/fixtures/tf/linalg/cases.npz: "<name>/in" the input, "<name>/out<j>" TF's outputs; for gradient
+cases "<name>/in<j>", "<name>/grad_ys<k>" and "<name>/grad<j>".
 """
 
 from __future__ import annotations
@@ -48,6 +50,27 @@ def cases():
     yield "logm_c128", (spd[0] + 0.3j * sym[0]).astype(np.complex128), lambda x: [tf.linalg.logm(x)]
 
 
+def complex_gradient_cases():
+    """(name, inputs, build(*tensors) -> list of outputs): tf.gradients of each output set, with fixed grad_ys."""
+    def cplx(*shape):
+        return RNG.uniform(-1, 1, shape) + 1j * RNG.uniform(-1, 1, shape)
+
+    square = cplx(2, 3, 3) + 3 * np.eye(3)
+    herm = square @ np.conj(np.swapaxes(square, -1, -2)) + 3 * np.eye(3)
+    rhs = cplx(2, 3, 2)
+    yield "grad_inv", [square], lambda a: [tf.linalg.inv(a)]
+    yield "grad_inv_adjoint", [square], lambda a: [tf.linalg.inv(a, adjoint=True)]
+    yield "grad_det", [square], lambda a: [tf.linalg.det(a)]
+    yield "grad_slogdet", [square], lambda a: [tf.linalg.slogdet(a).log_abs_determinant]
+    yield "grad_solve", [square, rhs], lambda a, b: [tf.linalg.solve(a, b)]
+    yield "grad_solve_adjoint", [square, rhs], lambda a, b: [tf.linalg.solve(a, b, adjoint=True)]
+    yield "grad_triangular_solve", [square, rhs], lambda a, b: [tf.linalg.triangular_solve(a, b, adjoint=True)]
+    yield "grad_cholesky", [herm], lambda a: [tf.linalg.cholesky(a)]
+    yield "grad_eigvalsh", [herm], lambda a: [tf.linalg.eigvalsh(a)]
+    yield "grad_eigh", [herm], lambda a: [tf.linalg.eigh(a)[0],
+                                         tf.math.real(tf.linalg.eigh(a)[1] * tf.math.conj(tf.linalg.eigh(a)[1]))]
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     arrays = {}
@@ -57,6 +80,18 @@ def main() -> None:
         arrays[f"{name}/in"] = value
         for j, out in enumerate(outs):
             arrays[f"{name}/out{j}"] = out
+    for name, values, build in complex_gradient_cases():
+        with tf.Graph().as_default(), tf.Session() as sess:
+            xs = [tf.constant(v) for v in values]
+            ys = build(*xs)
+            grad_ys = [tf.constant(RNG.uniform(-1, 1, y.shape.as_list()) * (1 + 0.5j if y.dtype.is_complex else 1))
+                       for y in ys]
+            grads = sess.run(tf.gradients(ys, xs, grad_ys=grad_ys))
+            for j, v in enumerate(values):
+                arrays[f"{name}/in{j}"] = v
+                arrays[f"{name}/grad{j}"] = grads[j]
+            for k, g in enumerate(grad_ys):
+                arrays[f"{name}/grad_ys{k}"] = sess.run(g)
     np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
     print(f"{len(arrays)} arrays written to {OUT}")
 
