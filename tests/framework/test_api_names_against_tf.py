@@ -21,9 +21,7 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "api" / "v1_
 RECORDED = json.loads(FIXTURE.read_text(encoding="utf-8"))
 
 # Twins of a declared name that tfmini leaves out on purpose, with the reason.
-EXCEPTIONS: dict[str, str] = {
-    "tf.nn.silu": "TF 2's later name for swish; TF 1.15 has no tf.nn.silu",
-}
+EXCEPTIONS: dict[str, str] = {}
 
 # Names of one TF object that are different objects in tfmini, with the reason.
 NOT_ONE_OBJECT: dict[str, str] = {
@@ -43,13 +41,14 @@ KNOWN: dict[str, str] = {
     "tf.ones": "TF 2.21 adds `layout` (DTensor), which TF 1.15 does not have",
     "tf.zeros": "TF 2.21 adds `layout` (DTensor), which TF 1.15 does not have",
     "tf.gather_nd": "TF 2.21 adds `bad_indices_policy`, which TF 1.15 does not have",
+    "tf.manip.gather_nd": "TF 2.21 adds `bad_indices_policy`, which TF 1.15 does not have",
     "tf.scatter_nd": "TF 2.21 adds `bad_indices_policy`, which TF 1.15 does not have",
+    "tf.manip.scatter_nd": "TF 2.21 adds `bad_indices_policy`, which TF 1.15 does not have",
     "tf.import_graph_def": "tfmini adds `allow_file_access`: an imported graph's file ops are refused unless allowed",
     "tf.graph_util.import_graph_def": "tfmini adds `allow_file_access`: an imported graph's file ops are refused "
                                       "unless allowed",
     "tf.matmul": "TF 2.21 adds `output_type`, `grad_a` and `grad_b`, which TF 1.15 does not have",
     "tf.linalg.matmul": "TF 2.21 adds `output_type`, `grad_a` and `grad_b`, which TF 1.15 does not have",
-    "tf.make_tensor_proto": "tfmini lacks TF 1.15's `allow_broadcast`",
     "tf.map_fn": "TF 2.3 adds `fn_output_signature`, which TF 1.15 does not have",
     "tf.matrix_diag": "tfmini's wrapper builds the main diagonal only: TF 1.15's k, num_rows, num_cols and "
                       "padding_value (and 2.2's align) are missing, and `name` defaults to None",
@@ -70,11 +69,13 @@ KNOWN: dict[str, str] = {
     "tf.nn.sparse_softmax_cross_entropy_with_logits": "TF 1.15 starts with `_sentinel=None` (to force keyword "
                                                       "arguments), which TF 2.21's v1 API dropped",
     "tf.nn.swish": "TF 2.21 adds `beta` and drops `name`; tfmini keeps TF 1.15's features and a name",
+    "tf.nn.silu": "tf.nn.swish under TF 2's later name: TF 2.21 adds `beta` and drops `name`",
     "tf.nn.top_k": "TF 2.21 adds `index_type`, which TF 1.15 does not have",
     "tf.math.top_k": "TF 2.21 adds `index_type`, which TF 1.15 does not have",
     "tf.shape": "TF 1.15's default out_type is tf.int32; TF 2.21 makes it None",
     "tf.size": "TF 1.15's default out_type is tf.int32; TF 2.21 makes it None",
     "tf.train.MonitoredTrainingSession": "TF 2.21 adds `save_graph_def`, which TF 1.15 does not have",
+    "tf.image.adjust_jpeg_quality": "TF 2.21 adds `dct_method`, which TF 1.15 does not have",
     "tf.image.non_max_suppression_padded": "TF 2.21 adds `sorted_input`, `canonicalized_coordinates` and "
                                            "`tile_size`, which TF 1.15 does not have",
     "tf.linalg.tridiagonal_solve": "TF 2.21 adds `perturb_singular`, which TF 1.15 does not have",

@@ -50,3 +50,20 @@ def test_a_string_tensor_proto_without_values_holds_empty_strings():
     proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING)
     proto.tensor_shape.dim.add(size=3)
     assert tf.make_ndarray(proto).tolist() == [b"", b"", b""]
+
+
+def test_make_tensor_proto_pads_with_the_last_value_and_refuses_too_many():
+    np.testing.assert_array_equal(tf.make_ndarray(tf.make_tensor_proto([1, 2], shape=[4])), [1, 2, 2, 2])
+    with pytest.raises(ValueError, match="Too many elements provided. Needed at most 2, but received 3"):
+        tf.make_tensor_proto([1, 2, 3], shape=[2])
+
+
+def test_make_tensor_proto_allow_broadcast_fills_from_one_value_only():
+    np.testing.assert_array_equal(tf.make_ndarray(tf.make_tensor_proto(3.0, shape=[2, 2], allow_broadcast=True)),
+                                  np.full((2, 2), 3.0, np.float32))
+    np.testing.assert_array_equal(tf.make_ndarray(tf.make_tensor_proto([5], shape=[3], allow_broadcast=True)),
+                                  [5, 5, 5])
+    with pytest.raises(TypeError, match=r"Expected Tensor's shape: \(4,\), got \(2,\)"):
+        tf.make_tensor_proto([1, 2], shape=[4], allow_broadcast=True)
+    with pytest.raises(ValueError, match="allow_broadcast and verify_shape are not both allowed"):
+        tf.make_tensor_proto([1], shape=[1], verify_shape=True, allow_broadcast=True)

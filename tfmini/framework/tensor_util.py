@@ -32,9 +32,15 @@ _VAL_FIELD = {
 
 
 @tf_export("make_tensor_proto")
-def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False):
+def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False, allow_broadcast: bool = False):
     """A TensorProto holding `values`: several numeric values go into `tensor_content` as little-endian bytes, a
-    single one into its typed field, strings into `string_val` (TensorFlow's layout)."""
+    single one into its typed field, strings into `string_val` (TensorFlow's layout).
+
+    Given a `shape`, fewer values than it holds are padded with the last one and more are refused; with
+    `allow_broadcast`, a scalar or one-element value fills the shape and any other must have exactly its size
+    (`allow_broadcast` and `verify_shape` exclude each other, as in TF)."""
+    if verify_shape and allow_broadcast:
+        raise ValueError("allow_broadcast and verify_shape are not both allowed.")
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)
     if dtype == _dtypes.variant or (dtype is None and _holds_opaque_objects(values)):
         return _variant_proto(values)
@@ -43,10 +49,18 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False
         dtype = _dtypes.string if arr.dtype.kind == "O" else _dtypes.as_dtype(arr.dtype)
     if shape is not None:
         shape = _shape.as_shape(shape).as_list()
+        size = int(np.prod(shape))
         if verify_shape and list(arr.shape) != shape:
             raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}.")
-        if arr.size == 1 and int(np.prod(shape)) != 1:
+        if allow_broadcast and arr.shape not in ((), (1,)) and arr.size != size:
+            raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}.")
+        if arr.size > size:
+            raise ValueError(f"Too many elements provided. Needed at most {size}, but received {arr.size}")
+        if arr.size == 1 and size != 1:
             arr = np.full(shape, arr.reshape(-1)[0], dtype=arr.dtype)
+        elif 0 < arr.size < size:
+            flat = arr.reshape(-1)
+            arr = np.concatenate([flat, np.repeat(flat[-1:], size - flat.size)]).reshape(shape)
         else:
             arr = arr.reshape(shape)
     proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum, tensor_shape=_shape.TensorShape(arr.shape).as_proto())
