@@ -157,14 +157,12 @@ def _sampler_shape(op):
             _shape.TensorShape([num_sampled])]
 
 
-def _register_sampler(op_type: str, make_dist, *, extra_attrs=None, range_attr: bool = True,
-                      learned: bool = False, file_access=None, doc: str = "") -> None:
+def _register_sampler(op_type: str, make_dist, *, extra_attrs=None, learned: bool = False, file_access=None,
+                      doc: str = "") -> None:
     """Declares a sampler op whose distribution is `make_dist(op)`; a `learned` sampler adds each run's true
     classes to its counts (kept per session in `ctx.resources`) after drawing."""
-    attrs = {"num_true": ("int", REQUIRED), "num_sampled": ("int", REQUIRED), "unique": ("bool", REQUIRED)}
-    if range_attr:
-        attrs["range_max"] = ("int", REQUIRED)
-    attrs.update(extra_attrs or {})
+    attrs = {"num_true": ("int", REQUIRED), "num_sampled": ("int", REQUIRED), "unique": ("bool", REQUIRED),
+             "range_max": ("int", REQUIRED), **(extra_attrs or {})}
     attrs.update(_SEED_ATTRS)
 
     def factory(op, ctx):
@@ -195,7 +193,7 @@ def _register_sampler(op_type: str, make_dist, *, extra_attrs=None, range_attr: 
 
     register_op(op_type, inputs=["true_classes: int64"], outputs=_OUTPUTS, attrs=attrs, shape=_sampler_shape,
                 stateful=True, factory=factory, file_access=file_access, doc=doc)
-    for attr in ("num_true", "num_sampled") + (("range_max",) if range_attr else ()):
+    for attr in ("num_true", "num_sampled", "range_max"):
         attr_minimum(op_type, attr, 1)
     NotDifferentiable(op_type)
 
