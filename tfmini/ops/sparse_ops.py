@@ -1187,6 +1187,32 @@ def sparse_dense_cwise_add(sp_t, dense, name=None) -> SparseTensor:
     return _sparse_dense_cwise_api("SparseDenseCwiseAdd", sp_t, dense, name)
 
 
+def _sparse_times(sp_x: SparseTensor, y) -> SparseTensor:
+    """`sp_x * y` for a dense `y` broadcast to sp_x's shape: a SparseTensor with sp_x's indices."""
+    with _ops.name_scope(None, "mul", [sp_x, y]) as scope:
+        y = _ops.convert_to_tensor(y, dtype=sp_x.dtype.base_dtype, name="y")
+        return _sparse_dense_cwise_api("SparseDenseCwiseMul", sp_x, y, scope)
+
+
+def _sparse_divided_by(sp_x: SparseTensor, y) -> SparseTensor:
+    """`sp_x / y` for a dense `y`: true division, integers (and their divisor) cast to a float first, as for
+    dense tensors."""
+    with _ops.name_scope(None, "truediv", [sp_x, y]) as scope:
+        y = _ops.convert_to_tensor(y, dtype=sp_x.dtype.base_dtype, name="y")
+        dt = sp_x.dtype.base_dtype
+        if dt.is_integer:
+            target = _dt.float32 if dt.size <= 2 else _dt.float64
+            sp_x = SparseTensor(sp_x.indices, math_ops.cast(sp_x.values, target), sp_x.dense_shape)
+            y = math_ops.cast(y, target)
+        return _sparse_dense_cwise_api("SparseDenseCwiseDiv", sp_x, y, scope)
+
+
+# As math_ops gives Tensor its operators, this module gives SparseTensor TF1's: `*` and `/` with a dense
+# tensor (only on the left: a dense tensor times a SparseTensor is not defined, as in TF).
+SparseTensor.__mul__ = _sparse_times
+SparseTensor.__truediv__ = _sparse_divided_by
+
+
 # ----------------------------------------------------------------------------------------------------------
 # SparseSegmentSum/Mean/SqrtN (+WithNumSegments): segment reductions of the rows `indices` picks from `data`
 # ----------------------------------------------------------------------------------------------------------

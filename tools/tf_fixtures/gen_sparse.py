@@ -104,6 +104,17 @@ CASES = {
     "grad_segment_sqrt_n": ("(lambda v: tf.gradients(tf.reduce_sum(tf.sparse.segment_sqrt_n(v, [0, 2, 2, 1], "
                             "[0, 0, 1, 1]) * tf.constant([[1.0, 2.0], [3.0, 4.0]], tf.float64)), v))"
                             "(tf.constant([[1.0, 2], [3, 4], [5, 6]], tf.float64))"),
+    "op_mul": f"{SP} * tf.constant([1.0, 2.0, 3.0, 4.0])",
+    "op_div": f"{SP} / tf.constant([[2.0], [4.0], [8.0]])",
+    "op_div_ints": "tf.SparseTensor([[0], [1]], [-7, 7], [2]) / tf.constant([2, 2])",
+    "grad_cwise_mul": ("(lambda v, d: tf.gradients(tf.reduce_sum((tf.SparseTensor([[0, 0], [0, 2], [1, 1], [2, 3]], "
+                       "v, [3, 4]) * d).values * tf.constant([1.0, -2.0, 3.0, 0.5], tf.float64)), [v, d]))"
+                       "(tf.constant([0.3, -1.2, 2.0, 0.7], tf.float64), tf.constant([[1.0, 2, 3, 4]], tf.float64))"),
+    "grad_cwise_div": ("(lambda v, d: tf.gradients(tf.reduce_sum((tf.SparseTensor([[0, 0], [0, 2], [1, 1], [2, 3]], "
+                       "v, [3, 4]) / d).values), [v, d]))"
+                       "(tf.constant([0.3, -1.2, 2.0, 0.7], tf.float64), "
+                       "tf.constant([[1.0], [2.0], [4.0]], tf.float64))"),
+    "error_cwise_broadcast": "tf.SparseTensor([[0, 0]], [1.0], [2, 3]) * tf.ones([2])",
     "error_add_shapes": ("tf.sparse.add(tf.SparseTensor([[0, 0]], [1.0], tf.constant([2, 3], tf.int64) + 0), "
                          "tf.SparseTensor([[0, 0]], [1.0], tf.constant([2, 2], tf.int64) + 0))"),
     "error_reshape": "tf.sparse.reshape(tf.SparseTensor([[0, 0]], [1.0], tf.constant([3, 4], tf.int64) + 0), [5, -1])",
