@@ -362,3 +362,49 @@ def test_resize_method_constants_and_namespace():
     assert tf.image.resize is tf.image.resize_images
     assert tf.image.transpose is tf.image.transpose_image
     assert tf.image.resize_with_crop_or_pad is tf.image.resize_image_with_crop_or_pad
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Patches, combined NMS, SSIM
+# ----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("padding", ["VALID", "SAME"])
+def test_extract_image_patches_gradient_matches_finite_differences(padding):
+    image = np.random.RandomState(4).uniform(-1, 1, (2, 5, 6, 2))
+    check_gradients(lambda x: tf.extract_image_patches(x, [1, 3, 2, 1], [1, 2, 1, 1], [1, 1, 2, 1], padding),
+                    [image])
+
+
+def test_extract_image_patches_shapes_and_errors():
+    with tf.Graph().as_default():
+        patches = tf.image.extract_image_patches(tf.zeros([2, 7, 8, 3], tf.int32), sizes=[1, 3, 3, 1],
+                                                 strides=[1, 2, 2, 1], rates=[1, 1, 1, 1], padding="SAME")
+        assert patches.shape.as_list() == [2, 4, 4, 27] and patches.dtype == tf.int32
+        with pytest.raises(ValueError, match="batch and depth"):
+            tf.image.extract_patches(tf.zeros([1, 4, 4, 1]), [2, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+        with pytest.raises(ValueError, match="rank 4"):
+            tf.image.extract_patches(tf.zeros([4, 4, 1]), [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+
+
+def test_combined_non_max_suppression_shapes_and_clipping():
+    boxes = np.array([[[[-0.5, 0.2, 0.4, 1.5]], [[0.0, 0.0, 0.1, 0.1]]]], np.float32)
+    scores = np.array([[[0.9, 0.1], [0.3, 0.8]]], np.float32)
+    with tf.Graph().as_default():
+        out = tf.image.combined_non_max_suppression(boxes, scores, 1, 5)
+        assert [t.shape.as_list() for t in out] == [[1, 5, 4], [1, 5], [1, 5], [1]]
+        nmsed_boxes, nmsed_scores, classes, valid = _run(out)
+    np.testing.assert_allclose(nmsed_scores[0], [0.9, 0.8, 0, 0, 0])
+    np.testing.assert_array_equal(classes[0, :2], [0, 1])
+    np.testing.assert_allclose(nmsed_boxes[0, 0], [0.0, 0.2, 0.4, 1.0])
+    assert valid.tolist() == [2]
+
+
+def test_ssim_of_an_image_with_itself_is_one_and_checks_sizes():
+    image = np.random.RandomState(1).uniform(size=(2, 16, 16, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        same = tf.image.ssim(image, image, 1.0)
+        assert same.shape.as_list() == [2]
+        np.testing.assert_allclose(_run(same), [1, 1], rtol=1e-5)
+        small = tf.placeholder(tf.float32, [None, None, 3])
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(tf.image.ssim(small, small, 1.0), {small: np.zeros((5, 5, 3))})

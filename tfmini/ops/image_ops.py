@@ -18,7 +18,7 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
-from tfmini.ops import array_ops, control_flow_ops, depthwise_conv_ops, math_ops, random_ops
+from tfmini.ops import array_ops, control_flow_ops, depthwise_conv_ops, math_ops, nn_ops, random_ops
 
 _RESIZE_TYPES = (_dt.int8, _dt.uint8, _dt.int16, _dt.uint16, _dt.int32, _dt.int64, _dt.bfloat16, _dt.float16,
                  _dt.float32, _dt.float64)
@@ -43,9 +43,9 @@ def _float_type(dtype: np.dtype) -> type:
 # ----------------------------------------------------------------------------------------------------------
 def _resize_shape(op):
     images = op.inputs[0].shape.with_rank(4)
-    size = op.inputs[1].shape.with_rank(1)
-    if size[0] is not None and size[0] != 2:
-        raise ValueError(f"Dimension must be 2 but is {size[0]} for '{op.name}' (op: '{op.type}')")
+    length = _shape.dimension_value(op.inputs[1].shape.with_rank(1)[0])
+    if length is not None and length != 2:
+        raise ValueError(f"Dimension must be 2 but is {length}")
     hw = _reg.constant_value(op.inputs[1])
     h, w = (None, None) if hw is None else (int(hw[0]), int(hw[1]))
     return [images[0], h, w, images[3]]
@@ -680,13 +680,148 @@ for _op_type in ("NonMaxSuppression", "NonMaxSuppressionV2", "NonMaxSuppressionV
     NotDifferentiable(_op_type)
 
 
+def _combined_nms_shape(op):
+    boxes = [_shape.dimension_value(d) for d in op.inputs[0].shape.with_rank(4)]
+    scores = [_shape.dimension_value(d) for d in op.inputs[1].shape.with_rank(3)]
+    total = _reg.constant_value(op.inputs[3])
+    per_class = _reg.constant_value(op.inputs[2])
+    size = None if total is None else int(total)
+    if size is not None and op.get_attr("pad_per_class"):
+        size = None if per_class is None or scores[2] is None else min(size, int(per_class) * scores[2])
+    batch = boxes[0] if boxes[0] is not None else scores[0]
+    return [[batch, size, 4], [batch, size], [batch, size], [batch]]
+
+
+@register_op("CombinedNonMaxSuppression",
+             inputs=["boxes: float32", "scores: float32", "max_output_size_per_class: int32",
+                     "max_total_size: int32", "iou_threshold: float32", "score_threshold: float32"],
+             outputs=["nmsed_boxes: float32", "nmsed_scores: float32", "nmsed_classes: float32",
+                      "valid_detections: int32"],
+             attrs={"pad_per_class": ("bool", False), "clip_boxes": ("bool", True)}, shape=_combined_nms_shape)
+def _combined_nms(boxes, scores, max_output_size_per_class, max_total_size, iou_threshold, score_threshold, *,
+                  pad_per_class, clip_boxes):
+    """Per image: NMS within each class, then the best `max_total_size` detections over all classes, padded
+    with zeros."""
+    if boxes.ndim != 4 or boxes.shape[3] != 4:
+        raise _invalid(f"boxes must be 4-D [batch, num_boxes, q, 4]: {list(boxes.shape)}")
+    if scores.ndim != 3 or scores.shape[:2] != boxes.shape[:2]:
+        raise _invalid(f"scores must be 3-D [batch, num_boxes, num_classes] matching boxes: {list(scores.shape)}")
+    batch, _, q, _ = boxes.shape
+    num_classes = scores.shape[2]
+    if q not in (1, num_classes):
+        raise _invalid("third dimension of boxes must be either 1 or num_classes")
+    per_class, total = int(max_output_size_per_class), int(max_total_size)
+    if per_class <= 0 or total <= 0:
+        raise _invalid("max_output_size_per_class and max_total_size must be > 0")
+    if not 0 <= float(iou_threshold) <= 1:
+        raise _invalid("iou_threshold must be in [0, 1]")
+    size = min(total, per_class * num_classes) if pad_per_class else total
+    out_boxes = np.zeros((batch, size, 4), np.float32)
+    out_scores = np.zeros((batch, size), np.float32)
+    out_classes = np.zeros((batch, size), np.float32)
+    valid = np.zeros(batch, np.int32)
+    for b in range(batch):
+        found = []
+        for c in range(num_classes):
+            class_boxes = boxes[b, :, 0 if q == 1 else c]
+            kept, kept_scores = _nms(class_boxes, scores[b, :, c], per_class, iou_threshold, score_threshold)
+            found += [(float(s), c, i) for i, s in zip(kept.tolist(), kept_scores.tolist())]
+        found.sort(key=lambda t: -t[0])
+        found = found[:size]
+        n = len(found)
+        valid[b] = n
+        if n:
+            out_scores[b, :n] = [f[0] for f in found]
+            out_classes[b, :n] = [f[1] for f in found]
+            out_boxes[b, :n] = [boxes[b, f[2], 0 if q == 1 else f[1]] for f in found]
+    if clip_boxes:
+        out_boxes = np.clip(out_boxes, 0, 1)
+    return out_boxes, out_scores, out_classes, valid
+
+
+NotDifferentiable("CombinedNonMaxSuppression")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ExtractImagePatches
+# ----------------------------------------------------------------------------------------------------------
+def _patch_geometry(op_or_attrs, height, width):
+    """Per spatial axis: (output size, padding before) for the op's ksizes, strides, rates and padding."""
+    get = op_or_attrs.get_attr if hasattr(op_or_attrs, "get_attr") else op_or_attrs.__getitem__
+    ksizes, strides, rates, padding = get("ksizes"), get("strides"), get("rates"), get("padding")
+    padding = padding.decode() if isinstance(padding, bytes) else padding
+    rows = nn_ops.window_output(height, ksizes[1], strides[1], rates[1], padding)
+    cols = nn_ops.window_output(width, ksizes[2], strides[2], rates[2], padding)
+    return rows, cols
+
+
+def _check_patch_attrs(ksizes, strides, rates) -> None:
+    for what, values in (("ksizes", ksizes), ("strides", strides), ("rates", rates)):
+        if len(values) != 4:
+            raise ValueError(f"{what} must be a list of 4 ints, got {list(values)}")
+        if values[0] != 1 or values[3] != 1:
+            raise ValueError(f"ExtractImagePatches: {what} in the batch and depth dimensions must be 1, got "
+                             f"{list(values)}")
+
+
+def _extract_patches_shape(op):
+    batch, height, width, depth = (_shape.dimension_value(d) for d in op.inputs[0].shape.with_rank(4))
+    ksizes = op.get_attr("ksizes")
+    _check_patch_attrs(ksizes, op.get_attr("strides"), op.get_attr("rates"))
+    (out_h, _, _), (out_w, _, _) = _patch_geometry(op, height, width)
+    return [batch, out_h, out_w, None if depth is None else depth * ksizes[1] * ksizes[2]]
+
+
+@register_op("ExtractImagePatches", inputs=["images: T"], outputs=["patches: T"],
+             attrs={"ksizes": ("list(int)", _reg.REQUIRED), "strides": ("list(int)", _reg.REQUIRED),
+                    "rates": ("list(int)", _reg.REQUIRED), "padding": ("string", _reg.REQUIRED)},
+             allowed={"T": (_dt.bfloat16, _dt.float16, _dt.float32, _dt.float64, _dt.int8, _dt.int16, _dt.int32,
+                            _dt.int64, _dt.uint8, _dt.uint16, _dt.uint32, _dt.uint64, _dt.complex64,
+                            _dt.complex128, _dt.bool_)},
+             shape=_extract_patches_shape)
+def _extract_image_patches(images, *, ksizes, strides, rates, padding):
+    """Each ksizes[1] x ksizes[2] window (dilated by rates, every strides pixels) flattened into the depth
+    axis, row by row, channels innermost; SAME windows read zeros outside the image."""
+    if images.ndim != 4:
+        raise _invalid(f"input must be 4-dimensional{list(images.shape)}")
+    attrs = {"ksizes": ksizes, "strides": strides, "rates": rates, "padding": padding}
+    batch, height, width, depth = images.shape
+    (out_h, top, bottom), (out_w, left, right) = _patch_geometry(attrs, height, width)
+    padded = np.pad(images, [(0, 0), (top, bottom), (left, right), (0, 0)])
+    rows = np.arange(out_h)[:, None] * strides[1] + np.arange(ksizes[1])[None, :] * rates[1]
+    cols = np.arange(out_w)[:, None] * strides[2] + np.arange(ksizes[2])[None, :] * rates[2]
+    patches = padded[:, rows[:, None, :, None], cols[None, :, None, :]]
+    return np.ascontiguousarray(patches.reshape(batch, out_h, out_w, ksizes[1] * ksizes[2] * depth))
+
+
+@RegisterGradient("ExtractImagePatches")
+def _extract_image_patches_gradient(op, grad):
+    """Adds each patch element's gradient back onto the pixel it was copied from: the patches of an image of
+    pixel numbers (1-based, 0 where padding was read) give each element's pixel."""
+    images = op.inputs[0]
+    shape = array_ops.shape(images, out_type=_dt.int64)
+    batch, height, width, depth = array_ops.unstack(shape, 4)
+    pixels = height * width
+    numbers = array_ops.reshape(array_ops.range(1, pixels + 1, dtype=_dt.int64), array_ops.stack([1, height, width, 1]))
+    attrs = {name: op.get_attr(name) for name in ("ksizes", "strides", "rates", "padding")}
+    sources = array_ops.reshape(apply_op("ExtractImagePatches", [numbers], attrs).outputs[0], [-1])
+    window = op.get_attr("ksizes")[1] * op.get_attr("ksizes")[2]
+    # grad [batch, out_h, out_w, window * depth] -> [out_h * out_w * window, batch * depth]
+    flat = array_ops.reshape(grad, array_ops.stack([batch, -1, window, depth]))
+    flat = array_ops.reshape(array_ops.transpose(flat, [1, 2, 0, 3]), array_ops.stack([-1, batch * depth]))
+    summed = math_ops.unsorted_segment_sum(flat, sources, pixels + 1)[1:]
+    summed = array_ops.reshape(summed, array_ops.stack([height, width, batch, depth]))
+    return [array_ops.transpose(summed, [2, 0, 1, 3])]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Colour spaces and colour adjustments
 # ----------------------------------------------------------------------------------------------------------
 def _last_dim_3(op):
     shape = op.inputs[0].shape.with_rank_at_least(1)
-    if shape[-1] is not None and shape[-1] != 3:
-        raise ValueError(f"Dimension must be 3 but is {shape[-1]} for '{op.name}' (op: '{op.type}')")
+    depth = _shape.dimension_value(shape[-1])
+    if depth is not None and depth != 3:
+        raise ValueError(f"Dimension must be 3 but is {depth}")
     return shape
 
 
@@ -1596,10 +1731,13 @@ def grayscale_to_rgb(images, name=None) -> _ops.Tensor:
         if shape.ndims is not None:
             if shape.ndims < 2:
                 raise ValueError(f"A grayscale image (shape {shape}) must be at least two-dimensional.")
-            if shape[-1] is not None and shape[-1] != 1:
+            if _shape.dimension_value(shape[-1]) not in (None, 1):
                 raise ValueError(f"Last dimension of a grayscale image should be size 1. Got {shape}")
-        rank = array_ops.rank(images)
-        multiples = array_ops.concat([array_ops.ones(array_ops.reshape(rank - 1, [1]), _dt.int32), [3]], 0)
+        if shape.ndims is not None:
+            multiples = _ops.convert_to_tensor(np.array([1] * (shape.ndims - 1) + [3], dtype=np.int32))
+        else:
+            rank = array_ops.rank(images)
+            multiples = array_ops.concat([array_ops.ones(array_ops.reshape(rank - 1, [1]), _dt.int32), [3]], 0)
         return array_ops.tile(images, multiples, name=scope)
 
 
@@ -1832,3 +1970,142 @@ def _check_same_image_shapes(a: _ops.Tensor, b: _ops.Tensor) -> None:
     sa, sb = a.shape.with_rank_at_least(3), b.shape.with_rank_at_least(3)
     if not sa[-3:].is_compatible_with(sb[-3:]):
         raise ValueError(f"Shapes must be compatible: {sa} and {sb}")
+
+
+@tf_export("image.combined_non_max_suppression")
+def combined_non_max_suppression(boxes, scores, max_output_size_per_class, max_total_size, iou_threshold=0.5,
+                                 score_threshold=float("-inf"), pad_per_class: bool = False,
+                                 clip_boxes: bool = True, name=None):
+    """Per image of a batch: non-max suppression within each class, then the `max_total_size` best detections
+    of all classes. Returns (nmsed_boxes, nmsed_scores, nmsed_classes, valid_detections)."""
+    with _ops.name_scope(name, "combined_non_max_suppression"):
+        iou, score = _nms_args(iou_threshold, score_threshold)
+        per_class = _ops.convert_to_tensor(max_output_size_per_class, _dt.int32, name="max_output_size_per_class")
+        total = _ops.convert_to_tensor(max_total_size, _dt.int32, name="max_total_size")
+        return tuple(apply_op("CombinedNonMaxSuppression", [boxes, scores, per_class, total, iou, score],
+                              {"pad_per_class": bool(pad_per_class), "clip_boxes": bool(clip_boxes)}).outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API: patches and structural similarity
+# ----------------------------------------------------------------------------------------------------------
+def _patches(images, sizes, strides, rates, padding, name) -> _ops.Tensor:
+    sizes, strides, rates = (list(int(v) for v in x) for x in (sizes, strides, rates))
+    _check_patch_attrs(sizes, strides, rates)
+    return apply_op("ExtractImagePatches", [images], {"ksizes": sizes, "strides": strides, "rates": rates,
+                                                      "padding": padding}, name=name).outputs[0]
+
+
+@tf_export("image.extract_image_patches", "extract_image_patches")
+def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding=None, name=None,
+                          sizes=None) -> _ops.Tensor:
+    """The patches of `images` ([batch, h, w, d]) of size ksizes (or `sizes`), flattened into the depth axis."""
+    if sizes is not None:
+        if ksizes is not None:
+            raise ValueError("Cannot specify both 'ksizes' and 'sizes'.")
+        ksizes = sizes
+    if ksizes is None or strides is None or rates is None or padding is None:
+        raise TypeError("extract_image_patches() needs ksizes (or sizes), strides, rates and padding")
+    return _patches(images, ksizes, strides, rates, padding, name)
+
+
+@tf_export("image.extract_patches")
+def extract_patches(images, sizes, strides, rates, padding, name=None) -> _ops.Tensor:
+    """extract_image_patches with the window size named `sizes`."""
+    return _patches(images, sizes, strides, rates, padding, name)
+
+
+def _gaussian_window(size: _ops.Tensor, sigma: _ops.Tensor) -> _ops.Tensor:
+    """A [size, size, 1, 1] Gaussian filter summing to 1."""
+    coords = math_ops.cast(array_ops.range(size), sigma.dtype)
+    coords -= math_ops.cast(size - 1, sigma.dtype) / 2.0
+    g = math_ops.square(coords) * (-0.5 / math_ops.square(sigma))
+    g = array_ops.reshape(g, [1, -1]) + array_ops.reshape(g, [-1, 1])
+    g = nn_ops.softmax(array_ops.reshape(g, [1, -1]))
+    return array_ops.reshape(g, array_ops.stack([size, size, 1, 1]))
+
+
+def _ssim_parts(img1, img2, max_val, filter_size, filter_sigma, k1, k2):
+    """Per channel (and per pixel of the valid window positions): the luminance term and the contrast-structure
+    term of SSIM, with a Gaussian window of `filter_size`."""
+    size = _ops.convert_to_tensor(filter_size, _dt.int32)
+    sigma = _ops.convert_to_tensor(filter_sigma, img1.dtype)
+    shape1, shape2 = array_ops.shape_n([img1, img2])
+    checks = [control_flow_ops.Assert(math_ops.reduce_all(math_ops.greater_equal(s[-3:-1], size)), [s, size],
+                                      summarize=8) for s in (shape1, shape2)]
+    img1 = control_flow_ops.with_dependencies(checks, img1)
+    kernel = array_ops.tile(_gaussian_window(size, sigma), array_ops.stack([1, 1, shape1[-1], 1]))
+
+    def blur(x):
+        shape = array_ops.shape(x)
+        flat = array_ops.reshape(x, array_ops.concat([[-1], shape[-3:]], 0))
+        y = depthwise_conv_ops.depthwise_conv2d(flat, kernel, [1, 1, 1, 1], "VALID")
+        return array_ops.reshape(y, array_ops.concat([shape[:-3], array_ops.shape(y)[1:]], 0))
+
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    mean1, mean2 = blur(img1), blur(img2)
+    num0 = mean1 * mean2 * 2.0
+    den0 = math_ops.square(mean1) + math_ops.square(mean2)
+    luminance = (num0 + c1) / (den0 + c1)
+    num1 = blur(img1 * img2) * 2.0
+    den1 = blur(math_ops.square(img1) + math_ops.square(img2))
+    cs = (num1 - num0 + c2) / (den1 - den0 + c2)
+    return luminance, cs
+
+
+def _ssim_inputs(img1, img2, max_val):
+    img1 = _ops.convert_to_tensor(img1, name="img1")
+    img2 = _ops.convert_to_tensor(img2, name="img2")
+    _check_same_image_shapes(img1, img2)
+    max_val = convert_image_dtype(math_ops.cast(max_val, img1.dtype), _dt.float32)
+    return convert_image_dtype(img1, _dt.float32), convert_image_dtype(img2, _dt.float32), max_val
+
+
+@tf_export("image.ssim")
+def ssim(img1, img2, max_val, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
+         return_index_map: bool = False) -> _ops.Tensor:
+    """Structural similarity of two images (or batches) with values in [0, max_val], averaged over the
+    window positions and channels (`return_index_map`: the per-position map, averaged over channels)."""
+    with _ops.name_scope(None, "SSIM", [img1, img2]):
+        img1, img2, max_val = _ssim_inputs(img1, img2, max_val)
+        luminance, cs = _ssim_parts(img1, img2, max_val, filter_size, filter_sigma, k1, k2)
+        if return_index_map:
+            return math_ops.reduce_mean(luminance * cs, [-1])
+        per_channel = math_ops.reduce_mean(luminance * cs, [-3, -2])
+        return math_ops.reduce_mean(per_channel, [-1])
+
+
+_MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+@tf_export("image.ssim_multiscale")
+def ssim_multiscale(img1, img2, max_val, power_factors=_MS_SSIM_WEIGHTS, filter_size=11, filter_sigma=1.5, k1=0.01,
+                    k2=0.03) -> _ops.Tensor:
+    """Multi-scale SSIM: the contrast-structure terms of successive 2x average-pooled scales and the SSIM of
+    the last, raised to `power_factors` and multiplied."""
+    with _ops.name_scope(None, "MS-SSIM", [img1, img2]):
+        img1, img2, max_val = _ssim_inputs(img1, img2, max_val)
+        images = [img1, img2]
+        heads = [array_ops.shape(x)[:-3] for x in images]
+        tails = [array_ops.shape(x)[-3:] for x in images]
+        halving = [1, 2, 2, 1]
+        scores = []
+        for k in range(len(power_factors)):
+            with _ops.name_scope(None, f"Scale{k}", images):
+                if k > 0:
+                    flat = [array_ops.reshape(x, array_ops.concat([[-1], t], 0)) for x, t in zip(images, tails)]
+                    # odd sizes are padded by mirroring their last row or column before halving
+                    remainder = math_ops.floormod(tails[0], [2, 2, 1])
+                    paddings = array_ops.pad(array_ops.expand_dims(remainder, -1), [[1, 0], [1, 0]])
+                    flat = [array_ops.pad(x, paddings, mode="SYMMETRIC") for x in flat]
+                    pooled = [nn_ops.avg_pool(x, halving, halving, "VALID") for x in flat]
+                    tails = [array_ops.shape(x)[1:] for x in pooled]
+                    images = [array_ops.reshape(x, array_ops.concat([h, t], 0))
+                              for x, h, t in zip(pooled, heads, tails)]
+                luminance, cs = _ssim_parts(images[0], images[1], max_val, filter_size, filter_sigma, k1, k2)
+                cs_mean = math_ops.reduce_mean(cs, [-3, -2])
+                scores.append(nn_ops.relu(cs_mean))
+        last = nn_ops.relu(math_ops.reduce_mean(luminance * cs, [-3, -2]))
+        stacked = array_ops.stack(scores[:-1] + [last], axis=-1)
+        weights = _ops.convert_to_tensor(np.asarray(power_factors, dtype=np.float32))
+        return math_ops.reduce_mean(math_ops.reduce_prod(math_ops.pow(stacked, weights), [-1]), [-1])

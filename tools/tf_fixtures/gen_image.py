@@ -183,6 +183,34 @@ def cases(tf, x: dict) -> dict:
     out["transpose"] = lambda: tf.image.transpose_image(c(x["img_f"]))
     out["flip_lr"] = lambda: tf.image.flip_left_right(c(x["img_f"][0]))
     out["flip_ud"] = lambda: tf.image.flip_up_down(c(x["img_f"]))
+    for padding in ("VALID", "SAME"):
+        for k, stride, rate in (((2, 3), (1, 2), (1, 1)), ((3, 2), (2, 3), (2, 1))):
+            key = f"patches_{padding}_{k[0]}{k[1]}_{stride[0]}{stride[1]}_{rate[0]}{rate[1]}"
+            args = ([1, *k, 1], [1, *stride, 1], [1, *rate, 1], padding)
+            out[key] = lambda args=args: tf.image.extract_patches(c(x["img_f"]), *args)
+
+            def patch_grad(args=args):
+                image = c(x["img_f"])
+                y = tf.extract_image_patches(image, *args)
+                w = tf.cos(tf.cast(tf.reshape(tf.range(tf.size(y)), tf.shape(y)), tf.float32))
+                return tf.gradients(y, image, grad_ys=w)[0]
+
+            out[key + "_grad"] = patch_grad
+    out["combined_nms"] = lambda: tf.image.combined_non_max_suppression(
+        c(x["nms_boxes"].reshape(2, 12, 1, 4) * 1.2 - 0.1), c(np.stack([x["nms_scores"], x["nms_scores"][::-1]], -1)
+                                                              .reshape(2, 12, 2)), 4, 6, 0.3, 0.2)
+    out["combined_nms_per_class"] = lambda: tf.image.combined_non_max_suppression(
+        c(np.stack([x["nms_boxes"], x["nms_boxes"][::-1]], 1).reshape(2, 12, 2, 4)),
+        c(np.stack([x["nms_scores"], x["nms_scores"][::-1]], -1).reshape(2, 12, 2)), 3, 20, 0.5,
+        pad_per_class=True, clip_boxes=False)
+    big = np.random.RandomState(9).uniform(0, 1, (2, 37, 41, 3)).astype(np.float32)
+    noisy = np.clip(big + np.random.RandomState(10).normal(0, 0.1, big.shape), 0, 1).astype(np.float32)
+    out["ssim"] = lambda: tf.image.ssim(c(big), c(noisy), 1.0)
+    out["ssim_small_window"] = lambda: tf.image.ssim(c(big), c(noisy), 1.0, filter_size=5, filter_sigma=0.8)
+    out["ssim_u8"] = lambda: tf.image.ssim(c((big * 255).astype(np.uint8)), c((noisy * 255).astype(np.uint8)), 255)
+    out["ssim_map"] = lambda: tf.image.ssim(c(big), c(noisy), 1.0, filter_size=7, return_index_map=True)
+    out["ssim_multiscale"] = lambda: tf.image.ssim_multiscale(c(big), c(noisy), 1.0, power_factors=(0.3, 0.3, 0.4),
+                                                              filter_size=5)
     return out
 
 
