@@ -259,3 +259,25 @@ def test_tfmini_graph_assigning_variables_in_a_cond_and_a_loop_reads_back():
             assert sess.run("again/loop:0") == 4
             assert sess.run("again/count:0") == 4
             np.testing.assert_array_equal(sess.run("again/v:0"), [-2, 0, 0])
+
+
+def test_symbolic_gradient_gives_zeros_for_integer_inputs_and_checks_its_signature():
+    g = tf.Graph()
+    with g.as_default():
+        fn = functional_ops.FuncGraph("scale", g)
+        with fn.as_default():
+            a = tf.placeholder(tf.float32, [2], name="a")
+            k = tf.placeholder(tf.int32, [], name="k")
+            fn.inputs.extend([a, k])
+            fn.outputs = [tf.identity(a * a * tf.cast(k, tf.float32))]
+        with pytest.raises(ValueError, match="one gradient per output"):
+            registry.apply_op("SymbolicGradient", [[tf.constant([1.0, 2.0]), tf.constant(3)]],
+                              {"f": fn, "Tin": [tf.float32, tf.int32], "Tout": [tf.float32, tf.int32]})
+        grad = registry.apply_op("SymbolicGradient", [[tf.constant([1.0, 2.0]), tf.constant(3),
+                                                       tf.constant([1.0, 0.5])]],
+                                 {"f": fn, "Tin": [tf.float32, tf.int32, tf.float32],
+                                  "Tout": [tf.float32, tf.int32]})
+        with tf.Session() as sess:
+            da, dk = sess.run(grad.outputs)
+    np.testing.assert_allclose(da, [6.0, 6.0])  # 2 a k dy
+    assert dk == 0 and dk.dtype == np.int32

@@ -649,6 +649,28 @@ def _side_effects(fn: FuncGraph) -> list[_ops.Operation]:
     return found
 
 
+def _gradient_function(fn: FuncGraph, name: str, outer: _ops.Graph) -> tuple[FuncGraph, list[int]]:
+    """The gradient function of `fn`: it takes fn's inputs and one gradient per output of fn, computes fn's
+    outputs again from those inputs (a copy of its ops) and returns the gradients of the inputs that have one;
+    also returns those inputs' positions. `outer` is the graph of the op that will run it."""
+    g = FuncGraph(unique_function_name(name), outer)
+    with g.as_default():
+        args = [array_ops.placeholder(t.dtype.base_dtype, t.shape, name=f"arg_{k}") for k, t in enumerate(fn.inputs)]
+        grad_ys = [array_ops.placeholder(t.dtype.base_dtype, t.shape, name=f"grad_y_{k}")
+                   for k, t in enumerate(fn.outputs)]
+        g.inputs.extend(args + grad_ys)
+        ys = copy_ops(fn.outputs, dict(zip(fn.inputs, args)))
+        out_idx = [i for i, t in enumerate(ys) if differentiable(t.dtype)]
+        in_idx = [j for j, t in enumerate(args) if _differentiable_input(t)]
+        dxs = []
+        if out_idx and in_idx:
+            dxs = gradients_impl.gradients([ys[i] for i in out_idx], [args[j] for j in in_idx],
+                                           grad_ys=[grad_ys[i] for i in out_idx])
+        kept = [(j, _dense(dx)) for j, dx in zip(in_idx, dxs) if dx is not None]
+        g.outputs = body_outputs(g, [dx for _, dx in kept])
+    return g, [j for j, _ in kept]
+
+
 def _call_grad(op: _ops.Operation, *grads):
     """A call of the gradient function of `f`, which computes f's outputs again from the call's inputs and
     differentiates them (as TF's SymbolicGradient does). A function with side effects (assignments, random
@@ -659,35 +681,66 @@ def _call_grad(op: _ops.Operation, *grads):
         raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type}): its function "
                           f"'{fn.name}' has side effects (op '{effects[0].name}' of type {effects[0].type}) that "
                           "computing the gradient again would repeat.")
-    in_idx = [j for j, t in enumerate(op.inputs) if _differentiable_input(t)]
-    out_idx = [i for i, t in enumerate(op.outputs) if differentiable(t.dtype)]
     result: list = [None] * len(op.inputs)
-    if not in_idx or not out_idx:
+    if not any(differentiable(t.dtype) for t in op.outputs):
         return result
-    g = FuncGraph(unique_function_name(fn.name + "_grad"), op.graph)
-    with g.as_default():
-        args = [array_ops.placeholder(t.dtype.base_dtype, t.shape, name=f"arg_{k}") for k, t in enumerate(fn.inputs)]
-        grad_ys = [array_ops.placeholder(op.outputs[i].dtype.base_dtype, op.outputs[i].shape, name=f"grad_y_{k}")
-                   for k, i in enumerate(out_idx)]
-        g.inputs.extend(args + grad_ys)
-        ys = copy_ops(fn.outputs, dict(zip(fn.inputs, args)))
-        dxs = gradients_impl.gradients([ys[i] for i in out_idx], [args[j] for j in in_idx], grad_ys=grad_ys)
-        keep = [k for k, dx in enumerate(dxs) if dx is not None]
-        if not keep:
-            return result
-        g.outputs = body_outputs(g, [_dense(dxs[k]) for k in keep])
-    out_grads = [grads[i] if grads[i] is not None else array_ops.zeros_like(op.outputs[i]) for i in out_idx]
+    g, kept = _gradient_function(fn, fn.name + "_grad", op.graph)
+    if not kept:
+        return result
+    out_grads = [grad if grad is not None else array_ops.zeros_like(t) for t, grad in zip(op.outputs, grads)]
     call_inputs = list(op.inputs) + out_grads
     call = apply_op("PartitionedCall", [call_inputs],
                     {"f": g, "Tin": [t.dtype.base_dtype for t in call_inputs],
                      "Tout": [t.dtype.base_dtype for t in g.outputs]})
-    for pos, k in enumerate(keep):
-        result[in_idx[k]] = call.outputs[pos]
+    for pos, j in enumerate(kept):
+        result[j] = call.outputs[pos]
     return result
 
 
 RegisterGradient("PartitionedCall")(_call_grad)
 RegisterGradient("StatefulPartitionedCall")(_call_grad)
+
+
+def _symbolic_gradient_shapes(op: _ops.Operation) -> list:
+    """Checks that the inputs are f's inputs and one gradient per output of f, and the outputs f's inputs' types;
+    the outputs have the shapes of f's inputs."""
+    fn = op.get_attr("f")
+    takes = [t.dtype.base_dtype for t in fn.inputs + fn.outputs]
+    tin, tout = [_dt.as_dtype(t).base_dtype for t in op.get_attr("Tin")], op.get_attr("Tout")
+    if tin != takes:
+        raise ValueError(f"SymbolicGradient of function {_function_name(fn)} takes its inputs and one gradient per "
+                         f"output, {_type_names(takes)}, but Tin is {_type_names(tin)}")
+    if [_dt.as_dtype(t).base_dtype for t in tout] != takes[:len(fn.inputs)]:
+        raise ValueError(f"SymbolicGradient of function {_function_name(fn)} returns one gradient per input, "
+                         f"{_type_names(takes[:len(fn.inputs)])}, but Tout is {_type_names(tout)}")
+    return [t.shape for t in fn.inputs]
+
+
+def _symbolic_gradient_factory(op: _ops.Operation, ctx) -> Callable:
+    """Builds (once per plan) f's gradient function and runs it; an input without a gradient gets zeros."""
+    fn = op.get_attr("f")
+    g, kept = _gradient_function(fn, fn.name + "_symbolic_gradient", op.graph)
+    body = _BodyRunner(ctx, g, record=False)
+    n = len(fn.inputs)
+
+    def run_symbolic_gradient(*args):
+        dxs = dict(zip(kept, body(list(args))))
+        return tuple(dxs[j] if j in dxs else np.zeros_like(args[j]) for j in range(n))
+
+    return run_symbolic_gradient
+
+
+register_op(
+    "SymbolicGradient",
+    inputs=["input: Tin"],
+    outputs=["output: Tout"],
+    attrs={"Tin": ("list(type)", REQUIRED), "Tout": ("list(type)", REQUIRED), "f": ("func", REQUIRED)},
+    shape=_symbolic_gradient_shapes,
+    stateful=True,
+    factory=_symbolic_gradient_factory,
+    doc="The gradients of f's inputs given f's inputs and a gradient for each of its outputs (TF1 Defun "
+        "gradients): f is computed again and differentiated.",
+)
 
 
 # ----------------------------------------------------------------------------------------------------------

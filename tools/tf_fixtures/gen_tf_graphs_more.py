@@ -1,6 +1,6 @@
 """Records more GraphDefs written by real TensorFlow, with the values TensorFlow computed from them, for
 tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPartitionedCall, and the
-PartitionedCall of their gradient), a TF1 Defun call, a one-shot tf.data iterator (OneShotIterator with its
+PartitionedCall of their gradient), TF1 Defun calls (and a SymbolicGradient of one), a one-shot tf.data iterator (OneShotIterator with its
 dataset_factory function), a control-flow-v2 loop over TensorArrays trained through
 (its gradient adds TensorLists with AddN), and TF1 conds and loops that assign reference variables (RefSwitch,
 RefMerge, RefEnter); and a SavedModel written by TensorFlow 2's tf.saved_model.save (tf2_saved_model/, with
@@ -154,6 +154,20 @@ def ref_variables_in_control_flow():
     return runs
 
 
+def defun_training():
+    """A TF1 Defun of two inputs in a model trained by momentum: TF differentiates the call with a
+    SymbolicGradient node of the function."""
+    @function.Defun(tf.float32, tf.float32)
+    def gated(a, w):
+        return tf.tanh(a * w) * tf.sigmoid(a + w)
+
+    x = tf.placeholder(tf.float32, [2, 3], name="x")
+    w = tf.get_variable("w", initializer=tf.constant(_normal(3)), use_resource=False)
+    loss = tf.reduce_sum(tf.square(gated(x, w) - 0.3), name="loss")
+    train = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss, name="train")
+    return _training_runs({x: _normal(2, 3, scale=1.0)}, loss, train)
+
+
 def one_shot_iterator():
     """A tf.data pipeline (slices, map, repeat, batch) read by a one-shot iterator, whose OneShotIterator node
     builds the dataset with its dataset_factory function."""
@@ -169,6 +183,7 @@ CASES = {
     "function_call": function_call,
     "function_with_loop": function_with_loop,
     "defun_call": defun_call,
+    "defun_training": defun_training,
     "tensor_list_training": tensor_list_training,
     "ref_variables_in_control_flow": ref_variables_in_control_flow,
 }
