@@ -483,3 +483,11 @@ def test_sparse_dense_matmul_errors_at_build_and_run_time():
             tf.sparse.matmul(tf.SparseTensor([[0, 1]], [1.0], [2, 2]), tf.ones([3, 2]))
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"k \(5\) from index\[0,1\] out of bounds \(>=2\)"):
             _run(tf.sparse.matmul(tf.SparseTensor([[0, 5]], [1.0], [2, 2]), tf.ones([2, 2])))
+
+
+@pytest.mark.parametrize("reduce", [tf.sparse.reduce_max, lambda sp: tf.sparse.reduce_sum_sparse(sp, 0).values])
+def test_sparse_reductions_without_tf_gradients_raise_lookup_error(reduce):
+    with tf.Graph().as_default():
+        values = tf.constant([1.0, 2.0, 3.0, 4.0])
+        with pytest.raises(LookupError, match="No gradient defined"):
+            tf.gradients(reduce(tf.SparseTensor(INDICES, values, SHAPE)), values)

@@ -558,9 +558,6 @@ def _sparse_reshape(indices, shape, new_shape):
     return _unravel(linear, target), target
 
 
-NotDifferentiable("SparseReshape")
-
-
 @tf_export("sparse.reshape", "sparse_reshape")
 def sparse_reshape(sp_input, shape, name=None) -> SparseTensor:
     """The SparseTensor holding the same values in a dense shape `shape` (one dimension may be -1), row-major
@@ -1052,9 +1049,7 @@ register_op("SparseReduceMaxSparse", inputs=_REDUCE_INPUTS, outputs=_SPARSE_OUTP
 register_op("SparseReduceSumSparse", inputs=_REDUCE_INPUTS, outputs=_SPARSE_OUTPUTS,
             attrs={"keep_dims": ("bool", False)}, allowed={"T": _dt.NUMBER}, shape=_sparse_reduce_sparse_shape)(
     _sparse_reduce_kernel("SparseReduceSumSparse", np.add, True))
-NotDifferentiable("SparseReduceMax")
-NotDifferentiable("SparseReduceMaxSparse")
-NotDifferentiable("SparseReduceSumSparse")
+# As in TF, the three have no gradient: tf.gradients through them raises LookupError.
 
 
 def _reduce_args(sp_input, axis, keepdims, reduction_axes, keep_dims):
@@ -1331,7 +1326,6 @@ for _kind, (_scale, _allowed) in _SEGMENT_SCALES.items():
                 outputs=["output: T"], attrs={"Tidx": ("type", _dt.int32), "Tsegmentids": ("type", _dt.int32)},
                 allowed={"T": _dt.FLOATING, "Tidx": _INDEX, "Tsegmentids": _INDEX},
                 shape=_segment_grad_shape)(_sparse_segment_grad_kernel(f"SparseSegment{_kind}Grad", _scale))
-    NotDifferentiable(f"SparseSegment{_kind}Grad")
 
 
 def _data_rows(op) -> _ops.Tensor:
@@ -1562,8 +1556,6 @@ register_op(
     allowed={"sparse_types": _CROSS_TYPES, "dense_types": _CROSS_TYPES},
     shape=lambda op: [_shape.TensorShape([None, 2]), _shape.TensorShape([None]), _shape.TensorShape([2])],
 )(_cross_v2_kernel)
-NotDifferentiable("SparseCross")
-NotDifferentiable("SparseCrossV2")
 
 
 def _sparse_cross(inputs, hashed_output: bool, num_buckets: int, hash_key, name, separator=None) -> SparseTensor:
@@ -1758,10 +1750,6 @@ def _deserialize_many_sparse(serialized, *, dtype):
         raise _invalid(f"DeserializeManySparse: Serialized sparse should be a matrix with 3 columns, got shape "
                        f"{_shape.dims_str(serialized.shape)}")
     return _deserialize("DeserializeManySparse", serialized, dtype)
-
-
-for _op_type in ("SerializeSparse", "SerializeManySparse", "DeserializeSparse", "DeserializeManySparse"):
-    NotDifferentiable(_op_type)
 
 
 @tf_export("io.serialize_sparse", "serialize_sparse")
