@@ -162,6 +162,8 @@ def test_compute_accidental_hits_reports_each_true_class_at_its_last_sampled_pos
      "Must only provide one of vocab_file and unigrams."),
     (lambda t: tf.random.fixed_unigram_candidate_sampler(t, 2, 11, True, 12, unigrams=UNIGRAMS, num_reserved_ids=2),
      "only 10 ids have a nonzero probability"),
+    (lambda t: tf.random.fixed_unigram_candidate_sampler(t, 2, 4, False, 10, unigrams=[0.0] * 10),
+     "at least one positive count"),
     (lambda t: tf.nn.compute_accidental_hits(t, [1, 2], num_true=3),
      "true_classes must have num_true columns"),
 ])

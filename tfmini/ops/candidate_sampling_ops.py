@@ -273,6 +273,8 @@ def _fixed_unigram(op) -> _Weighted:
                               np.power(counts[in_shard], np.float32(distortion))]).astype(np.float32)
     if weights.shape[0] != range_max:
         raise _invalid(f"range is {range_max} must be equal to weights size  {weights.shape[0]}")
+    if not np.any(weights > 0):
+        raise _invalid("FixedUnigramCandidateSampler needs at least one positive count in its shard")
     return _Weighted(weights)
 
 
