@@ -568,9 +568,8 @@ def _tf_api():
         return json.load(f)
 
 
-# tf.linalg names of TF 2.x's v1 API left out: eigh_tridiagonal and the operators below (Circulant needs FFTs).
-_NOT_BUILT = {"eigh_tridiagonal", "LinearOperatorBlockLowerTriangular", "LinearOperatorCirculant",
-              "LinearOperatorCirculant2D", "LinearOperatorCirculant3D", "LinearOperatorPermutation",
+# tf.linalg names of TF 2.x's v1 API that TF 1.15 does not have, left out.
+_NOT_BUILT = {"eigh_tridiagonal", "LinearOperatorBlockLowerTriangular", "LinearOperatorPermutation",
               "LinearOperatorTridiag"}
 
 

@@ -26,6 +26,15 @@ def _spd(batch, n, seed):
     return a @ _h(a) + n * np.eye(n)
 
 
+def _circulant_dense(kernel, depth=1):
+    """The matrix of circular convolution with `kernel` over its `depth` innermost dims (positions row-major)."""
+    block = kernel.shape[kernel.ndim - depth:]
+    idx = np.array(list(np.ndindex(*block)))
+    diff = (idx[:, None, :] - idx[None, :, :]) % np.array(block)
+    lin = np.ravel_multi_index(tuple(diff.reshape(-1, depth).T), block).reshape(len(idx), len(idx))
+    return kernel.reshape(kernel.shape[:kernel.ndim - depth] + (-1,))[..., lin]
+
+
 def _operators():
     """(label, operator builder, dense NumPy matrix), float64, with batch dimensions where the operator has them."""
     full = random_array((2, 3, 3), seed=1, low=-1, high=1) + 3 * np.eye(3)
@@ -38,6 +47,10 @@ def _operators():
     u = random_array((2, 3, 2), seed=12, low=-0.5, high=0.5)
     v = random_array((2, 3, 2), seed=13, low=-0.5, high=0.5)
     col, row = np.array([4.0, 1.0, -0.5]), np.array([9.0, 0.7, 0.2])
+    kernel1 = random_array((2, 4), seed=14, low=-0.5, high=0.5) + np.array([3.0, 0, 0, 0])
+    kernel2 = random_array((2, 3), seed=15, low=-0.5, high=0.5) + np.array([[3.0, 0, 0], [0, 0, 0]])
+    kernel3 = random_array((2, 2, 2, 2), seed=16, low=-0.3, high=0.3)
+    kernel3[..., 0, 0, 0] += 3.0
     return [
         ("full", lambda: tf.linalg.LinearOperatorFullMatrix(full), full),
         ("full_spd", lambda: tf.linalg.LinearOperatorFullMatrix(spd, is_self_adjoint=True,
@@ -72,6 +85,14 @@ def _operators():
          spd + u @ _h(u)),
         ("toeplitz", lambda: tf.linalg.LinearOperatorToeplitz(col, row),
          np.array([[col[0], row[1], row[2]], [col[1], col[0], row[1]], [col[2], col[1], col[0]]])),
+        ("circulant", lambda: tf.linalg.LinearOperatorCirculant(np.fft.fft(kernel1), input_output_dtype=tf.float64),
+         _circulant_dense(kernel1)),
+        ("circulant2d", lambda: tf.linalg.LinearOperatorCirculant2D(np.fft.fft2(kernel2),
+                                                                    input_output_dtype=tf.float64),
+         _circulant_dense(kernel2, 2)),
+        ("circulant3d", lambda: tf.linalg.LinearOperatorCirculant3D(np.fft.fftn(kernel3, axes=(-3, -2, -1)),
+                                                                    input_output_dtype=tf.float64),
+         _circulant_dense(kernel3, 3)),
     ]
 
 
@@ -227,3 +248,24 @@ def test_kronecker_acts_without_its_dense_matrix():
         ops = tf.get_default_graph().get_operations()
         assert not any(t.shape.as_list() == [2000, 2000] for o in ops for t in o.outputs if t.shape.is_fully_defined())
         np.testing.assert_array_equal(_run(y), np.ones((2000, 1)))
+
+
+def test_complex_circulant_and_its_kernel():
+    spectrum = np.array([[2.0 + 1.0j, 1.0 - 0.5j, 3.0, -1.0 + 2.0j]])
+    kernel = np.fft.ifft(spectrum)
+    dense = _circulant_dense(kernel)
+    x = (np.arange(8.0) - 2 + 1j * np.arange(8.0)[::-1]).reshape(1, 4, 2)
+    with tf.Graph().as_default():
+        op = tf.linalg.LinearOperatorCirculant(spectrum, input_output_dtype=tf.complex128)
+        assert op.shape.as_list() == [1, 4, 4] and op.block_shape.as_list() == [4]
+        got = _run({"dense": op.to_dense(), "matmul": op.matmul(x, adjoint=True), "solve": op.solve(x),
+                    "det": op.determinant(), "kernel": op.convolution_kernel()})
+        real_op = tf.linalg.LinearOperatorCirculant(np.fft.fft([3.0, 1.0, 0.5]), input_output_dtype=tf.float64)
+        _run(real_op.assert_hermitian_spectrum())
+        with pytest.raises(errors.InvalidArgumentError, match="Spectrum was not Hermitian"):
+            _run(op.assert_hermitian_spectrum())
+    np.testing.assert_allclose(got["dense"], dense, atol=1e-12)
+    np.testing.assert_allclose(got["matmul"], _h(dense) @ x, atol=1e-12)
+    np.testing.assert_allclose(got["solve"], np.linalg.solve(dense, x), atol=1e-12)
+    np.testing.assert_allclose(got["det"], np.linalg.det(dense), rtol=1e-12)
+    np.testing.assert_allclose(got["kernel"], kernel, atol=1e-12)

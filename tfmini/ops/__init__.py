@@ -19,7 +19,13 @@ from tfmini.ops import candidate_sampling_ops, ctc_ops, nn_sampled  # noqa: E402
 
 # -- linalg
 # isort: split
-from tfmini.ops import linalg_impl, linalg_ops, linear_operator, linear_operator_structured  # noqa: E402,F401
+from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
+    linalg_impl,
+    linalg_ops,
+    linear_operator,
+    linear_operator_circulant,
+    linear_operator_structured,
+)
 
 # -- api declarations
 # isort: split
