@@ -1,6 +1,7 @@
 """tf.sparse, tf.sets, sparse crosses and serialized SparseTensors against results recorded from TensorFlow
 (tools/tf_fixtures/gen_sparse.py): each case's expression runs here with tfmini and must give TensorFlow's
-arrays (values, dtypes and shapes; hashes and serialized bytes exactly), or TensorFlow's error class."""
+arrays (values, dtypes and shapes; hashes and serialized bytes exactly), or TensorFlow's error class; and a
+GraphDef TensorFlow wrote of sparse ops and their gradients imports and gives TensorFlow's values."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 import tfmini as tf
+from tfmini.protobuf import graph_pb2
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "sparse")
 with open(os.path.join(FIXTURES, "cases.json")) as _f:
@@ -56,3 +58,25 @@ def test_case_matches_tensorflow(name):
             np.testing.assert_allclose(value, want, rtol=1e-6, atol=1e-7, err_msg=f"output {i}")
         else:
             np.testing.assert_array_equal(value, want, err_msg=f"output {i}")
+
+
+def test_tensorflow_graph_of_sparse_ops_and_their_gradients_imports_and_runs():
+    """TF's GraphDef of sparse ops with the gradients TF built for them (SparseAddGrad, SparseSliceGrad,
+    SparseFillEmptyRowsGrad, SparseSegmentMeanGrad, SparseSegmentSumGrad, SparseDenseCwise*, ...) gives TF's
+    values here."""
+    with open(os.path.join(FIXTURES, "graph.json")) as f:
+        manifest = json.load(f)
+    graph_def = graph_pb2.GraphDef()
+    with open(os.path.join(FIXTURES, "graph.pb"), "rb") as f:
+        graph_def.ParseFromString(f.read())
+    data = np.load(os.path.join(FIXTURES, "graph.npz"))
+    feeds = {k[len("feed/"):]: data[k] for k in data.files if k.startswith("feed/")}
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(graph_def, name="")
+        assert {op.type for op in g.get_operations()} == set(manifest["op_types"])
+        with tf.Session() as sess:
+            got = sess.run(manifest["fetches"], feeds)
+    for name, value in zip(manifest["fetches"], got):
+        want = data[f"fetch/{name}"]
+        assert value.dtype == want.dtype and value.shape == want.shape, name
+        np.testing.assert_allclose(value, want, rtol=1e-10, atol=1e-12, err_msg=name)

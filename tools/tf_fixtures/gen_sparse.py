@@ -4,7 +4,8 @@ crosses (string and hashed), serialized SparseTensors, tf.sets and the errors ba
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_sparse.py
 Each case is a Python expression over `tf` and `np`, evaluated with TensorFlow here and with tfmini in the test.
 Writes tests/fixtures/tf/sparse/cases.json (expression, number of outputs or error class) and cases.npz
-("<name>/<i>" the i-th fetched array; strings as arrays of their hex spellings).
+("<name>/<i>" the i-th fetched array; strings as arrays of their hex spellings), and graph.pb: a GraphDef of sparse
+ops and the gradients TensorFlow built for them, with its feeds and fetched values (graph.npz, graph.json).
 """
 
 from __future__ import annotations
@@ -138,6 +139,39 @@ def _flatten(value) -> list:
     return [np.asarray(value)]
 
 
+def graph() -> tuple:
+    """A graph of sparse ops and their TF-built gradients, fed through placeholders; its GraphDef and outputs."""
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.placeholder(tf.float64, [4], name="v")
+        d = tf.placeholder(tf.float64, [3, 4], name="d")
+        data = tf.placeholder(tf.float64, [3, 2], name="data")
+        indices = tf.constant([[0, 0], [0, 2], [1, 1], [2, 3]], tf.int64)
+        sp = tf.SparseTensor(indices, v, [3, 4])
+        other = tf.SparseTensor(tf.constant([[0, 2], [2, 0]], tf.int64), tf.constant([1.0, 2.0], tf.float64), [3, 4])
+        total = tf.sparse.add(sp, other)
+        softmax = tf.sparse.softmax(sp)
+        filled, _ = tf.sparse.fill_empty_rows(tf.sparse.slice(sp, [1, 0], [2, 4]), tf.constant(0.5, tf.float64))
+        product = tf.sparse.matmul(sp, tf.transpose(d))
+        scaled = sp * d
+        reordered = tf.sparse.reorder(tf.SparseTensor(tf.constant([[2, 3], [0, 0], [1, 1], [0, 2]], tf.int64), v,
+                                                      [3, 4]))
+        segments = tf.sparse.segment_mean(data, [0, 2, 2, 1], [0, 0, 1, 1]) + tf.sparse.segment_sum(
+            data, [1, 1, 0], [0, 1, 1], num_segments=3)[:2]
+        loss = (tf.reduce_sum(total.values * tf.range(1.0, 6.0, dtype=tf.float64)) + tf.reduce_sum(softmax.values ** 2)
+                + tf.reduce_sum(filled.values * 3.0) + tf.reduce_sum(product ** 2) + tf.reduce_sum(scaled.values)
+                + tf.reduce_sum(reordered.values * tf.constant([1.0, 2.0, 3.0, 4.0], tf.float64))
+                + tf.reduce_sum(tf.sparse.reduce_sum(sp, axis=1) ** 2) + tf.reduce_sum(segments ** 2))
+        grads = tf.gradients(loss, [v, d, data])
+        outputs = [total.indices, total.values, softmax.values, filled.indices, filled.values, product,
+                   tf.sparse.to_dense(reordered), segments, loss] + grads
+        feeds = {v: np.array([0.3, -1.2, 2.0, 0.7]), d: np.linspace(-1.0, 1.0, 12).reshape(3, 4),
+                 data: np.arange(1.0, 7.0).reshape(3, 2)}
+        with tf.Session() as sess:
+            values = sess.run(outputs, feeds)
+    return g.as_graph_def(), {t.name: f for t, f in feeds.items()}, [t.name for t in outputs], values
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     arrays, index = {}, {}
@@ -157,6 +191,14 @@ def main() -> None:
         json.dump(index, f, indent=1, sort_keys=True)
         f.write("\n")
     print(f"{len(index)} cases written to {OUT}")
+    graph_def, feeds, fetches, values = graph()
+    with open(os.path.join(OUT, "graph.pb"), "wb") as f:
+        f.write(graph_def.SerializeToString())
+    np.savez_compressed(os.path.join(OUT, "graph.npz"), **{f"feed/{k}": v for k, v in feeds.items()},
+                        **{f"fetch/{k}": v for k, v in zip(fetches, values)})
+    with open(os.path.join(OUT, "graph.json"), "w") as f:
+        json.dump({"fetches": fetches, "op_types": sorted({n.op for n in graph_def.node})}, f, indent=1)
+        f.write("\n")
 
 
 if __name__ == "__main__":
