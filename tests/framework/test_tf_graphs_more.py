@@ -281,3 +281,20 @@ def test_symbolic_gradient_gives_zeros_for_integer_inputs_and_checks_its_signatu
             da, dk = sess.run(grad.outputs)
     np.testing.assert_allclose(da, [6.0, 6.0])  # 2 a k dy
     assert dk == 0 and dk.dtype == np.int32
+
+
+def test_one_function_passed_two_variables_in_one_argument_is_refused():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+        v = tf.get_variable("v", initializer=tf.constant([1.0, 2.0, 3.0]))
+        tf.get_variable("w", initializer=tf.constant([0.0, 0.0, 0.0]))
+        tf.cond(tf.reduce_sum(x) > 0, lambda: tf.assign_add(v, x), lambda: tf.assign(v, x), name="update")
+    gd = g.as_graph_def()
+    by_name = {nd.name: nd for nd in gd.node}
+    other = gd.node.add()
+    other.CopyFrom(by_name["update"])
+    other.name = "update_w"
+    other.input[1] = "w"
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="Node 'update_w'.*variable 'w'.*variable 'v'"):
+            tf.import_graph_def(gd, name="")

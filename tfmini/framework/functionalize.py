@@ -1060,7 +1060,7 @@ def _bind_reference_variables(graph_def, prefix: str) -> None:
     reference gets in.
     Functional nodes inside the function that pass the variable on are bound the same way."""
     fns = {fd.signature.name: fd for fd in graph_def.library.function}
-    bound: set = set()
+    bound: dict = {}  # (function, argument position) -> the variable bound there
     pending = [graph_def.node]
     while pending:
         nodes = pending.pop()
@@ -1068,9 +1068,15 @@ def _bind_reference_variables(graph_def, prefix: str) -> None:
             for attr in _FUNCTIONAL[nd.op]:
                 name = nd.attr[attr].func.name
                 fd = fns.get(name)
-                if fd is None or (name, pos) in bound or pos >= len(fd.signature.input_arg):
+                if fd is None or pos >= len(fd.signature.input_arg):
                     continue
-                bound.add((name, pos))
+                if (name, pos) in bound:
+                    if bound[name, pos] != var.name:
+                        raise _error(nd, f"passes variable '{var.name}' to function '{name}', which another node "
+                                         f"passes variable '{bound[name, pos]}' in the same argument; a variable "
+                                         "is bound inside a function by name, so the two cannot share it")
+                    continue
+                bound[name, pos] = var.name
                 _bind_variable(fd, fd.signature.input_arg[pos].name, var, prefix)
                 pending.append(fd.node_def)
 
