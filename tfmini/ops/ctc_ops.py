@@ -322,9 +322,6 @@ class _BeamEntry:
         self.old_total = self.old_blank = self.old_label = -np.inf
         self.total = self.blank = self.label_p = -np.inf
 
-    def active(self) -> bool:
-        return self.total != -np.inf
-
     def reset_new(self) -> None:
         self.total = self.blank = self.label_p = -np.inf
 
@@ -337,94 +334,80 @@ class _BeamEntry:
         return out[::-1]
 
 
-class _Beam:
-    """The best `width` prefixes by total log-probability (a min-heap on it, so the weakest is at hand)."""
-
-    def __init__(self, width: int) -> None:
-        self.width = width
-        self.heap: list = []
-        self.order = itertools.count()
-
-    def __len__(self) -> int:
-        return len(self.heap)
-
-    def bottom(self) -> _BeamEntry:
-        return self.heap[0][2]
-
-    def push(self, entry: _BeamEntry) -> None:
-        item = (entry.total, -next(self.order), entry)
-        if len(self.heap) < self.width:
-            heapq.heappush(self.heap, item)
-        else:
-            heapq.heapreplace(self.heap, item)
-
-    def extract(self) -> list[_BeamEntry]:
-        """The entries, best first, leaving the beam empty."""
-        entries = [e for _, _, e in sorted(self.heap, key=lambda it: (it[0], it[1]), reverse=True)]
-        self.heap = []
-        return entries
-
-
 def _beam_search_one(logits: np.ndarray, beam_width: int, top_paths: int, merge_repeated: bool) -> tuple:
     """The `top_paths` best label sequences of one sequence of logits [T, classes] and their log-probabilities,
-    by TensorFlow's prefix beam search (no language model)."""
+    by TensorFlow's prefix beam search (no language model).
+
+    The beam holds the best `beam_width` prefixes by total log-probability, as a min-heap of
+    (total, -arrival, entry) so that its weakest entry is at hand; totals of entries in the heap never change.
+    """
     num_classes = logits.shape[1]
     blank = num_classes - 1
+    neg_inf = logits.dtype.type(-np.inf)
+    arrival = itertools.count()
     root = _BeamEntry(-1, None)
     root.total = root.blank = logits.dtype.type(0)
-    beam = _Beam(beam_width)
-    beam.push(root)
+    heap = [(root.total, -next(arrival), root)]
+    labels = np.arange(blank)
     for row in logits:
         top = row.max()
         logp = row - (top + np.log(np.sum(np.exp(row - top))))
-        branches = beam.extract()
+        logp_blank = logp[blank]
+        branches = [e for _, _, e in sorted(heap, reverse=True)]
+        heap = []
         for b in branches:
             b.old_total, b.old_blank, b.old_label = b.total, b.blank, b.label_p
         for b in branches:
-            if b.parent is not None:
-                if b.parent.active():
-                    previous = b.parent.old_blank if b.label == b.parent.label else b.parent.old_total
+            parent = b.parent
+            if parent is not None:
+                if parent.total != neg_inf:
+                    previous = parent.old_blank if b.label == parent.label else parent.old_total
                     b.label_p = np.logaddexp(b.label_p, previous)
                 b.label_p += logp[b.label]
-            b.blank = b.old_total + logp[blank]
+            b.blank = b.old_total + logp_blank
             b.total = np.logaddexp(b.blank, b.label_p)
-            beam.push(b)
+            heap.append((b.total, -next(arrival), b))
+        heapq.heapify(heap)
         for b in branches:
-            if not (b.old_total > -np.inf and (len(beam) < beam_width or b.old_total > beam.bottom().total)):
+            full = len(heap) >= beam_width
+            if b.old_total == neg_inf or (full and not b.old_total > heap[0][0]):
                 continue
             # A child's score when new: its label's log-probability after the paths it can extend.
             scores = logp[:blank] + b.old_total
             if b.label >= 0:
                 scores[b.label] = logp[b.label] + b.old_blank
-            candidates = np.arange(blank)
-            if len(beam) >= beam_width:
-                passing = scores > beam.bottom().total
-                candidates = candidates[passing]
+            candidates = labels
+            children = b.children
+            if full:
+                passing = scores > heap[0][0]
+                candidates = labels[passing]
                 # A child that fails is deactivated, old probabilities included: one evicted from the beam
                 # in this step then no longer grows children of its own.
-                for label, child in b.children.items():
-                    if not passing[label] and not child.active():
-                        child.old_total = child.old_blank = child.old_label = -np.inf
+                for label, child in children.items():
+                    if not passing[label] and child.total == neg_inf:
+                        child.old_total = child.old_blank = child.old_label = neg_inf
             for label in candidates.tolist():
-                child = b.children.get(label)
+                child = children.get(label)
                 if child is None:
-                    child = b.children[label] = _BeamEntry(label, b)
-                if child.active():
+                    child = children[label] = _BeamEntry(label, b)
+                elif child.total != neg_inf:
                     continue
-                child.blank = -np.inf
-                child.label_p = child.total = scores[label]
-                if child.total > -np.inf and (len(beam) < beam_width or child.total > beam.bottom().total):
-                    if len(beam) == beam_width:
-                        beam.bottom().reset_new()
-                    beam.push(child)
+                score = scores[label]
+                if score != neg_inf and (len(heap) < beam_width or score > heap[0][0]):
+                    child.blank, child.label_p, child.total = neg_inf, score, score
+                    item = (score, -next(arrival), child)
+                    if len(heap) == beam_width:
+                        heapq.heapreplace(heap, item)[2].reset_new()
+                    else:
+                        heapq.heappush(heap, item)
                 else:
-                    child.old_total = child.old_blank = child.old_label = -np.inf
+                    child.old_total = child.old_blank = child.old_label = neg_inf
                     child.reset_new()
     if top_paths > beam_width:
         raise _invalid("requested more paths than the beam width.")
-    if top_paths > len(beam):
+    if top_paths > len(heap):
         raise _invalid("Less leaves in the beam search than requested.")
-    best = beam.extract()[:top_paths]
+    best = [e for _, _, e in sorted(heap, reverse=True)[:top_paths]]
     return [e.labels(merge_repeated) for e in best], [e.total for e in best]
 
 
