@@ -332,7 +332,7 @@ def test_sample_distorted_bounding_box_satisfies_its_constraints():
     boxes = np.array([[[0.1, 0.2, 0.5, 0.6], [0.3, 0.3, 0.9, 0.8]]], np.float32)
 
     def build():
-        return tf.image.sample_distorted_bounding_box([40, 60, 3], boxes, min_object_covered=0.5,
+        return tf.image.sample_distorted_bounding_box([40, 60, 3], boxes, seed=4, seed2=9, min_object_covered=0.5,
                                                       aspect_ratio_range=[0.5, 2.0], area_range=[0.1, 0.9])
 
     runs = _draws(build, runs=30)
@@ -408,3 +408,24 @@ def test_ssim_of_an_image_with_itself_is_one_and_checks_sizes():
         with tf.Session() as sess:
             with pytest.raises(tf.errors.InvalidArgumentError):
                 sess.run(tf.image.ssim(small, small, 1.0), {small: np.zeros((5, 5, 3))})
+
+
+def test_extract_glimpse_fills_outside_with_noise_from_the_image_range():
+    image = np.arange(2 * 6 * 7 * 2, dtype=np.float32).reshape(2, 6, 7, 2)
+    with tf.Graph().as_default():
+        out = _run(tf.image.extract_glimpse(image, [3, 3], np.array([[-1, -1], [1, 1]], np.float32)))
+    np.testing.assert_array_equal(out[0, 1:, 1:], image[0, :2, :2])
+    np.testing.assert_array_equal(out[1, :2, :2], image[1, 4:, 5:])
+    assert 0 <= out[0, 0].min() and out[0, 0].max() <= 83
+    assert 84 <= out[1, 2].min() and out[1, 2].max() <= 167
+    with tf.Graph().as_default():
+        with pytest.raises(tf.errors.InvalidArgumentError, match="offsets"):
+            _run(tf.image.extract_glimpse(image, [3, 3], np.zeros((3, 2), np.float32)))
+
+
+def test_sample_distorted_bounding_box_takes_its_seeds_as_given():
+    with tf.Graph().as_default():
+        tf.set_random_seed(5)
+        begin, _, _ = tf.image.sample_distorted_bounding_box([8, 8, 3], [[[0.0, 0.0, 1.0, 1.0]]], seed2=3)
+        assert (begin.op.get_attr("seed"), begin.op.get_attr("seed2")) == (0, 3)
+        assert begin.op.type == "SampleDistortedBoundingBoxV2"

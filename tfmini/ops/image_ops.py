@@ -815,6 +815,74 @@ def _extract_image_patches_gradient(op, grad):
 
 
 # ----------------------------------------------------------------------------------------------------------
+# ExtractGlimpse
+# ----------------------------------------------------------------------------------------------------------
+def _glimpse_shape(op):
+    images = op.inputs[0].shape.with_rank(4)
+    size = _reg.constant_value(op.inputs[1])
+    h, w = (None, None) if size is None else (int(size[0]), int(size[1]))
+    return [images[0], h, w, images[3]]
+
+
+@register_op("ExtractGlimpse", inputs=["input: float32", "size: int32", "offsets: float32"],
+             outputs=["glimpse: float32"],
+             attrs={"centered": ("bool", True), "normalized": ("bool", True), "uniform_noise": ("bool", True),
+                    "noise": ("string", "uniform")},
+             shape=_glimpse_shape)
+def _extract_glimpse(input, size, offsets, *, centered, normalized, uniform_noise, noise):  # noqa: A002
+    """A size[0] x size[1] window of each image around its offset (y, x): in pixels from the top-left, or
+    relative to the centre (`centered`, [-1, 1]) and/or as fractions of the image (`normalized`). Positions
+    outside the image get noise drawn from the image's range ('uniform'), its mean and spread ('gaussian',
+    clipped to the range) or zeros ('zero')."""
+    if input.ndim != 4:
+        raise _invalid(f"input must be 4-dimensional{list(input.shape)}")
+    if np.shape(size) != (2,):
+        raise _invalid(f"size must be a vector of 2 elements, got shape {list(np.shape(size))}")
+    if offsets.ndim != 2 or offsets.shape[1] != 2 or offsets.shape[0] != input.shape[0]:
+        raise _invalid(f"offsets must be [batch_size, 2], got shape {list(offsets.shape)}")
+    noise = noise.decode() if isinstance(noise, bytes) else noise
+    if uniform_noise and noise not in ("", "uniform"):
+        raise _invalid("The uniform_noise and noise should not be specified at the same time")
+    if not noise:
+        noise = "uniform" if uniform_noise else "gaussian"
+    if noise not in ("uniform", "gaussian", "zero"):
+        raise _invalid(f"noise must be 'uniform', 'gaussian' or 'zero', got '{noise}'")
+    batch, height, width, depth = input.shape
+    out_h, out_w = int(size[0]), int(size[1])
+    if out_h <= 0 or out_w <= 0:
+        raise _invalid("size must be positive")
+    y = offsets[:, 0].astype(np.float32)
+    x = offsets[:, 1].astype(np.float32)
+    if normalized:
+        y, x = y * np.float32(height), x * np.float32(width)
+    if centered:
+        y, x = y / 2 + np.float32(height / 2), x / 2 + np.float32(width / 2)
+    top = np.trunc(y - np.float32(out_h / 2)).astype(np.int64)
+    left = np.trunc(x - np.float32(out_w / 2)).astype(np.int64)
+    rows = top[:, None] + np.arange(out_h)[None, :]
+    cols = left[:, None] + np.arange(out_w)[None, :]
+    inside = ((rows >= 0) & (rows < height))[:, :, None] & ((cols >= 0) & (cols < width))[:, None, :]
+    b = np.arange(batch)[:, None, None]
+    values = input[b, np.clip(rows, 0, height - 1)[:, :, None], np.clip(cols, 0, width - 1)[:, None, :]]
+    if noise == "zero" or inside.all():
+        fill = np.zeros_like(values)
+    else:
+        rng = np.random.default_rng()
+        low = input.min(axis=(1, 2, 3))[:, None, None, None]
+        high = input.max(axis=(1, 2, 3))[:, None, None, None]
+        if noise == "uniform":
+            fill = low + (high - low) * rng.random(values.shape, dtype=np.float32)
+        else:
+            mean = input.mean(axis=(1, 2, 3))[:, None, None, None]
+            spread = input.std(axis=(1, 2, 3))[:, None, None, None]
+            fill = np.clip(mean + spread * rng.standard_normal(values.shape, dtype=np.float32), low, high)
+    return np.where(inside[..., None], values, fill).astype(np.float32)
+
+
+NotDifferentiable("ExtractGlimpse")
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Colour spaces and colour adjustments
 # ----------------------------------------------------------------------------------------------------------
 def _last_dim_3(op):
@@ -1823,16 +1891,9 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed=None, seed2=N
                                   aspect_ratio_range=None, area_range=None, max_attempts=None,
                                   use_image_if_no_bounding_boxes=None, name=None):
     """A random crop (begin, size, bboxes) of an image of `image_size` that covers at least
-    `min_object_covered` of one of `bounding_boxes`; seeds follow tf.set_random_seed's rules."""
-    if seed2 is not None and seed is None:
-        seed1, seed2_ = random_ops.get_seed(None)
-        seed1, seed2_ = seed1 or 0, seed2
-    else:
-        seed1, seed2_ = random_ops.get_seed(seed)
-        seed1, seed2_ = seed1 or 0, seed2_ or 0
-        if seed2 is not None:
-            seed2_ = int(seed2)
-    attrs = {"seed": seed1, "seed2": seed2_}
+    `min_object_covered` of one of `bounding_boxes`. As in TF 1.x, `seed` and `seed2` go to the op as they are
+    (the graph seed plays no part): both unset or 0 draw differently in every session."""
+    attrs = {"seed": int(seed or 0), "seed2": int(seed2 or 0)}
     if aspect_ratio_range is not None:
         attrs["aspect_ratio_range"] = [float(a) for a in aspect_ratio_range]
     if area_range is not None:
@@ -2109,3 +2170,13 @@ def ssim_multiscale(img1, img2, max_val, power_factors=_MS_SSIM_WEIGHTS, filter_
         stacked = array_ops.stack(scores[:-1] + [last], axis=-1)
         weights = _ops.convert_to_tensor(np.asarray(power_factors, dtype=np.float32))
         return math_ops.reduce_mean(math_ops.reduce_prod(math_ops.pow(stacked, weights), [-1]), [-1])
+
+
+@tf_export("image.extract_glimpse")
+def extract_glimpse(input, size, offsets, centered: bool = True, normalized: bool = True,  # noqa: A002
+                    uniform_noise: bool = True, name=None) -> _ops.Tensor:
+    """Windows of `size` around `offsets` ([batch, 2] as (y, x)) of a batch of images; see ExtractGlimpse for
+    how offsets are read and how positions outside the image are filled."""
+    return apply_op("ExtractGlimpse", [input, size, offsets],
+                    {"centered": bool(centered), "normalized": bool(normalized),
+                     "uniform_noise": bool(uniform_noise)}, name=name).outputs[0]

@@ -203,6 +203,12 @@ def cases(tf, x: dict) -> dict:
         c(np.stack([x["nms_boxes"], x["nms_boxes"][::-1]], 1).reshape(2, 12, 2, 4)),
         c(np.stack([x["nms_scores"], x["nms_scores"][::-1]], -1).reshape(2, 12, 2)), 3, 20, 0.5,
         pad_per_class=True, clip_boxes=False)
+    glimpse_offsets = {"centered": ([[0.1, -0.2], [-0.3, 0.25]], {}),
+                       "pixels": ([[2.2, 3.9], [1.5, 3.6]], {"centered": False, "normalized": False}),
+                       "fractions": ([[0.4, 0.45], [0.6, 0.51]], {"centered": False})}
+    for key, (offsets, kw) in glimpse_offsets.items():
+        out[f"glimpse_{key}"] = lambda offsets=offsets, kw=kw: tf.image.extract_glimpse(
+            c(x["img_f"]), [3, 4], c(np.array(offsets, np.float32)), **kw)
     big = np.random.RandomState(9).uniform(0, 1, (2, 37, 41, 3)).astype(np.float32)
     noisy = np.clip(big + np.random.RandomState(10).normal(0, 0.1, big.shape), 0, 1).astype(np.float32)
     out["ssim"] = lambda: tf.image.ssim(c(big), c(noisy), 1.0)
