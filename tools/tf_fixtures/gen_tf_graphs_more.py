@@ -1,7 +1,7 @@
 """Records more GraphDefs written by real TensorFlow, with the values TensorFlow computed from them, for
 tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPartitionedCall, and the
 PartitionedCall of their gradient), TF1 Defun calls (and a SymbolicGradient of one), a one-shot tf.data iterator (OneShotIterator with its
-dataset_factory function), a control-flow-v2 loop over TensorArrays trained through
+dataset_factory function), a tf.keras model with an LSTM trained in a TF1 graph, a control-flow-v2 loop over TensorArrays trained through
 (its gradient adds TensorLists with AddN), and TF1 conds and loops that assign reference variables (RefSwitch,
 RefMerge, RefEnter); and a SavedModel written by TensorFlow 2's tf.saved_model.save (tf2_saved_model/, with
 the input and output of its serving signature in tf2_saved_model.npz).
@@ -25,6 +25,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf_keras, the Keras that builds TF1 graphs
 
 import numpy as np  # noqa: E402
 import tensorflow as tf2  # noqa: E402
@@ -168,6 +169,27 @@ def defun_training():
     return _training_runs({x: _normal(2, 3, scale=1.0)}, loss, train)
 
 
+def keras_training():
+    """A tf.keras model in a TF1 graph (embedding, LSTM, batch normalization, dense layers; tf_keras's legacy
+    layers) trained by the TF1 Adam optimizer on its loss."""
+    import tf_keras as keras  # the Keras that keeps TF1 graph mode
+
+    def fixed(*shape):  # initial values from constants: TF's random initializers draw other numbers here
+        return keras.initializers.Constant(_normal(*shape))
+
+    ids = tf.placeholder(tf.int32, [None, 5], name="ids")
+    target = tf.placeholder(tf.float32, [None, 2], name="target")
+    h = keras.layers.Embedding(12, 4, embeddings_initializer=fixed(12, 4))(ids)
+    h = keras.layers.LSTM(6, kernel_initializer=fixed(4, 24), recurrent_initializer=fixed(6, 24))(h)
+    h = keras.layers.BatchNormalization()(h, training=True)
+    h = keras.layers.Dense(5, activation="relu", kernel_initializer=fixed(6, 5))(h)
+    out = keras.layers.Dense(2, activation="tanh", kernel_initializer=fixed(5, 2))(h)
+    loss = tf.reduce_mean(tf.square(out - target), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    feeds = {ids: RNG.randint(0, 12, (3, 5)).astype(np.int32), target: _normal(3, 2)}
+    return _training_runs(feeds, loss, train)
+
+
 def one_shot_iterator():
     """A tf.data pipeline (slices, map, repeat, batch) read by a one-shot iterator, whose OneShotIterator node
     builds the dataset with its dataset_factory function."""
@@ -179,6 +201,7 @@ def one_shot_iterator():
 
 
 CASES = {
+    "keras_training": keras_training,
     "one_shot_iterator": one_shot_iterator,
     "function_call": function_call,
     "function_with_loop": function_with_loop,
