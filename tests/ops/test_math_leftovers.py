@@ -25,10 +25,13 @@ with open(os.path.join(FIXTURES, "cases.json")) as _f:
 ARRAYS = np.load(os.path.join(FIXTURES, "cases.npz"))
 _TYPE_ATTRS = {"T", "Tout", "dtype", "out_type", "out_idx", "output_dtype", "output_type", "type"}
 # Results TF computes with another series, in another precision or rounding order: compared to a few ulps (TF
-# evaluates the float32 special functions in float32, tfmini in float64, so those differ by more).
+# evaluates the float32 special functions in float32, tfmini in float64, so those differ by more; TF's fake
+# quantization rounds with or without fused multiply-adds depending on its vectorization).
 _LOOSE = {"BesselI0e", "BesselI1e", "Igamma", "Igammac", "Betainc", "Zeta", "Polygamma", "CumulativeLogsumexp",
           "Xlogy", "Xdivy", "Xlog1py", "Angle", "IgammaGradA", "RandomGammaGrad", "StatelessRandomNormal",
-          "StatelessTruncatedNormal"}
+          "StatelessTruncatedNormal", "FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxVars",
+          "FakeQuantWithMinMaxVarsPerChannel", "FakeQuantWithMinMaxVarsGradient",
+          "FakeQuantWithMinMaxVarsPerChannelGradient"}
 
 
 def _inputs(i: int, case: dict) -> list:
@@ -351,3 +354,52 @@ def test_batch_gather_and_batch_scatter_update():
     with tf.Session() as sess:
         sess.run(v.initializer)
         np.testing.assert_array_equal(sess.run(update), [[0, 1, 0, 2], [3, 0, 4, 0]])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fake quantization
+# ----------------------------------------------------------------------------------------------------------
+def test_fake_quant_rounds_to_levels_of_the_nudged_range():
+    x = np.linspace(-2, 2, 41).astype(np.float32)
+    got = _run(tf.fake_quant_with_min_max_args(x, min=-1.0, max=1.0, num_bits=3))
+    # 8 levels, 2/7 apart, over a range moved (by less than a level) so that 0 is one of them
+    scale = 2 / 7
+    steps = (got - got.min()) / scale
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-5)
+    assert len(np.unique(np.round(steps))) == 8 and np.isclose(got, 0, atol=1e-6).any()
+    assert abs(got.min() + 1) < scale and abs(got.max() - 1) < scale
+    halves_up = np.floor((x - got.min()) / scale + 0.5)
+    np.testing.assert_allclose(got, np.clip(halves_up, 0, 7) * scale + got.min(), atol=1e-6)
+
+
+def test_fake_quant_gradients_are_straight_through():
+    x = tf.constant(np.linspace(-3, 3, 13).astype(np.float32))
+    lo, hi = tf.constant(-1.0), tf.constant(2.0)
+    y = tf.fake_quant_with_min_max_vars(x, lo, hi, num_bits=4)
+    w = tf.constant(np.arange(13, dtype=np.float32))
+    gx, glo, ghi = tf.gradients(tf.reduce_sum(y * w), [x, lo, hi])
+    gx, glo, ghi, xv = _run([gx, glo, ghi, x])
+    with tf.Session() as sess:
+        nudged = sess.run(tf.fake_quant_with_min_max_vars(tf.constant([-5.0, 5.0]), lo, hi, num_bits=4))
+    inside = (xv >= nudged[0]) & (xv <= nudged[1])
+    np.testing.assert_array_equal(gx, np.where(inside, np.arange(13), 0))
+    assert glo == np.arange(13)[xv < nudged[0]].sum() and ghi == np.arange(13)[xv > nudged[1]].sum()
+    ga = tf.gradients(tf.fake_quant_with_min_max_args(x, -1.0, 1.0), x)[0]
+    lo_args, hi_args = _run(tf.fake_quant_with_min_max_args([-5.0, 5.0], -1.0, 1.0))
+    np.testing.assert_array_equal(_run(ga), np.where((xv >= lo_args) & (xv <= hi_args), 1, 0))
+
+
+def test_fake_quant_per_channel_and_errors():
+    x = np.random.RandomState(4).uniform(-3, 3, (5, 2)).astype(np.float32)
+    lo, hi = np.array([-1.0, -2.0], np.float32), np.array([1.0, 0.5], np.float32)
+    got = _run(tf.fake_quant_with_min_max_vars_per_channel(x, lo, hi))
+    for c in range(2):
+        np.testing.assert_array_equal(got[:, c], _run(tf.fake_quant_with_min_max_vars(x[:, c], lo[c], hi[c])))
+    wrt_x, wrt_lo, wrt_hi = _run(tf.fake_quant_with_min_max_vars_per_channel_gradient(np.ones_like(x), x, lo, hi))
+    assert wrt_lo.shape == (2,) and wrt_hi.shape == (2,) and wrt_x.shape == (5, 2)
+    with pytest.raises(errors.InvalidArgumentError, match="smaller than max"):
+        _run(tf.fake_quant_with_min_max_args(x, min=1.0, max=1.0))
+    with pytest.raises(errors.InvalidArgumentError, match="num_bits"):
+        _run(tf.fake_quant_with_min_max_vars(x, -1.0, 1.0, num_bits=17))
+    with pytest.raises(TypeError):
+        tf.fake_quant_with_min_max_args(tf.constant([1.0], tf.float64))

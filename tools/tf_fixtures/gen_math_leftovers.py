@@ -136,8 +136,30 @@ def random_cases():
         yield "StatelessMultinomial", [logits.astype(np.float64), np.int32(3), seed], {"output_dtype": tf.int32}
 
 
+def fake_quant_cases():
+    x = np.concatenate([np.linspace(-8, 8, 41), [0.0, 0.049, 0.051, -0.05]]).astype(np.float32)
+    g = uniform(-1, 1, x.size, dtype=np.float32)
+    for attrs in ({}, {"min": -1.0, "max": 1.0, "num_bits": 4}, {"min": 0.1, "max": 3.3, "narrow_range": True},
+                  {"min": -2.5, "max": 7.0, "num_bits": 16}, {"min": 1.0, "max": 1.0}, {"num_bits": 1}):
+        yield "FakeQuantWithMinMaxArgs", [x], attrs
+        yield "FakeQuantWithMinMaxArgsGradient", [g, x], attrs
+    for lo, hi, bits, narrow in ((-3.0, 5.0, 8, False), (0.2, 2.0, 3, True), (0.0, 0.0, 8, False),
+                                 (-1.0, -0.5, 5, False), (2.0, 1.0, 8, False)):
+        q = {"num_bits": bits, "narrow_range": narrow}
+        yield "FakeQuantWithMinMaxVars", [x, np.float32(lo), np.float32(hi)], q
+        yield "FakeQuantWithMinMaxVarsGradient", [g, x, np.float32(lo), np.float32(hi)], q
+    xc, gc = x[:44].reshape(11, 4), g[:44].reshape(11, 4)
+    lo = np.array([-3.0, 0.2, -1.0, 0.0], np.float32)
+    hi = np.array([5.0, 2.0, -0.5, 0.0], np.float32)
+    for bits, narrow in ((8, False), (4, True)):
+        q = {"num_bits": bits, "narrow_range": narrow}
+        yield "FakeQuantWithMinMaxVarsPerChannel", [xc, lo, hi], q
+        yield "FakeQuantWithMinMaxVarsPerChannelGradient", [gc, xc, lo, hi], q
+
+
 def cases():
     yield from bitwise_cases()
+    yield from fake_quant_cases()
     yield from special_cases()
     yield from array_cases()
     yield from random_cases()
