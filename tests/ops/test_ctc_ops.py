@@ -246,3 +246,11 @@ def test_ctc_decoders_on_short_and_empty_sequences_match_tensorflow():
     assert got[4][1, 0] == 0 and not np.signbit(got[4][1, 0])
     with pytest.raises(tf.errors.InvalidArgumentError, match="Less leaves in the beam search than requested"):
         _run(tf.nn.ctc_beam_search_decoder(x, [4, 0], beam_width=5, top_paths=3)[1])
+
+
+def test_ctc_loss_v2_takes_empty_label_sequences_as_the_all_blank_path():
+    x = tf.constant(FIX["logits"])
+    loss = tf.nn.ctc_loss_v2(FIX["v2/labels"], x, FIX["v2_dense_empty/label_length"], FIX["seq_len"], blank_index=-1)
+    got_loss, got_grad = _run([loss, tf.gradients(loss, x)[0]])
+    np.testing.assert_allclose(got_loss, FIX["v2_dense_empty/loss"], rtol=2e-5)
+    np.testing.assert_allclose(got_grad, FIX["v2_dense_empty/grad"], rtol=1e-4, atol=2e-6)

@@ -20,7 +20,7 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, RegisterGradient, apply_op, attr_minimum, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
-from tfmini.ops import array_ops, higher_order_ops, math_ops
+from tfmini.ops import array_ops, higher_order_ops, math_ops, nn_ops
 
 _FLOATS = (_dt.float32, _dt.float64)
 
@@ -502,6 +502,8 @@ def ctc_loss_v2(labels, logits, label_length, logit_length, logits_time_major=Tr
         logits = _ops.convert_to_tensor(logits, name="logits")
         if not logits_time_major:
             logits = array_ops.transpose(logits, [1, 0, 2])
+        logit_length = math_ops.cast(logit_length, _dt.int32)
+        empty = None
         if isinstance(labels, SparseTensor):
             if blank_index is None:
                 raise ValueError("blank_index must be given when using SparseTensor labels.")
@@ -509,14 +511,39 @@ def ctc_loss_v2(labels, logits, label_length, logit_length, logits_time_major=Tr
         else:
             if blank_index is None:
                 blank_index = 0
-            labels = _ops.convert_to_tensor(labels, name="labels")
-            present = array_ops.sequence_mask(label_length, maxlen=_dim(labels, 1))
-            sparse = SparseTensor(math_ops.cast(array_ops.where(present), _dt.int64),
-                                  array_ops.boolean_mask(labels, present),
-                                  math_ops.cast(array_ops.shape(labels), _dt.int64))
+            sparse, empty = _dense_labels_as_sparse(labels, label_length, blank_index, _dim(logits, 2))
+            # An entry without labels gets a stand-in label (CTCLoss refuses empty ones) and one step at least;
+            # its loss is replaced below.
+            logit_length = array_ops.where(empty, math_ops.maximum(logit_length, 1), logit_length)
         logits, values = _blank_last(logits, math_ops.cast(sparse.values, _dt.int32), blank_index)
-        return ctc_loss(SparseTensor(sparse.indices, values, sparse.dense_shape), logits,
-                        math_ops.cast(logit_length, _dt.int32), time_major=True)
+        loss = ctc_loss(SparseTensor(sparse.indices, values, sparse.dense_shape), logits, logit_length,
+                        time_major=True)
+        if empty is None:
+            return loss
+        # The only path for an empty label sequence is all blanks (the blank is now the last class).
+        steps = array_ops.transpose(array_ops.sequence_mask(logit_length, maxlen=_dim(logits, 0), dtype=logits.dtype))
+        blank_loss = -math_ops.reduce_sum(nn_ops.log_softmax(logits)[:, :, -1] * steps, axis=0)
+        return array_ops.where(empty, blank_loss, loss)
+
+
+def _dense_labels_as_sparse(labels, label_length, blank_index: int, num_classes) -> tuple:
+    """Dense labels [batch, max_len] with lengths as a SparseTensor for CTCLoss, and which entries are empty:
+    those hold one stand-in label (any class but the blank) in an extra last column."""
+    labels = _ops.convert_to_tensor(labels, name="labels")
+    label_length = math_ops.cast(_ops.convert_to_tensor(label_length, name="label_length"), _dt.int32)
+    if not isinstance(num_classes, int):
+        raise ValueError("ctc_loss_v2 needs the number of classes (the last dim of logits) to be known")
+    stand_in = 1 if blank_index % num_classes == 0 else 0
+    empty = math_ops.equal(label_length, 0)
+    width = _dim(labels, 1)
+    labels = array_ops.concat([labels, array_ops.fill(array_ops.stack([_dim(labels, 0), 1]),
+                                                      math_ops.cast(stand_in, labels.dtype))], 1)
+    extra = math_ops.logical_and(array_ops.expand_dims(empty, 1),
+                                 math_ops.equal(array_ops.range(width + 1), width))
+    present = math_ops.logical_or(array_ops.sequence_mask(label_length, maxlen=width + 1), extra)
+    sparse = SparseTensor(math_ops.cast(array_ops.where(present), _dt.int64), array_ops.boolean_mask(labels, present),
+                          math_ops.cast(array_ops.shape(labels), _dt.int64))
+    return sparse, empty
 
 
 @tf_export("nn.ctc_greedy_decoder")

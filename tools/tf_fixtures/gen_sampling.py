@@ -150,6 +150,11 @@ def ctc() -> dict:
         out["v2_dense/loss"], out["v2_dense/grad"] = run([loss, tf.gradients(loss, x)[0]])
         loss = tf.nn.ctc_loss_v2(tf.SparseTensor(idx, vals, shape), x, None, seq_len, blank_index=2)
         out["v2_sparse_blank2/loss"], out["v2_sparse_blank2/grad"] = run([loss, tf.gradients(loss, x)[0]])
+        # An empty label sequence (TF2's dense loss takes it: the all-blank path), blank in the middle.
+        empty_len = np.array([3, 0, 0, 2], dtype=np.int32)
+        loss = tf.nn.ctc_loss_v2(dense, x, empty_len, seq_len, blank_index=-1)
+        out["v2_dense_empty/label_length"] = empty_len
+        out["v2_dense_empty/loss"], out["v2_dense_empty/grad"] = run([loss, tf.gradients(loss, x)[0]])
     # Decoders: a peaked input (repeats, blanks) and random logits.
     # Small noise keeps the decoders free of ties, whose order is TensorFlow's implementation detail.
     peaked = np.log(rng.uniform(0.01, 0.03, size=(t_max, batch, classes))).astype(np.float32)
