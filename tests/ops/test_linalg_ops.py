@@ -630,6 +630,19 @@ def _eigh_phase_free(a):
     return [e, tf.math.real(v * tf.math.conj(v))]
 
 
+def _qr_phase_free(a):
+    """|q|^2 and |r|^2: a complex QR is defined up to a phase per column of Q (and row of R)."""
+    q, r = tf.linalg.qr(a)
+    return [tf.math.real(q * tf.math.conj(q)), tf.math.real(r * tf.math.conj(r))]
+
+
+def _svd_phase_free(a):
+    """s, |u|^2, |v|^2 and U diag(s) V^H: a complex SVD is defined up to a phase per singular pair."""
+    s, u, v = tf.linalg.svd(a)
+    product = tf.matmul(u * tf.cast(s, u.dtype)[..., None, :], v, adjoint_b=True)
+    return [s, tf.math.real(u * tf.math.conj(u)), tf.math.real(v * tf.math.conj(v)), tf.math.real(product)]
+
+
 # Complex inputs: tf.gradients against TensorFlow's recorded values (its convention for complex gradients).
 _COMPLEX_GRADIENTS = {
     "grad_inv": lambda a: [tf.linalg.inv(a)],
@@ -642,6 +655,12 @@ _COMPLEX_GRADIENTS = {
     "grad_cholesky": lambda a: [tf.linalg.cholesky(a)],
     "grad_eigvalsh": lambda a: [tf.linalg.eigvalsh(a)],
     "grad_eigh": _eigh_phase_free,
+    "grad_qr": _qr_phase_free,
+    "grad_svd": _svd_phase_free,
+    "grad_svd_wide": _svd_phase_free,
+    "grad_sqrtm": lambda a: [tf.linalg.sqrtm(a)],
+    "grad_tridiagonal_solve": lambda d, b: [tf.linalg.tridiagonal_solve(d, b)],
+    "grad_tridiagonal_matmul": lambda d, b: [tf.linalg.tridiagonal_matmul(d, b)],
 }
 
 

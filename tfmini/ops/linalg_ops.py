@@ -102,6 +102,10 @@ def _identity_like(x) -> _ops.Tensor:
     return array_ops.matrix_set_diag(array_ops.zeros_like(x), array_ops.ones_like(_diag_part(x)))
 
 
+def _conj(x) -> _ops.Tensor:
+    return math_ops.conj(x) if x.dtype.is_complex else x
+
+
 def _real_only(op, what: str) -> None:
     if op.inputs[0].dtype.base_dtype.is_complex:
         raise NotImplementedError(f"The gradient of {what} ({op.type}) is implemented for real matrices only")
@@ -220,7 +224,6 @@ def _qr_kernel(x, *, full_matrices):
 def _qr_grad(op, dq, dr):
     # For A = QR with M >= N (reduced): dA = (dQ + Q copyltu(M)) R^-H with M = R dR^H - dQ^H Q, where
     # copyltu mirrors the lower triangle onto the upper one.
-    _real_only(op, "a QR decomposition")
     a, (q, r) = op.inputs[0], op.outputs
     m, n = a.shape.dims[-2].value if a.shape.ndims else None, a.shape.dims[-1].value if a.shape.ndims else None
     if m is None or n is None or m < n or (op.get_attr("full_matrices") and m != n):
@@ -278,7 +281,6 @@ def _svd_grad(op, ds, du, dv):
     # The reduced SVD A = U S V^T: with F[i, j] = 1 / (s_j^2 - s_i^2),
     # dA = U [ (F o (U^T dU - dU^T U)) S + diag(dS) + S (F o (V^T dV - dV^T V)) ] V^T
     #      + (I - U U^T) dU S^-1 V^T + U S^-1 dV^T (I - V V^T)        (the last terms for non-square A).
-    _real_only(op, "an SVD")
     a = op.inputs[0]
     if not op.get_attr("compute_uv"):
         s, u, v = svd(a, compute_uv=True)
@@ -306,6 +308,11 @@ def _svd_grad(op, ds, du, dv):
     if dv is not None:
         vtdv = _mm(v, dv, adjoint_a=True)
         middle = middle + _mm(s_mat, f * (vtdv - adjoint(vtdv)))
+        if vtdv.dtype.is_complex:
+            # A complex SVD is defined up to a phase per singular pair: the imaginary diagonal of V^H dV that
+            # such a phase leaves adds (L^H - L) S^-1 / 2 with L = diag(V^H dV).
+            phase = array_ops.matrix_diag(_diag_part(vtdv))
+            middle = middle + 0.5 * _mm(adjoint(phase) - phase, array_ops.matrix_diag(math_ops.reciprocal(s)))
         rest_v = dv - _mm(v, vtdv)
         term = _mm(u * array_ops.expand_dims(s_inv, -2), rest_v, adjoint_b=True)
         result = term if result is None else result + term
@@ -581,15 +588,15 @@ def _matrix_square_root_kernel(x):
 
 @RegisterGradient("MatrixSquareRoot")
 def _matrix_square_root_grad(op, grad):
-    # S = sqrtm(A), A = S S: dA solves the Sylvester equation S^H dA + dA S^H = dS. Row-major, vec(P X Q) =
-    # (P kron Q^T) vec(X), so (S^H kron I + I kron conj(S)) vec(dA) = vec(dS).
-    _real_only(op, "a matrix square root")
+    # S = sqrtm(A), A = S S: dA solves the Sylvester equation S^T dA + dA S^T = dS. Row-major, vec(P X Q) =
+    # (P kron Q^T) vec(X), so (S^T kron I + I kron S) vec(dA) = vec(dS). For complex A TensorFlow transposes
+    # without conjugating, and so does this.
     s = op.outputs[0]
     shape = array_ops.shape(s)
     n = shape[-1]
     eye = _identity_like(s)
-    st = adjoint(s)
-    kron = (math_ops.einsum("...ij,...kl->...ikjl", st, eye) + math_ops.einsum("...ij,...kl->...ikjl", eye, s))
+    st = matrix_transpose(s)
+    kron = math_ops.einsum("...ij,...kl->...ikjl", st, eye) + math_ops.einsum("...ij,...kl->...ikjl", eye, s)
     flat_shape = array_ops.concat([shape[:-2], array_ops.stack([n * n, n * n])], 0)
     vec_shape = array_ops.concat([shape[:-2], array_ops.stack([n * n, 1])], 0)
     solved = matrix_solve(array_ops.reshape(kron, flat_shape), array_ops.reshape(grad, vec_shape))
@@ -709,9 +716,10 @@ def _tridiagonal_solve_kernel(diagonals, rhs, *, partial_pivoting, perturb_singu
     return out.astype(rhs.dtype, copy=False)
 
 
-def _shift_products(grad, x):
-    """Per row i of the [..., M, K] operands: (sum_k g[i] x[i+1], sum_k g[i] x[i], sum_k g[i] x[i-1]), with zero
-    where i+1 or i-1 falls outside: the gradients of the three diagonals of a tridiagonal product A x."""
+def _shift_products(grad, x, conjugate: bool):
+    """Per row i of the [..., M, K] operands: (sum_k g[i] x[i+1], sum_k g[i] x[i], sum_k g[i] x[i-1]), x
+    conjugated if asked, with zero where i+1 or i-1 falls outside: the three diagonals of g x^T (or g x^H)."""
+    x = _conj(x) if conjugate else x
     zeros = array_ops.zeros_like(x[..., :1, :])
     below = array_ops.concat([x[..., 1:, :], zeros], -2)  # x[i+1]
     above = array_ops.concat([zeros, x[..., :-1, :]], -2)  # x[i-1]
@@ -719,8 +727,11 @@ def _shift_products(grad, x):
             math_ops.reduce_sum(grad * above, -1))
 
 
-def _transposed_diagonals(superdiag, maindiag, subdiag):
-    """The diagonals of the transpose: its superdiagonal is the subdiagonal moved up one place, and so on."""
+def _transposed_diagonals(superdiag, maindiag, subdiag, conjugate: bool):
+    """The diagonals of the transpose (the adjoint if `conjugate`): its superdiagonal is the subdiagonal moved up
+    one place, and so on."""
+    if conjugate:
+        superdiag, maindiag, subdiag = _conj(superdiag), _conj(maindiag), _conj(subdiag)
     zeros = array_ops.zeros_like(maindiag[..., :1])
     return (array_ops.concat([subdiag[..., 1:], zeros], -1), maindiag,
             array_ops.concat([zeros, superdiag[..., :-1]], -1))
@@ -728,13 +739,14 @@ def _transposed_diagonals(superdiag, maindiag, subdiag):
 
 @RegisterGradient("TridiagonalSolve")
 def _tridiagonal_solve_grad(op, grad):
-    # X = A^-1 B: dB = A^-T dX, and dA = -dB X^T restricted to the three diagonals.
-    _real_only(op, "a tridiagonal solve")
+    # X = A^-1 B: dB = A^-T dX, and dA = -dB X^T restricted to the three diagonals. TensorFlow transposes
+    # without conjugating here also for complex A (unlike its other gradients), and so does this.
     diagonals, x = op.inputs[0], op.outputs[0]
-    sup, main, sub = _transposed_diagonals(diagonals[..., 0, :], diagonals[..., 1, :], diagonals[..., 2, :])
+    sup, main, sub = _transposed_diagonals(diagonals[..., 0, :], diagonals[..., 1, :], diagonals[..., 2, :],
+                                           conjugate=False)
     grad_rhs = apply_op("TridiagonalSolve", [array_ops.stack([sup, main, sub], -2), grad],
                         {"partial_pivoting": op.get_attr("partial_pivoting")}).outputs[0]
-    d_sup, d_main, d_sub = _shift_products(grad_rhs, x)
+    d_sup, d_main, d_sub = _shift_products(grad_rhs, x, conjugate=False)
     return -array_ops.stack([d_sup, d_main, d_sub], -2), grad_rhs
 
 
@@ -772,13 +784,13 @@ def _tridiagonal_matmul_kernel(superdiag, maindiag, subdiag, rhs):
 
 @RegisterGradient("TridiagonalMatMul")
 def _tridiagonal_matmul_grad(op, grad):
-    # Y = A X: dX = A^T dY (the transpose's diagonals), and the diagonals' gradients are dY X^T on them.
-    _real_only(op, "a tridiagonal product")
+    # Y = A X: dX = A^H dY (the adjoint's diagonals), and the diagonals' gradients are dY X^H on them.
     superdiag, maindiag, subdiag, rhs = op.inputs
-    sup, main, sub = _transposed_diagonals(superdiag[..., 0, :], maindiag[..., 0, :], subdiag[..., 0, :])
+    sup, main, sub = _transposed_diagonals(superdiag[..., 0, :], maindiag[..., 0, :], subdiag[..., 0, :],
+                                           conjugate=True)
     grad_rhs = apply_op("TridiagonalMatMul", [array_ops.expand_dims(sup, -2), array_ops.expand_dims(main, -2),
                                               array_ops.expand_dims(sub, -2), grad]).outputs[0]
-    d_sup, d_main, d_sub = (array_ops.expand_dims(d, -2) for d in _shift_products(grad, rhs))
+    d_sup, d_main, d_sub = (array_ops.expand_dims(d, -2) for d in _shift_products(grad, rhs, conjugate=True))
     return d_sup, d_main, d_sub, grad_rhs
 
 

@@ -50,6 +50,19 @@ def cases():
     yield "logm_c128", (spd[0] + 0.3j * sym[0]).astype(np.complex128), lambda x: [tf.linalg.logm(x)]
 
 
+def qr_phase_free(a):
+    """|q|^2 and |r|^2: a complex QR is defined up to a phase per column of Q (and row of R)."""
+    q, r = tf.linalg.qr(a)
+    return [tf.math.real(q * tf.math.conj(q)), tf.math.real(r * tf.math.conj(r))]
+
+
+def svd_phase_free(a):
+    """s, |u|^2, |v|^2 and U diag(s) V^H: a complex SVD is defined up to a phase per singular pair."""
+    s, u, v = tf.linalg.svd(a)
+    product = tf.matmul(u * tf.cast(s, u.dtype)[..., None, :], v, adjoint_b=True)
+    return [s, tf.math.real(u * tf.math.conj(u)), tf.math.real(v * tf.math.conj(v)), tf.math.real(product)]
+
+
 def complex_gradient_cases():
     """(name, inputs, build(*tensors) -> list of outputs): tf.gradients of each output set, with fixed grad_ys."""
     def cplx(*shape):
@@ -67,6 +80,13 @@ def complex_gradient_cases():
     yield "grad_triangular_solve", [square, rhs], lambda a, b: [tf.linalg.triangular_solve(a, b, adjoint=True)]
     yield "grad_cholesky", [herm], lambda a: [tf.linalg.cholesky(a)]
     yield "grad_eigvalsh", [herm], lambda a: [tf.linalg.eigvalsh(a)]
+    yield "grad_qr", [cplx(2, 4, 3)], qr_phase_free
+    yield "grad_svd", [cplx(2, 4, 3)], svd_phase_free
+    yield "grad_svd_wide", [cplx(3, 5)], svd_phase_free
+    yield "grad_sqrtm", [herm + 0.3j * np.eye(3)], lambda a: [tf.linalg.sqrtm(a)]
+    diags = cplx(2, 3, 4) + np.array([0.0, 4.0, 0.0])[:, None]
+    yield "grad_tridiagonal_solve", [diags, cplx(2, 4, 2)], lambda d, b: [tf.linalg.tridiagonal_solve(d, b)]
+    yield "grad_tridiagonal_matmul", [diags, cplx(2, 4, 2)], lambda d, b: [tf.linalg.tridiagonal_matmul(d, b)]
     yield "grad_eigh", [herm], lambda a: [tf.linalg.eigh(a)[0],
                                          tf.math.real(tf.linalg.eigh(a)[1] * tf.math.conj(tf.linalg.eigh(a)[1]))]
 
