@@ -29,6 +29,7 @@ DOCUMENTED_FILE_ACCESS_OPS = {
     "CSVDataset": "when iterated (reads the files named by its filenames input)",
     "CacheDataset": "its filename input is not empty (writes, then reads, the cache files)",
     "DatasetToTFRecord": "always (writes the TFRecord file named by its filename input)",
+    "FixedUnigramCandidateSampler": "its vocab_file attr is not empty (reads the unigram counts from that file)",
 }
 # The modules below the client whose code touches the file system, and the ops through which it does: a
 # module that starts touching files must declare its ops' file_access and be added here. Modules listed with
@@ -42,6 +43,7 @@ FILE_TOUCHING_MODULES = {
                                       "CSVDataset"},
     "tfmini/ops/dataset_cache.py": {"CacheDataset"},
     "tfmini/ops/dataset_experimental_ops.py": {"DatasetToTFRecord"},
+    "tfmini/ops/candidate_sampling_ops.py": {"FixedUnigramCandidateSampler"},
     "tfmini/train/saver.py": {"SaveV2", "RestoreV2", "MergeV2Checkpoints"},
     "tfmini/train/checkpoint.py": set(),  # the checkpoint reader and writer, called by the ops above
     "tfmini/train/tensor_bundle.py": set(),  # the V2 bundle reader and writer, called by checkpoint.py
@@ -57,8 +59,10 @@ FILE_TOUCHING_MODULES = {
     "tfmini/framework/file_io.py": set(),  # tf.gfile / tf.io.gfile (Python API)
 }
 # Direct file calls, and the project's own file-opening helpers (record_io's writer, the readers' stream opener).
-_FILE_CALLS = re.compile(r"\bopen\(|\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|"
-                         r"listdir)\b|\bshutil\.|\bPath\(|\b_ckpt\.|\bsocket\.|\burllib\b|\bsubprocess\b|"
+# Builtin open() and the standard library's openers count; methods merely named open (Pillow's
+# `Image.open(io.BytesIO(data))` on bytes already in memory) do not.
+_FILE_CALLS = re.compile(r"(?<![.\w])open\(|\b(io|gzip|bz2|lzma|tarfile|zipfile|codecs)\.open\(|"
+                         r"\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|listdir)\b|\bshutil\.|\bPath\(|\b_ckpt\.|\bsocket\.|\burllib\b|\bsubprocess\b|"
                          r"\bTFRecordWriter\(|\bopen_stream\(")
 
 
