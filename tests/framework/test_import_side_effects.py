@@ -62,7 +62,8 @@ FILE_TOUCHING_MODULES = {
 # Builtin open() and the standard library's openers count; methods merely named open (Pillow's
 # `Image.open(io.BytesIO(data))` on bytes already in memory) do not.
 _FILE_CALLS = re.compile(r"(?<![.\w])open\(|\b(io|gzip|bz2|lzma|tarfile|zipfile|codecs)\.open\(|"
-                         r"\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|listdir)\b|\bshutil\.|\bPath\(|\b_ckpt\.|\bsocket\.|\burllib\b|\bsubprocess\b|"
+                         r"\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|listdir)\b|"
+                         r"\bshutil\.|\bPath\(|\b_ckpt\.|\bsocket\.|\burllib\b|\bsubprocess\b|"
                          r"\bTFRecordWriter\(|\bopen_stream\(")
 
 
