@@ -31,7 +31,7 @@ _LOOSE = {"BesselI0e", "BesselI1e", "Igamma", "Igammac", "Betainc", "Zeta", "Pol
           "Xlogy", "Xdivy", "Xlog1py", "Angle", "IgammaGradA", "RandomGammaGrad", "StatelessRandomNormal",
           "StatelessTruncatedNormal", "FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxVars",
           "FakeQuantWithMinMaxVarsPerChannel", "FakeQuantWithMinMaxVarsGradient",
-          "FakeQuantWithMinMaxVarsPerChannelGradient"}
+          "FakeQuantWithMinMaxVarsPerChannelGradient", "Ndtri", "Erfinv"}
 
 
 def _inputs(i: int, case: dict) -> list:

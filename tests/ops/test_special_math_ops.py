@@ -197,3 +197,29 @@ def test_special_functions_refuse_integer_input():
     for fn in (tf.math.bessel_i0e, lambda v: tf.igamma(v, v), lambda v: tf.zeta(v, v)):
         with pytest.raises(TypeError):
             fn(tf.constant([1, 2]))
+
+
+def test_ndtri_and_erfinv_invert_the_cdf_and_erf():
+    p = np.array([1e-300, 1e-20, 1e-5, 0.02, 0.3, 0.5, 0.7, 0.98, 1 - 1e-12])
+    x = _run(tf.math.ndtri(p))
+    np.testing.assert_allclose([0.5 * math.erfc(-v / math.sqrt(2)) for v in x], p, rtol=1e-12)
+    y = np.array([-0.999999, -0.5, -1e-12, 0.0, 1e-300, 1e-9, 0.3, 0.9999999999])
+    e = _run(tf.math.erfinv(y))
+    np.testing.assert_allclose([math.erf(v) for v in e], y, rtol=1e-12)
+    np.testing.assert_allclose(_run(tf.math.erfcinv(np.array([0.1, 1.0, 1.7]))),
+                               _run(tf.math.erfinv(np.array([0.9, 0.0, -0.7]))), rtol=1e-12, atol=1e-15)
+    edges = _run(tf.math.ndtri(np.array([0.0, 1.0, -0.5, 2.0])))
+    assert edges[0] == -np.inf and edges[1] == np.inf and np.isnan(edges[2:]).all()
+
+
+@pytest.mark.parametrize("fn, low, high", [(tf.math.ndtri, 0.05, 0.95), (tf.math.erfinv, -0.9, 0.9),
+                                           (tf.math.erfcinv, 0.2, 1.8)])
+def test_inverse_function_gradients(fn, low, high):
+    check_gradients(fn, [np.random.RandomState(5).uniform(low, high, (2, 3))])
+
+
+def test_nextafter_steps_one_ulp():
+    got = _run(tf.math.nextafter(np.float32([1.0, 1.0, 0.0]), np.float32([2.0, 0.0, -1.0])))
+    np.testing.assert_array_equal(got, np.nextafter(np.float32([1.0, 1.0, 0.0]), np.float32([2.0, 0.0, -1.0])))
+    with pytest.raises(TypeError):
+        tf.math.nextafter(tf.constant([1, 2]), tf.constant([1, 2]))

@@ -18,7 +18,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
-from tfmini.framework.registry import RegisterGradient, apply_op, register_op
+from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops, nn_ops, shape_fns
 
 _F32_64 = (_dt.float32, _dt.float64)
@@ -278,6 +278,147 @@ def igamma(a, x, name=None) -> _ops.Tensor:
 def igammac(a, x, name=None) -> _ops.Tensor:
     """The upper regularized incomplete gamma function Q(a, x) = 1 - P(a, x); nan where a <= 0 or x < 0."""
     return apply_op("Igammac", [a, x], name=name).outputs[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Inverses of the normal CDF and of erf: Ndtri, Erfinv (and erfcinv), by a rational first guess refined with
+# Halley's method against the CDF computed from the incomplete gamma function
+# ----------------------------------------------------------------------------------------------------------
+# Acklam's rational approximation of the normal quantile (relative error about 1e-9 before refinement).
+_ACKLAM_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+             -3.066479806614716e+01, 2.506628277459239e+00)
+_ACKLAM_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+             -1.328068155288572e+01)
+_ACKLAM_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+             4.374664141464968e+00, 2.938163982698783e+00)
+_ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+
+
+def _horner(coeffs, x):
+    out = np.zeros_like(x)
+    for c in coeffs:
+        out = out * x + c
+    return out
+
+
+def _normal_cdf_lower(x: np.ndarray) -> np.ndarray:
+    """Phi(x) for x <= 0, as Q(1/2, x^2/2) / 2, accurate in the far tail."""
+    return 0.5 * _igamma_pair(np.full_like(x, 0.5), 0.5 * x * x, True)
+
+
+def _ndtri64(p: np.ndarray) -> np.ndarray:
+    p = np.asarray(p, np.float64)
+    out = np.full(p.shape, np.nan)
+    out[p == 0] = -np.inf
+    out[p == 1] = np.inf
+    inner = (p > 0) & (p < 1)
+    if not np.any(inner):
+        return out
+    # Work on the lower half (q = min(p, 1 - p), x <= 0) and mirror.
+    pv = p[inner]
+    upper = pv > 0.5
+    q = np.where(upper, 1 - pv, pv)
+    tail = q < 0.02425
+    r = np.sqrt(-2 * np.log(np.where(tail, q, 0.5)))
+    x_tail = _horner(_ACKLAM_C, r) / (_horner(_ACKLAM_D, r) * r + 1)
+    t = q - 0.5
+    t2 = t * t
+    x_mid = t * _horner(_ACKLAM_A, t2) / (_horner(_ACKLAM_B, t2) * t2 + 1)
+    x = np.minimum(np.where(tail, x_tail, x_mid), 0.0)
+    for _ in range(2):  # Halley steps on Phi(x) - q
+        density = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+        u = (_normal_cdf_lower(x) - q) / density
+        x = np.minimum(x - u / (1 + 0.5 * x * u), 0.0)
+    # For 1 - p the lower-half value is computed from q = 1 - p, which is exact for p > 0.5.
+    out[inner] = np.where(upper, -x, x)
+    return out
+
+
+def _erf64(x: np.ndarray) -> np.ndarray:
+    """erf(x) = sign(x) P(1/2, x^2), with full relative precision near 0 (where x^2 would underflow, the series'
+    first terms)."""
+    tiny = np.abs(x) < 1e-8
+    series = 2 / np.sqrt(np.pi) * x * (1 - x * x / 3)
+    return np.where(tiny, series, np.sign(x) * _igamma_pair(np.full_like(x, 0.5), np.where(tiny, 1.0, x * x), False))
+
+
+def _erfinv64(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y, np.float64)
+    out = np.full(y.shape, np.nan)
+    out[y == -1] = -np.inf
+    out[y == 1] = np.inf
+    inner = (y > -1) & (y < 1)
+    if not np.any(inner):
+        return out
+    yv = y[inner]
+    # erfinv(y) = ndtri((1 + y) / 2) / sqrt(2), computed from the tail that keeps precision, then refined by
+    # Newton steps on erf(x) - y (relative precision also for tiny y).
+    x = np.where(yv < 0, _ndtri64(0.5 * (1 + yv)), -_ndtri64(0.5 * (1 - yv))) / np.sqrt(2)
+    for _ in range(2):
+        x = x - (_erf64(x) - yv) / (2 / np.sqrt(np.pi) * np.exp(-x * x))
+    out[inner] = np.where(yv == 0, 0.0, x)
+    return out
+
+
+register_op("Ndtri", inputs=["x: T"], outputs=["y: T"], allowed={"T": _FLOAT}, shape=shape_fns.unchanged,
+            fresh_output=True)(_float64_kernel(_ndtri64))
+register_op("Erfinv", inputs=["x: T"], outputs=["y: T"], allowed={"T": _FLOAT}, shape=shape_fns.unchanged,
+            fresh_output=True)(_float64_kernel(_erfinv64))
+
+
+@RegisterGradient("Ndtri")
+def _ndtri_grad(op, grad):
+    # d ndtri(p) / dp = sqrt(2 pi) exp(ndtri(p)^2 / 2)
+    y = op.outputs[0]
+    root_two_pi = _ops.convert_to_tensor(np.sqrt(2 * np.pi), dtype=y.dtype.base_dtype)
+    return grad * root_two_pi * math_ops.exp(math_ops.square(y) / 2)
+
+
+@RegisterGradient("Erfinv")
+def _erfinv_grad(op, grad):
+    # d erfinv(x) / dx = sqrt(pi) / 2 exp(erfinv(x)^2)
+    y = op.outputs[0]
+    half_root_pi = _ops.convert_to_tensor(np.sqrt(np.pi) / 2, dtype=y.dtype.base_dtype)
+    return grad * half_root_pi * math_ops.exp(math_ops.square(y))
+
+
+@tf_export("math.ndtri")
+def ndtri(x, name=None) -> _ops.Tensor:
+    """The quantile function of the standard normal distribution (the inverse of its CDF), for x in [0, 1]."""
+    with _ops.name_scope(name, "ndtri", [x]) as scope:
+        return apply_op("Ndtri", [_ops.convert_to_tensor(x, name="x")], name=scope).outputs[0]
+
+
+@tf_export("math.erfinv")
+def erfinv(x, name=None) -> _ops.Tensor:
+    """The inverse of the error function, for x in [-1, 1]."""
+    with _ops.name_scope(name, "erfinv", [x]) as scope:
+        return apply_op("Erfinv", [_ops.convert_to_tensor(x, name="x")], name=scope).outputs[0]
+
+
+@tf_export("math.erfcinv")
+def erfcinv(x, name=None) -> _ops.Tensor:
+    """The inverse of the complementary error function, for x in [0, 2]: -ndtri(x / 2) / sqrt(2)."""
+    with _ops.name_scope(name, "erfcinv", [x]):
+        x = _ops.convert_to_tensor(x, name="x")
+        half = _ops.convert_to_tensor(0.5, dtype=x.dtype.base_dtype)
+        root_half = _ops.convert_to_tensor(np.sqrt(0.5), dtype=x.dtype.base_dtype)
+        return -ndtri(half * x) * root_half
+
+
+# ----------------------------------------------------------------------------------------------------------
+# NextAfter
+# ----------------------------------------------------------------------------------------------------------
+register_op("NextAfter", inputs=["x1: T", "x2: T"], outputs=["output: T"], attrs={"T": ("type", _dt.float32)},
+            allowed={"T": (_dt.float64, _dt.float32)}, shape=shape_fns.broadcast,
+            fresh_output=True)(math_ops._broadcasting(np.nextafter))
+NotDifferentiable("NextAfter")
+
+
+@tf_export("math.nextafter")
+def nextafter(x1, x2, name=None) -> _ops.Tensor:
+    """The next representable value after x1 in the direction of x2, elementwise."""
+    return apply_op("NextAfter", [x1, x2], name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -75,6 +75,9 @@ def special_cases():
             yield "CumulativeLogsumexp", [xc, np.int32(1)], attrs
         yield "CumulativeLogsumexp", [xc, np.int32(0)], {"exclusive": True}
         yield "Polygamma", [np.array([0.0, 1.0, 2.0, 3.0], dt), np.array([2.5, 0.5, 3.0, 10.0], dt)], {}
+        yield "Ndtri", [np.array([0.0, 1e-30, 1e-6, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0, -0.1, 1.5], dt)], {}
+        yield "Erfinv", [np.array([-1.0, -0.9999, -0.5, -1e-7, 0.0, 1e-20, 0.2, 0.95, 1.0, 1.5], dt)], {}
+        yield "NextAfter", [np.array([0.0, 1.0, -1.0, 1.0, np.inf], dt), np.array([1.0, 2.0, -2.0, 1.0, 0.0], dt)], {}
     z = (uniform(-2, 2, 5) + 1j * uniform(-2, 2, 5)).astype(np.complex64)
     yield "Angle", [z], {"Tout": tf.float32}
     yield "Angle", [z.astype(np.complex128)], {"Tout": tf.float64}
