@@ -658,6 +658,8 @@ _COMPLEX_GRADIENTS = {
     "grad_qr": _qr_phase_free,
     "grad_svd": _svd_phase_free,
     "grad_svd_wide": _svd_phase_free,
+    "grad_lstsq_tall": lambda a, b: [tf.linalg.lstsq(a, b)],
+    "grad_lstsq_wide": lambda a, b: [tf.linalg.lstsq(a, b)],
     "grad_sqrtm": lambda a: [tf.linalg.sqrtm(a)],
     "grad_tridiagonal_solve": lambda d, b: [tf.linalg.tridiagonal_solve(d, b)],
     "grad_tridiagonal_matmul": lambda d, b: [tf.linalg.tridiagonal_matmul(d, b)],
@@ -675,3 +677,9 @@ def test_complex_gradients_match_tensorflow(tf_cases, name):
         got = _run(tf.gradients(ys, xs, grad_ys=grad_ys))
     for j, g in enumerate(got):
         np.testing.assert_allclose(g, tf_cases[f"{name}/grad{j}"], rtol=1e-9, atol=1e-10, err_msg=f"{name} x{j}")
+
+
+def test_lstsq_refuses_regularized_complex128_as_tf():
+    with tf.Graph().as_default():
+        with pytest.raises(NotImplementedError, match="disabled for complex128"):
+            tf.linalg.lstsq(np.eye(2, dtype=np.complex128), np.ones((2, 1), np.complex128), l2_regularizer=0.5)

@@ -106,11 +106,6 @@ def _conj(x) -> _ops.Tensor:
     return math_ops.conj(x) if x.dtype.is_complex else x
 
 
-def _real_only(op, what: str) -> None:
-    if op.inputs[0].dtype.base_dtype.is_complex:
-        raise NotImplementedError(f"The gradient of {what} ({op.type}) is implemented for real matrices only")
-
-
 # ----------------------------------------------------------------------------------------------------------
 # MatrixInverse, MatrixDeterminant, LogMatrixDeterminant
 # ----------------------------------------------------------------------------------------------------------
@@ -500,7 +495,6 @@ def _matrix_solve_ls_grad(op, grad):
     #   dB = V, dA = Y dX^H - (V Y^H + Y V^H) A.
     if not op.get_attr("fast"):
         raise ValueError("Gradient not defined for fast=False")
-    _real_only(op, "a least-squares solve")
     a, b, l2 = op.inputs
     x = op.outputs[0]
     l2 = math_ops.cast(l2, a.dtype.base_dtype)
@@ -938,8 +932,8 @@ def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> _o
     with _ops.name_scope(name, "matrix_solve_ls", [matrix, rhs, l2_regularizer]) as scope:
         matrix = _ops.convert_to_tensor(matrix, name="matrix")
         if matrix.dtype == _dt.complex128 and l2_regularizer != 0:
-            raise ValueError("matrix_solve_ls is currently disabled for complex128 and l2_regularizer != 0 due to "
-                             "poor accuracy.")
+            raise NotImplementedError("matrix_solve_ls is currently disabled for complex128 and l2_regularizer != 0 "
+                                      "due to poor accuracy.")
         regularizer = _ops.convert_to_tensor(l2_regularizer, dtype=_dt.float64, name="l2_regularizer")
         return apply_op("MatrixSolveLs", [matrix, rhs, regularizer], {"fast": bool(fast)}, name=scope).outputs[0]
 

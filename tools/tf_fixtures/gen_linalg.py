@@ -83,6 +83,8 @@ def complex_gradient_cases():
     yield "grad_qr", [cplx(2, 4, 3)], qr_phase_free
     yield "grad_svd", [cplx(2, 4, 3)], svd_phase_free
     yield "grad_svd_wide", [cplx(3, 5)], svd_phase_free
+    yield "grad_lstsq_tall", [cplx(5, 3), cplx(5, 2)], lambda a, b: [tf.linalg.lstsq(a, b)]
+    yield "grad_lstsq_wide", [cplx(3, 5), cplx(3, 2)], lambda a, b: [tf.linalg.lstsq(a, b)]
     yield "grad_sqrtm", [herm + 0.3j * np.eye(3)], lambda a: [tf.linalg.sqrtm(a)]
     diags = cplx(2, 3, 4) + np.array([0.0, 4.0, 0.0])[:, None]
     yield "grad_tridiagonal_solve", [diags, cplx(2, 4, 2)], lambda d, b: [tf.linalg.tridiagonal_solve(d, b)]
