@@ -151,8 +151,11 @@ def _cubic_matrix(in_size, out_size, align_corners, half_pixel_centers) -> np.nd
 
 
 def _area_matrix(in_size, out_size, align_corners) -> np.ndarray:
-    """The [out, in] matrix of each input pixel's overlap with each output pixel's area (TF's ResizeArea)."""
+    """The [out, in] matrix of each input pixel's overlap with each output pixel's area (TF's ResizeArea),
+    divided by the area of an output pixel in input pixels."""
     scale = _resize_scale(in_size, out_size, align_corners)
+    if scale == 0:  # align_corners on a one-pixel axis: every output pixel is that pixel
+        return np.ones((out_size, 1))
     y = np.arange(out_size, dtype=np.float32)
     lo, hi = y * scale, (y + 1) * scale
     start, end = np.floor(lo).astype(np.int64), np.ceil(hi).astype(np.int64)
@@ -165,7 +168,7 @@ def _area_matrix(in_size, out_size, align_corners) -> np.ndarray:
     share = np.where(i < end[:, None], share, 0).astype(np.float64)
     m = np.zeros((out_size, in_size))
     np.add.at(m, (np.repeat(np.arange(out_size), taps), np.clip(i, 0, in_size - 1).ravel()), share.ravel())
-    return m
+    return m / float(scale)
 
 
 def _apply_separable(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -279,8 +282,7 @@ def _resize_area(images, size, *, align_corners):
     in_h, in_w = images.shape[1:3]
     rows = _area_matrix(in_h, out_h, align_corners)
     cols = _area_matrix(in_w, out_w, align_corners)
-    norm = 1.0 / (float(_resize_scale(in_h, out_h, align_corners)) * float(_resize_scale(in_w, out_w, align_corners)))
-    return (_apply_separable(images.astype(np.float64), rows, cols) * norm).astype(np.float32)
+    return _apply_separable(images.astype(np.float64), rows, cols).astype(np.float32)
 
 
 def _resize_attrs(op) -> dict:

@@ -65,6 +65,32 @@ def _dtype_cases(tf) -> dict:
     return out
 
 
+def _random_resize_cases(tf) -> dict:
+    """Resizes and crop_and_resize of random small sizes (one-pixel axes, up- and downscaling, boxes reaching
+    outside the image)."""
+    rng = np.random.RandomState(123)
+    out = {}
+    for i in range(48):
+        h, w = rng.randint(1, 8, 2)
+        oh, ow = rng.randint(1, 13, 2)
+        op = ("bilinear", "nearest_neighbor", "bicubic", "area")[i % 4]
+        align, half = ((False, False), (True, False), (False, True))[rng.randint(3)]
+        kw = {"align_corners": align} if op == "area" else {"align_corners": align, "half_pixel_centers": half}
+        img = rng.uniform(-3, 3, (1, h, w, 2)).astype(np.float32)
+        out[f"random_resize_{i}"] = (lambda op=op, img=img, size=(oh, ow), kw=kw:
+                                     getattr(tf.image, "resize_" + op)(tf.constant(img), size, **kw))
+    for i in range(16):
+        h, w = rng.randint(1, 8, 2)
+        img = rng.uniform(0, 1, (2, h, w, 1)).astype(np.float32)
+        boxes = rng.uniform(-0.3, 1.3, (3, 4)).astype(np.float32)
+        ind = rng.randint(0, 2, 3).astype(np.int32)
+        crop = tuple(int(v) for v in rng.randint(1, 5, 2))
+        out[f"random_crop_and_resize_{i}"] = (
+            lambda img=img, boxes=boxes, ind=ind, crop=crop, method=("bilinear", "nearest")[i % 2]:
+            tf.image.crop_and_resize(tf.constant(img), tf.constant(boxes), tf.constant(ind), crop, method=method))
+    return out
+
+
 def cases(tf, x: dict) -> dict:
     """Case name -> a function building the case's output tensor(s) with `tf` (TensorFlow or tfmini)."""
     c = tf.constant
@@ -81,6 +107,7 @@ def cases(tf, x: dict) -> dict:
                     if op != "area":
                         kwargs["half_pixel_centers"] = half
                     out[key] = (lambda fn=fn, img=img, size=size, kw=kwargs: fn(c(x[img]), size, **kw))
+    out.update(_random_resize_cases(tf))
     for op in ("bilinear", "nearest_neighbor", "bicubic"):
         for size in ((3, 4), (9, 11)):
             for align, half in ((False, False), (True, False), (False, True)):
