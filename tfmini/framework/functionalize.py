@@ -714,6 +714,7 @@ class _CondRewrite:
         self.merges = group
         others = set().union(*(closures[m] for m in merges if m not in group))
         self.members = self._with_dangling(members, self.states.state[merges[0]], others)
+        self.core = self._core(members)
         # The Switches on the predicate the branches read.
         self.switches = {_source(i) for n in self.members | set(group) for i in nodes[n].input
                          if self._is_pred_switch(_source(i))}
@@ -746,6 +747,23 @@ class _CondRewrite:
                 members.add(n)
                 queue.extend(self.consumers.get(n, ()))
         return members
+
+    def _core(self, closures: set) -> set:
+        """The members the cond runs for its own sake: what its Merges read (`closures`), the members something
+        outside waits for (stack pushes a ControlTrigger joins), and the members those read. The other members
+        (TF1 gradient nodes placed in the branch, such as the Shape of a branch tensor) run only for readers
+        outside the cond, whose control inputs therefore go to those readers and not to the If."""
+        waited = [n for n in self.members - closures
+                  if any(c not in self.members and c not in self.merges and f"^{n}" in self.nodes[c].input
+                         for c in self.consumers.get(n, ()) if c in self.nodes)]
+        core, stack = set(closures), waited
+        while stack:
+            n = stack.pop()
+            if n in core or n not in self.members:
+                continue
+            core.add(n)
+            stack.extend(_source(i) for i in self.nodes[n].input)
+        return core
 
     def _reads(self, merge: str, closure: set, targets: set) -> bool:
         """Whether `merge` (with branch nodes `closure`) depends on one of the Merges `targets` (a node of TF1's
@@ -786,6 +804,7 @@ class _CondRewrite:
         # The If's inputs: what the branches read from outside, through a Switch on the predicate or directly.
         inputs: list[str] = []
         controls: list[str] = []
+        late_controls: list[str] = []  # control inputs of the members that only readers outside need
         taken = ChainMap({}, nodes, self.arg_types)  # new names go into the first map
         arg_of: dict[str, str] = {}
         maps: list[dict] = [{}, {}]
@@ -804,8 +823,11 @@ class _CondRewrite:
                     if src in self.members:
                         continue
                     if inp.startswith("^"):
-                        if nd.name not in self.merges and not self._is_pred_switch(src) and inp not in controls:
-                            controls.append(inp)
+                        if nd.name in self.merges or self._is_pred_switch(src):
+                            continue
+                        target = controls if nd.name in self.core else late_controls
+                        if inp not in target:
+                            target.append(inp)
                         continue
                     if nd.name in self.merges and self._branch_of(inp) != b:
                         continue
@@ -922,6 +944,7 @@ class _CondRewrite:
         for c in export_readers:
             new = [f"{name}:{exported[_key(i)]}" if not i.startswith("^") and _key(i) in exported else i
                    for i in nodes[c].input]
+            new += [i for i in late_controls if i not in new and i not in controls]
             del nodes[c].input[:]
             nodes[c].input.extend(new)
         _replace(nodes, removed, replaced, name, self.consumers)

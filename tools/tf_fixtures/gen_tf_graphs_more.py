@@ -1,7 +1,8 @@
 """Records more GraphDefs written by real TensorFlow, with the values TensorFlow computed from them, for
 tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPartitionedCall, and the
 PartitionedCall of their gradient), TF1 Defun calls (and a SymbolicGradient of one), a one-shot tf.data iterator (OneShotIterator with its
-dataset_factory function), a tf.keras model with an LSTM trained in a TF1 graph, a control-flow-v2 loop over TensorArrays trained through
+dataset_factory function), a tf.keras model with an LSTM and tf.layers with batch normalization trained in TF1 graphs, a
+control-flow-v2 loop over TensorArrays trained through
 (its gradient adds TensorLists with AddN), and TF1 conds and loops that assign reference variables (RefSwitch,
 RefMerge, RefEnter); and a SavedModel written by TensorFlow 2's tf.saved_model.save (tf2_saved_model/, with
 the input and output of its serving signature in tf2_saved_model.npz).
@@ -190,6 +191,25 @@ def keras_training():
     return _training_runs(feeds, loss, train)
 
 
+def tf_layers_training():
+    """tf.layers (conv2d, batch_normalization and dropout switched by a `training` placeholder, which build TF1
+    conds, dense) with the UPDATE_OPS of the moving averages, trained by RMSProp; dropout stays off (its draws
+    are TensorFlow's own), batch normalization trains."""
+    x = tf.placeholder(tf.float32, [None, 6, 6, 2], name="x")
+    training = tf.placeholder_with_default(False, [], name="training")
+    h = tf.layers.conv2d(x, 3, 3, kernel_initializer=tf.constant_initializer(_normal(3, 3, 2, 3)))
+    h = tf.layers.batch_normalization(h, training=training)
+    h = tf.layers.dropout(h, 0.5, training=tf.logical_and(training, False))
+    logits = tf.layers.dense(tf.layers.flatten(h), 2, kernel_initializer=tf.constant_initializer(_normal(48, 2)))
+    loss = tf.identity(tf.losses.softmax_cross_entropy(tf.one_hot([0, 1, 1], 2), logits), name="loss")
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train = tf.train.RMSPropOptimizer(0.05).minimize(loss, name="train")
+    feeds = {x: _normal(3, 6, 6, 2, scale=1.0), training: True}
+    runs = _training_runs(feeds, loss, train)
+    moving = [v for v in tf.global_variables() if "moving" in v.name]
+    return runs + [{"feeds": {x: feeds[x]}, "fetches": [loss, *[v.value() for v in moving]], "targets": []}]
+
+
 def one_shot_iterator():
     """A tf.data pipeline (slices, map, repeat, batch) read by a one-shot iterator, whose OneShotIterator node
     builds the dataset with its dataset_factory function."""
@@ -201,6 +221,7 @@ def one_shot_iterator():
 
 
 CASES = {
+    "tf_layers_training": tf_layers_training,
     "keras_training": keras_training,
     "one_shot_iterator": one_shot_iterator,
     "function_call": function_call,
