@@ -1,11 +1,15 @@
 """tf.sparse's composites (transpose, retain, reset_shape, from_dense, eye, expand_dims, mask, to_indicator,
-merge, sparse_to_dense), the conversion helpers, tf.sets against Python's sets, and the namespace twins."""
+merge, sparse_to_dense), the conversion helpers, tf.sets against Python's sets, sparse crosses, serialized
+SparseTensors, SparseConditionalAccumulator (waiting, deadlines, cancellation), the namespace twins and the
+signatures against TensorFlow's."""
 
 from __future__ import annotations
 
 import inspect
 import json
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -256,3 +260,71 @@ def test_serialized_sparse_tensors_round_trip_and_check_the_dtype():
             _run(tf.io.deserialize_many_sparse(serialized, tf.int32))
         with pytest.raises(tf.errors.InvalidArgumentError, match="Could not parse"):
             _run(tf.io.deserialize_many_sparse([["x", "y", "z"]], tf.float32))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SparseConditionalAccumulator (values against TensorFlow in test_sparse_fixtures.py)
+# ----------------------------------------------------------------------------------------------------------
+def test_accumulator_take_waits_for_enough_gradients_and_honours_the_deadline():
+    with tf.Graph().as_default():
+        acc = tf.SparseConditionalAccumulator(tf.float32, shape=[None, 2])
+        assert acc.accumulator_ref.dtype == tf.string._as_ref and acc.accumulator_ref.op.type == \
+            "SparseConditionalAccumulator"
+        take = acc.take_indexed_slices_grad(2)
+        apply = acc.apply_grad(tf.placeholder(tf.int64, [None], name="rows"), tf.placeholder(tf.float32, [None, 2],
+                                                                                             name="vals"))
+        feed = {"rows:0": [1], "vals:0": [[2.0, 4.0]]}
+        with tf.Session() as sess:
+            sess.run(apply, feed)
+            with pytest.raises(tf.errors.DeadlineExceededError):
+                sess.run(take, options=tf.RunOptions(timeout_in_ms=100))
+            worker = threading.Timer(0.1, lambda: sess.run(apply, feed))
+            worker.start()
+            got = sess.run(take)  # unblocked by the second gradient, applied from another thread
+            worker.join()
+            np.testing.assert_array_equal(got.indices, [1])
+            np.testing.assert_array_equal(got.values, [[2.0, 4.0]])
+            np.testing.assert_array_equal(got.dense_shape, [-1, 2])
+            assert sess.run(acc.num_accumulated()) == 0
+
+
+def test_accumulator_take_is_cancelled_when_the_session_closes():
+    with tf.Graph().as_default():
+        acc = tf.sparse.SparseConditionalAccumulator(tf.float64)
+        take = acc.take_grad(1)
+        sess = tf.Session()
+        sess.run(acc.num_accumulated())  # creates the accumulator
+        errors = []
+
+        def blocked_take():
+            try:
+                sess.run(take)
+            except tf.errors.CancelledError as e:
+                errors.append(e)
+
+        waiter = threading.Thread(target=blocked_take)
+        waiter.start()
+        time.sleep(0.1)
+        sess.close()
+        waiter.join(5)
+        assert not waiter.is_alive() and len(errors) == 1
+
+
+def test_accumulator_errors_and_sessions_keep_separate_accumulators():
+    with tf.Graph().as_default():
+        with pytest.raises(TypeError):
+            tf.sparse.SparseConditionalAccumulator(tf.string)
+        with pytest.raises(ValueError, match="reduction_type"):
+            tf.sparse.SparseConditionalAccumulator(tf.float32, reduction_type="MAX")
+        acc = tf.sparse.SparseConditionalAccumulator(tf.float32, shape=[4, 2])
+        apply = acc.apply_grad([1], [[1.0, 2.0]])
+        with tf.Session() as first, tf.Session() as second:
+            first.run(apply)
+            assert first.run(acc.num_accumulated()) == 1 and second.run(acc.num_accumulated()) == 0
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Argument num_required must be positive"):
+                first.run(acc.take_grad(0))
+            with pytest.raises(tf.errors.InvalidArgumentError, match="expected values dim 1 to be 2, got 3"):
+                first.run(acc.apply_grad([0], [[1.0, 2.0, 3.0]]))
+            with pytest.raises(tf.errors.InvalidArgumentError, match="expected shape dim 0 to be 4, got 5"):
+                first.run(acc.apply_grad([0], [[1.0, 2.0]], grad_shape=[5, 2]))
+            assert first.run(acc.num_accumulated()) == 1  # the refused gradients left the aggregate alone

@@ -80,3 +80,28 @@ def test_tensorflow_graph_of_sparse_ops_and_their_gradients_imports_and_runs():
         want = data[f"fetch/{name}"]
         assert value.dtype == want.dtype and value.shape == want.shape, name
         np.testing.assert_allclose(value, want, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_sparse_conditional_accumulator_runs_give_tensorflows_results():
+    """The runs TensorFlow recorded on three accumulators (per-row means, sums, a known shape, stale gradients
+    dropped, the global step set back) give the same counts and taken gradients."""
+    with open(os.path.join(FIXTURES, "accumulator.json")) as f:
+        recorded = json.load(f)
+    data = np.load(os.path.join(FIXTURES, "accumulator.npz"))
+    with tf.Graph().as_default(), tf.Session() as sess:
+        accumulators = {name: tf.sparse.SparseConditionalAccumulator(tf.float32, name=name, **kwargs)
+                        for name, kwargs in recorded["accumulators"].items()}
+        for i, ((name, kind, kwargs), n_out) in enumerate(zip(recorded["runs"], recorded["outputs"])):
+            acc = accumulators[name]
+            if kind == "count":
+                got = [sess.run(acc.num_accumulated())]
+            elif kind == "take":
+                got = list(sess.run(acc.take_grad(**kwargs)))
+            else:
+                sess.run(getattr(acc, "apply_grad" if kind == "apply" else kind)(**kwargs))
+                got = []
+            assert len(got) == n_out, i
+            for j, value in enumerate(got):
+                want = data[f"{i}/{j}"]
+                assert np.asarray(value).dtype == want.dtype, (i, j)
+                np.testing.assert_array_equal(value, want, err_msg=f"run {i} ({name} {kind}), output {j}")

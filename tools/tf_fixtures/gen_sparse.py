@@ -5,7 +5,8 @@ Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/ge
 Each case is a Python expression over `tf` and `np`, evaluated with TensorFlow here and with tfmini in the test.
 Writes tests/fixtures/tf/sparse/cases.json (expression, number of outputs or error class) and cases.npz
 ("<name>/<i>" the i-th fetched array; strings as arrays of their hex spellings), and graph.pb: a GraphDef of sparse
-ops and the gradients TensorFlow built for them, with its feeds and fetched values (graph.npz, graph.json).
+ops and the gradients TensorFlow built for them, with its feeds and fetched values (graph.npz, graph.json), and
+a session's runs on SparseConditionalAccumulators with their results (accumulator.json, accumulator.npz).
 """
 
 from __future__ import annotations
@@ -172,6 +173,54 @@ def graph() -> tuple:
     return g.as_graph_def(), {t.name: f for t, f in feeds.items()}, [t.name for t in outputs], values
 
 
+# A session's sequence of runs on SparseConditionalAccumulators: (accumulator, step kind, arguments).
+ACCUMULATOR_RUNS = {
+    "accumulators": {"mean": {"shape": [None, 2], "reduction_type": "MEAN"},
+                     "sum": {"shape": None, "reduction_type": "SUM"},
+                     "known": {"shape": [6, 2], "reduction_type": "MEAN"}},
+    "runs": [
+        ["mean", "apply", {"grad_indices": [0, 3], "grad_values": [[1.0, 2.0], [3.0, 4.0]]}],
+        ["mean", "apply", {"grad_indices": [0, 5], "grad_values": [[10.0, 20.0], [30.0, 40.0]],
+                           "grad_shape": [7, 2]}],
+        ["mean", "count", {}],
+        ["mean", "take", {"num_required": 2}],
+        ["mean", "count", {}],
+        ["mean", "apply", {"grad_indices": [1], "grad_values": [[1.0, 1.0]], "local_step": 0}],
+        ["mean", "count", {}],
+        ["mean", "apply", {"grad_indices": [1], "grad_values": [[1.0, 1.0]], "local_step": 1}],
+        ["mean", "take", {"num_required": 1}],
+        ["mean", "set_global_step", {"new_global_step": 0}],
+        ["mean", "apply", {"grad_indices": [2], "grad_values": [[5.0, 5.0]], "local_step": 0}],
+        ["mean", "count", {}],
+        ["sum", "apply", {"grad_indices": [0, 3], "grad_values": [[1.0, 2.0], [3.0, 4.0]]}],
+        ["sum", "apply", {"grad_indices": [0], "grad_values": [[1.0, 1.0]]}],
+        ["sum", "take", {"num_required": 2}],
+        ["known", "apply", {"grad_indices": [1, 4], "grad_values": [[1.0, 2.0], [3.0, 5.0]]}],
+        ["known", "apply", {"grad_indices": [4], "grad_values": [[1.0, 1.0]], "grad_shape": [6, 2]}],
+        ["known", "take", {"num_required": 2}],
+    ],
+}
+
+
+def run_accumulators(tf_module, runs: dict) -> list:
+    """Runs ACCUMULATOR_RUNS in one session of `tf_module` (TensorFlow here, tfmini in the test); each run's
+    fetched arrays."""
+    with tf_module.Graph().as_default(), tf_module.Session() as sess:
+        accumulators = {name: tf_module.sparse.SparseConditionalAccumulator(tf_module.float32, name=name, **kwargs)
+                        for name, kwargs in runs["accumulators"].items()}
+        out = []
+        for name, kind, kwargs in runs["runs"]:
+            acc = accumulators[name]
+            if kind == "count":
+                out.append([sess.run(acc.num_accumulated())])
+            elif kind == "take":
+                out.append(list(sess.run(acc.take_grad(**kwargs))))
+            else:
+                sess.run(getattr(acc, "apply_grad" if kind == "apply" else kind)(**kwargs))
+                out.append([])
+    return out
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     arrays, index = {}, {}
@@ -191,6 +240,12 @@ def main() -> None:
         json.dump(index, f, indent=1, sort_keys=True)
         f.write("\n")
     print(f"{len(index)} cases written to {OUT}")
+    runs = run_accumulators(tf, ACCUMULATOR_RUNS)
+    np.savez_compressed(os.path.join(OUT, "accumulator.npz"),
+                        **{f"{i}/{j}": np.asarray(v) for i, values in enumerate(runs) for j, v in enumerate(values)})
+    with open(os.path.join(OUT, "accumulator.json"), "w") as f:
+        json.dump({**ACCUMULATOR_RUNS, "outputs": [len(v) for v in runs]}, f, indent=1)
+        f.write("\n")
     graph_def, feeds, fetches, values = graph()
     with open(os.path.join(OUT, "graph.pb"), "wb") as f:
         f.write(graph_def.SerializeToString())
