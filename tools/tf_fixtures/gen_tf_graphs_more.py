@@ -1,10 +1,10 @@
 """Records more GraphDefs written by real TensorFlow, with the values TensorFlow computed from them, for
 tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPartitionedCall, and the
-PartitionedCall of their gradient), TF1 Defun calls (and a SymbolicGradient of one), a one-shot tf.data iterator (OneShotIterator with its
-dataset_factory function), a tf.keras model with an LSTM and tf.layers with batch normalization trained in TF1 graphs, a
-control-flow-v2 loop over TensorArrays trained through
-(its gradient adds TensorLists with AddN), and TF1 conds and loops that assign reference variables (RefSwitch,
-RefMerge, RefEnter); and a SavedModel written by TensorFlow 2's tf.saved_model.save (tf2_saved_model/, with
+PartitionedCall of their gradient), TF1 Defun calls (and a SymbolicGradient of one), a one-shot tf.data
+iterator (OneShotIterator with its dataset_factory function), a tf.keras model with an LSTM and tf.layers with
+batch normalization trained in TF1 graphs, a control-flow-v2 loop over TensorArrays trained through (its
+gradient adds TensorLists with AddN), TF1 conds and loops that assign reference variables (RefSwitch,
+RefMerge, RefEnter), and a SavedModel written by TensorFlow 2's tf.saved_model.save (tf2_saved_model/, with
 the input and output of its serving signature in tf2_saved_model.npz).
 
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_tf_graphs_more.py
