@@ -403,3 +403,43 @@ def test_fake_quant_per_channel_and_errors():
         _run(tf.fake_quant_with_min_max_vars(x, -1.0, 1.0, num_bits=17))
     with pytest.raises(TypeError):
         tf.fake_quant_with_min_max_args(tf.constant([1.0], tf.float64))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# edit_distance
+# ----------------------------------------------------------------------------------------------------------
+def _levenshtein_reference(a, b):
+    table = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+    return table[-1][-1]
+
+
+def _sparse_batch(seqs):
+    indices = [[i, k] for i, seq in enumerate(seqs) for k in range(len(seq))]
+    values = [v for seq in seqs for v in seq]
+    width = max([len(s) for s in seqs] + [1])
+    return tf.SparseTensor(np.array(indices, np.int64).reshape(-1, 2), np.array(values, np.int32),
+                           [len(seqs), width])
+
+
+def test_edit_distance_matches_a_reference_dynamic_programme():
+    rng = np.random.RandomState(6)
+    hyps = [list(rng.randint(0, 4, rng.randint(0, 9))) for _ in range(12)]
+    truths = [list(rng.randint(0, 4, rng.randint(1, 9))) for _ in range(12)]
+    want = np.array([_levenshtein_reference(h, t) for h, t in zip(hyps, truths)], np.float32)
+    got = _run(tf.edit_distance(_sparse_batch(hyps), _sparse_batch(truths), normalize=False))
+    np.testing.assert_array_equal(got, want)
+    normalized = _run(tf.edit_distance(_sparse_batch(hyps), _sparse_batch(truths)))
+    np.testing.assert_allclose(normalized, want / [len(t) for t in truths], rtol=1e-6)
+
+
+def test_edit_distance_takes_sparse_tensor_values_and_refuses_dense_input():
+    hyp = tf.SparseTensorValue([[0, 0], [0, 1]], [b"a", b"b"], [1, 2])
+    truth = tf.SparseTensorValue([[0, 0]], [b"b"], [1, 1])
+    assert _run(tf.edit_distance(hyp, truth)).tolist() == [1.0]
+    with pytest.raises(TypeError, match="Hypothesis must be a SparseTensor"):
+        tf.edit_distance(tf.constant([[1]]), truth)
+    with pytest.raises(TypeError, match="Truth must be a SparseTensor"):
+        tf.edit_distance(hyp, tf.constant([[1]]))

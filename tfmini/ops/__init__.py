@@ -64,6 +64,7 @@ from tfmini.ops import sets_ops  # noqa: E402,F401 - registers the set ops and d
 from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
     bitwise_ops,
     counting_ops,
+    edit_distance_ops,
     fake_quant_ops,
     manip_ops,
     random_gamma_ops,

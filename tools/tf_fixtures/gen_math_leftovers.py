@@ -160,8 +160,29 @@ def fake_quant_cases():
         yield "FakeQuantWithMinMaxVarsPerChannelGradient", [gc, xc, lo, hi], q
 
 
+def edit_distance_cases():
+    def sparse(rows, dtype=np.int64):
+        indices = [[i, j, k] for i, row in enumerate(rows) for j, seq in enumerate(row) for k in range(len(seq))]
+        values = [v for row in rows for seq in row for v in seq]
+        width = max(len(seq) for row in rows for seq in row)
+        return (np.array(indices, np.int64).reshape(-1, 3), np.array(values, dtype),
+                np.array([len(rows), len(rows[0]), max(width, 1)], np.int64))
+
+    hyp = sparse([[[1, 2, 3], [4]], [[], [5, 6, 7, 8]]])
+    truth = sparse([[[1, 3], [4]], [[9], []]])
+    for normalize in (True, False):
+        yield "EditDistance", [*hyp, *truth], {"normalize": normalize}
+    words = sparse([[[b"a", b"b"], [b"kitten"]]], dtype="S")
+    other = sparse([[[b"b"], [b"sitting"]]], dtype="S")
+    yield "EditDistance", [*words, *other], {"normalize": True}
+    yield "EditDistance", [*truth, *hyp], {"normalize": True}
+    h3, t3 = sparse([[[1, 2]]]), sparse([[[1, 2], [3]]])
+    yield "EditDistance", [*h3, *t3], {"normalize": False}
+
+
 def cases():
     yield from bitwise_cases()
+    yield from edit_distance_cases()
     yield from fake_quant_cases()
     yield from special_cases()
     yield from array_cases()
