@@ -239,6 +239,12 @@ def test_codec_errors_are_invalid_argument_and_session_stays_usable():
             assert sess.run(png, {contents: _file("palette.png")}).shape == (16, 20, 3)
         with pytest.raises(ValueError, match="rank 0"):
             tf.io.decode_png(["a", "b"])
+        with pytest.raises(ValueError, match="rank 0"):
+            tf.io.decode_gif(["a"])
+        with pytest.raises(ValueError, match="rank 3"):
+            tf.io.encode_png(tf.zeros([2, 2], tf.uint8))
+        with pytest.raises(ValueError, match="rank 3"):
+            tf.io.encode_jpeg(tf.zeros([1, 2, 2, 3], tf.uint8))
         with pytest.raises(TypeError):
             tf.io.encode_png(tf.zeros([2, 2, 1]))
         bad = tf.io.encode_png(tf.zeros([2, 2, 5], tf.uint8))

@@ -234,6 +234,20 @@ def _decode_shape(op):
     return [None, None, channels or None]
 
 
+def _encoded_shape(op, needs_pillow: bool = True):
+    """An encoder's output, a scalar string, from a [height, width, channels] image."""
+    if needs_pillow:
+        _require_pillow(f"the {op.type} op")
+    op.inputs[0].shape.with_rank(3)
+    return _shape.scalar()
+
+
+def _decode_gif_shape(op):
+    _require_pillow("the DecodeGif op")
+    op.inputs[0].shape.with_rank(0)
+    return [None, None, None, 3]
+
+
 def _check_channels(channels: int, allowed=(0, 1, 3, 4)) -> None:
     if channels not in allowed:
         raise _invalid(f"channels must be {', '.join(map(str, allowed[:-1]))} or {allowed[-1]}, got {channels}")
@@ -267,7 +281,7 @@ def _png_bytes(pixels: np.ndarray, level: int) -> bytes:
 
 @register_op("EncodePng", inputs=["image: T"], outputs=["contents: string"],
              attrs={"compression": ("int", -1), "T": ("type", _dt.uint8)}, allowed={"T": (_dt.uint8, _dt.uint16)},
-             shape=lambda op: _shape.scalar())
+             shape=lambda op: _encoded_shape(op, needs_pillow=False))
 def _encode_png(image, *, compression):
     """A [height, width, channels] image (1 to 4 channels) as PNG bytes; compression -1 (zlib's default) to 9."""
     if image.ndim != 3:
@@ -403,12 +417,12 @@ def _encode_jpeg_factory(op, ctx):
 
 
 register_op("EncodeJpeg", inputs=["image: uint8"], outputs=["contents: string"], attrs=dict(_ENCODE_JPEG_ATTRS),
-            shape=lambda op: _require_pillow("the EncodeJpeg op") or _shape.scalar(), factory=_encode_jpeg_factory,
+            shape=_encoded_shape, factory=_encode_jpeg_factory,
             doc="A [height, width, 1 or 3] uint8 image as JPEG bytes.")
 
 
 @register_op("EncodeJpegVariableQuality", inputs=["images: uint8", "quality: int32"], outputs=["contents: string"],
-             shape=lambda op: _require_pillow("the EncodeJpegVariableQuality op") or _shape.scalar())
+             shape=_encoded_shape)
 def _encode_jpeg_variable_quality(images, quality):
     """EncodeJpeg with the quality as an input."""
     if np.ndim(quality) != 0:
@@ -468,7 +482,7 @@ def _gif_frames(data: bytes) -> np.ndarray:
 
 
 @register_op("DecodeGif", inputs=["contents: string"], outputs=["image: uint8"],
-             shape=lambda op: _require_pillow("the DecodeGif op") or [None, None, None, 3])
+             shape=_decode_gif_shape)
 def _decode_gif(contents):
     """The frames of a (possibly animated) GIF as [num_frames, height, width, 3] uint8."""
     return _gif_frames(_contents(contents))
