@@ -998,12 +998,24 @@ def test_matrix_norm_matches_numpy(ord_):
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+def test_spectral_norm_is_the_largest_singular_value():
+    x = random_array((3, 4, 5), np.float64, seed=9)
+    placeholder = tf.placeholder(tf.float64, [None, 4, None])
+    with tf.Session() as sess:
+        got, kept, fed = sess.run([tf.norm(tf.constant(x), ord=2, axis=(1, 2)),
+                                   tf.norm(tf.constant(x), ord=2, axis=(-1, 0), keepdims=True),
+                                   tf.norm(placeholder, ord=2, axis=[1, 2], keepdims=True)], {placeholder: x})
+    np.testing.assert_allclose(got, np.linalg.norm(x, ord=2, axis=(1, 2)), rtol=1e-12)
+    np.testing.assert_allclose(kept, np.linalg.norm(x, ord=2, axis=(2, 0), keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(fed, np.linalg.norm(x, ord=2, axis=(1, 2), keepdims=True), rtol=1e-12)
+
+
 def test_norm_gradient_and_errors():
     check_gradients(lambda x: tf.norm(x, axis=1), [random_array((3, 4), np.float64, seed=7)])
     check_gradients(lambda x: tf.norm(x, ord=3.0), [random_array((5,), np.float64, seed=8)])
     x = tf.constant(np.ones((2, 2), np.float32))
     with pytest.raises(ValueError, match="'ord' must be a supported matrix norm"):
-        tf.norm(x, ord=2, axis=(0, 1))
+        tf.norm(x, ord=3, axis=(0, 1))
     with pytest.raises(ValueError, match="'ord' must be a supported vector norm"):
         tf.norm(x, ord="fro")
     with pytest.raises(ValueError, match="'axis' must be None, an integer, or a tuple of 2 unique integers"):

@@ -2658,19 +2658,16 @@ def _matrix_set_diag_grad(op, grad):
     return [matrix_set_diag(grad, zeros_like(op.inputs[1])), matrix_diag_part(grad)]
 
 
-@tf_export("matrix_diag")
 def matrix_diag(diagonal, name=None) -> _ops.Tensor:
     """Batched diagonal matrices: [..., N] -> [..., N, N] with `diagonal` on the main diagonals."""
     return apply_op("MatrixDiag", [diagonal], name=name).outputs[0]
 
 
-@tf_export("matrix_diag_part")
 def matrix_diag_part(input, name=None) -> _ops.Tensor:  # noqa: A002
     """The main diagonals of a batch of matrices: [..., M, N] -> [..., min(M, N)]."""
     return apply_op("MatrixDiagPart", [input], name=name).outputs[0]
 
 
-@tf_export("matrix_set_diag")
 def matrix_set_diag(input, diagonal, name=None) -> _ops.Tensor:  # noqa: A002
     """A batch of matrices with their main diagonals replaced by `diagonal`."""
     return apply_op("MatrixSetDiag", [input, diagonal], name=name).outputs[0]

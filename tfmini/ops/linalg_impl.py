@@ -167,11 +167,20 @@ def _diag_k(k) -> _ops.Tensor:
     return _ops.convert_to_tensor(k, dtype=_dt.int32, name="k")
 
 
-@tf_export("linalg.diag")
+def _is_default(k, *others) -> bool:
+    """Whether k is the main diagonal and the other arguments their defaults, given as Python values: TF 1.15 then
+    writes the original ops (MatrixDiag, MatrixDiagPart, MatrixSetDiag), which every TensorFlow reads."""
+    return isinstance(k, int) and k == 0 and all(isinstance(v, (int, str)) and v in (-1, 0, "RIGHT_LEFT")
+                                                 for v in others)
+
+
+@tf_export("linalg.diag", "matrix_diag")
 def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
                 align="RIGHT_LEFT") -> _ops.Tensor:
     """A batch of matrices with the given diagonals k (an int, or a (low, high) pair) and `padding_value`
     elsewhere; the size is the smallest that holds them unless num_rows/num_cols say otherwise."""
+    if _is_default(k, num_rows, num_cols, padding_value, align):
+        return array_ops.matrix_diag(diagonal, name=name)
     with _ops.name_scope(name, values=[diagonal]):
         diagonal = _ops.convert_to_tensor(diagonal, name="diagonal")
         pad = _ops.convert_to_tensor(padding_value, dtype=diagonal.dtype.base_dtype, name="padding_value")
@@ -179,18 +188,22 @@ def matrix_diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_va
                         {"align": align}).outputs[0]
 
 
-@tf_export("linalg.diag_part")
+@tf_export("linalg.diag_part", "matrix_diag_part")
 def matrix_diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT") -> _ops.Tensor:  # noqa: A002
     """The diagonals k (an int, or a (low, high) pair) of each matrix, shorter ones padded with padding_value."""
+    if _is_default(k, padding_value, align):
+        return array_ops.matrix_diag_part(input, name=name)
     with _ops.name_scope(name, values=[input]):
         x = _ops.convert_to_tensor(input, name="input")
         pad = _ops.convert_to_tensor(padding_value, dtype=x.dtype.base_dtype, name="padding_value")
         return apply_op("MatrixDiagPartV3", [x, _diag_k(k), pad], {"align": align}).outputs[0]
 
 
-@tf_export("linalg.set_diag")
+@tf_export("linalg.set_diag", "matrix_set_diag")
 def matrix_set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT") -> _ops.Tensor:  # noqa: A002
     """Each matrix of `input` with its diagonals k replaced by `diagonal`."""
+    if _is_default(k, align):
+        return array_ops.matrix_set_diag(input, diagonal, name=name)
     with _ops.name_scope(name, values=[input, diagonal]):
         x = _ops.convert_to_tensor(input, name="input")
         diagonal = _ops.convert_to_tensor(diagonal, dtype=x.dtype.base_dtype, name="diagonal")

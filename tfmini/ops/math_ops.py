@@ -2066,7 +2066,7 @@ def global_norm(t_list, name=None) -> _ops.Tensor:
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None) -> _ops.Tensor:  # noqa: A002
     """`tf.norm`: the vector p-norm over `axis` (an int, or all elements when None) or the matrix norm over a
     2-tuple `axis`. Vectors: 'euclidean' (2), 1, np.inf or any p > 0; matrices: 'euclidean'/'fro', 1 (largest
-    column sum) and np.inf (largest row sum); the spectral norm (ord=2 on matrices) needs an SVD and raises."""
+    column sum), np.inf (largest row sum) and 2 (the largest singular value)."""
     if keep_dims is not None:
         if keepdims is not None:
             raise ValueError("Cannot specify both 'keepdims' and 'keep_dims'.")
@@ -2076,7 +2076,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
     if isinstance(axis, (list, tuple)) and len(axis) not in (1, 2) or (
             is_matrix and axis[0] == axis[1]):
         raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
-    supported = ["euclidean", "fro", 1, np.inf] if is_matrix else ["euclidean", 1, 2, np.inf]
+    supported = ["euclidean", "fro", 1, 2, np.inf] if is_matrix else ["euclidean", 1, 2, np.inf]
     if ord not in supported and (is_matrix or not (isinstance(ord, (int, float)) and ord > 0)):
         raise ValueError(f"'ord' must be a supported {'matrix' if is_matrix else 'vector'} norm, got {ord}")
     if isinstance(axis, (list, tuple)) and len(axis) == 1:
@@ -2090,6 +2090,8 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
                 result = sqrt(reduce_sum(mag * mag, axis=list(axis), keepdims=True))
             elif ord == 1:  # the largest absolute column sum
                 result = reduce_max(reduce_sum(mag, axis=rows, keepdims=True), axis=cols, keepdims=True)
+            elif ord == 2:
+                return _spectral_norm(x, axis, keepdims)
             else:  # np.inf: the largest absolute row sum
                 result = reduce_max(reduce_sum(mag, axis=cols, keepdims=True), axis=rows, keepdims=True)
             return result if keepdims else _squeeze(result, list(axis))
@@ -2105,6 +2107,33 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
         if keepdims:
             return result
         return array_ops.reshape(result, []) if axis is None else _squeeze(result, [axis])
+
+
+def _spectral_norm(x: _ops.Tensor, axis, keepdims: bool) -> _ops.Tensor:
+    """The largest singular value of the matrices over the two `axis` of x (the Svd op is created by type: the
+    linear-algebra module sits above this one)."""
+    ndims = x.shape.ndims
+    if ndims is not None:
+        axes = [int(a) % ndims for a in axis]
+        perm = [i for i in builtins.range(ndims) if i not in axes] + axes
+        kept_shape = [1 if i in axes else d for i, d in enumerate(x.shape.as_list())]
+    else:
+        axes, rest = _axes_and_rest(x, np.asarray(axis, np.int32))
+        perm = array_ops.concat([rest, axes], 0)
+        every = array_ops.range(array_ops.rank(x))
+        is_axis = reduce_any(equal(_reshape(every, [-1, 1]), _reshape(axes, [1, -1])), axis=1)
+        shape = array_ops.shape(x)
+        kept_shape = array_ops.where_v2(is_axis, array_ops.ones_like(shape), shape)
+    moved = array_ops.transpose(x, perm)
+    values = apply_op("Svd", [moved], {"compute_uv": False, "full_matrices": False}).outputs[0]
+    result = reduce_max(abs(values), axis=-1)
+    if not keepdims:
+        return result
+    if ndims is not None and None in kept_shape:
+        kept_shape = array_ops.where_v2(
+            _ops.convert_to_tensor([i in axes for i in builtins.range(ndims)]),
+            array_ops.ones([ndims], _dt.int32), array_ops.shape(x))
+    return array_ops.reshape(result, kept_shape)
 
 
 def _squeeze(x, axes):
