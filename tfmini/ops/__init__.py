@@ -57,7 +57,11 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and declares t
 
 # -- sparse
 # isort: split
-from tfmini.ops import sets_ops  # noqa: E402,F401 - registers the set ops and declares tf.sets' names
+from tfmini.ops import (  # noqa: E402,F401 - register their ops and declare their public names
+    sets_ops,
+    sparse_accumulator_ops,
+    sparse_segment_ops,
+)
 
 # -- math leftovers
 # isort: split

@@ -4,10 +4,6 @@ with dense tensors, matmuls, segment reductions over gathered rows), each op bes
 
 from __future__ import annotations
 
-import collections
-import itertools
-import threading
-
 import numpy as np
 
 from tfmini.framework import dtypes as _dt
@@ -188,7 +184,7 @@ def _sparse_dense_matmul(indices, values, shape, b, *, adjoint_a, adjoint_b):
                            f"bounds (>={limit})")
     out = np.zeros((n_rows, b.shape[1]), np.result_type(values.dtype, b.dtype))
     if len(rows):
-        order, starts = _runs(rows)
+        order, starts = sorted_runs(rows)
         out[rows[order[starts]]] = np.add.reduceat(values[order, None] * b[cols[order]], starts, axis=0)
     return out.astype(b.dtype, copy=False)
 
@@ -288,6 +284,16 @@ def _positions(table: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.where(table[order][at] == query, order[at], -1)
 
 
+def sorted_runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A stable order sorting `keys` and where each run of equal keys starts in that order."""
+    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):  # already in order, as SparseTensors usually are
+        order, ordered = np.arange(len(keys)), keys
+    else:
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+    return order, np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(keys) else np.zeros(0, np.int64)
+
+
 def _strides(shape: np.ndarray) -> np.ndarray:
     """Row-major strides of a dense shape, in elements."""
     out = np.ones(len(shape), np.int64)
@@ -380,7 +386,7 @@ def _sparse_add(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thre
     _check_same_shape("SparseAdd", a_shape, b_shape)
     rows = np.concatenate([a_indices, b_indices], axis=0)
     values = np.concatenate([a_values, b_values])
-    order, starts = _runs(np.concatenate(_split_keys(a_indices, b_indices, shape=a_shape)))
+    order, starts = sorted_runs(np.concatenate(_split_keys(a_indices, b_indices, shape=a_shape)))
     first = order[starts]
     counts = np.diff(np.r_[starts, len(order)])
     sums = np.add.reduceat(values[order], starts) if len(order) else values[:0]
@@ -985,16 +991,6 @@ def sparse_fill_empty_rows(sp_input, default_value, name=None) -> tuple[SparseTe
 # ----------------------------------------------------------------------------------------------------------
 # SparseReduceMax (dense result), SparseReduceMaxSparse and SparseReduceSumSparse (sparse results)
 # ----------------------------------------------------------------------------------------------------------
-def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A stable order sorting `keys` and where each run of equal keys starts in that order."""
-    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):  # already in order, as SparseTensors usually are
-        order, ordered = np.arange(len(keys)), keys
-    else:
-        order = np.argsort(keys, kind="stable")
-        ordered = keys[order]
-    return order, np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(keys) else np.zeros(0, np.int64)
-
-
 def _reduction_groups(indices, shape, axes, keep_dims: bool, op_msg: str):
     """How values reduce into output entries: (a stable order of the values by output entry, where each
     entry's run starts in it, the entries' output index rows in row-major order, the output dense shape).
@@ -1012,7 +1008,7 @@ def _reduction_groups(indices, shape, axes, keep_dims: bool, op_msg: str):
     kept = indices.copy()
     kept[:, reduced] = 0
     out_shape = np.where(reduced, 1, shape).astype(np.int64)
-    order, starts = _runs(_split_keys(kept, shape=out_shape)[0])
+    order, starts = sorted_runs(_split_keys(kept, shape=out_shape)[0])
     rows = kept[order[starts]]
     if not keep_dims:
         rows, out_shape = rows[:, ~reduced], out_shape[~reduced]
@@ -1210,239 +1206,6 @@ def _sparse_divided_by(sp_x: SparseTensor, y) -> SparseTensor:
 # tensor (only on the left: a dense tensor times a SparseTensor is not defined, as in TF).
 SparseTensor.__mul__ = _sparse_times
 SparseTensor.__truediv__ = _sparse_divided_by
-
-
-# ----------------------------------------------------------------------------------------------------------
-# SparseSegmentSum/Mean/SqrtN (+WithNumSegments): segment reductions of the rows `indices` picks from `data`
-# ----------------------------------------------------------------------------------------------------------
-def _segment_rows(op_name: str, data, indices, segment_ids, num_segments=None):
-    """The rows picked from `data` and the number of output segments, after TF's checks of the ids."""
-    if np.ndim(indices) != 1 or np.ndim(segment_ids) != 1:
-        raise _invalid(f"{op_name}: indices and segment_ids should be vectors, got shapes "
-                       f"{_shape.dims_str(np.shape(indices))} and {_shape.dims_str(np.shape(segment_ids))}")
-    if len(indices) != len(segment_ids):
-        raise _invalid(f"{op_name}: segment_ids and indices should have same size. segment_ids: "
-                       f"{len(segment_ids)} indices: {len(indices)}")
-    if data.ndim < 1:
-        raise _invalid(f"{op_name}: data must be at least 1-D")
-    bad = np.flatnonzero((indices < 0) | (indices >= data.shape[0]))
-    if bad.size:
-        i = int(bad[0])
-        raise _invalid(f"{op_name}: Bad: indices[{i}] == {int(indices[i])} out of range [0, {data.shape[0]})")
-    if len(segment_ids):
-        if segment_ids[0] < 0:
-            raise _invalid(f"{op_name}: segment ids must be >= 0")
-        down = np.flatnonzero(segment_ids[1:] < segment_ids[:-1])
-        if down.size:
-            i = int(down[0]) + 1
-            raise _invalid(f"{op_name}: segment ids are not increasing: segment_ids[{i}] = {int(segment_ids[i])} "
-                           f"follows {int(segment_ids[i - 1])}")
-    last = int(segment_ids[-1]) + 1 if len(segment_ids) else 0
-    if num_segments is None:
-        n = last
-    else:
-        n = int(num_segments)
-        if last > n:
-            raise _invalid(f"{op_name}: segment ids must be < num_segments, got segment id {last - 1} with "
-                           f"num_segments {n}")
-    return data[indices], n
-
-
-def _segment_counts(segment_ids, n: int) -> np.ndarray:
-    return np.bincount(np.asarray(segment_ids, np.int64), minlength=n)[:n]
-
-
-def _sparse_segment_kernel(op_name: str, scale):
-    def kernel(data, indices, segment_ids, *rest):
-        rows, n = _segment_rows(op_name, data, indices, segment_ids, rest[0] if rest else None)
-        out = np.zeros((n,) + data.shape[1:], data.dtype)
-        if len(rows):
-            np.add.at(out, segment_ids, rows)
-        if scale is not None:
-            counts = _segment_counts(segment_ids, n).reshape((-1,) + (1,) * (data.ndim - 1))
-            out = np.where(counts > 0, out / scale(np.maximum(counts, 1)), 0).astype(data.dtype)
-        return out
-
-    return kernel
-
-
-def _sparse_segment_shape(op):
-    data = op.inputs[0].shape
-    if data.ndims is None:
-        return _shape.unknown_shape()
-    n = None
-    if len(op.inputs) == 4:
-        known = _reg.constant_value(op.inputs[3])
-        n = None if known is None else int(known)
-    return _shape.TensorShape([n]).concatenate(data.with_rank_at_least(1)[1:])
-
-
-_SEGMENT_ATTRS = {"Tidx": ("type", _dt.int32), "Tsegmentids": ("type", _dt.int32),
-                  "sparse_gradient": ("bool", False)}
-_SEGMENT_SCALES = {"Sum": (None, _dt.REAL), "Mean": (lambda c: c, _dt.FLOATING),
-                   "SqrtN": (np.sqrt, _dt.FLOATING)}
-for _kind, (_scale, _allowed) in _SEGMENT_SCALES.items():
-    _allowed_types = {"T": _allowed, "Tidx": _INDEX, "Tsegmentids": _INDEX}
-    register_op(f"SparseSegment{_kind}", inputs=["data: T", "indices: Tidx", "segment_ids: Tsegmentids"],
-                outputs=["output: T"], attrs=_SEGMENT_ATTRS, allowed=_allowed_types,
-                shape=_sparse_segment_shape)(_sparse_segment_kernel(f"SparseSegment{_kind}", _scale))
-    register_op(f"SparseSegment{_kind}WithNumSegments",
-                inputs=["data: T", "indices: Tidx", "segment_ids: Tsegmentids", "num_segments: Tnumsegments"],
-                outputs=["output: T"], attrs={**_SEGMENT_ATTRS, "Tnumsegments": ("type", _dt.int32)},
-                allowed={**_allowed_types, "Tnumsegments": _INDEX}, shape=_sparse_segment_shape)(
-        _sparse_segment_kernel(f"SparseSegment{_kind}WithNumSegments", _scale))
-
-
-def _sparse_segment_grad_kernel(op_name: str, scale):
-    """Each picked row of data gets its segment's output gradient (divided by the segment's count, or its
-    square root); rows picked several times add up."""
-    def kernel(grad, indices, segment_ids, output_dim0):
-        n = grad.shape[0] if grad.ndim else 0
-        if len(indices) != len(segment_ids):
-            raise _invalid(f"{op_name}: segment_ids and indices should have same size.")
-        if np.any((segment_ids < 0) | (segment_ids >= n)):
-            raise _invalid(f"{op_name}: Segment id out of range [0, {n})")
-        dim0 = int(output_dim0)
-        if np.any((indices < 0) | (indices >= dim0)):
-            raise _invalid(f"{op_name}: Index out of range [0, {dim0})")
-        rows = grad[segment_ids]
-        if scale is not None:
-            counts = _segment_counts(segment_ids, n)[segment_ids].reshape((-1,) + (1,) * (grad.ndim - 1))
-            rows = rows / scale(counts)
-        out = np.zeros((dim0,) + grad.shape[1:], grad.dtype)
-        np.add.at(out, indices, rows.astype(grad.dtype, copy=False))
-        return out
-
-    return kernel
-
-
-def _segment_grad_shape(op):
-    dim0 = _reg.constant_value(op.inputs[3])
-    grad = op.inputs[0].shape
-    if grad.ndims is None:
-        return _shape.unknown_shape()
-    return _shape.TensorShape([None if dim0 is None else int(dim0)]).concatenate(grad[1:])
-
-
-for _kind, (_scale, _allowed) in _SEGMENT_SCALES.items():
-    register_op(f"SparseSegment{_kind}Grad",
-                inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "output_dim0: int32"],
-                outputs=["output: T"], attrs={"Tidx": ("type", _dt.int32), "Tsegmentids": ("type", _dt.int32)},
-                allowed={"T": _dt.FLOATING, "Tidx": _INDEX, "Tsegmentids": _INDEX},
-                shape=_segment_grad_shape)(_sparse_segment_grad_kernel(f"SparseSegment{_kind}Grad", _scale))
-
-
-def _data_rows(op) -> _ops.Tensor:
-    return array_ops.shape(op.inputs[0])[0]
-
-
-def _sparse_segment_sum_grad(op, grad):
-    """Scattered back to the picked rows with an unsorted segment sum (rows picked twice add up)."""
-    data_grad = math_ops.unsorted_segment_sum(array_ops.gather(grad, op.inputs[2]), op.inputs[1], _data_rows(op))
-    return (data_grad, None, None) + ((None,) if len(op.inputs) == 4 else ())
-
-
-def _sparse_segment_scaled_grad(kind: str):
-    def grad_fn(op, grad):
-        data_grad = apply_op(f"SparseSegment{kind}Grad", [grad, op.inputs[1], op.inputs[2], _data_rows(op)]
-                             ).outputs[0]
-        return (data_grad, None, None) + ((None,) if len(op.inputs) == 4 else ())
-
-    return grad_fn
-
-
-for _suffix in ("", "WithNumSegments"):
-    RegisterGradient(f"SparseSegmentSum{_suffix}")(_sparse_segment_sum_grad)
-    RegisterGradient(f"SparseSegmentMean{_suffix}")(_sparse_segment_scaled_grad("Mean"))
-    RegisterGradient(f"SparseSegmentSqrtN{_suffix}")(_sparse_segment_scaled_grad("SqrtN"))
-
-
-def _sparse_segment_api(kind: str, what: str):
-    def fn(data, indices, segment_ids, name=None, num_segments=None, sparse_gradient=False) -> _ops.Tensor:
-        attrs = {"sparse_gradient": bool(sparse_gradient)}
-        if num_segments is None:
-            return apply_op(f"SparseSegment{kind}", [data, indices, segment_ids], attrs, name=name).outputs[0]
-        return apply_op(f"SparseSegment{kind}WithNumSegments", [data, indices, segment_ids, num_segments], attrs,
-                        name=name).outputs[0]
-
-    fn.__name__ = fn.__qualname__ = f"sparse_segment_{kind.lower() if kind != 'SqrtN' else 'sqrt_n'}"
-    fn.__doc__ = (f"The {what} over each segment of the rows `data[indices]`: `segment_ids` (sorted, one per "
-                  "index) names each picked row's output row; `num_segments` fixes the number of output rows "
-                  "(else the last id + 1). Segments nothing is picked into are 0.")
-    return fn
-
-
-sparse_segment_sum = tf_export("sparse.segment_sum", "sparse_segment_sum")(
-    _sparse_segment_api("Sum", "sum"))
-sparse_segment_mean = tf_export("sparse.segment_mean", "sparse_segment_mean")(
-    _sparse_segment_api("Mean", "mean"))
-sparse_segment_sqrt_n = tf_export("sparse.segment_sqrt_n", "sparse_segment_sqrt_n")(
-    _sparse_segment_api("SqrtN", "sum divided by the square root of the count"))
-
-
-# ----------------------------------------------------------------------------------------------------------
-# SparseMatMul: a dense float32 matmul whose operands may be flagged as mostly zeros (tf.sparse_matmul)
-# ----------------------------------------------------------------------------------------------------------
-def _sparse_matmul_shape(op):
-    a, b = op.inputs[0].shape.with_rank(2), op.inputs[1].shape.with_rank(2)
-    if a.ndims is None or b.ndims is None:
-        return _shape.unknown_shape(2)
-    rows = a[1] if op.get_attr("transpose_a") else a[0]
-    cols = b[0] if op.get_attr("transpose_b") else b[1]
-    return _shape.TensorShape([rows, cols])
-
-
-@register_op(
-    "SparseMatMul",
-    inputs=["a: Ta", "b: Tb"],
-    outputs=["product: float32"],
-    attrs={"transpose_a": ("bool", False), "transpose_b": ("bool", False), "a_is_sparse": ("bool", False),
-           "b_is_sparse": ("bool", False), "Ta": ("type", _dt.float32), "Tb": ("type", _dt.float32)},
-    allowed={"Ta": (_dt.float32,), "Tb": (_dt.float32,)},
-    shape=_sparse_matmul_shape,
-)
-def _sparse_matmul(a, b, *, transpose_a, transpose_b):
-    """The sparsity flags are hints for TF's kernel choice; the product is the same dense one."""
-    if a.ndim != 2 or b.ndim != 2:
-        raise _invalid(f"SparseMatMul: a and b must be matrices, got shapes {_shape.dims_str(a.shape)} and "
-                       f"{_shape.dims_str(b.shape)}")
-    a = a.T if transpose_a else a
-    b = b.T if transpose_b else b
-    if a.shape[1] != b.shape[0]:
-        raise _invalid(f"SparseMatMul: Matrix size-incompatible: In[0]: {_shape.dims_str(a.shape)}, In[1]: "
-                       f"{_shape.dims_str(b.shape)}")
-    return np.matmul(a, b).astype(np.float32, copy=False)
-
-
-@RegisterGradient("SparseMatMul")
-def _sparse_matmul_grad(op, grad):
-    """As MatMul's gradient, each product keeping the sparsity hint of the operand it reuses."""
-    ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
-    a, b = op.inputs
-    a_sparse, b_sparse = op.get_attr("a_is_sparse"), op.get_attr("b_is_sparse")
-
-    def mm(x, y, tx=False, ty=False, x_sparse=False, y_sparse=False):
-        return apply_op("SparseMatMul", [x, y], {"transpose_a": tx, "transpose_b": ty, "a_is_sparse": x_sparse,
-                                                 "b_is_sparse": y_sparse}).outputs[0]
-
-    if not ta and not tb:
-        return mm(grad, b, ty=True, y_sparse=b_sparse), mm(a, grad, tx=True, x_sparse=a_sparse)
-    if not ta and tb:
-        return mm(grad, b, y_sparse=b_sparse), mm(grad, a, tx=True, y_sparse=a_sparse)
-    if ta and not tb:
-        return mm(b, grad, ty=True, x_sparse=b_sparse), mm(a, grad, x_sparse=a_sparse)
-    return (mm(b, grad, tx=True, ty=True, x_sparse=b_sparse),
-            mm(grad, a, tx=True, ty=True, y_sparse=a_sparse))
-
-
-@tf_export("sparse_matmul")
-def sparse_matmul(a, b, transpose_a=False, transpose_b=False, a_is_sparse=False, b_is_sparse=False,
-                  name=None) -> _ops.Tensor:
-    """The float32 matrix product of two dense matrices; `a_is_sparse`/`b_is_sparse` only say an operand is
-    mostly zeros (TF picks a kernel by them), the result is the same."""
-    return apply_op("SparseMatMul", [a, b], {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b),
-                                             "a_is_sparse": bool(a_is_sparse), "b_is_sparse": bool(b_is_sparse)},
-                    name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -1783,280 +1546,6 @@ def deserialize_many_sparse(serialized_sparse, dtype, rank=None, name=None) -> S
         indices.set_shape([None, rank])
         shape.set_shape([rank])
     return SparseTensor(indices, values, shape)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# SparseConditionalAccumulator: averages IndexedSlices gradients of one step from several workers
-# ----------------------------------------------------------------------------------------------------------
-# How often a blocked take wakes to check the run's deadline and cancellation (an apply wakes it at once).
-_POLL_SECONDS = 0.02
-# Resource names of unshared accumulators, "_<n>_<op name>", numbered per process (as queues are).
-_accumulator_ids = itertools.count()
-
-
-class SparseAccumulatorResource:
-    """One accumulator's run-time state in one session: the gradients of the current global step summed per row
-    index (with how many gradients gave each row), how many were applied, and the global step. A take waits
-    until enough gradients arrived, then hands out their sum (or per-row mean) and starts the next step."""
-
-    def __init__(self, name: str, shape: _shape.TensorShape, reduction_type: str) -> None:
-        self.name = name
-        self.shape = shape
-        self.reduction_type = reduction_type
-        self.global_step = 0
-        self._cond = threading.Condition()
-        self._cancelled = False
-        self._reset()
-
-    def _reset(self) -> None:
-        self.count = 0
-        self._indices = self._values = self._per_row = None
-
-    def cancel(self) -> None:
-        """The session is closing: a waiting take (and every later one) ends with CancelledError."""
-        with self._cond:
-            self._cancelled = True
-            self._cond.notify_all()
-
-    def set_global_step(self, step: int) -> None:
-        with self._cond:
-            self.global_step = step  # TF accepts a smaller step too (it only warns)
-
-    def _check(self, indices, values, grad_shape, has_known_shape: bool) -> None:
-        if np.ndim(indices) != 1:
-            raise _invalid(f"Input indices should be vector but received shape: {_shape.dims_str(np.shape(indices))}")
-        if values.ndim < 1 or values.shape[0] != len(indices):
-            raise _invalid(f"Expected {len(indices)} non-empty input values, got "
-                           f"{values.shape[0] if values.ndim else 0}")
-        want = self.shape.as_list() if self.shape.ndims is not None else None
-        if want is not None:
-            if values.ndim != len(want):
-                raise _invalid(f"Shape mismatch: expected values rank {len(want)}, got {values.ndim}")
-            for d in range(1, len(want)):
-                if want[d] is not None and want[d] != values.shape[d]:
-                    raise _invalid(f"Shape mismatch: expected values dim {d} to be {want[d]}, got {values.shape[d]}")
-        if self._values is not None and values.shape[1:] != self._values.shape[1:]:
-            d = next(i for i in range(1, values.ndim) if values.shape[i] != self._values.shape[i])
-            raise _invalid(f"Shape mismatch: expected values dim {d} to be {self._values.shape[d]}, got "
-                           f"{values.shape[d]}")
-        if has_known_shape and want is not None:
-            if len(grad_shape) != len(want):
-                raise _invalid(f"Shape mismatch: expected shape rank {len(want)}, got {len(grad_shape)}")
-            for d, size in enumerate(want):
-                if size is not None and size != grad_shape[d]:
-                    raise _invalid(f"Shape mismatch: expected shape dim {d} to be {size}, got {int(grad_shape[d])}")
-
-    def apply(self, local_step: int, indices, values, grad_shape, has_known_shape: bool) -> None:
-        """Adds a gradient of `local_step` (dropped when older than the global step): rows `indices` of a
-        tensor hold `values`."""
-        indices = np.asarray(indices, np.int64)
-        with self._cond:
-            self._check(indices, values, grad_shape, has_known_shape)
-            if local_step < self.global_step:
-                return  # a stale gradient, from a worker behind the current step
-            if self._values is None:
-                self._indices, self._values = np.zeros(0, np.int64), np.zeros((0,) + values.shape[1:], values.dtype)
-                self._per_row = np.zeros(0, np.int64)
-            rows = np.concatenate([self._indices, indices])
-            order, starts = _runs(rows)
-            self._indices = rows[order[starts]]
-            self._values = (np.add.reduceat(np.concatenate([self._values, values])[order], starts, axis=0)
-                            if len(rows) else self._values)
-            self._per_row = np.add.reduceat(np.concatenate([self._per_row, np.ones(len(indices), np.int64)])[order],
-                                            starts) if len(rows) else self._per_row
-            self.count += 1
-            self._cond.notify_all()
-
-    def take(self, op, num_required: int, check_deadline):
-        """Waits for `num_required` gradients; their rows, summed or averaged per row, and the dense shape."""
-        if num_required < 1:
-            raise _invalid(f"Argument num_required must be positive, but was {num_required}")
-        with self._cond:
-            while self.count < num_required:
-                self._cond.wait(_POLL_SECONDS)
-                if self._cancelled:
-                    raise _errors.CancelledError(None, op, "TakeGrad operation was cancelled")
-                check_deadline(op)
-            indices, values = self._indices, self._values
-            if self.reduction_type == "MEAN" and len(indices):
-                values = (values / self._per_row.reshape((-1,) + (1,) * (values.ndim - 1))).astype(values.dtype)
-            known = self.shape.as_list() if self.shape.ndims is not None else [None] * values.ndim
-            inner = [known[d] if known[d] is not None else values.shape[d] for d in range(1, len(known))]
-            shape = np.array([-1 if known[0] is None else known[0]] + inner, np.int64)
-            self._reset()
-            self.global_step += 1
-            return indices, values, shape
-
-
-def _accumulator_factory(op, ctx):
-    """The accumulator op's output is its cell, holding the handle (container, name) of the session's
-    accumulator resource, created on first run."""
-    cell = ctx.cell(op)
-    container, shared = (_attr_text(op.get_attr(a)) for a in ("container", "shared_name"))
-
-    def accumulator():
-        if not cell.initialized:
-            with ctx.lock:
-                if getattr(ctx, "closed", False):
-                    raise _errors.CancelledError(None, op, "Session has been closed.")
-                name = shared or f"_{next(_accumulator_ids)}_{op.name}"
-                key = ("accumulator", container, name)
-                if key not in ctx.resources:
-                    ctx.resources[key] = SparseAccumulatorResource(name, op.get_attr("shape"),
-                                                                   _attr_text(op.get_attr("reduction_type")))
-                cell.value = np.array([container.encode(), name.encode()], dtype=object)
-        return cell
-
-    return accumulator
-
-
-def _attr_text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _accumulator_of(ctx, handle_cell) -> SparseAccumulatorResource:
-    container, name = (v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(handle_cell.value))
-    resource = ctx.resources.get(("accumulator", container, name))
-    if resource is None:
-        raise _errors.NotFoundError(None, None, f"Resource {container}/{name} of an accumulator does not exist.")
-    return resource
-
-
-def _check_reduction_type(op) -> _shape.TensorShape:
-    if _attr_text(op.get_attr("reduction_type")) not in ("MEAN", "SUM"):
-        raise ValueError(f"reduction_type must be MEAN or SUM, got {op.get_attr('reduction_type')!r}")
-    return _shape.TensorShape([2])
-
-
-register_op("SparseConditionalAccumulator", outputs=["handle: Ref(string)"],
-            attrs={"dtype": ("type", _reg.REQUIRED), "shape": ("shape", _reg.REQUIRED), "container": ("string", ""),
-                   "shared_name": ("string", ""), "reduction_type": ("string", "MEAN")},
-            allowed={"dtype": _dt.FLOATING}, shape=_check_reduction_type, stateful=True,
-            factory=_accumulator_factory)
-
-
-def _accumulator_apply_factory(op, ctx):
-    has_known_shape = op.get_attr("has_known_shape")
-
-    def apply(handle, local_step, indices, values, grad_shape):
-        _accumulator_of(ctx, handle).apply(int(local_step), indices, np.asarray(values), np.asarray(grad_shape),
-                                           has_known_shape)
-
-    return apply
-
-
-def _accumulator_take_factory(op, ctx):
-    check_deadline = ctx.check_deadline
-
-    def take(handle, num_required):
-        return _accumulator_of(ctx, handle).take(op, int(num_required), check_deadline)
-
-    return take
-
-
-def _accumulator_count_factory(op, ctx):
-    def num_accumulated(handle):
-        return np.int32(_accumulator_of(ctx, handle).count)
-
-    return num_accumulated
-
-
-def _accumulator_step_factory(op, ctx):
-    def set_global_step(handle, new_global_step):
-        _accumulator_of(ctx, handle).set_global_step(int(new_global_step))
-
-    return set_global_step
-
-
-register_op("SparseAccumulatorApplyGradient",
-            inputs=["handle: Ref(string)", "local_step: int64", "gradient_indices: int64", "gradient_values: dtype",
-                    "gradient_shape: int64"],
-            attrs={"dtype": ("type", _reg.REQUIRED), "has_known_shape": ("bool", _reg.REQUIRED)},
-            allowed={"dtype": _dt.FLOATING}, shape=lambda op: [], stateful=True, factory=_accumulator_apply_factory)
-register_op("SparseAccumulatorTakeGradient", inputs=["handle: Ref(string)", "num_required: int32"],
-            outputs=["indices: int64", "values: dtype", "shape: int64"], attrs={"dtype": ("type", _reg.REQUIRED)},
-            allowed={"dtype": _dt.FLOATING},
-            shape=lambda op: [_shape.unknown_shape(), _shape.unknown_shape(), _shape.unknown_shape()],
-            stateful=True, factory=_accumulator_take_factory)
-register_op("AccumulatorNumAccumulated", inputs=["handle: Ref(string)"], outputs=["num_accumulated: int32"],
-            shape=shape_fns.scalar, stateful=True, factory=_accumulator_count_factory)
-register_op("AccumulatorSetGlobalStep", inputs=["handle: Ref(string)", "new_global_step: int64"],
-            shape=lambda op: [], stateful=True, factory=_accumulator_step_factory)
-for _op_type in ("SparseConditionalAccumulator", "SparseAccumulatorApplyGradient", "SparseAccumulatorTakeGradient",
-                 "AccumulatorNumAccumulated", "AccumulatorSetGlobalStep"):
-    NotDifferentiable(_op_type)
-
-
-@tf_export("sparse.SparseConditionalAccumulator", "SparseConditionalAccumulator")
-class SparseConditionalAccumulator:
-    """Aggregates sparse (IndexedSlices) gradients of one global step: gradients marked with an older local
-    step are dropped; `take_grad(n)` waits for n gradients and returns their sum or, with reduction_type
-    "MEAN", each row's mean over the gradients that gave it, resetting the aggregate and advancing the step."""
-
-    def __init__(self, dtype, shape=None, shared_name=None, name="sparse_conditional_accumulator",
-                 reduction_type="MEAN") -> None:
-        self._dtype = _dt.as_dtype(dtype)
-        self._shape = _shape.unknown_shape() if shape is None else _shape.as_shape(shape)
-        if reduction_type not in ("MEAN", "SUM"):
-            raise ValueError(f"reduction_type must be MEAN or SUM, got {reduction_type!r}")
-        self._accumulator_ref = apply_op(
-            "SparseConditionalAccumulator", [],
-            {"dtype": self._dtype, "shape": self._shape, "shared_name": shared_name or "",
-             "reduction_type": reduction_type}, name=name).outputs[0]
-        self._name = self._accumulator_ref.op.name
-
-    @property
-    def accumulator_ref(self) -> _ops.Tensor:
-        return self._accumulator_ref
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dtype(self) -> _dt.DType:
-        return self._dtype
-
-    def num_accumulated(self, name=None) -> _ops.Tensor:
-        """The number of gradients aggregated for the current step (int32)."""
-        return apply_op("AccumulatorNumAccumulated", [self._accumulator_ref],
-                        name=name or f"{self._name}_NumAccumulated").outputs[0]
-
-    def set_global_step(self, new_global_step, name=None) -> _ops.Operation:
-        """Sets the step gradients must be marked with (at least) to be aggregated."""
-        step = math_ops.cast(_ops.convert_to_tensor(new_global_step), _dt.int64)
-        return apply_op("AccumulatorSetGlobalStep", [self._accumulator_ref, step], name=name)
-
-    def apply_indexed_slices_grad(self, grad, local_step=0, name=None) -> _ops.Operation:
-        """Aggregates an IndexedSlices gradient computed at `local_step`."""
-        return self.apply_grad(grad.indices, grad.values, grad.dense_shape, local_step,
-                               name=name)
-
-    def apply_grad(self, grad_indices, grad_values, grad_shape=None, local_step=0, name=None) -> _ops.Operation:
-        """Aggregates the gradient whose rows `grad_indices` hold `grad_values` (of the dense shape `grad_shape`,
-        when given), computed at `local_step`."""
-        local_step = math_ops.cast(_ops.convert_to_tensor(local_step), _dt.int64)
-        values = _ops.convert_to_tensor(grad_values, dtype=self._dtype)
-        indices = math_ops.cast(_ops.convert_to_tensor(grad_indices), _dt.int64)
-        known = grad_shape is not None
-        shape = _ops.convert_to_tensor(grad_shape if known else np.zeros(0, np.int64), dtype=_dt.int64)
-        return apply_op("SparseAccumulatorApplyGradient", [self._accumulator_ref, local_step, indices, values, shape],
-                        {"has_known_shape": known}, name=name)
-
-    def take_grad(self, num_required, name=None):
-        """(indices, values, dense shape) of the aggregate, once `num_required` gradients arrived."""
-        out = apply_op("SparseAccumulatorTakeGradient", [self._accumulator_ref, num_required],
-                       {"dtype": self._dtype}, name=name).outputs
-        return _TakeGradient(*out)
-
-    def take_indexed_slices_grad(self, num_required, name=None) -> IndexedSlices:
-        """The aggregate as IndexedSlices, once `num_required` gradients arrived."""
-        indices, values, shape = self.take_grad(num_required, name=name)
-        return IndexedSlices(values, indices, shape)
-
-
-# take_grad's (indices, values, shape), named as TF's generated wrapper names them.
-_TakeGradient = collections.namedtuple("SparseAccumulatorTakeGradient", ["indices", "values", "shape"])
 
 
 # ----------------------------------------------------------------------------------------------------------
