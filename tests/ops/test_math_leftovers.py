@@ -443,3 +443,17 @@ def test_edit_distance_takes_sparse_tensor_values_and_refuses_dense_input():
         tf.edit_distance(tf.constant([[1]]), truth)
     with pytest.raises(TypeError, match="Truth must be a SparseTensor"):
         tf.edit_distance(hyp, tf.constant([[1]]))
+
+
+def test_scatter_nd_updates_of_resource_variables():
+    v = tf.get_variable("resource_nd", initializer=np.zeros((2, 3)), use_resource=True)
+    before = v.read_value()
+    update = tf.scatter_nd_update(v, [[0, 1], [1, 2]], [5.0, 6.0])
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(update), [[0, 5, 0], [0, 0, 6]])
+        np.testing.assert_array_equal(sess.run(tf.scatter_nd_add(v, [[1]], [[1.0, 1.0, 1.0]])), [[0, 5, 0], [1, 1, 7]])
+        np.testing.assert_array_equal(sess.run(tf.scatter_nd_sub(v, [[0, 0]], [2.0])), [[-2, 5, 0], [1, 1, 7]])
+        with pytest.raises(errors.InvalidArgumentError, match="does not index"):
+            sess.run(tf.scatter_nd_sub(v, [[7]], [[1.0, 1.0, 1.0]]))
+        np.testing.assert_array_equal(sess.run(before), [[-2, 5, 0], [1, 1, 7]])

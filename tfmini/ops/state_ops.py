@@ -445,26 +445,51 @@ def _scatter_nd_shape(op):
     return ref
 
 
+def _scatter_nd_index(base: np.ndarray, indices: np.ndarray, updates) -> tuple:
+    """The index tuple of an nd scatter into `base`, after TF's checks of the indices and the updates' shape."""
+    if indices.ndim < 1 or indices.shape[-1] > base.ndim:
+        raise _errors.InvalidArgumentError(
+            None, None, f"indices must have a last dimension <= the rank of ref {base.ndim}, got shape "
+            f"{_array_dims(indices.shape)}")
+    depth = indices.shape[-1]
+    if np.shape(updates) != indices.shape[:-1] + base.shape[depth:]:
+        raise _errors.InvalidArgumentError(
+            None, None, "Must have updates.shape = indices.shape[:batch_dim] + params_shape[slice_dim:], got "
+            f"updates.shape: {_array_dims(np.shape(updates))}, indices.shape: {_array_dims(indices.shape)}, "
+            f"params_shape: {_array_dims(base.shape)}")
+    array_ops._check_nd_indices(indices, base.shape, "params shape")
+    return tuple(indices[..., k] for k in range(depth))
+
+
 def _scatter_nd_kernel(update: Callable) -> Callable:
     def kernel(cell, indices, updates):
         if not cell.initialized:
             raise _uninitialized(cell)
-        base = cell.base
-        if indices.ndim < 1 or indices.shape[-1] > base.ndim:
-            raise _errors.InvalidArgumentError(
-                None, None, f"indices must have a last dimension <= the rank of ref {base.ndim}, got shape "
-                f"{_array_dims(indices.shape)}")
-        depth = indices.shape[-1]
-        if np.shape(updates) != indices.shape[:-1] + base.shape[depth:]:
-            raise _errors.InvalidArgumentError(
-                None, None, "Must have updates.shape = indices.shape[:batch_dim] + params_shape[slice_dim:], got "
-                f"updates.shape: {_array_dims(np.shape(updates))}, indices.shape: {_array_dims(indices.shape)}, "
-                f"params_shape: {_array_dims(base.shape)}")
-        array_ops._check_nd_indices(indices, base.shape, "params shape")
-        update(base, tuple(indices[..., k] for k in range(depth)), updates)
+        update(cell.base, _scatter_nd_index(cell.base, indices, updates), updates)
         return cell
 
     return kernel
+
+
+def _resource_scatter_nd_factory(update: Callable) -> Callable:
+    """A resource variable's nd scatter: the update goes into a copy that replaces the storage (reads taken
+    before it keep their values), under the variable's lock."""
+    def factory(op, ctx):
+        dtype = op.get_attr("T").as_numpy_dtype
+
+        def kernel(cell, indices, updates):
+            with cell.lock:
+                if not cell.initialized:
+                    raise uninitialized_resource(cell)
+                check_resource_dtype(cell, dtype)
+                index = _scatter_nd_index(cell.base, indices, updates)
+                work = cell.base.copy()
+                update(work, index, updates)
+                cell.set_base(work)
+
+        return kernel
+
+    return factory
 
 
 _SCATTER_NDS = {
@@ -486,8 +511,19 @@ for _name, (_update, _allowed, _locking) in _SCATTER_NDS.items():
         factory=_locking_factory(_same_for_every_op(_scatter_nd_kernel(_update))),
         doc="Updates the elements or slices of the variable named by the index tuples in `indices` in place.",
     )
+    register_op(
+        "Resource" + _name,
+        inputs=["ref: resource", "indices: Tindices", "updates: T"],
+        attrs={"T": ("type", _reg.REQUIRED), "use_locking": ("bool", True)},
+        allowed={"T": _allowed, "Tindices": _INDEX},
+        shape=lambda op: [],
+        stateful=True,
+        factory=_resource_scatter_nd_factory(_update),
+        doc="Updates the elements or slices of the resource variable named by the index tuples in `indices`.",
+    )
 # TF's "IGNORE" policy skips out-of-range indices; tfmini implements the default, an error.
-_reg.import_only_attr(tuple(_SCATTER_NDS), "bad_indices_policy", "string", "")
+_reg.import_only_attr(tuple(_SCATTER_NDS) + tuple("Resource" + n for n in _SCATTER_NDS), "bad_indices_policy",
+                      "string", "")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -771,6 +807,7 @@ RESOURCE_TRAINING_OPS += ["Resource" + n for n in [*_TRAINING_OPS, *_SPARSE_OF]]
 
 for _name in ["VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "CountUpTo",
               "ResourceCountUpTo", "StridedSliceAssign", "ResourceStridedSliceAssign", *_SCATTERS, *_SCATTER_NDS,
+              *("Resource" + n for n in _SCATTER_NDS),
               *_TRAINING_OPS,
               *_SPARSE_OF, *RESOURCE_TRAINING_OPS]:
     NotDifferentiable(_name)
@@ -870,9 +907,14 @@ def scatter_div(ref, indices, updates, use_locking=False, name=None) -> _ops.Ten
 
 
 def _scatter_nd(op_type: str, ref, indices, updates, use_locking, name):
-    if not _is_ref(ref):
-        raise TypeError(f"tf.{op_type} of tfmini updates reference variables only; {ref!r} is a resource variable")
-    return apply_op(op_type, [ref, indices, updates], {"use_locking": bool(use_locking)}, name=name).outputs[0]
+    attrs = {"use_locking": bool(use_locking)}
+    if _is_ref(ref):
+        return apply_op(op_type, [ref, indices, updates], attrs, name=name).outputs[0]
+    # A resource variable: its Resource* op, then the value it leaves (a read after the update), as TF returns.
+    updates = _ops.convert_to_tensor(updates, dtype=ref.dtype.base_dtype)
+    update = apply_op("Resource" + op_type, [ref.handle, indices, updates], attrs, name=name)
+    with _ops.control_dependencies([update]):
+        return ref.read_value()
 
 
 @tf_export("scatter_nd_update")
