@@ -259,11 +259,19 @@ def _row_ranks(rows: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _as_rows(indices) -> np.ndarray:
+    """Index rows as an [n, rank] matrix (a vector is n indices of rank 1; an empty one has no columns)."""
+    indices = np.asarray(indices)
+    if indices.ndim == 2:
+        return indices
+    return indices.reshape(len(indices), -1) if indices.size else indices.reshape(len(indices), 0)
+
+
 def _split_keys(*index_arrays: np.ndarray, shape=None) -> list[np.ndarray]:
     """Order-preserving int64 keys of several index matrices on one scale (the same row gets the same key in
     each): row-major positions when every index lies inside the dense `shape` and its size fits in int64
     (a matrix product, far cheaper), else `_row_ranks` of all the rows."""
-    rows = np.concatenate([np.asarray(a).reshape(len(a), -1) for a in index_arrays], axis=0)
+    rows = np.concatenate([_as_rows(a) for a in index_arrays], axis=0)
     keys = None
     if shape is not None and len(shape) == rows.shape[1] and len(shape):
         shape = np.asarray(shape, np.int64)
@@ -447,7 +455,7 @@ def _sparse_tensor_dense_add(a_indices, a_values, a_shape, b):
         d = int(differ[0])
         raise _invalid(f"SparseTensorDenseAdd: Dimension {d} does not equal (no broadcasting is supported): sparse "
                        f"side {int(a_shape[d])} vs dense side {b.shape[d]}")
-    indices = np.asarray(a_indices).reshape(len(a_values), -1)
+    indices = _as_rows(a_indices)
     _check_indices(indices, a_shape, "SparseTensorDenseAdd")
     out = np.array(b, copy=True)
     if b.ndim == 0:

@@ -32,6 +32,28 @@ WORDS = "tf.SparseTensor([[0, 0], [0, 1], [1, 0]], ['a1', 'a2', 'b1'], [2, 2])"
 NUMS = "tf.SparseTensor([[0, 0], [0, 1], [1, 0], [1, 1]], tf.constant([7, 8, 9, 10], tf.int64), [2, 2])"
 
 
+EMPTY = "tf.SparseTensor(np.zeros((0, 2), np.int64), np.zeros(0, np.float32), [3, 4])"
+EMPTY_IDS = "tf.SparseTensor(np.zeros((0, 2), np.int64), np.zeros(0, np.int64), [2, 2])"
+# Every op given a SparseTensor without entries (shapes and dtypes of the empty results included).
+EMPTY_CASES = {
+    "add": f"tf.sparse.add({EMPTY}, {EMPTY})", "add_dense": f"tf.sparse.add({EMPTY}, tf.ones([3, 4]))",
+    "reorder": f"tf.sparse.reorder({EMPTY})", "reshape": f"tf.sparse.reshape({EMPTY}, [-1])",
+    "slice": f"tf.sparse.slice({EMPTY}, [0, 0], [2, 2])",
+    "split": f"tf.sparse.split(sp_input={EMPTY}, num_split=2, axis=0)",
+    "concat": f"tf.sparse.concat(0, [{EMPTY}, {EMPTY}])", "softmax": f"tf.sparse.softmax({EMPTY})",
+    "maximum": f"tf.sparse.maximum({EMPTY}, {EMPTY})", "fill_empty_rows": f"tf.sparse.fill_empty_rows({EMPTY}, 1.0)",
+    "reduce_max": f"tf.sparse.reduce_max({EMPTY}, 1)", "reduce_max_all": f"tf.sparse.reduce_max({EMPTY})",
+    "reduce_sum_sparse": f"tf.sparse.reduce_sum_sparse({EMPTY}, 0)", "transpose": f"tf.sparse.transpose({EMPTY})",
+    "matmul": f"tf.sparse.matmul({EMPTY}, tf.ones([4, 2]))", "to_indicator": f"tf.sparse.to_indicator({EMPTY_IDS}, 4)",
+    "cross_hashed": f"tf.sparse.cross_hashed([{EMPTY_IDS}, {EMPTY_IDS}])", "cross": f"tf.sparse.cross([{EMPTY_IDS}])",
+    "serialize_many": f"tf.io.serialize_many_sparse({EMPTY})", "serialize": f"tf.io.serialize_sparse({EMPTY})",
+    "sets_union": f"tf.sets.union({EMPTY_IDS}, {EMPTY_IDS})", "sets_size": f"tf.sets.size({EMPTY_IDS})",
+    "sets_dense": f"tf.sets.intersection(tf.zeros([2, 0], tf.int64), {EMPTY_IDS})",
+    "segment_mean": "tf.sparse.segment_mean(tf.ones([3, 2]), tf.zeros([0], tf.int32), tf.zeros([0], tf.int32), "
+                    "num_segments=2)",
+}
+
+
 def _grad(body: str, x: str) -> str:
     """The gradient of sum(weights * body(v)) with respect to v = x (float64)."""
     return (f"(lambda v: tf.gradients(tf.reduce_sum({body} * tf.constant(np.linspace(0.5, 2.0, 6)[:4])), v))"
@@ -130,6 +152,9 @@ CASES = {
     "error_dense_add": "tf.sparse.add(tf.SparseTensor([[0, 0]], [2.0], [2, 3]), tf.ones([3, 3]))",
     "error_sets_order": "tf.sets.size(tf.SparseTensor([[1, 0], [0, 0]], [1, 2], [2, 2]))",
 }
+
+
+CASES.update({f"empty_{name}": expression for name, expression in EMPTY_CASES.items()})
 
 
 def _flatten(value) -> list:
