@@ -144,6 +144,20 @@ def test_decode_jpeg_fast_dct_is_within_three_levels(channels, dct):
     assert np.abs(got - want).max() <= 3 and np.abs(got - want).mean() < 1.5
 
 
+@pytest.mark.parametrize("ratio", [2, 4])
+def test_decode_jpeg_ratio_matches_tensorflow(ratio):
+    got = _run(lambda: tf.image.decode_jpeg(JPEG, ratio=ratio, dct_method="INTEGER_ACCURATE"))
+    np.testing.assert_array_equal(got, RECORDED[f"jpeg_decode_ratio_{ratio}"])
+
+
+def test_decode_and_crop_jpeg_matches_tensorflow_but_at_the_right_edge():
+    crop = _run(lambda: tf.image.decode_and_crop_jpeg(JPEG, [2, 3, 9, 11], dct_method="INTEGER_ACCURATE"))
+    want = RECORDED["jpeg_decode_and_crop"]
+    # libjpeg-turbo's cropped decoding upsamples chroma as if the window's right edge were the image's
+    np.testing.assert_array_equal(crop[:, :-1], want[:, :-1])
+    assert np.abs(crop[:, -1].astype(int) - want[:, -1]).max() <= 4
+
+
 def test_jpeg_shape_ratio_crop_and_is_jpeg():
     np.testing.assert_array_equal(_run(lambda: tf.image.extract_jpeg_shape(JPEG)), RECORDED["jpeg_shape"])
     assert _run(lambda: tf.io.extract_jpeg_shape(JPEG, output_type=tf.int64)).dtype == np.int64

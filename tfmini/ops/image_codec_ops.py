@@ -571,7 +571,12 @@ def decode_png(contents, channels: int = 0, dtype=_dt.uint8, name=None) -> _ops.
 def decode_jpeg(contents, channels: int = 0, ratio: int = 1, fancy_upscaling: bool = True,
                 try_recover_truncated: bool = False, acceptable_fraction: float = 1, dct_method: str = "",
                 name=None) -> _ops.Tensor:
-    """Decodes a JPEG into a [height, width, channels] uint8 tensor, downscaled by `ratio` (1, 2, 4 or 8)."""
+    """Decodes a JPEG into a [height, width, channels] uint8 tensor, downscaled by `ratio` (1, 2, 4 or 8).
+
+    Decoding goes through Pillow's libjpeg-turbo, which always uses the accurate integer IDCT and fancy chroma
+    upsampling: `dct_method="INTEGER_ACCURATE"` gives TensorFlow's pixels exactly, the default (TF's fast IDCT)
+    within a few levels; `fancy_upscaling=False` is accepted but decodes as True, and truncated files fail
+    whatever `try_recover_truncated` and `acceptable_fraction` say."""
     _require_pillow("tf.io.decode_jpeg")
     attrs = {"channels": int(channels), "ratio": int(ratio), "fancy_upscaling": bool(fancy_upscaling),
              "try_recover_truncated": bool(try_recover_truncated),

@@ -318,6 +318,11 @@ def main() -> None:
             for dct in ("", "INTEGER_FAST", "INTEGER_ACCURATE"):
                 results[f"jpeg_decode_{channels}_{dct}"] = sess.run(
                     tf.image.decode_jpeg(jpeg, channels=channels, dct_method=dct))
+        for ratio in (2, 4):
+            results[f"jpeg_decode_ratio_{ratio}"] = sess.run(
+                tf.image.decode_jpeg(jpeg, ratio=ratio, dct_method="INTEGER_ACCURATE"))
+        results["jpeg_decode_and_crop"] = sess.run(
+            tf.image.decode_and_crop_jpeg(jpeg, [2, 3, 9, 11], dct_method="INTEGER_ACCURATE"))
         results["jpeg_shape"] = sess.run(tf.image.extract_jpeg_shape(jpeg))
         results["gif_decode"] = sess.run(tf.image.decode_gif(files["anim.gif"]))
         results["bmp_decode"] = sess.run(tf.image.decode_bmp(files["rgb.bmp"]))
