@@ -298,3 +298,18 @@ def test_one_function_passed_two_variables_in_one_argument_is_refused():
     with tf.Graph().as_default():
         with pytest.raises(ValueError, match="Node 'update_w'.*variable 'w'.*variable 'v'"):
             tf.import_graph_def(gd, name="")
+
+
+def test_stateful_nodes_of_a_function_run_even_when_it_lists_no_control_returns():
+    # As TensorFlow never prunes a stateful node from a function body, an assignment its outputs do not depend on
+    # runs with every call, whether or not the function lists it in control_ret.
+    gd = _graph_def("function_effects")
+    for fd in gd.library.function:
+        fd.ClearField("control_ret")
+    values = np.load(os.path.join(FIXTURES, "function_effects.npz"))
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            sess.run(CASES["function_effects"]["init"])
+            sess.run("StatefulPartitionedCall", {"x:0": values["feed0/x:0"]})
+            np.testing.assert_array_equal(sess.run("ReadVariableOp:0"), values["fetch1/ReadVariableOp:0"])

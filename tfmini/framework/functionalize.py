@@ -79,12 +79,15 @@ def functionalize_graph_def(graph_def, prefix: str = ""):
     in_functions = [i for i, fd in enumerate(graph_def.library.function)
                     if any(nd.op in CONTROL_FLOW_OPS for nd in fd.node_def)]
     control_flow = bool(in_functions) or any(nd.op in CONTROL_FLOW_OPS for nd in graph_def.node)
-    if not (calls or control_flow or _passes_variables(graph_def)):
+    control_returns = any(_effects(fd) for fd in graph_def.library.function)
+    if not (calls or control_flow or control_returns or _passes_variables(graph_def)):
         return graph_def
     out = graph_pb2.GraphDef()
     out.CopyFrom(graph_def)
     if calls:
         _calls_by_name(out)
+    if control_returns:
+        _run_control_returns(out)
     library = _Library(out.library)
     for i in in_functions:
         _functionalize_function(out.library.function[i], library)
@@ -1041,6 +1044,84 @@ def _as_call(nd, fd) -> None:
     nd.attr["Tin"].list.type.extend(a.type for a in sig.input_arg)
     nd.attr["Tout"].list.type.extend(a.type for a in sig.output_arg)
     nd.attr["f"].func.name = sig.name
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Control returns: the ops a TF2 function runs for their effect
+# ----------------------------------------------------------------------------------------------------------
+_CALLS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+_IFS = frozenset({"If", "StatelessIf"})
+
+
+def _effects(fd) -> list[str]:
+    """The nodes function `fd` runs for their effect whenever it runs, as TensorFlow runs a function: those it
+    lists in `control_ret`, and its stateful nodes (assignments, prints, random draws) that its outputs do not
+    depend on (TensorFlow never prunes a stateful node from a function body)."""
+    by_name = {nd.name: nd for nd in fd.node_def}
+    needed: set = set()
+    stack = [_node_of(ref.lstrip("^")) for ref in fd.ret.values()]
+    while stack:
+        n = stack.pop()
+        if n in needed or n not in by_name:
+            continue
+        needed.add(n)
+        stack.extend(_node_of(i.lstrip("^")) for i in by_name[n].input)
+    effects = [n for n in fd.control_ret.values() if n in by_name and n not in needed]
+    for nd in fd.node_def:
+        if nd.name in needed or nd.name in effects:
+            continue
+        try:
+            stateful = _registry.get_op_def(nd.op).stateful
+        except KeyError:
+            continue
+        if stateful:
+            effects.append(nd.name)
+    return effects
+
+
+def _run_control_returns(graph_def) -> None:
+    """Makes the nodes a function runs for their effect (`_effects`: a tf.function's assignments, which
+    TensorFlow runs whenever it calls the function) run whenever its outputs are computed: each output becomes
+    an Identity with control inputs on them. A function without outputs gets one (a constant after them), and
+    the calls and Ifs of it an int32 output more at the end, so that running the call runs them."""
+    fns = {fd.signature.name: fd for fd in graph_def.library.function}
+    effects = {name: _effects(fd) for name, fd in fns.items()}
+    users = [nd for nodes in (graph_def.node, *(fd.node_def for fd in graph_def.library.function)) for nd in nodes
+             if nd.op in _CALLS or nd.op in _IFS]
+    empty = {name for name, fd in fns.items() if effects[name] and not fd.signature.output_arg}
+    changed = True
+    while changed:  # both branches of an If get the extra output when either needs it
+        changed = False
+        for nd in users:
+            if nd.op in _IFS:
+                pair = {nd.attr["then_branch"].func.name, nd.attr["else_branch"].func.name}
+                if pair & empty and not pair <= empty and all(p in fns and not fns[p].signature.output_arg
+                                                              for p in pair):
+                    empty |= pair
+                    changed = True
+    for name, fd in fns.items():
+        controls = [f"^{node}" for node in effects[name]]
+        if name in empty:
+            node = _fresh("control_returns", {nd.name for nd in fd.node_def} | {a.name for a in fd.signature.input_arg})
+            fd.node_def.add().CopyFrom(_int32_const(node, 0))
+            fd.node_def[-1].input.extend(controls)
+            fd.signature.output_arg.add(name=node, type=types_pb2.DT_INT32)
+            fd.ret[node] = f"{node}:output:0"
+        elif controls:
+            taken = {nd.name for nd in fd.node_def} | {a.name for a in fd.signature.input_arg}
+            for arg in fd.signature.output_arg:
+                gate = _fresh(f"{arg.name}_after_control_returns", taken)
+                taken.add(gate)
+                fd.node_def.add().CopyFrom(_node(gate, "Identity", [fd.ret[arg.name], *controls], T=arg.type))
+                fd.ret[arg.name] = f"{gate}:output:0"
+        fd.ClearField("control_ret")
+    for nd in users:
+        called = nd.attr["f"].func.name if nd.op in _CALLS else nd.attr["then_branch"].func.name
+        if called in empty:
+            nd.attr["Tout"].list.type.append(types_pb2.DT_INT32)
+            for key in ("output_shapes", "_output_shapes"):
+                if key in nd.attr and nd.attr[key].list.shape:
+                    nd.attr[key].list.shape.add()
 
 
 # ----------------------------------------------------------------------------------------------------------

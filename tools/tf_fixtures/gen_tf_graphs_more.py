@@ -1,11 +1,11 @@
 """Records more GraphDefs written by real TensorFlow, with the values TensorFlow computed from them, for
 tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPartitionedCall, and the
-PartitionedCall of their gradient), TF1 Defun calls (and a SymbolicGradient of one), a one-shot tf.data
-iterator (OneShotIterator with its dataset_factory function), a tf.keras model with an LSTM and tf.layers with
-batch normalization trained in TF1 graphs, a control-flow-v2 loop over TensorArrays trained through (its
-gradient adds TensorLists with AddN), TF1 conds and loops that assign reference variables (RefSwitch,
-RefMerge, RefEnter), and a SavedModel written by TensorFlow 2's tf.saved_model.save (tf2_saved_model/, with
-the input and output of its serving signature in tf2_saved_model.npz).
+PartitionedCall of their gradient; functions run for their effects), TF1 Defun calls (and a SymbolicGradient
+of one), a one-shot tf.data iterator (OneShotIterator with its dataset_factory function), a tf.keras model with
+an LSTM and tf.layers with batch normalization trained in TF1 graphs, a control-flow-v2 loop over TensorArrays
+trained through (its gradient adds TensorLists with AddN), TF1 conds and loops that assign reference variables
+(RefSwitch, RefMerge, RefEnter), and a SavedModel written by TensorFlow 2's tf.saved_model.save
+(tf2_saved_model/, with the input and output of its serving signature in tf2_saved_model.npz).
 
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_tf_graphs_more.py
 Writes tests/fixtures/tf/tf_graphs_more/<case>.pb (the GraphDef) and <case>.npz (per run k, the feeds
@@ -66,6 +66,29 @@ def function_call():
     train = tf.train.AdamOptimizer(0.1).minimize(loss, name="train")
     feeds = {x: _normal(4, 3, scale=1.0)}
     return _training_runs(feeds, loss, train) + [{"feeds": feeds, "fetches": [y], "targets": []}]
+
+
+def function_effects():
+    """tf.functions run for their effects (the assignments a function lists in control_ret): one that returns
+    nothing, called by name as a target, and one whose output is fetched."""
+    v = tf.get_variable("v", initializer=tf.constant([1.0, 2.0]), use_resource=True)
+    x = tf.placeholder(tf.float32, [2], name="x")
+
+    @tf2.function
+    def accumulate(delta):
+        v.assign_add(delta * 2.0)
+
+    @tf2.function
+    def scale_and_report(factor):
+        v.assign(v * factor)
+        return tf.reduce_sum(x)
+
+    accumulate(x)
+    call = tf.get_default_graph().get_operations()[-1]
+    report = tf.identity(scale_and_report(tf.constant(0.5)), name="report")
+    feed = {x: np.array([1.0, -0.5], np.float32)}
+    return [{"feeds": feed, "fetches": [], "targets": [call]}, {"feeds": {}, "fetches": [v.value()], "targets": []},
+            {"feeds": feed, "fetches": [report], "targets": []}, {"feeds": {}, "fetches": [v.value()], "targets": []}]
 
 
 def function_with_loop():
@@ -225,6 +248,7 @@ CASES = {
     "keras_training": keras_training,
     "one_shot_iterator": one_shot_iterator,
     "function_call": function_call,
+    "function_effects": function_effects,
     "function_with_loop": function_with_loop,
     "defun_call": defun_call,
     "defun_training": defun_training,
