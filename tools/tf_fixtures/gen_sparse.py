@@ -54,6 +54,41 @@ EMPTY_CASES = {
 }
 
 
+R3 = ("tf.SparseTensor([[0, 0, 1], [0, 2, 0], [0, 2, 3], [1, 0, 0], [1, 1, 2], [2, 2, 2]], "
+      "[0.5, -1.0, 2.0, 3.0, -0.25, 1.5], [3, 3, 4])")
+R3_UNORDERED = "tf.SparseTensor([[1, 1, 2], [0, 0, 1], [2, 2, 2], [0, 2, 0]], [1.0, 2.0, 3.0, 4.0], [3, 3, 4])"
+SETS3 = "tf.SparseTensor([[0, 0, 0], [0, 0, 1], [1, 1, 0]], tf.constant([3, 1, 2], tf.int64), [2, 2, 2])"
+DENSE3 = "tf.constant([[[1, 5], [2, 2]], [[7, 7], [0, 2]]], tf.int64)"
+# Rank-3 SparseTensors (and one given out of order where the op allows it).
+RANK3_CASES = {
+    "softmax": f"tf.sparse.softmax({R3})",
+    "rmax01": f"tf.sparse.reduce_max({R3}, [0, 1])",
+    "rmax2k": f"tf.sparse.reduce_max({R3}, 2, keepdims=True)",
+    "rsum_neg": f"tf.sparse.reduce_sum({R3}, -2)",
+    "rsums": f"tf.sparse.reduce_sum_sparse({R3}, [0, 2])",
+    "rmaxs": f"tf.sparse.reduce_max_sparse({R3}, 1, keepdims=True)",
+    "transpose": f"tf.sparse.transpose({R3}, [2, 0, 1])",
+    "reshape": f"tf.sparse.reshape({R3}, [9, -1])",
+    "slice": f"tf.sparse.slice({R3}, [0, 1, 1], [2, 2, 3])",
+    "split": f"tf.sparse.split(sp_input={R3}, num_split=3, axis=2)",
+    "concat2": f"tf.sparse.concat(2, [{R3}, {R3}])",
+    "concat0": f"tf.sparse.concat(0, [{R3}, {R3_UNORDERED}])",
+    "fill": "tf.sparse.fill_empty_rows(tf.SparseTensor([[1, 0, 0], [3, 1, 1]], [1.0, 2.0], [5, 2, 2]), 9.0)",
+    "reorder_u": f"tf.sparse.reorder({R3_UNORDERED})",
+    "add_u": f"tf.sparse.add(tf.sparse.reorder({R3_UNORDERED}), {R3})",
+    "max": f"tf.sparse.maximum({R3}, tf.sparse.reorder({R3_UNORDERED}))",
+    "mul3": f"{R3} * tf.reshape(tf.range(4.0), [1, 1, 4])",
+    "div": f"{R3} / tf.constant([[[2.0]], [[4.0]], [[8.0]]])",
+    "expand": f"tf.sparse.expand_dims({R3}, 1)",
+    "to_dense": f"tf.sparse.to_dense({R3})",
+    "reset": f"tf.sparse.reset_shape({R3})",
+    "sets3": f"tf.sets.union({SETS3}, {DENSE3})",
+    "setsize3": f"tf.sets.size({SETS3})",
+    "setsdiff": f"tf.sets.difference({DENSE3}, {SETS3})",
+    "ser": f"tf.io.deserialize_many_sparse(tf.io.serialize_many_sparse({R3}), tf.float32)",
+}
+
+
 def _grad(body: str, x: str) -> str:
     """The gradient of sum(weights * body(v)) with respect to v = x (float64)."""
     return (f"(lambda v: tf.gradients(tf.reduce_sum({body} * tf.constant(np.linspace(0.5, 2.0, 6)[:4])), v))"
@@ -155,6 +190,7 @@ CASES = {
 
 
 CASES.update({f"empty_{name}": expression for name, expression in EMPTY_CASES.items()})
+CASES.update({f"rank3_{name}": expression for name, expression in RANK3_CASES.items()})
 
 
 def _flatten(value) -> list:
