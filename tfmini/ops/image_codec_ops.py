@@ -163,46 +163,34 @@ def _png_idat(data: bytes) -> bytes:
 
 
 def _unfilter(raw: bytes, height: int, row_bytes: int, bpp: int) -> np.ndarray:
-    """Undoes PNG's per-row filters (None, Sub, Up, Average, Paeth) on 8-bit lanes."""
+    """Undoes PNG's per-row filters (None, Sub, Up, Average, Paeth) on 8-bit lanes.
+
+    A pixel's bytes depend on the decoded pixels to its left, above and above-left, so the pixels of one
+    anti-diagonal (y + x constant) are independent: the image is decoded one diagonal at a time, each pixel
+    with its row's filter.
+    """
     stride = row_bytes + 1
     if len(raw) < height * stride:
         raise _invalid("Invalid PNG data: the image data is truncated")
     rows = np.frombuffer(raw, dtype=np.uint8, count=height * stride).reshape(height, stride)
-    out = np.zeros((height, row_bytes), dtype=np.uint8)
-    prev = np.zeros(row_bytes, dtype=np.uint8)
-    for y in range(height):
-        kind, cur = rows[y, 0], rows[y, 1:]
-        if kind == 0:
-            line = cur.copy()
-        elif kind == 1:
-            line = np.cumsum(cur.reshape(-1, bpp), axis=0, dtype=np.uint8).reshape(-1)
-        elif kind == 2:
-            line = cur + prev
-        elif kind in (3, 4):
-            line = _unfilter_sequential(cur, prev, bpp, kind)
-        else:
-            raise _invalid(f"Invalid PNG data: unknown filter type {kind}")
-        out[y] = line
-        prev = line
-    return out
-
-
-def _unfilter_sequential(cur: np.ndarray, prev: np.ndarray, bpp: int, kind: int) -> np.ndarray:
-    """The Average and Paeth filters, whose bytes depend on the unfiltered byte to their left."""
-    line = bytearray(len(cur))
-    c, p = cur.tolist(), prev.tolist()
-    for i in range(len(c)):
-        a = line[i - bpp] if i >= bpp else 0
-        b = p[i]
-        if kind == 3:
-            line[i] = (c[i] + ((a + b) >> 1)) & 0xFF
-            continue
-        up_left = p[i - bpp] if i >= bpp else 0
-        est = a + b - up_left
-        pa, pb, pc = abs(est - a), abs(est - b), abs(est - up_left)
-        pred = a if pa <= pb and pa <= pc else (b if pb <= pc else up_left)
-        line[i] = (c[i] + pred) & 0xFF
-    return np.frombuffer(bytes(line), dtype=np.uint8)
+    kinds = rows[:, 0].astype(np.int64)
+    if np.any(kinds > 4):
+        raise _invalid(f"Invalid PNG data: unknown filter type {int(kinds.max())}")
+    width = row_bytes // bpp
+    filtered = rows[:, 1:].reshape(height, width, bpp).astype(np.int16)
+    # one zero row above and one zero pixel to the left stand for the image's outside
+    out = np.zeros((height + 1, width + 1, bpp), dtype=np.int16)
+    for d in range(height + width - 1):
+        ys = np.arange(max(0, d - width + 1), min(height, d + 1))
+        xs = d - ys
+        a, b, c = out[ys + 1, xs], out[ys, xs + 1], out[ys, xs]
+        estimate = a + b - c
+        pa, pb, pc = np.abs(estimate - a), np.abs(estimate - b), np.abs(estimate - c)
+        paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+        kind = kinds[ys][:, None]
+        predicted = np.select([kind == 1, kind == 2, kind == 3, kind == 4], [a, b, (a + b) >> 1, paeth], 0)
+        out[ys + 1, xs + 1] = (filtered[ys, xs] + predicted) & 0xFF
+    return out[1:, 1:].astype(np.uint8).reshape(height, row_bytes)
 
 
 def _decode_png_16bit_colour(data: bytes, width: int, height: int, samples: int) -> np.ndarray:
@@ -555,15 +543,11 @@ for _op_type in ("DecodePng", "DecodeJpeg", "DecodeAndCropJpeg", "DecodeGif", "D
 # ----------------------------------------------------------------------------------------------------------
 # Python API
 # ----------------------------------------------------------------------------------------------------------
-def _as_name(dtype) -> _dt.DType:
-    return _dt.as_dtype(dtype)
-
-
 @tf_export("io.decode_png", "image.decode_png")
 def decode_png(contents, channels: int = 0, dtype=_dt.uint8, name=None) -> _ops.Tensor:
     """Decodes a PNG into a [height, width, channels] uint8 or uint16 tensor (channels 0: the file's own)."""
     _require_pillow("tf.io.decode_png")
-    return apply_op("DecodePng", [contents], {"channels": int(channels), "dtype": _as_name(dtype)},
+    return apply_op("DecodePng", [contents], {"channels": int(channels), "dtype": _dt.as_dtype(dtype)},
                     name=name).outputs[0]
 
 
@@ -649,7 +633,7 @@ def encode_jpeg(image, format: str = "", quality: int = 95, progressive: bool = 
 @tf_export("io.extract_jpeg_shape", "image.extract_jpeg_shape")
 def extract_jpeg_shape(contents, output_type=_dt.int32, name=None) -> _ops.Tensor:
     """[height, width, channels] of a JPEG, read from its header."""
-    return apply_op("ExtractJpegShape", [contents], {"output_type": _as_name(output_type)}, name=name).outputs[0]
+    return apply_op("ExtractJpegShape", [contents], {"output_type": _dt.as_dtype(output_type)}, name=name).outputs[0]
 
 
 @tf_export("io.is_jpeg", "image.is_jpeg")

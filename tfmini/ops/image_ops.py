@@ -1411,11 +1411,12 @@ def resize_image_with_pad(image, target_height, target_width, method=ResizeMetho
         image = _with_checks(checks, image)
         _, height, width, _ = _dimensions(image, 4)
         static = not any(_is_tensor(v) for v in (height, width, target_height, target_width))
-        if static:
-            ratio = max(width / target_width, height / target_height)
-            new_h, new_w = int(np.floor(height / ratio)), int(np.floor(width / ratio))
-            pad_h = max(0, int(np.floor((target_height - height / ratio) / 2)))
-            pad_w = max(0, int(np.floor((target_width - width / ratio) / 2)))
+        if static:  # TF's float32 arithmetic, done now
+            h, w, th, tw = (np.float32(v) for v in (height, width, target_height, target_width))
+            ratio = max(w / tw, h / th)
+            new_h, new_w = int(np.floor(h / ratio)), int(np.floor(w / ratio))
+            pad_h = max(0, int(np.floor((th - h / ratio) / np.float32(2))))
+            pad_w = max(0, int(np.floor((tw - w / ratio) / np.float32(2))))
         else:
             f = [math_ops.cast(v, _dt.float32) for v in (height, width, target_height, target_width)]
             ratio = math_ops.maximum(f[1] / f[3], f[0] / f[2])
@@ -1513,7 +1514,7 @@ def central_crop(image, central_fraction) -> _ops.Tensor:
         rank = image.shape.ndims
         if rank not in (3, 4):
             raise ValueError(f"`image` should either be a Tensor with rank = 3 or rank = 4. Had rank = {rank}.")
-        _check_at_least_3d(image, require_static=False)
+        image = _with_checks(_check_at_least_3d(image, require_static=False), image)
         dims = _dimensions(image, rank)
         height, width = dims[-3], dims[-2]
 
@@ -1536,7 +1537,7 @@ def central_crop(image, central_fraction) -> _ops.Tensor:
         return cropped
 
 
-def _image_axes(image: _ops.Tensor, name: str) -> tuple[_ops.Tensor, int]:
+def _image_axes(image) -> tuple[_ops.Tensor, int]:
     """`image` checked to be 3-D or 4-D, and the offset of its height axis (0 or 1)."""
     image = _ops.convert_to_tensor(image, name="image")
     checks = _check_at_least_3d(image, require_static=False)
@@ -1553,7 +1554,7 @@ def _image_axes(image: _ops.Tensor, name: str) -> tuple[_ops.Tensor, int]:
 def flip_left_right(image) -> _ops.Tensor:
     """Reverses the width axis of an image or a batch of images."""
     with _ops.name_scope(None, "flip_left_right", [image]):
-        image, first = _image_axes(image, "flip_left_right")
+        image, first = _image_axes(image)
         return array_ops.reverse(image, [first + 1])
 
 
@@ -1561,13 +1562,13 @@ def flip_left_right(image) -> _ops.Tensor:
 def flip_up_down(image) -> _ops.Tensor:
     """Reverses the height axis of an image or a batch of images."""
     with _ops.name_scope(None, "flip_up_down", [image]):
-        image, first = _image_axes(image, "flip_up_down")
+        image, first = _image_axes(image)
         return array_ops.reverse(image, [first])
 
 
 def _random_flip(image, axis_offset: int, seed, scope_name: str) -> _ops.Tensor:
     with _ops.name_scope(None, scope_name, [image]) as scope:
-        image, first = _image_axes(image, scope_name)
+        image, first = _image_axes(image)
         axis = first + axis_offset
         if first == 0:
             draw = random_ops.random_uniform([], 0, 1.0, seed=seed)
@@ -1596,7 +1597,7 @@ def random_flip_up_down(image, seed=None) -> _ops.Tensor:
 def rot90(image, k=1, name=None) -> _ops.Tensor:
     """Rotates an image (or each image of a batch) by k quarter turns counter-clockwise."""
     with _ops.name_scope(name, "rot90", [image, k]) as scope:
-        image, first = _image_axes(image, "rot90")
+        image, first = _image_axes(image)
         h, w = first, first + 1
         perm = list(range(image.shape.ndims or 3))
         perm[h], perm[w] = perm[w], perm[h]
@@ -1619,7 +1620,7 @@ def rot90(image, k=1, name=None) -> _ops.Tensor:
 def transpose_image(image, name=None) -> _ops.Tensor:
     """Swaps the height and width axes of an image or a batch of images."""
     with _ops.name_scope(name, "transpose", [image]):
-        image, first = _image_axes(image, "transpose")
+        image, first = _image_axes(image)
         return array_ops.transpose(image, [1, 0, 2] if first == 0 else [0, 2, 1, 3])
 
 
@@ -1628,7 +1629,7 @@ def transpose_image(image, name=None) -> _ops.Tensor:
 # ----------------------------------------------------------------------------------------------------------
 @tf_export("image.convert_image_dtype")
 def convert_image_dtype(image, dtype, saturate: bool = False, name=None) -> _ops.Tensor:
-    """Converts `image` to `dtype`, rescaling: floats are in [0, 1), integers span 0..dtype.max. Float to
+    """Converts `image` to `dtype`, rescaling: floats are in [0, 1], integers span 0..dtype.max. Float to
     integer multiplies by (max + 0.5) and truncates; integer to integer shifts bits (floor division or
     multiplication by a power of two); `saturate` clamps before a cast that could overflow."""
     image = _ops.convert_to_tensor(image, name="image")
