@@ -202,8 +202,15 @@ def test_encode_jpeg_options():
 # ----------------------------------------------------------------------------------------------------------
 # GIF, BMP, decode_image
 # ----------------------------------------------------------------------------------------------------------
-def test_decode_gif_and_bmp_match_tensorflow():
-    np.testing.assert_array_equal(_run(lambda: tf.io.decode_gif(_file("anim.gif"))), RECORDED["gif_decode"])
+@pytest.mark.parametrize("name", ["anim.gif", "partial.gif", "gray_palette.gif"])
+def test_decode_gif_matches_tensorflow(name):
+    # partial.gif: frames smaller than the screen with transparent pixels (drawn over the previous frame);
+    # gray_palette.gif: an interlaced image with a gray palette that is not the identity ramp
+    got = _run(lambda: tf.io.decode_gif(_file(name)))
+    np.testing.assert_array_equal(got, RECORDED[f"gif_decode_{name}"])
+
+
+def test_decode_bmp_matches_tensorflow():
     np.testing.assert_array_equal(_run(lambda: tf.io.decode_bmp(_file("rgb.bmp"))), RECORDED["bmp_decode"])
     np.testing.assert_array_equal(_run(lambda: tf.io.decode_bmp(_file("rgb.bmp"), channels=4)),
                                   RECORDED["bmp_decode_4"])
@@ -248,6 +255,9 @@ def test_codec_errors_are_invalid_argument_and_session_stays_usable():
                 sess.run(image, {contents: b"????"})
             with pytest.raises(tf.errors.InvalidArgumentError, match="0 or 3 for GIF"):
                 sess.run(gif, {contents: _file("anim.gif")})
+            for cut in (10, 30, 200, len(_file("anim.gif")) - 5):
+                with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid GIF data"):
+                    sess.run(image, {contents: _file("anim.gif")[:cut]})
             with pytest.raises(tf.errors.InvalidArgumentError, match="contents must be scalar"):
                 sess.run(png, {contents: [b"a", b"b"]})
             assert sess.run(png, {contents: _file("palette.png")}).shape == (16, 20, 3)

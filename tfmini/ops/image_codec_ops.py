@@ -3,7 +3,8 @@ DecodeImage, EncodePng, EncodeJpeg, EncodeJpegVariableQuality and ExtractJpegSha
 
 PNG is written here, as TensorFlow's libpng writes it (the filter heuristic and zlib settings are
 summary_ops'), and read with Pillow, except 16-bit colour PNGs, which Pillow reads only at 8 bits and this
-module unfilters itself. JPEG, GIF and BMP go through Pillow (libjpeg-turbo for JPEG, as in TensorFlow).
+module unfilters itself. JPEG and BMP go through Pillow (libjpeg-turbo for JPEG, as in TensorFlow); GIF frames
+are parsed here, decoded one by one with Pillow and drawn on the screen as TensorFlow draws them.
 Pillow is optional (`pip install tfmini[image]`): without it, building a decode op other than a PNG encode
 raises ImportError.
 """
@@ -454,19 +455,100 @@ def _extract_jpeg_shape(contents, *, output_type):
 # ----------------------------------------------------------------------------------------------------------
 # GIF and BMP
 # ----------------------------------------------------------------------------------------------------------
-def _gif_frames(data: bytes) -> np.ndarray:
-    """Every frame of a GIF as [frames, height, width, 3], each drawn over the previous ones."""
-    if not data.startswith((b"GIF87a", b"GIF89a")):
+class _GifFrame:
+    """One image of a GIF: its place on the screen, colour table, transparent index and LZW-coded pixels."""
+
+    def __init__(self, left: int, top: int, width: int, height: int, interlaced: bool, palette: bytes,
+                 transparent: int | None, code_size: int, blocks: bytes):
+        self.left, self.top, self.width, self.height = left, top, width, height
+        self.interlaced, self.palette, self.transparent = interlaced, palette, transparent
+        self.code_size, self.blocks = code_size, blocks
+
+    def indices(self) -> np.ndarray:
+        """The frame's colour indices, [height, width]: Pillow decodes the frame as a one-image GIF."""
+        bits = max(len(self.palette) // 3, 2).bit_length() - 2
+        header = b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0x80 | bits, 0, 0)
+        table = self.palette.ljust(3 << (bits + 1), b"\0")
+        descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, self.width, self.height, 0x40 if self.interlaced else 0)
+        image = _open(header + table + descriptor + bytes([self.code_size]) + self.blocks + b"\x3b", "GIF")
+        if image.mode not in ("P", "L"):
+            raise _invalid("Invalid GIF data: a frame did not decode to colour indices")
+        return np.asarray(image, dtype=np.uint8)
+
+
+def _gif_sub_blocks(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The data sub-blocks starting at `pos` (with their length bytes) and the position after them."""
+    start = pos
+    while True:
+        if pos >= len(data):
+            raise _invalid(f"Invalid GIF data (size {len(data)}): truncated")
+        size = data[pos]
+        pos += 1 + size
+        if size == 0:
+            return data[start:pos], pos
+
+
+def _gif_parse(data: bytes) -> tuple[int, int, list[_GifFrame]]:
+    """The logical screen size and the frames of a GIF, from its block structure."""
+    if not data.startswith((b"GIF87a", b"GIF89a")) or len(data) < 13:
         raise _invalid(f"Invalid GIF data (size {len(data)}), not a GIF")
-    image = _open(data, "GIF")
-    frames = []
-    try:
-        for index in range(getattr(image, "n_frames", 1)):
-            image.seek(index)
-            frames.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
-    except Exception as e:  # noqa: BLE001 - any decoder failure is invalid input
-        raise _invalid(f"Invalid GIF data (size {len(data)}): {e}") from None
-    return np.stack(frames)
+    width, height, flags = struct.unpack("<HHB", data[6:11])
+    pos = 13
+    global_palette = b""
+    if flags & 0x80:
+        size = 3 << ((flags & 7) + 1)
+        global_palette, pos = data[pos:pos + size], pos + size
+    frames, transparent = [], None
+    while pos < len(data) and data[pos] != 0x3B:
+        kind = data[pos]
+        if kind == 0x21:  # extension: a graphic control block sets the next image's transparent index
+            label = data[pos + 1]
+            if label == 0xF9 and pos + 7 <= len(data):
+                transparent = data[pos + 6] if data[pos + 3] & 1 else None
+            _, pos = _gif_sub_blocks(data, pos + 2)
+        elif kind == 0x2C:
+            if pos + 10 > len(data):
+                raise _invalid(f"Invalid GIF data (size {len(data)}): truncated")
+            left, top, w, h, image_flags = struct.unpack("<HHHHB", data[pos + 1:pos + 10])
+            pos += 10
+            palette = global_palette
+            if image_flags & 0x80:
+                size = 3 << ((image_flags & 7) + 1)
+                palette, pos = data[pos:pos + size], pos + size
+            if pos >= len(data):
+                raise _invalid(f"Invalid GIF data (size {len(data)}): truncated")
+            code_size = data[pos]
+            blocks, pos = _gif_sub_blocks(data, pos + 1)
+            frames.append(_GifFrame(left, top, w, h, bool(image_flags & 0x40), palette, transparent, code_size,
+                                    blocks))
+            transparent = None
+        else:
+            raise _invalid(f"Invalid GIF data (size {len(data)}): unknown block 0x{kind:02x}")
+    if not frames:
+        raise _invalid(f"Invalid GIF data (size {len(data)}): no image in the file")
+    return width, height, frames
+
+
+def _gif_frames(data: bytes) -> np.ndarray:
+    """Every frame of a GIF as [frames, height, width, 3] on the logical screen, as TensorFlow draws them:
+    each frame starts from the previous one (the first from black), and its pixels that are not transparent
+    replace those below; disposal methods are not applied."""
+    width, height, frames = _gif_parse(data)
+    out = np.zeros((len(frames), height, width, 3), dtype=np.uint8)
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    for k, frame in enumerate(frames):
+        indices = frame.indices()
+        colours = np.frombuffer(frame.palette, dtype=np.uint8).reshape(-1, 3)
+        if len(colours) == 0:
+            raise _invalid(f"Invalid GIF data (size {len(data)}): a frame has no colour table")
+        rows = slice(frame.top, min(frame.top + frame.height, height))
+        cols = slice(frame.left, min(frame.left + frame.width, width))
+        visible = indices[:rows.stop - rows.start, :cols.stop - cols.start]
+        drawn = np.ones(visible.shape, dtype=bool) if frame.transparent is None else visible != frame.transparent
+        region = canvas[rows, cols]
+        region[drawn] = colours[np.minimum(visible[drawn], len(colours) - 1)]
+        out[k] = canvas
+    return out
 
 
 @register_op("DecodeGif", inputs=["contents: string"], outputs=["image: uint8"],

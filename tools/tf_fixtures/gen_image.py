@@ -270,6 +270,21 @@ def _codec_files() -> dict:
     buf = io.BytesIO()
     Image.fromarray(smooth[..., 0] > 100).save(buf, format="PNG")
     files["bilevel.png"] = buf.getvalue()
+    base = np.zeros((12, 15, 3), np.uint8)
+    base[..., 0] = 200
+    moving = []
+    for i in range(4):  # a square moving over a background: Pillow writes frames 2-4 as partial, transparent ones
+        f = base.copy()
+        f[2 + i:6 + i, 3 + 2 * i:8 + 2 * i] = [30 * i, 255 - 40 * i, 60]
+        moving.append(Image.fromarray(f).convert("P", palette=Image.ADAPTIVE, colors=8))
+    buf = io.BytesIO()
+    moving[0].save(buf, format="GIF", save_all=True, append_images=moving[1:], disposal=2, transparency=0)
+    files["partial.gif"] = buf.getvalue()
+    gray = Image.fromarray(np.array([[0, 1, 2, 3], [3, 2, 1, 0]], np.uint8), "P")
+    gray.putpalette([10, 10, 10, 200, 200, 200, 50, 50, 50, 255, 255, 255])
+    buf = io.BytesIO()
+    gray.save(buf, format="GIF", interlace=True)
+    files["gray_palette.gif"] = buf.getvalue()
     files["smooth_rgb.npy"] = smooth
     return files
 
@@ -324,7 +339,8 @@ def main() -> None:
         results["jpeg_decode_and_crop"] = sess.run(
             tf.image.decode_and_crop_jpeg(jpeg, [2, 3, 9, 11], dct_method="INTEGER_ACCURATE"))
         results["jpeg_shape"] = sess.run(tf.image.extract_jpeg_shape(jpeg))
-        results["gif_decode"] = sess.run(tf.image.decode_gif(files["anim.gif"]))
+        for name in ("anim.gif", "partial.gif", "gray_palette.gif"):
+            results[f"gif_decode_{name}"] = sess.run(tf.image.decode_gif(files[name]))
         results["bmp_decode"] = sess.run(tf.image.decode_bmp(files["rgb.bmp"]))
         results["bmp_decode_4"] = sess.run(tf.image.decode_bmp(files["rgb.bmp"], channels=4))
         pixels = _png_pixels()
