@@ -24,12 +24,7 @@ RECORDED = json.loads(FIXTURE.read_text(encoding="utf-8"))
 EXCEPTIONS: dict[str, str] = {}
 
 # Names of one TF object that are different objects in tfmini, with the reason.
-NOT_ONE_OBJECT: dict[str, str] = {
-    "tf.linalg.set_diag": "ops/linalg_ops.py's banded matrix_set_diag (k, align) is declared for tf.linalg.set_diag "
-                          "only; tf.matrix_set_diag is still array_ops' main-diagonal one",
-    "tf.matrix_set_diag": "ops/linalg_ops.py's banded matrix_set_diag (k, align) is declared for tf.linalg.set_diag "
-                          "only; tf.matrix_set_diag is still array_ops' main-diagonal one",
-}
+NOT_ONE_OBJECT: dict[str, str] = {}
 
 # Declared functions whose parameters differ from the recorded TF 2.21 v1 signature, with the reason: where 2.21
 # differs from TF 1.15, tfmini follows 1.15.
@@ -50,12 +45,6 @@ KNOWN: dict[str, str] = {
     "tf.matmul": "TF 2.21 adds `output_type`, `grad_a` and `grad_b`, which TF 1.15 does not have",
     "tf.linalg.matmul": "TF 2.21 adds `output_type`, `grad_a` and `grad_b`, which TF 1.15 does not have",
     "tf.map_fn": "TF 2.3 adds `fn_output_signature`, which TF 1.15 does not have",
-    "tf.matrix_diag": "tfmini's wrapper builds the main diagonal only: TF 1.15's k, num_rows, num_cols and "
-                      "padding_value (and 2.2's align) are missing, and `name` defaults to None",
-    "tf.matrix_diag_part": "tfmini's wrapper reads the main diagonal only: TF 1.15's k and padding_value (and 2.2's "
-                           "align) are missing, and `name` defaults to None",
-    "tf.matrix_set_diag": "tfmini's wrapper sets the main diagonal only: TF 1.15's k (and 2.2's align) are missing, "
-                          "and `name` defaults to None",
     "tf.nn.conv2d": "dilations=None stands for TF's default [1, 1, 1, 1]",
     "tf.nn.conv2d_backprop_filter": "dilations=None stands for TF's default [1, 1, 1, 1]",
     "tf.nn.conv2d_backprop_input": "dilations=None stands for TF's default [1, 1, 1, 1]",
