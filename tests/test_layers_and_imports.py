@@ -17,6 +17,7 @@ PACKAGES = ("tfmini", "ipython_ext")
 LAYERS = (
     "ipython_ext",  # the IPython extension: knows tfmini's public API (and TF's public module paths)
     "api",  # tfmini/__init__.py assembles the public API and may import everything below; tf.compat.v1 is it
+    "contrib",  # tf.contrib: TF1's add-ons, built on the public layers, losses and optimizers of tf.train
     "client",  # Session, fetch/feed mapping, engines, tracing, timeline
     "train",  # optimizers, Saver, checkpoints: build graphs with the op library
     "namespaces",  # the public namespace modules (tf.nn, tf.math, tf.layers, tf.losses...): views over ops
@@ -25,9 +26,9 @@ LAYERS = (
     "protobuf",  # the generated protocol buffer modules
 )
 RANK = {name: len(LAYERS) - i for i, name in enumerate(LAYERS)}
-# Public namespaces that are packages rather than single modules (tf.data with tf.data.experimental; tf.contrib
-# with its sub-namespaces): they sit in the namespaces layer with the single-module ones.
-NAMESPACE_PACKAGES = ("data", "contrib")
+# Public namespaces that are packages rather than single modules (tf.data with tf.data.experimental): they sit in
+# the namespaces layer with the single-module ones.
+NAMESPACE_PACKAGES = ("data",)
 
 # Function-level imports of tfmini/ipython_ext modules allowed, as (importing module, imported module) -> why:
 # none. A cycle is broken by moving the shared piece down, not by deferring an import; an entry here would
@@ -41,7 +42,7 @@ def layer_of(module: str) -> str:
         return "ipython_ext"
     if module == "tfmini" or parts[1] == "compat":
         return "api"
-    if parts[1] in ("client", "train", "ops", "framework", "protobuf"):
+    if parts[1] in ("contrib", "client", "train", "ops", "framework", "protobuf"):
         return parts[1]
     if len(parts) == 2 or parts[1] in NAMESPACE_PACKAGES:
         return "namespaces"
