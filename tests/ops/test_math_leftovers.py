@@ -23,7 +23,8 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "math
 with open(os.path.join(FIXTURES, "cases.json")) as _f:
     CASES = json.load(_f)["cases"]
 ARRAYS = np.load(os.path.join(FIXTURES, "cases.npz"))
-_TYPE_ATTRS = {"T", "Tout", "dtype", "out_type", "out_idx", "output_dtype", "output_type", "type"}
+_TYPE_ATTRS = {"T", "Tout", "dtype", "out_type", "out_idx", "output_dtype", "output_type", "type", "Treal",
+               "Tcomplex"}
 # Results TF computes with another series, in another precision or rounding order: compared to a few ulps (TF
 # evaluates the float32 special functions in float32, tfmini in float64, so those differ by more; TF's fake
 # quantization rounds with or without fused multiply-adds depending on its vectorization).
@@ -31,7 +32,8 @@ _LOOSE = {"BesselI0e", "BesselI1e", "Igamma", "Igammac", "Betainc", "Zeta", "Pol
           "Xlogy", "Xdivy", "Xlog1py", "Angle", "IgammaGradA", "RandomGammaGrad", "StatelessRandomNormal",
           "StatelessTruncatedNormal", "FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxVars",
           "FakeQuantWithMinMaxVarsPerChannel", "FakeQuantWithMinMaxVarsGradient",
-          "FakeQuantWithMinMaxVarsPerChannelGradient", "Ndtri", "Erfinv"}
+          "FakeQuantWithMinMaxVarsPerChannelGradient", "Ndtri", "Erfinv", "FFT", "IFFT2D", "FFT3D", "RFFT", "IRFFT",
+          "RFFT2D", "IRFFT2D", "RFFT3D", "IRFFT3D"}
 
 
 def _inputs(i: int, case: dict) -> list:
@@ -61,7 +63,7 @@ def _tolerance(case, dtype) -> float:
         return 0.0
     # d/da of the incomplete gamma function sums a series whose terms cancel: both sides are good to ~1e-11.
     float64 = 1e-9 if case["op"] in ("IgammaGradA", "RandomGammaGrad") else 1e-12
-    return {np.float16: 2e-3, np.float32: 2e-5}.get(np.dtype(dtype).type, float64)
+    return {np.float16: 2e-3, np.float32: 2e-5, np.complex64: 2e-5}.get(np.dtype(dtype).type, float64)
 
 
 @pytest.mark.parametrize("feed", [False, True], ids=["const", "fed"])

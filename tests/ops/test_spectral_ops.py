@@ -1,5 +1,6 @@
-"""tf.fft ... tf.ifft3d (and tf.spectral's names) against NumPy's transforms, with gradients through complex
-inputs checked by finite differences."""
+"""tf.fft ... tf.ifft3d and tf.spectral's real transforms (rfft/irfft, 2D, 3D, with cropping and padding to
+fft_length) against NumPy's transforms, with gradients through complex parts checked by finite differences; TF's
+own values are replayed in test_math_leftovers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from gradient_checker import check_gradients
 
 import tfmini as tf
 from tfmini.framework import errors
+from tfmini.framework.registry import apply_op
 
 _CASES = [
     (tf.fft, np.fft.fft, {}),
@@ -55,3 +57,60 @@ def test_spectral_names_and_errors():
         with pytest.raises(errors.InvalidArgumentError, match="at least 3D"):
             sess.run(y, {x: np.ones((2, 2), np.complex64)})
         assert sess.run(y, {x: np.ones((1, 1, 2), np.complex64)}).tolist() == [[[2 + 0j, 0j]]]
+
+
+def _numpy_transform(ref, x, fft_length, rank):
+    if fft_length is None:
+        return ref(x)
+    if rank == 1:
+        return ref(x, n=fft_length[0])
+    return ref(x, s=fft_length, axes=tuple(range(-rank, 0)))
+
+
+@pytest.mark.parametrize("fn, ref, shape, fft_length", [
+    (tf.spectral.rfft, np.fft.rfft, (2, 6), None),
+    (tf.spectral.rfft, np.fft.rfft, (2, 6), [9]),
+    (tf.spectral.rfft, np.fft.rfft, (3, 7), [4]),
+    (tf.spectral.rfft2d, np.fft.rfft2, (2, 4, 5), [3, 8]),
+    (tf.spectral.rfft3d, np.fft.rfftn, (2, 3, 4), None),
+])
+def test_real_transforms_match_numpy_and_are_differentiable(fn, ref, shape, fft_length):
+    x = np.random.RandomState(2).normal(size=shape)
+    rank = {tf.spectral.rfft: 1, tf.spectral.rfft2d: 2, tf.spectral.rfft3d: 3}[fn]
+    with tf.Session() as sess:
+        got = sess.run(fn(x, fft_length))
+    np.testing.assert_allclose(got, _numpy_transform(ref, x, fft_length, rank), atol=1e-12)
+
+    def parts(t):
+        z = fn(t, fft_length)
+        return [tf.real(z), tf.imag(z)]
+
+    check_gradients(parts, [x])
+
+
+@pytest.mark.parametrize("fn, ref, shape, fft_length", [
+    (tf.spectral.irfft, np.fft.irfft, (2, 5), None),
+    (tf.spectral.irfft, np.fft.irfft, (2, 5), [9]),
+    (tf.spectral.irfft, np.fft.irfft, (2, 5), [14]),
+    (tf.spectral.irfft2d, np.fft.irfft2, (2, 3, 4), [3, 5]),
+    (tf.spectral.irfft3d, np.fft.irfftn, (2, 3, 4), None),
+])
+def test_inverse_real_transforms_match_numpy_and_are_differentiable(fn, ref, shape, fft_length):
+    rng = np.random.RandomState(3)
+    re, im = rng.normal(size=shape), rng.normal(size=shape)
+    rank = {tf.spectral.irfft: 1, tf.spectral.irfft2d: 2, tf.spectral.irfft3d: 3}[fn]
+    with tf.Session() as sess:
+        got = sess.run(fn(re + 1j * im, fft_length))
+    np.testing.assert_allclose(got, _numpy_transform(ref, re + 1j * im, fft_length, rank), atol=1e-12)
+    check_gradients(lambda a, b: fn(tf.complex(a, b), fft_length), [re, im])
+
+
+def test_real_transform_ops_refuse_short_inputs():
+    x = tf.placeholder(tf.float32)
+    y = apply_op("RFFT", [x, np.array([8], np.int32)]).outputs[0]
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="at least 8"):
+            sess.run(y, {x: np.ones((2, 5), np.float32)})
+        assert sess.run(y, {x: np.ones((1, 9), np.float32)}).shape == (1, 5)
+    assert tf.spectral.rfft([1.0, 2.0]).dtype == tf.complex64
+    assert tf.spectral.irfft([1.0 + 0j, 2.0]).dtype == tf.float32

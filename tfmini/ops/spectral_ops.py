@@ -1,6 +1,7 @@
-"""Discrete Fourier transforms over the innermost 1, 2 or 3 dimensions of complex tensors: FFT, IFFT, FFT2D,
-IFFT2D, FFT3D and IFFT3D (TF's unnormalized forward and 1/n-normalized inverse transforms, as NumPy's), with
-their gradients, behind tf.fft ... tf.ifft3d and tf.spectral.*."""
+"""Discrete Fourier transforms over the innermost 1, 2 or 3 dimensions: FFT, IFFT, FFT2D, IFFT2D, FFT3D and
+IFFT3D of complex tensors, RFFT/IRFFT (and 2D, 3D) between real signals and their half spectra (TF's
+unnormalized forward and 1/n-normalized inverse transforms, as NumPy's), with their gradients, behind tf.fft ...
+tf.ifft3d and tf.spectral.*."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops
@@ -95,3 +97,163 @@ fft3d = _transform_api("FFT3D", "The 3-D discrete Fourier transform over the inn
 tf_export("fft3d", "spectral.fft3d")(fft3d)
 ifft3d = _transform_api("IFFT3D", "The inverse 3-D discrete Fourier transform over the innermost 3 dimensions.")
 tf_export("ifft3d", "spectral.ifft3d")(ifft3d)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Real transforms: RFFT / IRFFT (1D, 2D, 3D). The ops crop the transformed axes of their input to fft_length (for
+# IRFFT the innermost one to fft_length[-1] // 2 + 1) and refuse shorter ones; the Python wrappers zero-pad
+# shorter inputs first, as TF's do.
+# ----------------------------------------------------------------------------------------------------------
+_REAL_TRANSFORMS = {"RFFT": 1, "RFFT2D": 2, "RFFT3D": 3, "IRFFT": 1, "IRFFT2D": 2, "IRFFT3D": 3}
+_REAL_ATTRS = {"Treal": ("type", _dt.float32), "Tcomplex": ("type", _dt.complex64)}
+_REAL_ALLOWED = {"Treal": (_dt.float32, _dt.float64), "Tcomplex": _dt.COMPLEX}
+
+
+def _real_transform_shape(op):
+    rank = _REAL_TRANSFORMS[op.type]
+    x = op.inputs[0].shape.with_rank_at_least(rank)
+    lengths = _reg.constant_value(op.inputs[1])
+    if lengths is None:
+        return x[:-rank].concatenate([None] * rank)
+    dims = [int(n) for n in lengths]
+    if not op.type.startswith("I"):
+        dims[-1] = dims[-1] // 2 + 1
+    return x[:-rank].concatenate(dims)
+
+
+def _real_transform_kernel(op_type: str):
+    rank = _REAL_TRANSFORMS[op_type]
+    inverse = op_type.startswith("I")
+    axes = tuple(range(-rank, 0))
+
+    def kernel(x, fft_length, *, Treal, Tcomplex):  # noqa: N803 - TF's attr names
+        if x.ndim < rank:
+            raise _errors.InvalidArgumentError(None, None, f"Input must be at least {rank}D, got shape "
+                                               f"{list(x.shape)}")
+        lengths = [int(n) for n in np.reshape(fft_length, -1)]
+        if len(lengths) != rank or any(n < 0 for n in lengths):
+            raise _errors.InvalidArgumentError(None, None, f"fft_length must have {rank} non-negative elements, "
+                                               f"got {lengths}")
+        needed = lengths[:-1] + [lengths[-1] // 2 + 1 if inverse else lengths[-1]]
+        for axis, (have, need) in enumerate(zip(x.shape[-rank:], needed)):
+            if have < need:
+                raise _errors.InvalidArgumentError(None, None, f"Input dimension {x.ndim - rank + axis} must have "
+                                                   f"length of at least {need} but got: {have}")
+        out_type = (Treal if inverse else Tcomplex).as_numpy_dtype
+        if inverse:
+            out_shape = x.shape[:-rank] + tuple(lengths)
+        else:
+            out_shape = x.shape[:-rank] + tuple(lengths[:-1]) + (lengths[-1] // 2 + 1,)
+        if 0 in out_shape or 0 in x.shape[-rank:]:
+            return np.zeros(out_shape, dtype=out_type)
+        transform = np.fft.irfftn if inverse else np.fft.rfftn
+        return transform(x, s=lengths, axes=axes).astype(out_type, copy=False)
+
+    return kernel
+
+
+for _name in _REAL_TRANSFORMS:
+    _in, _out = ("Tcomplex", "Treal") if _name.startswith("I") else ("Treal", "Tcomplex")
+    register_op(_name, inputs=[f"input: {_in}", "fft_length: int32"], outputs=[f"output: {_out}"],
+                attrs=dict(_REAL_ATTRS), allowed=dict(_REAL_ALLOWED), shape=_real_transform_shape,
+                fresh_output=True)(_real_transform_kernel(_name))
+
+
+def _half_spectrum_weights(n_last: _ops.Tensor, dtype: _dt.DType, inner: float) -> _ops.Tensor:
+    """Per bin k = 0 .. n//2 of a half spectrum: 1 for the bins that appear once in the full spectrum (k = 0 and,
+    for even n, k = n / 2), `inner` for the others (which stand for themselves and their mirror image)."""
+    k = array_ops.range(n_last // 2 + 1)
+    single = math_ops.logical_or(math_ops.equal(k, 0), math_ops.equal(2 * k, n_last))
+    real = array_ops.where(single, array_ops.ones_like(k, dtype=dtype.real_dtype),
+                           array_ops.fill(array_ops.shape(k), _ops.convert_to_tensor(inner, dtype=dtype.real_dtype)))
+    return math_ops.complex(real, array_ops.zeros_like(real)) if dtype.is_complex else real
+
+
+def _pad_inner_dims(x: _ops.Tensor, sizes: _ops.Tensor, rank: int) -> _ops.Tensor:
+    """`x` zero-padded at the end of its innermost `rank` dims up to `sizes` where they are shorter."""
+    extra = math_ops.maximum(sizes - array_ops.shape(x)[-rank:], 0)
+    outer = array_ops.zeros(array_ops.stack([array_ops.rank(x) - rank, 2]), _dt.int32)
+    return array_ops.pad(x, array_ops.concat([outer, array_ops.stack([array_ops.zeros_like(extra), extra], 1)], 0))
+
+
+def _fit_inner_dims(t: _ops.Tensor, like: _ops.Tensor, rank: int) -> _ops.Tensor:
+    """`t` cropped or zero-padded along its innermost `rank` dims to the sizes of `like`'s."""
+    want = array_ops.shape(like)
+    padded = _pad_inner_dims(t, want[-rank:], rank)
+    return array_ops.slice(padded, array_ops.zeros_like(want), want)
+
+
+def _real_transform_grad(op_type: str):
+    rank = _REAL_TRANSFORMS[op_type]
+    inverse = op_type.startswith("I")
+    adjoint = op_type[1:] if inverse else "I" + op_type
+
+    def gradient(op, grad):
+        x, fft_length = op.inputs
+        attrs = {"Treal": op.get_attr("Treal"), "Tcomplex": op.get_attr("Tcomplex")}
+        lengths = math_ops.cast(fft_length, _dt.int32)
+        total = math_ops.reduce_prod(lengths)
+        if inverse:
+            # irfft's adjoint: the half spectrum of the gradient, each inner bin counted twice, over prod(n).
+            spectrum = apply_op(adjoint, [grad, lengths], attrs).outputs[0]
+            weights = _half_spectrum_weights(lengths[-1], spectrum.dtype, 2.0)
+            scale = math_ops.cast(math_ops.cast(total, _dt.float64), spectrum.dtype.real_dtype)
+            back = spectrum * weights / math_ops.complex(scale, array_ops.zeros_like(scale))
+        else:
+            # rfft's adjoint: prod(n) irfft of the gradient with each inner bin halved (irfft doubles them).
+            weights = _half_spectrum_weights(lengths[-1], grad.dtype, 0.5)
+            signal = apply_op(adjoint, [grad * weights, lengths], attrs).outputs[0]
+            back = signal * math_ops.cast(total, signal.dtype)
+        return _fit_inner_dims(back, x, rank), None
+
+    return gradient
+
+
+for _name in _REAL_TRANSFORMS:
+    RegisterGradient(_name)(_real_transform_grad(_name))
+
+
+def _real_transform_api(op_type: str, doc: str):
+    rank = _REAL_TRANSFORMS[op_type]
+    inverse = op_type.startswith("I")
+
+    def fn(input_tensor, fft_length=None, name=None) -> _ops.Tensor:
+        with _ops.name_scope(name, op_type.lower(), [input_tensor]) as scope:
+            # Python numbers default to TF's single precision; arrays and tensors keep their own dtype.
+            preferred = None if isinstance(input_tensor, (np.ndarray, _ops.Tensor)) else (
+                _dt.complex64 if inverse else _dt.float32)
+            x = _ops.convert_to_tensor(input_tensor, preferred_dtype=preferred, name="input_tensor")
+            real = x.dtype.real_dtype if x.dtype.is_complex else x.dtype
+            complex_type = _dt.complex128 if real == _dt.float64 else _dt.complex64
+            if fft_length is None:
+                inner = array_ops.shape(x)[-rank:]
+                if inverse:
+                    # The signal length whose half spectrum has the innermost size: 2 (m - 1).
+                    inner = array_ops.concat([inner[:-1], 2 * (inner[-1:] - 1)], 0)
+                fft_length = inner
+            fft_length = _ops.convert_to_tensor(fft_length, dtype=_dt.int32, name="fft_length")
+            needed = fft_length
+            if inverse:
+                needed = array_ops.concat([fft_length[:-1], fft_length[-1:] // 2 + 1], 0)
+            x = _pad_inner_dims(x, needed, rank)
+            return apply_op(op_type, [x, fft_length], {"Treal": real, "Tcomplex": complex_type},
+                            name=scope).outputs[0]
+
+    fn.__name__ = fn.__qualname__ = op_type.lower()
+    fn.__doc__ = doc
+    return fn
+
+
+rfft = _real_transform_api("RFFT", "The half spectrum (n//2 + 1 bins) of real signals along the innermost dimension.")
+tf_export("spectral.rfft")(rfft)
+irfft = _real_transform_api("IRFFT", "Real signals of length fft_length from half spectra along the innermost "
+                                     "dimension.")
+tf_export("spectral.irfft")(irfft)
+rfft2d = _real_transform_api("RFFT2D", "The 2-D half spectrum of real signals over the innermost 2 dimensions.")
+tf_export("spectral.rfft2d")(rfft2d)
+irfft2d = _real_transform_api("IRFFT2D", "Real 2-D signals from half spectra over the innermost 2 dimensions.")
+tf_export("spectral.irfft2d")(irfft2d)
+rfft3d = _real_transform_api("RFFT3D", "The 3-D half spectrum of real signals over the innermost 3 dimensions.")
+tf_export("spectral.rfft3d")(rfft3d)
+irfft3d = _real_transform_api("IRFFT3D", "Real 3-D signals from half spectra over the innermost 3 dimensions.")
+tf_export("spectral.irfft3d")(irfft3d)

@@ -180,8 +180,26 @@ def edit_distance_cases():
     yield "EditDistance", [*h3, *t3], {"normalize": False}
 
 
+def spectral_cases():
+    x = uniform(-1, 1, 2, 6, 5, dtype=np.float32)
+    z = (uniform(-1, 1, 2, 4, 5) + 1j * uniform(-1, 1, 2, 4, 5)).astype(np.complex64)
+    # TF infers the input's type attr; the output's is given.
+    to_complex, to_real = {"Tcomplex": tf.complex64}, {"Treal": tf.float32}
+    for n in (5, 8, 3):
+        yield "RFFT", [x, np.array([n], np.int32)], to_complex
+        yield "IRFFT", [z, np.array([n], np.int32)], to_real
+    yield "RFFT2D", [x, np.array([6, 5], np.int32)], to_complex
+    yield "RFFT2D", [x, np.array([4, 7], np.int32)], to_complex
+    yield "IRFFT2D", [z, np.array([4, 8], np.int32)], to_real
+    yield "RFFT3D", [x.astype(np.float64), np.array([2, 6, 5], np.int32)], {"Tcomplex": tf.complex128}
+    yield "IRFFT3D", [z, np.array([2, 3, 9], np.int32)], to_real
+    for op in ("FFT", "IFFT2D", "FFT3D"):
+        yield op, [z], {}
+
+
 def cases():
     yield from bitwise_cases()
+    yield from spectral_cases()
     yield from edit_distance_cases()
     yield from fake_quant_cases()
     yield from special_cases()
