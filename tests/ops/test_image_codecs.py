@@ -158,6 +158,20 @@ def test_decode_and_crop_jpeg_matches_tensorflow_but_at_the_right_edge():
     assert np.abs(crop[:, -1].astype(int) - want[:, -1]).max() <= 4
 
 
+def test_truncated_jpeg_recovers_as_tensorflow_does_but_in_the_last_row_of_blocks():
+    data = _file("truncated.jpg")
+    with tf.Graph().as_default():
+        strict = tf.image.decode_jpeg(data)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid JPEG data"):
+            _run(strict)
+    got = _run(lambda: tf.image.decode_jpeg(data, try_recover_truncated=True, dct_method="INTEGER_ACCURATE"))
+    want = RECORDED["jpeg_truncated_recovered"]
+    rows_equal = np.all(got == want, axis=(1, 2))
+    assert got.shape == want.shape == (64, 80, 3)
+    assert rows_equal[:24].all() and rows_equal[-8:].all() and rows_equal.mean() > 0.6
+    assert (got[-1] == 128).all()
+
+
 def test_jpeg_shape_ratio_crop_and_is_jpeg():
     np.testing.assert_array_equal(_run(lambda: tf.image.extract_jpeg_shape(JPEG)), RECORDED["jpeg_shape"])
     assert _run(lambda: tf.io.extract_jpeg_shape(JPEG, output_type=tf.int64)).dtype == np.int64

@@ -292,24 +292,39 @@ _JPEG_ATTRS = {"channels": ("int", 0), "ratio": ("int", 1), "fancy_upscaling": (
                "dct_method": ("string", "")}
 
 
+def _open_jpeg(data: bytes, channels: int, ratio: int):
+    """The decoded Pillow image and the channel count wanted (the file's own for `channels` 0)."""
+    image = _PILImage.open(io.BytesIO(data))
+    if image.format != "JPEG":
+        raise ValueError("not a JPEG")
+    want = channels or (1 if image.mode == "L" else 3)
+    width, height = image.size
+    image.draft("L" if want == 1 else "RGB", (-(-width // ratio), -(-height // ratio)))
+    image.load()
+    return image, want
+
+
 def _jpeg_pixels(data: bytes, channels: int, ratio: int, try_recover_truncated: bool) -> np.ndarray:
-    """libjpeg-turbo's decoding (through Pillow): gray output is the luma plane, as TF asks libjpeg for it."""
+    """libjpeg-turbo's decoding (through Pillow): gray output is the luma plane, as TF asks libjpeg for it.
+    A truncated file is decoded with `try_recover_truncated` as libjpeg decodes a premature end: the missing
+    blocks are gray."""
     _check_channels(channels)
     if ratio not in (1, 2, 4, 8):
         raise _invalid(f"ratio must be 1, 2, 4, or 8, got {ratio}")
     if not data.startswith(b"\xff\xd8"):
         raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}")
     try:
-        image = _PILImage.open(io.BytesIO(data))
-        if image.format != "JPEG":
-            raise ValueError("not a JPEG")
-        native = 1 if image.mode == "L" else 3
-        want = native if channels == 0 else channels
-        width, height = image.size
-        image.draft("L" if want == 1 else "RGB", (-(-width // ratio), -(-height // ratio)))
-        image.load()
+        image, want = _open_jpeg(data, channels, ratio)
     except Exception as e:  # noqa: BLE001 - any decoder failure is invalid input
-        raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}: {e}") from None
+        failure = e
+        image = None
+        if try_recover_truncated and not data.endswith(b"\xff\xd9"):
+            try:  # an end-of-image marker where the data stops makes libjpeg finish the image
+                image, want = _open_jpeg(data + b"\xff\xd9", channels, ratio)
+            except Exception as again:  # noqa: BLE001 - still invalid input
+                failure = again
+        if image is None:
+            raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}: {failure}") from None
     if image.mode not in ("L", "RGB"):
         image = image.convert("L" if want == 1 else "RGB")
     pixels = np.asarray(image, dtype=np.uint8)
@@ -641,8 +656,9 @@ def decode_jpeg(contents, channels: int = 0, ratio: int = 1, fancy_upscaling: bo
 
     Decoding goes through Pillow's libjpeg-turbo, which always uses the accurate integer IDCT and fancy chroma
     upsampling: `dct_method="INTEGER_ACCURATE"` gives TensorFlow's pixels exactly, the default (TF's fast IDCT)
-    within a few levels; `fancy_upscaling=False` is accepted but decodes as True, and truncated files fail
-    whatever `try_recover_truncated` and `acceptable_fraction` say."""
+    within a few levels; `fancy_upscaling=False` is accepted but decodes as True. With `try_recover_truncated`
+    a truncated file decodes with gray where its data stops (whatever `acceptable_fraction`, as libjpeg-turbo
+    fills every line); TF's pixels in the last, partly present row of blocks can differ."""
     _require_pillow("tf.io.decode_jpeg")
     attrs = {"channels": int(channels), "ratio": int(ratio), "fancy_upscaling": bool(fancy_upscaling),
              "try_recover_truncated": bool(try_recover_truncated),

@@ -338,6 +338,13 @@ def main() -> None:
                 tf.image.decode_jpeg(jpeg, ratio=ratio, dct_method="INTEGER_ACCURATE"))
         results["jpeg_decode_and_crop"] = sess.run(
             tf.image.decode_and_crop_jpeg(jpeg, [2, 3, 9, 11], dct_method="INTEGER_ACCURATE"))
+        yy, xx = np.mgrid[0:64, 0:80]
+        pattern = np.stack([yy * 4, xx * 3, (yy * xx) % 256], -1).astype(np.uint8)
+        whole = sess.run(tf.image.encode_jpeg(tf.constant(pattern), quality=90))
+        truncated = whole[:int(len(whole) * 0.6)]
+        (OUT / "truncated.jpg").write_bytes(truncated)
+        results["jpeg_truncated_recovered"] = sess.run(tf.image.decode_jpeg(
+            truncated, try_recover_truncated=True, dct_method="INTEGER_ACCURATE"))
         results["jpeg_shape"] = sess.run(tf.image.extract_jpeg_shape(jpeg))
         for name in ("anim.gif", "partial.gif", "gray_palette.gif"):
             results[f"gif_decode_{name}"] = sess.run(tf.image.decode_gif(files[name]))
