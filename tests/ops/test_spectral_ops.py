@@ -1,8 +1,11 @@
 """tf.fft ... tf.ifft3d and tf.spectral's real transforms (rfft/irfft, 2D, 3D, with cropping and padding to
-fft_length) against NumPy's transforms, with gradients through complex parts checked by finite differences; TF's
-own values are replayed in test_math_leftovers."""
+fft_length) against NumPy's transforms, with gradients through complex parts checked by finite differences (TF's
+own values are replayed in test_math_leftovers), and tf.spectral.dct/idct against TensorFlow's recorded outputs."""
 
 from __future__ import annotations
+
+import json
+import os
 
 import numpy as np
 import pytest
@@ -114,3 +117,42 @@ def test_real_transform_ops_refuse_short_inputs():
         assert sess.run(y, {x: np.ones((1, 9), np.float32)}).shape == (1, 5)
     assert tf.spectral.rfft([1.0, 2.0]).dtype == tf.complex64
     assert tf.spectral.irfft([1.0 + 0j, 2.0]).dtype == tf.float32
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Discrete cosine transforms
+# ----------------------------------------------------------------------------------------------------------
+_FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "math_leftovers")
+with open(os.path.join(_FIXTURES, "cases.json")) as _f:
+    _DCT_CASES = json.load(_f)["dct"]
+_ARRAYS = np.load(os.path.join(_FIXTURES, "cases.npz"))
+
+
+@pytest.mark.parametrize("i", range(len(_DCT_CASES)),
+                         ids=[f"{'i' if c['inverse'] else ''}dct{c['type']}-n{c['n']}-{c['norm']}" for c in _DCT_CASES])
+def test_dct_matches_tensorflow(i):
+    case = _DCT_CASES[i]
+    fn = tf.spectral.idct if case["inverse"] else tf.spectral.dct
+    with tf.Session() as sess:
+        got = sess.run(fn(_ARRAYS[f"dct{i}/in"], type=case["type"], n=case["n"], norm=case["norm"]))
+    np.testing.assert_allclose(got, _ARRAYS[f"dct{i}/out"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", [2, 3, 4])
+def test_orthonormal_dct_is_inverted_by_idct_and_differentiable(kind):
+    x = np.random.RandomState(7).normal(size=(2, 5))
+    with tf.Session() as sess:
+        back = sess.run(tf.spectral.idct(tf.spectral.dct(x, type=kind, norm="ortho"), type=kind, norm="ortho"))
+    np.testing.assert_allclose(back, x, atol=1e-12)
+    check_gradients(lambda t: tf.spectral.dct(t, type=kind, n=7), [x])
+
+
+def test_dct_argument_errors():
+    with pytest.raises(ValueError):
+        tf.spectral.dct(tf.ones([3]), type=5)
+    with pytest.raises(ValueError):
+        tf.spectral.dct(tf.ones([3]), type=1, norm="ortho")
+    with pytest.raises(NotImplementedError):
+        tf.spectral.dct(tf.ones([3, 3]), axis=0)
+    with pytest.raises(TypeError):
+        tf.spectral.dct(tf.ones([3], tf.int32))

@@ -1,7 +1,7 @@
 """Discrete Fourier transforms over the innermost 1, 2 or 3 dimensions: FFT, IFFT, FFT2D, IFFT2D, FFT3D and
 IFFT3D of complex tensors, RFFT/IRFFT (and 2D, 3D) between real signals and their half spectra (TF's
 unnormalized forward and 1/n-normalized inverse transforms, as NumPy's), with their gradients, behind tf.fft ...
-tf.ifft3d and tf.spectral.*."""
+tf.ifft3d and tf.spectral.*; and the discrete cosine transforms tf.spectral.dct / idct."""
 
 from __future__ import annotations
 
@@ -257,3 +257,86 @@ rfft3d = _real_transform_api("RFFT3D", "The 3-D half spectrum of real signals ov
 tf_export("spectral.rfft3d")(rfft3d)
 irfft3d = _real_transform_api("IRFFT3D", "Real 3-D signals from half spectra over the innermost 3 dimensions.")
 tf_export("spectral.irfft3d")(irfft3d)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Discrete cosine transforms (composites: a product with the transform's cosine matrix along the last axis)
+# ----------------------------------------------------------------------------------------------------------
+def _dct_matrix(kind: int, size: int, norm: str | None) -> np.ndarray:
+    """M with dct(x) = x @ M for signals of length `size`, in float64 (TF's and SciPy's definitions)."""
+    n = np.arange(size)[:, None]
+    k = np.arange(size)[None, :]
+    if kind == 1:
+        m = 2 * np.cos(np.pi * n * k / (size - 1))
+        m[0, :] = 1
+        m[-1, :] = (-1.0) ** np.arange(size)
+    elif kind == 2:
+        m = 2 * np.cos(np.pi * k * (2 * n + 1) / (2 * size))
+        if norm == "ortho":
+            m *= np.where(k == 0, np.sqrt(1 / (4 * size)), np.sqrt(1 / (2 * size)))
+    elif kind == 3:
+        m = 2 * np.cos(np.pi * n * (2 * k + 1) / (2 * size))
+        m[0, :] = 1
+        if norm == "ortho":
+            m *= np.where(n == 0, np.sqrt(1 / size), np.sqrt(1 / (2 * size)))
+    else:
+        m = 2 * np.cos(np.pi * (2 * n + 1) * (2 * k + 1) / (4 * size))
+        if norm == "ortho":
+            m *= np.sqrt(1 / (2 * size))
+    return m
+
+
+def _check_dct_args(kind, n, axis, norm, size) -> None:
+    if kind not in (1, 2, 3, 4):
+        raise ValueError(f"Types I, II, III and IV (I)DCT are supported, got type {kind}.")
+    if kind == 1 and norm == "ortho":
+        raise ValueError("Normalization is not supported for the Type-I DCT.")
+    if norm not in (None, "ortho"):
+        raise ValueError(f"Unknown normalization. Expected None or 'ortho', got: {norm}")
+    if axis != -1:
+        raise NotImplementedError(f"axis must be -1. Got: {axis}")
+    if n is not None and n < 1:
+        raise ValueError(f"n should be a positive integer or None, got {n}")
+    if size is None:
+        raise ValueError("dct needs the size of the last dimension of its input (or n) at graph time")
+    if kind == 1 and size < 2:
+        raise ValueError("The Type-I DCT needs at least 2 points")
+
+
+@tf_export("spectral.dct")
+def dct(input, type=2, n=None, axis=-1, norm=None, name=None) -> _ops.Tensor:  # noqa: A002 - TF's names
+    """The discrete cosine transform of type 1, 2, 3 or 4 along the last axis (norm None or 'ortho'), as TF and
+    SciPy define it; with `n`, the signals are cropped or zero-padded to length n first."""
+    with _ops.name_scope(name, "dct", [input]):
+        x = _ops.convert_to_tensor(input, name="input")
+        if not x.dtype.is_floating:
+            raise TypeError(f"dct needs a float32 or float64 input, got {x.dtype.name}")
+        if not x.shape.ndims:
+            raise ValueError(f"dct needs an input of known rank >= 1, got shape {x.shape}")
+        length = x.shape[-1].value
+        size = n if n is not None else length
+        _check_dct_args(type, n, axis, norm, size)
+        if n is not None:
+            x = _fit_last_dim(x, n)
+        matrix = _ops.convert_to_tensor(_dct_matrix(type, size, norm).astype(x.dtype.as_numpy_dtype))
+        return math_ops.tensordot(x, matrix, [[x.shape.ndims - 1], [0]])
+
+
+def _fit_last_dim(x: _ops.Tensor, size: int) -> _ops.Tensor:
+    """`x` cropped or zero-padded at the end of its last dimension to `size`."""
+    extra = math_ops.maximum(size - array_ops.shape(x)[-1:], 0)
+    outer = array_ops.zeros(array_ops.stack([array_ops.rank(x) - 1, 2]), _dt.int32)
+    padded = array_ops.pad(x, array_ops.concat([outer, array_ops.stack([array_ops.zeros_like(extra), extra], 1)], 0))
+    begin = array_ops.zeros_like(array_ops.shape(padded))
+    sizes = array_ops.concat([array_ops.shape(padded)[:-1], [size]], 0)
+    out = array_ops.slice(padded, begin, sizes)
+    out.set_shape(x.shape[:-1].concatenate([size]))
+    return out
+
+
+@tf_export("spectral.idct")
+def idct(input, type=2, n=None, axis=-1, norm=None, name=None) -> _ops.Tensor:  # noqa: A002 - TF's names
+    """The DCT of the inverse type (III for II, II for III, I and IV for themselves), as TF defines idct: the exact
+    inverse with norm='ortho', and the inverse up to a factor 2N (2(N-1) for type I) without."""
+    inverse_type = {1: 1, 2: 3, 3: 2, 4: 4}.get(type, type)
+    return dct(input, type=inverse_type, n=n, axis=axis, norm=norm, name=name or "idct")

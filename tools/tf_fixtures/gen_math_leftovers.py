@@ -5,6 +5,7 @@ test_stateless_random_ops.py (special functions, shifts out of range, TF's Philo
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_math_leftovers.py
 Writes tests/fixtures/tf/math_leftovers/cases.json (per case: op type, attrs, input and output counts, or the
 error class TF raised) and cases.npz (inputs "<i>/in<j>", outputs "<i>/out<j>"). Each case runs the raw op once.
+The "dct" list records tf.signal.dct / idct (composites in TF) with their arrays "dct<i>/in" and "dct<i>/out".
 """
 
 from __future__ import annotations
@@ -207,6 +208,19 @@ def cases():
     yield from random_cases()
 
 
+def dct_cases():
+    """(kind, n, norm, inverse, input, TF's output) of tf.signal.dct / idct."""
+    x = uniform(-1, 1, 3, 6, dtype=np.float32)
+    for kind in (1, 2, 3, 4):
+        for norm in ((None,) if kind == 1 else (None, "ortho")):
+            for n in (None, 4, 9):
+                for inverse in (False, True):
+                    fn = tf.signal.idct if inverse else tf.signal.dct
+                    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+                        out = sess.run(fn(x, type=kind, n=n, norm=norm))
+                    yield kind, n, norm, inverse, x, out
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     manifest, arrays = [], {}
@@ -233,9 +247,13 @@ def main() -> None:
         for j, out in enumerate(outs):
             arrays[f"{i}/out{j}"] = out
         manifest.append(entry)
+    dcts = []
+    for i, (kind, n, norm, inverse, x, out) in enumerate(dct_cases()):
+        dcts.append({"type": kind, "n": n, "norm": norm, "inverse": inverse})
+        arrays[f"dct{i}/in"], arrays[f"dct{i}/out"] = x, out
     np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump({"tensorflow_version": tf.__version__, "cases": manifest}, f, indent=0)
+        json.dump({"tensorflow_version": tf.__version__, "cases": manifest, "dct": dcts}, f, indent=0)
         f.write("\n")
     print(f"{len(manifest)} cases, {sum('error' in c for c in manifest)} errors")
 
