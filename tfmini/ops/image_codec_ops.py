@@ -618,7 +618,7 @@ def _decode_image(contents, *, channels, dtype, expand_animations):
         pixels = _jpeg_pixels(data, channels, 1, False)
     elif data.startswith(b"GIF8"):
         if channels not in (0, 3):
-            raise _invalid(f"channels must be 0 or 3 for GIF, got {channels}")
+            raise _invalid(f"Channels must be in (None, 0, 3) when decoding GIF images, got {channels}")
         pixels = _gif_frames(data)
         if not expand_animations:
             pixels = pixels[0]
