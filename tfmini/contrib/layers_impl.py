@@ -1,0 +1,576 @@
+"""`tf.contrib.layers`: TF 1.15's contrib layer functions (fully_connected, conv2d, conv2d_transpose, pooling,
+flatten, batch_norm, layer_norm, dropout, ...), each in its own variable scope with its variables in
+MODEL_VARIABLES, and every one usable inside `arg_scope`. Initializers, regularizers, summaries and
+`optimize_loss` live in initializers_impl, regularizers_impl and optimizers_impl."""
+
+from __future__ import annotations
+
+import numbers
+
+from tfmini.contrib.framework_impl import add_arg_scope, model_variable
+from tfmini.contrib.initializers_impl import xavier_initializer
+from tfmini.framework import dtypes as _dt
+from tfmini.framework import ops as _ops
+from tfmini.framework import registry as _reg
+from tfmini.framework.api_export import tf_export
+from tfmini.ops import array_ops as _array_ops
+from tfmini.ops import control_flow_ops as _control_flow_ops
+from tfmini.ops import init_ops as _init_ops
+from tfmini.ops import math_ops as _math_ops
+from tfmini.ops import nn_impl as _nn_impl
+from tfmini.ops import nn_ops as _nn_ops
+from tfmini.ops import variable_scope as _vs
+from tfmini.train import moving_averages as _moving_averages
+
+_GraphKeys = _ops.GraphKeys
+DATA_FORMAT_NCHW = "NCHW"
+DATA_FORMAT_NHWC = "NHWC"
+
+
+_XAVIER = xavier_initializer()
+_ZEROS = _init_ops.zeros_initializer()
+_ONES = _init_ops.ones_initializer()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Shared pieces
+# ----------------------------------------------------------------------------------------------------------
+def _variable_collections(variables_collections, name: str):
+    """The collections for variable `name`: a dict maps each variable name to its own collections."""
+    if isinstance(variables_collections, dict):
+        return variables_collections.get(name)
+    return variables_collections
+
+
+def collect_named_outputs(collections, alias: str, outputs):
+    """Adds `outputs` to each of `collections` (when given) and returns it."""
+    if collections:
+        _ops.add_to_collections(collections, outputs)
+    return outputs
+
+
+def _pair(value, name: str) -> list[int]:
+    if isinstance(value, numbers.Integral):
+        return [int(value)] * 2
+    values = list(value)
+    if len(values) != 2 or not all(isinstance(v, numbers.Integral) for v in values):
+        raise ValueError(f"The `{name}` argument must be a tuple of 2 integers. Received: {value}")
+    return [int(v) for v in values]
+
+
+def _check_4d_format(data_format) -> None:
+    if data_format not in (DATA_FORMAT_NCHW, DATA_FORMAT_NHWC):
+        raise ValueError("data_format has to be either NCHW or NHWC.")
+
+
+def _channels(inputs: _ops.Tensor, data_format: str, layer: str) -> int:
+    axis = 1 if data_format.startswith("NC") else -1
+    channels = inputs.shape[axis].value
+    if channels is None:
+        raise ValueError(f"The channel dimension of the inputs to {layer} should be defined. Found `None`.")
+    return channels
+
+
+def _static_bool(value):
+    """True/False when `value` is known at graph-construction time, None for a tensor fed at run time."""
+    if isinstance(value, (_ops.Tensor,)):
+        known = _reg.constant_value(value)
+        return None if known is None else bool(known)
+    return bool(value)
+
+
+def _smart_cond(pred, true_fn, false_fn):
+    known = _static_bool(pred)
+    if known is None:
+        return _control_flow_ops.cond(pred, true_fn, false_fn)
+    return true_fn() if known else false_fn()
+
+
+def _bias_norm_activation(outputs, num_outputs: int, dtype, data_format: str, activation_fn, normalizer_fn,
+                          normalizer_params, biases_initializer, biases_regularizer, variables_collections,
+                          trainable: bool):
+    """What fully_connected and the convolutions end with: the normalizer or the biases, then the activation."""
+    if normalizer_fn is not None:
+        outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+    elif biases_initializer is not None:
+        biases = model_variable("biases", shape=[num_outputs], dtype=dtype, initializer=biases_initializer,
+                                regularizer=biases_regularizer,
+                                collections=_variable_collections(variables_collections, "biases"),
+                                trainable=trainable)
+        outputs = _nn_ops.bias_add(outputs, biases, data_format=data_format)
+    if activation_fn is not None:
+        outputs = activation_fn(outputs)
+    return outputs
+
+
+def _weights(shape, dtype, initializer, regularizer, variables_collections, trainable):
+    return model_variable("weights", shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
+                          collections=_variable_collections(variables_collections, "weights"), trainable=trainable)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# fully_connected
+# ----------------------------------------------------------------------------------------------------------
+@tf_export("contrib.layers.fully_connected", "contrib.layers.linear", "contrib.layers.legacy_fully_connected",
+           "contrib.slim.fully_connected")
+@add_arg_scope
+def fully_connected(inputs, num_outputs, activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
+                    weights_initializer=_XAVIER, weights_regularizer=None,
+                    biases_initializer=_ZEROS, biases_regularizer=None, reuse=None,
+                    variables_collections=None, outputs_collections=None, trainable=True, scope=None):
+    """inputs @ weights (+ biases), then `activation_fn` (relu by default), applied on the last dimension.
+
+    Variables `<scope>/weights` [in, num_outputs] (Xavier uniform) and `<scope>/biases` [num_outputs] (zeros;
+    not made when `normalizer_fn` is given) go to MODEL_VARIABLES; the default scope is `fully_connected`.
+    """
+    if not isinstance(num_outputs, numbers.Integral) or isinstance(num_outputs, bool):
+        raise ValueError(f"num_outputs type should be one of [<class 'int'>], got {type(num_outputs)}.")
+    with _vs.variable_scope(scope, "fully_connected", [inputs], reuse=reuse) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        dtype = inputs.dtype.base_dtype
+        if not dtype.is_floating:
+            raise ValueError(f"fully_connected expects floating inputs, got {dtype.name}")
+        rank = inputs.shape.ndims
+        if rank is not None and rank < 2:
+            raise ValueError(f"Input must have at least rank 2, got rank {rank}: {inputs.shape}")
+        in_units = inputs.shape[-1].value if rank is not None else None
+        if in_units is None:
+            raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
+        weights = _weights([in_units, int(num_outputs)], dtype, weights_initializer, weights_regularizer,
+                           variables_collections, trainable)
+        if rank == 2:
+            outputs = _math_ops.matmul(inputs, weights)
+        else:
+            outputs = _math_ops.tensordot(inputs, weights, [[rank - 1], [0]])
+            outputs.set_shape(inputs.shape[:-1].concatenate([int(num_outputs)]))
+        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype, DATA_FORMAT_NHWC, activation_fn,
+                                        normalizer_fn, normalizer_params, biases_initializer, biases_regularizer,
+                                        variables_collections, trainable)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Convolutions
+# ----------------------------------------------------------------------------------------------------------
+@tf_export("contrib.layers.conv2d", "contrib.layers.convolution2d",
+           "contrib.slim.convolution2d")
+@add_arg_scope
+def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
+                  activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
+                  weights_initializer=_XAVIER, weights_regularizer=None,
+                  biases_initializer=_ZEROS, biases_regularizer=None, reuse=None, variables_collections=None,
+                  outputs_collections=None, trainable=True, scope=None):
+    """2-D convolution of a 4-D input with `<scope>/weights` [kh, kw, in, num_outputs] (default scope `Conv`),
+    then biases or `normalizer_fn`, then `activation_fn`. `rate` > 1 dilates the kernel (atrous convolution)."""
+    if data_format not in (None, DATA_FORMAT_NHWC, DATA_FORMAT_NCHW):
+        raise ValueError(f"Invalid data_format: {data_format!r}")
+    data_format = data_format or DATA_FORMAT_NHWC
+    kh, kw = _pair(kernel_size, "kernel_size")
+    strides = _pair(stride, "strides")
+    rates = _pair(rate, "dilation_rate")
+    if max(rates) > 1 and max(strides) > 1:
+        raise ValueError("strides > 1 not supported in conjunction with dilation_rate > 1")
+    with _vs.variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        if inputs.shape.ndims != 4:
+            raise ValueError(f"Convolution expects input with rank 4, got {inputs.shape.ndims}")
+        dtype = inputs.dtype.base_dtype
+        in_channels = _channels(inputs, data_format, "`Conv2D`")
+        weights = _weights([kh, kw, in_channels, int(num_outputs)], dtype, weights_initializer,
+                           weights_regularizer, variables_collections, trainable)
+        outputs = _nn_ops.conv2d(inputs, weights, strides=strides, padding=padding.upper(),
+                                 data_format=data_format, dilations=rates)
+        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype, data_format, activation_fn,
+                                        normalizer_fn, normalizer_params, biases_initializer, biases_regularizer,
+                                        variables_collections, trainable)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+conv2d = convolution2d
+
+
+def _deconv_length(size, kernel: int, padding: str, stride: int):
+    if size is None:
+        return None
+    return size * stride if padding == "SAME" else size * stride + max(kernel - stride, 0)
+
+
+@tf_export("contrib.layers.conv2d_transpose", "contrib.layers.convolution2d_transpose",
+           "contrib.slim.conv2d_transpose")
+@add_arg_scope
+def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME",
+                            data_format=DATA_FORMAT_NHWC, activation_fn=_nn_ops.relu, normalizer_fn=None,
+                            normalizer_params=None, weights_initializer=_XAVIER,
+                            weights_regularizer=None, biases_initializer=_ZEROS, biases_regularizer=None,
+                            reuse=None, variables_collections=None, outputs_collections=None, trainable=True,
+                            scope=None):
+    """The transpose of conv2d with `<scope>/weights` [kh, kw, num_outputs, in] (default scope
+    `Conv2d_transpose`): each spatial size becomes size * stride (SAME) or size * stride + max(k - stride, 0)
+    (VALID)."""
+    _check_4d_format(data_format)
+    kh, kw = _pair(kernel_size, "kernel_size")
+    sh, sw = _pair(stride, "strides")
+    padding = padding.upper()
+    with _vs.variable_scope(scope, "Conv2d_transpose", [inputs], reuse=reuse) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        if inputs.shape.ndims != 4:
+            raise ValueError(f"Inputs should have rank 4. Received input shape: {inputs.shape}")
+        dtype = inputs.dtype.base_dtype
+        in_channels = _channels(inputs, data_format, "`Conv2DTranspose`")
+        weights = _weights([kh, kw, int(num_outputs), in_channels], dtype, weights_initializer,
+                           weights_regularizer, variables_collections, trainable)
+        h_axis, w_axis = (2, 3) if data_format == DATA_FORMAT_NCHW else (1, 2)
+        dynamic = _array_ops.shape(inputs)
+        out_h = _deconv_length(dynamic[h_axis], kh, padding, sh)
+        out_w = _deconv_length(dynamic[w_axis], kw, padding, sw)
+        if data_format == DATA_FORMAT_NCHW:
+            output_shape = _array_ops.stack([dynamic[0], int(num_outputs), out_h, out_w])
+            strides = [1, 1, sh, sw]
+        else:
+            output_shape = _array_ops.stack([dynamic[0], out_h, out_w, int(num_outputs)])
+            strides = [1, sh, sw, 1]
+        outputs = _nn_impl.conv2d_transpose(inputs, weights, output_shape, strides, padding=padding,
+                                            data_format=data_format)
+        static_h = _deconv_length(inputs.shape[h_axis].value, kh, padding, sh)
+        static_w = _deconv_length(inputs.shape[w_axis].value, kw, padding, sw)
+        batch = inputs.shape[0].value
+        outputs.set_shape([batch, int(num_outputs), static_h, static_w] if data_format == DATA_FORMAT_NCHW
+                          else [batch, static_h, static_w, int(num_outputs)])
+        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype, data_format, activation_fn,
+                                        normalizer_fn, normalizer_params, biases_initializer, biases_regularizer,
+                                        variables_collections, trainable)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+conv2d_transpose = convolution2d_transpose
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Pooling and reshaping
+# ----------------------------------------------------------------------------------------------------------
+def _pool2d(pool, default_name: str, inputs, kernel_size, stride, padding, data_format, outputs_collections,
+            scope):
+    _check_4d_format(data_format)
+    kh, kw = _pair(kernel_size, "pool_size")
+    sh, sw = _pair(stride, "strides")
+    with _ops.name_scope(scope, default_name, [inputs]) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        if data_format == DATA_FORMAT_NCHW:
+            ksize, strides = [1, 1, kh, kw], [1, 1, sh, sw]
+        else:
+            ksize, strides = [1, kh, kw, 1], [1, sh, sw, 1]
+        outputs = pool(inputs, ksize, strides, padding.upper(), data_format=data_format)
+        return collect_named_outputs(outputs_collections, sc, outputs)
+
+
+@tf_export("contrib.layers.max_pool2d")
+@add_arg_scope
+def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format=DATA_FORMAT_NHWC,
+               outputs_collections=None, scope=None):
+    """Max pooling over kernel_size windows (int or pair) moved by `stride`, under the name scope `MaxPool2D`."""
+    return _pool2d(_nn_ops.max_pool, "MaxPool2D", inputs, kernel_size, stride, padding, data_format,
+                   outputs_collections, scope)
+
+
+@tf_export("contrib.layers.avg_pool2d")
+@add_arg_scope
+def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format=DATA_FORMAT_NHWC,
+               outputs_collections=None, scope=None):
+    """Average pooling over kernel_size windows moved by `stride`, under the name scope `AvgPool2D`."""
+    return _pool2d(_nn_ops.avg_pool, "AvgPool2D", inputs, kernel_size, stride, padding, data_format,
+                   outputs_collections, scope)
+
+
+@tf_export("contrib.layers.flatten")
+@add_arg_scope
+def flatten(inputs, outputs_collections=None, scope=None):
+    """Reshapes [batch, d1, ..., dn] to [batch, d1 * ... * dn] (name scope `Flatten`)."""
+    with _ops.name_scope(scope, "Flatten", [inputs]) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        shape = inputs.shape
+        if shape.ndims is None or shape.ndims < 2:
+            raise ValueError(f"Inputs must have a least 2 dimensions. Received: {shape}")
+        outputs = _array_ops.reshape(inputs, _array_ops.stack([_array_ops.shape(inputs)[0], -1]))
+        rest = shape[1:].num_elements() if shape[1:].is_fully_defined() else None
+        outputs.set_shape([shape[0].value, rest])
+        return collect_named_outputs(outputs_collections, sc, outputs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Normalization
+# ----------------------------------------------------------------------------------------------------------
+def _norm_param(name: str, shape, dtype, initializer, regularizer, variables_collections, trainable: bool,
+                extra_collections=()):
+    collections = list(_variable_collections(variables_collections, name) or []) + list(extra_collections)
+    return model_variable(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
+                          collections=collections or None, trainable=trainable)
+
+
+@tf_export("contrib.layers.batch_norm")
+@add_arg_scope
+def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, activation_fn=None,
+               param_initializers=None, param_regularizers=None, updates_collections=_GraphKeys.UPDATE_OPS,
+               is_training=True, reuse=None, variables_collections=None, outputs_collections=None, trainable=True,
+               batch_weights=None, fused=None, data_format=DATA_FORMAT_NHWC, zero_debias_moving_mean=False,
+               scope=None, renorm=False, renorm_clipping=None, renorm_decay=0.99, adjustment=None):
+    """Batch normalization over all axes but the channel one (last, or 1 for NCHW).
+
+    In training (`is_training`, a bool or a boolean tensor) the batch mean and variance normalize and the
+    moving averages `moving_mean`/`moving_variance` are updated with `decay`; the update ops go to
+    `updates_collections`, or run with the output when it is None. Otherwise the moving averages normalize.
+    `beta` (center) and `gamma` (scale) are model variables under the scope `BatchNorm`. As TF's fused kernel
+    does (fused=None means fused), the moving variance of 2-D and 4-D inputs is fed the unbiased batch
+    variance, and the biased one otherwise.
+    """
+    if renorm or adjustment is not None:
+        raise ValueError("batch_norm: batch renormalization and `adjustment` are not supported by tfmini")
+    _check_4d_format(data_format)
+    with _vs.variable_scope(scope, "BatchNorm", [inputs], reuse=reuse) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        rank = inputs.shape.ndims
+        if rank is None:
+            raise ValueError(f"Inputs {inputs.name} has undefined rank.")
+        if data_format == DATA_FORMAT_NCHW and rank < 3:
+            raise ValueError("data_format has to be NHWC for inputs of rank < 3.")
+        dtype = inputs.dtype.base_dtype
+        axis = 1 if data_format == DATA_FORMAT_NCHW else rank - 1
+        channels = inputs.shape[axis].value
+        if channels is None:
+            raise ValueError(f"Inputs {inputs.name} has undefined channels dimension {inputs.shape[axis:axis + 1]}.")
+        params_shape = [channels]
+        initializers = param_initializers or {}
+        regularizers = param_regularizers or {}
+        beta = gamma = None
+        if center:
+            beta = _norm_param("beta", params_shape, dtype, initializers.get("beta", _ZEROS),
+                               regularizers.get("beta"), variables_collections, trainable)
+        if scale:
+            gamma = _norm_param("gamma", params_shape, dtype, initializers.get("gamma", _ONES),
+                                regularizers.get("gamma"), variables_collections, trainable)
+        moving_mean = _norm_param("moving_mean", params_shape, dtype, initializers.get("moving_mean", _ZEROS),
+                                  None, variables_collections, False)
+        moving_variance = _norm_param("moving_variance", params_shape, dtype,
+                                      initializers.get("moving_variance", _ONES), None, variables_collections,
+                                      False)
+        moments_axes = [a for a in range(rank) if a != axis]
+        fused_kernel = (True if fused is None else bool(fused)) and rank in (2, 4) and batch_weights is None
+        if fused_kernel:
+            epsilon = max(epsilon, 1.001e-5)
+        training = _static_bool(is_training)
+        if training is False:
+            mean, variance = moving_mean, moving_variance
+        else:
+            if batch_weights is None:
+                batch_mean, batch_variance = _nn_impl.moments(inputs, moments_axes)
+            else:
+                weights = _ops.convert_to_tensor(batch_weights)
+                weights = _array_ops.reshape(weights, [-1] + [1] * (rank - 1))
+                batch_mean, batch_variance = _nn_impl.weighted_moments(inputs, moments_axes, weights)
+            update_variance = batch_variance
+            if fused_kernel:
+                count = _math_ops.cast(_array_ops.size(inputs) // channels, batch_variance.dtype)
+                update_variance = batch_variance * count / _math_ops.maximum(count - 1.0, 1.0)
+            if training is None:
+                mean = _array_ops.where(is_training, batch_mean, _ops.convert_to_tensor(moving_mean))
+                variance = _array_ops.where(is_training, batch_variance, _ops.convert_to_tensor(moving_variance))
+                step = _math_ops.cast(is_training, dtype) * (1.0 - decay)
+            else:
+                mean, variance = batch_mean, batch_variance
+                step = 1.0 - decay
+            update_mean = _moving_averages.assign_moving_average(moving_mean, batch_mean, 1.0 - step,
+                                                                 zero_debias=zero_debias_moving_mean)
+            update_var = _moving_averages.assign_moving_average(moving_variance, update_variance, 1.0 - step,
+                                                                zero_debias=False)
+        broadcast = [1] * rank
+        broadcast[axis] = channels
+
+        def shaped(t):
+            return t if t is None or axis == rank - 1 else _array_ops.reshape(t, broadcast)
+
+        outputs = _nn_impl.batch_normalization(inputs, shaped(mean), shaped(variance), shaped(beta),
+                                               shaped(gamma), epsilon)
+        outputs.set_shape(inputs.shape)
+        if training is not False:
+            if updates_collections is None:
+                with _ops.control_dependencies([update_mean, update_var]):
+                    outputs = _array_ops.identity(outputs)
+            else:
+                _ops.add_to_collections(updates_collections, update_mean)
+                _ops.add_to_collections(updates_collections, update_var)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@tf_export("contrib.layers.layer_norm")
+@add_arg_scope
+def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None, variables_collections=None,
+               outputs_collections=None, trainable=True, begin_norm_axis=1, begin_params_axis=-1, scope=None):
+    """Normalizes over the axes from `begin_norm_axis` on (epsilon 1e-12), with `beta`/`gamma` of the shape
+    of the axes from `begin_params_axis` on, under the scope `LayerNorm`."""
+    with _vs.variable_scope(scope, "LayerNorm", [inputs], reuse=reuse) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        shape = inputs.shape
+        rank = shape.ndims
+        if rank is None:
+            raise ValueError(f"Inputs {inputs.name} has undefined rank.")
+        dtype = inputs.dtype.base_dtype
+        if begin_norm_axis < 0:
+            begin_norm_axis = rank + begin_norm_axis
+        if begin_params_axis >= rank or begin_norm_axis >= rank:
+            raise ValueError(f"begin_params_axis ({begin_params_axis}) and begin_norm_axis ({begin_norm_axis}) "
+                             f"must be < rank(inputs) ({rank})")
+        params_shape = shape[begin_params_axis:]
+        if not params_shape.is_fully_defined():
+            raise ValueError(f"Inputs {inputs.name}: shape(inputs)[{begin_params_axis}:] is not fully defined: "
+                             f"{shape}")
+        beta = gamma = None
+        if center:
+            beta = _norm_param("beta", params_shape.as_list(), dtype, _ZEROS, None, variables_collections,
+                               trainable)
+        if scale:
+            gamma = _norm_param("gamma", params_shape.as_list(), dtype, _ONES, None, variables_collections,
+                                trainable)
+        mean, variance = _nn_impl.moments(inputs, list(range(begin_norm_axis, rank)), keepdims=True)
+        outputs = _nn_impl.batch_normalization(inputs, mean, variance, beta, gamma, 1e-12)
+        outputs.set_shape(shape)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@tf_export("contrib.layers.unit_norm")
+@add_arg_scope
+def unit_norm(inputs, dim, epsilon=1e-7, scope=None):
+    """inputs / sqrt(epsilon + sum(inputs**2 along `dim`)), under the scope `UnitNorm`."""
+    with _vs.variable_scope(scope, "UnitNorm", [inputs]):
+        inputs = _ops.convert_to_tensor(inputs)
+        if inputs.shape.ndims is None:
+            raise ValueError("The input rank must be known.")
+        if dim < 0 or dim >= inputs.shape.ndims:
+            raise ValueError("dim must be positive but smaller than the input rank.")
+        lengths = _math_ops.sqrt(epsilon + _math_ops.reduce_sum(_math_ops.square(inputs), dim, keepdims=True))
+        return _math_ops.truediv(inputs, lengths)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Dropout, bias_add, one-hot, embeddings
+# ----------------------------------------------------------------------------------------------------------
+@tf_export("contrib.layers.dropout")
+@add_arg_scope
+def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True, outputs_collections=None, scope=None,
+            seed=None):
+    """Keeps each element with probability `keep_prob` (scaled by 1 / keep_prob) when `is_training`, else
+    returns the inputs unchanged (an Identity), under the scope `Dropout`."""
+    with _vs.variable_scope(scope, "Dropout", [inputs]) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        outputs = _smart_cond(
+            is_training,
+            lambda: _nn_impl.dropout(inputs, rate=1 - keep_prob, noise_shape=noise_shape, seed=seed),
+            lambda: _array_ops.identity(inputs))
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@tf_export("contrib.layers.bias_add")
+@add_arg_scope
+def bias_add(inputs, activation_fn=None, initializer=_ZEROS, regularizer=None, reuse=None,
+             variables_collections=None, outputs_collections=None, trainable=True, data_format=DATA_FORMAT_NHWC,
+             scope=None):
+    """inputs + `<scope>/biases` along the channel axis (default scope `BiasAdd`), then `activation_fn`."""
+    _check_4d_format(data_format)
+    with _vs.variable_scope(scope, "BiasAdd", [inputs], reuse=reuse) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        rank = inputs.shape.ndims
+        if rank is None:
+            raise ValueError("Dims of shape must be known but is None")
+        if rank != 4 and data_format == DATA_FORMAT_NCHW:
+            raise ValueError("Data format NCHW only supports 4D Tensor")
+        num_features = inputs.shape[1 if data_format == DATA_FORMAT_NCHW else -1].value
+        if num_features is None:
+            raise ValueError("`C` dimension must be known but is None")
+        biases = model_variable("biases", shape=[num_features], dtype=inputs.dtype.base_dtype,
+                                initializer=initializer, regularizer=regularizer,
+                                collections=_variable_collections(variables_collections, "biases"),
+                                trainable=trainable)
+        outputs = _nn_ops.bias_add(inputs, biases, data_format=data_format)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@tf_export("contrib.layers.one_hot_encoding")
+@add_arg_scope
+def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0, outputs_collections=None, scope=None):
+    """One-hot float rows of `num_classes` for integer `labels` (name scope `OneHotEncoding`)."""
+    with _ops.name_scope(scope, "OneHotEncoding", [labels, num_classes]) as sc:
+        labels = _ops.convert_to_tensor(labels)
+        if labels.dtype.base_dtype == _dt.int32:
+            labels = _math_ops.to_int64(labels)
+        outputs = _array_ops.one_hot(labels, num_classes, on_value=on_value, off_value=off_value)
+        return collect_named_outputs(outputs_collections, sc, outputs)
+
+
+@tf_export("contrib.layers.embed_sequence")
+def embed_sequence(ids, vocab_size=None, embed_dim=None, unique=False, initializer=None, regularizer=None,
+                   trainable=True, scope=None, reuse=None):
+    """Looks `ids` up in `<scope>/embeddings` [vocab_size, embed_dim] (default scope `EmbedSequence`)."""
+    if not (reuse or (vocab_size and embed_dim)):
+        raise ValueError("Must specify vocab size and embedding dimension when not reusing. Got "
+                         f"vocab_size={vocab_size} and embed_dim={embed_dim}")
+    with _vs.variable_scope(scope, "EmbedSequence", [ids], reuse=reuse):
+        shape = None if vocab_size is None or embed_dim is None else [vocab_size, embed_dim]
+        embeddings = model_variable("embeddings", shape=shape, initializer=initializer, regularizer=regularizer,
+                                    trainable=trainable)
+        if unique:
+            ids = _ops.convert_to_tensor(ids)
+            flat = _array_ops.reshape(ids, [-1])
+            values, index = _array_ops.unique(flat)
+            looked_up = _nn_impl.embedding_lookup(embeddings, values)
+            gathered = _array_ops.gather(looked_up, index)
+            shape_out = _array_ops.concat([_array_ops.shape(ids), _array_ops.shape(looked_up)[1:]], 0)
+            return _array_ops.reshape(gathered, shape_out)
+        return _nn_impl.embedding_lookup(embeddings, ids)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# repeat and stack
+# ----------------------------------------------------------------------------------------------------------
+def _layer_name(layer) -> str | None:
+    if hasattr(layer, "__name__"):
+        return layer.__name__
+    func = getattr(layer, "func", None)
+    return getattr(func, "__name__", None)
+
+
+@tf_export("contrib.layers.repeat")
+def repeat(inputs, repetitions, layer, *args, **kwargs):
+    """Applies `layer(outputs, *args, **kwargs)` `repetitions` times; the i-th call gets the scope
+    `<scope>/<scope>_<i>` (scope: the `scope` keyword, else the layer's name; outer default `Repeat`)."""
+    scope = kwargs.pop("scope", None)
+    with _vs.variable_scope(scope, "Repeat", [inputs]):
+        outputs = _ops.convert_to_tensor(inputs)
+        if scope is None:
+            scope = _layer_name(layer) or "repeat"
+        for i in range(repetitions):
+            kwargs["scope"] = f"{scope}_{i + 1}"
+            outputs = layer(outputs, *args, **kwargs)
+        return outputs
+
+
+@tf_export("contrib.layers.stack")
+def stack(inputs, layer, stack_args, **kwargs):
+    """Applies `layer` once per entry of `stack_args` (a tuple of positional arguments or one argument), each
+    call in the scope `<scope>/<scope>_<i>` (outer default `Stack`)."""
+    scope = kwargs.pop("scope", None)
+    if not isinstance(stack_args, (list, tuple)):
+        raise ValueError("stack_args need to be a list or tuple")
+    with _vs.variable_scope(scope, "Stack", [inputs]):
+        outputs = _ops.convert_to_tensor(inputs)
+        if scope is None:
+            scope = _layer_name(layer) or "stack"
+        for i, layer_args in enumerate(stack_args):
+            kwargs["scope"] = f"{scope}_{i + 1}"
+            layer_args = layer_args if isinstance(layer_args, (list, tuple)) else [layer_args]
+            outputs = layer(outputs, *layer_args, **kwargs)
+        return outputs
+

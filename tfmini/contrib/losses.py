@@ -1,0 +1,11 @@
+"""`tf.contrib.losses`: TF 1.15's contrib loss functions (predictions or logits first, then labels).
+
+The names are declared with `@tf_export` beside their definitions and bound here when tfmini is imported
+(framework/api_export.py); a name tfmini lacks raises an AttributeError naming docs/contrib.md.
+"""
+
+from tfmini.contrib.partial import missing_name as _missing_name
+
+
+def __getattr__(name: str):
+    raise _missing_name("contrib.losses", name)
