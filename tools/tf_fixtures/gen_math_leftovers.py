@@ -5,7 +5,7 @@ test_stateless_random_ops.py (special functions, shifts out of range, TF's Philo
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_math_leftovers.py
 Writes tests/fixtures/tf/math_leftovers/cases.json (per case: op type, attrs, input and output counts, or the
 error class TF raised) and cases.npz (inputs "<i>/in<j>", outputs "<i>/out<j>"). Each case runs the raw op once.
-The "dct" list records tf.signal.dct / idct (composites in TF) with their arrays "dct<i>/in" and "dct<i>/out".
+The "dct" list records tf.signal.dct / idct (composites in TF) of the array "dct/in", outputs "dct<i>/out".
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def main() -> None:
     dcts = []
     for i, (kind, n, norm, inverse, x, out) in enumerate(dct_cases()):
         dcts.append({"type": kind, "n": n, "norm": norm, "inverse": inverse})
-        arrays[f"dct{i}/in"], arrays[f"dct{i}/out"] = x, out
+        arrays["dct/in"], arrays[f"dct{i}/out"] = x, out  # one input for every dct case
     np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump({"tensorflow_version": tf.__version__, "cases": manifest, "dct": dcts}, f, indent=0)
