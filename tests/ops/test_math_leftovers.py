@@ -459,3 +459,16 @@ def test_scatter_nd_updates_of_resource_variables():
         with pytest.raises(errors.InvalidArgumentError, match="does not index"):
             sess.run(tf.scatter_nd_sub(v, [[7]], [[1.0, 1.0, 1.0]]))
         np.testing.assert_array_equal(sess.run(before), [[-2, 5, 0], [1, 1, 7]])
+
+
+def test_fingerprint_rows():
+    got = _run(tf.fingerprint(tf.constant([b"a", b"b", b"a"])))
+    assert got.dtype == np.uint8 and got.shape == (3, 8)
+    np.testing.assert_array_equal(got[0], got[2])
+    assert not np.array_equal(got[0], got[1])
+    ints = _run(tf.fingerprint(np.arange(6, dtype=np.int32).reshape(2, 3)))
+    assert ints.shape == (2, 8)
+    with pytest.raises(errors.InvalidArgumentError, match="Unsupported fingerprint method"):
+        _run(tf.fingerprint([1, 2], method="md5"))
+    with pytest.raises(ValueError):
+        tf.fingerprint(tf.constant(1))

@@ -70,6 +70,7 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
     counting_ops,
     edit_distance_ops,
     fake_quant_ops,
+    fingerprint_ops,
     manip_ops,
     random_gamma_ops,
     sort_ops,

@@ -198,8 +198,19 @@ def spectral_cases():
         yield op, [z], {}
 
 
+def fingerprint_cases():
+    method = np.array(b"farmhash64")
+    yield "Fingerprint", [np.array([b"", b"a", b"hello world", b"x" * 40, b"y" * 100], "S"), method], {}
+    yield "Fingerprint", [np.array([[b"ab", b"c"], [b"", b"longer string here"]], "S"), method], {}
+    yield "Fingerprint", [np.arange(12, dtype=np.int32).reshape(3, 4), method], {}
+    yield "Fingerprint", [uniform(-1, 1, 2, 3, 5), method], {}
+    yield "Fingerprint", [np.zeros((2, 0), np.float32), method], {}
+    yield "Fingerprint", [np.array([1, 2], np.int64), np.array(b"md5")], {}
+
+
 def cases():
     yield from bitwise_cases()
+    yield from fingerprint_cases()
     yield from spectral_cases()
     yield from edit_distance_cases()
     yield from fake_quant_cases()
