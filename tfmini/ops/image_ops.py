@@ -510,53 +510,58 @@ NotDifferentiable("CropAndResizeGradBoxes")
 # ----------------------------------------------------------------------------------------------------------
 # Non-max suppression
 # ----------------------------------------------------------------------------------------------------------
-def _iou_matrix(boxes: np.ndarray) -> np.ndarray:
-    """Pairwise intersection over union of [y1, x1, y2, x2] boxes (corners in either order; 0 for empty boxes)."""
+def _iou_with(boxes: np.ndarray):
+    """A function giving the intersection over union of box i with boxes js, in float32 as TF computes it
+    ([y1, x1, y2, x2] with the corners in either order; 0 when either box is empty)."""
     b = boxes.astype(np.float32)
     ymin, ymax = np.minimum(b[:, 0], b[:, 2]), np.maximum(b[:, 0], b[:, 2])
     xmin, xmax = np.minimum(b[:, 1], b[:, 3]), np.maximum(b[:, 1], b[:, 3])
     area = (ymax - ymin) * (xmax - xmin)
-    ih = np.maximum(np.minimum(ymax[:, None], ymax[None, :]) - np.maximum(ymin[:, None], ymin[None, :]), 0)
-    iw = np.maximum(np.minimum(xmax[:, None], xmax[None, :]) - np.maximum(xmin[:, None], xmin[None, :]), 0)
-    inter = ih * iw
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iou = inter / (area[:, None] + area[None, :] - inter)
-    empty = (area[:, None] <= 0) | (area[None, :] <= 0)
-    return np.where(empty, np.float32(0), iou).astype(np.float32)
+
+    def iou(i: int, js: np.ndarray) -> np.ndarray:
+        ih = np.maximum(np.minimum(ymax[i], ymax[js]) - np.maximum(ymin[i], ymin[js]), np.float32(0))
+        iw = np.maximum(np.minimum(xmax[i], xmax[js]) - np.maximum(xmin[i], xmin[js]), np.float32(0))
+        inter = ih * iw
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = inter / (area[i] + area[js] - inter)
+        return np.where((area[i] <= 0) | (area[js] <= 0), np.float32(0), value)
+
+    return iou
 
 
-def _greedy_suppression(similarity_of, scores: np.ndarray, max_output_size: int, threshold: float,
+def _greedy_suppression(similarities, scores: np.ndarray, max_output_size: int, threshold: float,
                         score_threshold: float, soft_nms_sigma: float = 0.0):
     """TF's greedy selection: take the best remaining candidate unless it overlaps a selected one by more than
-    `threshold` (soft NMS: decay its score by exp(-iou^2 / (2 sigma)) and put it back). Ties in score go to the
-    lower index. Returns the selected indices and their (possibly decayed) scores."""
+    `threshold` (soft NMS: decay its score by exp(-iou^2 / (2 sigma)) for each box selected since it was last
+    looked at, newest first, and put it back). Ties in score go to the lower index. `similarities(i, js)`
+    gives candidate i's overlaps with boxes js. Returns the selected indices and their (possibly decayed)
+    scores."""
     soft = soft_nms_sigma > 0
-    scale = -0.5 / soft_nms_sigma if soft else 0.0
+    scale = np.float32(-0.5 / soft_nms_sigma) if soft else None
     heap = [(-float(s), i, i, 0) for i, s in enumerate(scores) if s > score_threshold]
     heapq.heapify(heap)
-    selected: list[int] = []
-    selected_scores: list[float] = []
-    while heap and len(selected) < max_output_size:
+    selected = np.zeros(min(len(scores), max(max_output_size, 0)), dtype=np.int64)
+    kept_scores = np.zeros(len(selected), dtype=np.float32)
+    count = 0
+    while heap and count < max_output_size:
         neg_score, _, index, begin = heapq.heappop(heap)
         original = score = np.float32(-neg_score)
-        suppressed = False
-        for j in range(len(selected) - 1, begin - 1, -1):
-            sim = similarity_of(index, selected[j])
-            if not soft and sim > threshold:
-                suppressed = True
-                break
-            if soft:
-                score = np.float32(score * np.exp(np.float32(scale) * sim * sim))
-            if score <= score_threshold:
-                break
-        if suppressed:
-            continue
+        if count > begin:
+            sims = similarities(index, selected[begin:count][::-1])
+            if not soft:
+                if np.any(sims > threshold):
+                    continue
+            else:
+                weights = np.exp(scale * sims * sims).astype(np.float32)
+                running = np.cumprod(np.concatenate([[score], weights]).astype(np.float32), dtype=np.float32)[1:]
+                low = np.flatnonzero(running <= score_threshold)
+                score = running[low[0]] if len(low) else running[-1]
         if score == original:
-            selected.append(index)
-            selected_scores.append(float(score))
+            selected[count], kept_scores[count] = index, score
+            count += 1
         elif score > score_threshold:
-            heapq.heappush(heap, (-float(score), index, index, len(selected)))
-    return np.asarray(selected, dtype=np.int32), np.asarray(selected_scores)
+            heapq.heappush(heap, (-float(score), index, index, count))
+    return selected[:count].astype(np.int32), kept_scores[:count]
 
 
 def _check_nms_inputs(boxes, scores, max_output_size, iou_threshold):
@@ -578,8 +583,7 @@ def _nms(boxes, scores, max_output_size, iou_threshold, score_threshold, sigma=0
     _check_nms_inputs(boxes, scores, max_output_size, iou_threshold)
     if np.ndim(score_threshold) != 0:
         raise _invalid(f"score_threshold must be 0-D, got shape {list(np.shape(score_threshold))}")
-    iou = _iou_matrix(boxes) if len(boxes) else np.zeros((0, 0), np.float32)
-    return _greedy_suppression(lambda i, j: iou[i, j], scores.astype(np.float32), int(max_output_size),
+    return _greedy_suppression(_iou_with(boxes), scores.astype(np.float32), int(max_output_size),
                                float(iou_threshold), float(np.float32(score_threshold)), float(sigma))
 
 
