@@ -87,3 +87,7 @@ from tfmini.ops import image_codec_ops  # noqa: E402,F401 - the image codecs (tf
 # -- metrics
 # isort: split
 from tfmini.ops import metrics_impl  # noqa: E402,F401 - declares tf.metrics' names
+
+# -- conv
+# isort: split
+from tfmini.ops import conv3d_ops, pooling_ops, space_depth_ops  # noqa: E402,F401 - registers their ops and names

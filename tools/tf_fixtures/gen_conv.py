@@ -1,0 +1,155 @@
+"""Records TensorFlow's outputs and gradients for the 3-D convolutions, the pools and the space/depth ops
+(tests/ops/test_conv3d_ops.py, test_pooling_ops.py, test_space_depth_ops.py), where layouts make NumPy
+references awkward.
+
+Each case is one expression over inputs named a, b, c, written against the TF 1.x API, so that the tests
+evaluate the same text with tfmini. Run with the TensorFlow environment:
+    /work/tfenv/bin/python tools/tf_fixtures/gen_conv.py
+Writes tests/fixtures/tf/conv/cases.json (name -> expression, input names, differentiable inputs) and
+cases.npz ("<name>/<input>", "<name>/out<j>", "<name>/grad_ys<j>", "<name>/grad_<input>").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+tf.disable_v2_behavior()
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "tf", "conv")
+RNG = np.random.RandomState(11)
+
+
+def distinct(shape, dtype=np.float32):
+    """Values with no ties (max pooling's gradient is then well defined), in a random order."""
+    n = int(np.prod(shape))
+    return (RNG.permutation(n).reshape(shape) / n * 4 - 2).astype(dtype)
+
+
+def uniform(shape, dtype=np.float32):
+    return RNG.uniform(-1, 1, shape).astype(dtype)
+
+
+# name, expression, {input: array}, differentiable inputs
+CASES = [
+    # Conv3D and its backprops
+    ("conv3d_same_strided", "tf.nn.conv3d(a, b, [1, 2, 1, 2, 1], 'SAME')",
+     {"a": uniform((2, 5, 4, 6, 3)), "b": uniform((3, 2, 3, 3, 4))}, ["a", "b"]),
+    ("conv3d_valid", "tf.nn.conv3d(a, b, [1, 1, 1, 1, 1], 'VALID')",
+     {"a": uniform((1, 4, 5, 4, 2)), "b": uniform((2, 3, 2, 2, 3))}, ["a", "b"]),
+    ("conv3d_valid_stride3", "tf.nn.conv3d(a, b, [1, 3, 2, 1, 1], 'VALID')",
+     {"a": uniform((2, 7, 5, 4, 2)), "b": uniform((2, 2, 2, 2, 2))}, ["a", "b"]),
+    ("conv3d_transpose_same", "tf.nn.conv3d_transpose(a, b, [2, 6, 5, 4, 3], [1, 2, 2, 1, 1], 'SAME')",
+     {"a": uniform((2, 3, 3, 4, 2)), "b": uniform((3, 3, 2, 3, 2))}, ["a", "b"]),
+    ("conv3d_transpose_valid", "tf.nn.conv3d_transpose(a, b, [1, 5, 7, 4, 2], [1, 1, 2, 1, 1], 'VALID')",
+     {"a": uniform((1, 4, 3, 3, 3)), "b": uniform((2, 3, 2, 2, 3))}, ["a", "b"]),
+    ("conv3d_backprop_filter", "tf.nn.conv3d_backprop_filter_v2(a, [2, 2, 3, 3, 2], b, [1, 2, 1, 2, 1], 'SAME')",
+     {"a": uniform((2, 4, 5, 6, 3)), "b": uniform((2, 2, 5, 3, 2))}, ["a", "b"]),
+    # separable_conv2d
+    ("separable_conv2d", "tf.nn.separable_conv2d(a, b, c, [1, 2, 2, 1], 'SAME')",
+     {"a": uniform((2, 6, 5, 3)), "b": uniform((3, 3, 3, 2)), "c": uniform((1, 1, 6, 4))}, ["a", "b", "c"]),
+    ("separable_conv2d_rate", "tf.nn.separable_conv2d(a, b, c, [1, 1, 1, 1], 'VALID', rate=[2, 2])",
+     {"a": uniform((1, 7, 8, 2)), "b": uniform((2, 3, 2, 2)), "c": uniform((1, 1, 4, 3))}, ["a", "b", "c"]),
+    ("separable_conv2d_rate_same", "tf.nn.separable_conv2d(a, b, c, [1, 1, 1, 1], 'SAME', rate=[2, 1])",
+     {"a": uniform((1, 6, 5, 2)), "b": uniform((3, 2, 2, 1)), "c": uniform((1, 1, 2, 3))}, ["a", "b", "c"]),
+    # 3-D pools
+    ("max_pool3d_same", "tf.nn.max_pool3d(a, [1, 2, 3, 2, 1], [1, 2, 2, 1, 1], 'SAME')",
+     {"a": distinct((2, 5, 4, 3, 2))}, ["a"]),
+    ("max_pool3d_valid", "tf.nn.max_pool3d(a, [1, 2, 2, 2, 1], [1, 1, 2, 1, 1], 'VALID')",
+     {"a": distinct((1, 4, 5, 3, 3))}, ["a"]),
+    ("max_pool3d_ties", "tf.nn.max_pool3d(a, [1, 2, 2, 1, 1], [1, 1, 1, 1, 1], 'VALID')",
+     {"a": np.ones((1, 3, 3, 2, 1), np.float32)}, ["a"]),
+    ("avg_pool3d_same", "tf.nn.avg_pool3d(a, [1, 3, 2, 2, 1], [1, 2, 1, 2, 1], 'SAME')",
+     {"a": uniform((2, 5, 4, 5, 2))}, ["a"]),
+    ("avg_pool3d_valid", "tf.nn.avg_pool3d(a, [1, 2, 2, 2, 1], [1, 2, 2, 2, 1], 'VALID')",
+     {"a": uniform((1, 4, 5, 4, 3))}, ["a"]),
+    # MaxPoolWithArgmax
+    ("max_pool_with_argmax_same", "list(tf.nn.max_pool_with_argmax(a, [1, 3, 2, 1], [1, 2, 2, 1], 'SAME'))",
+     {"a": distinct((2, 5, 6, 3))}, ["a"]),
+    ("max_pool_with_argmax_batch",
+     "list(tf.nn.max_pool_with_argmax(a, [1, 2, 2, 1], [1, 1, 2, 1], 'VALID', include_batch_in_index=True,"
+     " output_dtype=tf.int64))",
+     {"a": distinct((3, 4, 5, 2))}, ["a"]),
+    ("max_pool_with_argmax_ties", "list(tf.nn.max_pool_with_argmax(a, [1, 2, 2, 1], [1, 1, 1, 1], 'SAME'))",
+     {"a": np.ones((1, 3, 3, 2), np.float32)}, []),
+    # tf.nn.pool, 1-D pools, max_pool_v2
+    ("pool_max_dilated", "tf.nn.pool(a, [2, 2], 'MAX', 'VALID', dilation_rate=[2, 3])",
+     {"a": distinct((2, 7, 8, 2))}, ["a"]),
+    ("pool_avg_dilated", "tf.nn.pool(a, [3, 2], 'AVG', 'VALID', dilation_rate=[2, 2])",
+     {"a": uniform((1, 8, 7, 3))}, ["a"]),
+    ("pool_avg_strided_same", "tf.nn.pool(a, [3, 3], 'AVG', 'SAME', strides=[2, 2])",
+     {"a": uniform((2, 5, 6, 2))}, ["a"]),
+    ("pool_max_1d_dilated", "tf.nn.pool(a, [2], 'MAX', 'VALID', dilation_rate=[3])",
+     {"a": distinct((2, 9, 3))}, ["a"]),
+    ("pool_avg_3d", "tf.nn.pool(a, [2, 2, 2], 'AVG', 'SAME', strides=[1, 2, 2])",
+     {"a": uniform((1, 3, 4, 5, 2))}, ["a"]),
+    ("max_pool1d", "tf.nn.max_pool1d(a, 3, 2, 'SAME')", {"a": distinct((2, 7, 3))}, ["a"]),
+    ("avg_pool1d", "tf.nn.avg_pool1d(a, [2], [1], 'VALID')", {"a": uniform((2, 5, 3))}, ["a"]),
+    ("max_pool_v2_3d", "tf.nn.max_pool_v2(a, 2, 2, 'VALID')", {"a": distinct((1, 4, 4, 5, 2))}, ["a"]),
+    # Dilation2D and erosion
+    ("dilation2d_same", "tf.nn.dilation2d(a, b, [1, 1, 1, 1], [1, 1, 1, 1], 'SAME')",
+     {"a": distinct((2, 5, 4, 3)), "b": distinct((2, 3, 3))}, ["a", "b"]),
+    ("dilation2d_strided_rates", "tf.nn.dilation2d(a, b, [1, 2, 1, 1], [1, 2, 1, 1], 'VALID')",
+     {"a": distinct((1, 8, 6, 2)), "b": distinct((2, 2, 2))}, ["a", "b"]),
+    ("dilation2d_rates_same", "tf.nn.dilation2d(a, b, [1, 1, 2, 1], [1, 1, 2, 1], 'SAME')",
+     {"a": distinct((1, 5, 7, 2)), "b": distinct((3, 2, 2))}, ["a", "b"]),
+    ("erosion2d", "tf.nn.erosion2d(a, b, [1, 1, 1, 1], [1, 1, 1, 1], 'SAME')",
+     {"a": distinct((2, 4, 5, 2)), "b": distinct((3, 2, 2))}, ["a", "b"]),
+    ("erosion2d_valid", "tf.nn.erosion2d(a, b, [1, 2, 2, 1], [1, 1, 2, 1], 'VALID')",
+     {"a": distinct((1, 7, 8, 3)), "b": distinct((2, 3, 3))}, ["a", "b"]),
+    # space/depth and space/batch
+    ("space_to_depth", "tf.space_to_depth(a, 2)", {"a": uniform((2, 4, 6, 3))}, ["a"]),
+    ("depth_to_space", "tf.depth_to_space(a, 3)", {"a": uniform((2, 2, 3, 18))}, ["a"]),
+    ("space_to_batch_nd", "tf.space_to_batch_nd(a, [2, 3], [[1, 1], [2, 1]])", {"a": uniform((2, 4, 6, 3))},
+     ["a"]),
+    ("space_to_batch_nd_1d_rest", "tf.space_to_batch_nd(a, [2], [[1, 3]])", {"a": uniform((3, 6, 2, 2))}, ["a"]),
+    ("batch_to_space_nd", "tf.batch_to_space_nd(a, [2, 2], [[0, 1], [1, 0]])", {"a": uniform((8, 2, 3, 2))},
+     ["a"]),
+    ("batch_to_space_nd_3d", "tf.batch_to_space_nd(a, [1, 2, 3], [[0, 0], [1, 0], [0, 2]])",
+     {"a": uniform((12, 2, 2, 2, 1))}, ["a"]),
+    ("space_to_batch", "tf.space_to_batch(a, [[1, 0], [2, 1]], 3)", {"a": uniform((2, 5, 3, 2))}, ["a"]),
+    ("batch_to_space", "tf.batch_to_space(a, [[1, 0], [0, 1]], 2)", {"a": uniform((8, 2, 3, 1))}, ["a"]),
+    ("required_space_to_batch_paddings", "list(tf.required_space_to_batch_paddings([5, 7], [2, 3], [[1, 0], "
+     "[2, 2]]))", {}, []),
+]
+
+
+def record():
+    os.makedirs(OUT, exist_ok=True)
+    arrays, index = {}, {}
+    for name, expr, inputs, diff in CASES:
+        graph = tf.Graph()
+        with graph.as_default():
+            placeholders = {k: tf.constant(v) for k, v in inputs.items()}
+            outs = eval(expr, {"tf": tf}, placeholders)  # noqa: S307 - the case table above
+            outs = outs if isinstance(outs, list) else [outs]
+            grads = []
+            if diff:
+                ys = [y for y in outs if y.dtype.is_floating]
+                grad_ys = [uniform(y.shape.as_list()) for y in ys]
+                for j, g in enumerate(grad_ys):
+                    arrays[f"{name}/grad_ys{j}"] = g
+                grads = tf.gradients(ys, [placeholders[k] for k in diff], grad_ys=[tf.constant(g) for g in grad_ys])
+            with tf.Session(graph=graph) as sess:
+                values = sess.run([outs, grads])
+        for k, v in inputs.items():
+            arrays[f"{name}/{k}"] = v
+        for j, v in enumerate(values[0]):
+            arrays[f"{name}/out{j}"] = v
+        for k, v in zip(diff, values[1]):
+            arrays[f"{name}/grad_{k}"] = v
+        index[name] = {"expr": expr, "inputs": sorted(inputs), "diff": diff}
+    np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
+    with open(os.path.join(OUT, "cases.json"), "w", encoding="utf-8") as f:
+        json.dump(index, f, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    record()
