@@ -111,6 +111,28 @@ def _png_with_filters(image: np.ndarray) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows.tobytes())) + chunk(b"IEND", b""))
 
 
+def _interlaced_png(image: np.ndarray) -> bytes:
+    """A 16-bit Adam7-interlaced PNG (no filtering)."""
+    height, width, depth = image.shape
+    rows = []
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                           (0, 1, 1, 2)):
+        sub = image[y0::dy, x0::dx]
+        if sub.size:
+            lanes = sub.astype(">u2").view(np.uint8).reshape(sub.shape[0], -1)
+            rows.append(np.concatenate([np.zeros((sub.shape[0], 1), np.uint8), lanes], axis=1).tobytes())
+    chunk = image_codec_ops.summary_ops._png_chunk
+    colour = {1: 0, 2: 4, 3: 2, 4: 6}[depth]
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour, 0, 0, 1))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("shape", [(11, 7, 3), (1, 1, 4), (2, 9, 2), (16, 16, 3)])
+def test_decode_interlaced_16_bit_colour_png(shape):
+    image = np.random.RandomState(sum(shape)).randint(0, 65536, shape).astype(np.uint16)
+    np.testing.assert_array_equal(_run(lambda: tf.io.decode_png(_interlaced_png(image), dtype=tf.uint16)), image)
+
+
 @pytest.mark.parametrize("depth", [2, 3, 4])
 def test_decode_16_bit_colour_png_with_every_filter_type(depth):
     image = np.random.RandomState(depth).randint(0, 65536, (11, 7, depth)).astype(np.uint16)

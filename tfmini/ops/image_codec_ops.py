@@ -194,22 +194,39 @@ def _unfilter(raw: bytes, height: int, row_bytes: int, bpp: int) -> np.ndarray:
     return out[1:, 1:].astype(np.uint8).reshape(height, row_bytes)
 
 
-def _decode_png_16bit_colour(data: bytes, width: int, height: int, samples: int) -> np.ndarray:
+# Adam7 interlacing: the (first column, first row, column step, row step) of each of the seven passes.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _decode_png_16bit_colour(data: bytes, width: int, height: int, samples: int, interlaced: bool) -> np.ndarray:
     try:
         raw = zlib.decompress(_png_idat(data))
     except zlib.error:
         raise _invalid(f"Invalid PNG data, size {len(data)}") from None
-    lanes = _unfilter(raw, height, width * samples * 2, samples * 2)
-    return lanes.view(">u2").astype(np.uint16).reshape(height, width, samples)
+    bpp = samples * 2
+
+    def image(raw: bytes, w: int, h: int) -> np.ndarray:
+        return _unfilter(raw, h, w * bpp, bpp).view(">u2").astype(np.uint16).reshape(h, w, samples)
+
+    if not interlaced:
+        return image(raw, width, height)
+    out = np.zeros((height, width, samples), dtype=np.uint16)
+    pos = 0
+    for x0, y0, dx, dy in _ADAM7:
+        w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if w <= 0 or h <= 0:
+            continue
+        size = h * (1 + w * bpp)
+        out[y0::dy, x0::dx] = image(raw[pos:pos + size], w, h)
+        pos += size
+    return out
 
 
 def _png_pixels(data: bytes, channels: int) -> np.ndarray:
     """A PNG's samples with `channels` channels (0: its own), at 8 or 16 bits as stored."""
     width, height, depth, colour, interlace = _png_header(data)
     if depth == 16 and colour in (2, 4, 6):
-        if interlace:
-            raise _invalid("Interlaced 16-bit colour PNGs are not supported")
-        pixels = _decode_png_16bit_colour(data, width, height, _PNG_CHANNELS[colour])
+        pixels = _decode_png_16bit_colour(data, width, height, _PNG_CHANNELS[colour], bool(interlace))
     else:
         pixels = _pillow_pixels(_open(data, "PNG"))
     # libpng fills an added alpha channel with the file's largest sample value: 1 for a 1-bit image
