@@ -176,6 +176,18 @@ def test_batch_norm_defaults_make_beta_and_moving_statistics_and_two_update_ops(
     assert "BatchNorm_1/gamma:0" in _names(tf.trainable_variables())
 
 
+def test_batch_norm_variable_order_and_param_regularizers_follow_tf_paths():
+    regularizers = {"beta": layers.l2_regularizer(1.0), "gamma": layers.l1_regularizer(1.0)}
+    # 4-D inputs with the default update collection go through the core layer: gamma first, regularized
+    layers.batch_norm(tf.zeros([1, 2, 2, 3]), scale=True, param_regularizers=regularizers, scope="core")
+    assert _names(tf.trainable_variables()) == ["core/gamma:0", "core/beta:0"]
+    assert len(tf.losses.get_regularization_losses()) == 2
+    # 2-D inputs go through TF's own fused batch norm, which ignores param_regularizers
+    layers.batch_norm(tf.zeros([2, 3]), scale=True, param_regularizers=regularizers, scope="own")
+    assert _names(tf.trainable_variables())[2:] == ["own/beta:0", "own/gamma:0"]
+    assert len(tf.losses.get_regularization_losses()) == 2
+
+
 @pytest.mark.parametrize("rank", [4, 2])
 def test_batch_norm_training_and_inference_match_tensorflows_fused_kernel(sess, rank):
     batches = [FIXTURE[f"bn{rank}_batch{i}"] for i in range(3)]
@@ -370,9 +382,23 @@ def test_weights_regularizer_of_a_layer_lands_in_regularization_losses(sess):
     layers.fully_connected(tf.zeros([1, 2]), 3, weights_initializer=tf.ones_initializer(),
                            weights_regularizer=layers.l2_regularizer(0.5))
     (loss,) = tf.losses.get_regularization_losses()
-    assert loss.op.name.startswith("fully_connected/weights/Regularizer")
+    # named after the core layer's `kernel`, as TF 1.15's contrib layers (built on tf.layers) name it
+    assert loss.op.name == "fully_connected/kernel/Regularizer/l2_regularizer"
     sess.run(tf.global_variables_initializer())
     assert np.isclose(sess.run(loss), 0.5 * 6 / 2)
+    layers.fully_connected(tf.zeros([1, 2]), 3, weights_regularizer=layers.l2_regularizer(0.5),
+                           biases_regularizer=layers.l1_regularizer(0.1), scope="fully_connected", reuse=True)
+    assert len(tf.losses.get_regularization_losses()) == 1  # a reused layer adds no second penalty
+    layers.conv2d(tf.zeros([1, 3, 3, 1]), 2, 1, biases_regularizer=layers.l1_regularizer(0.1))
+    assert tf.losses.get_regularization_losses()[1].op.name == "Conv/bias/Regularizer/l1_regularizer"
+
+
+def test_linear_relu_and_relu6_are_fully_connected_with_their_activation():
+    x = tf.zeros([1, 2])
+    assert layers.linear(x, 3).op.type == "BiasAdd"
+    assert layers.relu(x, 3).op.type == "Relu"
+    assert layers.relu6(x, 3).op.type == "Relu6"
+    assert _names(tf.model_variables())[-2:] == ["fully_connected_2/weights:0", "fully_connected_2/biases:0"]
 
 
 # ----------------------------------------------------------------------------------------------------------

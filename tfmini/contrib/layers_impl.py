@@ -5,6 +5,7 @@ MODEL_VARIABLES, and every one usable inside `arg_scope`. Initializers, regulari
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 from tfmini.contrib.framework_impl import add_arg_scope, model_variable
@@ -93,26 +94,39 @@ def _bias_norm_activation(outputs, num_outputs: int, dtype, data_format: str, ac
     if normalizer_fn is not None:
         outputs = normalizer_fn(outputs, **(normalizer_params or {}))
     elif biases_initializer is not None:
-        biases = model_variable("biases", shape=[num_outputs], dtype=dtype, initializer=biases_initializer,
-                                regularizer=biases_regularizer,
-                                collections=_variable_collections(variables_collections, "biases"),
-                                trainable=trainable)
+        biases = _layer_variable("biases", "bias", [num_outputs], dtype, biases_initializer, biases_regularizer,
+                                 variables_collections, trainable)
         outputs = _nn_ops.bias_add(outputs, biases, data_format=data_format)
     if activation_fn is not None:
         outputs = activation_fn(outputs)
     return outputs
 
 
+def _layer_variable(name: str, core_name: str, shape, dtype, initializer, regularizer, variables_collections,
+                    trainable: bool):
+    """A model variable made as TF 1.15's contrib makes it through a core layer: its penalty is computed once,
+    when the variable is created, under `<scope>/<core_name>/Regularizer` (the core layer's own name for the
+    weight, `kernel` or `bias`), and added to REGULARIZATION_LOSSES."""
+    existing = {id(v) for v in _ops.get_collection(_GraphKeys.GLOBAL_VARIABLES)}
+    variable = model_variable(name, shape=shape, dtype=dtype, initializer=initializer,
+                              collections=_variable_collections(variables_collections, name), trainable=trainable)
+    if regularizer is not None and id(variable) not in existing:
+        with _ops.name_scope(f"{core_name}/Regularizer"):
+            penalty = regularizer(variable)
+        if penalty is not None:
+            _ops.add_to_collection(_GraphKeys.REGULARIZATION_LOSSES, penalty)
+    return variable
+
+
 def _weights(shape, dtype, initializer, regularizer, variables_collections, trainable):
-    return model_variable("weights", shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-                          collections=_variable_collections(variables_collections, "weights"), trainable=trainable)
+    return _layer_variable("weights", "kernel", shape, dtype, initializer, regularizer, variables_collections,
+                           trainable)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # fully_connected
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("contrib.layers.fully_connected", "contrib.layers.linear", "contrib.layers.legacy_fully_connected",
-           "contrib.slim.fully_connected")
+@tf_export("contrib.layers.fully_connected")
 @add_arg_scope
 def fully_connected(inputs, num_outputs, activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
                     weights_initializer=_XAVIER, weights_regularizer=None,
@@ -152,8 +166,7 @@ def fully_connected(inputs, num_outputs, activation_fn=_nn_ops.relu, normalizer_
 # ----------------------------------------------------------------------------------------------------------
 # Convolutions
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("contrib.layers.conv2d", "contrib.layers.convolution2d",
-           "contrib.slim.convolution2d")
+@tf_export("contrib.layers.conv2d", "contrib.layers.convolution2d")
 @add_arg_scope
 def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
                   activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
@@ -187,6 +200,12 @@ def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
 
 
 conv2d = convolution2d
+linear = functools.partial(fully_connected, activation_fn=None)
+tf_export("contrib.layers.linear").export_constant(__name__, "linear")
+relu = functools.partial(fully_connected, activation_fn=_nn_ops.relu)
+tf_export("contrib.layers.relu").export_constant(__name__, "relu")
+relu6 = functools.partial(fully_connected, activation_fn=_nn_ops.relu6)
+tf_export("contrib.layers.relu6").export_constant(__name__, "relu6")
 
 
 def _deconv_length(size, kernel: int, padding: str, stride: int):
@@ -195,8 +214,7 @@ def _deconv_length(size, kernel: int, padding: str, stride: int):
     return size * stride if padding == "SAME" else size * stride + max(kernel - stride, 0)
 
 
-@tf_export("contrib.layers.conv2d_transpose", "contrib.layers.convolution2d_transpose",
-           "contrib.slim.conv2d_transpose")
+@tf_export("contrib.layers.conv2d_transpose", "contrib.layers.convolution2d_transpose")
 @add_arg_scope
 def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME",
                             data_format=DATA_FORMAT_NHWC, activation_fn=_nn_ops.relu, normalizer_fn=None,
@@ -339,21 +357,30 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
             raise ValueError(f"Inputs {inputs.name} has undefined channels dimension {inputs.shape[axis:axis + 1]}.")
         params_shape = [channels]
         initializers = param_initializers or {}
-        regularizers = param_regularizers or {}
-        beta = gamma = None
-        if center:
-            beta = _norm_param("beta", params_shape, dtype, initializers.get("beta", _ZEROS),
-                               regularizers.get("beta"), variables_collections, trainable)
-        if scale:
-            gamma = _norm_param("gamma", params_shape, dtype, initializers.get("gamma", _ONES),
-                                regularizers.get("gamma"), variables_collections, trainable)
+        # TF 1.15 takes one of three paths, which differ in variable order, regularization and the variance fed
+        # to the moving average: its own fused kernel (2-D, or a non-default update collection or zero
+        # debiasing), the core BatchNormalization layer (fused for 4-D inputs; the only path that applies
+        # param_regularizers and creates gamma before beta) and the plain ops (batch_weights, the rest).
+        fused = True if fused is None else bool(fused)
+        own_fused = fused and batch_weights is None and rank in (2, 4) and (
+            zero_debias_moving_mean or rank == 2 or updates_collections != _GraphKeys.UPDATE_OPS)
+        core_layer = (not own_fused and batch_weights is None and updates_collections == _GraphKeys.UPDATE_OPS
+                      and not zero_debias_moving_mean)
+        fused_kernel = own_fused or (core_layer and fused and rank == 4)
+        regularizers = (param_regularizers or {}) if core_layer else {}
+        params = {}
+        for name in (("gamma", "beta") if core_layer else ("beta", "gamma")):
+            if {"beta": center, "gamma": scale}[name]:
+                params[name] = _norm_param(name, params_shape, dtype,
+                                           initializers.get(name, _ZEROS if name == "beta" else _ONES),
+                                           regularizers.get(name), variables_collections, trainable)
+        beta, gamma = params.get("beta"), params.get("gamma")
         moving_mean = _norm_param("moving_mean", params_shape, dtype, initializers.get("moving_mean", _ZEROS),
                                   None, variables_collections, False)
         moving_variance = _norm_param("moving_variance", params_shape, dtype,
                                       initializers.get("moving_variance", _ONES), None, variables_collections,
                                       False)
         moments_axes = [a for a in range(rank) if a != axis]
-        fused_kernel = (True if fused is None else bool(fused)) and rank in (2, 4) and batch_weights is None
         if fused_kernel:
             epsilon = max(epsilon, 1.001e-5)
         training = _static_bool(is_training)
