@@ -230,6 +230,47 @@ def test_gradient_of_nested_loops_keeps_tfminis_form_and_reads_back():
     np.testing.assert_allclose(want, 2 * 1.5 ** 8 * feed["x:0"], rtol=1e-6)
 
 
+def test_gradient_of_a_cond_inside_a_loop_exports_with_its_optionals_in_tensor_lists():
+    op_defs = _tf_op_defs()
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+        w = tf.constant([0.5, -0.3, 0.8], name="w")
+
+        def body(i, h):
+            return i + 1, tf.cond(tf.reduce_sum(h) > 0.0, lambda: tf.tanh(h * w), lambda: h * w * w + x)
+
+        _, y = tf.while_loop(lambda i, h: i < 4, body, [0, x])
+        dx, dw = tf.gradients(tf.reduce_sum(y * y), [x, w])
+        feed = {"x:0": np.array([0.3, -0.2, 0.4], np.float32)}
+        with tf.Session() as sess:
+            want = sess.run([dx, dw], feed)
+        gd = g.as_graph_def()
+    ops = [nd.op for nd in _all_nodes(gd)]
+    assert not {"WhileGrad", "TapeRead"} & set(ops) and all(op in op_defs for op in ops)
+    # the inner cond's optionals are pushed, per iteration, onto TensorLists of variants
+    lists = [nd for nd in gd.node if nd.op == "EmptyTensorList"]
+    assert lists and all(nd.attr["element_dtype"].type == tf.variant.as_datatype_enum for nd in lists)
+    assert {"OptionalFromValue", "OptionalGetValue", "TensorListPushBack", "TensorListGetItem"} <= set(ops)
+    assert not [nd.name for fd in gd.library.function for nd in fd.node_def
+                if nd.op == "Const" and nd.attr["dtype"].type == tf.variant.as_datatype_enum]
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            got = sess.run([dx.name, dw.name], feed)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    # finite differences of the loop's value
+    def value(xv, wv):
+        h = xv.astype(np.float64)
+        for _ in range(4):
+            h = np.tanh(h * wv) if h.sum() > 0 else h * wv * wv + xv
+        return (h * h).sum()
+
+    xv, wv, eps = feed["x:0"].astype(np.float64), np.array([0.5, -0.3, 0.8]), 1e-6
+    numeric = [(value(xv + eps * e, wv) - value(xv - eps * e, wv)) / (2 * eps) for e in np.eye(3)]
+    np.testing.assert_allclose(want[0], numeric, rtol=1e-4, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # gate_gradients
 # ----------------------------------------------------------------------------------------------------------

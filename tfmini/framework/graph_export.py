@@ -16,9 +16,12 @@ The gradient of a loop is exported as a TensorFlow While too: the forward loop a
 writes each value its gradient reads into a TensorArray (one per value, at the iteration's index), and the
 gradient loop (`WhileGrad` here) becomes a While that counts back down, reads them back (TensorArrayReadV3
 where tfmini reads the tape) and sums the gradients of the captured tensors in loop variables.
-Control flow whose gradient is not of these simple shapes (a loop or cond inside a differentiated body)
-keeps tfmini's form: its gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini,
-which reads such a GraphDef back; TensorFlow refuses it naming the unregistered op type."""
+A cond inside a differentiated loop body is written as cond_v2 writes it, and the optionals it returns for its
+gradient are pushed onto TensorLists of variants in place of its tape (as TensorFlow's while_v2 accumulates
+them); the loop's gradient reads them back with TensorListGetItem for the cond's gradient If.
+Control flow whose gradient is of other shapes (a loop inside a differentiated body, a cond or loop inside a
+differentiated cond branch, deeper nesting) keeps tfmini's form: its gradient ops (`WhileGrad`, `TapeRead`)
+only exist in tfmini, which reads such a GraphDef back; TensorFlow refuses it."""
 
 from __future__ import annotations
 
@@ -110,9 +113,10 @@ def _export_while(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
     something else than gradient loops of the simple shape `_loop_gradients` takes."""
     grads = None
     if _tape_is_read(op):
-        grads = _loop_gradients(op)
-        if grads is None or op.name in ex.rewritten:
+        found = _loop_gradients(op)
+        if found is None or op.name in ex.rewritten:
             return
+        grads, nested = found
         ex.rewritten.add(op.name)
     bodies, rewritten = ex.bodies, ex.rewritten
     types = list(nd.attr["T"].list.type)
@@ -138,7 +142,7 @@ def _export_while(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
         if attr in nd.attr:
             del nd.attr[attr]
     if grads is not None:
-        _export_loop_gradient(nd, op, grads, ex, scope)
+        _export_loop_gradient(nd, op, grads, nested, ex, scope)
 
 
 def _export_if(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
@@ -187,14 +191,20 @@ def _cond_gradients(op: _ops.Operation) -> list | None:
     return readers
 
 
-def _plain_gradient(forward_fns: list, grads: list) -> bool:
+def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None) -> bool:
     """Whether gradient functions `grads` read the values `forward_fns` recorded through their own TapeReads
-    only, and nothing reachable from either holds another tape (a loop, cond or gradient of its own)."""
-    if any(t.dtype.base_dtype == _dtypes.variant for fn in forward_fns for t in fn.recorded):
+    only, and nothing reachable from either holds another tape (a loop, cond or gradient of its own), but for
+    the conds `nested` describes (`_nested_conds`): their tapes, and their gradient Ifs reading them."""
+    nested = nested or {}
+    if any(t.dtype.base_dtype == _dtypes.variant and t not in nested for fn in forward_fns for t in fn.recorded):
         return False
+    inner_ifs = {r for _, readers, _ in nested.values() for r in readers}
+    inner_grads = {g for r in inner_ifs for g in (r.get_attr("then_branch"), r.get_attr("else_branch"))}
     for fn in _reachable_functions([*forward_fns, *grads]):
         for o in fn.get_operations():
-            if o.type == "TapeRead" and fn in grads and o.inputs[0] is fn.inputs[0]:
+            if o.type == "TapeRead" and (fn in grads or fn in inner_grads) and o.inputs[0] is fn.inputs[0]:
+                continue
+            if o in inner_ifs:
                 continue
             if o.type in _TAPE_OPS or (o.type in _FUNCTIONAL_TYPES and any(
                     t.dtype.base_dtype == _dtypes.variant for t in o.inputs)):
@@ -202,9 +212,43 @@ def _plain_gradient(forward_fns: list, grads: list) -> bool:
     return True
 
 
-def _loop_gradients(op: _ops.Operation) -> list | None:
+def _nested_conds(body, grads: list) -> dict | None:
+    """The conds inside loop body `body` whose gradients run inside the loop's gradient functions `grads`:
+    for each variant value the body records, which has to be the tape of an If of the body that nothing else
+    reads, that If, the gradient Ifs (in `grads`) reading the tape (through their function's TapeRead of it, as
+    their tape input and nowhere else) and those TapeReads. None when a recorded variant is anything else, or
+    a branch records a tape of its own."""
+    nested = {}
+    for t in body.recorded:
+        if t.dtype.base_dtype != _dtypes.variant:
+            continue
+        fwd = t.op
+        if fwd.type not in _IF_TYPES or t is not fwd.outputs[-1] or t.consumers():
+            return None
+        then_g, else_g = fwd.get_attr("then_branch"), fwd.get_attr("else_branch")
+        if any(x.dtype.base_dtype == _dtypes.variant for fn in (then_g, else_g) for x in fn.recorded):
+            return None
+        readers, reads = [], []
+        for g in grads:
+            read = getattr(g, "tape_reads", {}).get(t)
+            if read is None:
+                continue
+            reads.append(read)
+            for r in dict.fromkeys(read.consumers()):
+                if r.type not in _IF_TYPES or r.inputs[1] is not read or any(x is read for x in r.inputs[2:]):
+                    return None
+                pair = (r.get_attr("then_branch"), r.get_attr("else_branch"))
+                if getattr(pair[0], "forward", None) is not then_g or getattr(pair[1], "forward", None) is not else_g:
+                    return None
+                readers.append(r)
+        nested[t] = (fwd, readers, reads)
+    return nested
+
+
+def _loop_gradients(op: _ops.Operation) -> tuple[list, dict] | None:
     """The WhileGrad ops reading the tape of While `op`, if they are all that reads it and each is of the
-    simple shape `_plain_gradient` takes; else None."""
+    simple shape `_plain_gradient` takes (conds nested in the body included), with the nested conds
+    (`_nested_conds`); else None."""
     tape = op.outputs[-1]
     if any(t is tape for t in getattr(op.graph, "recorded", ())):
         return None
@@ -217,7 +261,10 @@ def _loop_gradients(op: _ops.Operation) -> list | None:
         grads.append(r.get_attr("body_grad"))
         if getattr(grads[-1], "forward", None) is not body:
             return None
-    return readers if _plain_gradient([body], grads) else None
+    nested = _nested_conds(body, grads)
+    if nested is None or not _plain_gradient([body], grads, nested):
+        return None
+    return readers, nested
 
 
 def _insert_inputs(nd, inputs: list) -> None:
@@ -261,39 +308,76 @@ def _add_output(fd, ref: str, dtype) -> None:
     fd.ret[out.name] = ref
 
 
-def _export_loop_gradient(nd, op: _ops.Operation, grads: list, ex: _Export, scope: _Scope) -> None:
+def _export_loop_gradient(nd, op: _ops.Operation, grads: list, nested: dict, ex: _Export, scope: _Scope) -> None:
     """The loop gradient as a TensorFlow While: forward While `nd` (already in TensorFlow's form) gets an
     iteration counter and one TensorArray per value its body records, written at each iteration's index;
     each WhileGrad in `grads` becomes a While (of the same name, so its outputs keep their names) that counts
     the iterations back down, reads the recorded values back from the arrays (kept after a read, for the
-    other gradients) and runs the body's gradient."""
+    other gradients) and runs the body's gradient. A cond of the body whose gradient runs in the loop's
+    (`nested`) is written as cond_v2 writes it, and the optionals it returns for its gradient are pushed, one
+    TensorList each, in place of its tape (as TensorFlow's while_v2 accumulates them)."""
     i32, f32, res = _dtypes.int32, _dtypes.float32, _dtypes.resource
     scalar = _shape.TensorShape([])
-    recorded = list(op.get_attr("body").recorded)
-    k = len(recorded)
+    body_fd = ex.bodies[nd.attr["body"].func.name]
+    # The accumulators: (ref in the body or None, the recorded tensor or None) each; a recorded tensor takes a
+    # TensorArray (its loop variables: a flow, and a handle after all flows), a nested cond's optional a
+    # TensorList of variants (one loop variable). `slots` maps each recorded position to its accumulators.
+    entries: list = []
+    slots: list = []
+    inner: dict = {}  # recorded position of a nested cond's tape -> (its _nested_conds entry, optionals, offsets)
+    for pos, t in enumerate(op.get_attr("body").recorded):
+        if t in nested:
+            fwd = nested[t][0]
+            total, offsets = _add_optionals(_function_node(body_fd, fwd.name), fwd, ex.bodies)
+            ex.rewritten.add(fwd.name)
+            n = len(fwd.get_attr("Tout"))
+            inner[pos] = (nested[t], total, offsets)
+            refs = [(f"{fwd.name}:output:{n + j}", None) for j in range(total)]
+        else:
+            refs = [(None, t)]
+        slots.append(list(range(len(entries), len(entries) + len(refs))))
+        entries.extend(refs)
+    layout = _AccumulatorLayout(entries)
     types = [_dtypes.as_dtype(t) for t in nd.attr["T"].list.type]
     shapes = _node_def.python_attr_of("list(shape)", nd.attr["output_shapes"])
     m = len(types)
     zero = scope.add(f"{op.name}/iterations", "Const", [], {"dtype": ("type", i32),
                                                              "value": ("tensor", _np_scalar(0))})
-    arrays = [scope.add(f"{op.name}/accumulator", "TensorArrayV3", [zero.name],
-                        {"dtype": ("type", t.dtype.base_dtype), "dynamic_size": ("bool", True),
-                         "clear_after_read": ("bool", False)}) for t in recorded]
-    _insert_inputs(nd, [zero.name] + [f"{a.name}:1" for a in arrays] + [a.name for a in arrays])
-    extra_types = [i32] + [f32] * k + [res] * k
-    extra_shapes = [scalar] * (1 + 2 * k)
-    _set_loop_types(nd, types + extra_types, shapes + extra_shapes)
+    starts, handles_in = [], []
+    unknown = None  # -1: an unknown element shape, and no limit to the number of elements
+    for _, t in entries:
+        if t is None:
+            if unknown is None:
+                unknown = scope.add(f"{op.name}/unknown", "Const", [], {"dtype": ("type", i32),
+                                                                       "value": ("tensor", _np_scalar(-1))})
+            lst = scope.add(f"{op.name}/accumulator", "EmptyTensorList", [unknown.name, unknown.name],
+                            {"element_dtype": ("type", _dtypes.variant), "shape_type": ("type", i32)})
+            starts.append(lst.name)
+        else:
+            array = scope.add(f"{op.name}/accumulator", "TensorArrayV3", [zero.name],
+                              {"dtype": ("type", t.dtype.base_dtype), "dynamic_size": ("bool", True),
+                               "clear_after_read": ("bool", False)})
+            starts.append(f"{array.name}:1")
+            handles_in.append(array.name)
+    _insert_inputs(nd, [zero.name] + starts + handles_in)
+    extra_types = [i32] + layout.types
+    _set_loop_types(nd, types + extra_types, shapes + [scalar] * len(extra_types))
     body, cond = ex.bodies[nd.attr["body"].func.name], ex.bodies[nd.attr["cond"].func.name]
     _add_args(cond, extra_types, "accumulator")
     it, *rest = _add_args(body, extra_types, "accumulator")
-    flows, handles = rest[:k], rest[k:]
+    flows, handles = rest[:len(entries)], rest[len(entries):]
     arg_of = {t: a.name for t, a in zip(op.get_attr("body").inputs, body.signature.input_arg)}
     one = _add_node(body, "iteration_step", "Const", [], {"dtype": ("type", i32), "value": ("tensor", _np_scalar(1))})
     step = _add_node(body, "next_iteration", "Add", [it, f"{one.name}:output:0"], {"T": ("type", i32)})
     _add_output(body, f"{step.name}:z:0", i32)
-    for t, flow, handle in zip(recorded, flows, handles):
+    for j, (ref, t) in enumerate(entries):
+        if t is None:
+            push = _add_node(body, "accumulate", "TensorListPushBack", [flows[j], ref],
+                             {"element_dtype": ("type", _dtypes.variant)})
+            _add_output(body, f"{push.name}:output_handle:0", _dtypes.variant)
+            continue
         ref = arg_of.get(t) or _func_graph.function_tensor_ref(t)
-        write = _add_node(body, "accumulate", "TensorArrayWriteV3", [handle, it, ref, flow],
+        write = _add_node(body, "accumulate", "TensorArrayWriteV3", [handles[layout.handle[j]], it, ref, flows[j]],
                           {"T": ("type", t.dtype.base_dtype)})
         _add_output(body, f"{write.name}:flow_out:0", f32)
     for handle in handles:
@@ -301,25 +385,48 @@ def _export_loop_gradient(nd, op: _ops.Operation, grads: list, ex: _Export, scop
     if _func_graph.RECORDED_ATTR in body.attr:
         del body.attr[_func_graph.RECORDED_ATTR]
     for grad in grads:
-        _gradient_loop(scope.by_name[grad.name], op, grad, m, k, ex)
+        _gradient_loop(scope.by_name[grad.name], op, grad, m, layout, ex, slots, inner)
+
+
+class _AccumulatorLayout:
+    """The loop variables of a loop gradient's accumulators, after the iteration counter: one per accumulator
+    (a TensorArray's flow, or a TensorList), then the TensorArrays' handles; `handle[j]` is the position of
+    accumulator j's handle among those."""
+
+    def __init__(self, entries: list) -> None:
+        arrays = [j for j, (_, t) in enumerate(entries) if t is not None]
+        self.handle = {j: pos for pos, j in enumerate(arrays)}
+        self.types = [_dtypes.float32 if t is not None else _dtypes.variant for _, t in entries]
+        self.types += [_dtypes.resource] * len(arrays)
+        self.entries = entries
+
+
+def _function_node(fd, name: str):
+    for node in fd.node_def:
+        if node.name == name:
+            return node
+    raise ValueError(f"Function '{fd.signature.name}' has no node '{name}'")
 
 
 def _np_scalar(value: int) -> np.ndarray:
     return np.array(value, dtype=np.int32)
 
 
-def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, k: int, ex: _Export) -> None:
+def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, layout: _AccumulatorLayout, ex: _Export,
+                   slots: list, inner: dict) -> None:
     """WhileGrad NodeDef `gnd` (of `grad`, over forward While `op` whose first `m` outputs are its loop
-    variables, then the counter, `k` flows and `k` array handles) as a While over new cond and body
-    functions; the body is the body gradient's nodes with each TapeRead become a TensorArrayReadV3."""
-    i32, f32, res = _dtypes.int32, _dtypes.float32, _dtypes.resource
+    variables, then the counter and the accumulators of `layout`) as a While over new cond and body
+    functions; the body is the body gradient's nodes with each TapeRead become a TensorArrayReadV3 (or, for
+    a nested cond's tape, TensorListGetItems of its optionals)."""
+    i32 = _dtypes.int32
     n_grads, n_sums = len(grad.get_attr("Tgrad")), len(grad.get_attr("Tsum"))
     data = [i for i in gnd.input if not i.startswith("^")]
     controls = [i for i in gnd.input if i.startswith("^")]
-    counter = [_tensor_ref(op.name, m + j) for j in range(1 + 2 * k)]
+    k = len(layout.entries)
+    counter = [_tensor_ref(op.name, m + j) for j in range(1 + len(layout.types))]
     grad_types = [t.dtype.base_dtype for t in grad.inputs[1:]]
-    types = grad_types + [i32] + [f32] * k + [res] * k
-    shapes = [t.shape for t in grad.outputs] + [_shape.TensorShape([])] * (1 + 2 * k)
+    types = grad_types + [i32] + layout.types
+    shapes = [t.shape for t in grad.outputs] + [_shape.TensorShape([])] * (1 + len(layout.types))
     old = ex.bodies[grad.get_attr("body_grad").name]
 
     cond = function_pb2.FunctionDef()
@@ -340,18 +447,26 @@ def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, k: int
     body.ClearField("ret")
     body.ClearField("attr")
     sums = _add_args(body, grad_types[n_grads:], "sum")
-    it, *rest = _add_args(body, [i32] + [f32] * k + [res] * k, "accumulator")
+    it, *rest = _add_args(body, [i32] + layout.types, "accumulator")
     flows, handles = rest[:k], rest[k:]
     one = _add_node(body, "iteration_step", "Const", [], {"dtype": ("type", i32), "value": ("tensor", _np_scalar(1))})
     back = _add_node(body, "previous_iteration", "Sub", [it, f"{one.name}:output:0"], {"T": ("type", i32)})
+    nested_reads = []
     for node in body.node_def:
         if node.op == "TapeRead" and list(node.input) == [tape]:
             index, dtype = node.attr["index"].i, node.attr["dtype"].type
+            if index in inner:
+                nested_reads.append((node.name, index))
+                continue
+            (slot,) = slots[index]
             node.op = "TensorArrayReadV3"
             del node.input[:]
-            node.input.extend([handles[index], f"{back.name}:z:0", flows[index]])
+            node.input.extend([handles[layout.handle[slot]], f"{back.name}:z:0", flows[slot]])
             node.ClearField("attr")
             node.attr["dtype"].type = dtype
+    for name, index in nested_reads:
+        _read_nested_optionals(body, name, inner[index], [flows[slot] for slot in slots[index]],
+                               f"{back.name}:z:0", ex.bodies)
     outs = [old.ret[a.name] for a in old.signature.output_arg]
     for j, t in enumerate(grad_types[:n_grads]):
         _add_output(body, outs[j], t)
@@ -359,10 +474,8 @@ def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, k: int
         added = _add_node(body, "sum", "Add", [total, outs[n_grads + j]], {"T": ("type", t)})
         _add_output(body, f"{added.name}:z:0", t)
     _add_output(body, f"{back.name}:z:0", i32)
-    for flow in flows:
-        _add_output(body, flow, f32)
-    for handle in handles:
-        _add_output(body, handle, res)
+    for arg, t in zip(flows + handles, layout.types):
+        _add_output(body, arg, t)
     ex.add_function(cond)
     ex.add_function(body)
     ex.remove_function(old.signature.name)
@@ -393,9 +506,10 @@ def _tensor_ref(name: str, index: int) -> str:
     return f"{name}:{index}" if index else name
 
 
-def _export_cond_gradient(nd, op: _ops.Operation, readers: list, bodies: dict, by_name: dict) -> None:
-    """Forward If NodeDef `nd` returns, after its outputs, one optional per value its branches recorded (then's,
-    then else's); each gradient If takes them in place of the tape and reads them with OptionalGetValue."""
+def _add_optionals(nd, op: _ops.Operation, bodies: dict) -> tuple[int, tuple]:
+    """Forward If NodeDef `nd` (of `op`) returns, after its outputs, one optional per value its branches
+    recorded (then's, then else's): OptionalFromValue in the branch that recorded it, OptionalNone in the
+    other. Returns their number and where each branch's start."""
     branches = (op.get_attr("then_branch"), op.get_attr("else_branch"))
     recorded = [list(fn.recorded) for fn in branches]
     offsets = (0, len(recorded[0]))
@@ -424,15 +538,51 @@ def _export_cond_gradient(nd, op: _ops.Operation, readers: list, bodies: dict, b
         del nd.attr["_output_shapes"].list.shape[-1]
         for _ in range(total):
             nd.attr["_output_shapes"].list.shape.add()
-    optionals = [_tensor_ref(op.name, n + k) for k in range(total)]
+    return total, offsets
+
+
+def _take_optionals(rnd, refs: list, bodies: dict, offsets: tuple) -> None:
+    """Gradient If NodeDef `rnd` takes the optionals `refs` where it took the tape; its branches read them."""
+    rnd.input[1:2] = refs
+    tin = list(rnd.attr["Tin"].list.type)
+    rnd.attr["Tin"].list.ClearField("type")
+    rnd.attr["Tin"].list.type.extend([_VARIANT] * len(refs) + tin[1:])
+    for b, name in enumerate((rnd.attr["then_branch"].func.name, rnd.attr["else_branch"].func.name)):
+        _read_optionals(bodies[name], len(refs), offsets[b])
+
+
+def _export_cond_gradient(nd, op: _ops.Operation, readers: list, bodies: dict, by_name: dict) -> None:
+    """Forward If NodeDef `nd` returns, after its outputs, one optional per value its branches recorded
+    (`_add_optionals`); each gradient If takes them in place of the tape and reads them with OptionalGetValue."""
+    total, offsets = _add_optionals(nd, op, bodies)
+    n = len(op.get_attr("Tout"))
+    in_function = isinstance(op.graph, _func_graph.FuncGraph)
+    optionals = [f"{op.name}:output:{n + k}" if in_function else _tensor_ref(op.name, n + k) for k in range(total)]
     for reader in readers:
-        rnd = by_name[reader.name]
-        rnd.input[1:2] = optionals
-        tin = list(rnd.attr["Tin"].list.type)
-        rnd.attr["Tin"].list.ClearField("type")
-        rnd.attr["Tin"].list.type.extend([_VARIANT] * total + tin[1:])
-        for b, name in enumerate((rnd.attr["then_branch"].func.name, rnd.attr["else_branch"].func.name)):
-            _read_optionals(bodies[name], total, offsets[b])
+        _take_optionals(by_name[reader.name], optionals, bodies, offsets)
+
+
+def _read_nested_optionals(body, tape_read: str, nested: tuple, lists: list, index: str, bodies: dict) -> None:
+    """In gradient loop body `body`: the TapeRead node `tape_read` of a nested cond's tape becomes one read per
+    optional of that cond (from the TensorLists `lists`, at iteration `index`), which the cond's gradient Ifs
+    take in place of the tape; the TapeRead goes."""
+    (_, readers, _), _, offsets = nested
+    shape = _add_node(body, "unknown_shape", "Const", [], {"dtype": ("type", _dtypes.int32),
+                                                           "value": ("tensor", _np_scalar(-1))})
+    refs = []
+    for lst in lists:
+        read = _add_node(body, "accumulated_optional", "TensorListGetItem", [lst, index, f"{shape.name}:output:0"],
+                         {"element_dtype": ("type", _dtypes.variant)})
+        refs.append(f"{read.name}:item:0")
+    value = f"{tape_read}:value:0"
+    names = {r.name for r in readers}
+    for node in body.node_def:
+        if node.name in names and len(node.input) > 1 and node.input[1] == value:
+            _take_optionals(node, refs, bodies, offsets)
+    for i, node in enumerate(body.node_def):
+        if node.name == tape_read:
+            del body.node_def[i]
+            break
 
 
 def _read_optionals(fd, total: int, offset: int) -> None:
@@ -491,6 +641,24 @@ def finish_graph_def(graph: _ops.Graph, graph_def) -> None:
         fn = graphs.get(fd.signature.name)
         if fn is not None:
             _export_nodes(fd.node_def, fn, ex)
+    for fd in graph_def.library.function:
+        _drop_unread_variant_constants(fd)
+
+
+def _drop_unread_variant_constants(fd) -> None:
+    """Removes from function `fd` the variant constants nothing reads: the zeros a gradient builds for a tape
+    output and leaves unused, which TensorFlow cannot hold (it compares a library's functions by their
+    attrs, and a variant tensor attr never compares equal)."""
+    read = {ref.lstrip("^").partition(":")[0] for nd in fd.node_def for ref in nd.input}
+    read |= {ref.partition(":")[0] for ref in fd.ret.values()}
+    keep = [nd for nd in fd.node_def if not (nd.op == "Const" and nd.attr["dtype"].type == _VARIANT
+                                             and nd.name not in read)]
+    if len(keep) != len(fd.node_def):
+        kept = [type(nd)() for nd in keep]
+        for new, nd in zip(kept, keep):
+            new.CopyFrom(nd)
+        del fd.node_def[:]
+        fd.node_def.extend(kept)
 
 
 _ops.register_graph_def_export("finish_graph_def", finish_graph_def)
