@@ -58,7 +58,9 @@ def test_arg_scope_refuses_undecorated_functions_and_non_lists():
 
 
 def test_arg_scoped_arguments_lists_the_arguments_with_defaults():
-    assert framework.arg_scoped_arguments(_scoped) == ["b", "c"]
+    assert framework.arg_scoped_arguments(_scoped) == ("b", "c")
+    with pytest.raises(AssertionError):
+        framework.arg_scoped_arguments(np.sum)
     assert "activation_fn" in framework.arg_scoped_arguments(tf.contrib.layers.fully_connected)
     assert framework.has_arg_scope(tf.contrib.layers.batch_norm)
     assert not framework.has_arg_scope(np.sum)

@@ -111,6 +111,9 @@ def test_compute_weighted_loss_total_loss_and_regularization_losses(sess):
     np.testing.assert_allclose(sess.run(losses.get_total_loss(add_regularization_losses=False)), 3.5)
     losses.add_loss(tf.constant(1.0), loss_collection="mine")
     assert len(losses.get_losses(loss_collection="mine")) == 1
+    with tf.contrib.framework.arg_scope([losses.add_loss], loss_collection="scoped"):
+        losses.add_loss(tf.constant(2.0))
+    assert len(losses.get_losses(loss_collection="scoped")) == 1
     assert not hasattr(losses, "huber_loss")
 
 

@@ -33,7 +33,7 @@ _GraphKeys = _ops.GraphKeys
 # The stack of active arg scopes: each entry maps a decorated function's key to the keyword arguments it gets.
 _ARG_STACK: list[dict] = [{}]
 # key of every function decorated with add_arg_scope -> the names of its arguments that have defaults
-_DECORATED_OPS: dict[Any, list[str]] = {}
+_DECORATED_OPS: dict[Any, tuple[str, ...]] = {}
 
 
 @tf_export("contrib.framework.arg_scope_func_key")
@@ -46,11 +46,11 @@ def _name_op(op: Callable) -> str:
     return f"{getattr(op, '__module__', '')}.{getattr(op, '__name__', op)}"
 
 
-def _kwarg_names(func: Callable) -> list[str]:
+def _kwarg_names(func: Callable) -> tuple[str, ...]:
     params = inspect.signature(func).parameters.values()
-    return [p.name for p in params
-            if p.default is not inspect.Parameter.empty
-            and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    return tuple(p.name for p in params
+                 if p.default is not inspect.Parameter.empty
+                 and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY))
 
 
 @tf_export("contrib.framework.current_arg_scope")
@@ -66,11 +66,12 @@ def has_arg_scope(func: Callable) -> bool:
 
 
 @tf_export("contrib.framework.arg_scoped_arguments")
-def arg_scoped_arguments(func: Callable) -> list[str]:
-    """The argument names of a decorated function that an arg scope can set (those with defaults)."""
+def arg_scoped_arguments(func: Callable) -> tuple[str, ...]:
+    """The argument names of a decorated function that an arg scope can set (those with defaults); an
+    AssertionError for an undecorated function, as TF asserts."""
     if not has_arg_scope(func):
-        raise ValueError(f"{_name_op(func)} is not decorated with @add_arg_scope")
-    return list(_DECORATED_OPS[arg_scope_func_key(func)])
+        raise AssertionError(f"{_name_op(func)} is not decorated with @add_arg_scope")
+    return _DECORATED_OPS[arg_scope_func_key(func)]
 
 
 @tf_export("contrib.framework.arg_scope")

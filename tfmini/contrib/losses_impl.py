@@ -5,6 +5,7 @@ dimensions (a [batch] weight scales every element of its example). Built on `tf.
 from __future__ import annotations
 
 from tfmini import losses as _losses
+from tfmini.contrib.framework_impl import add_arg_scope
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
@@ -178,6 +179,7 @@ def sparse_softmax_cross_entropy(logits, labels, weights=1.0, scope=None) -> _op
 
 
 @tf_export("contrib.losses.add_loss")
+@add_arg_scope
 def add_loss(loss, loss_collection=_LOSSES) -> None:
     """Adds `loss` to `loss_collection` (nothing when the collection is None)."""
     _losses.add_loss(loss, loss_collection)
