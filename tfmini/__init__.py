@@ -71,6 +71,10 @@ from tfmini import sets
 # isort: split
 from tfmini import manip, spectral
 
+# -- misc core
+# isort: split
+from tfmini import lookup
+
 # -- namespaces whose names are all declared with @tf_export
 # isort: split
 from tfmini import bitwise, dtypes, image, linalg, metrics, sparse

@@ -26,3 +26,7 @@ from tfmini.contrib.partial import missing_name as _missing_name
 
 def __getattr__(name: str):
     raise _missing_name("contrib", name)
+
+# -- misc core
+# isort: split
+from tfmini.contrib import lookup  # noqa: E402,F401 - the tf.contrib.lookup namespace

@@ -322,6 +322,7 @@ class Graph:
         self._unfeedable: set[Tensor] = set()
         self._unfetchable: set[Operation] = set()
         self._gradient_override_map: dict[str, str] = {}
+        self._container = ""
         self._seed = None
         self._scope_state = threading.local()
 
@@ -501,7 +502,25 @@ class Graph:
         yield
 
     @contextlib.contextmanager
+    def container(self, container_name: str) -> Iterator[str]:
+        """Stateful ops created inside the block (variables, queues, tables, ...) that have a `container`
+        attr left empty get `container_name` in it."""
+        saved = self._container
+        self._container = container_name
+        try:
+            yield container_name
+        finally:
+            self._container = saved
+
+    @contextlib.contextmanager
     def gradient_override_map(self, op_type_map: dict) -> Iterator[None]:
+        """Ops of a type in `op_type_map` created inside the block take their gradient from the gradient
+        function registered under the mapped name."""
+        if not isinstance(op_type_map, dict):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        for op_type, mapped in op_type_map.items():
+            if not (isinstance(op_type, str) and isinstance(mapped, str)):
+                raise TypeError("op_type_map must be a dictionary mapping strings to strings")
         saved = dict(self._gradient_override_map)
         self._gradient_override_map.update(op_type_map)
         try:
@@ -515,6 +534,9 @@ class Graph:
             self._check_not_finalized()
             if op._name in self._nodes_by_name:
                 raise ValueError(f"Duplicate node name in graph: '{op._name}'")
+            if self._container and op._opdef is not None and op._opdef.stateful and \
+                    op._attrs.get("container", None) in ("", b""):
+                op._attrs["container"] = self._container
             self._nodes.append(op)
             self._version += 1
             op._id = self._version  # ids follow the version: as_graph_def(from_version) compares them
@@ -918,6 +940,12 @@ def _flatten_values(values):
 @tf_export("control_dependencies")
 def control_dependencies(control_inputs):
     return get_default_graph().control_dependencies(control_inputs)
+
+
+@tf_export("container")
+def container(container_name):
+    """`tf.container`: a context manager putting the stateful ops created inside into `container_name`."""
+    return get_default_graph().container(container_name)
 
 
 @tf_export("device")

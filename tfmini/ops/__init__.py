@@ -88,6 +88,10 @@ from tfmini.ops import image_codec_ops  # noqa: E402,F401 - the image codecs (tf
 # isort: split
 from tfmini.ops import metrics_impl  # noqa: E402,F401 - declares tf.metrics' names
 
+# -- misc core
+# isort: split
+from tfmini.ops import custom_gradient, lookup_ops, script_ops  # noqa: E402,F401 - registers their ops and names
+
 # -- conv
 # isort: split
 from tfmini.ops import conv3d_ops, pooling_ops, space_depth_ops  # noqa: E402,F401 - registers their ops and names

@@ -12,9 +12,10 @@ from collections.abc import Callable
 import numpy as np
 
 from tfmini.framework import dtypes as _dt
+from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
-from tfmini.ops import array_ops, random_ops
+from tfmini.ops import array_ops, linalg_ops, math_ops, random_ops
 
 
 def _assert_float_dtype(dtype: _dt.DType) -> _dt.DType:
@@ -260,6 +261,42 @@ class Identity(Initializer):
         return {"gain": self.gain, "dtype": self.dtype.name}
 
 
+def orthogonalize(normal: _ops.Tensor, shape: list) -> _ops.Tensor:
+    """The orthogonal matrix TF's orthogonal initializer makes from its normal draw `normal` (the flattened
+    shape, rows >= columns): Q of its QR decomposition with each column's sign set by R's diagonal, so the
+    result is uniform over orthogonal matrices; transposed back when `shape` has fewer rows than columns."""
+    q, r = linalg_ops.qr(normal, full_matrices=False)
+    q = q * math_ops.sign(array_ops.matrix_diag_part(r))
+    num_rows = int(np.prod(shape[:-1]))
+    if num_rows < shape[-1]:
+        q = array_ops.transpose(q)
+    return array_ops.reshape(q, shape)
+
+
+@tf_export("initializers.orthogonal", "orthogonal_initializer")
+class Orthogonal(Initializer):
+    """An orthogonal matrix (rows or columns orthonormal, whichever are fewer) times `gain`; shapes of more
+    than two dimensions are flattened to (product of all but the last, last) (Saxe et al., 2014)."""
+
+    def __init__(self, gain=1.0, seed=None, dtype=_dt.float32) -> None:
+        self.gain = gain
+        self.seed = seed
+        self.dtype = _assert_float_dtype(_dt.as_dtype(dtype))
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        dtype = self._dtype(dtype)
+        shape = [int(d) for d in shape]
+        if len(shape) < 2:
+            raise ValueError("The tensor to initialize must be at least two-dimensional")
+        num_rows, num_cols = int(np.prod(shape[:-1])), shape[-1]
+        flat_shape = (num_cols, num_rows) if num_rows < num_cols else (num_rows, num_cols)
+        normal = random_ops.random_normal(flat_shape, dtype=dtype, seed=self.seed)
+        return self.gain * orthogonalize(normal, shape)
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, "seed": self.seed, "dtype": self.dtype.name}
+
+
 @tf_export("initializers.he_normal")
 def he_normal(seed=None) -> VarianceScaling:
     return VarianceScaling(scale=2.0, mode="fan_in", distribution="truncated_normal", seed=seed)
@@ -292,3 +329,4 @@ glorot_uniform_initializer = GlorotUniform
 glorot_normal_initializer = GlorotNormal
 uniform_unit_scaling_initializer = UniformUnitScaling
 identity_initializer = Identity
+orthogonal_initializer = Orthogonal
