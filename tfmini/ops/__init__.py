@@ -95,3 +95,7 @@ from tfmini.ops import custom_gradient, lookup_ops, script_ops  # noqa: E402,F40
 # -- conv
 # isort: split
 from tfmini.ops import conv3d_ops, pooling_ops, space_depth_ops  # noqa: E402,F401 - registers their ops and names
+
+# -- train more
+# isort: split
+from tfmini.ops import training_ops_more  # noqa: E402,F401 - registers the FTRL, proximal and Adagrad-DA ops

@@ -529,7 +529,8 @@ _reg.import_only_attr(tuple(_SCATTER_NDS) + tuple("Resource" + n for n in _SCATT
 # ----------------------------------------------------------------------------------------------------------
 # Training ops. Each is declared by its argument list: "name: ref" (a variable or slot, updated in place),
 # "name: scalar", "grad" and, for the sparse forms, "indices". The update functions get the storage arrays
-# of the refs and the values of the others, in declaration order, and write into the refs.
+# of the refs and the values of the others, in declaration order, and write into the refs. "name: int64" is
+# an int64 scalar (AdagradDA's global step), whatever the variable's type.
 # ----------------------------------------------------------------------------------------------------------
 def _gradient_descent(var, alpha, delta):
     var -= alpha * delta
@@ -623,7 +624,7 @@ def _training_shape(args: list[tuple[str, str]], resource: bool) -> Callable:
         for (_, kind), t in zip(args[1:], op.inputs[1:]):
             if kind == "ref":
                 var = merge_shapes(var, ref_shape(t))
-            elif kind == "scalar":
+            elif kind in ("scalar", "int64"):
                 _with_rank(t.shape, 0)
             elif kind == "grad":
                 grad = t.shape
@@ -668,7 +669,7 @@ def _check_training_inputs(args, values, sparse: bool, resource_dtype=None) -> l
             out.append(base)
             continue
         # Kernel inputs are NumPy arrays or NumPy scalars, which both have .ndim and .shape.
-        if kind == "scalar" and v.ndim != 0:
+        if kind in ("scalar", "int64") and v.ndim != 0:
             raise _errors.InvalidArgumentError(None, None, f"{name} is not a scalar: {_array_dims(v.shape)}")
         if kind == "grad" and not sparse and v.shape != var_shape:
             raise _errors.InvalidArgumentError(
@@ -779,7 +780,8 @@ def _register_training_op(op_type: str, args: list[tuple[str, str]], update, ext
     inputs = []
     ref_spec = "{}: resource" if resource else "{}: Ref(T)"
     for name, kind in args:
-        inputs.append({"ref": ref_spec.format(name), "indices": f"{name}: Tindices"}.get(kind, f"{name}: T"))
+        inputs.append({"ref": ref_spec.format(name), "indices": f"{name}: Tindices",
+                       "int64": f"{name}: int64"}.get(kind, f"{name}: T"))
     attrs = {"use_locking": ("bool", False), **{k: ("bool", v) for k, v in extra.items()}}
     if resource:
         attrs["T"] = ("type", _reg.REQUIRED)

@@ -28,3 +28,13 @@ from tfmini.train import (  # noqa: F401 - their declarations
 # A FileWriter given a graph also writes its meta graph: the framework's writer reaches the train layer's
 # exporter through this table.
 _summary_io.register_meta_graph_exporter(meta_graph.export_meta_graph)
+
+# -- train more
+# isort: split
+from tfmini.train import (  # noqa: E402,F401 - their declarations
+    adagrad_da,
+    cosine_decay_schedules,
+    ftrl,
+    proximal_adagrad,
+    proximal_gradient_descent,
+)

@@ -1,0 +1,119 @@
+"""Records TensorFlow training trajectories of FtrlOptimizer, ProximalGradientDescentOptimizer,
+ProximalAdagradOptimizer and AdagradDAOptimizer (dense and sparse gradients, ref and resource variables) and
+the values of the cosine-restart and linear-cosine learning-rate decays, for tests/train/test_more_optimizers.py.
+
+Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_train_more.py
+Writes tests/fixtures/tf/train_more/: optimizers.json (per case: the optimizer, its arguments, the variable
+kind, the slot variables' names) and optimizers.npz (per case and step: the variable and its slots), and
+decays.npz (each schedule's value at steps 0..39).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+tf.disable_v2_behavior()
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "tf", "train_more")
+STEPS = 4
+W0 = np.array([[0.5, -1.0, 2.0], [0.05, -0.3, 1.5], [-2.0, 0.01, 0.7], [1.0, 1.0, -1.0]], np.float32)
+X = np.array([[1.0, -2.0, 0.5], [0.1, 0.2, -0.3], [3.0, -0.5, 0.25], [-1.0, 0.3, 0.0]], np.float32)
+ROWS = np.array([0, 2, 0, 3], np.int32)  # row 0 twice: its gradients are summed
+
+CASES = [
+    ("FtrlOptimizer", {"learning_rate": 0.3}),
+    ("FtrlOptimizer", {"learning_rate": 0.2, "l1_regularization_strength": 0.05, "l2_regularization_strength": 0.1}),
+    ("FtrlOptimizer", {"learning_rate": 0.1, "learning_rate_power": -0.7, "initial_accumulator_value": 0.3,
+                       "l1_regularization_strength": 0.02, "l2_regularization_strength": 0.2}),
+    ("FtrlOptimizer", {"learning_rate": 0.2, "l1_regularization_strength": 0.01, "l2_regularization_strength": 0.1,
+                       "l2_shrinkage_regularization_strength": 0.3}),
+    ("FtrlOptimizer", {"learning_rate": 0.1, "accum_name": "acc", "linear_name": "lin"}),
+    ("ProximalGradientDescentOptimizer", {"learning_rate": 0.2}),
+    ("ProximalGradientDescentOptimizer", {"learning_rate": 0.2, "l1_regularization_strength": 0.3,
+                                          "l2_regularization_strength": 0.5}),
+    ("ProximalGradientDescentOptimizer", {"learning_rate": 0.1, "l2_regularization_strength": 0.5}),
+    ("ProximalAdagradOptimizer", {"learning_rate": 0.3}),
+    ("ProximalAdagradOptimizer", {"learning_rate": 0.3, "initial_accumulator_value": 0.5,
+                                  "l1_regularization_strength": 0.1, "l2_regularization_strength": 0.2}),
+    ("AdagradDAOptimizer", {"learning_rate": 0.5}),
+    ("AdagradDAOptimizer", {"learning_rate": 0.5, "initial_gradient_squared_accumulator_value": 0.2,
+                            "l1_regularization_strength": 0.05, "l2_regularization_strength": 0.1}),
+]
+
+
+def loss_of(w, sparse):
+    """A loss whose gradient depends on w (so steps differ); `sparse` reads rows through a gather."""
+    if sparse:
+        rows = tf.gather(w, ROWS)
+        return tf.reduce_sum(tf.sin(rows) * X)
+    return tf.reduce_sum(tf.sin(w) * X) + 0.1 * tf.reduce_sum(w * w * w)
+
+
+def run_case(opt_name, kwargs, sparse, resource):
+    with tf.Graph().as_default():
+        gs = tf.Variable(0, dtype=tf.int64, name="global_step", trainable=False)
+        w = tf.get_variable("w", initializer=W0, use_resource=resource)
+        args = dict(kwargs)
+        if opt_name == "AdagradDAOptimizer":
+            args["global_step"] = gs
+        opt = getattr(tf.train, opt_name)(**args)
+        train = opt.minimize(loss_of(w, sparse), global_step=gs)
+        slots = [opt.get_slot(w, n) for n in opt.get_slot_names()]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            values = []
+            for _ in range(STEPS):
+                sess.run(train)
+                values.append(sess.run([w] + slots))
+        names = {n: opt.get_slot(w, n).op.name for n in opt.get_slot_names()}
+        return names, [np.stack([v[i] for v in values]) for i in range(1 + len(slots))]
+
+
+def decays():
+    out = {}
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int64, [])
+        schedules = {
+            "restarts": tf.train.cosine_decay_restarts(0.5, step, 5),
+            "restarts_mul": tf.train.cosine_decay_restarts(0.5, step, 4, t_mul=1.5, m_mul=0.8, alpha=0.1),
+            "restarts_tmul1": tf.train.cosine_decay_restarts(1.0, step, 6, t_mul=1.0, m_mul=0.5),
+            "linear_cosine": tf.train.linear_cosine_decay(0.5, step, 30),
+            "linear_cosine_args": tf.train.linear_cosine_decay(0.2, step, 25, num_periods=2.0, alpha=0.1, beta=0.01),
+            "noisy_zero_variance": tf.train.noisy_linear_cosine_decay(0.5, step, 30, initial_variance=0.0),
+        }
+        with tf.Session() as sess:
+            for key, t in schedules.items():
+                out[key] = np.array([sess.run(t, {step: s}) for s in range(40)])
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    meta, arrays = [], {}
+    for opt_name, kwargs in CASES:
+        for sparse in (False, True):
+            for resource in (False, True):
+                key = f"case{len(meta)}"
+                names, values = run_case(opt_name, kwargs, sparse, resource)
+                meta.append({"key": key, "optimizer": opt_name, "kwargs": kwargs, "sparse": sparse,
+                             "resource": resource, "slots": names})
+                arrays[key + "/w"] = values[0]
+                for j, n in enumerate(sorted(names)):
+                    arrays[f"{key}/{n}"] = values[1 + j]
+    with open(os.path.join(OUT, "optimizers.json"), "w") as f:
+        json.dump({"w0": W0.tolist(), "x": X.tolist(), "rows": ROWS.tolist(), "steps": STEPS, "cases": meta}, f,
+                  indent=1)
+    np.savez_compressed(os.path.join(OUT, "optimizers.npz"), **arrays)
+    np.savez_compressed(os.path.join(OUT, "decays.npz"), **decays())
+
+
+if __name__ == "__main__":
+    main()
