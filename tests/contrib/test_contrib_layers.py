@@ -129,6 +129,48 @@ def test_conv2d_transpose_matches_tensorflow(sess, padding):
     np.testing.assert_allclose(sess.run(y), expected, rtol=1e-4, atol=1e-5)
 
 
+def _depthwise_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """VALID depthwise convolution: output channel c * multiplier + m sees input channel c."""
+    n, h, wd, c = x.shape
+    kh, kw, _, m = w.shape
+    out = np.zeros((n, h - kh + 1, wd - kw + 1, c * m), np.float64)
+    for i in range(h - kh + 1):
+        for j in range(wd - kw + 1):
+            patch = x[:, i:i + kh, j:j + kw, :]
+            out[:, i, j] = np.einsum("nhwc,hwcm->ncm", patch, w).reshape(n, c * m)
+    return out
+
+
+def test_separable_conv2d_is_depthwise_then_pointwise_with_tf1_variable_names(sess):
+    x = RNG.randn(2, 5, 5, 2).astype(np.float32)
+    dw = RNG.randn(3, 3, 2, 2).astype(np.float32)
+    pw = RNG.randn(1, 1, 4, 3).astype(np.float32)
+    inits = iter([dw, pw])
+    y = layers.separable_conv2d(x, 3, 3, 2, padding="VALID", activation_fn=None,
+                                weights_initializer=lambda shape, dtype=None, partition_info=None: tf.constant(
+                                    next(inits)), weights_regularizer=layers.l2_regularizer(1.0))
+    assert _names(tf.model_variables()) == ["SeparableConv2d/depthwise_weights:0",
+                                            "SeparableConv2d/pointwise_weights:0", "SeparableConv2d/biases:0"]
+    assert [loss.op.name for loss in tf.losses.get_regularization_losses()] == [
+        "SeparableConv2d/depthwise_kernel/Regularizer/l2_regularizer",
+        "SeparableConv2d/pointwise_kernel/Regularizer/l2_regularizer"]
+    depthwise_only = layers.separable_conv2d(x, None, 3, 2, padding="VALID", activation_fn=None,
+                                             weights_initializer=tf.constant_initializer(dw))
+    assert depthwise_only.shape.as_list() == [2, 3, 3, 4]
+    sess.run(tf.global_variables_initializer())
+    expected_dw = _depthwise_reference(x, dw)
+    np.testing.assert_allclose(sess.run(depthwise_only), expected_dw, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(sess.run(y), expected_dw @ pw[0, 0], rtol=1e-4, atol=1e-4)
+
+
+def test_softmax_normalizes_the_last_dimension_of_any_rank(sess):
+    logits = RNG.randn(2, 3, 4).astype(np.float32)
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    np.testing.assert_allclose(sess.run(layers.softmax(logits)), e / e.sum(-1, keepdims=True), rtol=1e-5)
+    with pytest.raises(ValueError, match="at least 2"):
+        layers.softmax(tf.zeros([3]))
+
+
 def _pool_reference(x: np.ndarray, k: int, s: int, reduce) -> np.ndarray:
     n, h, w, c = x.shape
     oh, ow = (h - k) // s + 1, (w - k) // s + 1

@@ -16,6 +16,7 @@ from tfmini.framework import registry as _reg
 from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops as _array_ops
 from tfmini.ops import control_flow_ops as _control_flow_ops
+from tfmini.ops import depthwise_conv_ops as _depthwise_ops
 from tfmini.ops import init_ops as _init_ops
 from tfmini.ops import math_ops as _math_ops
 from tfmini.ops import nn_impl as _nn_impl
@@ -261,6 +262,60 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding=
 
 
 conv2d_transpose = convolution2d_transpose
+
+
+@tf_export("contrib.layers.separable_conv2d", "contrib.layers.separable_convolution2d")
+@add_arg_scope
+def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier, stride=1, padding="SAME",
+                            data_format=DATA_FORMAT_NHWC, rate=1, activation_fn=_nn_ops.relu, normalizer_fn=None,
+                            normalizer_params=None, weights_initializer=_XAVIER, weights_regularizer=None,
+                            biases_initializer=_ZEROS, biases_regularizer=None, reuse=None,
+                            variables_collections=None, outputs_collections=None, trainable=True, scope=None):
+    """A depthwise convolution with `<scope>/depthwise_weights` [kh, kw, in, depth_multiplier], then (unless
+    `num_outputs` is None) a 1x1 convolution with `<scope>/pointwise_weights` [1, 1, in * depth_multiplier,
+    num_outputs], then biases or `normalizer_fn` and `activation_fn` (default scope `SeparableConv2d`)."""
+    _check_4d_format(data_format)
+    kh, kw = _pair(kernel_size, "kernel_size")
+    sh, sw = _pair(stride, "strides")
+    rates = _pair(rate, "dilation_rate")
+    padding = padding.upper()
+    with _vs.variable_scope(scope, "SeparableConv2d", [inputs], reuse=reuse) as sc:
+        inputs = _ops.convert_to_tensor(inputs)
+        if inputs.shape.ndims != 4:
+            raise ValueError(f"Inputs should have rank 4. Received input shape: {inputs.shape}")
+        dtype = inputs.dtype.base_dtype
+        in_channels = _channels(inputs, data_format, "`SeparableConv2D`")
+        strides = [1, 1, sh, sw] if data_format == DATA_FORMAT_NCHW else [1, sh, sw, 1]
+        if num_outputs is not None:
+            # built as TF's core SeparableConv2D layer builds it: its penalties carry the layer's weight names
+            depthwise = _layer_variable("depthwise_weights", "depthwise_kernel",
+                                        [kh, kw, in_channels, depth_multiplier], dtype, weights_initializer,
+                                        weights_regularizer, {"depthwise_weights": _variable_collections(
+                                            variables_collections, "weights")}, trainable)
+            pointwise = _layer_variable("pointwise_weights", "pointwise_kernel",
+                                        [1, 1, in_channels * depth_multiplier, int(num_outputs)], dtype,
+                                        weights_initializer, weights_regularizer, {"pointwise_weights": (
+                                            _variable_collections(variables_collections, "weights"))}, trainable)
+        else:
+            depthwise = model_variable("depthwise_weights", shape=[kh, kw, in_channels, depth_multiplier],
+                                       dtype=dtype, initializer=weights_initializer, regularizer=weights_regularizer,
+                                       collections=_variable_collections(variables_collections, "weights"),
+                                       trainable=trainable)
+        outputs = _depthwise_ops.depthwise_conv2d(inputs, depthwise, strides, padding, rate=rates,
+                                                  data_format=data_format)
+        if num_outputs is not None:
+            outputs = _nn_ops.conv2d(outputs, pointwise, strides=[1, 1, 1, 1], padding="VALID",
+                                     data_format=data_format)
+            width = int(num_outputs)
+        else:
+            width = in_channels * depth_multiplier
+        outputs = _bias_norm_activation(outputs, width, dtype, data_format, activation_fn, normalizer_fn,
+                                        normalizer_params, biases_initializer, biases_regularizer,
+                                        variables_collections, trainable)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+separable_conv2d = separable_convolution2d
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -557,6 +612,23 @@ def embed_sequence(ids, vocab_size=None, embed_dim=None, unique=False, initializ
             shape_out = _array_ops.concat([_array_ops.shape(ids), _array_ops.shape(looked_up)[1:]], 0)
             return _array_ops.reshape(gathered, shape_out)
         return _nn_impl.embedding_lookup(embeddings, ids)
+
+
+@tf_export("contrib.layers.softmax")
+def softmax(logits, scope=None):
+    """Softmax over the last dimension of `logits` of any rank (name scope `softmax`)."""
+    with _vs.variable_scope(scope, "softmax", [logits]):
+        logits = _ops.convert_to_tensor(logits)
+        if logits.shape.ndims is None or logits.shape.ndims < 2:
+            raise ValueError(f"rank of shape must be at least 2 not: {logits.shape.ndims}")
+        num_logits = logits.shape[-1].value
+        if num_logits is None:
+            raise ValueError("last dimension shape must be known but is None")
+        flat = _array_ops.reshape(logits, [-1, num_logits])
+        predictions = _nn_ops.softmax(flat)
+        predictions = _array_ops.reshape(predictions, _array_ops.shape(logits))
+        predictions.set_shape(logits.shape)
+        return predictions
 
 
 # ----------------------------------------------------------------------------------------------------------
