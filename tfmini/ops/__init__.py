@@ -90,7 +90,7 @@ from tfmini.ops import metrics_impl  # noqa: E402,F401 - declares tf.metrics' na
 
 # -- misc core
 # isort: split
-from tfmini.ops import custom_gradient, lookup_ops, script_ops  # noqa: E402,F401 - registers their ops and names
+from tfmini.ops import custom_gradient, lookup_ops, script_ops, template  # noqa: E402,F401 - registers ops and names
 
 # -- conv
 # isort: split
