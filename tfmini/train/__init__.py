@@ -33,6 +33,7 @@ _summary_io.register_meta_graph_exporter(meta_graph.export_meta_graph)
 # isort: split
 from tfmini.train import (  # noqa: E402,F401 - their declarations
     adagrad_da,
+    checkpoint_utils,
     cosine_decay_schedules,
     ftrl,
     proximal_adagrad,

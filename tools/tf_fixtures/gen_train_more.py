@@ -5,7 +5,8 @@ the values of the cosine-restart and linear-cosine learning-rate decays, for tes
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_train_more.py
 Writes tests/fixtures/tf/train_more/: optimizers.json (per case: the optimizer, its arguments, the variable
 kind, the slot variables' names) and optimizers.npz (per case and step: the variable and its slots), and
-decays.npz (each schedule's value at steps 0..39).
+decays.npz (each schedule's value at steps 0..39), and warm_start/ (a TensorFlow checkpoint of variables
+old/w, old/inner/b and v for tf.train.init_from_checkpoint in tests/train/test_checkpoint_utils.py).
 """
 
 from __future__ import annotations
@@ -95,8 +96,29 @@ def decays():
     return out
 
 
+def warm_start_checkpoint():
+    directory = os.path.join(OUT, "warm_start")
+    os.makedirs(directory, exist_ok=True)
+    with tf.Graph().as_default():
+        with tf.variable_scope("old"):
+            tf.get_variable("w", initializer=np.arange(6, dtype=np.float32).reshape(2, 3))
+            with tf.variable_scope("inner"):
+                tf.get_variable("b", initializer=np.array([7.0, 8.0], np.float64))
+        tf.get_variable("v", initializer=np.array(3, np.int64))
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            saver.save(sess, os.path.join(directory, "model"), write_meta_graph=False)
+    state = os.path.join(directory, "checkpoint")
+    with open(state) as f:
+        text = f.read().replace(directory + os.sep, "")
+    with open(state, "w") as f:
+        f.write(text)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    warm_start_checkpoint()
     meta, arrays = [], {}
     for opt_name, kwargs in CASES:
         for sparse in (False, True):
