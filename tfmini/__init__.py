@@ -75,6 +75,10 @@ from tfmini import manip, spectral
 # isort: split
 from tfmini import lookup
 
+# -- conv
+# isort: split
+from tfmini import conv_layers as _conv_layers  # noqa: F401 - declares tf.layers' convolution and pooling layers
+
 # -- namespaces whose names are all declared with @tf_export
 # isort: split
 from tfmini import bitwise, dtypes, image, linalg, metrics, sparse

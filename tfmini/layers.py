@@ -1,6 +1,9 @@
-"""`tf.layers`: TF1's layer classes and functions (Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten,
-Dropout, BatchNormalization). A layer owns a variable scope, creates its variables there with `tf.get_variable`
-on its first call and reuses them on later calls; its ops go under the scope's name scope."""
+"""`tf.layers`: TF1's layer classes and functions (Layer, InputSpec, Dense, Conv2D, MaxPooling2D, AveragePooling2D,
+Flatten, Dropout, BatchNormalization; the other convolution and pooling layers are in conv_layers.py). A layer
+owns a variable scope, creates its variables there with `tf.get_variable` on its first call and reuses them on
+later calls; its ops go under the scope's name scope."""
+
+import re as _re
 
 import numpy as _np
 
@@ -25,12 +28,9 @@ _ONES = _init_ops.ones_initializer()
 
 
 def _snake_case(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out).replace("2_d", "2d")
+    """A class name as Keras names its layers: Conv2D -> conv2d, Conv3DTranspose -> conv3d_transpose."""
+    words = _re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return _re.sub(r"([a-z])([A-Z])", r"\1_\2", words).lower()
 
 
 def _normalize_tuple(value, n: int, name: str) -> tuple:
@@ -77,6 +77,65 @@ def _smart_cond(pred, true_fn, false_fn):
 
 
 # ----------------------------------------------------------------------------------------------------------
+# InputSpec
+# ----------------------------------------------------------------------------------------------------------
+@_tf_export("layers.InputSpec")
+class InputSpec:
+    """What a layer accepts: a dtype, a rank (ndim, or bounds min_ndim/max_ndim), a full shape, or values for some
+    axes ({axis: size}); a layer checks its inputs against its `input_spec` on every call."""
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None) -> None:
+        self.dtype = None if dtype is None else _dt.as_dtype(dtype).name
+        self.shape = None if shape is None else tuple(shape)
+        self.ndim = len(self.shape) if shape is not None else ndim
+        self.max_ndim = max_ndim
+        self.min_ndim = min_ndim
+        self.axes = dict(axes or {})
+
+    def __repr__(self) -> str:
+        spec = [f"{k}={v}" for k, v in (("dtype", self.dtype), ("shape", self.shape), ("ndim", self.ndim),
+                                          ("max_ndim", self.max_ndim), ("min_ndim", self.min_ndim),
+                                          ("axes", self.axes or None)) if v is not None]
+        return f"InputSpec({', '.join(spec)})"
+
+
+def _check_input_spec(specs, inputs, layer_name: str) -> None:
+    """Raises ValueError (Keras' wording) when an input does not meet its InputSpec."""
+    specs = specs if isinstance(specs, (list, tuple)) else [specs]
+    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    if len(inputs) != len(specs):
+        raise ValueError(f"Layer {layer_name} expects {len(specs)} inputs, but it received {len(inputs)} input "
+                         "tensors.")
+    for i, (spec, x) in enumerate(zip(specs, inputs)):
+        if spec is None:
+            continue
+        x = _ops.convert_to_tensor(x)
+        shape = x.shape
+        where = f"Input {i} of layer {layer_name} is incompatible with the layer: "
+        full = f". Full shape received: {shape.as_list() if shape.ndims is not None else None}"
+        rank = shape.ndims
+        if spec.ndim is not None and rank != spec.ndim:
+            raise ValueError(f"{where}expected ndim={spec.ndim}, found ndim={rank}{full}")
+        if spec.max_ndim is not None and rank is not None and rank > spec.max_ndim:
+            raise ValueError(f"{where}expected max_ndim={spec.max_ndim}, found ndim={rank}")
+        if spec.min_ndim is not None and rank is not None and rank < spec.min_ndim:
+            raise ValueError(f"{where}expected min_ndim={spec.min_ndim}, found ndim={rank}{full}")
+        if spec.dtype is not None and x.dtype.base_dtype.name != spec.dtype:
+            raise ValueError(f"{where}expected dtype={spec.dtype}, found dtype={x.dtype.base_dtype.name}")
+        if rank is None:
+            continue
+        dims = shape.as_list()
+        for axis, value in spec.axes.items():
+            if value is not None and dims[int(axis)] not in (value, None):
+                raise ValueError(f"{where}expected axis {axis} of input shape to have value {value} but received "
+                                 f"input with shape {dims}")
+        if spec.shape is not None:
+            for want, got in zip(spec.shape, dims):
+                if want is not None and got is not None and want != got:
+                    raise ValueError(f"{where}expected shape={spec.shape}, found shape={tuple(dims)}")
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Layer
 # ----------------------------------------------------------------------------------------------------------
 @_tf_export("layers.Layer")
@@ -103,6 +162,7 @@ class Layer:
         self._updates: list = []
         self._losses: list = []
         self._graph = None
+        self.input_spec = None
 
     # -- properties ------------------------------------------------------------
     @property
@@ -198,6 +258,8 @@ class Layer:
         reuse = True if self.built else self._reuse
         with _vs.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False) as scope:
             with _ops.name_scope(scope.original_name_scope):
+                if self.input_spec is not None:
+                    _check_input_spec(self.input_spec, inputs, self.name)
                 if not self.built:
                     first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
                     first = _ops.convert_to_tensor(first)

@@ -1,12 +1,15 @@
 """Records TensorFlow's outputs and gradients for the 3-D convolutions, the pools and the space/depth ops
 (tests/ops/test_conv3d_ops.py, test_pooling_ops.py, test_space_depth_ops.py), where layouts make NumPy
-references awkward.
+references awkward, and the tf.layers convolution and pooling layers (tests/test_layers_more.py).
 
 Each case is one expression over inputs named a, b, c, written against the TF 1.x API, so that the tests
 evaluate the same text with tfmini. Run with the TensorFlow environment:
     /work/tfenv/bin/python tools/tf_fixtures/gen_conv.py
 Writes tests/fixtures/tf/conv/cases.json (name -> expression, input names, differentiable inputs) and
-cases.npz ("<name>/<input>", "<name>/out<j>", "<name>/grad_ys<j>", "<name>/grad_<input>").
+cases.npz ("<name>/<input>", "<name>/out<j>", "<name>/grad_ys<j>", "<name>/grad_<input>"); and layers.json
+(name -> expression, the variables it creates with their shapes) and layers.npz ("<name>/x" the input,
+"<name>/var<j>" the values loaded into the variables, "<name>/out", "<name>/grad_ys", "<name>/grad_x",
+"<name>/grad_var<j>").
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf.compat.v1.layers needs the Keras 2 package (tf_keras)
 
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
@@ -151,5 +155,64 @@ def record():
         json.dump(index, f, indent=1, sort_keys=True)
 
 
+# name, expression over input x (a layer call in TF 1.x's tf.layers), input shape
+LAYER_CASES = [
+    ("conv1d", "tf.layers.conv1d(x, 4, 3, strides=2, padding='same')", (2, 9, 3)),
+    ("conv1d_causal_dilated", "tf.layers.Conv1D(3, 3, padding='causal', dilation_rate=2, activation=tf.nn.relu)(x)",
+     (2, 8, 2)),
+    ("conv3d", "tf.layers.conv3d(x, 3, (2, 3, 2), strides=(1, 2, 1), padding='same', name='c3')", (2, 4, 5, 3, 2)),
+    ("conv3d_dilated", "tf.layers.Conv3D(2, 2, dilation_rate=(2, 1, 1))(x)", (1, 5, 3, 4, 2)),
+    ("conv2d_transpose_valid", "tf.layers.conv2d_transpose(x, 4, 3, strides=2)", (2, 3, 4, 2)),
+    ("conv2d_transpose_same", "tf.layers.Conv2DTranspose(3, (2, 3), strides=(2, 1), padding='same')(x)",
+     (1, 4, 3, 2)),
+    ("conv3d_transpose", "tf.layers.conv3d_transpose(x, 2, 2, strides=(2, 1, 2), padding='valid')", (1, 2, 3, 2, 3)),
+    ("separable_conv1d", "tf.layers.separable_conv1d(x, 5, 3, depth_multiplier=2, padding='same')", (2, 7, 3)),
+    ("separable_conv1d_dilated", "tf.layers.SeparableConv1D(2, 2, dilation_rate=2)(x)", (1, 8, 2)),
+    ("separable_conv2d", "tf.layers.separable_conv2d(x, 4, 3, strides=2, depth_multiplier=2)", (2, 7, 6, 2)),
+    ("separable_conv2d_dilated", "tf.layers.SeparableConv2D(3, 2, dilation_rate=(2, 2), padding='same')(x)",
+     (1, 6, 5, 2)),
+    ("max_pooling1d", "tf.layers.max_pooling1d(x, 3, 2, padding='same')", (2, 7, 3)),
+    ("average_pooling1d", "tf.layers.AveragePooling1D(2, 1)(x)", (2, 5, 2)),
+    ("max_pooling3d", "tf.layers.MaxPooling3D(2, (1, 2, 2), padding='same')(x)", (1, 3, 4, 5, 2)),
+    ("average_pooling3d", "tf.layers.average_pooling3d(x, (2, 2, 1), 2)", (2, 4, 4, 3, 2)),
+]
+
+
+def record_layers():
+    arrays, index = {}, {}
+    for name, expr, shape in LAYER_CASES:
+        graph = tf.Graph()
+        with graph.as_default():
+            x = tf.constant(distinct(shape) if "max_pool" in name else uniform(shape))
+            y = eval(expr, {"tf": tf, "x": x})  # noqa: S307 - the case table above
+            variables = tf.global_variables()
+            values = [uniform(v.shape.as_list()) for v in variables]
+            with tf.Session(graph=graph) as sess:
+                for v, value in zip(variables, values):
+                    v.load(value, sess)
+                out = sess.run(y)
+                grad_ys = uniform(out.shape)
+                grads = sess.run(tf.gradients(y, [x] + variables, grad_ys=tf.constant(grad_ys)))
+            x_value = sess_free_value(x)
+        arrays[f"{name}/x"] = x_value
+        arrays[f"{name}/out"] = out
+        arrays[f"{name}/grad_ys"] = grad_ys
+        arrays[f"{name}/grad_x"] = grads[0]
+        for j, (value, grad) in enumerate(zip(values, grads[1:])):
+            arrays[f"{name}/var{j}"] = value
+            arrays[f"{name}/grad_var{j}"] = grad
+        index[name] = {"expr": expr, "variables": [[v.name, v.shape.as_list()] for v in variables],
+                       "output": y.name, "static_shape": y.shape.as_list()}
+    np.savez_compressed(os.path.join(OUT, "layers.npz"), **arrays)
+    with open(os.path.join(OUT, "layers.json"), "w", encoding="utf-8") as f:
+        json.dump(index, f, indent=1, sort_keys=True)
+
+
+def sess_free_value(t):
+    """The value of a constant tensor, read from its op."""
+    return tf.make_ndarray(t.op.get_attr("value"))
+
+
 if __name__ == "__main__":
     record()
+    record_layers()
