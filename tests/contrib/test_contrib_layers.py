@@ -116,6 +116,38 @@ def test_conv2d_strides_pad_same_and_refuse_strides_with_dilation(sess):
         layers.conv2d(x, 3, 3, data_format="NWHC")
 
 
+def test_conv1d_and_conv3d_convolve_their_ranks_with_the_conv_scope(sess):
+    x1 = RNG.randn(2, 6, 3).astype(np.float32)
+    w1 = RNG.randn(3, 3, 4).astype(np.float32)
+    y1 = layers.conv1d(x1, 4, 3, padding="VALID", activation_fn=None, weights_initializer=_const(w1))
+    x3 = RNG.randn(1, 4, 4, 4, 2).astype(np.float32)
+    y3 = layers.conv3d(x3, 3, [2, 2, 2], stride=2, padding="VALID", biases_initializer=None)
+    assert _names(tf.model_variables()) == ["Conv/weights:0", "Conv/biases:0", "Conv_1/weights:0"]
+    assert tf.model_variables()[2].shape.as_list() == [2, 2, 2, 2, 3]
+    assert y3.shape.as_list() == [1, 2, 2, 2, 3]
+    sess.run(tf.global_variables_initializer())
+    expected = np.stack([np.einsum("nkc,kco->no", x1[:, i:i + 3], w1) for i in range(4)], axis=1)
+    np.testing.assert_allclose(sess.run(y1), expected, rtol=1e-4, atol=1e-5)
+    w3 = sess.run(tf.model_variables()[2])
+    first = np.maximum(np.einsum("dhwc,dhwco->o", x3[0, :2, :2, :2], w3), 0)
+    np.testing.assert_allclose(sess.run(y3)[0, 0, 0, 0], first, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="Convolution expects input with rank 4, got 3"):
+        layers.conv2d(x1, 2, 3)
+    assert layers.convolution(x1, 2, 3).shape.as_list() == [2, 6, 2]
+
+
+def test_max_pool3d_and_avg_pool3d(sess):
+    x = RNG.randn(1, 4, 4, 4, 2).astype(np.float32)
+    mx, av = layers.max_pool3d(x, 2), layers.avg_pool3d(x, [2, 2, 2], stride=2)
+    assert mx.op.name == "MaxPool3D/MaxPool3D"
+    blocks = x.reshape(1, 2, 2, 2, 2, 2, 2, 2).transpose(0, 1, 3, 5, 2, 4, 6, 7).reshape(1, 2, 2, 2, 8, 2)
+    got_max, got_avg = sess.run([mx, av])
+    np.testing.assert_allclose(got_max, blocks.max(axis=4))
+    np.testing.assert_allclose(got_avg, blocks.mean(axis=4), rtol=1e-5)
+    with pytest.raises(ValueError, match="NCDHW or NDHWC"):
+        layers.max_pool3d(x, 2, data_format="NHWC")
+
+
 @pytest.mark.parametrize("padding", ["SAME", "VALID"])
 def test_conv2d_transpose_matches_tensorflow(sess, padding):
     kernel = FIXTURE["t_kernel"]
@@ -296,6 +328,17 @@ def test_layer_norm_normalizes_over_all_but_the_batch_axis_with_epsilon_1e_12(se
     np.testing.assert_allclose(sess.run(y), (x - mean) / np.sqrt(var + 1e-12), rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="must be < rank"):
         layers.layer_norm(x, begin_norm_axis=3)
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_instance_norm_normalizes_each_example_and_channel_over_space(sess, data_format):
+    x = RNG.randn(2, 3, 4, 5).astype(np.float32)
+    y = layers.instance_norm(x, data_format=data_format, param_initializers={"beta": tf.constant_initializer(0.5)})
+    assert _names(tf.model_variables()) == ["InstanceNorm/beta:0", "InstanceNorm/gamma:0"]
+    sess.run(tf.global_variables_initializer())
+    axes = (1, 2) if data_format == "NHWC" else (2, 3)
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    np.testing.assert_allclose(sess.run(y), (x - mean) / np.sqrt(var + 1e-6) + 0.5, rtol=1e-4, atol=1e-4)
 
 
 def test_unit_norm_divides_by_the_norm_along_dim(sess):

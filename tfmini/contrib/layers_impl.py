@@ -16,11 +16,13 @@ from tfmini.framework import registry as _reg
 from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops as _array_ops
 from tfmini.ops import control_flow_ops as _control_flow_ops
+from tfmini.ops import conv3d_ops as _conv3d_ops
 from tfmini.ops import depthwise_conv_ops as _depthwise_ops
 from tfmini.ops import init_ops as _init_ops
 from tfmini.ops import math_ops as _math_ops
 from tfmini.ops import nn_impl as _nn_impl
 from tfmini.ops import nn_ops as _nn_ops
+from tfmini.ops import pooling_ops as _pooling_ops
 from tfmini.ops import variable_scope as _vs
 from tfmini.train import moving_averages as _moving_averages
 
@@ -51,13 +53,17 @@ def collect_named_outputs(collections, alias: str, outputs):
     return outputs
 
 
-def _pair(value, name: str) -> list[int]:
+def _ntuple(value, n: int, name: str) -> list[int]:
     if isinstance(value, numbers.Integral):
-        return [int(value)] * 2
+        return [int(value)] * n
     values = list(value)
-    if len(values) != 2 or not all(isinstance(v, numbers.Integral) for v in values):
-        raise ValueError(f"The `{name}` argument must be a tuple of 2 integers. Received: {value}")
+    if len(values) != n or not all(isinstance(v, numbers.Integral) for v in values):
+        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: {value}")
     return [int(v) for v in values]
+
+
+def _pair(value, name: str) -> list[int]:
+    return _ntuple(value, 2, name)
 
 
 def _check_4d_format(data_format) -> None:
@@ -167,40 +173,113 @@ def fully_connected(inputs, num_outputs, activation_fn=_nn_ops.relu, normalizer_
 # ----------------------------------------------------------------------------------------------------------
 # Convolutions
 # ----------------------------------------------------------------------------------------------------------
-@tf_export("contrib.layers.conv2d", "contrib.layers.convolution2d")
-@add_arg_scope
-def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
-                  activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
-                  weights_initializer=_XAVIER, weights_regularizer=None,
-                  biases_initializer=_ZEROS, biases_regularizer=None, reuse=None, variables_collections=None,
-                  outputs_collections=None, trainable=True, scope=None):
-    """2-D convolution of a 4-D input with `<scope>/weights` [kh, kw, in, num_outputs] (default scope `Conv`),
-    then biases or `normalizer_fn`, then `activation_fn`. `rate` > 1 dilates the kernel (atrous convolution)."""
-    if data_format not in (None, DATA_FORMAT_NHWC, DATA_FORMAT_NCHW):
+_CONV_FORMATS = (None, "NWC", "NCW", DATA_FORMAT_NHWC, DATA_FORMAT_NCHW, "NDHWC", "NCDHW")
+# window rank -> (channels-first format, channels-last format)
+_FORMATS_BY_RANK = {1: ("NCW", "NWC"), 2: (DATA_FORMAT_NCHW, DATA_FORMAT_NHWC), 3: ("NCDHW", "NDHWC")}
+
+
+def _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn, normalizer_fn,
+                 normalizer_params, weights_initializer, weights_regularizer, biases_initializer, biases_regularizer,
+                 reuse, variables_collections, outputs_collections, trainable, scope, conv_dims):
+    """The N-D convolution layer behind convolution, convolution1d/2d/3d (N = 1, 2, 3 from the input's rank,
+    checked against `conv_dims` when given)."""
+    if data_format not in _CONV_FORMATS:
         raise ValueError(f"Invalid data_format: {data_format!r}")
-    data_format = data_format or DATA_FORMAT_NHWC
-    kh, kw = _pair(kernel_size, "kernel_size")
-    strides = _pair(stride, "strides")
-    rates = _pair(rate, "dilation_rate")
-    if max(rates) > 1 and max(strides) > 1:
-        raise ValueError("strides > 1 not supported in conjunction with dilation_rate > 1")
     with _vs.variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
         inputs = _ops.convert_to_tensor(inputs)
-        if inputs.shape.ndims != 4:
-            raise ValueError(f"Convolution expects input with rank 4, got {inputs.shape.ndims}")
+        rank = inputs.shape.ndims
+        if conv_dims is not None and rank != conv_dims + 2:
+            raise ValueError(f"Convolution expects input with rank {conv_dims + 2}, got {rank}")
+        if rank not in (3, 4, 5):
+            raise ValueError(f"Convolution not supported for input with rank {rank}")
+        n = rank - 2
+        channels_first = bool(data_format) and data_format.startswith("NC")
+        fmt = _FORMATS_BY_RANK[n][0 if channels_first else 1]
+        kernel = _ntuple(kernel_size, n, "kernel_size")
+        strides = _ntuple(stride, n, "strides")
+        rates = _ntuple(rate, n, "dilation_rate")
+        if max(rates) > 1 and max(strides) > 1:
+            raise ValueError("strides > 1 not supported in conjunction with dilation_rate > 1")
         dtype = inputs.dtype.base_dtype
-        in_channels = _channels(inputs, data_format, "`Conv2D`")
-        weights = _weights([kh, kw, in_channels, int(num_outputs)], dtype, weights_initializer,
-                           weights_regularizer, variables_collections, trainable)
-        outputs = _nn_ops.conv2d(inputs, weights, strides=strides, padding=padding.upper(),
-                                 data_format=data_format, dilations=rates)
-        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype, data_format, activation_fn,
+        in_channels = _channels(inputs, fmt, "`Conv`")
+        weights = _weights(kernel + [in_channels, int(num_outputs)], dtype, weights_initializer, weights_regularizer,
+                           variables_collections, trainable)
+        padding = padding.upper()
+        if n == 1:
+            outputs = _nn_impl.conv1d(inputs, weights, strides, padding, data_format=fmt, dilations=rates)
+        elif n == 2:
+            outputs = _nn_ops.conv2d(inputs, weights, strides=strides, padding=padding, data_format=fmt,
+                                     dilations=rates)
+        else:
+            def full(values):
+                return [1, 1, *values] if channels_first else [1, *values, 1]
+
+            outputs = _conv3d_ops.conv3d(inputs, weights, strides=full(strides), padding=padding, data_format=fmt,
+                                         dilations=full(rates))
+        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype,
+                                        DATA_FORMAT_NCHW if channels_first else DATA_FORMAT_NHWC, activation_fn,
                                         normalizer_fn, normalizer_params, biases_initializer, biases_regularizer,
                                         variables_collections, trainable)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
+@tf_export("contrib.layers.convolution")
+@add_arg_scope
+def convolution(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
+                activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None, weights_initializer=_XAVIER,
+                weights_regularizer=None, biases_initializer=_ZEROS, biases_regularizer=None, reuse=None,
+                variables_collections=None, outputs_collections=None, trainable=True, scope=None, conv_dims=None):
+    """An N-D convolution (N = 1, 2 or 3, from the input's rank) with `<scope>/weights` [k..., in, num_outputs]
+    (default scope `Conv`), then biases or `normalizer_fn`, then `activation_fn`; `rate` > 1 dilates the
+    kernel (atrous convolution) and cannot be combined with a stride > 1."""
+    return _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn,
+                        normalizer_fn, normalizer_params, weights_initializer, weights_regularizer, biases_initializer,
+                        biases_regularizer, reuse, variables_collections, outputs_collections, trainable, scope,
+                        conv_dims)
+
+
+@tf_export("contrib.layers.conv1d", "contrib.layers.convolution1d")
+@add_arg_scope
+def convolution1d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
+                  activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
+                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_ZEROS,
+                  biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
+                  trainable=True, scope=None):
+    """`convolution` of a 3-D input ([batch, width, channels], or NCW)."""
+    return _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn,
+                        normalizer_fn, normalizer_params, weights_initializer, weights_regularizer, biases_initializer,
+                        biases_regularizer, reuse, variables_collections, outputs_collections, trainable, scope, 1)
+
+
+@tf_export("contrib.layers.conv2d", "contrib.layers.convolution2d")
+@add_arg_scope
+def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
+                  activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
+                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_ZEROS,
+                  biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
+                  trainable=True, scope=None):
+    """`convolution` of a 4-D input (NHWC, or NCHW): weights [kh, kw, in, num_outputs] under the scope `Conv`."""
+    return _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn,
+                        normalizer_fn, normalizer_params, weights_initializer, weights_regularizer, biases_initializer,
+                        biases_regularizer, reuse, variables_collections, outputs_collections, trainable, scope, 2)
+
+
+@tf_export("contrib.layers.conv3d", "contrib.layers.convolution3d")
+@add_arg_scope
+def convolution3d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
+                  activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
+                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_ZEROS,
+                  biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
+                  trainable=True, scope=None):
+    """`convolution` of a 5-D input (NDHWC, or NCDHW)."""
+    return _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn,
+                        normalizer_fn, normalizer_params, weights_initializer, weights_regularizer, biases_initializer,
+                        biases_regularizer, reuse, variables_collections, outputs_collections, trainable, scope, 3)
+
+
+conv1d = convolution1d
 conv2d = convolution2d
+conv3d = convolution3d
 linear = functools.partial(fully_connected, activation_fn=None)
 tf_export("contrib.layers.linear").export_constant(__name__, "linear")
 relu = functools.partial(fully_connected, activation_fn=_nn_ops.relu)
@@ -321,19 +400,27 @@ separable_conv2d = separable_convolution2d
 # ----------------------------------------------------------------------------------------------------------
 # Pooling and reshaping
 # ----------------------------------------------------------------------------------------------------------
-def _pool2d(pool, default_name: str, inputs, kernel_size, stride, padding, data_format, outputs_collections,
-            scope):
-    _check_4d_format(data_format)
-    kh, kw = _pair(kernel_size, "pool_size")
-    sh, sw = _pair(stride, "strides")
+def _pool(pool, default_name: str, n: int, inputs, kernel_size, stride, padding, data_format, outputs_collections,
+          scope):
+    channels_first_format, channels_last_format = _FORMATS_BY_RANK[n]
+    if data_format not in (channels_first_format, channels_last_format):
+        raise ValueError(f"data_format has to be either {channels_first_format} or {channels_last_format}.")
+    window = _ntuple(kernel_size, n, "pool_size")
+    steps = _ntuple(stride, n, "strides")
     with _ops.name_scope(scope, default_name, [inputs]) as sc:
         inputs = _ops.convert_to_tensor(inputs)
-        if data_format == DATA_FORMAT_NCHW:
-            ksize, strides = [1, 1, kh, kw], [1, 1, sh, sw]
+        if data_format == channels_first_format:
+            ksize, strides = [1, 1, *window], [1, 1, *steps]
         else:
-            ksize, strides = [1, kh, kw, 1], [1, sh, sw, 1]
+            ksize, strides = [1, *window, 1], [1, *steps, 1]
         outputs = pool(inputs, ksize, strides, padding.upper(), data_format=data_format)
         return collect_named_outputs(outputs_collections, sc, outputs)
+
+
+def _pool2d(pool, default_name: str, inputs, kernel_size, stride, padding, data_format, outputs_collections,
+            scope):
+    return _pool(pool, default_name, 2, inputs, kernel_size, stride, padding, data_format, outputs_collections,
+                 scope)
 
 
 @tf_export("contrib.layers.max_pool2d")
@@ -352,6 +439,24 @@ def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format=DATA_
     """Average pooling over kernel_size windows moved by `stride`, under the name scope `AvgPool2D`."""
     return _pool2d(_nn_ops.avg_pool, "AvgPool2D", inputs, kernel_size, stride, padding, data_format,
                    outputs_collections, scope)
+
+
+@tf_export("contrib.layers.max_pool3d")
+@add_arg_scope
+def max_pool3d(inputs, kernel_size, stride=2, padding="VALID", data_format="NDHWC", outputs_collections=None,
+               scope=None):
+    """3-D max pooling over kernel_size windows moved by `stride`, under the name scope `MaxPool3D`."""
+    return _pool(_pooling_ops.max_pool3d, "MaxPool3D", 3, inputs, kernel_size, stride, padding, data_format,
+                 outputs_collections, scope)
+
+
+@tf_export("contrib.layers.avg_pool3d")
+@add_arg_scope
+def avg_pool3d(inputs, kernel_size, stride=2, padding="VALID", data_format="NDHWC", outputs_collections=None,
+               scope=None):
+    """3-D average pooling over kernel_size windows moved by `stride`, under the name scope `AvgPool3D`."""
+    return _pool(_pooling_ops.avg_pool3d, "AvgPool3D", 3, inputs, kernel_size, stride, padding, data_format,
+                 outputs_collections, scope)
 
 
 @tf_export("contrib.layers.flatten")
@@ -519,6 +624,43 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None, 
         if activation_fn is not None:
             outputs = activation_fn(outputs)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@tf_export("contrib.layers.instance_norm")
+@add_arg_scope
+def instance_norm(inputs, center=True, scale=True, epsilon=1e-6, activation_fn=None, param_initializers=None,
+                  reuse=None, variables_collections=None, outputs_collections=None, trainable=True,
+                  data_format=DATA_FORMAT_NHWC, scope=None):
+    """Normalizes each example and channel over its spatial axes, then `gamma` and `beta` of shape [channels]
+    (scope `InstanceNorm`)."""
+    inputs = _ops.convert_to_tensor(inputs)
+    rank = inputs.shape.ndims
+    if rank is None:
+        raise ValueError(f"Inputs {inputs.name} has undefined rank.")
+    _check_4d_format(data_format)
+    with _vs.variable_scope(scope, "InstanceNorm", [inputs], reuse=reuse) as sc:
+        axis = 1 if data_format == DATA_FORMAT_NCHW else rank - 1
+        channels = inputs.shape[axis].value
+        if channels is None:
+            raise ValueError(f"Inputs {inputs.name} has undefined channels dimension {inputs.shape[axis:axis + 1]}.")
+        dtype = inputs.dtype.base_dtype
+        initializers = param_initializers or {}
+        broadcast = [1] * rank
+        broadcast[axis] = channels
+
+        def param(name: str, default):
+            variable = _norm_param(name, [channels], dtype, initializers.get(name, default), None,
+                                   variables_collections, trainable)
+            return variable if axis == rank - 1 else _array_ops.reshape(variable, broadcast)
+
+        beta = param("beta", _ZEROS) if center else None
+        gamma = param("gamma", _ONES) if scale else None
+        moments_axes = [a for a in range(1, rank) if a != axis]
+        mean, variance = _nn_impl.moments(inputs, moments_axes, keepdims=True)
+        outputs = _nn_impl.batch_normalization(inputs, mean, variance, beta, gamma, epsilon, name="instancenorm")
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.original_name_scope, outputs)
 
 
 @tf_export("contrib.layers.unit_norm")
