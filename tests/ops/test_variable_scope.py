@@ -304,8 +304,3 @@ def test_variable_scope_collection_helpers():
     tf.get_variable("other", [1])
     assert scope.global_variables() == [a, b]
     assert scope.trainable_variables() == [a]
-
-
-def test_partitioned_variables_are_reported_unsupported():
-    with pytest.raises(NotImplementedError, match="partitioned"):
-        tf.get_variable("v", [4, 2], partitioner=lambda shape, dtype: [2, 1])

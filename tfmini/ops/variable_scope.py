@@ -18,7 +18,8 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.func_graph import share_collection_with_functions
 from tfmini.framework.ops import GraphKeys
-from tfmini.ops import init_ops, resource_variable_ops
+from tfmini.ops import array_ops, init_ops, resource_variable_ops
+from tfmini.ops import partitioned_variables as _pv
 from tfmini.ops.variables import (
     Variable,
     VariableAggregation,
@@ -68,6 +69,7 @@ class _VariableStore:
 
     def __init__(self) -> None:
         self._vars: dict[str, Variable] = {}
+        self._partitioned_vars: dict[str, _pv.PartitionedVariable] = {}
 
     def get_variable(self, name, shape=None, dtype=_dt.float32, initializer=None, regularizer=None, reuse=None,
                      trainable=None, collections=None, caching_device=None, partitioner=None,
@@ -84,7 +86,11 @@ class _VariableStore:
                         validate_shape=True, use_resource=None, constraint=None,
                         synchronization=VariableSynchronization.AUTO, aggregation=VariableAggregation.NONE):
             if partitioner is not None:
-                raise NotImplementedError("tfmini does not support partitioned variables yet.")
+                return self._get_partitioned_variable(
+                    name, partitioner, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
+                    reuse=reuse, trainable=trainable, collections=collections, caching_device=caching_device,
+                    validate_shape=validate_shape, use_resource=use_resource, constraint=constraint,
+                    synchronization=synchronization, aggregation=aggregation)
             return self._get_single_variable(
                 name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer, reuse=reuse,
                 trainable=trainable, collections=collections, caching_device=caching_device,
@@ -103,11 +109,79 @@ class _VariableStore:
             kwargs["constraint"] = constraint
         return custom_getter(**kwargs)
 
+    def _get_partitioned_variable(self, name, partitioner, shape=None, dtype=_dt.float32, initializer=None,
+                                  regularizer=None, reuse=None, trainable=None, collections=None,
+                                  caching_device=None, validate_shape=True, use_resource=None, constraint=None,
+                                  synchronization=VariableSynchronization.AUTO,
+                                  aggregation=VariableAggregation.NONE) -> _pv.PartitionedVariable:
+        """The variable `name` cut by `partitioner` into parts `name/part_i` along one axis, as TF makes it."""
+        from_tensor = isinstance(initializer, _ops.Tensor)
+        if name in self._vars:
+            raise ValueError(f"A partitioner was provided, but an unpartitioned version of the variable was found: "
+                             f"{name}.  Perhaps a variable of the same name was already created without "
+                             "partitioning?")
+        shape = _shape.as_shape(shape)
+        if from_tensor:
+            shape = shape.merge_with(initializer.get_shape())
+        dtype = _dt.as_dtype(dtype)
+        partitions = _pv.call_partitioner(partitioner, shape, dtype) if (not reuse or partitioner) else None
+        if name in self._partitioned_vars:
+            if reuse is False:
+                raise ValueError(f"Partitioned variable with name {name} already exists. Did you mean to set "
+                                 "reuse=True or reuse=tf.AUTO_REUSE in VarScope?")
+            found = self._partitioned_vars[name]
+            if not shape.is_compatible_with(found.get_shape()):
+                raise ValueError(f"Trying to reuse partitioned variable {name}, but specified shape {shape} and "
+                                 f"found shape {found.get_shape()}.")
+            if not dtype.is_compatible_with(found.dtype):
+                raise ValueError(f"Trying to reuse partitioned variable {name}, but specified dtype {dtype.name} "
+                                 f"and found dtype {found.dtype.name}.")
+            if partitions is not None and found._get_partitions() != partitions:
+                raise ValueError(f"Trying to reuse partitioned variable {name}, but specified partitions "
+                                 f"{partitions} and found partitions {found._get_partitions()}.")
+            return found
+        if reuse is True:
+            raise ValueError(f"PartitionedVariable {name} does not exist, or was not created with tf.get_variable(). "
+                             "Did you mean to set reuse=False or reuse=tf.AUTO_REUSE in VarScope?")
+        slice_dim, num_slices = _pv.slice_dim_and_num_slices(partitions)
+        if f"{name}/part_0" in self._vars:
+            if f"{name}/part_{num_slices - 1}" not in self._vars:
+                raise ValueError(f"Partitioner returned a different partitioning than what was already found.  "
+                                 f"Partitioner returned {num_slices} shards, and shard {name}/part_0 was found, but "
+                                 f"{name}/part_{num_slices - 1} was not.")
+            if f"{name}/part_{num_slices}" in self._vars:
+                raise ValueError(f"Partitioner returned a different partitioning than what was already found.  "
+                                 f"Partitioner returned {num_slices} shards, and shard {name}/part_0 was found, but "
+                                 f"so was the extra shard {name}/part_{num_slices}.")
+        parts = []
+        full_shape = shape.as_list()
+        for i, (offset, part_shape) in enumerate(_pv.iter_slices(full_shape, num_slices, slice_dim)):
+            part_name = f"{name}/part_{i}"
+            part_init, init_shape = initializer, part_shape
+            if initializer is not None and not callable(initializer):
+                # A value for the whole variable: each part starts from its slice of it.
+                with _ops.name_scope(part_name + "/PartitionedInitializer"):
+                    whole = initializer if from_tensor else _ops.convert_to_tensor(initializer, dtype=dtype)
+                    part_init = array_ops.slice(whole, offset, part_shape)
+                init_shape = None
+            with _ops.name_scope(None):
+                part = self._get_single_variable(
+                    part_name, shape=init_shape, dtype=dtype, initializer=part_init, regularizer=regularizer,
+                    reuse=reuse, trainable=trainable, collections=collections, caching_device=caching_device,
+                    validate_shape=validate_shape, use_resource=use_resource, constraint=constraint,
+                    synchronization=synchronization, aggregation=aggregation,
+                    partition_info=_pv.PartitionInfo(full_shape, offset))
+            part._save_slice_info = _pv.SaveSliceInfo(name, full_shape, offset, part_shape)
+            parts.append(part)
+        partitioned = _pv.PartitionedVariable(name, shape, dtype, parts, partitions)
+        self._partitioned_vars[name] = partitioned
+        return partitioned
+
     def _get_single_variable(self, name, shape=None, dtype=_dt.float32, initializer=None, regularizer=None,
                              reuse=None, trainable=None, collections=None, caching_device=None,
                              validate_shape=True, use_resource=None, constraint=None,
                              synchronization=VariableSynchronization.AUTO,
-                             aggregation=VariableAggregation.NONE) -> Variable:
+                             aggregation=VariableAggregation.NONE, partition_info=None) -> Variable:
         initializing_from_value = initializer is not None and not callable(initializer)
         if shape is not None and initializing_from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
@@ -128,6 +202,10 @@ class _VariableStore:
                                  f"dtype {found.dtype.base_dtype.name}.")
             return found
 
+        if partition_info is None and f"{name}/part_0" in self._vars:
+            raise ValueError(f"No partitioner was provided, but a partitioned version of the variable was found: "
+                             f"{name}/part_0. Perhaps a variable of the same name was already created with "
+                             "partitioning?")
         if reuse is True:
             raise ValueError(f"Variable {name} does not exist, or was not created with tf.get_variable(). Did you "
                              "mean to set reuse=tf.AUTO_REUSE in VarScope?")
@@ -145,7 +223,7 @@ class _VariableStore:
                     bound = initializer
 
                     def init_val():
-                        return bound(dims, dtype=dtype, partition_info=None)
+                        return bound(dims, dtype=dtype, partition_info=partition_info)
 
                     variable_dtype = dtype.base_dtype
                 elif _takes_no_required_args(initializer):
@@ -571,6 +649,27 @@ def get_local_variable(name, shape=None, dtype=None, initializer=None, regulariz
                         partitioner=partitioner, validate_shape=validate_shape, use_resource=use_resource,
                         custom_getter=custom_getter, constraint=constraint, synchronization=synchronization,
                         aggregation=aggregation)
+
+
+@tf_export("create_partitioned_variables")
+def create_partitioned_variables(shape, slicing, initializer, dtype=_dt.float32, trainable=True, collections=None,
+                                 name=None, reuse=None) -> list:
+    """The deprecated TF1 way to make a partitioned variable: its parts, cut as `slicing` says (one count per
+    axis, more than one on one axis at most), in a variable scope `name` (default "PartitionedVariable")."""
+    if len(shape) != len(slicing):
+        raise ValueError(f"The 'shape' and 'slicing' of a partitioned Variable must have the length: shape: "
+                         f"{shape}, slicing: {slicing}")
+    if len(shape) < 1:
+        raise ValueError(f"A partitioned Variable must have rank at least 1: shape: {shape}")
+    with variable_scope(name, "PartitionedVariable", reuse=reuse) as scope:
+        store = _get_default_variable_store()
+        full_name = scope.name
+        reuse = scope.reuse if reuse is None else reuse
+        with _ops.name_scope(None):
+            partitioned = store.get_variable(full_name, shape=shape, dtype=dtype, initializer=initializer,
+                                             trainable=trainable, collections=collections, reuse=reuse,
+                                             partitioner=lambda **unused: list(slicing))
+        return list(partitioned)
 
 
 def variable(initial_value=None, trainable=None, collections=None, validate_shape=True, caching_device=None,

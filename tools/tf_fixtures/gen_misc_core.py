@@ -7,7 +7,9 @@ Writes tests/fixtures/tf/misc_core/:
   and "<i>/out" (tf.orthogonal_initializer with the same seeds), and orthogonal.json (shape, gain, seeds);
 - lookup.json: vocabulary tables over strings and integers (out-of-vocabulary buckets, defaults, files);
 - custom_gradient.npz: values and gradients of functions with custom gradients, with and without variables;
-- py_func.json: the messages TF gives for a py_func returning the wrong dtype or count.
+- py_func.json: the messages TF gives for a py_func returning the wrong dtype or count;
+- partitioned.json: what the partitioners answer for shapes and dtypes, and the parts (names, slice specs and
+  values) get_variable makes with them.
 """
 
 from __future__ import annotations
@@ -197,12 +199,50 @@ def record_py_func_messages() -> None:
         json.dump(messages, f, indent=1)
 
 
+PARTITIONER_CASES = [
+    ("fixed", {"num_shards": 3}, [7, 2], "float32"),
+    ("fixed", {"num_shards": 5, "axis": 1}, [4, 3], "float32"),
+    ("axis_size", {"max_shard_bytes": 100}, [30, 4], "float32"),
+    ("axis_size", {"max_shard_bytes": 100, "axis": 1}, [3, 40], "float64"),
+    ("axis_size", {"max_shard_bytes": 100, "max_shards": 2}, [30, 4], "float32"),
+    ("axis_size", {"max_shard_bytes": 10}, [3, 40], "float32"),
+    ("axis_size", {"max_shard_bytes": 64, "bytes_per_string_element": 8}, [20, 2], "string"),
+    ("min_max", {"max_partitions": 4, "min_slice_size": 64}, [20, 5], "float32"),
+    ("min_max", {"max_partitions": 10, "min_slice_size": 256}, [20, 5], "float64"),
+    ("min_max", {"max_partitions": 100, "min_slice_size": 1, "axis": 1}, [2, 3], "int32"),
+    ("min_max", {"max_partitions": 3}, [1000, 1000], "float32"),
+]
+
+
+def record_partitioned() -> None:
+    makers = {"fixed": tf.fixed_size_partitioner, "axis_size": tf.variable_axis_size_partitioner,
+              "min_max": tf.min_max_variable_partitioner}
+    cases = []
+    for kind, kwargs, shape, dtype in PARTITIONER_CASES:
+        partitions = makers[kind](**kwargs)(shape=tf.TensorShape(shape), dtype=tf.as_dtype(dtype))
+        cases.append({"kind": kind, "kwargs": kwargs, "shape": shape, "dtype": dtype,
+                      "partitions": [int(p) for p in partitions]})
+    table = np.arange(22, dtype=np.float32).reshape(11, 2)
+    with tf.Graph().as_default():
+        with tf.variable_scope("emb", partitioner=tf.fixed_size_partitioner(4)):
+            w = tf.get_variable("w", [11, 2], initializer=table)
+        ids = [0, 1, 4, 7, 10, 3]
+        lookups = {s: tf.nn.embedding_lookup(w, ids, partition_strategy=s) for s in ("mod", "div")}
+        parts = [{"name": v.name, "spec": v._save_slice_info.spec, "shape": v.shape.as_list()} for v in w]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            looked_up = {s: sess.run(t).tolist() for s, t in lookups.items()}
+    with open(os.path.join(OUT, "partitioned.json"), "w", encoding="utf-8") as f:
+        json.dump({"partitioners": cases, "parts": parts, "ids": ids, "lookups": looked_up}, f, indent=1)
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     record_orthogonal()
     record_lookup()
     record_custom_gradient()
     record_py_func_messages()
+    record_partitioned()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,183 @@
+"""Partitioned variables: the partitioners' answers and the parts get_variable makes (names, slice specs,
+values) against TensorFlow (tests/fixtures/tf/misc_core/partitioned.json), PartitionedVariable as a tensor and
+as a list of parts, reuse and its errors, initializers that see the full shape, assign, and
+tf.create_partitioned_variables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.ops.partitioned_variables import PartitionedVariable
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "misc_core"
+RECORDED = json.loads((FIXTURES / "partitioned.json").read_text(encoding="utf-8"))
+MAKERS = {"fixed": tf.fixed_size_partitioner, "axis_size": tf.variable_axis_size_partitioner,
+          "min_max": tf.min_max_variable_partitioner}
+TABLE = np.arange(22, dtype=np.float32).reshape(11, 2)
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    with tf.Graph().as_default() as g:
+        yield g
+
+
+@pytest.mark.parametrize("case", RECORDED["partitioners"], ids=lambda c: f"{c['kind']}-{c['shape']}-{c['dtype']}")
+def test_partitioners_answer_as_tensorflow(case):
+    partitioner = MAKERS[case["kind"]](**case["kwargs"])
+    assert partitioner(shape=tf.TensorShape(case["shape"]), dtype=tf.as_dtype(case["dtype"])) == case["partitions"]
+
+
+def test_get_variable_makes_tfs_parts_and_reads_as_the_whole():
+    with tf.variable_scope("emb", partitioner=tf.fixed_size_partitioner(4)):
+        w = tf.get_variable("w", [11, 2], initializer=TABLE)
+    assert isinstance(w, PartitionedVariable)
+    assert w.name == "emb/w" and w.shape == [11, 2] and w.dtype == tf.float32 and len(w) == 4
+    assert [{"name": v.name, "spec": v._save_slice_info.spec, "shape": v.shape.as_list()} for v in w] == \
+        RECORDED["parts"]
+    assert [v.name for v in tf.global_variables()] == [p["name"] for p in RECORDED["parts"]]
+    assert [v.name for v in tf.trainable_variables()] == [p["name"] for p in RECORDED["parts"]]
+    whole = tf.convert_to_tensor(w)
+    assert whole.name == "emb/w:0" and whole.shape == [11, 2]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(whole), TABLE)
+        np.testing.assert_array_equal(sess.run(tf.matmul(w, tf.ones([2, 1]))), TABLE.sum(1, keepdims=True))
+        with pytest.raises(TypeError, match="Can not convert a PartitionedVariable"):
+            sess.run(w)
+
+
+def test_embedding_lookup_over_the_parts_follows_the_partition_strategy():
+    with tf.variable_scope("emb", partitioner=tf.fixed_size_partitioner(4)):
+        w = tf.get_variable("w", [11, 2], initializer=TABLE)
+    ids = RECORDED["ids"]
+    mod = tf.nn.embedding_lookup(list(w), ids, partition_strategy="mod")
+    div = tf.nn.embedding_lookup(list(w), ids, partition_strategy="div")
+    whole_div = tf.nn.embedding_lookup(w, ids, partition_strategy="div")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_mod, got_div, got_whole = sess.run([mod, div, whole_div])
+    assert got_mod.tolist() == RECORDED["lookups"]["mod"]
+    assert got_div.tolist() == RECORDED["lookups"]["div"]
+    assert got_whole.tolist() == RECORDED["lookups"]["div"]
+
+
+def test_reuse_returns_the_same_partitioned_variable_and_checks_it():
+    part = tf.fixed_size_partitioner(3)
+    with tf.variable_scope("s", partitioner=part):
+        w = tf.get_variable("w", [6, 2])
+    with tf.variable_scope("s", reuse=True, partitioner=part):
+        assert tf.get_variable("w", [6, 2]) is w
+    with tf.variable_scope("s", reuse=True):
+        assert tf.get_variable("w", [6, 2], partitioner=part) is w
+    with tf.variable_scope("s", partitioner=part):
+        with pytest.raises(ValueError, match="Partitioned variable with name s/w already exists"):
+            tf.get_variable("w", [6, 2])
+    with tf.variable_scope("s", reuse=True, partitioner=part):
+        with pytest.raises(ValueError, match="but specified shape"):
+            tf.get_variable("w", [5, 2])
+    with tf.variable_scope("s", reuse=True, partitioner=tf.fixed_size_partitioner(2)):
+        with pytest.raises(ValueError, match="but specified partitions"):
+            tf.get_variable("w", [6, 2])
+    with tf.variable_scope("s", reuse=True, partitioner=part):
+        with pytest.raises(ValueError, match="PartitionedVariable s/missing does not exist"):
+            tf.get_variable("missing", [6, 2])
+
+
+def test_partitioned_and_plain_variables_of_one_name_conflict():
+    tf.get_variable("plain", [4, 2])
+    with pytest.raises(ValueError, match="an unpartitioned version of the variable was found: plain"):
+        tf.get_variable("plain", [4, 2], partitioner=tf.fixed_size_partitioner(2))
+    tf.get_variable("cut", [4, 2], partitioner=tf.fixed_size_partitioner(2))
+    with pytest.raises(ValueError, match="No partitioner was provided, but a partitioned version"):
+        tf.get_variable("cut", [4, 2])
+
+
+def test_bad_partitions_and_shapes_are_refused():
+    with pytest.raises(ValueError, match="must be fully defined"):
+        tf.get_variable("a", [None, 2], partitioner=tf.fixed_size_partitioner(2))
+    with pytest.raises(ValueError, match="rank at least 1"):
+        tf.get_variable("b", [], partitioner=lambda shape, dtype: [])
+    with pytest.raises(ValueError, match="does not match the Variable's rank"):
+        tf.get_variable("c", [4, 2], partitioner=lambda shape, dtype: [2])
+    with pytest.raises(ValueError, match="zero partitions"):
+        tf.get_variable("d", [4, 2], partitioner=lambda shape, dtype: [0, 1])
+    with pytest.raises(ValueError, match="Can only slice a variable along one dimension"):
+        tf.get_variable("e", [4, 2], partitioner=lambda shape, dtype: [2, 2])
+    with pytest.raises(ValueError, match="must be positive"):
+        tf.variable_axis_size_partitioner(0)
+    with pytest.raises(ValueError, match="Can not partition variable along axis 2"):
+        tf.min_max_variable_partitioner(axis=2)(shape=tf.TensorShape([3, 3]), dtype=tf.float32)
+
+
+def test_initializers_see_the_full_shape_and_each_part_its_offset():
+    seen = []
+
+    def initializer(shape, dtype=None, partition_info=None):
+        seen.append((shape, partition_info.full_shape, partition_info.var_offset,
+                     partition_info.single_offset(shape), partition_info.single_slice_dim(shape)))
+        start = partition_info.single_offset(shape)
+        rows = np.arange(start, start + shape[0], dtype=np.float32)[:, None] * np.ones(shape[1], np.float32)
+        return tf.constant(rows)
+
+    w = tf.get_variable("w", [5, 3], initializer=initializer, partitioner=tf.fixed_size_partitioner(2))
+    assert seen == [([3, 3], [5, 3], [0, 0], 0, 0), ([2, 3], [5, 3], [3, 0], 3, 0)]
+    # glorot_uniform's bound comes from the full shape: every part's values fit sqrt(6 / (5 + 3))
+    g = tf.get_variable("g", [5, 3], partitioner=tf.fixed_size_partitioner(2))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(tf.convert_to_tensor(w))[:, 0], np.arange(5))
+        assert np.abs(sess.run(tf.convert_to_tensor(g))).max() <= np.sqrt(6 / 8)
+
+
+def test_assign_splits_the_value_over_the_parts():
+    w = tf.get_variable("w", [5, 2], initializer=tf.zeros_initializer(), partitioner=tf.fixed_size_partitioner(2))
+    new = np.arange(10, dtype=np.float32).reshape(5, 2)
+    assigned = w.assign(new)
+    added = w.assign_add(np.ones((5, 2), np.float32), read_value=False)
+    assert len(assigned) == 2 and all(isinstance(op, tf.Operation) for op in added)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        parts = sess.run(assigned)
+        assert [p.shape for p in parts] == [(3, 2), (2, 2)]
+        sess.run(added)
+        np.testing.assert_array_equal(sess.run(tf.convert_to_tensor(w)), new + 1)
+
+
+def test_gradients_reach_the_parts_and_an_optimizer_trains_them():
+    w = tf.get_variable("w", [4, 1], initializer=tf.ones_initializer(), partitioner=tf.fixed_size_partitioner(2))
+    x = tf.constant([[1.0, 2.0, 3.0, 4.0]])
+    loss = tf.reduce_sum(tf.matmul(x, w))
+    grads = tf.gradients(loss, list(w))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        g0, g1 = sess.run(grads)
+        np.testing.assert_array_equal(g0, [[1], [2]])
+        np.testing.assert_array_equal(g1, [[3], [4]])
+        sess.run(train)
+        np.testing.assert_array_equal(sess.run(tf.convert_to_tensor(w))[:, 0], [0.5, 0.0, -0.5, -1.0])
+
+
+def test_a_saver_round_trips_the_parts(tmp_path):
+    w = tf.get_variable("w", [5, 2], initializer=TABLE[:5], partitioner=tf.fixed_size_partitioner(2))
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "model"))
+    with tf.Session() as sess:
+        saver.restore(sess, path)
+        np.testing.assert_array_equal(sess.run(tf.convert_to_tensor(w)), TABLE[:5])
+
+
+def test_create_partitioned_variables_gives_the_parts():
+    parts = tf.create_partitioned_variables([5, 3], [1, 2], tf.zeros_initializer())
+    assert [v.name for v in parts] == ["PartitionedVariable/part_0:0", "PartitionedVariable/part_1:0"]
+    assert [v.shape.as_list() for v in parts] == [[5, 2], [5, 1]]
+    with pytest.raises(ValueError, match="must have the length"):
+        tf.create_partitioned_variables([5, 3], [2], tf.zeros_initializer())
