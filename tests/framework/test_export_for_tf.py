@@ -451,7 +451,7 @@ def test_cond_gradient_exports_as_tensorflows_cond_v2_with_optionals():
     np.testing.assert_allclose(want[1], feed["x:0"].T @ (2 * (0.5 * np.exp(x)) * 0.5 * np.exp(x)), rtol=1e-5)
 
 
-def test_nested_cond_gradient_keeps_tfminis_form():
+def test_gradient_of_a_cond_inside_a_cond_branch_exports_with_optionals_of_optionals():
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [2], name="x")
         p = tf.placeholder(tf.bool, [], name="p")
@@ -460,11 +460,19 @@ def test_nested_cond_gradient_keeps_tfminis_form():
         feed = {"x:0": np.array([0.5, 1.0], np.float32), "p:0": np.array(True)}
         with tf.Session() as sess:
             want = sess.run(dx, feed)
+            want_false = sess.run(dx, {**feed, "p:0": np.array(False)})
         gd = g.as_graph_def()
-    assert _tape_readers(gd)  # the inner cond's tape is recorded by the outer one: tfmini's form
+    ops = [nd.op for nd in _all_nodes(gd)]
+    assert not {"WhileGrad", "TapeRead"} & set(ops) and "OptionalGetValue" in ops
+    # the inner cond's optionals travel inside the outer cond's: an OptionalGetValue of a variant
+    assert any(nd.op == "OptionalGetValue" and list(nd.attr["output_types"].list.type) == [tf.variant.as_datatype_enum]
+               for nd in _all_nodes(gd))
+    assert _tape_readers(gd) == []
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
             np.testing.assert_allclose(sess.run(dx.name, feed), want, rtol=1e-6)
+            np.testing.assert_allclose(sess.run(dx.name, {**feed, "p:0": np.array(False)}), want_false, rtol=1e-6)
+    np.testing.assert_allclose(want_false, [1.0, 1.0])
     xv = feed["x:0"]
     np.testing.assert_allclose(want, np.cos(xv) * xv + np.sin(xv), rtol=1e-6)

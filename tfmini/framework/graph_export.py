@@ -19,9 +19,12 @@ where tfmini reads the tape) and sums the gradients of the captured tensors in l
 A cond inside a differentiated loop body is written as cond_v2 writes it, and the optionals it returns for its
 gradient are pushed onto TensorLists of variants in place of its tape (as TensorFlow's while_v2 accumulates
 them); the loop's gradient reads them back with TensorListGetItem for the cond's gradient If.
-Control flow whose gradient is of other shapes (a loop inside a differentiated body, a cond or loop inside a
-differentiated cond branch, deeper nesting) keeps tfmini's form: its gradient ops (`WhileGrad`, `TapeRead`)
-only exist in tfmini, which reads such a GraphDef back; TensorFlow refuses it."""
+A cond inside a differentiated cond branch is written the same way, its optionals recorded by the outer
+cond in place of its tape (an optional of an optional), which the outer gradient branch unwraps for the inner
+gradient If.
+Control flow whose gradient is of other shapes (a loop inside a differentiated body, deeper nesting) keeps
+tfmini's form: its gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini, which reads such a GraphDef
+back; TensorFlow refuses it."""
 
 from __future__ import annotations
 
@@ -153,42 +156,44 @@ def _export_if(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
         if "_output_shapes" in nd.attr:
             del nd.attr["_output_shapes"].list.shape[-1]
         return
-    readers = _cond_gradients(op)
-    if readers is not None and op.name not in ex.rewritten:
+    found = _cond_gradients(op)
+    if found is not None and op.name not in ex.rewritten:
         ex.rewritten.add(op.name)
-        _export_cond_gradient(nd, op, readers, ex.bodies, scope.by_name)
+        _export_cond_gradient(nd, op, *found, ex.bodies, scope.by_name)
 
 
 def _reachable_functions(fns) -> list:
     return list(dict.fromkeys([*fns, *_func_graph.functions_used([o for fn in fns for o in fn.get_operations()])]))
 
 
-def _cond_gradients(op: _ops.Operation) -> list | None:
+def _cond_gradients(op: _ops.Operation) -> tuple[list, dict] | None:
     """The gradient Ifs that read the tape of forward If `op`, if they are all it has and each reads only
-    recorded values of op's branches (no loop gradient, no nested gradient); else None."""
+    recorded values of op's branches, conds nested in a branch included (no loop gradient, no deeper
+    nesting), with the nested conds of each branch (`_nested_conds`, by branch); else None."""
     tape = op.outputs[-1]
     if any(t is tape for t in getattr(op.graph, "recorded", ())):
         return None
     then_g, else_g = op.get_attr("then_branch"), op.get_attr("else_branch")
     readers = list(dict.fromkeys(tape.consumers()))
-    grads = []
+    grads: list = [[], []]
     for r in readers:
         if r.type not in _IF_TYPES or r.inputs[1] is not tape or any(t is tape for t in r.inputs[2:]):
             return None
         pair = (r.get_attr("then_branch"), r.get_attr("else_branch"))
         if getattr(pair[0], "forward", None) is not then_g or getattr(pair[1], "forward", None) is not else_g:
             return None
-        grads += pair
-    if any(t.dtype.base_dtype == _dtypes.variant for fn in (then_g, else_g) for t in fn.recorded):
-        return None  # a loop or cond inside a branch records its own tape: its gradient stays tfmini's
-    for fn in _reachable_functions([then_g, else_g, *grads]):
-        for o in fn.get_operations():
-            if o.type == "TapeRead" and fn in grads and o.inputs[0] is fn.inputs[0]:
-                continue
-            if o.type in _TAPE_OPS or (o.type in _FUNCTIONAL_TYPES and any(
-                    t.dtype.base_dtype == _dtypes.variant for t in o.inputs)):
-                return None
-    return readers
+        grads[0].append(pair[0])
+        grads[1].append(pair[1])
+    nested = {}
+    for fn, fn_grads in ((then_g, grads[0]), (else_g, grads[1])):
+        found = _nested_conds(fn, fn_grads)
+        if found is None:
+            return None
+        nested[fn] = found
+    merged = {**nested[then_g], **nested[else_g]}
+    if not _plain_gradient([then_g, else_g], grads[0] + grads[1], merged):
+        return None
+    return readers, nested
 
 
 def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None) -> bool:
@@ -324,15 +329,15 @@ def _export_loop_gradient(nd, op: _ops.Operation, grads: list, nested: dict, ex:
     # TensorList of variants (one loop variable). `slots` maps each recorded position to its accumulators.
     entries: list = []
     slots: list = []
-    inner: dict = {}  # recorded position of a nested cond's tape -> (its _nested_conds entry, optionals, offsets)
+    inner: dict = {}  # recorded position of a nested cond's tape -> (its _nested_conds entry, its _Optionals)
     for pos, t in enumerate(op.get_attr("body").recorded):
         if t in nested:
             fwd = nested[t][0]
-            total, offsets = _add_optionals(_function_node(body_fd, fwd.name), fwd, ex.bodies)
+            optionals = _add_optionals(_function_node(body_fd, fwd.name), fwd, ex.bodies)
             ex.rewritten.add(fwd.name)
             n = len(fwd.get_attr("Tout"))
-            inner[pos] = (nested[t], total, offsets)
-            refs = [(f"{fwd.name}:output:{n + j}", None) for j in range(total)]
+            inner[pos] = (nested[t], optionals)
+            refs = [(f"{fwd.name}:output:{n + j}", None) for j in range(optionals.total)]
         else:
             refs = [(None, t)]
         slots.append(list(range(len(entries), len(entries) + len(refs))))
@@ -506,27 +511,53 @@ def _tensor_ref(name: str, index: int) -> str:
     return f"{name}:{index}" if index else name
 
 
-def _add_optionals(nd, op: _ops.Operation, bodies: dict) -> tuple[int, tuple]:
+class _Optionals:
+    """The optionals a forward If returns for its gradient: one per value its branches recorded, then's first
+    (`offsets` says where each branch's start), a cond nested in a branch taking one per optional of its own
+    in place of its tape. `slots[b][i]` lists the optionals of branch b's recorded value i, `inner[b]` maps
+    the position of a nested cond's tape to (its `_nested_conds` entry, its own _Optionals)."""
+
+    def __init__(self, total: int, offsets: tuple, slots: list, inner: list) -> None:
+        self.total, self.offsets, self.slots, self.inner = total, offsets, slots, inner
+
+
+def _add_optionals(nd, op: _ops.Operation, bodies: dict, nested: dict | None = None) -> _Optionals:
     """Forward If NodeDef `nd` (of `op`) returns, after its outputs, one optional per value its branches
     recorded (then's, then else's): OptionalFromValue in the branch that recorded it, OptionalNone in the
-    other. Returns their number and where each branch's start."""
+    other. A cond `nested` in a branch is written so first, and its optionals are recorded in its tape's place."""
+    nested = nested or {}
     branches = (op.get_attr("then_branch"), op.get_attr("else_branch"))
-    recorded = [list(fn.recorded) for fn in branches]
-    offsets = (0, len(recorded[0]))
-    total = len(recorded[0]) + len(recorded[1])
+    entries: list = [[], []]  # per branch: (ref in the branch, dtype) of each optional's value
+    slots: list = [[], []]
+    inner: list = [{}, {}]
+    for b, fn in enumerate(branches):
+        fd = bodies[fn.name]
+        arg_of = {t: a.name for t, a in zip(fn.inputs, fd.signature.input_arg)}
+        for pos, t in enumerate(fn.recorded):
+            if t in nested.get(fn, {}):
+                inner_if = nested[fn][t][0]
+                own = _add_optionals(_function_node(fd, inner_if.name), inner_if, bodies)
+                inner[b][pos] = (nested[fn][t], own)
+                n_inner = len(inner_if.get_attr("Tout"))
+                refs = [(f"{inner_if.name}:output:{n_inner + j}", _dtypes.variant) for j in range(own.total)]
+            else:
+                refs = [(arg_of.get(t) or _func_graph.function_tensor_ref(t), t.dtype.base_dtype)]
+            slots[b].append(list(range(len(entries[b]), len(entries[b]) + len(refs))))
+            entries[b].extend(refs)
+    offsets = (0, len(entries[0]))
+    total = len(entries[0]) + len(entries[1])
     n = len(op.get_attr("Tout"))
     for b, fn in enumerate(branches):
         fd = bodies[fn.name]
         taken = {x.name for x in fd.node_def} | {a.name for a in fd.signature.input_arg}
-        arg_of = {t: a.name for t, a in zip(fn.inputs, fd.signature.input_arg)}
         for k in range(total):
-            mine = offsets[b] <= k < offsets[b] + len(recorded[b])
+            mine = offsets[b] <= k < offsets[b] + len(entries[b])
             node = fd.node_def.add(name=_unique(f"optional_{k}", taken),
                                    op="OptionalFromValue" if mine else "OptionalNone")
             if mine:
-                t = recorded[b][k - offsets[b]]
-                node.input.append(arg_of.get(t) or _func_graph.function_tensor_ref(t))
-                node.attr["Toutput_types"].CopyFrom(_node_def.attr_value_of("list(type)", [t.dtype.base_dtype]))
+                ref, dtype = entries[b][k - offsets[b]]
+                node.input.append(ref)
+                node.attr["Toutput_types"].CopyFrom(_node_def.attr_value_of("list(type)", [dtype]))
             out = fd.signature.output_arg.add(name=f"output_{n + k}", type=_VARIANT)
             fd.ret[out.name] = f"{node.name}:optional:0"
         if _func_graph.RECORDED_ATTR in fd.attr:
@@ -538,35 +569,36 @@ def _add_optionals(nd, op: _ops.Operation, bodies: dict) -> tuple[int, tuple]:
         del nd.attr["_output_shapes"].list.shape[-1]
         for _ in range(total):
             nd.attr["_output_shapes"].list.shape.add()
-    return total, offsets
+    return _Optionals(total, offsets, slots, inner)
 
 
-def _take_optionals(rnd, refs: list, bodies: dict, offsets: tuple) -> None:
+def _take_optionals(rnd, refs: list, bodies: dict, optionals: _Optionals) -> None:
     """Gradient If NodeDef `rnd` takes the optionals `refs` where it took the tape; its branches read them."""
     rnd.input[1:2] = refs
     tin = list(rnd.attr["Tin"].list.type)
     rnd.attr["Tin"].list.ClearField("type")
     rnd.attr["Tin"].list.type.extend([_VARIANT] * len(refs) + tin[1:])
     for b, name in enumerate((rnd.attr["then_branch"].func.name, rnd.attr["else_branch"].func.name)):
-        _read_optionals(bodies[name], len(refs), offsets[b])
+        _read_optionals(bodies[name], optionals, b, bodies)
 
 
-def _export_cond_gradient(nd, op: _ops.Operation, readers: list, bodies: dict, by_name: dict) -> None:
+def _export_cond_gradient(nd, op: _ops.Operation, readers: list, nested: dict, bodies: dict, by_name: dict) -> None:
     """Forward If NodeDef `nd` returns, after its outputs, one optional per value its branches recorded
     (`_add_optionals`); each gradient If takes them in place of the tape and reads them with OptionalGetValue."""
-    total, offsets = _add_optionals(nd, op, bodies)
+    optionals = _add_optionals(nd, op, bodies, nested)
     n = len(op.get_attr("Tout"))
     in_function = isinstance(op.graph, _func_graph.FuncGraph)
-    optionals = [f"{op.name}:output:{n + k}" if in_function else _tensor_ref(op.name, n + k) for k in range(total)]
+    refs = [f"{op.name}:output:{n + k}" if in_function else _tensor_ref(op.name, n + k)
+            for k in range(optionals.total)]
     for reader in readers:
-        _take_optionals(by_name[reader.name], optionals, bodies, offsets)
+        _take_optionals(by_name[reader.name], refs, bodies, optionals)
 
 
 def _read_nested_optionals(body, tape_read: str, nested: tuple, lists: list, index: str, bodies: dict) -> None:
     """In gradient loop body `body`: the TapeRead node `tape_read` of a nested cond's tape becomes one read per
     optional of that cond (from the TensorLists `lists`, at iteration `index`), which the cond's gradient Ifs
     take in place of the tape; the TapeRead goes."""
-    (_, readers, _), _, offsets = nested
+    (_, readers, _), optionals = nested
     shape = _add_node(body, "unknown_shape", "Const", [], {"dtype": ("type", _dtypes.int32),
                                                            "value": ("tensor", _np_scalar(-1))})
     refs = []
@@ -578,33 +610,43 @@ def _read_nested_optionals(body, tape_read: str, nested: tuple, lists: list, ind
     names = {r.name for r in readers}
     for node in body.node_def:
         if node.name in names and len(node.input) > 1 and node.input[1] == value:
-            _take_optionals(node, refs, bodies, offsets)
-    for i, node in enumerate(body.node_def):
-        if node.name == tape_read:
-            del body.node_def[i]
-            break
+            _take_optionals(node, refs, bodies, optionals)
+    _remove_node(body, tape_read)
 
 
-def _read_optionals(fd, total: int, offset: int) -> None:
-    """Gradient branch `fd` takes `total` optionals where it took the tape, and reads recorded value i (its
-    TapeRead index) from optional `offset + i`."""
+def _remove_node(fd, name: str) -> None:
+    for i, node in enumerate(fd.node_def):
+        if node.name == name:
+            del fd.node_def[i]
+            return
+
+
+def _read_optionals(fd, optionals: _Optionals, b: int, bodies: dict) -> None:
+    """Gradient branch `fd` (of branch `b` of the forward If) takes the forward If's optionals where it took the
+    tape, and reads recorded value i (its TapeRead index) from the optionals of its slot; a nested cond's tape
+    becomes the optionals the nested cond's gradient Ifs take."""
     args = list(fd.signature.input_arg)
     tape = args[0].name
     taken = {x.name for x in fd.node_def} | {a.name for a in args[1:]}
-    names = [_unique(f"optional_{k}", taken) for k in range(total)]
+    names = [_unique(f"optional_{k}", taken) for k in range(optionals.total)]
     fd.signature.ClearField("input_arg")
     for name in names:
         fd.signature.input_arg.add(name=name, type=_VARIANT)
     fd.signature.input_arg.extend(args[1:])
-    renamed = set()
+    offset, slots, inner = optionals.offsets[b], optionals.slots[b], optionals.inner[b]
+    renamed, nested_reads = set(), []
     for node in fd.node_def:
         if node.op != "TapeRead" or list(node.input) != [tape]:
             continue
         index, dtype = node.attr["index"].i, node.attr["dtype"].type
+        if index in inner:
+            nested_reads.append((node.name, index))
+            continue
+        (slot,) = slots[index]
         shape = type(node.attr["shape"].shape)()
         shape.CopyFrom(node.attr["shape"].shape)
         node.op = "OptionalGetValue"
-        node.input[0] = names[offset + index]
+        node.input[0] = names[offset + slot]
         node.ClearField("attr")
         node.attr["output_types"].list.type.append(dtype)
         node.attr["output_shapes"].list.shape.add().CopyFrom(shape)
@@ -616,6 +658,20 @@ def _read_optionals(fd, total: int, offset: int) -> None:
     for key, ref in fd.ret.items():
         if ref.partition(":")[0] in renamed:
             fd.ret[key] = ref.replace(":value:", ":components:", 1)
+    for tape_read, index in nested_reads:
+        (_, readers, _), own = inner[index]
+        refs = []
+        for slot in slots[index]:
+            value = _add_node(fd, "nested_optional", "OptionalGetValue", [names[offset + slot]],
+                              {"output_types": ("list(type)", [_dtypes.variant]),
+                               "output_shapes": ("list(shape)", [_shape.TensorShape([])])})
+            refs.append(f"{value.name}:components:0")
+        read = f"{tape_read}:value:0"
+        reader_names = {r.name for r in readers}
+        for node in fd.node_def:
+            if node.name in reader_names and len(node.input) > 1 and node.input[1] == read:
+                _take_optionals(node, refs, bodies, own)
+        _remove_node(fd, tape_read)
 
 
 _EXPORTERS = {"While": _export_while, "StatelessWhile": _export_while, "If": _export_if, "StatelessIf": _export_if}

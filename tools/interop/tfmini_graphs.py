@@ -7,9 +7,9 @@
 
 tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
 outer tensors (one nested in a cond, one nested in another loop), a frozen tf.map_fn and dynamic_rnn, and
-five training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
-goes through a tf.cond, a dynamic_rnn, whose gradient goes through a while loop, and a loop whose body holds a
-tf.cond), and writes each GraphDef
+six training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
+goes through a tf.cond, a dynamic_rnn, whose gradient goes through a while loop, a loop whose body holds a
+tf.cond and a tf.cond inside a tf.cond's branch), and writes each GraphDef
 (`<case>.pb`) with what tfmini computed: the fetched values, or the loss of every training step
 (`<case>.npz`), listed in `cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and
 compares; each training graph is trained from its initializer in several fresh sessions, whose losses must
@@ -193,10 +193,28 @@ def _cond_in_loop_training(tf):
     return {"x:0": X, "labels:0": LABELS}, loss, train
 
 
+def _nested_cond_training(tf):
+    """A tf.cond inside a branch of a tf.cond fed `training`, trained through both: the inner cond's optionals
+    travel inside the outer cond's."""
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    labels = tf.placeholder(tf.float32, [None, 3], name="labels")
+    training = tf.placeholder_with_default(True, [], name="training")
+    w1 = tf.Variable(W1, name="w1")
+    w2 = tf.Variable(W2, name="w2")
+    h = tf.matmul(x, w1)
+    h = tf.cond(training, lambda: tf.cond(tf.reduce_mean(h) > 0.0, lambda: tf.tanh(h), lambda: h * 0.5) * 0.9,
+                lambda: h * 0.9)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=tf.matmul(h, w2)),
+                          name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": X, "labels:0": LABELS}, loss, train
+
+
 FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
                  "nested_loops": _nested_loops, "frozen_rnn": _frozen_rnn}
 TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training,
-                  "rnn_adam": _rnn_training, "cond_in_loop_adam": _cond_in_loop_training}
+                  "rnn_adam": _rnn_training, "cond_in_loop_adam": _cond_in_loop_training,
+                  "nested_cond_adam": _nested_cond_training}
 
 
 def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
