@@ -1,6 +1,7 @@
-"""Conv3D and its backprops (tf.nn.conv3d, conv3d_transpose, conv3d_backprop_filter_v2) and
-tf.nn.separable_conv2d: recorded TensorFlow values and gradients, a direct NumPy reference, channels-first
-layouts, finite-difference gradients (also of the backprop ops themselves) and the errors."""
+"""Conv3D and its backprops (tf.nn.conv3d, conv3d_transpose, conv3d_backprop_filter_v2), ExtractVolumePatches,
+tf.nn.conv1d_transpose, conv_transpose, atrous_conv2d_transpose and tf.nn.separable_conv2d: recorded TensorFlow
+values and gradients, a direct NumPy reference, channels-first layouts, finite-difference gradients (also of the
+backprop ops themselves) and the errors."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from gradient_checker import check_gradients, random_array
 import tfmini as tf
 
 
-@pytest.mark.parametrize("name", cases_starting("conv3d", "separable_conv2d"))
+@pytest.mark.parametrize("name", cases_starting("conv3d", "separable_conv2d", "conv1d_transpose", "conv_transpose",
+                                                "atrous_conv2d_transpose", "extract_volume_patches"))
 def test_matches_recorded_tensorflow(name):
     check_recorded_case(name)
 
@@ -161,3 +163,53 @@ def test_kernels_leave_fed_inputs_unchanged_and_handle_empty_batches():
     np.testing.assert_array_equal(w, w0)
     assert empty[0].shape == (0, 3, 3, 3, 3) and empty[1].shape == (0, 3, 3, 3, 2)
     np.testing.assert_array_equal(empty[2], np.zeros_like(w))
+
+
+def test_transposed_convolutions_are_the_gradients_of_their_convolutions():
+    """conv1d_transpose (also dilated) and atrous_conv2d_transpose give conv1d's and atrous_conv2d's input
+    gradient for the same filter."""
+    x1, f1, dy1 = random_array((2, 9, 3), seed=20), random_array((3, 3, 4), seed=21), random_array((2, 4, 4), seed=22)
+    x2, f2, dy2 = (random_array((1, 7, 6, 2), seed=23), random_array((2, 3, 2, 3), seed=24),
+                   random_array((1, 7, 6, 3), seed=25))
+    with tf.Graph().as_default(), tf.Session() as sess:
+        t1 = tf.constant(x1)
+        want1 = tf.gradients(tf.nn.conv1d(t1, f1, 2, "VALID", dilations=1), t1, grad_ys=dy1)[0]
+        got1 = tf.nn.conv1d_transpose(dy1, f1, [2, 9, 3], 2, "VALID")
+        t1d = tf.constant(x1[:, :8])
+        dy1d = dy1[:, :4]
+        want1d = tf.gradients(tf.nn.conv1d(t1d, f1, 1, "VALID", dilations=2), t1d, grad_ys=dy1d)[0]
+        got1d = tf.nn.conv1d_transpose(dy1d, f1, [2, 8, 3], 1, "VALID", dilations=2)
+        t2 = tf.constant(x2)
+        want2 = tf.gradients(tf.nn.atrous_conv2d(t2, f2, 2, "SAME"), t2, grad_ys=dy2)[0]
+        got2 = tf.nn.atrous_conv2d_transpose(dy2, f2, [1, 7, 6, 2], 2, "SAME")
+        results = sess.run([got1, want1, got1d, want1d, got2, want2])
+    for got, want in zip(results[::2], results[1::2]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_extract_volume_patches_layout_and_gradient():
+    x = np.arange(2 * 3 * 4 * 2 * 2, dtype=np.float64).reshape(2, 3, 4, 2, 2)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        p = tf.extract_volume_patches(x, [1, 2, 2, 1, 1], [1, 1, 2, 1, 1], "VALID")
+        assert p.shape.as_list() == [2, 2, 2, 2, 8]
+        got = sess.run(p)
+    # patch (b, i, j, k): planes i..i+1, rows 2j..2j+1, column k, in (plane, row, channel) order
+    want = np.stack([x[:, i:i + 2, 2 * j:2 * j + 2, k].reshape(2, -1) for i in range(2) for j in range(2)
+                     for k in range(2)], axis=1).reshape(2, 2, 2, 2, 8)
+    np.testing.assert_array_equal(got, want)
+    check_gradients(lambda t: tf.extract_volume_patches(t, [1, 2, 3, 2, 1], [1, 1, 2, 2, 1], "SAME"),
+                    [random_array((1, 3, 4, 3, 2), seed=26)])
+
+
+def test_transposed_convolution_argument_errors():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="length 3, 4 or 5"):
+            tf.nn.conv_transpose(tf.zeros([1, 2, 2]), tf.zeros([1, 2, 2]), [1, 2], 1)
+        with pytest.raises(ValueError, match="cannot be less than one"):
+            tf.nn.atrous_conv2d_transpose(tf.zeros([1, 3, 3, 2]), tf.zeros([2, 2, 1, 2]), [1, 3, 3, 1], 0, "SAME")
+        with pytest.raises(ValueError, match="input channels"):
+            tf.nn.atrous_conv2d_transpose(tf.zeros([1, 3, 3, 2]), tf.zeros([2, 2, 1, 3]), [1, 3, 3, 1], 2, "SAME")
+        with pytest.raises(ValueError, match="NWC"):
+            tf.nn.conv1d_transpose(tf.zeros([1, 3, 2]), tf.zeros([2, 1, 2]), [1, 3, 1], 1, data_format="NHWC")
+        with pytest.raises(ValueError, match="batch and depth"):
+            tf.extract_volume_patches(tf.zeros([1, 2, 2, 2, 1]), [2, 1, 1, 1, 1], [1, 1, 1, 1, 1], "SAME")

@@ -1,6 +1,7 @@
 """3-D convolution: Conv3D and its backprops Conv3DBackpropInputV2 / Conv3DBackpropFilterV2 (tf.nn.conv3d,
-conv3d_transpose, conv3d_backprop_filter), tf.nn.separable_conv2d over the depthwise op, and the N-d window
-geometry (`WindowND`) that the 3-D pools share.
+conv3d_transpose, conv3d_backprop_filter), ExtractVolumePatches (tf.extract_volume_patches), the transposed
+convolutions tf.nn.conv1d_transpose, conv_transpose and atrous_conv2d_transpose, tf.nn.separable_conv2d over the
+depthwise op, and the N-d window geometry (`WindowND`) that the 3-D pools share.
 
 Kernels compute channels-last; channels-first inputs are transposed at the kernel's edges. Convolution is
 im2col through a strided view of the padded input and one tensordot; the input backprop spreads each kernel
@@ -21,7 +22,7 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import RegisterGradient, apply_op, register_op
-from tfmini.ops import array_ops, depthwise_conv_ops, nn_ops
+from tfmini.ops import array_ops, depthwise_conv_ops, math_ops, nn_impl, nn_ops
 from tfmini.ops.nn_ops import _compute_type, _static_window_output, window_output
 
 _TYPES = _dt.FLOATING
@@ -306,6 +307,63 @@ def _conv3d_backprop_filter_grad(op, grad):
 
 
 # ----------------------------------------------------------------------------------------------------------
+# ExtractVolumePatches
+# ----------------------------------------------------------------------------------------------------------
+_PATCH_ATTRS = {"ksizes": ("list(int)", _reg.REQUIRED), "strides": ("list(int)", _reg.REQUIRED),
+                "padding": ("string", _reg.REQUIRED)}
+
+
+def _patch_attrs(op) -> tuple:
+    padding = op.get_attr("padding")
+    check_padding(padding)
+    ksizes = check_window_attr(op.get_attr("ksizes"), "ksize", op.type, 5, False)
+    strides = check_window_attr(op.get_attr("strides"), "stride", op.type, 5, False)
+    return padding, ksizes, strides
+
+
+def _volume_patches_shape(op):
+    padding, ksizes, strides = _patch_attrs(op)
+    x = known_dims(op.inputs[0].shape, 5)
+    out = static_window_dims(x[1:4], ksizes, strides, [1, 1, 1], padding)
+    depth = None if x[4] is None else x[4] * int(np.prod(ksizes))
+    return [x[0], *out, depth]
+
+
+@register_op("ExtractVolumePatches", inputs=["input: T"], outputs=["patches: T"], attrs=dict(_PATCH_ATTRS),
+             allowed={"T": _dt.REAL}, shape=_volume_patches_shape, fresh_output=True)
+def _extract_volume_patches(x, *, ksizes, strides, padding):
+    """Each ksizes[1] x ksizes[2] x ksizes[3] window (every strides voxels) flattened into the depth axis in
+    (plane, row, column, channel) order; SAME windows read zeros outside the volume."""
+    if x.ndim != 5:
+        raise _invalid(f"input must be 5-dimensional{list(x.shape)}")
+    win = WindowND(x.shape[1:4], ksizes[1:4], strides[1:4], [1, 1, 1], padding)
+    size = int(np.prod(win.k)) * x.shape[4]
+    if win.empty or x.size == 0:
+        return np.zeros((x.shape[0], *win.out, size), dtype=x.dtype)
+    return np.ascontiguousarray(win.columns(win.pad(x))).reshape(x.shape[0], *win.out, size)
+
+
+@RegisterGradient("ExtractVolumePatches")
+def _extract_volume_patches_gradient(op, grad):
+    """Adds each patch element's gradient back onto the voxel it was copied from: the patches of a volume of
+    voxel numbers (1-based; 0 where padding was read) name each element's voxel."""
+    shape = array_ops.shape(op.inputs[0], out_type=_dt.int64)
+    batch, planes, rows, cols, depth = array_ops.unstack(shape, 5)
+    voxels = planes * rows * cols
+    numbers = array_ops.reshape(array_ops.range(1, voxels + 1, dtype=_dt.int64),
+                                array_ops.stack([1, planes, rows, cols, 1]))
+    attrs = {name: op.get_attr(name) for name in _PATCH_ATTRS}
+    sources = array_ops.reshape(apply_op("ExtractVolumePatches", [numbers], attrs).outputs[0], [-1])
+    window = int(np.prod(op.get_attr("ksizes")))
+    # grad [batch, *out, window * depth] -> [out voxels * window, batch * depth]
+    flat = array_ops.reshape(grad, array_ops.stack([batch, -1, window, depth]))
+    flat = array_ops.reshape(array_ops.transpose(flat, [1, 2, 0, 3]), array_ops.stack([-1, batch * depth]))
+    summed = math_ops.unsorted_segment_sum(flat, sources, voxels + 1)[1:]
+    summed = array_ops.reshape(summed, array_ops.stack([planes, rows, cols, batch, depth]))
+    return [array_ops.transpose(summed, [3, 0, 1, 2, 4])]
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Python wrappers
 # ----------------------------------------------------------------------------------------------------------
 def _renamed(new_value, new_name: str, old_value, old_name: str):
@@ -406,3 +464,86 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
                                                         name="depthwise", data_format=data_format)
         return nn_ops.conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], padding="VALID",
                              data_format=data_format or "NHWC", name=scope)
+
+
+@tf_export("extract_volume_patches")
+def extract_volume_patches(input, ksizes, strides, padding, name=None) -> _ops.Tensor:  # noqa: A002
+    """The ksizes windows of a 5-D [batch, planes, rows, cols, depth] input, each flattened into the depth axis."""
+    attrs = {"ksizes": list(ksizes), "strides": list(strides), "padding": padding}
+    return apply_op("ExtractVolumePatches", [input], attrs, name=name).outputs[0]
+
+
+@tf_export("nn.conv1d_transpose")
+def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NWC",  # noqa: A002
+                     dilations=None, name=None) -> _ops.Tensor:
+    """The transpose (gradient) of conv1d: `filters` is [width, output_channels, in_channels]; computed as the
+    2-D transposed convolution of a height-1 image."""
+    with _ops.name_scope(name, "conv1d_transpose", [input, filters, output_shape]) as scope:
+        if data_format is None or data_format == "NWC":
+            fmt, spatial_start, first = "NHWC", 1, False
+        elif data_format == "NCW":
+            fmt, spatial_start, first = "NCHW", 2, True
+        else:
+            raise ValueError("data_format must be \"NWC\" or \"NCW\".")
+        strides = [1] + full_window(strides, 1, first, "stride")
+        dilations = [1] + full_window(dilations, 1, first, "dilations")
+        x = array_ops.expand_dims(input, spatial_start)
+        filters = array_ops.expand_dims(filters, 0)
+        output_shape = _ops.convert_to_tensor(output_shape, dtype=_dt.int32, name="output_shape")
+        output_shape = array_ops.concat([output_shape[:spatial_start], [1], output_shape[spatial_start:]], 0)
+        result = nn_ops.conv2d_backprop_input(output_shape, filters, x, strides=strides, padding=padding,
+                                              data_format=fmt, dilations=dilations)
+        return array_ops.squeeze(result, [spatial_start], name=scope)
+
+
+@tf_export("nn.conv_transpose")
+def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_format=None,  # noqa: A002
+                   dilations=None, name=None) -> _ops.Tensor:
+    """The transposed 1-, 2- or 3-D convolution, N taken from the length of `output_shape` (N + 2)."""
+    with _ops.name_scope(name, "conv_transpose", [input, filters, output_shape]) as scope:
+        if isinstance(output_shape, _ops.Tensor):
+            length = output_shape.shape.with_rank(1)[0].value
+            if length is None:
+                raise ValueError("output_shape must have a known length")
+        else:
+            try:
+                length = len(output_shape)
+            except TypeError:
+                raise ValueError("output_shape must be a tensor or sized collection.") from None
+        n = length - 2
+        if not 1 <= n <= 3:
+            raise ValueError(f"output_shape must be of length 3, 4 or 5 but was {length}.")
+        if n == 1:
+            return conv1d_transpose(input, filters, output_shape, strides, padding=padding,
+                                    data_format=data_format or "NWC", dilations=dilations, name=scope)
+        if n == 2:
+            return nn_impl.conv2d_transpose(input, filters, output_shape, strides, padding=padding,
+                                            data_format=data_format or "NHWC", dilations=dilations, name=scope)
+        return conv3d_transpose(input, filters, output_shape, strides, padding=padding,
+                                data_format=data_format or "NDHWC", dilations=dilations, name=scope)
+
+
+@tf_export("nn.atrous_conv2d_transpose")
+def atrous_conv2d_transpose(value, filters, output_shape, rate, padding, name=None) -> _ops.Tensor:
+    """The transpose (gradient) of atrous_conv2d: `filters` [height, width, output_channels, in_channels] with
+    taps `rate` pixels apart, mapping `value` to an NHWC result of `output_shape`."""
+    with _ops.name_scope(name, "atrous_conv2d_transpose", [value, filters, output_shape]) as scope:
+        value = _ops.convert_to_tensor(value, name="value")
+        filters = _ops.convert_to_tensor(filters, name="filters")
+        if value.shape.ndims is not None and filters.shape.ndims is not None and \
+                not value.shape[3].is_compatible_with(filters.shape[3]):
+            raise ValueError(f"value's input channels does not match filters' input channels, {value.shape[3]} "
+                             f"!= {filters.shape[3]}")
+        if rate < 1:
+            raise ValueError(f"rate {rate} cannot be less than one")
+        output_shape_t = _ops.convert_to_tensor(output_shape, name="output_shape")
+        if not output_shape_t.shape.is_compatible_with(_shape.vector(4)):
+            raise ValueError(f"output_shape must have shape (4,), got {output_shape_t.shape}")
+        if isinstance(output_shape, (list, tuple, np.ndarray)) and filters.shape.ndims is not None and \
+                not filters.shape[2].is_compatible_with(output_shape[3]):
+            raise ValueError(f"output_shape does not match filter's output channels, {output_shape[3]} != "
+                             f"{filters.shape[2]}")
+        if padding not in ("SAME", "VALID"):
+            raise ValueError(f"padding must be either VALID or SAME: {padding}")
+        return nn_ops.conv2d_backprop_input(output_shape_t, filters, value, strides=[1, 1, 1, 1], padding=padding,
+                                            dilations=[1, rate, rate, 1], name=scope)
