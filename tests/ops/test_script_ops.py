@@ -225,3 +225,18 @@ def test_timestamp_is_a_float64_that_is_never_folded():
             time.sleep(0.01)
             second = sess.run(ts)
         assert before <= first < second <= time.time()
+
+
+def test_py_function_scalars_are_numpy_scalars_and_work_in_dataset_map():
+    with tf.Graph().as_default():
+        words = tf.data.Dataset.from_tensor_slices(["ab", "c"]).map(
+            lambda s: tf.py_function(lambda v: v.numpy().upper(), [s], tf.string))
+        numbers = tf.data.Dataset.range(3).map(lambda x: tf.py_func(lambda v: v * 10, [x], tf.int64))
+        same = tf.py_function(lambda v: v, [tf.constant(1.5, tf.float64)], tf.float32)
+        next_word = tf.data.make_one_shot_iterator(words).get_next()
+        next_number = tf.data.make_one_shot_iterator(numbers).get_next()
+        with tf.Session() as sess:
+            assert [sess.run(next_word) for _ in range(2)] == [b"AB", b"C"]
+            assert [sess.run(next_number) for _ in range(3)] == [0, 10, 20]
+            with pytest.raises(errors.InvalidArgumentError, match="is double, but expects float"):
+                sess.run(same)

@@ -63,8 +63,10 @@ class EagerValue:
         self._value = value
         self._dtype = dtype
 
-    def numpy(self) -> np.ndarray:
-        return self._value
+    def numpy(self):
+        """The value as EagerTensor.numpy() gives it: an array, or for a scalar a NumPy scalar (bytes for a
+        string)."""
+        return self._value[()] if self._value.ndim == 0 else self._value
 
     @property
     def shape(self) -> _shape.TensorShape:
@@ -151,12 +153,12 @@ def _check_result(arr: np.ndarray, i: int, token: str, want: _dt.DType) -> np.nd
 
 def _eager_result(value, i: int, token: str, want: _dt.DType) -> np.ndarray:
     """A py_function result converted to its declared dtype as convert_to_tensor(value, dtype) would."""
+    is_python = isinstance(value, (bool, int, float, complex, list, tuple))
     if isinstance(value, EagerValue):
-        value = value.numpy()
+        value, is_python = value.numpy(), False
     arr = _to_numpy_result(value)
     if arr.dtype == want.as_numpy_dtype or (want == _dt.string and arr.dtype == object):
         return _check_result(arr, i, token, want)
-    is_python = isinstance(value, (bool, int, float, complex, list, tuple))
     if is_python and want != _dt.string and arr.dtype != object:
         converted = arr.astype(want.as_numpy_dtype)
         # convert_to_tensor refuses Python values the dtype cannot hold (a float into an integer tensor)
