@@ -38,4 +38,5 @@ from tfmini.train import (  # noqa: E402,F401 - their declarations
     ftrl,
     proximal_adagrad,
     proximal_gradient_descent,
+    supervisor,
 )
