@@ -1,14 +1,27 @@
-"""`tf.contrib.training.HParams`: named hyperparameters with fixed types, parsed from `"a=1,b=[2,3]"` strings or
-JSON and overridden from dicts, with TF 1.15's type rules (no bool<->number, no float->int, no number->str)."""
+"""`tf.contrib.training`: `HParams` (named hyperparameters with fixed types, parsed from `"a=1,b=[2,3]"` strings
+or JSON, with TF 1.15's type rules: no bool<->number, no float->int, no number->str), and the training helpers
+`create_train_op`, `train` (a MonitoredTrainingSession loop) and the gradient transforms they use."""
 
 from __future__ import annotations
 
 import json
 import numbers
 import re
+from collections.abc import Callable
 from typing import Any
 
+from tfmini.framework import ops as _ops
+from tfmini.framework import tf_logging as _logging
 from tfmini.framework.api_export import tf_export
+from tfmini.framework.indexed_slices import IndexedSlices
+from tfmini.ops import check_ops as _check_ops
+from tfmini.ops import control_flow_ops as _control_flow_ops
+from tfmini.ops import math_ops as _math_ops
+from tfmini.ops import summary_ops as _summary
+from tfmini.ops import variables as _variables
+from tfmini.train import monitored_session as _monitored_session
+from tfmini.train import optimizer as _optimizer
+from tfmini.train import training_util as _training_util
 
 # name, optional [index], '=', then one value (no comma or '[') or a bracketed list; a comma ends each assignment.
 _ASSIGNMENT = re.compile(r"""
@@ -217,3 +230,136 @@ class HParams:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self})"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Training ops and the training loop
+# ----------------------------------------------------------------------------------------------------------
+@tf_export("contrib.training.add_gradients_summaries")
+def add_gradients_summaries(grads_and_vars) -> list:
+    """A histogram `<var>_gradient` and a scalar `<var>_gradient_norm` for each variable with a gradient."""
+    summaries = []
+    for grad, var in grads_and_vars:
+        if grad is None:
+            _logging.info("Var %s has no gradient", var.op.name)
+            continue
+        values = grad.values if isinstance(grad, IndexedSlices) else grad
+        summaries.append(_summary.histogram(var.op.name + "_gradient", values))
+        summaries.append(_summary.scalar(var.op.name + "_gradient_norm", _math_ops.global_norm([values])))
+    return summaries
+
+
+@tf_export("contrib.training.clip_gradient_norms")
+def clip_gradient_norms(gradients_to_variables, max_norm) -> list:
+    """Each gradient clipped to L2 norm `max_norm` on its own (`tf.clip_by_norm`)."""
+    clipped = []
+    for grad, var in gradients_to_variables:
+        if isinstance(grad, IndexedSlices):
+            grad = IndexedSlices(_math_ops.clip_by_norm(grad.values, max_norm), grad.indices, grad.dense_shape)
+        elif grad is not None:
+            grad = _math_ops.clip_by_norm(grad, max_norm)
+        clipped.append((grad, var))
+    return clipped
+
+
+@tf_export("contrib.training.clip_gradient_norms_fn")
+def clip_gradient_norms_fn(max_norm) -> Callable:
+    """A `transform_grads_fn` clipping each gradient to `max_norm`."""
+    def clip_norms(gradients_to_variables):
+        return clip_gradient_norms(gradients_to_variables, max_norm)
+
+    return clip_norms
+
+
+@tf_export("contrib.training.multiply_gradients")
+def multiply_gradients(grads_and_vars, gradient_multipliers) -> list:
+    """The gradients of the variables named in `gradient_multipliers` (by variable or op name) scaled."""
+    if not isinstance(grads_and_vars, list):
+        raise ValueError("`grads_and_vars` must be a list.")
+    if not gradient_multipliers:
+        raise ValueError("`gradient_multipliers` is empty.")
+    if not isinstance(gradient_multipliers, dict):
+        raise ValueError("`gradient_multipliers` must be a dict.")
+    multiplied = []
+    for grad, var in grads_and_vars:
+        key = var if var in gradient_multipliers else var.op.name if var.op.name in gradient_multipliers else None
+        if key is not None:
+            if grad is None:
+                raise ValueError("Requested multiple of `None` gradient.")
+            if isinstance(grad, IndexedSlices):
+                scaled = grad.values * _ops.convert_to_tensor(gradient_multipliers[key], dtype=grad.dtype)
+                grad = IndexedSlices(scaled, grad.indices, grad.dense_shape)
+            else:
+                grad = grad * _ops.convert_to_tensor(gradient_multipliers[key], dtype=grad.dtype)
+        multiplied.append((grad, var))
+    return multiplied
+
+
+# create_train_op's default for global_step: the graph's global step, created if missing
+_USE_GLOBAL_STEP = 0
+
+
+@tf_export("contrib.training.create_train_op")
+def create_train_op(total_loss, optimizer, global_step=_USE_GLOBAL_STEP, update_ops=None, variables_to_train=None,
+                    transform_grads_fn=None, summarize_gradients=False, gate_gradients=_optimizer.Optimizer.GATE_OP,
+                    aggregation_method=None, colocate_gradients_with_ops=False, check_numerics=True) -> _ops.Tensor:
+    """A tensor that, when run, applies one optimizer step and returns the loss (checked for inf and NaN).
+
+    The UPDATE_OPS (or `update_ops`) run before the loss; `transform_grads_fn` may change the (gradient,
+    variable) list; the op is added to the TRAIN_OP collection.
+    """
+    if global_step is _USE_GLOBAL_STEP:
+        global_step = _training_util.get_or_create_global_step()
+    collected = list(dict.fromkeys(_ops.get_collection(_ops.GraphKeys.UPDATE_OPS)))
+    update_ops = collected if update_ops is None else list(dict.fromkeys(update_ops))
+    if not set(map(id, collected)) <= set(map(id, update_ops)):
+        _logging.warning("update_ops in create_train_op does not contain all the update_ops in "
+                         "GraphKeys.UPDATE_OPS")
+    if update_ops:
+        with _ops.control_dependencies(update_ops):
+            barrier = _control_flow_ops.no_op(name="update_barrier")
+        total_loss = _control_flow_ops.with_dependencies([barrier], total_loss)
+    trainable = _variables.trainable_variables()
+    if variables_to_train is None:
+        variables_to_train = trainable
+    elif any(all(v is not t for t in trainable) for v in variables_to_train):
+        raise ValueError("variables_to_train holds a variable that is not trainable")
+    if not variables_to_train:
+        raise ValueError("There are no variables to train")
+    grads = optimizer.compute_gradients(total_loss, variables_to_train, gate_gradients=gate_gradients,
+                                        aggregation_method=aggregation_method,
+                                        colocate_gradients_with_ops=colocate_gradients_with_ops)
+    if transform_grads_fn:
+        grads = transform_grads_fn(grads)
+    if summarize_gradients:
+        with _ops.name_scope("summarize_grads"):
+            add_gradients_summaries(grads)
+    grad_updates = optimizer.apply_gradients(grads, global_step=global_step)
+    with _ops.name_scope("train_op"):
+        if check_numerics:
+            total_loss = _check_ops.check_numerics(total_loss, "LossTensor is inf or nan")
+        train_op = _control_flow_ops.with_dependencies([grad_updates], total_loss)
+    train_ops = _ops.get_collection_ref(_ops.GraphKeys.TRAIN_OP)
+    if all(op is not train_op for op in train_ops):
+        train_ops.append(train_op)
+    return train_op
+
+
+@tf_export("contrib.training.train")
+def train(train_op, logdir, master="", is_chief=True, scaffold=None, hooks=None, chief_only_hooks=None,
+          save_checkpoint_secs=600, save_summaries_steps=100, config=None, max_wait_secs=7200, run_metadata=None):
+    """Runs `train_op` in a MonitoredTrainingSession on `logdir` until a hook asks to stop (a StopAtStepHook
+    in `hooks`, say); returns the last loss. Checkpoints and summaries are written to `logdir`."""
+    if logdir is None and is_chief:
+        if save_summaries_steps:
+            raise ValueError("logdir cannot be None when save_summaries_steps is not None")
+        if save_checkpoint_secs:
+            raise ValueError("logdir cannot be None when save_checkpoint_secs is not None")
+    with _monitored_session.MonitoredTrainingSession(
+            master=master, is_chief=is_chief, checkpoint_dir=logdir, scaffold=scaffold, hooks=hooks,
+            chief_only_hooks=chief_only_hooks, save_checkpoint_secs=save_checkpoint_secs,
+            save_summaries_steps=save_summaries_steps, config=config, max_wait_secs=max_wait_secs) as session:
+        loss = None
+        while not session.should_stop():
+            loss = session.run(train_op, run_metadata=run_metadata)
+    return loss
