@@ -157,3 +157,18 @@ def test_argument_errors():
     with tf.Graph().as_default():
         with pytest.raises(ValueError, match="channel dimension"):
             tf.layers.conv1d(tf.placeholder(tf.float32, [None, 5, None]), 2, 2)
+
+
+def test_dense_conv2d_and_2d_pooling_declare_their_input_specs():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="layer conv2d is incompatible with the layer: expected ndim=4, found "
+                                             "ndim=3"):
+            tf.layers.conv2d(tf.zeros([1, 4, 3]), 2, 2)
+        with pytest.raises(ValueError, match="expected ndim=4"):
+            tf.layers.max_pooling2d(tf.zeros([1, 4, 3]), 2, 2)
+        with pytest.raises(ValueError, match="expected min_ndim=2, found ndim=1"):
+            tf.layers.dense(tf.zeros([3]), 2)
+        layer = tf.layers.Dense(2)
+        layer(tf.zeros([1, 3]))
+        with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 3"):
+            layer(tf.zeros([1, 4]))

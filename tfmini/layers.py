@@ -331,11 +331,13 @@ class Dense(_KernelLayer):
                          bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, trainable, name,
                          **kwargs)
         self.units = int(units)
+        self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape) -> None:
         input_shape = _shape.as_shape(input_shape)
         if input_shape.ndims is None or input_shape[-1].value is None:
             raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_shape[-1].value})
         self._add_kernel_and_bias([input_shape[-1].value, self.units])
 
     def call(self, inputs):
@@ -371,12 +373,14 @@ class Conv2D(_KernelLayer):
         self._data_format = _normalize_data_format(data_format)
         self.data_format = _keras_data_format(self._data_format)
         self.dilation_rate = _normalize_tuple(dilation_rate, 2, "dilation_rate")
+        self.input_spec = InputSpec(ndim=4)
 
     def build(self, input_shape) -> None:
         input_shape = _shape.as_shape(input_shape).with_rank(4)
         channels = input_shape[1 if self._data_format == "NCHW" else -1].value
         if channels is None:
             raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+        self.input_spec = InputSpec(ndim=4, axes={1 if self._data_format == "NCHW" else -1: channels})
         self._add_kernel_and_bias(list(self.kernel_size) + [channels, self.filters])
 
     def call(self, inputs):
@@ -399,6 +403,7 @@ class _Pooling2D(Layer):
         self.padding = _normalize_padding(padding)
         self._data_format = _normalize_data_format(data_format)
         self.data_format = _keras_data_format(self._data_format)
+        self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs):
         return type(self)._op(inputs, list(self.pool_size), list(self.strides), self.padding.upper(),
