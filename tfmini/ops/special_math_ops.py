@@ -85,6 +85,8 @@ def _bessel_ie(x: np.ndarray, order: int) -> np.ndarray:
     for k in range(1, 120):
         term = term * quarter_sq / (k * (k + order))
         total = total + term
+        if k > _BESSEL_SERIES_LIMIT / 2 and np.all(term <= total * _EPS):
+            break
     # exp(-x) I_v(x) ~ (2 pi x)^(-1/2) sum_k (-1)^k prod_{j<=k} (4v^2 - (2j - 1)^2) / (k! (8x)^k)
     xl = np.where(small, 1.0, ax)
     coef = np.ones_like(xl)
@@ -153,39 +155,60 @@ def bessel_i1(x, name=None) -> _ops.Tensor:
 # ----------------------------------------------------------------------------------------------------------
 # Regularized incomplete gamma functions P(a, x) (Igamma) and Q(a, x) = 1 - P(a, x) (Igammac)
 # ----------------------------------------------------------------------------------------------------------
+def _converge(state: dict, step, result: str, max_iter: int = _MAX_ITER) -> np.ndarray:
+    """Iterates `step(state, i) -> done` (a mask) over elementwise series or continued fractions, dropping the
+    elements that have converged from `state` (a dict of equally long arrays), so each iteration costs only what
+    is still running; returns the final `state[result]` of every element."""
+    out = np.empty_like(state[result])
+    active = np.arange(out.size)
+    for i in range(1, max_iter):
+        done = step(state, i)
+        if done.any():
+            out[active[done]] = state[result][done]
+            keep = ~done
+            active = active[keep]
+            if not active.size:
+                return out
+            state = {k: v[keep] for k, v in state.items()}
+    out[active] = state[result]
+    return out
+
+
+_TOL = 4 * _EPS
+
+
 def _igamma_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """P(a, x) = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a + 1)...(a + n)), for x <= a + 1."""
-    term = np.ones_like(x)
-    total = np.ones_like(x)
-    denom = a.copy()
-    for _ in range(_MAX_ITER):
-        denom = denom + 1
-        term = term * x / denom
-        total = total + term
-        if np.all(np.abs(term) <= np.abs(total) * _EPS):
-            break
+    def step(st, _):
+        st["denom"] = st["denom"] + 1
+        st["term"] = st["term"] * st["x"] / st["denom"]
+        st["total"] = st["total"] + st["term"]
+        return np.abs(st["term"]) <= np.abs(st["total"]) * _TOL
+
+    total = _converge({"x": x, "denom": a.copy(), "term": np.ones_like(x), "total": np.ones_like(x)}, step, "total")
     return np.exp(a * np.log(x) - x - _lgamma(a + 1)) * total
+
+
+_TINY = 1e-300
+
+
+def _not_tiny(v: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(v) < _TINY, _TINY, v)
 
 
 def _igammac_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Q(a, x) by its continued fraction (Legendre's, evaluated with Lentz's method), for x > a + 1."""
-    tiny = 1e-300
+    def step(st, i):
+        an = -i * (i - st["a"])
+        st["b"] = st["b"] + 2
+        st["d"] = 1 / _not_tiny(an * st["d"] + st["b"])
+        st["c"] = _not_tiny(st["b"] + an / st["c"])
+        delta = st["d"] * st["c"]
+        st["h"] = st["h"] * delta
+        return np.abs(delta - 1) <= _TOL
+
     b = x + 1 - a
-    c = np.full_like(x, 1 / tiny)
-    d = 1 / b
-    h = d.copy()
-    for i in range(1, _MAX_ITER):
-        an = -i * (i - a)
-        b = b + 2
-        d = an * d + b
-        d = np.where(np.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        d = 1 / d
-        delta = d * c
-        h = h * delta
-        if np.all(np.abs(delta - 1) <= _EPS):
-            break
+    h = _converge({"a": a, "b": b, "c": np.full_like(x, 1 / _TINY), "d": 1 / b, "h": 1 / b}, step, "h")
     return np.exp(a * np.log(x) - x - _lgamma(a)) * h
 
 
@@ -230,15 +253,18 @@ def igamma_grad_a64(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     log_x = np.log(xv)
     log_t = av * log_x - xv - _lgamma(av + 1)  # log t_0
     psi = _digamma64(av + 1)
-    total = np.exp(log_t) * (log_x - psi)
-    limit = int(np.max(xv - av)) + 60 + int(12 * np.sqrt(np.max(xv) + 1))
-    for n in range(1, max(limit, 60)):
-        log_t = log_t + log_x - np.log(av + n)
-        psi = psi + 1 / (av + n)
-        term = np.exp(log_t) * (log_x - psi)
-        total = total + term
-        if n > np.max(xv - av) and np.all(np.abs(term) <= _EPS * np.abs(total) + 1e-300):
-            break
+
+    def step(st, n):
+        st["log_t"] = st["log_t"] + st["log_x"] - np.log(st["a"] + n)
+        st["psi"] = st["psi"] + 1 / (st["a"] + n)
+        term = np.exp(st["log_t"]) * (st["log_x"] - st["psi"])
+        st["total"] = st["total"] + term
+        # The terms grow until n passes x - a; after that, stop once they no longer matter.
+        return (n > st["x"] - st["a"]) & (np.abs(term) <= _EPS * np.abs(st["total"]) + 1e-300)
+
+    total = _converge({"a": av, "x": xv, "log_x": log_x, "log_t": log_t, "psi": psi,
+                       "total": np.exp(log_t) * (log_x - psi)}, step, "total",
+                      max_iter=_MAX_ITER + int(np.max(xv - av, initial=0)))
     out[inner] = total
     return out
 
@@ -426,26 +452,22 @@ def nextafter(x1, x2, name=None) -> _ops.Tensor:
 # ----------------------------------------------------------------------------------------------------------
 def _beta_fraction(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The continued fraction of I_x(a, b) (modified Lentz), converging fast for x < (a + 1) / (a + b + 2)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1, a - 1
-    c = np.ones_like(x)
-    d = 1 - qab * x / qap
-    d = 1 / np.where(np.abs(d) < tiny, tiny, d)
-    h = d.copy()
-    for m in range(1, _MAX_ITER):
+    def step(st, m):
+        a, b, x = st["a"], st["b"], st["x"]
         m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1 / np.where(np.abs(1 + aa * d) < tiny, tiny, 1 + aa * d)
-        c = np.where(np.abs(1 + aa / c) < tiny, tiny, 1 + aa / c)
-        h = h * d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1 / np.where(np.abs(1 + aa * d) < tiny, tiny, 1 + aa * d)
-        c = np.where(np.abs(1 + aa / c) < tiny, tiny, 1 + aa / c)
-        delta = d * c
-        h = h * delta
-        if np.all(np.abs(delta - 1) <= _EPS):
-            break
-    return h
+        aa = m * (b - m) * x / ((a - 1 + m2) * (a + m2))
+        d = 1 / _not_tiny(1 + aa * st["d"])
+        c = _not_tiny(1 + aa / st["c"])
+        h = st["h"] * d * c
+        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1 + m2))
+        st["d"] = 1 / _not_tiny(1 + aa * d)
+        st["c"] = _not_tiny(1 + aa / c)
+        delta = st["d"] * st["c"]
+        st["h"] = h * delta
+        return np.abs(delta - 1) <= _TOL
+
+    d = 1 / _not_tiny(1 - (a + b) * x / (a + 1))
+    return _converge({"a": a, "b": b, "x": x, "c": np.ones_like(x), "d": d, "h": d.copy()}, step, "h")
 
 
 def _betainc64(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
