@@ -201,3 +201,59 @@ def test_aggregate_metrics_and_metric_map(sess):
     assert names_to_updates["mae"] is mae[1]
     with pytest.raises(ValueError, match="at least one"):
         metrics.aggregate_metrics()
+
+
+def _stream_batches(sess, metric, placeholders, batches) -> list:
+    value, update = metric
+    sess.run(tf.local_variables_initializer())
+    out = []
+    for batch in batches:
+        sess.run(update, dict(zip(placeholders, batch)))
+        out.append(sess.run(value))
+    return out
+
+
+def test_streaming_covariance_and_pearson_correlation_merge_batches_like_numpy(sess):
+    p = tf.placeholder(tf.float32, [None])
+    t = tf.placeholder(tf.float32, [None])
+    w = tf.placeholder(tf.float32, [None])
+    xs, ys, ws = RNG.randn(3, 5), RNG.randn(3, 5), RNG.uniform(0.5, 2.0, (3, 5))
+    batches = [(xs[i], ys[i], ws[i]) for i in range(3)]
+    cov = _stream_batches(sess, metrics.streaming_covariance(p, t), [p, t], [b[:2] for b in batches])
+    r = _stream_batches(sess, metrics.streaming_pearson_correlation(p, t), [p, t], [b[:2] for b in batches])
+    weighted = _stream_batches(sess, metrics.streaming_covariance(p, t, weights=w), [p, t, w], batches)
+    for i in range(3):
+        x, y, wt = xs[:i + 1].ravel(), ys[:i + 1].ravel(), ws[:i + 1].ravel()
+        np.testing.assert_allclose(cov[i], np.cov(x, y)[0, 1], rtol=1e-4)
+        np.testing.assert_allclose(r[i], np.corrcoef(x, y)[0, 1], rtol=1e-4)
+        mx, my = np.average(x, weights=wt), np.average(y, weights=wt)
+        np.testing.assert_allclose(weighted[i], (wt * (x - mx) * (y - my)).sum() / (wt.sum() - 1), rtol=1e-4)
+    value, update = metrics.streaming_covariance([1.0], [2.0])
+    sess.run(tf.local_variables_initializer())
+    assert np.isnan(sess.run(update))  # a single value has no sample covariance
+
+
+def test_streaming_concat_appends_batches_along_axis_up_to_max_size(sess):
+    x = tf.placeholder(tf.int32, [2, None])
+    batches = [np.array([[1, 2], [3, 4]]), np.array([[5], [6]]), np.array([[7, 8, 9], [10, 11, 12]])]
+    value, update = metrics.streaming_concat(x, axis=1)
+    assert value.shape.as_list() == [2, None]
+    got = _stream_batches(sess, (value, update), [x], [[b] for b in batches])
+    np.testing.assert_array_equal(got[-1], np.concatenate(batches, axis=1))
+    capped = _stream_batches(sess, metrics.streaming_concat(x, axis=-1, max_size=4), [x], [[b] for b in batches])
+    np.testing.assert_array_equal(capped[-1], np.concatenate(batches, axis=1)[:, :4])
+    with pytest.raises(ValueError, match="statically known size"):
+        metrics.streaming_concat(tf.placeholder(tf.int32, [None, None]))
+
+
+def test_streaming_counts_at_thresholds_and_confusion_matrix(sess):
+    scores = np.array([0.1, 0.6, 0.8, 0.4], np.float32)
+    labels = np.array([False, True, False, True])
+    tp, tp_update = metrics.streaming_true_positives_at_thresholds(scores, labels, [0.3, 0.7])
+    fp, fp_update = metrics.streaming_false_positives_at_thresholds(scores, labels, [0.3, 0.7])
+    tn, tn_update = metrics.streaming_true_negatives_at_thresholds(scores, labels, [0.3, 0.7])
+    fn, fn_update = metrics.streaming_false_negatives_at_thresholds(scores, labels, [0.3, 0.7])
+    sess.run(tf.local_variables_initializer())
+    sess.run([tp_update, fp_update, tn_update, fn_update])
+    np.testing.assert_array_equal(sess.run([tp, fp, tn, fn]), [[2, 0], [1, 1], [1, 1], [0, 2]])
+    assert metrics.confusion_matrix is tf.confusion_matrix
