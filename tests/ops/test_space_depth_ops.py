@@ -12,6 +12,7 @@ from conv_recorded_cases import cases_starting, check_recorded_case
 from gradient_checker import check_gradients, random_array
 
 import tfmini as tf
+from tfmini.ops import conv3d_ops, space_depth_ops
 
 
 @pytest.mark.parametrize("name", cases_starting("space_to", "depth_to", "batch_to", "required_space"))
@@ -180,3 +181,20 @@ def test_kernels_leave_their_inputs_unchanged():
         values = sess.run(outs, {xp: x})
         values[1][...] = 7.0  # results are the caller's own arrays
     np.testing.assert_array_equal(x, x0)
+
+
+def test_rearrangements_that_move_nothing_still_return_fresh_arrays():
+    """A block of 1 (or one block per image, or 1-voxel patches) leaves the layout as it was: the kernels must
+    still return new arrays (the executor may write into an op's fresh output), never a view of their input."""
+    x = random_array((1, 2, 2, 4), dtype=np.float32, seed=12)
+    image = random_array((1, 2, 2, 1), dtype=np.float32, seed=13)
+    pixel = random_array((1, 1, 1, 4), dtype=np.float32, seed=14)
+    volume = random_array((1, 1, 2, 2, 4), dtype=np.float32, seed=15)
+    no_pairs = np.zeros((2, 2), np.int32)
+    cases = [(space_depth_ops._space_to_batch_nd(x, np.array([1, 1]), no_pairs), x),
+             (space_depth_ops._batch_to_space_nd(x, np.array([1, 1]), no_pairs), x),
+             (space_depth_ops._space_to_depth(image, block_size=2, data_format="NHWC"), image),
+             (space_depth_ops._depth_to_space(pixel, block_size=2, data_format="NHWC"), pixel),
+             (conv3d_ops._extract_volume_patches(volume, ksizes=[1] * 5, strides=[1] * 5, padding="VALID"), volume)]
+    for result, source in cases:
+        assert not np.may_share_memory(result, source)

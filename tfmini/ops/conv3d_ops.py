@@ -340,7 +340,8 @@ def _extract_volume_patches(x, *, ksizes, strides, padding):
     size = int(np.prod(win.k)) * x.shape[4]
     if win.empty or x.size == 0:
         return np.zeros((x.shape[0], *win.out, size), dtype=x.dtype)
-    return np.ascontiguousarray(win.columns(win.pad(x))).reshape(x.shape[0], *win.out, size)
+    # np.array copies: with 1-voxel windows the columns view is the input itself
+    return np.array(win.columns(win.pad(x)), order="C").reshape(x.shape[0], *win.out, size)
 
 
 @RegisterGradient("ExtractVolumePatches")

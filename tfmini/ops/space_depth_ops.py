@@ -26,6 +26,12 @@ def _invalid(msg: str) -> _errors.InvalidArgumentError:
     return _errors.InvalidArgumentError(None, None, msg)
 
 
+def _owned(result: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """`result`, copied when it is a view of the kernel's input (a rearrangement that moves nothing): outputs
+    are fresh arrays, never the caller's feed or a variable's storage."""
+    return result.copy() if np.may_share_memory(result, source) else result
+
+
 # ----------------------------------------------------------------------------------------------------------
 # SpaceToDepth / DepthToSpace
 # ----------------------------------------------------------------------------------------------------------
@@ -92,7 +98,7 @@ def _space_to_depth(x, *, block_size, data_format):
     if h % b or w % b:
         raise _invalid(f"Image height {h} and width {w} should be divisible by block_size: {b}")
     out = x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h // b, w // b, b * b * c)
-    return _from_nhwc(out, data_format)
+    return _owned(_from_nhwc(out, data_format), x)
 
 
 @register_op("DepthToSpace", inputs=["input: T"], outputs=["output: T"], attrs=dict(_BLOCK_ATTRS),
@@ -105,7 +111,7 @@ def _depth_to_space(x, *, block_size, data_format):
     if c % (b * b):
         raise _invalid(f"Input depth dimension {c} should be divisible by: {b * b}")
     out = x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5).reshape(n, h * b, w * b, c // (b * b))
-    return _from_nhwc(out, data_format)
+    return _owned(_from_nhwc(out, data_format), x)
 
 
 def _block_attr_values(op) -> dict:
@@ -163,7 +169,7 @@ def space_to_batch_array(x: np.ndarray, block: list, paddings: list) -> np.ndarr
     # (n, p1/b1, b1, ..., pm/bm, bm, rest) -> (b1, ..., bm, n, p1/b1, ..., pm/bm, rest)
     perm = [2 + 2 * i for i in range(m)] + [0] + [1 + 2 * i for i in range(m)] + list(range(1 + 2 * m, xs.ndim))
     out_shape = (n * int(np.prod(block)), *(p // b for p, b in zip(padded, block)), *rest)
-    return np.ascontiguousarray(xs.transpose(perm)).reshape(out_shape)
+    return _owned(np.ascontiguousarray(xs.transpose(perm)).reshape(out_shape), x)
 
 
 def batch_to_space_array(x: np.ndarray, block: list, crops: list) -> np.ndarray:
@@ -185,7 +191,7 @@ def batch_to_space_array(x: np.ndarray, block: list, crops: list) -> np.ndarray:
         perm += [m + 1 + i, i]
     perm += list(range(2 * m + 1, xs.ndim))
     out = xs.transpose(perm).reshape(n, *full, *rest)
-    return np.ascontiguousarray(out[(slice(None), *(slice(a, f - b) for (a, b), f in zip(crops, full)))])
+    return _owned(np.ascontiguousarray(out[(slice(None), *(slice(a, f - b) for (a, b), f in zip(crops, full)))]), x)
 
 
 def _static_pairs(t) -> np.ndarray | None:
