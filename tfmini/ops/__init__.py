@@ -99,3 +99,7 @@ from tfmini.ops import conv3d_ops, pooling_ops, space_depth_ops  # noqa: E402,F4
 # -- train more
 # isort: split
 from tfmini.ops import training_ops_more  # noqa: E402,F401 - registers the FTRL, proximal and Adagrad-DA ops
+
+# -- contrib rnn cells
+# isort: split
+from tfmini.ops import contrib_rnn_cells  # noqa: E402,F401 - declares the remaining tf.contrib.rnn cells
