@@ -341,6 +341,24 @@ def test_instance_norm_normalizes_each_example_and_channel_over_space(sess, data
     np.testing.assert_allclose(sess.run(y), (x - mean) / np.sqrt(var + 1e-6) + 0.5, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("mean_close_to_zero", [False, True])
+def test_group_norm_normalizes_groups_of_channels_with_their_spatial_axes(sess, mean_close_to_zero):
+    x = RNG.randn(2, 3, 3, 6).astype(np.float32)
+    images = tf.placeholder(tf.float32, [None, 3, 3, 6])
+    y = layers.group_norm(images, groups=2, mean_close_to_zero=mean_close_to_zero,
+                          param_initializers={"gamma": tf.constant_initializer(2.0)})
+    assert _names(tf.model_variables()) == ["GroupNorm/beta:0", "GroupNorm/gamma:0"]
+    sess.run(tf.global_variables_initializer())
+    g = x.reshape(2, 3, 3, 2, 3)
+    mean, var = g.mean(axis=(1, 2, 4), keepdims=True), g.var(axis=(1, 2, 4), keepdims=True)
+    expected = (2 * (g - mean) / np.sqrt(var + 1e-6)).reshape(x.shape)
+    np.testing.assert_allclose(sess.run(y, {images: x}), expected, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="not commensurate with 4 groups"):
+        layers.group_norm(x, groups=4)
+    with pytest.raises(ValueError, match="Invalid groups 8 for 6 channels"):
+        layers.group_norm(x, groups=8)
+
+
 def test_unit_norm_divides_by_the_norm_along_dim(sess):
     x = RNG.randn(3, 4).astype(np.float32)
     np.testing.assert_allclose(sess.run(layers.unit_norm(x, 1)),

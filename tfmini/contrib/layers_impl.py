@@ -22,6 +22,7 @@ from tfmini.ops import init_ops as _init_ops
 from tfmini.ops import math_ops as _math_ops
 from tfmini.ops import nn_impl as _nn_impl
 from tfmini.ops import nn_ops as _nn_ops
+from tfmini.ops import nn_sampled as _nn_sampled
 from tfmini.ops import pooling_ops as _pooling_ops
 from tfmini.ops import variable_scope as _vs
 from tfmini.train import moving_averages as _moving_averages
@@ -658,6 +659,79 @@ def instance_norm(inputs, center=True, scale=True, epsilon=1e-6, activation_fn=N
         moments_axes = [a for a in range(1, rank) if a != axis]
         mean, variance = _nn_impl.moments(inputs, moments_axes, keepdims=True)
         outputs = _nn_impl.batch_normalization(inputs, mean, variance, beta, gamma, epsilon, name="instancenorm")
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.original_name_scope, outputs)
+
+
+def _shape_of(dims: list):
+    """A static shape list when every entry is a Python int, else a stacked int32 shape tensor."""
+    if all(isinstance(d, int) for d in dims):
+        return dims
+    return _array_ops.stack([_ops.convert_to_tensor(d, dtype=_dt.int32) for d in dims])
+
+
+@tf_export("contrib.layers.group_norm")
+@add_arg_scope
+def group_norm(inputs, groups=32, channels_axis=-1, reduction_axes=(-3, -2), center=True, scale=True,
+               epsilon=1e-6, activation_fn=None, param_initializers=None, reuse=None, variables_collections=None,
+               outputs_collections=None, trainable=True, scope=None, mean_close_to_zero=False):
+    """Splits the channels into `groups` and normalizes each example's group over its channels and the
+    `reduction_axes`, then `gamma` and `beta` of shape [channels] (scope `GroupNorm`)."""
+    inputs = _ops.convert_to_tensor(inputs)
+    rank = inputs.shape.ndims
+    if rank is None:
+        raise ValueError(f"Inputs {inputs.name} has undefined rank.")
+    if channels_axis > rank - 1:
+        raise ValueError("Axis is out of bounds.")
+    dynamic = _array_ops.shape(inputs)
+    dims = [d.value if d.value is not None else dynamic[i] for i, d in enumerate(inputs.shape)]
+    if channels_axis < 0:
+        channels_axis += rank
+    channels = inputs.shape[channels_axis].value
+    if channels is None:
+        raise ValueError(f"Inputs {inputs.name} has undefined channel dimension: {channels_axis}.")
+    reduction_axes = [a + rank if a < 0 else a for a in reduction_axes]
+    for a in reduction_axes:
+        if a > rank:
+            raise ValueError("Axis is out of bounds.")
+        if inputs.shape[a].value is None:
+            raise ValueError(f"Inputs {inputs.name} has undefined dimensions {a}.")
+        if a == channels_axis:
+            raise ValueError("reduction_axis must be mutually exclusive with channels_axis")
+    if groups > channels:
+        raise ValueError(f"Invalid groups {groups} for {channels} channels.")
+    if channels % groups != 0:
+        raise ValueError(f"{channels} channels is not commensurate with {groups} groups.")
+    before, after = dims[:channels_axis], dims[channels_axis + 1:]
+    broadcast = [1] * len(before) + [groups, channels // groups] + [1] * len(after)
+    grouped = _array_ops.reshape(inputs, _shape_of(before + [groups, channels // groups] + after))
+    # the group's channels (now at channels_axis + 1) and the reduction axes, shifted past the new group axis
+    moments_axes = [channels_axis + 1] + [a + 1 if a > channels_axis else a for a in reduction_axes]
+    with _vs.variable_scope(scope, "GroupNorm", [grouped], reuse=reuse) as sc:
+        dtype = inputs.dtype.base_dtype
+        initializers = param_initializers or {}
+
+        def param(name: str, default):
+            variable = _norm_param(name, [channels], dtype, initializers.get(name, default), None,
+                                   variables_collections, trainable)
+            return _array_ops.reshape(variable, broadcast)
+
+        beta = param("beta", _ZEROS) if center else None
+        gamma = param("gamma", _ONES) if scale else None
+        if mean_close_to_zero:
+            counts, mean_ss, variance_ss, _ = _nn_sampled.sufficient_statistics(grouped, moments_axes, keepdims=True)
+            mean, variance = _nn_sampled.normalize_moments(counts, mean_ss, variance_ss, shift=None)
+        else:
+            mean, variance = _nn_impl.moments(grouped, moments_axes, keepdims=True)
+        gain = _math_ops.rsqrt(variance + epsilon)
+        offset = -mean * gain
+        if gamma is not None:
+            gain = gain * gamma
+            offset = offset * gamma
+        if beta is not None:
+            offset = offset + beta
+        outputs = _array_ops.reshape(grouped * gain + offset, _shape_of(dims))
         if activation_fn is not None:
             outputs = activation_fn(outputs)
         return collect_named_outputs(outputs_collections, sc.original_name_scope, outputs)
