@@ -1,98 +1,33 @@
-"""`tf.contrib.layers`: TF 1.15's contrib layer functions (fully_connected, conv2d, conv2d_transpose, pooling,
-flatten, batch_norm, layer_norm, dropout, ...), each in its own variable scope with its variables in
-MODEL_VARIABLES, and every one usable inside `arg_scope`. Initializers, regularizers, summaries and
-`optimize_loss` live in initializers_impl, regularizers_impl and optimizers_impl."""
+"""`tf.contrib.layers`: TF 1.15's contrib layer functions (fully_connected, the convolutions, pooling, flatten,
+dropout, bias_add, embed_sequence, repeat/stack, ...), each in its own variable scope with its variables in
+MODEL_VARIABLES, and every one usable inside `arg_scope`. The normalization layers live in normalization_impl;
+initializers, regularizers, summaries and `optimize_loss` in initializers_impl, regularizers_impl and
+optimizers_impl."""
 
 from __future__ import annotations
 
 import functools
 import numbers
 
+from tfmini.contrib import layer_args as _args
 from tfmini.contrib.framework_impl import add_arg_scope, model_variable
 from tfmini.contrib.initializers_impl import xavier_initializer
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
-from tfmini.framework import registry as _reg
 from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops as _array_ops
-from tfmini.ops import control_flow_ops as _control_flow_ops
 from tfmini.ops import conv3d_ops as _conv3d_ops
 from tfmini.ops import depthwise_conv_ops as _depthwise_ops
-from tfmini.ops import init_ops as _init_ops
 from tfmini.ops import math_ops as _math_ops
 from tfmini.ops import nn_impl as _nn_impl
 from tfmini.ops import nn_ops as _nn_ops
-from tfmini.ops import nn_sampled as _nn_sampled
 from tfmini.ops import pooling_ops as _pooling_ops
 from tfmini.ops import variable_scope as _vs
-from tfmini.train import moving_averages as _moving_averages
 
 _GraphKeys = _ops.GraphKeys
-DATA_FORMAT_NCHW = "NCHW"
-DATA_FORMAT_NHWC = "NHWC"
 
 
 _XAVIER = xavier_initializer()
-_ZEROS = _init_ops.zeros_initializer()
-_ONES = _init_ops.ones_initializer()
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Shared pieces
-# ----------------------------------------------------------------------------------------------------------
-def _variable_collections(variables_collections, name: str):
-    """The collections for variable `name`: a dict maps each variable name to its own collections."""
-    if isinstance(variables_collections, dict):
-        return variables_collections.get(name)
-    return variables_collections
-
-
-def collect_named_outputs(collections, alias: str, outputs):
-    """Adds `outputs` to each of `collections` (when given) and returns it."""
-    if collections:
-        _ops.add_to_collections(collections, outputs)
-    return outputs
-
-
-def _ntuple(value, n: int, name: str) -> list[int]:
-    if isinstance(value, numbers.Integral):
-        return [int(value)] * n
-    values = list(value)
-    if len(values) != n or not all(isinstance(v, numbers.Integral) for v in values):
-        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: {value}")
-    return [int(v) for v in values]
-
-
-def _pair(value, name: str) -> list[int]:
-    return _ntuple(value, 2, name)
-
-
-def _check_4d_format(data_format) -> None:
-    if data_format not in (DATA_FORMAT_NCHW, DATA_FORMAT_NHWC):
-        raise ValueError("data_format has to be either NCHW or NHWC.")
-
-
-def _channels(inputs: _ops.Tensor, data_format: str, layer: str) -> int:
-    axis = 1 if data_format.startswith("NC") else -1
-    channels = inputs.shape[axis].value
-    if channels is None:
-        raise ValueError(f"The channel dimension of the inputs to {layer} should be defined. Found `None`.")
-    return channels
-
-
-def _static_bool(value):
-    """True/False when `value` is known at graph-construction time, None for a tensor fed at run time."""
-    if isinstance(value, (_ops.Tensor,)):
-        known = _reg.constant_value(value)
-        return None if known is None else bool(known)
-    return bool(value)
-
-
-def _smart_cond(pred, true_fn, false_fn):
-    known = _static_bool(pred)
-    if known is None:
-        return _control_flow_ops.cond(pred, true_fn, false_fn)
-    return true_fn() if known else false_fn()
 
 
 def _bias_norm_activation(outputs, num_outputs: int, dtype, data_format: str, activation_fn, normalizer_fn,
@@ -117,7 +52,7 @@ def _layer_variable(name: str, core_name: str, shape, dtype, initializer, regula
     weight, `kernel` or `bias`), and added to REGULARIZATION_LOSSES."""
     existing = {id(v) for v in _ops.get_collection(_GraphKeys.GLOBAL_VARIABLES)}
     variable = model_variable(name, shape=shape, dtype=dtype, initializer=initializer,
-                              collections=_variable_collections(variables_collections, name), trainable=trainable)
+                              collections=_args.variable_collections(variables_collections, name), trainable=trainable)
     if regularizer is not None and id(variable) not in existing:
         with _ops.name_scope(f"{core_name}/Regularizer"):
             penalty = regularizer(variable)
@@ -138,7 +73,7 @@ def _weights(shape, dtype, initializer, regularizer, variables_collections, trai
 @add_arg_scope
 def fully_connected(inputs, num_outputs, activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
                     weights_initializer=_XAVIER, weights_regularizer=None,
-                    biases_initializer=_ZEROS, biases_regularizer=None, reuse=None,
+                    biases_initializer=_args.ZEROS, biases_regularizer=None, reuse=None,
                     variables_collections=None, outputs_collections=None, trainable=True, scope=None):
     """inputs @ weights (+ biases), then `activation_fn` (relu by default), applied on the last dimension.
 
@@ -165,18 +100,18 @@ def fully_connected(inputs, num_outputs, activation_fn=_nn_ops.relu, normalizer_
         else:
             outputs = _math_ops.tensordot(inputs, weights, [[rank - 1], [0]])
             outputs.set_shape(inputs.shape[:-1].concatenate([int(num_outputs)]))
-        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype, DATA_FORMAT_NHWC, activation_fn,
+        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype, _args.DATA_FORMAT_NHWC, activation_fn,
                                         normalizer_fn, normalizer_params, biases_initializer, biases_regularizer,
                                         variables_collections, trainable)
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Convolutions
 # ----------------------------------------------------------------------------------------------------------
-_CONV_FORMATS = (None, "NWC", "NCW", DATA_FORMAT_NHWC, DATA_FORMAT_NCHW, "NDHWC", "NCDHW")
+_CONV_FORMATS = (None, "NWC", "NCW", _args.DATA_FORMAT_NHWC, _args.DATA_FORMAT_NCHW, "NDHWC", "NCDHW")
 # window rank -> (channels-first format, channels-last format)
-_FORMATS_BY_RANK = {1: ("NCW", "NWC"), 2: (DATA_FORMAT_NCHW, DATA_FORMAT_NHWC), 3: ("NCDHW", "NDHWC")}
+_FORMATS_BY_RANK = {1: ("NCW", "NWC"), 2: (_args.DATA_FORMAT_NCHW, _args.DATA_FORMAT_NHWC), 3: ("NCDHW", "NDHWC")}
 
 
 def _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn, normalizer_fn,
@@ -196,13 +131,13 @@ def _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format,
         n = rank - 2
         channels_first = bool(data_format) and data_format.startswith("NC")
         fmt = _FORMATS_BY_RANK[n][0 if channels_first else 1]
-        kernel = _ntuple(kernel_size, n, "kernel_size")
-        strides = _ntuple(stride, n, "strides")
-        rates = _ntuple(rate, n, "dilation_rate")
+        kernel = _args.ntuple(kernel_size, n, "kernel_size")
+        strides = _args.ntuple(stride, n, "strides")
+        rates = _args.ntuple(rate, n, "dilation_rate")
         if max(rates) > 1 and max(strides) > 1:
             raise ValueError("strides > 1 not supported in conjunction with dilation_rate > 1")
         dtype = inputs.dtype.base_dtype
-        in_channels = _channels(inputs, fmt, "`Conv`")
+        in_channels = _args.channels_of(inputs, fmt, "`Conv`")
         weights = _weights(kernel + [in_channels, int(num_outputs)], dtype, weights_initializer, weights_regularizer,
                            variables_collections, trainable)
         padding = padding.upper()
@@ -217,18 +152,18 @@ def _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format,
 
             outputs = _conv3d_ops.conv3d(inputs, weights, strides=full(strides), padding=padding, data_format=fmt,
                                          dilations=full(rates))
-        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype,
-                                        DATA_FORMAT_NCHW if channels_first else DATA_FORMAT_NHWC, activation_fn,
-                                        normalizer_fn, normalizer_params, biases_initializer, biases_regularizer,
+        bias_format = _args.DATA_FORMAT_NCHW if channels_first else _args.DATA_FORMAT_NHWC
+        outputs = _bias_norm_activation(outputs, int(num_outputs), dtype, bias_format, activation_fn, normalizer_fn,
+                                        normalizer_params, biases_initializer, biases_regularizer,
                                         variables_collections, trainable)
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 @tf_export("contrib.layers.convolution")
 @add_arg_scope
 def convolution(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
                 activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None, weights_initializer=_XAVIER,
-                weights_regularizer=None, biases_initializer=_ZEROS, biases_regularizer=None, reuse=None,
+                weights_regularizer=None, biases_initializer=_args.ZEROS, biases_regularizer=None, reuse=None,
                 variables_collections=None, outputs_collections=None, trainable=True, scope=None, conv_dims=None):
     """An N-D convolution (N = 1, 2 or 3, from the input's rank) with `<scope>/weights` [k..., in, num_outputs]
     (default scope `Conv`), then biases or `normalizer_fn`, then `activation_fn`; `rate` > 1 dilates the
@@ -243,7 +178,7 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data
 @add_arg_scope
 def convolution1d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
                   activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
-                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_ZEROS,
+                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_args.ZEROS,
                   biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
                   trainable=True, scope=None):
     """`convolution` of a 3-D input ([batch, width, channels], or NCW)."""
@@ -256,7 +191,7 @@ def convolution1d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
 @add_arg_scope
 def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
                   activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
-                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_ZEROS,
+                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_args.ZEROS,
                   biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
                   trainable=True, scope=None):
     """`convolution` of a 4-D input (NHWC, or NCHW): weights [kh, kw, in, num_outputs] under the scope `Conv`."""
@@ -269,7 +204,7 @@ def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
 @add_arg_scope
 def convolution3d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
                   activation_fn=_nn_ops.relu, normalizer_fn=None, normalizer_params=None,
-                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_ZEROS,
+                  weights_initializer=_XAVIER, weights_regularizer=None, biases_initializer=_args.ZEROS,
                   biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
                   trainable=True, scope=None):
     """`convolution` of a 5-D input (NDHWC, or NCDHW)."""
@@ -298,31 +233,31 @@ def _deconv_length(size, kernel: int, padding: str, stride: int):
 @tf_export("contrib.layers.conv2d_transpose", "contrib.layers.convolution2d_transpose")
 @add_arg_scope
 def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME",
-                            data_format=DATA_FORMAT_NHWC, activation_fn=_nn_ops.relu, normalizer_fn=None,
+                            data_format=_args.DATA_FORMAT_NHWC, activation_fn=_nn_ops.relu, normalizer_fn=None,
                             normalizer_params=None, weights_initializer=_XAVIER,
-                            weights_regularizer=None, biases_initializer=_ZEROS, biases_regularizer=None,
+                            weights_regularizer=None, biases_initializer=_args.ZEROS, biases_regularizer=None,
                             reuse=None, variables_collections=None, outputs_collections=None, trainable=True,
                             scope=None):
     """The transpose of conv2d with `<scope>/weights` [kh, kw, num_outputs, in] (default scope
     `Conv2d_transpose`): each spatial size becomes size * stride (SAME) or size * stride + max(k - stride, 0)
     (VALID)."""
-    _check_4d_format(data_format)
-    kh, kw = _pair(kernel_size, "kernel_size")
-    sh, sw = _pair(stride, "strides")
+    _args.check_4d_format(data_format)
+    kh, kw = _args.pair(kernel_size, "kernel_size")
+    sh, sw = _args.pair(stride, "strides")
     padding = padding.upper()
     with _vs.variable_scope(scope, "Conv2d_transpose", [inputs], reuse=reuse) as sc:
         inputs = _ops.convert_to_tensor(inputs)
         if inputs.shape.ndims != 4:
             raise ValueError(f"Inputs should have rank 4. Received input shape: {inputs.shape}")
         dtype = inputs.dtype.base_dtype
-        in_channels = _channels(inputs, data_format, "`Conv2DTranspose`")
+        in_channels = _args.channels_of(inputs, data_format, "`Conv2DTranspose`")
         weights = _weights([kh, kw, int(num_outputs), in_channels], dtype, weights_initializer,
                            weights_regularizer, variables_collections, trainable)
-        h_axis, w_axis = (2, 3) if data_format == DATA_FORMAT_NCHW else (1, 2)
+        h_axis, w_axis = (2, 3) if data_format == _args.DATA_FORMAT_NCHW else (1, 2)
         dynamic = _array_ops.shape(inputs)
         out_h = _deconv_length(dynamic[h_axis], kh, padding, sh)
         out_w = _deconv_length(dynamic[w_axis], kw, padding, sw)
-        if data_format == DATA_FORMAT_NCHW:
+        if data_format == _args.DATA_FORMAT_NCHW:
             output_shape = _array_ops.stack([dynamic[0], int(num_outputs), out_h, out_w])
             strides = [1, 1, sh, sw]
         else:
@@ -333,12 +268,12 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding=
         static_h = _deconv_length(inputs.shape[h_axis].value, kh, padding, sh)
         static_w = _deconv_length(inputs.shape[w_axis].value, kw, padding, sw)
         batch = inputs.shape[0].value
-        outputs.set_shape([batch, int(num_outputs), static_h, static_w] if data_format == DATA_FORMAT_NCHW
+        outputs.set_shape([batch, int(num_outputs), static_h, static_w] if data_format == _args.DATA_FORMAT_NCHW
                           else [batch, static_h, static_w, int(num_outputs)])
         outputs = _bias_norm_activation(outputs, int(num_outputs), dtype, data_format, activation_fn,
                                         normalizer_fn, normalizer_params, biases_initializer, biases_regularizer,
                                         variables_collections, trainable)
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 conv2d_transpose = convolution2d_transpose
@@ -347,39 +282,39 @@ conv2d_transpose = convolution2d_transpose
 @tf_export("contrib.layers.separable_conv2d", "contrib.layers.separable_convolution2d")
 @add_arg_scope
 def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier, stride=1, padding="SAME",
-                            data_format=DATA_FORMAT_NHWC, rate=1, activation_fn=_nn_ops.relu, normalizer_fn=None,
+                            data_format=_args.DATA_FORMAT_NHWC, rate=1, activation_fn=_nn_ops.relu, normalizer_fn=None,
                             normalizer_params=None, weights_initializer=_XAVIER, weights_regularizer=None,
-                            biases_initializer=_ZEROS, biases_regularizer=None, reuse=None,
+                            biases_initializer=_args.ZEROS, biases_regularizer=None, reuse=None,
                             variables_collections=None, outputs_collections=None, trainable=True, scope=None):
     """A depthwise convolution with `<scope>/depthwise_weights` [kh, kw, in, depth_multiplier], then (unless
     `num_outputs` is None) a 1x1 convolution with `<scope>/pointwise_weights` [1, 1, in * depth_multiplier,
     num_outputs], then biases or `normalizer_fn` and `activation_fn` (default scope `SeparableConv2d`)."""
-    _check_4d_format(data_format)
-    kh, kw = _pair(kernel_size, "kernel_size")
-    sh, sw = _pair(stride, "strides")
-    rates = _pair(rate, "dilation_rate")
+    _args.check_4d_format(data_format)
+    kh, kw = _args.pair(kernel_size, "kernel_size")
+    sh, sw = _args.pair(stride, "strides")
+    rates = _args.pair(rate, "dilation_rate")
     padding = padding.upper()
     with _vs.variable_scope(scope, "SeparableConv2d", [inputs], reuse=reuse) as sc:
         inputs = _ops.convert_to_tensor(inputs)
         if inputs.shape.ndims != 4:
             raise ValueError(f"Inputs should have rank 4. Received input shape: {inputs.shape}")
         dtype = inputs.dtype.base_dtype
-        in_channels = _channels(inputs, data_format, "`SeparableConv2D`")
-        strides = [1, 1, sh, sw] if data_format == DATA_FORMAT_NCHW else [1, sh, sw, 1]
+        in_channels = _args.channels_of(inputs, data_format, "`SeparableConv2D`")
+        strides = [1, 1, sh, sw] if data_format == _args.DATA_FORMAT_NCHW else [1, sh, sw, 1]
         if num_outputs is not None:
             # built as TF's core SeparableConv2D layer builds it: its penalties carry the layer's weight names
             depthwise = _layer_variable("depthwise_weights", "depthwise_kernel",
                                         [kh, kw, in_channels, depth_multiplier], dtype, weights_initializer,
-                                        weights_regularizer, {"depthwise_weights": _variable_collections(
+                                        weights_regularizer, {"depthwise_weights": _args.variable_collections(
                                             variables_collections, "weights")}, trainable)
             pointwise = _layer_variable("pointwise_weights", "pointwise_kernel",
                                         [1, 1, in_channels * depth_multiplier, int(num_outputs)], dtype,
                                         weights_initializer, weights_regularizer, {"pointwise_weights": (
-                                            _variable_collections(variables_collections, "weights"))}, trainable)
+                                            _args.variable_collections(variables_collections, "weights"))}, trainable)
         else:
             depthwise = model_variable("depthwise_weights", shape=[kh, kw, in_channels, depth_multiplier],
                                        dtype=dtype, initializer=weights_initializer, regularizer=weights_regularizer,
-                                       collections=_variable_collections(variables_collections, "weights"),
+                                       collections=_args.variable_collections(variables_collections, "weights"),
                                        trainable=trainable)
         outputs = _depthwise_ops.depthwise_conv2d(inputs, depthwise, strides, padding, rate=rates,
                                                   data_format=data_format)
@@ -392,7 +327,7 @@ def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier, 
         outputs = _bias_norm_activation(outputs, width, dtype, data_format, activation_fn, normalizer_fn,
                                         normalizer_params, biases_initializer, biases_regularizer,
                                         variables_collections, trainable)
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 separable_conv2d = separable_convolution2d
@@ -406,8 +341,8 @@ def _pool(pool, default_name: str, n: int, inputs, kernel_size, stride, padding,
     channels_first_format, channels_last_format = _FORMATS_BY_RANK[n]
     if data_format not in (channels_first_format, channels_last_format):
         raise ValueError(f"data_format has to be either {channels_first_format} or {channels_last_format}.")
-    window = _ntuple(kernel_size, n, "pool_size")
-    steps = _ntuple(stride, n, "strides")
+    window = _args.ntuple(kernel_size, n, "pool_size")
+    steps = _args.ntuple(stride, n, "strides")
     with _ops.name_scope(scope, default_name, [inputs]) as sc:
         inputs = _ops.convert_to_tensor(inputs)
         if data_format == channels_first_format:
@@ -415,7 +350,7 @@ def _pool(pool, default_name: str, n: int, inputs, kernel_size, stride, padding,
         else:
             ksize, strides = [1, *window, 1], [1, *steps, 1]
         outputs = pool(inputs, ksize, strides, padding.upper(), data_format=data_format)
-        return collect_named_outputs(outputs_collections, sc, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc, outputs)
 
 
 def _pool2d(pool, default_name: str, inputs, kernel_size, stride, padding, data_format, outputs_collections,
@@ -426,7 +361,7 @@ def _pool2d(pool, default_name: str, inputs, kernel_size, stride, padding, data_
 
 @tf_export("contrib.layers.max_pool2d")
 @add_arg_scope
-def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format=DATA_FORMAT_NHWC,
+def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format=_args.DATA_FORMAT_NHWC,
                outputs_collections=None, scope=None):
     """Max pooling over kernel_size windows (int or pair) moved by `stride`, under the name scope `MaxPool2D`."""
     return _pool2d(_nn_ops.max_pool, "MaxPool2D", inputs, kernel_size, stride, padding, data_format,
@@ -435,7 +370,7 @@ def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format=DATA_
 
 @tf_export("contrib.layers.avg_pool2d")
 @add_arg_scope
-def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format=DATA_FORMAT_NHWC,
+def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format=_args.DATA_FORMAT_NHWC,
                outputs_collections=None, scope=None):
     """Average pooling over kernel_size windows moved by `stride`, under the name scope `AvgPool2D`."""
     return _pool2d(_nn_ops.avg_pool, "AvgPool2D", inputs, kernel_size, stride, padding, data_format,
@@ -472,271 +407,12 @@ def flatten(inputs, outputs_collections=None, scope=None):
         outputs = _array_ops.reshape(inputs, _array_ops.stack([_array_ops.shape(inputs)[0], -1]))
         rest = shape[1:].num_elements() if shape[1:].is_fully_defined() else None
         outputs.set_shape([shape[0].value, rest])
-        return collect_named_outputs(outputs_collections, sc, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc, outputs)
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Normalization
+# Unit norm
 # ----------------------------------------------------------------------------------------------------------
-def _norm_param(name: str, shape, dtype, initializer, regularizer, variables_collections, trainable: bool,
-                extra_collections=()):
-    collections = list(_variable_collections(variables_collections, name) or []) + list(extra_collections)
-    return model_variable(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-                          collections=collections or None, trainable=trainable)
-
-
-@tf_export("contrib.layers.batch_norm")
-@add_arg_scope
-def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, activation_fn=None,
-               param_initializers=None, param_regularizers=None, updates_collections=_GraphKeys.UPDATE_OPS,
-               is_training=True, reuse=None, variables_collections=None, outputs_collections=None, trainable=True,
-               batch_weights=None, fused=None, data_format=DATA_FORMAT_NHWC, zero_debias_moving_mean=False,
-               scope=None, renorm=False, renorm_clipping=None, renorm_decay=0.99, adjustment=None):
-    """Batch normalization over all axes but the channel one (last, or 1 for NCHW).
-
-    In training (`is_training`, a bool or a boolean tensor) the batch mean and variance normalize and the
-    moving averages `moving_mean`/`moving_variance` are updated with `decay`; the update ops go to
-    `updates_collections`, or run with the output when it is None. Otherwise the moving averages normalize.
-    `beta` (center) and `gamma` (scale) are model variables under the scope `BatchNorm`. As TF's fused kernel
-    does (fused=None means fused), the moving variance of 2-D and 4-D inputs is fed the unbiased batch
-    variance, and the biased one otherwise.
-    """
-    if renorm or adjustment is not None:
-        raise ValueError("batch_norm: batch renormalization and `adjustment` are not supported by tfmini")
-    _check_4d_format(data_format)
-    with _vs.variable_scope(scope, "BatchNorm", [inputs], reuse=reuse) as sc:
-        inputs = _ops.convert_to_tensor(inputs)
-        rank = inputs.shape.ndims
-        if rank is None:
-            raise ValueError(f"Inputs {inputs.name} has undefined rank.")
-        if data_format == DATA_FORMAT_NCHW and rank < 3:
-            raise ValueError("data_format has to be NHWC for inputs of rank < 3.")
-        dtype = inputs.dtype.base_dtype
-        axis = 1 if data_format == DATA_FORMAT_NCHW else rank - 1
-        channels = inputs.shape[axis].value
-        if channels is None:
-            raise ValueError(f"Inputs {inputs.name} has undefined channels dimension {inputs.shape[axis:axis + 1]}.")
-        params_shape = [channels]
-        initializers = param_initializers or {}
-        # TF 1.15 takes one of three paths, which differ in variable order, regularization and the variance fed
-        # to the moving average: its own fused kernel (2-D, or a non-default update collection or zero
-        # debiasing), the core BatchNormalization layer (fused for 4-D inputs; the only path that applies
-        # param_regularizers and creates gamma before beta) and the plain ops (batch_weights, the rest).
-        fused = True if fused is None else bool(fused)
-        own_fused = fused and batch_weights is None and rank in (2, 4) and (
-            zero_debias_moving_mean or rank == 2 or updates_collections != _GraphKeys.UPDATE_OPS)
-        core_layer = (not own_fused and batch_weights is None and updates_collections == _GraphKeys.UPDATE_OPS
-                      and not zero_debias_moving_mean)
-        fused_kernel = own_fused or (core_layer and fused and rank == 4)
-        regularizers = (param_regularizers or {}) if core_layer else {}
-        params = {}
-        for name in (("gamma", "beta") if core_layer else ("beta", "gamma")):
-            if {"beta": center, "gamma": scale}[name]:
-                params[name] = _norm_param(name, params_shape, dtype,
-                                           initializers.get(name, _ZEROS if name == "beta" else _ONES),
-                                           regularizers.get(name), variables_collections, trainable)
-        beta, gamma = params.get("beta"), params.get("gamma")
-        moving_mean = _norm_param("moving_mean", params_shape, dtype, initializers.get("moving_mean", _ZEROS),
-                                  None, variables_collections, False)
-        moving_variance = _norm_param("moving_variance", params_shape, dtype,
-                                      initializers.get("moving_variance", _ONES), None, variables_collections,
-                                      False)
-        moments_axes = [a for a in range(rank) if a != axis]
-        if fused_kernel:
-            epsilon = max(epsilon, 1.001e-5)
-        training = _static_bool(is_training)
-        if training is False:
-            mean, variance = moving_mean, moving_variance
-        else:
-            if batch_weights is None:
-                batch_mean, batch_variance = _nn_impl.moments(inputs, moments_axes)
-            else:
-                weights = _ops.convert_to_tensor(batch_weights)
-                weights = _array_ops.reshape(weights, [-1] + [1] * (rank - 1))
-                batch_mean, batch_variance = _nn_impl.weighted_moments(inputs, moments_axes, weights)
-            update_variance = batch_variance
-            if fused_kernel:
-                count = _math_ops.cast(_array_ops.size(inputs) // channels, batch_variance.dtype)
-                update_variance = batch_variance * count / _math_ops.maximum(count - 1.0, 1.0)
-            if training is None:
-                mean = _array_ops.where(is_training, batch_mean, _ops.convert_to_tensor(moving_mean))
-                variance = _array_ops.where(is_training, batch_variance, _ops.convert_to_tensor(moving_variance))
-                step = _math_ops.cast(is_training, dtype) * (1.0 - decay)
-            else:
-                mean, variance = batch_mean, batch_variance
-                step = 1.0 - decay
-            update_mean = _moving_averages.assign_moving_average(moving_mean, batch_mean, 1.0 - step,
-                                                                 zero_debias=zero_debias_moving_mean)
-            update_var = _moving_averages.assign_moving_average(moving_variance, update_variance, 1.0 - step,
-                                                                zero_debias=False)
-        broadcast = [1] * rank
-        broadcast[axis] = channels
-
-        def shaped(t):
-            return t if t is None or axis == rank - 1 else _array_ops.reshape(t, broadcast)
-
-        outputs = _nn_impl.batch_normalization(inputs, shaped(mean), shaped(variance), shaped(beta),
-                                               shaped(gamma), epsilon)
-        outputs.set_shape(inputs.shape)
-        if training is not False:
-            if updates_collections is None:
-                with _ops.control_dependencies([update_mean, update_var]):
-                    outputs = _array_ops.identity(outputs)
-            else:
-                _ops.add_to_collections(updates_collections, update_mean)
-                _ops.add_to_collections(updates_collections, update_var)
-        if activation_fn is not None:
-            outputs = activation_fn(outputs)
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
-
-
-@tf_export("contrib.layers.layer_norm")
-@add_arg_scope
-def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None, variables_collections=None,
-               outputs_collections=None, trainable=True, begin_norm_axis=1, begin_params_axis=-1, scope=None):
-    """Normalizes over the axes from `begin_norm_axis` on (epsilon 1e-12), with `beta`/`gamma` of the shape
-    of the axes from `begin_params_axis` on, under the scope `LayerNorm`."""
-    with _vs.variable_scope(scope, "LayerNorm", [inputs], reuse=reuse) as sc:
-        inputs = _ops.convert_to_tensor(inputs)
-        shape = inputs.shape
-        rank = shape.ndims
-        if rank is None:
-            raise ValueError(f"Inputs {inputs.name} has undefined rank.")
-        dtype = inputs.dtype.base_dtype
-        if begin_norm_axis < 0:
-            begin_norm_axis = rank + begin_norm_axis
-        if begin_params_axis >= rank or begin_norm_axis >= rank:
-            raise ValueError(f"begin_params_axis ({begin_params_axis}) and begin_norm_axis ({begin_norm_axis}) "
-                             f"must be < rank(inputs) ({rank})")
-        params_shape = shape[begin_params_axis:]
-        if not params_shape.is_fully_defined():
-            raise ValueError(f"Inputs {inputs.name}: shape(inputs)[{begin_params_axis}:] is not fully defined: "
-                             f"{shape}")
-        beta = gamma = None
-        if center:
-            beta = _norm_param("beta", params_shape.as_list(), dtype, _ZEROS, None, variables_collections,
-                               trainable)
-        if scale:
-            gamma = _norm_param("gamma", params_shape.as_list(), dtype, _ONES, None, variables_collections,
-                                trainable)
-        mean, variance = _nn_impl.moments(inputs, list(range(begin_norm_axis, rank)), keepdims=True)
-        outputs = _nn_impl.batch_normalization(inputs, mean, variance, beta, gamma, 1e-12)
-        outputs.set_shape(shape)
-        if activation_fn is not None:
-            outputs = activation_fn(outputs)
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
-
-
-@tf_export("contrib.layers.instance_norm")
-@add_arg_scope
-def instance_norm(inputs, center=True, scale=True, epsilon=1e-6, activation_fn=None, param_initializers=None,
-                  reuse=None, variables_collections=None, outputs_collections=None, trainable=True,
-                  data_format=DATA_FORMAT_NHWC, scope=None):
-    """Normalizes each example and channel over its spatial axes, then `gamma` and `beta` of shape [channels]
-    (scope `InstanceNorm`)."""
-    inputs = _ops.convert_to_tensor(inputs)
-    rank = inputs.shape.ndims
-    if rank is None:
-        raise ValueError(f"Inputs {inputs.name} has undefined rank.")
-    _check_4d_format(data_format)
-    with _vs.variable_scope(scope, "InstanceNorm", [inputs], reuse=reuse) as sc:
-        axis = 1 if data_format == DATA_FORMAT_NCHW else rank - 1
-        channels = inputs.shape[axis].value
-        if channels is None:
-            raise ValueError(f"Inputs {inputs.name} has undefined channels dimension {inputs.shape[axis:axis + 1]}.")
-        dtype = inputs.dtype.base_dtype
-        initializers = param_initializers or {}
-        broadcast = [1] * rank
-        broadcast[axis] = channels
-
-        def param(name: str, default):
-            variable = _norm_param(name, [channels], dtype, initializers.get(name, default), None,
-                                   variables_collections, trainable)
-            return variable if axis == rank - 1 else _array_ops.reshape(variable, broadcast)
-
-        beta = param("beta", _ZEROS) if center else None
-        gamma = param("gamma", _ONES) if scale else None
-        moments_axes = [a for a in range(1, rank) if a != axis]
-        mean, variance = _nn_impl.moments(inputs, moments_axes, keepdims=True)
-        outputs = _nn_impl.batch_normalization(inputs, mean, variance, beta, gamma, epsilon, name="instancenorm")
-        if activation_fn is not None:
-            outputs = activation_fn(outputs)
-        return collect_named_outputs(outputs_collections, sc.original_name_scope, outputs)
-
-
-def _shape_of(dims: list):
-    """A static shape list when every entry is a Python int, else a stacked int32 shape tensor."""
-    if all(isinstance(d, int) for d in dims):
-        return dims
-    return _array_ops.stack([_ops.convert_to_tensor(d, dtype=_dt.int32) for d in dims])
-
-
-@tf_export("contrib.layers.group_norm")
-@add_arg_scope
-def group_norm(inputs, groups=32, channels_axis=-1, reduction_axes=(-3, -2), center=True, scale=True,
-               epsilon=1e-6, activation_fn=None, param_initializers=None, reuse=None, variables_collections=None,
-               outputs_collections=None, trainable=True, scope=None, mean_close_to_zero=False):
-    """Splits the channels into `groups` and normalizes each example's group over its channels and the
-    `reduction_axes`, then `gamma` and `beta` of shape [channels] (scope `GroupNorm`)."""
-    inputs = _ops.convert_to_tensor(inputs)
-    rank = inputs.shape.ndims
-    if rank is None:
-        raise ValueError(f"Inputs {inputs.name} has undefined rank.")
-    if channels_axis > rank - 1:
-        raise ValueError("Axis is out of bounds.")
-    dynamic = _array_ops.shape(inputs)
-    dims = [d.value if d.value is not None else dynamic[i] for i, d in enumerate(inputs.shape)]
-    if channels_axis < 0:
-        channels_axis += rank
-    channels = inputs.shape[channels_axis].value
-    if channels is None:
-        raise ValueError(f"Inputs {inputs.name} has undefined channel dimension: {channels_axis}.")
-    reduction_axes = [a + rank if a < 0 else a for a in reduction_axes]
-    for a in reduction_axes:
-        if a > rank:
-            raise ValueError("Axis is out of bounds.")
-        if inputs.shape[a].value is None:
-            raise ValueError(f"Inputs {inputs.name} has undefined dimensions {a}.")
-        if a == channels_axis:
-            raise ValueError("reduction_axis must be mutually exclusive with channels_axis")
-    if groups > channels:
-        raise ValueError(f"Invalid groups {groups} for {channels} channels.")
-    if channels % groups != 0:
-        raise ValueError(f"{channels} channels is not commensurate with {groups} groups.")
-    before, after = dims[:channels_axis], dims[channels_axis + 1:]
-    broadcast = [1] * len(before) + [groups, channels // groups] + [1] * len(after)
-    grouped = _array_ops.reshape(inputs, _shape_of(before + [groups, channels // groups] + after))
-    # the group's channels (now at channels_axis + 1) and the reduction axes, shifted past the new group axis
-    moments_axes = [channels_axis + 1] + [a + 1 if a > channels_axis else a for a in reduction_axes]
-    with _vs.variable_scope(scope, "GroupNorm", [grouped], reuse=reuse) as sc:
-        dtype = inputs.dtype.base_dtype
-        initializers = param_initializers or {}
-
-        def param(name: str, default):
-            variable = _norm_param(name, [channels], dtype, initializers.get(name, default), None,
-                                   variables_collections, trainable)
-            return _array_ops.reshape(variable, broadcast)
-
-        beta = param("beta", _ZEROS) if center else None
-        gamma = param("gamma", _ONES) if scale else None
-        if mean_close_to_zero:
-            counts, mean_ss, variance_ss, _ = _nn_sampled.sufficient_statistics(grouped, moments_axes, keepdims=True)
-            mean, variance = _nn_sampled.normalize_moments(counts, mean_ss, variance_ss, shift=None)
-        else:
-            mean, variance = _nn_impl.moments(grouped, moments_axes, keepdims=True)
-        gain = _math_ops.rsqrt(variance + epsilon)
-        offset = -mean * gain
-        if gamma is not None:
-            gain = gain * gamma
-            offset = offset * gamma
-        if beta is not None:
-            offset = offset + beta
-        outputs = _array_ops.reshape(grouped * gain + offset, _shape_of(dims))
-        if activation_fn is not None:
-            outputs = activation_fn(outputs)
-        return collect_named_outputs(outputs_collections, sc.original_name_scope, outputs)
-
-
 @tf_export("contrib.layers.unit_norm")
 @add_arg_scope
 def unit_norm(inputs, dim, epsilon=1e-7, scope=None):
@@ -762,38 +438,38 @@ def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True, outputs_c
     returns the inputs unchanged (an Identity), under the scope `Dropout`."""
     with _vs.variable_scope(scope, "Dropout", [inputs]) as sc:
         inputs = _ops.convert_to_tensor(inputs)
-        outputs = _smart_cond(
+        outputs = _args.smart_cond(
             is_training,
             lambda: _nn_impl.dropout(inputs, rate=1 - keep_prob, noise_shape=noise_shape, seed=seed),
             lambda: _array_ops.identity(inputs))
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 @tf_export("contrib.layers.bias_add")
 @add_arg_scope
-def bias_add(inputs, activation_fn=None, initializer=_ZEROS, regularizer=None, reuse=None,
-             variables_collections=None, outputs_collections=None, trainable=True, data_format=DATA_FORMAT_NHWC,
+def bias_add(inputs, activation_fn=None, initializer=_args.ZEROS, regularizer=None, reuse=None,
+             variables_collections=None, outputs_collections=None, trainable=True, data_format=_args.DATA_FORMAT_NHWC,
              scope=None):
     """inputs + `<scope>/biases` along the channel axis (default scope `BiasAdd`), then `activation_fn`."""
-    _check_4d_format(data_format)
+    _args.check_4d_format(data_format)
     with _vs.variable_scope(scope, "BiasAdd", [inputs], reuse=reuse) as sc:
         inputs = _ops.convert_to_tensor(inputs)
         rank = inputs.shape.ndims
         if rank is None:
             raise ValueError("Dims of shape must be known but is None")
-        if rank != 4 and data_format == DATA_FORMAT_NCHW:
+        if rank != 4 and data_format == _args.DATA_FORMAT_NCHW:
             raise ValueError("Data format NCHW only supports 4D Tensor")
-        num_features = inputs.shape[1 if data_format == DATA_FORMAT_NCHW else -1].value
+        num_features = inputs.shape[1 if data_format == _args.DATA_FORMAT_NCHW else -1].value
         if num_features is None:
             raise ValueError("`C` dimension must be known but is None")
         biases = model_variable("biases", shape=[num_features], dtype=inputs.dtype.base_dtype,
                                 initializer=initializer, regularizer=regularizer,
-                                collections=_variable_collections(variables_collections, "biases"),
+                                collections=_args.variable_collections(variables_collections, "biases"),
                                 trainable=trainable)
         outputs = _nn_ops.bias_add(inputs, biases, data_format=data_format)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
-        return collect_named_outputs(outputs_collections, sc.name, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 @tf_export("contrib.layers.one_hot_encoding")
@@ -805,7 +481,7 @@ def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0, outputs_c
         if labels.dtype.base_dtype == _dt.int32:
             labels = _math_ops.to_int64(labels)
         outputs = _array_ops.one_hot(labels, num_classes, on_value=on_value, off_value=off_value)
-        return collect_named_outputs(outputs_collections, sc, outputs)
+        return _args.collect_named_outputs(outputs_collections, sc, outputs)
 
 
 @tf_export("contrib.layers.embed_sequence")

@@ -6,6 +6,7 @@ slim's training loop module as slim.learning."""
 from tfmini.contrib import framework_impl as _framework_impl  # noqa: F401 - declares contrib.framework's names
 from tfmini.contrib import layers, losses, metrics  # noqa: F401 - declared below as slim.layers, slim.losses, slim.metrics
 from tfmini.contrib import layers_impl as _layers_impl  # noqa: F401 - declares contrib.layers' names
+from tfmini.contrib import normalization_impl as _normalization_impl  # noqa: F401 - declares the normalizations
 from tfmini.contrib import optimizers_impl as _optimizers_impl  # noqa: F401 - declares optimize_loss, summaries
 from tfmini.contrib import regularizers_impl as _regularizers_impl  # noqa: F401 - declares the regularizers
 from tfmini.contrib import slim_learning as learning  # noqa: F401 - declared below as slim.learning
