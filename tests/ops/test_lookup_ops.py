@@ -232,3 +232,53 @@ def test_lookup_table_import_fills_a_table():
             assert sess.run(out).tolist() == [5, -1]
             with pytest.raises(errors.FailedPreconditionError, match="already initialized with different data"):
                 sess.run(table.initializer)
+
+
+def test_mutable_tables_insert_remove_and_look_up_as_tensorflow():
+    with tf.Graph().as_default():
+        mutable = tf.contrib.lookup.MutableHashTable(tf.string, tf.int64, -1)
+        vectors = tf.contrib.lookup.MutableHashTable(tf.int64, tf.float32, [0.5, -0.5])
+        dense = tf.contrib.lookup.MutableDenseHashTable(tf.int64, tf.int64, -1, empty_key=0, deleted_key=-1)
+        changes = [mutable.insert(["a", "b", "c"], np.array([1, 2, 3], np.int64)),
+                   mutable.insert(["b", "d"], np.array([20, 4], np.int64)),
+                   mutable.remove(tf.constant(["c", "zz"])),
+                   vectors.insert(tf.constant([5, 6], tf.int64), [[1.0, 2.0], [3.0, 4.0]]),
+                   dense.insert(tf.constant([3, 4, 5], tf.int64), tf.constant([30, 40, 50], tf.int64)),
+                   dense.remove(tf.constant([4], tf.int64))]
+        built = {
+            "mutable_after_changes": mutable.lookup(tf.constant(["a", "b", "c", "d", "e"])),
+            "mutable_vectors": vectors.lookup(tf.constant([[6, 7], [5, 6]], tf.int64)),
+            "dense_after_changes": dense.lookup(tf.constant([3, 4, 5, 6], tf.int64)),
+            "mutable_size": mutable.size(),
+            "dense_size": dense.size(),
+        }
+        assert built["mutable_vectors"].shape == [2, 2, 2]
+        assert mutable.resource_handle.op.type == "MutableHashTableV2"
+        assert vectors.resource_handle.op.type == "MutableHashTableOfTensorsV2"
+        assert dense.resource_handle.op.type == "MutableDenseHashTableV2"
+        exported_keys, exported_values = mutable.export()
+        with tf.Session() as sess:
+            for change in changes:
+                sess.run(change)
+            got = sess.run(built)
+            keys, values = sess.run([exported_keys, exported_values])
+    for key, value in got.items():
+        assert _text(value) == RECORDED[key], key
+    assert dict(zip(_text(keys), values.tolist())) == {"a": 1, "b": 20, "d": 4}
+
+
+def test_mutable_tables_refuse_bad_keys_and_shapes_at_run_time():
+    with tf.Graph().as_default():
+        dense = tf.contrib.lookup.MutableDenseHashTable(tf.int64, tf.int64, -1, empty_key=0, deleted_key=-1)
+        same_markers = tf.contrib.lookup.MutableDenseHashTable(tf.int64, tf.int64, -1, empty_key=7, deleted_key=7)
+        vectors = tf.contrib.lookup.MutableHashTable(tf.int64, tf.float32, [0.0, 0.0])
+        with tf.Session() as sess:
+            with pytest.raises(errors.InvalidArgumentError, match="Using the empty_key as a table key"):
+                sess.run(dense.insert(tf.constant([0], tf.int64), tf.constant([1], tf.int64)))
+            with pytest.raises(errors.InvalidArgumentError, match="Using the deleted_key as a table key"):
+                sess.run(dense.lookup(tf.constant([-1], tf.int64)))
+            with pytest.raises(errors.InvalidArgumentError, match="Empty and deleted keys cannot be equal"):
+                sess.run(same_markers.size())
+            with pytest.raises(errors.InvalidArgumentError, match=r"Expected shape \[1, 2\] for value, got \[1, 3\]"):
+                sess.run(vectors.insert(tf.constant([1], tf.int64), [[1.0, 2.0, 3.0]]))
+            assert sess.run(vectors.size()) == 0

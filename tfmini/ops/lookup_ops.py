@@ -84,17 +84,73 @@ class HashTableResource:
             self.keys, self.values = keys, values
 
     def find(self, queries: np.ndarray, default: np.ndarray) -> np.ndarray:
+        """The value of each query key (`default` for keys not held), shaped queries.shape + value shape."""
         if self.keys is None:
             raise _errors.FailedPreconditionError(None, None, "Table not initialized.")
-        out = np.empty(np.shape(queries), dtype=self.values.dtype)
+        value_shape = self.values.shape[1:]
+        out = np.empty(np.shape(queries) + value_shape, dtype=self.values.dtype)
         if not len(self.keys):
             out[...] = default
             return out
         flat = np.ravel(queries)
         pos = np.minimum(np.searchsorted(self.keys, flat), len(self.keys) - 1)
-        found = self.keys[pos] == flat
-        out.ravel()[:] = np.where(found, self.values[pos], default)
+        found = (self.keys[pos] == flat).reshape((-1,) + (1,) * len(value_shape))
+        out.reshape((-1,) + value_shape)[...] = np.where(found, self.values[pos], default)
         return out
+
+
+class MutableTableResource(HashTableResource):
+    """A hash table that ops may change at any time (insert, remove, export), holding values of shape
+    `value_shape`; a dense table also refuses its empty and deleted marker keys."""
+
+    def __init__(self, key_dtype: _dt.DType, value_dtype: _dt.DType, value_shape: tuple,
+                 reserved: tuple = ()) -> None:
+        super().__init__(key_dtype, value_dtype)
+        self.keys = _empty_array(key_dtype, ())
+        self.values = _empty_array(value_dtype, value_shape)
+        self.value_shape = tuple(value_shape)
+        self.reserved = reserved
+
+    def check_keys(self, keys: np.ndarray) -> None:
+        for what, marker in zip(("empty_key", "deleted_key"), self.reserved):
+            if np.any(keys == marker):
+                raise _errors.InvalidArgumentError(
+                    None, None, f"Using the {what} as a table key is not allowed")
+
+    def insert(self, keys: np.ndarray, values: np.ndarray) -> None:
+        keys = np.asarray(keys)
+        expected = keys.shape + self.value_shape
+        if np.shape(values) != expected:
+            raise _errors.InvalidArgumentError(
+                None, None, f"Expected shape {list(expected)} for value, got {list(np.shape(values))}")
+        self.check_keys(keys)
+        with self.lock:
+            all_keys = np.concatenate([self.keys, keys.ravel()])
+            all_values = np.concatenate([self.values, np.reshape(values, (-1,) + self.value_shape)])
+            # the last value given for a key wins: keep each key's first place in the reversed order
+            unique, first = np.unique(all_keys[::-1], return_index=True)
+            self.keys, self.values = unique, all_values[::-1][first]
+
+    def remove(self, keys: np.ndarray) -> None:
+        self.check_keys(np.asarray(keys))
+        with self.lock:
+            keep = ~np.isin(self.keys, np.ravel(keys))
+            self.keys, self.values = self.keys[keep], self.values[keep]
+
+    def initialize(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """LookupTableImportV2 on a mutable table replaces its contents."""
+        keys = np.asarray(keys)
+        with self.lock:
+            self.keys, self.values = _empty_array(self.key_dtype, ()), _empty_array(self.value_dtype, self.value_shape)
+        self.insert(keys, np.reshape(values, keys.shape + self.value_shape))
+
+    def find(self, queries: np.ndarray, default: np.ndarray) -> np.ndarray:
+        self.check_keys(np.asarray(queries))
+        return super().find(queries, default)
+
+
+def _empty_array(dtype: _dt.DType, shape: tuple) -> np.ndarray:
+    return np.empty((0,) + tuple(shape), dtype=object if dtype == _dt.string else dtype.as_numpy_dtype)
 
 
 def _show(value) -> str:
@@ -108,6 +164,13 @@ def _table_of(handle: np.ndarray) -> HashTableResource:
     return table
 
 
+def _new_table(op: _ops.Operation, key_dtype: _dt.DType, value_dtype: _dt.DType, markers) -> HashTableResource:
+    if op.type == "HashTableV2":
+        return HashTableResource(key_dtype, value_dtype)
+    value_shape = tuple(op.get_attr("value_shape").as_list()) if "value_shape" in op._attrs else ()
+    return MutableTableResource(key_dtype, value_dtype, value_shape, markers)
+
+
 def _hash_table_factory(op: _ops.Operation, ctx) -> Callable:
     key_dtype, value_dtype = op.get_attr("key_dtype"), op.get_attr("value_dtype")
     shared = op.get_attr("shared_name")
@@ -117,13 +180,15 @@ def _hash_table_factory(op: _ops.Operation, ctx) -> Callable:
     container = op.get_attr("container")
     key = ("lookup_table", container, shared) if shared else ("lookup_table", op)
 
-    def hash_table():
+    def hash_table(*markers):
+        if markers and np.array_equal(markers[0], markers[1]):
+            raise _errors.InvalidArgumentError(None, None, "Empty and deleted keys cannot be equal")
         table = ctx.resources.get(key)
         if table is None:
             with ctx.lock:
                 table = ctx.resources.get(key)
                 if table is None:
-                    table = ctx.resources[key] = HashTableResource(key_dtype, value_dtype)
+                    table = ctx.resources[key] = _new_table(op, key_dtype, value_dtype, markers)
         if (table.key_dtype, table.value_dtype) != (key_dtype, value_dtype):
             raise _errors.InvalidArgumentError(
                 None, None, f"Shared table '{shared}' holds {_type_name(table.key_dtype)}->"
@@ -142,6 +207,56 @@ register_op("HashTableV2", outputs=["table_handle: resource"],
             stateful=True, shape=shape_fns.scalar, factory=_hash_table_factory)
 
 
+_MUTABLE_TABLE_ATTRS = {"container": ("string", ""), "shared_name": ("string", ""),
+                        "use_node_name_sharing": ("bool", False), "key_dtype": ("type", REQUIRED),
+                        "value_dtype": ("type", REQUIRED)}
+register_op("MutableHashTableV2", outputs=["table_handle: resource"], attrs=dict(_MUTABLE_TABLE_ATTRS),
+            stateful=True, shape=shape_fns.scalar, factory=_hash_table_factory)
+register_op("MutableHashTableOfTensorsV2", outputs=["table_handle: resource"],
+            attrs={**_MUTABLE_TABLE_ATTRS, "value_shape": ("shape", [])},
+            stateful=True, shape=shape_fns.scalar, factory=_hash_table_factory)
+register_op("MutableDenseHashTableV2", inputs=["empty_key: key_dtype", "deleted_key: key_dtype"],
+            outputs=["table_handle: resource"],
+            attrs={**_MUTABLE_TABLE_ATTRS, "value_shape": ("shape", []), "initial_num_buckets": ("int", 131072),
+                   "max_load_factor": ("float", 0.8)},
+            stateful=True, shape=shape_fns.scalar, factory=_hash_table_factory)
+
+
+def _mutable_table_of(handle) -> MutableTableResource:
+    table = _table_of(handle)
+    if not isinstance(table, MutableTableResource):
+        raise _errors.InvalidArgumentError(None, None, "This table cannot be changed: it is not a mutable table")
+    return table
+
+
+@register_op("LookupTableInsertV2", inputs=["table_handle: resource", "keys: Tin", "values: Tout"], stateful=True)
+def _insert(handle, keys, values, *, Tin, Tout):  # noqa: N803 - TF's attr names
+    table = _mutable_table_of(handle)
+    table.check_types(Tin, Tout)
+    table.insert(np.asarray(keys), np.asarray(values))
+
+
+@register_op("LookupTableRemoveV2", inputs=["table_handle: resource", "keys: Tin"], stateful=True)
+def _remove(handle, keys, *, Tin):  # noqa: N803 - TF's attr names
+    table = _mutable_table_of(handle)
+    table.check_types(Tin, table.value_dtype)
+    table.remove(np.asarray(keys))
+
+
+def _export_shapes(op: _ops.Operation) -> list:
+    return [_shape.TensorShape([None]), _shape.TensorShape(None)]
+
+
+@register_op("LookupTableExportV2", inputs=["table_handle: resource"], outputs=["keys: Tkeys", "values: Tvalues"],
+             stateful=True, shape=_export_shapes)
+def _export(handle, *, Tkeys, Tvalues):  # noqa: N803 - TF's attr names
+    table = _table_of(handle)
+    table.check_types(Tkeys, Tvalues)
+    if table.keys is None:
+        return _empty_array(Tkeys, ()), _empty_array(Tvalues, ())
+    return table.keys.copy(), table.values.copy()
+
+
 @register_op("InitializeTableV2", inputs=["table_handle: resource", "keys: Tkey", "values: Tval"], stateful=True)
 def _initialize_table(handle, keys, values, *, Tkey, Tval):  # noqa: N803 - TF's attr names
     table = _table_of(handle)
@@ -157,7 +272,7 @@ def _import_table(handle, keys, values, *, Tin, Tout):  # noqa: N803 - TF's attr
 
 
 def _find_shape(op: _ops.Operation) -> _shape.TensorShape:
-    return op.inputs[1].shape
+    return op.inputs[1].shape.concatenate(op.inputs[2].shape)
 
 
 @register_op("LookupTableFindV2", inputs=["table_handle: resource", "keys: Tin", "default_value: Tout"],
@@ -165,9 +280,10 @@ def _find_shape(op: _ops.Operation) -> _shape.TensorShape:
 def _find(handle, keys, default_value, *, Tin, Tout):  # noqa: N803 - TF's attr names
     table = _table_of(handle)
     table.check_types(Tin, Tout)
-    if np.ndim(default_value) != 0:
+    value_shape = getattr(table, "value_shape", ())
+    if np.shape(default_value) != value_shape:
         raise _errors.InvalidArgumentError(
-            None, None, f"Default value must be a scalar, not a tensor of shape {list(np.shape(default_value))}")
+            None, None, f"Expected shape {list(value_shape)} for default value, got {list(np.shape(default_value))}")
     return table.find(np.asarray(keys), default_value)
 
 
@@ -263,7 +379,8 @@ attr_minimum("InitializeTableFromTextFileV2", "value_index", -2)
 attr_minimum("InitializeTableFromTextFileV2", "vocab_size", -1)
 
 for _op_type in ("HashTableV2", "InitializeTableV2", "InitializeTableFromTextFileV2", "LookupTableFindV2",
-                 "LookupTableImportV2", "LookupTableSizeV2"):
+                 "LookupTableImportV2", "LookupTableSizeV2", "MutableHashTableV2", "MutableHashTableOfTensorsV2",
+                 "MutableDenseHashTableV2", "LookupTableInsertV2", "LookupTableRemoveV2", "LookupTableExportV2"):
     NotDifferentiable(_op_type)
 
 
@@ -526,6 +643,106 @@ class HashTable(StaticHashTable):
         if self._given_shared_name:
             self._shared_name = self._given_shared_name
         return super()._create_resource()
+
+
+class _MutableTableBase(LookupInterface):
+    """A table the graph changes with `insert` and `remove` (no initializer: it starts empty), whose
+    `lookup` gives `default_value` (a scalar or a tensor of the values' shape) for keys it does not hold."""
+
+    _op_prefix = "MutableHashTable"
+
+    def __init__(self, key_dtype, value_dtype, default_value, name, checkpoint) -> None:
+        super().__init__(key_dtype, value_dtype)
+        self._default_value = _ops.convert_to_tensor(default_value, dtype=self._value_dtype, name="default_value")
+        self._value_shape = self._default_value.get_shape()
+        self._checkpoint = checkpoint
+        self._name = name
+        self._resource_handle = self._create_resource()
+        self._table_name = self._resource_handle.op.name.split("/")[-1]
+
+    @property
+    def resource_handle(self) -> _ops.Tensor:
+        return self._resource_handle
+
+    @property
+    def name(self) -> str:
+        return self._table_name
+
+    def _table_attrs(self) -> dict:
+        # Without a shared name, a checkpointed table is shared by its node name, as TF shares it.
+        return {"shared_name": "", "use_node_name_sharing": bool(self._checkpoint), "key_dtype": self._key_dtype,
+                "value_dtype": self._value_dtype}
+
+    def size(self, name=None) -> _ops.Tensor:
+        """The number of entries, an int64 scalar."""
+        with _ops.name_scope(name, f"{self.name}_Size", [self.resource_handle]):
+            return apply_op("LookupTableSizeV2", [self.resource_handle]).outputs[0]
+
+    def lookup(self, keys, name=None) -> _ops.Tensor:
+        """The values of `keys`, shaped keys.shape + the values' shape."""
+        with _ops.name_scope(name, f"{self.name}_lookup_table_find", (self.resource_handle, keys,
+                                                                        self._default_value)):
+            keys = _ops.convert_to_tensor(keys, dtype=self._key_dtype, name="keys")
+            return apply_op("LookupTableFindV2", [self.resource_handle, keys, self._default_value]).outputs[0]
+
+    def insert(self, keys, values, name=None) -> _ops.Operation:
+        """Sets the value of each key (replacing what it had); `values` is keys.shape + the values' shape."""
+        with _ops.name_scope(name, f"{self.name}_lookup_table_insert", [self.resource_handle, keys, values]):
+            keys = _ops.convert_to_tensor(keys, self._key_dtype, name="keys")
+            values = _ops.convert_to_tensor(values, self._value_dtype, name="values")
+            return apply_op("LookupTableInsertV2", [self.resource_handle, keys, values])
+
+    def remove(self, keys, name=None) -> _ops.Operation:
+        """Removes `keys` (keys it does not hold are ignored)."""
+        if isinstance(keys, _ops.Tensor) and keys.dtype != self._key_dtype:
+            raise TypeError(f"Signature mismatch. Keys must be dtype {self._key_dtype}, got {keys.dtype}.")
+        with _ops.name_scope(name, f"{self.name}_lookup_table_remove", (self.resource_handle, keys)):
+            keys = _ops.convert_to_tensor(keys, self._key_dtype, name="keys")
+            return apply_op("LookupTableRemoveV2", [self.resource_handle, keys])
+
+    def export(self, name=None) -> tuple:
+        """(keys, values): every entry of the table, in no particular order."""
+        with _ops.name_scope(name, f"{self.name}_lookup_table_export_values", [self.resource_handle]):
+            op = apply_op("LookupTableExportV2", [self.resource_handle],
+                          {"Tkeys": self._key_dtype, "Tvalues": self._value_dtype})
+            keys, values = op.outputs
+            values.set_shape(_shape.TensorShape([None]).concatenate(self._value_shape))
+            return keys, values
+
+
+@tf_export("contrib.lookup.MutableHashTable")
+class MutableHashTable(_MutableTableBase):
+    """A mutable hash table: values are scalars, or tensors of `default_value`'s shape."""
+
+    def __init__(self, key_dtype, value_dtype, default_value, name="MutableHashTable", checkpoint=True) -> None:
+        super().__init__(key_dtype, value_dtype, default_value, name, checkpoint)
+
+    def _create_resource(self) -> _ops.Tensor:
+        attrs = self._table_attrs()
+        if self._value_shape.ndims == 0:
+            return apply_op("MutableHashTableV2", [], attrs, name=self._name).outputs[0]
+        attrs["value_shape"] = self._value_shape
+        return apply_op("MutableHashTableOfTensorsV2", [], attrs, name=self._name).outputs[0]
+
+
+@tf_export("contrib.lookup.MutableDenseHashTable")
+class DenseHashTable(_MutableTableBase):
+    """A mutable hash table whose keys may not be `empty_key` or `deleted_key` (TF's open-addressing table
+    reserves them; here they are refused the same way)."""
+
+    def __init__(self, key_dtype, value_dtype, default_value, empty_key, deleted_key, initial_num_buckets=None,
+                 name="MutableDenseHashTable", checkpoint=True) -> None:
+        self._empty_key = _ops.convert_to_tensor(empty_key, dtype=_dt.as_dtype(key_dtype), name="empty_key")
+        self._deleted_key = _ops.convert_to_tensor(deleted_key, dtype=_dt.as_dtype(key_dtype), name="deleted_key")
+        self._initial_num_buckets = initial_num_buckets
+        super().__init__(key_dtype, value_dtype, default_value, name, checkpoint)
+
+    def _create_resource(self) -> _ops.Tensor:
+        attrs = {**self._table_attrs(), "value_shape": self._value_shape}
+        if self._initial_num_buckets is not None:
+            attrs["initial_num_buckets"] = int(self._initial_num_buckets)
+        return apply_op("MutableDenseHashTableV2", [self._empty_key, self._deleted_key], attrs,
+                        name=self._name).outputs[0]
 
 
 @tf_export("contrib.lookup.HasherSpec")

@@ -110,12 +110,28 @@ def record_lookup() -> None:
                     tf.lookup.KeyValueTensorInitializer(["a", "b"], [1.5, 2.5]), 0.25).lookup(
                         tf.constant(["b", "c", "a"])),
             }
+            mutable = tf.lookup.experimental.MutableHashTable(tf.string, tf.int64, -1)
+            vectors = tf.lookup.experimental.MutableHashTable(tf.int64, tf.float32, [0.5, -0.5])
+            dense = tf.lookup.experimental.DenseHashTable(tf.int64, tf.int64, -1, empty_key=0, deleted_key=-1)
+            changes = [mutable.insert(["a", "b", "c"], np.array([1, 2, 3], np.int64)),
+                       mutable.insert(["b", "d"], np.array([20, 4], np.int64)),
+                       mutable.remove(tf.constant(["c", "zz"])),
+                       vectors.insert(tf.constant([5, 6], tf.int64), [[1.0, 2.0], [3.0, 4.0]]),
+                       dense.insert(tf.constant([3, 4, 5], tf.int64), tf.constant([30, 40, 50], tf.int64)),
+                       dense.remove(tf.constant([4], tf.int64))]
+            built["mutable_after_changes"] = mutable.lookup(tf.constant(["a", "b", "c", "d", "e"]))
+            built["mutable_vectors"] = vectors.lookup(tf.constant([[6, 7], [5, 6]], tf.int64))
+            built["dense_after_changes"] = dense.lookup(tf.constant([3, 4, 5, 6], tf.int64))
             sizes = {
+                "mutable_size": mutable.size(),
+                "dense_size": dense.size(),
                 "vocab_size": tf.lookup.StaticVocabularyTable(
                     tf.lookup.KeyValueTensorInitializer(VOCAB, np.arange(6, dtype=np.int64)), 3).size(),
             }
             with tf.Session() as sess:
                 sess.run(tf.tables_initializer())
+                for change in changes:
+                    sess.run(change)
                 for name, t in built.items():
                     cases[name] = _plain(sess.run(t))
                 for name, t in sizes.items():

@@ -1,0 +1,5 @@
+"""`tf.lookup`: static hash and vocabulary tables and their initializers.
+
+The names are declared with `@tf_export` beside their definitions (tfmini/ops/lookup_ops.py) and bound here when
+tfmini is imported (framework/api_export.py).
+"""
