@@ -205,3 +205,18 @@ def test_assign_from_checkpoint_and_its_fn_restore_variables(sess, tmp_path):
         framework.assign_from_checkpoint_fn(path, [])
     assert dict(framework.list_variables(path)) == {"m/b": [1], "m/w": [2]}
     np.testing.assert_array_equal(framework.load_variable(path, "m/w"), [1.0, 2.0])
+
+
+def test_slim_re_exports_layers_framework_and_the_contrib_modules():
+    slim = tf.contrib.slim
+    for name in ("conv2d", "fully_connected", "batch_norm", "arg_scope", "add_arg_scope", "model_variable",
+                 "get_variables_to_restore", "assign_from_checkpoint_fn", "get_or_create_global_step",
+                 "l2_regularizer", "xavier_initializer", "variance_scaling_initializer", "optimize_loss"):
+        assert getattr(slim, name) is getattr(tf.contrib.layers, name, None) or \
+            getattr(slim, name) is getattr(framework, name)
+    assert slim.losses is tf.contrib.losses and slim.metrics is tf.contrib.metrics
+    assert slim.layers is tf.contrib.layers
+    assert slim.learning.create_train_op is not tf.contrib.training.create_train_op
+    assert not hasattr(slim, "list_variables")  # a checkpoint utility slim does not re-export
+    with pytest.raises(AttributeError, match="docs/contrib.md"):
+        slim.evaluation  # noqa: B018
