@@ -313,3 +313,87 @@ def test_stateful_nodes_of_a_function_run_even_when_it_lists_no_control_returns(
             sess.run(CASES["function_effects"]["init"])
             sess.run("StatefulPartitionedCall", {"x:0": values["feed0/x:0"]})
             np.testing.assert_array_equal(sess.run("ReadVariableOp:0"), values["fetch1/ReadVariableOp:0"])
+
+
+def _graph_def_with_library_function(op_type: str, called: bool) -> graph_pb2.GraphDef:
+    """A graph adding 1 to a placeholder, with library function 'f' holding one node of `op_type`, which
+    a PartitionedCall node runs when `called`."""
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2], name="x")
+        tf.add(x, 1.0, name="y")
+    gd = g.as_graph_def()
+    fd = gd.library.function.add()
+    fd.signature.name = "f"
+    fd.signature.input_arg.add(name="a", type=tf.float32.as_datatype_enum)
+    fd.signature.output_arg.add(name="out", type=tf.float32.as_datatype_enum)
+    node = fd.node_def.add(name="inner", op=op_type, input=["a"])
+    node.attr["T"].type = tf.float32.as_datatype_enum
+    fd.ret["out"] = "inner:y:0"
+    if called:
+        call = gd.node.add(name="call", op="PartitionedCall", input=["x"])
+        call.attr["Tin"].list.type.append(tf.float32.as_datatype_enum)
+        call.attr["Tout"].list.type.append(tf.float32.as_datatype_enum)
+        call.attr["f"].func.name = "f"
+    return gd
+
+
+def test_library_function_nothing_calls_may_use_ops_tfmini_lacks():
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(_graph_def_with_library_function("NoSuchOpAnywhere", called=False), name="")
+    with tf.Session(graph=g) as sess:
+        np.testing.assert_array_equal(sess.run("y:0", {"x:0": [1.0, 2.0]}), [2.0, 3.0])
+
+
+def test_library_function_using_an_unregistered_op_is_refused_when_called():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match=r"Function 'f', node 'inner': Op type not registered "
+                                             r"'NoSuchOpAnywhere'"):
+            tf.import_graph_def(_graph_def_with_library_function("NoSuchOpAnywhere", called=True), name="")
+        assert not tf.get_default_graph().get_operations()  # a refused GraphDef adds nothing
+
+
+def test_library_function_of_registered_ops_is_instantiated_when_called():
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(_graph_def_with_library_function("Neg", called=True), name="")
+    with tf.Session(graph=g) as sess:
+        np.testing.assert_array_equal(sess.run("call:0", {"x:0": [1.0, 2.0]}), [-1.0, -2.0])
+
+
+def test_zeros_like_of_a_tensor_list_is_a_list_of_zeros_as_long_as_it():
+    with tf.Graph().as_default():
+        shape = tf.constant([2], tf.int32)
+
+        def op(op_type, inputs, **attrs):
+            return registry.apply_op(op_type, inputs, attrs).outputs[0]
+
+        a = op("TensorListFromTensor", [tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), shape])
+        zeros = op("ZerosLike", [a])
+        length = op("TensorListLength", [zeros])
+        stacked = op("TensorListStack", [zeros, shape], element_dtype=tf.float32)
+        total = op("TensorListStack", [tf.add_n([zeros, a]), shape], element_dtype=tf.float32)
+        nested = op("TensorListFromTensor", [tf.constant([[7.0]]), tf.constant([1], tf.int32)])
+        outer = op("TensorListPushBack", [op("EmptyTensorList", [tf.constant(-1), tf.constant(-1)],
+                                             element_dtype=tf.variant), nested])
+        inner_zeros = op("TensorListGetItem", [op("ZerosLike", [outer]), tf.constant(0), tf.constant(-1)],
+                         element_dtype=tf.variant)
+        inner_stacked = op("TensorListStack", [inner_zeros, tf.constant([1], tf.int32)], element_dtype=tf.float32)
+        strings = op("ZerosLike", [op("TensorListFromTensor", [tf.constant(["a", "b"]), tf.constant(-1)])])
+        with tf.Session() as sess:
+            got, n, summed, inner = sess.run([stacked, length, total, inner_stacked])
+            np.testing.assert_array_equal(got, np.zeros((3, 2), np.float32))
+            assert got.dtype == np.float32 and n == 3
+            np.testing.assert_array_equal(summed, [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+            np.testing.assert_array_equal(inner, [[0.0]])
+            with pytest.raises(errors.InvalidArgumentError, match="unsupported dtype string"):
+                sess.run(strings)
+
+
+def test_add_n_refuses_a_tensor_list_with_a_variant_that_is_not_one():
+    with tf.Graph().as_default():
+        lst = registry.apply_op("TensorListFromTensor", [tf.constant([1.0]), tf.constant(-1)]).outputs[0]
+        empty = registry.apply_op("OptionalNone", []).outputs[0]
+        with tf.Session() as sess:
+            with pytest.raises(errors.InvalidArgumentError, match="AddN cannot add variants"):
+                sess.run(tf.add_n([lst, empty]))

@@ -266,7 +266,9 @@ def functions_used(operations) -> list[FuncGraph]:
 # ----------------------------------------------------------------------------------------------------------
 class FunctionLibrary:
     """The FunctionDefs of a GraphDef's library by name, checked as TF checks a library it adds: names
-    unique, every node's name valid and unique in its function and its op type registered (ValueError)."""
+    unique, every node's name valid and unique in its function (ValueError). Op types are checked only when a
+    function is instantiated (`FunctionImporter`), as TF does: a library may hold functions nothing calls
+    that use ops tfmini does not have."""
 
     def __init__(self, library) -> None:
         self.defs: dict = {}
@@ -280,7 +282,7 @@ class FunctionLibrary:
             nodes: set = set()
             for nd in fd.node_def:
                 try:
-                    _node_def.check_node_def(nd)
+                    _node_def.check_node_def(nd if _op_is_registered(nd.op) else _with_op_type(nd, "NoOp"))
                 except ValueError as e:
                     raise ValueError(f"Function '{name}': {e}") from None
                 if nd.name in nodes:
@@ -289,6 +291,22 @@ class FunctionLibrary:
 
     def importer(self, allow_file_access: bool) -> FunctionImporter:
         return FunctionImporter(self, allow_file_access)
+
+
+def _with_op_type(nd, op_type: str):
+    """A copy of NodeDef `nd` of another op type: its name and inputs checked apart from its op."""
+    out = type(nd)()
+    out.CopyFrom(nd)
+    out.op = op_type
+    return out
+
+
+def _op_is_registered(op_type: str) -> bool:
+    try:
+        registry.get_op_def(op_type)
+    except KeyError:
+        return False
+    return True
 
 
 class FunctionImporter:
@@ -340,6 +358,11 @@ class FunctionImporter:
                 raise ValueError(f"unknown control input '^{ref}'")
             return ops_by_name[ref]
 
+        # As TF instantiates a function: every op type is looked up before any node is built.
+        for nd in fd.node_def:
+            if not _op_is_registered(nd.op):
+                raise ValueError(f"Function '{fn_name}', node '{nd.name}': Op type not registered '{nd.op}'; "
+                                 f"the function cannot be instantiated.")
         by_name = {nd.name: nd for nd in fd.node_def}
         with graph.as_default():
             for arg in fd.signature.input_arg:

@@ -497,8 +497,16 @@ def _filled_like(x, value):
     return np.full(np.shape(x), value, dtype=x.dtype)
 
 
-register_op("ZerosLike", inputs=["x: T"], outputs=["y: T"], shape=shape_fns.unchanged)(
-    lambda x: _filled_like(np.asarray(x), 0))
+@register_op("ZerosLike", inputs=["x: T"], outputs=["y: T"], shape=shape_fns.unchanged)
+def _zeros_like_kernel(x):
+    # A variant value that defines its zero (a TensorList: a list of zeros as long as it, as TF's
+    # TensorListZerosLike) gives that; an array gives zeros of its shape and dtype.
+    zeros_like = getattr(x, "zeros_like", None)
+    if zeros_like is not None:
+        return zeros_like()
+    return _filled_like(np.asarray(x), 0)
+
+
 register_op("OnesLike", inputs=["x: T"], outputs=["y: T"], allowed={"T": _dt.NUMBER + (_dt.bool_,)},
             shape=shape_fns.unchanged)(lambda x: _filled_like(np.asarray(x), 1))
 NotDifferentiable("ZerosLike")

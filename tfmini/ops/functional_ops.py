@@ -762,6 +762,12 @@ class TensorListValue:
     def with_items(self, items: tuple) -> TensorListValue:
         return TensorListValue(items, self.element_dtype, self.element_shape)
 
+    def zeros_like(self) -> TensorListValue:
+        """A list as long as this one whose elements are zeros shaped like this one's (ZerosLike of a list, as
+        TF's TensorListZerosLike): an unset element stays unset, a variant element (a list) becomes its zeros."""
+        return self.with_items(tuple(None if a is None else _element_zeros(a, self.element_dtype)
+                                     for a in self.items))
+
     def __add__(self, other: TensorListValue) -> TensorListValue:
         """Two lists added element by element, as TF's AddN adds list variants (a gradient loop's lists): an
         unset element is taken as zeros (the other list's element)."""
@@ -784,6 +790,20 @@ class TensorListValue:
             else:
                 items.append(np.add(a, b))
         return TensorListValue(tuple(items), self.element_dtype, shape)
+
+
+def _element_zeros(value, element_dtype):
+    """ZerosLike of one list element: zeros of its shape, or a variant element's own zeros."""
+    if element_dtype == _dt.variant:
+        zeros_like = getattr(value, "zeros_like", None)
+        if zeros_like is None:
+            raise _invalid(f"ZerosLike of a TensorList: no zeros are defined for its element "
+                           f"{type(value).__name__}")
+        return zeros_like()
+    if not (element_dtype.is_bool or element_dtype.is_floating or element_dtype.is_integer
+            or element_dtype.is_complex):
+        raise _invalid(f"Trying to compute zeros_like for unsupported dtype {element_dtype.name}")
+    return np.zeros(np.shape(value), dtype=element_dtype.as_numpy_dtype)
 
 
 def _merged_element_shape(a: tuple | None, b: tuple | None) -> tuple | None:

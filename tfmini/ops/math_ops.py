@@ -689,13 +689,9 @@ def _add_n_shape(op):
              shape=_add_n_shape)
 def _add_n(*inputs, T):  # noqa: N803 - TF's attr name
     if T == _dt.variant:
-        # Variants that can be summed (TensorList values, which TF's while_v2 gradients add) define `+`. ZerosLike
-        # of a variant gives an empty scalar (no list of zeros): it is the sum's zero, as TF's zero list is.
-        values = [x for x in inputs if not (isinstance(x, np.ndarray) and x.shape == () and x[()] == b"")]
-        if not values:
-            return inputs[0]
+        # Variants that can be summed (TensorList values, which TF's while_v2 gradients add) define `+`.
         try:
-            return functools.reduce(operator.add, values)
+            return functools.reduce(operator.add, inputs)
         except TypeError:
             kinds = sorted({type(x).__name__ for x in inputs})
             raise _invalid(f"AddN cannot add variants holding {', '.join(kinds)}") from None
