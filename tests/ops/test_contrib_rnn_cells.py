@@ -31,20 +31,6 @@ def assign_random(sess, rng, scale: float = 0.5, overrides: dict | None = None) 
     return values
 
 
-def constant_getter(seed: int = 0, scale: float = 0.5):
-    """A custom getter that hands cells fixed random constants in place of variables (for gradient checks in a
-    fresh session); the values it gave are in `getter.values`."""
-    rng = np.random.RandomState(seed)
-    values = {}
-
-    def getter(getter, name, shape=None, dtype=None, **kwargs):
-        values[name] = rng.uniform(-scale, scale, shape)
-        return tf.constant(values[name], dtype=dtype)
-
-    getter.values = values
-    return getter
-
-
 def names_of(variables) -> list[str]:
     return [v.name for v in variables]
 
@@ -282,16 +268,43 @@ def test_grid_lstm_runs_in_dynamic_rnn_and_static_rnn_alike():
         np.testing.assert_allclose(u, v, rtol=1e-6)
 
 
+def weight_shapes(make_and_call) -> list:
+    """The shapes of the variables `make_and_call()` creates, in creation order (built in a throwaway graph)."""
+    with tf.Graph().as_default():
+        make_and_call()
+        return [v.shape.as_list() for v in tf.global_variables()]
+
+
+def fed_weights(weights: list):
+    """A custom getter handing out `weights` (tensors, e.g. the gradient checker's placeholders) in creation
+    order in place of new variables."""
+    pending = list(weights)
+
+    def getter(getter, name, *args, **kwargs):
+        return pending.pop(0)
+
+    return getter
+
+
+def _grid_cell():
+    return rnn.GridLSTMCell(2, use_peepholes=True, cell_clip=5.0, feature_size=2, frequency_skip=1,
+                            num_frequency_blocks=[2])
+
+
 def test_grid_lstm_gradients_match_finite_differences():
-    def build(x, c0, m0, c1, m1):
-        with tf.variable_scope("g", custom_getter=constant_getter(3)):
-            cell = rnn.GridLSTMCell(2, use_peepholes=True, cell_clip=5.0, feature_size=2, frequency_skip=1,
-                                    num_frequency_blocks=[2])
-            out, state = cell(x, cell.state_tuple_type(c0, m0, c1, m1))
+    def step(x, states, weights=None):
+        cell = _grid_cell()
+        with tf.variable_scope("g", custom_getter=fed_weights(weights) if weights is not None else None):
+            out, state = cell(x, cell.state_tuple_type(*states))
         return [out] + list(state)
 
+    shapes = weight_shapes(lambda: step(tf.zeros([2, 3], tf.float64), [tf.zeros([2, 2], tf.float64)] * 4))
+    assert len(shapes) == 16  # W_f, B_f, W_t, B_t and twelve peephole vectors
+
     rng = np.random.RandomState(4)
-    check_gradients(build, [rng.uniform(-1, 1, (2, 3))] + [rng.uniform(-1, 1, (2, 2)) for _ in range(4)])
+    values = ([rng.uniform(-1, 1, (2, 3))] + [rng.uniform(-1, 1, (2, 2)) for _ in range(4)]
+              + [rng.uniform(-0.5, 0.5, s) for s in shapes])
+    check_gradients(lambda x, *rest: step(x, rest[:4], list(rest[4:])), values)
 
 
 def test_grid_lstm_configuration_errors():
@@ -501,6 +514,10 @@ def test_conv3d_lstm_matches_recorded_tensorflow():
 def test_conv3d_lstm_skip_connection_and_bad_shape():
     with pytest.raises(ValueError, match=r"Invalid input_shape \[2, 2, 1\] for conv_ndims=3"):
         rnn.Conv3DLSTMCell(input_shape=[2, 2, 1], kernel_shape=[3, 3, 3], output_channels=1)
+    with pytest.raises(TypeError, match="output_channels"):
+        rnn.Conv3DLSTMCell(input_shape=[2, 2, 2, 1], kernel_shape=[3, 3, 3])
+    with pytest.raises(TypeError, match="conv_ndims"):
+        rnn.Conv3DLSTMCell(conv_ndims=3, input_shape=[2, 2, 2, 1], kernel_shape=[3, 3, 3], output_channels=1)
     with tf.Graph().as_default():
         cell = rnn.Conv3DLSTMCell(input_shape=[2, 3, 2, 2], kernel_shape=[1, 2, 2], output_channels=3,
                                   skip_connection=True, use_bias=False)
@@ -632,13 +649,16 @@ def test_indy_lstm_cell_multi_rnn_names_and_numpy():
 
 
 def test_indy_lstm_cell_gradients_match_finite_differences():
-    def build(x, c, h):
-        with tf.variable_scope("g", custom_getter=constant_getter(12)):
+    def step(x, c, h, *weights):
+        with tf.variable_scope("g", custom_getter=fed_weights(weights) if weights else None):
             out, state = rnn.IndyLSTMCell(3)(x, LSTMStateTuple(c, h))
         return [out, state.c]
 
+    shapes = weight_shapes(lambda: step(*[tf.zeros(s, tf.float64) for s in ([2, 4], [2, 3], [2, 3])]))
+    assert shapes == [[4, 12], [1, 12], [12]]
     rng = np.random.RandomState(13)
-    check_gradients(build, [rng.uniform(-1, 1, (2, 4)), rng.uniform(-1, 1, (2, 3)), rng.uniform(-1, 1, (2, 3))])
+    check_gradients(step, [rng.uniform(-1, 1, (2, 4)), rng.uniform(-1, 1, (2, 3)), rng.uniform(-1, 1, (2, 3))]
+                    + [rng.uniform(-0.5, 0.5, s) for s in shapes])
 
 
 def test_ind_cells_build_with_dtypes_and_reject_bad_inputs():

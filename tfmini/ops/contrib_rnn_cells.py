@@ -464,6 +464,13 @@ class PhasedLSTMCell(RNNCell):
 # ----------------------------------------------------------------------------------------------------------
 # 3-D convolutional LSTM
 # ----------------------------------------------------------------------------------------------------------
+def _conv_lstm_arguments(input_shape, output_channels: int, kernel_shape, use_bias: bool = True,
+                         skip_connection: bool = False, forget_bias: float = 1.0, initializers=None) -> tuple:
+    """ConvLSTMCell's keyword arguments after `conv_ndims` (`initializers` is unused, as in TF)."""
+    del initializers
+    return list(input_shape), output_channels, list(kernel_shape), use_bias, skip_connection, forget_bias
+
+
 @tf_export("contrib.rnn.Conv3DLSTMCell")
 class Conv3DLSTMCell(ConvLSTMCell):
     """ConvLSTMCell over [batch, depth, height, width, channels] inputs ('SAME' 3-D convolutions with `kernel`
@@ -472,21 +479,14 @@ class Conv3DLSTMCell(ConvLSTMCell):
     forget_bias=1.0, initializers=None (unused, as in TF)."""
 
     def __init__(self, name="conv_3d_lstm_cell", **kwargs) -> None:
-        kwargs = dict(kwargs)
-        conv_ndims = kwargs.pop("conv_ndims", 3)
-        input_shape = list(kwargs.pop("input_shape"))
-        output_channels = kwargs.pop("output_channels")
-        kernel_shape = list(kwargs.pop("kernel_shape"))
-        use_bias = kwargs.pop("use_bias", True)
-        skip_connection = kwargs.pop("skip_connection", False)
-        forget_bias = kwargs.pop("forget_bias", 1.0)
-        kwargs.pop("initializers", None)
-        if kwargs:
-            raise TypeError(f"__init__() got an unexpected keyword argument '{sorted(kwargs)[0]}'")
+        if "conv_ndims" in kwargs:
+            raise TypeError("__init__() got multiple values for keyword argument 'conv_ndims'")
+        input_shape, output_channels, kernel_shape, use_bias, skip_connection, forget_bias = \
+            _conv_lstm_arguments(**kwargs)
         # ConvLSTMCell's constructor accepts only 1-D and 2-D convolutions, so this one sets its fields itself.
         RNNCell.__init__(self, name=name)
-        if conv_ndims != len(input_shape) - 1:
-            raise ValueError(f"Invalid input_shape {input_shape} for conv_ndims={conv_ndims}.")
+        if len(input_shape) != 4:
+            raise ValueError(f"Invalid input_shape {input_shape} for conv_ndims=3.")
         self._conv_ndims = 3
         self._input_shape = input_shape
         self._output_channels = output_channels
