@@ -87,9 +87,10 @@ def test_contrib_helpers_map_vocabularies_both_ways(files):
         back_file = tf.contrib.lookup.index_to_string_table_from_file(vocab_file, default_value="?").lookup(
             tf.constant([2, 9], tf.int64))
         mapped = tf.contrib.lookup.index_to_string(tf.constant([1, 3], tf.int64), INPUTS["vocab"])
+        indexed = tf.contrib.lookup.string_to_index(tf.constant(["brain", "x"]), INPUTS["vocab"])
         with tf.Session() as sess:
             sess.run(tf.initializers.tables_initializer())
-            got = sess.run([ids, from_file, no_oov, int_ids, back, back_file, mapped])
+            got = sess.run([ids, from_file, no_oov, int_ids, back, back_file, mapped, indexed])
     assert got[0].tolist() == RECORDED["tensor_oov3"]
     assert got[1].tolist() == RECORDED["file_oov2"]
     assert got[2].tolist() == [[1, -5, 5], [-5, -5, -5]]
@@ -97,6 +98,7 @@ def test_contrib_helpers_map_vocabularies_both_ways(files):
     assert _text(got[4]) == ["emerson", "surgery", "UNK", "UNK"]
     assert _text(got[5]) == ["palmer", "?"]
     assert _text(got[6]) == ["lake", "brain"]
+    assert got[7].tolist() == [3, -1]
 
 
 def test_lookup_of_a_sparse_tensor_keeps_its_indices():

@@ -974,6 +974,14 @@ def index_to_string(tensor, mapping, default_value="UNK", name=None):
     return table.lookup(tensor)
 
 
+@tf_export("contrib.lookup.string_to_index")
+def string_to_index(tensor, mapping, default_value=-1, name=None):
+    """The int64 positions in `mapping` of the strings in `tensor` (`default_value` for others); the
+    deprecated one-call form of index_table_from_tensor."""
+    table = index_table_from_tensor(mapping, default_value=default_value, name=name)
+    return table.lookup(tensor)
+
+
 @tf_export("initializers.tables_initializer", "tables_initializer")
 def tables_initializer(name="init_all_tables"):
     """One op running every table initializer of the default graph (a no-op when there is none)."""
