@@ -191,7 +191,8 @@ def test_histograms_match_numpy():
     np.testing.assert_array_equal(counts, np.histogram(inside, bins=10, range=(-5, 5))[0])
     assert counts.dtype == np.int32
     bins = _run(tf.histogram_fixed_width_bins(values.reshape(20, 25), [-5.0, 5.0], nbins=10))
-    assert bins.shape == (20, 25)
+    assert bins.shape == (20, 25) and bins.dtype == np.int32
+    assert tf.histogram_fixed_width_bins([1.0], [0.0, 2.0], dtype=tf.int64).dtype == tf.int32  # as TF
     np.testing.assert_array_equal(np.bincount(bins.ravel(), minlength=10), counts)
     with pytest.raises(errors.InvalidArgumentError, match="value_range"):
         _run(tf.histogram_fixed_width(tf.constant([1.0]), tf.constant([2.0, 1.0]), nbins=3))

@@ -121,8 +121,9 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=_dt.int32, name=
 
 @tf_export("histogram_fixed_width_bins")
 def histogram_fixed_width_bins(values, value_range, nbins=100, dtype=_dt.int32, name=None) -> _ops.Tensor:
-    """The bin index (in `histogram_fixed_width`'s bins) of every element of `values`, in `values`' shape."""
-    with _ops.name_scope(name, "histogram_fixed_width", [values, value_range, nbins]):
+    """The bin index (in `histogram_fixed_width`'s bins) of every element of `values`, in `values`' shape; int32
+    whatever `dtype` says, as in TF."""
+    with _ops.name_scope(name, "histogram_fixed_width_bins", [values, value_range, nbins]):
         values = _ops.convert_to_tensor(values, name="values")
         shape = array_ops.shape(values)
         flat = array_ops.reshape(values, [-1])
@@ -132,7 +133,7 @@ def histogram_fixed_width_bins(values, value_range, nbins=100, dtype=_dt.int32, 
         scaled = math_ops.truediv(flat - value_range[0], value_range[1] - value_range[0], name="scaled_values")
         indices = math_ops.floor(nbins_float * scaled, name="indices")
         zero = _ops.convert_to_tensor(0, dtype=values.dtype.base_dtype)
-        indices = math_ops.cast(math_ops.clip_by_value(indices, zero, nbins_float - 1), _dt.as_dtype(dtype))
+        indices = math_ops.cast(math_ops.clip_by_value(indices, zero, nbins_float - 1), _dt.int32)
         return array_ops.reshape(indices, shape)
 
 
