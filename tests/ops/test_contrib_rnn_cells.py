@@ -10,6 +10,7 @@ import pytest
 from gradient_checker import check_gradients
 
 import tfmini as tf
+from tfmini.ops.functional_ops import flatten as nest_flatten
 
 rnn = tf.contrib.rnn
 LSTMStateTuple = tf.nn.rnn_cell.LSTMStateTuple
@@ -825,3 +826,36 @@ def test_compiled_wrapper_runs_the_cell_unchanged():
                 results.append(sess.run([outs, final]))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1].c, results[1][1].c)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Every cell driven by dynamic_rnn and static_rnn
+# ----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("make,first_variable", [
+    (lambda: rnn.TimeFreqLSTMCell(3, use_peepholes=True, feature_size=4), "time_freq_lstm_cell/W_0"),
+    (lambda: rnn.BidirectionalGridLSTMCell(2, feature_size=2, frequency_skip=2, num_frequency_blocks=[2]),
+     "bidirectional_grid_lstm_cell/fwd/W_f_0_0"),
+    (lambda: rnn.GLSTMCell(4, number_of_groups=2), "glstm_cell/group0/kernel"),
+    (lambda: rnn.IndyGRUCell(3), "indy_gru_cell/gates/kernel_w"),
+    (lambda: rnn.IndyLSTMCell(3), "indy_lstm_cell/kernel_w"),
+    (lambda: rnn.WeightNormLSTMCell(3, use_peepholes=True, num_proj=2), "wn_lstm_cell/wn_lstm_cell/kernel"),
+    (lambda: rnn.CompiledWrapper(rnn.IndRNNCell(3)), "ind_rnn_cell/kernel_w"),
+])
+def test_cells_give_the_same_sequences_under_dynamic_and_static_rnn(make, first_variable):
+    x_val = np.random.RandomState(18).uniform(-1, 1, (2, 3, 4)).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.constant(x_val)
+        cell = make()
+        with tf.variable_scope("root", initializer=tf.random_uniform_initializer(-0.4, 0.4, seed=1)):
+            dyn_out, dyn_final = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+            names = names_of(tf.global_variables())
+            # The same cell again, now unrolled: it reuses the variables it made in the loop.
+            st_out, st_final = tf.nn.static_rnn(cell, tf.unstack(x, axis=1), dtype=tf.float32)
+        assert names[0] == f"root/rnn/{first_variable}:0"
+        assert names_of(tf.global_variables()) == names
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got_dyn, got_st, fin_dyn, fin_st = sess.run([dyn_out, st_out, dyn_final, st_final])
+    np.testing.assert_allclose(got_dyn, np.stack(got_st, axis=1), rtol=1e-5, atol=1e-6)
+    for a, b in zip(nest_flatten(fin_dyn), nest_flatten(fin_st)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
