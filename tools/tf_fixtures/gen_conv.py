@@ -9,7 +9,8 @@ Writes tests/fixtures/tf/conv/cases.json (name -> expression, input names, diffe
 cases.npz ("<name>/<input>", "<name>/out<j>", "<name>/grad_ys<j>", "<name>/grad_<input>"); and layers.json
 (name -> expression, the variables it creates with their shapes) and layers.npz ("<name>/x" the input,
 "<name>/var<j>" the values loaded into the variables, "<name>/out", "<name>/grad_ys", "<name>/grad_x",
-"<name>/grad_var<j>").
+"<name>/grad_var<j>"); and fractional.json/.npz: fractional pooling with TensorFlow's random regions
+("<name>/x", "/out", "/rows", "/cols", "/grad_ys", "/grad_x"), to replay its gradient ops on those regions.
 """
 
 from __future__ import annotations
@@ -91,6 +92,15 @@ CASES = [
      {"a": uniform((2, 5, 4, 5, 2))}, ["a"]),
     ("avg_pool3d_valid", "tf.nn.avg_pool3d(a, [1, 2, 2, 2, 1], [1, 2, 2, 2, 1], 'VALID')",
      {"a": uniform((1, 4, 5, 4, 3))}, ["a"]),
+    # fractional pooling where the regions are regular (the input size a multiple of the output size)
+    ("fractional_max_pool_regular", "list(tf.nn.fractional_max_pool(a, [1.0, 2.0, 2.0, 1.0]))",
+     {"a": distinct((2, 6, 8, 3))}, ["a"]),
+    ("fractional_max_pool_regular_overlapping",
+     "list(tf.nn.fractional_max_pool(a, [1.0, 2.0, 3.0, 1.0], overlapping=True, pseudo_random=True))",
+     {"a": distinct((1, 6, 9, 2))}, ["a"]),
+    ("fractional_avg_pool_regular_overlapping",
+     "list(tf.nn.fractional_avg_pool(a, [1.0, 3.0, 2.0, 1.0], overlapping=True))",
+     {"a": uniform((2, 9, 4, 2))}, ["a"]),
     # MaxPoolWithArgmax
     ("max_pool_with_argmax_same", "list(tf.nn.max_pool_with_argmax(a, [1, 3, 2, 1], [1, 2, 2, 1], 'SAME'))",
      {"a": distinct((2, 5, 6, 3))}, ["a"]),
@@ -230,6 +240,38 @@ def sess_free_value(t):
     return tf.make_ndarray(t.op.get_attr("value"))
 
 
+# name, function, input shape, pooling_ratio, pseudo_random, overlapping
+FRACTIONAL_CASES = [
+    ("max_random", "max", (2, 7, 9, 3), [1.0, 1.5, 1.7, 1.0], False, False),
+    ("max_pseudo_overlapping", "max", (1, 10, 8, 2), [1.0, 1.44, 1.73, 1.0], True, True),
+    ("avg_random_overlapping", "avg", (2, 9, 7, 2), [1.0, 1.6, 1.3, 1.0], False, True),
+    ("avg_pseudo", "avg", (1, 11, 10, 3), [1.0, 1.5, 2.2, 1.0], True, False),
+]
+
+
+def record_fractional():
+    arrays, index = {}, {}
+    for name, kind, shape, ratio, pseudo, overlapping in FRACTIONAL_CASES:
+        graph = tf.Graph()
+        with graph.as_default():
+            x = tf.constant(distinct(shape) if kind == "max" else uniform(shape))
+            fn = tf.nn.fractional_max_pool if kind == "max" else tf.nn.fractional_avg_pool
+            out, rows, cols = fn(x, ratio, pseudo_random=pseudo, overlapping=overlapping, deterministic=True,
+                                 seed=5, seed2=7)
+            grad_ys = uniform(out.shape.as_list())
+            grad = tf.gradients(out, x, grad_ys=tf.constant(grad_ys))[0]
+            with tf.Session(graph=graph) as sess:
+                values = sess.run([x, out, rows, cols, grad])
+        for key, value in zip(["x", "out", "rows", "cols", "grad_x"], values):
+            arrays[f"{name}/{key}"] = value
+        arrays[f"{name}/grad_ys"] = grad_ys
+        index[name] = {"kind": kind, "pooling_ratio": ratio, "pseudo_random": pseudo, "overlapping": overlapping}
+    np.savez_compressed(os.path.join(OUT, "fractional.npz"), **arrays)
+    with open(os.path.join(OUT, "fractional.json"), "w", encoding="utf-8") as f:
+        json.dump(index, f, indent=1, sort_keys=True)
+
+
 if __name__ == "__main__":
     record()
     record_layers()
+    record_fractional()
