@@ -3,6 +3,8 @@ restore, the global step helpers and assigning values or checkpoints to variable
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pytest
 
@@ -220,3 +222,47 @@ def test_slim_re_exports_layers_framework_and_the_contrib_modules():
     assert not hasattr(slim, "list_variables")  # a checkpoint utility slim does not re-export
     with pytest.raises(AttributeError, match="docs/contrib.md"):
         slim.evaluation  # noqa: B018
+
+
+# ----------------------------------------------------------------------------------------------------------
+# nest
+# ----------------------------------------------------------------------------------------------------------
+_Pair = collections.namedtuple("_Pair", "first second")
+
+
+def test_nest_flattens_dicts_in_sorted_key_order_and_packs_back():
+    nest = framework.nest
+    structure = {"b": [1, (2, 3)], "a": _Pair(4, "leaf")}
+    assert nest.flatten(structure) == [4, "leaf", 1, 2, 3]
+    assert nest.flatten("text") == ["text"] and not nest.is_sequence("text")
+    packed = nest.pack_sequence_as(structure, [10, 20, 30, 40, 50])
+    assert packed == {"a": _Pair(10, 20), "b": [30, (40, 50)]}
+    with pytest.raises(ValueError, match="Structure had 5 elements, but flat_sequence had 2"):
+        nest.pack_sequence_as(structure, [1, 2])
+
+
+def test_nest_map_structure_over_several_structures_checks_that_they_match():
+    nest = framework.nest
+    assert nest.map_structure(lambda a, b: a * b, [1, (2, 3)], [4, (5, 6)]) == [4, (10, 18)]
+    with pytest.raises(ValueError, match="same nested structure"):
+        nest.map_structure(lambda a, b: a, [1, 2], [1, [2]])
+    with pytest.raises(TypeError, match="same sequence type"):
+        nest.map_structure(lambda a, b: a, [1, 2], (1, 2))
+    assert nest.map_structure(lambda a, b: a, [1, 2], (1, 2), check_types=False) == [1, 2]
+    with pytest.raises(ValueError, match="Only valid keyword argument is check_types"):
+        nest.map_structure(lambda a: a, [1], other=True)
+
+
+def test_nest_up_to_functions_stop_at_the_shallow_structure():
+    nest = framework.nest
+    assert nest.flatten_up_to([0, 0], [[1, 2], (3,)]) == [[1, 2], (3,)]
+    assert nest.map_structure_up_to((0, {"k": 0}), len, ([1, 2], {"k": "abc"})) == (2, {"k": 3})
+    with pytest.raises(ValueError, match="same sequence length"):
+        nest.assert_shallow_structure([0, 0], [1, 2, 3])
+    with pytest.raises(TypeError, match="input must also be a sequence"):
+        nest.flatten_up_to([0], 5)
+    assert nest.flatten_dict_items({(1, 2): ("a", "b"), 3: "c"}) == {1: "a", 2: "b", 3: "c"}
+    with pytest.raises(ValueError, match="not unique"):
+        nest.flatten_dict_items({(1, 2): ("a", "b"), 1: "c"})
+    with pytest.raises(AttributeError, match="docs/contrib.md"):
+        nest.yield_flat_paths  # noqa: B018

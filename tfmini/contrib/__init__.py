@@ -14,6 +14,7 @@ from tfmini.contrib import (  # noqa: F401 - the namespaces, and the modules dec
     losses_impl,
     metrics,
     metrics_impl,
+    nest_impl,
     normalization_impl,
     optimizers_impl,
     regularizers_impl,
