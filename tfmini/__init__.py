@@ -79,6 +79,10 @@ from tfmini import lookup
 # isort: split
 from tfmini import conv_layers as _conv_layers  # noqa: F401 - declares tf.layers' convolution and pooling layers
 
+# -- train more
+# isort: split
+from tfmini import profiler
+
 # -- namespaces whose names are all declared with @tf_export
 # isort: split
 from tfmini import bitwise, dtypes, image, linalg, metrics, sparse

@@ -36,6 +36,7 @@ from tfmini.train import (  # noqa: E402,F401 - their declarations
     checkpoint_utils,
     cosine_decay_schedules,
     ftrl,
+    profiler,
     proximal_adagrad,
     proximal_gradient_descent,
     supervisor,

@@ -6,7 +6,9 @@ Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/ge
 Writes tests/fixtures/tf/train_more/: optimizers.json (per case: the optimizer, its arguments, the variable
 kind, the slot variables' names) and optimizers.npz (per case and step: the variable and its slots), and
 decays.npz (each schedule's value at steps 0..39), and warm_start/ (a TensorFlow checkpoint of variables
-old/w, old/inner/b and v for tf.train.init_from_checkpoint in tests/train/test_checkpoint_utils.py).
+old/w, old/inner/b and v for tf.train.init_from_checkpoint in tests/train/test_checkpoint_utils.py), and
+profiler/ (tf.profiler.profile's GraphNodeProto and MultiGraphNodeProto of a small model's parameters and
+float operations, and its printed tables, for tests/train/test_profiler.py).
 """
 
 from __future__ import annotations
@@ -116,8 +118,43 @@ def warm_start_checkpoint():
         f.write(text)
 
 
+def profiler_model(tf_module):
+    """A dense layer, a convolution with pooling and a loss over them, with one non-trainable variable."""
+    x = tf_module.placeholder(tf_module.float32, [8, 6], name="x")
+    image = tf_module.placeholder(tf_module.float32, [2, 5, 5, 3], name="image")
+    with tf_module.variable_scope("dense"):
+        kernel = tf_module.get_variable("kernel", [6, 4])
+        bias = tf_module.get_variable("bias", [4], initializer=tf_module.zeros_initializer())
+        hidden = tf_module.nn.relu(tf_module.matmul(x, kernel) + bias)
+    with tf_module.variable_scope("conv"):
+        filters = tf_module.get_variable("filters", [3, 3, 3, 2])
+        conv = tf_module.nn.conv2d(image, filters, [1, 1, 1, 1], "SAME")
+        conv = tf_module.nn.bias_add(conv, tf_module.get_variable("bias", [2]))
+        pooled = tf_module.nn.max_pool(conv, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+    tf_module.Variable(0, name="counter", trainable=False)
+    loss = tf_module.reduce_mean(tf_module.square(hidden - 1.0)) + tf_module.reduce_sum(pooled * pooled)
+    return loss
+
+
+def profiles():
+    directory = os.path.join(OUT, "profiler")
+    os.makedirs(directory, exist_ok=True)
+    with tf.Graph().as_default() as g:
+        profiler_model(tf)
+        builder = tf.profiler.ProfileOptionBuilder
+        for key, cmd, opts in [("params_scope", "scope", builder.trainable_variables_parameter()),
+                               ("flops_scope", "scope", builder.float_operation()),
+                               ("flops_op", "op", builder.float_operation())]:
+            text = os.path.join(directory, key + ".txt")
+            opts = builder(opts).with_file_output(text).build()
+            result = tf.profiler.profile(g, cmd=cmd, options=opts)
+            with open(os.path.join(directory, key + ".pb"), "wb") as f:
+                f.write(result.SerializeToString())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    profiles()
     warm_start_checkpoint()
     meta, arrays = [], {}
     for opt_name, kwargs in CASES:
