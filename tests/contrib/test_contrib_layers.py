@@ -195,6 +195,16 @@ def test_separable_conv2d_is_depthwise_then_pointwise_with_tf1_variable_names(se
     np.testing.assert_allclose(sess.run(y), expected_dw @ pw[0, 0], rtol=1e-4, atol=1e-4)
 
 
+def test_maxout_takes_the_maximum_of_each_feature_group(sess):
+    x = tf.placeholder(tf.float32, [None, 6])
+    value = RNG.randn(3, 6).astype(np.float32)
+    y = layers.maxout(x, 2)
+    assert y.shape.as_list() == [None, 2]
+    np.testing.assert_array_equal(sess.run(y, {x: value}), value.reshape(3, 3, 2).max(axis=1))
+    with pytest.raises(ValueError, match="not a multiple of num_units"):
+        layers.maxout(x, 4)
+
+
 def test_softmax_normalizes_the_last_dimension_of_any_rank(sess):
     logits = RNG.randn(2, 3, 4).astype(np.float32)
     e = np.exp(logits - logits.max(-1, keepdims=True))

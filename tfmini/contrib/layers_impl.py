@@ -506,6 +506,25 @@ def embed_sequence(ids, vocab_size=None, embed_dim=None, unique=False, initializ
         return _nn_impl.embedding_lookup(embeddings, ids)
 
 
+@tf_export("contrib.layers.maxout")
+def maxout(inputs, num_units, axis=-1, scope=None):
+    """The maximum over each of `num_units` groups of features along `axis`: feature c belongs to group
+    c % num_units (scope `MaxOut`)."""
+    with _vs.variable_scope(scope, "MaxOut", [inputs]):
+        inputs = _ops.convert_to_tensor(inputs)
+        shape = inputs.shape.as_list()
+        num_channels = shape[axis]
+        if num_channels is None:
+            raise ValueError(f"The number of features along axis {axis} must be known")
+        if num_channels % num_units:
+            raise ValueError(f"number of features({num_channels}) is not a multiple of num_units({num_units})")
+        axis = axis + len(shape) if axis < 0 else axis
+        expanded = [-1 if d is None else d for d in shape]
+        expanded[axis] = num_units
+        expanded.insert(axis, num_channels // num_units)
+        return _math_ops.reduce_max(_array_ops.reshape(inputs, expanded), axis, keepdims=False)
+
+
 @tf_export("contrib.layers.softmax")
 def softmax(logits, scope=None):
     """Softmax over the last dimension of `logits` of any rank (name scope `softmax`)."""
