@@ -30,6 +30,7 @@ DOCUMENTED_FILE_ACCESS_OPS = {
     "CacheDataset": "its filename input is not empty (writes, then reads, the cache files)",
     "DatasetToTFRecord": "always (writes the TFRecord file named by its filename input)",
     "FixedUnigramCandidateSampler": "its vocab_file attr is not empty (reads the unigram counts from that file)",
+    "InitializeTableFromTextFileV2": "always (reads the vocabulary file named by its filename input)",
 }
 # The modules below the client whose code touches the file system, and the ops through which it does: a
 # module that starts touching files must declare its ops' file_access and be added here. Modules listed with
@@ -44,12 +45,14 @@ FILE_TOUCHING_MODULES = {
     "tfmini/ops/dataset_cache.py": {"CacheDataset"},
     "tfmini/ops/dataset_experimental_ops.py": {"DatasetToTFRecord"},
     "tfmini/ops/candidate_sampling_ops.py": {"FixedUnigramCandidateSampler"},
+    "tfmini/ops/lookup_ops.py": {"InitializeTableFromTextFileV2"},
     "tfmini/train/saver.py": {"SaveV2", "RestoreV2", "MergeV2Checkpoints"},
     "tfmini/train/checkpoint.py": set(),  # the checkpoint reader and writer, called by the ops above
     "tfmini/train/tensor_bundle.py": set(),  # the V2 bundle reader and writer, called by checkpoint.py
     "tfmini/framework/record_io.py": set(),  # TFRecord framing, called by the readers and datasets
     "tfmini/framework/summary_io.py": set(),  # tf.summary.FileWriter and summary_iterator (Python API)
     "tfmini/framework/graph_util.py": set(),  # tf.train.write_graph (Python API)
+    "tfmini/train/profiler.py": set(),  # tf.profiler's write_op_log and file outputs (Python API)
     "tfmini/train/meta_graph.py": set(),  # export_meta_graph / import_meta_graph files (Python API)
     "tfmini/train/saved_model/builder.py": set(),  # SavedModelBuilder.save (Python API)
     "tfmini/train/saved_model/loader.py": set(),  # tf.saved_model.loader.load (Python API)
