@@ -397,3 +397,41 @@ def test_add_n_refuses_a_tensor_list_with_a_variant_that_is_not_one():
         with tf.Session() as sess:
             with pytest.raises(errors.InvalidArgumentError, match="AddN cannot add variants"):
                 sess.run(tf.add_n([lst, empty]))
+
+
+@pytest.mark.parametrize("kind", ["Sum", "Mean", "SqrtN"])
+def test_sparse_segment_grad_v2_is_the_dense_gradient_at_the_distinct_indices(kind):
+    rng = np.random.RandomState(3)
+    grad = rng.standard_normal((3, 2)).astype(np.float32)
+    indices = np.array([4, 1, 4, 0, 1], np.int64)
+    segment_ids = np.array([0, 0, 1, 2, 2], np.int32)
+    with tf.Graph().as_default():
+        args = [tf.constant(grad), tf.constant(indices), tf.constant(segment_ids), tf.constant(6)]
+        dense = registry.apply_op(f"SparseSegment{kind}Grad", args).outputs[0]
+        values, unique = registry.apply_op(f"SparseSegment{kind}GradV2", args).outputs
+        bad = registry.apply_op(f"SparseSegment{kind}GradV2", args[:3] + [tf.constant(4)]).outputs[0]
+        assert values.shape.as_list() == [None, 2] and unique.dtype == tf.int64
+        with tf.Session() as sess:
+            want, got, got_indices = sess.run([dense, values, unique])
+            with pytest.raises(errors.InvalidArgumentError, match=f"SparseSegment{kind}GradV2.*Index out of range"):
+                sess.run(bad)
+    np.testing.assert_array_equal(got_indices, [0, 1, 4])
+    assert got_indices.dtype == np.int64
+    np.testing.assert_allclose(got, want[[0, 1, 4]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["Sum", "Mean", "SqrtN"])
+def test_sparse_gradient_attr_gives_indexed_slices_of_the_same_values(kind):
+    data = np.arange(12, dtype=np.float32).reshape(6, 2)
+    with tf.Graph().as_default():
+        x = tf.constant(data)
+        indices, segment_ids = tf.constant([1, 3, 3, 5]), tf.constant([0, 0, 1, 1])
+        grads = []
+        for sparse in (False, True):
+            y = registry.apply_op(f"SparseSegment{kind}", [x, indices, segment_ids],
+                                  {"sparse_gradient": sparse}).outputs[0]
+            grads.append(tf.gradients(tf.reduce_sum(y * y), x)[0])
+        assert isinstance(grads[1], tf.IndexedSlices) and not isinstance(grads[0], tf.IndexedSlices)
+        with tf.Session() as sess:
+            dense, sparse = sess.run([grads[0], tf.convert_to_tensor(grads[1])])
+    np.testing.assert_allclose(sparse, dense, rtol=1e-6)

@@ -12,6 +12,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
+from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.registry import RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops
 
@@ -103,25 +104,44 @@ for _kind, (_scale, _allowed) in _SEGMENT_SCALES.items():
         _sparse_segment_kernel(f"SparseSegment{_kind}WithNumSegments", _scale))
 
 
+def _scaled_grad_rows(op_name: str, scale, grad, indices, segment_ids, output_dim0):
+    """TF's checks of a segment gradient's inputs, then each picked row's share of its segment's output
+    gradient (divided by the segment's count, or its square root)."""
+    n = grad.shape[0] if grad.ndim else 0
+    if len(indices) != len(segment_ids):
+        raise _invalid(f"{op_name}: segment_ids and indices should have same size.")
+    if np.any((segment_ids < 0) | (segment_ids >= n)):
+        raise _invalid(f"{op_name}: Segment id out of range [0, {n})")
+    dim0 = int(output_dim0)
+    if np.any((indices < 0) | (indices >= dim0)):
+        raise _invalid(f"{op_name}: Index out of range [0, {dim0})")
+    rows = grad[segment_ids]
+    if scale is not None:
+        counts = _segment_counts(segment_ids, n)[segment_ids].reshape((-1,) + (1,) * (grad.ndim - 1))
+        rows = rows / scale(counts)
+    return rows.astype(grad.dtype, copy=False), dim0
+
+
 def _sparse_segment_grad_kernel(op_name: str, scale):
-    """Each picked row of data gets its segment's output gradient (divided by the segment's count, or its
-    square root); rows picked several times add up."""
+    """The dense gradient of data: each picked row gets its share; rows picked several times add up."""
     def kernel(grad, indices, segment_ids, output_dim0):
-        n = grad.shape[0] if grad.ndim else 0
-        if len(indices) != len(segment_ids):
-            raise _invalid(f"{op_name}: segment_ids and indices should have same size.")
-        if np.any((segment_ids < 0) | (segment_ids >= n)):
-            raise _invalid(f"{op_name}: Segment id out of range [0, {n})")
-        dim0 = int(output_dim0)
-        if np.any((indices < 0) | (indices >= dim0)):
-            raise _invalid(f"{op_name}: Index out of range [0, {dim0})")
-        rows = grad[segment_ids]
-        if scale is not None:
-            counts = _segment_counts(segment_ids, n)[segment_ids].reshape((-1,) + (1,) * (grad.ndim - 1))
-            rows = rows / scale(counts)
+        rows, dim0 = _scaled_grad_rows(op_name, scale, grad, indices, segment_ids, output_dim0)
         out = np.zeros((dim0,) + grad.shape[1:], grad.dtype)
-        np.add.at(out, indices, rows.astype(grad.dtype, copy=False))
+        np.add.at(out, indices, rows)
         return out
+
+    return kernel
+
+
+def _sparse_segment_grad_v2_kernel(op_name: str, scale):
+    """The gradient of data's picked rows only: one row per distinct index (in increasing order, returned
+    beside them), the shares of a row picked several times added up."""
+    def kernel(grad, indices, segment_ids, dense_output_dim0):
+        rows, _ = _scaled_grad_rows(op_name, scale, grad, indices, segment_ids, dense_output_dim0)
+        unique, position = np.unique(indices, return_inverse=True)
+        out = np.zeros((len(unique),) + grad.shape[1:], grad.dtype)
+        np.add.at(out, position.reshape(-1), rows)
+        return out, unique.astype(indices.dtype, copy=False)
 
     return kernel
 
@@ -134,28 +154,56 @@ def _segment_grad_shape(op):
     return _shape.TensorShape([None if dim0 is None else int(dim0)]).concatenate(grad[1:])
 
 
+def _segment_grad_v2_shape(op):
+    grad = op.inputs[0].shape
+    rows = _shape.unknown_shape() if grad.ndims is None else _shape.TensorShape([None]).concatenate(grad[1:])
+    return [rows, _shape.TensorShape([None])]
+
+
+_GRAD_ATTRS = {"Tidx": ("type", _dt.int32), "Tsegmentids": ("type", _dt.int32)}
+_GRAD_ALLOWED = {"T": _dt.FLOATING, "Tidx": _INDEX, "Tsegmentids": _INDEX}
 for _kind, (_scale, _allowed) in _SEGMENT_SCALES.items():
     register_op(f"SparseSegment{_kind}Grad",
                 inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "output_dim0: int32"],
-                outputs=["output: T"], attrs={"Tidx": ("type", _dt.int32), "Tsegmentids": ("type", _dt.int32)},
-                allowed={"T": _dt.FLOATING, "Tidx": _INDEX, "Tsegmentids": _INDEX},
+                outputs=["output: T"], attrs=_GRAD_ATTRS, allowed=_GRAD_ALLOWED,
                 shape=_segment_grad_shape)(_sparse_segment_grad_kernel(f"SparseSegment{_kind}Grad", _scale))
+    # TF 2.x's gradient of an op with sparse_gradient=True (tf.nn.embedding_lookup_sparse's): IndexedSlices.
+    register_op(f"SparseSegment{_kind}GradV2",
+                inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "dense_output_dim0: int32"],
+                outputs=["output: T", "sorted_unique_indices: Tidx"], attrs=_GRAD_ATTRS, allowed=_GRAD_ALLOWED,
+                shape=_segment_grad_v2_shape)(
+        _sparse_segment_grad_v2_kernel(f"SparseSegment{_kind}GradV2", _scale))
 
 
 def _data_rows(op) -> _ops.Tensor:
     return array_ops.shape(op.inputs[0])[0]
 
 
+def _sparse_grad(kind: str, op, grad):
+    """With sparse_gradient (TF 2.x): the gradient of the picked rows only, as IndexedSlices."""
+    data_shape = array_ops.shape(op.inputs[0])
+    values, indices = apply_op(f"SparseSegment{kind}GradV2", [grad, op.inputs[1], op.inputs[2], data_shape[0]]
+                               ).outputs
+    return IndexedSlices(values, indices, data_shape)
+
+
 def _sparse_segment_sum_grad(op, grad):
     """Scattered back to the picked rows with an unsorted segment sum (rows picked twice add up)."""
-    data_grad = math_ops.unsorted_segment_sum(array_ops.gather(grad, op.inputs[2]), op.inputs[1], _data_rows(op))
+    if op.get_attr("sparse_gradient"):
+        data_grad = _sparse_grad("Sum", op, grad)
+    else:
+        data_grad = math_ops.unsorted_segment_sum(array_ops.gather(grad, op.inputs[2]), op.inputs[1],
+                                                  _data_rows(op))
     return (data_grad, None, None) + ((None,) if len(op.inputs) == 4 else ())
 
 
 def _sparse_segment_scaled_grad(kind: str):
     def grad_fn(op, grad):
-        data_grad = apply_op(f"SparseSegment{kind}Grad", [grad, op.inputs[1], op.inputs[2], _data_rows(op)]
-                             ).outputs[0]
+        if op.get_attr("sparse_gradient"):
+            data_grad = _sparse_grad(kind, op, grad)
+        else:
+            data_grad = apply_op(f"SparseSegment{kind}Grad", [grad, op.inputs[1], op.inputs[2], _data_rows(op)]
+                                 ).outputs[0]
         return (data_grad, None, None) + ((None,) if len(op.inputs) == 4 else ())
 
     return grad_fn

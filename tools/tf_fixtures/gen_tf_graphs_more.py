@@ -3,11 +3,13 @@ tests/framework/test_tf_graphs_more.py: graphs calling tf.functions (StatefulPar
 PartitionedCall of their gradient; functions run for their effects), TF1 Defun calls (and a SymbolicGradient
 of one), a one-shot tf.data iterator (OneShotIterator with its dataset_factory function), a tf.keras model with
 an LSTM and tf.layers with batch normalization trained in TF1 graphs, a control-flow-v2 loop over TensorArrays
-trained through (its gradient adds TensorLists with AddN), TF1 conds and loops that assign reference variables
+trained through (its gradient adds TensorLists with AddN), tf.nn.embedding_lookup_sparse trained through TF 2.x's
+SparseSegment*GradV2 gradients, TF1 conds and loops that assign reference variables
 (RefSwitch, RefMerge, RefEnter), and a SavedModel written by TensorFlow 2's tf.saved_model.save
 (tf2_saved_model/, with the input and output of its serving signature in tf2_saved_model.npz).
 
-Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_tf_graphs_more.py
+Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_tf_graphs_more.py [CASE...]
+(naming cases records only those, keeping the other fixtures and their entries in cases.json).
 Writes tests/fixtures/tf/tf_graphs_more/<case>.pb (the GraphDef) and <case>.npz (per run k, the feeds
 "feed<k>/<tensor>" and the fetched values "fetch<k>/<tensor>"), and cases.json: per case, the initializer op
 to run first (or null), then the runs in order, each with its feeds, fetches and target ops, and the op types
@@ -243,6 +245,24 @@ def one_shot_iterator():
     return [{"feeds": {}, "fetches": [a, b], "targets": []} for _ in range(3)]
 
 
+def embedding_lookup_sparse_training():
+    """tf.nn.embedding_lookup_sparse with each combiner (and a weighted mean), trained by gradient descent: TF 2.x
+    builds the segment reductions with sparse_gradient, so their gradients are SparseSegment{Sum,Mean,SqrtN}GradV2
+    (the rows of the distinct ids, as IndexedSlices applied with ScatterSub)."""
+    emb = tf.get_variable("emb", initializer=tf.constant(_normal(7, 3)), use_resource=False)
+    ids = tf.SparseTensor([[0, 0], [0, 1], [0, 2], [1, 0], [2, 0], [2, 1]],
+                          tf.constant([1, 3, 1, 5, 6, 3], tf.int64), [3, 3])
+    weights = tf.SparseTensor(ids.indices, tf.constant([0.5, 2.0, 1.0, 1.5, -1.0, 0.25]), ids.dense_shape)
+    outs = [tf.nn.embedding_lookup_sparse(emb, ids, None, combiner=combiner) for combiner in ("sum", "mean", "sqrtn")]
+    outs.append(tf.nn.embedding_lookup_sparse(emb, ids, weights, combiner="mean"))
+    target = tf.placeholder(tf.float32, [3, 3], name="target")
+    loss = tf.add_n([tf.reduce_sum(tf.square(o - target)) for o in outs], name="loss")
+    grads = tf.identity(tf.convert_to_tensor(tf.gradients(loss, emb)[0]), name="emb_grad")
+    train = tf.train.GradientDescentOptimizer(0.05).minimize(loss, name="train")
+    feeds = {target: _normal(3, 3, scale=1.0)}
+    return [{"feeds": feeds, "fetches": [grads], "targets": []}] + _training_runs(feeds, loss, train)
+
+
 CASES = {
     "tf_layers_training": tf_layers_training,
     "keras_training": keras_training,
@@ -254,6 +274,7 @@ CASES = {
     "defun_training": defun_training,
     "tensor_list_training": tensor_list_training,
     "ref_variables_in_control_flow": ref_variables_in_control_flow,
+    "embedding_lookup_sparse_training": embedding_lookup_sparse_training,
 }
 
 
@@ -313,12 +334,21 @@ def main() -> None:
     if sys.argv[1:] == ["--tf2-saved-model"]:
         print(json.dumps(tf2_saved_model()))
         return
-    saved_model = json.loads(subprocess.run([sys.executable, __file__, "--tf2-saved-model"], check=True,
-                                            capture_output=True, text=True).stdout)
-    tf.disable_v2_behavior()
-    manifest = {name: record(name, build) for name, build in CASES.items()}
+    if sys.argv[1:]:  # only the cases named: the others' files and entries stay as they are
+        unknown = sorted(set(sys.argv[1:]) - set(CASES))
+        if unknown:
+            sys.exit(f"unknown cases {unknown}; the cases are {sorted(CASES)}")
+        tf.disable_v2_behavior()
+        with open(os.path.join(OUT, "cases.json")) as f:
+            manifest = json.load(f)
+        manifest.update({name: record(name, CASES[name]) for name in sys.argv[1:]})
+    else:
+        saved_model = json.loads(subprocess.run([sys.executable, __file__, "--tf2-saved-model"], check=True,
+                                                capture_output=True, text=True).stdout)
+        tf.disable_v2_behavior()
+        manifest = {name: record(name, build) for name, build in CASES.items()}
+        manifest["_tf2_saved_model"] = saved_model
     manifest["_tensorflow_version"] = tf.__version__
-    manifest["_tf2_saved_model"] = saved_model
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")
