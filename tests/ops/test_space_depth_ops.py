@@ -198,3 +198,21 @@ def test_rearrangements_that_move_nothing_still_return_fresh_arrays():
              (conv3d_ops._extract_volume_patches(volume, ksizes=[1] * 5, strides=[1] * 5, padding="VALID"), volume)]
     for result, source in cases:
         assert not np.may_share_memory(result, source)
+
+
+def test_with_space_to_batch_on_channels_first_spatial_dims():
+    """Dimensions between the batch and the spatial ones (the channels of NCHW) get block 1 and no padding."""
+    x = random_array((2, 9, 8, 3), seed=16)
+    w = random_array((2, 2, 3, 4), seed=17)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        first = tf.nn.with_space_to_batch(
+            np.transpose(x, (0, 3, 1, 2)), [2, 3], "SAME",
+            lambda t, n, p: tf.nn.conv2d(t, w, [1, 1, 1, 1], p, data_format="NCHW"), filter_shape=[2, 2],
+            spatial_dims=[2, 3])
+        pooled = tf.nn.pool(np.transpose(x, (0, 3, 1, 2)), [2, 2], "MAX", "VALID", dilation_rate=[2, 3],
+                            data_format="NCHW")
+        want_conv = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME", dilations=[1, 2, 3, 1])
+        want_pool = tf.nn.pool(x, [2, 2], "MAX", "VALID", dilation_rate=[2, 3])
+        got, got_pool, want, want_p = sess.run([first, pooled, want_conv, want_pool])
+    np.testing.assert_allclose(np.transpose(got, (0, 2, 3, 1)), want, rtol=1e-12)
+    np.testing.assert_array_equal(np.transpose(got_pool, (0, 2, 3, 1)), want_p)
