@@ -19,11 +19,9 @@ from tfmini.train import moving_averages as _moving_averages
 _GraphKeys = _ops.GraphKeys
 
 
-def _norm_param(name: str, shape, dtype, initializer, regularizer, variables_collections, trainable: bool,
-                extra_collections=()):
-    collections = list(_args.variable_collections(variables_collections, name) or []) + list(extra_collections)
+def _norm_param(name: str, shape, dtype, initializer, regularizer, variables_collections, trainable: bool):
     return model_variable(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-                          collections=collections or None, trainable=trainable)
+                          collections=_args.variable_collections(variables_collections, name), trainable=trainable)
 
 
 @tf_export("contrib.layers.batch_norm")
@@ -40,7 +38,7 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
     `updates_collections`, or run with the output when it is None. Otherwise the moving averages normalize.
     `beta` (center) and `gamma` (scale) are model variables under the scope `BatchNorm`. As TF's fused kernel
     does (fused=None means fused), the moving variance of 2-D and 4-D inputs is fed the unbiased batch
-    variance, and the biased one otherwise.
+    variance, and the biased one otherwise (other ranks, `fused=False`, `batch_weights`).
     """
     if renorm or adjustment is not None:
         raise ValueError("batch_norm: batch renormalization and `adjustment` are not supported by tfmini")
@@ -50,10 +48,9 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
         rank = inputs.shape.ndims
         if rank is None:
             raise ValueError(f"Inputs {inputs.name} has undefined rank.")
-        if data_format == _args.DATA_FORMAT_NCHW and rank < 3:
-            raise ValueError("data_format has to be NHWC for inputs of rank < 3.")
         dtype = inputs.dtype.base_dtype
-        axis = 1 if data_format == _args.DATA_FORMAT_NCHW else rank - 1
+        # a 2-D input has its channels last whatever the format (TF views it as [N, C, 1, 1] for NCHW)
+        axis = 1 if data_format == _args.DATA_FORMAT_NCHW and rank > 2 else rank - 1
         channels = inputs.shape[axis].value
         if channels is None:
             raise ValueError(f"Inputs {inputs.name} has undefined channels dimension {inputs.shape[axis:axis + 1]}.")
