@@ -67,7 +67,7 @@ FILE_TOUCHING_MODULES = {
 _FILE_CALLS = re.compile(r"(?<![.\w])open\(|\b(io|gzip|bz2|lzma|tarfile|zipfile|codecs)\.open\(|"
                          r"\bos\.(remove|replace|rename|unlink|mkdir|makedirs|fdopen|open|scandir|listdir)\b|"
                          r"\bshutil\.|\bPath\(|\b_ckpt\.|\bsocket\.|\burllib\b|\bsubprocess\b|"
-                         r"\bTFRecordWriter\(|\bopen_stream\(")
+                         r"\bTFRecordWriter\(|\bopen_stream\(|\bGFile\(|\bFastGFile\(")
 
 
 def _print_to_file_graph_def(path: str):
