@@ -12,6 +12,7 @@ from conv_recorded_cases import cases_starting, check_recorded_case
 from gradient_checker import check_gradients, random_array
 
 import tfmini as tf
+from tfmini.framework.registry import apply_op
 from tfmini.ops import conv3d_ops, space_depth_ops
 
 
@@ -97,15 +98,24 @@ def test_space_to_batch_with_fed_block_and_paddings_and_gradients():
 
 
 def test_4d_forms_equal_the_nd_ops_with_a_square_block():
+    """tf.space_to_batch/batch_to_space build the ND ops with an int64 square block, as TF 1.x does; the 4-D
+    SpaceToBatch/BatchToSpace ops (found in imported graphs) compute the same."""
     x = random_array((2, 5, 3, 2), dtype=np.float32, seed=8)
     with tf.Graph().as_default(), tf.Session() as sess:
         a = tf.space_to_batch(x, [[1, 0], [2, 1]], block_shape=3)
-        b = tf.space_to_batch_nd(x, [3, 3], [[1, 0], [2, 1]])
+        b = apply_op("SpaceToBatch", [x, [[1, 0], [2, 1]]], {"block_size": 3}).outputs[0]
         c = tf.batch_to_space(a, [[1, 0], [2, 1]], 3)
-        got_a, got_b, got_c = sess.run([a, b, c])
-        assert a.op.type == "SpaceToBatch" and c.op.type == "BatchToSpace"
+        d = apply_op("BatchToSpace", [b, [[1, 0], [2, 1]]], {"block_size": 3}).outputs[0]
+        assert a.op.type == "SpaceToBatchND" and a.op.inputs[1].dtype == tf.int64
+        assert c.op.type == "BatchToSpaceND" and b.shape.as_list() == [18, 2, 2, 2]
+        got_a, got_b, got_c, got_d = sess.run([a, b, c, d])
     np.testing.assert_array_equal(got_a, got_b)
     np.testing.assert_array_equal(got_c, x)
+    np.testing.assert_array_equal(got_d, x)
+    check_gradients(lambda t: apply_op("SpaceToBatch", [t, [[1, 1], [0, 1]]], {"block_size": 2}).outputs[0],
+                    [random_array((2, 4, 5, 1), seed=18)])
+    check_gradients(lambda t: apply_op("BatchToSpace", [t, [[0, 1], [1, 1]]], {"block_size": 2}).outputs[0],
+                    [random_array((4, 2, 2, 1), seed=19)])
 
 
 def test_required_space_to_batch_paddings_static_and_fed():

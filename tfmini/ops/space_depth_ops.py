@@ -360,24 +360,31 @@ def batch_to_space_nd(input, block_shape, crops, name=None) -> _ops.Tensor:  # n
     return apply_op("BatchToSpaceND", [input, block_shape, crops], name=name).outputs[0]
 
 
-@tf_export("nn.space_to_batch", "space_to_batch")
-def space_to_batch(input, paddings, block_size=None, name=None, block_shape=None) -> _ops.Tensor:  # noqa: A002
-    """SpaceToBatch of a 4-D input with a square block of `block_size` (or `block_shape`)."""
+def _square_block(block_size, block_shape) -> np.ndarray:
     if block_size is not None and block_shape is not None:
         raise ValueError("Cannot specify both 'block_shape' and 'block_size'")
     block_size = block_shape if block_size is None else block_size
     if block_size is None:
-        raise ValueError("space_to_batch needs block_size")
-    return apply_op("SpaceToBatch", [input, paddings], {"block_size": int(block_size)}, name=name).outputs[0]
+        raise ValueError("block_size (or block_shape) is required")
+    return np.array([block_size, block_size], dtype=np.int64)
+
+
+@tf_export("nn.space_to_batch", "space_to_batch")
+def space_to_batch(input, paddings, block_size=None, name=None, block_shape=None) -> _ops.Tensor:  # noqa: A002
+    """space_to_batch_nd of a 4-D input with a square block of `block_size` (or `block_shape`), as TF 1.x
+    builds it (the SpaceToBatch op itself is for imported graphs)."""
+    result = space_to_batch_nd(input, _square_block(block_size, block_shape), paddings, name=name)
+    result.set_shape(result.shape.with_rank(4))
+    return result
 
 
 @tf_export("batch_to_space")
 def batch_to_space(input, crops, block_size, name=None, block_shape=None) -> _ops.Tensor:  # noqa: A002
-    """BatchToSpace of a 4-D input with a square block of `block_size` (or `block_shape`)."""
-    if block_size is not None and block_shape is not None:
-        raise ValueError("Cannot specify both 'block_shape' and 'block_size'")
-    block_size = block_shape if block_size is None else block_size
-    return apply_op("BatchToSpace", [input, crops], {"block_size": int(block_size)}, name=name).outputs[0]
+    """batch_to_space_nd of a 4-D input with a square block of `block_size` (or `block_shape`), as TF 1.x
+    builds it (the BatchToSpace op itself is for imported graphs)."""
+    result = batch_to_space_nd(input, _square_block(block_size, block_shape), crops, name=name)
+    result.set_shape(result.shape.with_rank(4))
+    return result
 
 
 def _required_paddings_np(input_shape, block_shape, base_paddings) -> tuple:
