@@ -213,3 +213,17 @@ def test_transposed_convolution_argument_errors():
             tf.nn.conv1d_transpose(tf.zeros([1, 3, 2]), tf.zeros([2, 1, 2]), [1, 3, 1], 1, data_format="NHWC")
         with pytest.raises(ValueError, match="batch and depth"):
             tf.extract_volume_patches(tf.zeros([1, 2, 2, 2, 1]), [2, 1, 1, 1, 1], [1, 1, 1, 1, 1], "SAME")
+
+
+def test_half_precision_computes_in_float32_and_rounds_once():
+    x = random_array((1, 3, 4, 3, 2), dtype=np.float16, seed=27)
+    w = random_array((2, 2, 2, 2, 3), dtype=np.float16, seed=28)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        y = tf.nn.conv3d(x, w, [1, 1, 1, 1, 1], "SAME")
+        p = tf.nn.avg_pool3d(x, 2, 1, "SAME")
+        got, pooled = sess.run([y, p])
+        want = sess.run(tf.nn.conv3d(x.astype(np.float32), w.astype(np.float32), [1, 1, 1, 1, 1], "SAME"))
+        want_pooled = sess.run(tf.nn.avg_pool3d(x.astype(np.float32), 2, 1, "SAME"))
+    assert got.dtype == np.float16 and pooled.dtype == np.float16
+    np.testing.assert_array_equal(got, want.astype(np.float16))
+    np.testing.assert_array_equal(pooled, want_pooled.astype(np.float16))
