@@ -131,6 +131,12 @@ def test_get_variables_to_restore_includes_and_excludes_scopes():
         framework.get_variables_to_restore(exclude="enc")
 
 
+def test_sort_argsort_and_sparse_conversion_are_tfs(sess):
+    assert framework.sort is tf.sort and framework.argsort is tf.argsort
+    assert framework.convert_to_tensor_or_sparse_tensor is tf.convert_to_tensor_or_sparse_tensor
+    np.testing.assert_array_equal(sess.run(framework.sort([3, 1, 2])), [1, 2, 3])
+
+
 def test_local_variable_and_filter_variables():
     counter = framework.local_variable(0, name="counter")
     assert framework.get_local_variables() == [counter]
@@ -206,6 +212,11 @@ def test_assign_from_checkpoint_and_its_fn_restore_variables(sess, tmp_path):
     with pytest.raises(ValueError, match="var_list cannot be empty"):
         framework.assign_from_checkpoint_fn(path, [])
     assert dict(framework.list_variables(path)) == {"m/b": [1], "m/w": [2]}
+    with tf.variable_scope("fresh"):
+        fresh = tf.get_variable("w", [2])
+    framework.init_from_checkpoint(path, {"m/w": fresh})
+    sess.run(fresh.initializer)
+    np.testing.assert_array_equal(sess.run(fresh), [1.0, 2.0])
     np.testing.assert_array_equal(framework.load_variable(path, "m/w"), [1.0, 2.0])
 
 
@@ -220,6 +231,7 @@ def test_slim_re_exports_layers_framework_and_the_contrib_modules():
     assert slim.layers is tf.contrib.layers
     assert slim.learning.create_train_op is not tf.contrib.training.create_train_op
     assert not hasattr(slim, "list_variables")  # a checkpoint utility slim does not re-export
+    assert not hasattr(slim, "nest") and not hasattr(slim, "sort")
     with pytest.raises(AttributeError, match="docs/contrib.md"):
         slim.evaluation  # noqa: B018
 

@@ -19,9 +19,12 @@ from tfmini.framework import tf_logging as _logging
 from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops as _array_ops
 from tfmini.ops import control_flow_ops as _control_flow_ops
+from tfmini.ops import sort_ops as _sort_ops
+from tfmini.ops import sparse_ops as _sparse_ops
 from tfmini.ops import variable_scope as _vs
 from tfmini.ops.variables import Variable, VariableAggregation, VariableSynchronization
 from tfmini.train import checkpoint as _checkpoint
+from tfmini.train import checkpoint_utils as _checkpoint_utils
 from tfmini.train import saver as _saver
 from tfmini.train import training_util as _training_util
 
@@ -401,6 +404,17 @@ def assign_from_checkpoint_fn(model_path, var_list, ignore_missing_vars=False, r
     return callback
 
 
+@tf_export("contrib.framework.init_from_checkpoint")
+def init_from_checkpoint(checkpoint_dir, assignment_map) -> None:
+    """Makes the initializers of the variables in `assignment_map` read them from the checkpoint at
+    `checkpoint_dir` (contrib's name for `tf.train.init_from_checkpoint`)."""
+    _checkpoint_utils.init_from_checkpoint(checkpoint_dir, assignment_map)
+
+
 tf_export("contrib.framework.list_variables").export_constant(_checkpoint.__name__, "list_variables")
 tf_export("contrib.framework.load_variable").export_constant(_checkpoint.__name__, "load_variable")
 tf_export("contrib.framework.load_checkpoint").export_constant(_checkpoint.__name__, "load_checkpoint")
+tf_export("contrib.framework.sort").export_constant(_sort_ops.__name__, "sort")
+tf_export("contrib.framework.argsort").export_constant(_sort_ops.__name__, "argsort")
+tf_export("contrib.framework.convert_to_tensor_or_sparse_tensor").export_constant(
+    _sparse_ops.__name__, "convert_to_tensor_or_sparse_tensor")

@@ -13,13 +13,21 @@ from tfmini.contrib import slim_learning as learning  # noqa: F401 - declared be
 from tfmini.contrib import slim_learning_impl as _slim_learning_impl  # noqa: F401 - declares slim.learning's names
 from tfmini.framework.api_export import namespace, tf_export
 
-# contrib.framework names that live in TF's checkpoint utilities, not in the modules slim re-exports
-_NOT_IN_SLIM = {"list_variables", "load_variable", "load_checkpoint"}
+# slim re-exports contrib.framework's arg_scope and variables modules, not its checkpoint utilities, sort or nest
+_FRAMEWORK_NAMES_IN_SLIM = (
+    "add_arg_scope", "arg_scope", "arg_scope_func_key", "arg_scoped_arguments", "current_arg_scope", "has_arg_scope",
+    "add_model_variable", "assert_global_step", "assert_or_get_global_step", "assign_from_checkpoint",
+    "assign_from_checkpoint_fn", "assign_from_values", "assign_from_values_fn", "create_global_step",
+    "filter_variables", "get_global_step", "get_local_variables", "get_model_variables", "get_or_create_global_step",
+    "get_trainable_variables", "get_unique_variable", "get_variable_full_name", "get_variables",
+    "get_variables_by_name", "get_variables_by_suffix", "get_variables_to_restore", "global_variable",
+    "local_variable", "model_variable", "variable",
+)
 
-for _namespace in ("contrib.layers", "contrib.framework"):
-    for _name, _obj in namespace(_namespace).items():
-        if _name not in _NOT_IN_SLIM:
-            tf_export(f"contrib.slim.{_name}")(_obj)
+for _name, _obj in namespace("contrib.layers").items():
+    tf_export(f"contrib.slim.{_name}")(_obj)
+for _name in _FRAMEWORK_NAMES_IN_SLIM:
+    tf_export(f"contrib.slim.{_name}")(namespace("contrib.framework")[_name])
 
 tf_export("contrib.slim.layers").export_constant(__name__, "layers")
 tf_export("contrib.slim.losses").export_constant(__name__, "losses")
