@@ -1,7 +1,11 @@
-"""tf.random.gamma and tf.random.poisson: shapes, dtypes, seeds, the distributions' moments (the samples are
-NumPy's, not TensorFlow's), the reparameterization gradient of gamma samples, and IgammaGradA behind it."""
+"""tf.random.gamma and tf.random.poisson: shapes, dtypes, seeds, the distributions' moments, RandomGamma's numbers
+against TensorFlow's (two runs of seeded ops recorded by tools/tf_fixtures/gen_math_leftovers.py; Poisson samples
+are NumPy's, not TensorFlow's), the reparameterization gradient of gamma samples, and IgammaGradA behind it."""
 
 from __future__ import annotations
+
+import json
+import os
 
 import numpy as np
 import pytest
@@ -10,6 +14,34 @@ from gradient_checker import check_gradients
 import tfmini as tf
 from tfmini.framework import errors
 from tfmini.framework.registry import apply_op
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "math_leftovers")
+with open(os.path.join(FIXTURES, "cases.json")) as _f:
+    GAMMA_RUNS = json.load(_f)["gamma"]
+ARRAYS = np.load(os.path.join(FIXTURES, "cases.npz"))
+
+
+@pytest.mark.parametrize("i", range(len(GAMMA_RUNS)))
+def test_random_gamma_draws_tensorflows_numbers(i):
+    case = GAMMA_RUNS[i]
+    alpha = ARRAYS[f"gamma{i}/alpha"]
+    sample = apply_op("RandomGamma", [np.array(case["shape"], np.int32), alpha],
+                      {"seed": case["seed"], "seed2": case["seed2"]}).outputs[0]
+    with tf.Session() as sess:
+        for r in range(2):  # the second run continues the op's stream, as TF's does
+            got = sess.run(sample)
+            want = ARRAYS[f"gamma{i}/run{r}"]
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-6 if want.dtype == np.float32 else 1e-13)
+    with tf.Session() as sess:  # a new session starts the stream again
+        np.testing.assert_allclose(sess.run(sample), ARRAYS[f"gamma{i}/run0"], rtol=1e-6)
+
+
+def test_random_gamma_through_the_wrapper_with_explicit_seeds():
+    tf.set_random_seed(7)
+    g = tf.random.gamma([3], np.array([0.5, 1.0, 2.5, 9.0]), dtype=tf.float64, seed=11)
+    with tf.Session() as sess:
+        np.testing.assert_allclose(sess.run(g), ARRAYS["gamma0/run0"], rtol=1e-13)
 
 
 def _run(t, feed=None):

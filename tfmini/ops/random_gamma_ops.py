@@ -1,9 +1,11 @@
 """Gamma and Poisson sampling: RandomGamma (with its reparameterization gradient, RandomGammaGrad) and
 RandomPoissonV2, behind tf.random.gamma / tf.random_gamma and tf.random.poisson / tf.random_poisson.
 
-Like the other stateful random ops (random_ops), each op draws from a NumPy generator the session keeps per op,
-seeded from the op's (seed, seed2) attrs: fixed seeds repeat across sessions, but the numbers are NumPy's samples
-of the distribution, not TensorFlow's.
+RandomGamma draws TensorFlow's numbers: TF's Philox stream seeded by the op's (seed, seed2), 256 blocks reserved
+per output, and Marsaglia and Tsang's rejection method consuming normals and uniforms from it as TF's kernel does;
+each run of the op in a session moves on by the blocks it reserved, as TF's generator does. RandomPoissonV2 draws
+from the NumPy generator the session keeps per op (random_ops): fixed seeds repeat across sessions, but the
+numbers are NumPy's samples of the distribution, not TensorFlow's.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
-from tfmini.ops import array_ops, math_ops, random_ops, shape_fns, special_math_ops
+from tfmini.ops import array_ops, math_ops, random_ops, shape_fns, special_math_ops, stateless_random_ops
 
 _INDEX = (_dt.int32, _dt.int64)
 _FLOATS = (_dt.float16, _dt.float32, _dt.float64)
@@ -30,16 +32,101 @@ def _sample_shape(op):
 # ----------------------------------------------------------------------------------------------------------
 # RandomGamma and its gradient
 # ----------------------------------------------------------------------------------------------------------
+# TF reserves this many Philox blocks for each output of RandomGamma; each output's draws start at its own.
+_BLOCKS_PER_OUTPUT = 256
+
+
+class _GammaStreams:
+    """The per-output Philox streams of one RandomGamma run: output i reads blocks base + 256 i, base + 256 i + 1,
+    ... in order, turning each into two normals (Box-Muller) or two uniforms, taken last first, as TF's
+    distributions hand them out."""
+
+    def __init__(self, key: tuple[int, int], counter_hi: tuple[int, int], base: int, n_out: int) -> None:
+        self.key, self.counter_hi = key, counter_hi
+        self.first = base + np.arange(n_out, dtype=np.int64) * _BLOCKS_PER_OUTPUT
+        self.next = np.zeros(n_out, np.int64)
+        self.normals, self.normals_left = np.zeros((n_out, 2)), np.zeros(n_out, np.int64)
+        self.uniforms, self.uniforms_left = np.zeros((n_out, 2)), np.zeros(n_out, np.int64)
+
+    def _block(self, rows: np.ndarray) -> np.ndarray:
+        if (self.next[rows] >= _BLOCKS_PER_OUTPUT).any():
+            raise _errors.InternalError(None, None, "RandomGamma exhausted the samples reserved for an output")
+        words = stateless_random_ops._philox((self.first[rows] + self.next[rows]).astype(np.uint64),
+                                             self.counter_hi, self.key)
+        self.next[rows] += 1
+        return words
+
+    def normal(self, rows: np.ndarray) -> np.ndarray:
+        refill = rows[self.normals_left[rows] == 0]
+        if refill.size:
+            w = self._block(refill)
+            d0, d1 = stateless_random_ops._box_muller_double(w[:, 0], w[:, 1], w[:, 2], w[:, 3])
+            self.normals[refill] = np.stack([d0, d1], axis=1)
+            self.normals_left[refill] = 2
+        self.normals_left[rows] -= 1
+        return self.normals[rows, self.normals_left[rows]]
+
+    def uniform(self, rows: np.ndarray) -> np.ndarray:
+        refill = rows[self.uniforms_left[rows] == 0]
+        if refill.size:
+            w = self._block(refill)
+            self.uniforms[refill] = stateless_random_ops._uint64_to_double(w[:, 0::2], w[:, 1::2])
+            self.uniforms_left[refill] = 2
+        self.uniforms_left[rows] -= 1
+        return self.uniforms[rows, self.uniforms_left[rows]]
+
+
+def _sample_gamma(streams: _GammaStreams, alpha: np.ndarray) -> np.ndarray:
+    """One Gamma(alpha[i], 1) sample per output i: -log(1 - u) for alpha 1, else Marsaglia and Tsang's
+    transformation-rejection (for alpha < 1 from alpha + 1, scaled by u^(1/alpha)), in double precision."""
+    out = np.empty(alpha.size)
+    exponential = np.nonzero(alpha == 1.0)[0]
+    if exponential.size:
+        out[exponential] = -np.log(1.0 - streams.uniform(exponential))
+    below_one = alpha < 1
+    d = alpha + np.where(below_one, 2.0 / 3, -1.0 / 3)
+    with np.errstate(all="ignore"):
+        c = 1.0 / 3 / np.sqrt(d)
+        active = np.nonzero(alpha != 1.0)[0]
+        while active.size:
+            x = streams.normal(active)
+            v = 1 + c[active] * x
+            tried = ~(v <= 0)  # TF redraws only when v <= 0 (a nan v goes on, as in TF)
+            rows, x, v = active[tried], x[tried], v[tried] ** 3
+            u = streams.uniform(rows)
+            accepted = (u < 1 - 0.0331 * (x * x) * (x * x)) | (np.log(u) < 0.5 * x * x + d[rows] * (1 - v + np.log(v)))
+            done, value = rows[accepted], d[rows[accepted]] * v[accepted]
+            scaled = below_one[done]
+            if scaled.any():
+                value[scaled] *= streams.uniform(done[scaled]) ** (1 / alpha[done[scaled]])
+            out[done] = value
+            finished = np.zeros(alpha.size, bool)
+            finished[done] = True
+            active = active[~finished[active]]
+    return out
+
+
 def _gamma_factory(op, ctx):
-    gen = random_ops._generator(op, ctx)
+    seed, seed2 = op.get_attr("seed"), op.get_attr("seed2")
+    if seed == 0 and seed2 == 0:  # TF then seeds from a nondeterministic source
+        seed, seed2 = (int(v) for v in np.random.SeedSequence().generate_state(2, np.uint64))
+    key = (seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF)
+    counter_hi = (seed2 & 0xFFFFFFFF, (seed2 >> 32) & 0xFFFFFFFF)
+    # Blocks reserved by the op's earlier runs in this session (TF's generator state), per session and op.
+    reserved = ctx.resources.setdefault(("RandomGamma", op), [0])
 
     def kernel(shape, alpha):
-        dims = random_ops._check_shape(shape) + np.shape(alpha)
-        a = np.broadcast_to(np.asarray(alpha, np.float64), dims)
-        samples = np.full(dims, np.nan)
-        valid = a > 0
-        samples[valid] = gen.standard_gamma(a[valid])
-        return samples.astype(alpha.dtype)
+        sample_dims = random_ops._check_shape(shape)
+        n_samples, n_alphas = int(np.prod(sample_dims)), int(np.size(alpha))
+        n_out = n_samples * n_alphas
+        with ctx.lock:
+            base = reserved[0]
+            reserved[0] += n_out * _BLOCKS_PER_OUTPUT
+        # Output i = (alpha index) * n_samples + (sample index) has its own stream; the result is laid out
+        # [samples..., alphas...].
+        alphas = np.repeat(np.asarray(alpha, np.float64).reshape(-1), n_samples)
+        samples = _sample_gamma(_GammaStreams(key, counter_hi, base, n_out), alphas)
+        return samples.reshape(n_alphas, n_samples).T.reshape(sample_dims + np.shape(alpha)).astype(alpha.dtype)
 
     return kernel
 

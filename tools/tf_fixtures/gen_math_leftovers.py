@@ -5,7 +5,8 @@ test_stateless_random_ops.py (special functions, shifts out of range, TF's Philo
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_math_leftovers.py
 Writes tests/fixtures/tf/math_leftovers/cases.json (per case: op type, attrs, input and output counts, or the
 error class TF raised) and cases.npz (inputs "<i>/in<j>", outputs "<i>/out<j>"). Each case runs the raw op once.
-The "dct" list records tf.signal.dct / idct (composites in TF) of the array "dct/in", outputs "dct<i>/out".
+The "dct" list records tf.signal.dct / idct (composites in TF) of the array "dct/in", outputs "dct<i>/out"; the
+"gamma" list two successive runs of a seeded RandomGamma ("gamma<i>/alpha", "gamma<i>/run0", "gamma<i>/run1").
 """
 
 from __future__ import annotations
@@ -232,6 +233,16 @@ def dct_cases():
                     yield kind, n, norm, inverse, x, out
 
 
+def gamma_runs():
+    """(shape, alpha, seed, seed2, [TF's output of run 1, of run 2]) of RandomGamma, two runs in one session."""
+    for shape, alpha, seed, seed2 in (([3], np.array([0.5, 1.0, 2.5, 9.0]), 7, 11),
+                                      ([2, 2], np.array([[0.05, 1.7], [30.0, 0.9]], np.float32), 123, 0),
+                                      ([5], np.float32(0.3), 0, 99)):
+        with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+            op = tf.raw_ops.RandomGamma(shape=np.array(shape, np.int32), alpha=alpha, seed=seed, seed2=seed2)
+            yield shape, alpha, seed, seed2, [sess.run(op), sess.run(op)]
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     manifest, arrays = [], {}
@@ -262,9 +273,16 @@ def main() -> None:
     for i, (kind, n, norm, inverse, x, out) in enumerate(dct_cases()):
         dcts.append({"type": kind, "n": n, "norm": norm, "inverse": inverse})
         arrays["dct/in"], arrays[f"dct{i}/out"] = x, out  # one input for every dct case
+    gammas = []
+    for i, (shape, alpha, seed, seed2, runs) in enumerate(gamma_runs()):
+        gammas.append({"shape": shape, "seed": seed, "seed2": seed2})
+        arrays[f"gamma{i}/alpha"] = alpha
+        for r, out in enumerate(runs):
+            arrays[f"gamma{i}/run{r}"] = out
     np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump({"tensorflow_version": tf.__version__, "cases": manifest, "dct": dcts}, f, indent=0)
+        json.dump({"tensorflow_version": tf.__version__, "cases": manifest, "dct": dcts, "gamma": gammas}, f,
+                  indent=0)
         f.write("\n")
     print(f"{len(manifest)} cases, {sum('error' in c for c in manifest)} errors")
 
