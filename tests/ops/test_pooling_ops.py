@@ -359,3 +359,30 @@ def test_fractional_pool_errors():
         with pytest.raises(tf.errors.InvalidArgumentError, match="4-dimensional"):
             sess.run(fed.output, {x: np.zeros((4, 4))})
         assert sess.run(fed.output, {x: np.ones((1, 4, 4, 1))}).shape == (1, 2, 2, 1)
+
+
+def test_max_pool_v2_takes_its_window_as_tensors_and_equals_max_pool():
+    """MaxPoolV2 (in graphs TensorFlow writes when ksize or strides are tensors) and its gradient ops."""
+    x = random_array((2, 5, 6, 3), seed=33)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        xt = tf.constant(x)
+        ksize = tf.placeholder(tf.int32, [4])
+        v2 = apply_op("MaxPoolV2", [xt, ksize, [1, 2, 1, 1]], {"padding": "SAME"}).outputs[0]
+        static = apply_op("MaxPoolV2", [xt, [1, 2, 2, 1], [1, 2, 1, 1]], {"padding": "SAME"}).outputs[0]
+        assert v2.shape.as_list() == [2, None, None, 3] and static.shape.as_list() == [2, 3, 6, 3]
+        ref = tf.nn.max_pool(xt, [1, 2, 2, 1], [1, 2, 1, 1], "SAME")
+        got = sess.run([v2, tf.gradients(v2, xt)[0]], {ksize: [1, 2, 2, 1]})
+        want = sess.run([ref, tf.gradients(ref, xt)[0]])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="batch and depth"):
+            sess.run(v2, {ksize: [2, 2, 2, 1]})
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    check_gradients(lambda t: apply_op("MaxPoolV2", [t, [1, 2, 2, 1], [1, 1, 2, 1]], {"padding": "VALID"}).outputs[0],
+                    [x])
+    check_gradients(_max_pool_v2_grad_of, [random_array((1, 3, 4, 2), seed=34)])
+
+
+def _max_pool_v2_grad_of(g):
+    x = tf.constant(random_array((1, 5, 4, 2), seed=35))
+    y = apply_op("MaxPoolV2", [x, [1, 2, 2, 1], [1, 2, 1, 1]], {"padding": "SAME"}).outputs[0]
+    return tf.gradients(y, x, grad_ys=g)[0]

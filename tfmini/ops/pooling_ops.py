@@ -1,7 +1,8 @@
 """Pooling beyond nn_ops' 2-D MaxPool/AvgPool: MaxPool3D/AvgPool3D and their gradient ops, MaxPoolWithArgmax
-and its gradients, the morphological Dilation2D with its backprops, fractional max and average pooling, and
-tf.nn.pool, max_pool1d/3d, avg_pool1d/3d, max_pool_v2/avg_pool_v2, max_pool_with_argmax, dilation2d, erosion2d,
-fractional_max_pool and fractional_avg_pool.
+and its gradients, MaxPoolV2 (the window as tensors) and its gradients, the morphological Dilation2D with its
+backprops, fractional max and average pooling, and tf.nn.pool, max_pool1d/3d, avg_pool1d/3d,
+max_pool_v2/avg_pool_v2, max_pool_with_argmax, dilation2d, erosion2d, fractional_max_pool and
+fractional_avg_pool.
 
 Kernels reduce over the window's shifted strided slices (one NumPy operation per kernel position), so no
 Python loop runs over output positions.
@@ -500,6 +501,94 @@ def _dilation2d_gradient(op, grad):
     attrs = _dilation_attr_values(op)
     return (apply_op("Dilation2DBackpropInput", [x, f, grad], attrs).outputs[0],
             apply_op("Dilation2DBackpropFilter", [x, f, grad], attrs).outputs[0])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# MaxPoolV2 and its gradients: MaxPool with ksize and strides given as tensors (graphs written by TensorFlow)
+# ----------------------------------------------------------------------------------------------------------
+_V2_ATTRS = {"padding": ("string", _reg.REQUIRED), "data_format": ("string", "NHWC")}
+
+
+def _v2_windows(ksize, strides, op_type: str, data_format: str) -> tuple:
+    ksize = [int(v) for v in np.reshape(ksize, [-1])]
+    strides = [int(v) for v in np.reshape(strides, [-1])]
+    nn_ops._check_window_attr(ksize, "ksize", op_type, data_format)
+    nn_ops._check_window_attr(strides, "stride", op_type, data_format)
+    return ksize, strides
+
+
+def _max_pool_v2_shape(op):
+    fmt, padding = op.get_attr("data_format"), op.get_attr("padding")
+    nn_ops._check_format(fmt)
+    check_padding(padding)
+    first = fmt == "NCHW"
+    x = dims_to_channels_last(known_dims(op.inputs[0].shape, 4), first)
+    ksize, strides = _reg.constant_value(op.inputs[1]), _reg.constant_value(op.inputs[2])
+    if ksize is None or strides is None:
+        return dims_from_channels_last([x[0], None, None, x[3]], first)
+    ksize, strides = _v2_windows(ksize, strides, op.type, fmt)
+    out = static_window_dims(x[1:3], spatial_entries(ksize, first), spatial_entries(strides, first), [1, 1],
+                             padding)
+    return dims_from_channels_last([x[0], *out, x[3]], first)
+
+
+def _v2_grad_shape(op, index: int):
+    nn_ops._check_format(op.get_attr("data_format"))
+    check_padding(op.get_attr("padding"))
+    return op.inputs[index].shape.with_rank(4)
+
+
+@register_op("MaxPoolV2", inputs=["input: T", "ksize: int32", "strides: int32"], outputs=["output: T"],
+             attrs={**_V2_ATTRS, "T": ("type", _dt.float32)}, allowed={"T": nn_ops._MAX_POOL_TYPES},
+             shape=_max_pool_v2_shape)
+def _max_pool_v2(x, ksize, strides, *, padding, data_format):
+    ksize, strides = _v2_windows(ksize, strides, "MaxPoolV2", data_format)
+    return nn_ops._max_pool(x, ksize=ksize, strides=strides, padding=padding, data_format=data_format)
+
+
+@register_op("MaxPoolGradV2", inputs=["orig_input: T", "orig_output: T", "grad: T", "ksize: int32",
+                                      "strides: int32"],
+             outputs=["output: T"], attrs={**_V2_ATTRS, "T": ("type", _dt.float32)}, allowed={"T": _REAL},
+             shape=lambda op: _v2_grad_shape(op, 0))
+def _max_pool_grad_v2(x, y, grad, ksize, strides, *, padding, data_format):
+    ksize, strides = _v2_windows(ksize, strides, "MaxPoolGradV2", data_format)
+    return nn_ops._max_pool_grad_kernel(x, y, grad, ksize=ksize, strides=strides, padding=padding,
+                                        data_format=data_format)
+
+
+@register_op("MaxPoolGradGradV2", inputs=["orig_input: T", "orig_output: T", "grad: T", "ksize: int32",
+                                          "strides: int32"],
+             outputs=["output: T"], attrs=dict(_V2_ATTRS), allowed={"T": _REAL},
+             shape=lambda op: _v2_grad_shape(op, 1))
+def _max_pool_grad_grad_v2(x, y, grad, ksize, strides, *, padding, data_format):
+    ksize, strides = _v2_windows(ksize, strides, "MaxPoolGradGradV2", data_format)
+    return nn_ops._max_pool_grad_grad_kernel(x, y, grad, ksize=ksize, strides=strides, padding=padding,
+                                             data_format=data_format)
+
+
+def _v2_attr_values(op) -> dict:
+    return {k: op.get_attr(k) for k in _V2_ATTRS}
+
+
+@RegisterGradient("MaxPoolV2")
+def _max_pool_v2_gradient(op, grad):
+    x, ksize, strides = op.inputs
+    return (apply_op("MaxPoolGradV2", [x, op.outputs[0], grad, ksize, strides], _v2_attr_values(op)).outputs[0],
+            None, None)
+
+
+@RegisterGradient("MaxPoolGradV2")
+def _max_pool_grad_v2_gradient(op, grad):
+    x, y, _, ksize, strides = op.inputs
+    return (array_ops.zeros_like(x), array_ops.zeros_like(y),
+            apply_op("MaxPoolGradGradV2", [x, y, grad, ksize, strides], _v2_attr_values(op)).outputs[0], None, None)
+
+
+@RegisterGradient("MaxPoolGradGradV2")
+def _max_pool_grad_grad_v2_gradient(op, grad):
+    x, y, _, ksize, strides = op.inputs
+    return (array_ops.zeros_like(x), array_ops.zeros_like(y),
+            apply_op("MaxPoolGradV2", [x, y, grad, ksize, strides], _v2_attr_values(op)).outputs[0], None, None)
 
 
 # ----------------------------------------------------------------------------------------------------------
