@@ -9,9 +9,10 @@ import os
 
 import numpy as np
 import pytest
+from test_op_defs_against_tf import TFMINI_ONLY  # the op-def comparison beside this module (tests are no package)
 
 import tfmini as tf
-from tfmini.framework import func_graph, registry
+from tfmini.framework import func_graph, graph_export, registry
 from tfmini.protobuf import op_def_pb2
 
 OP_DEFS = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "op_defs", "op_defs.pb")
@@ -476,3 +477,41 @@ def test_gradient_of_a_cond_inside_a_cond_branch_exports_with_optionals_of_optio
     np.testing.assert_allclose(want_false, [1.0, 1.0])
     xv = feed["x:0"]
     np.testing.assert_allclose(want, np.cos(xv) * xv + np.sin(xv), rtol=1e-6)
+
+
+def test_tensorflow_check_names_tfmini_only_ops_of_a_nested_loop_gradient():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2], name="x")
+
+        def outer_body(i, v):
+            return i + 1, tf.while_loop(lambda j, w: j < 2, lambda j, w: (j + 1, tf.tanh(w)), [0, v])[1]
+
+        _, y = tf.while_loop(lambda i, v: i < 2, outer_body, [0, x])
+        forward = g.as_graph_def()
+        tf.gradients(tf.reduce_sum(y * y), [x])
+        gd = g.as_graph_def()
+    assert graph_export.tensorflow_incompatibilities(forward) == []
+    graph_export.check_for_tensorflow(forward)
+    found = graph_export.tensorflow_incompatibilities(g)  # a Graph is exported first
+    assert found == graph_export.tensorflow_incompatibilities(gd)
+    assert [line.split("'")[1] for line in found] == ["WhileGrad", "TapeRead"]
+    with pytest.raises(ValueError, match=r"TensorFlow cannot run this GraphDef: op 'WhileGrad' exists only in tfmini "
+                                         r"\(2 nodes, first 'gradients/while_grad/WhileGrad'\): the gradient of a "
+                                         r"tf.while_loop .*nested inside a differentiated loop body.*op 'TapeRead'.* "
+                                         r"in function"):
+        graph_export.check_for_tensorflow(gd)
+
+
+def test_tensorflow_check_passes_every_training_graph_tensorflow_runs():
+    with tf.Graph().as_default() as g:
+        _cond_training_graph()
+        x = tf.placeholder(tf.float32, [3])
+        _, y = tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.cond(tf.reduce_sum(h) > 0, lambda: h * 0.5,
+                                                                              lambda: tf.tanh(h))), [0, x])
+        tf.gradients(tf.reduce_sum(y), x)
+    graph_export.check_for_tensorflow(g)
+
+
+def test_tfmini_only_op_table_is_the_op_def_comparisons():
+    # test_op_defs_against_tf checks that its list is exactly the registered op types TensorFlow lacks.
+    assert set(graph_export.TFMINI_ONLY_OPS) == set(TFMINI_ONLY)

@@ -717,4 +717,45 @@ def _drop_unread_variant_constants(fd) -> None:
         fd.node_def.extend(kept)
 
 
+# Op types tfmini registers and TensorFlow has no op for, with what a GraphDef holding one says about its graph.
+TFMINI_ONLY_OPS = {
+    "WhileGrad": "the gradient of a tf.while_loop that tfmini keeps in its own form: a loop nested inside a "
+                 "differentiated loop body or cond branch, or control flow nested two levels deep",
+    "TapeRead": "a value a tf.cond or tf.while_loop recorded for a gradient kept in tfmini's own form (a loop "
+                "nested inside a differentiated loop body or cond branch, or control flow nested two levels deep)",
+    "PyGeneratorDataset": "tf.data.Dataset.from_generator, whose Python generator only the process that made it has",
+    "DatasetWeightedChoice": "the draw of tf.data.experimental.sample_from_datasets",
+    "SparseTensorToDatasetVariant": "a SparseTensor component of a tf.data dataset",
+    "SparseTensorToDatasetRows": "the rows of a SparseTensor as tf.data elements",
+    "DatasetVariantToSparseTensor": "a SparseTensor component of a tf.data dataset",
+}
+
+
+def tensorflow_incompatibilities(graph_def) -> list[str]:
+    """What in `graph_def` (a GraphDef, or a Graph to export) TensorFlow cannot run: one line per tfmini-only op
+    type (`TFMINI_ONLY_OPS`) its nodes or its library's functions use, naming the op, how many nodes use it, the
+    first of them and why such a node is there. Empty when every op type is one TensorFlow has."""
+    if isinstance(graph_def, _ops.Graph):
+        graph_def = graph_def.as_graph_def()
+    uses: dict = {}  # op type -> [count, where the first node is]
+    places = [("", graph_def.node)] + [(f" in function '{fd.signature.name}'", fd.node_def)
+                                       for fd in graph_def.library.function]
+    for place, nodes in places:
+        for nd in nodes:
+            if nd.op in TFMINI_ONLY_OPS:
+                uses.setdefault(nd.op, [0, f"'{nd.name}'{place}"])[0] += 1
+    return [f"op '{op}' exists only in tfmini ({count} node{'s' if count > 1 else ''}, first {first}): "
+            f"{TFMINI_ONLY_OPS[op]}" for op, (count, first) in uses.items()]
+
+
+def check_for_tensorflow(graph_def) -> None:
+    """Raises ValueError naming each op type of `graph_def` (a GraphDef, or a Graph to export) that TensorFlow
+    does not have, a node using it and why it is there; returns None when TensorFlow has every op. tfmini's own
+    writers (`as_graph_def`, `tf.train.write_graph`, `export_meta_graph`, savers) write such nodes, which tfmini
+    reads back; this is the check to run before handing a GraphDef to TensorFlow."""
+    found = tensorflow_incompatibilities(graph_def)
+    if found:
+        raise ValueError("TensorFlow cannot run this GraphDef: " + "; ".join(found))
+
+
 _ops.register_graph_def_export("finish_graph_def", finish_graph_def)
