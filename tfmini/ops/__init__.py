@@ -94,7 +94,12 @@ from tfmini.ops import custom_gradient, lookup_ops, script_ops, template  # noqa
 
 # -- conv
 # isort: split
-from tfmini.ops import conv3d_ops, pooling_ops, space_depth_ops  # noqa: E402,F401 - registers their ops and names
+from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
+    conv3d_ops,
+    fractional_pooling_ops,
+    pooling_ops,
+    space_depth_ops,
+)
 
 # -- train more
 # isort: split
