@@ -40,4 +40,5 @@ from tfmini.train import (  # noqa: E402,F401 - their declarations
     proximal_adagrad,
     proximal_gradient_descent,
     supervisor,
+    tracking,
 )

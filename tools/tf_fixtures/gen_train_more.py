@@ -8,7 +8,9 @@ kind, the slot variables' names) and optimizers.npz (per case and step: the vari
 decays.npz (each schedule's value at steps 0..39), and warm_start/ (a TensorFlow checkpoint of variables
 old/w, old/inner/b and v for tf.train.init_from_checkpoint in tests/train/test_checkpoint_utils.py), and
 profiler/ (tf.profiler.profile's GraphNodeProto and MultiGraphNodeProto of a small model's parameters and
-float operations, and its printed tables, for tests/train/test_profiler.py).
+float operations, and its printed tables, for tests/train/test_profiler.py), and object/ (an object-based
+tf.train.Checkpoint of variables, an Adam optimizer and a nested Checkpoint after two training steps, with
+the values it holds, for tests/train/test_object_checkpoints.py).
 """
 
 from __future__ import annotations
@@ -152,8 +154,36 @@ def profiles():
                 f.write(result.SerializeToString())
 
 
+def object_checkpoint():
+    directory = os.path.join(OUT, "object")
+    os.makedirs(directory, exist_ok=True)
+    with tf.Graph().as_default():
+        v = tf.get_variable("v", initializer=np.array([1.0, 2.0], np.float32), use_resource=False)
+        w = tf.Variable(3.0, name="w")
+        opt = tf.train.AdamOptimizer(0.1)
+        train = opt.minimize(tf.reduce_sum(v * v) * w + w * w)
+        ckpt = tf.train.Checkpoint(v=v, optimizer=opt, nested=tf.train.Checkpoint(w=w))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train)
+            sess.run(train)
+            path = ckpt.save(os.path.join(directory, "ckpt"), session=sess)
+            values = {name: sess.run(var) for name, var in [
+                ("v", v), ("w", w), ("v_m", opt.get_slot(v, "m")), ("v_v", opt.get_slot(v, "v")),
+                ("w_m", opt.get_slot(w, "m")), ("w_v", opt.get_slot(w, "v"))]}
+            values["beta1_power"], values["beta2_power"] = sess.run(list(opt._get_beta_accumulators()))
+    np.savez(os.path.join(directory, "values.npz"), **values)
+    state = os.path.join(directory, "checkpoint")
+    with open(state) as f:
+        text = f.read().replace(directory + os.sep, "")
+    with open(state, "w") as f:
+        f.write(text)
+    return path
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    object_checkpoint()
     profiles()
     warm_start_checkpoint()
     meta, arrays = [], {}
