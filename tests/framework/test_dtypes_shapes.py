@@ -247,3 +247,16 @@ def test_tensor_shape_proto_round_trip():
 def test_tensor_shape_rejects_strings():
     with pytest.raises(TypeError):
         tf.TensorShape("12")
+
+
+def test_quantized_dtypes_are_tfs():
+    for dtype, enum, base in ((tf.qint8, 11, np.int8), (tf.quint8, 12, np.uint8), (tf.qint32, 13, np.int32),
+                              (tf.qint16, 15, np.int16), (tf.quint16, 16, np.uint16)):
+        assert dtype.as_datatype_enum == enum and tf.as_dtype(enum) is dtype and tf.as_dtype(dtype.name) is dtype
+        assert dtype.is_quantized and not dtype.is_integer and not dtype.is_floating
+        assert dtype.as_numpy_dtype == np.dtype([(dtype.name, base)])
+        assert tf.as_dtype(dtype.as_numpy_dtype) is dtype
+        assert (dtype.min, dtype.max) == (np.iinfo(base).min, np.iinfo(base).max)
+        assert dtype._as_ref.name == dtype.name + "_ref" and tf.dtypes.as_dtype(dtype.name) is dtype
+    assert not tf.int8.is_quantized
+    assert tf.dtypes.qint8 is tf.qint8

@@ -54,10 +54,6 @@ KNOWN: dict[str, tuple[str, set[str]]] = {
     "Add": (_WIDER_TYPES + " (tf.add and + on uint16/32/64 tensors, which tfmini computes with Add)", {
         "attr T: allows ['uint16', 'uint32', 'uint64'], which TF's does not",
     }),
-    "CSVDataset": (_WIDER_TYPES, {
-        ("attr output_types: allows ['bfloat16', 'bool', 'complex128', 'complex64', 'float16', 'int16', 'int8'"
-         ", 'resource', 'uint16', 'uint32', 'uint64', 'uint8', 'variant'], which TF's does not"),
-    }),
     "If": (_TAPE, {
         "output 1: tape: variant, TF's is none",
     }),

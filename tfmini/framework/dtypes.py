@@ -79,6 +79,10 @@ class DType:
         return self.base_dtype in (uint8, uint16, uint32, uint64)
 
     @property
+    def is_quantized(self) -> bool:
+        return self.base_dtype in QUANTIZED_DTYPES
+
+    @property
     def is_numpy_compatible(self) -> bool:
         return self.base_dtype._np is not None
 
@@ -92,7 +96,9 @@ class DType:
 
     def _limits(self):
         npt = self.as_numpy_dtype
-        if self.is_integer:
+        if self.is_quantized:  # a one-field record over the integer type that holds the values
+            npt = np.dtype(npt)[0].type
+        if self.is_integer or self.is_quantized:
             info = np.iinfo(npt)
         elif self.is_floating:
             info = np.finfo(npt)
@@ -162,6 +168,11 @@ complex128 = _make(18, "complex128", np.complex128)
 float16 = _make(19, "float16", np.float16)
 resource = _make(20, "resource", np.object_)
 variant = _make(21, "variant", np.object_)
+qint8 = _make(11, "qint8", np.dtype([("qint8", np.int8)]))
+quint8 = _make(12, "quint8", np.dtype([("quint8", np.uint8)]))
+qint32 = _make(13, "qint32", np.dtype([("qint32", np.int32)]))
+qint16 = _make(15, "qint16", np.dtype([("qint16", np.int16)]))
+quint16 = _make(16, "quint16", np.dtype([("quint16", np.uint16)]))
 uint32 = _make(22, "uint32", np.uint32)
 uint64 = _make(23, "uint64", np.uint64)
 
@@ -188,6 +199,13 @@ tf_export("dtypes.uint64", "uint64").export_constant(__name__, "uint64")
 tf_export("dtypes.uint8", "uint8").export_constant(__name__, "uint8")
 tf_export("dtypes.variant", "variant").export_constant(__name__, "variant")
 tf_export("bool", "dtypes.bool").export_constant(__name__, "bool_")
+# The quantized types: TF 1.15 names them and reads and writes them in TensorProtos; tfmini has no quantized
+# kernels, so they serve as values of dtype attrs and in comparisons, as NumPy one-field records like TF's.
+tf_export("dtypes.qint8", "qint8").export_constant(__name__, "qint8")
+tf_export("dtypes.quint8", "quint8").export_constant(__name__, "quint8")
+tf_export("dtypes.qint16", "qint16").export_constant(__name__, "qint16")
+tf_export("dtypes.quint16", "quint16").export_constant(__name__, "quint16")
+tf_export("dtypes.qint32", "qint32").export_constant(__name__, "qint32")
 
 _INTEGER = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
 float32_ref = float32._as_ref
@@ -216,6 +234,7 @@ _FROM_NUMPY = {
     np.dtype(np.complex64): complex64,
     np.dtype(np.complex128): complex128,
     np.dtype(np.object_): string,
+    **{qt.as_numpy_dtype: qt for qt in (qint8, quint8, qint16, quint16, qint32)},
 }
 
 _FROM_PYTHON = {float: float32, int: int32, bool: bool_, str: string, bytes: string, complex: complex128}
@@ -256,7 +275,7 @@ INTEGER = _INTEGER
 REAL = FLOATING + INTEGER
 NUMBER = REAL + COMPLEX
 ALL_TYPES = NUMBER + (bool_, string)
-QUANTIZED_DTYPES: frozenset = frozenset()
+QUANTIZED_DTYPES: frozenset = frozenset({qint8, quint8, qint16, quint16, qint32})
 
 __all__ = [
     "DType", "as_dtype", "float16", "half", "float32", "float64", "double", "int8", "int16", "int32", "int64",

@@ -83,7 +83,7 @@ _DATASET_ATTRS = {"output_types": ("list(type)", REQUIRED), "output_shapes": ("l
 
 def register_dataset_op(name: str, inputs: Sequence[str], attrs: dict | None = None, *, factory: Callable,
                       doc: str, file_access: Callable | None = None, forwards_refs: bool = False,
-                      structure_attrs: bool = True) -> None:
+                      structure_attrs: bool = True, allowed: dict | None = None) -> None:
     """Declares a dataset op: a scalar variant output `handle`, TF's output_types/output_shapes attrs (unless
     `structure_attrs` is False: TF's file readers have none, their elements are always scalar strings), and a
     factory kernel. Dataset ops are stateful so they run (and make fresh datasets) whenever an iterator is
@@ -93,7 +93,8 @@ def register_dataset_op(name: str, inputs: Sequence[str], attrs: dict | None = N
     if "Toutput_types" in all_attrs:  # the ops over given components are typed by them, as in TF
         del all_attrs["output_types"]
     register_op(name, inputs=inputs, outputs=["handle: variant"], attrs=all_attrs, shape=_dataset_shape,
-                stateful=True, factory=factory, doc=doc, file_access=file_access, forwards_refs=forwards_refs)
+                stateful=True, factory=factory, doc=doc, file_access=file_access, forwards_refs=forwards_refs,
+                allowed=allowed)
     NotDifferentiable(name)
 
 

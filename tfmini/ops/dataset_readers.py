@@ -477,6 +477,7 @@ register_dataset_op(
     ["filenames: string", "compression_type: string", "buffer_size: int64", "header: bool", "field_delim: string",
      "use_quote_delim: bool", "na_value: string", "select_cols: int64", "record_defaults: output_types"],
     factory=_csv_dataset_factory, file_access=_file_access,
+    allowed={"output_types": (_dt.float32, _dt.float64, _dt.int32, _dt.int64, _dt.string)},
     doc="The records of CSV files, each a tuple of scalars of `record_defaults`' types (an empty default marks a "
         "required field).")
 
