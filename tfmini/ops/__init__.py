@@ -81,8 +81,13 @@ from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
 
 # -- image
 # isort: split
-from tfmini.ops import image_ops  # noqa: E402,F401 - registers the image ops and declares tf.image's names
-from tfmini.ops import image_codec_ops  # noqa: E402,F401 - the image codecs (tf.io.decode_png, ...)
+from tfmini.ops import (  # noqa: E402,F401 - register the tf.image ops and declare tf.image's names
+    image_box_ops,
+    image_codec_ops,
+    image_colour_ops,
+    image_ops,
+    image_resize_ops,
+)
 
 # -- metrics
 # isort: split

@@ -23,7 +23,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
-from tfmini.ops import image_ops, math_ops, random_ops, string_ops, summary_ops
+from tfmini.ops import image_colour_ops, math_ops, random_ops, string_ops, summary_ops
 
 try:  # optional dependency: the codec ops that need it say so when they are built
     from PIL import Image as _PILImage
@@ -722,7 +722,7 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
         attrs = {"channels": int(channels or 0), "dtype": dtype if direct else _dt.uint8,
                  "expand_animations": bool(expand_animations)}
         decoded = apply_op("DecodeImage", [contents], attrs).outputs[0]
-        return decoded if direct else image_ops.convert_image_dtype(decoded, dtype)
+        return decoded if direct else image_colour_ops.convert_image_dtype(decoded, dtype)
 
 
 @tf_export("io.encode_png", "image.encode_png")
@@ -766,14 +766,14 @@ def adjust_jpeg_quality(image, jpeg_quality, name=None) -> _ops.Tensor:
     with _ops.name_scope(name, "adjust_jpeg_quality", [image]) as scope:
         image = _ops.convert_to_tensor(image, name="image")
         original = image.dtype.base_dtype
-        pixels = image_ops.convert_image_dtype(image, _dt.uint8, saturate=True)
+        pixels = image_colour_ops.convert_image_dtype(image, _dt.uint8, saturate=True)
         if isinstance(jpeg_quality, _ops.Tensor):
             encoded = apply_op("EncodeJpegVariableQuality", [pixels, math_ops.cast(jpeg_quality, _dt.int32)])
         else:
             encoded = apply_op("EncodeJpeg", [pixels], {"quality": int(jpeg_quality)})
         decoded = apply_op("DecodeJpeg", [encoded.outputs[0]], {"channels": 0}).outputs[0]
         decoded.set_shape(pixels.shape)
-        return image_ops.convert_image_dtype(decoded, original, saturate=True, name=scope)
+        return image_colour_ops.convert_image_dtype(decoded, original, saturate=True, name=scope)
 
 
 @tf_export("image.random_jpeg_quality")
