@@ -889,3 +889,18 @@ def test_not_differentiable_ops_give_no_gradient(make):
     x = tf.placeholder(tf.float32, [None, 2])
     y = tf.cast(make(x), tf.float32)
     assert tf.gradients(y, x) == [None]
+
+
+def test_slice_bounds_may_be_variables_dimensions_and_0d_arrays():
+    """As in TF, any scalar with an int32/int64 dtype is an index: a Variable, a Dimension, a 0-d NumPy array."""
+    x = tf.constant(np.arange(10))
+    v = tf.Variable(3)
+    parts = [x[:v], x[np.array(2)], x[tf.Dimension(4)], x[v:tf.Dimension(8):2]]
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        got = sess.run(parts)
+    assert [np.asarray(g).tolist() for g in got] == [[0, 1, 2], 2, 4, [3, 5, 7]]
+    with pytest.raises(TypeError, match="are valid indices"):
+        _ = x[tf.Variable(1.5)]
+    with pytest.raises(TypeError, match="are valid indices"):
+        _ = x[np.array([1, 2])]

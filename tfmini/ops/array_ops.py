@@ -2277,6 +2277,17 @@ def _index_part(x):
         return x
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return int(x)
+    if isinstance(x, _shape.Dimension) and x.value is not None:
+        return int(x.value)
+    # As in TF, anything scalar with an int32/int64 dtype indexes: a Variable, a 0-d NumPy array
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and not isinstance(x, (list, tuple)):
+        try:
+            base = _dt.as_dtype(dtype).base_dtype
+        except TypeError:
+            base = None
+        if base in _INDEX and len(getattr(x, "shape", ())) == 0:
+            return _ops.convert_to_tensor(x)
     raise TypeError(
         "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar tf.int32/tf.int64 "
         f"tensors are valid indices, got {x!r}"
