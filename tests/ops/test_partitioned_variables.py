@@ -1,5 +1,6 @@
 """Partitioned variables: the partitioners' answers and the parts get_variable makes (names, slice specs,
-values) against TensorFlow (tests/fixtures/tf/misc_core/partitioned.json), PartitionedVariable as a tensor and
+values) against TensorFlow (tests/fixtures/tf/misc_core/partitioned.json), embedding lookups over the parts and
+their gradients per part against TensorFlow (tests/fixtures/tf/partitioned/), PartitionedVariable as a tensor and
 as a list of parts, reuse and its errors, initializers that see the full shape, assign, and
 tf.create_partitioned_variables."""
 
@@ -15,6 +16,7 @@ import tfmini as tf
 from tfmini.ops.partitioned_variables import PartitionedVariable
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "misc_core"
+PARTITIONED = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "partitioned"
 RECORDED = json.loads((FIXTURES / "partitioned.json").read_text(encoding="utf-8"))
 MAKERS = {"fixed": tf.fixed_size_partitioner, "axis_size": tf.variable_axis_size_partitioner,
           "min_max": tf.min_max_variable_partitioner}
@@ -59,12 +61,103 @@ def test_embedding_lookup_over_the_parts_follows_the_partition_strategy():
     mod = tf.nn.embedding_lookup(list(w), ids, partition_strategy="mod")
     div = tf.nn.embedding_lookup(list(w), ids, partition_strategy="div")
     whole_div = tf.nn.embedding_lookup(w, ids, partition_strategy="div")
+    whole_mod = tf.nn.embedding_lookup(w, ids, partition_strategy="mod")
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        got_mod, got_div, got_whole = sess.run([mod, div, whole_div])
+        got_mod, got_div, got_whole, got_whole_mod = sess.run([mod, div, whole_div, whole_mod])
     assert got_mod.tolist() == RECORDED["lookups"]["mod"]
     assert got_div.tolist() == RECORDED["lookups"]["div"]
     assert got_whole.tolist() == RECORDED["lookups"]["div"]
+    assert got_whole_mod.tolist() == RECORDED["lookups"]["mod"]
+
+
+LOOKUPS = np.load(PARTITIONED / "lookups.npz")
+SPARSE = np.load(PARTITIONED / "sparse.npz")
+# The inputs tools/tf_fixtures/gen_partitioned.py looked up.
+TABLE3 = (np.arange(33, dtype=np.float32).reshape(11, 3) * 0.5 - 4.0).astype(np.float32)
+IDS = np.array([[0, 10, 3], [7, 7, 5]], np.int64)
+LIST_TABLE = np.random.RandomState(3).randn(10, 2).astype(np.float32)
+LIST_IDS = np.array([9, 0, 4, 3, 6, 4], np.int32)
+
+
+def _coefficients(shape) -> np.ndarray:
+    return (np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape) % 5 - 2.0).astype(np.float32)
+
+
+def _table3():
+    return tf.get_variable("w", [11, 3], initializer=TABLE3, partitioner=tf.fixed_size_partitioner(4))
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+def test_lookup_in_a_partitioned_variable_and_its_gradients_per_part_match_tensorflow(strategy):
+    w = _table3()
+    looked = tf.nn.embedding_lookup(w, IDS, partition_strategy=strategy)
+    clipped = tf.nn.embedding_lookup(w, IDS, partition_strategy=strategy, max_norm=3.0)
+    assert looked.shape == [2, 3, 3]
+    grads = tf.gradients(tf.reduce_sum(looked * _coefficients([2, 3, 3])), list(w))
+    assert all(isinstance(g, tf.IndexedSlices) for g in grads)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, got_clipped, got_grads = sess.run([looked, clipped, grads])
+    np.testing.assert_array_equal(got, LOOKUPS[f"var/{strategy}/out"])
+    np.testing.assert_allclose(got_clipped, LOOKUPS[f"var/{strategy}/clipped"], rtol=1e-6)
+    for i, g in enumerate(got_grads):
+        np.testing.assert_array_equal(g.values, LOOKUPS[f"var/{strategy}/grad{i}/values"])
+        np.testing.assert_array_equal(g.indices, LOOKUPS[f"var/{strategy}/grad{i}/indices"])
+        np.testing.assert_array_equal(g.dense_shape, LOOKUPS[f"var/{strategy}/grad{i}/dense_shape"])
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+def test_lookup_in_a_list_of_uneven_tensors_matches_tensorflow(strategy):
+    parts = [tf.constant(LIST_TABLE[:4]), tf.constant(LIST_TABLE[4:7]), tf.constant(LIST_TABLE[7:])]
+    ids = tf.placeholder(tf.int32, [None])
+    looked = tf.nn.embedding_lookup(parts, ids, partition_strategy=strategy)
+    assert looked.shape.as_list() == [None, 2]
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(looked, {ids: LIST_IDS}), LOOKUPS[f"list/{strategy}/out"])
+
+
+def test_lookup_div_over_parts_of_unknown_length_counts_their_rows_when_run():
+    rows = [tf.placeholder(tf.float32, [None, 2]) for _ in range(3)]
+    looked = tf.nn.embedding_lookup(rows, LIST_IDS, partition_strategy="div")
+    feeds = dict(zip(rows, (LIST_TABLE[:4], LIST_TABLE[4:7], LIST_TABLE[7:])))
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(looked, feeds), LOOKUPS["list/div/out"])
+    with pytest.raises(ValueError, match="Unrecognized partition strategy: rows"):
+        tf.nn.embedding_lookup(rows, LIST_IDS, partition_strategy="rows")
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+@pytest.mark.parametrize("combiner", ["sum", "mean", "sqrtn"])
+def test_sparse_lookup_in_a_partitioned_variable_matches_tensorflow(strategy, combiner):
+    w = _table3()
+    sp_ids = tf.SparseTensor([[0, 0], [0, 1], [1, 0], [3, 0], [3, 1], [3, 2]],
+                             tf.constant([1, 10, 4, 7, 2, 1], tf.int64), [4, 3])
+    sp_weights = tf.SparseTensor(sp_ids.indices, [0.5, 2.0, 1.0, -1.5, 0.25, 3.0], [4, 3])
+    looked = tf.nn.embedding_lookup_sparse(w, sp_ids, sp_weights, partition_strategy=strategy, combiner=combiner)
+    fetches = {"out": looked}
+    if (strategy, combiner) == ("mod", "mean"):
+        fetches["grads"] = [tf.convert_to_tensor(g) for g in
+                            tf.gradients(tf.reduce_sum(looked * _coefficients([4, 3])), list(w))]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run(fetches)
+    np.testing.assert_allclose(got["out"], SPARSE[f"sparse/{strategy}/{combiner}"], rtol=1e-6)
+    for i, g in enumerate(got.get("grads", [])):
+        np.testing.assert_allclose(g, SPARSE[f"sparse/mod/mean/grad{i}"], rtol=1e-6)
+
+
+def test_safe_sparse_lookup_in_a_partitioned_variable_matches_tensorflow():
+    w = _table3()
+    ids = tf.SparseTensor([[0, 0], [0, 1], [1, 0], [2, 0], [2, 1]], tf.constant([3, -1, -2, 9, 6], tf.int64),
+                          [4, 2])
+    div = tf.nn.safe_embedding_lookup_sparse(w, ids)
+    mod = tf.nn.safe_embedding_lookup_sparse(w, ids, default_id=2, partition_strategy="mod")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_div, got_mod = sess.run([div, mod])
+    np.testing.assert_allclose(got_div, SPARSE["safe/div"], rtol=1e-6)
+    np.testing.assert_allclose(got_mod, SPARSE["safe/mod/default"], rtol=1e-6)
 
 
 def test_reuse_returns_the_same_partitioned_variable_and_checks_it():
@@ -181,3 +274,34 @@ def test_create_partitioned_variables_gives_the_parts():
     assert [v.shape.as_list() for v in parts] == [[5, 2], [5, 1]]
     with pytest.raises(ValueError, match="must have the length"):
         tf.create_partitioned_variables([5, 3], [2], tf.zeros_initializer())
+
+
+class ShardedCell(tf.nn.rnn_cell.BasicRNNCell):
+    """A BasicRNNCell whose kernel is cut into 3 parts along its rows."""
+
+    def build(self, inputs_shape):
+        rows = inputs_shape[-1] + self._num_units
+        self._kernel = self.add_weight("kernel", shape=[rows, self._num_units],
+                                       initializer=tf.constant_initializer(0.1),
+                                       partitioner=tf.fixed_size_partitioner(3))
+        self._bias = self.add_weight("bias", shape=[self._num_units], initializer=tf.zeros_initializer())
+        self.built = True
+
+
+def test_a_cell_weight_with_a_partitioner_is_a_partitioned_variable_whose_parts_are_its_weights():
+    cell = ShardedCell(2)
+    x = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
+    out, _ = cell(x, cell.zero_state(2, tf.float32))
+    assert isinstance(cell._kernel, PartitionedVariable) and cell._kernel.name == "sharded_cell/kernel"
+    assert [v.name for v in cell.trainable_weights] == [
+        "sharded_cell/kernel/part_0:0", "sharded_cell/kernel/part_1:0", "sharded_cell/kernel/part_2:0",
+        "sharded_cell/bias:0"]
+    grads = tf.gradients(tf.reduce_sum(out), cell.trainable_weights)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, got_grads = sess.run([out, grads])
+    xh = np.concatenate([np.arange(6, dtype=np.float32).reshape(2, 3), np.zeros((2, 2), np.float32)], 1)
+    want = np.tanh(xh @ np.full((5, 2), 0.1, np.float32))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    dpre = 1 - want ** 2
+    np.testing.assert_allclose(np.concatenate(got_grads[:3]), xh.T @ dpre, rtol=1e-5)

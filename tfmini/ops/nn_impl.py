@@ -14,7 +14,8 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import apply_op
-from tfmini.ops import array_ops, math_ops, nn_ops, random_ops
+from tfmini.ops import array_ops, math_ops, nn_ops, random_ops, segment_ops
+from tfmini.ops.partitioned_variables import PartitionedVariable
 
 
 def _renamed(new_value, new_name: str, old_value, old_name: str):
@@ -320,26 +321,22 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
 # ----------------------------------------------------------------------------------------------------------
 # Embeddings
 # ----------------------------------------------------------------------------------------------------------
-def _partition_rows(params: list) -> list:
-    """The static first dimension of each partition (needed to locate rows under the 'mod' strategy)."""
-    rows = [p.shape[0].value if p.shape.ndims else None for p in params]
-    if any(r is None for r in rows):
-        raise ValueError("embedding_lookup with several partitions needs their first dimensions to be known")
-    return rows
-
-
 @tf_export("nn.embedding_lookup")
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
                      max_norm=None) -> _ops.Tensor:
-    """Rows of `params` (a tensor, or a list of partitions of one table) selected by `ids`.
+    """Rows of `params` (a tensor, a list of partitions of one table, or a PartitionedVariable, looked up
+    part by part) selected by `ids`.
 
-    With several partitions, 'div' assigns consecutive ids to each partition in order (so the concatenated
-    partitions are the table) and 'mod' assigns id i to partition i % n at row i // n.
+    With P partitions holding N rows in all, 'mod' sends id i to partition i % P at row i // P; 'div' sends
+    consecutive ids to each partition in turn, the first N % P partitions taking one id more. Each partition
+    is gathered on its own, so the gradient of a variable partition is IndexedSlices of its own rows.
     """
-    if partition_strategy not in ("mod", "div"):
-        raise ValueError(f"Unrecognized partition strategy: {partition_strategy}")
-    if params is None or (isinstance(params, (list, tuple)) and not params):
+    if params is None:
+        raise ValueError("params must be specified")
+    if isinstance(params, (list, tuple)) and not params:
         raise ValueError("Need at least one param")
+    if isinstance(params, PartitionedVariable):
+        params = list(params)
     parts = list(params) if isinstance(params, (list, tuple)) else [params]
     with _ops.name_scope(name, "embedding_lookup", parts + [ids]) as scope:
         parts = [_ops.convert_to_tensor(p, name="params") if not hasattr(p, "_as_graph_element") else p
@@ -348,19 +345,50 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         if len(parts) == 1:
             result = array_ops.gather(parts[0], ids, name=None if max_norm else scope)
         else:
-            table = array_ops.concat([_ops.convert_to_tensor(p) for p in parts], 0)
-            if partition_strategy == "div":
-                rows = ids
-            else:
-                counts = _partition_rows(parts)
-                offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(ids.dtype.as_numpy_dtype)
-                n = len(parts)
-                rows = array_ops.gather(_ops.convert_to_tensor(offsets), math_ops.floormod(ids, n)) + \
-                    math_ops.floordiv(ids, n)
-            result = array_ops.gather(table, rows, name=None if max_norm else scope)
+            result = _partitioned_lookup([_ops.convert_to_tensor(p) for p in parts], ids, partition_strategy,
+                                         None if max_norm else scope)
         if max_norm is not None:
             result = _clip_rows(result, ids, max_norm, scope)
         return result
+
+
+def _partitioned_lookup(parts: list, ids: _ops.Tensor, partition_strategy: str, name) -> _ops.Tensor:
+    """Each id's row from the partition the strategy assigns it: ids are split by partition, each partition
+    gathers its rows, and the rows are stitched back into the ids' order and shape."""
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"Unrecognized partition strategy: {partition_strategy}")
+    n = len(parts)
+    flat_ids = array_ops.reshape(ids, [-1])
+    positions = array_ops.range(array_ops.size(flat_ids, out_type=_dt.int32))
+    if partition_strategy == "mod":
+        assignment = math_ops.floormod(flat_ids, n)
+        rows = math_ops.floordiv(flat_ids, n)
+    else:
+        sizes = [_shape.dimension_value(p.shape[0]) if p.shape.ndims else None for p in parts]
+        if all(s is not None for s in sizes):
+            total = _ops.convert_to_tensor(sum(sizes), dtype=flat_ids.dtype)
+        else:
+            dims = [array_ops.shape(p)[0] if s is None else s for p, s in zip(parts, sizes)]
+            total = math_ops.reduce_sum(math_ops.cast(array_ops.stack(dims), flat_ids.dtype))
+        per_part = math_ops.floordiv(total, n)
+        extras = math_ops.floormod(total, n)
+        # The first `extras` partitions hold per_part + 1 ids each, the others per_part.
+        assignment = math_ops.maximum(math_ops.floordiv(flat_ids, per_part + 1),
+                                      math_ops.floordiv(flat_ids - extras, per_part))
+        rows = array_ops.where(math_ops.less(assignment, extras), math_ops.floormod(flat_ids, per_part + 1),
+                               math_ops.floormod(flat_ids - extras, per_part))
+    assignment = math_ops.cast(assignment, _dt.int32)
+    part_rows = segment_ops.dynamic_partition(rows, assignment, n)
+    part_positions = segment_ops.dynamic_partition(positions, assignment, n)
+    gathered = [array_ops.gather(p, r) for p, r in zip(parts, part_rows)]
+    stitched = apply_op("ParallelDynamicStitch", [part_positions, gathered], name=name).outputs[0]
+    element_shape = parts[0].shape[1:]
+    for p in parts[1:]:
+        element_shape = element_shape.merge_with(p.shape[1:])
+    dynamic_element = element_shape.as_list() if element_shape.is_fully_defined() else array_ops.shape(parts[0])[1:]
+    result = array_ops.reshape(stitched, array_ops.concat([array_ops.shape(ids), dynamic_element], 0))
+    result.set_shape(ids.shape.concatenate(element_shape))
+    return result
 
 
 def _clip_rows(embeddings: _ops.Tensor, ids: _ops.Tensor, max_norm, name) -> _ops.Tensor:

@@ -20,13 +20,15 @@ from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import REQUIRED, RegisterGradient, apply_op, attr_minimum, register_op
 from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.ops import array_ops, candidate_sampling_ops, math_ops, nn_impl, segment_ops
+from tfmini.ops.partitioned_variables import PartitionedVariable
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Sampled losses
 # ----------------------------------------------------------------------------------------------------------
 def _as_partitions(weights) -> list:
-    return list(weights) if isinstance(weights, (list, tuple)) else [weights]
+    """The partitions of a table: a list's items, a PartitionedVariable's parts, or the one tensor."""
+    return list(weights) if isinstance(weights, (list, tuple, PartitionedVariable)) else [weights]
 
 
 def _sum_rows(x: _ops.Tensor) -> _ops.Tensor:

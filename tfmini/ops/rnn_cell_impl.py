@@ -27,6 +27,7 @@ from tfmini.ops.functional_ops import (
     pack_sequence_as,
     rebuild,
 )
+from tfmini.ops.partitioned_variables import PartitionedVariable
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
 _BIAS_VARIABLE_NAME = "bias"
@@ -256,20 +257,20 @@ class RNNCell:
     def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None, trainable=True,
                    constraint=None, partitioner=None, **kwargs):
         """Gets or creates `name` with tf.get_variable in the cell's scope (reusing it once the cell is
-        built) and tracks it in the cell's weights."""
-        if partitioner is not None:
-            raise NotImplementedError("tfmini does not support partitioned variables yet.")
+        built) and tracks it in the cell's weights. With a `partitioner` the variable is a
+        PartitionedVariable, whose parts are the weights tracked."""
         dtype = _dt.as_dtype(dtype or self._dtype or _dt.float32).base_dtype
         reuse = True if self.built else self._reuse
         with vs.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False):
             variable = vs.get_variable(name, shape=shape, dtype=dtype, initializer=initializer,
                                        regularizer=regularizer, trainable=trainable and self.trainable,
-                                       constraint=constraint)
-        # A custom getter may return a tensor in place of a variable: it counts as what was asked for.
-        own = (self._trainable_weights if trainable and getattr(variable, "trainable", True)
-               else self._non_trainable_weights)
-        if all(v is not variable for v in own):
-            own.append(variable)
+                                       constraint=constraint, partitioner=partitioner)
+        for weight in (list(variable) if isinstance(variable, PartitionedVariable) else [variable]):
+            # A custom getter may return a tensor in place of a variable: it counts as what was asked for.
+            own = (self._trainable_weights if trainable and getattr(weight, "trainable", True)
+                   else self._non_trainable_weights)
+            if all(v is not weight for v in own):
+                own.append(weight)
         return variable
 
     add_variable = add_weight
