@@ -90,3 +90,28 @@ def test_errors():
             tf.train.init_from_checkpoint(CKPT_DIR, {"old/w": "nothing/"})
         with pytest.raises(ValueError, match=r"Tensor old/a \(.* in old/\) is not found"):
             tf.train.init_from_checkpoint(CKPT_DIR, {"old/": "/"})
+
+
+def test_partitioned_variables_get_their_slices():
+    with tf.Graph().as_default():
+        with tf.variable_scope("new", partitioner=tf.fixed_size_partitioner(2)):
+            w = tf.get_variable("w", [2, 3])
+        tf.train.init_from_checkpoint(CKPT_DIR, {"old/": "new/"})
+        np.testing.assert_array_equal(_parts(w), W)
+    with tf.Graph().as_default():
+        with tf.variable_scope("s", partitioner=tf.fixed_size_partitioner(2, axis=1)):
+            w = tf.get_variable("w", [2, 3])
+        tf.train.init_from_checkpoint(CKPT_DIR, {"old/w": "s/w"})
+        np.testing.assert_array_equal(_parts(w), W)
+    with tf.Graph().as_default():
+        with tf.variable_scope("t", partitioner=tf.fixed_size_partitioner(2)):
+            w = tf.get_variable("w", [2, 3])
+        tf.train.init_from_checkpoint(CKPT_DIR, {"old/w": list(w)})
+        np.testing.assert_array_equal(_parts(w), W)
+
+
+def _parts(partitioned):
+    parts = list(partitioned)
+    values = _initialized(*parts)
+    axis = next(i for i, o in enumerate(parts[1]._save_slice_info.var_offset) if o)
+    return np.concatenate(values, axis=axis)
