@@ -24,10 +24,6 @@ from tfmini.ops import array_ops, math_ops
 _LINALG_TYPES = _dt.FLOATING + _dt.COMPLEX
 _fmt = _shape.dims_str
 
-Qr = collections.namedtuple("Qr", ["q", "r"])
-LogMatrixDeterminant = collections.namedtuple("LogMatrixDeterminant", ["sign", "log_abs_determinant"])
-Lu = collections.namedtuple("Lu", ["lu", "p"])
-
 
 def _invalid(msg: str) -> _errors.InvalidArgumentError:
     return _errors.InvalidArgumentError(None, None, msg)
@@ -106,6 +102,30 @@ def _conj(x) -> _ops.Tensor:
     return math_ops.conj(x) if x.dtype.is_complex else x
 
 
+@tf_export("linalg.matrix_transpose", "linalg.transpose", "matrix_transpose")
+def matrix_transpose(a, name="matrix_transpose", conjugate=False) -> _ops.Tensor:
+    """Transposes the last two dimensions of a (conjugating them too with `conjugate`)."""
+    with _ops.name_scope(name, values=[a]):
+        a = _ops.convert_to_tensor(a, name="a")
+        ndims = a.shape.ndims
+        if ndims is not None:
+            if ndims < 2:
+                raise ValueError(f"Argument 'a' should be a (batch) matrix, with rank >= 2.  Found: {a.shape}")
+            perm = list(range(ndims - 2)) + [ndims - 1, ndims - 2]
+        else:
+            rank = array_ops.rank(a)
+            perm = array_ops.concat([array_ops.range(rank - 2), array_ops.stack([rank - 1, rank - 2])], 0)
+        return array_ops.transpose(a, perm=perm, conjugate=conjugate)
+
+
+@tf_export("linalg.adjoint")
+def adjoint(matrix, name=None) -> _ops.Tensor:
+    """The conjugate transpose of the last two dimensions."""
+    with _ops.name_scope(name, "adjoint", [matrix]):
+        matrix = _ops.convert_to_tensor(matrix, name="matrix")
+        return matrix_transpose(matrix, conjugate=True)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # MatrixInverse, MatrixDeterminant, LogMatrixDeterminant
 # ----------------------------------------------------------------------------------------------------------
@@ -132,6 +152,12 @@ def _matrix_inverse_grad(op, grad):
     return -_mm(y, _mm(grad, y, adjoint_b=True), adjoint_a=True)
 
 
+@tf_export("linalg.inv", "matrix_inverse")
+def matrix_inverse(input, adjoint=False, name=None) -> _ops.Tensor:  # noqa: A002
+    """The inverse (or, with `adjoint`, the inverse of the conjugate transpose) of each square matrix."""
+    return apply_op("MatrixInverse", [input], {"adjoint": bool(adjoint)}, name=name).outputs[0]
+
+
 def _det_shape(op):
     return _batch_dims(_batch_square_shape(op))
 
@@ -150,6 +176,12 @@ def _matrix_determinant_grad(op, grad):
     return _expand_last2(grad * op.outputs[0]) * a_adj_inv
 
 
+@tf_export("linalg.det", "matrix_determinant")
+def matrix_determinant(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """The determinant of each square matrix."""
+    return apply_op("MatrixDeterminant", [input], name=name).outputs[0]
+
+
 @register_op("LogMatrixDeterminant", inputs=["input: T"], outputs=["sign: T", "log_abs_determinant: T"],
              allowed={"T": _LINALG_TYPES}, shape=lambda op: [_det_shape(op)] * 2)
 def _log_matrix_determinant_kernel(x):
@@ -163,6 +195,16 @@ def _log_matrix_determinant_grad(op, grad_sign, grad_logdet):
     # The sign is piecewise constant; d log|det A| / dA = A^-T.
     del grad_sign
     return _expand_last2(grad_logdet) * matrix_inverse(op.inputs[0], adjoint=True)
+
+
+LogMatrixDeterminant = collections.namedtuple("LogMatrixDeterminant", ["sign", "log_abs_determinant"])
+
+
+@tf_export("linalg.slogdet")
+def log_matrix_determinant(input, name=None) -> LogMatrixDeterminant:  # noqa: A002
+    """(sign, log |det|) of each square matrix: the determinant without overflow."""
+    op = apply_op("LogMatrixDeterminant", [input], name=name)
+    return LogMatrixDeterminant(*op.outputs)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -191,6 +233,12 @@ def _cholesky_grad(op, grad):
     chol_inv = matrix_triangular_solve(chol, _identity_like(chol), lower=True)
     s = _mm(_mm(chol_inv, middle, adjoint_a=True), chol_inv)
     return 0.5 * (s + adjoint(s))
+
+
+@tf_export("linalg.cholesky", "cholesky")
+def cholesky(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """The lower-triangular L with L L^H = A of each Hermitian positive-definite matrix (its lower triangle is read)."""
+    return apply_op("Cholesky", [input], name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -232,6 +280,16 @@ def _qr_grad(op, dq, dr):
     lhs = dq + _mm(q, copyltu)
     # X R^-H = (R^-1 X^H)^H, with R upper triangular.
     return adjoint(matrix_triangular_solve(r, adjoint(lhs), lower=False))
+
+
+Qr = collections.namedtuple("Qr", ["q", "r"])
+
+
+@tf_export("linalg.qr", "qr")
+def qr(input, full_matrices=False, name=None) -> Qr:  # noqa: A002
+    """The QR decomposition of each matrix: (q, r), q with orthonormal columns and r upper triangular."""
+    op = apply_op("Qr", [input], {"full_matrices": bool(full_matrices)}, name=name)
+    return Qr(*op.outputs)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -315,6 +373,18 @@ def _svd_grad(op, ds, du, dv):
     return core if result is None else core + result
 
 
+@tf_export("linalg.svd", "svd")
+def svd(tensor, full_matrices=False, compute_uv=True, name=None):
+    """Singular values of each matrix in decreasing order; with `compute_uv`, (s, u, v) with A = U diag(s) V^H."""
+    with _ops.name_scope(name, "svd", [tensor]):
+        tensor = _ops.convert_to_tensor(tensor, name="tensor")
+        s, u, v = apply_op("Svd", [tensor], {"compute_uv": bool(compute_uv),
+                                             "full_matrices": bool(full_matrices)}).outputs
+        if compute_uv:
+            return math_ops.real(s) if s.dtype.is_complex else s, u, v
+        return math_ops.real(s) if s.dtype.is_complex else s
+
+
 # ----------------------------------------------------------------------------------------------------------
 # SelfAdjointEigV2
 # ----------------------------------------------------------------------------------------------------------
@@ -356,8 +426,21 @@ def _self_adjoint_eig_grad(op, grad_e, grad_v):
     return array_ops.matrix_set_diag(folded, 0.5 * _diag_part(folded))
 
 
+@tf_export("linalg.eigh", "self_adjoint_eig")
+def self_adjoint_eig(tensor, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:
+    """(e, v): the eigenvalues in ascending order and the eigenvectors (columns) of each self-adjoint matrix."""
+    e, v = apply_op("SelfAdjointEigV2", [tensor], {"compute_v": True}, name=name).outputs
+    return e, v
+
+
+@tf_export("linalg.eigvalsh", "self_adjoint_eigvals")
+def self_adjoint_eigvals(tensor, name=None) -> _ops.Tensor:
+    """The eigenvalues of each self-adjoint matrix, in ascending order."""
+    return apply_op("SelfAdjointEigV2", [tensor], {"compute_v": False}, name=name).outputs[0]
+
+
 # ----------------------------------------------------------------------------------------------------------
-# MatrixSolve, MatrixTriangularSolve, MatrixSolveLs
+# MatrixSolve, MatrixTriangularSolve (and cholesky_solve on it), MatrixSolveLs
 # ----------------------------------------------------------------------------------------------------------
 def _solve_shape(op):
     a = _batch_square_shape(op)
@@ -412,6 +495,12 @@ def _matrix_solve_grad(op, grad):
     return grad_a, grad_b
 
 
+@tf_export("linalg.solve", "matrix_solve")
+def matrix_solve(matrix, rhs, adjoint=False, name=None) -> _ops.Tensor:
+    """X with A X = B (or A^H X = B with `adjoint`) for each square A; rhs is [..., M, K]."""
+    return apply_op("MatrixSolve", [matrix, rhs], {"adjoint": bool(adjoint)}, name=name).outputs[0]
+
+
 @register_op("MatrixTriangularSolve", inputs=["matrix: T", "rhs: T"], outputs=["output: T"],
              attrs={"lower": ("bool", True), "adjoint": ("bool", False)}, allowed={"T": _LINALG_TYPES},
              shape=_solve_shape, fresh_output=True)
@@ -436,6 +525,21 @@ def _matrix_triangular_solve_grad(op, grad):
     grad_b = matrix_triangular_solve(a, grad, lower=lower, adjoint=not adj)
     grad_a = -_mm(x, grad_b, adjoint_b=True) if adj else -_mm(grad_b, x, adjoint_b=True)
     return (_tril(grad_a) if lower else _triu(grad_a)), grad_b
+
+
+@tf_export("linalg.triangular_solve", "matrix_triangular_solve")
+def matrix_triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None) -> _ops.Tensor:
+    """X with A X = B for triangular A: only the lower (or, with lower=False, upper) triangle of A is read."""
+    return apply_op("MatrixTriangularSolve", [matrix, rhs], {"lower": bool(lower), "adjoint": bool(adjoint)},
+                    name=name).outputs[0]
+
+
+@tf_export("linalg.cholesky_solve", "cholesky_solve")
+def cholesky_solve(chol, rhs, name=None) -> _ops.Tensor:
+    """X with A X = B, given A's Cholesky factor `chol` (L with A = L L^H)."""
+    with _ops.name_scope(name, "cholesky_solve", [chol, rhs]):
+        y = matrix_triangular_solve(chol, rhs, adjoint=False, lower=True)
+        return matrix_triangular_solve(chol, y, adjoint=True, lower=True)
 
 
 def _solve_ls_shape(op):
@@ -516,6 +620,22 @@ def _matrix_solve_ls_grad(op, grad):
     return grad_a, v, None
 
 
+@tf_export("linalg.lstsq", "matrix_solve_ls")
+def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> _ops.Tensor:
+    """The least-squares solution X of min ||A X - B||^2 + l2_regularizer ||X||^2 for each [M, N] matrix A.
+
+    fast=True solves the normal equations by Cholesky (well-conditioned A of full rank); fast=False is
+    the minimum-norm least-squares solution of any A.
+    """
+    with _ops.name_scope(name, "matrix_solve_ls", [matrix, rhs, l2_regularizer]) as scope:
+        matrix = _ops.convert_to_tensor(matrix, name="matrix")
+        if matrix.dtype == _dt.complex128 and l2_regularizer != 0:
+            raise NotImplementedError("matrix_solve_ls is currently disabled for complex128 and l2_regularizer != 0 "
+                                      "due to poor accuracy.")
+        regularizer = _ops.convert_to_tensor(l2_regularizer, dtype=_dt.float64, name="l2_regularizer")
+        return apply_op("MatrixSolveLs", [matrix, rhs, regularizer], {"fast": bool(fast)}, name=scope).outputs[0]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Cross
 # ----------------------------------------------------------------------------------------------------------
@@ -550,6 +670,12 @@ def _cross_grad(op, grad):
     # g . (u x v) = u . (v x g) = v . (g x u)
     u, v = op.inputs
     return cross(v, grad), cross(grad, u)
+
+
+@tf_export("linalg.cross", "cross")
+def cross(a, b, name=None) -> _ops.Tensor:
+    """The pairwise cross product of the 3-vectors in the last dimension of a and b."""
+    return apply_op("Cross", [a, b], name=name).outputs[0]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -597,11 +723,23 @@ def _matrix_square_root_grad(op, grad):
     return array_ops.reshape(solved, shape)
 
 
+@tf_export("linalg.sqrtm", "matrix_square_root")
+def matrix_square_root(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """The principal square root of each square matrix."""
+    return apply_op("MatrixSquareRoot", [input], name=name).outputs[0]
+
+
 @register_op("MatrixLogarithm", inputs=["input: T"], outputs=["output: T"], allowed={"T": _dt.COMPLEX},
              shape=_same_shape_square, fresh_output=True)
 def _matrix_logarithm_kernel(x):
     _check_matrices(x)
     return _by_eigenvalues(x, np.log)
+
+
+@tf_export("linalg.logm")
+def matrix_logarithm(input, name=None) -> _ops.Tensor:  # noqa: A002
+    """The principal logarithm of each square complex matrix."""
+    return apply_op("MatrixLogarithm", [input], name=name).outputs[0]
 
 
 def _lu_shape(op):
@@ -631,10 +769,46 @@ def _lu_kernel(x, *, output_idx_type):
     return a.reshape(x.shape).astype(x.dtype), perm.reshape(x.shape[:-1]).astype(output_idx_type.as_numpy_dtype)
 
 
+Lu = collections.namedtuple("Lu", ["lu", "p"])
+
+
+@tf_export("linalg.lu")
+def lu(input, output_idx_type=_dt.int32, name=None) -> Lu:  # noqa: A002
+    """(lu, p): the LU decomposition with partial pivoting, P A = L U with L unit lower triangular, packed into one
+    matrix (L below the diagonal, U on and above it), and p the row permutation (P's rows are e_p[i])."""
+    op = apply_op("Lu", [input], {"output_idx_type": _dt.as_dtype(output_idx_type)}, name=name)
+    return Lu(*op.outputs)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # TridiagonalSolve, TridiagonalMatMul: tridiagonal matrices given by their three diagonals
 # ----------------------------------------------------------------------------------------------------------
 _TRIDIAGONAL_TYPES = (_dt.float32, _dt.float64, _dt.complex64, _dt.complex128)
+
+
+def _diagonal(m, k: int) -> _ops.Tensor:
+    """Diagonal k of each matrix (MatrixDiagPartV3, from matrix_diag_ops)."""
+    zero = _ops.convert_to_tensor(0, dtype=m.dtype.base_dtype)
+    return apply_op("MatrixDiagPartV3", [m, np.int32(k), zero], {"align": "RIGHT_LEFT"}).outputs[0]
+
+
+def _tridiagonal_parts(diagonals, diagonals_format: str, what: str) -> tuple:
+    """(superdiag, maindiag, subdiag), each [..., M], from TF's three ways of giving a tridiagonal matrix."""
+    if diagonals_format == "compact":
+        d = _ops.convert_to_tensor(diagonals, name="diagonals")
+        return d[..., 0, :], d[..., 1, :], d[..., 2, :]
+    if diagonals_format == "sequence":
+        if not isinstance(diagonals, (list, tuple)) or len(diagonals) != 3:
+            raise ValueError(f"Expected diagonals to be a sequence of length 3 for {what}.")
+        sup = _ops.convert_to_tensor(diagonals[0], name="superdiag")
+        return (sup, _ops.convert_to_tensor(diagonals[1], name="maindiag", dtype=sup.dtype.base_dtype),
+                _ops.convert_to_tensor(diagonals[2], name="subdiag", dtype=sup.dtype.base_dtype))
+    if diagonals_format == "matrix":
+        m = _ops.convert_to_tensor(diagonals, name="diagonals")
+        zeros = array_ops.zeros_like(m[..., :1, 0])
+        return (array_ops.concat([_diagonal(m, 1), zeros], -1), _diagonal(m, 0),
+                array_ops.concat([zeros, _diagonal(m, -1)], -1))
+    raise ValueError(f"Unrecognized diagonals_format: {diagonals_format}")
 
 
 def _tridiagonal_solve_shape(op):
@@ -744,6 +918,31 @@ def _tridiagonal_solve_grad(op, grad):
     return -array_ops.stack([d_sup, d_main, d_sub], -2), grad_rhs
 
 
+@tf_export("linalg.tridiagonal_solve")
+def tridiagonal_solve(diagonals, rhs, diagonals_format="compact", transpose_rhs=False, conjugate_rhs=False,
+                      name=None, partial_pivoting=True) -> _ops.Tensor:
+    """X with A X = rhs for tridiagonal A, given as "compact" [..., 3, M] (superdiagonal, main diagonal,
+    subdiagonal; the superdiagonal's last and the subdiagonal's first element are ignored), "sequence" (those three
+    [..., M] tensors) or "matrix" [..., M, M] (its tridiagonal part). rhs is [..., M, K] or [..., M]; with
+    `transpose_rhs` it is given as [..., K, M] (conjugated too with `conjugate_rhs`)."""
+    with _ops.name_scope(name, "tridiagonal_solve", [diagonals, rhs]):
+        if diagonals_format == "compact":
+            compact = _ops.convert_to_tensor(diagonals, name="diagonals")
+        else:
+            compact = array_ops.stack(list(_tridiagonal_parts(diagonals, diagonals_format, "tridiagonal_solve")), -2)
+        rhs = _ops.convert_to_tensor(rhs, name="rhs", dtype=compact.dtype.base_dtype)
+        is_vector = rhs.shape.ndims is not None and compact.shape.ndims is not None and (
+            rhs.shape.ndims == compact.shape.ndims - 1)
+        if is_vector:
+            rhs = array_ops.expand_dims(math_ops.conj(rhs) if conjugate_rhs else rhs, -1)
+        elif transpose_rhs:
+            rhs = matrix_transpose(rhs, conjugate=conjugate_rhs)
+        elif conjugate_rhs:
+            rhs = math_ops.conj(rhs)
+        out = apply_op("TridiagonalSolve", [compact, rhs], {"partial_pivoting": bool(partial_pivoting)}).outputs[0]
+        return array_ops.squeeze(out, axis=-1) if is_vector else out
+
+
 def _tridiagonal_matmul_shape(op):
     rhs = op.inputs[3].shape
     if rhs.ndims is not None and rhs.ndims < 2:
@@ -786,206 +985,6 @@ def _tridiagonal_matmul_grad(op, grad):
                                               array_ops.expand_dims(sub, -2), grad]).outputs[0]
     d_sup, d_main, d_sub = (array_ops.expand_dims(d, -2) for d in _shift_products(grad, rhs, conjugate=True))
     return d_sup, d_main, d_sub, grad_rhs
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Python API: the ops' wrappers
-# ----------------------------------------------------------------------------------------------------------
-@tf_export("linalg.inv", "matrix_inverse")
-def matrix_inverse(input, adjoint=False, name=None) -> _ops.Tensor:  # noqa: A002
-    """The inverse (or, with `adjoint`, the inverse of the conjugate transpose) of each square matrix."""
-    return apply_op("MatrixInverse", [input], {"adjoint": bool(adjoint)}, name=name).outputs[0]
-
-
-@tf_export("linalg.det", "matrix_determinant")
-def matrix_determinant(input, name=None) -> _ops.Tensor:  # noqa: A002
-    """The determinant of each square matrix."""
-    return apply_op("MatrixDeterminant", [input], name=name).outputs[0]
-
-
-@tf_export("linalg.slogdet")
-def log_matrix_determinant(input, name=None) -> LogMatrixDeterminant:  # noqa: A002
-    """(sign, log |det|) of each square matrix: the determinant without overflow."""
-    op = apply_op("LogMatrixDeterminant", [input], name=name)
-    return LogMatrixDeterminant(*op.outputs)
-
-
-@tf_export("linalg.cholesky", "cholesky")
-def cholesky(input, name=None) -> _ops.Tensor:  # noqa: A002
-    """The lower-triangular L with L L^H = A of each Hermitian positive-definite matrix (its lower triangle is read)."""
-    return apply_op("Cholesky", [input], name=name).outputs[0]
-
-
-@tf_export("linalg.qr", "qr")
-def qr(input, full_matrices=False, name=None) -> Qr:  # noqa: A002
-    """The QR decomposition of each matrix: (q, r), q with orthonormal columns and r upper triangular."""
-    op = apply_op("Qr", [input], {"full_matrices": bool(full_matrices)}, name=name)
-    return Qr(*op.outputs)
-
-
-@tf_export("linalg.svd", "svd")
-def svd(tensor, full_matrices=False, compute_uv=True, name=None):
-    """Singular values of each matrix in decreasing order; with `compute_uv`, (s, u, v) with A = U diag(s) V^H."""
-    with _ops.name_scope(name, "svd", [tensor]):
-        tensor = _ops.convert_to_tensor(tensor, name="tensor")
-        s, u, v = apply_op("Svd", [tensor], {"compute_uv": bool(compute_uv),
-                                             "full_matrices": bool(full_matrices)}).outputs
-        if compute_uv:
-            return math_ops.real(s) if s.dtype.is_complex else s, u, v
-        return math_ops.real(s) if s.dtype.is_complex else s
-
-
-@tf_export("linalg.eigh", "self_adjoint_eig")
-def self_adjoint_eig(tensor, name=None) -> tuple[_ops.Tensor, _ops.Tensor]:
-    """(e, v): the eigenvalues in ascending order and the eigenvectors (columns) of each self-adjoint matrix."""
-    e, v = apply_op("SelfAdjointEigV2", [tensor], {"compute_v": True}, name=name).outputs
-    return e, v
-
-
-@tf_export("linalg.eigvalsh", "self_adjoint_eigvals")
-def self_adjoint_eigvals(tensor, name=None) -> _ops.Tensor:
-    """The eigenvalues of each self-adjoint matrix, in ascending order."""
-    return apply_op("SelfAdjointEigV2", [tensor], {"compute_v": False}, name=name).outputs[0]
-
-
-@tf_export("linalg.solve", "matrix_solve")
-def matrix_solve(matrix, rhs, adjoint=False, name=None) -> _ops.Tensor:
-    """X with A X = B (or A^H X = B with `adjoint`) for each square A; rhs is [..., M, K]."""
-    return apply_op("MatrixSolve", [matrix, rhs], {"adjoint": bool(adjoint)}, name=name).outputs[0]
-
-
-@tf_export("linalg.triangular_solve", "matrix_triangular_solve")
-def matrix_triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None) -> _ops.Tensor:
-    """X with A X = B for triangular A: only the lower (or, with lower=False, upper) triangle of A is read."""
-    return apply_op("MatrixTriangularSolve", [matrix, rhs], {"lower": bool(lower), "adjoint": bool(adjoint)},
-                    name=name).outputs[0]
-
-
-@tf_export("linalg.cross", "cross")
-def cross(a, b, name=None) -> _ops.Tensor:
-    """The pairwise cross product of the 3-vectors in the last dimension of a and b."""
-    return apply_op("Cross", [a, b], name=name).outputs[0]
-
-
-@tf_export("linalg.sqrtm", "matrix_square_root")
-def matrix_square_root(input, name=None) -> _ops.Tensor:  # noqa: A002
-    """The principal square root of each square matrix."""
-    return apply_op("MatrixSquareRoot", [input], name=name).outputs[0]
-
-
-@tf_export("linalg.logm")
-def matrix_logarithm(input, name=None) -> _ops.Tensor:  # noqa: A002
-    """The principal logarithm of each square complex matrix."""
-    return apply_op("MatrixLogarithm", [input], name=name).outputs[0]
-
-
-@tf_export("linalg.lu")
-def lu(input, output_idx_type=_dt.int32, name=None) -> Lu:  # noqa: A002
-    """(lu, p): the LU decomposition with partial pivoting, P A = L U with L unit lower triangular, packed into one
-    matrix (L below the diagonal, U on and above it), and p the row permutation (P's rows are e_p[i])."""
-    op = apply_op("Lu", [input], {"output_idx_type": _dt.as_dtype(output_idx_type)}, name=name)
-    return Lu(*op.outputs)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Python API: composites
-# ----------------------------------------------------------------------------------------------------------
-@tf_export("linalg.matrix_transpose", "linalg.transpose", "matrix_transpose")
-def matrix_transpose(a, name="matrix_transpose", conjugate=False) -> _ops.Tensor:
-    """Transposes the last two dimensions of a (conjugating them too with `conjugate`)."""
-    with _ops.name_scope(name, values=[a]):
-        a = _ops.convert_to_tensor(a, name="a")
-        ndims = a.shape.ndims
-        if ndims is not None:
-            if ndims < 2:
-                raise ValueError(f"Argument 'a' should be a (batch) matrix, with rank >= 2.  Found: {a.shape}")
-            perm = list(range(ndims - 2)) + [ndims - 1, ndims - 2]
-        else:
-            rank = array_ops.rank(a)
-            perm = array_ops.concat([array_ops.range(rank - 2), array_ops.stack([rank - 1, rank - 2])], 0)
-        return array_ops.transpose(a, perm=perm, conjugate=conjugate)
-
-
-@tf_export("linalg.adjoint")
-def adjoint(matrix, name=None) -> _ops.Tensor:
-    """The conjugate transpose of the last two dimensions."""
-    with _ops.name_scope(name, "adjoint", [matrix]):
-        matrix = _ops.convert_to_tensor(matrix, name="matrix")
-        return matrix_transpose(matrix, conjugate=True)
-
-
-@tf_export("linalg.cholesky_solve", "cholesky_solve")
-def cholesky_solve(chol, rhs, name=None) -> _ops.Tensor:
-    """X with A X = B, given A's Cholesky factor `chol` (L with A = L L^H)."""
-    with _ops.name_scope(name, "cholesky_solve", [chol, rhs]):
-        y = matrix_triangular_solve(chol, rhs, adjoint=False, lower=True)
-        return matrix_triangular_solve(chol, y, adjoint=True, lower=True)
-
-
-@tf_export("linalg.lstsq", "matrix_solve_ls")
-def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> _ops.Tensor:
-    """The least-squares solution X of min ||A X - B||^2 + l2_regularizer ||X||^2 for each [M, N] matrix A.
-
-    fast=True solves the normal equations by Cholesky (well-conditioned A of full rank); fast=False is
-    the minimum-norm least-squares solution of any A.
-    """
-    with _ops.name_scope(name, "matrix_solve_ls", [matrix, rhs, l2_regularizer]) as scope:
-        matrix = _ops.convert_to_tensor(matrix, name="matrix")
-        if matrix.dtype == _dt.complex128 and l2_regularizer != 0:
-            raise NotImplementedError("matrix_solve_ls is currently disabled for complex128 and l2_regularizer != 0 "
-                                      "due to poor accuracy.")
-        regularizer = _ops.convert_to_tensor(l2_regularizer, dtype=_dt.float64, name="l2_regularizer")
-        return apply_op("MatrixSolveLs", [matrix, rhs, regularizer], {"fast": bool(fast)}, name=scope).outputs[0]
-
-
-def _diagonal(m, k: int) -> _ops.Tensor:
-    """Diagonal k of each matrix (MatrixDiagPartV3, from matrix_diag_ops)."""
-    zero = _ops.convert_to_tensor(0, dtype=m.dtype.base_dtype)
-    return apply_op("MatrixDiagPartV3", [m, np.int32(k), zero], {"align": "RIGHT_LEFT"}).outputs[0]
-
-
-def _tridiagonal_parts(diagonals, diagonals_format: str, what: str) -> tuple:
-    """(superdiag, maindiag, subdiag), each [..., M], from TF's three ways of giving a tridiagonal matrix."""
-    if diagonals_format == "compact":
-        d = _ops.convert_to_tensor(diagonals, name="diagonals")
-        return d[..., 0, :], d[..., 1, :], d[..., 2, :]
-    if diagonals_format == "sequence":
-        if not isinstance(diagonals, (list, tuple)) or len(diagonals) != 3:
-            raise ValueError(f"Expected diagonals to be a sequence of length 3 for {what}.")
-        sup = _ops.convert_to_tensor(diagonals[0], name="superdiag")
-        return (sup, _ops.convert_to_tensor(diagonals[1], name="maindiag", dtype=sup.dtype.base_dtype),
-                _ops.convert_to_tensor(diagonals[2], name="subdiag", dtype=sup.dtype.base_dtype))
-    if diagonals_format == "matrix":
-        m = _ops.convert_to_tensor(diagonals, name="diagonals")
-        zeros = array_ops.zeros_like(m[..., :1, 0])
-        return (array_ops.concat([_diagonal(m, 1), zeros], -1), _diagonal(m, 0),
-                array_ops.concat([zeros, _diagonal(m, -1)], -1))
-    raise ValueError(f"Unrecognized diagonals_format: {diagonals_format}")
-
-
-@tf_export("linalg.tridiagonal_solve")
-def tridiagonal_solve(diagonals, rhs, diagonals_format="compact", transpose_rhs=False, conjugate_rhs=False,
-                      name=None, partial_pivoting=True) -> _ops.Tensor:
-    """X with A X = rhs for tridiagonal A, given as "compact" [..., 3, M] (superdiagonal, main diagonal,
-    subdiagonal; the superdiagonal's last and the subdiagonal's first element are ignored), "sequence" (those three
-    [..., M] tensors) or "matrix" [..., M, M] (its tridiagonal part). rhs is [..., M, K] or [..., M]; with
-    `transpose_rhs` it is given as [..., K, M] (conjugated too with `conjugate_rhs`)."""
-    with _ops.name_scope(name, "tridiagonal_solve", [diagonals, rhs]):
-        if diagonals_format == "compact":
-            compact = _ops.convert_to_tensor(diagonals, name="diagonals")
-        else:
-            compact = array_ops.stack(list(_tridiagonal_parts(diagonals, diagonals_format, "tridiagonal_solve")), -2)
-        rhs = _ops.convert_to_tensor(rhs, name="rhs", dtype=compact.dtype.base_dtype)
-        is_vector = rhs.shape.ndims is not None and compact.shape.ndims is not None and (
-            rhs.shape.ndims == compact.shape.ndims - 1)
-        if is_vector:
-            rhs = array_ops.expand_dims(math_ops.conj(rhs) if conjugate_rhs else rhs, -1)
-        elif transpose_rhs:
-            rhs = matrix_transpose(rhs, conjugate=conjugate_rhs)
-        elif conjugate_rhs:
-            rhs = math_ops.conj(rhs)
-        out = apply_op("TridiagonalSolve", [compact, rhs], {"partial_pivoting": bool(partial_pivoting)}).outputs[0]
-        return array_ops.squeeze(out, axis=-1) if is_vector else out
 
 
 @tf_export("linalg.tridiagonal_matmul")
