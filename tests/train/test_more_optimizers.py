@@ -18,6 +18,7 @@ with open(os.path.join(FIXTURES, "optimizers.json")) as _f:
     META = json.load(_f)
 RECORDED = dict(np.load(os.path.join(FIXTURES, "optimizers.npz")))
 DECAYS = dict(np.load(os.path.join(FIXTURES, "decays.npz")))
+RAW_FTRL = dict(np.load(os.path.join(FIXTURES, "raw_ftrl.npz")))
 W0 = np.array(META["w0"], np.float32)
 X = np.array(META["x"], np.float32)
 ROWS = np.array(META["rows"], np.int32)
@@ -179,3 +180,28 @@ def test_decays_need_a_global_step():
     for fn in (tf.train.cosine_decay_restarts, tf.train.linear_cosine_decay, tf.train.noisy_linear_cosine_decay):
         with pytest.raises(ValueError, match="requires global_step"):
             fn(0.1, None, 10)
+
+
+@pytest.mark.parametrize("key", sorted(RAW_FTRL))
+def test_ftrl_ops_match_tensorflow_with_and_without_multiply_linear_by_lr(key):
+    flags = dict(part.split("=") for part in key.split(","))
+    v2, by_lr, sparse = (flags[k] == "1" for k in ("v2", "by_lr", "sparse"))
+    grads = np.array([[0.3, -0.2, 0.5], [-1.0, 0.05, 0.0], [0.7, 0.7, -0.1]], np.float32)
+    with tf.Graph().as_default():
+        var = tf.Variable([[0.2, -0.1, 0.4], [1.0, 0.0, -2.0], [0.3, 0.3, 0.3]], use_resource=True)
+        accum = tf.Variable(np.full((3, 3), 0.2, np.float32), use_resource=True)
+        linear = tf.Variable(np.zeros((3, 3), np.float32), use_resource=True)
+        hyper = [0.3, 0.05, 0.1] + ([0.2] if v2 else []) + [-0.5]
+        if sparse:
+            fn = training_ops_more.sparse_apply_ftrl_v2 if v2 else training_ops_more.sparse_apply_ftrl
+            update = fn(var, accum, linear, grads[[2, 0]], [2, 0], *hyper, multiply_linear_by_lr=by_lr)
+        else:
+            fn = training_ops_more.apply_ftrl_v2 if v2 else training_ops_more.apply_ftrl
+            update = fn(var, accum, linear, grads, *hyper, multiply_linear_by_lr=by_lr)
+        assert update.type.startswith("Resource")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for step in range(3):
+                sess.run(update)
+                for got, want in zip(sess.run([var, accum, linear]), RAW_FTRL[key][step]):
+                    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

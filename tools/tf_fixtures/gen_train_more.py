@@ -5,7 +5,8 @@ the values of the cosine-restart and linear-cosine learning-rate decays, for tes
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_train_more.py
 Writes tests/fixtures/tf/train_more/: optimizers.json (per case: the optimizer, its arguments, the variable
 kind, the slot variables' names) and optimizers.npz (per case and step: the variable and its slots), and
-decays.npz (each schedule's value at steps 0..39), and warm_start/ (a TensorFlow checkpoint of variables
+decays.npz (each schedule's value at steps 0..39), raw_ftrl.npz (the Resource*Ftrl* ops with and without
+multiply_linear_by_lr: var, accum and linear after each of three steps), warm_start/ (a TensorFlow checkpoint of variables
 old/w, old/inner/b and v for tf.train.init_from_checkpoint in tests/train/test_checkpoint_utils.py), and
 profiler/ (tf.profiler.profile's GraphNodeProto and MultiGraphNodeProto of a small model's parameters and
 float operations, and its printed tables, for tests/train/test_profiler.py), and object/ (an object-based
@@ -80,6 +81,38 @@ def run_case(opt_name, kwargs, sparse, resource):
                 values.append(sess.run([w] + slots))
         names = {n: opt.get_slot(w, n).op.name for n in opt.get_slot_names()}
         return names, [np.stack([v[i] for v in values]) for i in range(1 + len(slots))]
+
+
+def raw_ftrl():
+    """ResourceApplyFtrl(V2) and their sparse forms, with and without multiply_linear_by_lr: three steps."""
+    out = {}
+    grads = np.array([[0.3, -0.2, 0.5], [-1.0, 0.05, 0.0], [0.7, 0.7, -0.1]], np.float32)
+    for v2 in (False, True):
+        for by_lr in (False, True):
+            for sparse in (False, True):
+                with tf.Graph().as_default():
+                    var = tf.Variable([[0.2, -0.1, 0.4], [1.0, 0.0, -2.0], [0.3, 0.3, 0.3]], use_resource=True)
+                    accum = tf.Variable(np.full((3, 3), 0.2, np.float32), use_resource=True)
+                    linear = tf.Variable(np.zeros((3, 3), np.float32), use_resource=True)
+                    args = dict(var=var.handle, accum=accum.handle, linear=linear.handle, lr=0.3, l1=0.05,
+                                l2=0.1, lr_power=-0.5, multiply_linear_by_lr=by_lr)
+                    if v2:
+                        args["l2_shrinkage"] = 0.2
+                    if sparse:
+                        args.update(grad=grads[[2, 0]], indices=[2, 0])
+                        op = (tf.raw_ops.ResourceSparseApplyFtrlV2 if v2 else tf.raw_ops.ResourceSparseApplyFtrl)
+                    else:
+                        args["grad"] = grads
+                        op = tf.raw_ops.ResourceApplyFtrlV2 if v2 else tf.raw_ops.ResourceApplyFtrl
+                    update = op(**args)
+                    with tf.Session() as sess:
+                        sess.run(tf.global_variables_initializer())
+                        steps = []
+                        for _ in range(3):
+                            sess.run(update)
+                            steps.append(sess.run([var, accum, linear]))
+                out[f"v2={int(v2)},by_lr={int(by_lr)},sparse={int(sparse)}"] = np.array(steps)
+    return out
 
 
 def decays():
@@ -202,6 +235,7 @@ def main():
                   indent=1)
     np.savez_compressed(os.path.join(OUT, "optimizers.npz"), **arrays)
     np.savez_compressed(os.path.join(OUT, "decays.npz"), **decays())
+    np.savez_compressed(os.path.join(OUT, "raw_ftrl.npz"), **raw_ftrl())
 
 
 if __name__ == "__main__":
