@@ -218,3 +218,15 @@ def test_bad_arguments():
             tf.profiler.profile(g, cmd="bogus")
         with pytest.raises(tf.errors.InvalidArgumentError, match="Unknown order_by"):
             tf.profiler.profile(g, options=B().order_by("bogus").with_empty_output().build())
+
+
+def test_code_view_groups_ops_by_the_line_that_made_them():
+    with tf.Graph().as_default() as g:
+        _model()
+        got = tf.profiler.profile(g, cmd="code", options=B(B.float_operation()).with_empty_output().build())
+    names = [c.name for c in got.children]
+    conv = next(c for c in got.children if "conv2d" in c.name)
+    assert conv.name.startswith("test_profiler.py:") and ":_model:" in conv.name
+    assert conv.float_ops == 5400 and [n.name for n in conv.graph_nodes] == ["conv/Conv2D"]
+    assert names[0] == conv.name  # ordered by float ops
+    assert got.total_float_ops == 6271

@@ -7,6 +7,7 @@ and printed as tfprof's tables. It reads graphs and RunMetadata only: it runs no
 from __future__ import annotations
 
 import copy
+import linecache
 import math
 import os
 import re
@@ -448,30 +449,12 @@ class Profiler:
     def profile_operations(self, options: dict) -> tfprof_output_pb2.MultiGraphNodeProto:
         """The nodes grouped by op type (and the extra types of the op log)."""
         options = _options(**options)
-        step = options["step"]
         groups: dict[str, list[_Node]] = {}
         for node in self._nodes.values():
             for t in node.types:
                 if _regex_match(options["account_type_regexes"], t):
                     groups.setdefault(t, []).append(node)
-        rows = []
-        for type_name, members in groups.items():
-            if not self._name_shown(type_name, options):
-                continue
-            protos = [self._own_proto(n, step, True) for n in sorted(members, key=lambda n: n.name)]
-            for p in protos:
-                self._set_totals(p, [])
-            if options["account_displayed_op_only"]:
-                protos = [p for p in protos if self._passes_minimums(p, options)]
-            group = tfprof_output_pb2.MultiGraphNodeProto(name=type_name)
-            for field in ("exec_micros", "accelerator_exec_micros", "cpu_exec_micros", "requested_bytes",
-                          "peak_bytes", "residual_bytes", "output_bytes", "parameters", "float_ops"):
-                setattr(group, field, sum(getattr(p, field) for p in protos))
-            group.graph_nodes.extend(protos)
-            if self._passes_minimums(group, options, sum(p.run_count for p in protos)):
-                rows.append(group)
-        rows = self._sorted(rows, options["order_by"], lambda g: getattr(g, _ORDER_BY.get(options["order_by"]) or
-                                                                          "name"))
+        rows = self._group_rows(groups, options)
         root = tfprof_output_pb2.MultiGraphNodeProto(name=_ROOT)
         # As tfprof does, each group holds the next as its child, and totals run to the end of the list.
         parent = root
@@ -481,6 +464,45 @@ class Profiler:
         self._multi_totals(root)
         self._emit(options, "op", self._op_table(root, rows, options))
         return root
+
+    def profile_python(self, options: dict) -> tfprof_output_pb2.MultiGraphNodeProto:
+        """The nodes grouped by the line of Python code that created them ('file:line:function:source';
+        tfmini records one frame per op, the user's, so the groups are the root's children)."""
+        options = _options(**options)
+        groups: dict[str, list[_Node]] = {}
+        for node in self._nodes.values():
+            if any(_regex_match(options["account_type_regexes"], t) for t in node.types):
+                file, line, function = node.op.traceback
+                source = linecache.getline(file, line).strip()
+                groups.setdefault(f"{os.path.basename(file)}:{line}:{function}:{source}", []).append(node)
+        rows = self._group_rows(groups, options)
+        root = tfprof_output_pb2.MultiGraphNodeProto(name=_ROOT)
+        root.children.extend(rows)
+        self._multi_totals(root)
+        self._emit(options, "code", self._op_table(root, rows, options))
+        return root
+
+    def _group_rows(self, groups: dict[str, list[_Node]], options: dict) -> list:
+        """A MultiGraphNodeProto per group shown, with its shown nodes, in the options' order."""
+        step = options["step"]
+        rows = []
+        for group_name, members in groups.items():
+            if not self._name_shown(group_name, options):
+                continue
+            protos = [self._own_proto(n, step, True) for n in sorted(members, key=lambda n: n.name)]
+            for p in protos:
+                self._set_totals(p, [])
+            if options["account_displayed_op_only"]:
+                protos = [p for p in protos if self._passes_minimums(p, options)]
+            group = tfprof_output_pb2.MultiGraphNodeProto(name=group_name)
+            for field in ("exec_micros", "accelerator_exec_micros", "cpu_exec_micros", "requested_bytes",
+                          "peak_bytes", "residual_bytes", "output_bytes", "parameters", "float_ops"):
+                setattr(group, field, sum(getattr(p, field) for p in protos))
+            group.graph_nodes.extend(protos)
+            if self._passes_minimums(group, options, sum(p.run_count for p in protos)):
+                rows.append(group)
+        order_field = _ORDER_BY.get(options["order_by"]) or "name"
+        return self._sorted(rows, options["order_by"], lambda g: getattr(g, order_field))
 
     def advise(self, options: dict | None = None) -> tfprof_output_pb2.AdviceProto:
         """The advisor's reports: ExpensiveOperationChecker names the op types taking the most time over the
@@ -666,7 +688,7 @@ ALL_ADVICE = {"ExpensiveOperationChecker": {}, "AcceleratorUtilizationChecker": 
 @tf_export("profiler.profile")
 def profile(graph=None, run_meta=None, op_log=None, cmd: str = "scope", options=0):
     """Profiles `graph` (default: the default graph) with the RunMetadata `run_meta` of one traced run:
-    `cmd` 'scope' and 'graph' return a GraphNodeProto, 'op' a MultiGraphNodeProto. `options` (from
+    `cmd` 'scope' and 'graph' return a GraphNodeProto, 'op' and 'code' a MultiGraphNodeProto. `options` (from
     ProfileOptionBuilder) default to the trainable variables' parameters."""
     if options == 0:
         options = ProfileOptionBuilder.trainable_variables_parameter()
@@ -676,7 +698,7 @@ def profile(graph=None, run_meta=None, op_log=None, cmd: str = "scope", options=
     if run_meta is not None:
         profiler.add_step(0, run_meta)
     views = {"scope": profiler.profile_name_scope, "graph": profiler.profile_graph,
-             "op": profiler.profile_operations}
+             "op": profiler.profile_operations, "code": profiler.profile_python}
     if cmd not in views:
         raise _errors.InvalidArgumentError(None, None, f"unknown cmd: {cmd}\n")
     return views[cmd](options)
