@@ -1078,3 +1078,30 @@ def test_small_composites():
 def test_nn_namespace_has_math_activations():
     assert tf.nn.sigmoid is tf.sigmoid and tf.nn.tanh is tf.tanh
     assert nn_ops.relu is tf.nn.relu and nn_impl.dropout is tf.nn.dropout
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (2, 3, 4, 5), (1, 3, 2, 4, 5)])
+def test_bias_add_channels_first_uses_axis_1_at_every_rank(shape):
+    """TF's NCHW BiasAdd adds along axis 1 whatever the rank (NCW, NCHW, NCDHW), and its gradient sums the rest."""
+    value = random_array(shape, np.float64, seed=3)
+    bias = np.arange(1.0, 4.0)
+    with tf.Session() as sess:
+        got = sess.run(tf.nn.bias_add(tf.constant(value), tf.constant(bias), data_format="NCHW"))
+    np.testing.assert_allclose(got, value + bias.reshape((-1,) + (1,) * (len(shape) - 2)))
+    check_gradients(lambda v, b: tf.nn.bias_add(v, b, data_format="NCHW"), [value, bias])
+
+
+def test_depthwise_backprop_wrappers_equal_the_gradients_of_depthwise_conv2d():
+    x = tf.constant(random_array((2, 5, 6, 3), np.float64, seed=4))
+    f = tf.constant(random_array((3, 2, 3, 2), np.float64, seed=5))
+    y = tf.nn.depthwise_conv2d_native(x, f, [1, 2, 2, 1], "SAME")
+    dy = tf.constant(random_array((2, 3, 3, 6), np.float64, seed=6))
+    dx_ref, df_ref = tf.gradients(y, [x, f], grad_ys=dy)
+    dx = tf.nn.depthwise_conv2d_native_backprop_input(tf.shape(x), f, dy, [1, 2, 2, 1], "SAME", name="dx")
+    df = tf.nn.depthwise_conv2d_backprop_filter(x, [3, 2, 3, 2], dy, [1, 2, 2, 1], "SAME")
+    assert dx.op.type == "DepthwiseConv2dNativeBackpropInput" and dx.op.name == "dx"
+    assert tf.nn.depthwise_conv2d_backprop_input is tf.nn.depthwise_conv2d_native_backprop_input
+    with tf.Session() as sess:
+        got = sess.run([dx, df, dx_ref, df_ref])
+    np.testing.assert_allclose(got[0], got[2])
+    np.testing.assert_allclose(got[1], got[3])

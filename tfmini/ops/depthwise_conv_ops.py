@@ -175,6 +175,26 @@ def _depthwise_backprop_filter_grad(op, grad):
     return d_input, None, apply_op("DepthwiseConv2dNative", [x, grad], attrs).outputs[0]
 
 
+def _backprop_attrs(strides, padding, data_format, dilations) -> dict:
+    return {"strides": list(strides), "padding": padding, "data_format": data_format, "dilations": list(dilations)}
+
+
+@tf_export("nn.depthwise_conv2d_native_backprop_input", "nn.depthwise_conv2d_backprop_input")
+def depthwise_conv2d_native_backprop_input(input_sizes, filter, out_backprop, strides, padding,  # noqa: A002
+                                           data_format="NHWC", dilations=(1, 1, 1, 1), name=None) -> _ops.Tensor:
+    """The gradient of a depthwise convolution with respect to its input of shape `input_sizes`."""
+    return apply_op("DepthwiseConv2dNativeBackpropInput", [input_sizes, filter, out_backprop],
+                    _backprop_attrs(strides, padding, data_format, dilations), name=name).outputs[0]
+
+
+@tf_export("nn.depthwise_conv2d_native_backprop_filter", "nn.depthwise_conv2d_backprop_filter")
+def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002
+                                            data_format="NHWC", dilations=(1, 1, 1, 1), name=None) -> _ops.Tensor:
+    """The gradient of a depthwise convolution with respect to its filter of shape `filter_sizes`."""
+    return apply_op("DepthwiseConv2dNativeBackpropFilter", [input, filter_sizes, out_backprop],
+                    _backprop_attrs(strides, padding, data_format, dilations), name=name).outputs[0]
+
+
 @tf_export("nn.depthwise_conv2d_native")
 def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",  # noqa: A002
                             dilations=(1, 1, 1, 1), name=None) -> _ops.Tensor:

@@ -265,7 +265,9 @@ _DATA_FORMAT = {"data_format": ("string", "NHWC")}
 
 
 def _channel_axis(rank: int, data_format: str) -> int:
-    return -3 if data_format.startswith("NC") and rank > 2 else -1
+    """The channel axis, counted from the end: the last one, or axis 1 of a channels-first input of rank > 2
+    (NCW, NCHW, NCDHW alike, as TF's kernel does)."""
+    return 1 - rank if data_format.startswith("NC") and rank > 2 else -1
 
 
 def _bias_add_shape(op):
@@ -304,7 +306,7 @@ def _bias_add(value, bias, *, data_format):
                        f"{list(bias.shape)} vs. {list(value.shape)}")
     if axis == -1:
         return value + bias
-    return value + bias.reshape(-1, 1, 1)
+    return value + bias.reshape((-1,) + (1,) * (value.ndim - 2))
 
 
 def _bias_add_grad_shape(op):
