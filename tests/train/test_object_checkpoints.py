@@ -165,12 +165,29 @@ def test_checkpoint_errors(tmp_path):
         ckpt = tf.train.Checkpoint(v=tf.Variable(1.0))
         with pytest.raises(ValueError, match="session parameter must be specified"):
             ckpt.save(str(tmp_path / "ckpt"))
-        saver_dir = tmp_path / "saver"
+
+
+def test_a_saver_checkpoint_is_restored_by_variable_names(tmp_path):
+    with tf.Graph().as_default():
+        v, w, opt, train, _ = _program()
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
-            prefix = tf.train.Saver().save(sess, str(saver_dir / "model"))
-        with pytest.raises(tf.errors.NotFoundError, match="has no object graph"):
-            ckpt.restore(prefix)
+            sess.run(train)
+            prefix = tf.train.Saver().save(sess, str(tmp_path / "model"))
+            want = _values(sess, v, w, opt)
+    with tf.Graph().as_default():
+        v, w, opt, train, ckpt = _program()
+        status = ckpt.restore(prefix)
+        with pytest.raises(AssertionError, match="name-based tf.train.Saver checkpoint"):
+            status.assert_consumed()
+        with pytest.raises(AssertionError, match="save_counter"):
+            status.assert_existing_objects_matched()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            status.run_restore_ops(sess)
+            got = _values(sess, v, w, opt)
+    for key, value in want.items():
+        np.testing.assert_array_equal(got[key], value, err_msg=key)
 
 
 def test_save_counter_counts_saves(tmp_path):

@@ -15,7 +15,6 @@ import os
 import time
 
 from tfmini.framework import dtypes as _dt
-from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
@@ -271,6 +270,51 @@ class _LoadStatus:
                                  f"in the Python program: {missing}")
 
 
+class _NameBasedStatus:
+    """What restoring a tf.train.Saver checkpoint (no object graph) returns: each variable reachable from the
+    root is matched by its graph name, as the Saver saved it."""
+
+    def __init__(self, root, save_path: str, keys: set) -> None:
+        self._root = root
+        self._save_path = save_path
+        self._keys = keys
+        self._ops: dict[int, _ops.Operation] = {}
+
+    def _variables(self) -> list:
+        return [v for _, v in _ObjectGraph(self._root).variables()]
+
+    def run_restore_ops(self, session=None) -> None:
+        session = _session(session)
+        restore_ops = []
+        for var in self._variables():
+            if var.op.name in self._keys:
+                if id(var) not in self._ops:
+                    self._ops[id(var)] = _restore_op(var, self._save_path, var.op.name)
+                restore_ops.append(self._ops[id(var)])
+        if restore_ops:
+            session.run(restore_ops)
+
+    def initialize_or_restore(self, session=None) -> None:
+        self.run_restore_ops(session)
+
+    def assert_consumed(self):
+        raise AssertionError(f"{self._save_path} is a name-based tf.train.Saver checkpoint: its values are matched "
+                             "by variable names, so which of them are used cannot be asserted. Save it again with "
+                             "tf.train.Checkpoint to get an object-based checkpoint.")
+
+    def assert_existing_objects_matched(self):
+        missing = [v for v in self._variables() if v.op.name not in self._keys]
+        if missing:
+            raise AssertionError(f"Some objects had no value of their name in the checkpoint: {missing}")
+        return self
+
+    def assert_nontrivial_match(self):
+        return self.assert_existing_objects_matched()
+
+    def expect_partial(self):
+        return self
+
+
 class _InitializationOnlyStatus:
     """What `Checkpoint.restore(None)` returns: `initialize_or_restore` runs the variables' initializers."""
 
@@ -392,14 +436,13 @@ class Checkpoint:
         return self.read(save_path)
 
     def read(self, save_path):
-        """Like `restore`, without creating `save_counter`."""
+        """Like `restore`, without creating `save_counter`. A checkpoint written by tf.train.Saver (without an
+        object graph) is matched by variable names."""
         save_path = os.fspath(save_path)
         with _ckpt.CheckpointReader(save_path) as reader:
             keys = set(reader.get_variable_to_shape_map())
             if OBJECT_GRAPH_PROTO_KEY not in keys:
-                raise _errors.NotFoundError(
-                    None, None, f"The checkpoint {save_path} has no object graph ({OBJECT_GRAPH_PROTO_KEY}): it was "
-                    "written by tf.train.Saver; restore it with a Saver")
+                return _NameBasedStatus(self, save_path, keys)
             serialized = reader.get_tensor(OBJECT_GRAPH_PROTO_KEY)
         serialized = serialized.item() if hasattr(serialized, "item") else serialized
         proto = trackable_object_graph_pb2.TrackableObjectGraph.FromString(serialized)
