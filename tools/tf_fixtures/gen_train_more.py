@@ -4,10 +4,10 @@ the values of the cosine-restart and linear-cosine learning-rate decays, for tes
 
 Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/gen_train_more.py
 Writes tests/fixtures/tf/train_more/: optimizers.json (per case: the optimizer, its arguments, the variable
-kind, the slot variables' names) and optimizers.npz (per case and step: the variable and its slots), and
+kind, the slot variables' names) and optimizers.npz (per case and step: the variable and its slots),
 decays.npz (each schedule's value at steps 0..39), raw_ftrl.npz (the Resource*Ftrl* ops with and without
-multiply_linear_by_lr: var, accum and linear after each of three steps), warm_start/ (a TensorFlow checkpoint of variables
-old/w, old/inner/b and v for tf.train.init_from_checkpoint in tests/train/test_checkpoint_utils.py), and
+multiply_linear_by_lr: var, accum and linear after each of three steps), warm_start/ (a TensorFlow checkpoint
+of variables old/w, old/inner/b and v for tf.train.init_from_checkpoint in tests/train/test_checkpoint_utils.py),
 profiler/ (tf.profiler.profile's GraphNodeProto and MultiGraphNodeProto of a small model's parameters and
 float operations, and its printed tables, for tests/train/test_profiler.py), and object/ (an object-based
 tf.train.Checkpoint of variables, an Adam optimizer and a nested Checkpoint after two training steps, with
