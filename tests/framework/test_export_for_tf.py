@@ -137,7 +137,7 @@ def test_forward_graph_writes_only_attrs_tensorflows_op_defs_declare():
         assert not missing, f"{nd.name} ({nd.op}) lacks required attrs {sorted(missing)}"
 
 
-def test_loop_gradient_exports_as_a_tensorflow_while_over_tensor_arrays():
+def test_loop_gradient_exports_as_a_tensorflow_while_over_tensor_lists():
     op_defs = _tf_op_defs()
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [3], name="x")
@@ -151,18 +151,21 @@ def test_loop_gradient_exports_as_a_tensorflow_while_over_tensor_arrays():
         gd = g.as_graph_def(add_shapes=True)
         names = [dx.name, dc.name]
     ops = [nd.op for nd in _all_nodes(gd)]
-    assert "WhileGrad" not in ops and "TapeRead" not in ops and ops.count("TensorArrayWriteV3") >= 2
+    assert "WhileGrad" not in ops and "TapeRead" not in ops and ops.count("TensorListPushBack") >= 2
     loop = next(nd for nd in gd.node if nd.name == "while")
-    # loop variables, the captured c, the iteration count, then one flow and one array per recorded value
+    # loop variables, the captured c, the iteration count, then one TensorList per recorded value but c
     types = list(loop.attr["T"].list.type)
-    n_arrays = types.count(tf.resource.as_datatype_enum)
-    assert types == ([tf.int32.as_datatype_enum] + [tf.float32.as_datatype_enum] * 2 + [tf.int32.as_datatype_enum]
-                     + [tf.float32.as_datatype_enum] * n_arrays + [tf.resource.as_datatype_enum] * n_arrays)
+    n_lists = types.count(tf.variant.as_datatype_enum)
+    assert n_lists >= 1 and types == ([tf.int32.as_datatype_enum] + [tf.float32.as_datatype_enum] * 2
+                                      + [tf.int32.as_datatype_enum] + [tf.variant.as_datatype_enum] * n_lists)
+    lists = [nd for nd in gd.node if nd.op == "EmptyTensorList"]
+    assert [nd.attr["element_dtype"].type for nd in lists] == [tf.float32.as_datatype_enum] * n_lists
     backward = [nd for nd in gd.node if nd.op == "While" and nd.name != "while"]
     for nd in (loop, *backward):
         assert len(nd.attr["_output_shapes"].list.shape) == len(nd.attr["T"].list.type)
-    assert len(backward) == 1 and list(backward[0].input[-1 - 2 * n_arrays:]) == [
-        f"while:{j}" for j in range(3, 4 + 2 * n_arrays)]
+    # the gradient takes the count and the lists, and c from the loop output that passes it through
+    assert len(backward) == 1 and sorted(backward[0].input[-2 - n_lists:]) == [
+        f"while:{j}" for j in range(2, 4 + n_lists)]
     for nd in _all_nodes(gd):
         declared = {a.name for a in op_defs[nd.op].attr}
         assert not {k for k in nd.attr if not k.startswith("_")} - declared, nd
@@ -186,7 +189,7 @@ def test_loop_gradient_exports_as_a_tensorflow_while_over_tensor_arrays():
     np.testing.assert_allclose(want[0], grad, rtol=1e-5)
 
 
-def test_two_gradients_of_one_loop_read_the_same_arrays():
+def test_two_gradients_of_one_loop_read_the_same_lists():
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [2], name="x")
         _, y = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * v), [0, x])
@@ -198,8 +201,9 @@ def test_two_gradients_of_one_loop_read_the_same_arrays():
         gd = g.as_graph_def()
     ops = [nd.op for nd in _all_nodes(gd)]
     assert ops.count("While") == 3 and "WhileGrad" not in ops and "TapeRead" not in ops
-    arrays = [nd for nd in gd.node if nd.op == "TensorArrayV3"]
-    assert arrays and all(not nd.attr["clear_after_read"].b for nd in arrays)  # each gradient reads them
+    lists = [f"{nd.name}" for nd in gd.node if nd.op == "EmptyTensorList"]
+    backward = [nd for nd in gd.node if nd.op == "While" and nd.name != "while"]
+    assert lists and len(backward) == 2 and backward[0].input[-len(lists):] == backward[1].input[-len(lists):]
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
@@ -209,7 +213,8 @@ def test_two_gradients_of_one_loop_read_the_same_arrays():
     np.testing.assert_allclose(want[1], 12 * feed["x:0"] ** 3, rtol=1e-6)
 
 
-def test_gradient_of_nested_loops_keeps_tfminis_form_and_reads_back():
+def test_gradient_of_a_loop_inside_a_loop_exports_as_tensorflows_while_v2():
+    op_defs = _tf_op_defs()
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [2], name="x")
 
@@ -222,8 +227,16 @@ def test_gradient_of_nested_loops_keeps_tfminis_form_and_reads_back():
         with tf.Session() as sess:
             want = sess.run(dx, feed)
         gd = g.as_graph_def()
-    assert "WhileGrad" in [nd.op for nd in gd.node]  # the inner loop's tape is recorded by the outer body
-    assert _tape_readers(gd)
+    ops = [nd.op for nd in _all_nodes(gd)]
+    assert not {"WhileGrad", "TapeRead"} & set(ops) and all(op in op_defs for op in ops)
+    assert ops.count("While") == 4  # two forward loops, two gradient loops
+    # per outer iteration the outer loop pushes the inner loop's count and its lists (a list of lists)
+    outer = next(fd for fd in gd.library.function if any(nd.op == "While" for nd in fd.node_def)
+                 and any(nd.op == "TensorListPushBack" for nd in fd.node_def))
+    pushed = [nd for nd in outer.node_def if nd.op == "TensorListPushBack"]
+    assert [nd.attr["element_dtype"].type for nd in pushed][:2] == [tf.int32.as_datatype_enum,
+                                                                    tf.variant.as_datatype_enum]
+    graph_export.check_for_tensorflow(gd)
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
@@ -249,8 +262,8 @@ def test_gradient_of_a_cond_inside_a_loop_exports_with_its_optionals_in_tensor_l
     ops = [nd.op for nd in _all_nodes(gd)]
     assert not {"WhileGrad", "TapeRead"} & set(ops) and all(op in op_defs for op in ops)
     # the inner cond's optionals are pushed, per iteration, onto TensorLists of variants
-    lists = [nd for nd in gd.node if nd.op == "EmptyTensorList"]
-    assert lists and all(nd.attr["element_dtype"].type == tf.variant.as_datatype_enum for nd in lists)
+    lists = [nd.attr["element_dtype"].type for nd in gd.node if nd.op == "EmptyTensorList"]
+    assert tf.variant.as_datatype_enum in lists
     assert {"OptionalFromValue", "OptionalGetValue", "TensorListPushBack", "TensorListGetItem"} <= set(ops)
     assert not [nd.name for fd in gd.library.function for nd in fd.node_def
                 if nd.op == "Const" and nd.attr["dtype"].type == tf.variant.as_datatype_enum]
@@ -479,12 +492,15 @@ def test_gradient_of_a_cond_inside_a_cond_branch_exports_with_optionals_of_optio
     np.testing.assert_allclose(want, np.cos(xv) * xv + np.sin(xv), rtol=1e-6)
 
 
-def test_tensorflow_check_names_tfmini_only_ops_of_a_nested_loop_gradient():
+def test_tensorflow_check_names_tfmini_only_ops_of_loops_nested_two_levels_deep():
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [2], name="x")
 
+        def middle_body(j, w):
+            return j + 1, tf.while_loop(lambda k, u: k < 2, lambda k, u: (k + 1, tf.tanh(u)), [0, w])[1]
+
         def outer_body(i, v):
-            return i + 1, tf.while_loop(lambda j, w: j < 2, lambda j, w: (j + 1, tf.tanh(w)), [0, v])[1]
+            return i + 1, tf.while_loop(lambda j, w: j < 2, middle_body, [0, v])[1]
 
         _, y = tf.while_loop(lambda i, v: i < 2, outer_body, [0, x])
         forward = g.as_graph_def()
@@ -496,7 +512,7 @@ def test_tensorflow_check_names_tfmini_only_ops_of_a_nested_loop_gradient():
     assert found == graph_export.tensorflow_incompatibilities(gd)
     assert [line.split("'")[1] for line in found] == ["WhileGrad", "TapeRead"]
     with pytest.raises(ValueError, match=r"TensorFlow cannot run this GraphDef: op 'WhileGrad' exists only in tfmini "
-                                         r"\(2 nodes, first 'gradients/while_grad/WhileGrad'\): the gradient of a "
+                                         r"\(3 nodes, first 'gradients/while_grad/WhileGrad'\): the gradient of a "
                                          r"tf.while_loop .*nested inside a differentiated loop body.*op 'TapeRead'.* "
                                          r"in function"):
         graph_export.check_for_tensorflow(gd)

@@ -44,6 +44,7 @@ _VARIANT = _dtypes.variant.as_datatype_enum
 # Op types whose presence in a cond's branches or gradient keeps the cond's gradient in tfmini's form.
 _TAPE_OPS = frozenset({"WhileGrad", "TapeRead"})
 _IF_TYPES = ("If", "StatelessIf")
+_WHILE_TYPES = ("While", "StatelessWhile")
 _FUNCTIONAL_TYPES = ("If", "StatelessIf", "While", "StatelessWhile")
 
 
@@ -95,12 +96,19 @@ class _Export:
 
 
 class _Scope:
-    """The NodeDefs of the graph or of one function body, by name."""
+    """The NodeDefs of the graph or of one function body (`fd`), by name."""
 
-    def __init__(self, nodes) -> None:
+    def __init__(self, nodes, fd=None) -> None:
         self.nodes = nodes
         self.by_name = {nd.name: nd for nd in nodes}
         self.taken = set(self.by_name)
+        self.in_function = fd is not None
+        if fd is not None:
+            self.taken.update(a.name for a in fd.signature.input_arg)
+
+    def ref(self, node: str, arg: str, index: int) -> str:
+        """The input string of output `index` of node `node` (of output arg `arg`, the node's only one)."""
+        return f"{node}:{arg}:{index}" if self.in_function else _tensor_ref(node, index)
 
     def add(self, name: str, op_type: str, inputs: list, attrs: dict):
         nd = self.nodes.add(name=_unique(name, self.taken), op=op_type)
@@ -113,14 +121,26 @@ class _Scope:
 
 def _export_while(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
     """Rewrites While NodeDef `nd` (of `op`) and its body into TensorFlow's form, unless its tape is read by
-    something else than gradient loops of the simple shape `_loop_gradients` takes."""
-    grads = None
+    something else than gradient loops of the shapes `_loop_gradients` takes."""
+    found = None
     if _tape_is_read(op):
         found = _loop_gradients(op)
         if found is None or op.name in ex.rewritten:
             return
-        grads, nested = found
         ex.rewritten.add(op.name)
+    n = _while_in_tensorflow_form(nd, op, ex)
+    if found is not None:
+        grads, conds, loops = found
+        tape = _accumulate(nd, op, n, conds, loops, ex, scope)
+        accumulators = [scope.ref(op.name, "output", index) for index in tape.outputs]
+        for grad in grads:
+            _gradient_loop(scope.by_name[grad.name], grad, tape, ex, accumulators)
+
+
+def _while_in_tensorflow_form(nd, op: _ops.Operation, ex: _Export) -> int:
+    """While NodeDef `nd` (of `op`) as TensorFlow's While: its captures become loop variables its body passes
+    through, `output_shapes` lists every loop variable, and tfmini's own attrs go. Returns the number of loop
+    variables before the captures."""
     bodies, rewritten = ex.bodies, ex.rewritten
     types = list(nd.attr["T"].list.type)
     if "Tout" not in nd.attr or not nd.attr["Tout"].list.type:  # TensorFlow's form already (e.g. imported)
@@ -144,8 +164,7 @@ def _export_while(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
     for attr in _WHILE_ONLY_ATTRS:
         if attr in nd.attr:
             del nd.attr[attr]
-    if grads is not None:
-        _export_loop_gradient(nd, op, grads, nested, ex, scope)
+    return n
 
 
 def _export_if(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
@@ -196,20 +215,24 @@ def _cond_gradients(op: _ops.Operation) -> tuple[list, dict] | None:
     return readers, nested
 
 
-def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None) -> bool:
+def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None, loops: dict | None = None) -> bool:
     """Whether gradient functions `grads` read the values `forward_fns` recorded through their own TapeReads
     only, and nothing reachable from either holds another tape (a loop, cond or gradient of its own), but for
-    the conds `nested` describes (`_nested_conds`): their tapes, and their gradient Ifs reading them."""
-    nested = nested or {}
-    if any(t.dtype.base_dtype == _dtypes.variant and t not in nested for fn in forward_fns for t in fn.recorded):
+    the conds `nested` and the loops `loops` describe (`_nested_conds`, `_nested_loops`): their tapes, their
+    gradient Ifs or WhileGrads reading them, and the TapeReads of those loops' gradient functions."""
+    nested, loops = nested or {}, loops or {}
+    if any(t.dtype.base_dtype == _dtypes.variant and t not in nested and t not in loops
+           for fn in forward_fns for t in fn.recorded):
         return False
     inner_ifs = {r for _, readers, _ in nested.values() for r in readers}
     inner_grads = {g for r in inner_ifs for g in (r.get_attr("then_branch"), r.get_attr("else_branch"))}
+    inner_loops = {r for _, readers, _ in loops.values() for r in readers}
+    inner_grads |= {r.get_attr("body_grad") for r in inner_loops}
     for fn in _reachable_functions([*forward_fns, *grads]):
         for o in fn.get_operations():
             if o.type == "TapeRead" and (fn in grads or fn in inner_grads) and o.inputs[0] is fn.inputs[0]:
                 continue
-            if o in inner_ifs:
+            if o in inner_ifs or o in inner_loops:
                 continue
             if o.type in _TAPE_OPS or (o.type in _FUNCTIONAL_TYPES and any(
                     t.dtype.base_dtype == _dtypes.variant for t in o.inputs)):
@@ -217,17 +240,19 @@ def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None) 
     return True
 
 
-def _nested_conds(body, grads: list) -> dict | None:
+def _nested_conds(body, grads: list, skip_loops: bool = False) -> dict | None:
     """The conds inside loop body `body` whose gradients run inside the loop's gradient functions `grads`:
     for each variant value the body records, which has to be the tape of an If of the body that nothing else
     reads, that If, the gradient Ifs (in `grads`) reading the tape (through their function's TapeRead of it, as
-    their tape input and nowhere else) and those TapeReads. None when a recorded variant is anything else, or
-    a branch records a tape of its own."""
+    their tape input and nowhere else) and those TapeReads. None when a recorded variant is anything else (but
+    a While's tape, with `skip_loops`: `_nested_loops` takes those), or a branch records a tape of its own."""
     nested = {}
     for t in body.recorded:
         if t.dtype.base_dtype != _dtypes.variant:
             continue
         fwd = t.op
+        if skip_loops and fwd.type in _WHILE_TYPES:
+            continue
         if fwd.type not in _IF_TYPES or t is not fwd.outputs[-1] or t.consumers():
             return None
         then_g, else_g = fwd.get_attr("then_branch"), fwd.get_attr("else_branch")
@@ -250,10 +275,41 @@ def _nested_conds(body, grads: list) -> dict | None:
     return nested
 
 
-def _loop_gradients(op: _ops.Operation) -> tuple[list, dict] | None:
+def _nested_loops(body, grads: list) -> dict | None:
+    """The loops inside loop body `body` whose gradients run inside the loop's gradient functions `grads`:
+    for each While tape the body records (which nothing else may read), that While, the WhileGrads (in `grads`)
+    reading it (through their function's TapeRead of it, as their tape and nowhere else) and those TapeReads.
+    None when such a loop's own gradient is not plain (`_plain_gradient`: control flow nested deeper)."""
+    nested = {}
+    for t in body.recorded:
+        fwd = t.op
+        if t.dtype.base_dtype != _dtypes.variant or fwd.type not in _WHILE_TYPES:
+            continue
+        if t is not fwd.outputs[-1] or t.consumers():
+            return None
+        inner_body = fwd.get_attr("body")
+        readers, reads = [], []
+        for g in grads:
+            read = getattr(g, "tape_reads", {}).get(t)
+            if read is None:
+                continue
+            reads.append(read)
+            for r in dict.fromkeys(read.consumers()):
+                if r.type != "WhileGrad" or r.inputs[0] is not read or any(x is read for x in r.inputs[1:]):
+                    return None
+                if getattr(r.get_attr("body_grad"), "forward", None) is not inner_body:
+                    return None
+                readers.append(r)
+        if not _plain_gradient([inner_body], [r.get_attr("body_grad") for r in readers]):
+            return None
+        nested[t] = (fwd, readers, reads)
+    return nested
+
+
+def _loop_gradients(op: _ops.Operation) -> tuple[list, dict, dict] | None:
     """The WhileGrad ops reading the tape of While `op`, if they are all that reads it and each is of the
-    simple shape `_plain_gradient` takes (conds nested in the body included), with the nested conds
-    (`_nested_conds`); else None."""
+    simple shape `_plain_gradient` takes (conds and plain loops nested in the body included), with the nested
+    conds (`_nested_conds`) and loops (`_nested_loops`); else None."""
     tape = op.outputs[-1]
     if any(t is tape for t in getattr(op.graph, "recorded", ())):
         return None
@@ -266,10 +322,11 @@ def _loop_gradients(op: _ops.Operation) -> tuple[list, dict] | None:
         grads.append(r.get_attr("body_grad"))
         if getattr(grads[-1], "forward", None) is not body:
             return None
-    nested = _nested_conds(body, grads)
-    if nested is None or not _plain_gradient([body], grads, nested):
+    conds = _nested_conds(body, grads, skip_loops=True)
+    loops = _nested_loops(body, grads)
+    if conds is None or loops is None or not _plain_gradient([body], grads, conds, loops):
         return None
-    return readers, nested
+    return readers, conds, loops
 
 
 def _insert_inputs(nd, inputs: list) -> None:
@@ -313,97 +370,101 @@ def _add_output(fd, ref: str, dtype) -> None:
     fd.ret[out.name] = ref
 
 
-def _export_loop_gradient(nd, op: _ops.Operation, grads: list, nested: dict, ex: _Export, scope: _Scope) -> None:
-    """The loop gradient as a TensorFlow While: forward While `nd` (already in TensorFlow's form) gets an
-    iteration counter and one TensorArray per value its body records, written at each iteration's index;
-    each WhileGrad in `grads` becomes a While (of the same name, so its outputs keep their names) that counts
-    the iterations back down, reads the recorded values back from the arrays (kept after a read, for the
-    other gradients) and runs the body's gradient. A cond of the body whose gradient runs in the loop's
-    (`nested`) is written as cond_v2 writes it, and the optionals it returns for its gradient are pushed, one
-    TensorList each, in place of its tape (as TensorFlow's while_v2 accumulates them)."""
-    i32, f32, res = _dtypes.int32, _dtypes.float32, _dtypes.resource
-    scalar = _shape.TensorShape([])
+class _LoopTape:
+    """How a loop's tape is exported: the loop also counts its iterations and pushes the values its gradient
+    reads onto TensorLists, as TensorFlow's while_v2 accumulates them, but for the captured tensors it reads,
+    which stay the same: the gradient takes those from the loop's outputs that pass them through.
+    `kinds[a]` says what accumulator a is: ("list", element dtype) or ("invariant", dtype); `outputs` are the
+    forward While's outputs the gradient takes (the counter, then one per accumulator). `slots[i]` lists the
+    accumulators of the body's recorded value i: one for a tensor; for a cond of the body, one per optional it
+    returns for its gradient; for a loop of the body, its counter and its accumulators. `inner` maps the
+    position of such a nested tape to ("cond", its `_nested_conds` entry, its _Optionals) or ("loop", its
+    `_nested_loops` entry, its own _LoopTape)."""
+
+    def __init__(self, kinds: list, outputs: list, slots: list, inner: dict) -> None:
+        self.kinds, self.outputs, self.slots, self.inner = kinds, outputs, slots, inner
+
+    def loop_types(self) -> list:
+        """The types of the gradient loop's variables that carry the tape: the counter, then the accumulators."""
+        return [_dtypes.int32] + [_dtypes.variant if kind == "list" else dtype for kind, dtype in self.kinds]
+
+
+def _accumulate(nd, op: _ops.Operation, n: int, conds: dict, loops: dict, ex: _Export, scope: _Scope) -> _LoopTape:
+    """Forward While NodeDef `nd` (of `op`, in `scope`, already in TensorFlow's form with `n` loop variables
+    before its captures) also counts its iterations and pushes, at each one, every value its body records
+    onto a TensorList (a capture it records stays in its loop variable). A cond of the body whose gradient
+    runs in the loop's (`conds`) is written as cond_v2 writes it and its optionals are pushed in place of its
+    tape; a loop of the body (`loops`) is accumulated so in turn, and its counter and accumulators are
+    recorded in place of its tape."""
+    i32, variant = _dtypes.int32, _dtypes.variant
+    body_graph = op.get_attr("body")
     body_fd = ex.bodies[nd.attr["body"].func.name]
-    # The accumulators: (ref in the body or None, the recorded tensor or None) each; a recorded tensor takes a
-    # TensorArray (its loop variables: a flow, and a handle after all flows), a nested cond's optional a
-    # TensorList of variants (one loop variable). `slots` maps each recorded position to its accumulators.
-    entries: list = []
+    cond_fd = ex.bodies[nd.attr["cond"].func.name]
+    body_args = [a.name for a in body_fd.signature.input_arg]
+    arg_of = dict(zip(body_graph.inputs, body_args))
+    captures = {name: index for index, name in enumerate(body_args) if index >= n}
+    values: list = []  # (ref in the body, dtype) of each recorded value
     slots: list = []
-    inner: dict = {}  # recorded position of a nested cond's tape -> (its _nested_conds entry, its _Optionals)
-    for pos, t in enumerate(op.get_attr("body").recorded):
-        if t in nested:
-            fwd = nested[t][0]
+    inner: dict = {}
+    for pos, t in enumerate(body_graph.recorded):
+        if t in conds:
+            fwd = conds[t][0]
             optionals = _add_optionals(_function_node(body_fd, fwd.name), fwd, ex.bodies)
             ex.rewritten.add(fwd.name)
-            n = len(fwd.get_attr("Tout"))
-            inner[pos] = (nested[t], optionals)
-            refs = [(f"{fwd.name}:output:{n + j}", None) for j in range(optionals.total)]
+            n_out = len(fwd.get_attr("Tout"))
+            inner[pos] = ("cond", conds[t], optionals)
+            refs = [(f"{fwd.name}:output:{n_out + j}", variant) for j in range(optionals.total)]
+        elif t in loops:
+            fwd = loops[t][0]
+            fwd_nd = _function_node(body_fd, fwd.name)
+            ex.rewritten.add(fwd.name)
+            own = _accumulate(fwd_nd, fwd, _while_in_tensorflow_form(fwd_nd, fwd, ex), {}, {}, ex,
+                              _Scope(body_fd.node_def, body_fd))
+            inner[pos] = ("loop", loops[t], own)
+            sources = [a for a in fwd_nd.input if not a.startswith("^")]
+            refs = []
+            for index, dtype in zip(own.outputs, own.loop_types()):
+                # a capture of the inner loop is its input in the body, maybe a capture of this loop in turn
+                refs.append((f"{fwd.name}:output:{index}" if index >= len(sources) or dtype == variant
+                             or index == own.outputs[0] else sources[index], dtype))
         else:
-            refs = [(None, t)]
-        slots.append(list(range(len(entries), len(entries) + len(refs))))
-        entries.extend(refs)
-    layout = _AccumulatorLayout(entries)
+            refs = [(arg_of.get(t) or _func_graph.function_tensor_ref(t), t.dtype.base_dtype)]
+        slots.append(list(range(len(values), len(values) + len(refs))))
+        values.extend(refs)
+    kinds = [("invariant", dtype) if ref in captures else ("list", dtype) for ref, dtype in values]
+    pushed = [(ref, dtype) for (ref, dtype), (kind, _) in zip(values, kinds) if kind == "list"]
+    m = len(nd.attr["T"].list.type)
+    outputs, j = [m], 0
+    for ref, (kind, _) in zip((ref for ref, _ in values), kinds):
+        if kind == "list":
+            j += 1
+            outputs.append(m + j)
+        else:
+            outputs.append(captures[ref])
+    zero = scope.add(f"{op.name}/iterations", "Const", [], _int32_constant(0))
+    # -1: an unknown element shape, and no limit to the number of elements
+    unknown = scope.ref(scope.add(f"{op.name}/unknown", "Const", [], _int32_constant(-1)).name, "output", 0)
+    starts = []
+    for _, dtype in pushed:
+        lst = scope.add(f"{op.name}/accumulator", "EmptyTensorList", [unknown, unknown],
+                        {"element_dtype": ("type", dtype), "shape_type": ("type", i32)})
+        starts.append(scope.ref(lst.name, "handle", 0))
+    _insert_inputs(nd, [scope.ref(zero.name, "output", 0)] + starts)
+    extra = [i32] + [variant] * len(pushed)
     types = [_dtypes.as_dtype(t) for t in nd.attr["T"].list.type]
     shapes = _node_def.python_attr_of("list(shape)", nd.attr["output_shapes"])
-    m = len(types)
-    zero = scope.add(f"{op.name}/iterations", "Const", [], {"dtype": ("type", i32),
-                                                             "value": ("tensor", _np_scalar(0))})
-    starts, handles_in = [], []
-    unknown = None  # -1: an unknown element shape, and no limit to the number of elements
-    for _, t in entries:
-        if t is None:
-            if unknown is None:
-                unknown = scope.add(f"{op.name}/unknown", "Const", [], {"dtype": ("type", i32),
-                                                                       "value": ("tensor", _np_scalar(-1))})
-            lst = scope.add(f"{op.name}/accumulator", "EmptyTensorList", [unknown.name, unknown.name],
-                            {"element_dtype": ("type", _dtypes.variant), "shape_type": ("type", i32)})
-            starts.append(lst.name)
-        else:
-            array = scope.add(f"{op.name}/accumulator", "TensorArrayV3", [zero.name],
-                              {"dtype": ("type", t.dtype.base_dtype), "dynamic_size": ("bool", True),
-                               "clear_after_read": ("bool", False)})
-            starts.append(f"{array.name}:1")
-            handles_in.append(array.name)
-    _insert_inputs(nd, [zero.name] + starts + handles_in)
-    extra_types = [i32] + layout.types
-    _set_loop_types(nd, types + extra_types, shapes + [scalar] * len(extra_types))
-    body, cond = ex.bodies[nd.attr["body"].func.name], ex.bodies[nd.attr["cond"].func.name]
-    _add_args(cond, extra_types, "accumulator")
-    it, *rest = _add_args(body, extra_types, "accumulator")
-    flows, handles = rest[:len(entries)], rest[len(entries):]
-    arg_of = {t: a.name for t, a in zip(op.get_attr("body").inputs, body.signature.input_arg)}
-    one = _add_node(body, "iteration_step", "Const", [], {"dtype": ("type", i32), "value": ("tensor", _np_scalar(1))})
-    step = _add_node(body, "next_iteration", "Add", [it, f"{one.name}:output:0"], {"T": ("type", i32)})
-    _add_output(body, f"{step.name}:z:0", i32)
-    for j, (ref, t) in enumerate(entries):
-        if t is None:
-            push = _add_node(body, "accumulate", "TensorListPushBack", [flows[j], ref],
-                             {"element_dtype": ("type", _dtypes.variant)})
-            _add_output(body, f"{push.name}:output_handle:0", _dtypes.variant)
-            continue
-        ref = arg_of.get(t) or _func_graph.function_tensor_ref(t)
-        write = _add_node(body, "accumulate", "TensorArrayWriteV3", [handles[layout.handle[j]], it, ref, flows[j]],
-                          {"T": ("type", t.dtype.base_dtype)})
-        _add_output(body, f"{write.name}:flow_out:0", f32)
-    for handle in handles:
-        _add_output(body, handle, res)
-    if _func_graph.RECORDED_ATTR in body.attr:
-        del body.attr[_func_graph.RECORDED_ATTR]
-    for grad in grads:
-        _gradient_loop(scope.by_name[grad.name], op, grad, m, layout, ex, slots, inner)
-
-
-class _AccumulatorLayout:
-    """The loop variables of a loop gradient's accumulators, after the iteration counter: one per accumulator
-    (a TensorArray's flow, or a TensorList), then the TensorArrays' handles; `handle[j]` is the position of
-    accumulator j's handle among those."""
-
-    def __init__(self, entries: list) -> None:
-        arrays = [j for j, (_, t) in enumerate(entries) if t is not None]
-        self.handle = {j: pos for pos, j in enumerate(arrays)}
-        self.types = [_dtypes.float32 if t is not None else _dtypes.variant for _, t in entries]
-        self.types += [_dtypes.resource] * len(arrays)
-        self.entries = entries
+    _set_loop_types(nd, types + extra, shapes + [_shape.TensorShape([])] * len(extra))
+    _add_args(cond_fd, extra, "accumulator")
+    it, *lists = _add_args(body_fd, extra, "accumulator")
+    one = _add_node(body_fd, "iteration_step", "Const", [], _int32_constant(1))
+    step = _add_node(body_fd, "next_iteration", "Add", [it, f"{one.name}:output:0"], {"T": ("type", i32)})
+    _add_output(body_fd, f"{step.name}:z:0", i32)
+    for lst, (ref, dtype) in zip(lists, pushed):
+        push = _add_node(body_fd, "accumulate", "TensorListPushBack", [lst, ref], {"element_dtype": ("type", dtype)})
+        _add_output(body_fd, f"{push.name}:output_handle:0", variant)
+    if _func_graph.RECORDED_ATTR in body_fd.attr:
+        del body_fd.attr[_func_graph.RECORDED_ATTR]
+    return _LoopTape(kinds, outputs, slots, inner)
 
 
 def _function_node(fd, name: str):
@@ -417,21 +478,27 @@ def _np_scalar(value: int) -> np.ndarray:
     return np.array(value, dtype=np.int32)
 
 
-def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, layout: _AccumulatorLayout, ex: _Export,
-                   slots: list, inner: dict) -> None:
-    """WhileGrad NodeDef `gnd` (of `grad`, over forward While `op` whose first `m` outputs are its loop
-    variables, then the counter and the accumulators of `layout`) as a While over new cond and body
-    functions; the body is the body gradient's nodes with each TapeRead become a TensorArrayReadV3 (or, for
-    a nested cond's tape, TensorListGetItems of its optionals)."""
+def _int32_constant(value: int) -> dict:
+    """The attrs of an int32 scalar Const."""
+    return {"dtype": ("type", _dtypes.int32), "value": ("tensor", _np_scalar(value))}
+
+
+def _gradient_loop(gnd, grad: _ops.Operation, tape: _LoopTape, ex: _Export, accumulators: list) -> None:
+    """WhileGrad NodeDef `gnd` (of `grad`) as a While over new cond and body functions that counts the forward
+    loop's iterations back down: it takes the forward loop's counter and lists (the refs `accumulators`) where
+    tfmini passes its tape, and its body is
+    the body gradient's nodes with each TapeRead become a TensorListGetItem of the iteration's value (kept in
+    the list, for other gradients). A nested cond's tape becomes the items of its optionals, which its gradient
+    Ifs take; a nested loop's, the items of its count and lists, which its gradient loops take in turn."""
     i32 = _dtypes.int32
     n_grads, n_sums = len(grad.get_attr("Tgrad")), len(grad.get_attr("Tsum"))
     data = [i for i in gnd.input if not i.startswith("^")]
     controls = [i for i in gnd.input if i.startswith("^")]
-    k = len(layout.entries)
-    counter = [_tensor_ref(op.name, m + j) for j in range(1 + len(layout.types))]
+    tape_types = tape.loop_types()
     grad_types = [t.dtype.base_dtype for t in grad.inputs[1:]]
-    types = grad_types + [i32] + layout.types
-    shapes = [t.shape for t in grad.outputs] + [_shape.TensorShape([])] * (1 + len(layout.types))
+    types = grad_types + tape_types
+    shapes = [t.shape for t in grad.outputs] + [_shape.TensorShape([])] + [
+        _shape.TensorShape([] if kind == "list" else None) for kind, _ in tape.kinds]
     old = ex.bodies[grad.get_attr("body_grad").name]
 
     cond = function_pb2.FunctionDef()
@@ -444,7 +511,7 @@ def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, layout
     body = function_pb2.FunctionDef()
     body.CopyFrom(old)
     body.signature.name = _func_graph.unique_function_name(f"{grad.name}_body")
-    tape = body.signature.input_arg[0].name
+    tape_arg = body.signature.input_arg[0].name
     grad_args = list(body.signature.input_arg)[1:]
     body.signature.ClearField("input_arg")
     body.signature.input_arg.extend(grad_args)
@@ -452,35 +519,62 @@ def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, layout
     body.ClearField("ret")
     body.ClearField("attr")
     sums = _add_args(body, grad_types[n_grads:], "sum")
-    it, *rest = _add_args(body, [i32] + layout.types, "accumulator")
-    flows, handles = rest[:k], rest[k:]
-    one = _add_node(body, "iteration_step", "Const", [], {"dtype": ("type", i32), "value": ("tensor", _np_scalar(1))})
+    it, *accumulated = _add_args(body, tape_types, "accumulator")
+    one = _add_node(body, "iteration_step", "Const", [], _int32_constant(1))
     back = _add_node(body, "previous_iteration", "Sub", [it, f"{one.name}:output:0"], {"T": ("type", i32)})
-    nested_reads = []
+    back = f"{back.name}:z:0"
+    shape = f"{_add_node(body, 'unknown_shape', 'Const', [], _int32_constant(-1)).name}:output:0"
+    nested_reads, from_lists, invariant = [], set(), set()
     for node in body.node_def:
-        if node.op == "TapeRead" and list(node.input) == [tape]:
+        if node.op == "TapeRead" and list(node.input) == [tape_arg]:
             index, dtype = node.attr["index"].i, node.attr["dtype"].type
-            if index in inner:
+            if index in tape.inner:
                 nested_reads.append((node.name, index))
                 continue
-            (slot,) = slots[index]
-            node.op = "TensorArrayReadV3"
+            (slot,) = tape.slots[index]
             del node.input[:]
-            node.input.extend([handles[layout.handle[slot]], f"{back.name}:z:0", flows[slot]])
             node.ClearField("attr")
-            node.attr["dtype"].type = dtype
+            if tape.kinds[slot][0] == "list":
+                node.op = "TensorListGetItem"
+                node.input.extend([accumulated[slot], back, shape])
+                node.attr["element_dtype"].type = dtype
+                from_lists.add(node.name)
+            else:
+                node.op = "Identity"
+                node.input.append(accumulated[slot])
+                node.attr["T"].type = dtype
+                invariant.add(node.name)
+    _rename_output_arg(body, from_lists, "value", "item")
+    _rename_output_arg(body, invariant, "value", "output")
     for name, index in nested_reads:
-        _read_nested_optionals(body, name, inner[index], [flows[slot] for slot in slots[index]],
-                               f"{back.name}:z:0", ex.bodies)
+        kind, entry, own = tape.inner[index]
+        if kind == "cond":
+            _read_nested_optionals(body, name, (entry, own), [accumulated[slot] for slot in tape.slots[index]],
+                                   back, ex.bodies)
+            continue
+        items = []
+        for slot in tape.slots[index]:
+            if tape.kinds[slot][0] == "list":
+                item = _add_node(body, "accumulated", "TensorListGetItem", [accumulated[slot], back, shape],
+                                 {"element_dtype": ("type", tape.kinds[slot][1])})
+                items.append(f"{item.name}:item:0")
+            else:
+                items.append(accumulated[slot])
+        value = f"{name}:value:0"
+        readers = {r.name: r for r in entry[1]}
+        for node in list(body.node_def):
+            if node.name in readers and node.input and node.input[0] == value:
+                _gradient_loop(node, readers[node.name], own, ex, items)
+        _remove_node(body, name)
     outs = [old.ret[a.name] for a in old.signature.output_arg]
     for j, t in enumerate(grad_types[:n_grads]):
         _add_output(body, outs[j], t)
     for j, (total, t) in enumerate(zip(sums, grad_types[n_grads:])):
         added = _add_node(body, "sum", "Add", [total, outs[n_grads + j]], {"T": ("type", t)})
         _add_output(body, f"{added.name}:z:0", t)
-    _add_output(body, f"{back.name}:z:0", i32)
-    for arg, t in zip(flows + handles, layout.types):
-        _add_output(body, arg, t)
+    _add_output(body, back, i32)
+    for arg, dtype in zip(accumulated, tape_types[1:]):
+        _add_output(body, arg, dtype)
     ex.add_function(cond)
     ex.add_function(body)
     ex.remove_function(old.signature.name)
@@ -491,11 +585,24 @@ def _gradient_loop(gnd, op: _ops.Operation, grad: _ops.Operation, m: int, layout
     if with_shapes:
         gnd.attr["_output_shapes"].list.SetInParent()
     del gnd.input[:]
-    gnd.input.extend(data[1:] + counter + controls)
+    gnd.input.extend(data[1:] + accumulators + controls)
     gnd.attr["cond"].func.name = cond.signature.name
     gnd.attr["body"].func.name = body.signature.name
     gnd.attr["parallel_iterations"].i = 10
     _set_loop_types(gnd, types, shapes)
+
+
+def _rename_output_arg(fd, nodes: set, old: str, new: str) -> None:
+    """The inputs and returns of `fd` reading output arg `old` of `nodes` read their output arg `new`."""
+    def renamed(ref: str) -> str:
+        node, _, rest = ref.partition(":")
+        return f"{node}:{new}:{rest.partition(':')[2]}" if node in nodes and rest.startswith(f"{old}:") else ref
+
+    for node in fd.node_def:
+        for i, ref in enumerate(node.input):
+            node.input[i] = renamed(ref)
+    for key, ref in fd.ret.items():
+        fd.ret[key] = renamed(ref)
 
 
 def _unique(name: str, taken: set) -> str:

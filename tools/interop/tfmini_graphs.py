@@ -7,9 +7,9 @@
 
 tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
 outer tensors (one nested in a cond, one nested in another loop), a frozen tf.map_fn and dynamic_rnn, and
-six training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
+seven training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
 goes through a tf.cond, a dynamic_rnn, whose gradient goes through a while loop, a loop whose body holds a
-tf.cond and a tf.cond inside a tf.cond's branch), and writes each GraphDef
+tf.cond, a tf.cond inside a tf.cond's branch and a loop inside a loop), and writes each GraphDef
 (`<case>.pb`) with what tfmini computed: the fetched values, or the loss of every training step
 (`<case>.npz`), listed in `cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and
 compares; each training graph is trained from its initializer in several fresh sessions, whose losses must
@@ -210,11 +210,32 @@ def _nested_cond_training(tf):
     return {"x:0": X, "labels:0": LABELS}, loss, train
 
 
+def _nested_loop_training(tf):
+    """A while loop whose body runs another while loop over the same weights, trained through both: the inner
+    loop's values are accumulated on TensorLists per outer iteration (lists of lists), as TensorFlow's while_v2
+    accumulates them."""
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    labels = tf.placeholder(tf.float32, [None, 3], name="labels")
+    w = tf.Variable(W1[:, :5] * 0.5, name="w")
+    out = tf.Variable(W2[:5], name="out")
+
+    def body(i, h):
+        _, h = tf.while_loop(lambda j, a: j < i + 1, lambda j, a: (j + 1, tf.tanh(tf.matmul(a, w)) + 0.1 * x),
+                             [tf.constant(0), h])
+        return i + 1, h
+
+    _, h = tf.while_loop(lambda i, h: i < 3, body, [tf.constant(0), x])
+    logits = tf.matmul(h, out)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": X, "labels:0": LABELS}, loss, train
+
+
 FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
                  "nested_loops": _nested_loops, "frozen_rnn": _frozen_rnn}
 TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training,
                   "rnn_adam": _rnn_training, "cond_in_loop_adam": _cond_in_loop_training,
-                  "nested_cond_adam": _nested_cond_training}
+                  "nested_cond_adam": _nested_cond_training, "nested_loop_adam": _nested_loop_training}
 
 
 def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
