@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import tfmini as tf
+from tfmini.framework import png
 from tfmini.ops import image_codec_ops
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -106,7 +107,7 @@ def _png_with_filters(image: np.ndarray) -> bytes:
     kinds = np.arange(height) % 5
     rows = np.concatenate([kinds[:, None], filtered[kinds, np.arange(height)]], axis=1).astype(np.uint8)
     colour = {1: 0, 2: 4, 3: 2, 4: 6}[depth]
-    chunk = image_codec_ops.summary_ops._png_chunk
+    chunk = png.chunk
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows.tobytes())) + chunk(b"IEND", b""))
 
@@ -121,7 +122,7 @@ def _interlaced_png(image: np.ndarray) -> bytes:
         if sub.size:
             lanes = sub.astype(">u2").view(np.uint8).reshape(sub.shape[0], -1)
             rows.append(np.concatenate([np.zeros((sub.shape[0], 1), np.uint8), lanes], axis=1).tobytes())
-    chunk = image_codec_ops.summary_ops._png_chunk
+    chunk = png.chunk
     colour = {1: 0, 2: 4, 3: 2, 4: 6}[depth]
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, colour, 0, 0, 1))
             + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))

@@ -1,12 +1,11 @@
 """The image codecs of tf.image and tf.io: DecodePng, DecodeJpeg, DecodeAndCropJpeg, DecodeGif, DecodeBmp,
 DecodeImage, EncodePng, EncodeJpeg, EncodeJpegVariableQuality and ExtractJpegShape, and adjust_jpeg_quality.
 
-PNG is written here, as TensorFlow's libpng writes it (the filter heuristic and zlib settings are
-summary_ops'), and read with Pillow, except 16-bit colour PNGs, which Pillow reads only at 8 bits and this
-module unfilters itself. JPEG and BMP go through Pillow (libjpeg-turbo for JPEG, as in TensorFlow); GIF frames
-are parsed here, decoded one by one with Pillow and drawn on the screen as TensorFlow draws them.
-Pillow is optional (`pip install tfmini[image]`): without it, building a decode op other than a PNG encode
-raises ImportError.
+PNG is written by `framework/png.py`, as TensorFlow's libpng writes it, and read with Pillow, except 16-bit colour
+PNGs, which Pillow reads only at 8 bits and this module unfilters itself. JPEG and BMP go through Pillow
+(libjpeg-turbo for JPEG, as in TensorFlow); GIF frames are parsed here, decoded one by one with Pillow and drawn on
+the screen as TensorFlow draws them. Pillow is optional (`pip install tfmini[image]`): without it, building a
+decode op other than a PNG encode raises ImportError.
 """
 
 from __future__ import annotations
@@ -20,10 +19,11 @@ import numpy as np
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework import png
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
-from tfmini.ops import image_colour_ops, math_ops, random_ops, string_ops, summary_ops
+from tfmini.ops import image_colour_ops, math_ops, random_ops, string_ops
 
 try:  # optional dependency: the codec ops that need it say so when they are built
     from PIL import Image as _PILImage
@@ -139,13 +139,12 @@ def _pillow_pixels(image) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------------------
 # PNG
 # ----------------------------------------------------------------------------------------------------------
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}  # colour type -> samples per pixel
 
 
 def _png_header(data: bytes) -> tuple[int, int, int, int, int]:
     """(width, height, bit depth, colour type, interlace) from the IHDR chunk."""
-    if len(data) < 33 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+    if len(data) < 33 or not data.startswith(png.SIGNATURE) or data[12:16] != b"IHDR":
         raise _invalid(f"Invalid PNG data, size {len(data)}")
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
     return width, height, depth, colour, interlace
@@ -268,23 +267,6 @@ def _decode_png(contents, *, channels, dtype):
     return _set_depth(_png_pixels(_contents(contents), channels), np.dtype(dtype.as_numpy_dtype))
 
 
-def _png_bytes(pixels: np.ndarray, level: int) -> bytes:
-    """A [h, w, c] uint8/uint16 image as PNG bytes, written as TensorFlow's libpng writes them."""
-    height, width, depth = pixels.shape
-    lanes = pixels.astype(">u2").view(np.uint8) if pixels.dtype == np.uint16 else pixels
-    data = summary_ops._filtered_rows(lanes.reshape(height, width, -1)).tobytes()
-    deflate = zlib.compressobj(6 if level == -1 else level, zlib.DEFLATED, summary_ops._zlib_window_bits(len(data)),
-                               8, zlib.Z_FILTERED)
-    stream = summary_ops._tighten_zlib_header(deflate.compress(data) + deflate.flush(), len(data))
-    header = struct.pack(">IIBBBBB", width, height, 16 if pixels.dtype == np.uint16 else 8,
-                         {1: 0, 2: 4, 3: 2, 4: 6}[depth], 0, 0, 0)
-    chunks = [summary_ops._png_chunk(b"IHDR", header)]
-    chunks += [summary_ops._png_chunk(b"IDAT", stream[i:i + summary_ops._IDAT_CHUNK])
-               for i in range(0, len(stream), summary_ops._IDAT_CHUNK)]
-    chunks.append(summary_ops._png_chunk(b"IEND", b""))
-    return _PNG_SIGNATURE + b"".join(chunks)
-
-
 @register_op("EncodePng", inputs=["image: T"], outputs=["contents: string"],
              attrs={"compression": ("int", -1), "T": ("type", _dt.uint8)}, allowed={"T": (_dt.uint8, _dt.uint16)},
              shape=lambda op: _encoded_shape(op, needs_pillow=False))
@@ -298,7 +280,7 @@ def _encode_png(image, *, compression):
         raise _invalid(f"compression should be in [-1,9], got {compression}")
     if image.shape[0] * image.shape[1] == 0:
         raise _invalid(f"Invalid image of shape {list(image.shape)}: height and width must be positive")
-    return _string_scalar(_png_bytes(image, compression))
+    return _string_scalar(png.encode(image, compression))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -626,7 +608,7 @@ def _decode_image(contents, *, channels, dtype, expand_animations):
     _check_channels(channels)
     data = _contents(contents)
     target = np.dtype(dtype.as_numpy_dtype)
-    if data.startswith(_PNG_SIGNATURE):
+    if data.startswith(png.SIGNATURE):
         pixels = _png_pixels(data, channels)
         if target == np.float32:
             return pixels.astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)

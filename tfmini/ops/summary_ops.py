@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import re
 import struct
-import zlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -16,6 +15,7 @@ from google.protobuf import message as _message
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.framework import png
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
@@ -129,89 +129,6 @@ register_op("HistogramSummary", inputs=["tag: string", "values: T"], outputs=["s
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# PNG encoding as TensorFlow's libpng writes it: adaptive filtering (per row, the filter whose output bytes,
-# read as signed, have the smallest absolute sum), zlib level 6 with the filtered strategy, the window shrunk
-# to the image's size, IDAT chunks of at most 8192 bytes.
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_IDAT_CHUNK = 8192
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _filtered_rows(pixels: np.ndarray) -> np.ndarray:
-    """The image's rows, each prefixed by the number of the filter libpng's heuristic picks and filtered by it."""
-    height, width, depth = pixels.shape
-    raw = pixels.reshape(height, width * depth).astype(np.int16)
-    left = np.zeros_like(raw)
-    left[:, depth:] = raw[:, :-depth]
-    up = np.zeros_like(raw)
-    up[1:] = raw[:-1]
-    up_left = np.zeros_like(raw)
-    up_left[1:, depth:] = raw[:-1, :-depth]
-    p = left + up - up_left
-    pa, pb, pc = np.abs(p - left), np.abs(p - up), np.abs(p - up_left)
-    paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, up_left))
-    candidates = np.stack([raw, raw - left, raw - up, raw - (left + up) // 2, raw - paeth]) & 0xFF
-    allowed = np.ones(5, dtype=bool)
-    if height == 1:  # libpng drops the filters that would only look at the zero row above
-        allowed[[2, 3, 4]] = False
-    if width == 1:  # ... or at the zero pixel to the left
-        allowed[[1, 3, 4]] = False
-    cost = np.minimum(candidates, 256 - candidates).sum(axis=2)
-    cost[~allowed] = np.iinfo(cost.dtype).max
-    choice = np.argmin(cost, axis=0)  # ties go to the first filter, as in libpng
-    rows = candidates[choice, np.arange(height)]
-    return np.concatenate([choice[:, None], rows], axis=1).astype(np.uint8)
-
-
-def _zlib_window_bits(data_size: int) -> int:
-    bits = 15
-    if data_size <= 16384:
-        half = 1 << (bits - 1)
-        while data_size + 262 <= half:
-            half >>= 1
-            bits -= 1
-    return max(bits, 9)  # zlib's smallest window
-
-
-def _tighten_zlib_header(stream: bytes, data_size: int) -> bytes:
-    """libpng rewrites the zlib header's window size to the smallest that covers the data."""
-    cmf = stream[0]
-    if data_size > 16384 or (cmf & 0x0F) != 8 or (cmf & 0xF0) > 0x70:
-        return stream
-    cinfo = cmf >> 4
-    half = 1 << (cinfo + 7)
-    if data_size > half:
-        return stream
-    while True:
-        half >>= 1
-        cinfo -= 1
-        if not (cinfo > 0 and data_size <= half):
-            break
-    cmf = (cmf & 0x0F) | (cinfo << 4)
-    flg = stream[1] & 0xE0
-    flg += 0x1F - ((cmf << 8) + flg) % 0x1F
-    return bytes([cmf, flg]) + stream[2:]
-
-
-def encode_png(pixels: np.ndarray) -> bytes:
-    """A uint8 [height, width, channels] image (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA) as PNG bytes."""
-    height, width, depth = pixels.shape
-    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[depth]
-    data = _filtered_rows(pixels).tobytes()
-    deflate = zlib.compressobj(6, zlib.DEFLATED, _zlib_window_bits(len(data)), 8, zlib.Z_FILTERED)
-    stream = _tighten_zlib_header(deflate.compress(data) + deflate.flush(), len(data))
-    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    chunks = [_png_chunk(b"IHDR", header)]
-    chunks += [_png_chunk(b"IDAT", stream[i:i + _IDAT_CHUNK]) for i in range(0, len(stream), _IDAT_CHUNK)]
-    chunks.append(_png_chunk(b"IEND", b""))
-    return _PNG_SIGNATURE + b"".join(chunks)
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # ImageSummary: up to max_images images of a [batch, height, width, channels] tensor as PNGs.
 
 def _to_uint8_image(image: np.ndarray, bad_color: np.ndarray) -> np.ndarray:
@@ -254,7 +171,7 @@ def _image_summary_factory(op: _ops.Operation, ctx):
             pixels = tensor[i] if tensor.dtype == np.uint8 else _to_uint8_image(tensor[i], bad_color)
             value = summary.value.add(tag=f"{tag}/image/{i}" if max_images > 1 else f"{tag}/image")
             value.image.height, value.image.width, value.image.colorspace = shape[1], shape[2], shape[3]
-            value.image.encoded_image_string = encode_png(pixels)
+            value.image.encoded_image_string = png.encode(pixels)
         return _serialized(summary)
 
     return kernel
