@@ -53,6 +53,7 @@ FILE_TOUCHING_MODULES = {
     "tfmini/framework/summary_io.py": set(),  # tf.summary.FileWriter and summary_iterator (Python API)
     "tfmini/framework/graph_util.py": set(),  # tf.train.write_graph (Python API)
     "tfmini/train/profiler.py": set(),  # tf.profiler's write_op_log and file outputs (Python API)
+    "tfmini/train/tracking.py": set(),  # tf.train.CheckpointManager's directory (Python API; files via Saver)
     "tfmini/train/meta_graph.py": set(),  # export_meta_graph / import_meta_graph files (Python API)
     "tfmini/train/saved_model/builder.py": set(),  # SavedModelBuilder.save (Python API)
     "tfmini/train/saved_model/loader.py": set(),  # tf.saved_model.loader.load (Python API)
