@@ -19,6 +19,7 @@ from tfmini.framework.constant_op import constant
 from tfmini.framework.ops import GraphKeys
 from tfmini.framework.registry import apply_op
 from tfmini.ops import array_ops, control_flow_ops, math_ops, state_ops
+from tfmini.ops.partitioned_variables import SaveSliceInfo
 from tfmini.protobuf import variable_pb2
 
 
@@ -98,6 +99,9 @@ class Variable(metaclass=_VariableMeta):
     """
 
     __array_priority__ = 100
+    # Where this variable sits in a larger one a checkpoint saves whole (a part of a PartitionedVariable).
+    SaveSliceInfo = SaveSliceInfo
+    _save_slice_info: SaveSliceInfo | None = None
 
     def __init__(self, initial_value=None, trainable=None, collections=None, validate_shape: bool = True,
                  caching_device=None, name=None, variable_def=None, dtype=None, expected_shape=None,
@@ -186,6 +190,29 @@ class Variable(metaclass=_VariableMeta):
         self._caching_device = None
         self._synchronization = VariableSynchronization(variable_def.synchronization)
         self._aggregation = VariableAggregation(variable_def.aggregation)
+        self._save_slice_info_from_proto(variable_def, import_scope)
+
+    def _save_slice_info_from_proto(self, variable_def, import_scope: str | None) -> None:
+        """Takes the slice a `VariableDef` records (its `save_slice_info_def`), if any."""
+        if variable_def.HasField("save_slice_info_def"):
+            self._save_slice_info = SaveSliceInfo(save_slice_info_def=variable_def.save_slice_info_def,
+                                                  import_scope=import_scope)
+        else:
+            self._save_slice_info = None
+
+    def _save_slice_info_to_proto(self, variable_def, export_scope: str | None) -> None:
+        """Records this variable's slice (if it is one) in `variable_def`, as TF's VariableDef carries it."""
+        if self._save_slice_info is not None:
+            proto = self._save_slice_info.to_proto(export_scope=export_scope)
+            if proto is not None:
+                variable_def.save_slice_info_def.MergeFrom(proto)
+
+    def _set_save_slice_info(self, save_slice_info: SaveSliceInfo) -> None:
+        """Marks this variable as the slice `save_slice_info` describes of a variable saved whole."""
+        self._save_slice_info = save_slice_info
+
+    def _get_save_slice_info(self) -> SaveSliceInfo | None:
+        return self._save_slice_info
 
     def to_proto(self, export_scope: str | None = None):
         """This variable as a `VariableDef`, its names relative to `export_scope` (None when the variable lies
@@ -203,6 +230,7 @@ class Variable(metaclass=_VariableMeta):
         )
         if self._initial_value is not None:
             vd.initial_value_name = _ops.strip_name_scope(self._initial_value.name, export_scope)
+        self._save_slice_info_to_proto(vd, export_scope)
         return vd
 
     @staticmethod

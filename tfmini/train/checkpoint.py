@@ -197,8 +197,9 @@ def _os_error(e: OSError, path: str) -> _errors.OpError:
 # Writing (always V2)
 # ----------------------------------------------------------------------------------------------------------
 def write_checkpoint(prefix: str, tensors: dict) -> str:
-    """Writes `tensors` (name -> ndarray; strings as object arrays of bytes) as the V2 checkpoint `prefix`:
-    `<prefix>.data-00000-of-00001` in the given order, then `<prefix>.index`. Returns `prefix`.
+    """Writes `tensors` (name -> ndarray, strings as object arrays of bytes, or a tensor_bundle.SlicedTensor
+    stored as its slices) as the V2 checkpoint `prefix`: `<prefix>.data-00000-of-00001` in the given order,
+    then `<prefix>.index`. Returns `prefix`.
 
     Both files are complete and synced under temporary names before either is renamed into place; an older
     index of the same prefix is removed first, so a crash never pairs an index with another save's data.
@@ -220,7 +221,11 @@ def write_checkpoint(prefix: str, tensors: dict) -> str:
         def write_data(f) -> None:
             bundle = _bundle.BundleWriter(f)
             for name, value in tensors.items():
-                bundle.add(name, value)
+                if isinstance(value, _bundle.SlicedTensor):
+                    for extents, part in value.slices:
+                        bundle.add_slice(name, value.full_shape, extents, part)
+                else:
+                    bundle.add(name, value)
             writer.append(bundle)
 
         written.append(_write_temporary(data_file, write_data))
@@ -457,6 +462,13 @@ class CheckpointReader:
         if self._impl is None:
             raise _errors.FailedPreconditionError(None, None, f"The reader of checkpoint {self._prefix} is closed")
         return self._impl.get_tensor(name)
+
+    def _get_slices(self, name: str):
+        """Tensor `name` as the tensor_bundle.SlicedTensor it is stored as (None when it is stored whole)."""
+        if self._impl is None:
+            raise _errors.FailedPreconditionError(None, None, f"The reader of checkpoint {self._prefix} is closed")
+        get_slices = getattr(self._impl, "get_slices", None)
+        return None if get_slices is None else get_slices(name)
 
     def get_variable_to_shape_map(self) -> dict:
         return {name: list(shape) for name, (shape, _) in self._entries.items()}

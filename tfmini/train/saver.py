@@ -24,10 +24,12 @@ from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
 from tfmini.ops import array_ops, control_flow_ops, resource_variable_ops, state_ops, string_ops
+from tfmini.ops.partitioned_variables import PartitionedVariable
 from tfmini.ops.variables import Variable, global_variables
 from tfmini.protobuf import meta_graph_pb2, saver_pb2
 from tfmini.train import checkpoint as _ckpt
 from tfmini.train import meta_graph as _meta_graph
+from tfmini.train import tensor_bundle as _bundle
 from tfmini.train import training_util
 
 
@@ -43,24 +45,72 @@ def _texts(values) -> list[str]:
     return [_text(v) for v in np.reshape(values, -1)]
 
 
-def _check_no_slices(shape_and_slices) -> None:
-    if any(_texts(shape_and_slices)):
-        raise _errors.UnimplementedError(None, None, "tfmini checkpoints do not support partial (sliced) tensors.")
+def _parse_shape_and_slice(spec: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """A shape_and_slices entry, 'd0 d1 ... start,length:start,length:...' ('-' for a whole dimension), as
+    the full shape and the slice's (start, length) per dimension (length -1 for a whole dimension)."""
+    parts = spec.split(" ")
+    try:
+        shape = [int(d) for d in parts[:-1]]
+        extents = []
+        for piece in parts[-1].split(":"):
+            if piece == "-":
+                extents.append((0, -1))
+            else:
+                start, length = piece.split(",")
+                extents.append((int(start), int(length)))
+    except ValueError:
+        raise _errors.InvalidArgumentError(
+            None, None, f"Expected a shape and slice spec 'd0 d1 ... start,length:start,length...', got: {spec!r}"
+        ) from None
+    if len(parts) < 2 or len(shape) != len(extents):
+        raise _errors.InvalidArgumentError(
+            None, None, f"Expected the slice of {spec!r} to have one extent per dimension of its shape")
+    for (start, length), dim in zip(extents, shape):
+        if dim < 0 or start < 0 or (length != -1 and (length < 0 or start + length > dim)):
+            raise _errors.InvalidArgumentError(None, None, f"The slice of {spec!r} lies outside its shape")
+    return shape, extents
+
+
+def _slice_bounds(extents: list[tuple[int, int]]) -> tuple:
+    return tuple(slice(None) if length == -1 else slice(start, start + length) for start, length in extents)
 
 
 @register_op("SaveV2", inputs=["prefix: string", "tensor_names: string", "shape_and_slices: string",
                                "tensors: dtypes"], attrs={"dtypes": ("list(type)", _reg.REQUIRED)}, stateful=True,
              file_access=lambda op: "the checkpoint files named by its 'prefix' input (to write them)")
 def _save_v2(prefix, tensor_names, shape_and_slices, *tensors):
-    """Writes `tensors` under `tensor_names` to the checkpoint `prefix`."""
+    """Writes `tensors` under `tensor_names` to the checkpoint `prefix`; a tensor with a shape_and_slices
+    spec is a slice of the named tensor (a part of a partitioned variable), stored as TF stores slices."""
     names = _texts(tensor_names)
-    if len(names) != len(tensors) or np.size(shape_and_slices) != len(tensors):
+    specs = _texts(shape_and_slices)
+    if len(names) != len(tensors) or len(specs) != len(tensors):
         raise _errors.InvalidArgumentError(
-            None, None, f"Got {len(tensors)} tensors, {len(names)} tensor names and {np.size(shape_and_slices)} "
+            None, None, f"Got {len(tensors)} tensors, {len(names)} tensor names and {len(specs)} "
             "shape_and_slices."
         )
-    _check_no_slices(shape_and_slices)
-    _ckpt.write_checkpoint(_text(prefix), dict(zip(names, tensors)))
+    out: dict = {}
+    for name, spec, value in zip(names, specs, tensors):
+        entry = out.get(name)
+        if not spec:
+            if entry is not None:
+                raise _errors.InvalidArgumentError(None, None, f"Tensor {name} is saved twice")
+            out[name] = value
+            continue
+        full_shape, extents = _parse_shape_and_slice(spec)
+        if entry is None:
+            entry = out[name] = _bundle.SlicedTensor(full_shape)
+        elif not isinstance(entry, _bundle.SlicedTensor):
+            raise _errors.InvalidArgumentError(None, None, f"Tensor {name} is saved both whole and as slices")
+        elif entry.full_shape != full_shape:
+            raise _errors.InvalidArgumentError(
+                None, None, f"Slices of tensor {name} disagree on its shape: {entry.full_shape} and {full_shape}")
+        want = tuple(dim if length == -1 else length for (_, length), dim in zip(extents, full_shape))
+        if np.shape(value) != want:
+            raise _errors.InvalidArgumentError(
+                None, None, f"Tensor {name}: the slice {spec!r} needs a value of shape {list(want)}, got "
+                f"{list(np.shape(value))}")
+        entry.slices.append((extents, value))
+    _ckpt.write_checkpoint(_text(prefix), out)
 
 
 def _restore_shape(op):
@@ -71,19 +121,32 @@ def _restore_shape(op):
              outputs=["tensors: dtypes"], attrs={"dtypes": ("list(type)", _reg.REQUIRED)}, shape=_restore_shape,
              stateful=True, file_access=lambda op: "the checkpoint files named by its 'prefix' input (to read them)")
 def _restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
-    """Reads the tensors `tensor_names` from the checkpoint `prefix`."""
-    _check_no_slices(shape_and_slices)
+    """Reads the tensors `tensor_names` from the checkpoint `prefix`; with a shape_and_slices spec, that
+    slice of the tensor (however the checkpoint stores it: whole or in slices of its own)."""
     out = []
+    whole: dict[str, np.ndarray] = {}
     with _ckpt.CheckpointReader(_text(prefix)) as reader:
         saved_dtypes = reader.get_variable_to_dtype_map()
-        for name, dtype in zip(_texts(tensor_names), dtypes):
+        saved_shapes = reader.get_variable_to_shape_map()
+        for name, spec, dtype in zip(_texts(tensor_names), _texts(shape_and_slices), dtypes):
             saved = saved_dtypes.get(name)
             if saved is not None and saved != dtype:
                 raise _errors.InvalidArgumentError(
                     None, None, f"tensor_name = {name}; expected dtype {dtype.name} does not equal original dtype "
                     f"{saved.name}"
                 )
-            out.append(reader.get_tensor(name))
+            if not spec:
+                out.append(reader.get_tensor(name))
+                continue
+            full_shape, extents = _parse_shape_and_slice(spec)
+            if name in saved_shapes and saved_shapes[name] != full_shape:
+                raise _errors.InvalidArgumentError(
+                    None, None, f"tensor_name = {name}; shape in shape_and_slice spec {full_shape} does not match "
+                    f"the shape stored in checkpoint: {saved_shapes[name]}"
+                )
+            if name not in whole:
+                whole[name] = reader.get_tensor(name)
+            out.append(np.array(whole[name][_slice_bounds(extents)]))
     return out
 
 
@@ -112,7 +175,8 @@ def _merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, *, delete_old
             for name in sorted(reader.get_variable_to_dtype_map()):
                 if name in tensors:
                     raise _errors.InvalidArgumentError(None, None, f"Duplicate tensor key {name!r} in {source}")
-                tensors[name] = reader.get_tensor(name)
+                sliced = reader._get_slices(name)
+                tensors[name] = reader.get_tensor(name) if sliced is None else sliced
         merged.append(source)
     destination = _text(destination_prefix)
     _ckpt.write_checkpoint(destination, tensors)
@@ -175,27 +239,83 @@ def _restore_one(ref: _ops.Tensor, value: _ops.Tensor, validate: bool):
     return state_ops.assign(ref, value, validate_shape=validate)
 
 
+def _variable_ref(var) -> _ops.Tensor:
+    ref = var._ref() if isinstance(var, Variable) else var
+    if not _is_variable_tensor(ref):
+        raise TypeError(f"Variable to save is not a Variable: {var}")
+    return ref
+
+
 def op_list_to_dict(op_list) -> dict:
-    """{checkpoint name: variable ref tensor} for a list of variables (named by their op) or a dict."""
+    """{checkpoint name: what is saved under it}: a variable's ref tensor, or a list of the Variables that
+    are slices of one saved tensor (the parts of a partitioned variable).
+
+    From a list, a variable is named by its op, a part of a partitioned variable (it has a save slice info)
+    joins the other parts under the full variable's name, and a PartitionedVariable gives its parts under
+    its name; a dict names each value, a list or PartitionedVariable there being the slices of that name."""
     if not isinstance(op_list, (list, tuple, set, dict)):
         raise TypeError(f"Variables to save should be passed in a dict or a list: {op_list}")
     names_to_saveables: dict = {}
     if isinstance(op_list, dict):
-        items = sorted(op_list.items(), key=lambda kv: kv[0])
-    else:
-        items = [(None, v) for v in op_list]
-    for name, var in items:
-        ref = var._ref() if isinstance(var, Variable) else var
-        if not _is_variable_tensor(ref):
-            raise TypeError(f"Variable to save is not a Variable: {var}")
-        if name is None:
+        for name, var in sorted(op_list.items(), key=lambda kv: kv[0]):
+            if not isinstance(name, str):
+                raise TypeError(f"Checkpoint names must be strings, got {name!r}")
+            if isinstance(var, (list, tuple, PartitionedVariable)):
+                names_to_saveables[name] = list(var)
+            else:
+                names_to_saveables[name] = _variable_ref(var)
+        return names_to_saveables
+    for var in op_list:
+        if isinstance(var, PartitionedVariable):
+            if var.name in names_to_saveables:
+                raise ValueError(f"At least two variables have the same name: {var.name}")
+            names_to_saveables[var.name] = list(var)
+        elif isinstance(var, Variable) and var._save_slice_info is not None:
+            name = var._save_slice_info.full_name
+            if name in names_to_saveables:
+                if not isinstance(names_to_saveables[name], list):
+                    raise ValueError(f"Mixing slices and non-slices with the same name: {name}")
+                names_to_saveables[name].append(var)
+            else:
+                names_to_saveables[name] = [var]
+        else:
+            ref = _variable_ref(var)
             name = ref.op.name
-        elif not isinstance(name, str):
-            raise TypeError(f"Checkpoint names must be strings, got {name!r}")
-        if name in names_to_saveables:
-            raise ValueError(f"At least two variables have the same name: {name}")
-        names_to_saveables[name] = ref
+            if name in names_to_saveables:
+                raise ValueError(f"At least two variables have the same name: {name}")
+            names_to_saveables[name] = ref
     return names_to_saveables
+
+
+def _saved_tensors(names_to_saveables: dict) -> list[tuple[str, str, _ops.Tensor]]:
+    """(checkpoint name, shape_and_slices spec, variable ref) per tensor SaveV2 writes, in name order, the
+    slices of one name in the order given (as TF's saver orders them)."""
+    out = []
+    seen: set = set()
+    for name in sorted(names_to_saveables):
+        saveable = names_to_saveables[name]
+        if not isinstance(saveable, list):
+            items = [("", saveable)]
+        else:
+            items = []
+            slice_name = None
+            for var in saveable:
+                if not isinstance(var, Variable):
+                    raise ValueError(f"Slices must all be Variables: {var}")
+                info = var._save_slice_info
+                if info is None:
+                    raise ValueError(f"Slices must all be slices: {var}")
+                if slice_name is None:
+                    slice_name = info.full_name
+                elif slice_name != info.full_name:
+                    raise ValueError(f"Slices must all be from the same tensor: {slice_name} != {info.full_name}")
+                items.append((info.spec, var._ref()))
+        for spec, ref in items:
+            if ref.op in seen:
+                raise ValueError(f"The same saveable will be restored with two names: {name}")
+            seen.add(ref.op)
+            out.append((name, spec, ref))
+    return out
 
 
 def _wrap_restore_error(err: _errors.OpError, extra: str) -> _errors.OpError:
@@ -285,14 +405,14 @@ class Saver:
                 self._is_built = True
                 return
             raise ValueError("No variables to save")
-        saveables = op_list_to_dict(var_list)
-        names = sorted(saveables)
-        refs = [saveables[n] for n in names]
+        saved = _saved_tensors(op_list_to_dict(var_list))
+        names = [name for name, _, _ in saved]
+        refs = [ref for _, _, ref in saved]
         with _ops.name_scope(self._name, "save", refs):
             filename = array_ops.placeholder_with_default(self._filename or "model", shape=(), name="filename")
             self._filename_tensor = array_ops.placeholder_with_default(filename, shape=(), name="Const")
             names_t = constant(names, dtype=_dt.string, name="tensor_names")
-            slices_t = constant([""] * len(names), dtype=_dt.string, name="shape_and_slices")
+            slices_t = constant([spec for _, spec, _ in saved], dtype=_dt.string, name="shape_and_slices")
             values = [_saved_value(r) for r in refs]
             if self._sharded:
                 self._save_tensor = _sharded_save(self._filename_tensor, names_t, slices_t, values)

@@ -72,6 +72,17 @@ def _lengths_bytes(lengths: np.ndarray, byte_order: str) -> bytes:
 # ----------------------------------------------------------------------------------------------------------
 # Writing
 # ----------------------------------------------------------------------------------------------------------
+class SlicedTensor:
+    """A tensor a checkpoint stores as slices: its whole shape, and (extents, value) per slice, extents being
+    (start, length) per dimension (length -1 for a whole dimension)."""
+
+    __slots__ = ("full_shape", "slices")
+
+    def __init__(self, full_shape, slices=()) -> None:
+        self.full_shape = [int(d) for d in full_shape]
+        self.slices: list[tuple[list[tuple[int, int]], np.ndarray]] = list(slices)
+
+
 class BundleWriter:
     """Appends tensors to an open data file (shard 0 of 1) and builds the index that describes them.
 
@@ -82,12 +93,56 @@ class BundleWriter:
         self._file = data_file
         self._offset = 0
         self._entries: dict[bytes, bytes] = {}
+        # A sliced tensor's entry (dtype, full shape, its slices' extents), written into the index at the end.
+        self._sliced: dict[bytes, tensor_bundle_pb2.BundleEntryProto] = {}
 
     def add(self, name: str, value) -> None:
         """Writes tensor `name` (an ndarray; object, bytes or str arrays are strings)."""
         key = name.encode("utf-8") if isinstance(name, str) else bytes(name)
+        if key == HEADER_KEY or key in self._entries or key in self._sliced:
+            raise ValueError(f"Adding duplicate or empty key: {name!r}")
+        self._write(key, name, value)
+
+    def add_slice(self, name: str, full_shape, extents: list[tuple[int, int]], value) -> None:
+        """Writes `value` as the slice `extents` ((start, length) per dimension, length -1 for a whole
+        dimension) of tensor `name`, whose whole shape is `full_shape`: the bytes under the slice's own key,
+        and the slice added to the tensor's entry, as TensorFlow stores a partitioned variable."""
+        key = name.encode("utf-8") if isinstance(name, str) else bytes(name)
         if key == HEADER_KEY or key in self._entries:
             raise ValueError(f"Adding duplicate or empty key: {name!r}")
+        full_shape = [int(d) for d in full_shape]
+        if len(extents) != len(full_shape):
+            raise ValueError(f"tensor {name}: the slice {extents} has another rank than shape {full_shape}")
+        arr = np.asarray(value)
+        want = tuple(n if length == _FULL_EXTENT else length for (_, length), n in zip(extents, full_shape))
+        if arr.shape != want:
+            raise ValueError(f"tensor {name}: the slice {extents} of shape {full_shape} needs a value of shape "
+                             f"{list(want)}, got {list(arr.shape)}")
+        entry = self._sliced.get(key)
+        if entry is None:
+            entry = self._sliced[key] = tensor_bundle_pb2.BundleEntryProto()
+            entry.shape.SetInParent()
+            for d in full_shape:
+                entry.shape.dim.add().size = d
+        elif [d.size for d in entry.shape.dim] != full_shape:
+            raise ValueError(f"tensor {name}: a slice of shape {full_shape} after slices of shape "
+                             f"{[d.size for d in entry.shape.dim]}")
+        data_key = slice_key(key, extents)
+        if data_key in self._entries:
+            raise ValueError(f"tensor {name}: the slice {extents} is written twice")
+        dtype_enum = self._write(data_key, name, arr)
+        if entry.slices and entry.dtype != dtype_enum:
+            raise ValueError(f"tensor {name}: its slices have different dtypes")
+        entry.dtype = dtype_enum
+        proto = entry.slices.add()
+        for start, length in extents:
+            extent = proto.extent.add()
+            if length != _FULL_EXTENT:
+                extent.start = start
+                extent.length = length
+
+    def _write(self, key: bytes, name: str, value) -> int:
+        """Appends one tensor's bytes under `key`; its dtype enum."""
         arr = np.asarray(value)
         entry = tensor_bundle_pb2.BundleEntryProto()
         entry.shape.SetInParent()
@@ -124,12 +179,15 @@ class BundleWriter:
         entry.crc32c = sstable.mask_crc32c(crc.value)
         self._offset += size
         self._entries[key] = entry.SerializeToString()
+        return entry.dtype
 
     def index_bytes(self) -> bytes:
         """The `.index` file for everything added so far."""
         header = tensor_bundle_pb2.BundleHeaderProto(num_shards=1)
         header.version.producer = BUNDLE_VERSION
-        items = [(HEADER_KEY, header.SerializeToString())] + sorted(self._entries.items())
+        entries = dict(self._entries)
+        entries.update((key, entry.SerializeToString()) for key, entry in self._sliced.items())
+        items = [(HEADER_KEY, header.SerializeToString())] + sorted(entries.items())
         return sstable.build_table(items)
 
 
@@ -344,6 +402,19 @@ class BundleReader:
         if e.slices:
             return self._read_sliced(name, e)
         return self._read_entry(f"tensor {name}", e)
+
+    def get_slices(self, name: str) -> SlicedTensor | None:
+        """Tensor `name` as the slices it is stored as (None when it is stored whole), each read and checked."""
+        e = self._entries.get(name)
+        if e is None or not e.slices:
+            return None
+        whole = self.get_tensor(name)
+        out = SlicedTensor(e.shape)
+        for extents in e.slices:
+            bounds = tuple(slice(None) if length == _FULL_EXTENT else slice(start, start + length)
+                           for start, length in extents)
+            out.slices.append((extents, whole[bounds]))
+        return out
 
     def _read_sliced(self, name: str, e: _Entry) -> np.ndarray:
         """The whole tensor, assembled from its slices once all are found disjoint, covering it, and backed
