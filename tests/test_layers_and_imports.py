@@ -28,7 +28,7 @@ LAYERS = (
 RANK = {name: len(LAYERS) - i for i, name in enumerate(LAYERS)}
 # Public namespaces that are packages rather than single modules (tf.data with tf.data.experimental): they sit in
 # the namespaces layer with the single-module ones.
-NAMESPACE_PACKAGES = ("data",)
+NAMESPACE_PACKAGES = ("data", "lookup")
 
 # Function-level imports of tfmini/ipython_ext modules allowed, as (importing module, imported module) -> why:
 # none. A cycle is broken by moving the shared piece down, not by deferring an import; an entry here would

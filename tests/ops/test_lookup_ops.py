@@ -4,6 +4,7 @@ plus their errors, sharing and GraphDef round trips."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -284,3 +285,26 @@ def test_mutable_tables_refuse_bad_keys_and_shapes_at_run_time():
             with pytest.raises(errors.InvalidArgumentError, match=r"Expected shape \[1, 2\] for value, got \[1, 3\]"):
                 sess.run(vectors.insert(tf.constant([1], tf.int64), [[1.0, 2.0, 3.0]]))
             assert sess.run(vectors.size()) == 0
+
+
+def test_lookup_experimental_names_the_mutable_tables_with_tfs_signatures():
+    assert tf.lookup.experimental.DenseHashTable is tf.contrib.lookup.MutableDenseHashTable
+    assert tf.lookup.experimental.MutableHashTable is tf.contrib.lookup.MutableHashTable
+    assert sorted(tf.lookup.experimental.__all__) == ["DenseHashTable", "MutableHashTable"]
+    dense_params = inspect.signature(tf.lookup.experimental.DenseHashTable).parameters
+    assert [(p.name, p.default) for p in dense_params.values()][3:] == [
+        ("empty_key", inspect.Parameter.empty), ("deleted_key", inspect.Parameter.empty),
+        ("initial_num_buckets", None), ("name", "MutableDenseHashTable"), ("checkpoint", True)]
+    mutable_params = inspect.signature(tf.lookup.experimental.MutableHashTable).parameters
+    assert list(mutable_params) == ["key_dtype", "value_dtype", "default_value", "name", "checkpoint"]
+    with tf.Graph().as_default():
+        table = tf.lookup.experimental.DenseHashTable(tf.int64, tf.float32, default_value=-1.0, empty_key=-1,
+                                                      deleted_key=-2, initial_num_buckets=8)
+        insert = table.insert(tf.constant([3, 9, 12], tf.int64), tf.constant([0.5, 1.5, 2.5]))
+        remove = table.remove(tf.constant([9], tf.int64))
+        looked_up = table.lookup(tf.constant([[12, 9], [3, 4]], tf.int64))
+        with tf.Session() as sess:
+            sess.run(insert)
+            sess.run(remove)
+            np.testing.assert_array_equal(sess.run(looked_up), [[2.5, -1.0], [0.5, -1.0]])
+            assert sess.run(table.size()) == 2

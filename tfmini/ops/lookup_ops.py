@@ -710,7 +710,7 @@ class _MutableTableBase(LookupInterface):
             return keys, values
 
 
-@tf_export("contrib.lookup.MutableHashTable")
+@tf_export("contrib.lookup.MutableHashTable", "lookup.experimental.MutableHashTable")
 class MutableHashTable(_MutableTableBase):
     """A mutable hash table: values are scalars, or tensors of `default_value`'s shape."""
 
@@ -725,7 +725,7 @@ class MutableHashTable(_MutableTableBase):
         return apply_op("MutableHashTableOfTensorsV2", [], attrs, name=self._name).outputs[0]
 
 
-@tf_export("contrib.lookup.MutableDenseHashTable")
+@tf_export("contrib.lookup.MutableDenseHashTable", "lookup.experimental.DenseHashTable")
 class DenseHashTable(_MutableTableBase):
     """A mutable hash table whose keys may not be `empty_key` or `deleted_key` (TF's open-addressing table
     reserves them; here they are refused the same way)."""
