@@ -12,19 +12,20 @@ The gradient of a tf.cond is exported as TensorFlow's cond_v2 writes it: the for
 value its gradient reads, wrapped in an optional (OptionalFromValue in the branch that computed it,
 OptionalNone in the other), and the gradient If takes those optionals where tfmini passes the tape, its
 branches reading them with OptionalGetValue where tfmini reads the tape (TapeRead).
-The gradient of a loop is exported as a TensorFlow While too: the forward loop also counts its iterations and
-writes each value its gradient reads into a TensorArray (one per value, at the iteration's index), and the
-gradient loop (`WhileGrad` here) becomes a While that counts back down, reads them back (TensorArrayReadV3
-where tfmini reads the tape) and sums the gradients of the captured tensors in loop variables.
-A cond inside a differentiated loop body is written as cond_v2 writes it, and the optionals it returns for its
-gradient are pushed onto TensorLists of variants in place of its tape (as TensorFlow's while_v2 accumulates
-them); the loop's gradient reads them back with TensorListGetItem for the cond's gradient If.
-A cond inside a differentiated cond branch is written the same way, its optionals recorded by the outer
-cond in place of its tape (an optional of an optional), which the outer gradient branch unwraps for the inner
-gradient If.
-Control flow whose gradient is of other shapes (a loop inside a differentiated body, deeper nesting) keeps
-tfmini's form: its gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini, which reads such a GraphDef
-back; TensorFlow refuses it."""
+The gradient of a loop is exported as TensorFlow's while_v2 writes it: the forward loop also counts its
+iterations and pushes each value its gradient reads onto a TensorList (a captured tensor it reads stays in its
+loop variable, passed through), and the gradient loop (`WhileGrad` here) becomes a While that counts back down,
+reads them back (TensorListGetItem where tfmini reads the tape) and sums the gradients of the captured tensors
+in loop variables.
+Control flow inside a differentiated body or branch is written the same way, one level deep: a cond inside a
+loop body is written as cond_v2 writes it and the optionals it returns for its gradient are pushed onto
+TensorLists of variants in place of its tape; a loop inside a loop body pushes its counter and lists (lists of
+lists) in its tape's place; a cond or loop inside a cond branch has its optionals, or its counter, lists and
+captures, returned by the outer cond as optionals (an optional of an optional), which the outer gradient branch
+unwraps for the inner gradient.
+Control flow nested deeper inside a differentiated body keeps tfmini's form: its gradient ops (`WhileGrad`,
+`TapeRead`) only exist in tfmini, which reads such a GraphDef back; TensorFlow refuses it, and
+`check_for_tensorflow` names them."""
 
 from __future__ import annotations
 
@@ -178,17 +179,17 @@ def _export_if(nd, op: _ops.Operation, ex: _Export, scope: _Scope) -> None:
     found = _cond_gradients(op)
     if found is not None and op.name not in ex.rewritten:
         ex.rewritten.add(op.name)
-        _export_cond_gradient(nd, op, *found, ex.bodies, scope.by_name)
+        _export_cond_gradient(nd, op, *found, ex, scope.by_name)
 
 
 def _reachable_functions(fns) -> list:
     return list(dict.fromkeys([*fns, *_func_graph.functions_used([o for fn in fns for o in fn.get_operations()])]))
 
 
-def _cond_gradients(op: _ops.Operation) -> tuple[list, dict] | None:
+def _cond_gradients(op: _ops.Operation) -> tuple[list, dict, dict] | None:
     """The gradient Ifs that read the tape of forward If `op`, if they are all it has and each reads only
-    recorded values of op's branches, conds nested in a branch included (no loop gradient, no deeper
-    nesting), with the nested conds of each branch (`_nested_conds`, by branch); else None."""
+    recorded values of op's branches, conds and loops nested in a branch included (no deeper nesting), with
+    the nested conds and loops of each branch (`_nested_conds`, `_nested_loops`, by branch); else None."""
     tape = op.outputs[-1]
     if any(t is tape for t in getattr(op.graph, "recorded", ())):
         return None
@@ -203,16 +204,15 @@ def _cond_gradients(op: _ops.Operation) -> tuple[list, dict] | None:
             return None
         grads[0].append(pair[0])
         grads[1].append(pair[1])
-    nested = {}
+    nested, loops = {}, {}
     for fn, fn_grads in ((then_g, grads[0]), (else_g, grads[1])):
-        found = _nested_conds(fn, fn_grads)
-        if found is None:
+        nested[fn], loops[fn] = _nested_conds(fn, fn_grads, skip_loops=True), _nested_loops(fn, fn_grads)
+        if nested[fn] is None or loops[fn] is None:
             return None
-        nested[fn] = found
-    merged = {**nested[then_g], **nested[else_g]}
-    if not _plain_gradient([then_g, else_g], grads[0] + grads[1], merged):
+    if not _plain_gradient([then_g, else_g], grads[0] + grads[1], {**nested[then_g], **nested[else_g]},
+                           {**loops[then_g], **loops[else_g]}):
         return None
-    return readers, nested
+    return readers, nested, loops
 
 
 def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None, loops: dict | None = None) -> bool:
@@ -409,7 +409,7 @@ def _accumulate(nd, op: _ops.Operation, n: int, conds: dict, loops: dict, ex: _E
     for pos, t in enumerate(body_graph.recorded):
         if t in conds:
             fwd = conds[t][0]
-            optionals = _add_optionals(_function_node(body_fd, fwd.name), fwd, ex.bodies)
+            optionals = _add_optionals(_function_node(body_fd, fwd.name), fwd, ex)
             ex.rewritten.add(fwd.name)
             n_out = len(fwd.get_attr("Tout"))
             inner[pos] = ("cond", conds[t], optionals)
@@ -550,7 +550,7 @@ def _gradient_loop(gnd, grad: _ops.Operation, tape: _LoopTape, ex: _Export, accu
         kind, entry, own = tape.inner[index]
         if kind == "cond":
             _read_nested_optionals(body, name, (entry, own), [accumulated[slot] for slot in tape.slots[index]],
-                                   back, ex.bodies)
+                                   back, ex)
             continue
         items = []
         for slot in tape.slots[index]:
@@ -621,18 +621,22 @@ def _tensor_ref(name: str, index: int) -> str:
 class _Optionals:
     """The optionals a forward If returns for its gradient: one per value its branches recorded, then's first
     (`offsets` says where each branch's start), a cond nested in a branch taking one per optional of its own
-    in place of its tape. `slots[b][i]` lists the optionals of branch b's recorded value i, `inner[b]` maps
-    the position of a nested cond's tape to (its `_nested_conds` entry, its own _Optionals)."""
+    in place of its tape, a loop nested in a branch one per loop variable its gradient takes (`_LoopTape`).
+    `slots[b][i]` lists the optionals of branch b's recorded value i, `inner[b]` maps the position of a nested
+    tape to ("cond", its `_nested_conds` entry, its own _Optionals) or ("loop", its `_nested_loops` entry, its
+    _LoopTape)."""
 
     def __init__(self, total: int, offsets: tuple, slots: list, inner: list) -> None:
         self.total, self.offsets, self.slots, self.inner = total, offsets, slots, inner
 
 
-def _add_optionals(nd, op: _ops.Operation, bodies: dict, nested: dict | None = None) -> _Optionals:
+def _add_optionals(nd, op: _ops.Operation, ex: _Export, nested: dict | None = None,
+                   loops: dict | None = None) -> _Optionals:
     """Forward If NodeDef `nd` (of `op`) returns, after its outputs, one optional per value its branches
     recorded (then's, then else's): OptionalFromValue in the branch that recorded it, OptionalNone in the
-    other. A cond `nested` in a branch is written so first, and its optionals are recorded in its tape's place."""
-    nested = nested or {}
+    other. A cond `nested` in a branch is written so first, and its optionals are recorded in its tape's place;
+    a loop in a branch (`loops`) accumulates its values (`_accumulate`), and what its gradient takes is."""
+    nested, loops, bodies = nested or {}, loops or {}, ex.bodies
     branches = (op.get_attr("then_branch"), op.get_attr("else_branch"))
     entries: list = [[], []]  # per branch: (ref in the branch, dtype) of each optional's value
     slots: list = [[], []]
@@ -643,10 +647,18 @@ def _add_optionals(nd, op: _ops.Operation, bodies: dict, nested: dict | None = N
         for pos, t in enumerate(fn.recorded):
             if t in nested.get(fn, {}):
                 inner_if = nested[fn][t][0]
-                own = _add_optionals(_function_node(fd, inner_if.name), inner_if, bodies)
-                inner[b][pos] = (nested[fn][t], own)
+                own = _add_optionals(_function_node(fd, inner_if.name), inner_if, ex)
+                inner[b][pos] = ("cond", nested[fn][t], own)
                 n_inner = len(inner_if.get_attr("Tout"))
                 refs = [(f"{inner_if.name}:output:{n_inner + j}", _dtypes.variant) for j in range(own.total)]
+            elif t in loops.get(fn, {}):
+                fwd = loops[fn][t][0]
+                fwd_nd = _function_node(fd, fwd.name)
+                ex.rewritten.add(fwd.name)
+                tape = _accumulate(fwd_nd, fwd, _while_in_tensorflow_form(fwd_nd, fwd, ex), {}, {}, ex,
+                                   _Scope(fd.node_def, fd))
+                inner[b][pos] = ("loop", loops[fn][t], tape)
+                refs = [(f"{fwd.name}:output:{index}", dtype) for index, dtype in zip(tape.outputs, tape.loop_types())]
             else:
                 refs = [(arg_of.get(t) or _func_graph.function_tensor_ref(t), t.dtype.base_dtype)]
             slots[b].append(list(range(len(entries[b]), len(entries[b]) + len(refs))))
@@ -679,29 +691,30 @@ def _add_optionals(nd, op: _ops.Operation, bodies: dict, nested: dict | None = N
     return _Optionals(total, offsets, slots, inner)
 
 
-def _take_optionals(rnd, refs: list, bodies: dict, optionals: _Optionals) -> None:
+def _take_optionals(rnd, refs: list, ex: _Export, optionals: _Optionals) -> None:
     """Gradient If NodeDef `rnd` takes the optionals `refs` where it took the tape; its branches read them."""
     rnd.input[1:2] = refs
     tin = list(rnd.attr["Tin"].list.type)
     rnd.attr["Tin"].list.ClearField("type")
     rnd.attr["Tin"].list.type.extend([_VARIANT] * len(refs) + tin[1:])
     for b, name in enumerate((rnd.attr["then_branch"].func.name, rnd.attr["else_branch"].func.name)):
-        _read_optionals(bodies[name], optionals, b, bodies)
+        _read_optionals(ex.bodies[name], optionals, b, ex)
 
 
-def _export_cond_gradient(nd, op: _ops.Operation, readers: list, nested: dict, bodies: dict, by_name: dict) -> None:
+def _export_cond_gradient(nd, op: _ops.Operation, readers: list, nested: dict, loops: dict, ex: _Export,
+                          by_name: dict) -> None:
     """Forward If NodeDef `nd` returns, after its outputs, one optional per value its branches recorded
     (`_add_optionals`); each gradient If takes them in place of the tape and reads them with OptionalGetValue."""
-    optionals = _add_optionals(nd, op, bodies, nested)
+    optionals = _add_optionals(nd, op, ex, nested, loops)
     n = len(op.get_attr("Tout"))
     in_function = isinstance(op.graph, _func_graph.FuncGraph)
     refs = [f"{op.name}:output:{n + k}" if in_function else _tensor_ref(op.name, n + k)
             for k in range(optionals.total)]
     for reader in readers:
-        _take_optionals(by_name[reader.name], refs, bodies, optionals)
+        _take_optionals(by_name[reader.name], refs, ex, optionals)
 
 
-def _read_nested_optionals(body, tape_read: str, nested: tuple, lists: list, index: str, bodies: dict) -> None:
+def _read_nested_optionals(body, tape_read: str, nested: tuple, lists: list, index: str, ex: _Export) -> None:
     """In gradient loop body `body`: the TapeRead node `tape_read` of a nested cond's tape becomes one read per
     optional of that cond (from the TensorLists `lists`, at iteration `index`), which the cond's gradient Ifs
     take in place of the tape; the TapeRead goes."""
@@ -717,7 +730,7 @@ def _read_nested_optionals(body, tape_read: str, nested: tuple, lists: list, ind
     names = {r.name for r in readers}
     for node in body.node_def:
         if node.name in names and len(node.input) > 1 and node.input[1] == value:
-            _take_optionals(node, refs, bodies, optionals)
+            _take_optionals(node, refs, ex, optionals)
     _remove_node(body, tape_read)
 
 
@@ -728,10 +741,11 @@ def _remove_node(fd, name: str) -> None:
             return
 
 
-def _read_optionals(fd, optionals: _Optionals, b: int, bodies: dict) -> None:
+def _read_optionals(fd, optionals: _Optionals, b: int, ex: _Export) -> None:
     """Gradient branch `fd` (of branch `b` of the forward If) takes the forward If's optionals where it took the
     tape, and reads recorded value i (its TapeRead index) from the optionals of its slot; a nested cond's tape
-    becomes the optionals the nested cond's gradient Ifs take."""
+    becomes the optionals the nested cond's gradient Ifs take, a nested loop's the values its gradient loops
+    take."""
     args = list(fd.signature.input_arg)
     tape = args[0].name
     taken = {x.name for x in fd.node_def} | {a.name for a in args[1:]}
@@ -766,18 +780,24 @@ def _read_optionals(fd, optionals: _Optionals, b: int, bodies: dict) -> None:
         if ref.partition(":")[0] in renamed:
             fd.ret[key] = ref.replace(":value:", ":components:", 1)
     for tape_read, index in nested_reads:
-        (_, readers, _), own = inner[index]
+        kind, (_, readers, _), own = inner[index]
+        if kind == "cond":
+            types, dims = [_dtypes.variant] * len(slots[index]), [[]] * len(slots[index])
+        else:  # the counter and the lists are scalars; the captures the loop passes through, of any shape
+            types, dims = own.loop_types(), [[]] + [[] if k == "list" else None for k, _ in own.kinds]
         refs = []
-        for slot in slots[index]:
+        for slot, dtype, shape in zip(slots[index], types, dims):
             value = _add_node(fd, "nested_optional", "OptionalGetValue", [names[offset + slot]],
-                              {"output_types": ("list(type)", [_dtypes.variant]),
-                               "output_shapes": ("list(shape)", [_shape.TensorShape([])])})
+                              {"output_types": ("list(type)", [dtype]),
+                               "output_shapes": ("list(shape)", [_shape.TensorShape(shape)])})
             refs.append(f"{value.name}:components:0")
         read = f"{tape_read}:value:0"
-        reader_names = {r.name for r in readers}
-        for node in fd.node_def:
-            if node.name in reader_names and len(node.input) > 1 and node.input[1] == read:
-                _take_optionals(node, refs, bodies, own)
+        by_name = {r.name: r for r in readers}
+        for node in list(fd.node_def):
+            if kind == "cond" and node.name in by_name and len(node.input) > 1 and node.input[1] == read:
+                _take_optionals(node, refs, ex, own)
+            elif kind == "loop" and node.name in by_name and node.input and node.input[0] == read:
+                _gradient_loop(node, by_name[node.name], own, ex, refs)
         _remove_node(fd, tape_read)
 
 
@@ -826,10 +846,11 @@ def _drop_unread_variant_constants(fd) -> None:
 
 # Op types tfmini registers and TensorFlow has no op for, with what a GraphDef holding one says about its graph.
 TFMINI_ONLY_OPS = {
-    "WhileGrad": "the gradient of a tf.while_loop that tfmini keeps in its own form: a loop nested inside a "
-                 "differentiated loop body or cond branch, or control flow nested two levels deep",
-    "TapeRead": "a value a tf.cond or tf.while_loop recorded for a gradient kept in tfmini's own form (a loop "
-                "nested inside a differentiated loop body or cond branch, or control flow nested two levels deep)",
+    "WhileGrad": "the gradient of a tf.while_loop in tfmini's own form, as tfmini writes the gradients of control "
+                 "flow nested two or more levels deep inside a differentiated loop body or cond branch",
+    "TapeRead": "a value a tf.cond or tf.while_loop recorded for its gradient, read in tfmini's own form, as tfmini "
+                "writes the gradients of control flow nested two or more levels deep inside a differentiated loop "
+                "body or cond branch",
     "PyGeneratorDataset": "tf.data.Dataset.from_generator, whose Python generator only the process that made it has",
     "DatasetWeightedChoice": "the draw of tf.data.experimental.sample_from_datasets",
     "SparseTensorToDatasetVariant": "a SparseTensor component of a tf.data dataset",

@@ -7,14 +7,17 @@
 
 tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
 outer tensors (one nested in a cond, one nested in another loop), a frozen tf.map_fn and dynamic_rnn, and
-seven training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
+eight training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
 goes through a tf.cond, a dynamic_rnn, whose gradient goes through a while loop, a loop whose body holds a
-tf.cond, a tf.cond inside a tf.cond's branch and a loop inside a loop), and writes each GraphDef
+tf.cond, a tf.cond inside a tf.cond's branch, a loop inside a loop and a loop inside a tf.cond's branch), and
+writes each GraphDef
 (`<case>.pb`) with what tfmini computed: the fetched values, or the loss of every training step
 (`<case>.npz`), listed in `cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and
 compares; each training graph is trained from its initializer in several fresh sessions, whose losses must
 all be tfmini's (an update op running before a gradient has read the old weights would make them drift from
 session to session).
+A graph whose control flow is nested two levels deep in a differentiated branch keeps tfmini's own form: tfmini's
+check for TensorFlow (graph_export.check_for_tensorflow) must name its ops, and TensorFlow must refuse it.
 tf-write writes a small forward graph TensorFlow built, with its outputs, which tfmini-check imports and
 runs. Any disagreement exits non-zero with a message. TensorFlow is imported only by the tf-* commands,
 tfmini only by the tfmini-* commands.
@@ -231,11 +234,52 @@ def _nested_loop_training(tf):
     return {"x:0": X, "labels:0": LABELS}, loss, train
 
 
+def _loop_in_cond_training(tf):
+    """A while loop inside the branch of a tf.cond fed `training`, trained through both: the loop's counter,
+    TensorLists and captured weights travel to the gradient branch as the cond's optionals."""
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    labels = tf.placeholder(tf.float32, [None, 3], name="labels")
+    training = tf.placeholder_with_default(True, [], name="training")
+    w = tf.Variable(W1[:, :5] * 0.5, name="w")
+    out = tf.Variable(W2[:5], name="out")
+
+    def refine():
+        return tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.tanh(tf.matmul(h, w)) + 0.1 * x),
+                             [tf.constant(0), x])[1]
+
+    h = tf.cond(training, refine, lambda: tf.matmul(x, w))
+    logits = tf.matmul(h, out)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": X, "labels:0": LABELS}, loss, train
+
+
+def _deeply_nested_training(tf):
+    """A tf.cond inside a tf.cond inside a tf.cond's branch, trained through all three: control flow nested two
+    levels deep inside a differentiated branch keeps tfmini's form, which tfmini reads back and TensorFlow
+    refuses (tfmini's check for TensorFlow names the ops)."""
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    labels = tf.placeholder(tf.float32, [None, 3], name="labels")
+    w1 = tf.Variable(W1, name="w1")
+    w2 = tf.Variable(W2, name="w2")
+    h = tf.matmul(x, w1)
+    positive = tf.reduce_mean(h) > 0.0
+    h = tf.cond(positive, lambda: tf.cond(positive, lambda: tf.cond(positive, lambda: tf.tanh(h), lambda: h),
+                                          lambda: h * 0.5), lambda: h * 0.9)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=tf.matmul(h, w2)),
+                          name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": X, "labels:0": LABELS}, loss, train
+
+
 FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
                  "nested_loops": _nested_loops, "frozen_rnn": _frozen_rnn}
 TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training,
                   "rnn_adam": _rnn_training, "cond_in_loop_adam": _cond_in_loop_training,
-                  "nested_cond_adam": _nested_cond_training, "nested_loop_adam": _nested_loop_training}
+                  "nested_cond_adam": _nested_cond_training, "nested_loop_adam": _nested_loop_training,
+                  "loop_in_cond_adam": _loop_in_cond_training}
+# Graphs tfmini writes in its own form: its check for TensorFlow must name their ops, and TensorFlow must refuse them.
+REFUSED_CASES = {"deeply_nested_adam": _deeply_nested_training}
 
 
 def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
@@ -251,6 +295,7 @@ def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict,
 
 def tfmini_write(directory: str) -> None:
     import tfmini as tf
+    from tfmini.framework.graph_export import check_for_tensorflow
 
     os.makedirs(directory, exist_ok=True)
     cases = []
@@ -275,6 +320,21 @@ def tfmini_write(directory: str) -> None:
                 losses = [sess.run([loss, train], feeds)[0] for _ in range(STEPS)]
             cases.append(_write_case(directory, name, g.as_graph_def(), feeds, {"losses": np.array(losses)},
                                      {"kind": "train", "loss": loss.name, "train": train.name, "init": init.name}))
+    for name, build in REFUSED_CASES.items():
+        with tf.Graph().as_default() as g:
+            feeds, loss, train = build(tf)
+            init = tf.global_variables_initializer()
+            try:
+                check_for_tensorflow(g)
+            except ValueError as e:
+                reason = str(e)
+            else:
+                _fail(f"{name}: tfmini's check passes a graph in tfmini's own form")
+            if "'TapeRead'" not in reason:
+                _fail(f"{name}: tfmini's check does not name the op: {reason}")
+            cases.append(_write_case(directory, name, g.as_graph_def(), feeds, {},
+                                     {"kind": "refused", "reason": reason, "loss": loss.name, "train": train.name,
+                                      "init": init.name}))
     with open(os.path.join(directory, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
     print(f"tfmini_graphs: tfmini wrote {len(cases)} GraphDefs to {directory}")
@@ -288,12 +348,24 @@ def tf_check(directory: str) -> None:
     tf.disable_v2_behavior()
     with open(os.path.join(directory, "cases.json")) as f:
         cases = json.load(f)
+    refused = 0
     for case in cases:
         name = case["name"]
         gd = tf.GraphDef()
         with open(os.path.join(directory, f"{name}.pb"), "rb") as f:
             gd.ParseFromString(f.read())
         data = np.load(os.path.join(directory, f"{name}.npz"))
+        if case["kind"] == "refused":
+            try:
+                with tf.Graph().as_default():
+                    tf.import_graph_def(gd, name="")
+                    with tf.Session() as sess:
+                        sess.run(case["init"])
+                        sess.run([case["loss"], case["train"]], {t: data[k] for t, k in case["feeds"].items()})
+            except Exception:  # noqa: BLE001 - the refusal tfmini's check announced
+                refused += 1
+                continue
+            _fail(f"{name}: TensorFlow ran a GraphDef tfmini's check refuses ({case['reason']})")
         with tf.Graph().as_default():
             try:
                 tf.import_graph_def(gd, name="")
@@ -316,8 +388,8 @@ def tf_check(directory: str) -> None:
             spread = float(np.max(np.ptp(np.array(runs), axis=0)))
             if spread > 1e-5:
                 _fail(f"{name}: TensorFlow's losses differ between sessions by up to {spread}")
-    print(f"tfmini_graphs: TensorFlow ran tfmini's {len(cases)} GraphDefs with tfmini's outputs "
-          f"(training graphs in {SESSIONS} sessions each)")
+    print(f"tfmini_graphs: TensorFlow ran tfmini's {len(cases) - refused} GraphDefs with tfmini's outputs "
+          f"(training graphs in {SESSIONS} sessions each) and refused the {refused} tfmini's check names")
 
 
 # -- the other direction: one small graph TensorFlow writes --------------------------------------------------
