@@ -305,3 +305,33 @@ def test_a_cell_weight_with_a_partitioner_is_a_partitioned_variable_whose_parts_
     np.testing.assert_allclose(got, want, rtol=1e-6)
     dpre = 1 - want ** 2
     np.testing.assert_allclose(np.concatenate(got_grads[:3]), xh.T @ dpre, rtol=1e-5)
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+@pytest.mark.parametrize("loss_fn", [tf.nn.nce_loss, tf.nn.sampled_softmax_loss])
+def test_sampled_losses_take_a_partitioned_variable_as_their_parts(strategy, loss_fn):
+    rng = np.random.RandomState(2)
+    table = rng.randn(11, 3).astype(np.float32)
+    inputs = tf.constant(rng.randn(2, 3).astype(np.float32))
+    biases = tf.constant(rng.randn(11).astype(np.float32))
+    w = tf.get_variable("w", [11, 3], initializer=table, partitioner=tf.fixed_size_partitioner(4))
+    parts = [tf.constant(table[a:b]) for a, b in ((0, 3), (3, 6), (6, 9), (9, 11))]
+    labels = np.array([[1], [10]], np.int64)
+    sampled = (np.array([0, 7, 10], np.int64), np.array([[0.3], [0.5]], np.float32),
+               np.array([0.2, 0.4, 0.6], np.float32))
+
+    def loss(weights):
+        return loss_fn(weights, biases, labels, inputs, 3, 11, sampled_values=sampled, partition_strategy=strategy)
+
+    from_variable, from_parts = loss(w), loss(parts)
+    grads = tf.gradients(tf.reduce_sum(from_variable), list(w))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, want, got_grads = sess.run([from_variable, from_parts, [tf.convert_to_tensor(g) for g in grads]])
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    # Only the rows of the labelled and sampled ids (0, 1, 7, 10) get a gradient, where the strategy puts them:
+    # under "mod" id i is row i // 4 of part i % 4 (parts start at rows 0, 3, 6, 9 of the whole).
+    touched = np.flatnonzero(np.concatenate([np.abs(g).sum(1) > 0 for g in got_grads])).tolist()
+    ids = np.array([0, 1, 7, 10])
+    want_rows = np.array([0, 3, 6, 9])[ids % 4] + ids // 4 if strategy == "mod" else ids
+    assert touched == sorted(want_rows.tolist())
