@@ -117,3 +117,10 @@ def test_app_run_parses_known_flags_and_exits_with_main(monkeypatch):
         tf.app.run(main=main, argv=["prog", "--runs=4", "--unknown=1", "extra"])
     assert exit_info.value.code == 0
     assert seen == [(["prog", "--unknown=1", "extra"], 4)]
+
+
+def test_known_only_parsing_keeps_the_separator_as_absl_does(fv):
+    tf.flags.DEFINE_integer("steps", 1, "", flag_values=fv)
+    assert fv(["prog", "--steps=2", "a", "--", "--steps=5"], known_only=True) == ["prog", "a", "--", "--steps=5"]
+    assert fv.steps == 2
+    assert fv(["prog", "--", "--steps=5"]) == ["prog", "--steps=5"]

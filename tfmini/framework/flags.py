@@ -211,7 +211,8 @@ class FlagValues:
             arg = args[i]
             i += 1
             if arg == "--":
-                rest.extend(args[i:])
+                # absl hands the separator on only when it tolerates unknown flags (as tf.app.run does).
+                rest.extend(args[i - 1:] if known_only else args[i:])
                 break
             if not arg.startswith("-") or arg == "-":
                 rest.append(arg)
