@@ -108,6 +108,21 @@ def test_lookup_in_a_partitioned_variable_and_its_gradients_per_part_match_tenso
 
 
 @pytest.mark.parametrize("strategy", ["mod", "div"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_training_a_looked_up_partitioned_variable_updates_the_parts_as_tensorflow(strategy, optimizer):
+    w = _table3()
+    looked = tf.nn.embedding_lookup(w, IDS, partition_strategy=strategy)
+    opt = tf.train.GradientDescentOptimizer(0.1) if optimizer == "sgd" else tf.train.AdamOptimizer(0.05)
+    train = opt.minimize(tf.reduce_sum(tf.square(looked - _coefficients([2, 3, 3]))))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(train)
+        got = sess.run(tf.convert_to_tensor(w))
+    np.testing.assert_allclose(got, LOOKUPS[f"train/{strategy}/{optimizer}"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
 def test_lookup_in_a_list_of_uneven_tensors_matches_tensorflow(strategy):
     parts = [tf.constant(LIST_TABLE[:4]), tf.constant(LIST_TABLE[4:7]), tf.constant(LIST_TABLE[7:])]
     ids = tf.placeholder(tf.int32, [None])

@@ -6,7 +6,8 @@ Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/ge
 Writes tests/fixtures/tf/partitioned/:
 - lookups.npz: embedding_lookup of a [11, 3] variable cut into 4 parts (3, 3, 3, 2 rows) and of a list of
   three tensors (4, 3, 3 rows), per partition strategy: "<case>/<strategy>/out", and the gradient of
-  sum(out * COEF) per part as IndexedSlices ("<case>/<strategy>/grad<i>/values", ".../indices");
+  sum(out * COEF) per part as IndexedSlices ("<case>/<strategy>/grad<i>/values", ".../indices"), and the
+  whole variable after 3 steps of gradient descent or Adam on sum((out - COEF)^2) ("train/<strategy>/<opt>");
 - sparse.npz: embedding_lookup_sparse over the parts per strategy and combiner, safe_embedding_lookup_sparse
   (negative ids, default_id), and the dense gradient of each part;
 - ckpt/model.{index,data-00000-of-00001}: tf.train.Saver's checkpoint of "model/emb" ([7, 4] in 3 parts along
@@ -33,6 +34,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test
 
 TABLE = (np.arange(33, dtype=np.float32).reshape(11, 3) * 0.5 - 4.0).astype(np.float32)
 IDS = np.array([[0, 10, 3], [7, 7, 5]], np.int64)
+TRAIN_STEPS = 3
 LIST_TABLE = np.random.RandomState(3).randn(10, 2).astype(np.float32)
 LIST_IDS = np.array([9, 0, 4, 3, 6, 4], np.int32)
 SPARSE = {"indices": [[0, 0], [0, 1], [1, 0], [3, 0], [3, 1], [3, 2]], "ids": [1, 10, 4, 7, 2, 1],
@@ -68,6 +70,17 @@ def record_lookups() -> None:
             out[f"var/{strategy}/grad{i}/indices"] = g.indices
             out[f"var/{strategy}/grad{i}/dense_shape"] = g.dense_shape
         out[f"list/{strategy}/out"] = got_list
+        for opt_name, make in (("sgd", lambda: tf.train.GradientDescentOptimizer(0.1)),
+                               ("adam", lambda: tf.train.AdamOptimizer(0.05))):
+            with tf.Graph().as_default():
+                w = tf.get_variable("w", [11, 3], initializer=TABLE, partitioner=tf.fixed_size_partitioner(4))
+                looked = tf.nn.embedding_lookup(w, IDS, partition_strategy=strategy)
+                train = make().minimize(tf.reduce_sum(tf.square(looked - coefficients(looked.shape.as_list()))))
+                with tf.Session() as sess:
+                    sess.run(tf.global_variables_initializer())
+                    for _ in range(TRAIN_STEPS):
+                        sess.run(train)
+                    out[f"train/{strategy}/{opt_name}"] = sess.run(tf.convert_to_tensor(w))
     np.savez(os.path.join(OUT, "lookups.npz"), **out)
 
 
