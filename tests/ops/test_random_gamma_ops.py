@@ -1,6 +1,6 @@
-"""tf.random.gamma and tf.random.poisson: shapes, dtypes, seeds, the distributions' moments, RandomGamma's numbers
-against TensorFlow's (two runs of seeded ops recorded by tools/tf_fixtures/gen_math_leftovers.py; Poisson samples
-are NumPy's, not TensorFlow's), the reparameterization gradient of gamma samples, and IgammaGradA behind it."""
+"""tf.random.gamma and tf.random.poisson: shapes, dtypes, seeds, the distributions' moments, RandomGamma's and
+RandomPoissonV2's numbers against TensorFlow's (two runs of seeded ops recorded by
+tools/tf_fixtures/gen_math_leftovers.py), the reparameterization gradient of gamma samples, and IgammaGradA."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from tfmini.framework.registry import apply_op
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "math_leftovers")
 with open(os.path.join(FIXTURES, "cases.json")) as _f:
-    GAMMA_RUNS = json.load(_f)["gamma"]
+    _RECORDED = json.load(_f)
+GAMMA_RUNS, POISSON_RUNS = _RECORDED["gamma"], _RECORDED["poisson"]
 ARRAYS = np.load(os.path.join(FIXTURES, "cases.npz"))
 
 
@@ -35,6 +36,18 @@ def test_random_gamma_draws_tensorflows_numbers(i):
             np.testing.assert_allclose(got, want, rtol=1e-6 if want.dtype == np.float32 else 1e-13)
     with tf.Session() as sess:  # a new session starts the stream again
         np.testing.assert_allclose(sess.run(sample), ARRAYS[f"gamma{i}/run0"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("i", range(len(POISSON_RUNS)))
+def test_random_poisson_draws_tensorflows_numbers(i):
+    case = POISSON_RUNS[i]
+    sample = apply_op("RandomPoissonV2", [np.array(case["shape"], np.int32), ARRAYS[f"poisson{i}/rate"]],
+                      {"seed": case["seed"], "seed2": case["seed2"], "dtype": tf.as_dtype(case["dtype"])}).outputs[0]
+    with tf.Session() as sess:
+        for r in range(2):
+            got, want = sess.run(sample), ARRAYS[f"poisson{i}/run{r}"]
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
 
 
 def test_random_gamma_through_the_wrapper_with_explicit_seeds():

@@ -1,11 +1,10 @@
 """Gamma and Poisson sampling: RandomGamma (with its reparameterization gradient, RandomGammaGrad) and
 RandomPoissonV2, behind tf.random.gamma / tf.random_gamma and tf.random.poisson / tf.random_poisson.
 
-RandomGamma draws TensorFlow's numbers: TF's Philox stream seeded by the op's (seed, seed2), 256 blocks reserved
-per output, and Marsaglia and Tsang's rejection method consuming normals and uniforms from it as TF's kernel does;
-each run of the op in a session moves on by the blocks it reserved, as TF's generator does. RandomPoissonV2 draws
-from the NumPy generator the session keeps per op (random_ops): fixed seeds repeat across sessions, but the
-numbers are NumPy's samples of the distribution, not TensorFlow's.
+Both draw TensorFlow's numbers: TF's Philox stream seeded by the op's (seed, seed2), 256 blocks reserved per
+output, consumed as TF's kernels do (Marsaglia and Tsang's rejection method for gamma; Knuth's product of uniforms
+below rate 10 and Hormann's transformed rejection (PTRS) from 10 on for Poisson); each run of an op in a session
+moves on by the blocks it reserved, as TF's generator does.
 """
 
 from __future__ import annotations
@@ -36,10 +35,10 @@ def _sample_shape(op):
 _BLOCKS_PER_OUTPUT = 256
 
 
-class _GammaStreams:
-    """The per-output Philox streams of one RandomGamma run: output i reads blocks base + 256 i, base + 256 i + 1,
-    ... in order, turning each into two normals (Box-Muller) or two uniforms, taken last first, as TF's
-    distributions hand them out."""
+class _OutputStreams:
+    """The per-output Philox streams of one run of RandomGamma or RandomPoissonV2: output i reads blocks
+    base + 256 i, base + 256 i + 1, ... in order, turning each into two normals (Box-Muller) or two uniforms, taken
+    last first, as TF's distributions hand them out."""
 
     def __init__(self, key: tuple[int, int], counter_hi: tuple[int, int], base: int, n_out: int) -> None:
         self.key, self.counter_hi = key, counter_hi
@@ -76,7 +75,7 @@ class _GammaStreams:
         return self.uniforms[rows, self.uniforms_left[rows]]
 
 
-def _sample_gamma(streams: _GammaStreams, alpha: np.ndarray) -> np.ndarray:
+def _sample_gamma(streams: _OutputStreams, alpha: np.ndarray) -> np.ndarray:
     """One Gamma(alpha[i], 1) sample per output i: -log(1 - u) for alpha 1, else Marsaglia and Tsang's
     transformation-rejection (for alpha < 1 from alpha + 1, scaled by u^(1/alpha)), in double precision."""
     out = np.empty(alpha.size)
@@ -106,26 +105,37 @@ def _sample_gamma(streams: _GammaStreams, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gamma_factory(op, ctx):
+def _op_streams(op, ctx):
+    """The Philox key and high counter words of a stateful random op's (seed, seed2), and the per-session count
+    of blocks its earlier runs reserved (TF's generator state)."""
     seed, seed2 = op.get_attr("seed"), op.get_attr("seed2")
     if seed == 0 and seed2 == 0:  # TF then seeds from a nondeterministic source
         seed, seed2 = (int(v) for v in np.random.SeedSequence().generate_state(2, np.uint64))
     key = (seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF)
     counter_hi = (seed2 & 0xFFFFFFFF, (seed2 >> 32) & 0xFFFFFFFF)
-    # Blocks reserved by the op's earlier runs in this session (TF's generator state), per session and op.
-    reserved = ctx.resources.setdefault(("RandomGamma", op), [0])
+    return key, counter_hi, ctx.resources.setdefault((op.type, op), [0])
+
+
+def _reserve(ctx, reserved: list, n_out: int) -> int:
+    """The first block of this run's outputs; later runs start after the blocks reserved here."""
+    with ctx.lock:
+        base = reserved[0]
+        reserved[0] += n_out * _BLOCKS_PER_OUTPUT
+    return base
+
+
+def _gamma_factory(op, ctx):
+    key, counter_hi, reserved = _op_streams(op, ctx)
 
     def kernel(shape, alpha):
         sample_dims = random_ops._check_shape(shape)
         n_samples, n_alphas = int(np.prod(sample_dims)), int(np.size(alpha))
         n_out = n_samples * n_alphas
-        with ctx.lock:
-            base = reserved[0]
-            reserved[0] += n_out * _BLOCKS_PER_OUTPUT
+        base = _reserve(ctx, reserved, n_out)
         # Output i = (alpha index) * n_samples + (sample index) has its own stream; the result is laid out
         # [samples..., alphas...].
         alphas = np.repeat(np.asarray(alpha, np.float64).reshape(-1), n_samples)
-        samples = _sample_gamma(_GammaStreams(key, counter_hi, base, n_out), alphas)
+        samples = _sample_gamma(_OutputStreams(key, counter_hi, base, n_out), alphas)
         return samples.reshape(n_alphas, n_samples).T.reshape(sample_dims + np.shape(alpha)).astype(alpha.dtype)
 
     return kernel
@@ -183,19 +193,58 @@ def random_gamma(shape, alpha, beta=None, dtype=_dt.float32, seed=None, name=Non
 # ----------------------------------------------------------------------------------------------------------
 # RandomPoissonV2
 # ----------------------------------------------------------------------------------------------------------
+def _sample_poisson(streams: _OutputStreams, rate: np.ndarray) -> np.ndarray:
+    """One Poisson(rate[i]) sample per output i: 0 for rate 0, the number of uniforms whose running product stays
+    above exp(-rate) below rate 10, Hormann's PTRS from 10 on (the constants of his paper), in double precision."""
+    out = np.zeros(rate.size)
+    with np.errstate(all="ignore"):
+        limit = np.exp(-rate)
+        product, count = np.ones(rate.size), np.zeros(rate.size)
+        active = np.nonzero((rate > 0) & (rate < 10))[0]
+        while active.size:
+            product[active] *= streams.uniform(active)
+            done = product[active] <= limit[active]
+            out[active[done]] = count[active[done]]
+            count[active[~done]] += 1
+            active = active[~done]
+        log_rate = np.log(rate)
+        b = 0.931 + 2.53 * np.sqrt(rate)
+        a = -0.059 + 0.02483 * b
+        inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+        v_r = 0.9277 - 3.6224 / (b - 2)
+        active = np.nonzero(rate >= 10)[0]
+        while active.size:
+            u = streams.uniform(active) - 0.5
+            v = streams.uniform(active)
+            u_shifted = 0.5 - np.abs(u)
+            ra, ba, aa = rate[active], b[active], a[active]
+            k = np.floor((2 * aa / u_shifted + ba) * u + ra + 0.43)
+            quick = (k >= 0) & (u_shifted >= 0.07) & (v <= v_r[active])
+            rejected = (k < 0) | ((u_shifted < 0.013) & (v > u_shifted))
+            s = np.log(v * inv_alpha[active] / (aa / (u_shifted * u_shifted) + ba))
+            t = -ra + k * log_rate[active] - special_math_ops._lgamma(k + 1)
+            accepted = quick | (~rejected & (s <= t))
+            out[active[accepted]] = k[accepted]
+            active = active[~accepted]
+    return out
+
+
 def _poisson_factory(op, ctx):
-    gen = random_ops._generator(op, ctx)
+    key, counter_hi, reserved = _op_streams(op, ctx)
     out_type = op.get_attr("dtype").as_numpy_dtype
 
     def kernel(shape, rate):
-        dims = random_ops._check_shape(shape) + np.shape(rate)
-        lam = np.broadcast_to(np.asarray(rate, np.float64), dims)
-        bad = ~(lam >= 0)
-        if np.any(bad) and not np.issubdtype(out_type, np.floating):
+        sample_dims = random_ops._check_shape(shape)
+        n_samples, n_rates = int(np.prod(sample_dims)), int(np.size(rate))
+        n_out = n_samples * n_rates
+        rates = np.repeat(np.asarray(rate, np.float64).reshape(-1), n_samples)
+        bad = ~(rates >= 0)  # TF never finishes drawing for these; here they are nan (refused for integers)
+        if bad.any() and not np.issubdtype(out_type, np.floating):
             raise _errors.InvalidArgumentError(None, None, "rate must be non-negative for an integer output dtype")
-        counts = gen.poisson(np.where(bad, 0.0, lam)).astype(np.float64)
-        counts[bad] = np.nan  # a negative or nan rate has no distribution
-        return counts.astype(out_type)
+        base = _reserve(ctx, reserved, n_out)
+        samples = _sample_poisson(_OutputStreams(key, counter_hi, base, n_out), np.where(bad, 0.0, rates))
+        samples[bad] = np.nan
+        return samples.reshape(n_rates, n_samples).T.reshape(sample_dims + np.shape(rate)).astype(out_type)
 
     return kernel
 

@@ -6,7 +6,8 @@ Run with the TensorFlow environment: /work/tfenv/bin/python tools/tf_fixtures/ge
 Writes tests/fixtures/tf/math_leftovers/cases.json (per case: op type, attrs, input and output counts, or the
 error class TF raised) and cases.npz (inputs "<i>/in<j>", outputs "<i>/out<j>"). Each case runs the raw op once.
 The "dct" list records tf.signal.dct / idct (composites in TF) of the array "dct/in", outputs "dct<i>/out"; the
-"gamma" list two successive runs of a seeded RandomGamma ("gamma<i>/alpha", "gamma<i>/run0", "gamma<i>/run1").
+"gamma" and "poisson" lists two successive runs of seeded RandomGamma / RandomPoissonV2 ops ("gamma<i>/alpha",
+"poisson<i>/rate", "<name><i>/run0", "<name><i>/run1").
 """
 
 from __future__ import annotations
@@ -243,6 +244,18 @@ def gamma_runs():
             yield shape, alpha, seed, seed2, [sess.run(op), sess.run(op)]
 
 
+def poisson_runs():
+    """(shape, rate, dtype, seed, seed2, [TF's output of run 1, of run 2]) of RandomPoissonV2 in one session."""
+    rates = np.array([0.0, 0.5, 3.0, 9.9, 10.0, 35.0, 1000.0])
+    for shape, rate, dtype, seed, seed2 in (([20], rates, tf.float64, 7, 11),
+                                            ([3, 2], np.array([4.0, 60.0], np.float32), tf.int32, 5, 0),
+                                            ([6], np.int64(12), tf.float32, 0, 3)):
+        with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+            op = tf.raw_ops.RandomPoissonV2(shape=np.array(shape, np.int32), rate=rate, seed=seed, seed2=seed2,
+                                            dtype=dtype)
+            yield shape, rate, dtype.name, seed, seed2, [sess.run(op), sess.run(op)]
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     manifest, arrays = [], {}
@@ -279,10 +292,16 @@ def main() -> None:
         arrays[f"gamma{i}/alpha"] = alpha
         for r, out in enumerate(runs):
             arrays[f"gamma{i}/run{r}"] = out
+    poissons = []
+    for i, (shape, rate, dtype, seed, seed2, runs) in enumerate(poisson_runs()):
+        poissons.append({"shape": shape, "dtype": dtype, "seed": seed, "seed2": seed2})
+        arrays[f"poisson{i}/rate"] = rate
+        for r, out in enumerate(runs):
+            arrays[f"poisson{i}/run{r}"] = out
     np.savez_compressed(os.path.join(OUT, "cases.npz"), **arrays)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump({"tensorflow_version": tf.__version__, "cases": manifest, "dct": dcts, "gamma": gammas}, f,
-                  indent=0)
+        json.dump({"tensorflow_version": tf.__version__, "cases": manifest, "dct": dcts, "gamma": gammas,
+                   "poisson": poissons}, f, indent=0)
         f.write("\n")
     print(f"{len(manifest)} cases, {sum('error' in c for c in manifest)} errors")
 
