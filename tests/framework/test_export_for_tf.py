@@ -498,15 +498,14 @@ def test_gradient_of_a_cond_inside_a_cond_branch_exports_with_optionals_of_optio
     np.testing.assert_allclose(want, np.cos(xv) * xv + np.sin(xv), rtol=1e-6)
 
 
-def test_tensorflow_check_names_tfmini_only_ops_of_loops_nested_two_levels_deep():
+def test_tensorflow_check_names_tfmini_only_ops_of_a_gradient_also_taken_inside_the_body():
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [2], name="x")
 
-        def middle_body(j, w):
-            return j + 1, tf.while_loop(lambda k, u: k < 2, lambda k, u: (k + 1, tf.tanh(u)), [0, w])[1]
-
         def outer_body(i, v):
-            return i + 1, tf.while_loop(lambda j, w: j < 2, middle_body, [0, v])[1]
+            inner = tf.while_loop(lambda j, w: j < 2, lambda j, w: (j + 1, tf.tanh(w)), [0, v])[1]
+            step = tf.stop_gradient(tf.gradients(tf.reduce_sum(inner), v)[0])  # the inner tape is read here too
+            return i + 1, inner - 0.1 * step
 
         _, y = tf.while_loop(lambda i, v: i < 2, outer_body, [0, x])
         forward = g.as_graph_def()
@@ -522,8 +521,8 @@ def test_tensorflow_check_names_tfmini_only_ops_of_loops_nested_two_levels_deep(
     assert [line.split("'")[1] for line in found] == ["WhileGrad", "TapeRead"]
     with pytest.raises(ValueError, match=r"TensorFlow cannot run this GraphDef: op 'WhileGrad' exists only in tfmini "
                                          r"\(3 nodes, first 'gradients/while_grad/WhileGrad'\): the gradient of a "
-                                         r"tf.while_loop .*nested two or more levels deep inside a differentiated "
-                                         r"loop body.*op 'TapeRead'.* in function"):
+                                         r"tf.while_loop .*whose gradient is also taken inside that body.*"
+                                         r"op 'TapeRead'.* in function"):
         graph_export.check_for_tensorflow(gd)
     with tf.Graph().as_default():  # tfmini reads its own form back
         tf.import_graph_def(gd, name="")
@@ -544,3 +543,73 @@ def test_tensorflow_check_passes_every_training_graph_tensorflow_runs():
 def test_tfmini_only_op_table_is_the_op_def_comparisons():
     # test_op_defs_against_tf checks that its list is exactly the registered op types TensorFlow lacks.
     assert set(graph_export.TFMINI_ONLY_OPS) == set(TFMINI_ONLY)
+
+
+def _loop(f, x):
+    return tf.while_loop(lambda j, a: j < 2, lambda j, a: (j + 1, f(a)), [0, x])[1]
+
+
+def _cond(f, g, x):
+    return tf.cond(tf.reduce_sum(x) > 0, lambda: f(x), lambda: g(x))
+
+
+DEEP_NESTINGS = {
+    "loop_in_loop_in_loop": lambda x, t, w: _loop(lambda a: _loop(lambda b: _loop(t, b), a), x),
+    "loop_in_cond_in_loop": lambda x, t, w: _loop(lambda a: _cond(lambda b: _loop(t, b), lambda b: b * w, a), x),
+    "cond_in_loop_in_cond": lambda x, t, w: _cond(lambda a: _loop(lambda b: _cond(t, lambda c: c * w, b), a),
+                                                  lambda a: a * w, x),
+    "loop_in_cond_in_cond": lambda x, t, w: _cond(lambda a: _cond(lambda b: _loop(t, b), lambda b: b * w, a),
+                                                  lambda a: a, x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEP_NESTINGS))
+def test_gradient_of_control_flow_nested_two_levels_deep_exports_in_tensorflows_form(name):
+    op_defs = _tf_op_defs()
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+        w = tf.constant([0.5, -0.4, 0.9], name="w")
+        y = DEEP_NESTINGS[name](x, lambda a: tf.tanh(a * w), w)
+        dx, dw = tf.gradients(tf.reduce_sum(y * y), [x, w])
+        feed = {"x:0": np.array([1.0, 2.0, 3.0], np.float32)}
+        with tf.Session() as sess:
+            want = sess.run([dx, dw], feed)
+        gd = g.as_graph_def()
+    ops = [nd.op for nd in _all_nodes(gd)]
+    assert all(op in op_defs for op in ops) and _tape_readers(gd) == []
+    graph_export.check_for_tensorflow(gd)
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            got = sess.run([dx.name, dw.name], feed)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+
+
+def test_loop_gradient_taken_inside_a_cond_branch_exports_in_tensorflows_form():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [3], name="x")
+
+        def branch():
+            start = tf.identity(x)
+            y = tf.while_loop(lambda j, a: j < 3, lambda j, a: (j + 1, tf.sin(a) * 1.5), [0, start])[1]
+            return tf.gradients(tf.reduce_sum(y), start)[0]
+
+        out = tf.cond(tf.reduce_sum(x) > 0, branch, lambda: x)
+        feed = {"x:0": np.array([1.0, 2.0, 3.0], np.float32)}
+        with tf.Session() as sess:
+            want = sess.run(out, feed)
+        gd = g.as_graph_def()
+    graph_export.check_for_tensorflow(gd)
+    assert "TensorListPushBack" in [nd.op for nd in _all_nodes(gd)]
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(out.name, feed), want, rtol=1e-6)
+    v, grad = feed["x:0"].astype(np.float64), np.ones(3)
+    values = [v]
+    for _ in range(3):
+        values.append(np.sin(values[-1]) * 1.5)
+    for prev in reversed(values[:-1]):
+        grad = grad * np.cos(prev) * 1.5
+    np.testing.assert_allclose(want, grad, rtol=1e-5)

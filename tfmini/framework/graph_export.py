@@ -17,15 +17,15 @@ iterations and pushes each value its gradient reads onto a TensorList (a capture
 loop variable, passed through), and the gradient loop (`WhileGrad` here) becomes a While that counts back down,
 reads them back (TensorListGetItem where tfmini reads the tape) and sums the gradients of the captured tensors
 in loop variables.
-Control flow inside a differentiated body or branch is written the same way, one level deep: a cond inside a
+Control flow inside a differentiated body or branch is written the same way, at any depth: a cond inside a
 loop body is written as cond_v2 writes it and the optionals it returns for its gradient are pushed onto
 TensorLists of variants in place of its tape; a loop inside a loop body pushes its counter and lists (lists of
 lists) in its tape's place; a cond or loop inside a cond branch has its optionals, or its counter, lists and
 captures, returned by the outer cond as optionals (an optional of an optional), which the outer gradient branch
 unwraps for the inner gradient.
-Control flow nested deeper inside a differentiated body keeps tfmini's form: its gradient ops (`WhileGrad`,
-`TapeRead`) only exist in tfmini, which reads such a GraphDef back; TensorFlow refuses it, and
-`check_for_tensorflow` names them."""
+A tape read in other ways keeps tfmini's form (a cond or loop inside a differentiated body whose gradient is
+also taken inside that body): its gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini, which reads
+such a GraphDef back; TensorFlow refuses it, and `check_for_tensorflow` names them."""
 
 from __future__ import annotations
 
@@ -204,15 +204,8 @@ def _cond_gradients(op: _ops.Operation) -> tuple[list, dict, dict] | None:
             return None
         grads[0].append(pair[0])
         grads[1].append(pair[1])
-    nested, loops = {}, {}
-    for fn, fn_grads in ((then_g, grads[0]), (else_g, grads[1])):
-        nested[fn], loops[fn] = _nested_conds(fn, fn_grads, skip_loops=True), _nested_loops(fn, fn_grads)
-        if nested[fn] is None or loops[fn] is None:
-            return None
-    if not _plain_gradient([then_g, else_g], grads[0] + grads[1], {**nested[then_g], **nested[else_g]},
-                           {**loops[then_g], **loops[else_g]}):
-        return None
-    return readers, nested, loops
+    found = _branch_nesting(then_g, else_g, readers)
+    return None if found is None else (readers, *found)
 
 
 def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None, loops: dict | None = None) -> bool:
@@ -224,15 +217,12 @@ def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None, 
     if any(t.dtype.base_dtype == _dtypes.variant and t not in nested and t not in loops
            for fn in forward_fns for t in fn.recorded):
         return False
-    inner_ifs = {r for _, readers, _ in nested.values() for r in readers}
-    inner_grads = {g for r in inner_ifs for g in (r.get_attr("then_branch"), r.get_attr("else_branch"))}
-    inner_loops = {r for _, readers, _ in loops.values() for r in readers}
-    inner_grads |= {r.get_attr("body_grad") for r in inner_loops}
+    inner_readers, inner_grads = _nested_gradients(nested, loops)
     for fn in _reachable_functions([*forward_fns, *grads]):
         for o in fn.get_operations():
             if o.type == "TapeRead" and (fn in grads or fn in inner_grads) and o.inputs[0] is fn.inputs[0]:
                 continue
-            if o in inner_ifs or o in inner_loops:
+            if o in inner_readers:
                 continue
             if o.type in _TAPE_OPS or (o.type in _FUNCTIONAL_TYPES and any(
                     t.dtype.base_dtype == _dtypes.variant for t in o.inputs)):
@@ -240,24 +230,58 @@ def _plain_gradient(forward_fns: list, grads: list, nested: dict | None = None, 
     return True
 
 
-def _nested_conds(body, grads: list, skip_loops: bool = False) -> dict | None:
+def _nested_gradients(conds: dict, loops: dict) -> tuple[set, set]:
+    """The gradient ops (Ifs, WhileGrads) reading the tapes of nested conds `conds` and loops `loops`, at every
+    depth, and their gradient functions."""
+    readers, grads = set(), set()
+    for entry in conds.values():
+        for r in entry.readers:
+            readers.add(r)
+            grads.update((r.get_attr("then_branch"), r.get_attr("else_branch")))
+    for entry in loops.values():
+        for r in entry.readers:
+            readers.add(r)
+            grads.add(r.get_attr("body_grad"))
+    for entry in [*conds.values(), *loops.values()]:
+        deeper_readers, deeper_grads = _nested_gradients(entry.all_conds(), entry.all_loops())
+        readers |= deeper_readers
+        grads |= deeper_grads
+    return readers, grads
+
+
+class _Nested:
+    """A cond or loop inside a differentiated body or branch whose gradient runs inside the enclosing
+    gradient: its forward op, the gradient ops reading its tape (through TapeReads `reads` of the enclosing
+    gradient's tape) and the conds and loops nested in it in turn (by branch for a cond, as `_cond_gradients`
+    gives them; of its body for a loop, as `_loop_gradients` does)."""
+
+    def __init__(self, op: _ops.Operation, readers: list, reads: list, conds: dict, loops: dict) -> None:
+        self.op, self.readers, self.reads, self.conds, self.loops = op, readers, reads, conds, loops
+
+    def all_conds(self) -> dict:
+        return self.conds if self.op.type in _WHILE_TYPES else {k: v for d in self.conds.values() for k, v in d.items()}
+
+    def all_loops(self) -> dict:
+        return self.loops if self.op.type in _WHILE_TYPES else {k: v for d in self.loops.values() for k, v in d.items()}
+
+
+def _nested_conds(body, grads: list) -> dict | None:
     """The conds inside loop body `body` whose gradients run inside the loop's gradient functions `grads`:
     for each variant value the body records, which has to be the tape of an If of the body that nothing else
-    reads, that If, the gradient Ifs (in `grads`) reading the tape (through their function's TapeRead of it, as
-    their tape input and nowhere else) and those TapeReads. None when a recorded variant is anything else (but
-    a While's tape, with `skip_loops`: `_nested_loops` takes those), or a branch records a tape of its own."""
+    reads, a `_Nested` of that If, the gradient Ifs (in `grads`) reading the tape (through their function's
+    TapeRead of it, as their tape input and nowhere else) and those TapeReads. None when a recorded variant is
+    anything else but a While's tape (`_nested_loops` takes those), or the cond's own gradient is not of these
+    shapes."""
     nested = {}
     for t in body.recorded:
         if t.dtype.base_dtype != _dtypes.variant:
             continue
         fwd = t.op
-        if skip_loops and fwd.type in _WHILE_TYPES:
+        if fwd.type in _WHILE_TYPES:
             continue
         if fwd.type not in _IF_TYPES or t is not fwd.outputs[-1] or t.consumers():
             return None
         then_g, else_g = fwd.get_attr("then_branch"), fwd.get_attr("else_branch")
-        if any(x.dtype.base_dtype == _dtypes.variant for fn in (then_g, else_g) for x in fn.recorded):
-            return None
         readers, reads = [], []
         for g in grads:
             read = getattr(g, "tape_reads", {}).get(t)
@@ -271,15 +295,34 @@ def _nested_conds(body, grads: list, skip_loops: bool = False) -> dict | None:
                 if getattr(pair[0], "forward", None) is not then_g or getattr(pair[1], "forward", None) is not else_g:
                     return None
                 readers.append(r)
-        nested[t] = (fwd, readers, reads)
+        found = _branch_nesting(then_g, else_g, readers)
+        if found is None:
+            return None
+        nested[t] = _Nested(fwd, readers, reads, *found)
     return nested
+
+
+def _branch_nesting(then_g, else_g, readers: list) -> tuple[dict, dict] | None:
+    """The conds and loops nested in the branches of a cond whose gradient Ifs are `readers`, by branch, if its
+    gradient is of the shapes `_plain_gradient` takes; else None."""
+    conds, loops, grads = {}, {}, []
+    for b, fn in enumerate((then_g, else_g)):
+        fn_grads = [r.get_attr("then_branch" if b == 0 else "else_branch") for r in readers]
+        grads += fn_grads
+        conds[fn], loops[fn] = _nested_conds(fn, fn_grads), _nested_loops(fn, fn_grads)
+        if conds[fn] is None or loops[fn] is None:
+            return None
+    if not _plain_gradient([then_g, else_g], grads, {**conds[then_g], **conds[else_g]},
+                           {**loops[then_g], **loops[else_g]}):
+        return None
+    return conds, loops
 
 
 def _nested_loops(body, grads: list) -> dict | None:
     """The loops inside loop body `body` whose gradients run inside the loop's gradient functions `grads`:
-    for each While tape the body records (which nothing else may read), that While, the WhileGrads (in `grads`)
-    reading it (through their function's TapeRead of it, as their tape and nowhere else) and those TapeReads.
-    None when such a loop's own gradient is not plain (`_plain_gradient`: control flow nested deeper)."""
+    for each While tape the body records (which nothing else may read), a `_Nested` of that While, the
+    WhileGrads (in `grads`) reading it (through their function's TapeRead of it, as their tape and nowhere
+    else) and those TapeReads. None when such a loop's own gradient is not of these shapes."""
     nested = {}
     for t in body.recorded:
         fwd = t.op
@@ -300,9 +343,11 @@ def _nested_loops(body, grads: list) -> dict | None:
                 if getattr(r.get_attr("body_grad"), "forward", None) is not inner_body:
                     return None
                 readers.append(r)
-        if not _plain_gradient([inner_body], [r.get_attr("body_grad") for r in readers]):
+        inner_grads = [r.get_attr("body_grad") for r in readers]
+        conds, loops = _nested_conds(inner_body, inner_grads), _nested_loops(inner_body, inner_grads)
+        if conds is None or loops is None or not _plain_gradient([inner_body], inner_grads, conds, loops):
             return None
-        nested[t] = (fwd, readers, reads)
+        nested[t] = _Nested(fwd, readers, reads, conds, loops)
     return nested
 
 
@@ -322,7 +367,7 @@ def _loop_gradients(op: _ops.Operation) -> tuple[list, dict, dict] | None:
         grads.append(r.get_attr("body_grad"))
         if getattr(grads[-1], "forward", None) is not body:
             return None
-    conds = _nested_conds(body, grads, skip_loops=True)
+    conds = _nested_conds(body, grads)
     loops = _nested_loops(body, grads)
     if conds is None or loops is None or not _plain_gradient([body], grads, conds, loops):
         return None
@@ -408,18 +453,18 @@ def _accumulate(nd, op: _ops.Operation, n: int, conds: dict, loops: dict, ex: _E
     inner: dict = {}
     for pos, t in enumerate(body_graph.recorded):
         if t in conds:
-            fwd = conds[t][0]
-            optionals = _add_optionals(_function_node(body_fd, fwd.name), fwd, ex)
+            fwd = conds[t].op
+            optionals = _add_optionals(_function_node(body_fd, fwd.name), fwd, ex, conds[t].conds, conds[t].loops)
             ex.rewritten.add(fwd.name)
             n_out = len(fwd.get_attr("Tout"))
             inner[pos] = ("cond", conds[t], optionals)
             refs = [(f"{fwd.name}:output:{n_out + j}", variant) for j in range(optionals.total)]
         elif t in loops:
-            fwd = loops[t][0]
+            fwd = loops[t].op
             fwd_nd = _function_node(body_fd, fwd.name)
             ex.rewritten.add(fwd.name)
-            own = _accumulate(fwd_nd, fwd, _while_in_tensorflow_form(fwd_nd, fwd, ex), {}, {}, ex,
-                              _Scope(body_fd.node_def, body_fd))
+            own = _accumulate(fwd_nd, fwd, _while_in_tensorflow_form(fwd_nd, fwd, ex), loops[t].conds,
+                              loops[t].loops, ex, _Scope(body_fd.node_def, body_fd))
             inner[pos] = ("loop", loops[t], own)
             sources = [a for a in fwd_nd.input if not a.startswith("^")]
             refs = []
@@ -561,7 +606,7 @@ def _gradient_loop(gnd, grad: _ops.Operation, tape: _LoopTape, ex: _Export, accu
             else:
                 items.append(accumulated[slot])
         value = f"{name}:value:0"
-        readers = {r.name: r for r in entry[1]}
+        readers = {r.name: r for r in entry.readers}
         for node in list(body.node_def):
             if node.name in readers and node.input and node.input[0] == value:
                 _gradient_loop(node, readers[node.name], own, ex, items)
@@ -646,17 +691,18 @@ def _add_optionals(nd, op: _ops.Operation, ex: _Export, nested: dict | None = No
         arg_of = {t: a.name for t, a in zip(fn.inputs, fd.signature.input_arg)}
         for pos, t in enumerate(fn.recorded):
             if t in nested.get(fn, {}):
-                inner_if = nested[fn][t][0]
-                own = _add_optionals(_function_node(fd, inner_if.name), inner_if, ex)
+                inner_if = nested[fn][t].op
+                own = _add_optionals(_function_node(fd, inner_if.name), inner_if, ex, nested[fn][t].conds,
+                                     nested[fn][t].loops)
                 inner[b][pos] = ("cond", nested[fn][t], own)
                 n_inner = len(inner_if.get_attr("Tout"))
                 refs = [(f"{inner_if.name}:output:{n_inner + j}", _dtypes.variant) for j in range(own.total)]
             elif t in loops.get(fn, {}):
-                fwd = loops[fn][t][0]
+                fwd = loops[fn][t].op
                 fwd_nd = _function_node(fd, fwd.name)
                 ex.rewritten.add(fwd.name)
-                tape = _accumulate(fwd_nd, fwd, _while_in_tensorflow_form(fwd_nd, fwd, ex), {}, {}, ex,
-                                   _Scope(fd.node_def, fd))
+                tape = _accumulate(fwd_nd, fwd, _while_in_tensorflow_form(fwd_nd, fwd, ex), loops[fn][t].conds,
+                                   loops[fn][t].loops, ex, _Scope(fd.node_def, fd))
                 inner[b][pos] = ("loop", loops[fn][t], tape)
                 refs = [(f"{fwd.name}:output:{index}", dtype) for index, dtype in zip(tape.outputs, tape.loop_types())]
             else:
@@ -718,7 +764,8 @@ def _read_nested_optionals(body, tape_read: str, nested: tuple, lists: list, ind
     """In gradient loop body `body`: the TapeRead node `tape_read` of a nested cond's tape becomes one read per
     optional of that cond (from the TensorLists `lists`, at iteration `index`), which the cond's gradient Ifs
     take in place of the tape; the TapeRead goes."""
-    (_, readers, _), optionals = nested
+    entry, optionals = nested
+    readers = entry.readers
     shape = _add_node(body, "unknown_shape", "Const", [], {"dtype": ("type", _dtypes.int32),
                                                            "value": ("tensor", _np_scalar(-1))})
     refs = []
@@ -780,7 +827,8 @@ def _read_optionals(fd, optionals: _Optionals, b: int, ex: _Export) -> None:
         if ref.partition(":")[0] in renamed:
             fd.ret[key] = ref.replace(":value:", ":components:", 1)
     for tape_read, index in nested_reads:
-        kind, (_, readers, _), own = inner[index]
+        kind, entry, own = inner[index]
+        readers = entry.readers
         if kind == "cond":
             types, dims = [_dtypes.variant] * len(slots[index]), [[]] * len(slots[index])
         else:  # the counter and the lists are scalars; the captures the loop passes through, of any shape
@@ -804,8 +852,9 @@ def _read_optionals(fd, optionals: _Optionals, b: int, ex: _Export) -> None:
 _EXPORTERS = {"While": _export_while, "StatelessWhile": _export_while, "If": _export_if, "StatelessIf": _export_if}
 
 
-def _export_nodes(nodes, graph: _ops.Graph, ex: _Export) -> None:
-    scope = _Scope(nodes)
+def _export_nodes(nodes, graph: _ops.Graph, ex: _Export, fd=None) -> None:
+    """Exports the functional ops among `nodes` (of `graph`; the body of function `fd` if given)."""
+    scope = _Scope(nodes, fd)
     for nd in list(nodes):
         if nd.op in _EXPORTERS:
             op = graph._nodes_by_name.get(nd.name)
@@ -823,7 +872,7 @@ def finish_graph_def(graph: _ops.Graph, graph_def) -> None:
     for fd in list(graph_def.library.function):
         fn = graphs.get(fd.signature.name)
         if fn is not None:
-            _export_nodes(fd.node_def, fn, ex)
+            _export_nodes(fd.node_def, fn, ex, fd)
     for fd in graph_def.library.function:
         _drop_unread_variant_constants(fd)
 
@@ -846,11 +895,12 @@ def _drop_unread_variant_constants(fd) -> None:
 
 # Op types tfmini registers and TensorFlow has no op for, with what a GraphDef holding one says about its graph.
 TFMINI_ONLY_OPS = {
-    "WhileGrad": "the gradient of a tf.while_loop in tfmini's own form, as tfmini writes the gradients of control "
-                 "flow nested two or more levels deep inside a differentiated loop body or cond branch",
-    "TapeRead": "a value a tf.cond or tf.while_loop recorded for its gradient, read in tfmini's own form, as tfmini "
-                "writes the gradients of control flow nested two or more levels deep inside a differentiated loop "
-                "body or cond branch",
+    "WhileGrad": "the gradient of a tf.while_loop in tfmini's own form, which tfmini writes for a loop or cond "
+                 "inside a differentiated loop body or cond branch whose gradient is also taken inside that body "
+                 "(tf.gradients called in the body)",
+    "TapeRead": "a value a tf.cond or tf.while_loop recorded for its gradient, read in tfmini's own form, which "
+                "tfmini writes for a loop or cond inside a differentiated loop body or cond branch whose gradient "
+                "is also taken inside that body (tf.gradients called in the body)",
     "PyGeneratorDataset": "tf.data.Dataset.from_generator, whose Python generator only the process that made it has",
     "DatasetWeightedChoice": "the draw of tf.data.experimental.sample_from_datasets",
     "SparseTensorToDatasetVariant": "a SparseTensor component of a tf.data dataset",

@@ -7,17 +7,17 @@
 
 tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
 outer tensors (one nested in a cond, one nested in another loop), a frozen tf.map_fn and dynamic_rnn, and
-eight training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
+nine training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
 goes through a tf.cond, a dynamic_rnn, whose gradient goes through a while loop, a loop whose body holds a
-tf.cond, a tf.cond inside a tf.cond's branch, a loop inside a loop and a loop inside a tf.cond's branch), and
-writes each GraphDef
+tf.cond, a tf.cond inside a tf.cond's branch, a loop inside a loop, a loop inside a tf.cond's branch and conds
+nested three deep), and writes each GraphDef
 (`<case>.pb`) with what tfmini computed: the fetched values, or the loss of every training step
 (`<case>.npz`), listed in `cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and
 compares; each training graph is trained from its initializer in several fresh sessions, whose losses must
 all be tfmini's (an update op running before a gradient has read the old weights would make them drift from
 session to session).
-A graph whose control flow is nested two levels deep in a differentiated branch keeps tfmini's own form: tfmini's
-check for TensorFlow (graph_export.check_for_tensorflow) must name its ops, and TensorFlow must refuse it.
+A loop whose body also takes its inner loop's gradient keeps tfmini's own form: tfmini's check for TensorFlow
+(graph_export.check_for_tensorflow) must name its ops, and TensorFlow must refuse it.
 tf-write writes a small forward graph TensorFlow built, with its outputs, which tfmini-check imports and
 runs. Any disagreement exits non-zero with a message. TensorFlow is imported only by the tf-* commands,
 tfmini only by the tfmini-* commands.
@@ -255,9 +255,8 @@ def _loop_in_cond_training(tf):
 
 
 def _deeply_nested_training(tf):
-    """A tf.cond inside a tf.cond inside a tf.cond's branch, trained through all three: control flow nested two
-    levels deep inside a differentiated branch keeps tfmini's form, which tfmini reads back and TensorFlow
-    refuses (tfmini's check for TensorFlow names the ops)."""
+    """A tf.cond inside a tf.cond inside a tf.cond's branch, trained through all three: optionals of optionals of
+    optionals."""
     x = tf.placeholder(tf.float32, [None, 5], name="x")
     labels = tf.placeholder(tf.float32, [None, 3], name="labels")
     w1 = tf.Variable(W1, name="w1")
@@ -272,14 +271,36 @@ def _deeply_nested_training(tf):
     return {"x:0": X, "labels:0": LABELS}, loss, train
 
 
+def _gradient_in_body_training(tf):
+    """A loop whose body runs an inner loop and also takes that inner loop's gradient (a stopped gradient step),
+    trained through both: the inner loop's tape is read inside the body and recorded for the outer gradient,
+    so that gradient keeps tfmini's own form, which tfmini reads back and TensorFlow refuses (tfmini's check
+    for TensorFlow names the ops)."""
+    x = tf.placeholder(tf.float32, [None, 5], name="x")
+    labels = tf.placeholder(tf.float32, [None, 3], name="labels")
+    w = tf.Variable(W1[:, :5] * 0.5, name="w")
+    out = tf.Variable(W2[:5], name="out")
+
+    def body(i, h):
+        inner = tf.while_loop(lambda j, a: j < 2, lambda j, a: (j + 1, tf.tanh(tf.matmul(a, w))), [tf.constant(0), h])
+        step = tf.stop_gradient(tf.gradients(tf.reduce_sum(inner[1]), h)[0])
+        return i + 1, inner[1] - 0.1 * step
+
+    _, h = tf.while_loop(lambda i, h: i < 2, body, [tf.constant(0), x])
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=tf.matmul(h, out)),
+                          name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": X, "labels:0": LABELS}, loss, train
+
+
 FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
                  "nested_loops": _nested_loops, "frozen_rnn": _frozen_rnn}
 TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training,
                   "rnn_adam": _rnn_training, "cond_in_loop_adam": _cond_in_loop_training,
                   "nested_cond_adam": _nested_cond_training, "nested_loop_adam": _nested_loop_training,
-                  "loop_in_cond_adam": _loop_in_cond_training}
+                  "loop_in_cond_adam": _loop_in_cond_training, "deeply_nested_adam": _deeply_nested_training}
 # Graphs tfmini writes in its own form: its check for TensorFlow must name their ops, and TensorFlow must refuse them.
-REFUSED_CASES = {"deeply_nested_adam": _deeply_nested_training}
+REFUSED_CASES = {"gradient_in_body_adam": _gradient_in_body_training}
 
 
 def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict, extra: dict) -> dict:
