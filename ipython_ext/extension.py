@@ -9,11 +9,12 @@ from collections import deque
 
 import tfmini as tf
 from ipython_ext import formatters
-from ipython_ext.magics import ReportedError, RunGraphMagics
+from ipython_ext.magics import ReportedError, RunGraphMagics, complete_run_graph
 from ipython_ext.options import options
 from ipython_ext.runs import op_error_text
 
 SESSION_NAME = "sess"
+COMPLETED = ("%run_graph", "%%run_graph")  # the commands whose arguments the extension completes
 
 _loaded: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # shell -> Extension
 _announced: weakref.WeakSet = weakref.WeakSet()  # shells told that `sess` was taken (said once per shell)
@@ -38,10 +39,13 @@ class Extension:
         self._previous_magics = {kind: table[kind].get("run_graph") for kind in ("line", "cell")}
         self.shell.register_magics(self.magics)
         self._registrations = formatters.register(self.shell)
+        for command in COMPLETED:
+            self.shell.set_hook("complete_command", complete_run_graph, str_key=command)
 
     def unload(self) -> None:
         formatters.unregister(self._registrations)
         self._registrations = []
+        self._remove_completer()
         manager = self.shell.magics_manager
         for kind, previous in self._previous_magics.items():
             current = manager.magics[kind].get("run_graph")
@@ -58,6 +62,19 @@ class Extension:
             if self.shell.user_ns.get(SESSION_NAME) is self.session:
                 del self.shell.user_ns[SESSION_NAME]
             self.session = None
+
+    def _remove_completer(self) -> None:
+        """Takes our completion hook (set_hook binds it to the shell) out of IPython's dispatch table."""
+        dispatch = self.shell.strdispatchers.get("complete_command")
+        if dispatch is None:
+            return
+        for command in COMPLETED:
+            chain = dispatch.strs.get(command)
+            if chain is None:
+                continue
+            chain.chain[:] = [(p, f) for p, f in chain.chain if getattr(f, "__func__", f) is not complete_run_graph]
+            if not chain.chain:
+                del dispatch.strs[command]
 
     # -- sessions --------------------------------------------------------------
     def _new_default_session(self, previous) -> None:
@@ -97,7 +114,7 @@ class Extension:
             try:
                 self.fresh.run(op, feed_dict=feed_dict or None)
             except tf.errors.OpError as e:
-                raise ReportedError("initializing the cell's variables failed:\n" + op_error_text(e)) from None
+                raise ReportedError("initializing the cell's variables failed:\n" + op_error_text(e), e) from None
         return self.fresh
 
     def _close_fresh(self) -> None:

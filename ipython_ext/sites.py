@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import linecache
+import re
 from collections.abc import Iterator
 
 # Filenames under which %%run_graph compiled cell bodies -> how many lines sit above the body in the
@@ -57,8 +59,23 @@ def site_text(filename: str, line: int) -> str:
     return f"line {line + _body_offsets.get(filename, 0)} of {label}"
 
 
+# A line magic as IPython rewrites it before compiling the cell: `x = get_ipython().run_line_magic('name', '...')`.
+_LINE_MAGIC = re.compile(r"""get_ipython\(\)\.run_line_magic\('(\w+)', ('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\)""")
+
+
+def _as_typed(source: str) -> str:
+    """A cell line as the user typed it: line magics IPython rewrote shown again as `%name args`."""
+    def magic(m: re.Match) -> str:
+        try:
+            args = ast.literal_eval(m[2])
+        except (ValueError, SyntaxError):
+            return m[0]
+        return f"%{m[1]} {args}".rstrip()
+    return _LINE_MAGIC.sub(magic, source)
+
+
 def source_line(filename: str, line: int) -> str:
-    return linecache.getline(filename, line).strip()
+    return _as_typed(linecache.getline(filename, line).strip())
 
 
 def op_site(op) -> tuple[str, str]:

@@ -7,6 +7,7 @@ import base64
 import struct
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -92,14 +93,24 @@ def _element_text(x) -> str:
     return truncate(repr(x), ELEMENT_LIMIT)
 
 
+def scalar_text(arr: np.ndarray) -> str:
+    """A 0-d array's value as NumPy prints a scalar of its dtype: float32 and float16 with the digits their
+    precision holds (`0.07587712`, not the float64 `0.0758771225810051`), strings cut."""
+    if arr.dtype.kind in "SUO":
+        return _element_text(arr.item())
+    return str(arr[()])
+
+
 def array_text(arr: np.ndarray, threshold: int = 120, edgeitems: int = 3, linewidth: int = 100) -> str:
     """The array as NumPy prints it, summarised past `threshold` elements (NumPy's own summarisation looks
     at the edge items only, so a huge array costs no more than a small one) and with long string elements
     cut."""
+    if not arr.ndim:
+        return scalar_text(arr)
     cut = {"numpystr": _element_text, "object": _element_text}
     with np.printoptions(threshold=threshold, edgeitems=edgeitems, linewidth=linewidth, precision=4,
                          suppress=True, formatter=cut if arr.dtype.kind in "SUO" else None):
-        return np.array2string(arr, separator=", ") if arr.ndim else _element_text(arr.item())
+        return np.array2string(arr, separator=", ")
 
 
 def values_text(arr: np.ndarray) -> str:
@@ -182,9 +193,11 @@ def html(fv: FetchedValue) -> Html:
 
 
 # -- heatmaps ---------------------------------------------------------------------------------------------
-# Viridis at five stops, interpolated linearly: perceptually ordered and legible on either theme.
+# Viridis at five stops, interpolated linearly: perceptually ordered and legible on either theme. The colours
+# of NaN and of the infinities are none of viridis's, so such cells stand out.
 _STOPS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float64)
-_NAN_RGB = (255, 0, 255)
+SPECIAL_RGB = {"NaN": (255, 0, 255), "+Inf": (255, 32, 32), "-Inf": (0, 224, 255)}
+LEGEND_WIDTH = 120  # pixels of the colour scale
 
 
 def colormap(unit: np.ndarray) -> np.ndarray:
@@ -207,32 +220,75 @@ def png(rgb: np.ndarray) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
+def _steps(arr: np.ndarray) -> tuple[int, int]:
+    return tuple(max(1, -(-d // HEATMAP_MAX_SIDE)) for d in arr.shape[:2])
+
+
 def _stride_down(arr: np.ndarray) -> np.ndarray:
-    sh, sw = (max(1, -(-d // HEATMAP_MAX_SIDE)) for d in arr.shape[:2])
+    sh, sw = _steps(arr)
     return arr[::sh, ::sw]
 
 
-def heatmap_rgb(arr: np.ndarray) -> np.ndarray | None:
-    """RGB pixels for a 2-D numeric array (a heatmap, NaN magenta, +Inf white, -Inf black) or an image-like
-    (H, W, 3|4) array (shown as colours); None for anything else."""
+def _any_in_blocks(mask: np.ndarray, sh: int, sw: int) -> np.ndarray:
+    """Per pixel of the strided-down picture, whether any cell of its block is set: a NaN among the cells
+    a pixel stands for still shows."""
+    if sh == 1 and sw == 1:
+        return mask
+    rows = np.logical_or.reduceat(mask, np.arange(0, mask.shape[0], sh), axis=0)
+    return np.logical_or.reduceat(rows, np.arange(0, mask.shape[1], sw), axis=1)
+
+
+@dataclass
+class Heatmap:
+    """The pixels of a heatmap and what its legend says: the finite range the colours span (None when
+    nothing is finite) and the count of cells of each special value."""
+
+    rgb: np.ndarray
+    lo: float | None
+    hi: float | None
+    special: dict[str, int]
+
+
+def heatmap(arr: np.ndarray) -> Heatmap | None:
+    """A heatmap of a 2-D numeric array (or (H, W, 1)): viridis from the smallest to the largest finite
+    value; NaN, +Inf and -Inf cells in colours of their own, kept visible when the array is strided down.
+    None for anything else."""
     if arr.dtype.kind not in "biuf" or arr.ndim not in (2, 3) or min(arr.shape[:2]) < 2:
         return None
     if arr.ndim == 3:
-        if arr.shape[2] == 1:
-            arr = arr[:, :, 0]
-        elif arr.shape[2] in (3, 4):
-            return _image_rgb(_stride_down(arr[:, :, :3]))
-        else:
+        if arr.shape[2] != 1:
             return None
+        arr = arr[:, :, 0]
+    if arr.dtype.kind == "f":
+        finite_all = np.isfinite(arr)
+        masks = {"NaN": np.isnan(arr), "+Inf": np.isposinf(arr), "-Inf": np.isneginf(arr)}
+        values = arr[finite_all]
+    else:
+        masks, values = {}, arr.ravel()
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (None, None)
     a = _stride_down(arr).astype(np.float64)
-    finite = np.isfinite(a)
-    lo, hi = (float(a[finite].min()), float(a[finite].max())) if finite.any() else (0.0, 1.0)
-    unit = (np.where(finite, a, lo) - lo) / (hi - lo) if hi > lo else np.full(a.shape, 0.5)
-    rgb = colormap(unit)
-    rgb[np.isnan(a)] = _NAN_RGB
-    rgb[np.isposinf(a)] = (255, 255, 255)
-    rgb[np.isneginf(a)] = (0, 0, 0)
-    return rgb
+    if lo is None:
+        rgb = colormap(np.full(a.shape, 0.5))
+    else:
+        unit = (np.where(np.isfinite(a), a, lo) - lo) / (hi - lo) if hi > lo else np.full(a.shape, 0.5)
+        rgb = colormap(unit)
+    special = {}
+    for name in ("-Inf", "+Inf", "NaN"):  # NaN drawn last: it wins where a block holds several
+        mask = masks.get(name)
+        count = int(np.count_nonzero(mask)) if mask is not None else 0
+        if count:
+            special[name] = count
+            rgb[_any_in_blocks(mask, *_steps(arr))] = SPECIAL_RGB[name]
+    return Heatmap(rgb, lo, hi, {k: special[k] for k in SPECIAL_RGB if k in special})
+
+
+def heatmap_rgb(arr: np.ndarray) -> np.ndarray | None:
+    """RGB pixels for a 2-D numeric array (the heatmap above) or an image-like (H, W, 3|4) array (shown as
+    colours); None for anything else."""
+    if arr.dtype.kind in "biuf" and arr.ndim == 3 and arr.shape[2] in (3, 4) and min(arr.shape[:2]) >= 2:
+        return _image_rgb(_stride_down(arr[:, :, :3]))
+    hm = heatmap(arr)
+    return None if hm is None else hm.rgb
 
 
 def _image_rgb(img: np.ndarray) -> np.ndarray:
@@ -245,15 +301,47 @@ def _image_rgb(img: np.ndarray) -> np.ndarray:
     return np.round((a - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
 
 
+def _img(rgb: np.ndarray, width: int, height: int, alt: str, class_: str = "tfx-heatmap") -> str:
+    data = base64.b64encode(png(rgb)).decode("ascii")
+    return (f'<img class="{class_}" alt="{esc(alt)}" title="{esc(alt)}" width="{width}" height="{height}" '
+            f'src="data:image/png;base64,{data}">')
+
+
+def _swatch(name: str, count: int) -> str:
+    r, g, b = SPECIAL_RGB[name]
+    box = Html(f'<span style="display:inline-block;width:10px;height:10px;margin:0 3px 0 8px;'
+           f'vertical-align:middle;border:1px solid #888;background:rgb({r},{g},{b})"></span>')
+    return box + tag("span", f"{name} ({count})")
+
+
+def legend_text(hm: Heatmap) -> str:
+    """The legend in words (the picture's alt text, and what the fallback reader gets)."""
+    parts = [f"colour scale {fmt_num(hm.lo)} (purple) to {fmt_num(hm.hi)} (yellow)" if hm.lo is not None
+             else "no finite values"]
+    parts += [f"{name}: {count} cells" for name, count in hm.special.items()]
+    return "heatmap, " + "; ".join(parts)
+
+
+def legend_html(hm: Heatmap) -> Html:
+    """A colour scale from the smallest to the largest finite value, then a swatch per special value the
+    array holds, with its count."""
+    scale = ""
+    if hm.lo is not None:
+        ramp = colormap(np.linspace(0.0, 1.0, LEGEND_WIDTH))[None, :, :]
+        scale = (tag("code", fmt_num(hm.lo)) + Html(" " + _img(ramp, LEGEND_WIDTH, 10, "colour scale", "tfx-scale")
+                                                     + " ") + tag("code", fmt_num(hm.hi)))
+    swatches = "".join(_swatch(name, count) for name, count in hm.special.items())
+    return Html(f'<div class="tfx-legend" style="font-size:11px;line-height:14px;margin:2px 0">{scale}{swatches}</div>')
+
+
 def heatmap_html(arr: np.ndarray) -> Html:
-    rgb = heatmap_rgb(arr)
+    hm = heatmap(arr)
+    rgb = hm.rgb if hm is not None else heatmap_rgb(arr)
     if rgb is None:
         return Html("")
     h, w = rgb.shape[:2]
     scale = HEATMAP_DISPLAY / max(h, w)
-    data = base64.b64encode(png(rgb)).decode("ascii")
-    what = "image" if arr.ndim == 3 and arr.shape[2] in (3, 4) else "heatmap (low: purple, high: yellow)"
-    return Html(
-        f'<div><img class="tfx-heatmap" alt="{esc(what)}" title="{esc(what)}" width="{max(1, round(w * scale))}" '
-        f'height="{max(1, round(h * scale))}" src="data:image/png;base64,{data}"></div>'
-    )
+    width, height = max(1, round(w * scale)), max(1, round(h * scale))
+    if hm is None:
+        return Html(f"<div>{_img(rgb, width, height, 'image')}</div>")
+    return Html(f"<div>{_img(rgb, width, height, legend_text(hm))}{legend_html(hm)}</div>")

@@ -21,7 +21,8 @@ INSTALL = ("ipython_ext.widgets needs ipywidgets 8: pip install 'ipywidgets>=8' 
            "(or conda install -c conda-forge ipywidgets), then restart the kernel.")
 
 PLACEHOLDER_TYPES = frozenset({"Placeholder", "PlaceholderV2"})
-SLIDER_RANGE = (-10.0, 10.0)
+SLIDER_RANGE = (-10.0, 10.0)  # a slider with no given value (or 0) spans this, in steps of 0.1
+SLIDER_SPAN = 10  # a given value v of magnitude m = 10**floor(log10|v|) gets v ± 10 m, in steps of m / 10
 
 
 def _ipywidgets():
@@ -85,6 +86,35 @@ def given_text(value) -> str:
     return f"<the given {arr.dtype.name} array of shape {arr.shape}; type a number or a literal to replace it>"
 
 
+def slider_range(value: float, integer: bool = False, unsigned: bool = False) -> tuple[float, float, float]:
+    """(min, max, step) of a slider starting at `value`, from its order of magnitude m: `value ± 10 m` on a
+    grid of m, moved in steps of m / 10 (at least 1 for integers; never below 0 when unsigned). A learning
+    rate of 0.001 gets [-0.009, 0.011] in steps of 0.0001, a count of 300 [-700, 1300] in steps of 10."""
+    if value == 0 or not np.isfinite(value):
+        lo, hi = SLIDER_RANGE
+        step = 1.0 if integer else 0.1
+    else:
+        m = 10.0 ** np.floor(np.log10(abs(value)))
+        lo = np.floor((value - SLIDER_SPAN * m) / m) * m
+        hi = np.ceil((value + SLIDER_SPAN * m) / m) * m
+        step = m / 10
+        if integer:
+            step = max(1.0, step)
+            lo, hi = np.floor(lo), np.ceil(hi)
+    if unsigned:
+        lo = max(lo, 0.0)
+
+    def tidy(x) -> float:  # 0.009000000000000001 -> 0.009
+        return float(f"{float(x):.12g}")
+    return tidy(min(lo, value)), tidy(max(hi, value)), tidy(step)
+
+
+def _readout(step: float) -> str:
+    """A slider's readout format that shows the digits its step moves."""
+    digits = max(0, int(-np.floor(np.log10(step))))
+    return f".{digits}f" if digits <= 6 else ".3e"
+
+
 def _control(w, tensor, initial):
     """The control for one placeholder: a slider for a scalar number, a checkbox for a scalar bool,
     a text box (parsed as a literal array) for everything else."""
@@ -92,15 +122,15 @@ def _control(w, tensor, initial):
     scalar = tensor.shape.dims is not None and tensor.shape.ndims == 0
     label = tensor.op.name
     if scalar and dtype.is_floating:
-        lo, hi = SLIDER_RANGE
         value = 0.0 if initial is None else float(initial)
-        return w.FloatSlider(value=value, min=min(lo, value), max=max(hi, value), step=0.1, description=label,
-                             continuous_update=False)
+        lo, hi, step = slider_range(value)
+        return w.FloatSlider(value=value, min=lo, max=hi, step=step, readout_format=_readout(step),
+                             description=label, continuous_update=False)
     if scalar and dtype.is_integer:
-        lo, hi = (int(x) for x in SLIDER_RANGE)
-        lo = max(lo, 0) if dtype.is_unsigned else lo  # a negative value could not be fed
         value = 0 if initial is None else int(initial)
-        return w.IntSlider(value=value, min=min(lo, value), max=max(hi, value), description=label,
+        # A negative value could not be fed to an unsigned placeholder.
+        lo, hi, step = slider_range(value, integer=True, unsigned=dtype.is_unsigned)
+        return w.IntSlider(value=value, min=int(lo), max=int(hi), step=int(step), description=label,
                            continuous_update=False)
     if scalar and dtype.is_bool:
         return w.Checkbox(value=bool(initial), description=label)

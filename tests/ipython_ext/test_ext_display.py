@@ -348,7 +348,7 @@ def test_heatmap_png_decodes_to_the_colormap_of_the_values():
     pixels = _decode_png(base64.b64decode(re.search(r"base64,([^\"]+)", html).group(1)))
     finite = np.where(np.isfinite(arr), arr, 0.0)
     expected = values.colormap(finite / 4.0)
-    expected[1, 1], expected[1, 2] = (255, 0, 255), (255, 255, 255)
+    expected[1, 1], expected[1, 2] = values.SPECIAL_RGB["NaN"], values.SPECIAL_RGB["+Inf"]
     np.testing.assert_array_equal(pixels, expected)
     assert 'width="180" height="120"' in html
 
