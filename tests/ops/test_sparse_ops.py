@@ -195,6 +195,14 @@ def test_sparse_reshape_matches_dense_reshape(new_shape):
     np.testing.assert_array_equal(out.dense_shape, want.shape)
 
 
+
+def test_sparse_reshape_of_a_known_shape_has_a_static_shape():
+    with tf.Graph().as_default():
+        sp = tf.SparseTensor(INDICES, [1.0, 2.0, 3.0, 4.0], SHAPE)
+        assert tf.sparse.reshape(sp, [-1, 1, 3]).shape.as_list() == [3, 1, 3]
+        assert tf.sparse.reshape(sp, [9]).shape.as_list() == [9]
+        assert tf.sparse.reshape(sp, tf.placeholder(tf.int64, [2])).shape.as_list() == [None, None]
+
 def test_sparse_reshape_errors_at_build_and_run_time():
     with tf.Graph().as_default():
         sp = tf.SparseTensor(INDICES, [1.0, 2.0, 3.0, 4.0], SHAPE)

@@ -584,14 +584,18 @@ def sparse_reshape(sp_input, shape, name=None) -> SparseTensor:
     with _ops.name_scope(name, "SparseReshape", [sp_input]) as scope:
         shape_t = _ops.convert_to_tensor(shape, dtype=_dt.int64, name="shape")
         in_shape, new_shape = sp_input.shape, _reg.constant_value(shape_t)
+        resolved = None
         if in_shape.is_fully_defined() and new_shape is not None:
             try:
-                _reshape_target(np.asarray(in_shape.as_list(), np.int64), np.asarray(new_shape, np.int64),
-                                "SparseReshape")
+                resolved = _reshape_target(np.asarray(in_shape.as_list(), np.int64),
+                                           np.asarray(new_shape, np.int64), "SparseReshape")
             except _errors.InvalidArgumentError as e:
                 raise ValueError(e.message) from None
         indices, dense_shape = apply_op("SparseReshape", [sp_input.indices, sp_input.dense_shape, shape_t],
                                         name=scope).outputs
+        if resolved is not None:
+            # Known when the graph is built (the -1 resolved), so the result's static shape is known, as in TF.
+            dense_shape = _ops.convert_to_tensor(resolved, dtype=_dt.int64)
     return SparseTensor(indices, sp_input.values, dense_shape)
 
 
