@@ -248,3 +248,27 @@ def test_a_meta_graph_round_trip_keeps_the_slices(tmp_path):
         with tf.Session() as sess:
             restorer.restore(sess, prefix)
             np.testing.assert_array_equal(sess.run("model/emb/part_0:0"), EMB[:3])
+
+
+def _adam_model():
+    """gen_partitioned.py's adam_model: a 3-part embedding trained by Adam, whose slots are partitioned like it."""
+    with tf.variable_scope("model"):
+        emb = tf.get_variable("emb", [7, 4], initializer=EMB, partitioner=tf.fixed_size_partitioner(3))
+    ids = np.array([[0, 6, 3], [5, 5, 2]], np.int64)
+    loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(emb, ids, partition_strategy="mod") - 1.0))
+    return emb, tf.train.AdamOptimizer(0.05).minimize(loss)
+
+
+def test_adam_slots_of_parts_are_saved_as_slices_of_the_slot_of_the_whole(tmp_path):
+    """TF saves the slots of a partitioned variable as `emb/Adam` in slices: its Adam checkpoint restores here and
+    the next step gives TF's numbers, and tfmini writes the same names."""
+    recorded = json.loads((FIXTURES / "ckpt_adam.json").read_text(encoding="utf-8"))
+    emb, train = _adam_model()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        saver.restore(sess, str(FIXTURES / "ckpt_adam" / "model"))
+        sess.run(train)
+        np.testing.assert_allclose(sess.run(tf.concat(list(emb), 0)), recorded["emb_after_next_step"],
+                                   rtol=1e-6, atol=1e-7)
+        prefix = saver.save(sess, str(tmp_path / "model"), write_state=False)
+    assert [[name, list(shape)] for name, shape in tf.train.list_variables(prefix)] == recorded["list_variables"]

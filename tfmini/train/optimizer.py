@@ -25,11 +25,22 @@ def _create_slot_var(primary: Variable, val, shape, dtype, validate_shape: bool)
     try:
         # A value (not an initializer) carries its own shape, so none is given. A resource variable's slots
         # are resource variables, a ref variable's are ref variables.
-        return _vs.get_variable("", initializer=val, trainable=False, shape=shape if callable(val) else None,
+        slot = _vs.get_variable("", initializer=val, trainable=False, shape=shape if callable(val) else None,
                                 dtype=dtype, validate_shape=validate_shape,
                                 use_resource=is_resource_variable(primary))
     finally:
         scope.set_partitioner(partitioner)
+    info = getattr(primary, "_save_slice_info", None)
+    if info is not None:
+        # A slot of one part of a partitioned variable is the same part of the slot of the whole: TF saves
+        # `emb/Adam` in slices, as it saves `emb`. A scalar slot has no slices.
+        ndims = slot.shape.ndims
+        if ndims is None or ndims > 0:
+            slot_name = slot.op.name[len(primary.op.name) + 1:]
+            slot._set_save_slice_info(Variable.SaveSliceInfo(
+                f"{info.full_name}/{slot_name}", info.full_shape[:ndims], info.var_offset[:ndims],
+                info.var_shape[:ndims]))
+    return slot
 
 
 def create_slot(primary: Variable, val, name: str) -> Variable:

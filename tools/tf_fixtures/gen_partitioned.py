@@ -41,6 +41,7 @@ SPARSE = {"indices": [[0, 0], [0, 1], [1, 0], [3, 0], [3, 1], [3, 2]], "ids": [1
           "weights": [0.5, 2.0, 1.0, -1.5, 0.25, 3.0], "dense_shape": [4, 3]}
 SAFE = {"indices": [[0, 0], [0, 1], [1, 0], [2, 0], [2, 1]], "ids": [3, -1, -2, 9, 6], "dense_shape": [4, 2]}
 EMB = np.random.RandomState(5).randn(7, 4).astype(np.float32)
+ADAM_IDS = np.array([[0, 6, 3], [5, 5, 2]], np.int64)
 SIDE = np.random.RandomState(6).randn(3, 5).astype(np.float32)
 BIAS = np.array([0.5, -1.0, 2.0, 0.0], np.float32)
 
@@ -130,11 +131,40 @@ def record_checkpoint() -> None:
                   f, indent=1)
 
 
+def adam_model():
+    """A partitioned embedding trained by Adam: its slots are partitioned like it (saved as `emb/Adam` slices)."""
+    with tf.variable_scope("model"):
+        emb = tf.get_variable("emb", [7, 4], initializer=EMB, partitioner=tf.fixed_size_partitioner(3))
+    out = tf.nn.embedding_lookup(emb, ADAM_IDS, partition_strategy="mod")
+    loss = tf.reduce_sum(tf.square(out - 1.0))
+    return emb, tf.train.AdamOptimizer(0.05).minimize(loss)
+
+
+def record_adam_checkpoint() -> None:
+    """ckpt_adam/model: after one Adam step; ckpt_adam.json: its names and the whole embedding after one more."""
+    directory = os.path.join(OUT, "ckpt_adam")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    with tf.Graph().as_default():
+        emb, train = adam_model()
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train)
+            prefix = saver.save(sess, os.path.join(directory, "model"), write_state=False, write_meta_graph=False)
+            sess.run(train)
+            after = sess.run(tf.concat(list(emb), 0))
+    listed = [[name, list(shape)] for name, shape in tf.train.list_variables(prefix)]
+    with open(os.path.join(OUT, "ckpt_adam.json"), "w", encoding="utf-8") as f:
+        json.dump({"list_variables": listed, "emb_after_next_step": after.tolist()}, f, indent=1)
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     record_lookups()
     record_sparse()
     record_checkpoint()
+    record_adam_checkpoint()
 
 
 if __name__ == "__main__":
