@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gradient_checker import check_gradients
+from gradient_checker import check_gradients, random_array
 
 import tfmini as tf
 from tfmini.ops.functional_ops import flatten as nest_flatten
@@ -205,7 +205,7 @@ def test_lstm_cell_initializer_applies_to_kernel_peepholes_and_projection(sess):
     sess.run(tf.global_variables_initializer())
     values = dict(zip([v.op.name for v in cell.variables], sess.run(cell.variables)))
     assert (values["lstm_cell/bias"] == 0).all()
-    for name in ("kernel", "w_f_diag", "w_i_diag", "w_o_diag", "projection/kernel"):
+    for name in ("kernel/part_0", "kernel/part_1", "w_f_diag", "w_i_diag", "w_o_diag", "projection/kernel/part_0"):
         assert (values[f"lstm_cell/{name}"] == 0.25).all(), name
 
 
@@ -967,3 +967,32 @@ def test_conv_lstm_cell_runs_in_dynamic_rnn_and_refuses_bad_shapes(sess):
         tf.contrib.rnn.ConvLSTMCell(2, [4, 1], 2, [3, 3])
     with pytest.raises(NotImplementedError, match="no conv3d"):
         tf.contrib.rnn.ConvLSTMCell(3, [4, 4, 4, 1], 2, [3, 3, 3])
+
+
+def test_lstm_shards_partition_the_kernels_as_tf_does():
+    """num_unit_shards / num_proj_shards cut the kernel and projection kernel into row parts (TF 1.15 passes
+    fixed_size_partitioner to add_variable); the cell computes what the whole kernels compute, and trains."""
+    x = tf.constant(random_array((2, 3, 5), np.float32, seed=11))
+    init = tf.random_uniform_initializer(-0.3, 0.3, seed=4)
+    with tf.variable_scope("sharded"):
+        cell = rnn_cell.LSTMCell(4, num_unit_shards=2, num_proj=3, num_proj_shards=3, initializer=init)
+        sharded, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+    names = [v.op.name for v in tf.global_variables()]
+    assert names == ["sharded/rnn/lstm_cell/kernel/part_0", "sharded/rnn/lstm_cell/kernel/part_1",
+                     "sharded/rnn/lstm_cell/bias", "sharded/rnn/lstm_cell/projection/kernel/part_0",
+                     "sharded/rnn/lstm_cell/projection/kernel/part_1",
+                     "sharded/rnn/lstm_cell/projection/kernel/part_2"]
+    with tf.variable_scope("whole"):
+        whole_cell = rnn_cell.LSTMCell(4, num_proj=3, initializer=init)
+        whole, _ = tf.nn.dynamic_rnn(whole_cell, x, dtype=tf.float32)
+    parts = tf.trainable_variables("sharded")
+    grads = tf.gradients(tf.reduce_sum(sharded), parts)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        kernel = np.concatenate(sess.run(parts[:2]), 0)
+        projection = np.concatenate(sess.run(parts[3:]), 0)
+        sess.run([whole_cell._kernel.assign(kernel), whole_cell._proj_kernel.assign(projection),
+                  whole_cell._bias.assign(sess.run(parts[2]))])
+        got, want, g = sess.run([sharded, whole, grads])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert [a.shape for a in g] == [(4, 16), (4, 16), (16,), (2, 3), (1, 3), (1, 3)]

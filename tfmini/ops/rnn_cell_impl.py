@@ -27,7 +27,7 @@ from tfmini.ops.functional_ops import (
     pack_sequence_as,
     rebuild,
 )
-from tfmini.ops.partitioned_variables import PartitionedVariable
+from tfmini.ops.partitioned_variables import PartitionedVariable, fixed_size_partitioner
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
 _BIAS_VARIABLE_NAME = "bias"
@@ -525,13 +525,17 @@ class BasicLSTMCell(LayerRNNCell):
         return new_h, new_state
 
 
+def _shards_partitioner(shards):
+    return None if shards is None else fixed_size_partitioner(shards)
+
+
 @tf_export("contrib.rnn.LSTMCell", "nn.rnn_cell.LSTMCell")
 class LSTMCell(LayerRNNCell):
     """The LSTM of Hochreiter & Schmidhuber 1997 with the options of Sak et al. 2014: diagonal peepholes
     (`use_peepholes`: w_f_diag, w_i_diag, w_o_diag), clipping of the cell state (`cell_clip`), a projection of
     the output (`num_proj`, `projection/kernel`) and its clipping (`proj_clip`). Gate order i, j, f, o.
-
-    `num_unit_shards` and `num_proj_shards` are accepted; the variables are not partitioned.
+    `num_unit_shards` / `num_proj_shards` partition the kernel / projection kernel along their rows, as TF 1.15's
+    do with `fixed_size_partitioner`.
     """
 
     _input_ndim = 2
@@ -570,7 +574,8 @@ class LSTMCell(LayerRNNCell):
         n = self._num_units
         h_depth = n if self._num_proj is None else self._num_proj
         self._kernel = self.add_variable(_WEIGHTS_VARIABLE_NAME, shape=[depth + h_depth, 4 * n],
-                                         initializer=self._initializer)
+                                         initializer=self._initializer,
+                                         partitioner=_shards_partitioner(self._num_unit_shards))
         self._bias = self.add_variable(_BIAS_VARIABLE_NAME, shape=[4 * n],
                                        initializer=init_ops.zeros_initializer(dtype=self.dtype))
         if self._use_peepholes:
@@ -579,7 +584,8 @@ class LSTMCell(LayerRNNCell):
             self._w_o_diag = self.add_variable("w_o_diag", shape=[n], initializer=self._initializer)
         if self._num_proj is not None:
             self._proj_kernel = self.add_variable(f"projection/{_WEIGHTS_VARIABLE_NAME}", shape=[n, self._num_proj],
-                                                  initializer=self._initializer)
+                                                  initializer=self._initializer,
+                                                  partitioner=_shards_partitioner(self._num_proj_shards))
         self.built = True
 
     def call(self, inputs, state):
