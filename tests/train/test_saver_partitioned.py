@@ -272,3 +272,20 @@ def test_adam_slots_of_parts_are_saved_as_slices_of_the_slot_of_the_whole(tmp_pa
                                    rtol=1e-6, atol=1e-7)
         prefix = saver.save(sess, str(tmp_path / "model"), write_state=False)
     assert [[name, list(shape)] for name, shape in tf.train.list_variables(prefix)] == recorded["list_variables"]
+
+
+@pytest.mark.parametrize("use_resource", [False, True])
+def test_variable_defs_carry_the_slice_of_each_part(use_resource):
+    """A meta graph of partitioned variables keeps each part's save_slice_info_def, ref and resource alike."""
+    with tf.variable_scope("model", use_resource=use_resource):
+        emb = tf.get_variable("emb", [7, 4], initializer=EMB, partitioner=tf.fixed_size_partitioner(3))
+    protos = [part.to_proto() for part in emb]
+    assert [p.save_slice_info_def.full_name for p in protos] == ["model/emb"] * 3
+    assert [list(p.save_slice_info_def.var_offset) for p in protos] == [[0, 0], [3, 0], [5, 0]]
+    meta = tf.train.export_meta_graph()
+    with tf.Graph().as_default():
+        tf.train.import_meta_graph(meta)
+        restored = tf.global_variables()
+        infos = [v._save_slice_info for v in restored]
+        assert [(i.full_name, i.var_offset, i.var_shape) for i in infos] == [
+            ("model/emb", [0, 0], [3, 4]), ("model/emb", [3, 0], [2, 4]), ("model/emb", [5, 0], [2, 4])]

@@ -483,6 +483,7 @@ class ResourceVariable(Variable):
         self._caching_device = None
         self._synchronization = VariableSynchronization(variable_def.synchronization)
         self._aggregation = VariableAggregation(variable_def.aggregation)
+        self._save_slice_info_from_proto(variable_def, import_scope)
 
     def to_proto(self, export_scope: str | None = None):
         """This variable as a `VariableDef` with `is_resource` set (None outside `export_scope`)."""
@@ -500,6 +501,7 @@ class ResourceVariable(Variable):
             vd.snapshot_name = _ops.strip_name_scope(self._graph_element.name, export_scope)
         if self._initial_value is not None:
             vd.initial_value_name = _ops.strip_name_scope(self._initial_value.name, export_scope)
+        self._save_slice_info_to_proto(vd, export_scope)
         return vd
 
     @staticmethod
