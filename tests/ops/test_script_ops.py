@@ -240,3 +240,20 @@ def test_py_function_scalars_are_numpy_scalars_and_work_in_dataset_map():
             assert [sess.run(next_number) for _ in range(3)] == [0, 10, 20]
             with pytest.raises(errors.InvalidArgumentError, match="is double, but expects float"):
                 sess.run(same)
+
+
+def test_py_function_values_take_python_operators_as_eager_tensors_do():
+    seen = {}
+
+    def f(a, b):
+        doubled, mask = a * 2 + b, -a > -2.5
+        seen["types"] = (type(doubled).__name__, doubled.dtype, mask.dtype, (a ** 2).numpy().tolist())
+        return doubled, mask
+
+    with tf.Graph().as_default():
+        x = tf.constant([1.0, 2.0, 3.0])
+        y, m = tf.py_function(f, [x, tf.constant(0.5)], [tf.float32, tf.bool])
+        value, mask = _run([y, m])
+    assert value.dtype == np.float32 and value.tolist() == [2.5, 4.5, 6.5]
+    assert mask.tolist() == [True, True, False]
+    assert seen["types"] == ("EagerValue", tf.float32, tf.bool, [1.0, 4.0, 9.0])

@@ -51,13 +51,21 @@ def _lookup_func(graph: _ops.Graph, token: str) -> tuple[Callable, bool] | None:
 # ----------------------------------------------------------------------------------------------------------
 # What the function receives and returns
 # ----------------------------------------------------------------------------------------------------------
-class EagerValue:
+class EagerValue(np.lib.mixins.NDArrayOperatorsMixin):
     """What `tf.py_function` hands its function for each input: the value with the EagerTensor methods TF1
-    programs use on it (`numpy()`, `shape`, `dtype`), usable where NumPy expects an array.
+    programs use on it (`numpy()`, `shape`, `dtype`), usable where NumPy expects an array. Python operators
+    (`x * 2`, `x > 0`, `-x`) compute in NumPy and give EagerValues, as EagerTensor operators give EagerTensors.
 
     TensorFlow ops cannot run eagerly here: compute on `x.numpy()` inside the function."""
 
     __slots__ = ("_value", "_dtype")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if "out" in kwargs:
+            return NotImplemented
+        args = [x._value if isinstance(x, EagerValue) else x for x in inputs]
+        result = getattr(ufunc, method)(*args, **kwargs)
+        return tuple(_as_eager(r) for r in result) if isinstance(result, tuple) else _as_eager(result)
 
     def __init__(self, value: np.ndarray, dtype: _dt.DType) -> None:
         self._value = value
@@ -106,6 +114,16 @@ class EagerValue:
 
     def __repr__(self) -> str:
         return f"<tf.Tensor: shape={self._value.shape}, dtype={self._dtype.name}, numpy={self._value!r}>"
+
+
+def _as_eager(value):
+    """An operator's NumPy result as an EagerValue of its own dtype (left as it is if no TF dtype fits)."""
+    arr = np.asarray(value)
+    try:
+        dtype = _dt.as_dtype(arr.dtype)
+    except TypeError:
+        return value
+    return EagerValue(arr, dtype)
 
 
 def _to_numpy_result(value) -> np.ndarray:
