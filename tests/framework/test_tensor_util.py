@@ -67,3 +67,24 @@ def test_make_tensor_proto_allow_broadcast_fills_from_one_value_only():
         tf.make_tensor_proto([1, 2], shape=[4], allow_broadcast=True)
     with pytest.raises(ValueError, match="allow_broadcast and verify_shape are not both allowed"):
         tf.make_tensor_proto([1], shape=[1], verify_shape=True, allow_broadcast=True)
+
+
+def test_get_static_value_reads_what_the_graph_determines_and_then_refuses_feeds():
+    with tf.Graph().as_default() as g:
+        c = tf.constant([1, 2])
+        shape = tf.shape(tf.zeros([3, 4]))
+        p = tf.placeholder(tf.float32, [None])
+        assert tf.get_static_value(c).tolist() == [1, 2]
+        assert tf.get_static_value(shape).tolist() == [3, 4]
+        assert tf.get_static_value(p) is None and g.is_feedable(p)
+        assert tf.get_static_value(7) == 7
+        assert not g.is_feedable(c)
+        with tf.Session() as sess, pytest.raises(ValueError, match="may not be fed"):
+            sess.run(c, {c: [5, 6]})
+
+
+def test_is_tensor_counts_tensors_variables_and_composites_not_arrays():
+    with tf.Graph().as_default():
+        assert tf.is_tensor(tf.constant(1.0)) and tf.is_tensor(tf.Variable(1.0))
+        assert tf.is_tensor(tf.SparseTensor([[0]], [1.0], [2]))
+        assert not tf.is_tensor(np.ones(2)) and not tf.is_tensor(3) and not tf.is_tensor([tf.constant(1.0)])

@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from tfmini.framework import dtypes as _dtypes
+from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
+from tfmini.framework.indexed_slices import IndexedSlices
 from tfmini.framework.numpy_values import to_numpy
-from tfmini.framework.registry import constant_value  # noqa: F401 - TF exposes it here too
+from tfmini.framework.registry import constant_value
+from tfmini.framework.sparse_tensor import SparseTensor
 from tfmini.protobuf import tensor_pb2
 
 # The repeated field of TensorProto that holds values of each dtype when tensor_content is not used.
@@ -132,3 +135,25 @@ def make_ndarray(tensor) -> np.ndarray:
     if flat.size == 0:
         return np.zeros(shape, dtype=npt)
     return np.concatenate([flat, np.repeat(flat[-1:], n - flat.size)]).reshape(shape)
+
+
+@tf_export("is_tensor")
+def is_tensor(x) -> bool:
+    """Whether `x` is tensor-like: a Tensor, a Variable, a SparseTensor or IndexedSlices (not a NumPy array)."""
+    return isinstance(x, (_ops.Tensor, SparseTensor, IndexedSlices)) or (
+        hasattr(x, "_as_graph_element") and hasattr(x, "dtype") and hasattr(x, "op"))
+
+
+@tf_export("get_static_value")
+def get_static_value(tensor, partial: bool = False):
+    """The NumPy value of `tensor` when the graph alone determines it, else None; a value that is not a tensor is
+    returned as it is. As in TF, a tensor whose value was read this way can no longer be fed."""
+    if not is_tensor(tensor):
+        return tensor
+    if not isinstance(tensor, _ops.Tensor):
+        return None
+    value = constant_value(tensor)
+    if value is None:
+        return None
+    tensor.graph.prevent_feeding(tensor)
+    return np.asarray(value)
