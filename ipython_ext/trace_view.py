@@ -1,20 +1,27 @@
-"""Traced runs drawn inline: a timeline SVG from `RunMetadata.step_stats` (one lane per thread, a bar per op
-coloured by op type, hover text with name, shapes, time and bytes), the costliest-ops table, and a link that
-downloads the Chrome-trace JSON for Perfetto. Reads the recorded plain data only."""
+"""Traced runs drawn inline. The HTML display is an interactive timeline (`trace_view.js`, inlined): one lane
+per thread and per run, a memory counter track per run, bars coloured by op type (`trace_colours`), zoom and pan
+with the mouse and keyboard over a rescaling time axis, a hover card, a details panel, flow arrows between
+dependent ops on demand, search, and a Chrome-trace download the browser builds from the same embedded data.
+The data is compact (`trace_data`): names front-coded, times as integer nanoseconds, inputs as op indices.
+
+Without JavaScript (untrusted notebooks, renderers that strip scripts) a static SVG timeline shows in its place,
+and the plain-text fallback below everything stays. Reads the recorded plain data only."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 import tfmini as tf
 from ipython_ext import describe
-from ipython_ext.markup import Html, colour_for, esc, fmt_bytes, fmt_us, page, section, table, tag, truncate
+from ipython_ext.markup import Html, element_id, esc, fmt_bytes, fmt_us, page, section, table, tag, truncate
 from ipython_ext.options import options
-from tfmini.client.timeline import Timeline, node_times_ns, parse_op_label
+from ipython_ext.trace_colours import type_colour
+from ipython_ext.trace_data import script_json, trace_data
+from tfmini.client.timeline import node_times_ns, parse_op_label
 from tfmini.client.trace_summary import summarize
 
 
@@ -76,9 +83,12 @@ def summary_tables(summary) -> Html:
                           key=repr([(r.op_type, r.count) for r in summary.by_type])))
 
 
-# -- timeline ---------------------------------------------------------------------------------------------
+# -- static timeline --------------------------------------------------------------------------------------
 WIDTH = 800
 _LEFT, _RIGHT, _TOP, _LANE, _BAR = 104, 12, 26, 22, 15
+# Up to this many ops the static picture has a bar (with its native tooltip) per op; above it, the bars of one
+# op type on one lane that touch at the picture's resolution merge into one path, which keeps it small.
+DETAILED_OPS = 150
 
 
 def _nice_step(span: float, ticks: int = 6) -> float:
@@ -92,8 +102,25 @@ def _svg_text(x: float, y: float, text: str, anchor: str = "start", cls: str = "
             f"{esc(text)}</text>")
 
 
+def _merged_bars(spans: list[tuple[float, float]], y: int) -> str:
+    """Path data of bars [x, x + w) on one lane, merging those that touch within half a pixel."""
+    parts = []
+    cur = None
+    for x, w in sorted(spans):
+        if cur is not None and x <= cur[1] + 0.5:
+            cur[1] = max(cur[1], x + w)
+            continue
+        if cur is not None:
+            parts.append(cur)
+        cur = [x, x + w]
+    if cur is not None:
+        parts.append(cur)
+    return "".join(f"M{a:.1f} {y}h{b - a:.1f}v{_BAR}h{a - b:.1f}z" for a, b in parts)
+
+
 def timeline_svg(runs: list[list[OpStat]], highlight: str | None = None) -> str:
-    """The timeline of one or more traced runs (each aligned to its own start) as a standalone SVG."""
+    """The timeline of one or more traced runs (each aligned to its own start) as a standalone SVG: the
+    static picture shown where scripts do not run."""
     lanes: dict[tuple, list[OpStat]] = {}
     origins: list[float] = []
     for r, stats in enumerate(runs):
@@ -103,6 +130,7 @@ def timeline_svg(runs: list[list[OpStat]], highlight: str | None = None) -> str:
     span = max([s.start_us + s.duration_us - origins[r] for (r, _, _), ss in lanes.items() for s in ss] + [1.0])
     plot_w = WIDTH - _LEFT - _RIGHT
     types = sorted({s.op_type for ss in lanes.values() for s in ss})
+    detailed = sum(len(ss) for ss in lanes.values()) <= DETAILED_OPS
     legend_rows = math.ceil(len(types) / 4)
     height = _TOP + max(1, len(lanes)) * _LANE + legend_rows * 16 + 12
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="tfx-timeline" width="{WIDTH}" height="{height}" '
@@ -121,6 +149,14 @@ def timeline_svg(runs: list[list[OpStat]], highlight: str | None = None) -> str:
         lanes_of_run[r] += 1
         label = (f"run {r + 1} · " if len(runs) > 1 else "") + f"thread {lanes_of_run[r]}"
         out.append(_svg_text(_LEFT - 8, y + _BAR - 3, label, anchor="end"))
+        if not detailed:
+            by_type: dict[str, list] = {}
+            for s in stats:
+                x = _LEFT + (s.start_us - origins[r]) / span * plot_w
+                by_type.setdefault(s.op_type, []).append((x, max(1.0, s.duration_us / span * plot_w)))
+            for op_type, spans in sorted(by_type.items()):
+                out.append(f'<path d="{_merged_bars(spans, y)}" fill="{type_colour(op_type)}"/>')
+            continue
         for s in stats:
             x = _LEFT + (s.start_us - origins[r]) / span * plot_w
             w = max(1.0, s.duration_us / span * plot_w)
@@ -128,7 +164,7 @@ def timeline_svg(runs: list[list[OpStat]], highlight: str | None = None) -> str:
             tip = (f"{s.name} ({s.op_type})\n{fmt_us(s.duration_us)} at +{fmt_us(s.start_us - origins[r])}\n"
                    + "\n".join(f"out {d} {sh}: {fmt_bytes(b)}" for d, sh, b in s.outputs))
             out.append(f'<g><title>{esc(tip)}</title><rect x="{x:.2f}" y="{y}" width="{w:.2f}" height="{_BAR}" '
-                       f'rx="2" fill="{colour_for(s.op_type)}"{ring}/>')
+                       f'rx="2" fill="{type_colour(s.op_type)}"{ring}/>')
             if w > 36:
                 short = truncate(s.name.rsplit("/", 1)[-1], int(w / 6))
                 out.append(_svg_text(x + 3, y + _BAR - 4, short, cls="tfx-bar-label", fill="#1b1b1b"))
@@ -136,27 +172,43 @@ def timeline_svg(runs: list[list[OpStat]], highlight: str | None = None) -> str:
     y0 = _TOP + len(lanes) * _LANE + 14
     for i, op_type in enumerate(types):
         x, y = 8 + (i % 4) * 196, y0 + (i // 4) * 16
-        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" rx="2" fill="{colour_for(op_type)}"/>')
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" rx="2" fill="{type_colour(op_type)}"/>')
         out.append(_svg_text(x + 14, y, truncate(op_type, 30)))
     out.append("</svg>")
     return "".join(out)
 
 
-# -- Chrome trace -----------------------------------------------------------------------------------------
-def chrome_trace_link(step_stats, graph=None, run: int = 0) -> Html:
-    """A link that downloads the run's Chrome-trace JSON (a data: URI, so no server is involved)."""
-    data = Timeline(step_stats, graph).generate_chrome_trace_format(show_dataflow=True, show_memory=True)
-    digest = hashlib.sha1(data.encode()).hexdigest()[:8]
-    href = "data:application/json;base64," + base64.b64encode(data.encode()).decode("ascii")
-    what = "Download the Chrome trace" + (f" of run {run + 1}" if run else "")
-    return Html(f'<div class="tfx-note"><a class="tfx-link" download="tfmini-trace-{digest}.json" '
-                f'href="{esc(href)}">{esc(what)}</a> (JSON; open it in ui.perfetto.dev or chrome://tracing)</div>')
+# -- the interactive view ---------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def view_script() -> str:
+    """The view's JavaScript (`trace_view.js`), inlined into every display so that each output stands alone;
+    without its indentation and comment lines, which the browser does not need."""
+    source = resources.files("ipython_ext").joinpath("trace_view.js").read_text(encoding="utf-8")
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
+def interactive_html(runs: list, stats: list[list[OpStat]], graph=None, highlight: str | None = None) -> Html:
+    """The interactive timeline of `runs` (StepStats): a container the script fills, with the static picture
+    inside it until the script replaces it, and a Chrome-trace download per run that the script builds."""
+    data = trace_data(runs, graph, highlight)
+    ident = element_id("trace", script_json(data))
+    links = "".join(
+        f'<a class="tfx-link tfx-trace-download" href="#" data-run="{r}" download="{esc(run["file"])}">'
+        f'{esc("Download the Chrome trace" + (f" of run {r + 1}" if len(runs) > 1 else ""))}</a> '
+        for r, run in enumerate(data["runs"]))
+    return Html(
+        f'<div class="tfx-trace" data-tfx-id="{ident}">'
+        f'<div class="tfx-picture tfx-trace-static">{timeline_svg(stats, highlight)}</div>'
+        f'<div class="tfx-note tfx-trace-downloads" style="display:none">{links}'
+        "(JSON; open it in ui.perfetto.dev or chrome://tracing)</div>"
+        f'<script>({view_script().strip().rstrip(";")})({script_json(data)}, "{ident}");</script></div>')
 
 
 # -- the view ---------------------------------------------------------------------------------------------
 class TraceView:
-    """A displayable trace of one or more runs (RunMetadata or StepStats); `graph` enriches the
-    Chrome trace with dataflow arrows; `highlight` rings one op's bars."""
+    """A displayable trace of one or more runs (RunMetadata or StepStats); `graph` supplies op types that
+    labels lack; `highlight` selects one op (by name) when the view opens and rings it in the static picture."""
 
     def __init__(self, *runs, graph=None, top: int | None = None, highlight: str | None = None) -> None:
         self.runs = [step_stats_of(r) for r in runs]
@@ -189,12 +241,11 @@ class TraceView:
 
     def html(self) -> Html:
         parts = [tag("div", self.summary(), class_="tfx-head"),
-                 tag("div", Html(self.svg()), class_="tfx-picture")]
-        for r, (run, s) in enumerate(zip(self.runs, self.summaries)):
+                 interactive_html(self.runs, self.stats, self.graph, self.highlight)]
+        for r, s in enumerate(self.summaries):
             if len(self.runs) > 1:
                 parts.append(tag("div", f"Run {r + 1}", class_="tfx-head"))
             parts.append(summary_tables(s))
-            parts.append(chrome_trace_link(run, self.graph, r))
         return page(Html("".join(parts)), self.text(), kind="Trace")
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:

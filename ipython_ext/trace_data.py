@@ -1,0 +1,142 @@
+"""The compact data the interactive trace view embeds: everything it draws and everything the Chrome trace it
+downloads holds (the same events `tfmini.client.timeline.Timeline` writes with dataflow and memory), in a
+form several times smaller than the trace itself.
+
+Per run (one StepStats), with ops in the order the Chrome trace lists them (devices in order, then ops as
+recorded):
+
+- ``devices``: device names, in order (the trace's "<device> Compute" processes, pids from 1; pid 0 is the
+  "Allocators" process of the memory counters);
+- ``tracks``: ``[device index, tid, thread name, sort index, lane label]``, one per lane; a thread whose
+  recorded slices overlap gets extra tracks, as the Chrome trace does;
+- ``np`` / ``ns``: op names front-coded, name i = name i-1 [:np[i]] + ns[i];
+- ``t`` (index into the view's ``types``), ``k`` (index into ``tracks``), ``s`` / ``d``: start from the run's
+  first op and duration, integer nanoseconds;
+- ``o``: per op, ``[output descriptor index, requested bytes]`` per output (descriptors "dtype shape" are
+  shared in ``outs``);
+- ``i``: per op, its label's inputs: ``j`` (output 0 of op j), ``[j, slot]``, ``-(j + 1)`` (control input
+  ``^name`` of op j) or the input's text when no traced op produced it;
+- ``m``: per op, ``[allocator index, bytes in use after it, bytes it allocated]`` per allocator record;
+  ``allocators`` names them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ipython_ext import describe
+from ipython_ext.trace_colours import type_colour
+from tfmini.client.timeline import _assign_tracks, node_times_ns, op_type_of, parse_op_label
+
+
+def _front_code(names: list[str]) -> tuple[list[int], list[str]]:
+    prefixes, suffixes, prev = [], [], ""
+    for name in names:
+        n = 0
+        limit = min(len(name), len(prev))
+        while n < limit and name[n] == prev[n]:
+            n += 1
+        prefixes.append(n)
+        suffixes.append(name[n:])
+        prev = name
+    return prefixes, suffixes
+
+
+def _output_text(td) -> str:
+    dtype = describe.dtype_text(td.dtype) if td.dtype else "?"
+    return f"{dtype} {describe.shape_text(td.shape)}"
+
+
+def run_data(step_stats, types: dict[str, int], outs: dict[str, int], multi_run: int | None, graph=None) -> dict:
+    """The compact form of one StepStats; `types` and `outs` are the view's shared tables (filled in
+    place); `multi_run` is the run's number when several runs share the view (lane labels say it)."""
+    devices = list(step_stats.dev_stats)
+    nodes, times, dev_of = [], [], []
+    for d, dev in enumerate(devices):
+        for ns in dev.node_stats:
+            nodes.append(ns)
+            times.append(node_times_ns(ns))
+            dev_of.append(d)
+    origin = min((s for s, _ in times), default=0)
+
+    tracks: list[list] = []
+    track_of: list[int] = [0] * len(nodes)
+    pos = 0
+    for d, dev in enumerate(devices):
+        dev_nodes = list(dev.node_stats)
+        tids, origin_of_tid = _assign_tracks(dev_nodes, times[pos:pos + len(dev_nodes)])
+        index_of_tid = {}
+        ordered = sorted(origin_of_tid.items(), key=lambda kv: kv[1])
+        thread_number: dict[int, int] = {}
+        # Lanes show threads numbered 1, 2, ... in order of their first op (thread ids mean nothing to a reader).
+        for tid in tids:
+            thread_id = origin_of_tid[tid][0]
+            thread_number.setdefault(thread_id, len(thread_number) + 1)
+        for order, (tid, (thread_id, extra)) in enumerate(ordered):
+            name = dev.thread_names.get(thread_id) or f"thread {thread_id}"
+            lane = (f"run {multi_run} · " if multi_run else "") + (f"{dev.device} · " if len(devices) > 1 else "")
+            lane += f"thread {thread_number[thread_id]}" + (f" (overlap {extra})" if extra else "")
+            index_of_tid[tid] = len(tracks)
+            tracks.append([d, tid, f"{name} (overlap {extra})" if extra else name, order, lane])
+        for j, tid in enumerate(tids):
+            track_of[pos + j] = index_of_tid[tid]
+        pos += len(dev_nodes)
+
+    names = [ns.node_name for ns in nodes]
+    labels = [parse_op_label(ns.timeline_label) for ns in nodes]
+    # The tensors the Chrome trace draws flows from: output 0 as 'op', output k as 'op:k'.
+    produced: dict[str, tuple[int, int]] = {}
+    for j, ns in enumerate(nodes):
+        for slot in range(max(1, len(ns.output))):
+            produced[ns.node_name if slot == 0 else f"{ns.node_name}:{slot}"] = (j, slot)
+    index_of_name = {name: j for j, name in enumerate(names)}
+
+    type_idx, outputs, inputs, memory, allocators = [], [], [], [], {}
+    for ns, (_, label_type, label_inputs) in zip(nodes, labels):
+        op_type = op_type_of(ns.node_name, label_type, graph)
+        type_idx.append(types.setdefault(op_type, len(types)))
+        outputs.append([[outs.setdefault(_output_text(o.tensor_description), len(outs)),
+                         int(o.tensor_description.allocation_description.requested_bytes)] for o in ns.output])
+        refs: list = []
+        for text in label_inputs:
+            if text in produced:
+                k, slot = produced[text]
+                refs.append(k if slot == 0 else [k, slot])
+            elif text.startswith("^") and text[1:] in index_of_name:
+                refs.append(-(index_of_name[text[1:]] + 1))
+            else:
+                refs.append(text)
+        inputs.append(refs)
+        memory.append([[allocators.setdefault(m.allocator_name, len(allocators)), int(m.allocator_bytes_in_use),
+                        int(m.total_bytes)] for m in ns.memory])
+    prefixes, suffixes = _front_code(names)
+    return {
+        "devices": [dev.device for dev in devices],
+        "tracks": tracks,
+        "allocators": list(allocators),
+        "np": prefixes, "ns": suffixes, "t": type_idx, "k": track_of,
+        "s": [s - origin for s, _ in times], "d": [e - s for s, e in times],
+        "o": outputs, "i": inputs, "m": memory,
+    }
+
+
+def trace_data(runs: list, graph=None, highlight: str | None = None) -> dict:
+    """The view's data for a list of StepStats (one run each)."""
+    types: dict[str, int] = {}
+    outs: dict[str, int] = {}
+    multi = len(runs) > 1
+    data_runs = [run_data(s, types, outs, r + 1 if multi else None, graph) for r, s in enumerate(runs)]
+    for r, run in enumerate(data_runs):
+        digest = hashlib.sha1(json.dumps(run, sort_keys=True).encode()).hexdigest()[:8]
+        run["file"] = f"tfmini-trace-{digest}.json"
+        run["label"] = f"run {r + 1}" if multi else ""
+    return {"types": list(types), "colours": [type_colour(t) for t in types], "outs": list(outs), "runs": data_runs,
+            "highlight": highlight}
+
+
+def script_json(value) -> str:
+    """`value` as JSON that is safe inside a <script> element of an HTML page: no '<', '>' or '&' (so no
+    '</script>' or '<!--'), only ASCII (so no U+2028/U+2029, which some JavaScript parsers refuse)."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
