@@ -393,6 +393,15 @@ def test_sparse_dense_cwise_ops_read_the_broadcast_dense_operand(dense_shape, op
         check_gradients(lambda v, d: fn(tf.SparseTensor(INDICES, v, SHAPE), d).values, [values, dense])
 
 
+
+def test_sparse_dense_cwise_values_have_one_static_entry_per_index_row():
+    with tf.Graph().as_default():
+        sp = tf.SparseTensor(INDICES, [1.0] * 4, SHAPE)
+        assert (sp * tf.ones([3, 3])).values.shape.as_list() == [4]
+        assert sparse_ops.sparse_dense_cwise_add(sp, tf.ones([3])).values.shape.as_list() == [4]
+        unknown = tf.SparseTensor(tf.placeholder(tf.int64, [None, 2]), tf.placeholder(tf.float32), SHAPE)
+        assert (unknown / 2.0).values.shape.as_list() == [None]
+
 def test_sparse_dense_cwise_refuses_broadcasting_the_sparse_operand():
     with tf.Graph().as_default():
         with pytest.raises(tf.errors.InvalidArgumentError, match="broadcasts dense to sparse only"):

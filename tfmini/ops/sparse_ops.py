@@ -1140,7 +1140,8 @@ for _name, _fn in (("SparseDenseCwiseMul", np.multiply), ("SparseDenseCwiseDiv",
                    ("SparseDenseCwiseAdd", np.add)):
     register_op(_name, inputs=["sp_indices: int64", "sp_values: T", "sp_shape: int64", "dense: T"],
                 outputs=["output: T"], allowed={"T": _dt.NUMBER},
-                shape=lambda op: _shape.TensorShape([None]))(_sparse_dense_cwise(_name, _fn))
+                shape=lambda op: _shape.TensorShape([op.inputs[0].shape.with_rank(2)[0]]))(
+                    _sparse_dense_cwise(_name, _fn))  # one output per sparse entry, as in TF
 
 
 @RegisterGradient("SparseDenseCwiseAdd")
