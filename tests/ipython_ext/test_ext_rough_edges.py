@@ -14,6 +14,7 @@ import zlib
 import numpy as np
 import pytest
 from ext_helpers import HOSTILE, assert_escaped, run
+from IPython.core.completer import provisionalcompleter
 
 import tfmini as tf
 from ipython_ext import magics, sites, values
@@ -180,6 +181,14 @@ def test_completes_placeholder_names_after_feed(ip):
     run(ip, GRAPH + "inputs = a\nb2 = tf.placeholder(tf.int32, [], name='batch')")
     assert _complete(ip, "%run_graph loss --feed ") == ["a=", "inputs=", "b2=", "batch="]
     assert _complete(ip, "%run_graph loss --feed ba") == ["batch="]
+
+
+def test_the_completion_api_jupyter_uses_offers_them_too(ip):
+    run(ip, GRAPH)
+    with provisionalcompleter():
+        cases = [("%run_graph lo", "loss"), ("%run_graph loss --feed ", "a="), ("%run_graph c --tr", "--trace")]
+        for line, expected in cases:
+            assert expected in [c.text for c in ip.Completer.completions(line, len(line))], line
 
 
 def test_unload_removes_the_completer(ip):
