@@ -1,7 +1,8 @@
-"""Pictures of graphs: a `tf.Graph` (or part of one) or a `GraphDef` becomes plain node records, then a
-Graphviz DOT source (name scopes as clusters, op types on nodes, dtypes and shapes on edges, control
-dependencies dashed, placeholders and variables marked, deep scopes collapsed in large graphs), rendered
-to SVG by the `dot` program — or, without `dot`, a readable listing and a line saying how to get pictures."""
+"""Pictures of graphs: a `tf.Graph` (or part of one) or a `GraphDef` becomes plain node records, shown as
+an interactive view in HTML (the hierarchy as compact JSON, laid out and drawn in the browser by
+graph_view.js: pan, zoom, expand in place, search, details) and as a static Graphviz picture for front ends
+without HTML (name scopes as clusters, deep scopes collapsed in large graphs), rendered to SVG by the `dot`
+program — or, without `dot`, a readable listing and a line saying how to get pictures."""
 
 from __future__ import annotations
 
@@ -15,10 +16,22 @@ import time
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
+from importlib import resources
 
 import tfmini as tf
-from ipython_ext import describe
-from ipython_ext.markup import INSTALL_GRAPHVIZ, Html, colour_for, page, section, table, tag, truncate, visible
+from ipython_ext import describe, graph_model, sites
+from ipython_ext.markup import (
+    INSTALL_GRAPHVIZ,
+    Html,
+    colour_for,
+    element_id,
+    page,
+    section,
+    table,
+    tag,
+    truncate,
+    visible,
+)
 from ipython_ext.options import options
 
 
@@ -32,6 +45,9 @@ class Node:
     control_inputs: tuple[str, ...]
     outputs: tuple[str, ...]  # "float32 (?, 3)" per output, "" where unknown
     note: str = ""  # e.g. "fed" for a tensor fed in the run a subgraph shows
+    device: str = ""
+    attrs: tuple[tuple[str, str], ...] = ()  # (name, value text), sorted by name
+    site: str = ""  # where user code created the op: "line 3 of In[7]: y = tf.add(a, b)"
 
 
 @dataclass(frozen=True)
@@ -73,9 +89,17 @@ def nodes_from_graph(graph, ops=None, fed=()) -> list[Node]:
             control_inputs=tuple(c.name for c in op.control_inputs),
             outputs=tuple(describe.tensor_text(t) for t in op.outputs),
             note="fed" if op.name in fed_ops else "",
+            device=op.device or "",
+            attrs=tuple(describe.op_attrs(op)),
+            site=_site(op),
         )
         for op in chosen
     ]
+
+
+def _site(op) -> str:
+    where, source = sites.op_site(op)
+    return f"{where}: {source}" if where and source else where
 
 
 _DTYPE_ATTRS = ("dtype", "T", "out_type", "DstT", "output_type")
@@ -116,6 +140,8 @@ def nodes_from_graph_def(graph_def) -> list[Node]:
             inputs=tuple((n, i) for n, i, c in ins if not c),
             control_inputs=tuple(n for n, _, c in ins if c),
             outputs=outputs,
+            device=nd.device,
+            attrs=tuple((k, describe.attr_value_text(attr[k])) for k in sorted(attr) if k != "_output_shapes"),
         ))
     return nodes
 
@@ -572,11 +598,31 @@ class GraphView:
             self.nodes = nodes_from_graph(source, ops, fed)
             self.title = title or ("Graph" if ops is None else "Subgraph")
         self.max_nodes = options.max_graph_nodes if max_nodes is None else max_nodes
-        self.collapse, self.expand = tuple(collapse), tuple(expand)
+        self.collapse = tuple(c.rstrip("/") for c in _names_arg("collapse", collapse))
+        self.expand = tuple(e.rstrip("/") for e in _names_arg("expand", expand))
+        check_scopes(self.nodes, collapse=self.collapse, expand=self.expand)
 
     @functools.cached_property
     def plan(self) -> Plan:
         return plan_units(self.nodes, self.max_nodes, self.collapse, self.expand)
+
+    @functools.cached_property
+    def hierarchy(self) -> graph_model.Hierarchy:
+        return graph_model.build(self.nodes)
+
+    def interactive_html(self) -> Html:
+        """The interactive view: a container, the hierarchy as JSON and the script that draws it; a note
+        shows in its place where scripts do not run."""
+        h = self.hierarchy
+        opened = graph_model.initial_expansion(h, self.max_nodes, self.expand, self.collapse)
+        data = graph_model.to_json(self.nodes, h, opened, {t: k.label for t, k in KINDS.items()})
+        ident = element_id("graph", data)
+        note = tag("div", "The interactive view needs JavaScript: trust the notebook (or open the exported HTML "
+                          "in a browser) to pan, zoom, expand name scopes and search; the op listing is below.",
+                   class_="tfx-note tfx-gv-nojs")
+        return Html(f'<div class="tfx-gv" id="{ident}">{note}<div class="tfx-picture tfx-graph"></div>'
+                    f'<script type="application/json" data-tfx="graph-data">{data}</script>'
+                    f'<script data-tfx="graph">{graph_script()}</script></div>')
 
     @functools.cached_property
     def dot(self) -> str:
@@ -630,19 +676,21 @@ class GraphView:
 
     def body(self) -> Html:
         """The display without its page wrapper, for embedding in other displays."""
-        parts = [tag("div", self.summary(), class_="tfx-head")]
-        svg = self.svg()
-        if svg is not None:
-            parts.append(tag("div", Html(svg), class_="tfx-picture tfx-graph"))
-            groups = " or a group of ops (name_*: named alike, Type ops: of one type)" if self.plan.grouped else ""
-            parts.append(tag("div", "box: op · house: placeholder · cylinder: variable · 3-D box: collapsed "
-                                    f"name scope{groups} · dashed: control dependency", class_="tfx-note"))
-            parts.append(section(f"Operations ({len(self.nodes)})", self.listing_html(), key=self.dot))
-        elif self.nodes:
-            parts.append(self.listing_html())
-            if find_dot() is not None:
-                parts.append(tag("div", self._timeout_note(), class_="tfx-note"))
-            parts.append(tag("div", INSTALL_GRAPHVIZ, class_="tfx-note"))
+        scopes = len(self.hierarchy.scope_groups())
+        parts = [tag("div", f"{self.title}: {len(self.nodes)} ops, {scopes} name scopes", class_="tfx-head")]
+        if self.nodes:
+            parts.append(self.interactive_html())
+            parts.append(tag("div", "click a box to open or close it · drag to pan · wheel, +/− or the buttons to "
+                                    "zoom · / to search · stacked box: a series of alike scopes · boxes on the "
+                                    "right: auxiliary parts (gradients, optimizer, init, save), joined by stubs",
+                             class_="tfx-note"))
+            parts.append(section(f"Operations ({len(self.nodes)})", self.listing_html(),
+                                 key=f"{self.title}\0{len(self.nodes)}\0{self.nodes[0].name}"))
+            if self.svg() is None:  # the static picture other front ends show is missing: say why
+                if find_dot() is not None:
+                    parts.append(tag("div", self._timeout_note(), class_="tfx-note"))
+                parts.append(tag("div", INSTALL_GRAPHVIZ + " (the static picture for front ends without HTML)",
+                                 class_="tfx-note"))
         parts.append(self._collections_html())
         return Html("".join(parts))
 
@@ -671,6 +719,45 @@ class GraphView:
         if svg is not None:
             bundle["image/svg+xml"] = svg
         return bundle
+
+
+_OWN_SCRIPT = re.compile(r'<script( type="application/json")? data-tfx="graph(-data)?">.*?</script>', re.S)
+
+
+def without_view_scripts(markup: str) -> str:
+    """`markup` without the interactive view's own two script elements (for checks that no other script is
+    there: every name reaches the page as JSON text inside the data script, never as markup)."""
+    return _OWN_SCRIPT.sub("", markup)
+
+
+@functools.lru_cache(maxsize=1)
+def graph_script() -> str:
+    return resources.files("ipython_ext").joinpath("graph_view.js").read_text(encoding="utf-8")
+
+
+def _names_arg(what: str, names) -> tuple[str, ...]:
+    if isinstance(names, str):
+        raise TypeError(f"GraphView: {what}= takes a list of name scopes, not the string {names!r}")
+    return tuple(names)
+
+
+def check_scopes(nodes: list[Node], collapse=(), expand=()) -> None:
+    """Raises ValueError naming every scope in `collapse` / `expand` that no op of the view sits in."""
+    wanted = set(collapse) | set(expand)
+    if not wanted:
+        return
+    found = set()
+    for n in nodes:
+        parts = n.name.split("/")[:-1]
+        for k in range(1, len(parts) + 1):
+            found.add("/".join(parts[:k]))
+    problems = [f"{what}={[s for s in names if s not in found]}" for what, names in
+                (("collapse", collapse), ("expand", expand)) if any(s not in found for s in names)]
+    if problems:
+        tops = sorted({n.name.split("/")[0] for n in nodes if "/" in n.name})
+        shown = ", ".join(tops[:20]) + (", …" if len(tops) > 20 else "")
+        raise ValueError(f"GraphView: unknown name scopes in {' and '.join(problems)}; the graph's top-level "
+                         f"scopes are: {shown or '(none)'}")
 
 
 def _item_text(item) -> str:

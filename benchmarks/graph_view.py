@@ -1,0 +1,84 @@
+"""`python -m benchmarks.graph_view`: size and time of a graph display at three model sizes: an MLP trained
+with gradient descent (~130 ops), a 40-block residual model (~1,000 ops, `block0…block39`) and a ~10,000-op
+model of the same kind. For each: the time to build every MIME type of the display (the interactive HTML,
+the static Graphviz SVG and the text), the bytes of each, and how many name scopes and boxes the interactive
+view opens with. With `--before`, the same figures for the Graphviz-only display (HTML embedding the SVG)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import tfmini as tf
+from ipython_ext import graph_view
+from ipython_ext.markup import page, tag
+
+
+def mlp(hidden: int = 3) -> tf.Graph:
+    """An MLP classifier with `hidden` dense layers, its loss and a gradient-descent step."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 64], name="x")
+        y = tf.placeholder(tf.int64, [None], name="y")
+        h = x
+        for i in range(hidden):
+            h = tf.layers.dense(h, 32, activation=tf.nn.relu, name=f"dense{i}")
+        logits = tf.layers.dense(h, 10, name="logits")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits), name="loss")
+        tf.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+        tf.global_variables_initializer()
+    return g
+
+
+def blocks(n: int = 40) -> tf.Graph:
+    """`n` residual blocks (`block0`…) of a matmul and a relu, a loss and a gradient-descent step."""
+    g = tf.Graph()
+    with g.as_default():
+        h = tf.placeholder(tf.float32, [None, 16], name="x")
+        for i in range(n):
+            with tf.variable_scope(f"block{i}"):
+                w = tf.get_variable("w", [16, 16], initializer=tf.zeros_initializer())
+                h = tf.nn.relu(tf.matmul(h, w) + h)
+        loss = tf.reduce_mean(tf.square(h), name="loss")
+        tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        tf.global_variables_initializer()
+    return g
+
+
+def large(ops: int = 10_000) -> tf.Graph:
+    """A block model with enough blocks for about `ops` ops."""
+    per_block = (len(blocks(2).get_operations()) - len(blocks(1).get_operations()))
+    base = len(blocks(1).get_operations()) - per_block
+    return blocks(max(1, (ops - base) // per_block))
+
+
+def measure(graph: tf.Graph, before: bool = False) -> dict:
+    """Seconds to build the display's MIME types and the bytes of each."""
+    graph_view._svg_cache.clear()
+    start = time.perf_counter()
+    view = graph_view.GraphView(graph)
+    bundle = view._repr_mimebundle_()
+    if before:  # the Graphviz-only display: the SVG inside the HTML as well as beside it
+        svg = view.svg()
+        body = tag("div", view.summary(), class_="tfx-head") + (tag("div", graph_view.Html(svg)) if svg else "")
+        bundle["text/html"] = page(body + view.listing_html(), view.text(), kind=view.title)
+    seconds = time.perf_counter() - start
+    opened = graph_view.graph_model.initial_expansion(view.hierarchy, view.max_nodes)
+    return {"ops": len(view.nodes), "seconds": seconds, "scopes": len(view.hierarchy.scope_groups()),
+            "open groups": len(opened), **{m: len(v.encode()) for m, v in bundle.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--before", action="store_true", help="the Graphviz-only display, for comparison")
+    args = parser.parse_args()
+    cases = [("MLP", mlp()), ("40 blocks", blocks(40)), ("10,000 ops", large())]
+    print(f"{'graph':<12}{'ops':>7}{'build s':>9}{'text/html':>12}{'image/svg':>12}{'text':>8}")
+    for name, graph in cases:
+        r = measure(graph, args.before)
+        print(f"{name:<12}{r['ops']:>7}{r['seconds']:>9.2f}{r['text/html']:>12,}"
+              f"{r.get('image/svg+xml', 0):>12,}{r['text/plain']:>8,}")
+
+
+if __name__ == "__main__":
+    main()
