@@ -360,6 +360,14 @@ function (D, ID) {
     }
     return best;
   }
+  // The memory track under the pointer and the bytes in use there: [track, bytes] or null.
+  function memoryAt(x, y) {
+    var top = AXIS + lanes.length * LANE + PAD, i = Math.floor((y - top) / (MEM + PAD));
+    if (x < LEFT || i < 0 || i >= memTracks.length || y - top - i * (MEM + PAD) > MEM) return null;
+    var pts = memTracks[i].pts, t = tOf(x), lo = 0, hi = pts.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (pts[mid][0] <= t) lo = mid + 1; else hi = mid; }
+    return [memTracks[i], lo ? pts[lo - 1][1] : 0, t];
+  }
   function outputsText(op) {
     return op.out.map(function (o) { return vis(D.outs[o[0]]) + ": " + fmtBytes(o[1]); });
   }
@@ -368,10 +376,20 @@ function (D, ID) {
     card.appendChild(el("div", "tfx-trace-card-name", vis(op.name)));
     card.appendChild(el("div", "", vis(op.type) + " \u00b7 " + fmtNs(op.d) + " at +" + fmtNs(op.s)));
     outputsText(op).forEach(function (t) { card.appendChild(el("div", "tfx-dim", "out " + t)); });
+    placeCard(x, y);
+  }
+  function showMemoryCard(mem, x, y) {
+    card.textContent = "";
+    card.appendChild(el("div", "tfx-trace-card-name", vis(mem[0].label)));
+    card.appendChild(el("div", "", fmtBytes(mem[1]) + " in use at +" + fmtNs(Math.max(0, mem[2]))));
+    card.appendChild(el("div", "tfx-dim", "peak " + fmtBytes(mem[0].peak)));
+    placeCard(x, y);
+  }
+  function placeCard(x, y) {
     card.style.display = "block";
-    var bw = box.clientWidth, cw = card.offsetWidth;
+    var bw = box.clientWidth, cw = card.offsetWidth, ch = card.offsetHeight;
     card.style.left = Math.max(0, Math.min(x + 14, bw - cw - 4)) + "px";
-    card.style.top = (y + 14) + "px";
+    card.style.top = (y + 14 + ch <= height ? y + 14 : Math.max(0, y - ch - 8)) + "px";
   }
   function row(table, label, value) {
     var tr = el("tr");
@@ -525,9 +543,11 @@ function (D, ID) {
     var r = canvas.getBoundingClientRect(), x = ev.clientX - r.left, y = ev.clientY - r.top;
     mouseX = x;
     if (drag && drag.moved) { card.style.display = "none"; return; }
-    var op = opAt(x, y);
+    var op = opAt(x, y), mem = op ? null : memoryAt(x, y);
     if (op !== hover) { hover = op; draw(); }
-    if (op) showCard(op, x, y); else card.style.display = "none";
+    if (op) showCard(op, x, y);
+    else if (mem) showMemoryCard(mem, x, y);
+    else card.style.display = "none";
     canvas.style.cursor = op ? "pointer" : "grab";
   });
   canvas.addEventListener("mouseleave", function () {

@@ -162,6 +162,14 @@ def test_trace_view_zoom_pan_hover_click_search_arrows_download(browser, step, t
         assert card.locator(".tfx-trace-card-name").text_content() == longest.node_name
         assert page.locator(".tfx-trace title").count() == 0 or page.locator(".tfx-trace-static").is_hidden()
 
+        # hover over the memory track: the bytes in use at that time, within the step's peak
+        mem_y = box["y"] + box["height"] - 12
+        timed("hover memory", page, lambda: page.mouse.move(box["x"] + box["width"] * 0.6, mem_y))
+        assert card.is_visible() and card.locator(".tfx-trace-card-name").text_content() == "memory (cpu)"
+        assert " in use at +" in card.text_content()
+        page.mouse.move(box["x"] + 5, box["y"] + 5)
+        assert card.is_hidden()
+
         # click: the details panel gives type, time, outputs, bytes, inputs and consumers
         matmul = next(ns for ns in stats if ns.node_name == "block1/dense/MatMul")
         page.keyboard.press("0")
@@ -195,7 +203,11 @@ def test_trace_view_zoom_pan_hover_click_search_arrows_download(browser, step, t
         timed("arrows", page, lambda: page.locator(".tfx-trace-btn", has_text="arrows").click())
         assert root.get_attribute("data-arrows") == "1" and canvas.screenshot() != snap
         if SCREENSHOTS:
-            page.mouse.click(*op_point(page, "block1/dense/MatMul"))
+            # the forward MatMul centred and selected, its arrows drawn, the hover card of its consumer
+            search.fill("block1/dense/MatMul")
+            search.press("Enter")
+            search.fill("")
+            page.mouse.move(*op_point(page, "block1/dense/BiasAdd"))
             page.locator(".tfx-trace-view").screenshot(path=str(ROOT / "docs/images/trace_details.png"))
 
         # the Chrome-trace download is built in the page and holds what Timeline writes
