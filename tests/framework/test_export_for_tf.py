@@ -498,7 +498,8 @@ def test_gradient_of_a_cond_inside_a_cond_branch_exports_with_optionals_of_optio
     np.testing.assert_allclose(want, np.cos(xv) * xv + np.sin(xv), rtol=1e-6)
 
 
-def test_tensorflow_check_names_tfmini_only_ops_of_a_gradient_also_taken_inside_the_body():
+def test_gradient_also_taken_inside_the_differentiated_body_exports_in_tensorflows_form():
+    op_defs = _tf_op_defs()
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [2], name="x")
 
@@ -508,26 +509,49 @@ def test_tensorflow_check_names_tfmini_only_ops_of_a_gradient_also_taken_inside_
             return i + 1, inner - 0.1 * step
 
         _, y = tf.while_loop(lambda i, v: i < 2, outer_body, [0, x])
-        forward = g.as_graph_def()
         (dx,) = tf.gradients(tf.reduce_sum(y * y), [x])
         feed = {"x:0": np.array([0.5, -1.0], np.float32)}
         with tf.Session() as sess:
             want = sess.run(dx, feed)
         gd = g.as_graph_def()
+    ops = [nd.op for nd in _all_nodes(gd)]
+    assert all(op in op_defs for op in ops) and ops.count("While") == 5  # 2 forward, 3 gradient loops
+    graph_export.check_for_tensorflow(gd)
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(dx.name, feed), want, rtol=1e-6)
+
+
+def test_tensorflow_check_names_tfmini_only_ops_and_the_nodes_using_them():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2], name="x")
+        loop = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, tf.tanh(v)), [0, x])[1].op
+        forward = g.as_graph_def()
+        (dx,) = tf.gradients(tf.reduce_sum(loop.outputs[1]), [x])
+        tf.identity(loop.outputs[-1], name="tape")  # a tape read otherwise than by its gradient
+        feed = {"x:0": np.array([0.5, -1.0], np.float32)}
+        with tf.Session() as sess:
+            want = sess.run(dx, feed)
+        gd = g.as_graph_def()
+        items = tf.data.Dataset.from_generator(lambda: iter([1.0, 2.0]), tf.float32).make_one_shot_iterator()
+        items.get_next()
     assert graph_export.tensorflow_incompatibilities(forward) == []
     graph_export.check_for_tensorflow(forward)
-    found = graph_export.tensorflow_incompatibilities(g)  # a Graph is exported first
-    assert found == graph_export.tensorflow_incompatibilities(gd)
+    found = graph_export.tensorflow_incompatibilities(gd)
     assert [line.split("'")[1] for line in found] == ["WhileGrad", "TapeRead"]
     with pytest.raises(ValueError, match=r"TensorFlow cannot run this GraphDef: op 'WhileGrad' exists only in tfmini "
-                                         r"\(3 nodes, first 'gradients/while_grad/WhileGrad'\): the gradient of a "
-                                         r"tf.while_loop .*whose gradient is also taken inside that body.*"
-                                         r"op 'TapeRead'.* in function"):
+                                         r"\(1 node, first 'gradients/while_grad/WhileGrad'\): the gradient of a "
+                                         r"tf.while_loop in tfmini's own form.*op 'TapeRead' exists only in tfmini "
+                                         r"\(1 node, first 'read_while_Tanh_0' in function '[^']+'\)"):
         graph_export.check_for_tensorflow(gd)
     with tf.Graph().as_default():  # tfmini reads its own form back
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
             np.testing.assert_allclose(sess.run(dx.name, feed), want, rtol=1e-6)
+    found = graph_export.tensorflow_incompatibilities(g)  # a Graph is exported first
+    assert [line.split("'")[1] for line in found] == ["WhileGrad", "PyGeneratorDataset", "TapeRead"]
+    assert "Dataset.from_generator" in found[1]
 
 
 def test_tensorflow_check_passes_every_training_graph_tensorflow_runs():

@@ -23,9 +23,10 @@ TensorLists of variants in place of its tape; a loop inside a loop body pushes i
 lists) in its tape's place; a cond or loop inside a cond branch has its optionals, or its counter, lists and
 captures, returned by the outer cond as optionals (an optional of an optional), which the outer gradient branch
 unwraps for the inner gradient.
-A tape read in other ways keeps tfmini's form (a cond or loop inside a differentiated body whose gradient is
-also taken inside that body): its gradient ops (`WhileGrad`, `TapeRead`) only exist in tfmini, which reads
-such a GraphDef back; TensorFlow refuses it, and `check_for_tensorflow` names them."""
+A gradient taken inside a body that is itself differentiated reads the same accumulators as the enclosing
+gradient. A tape read in other ways (its output used directly) keeps tfmini's form: its gradient ops
+(`WhileGrad`, `TapeRead`) only exist in tfmini, which reads such a GraphDef back; TensorFlow refuses it, and
+`check_for_tensorflow` names them."""
 
 from __future__ import annotations
 
@@ -82,6 +83,10 @@ class _Export:
         self.library = graph_def.library
         self.bodies = {fd.signature.name: fd for fd in graph_def.library.function}
         self.rewritten: set = set()
+        # (body gradient function, id of its _LoopTape) -> the cond and body of its gradient While, for
+        # gradient loops that share a body gradient; the functions they replace are removed at the end
+        self.gradient_loops: dict = {}
+        self.retired: set = set()
 
     def remove_function(self, name: str) -> None:
         """Removes function `name`, which nothing calls any more, from the library."""
@@ -94,6 +99,26 @@ class _Export:
     def add_function(self, fd) -> None:
         self.library.function.add().CopyFrom(fd)
         self.bodies[fd.signature.name] = self.library.function[-1]
+
+    def remove_retired(self, graph_def) -> None:
+        """Removes the retired functions nothing calls any more (a retired function calling another counts
+        only while it stays)."""
+        while True:
+            called = {name for nodes in [graph_def.node, *(fd.node_def for fd in graph_def.library.function)]
+                      for nd in nodes for name in _called_functions(nd)}
+            unused = (self.retired & set(self.bodies)) - called
+            if not unused:
+                return
+            for name in unused:
+                self.remove_function(name)
+
+
+def _called_functions(nd) -> list:
+    """The names of the functions NodeDef `nd` names in its attrs (a func, or a list of them)."""
+    names = []
+    for av in nd.attr.values():
+        names += [av.func.name] if av.HasField("func") else [f.name for f in av.list.func]
+    return names
 
 
 class _Scope:
@@ -235,11 +260,11 @@ def _nested_gradients(conds: dict, loops: dict) -> tuple[set, set]:
     depth, and their gradient functions."""
     readers, grads = set(), set()
     for entry in conds.values():
-        for r in entry.readers:
+        for r in [*entry.readers, *entry.local]:
             readers.add(r)
             grads.update((r.get_attr("then_branch"), r.get_attr("else_branch")))
     for entry in loops.values():
-        for r in entry.readers:
+        for r in [*entry.readers, *entry.local]:
             readers.add(r)
             grads.add(r.get_attr("body_grad"))
     for entry in [*conds.values(), *loops.values()]:
@@ -252,11 +277,14 @@ def _nested_gradients(conds: dict, loops: dict) -> tuple[set, set]:
 class _Nested:
     """A cond or loop inside a differentiated body or branch whose gradient runs inside the enclosing
     gradient: its forward op, the gradient ops reading its tape (through TapeReads `reads` of the enclosing
-    gradient's tape) and the conds and loops nested in it in turn (by branch for a cond, as `_cond_gradients`
-    gives them; of its body for a loop, as `_loop_gradients` does)."""
+    gradient's tape), those reading it in the body itself (`local`: tf.gradients called in the body) and the
+    conds and loops nested in it in turn (by branch for a cond, as `_cond_gradients` gives them; of its body
+    for a loop, as `_loop_gradients` does)."""
 
-    def __init__(self, op: _ops.Operation, readers: list, reads: list, conds: dict, loops: dict) -> None:
+    def __init__(self, op: _ops.Operation, readers: list, reads: list, conds: dict, loops: dict,
+                 local: list) -> None:
         self.op, self.readers, self.reads, self.conds, self.loops = op, readers, reads, conds, loops
+        self.local = local
 
     def all_conds(self) -> dict:
         return self.conds if self.op.type in _WHILE_TYPES else {k: v for d in self.conds.values() for k, v in d.items()}
@@ -279,27 +307,52 @@ def _nested_conds(body, grads: list) -> dict | None:
         fwd = t.op
         if fwd.type in _WHILE_TYPES:
             continue
-        if fwd.type not in _IF_TYPES or t is not fwd.outputs[-1] or t.consumers():
+        if fwd.type not in _IF_TYPES or t is not fwd.outputs[-1]:
             return None
         then_g, else_g = fwd.get_attr("then_branch"), fwd.get_attr("else_branch")
+        local = _gradient_ifs(t, then_g, else_g)
+        if local is None:
+            return None
         readers, reads = [], []
         for g in grads:
             read = getattr(g, "tape_reads", {}).get(t)
             if read is None:
                 continue
             reads.append(read)
-            for r in dict.fromkeys(read.consumers()):
-                if r.type not in _IF_TYPES or r.inputs[1] is not read or any(x is read for x in r.inputs[2:]):
-                    return None
-                pair = (r.get_attr("then_branch"), r.get_attr("else_branch"))
-                if getattr(pair[0], "forward", None) is not then_g or getattr(pair[1], "forward", None) is not else_g:
-                    return None
-                readers.append(r)
-        found = _branch_nesting(then_g, else_g, readers)
+            found = _gradient_ifs(read, then_g, else_g)
+            if found is None:
+                return None
+            readers += found
+        found = _branch_nesting(then_g, else_g, readers + local)
         if found is None:
             return None
-        nested[t] = _Nested(fwd, readers, reads, *found)
+        nested[t] = _Nested(fwd, readers, reads, *found, local)
     return nested
+
+
+def _gradient_ifs(tape: _ops.Tensor, then_g, else_g) -> list | None:
+    """The ops reading `tape` (a cond's tape, or a read of it), if they are all gradient Ifs of the cond of
+    branches `then_g`/`else_g` taking it as their tape and nowhere else; else None."""
+    readers = list(dict.fromkeys(tape.consumers()))
+    for r in readers:
+        if r.type not in _IF_TYPES or r.inputs[1] is not tape or any(x is tape for x in r.inputs[2:]):
+            return None
+        pair = (r.get_attr("then_branch"), r.get_attr("else_branch"))
+        if getattr(pair[0], "forward", None) is not then_g or getattr(pair[1], "forward", None) is not else_g:
+            return None
+    return readers
+
+
+def _gradient_loops(tape: _ops.Tensor, body) -> list | None:
+    """The ops reading `tape` (a loop's tape, or a read of it), if they are all WhileGrads of the loop of body
+    `body` taking it as their tape and nowhere else; else None."""
+    readers = list(dict.fromkeys(tape.consumers()))
+    for r in readers:
+        if r.type != "WhileGrad" or r.inputs[0] is not tape or any(x is tape for x in r.inputs[1:]):
+            return None
+        if getattr(r.get_attr("body_grad"), "forward", None) is not body:
+            return None
+    return readers
 
 
 def _branch_nesting(then_g, else_g, readers: list) -> tuple[dict, dict] | None:
@@ -328,26 +381,25 @@ def _nested_loops(body, grads: list) -> dict | None:
         fwd = t.op
         if t.dtype.base_dtype != _dtypes.variant or fwd.type not in _WHILE_TYPES:
             continue
-        if t is not fwd.outputs[-1] or t.consumers():
-            return None
         inner_body = fwd.get_attr("body")
+        local = _gradient_loops(t, inner_body)
+        if t is not fwd.outputs[-1] or local is None:
+            return None
         readers, reads = [], []
         for g in grads:
             read = getattr(g, "tape_reads", {}).get(t)
             if read is None:
                 continue
             reads.append(read)
-            for r in dict.fromkeys(read.consumers()):
-                if r.type != "WhileGrad" or r.inputs[0] is not read or any(x is read for x in r.inputs[1:]):
-                    return None
-                if getattr(r.get_attr("body_grad"), "forward", None) is not inner_body:
-                    return None
-                readers.append(r)
-        inner_grads = [r.get_attr("body_grad") for r in readers]
+            found = _gradient_loops(read, inner_body)
+            if found is None:
+                return None
+            readers += found
+        inner_grads = [r.get_attr("body_grad") for r in readers + local]
         conds, loops = _nested_conds(inner_body, inner_grads), _nested_loops(inner_body, inner_grads)
         if conds is None or loops is None or not _plain_gradient([inner_body], inner_grads, conds, loops):
             return None
-        nested[t] = _Nested(fwd, readers, reads, conds, loops)
+        nested[t] = _Nested(fwd, readers, reads, conds, loops, local)
     return nested
 
 
@@ -459,6 +511,8 @@ def _accumulate(nd, op: _ops.Operation, n: int, conds: dict, loops: dict, ex: _E
             n_out = len(fwd.get_attr("Tout"))
             inner[pos] = ("cond", conds[t], optionals)
             refs = [(f"{fwd.name}:output:{n_out + j}", variant) for j in range(optionals.total)]
+            for r in conds[t].local:
+                _take_optionals(_function_node(body_fd, r.name), [ref for ref, _ in refs], ex, optionals)
         elif t in loops:
             fwd = loops[t].op
             fwd_nd = _function_node(body_fd, fwd.name)
@@ -466,6 +520,9 @@ def _accumulate(nd, op: _ops.Operation, n: int, conds: dict, loops: dict, ex: _E
             own = _accumulate(fwd_nd, fwd, _while_in_tensorflow_form(fwd_nd, fwd, ex), loops[t].conds,
                               loops[t].loops, ex, _Scope(body_fd.node_def, body_fd))
             inner[pos] = ("loop", loops[t], own)
+            for r in loops[t].local:
+                _gradient_loop(_function_node(body_fd, r.name), r, own, ex,
+                               [f"{fwd.name}:output:{index}" for index in own.outputs])
             sources = [a for a in fwd_nd.input if not a.startswith("^")]
             refs = []
             for index, dtype in zip(own.outputs, own.loop_types()):
@@ -535,8 +592,6 @@ def _gradient_loop(gnd, grad: _ops.Operation, tape: _LoopTape, ex: _Export, accu
     the body gradient's nodes with each TapeRead become a TensorListGetItem of the iteration's value (kept in
     the list, for other gradients). A nested cond's tape becomes the items of its optionals, which its gradient
     Ifs take; a nested loop's, the items of its count and lists, which its gradient loops take in turn."""
-    i32 = _dtypes.int32
-    n_grads, n_sums = len(grad.get_attr("Tgrad")), len(grad.get_attr("Tsum"))
     data = [i for i in gnd.input if not i.startswith("^")]
     controls = [i for i in gnd.input if i.startswith("^")]
     tape_types = tape.loop_types()
@@ -544,6 +599,30 @@ def _gradient_loop(gnd, grad: _ops.Operation, tape: _LoopTape, ex: _Export, accu
     types = grad_types + tape_types
     shapes = [t.shape for t in grad.outputs] + [_shape.TensorShape([])] + [
         _shape.TensorShape([] if kind == "list" else None) for kind, _ in tape.kinds]
+    key = (grad.get_attr("body_grad").name, id(tape))
+    if key not in ex.gradient_loops:
+        ex.gradient_loops[key] = _gradient_loop_functions(grad, tape, ex)
+    cond_name, body_name = ex.gradient_loops[key]
+    gnd.op = "While"
+    with_shapes = "_output_shapes" in gnd.attr
+    gnd.ClearField("attr")
+    if with_shapes:
+        gnd.attr["_output_shapes"].list.SetInParent()
+    del gnd.input[:]
+    gnd.input.extend(data[1:] + accumulators + controls)
+    gnd.attr["cond"].func.name = cond_name
+    gnd.attr["body"].func.name = body_name
+    gnd.attr["parallel_iterations"].i = 10
+    _set_loop_types(gnd, types, shapes)
+
+
+def _gradient_loop_functions(grad: _ops.Operation, tape: _LoopTape, ex: _Export) -> tuple[str, str]:
+    """The cond and body functions of the While that WhileGrad `grad` becomes (see `_gradient_loop`)."""
+    i32 = _dtypes.int32
+    n_grads, n_sums = len(grad.get_attr("Tgrad")), len(grad.get_attr("Tsum"))
+    tape_types = tape.loop_types()
+    grad_types = [t.dtype.base_dtype for t in grad.inputs[1:]]
+    types = grad_types + tape_types
     old = ex.bodies[grad.get_attr("body_grad").name]
 
     cond = function_pb2.FunctionDef()
@@ -622,19 +701,8 @@ def _gradient_loop(gnd, grad: _ops.Operation, tape: _LoopTape, ex: _Export, accu
         _add_output(body, arg, dtype)
     ex.add_function(cond)
     ex.add_function(body)
-    ex.remove_function(old.signature.name)
-
-    gnd.op = "While"
-    with_shapes = "_output_shapes" in gnd.attr
-    gnd.ClearField("attr")
-    if with_shapes:
-        gnd.attr["_output_shapes"].list.SetInParent()
-    del gnd.input[:]
-    gnd.input.extend(data[1:] + accumulators + controls)
-    gnd.attr["cond"].func.name = cond.signature.name
-    gnd.attr["body"].func.name = body.signature.name
-    gnd.attr["parallel_iterations"].i = 10
-    _set_loop_types(gnd, types, shapes)
+    ex.retired.add(old.signature.name)
+    return cond.signature.name, body.signature.name
 
 
 def _rename_output_arg(fd, nodes: set, old: str, new: str) -> None:
@@ -697,6 +765,8 @@ def _add_optionals(nd, op: _ops.Operation, ex: _Export, nested: dict | None = No
                 inner[b][pos] = ("cond", nested[fn][t], own)
                 n_inner = len(inner_if.get_attr("Tout"))
                 refs = [(f"{inner_if.name}:output:{n_inner + j}", _dtypes.variant) for j in range(own.total)]
+                for r in nested[fn][t].local:
+                    _take_optionals(_function_node(fd, r.name), [ref for ref, _ in refs], ex, own)
             elif t in loops.get(fn, {}):
                 fwd = loops[fn][t].op
                 fwd_nd = _function_node(fd, fwd.name)
@@ -704,6 +774,9 @@ def _add_optionals(nd, op: _ops.Operation, ex: _Export, nested: dict | None = No
                 tape = _accumulate(fwd_nd, fwd, _while_in_tensorflow_form(fwd_nd, fwd, ex), loops[fn][t].conds,
                                    loops[fn][t].loops, ex, _Scope(fd.node_def, fd))
                 inner[b][pos] = ("loop", loops[fn][t], tape)
+                for r in loops[fn][t].local:
+                    _gradient_loop(_function_node(fd, r.name), r, tape, ex,
+                                   [f"{fwd.name}:output:{index}" for index in tape.outputs])
                 refs = [(f"{fwd.name}:output:{index}", dtype) for index, dtype in zip(tape.outputs, tape.loop_types())]
             else:
                 refs = [(arg_of.get(t) or _func_graph.function_tensor_ref(t), t.dtype.base_dtype)]
@@ -744,7 +817,9 @@ def _take_optionals(rnd, refs: list, ex: _Export, optionals: _Optionals) -> None
     rnd.attr["Tin"].list.ClearField("type")
     rnd.attr["Tin"].list.type.extend([_VARIANT] * len(refs) + tin[1:])
     for b, name in enumerate((rnd.attr["then_branch"].func.name, rnd.attr["else_branch"].func.name)):
-        _read_optionals(ex.bodies[name], optionals, b, ex)
+        if ("branch", name) not in ex.rewritten:  # a branch two gradient Ifs share is rewritten once
+            ex.rewritten.add(("branch", name))
+            _read_optionals(ex.bodies[name], optionals, b, ex)
 
 
 def _export_cond_gradient(nd, op: _ops.Operation, readers: list, nested: dict, loops: dict, ex: _Export,
@@ -873,6 +948,7 @@ def finish_graph_def(graph: _ops.Graph, graph_def) -> None:
         fn = graphs.get(fd.signature.name)
         if fn is not None:
             _export_nodes(fd.node_def, fn, ex, fd)
+    ex.remove_retired(graph_def)
     for fd in graph_def.library.function:
         _drop_unread_variant_constants(fd)
 
@@ -895,12 +971,11 @@ def _drop_unread_variant_constants(fd) -> None:
 
 # Op types tfmini registers and TensorFlow has no op for, with what a GraphDef holding one says about its graph.
 TFMINI_ONLY_OPS = {
-    "WhileGrad": "the gradient of a tf.while_loop in tfmini's own form, which tfmini writes for a loop or cond "
-                 "inside a differentiated loop body or cond branch whose gradient is also taken inside that body "
-                 "(tf.gradients called in the body)",
+    "WhileGrad": "the gradient of a tf.while_loop in tfmini's own form, which tfmini writes when the loop's tape "
+                 "(its last output) is read by anything else than the gradients tf.gradients builds",
     "TapeRead": "a value a tf.cond or tf.while_loop recorded for its gradient, read in tfmini's own form, which "
-                "tfmini writes for a loop or cond inside a differentiated loop body or cond branch whose gradient "
-                "is also taken inside that body (tf.gradients called in the body)",
+                "tfmini writes when the tape (the op's last output) is read by anything else than the gradients "
+                "tf.gradients builds",
     "PyGeneratorDataset": "tf.data.Dataset.from_generator, whose Python generator only the process that made it has",
     "DatasetWeightedChoice": "the draw of tf.data.experimental.sample_from_datasets",
     "SparseTensorToDatasetVariant": "a SparseTensor component of a tf.data dataset",
@@ -911,13 +986,21 @@ TFMINI_ONLY_OPS = {
 
 def tensorflow_incompatibilities(graph_def) -> list[str]:
     """What in `graph_def` (a GraphDef, or a Graph to export) TensorFlow cannot run: one line per tfmini-only op
-    type (`TFMINI_ONLY_OPS`) its nodes or its library's functions use, naming the op, how many nodes use it, the
-    first of them and why such a node is there. Empty when every op type is one TensorFlow has."""
+    type (`TFMINI_ONLY_OPS`) its nodes or the library functions they call use, naming the op, how many nodes
+    use it, the first of them and why such a node is there. Empty when every op type is one TensorFlow has."""
     if isinstance(graph_def, _ops.Graph):
         graph_def = graph_def.as_graph_def()
     uses: dict = {}  # op type -> [count, where the first node is]
+    functions = {fd.signature.name: fd for fd in graph_def.library.function}
+    called, pending = set(), [graph_def.node]  # TensorFlow instantiates only the functions nodes call
+    while pending:
+        for nd in pending.pop():
+            for name in _called_functions(nd):
+                if name in functions and name not in called:
+                    called.add(name)
+                    pending.append(functions[name].node_def)
     places = [("", graph_def.node)] + [(f" in function '{fd.signature.name}'", fd.node_def)
-                                       for fd in graph_def.library.function]
+                                       for fd in graph_def.library.function if fd.signature.name in called]
     for place, nodes in places:
         for nd in nodes:
             if nd.op in TFMINI_ONLY_OPS:
