@@ -223,3 +223,13 @@ def test_nextafter_steps_one_ulp():
     np.testing.assert_array_equal(got, np.nextafter(np.float32([1.0, 1.0, 0.0]), np.float32([2.0, 0.0, -1.0])))
     with pytest.raises(TypeError):
         tf.math.nextafter(tf.constant([1, 2]), tf.constant([1, 2]))
+
+
+def test_nextafter_gradient_is_one_for_x1_and_zero_for_x2_as_tf():
+    with tf.Graph().as_default():
+        x1, x2 = tf.constant([[1.0, 2.0], [3.0, 4.0]]), tf.constant([5.0, 0.0])
+        g1, g2 = tf.gradients(tf.math.nextafter(x1, x2), [x1, x2], grad_ys=tf.constant([[1.0, 2.0], [3.0, 4.0]]))
+        with tf.Session() as sess:
+            d1, d2 = sess.run([g1, g2])
+    np.testing.assert_array_equal(d1, [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(d2, [0.0, 0.0])

@@ -18,7 +18,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
-from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
+from tfmini.framework.registry import RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops, nn_ops, shape_fns
 
 _F32_64 = (_dt.float32, _dt.float64)
@@ -438,7 +438,12 @@ def erfcinv(x, name=None) -> _ops.Tensor:
 register_op("NextAfter", inputs=["x1: T", "x2: T"], outputs=["output: T"], attrs={"T": ("type", _dt.float32)},
             allowed={"T": (_dt.float64, _dt.float32)}, shape=shape_fns.broadcast,
             fresh_output=True)(math_ops._broadcasting(np.nextafter))
-NotDifferentiable("NextAfter")
+
+
+@RegisterGradient("NextAfter")
+def _next_after_grad(op, grad):
+    # A step of one ulp at most: TF differentiates it as slope 1 in x1 and 0 in x2.
+    return math_ops._binary_grads(op, grad, array_ops.zeros_like(grad))
 
 
 @tf_export("math.nextafter")
