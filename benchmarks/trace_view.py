@@ -19,7 +19,7 @@ import numpy as np
 import tfmini as tf
 from ipython_ext import markup
 from ipython_ext.trace_data import script_json, trace_data
-from ipython_ext.trace_view import TraceView, view_script
+from ipython_ext.trace_view import TraceView, view_script, view_style
 from tfmini.client.timeline import Timeline
 
 
@@ -73,7 +73,7 @@ def measure(runs: int = 1) -> dict:
             "script": len(view_script().encode()),
             "data": len(script_json(trace_data([md.step_stats] * runs, graph)).encode()),
             "static picture": svg_in_html,
-            "styles": len(markup.stylesheet().encode()),
+            "styles": len(markup.stylesheet().encode()) + len(view_style().encode()),
         },
         "chrome_trace": len(chrome.encode()) * runs,
         "chrome_trace_base64": len(base64.b64encode(chrome.encode())) * runs,

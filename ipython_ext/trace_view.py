@@ -180,6 +180,12 @@ def timeline_svg(runs: list[list[OpStat]], highlight: str | None = None) -> str:
 
 # -- the interactive view ---------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
+def view_style() -> str:
+    """The view's styles (`trace_view.css`), in trace displays only, so other displays do not carry them."""
+    return resources.files("ipython_ext").joinpath("trace_view.css").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
 def view_script() -> str:
     """The view's JavaScript (`trace_view.js`), inlined into every display so that each output stands alone;
     without its indentation and comment lines, which the browser does not need."""
@@ -198,7 +204,7 @@ def interactive_html(runs: list, stats: list[list[OpStat]], graph=None, highligh
         f'{esc("Download the Chrome trace" + (f" of run {r + 1}" if len(runs) > 1 else ""))}</a> '
         for r, run in enumerate(data["runs"]))
     return Html(
-        f'<div class="tfx-trace" data-tfx-id="{ident}">'
+        f'<div class="tfx-trace" data-tfx-id="{ident}"><style>{view_style()}</style>'
         f'<div class="tfx-picture tfx-trace-static">{timeline_svg(stats, highlight)}</div>'
         f'<div class="tfx-note tfx-trace-downloads" style="display:none">{links}'
         "(JSON; open it in ui.perfetto.dev or chrome://tracing)</div>"
