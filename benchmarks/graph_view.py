@@ -1,8 +1,7 @@
 """`python -m benchmarks.graph_view`: size and time of a graph display at three model sizes: an MLP trained
 with gradient descent (~130 ops), a 40-block residual model (~1,000 ops, `block0…block39`) and a ~10,000-op
 model of the same kind. For each: the time to build every MIME type of the display (the interactive HTML,
-the static Graphviz SVG and the text), the bytes of each, and how many name scopes and boxes the interactive
-view opens with. With `--before`, the same figures for the Graphviz-only display (HTML embedding the SVG)."""
+the static Graphviz SVG and the text) and the bytes of each."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import time
 
 import tfmini as tf
 from ipython_ext import graph_view
-from ipython_ext.markup import page, tag
 
 
 def mlp(hidden: int = 3) -> tf.Graph:
@@ -52,30 +50,22 @@ def large(ops: int = 10_000) -> tf.Graph:
     return blocks(max(1, (ops - base) // per_block))
 
 
-def measure(graph: tf.Graph, before: bool = False) -> dict:
-    """Seconds to build the display's MIME types and the bytes of each."""
+def measure(graph: tf.Graph) -> dict:
+    """Seconds to build the display's MIME types (as IPython asks for them: text, HTML, SVG) and the bytes
+    of each. Run the script with PYTHONPATH pointing at an older ipython_ext to compare."""
     graph_view._svg_cache.clear()
     start = time.perf_counter()
-    view = graph_view.GraphView(graph)
-    bundle = view._repr_mimebundle_()
-    if before:  # the Graphviz-only display: the SVG inside the HTML as well as beside it
-        svg = view.svg()
-        body = tag("div", view.summary(), class_="tfx-head") + (tag("div", graph_view.Html(svg)) if svg else "")
-        bundle["text/html"] = page(body + view.listing_html(), view.text(), kind=view.title)
+    bundle = graph_view.GraphView(graph)._repr_mimebundle_()
     seconds = time.perf_counter() - start
-    opened = graph_view.graph_model.initial_expansion(view.hierarchy, view.max_nodes)
-    return {"ops": len(view.nodes), "seconds": seconds, "scopes": len(view.hierarchy.scope_groups()),
-            "open groups": len(opened), **{m: len(v.encode()) for m, v in bundle.items()}}
+    return {"ops": len(graph.get_operations()), "seconds": seconds, **{m: len(v.encode()) for m, v in bundle.items()}}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--before", action="store_true", help="the Graphviz-only display, for comparison")
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__).parse_args()
     cases = [("MLP", mlp()), ("40 blocks", blocks(40)), ("10,000 ops", large())]
     print(f"{'graph':<12}{'ops':>7}{'build s':>9}{'text/html':>12}{'image/svg':>12}{'text':>8}")
     for name, graph in cases:
-        r = measure(graph, args.before)
+        r = measure(graph)
         print(f"{name:<12}{r['ops']:>7}{r['seconds']:>9.2f}{r['text/html']:>12,}"
               f"{r.get('image/svg+xml', 0):>12,}{r['text/plain']:>8,}")
 

@@ -252,6 +252,7 @@ def to_json(nodes, h: Hierarchy, expanded: list[int], kinds: dict[str, str]) -> 
     """The view's data: a string table and columns per group and per op (indices into the table), with
     every `<` and `&` escaped so the text can sit inside a `<script>` element."""
     strings = _Strings()
+    strings("")  # entry 0: what the sparse columns mean for the ops they leave out
     index = {n.name: i for i, n in enumerate(nodes)}
     kept = [i for i, g in enumerate(h.groups) if g.parent != -2]
     renumber = {old: new for new, old in enumerate(kept)}
@@ -264,14 +265,16 @@ def to_json(nodes, h: Hierarchy, expanded: list[int], kinds: dict[str, str]) -> 
             colours.append(colour_for(n.op_type))
         op_type.append(number)
 
-    def inputs(n) -> list:
+    def inputs(i: int, n) -> list:
+        """Data inputs as distances back to their producer ([distance, output] past output 0): short numbers."""
         out: list = []
         for name, k in n.inputs:
             src = index.get(name)
             if src is not None:
-                out.append(src if k == 0 else [src, k])
-        out.extend(-index[c] - 1 for c in n.control_inputs if c in index)
+                out.append(i - src if k == 0 else [i - src, k])
         return out
+
+    attr_sets = _Strings()
 
     def short(i: int, n) -> str:
         path = h.groups[h.owner[i]].path
@@ -289,14 +292,19 @@ def to_json(nodes, h: Hierarchy, expanded: list[int], kinds: dict[str, str]) -> 
             "group": [renumber[h.owner[i]] for i in range(len(nodes))],
             "name": [strings(visible(short(i, n))) for i, n in enumerate(nodes)],
             "type": op_type,
-            "inputs": [inputs(n) for n in nodes],
-            "outputs": [[strings(visible(o)) for o in n.outputs] for n in nodes],
-            "device": [strings(visible(n.device)) for n in nodes],
-            "attrs": [[strings(visible(f"{k} = {v}")) for k, v in n.attrs] for n in nodes],
+            "inputs": [inputs(i, n) for i, n in enumerate(nodes)],
+            "outputs": [o[0] if len(o) == 1 else o for o in
+                        ([strings(visible(t)) for t in n.outputs] for n in nodes)],
+            "attrs": [attr_sets(json.dumps([strings(visible(f"{k} = {v}")) for k, v in n.attrs])) for n in nodes],
             "site": [strings(visible(n.site)) for n in nodes],
-            "note": [strings(n.note) for n in nodes],
-            "aux": [int(is_auxiliary_op(n.name, n.op_type)) for n in nodes],
+            # sparse columns, {op: value} for the few ops that have one
+            "control": {i: [i - index[c] for c in n.control_inputs if c in index]
+                        for i, n in enumerate(nodes) if any(c in index for c in n.control_inputs)},
+            "device": {i: strings(visible(n.device)) for i, n in enumerate(nodes) if n.device},
+            "note": {i: strings(n.note) for i, n in enumerate(nodes) if n.note},
+            "aux": {i: 1 for i, n in enumerate(nodes) if is_auxiliary_op(n.name, n.op_type)},
         },
+        "attr_sets": [json.loads(a) for a in attr_sets.items],
         "types": types.items,
         "colours": colours,
         "kinds": [kinds.get(t, "op") for t in types.items],

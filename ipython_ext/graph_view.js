@@ -11,6 +11,17 @@
   var D = JSON.parse(box.querySelector('script[data-tfx="graph-data"]').textContent);
   var S = D.strings, G = D.groups, O = D.ops;
   var nG = G.parent.length, nO = O.group.length;
+  (function unpack() {  // the compact columns (graph_model.to_json) as one entry per op
+    var inputs = [], outputs = [], attrs = [], device = [], note = [], aux = [], i;
+    for (i = 0; i < nO; i++) {
+      inputs.push(O.inputs[i].map(function (x) { return Array.isArray(x) ? [i - x[0], x[1]] : i - x; }));
+      (O.control[i] || []).forEach(function (x) { inputs[i].push(-(i - x) - 1); });
+      outputs.push(Array.isArray(O.outputs[i]) ? O.outputs[i] : [O.outputs[i]]);
+      attrs.push(D.attr_sets[O.attrs[i]]);
+      device.push(O.device[i] || 0); note.push(O.note[i] || 0); aux.push(O.aux[i] || 0);
+    }
+    O.inputs = inputs; O.outputs = outputs; O.attrs = attrs; O.device = device; O.note = note; O.aux = aux;
+  })();
   var KIND_NAMES = ["graph", "name scope", "series", "ops of one type", "run of ops"];
   var CHAR = 6.4, PAD = 10, HEAD = 22, GAP = 18, VGAP = 30, MARGIN = 20;
 

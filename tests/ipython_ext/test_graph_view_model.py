@@ -36,7 +36,7 @@ def test_repeated_block_scopes_fold_into_one_series_and_training_parts_are_auxil
     assert data["groups"]["aux"][labels["GradientDescent"]] == 1
     assert data["groups"]["aux"][series] == 0
     init = data["strings"].index("init")
-    assert data["ops"]["aux"][data["ops"]["name"].index(init)] == 1
+    assert data["ops"]["aux"][str(data["ops"]["name"].index(init))] == 1
     assert series not in data["expanded"]  # series stay closed when the view opens
 
 
@@ -44,17 +44,19 @@ def test_every_op_keeps_its_type_outputs_attrs_site_and_inputs(monkeypatch):
     g = tf.Graph()
     with g.as_default(), g.device("/cpu:0"):
         x = tf.placeholder(tf.float32, [None, 3], name="x")
-        with tf.name_scope("layer"):
+        first = tf.constant(1.0, name="first")
+        with tf.name_scope("layer"), tf.control_dependencies([first.op]):
             y = tf.nn.relu(tf.matmul(x, tf.ones([3, 2]), name="mm"), name="act")
     data = data_of(GraphView(g).html())
     strings, ops = data["strings"], data["ops"]
     names = [strings[n] for n in ops["name"]]
     mm = names.index("mm")
     assert data["types"][ops["type"][mm]] == "MatMul"
-    assert [strings[s] for s in ops["outputs"][mm]] == ["float32 (?, 2)"]
-    assert ops["inputs"][mm][0] == names.index("x")
-    assert "transpose_a = False" in [strings[s] for s in ops["attrs"][mm]]
-    assert strings[ops["device"][mm]] == y.op.device
+    assert strings[ops["outputs"][mm]] == "float32 (?, 2)"  # one output: its entry alone
+    assert mm - ops["inputs"][mm][0] == names.index("x")  # inputs count back from the op
+    assert [mm - d for d in ops["control"][str(mm)]] == [names.index("first")]
+    assert "transpose_a = False" in [strings[s] for s in data["attr_sets"][ops["attrs"][mm]]]
+    assert strings[ops["device"][str(mm)]] == y.op.device == "/device:CPU:0"
     assert "test_graph_view_model.py" in strings[ops["site"][mm]] and "tf.matmul" in strings[ops["site"][mm]]
     assert data["kinds"][ops["type"][names.index("x")]] == "placeholder"
 
