@@ -281,16 +281,19 @@ class DebugView:
         return {"text/plain": self.text(), "text/html": self.html()}
 
 
-def run_debug(session, fetches, feed_dict=None, filters: dict[str, Callable] | None = None) -> DebugView:
-    """Runs `fetches` once in `session` keeping every tensor of the step, and returns the view of it
-    (`.value` holds the fetched value). A failing step is shown too: its error and what ran before it."""
+def run_debug(session, fetches, feed_dict=None, filters: dict[str, Callable] | None = None, options=None,
+              run_metadata=None) -> DebugView:
+    """Runs `fetches` once in `session` (a Session or a debug wrapper of one) keeping every tensor of the
+    step, and returns the view of it (`.value` holds the fetched value). A step that fails in an op is shown
+    too, with its error and what ran before it; other errors (bad feeds or fetches) are raised. `options` and
+    `run_metadata` are passed to the run (e.g. to trace it as well)."""
     wrapper = session if isinstance(session, tf_debug.LocalDebugWrapperSession) else \
         tf_debug.LocalDebugWrapperSession(session)
     for name, fn in (filters or {}).items():
         wrapper.add_tensor_filter(name, fn)
     value = None
     try:
-        value = wrapper.run(fetches, feed_dict=feed_dict or None)
+        value = wrapper.run(fetches, feed_dict=feed_dict or None, options=options, run_metadata=run_metadata)
     except tf.errors.OpError:
         if wrapper.last_dump is None:
             raise
