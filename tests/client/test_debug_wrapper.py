@@ -275,3 +275,22 @@ def test_closing_the_wrapper_closes_the_session(graph):
         assert debug.run(c) == 1.0
     with pytest.raises(RuntimeError, match="closed Session"):
         debug.run(c)
+
+
+def test_first_passing_dump_is_the_step_where_the_first_inf_appeared(graph):
+    v = tf.Variable(2.0, name="v")
+    logged = tf.log(v, name="logged")  # finite while v > 0, -inf at 0, nan below
+    with tf.control_dependencies([logged]):
+        step = tf.assign_sub(v, 1.0, name="step")
+    debug = tf_debug.LocalDebugWrapperSession(_session())
+    assert debug.first_passing_dump("has_inf_or_nan") is None
+    for _ in range(4):
+        debug.run([logged, step])
+    first = debug.first_passing_dump("has_inf_or_nan")
+    assert first.run_index == 3 and debug.last_dump.run_index == 4
+    (datum,) = first.find(tf_debug.has_inf_or_nan)
+    assert datum.node_name == "logged" and datum.get_tensor() == -np.inf
+    debug.add_tensor_filter("has_inf_or_nan", tf_debug.has_inf_or_nan)  # registering again starts over
+    assert debug.first_passing_dump("has_inf_or_nan") is None
+    with pytest.raises(ValueError, match="no tensor filter named"):
+        debug.first_passing_dump("other")

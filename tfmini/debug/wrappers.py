@@ -73,6 +73,7 @@ class LocalDebugWrapperSession:
         self._tensor_filters: dict[str, Callable] = {}
         self._run_call_count = 0
         self._last_dump: DebugDump | None = None
+        self._first_passing: dict[str, DebugDump] = {}
         self._lock = threading.Lock()
         self.add_tensor_filter("has_inf_or_nan", has_inf_or_nan)
 
@@ -108,12 +109,29 @@ class LocalDebugWrapperSession:
         return dict(self._tensor_filters)
 
     def add_tensor_filter(self, filter_name: str, tensor_filter: Callable) -> None:
-        """Registers `tensor_filter(datum, tensor) -> bool` under `filter_name` (replacing one of that name)."""
+        """Registers `tensor_filter(datum, tensor) -> bool` under `filter_name` (replacing one of that name,
+        whose first passing dump is then forgotten). Every debugged run applies the filters that have not
+        passed yet (see `first_passing_dump`)."""
         if not isinstance(filter_name, str):
             raise TypeError(f"filter_name must be a str, got {type(filter_name)}")
         if not callable(tensor_filter):
             raise TypeError(f"tensor_filter must be callable, got {type(tensor_filter)}")
         self._tensor_filters[filter_name] = tensor_filter
+        self._first_passing.pop(filter_name, None)
+
+    def first_passing_dump(self, filter_name: str) -> DebugDump | None:
+        """The dump of the first debugged run in which the filter named `filter_name` passed a tensor (what
+        tfdbg's `run --till_filter_pass` stops at), or None while none has. In a training loop whose loss
+        turned to NaN, this is the step where the first NaN appeared, not a later one where everything is NaN."""
+        if filter_name not in self._tensor_filters:
+            raise ValueError(f"There is no tensor filter named \"{filter_name}\"; registered: "
+                             f"{', '.join(sorted(self._tensor_filters))}")
+        return self._first_passing.get(filter_name)
+
+    def _note_passing_filters(self, dump: DebugDump) -> None:
+        for name, tensor_filter in self._tensor_filters.items():
+            if name not in self._first_passing and dump.find(tensor_filter, first_n=1):
+                self._first_passing[name] = dump
 
     def find(self, filter_name: str, first_n: int = 0) -> list[DebugTensorDatum]:
         """The latest dump's data that the filter named `filter_name` passes, in execution order."""
@@ -170,8 +188,10 @@ class LocalDebugWrapperSession:
                                         run_steps=watched_steps, run=watched_steps)
         except _errors.OpError as e:
             self._last_dump = DebugDump(graph, dumper.data, names, list(fed), fed, run_index, error=e)
+            self._note_passing_filters(self._last_dump)
             raise
         self._last_dump = DebugDump(graph, dumper.data, names, list(fed), fed, run_index)
+        self._note_passing_filters(self._last_dump)
         values = results if call.plain else _fetched_values(sess, call.unique_fetches, results)
         return mapper.build_results(values)
 
