@@ -17,7 +17,7 @@ from ipython_ext import sites
 from ipython_ext.graph_view import GraphView
 from ipython_ext.markup import Html, element_id, esc, fields, fmt_bytes, fmt_num, page, section, table, tag
 from ipython_ext.runs import op_error_text
-from ipython_ext.values import array_text, dtype_name
+from ipython_ext.values import array_text, dtype_name, heatmap_html
 from tfmini import debug as tf_debug
 
 MAX_ROWS = 500  # tensor rows drawn (rows a filter flags are drawn even beyond it)
@@ -193,8 +193,8 @@ class DebugView:
                 ("created at", where or "unknown")]
         if source:
             info.append(("source", tag("code", source)))
-        info.append(("in the graph view", Html("search for ") + tag("code", datum.node_name)
-                     + Html(" (press /) in the picture below or in any view of this graph")))
+        info.append(("in the graph", Html("selected in the picture below; search ") + tag("code", datum.node_name)
+                     + Html(" (press /) in any view of this graph")))
         inputs = []
         for name, v in self.dump.input_values(datum.node_name):
             if v is None:
@@ -209,6 +209,7 @@ class DebugView:
             tag("div", "First op that produced a NaN or an Inf", class_="tfx-head tfx-error")
             + fields(info) + tag("pre", array_text(np.asarray(value)) if isinstance(value, np.ndarray) else str(value),
                                   class_="tfx-values")
+            + (heatmap_html(value) if isinstance(value, np.ndarray) else Html(""))
             + tag("div", "Its inputs", class_="tfx-head") + inputs_html
         )
 
@@ -262,6 +263,18 @@ class DebugView:
             f'{note}{script}</div>'
         )
 
+    def _graph_html(self, graph: GraphView) -> Html:
+        """The graph around the op, with the op selected through the view's own search (Enter selects the
+        first match and reveals it); without scripts the picture and the listing show as they are."""
+        op = self.culprit.op if self.culprit is not None else self.dump.error.op
+        ident = element_id("dbg-graph", op.name)
+        # Inside a <script>, `<` and `&` are written as JSON escapes so no name can close the element.
+        name = json.dumps(op.name).replace("<", "\\u003c").replace("&", "\\u0026")
+        script = ("<script>(function(){var root=document.getElementById(" + json.dumps(ident) + ");"
+                  "var box=root&&root.querySelector('input.tfx-gv-search');if(!box){return;}box.value=" + name + ";"
+                  "box.dispatchEvent(new KeyboardEvent('keydown',{key:'Enter'}));})();</script>")
+        return Html(f'<div class="tfx-dbg-graph" id="{esc(ident)}">{graph.body()}{script}</div>')
+
     def body(self) -> Html:
         parts = [tag("div", self.summary(), class_="tfx-head")]
         if self.dump.error is not None:
@@ -269,7 +282,7 @@ class DebugView:
         parts.append(self._culprit_html())
         graph = self.graph_view()
         if graph is not None:
-            parts.append(graph.body())
+            parts.append(self._graph_html(graph))
         parts.append(section(f"Tensors of the step ({len(self.dump.dumped_tensor_data)})", self._table_html(),
                              key=f"dbg\0{self.dump.run_index}\0{self.dump.size}", open_=True))
         return Html("".join(parts))

@@ -177,6 +177,10 @@ def test_the_filters_work_in_a_browser(model, tmp_path):
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
                    else route.abort())
         page.goto(page_file.as_uri(), wait_until="load")
+        # The graph around the first NaN opens with its op selected, the details panel naming it.
+        assert page.locator(".tfx-dbg-graph .tfx-gv-selected").count() == 1
+        assert page.locator(".tfx-dbg-graph input.tfx-gv-search").input_value() == "layer/z"
+        assert "Log" in page.locator(".tfx-dbg-graph .tfx-gv-selected").text_content()
         rows = page.locator(".tfx-dbg tbody tr")
 
         def visible_names() -> list[str]:
