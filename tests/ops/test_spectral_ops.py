@@ -119,6 +119,23 @@ def test_real_transform_ops_refuse_short_inputs():
     assert tf.spectral.irfft([1.0 + 0j, 2.0]).dtype == tf.float32
 
 
+def test_real_transforms_keep_the_static_shape_when_it_is_known():
+    with tf.Graph().as_default():
+        x = tf.zeros([2, 8])
+        assert tf.spectral.rfft(x).shape.as_list() == [2, 5]
+        assert tf.spectral.rfft(x, fft_length=[12]).shape.as_list() == [2, 7]
+        assert tf.spectral.irfft(tf.spectral.rfft(x)).shape.as_list() == [2, 8]
+        assert tf.spectral.rfft2d(tf.zeros([3, 2, 4])).shape.as_list() == [3, 2, 3]
+        unknown = tf.placeholder(tf.float32, [None, None])
+        assert tf.spectral.rfft(unknown).shape.as_list() == [None, None]
+        data = np.arange(16.0, dtype=np.float32).reshape(2, 8)
+        padded, cropped = tf.spectral.rfft(data, fft_length=[12]), tf.spectral.rfft(data, fft_length=[6])
+        with tf.Session() as sess:
+            got_padded, got_cropped = sess.run([padded, cropped])
+    np.testing.assert_allclose(got_padded, np.fft.rfft(data, 12), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(got_cropped, np.fft.rfft(data, 6), rtol=1e-5, atol=1e-4)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Discrete cosine transforms
 # ----------------------------------------------------------------------------------------------------------

@@ -225,17 +225,33 @@ def _real_transform_api(op_type: str, doc: str):
             x = _ops.convert_to_tensor(input_tensor, preferred_dtype=preferred, name="input_tensor")
             real = x.dtype.real_dtype if x.dtype.is_complex else x.dtype
             complex_type = _dt.complex128 if real == _dt.float64 else _dt.complex64
+            static_inner = x.shape[-rank:].as_list() if x.shape.ndims is not None and x.shape.ndims >= rank else None
             if fft_length is None:
-                inner = array_ops.shape(x)[-rank:]
-                if inverse:
-                    # The signal length whose half spectrum has the innermost size: 2 (m - 1).
-                    inner = array_ops.concat([inner[:-1], 2 * (inner[-1:] - 1)], 0)
-                fft_length = inner
+                if static_inner is not None and None not in static_inner:
+                    # Known when the graph is built: a constant, so the result's static shape is known, as in TF.
+                    fft_length = np.array(static_inner[:-1] + [2 * (static_inner[-1] - 1) if inverse
+                                                               else static_inner[-1]], np.int32)
+                else:
+                    inner = array_ops.shape(x)[-rank:]
+                    if inverse:
+                        # The signal length whose half spectrum has the innermost size: 2 (m - 1).
+                        inner = array_ops.concat([inner[:-1], 2 * (inner[-1:] - 1)], 0)
+                    fft_length = inner
             fft_length = _ops.convert_to_tensor(fft_length, dtype=_dt.int32, name="fft_length")
             needed = fft_length
             if inverse:
                 needed = array_ops.concat([fft_length[:-1], fft_length[-1:] // 2 + 1], 0)
-            x = _pad_inner_dims(x, needed, rank)
+            lengths = _reg.constant_value(fft_length)
+            if lengths is None or static_inner is None or None in static_inner:
+                x = _pad_inner_dims(x, needed, rank)
+            else:
+                # Pad by amounts known now (none when the input is long enough), keeping the static shape.
+                want = [int(n) for n in np.reshape(lengths, -1)]
+                if inverse:
+                    want[-1] = want[-1] // 2 + 1
+                extra = [max(w - d, 0) for w, d in zip(want, static_inner)]
+                if any(extra):
+                    x = array_ops.pad(x, [[0, 0]] * (x.shape.ndims - rank) + [[0, e] for e in extra])
             return apply_op(op_type, [x, fft_length], {"Treal": real, "Tcomplex": complex_type},
                             name=scope).outputs[0]
 
