@@ -175,6 +175,8 @@ function (D, ID) {
   var box = el("div", "tfx-trace-box");
   box.tabIndex = 0;
   var canvas = el("canvas", "tfx-trace-canvas");
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", "timeline of " + ops.length + " ops on " + lanes.length + " lanes");
   box.appendChild(canvas);
   var card = el("div", "tfx-trace-card");
   card.style.display = "none";
