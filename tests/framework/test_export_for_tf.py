@@ -12,7 +12,7 @@ import pytest
 from test_op_defs_against_tf import TFMINI_ONLY  # the op-def comparison beside this module (tests are no package)
 
 import tfmini as tf
-from tfmini.framework import func_graph, graph_export, registry
+from tfmini.framework import func_graph, registry, tensorflow_check
 from tfmini.protobuf import op_def_pb2
 
 OP_DEFS = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "op_defs", "op_defs.pb")
@@ -236,7 +236,7 @@ def test_gradient_of_a_loop_inside_a_loop_exports_as_tensorflows_while_v2():
     pushed = [nd for nd in outer.node_def if nd.op == "TensorListPushBack"]
     assert [nd.attr["element_dtype"].type for nd in pushed][:2] == [tf.int32.as_datatype_enum,
                                                                     tf.variant.as_datatype_enum]
-    graph_export.check_for_tensorflow(gd)
+    tensorflow_check.check_for_tensorflow(gd)
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
@@ -516,7 +516,7 @@ def test_gradient_also_taken_inside_the_differentiated_body_exports_in_tensorflo
         gd = g.as_graph_def()
     ops = [nd.op for nd in _all_nodes(gd)]
     assert all(op in op_defs for op in ops) and ops.count("While") == 5  # 2 forward, 3 gradient loops
-    graph_export.check_for_tensorflow(gd)
+    tensorflow_check.check_for_tensorflow(gd)
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
@@ -536,20 +536,20 @@ def test_tensorflow_check_names_tfmini_only_ops_and_the_nodes_using_them():
         gd = g.as_graph_def()
         items = tf.data.Dataset.from_generator(lambda: iter([1.0, 2.0]), tf.float32).make_one_shot_iterator()
         items.get_next()
-    assert graph_export.tensorflow_incompatibilities(forward) == []
-    graph_export.check_for_tensorflow(forward)
-    found = graph_export.tensorflow_incompatibilities(gd)
+    assert tensorflow_check.tensorflow_incompatibilities(forward) == []
+    tensorflow_check.check_for_tensorflow(forward)
+    found = tensorflow_check.tensorflow_incompatibilities(gd)
     assert [line.split("'")[1] for line in found] == ["WhileGrad", "TapeRead"]
     with pytest.raises(ValueError, match=r"TensorFlow cannot run this GraphDef: op 'WhileGrad' exists only in tfmini "
                                          r"\(1 node, first 'gradients/while_grad/WhileGrad'\): the gradient of a "
                                          r"tf.while_loop in tfmini's own form.*op 'TapeRead' exists only in tfmini "
                                          r"\(1 node, first 'read_while_Tanh_0' in function '[^']+'\)"):
-        graph_export.check_for_tensorflow(gd)
+        tensorflow_check.check_for_tensorflow(gd)
     with tf.Graph().as_default():  # tfmini reads its own form back
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
             np.testing.assert_allclose(sess.run(dx.name, feed), want, rtol=1e-6)
-    found = graph_export.tensorflow_incompatibilities(g)  # a Graph is exported first
+    found = tensorflow_check.tensorflow_incompatibilities(g)  # a Graph is exported first
     assert [line.split("'")[1] for line in found] == ["WhileGrad", "PyGeneratorDataset", "TapeRead"]
     assert "Dataset.from_generator" in found[1]
 
@@ -561,12 +561,12 @@ def test_tensorflow_check_passes_every_training_graph_tensorflow_runs():
         _, y = tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.cond(tf.reduce_sum(h) > 0, lambda: h * 0.5,
                                                                               lambda: tf.tanh(h))), [0, x])
         tf.gradients(tf.reduce_sum(y), x)
-    graph_export.check_for_tensorflow(g)
+    tensorflow_check.check_for_tensorflow(g)
 
 
 def test_tfmini_only_op_table_is_the_op_def_comparisons():
     # test_op_defs_against_tf checks that its list is exactly the registered op types TensorFlow lacks.
-    assert set(graph_export.TFMINI_ONLY_OPS) == set(TFMINI_ONLY)
+    assert set(tensorflow_check.TFMINI_ONLY_OPS) == set(TFMINI_ONLY)
 
 
 def _loop(f, x):
@@ -601,7 +601,7 @@ def test_gradient_of_control_flow_nested_two_levels_deep_exports_in_tensorflows_
         gd = g.as_graph_def()
     ops = [nd.op for nd in _all_nodes(gd)]
     assert all(op in op_defs for op in ops) and _tape_readers(gd) == []
-    graph_export.check_for_tensorflow(gd)
+    tensorflow_check.check_for_tensorflow(gd)
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:
@@ -624,7 +624,7 @@ def test_loop_gradient_taken_inside_a_cond_branch_exports_in_tensorflows_form():
         with tf.Session() as sess:
             want = sess.run(out, feed)
         gd = g.as_graph_def()
-    graph_export.check_for_tensorflow(gd)
+    tensorflow_check.check_for_tensorflow(gd)
     assert "TensorListPushBack" in [nd.op for nd in _all_nodes(gd)]
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")

@@ -17,7 +17,7 @@ compares; each training graph is trained from its initializer in several fresh s
 all be tfmini's (an update op running before a gradient has read the old weights would make them drift from
 session to session).
 A graph reading a Dataset.from_generator holds an op only tfmini has: tfmini's check for TensorFlow
-(graph_export.check_for_tensorflow) must name it, and TensorFlow must refuse the graph naming it too.
+(tensorflow_check.check_for_tensorflow) must name it, and TensorFlow must refuse the graph naming it too.
 tf-write writes a small forward graph TensorFlow built, with its outputs, which tfmini-check imports and
 runs. Any disagreement exits non-zero with a message. TensorFlow is imported only by the tf-* commands,
 tfmini only by the tfmini-* commands.
@@ -322,7 +322,7 @@ def _write_case(directory: str, name: str, graph_def, feeds: dict, arrays: dict,
 
 def tfmini_write(directory: str) -> None:
     import tfmini as tf
-    from tfmini.framework.graph_export import check_for_tensorflow
+    from tfmini.framework.tensorflow_check import check_for_tensorflow
 
     os.makedirs(directory, exist_ok=True)
     cases = []
