@@ -616,7 +616,8 @@ class GraphView:
         h = self.hierarchy
         opened = graph_model.initial_expansion(h, self.max_nodes, self.expand, self.collapse)
         data = graph_model.to_json(self.nodes, h, opened, {t: k.label for t, k in KINDS.items()})
-        ident = element_id("graph", data)
+        # from names only: the data holds creation sites, whose cell numbers vary between runs of a notebook
+        ident = element_id("graph", "\0".join([self.title, str(len(self.nodes))] + [n.name for n in self.nodes[:64]]))
         note = tag("div", "The interactive view needs JavaScript: trust the notebook (or open the exported HTML "
                           "in a browser) to pan, zoom, expand name scopes and search; the op listing is below.",
                    class_="tfx-note tfx-gv-nojs")
