@@ -88,7 +88,7 @@ WIDTH = 800
 _LEFT, _RIGHT, _TOP, _LANE, _BAR = 104, 12, 26, 22, 15
 # Up to this many ops the static picture has a bar (with its native tooltip) per op; above it, the bars of one
 # op type on one lane that touch at the picture's resolution merge into one path, which keeps it small.
-DETAILED_OPS = 150
+DETAILED_OPS = 50
 
 
 def _nice_step(span: float, ticks: int = 6) -> float:
