@@ -5,6 +5,7 @@ created it. Pure functions from a dump to markup; everything shown is escaped.""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -79,9 +80,18 @@ def tensor_stats(value) -> TensorStats:
                        float(wide.std()), nan, inf)
 
 
-def _culprit(dump: tf_debug.DebugDump):
-    found = dump.find(tf_debug.has_inf_or_nan, first_n=1)
-    return found[0] if found else None
+class Row:
+    """One dumped tensor as the list shows it: its execution index, datum and which filters pass it; its
+    statistics are computed when first asked for (a long list draws only some of its rows)."""
+
+    def __init__(self, index: int, datum, passed: tuple[bool, ...]) -> None:
+        self.index = index
+        self.datum = datum
+        self.passed = passed
+
+    @functools.cached_property
+    def stats(self) -> TensorStats:
+        return tensor_stats(self.datum.get_tensor())
 
 
 class DebugView:
@@ -105,24 +115,37 @@ class DebugView:
         self._name_re = None if node_name_regex is None else re.compile(node_name_regex)
         self._type_re = None if op_type_regex is None else re.compile(op_type_regex)
         self.max_rows = max_rows
-        self.culprit = _culprit(dump)
 
     # -- data --------------------------------------------------------------------
-    def rows(self) -> list[tuple[int, object, TensorStats, list[bool]]]:
-        """(execution index, datum, stats, which filters pass) for each datum the view's restrictions keep."""
-        names = list(self.filters)
-        out = []
-        for index, datum in enumerate(self.dump.dumped_tensor_data):
-            if self._name_re is not None and not self._name_re.search(datum.node_name):
-                continue
-            if self._type_re is not None and not self._type_re.search(datum.op_type):
-                continue
-            tensor = datum.get_tensor()
-            passed = [bool(self.filters[n](datum, tensor)) for n in names]
-            if self.filter_name is not None and not passed[names.index(self.filter_name)]:
-                continue
-            out.append((index, datum, tensor_stats(tensor), passed))
-        return out
+    @functools.cached_property
+    def _all_rows(self) -> list[Row]:
+        """Every datum of the dump with the filters applied once (filters run on every datum a single time)."""
+        filters = list(self.filters.values())
+        return [Row(i, d, tuple(bool(f(d, d.get_tensor())) for f in filters))
+                for i, d in enumerate(self.dump.dumped_tensor_data)]
+
+    @functools.cached_property
+    def _bad(self) -> int:
+        """The position of the has_inf_or_nan filter among the filters."""
+        return list(self.filters).index("has_inf_or_nan")
+
+    @functools.cached_property
+    def culprit(self):
+        """The datum of the first tensor the has_inf_or_nan filter passes, or None."""
+        first = next((r for r in self._all_rows if r.passed[self._bad]), None)
+        return None if first is None else first.datum
+
+    @functools.cached_property
+    def _bad_count(self) -> int:
+        return sum(r.passed[self._bad] for r in self._all_rows)
+
+    def rows(self) -> list[Row]:
+        """The rows the view's restrictions keep (filter_name, node_name_regex, op_type_regex), in order."""
+        chosen = None if self.filter_name is None else list(self.filters).index(self.filter_name)
+        return [r for r in self._all_rows
+                if (self._name_re is None or self._name_re.search(r.datum.node_name))
+                and (self._type_re is None or self._type_re.search(r.datum.op_type))
+                and (chosen is None or r.passed[chosen])]
 
     def graph_view(self, max_nodes: int | None = None) -> GraphView | None:
         """The ops around the first NaN/Inf (or the failing op): its input producers, itself and its consumers
@@ -143,7 +166,7 @@ class DebugView:
         text = f"Debugged run {dump.run_index}: {dump.size} tensors from {len(dump.node_names())} ops"
         if dump.error is not None:
             text += f"; failed at {dump.error.op.name if dump.error.op is not None else 'an op'}"
-        bad = len(dump.find(tf_debug.has_inf_or_nan))
+        bad = self._bad_count
         return text + (f"; {bad} hold NaN or Inf" if bad else "; no NaN or Inf")
 
     def culprit_lines(self) -> list[str]:
@@ -168,7 +191,8 @@ class DebugView:
             lines.append(op_error_text(self.dump.error))
         lines += self.culprit_lines()
         rows = self.rows()
-        for index, datum, st, _ in rows[:TEXT_ROWS]:
+        for row in rows[:TEXT_ROWS]:
+            index, datum, st = row.index, row.datum, row.stats
             nums = "  ".join(f"{k}={c}" for k, c in zip(STAT_COLUMNS, st.cells()[2:6]) if c)
             flags = f"  NaN={st.nan} Inf={st.inf}" if st.bad else ""
             lines.append(f"  {index:>4} {datum.tensor_name} ({datum.op_type}) {st.dtype} "
@@ -219,10 +243,11 @@ class DebugView:
         ident = element_id("dbg", f"{self.dump.run_index}\0{self.dump.size}\0{self.summary()}")
         culprit_key = self.culprit.watch_key if self.culprit is not None else None
         drawn, hidden = [], 0
-        for index, datum, st, passed in rows:
-            if len(drawn) >= self.max_rows and not any(passed):
+        for row in rows:
+            if len(drawn) >= self.max_rows and not any(row.passed):
                 hidden += 1
                 continue
+            index, datum, st, passed = row.index, row.datum, row.stats, row.passed
             where, _ = sites.op_site(datum.op)
             classes = " ".join([f"tfx-dbg-f{k}" for k, ok in enumerate(passed) if ok]
                                + (["tfx-dbg-first"] if datum.watch_key == culprit_key else []))

@@ -97,10 +97,10 @@ def test_rows_carry_one_class_per_filter_that_passes_and_the_first_nan_is_marked
 def test_python_side_filters_restrict_the_rows(model):
     x, z, loss, sess = model
     dump = run_debug(sess, loss, {x: X_BAD}).dump
-    assert [d.node_name for _, d, _, _ in DebugView(dump, filter_name="has_inf_or_nan").rows()] == ["layer/z", "loss"]
-    assert [d.node_name for _, d, _, _ in DebugView(dump, node_name_regex="^layer/").rows()] == [
+    assert [r.datum.node_name for r in DebugView(dump, filter_name="has_inf_or_nan").rows()] == ["layer/z", "loss"]
+    assert [r.datum.node_name for r in DebugView(dump, node_name_regex="^layer/").rows()] == [
         "layer/w", "layer/w/read", "layer/y", "layer/z"]
-    assert [d.node_name for _, d, _, _ in DebugView(dump, op_type_regex="MatMul|Sum").rows()] == ["layer/y", "loss"]
+    assert [r.datum.node_name for r in DebugView(dump, op_type_regex="MatMul|Sum").rows()] == ["layer/y", "loss"]
     with pytest.raises(ValueError, match="no tensor filter named"):
         DebugView(dump, filter_name="nope")
 
@@ -194,3 +194,22 @@ def test_the_filters_work_in_a_browser(model, tmp_path):
         assert visible_names() == ["layer/w/read:0"]
         browser.close()
     assert errors == []
+
+
+def test_a_long_step_computes_statistics_only_for_the_rows_it_draws(monkeypatch):
+    import ipython_ext.debugger as debugger
+
+    with tf.Graph().as_default():
+        h = tf.placeholder(tf.float32, [4], name="h")
+        x = h
+        for _ in range(300):
+            x = tf.tanh(x)
+        with tf.Session() as sess:
+            dump = run_debug(sess, x, {h: np.ones(4, np.float32)}).dump
+    calls = []
+    real = debugger.tensor_stats
+    monkeypatch.setattr(debugger, "tensor_stats", lambda v: calls.append(1) or real(v))
+    view = DebugView(dump, max_rows=10)
+    html = view.html()
+    assert len(re.findall(r"<tr class=", html)) == 10 and "... 290 more tensors not drawn" in html
+    assert len(calls) == debugger.TEXT_ROWS  # the plain-text fallback's rows, which include the 10 drawn
