@@ -273,3 +273,54 @@ def test_without_scripts_the_static_picture_shows(browser, step, tmp_path):
         assert page.locator(".tfx-trace-downloads").is_hidden()   # the download needs the script
     finally:
         context.close()
+
+
+def synthetic_step() -> tf.StepStats:
+    """Two devices; on the first, two ops of one thread overlap (so the thread gets a second track) and a thread
+    has a name; the op on the second device reads output 1 of an op, has a control input and an input no traced
+    op produced; memory is recorded on two allocators."""
+    stats = tf.StepStats()
+    cpu = stats.dev_stats.add(device="/job:localhost/replica:0/task:0/device:CPU:0")
+    cpu.thread_names[9] = "worker"
+    gpu = stats.dev_stats.add(device="/job:localhost/replica:0/task:0/device:GPU:0")
+    base = 1_700_000_000_000_000_000
+
+    def add(dev, name, label, start, dur, thread, outputs=1, memory=()):
+        ns = dev.node_stats.add(node_name=name, timeline_label=label, all_start_nanos=base + start,
+                                all_end_rel_nanos=dur, op_end_rel_nanos=dur, thread_id=thread)
+        for k in range(outputs):
+            ns.output.add(slot=k).tensor_description.allocation_description.requested_bytes = 4 * (k + 1)
+        for allocator, in_use, total in memory:
+            ns.memory.add(allocator_name=allocator, allocator_bytes_in_use=in_use, total_bytes=total)
+
+    add(cpu, "a", "a = Const()", 0, 10_000, 7, memory=[("cpu", 64, 64)])
+    add(cpu, "b", "b = Neg(a)", 5_000, 10_000, 7, memory=[("cpu", 128, 64), ("gpu_host", 32, 32)])
+    add(cpu, "c", "c = Unique(a)", 12_345, 3_001, 9, outputs=2, memory=[("cpu", 96, 8)])
+    add(gpu, "d", "d = AddN(a, c:1, missing:0, ^b)", 20_000, 7_777, 3, memory=[("gpu_host", 40, 8)])
+    return stats
+
+
+def test_devices_threads_overlaps_and_allocators_reach_the_view_and_the_download(browser, tmp_path):
+    stats = synthetic_step()
+    page, errors = open_page(browser, write_page(tmp_path / "devices.html", TraceView(stats).html()))
+    try:
+        v = "document.querySelector('.tfx-trace').tfxTrace"
+        labels = page.evaluate(f"{v}.lanes.map(l => l.label)")
+        cpu, gpu = (d.device for d in stats.dev_stats)
+        assert labels == [f"{cpu} · thread 1", f"{cpu} · thread 1 (overlap 1)", f"{cpu} · thread 2",
+                          f"{gpu} · thread 1"]
+        assert page.evaluate(f"{v}.ops.map(o => o.lane)") == [0, 1, 2, 3]
+        with page.expect_download() as info:
+            page.locator("a.tfx-trace-download").click()
+        want = json.loads(Timeline(stats).generate_chrome_trace_format(show_dataflow=True, show_memory=True))
+        got = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+        assert got == want
+        assert {e["name"] for e in got["traceEvents"] if e["ph"] == "C"} == {"cpu", "gpu_host"}
+        assert [e["name"] for e in got["traceEvents"] if e["ph"] == "s"] == ["a", "a", "a", "c:1"]
+        page.mouse.click(*op_point(page, "d"))
+        rows = page.locator(".tfx-trace-panel tr", has_text="inputs")
+        assert rows.locator("a").all_text_contents() == ["a", "c:1", "^b"]
+        assert "missing:0" in rows.text_content()
+        assert errors == []
+    finally:
+        page.close()
