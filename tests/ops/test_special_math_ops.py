@@ -233,3 +233,12 @@ def test_nextafter_gradient_is_one_for_x1_and_zero_for_x2_as_tf():
             d1, d2 = sess.run([g1, g2])
     np.testing.assert_array_equal(d1, [[1.0, 2.0], [3.0, 4.0]])
     np.testing.assert_array_equal(d2, [0.0, 0.0])
+
+
+def test_incomplete_gamma_stays_a_probability_for_tiny_a():
+    a = np.array([1e-30, 1e-20, 1e-8])
+    with tf.Graph().as_default(), tf.Session() as sess:
+        q, p = sess.run([tf.math.igammac(a, a), tf.math.igamma(a, a)])
+    assert np.all((q >= 0) & (q <= 1)) and np.all((p >= 0) & (p <= 1))
+    np.testing.assert_allclose(q + p, 1.0)
+    assert q[2] > 1e-7  # still resolved where 1 - p does not cancel to nothing

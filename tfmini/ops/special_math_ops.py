@@ -225,7 +225,8 @@ def _igamma_pair(a: np.ndarray, x: np.ndarray, upper: bool) -> np.ndarray:
         q = _igammac_fraction(a[use_fraction], x[use_fraction])
         out[use_fraction] = q if upper else 1 - q
     out[valid & np.isposinf(x)] = 0.0 if upper else 1.0
-    return out
+    # 1 - p cancels for a tiny a (p rounds a hair above 1): keep probabilities in [0, 1] (nan stays nan).
+    return np.clip(out, 0.0, 1.0)
 
 
 register_op("Igamma", inputs=["a: T", "x: T"], outputs=["z: T"], allowed={"T": _FLOAT}, shape=shape_fns.broadcast,
