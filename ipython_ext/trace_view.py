@@ -156,6 +156,12 @@ def timeline_svg(runs: list[list[OpStat]], highlight: str | None = None) -> str:
                 by_type.setdefault(s.op_type, []).append((x, max(1.0, s.duration_us / span * plot_w)))
             for op_type, spans in sorted(by_type.items()):
                 out.append(f'<path d="{_merged_bars(spans, y)}" fill="{type_colour(op_type)}"/>')
+            for s in stats:
+                if s.name == highlight:
+                    x = _LEFT + (s.start_us - origins[r]) / span * plot_w
+                    out.append(f'<rect x="{x:.2f}" y="{y}" width="{max(1.0, s.duration_us / span * plot_w):.2f}" '
+                               f'height="{_BAR}" rx="2" fill="{type_colour(s.op_type)}" stroke="#d62728" '
+                               'stroke-width="2"/>')
             continue
         for s in stats:
             x = _LEFT + (s.start_us - origins[r]) / span * plot_w

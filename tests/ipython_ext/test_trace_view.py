@@ -170,6 +170,8 @@ def test_static_picture_has_a_bar_per_op_when_small_and_merged_paths_when_large(
     assert len(stats) > DETAILED_OPS
     svg = timeline_svg([stats])
     assert "<title>" not in svg and svg.count("<path") <= len({s.op_type for s in stats})
+    assert 'stroke="#d62728"' not in svg
+    assert timeline_svg([stats], highlight="block1/dense/MatMul").count('stroke="#d62728"') == 1
     small = timeline_svg([stats[:20]], highlight=stats[3].name)
     assert small.count("<title>") == 20 and small.count('stroke="#d62728"') == 1
 

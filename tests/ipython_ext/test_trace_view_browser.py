@@ -324,3 +324,43 @@ def test_devices_threads_overlaps_and_allocators_reach_the_view_and_the_download
         assert errors == []
     finally:
         page.close()
+
+
+# What JupyterLab (and VS Code's notebook renderer) do with a trusted text/html output: set it as innerHTML of
+# an output node, whose scripts therefore do not run, then replace each script by a fresh copy, which runs once
+# the node is in the document. Here the same output goes in twice, as "Create New View for Output" does.
+RENDER_LIKE_JUPYTERLAB = """html => {
+    for (let n = 0; n < 2; n++) {
+        const host = document.createElement('div');
+        host.className = 'jp-OutputArea-output';
+        host.innerHTML = html;
+        for (const old of host.querySelectorAll('script')) {
+            const fresh = document.createElement('script');
+            for (const a of old.attributes) fresh.setAttribute(a.name, a.value);
+            fresh.textContent = old.textContent;
+            old.parentNode.replaceChild(fresh, old);
+        }
+        document.body.appendChild(host);
+    }
+}"""
+
+
+def test_outputs_rendered_as_jupyterlab_does_work_each_on_its_own(browser, step, tmp_path):
+    md, graph = step
+    url = write_page(tmp_path / "empty.html", "")
+    page, errors = open_page(browser, url)
+    try:
+        page.evaluate(RENDER_LIKE_JUPYTERLAB, str(TraceView(md, graph=graph).html()))
+        roots = page.locator(".tfx-trace")
+        assert roots.count() == 2
+        assert [roots.nth(i).get_attribute("data-ready") for i in range(2)] == ["1", "1"]
+        assert page.locator(".tfx-trace-canvas").count() == 2
+        # each view zooms on its own
+        page.locator(".tfx-trace-box").nth(1).focus()
+        page.keyboard.press("w")
+        span = float(roots.nth(0).get_attribute("data-span"))
+        assert window(page, 0) == (0, round(span))
+        assert window(page, 1)[1] - window(page, 1)[0] == pytest.approx(0.8 * span, rel=0.01)
+        assert errors == []
+    finally:
+        page.close()
