@@ -637,3 +637,31 @@ def test_loop_gradient_taken_inside_a_cond_branch_exports_in_tensorflows_form():
     for prev in reversed(values[:-1]):
         grad = grad * np.cos(prev) * 1.5
     np.testing.assert_allclose(want, grad, rtol=1e-5)
+
+
+def test_unread_resource_zeros_of_a_gradient_are_not_exported():
+    # LSTM's loop has TensorArray handles among its outputs: the gradient builds zeros for them it never reads
+    def spread(shape, dtype=None, partition_info=None):
+        return tf.constant(np.linspace(-0.5, 0.5, int(np.prod(shape))).reshape(shape).astype(np.float32))
+
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2, 3, 4], name="x")
+        with tf.variable_scope("model", initializer=spread):
+            _, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.LSTMCell(3), x, dtype=tf.float32)
+        loss = tf.reduce_sum(tf.square(state.h), name="loss")
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+        init = tf.global_variables_initializer()
+        zeros = [op.name for op in g.get_operations() if op.type == "Const" and op.outputs[0].dtype == tf.resource]
+        feed = {"x:0": np.random.RandomState(1).standard_normal((2, 3, 4)).astype(np.float32)}
+        with tf.Session() as sess:
+            sess.run(init)
+            want = [sess.run([loss, train], feed)[0] for _ in range(2)]
+        gd = g.as_graph_def()
+    assert zeros and not {nd.name for nd in _all_nodes(gd)} & set(zeros)
+    tensorflow_check.check_for_tensorflow(gd)
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            sess.run(init.name)
+            got = [sess.run(["loss:0", "train"], feed)[0] for _ in range(2)]
+    np.testing.assert_allclose(got, want, rtol=1e-5)

@@ -932,34 +932,40 @@ def _export_nodes(nodes, graph: _ops.Graph, ex: _Export, fd=None) -> None:
 
 def finish_graph_def(graph: _ops.Graph, graph_def) -> None:
     """Puts the control flow of `graph_def` (just exported from `graph`) into TensorFlow's form, in place."""
-    if not graph_def.library.function:
-        return
-    ex = _Export(graph_def)
-    _export_nodes(graph_def.node, graph, ex)
-    graphs = {fn.name: fn for fn in _func_graph.functions_used(graph.get_operations())}
-    for fd in list(graph_def.library.function):
-        fn = graphs.get(fd.signature.name)
-        if fn is not None:
-            _export_nodes(fd.node_def, fn, ex, fd)
-    ex.remove_retired(graph_def)
+    if graph_def.library.function:
+        ex = _Export(graph_def)
+        _export_nodes(graph_def.node, graph, ex)
+        graphs = {fn.name: fn for fn in _func_graph.functions_used(graph.get_operations())}
+        for fd in list(graph_def.library.function):
+            fn = graphs.get(fd.signature.name)
+            if fn is not None:
+                _export_nodes(fd.node_def, fn, ex, fd)
+        ex.remove_retired(graph_def)
+    _drop_unread_handle_constants(graph_def.node, ())
     for fd in graph_def.library.function:
-        _drop_unread_variant_constants(fd)
+        _drop_unread_handle_constants(fd.node_def, fd.ret.values())
 
 
-def _drop_unread_variant_constants(fd) -> None:
-    """Removes from function `fd` the variant constants nothing reads: the zeros a gradient builds for a tape
-    output and leaves unused, which TensorFlow cannot hold (it compares a library's functions by their
-    attrs, and a variant tensor attr never compares equal)."""
-    read = {ref.lstrip("^").partition(":")[0] for nd in fd.node_def for ref in nd.input}
-    read |= {ref.partition(":")[0] for ref in fd.ret.values()}
-    keep = [nd for nd in fd.node_def if not (nd.op == "Const" and nd.attr["dtype"].type == _VARIANT
-                                             and nd.name not in read)]
-    if len(keep) != len(fd.node_def):
-        kept = [type(nd)() for nd in keep]
-        for new, nd in zip(kept, keep):
+_HANDLE_TYPES = (_VARIANT, _dtypes.resource.as_datatype_enum)
+
+
+def _drop_unread_handle_constants(nodes, returns) -> None:
+    """Removes from `nodes` (of the graph, or of a function returning `returns`) the variant and resource
+    constants nothing reads: the zeros a gradient builds for a tape or handle output and leaves unused, which
+    TensorFlow cannot hold (a variant or resource tensor has no value a GraphDef can carry; TensorFlow also
+    compares a library's functions by their attrs, and a variant tensor attr never compares equal)."""
+    handles = [nd for nd in nodes if nd.op == "Const" and "dtype" in nd.attr and nd.attr["dtype"].type in _HANDLE_TYPES]
+    if not handles:
+        return
+    read = {ref.lstrip("^").partition(":")[0] for nd in nodes for ref in nd.input}
+    read |= {ref.partition(":")[0] for ref in returns}
+    unread = {nd.name for nd in handles if nd.name not in read}
+    if unread:
+        kept = [type(nd)() for nd in nodes if nd.name not in unread]
+        for new, nd in zip(kept, [nd for nd in nodes if nd.name not in unread]):
             new.CopyFrom(nd)
-        del fd.node_def[:]
-        fd.node_def.extend(kept)
+        del nodes[:]
+        nodes.extend(kept)
 
 
 _ops.register_graph_def_export("finish_graph_def", finish_graph_def)

@@ -7,10 +7,11 @@
 
 tfmini-write builds, with tfmini, a forward network, a tf.cond reading outer tensors, while loops that read
 outer tensors (one nested in a cond, one nested in another loop), a frozen tf.map_fn and dynamic_rnn, and
-ten training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose gradient
-goes through a tf.cond, a dynamic_rnn, whose gradient goes through a while loop, a loop whose body holds a
-tf.cond, a tf.cond inside a tf.cond's branch, a loop inside a loop, a loop inside a tf.cond's branch, conds
-nested three deep and a loop whose body takes its inner loop's gradient), and writes each GraphDef
+eleven training graphs on reference variables trained with Adam (an MLP, a small conv net, one whose
+gradient goes through a tf.cond, two dynamic_rnns (a basic RNN and an LSTM cell), whose gradients go through a
+while loop, a loop whose body holds a tf.cond, a tf.cond inside a tf.cond's branch, a loop inside a loop, a
+loop inside a tf.cond's branch, conds nested three deep and a loop whose body takes its inner loop's
+gradient), and writes each GraphDef
 (`<case>.pb`) with what tfmini computed: the fetched values, or the loss of every training step
 (`<case>.npz`), listed in `cases.json`. tf-check imports every GraphDef into TensorFlow, runs it and
 compares; each training graph is trained from its initializer in several fresh sessions, whose losses must
@@ -177,6 +178,25 @@ def _rnn_training(tf):
     return {"x:0": X.reshape(2, 4, 5), "labels:0": LABELS[:2]}, loss, train
 
 
+def _lstm_training(tf):
+    """A dynamic_rnn over an LSTM cell trained through the loop (its gradient's unread zeros for the loop's
+    TensorArray handles are not written)."""
+    x = tf.placeholder(tf.float32, [2, 4, 5], name="x")
+    labels = tf.placeholder(tf.float32, [2, 3], name="labels")
+
+    def spread(shape, dtype=None, partition_info=None):
+        n = int(np.prod(shape))
+        return tf.constant(np.linspace(-0.6, 0.6, n).reshape(shape).astype(np.float32))
+
+    with tf.variable_scope("model", initializer=spread):
+        _, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.LSTMCell(6), x, dtype=tf.float32)
+        dense = tf.get_variable("dense", [6, 3])
+    logits = tf.matmul(state.h, dense)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits), name="loss")
+    train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+    return {"x:0": X.reshape(2, 4, 5), "labels:0": LABELS[:2]}, loss, train
+
+
 def _cond_in_loop_training(tf):
     """A while loop whose body chooses by a tf.cond on its state, trained through the loop: the cond's gradient
     runs inside the loop's, reading its optionals from TensorLists."""
@@ -301,7 +321,7 @@ def _from_generator(tf):
 FORWARD_CASES = {"forward": _forward, "cond": _cond, "loop_with_captures": _loop_with_captures,
                  "nested_loops": _nested_loops, "frozen_rnn": _frozen_rnn}
 TRAINING_CASES = {"mlp_adam": _mlp_training, "conv_adam": _conv_training, "cond_adam": _cond_training,
-                  "rnn_adam": _rnn_training, "cond_in_loop_adam": _cond_in_loop_training,
+                  "rnn_adam": _rnn_training, "lstm_adam": _lstm_training, "cond_in_loop_adam": _cond_in_loop_training,
                   "nested_cond_adam": _nested_cond_training, "nested_loop_adam": _nested_loop_training,
                   "loop_in_cond_adam": _loop_in_cond_training, "deeply_nested_adam": _deeply_nested_training,
                   "gradient_in_body_adam": _gradient_in_body_training}
