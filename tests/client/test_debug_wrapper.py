@@ -294,3 +294,47 @@ def test_first_passing_dump_is_the_step_where_the_first_inf_appeared(graph):
     assert debug.first_passing_dump("has_inf_or_nan") is None
     with pytest.raises(ValueError, match="no tensor filter named"):
         debug.first_passing_dump("other")
+
+
+def _watched(options) -> list[tuple[str, int, list, list]]:
+    return [(w.node_name, w.output_slot, list(w.debug_ops), list(w.debug_urls))
+            for w in options.debug_options.debug_tensor_watch_opts]
+
+
+def test_add_debug_tensor_watch_fills_the_run_options():
+    options = tf.RunOptions()
+    tf_debug.add_debug_tensor_watch(options, "foo/node_a", 1, debug_urls="file:///tmp/tfdbg_a", global_step=7)
+    tf_debug.add_debug_tensor_watch(options, "foo/node_b", debug_ops=["DebugIdentity", "DebugNumericSummary"])
+    assert _watched(options) == [("foo/node_a", 1, ["DebugIdentity"], ["file:///tmp/tfdbg_a"]),
+                                 ("foo/node_b", 0, ["DebugIdentity", "DebugNumericSummary"], [])]
+
+
+def test_watch_graph_selects_by_node_name_op_type_and_dtype(graph):
+    a1 = tf.Variable([[1.0, 2.0]], name="a1")
+    b = tf.Variable([[3.0], [4.0]], name="b")
+    tf.matmul(a1, b, name="p1")
+    tf.add(a1, a1, name="s2")
+    options = tf.RunOptions()
+    tf_debug.watch_graph(options, graph, node_name_regex_whitelist="([a-z]+1$)", op_type_regex_whitelist="(MatMul)")
+    assert [w[0] for w in _watched(options)] == ["p1"]
+    options = tf.RunOptions()
+    tf_debug.watch_graph(options, graph, debug_urls="file:///tmp/tfdbg_1", tensor_dtype_regex_whitelist=".*_ref",
+                         reset_disk_byte_usage=True)
+    assert [w[0] for w in _watched(options)] == ["a1", "a1/Assign", "b", "b/Assign"]
+    assert options.debug_options.reset_disk_byte_usage
+    options = tf.RunOptions()
+    tf_debug.watch_graph_with_blacklist(options, graph, node_name_regex_blacklist=".*/(initial_value|read)$",
+                                        op_type_regex_blacklist="Assign|VariableV2")
+    assert [w[0] for w in _watched(options)] == ["p1", "s2"]
+
+
+def test_the_wrapper_dumps_only_the_watched_tensors(graph):
+    x, w, y, z, loss = _model()
+    debug = tf_debug.LocalDebugWrapperSession(_session())
+    options = tf.RunOptions()
+    tf_debug.watch_graph(options, graph, op_type_regex_whitelist="MatMul|Log")
+    value = debug.run(loss, {x: X_GOOD}, options=options)
+    np.testing.assert_allclose(value, np.log(X_GOOD @ np.array([[1, 2], [3, 4]], np.float32)).sum(), rtol=1e-6)
+    assert debug.last_dump.node_names() == ["layer/y", "layer/z"]
+    debug.run(loss, {x: X_GOOD})
+    assert len(debug.last_dump.node_names()) == 6  # a run without watches dumps everything again

@@ -16,6 +16,7 @@ from tfmini.client import fetch as _fetch
 from tfmini.client import tracing as _tracing
 from tfmini.client.executor import DEVICE_NAME, RefCell
 from tfmini.client.session import BaseSession, _fetched_values
+from tfmini.debug import debug_utils as _debug_utils
 from tfmini.debug.debug_data import DebugDump, DebugTensorDatum, InconvertibleTensor, has_inf_or_nan
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
@@ -42,14 +43,18 @@ def _kept(value):
 class _StepDumper:
     """Collects the outputs of each step of one plan run, in the order the steps ran."""
 
-    def __init__(self) -> None:
+    def __init__(self, watched: set[tuple[str, int]] | None) -> None:
+        self.watched = watched  # (node name, output slot) pairs to keep; None keeps every output
         self.data: list[DebugTensorDatum] = []
         self._wall0_us = time.time_ns() // 1000
         self._perf0 = time.perf_counter()
 
     def on_step(self, step, t0: float, t1: float, outs) -> None:
         stamp = self._wall0_us + int((t1 - self._perf0) * 1e6)
+        watched, name = self.watched, step.op.name
         for slot, value in enumerate(outs):
+            if watched is not None and (name, slot) not in watched:
+                continue
             self.data.append(DebugTensorDatum(step.op, slot, _kept(value), stamp, DEVICE_NAME, len(self.data)))
 
 
@@ -145,8 +150,9 @@ class LocalDebugWrapperSession:
 
     # -- running -----------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
-        """Runs `fetches` as `Session.run` does and keeps the step's tensors in `last_dump`. A step that fails
-        keeps what ran before the failing op (`last_dump.error` holds the error), then raises it."""
+        """Runs `fetches` as `Session.run` does and keeps the step's tensors in `last_dump`: all of them, or
+        those `options.debug_options` watches (see `watch_graph`). A step that fails keeps what ran before
+        the failing op (`last_dump.error` holds the error), then raises it."""
         sess = self._sess
         if self._thread_name_filter is not None and not self._thread_name_filter.match(
                 threading.current_thread().name):
@@ -171,7 +177,7 @@ class LocalDebugWrapperSession:
         with self._lock:
             self._run_call_count += 1
             run_index = self._run_call_count
-        dumper = _StepDumper()
+        dumper = _StepDumper(_debug_utils.watched_tensors(options))
 
         def watched_steps(step_feeds, on_step=None, deadline=None, values=None):
             """The plan's step loop with the dumper watching each step (before a tracer's `on_step`)."""
