@@ -1,7 +1,8 @@
 /* The interactive graph view: reads the hierarchy JSON beside this script (ipython_ext/graph_model.py),
    lays out each open level in the browser (layers, barycentre ordering, long edges routed through dummy
    points), and draws it as SVG with pan, zoom, expand/collapse in place, search and a details panel.
-   Every string from the data is set as text (textContent), never parsed as markup. No network. */
+   Every string from the data is set as text (textContent), never parsed as markup. No network.
+   The file is one function expression; graph_view.py calls it with this script element. */
 (function (script) {
   "use strict";
   var box = script && script.parentNode;
@@ -653,4 +654,4 @@
   sizeCanvas();
   fit(true);
   box.setAttribute("data-tfx-ready", (performance.now() - started).toFixed(1));
-})(document.currentScript);
+})

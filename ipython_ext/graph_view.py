@@ -623,7 +623,8 @@ class GraphView:
                    class_="tfx-note tfx-gv-nojs")
         return Html(f'<div class="tfx-gv" id="{ident}">{note}<div class="tfx-picture tfx-graph"></div>'
                     f'<script type="application/json" data-tfx="graph-data">{data}</script>'
-                    f'<script data-tfx="graph">{graph_script()}</script></div>')
+                    f'<script data-tfx="graph">{graph_script()}(document.currentScript || '
+                    f'document.querySelector("#{ident} > script[data-tfx=graph]"));</script></div>')
 
     @functools.cached_property
     def dot(self) -> str:
