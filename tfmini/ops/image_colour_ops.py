@@ -10,7 +10,7 @@ from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
-from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
+from tfmini.framework.registry import apply_op, register_op
 from tfmini.ops import array_ops, control_flow_ops, math_ops, random_ops
 from tfmini.ops.image_common import _HALF_FLOAT, _assert, _float_type, _invalid, _is_tensor, _with_checks
 
@@ -117,7 +117,6 @@ def _colour_kernel(fn):
 _COLOUR_TYPES = (_dt.float16, _dt.bfloat16, _dt.float32, _dt.float64)
 register_op("RGBToHSV", inputs=["images: T"], outputs=["output: T"], attrs={"T": ("type", _dt.float32)},
             allowed={"T": _COLOUR_TYPES}, shape=_last_dim_3)(_colour_kernel(_rgb_to_hsv_np))
-NotDifferentiable("RGBToHSV")
 
 
 @tf_export("image.rgb_to_hsv")
@@ -128,7 +127,6 @@ def rgb_to_hsv(images, name=None) -> _ops.Tensor:
 
 register_op("HSVToRGB", inputs=["images: T"], outputs=["output: T"], attrs={"T": ("type", _dt.float32)},
             allowed={"T": _COLOUR_TYPES}, shape=_last_dim_3)(_colour_kernel(_hsv_to_rgb_np))
-NotDifferentiable("HSVToRGB")
 
 
 @tf_export("image.hsv_to_rgb")
@@ -194,7 +192,6 @@ def _adjust_hue(images, delta):
     return _sectors_to_rgb(hue, v_min, v_max).astype(images.dtype, copy=False)
 
 
-NotDifferentiable("AdjustHue")
 
 
 @tf_export("image.adjust_hue")
@@ -236,7 +233,6 @@ def _adjust_saturation(images, scale):
     return (np.stack([r, g, b], axis=-1) + m[..., None]).astype(images.dtype, copy=False)
 
 
-NotDifferentiable("AdjustSaturation")
 
 
 @tf_export("image.adjust_saturation")
@@ -268,7 +264,6 @@ def _adjust_contrast(images, contrast_factor):
     return ((x - mean) * np.float32(contrast_factor) + mean).astype(images.dtype, copy=False)
 
 
-NotDifferentiable("AdjustContrastv2")
 
 
 @tf_export("image.adjust_contrast")

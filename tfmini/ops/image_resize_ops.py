@@ -10,7 +10,7 @@ from tfmini.framework import ops as _ops
 from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
-from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, register_op
+from tfmini.framework.registry import RegisterGradient, apply_op, register_op
 from tfmini.ops import array_ops, math_ops
 from tfmini.ops.image_common import (
     _dimensions,
@@ -345,7 +345,6 @@ def _resize_area(images, size, *, align_corners):
     return _apply_separable(images.astype(np.float64), rows, cols).astype(np.float32)
 
 
-NotDifferentiable("ResizeArea")
 
 
 @tf_export("image.resize_area")
