@@ -253,6 +253,8 @@ def test_filters_callables_defaults_and_the_wrapper_contract(graph):
     assert debug.graph is sess.graph and debug.session is sess and debug.sess_str == ""
     with pytest.raises(TypeError, match="Expected type"):
         tf_debug.LocalDebugWrapperSession(object())
+    with pytest.raises(ValueError, match="Invalid ui_type: 'tk'"):
+        tf_debug.LocalDebugWrapperSession(sess, ui_type="tk")
     assert tf_debug.LocalCLIDebugWrapperSession is tf_debug.LocalDebugWrapperSession
 
 

@@ -73,6 +73,8 @@ class LocalDebugWrapperSession:
                  config_file_path: str | bool = False) -> None:
         if not isinstance(sess, BaseSession):
             raise TypeError(f"Expected type {BaseSession}; got type {type(sess)}")
+        if ui_type not in ("curses", "readline"):
+            raise ValueError(f"Invalid ui_type: '{ui_type}'")
         self._sess = sess
         self._thread_name_filter = None if thread_name_filter is None else re.compile(thread_name_filter)
         self._tensor_filters: dict[str, Callable] = {}
@@ -80,6 +82,8 @@ class LocalDebugWrapperSession:
         self._last_dump: DebugDump | None = None
         self._first_passing: dict[str, DebugDump] = {}
         self._lock = threading.Lock()
+        self._default_session_context_manager = None
+        self._default_graph_context_manager = None
         self.add_tensor_filter("has_inf_or_nan", has_inf_or_nan)
 
     # -- the wrapped session ---------------------------------------------------
@@ -247,6 +251,7 @@ class LocalDebugWrapperSession:
             self._default_session_context_manager.__exit__(exec_type, exec_value, exec_tb)
         finally:
             self._default_graph_context_manager.__exit__(exec_type, exec_value, exec_tb)
+            self._default_session_context_manager = self._default_graph_context_manager = None
             self.close()
 
 
