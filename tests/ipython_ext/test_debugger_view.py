@@ -213,3 +213,13 @@ def test_a_long_step_computes_statistics_only_for_the_rows_it_draws(monkeypatch)
     html = view.html()
     assert len(re.findall(r"<tr class=", html)) == 10 and "... 290 more tensors not drawn" in html
     assert len(calls) == debugger.TEXT_ROWS  # the plain-text fallback's rows, which include the 10 drawn
+
+
+def test_run_debug_takes_a_wrapper_and_offers_its_filters(model):
+    x, z, loss, sess = model
+    wrapper = tf_debug.LocalDebugWrapperSession(sess)
+    wrapper.add_tensor_filter("large", lambda datum, t: isinstance(t, np.ndarray) and bool((abs(t) > 4).any()))
+    view = run_debug(wrapper, loss, {x: X_BAD})
+    assert view.dump is wrapper.last_dump and list(view.filters) == ["has_inf_or_nan", "large"]
+    assert [r.datum.node_name for r in view.rows() if r.passed[1]] == ["layer/y"]
+    assert "only large" in view.html()
