@@ -127,7 +127,7 @@
       it.lines = groupLines(x);
     }
     var longest = Math.max.apply(null, it.lines.map(function (l) { return l.length; }));
-    it.w = Math.max(44, CHAR * longest + 18);
+    it.w = Math.max(44, CHAR * longest + (key.charAt(0) === "g" ? 30 : 18));  // room for a group's +
     it.h = 8 + 14 * it.lines.length;
     return it;
   }
