@@ -27,7 +27,7 @@ INSTALL_HINT = "run `make system-deps` as root (it runs `apt-get install chromiu
 # the notebook output that nbconvert renders).
 PICTURES = [
     ("graph picture", ".tfx-graph > svg", 'class="tfx-picture tfx-graph"'),
-    ("timeline", "svg.tfx-timeline", 'class="tfx-timeline"'),
+    ("trace view", ".tfx-trace-canvas", 'class="tfx-trace"'),
     ("value heatmap", "img.tfx-heatmap", 'class="tfx-heatmap"'),
     ("plot", ".jp-RenderedImage > img", None),
 ]
