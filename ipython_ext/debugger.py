@@ -271,8 +271,8 @@ class DebugView:
                  f"\n#{ident} tr.tfx-dbg-first td {{ font-weight: 600; }}"
                  f"\n#{ident} tr.tfx-dbg-hide {{ display: none; }}</style>")
         # The name search needs the script below; hidden until that script shows it.
-        search = (f'<input hidden type="search" class="tfx-dbg-search" placeholder="filter by name" '
-                  f'aria-label="filter tensors by name" data-for="{esc(ident)}">')
+        search = ('<input hidden type="search" class="tfx-dbg-search" placeholder="filter by name" '
+                  'aria-label="filter tensors by name">')
         script = ("<script>(function(){var root=document.getElementById(" + json.dumps(ident) + ");"
                   "if(!root){return;}var box=root.querySelector('input.tfx-dbg-search');box.hidden=false;"
                   "box.addEventListener('input',function(){var q=box.value.toLowerCase();"
