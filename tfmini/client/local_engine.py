@@ -147,12 +147,15 @@ def inter_op_threads(config) -> int:
     ("choose for this machine") the CPUs this process may run on divided by the threads each BLAS call
     already uses, so concurrent matrix products do not oversubscribe the cores (OpenBLAS uses every core by
     default, which makes the choice 1: serial). TFMINI_INTER_OP_THREADS overrides that choice, e.g. to run a
-    test suite on one engine or the other."""
+    test suite on one engine or the other. A positive `intra_op_parallelism_threads` is the BLAS threads per
+    call (the session sets it for its runs)."""
     n = config.inter_op_parallelism_threads if config is not None else 0
     if n > 0:
         return n
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, _env_int("TFMINI_INTER_OP_THREADS", cpus // max(1, min(cpus, _blas_threads(cpus)))))
+    intra = config.intra_op_parallelism_threads if config is not None else 0
+    per_call = intra if intra > 0 else _blas_threads(cpus)
+    return max(1, _env_int("TFMINI_INTER_OP_THREADS", cpus // max(1, min(cpus, per_call))))
 
 
 @functools.cache

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tfmini.client import blas as _blas
 from tfmini.client import engine as _engine
 from tfmini.client import fetch as _fetch
 from tfmini.framework import dtypes as _dt
@@ -99,7 +100,14 @@ class _RunCallable:
         """One value per unique fetch, for converted `feed_values`."""
         exe = self.refresh()
         deadline = self._session._deadline(options)
-        if run_metadata is None and deadline is None:
+        limit = self._session._blas_limit
+        if limit is not None:
+            with limit:
+                if run_metadata is None and deadline is None:
+                    results = exe.run(feed_values)
+                else:
+                    results = exe.run_traced(feed_values, options, run_metadata, deadline)
+        elif run_metadata is None and deadline is None:
             results = exe.run(feed_values)
         else:
             results = exe.run_traced(feed_values, options, run_metadata, deadline)
@@ -146,6 +154,8 @@ class BaseSession:
         self._callables: dict = {}  # (unique fetches, feed tensors) -> _RunCallable
         self._partial_counter = itertools.count()
         self._engine = _engine.engine_for(target, graph, config)
+        # ConfigProto.intra_op_parallelism_threads: the BLAS thread count while this session's steps run.
+        self._blas_limit = _blas.session_thread_limit(config)
 
     # -- properties ------------------------------------------------------------
     @property
@@ -292,6 +302,14 @@ class BaseSession:
             if feed_dict:
                 return build(exe.run([c(v) for c, v in zip(convert, feed_dict.values())]))
             return build(exe.run(()))
+
+        limit = self._blas_limit
+        if limit is not None:
+            plain_runner = runner
+
+            def runner(feed_dict):
+                with limit:
+                    return plain_runner(feed_dict)
 
         key = (fetches if kind is not list and kind is not tuple else (kind, *fetches), keys)
         if len(self._runners) > 256:
@@ -450,7 +468,12 @@ class BaseSession:
         # Kept across calls: private copies, or a later call would read what the caller wrote into their fed
         # object in between.
         feeds = {t: _private_copy(v) for t, v in zip(feed_tensors, feed_values)}
-        results = pr.engine_run.run(tensors, targets, feeds, pr.fed.union(feed_tensors), self._deadline(None))
+        if self._blas_limit is None:
+            results = pr.engine_run.run(tensors, targets, feeds, pr.fed.union(feed_tensors), self._deadline(None))
+        else:
+            with self._blas_limit:
+                results = pr.engine_run.run(tensors, targets, feeds, pr.fed.union(feed_tensors),
+                                            self._deadline(None))
         pr.fed.update(feed_tensors)
         pr.fetched.update(mapper.unique_fetches)
         return mapper.build_results(_fetched_values(self, mapper.unique_fetches, results))
