@@ -36,7 +36,9 @@ NAMESPACES = _namespaces()
 NAMESPACE_MODULES = {id(_module(ns)) for ns in NAMESPACES}
 
 
-def _undeclared_public_attributes(namespace: str) -> list[str]:
+def _undeclared_public_attributes(namespace: str, *, strict: bool = False) -> list[str]:
+    """The public attributes of a namespace that are neither declared names nor sub-namespaces; unless `strict`,
+    a submodule of the package that the import system binds (tfmini.ops, tfmini.train.saver) is let through."""
     module = _module(namespace)
     declared = api_export.namespace(namespace)
     stray = []
@@ -44,9 +46,8 @@ def _undeclared_public_attributes(namespace: str) -> list[str]:
         if attr.startswith("_") or attr in declared:
             continue
         value = vars(module)[attr]
-        # a sub-namespace, or a submodule of the package that the import system binds (tfmini.ops, tfmini.train.saver)
         if isinstance(value, types.ModuleType) and (
-            id(value) in NAMESPACE_MODULES or value.__name__ == f"{module.__name__}.{attr}"
+            id(value) in NAMESPACE_MODULES or (not strict and value.__name__ == f"{module.__name__}.{attr}")
         ):
             continue
         stray.append(attr)
@@ -62,6 +63,23 @@ def test_the_namespaces_include_the_nested_and_the_new_ones():
 @pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda ns: f"tf.{ns}" if ns else "tf")
 def test_every_public_attribute_of_a_namespace_is_declared(namespace):
     assert _undeclared_public_attributes(namespace) == []
+
+
+CONTRIB_NAMESPACES = [ns for ns in NAMESPACES if ns == "contrib" or ns.startswith("contrib.")]
+
+
+@pytest.mark.parametrize("namespace", CONTRIB_NAMESPACES, ids=lambda ns: f"tf.{ns}")
+def test_contrib_namespaces_show_no_implementation_modules(namespace):
+    """`dir(tf.contrib.layers)` and tab completion see declared names and sub-namespaces only: the modules that
+    implement tf.contrib are private (`_layers_impl`, `_partial`, ...), not public attributes of the package."""
+    assert _undeclared_public_attributes(namespace, strict=True) == []
+
+
+def test_the_strict_check_reports_a_public_implementation_module(monkeypatch):
+    impl = types.ModuleType("tfmini.contrib.layers_impl")
+    monkeypatch.setattr(tf.contrib, "layers_impl", impl, raising=False)
+    assert _undeclared_public_attributes("contrib") == []
+    assert _undeclared_public_attributes("contrib", strict=True) == ["layers_impl"]
 
 
 def test_a_stray_import_in_a_namespace_is_reported(monkeypatch):

@@ -4,26 +4,28 @@ from tfmini.contrib import rnn  # noqa: F401 - the tf.contrib.rnn namespace
 
 # -- contrib common subset
 # isort: split
-from tfmini.contrib import (  # noqa: F401 - the namespaces, and the modules declaring their names
+# the public sub-namespaces; the modules declaring their names are private (a leading underscore), so
+# `dir(tf.contrib)` and tab completion show only the namespaces
+from tfmini.contrib import (  # noqa: F401
+    _framework_impl,
+    _initializers_impl,
+    _layers_impl,
+    _losses_impl,
+    _metrics_impl,
+    _nest_impl,
+    _normalization_impl,
+    _optimizers_impl,
+    _regularizers_impl,
+    _slim_impl,
+    _training_impl,
     framework,
-    framework_impl,
-    initializers_impl,
     layers,
-    layers_impl,
     losses,
-    losses_impl,
     metrics,
-    metrics_impl,
-    nest_impl,
-    normalization_impl,
-    optimizers_impl,
-    regularizers_impl,
     slim,
-    slim_impl,
     training,
-    training_impl,
 )
-from tfmini.contrib.partial import missing_name as _missing_name
+from tfmini.contrib._partial import missing_name as _missing_name
 
 
 def __getattr__(name: str):

@@ -5,7 +5,7 @@ The names are declared with `@tf_export` beside their definitions and bound here
 (framework/api_export.py); a name tfmini lacks raises an AttributeError naming docs/contrib.md.
 """
 
-from tfmini.contrib.partial import missing_name as _missing_name
+from tfmini.contrib._partial import missing_name as _missing_name
 
 
 def __getattr__(name: str):

@@ -3,14 +3,20 @@ regularizers, summaries, optimize_loss) and contrib.framework's arg scopes and v
 the contrib.layers, contrib.losses and contrib.metrics modules as slim.layers, slim.losses and slim.metrics, and
 slim's training loop module as slim.learning."""
 
-from tfmini.contrib import framework_impl as _framework_impl  # noqa: F401 - declares contrib.framework's names
-from tfmini.contrib import layers, losses, metrics  # noqa: F401 - declared below as slim.layers, slim.losses, slim.metrics
-from tfmini.contrib import layers_impl as _layers_impl  # noqa: F401 - declares contrib.layers' names
-from tfmini.contrib import normalization_impl as _normalization_impl  # noqa: F401 - declares the normalizations
-from tfmini.contrib import optimizers_impl as _optimizers_impl  # noqa: F401 - declares optimize_loss, summaries
-from tfmini.contrib import regularizers_impl as _regularizers_impl  # noqa: F401 - declares the regularizers
-from tfmini.contrib import slim_learning as learning  # noqa: F401 - declared below as slim.learning
-from tfmini.contrib import slim_learning_impl as _slim_learning_impl  # noqa: F401 - declares slim.learning's names
+# the modules declaring contrib.framework's, contrib.layers' (with the normalizations, optimize_loss, summaries and
+# regularizers) and slim.learning's names, and the namespaces bound below as slim.layers, .losses, .metrics, .learning
+from tfmini.contrib import (  # noqa: F401
+    _framework_impl,
+    _layers_impl,
+    _normalization_impl,
+    _optimizers_impl,
+    _regularizers_impl,
+    _slim_learning_impl,
+    layers,
+    losses,
+    metrics,
+)
+from tfmini.contrib import _slim_learning as learning  # noqa: F401
 from tfmini.framework.api_export import namespace, tf_export
 
 # slim re-exports contrib.framework's arg_scope and variables modules, not its checkpoint utilities, sort or nest

@@ -5,7 +5,7 @@ dimensions (a [batch] weight scales every element of its example). Built on `tf.
 from __future__ import annotations
 
 from tfmini import losses as _losses
-from tfmini.contrib.framework_impl import add_arg_scope
+from tfmini.contrib._framework_impl import add_arg_scope
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export

@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections.abc
 from collections.abc import Callable
 
-from tfmini.contrib import nest as _namespace  # noqa: F401 - declared below as tf.contrib.framework.nest
+from tfmini.contrib import _nest as _namespace  # noqa: F401 - declared below as tf.contrib.framework.nest
 from tfmini.framework.api_export import tf_export
 from tfmini.ops import functional_ops as _structure
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 import numbers
 
-from tfmini.contrib import layer_args as _args
-from tfmini.contrib.framework_impl import add_arg_scope, model_variable
-from tfmini.contrib.initializers_impl import xavier_initializer
+from tfmini.contrib import _layer_args as _args
+from tfmini.contrib._framework_impl import add_arg_scope, model_variable
+from tfmini.contrib._initializers_impl import xavier_initializer
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export

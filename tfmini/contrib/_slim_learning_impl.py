@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from tfmini.contrib import training_impl as _training
+from tfmini.contrib import _training_impl as _training
 from tfmini.framework import ops as _ops
 from tfmini.framework import tf_logging as _logging
 from tfmini.framework.api_export import tf_export

@@ -4,8 +4,8 @@ as model variables in its own variable scope, usable inside `arg_scope`."""
 
 from __future__ import annotations
 
-from tfmini.contrib import layer_args as _args
-from tfmini.contrib.framework_impl import add_arg_scope, model_variable
+from tfmini.contrib import _layer_args as _args
+from tfmini.contrib._framework_impl import add_arg_scope, model_variable
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
