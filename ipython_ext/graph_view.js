@@ -283,6 +283,7 @@
   }
   var canvas = box.querySelector(".tfx-graph") || html("div", "tfx-picture tfx-graph");
   box.textContent = "";
+  box.setAttribute("data-lm-suppress-shortcuts", "true");  // keys here are the view's, not JupyterLab's
   var bar = html("div", "tfx-gv-bar", box);
   var buttons = {};
   [["zoom-out", "\u2212", "zoom out (-)"], ["zoom-in", "+", "zoom in (+)"], ["fit", "fit", "fit the graph (0)"],
