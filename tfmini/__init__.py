@@ -83,6 +83,10 @@ from tfmini import conv_layers as _conv_layers  # noqa: F401 - declares tf.layer
 # isort: split
 from tfmini import profiler
 
+# -- signal
+# isort: split
+from tfmini import signal
+
 # -- namespaces whose names are all declared with @tf_export
 # isort: split
 from tfmini import bitwise, dtypes, image, linalg, metrics, sparse

@@ -74,6 +74,12 @@ KNOWN: dict[str, str] = {
                        "positional arguments)",
     "tf.train.update_checkpoint_state": "tfmini also takes `save_relative_paths` (the argument of TF's internal "
                                         "variant)",
+    "tf.signal.stft": "the default window_fn is tf.signal.hann_window as in TF; the recorded default is the repr of "
+                      "TF's function (with its address), which no tfmini object can equal",
+    "tf.signal.inverse_stft": "the default window_fn is tf.signal.hann_window as in TF; the recorded default is the "
+                              "repr of TF's function (with its address), which no tfmini object can equal",
+    "tf.signal.inverse_stft_window_fn": "the default forward_window_fn is tf.signal.hann_window as in TF; the "
+                                        "recorded default is the repr of TF's function (with its address)",
 }
 
 DECLARED = dict(api_export.declared_names())

@@ -113,3 +113,7 @@ from tfmini.ops import training_ops_more  # noqa: E402,F401 - registers the FTRL
 # -- contrib rnn cells
 # isort: split
 from tfmini.ops import contrib_rnn_cells  # noqa: E402,F401 - declares the remaining tf.contrib.rnn cells
+
+# -- signal
+# isort: split
+from tfmini.ops import signal_ops  # noqa: E402,F401 - declares tf.signal's framing, windows, STFTs and mel filters

@@ -86,17 +86,17 @@ def _transform_api(op_type: str, doc: str):
 
 
 fft = _transform_api("FFT", "The discrete Fourier transform over the innermost dimension of a complex tensor.")
-tf_export("fft", "spectral.fft")(fft)
+tf_export("fft", "signal.fft", "spectral.fft")(fft)
 ifft = _transform_api("IFFT", "The inverse discrete Fourier transform over the innermost dimension (1/n scaled).")
-tf_export("ifft", "spectral.ifft")(ifft)
+tf_export("ifft", "signal.ifft", "spectral.ifft")(ifft)
 fft2d = _transform_api("FFT2D", "The 2-D discrete Fourier transform over the innermost 2 dimensions.")
-tf_export("fft2d", "spectral.fft2d")(fft2d)
+tf_export("fft2d", "signal.fft2d", "spectral.fft2d")(fft2d)
 ifft2d = _transform_api("IFFT2D", "The inverse 2-D discrete Fourier transform over the innermost 2 dimensions.")
-tf_export("ifft2d", "spectral.ifft2d")(ifft2d)
+tf_export("ifft2d", "signal.ifft2d", "spectral.ifft2d")(ifft2d)
 fft3d = _transform_api("FFT3D", "The 3-D discrete Fourier transform over the innermost 3 dimensions.")
-tf_export("fft3d", "spectral.fft3d")(fft3d)
+tf_export("fft3d", "signal.fft3d", "spectral.fft3d")(fft3d)
 ifft3d = _transform_api("IFFT3D", "The inverse 3-D discrete Fourier transform over the innermost 3 dimensions.")
-tf_export("ifft3d", "spectral.ifft3d")(ifft3d)
+tf_export("ifft3d", "signal.ifft3d", "spectral.ifft3d")(ifft3d)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -261,18 +261,18 @@ def _real_transform_api(op_type: str, doc: str):
 
 
 rfft = _real_transform_api("RFFT", "The half spectrum (n//2 + 1 bins) of real signals along the innermost dimension.")
-tf_export("spectral.rfft")(rfft)
+tf_export("signal.rfft", "spectral.rfft")(rfft)
 irfft = _real_transform_api("IRFFT", "Real signals of length fft_length from half spectra along the innermost "
                                      "dimension.")
-tf_export("spectral.irfft")(irfft)
+tf_export("signal.irfft", "spectral.irfft")(irfft)
 rfft2d = _real_transform_api("RFFT2D", "The 2-D half spectrum of real signals over the innermost 2 dimensions.")
-tf_export("spectral.rfft2d")(rfft2d)
+tf_export("signal.rfft2d", "spectral.rfft2d")(rfft2d)
 irfft2d = _real_transform_api("IRFFT2D", "Real 2-D signals from half spectra over the innermost 2 dimensions.")
-tf_export("spectral.irfft2d")(irfft2d)
+tf_export("signal.irfft2d", "spectral.irfft2d")(irfft2d)
 rfft3d = _real_transform_api("RFFT3D", "The 3-D half spectrum of real signals over the innermost 3 dimensions.")
-tf_export("spectral.rfft3d")(rfft3d)
+tf_export("signal.rfft3d", "spectral.rfft3d")(rfft3d)
 irfft3d = _real_transform_api("IRFFT3D", "Real 3-D signals from half spectra over the innermost 3 dimensions.")
-tf_export("spectral.irfft3d")(irfft3d)
+tf_export("signal.irfft3d", "spectral.irfft3d")(irfft3d)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ def _check_dct_args(kind, n, axis, norm, size) -> None:
         raise ValueError("The Type-I DCT needs at least 2 points")
 
 
-@tf_export("spectral.dct")
+@tf_export("signal.dct", "spectral.dct")
 def dct(input, type=2, n=None, axis=-1, norm=None, name=None) -> _ops.Tensor:  # noqa: A002 - TF's names
     """The discrete cosine transform of type 1, 2, 3 or 4 along the last axis (norm None or 'ortho'), as TF and
     SciPy define it; with `n`, the signals are cropped or zero-padded to length n first."""
@@ -350,7 +350,7 @@ def _fit_last_dim(x: _ops.Tensor, size: int) -> _ops.Tensor:
     return out
 
 
-@tf_export("spectral.idct")
+@tf_export("signal.idct", "spectral.idct")
 def idct(input, type=2, n=None, axis=-1, norm=None, name=None) -> _ops.Tensor:  # noqa: A002 - TF's names
     """The DCT of the inverse type (III for II, II for III, I and IV for themselves), as TF defines idct: the exact
     inverse with norm='ortho', and the inverse up to a factor 2N (2(N-1) for type I) without."""

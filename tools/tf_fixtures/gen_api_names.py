@@ -24,7 +24,7 @@ OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "tf" / "api" 
 SKIP = {
     "keras", "estimator", "feature_column", "distribute", "raw_ops", "lite", "tpu", "xla", "mixed_precision",
     "autograph", "compat", "experimental", "distributions", "mlir", "tools", "types", "__internal__",
-    "__operators__", "quantization", "lookup", "ragged", "signal", "audio", "version", "sysconfig", "saved_model",
+    "__operators__", "quantization", "lookup", "ragged", "audio", "version", "sysconfig", "saved_model",
     "config", "autodiff", "dtensor",
 }
 
