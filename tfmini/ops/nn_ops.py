@@ -22,7 +22,7 @@ from tfmini.framework import registry as _reg
 from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import NotDifferentiable, RegisterGradient, apply_op, import_only_attr, register_op
-from tfmini.ops import array_ops, math_ops, shape_fns
+from tfmini.ops import array_ops, conv_algorithms, math_ops, shape_fns
 
 _FLOAT = _dt.FLOATING
 _REAL = _dt.REAL
@@ -501,6 +501,14 @@ class _Window:
 # ----------------------------------------------------------------------------------------------------------
 # Conv2D and its backprops
 # ----------------------------------------------------------------------------------------------------------
+# Measured on this project's machine (see docs/performance.md): a stride-1 input gradient computed as a
+# convolution beats col2im once the input has a few channels (with one channel its GEMM is a matrix-vector
+# product), and the filter gradient as one transposed GEMM beats tensordot's copy once the filter has a few
+# dozen rows (kh * kw * in_channels).
+_BACKPROP_AS_CONV_MIN_DEPTH = 8
+_FILTER_GRAD_GEMM_MIN_ROWS = 64
+
+
 def _conv_attrs_check(op) -> tuple:
     fmt, padding = op.get_attr("data_format"), op.get_attr("padding")
     _check_format(fmt)
@@ -552,8 +560,8 @@ def _conv2d(x, w, *, strides, padding, explicit_paddings, data_format, dilations
     n, oc = x.shape[0], w.shape[3]
     if win.empty or x.size == 0:
         return _from_nhwc(np.zeros((n, win.oh, win.ow, oc), dtype=dtype), data_format)
-    cols = win.columns(win.pad(x.astype(ct, copy=False)))
-    out = np.tensordot(cols, w.astype(ct, copy=False), axes=3)
+    out = conv_algorithms.conv2d(conv_algorithms.pad_nhwc(x, win.pads, ct), w.astype(ct, copy=False), win.oh,
+                                 win.ow, (win.sh, win.sw), (win.dh, win.dw))
     return _from_nhwc(out.astype(dtype, copy=False), data_format)
 
 
@@ -591,13 +599,19 @@ def _conv2d_backprop_input(input_sizes, w, dy, *, strides, padding, explicit_pad
     win = _conv_window((n, h, wd, c), w.shape, strides, padding, explicit_paddings, data_format, dilations)
     _check_out_backprop(dy.shape, win, n, w.shape[3], "Conv2DCustomBackpropInput")
     dtype, ct = dy.dtype, _compute_type(dy.dtype)
+    if win.empty or dy.size == 0:
+        return _from_nhwc(np.zeros((n, h, wd, c), dtype=dtype), data_format)
+    if win.sh == win.sw == 1 and c >= _BACKPROP_AS_CONV_MIN_DEPTH:
+        dx = conv_algorithms.conv2d_backprop_input_stride1(dy.astype(ct, copy=False), w.astype(ct, copy=False),
+                                                           h, wd, win.pads, (win.dh, win.dw))
+        if dx is not None:
+            return _from_nhwc(dx.astype(dtype, copy=False), data_format)
     (pt, pb), (pl, pr) = win.pads
     dxp = np.zeros((n, h + pt + pb, wd + pl + pr, c), dtype=ct)
-    if not win.empty and dy.size:
-        # col2im: each output position's gradient spreads over its window through the filter.
-        cols = np.tensordot(dy.astype(ct, copy=False), w.astype(ct, copy=False), axes=([3], [3]))
-        for k, rows, cs in win.offsets():
-            dxp[:, rows, cs, :] += cols[:, :, :, k // win.kw, k % win.kw, :]
+    # col2im: each output position's gradient spreads over its window through the filter.
+    cols = np.tensordot(dy.astype(ct, copy=False), w.astype(ct, copy=False), axes=([3], [3]))
+    for k, rows, cs in win.offsets():
+        dxp[:, rows, cs, :] += cols[:, :, :, k // win.kw, k % win.kw, :]
     return _from_nhwc(win.crop(dxp, h, wd).astype(dtype, copy=False), data_format)
 
 
@@ -615,6 +629,11 @@ def _conv2d_backprop_filter(x, filter_sizes, dy, *, strides, padding, explicit_p
     dtype, ct = x.dtype, _compute_type(x.dtype)
     if win.empty or x.size == 0 or dy.size == 0:
         return np.zeros(f_shape, dtype=dtype)
+    if f_shape[0] * f_shape[1] * f_shape[2] >= _FILTER_GRAD_GEMM_MIN_ROWS:
+        dw = conv_algorithms.conv2d_backprop_filter(conv_algorithms.pad_nhwc(x, win.pads, ct),
+                                                    dy.astype(ct, copy=False), f_shape[0], f_shape[1],
+                                                    (win.sh, win.sw), (win.dh, win.dw))
+        return dw.astype(dtype, copy=False)
     cols = win.columns(win.pad(x.astype(ct, copy=False)))
     return np.tensordot(cols, dy.astype(ct, copy=False), axes=([0, 1, 2], [0, 1, 2])).astype(dtype, copy=False)
 
