@@ -19,6 +19,7 @@ from IPython.display import display
 
 import tfmini as tf
 from ipython_ext import sites
+from ipython_ext.debugger import run_debug
 from ipython_ext.graph_view import GraphView
 from ipython_ext.markup import fmt_us
 from ipython_ext.runs import fetch_names, graph_of, op_error_text, ops_that_ran
@@ -72,6 +73,8 @@ class RunGraphMagics(Magics):
     @argument("--fresh", action="store_true",
               help="(cell magic) build the cell in a new tf.Graph with its own session; the default graph is "
                    "left untouched")
+    @argument("--debug", action="store_true",
+              help="run keeping every tensor of the step: list them with statistics, show the first NaN/Inf")
     @argument("--interact", action="store_true",
               help="show an interactive runner: a control per placeholder, re-running on every change")
     @argument("--reset", action="store_true",
@@ -248,6 +251,17 @@ def _execute(extension, args, run: _Run):
     if args.interact:
         display(interactive_runner(run.fetches, run.session, feed_dict=run.feeds))
         return None
+    if args.debug:
+        try:
+            view = run_debug(run.session, run.fetches, run.feeds or None)
+        except tf.errors.OpError as e:
+            raise ReportedError(op_error_text(e), e) from None
+        except (TypeError, ValueError, KeyError, RuntimeError) as e:
+            raise ReportedError(f"{type(e).__name__}: {e}", e) from None
+        if args.out is not None:
+            extension.shell.user_ns[args.out] = view.value
+        display(view)
+        return view.value
     md = tf.RunMetadata() if args.trace else None
     options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE) if args.trace else None
     start = time.perf_counter()

@@ -223,3 +223,20 @@ def test_run_debug_takes_a_wrapper_and_offers_its_filters(model):
     assert view.dump is wrapper.last_dump and list(view.filters) == ["has_inf_or_nan", "large"]
     assert [r.datum.node_name for r in view.rows() if r.passed[1]] == ["layer/y"]
     assert "only large" in view.html()
+
+
+def test_run_graph_debug_shows_the_step_and_returns_the_value(ip):
+    """`%run_graph --debug` runs through the debug wrapper: the value as a plain run gives it, the view of every
+    tensor with the first NaN/Inf, and a failing run reported without a traceback."""
+    from ext_helpers import run
+
+    run(ip, "x = tf.placeholder(tf.float32, [2], name='x')\ny = tf.log(x, name='y')\nz = tf.reduce_sum(y, name='z')")
+    ran = run(ip, "v = %run_graph --debug z --feed x=[1.0, -1.0]  # note")
+    assert ran.result.error_in_exec is None and "Traceback" not in ran.stderr
+    assert np.isnan(ip.user_ns["v"])
+    html = next(d["text/html"] for d in ran.outputs if "text/html" in d)
+    assert "y" in html and "has_inf_or_nan" in html
+    bad = run(ip, "%run_graph --debug z")  # x not fed: the view shows the failed step, without a traceback
+    assert "Traceback" not in bad.stderr + bad.stdout and bad.result.error_in_exec is None
+    text = next(d["text/plain"] for d in bad.outputs if "text/plain" in d)
+    assert "x" in text and "feed" in text.lower()
