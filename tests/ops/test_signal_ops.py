@@ -128,6 +128,17 @@ def test_stft_of_unknown_frame_length_uses_the_enclosing_power_of_two():
     assert got.shape == (6, 9)
 
 
+def test_inverse_stft_of_unknown_frame_length_crops_or_pads_the_frames():
+    rng = np.random.RandomState(5)
+    stfts = (rng.normal(size=(4, 9)) + 1j * rng.normal(size=(4, 9))).astype(np.complex64)
+    length = tf.placeholder(tf.int32, [])
+    dynamic = tf.signal.inverse_stft(stfts, length, 5, fft_length=16)
+    with tf.Session() as sess:
+        for frame_length in (12, 20):
+            want = sess.run(tf.signal.inverse_stft(stfts, frame_length, 5, fft_length=16))
+            np.testing.assert_allclose(sess.run(dynamic, {length: frame_length}), want, rtol=1e-5, atol=1e-6)
+
+
 def test_fftshift_of_unknown_shape_and_its_inverse():
     x = np.arange(35.0).reshape(5, 7)
     ph = tf.placeholder(tf.float64)

@@ -60,8 +60,18 @@ def _frame_indices(num_frames, frame_length, frame_step):
     return array_ops.expand_dims(starts, 1) + array_ops.expand_dims(array_ops.range(frame_length), 0)
 
 
-def _as_int32(v):
-    return v if isinstance(v, int) else math_ops.cast(v, _dt.int32)
+def _pad_end_of_axis(x: _ops.Tensor, axis, extra, value) -> _ops.Tensor:
+    """`x` padded with `extra` copies of `value` at the end of `axis` (ints where known, else scalar tensors)."""
+    rank = x.shape.ndims
+    if isinstance(axis, int) and isinstance(extra, int) and rank is not None:
+        paddings = np.zeros((rank, 2), np.int32)
+        paddings[axis, 1] = extra
+    else:
+        rank_t = array_ops.rank(x) if rank is None else rank
+        paddings = array_ops.concat([array_ops.zeros(array_ops.stack([axis, 2]), _dt.int32),
+                                     array_ops.reshape(array_ops.stack([0, extra]), [1, 2]),
+                                     array_ops.zeros(array_ops.stack([rank_t - axis - 1, 2]), _dt.int32)], 0)
+    return array_ops.pad(x, paddings, constant_values=value)
 
 
 @tf_export("signal.frame")
@@ -89,10 +99,7 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
             length = shape[axis].value
         else:
             length = None
-        if axis < 0:
-            axis_t = array_ops.rank(signal) + axis
-        else:
-            axis_t = axis
+        axis_t = array_ops.rank(signal) + axis if axis < 0 else axis
         signal = _with_checks(signal, checks)
         fl_v = fl if fl is not None else math_ops.cast(frame_length, _dt.int32)
         step_v = step if step is not None else math_ops.cast(frame_step, _dt.int32)
@@ -105,14 +112,9 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
             else:
                 extra = math_ops.maximum(0, (num_frames - 1) * step_v + fl_v - length_v)
             if not (isinstance(extra, int) and extra == 0):
-                before = array_ops.zeros(array_ops.stack([axis_t, 2]), _dt.int32) if not isinstance(axis_t, int) \
-                    else np.zeros((axis_t, 2), np.int32)
-                paddings = array_ops.concat([before, array_ops.reshape(array_ops.stack([0, extra]), [1, 2]),
-                                             array_ops.zeros(array_ops.stack([array_ops.rank(signal) - axis_t - 1,
-                                                                              2]), _dt.int32)], 0)
                 value = _ops.convert_to_tensor(pad_value, dtype=signal.dtype, name="pad_value")
                 value.shape.with_rank(0)
-                signal = array_ops.pad(signal, paddings, constant_values=value)
+                signal = _pad_end_of_axis(signal, axis_t, extra, value)
         elif static:
             num_frames = max(0, 1 + (length - fl) // step)
         else:
@@ -143,14 +145,20 @@ def overlap_and_add(signal, frame_step, name=None) -> _ops.Tensor:
         fl_v = fl if fl is not None else dyn[-1]
         step_v = step if step is not None else math_ops.cast(frame_step, _dt.int32)
         static = frames is not None and fl is not None and step is not None
+        # As in TF, (frames - 1) * frame_step + frame_length even without frames (zeros, when not negative).
         if static:
-            out_len = max(0, (frames - 1) * step + fl) if frames else 0
+            out_len = max(0, (frames - 1) * step + fl)
         else:
-            out_len = math_ops.maximum(0, (frames_v - 1) * step_v + fl_v) * math_ops.minimum(frames_v, 1)
-        segment_ids = array_ops.reshape(_frame_indices(frames_v, fl_v, step_v), [-1])
+            out_len = math_ops.maximum(0, (frames_v - 1) * step_v + fl_v)
+        segment_ids = _frame_indices(frames_v, fl_v, step_v)
+        segment_ids = segment_ids.reshape(-1) if isinstance(segment_ids, np.ndarray) else array_ops.reshape(
+            segment_ids, array_ops.reshape(frames_v * fl_v, [1]))
         outer = dyn[:-2]
+        outer_static = shape[:-2] if shape.ndims is not None else None
+        batch = (int(np.prod(outer_static.as_list(), dtype=np.int64)) if outer_static is not None
+                 and outer_static.is_fully_defined() else math_ops.reduce_prod(outer))
         # Samples first, so that one segment sum adds every frame's samples into their output positions.
-        samples = array_ops.transpose(array_ops.reshape(signal, array_ops.concat([[-1], [frames_v * fl_v]], 0)))
+        samples = array_ops.transpose(array_ops.reshape(signal, array_ops.stack([batch, frames_v * fl_v])))
         summed = math_ops.unsorted_segment_sum(samples, segment_ids, out_len)
         result = array_ops.reshape(array_ops.transpose(summed), array_ops.concat([outer, [out_len]], 0))
         if shape.ndims is not None:
@@ -270,10 +278,7 @@ def inverse_stft(stfts, frame_length, frame_step, fft_length=None, window_fn=han
             fl_v = math_ops.cast(frame_length, _dt.int32)
             frames = frames[..., :fl_v]
             extra = math_ops.maximum(0, fl_v - array_ops.shape(frames)[-1])
-            paddings = array_ops.concat([array_ops.zeros(array_ops.stack([array_ops.rank(frames) - 1, 2]),
-                                                         _dt.int32),
-                                         array_ops.reshape(array_ops.stack([0, extra]), [1, 2])], 0)
-            frames = array_ops.pad(frames, paddings)
+            frames = _pad_end_of_axis(frames, array_ops.rank(frames) - 1, extra, 0)
         if window_fn is not None:
             frames = frames * window_fn(frame_length, dtype=stfts.dtype.real_dtype)
         return overlap_and_add(frames, frame_step)
