@@ -368,7 +368,8 @@
           label: S[O.outputs[inputOp(input)][Array.isArray(input) ? input[1] : 0]] || ""};
       }
     }
-    Object.keys(drawn).forEach(function (k) {
+    var keys = Object.keys(drawn), labelled = keys.length <= 80;  // shapes on edges while few edges show
+    keys.forEach(function (k) {
       var e = drawn[k], a = positions[e.s], b = positions[e.d];
       if (!a || !b) { return; }
       var cs = containerOf(e.s), cd = containerOf(e.d), route = null, aux = false;
@@ -394,6 +395,11 @@
       var path = el("path", {d: curve(points), "class": "tfx-gv-edge" + (e.control ? " tfx-gv-control" : ""),
         "marker-end": "url(#" + arrowId + ")", "stroke-width": Math.min(4, 1 + Math.log2(e.n))}, layer);
       el("title", {}, path).textContent = title;
+      if (labelled && !e.control && title) {
+        var mid = points[Math.floor(points.length / 2)], before = points[Math.floor(points.length / 2) - 1];
+        el("text", {x: (mid[0] + before[0]) / 2 + 4, y: (mid[1] + before[1]) / 2 + 3, "class": "tfx-gv-edge-label"},
+          layer).textContent = trunc(title, 28);
+      }
     });
     Object.keys(stubs).forEach(function (k) {
       var s = stubs[k], p = positions[s.key], x = p.x + p.w - 8, y = s.out ? p.y + p.h : p.y;
