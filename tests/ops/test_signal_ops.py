@@ -263,3 +263,13 @@ def test_bad_window_and_mel_arguments():
             tf.signal.linear_to_mel_weight_matrix(**kwargs)
     with pytest.raises(TypeError):
         tf.signal.mfccs_from_log_mel_spectrograms(np.zeros((2, 3), np.int32))
+
+
+def test_frame_along_an_axis_fed_at_run_time():
+    axis = tf.placeholder(tf.int32, [])
+    x = np.arange(24.0).reshape(2, 4, 3)
+    framed = tf.signal.frame(x, 2, 1, axis=axis)
+    assert framed.shape.as_list() == [None, None, None, None]
+    with tf.Session() as sess:
+        for a in (1, -2, 0):
+            np.testing.assert_array_equal(sess.run(framed, {axis: a}), sess.run(tf.signal.frame(x, 2, 1, axis=a)))

@@ -85,21 +85,23 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
         frame_length = _integer_scalar(frame_length, "frame_length", "frame")
         frame_step = _integer_scalar(frame_step, "frame_step", "frame")
         shape = signal.shape.with_rank_at_least(1)
-        axis = _static_int(_ops.convert_to_tensor(axis)) if isinstance(axis, _ops.Tensor) else axis
-        if axis is None or isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-            raise TypeError(f"frame: axis must be an integer known when the graph is built, got {axis!r}")
-        axis = int(axis)
+        axis_tensor = _integer_scalar(axis, "axis", "frame")
+        axis = _static_int(axis_tensor)
         fl, step = _static_int(frame_length), _static_int(frame_step)
         checks = [_check_positive(frame_length, fl, "frame_length", "frame", allow_zero=True),
                   _check_positive(frame_step, step, "frame_step", "frame", allow_zero=False)]
-        if shape.ndims is not None:
+        length = None
+        if axis is None:
+            # An axis known only at run time: counted from the end when negative, the static shape unknown.
+            axis_t = math_ops.floormod(math_ops.cast(axis_tensor, _dt.int32), array_ops.rank(signal))
+        elif shape.ndims is not None:
             if not -shape.ndims <= axis < shape.ndims:
                 raise ValueError(f"frame: axis {axis} is out of range for a signal of rank {shape.ndims}")
             axis %= shape.ndims
             length = shape[axis].value
+            axis_t = axis
         else:
-            length = None
-        axis_t = array_ops.rank(signal) + axis if axis < 0 else axis
+            axis_t = array_ops.rank(signal) + axis if axis < 0 else axis
         signal = _with_checks(signal, checks)
         fl_v = fl if fl is not None else math_ops.cast(frame_length, _dt.int32)
         step_v = step if step is not None else math_ops.cast(frame_step, _dt.int32)
@@ -121,7 +123,9 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
             num_frames = math_ops.maximum(0, 1 + (length_v - fl_v) // step_v)
         indices = _frame_indices(num_frames, fl_v, step_v)
         framed = array_ops.gather(signal, indices, axis=axis_t)
-        if shape.ndims is not None:
+        if axis is None and shape.ndims is not None:
+            framed.set_shape([None] * (shape.ndims + 1))
+        elif shape.ndims is not None:
             frames_dim = num_frames if isinstance(num_frames, int) else None
             framed.set_shape(shape[:axis].concatenate([frames_dim, fl]).concatenate(shape[axis + 1:]))
         return framed
