@@ -794,24 +794,39 @@ def _register_training_op(op_type: str, args: list[tuple[str, str]], update, ext
                 doc=(update.__doc__ or ""))
 
 
+def _sparse_args(args: list[str]) -> list[tuple[str, str]]:
+    """A dense training op's arguments with "indices" after the gradient, which the sparse form names "grad"
+    (SparseApplyProximalGradientDescent's dense form calls it delta)."""
+    parsed = [("grad", "grad") if kind == "grad" else (name, kind) for name, kind in _parse_args(args)]
+    at = next(i for i, (_, kind) in enumerate(parsed) if kind == "grad") + 1
+    return parsed[:at] + [("indices", "indices")] + parsed[at:]
+
+
 RESOURCE_TRAINING_OPS: list[str] = []
-for _resource in (False, True):
-    _prefix = "Resource" if _resource else ""
-    for _name, (_args, _update, _extra) in _TRAINING_OPS.items():
-        _register_training_op(_prefix + _name, _parse_args(_args), _update, _extra, sparse=False, resource=_resource)
-    for _name, _dense in _SPARSE_OF.items():
-        _args, _update, _extra = _TRAINING_OPS[_dense]
-        _parsed = _parse_args(_args)
-        _at = next(i for i, (_, k) in enumerate(_parsed) if k == "grad") + 1
-        _register_training_op(_prefix + _name, _parsed[:_at] + [("indices", "indices")] + _parsed[_at:], _update,
-                              _extra, sparse=True, resource=_resource)
-RESOURCE_TRAINING_OPS += ["Resource" + n for n in [*_TRAINING_OPS, *_SPARSE_OF]]
+
+
+def register_training_ops(table: dict, sparse_of: dict) -> None:
+    """Declares the training ops of `table` ({op type: (arguments, update, extra attrs)}) and the sparse forms
+    of `sparse_of` ({sparse op type: its dense op type}), each also in its Resource* form, all without
+    gradients; the Resource* names are added to RESOURCE_TRAINING_OPS."""
+    for resource in (False, True):
+        prefix = "Resource" if resource else ""
+        for name, (args, update, extra) in table.items():
+            _register_training_op(prefix + name, _parse_args(args), update, extra, sparse=False, resource=resource)
+        for name, dense in sparse_of.items():
+            args, update, extra = table[dense]
+            _register_training_op(prefix + name, _sparse_args(args), update, extra, sparse=True, resource=resource)
+    for name in [*table, *sparse_of]:
+        NotDifferentiable(name)
+        NotDifferentiable("Resource" + name)
+        RESOURCE_TRAINING_OPS.append("Resource" + name)
+
+
+register_training_ops(_TRAINING_OPS, _SPARSE_OF)
 
 for _name in ["VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "CountUpTo",
               "ResourceCountUpTo", "StridedSliceAssign", "ResourceStridedSliceAssign", *_SCATTERS, *_SCATTER_NDS,
-              *("Resource" + n for n in _SCATTER_NDS),
-              *_TRAINING_OPS,
-              *_SPARSE_OF, *RESOURCE_TRAINING_OPS]:
+              *("Resource" + n for n in _SCATTER_NDS)]:
     NotDifferentiable(_name)
 
 

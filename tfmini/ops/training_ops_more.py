@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from tfmini.framework import ops as _ops
-from tfmini.framework.registry import NotDifferentiable
 from tfmini.ops import state_ops
-from tfmini.ops.state_ops import _parse_args, _register_training_op, _training
+from tfmini.ops.state_ops import _training
 
 
 def _set(target: np.ndarray, value) -> None:
@@ -97,26 +96,7 @@ _MORE_SPARSE_OF = {
     "SparseApplyProximalAdagrad": "ApplyProximalAdagrad",
     "SparseApplyAdagradDA": "ApplyAdagradDA",
 }
-
-
-def _sparse_args(args: list[str]) -> list[tuple[str, str]]:
-    parsed = [("grad", "grad") if kind == "grad" else (name, kind) for name, kind in _parse_args(args)]
-    at = next(i for i, (_, kind) in enumerate(parsed) if kind == "grad") + 1
-    return parsed[:at] + [("indices", "indices")] + parsed[at:]
-
-
-for _resource in (False, True):
-    _prefix = "Resource" if _resource else ""
-    for _name, (_args, _update, _extra) in _MORE_TRAINING_OPS.items():
-        _register_training_op(_prefix + _name, _parse_args(_args), _update, _extra, sparse=False, resource=_resource)
-    for _name, _dense in _MORE_SPARSE_OF.items():
-        _args, _update, _extra = _MORE_TRAINING_OPS[_dense]
-        _register_training_op(_prefix + _name, _sparse_args(_args), _update, _extra, sparse=True,
-                              resource=_resource)
-for _name in [*_MORE_TRAINING_OPS, *_MORE_SPARSE_OF]:
-    NotDifferentiable(_name)
-    NotDifferentiable("Resource" + _name)
-state_ops.RESOURCE_TRAINING_OPS += ["Resource" + n for n in [*_MORE_TRAINING_OPS, *_MORE_SPARSE_OF]]
+state_ops.register_training_ops(_MORE_TRAINING_OPS, _MORE_SPARSE_OF)
 
 
 # ----------------------------------------------------------------------------------------------------------
