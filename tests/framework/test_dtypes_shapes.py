@@ -256,7 +256,16 @@ def test_quantized_dtypes_are_tfs():
         assert dtype.is_quantized and not dtype.is_integer and not dtype.is_floating
         assert dtype.as_numpy_dtype == np.dtype([(dtype.name, base)])
         assert tf.as_dtype(dtype.as_numpy_dtype) is dtype
-        assert (dtype.min, dtype.max) == (np.iinfo(base).min, np.iinfo(base).max)
+        with pytest.raises(TypeError, match=f"Cannot find minimum value of {dtype!r}"):
+            dtype.min  # noqa: B018 - TF gives quantized types no limits
+        with pytest.raises(TypeError, match=f"Cannot find maximum value of {dtype!r}"):
+            dtype.max  # noqa: B018
         assert dtype._as_ref.name == dtype.name + "_ref" and tf.dtypes.as_dtype(dtype.name) is dtype
     assert not tf.int8.is_quantized
     assert tf.dtypes.qint8 is tf.qint8
+
+
+def test_bfloat16_has_tfs_size_and_limits():
+    # bfloat16 has no NumPy type here: its size and limits are its own, not float64's
+    assert tf.bfloat16.size == 2 and tf.bfloat16.is_floating
+    assert tf.bfloat16.max == pytest.approx(3.3895313892515355e38) and tf.bfloat16.min == -tf.bfloat16.max

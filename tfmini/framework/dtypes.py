@@ -88,26 +88,31 @@ class DType:
 
     @property
     def min(self):
-        return self._limits()[0]
+        """The smallest value of an integer or floating type (TypeError for the others, quantized ones included)."""
+        return self._limits("minimum")[0]
 
     @property
     def max(self):
-        return self._limits()[1]
+        """The largest value of an integer or floating type (TypeError for the others, quantized ones included)."""
+        return self._limits("maximum")[1]
 
-    def _limits(self):
-        npt = self.as_numpy_dtype
-        if self.is_quantized:  # a one-field record over the integer type that holds the values
-            npt = np.dtype(npt)[0].type
-        if self.is_integer or self.is_quantized:
-            info = np.iinfo(npt)
+    def _limits(self, which: str):
+        # TF gives no limits for quantized types: their values stand for real numbers in a range only the ops know
+        if self.base_dtype is bfloat16:  # no NumPy type: float32's exponent range with an 8-bit significand
+            largest = float.fromhex("0x1.FEp127")
+            return -largest, largest
+        if self.is_integer:
+            info = np.iinfo(self.as_numpy_dtype)
         elif self.is_floating:
-            info = np.finfo(npt)
+            info = np.finfo(self.as_numpy_dtype)
         else:
-            raise TypeError(f"Cannot find minimum/maximum value of {self}.")
+            raise TypeError(f"Cannot find {which} value of {self}.")
         return info.min, info.max
 
     @property
     def size(self) -> int:
+        if self.base_dtype is bfloat16:  # no NumPy type of its own (np.dtype(None) would be float64's 8 bytes)
+            return 2
         return 1 if self.base_dtype is string else np.dtype(self.as_numpy_dtype).itemsize
 
     def is_compatible_with(self, other) -> bool:
