@@ -246,3 +246,65 @@ def test_bad_out_backprop_still_raises_invalid_argument():
         with pytest.raises(errors.InvalidArgumentError, match="out_backprop"):
             sess.run(op, {op.op.inputs[2]: np.ones((2, 5, 6, 4), np.float32)})
         assert sess.run(op, {op.op.inputs[2]: np.ones((2, 6, 6, 4), np.float32)}).shape == (2, 6, 6, 8)
+
+
+def direct_depthwise(x, f, strides, dilations, padding):
+    """Depthwise convolution as one ordinary convolution per channel (the filter block-diagonal over channels)."""
+    kh, kw, c, m = f.shape
+    block = np.zeros((kh, kw, c, c * m))
+    for ch in range(c):
+        block[:, :, ch, ch * m:(ch + 1) * m] = f[:, :, ch, :]
+    return direct_conv(x, block, strides, dilations, padding), block
+
+
+DEPTHWISE_CASES = [
+    ((2, 9, 7, 5), (3, 3, 5, 1), (1, 1), (1, 1), "SAME"),
+    ((1, 10, 11, 4), (3, 2, 4, 3), (2, 2), (1, 1), "VALID"),
+    ((2, 12, 9, 3), (3, 3, 3, 2), (1, 1), (2, 2), "SAME"),
+    ((3, 7, 8, 2), (5, 5, 2, 1), (3, 3), (1, 1), "SAME"),
+]
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("case", DEPTHWISE_CASES, ids=lambda c: f"x{c[0]}-f{c[1]}-s{c[2][0]}-d{c[3][0]}-{c[4]}")
+def test_depthwise_and_backprops_equal_direct_computation(case, dtype, data_format):
+    x_shape, f_shape, strides, dilations, padding = case
+    rng = np.random.default_rng(6)
+    x, f = _values(rng, x_shape, dtype), _values(rng, f_shape, dtype)
+    want, block = direct_depthwise(x, f, strides, dilations, padding)
+    dy = _values(rng, want.shape, dtype)
+    def four(pair):
+        return [1, 1, *pair] if data_format == "NCHW" else [1, *pair, 1]
+    attrs = {"strides": four(strides), "padding": padding, "dilations": four(dilations), "data_format": data_format}
+    with tf.Graph().as_default(), tf.Session() as sess:
+        xt, dyt = tf.constant(_to_format(x, data_format)), tf.constant(_to_format(dy, data_format))
+        sizes = list(_to_format(np.zeros(x_shape), data_format).shape)
+        y, dx, df = sess.run([
+            tf.nn.depthwise_conv2d_native(xt, f, **attrs),
+            tf.nn.depthwise_conv2d_native_backprop_input(sizes, f, dyt, **attrs),
+            tf.nn.depthwise_conv2d_native_backprop_filter(xt, list(f_shape), dyt, **attrs)])
+    _close(_from_format(y, data_format), want, dtype)
+    _close(_from_format(dx, data_format),
+           direct_backprop_input(x_shape, block, dy, strides, dilations, padding), dtype)
+    want_df = direct_backprop_filter(x, block.shape, dy, strides, dilations, padding)
+    kh, kw, c, m = f_shape
+    want_df = np.stack([want_df[:, :, ch, ch * m:(ch + 1) * m] for ch in range(c)], axis=2)
+    _close(df, want_df, dtype)
+
+
+def test_depthwise_of_an_empty_batch():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x, f = np.zeros((0, 5, 5, 3), np.float32), np.ones((3, 3, 3, 2), np.float32)
+        dy = np.zeros((0, 5, 5, 6), np.float32)
+        y, dx, df = sess.run([
+            tf.nn.depthwise_conv2d_native(x, f, [1, 1, 1, 1], "SAME"),
+            tf.nn.depthwise_conv2d_native_backprop_input([0, 5, 5, 3], f, dy, [1, 1, 1, 1], "SAME"),
+            tf.nn.depthwise_conv2d_native_backprop_filter(x, [3, 3, 3, 2], dy, [1, 1, 1, 1], "SAME")])
+    assert y.shape == (0, 5, 5, 6) and dx.shape == (0, 5, 5, 3) and df.shape == (3, 3, 3, 2) and not df.any()
+
+
+def test_depthwise_gradients_match_finite_differences():
+    rng = np.random.default_rng(7)
+    x, f = rng.standard_normal((2, 5, 6, 3)), rng.standard_normal((3, 3, 3, 2))
+    check_gradients(lambda a, b: tf.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], "SAME"), [x, f])

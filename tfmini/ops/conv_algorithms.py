@@ -1,5 +1,5 @@
-"""The arithmetic of 2-D convolution on NHWC arrays, below the Conv2D kernels of nn_ops: im2col in
-cache-sized batch chunks for the forward pass, the input gradient of a stride-1 convolution as a forward
+"""The arithmetic of 2-D convolution on NHWC arrays, below the Conv2D kernels of nn_ops: im2col with the GEMM
+writing straight into the output for the forward pass, the input gradient of a stride-1 convolution as a forward
 convolution of the output gradient with the flipped filter, and the filter gradient as one GEMM over the
 contiguous columns. Knows nothing of ops, attrs or graphs: callers pass the padded geometry.
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-# Bytes of im2col columns built at a time: small enough that the columns written by the copy are still in
-# the L2 cache when the GEMM reads them, large enough that the GEMM calls stay few.
-COLUMN_CHUNK_BYTES = 1 << 20
+# Bytes of im2col columns built at a time, which bounds the extra memory of a large convolution. Not smaller:
+# cache-sized chunks gain a little with single-threaded BLAS but make every GEMM small, and a multi-threaded
+# BLAS on a busy machine then spends most of a step waking its threads (measured up to 10x slower).
+COLUMN_CHUNK_BYTES = 1 << 26
 
 
 def window_columns(xp: np.ndarray, oh: int, ow: int, kh: int, kw: int, strides: tuple, dilations: tuple):
@@ -43,8 +44,8 @@ def _batch_chunk(cols_shape: tuple, itemsize: int) -> int:
 
 def conv2d(xp: np.ndarray, w: np.ndarray, oh: int, ow: int, strides: tuple, dilations: tuple) -> np.ndarray:
     """Correlation of the padded NHWC input `xp` with the HWIO filter `w`: a fresh (n, oh, ow, oc) array of
-    `xp`'s dtype. The columns of a few images at a time are copied out of the window view and multiplied
-    with the filter matrix straight into the output."""
+    `xp`'s dtype. The columns (of all images, or of as many as COLUMN_CHUNK_BYTES holds) are copied out of
+    the window view and multiplied with the filter matrix straight into the output."""
     kh, kw, c, oc = w.shape
     n = xp.shape[0]
     out = np.empty((n, oh, ow, oc), dtype=xp.dtype)
@@ -97,3 +98,58 @@ def conv2d_backprop_filter(xp: np.ndarray, dy: np.ndarray, kh: int, kw: int, str
         np.copyto(part, view[start:stop])
         grad += part.reshape(-1, kh * kw * c).T @ dy[start:stop].reshape(-1, oc)
     return grad.reshape(kh, kw, c, oc)
+
+
+def window_taps(xp: np.ndarray, oh: int, ow: int, kh: int, kw: int, strides: tuple, dilations: tuple):
+    """(i, j, view) per filter position: the (n, oh, ow, c) elements of `xp` that position multiplies."""
+    (sh, sw), (dh, dw) = strides, dilations
+    for i in range(kh):
+        for j in range(kw):
+            r0, c0 = i * dh, j * dw
+            yield i, j, xp[:, r0:r0 + sh * (oh - 1) + 1:sh, c0:c0 + sw * (ow - 1) + 1:sw, :]
+
+
+def depthwise_conv2d(xp: np.ndarray, f: np.ndarray, oh: int, ow: int, strides: tuple,
+                     dilations: tuple) -> np.ndarray:
+    """Depthwise correlation of the padded NHWC input with the (kh, kw, c, m) filter: a fresh
+    (n, oh, ow, c, m) array, accumulated one filter position at a time (each a broadcast multiply-add over
+    the whole batch, with no columns materialized)."""
+    kh, kw, c, m = f.shape
+    out = np.zeros((xp.shape[0], oh, ow, c, m), dtype=xp.dtype)
+    if out.size == 0:
+        return out
+    f = f.astype(xp.dtype, copy=False)
+    term = np.empty_like(out)
+    for i, j, tap in window_taps(xp, oh, ow, kh, kw, strides, dilations):
+        np.multiply(tap[..., None], f[i, j], out=term)
+        out += term
+    return out
+
+
+def depthwise_conv2d_backprop_input(dy5: np.ndarray, f: np.ndarray, padded_hw: tuple, strides: tuple,
+                                    dilations: tuple) -> np.ndarray:
+    """The padded (n, H, W, c) input gradient of a depthwise convolution from its (n, oh, ow, c, m) output
+    gradient: each filter position adds its channels' weighted gradients onto the elements it read."""
+    n, oh, ow, c, m = dy5.shape
+    kh, kw = f.shape[:2]
+    dxp = np.zeros((n, *padded_hw, c), dtype=dy5.dtype)
+    f = f.astype(dy5.dtype, copy=False)
+    term = np.empty((n, oh, ow, c), dtype=dy5.dtype)
+    for i, j, tap in window_taps(dxp, oh, ow, kh, kw, strides, dilations):
+        if m == 1:
+            np.multiply(dy5[..., 0], f[i, j, :, 0], out=term)
+        else:
+            np.einsum("nhwcm,cm->nhwc", dy5, f[i, j], out=term)
+        tap += term
+    return dxp
+
+
+def depthwise_conv2d_backprop_filter(xp: np.ndarray, dy5: np.ndarray, kh: int, kw: int, strides: tuple,
+                                     dilations: tuple) -> np.ndarray:
+    """The (kh, kw, c, m) filter gradient of a depthwise convolution: per filter position, the products of the
+    elements it read with the output gradient, summed over batch and positions."""
+    n, oh, ow, c, m = dy5.shape
+    grad = np.empty((kh, kw, c, m), dtype=xp.dtype)
+    for i, j, tap in window_taps(xp, oh, ow, kh, kw, strides, dilations):
+        grad[i, j] = np.einsum("nhwc,nhwcm->cm", tap, dy5)
+    return grad

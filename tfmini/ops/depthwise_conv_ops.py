@@ -14,7 +14,7 @@ from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import RegisterGradient, apply_op, register_op
-from tfmini.ops import array_ops
+from tfmini.ops import array_ops, conv_algorithms
 from tfmini.ops.nn_ops import (
     _CONV_ATTRS,
     _compute_type,
@@ -78,9 +78,8 @@ def _depthwise(x, f, *, strides, padding, explicit_paddings, data_format, dilati
     if win.empty or x.size == 0:
         out = np.zeros((n, win.oh, win.ow, c, m), dtype=ct)
     else:
-        # The windows as a strided (n, oh, ow, kh, kw, c) view, contracted with each channel's filters.
-        cols = win.columns(win.pad(x.astype(ct, copy=False)))
-        out = np.einsum("nhwijc,ijcm->nhwcm", cols, f.astype(ct, copy=False), optimize=True)
+        out = conv_algorithms.depthwise_conv2d(conv_algorithms.pad_nhwc(x, win.pads, ct), f.astype(ct, copy=False),
+                                               win.oh, win.ow, (win.sh, win.sw), (win.dh, win.dw))
     return _from_nhwc(out.reshape(n, win.oh, win.ow, c * m).astype(dtype, copy=False), data_format)
 
 
@@ -116,14 +115,12 @@ def _depthwise_backprop_input(input_sizes, f, dy, *, strides, padding, explicit_
     m = f.shape[3]
     _check_out_backprop(dy.shape, win, n, c * m, "DepthwiseConv2DBackpropInput")
     dtype, ct = dy.dtype, _compute_type(dy.dtype)
+    if win.empty or dy.size == 0:
+        return _from_nhwc(np.zeros((n, h, w, c), dtype=dtype), data_format)
     (pt, pb), (pl, pr) = win.pads
-    dxp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=ct)
-    if not win.empty and dy.size:
-        # col2im: each output position's gradient spreads over its window through its channel's filters.
-        dy5 = dy.astype(ct, copy=False).reshape(n, win.oh, win.ow, c, m)
-        cols = np.einsum("nhwcm,ijcm->ijnhwc", dy5, f.astype(ct, copy=False), optimize=True)
-        for k, rows, cs in win.offsets():
-            dxp[:, rows, cs, :] += cols[k // win.kw, k % win.kw]
+    dxp = conv_algorithms.depthwise_conv2d_backprop_input(
+        dy.astype(ct, copy=False).reshape(n, win.oh, win.ow, c, m), f.astype(ct, copy=False),
+        (h + pt + pb, w + pl + pr), (win.sh, win.sw), (win.dh, win.dw))
     return _from_nhwc(win.crop(dxp, h, w).astype(dtype, copy=False), data_format)
 
 
@@ -141,9 +138,10 @@ def _depthwise_backprop_filter(x, filter_sizes, dy, *, strides, padding, explici
     dtype, ct = x.dtype, _compute_type(x.dtype)
     if win.empty or x.size == 0 or dy.size == 0:
         return np.zeros(f_shape, dtype=dtype)
-    cols = win.columns(win.pad(x.astype(ct, copy=False)))
     dy5 = dy.astype(ct, copy=False).reshape(n, win.oh, win.ow, c, m)
-    return np.einsum("nhwijc,nhwcm->ijcm", cols, dy5, optimize=True).astype(dtype, copy=False)
+    return conv_algorithms.depthwise_conv2d_backprop_filter(conv_algorithms.pad_nhwc(x, win.pads, ct), dy5,
+                                                            f_shape[0], f_shape[1], (win.sh, win.sw),
+                                                            (win.dh, win.dw)).astype(dtype, copy=False)
 
 
 def _attr_values(op) -> dict:
