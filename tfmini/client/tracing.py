@@ -19,6 +19,8 @@ import numpy as np
 
 from tfmini.client.executor import DEVICE_NAME, Plan, RefCell, Step
 from tfmini.framework import graph_io
+from tfmini.protobuf import cost_graph_pb2
+from tfmini.protobuf.allocation_description_pb2 import AllocationDescription as _allocation_description
 
 ALLOCATOR = "cpu"
 
@@ -109,6 +111,9 @@ class StepRecorder:
         # One wall-clock origin for epoch times; per-op offsets come from perf_counter for resolution.
         self.wall0_ns = time.time_ns()
         self.perf0 = time.perf_counter()
+        # Seconds this recorder has spent in `on_step` while the step ran: taken off every later time, so the
+        # timeline shows the step as it runs untraced (its gaps are the executor's, not the recorder's).
+        self.paused = 0.0
         self.records: list[_OpRecord] = []
         self.in_use = 0
         self._buffers: dict[int, _Buffer] = {}  # id(root) -> buffer, for step memory in use
@@ -146,10 +151,23 @@ class StepRecorder:
 
     def on_step(self, step: Step, t0: float, t1: float, outs, thread: tuple[int, str] | None = None) -> None:
         """Records a step that ran from `t0` to `t1` on `thread` ((native id, name); the recording thread by
-        default). Steps come in plan order, with `values` holding what the plain loop holds after each."""
+        default). Steps come in plan order, with `values` holding what the plain loop holds after each.
+
+        Without `thread` the call is live (made by the step loop right after the op ran, before the next one
+        starts): the time it takes is bookkeeping, and is taken off the times of every later op. A replay
+        after a concurrent run (with `thread`) is not on the step's clock."""
+        if thread is None:
+            enter = time.perf_counter()
+            shift = self.paused
+            self._record(step, t0 - shift, t1 - shift, outs, self.thread)
+            self.paused = shift + (time.perf_counter() - enter)
+        else:
+            self._record(step, t0, t1, outs, thread)
+
+    def _record(self, step: Step, t0: float, t1: float, outs, thread: tuple[int, str]) -> None:
         vals = self.values
         input_roots = [None if a is None else id(_root(a)) for a in (_array(vals[s]) for s in step.inputs)]
-        record = _OpRecord(step, t0, t1, thread or self.thread)
+        record = _OpRecord(step, t0, t1, thread)
         for slot, v in zip(step.outputs, outs):
             arr = _array(v)
             root = None if arr is None else _root(arr)
@@ -167,7 +185,7 @@ class StepRecorder:
                         record.allocations.append((t0, allocated))
             alias = input_roots.index(id(root)) if root is not None and id(root) in input_roots else -1
             ptr = int(arr.__array_interface__["data"][0]) if isinstance(arr, np.ndarray) else 0
-            shape = None if arr is None else tuple(int(d) for d in np.shape(arr))
+            shape = None if arr is None else arr.shape
             record.outputs.append(_OutputRecord(shape, _nbytes(arr), ptr, alias, allocated, charged))
         record.in_use = self.in_use
         self.records.append(record)
@@ -183,9 +201,13 @@ class StepRecorder:
         for thread_id, thread_name in {rec.thread for rec in self.records} | {self.thread}:
             dev.thread_names[thread_id] = thread_name
         allocation_id = 0
+        labels = _op_facts(self.plan)
+        wall0_ns, perf0 = self.wall0_ns, self.perf0
         for rec in self.records:
             op = rec.step.op
-            start_ns, end_ns = self._ns(rec.t0), max(self._ns(rec.t0), self._ns(rec.t1))
+            label, dtypes = labels[rec.step.index]
+            start_ns = wall0_ns + int((rec.t0 - perf0) * 1e9)
+            end_ns = max(start_ns, wall0_ns + int((rec.t1 - perf0) * 1e9))
             start_us = start_ns // 1000
             # Micros are derived from the nanos so both describe the same interval.
             ns = dev.node_stats.add(
@@ -201,21 +223,20 @@ class StepRecorder:
                 all_end_rel_nanos=end_ns - start_ns,
                 scheduled_nanos=start_ns,
                 thread_id=rec.thread[0],
-                timeline_label=timeline_label(op),
+                timeline_label=label,
             )
-            for i, (t, out) in enumerate(zip(op.outputs, rec.outputs)):
+            for i, (dtype, out) in enumerate(zip(dtypes, rec.outputs)):
                 td = ns.output.add(slot=i).tensor_description
-                td.dtype = t.dtype.base_dtype.as_datatype_enum
+                td.dtype = dtype
                 if out.shape is None:
                     continue
+                dim = td.shape.dim
                 for d in out.shape:
-                    td.shape.dim.add(size=d)
+                    dim.add(size=d)
                 allocation_id += 1
-                ad = td.allocation_description
-                ad.requested_bytes = ad.allocated_bytes = out.nbytes
-                ad.allocator_name = ALLOCATOR
-                ad.allocation_id = allocation_id
-                ad.ptr = out.ptr
+                td.allocation_description.MergeFrom(_allocation_description(
+                    requested_bytes=out.nbytes, allocated_bytes=out.nbytes, allocator_name=ALLOCATOR,
+                    allocation_id=allocation_id, ptr=out.ptr))
             allocated = sum(o.allocated for o in rec.outputs)
             mem = ns.memory.add(
                 allocator_name=ALLOCATOR,
@@ -230,6 +251,24 @@ class StepRecorder:
             ns.memory_stats.persistent_memory_size = sum(o.persistent for o in rec.outputs)
 
     def fill_cost_graph(self, cost_graph) -> None:
+        steps = self.plan.steps
+        records = self.records
+        if len(records) == len(steps) and all(r.step is s for r, s in zip(records, steps)):
+            # Every step, in plan order: the plan's cost graph skeleton, then this run's figures.
+            cost_graph.MergeFromString(_cost_graph_skeleton(self.plan))
+            for node, rec in zip(cost_graph.node, records):
+                node.compute_cost = node.compute_time = round((rec.t1 - rec.t0) * 1e6)
+                node.persistent_memory_size = sum(o.persistent for o in rec.outputs)
+                for info, out in zip(node.output_info, rec.outputs):
+                    info.size = out.nbytes
+                    info.alias_input_port = out.alias_input
+                    dim = info.shape.dim
+                    for d in out.shape or ():
+                        dim.add(size=d)
+            return
+        self._fill_cost_graph_in_order(cost_graph)
+
+    def _fill_cost_graph_in_order(self, cost_graph) -> None:
         ids: dict = {}
         final = set(self.plan.target_ops)
         fetched = set(self.plan.fetch_slots)
@@ -251,6 +290,42 @@ class StepRecorder:
                                             dtype=t.dtype.base_dtype.as_datatype_enum)
                 for d in out.shape or ():
                     info.shape.dim.add(size=d)
+
+
+def _cost_graph_skeleton(plan: Plan) -> bytes:
+    """The serialized CostGraphDef of a run of every step of `plan` without its per-run figures (times,
+    persistent memory, output sizes, aliases and shapes); kept on the plan after its first traced run."""
+    skeleton = plan.__dict__.get("_trace_cost_graph")
+    if skeleton is None:
+        graph = cost_graph_pb2.CostGraphDef()
+        ids = {step.op: i for i, step in enumerate(plan.steps)}
+        final = set(plan.target_ops)
+        fetched = set(plan.fetch_slots)
+        for i, step in enumerate(plan.steps):
+            op = step.op
+            node = graph.node.add(name=op.name, device=DEVICE_NAME, id=i)
+            node.is_final = op in final or any(s in fetched for s in step.outputs)
+            for t in op.inputs:
+                if ids.get(t.op, i) < i:
+                    node.input_info.add(preceding_node=ids[t.op], preceding_port=t.value_index)
+            for c in op.control_inputs:
+                if ids.get(c, i) < i:
+                    node.control_input.append(ids[c])
+            for t in op.outputs:
+                node.output_info.add(dtype=t.dtype.base_dtype.as_datatype_enum)
+        skeleton = plan._trace_cost_graph = graph.SerializeToString()
+    return skeleton
+
+
+def _op_facts(plan: Plan) -> list:
+    """Per plan step, what its trace records never change: (timeline label, output dtype enums); kept on the
+    plan after its first traced run."""
+    facts = plan.__dict__.get("_trace_facts")
+    if facts is None:
+        facts = plan._trace_facts = [
+            (timeline_label(step.op), [t.dtype.base_dtype.as_datatype_enum for t in step.op.outputs])
+            for step in plan.steps]
+    return facts
 
 
 def timeline_label(op) -> str:
