@@ -15,14 +15,26 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.ops import array_ops, conv3d_ops, init_ops, math_ops, nn_impl, nn_ops, random_ops
 from tfmini.ops import variable_scope as vs
-from tfmini.ops.core_rnn_cell import ConvLSTMCell, _input_size, _Linear, _sharded_matrix
+from tfmini.ops.core_rnn_cell import (
+    ConvLSTMCell,
+    _input_size,
+    _Linear,
+    _linear_arg_sizes,
+    _peephole_variables,
+    _sharded_matrix,
+)
 from tfmini.ops.rnn_cell_impl import (
     CallerScopeWrapper,
     LayerRNNCell,
     LSTMStateTuple,
     RNNCell,
     _activation,
+    _clip,
     _input_depth,
+    _lstm_new_cell,
+    _lstm_output,
+    _projected_lstm_sizes,
+    _SizesFromFields,
 )
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
@@ -35,10 +47,6 @@ def _zeros_rows(like, columns: int, dtype):
     if batch is not None:
         return array_ops.zeros([batch, columns], dtype)
     return array_ops.zeros(array_ops.stack([array_ops.shape(like)[0], columns]), dtype)
-
-
-def _clip(x, clip):
-    return x if clip is None else math_ops.clip_by_value(x, -clip, clip)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -89,17 +97,14 @@ class TimeFreqLSTMCell(RNNCell):
                 for f in range(num_feats)]
 
     def call(self, inputs, state):
-        sigmoid, tanh = math_ops.sigmoid, math_ops.tanh
         n = self._num_units
         freq_inputs = self._make_tf_features(inputs)
         dtype = inputs.dtype.base_dtype
         width = freq_inputs[0].shape.as_list()[1]
         w = _sharded_matrix("W", [width + 2 * n, 4 * n], dtype, self._num_unit_shards)
         b = vs.get_variable("B", shape=[4 * n], initializer=init_ops.zeros_initializer(), dtype=dtype)
-        if self._use_peepholes:
-            w_f_diag = vs.get_variable("W_F_diag", shape=[n], dtype=dtype)
-            w_i_diag = vs.get_variable("W_I_diag", shape=[n], dtype=dtype)
-            w_o_diag = vs.get_variable("W_O_diag", shape=[n], dtype=dtype)
+        peepholes = (_peephole_variables(["W_F_diag", "W_I_diag", "W_O_diag"], n, dtype) if self._use_peepholes
+                     else [None] * 3)
         m_prev_freq = _zeros_rows(inputs, n, dtype)
         states, outputs = [], []
         for fq, window in enumerate(freq_inputs):
@@ -107,13 +112,9 @@ class TimeFreqLSTMCell(RNNCell):
             m_prev = array_ops.slice(state, [0, (2 * fq + 1) * n], [-1, n])
             lstm_matrix = nn_ops.bias_add(math_ops.matmul(array_ops.concat([window, m_prev, m_prev_freq], 1), w), b)
             i, j, f, o = array_ops.split(lstm_matrix, num_or_size_splits=4, axis=1)
-            if self._use_peepholes:
-                c = (sigmoid(f + self._forget_bias + w_f_diag * c_prev) * c_prev
-                     + sigmoid(i + w_i_diag * c_prev) * tanh(j))
-            else:
-                c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * tanh(j)
-            c = _clip(c, self._cell_clip)
-            m = sigmoid(o + w_o_diag * c) * tanh(c) if self._use_peepholes else sigmoid(o) * tanh(c)
+            c = _clip(_lstm_new_cell(i, j, f, c_prev, self._forget_bias, math_ops.tanh, *peepholes[:2]),
+                      self._cell_clip)
+            m = _lstm_output(o, c, math_ops.tanh, peepholes[2])
             m_prev_freq = m
             states += [c, m]
             outputs.append(m)
@@ -515,7 +516,7 @@ class Conv3DLSTMCell(ConvLSTMCell):
 # Group LSTM (Kuchaiev & Ginsburg 2017)
 # ----------------------------------------------------------------------------------------------------------
 @tf_export("contrib.rnn.GLSTMCell")
-class GLSTMCell(RNNCell):
+class GLSTMCell(_SizesFromFields, RNNCell):
     """The group LSTM: `number_of_groups` LSTM sub-cells, each reading its slice of the inputs and of the previous
     output with its own bias-free kernel (`group<g>/kernel`), the gates biased by `bias_i`, `bias_j`, `bias_f`,
     `bias_o` over all units; optional projection `projection/kernel`. State (c, m)."""
@@ -537,19 +538,9 @@ class GLSTMCell(RNNCell):
             self._group_shape = [num_proj // number_of_groups, num_units // number_of_groups]
         else:
             self._group_shape = [num_units // number_of_groups, num_units // number_of_groups]
-        h = num_proj if num_proj else num_units
-        self._state_size = LSTMStateTuple(num_units, h)
-        self._output_size = h
+        self._state_size, self._output_size = _projected_lstm_sizes(num_units, num_proj)
         self._linear1 = [None] * number_of_groups
         self._linear2 = None
-
-    @property
-    def state_size(self):
-        return self._state_size
-
-    @property
-    def output_size(self) -> int:
-        return self._output_size
 
     def _get_input_for_group(self, inputs, group_id: int, group_size: int):
         """Columns [group_id * group_size, (group_id + 1) * group_size) of `inputs`."""
@@ -582,9 +573,8 @@ class GLSTMCell(RNNCell):
                 bias = vs.get_variable(f"bias_{key}", shape=[self._num_units], dtype=dtype,
                                        initializer=init_ops.constant_initializer(0.0, dtype=dtype))
                 gates[key] = nn_ops.bias_add(array_ops.concat(parts[key], axis=1), bias)
-        c = (math_ops.sigmoid(gates["f"] + self._forget_bias) * c_prev
-             + math_ops.sigmoid(gates["i"]) * math_ops.tanh(gates["j"]))
-        m = math_ops.sigmoid(gates["o"]) * self._activation(c)
+        c = _lstm_new_cell(gates["i"], gates["j"], gates["f"], c_prev, self._forget_bias, math_ops.tanh)
+        m = _lstm_output(gates["o"], c, self._activation)
         if self._num_proj is not None:
             with vs.variable_scope("projection"):
                 if self._linear2 is None:
@@ -729,13 +719,12 @@ class IndyLSTMCell(LayerRNNCell):
         self.built = True
 
     def call(self, inputs, state):
-        sigmoid = math_ops.sigmoid
         c, h = state
         gate_inputs = math_ops.matmul(inputs, self._kernel_w) + array_ops.tile(h, [1, 4]) * self._kernel_u
         i, j, f, o = array_ops.split(nn_ops.bias_add(gate_inputs, self._bias), num_or_size_splits=4, axis=1)
-        new_c = c * sigmoid(f + _ops.convert_to_tensor(self._forget_bias, dtype=f.dtype)) \
-            + sigmoid(i) * self._activation(j)
-        new_h = self._activation(new_c) * sigmoid(o)
+        forget_bias = _ops.convert_to_tensor(self._forget_bias, dtype=f.dtype)
+        new_c = _lstm_new_cell(i, j, f, c, forget_bias, self._activation)
+        new_h = _lstm_output(o, new_c, self._activation)
         return new_h, LSTMStateTuple(new_c, new_h)
 
 
@@ -743,7 +732,7 @@ class IndyLSTMCell(LayerRNNCell):
 # Weight-normalized LSTM (Salimans & Kingma 2016)
 # ----------------------------------------------------------------------------------------------------------
 @tf_export("contrib.rnn.WeightNormLSTMCell")
-class WeightNormLSTMCell(RNNCell):
+class WeightNormLSTMCell(_SizesFromFields, RNNCell):
     """LSTMCell's LSTM (peepholes `w_f_diag`, `w_i_diag`, `w_o_diag`, cell clipping, projection
     `projection/kernel`, projection clipping) whose kernels are weight-normalized when `norm`: the rows of `kernel`
     that multiply each argument (inputs, then the previous output) are l2-normalized per column and scaled by a
@@ -765,17 +754,7 @@ class WeightNormLSTMCell(RNNCell):
         self._proj_clip = proj_clip
         self._activation = activation or math_ops.tanh
         self._forget_bias = forget_bias
-        h = num_proj if num_proj else num_units
-        self._state_size = LSTMStateTuple(num_units, h)
-        self._output_size = h
-
-    @property
-    def state_size(self):
-        return self._state_size
-
-    @property
-    def output_size(self) -> int:
-        return self._output_size
+        self._state_size, self._output_size = _projected_lstm_sizes(num_units, num_proj)
 
     def _capture_scope(self, scope) -> None:
         # The layer scope is the fixed name `wn_lstm_cell` in the current scope (not made unique), as in TF 1.15.
@@ -791,14 +770,7 @@ class WeightNormLSTMCell(RNNCell):
         return nn_impl.l2_normalize(weight, axis=0) * g
 
     def _linear(self, args: list, output_size: int, norm: bool, bias: bool):
-        sizes = []
-        for a in args:
-            s = a.shape
-            if s.ndims != 2:
-                raise ValueError(f"linear is expecting 2D arguments: {[a.shape for a in args]}")
-            if _shape.dimension_value(s[1]) is None:
-                raise ValueError(f"linear expects shape[1] to be provided for shape {s}, but saw {s[1]}")
-            sizes.append(_shape.dimension_value(s[1]))
+        sizes = _linear_arg_sizes(args)
         dtype = args[0].dtype.base_dtype
         weights = vs.get_variable(_WEIGHTS_VARIABLE_NAME, [sum(sizes), output_size], dtype=dtype)
         if norm:
@@ -817,7 +789,6 @@ class WeightNormLSTMCell(RNNCell):
         return nn_ops.bias_add(res, biases)
 
     def call(self, inputs, state):
-        sigmoid = math_ops.sigmoid
         n = self._num_units
         dtype = inputs.dtype.base_dtype
         c, h = state
@@ -825,17 +796,11 @@ class WeightNormLSTMCell(RNNCell):
         with vs.variable_scope(self._SCOPE_NAME, initializer=self._initializer):
             i, j, f, o = array_ops.split(self._linear([inputs, h], 4 * n, norm=self._norm, bias=True),
                                          num_or_size_splits=4, axis=1)
-            if self._use_peepholes:
-                w_f_diag = vs.get_variable("w_f_diag", shape=[n], dtype=dtype)
-                w_i_diag = vs.get_variable("w_i_diag", shape=[n], dtype=dtype)
-                w_o_diag = vs.get_variable("w_o_diag", shape=[n], dtype=dtype)
-                new_c = (c * sigmoid(f + self._forget_bias + w_f_diag * c)
-                         + sigmoid(i + w_i_diag * c) * self._activation(j))
-            else:
-                new_c = c * sigmoid(f + self._forget_bias) + sigmoid(i) * self._activation(j)
-            new_c = _clip(new_c, self._cell_clip)
-            gate = sigmoid(o + w_o_diag * new_c) if self._use_peepholes else sigmoid(o)
-            new_h = gate * self._activation(new_c)
+            peepholes = (_peephole_variables(["w_f_diag", "w_i_diag", "w_o_diag"], n, dtype)
+                         if self._use_peepholes else [None] * 3)
+            new_c = _clip(_lstm_new_cell(i, j, f, c, self._forget_bias, self._activation, *peepholes[:2]),
+                          self._cell_clip)
+            new_h = _lstm_output(o, new_c, self._activation, peepholes[2])
             if self._num_proj is not None:
                 with vs.variable_scope("projection"):
                     new_h = self._linear([new_h], self._num_proj, norm=self._norm, bias=False)

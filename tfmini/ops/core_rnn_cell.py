@@ -21,11 +21,34 @@ from tfmini.ops.rnn_cell_impl import (
     LSTMStateTuple,
     RNNCell,
     WrapperBase,
+    _clip,
+    _lstm_new_cell,
+    _lstm_output,
+    _projected_lstm_sizes,
+    _SizesFromFields,
     assert_like_rnncell,
 )
 
 _WEIGHTS_VARIABLE_NAME = "kernel"
 _BIAS_VARIABLE_NAME = "bias"
+
+
+def _linear_arg_sizes(args: list) -> list[int]:
+    """The column counts of the 2-D `args` of a linear map (each must be statically known)."""
+    shapes = [a.shape for a in args]
+    sizes = []
+    for s in shapes:
+        if s.ndims != 2:
+            raise ValueError(f"linear is expecting 2D arguments: {shapes}")
+        if s[1].value is None:
+            raise ValueError(f"linear expects shape[1] to be provided for shape {s}, but saw {s[1]}")
+        sizes.append(s[1].value)
+    return sizes
+
+
+def _peephole_variables(names, size: int, dtype) -> list:
+    """The peephole diagonals `names`, [size] each, of the current variable scope."""
+    return [vs.get_variable(name, shape=[size], dtype=dtype) for name in names]
 
 
 class _Linear:
@@ -37,14 +60,7 @@ class _Linear:
             raise ValueError("`args` must be specified")
         self._is_sequence = is_sequence(args)
         args = list(args) if self._is_sequence else [args]
-        shapes = [a.shape for a in args]
-        total = 0
-        for s in shapes:
-            if s.ndims != 2:
-                raise ValueError(f"linear is expecting 2D arguments: {shapes}")
-            if s[1].value is None:
-                raise ValueError(f"linear expects shape[1] to be provided for shape {s}, but saw {s[1]}")
-            total += s[1].value
+        total = sum(_linear_arg_sizes(args))
         dtype = args[0].dtype.base_dtype
         self._build_bias = build_bias
         with vs.variable_scope(vs.get_variable_scope()) as outer:
@@ -503,7 +519,7 @@ class IntersectionRNNCell(RNNCell):
 
 
 @tf_export("contrib.rnn.NASCell")
-class NASCell(RNNCell):
+class NASCell(_SizesFromFields, RNNCell):
     """The recurrent cell found by neural architecture search (Zoph & Le 2017): eight branches of
     `kernel` (inputs) and `recurrent_kernel` (output state) combined in a fixed tree, an optional `bias` on the
     recurrent part and an optional projection (`projection_weights`). State (c, m)."""
@@ -516,14 +532,6 @@ class NASCell(RNNCell):
         h = num_units if num_proj is None else num_proj
         self._state_size = LSTMStateTuple(num_units, h)
         self._output_size = h
-
-    @property
-    def state_size(self):
-        return self._state_size
-
-    @property
-    def output_size(self) -> int:
-        return self._output_size
 
     def call(self, inputs, state):
         sigmoid, tanh, relu = math_ops.sigmoid, math_ops.tanh, nn_ops.relu
@@ -603,7 +611,7 @@ def _sharded_matrix(name: str, shape: list, dtype, num_shards: int):
 
 
 @tf_export("contrib.rnn.CoupledInputForgetGateLSTMCell")
-class CoupledInputForgetGateLSTMCell(RNNCell):
+class CoupledInputForgetGateLSTMCell(_SizesFromFields, RNNCell):
     """An LSTM whose input gate is one minus its forget gate (Greff et al. 2015): gates j, f, o from `W_0`
     (sharded as W_0, W_1, ... with num_unit_shards) and `B`, optional peepholes `W_F_diag`, `W_O_diag`, an optional
     projection `W_P_0` and optional layer normalization (then `B` is made but not added)."""
@@ -626,17 +634,7 @@ class CoupledInputForgetGateLSTMCell(RNNCell):
         self._layer_norm = layer_norm
         self._norm_gain = norm_gain
         self._norm_shift = norm_shift
-        h = num_proj if num_proj else num_units
-        self._state_size = LSTMStateTuple(num_units, h) if state_is_tuple else num_units + h
-        self._output_size = h
-
-    @property
-    def state_size(self):
-        return self._state_size
-
-    @property
-    def output_size(self) -> int:
-        return self._output_size
+        self._state_size, self._output_size = _projected_lstm_sizes(num_units, num_proj, state_is_tuple)
 
     def _norm(self, x, scope: str):
         return _layer_norm(x, scope, self._norm_gain, self._norm_shift) if self._layer_norm else x
@@ -658,23 +656,21 @@ class CoupledInputForgetGateLSTMCell(RNNCell):
         j, f, o = array_ops.split(matrix, num_or_size_splits=3, axis=1)
         j, f, o = self._norm(j, "transform"), self._norm(f, "forget"), self._norm(o, "output")
         if self._use_peepholes:
-            w_f_diag = vs.get_variable("W_F_diag", shape=[n], dtype=dtype)
-            w_o_diag = vs.get_variable("W_O_diag", shape=[n], dtype=dtype)
+            w_f_diag, w_o_diag = _peephole_variables(["W_F_diag", "W_O_diag"], n, dtype)
             f_act = math_ops.sigmoid(f + self._forget_bias + w_f_diag * c_prev)
         else:
+            w_o_diag = None
             f_act = math_ops.sigmoid(f + self._forget_bias)
         c = self._norm(f_act * c_prev + (1 - f_act) * self._activation(j), "state")
-        gate = math_ops.sigmoid(o + w_o_diag * c) if self._use_peepholes else math_ops.sigmoid(o)
-        m = gate * self._activation(c)
+        m = _lstm_output(o, c, self._activation, w_o_diag)
         if self._num_proj is not None:
-            m = math_ops.matmul(m, _sharded_matrix("W_P", [n, self._num_proj], dtype, self._num_proj_shards))
-            if self._proj_clip is not None:
-                m = math_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
+            m = _clip(math_ops.matmul(m, _sharded_matrix("W_P", [n, self._num_proj], dtype, self._num_proj_shards)),
+                      self._proj_clip)
         return m, (LSTMStateTuple(c, m) if self._state_is_tuple else array_ops.concat([c, m], 1))
 
 
 @tf_export("contrib.rnn.LayerNormLSTMCell")
-class LayerNormLSTMCell(RNNCell):
+class LayerNormLSTMCell(_SizesFromFields, RNNCell):
     """LSTMCell's LSTM (peepholes, cell clipping, projection) with optional layer normalization of the gates and
     of the new cell state. Variables: `kernel` and `bias` (made but not added when normalizing, as TF), `gamma`
     and `beta` in `input`, `transform`, `forget`, `output` and `state`, the peepholes `w_f_diag`, `w_i_diag`,
@@ -695,23 +691,12 @@ class LayerNormLSTMCell(RNNCell):
         self._layer_norm = layer_norm
         self._norm_gain = norm_gain
         self._norm_shift = norm_shift
-        h = num_proj if num_proj else num_units
-        self._state_size = LSTMStateTuple(num_units, h)
-        self._output_size = h
-
-    @property
-    def state_size(self):
-        return self._state_size
-
-    @property
-    def output_size(self) -> int:
-        return self._output_size
+        self._state_size, self._output_size = _projected_lstm_sizes(num_units, num_proj)
 
     def _norm(self, x, scope: str):
         return _layer_norm(x, scope, self._norm_gain, self._norm_shift) if self._layer_norm else x
 
     def call(self, inputs, state):
-        sigmoid = math_ops.sigmoid
         n = self._num_units
         c_prev, m_prev = state
         dtype = inputs.dtype.base_dtype
@@ -727,29 +712,21 @@ class LayerNormLSTMCell(RNNCell):
             i, j, f, o = array_ops.split(matrix, num_or_size_splits=4, axis=1)
             i, j, f, o = (self._norm(i, "input"), self._norm(j, "transform"), self._norm(f, "forget"),
                           self._norm(o, "output"))
-            if self._use_peepholes:
-                w_f_diag = vs.get_variable("w_f_diag", shape=[n], dtype=dtype)
-                w_i_diag = vs.get_variable("w_i_diag", shape=[n], dtype=dtype)
-                w_o_diag = vs.get_variable("w_o_diag", shape=[n], dtype=dtype)
-                c = (sigmoid(f + self._forget_bias + w_f_diag * c_prev) * c_prev
-                     + sigmoid(i + w_i_diag * c_prev) * self._activation(j))
-            else:
-                c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * self._activation(j)
-            c = self._norm(c, "state")
-            if self._cell_clip is not None:
-                c = math_ops.clip_by_value(c, -self._cell_clip, self._cell_clip)
-            gate = sigmoid(o + w_o_diag * c) if self._use_peepholes else sigmoid(o)
-            m = gate * self._activation(c)
+            peepholes = (_peephole_variables(["w_f_diag", "w_i_diag", "w_o_diag"], n, dtype) if self._use_peepholes
+                         else [None] * 3)
+            c = self._norm(_lstm_new_cell(i, j, f, c_prev, self._forget_bias, self._activation, *peepholes[:2]),
+                           "state")
+            c = _clip(c, self._cell_clip)
+            m = _lstm_output(o, c, self._activation, peepholes[2])
             if self._num_proj is not None:
                 with vs.variable_scope("projection"):
                     m = math_ops.matmul(m, vs.get_variable(_WEIGHTS_VARIABLE_NAME, [n, self._num_proj], dtype=dtype))
-                if self._proj_clip is not None:
-                    m = math_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
+                m = _clip(m, self._proj_clip)
         return m, LSTMStateTuple(c, m)
 
 
 @tf_export("contrib.rnn.ConvLSTMCell")
-class ConvLSTMCell(RNNCell):
+class ConvLSTMCell(_SizesFromFields, RNNCell):
     """The convolutional LSTM (Shi et al. 2015): the gates come from a `conv_ndims`-D convolution ('SAME'
     padding, `kernel` [*kernel_shape, in + out channels, 4 * out channels], `biases`) over the inputs and the
     output state; inputs and states are [batch, *spatial, channels]. `skip_connection` appends the inputs to the
@@ -775,14 +752,6 @@ class ConvLSTMCell(RNNCell):
         self._state_size = LSTMStateTuple(state, state)
         self._output_size = _shape.TensorShape(self._input_shape[:-1] + [total])
 
-    @property
-    def state_size(self):
-        return self._state_size
-
-    @property
-    def output_size(self):
-        return self._output_size
-
     def _conv(self, args: list, num_features: int):
         depth = sum(a.shape.as_list()[-1] for a in args)
         dtype = args[0].dtype.base_dtype
@@ -801,8 +770,8 @@ class ConvLSTMCell(RNNCell):
         cell, hidden = state
         gates = self._conv([inputs, hidden], 4 * self._output_channels)
         i, j, f, o = array_ops.split(gates, num_or_size_splits=4, axis=self._conv_ndims + 1)
-        new_cell = math_ops.sigmoid(f + self._forget_bias) * cell + math_ops.sigmoid(i) * math_ops.tanh(j)
-        output = math_ops.tanh(new_cell) * math_ops.sigmoid(o)
+        new_cell = _lstm_new_cell(i, j, f, cell, self._forget_bias, math_ops.tanh)
+        output = _lstm_output(o, new_cell, math_ops.tanh)
         if self._skip_connection:
             output = array_ops.concat([output, inputs], -1)
         return output, LSTMStateTuple(new_cell, output)

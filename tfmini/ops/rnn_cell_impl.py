@@ -381,6 +381,45 @@ def _input_depth(inputs_shape) -> int:
     return depth
 
 
+class _SizesFromFields:
+    """A cell whose constructor sets `_state_size` and `_output_size` (put before RNNCell in the bases)."""
+
+    @property
+    def state_size(self):
+        return self._state_size
+
+    @property
+    def output_size(self):
+        return self._output_size
+
+
+def _projected_lstm_sizes(num_units: int, num_proj, state_is_tuple: bool = True) -> tuple:
+    """(state_size, output_size) of an LSTM whose output is projected to `num_proj` columns when that is set."""
+    h = num_proj if num_proj else num_units
+    return (LSTMStateTuple(num_units, h) if state_is_tuple else num_units + h), h
+
+
+def _clip(x, clip):
+    """`x` clipped to [-clip, clip]; `x` itself when `clip` is None."""
+    return x if clip is None else math_ops.clip_by_value(x, -clip, clip)
+
+
+def _lstm_new_cell(i, j, f, c_prev, forget_bias, activation, w_f_diag=None, w_i_diag=None):
+    """The LSTM's new cell state from its gate pre-activations, sigmoid(f + forget_bias) * c_prev + sigmoid(i) *
+    activation(j); with the peephole diagonals the gates also see w_f_diag * c_prev and w_i_diag * c_prev."""
+    sigmoid = math_ops.sigmoid
+    if w_f_diag is None:
+        return sigmoid(f + forget_bias) * c_prev + sigmoid(i) * activation(j)
+    return (sigmoid(f + forget_bias + w_f_diag * c_prev) * c_prev
+            + sigmoid(i + w_i_diag * c_prev) * activation(j))
+
+
+def _lstm_output(o, c, activation, w_o_diag=None):
+    """The LSTM's output sigmoid(o) * activation(c); with the peephole diagonal the gate also sees w_o_diag * c."""
+    gate = math_ops.sigmoid(o) if w_o_diag is None else math_ops.sigmoid(o + w_o_diag * c)
+    return gate * activation(c)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The cells
 # ----------------------------------------------------------------------------------------------------------
@@ -530,7 +569,7 @@ def _shards_partitioner(shards):
 
 
 @tf_export("contrib.rnn.LSTMCell", "nn.rnn_cell.LSTMCell")
-class LSTMCell(LayerRNNCell):
+class LSTMCell(_SizesFromFields, LayerRNNCell):
     """The LSTM of Hochreiter & Schmidhuber 1997 with the options of Sak et al. 2014: diagonal peepholes
     (`use_peepholes`: w_f_diag, w_i_diag, w_o_diag), clipping of the cell state (`cell_clip`), a projection of
     the output (`num_proj`, `projection/kernel`) and its clipping (`proj_clip`). Gate order i, j, f, o.
@@ -556,17 +595,7 @@ class LSTMCell(LayerRNNCell):
         self._forget_bias = forget_bias
         self._state_is_tuple = state_is_tuple
         self._activation = _activation(activation)
-        h = num_proj if num_proj else num_units
-        self._state_size = LSTMStateTuple(num_units, h) if state_is_tuple else num_units + h
-        self._output_size = h
-
-    @property
-    def state_size(self):
-        return self._state_size
-
-    @property
-    def output_size(self) -> int:
-        return self._output_size
+        self._state_size, self._output_size = _projected_lstm_sizes(num_units, num_proj, state_is_tuple)
 
     def build(self, inputs_shape) -> None:
         depth = _input_depth(inputs_shape)
@@ -597,22 +626,13 @@ class LSTMCell(LayerRNNCell):
         lstm_matrix = nn_ops.bias_add(math_ops.matmul(array_ops.concat([inputs, m_prev], 1), self._kernel),
                                       self._bias)
         i, j, f, o = array_ops.split(lstm_matrix, num_or_size_splits=4, axis=1)
-        sigmoid = math_ops.sigmoid
-        if self._use_peepholes:
-            c = (sigmoid(f + self._forget_bias + self._w_f_diag * c_prev) * c_prev
-                 + sigmoid(i + self._w_i_diag * c_prev) * self._activation(j))
-        else:
-            c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * self._activation(j)
-        if self._cell_clip is not None:
-            c = math_ops.clip_by_value(c, -self._cell_clip, self._cell_clip)
-        if self._use_peepholes:
-            m = sigmoid(o + self._w_o_diag * c) * self._activation(c)
-        else:
-            m = sigmoid(o) * self._activation(c)
+        peep = self._use_peepholes
+        c = _lstm_new_cell(i, j, f, c_prev, self._forget_bias, self._activation,
+                           self._w_f_diag if peep else None, self._w_i_diag if peep else None)
+        c = _clip(c, self._cell_clip)
+        m = _lstm_output(o, c, self._activation, self._w_o_diag if peep else None)
         if self._num_proj is not None:
-            m = math_ops.matmul(m, self._proj_kernel)
-            if self._proj_clip is not None:
-                m = math_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
+            m = _clip(math_ops.matmul(m, self._proj_kernel), self._proj_clip)
         new_state = LSTMStateTuple(c, m) if self._state_is_tuple else array_ops.concat([c, m], 1)
         return m, new_state
 
