@@ -9,6 +9,7 @@ from tfmini.layers import (
     _ZEROS,
     InputSpec,
     Layer,
+    _apply_layer,
     _KernelLayer,
     _normalize_padding,
     _normalize_tuple,
@@ -54,6 +55,20 @@ def _deconv_length(length, k: int, padding: str, stride: int):
     if length is None:
         return None
     return length * stride if padding == "same" else length * stride + max(k - stride, 0)
+
+
+def _spatial_layout(input_shape, rank: int, channels_first: bool) -> tuple:
+    """(batch, spatial dims, channels) of a [batch, *spatial, channels] shape (channels_first: [batch, channels,
+    *spatial]) of `rank` spatial dimensions."""
+    shape = _shape.as_shape(input_shape).with_rank(rank + 2).as_list()
+    if channels_first:
+        return shape[0], shape[2:], shape[1]
+    return shape[0], shape[1:-1], shape[-1]
+
+
+def _from_spatial_layout(batch, spatial: list, channels, channels_first: bool) -> list:
+    """The dimensions [batch, *spatial, channels] (channels_first: [batch, channels, *spatial])."""
+    return [batch, channels, *spatial] if channels_first else [batch, *spatial, channels]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -129,12 +144,11 @@ class _Conv(_KernelLayer):
         return self._bias_and_activation(self._convolve(inputs, padding.upper()))
 
     def compute_output_shape(self, input_shape):
-        shape = _shape.as_shape(input_shape).with_rank(self._rank + 2).as_list()
         first = self.data_format == "channels_first"
-        spatial = shape[2:] if first else shape[1:-1]
+        batch, spatial, _ = _spatial_layout(input_shape, self._rank, first)
         out = [_output_length(d, k, self.padding, s, r)
                for d, k, s, r in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
-        return _shape.TensorShape([shape[0], self.filters, *out] if first else [shape[0], *out, self.filters])
+        return _shape.TensorShape(_from_spatial_layout(batch, out, self.filters, first))
 
 
 @_tf_export("layers.Conv1D")
@@ -175,13 +189,7 @@ class _ConvTranspose(_Conv):
 
     def build(self, input_shape) -> None:
         channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [self.filters, channels],
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        self.built = True
+        self._add_kernel_and_bias(list(self.kernel_size) + [self.filters, channels], self.filters)
 
     def call(self, inputs):
         inputs = _ops.convert_to_tensor(inputs)
@@ -195,8 +203,7 @@ class _ConvTranspose(_Conv):
             length = static[axis] if static[axis] is not None else dynamic[axis]
             spatial.append(_deconv_length(length, k, self.padding, s))
         batch = static[0] if static[0] is not None else dynamic[0]
-        dims = [batch, self.filters, *spatial] if first else [batch, *spatial, self.filters]
-        output_shape = _array_ops.stack(dims)
+        output_shape = _array_ops.stack(_from_spatial_layout(batch, spatial, self.filters, first))
         padding = self.padding.upper()
         if n == 2:
             outputs = _nn_impl.conv2d_transpose(inputs, self.kernel, output_shape, list(self.strides),
@@ -208,11 +215,10 @@ class _ConvTranspose(_Conv):
         return self._bias_and_activation(outputs)
 
     def compute_output_shape(self, input_shape):
-        shape = _shape.as_shape(input_shape).with_rank(self._rank + 2).as_list()
         first = self.data_format == "channels_first"
-        spatial = shape[2:] if first else shape[1:-1]
+        batch, spatial, _ = _spatial_layout(input_shape, self._rank, first)
         out = [_deconv_length(d, k, self.padding, s) for d, k, s in zip(spatial, self.kernel_size, self.strides)]
-        return _shape.TensorShape([shape[0], self.filters, *out] if first else [shape[0], *out, self.filters])
+        return _shape.TensorShape(_from_spatial_layout(batch, out, self.filters, first))
 
 
 @_tf_export("layers.Conv2DTranspose")
@@ -275,9 +281,7 @@ class _SeparableConv(_Conv):
             "pointwise_kernel", [1] * self._rank + [channels * self.depth_multiplier, self.filters],
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._add_bias(self.filters)
         self.built = True
 
     def call(self, inputs):
@@ -379,11 +383,10 @@ class _Pooling(Layer):
                     data_format=_FORMATS[3][first])
 
     def compute_output_shape(self, input_shape):
-        shape = _shape.as_shape(input_shape).with_rank(self._rank + 2).as_list()
         first = self.data_format == "channels_first"
-        spatial = shape[2:] if first else shape[1:-1]
+        batch, spatial, channels = _spatial_layout(input_shape, self._rank, first)
         out = [_output_length(d, k, self.padding, s) for d, k, s in zip(spatial, self.pool_size, self.strides)]
-        return _shape.TensorShape([shape[0], shape[1], *out] if first else [shape[0], *out, shape[-1]])
+        return _shape.TensorShape(_from_spatial_layout(batch, out, channels, first))
 
 
 @_tf_export("layers.MaxPooling1D")
@@ -423,13 +426,7 @@ def conv1d(inputs, filters, kernel_size, strides=1, padding="valid", data_format
            kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
            bias_constraint=None, trainable=True, name=None, reuse=None):
     """A 1-D convolution layer with variables `<scope>/kernel` ([k, in, filters]) and `<scope>/bias`."""
-    layer = Conv1D(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                   dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-                   kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-                   kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-                   activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-                   bias_constraint=bias_constraint, trainable=trainable, name=name, _scope=name, _reuse=reuse)
-    return layer.apply(inputs)
+    return _apply_layer(Conv1D, locals())
 
 
 @_tf_export("layers.conv3d")
@@ -438,13 +435,7 @@ def conv3d(inputs, filters, kernel_size, strides=(1, 1, 1), padding="valid", dat
            bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
            kernel_constraint=None, bias_constraint=None, trainable=True, name=None, reuse=None):
     """A 3-D convolution layer with variables `<scope>/kernel` ([kd, kh, kw, in, filters]) and `<scope>/bias`."""
-    layer = Conv3D(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                   dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-                   kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-                   kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-                   activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-                   bias_constraint=bias_constraint, trainable=trainable, name=name, _scope=name, _reuse=reuse)
-    return layer.apply(inputs)
+    return _apply_layer(Conv3D, locals())
 
 
 @_tf_export("layers.conv2d_transpose")
@@ -453,13 +444,7 @@ def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1), padding="vali
                      kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                      kernel_constraint=None, bias_constraint=None, trainable=True, name=None, reuse=None):
     """A transposed 2-D convolution layer with variables `<scope>/kernel` ([kh, kw, filters, in]) and `/bias`."""
-    layer = Conv2DTranspose(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                            activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
-                            trainable=trainable, name=name, _scope=name, _reuse=reuse)
-    return layer.apply(inputs)
+    return _apply_layer(Conv2DTranspose, locals())
 
 
 @_tf_export("layers.conv3d_transpose")
@@ -469,13 +454,7 @@ def conv3d_transpose(inputs, filters, kernel_size, strides=(1, 1, 1), padding="v
                      activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True,
                      name=None, reuse=None):
     """A transposed 3-D convolution layer with variables `<scope>/kernel` ([kd, kh, kw, filters, in]), `/bias`."""
-    layer = Conv3DTranspose(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                            activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
-                            trainable=trainable, name=name, _scope=name, _reuse=reuse)
-    return layer.apply(inputs)
+    return _apply_layer(Conv3DTranspose, locals())
 
 
 @_tf_export("layers.separable_conv1d")
@@ -486,16 +465,7 @@ def separable_conv1d(inputs, filters, kernel_size, strides=1, padding="valid", d
                      activity_regularizer=None, depthwise_constraint=None, pointwise_constraint=None,
                      bias_constraint=None, trainable=True, name=None, reuse=None):
     """A depthwise-separable 1-D convolution layer (`<scope>/depthwise_kernel`, `/pointwise_kernel`, `/bias`)."""
-    layer = SeparableConv1D(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                            dilation_rate=dilation_rate, depth_multiplier=depth_multiplier, activation=activation,
-                            use_bias=use_bias, depthwise_initializer=depthwise_initializer,
-                            pointwise_initializer=pointwise_initializer, bias_initializer=bias_initializer,
-                            depthwise_regularizer=depthwise_regularizer, pointwise_regularizer=pointwise_regularizer,
-                            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-                            depthwise_constraint=depthwise_constraint, pointwise_constraint=pointwise_constraint,
-                            bias_constraint=bias_constraint, trainable=trainable, name=name, _scope=name,
-                            _reuse=reuse)
-    return layer.apply(inputs)
+    return _apply_layer(SeparableConv1D, locals())
 
 
 @_tf_export("layers.separable_conv2d")
@@ -506,16 +476,7 @@ def separable_conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="vali
                      activity_regularizer=None, depthwise_constraint=None, pointwise_constraint=None,
                      bias_constraint=None, trainable=True, name=None, reuse=None):
     """A depthwise-separable 2-D convolution layer (`<scope>/depthwise_kernel`, `/pointwise_kernel`, `/bias`)."""
-    layer = SeparableConv2D(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                            dilation_rate=dilation_rate, depth_multiplier=depth_multiplier, activation=activation,
-                            use_bias=use_bias, depthwise_initializer=depthwise_initializer,
-                            pointwise_initializer=pointwise_initializer, bias_initializer=bias_initializer,
-                            depthwise_regularizer=depthwise_regularizer, pointwise_regularizer=pointwise_regularizer,
-                            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-                            depthwise_constraint=depthwise_constraint, pointwise_constraint=pointwise_constraint,
-                            bias_constraint=bias_constraint, trainable=trainable, name=name, _scope=name,
-                            _reuse=reuse)
-    return layer.apply(inputs)
+    return _apply_layer(SeparableConv2D, locals())
 
 
 @_tf_export("layers.max_pooling1d")

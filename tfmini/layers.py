@@ -303,13 +303,18 @@ class _KernelLayer(Layer):
         self.bias_constraint = bias_constraint
         self.kernel = self.bias = None
 
-    def _add_kernel_and_bias(self, kernel_shape: list) -> None:
+    def _add_kernel_and_bias(self, kernel_shape: list, bias_size=None) -> None:
+        """Makes `kernel` and, with use_bias, `bias` of `bias_size` entries (the kernel's last dimension by
+        default), and marks the layer built."""
         self.kernel = self.add_weight("kernel", kernel_shape, initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", kernel_shape[-1:], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._add_bias(kernel_shape[-1] if bias_size is None else bias_size)
         self.built = True
+
+    def _add_bias(self, size: int) -> None:
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [size], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
     def _bias_and_activation(self, outputs):
         if self.use_bias:
@@ -583,18 +588,21 @@ class BatchNormalization(Layer):
 # ----------------------------------------------------------------------------------------------------------
 # Functional interface
 # ----------------------------------------------------------------------------------------------------------
+def _apply_layer(layer_class, arguments: dict, **call_kwargs):
+    """A functional form's layer applied to its inputs: `arguments` are the form's own arguments (its
+    `locals()`): `inputs`, `reuse` and the layer's constructor arguments, `name` also naming its scope."""
+    kwargs = dict(arguments)
+    inputs, reuse = kwargs.pop("inputs"), kwargs.pop("reuse")
+    return layer_class(**kwargs, _scope=kwargs["name"], _reuse=reuse).apply(inputs, **call_kwargs)
+
+
 @_tf_export("layers.dense")
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None,
           bias_initializer=_ZEROS, kernel_regularizer=None, bias_regularizer=None,
           activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
           reuse=None):
     """A densely connected layer: activation(inputs @ kernel + bias), with variables `<scope>/kernel`, `/bias`."""
-    layer = Dense(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                  bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                  bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
-                  kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, trainable=trainable,
-                  name=name, _scope=name, _reuse=reuse)
-    return layer.apply(inputs)
+    return _apply_layer(Dense, locals())
 
 
 @_tf_export("layers.conv2d")
@@ -604,13 +612,7 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid", data_f
            activity_regularizer=None, kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
            reuse=None):
     """A 2-D convolution layer with variables `<scope>/kernel` ([kh, kw, in, filters]) and `<scope>/bias`."""
-    layer = Conv2D(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                   dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-                   kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-                   kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-                   activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-                   bias_constraint=bias_constraint, trainable=trainable, name=name, _scope=name, _reuse=reuse)
-    return layer.apply(inputs)
+    return _apply_layer(Conv2D, locals())
 
 
 @_tf_export("layers.max_pooling2d")
@@ -643,13 +645,6 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
                         trainable=True, name=None, reuse=None, renorm=False, renorm_clipping=None,
                         renorm_momentum=0.99, fused=None, virtual_batch_size=None, adjustment=None):
     """Batch normalization; with training=True the moving-average updates go to tf.GraphKeys.UPDATE_OPS."""
-    layer = BatchNormalization(axis=axis, momentum=momentum, epsilon=epsilon, center=center, scale=scale,
-                               beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
-                               moving_mean_initializer=moving_mean_initializer,
-                               moving_variance_initializer=moving_variance_initializer,
-                               beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
-                               beta_constraint=beta_constraint, gamma_constraint=gamma_constraint, renorm=renorm,
-                               renorm_clipping=renorm_clipping, renorm_momentum=renorm_momentum, fused=fused,
-                               trainable=trainable, virtual_batch_size=virtual_batch_size, adjustment=adjustment,
-                               name=name, _scope=name, _reuse=reuse)
-    return layer.apply(inputs, training=training)
+    arguments = locals()
+    return _apply_layer(BatchNormalization, {k: v for k, v in arguments.items() if k != "training"},
+                        training=training)
