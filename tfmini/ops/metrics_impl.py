@@ -42,6 +42,13 @@ def _collect(collections, value) -> None:
         _ops.add_to_collections(collections, value)
 
 
+def _collected(value, update_op, metrics_collections, updates_collections) -> tuple:
+    """A metric's (value, update_op), each added to its collections."""
+    _collect(metrics_collections, value)
+    _collect(updates_collections, update_op)
+    return value, update_op
+
+
 def _read(variable: Variable, metrics_collections) -> _ops.Tensor:
     """The value tensor of a metric that is a variable itself (counts): a read that never updates it."""
     value = array_ops.identity(variable)
@@ -182,6 +189,26 @@ def _ratio(total, count, name) -> _ops.Tensor:
     return math_ops.div_no_nan(total, math_ops.maximum(count, 0), name=name)
 
 
+def _weighted_values(values, weights) -> tuple:
+    """(values * weights, weights) with the float32 weights broadcast to the values (a squeezable last
+    dimension of the weights removed first)."""
+    values, _, weights = _remove_squeezable_dimensions(values, None, weights)
+    weights = _broadcast_weights(math_ops.cast(weights, _dt.float32), values)
+    return math_ops.multiply(values, weights), weights
+
+
+def _accumulated_mean(total, count, total_delta, count_delta, values, metrics_collections,
+                      updates_collections) -> tuple:
+    """(total / count, the same after adding the deltas to the variables `total` and `count`), the count
+    updated once `values` are computed."""
+    update_total = state_ops.assign_add(total, total_delta)
+    with _ops.control_dependencies([values]):
+        update_count = state_ops.assign_add(count, count_delta)
+    value = _ratio(total, count, "value")
+    update_op = _ratio(update_total, update_count, "update_op")
+    return _collected(value, update_op, metrics_collections, updates_collections)
+
+
 @tf_export("metrics.mean")
 def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """The (weighted) mean of `values` over every batch so far, from the local variables `total` and `count`."""
@@ -192,18 +219,10 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
         if weights is None:
             num_values = math_ops.cast(array_ops.size(values), _dt.float32)
         else:
-            values, _, weights = _remove_squeezable_dimensions(values, None, weights)
-            weights = _broadcast_weights(math_ops.cast(weights, _dt.float32), values)
-            values = math_ops.multiply(values, weights)
+            values, weights = _weighted_values(values, weights)
             num_values = math_ops.reduce_sum(weights)
-        update_total = state_ops.assign_add(total, math_ops.reduce_sum(values))
-        with _ops.control_dependencies([values]):
-            update_count = state_ops.assign_add(count, num_values)
-        value = _ratio(total, count, "value")
-        _collect(metrics_collections, value)
-        update_op = _ratio(update_total, update_count, "update_op")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _accumulated_mean(total, count, math_ops.reduce_sum(values), num_values, values, metrics_collections,
+                                 updates_collections)
 
 
 @tf_export("metrics.mean_tensor")
@@ -217,18 +236,9 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
         count = metric_variable(values.shape.as_list(), _dt.float32, name="count_tensor")
         num_values = array_ops.ones_like(values)
         if weights is not None:
-            values, _, weights = _remove_squeezable_dimensions(values, None, weights)
-            weights = _broadcast_weights(math_ops.cast(weights, _dt.float32), values)
-            values = math_ops.multiply(values, weights)
+            values, weights = _weighted_values(values, weights)
             num_values = math_ops.multiply(num_values, weights)
-        update_total = state_ops.assign_add(total, values)
-        with _ops.control_dependencies([values]):
-            update_count = state_ops.assign_add(count, num_values)
-        value = _ratio(total, count, "value")
-        _collect(metrics_collections, value)
-        update_op = _ratio(update_total, update_count, "update_op")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _accumulated_mean(total, count, values, num_values, values, metrics_collections, updates_collections)
 
 
 @tf_export("metrics.accuracy")
@@ -268,10 +278,8 @@ def root_mean_squared_error(labels, predictions, weights=None, metrics_collectio
     predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
     mse, update_mse = mean_squared_error(labels, predictions, weights, None, None, name or "root_mean_squared_error")
     value = math_ops.sqrt(mse)
-    _collect(metrics_collections, value)
     update_op = math_ops.sqrt(update_mse)
-    _collect(updates_collections, update_op)
-    return value, update_op
+    return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 @tf_export("metrics.mean_relative_error")
@@ -294,10 +302,8 @@ def mean_cosine_distance(labels, predictions, dim, weights=None, metrics_collect
     dots = math_ops.reduce_sum(math_ops.multiply(predictions, labels), axis=[dim], keepdims=True)
     mean_dot, update_dot = mean(dots, weights, None, None, name or "mean_cosine_distance")
     value = math_ops.subtract(1.0, mean_dot)
-    _collect(metrics_collections, value)
     update_op = math_ops.subtract(1.0, update_dot)
-    _collect(updates_collections, update_op)
-    return value, update_op
+    return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 @tf_export("metrics.percentage_below")
@@ -337,10 +343,8 @@ def mean_per_class_accuracy(labels, predictions, num_classes, weights=None, metr
         update_total = state_ops.scatter_add(total, labels, ones)
         update_count = state_ops.scatter_add(count, labels, is_correct)
         value = math_ops.reduce_mean(math_ops.div_no_nan(count, math_ops.maximum(total, 0)), name="mean_accuracy")
-        _collect(metrics_collections, value)
         update_op = _ratio(update_count, update_total, "update_op")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 def _confusion_matrix(labels: _ops.Tensor, predictions: _ops.Tensor, num_classes, weights, dtype) -> _ops.Tensor:
@@ -392,9 +396,7 @@ def mean_iou(labels, predictions, num_classes, weights=None, metrics_collections
         union = array_ops.where(math_ops.greater(union, 0), union, array_ops.ones_like(union))
         iou = math_ops.divide(intersection, union)
         value = array_ops.where(math_ops.greater(present, 0), math_ops.reduce_sum(iou, name="mean_iou") / present, 0)
-        _collect(metrics_collections, value)
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -468,10 +470,8 @@ def _fraction_of_counts(default_name: str, other_count, labels, predictions, wei
             return array_ops.where(math_ops.greater(t + o, 0), math_ops.divide(t, t + o), 0, op_name)
 
         value = fraction(tp, other, "value")
-        _collect(metrics_collections, value)
         update_op = fraction(update_tp, update_other, "update_op")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 @tf_export("metrics.precision")
@@ -606,10 +606,8 @@ def _ratio_at_thresholds(default_name: str, other: str, labels, predictions, thr
             return math_ops.divide(tp, 1e-7 + tp + o, name=f"{prefix}_{suffix}")
 
         value = ratio(values["tp"], values[other], "value")
-        _collect(metrics_collections, value)
         update_op = ratio(updates["tp"], updates[other], "update_op")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 @tf_export("metrics.precision_at_thresholds")
@@ -694,10 +692,8 @@ def auc(labels, predictions, weights=None, num_thresholds=200, metrics_collectio
             thresholds = _even_thresholds(num_thresholds, 1.0 + _THRESHOLD_EPSILON)
         values, updates = _counts_at_thresholds(labels, predictions, thresholds, weights)
         value = _auc_from_counts(values, num_thresholds, curve, summation_method, "value")
-        _collect(metrics_collections, value)
         update_op = _auc_from_counts(updates, num_thresholds, curve, summation_method, "update_op")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 def _check_unit(what: str, x) -> None:
@@ -721,10 +717,8 @@ def sensitivity_at_specificity(labels, predictions, specificity, weights=None, n
             return math_ops.divide(c["tp"][index], c["tp"][index] + c["fn"][index] + _THRESHOLD_EPSILON, op_name)
 
         value = compute(values, "value")
-        _collect(metrics_collections, value)
         update_op = compute(updates, "update_op")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 @tf_export("metrics.specificity_at_sensitivity")
@@ -745,10 +739,8 @@ def specificity_at_sensitivity(labels, predictions, sensitivity, weights=None, n
             return math_ops.divide(c["tn"][index], c["tn"][index] + c["fp"][index] + _THRESHOLD_EPSILON, op_name)
 
         value = compute(values, "value")
-        _collect(metrics_collections, value)
         update_op = compute(updates, "update_op")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -872,10 +864,8 @@ def _set_ratio(default_name: str, other: str, labels, predictions_idx, k, class_
                 variables[key] = metric_variable([], _dt.float64, name=count_scope)
                 updates[key] = state_ops.assign_add(variables[key], batch, name="update")
         value = math_ops.divide(variables["tp"], math_ops.add(variables["tp"], variables[other]), name=scope)
-        _collect(metrics_collections, value)
         update_op = math_ops.divide(updates["tp"], math_ops.add(updates["tp"], updates[other]), name="update")
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 @tf_export("metrics.precision_at_top_k")
@@ -986,10 +976,8 @@ def average_precision_at_k(labels, predictions, k, weights=None, metrics_collect
             total_update = state_ops.assign_add(total_var, math_ops.reduce_sum(per_row, name="batch_total"),
                                                 name="update")
         value = math_ops.div_no_nan(total_var, max_var, name="mean")
-        _collect(metrics_collections, value)
         update_op = math_ops.div_no_nan(total_update, max_update, name=scope)
-        _collect(updates_collections, update_op)
-        return value, update_op
+        return _collected(value, update_op, metrics_collections, updates_collections)
 
 
 @tf_export("metrics.sparse_average_precision_at_k")
