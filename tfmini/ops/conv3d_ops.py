@@ -180,7 +180,7 @@ def _conv3d_shape(op):
     x = dims_to_channels_last(known_dims(op.inputs[0].shape, 5), first)
     f = known_dims(op.inputs[1].shape, 5)
     if x[-1] is not None and f[3] is not None and x[-1] != f[3]:
-        raise ValueError(f"Dimensions must be equal, but are {x[-1]} and {f[3]} for '{op.name}' (op: 'Conv3D')")
+        raise ValueError(f"Dimensions must be equal, but are {x[-1]} and {f[3]}")
     out = static_window_dims(x[1:4], f[:3], strides, dilations, padding)
     return dims_from_channels_last([x[0], *out, f[4]], first)
 

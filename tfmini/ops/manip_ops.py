@@ -31,7 +31,7 @@ def _invalid(msg: str) -> _errors.InvalidArgumentError:
 def _lin_space_shape(op):
     for t, what in zip(op.inputs, ("start", "stop", "num")):
         if t.shape.ndims not in (None, 0):
-            raise ValueError(f"Shape must be rank 0 but is rank {t.shape.ndims} for '{op.name}' ({what})")
+            raise ValueError(f"Shape must be rank 0 but is rank {t.shape.ndims} ({what})")
     num = _reg.constant_value(op.inputs[2])
     if num is None:
         return _shape.TensorShape([None])

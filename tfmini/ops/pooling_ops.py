@@ -403,8 +403,7 @@ def _dilation_shape(op):
     x = known_dims(op.inputs[0].shape, 4)
     f = known_dims(op.inputs[1].shape, 3)
     if x[3] is not None and f[2] is not None and x[3] != f[2]:
-        raise ValueError(f"Dimensions must be equal, but are {x[3]} and {f[2]} for '{op.name}' (op: "
-                         f"'{op.type}')")
+        raise ValueError(f"Dimensions must be equal, but are {x[3]} and {f[2]}")
     return [x[0], *static_window_dims(x[1:3], f[:2], strides, rates, padding), x[3] if x[3] is not None else f[2]]
 
 

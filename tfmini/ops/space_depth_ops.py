@@ -62,8 +62,7 @@ def _space_to_depth_shape(op):
     block, fmt, (n, h, w, c) = _nhwc_dims(op)
     for d in (h, w):
         if d is not None and d % block:
-            raise ValueError(f"Dimension size must be evenly divisible by {block} but is {d} for "
-                             f"'{op.name}' (op: 'SpaceToDepth')")
+            raise ValueError(f"Dimension size must be evenly divisible by {block} but is {d}")
     return _from_nhwc_dims([n, None if h is None else h // block, None if w is None else w // block,
                             None if c is None else c * block * block], fmt)
 
@@ -71,8 +70,7 @@ def _space_to_depth_shape(op):
 def _depth_to_space_shape(op):
     block, fmt, (n, h, w, c) = _nhwc_dims(op)
     if c is not None and c % (block * block):
-        raise ValueError(f"Dimension size must be evenly divisible by {block * block} but is {c} for "
-                         f"'{op.name}' (op: 'DepthToSpace')")
+        raise ValueError(f"Dimension size must be evenly divisible by {block * block} but is {c}")
     return _from_nhwc_dims([n, None if h is None else h * block, None if w is None else w * block,
                             None if c is None else c // (block * block)], fmt)
 

@@ -84,8 +84,7 @@ def _storage(handle) -> StackStorage:
 def _scalar_input_shape(op: _ops.Operation, index: int, what: str) -> None:
     shape = op.inputs[index].shape
     if shape.ndims is not None and shape.ndims != 0:
-        raise ValueError(f"Shape must be rank 0 but is rank {shape.ndims} for '{op.name}' (op: '{op.type}') "
-                         f"({what} has shape {shape})")
+        raise ValueError(f"Shape must be rank 0 but is rank {shape.ndims} ({what} has shape {shape})")
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -180,7 +180,7 @@ def _image_summary_factory(op: _ops.Operation, ctx):
 def _image_summary_shape(op: _ops.Operation) -> _shape.TensorShape:
     rank = op.inputs[1].shape.ndims
     if rank is not None and rank != 4:
-        raise ValueError(f"Shape must be rank 4 but is rank {rank} for '{op.name}' (op: 'ImageSummary')")
+        raise ValueError(f"Shape must be rank 4 but is rank {rank}")
     return _shape.TensorShape([])
 
 

@@ -288,8 +288,7 @@ _FLOW = np.float32(0.0)
 # ----------------------------------------------------------------------------------------------------------
 def _with_rank(t: _ops.Tensor, rank: int, what: str, op: _ops.Operation) -> None:
     if t.shape.ndims is not None and t.shape.ndims != rank:
-        raise ValueError(f"Shape must be rank {rank} but is rank {t.shape.ndims} for '{op.name}' (op: '{op.type}') "
-                         f"({what} has shape {t.shape})")
+        raise ValueError(f"Shape must be rank {rank} but is rank {t.shape.ndims} ({what} has shape {t.shape})")
 
 
 def _scalar_flow_shape(op: _ops.Operation, checks: dict) -> _shape.TensorShape:
@@ -461,8 +460,7 @@ def _scatter_shape(op: _ops.Operation) -> _shape.TensorShape:
     if indices.ndims and value.ndims:
         n, m = indices[0].value, value[0].value
         if n is not None and m is not None and n != m:
-            raise ValueError(f"Dimensions must be equal, but are {n} and {m} for '{op.name}' (op: '{op.type}') with "
-                             f"input shapes: [2], {_shape.dims_str(indices)}, {_shape.dims_str(value)}, [].")
+            raise ValueError(f"Dimensions must be equal, but are {n} and {m}")
     return _shape.TensorShape([])
 
 
