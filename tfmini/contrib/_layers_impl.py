@@ -168,10 +168,7 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data
     """An N-D convolution (N = 1, 2 or 3, from the input's rank) with `<scope>/weights` [k..., in, num_outputs]
     (default scope `Conv`), then biases or `normalizer_fn`, then `activation_fn`; `rate` > 1 dilates the
     kernel (atrous convolution) and cannot be combined with a stride > 1."""
-    return _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn,
-                        normalizer_fn, normalizer_params, weights_initializer, weights_regularizer, biases_initializer,
-                        biases_regularizer, reuse, variables_collections, outputs_collections, trainable, scope,
-                        conv_dims)
+    return _convolution(**locals())
 
 
 @tf_export("contrib.layers.conv1d", "contrib.layers.convolution1d")
@@ -182,9 +179,7 @@ def convolution1d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
                   biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
                   trainable=True, scope=None):
     """`convolution` of a 3-D input ([batch, width, channels], or NCW)."""
-    return _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn,
-                        normalizer_fn, normalizer_params, weights_initializer, weights_regularizer, biases_initializer,
-                        biases_regularizer, reuse, variables_collections, outputs_collections, trainable, scope, 1)
+    return _convolution(**locals(), conv_dims=1)
 
 
 @tf_export("contrib.layers.conv2d", "contrib.layers.convolution2d")
@@ -195,9 +190,7 @@ def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
                   biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
                   trainable=True, scope=None):
     """`convolution` of a 4-D input (NHWC, or NCHW): weights [kh, kw, in, num_outputs] under the scope `Conv`."""
-    return _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn,
-                        normalizer_fn, normalizer_params, weights_initializer, weights_regularizer, biases_initializer,
-                        biases_regularizer, reuse, variables_collections, outputs_collections, trainable, scope, 2)
+    return _convolution(**locals(), conv_dims=2)
 
 
 @tf_export("contrib.layers.conv3d", "contrib.layers.convolution3d")
@@ -208,9 +201,7 @@ def convolution3d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
                   biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
                   trainable=True, scope=None):
     """`convolution` of a 5-D input (NDHWC, or NCDHW)."""
-    return _convolution(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn,
-                        normalizer_fn, normalizer_params, weights_initializer, weights_regularizer, biases_initializer,
-                        biases_regularizer, reuse, variables_collections, outputs_collections, trainable, scope, 3)
+    return _convolution(**locals(), conv_dims=3)
 
 
 conv1d = convolution1d
@@ -222,6 +213,14 @@ relu = functools.partial(fully_connected, activation_fn=_nn_ops.relu)
 tf_export("contrib.layers.relu").export_constant(__name__, "relu")
 relu6 = functools.partial(fully_connected, activation_fn=_nn_ops.relu6)
 tf_export("contrib.layers.relu6").export_constant(__name__, "relu6")
+
+
+def _image_inputs(inputs, data_format: str, layer: str) -> tuple:
+    """(inputs as a rank-4 tensor, their base dtype, their channel count) for the 2-D image layer `layer`."""
+    inputs = _ops.convert_to_tensor(inputs)
+    if inputs.shape.ndims != 4:
+        raise ValueError(f"Inputs should have rank 4. Received input shape: {inputs.shape}")
+    return inputs, inputs.dtype.base_dtype, _args.channels_of(inputs, data_format, layer)
 
 
 def _deconv_length(size, kernel: int, padding: str, stride: int):
@@ -246,11 +245,7 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding=
     sh, sw = _args.pair(stride, "strides")
     padding = padding.upper()
     with _vs.variable_scope(scope, "Conv2d_transpose", [inputs], reuse=reuse) as sc:
-        inputs = _ops.convert_to_tensor(inputs)
-        if inputs.shape.ndims != 4:
-            raise ValueError(f"Inputs should have rank 4. Received input shape: {inputs.shape}")
-        dtype = inputs.dtype.base_dtype
-        in_channels = _args.channels_of(inputs, data_format, "`Conv2DTranspose`")
+        inputs, dtype, in_channels = _image_inputs(inputs, data_format, "`Conv2DTranspose`")
         weights = _weights([kh, kw, int(num_outputs), in_channels], dtype, weights_initializer,
                            weights_regularizer, variables_collections, trainable)
         h_axis, w_axis = (2, 3) if data_format == _args.DATA_FORMAT_NCHW else (1, 2)
@@ -295,11 +290,7 @@ def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier, 
     rates = _args.pair(rate, "dilation_rate")
     padding = padding.upper()
     with _vs.variable_scope(scope, "SeparableConv2d", [inputs], reuse=reuse) as sc:
-        inputs = _ops.convert_to_tensor(inputs)
-        if inputs.shape.ndims != 4:
-            raise ValueError(f"Inputs should have rank 4. Received input shape: {inputs.shape}")
-        dtype = inputs.dtype.base_dtype
-        in_channels = _args.channels_of(inputs, data_format, "`SeparableConv2D`")
+        inputs, dtype, in_channels = _image_inputs(inputs, data_format, "`SeparableConv2D`")
         strides = [1, 1, sh, sw] if data_format == _args.DATA_FORMAT_NCHW else [1, sh, sw, 1]
         if num_outputs is not None:
             # built as TF's core SeparableConv2D layer builds it: its penalties carry the layer's weight names
