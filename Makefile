@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.run
 	$(PY) -m benchmarks.overhead
 	$(PY) -m benchmarks.parallel --blas-threads 1
+	$(PY) -m benchmarks.conv $(if $(wildcard $(TF_PYTHON)),--tensorflow $(TF_PYTHON))
 
 # Long property-based fuzzing of feeds and GraphDefs (tests/reliability): fresh random examples, FUZZ_EXAMPLES
 # per fuzz test (default 20000); the closing 'reliability tallies' give the counts of every outcome.
