@@ -395,8 +395,8 @@ class TextFileIndex:
     LINE_NUMBER = LINE_NUMBER
 
 
-class TableInitializerBase:
-    """What fills a table: its key and value dtypes and `initialize(table)`, which returns the init op."""
+class _KeyValueDtypes:
+    """The key and value dtypes of a table or of what fills it."""
 
     def __init__(self, key_dtype, value_dtype) -> None:
         self._key_dtype = _dt.as_dtype(key_dtype)
@@ -409,6 +409,10 @@ class TableInitializerBase:
     @property
     def value_dtype(self) -> _dt.DType:
         return self._value_dtype
+
+
+class TableInitializerBase(_KeyValueDtypes):
+    """What fills a table: its key and value dtypes and `initialize(table)`, which returns the init op."""
 
     @property
     def _shared_name(self) -> str | None:
@@ -525,20 +529,8 @@ class TextFileIdTableInitializer(TextFileInitializer):
 # Tables
 # ----------------------------------------------------------------------------------------------------------
 @tf_export("contrib.lookup.LookupInterface")
-class LookupInterface:
+class LookupInterface(_KeyValueDtypes):
     """What every lookup table offers: its key and value dtypes, `lookup(keys)` and `size()`."""
-
-    def __init__(self, key_dtype, value_dtype) -> None:
-        self._key_dtype = _dt.as_dtype(key_dtype)
-        self._value_dtype = _dt.as_dtype(value_dtype)
-
-    @property
-    def key_dtype(self) -> _dt.DType:
-        return self._key_dtype
-
-    @property
-    def value_dtype(self) -> _dt.DType:
-        return self._value_dtype
 
     @property
     def name(self) -> str:
