@@ -85,7 +85,8 @@ class _VariableStore:
                         trainable=None, collections=None, caching_device=None, partitioner=None,
                         validate_shape=True, use_resource=None, constraint=None,
                         synchronization=VariableSynchronization.AUTO, aggregation=VariableAggregation.NONE):
-            if partitioner is not None:
+            # reuse=True finds a partitioned variable without its partitioner, as in TF (AUTO_REUSE does not)
+            if partitioner is not None or (reuse is True and name in self._partitioned_vars):
                 return self._get_partitioned_variable(
                     name, partitioner, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
                     reuse=reuse, trainable=trainable, collections=collections, caching_device=caching_device,
