@@ -399,6 +399,17 @@ def _check_dtype(tensor, allowed, what: str) -> None:
                         f"{tensor.dtype.name}")
 
 
+def _operand(value, what: str, min_rank: int) -> _ops.Tensor:
+    """The argument `what` of an operator as a tensor of a matrix dtype with at least `min_rank` dimensions
+    (when its rank is known)."""
+    tensor = _ops.convert_to_tensor(value, name=what)
+    _check_dtype(tensor, _MATRIX_TYPES, what)
+    if tensor.shape.ndims is not None and tensor.shape.ndims < min_rank:
+        dimensions = "dimension" if min_rank == 1 else "dimensions"
+        raise ValueError(f"Argument {what} must have at least {min_rank} {dimensions}.  Found: {tensor}")
+    return tensor
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Dense, diagonal, triangular
 # ----------------------------------------------------------------------------------------------------------
@@ -409,10 +420,7 @@ class LinearOperatorFullMatrix(LinearOperator):
     def __init__(self, matrix, is_non_singular=None, is_self_adjoint=None, is_positive_definite=None,
                  is_square=None, name="LinearOperatorFullMatrix") -> None:
         with _ops.name_scope(name, values=[matrix]):
-            self._matrix = _ops.convert_to_tensor(matrix, name="matrix")
-            _check_dtype(self._matrix, _MATRIX_TYPES, "matrix")
-            if self._matrix.shape.ndims is not None and self._matrix.shape.ndims < 2:
-                raise ValueError(f"Argument matrix must have at least 2 dimensions.  Found: {self._matrix}")
+            self._matrix = _operand(matrix, "matrix", 2)
         super().__init__(self._matrix.dtype, graph_parents=[self._matrix], is_non_singular=is_non_singular,
                          is_self_adjoint=is_self_adjoint, is_positive_definite=is_positive_definite,
                          is_square=is_square, name=name)
@@ -437,10 +445,7 @@ class LinearOperatorDiag(LinearOperator):
     def __init__(self, diag, is_non_singular=None, is_self_adjoint=None, is_positive_definite=None,
                  is_square=True, name="LinearOperatorDiag") -> None:
         with _ops.name_scope(name, values=[diag]):
-            self._diag = _ops.convert_to_tensor(diag, name="diag")
-            _check_dtype(self._diag, _MATRIX_TYPES, "diag")
-            if self._diag.shape.ndims is not None and self._diag.shape.ndims < 1:
-                raise ValueError(f"Argument diag must have at least 1 dimension.  Found: {self._diag}")
+            self._diag = _operand(diag, "diag", 1)
             if not self._diag.dtype.is_complex:
                 if is_self_adjoint is False:
                     raise ValueError("A real diagonal operator is always self adjoint.")
@@ -535,10 +540,7 @@ class LinearOperatorLowerTriangular(LinearOperator):
         if is_square is False:
             raise ValueError("Only square lower triangular operators supported at this time.")
         with _ops.name_scope(name, values=[tril]):
-            tril = _ops.convert_to_tensor(tril, name="tril")
-            _check_dtype(tril, _MATRIX_TYPES, "tril")
-            if tril.shape.ndims is not None and tril.shape.ndims < 2:
-                raise ValueError(f"Argument tril must have at least 2 dimensions.  Found: {tril}")
+            tril = _operand(tril, "tril", 2)
             self._tril = array_ops.matrix_band_part(tril, -1, 0)
             self._diag = array_ops.matrix_diag_part(self._tril)
         super().__init__(self._tril.dtype, graph_parents=[self._tril], is_non_singular=is_non_singular,

@@ -22,6 +22,7 @@ from tfmini.ops.linear_operator import (
     _check_dtype,
     _constant_value,
     _dimension_arg,
+    _operand,
 )
 
 
@@ -104,10 +105,7 @@ class LinearOperatorHouseholder(LinearOperator):
     def __init__(self, reflection_axis, is_non_singular=None, is_self_adjoint=None, is_positive_definite=None,
                  is_square=None, name="LinearOperatorHouseholder") -> None:
         with _ops.name_scope(name, values=[reflection_axis]):
-            self._axis = _ops.convert_to_tensor(reflection_axis, name="reflection_axis")
-            _check_dtype(self._axis, _MATRIX_TYPES, "reflection_axis")
-            if self._axis.shape.ndims is not None and self._axis.shape.ndims < 1:
-                raise ValueError(f"Argument reflection_axis must have at least 1 dimension.  Found: {self._axis}")
+            self._axis = _operand(reflection_axis, "reflection_axis", 1)
         if is_self_adjoint is False:
             raise ValueError("A Householder operator is always self adjoint.")
         if is_non_singular is False:
@@ -198,8 +196,35 @@ def _batch_tensor_of(operators) -> _ops.Tensor:
     return batch
 
 
+class _SquareOperatorsCombined(LinearOperator):
+    """A square operator built from square `operators` (their batch shapes broadcast), of a size that
+    `_combined_size` makes from theirs (Python ints) and `_combined_size_tensor` (int32 scalars)."""
+
+    def __init__(self, operators: list, separator: str, is_non_singular, is_self_adjoint, is_positive_definite,
+                 name) -> None:
+        self._operators = operators
+        super().__init__(operators[0].dtype, graph_parents=[p for op in operators for p in op.graph_parents],
+                         is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
+                         is_positive_definite=is_positive_definite, is_square=True,
+                         name=name or separator.join(op.name for op in operators))
+
+    @property
+    def operators(self) -> list:
+        return list(self._operators)
+
+    def _shape(self):
+        batch = _batch_of(self._operators)
+        dims = [op.domain_dimension.value for op in self._operators]
+        n = None if None in dims else self._combined_size(dims)
+        return _shape.unknown_shape() if batch.ndims is None else batch.concatenate([n, n])
+
+    def _shape_tensor(self):
+        n = self._combined_size_tensor([op.domain_dimension_tensor() for op in self._operators])
+        return array_ops.concat([_batch_tensor_of(self._operators), array_ops.stack([n, n])], 0)
+
+
 @tf_export("linalg.LinearOperatorBlockDiag")
-class LinearOperatorBlockDiag(LinearOperator):
+class LinearOperatorBlockDiag(_SquareOperatorsCombined):
     """The block-diagonal operator diag(A1, ..., Ak) of square operators (their batch shapes broadcast)."""
 
     def __init__(self, operators, is_non_singular=None, is_self_adjoint=None, is_positive_definite=None,
@@ -217,25 +242,15 @@ class LinearOperatorBlockDiag(LinearOperator):
             is_self_adjoint = True
         if _all_true(op.is_positive_definite for op in operators):
             is_positive_definite = True
-        self._operators = operators
-        super().__init__(operators[0].dtype, graph_parents=[p for op in operators for p in op.graph_parents],
-                         is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
-                         is_positive_definite=is_positive_definite, is_square=True,
-                         name=name or "_ds_".join(op.name for op in operators))
+        super().__init__(operators, "_ds_", is_non_singular, is_self_adjoint, is_positive_definite, name)
 
-    @property
-    def operators(self) -> list:
-        return list(self._operators)
+    @staticmethod
+    def _combined_size(sizes: list) -> int:
+        return sum(sizes)
 
-    def _shape(self):
-        batch = _batch_of(self._operators)
-        dims = [op.domain_dimension.value for op in self._operators]
-        n = None if None in dims else sum(dims)
-        return _shape.unknown_shape() if batch.ndims is None else batch.concatenate([n, n])
-
-    def _shape_tensor(self):
-        n = math_ops.add_n([op.domain_dimension_tensor() for op in self._operators])
-        return array_ops.concat([_batch_tensor_of(self._operators), array_ops.stack([n, n])], 0)
+    @staticmethod
+    def _combined_size_tensor(sizes: list):
+        return math_ops.add_n(sizes)
 
     def _split_rows(self, x):
         sizes = [op.domain_dimension_tensor() for op in self._operators]
@@ -283,7 +298,7 @@ class LinearOperatorBlockDiag(LinearOperator):
 
 
 @tf_export("linalg.LinearOperatorKronecker")
-class LinearOperatorKronecker(LinearOperator):
+class LinearOperatorKronecker(_SquareOperatorsCombined):
     """The Kronecker product A1 (x) A2 (x) ... (x) Ak of square operators: block (i, j) of A1 (x) B is A1[i, j] B."""
 
     def __init__(self, operators, is_non_singular=None, is_self_adjoint=None, is_positive_definite=None,
@@ -297,25 +312,15 @@ class LinearOperatorKronecker(LinearOperator):
             if is_self_adjoint is False:
                 raise ValueError("The Kronecker product of self-adjoint operators is always self-adjoint.")
             is_self_adjoint = True
-        self._operators = operators
-        super().__init__(operators[0].dtype, graph_parents=[p for op in operators for p in op.graph_parents],
-                         is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
-                         is_positive_definite=is_positive_definite, is_square=True,
-                         name=name or "_x_".join(op.name for op in operators))
+        super().__init__(operators, "_x_", is_non_singular, is_self_adjoint, is_positive_definite, name)
 
-    @property
-    def operators(self) -> list:
-        return list(self._operators)
+    @staticmethod
+    def _combined_size(sizes: list) -> int:
+        return int(np.prod(sizes))
 
-    def _shape(self):
-        batch = _batch_of(self._operators)
-        dims = [op.domain_dimension.value for op in self._operators]
-        n = None if None in dims else int(np.prod(dims))
-        return _shape.unknown_shape() if batch.ndims is None else batch.concatenate([n, n])
-
-    def _shape_tensor(self):
-        n = math_ops.reduce_prod(array_ops.stack([op.domain_dimension_tensor() for op in self._operators]))
-        return array_ops.concat([_batch_tensor_of(self._operators), array_ops.stack([n, n])], 0)
+    @staticmethod
+    def _combined_size_tensor(sizes: list):
+        return math_ops.reduce_prod(array_ops.stack(sizes))
 
     def _apply(self, x, act):
         """act(op, y) applied with each factor along its own axis of x [..., n1 * ... * nk, R]."""
