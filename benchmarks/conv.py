@@ -155,11 +155,21 @@ def main(argv=None) -> int:
     parser.add_argument("--trials", type=int, default=9)
     parser.add_argument("--budget", type=float, default=0.2, help="seconds per trial per side")
     parser.add_argument("--only", nargs="*", choices=["conv", "cnn_train"])
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit tfmini's and NumPy's BLAS to this many threads (default: BLAS's own setting)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return _worker()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 - installed with scikit-learn (dev extras)
 
+        with threadpool_limits(args.blas_threads, user_api="blas"):
+            return _run(args)
+    return _run(args)
+
+
+def _run(args) -> int:
     import tfmini  # noqa: PLC0415 - the TensorFlow worker runs this module without tfmini
 
     worker = _TensorFlowWorker(args.tensorflow) if args.tensorflow else None
