@@ -614,8 +614,9 @@ def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
 def _inplace_kernels(live_steps: list[Step], feed_slots: set, fetched: set, folded: dict) -> dict[int, Callable]:
     """Step index -> an in-place variant of its kernel, for steps whose input 0 is a value the plan owns
     outright: produced fresh by a kernel (not a feed, constant, variable or view), read by no other step,
-    not fetched, and of the output's exact static shape and dtype. Such a step reuses that buffer instead of
-    allocating (e.g. MatMul -> bias Add -> Relu runs in one buffer)."""
+    not fetched, and of the output's dtype and a static shape compatible with the output's (checked at run
+    time when the static shapes do not prove them equal). Such a step reuses that buffer instead of
+    allocating (e.g. MatMul -> bias Add -> Relu runs in one buffer, also with an unknown batch dim)."""
     producer = {o: st for st in live_steps for o in st.outputs}
     readers: dict[int, int] = {}
     for st in live_steps:
@@ -632,13 +633,30 @@ def _inplace_kernels(live_steps: list[Step], feed_slots: set, fetched: set, fold
                 or slot in folded or slot in feed_slots):
             continue
         src, out = step.op.inputs[0], step.op.outputs[0]
-        if not (src.shape.ndims and src.shape.is_fully_defined() and src.shape.as_tuple() == out.shape.as_tuple()
-                and src.dtype.base_dtype == out.dtype.base_dtype):
+        if not (src.shape.ndims and src.dtype.base_dtype == out.dtype.base_dtype
+                and src.shape.is_compatible_with(out.shape)):
             continue
         kernel = make(step.op)
-        if kernel is not None:
+        if kernel is None:
+            continue
+        if src.shape.is_fully_defined() and src.shape.as_tuple() == out.shape.as_tuple():
             chosen[step.index] = kernel
+        else:
+            chosen[step.index] = _shape_checked(kernel, step.fn, step.kwargs)
     return chosen
+
+
+def _shape_checked(inplace: Callable, plain: Callable, kwargs: dict) -> Callable:
+    """An in-place kernel for a step whose static shapes do not prove the output has input 0's shape (a batch
+    dim unknown until run time): NumPy refuses, before writing anything, an `out=` of another shape than the
+    result's, and the plain kernel then computes (or rejects) the step as it always does."""
+    def kernel(x, *rest):
+        try:
+            return inplace(x, *rest)
+        except ValueError:
+            return plain(x, *rest, **kwargs)
+
+    return kernel
 
 
 def _fetch_step(steps, fetch_slots):

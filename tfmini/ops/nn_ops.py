@@ -72,9 +72,14 @@ def _relu_inplace(op):
     return lambda x: np.maximum(x, zero, out=x)
 
 
-def _activation_grad(op_type: str, second: str, allowed, attrs=None):
+def _activation_grad(op_type: str, second: str, allowed, attrs=None, inplace=None):
     return register_op(op_type, inputs=["gradients: T", f"{second}: T"], outputs=["backprops: T"], attrs=attrs,
-                       allowed={"T": allowed}, shape=_elementwise_grad_shape)
+                       allowed={"T": allowed}, shape=_elementwise_grad_shape, inplace=inplace)
+
+
+def _relu_grad_inplace(op):
+    # Into the incoming gradient (a product nothing else reads, typically): one pass, no new buffer.
+    return lambda g, f: np.multiply(g, f > 0, out=g)
 
 
 def _activation_gradients(op_type: str, reads_output: bool, attr_names=(), d_second=None) -> None:
@@ -111,7 +116,7 @@ def _relu(x):
     return np.maximum(x, x.dtype.type(0))
 
 
-@_activation_grad("ReluGrad", "features", _REAL)
+@_activation_grad("ReluGrad", "features", _REAL, inplace=_relu_grad_inplace)
 def _relu_grad_kernel(g, f):
     return g * (f > 0)
 
