@@ -87,6 +87,12 @@ from tfmini import profiler
 # isort: split
 from tfmini import signal
 
+# -- distributed api
+# isort: split
+from tfmini.framework import device as _device  # noqa: F401 - declares tf.DeviceSpec
+from tfmini.train import device_setter as _device_setter  # noqa: F401 - declares tf.train.replica_device_setter
+from tfmini.train import server_lib as _server_lib  # noqa: F401 - declares tf.train.ClusterSpec and its protos
+
 # -- namespaces whose names are all declared with @tf_export
 # isort: split
 from tfmini import bitwise, dtypes, image, linalg, metrics, sparse

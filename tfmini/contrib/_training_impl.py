@@ -1,16 +1,22 @@
 """`tf.contrib.training`: `HParams` (named hyperparameters with fixed types, parsed from `"a=1,b=[2,3]"` strings
 or JSON, with TF 1.15's type rules: no bool<->number, no float->int, no number->str), and the training helpers
-`create_train_op`, `train` (a MonitoredTrainingSession loop) and the gradient transforms they use."""
+`create_train_op`, `train` (a MonitoredTrainingSession loop) and the gradient transforms they use; the ps
+placement strategies for `tf.train.replica_device_setter` (`RandomStrategy`, `GreedyLoadBalancingStrategy` with
+`byte_size_load_fn`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import numbers
 import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from tfmini.framework import ops as _ops
+from tfmini.framework import tensor_shape as _tensor_shape
 from tfmini.framework import tf_logging as _logging
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.indexed_slices import IndexedSlices
@@ -363,3 +369,49 @@ def train(train_op, logdir, master="", is_chief=True, scaffold=None, hooks=None,
         while not session.should_stop():
             loss = session.run(train_op, run_metadata=run_metadata)
     return loss
+
+
+# -- ps placement strategies for tf.train.replica_device_setter ---------------------------------------------
+@tf_export("contrib.training.RandomStrategy")
+class RandomStrategy:
+    """A ps task for each op from a hash of its name and `seed`: spread like a random choice, yet the same
+    for the same op names in every process (MD5, not Python's salted hash)."""
+
+    def __init__(self, num_ps_tasks: int, seed: int = 0) -> None:
+        self._num_tasks = num_ps_tasks
+        self._seed = seed
+
+    def __call__(self, op) -> int:
+        digest = hashlib.md5(f"{op.name}_{self._seed:d}".encode()).hexdigest()
+        return int(digest, 16) % self._num_tasks
+
+
+@tf_export("contrib.training.GreedyLoadBalancingStrategy")
+class GreedyLoadBalancingStrategy:
+    """Each ps op goes to the ps task with the least load so far (the first of equals), whose load then grows
+    by `load_fn(op)`. Placement depends on the order the ops are created in."""
+
+    def __init__(self, num_tasks: int, load_fn: Callable) -> None:
+        self._num_tasks = num_tasks
+        self._load_fn = load_fn
+        self._ps_loads = np.zeros(num_tasks)
+
+    def __call__(self, op) -> int:
+        task = int(np.argmin(self._ps_loads))
+        self._ps_loads[task] += self._load_fn(op)
+        return task
+
+
+@tf_export("contrib.training.byte_size_load_fn")
+def byte_size_load_fn(op) -> int:
+    """The size in bytes of the single output of `op` (typically a variable op); ValueError if `op` has
+    several outputs or its shape is not fully defined. A variable op whose output shape is not known yet
+    is measured by its `shape` attr."""
+    if len(op.outputs) != 1:
+        raise ValueError(f"Op {op} must have a single output")
+    output = op.outputs[0]
+    shape = output.get_shape()
+    if not shape.is_fully_defined():
+        shape = _tensor_shape.TensorShape(op.get_attr("shape"))
+    shape.assert_is_fully_defined()
+    return shape.num_elements() * output.dtype.size

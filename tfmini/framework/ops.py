@@ -9,7 +9,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from google.protobuf import text_format
 
@@ -333,6 +333,7 @@ class Graph:
             st.name_stack = ""
             st.control_stack = []
             st.device_stack = []
+            st.colocation_stack = []
         return st
 
     # -- defaults --------------------------------------------------------------
@@ -483,23 +484,52 @@ class Graph:
         finally:
             st.device_stack.pop()
 
-    def _current_device(self, op_name: str, op_type: str) -> str:
-        """TF's merge of the device stack: innermost first, each spec filling only the fields (job, replica,
-        task, device) still unset; `tf.device(None)` hides the outer scopes; a device function's result
-        replaces the device so far. Spelled canonically: '/gpu:0' -> '/device:GPU:0'."""
-        query = _DeviceQuery(op_name, op_type)
-        for d in reversed(self._state().device_stack):
+    def _current_device(self, op_name: str, op_type: str) -> _PendingPlacement:
+        """The device scopes and colocations in effect for an op being created; `_add_op` resolves them into
+        its device string once the op exists, so device functions see the op itself (its type, attrs,
+        inputs and outputs), as in TF."""
+        st = self._state()
+        return _PendingPlacement(tuple(st.device_stack), tuple(st.colocation_stack))
+
+    def _place(self, op: Operation, pending: _PendingPlacement) -> str:
+        """TF's placement of a new op: the device stack merged innermost first (each spec filling only the
+        fields -- job, replica, task, device -- still unset; `tf.device(None)` hides the outer scopes; a
+        device function sees the op with the device so far and its result replaces it), then the device of
+        every op it is colocated with, which wins. An op taking a reference input (an Assign, an optimizer's
+        Apply*) is colocated with that input's op and ignores the device scopes, as TF's op builder does.
+        Spelled canonically: '/gpu:0' -> '/device:GPU:0'."""
+        refs = [t.op for t in op._inputs if t._dtype._is_ref_dtype]
+        op._device = ""
+        for d in reversed(() if refs else pending.devices):
             if d is None:
                 break
             if callable(d):
-                query.device = _device_string(d(query))
+                op._device = _device_string(d(op))
             elif d:
-                query.device = _merge_device(query.device, _device_string(d))
-        return query.device
+                op._device = _merge_device(op._device, _device_string(d))
+        for other in (*pending.colocations, *refs):
+            if other.device:
+                op._device = other.device
+        return op._device
 
     @contextlib.contextmanager
     def colocate_with(self, op, ignore_existing: bool = False) -> Iterator[None]:
-        yield
+        """Ops created inside the block are placed on the device of `op` (an Operation, Tensor or
+        Variable) whatever the device scopes say: the outer device scopes and functions do not apply inside
+        (a `tf.device` entered inside does, until the colocation overrides it). `ignore_existing` drops the
+        outer colocations; `op=None` with it clears them."""
+        if op is None and not ignore_existing:
+            raise ValueError("Trying to reset colocation (op is None) but ignore_existing is not True")
+        target = None if op is None else _op_to_colocate_with(op, self)
+        st = self._state()
+        saved_devices, saved_colocations = st.device_stack, st.colocation_stack
+        st.device_stack = []
+        st.colocation_stack = ([] if ignore_existing else list(saved_colocations)) + \
+            ([target] if target is not None else [])
+        try:
+            yield
+        finally:
+            st.device_stack, st.colocation_stack = saved_devices, saved_colocations
 
     @contextlib.contextmanager
     def container(self, container_name: str) -> Iterator[str]:
@@ -530,6 +560,8 @@ class Graph:
 
     # -- adding operations -----------------------------------------------------
     def _add_op(self, op: Operation) -> None:
+        if isinstance(op._device, _PendingPlacement):
+            self._place(op, op._device)  # outside the lock: device functions are user code
         with self._lock:
             self._check_not_finalized()
             if op._name in self._nodes_by_name:
@@ -705,13 +737,23 @@ class Graph:
         return len(self._nodes)
 
 
-class _DeviceQuery:
-    """What a device function sees: an op-like object with `name`, `type` and the `device` set so far."""
+class _PendingPlacement(NamedTuple):
+    """The device scopes (outermost first) and the ops to colocate with, in effect where an op was created."""
 
-    def __init__(self, name: str, type_: str) -> None:
-        self.name = name
-        self.type = type_
-        self.device = ""
+    devices: tuple
+    colocations: tuple
+
+
+def _op_to_colocate_with(value, graph: Graph) -> Operation:
+    if isinstance(value, Operation):
+        return value
+    if isinstance(value, Tensor):
+        return value.op
+    op = getattr(value, "op", None)  # a Variable: colocate with its variable op
+    if isinstance(op, Operation):
+        return op
+    element = graph.as_graph_element(value)
+    return element.op if isinstance(element, Tensor) else element
 
 
 _DEVICE_FIELDS = ("job", "replica", "task", "device")
