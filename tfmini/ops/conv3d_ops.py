@@ -426,22 +426,8 @@ def conv3d_transpose(value, filter=None, output_shape=None, strides=None, paddin
     value = _renamed(input, "input", value, "value")
     filter = _renamed(filters, "filters", filter, "filter")
     with _ops.name_scope(name, "conv3d_transpose", [value, filter, output_shape]) as scope:
-        value = _ops.convert_to_tensor(value, name="value")
-        filter = _ops.convert_to_tensor(filter, name="filter")
-        axis = 1 if channels_first(data_format or "NDHWC") else 4
-        if value.shape.ndims is not None and filter.shape.ndims is not None and \
-                not value.shape[axis].is_compatible_with(filter.shape[4]):
-            raise ValueError(f"input channels does not match filter's input channels, {value.shape[axis]} != "
-                             f"{filter.shape[4]}")
-        output_shape_t = _ops.convert_to_tensor(output_shape, name="output_shape")
-        if not output_shape_t.shape.is_compatible_with(_shape.vector(5)):
-            raise ValueError(f"output_shape must have shape (5,), got {output_shape_t.shape}")
-        if isinstance(output_shape, (list, tuple, np.ndarray)) and filter.shape.ndims is not None and \
-                not filter.shape[3].is_compatible_with(output_shape[axis]):
-            raise ValueError(f"output_shape does not match filter's output channels, {output_shape[axis]} != "
-                             f"{filter.shape[3]}")
-        if padding not in ("VALID", "SAME"):
-            raise ValueError(f"padding must be either VALID or SAME: {padding}")
+        value, filter, output_shape_t = nn_impl.conv_transpose_operands(
+            value, filter, output_shape, padding, 5, 1 if channels_first(data_format or "NDHWC") else 4)
         attrs = _conv3d_attrs_from_args(strides, padding, data_format, dilations)
         return apply_op("Conv3DBackpropInputV2", [output_shape_t, filter, value], attrs, name=scope).outputs[0]
 

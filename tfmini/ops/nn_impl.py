@@ -408,6 +408,31 @@ def _clip_rows(embeddings: _ops.Tensor, ids: _ops.Tensor, max_norm, name) -> _op
 # ----------------------------------------------------------------------------------------------------------
 # Convolution wrappers
 # ----------------------------------------------------------------------------------------------------------
+def conv_transpose_operands(value, filter, output_shape, padding: str, rank: int,  # noqa: A002
+                            channel_axis: int) -> tuple:
+    """(value, filter, output_shape as a tensor) of a transposed convolution over rank-`rank` tensors, checked
+    at graph-build time as TF checks them: the value's channels (at `channel_axis`) against the filter's input
+    channels (its last dimension), output_shape a vector of `rank` entries whose channel entry, when given as a
+    list, matches the filter's output channels, and a VALID or SAME padding."""
+    value = _ops.convert_to_tensor(value, name="value")
+    filter = _ops.convert_to_tensor(filter, name="filter")
+    f_in, f_out = rank - 1, rank - 2
+    if value.shape.ndims is not None and filter.shape.ndims is not None and \
+            not value.shape[channel_axis].is_compatible_with(filter.shape[f_in]):
+        raise ValueError(f"input channels does not match filter's input channels, {value.shape[channel_axis]} != "
+                         f"{filter.shape[f_in]}")
+    output_shape_t = _ops.convert_to_tensor(output_shape, name="output_shape")
+    if not output_shape_t.shape.is_compatible_with(_shape.vector(rank)):
+        raise ValueError(f"output_shape must have shape ({rank},), got {output_shape_t.shape}")
+    if isinstance(output_shape, (list, tuple, np.ndarray)) and filter.shape.ndims is not None and \
+            not filter.shape[f_out].is_compatible_with(output_shape[channel_axis]):
+        raise ValueError(f"output_shape does not match filter's output channels, {output_shape[channel_axis]} != "
+                         f"{filter.shape[f_out]}")
+    if padding not in ("VALID", "SAME"):
+        raise ValueError(f"padding must be either VALID or SAME: {padding}")
+    return value, filter, output_shape_t
+
+
 @tf_export("nn.conv2d_transpose")
 def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, padding="SAME",  # noqa: A002
                      data_format="NHWC", name=None, input=None, filters=None, dilations=None) -> _ops.Tensor:  # noqa: A002
@@ -418,22 +443,8 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, p
     value = _renamed(input, "input", value, "value")
     filter = _renamed(filters, "filters", filter, "filter")
     with _ops.name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as scope:
-        value = _ops.convert_to_tensor(value, name="value")
-        filter = _ops.convert_to_tensor(filter, name="filter")
-        axis = 3 if data_format == "NHWC" else 1
-        if value.shape.ndims is not None and filter.shape.ndims is not None and \
-                not value.shape[axis].is_compatible_with(filter.shape[3]):
-            raise ValueError(f"input channels does not match filter's input channels, {value.shape[axis]} != "
-                             f"{filter.shape[3]}")
-        output_shape_t = _ops.convert_to_tensor(output_shape, name="output_shape")
-        if not output_shape_t.shape.is_compatible_with(_shape.vector(4)):
-            raise ValueError(f"output_shape must have shape (4,), got {output_shape_t.shape}")
-        if isinstance(output_shape, (list, tuple, np.ndarray)) and filter.shape.ndims is not None and \
-                not filter.shape[2].is_compatible_with(output_shape[axis]):
-            raise ValueError(f"output_shape does not match filter's output channels, {output_shape[axis]} != "
-                             f"{filter.shape[2]}")
-        if padding not in ("VALID", "SAME"):
-            raise ValueError(f"padding must be either VALID or SAME: {padding}")
+        value, filter, output_shape_t = conv_transpose_operands(value, filter, output_shape, padding, 4,
+                                                                3 if data_format == "NHWC" else 1)
         return nn_ops.conv2d_backprop_input(output_shape_t, filter, value, strides=strides, padding=padding,
                                             data_format=data_format, dilations=dilations, name=scope)
 
