@@ -586,8 +586,15 @@ class GLSTMCell(_SizesFromFields, RNNCell):
 # ----------------------------------------------------------------------------------------------------------
 # Independently recurrent cells (Li et al. 2018): the recurrent matrices are diagonal (one vector per gate)
 # ----------------------------------------------------------------------------------------------------------
-def _recurrent_vector_initializer(dtype):
-    return init_ops.random_uniform_initializer(minval=-1, maxval=1, dtype=dtype)
+def _input_and_recurrent_kernels(cell: LayerRNNCell, input_name: str, recurrent_name: str, depth: int,
+                                 width: int, initializer=None) -> tuple:
+    """The input kernel [depth, width] (from `initializer`) and the diagonal recurrent weights [1, width]
+    (from U(-1, 1)) of an independently recurrent cell."""
+    kernel = cell.add_variable(input_name, shape=[depth, width], initializer=initializer)
+    recurrent = cell.add_variable(recurrent_name, shape=[1, width],
+                                  initializer=init_ops.random_uniform_initializer(minval=-1, maxval=1,
+                                                                                  dtype=cell.dtype))
+    return kernel, recurrent
 
 
 @tf_export("contrib.rnn.IndRNNCell")
@@ -613,9 +620,8 @@ class IndRNNCell(LayerRNNCell):
     def build(self, inputs_shape) -> None:
         depth = _input_depth(inputs_shape)
         n = self._num_units
-        self._kernel_w = self.add_variable(f"{_WEIGHTS_VARIABLE_NAME}_w", shape=[depth, n])
-        self._kernel_u = self.add_variable(f"{_WEIGHTS_VARIABLE_NAME}_u", shape=[1, n],
-                                           initializer=_recurrent_vector_initializer(self.dtype))
+        self._kernel_w, self._kernel_u = _input_and_recurrent_kernels(
+            self, f"{_WEIGHTS_VARIABLE_NAME}_w", f"{_WEIGHTS_VARIABLE_NAME}_u", depth, n)
         self._bias = self.add_variable(_BIAS_VARIABLE_NAME, shape=[n],
                                        initializer=init_ops.zeros_initializer(dtype=self.dtype))
         self.built = True
@@ -654,17 +660,15 @@ class IndyGRUCell(LayerRNNCell):
     def build(self, inputs_shape) -> None:
         depth = _input_depth(inputs_shape)
         n = self._num_units
-        self._gate_kernel_w = self.add_variable(f"gates/{_WEIGHTS_VARIABLE_NAME}_w", shape=[depth, 2 * n],
-                                                initializer=self._kernel_initializer)
-        self._gate_kernel_u = self.add_variable(f"gates/{_WEIGHTS_VARIABLE_NAME}_u", shape=[1, 2 * n],
-                                                initializer=_recurrent_vector_initializer(self.dtype))
+        self._gate_kernel_w, self._gate_kernel_u = _input_and_recurrent_kernels(
+            self, f"gates/{_WEIGHTS_VARIABLE_NAME}_w", f"gates/{_WEIGHTS_VARIABLE_NAME}_u", depth, 2 * n,
+            self._kernel_initializer)
         self._gate_bias = self.add_variable(
             f"gates/{_BIAS_VARIABLE_NAME}", shape=[2 * n],
             initializer=self._bias_initializer or init_ops.constant_initializer(1.0, dtype=self.dtype))
-        self._candidate_kernel_w = self.add_variable(f"candidate/{_WEIGHTS_VARIABLE_NAME}", shape=[depth, n],
-                                                     initializer=self._kernel_initializer)
-        self._candidate_kernel_u = self.add_variable(f"candidate/{_WEIGHTS_VARIABLE_NAME}_u", shape=[1, n],
-                                                     initializer=_recurrent_vector_initializer(self.dtype))
+        self._candidate_kernel_w, self._candidate_kernel_u = _input_and_recurrent_kernels(
+            self, f"candidate/{_WEIGHTS_VARIABLE_NAME}", f"candidate/{_WEIGHTS_VARIABLE_NAME}_u", depth, n,
+            self._kernel_initializer)
         self._candidate_bias = self.add_variable(
             f"candidate/{_BIAS_VARIABLE_NAME}", shape=[n],
             initializer=self._bias_initializer or init_ops.zeros_initializer(dtype=self.dtype))
@@ -709,10 +713,9 @@ class IndyLSTMCell(LayerRNNCell):
     def build(self, inputs_shape) -> None:
         depth = _input_depth(inputs_shape)
         n = self._num_units
-        self._kernel_w = self.add_variable(f"{_WEIGHTS_VARIABLE_NAME}_w", shape=[depth, 4 * n],
-                                           initializer=self._kernel_initializer)
-        self._kernel_u = self.add_variable(f"{_WEIGHTS_VARIABLE_NAME}_u", shape=[1, 4 * n],
-                                           initializer=_recurrent_vector_initializer(self.dtype))
+        self._kernel_w, self._kernel_u = _input_and_recurrent_kernels(
+            self, f"{_WEIGHTS_VARIABLE_NAME}_w", f"{_WEIGHTS_VARIABLE_NAME}_u", depth, 4 * n,
+            self._kernel_initializer)
         self._bias = self.add_variable(
             _BIAS_VARIABLE_NAME, shape=[4 * n],
             initializer=self._bias_initializer or init_ops.zeros_initializer(dtype=self.dtype))
