@@ -87,9 +87,11 @@ def test_round_robin_over_ps_tasks_in_creation_order():
 def test_ps_ops_follow_tensorflow_standard_list():
     from tfmini.train.device_setter import STANDARD_PS_OPS
 
-    assert {"Variable", "VariableV2", "VarHandleOp", "MutableHashTableV2", "MutableHashTableOfTensorsV2",
-            "MutableDenseHashTableV2", "AutoReloadVariable"} <= set(STANDARD_PS_OPS)
-    assert "Placeholder" not in STANDARD_PS_OPS
+    assert STANDARD_PS_OPS == (
+        "Variable", "VariableV2", "AutoReloadVariable", "MutableHashTable", "MutableHashTableV2",
+        "MutableHashTableOfTensors", "MutableHashTableOfTensorsV2", "MutableDenseHashTable",
+        "MutableDenseHashTableV2", "VarHandleOp", "BoostedTreesEnsembleResourceHandleOp",
+        "BoostedTreesQuantileStreamResourceHandleOp", "ResourceConditionalAccumulator")
 
 
 def test_no_ps_tasks_gives_no_device_function():
