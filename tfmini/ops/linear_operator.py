@@ -410,6 +410,18 @@ def _operand(value, what: str, min_rank: int) -> _ops.Tensor:
     return tensor
 
 
+def _square_shape_of(vector: _ops.Tensor):
+    """The static shape [..., N, N] of an operator given by a [..., N] tensor."""
+    s = vector.shape
+    return s if s.ndims is None else s.concatenate(s.dims[-1:])
+
+
+def _square_shape_tensor_of(vector: _ops.Tensor) -> _ops.Tensor:
+    """The dynamic shape [..., N, N] of an operator given by a [..., N] tensor."""
+    d = array_ops.shape(vector)
+    return array_ops.concat([d, d[-1:]], 0)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Dense, diagonal, triangular
 # ----------------------------------------------------------------------------------------------------------
@@ -461,12 +473,10 @@ class LinearOperatorDiag(LinearOperator):
         return self._diag
 
     def _shape(self):
-        s = self._diag.shape
-        return s if s.ndims is None else s.concatenate(s.dims[-1:])
+        return _square_shape_of(self._diag)
 
     def _shape_tensor(self):
-        d = array_ops.shape(self._diag)
-        return array_ops.concat([d, d[-1:]], 0)
+        return _square_shape_tensor_of(self._diag)
 
     def _diag_for(self, adjoint):
         return math_ops.conj(self._diag) if adjoint and self._diag.dtype.is_complex else self._diag

@@ -23,6 +23,8 @@ from tfmini.ops.linear_operator import (
     _constant_value,
     _dimension_arg,
     _operand,
+    _square_shape_of,
+    _square_shape_tensor_of,
 )
 
 
@@ -122,12 +124,10 @@ class LinearOperatorHouseholder(LinearOperator):
         return self._axis
 
     def _shape(self):
-        s = self._axis.shape
-        return s if s.ndims is None else s.concatenate(s.dims[-1:])
+        return _square_shape_of(self._axis)
 
     def _shape_tensor(self):
-        d = array_ops.shape(self._axis)
-        return array_ops.concat([d, d[-1:]], 0)
+        return _square_shape_tensor_of(self._axis)
 
     def _unit_axis(self):
         norm2 = math_ops.reduce_sum(math_ops.real(math_ops.conj(self._axis) * self._axis), -1, keepdims=True)
