@@ -273,3 +273,10 @@ def test_frame_along_an_axis_fed_at_run_time():
     with tf.Session() as sess:
         for a in (1, -2, 0):
             np.testing.assert_array_equal(sess.run(framed, {axis: a}), sess.run(tf.signal.frame(x, 2, 1, axis=a)))
+
+
+def test_contrib_signal_holds_tf_signals_functions():
+    """TF 1.15 exported the signal functions under tf.contrib.signal too, as the same objects."""
+    for name in ("frame", "overlap_and_add", "stft", "inverse_stft", "hann_window", "hamming_window",
+                 "linear_to_mel_weight_matrix", "mfccs_from_log_mel_spectrograms", "inverse_stft_window_fn"):
+        assert getattr(tf.contrib.signal, name) is getattr(tf.signal, name)

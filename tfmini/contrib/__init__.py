@@ -34,3 +34,7 @@ def __getattr__(name: str):
 # -- misc core
 # isort: split
 from tfmini.contrib import lookup  # noqa: E402,F401 - the tf.contrib.lookup namespace
+
+# -- contrib signal
+# isort: split
+from tfmini.contrib import signal  # noqa: E402,F401 - the tf.contrib.signal namespace (tf.signal's functions)

@@ -74,7 +74,7 @@ def _pad_end_of_axis(x: _ops.Tensor, axis, extra, value) -> _ops.Tensor:
     return array_ops.pad(x, paddings, constant_values=value)
 
 
-@tf_export("signal.frame")
+@tf_export("signal.frame", "contrib.signal.frame")
 def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1, name=None) -> _ops.Tensor:
     """Splits `signal`'s `axis` dimension into frames of `frame_length` samples taken every `frame_step` samples:
     the result has shape `signal.shape[:axis] + [frames, frame_length] + signal.shape[axis + 1:]`. Without
@@ -131,7 +131,7 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
         return framed
 
 
-@tf_export("signal.overlap_and_add")
+@tf_export("signal.overlap_and_add", "contrib.signal.overlap_and_add")
 def overlap_and_add(signal, frame_step, name=None) -> _ops.Tensor:
     """Adds up the frames of `signal` ([..., frames, frame_length]) placed `frame_step` samples apart: the result
     has shape [..., (frames - 1) * frame_step + frame_length]."""
@@ -199,14 +199,14 @@ def _raised_cosine_window(name, default_name: str, window_length, periodic, dtyp
         return window
 
 
-@tf_export("signal.hann_window")
+@tf_export("signal.hann_window", "contrib.signal.hann_window")
 def hann_window(window_length, periodic=True, dtype=_dt.float32, name=None) -> _ops.Tensor:
     """The Hann window 0.5 - 0.5 cos(2 pi k / N) of `window_length` samples (periodic: N = window_length for even
     lengths, else symmetric: N = window_length - 1)."""
     return _raised_cosine_window(name, "hann_window", window_length, periodic, dtype, 0.5, 0.5)
 
 
-@tf_export("signal.hamming_window")
+@tf_export("signal.hamming_window", "contrib.signal.hamming_window")
 def hamming_window(window_length, periodic=True, dtype=_dt.float32, name=None) -> _ops.Tensor:
     """The Hamming window 0.54 - 0.46 cos(2 pi k / N) of `window_length` samples (N as for hann_window)."""
     return _raised_cosine_window(name, "hamming_window", window_length, periodic, dtype, 0.54, 0.46)
@@ -230,7 +230,7 @@ def _fft_length_arg(fft_length, frame_length: _ops.Tensor, op_name: str):
     return static if static is not None else math_ops.cast(fft_length, _dt.int32)
 
 
-@tf_export("signal.stft")
+@tf_export("signal.stft", "contrib.signal.stft")
 def stft(signals, frame_length, frame_step, fft_length=None, window_fn=hann_window, pad_end=False,
          name=None) -> _ops.Tensor:
     """The short-time Fourier transform of real `signals` ([..., samples]): frames of `frame_length` every
@@ -253,7 +253,7 @@ def stft(signals, frame_length, frame_step, fft_length=None, window_fn=hann_wind
         return spectral_ops.rfft(framed, lengths)
 
 
-@tf_export("signal.inverse_stft")
+@tf_export("signal.inverse_stft", "contrib.signal.inverse_stft")
 def inverse_stft(stfts, frame_length, frame_step, fft_length=None, window_fn=hann_window,
                  name=None) -> _ops.Tensor:
     """Real signals from their short-time Fourier transforms ([..., frames, fft_length // 2 + 1]): each frame's
@@ -288,7 +288,7 @@ def inverse_stft(stfts, frame_length, frame_step, fft_length=None, window_fn=han
         return overlap_and_add(frames, frame_step)
 
 
-@tf_export("signal.inverse_stft_window_fn")
+@tf_export("signal.inverse_stft_window_fn", "contrib.signal.inverse_stft_window_fn")
 def inverse_stft_window_fn(frame_step, forward_window_fn=hann_window, name=None) -> Callable[..., _ops.Tensor]:
     """A window function for inverse_stft that undoes `forward_window_fn` at hop `frame_step`: the forward window
     divided by the sum of the squared forward windows overlapping each sample."""
@@ -367,7 +367,7 @@ def _python_number(value, name: str):
     return np.asarray(value).item()
 
 
-@tf_export("signal.linear_to_mel_weight_matrix")
+@tf_export("signal.linear_to_mel_weight_matrix", "contrib.signal.linear_to_mel_weight_matrix")
 def linear_to_mel_weight_matrix(num_mel_bins=20, num_spectrogram_bins=129, sample_rate=8000, lower_edge_hertz=125.0,
                                 upper_edge_hertz=3800.0, dtype=_dt.float32, name=None) -> _ops.Tensor:
     """A [num_spectrogram_bins, num_mel_bins] matrix of triangular mel filters (HTK's mel scale) spanning
@@ -406,7 +406,7 @@ def linear_to_mel_weight_matrix(num_mel_bins=20, num_spectrogram_bins=129, sampl
         return _ops.convert_to_tensor(weights.astype(dtype.as_numpy_dtype), name=scope)
 
 
-@tf_export("signal.mfccs_from_log_mel_spectrograms")
+@tf_export("signal.mfccs_from_log_mel_spectrograms", "contrib.signal.mfccs_from_log_mel_spectrograms")
 def mfccs_from_log_mel_spectrograms(log_mel_spectrograms, name=None) -> _ops.Tensor:
     """Mel-frequency cepstral coefficients of `log_mel_spectrograms` ([..., num_mel_bins]): their orthonormally
     scaled type-II DCT over the last axis, dct2(x) / sqrt(2 num_mel_bins) (HTK's scaling, with the first
