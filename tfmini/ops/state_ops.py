@@ -416,18 +416,25 @@ def _scatter_kernel(update: Callable) -> Callable:
     return kernel
 
 
-for _name, (_update, _allowed, _locking) in _SCATTERS.items():
+def _register_ref_scatter(op_type: str, kernel: Callable, allowed, use_locking: bool, shape: Callable,
+                          doc: str) -> None:
+    """Declares a scatter into a ref variable: inputs (ref, indices, updates), the variable as output."""
     register_op(
-        _name,
+        op_type,
         inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
         outputs=["output_ref: Ref(T)"],
-        attrs={"use_locking": ("bool", _locking)},
-        allowed={"T": _allowed, "Tindices": _INDEX},
-        shape=_scatter_shape,
+        attrs={"use_locking": ("bool", use_locking)},
+        allowed={"T": allowed, "Tindices": _INDEX},
+        shape=shape,
         stateful=True,
-        factory=_locking_factory(_same_for_every_op(_scatter_kernel(_update))),
-        doc="Updates the rows of the variable named by `indices` in place; outputs the variable.",
+        factory=_locking_factory(_same_for_every_op(kernel)),
+        doc=doc,
     )
+
+
+for _name, (_update, _allowed, _locking) in _SCATTERS.items():
+    _register_ref_scatter(_name, _scatter_kernel(_update), _allowed, _locking, _scatter_shape,
+                          "Updates the rows of the variable named by `indices` in place; outputs the variable.")
 
 
 def _scatter_nd_shape(op):
@@ -500,17 +507,9 @@ _SCATTER_NDS = {
 }
 
 for _name, (_update, _allowed, _locking) in _SCATTER_NDS.items():
-    register_op(
-        _name,
-        inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
-        outputs=["output_ref: Ref(T)"],
-        attrs={"use_locking": ("bool", _locking)},
-        allowed={"T": _allowed, "Tindices": _INDEX},
-        shape=_scatter_nd_shape,
-        stateful=True,
-        factory=_locking_factory(_same_for_every_op(_scatter_nd_kernel(_update))),
-        doc="Updates the elements or slices of the variable named by the index tuples in `indices` in place.",
-    )
+    _register_ref_scatter(_name, _scatter_nd_kernel(_update), _allowed, _locking, _scatter_nd_shape,
+                          "Updates the elements or slices of the variable named by the index tuples in `indices` in "
+                          "place.")
     register_op(
         "Resource" + _name,
         inputs=["ref: resource", "indices: Tindices", "updates: T"],
