@@ -269,3 +269,11 @@ def test_bfloat16_has_tfs_size_and_limits():
     # bfloat16 has no NumPy type here: its size and limits are its own, not float64's
     assert tf.bfloat16.size == 2 and tf.bfloat16.is_floating
     assert tf.bfloat16.max == pytest.approx(3.3895313892515355e38) and tf.bfloat16.min == -tf.bfloat16.max
+
+
+def test_quantized_dtypes_set_is_tfs():
+    names = sorted(d.name for d in tf.QUANTIZED_DTYPES)
+    assert tf.dtypes.QUANTIZED_DTYPES is tf.QUANTIZED_DTYPES and isinstance(tf.QUANTIZED_DTYPES, frozenset)
+    assert names == ["qint16", "qint16_ref", "qint32", "qint32_ref", "qint8", "qint8_ref", "quint16", "quint16_ref",
+                     "quint8", "quint8_ref"]
+    assert tf.qint8._as_ref.is_quantized and not tf.int8.is_quantized

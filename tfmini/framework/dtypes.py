@@ -280,7 +280,10 @@ INTEGER = _INTEGER
 REAL = FLOATING + INTEGER
 NUMBER = REAL + COMPLEX
 ALL_TYPES = NUMBER + (bool_, string)
-QUANTIZED_DTYPES: frozenset = frozenset({qint8, quint8, qint16, quint16, qint32})
+# the quantized types and their ref types, as TF lists them
+QUANTIZED_DTYPES: frozenset = frozenset(
+    {d for base in (qint8, quint8, qint16, quint16, qint32) for d in (base, base._as_ref)})
+tf_export("QUANTIZED_DTYPES", "dtypes.QUANTIZED_DTYPES").export_constant(__name__, "QUANTIZED_DTYPES")
 
 __all__ = [
     "DType", "as_dtype", "float16", "half", "float32", "float64", "double", "int8", "int16", "int32", "int64",
