@@ -7,7 +7,8 @@ from tfmini.framework import constant_op
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
 from tfmini.ops import training_ops_more
-from tfmini.train.optimizer import Optimizer, _update_op
+from tfmini.train.optimizer import _update_op
+from tfmini.train.proximal_gradient_descent import _RegularizedRateOptimizer
 
 
 def _check_non_negative(value, what: str) -> None:
@@ -16,7 +17,7 @@ def _check_non_negative(value, what: str) -> None:
 
 
 @tf_export("train.FtrlOptimizer")
-class FtrlOptimizer(Optimizer):
+class FtrlOptimizer(_RegularizedRateOptimizer):
     """FTRL-proximal: per coordinate, `accum` sums the squared gradients and `linear` the gradients corrected
     for the changing rate; the variable is the closed-form minimizer of the regularized linear model, exactly
     zero where the l1 term wins. With `l2_shrinkage_regularization_strength` > 0 the gradient is shrunk by
@@ -51,12 +52,8 @@ class FtrlOptimizer(Optimizer):
             self._zeros_slot(v, "linear", self._linear_name or self._name)
 
     def _prepare(self) -> None:
+        super()._prepare()
         c = self._call_if_callable
-        self._learning_rate_tensor = _ops.convert_to_tensor(c(self._learning_rate), name="learning_rate")
-        self._l1_regularization_strength_tensor = _ops.convert_to_tensor(
-            c(self._l1_regularization_strength), name="l1_regularization_strength")
-        self._l2_regularization_strength_tensor = _ops.convert_to_tensor(
-            c(self._l2_regularization_strength), name="l2_regularization_strength")
         self._l2_shrinkage_regularization_strength_tensor = _ops.convert_to_tensor(
             c(self._l2_shrinkage_regularization_strength), name="l2_shrinkage_regularization_strength")
         self._learning_rate_power_tensor = _ops.convert_to_tensor(c(self._learning_rate_power),
@@ -64,8 +61,7 @@ class FtrlOptimizer(Optimizer):
 
     def _hyper(self, var) -> tuple[list, list]:
         """([lr, l1, l2], [l2_shrinkage]) or ([lr, l1, l2], []) and then lr_power, cast to the variable's type."""
-        head = [self._cast(t, var) for t in (self._learning_rate_tensor, self._l1_regularization_strength_tensor,
-                                             self._l2_regularization_strength_tensor)]
+        head = self._rate_and_regularization(var)
         shrinkage = []
         if self._l2_shrinkage_regularization_strength > 0.0:
             shrinkage = [self._cast(self._l2_shrinkage_regularization_strength_tensor, var)]

@@ -7,11 +7,12 @@ from tfmini.framework import constant_op
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
 from tfmini.ops import training_ops_more
-from tfmini.train.optimizer import Optimizer, _update_op
+from tfmini.train.optimizer import _update_op
+from tfmini.train.proximal_gradient_descent import _RegularizedRateOptimizer
 
 
 @tf_export("train.ProximalAdagradOptimizer")
-class ProximalAdagradOptimizer(Optimizer):
+class ProximalAdagradOptimizer(_RegularizedRateOptimizer):
     """accum += grad**2; rate = learning_rate / sqrt(accum); prox = var - rate * grad;
     var = sign(prox) * max(|prox| - rate * l1, 0) / (1 + rate * l2)."""
 
@@ -32,24 +33,12 @@ class ProximalAdagradOptimizer(Optimizer):
                                            dtype=v.dtype.base_dtype)
             self._get_or_make_slot(v, val, "accumulator", self._name)
 
-    def _prepare(self) -> None:
-        c = self._call_if_callable
-        self._learning_rate_tensor = _ops.convert_to_tensor(c(self._learning_rate), name="learning_rate")
-        self._l1_regularization_strength_tensor = _ops.convert_to_tensor(
-            c(self._l1_regularization_strength), name="l1_regularization_strength")
-        self._l2_regularization_strength_tensor = _ops.convert_to_tensor(
-            c(self._l2_regularization_strength), name="l2_regularization_strength")
-
-    def _hyper(self, var) -> list:
-        return [self._cast(t, var) for t in (self._learning_rate_tensor, self._l1_regularization_strength_tensor,
-                                             self._l2_regularization_strength_tensor)]
-
     def _apply_dense(self, grad, var):
         acc = self.get_slot(var, "accumulator")
-        return _update_op(training_ops_more.apply_proximal_adagrad(var, acc, *self._hyper(var), grad,
+        return _update_op(training_ops_more.apply_proximal_adagrad(var, acc, *self._rate_and_regularization(var), grad,
                                                                    use_locking=self._use_locking))
 
     def _apply_sparse(self, grad, var):
         acc = self.get_slot(var, "accumulator")
         return _update_op(training_ops_more.sparse_apply_proximal_adagrad(
-            var, acc, *self._hyper(var), grad.values, grad.indices, use_locking=self._use_locking))
+            var, acc, *self._rate_and_regularization(var), grad.values, grad.indices, use_locking=self._use_locking))
