@@ -248,23 +248,12 @@ def _resource_gather_grad(op, grad):
     return IndexedSlices(values, indices, params_shape), None
 
 
-def _divide_at(base, indices, updates) -> None:
-    if np.issubdtype(base.dtype, np.integer):
-        # TF divides integers with truncation; the repeated divisions of one row are one division by their
-        # product, truncated once.
-        work = base.astype(np.float64)
-        np.divide.at(work, indices, updates)
-        base[...] = np.trunc(work)
-    else:
-        np.divide.at(base, indices, updates)
-
-
 _RESOURCE_SCATTERS = {
     "ResourceScatterUpdate": (state_ops._scatter_set, _dt.ALL_TYPES),
     "ResourceScatterAdd": (np.add.at, _dt.NUMBER),
     "ResourceScatterSub": (np.subtract.at, _dt.NUMBER),
     "ResourceScatterMul": (np.multiply.at, _dt.NUMBER),
-    "ResourceScatterDiv": (_divide_at, _dt.NUMBER),
+    "ResourceScatterDiv": (state_ops._scatter_divide, _dt.NUMBER),
     "ResourceScatterMin": (np.minimum.at, _dt.REAL),
     "ResourceScatterMax": (np.maximum.at, _dt.REAL),
 }
