@@ -94,6 +94,15 @@ def test_ps_ops_follow_tensorflow_standard_list():
         "BoostedTreesQuantileStreamResourceHandleOp", "ResourceConditionalAccumulator")
 
 
+def test_mutable_hash_table_goes_to_a_ps_task():
+    with tf.Graph().as_default():
+        with tf.device(tf.train.replica_device_setter(ps_tasks=2)):
+            table = tf.contrib.lookup.MutableHashTable(tf.string, tf.int64, -1)
+            v = tf.Variable(1, name="v")
+    assert table.resource_handle.op.type == "MutableHashTableV2"
+    assert (table.resource_handle.op.device, v.op.device) == ("/job:ps/task:0", "/job:ps/task:1")
+
+
 def test_no_ps_tasks_gives_no_device_function():
     assert tf.train.replica_device_setter() is None
     assert tf.train.replica_device_setter(ps_tasks=0, cluster=None) is None
