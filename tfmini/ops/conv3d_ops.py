@@ -87,6 +87,14 @@ def check_padding(padding: str) -> None:
         raise ValueError(f"padding must be one of SAME, VALID, got {padding!r}")
 
 
+def format_and_padding(op, formats) -> tuple[bool, str]:
+    """(channels first, padding) of a windowed op whose data_format (one of `formats`) and padding are checked."""
+    fmt, padding = op.get_attr("data_format"), op.get_attr("padding")
+    check_format(fmt, formats)
+    check_padding(padding)
+    return channels_first(fmt), padding
+
+
 class WindowND:
     """The geometry of a windowed op over the spatial dimensions of a channels-last (n, *spatial, c) input."""
 
@@ -166,10 +174,7 @@ _CONV3D_ATTRS = {
 
 
 def _conv3d_attrs(op) -> tuple:
-    fmt, padding = op.get_attr("data_format"), op.get_attr("padding")
-    check_format(fmt, _FORMATS_3D)
-    check_padding(padding)
-    first = channels_first(fmt)
+    first, padding = format_and_padding(op, _FORMATS_3D)
     strides = check_window_attr(op.get_attr("strides"), "stride", op.type, 5, first)
     dilations = check_window_attr(op.get_attr("dilations"), "dilation", op.type, 5, first)
     return first, padding, strides, dilations

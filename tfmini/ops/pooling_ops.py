@@ -24,11 +24,11 @@ from tfmini.ops import array_ops, math_ops, nn_ops, space_depth_ops
 from tfmini.ops.conv3d_ops import (
     WindowND,
     channels_first,
-    check_format,
     check_padding,
     check_window_attr,
     dims_from_channels_last,
     dims_to_channels_last,
+    format_and_padding,
     from_channels_last,
     full_window,
     known_dims,
@@ -61,10 +61,7 @@ _POOL3D_ATTRS = {
 
 
 def _pool3d_attrs(op) -> tuple:
-    fmt, padding = op.get_attr("data_format"), op.get_attr("padding")
-    check_format(fmt, _FORMATS_3D)
-    check_padding(padding)
-    first = channels_first(fmt)
+    first, padding = format_and_padding(op, _FORMATS_3D)
     ksize = check_window_attr(op.get_attr("ksize"), "ksize", op.type, 5, first)
     strides = check_window_attr(op.get_attr("strides"), "stride", op.type, 5, first)
     return first, padding, ksize, strides
