@@ -476,11 +476,16 @@ class CheckpointManager:
             self._last_preserved_timestamp = recovered.last_preserved_timestamp
             if current < self._last_preserved_timestamp:
                 self._last_preserved_timestamp = current
-            timestamps = recovered.all_model_checkpoint_timestamps
-            if len(timestamps) != len(recovered.all_model_checkpoint_paths):
-                timestamps = [current] * len(recovered.all_model_checkpoint_paths)
-            for path, stamp in zip(recovered.all_model_checkpoint_paths, timestamps):
-                self._maybe_delete[path] = min(stamp, current)
+            # A checkpoint counts as this manager's (to be deleted in turn) only when it is younger than the last
+            # preserved one; a state file without times (tf.train.Checkpoint.save writes none) hands none over,
+            # so a manager never deletes checkpoints it cannot date.
+            paths = recovered.all_model_checkpoint_paths
+            timestamps = (list(recovered.all_model_checkpoint_timestamps)
+                          or [self._last_preserved_timestamp] * len(paths))
+            for path, stamp in zip(paths, timestamps):
+                stamp = min(stamp, current)
+                if stamp > self._last_preserved_timestamp:
+                    self._maybe_delete[path] = stamp
 
     @property
     def directory(self) -> str:
