@@ -184,7 +184,7 @@ class StepRecorder:
                     if allocated:
                         record.allocations.append((t0, allocated))
             alias = input_roots.index(id(root)) if root is not None and id(root) in input_roots else -1
-            ptr = int(arr.__array_interface__["data"][0]) if isinstance(arr, np.ndarray) else 0
+            ptr = arr.ctypes.data if isinstance(arr, np.ndarray) else 0  # (__array_interface__ costs 2x more)
             shape = None if arr is None else arr.shape
             record.outputs.append(_OutputRecord(shape, _nbytes(arr), ptr, alias, allocated, charged))
         record.in_use = self.in_use
