@@ -475,12 +475,12 @@ def test_convolution_dispatches_on_filter_rank():
     x1 = random_array((2, 7, 2), seed=103)
     w1 = random_array((3, 2, 4), seed=104)
     with tf.Graph().as_default():
-        y2 = tf.nn.convolution(x2, w2, "SAME", strides=[2, 1], dilation_rate=[1, 2])
+        y2 = tf.nn.convolution(x2, w2, "SAME", dilation_rate=[1, 2])
         y1 = tf.nn.convolution(x1, w1, "VALID", strides=2)
         y1_ncw = tf.nn.convolution(x1.transpose(0, 2, 1), w1, "VALID", strides=[2], data_format="NCW")
-        assert y2.shape.as_list() == [1, 3, 5, 3] and y1.shape.as_list() == [2, 3, 4]
+        assert y2.shape.as_list() == [1, 6, 5, 3] and y1.shape.as_list() == [2, 3, 4]
         v2, v1, v1c = _run([y2, y1, y1_ncw])
-    np.testing.assert_allclose(v2, ref_conv2d(x2, w2, (2, 1), "SAME", (1, 2)), rtol=1e-10)
+    np.testing.assert_allclose(v2, ref_conv2d(x2, w2, (1, 1), "SAME", (1, 2)), rtol=1e-10)
     ref1 = ref_conv2d(x1[:, None], w1[None], (1, 2), "VALID")[:, 0]
     np.testing.assert_allclose(v1, ref1, rtol=1e-10)
     np.testing.assert_allclose(v1c, ref1.transpose(0, 2, 1), rtol=1e-10)

@@ -487,7 +487,7 @@ def _sequence_1d(value, channel_index: int, name: str) -> list:
 @tf_export("nn.convolution")
 def convolution(input, filter=None, padding=None, strides=None, dilation_rate=None, name=None,  # noqa: A002
                 data_format=None, filters=None, dilations=None) -> _ops.Tensor:
-    """N-d convolution for N = 1 (conv1d) and N = 2 (conv2d), N taken from the filter's rank."""
+    """N-d convolution for N = 1 (conv1d), 2 (conv2d) and 3 (Conv3D), N taken from the filter's rank."""
     filter = _renamed(filters, "filters", filter, "filter")
     dilation_rate = _renamed(dilations, "dilations", dilation_rate, "dilation_rate")
     with _ops.name_scope(name, "convolution", [input, filter]) as scope:
@@ -497,14 +497,24 @@ def convolution(input, filter=None, padding=None, strides=None, dilation_rate=No
         if rank is None:
             raise ValueError("rank of input or filter must be known")
         n = rank - 2
-        if n not in (1, 2):
-            raise NotImplementedError(f"tfmini's convolution supports 1-D and 2-D windows, got {n}-D")
+        if n not in (1, 2, 3):
+            raise NotImplementedError(f"tfmini's convolution supports 1-D, 2-D and 3-D windows, got {n}-D")
         strides = [1] * n if strides is None else _sequence_nd(strides, n, "strides")
         dilation_rate = [1] * n if dilation_rate is None else _sequence_nd(dilation_rate, n, "dilation_rate")
+        if any(s > 1 for s in strides) and any(d > 1 for d in dilation_rate):
+            raise ValueError(f"strides > 1 not supported in conjunction with dilation_rate > 1: strides={strides}, "
+                             f"dilation_rate={dilation_rate}")
         channels_first = data_format is not None and data_format.startswith("NC")
         if n == 1:
             return conv1d(input, filter, strides, padding, data_format="NCW" if channels_first else "NWC",
                           dilations=dilation_rate, name=scope)
+        if n == 3:
+            # Conv3D is created by type: its module (conv3d_ops) builds on this one
+            fmt = "NCDHW" if channels_first else "NDHWC"
+            window = (lambda v: [1, 1, *v]) if channels_first else (lambda v: [1, *v, 1])
+            attrs = {"strides": window(strides), "padding": padding, "data_format": fmt,
+                     "dilations": window(dilation_rate)}
+            return apply_op("Conv3D", [input, filter], attrs, name=scope).outputs[0]
         fmt = "NCHW" if channels_first else "NHWC"
         return nn_ops.conv2d(input, filter, strides, padding, data_format=fmt, dilations=dilation_rate, name=scope)
 
