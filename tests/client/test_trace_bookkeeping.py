@@ -7,6 +7,7 @@ import numpy as np
 
 import tfmini as tf
 from tfmini.client import tracing
+from tfmini.protobuf import cost_graph_pb2, step_stats_pb2
 
 FULL = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
 
@@ -89,3 +90,30 @@ def test_cached_labels_are_the_ops_labels():
             sess.run(fetches, feed, options=FULL, run_metadata=md)
             for ns in md.step_stats.dev_stats[0].node_stats:
                 assert ns.timeline_label == tracing.timeline_label(g.get_operation_by_name(ns.node_name))
+
+
+def test_step_stats_and_cost_graph_from_skeletons_equal_the_op_by_op_ones(monkeypatch):
+    recorders = []
+    fill = tracing.StepRecorder.fill_step_stats
+
+    def capture(self, step_stats):
+        recorders.append(self)
+        return fill(self, step_stats)
+
+    monkeypatch.setattr(tracing.StepRecorder, "fill_step_stats", capture)
+    g, fetches, feed, init = _train_graph()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        for _ in range(2):  # the first run builds the skeletons, the second reuses them
+            sess.run(fetches, feed, options=FULL, run_metadata=tf.RunMetadata())
+    assert len(recorders) == 2
+    for rec in recorders:
+        fast, plain = step_stats_pb2.StepStats(), step_stats_pb2.StepStats()
+        rec._fill_step_stats_from_skeleton(fast)
+        rec._fill_step_stats_in_order(plain)
+        assert fast == plain
+        assert all(ns.HasField("memory_stats") for ns in fast.dev_stats[0].node_stats)
+        fast_cg, plain_cg = cost_graph_pb2.CostGraphDef(), cost_graph_pb2.CostGraphDef()
+        rec.fill_cost_graph(fast_cg)
+        rec._fill_cost_graph_in_order(plain_cg)
+        assert fast_cg == plain_cg

@@ -19,7 +19,7 @@ import numpy as np
 
 from tfmini.client.executor import DEVICE_NAME, Plan, RefCell, Step
 from tfmini.framework import graph_io
-from tfmini.protobuf import cost_graph_pb2
+from tfmini.protobuf import cost_graph_pb2, step_stats_pb2
 from tfmini.protobuf.allocation_description_pb2 import AllocationDescription as _allocation_description
 
 ALLOCATOR = "cpu"
@@ -197,6 +197,52 @@ class StepRecorder:
         return self.wall0_ns + int((t - self.perf0) * 1e9)
 
     def fill_step_stats(self, step_stats) -> None:
+        steps = self.plan.steps
+        records = self.records
+        if (not step_stats.dev_stats and len(records) == len(steps)
+                and all(r.step is s for r, s in zip(records, steps))):
+            self._fill_step_stats_from_skeleton(step_stats)
+        else:
+            self._fill_step_stats_in_order(step_stats)
+
+    def _fill_step_stats_from_skeleton(self, step_stats) -> None:
+        """`fill_step_stats` for a run of every step in plan order: the plan's cached skeleton (names, labels,
+        output dtypes, allocators), then this run's figures."""
+        step_stats.MergeFromString(_step_stats_skeleton(self.plan))
+        dev = step_stats.dev_stats[0]
+        for thread_id, thread_name in {rec.thread for rec in self.records} | {self.thread}:
+            dev.thread_names[thread_id] = thread_name
+        allocation_id = 0
+        wall0_ns, perf0 = self.wall0_ns, self.perf0
+        for ns, rec in zip(dev.node_stats, self.records):
+            start_ns = wall0_ns + int((rec.t0 - perf0) * 1e9)
+            end_ns = max(start_ns, wall0_ns + int((rec.t1 - perf0) * 1e9))
+            start_us = start_ns // 1000
+            ns.all_start_micros = ns.scheduled_micros = start_us
+            ns.op_end_rel_micros = ns.all_end_rel_micros = end_ns // 1000 - start_us
+            ns.all_start_nanos = ns.scheduled_nanos = start_ns
+            ns.op_end_rel_nanos = ns.all_end_rel_nanos = end_ns - start_ns
+            ns.thread_id = rec.thread[0]
+            for output, out in zip(ns.output, rec.outputs):
+                if out.shape is None:
+                    continue
+                td = output.tensor_description
+                dim = td.shape.dim
+                for d in out.shape:
+                    dim.add(size=d)
+                allocation_id += 1
+                td.allocation_description.MergeFrom(_allocation_description(
+                    requested_bytes=out.nbytes, allocated_bytes=out.nbytes, allocator_name=ALLOCATOR,
+                    allocation_id=allocation_id, ptr=out.ptr))
+            allocated = sum(o.allocated for o in rec.outputs)
+            mem = ns.memory[0]
+            mem.total_bytes = mem.peak_bytes = mem.live_bytes = allocated
+            mem.allocator_bytes_in_use = rec.in_use
+            for t, nbytes in rec.allocations:
+                mem.allocation_records.add(alloc_micros=self._ns(t) // 1000, alloc_bytes=nbytes)
+            ns.memory_stats.persistent_memory_size = sum(o.persistent for o in rec.outputs)
+
+    def _fill_step_stats_in_order(self, step_stats) -> None:
         dev = step_stats.dev_stats.add(device=DEVICE_NAME)
         for thread_id, thread_name in {rec.thread for rec in self.records} | {self.thread}:
             dev.thread_names[thread_id] = thread_name
@@ -290,6 +336,23 @@ class StepRecorder:
                                             dtype=t.dtype.base_dtype.as_datatype_enum)
                 for d in out.shape or ():
                     info.shape.dim.add(size=d)
+
+
+def _step_stats_skeleton(plan: Plan) -> bytes:
+    """The serialized StepStats of a run of every step of `plan` without its per-run figures (times, thread,
+    shapes, allocations, memory); kept on the plan after its first traced run."""
+    skeleton = plan.__dict__.get("_trace_step_stats")
+    if skeleton is None:
+        stats = step_stats_pb2.StepStats()
+        dev = stats.dev_stats.add(device=DEVICE_NAME)
+        for step, (label, dtypes) in zip(plan.steps, _op_facts(plan)):
+            ns = dev.node_stats.add(node_name=step.op.name, timeline_label=label)
+            for i, dtype in enumerate(dtypes):
+                ns.output.add(slot=i).tensor_description.dtype = dtype
+            ns.memory.add(allocator_name=ALLOCATOR)
+            ns.memory_stats.temp_memory_size = 0
+        skeleton = plan._trace_step_stats = stats.SerializeToString()
+    return skeleton
 
 
 def _cost_graph_skeleton(plan: Plan) -> bytes:
