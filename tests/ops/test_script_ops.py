@@ -6,6 +6,7 @@ functions and gradients given with gradient_override_map."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_run_time_errors_are_tfs_naming_the_op_and_the_session_stays_usable(case
         with tf.Session() as sess:
             with pytest.raises(error) as info:
                 sess.run(y)
-            expected = recorded["message"].replace("pyfunc_0", token).replace("pyfunc_1", token)
+            expected = re.sub(r"pyfunc_\d+", token, recorded["message"])
             assert expected in info.value.message.replace("StopIteration: ", "StopIteration:")
             assert "user_fn" in info.value.message
             np.testing.assert_array_equal(sess.run(x * 2), [2, 4])
