@@ -5,6 +5,7 @@ process."""
 import hashlib
 import json
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,6 @@ from tfmini.protobuf import node_def_pb2
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tf" / "device_placement" / "programs.json"
 PROGRAMS = json.loads(FIXTURE.read_text())["programs"]
-
-# Programs whose placement needs colocation that other modules do not ask for yet: the optimizer's slots,
-# beta powers and update ops beside their variable, get_variable's initializers unplaced, the update group
-# split per device.
-NEEDS_OPTIMIZER_COLOCATION = {"optimizer_adam"}
 
 
 def _greedy(num_tasks):
@@ -39,7 +35,9 @@ def _scope(name: str) -> str:
 
 def _check_placement(name: str) -> None:
     recorded = PROGRAMS[name]["nodes"]
-    built = {n.name: n.device for n in _build(PROGRAMS[name]["source"]).as_graph_def().node}
+    nodes = _build(PROGRAMS[name]["source"]).as_graph_def().node
+    built = {n.name: n.device for n in nodes}
+    types = {n.name: n.op for n in nodes}
     for node, (op_type, device) in recorded.items():
         if node in built:
             assert built[node] == device, f"{name}: {node} ({op_type}) on {built[node]!r}, TF: {device!r}"
@@ -48,27 +46,29 @@ def _check_placement(name: str) -> None:
     scope_devices: dict[str, set] = {}
     for node, (_, device) in recorded.items():
         scope_devices.setdefault(_scope(node), set()).add(device)
+    internal = ("gradients/", "zeros/")
     for node in set(built) - set(recorded):
-        assert node.startswith(("gradients/", "zeros/")), f"{name}: unexpected node {node}"
-        assert scope_devices.get(_scope(node), {built[node]}) == {built[node]}, node
-    for node in set(recorded) - set(built):
-        assert node.startswith(("gradients/", "zeros/")), f"{name}: missing node {node}"
+        if node.startswith(internal):
+            assert scope_devices.get(_scope(node), {built[node]}) == {built[node]}, node
+    # Any other node is one tfmini names differently (a resource update's reads, the assignments of Adam's
+    # resource beta powers, a table's default value): it must pair with a TF node of its type on its
+    # device under the same outer scope.
+    only_tf = Counter((n.split("/")[0] if "/" in n else "", *recorded[n]) for n in set(recorded) - set(built)
+                      if not n.startswith(internal))
+    only_here = Counter((n.split("/")[0] if "/" in n else "", types[n], built[n]) for n in set(built) - set(recorded)
+                        if not n.startswith(internal))
+    assert only_here == only_tf, f"{name}: nodes without a TF counterpart {only_here - only_tf}, " \
+                                 f"TF nodes missing {only_tf - only_here}"
 
 
-@pytest.mark.parametrize("name", sorted(set(PROGRAMS) - NEEDS_OPTIMIZER_COLOCATION))
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_placement_matches_tensorflow(name):
     _check_placement(name)
 
 
-@pytest.mark.xfail(strict=True, reason="train/optimizer.py and variables.py do not colocate slots, beta powers, "
-                                       "update ops and initializers with their variables yet")
-@pytest.mark.parametrize("name", sorted(NEEDS_OPTIMIZER_COLOCATION))
-def test_optimizer_placement_matches_tensorflow(name):
-    _check_placement(name)
-
-
 def test_fixture_covers_the_programs_of_the_brief():
-    assert {"ps_tasks_2", "cluster_dict", "greedy", "nested_worker_task", "merge_devices_false"} <= set(PROGRAMS)
+    assert {"ps_tasks_2", "cluster_dict", "greedy", "nested_worker_task", "merge_devices_false", "optimizer_adam",
+            "optimizer_adam_resource", "optimizer_momentum", "group_by_device", "lookup_tables"} <= set(PROGRAMS)
     devices = {d for p in PROGRAMS.values() for _, d in p["nodes"].values()}
     assert {"/job:ps/task:0", "/job:ps/task:1", "/job:worker", "/job:worker/task:1"} <= devices
 
@@ -223,3 +223,94 @@ def test_placed_graph_trains_in_one_process():
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(a, b)
     assert results[0][0][-1] < results[0][0][0]
+
+
+def test_group_makes_one_no_op_per_device_in_device_order():
+    with tf.Graph().as_default() as g:
+        with tf.device("/job:ps/task:1"):
+            a = tf.constant(1.0, name="a")
+        with tf.device("/job:ps/task:0"):
+            b = tf.constant(2.0, name="b")
+            b2 = tf.constant(3.0, name="b2")
+        c = tf.constant(4.0, name="c")
+        grouped = tf.group(a, b, c, b2, name="grouped")
+        with tf.device("/job:worker"):
+            single = tf.group(b, b2, name="single")
+        empty = tf.group(name="empty")
+    per_device = [g.get_operation_by_name(n) for n in ("grouped/NoOp", "grouped/NoOp_1", "grouped/NoOp_2")]
+    assert [op.device for op in per_device] == ["", "/job:ps/task:0", "/job:ps/task:1"]
+    assert [[i.name for i in op.control_inputs] for op in per_device] == [["c"], ["b", "b2"], ["a"]]
+    assert grouped.device == "" and set(grouped.control_inputs) == set(per_device)
+    # One device: the named NoOp itself goes there (merged with the scopes around it).
+    assert single.device == "/job:ps/task:0" and {i.name for i in single.control_inputs} == {"b", "b2"}
+    assert (empty.type, empty.control_inputs) == ("NoOp", [])
+
+
+def test_slots_follow_their_variable_unless_asked_not_to():
+    from tfmini.train.optimizer import create_slot, create_zeros_slot
+
+    with tf.Graph().as_default():
+        with tf.device(tf.train.replica_device_setter(ps_tasks=2)):
+            v = tf.Variable(tf.ones([2]), name="v")
+            t = tf.constant([1.0, 2.0], name="t")
+            beside = create_zeros_slot(v, "m")
+            loose = create_zeros_slot(v, "loose", colocate_with_primary=False)
+            of_tensor = create_slot(t, t * 2.0, "avg", colocate_with_primary=False)
+    assert v.device == "/job:ps/task:0"
+    assert beside.device == "/job:ps/task:0"
+    assert loose.device == "/job:ps/task:1"  # the setter's next ps task
+    assert of_tensor.device == "/job:ps/task:0"
+
+
+def test_resource_reads_sit_on_the_handle_device():
+    with tf.Graph().as_default():
+        with tf.device("/job:ps/task:3"):
+            v = tf.Variable([1.0, 2.0], name="v", use_resource=True)
+        with tf.device("/job:worker/device:GPU:0"):
+            other = tf.constant(1.0, name="other")
+            with tf.colocate_with(other):
+                used = v.value()
+            read = v.read_value()
+            y = v * 2.0
+    assert (v.initializer.device, v._graph_element.op.device) == ("/job:ps/task:3", "/job:ps/task:3")
+    assert v.initial_value.op.device == ""
+    assert used.op.device == "/job:ps/task:3"
+    # read_value: the read merges the handle's device into the scopes, its Identity stays with the scopes.
+    assert read.op.inputs[0].op.device == "/job:ps/task:3/device:GPU:0"
+    assert read.op.device == "/job:worker/device:GPU:0"
+    assert y.op.inputs[0].op.device == "/job:ps/task:3" and y.op.device == "/job:worker/device:GPU:0"
+
+
+def test_initializers_from_callables_are_built_on_no_device():
+    with tf.Graph().as_default():
+        with tf.device("/job:worker/task:1"):
+            w = tf.get_variable("w", [2], initializer=tf.ones_initializer())
+            v = tf.Variable(lambda: tf.zeros([2]), name="v")
+            u = tf.Variable(tf.zeros([2]), name="u")
+    assert (w.initial_value.op.device, v.initial_value.op.device) == ("", "")
+    assert u.initial_value.op.device == "/job:worker/task:1"
+    assert {w.device, v.device, u.device} == {"/job:worker/task:1"}
+
+
+@pytest.mark.parametrize("use_resource", [False, True])
+def test_placed_adam_trains_as_unplaced(use_resource):
+    results = []
+    for placed in (False, True):
+        with tf.Graph().as_default() as g:
+            with tf.device(tf.train.replica_device_setter(ps_tasks=2 if placed else 0)):
+                x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+                w = tf.Variable([[0.5], [-0.5]], name="w", use_resource=use_resource)
+                b = tf.get_variable("b", [1], initializer=tf.constant_initializer(0.1), use_resource=use_resource)
+                loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b))
+                step = tf.train.get_or_create_global_step()
+                train = tf.train.AdamOptimizer(0.05).minimize(loss, global_step=step)
+            if placed:
+                assert {w.device, b.device} == {"/job:ps/task:0", "/job:ps/task:1"}
+            with tf.Session(graph=g) as sess:
+                sess.run(tf.global_variables_initializer())
+                losses = [sess.run([loss, train])[0] for _ in range(4)]
+                results.append((losses, sess.run([w, b, step])))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert results[0][1][2] == 4

@@ -61,12 +61,28 @@ def group(*inputs, **kwargs) -> _ops.Operation:
             else:
                 flat.append(it)
     with _ops.name_scope(name, "group_deps", flat) as scope:
-        deps = []
+        if not flat:
+            return no_op(name=scope)
+        # As TF does, the inputs are grouped by device: one NoOp on each device (the only one, named as the
+        # group, when all inputs share a device), so a group spanning parameter servers waits on one op
+        # per server.
+        by_device: dict[str, list] = {}
         for it in flat:
             el = it if isinstance(it, (_ops.Tensor, _ops.Operation)) else it._as_graph_element()
-            deps.append(el.op if isinstance(el, _ops.Tensor) else el)
-        with _ops.control_dependencies(deps):
+            op = el.op if isinstance(el, _ops.Tensor) else el
+            by_device.setdefault(getattr(it, "device", op.device), []).append(op)
+        if len(by_device) == 1:
+            ((device, deps),) = by_device.items()
+            return _device_no_op(device, deps, scope)
+        per_device = [_device_no_op(device, by_device[device], None) for device in sorted(by_device)]
+        with _ops.control_dependencies(per_device):
             return no_op(name=scope)
+
+
+def _device_no_op(device: str, deps: list, name) -> _ops.Operation:
+    """A NoOp on `device` (merged into the device scopes in effect) that runs after `deps`."""
+    with _ops.control_dependencies(deps), _ops.device(device):
+        return no_op(name=name)
 
 
 def with_dependencies(dependencies, output_tensor, name=None):

@@ -667,7 +667,8 @@ class _MutableTableBase(LookupInterface):
 
     def size(self, name=None) -> _ops.Tensor:
         """The number of entries, an int64 scalar."""
-        with _ops.name_scope(name, f"{self.name}_Size", [self.resource_handle]):
+        with _ops.name_scope(name, f"{self.name}_Size", [self.resource_handle]), \
+                _ops.colocate_with(self.resource_handle):
             return apply_op("LookupTableSizeV2", [self.resource_handle]).outputs[0]
 
     def lookup(self, keys, name=None) -> _ops.Tensor:
@@ -675,14 +676,17 @@ class _MutableTableBase(LookupInterface):
         with _ops.name_scope(name, f"{self.name}_lookup_table_find", (self.resource_handle, keys,
                                                                         self._default_value)):
             keys = _ops.convert_to_tensor(keys, dtype=self._key_dtype, name="keys")
-            return apply_op("LookupTableFindV2", [self.resource_handle, keys, self._default_value]).outputs[0]
+            # The table's ops sit beside the table (on its parameter server), as TF places them.
+            with _ops.colocate_with(self.resource_handle):
+                return apply_op("LookupTableFindV2", [self.resource_handle, keys, self._default_value]).outputs[0]
 
     def insert(self, keys, values, name=None) -> _ops.Operation:
         """Sets the value of each key (replacing what it had); `values` is keys.shape + the values' shape."""
         with _ops.name_scope(name, f"{self.name}_lookup_table_insert", [self.resource_handle, keys, values]):
             keys = _ops.convert_to_tensor(keys, self._key_dtype, name="keys")
             values = _ops.convert_to_tensor(values, self._value_dtype, name="values")
-            return apply_op("LookupTableInsertV2", [self.resource_handle, keys, values])
+            with _ops.colocate_with(self.resource_handle):
+                return apply_op("LookupTableInsertV2", [self.resource_handle, keys, values])
 
     def remove(self, keys, name=None) -> _ops.Operation:
         """Removes `keys` (keys it does not hold are ignored)."""
@@ -694,7 +698,8 @@ class _MutableTableBase(LookupInterface):
 
     def export(self, name=None) -> tuple:
         """(keys, values): every entry of the table, in no particular order."""
-        with _ops.name_scope(name, f"{self.name}_lookup_table_export_values", [self.resource_handle]):
+        with _ops.name_scope(name, f"{self.name}_lookup_table_export_values", [self.resource_handle]), \
+                _ops.colocate_with(self.resource_handle):
             op = apply_op("LookupTableExportV2", [self.resource_handle],
                           {"Tkeys": self._key_dtype, "Tvalues": self._value_dtype})
             keys, values = op.outputs

@@ -403,7 +403,9 @@ class ResourceVariable(Variable):
             graph = _ops.get_default_graph()
             with _ops.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope:
                 handle_name = scope[:-1] if scope.endswith("/") else scope
-                with graph.name_scope("Initializer"):
+                # The initial value is built on no device, the initializing assignment and the first read
+                # on the handle's device, as TF places them.
+                with graph.name_scope("Initializer"), graph.device(None):
                     value = initial_value() if init_from_fn else initial_value
                     self._initial_value = _ops.convert_to_tensor(value, name="initial_value", dtype=dtype)
                 if validate_shape and not self._initial_value.shape.is_fully_defined():
@@ -413,10 +415,11 @@ class ResourceVariable(Variable):
                 self._handle = var_handle_op(self._dtype, var_shape, shared_name=handle_name, name=scope)
                 with graph.name_scope("IsInitialized"):
                     self._is_initialized_op = var_is_initialized_op(self._handle)
-                with graph.name_scope("Assign") as assign_scope:
+                with graph.name_scope("Assign") as assign_scope, graph.colocate_with(None, ignore_existing=True), \
+                        graph.device(self._handle.device):
                     self._initializer_op = assign_variable_op(self._handle, self._initial_value,
                                                               name=assign_scope)
-                with graph.name_scope("Read"):
+                with graph.name_scope("Read"), graph.device(self._handle.device):
                     self._graph_element = read_variable_op(self._handle, self._dtype)
             graph.add_to_collections(collections, self)
 
@@ -540,12 +543,15 @@ class ResourceVariable(Variable):
         return read_variable_op(self._handle, self._dtype)
 
     def value(self) -> _ops.Tensor:
-        """A new read of the variable's value."""
-        return self._read_variable_op()
+        """A new read of the variable's value, on the handle's device whatever the device scopes and
+        colocations in effect say (TF 1.15's placement)."""
+        with _ops.colocate_with(None, ignore_existing=True), _ops.device(self._handle.device):
+            return self._read_variable_op()
 
     def read_value(self) -> _ops.Tensor:
-        """An Identity of a new read, under `Read/`: the value at this point of the graph."""
-        with _ops.name_scope("Read"):
+        """An Identity of a new read, under `Read/`: the value at this point of the graph. The read sits on
+        the handle's device, the Identity where the device scopes put it."""
+        with _ops.name_scope("Read"), _ops.device(self._handle.device):
             value = self._read_variable_op()
         return array_ops.identity(value)
 

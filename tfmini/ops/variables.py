@@ -150,7 +150,9 @@ class Variable(metaclass=_VariableMeta):
             values = [] if init_from_fn else [initial_value]
             with _ops.name_scope(name, "Variable", values) as scope:
                 if init_from_fn:
-                    with graph.name_scope("Initializer"):
+                    # Built on no device, as TF does: the variable it will initialize does not exist yet
+                    # to be colocated with.
+                    with graph.name_scope("Initializer"), graph.device(None):
                         self._initial_value = _ops.convert_to_tensor(initial_value(), name="initial_value",
                                                                      dtype=dtype)
                 else:

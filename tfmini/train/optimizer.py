@@ -5,6 +5,8 @@ per-variable state in slot variables named `<var>/<Optimizer>`.
 
 from __future__ import annotations
 
+import contextlib
+
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
@@ -43,26 +45,35 @@ def _create_slot_var(primary: Variable, val, shape, dtype, validate_shape: bool)
     return slot
 
 
-def create_slot(primary: Variable, val, name: str) -> Variable:
+def _slot_placement(primary, colocate_with_primary: bool):
+    """A slot sits beside its primary (on the primary's parameter server), unless asked not to."""
+    return _ops.colocate_with(primary) if colocate_with_primary else contextlib.nullcontext()
+
+
+def create_slot(primary: Variable, val, name: str, colocate_with_primary: bool = True) -> Variable:
     """A non-trainable variable `<primary>/<name>` initialized to the tensor `val`."""
     validate_shape = val.get_shape().is_fully_defined()
-    with _vs.variable_scope(None, primary.op.name + "/" + name):
+    with _vs.variable_scope(None, primary.op.name + "/" + name), _slot_placement(primary, colocate_with_primary):
         return _create_slot_var(primary, val, None, None, validate_shape)
 
 
-def create_slot_with_initializer(primary: Variable, initializer, shape, dtype, name: str) -> Variable:
+def create_slot_with_initializer(primary: Variable, initializer, shape, dtype, name: str,
+                                 colocate_with_primary: bool = True) -> Variable:
     """A non-trainable variable `<primary>/<name>` of `shape` and `dtype` built by `initializer`."""
-    with _vs.variable_scope(None, primary.op.name + "/" + name):
+    with _vs.variable_scope(None, primary.op.name + "/" + name), _slot_placement(primary, colocate_with_primary):
         return _create_slot_var(primary, initializer, shape, dtype, shape.is_fully_defined())
 
 
-def create_zeros_slot(primary: Variable, name: str, dtype=None) -> Variable:
+def create_zeros_slot(primary: Variable, name: str, dtype=None, colocate_with_primary: bool = True) -> Variable:
     """A non-trainable variable `<primary>/<name>` of zeros shaped like `primary`."""
     dtype = primary.dtype.base_dtype if dtype is None else dtype
     shape = primary.get_shape()
     if shape.is_fully_defined():
-        return create_slot_with_initializer(primary, init_ops.zeros_initializer(), shape, dtype, name)
-    return create_slot(primary, array_ops.zeros(array_ops.shape(primary.initialized_value()), dtype=dtype), name)
+        return create_slot_with_initializer(primary, init_ops.zeros_initializer(), shape, dtype, name,
+                                            colocate_with_primary)
+    source = primary.initialized_value() if isinstance(primary, Variable) else primary
+    value = array_ops.zeros(array_ops.shape(source), dtype=dtype)
+    return create_slot(primary, value, name, colocate_with_primary)
 
 
 def _var_key(var) -> tuple:
@@ -228,12 +239,14 @@ class Optimizer:
             for grad, var, processor in converted:
                 if grad is None:
                     continue
-                with _ops.name_scope("update_" + var.op.name):
+                # Everything a variable's update builds sits on the variable's device.
+                with _ops.name_scope("update_" + var.op.name), _ops.colocate_with(var):
                     update_ops.append(processor.update_op(self, grad))
             if global_step is None:
                 apply_updates = self._finish(update_ops, name)
             else:
-                with _ops.control_dependencies([self._finish(update_ops, "update")]):
+                with _ops.control_dependencies([self._finish(update_ops, "update")]), \
+                        _ops.colocate_with(global_step):
                     apply_updates = state_ops.assign_add(global_step, 1, name=name)
         if isinstance(apply_updates, _ops.Tensor):
             apply_updates = apply_updates.op
@@ -287,8 +300,9 @@ class Optimizer:
         key = (name, colocate_with.graph)
         v = self._non_slot_dict.get(key)
         if v is None:
-            v = _vs.variable(initial_value, name=name, trainable=False,
-                             use_resource=is_resource_variable(colocate_with))
+            with _ops.colocate_with(colocate_with):
+                v = _vs.variable(initial_value, name=name, trainable=False,
+                                 use_resource=is_resource_variable(colocate_with))
             self._non_slot_dict[key] = v
         return v
 
@@ -464,8 +478,9 @@ class AdamOptimizer(Optimizer):
     def _finish(self, update_ops, name_scope):
         with _ops.control_dependencies(update_ops):
             beta1_power, beta2_power = self._get_beta_accumulators()
-            update_beta1 = beta1_power.assign(beta1_power * self._beta1_t, use_locking=self._use_locking)
-            update_beta2 = beta2_power.assign(beta2_power * self._beta2_t, use_locking=self._use_locking)
+            with _ops.colocate_with(beta1_power):
+                update_beta1 = beta1_power.assign(beta1_power * self._beta1_t, use_locking=self._use_locking)
+                update_beta2 = beta2_power.assign(beta2_power * self._beta2_t, use_locking=self._use_locking)
         return control_flow_ops.group(*update_ops + [update_beta1, update_beta2], name=name_scope)
 
 

@@ -125,6 +125,53 @@ PROGRAMS = {
             gs = tf.train.get_or_create_global_step()
             train = tf.train.AdamOptimizer(0.1).minimize(loss, global_step=gs)
     """,
+    # Resource variables under the setter with Adam: the handles, slots and beta powers on the ps tasks, the
+    # initial values on no device, the updates beside their variables.
+    "optimizer_adam_resource": """
+        with tf.device(tf.train.replica_device_setter(ps_tasks=2)):
+            x = tf.placeholder(tf.float32, [None, 3], name="x")
+            w = tf.Variable(tf.ones([3, 2]), name="w", use_resource=True)
+            b = tf.get_variable("b", [2], initializer=tf.zeros_initializer(), use_resource=True)
+            loss = tf.reduce_sum(tf.square(tf.matmul(x, w.read_value()) + b.read_value()), name="loss")
+            train = tf.train.AdamOptimizer(0.1).minimize(loss)
+    """,
+    # Momentum over get_variable's callable initializers (built on no device) and a ref global step.
+    "optimizer_momentum": """
+        with tf.device(tf.train.replica_device_setter(ps_tasks=3)):
+            x = tf.placeholder(tf.float32, [4, 3], name="x")
+            w = tf.get_variable("w", [3, 2], initializer=tf.ones_initializer())
+            c = tf.get_variable("c", [2], initializer=tf.constant_initializer(0.5))
+            d = tf.Variable(2.0, name="d")
+            loss = tf.reduce_mean(tf.square(tf.matmul(x, w) * d + c), name="loss")
+            step = tf.train.get_or_create_global_step()
+            train = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss, global_step=step, name="train")
+    """,
+    # tf.group over ops on several devices: one NoOp per device, then the named one; on one device, the
+    # group's NoOp goes there.
+    "group_by_device": """
+        with tf.device(tf.train.replica_device_setter(ps_tasks=2)):
+            a = tf.Variable(1.0, name="a")
+            b = tf.Variable(2.0, name="b")
+            inc_a = tf.assign_add(a, 1.0, name="inc_a")
+            inc_b = tf.assign_add(b, 1.0, name="inc_b")
+            s = tf.add(a, b, name="s")
+            both = tf.group(inc_a, inc_b, s, name="both")
+            only_a = tf.group(inc_a, name="only_a")
+            with tf.device("/job:worker/task:2"):
+                t = tf.identity(s, name="t")
+            mixed = tf.group(s, t)
+    """,
+    # Lookup tables under the setter: the table on a ps task, its find and insert ops beside it.
+    "lookup_tables": """
+        with tf.device(tf.train.replica_device_setter(ps_tasks=2)):
+            v = tf.Variable(1.0, name="v")
+            table = tf.lookup.experimental.MutableHashTable(tf.string, tf.int64, -1, name="table", checkpoint=False)
+            keys = tf.constant(["a", "b"], name="keys")
+            insert = table.insert(keys, tf.constant([1, 2], tf.int64, name="values"), name="insert")
+            found = table.lookup(tf.constant(["a", "c"], name="query"), name="find")
+            size = table.size(name="size")
+            exported = table.export(name="export")
+    """,
     # A cluster without the ps job: no device function, so tf.device(None) clears the outer scope.
     "cluster_without_ps": """
         with tf.device("/job:worker/task:0"):
@@ -133,6 +180,29 @@ PROGRAMS = {
             after = tf.identity(v, name="after")
     """,
 }
+
+
+def _tf115_resource_reads() -> None:
+    """TF 1.15 placed a resource variable's reads on its handle's device: `value()` (every use as a tensor)
+    on exactly that device, outside any colocation, and `read_value()`'s ReadVariableOp merged with it (its
+    Identity stays where the scopes put it). TF 2.x dropped that placement and leaves those reads to the
+    runtime placer; this puts the 1.15 placement back, so the recording is what TF 1.15 builds."""
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import array_ops, resource_variable_ops
+
+    def value(self):
+        if self._cached_value is not None:
+            return self._cached_value
+        with ops.colocate_with(None, ignore_existing=True), ops.device(self.handle.device):
+            return self._read_variable_op()
+
+    def read_value(self):
+        with ops.name_scope("Read"), ops.device(self.handle.device):
+            read = self._read_variable_op()
+        return array_ops.identity(read)
+
+    resource_variable_ops.BaseResourceVariable.value = value
+    resource_variable_ops.BaseResourceVariable.read_value = read_value
 
 
 class _Greedy:
@@ -158,6 +228,7 @@ def _record(source: str) -> dict:
 
 
 def main() -> None:
+    _tf115_resource_reads()
     OUT.mkdir(parents=True, exist_ok=True)
     programs = {name: {"source": textwrap.dedent(src).strip() + "\n", "nodes": _record(src)}
                 for name, src in PROGRAMS.items()}
