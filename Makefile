@@ -74,9 +74,10 @@ docs: $(STAMP)
 notebooks: $(STAMP) system-deps
 	$(PY) tools/run_demo.py --save notebooks/*.ipynb
 
-# The issue-6 workloads against hand-written NumPy (and TensorFlow when importable), then per-run overhead.
+# The workloads against hand-written NumPy and, when a TensorFlow environment exists (TF_PYTHON, by default
+# .tfenv), against TensorFlow in the same process; then per-run overhead, the parallel engine, convolutions.
 bench: $(STAMP)
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(if $(wildcard $(TF_PYTHON)),--tensorflow $(TF_PYTHON))
 	$(PY) -m benchmarks.overhead
 	$(PY) -m benchmarks.parallel --blas-threads 1
 	$(PY) -m benchmarks.conv $(if $(wildcard $(TF_PYTHON)),--tensorflow $(TF_PYTHON))
