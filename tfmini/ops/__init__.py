@@ -13,6 +13,22 @@ from tfmini.ops import (  # noqa: F401 - imported for their registrations
     state_ops,
 )
 
+# -- math leftovers
+# isort: split
+from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
+    bitwise_ops,
+    counting_ops,
+    edit_distance_ops,
+    fake_quant_ops,
+    fingerprint_ops,
+    manip_ops,
+    random_gamma_ops,
+    sort_ops,
+    special_math_ops,
+    spectral_ops,
+    stateless_random_ops,
+)
+
 # -- sampling
 # isort: split
 from tfmini.ops import candidate_sampling_ops, ctc_ops, nn_sampled  # noqa: E402,F401 - registers their ops and names
@@ -61,22 +77,6 @@ from tfmini.ops import (  # noqa: E402,F401 - register their ops and declare the
     sets_ops,
     sparse_accumulator_ops,
     sparse_segment_ops,
-)
-
-# -- math leftovers
-# isort: split
-from tfmini.ops import (  # noqa: E402,F401 - registers their ops and names
-    bitwise_ops,
-    counting_ops,
-    edit_distance_ops,
-    fake_quant_ops,
-    fingerprint_ops,
-    manip_ops,
-    random_gamma_ops,
-    sort_ops,
-    special_math_ops,
-    spectral_ops,
-    stateless_random_ops,
 )
 
 # -- image
