@@ -314,3 +314,17 @@ def test_placed_adam_trains_as_unplaced(use_resource):
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(a, b)
     assert results[0][1][2] == 4
+
+
+def test_moving_average_of_a_tensor_goes_to_a_ps_task_and_of_a_variable_beside_it():
+    """TF's ExponentialMovingAverage keeps an average beside a variable, but gives the average of a computed tensor
+    its own place (the device function sends it to a ps task)."""
+    with tf.Graph().as_default():
+        with tf.device(tf.train.replica_device_setter(ps_tasks=2)):
+            w = tf.Variable(1.0, name="w")
+            loss = tf.square(w, name="loss")
+            ema = tf.train.ExponentialMovingAverage(0.9)
+            ema.apply([w, loss])
+        assert ema.average(w).device == w.device == "/job:ps/task:0"
+        assert ema.average(loss).device == "/job:ps/task:1"
+        assert loss.device == "/job:worker"

@@ -43,8 +43,10 @@ class AdagradDAOptimizer(Optimizer):
     def _prepare(self) -> None:
         self._learning_rate_tensor = _ops.convert_to_tensor(self._call_if_callable(self._learning_rate),
                                                             name="learning_rate")
-        # The step the update uses: the global step read once per run, plus one.
-        self._global_step_on_worker = array_ops.identity(self._global_step) + 1
+        # The step the update uses: the global step read once per run, plus one, beside the learning rate (TF's
+        # placement under replica_device_setter).
+        with _ops.colocate_with(self._learning_rate_tensor):
+            self._global_step_on_worker = array_ops.identity(self._global_step) + 1
 
     def _hyper(self, var) -> list:
         return [self._cast(t, var) for t in (self._learning_rate_tensor, self._l1_regularization_strength,

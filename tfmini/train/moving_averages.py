@@ -87,7 +87,10 @@ class ExponentialMovingAverage:
                     avg = create_slot(var, var.initialized_value(), self._name)
                     _ops.add_to_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, var)
                 else:
-                    avg = create_zeros_slot(var, self._name)
+                    # An average of a tensor sits beside it only when the tensor is a variable's handle or ref
+                    # (TF's rule), so under replica_device_setter the average of a value gets a ps task.
+                    avg = create_zeros_slot(var, self._name, colocate_with_primary=var.op.type in (
+                        "Variable", "VariableV2", "VarHandleOp"))
                     if self._zero_debias:
                         debiased.add(avg)
             self._averages[var] = avg
