@@ -140,13 +140,13 @@ def test_expected_pictures_are_counted_from_what_nbconvert_renders():
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    html = '<div class="tfx"><div class="tfx-picture tfx-graph"><svg></svg></div><svg class="tfx-timeline"></svg></div>'
+    html = '<div class="tfx"><div class="tfx-picture tfx-graph"><svg></svg></div><div class="tfx-trace"></div></div>'
     nb.cells.append(nbformat.v4.new_code_cell(outputs=[
         nbformat.v4.new_output("display_data", {"text/html": html, "image/svg+xml": "<svg/>", "text/plain": "g"}),
         nbformat.v4.new_output("display_data", {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
-        nbformat.v4.new_output("display_data", {"image/svg+xml": '<svg class="tfx-timeline"/>', "text/plain": "t"}),
+        nbformat.v4.new_output("display_data", {"text/html": '<div class="tfx-trace"></div>', "text/plain": "t"}),
     ]))
-    assert expected_pictures(nb) == {"graph picture": 1, "timeline": 2, "value heatmap": 0, "plot": 1}
+    assert expected_pictures(nb) == {"graph picture": 1, "trace view": 2, "value heatmap": 0, "plot": 1}
 
 
 def test_remote_assets_are_spotted_and_links_are_not():
