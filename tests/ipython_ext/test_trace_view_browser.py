@@ -148,7 +148,8 @@ def test_trace_view_zoom_pan_hover_click_search_arrows_download(browser, step, t
             page.mouse.up()
         timed("pan drag", page, do_drag)
         after = window(page)
-        assert after[0] > before[0] and after[1] - after[0] == pytest.approx(before[1] - before[0], rel=1e-6)
+        # times are whole nanoseconds: a pan may round the window's width by one
+        assert after[0] > before[0] and after[1] - after[0] == pytest.approx(before[1] - before[0], abs=2)
         timed("pan A", page, lambda: page.keyboard.press("a"))
         assert window(page)[0] < after[0]
         timed("fit 0", page, lambda: page.keyboard.press("0"))
