@@ -169,3 +169,13 @@ def test_a_tf1_style_test_class_runs_under_unittest():
     unittest.defaultTestLoader.loadTestsFromTestCase(SquareTest).run(result)
     assert result.testsRun == 3 and len(result.failures) == 1 and not result.errors
     assert [test.id().rsplit('.', 1)[1] for test, _ in result.skipped] == ["test_session"]
+
+
+def test_compute_gradient_densifies_indexed_slices_gradients():
+    """tf.gather's gradient is IndexedSlices, repeated rows included: the theoretical Jacobian adds them up."""
+    with tf.Graph().as_default(), tf.Session():
+        p = tf.placeholder(tf.float64, [4, 2])
+        y = tf.gather(p, [0, 2, 2])
+        theoretical, numerical = tf.test.compute_gradient(p, [4, 2], y, [3, 2], x_init_value=np.ones((4, 2)))
+        assert theoretical.sum(axis=1).tolist() == [1, 1, 0, 0, 2, 2, 0, 0]
+        np.testing.assert_allclose(theoretical, numerical, atol=1e-9)

@@ -25,6 +25,7 @@ from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors
 from tfmini.framework import ops as _ops
 from tfmini.framework.api_export import tf_export
+from tfmini.framework.indexed_slices import IndexedSlicesValue
 from tfmini.framework.sparse_tensor import SparseTensorValue
 from tfmini.ops import array_ops, gradients_impl
 from tfmini.protobuf import graph_pb2
@@ -410,7 +411,7 @@ def _jacobians(x: _ops.Tensor, x_shape: Sequence[int], x_value: np.ndarray, y: _
             flat[:] = 0
             flat[col] = 1
             value = sess.run(grad, feed_dict={**point, dy: dy_value})
-            theoretical[:, col] = _to_array(_dense_gradient(value, x_shape)).reshape(-1)
+            theoretical[:, col] = _dense_gradient(value, x_shape).reshape(-1)
     x_flat = np.array(x_value, dtype=dtype).reshape(-1)
     for row in range(x_size):
         original = x_flat[row]
@@ -425,7 +426,7 @@ def _jacobians(x: _ops.Tensor, x_shape: Sequence[int], x_value: np.ndarray, y: _
 
 def _dense_gradient(value: Any, x_shape: Sequence[int]) -> np.ndarray:
     """A fetched gradient as a dense array (IndexedSlicesValue rows are added into zeros)."""
-    if hasattr(value, "indices") and hasattr(value, "values") and not isinstance(value, np.ndarray):
+    if isinstance(value, IndexedSlicesValue):
         dense = np.zeros(x_shape, dtype=np.asarray(value.values).dtype)
         np.add.at(dense, np.asarray(value.indices), np.asarray(value.values))
         return dense
