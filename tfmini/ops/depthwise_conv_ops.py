@@ -173,7 +173,8 @@ def _depthwise_backprop_filter_grad(op, grad):
     return d_input, None, apply_op("DepthwiseConv2dNative", [x, grad], attrs).outputs[0]
 
 
-def _backprop_attrs(strides, padding, data_format, dilations) -> dict:
+def _native_attrs(strides, padding, data_format, dilations) -> dict:
+    """The attrs of the three DepthwiseConv2dNative ops from their wrappers' arguments."""
     return {"strides": list(strides), "padding": padding, "data_format": data_format, "dilations": list(dilations)}
 
 
@@ -182,7 +183,7 @@ def depthwise_conv2d_native_backprop_input(input_sizes, filter, out_backprop, st
                                            data_format="NHWC", dilations=(1, 1, 1, 1), name=None) -> _ops.Tensor:
     """The gradient of a depthwise convolution with respect to its input of shape `input_sizes`."""
     return apply_op("DepthwiseConv2dNativeBackpropInput", [input_sizes, filter, out_backprop],
-                    _backprop_attrs(strides, padding, data_format, dilations), name=name).outputs[0]
+                    _native_attrs(strides, padding, data_format, dilations), name=name).outputs[0]
 
 
 @tf_export("nn.depthwise_conv2d_native_backprop_filter", "nn.depthwise_conv2d_backprop_filter")
@@ -190,15 +191,15 @@ def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, s
                                             data_format="NHWC", dilations=(1, 1, 1, 1), name=None) -> _ops.Tensor:
     """The gradient of a depthwise convolution with respect to its filter of shape `filter_sizes`."""
     return apply_op("DepthwiseConv2dNativeBackpropFilter", [input, filter_sizes, out_backprop],
-                    _backprop_attrs(strides, padding, data_format, dilations), name=name).outputs[0]
+                    _native_attrs(strides, padding, data_format, dilations), name=name).outputs[0]
 
 
 @tf_export("nn.depthwise_conv2d_native")
 def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",  # noqa: A002
                             dilations=(1, 1, 1, 1), name=None) -> _ops.Tensor:
     """The depthwise 2-D convolution op itself: strides and dilations are 4-vectors in `data_format` order."""
-    attrs = {"strides": list(strides), "padding": padding, "data_format": data_format, "dilations": list(dilations)}
-    return apply_op("DepthwiseConv2dNative", [input, filter], attrs, name=name).outputs[0]
+    return apply_op("DepthwiseConv2dNative", [input, filter], _native_attrs(strides, padding, data_format, dilations),
+                    name=name).outputs[0]
 
 
 @tf_export("nn.depthwise_conv2d")
