@@ -27,7 +27,7 @@ import json
 
 from ipython_ext import describe
 from ipython_ext.trace_colours import type_colour
-from tfmini.client.timeline import _assign_tracks, node_times_ns, op_type_of, parse_op_label
+from tfmini.client.timeline import assign_tracks, node_times_ns, op_type_of, parse_op_label
 
 
 def _front_code(names: list[str]) -> tuple[list[int], list[str]]:
@@ -65,7 +65,7 @@ def run_data(step_stats, types: dict[str, int], outs: dict[str, int], multi_run:
     pos = 0
     for d, dev in enumerate(devices):
         dev_nodes = list(dev.node_stats)
-        tids, origin_of_tid = _assign_tracks(dev_nodes, times[pos:pos + len(dev_nodes)])
+        tids, origin_of_tid = assign_tracks(dev_nodes, times[pos:pos + len(dev_nodes)])
         index_of_tid = {}
         ordered = sorted(origin_of_tid.items(), key=lambda kv: kv[1])
         thread_number: dict[int, int] = {}

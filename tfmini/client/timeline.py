@@ -84,7 +84,7 @@ class _ChromeTrace:
         return json.dumps({"traceEvents": self.metadata + self.events}, indent=4, separators=(",", ": "))
 
 
-def _assign_tracks(nodes: Sequence, times: list[tuple[int, int]]) -> tuple[list[int], dict[int, tuple[int, int]]]:
+def assign_tracks(nodes: Sequence, times: list[tuple[int, int]]) -> tuple[list[int], dict[int, tuple[int, int]]]:
     """A track (trace tid) per node such that slices on one track never overlap: a node stays on its thread's
     track unless it starts before the previous node there ended (stats merged from elsewhere), in which case
     it moves to an extra track of that thread. Returns the tids and tid -> (thread id, extra-track index)."""
@@ -152,7 +152,7 @@ class Timeline:
         for (dev, nodes), dev_times in zip(devices, times):
             pid, next_pid = next_pid, next_pid + 1
             trace.name_process(pid, f"{dev.device} Compute", pid)
-            tids, tracks = _assign_tracks(nodes, dev_times)
+            tids, tracks = assign_tracks(nodes, dev_times)
             for order, (tid, (thread_id, extra)) in enumerate(sorted(tracks.items(), key=lambda kv: kv[1])):
                 name = dev.thread_names.get(thread_id) or f"thread {thread_id}"
                 trace.name_thread(pid, tid, f"{name} (overlap {extra})" if extra else name, order)
