@@ -19,6 +19,7 @@ LAYERS = (
     "api",  # tfmini/__init__.py assembles the public API and may import everything below; tf.compat.v1 is it
     "contrib",  # tf.contrib: TF1's add-ons, built on the public layers, losses and optimizers of tf.train
     "debug",  # tfmini.debug (TF's tensorflow.python.debug, outside tf.*): wrapper sessions over the client
+    "distributed",  # tf.train.Server and the engine behind grpc:// targets: sessions on a Dask cluster
     "client",  # Session, fetch/feed mapping, engines, tracing, timeline
     "train",  # optimizers, Saver, checkpoints: build graphs with the op library
     "namespaces",  # the public namespace modules (tf.nn, tf.math, tf.layers, tf.losses...): views over ops
@@ -43,7 +44,7 @@ def layer_of(module: str) -> str:
         return "ipython_ext"
     if module == "tfmini" or parts[1] == "compat":
         return "api"
-    if parts[1] in ("contrib", "debug", "client", "train", "ops", "framework", "protobuf"):
+    if parts[1] in ("contrib", "debug", "distributed", "client", "train", "ops", "framework", "protobuf"):
         return parts[1]
     if len(parts) == 2 or parts[1] in NAMESPACE_PACKAGES:
         return "namespaces"
