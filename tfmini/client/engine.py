@@ -81,7 +81,12 @@ _ENGINES: dict[str, Callable] = {}
 
 
 def register_engine(target: str, factory: Callable) -> None:
-    """Makes `Session(target=...)` use `factory(graph, config)` for targets equal to or prefixed by `target`."""
+    """Makes `Session(target=...)` use `factory(graph, config)` for targets equal to or prefixed by `target`.
+
+    Two optional attributes of a factory extend that: with `takes_target` true it is called as
+    `factory(graph, config, target)` (an engine that connects somewhere needs the whole target, not only its
+    prefix), and `reset(target, containers, config)` is what `Session.reset` calls to clear resource
+    containers shared by the sessions on that target (engines without it share none)."""
     _ENGINES[target] = factory
 
 
@@ -101,4 +106,7 @@ def engine_factory(target: str) -> Callable:
 
 
 def engine_for(target: str, graph: _ops.Graph, config) -> Engine:
-    return engine_factory(target)(graph, config)
+    factory = engine_factory(target)
+    if getattr(factory, "takes_target", False):
+        return factory(graph, config, target)
+    return factory(graph, config)

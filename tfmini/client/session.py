@@ -546,10 +546,14 @@ class Session(BaseSession):
 
     @staticmethod
     def reset(target, containers=None, config=None) -> None:
-        """Resets resource containers on `target`. The in-process engine shares no containers between
-        sessions (each session owns its variables), so there is nothing to clear; an unknown target raises
-        NotFoundError as creating a session on it would."""
-        _engine.engine_factory(target.decode() if isinstance(target, bytes) else target)
+        """Resets resource containers on `target` (all of them when `containers` is None): the engine
+        serving it clears the containers its sessions share (a distributed engine, on every task). The
+        in-process engine shares no containers between sessions (each session owns its variables), so there
+        is nothing to clear; an unknown target raises NotFoundError as creating a session on it would."""
+        target = target.decode() if isinstance(target, bytes) else target
+        reset = getattr(_engine.engine_factory(target), "reset", None)
+        if reset is not None:
+            reset(target, None if containers is None else list(containers), config)
 
 
 @tf_export("InteractiveSession")
