@@ -117,3 +117,7 @@ from tfmini.ops import contrib_rnn_cells  # noqa: E402,F401 - declares the remai
 # -- signal
 # isort: split
 from tfmini.ops import signal_ops  # noqa: E402,F401 - declares tf.signal's framing, windows, STFTs and mel filters
+
+# -- send and recv
+# isort: split
+from tfmini.ops import sendrecv_ops  # noqa: E402,F401 - registers _Send, _Recv, _HostSend and _HostRecv
