@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ipython_ext.markup import colour_for, visible
+from ipython_ext.trace_colours import NO_DEVICE, canonical_device, device_colours, short_device_names
 
 # A level never holds more than this many children: more are folded into series, groups of one op type,
 # then runs of consecutive ops, so every level lays out in milliseconds in the browser.
@@ -248,6 +249,71 @@ def is_auxiliary_op(name: str, op_type: str) -> bool:
     return bool(AUXILIARY.match(name.rsplit("/", 1)[-1]) or _SUMMARY_TYPES.match(op_type))
 
 
+@dataclass
+class Devices:
+    """The devices a graph's ops are placed on, each once in TF's full form (strings that differ only in what
+    placement fills in, '/job:ps/task:0' and '/job:ps/replica:0/task:0/device:CPU:0', are one device), with
+    its short name, fill and the strings ops wrote for it; `of_op` is each op's device (-1 for none)."""
+
+    names: list[str]
+    short: list[str]
+    colours: list[str]
+    written: list[list[str]]
+    of_op: list[int]
+
+    @property
+    def several(self) -> bool:
+        """Whether the view colours by device: two named devices, or unplaced ops beside ops placed on a job
+        (which a distributed session puts on its master task); ops pinned to '/cpu:0' beside unplaced ones
+        run on one device in a local session."""
+        named = [n for n in self.names if n != NO_DEVICE]
+        return len(named) > 1 or (len(self.names) > 1 and any(n.startswith("/job:") for n in named))
+
+
+def _natural(text: str) -> list:
+    """A sort key that orders task:2 before task:10."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+def devices_of(nodes) -> Devices:
+    """The devices of op records in graph order; ops without a device are a group of their own ('(no
+    device)') when other ops have one."""
+    index: dict[str, int] = {}
+    names: list[str] = []
+    written: list[list[str]] = []
+    of_op = []
+    placed = any(n.device for n in nodes)
+    for n in nodes:
+        if not n.device and not placed:
+            of_op.append(-1)
+            continue
+        full = canonical_device(n.device) if n.device else NO_DEVICE
+        number = index.get(full)
+        if number is None:
+            number = index[full] = len(names)
+            names.append(full)
+            written.append([])
+        if n.device and n.device not in written[number]:
+            written[number].append(n.device)
+        of_op.append(number)
+    order = sorted(range(len(names)), key=lambda i: (names[i] == NO_DEVICE, _natural(names[i])))
+    renumber = {old: new for new, old in enumerate(order)}
+    names = [names[i] for i in order]
+    written = [written[i] for i in order]
+    short = [NO_DEVICE if n == NO_DEVICE else s for n, s in zip(names, short_device_names(names))]
+    return Devices(names, short, device_colours(short), written, [renumber.get(d, -1) for d in of_op])
+
+
+def _devices_json(nodes, strings: _Strings) -> dict:
+    """The view's device table: empty for a graph on one device (or none), which the view draws as before."""
+    d = devices_of(nodes)
+    if not d.several:
+        return {}
+    return {"name": [strings(visible(n)) for n in d.names], "short": [strings(visible(n)) for n in d.short],
+            "colour": d.colours, "written": [[strings(visible(w)) for w in ws] for ws in d.written],
+            "of_op": d.of_op}
+
+
 def to_json(nodes, h: Hierarchy, expanded: list[int], kinds: dict[str, str]) -> str:
     """The view's data: a string table and columns per group and per op (indices into the table), with
     every `<` and `&` escaped so the text can sit inside a `<script>` element."""
@@ -310,6 +376,7 @@ def to_json(nodes, h: Hierarchy, expanded: list[int], kinds: dict[str, str]) -> 
         "kinds": [kinds.get(t, "op") for t in types.items],
         "strings": strings.items,
         "expanded": [renumber[i] for i in expanded if i in renumber],
+        "devices": _devices_json(nodes, strings),
     }
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")

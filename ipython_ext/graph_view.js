@@ -24,6 +24,14 @@
     O.inputs = inputs; O.outputs = outputs; O.attrs = attrs; O.device = device; O.note = note; O.aux = aux;
   })();
   var KIND_NAMES = ["graph", "name scope", "series", "ops of one type", "run of ops"];
+  // Devices (graph_model.devices_of): present when the ops sit on several devices; boxes are then coloured
+  // by device unless the reader switches back to op types.
+  var DV = D.devices && D.devices.of_op ? D.devices : null;
+  var devOf = DV ? DV.of_op : null, nDev = DV ? DV.name.length : 0;
+  var colourBy = DV ? "device" : "type";
+  var CROSS = "#c2255c";  // edges whose ends sit on different devices
+  function devShort(d) { return S[DV.short[d]]; }
+  function devFull(d) { return S[DV.name[d]]; }
   var CHAR = 6.4, PAD = 10, HEAD = 22, GAP = 18, VGAP = 30, MARGIN = 20;
 
   // -- the hierarchy ----------------------------------------------------------------------------------
@@ -60,6 +68,21 @@
       for (i = 0; i < nO; i++) { O.inputs[i].forEach(function (x) { consumers[inputOp(x)].push(i); }); }
     }
     return consumers;
+  }
+  var devCountMemo = {};
+  function devCounts(x) {  // ops under group x per device, as [[device, count], ...] by count
+    if (!devCountMemo[x]) {
+      var c = new Int32Array(nDev);
+      opsUnder(x).forEach(function (op) { if (devOf[op] >= 0) { c[devOf[op]] += 1; } });
+      var out = [];
+      for (var d = 0; d < nDev; d++) { if (c[d]) { out.push([d, c[d]]); } }
+      out.sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
+      devCountMemo[x] = out;
+    }
+    return devCountMemo[x];
+  }
+  function devSummary(counts) {
+    return counts.map(function (dc) { return devShort(dc[0]) + " \u00d7" + dc[1]; }).join(", ");
   }
   var subtreeOps = {};
   function opsUnder(x) {
@@ -295,6 +318,52 @@
   var search = html("input", "tfx-gv-search", bar);
   search.type = "search"; search.placeholder = "search op names (/)"; search.setAttribute("aria-label", "search op names");
   var status = html("span", "tfx-gv-status", bar);
+  var colourButtons = {}, legend = null;
+  if (DV) {
+    var by = html("span", "tfx-gv-colour-by", bar);
+    by.style.marginLeft = "8px";
+    html("span", "", by, "colour by: ");
+    ["type", "device"].forEach(function (mode) {
+      var b = html("button", "tfx-gv-button", by, mode);
+      b.type = "button"; b.title = "colour boxes by " + (mode === "type" ? "op type" : "device");
+      b.setAttribute("data-action", "colour-" + mode);
+      colourButtons[mode] = b;
+    });
+    legend = html("div", "tfx-gv-legend", box);
+    legend.style.cssText = "display:flex;flex-wrap:wrap;gap:2px 12px;font-size:11px;margin:0 0 4px 0";
+    var perDevice = new Int32Array(nDev);
+    for (var q = 0; q < nO; q++) { if (devOf[q] >= 0) { perDevice[devOf[q]] += 1; } }
+    for (var d = 0; d < nDev; d++) {
+      var item = html("span", "tfx-gv-device", legend);
+      item.style.cssText = "cursor:pointer;white-space:nowrap";
+      item.setAttribute("data-device", d);
+      var sw = html("span", "tfx-swatch", item);
+      sw.style.background = DV.colour[d];
+      sw.style.display = "inline-block"; sw.style.width = "10px"; sw.style.height = "10px"; sw.style.marginRight = "4px";
+      html("span", "tfx-gv-device-name", item, devShort(d));
+      html("span", "tfx-gv-sub", item, " " + perDevice[d] + " ops");
+      var written = DV.written[d].map(function (w) { return S[w]; }).filter(function (w) { return w !== devFull(d); });
+      item.title = devFull(d) + (written.length ? "\nas written: " + written.join(", ") : "") +
+        "\n" + perDevice[d] + " ops; click to mark them";
+    }
+    var crossKey = html("span", "tfx-gv-cross-key", legend);
+    crossKey.style.whiteSpace = "nowrap";
+    var line = html("span", "", crossKey);
+    line.style.cssText = "display:inline-block;width:18px;height:0;vertical-align:middle;margin-right:4px;" +
+      "border-top:2px solid " + CROSS;
+    crossKey.appendChild(document.createTextNode("edge between devices"));
+  }
+  function showColourBy() {
+    if (!DV) { return; }
+    ["type", "device"].forEach(function (mode) {
+      var on = mode === colourBy;
+      colourButtons[mode].setAttribute("aria-pressed", on ? "true" : "false");
+      colourButtons[mode].style.fontWeight = on ? "700" : "";
+      colourButtons[mode].style.outline = on ? "1px solid currentColor" : "";
+    });
+    legend.style.display = colourBy === "device" ? "flex" : "none";
+    box.setAttribute("data-tfx-colour-by", colourBy);
+  }
   var main = html("div", "tfx-gv-main", box);
   main.appendChild(canvas);
   canvas.tabIndex = 0;
@@ -304,6 +373,12 @@
   var marker = el("marker", {id: arrowId, viewBox: "0 0 8 8", refX: "7", refY: "4", markerWidth: "7",
     markerHeight: "7", orient: "auto-start-reverse"}, defs);
   el("path", {d: "M0,0 L8,4 L0,8 z", "class": "tfx-gv-arrowhead"}, marker);
+  var crossArrowId = arrowId + "-cross";
+  if (DV) {
+    var crossMarker = el("marker", {id: crossArrowId, viewBox: "0 0 8 8", refX: "7", refY: "4", markerWidth: "7",
+      markerHeight: "7", orient: "auto-start-reverse"}, defs);
+    el("path", {d: "M0,0 L8,4 L0,8 z", style: "fill:" + CROSS}, crossMarker);
+  }
   var scene = el("g", {}, svg);
   var panel = html("div", "tfx-gv-panel", main);
   panel.hidden = true;
@@ -326,8 +401,10 @@
       var op = +key.slice(1), kind = D.kinds[O.type[op]];
       title.textContent = fullName(op) + " (" + D.types[O.type[op]] + ")";
       gEl.setAttribute("class", "tfx-gv-node tfx-gv-op tfx-gv-" + kind + (it.aux ? " tfx-gv-aux" : ""));
+      var byDevice = colourBy === "device" && devOf[op] >= 0;
       el("rect", {x: p.x, y: p.y, width: p.w, height: p.h, rx: kind === "variable" ? 10 : 4,
-        fill: D.colours[O.type[op]]}, gEl);
+        fill: byDevice ? DV.colour[devOf[op]] : D.colours[O.type[op]]}, gEl);
+      if (DV && devOf[op] >= 0) { gEl.setAttribute("data-device", devOf[op]); }
     } else {
       var x = +key.slice(1);
       title.textContent = groupName(x) + " \u2014 " + KIND_NAMES[G.kind[x]] + ", " + size[x] + " ops; click to " +
@@ -337,6 +414,12 @@
       if (G.kind[x] === 2 && !it.open) { el("rect", {x: p.x + 4, y: p.y - 4, width: p.w, height: p.h, rx: 4, "class": "tfx-gv-stack"}, gEl); }
       el("rect", {x: p.x, y: p.y, width: p.w, height: p.h, rx: 5}, gEl);
       el("text", {x: p.x + p.w - 10, y: p.y + 13, "class": "tfx-gv-toggle"}, gEl).textContent = it.open ? "\u2212" : "+";
+      if (DV) {
+        var counts = devCounts(x);
+        title.textContent += "\n" + counts.length + (counts.length === 1 ? " device: " : " devices: ") + devSummary(counts);
+        gEl.setAttribute("data-devices", counts.length);
+        if (colourBy === "device" && !it.open) { deviceStrip(gEl, p, counts); }
+      }
     }
     it.lines.forEach(function (line, i) {
       var t = el("text", {x: it.open ? p.x + 8 : p.x + p.w / 2, y: p.y + 15 + 14 * i,
@@ -346,6 +429,17 @@
     if (hits.has(key)) { gEl.classList.add("tfx-gv-hit"); }
     if (selected === key) { gEl.classList.add("tfx-gv-selected"); }
     return gEl;
+  }
+  // A collapsed group's devices: a strip along its foot split in proportion to its ops on each device.
+  function deviceStrip(parent, p, counts) {
+    var total = counts.reduce(function (a, dc) { return a + dc[1]; }, 0) || 1, x = p.x + 3, w = p.w - 6;
+    var strip = el("g", {"class": "tfx-gv-strip"}, parent);
+    counts.forEach(function (dc) {
+      var part = w * dc[1] / total;
+      el("rect", {x: x, y: p.y + p.h - 7, width: Math.max(1, part), height: 5, "data-device": dc[0],
+        style: "fill:" + DV.colour[dc[0]] + ";stroke:none"}, strip);
+      x += part;
+    });
   }
   function curve(points) {
     var d = "M" + points[0][0] + "," + points[0][1];
@@ -362,10 +456,17 @@
       for (var j = 0; j < O.inputs[op].length; j++) {
         var input = O.inputs[op][j], rs = rep(inputOp(input));
         if (rs === rd) { continue; }
-        var k = rs + ">" + rd;
-        if (drawn[k]) { drawn[k].n += 1; continue; }
-        drawn[k] = {s: rs, d: rd, n: 1, control: typeof input === "number" && input < 0,
-          label: S[O.outputs[inputOp(input)][Array.isArray(input) ? input[1] : 0]] || ""};
+        var k = rs + ">" + rd, cross = DV && devOf[op] !== devOf[inputOp(input)];
+        if (!drawn[k]) {
+          drawn[k] = {s: rs, d: rd, n: 0, control: typeof input === "number" && input < 0, cross: null,
+            label: S[O.outputs[inputOp(input)][Array.isArray(input) ? input[1] : 0]] || ""};
+        }
+        drawn[k].n += 1;
+        if (cross) {
+          var pair = devShort(devOf[inputOp(input)]) + " \u2192 " + devShort(devOf[op]);
+          drawn[k].cross = drawn[k].cross || {};
+          drawn[k].cross[pair] = (drawn[k].cross[pair] || 0) + 1;
+        }
       }
     }
     var keys = Object.keys(drawn), labelled = keys.length <= 80;  // shapes on edges while few edges show
@@ -384,6 +485,7 @@
         if (us && ud && us !== ud) { aux = positions[us].item.aux || positions[ud].item.aux; } else { return; }
       }
       var title = (e.n > 1 ? e.n + " tensors" : e.label) + (e.control ? " (control)" : "");
+      var crossing = e.cross ? Object.keys(e.cross) : [];
       if (aux) {  // one stub per side of a box, naming the other ends
         var so = stubs[e.s + ">"] || (stubs[e.s + ">"] = {key: e.s, out: true, ends: []});
         var si = stubs[e.d + "<"] || (stubs[e.d + "<"] = {key: e.d, out: false, ends: []});
@@ -392,9 +494,11 @@
         return;
       }
       var points = [[a.x + a.w / 2, a.y + a.h]].concat(route || []).concat([[b.x + b.w / 2, b.y]]);
-      var path = el("path", {d: curve(points), "class": "tfx-gv-edge" + (e.control ? " tfx-gv-control" : ""),
-        "marker-end": "url(#" + arrowId + ")", "stroke-width": Math.min(4, 1 + Math.log2(e.n))}, layer);
-      el("title", {}, path).textContent = title;
+      var path = el("path", {d: curve(points), "class": "tfx-gv-edge" + (e.control ? " tfx-gv-control" : "") +
+        (crossing.length ? " tfx-gv-cross" : ""), "marker-end": "url(#" + (crossing.length ? crossArrowId : arrowId) + ")",
+        "stroke-width": Math.min(4, 1 + Math.log2(e.n))}, layer);
+      if (crossing.length) { path.style.stroke = CROSS; path.style.strokeWidth = Math.min(5, 2 + Math.log2(e.n)); }
+      el("title", {}, path).textContent = title + (crossing.length ? " \u00b7 between devices: " + crossing.join(", ") : "");
       if (labelled && !e.control && title) {
         var mid = points[Math.floor(points.length / 2)], before = points[Math.floor(points.length / 2) - 1];
         el("text", {x: (mid[0] + before[0]) / 2 + 4, y: (mid[1] + before[1]) / 2 + 3, "class": "tfx-gv-edge-label"},
@@ -515,7 +619,13 @@
       var op = +key.slice(1);
       html("div", "tfx-gv-title", panel, fullName(op));
       row(panel, "type", D.types[O.type[op]] + (D.kinds[O.type[op]] !== "op" ? " (" + D.kinds[O.type[op]] + ")" : ""));
-      if (S[O.device[op]]) { row(panel, "device", S[O.device[op]]); }
+      if (DV && devOf[op] >= 0) {
+        var dr = row(panel, "device", "");
+        var dv = dr.lastChild, swatch = html("span", "tfx-swatch", dv);
+        swatch.style.cssText = "display:inline-block;width:10px;height:10px;margin-right:4px;background:" + DV.colour[devOf[op]];
+        dv.appendChild(document.createTextNode(devShort(devOf[op]) + " \u2014 " + (S[O.device[op]] || devFull(devOf[op]))));
+        dr.setAttribute("data-device", devOf[op]);
+      } else if (S[O.device[op]]) { row(panel, "device", S[O.device[op]]); }
       if (S[O.site[op]]) { row(panel, "created at", S[O.site[op]]); }
       if (S[O.note[op]]) { row(panel, "note", S[O.note[op]]); }
       html("div", "tfx-gv-heading", panel, "outputs (" + O.outputs[op].length + ")");
@@ -541,6 +651,11 @@
       row(panel, "kind", KIND_NAMES[G.kind[x]] + (G.aux[x] ? ", auxiliary" : ""));
       row(panel, "ops", String(size[x]));
       row(panel, "inside", kids[x].length + " groups, " + own[x].length + " ops");
+      if (DV) {
+        var dcs = devCounts(x);
+        html("div", "tfx-gv-heading", panel, "devices (" + dcs.length + ")");
+        dcs.forEach(function (dc) { row(panel, String(dc[1]), devShort(dc[0]) + " \u2014 " + devFull(dc[0])); });
+      }
       opsUnder(x).forEach(function (op) { var t = D.types[O.type[op]]; count[t] = (count[t] || 0) + 1; });
       html("div", "tfx-gv-heading", panel, "op types");
       Object.keys(count).sort(function (a, b) { return count[b] - count[a] || (a < b ? -1 : 1); }).slice(0, 10)
@@ -638,7 +753,23 @@
     else if (a === "collapse") {
       expanded = new Set([0]); layouts = {}; render(); fit(true);
     }
+    else if (a === "colour-type" || a === "colour-device") {
+      colourBy = a.slice(7); showColourBy(); render();
+    }
   });
+  if (legend) {
+    legend.addEventListener("click", function (ev) {
+      var item = ev.target.closest ? ev.target.closest("[data-device]") : null;
+      if (!item) { return; }
+      var d = +item.getAttribute("data-device");
+      matches = [];
+      for (var i = 0; i < nO; i++) { if (devOf[i] === d) { matches.push(i); } }
+      matchAt = -1;
+      search.value = "";
+      markHits();
+      status.textContent += " \u00b7 " + matches.length + " ops on " + devShort(d);
+    });
+  }
   var timer = null;
   search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(runSearch, 120); });
   search.addEventListener("keydown", function (ev) {
@@ -657,6 +788,7 @@
     }
   });
 
+  showColourBy();
   render();
   sizeCanvas();
   fit(true);

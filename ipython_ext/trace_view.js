@@ -53,10 +53,21 @@ function (D, ID) {
   }
 
   // -- data -------------------------------------------------------------------------------------------------
-  var ops = [], lanes = [], memTracks = [], span = 1;
+  var ops = [], lanes = [], memTracks = [], groups = [], transfers = [], span = 1;
+  // A lane group per device of a run when some run has several devices: a header row names the device
+  // (short name, its fill), its threads' lanes follow.
+  var grouped = D.runs.some(function (run) { return run.devices.length > 1; });
   D.runs.forEach(function (run, r) {
-    var laneBase = lanes.length, prev = "", base = ops.length;
-    run.tracks.forEach(function (t) { lanes.push({ run: r, label: t[4], ops: [] }); });
+    var laneBase = lanes.length, prev = "", base = ops.length, groupBase = groups.length;
+    (run.groups || []).forEach(function (g, d) {
+      groups.push({ run: r, full: run.devices[d], short: g[0], colour: g[1], lanes: [], ops: 0, busy: 0,
+                    label: (run.label ? run.label + " \u00b7 " : "") + g[0] });
+    });
+    run.tracks.forEach(function (t) {
+      var lane = { run: r, label: t[4], inner: t[5] === undefined ? t[4] : t[5], ops: [], group: null };
+      if (grouped && run.groups) { lane.group = groups[groupBase + t[0]]; lane.group.lanes.push(lanes.length); }
+      lanes.push(lane);
+    });
     for (var j = 0; j < run.s.length; j++) {
       var name = prev.slice(0, run.np[j]) + run.ns[j];
       prev = name;
@@ -66,9 +77,20 @@ function (D, ID) {
       op.ltype = op.type.toLowerCase();
       ops.push(op);
       lanes[op.lane].ops.push(op);
+      if (lanes[op.lane].group) { lanes[op.lane].group.ops += 1; lanes[op.lane].group.busy += op.d; }
       if (op.e > span) span = op.e;
     }
     run.base = base;
+    (run.x || []).forEach(function (x) {
+      var t = { run: r, from: x[0] >= 0 ? ops[base + x[0]] : null, to: x[1] >= 0 ? ops[base + x[1]] : null,
+                bytes: x[2], tensor: x[3], src: x[4], dst: x[5] };
+      // the time the tensor took: a send to its receive's end, or TF's RecvTensor record's own span
+      var rpc = t.to && t.from && !/^_(Host)?Send$/.test(t.from.type);
+      t.time = t.to && t.from && !rpc ? t.to.e - t.from.s : t.to ? t.to.d : t.from.d;
+      if (t.from) t.from.transfer = t;
+      if (t.to) t.to.transfer = t;
+      transfers.push(t);
+    });
     // Memory per allocator as the Chrome trace counts it: before an op, what was in use less what it allocates.
     run.series = run.allocators.map(function () { return []; });
     for (j = 0; j < run.s.length; j++) {
@@ -136,6 +158,13 @@ function (D, ID) {
         flow++;
       });
     }
+    transfers.forEach(function (x) {  // a send to its receive on another device's process
+      if (x.run !== r || !x.from || !x.to) return;
+      var a = where(x.from), b = where(x.to);
+      events.push({ ph: "s", cat: "Transfer", name: x.tensor, id: flow, pid: a[0], tid: a[1], ts: a[2] });
+      events.push({ ph: "f", bp: "e", cat: "Transfer", name: x.tensor, id: flow, pid: b[0], tid: b[1], ts: b[2] });
+      flow++;
+    });
     run.series.forEach(function (pts, a) {
       var name = run.allocators[a];
       pts.forEach(function (p) {
@@ -148,9 +177,17 @@ function (D, ID) {
   }
 
   // -- layout -----------------------------------------------------------------------------------------------
-  var LEFT = 170, AXIS = 22, LANE = 20, BAR = 15, MEM = 44, PAD = 6;
-  var height = AXIS + lanes.length * LANE + memTracks.length * (MEM + PAD) + PAD;
+  var LEFT = 170, AXIS = 22, LANE = 20, BAR = 15, MEM = 44, PAD = 6, HEADER = 18;
+  var laneTop = [], headerTop = [], cursor = AXIS;
+  lanes.forEach(function (l, i) {
+    if (l.group && l.group.lanes[0] === i) { headerTop.push([cursor, l.group]); cursor += HEADER; }
+    laneTop.push(cursor);
+    cursor += LANE;
+  });
+  var lanesEnd = cursor;
+  var height = lanesEnd + memTracks.length * (MEM + PAD) + PAD;
   var view = { t0: 0, t1: span }, sel = null, hover = null, arrows = false, matches = [], matchAt = -1;
+  var showTransfers = transfers.length > 0, TRANSFER = "#7048e8";
   var query = "", mouseX = null;
 
   var staticPic = root.querySelector(".tfx-trace-static");
@@ -164,6 +201,12 @@ function (D, ID) {
   }
   var bIn = button("+", "zoom in (W, Ctrl+wheel)"), bOut = button("\u2212", "zoom out (S)");
   var bFit = button("fit", "show the whole step (0)"), bArrows = button("arrows", "flow arrows between dependent ops (F)");
+  var bTransfers = null;
+  if (transfers.length) {
+    bTransfers = button("transfers", "arrows from each send to its receive on another device (T)");
+    bTransfers.classList.add("tfx-trace-on");
+    root.setAttribute("data-transfers", "1");
+  }
   var search = el("input", "tfx-trace-search");
   search.type = "search";
   search.placeholder = "search ops by name or type";
@@ -171,6 +214,17 @@ function (D, ID) {
   bar.appendChild(search);
   var count = el("span", "tfx-trace-count", "");
   bar.appendChild(count);
+  if (transfers.length) {
+    var moved = 0, took = 0, paired = 0;
+    transfers.forEach(function (t) {
+      if (t.bytes > 0) moved += t.bytes;
+      if (t.from && t.to) { paired += 1; took += t.time; }
+    });
+    var summary = el("span", "tfx-trace-count tfx-trace-transfers",
+      transfers.length + " transfer" + (transfers.length === 1 ? "" : "s") + " between " + groups.length +
+      " devices \u00b7 " + fmtBytes(moved) + (paired ? " \u00b7 " + fmtNs(took / paired) + " each on average" : ""));
+    bar.appendChild(summary);
+  }
   bar.appendChild(el("span", "tfx-trace-help", "drag or A/D to pan \u00b7 W/S or Ctrl+wheel to zoom \u00b7 click an op"));
   var box = el("div", "tfx-trace-box");
   box.tabIndex = 0;
@@ -233,7 +287,7 @@ function (D, ID) {
   }
   function xOf(t) { return LEFT + (t - view.t0) / (view.t1 - view.t0) * (width - LEFT - 8); }
   function tOf(x) { return view.t0 + (x - LEFT) / (width - LEFT - 8) * (view.t1 - view.t0); }
-  function laneY(i) { return AXIS + i * LANE; }
+  function laneY(i) { return laneTop[i]; }
 
   // -- drawing ----------------------------------------------------------------------------------------------
   function draw() {
@@ -256,9 +310,23 @@ function (D, ID) {
       ctx.fillText(axisLabel(Math.round(t * 1000) / 1000, step), x, 9);
     }
     ctx.textAlign = "right";
-    lanes.forEach(function (l, i) { ctx.fillStyle = c.fg; ctx.fillText(vis(l.label), LEFT - 8, laneY(i) + BAR / 2 + 1); });
+    headerTop.forEach(function (h) {
+      var g = h[1], bottom = laneY(g.lanes[g.lanes.length - 1]) + BAR;
+      ctx.fillStyle = g.colour;
+      ctx.globalAlpha = 0.35;
+      ctx.fillRect(0, h[0] + 1, plotR, HEADER - 3);
+      ctx.globalAlpha = 1;
+      ctx.fillRect(0, h[0] + 1, 5, bottom - h[0] - 1);
+      ctx.textAlign = "left";
+      ctx.font = "bold 11px Helvetica, Arial, sans-serif";
+      ctx.fillStyle = c.fg;
+      ctx.fillText(vis(g.label), 10, h[0] + HEADER / 2);
+      ctx.font = "10px Helvetica, Arial, sans-serif";
+      ctx.textAlign = "right";
+    });
+    lanes.forEach(function (l, i) { ctx.fillStyle = c.fg; ctx.fillText(vis(l.group ? l.inner : l.label), LEFT - 8, laneY(i) + BAR / 2 + 1); });
     memTracks.forEach(function (m, i) {
-      var y = AXIS + lanes.length * LANE + PAD + i * (MEM + PAD);
+      var y = lanesEnd + PAD + i * (MEM + PAD);
       ctx.fillText(vis(m.label), LEFT - 8, y + MEM / 2 - 6);
       ctx.fillText("peak " + fmtBytes(m.peak), LEFT - 8, y + MEM / 2 + 7);
     });
@@ -298,7 +366,7 @@ function (D, ID) {
       ctx.lineWidth = 1;
     });
     memTracks.forEach(function (m, i) {
-      var y = AXIS + lanes.length * LANE + PAD + i * (MEM + PAD), peak = m.peak || 1;
+      var y = lanesEnd + PAD + i * (MEM + PAD), peak = m.peak || 1;
       ctx.fillStyle = "rgba(66,133,244,0.35)";
       ctx.strokeStyle = "rgba(66,133,244,0.9)";
       ctx.beginPath();
@@ -317,7 +385,40 @@ function (D, ID) {
       ctx.stroke();
     });
     if (arrows) drawArrows(c);
+    if (showTransfers) drawTransfers();
     ctx.restore();
+  }
+  // A send's arrow to its receive on another device: from the end of the send (or of the op whose tensor TF's
+  // RecvTensor fetched) to the end of the receive, when the tensor had arrived.
+  function drawTransfers() {
+    var drawn = 0;
+    ctx.strokeStyle = TRANSFER;
+    ctx.fillStyle = TRANSFER;
+    ctx.lineWidth = 1.5;
+    transfers.forEach(function (t) {
+      if (!t.from || !t.to) return;
+      var a = t.from, b = t.to;
+      if (Math.max(a.e, b.e) < view.t0 || Math.min(a.e, b.e) > view.t1) return;
+      var x0 = xOf(a.e), y0 = laneY(a.lane) + BAR / 2, x1 = xOf(b.e), y1 = laneY(b.lane) + BAR / 2;
+      var strong = sel && (sel === a || sel === b);
+      ctx.globalAlpha = sel && !strong ? 0.35 : 1;
+      ctx.lineWidth = strong ? 2.5 : 1.5;
+      ctx.beginPath();
+      ctx.moveTo(x0, y0);
+      ctx.bezierCurveTo(x0 + 24, y0, x1 - 24, y1, x1, y1);
+      ctx.stroke();
+      var dir = x1 >= x0 - 24 ? 1 : -1;
+      ctx.beginPath();
+      ctx.moveTo(x1, y1);
+      ctx.lineTo(x1 - 7 * dir, y1 - 4);
+      ctx.lineTo(x1 - 7 * dir, y1 + 4);
+      ctx.closePath();
+      ctx.fill();
+      drawn++;
+    });
+    ctx.globalAlpha = 1;
+    ctx.lineWidth = 1;
+    root.setAttribute("data-transfers-drawn", String(drawn));
   }
   function drawArrows(c) {
     var pairs = [];
@@ -349,9 +450,17 @@ function (D, ID) {
   }
 
   // -- hit testing, hover card, details panel ---------------------------------------------------------------
+  function laneAt(y) {
+    for (var i = 0; i < lanes.length; i++) if (y >= laneTop[i] && y < laneTop[i] + LANE) return i;
+    return -1;
+  }
+  function headerAt(x, y) {
+    for (var n = 0; n < headerTop.length; n++) if (y >= headerTop[n][0] && y < headerTop[n][0] + HEADER) return headerTop[n][1];
+    return null;
+  }
   function opAt(x, y) {
-    var i = Math.floor((y - AXIS) / LANE);
-    if (x < LEFT || i < 0 || i >= lanes.length || y - laneY(i) > BAR) return null;
+    var i = laneAt(y);
+    if (x < LEFT || i < 0 || y - laneY(i) > BAR) return null;
     var l = lanes[i].ops, t = tOf(x), tol = 2 * (view.t1 - view.t0) / (width - LEFT);
     var lo = 0, hi = l.length;  // the first op starting after t + tol
     while (lo < hi) { var mid = (lo + hi) >> 1; if (l[mid].s <= t + tol) lo = mid + 1; else hi = mid; }
@@ -364,7 +473,7 @@ function (D, ID) {
   }
   // The memory track under the pointer and the bytes in use there: [track, bytes] or null.
   function memoryAt(x, y) {
-    var top = AXIS + lanes.length * LANE + PAD, i = Math.floor((y - top) / (MEM + PAD));
+    var top = lanesEnd + PAD, i = Math.floor((y - top) / (MEM + PAD));
     if (x < LEFT || i < 0 || i >= memTracks.length || y - top - i * (MEM + PAD) > MEM) return null;
     var pts = memTracks[i].pts, t = tOf(x), lo = 0, hi = pts.length;
     while (lo < hi) { var mid = (lo + hi) >> 1; if (pts[mid][0] <= t) lo = mid + 1; else hi = mid; }
@@ -378,6 +487,25 @@ function (D, ID) {
     card.appendChild(el("div", "tfx-trace-card-name", vis(op.name)));
     card.appendChild(el("div", "", vis(op.type) + " \u00b7 " + fmtNs(op.d) + " at +" + fmtNs(op.s)));
     outputsText(op).forEach(function (t) { card.appendChild(el("div", "tfx-dim", "out " + t)); });
+    if (op.transfer) transferText(op.transfer).forEach(function (t, n) { card.appendChild(el("div", n ? "tfx-dim" : "", t)); });
+    placeCard(x, y);
+  }
+  function transferText(t) {
+    var lines = ["transfer " + vis(t.src) + " \u2192 " + vis(t.dst) + " \u00b7 " + vis(t.tensor)];
+    var parts = [];
+    if (t.bytes >= 0) parts.push(fmtBytes(t.bytes));
+    if (t.from && t.to) parts.push(fmtNs(t.time) + " from send to arrival");
+    else parts.push(t.to ? "its sender is not in the trace" : "its receiver is not in the trace");
+    if (t.from && t.to && t.time > 0 && t.bytes > 0) parts.push((t.bytes / t.time * 1000).toFixed(1) + " MB/s");
+    lines.push(parts.join(" \u00b7 "));
+    return lines;
+  }
+  function showGroupCard(g, x, y) {
+    card.textContent = "";
+    card.appendChild(el("div", "tfx-trace-card-name", vis(g.short)));
+    card.appendChild(el("div", "", vis(g.full)));
+    card.appendChild(el("div", "tfx-dim", g.ops + " ops on " + g.lanes.length + " lane" + (g.lanes.length === 1 ? "" : "s") +
+      " \u00b7 busy " + fmtNs(g.busy)));
     placeCard(x, y);
   }
   function showMemoryCard(mem, x, y) {
@@ -424,12 +552,18 @@ function (D, ID) {
     var t = el("table", "tfx-table tfx-fields");
     row(t, "type", vis(op.type));
     row(t, "lane", vis(lanes[op.lane].label));
+    if (lanes[op.lane].group) row(t, "device", vis(lanes[op.lane].group.short + " \u2014 " + lanes[op.lane].group.full));
     row(t, "start", "+" + fmtNs(op.s));
     row(t, "time", fmtNs(op.d));
     row(t, "outputs", listOf(outputsText(op)));
     row(t, "bytes", fmtBytes(total));
     row(t, "inputs", listOf(op.ins.map(function (x) { return x.op ? opLink(x.op, vis(inputText(x))) : vis(x.text); })));
     row(t, "consumers", listOf(op.consumers.map(function (o) { return opLink(o, vis(o.name)); })));
+    if (op.transfer) {
+      var x = op.transfer, peer = x.from === op ? x.to : x.from, text = transferText(x);
+      row(t, "transfer", listOf(text));
+      if (peer) row(t, x.from === op ? "received by" : "sent by", listOf([opLink(peer, vis(peer.name) + " (" + vis(peer.type) + ")")]));
+    }
     panel.appendChild(t);
     panel.style.display = "block";
   }
@@ -491,6 +625,13 @@ function (D, ID) {
     root.setAttribute("data-arrows", arrows ? "1" : "0");
     draw();
   });
+  if (bTransfers) bTransfers.addEventListener("click", function () {
+    showTransfers = !showTransfers;
+    bTransfers.classList.toggle("tfx-trace-on", showTransfers);
+    root.setAttribute("data-transfers", showTransfers ? "1" : "0");
+    if (!showTransfers) root.setAttribute("data-transfers-drawn", "0");
+    draw();
+  });
   search.addEventListener("input", runSearch);
   search.addEventListener("keydown", function (ev) {
     ev.stopPropagation();  // the notebook's own shortcuts must not see typing
@@ -506,6 +647,7 @@ function (D, ID) {
     else if (key === "d" || key === "arrowright") pan(0.1);
     else if (key === "0") setView(0, span);
     else if (key === "f") bArrows.click();
+    else if (key === "t" && bTransfers) bTransfers.click();
     else if (key === "/") search.focus();
     else if (key === "escape") select(null);
     else done = false;
@@ -545,10 +687,11 @@ function (D, ID) {
     var r = canvas.getBoundingClientRect(), x = ev.clientX - r.left, y = ev.clientY - r.top;
     mouseX = x;
     if (drag && drag.moved) { card.style.display = "none"; return; }
-    var op = opAt(x, y), mem = op ? null : memoryAt(x, y);
+    var op = opAt(x, y), mem = op ? null : memoryAt(x, y), head = op || mem ? null : headerAt(x, y);
     if (op !== hover) { hover = op; draw(); }
     if (op) showCard(op, x, y);
     else if (mem) showMemoryCard(mem, x, y);
+    else if (head) showGroupCard(head, x, y);
     else card.style.display = "none";
     canvas.style.cursor = op ? "pointer" : "grab";
   });
@@ -565,5 +708,6 @@ function (D, ID) {
   // what tests and tools read: the step's span and the window shown
   root.setAttribute("data-span", String(span));
   setView(view.t0, view.t1);
-  root.tfxTrace = { chromeTrace: chromeTrace, view: view, lanes: lanes, xOf: xOf, laneY: laneY, ops: ops };
+  root.tfxTrace = { chromeTrace: chromeTrace, view: view, lanes: lanes, xOf: xOf, laneY: laneY, ops: ops,
+                    groups: groups, transfers: transfers };
 }
