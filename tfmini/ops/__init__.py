@@ -121,3 +121,7 @@ from tfmini.ops import signal_ops  # noqa: E402,F401 - declares tf.signal's fram
 # -- send and recv
 # isort: split
 from tfmini.ops import sendrecv_ops  # noqa: E402,F401 - registers _Send, _Recv, _HostSend and _HostRecv
+
+# -- accumulators
+# isort: split
+from tfmini.ops import accumulator_ops  # noqa: E402,F401 - registers the accumulator ops, tf.ConditionalAccumulator
