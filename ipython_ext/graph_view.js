@@ -375,8 +375,8 @@
   el("path", {d: "M0,0 L8,4 L0,8 z", "class": "tfx-gv-arrowhead"}, marker);
   var crossArrowId = arrowId + "-cross";
   if (DV) {
-    var crossMarker = el("marker", {id: crossArrowId, viewBox: "0 0 8 8", refX: "7", refY: "4", markerWidth: "7",
-      markerHeight: "7", orient: "auto-start-reverse"}, defs);
+    var crossMarker = el("marker", {id: crossArrowId, viewBox: "0 0 8 8", refX: "7", refY: "4", markerWidth: "10",
+      markerHeight: "10", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse"}, defs);
     el("path", {d: "M0,0 L8,4 L0,8 z", style: "fill:" + CROSS}, crossMarker);
   }
   var scene = el("g", {}, svg);
@@ -497,7 +497,7 @@
       var path = el("path", {d: curve(points), "class": "tfx-gv-edge" + (e.control ? " tfx-gv-control" : "") +
         (crossing.length ? " tfx-gv-cross" : ""), "marker-end": "url(#" + (crossing.length ? crossArrowId : arrowId) + ")",
         "stroke-width": Math.min(4, 1 + Math.log2(e.n))}, layer);
-      if (crossing.length) { path.style.stroke = CROSS; path.style.strokeWidth = Math.min(5, 2 + Math.log2(e.n)); }
+      if (crossing.length) { path.style.stroke = CROSS; path.style.strokeWidth = Math.min(4, 1.5 + Math.log2(e.n)); }
       el("title", {}, path).textContent = title + (crossing.length ? " \u00b7 between devices: " + crossing.join(", ") : "");
       if (labelled && !e.control && title) {
         var mid = points[Math.floor(points.length / 2)], before = points[Math.floor(points.length / 2) - 1];

@@ -180,7 +180,7 @@ function (D, ID) {
   var LEFT = 170, AXIS = 22, LANE = 20, BAR = 15, MEM = 44, PAD = 6, HEADER = 18;
   var laneTop = [], headerTop = [], cursor = AXIS;
   lanes.forEach(function (l, i) {
-    if (l.group && l.group.lanes[0] === i) { headerTop.push([cursor, l.group]); cursor += HEADER; }
+    if (l.group && l.group.lanes[0] === i) { headerTop.push([cursor, l.group]); l.group.top = cursor; cursor += HEADER; }
     laneTop.push(cursor);
     cursor += LANE;
   });
