@@ -350,3 +350,21 @@ def test_hostile_device_names_stay_text_in_both_views(browser, tmp_path):
         assert p.clean()
     finally:
         p.page.close()
+
+
+def test_several_distributed_runs_get_a_lane_group_per_run_and_device(browser, tmp_path, step):
+    p = Page(browser, tmp_path, TraceView(step, step).html(), ".tfx-trace[data-ready]")
+    page = p.page
+    try:
+        labels = page.evaluate(f"{V}.groups.map(g => g.label)")
+        assert labels == [f"run {r} \u00b7 {d}" for r in (1, 2) for d in SHORT]
+        per_run = page.evaluate(f"[0, 1].map(r => {V}.transfers.filter(t => t.run === r && t.from.run === r"
+                                " && t.to.run === r).length)")
+        assert per_run[0] == per_run[1] == page.evaluate(f"{V}.transfers.length") // 2
+        with page.expect_download() as info:
+            page.locator("a.tfx-trace-download").nth(1).click()
+        events = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["traceEvents"]
+        assert sum(1 for e in events if e.get("cat") == "Transfer") == 2 * per_run[1]
+        assert p.clean(), (p.errors, p.remote)
+    finally:
+        page.close()
