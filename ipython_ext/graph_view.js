@@ -318,8 +318,10 @@
   var search = html("input", "tfx-gv-search", bar);
   search.type = "search"; search.placeholder = "search op names (/)"; search.setAttribute("aria-label", "search op names");
   var status = html("span", "tfx-gv-status", bar);
-  var colourButtons = {}, legend = null;
-  if (DV) {
+  var colourButtons = {}, legend = DV ? deviceControls() : null;
+  // The "colour by: type | device" buttons in the bar and, below it, the legend of devices (short name, op
+  // count, full name and the strings ops wrote on hover) with the key to edges between devices.
+  function deviceControls() {
     var by = html("span", "tfx-gv-colour-by", bar);
     by.style.marginLeft = "8px";
     html("span", "", by, "colour by: ");
@@ -329,12 +331,12 @@
       b.setAttribute("data-action", "colour-" + mode);
       colourButtons[mode] = b;
     });
-    legend = html("div", "tfx-gv-legend", box);
-    legend.style.cssText = "display:flex;flex-wrap:wrap;gap:2px 12px;font-size:11px;margin:0 0 4px 0";
+    var legendBox = html("div", "tfx-gv-legend", box);
+    legendBox.style.cssText = "display:flex;flex-wrap:wrap;gap:2px 12px;font-size:11px;margin:0 0 4px 0";
     var perDevice = new Int32Array(nDev);
     for (var q = 0; q < nO; q++) { if (devOf[q] >= 0) { perDevice[devOf[q]] += 1; } }
     for (var d = 0; d < nDev; d++) {
-      var item = html("span", "tfx-gv-device", legend);
+      var item = html("span", "tfx-gv-device", legendBox);
       item.style.cssText = "cursor:pointer;white-space:nowrap";
       item.setAttribute("data-device", d);
       var sw = html("span", "tfx-swatch", item);
@@ -346,12 +348,13 @@
       item.title = devFull(d) + (written.length ? "\nas written: " + written.join(", ") : "") +
         "\n" + perDevice[d] + " ops; click to mark them";
     }
-    var crossKey = html("span", "tfx-gv-cross-key", legend);
+    var crossKey = html("span", "tfx-gv-cross-key", legendBox);
     crossKey.style.whiteSpace = "nowrap";
     var line = html("span", "", crossKey);
     line.style.cssText = "display:inline-block;width:18px;height:0;vertical-align:middle;margin-right:4px;" +
       "border-top:2px solid " + CROSS;
     crossKey.appendChild(document.createTextNode("edge between devices"));
+    return legendBox;
   }
   function showColourBy() {
     if (!DV) { return; }

@@ -454,7 +454,7 @@ function (D, ID) {
     for (var i = 0; i < lanes.length; i++) if (y >= laneTop[i] && y < laneTop[i] + LANE) return i;
     return -1;
   }
-  function headerAt(x, y) {
+  function headerAt(y) {
     for (var n = 0; n < headerTop.length; n++) if (y >= headerTop[n][0] && y < headerTop[n][0] + HEADER) return headerTop[n][1];
     return null;
   }
@@ -687,7 +687,7 @@ function (D, ID) {
     var r = canvas.getBoundingClientRect(), x = ev.clientX - r.left, y = ev.clientY - r.top;
     mouseX = x;
     if (drag && drag.moved) { card.style.display = "none"; return; }
-    var op = opAt(x, y), mem = op ? null : memoryAt(x, y), head = op || mem ? null : headerAt(x, y);
+    var op = opAt(x, y), mem = op ? null : memoryAt(x, y), head = op || mem ? null : headerAt(y);
     if (op !== hover) { hover = op; draw(); }
     if (op) showCard(op, x, y);
     else if (mem) showMemoryCard(mem, x, y);
