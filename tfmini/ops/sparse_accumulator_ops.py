@@ -182,7 +182,7 @@ class SparseConditionalAccumulator(ConditionalAccumulatorBase):
         values = _ops.convert_to_tensor(grad_values, dtype=self._dtype)
         indices = math_ops.cast(_ops.convert_to_tensor(grad_indices), _dt.int64)
         known = grad_shape is not None
-        shape = _ops.convert_to_tensor(grad_shape if known else np.zeros(0, np.int64), dtype=_dt.int64)
+        shape = math_ops.cast(grad_shape if known else np.zeros(0, np.int64), _dt.int64)
         return apply_op("SparseAccumulatorApplyGradient", [self._accumulator_ref, local_step, indices, values, shape],
                         {"has_known_shape": known}, name=name)
 

@@ -42,3 +42,7 @@ from tfmini.train import (  # noqa: E402,F401 - their declarations
     supervisor,
     tracking,
 )
+
+# -- sync replicas
+# isort: split
+from tfmini.train import sync_replicas_optimizer  # noqa: E402,F401 - declares tf.train.SyncReplicasOptimizer
