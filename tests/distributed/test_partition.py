@@ -280,3 +280,21 @@ def test_precomputed_placement_is_reused():
     step = partition(g, [y], [x], cluster=CLUSTER, master=WK0, devices=devices)
     assert step.fetch_keys[0][0] == WK1
     assert np.array_equal(sorted(step.devices), sorted(["w", "w/read", "mul", "Const", "y"]))
+
+
+def test_small_constants_read_on_other_tasks_are_copied_not_sent():
+    with tf.Graph().as_default() as g:
+        with tf.device("/job:worker/task:0"):
+            lr = tf.constant(0.5, name="lr")
+            big = tf.constant(np.ones(100, np.float32), name="big")
+        with tf.device("/job:ps/task:0"):
+            v = tf.Variable(np.zeros(100, np.float32), name="v")
+            upd = tf.assign_sub(v, lr * big, name="upd")
+    step = partition(g, [], [], [upd.op], cluster=CLUSTER, master=WK0)
+    ps = {nd.name: nd for nd in step.graph_defs[PS0].node}
+    copies = [nd for nd in ps.values() if nd.name.startswith("lr/replicate/_")]
+    assert len(copies) == 1 and copies[0].op == "Const" and copies[0].device == cpu(PS0)
+    # The large constant is sent; the small one is neither sent nor kept on its own task, which reads neither.
+    sent = [nd.attr["tensor_name"].s.decode() for nd in step.graph_defs[WK0].node if nd.op == "_Send"]
+    assert [s.split("_", 2)[2] for s in sent] == ["big"]
+    assert "lr" not in {nd.name for nd in step.graph_defs[WK0].node}

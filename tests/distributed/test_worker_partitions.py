@@ -183,3 +183,249 @@ def test_mlp_partitions_are_made_once_per_signature_and_reused():
     wk_ops = {nd.op for nd in step.graph_defs[WK0].node}
     assert {"VariableV2", "ApplyGradientDescent", "_Recv", "_Send"} <= ps_ops
     assert {"MatMul", "Relu", "_Recv", "_Send"} <= wk_ops and "VariableV2" not in wk_ops
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Queues on ps shared between steps
+# ----------------------------------------------------------------------------------------------------------
+def _queue_program():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            q = tf.FIFOQueue(10, [tf.float32], shapes=[[2]], shared_name="shared_q", name="q")
+        with tf.device("/job:worker/task:1"):
+            v = tf.placeholder(tf.float32, [2], name="v")
+            enqueue = q.enqueue([v * 2.0])
+        with tf.device("/job:worker/task:0"):
+            total = tf.reduce_sum(q.dequeue_many(2), axis=0) + 1.0
+            size = q.size()
+
+    def steps(run):
+        run(enqueue, {v: [1.0, 2.0]})
+        run(enqueue, {v: [3.0, 4.0]})
+        s = run(size)
+        return s, run(total), run(size)
+
+    return graph, steps, (enqueue, v, total, size)
+
+
+def test_queue_on_ps_fed_by_one_step_and_dequeued_by_another():
+    graph, steps, _ = _queue_program()
+    got = _distributed(graph, steps)
+    _assert_same(got, _local(graph, steps))
+    np.testing.assert_array_equal(got[1], [9.0, 13.0])
+
+
+def test_shared_queue_is_seen_by_a_second_graph_on_the_same_task():
+    cluster = Cluster()
+    g1, _, (enqueue, v, _, _) = _queue_program()
+    g2, _, (_, _, total, size) = _queue_program()
+    a, b = Client(cluster, g1), Client(cluster, g2)
+    a.run(enqueue, {v: [1.0, 1.0]})
+    a.run(enqueue, {v: [2.0, 2.0]})
+    assert b.run(size) == 2
+    np.testing.assert_array_equal(b.run(total), [7.0, 7.0])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Control flow on one task fed from another
+# ----------------------------------------------------------------------------------------------------------
+def test_cond_and_while_loop_on_the_worker_fed_from_ps():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            w = tf.Variable([1.0, -2.0, 3.0], name="w")
+            scale = tf.Variable(2.0, name="scale")
+        with tf.device("/job:worker/task:0"):
+            p = tf.placeholder(tf.bool, [], name="p")
+            c = tf.cond(p, lambda: w * scale, lambda: w - scale)
+            i0 = tf.constant(0)
+            _, acc = tf.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a * 0.5 + c), [i0, tf.zeros([3])])
+            grad = tf.gradients(tf.reduce_sum(acc * acc), [w, scale])
+        with tf.device("/job:ps/task:0"):
+            update = tf.assign_sub(w, 0.01 * grad[0])
+        init = tf.global_variables_initializer()
+
+    def steps(run):
+        run(init)
+        out = [run([acc, grad[1]], {p: flag}) for flag in (True, False)]
+        run(update, {p: True})
+        return out, run(w.value())
+
+    got = _distributed(graph, steps)
+    _assert_same(got, _local(graph, steps))
+
+
+def test_resource_variable_read_inside_cond_runs_with_its_handle():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            v = tf.get_variable("v", initializer=[1.0, 2.0], use_resource=True)
+        with tf.device("/job:worker/task:0"):
+            p = tf.placeholder(tf.bool, [])
+            out = tf.cond(p, lambda: v.read_value() * 3.0, lambda: tf.zeros([2]))
+        init = tf.global_variables_initializer()
+
+    def steps(run):
+        run(init)
+        return run(out, {p: True}), run(out, {p: False})
+
+    _assert_same(_distributed(graph, steps), _local(graph, steps))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# State shared by graphs on one task, and resets
+# ----------------------------------------------------------------------------------------------------------
+def _shared_variable_graph():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            w = tf.Variable(tf.zeros([2]), name="w")
+            r = tf.get_variable("r", initializer=[5.0], use_resource=True)
+            inc = tf.assign_add(w, [1.0, 2.0])
+            r_inc = r.assign_add([1.0])
+        with tf.device("/job:worker/task:0"):
+            doubled = w * 2.0
+            r_read = r.read_value() + 0.0
+        init = tf.global_variables_initializer()
+    return graph, init, inc, r_inc, doubled, r_read
+
+
+def test_variables_are_shared_by_two_graphs_on_the_same_task():
+    cluster = Cluster()
+    g1, init1, inc1, r_inc1, _, _ = _shared_variable_graph()
+    g2, _, inc2, _, doubled2, r_read2 = _shared_variable_graph()
+    a, b = Client(cluster, g1), Client(cluster, g2)
+    a.run(init1)
+    a.run(inc1)
+    a.run(r_inc1)
+    b.run(inc2)
+    np.testing.assert_array_equal(b.run(doubled2), [4.0, 8.0])
+    np.testing.assert_array_equal(b.run(r_read2), [6.0])
+
+
+def test_reset_of_a_container_uninitializes_variables_and_cancels_queues():
+    cluster = Cluster()
+    graph, init, inc, _, doubled, r_read = _shared_variable_graph()
+    client = Client(cluster, graph)
+    client.run(init)
+    client.run(inc)
+    g2, _, (enqueue, v, total, size) = _queue_program()
+    qc = Client(cluster, g2)
+    qc.run(enqueue, {v: [1.0, 1.0]})
+    cluster.resources[PS0].reset(["some_other_container"])
+    np.testing.assert_array_equal(client.run(doubled), [2.0, 4.0])
+    assert qc.run(size) == 1
+    cluster.resources[PS0].reset(["ps"])  # the default container of a ps task is named after its job
+    with pytest.raises(errors.FailedPreconditionError, match="uninitialized"):
+        client.run(doubled)
+    with pytest.raises(errors.FailedPreconditionError):
+        client.run(r_read)
+    assert qc.run(size) == 0  # a new queue: the old one was dropped
+    client.run(init)
+    np.testing.assert_array_equal(client.run(doubled), [0.0, 0.0])
+
+
+def test_reset_cancels_a_blocked_dequeue():
+    cluster = Cluster()
+    graph, _, (_, _, total, _) = _queue_program()
+    client = Client(cluster, graph)
+    client._compiled([total], [], [])
+    failure = []
+    th = threading.Thread(target=lambda: failure.append(pytest.raises(Exception, client.run, total)))
+    th.start()
+    time.sleep(0.2)
+    cluster.resources[PS0].reset(None)
+    th.join(10)
+    assert not th.is_alive()
+    assert failure and failure[0].type is errors.CancelledError
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Failures, aborts and deadlines
+# ----------------------------------------------------------------------------------------------------------
+def _failing_program():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            a = tf.constant([1.0, -2.0])
+            bad = tf.debugging.check_numerics(tf.log(a), "bad value on ps", name="bad")
+        with tf.device("/job:worker/task:0"):
+            out = tf.identity(bad, name="out") + 1.0
+            ok = tf.constant(3.0) * 2.0
+    return graph, out, ok
+
+
+def test_a_failing_op_aborts_the_step_and_the_session_stays_usable():
+    graph, out, ok = _failing_program()
+    client = Client(Cluster(), graph)
+    with pytest.raises(errors.InvalidArgumentError, match="bad value on ps"):
+        client.run(out)
+    assert client.run(ok) == 6.0
+    with tf.Session(graph=graph) as sess, pytest.raises(errors.InvalidArgumentError, match="bad value on ps"):
+        sess.run(out)
+
+
+def test_an_abort_wakes_the_recv_another_task_is_blocked_in():
+    graph, out, _ = _failing_program()
+    step = partition(graph, [out], cluster=CLUSTER, master=WK0)
+    resources = {t: WorkerResources(t) for t in step.graph_defs}
+    runners = {t: PartitionRunner(gd, step.run_nodes[t], resources[t]) for t, gd in step.graph_defs.items()}
+    rdv = {t: StepRendezvous(t, 9, remote_put=lambda t, k, v: rdv[t].put(k, v)) for t in runners}
+    caught = {}
+
+    def worker():
+        try:
+            runners[WK0].run(rdv[WK0])
+        except Exception as e:  # noqa: BLE001 - inspected below
+            caught[WK0] = e
+
+    th = threading.Thread(target=worker)
+    th.start()
+    time.sleep(0.2)  # the worker now waits for the ps tensor, which never comes: the ps partition is not run
+    assert th.is_alive()
+    rdv[WK0].abort(errors.InvalidArgumentError(None, None, "bad value on ps"))
+    th.join(10)
+    assert not th.is_alive()
+    assert isinstance(caught[WK0], errors.CancelledError)
+    assert "Step 9 was aborted: bad value on ps" in str(caught[WK0])
+    # The same runner runs the next step.
+    with pytest.raises(errors.InvalidArgumentError, match="bad value on ps"):
+        runners[PS0].run(StepRendezvous(PS0, 10, remote_put=lambda t, k, v: None))
+
+
+def test_deadline_ends_a_step_waiting_on_another_task():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            q = tf.FIFOQueue(3, [tf.float32], shapes=[[]])
+            item = q.dequeue()
+        with tf.device("/job:worker/task:0"):
+            out = item * 2.0
+    client = Client(Cluster(), graph)
+    t0 = time.perf_counter()
+    with pytest.raises(errors.DeadlineExceededError):
+        client.run(out, deadline_s=0.3)
+    assert time.perf_counter() - t0 < 10
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Traced steps
+# ----------------------------------------------------------------------------------------------------------
+def test_traced_step_returns_each_tasks_device_stats_with_transfers():
+    graph, steps = _mlp(lambda: tf.train.GradientDescentOptimizer(0.1))
+    client = Client(Cluster(), graph)
+    ops = graph.get_operations()
+    init = next(o for o in ops if o.name == "init")
+    client.run(init)
+    x, y = graph.get_tensor_by_name("x:0"), graph.get_tensor_by_name("y:0")
+    loss = graph.get_tensor_by_name("Mean:0")
+    client.run(loss, {x: np.ones((2, 4), np.float32), y: np.ones((2, 1), np.float32)}, traced=True)
+    stats = client.last_stats
+    assert set(stats) == {PS0, WK0}
+    assert stats[PS0].device == PS0 + "/device:CPU:0"
+    names = {ns.node_name for ns in stats[WK0].node_stats}
+    assert {"_recv_x_0", "_recv_y_0", "_send_Mean_0"} <= names
+    labels = {ns.node_name: ns.timeline_label for ns in stats[WK0].node_stats}
+    assert labels["_send_Mean_0"] == "_send_Mean_0 = _Send(Mean)"
+    assert any(ns.node_name.endswith("_S0") or "_S" in ns.node_name for ns in stats[PS0].node_stats)

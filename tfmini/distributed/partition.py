@@ -359,6 +359,9 @@ class _Builder:
         self.edges = 0
         # (source node, port) -> {task: name of the tensor there}; the source's own task holds its own name.
         self.available: dict[tuple[str, int], dict[str, str]] = {}
+        # constant -> {task: its copy there}
+        self.replicas: dict[str, dict[str, str]] = {}
+        self.replica_count = 0
         # control source -> {task: node standing for it there}
         self.control_at: dict[str, dict[str, str]] = {}
 
@@ -429,6 +432,19 @@ class _Builder:
         where[task] = value.name
         return value.name
 
+    def replica(self, name: str, task: str) -> str:
+        """The copy of constant `name` on `task`, written there on first use."""
+        copies = self.replicas.setdefault(name, {})
+        if task not in copies:
+            copy = node_def_pb2.NodeDef()
+            copy.CopyFrom(self.nodes[name].nd)
+            copy.name = _unique_name(self, f"{name}/replicate/_{self.replica_count}")
+            self.replica_count += 1
+            copy.device = task + "/device:CPU:0"
+            self.add(task, copy)
+            copies[task] = copy.name
+        return copies[task]
+
     # -- control edges -----------------------------------------------------------------------------------
     def send_control(self, src: str, from_device: str, to_tasks: list[str]) -> None:
         """As TF does: a Const with the control input, sent to each task, where an Identity of its recv
@@ -463,6 +479,20 @@ class _Builder:
         self.add(task, identity)
         self.control_at[src][task] = identity.name
         return identity.name
+
+
+# The most elements a constant may have to be copied to the tasks that read it instead of sent there.
+_REPLICATE_MAX_ELEMENTS = 16
+
+
+def _replicable(node: _Node) -> bool:
+    """Whether `node` is a small constant with no inputs, cheaper to copy than to send."""
+    if node.nd.op != "Const" or node.inputs or node.controls:
+        return False
+    elements = 1
+    for dim in node.nd.attr["value"].tensor.tensor_shape.dim:
+        elements *= dim.size
+    return elements <= _REPLICATE_MAX_ELEMENTS
 
 
 def _signed64(value: int) -> int:
@@ -511,6 +541,13 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
 
     # Who needs what where: data tensors and control sources consumed on other tasks, in consumer order.
     remote: dict[tuple[str, int], list[str]] = {}
+    # Small constants read on other tasks are copied there rather than sent (TF's replicated constants).
+    replicable = {n for n in needed if _replicable(nodes[n])}
+
+    def replicated(name: str) -> bool:
+        return name in replicable
+
+    used_on_own_task: set[str] = set(target_list) | {n for n, _ in fetch_list}
     remote_controls: dict[str, list[str]] = {}
     fed_sources: dict[tuple[str, int], str] = {}
     for name in order:
@@ -519,6 +556,10 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
             src_task = task_of(src[0])
             if src in fed:
                 fed_sources[src] = src_task
+            elif src_task != here and replicated(src[0]):
+                continue
+            else:
+                used_on_own_task.add(src[0])
             if src_task != here and here not in remote.setdefault(src, []):
                 remote[src].append(here)
         for c in node.controls:
@@ -556,8 +597,12 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
         nd.CopyFrom(node.nd)
         nd.device = devices[name]
         del nd.input[:]
+        if name in replicable and name not in used_on_own_task and name not in remote_controls:
+            continue
         for src in node.inputs:
-            if src in fed or task_of(src[0]) != here:
+            if src not in fed and task_of(src[0]) != here and replicated(src[0]):
+                nd.input.append(b.replica(src[0], here))
+            elif src in fed or task_of(src[0]) != here:
                 nd.input.append(b.data_ref(src, here))
             else:
                 nd.input.append(_ref(src))
