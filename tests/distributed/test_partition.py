@@ -298,3 +298,16 @@ def test_small_constants_read_on_other_tasks_are_copied_not_sent():
     sent = [nd.attr["tensor_name"].s.decode() for nd in step.graph_defs[WK0].node if nd.op == "_Send"]
     assert [s.split("_", 2)[2] for s in sent] == ["big"]
     assert "lr" not in {nd.name for nd in step.graph_defs[WK0].node}
+
+
+def test_colocation_groups_of_a_tensorflow_graph_def_are_honoured():
+    with tf.Graph().as_default() as g:
+        with tf.device("/job:ps/task:1"):
+            tf.constant(1.0, name="anchor")
+        tf.constant(2.0, name="follower")
+        tf.constant(3.0, name="free")
+    gd = g.as_graph_def()
+    next(nd for nd in gd.node if nd.name == "follower").attr["_class"].list.s.append(b"loc:@anchor")
+    next(nd for nd in gd.node if nd.name == "free").attr["_class"].list.s.append(b"loc:@missing")
+    devices = place(gd, CLUSTER, WK0)
+    assert devices == {"anchor": cpu(PS1), "follower": cpu(PS1), "free": cpu(WK0)}

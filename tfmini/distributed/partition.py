@@ -195,6 +195,8 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
       master's; else the job's first task), replica 0 and `device:CPU:0`;
     - an op that takes a resource handle (ReadVariableOp, AssignVariableOp, ResourceApply*, queue and
       iterator ops, ...) or updates a ref (Assign, Apply*) is placed with the op producing the handle or ref;
+    - an op whose `_class` attr names a colocation group ('loc:@w', in GraphDefs written by TensorFlow) is
+      placed with that group's op;
     - a device the cluster does not have (job, task, or a device type other than CPU) is an
       InvalidArgumentError with TF's wording, unless `allow_soft_placement`: then the op goes to the CPU of its
       task, or of the master task when its task does not exist."""
@@ -209,8 +211,28 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
     for name in _topological(nodes, nodes):
         node = nodes[name]
         leader = _follows(node, nodes)
-        devices[name] = devices[leader] if leader is not None else placer.device(name, node.nd.device)
+        if leader is not None:
+            devices[name] = devices[leader]
+            continue
+        group = _colocation(node, nodes)
+        if group is not None and group != name:
+            # A GraphDef from TensorFlow names colocation groups in `_class`: the group's op decides.
+            leader_node = nodes[group]
+            devices[name] = devices.get(group) or placer.device(group, leader_node.nd.device)
+        else:
+            devices[name] = placer.device(name, node.nd.device)
     return devices
+
+
+def _colocation(node: _Node, nodes: Mapping[str, _Node]) -> str | None:
+    """The node a `_class: ["loc:@name"]` attr (TF's colocation constraint) names, when the graph has it."""
+    if "_class" not in node.nd.attr:
+        return None
+    for entry in node.nd.attr["_class"].list.s:
+        text = entry.decode(errors="replace")
+        if text.startswith("loc:@") and text[5:] in nodes:
+            return text[5:]
+    return None
 
 
 class _Placer:
