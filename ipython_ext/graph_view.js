@@ -345,7 +345,8 @@
       html("span", "tfx-gv-device-name", item, devShort(d));
       html("span", "tfx-gv-sub", item, " " + perDevice[d] + " ops");
       var written = DV.written[d].map(function (w) { return S[w]; }).filter(function (w) { return w !== devFull(d); });
-      item.title = devFull(d) + (written.length ? "\nas written: " + written.join(", ") : "") +
+      item.title = (devFull(d) === "(no device)" ? "ops placed nowhere: a distributed session runs them on its " +
+        "master task" : devFull(d)) + (written.length ? "\nas written: " + written.join(", ") : "") +
         "\n" + perDevice[d] + " ops; click to mark them";
     }
     var crossKey = html("span", "tfx-gv-cross-key", legendBox);
@@ -639,6 +640,10 @@
         var r = html("div", "tfx-gv-row", panel);
         opLink(r, src, (control ? "^" : "") + fullName(src) + (control ? "" : ":" + out));
         if (!control) { html("span", "tfx-gv-value", r, " " + (S[O.outputs[src][out]] || "")); }
+        if (DV && devOf[src] !== devOf[op]) {
+          var from = html("span", "tfx-gv-from", r, " \u00b7 from " + devShort(devOf[src]));
+          from.style.color = CROSS;
+        }
       });
       var cons = allConsumers()[op];
       html("div", "tfx-gv-heading", panel, "consumers (" + cons.length + ")");

@@ -137,6 +137,11 @@ def test_graph_view_colours_by_device_with_a_legend_a_toggle_strips_and_marked_e
             assert row.locator(".tfx-gv-key").text_content() == "device"
             assert row.locator(".tfx-gv-value").text_content() == f"{short} \u2014 {written}"
             assert node_fill(page, f"o{ops[name]}") == colours[short]
+        # the MatMul's input from ps:0 says where it comes from; the read's consumers are on the workers
+        find(page, "tower1/mlp/dense3/MatMul")
+        froms = page.locator(".tfx-gv-panel .tfx-gv-from").all_text_contents()
+        assert froms == [" \u00b7 from ps:0"]
+        assert "master task" in items.nth(3).get_attribute("title")
         # crossing edges are marked and say which devices they join
         crossing = page.locator("path.tfx-gv-cross")
         assert crossing.count() > 0
