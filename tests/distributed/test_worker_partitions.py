@@ -34,10 +34,13 @@ class Cluster:
 class Client:
     """One session's view: caches partition runners per signature, as the engine registers them once."""
 
+    _sessions = itertools.count(1)
+
     def __init__(self, cluster: Cluster, graph: tf.Graph, master: str = WK0) -> None:
         self.cluster = cluster
         self.graph = graph
         self.master = master
+        self.session = f"session-{next(Client._sessions)}"
         self._cache: dict = {}
         self.partitions_made = 0
 
@@ -47,7 +50,8 @@ class Client:
         if found is None:
             step = partition(self.graph.as_graph_def(), fetches, feeds, targets, cluster=self.cluster.cluster,
                              master=self.master)
-            runners = {task: PartitionRunner(gd, step.run_nodes[task], self.cluster.resources[task])
+            runners = {task: PartitionRunner(gd, step.run_nodes[task], self.cluster.resources[task],
+                                             session=self.session)
                        for task, gd in step.graph_defs.items()}
             found = self._cache[key] = (step, runners)
             self.partitions_made += 1
@@ -225,6 +229,51 @@ def test_shared_queue_is_seen_by_a_second_graph_on_the_same_task():
     a.run(enqueue, {v: [2.0, 2.0]})
     assert b.run(size) == 2
     np.testing.assert_array_equal(b.run(total), [7.0, 7.0])
+
+
+def _unshared_queue_program():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            q = tf.FIFOQueue(10, [tf.float32], shapes=[[]], name="q")
+            noise = tf.random_uniform([3], seed=7, name="noise")
+        with tf.device("/job:worker/task:0"):
+            v = tf.placeholder(tf.float32, [], name="v")
+            enqueue = q.enqueue([v + 1.0])
+            taken = q.dequeue() * 10.0
+            size = q.size()
+            noisy = noise * 2.0
+    return graph, enqueue, v, taken, size, noise, noisy
+
+
+def test_signatures_of_one_session_share_its_unshared_queue_and_random_streams():
+    graph, enqueue, v, taken, size, noise, noisy = _unshared_queue_program()
+
+    def steps(run):
+        run(enqueue, {v: 1.0})
+        run(enqueue, {v: 2.0})
+        return run(size), run(taken), run(size), run(noise), run(noisy), run([noise, size])
+
+    got = _distributed(graph, steps)
+    _assert_same(got, _local(graph, steps))
+    assert not np.array_equal(got[3], got[4] / 2.0)  # one stream, advancing across signatures
+
+
+def test_two_sessions_keep_separate_unshared_queues_and_closing_one_cancels_its_waiters():
+    cluster = Cluster()
+    graph, enqueue, v, taken, size, _, _ = _unshared_queue_program()
+    a, b = Client(cluster, graph), Client(cluster, graph)
+    a.run(enqueue, {v: 1.0})
+    assert a.run(size) == 1 and b.run(size) == 0
+    b._compiled([taken], [], [])
+    failure = []
+    th = threading.Thread(target=lambda: failure.append(pytest.raises(Exception, b.run, taken)))
+    th.start()
+    time.sleep(0.2)
+    cluster.resources[PS0].close_session(b.session)
+    th.join(10)
+    assert not th.is_alive() and failure[0].type is errors.CancelledError
+    assert a.run(taken) == 20.0
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ session state a partition's kernels see (`WorkerSessionState`) and the runner of
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 import weakref
@@ -63,7 +64,28 @@ class WorkerResources:
         self.cells: dict = {}
         self.resources: dict = {}
         self.generation = 0
-        self._states: weakref.WeakSet = weakref.WeakSet()
+        self._sessions: dict[str, SessionTables] = {}
+        self._tables: weakref.WeakSet = weakref.WeakSet()
+
+    def session_tables(self, session: str | None = None) -> SessionTables:
+        """The per-session state of `session` on this task, shared by every partition registered for it (a
+        fresh one, private to its caller, for None)."""
+        with self.lock:
+            tables = self._sessions.get(session) if session is not None else None
+            if tables is None:
+                tables = SessionTables()
+                self._tables.add(tables)
+                if session is not None:
+                    self._sessions[session] = tables
+            return tables
+
+    def close_session(self, session: str) -> None:
+        """Forgets what `session` kept here (its unshared queues are cancelled); shared state stays."""
+        with self.lock:
+            tables = self._sessions.pop(session, None)
+        if tables is not None:
+            for resource in tables.clear():
+                _cancel(resource)
 
     def _container(self, key) -> str | None:
         """The container a cell or resource key belongs to (None: a key no container names)."""
@@ -91,8 +113,8 @@ class WorkerResources:
             cells = [self.cells.pop(k) for k in dropped_cells]
             resources = [self.resources.pop(k) for k in dropped]
             if wanted is None or self.default_container in wanted:
-                for state in list(self._states):
-                    resources.extend(state.drop_private())
+                for tables in list(self._tables):
+                    resources.extend(tables.clear())
             self.generation += 1
         for cell in cells:
             _forget(cell)
@@ -113,9 +135,67 @@ def _cancel(resource) -> None:
         cancel()
 
 
+class SessionTables:
+    """What TF keeps per session on a task rather than per container, by node name, so every partition of
+    one session shares it (TF shares a session's stateful kernels across its partitions by node name): the
+    unshared resources (queues and readers without a shared_name), other ops' cells, random generators and
+    session handles."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, RefCell] = {}
+        self.resources: dict = {}
+        self.generators: dict[str, np.random.Generator] = {}
+        self.handles: dict[str, object] = {}
+        self.handle_counter = itertools.count()
+
+    def clear(self) -> list:
+        """Forgets the resources and cells (a reset of the default container); returns the resources, for the
+        caller to cancel."""
+        dropped = list(self.resources.values())
+        self.resources.clear()
+        for cell in self.cells.values():
+            _forget(cell)
+        self.cells.clear()
+        return dropped
+
+
+def _by_name(key):
+    """A key with its ops replaced by their names: the same node of two partitions of one session is one op."""
+    if isinstance(key, _ops.Operation):
+        return key.name
+    if isinstance(key, tuple):
+        return tuple(k.name if isinstance(k, _ops.Operation) else k for k in key)
+    return key
+
+
+class _Generators(MutableMapping):
+    """A session state's random generators, kept by op name in the session's tables."""
+
+    def __init__(self, table: dict) -> None:
+        self.table = table
+
+    def __getitem__(self, op):
+        return self.table[_by_name(op)]
+
+    def __setitem__(self, op, value) -> None:
+        self.table[_by_name(op)] = value
+
+    def __delitem__(self, op) -> None:
+        del self.table[_by_name(op)]
+
+    def get(self, op, default=None):
+        return self.table.get(_by_name(op), default)
+
+    def __iter__(self) -> Iterator:
+        return iter(list(self.table))
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
 class _RoutedResources(MutableMapping):
     """A session state's `resources`: keys (kind, container, shared name) live in the task's shared table,
-    every other key (an unshared queue keyed by its op, a Print counter) in the session's own one."""
+    every other key (an unshared queue keyed by its op, a Print counter) in the session's tables, by op name."""
 
     def __init__(self, shared: dict, private: dict) -> None:
         self.shared = shared
@@ -125,26 +205,32 @@ class _RoutedResources(MutableMapping):
     def _is_shared(key) -> bool:
         return isinstance(key, tuple) and len(key) == 3 and all(isinstance(k, str) for k in key)
 
-    def _table(self, key) -> dict:
-        return self.shared if self._is_shared(key) else self.private
+    def _route(self, key) -> tuple[dict, object]:
+        return (self.shared, key) if self._is_shared(key) else (self.private, _by_name(key))
 
     def __getitem__(self, key):
-        return self._table(key)[key]
+        table, key = self._route(key)
+        return table[key]
 
     def __setitem__(self, key, value) -> None:
-        self._table(key)[key] = value
+        table, key = self._route(key)
+        table[key] = value
 
     def __delitem__(self, key) -> None:
-        del self._table(key)[key]
+        table, key = self._route(key)
+        del table[key]
 
     def __contains__(self, key) -> bool:
-        return key in self._table(key)
+        table, key = self._route(key)
+        return key in table
 
     def get(self, key, default=None):
-        return self._table(key).get(key, default)
+        table, key = self._route(key)
+        return table.get(key, default)
 
     def setdefault(self, key, default=None):
-        return self._table(key).setdefault(key, default)
+        table, key = self._route(key)
+        return table.setdefault(key, default)
 
     def __iter__(self) -> Iterator:
         yield from list(self.private)
@@ -157,20 +243,24 @@ class _RoutedResources(MutableMapping):
 class WorkerSessionState(SessionState):
     """The session state the kernels of one partition see on a worker: variables and shared resources come
     from the task's `WorkerResources` (so every graph run there shares them by container and name), while
-    what TF keeps per session graph (unshared queues, random generators, session handles) stays here.
-    `rendezvous` is the rendezvous of the step running on the calling thread (None outside a step)."""
+    what TF keeps per session (unshared queues, random generators, session handles) comes from the
+    `SessionTables` of `session`, shared by every partition of that session on the task (private to this
+    state when `session` is None). `rendezvous` is the rendezvous of the step running on the calling thread
+    (None outside a step)."""
 
-    def __init__(self, graph: _ops.Graph, resources: WorkerResources, config=None) -> None:
+    def __init__(self, graph: _ops.Graph, resources: WorkerResources, config=None,
+                 session: str | None = None) -> None:
         super().__init__(graph, config)
         self.worker = resources
+        self.session = session
+        self.tables = resources.session_tables(session)
         self.lock = resources.lock
         self.cells = resources.cells
-        self._own_cells: dict[str, RefCell] = {}
-        self._own_resources: dict = {}
-        self.resources = _RoutedResources(resources.resources, self._own_resources)
+        self.resources = _RoutedResources(resources.resources, self.tables.resources)
+        self.generators = _Generators(self.tables.generators)
+        self.handles = self.tables.handles
+        self._handle_counter = self.tables.handle_counter
         self._step = threading.local()
-        with resources.lock:
-            resources._states.add(self)
 
     @property
     def rendezvous(self):
@@ -191,7 +281,7 @@ class WorkerSessionState(SessionState):
         for TF's variables); other ops' cells stay with this session graph."""
         key = self._shared_cell_key(op)
         if key is None:
-            table, key = self._own_cells, op.name
+            table, key = self.tables.cells, op.name
         else:
             table = self.cells
         cell = table.get(key)
@@ -215,24 +305,15 @@ class WorkerSessionState(SessionState):
         kind = "variable" if op.type in _NODE_NAME_SHARING else op.type
         return (kind, _text(attrs["container"]), shared or op.name)
 
-    def drop_private(self) -> list:
-        """Forgets this session graph's own resources and cells (a reset of the default container) and
-        returns the resources, for the caller to cancel."""
-        with self.lock:
-            dropped = list(self._own_resources.values())
-            self._own_resources.clear()
-            for cell in self._own_cells.values():
-                _forget(cell)
-            self._own_cells.clear()
-        return dropped
-
     def close(self) -> None:
-        """Closes this session graph's own resources (shared ones stay for the next session)."""
-        with self.lock:
-            self.closed = True
-            resources = list(self._own_resources.values())
-        for resource in resources:
-            _cancel(resource)
+        """Marks this state closed; what a private state (no session) kept is cancelled and dropped (a named
+        session's state goes with `WorkerResources.close_session`)."""
+        self.closed = True
+        if self.session is None:
+            with self.lock:
+                dropped = self.tables.clear()
+            for resource in dropped:
+                _cancel(resource)
 
 
 def _text(value) -> str:
@@ -385,9 +466,12 @@ class PartitionRunner:
     compiled into one plan (running `run_nodes`: its sends and target ops) once, with a `WorkerSessionState`
     on the task's `resources`. `run` runs it for one step; the plan is recompiled only after a reset of the
     task's containers. Feeds and fetches travel through the step's rendezvous (client-terminated recvs and
-    sends), so a step has no argument or result but the rendezvous."""
+    sends), so a step has no argument or result but the rendezvous. Runners given one `session` name share
+    what TF keeps per session (unshared queues, random generators, handles) by node name, as the partitions
+    of one TF session do; without one a runner keeps its own."""
 
-    def __init__(self, graph_def, run_nodes: Sequence[str], resources: WorkerResources, config=None) -> None:
+    def __init__(self, graph_def, run_nodes: Sequence[str], resources: WorkerResources, config=None,
+                 session: str | None = None) -> None:
         self.graph_def = graph_def
         self.resources = resources
         self.device = next((nd.device for nd in graph_def.node if nd.device), resources.task + "/device:CPU:0")
@@ -397,7 +481,7 @@ class PartitionRunner:
         with self.graph.as_default():
             graph_io.import_graph_def(gd, name="", allow_file_access=True)
         self._targets = tuple(self.graph.get_operation_by_name(imported.get(n, n)) for n in run_nodes)
-        self.state = WorkerSessionState(self.graph, resources, config)
+        self.state = WorkerSessionState(self.graph, resources, config, session)
         by_name = {nd.name: nd for nd in graph_def.node}
         touched = set(self._tf_names.values())
         # Step stats name nodes as the partition does: imported name -> (TF's name, TF's timeline label).
@@ -445,7 +529,8 @@ class PartitionRunner:
         return dev
 
     def close(self) -> None:
-        """Closes this partition's own resources (unshared queues); the task's shared state stays."""
+        """Forgets this partition: a runner without a session cancels its unshared queues; a session's stay
+        for its other partitions until `WorkerResources.close_session`. The task's shared state stays."""
         self.state.close()
 
 
