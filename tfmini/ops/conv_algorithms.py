@@ -1,18 +1,243 @@
 """The arithmetic of 2-D convolution on NHWC arrays, below the Conv2D kernels of nn_ops: im2col with the GEMM
 writing straight into the output for the forward pass, the input gradient of a stride-1 convolution as a forward
 convolution of the output gradient with the flipped filter, and the filter gradient as one GEMM over the
-contiguous columns. Knows nothing of ops, attrs or graphs: callers pass the padded geometry.
+contiguous columns; and the threads that share one kernel's work (`kernel_threads`, `run_parts`). Knows nothing
+of ops, attrs or graphs: callers pass the padded geometry.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+try:
+    import threadpoolctl
+except ImportError:  # pragma: no cover - a declared dependency; without it kernels run on one thread
+    threadpoolctl = None
 
 # Bytes of im2col columns built at a time, which bounds the extra memory of a large convolution. Not smaller:
 # cache-sized chunks gain a little with single-threaded BLAS but make every GEMM small, and a multi-threaded
 # BLAS on a busy machine then spends most of a step waking its threads (measured up to 10x slower).
 COLUMN_CHUNK_BYTES = 1 << 26
+
+# ----------------------------------------------------------------------------------------------------------
+# Threads for one kernel
+# ----------------------------------------------------------------------------------------------------------
+# A kernel splits its work (images, or output rows of one image) between threads only from this many
+# multiply-adds on: below it, handing work to another thread costs more than it saves (a handoff is some tens
+# of microseconds; this is about 0.1 ms of work on one core).
+PARALLEL_MIN_MACS = 1 << 22
+# The same for the elementwise passes of pooling (elements of the input).
+PARALLEL_MIN_ELEMENTS = 1 << 17
+
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@functools.cache
+def _default_threads() -> int:
+    """Threads per kernel for sessions that leave `intra_op_parallelism_threads` at TF's 0 ("choose"): the
+    threads NumPy's BLAS was told to use per call by its environment variables, else one per CPU."""
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            return min(int(value), _CPUS)
+    return _CPUS
+
+
+def kernel_threads(ctx) -> int:
+    """How many threads one kernel of a session may use: the session's `intra_op_parallelism_threads` when it
+    is positive (at most one per CPU), else `_default_threads()`. `ctx` is the kernel's session state (or
+    None outside a session). Without threadpoolctl (which keeps BLAS at one thread while the parts run) 1."""
+    if threadpoolctl is None:
+        return 1
+    config = getattr(ctx, "config", None)
+    n = config.intra_op_parallelism_threads if config is not None else 0
+    return min(n, _CPUS) if n > 0 else _default_threads()
+
+
+class _BlasOneThread:
+    """Keeps NumPy's BLAS at one thread per call while any split kernel runs, so each part's GEMM runs on its
+    own core instead of every part waking BLAS's own threads (two OpenBLAS threads per part on two cores ran a
+    GEMM 4x slower than one). The count is process-wide: the first kernel to enter saves it, the last to leave
+    restores it unless someone else changed it meanwhile."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.saved: list[int] = []
+        self.controllers: list | None = None
+
+    def _setters(self) -> list:
+        if self.controllers is None:
+            found = threadpoolctl.ThreadpoolController().lib_controllers
+            self.controllers = [c for c in found if c.user_api == "blas"]
+        return self.controllers
+
+    @staticmethod
+    def _set(controller, n: int) -> None:
+        # threadpoolctl's OpenBLAS controller obeys only the Python thread that first changed the count; the
+        # library's own setter works from any thread (tfmini.client.blas does the same).
+        getattr(controller, "_real_set_num_threads", controller.set_num_threads)(n)
+
+    def __enter__(self) -> None:
+        with self.lock:
+            if self.depth == 0:
+                controllers = self._setters()
+                self.saved = [c.num_threads for c in controllers]
+                for c, n in zip(controllers, self.saved):
+                    if n != 1:
+                        self._set(c, 1)
+            self.depth += 1
+
+    def __exit__(self, *exc) -> None:
+        with self.lock:
+            self.depth -= 1
+            if self.depth == 0:
+                for c, n in zip(self._setters(), self.saved):
+                    if n != 1 and c.num_threads == 1:
+                        self._set(c, n)
+
+
+_blas_one_thread = _BlasOneThread()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(max(1, _CPUS - 1), thread_name_prefix="tfmini-kernel")
+    return _pool
+
+
+def _forget_workers_after_fork() -> None:
+    # A forked child has none of the parent's threads: it starts its own pool when it first needs one.
+    global _pool, _blas_one_thread
+    _pool = None
+    _blas_one_thread = _BlasOneThread()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers_after_fork)
+
+
+class _SplitTimes:
+    """How long one kernel shape took with its parts run one after the other and side by side (moving
+    averages), and how often it ran. Whether threads pay depends on more than the shape: on a machine whose
+    other cores are busy, a part handed to another thread waits for a core, and the split kernel ran up to
+    1.2x slower than the same parts on one thread."""
+
+    __slots__ = ("serial", "concurrent", "calls")
+
+    def __init__(self) -> None:
+        self.serial = self.concurrent = 0.0
+        self.calls = 0
+
+    def choose_concurrent(self) -> bool:
+        calls = self.calls
+        self.calls = calls + 1
+        if calls < _SPLIT_TRIAL_CALLS:
+            return calls % 2 == 0
+        prefer = self.concurrent <= self.serial
+        # Now and then the other way again: the machine's load changes.
+        return prefer if calls % _SPLIT_RETRY_EVERY else not prefer
+
+    def record(self, concurrent: bool, seconds: float) -> None:
+        if self.calls <= 2:
+            # The first run of each way also warms up (threads started, buffers first touched): its time
+            # is taken as it is, later ones averaged in.
+            if concurrent:
+                self.concurrent = seconds
+            else:
+                self.serial = seconds
+        elif concurrent:
+            self.concurrent += _SPLIT_AVERAGING * (seconds - self.concurrent)
+        else:
+            self.serial += _SPLIT_AVERAGING * (seconds - self.serial)
+
+
+_SPLIT_TRIAL_CALLS = 6
+_SPLIT_RETRY_EVERY = 16
+_SPLIT_AVERAGING = 0.25
+_split_times: dict[tuple, _SplitTimes] = {}
+
+
+def run_parts(fn: Callable, parts: Sequence[tuple], threads: int, key: tuple = ()) -> list:
+    """[fn(*part) for part in parts]. With `threads` > 1 and several parts, the parts run side by side (the
+    first on the calling thread, the others on the kernel workers) or one after the other, whichever has
+    been faster lately for this `key` (the kernel and its shapes); the parts, and so the results, are the
+    same either way. While a kernel that may use several threads runs, BLAS runs at one thread per call:
+    the kernel's own split uses the cores, and a multi-threaded BLAS call waits for its slowest thread,
+    which on a busy machine made small GEMMs several times slower than on one thread. Returns when every
+    part has ended; the first exception raised by a part is raised again."""
+    if threads <= 1:
+        return [fn(*p) for p in parts]
+    with _blas_one_thread:
+        if len(parts) == 1:
+            return [fn(*parts[0])]
+        times = _split_times.get(key)
+        if times is None:
+            if len(_split_times) >= 4096:
+                _split_times.clear()
+            times = _split_times[key] = _SplitTimes()
+        concurrent = times.choose_concurrent()
+        start = time.perf_counter()
+        results = _run_concurrently(fn, parts) if concurrent else [fn(*p) for p in parts]
+        times.record(concurrent, time.perf_counter() - start)
+        return results
+
+
+def _run_concurrently(fn: Callable, parts: Sequence[tuple]) -> list:
+    futures = [_workers().submit(fn, *p) for p in parts[1:]]
+    error = None
+    try:
+        first = fn(*parts[0])
+    except BaseException as e:  # noqa: BLE001 - re-raised below, once the other parts have ended
+        error, first = e, None
+    results = [first]
+    for f in futures:
+        try:
+            results.append(f.result())
+        except BaseException as e:  # noqa: BLE001 - the first failure wins
+            error = error or e
+    if error is not None:
+        raise error
+    return results
+
+
+def split(total: int, count: int) -> list[tuple[int, int]]:
+    """`total` items as at most `count` contiguous (start, stop) ranges of near-equal size."""
+    count = max(1, min(count, total))
+    bounds = [total * k // count for k in range(count + 1)]
+    return [(bounds[k], bounds[k + 1]) for k in range(count)]
+
+
+def _parts(n: int, rows: int, work: int, threads: int, min_work: int = PARALLEL_MIN_MACS) -> list[tuple]:
+    """(b0, b1, r0, r1) pieces of an (n, rows, ...) output for `threads` threads: ranges of images when there
+    are enough of them, else ranges of rows of each image; one piece when `work` is below `min_work`."""
+    if threads <= 1 or work < min_work or n * rows < 2:
+        return [(0, n, 0, rows)]
+    if n >= threads:
+        return [(b0, b1, 0, rows) for b0, b1 in split(n, threads)]
+    per_image = -(-threads // n)
+    return [(b, b + 1, r0, r1) for b in range(n) for r0, r1 in split(rows, per_image)]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Conv2D and its backprops
+# ----------------------------------------------------------------------------------------------------------
+# Below this input depth the windows are copied one filter position at a time: a copy of the whole window
+# view then moves a few elements per inner loop (with one channel, 2x slower than nine shifted copies).
+_TAP_COPY_MAX_DEPTH = 4
 
 
 def window_columns(xp: np.ndarray, oh: int, ow: int, kh: int, kw: int, strides: tuple, dilations: tuple):
@@ -35,39 +260,80 @@ def pad_nhwc(x: np.ndarray, pads: tuple, dtype) -> np.ndarray:
     return out
 
 
-def _batch_chunk(cols_shape: tuple, itemsize: int) -> int:
+def _batch_chunk(cols_shape: tuple, itemsize: int, budget: int) -> int:
     per_image = itemsize
     for d in cols_shape[1:]:
         per_image *= d
-    return max(1, COLUMN_CHUNK_BYTES // max(per_image, 1))
+    return max(1, budget // max(per_image, 1))
 
 
-def conv2d(xp: np.ndarray, w: np.ndarray, oh: int, ow: int, strides: tuple, dilations: tuple) -> np.ndarray:
-    """Correlation of the padded NHWC input `xp` with the HWIO filter `w`: a fresh (n, oh, ow, oc) array of
-    `xp`'s dtype. The columns (of all images, or of as many as COLUMN_CHUNK_BYTES holds) are copied out of
-    the window view and multiplied with the filter matrix straight into the output."""
-    kh, kw, c, oc = w.shape
-    n = xp.shape[0]
-    out = np.empty((n, oh, ow, oc), dtype=xp.dtype)
-    if out.size == 0:
-        return out
-    wmat = w.reshape(kh * kw * c, oc).astype(xp.dtype, copy=False)
-    if kh == kw == 1 and strides == (1, 1):
-        np.matmul(xp.reshape(-1, c), wmat, out=out.reshape(-1, oc))
-        return out
-    view = window_columns(xp, oh, ow, kh, kw, strides, dilations)
-    chunk = _batch_chunk(view.shape, xp.itemsize)
-    cols = np.empty((min(chunk, n),) + view.shape[1:], dtype=xp.dtype)
+def _copy_windows(cols: np.ndarray, view: np.ndarray) -> None:
+    if view.shape[-1] >= _TAP_COPY_MAX_DEPTH:
+        np.copyto(cols, view)
+        return
+    for i in range(view.shape[3]):
+        for j in range(view.shape[4]):
+            cols[:, :, :, i, j, :] = view[:, :, :, i, j, :]
+
+
+def _column_chunks(view: np.ndarray, budget: int):
+    """Yields (start, stop, columns) over the images of the window view: each a contiguous
+    (images, oh, ow, kh * kw * c) copy of their windows, COLUMN_CHUNK_BYTES / `budget` at a time; the
+    buffer is reused, so each chunk is valid until the next one."""
+    n = view.shape[0]
+    k = view.shape[3] * view.shape[4] * view.shape[5]
+    chunk = _batch_chunk(view.shape, view.itemsize, budget)
+    cols = np.empty((min(chunk, n),) + view.shape[1:], dtype=view.dtype)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         part = cols[:stop - start]
-        np.copyto(part, view[start:stop])
-        np.matmul(part.reshape(-1, kh * kw * c), wmat, out=out[start:stop].reshape(-1, oc))
+        _copy_windows(part, view[start:stop])
+        yield start, stop, part.reshape(-1, k)
+
+
+def _padded_source(x: np.ndarray, pads: tuple, dtype, parts: list, rows: int):
+    """(source, pads left to apply per part): the input padded once up front when the parts split the rows of
+    an image (each would pad it whole), else `x` itself, each part padding its own images."""
+    if any(r0 != 0 or r1 != rows for _, _, r0, r1 in parts):
+        return pad_nhwc(x, pads, dtype), ((0, 0), (0, 0))
+    return x, pads
+
+
+def conv2d(xp: np.ndarray, w: np.ndarray, oh: int, ow: int, strides: tuple, dilations: tuple, *,
+           pads: tuple = ((0, 0), (0, 0)), dtype=None, threads: int = 1) -> np.ndarray:
+    """Correlation of the NHWC input `xp`, zero-padded by `pads` ((top, bottom), (left, right)), with the HWIO
+    filter `w`: a fresh (n, oh, ow, oc) array of `dtype` (default `xp`'s), in which `xp` and `w` are computed.
+    The columns (of all images, or of as many as COLUMN_CHUNK_BYTES holds) are copied out of the window view
+    and multiplied with the filter matrix straight into the output; with `threads` > 1 and enough work, each
+    thread does this for its own images (or rows of an image), padding them itself."""
+    kh, kw, c, oc = w.shape
+    n = xp.shape[0]
+    dtype = np.dtype(dtype or xp.dtype)
+    out = np.empty((n, oh, ow, oc), dtype=dtype)
+    if out.size == 0:
+        return out
+    wmat = w.reshape(kh * kw * c, oc).astype(dtype, copy=False)
+    parts = _parts(n, oh, n * oh * ow * kh * kw * c * oc, threads)
+    source, part_pads = _padded_source(xp, pads, dtype, parts, oh)
+    pointwise = kh == kw == 1 and strides == (1, 1) and not any(part_pads[0] + part_pads[1])
+    budget = COLUMN_CHUNK_BYTES // len(parts)
+
+    def part(b0: int, b1: int, r0: int, r1: int) -> None:
+        src = pad_nhwc(source[b0:b1], part_pads, dtype)
+        dst = out[b0:b1, r0:r1]
+        if pointwise:
+            np.matmul(src[:, r0:r1].reshape(-1, c), wmat, out=dst.reshape(-1, oc))
+            return
+        view = window_columns(src, oh, ow, kh, kw, strides, dilations)[:, r0:r1]
+        for start, stop, cols in _column_chunks(view, budget):
+            np.matmul(cols, wmat, out=dst[start:stop].reshape(-1, oc))
+
+    run_parts(part, parts, threads, ("conv2d", xp.shape, w.shape, strides, dilations, pads))
     return out
 
 
 def conv2d_backprop_input_stride1(dy: np.ndarray, w: np.ndarray, h: int, wd: int, pads: tuple,
-                                  dilations: tuple) -> np.ndarray | None:
+                                  dilations: tuple, *, threads: int = 1) -> np.ndarray | None:
     """The input gradient of a stride-1 convolution: the output gradient `dy` (n, oh, ow, oc), padded by
     what the window reached past the input, correlated with the filter turned 180 degrees and with its
     channel axes swapped. Returns a fresh (n, h, wd, c) array of `dy`'s dtype, or None when a padding
@@ -79,24 +345,39 @@ def conv2d_backprop_input_stride1(dy: np.ndarray, w: np.ndarray, h: int, wd: int
     if min(back[0] + back[1]) < 0:
         return None
     flipped = np.ascontiguousarray(w[::-1, ::-1].transpose(0, 1, 3, 2))
-    return conv2d(pad_nhwc(dy, back, dy.dtype), flipped, h, wd, (1, 1), dilations)
+    return conv2d(dy, flipped, h, wd, (1, 1), dilations, pads=back, threads=threads)
 
 
 def conv2d_backprop_filter(xp: np.ndarray, dy: np.ndarray, kh: int, kw: int, strides: tuple,
-                           dilations: tuple) -> np.ndarray:
-    """The filter gradient (kh, kw, c, oc) from the padded input `xp` and the output gradient `dy`: the
-    transposed columns times the output gradient, summed over chunks of images."""
+                           dilations: tuple, *, pads: tuple = ((0, 0), (0, 0)), dtype=None,
+                           threads: int = 1) -> np.ndarray:
+    """The filter gradient (kh, kw, c, oc) from the input `xp` (zero-padded by `pads`) and the output
+    gradient `dy`, both computed in `dtype` (default `xp`'s): the transposed columns times the output
+    gradient, summed over chunks of images (and over the threads' parts)."""
     n, oh, ow, oc = dy.shape
     c = xp.shape[3]
-    grad = np.zeros((kh * kw * c, oc), dtype=xp.dtype)
-    view = window_columns(xp, oh, ow, kh, kw, strides, dilations)
-    chunk = _batch_chunk(view.shape, xp.itemsize)
-    cols = np.empty((min(chunk, n),) + view.shape[1:], dtype=xp.dtype)
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        part = cols[:stop - start]
-        np.copyto(part, view[start:stop])
-        grad += part.reshape(-1, kh * kw * c).T @ dy[start:stop].reshape(-1, oc)
+    dtype = np.dtype(dtype or xp.dtype)
+    parts = _parts(n, oh, n * oh * ow * kh * kw * c * oc, threads)
+    source, part_pads = _padded_source(xp, pads, dtype, parts, oh)
+    budget = COLUMN_CHUNK_BYTES // len(parts)
+
+    def part(b0: int, b1: int, r0: int, r1: int) -> np.ndarray:
+        src = pad_nhwc(source[b0:b1], part_pads, dtype)
+        g = dy[b0:b1, r0:r1].astype(dtype, copy=False)
+        view = window_columns(src, oh, ow, kh, kw, strides, dilations)[:, r0:r1]
+        grad = None
+        for start, stop, cols in _column_chunks(view, budget):
+            term = cols.T @ g[start:stop].reshape(-1, oc)
+            grad = term if grad is None else np.add(grad, term, out=grad)
+        return grad
+
+    key = ("conv2d_backprop_filter", xp.shape, dy.shape, kh, kw, strides, dilations, pads)
+    partials = [p for p in run_parts(part, parts, threads, key) if p is not None]
+    if not partials:
+        return np.zeros((kh, kw, c, oc), dtype=dtype)
+    grad = partials[0]
+    for p in partials[1:]:
+        grad += p
     return grad.reshape(kh, kw, c, oc)
 
 
@@ -153,3 +434,87 @@ def depthwise_conv2d_backprop_filter(xp: np.ndarray, dy5: np.ndarray, kh: int, k
     for i, j, tap in window_taps(xp, oh, ow, kh, kw, strides, dilations):
         grad[i, j] = np.einsum("nhwc,nhwcm->cm", tap, dy5)
     return grad
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Max pooling over non-overlapping windows
+# ----------------------------------------------------------------------------------------------------------
+def pool_blocks(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """The (n, oh, kh, ow, kw, c) view of the NHWC `x` cut into kh x kw blocks (rows and columns past the last
+    whole block left out): the windows of a pool whose strides equal its window and which pads nothing."""
+    n, h, w, c = x.shape
+    oh, ow = h // kh, w // kw
+    return x[:, :oh * kh, :ow * kw].reshape(n, oh, kh, ow, kw, c)
+
+
+def _max_blocks_into(x: np.ndarray, kh: int, kw: int, out: np.ndarray) -> None:
+    blocks = pool_blocks(x, kh, kw)
+    if kw == 1:
+        np.copyto(out, blocks[:, :, 0, :, 0])
+        for i in range(1, kh):
+            np.maximum(out, blocks[:, :, i, :, 0], out=out)
+        return
+    # Whole rows first (long contiguous runs), then the columns of the kh-row maxima.
+    rows = blocks[:, :, 0]
+    if kh > 1:
+        rows = np.maximum(rows, blocks[:, :, 1])
+        for i in range(2, kh):
+            np.maximum(rows, blocks[:, :, i], out=rows)
+    np.maximum(rows[:, :, :, 0], rows[:, :, :, 1], out=out)
+    for j in range(2, kw):
+        np.maximum(out, rows[:, :, :, j], out=out)
+
+
+def max_pool_blocks(x: np.ndarray, kh: int, kw: int, *, threads: int = 1) -> np.ndarray:
+    """Max pooling of the NHWC `x` over non-overlapping kh x kw windows: a fresh (n, h // kh, w // kw, c)
+    array; with `threads` > 1 and enough elements, each thread pools its own images (or rows)."""
+    n, h, w, c = x.shape
+    oh, ow = h // kh, w // kw
+    out = np.empty((n, oh, ow, c), dtype=x.dtype)
+    if out.size == 0:
+        return out
+
+    def part(b0: int, b1: int, r0: int, r1: int) -> None:
+        _max_blocks_into(x[b0:b1, r0 * kh:r1 * kh], kh, kw, out[b0:b1, r0:r1])
+
+    run_parts(part, _parts(n, oh, x.size, threads, PARALLEL_MIN_ELEMENTS), threads, ("max_pool", x.shape, kh, kw))
+    return out
+
+
+def max_pool_blocks_grad(x: np.ndarray, grad: np.ndarray, kh: int, kw: int, *, threads: int = 1) -> np.ndarray:
+    """The gradient of `max_pool_blocks` with respect to `x` for the output gradient `grad`: each window's
+    gradient goes to its first maximum in row-major order (as TensorFlow's CPU kernel chooses), every other
+    element of `x` gets zero. A fresh array of `grad`'s dtype and `x`'s shape; one comparison, one mask update
+    and one product per window position, split between threads as `max_pool_blocks` is."""
+    n, h, w, c = x.shape
+    oh, ow = h // kh, w // kw
+    dx = np.empty((n, h, w, c), dtype=grad.dtype)
+    if oh * kh < h:
+        dx[:, oh * kh:] = 0
+    if ow * kw < w:
+        dx[:, :, ow * kw:] = 0
+    if oh == 0 or ow == 0 or dx.size == 0:
+        return dx
+    last = (kh - 1, kw - 1)
+
+    def part(b0: int, b1: int, r0: int, r1: int) -> None:
+        xs = x[b0:b1, r0 * kh:r1 * kh]
+        g = grad[b0:b1, r0:r1]
+        best = np.empty(g.shape, dtype=x.dtype)
+        _max_blocks_into(xs, kh, kw, best)
+        blocks, dblocks = pool_blocks(xs, kh, kw), pool_blocks(dx[b0:b1, r0 * kh:r1 * kh], kh, kw)
+        taken = None
+        for i in range(kh):
+            for j in range(kw):
+                hit = np.equal(blocks[:, :, i, :, j], best)
+                if taken is None:
+                    taken = hit  # written into only after its product is taken
+                else:
+                    np.greater(hit, taken, out=hit)  # a maximum not taken by an earlier position
+                    if (i, j) != last:
+                        np.logical_or(taken, hit, out=taken)
+                np.multiply(g, hit, out=dblocks[:, :, i, :, j])
+
+    run_parts(part, _parts(n, oh, x.size, threads, PARALLEL_MIN_ELEMENTS), threads,
+              ("max_pool_grad", x.shape, kh, kw))
+    return dx
