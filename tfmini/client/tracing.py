@@ -7,10 +7,15 @@ when it runs; a value is freed right after its last consumer in the plan unless 
 op consumes stay until the step returns (the policy of the fast path's generated code). Memory is counted per
 buffer, so an output that is, or is a view of, a buffer in use allocates nothing. Buffers that outlive the
 step are persistent, not step memory: constant-folded outputs and variable storage (a RefCell).
+
+What it costs: while the step runs, the recorder keeps a few numbers per op and output (plain tuples, no
+protos); after it, the protos are written as serialized bytes in one pass (the per-plan parts once per plan,
+every run's numbers varint-encoded together with NumPy) and parsed by the protobuf runtime in one call.
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -51,49 +56,40 @@ def _root(arr):
     return arr
 
 
-class _OutputRecord:
-    """What the trace keeps of one output: its description and what it cost the step.
-
-    `allocated`: step-memory bytes it added (0 when it shares a buffer already in use or persistent);
-    `persistent`: bytes of a persistent buffer this op is the first of the step to hand out."""
-
-    __slots__ = ("shape", "nbytes", "ptr", "alias_input", "allocated", "persistent")
-
-    def __init__(self, shape, nbytes, ptr, alias_input, allocated, persistent) -> None:
-        self.shape = shape
-        self.nbytes = nbytes
-        self.ptr = ptr
-        self.alias_input = alias_input
-        self.allocated = allocated
-        self.persistent = persistent
+def _ctypes_data(arr: np.ndarray) -> int:
+    return arr.ctypes.data
 
 
-class _OpRecord:
-    """One executed step: its times (perf_counter seconds), outputs and the bytes in use at its end."""
+def _struct_data_reader() -> Callable[[np.ndarray], int] | None:
+    """A reader of an array's data address from its object header, when this NumPy build keeps the pointer
+    right after the Python object header (the `data` field of NumPy's PyArrayObject_fields, as in every
+    CPython build but the free-threaded one): `ndarray.ctypes.data` builds a ctypes object per call and
+    costs three times as much. Checked here on arrays and views; None when it does not hold."""
+    offset = object.__basicsize__
+    from_address = ctypes.c_void_p.from_address
 
-    __slots__ = ("step", "t0", "t1", "thread", "outputs", "in_use", "allocations")
+    def read(arr: np.ndarray) -> int:
+        return from_address(id(arr) + offset).value or 0
 
-    def __init__(self, step: Step, t0: float, t1: float, thread: tuple[int, str]) -> None:
-        self.step = step
-        self.t0 = t0
-        self.t1 = t1
-        self.thread = thread  # (native id, name) of the thread that ran it
-        self.outputs: list[_OutputRecord] = []
-        self.in_use = 0
-        # (perf_counter seconds, signed bytes): its buffers' allocations, then their frees as they happen.
-        self.allocations: list[tuple[float, int]] = []
+    probe = np.arange(24, dtype=np.float64).reshape(4, 6)
+    samples = (probe, probe[1:, 2:], probe.T, np.zeros(0), np.ones(3, np.int8)[::2], probe.view(np.int64))
+    try:
+        if all(read(a) == a.ctypes.data for a in samples):
+            return read
+    except (ValueError, OverflowError, TypeError):
+        pass
+    return None
 
 
-class _Buffer:
-    """A step-memory buffer (a root array) and how many live slots hold it."""
+# The address of an array's data, as TF's AllocationDescription.ptr records it.
+_data_address = _struct_data_reader() or _ctypes_data
 
-    __slots__ = ("root", "nbytes", "owner", "holders")
 
-    def __init__(self, root, nbytes: int, owner: _OpRecord | None) -> None:
-        self.root = root  # held so that its id stays its own while it is accounted
-        self.nbytes = nbytes
-        self.owner = owner
-        self.holders = 1
+# What `_record` keeps of an output that holds no array: (shape, nbytes, ptr, alias_input).
+_NO_ARRAY = (None, 0, 0, -1)
+# `_root_ids` marker for a slot holding a variable (or a fed ref): its buffer is looked up when read, since an
+# assignment may have replaced it since.
+_LIVE = object()
 
 
 class StepRecorder:
@@ -102,7 +98,14 @@ class StepRecorder:
 
     Memory is accounted per buffer (a root array): slots holding views of one buffer share it, so an op that
     hands on its input (Identity) or a view of it (Reshape) allocates nothing, and the buffer is freed when its
-    last holder is."""
+    last holder is.
+
+    `records` holds one list per op that ran, in the order they were recorded:
+    `[step, t0, t1, (thread id, thread name), outputs, allocations, in_use, allocated, persistent]`, with
+    `outputs` one `(shape, nbytes, ptr, alias_input)` per output (shape None when it holds no array),
+    `allocations` its buffers' `(perf_counter seconds, signed bytes)` events (allocations, then frees as they
+    happen), `in_use` the step-memory bytes in use once it ran, `allocated` the bytes its outputs added and
+    `persistent` the bytes of persistent buffers it was the first of the step to hand out."""
 
     def __init__(self, plan: Plan, feed_values: Sequence) -> None:
         self.plan = plan
@@ -114,40 +117,40 @@ class StepRecorder:
         # Seconds this recorder has spent in `on_step` while the step ran: taken off every later time, so the
         # timeline shows the step as it runs untraced (its gaps are the executor's, not the recorder's).
         self.paused = 0.0
-        self.records: list[_OpRecord] = []
+        self.records: list[list] = []
         self.in_use = 0
-        self._buffers: dict[int, _Buffer] = {}  # id(root) -> buffer, for step memory in use
+        # id(root) -> [root, nbytes, the owner's allocation events (None for a feed), holders]: step memory in
+        # use. The root is held so that its id stays its own while it is accounted.
+        self._buffers: dict[int, list] = {}
         self._slot_buffer: dict[int, int] = {}  # slot -> id(root) of the buffer it holds
-        self._persistent: dict[int, object] = {id(_root(v)): v for v in plan.folded.values()}
+        # Per slot, id() of the root array of its value as it was set (None without an array, _LIVE for a
+        # variable): the inputs' buffers an output may alias, without looking at the inputs again.
+        self._root_ids: list = [None] * plan.n_slots
+        self._persistent: dict[int, object] = dict(_folded_roots(plan))
+        self._reads_live = _reads_live(plan)
         self._charged: set[int] = set()  # persistent buffers already charged to an op of this step
         for slot, v in zip(plan.feed_slots, feed_values):
             arr = _array(v)
-            if arr is not None and id(_root(arr)) not in self._persistent:
-                self._hold(slot, _root(arr), None)
+            if arr is None:
+                continue
+            root = _root(arr)
+            self._root_ids[slot] = id(root) if isinstance(v, (np.ndarray, np.generic)) else _LIVE
+            if id(root) not in self._persistent:
+                self._hold(slot, root, None)
 
-    def _hold(self, slot: int, root, owner: _OpRecord | None) -> int:
-        """Makes `slot` a holder of `root`'s buffer; returns the bytes newly allocated (0 if already held)."""
+    def _hold(self, slot: int, root, owner: list | None) -> int:
+        """Makes `slot` a holder of `root`'s buffer; returns the bytes newly allocated (0 if already held).
+        `owner`: the allocation events list of the op whose output it is (None for a feed)."""
         key = id(root)
         self._slot_buffer[slot] = key
         buf = self._buffers.get(key)
         if buf is not None:
-            buf.holders += 1
+            buf[3] += 1
             return 0
-        buf = self._buffers[key] = _Buffer(root, _nbytes(root), owner)
-        self.in_use += buf.nbytes
-        return buf.nbytes
-
-    def _release(self, slot: int, t: float) -> None:
-        key = self._slot_buffer.pop(slot, None)
-        if key is None:
-            return
-        buf = self._buffers[key]
-        buf.holders -= 1
-        if buf.holders == 0:
-            del self._buffers[key]
-            self.in_use -= buf.nbytes
-            if buf.owner is not None:
-                buf.owner.allocations.append((t, -buf.nbytes))
+        nbytes = _nbytes(root)
+        self._buffers[key] = [root, nbytes, owner, 1]
+        self.in_use += nbytes
+        return nbytes
 
     def on_step(self, step: Step, t0: float, t1: float, outs, thread: tuple[int, str] | None = None) -> None:
         """Records a step that ran from `t0` to `t1` on `thread` ((native id, name); the recording thread by
@@ -165,95 +168,191 @@ class StepRecorder:
             self._record(step, t0, t1, outs, thread)
 
     def _record(self, step: Step, t0: float, t1: float, outs, thread: tuple[int, str]) -> None:
-        vals = self.values
-        input_roots = [None if a is None else id(_root(a)) for a in (_array(vals[s]) for s in step.inputs)]
-        record = _OpRecord(step, t0, t1, thread)
+        root_ids = self._root_ids
+        persistent = self._persistent
+        folded = self.plan.folded
+        outputs = []
+        allocations: list[tuple[float, int]] = []
+        in_roots = None
+        allocated = charged = 0
         for slot, v in zip(step.outputs, outs):
-            arr = _array(v)
-            root = None if arr is None else _root(arr)
-            allocated = charged = 0
-            if root is not None:
-                key = id(root)
-                if slot in self.plan.folded or isinstance(v, RefCell) or key in self._persistent:
-                    self._persistent.setdefault(key, root)
-                    if key not in self._charged:
-                        self._charged.add(key)
-                        charged = _nbytes(root)
+            if type(v) is np.ndarray:
+                arr, live = v, False
+            elif isinstance(v, np.generic):
+                arr, live = v, False
+            else:
+                arr, live = _array(v), not isinstance(v, np.ndarray)
+            if arr is None:
+                root_ids[slot] = None
+                outputs.append(_NO_ARRAY)
+                continue
+            root = arr if arr.base is None else _root(arr)
+            key = id(root)
+            # A string array's nbytes counts pointers: `_nbytes` counts its strings.
+            nbytes = arr.nbytes if arr.dtype.kind != "O" else _nbytes(arr)
+            root_ids[slot] = _LIVE if live else key
+            fresh = False
+            if (live and isinstance(v, RefCell)) or key in persistent or slot in folded:
+                if key not in persistent:
+                    persistent[key] = root
+                if key not in self._charged:
+                    self._charged.add(key)
+                    charged += nbytes if root is arr else _nbytes(root)
+            else:
+                self._slot_buffer[slot] = key
+                buf = self._buffers.get(key)
+                if buf is None:
+                    fresh = True
+                    size = nbytes if root is arr else _nbytes(root)
+                    self._buffers[key] = [root, size, allocations, 1]
+                    self.in_use += size
+                    if size:
+                        allocated += size
+                        allocations.append((t0, size))
                 else:
-                    allocated = self._hold(slot, root, record)
-                    if allocated:
-                        record.allocations.append((t0, allocated))
-            alias = input_roots.index(id(root)) if root is not None and id(root) in input_roots else -1
-            ptr = arr.ctypes.data if isinstance(arr, np.ndarray) else 0  # (__array_interface__ costs 2x more)
-            shape = None if arr is None else arr.shape
-            record.outputs.append(_OutputRecord(shape, _nbytes(arr), ptr, alias, allocated, charged))
-        record.in_use = self.in_use
-        self.records.append(record)
-        for s in self.plan.dead_after[step.index]:
-            self._release(s, t1)
+                    buf[3] += 1
+            if fresh and not self._reads_live[step.index]:
+                # Every input's buffer is in use or persistent, so a buffer new to the step is none of them.
+                alias = -1
+            else:
+                if in_roots is None:
+                    in_roots = [root_ids[s] for s in step.inputs]
+                    if _LIVE in in_roots:
+                        in_roots = [self._live_root(s) if r is _LIVE else r
+                                    for s, r in zip(step.inputs, in_roots)]
+                alias = in_roots.index(key) if key in in_roots else -1
+            ptr = _data_address(arr) if isinstance(arr, np.ndarray) else 0
+            outputs.append((arr.shape, nbytes, ptr, alias))
+        self.records.append([step, t0, t1, thread, tuple(outputs), allocations, self.in_use, allocated, charged])
+        dead = self.plan.dead_after[step.index]
+        if dead:
+            self._release(dead, t1)
+
+    def _live_root(self, slot: int):
+        arr = _array(self.values[slot])
+        return None if arr is None else id(_root(arr))
+
+    def _release(self, slots, t: float) -> None:
+        buffers, slot_buffer = self._buffers, self._slot_buffer
+        for slot in slots:
+            key = slot_buffer.pop(slot, None)
+            if key is None:
+                continue
+            buf = buffers[key]
+            buf[3] -= 1
+            if buf[3] == 0:
+                del buffers[key]
+                self.in_use -= buf[1]
+                if buf[2] is not None:
+                    buf[2].append((t, -buf[1]))
 
     # -- to protos -------------------------------------------------------------
     def _ns(self, t: float) -> int:
         return self.wall0_ns + int((t - self.perf0) * 1e9)
 
-    def fill_step_stats(self, step_stats) -> None:
+    def _in_plan_order(self) -> bool:
+        """Whether the records are every step of the plan, in plan order (what a finished run records)."""
         steps = self.plan.steps
-        records = self.records
-        if (not step_stats.dev_stats and len(records) == len(steps)
-                and all(r.step is s for r, s in zip(records, steps))):
+        return len(self.records) == len(steps) and all(r[0] is s for r, s in zip(self.records, steps))
+
+    def fill_step_stats(self, step_stats) -> None:
+        """Adds this run's DeviceStepStats to `step_stats`."""
+        steps = self.plan.steps
+        if all(0 <= r[0].index < len(steps) and steps[r[0].index] is r[0] for r in self.records):
             self._fill_step_stats_from_skeleton(step_stats)
         else:
             self._fill_step_stats_in_order(step_stats)
 
     def _fill_step_stats_from_skeleton(self, step_stats) -> None:
-        """`fill_step_stats` for a run of every step in plan order: the plan's cached skeleton (names, labels,
-        output dtypes, allocators), then this run's figures."""
-        step_stats.MergeFromString(_step_stats_skeleton(self.plan))
-        dev = step_stats.dev_stats[0]
-        for thread_id, thread_name in {rec.thread for rec in self.records} | {self.thread}:
-            dev.thread_names[thread_id] = thread_name
-        allocation_id = 0
+        """`fill_step_stats` for records of the plan's own steps: the serialized message (`step_stats_bytes`)
+        parsed in one call."""
+        step_stats.MergeFromString(self.step_stats_bytes())
+
+    def step_stats_bytes(self) -> bytes:
+        """This run's StepStats (one DeviceStepStats), serialized: the same message `_fill_step_stats_in_order`
+        builds field by field. The per-plan parts (names, labels, output dtypes) are cached on the plan, and so
+        are the encoded outputs and memory figures, which repeat from run to run."""
+        codec = _codec(self.plan)
+        heads, cache = codec.node_heads, codec.node_tails
+        varint, tiny = _varint, _BYTES
         wall0_ns, perf0 = self.wall0_ns, self.perf0
-        for ns, rec in zip(dev.node_stats, self.records):
-            start_ns = wall0_ns + int((rec.t0 - perf0) * 1e9)
-            end_ns = max(start_ns, wall0_ns + int((rec.t1 - perf0) * 1e9))
-            start_us = start_ns // 1000
-            ns.all_start_micros = ns.scheduled_micros = start_us
-            ns.op_end_rel_micros = ns.all_end_rel_micros = end_ns // 1000 - start_us
-            ns.all_start_nanos = ns.scheduled_nanos = start_ns
-            ns.op_end_rel_nanos = ns.all_end_rel_nanos = end_ns - start_ns
-            ns.thread_id = rec.thread[0]
-            for output, out in zip(ns.output, rec.outputs):
-                if out.shape is None:
-                    continue
-                td = output.tensor_description
-                dim = td.shape.dim
-                for d in out.shape:
-                    dim.add(size=d)
-                allocation_id += 1
-                td.allocation_description.MergeFrom(_allocation_description(
-                    requested_bytes=out.nbytes, allocated_bytes=out.nbytes, allocator_name=ALLOCATOR,
-                    allocation_id=allocation_id, ptr=out.ptr))
-            allocated = sum(o.allocated for o in rec.outputs)
-            mem = ns.memory[0]
-            mem.total_bytes = mem.peak_bytes = mem.live_bytes = allocated
-            mem.allocator_bytes_in_use = rec.in_use
-            for t, nbytes in rec.allocations:
-                mem.allocation_records.add(alloc_micros=self._ns(t) // 1000, alloc_bytes=nbytes)
-            ns.memory_stats.persistent_memory_size = sum(o.persistent for o in rec.outputs)
+        thread_fields = {}
+        nodes = []
+        allocation_id = 0
+        # Times are big numbers whose varints end alike within a step: their bits above 28 are encoded once.
+        c14 = _C14
+        high_ns = high_us = -1
+        high_ns_bytes = high_us_bytes = b""
+        for step, t0, t1, thread, outputs, allocations, in_use, allocated, persistent in self.records:
+            k = step.index
+            start = wall0_ns + int((t0 - perf0) * 1e9)
+            end = wall0_ns + int((t1 - perf0) * 1e9)
+            if end < start:
+                end = start
+            # Micros are derived from the nanos so both describe the same interval.
+            start_us = start // 1000
+            if start >> 28 != high_ns:
+                high_ns = start >> 28
+                high_ns_bytes = varint(high_ns)
+            if start_us >> 28 != high_us:
+                high_us = start_us >> 28
+                high_us_bytes = varint(high_us)
+            start_ns_field = c14[start & 0x3FFF] + c14[(start >> 14) & 0x3FFF] + high_ns_bytes
+            start_us_field = c14[start_us & 0x3FFF] + c14[(start_us >> 14) & 0x3FFF] + high_us_bytes
+            thread_field = thread_fields.get(thread)
+            if thread_field is None:
+                thread_field = thread_fields[thread] = _field(b"\x50", thread[0])
+            # all_start_micros, scheduled_micros, all_start_nanos, scheduled_nanos, thread_id.
+            parts = [heads[k], b"\x10", start_us_field, b"\x48", start_us_field, b"\x68", start_ns_field,
+                     b"\x88\x01", start_ns_field, thread_field]
+            if end // 1000 != start_us:  # op_end_rel_micros, all_end_rel_micros
+                d = varint(end // 1000 - start_us)
+                parts += (b"\x20", d, b"\x28", d)
+            if end != start:  # op_end_rel_nanos, all_end_rel_nanos
+                d = varint(end - start)
+                parts += (b"\x78", d, b"\x80\x01", d)
+            # Outputs, memory figures and memory_stats repeat from run to run: encoded once per distinct set.
+            key = (k, allocation_id, outputs, allocated, in_use, persistent)
+            fixed = cache.get(key)
+            if fixed is None:
+                fixed = cache.put(key, codec.node_tail(k, allocation_id, outputs, allocated, in_use, persistent))
+            outputs_field, ids, memory, stats = fixed
+            allocation_id += ids
+            parts.append(outputs_field)
+            if allocations:
+                pieces = [memory]
+                for t, nbytes in allocations:
+                    us = (wall0_ns + int((t - perf0) * 1e9)) // 1000
+                    if us >> 28 != high_us:
+                        high_us = us >> 28
+                        high_us_bytes = varint(high_us)
+                    rec = b"\x08" + c14[us & 0x3FFF] + c14[(us >> 14) & 0x3FFF] + high_us_bytes
+                    if nbytes:
+                        rec += b"\x10" + varint(nbytes)
+                    pieces.append(b"\x32" + tiny[len(rec)] + rec)
+                memory = b"".join(pieces)
+            parts += (b"\x32", varint(len(memory)), memory, stats)
+            node = b"".join(parts)
+            nodes.append(b"\x12" + varint(len(node)) + node)
+        for thread_id, thread_name in {r[3] for r in self.records} | {self.thread}:
+            nodes.append(_message(b"\x1a", _field(b"\x08", thread_id) + _message(b"\x12", thread_name.encode())))
+        dev = _DEVICE_FIELD + b"".join(nodes)
+        return b"\x0a" + varint(len(dev)) + dev
 
     def _fill_step_stats_in_order(self, step_stats) -> None:
+        """`fill_step_stats` one field at a time (any records; the reference the serialized build is tested
+        against)."""
         dev = step_stats.dev_stats.add(device=DEVICE_NAME)
-        for thread_id, thread_name in {rec.thread for rec in self.records} | {self.thread}:
+        for thread_id, thread_name in {rec[3] for rec in self.records} | {self.thread}:
             dev.thread_names[thread_id] = thread_name
         allocation_id = 0
         labels = _op_facts(self.plan)
         wall0_ns, perf0 = self.wall0_ns, self.perf0
-        for rec in self.records:
-            op = rec.step.op
-            label, dtypes = labels[rec.step.index]
-            start_ns = wall0_ns + int((rec.t0 - perf0) * 1e9)
-            end_ns = max(start_ns, wall0_ns + int((rec.t1 - perf0) * 1e9))
+        for step, t0, t1, thread, outputs, allocations, in_use, allocated, persistent in self.records:
+            op = step.op
+            label, dtypes = labels[step.index]
+            start_ns = wall0_ns + int((t0 - perf0) * 1e9)
+            end_ns = max(start_ns, wall0_ns + int((t1 - perf0) * 1e9))
             start_us = start_ns // 1000
             # Micros are derived from the nanos so both describe the same interval.
             ns = dev.node_stats.add(
@@ -268,116 +367,258 @@ class StepRecorder:
                 op_end_rel_nanos=end_ns - start_ns,
                 all_end_rel_nanos=end_ns - start_ns,
                 scheduled_nanos=start_ns,
-                thread_id=rec.thread[0],
+                thread_id=thread[0],
                 timeline_label=label,
             )
-            for i, (dtype, out) in enumerate(zip(dtypes, rec.outputs)):
+            for i, (dtype, (shape, nbytes, ptr, _alias)) in enumerate(zip(dtypes, outputs)):
                 td = ns.output.add(slot=i).tensor_description
                 td.dtype = dtype
-                if out.shape is None:
+                if shape is None:
                     continue
                 dim = td.shape.dim
-                for d in out.shape:
+                for d in shape:
                     dim.add(size=d)
                 allocation_id += 1
                 td.allocation_description.MergeFrom(_allocation_description(
-                    requested_bytes=out.nbytes, allocated_bytes=out.nbytes, allocator_name=ALLOCATOR,
-                    allocation_id=allocation_id, ptr=out.ptr))
-            allocated = sum(o.allocated for o in rec.outputs)
+                    requested_bytes=nbytes, allocated_bytes=nbytes, allocator_name=ALLOCATOR,
+                    allocation_id=allocation_id, ptr=ptr))
             mem = ns.memory.add(
                 allocator_name=ALLOCATOR,
                 total_bytes=allocated,
                 peak_bytes=allocated,
                 live_bytes=allocated,
-                allocator_bytes_in_use=rec.in_use,
+                allocator_bytes_in_use=in_use,
             )
-            for t, nbytes in rec.allocations:
+            for t, nbytes in allocations:
                 mem.allocation_records.add(alloc_micros=self._ns(t) // 1000, alloc_bytes=nbytes)
             ns.memory_stats.temp_memory_size = 0
-            ns.memory_stats.persistent_memory_size = sum(o.persistent for o in rec.outputs)
+            ns.memory_stats.persistent_memory_size = persistent
 
     def fill_cost_graph(self, cost_graph) -> None:
-        steps = self.plan.steps
-        records = self.records
-        if len(records) == len(steps) and all(r.step is s for r, s in zip(records, steps)):
-            # Every step, in plan order: the plan's cost graph skeleton, then this run's figures.
-            cost_graph.MergeFromString(_cost_graph_skeleton(self.plan))
-            for node, rec in zip(cost_graph.node, records):
-                node.compute_cost = node.compute_time = round((rec.t1 - rec.t0) * 1e6)
-                node.persistent_memory_size = sum(o.persistent for o in rec.outputs)
-                for info, out in zip(node.output_info, rec.outputs):
-                    info.size = out.nbytes
-                    info.alias_input_port = out.alias_input
-                    dim = info.shape.dim
-                    for d in out.shape or ():
-                        dim.add(size=d)
-            return
-        self._fill_cost_graph_in_order(cost_graph)
+        """Adds a node per recorded op to `cost_graph` (ids in execution order)."""
+        if self._in_plan_order():
+            cost_graph.MergeFromString(self.cost_graph_bytes())
+        else:
+            self._fill_cost_graph_in_order(cost_graph)
+
+    def cost_graph_bytes(self) -> bytes:
+        """This run's CostGraphDef, serialized, for a run of every step in plan order: each node's
+        graph-given fields (name, device, id, edges) cached on the plan, its outputs' OutputInfo cached by
+        what they hold; the same message `_fill_cost_graph_in_order` builds field by field."""
+        codec = _codec(self.plan)
+        heads, cache = codec.cost_heads, codec.cost_tails
+        varint = _varint
+        nodes = []
+        for step, t0, t1, _thread, outputs, _allocations, _in_use, _allocated, persistent in self.records:
+            k = step.index
+            parts = [heads[k]]
+            micros = round((t1 - t0) * 1e6)
+            if micros:  # compute_cost, compute_time
+                d = varint(micros)
+                parts += (b"\x48", d, b"\x70", d)
+            key = (k, outputs, persistent)
+            tail = cache.get(key)
+            if tail is None:
+                tail = cache.put(key, codec.cost_tail(k, outputs, persistent))
+            parts.append(tail)
+            node = b"".join(parts)
+            nodes.append(b"\x0a" + varint(len(node)) + node)
+        return b"".join(nodes)
 
     def _fill_cost_graph_in_order(self, cost_graph) -> None:
+        """`fill_cost_graph` one field at a time (any records; the reference the serialized build is tested
+        against)."""
         ids: dict = {}
         final = set(self.plan.target_ops)
         fetched = set(self.plan.fetch_slots)
-        for rec in self.records:
-            op = rec.step.op
+        for step, t0, t1, _thread, outputs, _allocations, _in_use, _allocated, persistent in self.records:
+            op = step.op
             ids[op] = len(ids)
             node = cost_graph.node.add(name=op.name, device=DEVICE_NAME, id=ids[op])
-            node.is_final = op in final or any(s in fetched for s in rec.step.outputs)
-            node.compute_cost = node.compute_time = round((rec.t1 - rec.t0) * 1e6)
-            node.persistent_memory_size = sum(o.persistent for o in rec.outputs)
+            node.is_final = op in final or any(s in fetched for s in step.outputs)
+            node.compute_cost = node.compute_time = round((t1 - t0) * 1e6)
+            node.persistent_memory_size = persistent
             for t in op.inputs:
                 if t.op in ids:
                     node.input_info.add(preceding_node=ids[t.op], preceding_port=t.value_index)
             for c in op.control_inputs:
                 if c in ids:
                     node.control_input.append(ids[c])
-            for t, out in zip(op.outputs, rec.outputs):
-                info = node.output_info.add(size=out.nbytes, alias_input_port=out.alias_input,
+            for t, (shape, nbytes, _ptr, alias) in zip(op.outputs, outputs):
+                info = node.output_info.add(size=nbytes, alias_input_port=alias,
                                             dtype=t.dtype.base_dtype.as_datatype_enum)
-                for d in out.shape or ():
+                for d in shape or ():
                     info.shape.dim.add(size=d)
 
 
-def _step_stats_skeleton(plan: Plan) -> bytes:
-    """The serialized StepStats of a run of every step of `plan` without its per-run figures (times, thread,
-    shapes, allocations, memory); kept on the plan after its first traced run."""
-    skeleton = plan.__dict__.get("_trace_step_stats")
-    if skeleton is None:
-        stats = step_stats_pb2.StepStats()
-        dev = stats.dev_stats.add(device=DEVICE_NAME)
-        for step, (label, dtypes) in zip(plan.steps, _op_facts(plan)):
-            ns = dev.node_stats.add(node_name=step.op.name, timeline_label=label)
-            for i, dtype in enumerate(dtypes):
-                ns.output.add(slot=i).tensor_description.dtype = dtype
-            ns.memory.add(allocator_name=ALLOCATOR)
-            ns.memory_stats.temp_memory_size = 0
-        skeleton = plan._trace_step_stats = stats.SerializeToString()
-    return skeleton
+# ----------------------------------------------------------------------------------------------------------
+# Protocol-buffer wire format, for the messages a traced run writes
+# ----------------------------------------------------------------------------------------------------------
+_BYTES = [bytes((i,)) for i in range(256)]
+# The varints of 0 .. 2**14-1, and 14 bits as the two leading bytes of a longer varint (continuation bits
+# set): a varint of up to 64 bits is then a few table lookups. Built on the first traced run.
+_V14: list[bytes] = []
+_C14: list[bytes] = []
 
 
-def _cost_graph_skeleton(plan: Plan) -> bytes:
-    """The serialized CostGraphDef of a run of every step of `plan` without its per-run figures (times,
-    persistent memory, output sizes, aliases and shapes); kept on the plan after its first traced run."""
-    skeleton = plan.__dict__.get("_trace_cost_graph")
-    if skeleton is None:
-        graph = cost_graph_pb2.CostGraphDef()
-        ids = {step.op: i for i, step in enumerate(plan.steps)}
-        final = set(plan.target_ops)
-        fetched = set(plan.fetch_slots)
-        for i, step in enumerate(plan.steps):
-            op = step.op
-            node = graph.node.add(name=op.name, device=DEVICE_NAME, id=i)
-            node.is_final = op in final or any(s in fetched for s in step.outputs)
-            for t in op.inputs:
-                if ids.get(t.op, i) < i:
-                    node.input_info.add(preceding_node=ids[t.op], preceding_port=t.value_index)
-            for c in op.control_inputs:
-                if ids.get(c, i) < i:
-                    node.control_input.append(ids[c])
-            for t in op.outputs:
-                node.output_info.add(dtype=t.dtype.base_dtype.as_datatype_enum)
-        skeleton = plan._trace_cost_graph = graph.SerializeToString()
-    return skeleton
+def _build_tables() -> None:
+    if not _C14:
+        _V14.extend(bytes((i,)) if i < 0x80 else bytes(((i & 0x7F) | 0x80, i >> 7)) for i in range(1 << 14))
+        _C14.extend(bytes(((i & 0x7F) | 0x80, (i >> 7) | 0x80)) for i in range(1 << 14))
+
+
+def _varint(n: int) -> bytes:
+    """Protobuf's base-128 varint of an int64 or uint64 (a negative int64 takes ten bytes)."""
+    if 0 <= n < 0x4000:
+        return _V14[n]
+    if n < 0:
+        n += 1 << 64
+    c = _C14
+    if n < 1 << 28:
+        return c[n & 0x3FFF] + _V14[n >> 14]
+    if n < 1 << 42:
+        return c[n & 0x3FFF] + c[(n >> 14) & 0x3FFF] + _V14[n >> 28]
+    if n < 1 << 56:
+        return c[n & 0x3FFF] + c[(n >> 14) & 0x3FFF] + c[(n >> 28) & 0x3FFF] + _V14[n >> 42]
+    return c[n & 0x3FFF] + c[(n >> 14) & 0x3FFF] + c[(n >> 28) & 0x3FFF] + c[(n >> 42) & 0x3FFF] + _V14[n >> 56]
+
+
+def _field(tag: bytes, n: int) -> bytes:
+    """A varint field; nothing when it is 0 (proto3 leaves default scalars out)."""
+    return tag + _varint(n) if n else b""
+
+
+def _message(tag: bytes, body: bytes) -> bytes:
+    """A length-delimited field (an embedded message or a string)."""
+    return tag + _varint(len(body)) + body
+
+
+# DeviceStepStats.device and AllocationDescription.allocator_name (both shorter than 128 bytes, so their
+# length is one byte; written before the tables exist).
+_DEVICE_FIELD = b"\x0a" + bytes((len(DEVICE_NAME),)) + DEVICE_NAME.encode()
+_ALLOCATOR_FIELD = b"\x1a" + bytes((len(ALLOCATOR),)) + ALLOCATOR.encode()
+
+
+def _shape_dims(shape: tuple) -> bytes:
+    """TensorShapeProto's dims: one Dim{size} per axis."""
+    return b"".join(_message(b"\x12", _field(b"\x08", d)) for d in shape)
+
+
+def _node_output(slot: int, dtype: int, out: tuple, allocation_id: int) -> bytes:
+    """A NodeExecStats.output field for an output holding an array (`out`: its recorded facts)."""
+    shape, nbytes, ptr, _alias = out
+    allocation = (_field(b"\x08", nbytes) + _field(b"\x10", nbytes) + _ALLOCATOR_FIELD
+                  + _field(b"\x20", allocation_id) + _field(b"\x30", ptr))
+    description = _field(b"\x08", dtype)
+    if shape:
+        description += _message(b"\x12", _shape_dims(shape))
+    description += _message(b"\x22", allocation)
+    return _message(b"\x3a", _field(b"\x08", slot) + _message(b"\x1a", description))
+
+
+class _Cache(dict):
+    """A dict of encoded pieces that starts over past a size (shapes that change every run must not grow it
+    without bound)."""
+
+    limit = 1 << 12
+
+    def put(self, key, value):
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+
+class _PlanCodec:
+    """What the serialized protos of a plan's traced runs share across runs: per step, its NodeExecStats
+    head (name, label), its output dtypes, its NodeOutput for an output holding no array and its cost-graph
+    node's graph-given fields; caches of encoded pieces keyed by what they encode."""
+
+    def __init__(self, plan: Plan) -> None:
+        _build_tables()
+        facts = _op_facts(plan)
+        self.dtypes = [dtypes for _, dtypes in facts]
+        self.node_heads = [step_stats_pb2.NodeExecStats(node_name=step.op.name, timeline_label=label)
+                           .SerializeToString() for step, (label, _) in zip(plan.steps, facts)]
+        self.bare_outputs = [[_message(b"\x3a", _field(b"\x08", j) + _message(b"\x1a", _field(b"\x08", d)))
+                              for j, d in enumerate(dtypes)] for dtypes in self.dtypes]
+        self.cost_heads = _cost_graph_heads(plan)
+        self.node_tails = _Cache()
+        self.cost_tails = _Cache()
+
+    def node_tail(self, k: int, allocation_id: int, outputs: tuple, allocated: int, in_use: int,
+                  persistent: int) -> tuple[bytes, int, bytes, bytes]:
+        """Step `k`'s NodeExecStats fields besides its name, label and times, for these recorded figures, its
+        first output numbered after `allocation_id`: (its output fields, how many allocation ids they
+        took, its AllocatorMemoryUsed body without allocation records, its memory_stats field)."""
+        fields = []
+        ids = 0
+        for j, (dtype, out) in enumerate(zip(self.dtypes[k], outputs)):
+            if out[0] is None:
+                fields.append(self.bare_outputs[k][j])
+            else:
+                ids += 1
+                fields.append(_node_output(j, dtype, out, allocation_id + ids))
+        memory = (b"\x0a" + _ALLOCATOR_FIELD[1:] + _field(b"\x10", allocated) + _field(b"\x18", allocated)
+                  + _field(b"\x20", allocated) + _field(b"\x28", in_use))
+        return b"".join(fields), ids, memory, _message(b"\x62", _field(b"\x18", persistent))
+
+    def cost_tail(self, k: int, outputs: tuple, persistent: int) -> bytes:
+        """Step `k`'s cost-graph node fields besides the graph-given ones and its time: persistent memory and
+        one OutputInfo per output."""
+        fields = [_field(b"\x60", persistent)]
+        for dtype, (shape, nbytes, _ptr, alias) in zip(self.dtypes[k], outputs):
+            body = _field(b"\x08", nbytes) + _field(b"\x10", alias)
+            if shape:
+                body += _message(b"\x1a", _shape_dims(shape))
+            fields.append(_message(b"\x2a", body + _field(b"\x20", dtype)))
+        return b"".join(fields)
+
+
+def _codec(plan: Plan) -> _PlanCodec:
+    codec = plan.__dict__.get("_trace_codec")
+    if codec is None:
+        codec = plan._trace_codec = _PlanCodec(plan)
+    return codec
+
+
+def _cost_graph_heads(plan: Plan) -> list[bytes]:
+    """Per step, its cost-graph node in a run of every step of `plan`, without this run's figures (time,
+    persistent memory) and its outputs, serialized."""
+    heads = []
+    ids = {step.op: i for i, step in enumerate(plan.steps)}
+    final = set(plan.target_ops)
+    fetched = set(plan.fetch_slots)
+    for i, step in enumerate(plan.steps):
+        op = step.op
+        node = cost_graph_pb2.CostGraphDef.Node(name=op.name, device=DEVICE_NAME, id=i)
+        node.is_final = op in final or any(s in fetched for s in step.outputs)
+        for t in op.inputs:
+            if ids.get(t.op, i) < i:
+                node.input_info.add(preceding_node=ids[t.op], preceding_port=t.value_index)
+        for c in op.control_inputs:
+            if ids.get(c, i) < i:
+                node.control_input.append(ids[c])
+        heads.append(node.SerializeToString())
+    return heads
+
+
+def _folded_roots(plan: Plan) -> dict[int, object]:
+    """id() of the root array of each constant-folded value of `plan` (persistent buffers), kept on the plan."""
+    roots = plan.__dict__.get("_trace_folded_roots")
+    if roots is None:
+        roots = plan._trace_folded_roots = {id(_root(v)): v for v in plan.folded.values()}
+    return roots
+
+
+def _reads_live(plan: Plan) -> list[bool]:
+    """Per step, whether an input may hold a variable (a ref) or an object wrapping an array (a resource or
+    variant), whose buffer is looked up when read; kept on the plan."""
+    flags = plan.__dict__.get("_trace_reads_live")
+    if flags is None:
+        flags = plan._trace_reads_live = [
+            any(t.dtype.is_ref or not t.dtype.is_numpy_compatible for t in step.op.inputs) for step in plan.steps]
+    return flags
 
 
 def _op_facts(plan: Plan) -> list:
