@@ -266,3 +266,20 @@ def test_unknown_shape_takes_the_first_gradients_shape_and_int_dtypes_have_no_ke
             sess.run(apply, {g: np.ones(4)})  # stale: the take advanced the global step to 1
             with pytest.raises(errors.InvalidArgumentError, match="No OpKernel was registered"):
                 sess.run(ints.num_accumulated())
+
+
+def test_sparse_rows_repeated_in_one_gradient_add_up_and_count_once():
+    """As TF's sparse accumulator aggregates: a row's mean is over the gradients that hold it, and a gradient
+    naming a row twice gives it the sum of both slices (SyncReplicasOptimizer's embedding gradients do)."""
+    with tf.Graph().as_default():
+        acc = tf.sparse.SparseConditionalAccumulator(tf.float32, shape=())
+        first = acc.apply_grad([0, 2, 0], [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]], grad_shape=[3, 2])
+        second = acc.apply_grad([2, 1], [[4.0, 4.0], [5.0, 5.0]], grad_shape=[3, 2])
+        indices, values, shape = acc.take_grad(2)
+        with tf.Session() as sess:
+            sess.run([first])
+            sess.run([second])
+            got = sess.run([indices, values, shape])
+    np.testing.assert_array_equal(got[0], [0, 1, 2])
+    np.testing.assert_array_equal(got[1], [[4.0, 4.0], [5.0, 5.0], [3.0, 3.0]])
+    np.testing.assert_array_equal(got[2], [-1, 2])  # a first dim the accumulator's shape does not give is -1

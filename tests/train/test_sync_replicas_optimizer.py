@@ -307,3 +307,28 @@ def test_the_non_chief_hook_sets_the_local_step_from_the_global_step():
             assert sess.run(opt._local_step) == 7
             assert threading.active_count() == threads_before  # no queue runner, and no tokens, off the chief
             assert sess.run(opt._sync_token_queue.size()) == 0
+
+
+def test_variable_averages_move_once_per_applied_step():
+    """With `variable_averages`, the chief's queue runner also updates the moving averages, after the tokens."""
+    with tf.Graph().as_default():
+        global_step = tf.train.get_or_create_global_step()
+        w = tf.Variable(1.0, name="w")
+        ema = tf.train.ExponentialMovingAverage(0.5)
+        opt = tf.train.SyncReplicasOptimizer(tf.train.GradientDescentOptimizer(0.25), replicas_to_aggregate=1,
+                                             variable_averages=ema, variables_to_average=[w])
+        train = opt.minimize(w * w, global_step=global_step)
+        assert [op.name for op in opt.get_chief_queue_runner().enqueue_ops] == ["ExponentialMovingAverage"]
+        average = ema.average(w)
+        init_tokens = opt.get_init_tokens_op()
+        with tf.Session() as sess:
+            coord = _start_chief(sess, opt, init_tokens)
+            sess.run(train)
+            _wait_for_step(sess, global_step, 1)
+            deadline = time.monotonic() + 10
+            while sess.run(average) == 1.0:  # the average moves just after the step's tokens are enqueued
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            # One step: w = 1 - 0.25 * 2 = 0.5; the average moves halfway from 1 to it.
+            assert sess.run([w, average]) == [0.5, 0.75]
+            coord.request_stop()
