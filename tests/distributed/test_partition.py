@@ -311,3 +311,19 @@ def test_colocation_groups_of_a_tensorflow_graph_def_are_honoured():
     next(nd for nd in gd.node if nd.name == "free").attr["_class"].list.s.append(b"loc:@missing")
     devices = place(gd, CLUSTER, WK0)
     assert devices == {"anchor": cpu(PS1), "follower": cpu(PS1), "free": cpu(WK0)}
+
+
+def test_a_feed_arrives_where_it_is_read():
+    with tf.Graph().as_default() as g:
+        with tf.device("/job:ps/task:0"):
+            p = tf.placeholder(tf.float32, [], name="p")
+            on_ps = tf.identity(p, name="on_ps")
+        with tf.device("/job:worker/task:1"):
+            on_worker = tf.identity(p, name="on_worker")
+    step = partition(g, [on_worker], [p], cluster=CLUSTER, master=WK0)
+    assert list(step.graph_defs) == [WK1]  # read on worker 1 only: fed there, nothing goes through ps
+    assert step.feed_keys[0][0] == WK1
+    step = partition(g, [on_worker, on_ps], [p], cluster=CLUSTER, master=WK0)
+    assert step.feed_keys[0][0] == PS0  # read on its own task too: fed there and sent on
+    sends = [nd for nd in step.graph_defs[PS0].node if nd.op == "_Send" and not nd.attr["client_terminated"].b]
+    assert [nd.input[0] for nd in sends] == ["_recv_p_0"]

@@ -571,13 +571,15 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
 
     used_on_own_task: set[str] = set(target_list) | {n for n, _ in fetch_list}
     remote_controls: dict[str, list[str]] = {}
-    fed_sources: dict[tuple[str, int], str] = {}
+    fed_sources: dict[tuple[str, int], list[str]] = {}  # fed tensor -> the tasks reading it, in order
     for name in order:
         node, here = nodes[name], task_of(name)
         for src in node.inputs:
             src_task = task_of(src[0])
             if src in fed:
-                fed_sources[src] = src_task
+                consumers = fed_sources.setdefault(src, [])
+                if here not in consumers:
+                    consumers.append(here)
             elif src_task != here and replicated(src[0]):
                 continue
             else:
@@ -588,7 +590,8 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
             if c in needed and task_of(c) != here and here not in remote_controls.setdefault(c, []):
                 remote_controls[c].append(here)
 
-    # Feeds first: a client-terminated recv on the fed node's task, in feed order.
+    # Feeds first, in feed order: a client-terminated recv on the fed node's task when something there reads
+    # the feed, else on the first task that reads it; other readers get it from there.
     feed_keys: list[tuple[str, str] | None] = []
     feed_recvs: dict[tuple[str, int], tuple[str, str]] = {}
     for src in feed_list:
@@ -598,14 +601,16 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
         if src not in fed_sources:
             feed_keys.append(None)
             continue
-        device = devices[src[0]]
+        readers = fed_sources[src]
+        task = task_of(src[0]) if task_of(src[0]) in readers else readers[0]
+        device = device_of_task(task)
         dtype = nodes[src[0]].outputs[src[1]]
         recv = b.transfer("_Recv", _unique_name(b, f"_recv_{src[0]}_{src[1]}"), device, dtype,
                           f"{src[0]}:{src[1]}", client_device, device, client_terminated=True)
-        b.add(b.task(device), recv)
-        feed_recvs[src] = (b.task(device), b.key(recv))
+        b.add(task, recv)
+        feed_recvs[src] = (task, b.key(recv))
         feed_keys.append(feed_recvs[src])
-        b.send_data(src, recv.name, dtype, device, [t for t in remote.get(src, []) if t != b.task(device)])
+        b.send_data(src, recv.name, dtype, device, [t for t in readers if t != task])
 
     fetch_sends: dict[tuple[str, int], tuple[str, str]] = {}
     fetched_by_node: dict[str, list[tuple[str, int]]] = {}
