@@ -327,7 +327,7 @@
     html("span", "", by, "colour by: ");
     ["type", "device"].forEach(function (mode) {
       var b = html("button", "tfx-gv-button", by, mode);
-      b.type = "button"; b.title = "colour boxes by " + (mode === "type" ? "op type" : "device");
+      b.type = "button"; b.title = "colour boxes by " + (mode === "type" ? "op type" : "device") + " (c switches)";
       b.setAttribute("data-action", "colour-" + mode);
       colourButtons[mode] = b;
     });
@@ -752,7 +752,8 @@
     if (k === "+" || k === "=") { zoom(1.25); } else if (k === "-" || k === "_") { zoom(0.8); } else if (k === "0") { fit(false); }
     else if (k === "ArrowLeft" || k === "a") { pan(-0.1, 0); } else if (k === "ArrowRight" || k === "d") { pan(0.1, 0); }
     else if (k === "ArrowUp" || k === "w") { pan(0, -0.1); } else if (k === "ArrowDown" || k === "s") { pan(0, 0.1); }
-    else if (k === "/") { search.focus(); } else if (k === "Escape") { panel.hidden = true; } else { handled = false; }
+    else if (k === "/") { search.focus(); } else if (k === "Escape") { panel.hidden = true; }
+    else if (k === "c" && DV) { colourButtons[colourBy === "type" ? "device" : "type"].click(); } else { handled = false; }
     if (handled) { ev.preventDefault(); ev.stopPropagation(); }
   });
   bar.addEventListener("click", function (ev) {

@@ -160,8 +160,9 @@ def test_graph_view_colours_by_device_with_a_legend_a_toggle_strips_and_marked_e
         assert widths == sorted(widths, reverse=True)  # the device with most ops first
         assert "devices: " in spanning.first.locator("title").first.text_content()
 
-        # switch to op types: type fills, no legend, no strips; and back
-        page.locator('[data-action="colour-type"]').click()
+        # switch to op types (the C key): type fills, no legend, no strips; and back with the button
+        page.locator(".tfx-graph").focus()
+        page.keyboard.press("c")
         assert view.get_attribute("data-tfx-colour-by") == "type"
         assert page.locator(".tfx-gv-legend").is_hidden() and page.locator(".tfx-gv-strip").count() == 0
         find(page, "tower1/mlp/dense3/MatMul")
@@ -373,3 +374,21 @@ def test_several_distributed_runs_get_a_lane_group_per_run_and_device(browser, t
         assert p.clean(), (p.errors, p.remote)
     finally:
         page.close()
+
+
+def test_a_transfer_that_arrives_before_it_was_sent_says_the_clocks_differ(browser, tmp_path):
+    stats = tf.StepStats()
+    stats.dev_stats.add(device=PS).node_stats.add(
+        node_name="w/_0", timeline_label=f"w/_0 = _Send(edge_1_w @{WORKER0})", all_start_micros=50,
+        all_end_rel_micros=5)
+    stats.dev_stats.add(device=WORKER0).node_stats.add(
+        node_name="w/_1", timeline_label=f"w/_1 = _Recv(edge_1_w @{PS})", all_start_micros=10, all_end_rel_micros=20)
+    p = Page(browser, tmp_path, TraceView(stats).html(), ".tfx-trace[data-ready]")
+    try:
+        p.page.mouse.move(*op_point(p.page, "w/_1"))
+        text = p.page.locator(".tfx-trace-card").text_content()
+        assert "transfer ps:0 \u2192 worker:0 \u00b7 edge_1_w" in text
+        assert "arrived 20 \u00b5s before it was sent: the devices' clocks differ" in text
+        assert p.clean()
+    finally:
+        p.page.close()
