@@ -43,7 +43,7 @@ def _attr_text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def partial_shape_str(shape: _shape.TensorShape) -> str:
+def _partial_shape_str(shape: _shape.TensorShape) -> str:
     """A possibly partial shape as TF's messages print it: [2,?], or <unknown> for an unknown rank."""
     return "<unknown>" if shape.ndims is None else _shape.dims_str(shape)
 
@@ -131,10 +131,14 @@ class DenseAccumulatorResource(AccumulatorResource):
             raise _invalid(f"Shape mismatch: expected {_shape.dims_str(self._sum.shape)}, got "
                            f"{_shape.dims_str(gradient.shape)}")
         if not self.shape.is_compatible_with(_shape.TensorShape(list(gradient.shape))):
-            raise _invalid(f"Shape mismatch: expected {partial_shape_str(self.shape)}, got "
+            raise _invalid(f"Shape mismatch: expected {_partial_shape_str(self.shape)}, got "
                            f"{_shape.dims_str(gradient.shape)}")
-        # The first gradient is copied: it may be a fed array or a variable's storage, never to be written.
-        self._sum = np.array(gradient, copy=True) if self._sum is None else self._sum + gradient
+        # The first gradient is copied (it may be a fed array or a variable's storage, never to be written);
+        # the others are added into that copy, which a take hands out and forgets.
+        if self._sum is None:
+            self._sum = np.array(gradient, copy=True)
+        else:
+            np.add(self._sum, gradient, out=self._sum)
 
     def _aggregate(self) -> np.ndarray:
         if self.reduction_type == "MEAN":
@@ -147,10 +151,10 @@ class DenseAccumulatorResource(AccumulatorResource):
 # ----------------------------------------------------------------------------------------------------------
 def _check_kernel_dtype(op, dtype: _dt.DType) -> None:
     if dtype not in _KERNEL_DTYPES:
-        attrs = ", ".join(f"{k}={_attr_text(op.get_attr(k))!r}" for k in ("container", "shared_name",
-                                                                            "reduction_type"))
+        attrs = ", ".join(f'{k}="{_attr_text(op.get_attr(k))}"' for k in ("container", "shared_name",
+                                                                             "reduction_type"))
         raise _invalid(f"No OpKernel was registered to support Op '{op.type}' used by {{{{node {op.name}}}}} with "
-                       f"these attrs: [dtype=DT_{dtype.name.upper()}, shape={partial_shape_str(op.get_attr('shape'))}"
+                       f"these attrs: [dtype=DT_{dtype.name.upper()}, shape={_partial_shape_str(op.get_attr('shape'))}"
                        f", {attrs}]: its kernels take half, float and double")
 
 
