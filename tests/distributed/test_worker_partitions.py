@@ -478,3 +478,69 @@ def test_traced_step_returns_each_tasks_device_stats_with_transfers():
     labels = {ns.node_name: ns.timeline_label for ns in stats[WK0].node_stats}
     assert labels["_send_Mean_0"] == "_send_Mean_0 = _Send(Mean)"
     assert any(ns.node_name.endswith("_S0") or "_S" in ns.node_name for ns in stats[PS0].node_stats)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Between-graph replication and input pipelines
+# ----------------------------------------------------------------------------------------------------------
+def _replica(worker: int):
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device(tf.train.replica_device_setter(ps_tasks=1, worker_device=f"/job:worker/task:{worker}")):
+            x = tf.placeholder(tf.float32, [None, 3], name="x")
+            w = tf.get_variable("w", initializer=tf.ones([3, 1]))
+            loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - 1.0))
+            step = tf.train.get_or_create_global_step()
+            train = tf.train.GradientDescentOptimizer(0.05).minimize(loss, global_step=step)
+            init = tf.global_variables_initializer()
+            read = [w.value(), step.value()]
+    return graph, x, loss, train, init, read
+
+
+def test_between_graph_replication_trains_one_model_on_shared_ps_variables():
+    rng = np.random.RandomState(1)
+    batches = [rng.randn(4, 3).astype(np.float32) for _ in range(4)]
+    cluster = Cluster()
+    chief_graph, x0, loss0, train0, init0, read0 = _replica(0)
+    other_graph, x1, loss1, train1, _, read1 = _replica(1)
+    chief = Client(cluster, chief_graph, master=WK0)
+    other = Client(cluster, other_graph, master=WK1)
+    chief.run(init0)
+    got = []
+    for k, batch in enumerate(batches):
+        client, x, loss, train = (chief, x0, loss0, train0) if k % 2 == 0 else (other, x1, loss1, train1)
+        got.append(client.run([loss, train], {x: batch})[0])
+    # One session on one graph running the same steps in the same order.
+    graph, x, loss, train, init, read = _replica(0)
+    with tf.Session(graph=graph) as sess:
+        sess.run(init)
+        want = [sess.run([loss, train], {x: batch})[0] for batch in batches]
+        final = sess.run(read)
+    _assert_same(got, want)
+    _assert_same(other.run(read1), final)
+    _assert_same(chief.run(read0), final)
+    assert chief.run(read0)[1] == 4
+
+
+def test_dataset_iterator_on_the_worker_feeding_ps_variables():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            w = tf.Variable([1.0, 2.0], name="w")
+        with tf.device("/job:worker/task:0"):
+            it = tf.data.Dataset.range(5).map(lambda i: tf.cast(i, tf.float32)).batch(2).make_initializable_iterator()
+            batch = it.get_next()
+            total = tf.reduce_sum(batch) * w
+        with tf.device("/job:ps/task:0"):
+            upd = tf.assign_add(w, total)
+        init = tf.global_variables_initializer()
+
+    def steps(run):
+        run(init)
+        run(it.initializer)
+        out = [run(upd) for _ in range(3)]
+        with pytest.raises(errors.OutOfRangeError):
+            run(upd)
+        return out
+
+    _assert_same(_distributed(graph, steps), _local(graph, steps))
