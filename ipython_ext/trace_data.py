@@ -25,8 +25,9 @@ recorded):
   ``_Send`` and the ``_Recv`` of the same rendezvous (labels ``name = _Send(tensor @recv_device)`` and
   ``name = _Recv(tensor @send_device)``, or a rendezvous key ``src;incarnation;dst;tensor;0:0``), or a
   ``RecvTensor`` record of TF's worker (``[24B] [1.6Mb/s] tensor from src to dst``) from the op on the sending
-  device that produced ``edge_N_<op>``; an end not in the trace (a feed from the client) is -1, bytes
-  unknown are -1, devices are short names where the trace has them.
+  device that produced ``edge_N_<op>``; an end not in the trace is -1, bytes unknown are -1, devices are short
+  names where the trace has them, and "client" for a feed's receive or a fetch's send (TF writes those with
+  the task's own device at both ends).
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ def run_data(step_stats, types: dict[str, int], outs: dict[str, int], multi_run:
 _TRANSFER_LABEL = re.compile(r"^(.*) = (_Send|_Recv|_HostSend|_HostRecv)\((.*?)\)?$")
 _RECV_TENSOR_LABEL = re.compile(r"^\[([\d.]+)(B|MB)\] \[[^\]]*\] (\S+) from (\S+) to (\S+)$")
 _EDGE = re.compile(r"^edge_\d+_(.*)$")
+CLIENT = "client"  # the other end of a feed's receive or a fetch's send
 
 
 def transfer_of(label: str, device: str) -> tuple[str, str, str, bool] | None:
@@ -221,10 +223,13 @@ def transfers(nodes: list, dev_of: list[int], devices: list[str], short: list[st
         if start < 0 and rpc:
             producer = _EDGE.match(tensor)
             start = by_name.get((device_text(src)[0], producer[1] if producer else tensor), -1)
-        out.append([start, j, _bytes_of(nodes[j]), tensor, device_text(src)[1], device_text(dst)[1]])
+        # A receive naming its own device as the sender is a feed: TF writes the client-terminated _Recv so.
+        source = CLIENT if src == dst and start < 0 else device_text(src)[1]
+        out.append([start, j, _bytes_of(nodes[j]), tensor, source, device_text(dst)[1]])
     for key, left in sends.items():
-        for j in left:  # sent to a device the trace does not have (a fetch to the client)
-            out.append([j, -1, -1, key[2], device_text(key[0])[1], device_text(key[1])[1]])
+        for j in left:  # sent to a device the trace does not have, or a fetch (to its own device: the client)
+            target = CLIENT if key[0] == key[1] else device_text(key[1])[1]
+            out.append([j, -1, -1, key[2], device_text(key[0])[1], target])
     return out
 
 

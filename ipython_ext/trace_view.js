@@ -496,6 +496,7 @@ function (D, ID) {
     if (t.bytes >= 0) parts.push(fmtBytes(t.bytes));
     if (t.from && t.to && t.time < 0) parts.push("arrived " + fmtNs(-t.time) + " before it was sent: the devices' clocks differ");
     else if (t.from && t.to) parts.push(fmtNs(t.time) + " from send to arrival");
+    else if (t.src === "client" || t.dst === "client") parts.push(t.to ? "fed by the client" : "fetched by the client");
     else parts.push(t.to ? "its sender is not in the trace" : "its receiver is not in the trace");
     if (t.from && t.to && t.time > 0 && t.bytes > 0) parts.push((t.bytes / t.time * 1000).toFixed(1) + " MB/s");
     lines.push(parts.join(" \u00b7 "));

@@ -287,18 +287,23 @@ def test_a_real_tensorflow_cluster_step_gets_one_group_per_device_and_its_rpc_tr
                     "worker:0", "ps:0")}
 
 
-def test_a_receive_from_the_client_keeps_its_sender_unknown():
+def test_feeds_and_fetches_have_the_client_at_their_other_end():
     stats = tf.StepStats()
     client = "/job:localhost/replica:0/task:0/device:CPU:0"
     worker = stats.dev_stats.add(device=WORKER0)
     stats.dev_stats.add(device=PS).node_stats.add(node_name="w", timeline_label="w = VariableV2()",
                                                   all_start_micros=1, all_end_rel_micros=1)
-    worker.node_stats.add(node_name="_recv_x_0", timeline_label=f"_recv_x_0 = _Recv(x:0 @{client})",
-                          all_start_micros=2, all_end_rel_micros=3)
-    worker.node_stats.add(node_name="_send_y_0", timeline_label=f"_send_y_0 = _Send(y:0 @{client})",
+    # TF's client-terminated receive and send name the task's own device at both ends
+    worker.node_stats.add(node_name="_recv_x_0", timeline_label=f"_recv_x_0 = _Recv(x:0 @{WORKER0})",
+                          all_start_micros=2, all_end_rel_micros=3).output.add(slot=0)
+    worker.node_stats.add(node_name="_send_y_0", timeline_label=f"_send_y_0 = _Send(y:0 @{WORKER0})",
                           all_start_micros=6, all_end_rel_micros=1)
+    # a device the trace does not have keeps its full name
+    worker.node_stats.add(node_name="_recv_z_0", timeline_label=f"_recv_z_0 = _Recv(z:0 @{client})",
+                          all_start_micros=7, all_end_rel_micros=1)
     [run] = trace_data([stats])["runs"]
-    assert run["x"] == [[-1, 0, -1, "x:0", client, "worker:0"], [1, -1, -1, "y:0", "worker:0", client]]
+    assert run["x"] == [[-1, 0, 0, "x:0", "client", "worker:0"], [-1, 2, -1, "z:0", client, "worker:0"],
+                        [1, -1, -1, "y:0", "worker:0", "client"]]
 
 
 def test_single_device_traces_keep_their_data_and_hostile_device_names_stay_in_the_json():

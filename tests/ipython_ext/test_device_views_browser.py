@@ -376,19 +376,27 @@ def test_several_distributed_runs_get_a_lane_group_per_run_and_device(browser, t
         page.close()
 
 
-def test_a_transfer_that_arrives_before_it_was_sent_says_the_clocks_differ(browser, tmp_path):
+def test_a_transfer_arriving_before_it_was_sent_says_the_clocks_differ_and_a_feed_names_the_client(browser,
+                                                                                                    tmp_path):
     stats = tf.StepStats()
     stats.dev_stats.add(device=PS).node_stats.add(
         node_name="w/_0", timeline_label=f"w/_0 = _Send(edge_1_w @{WORKER0})", all_start_micros=50,
         all_end_rel_micros=5)
-    stats.dev_stats.add(device=WORKER0).node_stats.add(
+    worker = stats.dev_stats.add(device=WORKER0)
+    worker.node_stats.add(
         node_name="w/_1", timeline_label=f"w/_1 = _Recv(edge_1_w @{PS})", all_start_micros=10, all_end_rel_micros=20)
+    worker.node_stats.add(node_name="_recv_x_0", timeline_label=f"_recv_x_0 = _Recv(x:0 @{WORKER0})",
+                          all_start_micros=40, all_end_rel_micros=20)
     p = Page(browser, tmp_path, TraceView(stats).html(), ".tfx-trace[data-ready]")
     try:
         p.page.mouse.move(*op_point(p.page, "w/_1"))
         text = p.page.locator(".tfx-trace-card").text_content()
         assert "transfer ps:0 \u2192 worker:0 \u00b7 edge_1_w" in text
         assert "arrived 20 \u00b5s before it was sent: the devices' clocks differ" in text
+        p.page.mouse.move(*op_point(p.page, "_recv_x_0"))
+        text = p.page.locator(".tfx-trace-card").text_content()
+        assert "transfer client \u2192 worker:0 \u00b7 x:0" in text and "fed by the client" in text
+        assert p.page.locator(".tfx-trace").get_attribute("data-transfers-drawn") == "1"
         assert p.clean()
     finally:
         p.page.close()
