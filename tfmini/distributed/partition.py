@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors as _errors
@@ -198,8 +199,9 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
     - an op whose `_class` attr names a colocation group ('loc:@w', in GraphDefs written by TensorFlow) is
       placed with that group's op;
     - a device the cluster does not have (job, task, or a device type other than CPU) is an
-      InvalidArgumentError with TF's wording, unless `allow_soft_placement`: then the op goes to the CPU of its
-      task, or of the master task when its task does not exist."""
+      InvalidArgumentError with TF's wording; `allow_soft_placement` puts an op asking for a device type or
+      index its task lacks (GPU, CPU:1) on that task's CPU, while a job or task the cluster lacks stays an
+      error, as in TF."""
     graph_def = _graph_def(graph_def)
     tasks = cluster_tasks(cluster)
     master = _full_task(master)
@@ -260,7 +262,7 @@ class _Placer:
         try:
             spec = DeviceSpec.from_string(requested)
         except ValueError:
-            return self._unavailable(node_name, requested, None)
+            return self._unavailable(node_name, requested)
         job = spec.job if spec.job is not None else self.master_spec.job
         if spec.task is not None:
             index = spec.task
@@ -270,19 +272,15 @@ class _Placer:
             index = self.first_task.get(job, 0)
         task = task_name(job, index, 0 if spec.replica is None else spec.replica)
         type_ok = spec.device_type is None or (spec.device_type.upper() == CPU and spec.device_index in (None, 0))
-        if task in self.tasks and type_ok:
+        if task in self.tasks and (type_ok or self.soft):
             return device_of_task(task)
-        return self._unavailable(node_name, requested, task if task in self.tasks else None, spec.device_type)
+        return self._unavailable(node_name, requested)
 
-    def _unavailable(self, node_name: str, requested: str, task: str | None, device_type: str | None = None) -> str:
-        if self.soft:
-            return device_of_task(task or self.master)
-        gpu = (" The requested device appears to be a GPU, but CUDA is not enabled."
-               if (device_type or "").upper() == "GPU" else "")
+    def _unavailable(self, node_name: str, requested: str) -> NoReturn:
         raise _errors.InvalidArgumentError(
             None, None, f"Cannot assign a device for operation {node_name}: Operation was explicitly assigned to "
             f"{requested} but available devices are [ {', '.join(self.available)} ]. Make sure the device "
-            f"specification refers to a valid device.{gpu}")
+            "specification refers to a valid device.")
 
 
 # ----------------------------------------------------------------------------------------------------------
