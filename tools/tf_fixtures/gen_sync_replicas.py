@@ -254,10 +254,19 @@ def record_two_replicas() -> dict:
     return {"rounds": rows}
 
 
+def _graphs_json(graphs: dict) -> str:
+    """The recorded graphs as JSON with one node a line."""
+    parts = []
+    for name, graph in graphs.items():
+        nodes = ",\n".join("  " + json.dumps(node) for node in graph["nodes"])
+        parts.append(f'{json.dumps(name)}: {{"source": {json.dumps(graph["source"])}, "nodes": [\n{nodes}]}}')
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "graphs.json"), "w") as f:
-        json.dump(record_graphs(), f, indent=0)
+        f.write(_graphs_json(record_graphs()))
     with open(os.path.join(OUT, "trajectory.json"), "w") as f:
         json.dump({"one_replica": record_trajectory(MODEL.format(R=1, N=1), ("w", "b")),
                    "one_replica_embedding": record_trajectory(EMBEDDING.format(R=1), ("emb",)),
