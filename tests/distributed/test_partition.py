@@ -32,6 +32,7 @@ def test_cluster_tasks_in_cluster_def_order():
 def test_devices_are_completed_from_the_master_task():
     with tf.Graph().as_default() as g:
         a = tf.constant(1.0, name="a")
+        tf.identity(a, name="a2")  # a second reader: `a` is no generator moved to its reader
         with tf.device("/job:ps"):
             b = tf.identity(a, name="b")
         with tf.device("/job:ps/task:1"):
@@ -43,7 +44,8 @@ def test_devices_are_completed_from_the_master_task():
         with tf.device("/task:0"):
             tf.identity(e, name="f")
     devices = place(g, CLUSTER, "/job:worker/task:1")
-    assert devices == {"a": cpu(WK1), "b": cpu(PS0), "c": cpu(PS1), "d": cpu(WK1), "e": cpu(WK1), "f": cpu(WK0)}
+    assert devices == {"a": cpu(WK1), "a2": cpu(WK1), "b": cpu(PS0), "c": cpu(PS1), "d": cpu(WK1), "e": cpu(WK1),
+                       "f": cpu(WK0)}
     assert place(g, CLUSTER, WK0)["a"] == cpu(WK0)
 
 
@@ -328,3 +330,16 @@ def test_a_feed_arrives_where_it_is_read():
     assert step.feed_keys[0][0] == PS0  # read on its own task too: fed there and sent on
     sends = [nd for nd in step.graph_defs[PS0].node if nd.op == "_Send" and not nd.attr["client_terminated"].b]
     assert [nd.input[0] for nd in sends] == ["_recv_p_0"]
+
+
+def test_a_generator_without_device_goes_to_its_only_reader():
+    with tf.Graph().as_default() as g:
+        big = tf.constant(np.ones(100, np.float32), name="big")
+        shared = tf.constant(np.ones(100, np.float32), name="shared")
+        with tf.device("/job:ps/task:1"):
+            tf.identity(big, name="on_ps")
+            tf.identity(shared, name="reader_1")
+        tf.identity(shared, name="reader_2")
+    devices = place(g, CLUSTER, WK0)
+    assert devices["big"] == cpu(PS1)
+    assert devices["shared"] == cpu(WK0)  # two readers: the master task, as any op without a device

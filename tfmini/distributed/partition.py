@@ -198,6 +198,8 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
       iterator ops, ...) or updates a ref (Assign, Apply*) is placed with the op producing the handle or ref;
     - an op whose `_class` attr names a colocation group ('loc:@w', in GraphDefs written by TensorFlow) is
       placed with that group's op;
+    - an op without a device, inputs or a second reader, with one output (a constant made outside its
+      reader's device scope), is placed with its reader;
     - a device the cluster does not have (job, task, or a device type other than CPU) is an
       InvalidArgumentError with TF's wording; `allow_soft_placement` puts an op asking for a device type or
       index its task lacks (GPU, CPU:1) on that task's CPU, while a job or task the cluster lacks stays an
@@ -223,7 +225,24 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
             devices[name] = devices.get(group) or placer.device(group, leader_node.nd.device)
         else:
             devices[name] = placer.device(name, node.nd.device)
+    _place_generators(nodes, devices)
     return devices
+
+
+def _place_generators(nodes: Mapping[str, _Node], devices: dict[str, str]) -> None:
+    """TF's placer heuristic: a node with no device of its own, no inputs and one non-ref output read by one
+    node only (a constant made outside the device scope of its consumer) goes where that node is."""
+    edges: dict[str, list[str]] = {}
+    for name, node in nodes.items():
+        for src, _ in node.inputs:
+            edges.setdefault(src, []).append(name)
+        for src in node.controls:
+            edges.setdefault(src, []).append(name)
+    for name, node in nodes.items():
+        out = edges.get(name, ())
+        if (not node.nd.device and not node.inputs and not node.controls and len(node.outputs) == 1
+                and not node.outputs[0].is_ref and len(out) == 1):
+            devices[name] = devices[out[0]]
 
 
 def _colocation(node: _Node, nodes: Mapping[str, _Node]) -> str | None:
