@@ -32,8 +32,9 @@ COLUMN_CHUNK_BYTES = 1 << 26
 # ----------------------------------------------------------------------------------------------------------
 # A kernel splits its work (images, or output rows of one image) between threads only from this many
 # multiply-adds on: below it, handing work to another thread costs more than it saves (a handoff is some tens
-# of microseconds; this is about 0.1 ms of work on one core).
-PARALLEL_MIN_MACS = 1 << 22
+# of microseconds; with the im2col copies this is about 0.05 ms of work on one core). Above it, the kernel's
+# timings decide (`_SplitTimes`).
+PARALLEL_MIN_MACS = 1 << 20
 # The same for the elementwise passes of pooling (elements of the input).
 PARALLEL_MIN_ELEMENTS = 1 << 17
 
@@ -124,6 +125,13 @@ def _forget_workers_after_fork() -> None:
     global _pool, _blas_one_thread
     _pool = None
     _blas_one_thread = _BlasOneThread()
+
+
+def single_threaded_blas() -> _BlasOneThread:
+    """A context manager keeping BLAS at one thread per call while it is entered (for small products in
+    a step of threaded kernels: a multi-threaded call leaves BLAS's threads spinning on the cores for a
+    while, which slowed the next split kernel by 10-15%)."""
+    return _blas_one_thread
 
 
 if hasattr(os, "register_at_fork"):
@@ -235,8 +243,9 @@ def _parts(n: int, rows: int, work: int, threads: int, min_work: int = PARALLEL_
 # ----------------------------------------------------------------------------------------------------------
 # Conv2D and its backprops
 # ----------------------------------------------------------------------------------------------------------
-# Below this input depth the windows are copied one filter position at a time: a copy of the whole window
-# view then moves a few elements per inner loop (with one channel, 2x slower than nine shifted copies).
+# Below this input depth the columns are built transposed, (kh * kw * c, positions), one filter position at a
+# time: each copy then moves whole rows of the image, where a copy of the window view moves a few elements
+# per inner loop (with one channel, im2col ran 2x slower). The GEMM reads the transposed columns as they are.
 _TAP_COPY_MAX_DEPTH = 4
 
 
@@ -267,27 +276,27 @@ def _batch_chunk(cols_shape: tuple, itemsize: int, budget: int) -> int:
     return max(1, budget // max(per_image, 1))
 
 
-def _copy_windows(cols: np.ndarray, view: np.ndarray) -> None:
-    if view.shape[-1] >= _TAP_COPY_MAX_DEPTH:
-        np.copyto(cols, view)
-        return
-    for i in range(view.shape[3]):
-        for j in range(view.shape[4]):
-            cols[:, :, :, i, j, :] = view[:, :, :, i, j, :]
-
-
 def _column_chunks(view: np.ndarray, budget: int):
-    """Yields (start, stop, columns) over the images of the window view: each a contiguous
-    (images, oh, ow, kh * kw * c) copy of their windows, COLUMN_CHUNK_BYTES / `budget` at a time; the
-    buffer is reused, so each chunk is valid until the next one."""
-    n = view.shape[0]
-    k = view.shape[3] * view.shape[4] * view.shape[5]
+    """Yields (start, stop, columns) over the images of the window view: each a (images * oh * ow,
+    kh * kw * c) copy of their windows (C-ordered, or for few channels the transpose of a C-ordered array),
+    `budget` bytes at a time; the buffer is reused, so each chunk is valid until the next one."""
+    n, oh, ow, kh, kw, c = view.shape
+    k = kh * kw * c
     chunk = _batch_chunk(view.shape, view.itemsize, budget)
+    if c < _TAP_COPY_MAX_DEPTH:
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            cols = np.empty((kh, kw, c, stop - start, oh, ow), dtype=view.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    cols[i, j] = view[start:stop, :, :, i, j, :].transpose(3, 0, 1, 2)
+            yield start, stop, cols.reshape(k, -1).T
+        return
     cols = np.empty((min(chunk, n),) + view.shape[1:], dtype=view.dtype)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         part = cols[:stop - start]
-        _copy_windows(part, view[start:stop])
+        np.copyto(part, view[start:stop])
         yield start, stop, part.reshape(-1, k)
 
 
@@ -477,7 +486,8 @@ def max_pool_blocks(x: np.ndarray, kh: int, kw: int, *, threads: int = 1) -> np.
     def part(b0: int, b1: int, r0: int, r1: int) -> None:
         _max_blocks_into(x[b0:b1, r0 * kh:r1 * kh], kh, kw, out[b0:b1, r0:r1])
 
-    run_parts(part, _parts(n, oh, x.size, threads, PARALLEL_MIN_ELEMENTS), threads, ("max_pool", x.shape, kh, kw))
+    run_parts(part, _parts(n, oh, x.size, threads, PARALLEL_MIN_ELEMENTS), threads,
+              ("max_pool", x.shape, kh, kw))
     return out
 
 

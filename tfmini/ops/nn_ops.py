@@ -332,7 +332,8 @@ def _bias_add_grad_kernel(g, *, data_format):
         # Summing every row of the (rows, channels) matrix as a product with a vector of ones: NumPy's sum
         # over axis 0 of a few dozen channels runs about 15x slower than BLAS's matrix-vector product.
         rows = g.reshape(-1, g.shape[-1])
-        return np.ones(rows.shape[0], dtype=g.dtype) @ rows
+        with conv_algorithms.single_threaded_blas():
+            return np.ones(rows.shape[0], dtype=g.dtype) @ rows
     return np.sum(g, axis=tuple(a for a in range(g.ndim) if a != axis), dtype=g.dtype)
 
 

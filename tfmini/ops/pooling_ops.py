@@ -536,19 +536,19 @@ def _v2_grad_shape(op, index: int):
 @register_op("MaxPoolV2", inputs=["input: T", "ksize: int32", "strides: int32"], outputs=["output: T"],
              attrs={**_V2_ATTRS, "T": ("type", _dt.float32)}, allowed={"T": nn_ops._MAX_POOL_TYPES},
              shape=_max_pool_v2_shape)
-def _max_pool_v2(x, ksize, strides, *, padding, data_format):
+def _max_pool_v2(x, ksize, strides, *, padding, data_format, ctx=None):
     ksize, strides = _v2_windows(ksize, strides, "MaxPoolV2", data_format)
-    return nn_ops._max_pool(x, ksize=ksize, strides=strides, padding=padding, data_format=data_format)
+    return nn_ops._max_pool(x, ksize=ksize, strides=strides, padding=padding, data_format=data_format, ctx=ctx)
 
 
 @register_op("MaxPoolGradV2", inputs=["orig_input: T", "orig_output: T", "grad: T", "ksize: int32",
                                       "strides: int32"],
              outputs=["output: T"], attrs={**_V2_ATTRS, "T": ("type", _dt.float32)}, allowed={"T": _REAL},
              shape=lambda op: _v2_grad_shape(op, 0))
-def _max_pool_grad_v2(x, y, grad, ksize, strides, *, padding, data_format):
+def _max_pool_grad_v2(x, y, grad, ksize, strides, *, padding, data_format, ctx=None):
     ksize, strides = _v2_windows(ksize, strides, "MaxPoolGradV2", data_format)
     return nn_ops._max_pool_grad_kernel(x, y, grad, ksize=ksize, strides=strides, padding=padding,
-                                        data_format=data_format)
+                                        data_format=data_format, ctx=ctx)
 
 
 @register_op("MaxPoolGradGradV2", inputs=["orig_input: T", "orig_output: T", "grad: T", "ksize: int32",
