@@ -1,7 +1,8 @@
 """The hierarchy the interactive graph view draws, as compact JSON: name scopes as groups, repeated scopes
 and ops folded into series (`block[0-39]`), oversized scopes split into groups of one op type, auxiliary
-parts (gradients, optimizer, init, save, summaries) flagged so the browser draws them aside, and per op its
-type, inputs, outputs, device, attrs and creation site. Knows op records only, not tfmini or the browser."""
+parts (gradients, optimizer, init, save, summaries) flagged so the browser draws them aside, per op its
+type, inputs, outputs, device, attrs and creation site, and, for a graph placed on several devices, the devices
+(full name, short name, fill) the view colours ops by. Knows op records only, not tfmini or the browser."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 /* The interactive graph view: reads the hierarchy JSON beside this script (ipython_ext/graph_model.py),
    lays out each open level in the browser (layers, barycentre ordering, long edges routed through dummy
-   points), and draws it as SVG with pan, zoom, expand/collapse in place, search and a details panel.
+   points), and draws it as SVG with pan, zoom, expand/collapse in place, search and a details panel; ops on
+   several devices are coloured by device (or by type, at the reader's choice) with a legend.
    Every string from the data is set as text (textContent), never parsed as markup. No network.
    The file is one function expression; graph_view.py calls it with this script element. */
 (function (script) {

@@ -1,6 +1,7 @@
 function (D, ID) {
   // The interactive trace view of ipython_ext.trace_view: called with the compact data (see trace_data.py) and
   // the display's id. Draws on a canvas; every name reaches the page through textContent or the canvas only.
+  // A step on several devices gets a lane group per device and arrows from each send to its receive.
   "use strict";
   var script = document.currentScript;
   var root = script && script.parentNode && script.parentNode.closest ? script.parentNode.closest(".tfx-trace") : null;
