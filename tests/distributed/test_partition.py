@@ -343,3 +343,17 @@ def test_a_generator_without_device_goes_to_its_only_reader():
     devices = place(g, CLUSTER, WK0)
     assert devices["big"] == cpu(PS1)
     assert devices["shared"] == cpu(WK0)  # two readers: the master task, as any op without a device
+
+
+def test_a_copied_constant_stays_on_its_task_for_a_control_edge_there():
+    with tf.Graph().as_default() as g:
+        with tf.device("/job:worker/task:0"):
+            lr = tf.constant(0.5, name="lr")
+            with tf.control_dependencies([lr]):
+                local = tf.constant(1.0, name="local") + 1.0
+        with tf.device("/job:ps/task:0"):
+            remote = tf.identity(lr, name="remote")
+    step = partition(g, [local, remote], cluster=CLUSTER, master=WK0)
+    wk0 = {nd.name: nd for nd in step.graph_defs[WK0].node}
+    assert "lr" in wk0 and any(i == "^lr" for nd in wk0.values() for i in nd.input)
+    assert [nd.name for nd in step.graph_defs[PS0].node if nd.op == "Const"] == ["lr/replicate/_0"]

@@ -544,3 +544,14 @@ def test_dataset_iterator_on_the_worker_feeding_ps_variables():
         return out
 
     _assert_same(_distributed(graph, steps), _local(graph, steps))
+
+
+def test_session_handles_name_the_task_that_keeps_the_value():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            value = tf.constant([1.0, 2.0]) * 3.0
+            handle = tf.get_session_handle(value)
+    client = Client(Cluster(), graph)
+    got = client.run(handle)  # the raw string the op outputs (a session would wrap it in a TensorHandle)
+    assert np.asarray(got).item().decode().endswith(";" + PS0 + "/device:CPU:0")

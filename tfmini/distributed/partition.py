@@ -604,7 +604,11 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
             if src_task != here and here not in remote.setdefault(src, []):
                 remote[src].append(here)
         for c in node.controls:
-            if c in needed and task_of(c) != here and here not in remote_controls.setdefault(c, []):
+            if c not in needed:
+                continue
+            if task_of(c) == here:
+                used_on_own_task.add(c)
+            elif here not in remote_controls.setdefault(c, []):
                 remote_controls[c].append(here)
 
     # Feeds first, in feed order: a client-terminated recv on the fed node's task when something there reads

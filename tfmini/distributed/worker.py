@@ -262,6 +262,12 @@ class WorkerSessionState(SessionState):
         self._handle_counter = self.tables.handle_counter
         self._step = threading.local()
 
+    def new_handle(self, op_name: str, value) -> str:
+        """A session handle naming this task's device, as TF's handles name the device that keeps the value."""
+        handle = f"{op_name};{next(self._handle_counter)};{self.worker.task}/device:CPU:0"
+        self.handles[handle] = value
+        return handle
+
     @property
     def rendezvous(self):
         return getattr(self._step, "rendezvous", None)
