@@ -97,3 +97,16 @@ def test_data_transfers_of_tensors_both_graphs_have_match_tensorflow(name):
 
     assert shared(transfers) == shared(theirs)
     assert len(shared(theirs)) >= 0.5 * len([t for t in theirs if t[4] not in controls])
+
+
+@pytest.mark.parametrize("name", ["explicit_devices", "queue_on_ps"])
+def test_partition_op_types_match_tensorflow(name):
+    recorded = RECORDED["programs"][name]
+    graph_devices, _ = _ours(recorded["source"])
+    ours: dict[str, list[str]] = {}
+    graph = tf.Graph()
+    with graph.as_default():
+        exec(recorded["source"], {"tf": tf, "np": np, "cluster": tf.train.ClusterSpec(CLUSTER)})  # noqa: S102
+    for node, device in graph_devices.items():
+        ours.setdefault(_task(device), []).append(graph.get_operation_by_name(node).type)
+    assert {t: sorted(ops) for t, ops in ours.items()} == recorded["ops"]
