@@ -70,9 +70,10 @@ class Client:
         rdv: dict[str, StepRendezvous] = {}
         for task in runners:
             rdv[task] = StepRendezvous(task, step_id, remote_put=lambda t, k, v: rdv[t].put(k, v))
-        for fk, (t, v) in zip(step.feed_keys, feed_dict.items()):
+        converted = [np.asarray(v, dtype=t.dtype.base_dtype.as_numpy_dtype) for t, v in feed_dict.items()]
+        for fk, value in zip(step.feed_keys, converted):
             if fk is not None:
-                rdv[fk[0]].put(fk[1], np.asarray(v, dtype=t.dtype.base_dtype.as_numpy_dtype))
+                rdv[fk[0]].put(fk[1], value)
         errs: list[tuple[str, BaseException]] = []
         stats = {}
 
@@ -94,7 +95,7 @@ class Client:
             real = [e for _, e in errs if not isinstance(e, errors.CancelledError)] or [errs[0][1]]
             raise real[0]
         out = []
-        fed = dict(zip(feeds, feed_dict.values()))
+        fed = dict(zip(feeds, converted))
         keys = iter(step.fetch_keys)
         received: dict = {}
         for f in fetches:
@@ -103,7 +104,8 @@ class Client:
                 continue
             key = next(keys)
             if key is None:
-                out.append(fed[f])
+                value = fed[f]
+                out.append(value[()] if value.ndim == 0 else value)
             else:
                 if key not in received:
                     received[key] = rdv[key[0]].recv(key[1])
@@ -555,3 +557,21 @@ def test_session_handles_name_the_task_that_keeps_the_value():
     client = Client(Cluster(), graph)
     got = client.run(handle)  # the raw string the op outputs (a session would wrap it in a TensorHandle)
     assert np.asarray(got).item().decode().endswith(";" + PS0 + "/device:CPU:0")
+
+
+def test_repeated_fetches_fed_fetches_and_feeds_read_on_two_tasks():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device("/job:ps/task:0"):
+            p = tf.placeholder(tf.float32, [2], name="p")
+            on_ps = p * 2.0
+        with tf.device("/job:worker/task:1"):
+            on_worker = p + on_ps
+            q = tf.placeholder_with_default(tf.constant([9.0, 9.0]), [2], name="q")
+            both = on_worker * q
+
+    def steps(run):
+        return (run([on_worker, on_worker, p, both], {p: [1.0, 2.0]}),
+                run([both, q], {p: [1.0, 2.0], q: [0.5, 0.5]}))
+
+    _assert_same(_distributed(graph, steps), _local(graph, steps))
