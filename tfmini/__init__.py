@@ -93,6 +93,10 @@ from tfmini.framework import device as _device  # noqa: F401 - declares tf.Devic
 from tfmini.train import device_setter as _device_setter  # noqa: F401 - declares tf.train.replica_device_setter
 from tfmini.train import server_lib as _server_lib  # noqa: F401 - declares tf.train.ClusterSpec and its protos
 
+# -- distributed runtime
+# isort: split
+from tfmini.distributed import server as _distributed_server  # noqa: F401 - tf.train.Server, grpc:// targets
+
 # -- sync replicas
 # isort: split
 from tfmini.train import sync_replicas_optimizer as _sync_replicas  # noqa: F401 - tf.train.SyncReplicasOptimizer

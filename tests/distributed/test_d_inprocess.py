@@ -1,0 +1,282 @@
+"""Distributed sessions on an in-process cluster (1 ps + 2 workers, each task a tf.train.Server with its own
+Dask worker in this process): TF1 ps/worker programs give the local engine's numbers, state is shared by
+container and name across sessions and graphs, and failures come back as TF's error classes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.distributed.server import free_port
+
+PS = "/job:ps/replica:0/task:0"
+W0 = "/job:worker/replica:0/task:0"
+W1 = "/job:worker/replica:0/task:1"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    spec = tf.train.ClusterSpec({"ps": [f"localhost:{free_port()}"],
+                                 "worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]})
+    servers = [tf.train.Server(spec, job_name="ps", task_index=0),
+               tf.train.Server(spec, job_name="worker", task_index=0),
+               tf.train.Server(spec, job_name="worker", task_index=1)]
+    yield servers
+    for server in reversed(servers):
+        server._stop()
+
+
+@pytest.fixture
+def target(cluster):
+    """worker 0's target, with every container of the cluster cleared before the test."""
+    tf.Session.reset(cluster[1].target)
+    return cluster[1].target
+
+
+def _model(graph: tf.Graph, worker: int = 0):
+    """A two-layer regression on ps variables (replica_device_setter), compute on worker `worker`."""
+    with graph.as_default():
+        with tf.device(tf.train.replica_device_setter(ps_tasks=1, worker_device=f"/job:worker/task:{worker}")):
+            x = tf.placeholder(tf.float32, [None, 3], name="x")
+            y = tf.placeholder(tf.float32, [None, 1], name="y")
+            w1 = tf.get_variable("w1", initializer=np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4))
+            b1 = tf.get_variable("b1", initializer=np.full(4, 0.1, np.float32))
+            w2 = tf.get_variable("w2", initializer=np.linspace(1, -1, 4, dtype=np.float32).reshape(4, 1))
+            h = tf.nn.tanh(tf.matmul(x, w1) + b1)
+            loss = tf.reduce_mean(tf.square(tf.matmul(h, w2) - y))
+            step = tf.train.get_or_create_global_step()
+            train = tf.train.AdamOptimizer(0.05).minimize(loss, global_step=step)
+            init = tf.global_variables_initializer()
+    return x, y, loss, train, init, (w1, b1, w2)
+
+
+def _train(sess, x, y, loss, train, init, steps=6):
+    rng = np.random.default_rng(1)
+    data = rng.standard_normal((8, 3)).astype(np.float32)
+    labels = data.sum(1, keepdims=True).astype(np.float32)
+    sess.run(init)
+    return [sess.run([loss, train], {x: data, y: labels})[0] for _ in range(steps)]
+
+
+def test_ps_worker_training_gives_the_local_engines_numbers(target):
+    local_graph, dist_graph = tf.Graph(), tf.Graph()
+    lx, ly, lloss, ltrain, linit, lvars = _model(local_graph)
+    dx, dy, dloss, dtrain, dinit, dvars = _model(dist_graph)
+    with tf.Session(graph=local_graph) as sess:
+        expected = _train(sess, lx, ly, lloss, ltrain, linit)
+        expected_vars = sess.run(lvars)
+    with tf.Session(target, graph=dist_graph) as sess:
+        got = _train(sess, dx, dy, dloss, dtrain, dinit)
+        got_vars = sess.run(dvars)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    for g, e in zip(got_vars, expected_vars):
+        np.testing.assert_allclose(g, e, rtol=1e-6)
+
+
+def test_between_graph_replication_shares_ps_variables(cluster, target):
+    graphs = [tf.Graph(), tf.Graph()]
+    built = [_model(g, worker=i) for i, g in enumerate(graphs)]
+    sessions = [tf.Session(cluster[1 + i].target, graph=g) for i, g in enumerate(graphs)]
+    try:
+        x, y, loss, train, init, _ = built[0]
+        sessions[0].run(init)
+        with graphs[1].as_default():
+            ready = tf.report_uninitialized_variables()
+        assert sessions[1].run(ready).size == 0  # initialized by the other client
+        data = np.ones((4, 3), np.float32)
+        for i in (0, 1, 0, 1):
+            xi, yi, _, train_i, _, _ = built[i]
+            sessions[i].run(train_i, {xi: data, yi: data[:, :1]})
+        steps = [s.run(tf.train.get_global_step(g)) for s, g in zip(sessions, graphs)]
+        assert steps == [4, 4]
+        w_seen = [s.run(b[5][0]) for s, b in zip(sessions, built)]
+        np.testing.assert_array_equal(w_seen[0], w_seen[1])
+    finally:
+        for s in sessions:
+            s.close()
+
+
+def test_queue_with_shared_name_is_shared_between_sessions(cluster, target):
+    producer, consumer = tf.Graph(), tf.Graph()
+    with producer.as_default(), tf.device("/job:ps/task:0"):
+        q = tf.FIFOQueue(10, tf.float32, shapes=[[2]], shared_name="shared_q")
+        enqueue = q.enqueue_many([[[1.0, 2.0], [3.0, 4.0]]])
+    with consumer.as_default(), tf.device("/job:ps/task:0"):
+        q2 = tf.FIFOQueue(10, tf.float32, shapes=[[2]], shared_name="shared_q")
+        with tf.device("/job:worker/task:1"):
+            dequeued = q2.dequeue() * 10.0
+        size = q2.size()
+    with tf.Session(cluster[1].target, graph=producer) as s1, tf.Session(cluster[2].target, graph=consumer) as s2:
+        s1.run(enqueue)
+        assert s2.run(size) == 2
+        np.testing.assert_array_equal(s2.run(dequeued), [10.0, 20.0])
+        np.testing.assert_array_equal(s2.run(dequeued), [30.0, 40.0])
+
+
+def test_reset_clears_a_container_on_every_task(target):
+    with tf.device("/job:ps/task:0"):
+        kept = tf.Variable(1.0, name="kept")
+        with tf.container("experiment"):
+            dropped = tf.Variable(2.0, name="dropped")
+    with tf.Session(target) as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run([kept, dropped]) == [1.0, 2.0]
+        tf.Session.reset(target, ["experiment"])
+        assert sess.run(kept) == 1.0
+        with pytest.raises(tf.errors.FailedPreconditionError):
+            sess.run(dropped)
+        sess.run(dropped.initializer)
+        assert sess.run(dropped) == 2.0
+
+
+def test_timeout_in_ms_bounds_a_step_across_workers_and_the_session_stays_usable(target):
+    with tf.device("/job:ps/task:0"):
+        q = tf.FIFOQueue(2, tf.float32, shapes=[[]], shared_name="timeout_q")
+    with tf.device("/job:worker/task:1"):
+        waiting = q.dequeue() + 1.0
+    with tf.device("/job:worker/task:0"):
+        fine = tf.constant(3.0) * 2.0
+    with tf.Session(target) as sess:
+        start = time.perf_counter()
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            sess.run(waiting, options=tf.RunOptions(timeout_in_ms=300))
+        assert time.perf_counter() - start < 5.0
+        assert sess.run(fine) == 6.0
+        sess.run(q.enqueue(4.0))
+        assert sess.run(waiting) == 5.0
+
+
+def test_operation_timeout_in_ms_of_the_config_bounds_every_step(target):
+    with tf.device("/job:ps/task:0"):
+        q = tf.FIFOQueue(2, tf.float32, shapes=[[]])
+        waiting = q.dequeue()
+    config = tf.ConfigProto(operation_timeout_in_ms=200)
+    with tf.Session(target, config=config) as sess:
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            sess.run(waiting)
+
+
+def test_a_failing_op_on_one_task_fails_the_step_with_its_error_and_task(target):
+    with tf.device("/job:ps/task:0"):
+        v = tf.Variable([1.0, -1.0], name="v")
+    with tf.device("/job:worker/task:1"):
+        checked = tf.debugging.check_numerics(tf.sqrt(v), "sqrt of v")
+    with tf.device("/job:worker/task:0"):
+        total = tf.reduce_sum(checked) + tf.reduce_sum(v)
+    with tf.Session(target) as sess:
+        sess.run(v.initializer)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="sqrt of v") as info:
+            sess.run(total)
+        assert "CheckNumerics" in str(info.value) and W1 in str(info.value)
+        sess.run(v.assign([4.0, 9.0]))
+        assert sess.run(total) == 18.0
+
+
+def test_bad_devices_raise_invalid_argument_and_soft_placement_moves_off_a_gpu(target):
+    # TF places the whole graph, so each impossible device gets a graph of its own.
+    for i, device in enumerate(("/job:nowhere/task:0", "/job:worker/task:7", "/job:ps/task:0/device:GPU:0")):
+        graph = tf.Graph()
+        with graph.as_default(), tf.device(device):
+            out = tf.constant(float(i)) + 1.0
+        with tf.Session(target, graph=graph) as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Cannot assign a device") as info:
+                sess.run(out)
+            assert device in str(info.value)
+    # Soft placement moves an op off a device type its task lacks (not off a job or task the cluster lacks).
+    with tf.Session(target, graph=graph, config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+        assert sess.run(out) == 3.0
+
+
+def test_list_devices_names_every_tasks_cpu(target):
+    with tf.Session(target) as sess:
+        names = [d.name for d in sess.list_devices()]
+    assert names == [f"{t}/device:CPU:0" for t in (PS, W0, W1)]
+    assert all(d.device_type == "CPU" for d in tf.Session(target).list_devices())
+
+
+def test_traced_steps_report_one_device_per_task_with_sends_and_recvs(target):
+    with tf.device("/job:ps/task:0"):
+        w = tf.Variable(np.eye(3, dtype=np.float32), name="w")
+    with tf.device("/job:worker/task:0"):
+        a = tf.matmul(w, w)
+    with tf.device("/job:worker/task:1"):
+        b = tf.reduce_sum(a * 2.0)
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE, output_partition_graphs=True)
+    metadata = tf.RunMetadata()
+    with tf.Session(target) as sess:
+        sess.run(w.initializer)
+        before = time.time() * 1e6
+        assert sess.run(b, options=options, run_metadata=metadata) == 6.0
+        after = time.time() * 1e6
+    devices = {d.device for d in metadata.step_stats.dev_stats}
+    assert devices == {f"{t}/device:CPU:0" for t in (PS, W0, W1)}
+    ops = {d.device: {n.timeline_label.split(" = ")[-1].split("(")[0] for n in d.node_stats}
+           for d in metadata.step_stats.dev_stats}
+    assert "_Send" in ops[f"{PS}/device:CPU:0"] and "_Recv" in ops[f"{W0}/device:CPU:0"]
+    starts = [n.all_start_micros for d in metadata.step_stats.dev_stats for n in d.node_stats]
+    assert before - 1000 <= min(starts) and max(starts) <= after + 1000  # one clock: the client's
+    assert len(metadata.partition_graphs) == 3
+    node_ops = {n.op for g in metadata.partition_graphs for n in g.node}
+    assert {"_Send", "_Recv", "MatMul", "Sum"} <= node_ops
+
+
+def test_fetching_a_fed_tensor_and_nested_fetch_structures(target):
+    with tf.device("/job:worker/task:1"):
+        x = tf.placeholder(tf.float32, [2], name="x")
+        y = x * 3.0
+    with tf.Session(target) as sess:
+        out = sess.run({"y": y, "pair": (x, [y])}, {x: [1.0, 2.0]})
+    np.testing.assert_array_equal(out["y"], [3.0, 6.0])
+    np.testing.assert_array_equal(out["pair"][0], [1.0, 2.0])
+    np.testing.assert_array_equal(out["pair"][1][0], [3.0, 6.0])
+
+
+def test_partial_run_is_unimplemented_with_a_clear_message(target):
+    x = tf.placeholder(tf.float32)
+    y = x + 1.0
+    with tf.Session(target) as sess:
+        with pytest.raises(tf.errors.UnimplementedError, match="Partial runs"):
+            sess.partial_run_setup([y], [x])
+
+
+def test_monitored_training_session_with_hooks_on_a_server_target(cluster, target):
+    with tf.device(tf.train.replica_device_setter(ps_tasks=1, worker_device="/job:worker/task:0")):
+        step = tf.train.get_or_create_global_step()
+        w = tf.get_variable("w", initializer=np.float32(5.0))
+        loss = tf.square(w)
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
+    losses = []
+    hooks = [tf.train.StopAtStepHook(last_step=4)]
+    with tf.train.MonitoredTrainingSession(master=cluster[1].target, is_chief=True, hooks=hooks) as sess:
+        while not sess.should_stop():
+            losses.append(sess.run([loss, train])[0])
+    assert len(losses) == 4
+    np.testing.assert_allclose(losses, [25.0 * 0.64 ** k for k in range(4)], rtol=1e-5)
+
+
+def test_concurrent_sessions_run_steps_at_the_same_time(target):
+    with tf.device("/job:ps/task:0"):
+        counter = tf.Variable(0, name="counter")
+    with tf.device("/job:worker/task:1"):
+        bump = tf.assign_add(counter, 1, use_locking=True)
+    errors = []
+    with tf.Session(target) as sess:
+        sess.run(counter.initializer)
+
+        def work():
+            try:
+                for _ in range(10):
+                    sess.run(bump.op)
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and sess.run(counter) == 30

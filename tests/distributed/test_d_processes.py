@@ -1,0 +1,155 @@
+"""Distributed sessions on separate processes: a ps and two workers, each a TF1-style script
+(`tf.train.Server(...)`, `server.join()`, d_task_server.py) on its own localhost port, and this process as the
+client. Training gives the local engine's numbers, a killed worker fails the step in bounded time with
+UnavailableError, and the session works again once a new process serves that task."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.distributed.server import free_port
+
+SCRIPT = Path(__file__).with_name("d_task_server.py")
+
+
+def _start(spec: dict, job: str, index: int) -> subprocess.Popen:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), json.dumps(spec), job, str(index)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(10)
+    proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    spec = {"ps": [f"localhost:{free_port()}"], "worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    procs = {("ps", 0): _start(spec, "ps", 0), ("worker", 0): _start(spec, "worker", 0),
+             ("worker", 1): _start(spec, "worker", 1)}
+    for proc in procs.values():
+        assert proc.stdout.readline().startswith("serving")
+    yield spec, procs
+    for proc in procs.values():
+        _stop(proc)
+
+
+def _target(spec: dict) -> str:
+    return f"grpc://{spec['worker'][0]}"
+
+
+def _model():
+    with tf.device(tf.train.replica_device_setter(ps_tasks=1, worker_device="/job:worker/task:1")):
+        x = tf.placeholder(tf.float32, [None, 4], name="x")
+        w = tf.get_variable("w", initializer=np.linspace(-1, 1, 8, dtype=np.float32).reshape(4, 2))
+        b = tf.get_variable("b", initializer=np.zeros(2, np.float32))
+        loss = tf.reduce_mean(tf.square(tf.nn.relu(tf.matmul(x, w) + b) - 1.0))
+        train = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss)
+    return x, loss, train, tf.global_variables_initializer(), (w, b)
+
+
+def _train(sess, x, loss, train, init, variables, steps=5):
+    data = np.arange(12, dtype=np.float32).reshape(3, 4) / 10
+    sess.run(init)
+    losses = [sess.run([loss, train], {x: data})[0] for _ in range(steps)]
+    return losses, sess.run(variables)
+
+
+def test_ps_worker_training_across_processes_gives_the_local_engines_numbers(cluster):
+    spec, _ = cluster
+    local, dist = tf.Graph(), tf.Graph()
+    with local.as_default():
+        built = _model()
+    with tf.Session(graph=local) as sess:
+        expected = _train(sess, *built)
+    with dist.as_default():
+        built = _model()
+    tf.Session.reset(_target(spec))
+    with tf.Session(_target(spec), graph=dist) as sess:
+        got = _train(sess, *built)
+        devices = [d.name for d in sess.list_devices()]
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-6)
+    for g, e in zip(got[1], expected[1]):
+        np.testing.assert_allclose(g, e, rtol=1e-6)
+    assert devices == ["/job:ps/replica:0/task:0/device:CPU:0", "/job:worker/replica:0/task:0/device:CPU:0",
+                       "/job:worker/replica:0/task:1/device:CPU:0"]
+
+
+def test_a_killed_worker_fails_in_bounded_time_and_a_restarted_one_serves_again(cluster):
+    spec, procs = cluster
+    with tf.device("/job:ps/task:0"):
+        total = tf.Variable(0.0, name="total")
+    with tf.device("/job:worker/task:1"):
+        q = tf.FIFOQueue(3, tf.float32, shapes=[[]])
+        blocked = q.dequeue()
+        add = tf.assign_add(total, tf.constant(2.0) * 3.0)
+    with tf.Session(_target(spec)) as sess:
+        sess.run(total.initializer)
+        assert sess.run(add) == 6.0
+        failure: list = []
+
+        def run_blocked():
+            try:
+                sess.run(blocked)
+            except Exception as exc:  # noqa: BLE001 - examined below
+                failure.append(exc)
+
+        thread = threading.Thread(target=run_blocked)
+        thread.start()
+        time.sleep(0.5)  # the step is waiting on worker 1's queue
+        start = time.perf_counter()
+        procs[("worker", 1)].kill()
+        thread.join(30)
+        assert not thread.is_alive()
+        assert len(failure) == 1 and isinstance(failure[0], (tf.errors.UnavailableError, tf.errors.AbortedError))
+        assert time.perf_counter() - start < 15
+        with pytest.raises((tf.errors.UnavailableError, tf.errors.AbortedError)):
+            sess.run(add, options=tf.RunOptions(timeout_in_ms=2000))
+        _stop(procs[("worker", 1)])
+        procs[("worker", 1)] = _start(spec, "worker", 1)
+        assert procs[("worker", 1)].stdout.readline().startswith("serving")
+        deadline = time.perf_counter() + 30
+        while True:
+            try:
+                value = sess.run(add)
+                break
+            except (tf.errors.UnavailableError, tf.errors.AbortedError):
+                assert time.perf_counter() < deadline
+                time.sleep(0.2)
+        assert value == 12.0  # the ps kept its variable; worker 1 computed again
+
+
+def test_a_second_client_process_updates_the_same_ps_variable(cluster):
+    spec, _ = cluster
+    tf.Session.reset(_target(spec))
+    with tf.device("/job:ps/task:0"):
+        shared = tf.get_variable("shared", initializer=np.float32(1.0))
+    with tf.Session(_target(spec)) as sess:
+        sess.run(shared.initializer)
+        code = (
+            "import sys, numpy as np, tfmini as tf\n"
+            "with tf.device('/job:ps/task:0'):\n"
+            "    shared = tf.get_variable('shared', initializer=np.float32(0.0))\n"
+            "with tf.device('/job:worker/task:1'):\n"
+            "    bump = tf.assign_add(shared, 10.0)\n"
+            "with tf.Session(sys.argv[1]) as sess:\n"
+            "    print(sess.run(bump))\n")
+        out = subprocess.run([sys.executable, "-c", code, f"grpc://{spec['worker'][1]}"], capture_output=True,
+                             text=True, timeout=60, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+        assert out.returncode == 0, out.stderr
+        assert float(out.stdout.split()[-1]) == 11.0
+        assert sess.run(shared) == 11.0

@@ -1,0 +1,454 @@
+"""The distributed engine behind `grpc://` (a tf.train.Server's target) and `dask://` / `tcp://` (an
+existing Dask scheduler) sessions: it places each signature's ops on the cluster's tasks, cuts the graph into
+one partition per task, registers each partition once on the Dask worker serving its task, and runs a step
+as concurrent requests to those workers (feeds in the requests, fetches in the replies, tensors between
+tasks sent worker to worker). Talks to workers directly: the scheduler is asked only where the tasks are."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from tfmini.client import engine as _engine
+from tfmini.client.executor import as_result
+from tfmini.distributed import dask_runtime, partition
+from tfmini.framework import errors as _errors
+from tfmini.framework import ops as _ops
+from tfmini.protobuf import cluster_pb2, step_stats_pb2
+
+# How long a session waits for the tasks a step needs to join the cluster when no operation timeout is set
+# (TF waits for ever; a bounded wait turns a missing task into UnavailableError).
+TASK_WAIT_SECONDS = 60.0
+# After a step fails on one task, how long the others may take to report their (cancelled) end.
+ABORT_GRACE_SECONDS = 5.0
+
+
+def _host_port(address: str) -> str:
+    return address.split("://", 1)[-1]
+
+
+class ClusterView:
+    """Where a session's tasks are: the scheduler, each task's worker address and incarnation, the tasks the
+    cluster declares (a tf.train.Server cluster records its ClusterDef with the scheduler), and the master
+    task (the one whose server the session connected to)."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        scheme, _, rest = target.partition("://")
+        self.scheme = scheme
+        self.address = rest
+        self.scheduler: str | None = None
+        self.cluster_def: cluster_pb2.ClusterDef | None = None
+        self.workers: dict[str, str] = {}  # task -> Dask worker address
+        self.incarnations: dict[str, int] = {}
+        self.master = ""
+        self.generation = 0
+        self.stale = True
+
+    @property
+    def tasks(self) -> list[str]:
+        """Every task of the cluster, in ClusterDef order (jobs by name, then index)."""
+        if self.cluster_def is not None:
+            names = [dask_runtime.task_name(job.name, index) for job in self.cluster_def.job for index in job.tasks]
+        else:
+            names = list(self.workers)
+        return sorted(names, key=lambda t: (dask_runtime.parse_task(t)[0], dask_runtime.parse_task(t)[1]))
+
+    async def refresh(self) -> None:
+        """Asks the scheduler where each task's worker is now and each worker its incarnation."""
+        if self.scheduler is None:
+            self.scheduler = await self._find_scheduler()
+        scheduler = self.scheduler
+        identity = await dask_runtime.call(scheduler, "the scheduler", "identity")
+        cluster = await dask_runtime.call(scheduler, "the scheduler", "get_metadata",
+                                          keys=dask_runtime.CLUSTER_KEY, default=None)
+        assigned = await dask_runtime.call(scheduler, "the scheduler", "get_metadata",
+                                           keys=dask_runtime.TASKS_KEY, default=None)
+        if cluster:
+            self.cluster_def = cluster_pb2.ClusterDef.FromString(cluster)
+        by_name = {}
+        for address, info in identity.get("workers", {}).items():
+            by_name[info.get("name")] = address
+            by_name[address] = address
+        workers = {}
+        for address, info in identity.get("workers", {}).items():
+            parsed = dask_runtime.parse_task(info.get("name"))
+            if parsed is not None:
+                workers[dask_runtime.task_name(*parsed)] = address
+        for task, worker in (assigned or {}).items():
+            if worker in by_name:
+                workers[task] = by_name[worker]
+        if self.cluster_def is None and self.scheme in ("dask", "tcp"):
+            await self._install_plugin()
+        replies = await dask_runtime.gather_replies(
+            {task: dask_runtime.call(address, task, "tfmini_incarnation") for task, address in workers.items()})
+        incarnations = {task: r["incarnation"] for task, r in replies.items() if isinstance(r, dict)}
+        workers = {task: address for task, address in workers.items() if task in incarnations}
+        if workers != self.workers or incarnations != self.incarnations:
+            self.generation += 1
+        self.workers, self.incarnations = workers, incarnations
+        self.master = self._master()
+        self.stale = False
+
+    async def _find_scheduler(self) -> str:
+        address = dask_runtime.dask_address(self.address)
+        if self.scheme in ("dask", "tcp"):
+            return address
+        identity = await dask_runtime.call(address, self.target, "identity")
+        if identity.get("type") == "Scheduler":
+            return address
+        return identity["scheduler"]
+
+    async def _install_plugin(self) -> None:
+        """Registers the tfmini worker plugin on every worker of an existing Dask cluster (once: Dask keeps
+        it for workers that join later)."""
+        pickle = dask_runtime.dask().protocol.pickle
+        await dask_runtime.call(self.scheduler, "the scheduler", "register_worker_plugin",
+                                plugin=pickle.dumps(dask_runtime.worker_plugin()), name="tfmini", idempotent=True)
+
+    def _master(self) -> str:
+        if self.cluster_def is not None and self.scheme == "grpc":
+            for job in self.cluster_def.job:
+                for index, address in job.tasks.items():
+                    if address == self.address:
+                        return dask_runtime.task_name(job.name, index)
+            port = self.address.rpartition(":")[2]
+            for job in self.cluster_def.job:
+                for index, address in job.tasks.items():
+                    if address.rpartition(":")[2] == port:
+                        return dask_runtime.task_name(job.name, index)
+        tasks = self.tasks
+        worker0 = dask_runtime.task_name("worker", 0)
+        if worker0 in tasks:
+            return worker0
+        if not tasks:
+            raise _errors.UnavailableError(None, None, f"No task serves the cluster at {self.target}")
+        return tasks[0]
+
+
+def _resolve(target: str, config) -> ClusterView:
+    view = ClusterView(target)
+    dask_runtime.event_loop().run(view.refresh(), timeout=_wait_seconds(config))
+    return view
+
+
+def _wait_seconds(config) -> float:
+    if config is not None and config.operation_timeout_in_ms > 0:
+        return config.operation_timeout_in_ms / 1000.0
+    return TASK_WAIT_SECONDS
+
+
+class DistributedExecutable(_engine.Executable):
+    """One signature's partitions: registered on each task's worker once per worker incarnation, run as one
+    concurrent request per task."""
+
+    def __init__(self, engine: DistributedEngine, step: partition.PartitionedStep, fetch_tensors: tuple,
+                 feed_tensors: tuple, graph_version: int) -> None:
+        self.engine = engine
+        self.step = step
+        self.graph_version = graph_version
+        self.tasks = sorted(step.graph_defs)
+        self.handles = {task: f"{engine.session}/{next(engine.handle_ids)}" for task in self.tasks}
+        self.registered: dict[str, int] = {}  # task -> the incarnation its partition is registered with
+        self.graph_bytes = {task: step.graph_defs[task].SerializeToString() for task in self.tasks}
+        self.feeds_by_task: dict[str, list[tuple[int, str]]] = {task: [] for task in self.tasks}
+        for i, entry in enumerate(step.feed_keys):
+            if entry is not None:  # None: a feed no partition reads
+                task, key = entry
+                self.feeds_by_task.setdefault(task, []).append((i, key))
+        self.fetch_keys: dict[str, list[str]] = {task: [] for task in self.tasks}
+        # Per fetch: (task, position in that task's reply) or ("feed", index of the feed it returns).
+        self.fetch_from: list[tuple[str | None, int]] = []
+        positions: dict[tuple[str, str], int] = {}
+        for j, entry in enumerate(step.fetch_keys):
+            if entry is None:
+                self.fetch_from.append((None, feed_tensors.index(fetch_tensors[j])))
+                continue
+            task, key = entry
+            if entry not in positions:  # a tensor fetched twice is received once
+                positions[entry] = len(self.fetch_keys[task])
+                self.fetch_keys[task].append(key)
+            self.fetch_from.append((task, positions[entry]))
+
+    def run(self, feed_values: Sequence) -> list:
+        return self.engine.loop.run(self._run(feed_values, None, False, None))
+
+    def run_traced(self, feed_values: Sequence, options, run_metadata, deadline: float | None) -> list:
+        traced = run_metadata is not None and options is not None and options.trace_level > 0
+        results = self.engine.loop.run(self._run(feed_values, deadline, traced, run_metadata))
+        if run_metadata is not None and options is not None and options.output_partition_graphs:
+            for task in self.tasks:
+                run_metadata.partition_graphs.add().CopyFrom(self.step.graph_defs[task])
+        return results
+
+    # -- on the event loop -----------------------------------------------------------------------------------
+    async def _register(self, deadline: float | None) -> None:
+        view = self.engine.view
+        if view.stale:
+            await view.refresh()
+        missing = [t for t in self.tasks if t not in view.workers]
+        wait_until = time.perf_counter() + (
+            deadline - time.perf_counter() if deadline is not None else _wait_seconds(self.engine.config))
+        while missing:
+            if time.perf_counter() > wait_until:
+                raise _errors.UnavailableError(
+                    None, None, f"Task{'s' if len(missing) > 1 else ''} {', '.join(missing)} of the cluster at "
+                    f"{view.target} {'are' if len(missing) > 1 else 'is'} not serving")
+            await asyncio.sleep(0.05)
+            await view.refresh()
+            missing = [t for t in self.tasks if t not in view.workers]
+        todo = [t for t in self.tasks if self.registered.get(t) != view.incarnations[t]]
+        if not todo:
+            return
+        config = self.engine.config.SerializeToString() if self.engine.config is not None else b""
+        replies = await dask_runtime.gather_replies({
+            task: dask_runtime.call(view.workers[task], task, "tfmini_register", handle=self.handles[task],
+                                    session=self.engine.session, task=task, graph_def=self.graph_bytes[task],
+                                    run_nodes=list(self.step.run_nodes.get(task, ())), config=config)
+            for task in todo})
+        for task, reply in replies.items():
+            if isinstance(reply, BaseException):
+                view.stale = True
+                raise reply
+            if reply.get("status") != "ok":
+                dask_runtime.raise_error(reply, task)
+            self.registered[task] = reply["incarnation"]
+            view.incarnations[task] = reply["incarnation"]
+
+    async def _run(self, feed_values: Sequence, deadline: float | None, traced: bool, run_metadata) -> list:
+        engine = self.engine
+        view = engine.view
+        if view.stale or len(self.registered) != len(self.tasks) or any(
+                self.registered[t] != view.incarnations.get(t) for t in self.tasks):
+            await self._register(deadline)
+        step_id = engine.next_step_id()
+        workers = view.workers
+        peers = {task: workers[task] for task in workers}
+        requests = {}
+        sent = {}
+        for task in self.tasks:
+            feeds = {key: dask_runtime.wire_value(feed_values[i]) for i, key in self.feeds_by_task[task]}
+            timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
+            sent[task] = time.time()
+            requests[task] = asyncio.ensure_future(dask_runtime.call(
+                workers[task], task, "tfmini_run", handle=self.handles[task], step_id=step_id, feeds=feeds,
+                fetch_keys=self.fetch_keys[task], timeout=timeout, traced=traced, peers=peers,
+                incarnation=self.registered[task]))
+        replies, received = await self._collect(requests, step_id, deadline)
+        results = []
+        for task, position in self.fetch_from:
+            value = feed_values[position] if task is None else replies[task]["fetches"][position]
+            results.append(as_result(value))
+        if traced and run_metadata is not None:
+            self._fill_step_stats(run_metadata, replies, sent, received)
+        return results
+
+    async def _collect(self, requests: dict, step_id: int, deadline: float | None):
+        """The replies of every task, or the step's first real error once every task stopped: a failure on
+        one task (or the deadline) aborts the step on all of them."""
+        by_future = {future: task for task, future in requests.items()}
+        replies: dict[str, dict] = {}
+        received: dict[str, float] = {}
+        error: BaseException | None = None
+        pending = set(requests.values())
+        while pending and error is None:
+            timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
+            done, pending = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                error = _errors.DeadlineExceededError(
+                    None, None, f"Timed out waiting for {', '.join(sorted(by_future[f] for f in pending))} "
+                    "(the run's deadline passed)")
+                break
+            for future in done:
+                task = by_future[future]
+                received[task] = time.time()
+                error = error or self._reply_error(task, future, replies)
+        if error is None:
+            return replies, received
+        await self._abort(step_id, error, pending, by_future)
+        for future in pending:
+            if future.done() and not future.cancelled():
+                self._reply_error(by_future[future], future, replies)
+        raise error
+
+    def _reply_error(self, task: str, future: asyncio.Future, replies: dict) -> BaseException | None:
+        exc = future.exception()
+        if exc is not None:
+            if isinstance(exc, _errors.UnavailableError):
+                self.engine.view.stale = True
+            return exc
+        reply = future.result()
+        status = reply.get("status")
+        if status == "ok":
+            replies[task] = reply
+            return None
+        if status == "unregistered":
+            self.registered.pop(task, None)
+            self.engine.view.stale = True
+            return _errors.AbortedError(
+                None, None, f"Task {task} restarted since this session registered its graph there: the step was "
+                "aborted; its partition is registered again on the next run (variables there must be "
+                "initialized again)")
+        try:
+            dask_runtime.raise_error(reply, task)
+        except _errors.OpError as exc:
+            if exc.error_code == _errors.CANCELLED:
+                return None  # woken by another task's failure: that failure is the one to report
+            return exc
+        return None
+
+    async def _abort(self, step_id: int, error: BaseException, pending: set, by_future: dict) -> None:
+        """Aborts the step on every task still running it and waits (bounded) for them to stop."""
+        if not pending:
+            return
+        view = self.engine.view
+        aborts = [dask_runtime.call(view.workers[by_future[f]], by_future[f], "tfmini_abort", step_id=step_id,
+                                    code=_errors.CANCELLED,
+                                    message=f"Step aborted: {getattr(error, 'message', error)}")
+                  for f in pending if by_future[f] in view.workers]
+        await asyncio.wait([asyncio.ensure_future(a) for a in aborts] + list(pending), timeout=ABORT_GRACE_SECONDS)
+        for future in pending:
+            if not future.done():
+                future.cancel()
+
+    def _fill_step_stats(self, run_metadata, replies: dict, sent: dict, received: dict) -> None:
+        """One DeviceStepStats per task device, moved onto the client's clock: each worker's offset is taken
+        as the mean of (its receive time - our send time) and (its reply time - our receive time)."""
+        for task in self.tasks:
+            reply = replies[task]
+            data = reply.get("stats")
+            if not data:
+                continue
+            device = step_stats_pb2.DeviceStepStats.FromString(data)
+            offset_us = int(((reply["received"] - sent[task]) + (reply["replied"] - received[task])) / 2 * 1e6)
+            for node in device.node_stats:
+                node.all_start_micros -= offset_us
+                if node.all_start_nanos:
+                    node.all_start_nanos -= offset_us * 1000
+            run_metadata.step_stats.dev_stats.add().CopyFrom(device)
+
+
+class DistributedEngine(_engine.Engine):
+    """Runs a session's graph on the tasks of a Dask-served cluster."""
+
+    max_cached_executables = 256
+
+    def __init__(self, graph: _ops.Graph, config, target: str) -> None:
+        self.graph = graph
+        self.config = config
+        self.target = target
+        self.loop = dask_runtime.event_loop()
+        self.view = _resolve(target, config)
+        self.session = f"{random.getrandbits(64):016x}"
+        self.handle_ids = itertools.count()
+        self._step_base = random.getrandbits(62) << 1
+        self._step_ids = itertools.count(1)
+        self._executables: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._soft = bool(config is not None and config.allow_soft_placement)
+        self._placed_version = -1
+        self._graph_def = None
+        self._devices: dict[str, str] = {}
+
+    def next_step_id(self) -> int:
+        return (self._step_base + next(self._step_ids)) & 0x7FFFFFFFFFFFFFFF
+
+    def compile(self, fetch_tensors: tuple, feed_tensors: tuple, target_ops: tuple) -> DistributedExecutable:
+        key = (fetch_tensors, feed_tensors, target_ops)
+        exe = self._executables.get(key)
+        if exe is not None and exe.graph_version == self.graph._version:
+            return exe
+        version = self.graph._version
+        if self._placed_version != version:
+            # The graph's GraphDef and every node's device, once per graph version.
+            self._graph_def = self.graph.as_graph_def()
+            self._devices = partition.place(self._graph_def, self.view.tasks, self.view.master, self._soft)
+            self._placed_version = version
+        step = partition.partition(
+            self._graph_def, fetch_tensors, feed_tensors, target_ops, cluster=self.view.tasks,
+            master=self.view.master, allow_soft_placement=self._soft, devices=self._devices)
+        exe = DistributedExecutable(self, step, fetch_tensors, feed_tensors, version)
+        with self._lock:
+            old = self._executables.pop(key, None)
+            self._executables[key] = exe
+            while len(self._executables) > self.max_cached_executables:
+                _, dropped = self._executables.popitem(last=False)
+                self._forget(dropped)
+        if old is not None:
+            self._forget(old)
+        return exe
+
+    def _forget(self, exe: DistributedExecutable) -> None:
+        """Deregisters a replaced executable's partitions (in the background: nothing waits for it)."""
+        for task, incarnation in exe.registered.items():
+            address = self.view.workers.get(task)
+            if address is not None and self.view.incarnations.get(task) == incarnation:
+                self.loop.submit(_quietly(dask_runtime.call(address, task, "tfmini_deregister",
+                                                            session=self.session, handles=[exe.handles[task]])))
+
+    def partial_run(self):
+        raise _errors.UnimplementedError(
+            None, None, f"Partial runs are not supported on distributed sessions (target {self.target!r}); "
+            "run the steps as whole runs instead")
+
+    def list_devices(self) -> list:
+        return [_engine.DeviceAttributes(f"{task}/device:CPU:0", "CPU", 0) for task in self.view.tasks]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        tasks = {task for exe in self._executables.values() for task in exe.registered}
+        self._executables.clear()
+        if tasks:
+            calls = {task: dask_runtime.call(self.view.workers[task], task, "tfmini_deregister",
+                                             session=self.session)
+                     for task in tasks if task in self.view.workers}
+            try:
+                self.loop.run(dask_runtime.gather_replies(calls), timeout=ABORT_GRACE_SECONDS)
+            except Exception:  # noqa: BLE001 - closing frees what it can; an unreachable task holds nothing more
+                pass
+
+
+async def _quietly(coro) -> None:
+    try:
+        await coro
+    except Exception:  # noqa: BLE001 - a background clean-up on a task that went away has nothing to free
+        pass
+
+
+class _EngineFactory:
+    """`Session(target)` for distributed targets: the engine, and `Session.reset` on every task."""
+
+    takes_target = True
+
+    def __call__(self, graph: _ops.Graph, config, target: str) -> DistributedEngine:
+        return DistributedEngine(graph, config, target)
+
+    @staticmethod
+    def reset(target: str, containers, config) -> None:
+        view = _resolve(target, config)
+        calls = {task: dask_runtime.call(address, task, "tfmini_reset", containers=containers)
+                 for task, address in view.workers.items()}
+        replies = dask_runtime.event_loop().run(dask_runtime.gather_replies(calls), timeout=_wait_seconds(config))
+        for reply in replies.values():
+            if isinstance(reply, BaseException):
+                raise reply
+
+
+_FACTORY = _EngineFactory()
+
+
+def register_targets() -> None:
+    """Makes grpc:// (tf.train.Server targets), dask:// and tcp:// (Dask schedulers) sessions distributed."""
+    for prefix in ("grpc://", "dask://", "tcp://"):
+        _engine.register_engine(prefix, _FACTORY)
+
+
+__all__ = ["ClusterView", "DistributedEngine", "DistributedExecutable", "register_targets"]
