@@ -7,7 +7,7 @@ a JSON line, so every trial of tfmini is paired with a TensorFlow trial taken ri
 printed are medians over the trials of the per-trial ratios, which is what stays meaningful on a machine whose
 speed swings from minute to minute.
 
-Workloads:
+Workloads (defined, with their hand-written NumPy steps, in benchmarks/workloads.py):
 - conv: conv2d 3x3 SAME [32,28,28,16] -> 32 channels, bias, relu, 2x2 max-pool (one inference step);
 - cnn_train: one SGD step of a small CNN on a batch of 32 28x28x1 images (conv 3x3 -> 16, relu, 2x2 max-pool,
   conv 3x3 -> 32, relu, 2x2 max-pool, dense -> 10, softmax cross-entropy).
@@ -27,62 +27,29 @@ import time
 
 import numpy as np
 
-TARGETS_VS_TF = {"conv": 1.0, "cnn_train": 1.1}
+from benchmarks.workloads import TARGETS_VS_TF, WORKLOADS
+
+NAMES = ("conv", "cnn_train")
+
+
+def _workload(name: str):
+    return next(w for w in WORKLOADS if w.name == name)
 
 
 def _data(name: str) -> dict:
-    rng = np.random.default_rng(0)
-
-    def f32(*shape, scale=1.0):
-        return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-    if name == "conv":
-        return {"x": f32(32, 28, 28, 16), "K": f32(3, 3, 16, 32, scale=0.1), "b": f32(32, scale=0.1)}
-    labels = rng.integers(0, 10, 32)
-    return {"x": f32(32, 28, 28, 1), "y": np.eye(10, dtype=np.float32)[labels],
-            "K1": f32(3, 3, 1, 16, scale=0.3), "b1": np.zeros(16, np.float32),
-            "K2": f32(3, 3, 16, 32, scale=0.1), "b2": np.zeros(32, np.float32),
-            "W": f32(7 * 7 * 32, 10, scale=0.03), "b3": np.zeros(10, np.float32)}
+    return _workload(name).make_data(np.random.default_rng(0))
 
 
 def _build(tf, name: str, d: dict):
     """(fetches, feed_dict, init op or None) of one step of workload `name`, with the TF1 API of `tf`."""
-    def pool(t):
-        return tf.nn.max_pool(t, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID")
-
-    if name == "conv":
-        x = tf.placeholder(tf.float32, [None, 28, 28, 16], name="x")
-        y = tf.nn.conv2d(x, tf.constant(d["K"]), strides=[1, 1, 1, 1], padding="SAME")
-        return pool(tf.nn.relu(tf.nn.bias_add(y, tf.constant(d["b"])))), {x: d["x"]}, None
-    x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
-    labels = tf.placeholder(tf.float32, [None, 10], name="labels")
-    v = {k: tf.Variable(d[k], name=k) for k in ("K1", "b1", "K2", "b2", "W", "b3")}
-    h = pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, v["K1"], [1, 1, 1, 1], "SAME"), v["b1"])))
-    h = pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, v["K2"], [1, 1, 1, 1], "SAME"), v["b2"])))
-    logits = tf.matmul(tf.reshape(h, [-1, 7 * 7 * 32]), v["W"]) + v["b3"]
-    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits))
-    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
-    return [train, loss], {x: d["x"], labels: d["y"]}, tf.global_variables_initializer()
+    built = _workload(name).build(tf, d)
+    return built[0], built[1], built[3] if len(built) > 3 else None
 
 
-def _numpy_conv_step(d: dict):
-    """Hand-written NumPy for the conv workload: pad once, im2col through a strided view, one GEMM, bias and
-    relu in place, pool by reshape."""
-    x, K, b = d["x"], d["K"], d["b"]
-    kmat = K.reshape(-1, K.shape[-1])
-    n, h, w, cin = x.shape
-    padded = np.zeros((n, h + 2, w + 2, cin), np.float32)
-
-    def step():
-        padded[:, 1:-1, 1:-1, :] = x
-        s = padded.strides
-        cols = np.lib.stride_tricks.as_strided(padded, (n, h, w, 3, 3, cin), (s[0], s[1], s[2], s[1], s[2], s[3]))
-        y = cols.reshape(n * h * w, 9 * cin) @ kmat
-        y += b
-        np.maximum(y, 0, out=y)
-        return y.reshape(n, h // 2, 2, w // 2, 2, -1).max(axis=(2, 4))
-
-    return step
+def _numpy_step(name: str):
+    """Hand-written NumPy for the workload (benchmarks.workloads): im2col through a strided view and one GEMM
+    per convolution, bias and relu, pooling by reshape; the training step's gradients by hand."""
+    return _workload(name).numpy_factory(_data(name))
 
 
 def _session_step(tf, name: str):
@@ -154,7 +121,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tensorflow", metavar="PYTHON", help="a Python with TensorFlow to compare against")
     parser.add_argument("--trials", type=int, default=9)
     parser.add_argument("--budget", type=float, default=0.2, help="seconds per trial per side")
-    parser.add_argument("--only", nargs="*", choices=["conv", "cnn_train"])
+    parser.add_argument("--only", nargs="*", choices=NAMES)
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="limit tfmini's and NumPy's BLAS to this many threads (default: BLAS's own setting)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -175,10 +142,8 @@ def _run(args) -> int:
     worker = _TensorFlowWorker(args.tensorflow) if args.tensorflow else None
     rows = []
     try:
-        for name in args.only or ["conv", "cnn_train"]:
-            sides = {"tfmini": _session_step(tfmini, name)}
-            if name == "conv":
-                sides["numpy"] = _numpy_conv_step(_data(name))
+        for name in args.only or NAMES:
+            sides = {"tfmini": _session_step(tfmini, name), "numpy": _numpy_step(name)}
             reps = {k: _reps_for(s, args.budget) for k, s in sides.items()}
             tf_reps = worker.ask(cmd="setup", name=name, budget=args.budget)["reps"] if worker else 0
             samples: dict = {k: [] for k in [*sides, *(["tensorflow"] if worker else [])]}

@@ -228,6 +228,94 @@ def _conv_numpy(d):
     return step
 
 
+# -- 6b. cnn_train ----------------------------------------------------------------------------------------
+def _cnn_data(rng):
+    labels = rng.integers(0, 10, 32)
+    return {"x": _f32(rng, 32, 28, 28, 1), "y": np.eye(10, dtype=np.float32)[labels],
+            "K1": _f32(rng, 3, 3, 1, 16, scale=0.3), "b1": np.zeros(16, np.float32),
+            "K2": _f32(rng, 3, 3, 16, 32, scale=0.1), "b2": np.zeros(32, np.float32),
+            "W": _f32(rng, 7 * 7 * 32, 10, scale=0.03), "b3": np.zeros(10, np.float32)}
+
+
+def _cnn_train_build(tf, d):
+    """One SGD step of a small CNN: conv 3x3 -> 16, relu, 2x2 max-pool, conv 3x3 -> 32, relu, 2x2 max-pool,
+    dense -> 10, softmax cross-entropy."""
+    def pool(t):
+        return tf.nn.max_pool(t, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID")
+
+    x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+    labels = tf.placeholder(tf.float32, [None, 10], name="labels")
+    v = {k: tf.Variable(d[k], name=k) for k in ("K1", "b1", "K2", "b2", "W", "b3")}
+    h = pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, v["K1"], [1, 1, 1, 1], "SAME"), v["b1"])))
+    h = pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, v["K2"], [1, 1, 1, 1], "SAME"), v["b2"])))
+    logits = tf.matmul(tf.reshape(h, [-1, 7 * 7 * 32]), v["W"]) + v["b3"]
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits))
+    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    return [train, loss], {x: d["x"], labels: d["y"]}, loss, tf.global_variables_initializer()
+
+
+def _im2col_3x3_same(x):
+    """(columns (n*h*w, 9*c), padded input) of a 3x3 SAME stride-1 convolution, through a strided view."""
+    n, h, w, c = x.shape
+    padded = np.zeros((n, h + 2, w + 2, c), x.dtype)
+    padded[:, 1:-1, 1:-1] = x
+    s = padded.strides
+    view = np.lib.stride_tricks.as_strided(padded, (n, h, w, 3, 3, c), (s[0], s[1], s[2], s[1], s[2], s[3]))
+    return view.reshape(n * h * w, 9 * c)
+
+
+def _pool_2x2(a):
+    n, h, w, c = a.shape
+    return a.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def _pool_2x2_grad(a, pooled, g):
+    """The pool's gradient on every element equal to its window's maximum (ties after relu are zeros, whose
+    gradient the relu mask removes anyway)."""
+    n, h, w, c = a.shape
+    mask = a.reshape(n, h // 2, 2, w // 2, 2, c) == pooled[:, :, None, :, None, :]
+    return (mask * g[:, :, None, :, None, :]).reshape(a.shape)
+
+
+def _cnn_train_numpy(d):
+    """The CNN step by hand: im2col convolutions, the input gradient of the second convolution as a
+    convolution of its output gradient with the flipped filter, pool gradients by masks."""
+    x, y = d["x"], d["y"]
+    params = {k: d[k].copy() for k in ("K1", "b1", "K2", "b2", "W", "b3")}
+    lr = np.float32(0.01)
+    n = x.shape[0]
+
+    def step():
+        K1, b1, K2, b2, W, b3 = (params[k] for k in ("K1", "b1", "K2", "b2", "W", "b3"))
+        cols1 = _im2col_3x3_same(x)
+        a1 = (cols1 @ K1.reshape(9, 16)).reshape(n, 28, 28, 16) + b1
+        r1 = np.maximum(a1, 0)
+        p1 = _pool_2x2(r1)
+        cols2 = _im2col_3x3_same(p1)
+        a2 = (cols2 @ K2.reshape(144, 32)).reshape(n, 14, 14, 32) + b2
+        r2 = np.maximum(a2, 0)
+        p2 = _pool_2x2(r2)
+        flat = p2.reshape(n, -1)
+        z = flat @ W + b3
+        zs = z - z.max(axis=1, keepdims=True)
+        logp = zs - np.log(np.exp(zs).sum(axis=1, keepdims=True))
+        loss = -(y * logp).sum(axis=1).mean(dtype=np.float32)
+        g = (np.exp(logp) - y) / np.float32(n)
+        grads = {"W": flat.T @ g, "b3": g.sum(axis=0)}
+        g2 = _pool_2x2_grad(r2, p2, (g @ W.T).reshape(p2.shape)) * (a2 > 0)
+        g2m = g2.reshape(-1, 32)
+        grads["K2"], grads["b2"] = (cols2.T @ g2m).reshape(K2.shape), g2m.sum(axis=0)
+        flipped = K2[::-1, ::-1].transpose(0, 1, 3, 2).reshape(288, 16)
+        gp1 = (_im2col_3x3_same(g2) @ flipped).reshape(p1.shape)
+        g1 = (_pool_2x2_grad(r1, p1, gp1) * (a1 > 0)).reshape(-1, 16)
+        grads["K1"], grads["b1"] = (cols1.T @ g1).reshape(K1.shape), g1.sum(axis=0)
+        for k, gk in grads.items():
+            params[k] -= lr * gk
+        return loss
+
+    return step
+
+
 # -- 7. big_matmul ----------------------------------------------------------------------------------------
 def _big_data(rng):
     return {"A": _f32(rng, 1024, 1024), "B": _f32(rng, 1024, 1024)}
@@ -252,6 +340,7 @@ WORKLOADS = [
     Workload("mlp_train", _mlp_data, _mlp_train_build, _mlp_train_numpy, stateful=True),
     Workload("wide_elementwise", _wide_data, _wide_build, _wide_numpy),
     Workload("conv", _conv_data, _conv_build, _conv_numpy),
+    Workload("cnn_train", _cnn_data, _cnn_train_build, _cnn_train_numpy, stateful=True),
     Workload("big_matmul", _big_data, _big_build, _big_numpy),
 ]
 
@@ -262,6 +351,7 @@ TARGETS = {
     "mlp_train": 1.10,
     "wide_elementwise": 1.3,
     "conv": 1.0,
+    "cnn_train": 1.10,
     "big_matmul": 1.02,
 }
 
@@ -269,6 +359,7 @@ TARGETS = {
 TARGETS_VS_TF = {
     "mlp_train": 1.0,
     "conv": 1.0,
+    "cnn_train": 1.10,
     "big_matmul": 1.05,
 }
 
