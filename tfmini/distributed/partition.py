@@ -539,6 +539,47 @@ def _signed64(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+class _Reads:
+    """Where the step reads what, off the task that makes it: tensors and control edges read on other tasks
+    (tasks in the order of their first reader), the tasks reading each fed tensor, the small constants copied
+    to their readers, and the nodes a task of their own still needs."""
+
+    def __init__(self, nodes, order, task_of, fed: set, needed: set, targets, fetches) -> None:
+        self.remote: dict[tuple[str, int], list[str]] = {}
+        self.remote_controls: dict[str, list[str]] = {}
+        self.fed_readers: dict[tuple[str, int], list[str]] = {}
+        self.copied = {n for n in needed if _replicable(nodes[n])}
+        self.local: set[str] = set(targets) | {n for n, _ in fetches}
+        for name in order:
+            node, here = nodes[name], task_of(name)
+            for src in node.inputs:
+                there = task_of(src[0])
+                if src in fed:
+                    _append_new(self.fed_readers.setdefault(src, []), here)
+                elif there != here and src[0] in self.copied:
+                    continue
+                else:
+                    self.local.add(src[0])
+                if there != here:
+                    _append_new(self.remote.setdefault(src, []), here)
+            for c in node.controls:
+                if c not in needed:
+                    continue
+                if task_of(c) == here:
+                    self.local.add(c)
+                else:
+                    _append_new(self.remote_controls.setdefault(c, []), here)
+
+    def skipped(self, name: str) -> bool:
+        """Whether `name` is a copied constant its own task does not need."""
+        return name in self.copied and name not in self.local and name not in self.remote_controls
+
+
+def _append_new(items: list, item) -> None:
+    if item not in items:
+        items.append(item)
+
+
 def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: Sequence = (), *, cluster,
               master: str, allow_soft_placement: bool = False, incarnations: Mapping[str, int] | None = None,
               devices: Mapping[str, str] | None = None) -> PartitionedStep:
@@ -548,10 +589,11 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
 
     Placement is `place(...)` unless `devices` (its result, computed once per graph) is given. Each cut edge
     gets one `_Send` on the producer's task and one `_Recv` on the consumer's, shared by every consumer
-    there; a control edge between tasks goes through a Const sent to the other task. A feed becomes a
-    client-terminated `_Recv` on the task of the fed node; a fetch a client-terminated `_Send` on the task of
-    its producer. `incarnations` (task -> its worker's incarnation) go into the send_device_incarnation attrs
-    and the keys. The functions the nodes of a partition call are copied into its library."""
+    there; a control edge between tasks goes through a Const sent to the other task; a small constant read on
+    another task is copied there. A feed becomes a client-terminated `_Recv` on a task that reads it (the fed
+    node's when it does); a fetch a client-terminated `_Send` on the task of its producer. `incarnations`
+    (task -> its worker's incarnation) go into the send_device_incarnation attrs and the keys. The functions
+    the nodes of a partition call are copied into its library."""
     graph_def = _graph_def(graph_def)
     nodes = _nodes(graph_def)
     fetch_list = [_tensor_name(t) for t in fetches]
@@ -565,10 +607,9 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
     for name in target_list:
         if name not in nodes:
             raise _errors.InvalidArgumentError(None, None, f"Node '{name}' (a target) was not found in the Graph")
-    tasks = cluster_tasks(cluster)
     master = _full_task(master)
     if devices is None:
-        devices = place(graph_def, tasks, master, allow_soft_placement, nodes=nodes)
+        devices = place(graph_def, cluster_tasks(cluster), master, allow_soft_placement, nodes=nodes)
     client_device = device_of_task(master)
     fed = set(feed_list)
     needed = _needed(nodes, fetch_list, target_list, fed)
@@ -578,107 +619,12 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
     def task_of(name: str) -> str:
         return b.task(devices[name])
 
-    # Who needs what where: data tensors and control sources consumed on other tasks, in consumer order.
-    remote: dict[tuple[str, int], list[str]] = {}
-    # Small constants read on other tasks are copied there rather than sent (TF's replicated constants).
-    replicable = {n for n in needed if _replicable(nodes[n])}
-
-    def replicated(name: str) -> bool:
-        return name in replicable
-
-    used_on_own_task: set[str] = set(target_list) | {n for n, _ in fetch_list}
-    remote_controls: dict[str, list[str]] = {}
-    fed_sources: dict[tuple[str, int], list[str]] = {}  # fed tensor -> the tasks reading it, in order
-    for name in order:
-        node, here = nodes[name], task_of(name)
-        for src in node.inputs:
-            src_task = task_of(src[0])
-            if src in fed:
-                consumers = fed_sources.setdefault(src, [])
-                if here not in consumers:
-                    consumers.append(here)
-            elif src_task != here and replicated(src[0]):
-                continue
-            else:
-                used_on_own_task.add(src[0])
-            if src_task != here and here not in remote.setdefault(src, []):
-                remote[src].append(here)
-        for c in node.controls:
-            if c not in needed:
-                continue
-            if task_of(c) == here:
-                used_on_own_task.add(c)
-            elif here not in remote_controls.setdefault(c, []):
-                remote_controls[c].append(here)
-
-    # Feeds first, in feed order: a client-terminated recv on the fed node's task when something there reads
-    # the feed, else on the first task that reads it; other readers get it from there.
-    feed_keys: list[tuple[str, str] | None] = []
-    feed_recvs: dict[tuple[str, int], tuple[str, str]] = {}
-    for src in feed_list:
-        if src in feed_recvs:
-            feed_keys.append(feed_recvs[src])
-            continue
-        if src not in fed_sources:
-            feed_keys.append(None)
-            continue
-        readers = fed_sources[src]
-        task = task_of(src[0]) if task_of(src[0]) in readers else readers[0]
-        device = device_of_task(task)
-        dtype = nodes[src[0]].outputs[src[1]]
-        recv = b.transfer("_Recv", _unique_name(b, f"_recv_{src[0]}_{src[1]}"), device, dtype,
-                          f"{src[0]}:{src[1]}", client_device, device, client_terminated=True)
-        b.add(task, recv)
-        feed_recvs[src] = (task, b.key(recv))
-        feed_keys.append(feed_recvs[src])
-        b.send_data(src, recv.name, dtype, device, [t for t in readers if t != task])
-
-    fetch_sends: dict[tuple[str, int], tuple[str, str]] = {}
-    fetched_by_node: dict[str, list[tuple[str, int]]] = {}
-    for src in fetch_list:
-        if src not in fed:
-            fetched_by_node.setdefault(src[0], []).append(src)
-
-    for name in order:
-        node, here = nodes[name], task_of(name)
-        nd = node_def_pb2.NodeDef()
-        nd.CopyFrom(node.nd)
-        nd.device = devices[name]
-        del nd.input[:]
-        if name in replicable and name not in used_on_own_task and name not in remote_controls:
-            continue
-        for src in node.inputs:
-            if src not in fed and task_of(src[0]) != here and replicated(src[0]):
-                nd.input.append(b.replica(src[0], here))
-            elif src in fed or task_of(src[0]) != here:
-                nd.input.append(b.data_ref(src, here))
-            else:
-                nd.input.append(_ref(src))
-        for c in node.controls:
-            if c not in needed:
-                continue
-            nd.input.append("^" + (c if task_of(c) == here else b.control_ref(c, here)))
-        b.add(here, nd)
-        for port, dtype in enumerate(node.outputs):
-            src = (name, port)
-            if src not in fed and remote.get(src):
-                b.send_data(src, _ref(src), dtype, devices[name], remote[src])
-        if remote_controls.get(name):
-            b.send_control(name, devices[name], remote_controls[name])
-        for src in fetched_by_node.get(name, ()):
-            if src in fetch_sends:
-                continue
-            send = b.transfer("_Send", _unique_name(b, f"_send_{src[0]}_{src[1]}"), devices[name],
-                              node.outputs[src[1]], f"{src[0]}:{src[1]}", devices[name], client_device,
-                              client_terminated=True, input_=_ref(src))
-            b.add(here, send)
-            fetch_sends[src] = (here, b.key(send))
-
-    fetch_keys = [None if src in fed else fetch_sends[src] for src in fetch_list]
+    reads = _Reads(nodes, order, task_of, fed, needed, target_list, fetch_list)
+    feed_keys = _write_feeds(b, feed_list, reads, task_of)
+    fetch_keys = _write_nodes(b, order, needed, fed, fetch_list, reads, task_of)
     run_nodes: dict[str, list[str]] = {}
     for task, part in b.parts.items():
-        run_nodes[task] = list(b.sends[task]) + [t for t in dict.fromkeys(target_list) if task_of(t) == task
-                                                 and t in needed]
+        run_nodes[task] = list(b.sends[task]) + [t for t in dict.fromkeys(target_list) if task_of(t) == task]
         used = _functions_used(graph_def, part.node)
         for fd in graph_def.library.function:
             if fd.signature.name in used:
@@ -690,6 +636,72 @@ def partition(graph_def, fetches: Sequence = (), feeds: Sequence = (), targets: 
     return PartitionedStep(graph_defs=ordered, run_nodes={t: run_nodes[t] for t in ordered}, feed_keys=feed_keys,
                            fetch_keys=fetch_keys, devices={n: devices[n] for n in order},
                            client_device=client_device)
+
+
+def _write_feeds(b: _Builder, feed_list: list, reads: _Reads, task_of) -> list[tuple[str, str] | None]:
+    """Writes first, in feed order, a client-terminated recv per fed tensor on a task that reads it (the fed
+    node's when it does, else the first reader), sending it on to its other readers; returns the feed keys."""
+    feed_keys: list[tuple[str, str] | None] = []
+    made: dict[tuple[str, int], tuple[str, str]] = {}
+    for src in feed_list:
+        if src not in made and src in reads.fed_readers:
+            readers = reads.fed_readers[src]
+            task = task_of(src[0]) if task_of(src[0]) in readers else readers[0]
+            device = device_of_task(task)
+            dtype = b.nodes[src[0]].outputs[src[1]]
+            recv = b.transfer("_Recv", _unique_name(b, f"_recv_{src[0]}_{src[1]}"), device, dtype,
+                              f"{src[0]}:{src[1]}", b.client_device, device, client_terminated=True)
+            b.add(task, recv)
+            made[src] = (task, b.key(recv))
+            b.send_data(src, recv.name, dtype, device, [t for t in readers if t != task])
+        feed_keys.append(made.get(src))
+    return feed_keys
+
+
+def _write_nodes(b: _Builder, order: list[str], needed: set, fed: set, fetch_list: list, reads: _Reads,
+                 task_of) -> list[tuple[str, str] | None]:
+    """Writes the step's nodes in `order`, each preceded by the recvs (and constant copies) it reads first and
+    followed by its sends (to other tasks, and to the client for its fetched outputs); returns the fetch keys."""
+    fetched: dict[str, list[tuple[str, int]]] = {}
+    for src in fetch_list:
+        if src not in fed:
+            fetched.setdefault(src[0], []).append(src)
+    fetch_sends: dict[tuple[str, int], tuple[str, str]] = {}
+    for name in order:
+        if reads.skipped(name):
+            continue
+        node, here, device = b.nodes[name], task_of(name), b.devices[name]
+        nd = node_def_pb2.NodeDef()
+        nd.CopyFrom(node.nd)
+        nd.device = device
+        del nd.input[:]
+        for src in node.inputs:
+            if src in fed:
+                nd.input.append(b.data_ref(src, here))
+            elif task_of(src[0]) == here:
+                nd.input.append(_ref(src))
+            elif src[0] in reads.copied:
+                nd.input.append(b.replica(src[0], here))
+            else:
+                nd.input.append(b.data_ref(src, here))
+        for c in node.controls:
+            if c in needed:
+                nd.input.append("^" + (c if task_of(c) == here else b.control_ref(c, here)))
+        b.add(here, nd)
+        for port, dtype in enumerate(node.outputs):
+            src = (name, port)
+            if src not in fed and reads.remote.get(src):
+                b.send_data(src, _ref(src), dtype, device, reads.remote[src])
+        if reads.remote_controls.get(name):
+            b.send_control(name, device, reads.remote_controls[name])
+        for src in fetched.get(name, ()):
+            if src not in fetch_sends:
+                send = b.transfer("_Send", _unique_name(b, f"_send_{src[0]}_{src[1]}"), device,
+                                  node.outputs[src[1]], f"{src[0]}:{src[1]}", device, b.client_device,
+                                  client_terminated=True, input_=_ref(src))
+                b.add(here, send)
+                fetch_sends[src] = (here, b.key(send))
+    return [None if src in fed else fetch_sends[src] for src in fetch_list]
 
 
 def _ref(src: tuple[str, int]) -> str:
