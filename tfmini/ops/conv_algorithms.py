@@ -341,6 +341,45 @@ def conv2d(xp: np.ndarray, w: np.ndarray, oh: int, ow: int, strides: tuple, dila
     return out
 
 
+def conv2d_bias_relu_max_pool(x: np.ndarray, w: np.ndarray, bias: np.ndarray, oh: int, ow: int, strides: tuple,
+                              dilations: tuple, pool: tuple, *, pads: tuple = ((0, 0), (0, 0)), dtype=None,
+                              threads: int = 1) -> np.ndarray:
+    """max_pool(relu(conv2d(x, w) + bias)) for a pool whose (kh, kw) windows tile the convolution's output
+    without overlap or padding (rows and columns past the last whole window are never computed). Each part
+    pools its GEMM output first and then adds the bias and clamps at zero on the pooled values, a quarter of
+    them for 2x2 windows: rounding x + b is monotone in x and relu is monotone, so the maximum of the
+    biased, rectified values is the biased, rectified maximum, bit for bit. A fresh
+    (n, oh // kh, ow // kw, oc) array of `dtype` (default `x`'s); `threads` as in `conv2d`."""
+    kh, kw, c, oc = w.shape
+    ph, pw = pool
+    n = x.shape[0]
+    dtype = np.dtype(dtype or x.dtype)
+    poh, pow_ = oh // ph, ow // pw
+    out = np.empty((n, poh, pow_, oc), dtype=dtype)
+    if out.size == 0:
+        return out
+    wmat = w.reshape(kh * kw * c, oc).astype(dtype, copy=False)
+    b = bias.astype(dtype, copy=False)
+    zero = dtype.type(0)
+    parts = _parts(n, poh, n * poh * ph * pow_ * pw * kh * kw * c * oc, threads)
+    source, part_pads = _padded_source(x, pads, dtype, parts, poh)
+    budget = COLUMN_CHUNK_BYTES // len(parts)
+
+    def part(b0: int, b1: int, r0: int, r1: int) -> None:
+        src = pad_nhwc(source[b0:b1], part_pads, dtype)
+        view = window_columns(src, oh, ow, kh, kw, strides, dilations)[:, r0 * ph:r1 * ph, :pow_ * pw]
+        conv = np.empty(view.shape[:3] + (oc,), dtype=dtype)
+        for start, stop, cols in _column_chunks(view, budget):
+            np.matmul(cols, wmat, out=conv[start:stop].reshape(-1, oc))
+        dst = out[b0:b1, r0:r1]
+        _max_blocks_into(conv, ph, pw, dst)
+        np.add(dst, b, out=dst)
+        np.maximum(dst, zero, out=dst)
+
+    run_parts(part, parts, threads, ("conv2d_bias_relu_max_pool", x.shape, w.shape, strides, dilations, pads, pool))
+    return out
+
+
 def conv2d_backprop_input_stride1(dy: np.ndarray, w: np.ndarray, h: int, wd: int, pads: tuple,
                                   dilations: tuple, *, threads: int = 1) -> np.ndarray | None:
     """The input gradient of a stride-1 convolution: the output gradient `dy` (n, oh, ow, oc), padded by

@@ -822,6 +822,51 @@ def _max_pool_grad_grad_kernel(x, y, grad, *, ksize, strides, padding, data_form
 import_only_attr(("MaxPool", "MaxPoolGrad"), "explicit_paddings", "list(int)", [])
 
 
+def conv_bias_relu_pool_kernel(conv: _ops.Operation, bias_add: _ops.Operation, relu: _ops.Operation,
+                               pool: _ops.Operation, ctx=None):
+    """A kernel `(input, filter, bias) -> pooled` for the chain Conv2D -> BiasAdd -> Relu -> MaxPool (each
+    op reading the previous one's output as input 0), computing it in one pass per thread
+    (`conv_algorithms.conv2d_bias_relu_max_pool`: bias and relu on the pooled values, bit for bit the
+    chain's result), or None when the chain cannot be fused: channels-first formats or a dtype other than
+    float32/float64. When a run's shapes give pool windows that overlap or pad, or the inputs are invalid,
+    the kernel runs the four ops' own kernels one after the other (so their errors are theirs). A plan may
+    use it in place of the four steps when the three intermediate values have no other reader and are not
+    fetched (see FUSED_CHAINS)."""
+    if any(op.get_attr("data_format") != "NHWC" for op in (conv, bias_add, pool)):
+        return None
+    if conv.inputs[0].dtype.base_dtype not in (_dt.float32, _dt.float64):
+        return None
+    conv_attrs = {k: conv.get_attr(k) for k in ("strides", "padding", "explicit_paddings", "data_format",
+                                                "dilations")}
+    pool_attrs = _pool_attr_values(pool)
+
+    def chain(x, w, b):
+        y = _conv2d(x, w, **conv_attrs, ctx=ctx)
+        y = _relu(_bias_add(y, b, data_format="NHWC"))
+        return _max_pool(y, **pool_attrs, ctx=ctx)
+
+    def fused(x, w, b):
+        if x.ndim != 4 or w.ndim != 4 or b.ndim != 1 or x.shape[3] != w.shape[2] or b.shape[0] != w.shape[3]:
+            return chain(x, w, b)
+        win = _conv_window(x.shape, w.shape, conv_attrs["strides"], conv_attrs["padding"],
+                           conv_attrs["explicit_paddings"], "NHWC", conv_attrs["dilations"])
+        pwin = _pool_window((x.shape[0], win.oh, win.ow, w.shape[3]), pool_attrs["ksize"], pool_attrs["strides"],
+                            pool_attrs["padding"], "NHWC")
+        if not pwin.blocks or pwin.empty or win.empty or x.size == 0:
+            return chain(x, w, b)
+        return conv_algorithms.conv2d_bias_relu_max_pool(
+            x, w, b, win.oh, win.ow, (win.sh, win.sw), (win.dh, win.dw), (pwin.kh, pwin.kw), pads=win.pads,
+            dtype=x.dtype, threads=conv_algorithms.kernel_threads(ctx))
+
+    return fused
+
+
+# Op chains a plan may run as one kernel: op types in order -> factory(*ops, ctx=ctx) returning a kernel (or None
+# when these ops cannot be fused) that takes the first op's inputs followed by each later op's inputs other
+# than the previous op's output, and returns the last op's output.
+FUSED_CHAINS = {("Conv2D", "BiasAdd", "Relu", "MaxPool"): conv_bias_relu_pool_kernel}
+
+
 def _pool_attr_values(op) -> dict:
     return {k: op.get_attr(k) for k in _POOL_ATTRS}
 
