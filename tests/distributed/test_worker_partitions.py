@@ -410,8 +410,11 @@ def _failing_program():
 def test_a_failing_op_aborts_the_step_and_the_session_stays_usable():
     graph, out, ok = _failing_program()
     client = Client(Cluster(), graph)
-    with pytest.raises(errors.InvalidArgumentError, match="bad value on ps"):
+    with pytest.raises(errors.InvalidArgumentError, match="bad value on ps") as failure:
         client.run(out)
+    # The error names the node and the task it ran on (not where the worker imported its partition).
+    assert failure.value.message.endswith(f"\n\t [[node bad (on {PS0}) ]]")
+    assert failure.value.op.name == "bad"
     assert client.run(ok) == 6.0
     with tf.Session(graph=graph) as sess, pytest.raises(errors.InvalidArgumentError, match="bad value on ps"):
         sess.run(out)
@@ -440,6 +443,7 @@ def test_an_abort_wakes_the_recv_another_task_is_blocked_in():
     assert not th.is_alive()
     assert isinstance(caught[WK0], errors.CancelledError)
     assert "Step 9 was aborted: bad value on ps" in str(caught[WK0])
+    assert caught[WK0].message.endswith(f"(on {WK0}) ]]") and caught[WK0].op.type == "_Recv"
     # The same runner runs the next step.
     with pytest.raises(errors.InvalidArgumentError, match="bad value on ps"):
         runners[PS0].run(StepRendezvous(PS0, 10, remote_put=lambda t, k, v: None))

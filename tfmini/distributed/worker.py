@@ -513,15 +513,18 @@ class PartitionRunner:
         returns the DeviceStepStats of this task's device (times on this process's clock)."""
         plan = self.plan if self._generation == self.resources.generation else self._compile()
         rendezvous.bound(deadline)
-        with self.state.running(rendezvous), deadline_scope(deadline, rendezvous.stopped):
-            if not traced:
-                if deadline is None:
-                    plan.run([])
-                else:
-                    plan.run_steps([], deadline=deadline)
-                return None
-            recorder = tracing.StepRecorder(plan, [])
-            plan.run_steps([], on_step=recorder.on_step, deadline=deadline, values=recorder.values)
+        try:
+            with self.state.running(rendezvous), deadline_scope(deadline, rendezvous.stopped):
+                if not traced:
+                    if deadline is None:
+                        plan.run([])
+                    else:
+                        plan.run_steps([], deadline=deadline)
+                    return None
+                recorder = tracing.StepRecorder(plan, [])
+                plan.run_steps([], on_step=recorder.on_step, deadline=deadline, values=recorder.values)
+        except _errors.OpError as e:
+            raise self._located_here(e) from None
         stats = step_stats_pb2.StepStats()
         recorder.fill_step_stats(stats)
         dev = stats.dev_stats[0]
@@ -533,6 +536,19 @@ class PartitionRunner:
                 if renamed is not None:
                     ns.node_name, ns.timeline_label = renamed
         return dev
+
+    def _located_here(self, error: _errors.OpError) -> _errors.OpError:
+        """`error` naming its node as the partition does and the task it ran on, in place of the place where
+        this worker imported the node (the client knows where its user created it)."""
+        op = error.op
+        if op is None or op.graph is not self.graph:
+            return error
+        suffix = f"\n\t [[node {op.name} (defined at {op.where_created()}) ]]"
+        message = error.message[:-len(suffix)] if error.message.endswith(suffix) else error.message
+        name = self._tf_names.get(op.name, op.name)
+        located = type(error)(None, op, f"{message}\n\t [[node {name} (on {self.resources.task}) ]]")
+        located._tfmini_located = True
+        return located
 
     def close(self) -> None:
         """Forgets this partition: a runner without a session cancels its unshared queues; a session's stay
