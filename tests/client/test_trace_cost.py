@@ -87,9 +87,9 @@ def test_serialized_protos_equal_the_field_by_field_ones_for_every_kind_of_outpu
     for rec in recorders:
         _assert_serialized_equals_field_by_field(rec)
     outputs = {r[0].op.name: r[4] for r in recorders[-1].records}
-    assert [o[3] for o in outputs["pair"]] == [0, 1]  # each output hands on an input
-    assert outputs["flat"][0][3] == 0 and outputs["read"][0][3] == 0  # a view; the variable's storage
-    assert outputs["square"][0][3] == -1
+    assert [o[2] for o in outputs["pair"]] == [0, 1]  # each output hands on an input
+    assert outputs["flat"][0][2] == 0 and outputs["read"][0][2] == 0  # a view; the variable's storage
+    assert outputs["square"][0][2] == -1
     assert outputs["total"][0][0] == () and outputs["empty"][0][0] == (3, 0)
     assert outputs["done"] == ()
 

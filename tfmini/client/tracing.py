@@ -85,8 +85,8 @@ def _struct_data_reader() -> Callable[[np.ndarray], int] | None:
 _data_address = _struct_data_reader() or _ctypes_data
 
 
-# What `_record` keeps of an output that holds no array: (shape, nbytes, ptr, alias_input).
-_NO_ARRAY = (None, 0, 0, -1)
+# What `_record` keeps of an output that holds no array: (shape, nbytes, alias_input).
+_NO_ARRAY = (None, 0, -1)
 # `_root_ids` marker for a slot holding a variable (or a fed ref): its buffer is looked up when read, since an
 # assignment may have replaced it since.
 _LIVE = object()
@@ -101,8 +101,9 @@ class StepRecorder:
     last holder is.
 
     `records` holds one list per op that ran, in the order they were recorded:
-    `[step, t0, t1, (thread id, thread name), outputs, allocations, in_use, allocated, persistent]`, with
-    `outputs` one `(shape, nbytes, ptr, alias_input)` per output (shape None when it holds no array),
+    `[step, t0, t1, (thread id, thread name), outputs, ptrs, allocations, in_use, allocated, persistent]`,
+    with `outputs` one `(shape, nbytes, alias_input)` per output (shape None when it holds no array), `ptrs`
+    the address of each output's data (0 without an array; apart, since it is what changes from run to run),
     `allocations` its buffers' `(perf_counter seconds, signed bytes)` events (allocations, then frees as they
     happen), `in_use` the step-memory bytes in use once it ran, `allocated` the bytes its outputs added and
     `persistent` the bytes of persistent buffers it was the first of the step to hand out."""
@@ -172,6 +173,7 @@ class StepRecorder:
         persistent = self._persistent
         folded = self.plan.folded
         outputs = []
+        ptrs = []
         allocations: list[tuple[float, int]] = []
         in_roots = None
         allocated = charged = 0
@@ -185,6 +187,7 @@ class StepRecorder:
             if arr is None:
                 root_ids[slot] = None
                 outputs.append(_NO_ARRAY)
+                ptrs.append(0)
                 continue
             root = arr if arr.base is None else _root(arr)
             key = id(root)
@@ -221,9 +224,10 @@ class StepRecorder:
                         in_roots = [self._live_root(s) if r is _LIVE else r
                                     for s, r in zip(step.inputs, in_roots)]
                 alias = in_roots.index(key) if key in in_roots else -1
-            ptr = _data_address(arr) if isinstance(arr, np.ndarray) else 0
-            outputs.append((arr.shape, nbytes, ptr, alias))
-        self.records.append([step, t0, t1, thread, tuple(outputs), allocations, self.in_use, allocated, charged])
+            ptrs.append(_data_address(arr) if isinstance(arr, np.ndarray) else 0)
+            outputs.append((arr.shape, nbytes, alias))
+        self.records.append([step, t0, t1, thread, tuple(outputs), ptrs, allocations, self.in_use, allocated,
+                             charged])
         dead = self.plan.dead_after[step.index]
         if dead:
             self._release(dead, t1)
@@ -283,7 +287,7 @@ class StepRecorder:
         c14 = _C14
         high_ns = high_us = -1
         high_ns_bytes = high_us_bytes = b""
-        for step, t0, t1, thread, outputs, allocations, in_use, allocated, persistent in self.records:
+        for step, t0, t1, thread, outputs, ptrs, allocations, in_use, allocated, persistent in self.records:
             k = step.index
             start = wall0_ns + int((t0 - perf0) * 1e9)
             end = wall0_ns + int((t1 - perf0) * 1e9)
@@ -316,9 +320,17 @@ class StepRecorder:
             fixed = cache.get(key)
             if fixed is None:
                 fixed = cache.put(key, codec.node_tail(k, allocation_id, outputs, allocated, in_use, persistent))
-            outputs_field, ids, memory, stats = fixed
+            fields, ids, memory, stats = fixed
             allocation_id += ids
-            parts.append(outputs_field)
+            for field, ptr in zip(fields, ptrs):
+                if not ptr:
+                    parts += (b"\x3a", varint(len(field)), field)
+                else:
+                    # The address as a second TensorDescription{AllocationDescription{ptr}}, which parsing
+                    # merges into the output's first one.
+                    ptr_field = b"\x30" + varint(ptr)
+                    size = len(ptr_field)
+                    parts += (b"\x3a", varint(len(field) + size + 4), field, _PTR_WRAP[size], ptr_field)
             if allocations:
                 pieces = [memory]
                 for t, nbytes in allocations:
@@ -348,7 +360,7 @@ class StepRecorder:
         allocation_id = 0
         labels = _op_facts(self.plan)
         wall0_ns, perf0 = self.wall0_ns, self.perf0
-        for step, t0, t1, thread, outputs, allocations, in_use, allocated, persistent in self.records:
+        for step, t0, t1, thread, outputs, ptrs, allocations, in_use, allocated, persistent in self.records:
             op = step.op
             label, dtypes = labels[step.index]
             start_ns = wall0_ns + int((t0 - perf0) * 1e9)
@@ -370,7 +382,7 @@ class StepRecorder:
                 thread_id=thread[0],
                 timeline_label=label,
             )
-            for i, (dtype, (shape, nbytes, ptr, _alias)) in enumerate(zip(dtypes, outputs)):
+            for i, (dtype, (shape, nbytes, _alias), ptr) in enumerate(zip(dtypes, outputs, ptrs)):
                 td = ns.output.add(slot=i).tensor_description
                 td.dtype = dtype
                 if shape is None:
@@ -409,7 +421,7 @@ class StepRecorder:
         heads, cache = codec.cost_heads, codec.cost_tails
         varint = _varint
         nodes = []
-        for step, t0, t1, _thread, outputs, _allocations, _in_use, _allocated, persistent in self.records:
+        for step, t0, t1, _thread, outputs, _ptrs, _allocations, _in_use, _allocated, persistent in self.records:
             k = step.index
             parts = [heads[k]]
             micros = round((t1 - t0) * 1e6)
@@ -431,7 +443,7 @@ class StepRecorder:
         ids: dict = {}
         final = set(self.plan.target_ops)
         fetched = set(self.plan.fetch_slots)
-        for step, t0, t1, _thread, outputs, _allocations, _in_use, _allocated, persistent in self.records:
+        for step, t0, t1, _thread, outputs, _ptrs, _allocations, _in_use, _allocated, persistent in self.records:
             op = step.op
             ids[op] = len(ids)
             node = cost_graph.node.add(name=op.name, device=DEVICE_NAME, id=ids[op])
@@ -444,7 +456,7 @@ class StepRecorder:
             for c in op.control_inputs:
                 if c in ids:
                     node.control_input.append(ids[c])
-            for t, (shape, nbytes, _ptr, alias) in zip(op.outputs, outputs):
+            for t, (shape, nbytes, alias) in zip(op.outputs, outputs):
                 info = node.output_info.add(size=nbytes, alias_input_port=alias,
                                             dtype=t.dtype.base_dtype.as_datatype_enum)
                 for d in shape or ():
@@ -505,15 +517,20 @@ def _shape_dims(shape: tuple) -> bytes:
 
 
 def _node_output(slot: int, dtype: int, out: tuple, allocation_id: int) -> bytes:
-    """A NodeExecStats.output field for an output holding an array (`out`: its recorded facts)."""
-    shape, nbytes, ptr, _alias = out
+    """The body of a NodeExecStats.output field for an output holding an array (`out`: its recorded facts),
+    without its data's address."""
+    shape, nbytes, _alias = out
     allocation = (_field(b"\x08", nbytes) + _field(b"\x10", nbytes) + _ALLOCATOR_FIELD
-                  + _field(b"\x20", allocation_id) + _field(b"\x30", ptr))
+                  + _field(b"\x20", allocation_id))
     description = _field(b"\x08", dtype)
     if shape:
         description += _message(b"\x12", _shape_dims(shape))
     description += _message(b"\x22", allocation)
-    return _message(b"\x3a", _field(b"\x08", slot) + _message(b"\x1a", description))
+    return _field(b"\x08", slot) + _message(b"\x1a", description)
+
+
+# An output's address field (tag included, `n` bytes) as TensorDescription{AllocationDescription{ptr}}.
+_PTR_WRAP = [bytes((0x1A, n + 2, 0x22, n)) for n in range(16)]
 
 
 class _Cache(dict):
@@ -540,17 +557,18 @@ class _PlanCodec:
         self.dtypes = [dtypes for _, dtypes in facts]
         self.node_heads = [step_stats_pb2.NodeExecStats(node_name=step.op.name, timeline_label=label)
                            .SerializeToString() for step, (label, _) in zip(plan.steps, facts)]
-        self.bare_outputs = [[_message(b"\x3a", _field(b"\x08", j) + _message(b"\x1a", _field(b"\x08", d)))
-                              for j, d in enumerate(dtypes)] for dtypes in self.dtypes]
+        self.bare_outputs = [[_field(b"\x08", j) + _message(b"\x1a", _field(b"\x08", d)) for j, d in enumerate(dtypes)]
+                             for dtypes in self.dtypes]
         self.cost_heads = _cost_graph_heads(plan)
         self.node_tails = _Cache()
         self.cost_tails = _Cache()
 
     def node_tail(self, k: int, allocation_id: int, outputs: tuple, allocated: int, in_use: int,
-                  persistent: int) -> tuple[bytes, int, bytes, bytes]:
+                  persistent: int) -> tuple[list[bytes], int, bytes, bytes]:
         """Step `k`'s NodeExecStats fields besides its name, label and times, for these recorded figures, its
-        first output numbered after `allocation_id`: (its output fields, how many allocation ids they
-        took, its AllocatorMemoryUsed body without allocation records, its memory_stats field)."""
+        first output numbered after `allocation_id`: (per output, the body of its field without the data's
+        address; how many allocation ids they took; its AllocatorMemoryUsed body without allocation records;
+        its memory_stats field)."""
         fields = []
         ids = 0
         for j, (dtype, out) in enumerate(zip(self.dtypes[k], outputs)):
@@ -561,13 +579,13 @@ class _PlanCodec:
                 fields.append(_node_output(j, dtype, out, allocation_id + ids))
         memory = (b"\x0a" + _ALLOCATOR_FIELD[1:] + _field(b"\x10", allocated) + _field(b"\x18", allocated)
                   + _field(b"\x20", allocated) + _field(b"\x28", in_use))
-        return b"".join(fields), ids, memory, _message(b"\x62", _field(b"\x18", persistent))
+        return fields, ids, memory, _message(b"\x62", _field(b"\x18", persistent))
 
     def cost_tail(self, k: int, outputs: tuple, persistent: int) -> bytes:
         """Step `k`'s cost-graph node fields besides the graph-given ones and its time: persistent memory and
         one OutputInfo per output."""
         fields = [_field(b"\x60", persistent)]
-        for dtype, (shape, nbytes, _ptr, alias) in zip(self.dtypes[k], outputs):
+        for dtype, (shape, nbytes, alias) in zip(self.dtypes[k], outputs):
             body = _field(b"\x08", nbytes) + _field(b"\x10", alias)
             if shape:
                 body += _message(b"\x1a", _shape_dims(shape))
