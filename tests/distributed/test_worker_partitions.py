@@ -579,3 +579,18 @@ def test_repeated_fetches_fed_fetches_and_feeds_read_on_two_tasks():
                 run([both, q], {p: [1.0, 2.0], q: [0.5, 0.5]}))
 
     _assert_same(_distributed(graph, steps), _local(graph, steps))
+
+
+def test_random_ops_of_the_same_name_in_a_branch_and_outside_keep_their_own_streams():
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(5)
+        with tf.device("/job:worker/task:0"):
+            p = tf.placeholder(tf.bool, [])
+            outside = tf.random_uniform([3], name="draw")
+            inside = tf.cond(p, lambda: tf.random_uniform([3], name="draw"), lambda: tf.zeros([3]))
+
+    def steps(run):
+        return [run([outside, inside], {p: True}) for _ in range(3)]
+
+    _assert_same(_distributed(graph, steps), _local(graph, steps))

@@ -20,6 +20,7 @@ from tfmini.client.executor import RefCell, SessionState, compile_plan, deadline
 from tfmini.framework import errors as _errors
 from tfmini.framework import graph_io
 from tfmini.framework import ops as _ops
+from tfmini.framework.func_graph import FuncGraph
 from tfmini.ops.sendrecv_ops import parse_rendezvous_key
 from tfmini.protobuf import graph_pb2, step_stats_pb2
 
@@ -159,12 +160,18 @@ class SessionTables:
         return dropped
 
 
+def _node_id(op: _ops.Operation):
+    """What names `op` in every partition of a session: its name, with its function's for a body's op."""
+    graph = op.graph
+    return (graph.name, op.name) if isinstance(graph, FuncGraph) else op.name
+
+
 def _by_name(key):
     """A key with its ops replaced by their names: the same node of two partitions of one session is one op."""
     if isinstance(key, _ops.Operation):
-        return key.name
+        return _node_id(key)
     if isinstance(key, tuple):
-        return tuple(k.name if isinstance(k, _ops.Operation) else k for k in key)
+        return tuple(_node_id(k) if isinstance(k, _ops.Operation) else k for k in key)
     return key
 
 
