@@ -143,9 +143,9 @@ class SessionTables:
     session handles."""
 
     def __init__(self) -> None:
-        self.cells: dict[str, RefCell] = {}
+        self.cells: dict = {}
         self.resources: dict = {}
-        self.generators: dict[str, np.random.Generator] = {}
+        self.generators: dict = {}
         self.handles: dict[str, object] = {}
         self.handle_counter = itertools.count()
 
@@ -294,15 +294,15 @@ class WorkerSessionState(SessionState):
         for TF's variables); other ops' cells stay with this session graph."""
         key = self._shared_cell_key(op)
         if key is None:
-            table, key = self.tables.cells, op.name
+            table, key, name = self.tables.cells, _node_id(op), op.name
         else:
-            table = self.cells
+            table, name = self.cells, key[2]
         cell = table.get(key)
         if cell is None:
             with self.lock:
                 cell = table.get(key)
                 if cell is None:
-                    cell = table[key] = RefCell(key[2] if isinstance(key, tuple) else op.name, op)
+                    cell = table[key] = RefCell(name, op)
         return cell
 
     @staticmethod
