@@ -78,12 +78,14 @@ def _load_tensorflow():
 
 
 class Side:
-    """One implementation of a workload: a zero-argument step function."""
+    """One implementation of a workload: a zero-argument step function (`ops`: how many ops a traced step
+    records, for a traced side)."""
 
-    def __init__(self, name: str, step, result):
+    def __init__(self, name: str, step, result, ops: int | None = None):
         self.name = name
         self.step = step
         self.result = result
+        self.ops = ops
 
 
 def _graph_side(tf, name: str, wl: Workload, data: dict, traced: bool = False) -> Side:
@@ -100,9 +102,11 @@ def _graph_side(tf, name: str, wl: Workload, data: dict, traced: bool = False) -
     check_value = sess.run(check, feed)
     if traced:
         options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
-        sess.run(fetches, feed, options=options, run_metadata=tf.RunMetadata())
+        md = tf.RunMetadata()
+        sess.run(fetches, feed, options=options, run_metadata=md)
+        ops = sum(len(dev.node_stats) for dev in md.step_stats.dev_stats)
         return Side(name, lambda: sess.run(fetches, feed, options=options, run_metadata=tf.RunMetadata()),
-                    check_value)
+                    check_value, ops)
     return Side(name, lambda: sess.run(fetches, feed), check_value)
 
 
@@ -200,6 +204,9 @@ def main(argv=None) -> int:
                         help="a Python with TensorFlow to run the benchmark under (default: TF_PYTHON, else "
                              ".tfenv/bin/python when it exists)")
     parser.add_argument("--no-tensorflow", action="store_true", help="compare with NumPy only")
+    parser.add_argument("--traced-all", action="store_true",
+                        help="a FULL_TRACE row for every workload, not only the training ones (a target only for "
+                             "those): what tracing costs per op on graphs of many small ops")
     parser.add_argument("--no-reexec", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -269,22 +276,28 @@ def _run(args) -> int:
 
     traced_rows = []
     for wl in WORKLOADS:
-        if not wl.stateful or (args.only and wl.name not in args.only and "traced" not in args.only):
+        if not (wl.stateful or args.traced_all) or (args.only and wl.name not in args.only
+                                                     and "traced" not in args.only):
             continue
         data = wl.make_data(np.random.default_rng(rng_seed))
-        sides = [_graph_side(tfmini, "untraced", wl, data), _graph_side(tfmini, "traced", wl, data, traced=True)]
+        traced = _graph_side(tfmini, "traced", wl, data, traced=True)
+        sides = [_graph_side(tfmini, "untraced", wl, data), traced]
         if tf1 is not None:
             sides += [_graph_side(tf1, "tf untraced", wl, data), _graph_side(tf1, "tf traced", wl, data, traced=True)]
         samples = measure(sides, args.trials, args.budget)
         ratio = paired_ratio(samples, "traced", "untraced")
+        target = TRACED_TARGET if wl.stateful else None
+        # What tracing adds per recorded op: the median over trials of the paired difference.
+        per_op = statistics.median(t - u for t, u in zip(samples["traced"], samples["untraced"])) / traced.ops
         tf_ratio = f"{paired_ratio(samples, 'tf traced', 'tf untraced'):.2f}x" if tf1 is not None else "-"
-        traced_rows.append((f"{wl.name} traced", _fmt_us(statistics.median(samples["untraced"])),
-                            _fmt_us(statistics.median(samples["traced"])), f"{ratio:.2f}x", f"<= {TRACED_TARGET}x",
-                            _met(ratio, TRACED_TARGET), tf_ratio))
+        traced_rows.append((f"{wl.name} traced", traced.ops, _fmt_us(statistics.median(samples["untraced"])),
+                            _fmt_us(statistics.median(samples["traced"])), f"{ratio:.2f}x",
+                            "-" if target is None else f"<= {target}x", _met(ratio, target), _fmt_us(per_op),
+                            tf_ratio))
     if traced_rows:
         print("\nFULL_TRACE step (a fresh RunMetadata each run) against the same untraced step:")
-        _table(("workload", "untraced µs", "traced µs", "traced/untraced", "target", "met", "TF traced/untraced"),
-               traced_rows)
+        _table(("workload", "ops", "untraced µs", "traced µs", "traced/untraced", "target", "met", "added µs/op",
+                "TF traced/untraced"), traced_rows)
 
     if not args.only or "mlp_train" in args.only:
         wl = next(w for w in WORKLOADS if w.name == "mlp_train")
