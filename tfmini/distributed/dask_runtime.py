@@ -14,6 +14,8 @@ import random
 import re
 import threading
 import time
+import traceback
+import weakref
 from collections.abc import Callable, Coroutine
 
 import numpy as np
@@ -139,7 +141,10 @@ def error_message(exc: BaseException) -> dict:
         op = exc.op
         return {"status": "error", "code": exc.error_code, "message": exc.message,
                 "node": getattr(op, "name", None)}
-    return {"status": "error", "code": _errors.INTERNAL, "message": f"{type(exc).__name__}: {exc}", "node": None}
+    # Not a TF error: a fault of tfmini itself, reported with where it happened on the worker.
+    where = "".join(traceback.format_exception(exc)[-3:]).strip()
+    return {"status": "error", "code": _errors.INTERNAL, "message": f"{type(exc).__name__}: {exc}\n{where}",
+            "node": None}
 
 
 def raise_error(reply: dict, task: str):
@@ -396,18 +401,20 @@ def worker_plugin():
 # ----------------------------------------------------------------------------------------------------------
 # The client side: calls to workers and the scheduler
 # ----------------------------------------------------------------------------------------------------------
-_POOL = None
+# One pool per event loop: a Dask comm belongs to the loop that opened it (a worker of an existing cluster
+# puts tensors to its peers from its own loop, the client calls from the process's loop thread).
+_POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def connection_pool():
-    """The process's pool of Dask connections (reused across calls: no handshake on the step path)."""
-    global _POOL
-    if _POOL is None:
-        core = dask().core
-        pool = core.ConnectionPool(limit=1024, timeout=CONNECT_TIMEOUT)
+    """The running loop's pool of Dask connections (reused across calls: no handshake on the step path)."""
+    loop = asyncio.get_running_loop()
+    pool = _POOLS.get(loop)
+    if pool is None:
+        pool = dask().core.ConnectionPool(limit=1024, timeout=CONNECT_TIMEOUT)
         await pool
-        _POOL = pool
-    return _POOL
+        _POOLS[loop] = pool
+    return pool
 
 
 async def call(address: str, task: str, op: str, /, **kwargs) -> dict:

@@ -49,6 +49,7 @@ class ClusterView:
         self.master = ""
         self.generation = 0
         self.stale = True
+        self.plugin_installed = False
 
     @property
     def tasks(self) -> list[str]:
@@ -83,8 +84,9 @@ class ClusterView:
         for task, worker in (assigned or {}).items():
             if worker in by_name:
                 workers[task] = by_name[worker]
-        if self.cluster_def is None and self.scheme in ("dask", "tcp"):
+        if self.scheme in ("dask", "tcp") and not self.plugin_installed:
             await self._install_plugin()
+            self.plugin_installed = True
         replies = await dask_runtime.gather_replies(
             {task: dask_runtime.call(address, task, "tfmini_incarnation") for task, address in workers.items()})
         incarnations = {task: r["incarnation"] for task, r in replies.items() if isinstance(r, dict)}
@@ -423,6 +425,38 @@ async def _quietly(coro) -> None:
         pass
 
 
+def assign_tasks(scheduler_address: str, jobs: dict[str, int]) -> dict[str, str]:
+    """Maps TF tasks onto the workers of an existing Dask cluster: `jobs` gives each job's task count
+    ({"ps": 1, "worker": 2}); workers are taken in the order of their names (or addresses), jobs by name and
+    tasks by index, and the mapping is recorded with the scheduler, where every session on
+    "dask://<scheduler address>" finds it. Returns task -> worker address. A worker whose Dask name already
+    is a task name ("/job:ps/task:0") serves that task without being assigned."""
+    address = dask_runtime.dask_address(scheduler_address.split("://", 1)[-1])
+    wanted = [dask_runtime.task_name(job, i) for job in sorted(jobs) for i in range(int(jobs[job]))]
+
+    async def assign() -> dict[str, str]:
+        identity = await dask_runtime.call(address, "the scheduler", "identity")
+        workers = sorted(identity.get("workers", {}).items(), key=lambda kv: (str(kv[1].get("name")), kv[0]))
+        if len(workers) < len(wanted):
+            raise _errors.InvalidArgumentError(
+                None, None, f"The Dask cluster at {address} has {len(workers)} workers; {len(wanted)} tasks "
+                f"({', '.join(wanted)}) need one each")
+        mapping = {task: (info.get("name") if info.get("name") is not None else worker, worker)
+                   for task, (worker, info) in zip(wanted, workers)}
+        cluster_def = cluster_pb2.ClusterDef()
+        for job in sorted(jobs):
+            job_def = cluster_def.job.add(name=job)
+            for i in range(int(jobs[job])):
+                job_def.tasks[i] = _host_port(mapping[dask_runtime.task_name(job, i)][1])
+        await dask_runtime.call(address, "the scheduler", "set_metadata", keys=dask_runtime.TASKS_KEY,
+                                value={task: name for task, (name, _) in mapping.items()})
+        await dask_runtime.call(address, "the scheduler", "set_metadata", keys=dask_runtime.CLUSTER_KEY,
+                                value=cluster_def.SerializeToString())
+        return {task: worker for task, (_, worker) in mapping.items()}
+
+    return dask_runtime.event_loop().run(assign(), timeout=TASK_WAIT_SECONDS)
+
+
 class _EngineFactory:
     """`Session(target)` for distributed targets: the engine, and `Session.reset` on every task."""
 
@@ -451,4 +485,4 @@ def register_targets() -> None:
         _engine.register_engine(prefix, _FACTORY)
 
 
-__all__ = ["ClusterView", "DistributedEngine", "DistributedExecutable", "register_targets"]
+__all__ = ["ClusterView", "DistributedEngine", "DistributedExecutable", "assign_tasks", "register_targets"]
