@@ -33,7 +33,7 @@ _TF2_TYPES = {"Add": "AddV2"}
 
 
 def _build(source: str) -> dict:
-    namespace = {"tf": tf}
+    namespace = {"tf": tf, "np": np}
     exec(source, namespace)  # noqa: S102 - the program TensorFlow ran
     return namespace
 
@@ -140,10 +140,11 @@ def _wait_for_step(sess, global_step, step: int) -> None:
         time.sleep(0.005)
 
 
-@pytest.mark.parametrize("which", ["one_replica", "one_replica_embedding"])
+@pytest.mark.parametrize("which", ["one_replica", "one_replica_embedding", "one_replica_adam_resource"])
 def test_one_replica_trajectory_is_tensorflows(which):
     """replicas_to_aggregate=1: the first step is applied, the second's gradient is stale (computed at local
-    step 0 once the accumulators are at step 1) and dropped, then every step is applied."""
+    step 0 once the accumulators are at step 1) and dropped, then every step is applied. (Dense gradients,
+    IndexedSlices of an embedding, and Adam on a resource variable.)"""
     recorded = TRAJECTORIES[which]
     with tf.Graph().as_default():
         ns = _build(recorded["source"])

@@ -53,6 +53,14 @@ opt = tf.train.SyncReplicasOptimizer(tf.train.GradientDescentOptimizer(0.5), rep
 train_op = opt.minimize(loss, global_step=global_step)
 """
 
+ADAM_RESOURCE = """
+global_step = tf.train.get_or_create_global_step()
+w = tf.get_variable("w", initializer=np.array([[1.0, 2.0], [3.0, 4.0]], np.float32), use_resource=True)
+loss = tf.reduce_sum(tf.gather(w, [1, 1])) + tf.reduce_sum(w * w)
+opt = tf.train.SyncReplicasOptimizer(tf.train.AdamOptimizer(0.1), replicas_to_aggregate=1)
+train_op = opt.minimize(loss, global_step=global_step)
+"""
+
 GRAPHS = {
     "two_variables": MODEL.format(R=2, N=2) + "init_tokens = opt.get_init_tokens_op()\n",
     "two_variables_backup_replica": MODEL.format(R=2, N=3) + "init_tokens = opt.get_init_tokens_op(num_tokens=0)\n",
@@ -93,7 +101,7 @@ def record_trajectory(source: str, variables: tuple) -> dict:
     and from then on every step's gradient is applied."""
     steps = 5
     with tf.Graph().as_default():
-        namespace = {"tf": tf}
+        namespace = {"tf": tf, "np": np}
         exec(source, namespace)  # noqa: S102 - the recorded program
         opt, train_op, global_step = namespace["opt"], namespace["train_op"], namespace["global_step"]
         init_tokens = opt.get_init_tokens_op()
@@ -270,6 +278,7 @@ def main() -> None:
     with open(os.path.join(OUT, "trajectory.json"), "w") as f:
         json.dump({"one_replica": record_trajectory(MODEL.format(R=1, N=1), ("w", "b")),
                    "one_replica_embedding": record_trajectory(EMBEDDING.format(R=1), ("emb",)),
+                   "one_replica_adam_resource": record_trajectory(ADAM_RESOURCE, ("w",)),
                    "two_replicas": record_two_replicas()}, f, indent=1)
     with open(os.path.join(OUT, "accumulator.json"), "w") as f:
         json.dump({"programs": record_accumulators(), "static_errors": record_static_errors()}, f, indent=1)
