@@ -165,6 +165,26 @@ def test_kernels_through_a_session_with_two_threads_equal_one_thread(split_every
         _close(b, a.astype(np.float64), np.float32)
 
 
+def test_split_kernels_in_nchw_equal_nhwc(split_everything, way):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((3, 9, 8, 5))
+    w = rng.standard_normal((3, 3, 5, 4))
+    results = {}
+    for fmt in ("NHWC", "NCHW"):
+        with tf.Graph().as_default(), tf.Session() as sess:
+            xt = tf.constant(x if fmt == "NHWC" else x.transpose(0, 3, 1, 2))
+            strides = [1, 1, 1, 1]
+            y = tf.nn.conv2d(xt, w, strides, "SAME", data_format=fmt)
+            window = [1, 2, 2, 1] if fmt == "NHWC" else [1, 1, 2, 2]
+            p = tf.nn.max_pool(y, window, window, "VALID", data_format=fmt)
+            got = sess.run([p, *tf.gradients(tf.reduce_sum(p * p), [xt])])
+            if fmt == "NCHW":
+                got = [a.transpose(0, 2, 3, 1) for a in got]
+            results[fmt] = got
+    for a, b in zip(results["NHWC"], results["NCHW"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_gradients_through_split_kernels_match_finite_differences(split_everything):
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((2, 6, 5, 3)), rng.standard_normal((3, 3, 3, 2))

@@ -317,7 +317,7 @@ def conv2d(xp: np.ndarray, w: np.ndarray, oh: int, ow: int, strides: tuple, dila
     thread does this for its own images (or rows of an image), padding them itself."""
     kh, kw, c, oc = w.shape
     n = xp.shape[0]
-    dtype = np.dtype(dtype or xp.dtype)
+    dtype = np.dtype(xp.dtype if dtype is None else dtype)
     out = np.empty((n, oh, ow, oc), dtype=dtype)
     if out.size == 0:
         return out
@@ -353,7 +353,7 @@ def conv2d_bias_relu_max_pool(x: np.ndarray, w: np.ndarray, bias: np.ndarray, oh
     kh, kw, c, oc = w.shape
     ph, pw = pool
     n = x.shape[0]
-    dtype = np.dtype(dtype or x.dtype)
+    dtype = np.dtype(x.dtype if dtype is None else dtype)
     poh, pow_ = oh // ph, ow // pw
     out = np.empty((n, poh, pow_, oc), dtype=dtype)
     if out.size == 0:
@@ -404,7 +404,7 @@ def conv2d_backprop_filter(xp: np.ndarray, dy: np.ndarray, kh: int, kw: int, str
     gradient, summed over chunks of images (and over the threads' parts)."""
     n, oh, ow, oc = dy.shape
     c = xp.shape[3]
-    dtype = np.dtype(dtype or xp.dtype)
+    dtype = np.dtype(xp.dtype if dtype is None else dtype)
     parts = _parts(n, oh, n * oh * ow * kh * kw * c * oc, threads)
     source, part_pads = _padded_source(xp, pads, dtype, parts, oh)
     budget = COLUMN_CHUNK_BYTES // len(parts)
