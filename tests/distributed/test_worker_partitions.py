@@ -132,6 +132,18 @@ def _assert_same(a, b):
         assert np.asarray(a).dtype == np.asarray(b).dtype
 
 
+def _until_ended(thread: threading.Thread, cancel) -> None:
+    """Calls `cancel` until `thread` (a step blocked on a queue) ends: a cancel that comes before the step
+    made its queue finds nothing to cancel, and the step then waits on a new one."""
+    time.sleep(0.1)
+    for _ in range(40):
+        cancel()
+        thread.join(0.25)
+        if not thread.is_alive():
+            return
+    raise AssertionError("the blocked step did not end")
+
+
 def _distributed(graph, steps, cluster=None):
     client = Client(cluster or Cluster(), graph)
     return steps(lambda fetches, feed_dict=None: client.run(fetches, feed_dict))
@@ -271,10 +283,8 @@ def test_two_sessions_keep_separate_unshared_queues_and_closing_one_cancels_its_
     failure = []
     th = threading.Thread(target=lambda: failure.append(pytest.raises(Exception, b.run, taken)))
     th.start()
-    time.sleep(0.2)
-    cluster.resources[PS0].close_session(b.session)
-    th.join(10)
-    assert not th.is_alive() and failure[0].type is errors.CancelledError
+    _until_ended(th, lambda: cluster.resources[PS0].close_session(b.session))
+    assert failure[0].type is errors.CancelledError
     assert a.run(taken) == 20.0
 
 
@@ -385,10 +395,7 @@ def test_reset_cancels_a_blocked_dequeue():
     failure = []
     th = threading.Thread(target=lambda: failure.append(pytest.raises(Exception, client.run, total)))
     th.start()
-    time.sleep(0.2)
-    cluster.resources[PS0].reset(None)
-    th.join(10)
-    assert not th.is_alive()
+    _until_ended(th, lambda: cluster.resources[PS0].reset(None))
     assert failure and failure[0].type is errors.CancelledError
 
 
@@ -468,6 +475,11 @@ def test_deadline_ends_a_step_waiting_on_another_task():
 # Traced steps
 # ----------------------------------------------------------------------------------------------------------
 def test_traced_step_returns_each_tasks_device_stats_with_transfers():
+    # One traced run on this thread first: the tracer builds its encoding tables on the first traced step of
+    # the process, and two threads doing that at once can see them half built.
+    with tf.Graph().as_default(), tf.Session() as sess:
+        sess.run(tf.constant(1.0) + 1.0, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                 run_metadata=tf.RunMetadata())
     graph, steps = _mlp(lambda: tf.train.GradientDescentOptimizer(0.1))
     client = Client(Cluster(), graph)
     ops = graph.get_operations()
