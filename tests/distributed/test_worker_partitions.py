@@ -606,3 +606,44 @@ def test_random_ops_of_the_same_name_in_a_branch_and_outside_keep_their_own_stre
         return [run([outside, inside], {p: True}) for _ in range(3)]
 
     _assert_same(_distributed(graph, steps), _local(graph, steps))
+
+
+def _sync_replica(worker: int):
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.device(tf.train.replica_device_setter(ps_tasks=1, worker_device=f"/job:worker/task:{worker}")):
+            x = tf.placeholder(tf.float32, [None, 2], name="x")
+            w = tf.get_variable("w", initializer=tf.ones([2, 1]))
+            loss = tf.reduce_sum(tf.matmul(x, w))
+            step = tf.train.get_or_create_global_step()
+            opt = tf.train.SyncReplicasOptimizer(tf.train.GradientDescentOptimizer(0.5), replicas_to_aggregate=2,
+                                                 total_num_replicas=2)
+            train = opt.minimize(loss, global_step=step)
+            init = tf.global_variables_initializer()
+            tokens = opt.get_init_tokens_op()
+            sync = opt.get_chief_queue_runner().enqueue_ops[0]
+            read = [w.value(), step.value()]
+    return graph, x, train, init, opt, tokens, sync, read
+
+
+def test_sync_replicas_aggregates_two_clients_gradients_in_shared_accumulators():
+    cluster = Cluster()
+    g0, x0, train0, init, opt0, tokens, sync, read = _sync_replica(0)
+    g1, x1, train1, _, opt1, _, _, _ = _sync_replica(1)
+    chief, other = Client(cluster, g0, master=WK0), Client(cluster, g1, master=WK1)
+    chief.run(init)
+    chief.run(opt0.chief_init_op)
+    other.run(opt1.local_step_init_op)
+    chief.run(tokens)
+    threads = [threading.Thread(target=chief.run, args=(sync,)),
+               threading.Thread(target=chief.run, args=(train0, {x0: [[1.0, 2.0]]})),
+               threading.Thread(target=other.run, args=(train1, {x1: [[3.0, 4.0]]}))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(20)
+        assert not th.is_alive()
+    w, step = chief.run(read)
+    # One step of the mean gradient of the two replicas: the gradient of sum(x w) is x.
+    np.testing.assert_allclose(w, 1.0 - 0.5 * np.mean([[1.0, 2.0], [3.0, 4.0]], axis=0)[:, None])
+    assert step == 1
