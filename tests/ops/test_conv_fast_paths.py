@@ -132,6 +132,25 @@ def test_both_ways_of_running_the_parts_give_the_same_bits(split_everything, mon
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("cache_bytes", [1, 5000, 1 << 30])
+def test_cache_sized_column_chunks_give_the_same_result(cache_bytes, split_everything, way, monkeypatch):
+    monkeypatch.setattr(conv_algorithms, "CACHE_CHUNK_BYTES", cache_bytes)
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal((5, 7, 6, 8)), rng.standard_normal((3, 3, 8, 4))
+    for c in (8, 2):  # columns as they are, and transposed for few channels
+        xc, wc = x[..., :c], w[:, :, :c]
+        out_hw, pads = _geometry(7, 6, 3, 3, (1, 1), (1, 1), "SAME")
+        y = conv_algorithms.conv2d(xc, wc, *out_hw, (1, 1), (1, 1), pads=pads, threads=2)
+        _close(y, reference_conv(xc, wc, (1, 1), (1, 1), pads, out_hw), np.float64)
+        _close(conv_algorithms.conv2d_backprop_filter(xc, y, 3, 3, (1, 1), (1, 1), pads=pads, threads=2),
+               reference_filter_grad(xc, y, 3, 3, (1, 1), (1, 1), pads), np.float64)
+        b = rng.standard_normal(4)
+        fused = conv_algorithms.conv2d_bias_relu_max_pool(xc, wc, b, *out_hw, (1, 1), (1, 1), (2, 2), pads=pads,
+                                                          threads=2)
+        want = np.maximum(reference_conv(xc, wc, (1, 1), (1, 1), pads, out_hw) + b, 0)[:, :6, :6]
+        _close(fused, want.reshape(5, 3, 2, 3, 2, 4).max(axis=(2, 4)), np.float64)
+
+
 def test_non_contiguous_inputs(split_everything, way):
     rng = np.random.default_rng(2)
     base = rng.standard_normal((4, 6, 11, 10))
