@@ -156,24 +156,20 @@ class _SplitTimes:
     def choose_concurrent(self) -> bool:
         calls = self.calls
         self.calls = calls + 1
-        if calls < _SPLIT_TRIAL_CALLS:
+        if calls <= _SPLIT_TRIAL_CALLS:
             return calls % 2 == 0
         prefer = self.concurrent <= self.serial
         # Now and then the other way again: the machine's load changes.
         return prefer if calls % _SPLIT_RETRY_EVERY else not prefer
 
     def record(self, concurrent: bool, seconds: float) -> None:
-        if self.calls <= 2:
-            # The first run of each way also warms up (threads started, buffers first touched): its time
-            # is taken as it is, later ones averaged in.
-            if concurrent:
-                self.concurrent = seconds
-            else:
-                self.serial = seconds
-        elif concurrent:
-            self.concurrent += _SPLIT_AVERAGING * (seconds - self.concurrent)
+        if self.calls == 1:
+            return  # the first run warms up (the workers start, buffers are first touched)
+        if concurrent:
+            self.concurrent = seconds if not self.concurrent else (
+                self.concurrent + _SPLIT_AVERAGING * (seconds - self.concurrent))
         else:
-            self.serial += _SPLIT_AVERAGING * (seconds - self.serial)
+            self.serial = seconds if not self.serial else self.serial + _SPLIT_AVERAGING * (seconds - self.serial)
 
 
 _SPLIT_TRIAL_CALLS = 6
