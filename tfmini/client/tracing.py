@@ -277,8 +277,8 @@ class StepRecorder:
         builds field by field. The per-plan parts (names, labels, output dtypes) are cached on the plan, and so
         are the encoded outputs and memory figures, which repeat from run to run."""
         codec = _codec(self.plan)
-        heads, cache = codec.node_heads, codec.node_tails
-        varint, tiny = _varint, _BYTES
+        heads, cache, size_fields = codec.node_heads, codec.node_tails, codec.size_fields
+        varint, tiny, v14 = _varint, _BYTES, _V14
         wall0_ns, perf0 = self.wall0_ns, self.perf0
         thread_fields = {}
         nodes = []
@@ -286,7 +286,8 @@ class StepRecorder:
         # Times are big numbers whose varints end alike within a step: their bits above 28 are encoded once.
         c14 = _C14
         high_ns = high_us = -1
-        high_ns_bytes = high_us_bytes = b""
+        high_ns_bytes = high_us_bytes = thread_field = b""
+        last_thread = None
         for step, t0, t1, thread, outputs, ptrs, allocations, in_use, allocated, persistent in self.records:
             k = step.index
             start = wall0_ns + int((t0 - perf0) * 1e9)
@@ -303,34 +304,42 @@ class StepRecorder:
                 high_us_bytes = varint(high_us)
             start_ns_field = c14[start & 0x3FFF] + c14[(start >> 14) & 0x3FFF] + high_ns_bytes
             start_us_field = c14[start_us & 0x3FFF] + c14[(start_us >> 14) & 0x3FFF] + high_us_bytes
-            thread_field = thread_fields.get(thread)
-            if thread_field is None:
-                thread_field = thread_fields[thread] = _field(b"\x50", thread[0])
+            if thread is not last_thread:  # records of one thread share its tuple
+                last_thread = thread
+                thread_field = thread_fields.get(thread)
+                if thread_field is None:
+                    thread_field = thread_fields[thread] = _field(b"\x50", thread[0])
             # all_start_micros, scheduled_micros, all_start_nanos, scheduled_nanos, thread_id.
             parts = [heads[k], b"\x10", start_us_field, b"\x48", start_us_field, b"\x68", start_ns_field,
                      b"\x88\x01", start_ns_field, thread_field]
-            if end // 1000 != start_us:  # op_end_rel_micros, all_end_rel_micros
-                d = varint(end // 1000 - start_us)
+            end_us = end // 1000
+            if end_us != start_us:  # op_end_rel_micros, all_end_rel_micros
+                d = end_us - start_us
+                d = v14[d] if d < 0x4000 else varint(d)
                 parts += (b"\x20", d, b"\x28", d)
             if end != start:  # op_end_rel_nanos, all_end_rel_nanos
-                d = varint(end - start)
+                d = end - start
+                d = v14[d] if d < 0x4000 else c14[d & 0x3FFF] + v14[d >> 14] if d < 0x10000000 else varint(d)
                 parts += (b"\x78", d, b"\x80\x01", d)
             # Outputs, memory figures and memory_stats repeat from run to run: encoded once per distinct set.
             key = (k, allocation_id, outputs, allocated, in_use, persistent)
-            fixed = cache.get(key)
-            if fixed is None:
-                fixed = cache.put(key, codec.node_tail(k, allocation_id, outputs, allocated, in_use, persistent))
-            fields, ids, memory, stats = fixed
+            tail = cache.get(key)
+            if tail is None:
+                tail = cache.put(key, codec.node_tail(k, allocation_id, outputs, allocated, in_use, persistent))
+            fields, ids, memory, memory_and_stats = tail
             allocation_id += ids
-            for field, ptr in zip(fields, ptrs):
+            for (field, size), ptr in zip(fields, ptrs):
                 if not ptr:
-                    parts += (b"\x3a", varint(len(field)), field)
+                    parts += (b"\x3a", v14[size], field)
                 else:
                     # The address as a second TensorDescription{AllocationDescription{ptr}}, which parsing
-                    # merges into the output's first one.
-                    ptr_field = b"\x30" + varint(ptr)
-                    size = len(ptr_field)
-                    parts += (b"\x3a", varint(len(field) + size + 4), field, _PTR_WRAP[size], ptr_field)
+                    # merges into the output's first one. (Addresses of 43 to 56 bits are the usual ones.)
+                    if 0x40000000000 <= ptr < 0x100000000000000:
+                        ptr = (b"\x30" + c14[ptr & 0x3FFF] + c14[(ptr >> 14) & 0x3FFF] + c14[(ptr >> 28) & 0x3FFF]
+                               + v14[ptr >> 42])
+                    else:
+                        ptr = b"\x30" + varint(ptr)
+                    parts += (b"\x3a", v14[size + len(ptr) + 4], field, _PTR_WRAP[len(ptr)], ptr)
             if allocations:
                 pieces = [memory]
                 for t, nbytes in allocations:
@@ -338,15 +347,20 @@ class StepRecorder:
                     if us >> 28 != high_us:
                         high_us = us >> 28
                         high_us_bytes = varint(high_us)
-                    rec = b"\x08" + c14[us & 0x3FFF] + c14[(us >> 14) & 0x3FFF] + high_us_bytes
-                    if nbytes:
-                        rec += b"\x10" + varint(nbytes)
-                    pieces.append(b"\x32" + tiny[len(rec)] + rec)
+                    size_field = size_fields.get(nbytes)
+                    if size_field is None:
+                        size_field = size_fields.put(nbytes, _field(b"\x10", nbytes))
+                    rec = b"\x08" + c14[us & 0x3FFF] + c14[(us >> 14) & 0x3FFF] + high_us_bytes + size_field
+                    pieces += (b"\x32", tiny[len(rec)], rec)
                 memory = b"".join(pieces)
-            parts += (b"\x32", varint(len(memory)), memory, stats)
+                size = len(memory)
+                parts += (b"\x32", v14[size] if size < 0x4000 else varint(size), memory, memory_and_stats[1])
+            else:
+                parts.append(memory_and_stats[0])
             node = b"".join(parts)
-            nodes.append(b"\x12" + varint(len(node)) + node)
-        for thread_id, thread_name in {r[3] for r in self.records} | {self.thread}:
+            size = len(node)
+            nodes.append(b"\x12" + (v14[size] if size < 0x4000 else varint(size)) + node)
+        for thread_id, thread_name in set(thread_fields) | {self.thread}:
             nodes.append(_message(b"\x1a", _field(b"\x08", thread_id) + _message(b"\x12", thread_name.encode())))
         dev = _DEVICE_FIELD + b"".join(nodes)
         return b"\x0a" + varint(len(dev)) + dev
@@ -562,24 +576,28 @@ class _PlanCodec:
         self.cost_heads = _cost_graph_heads(plan)
         self.node_tails = _Cache()
         self.cost_tails = _Cache()
+        self.size_fields = _Cache()  # AllocationRecord.alloc_bytes fields by value
 
     def node_tail(self, k: int, allocation_id: int, outputs: tuple, allocated: int, in_use: int,
-                  persistent: int) -> tuple[list[bytes], int, bytes, bytes]:
+                  persistent: int) -> tuple[list[tuple[bytes, int]], int, bytes, tuple[bytes, bytes]]:
         """Step `k`'s NodeExecStats fields besides its name, label and times, for these recorded figures, its
         first output numbered after `allocation_id`: (per output, the body of its field without the data's
-        address; how many allocation ids they took; its AllocatorMemoryUsed body without allocation records;
-        its memory_stats field)."""
+        address and that body's length; how many allocation ids they took; its AllocatorMemoryUsed body
+        without allocation records; (its memory and memory_stats fields for a node without allocation
+        records, its memory_stats field))."""
         fields = []
         ids = 0
         for j, (dtype, out) in enumerate(zip(self.dtypes[k], outputs)):
             if out[0] is None:
-                fields.append(self.bare_outputs[k][j])
+                body = self.bare_outputs[k][j]
             else:
                 ids += 1
-                fields.append(_node_output(j, dtype, out, allocation_id + ids))
+                body = _node_output(j, dtype, out, allocation_id + ids)
+            fields.append((body, len(body)))
         memory = (b"\x0a" + _ALLOCATOR_FIELD[1:] + _field(b"\x10", allocated) + _field(b"\x18", allocated)
                   + _field(b"\x20", allocated) + _field(b"\x28", in_use))
-        return fields, ids, memory, _message(b"\x62", _field(b"\x18", persistent))
+        stats = _message(b"\x62", _field(b"\x18", persistent))
+        return fields, ids, memory, (_message(b"\x32", memory) + stats, stats)
 
     def cost_tail(self, k: int, outputs: tuple, persistent: int) -> bytes:
         """Step `k`'s cost-graph node fields besides the graph-given ones and its time: persistent memory and
