@@ -150,6 +150,22 @@ def test_timeout_in_ms_bounds_a_step_across_workers_and_the_session_stays_usable
         assert sess.run(waiting) == 5.0
 
 
+def test_an_unshared_queue_is_one_queue_for_the_whole_session(target):
+    with tf.device("/job:ps/task:0"):
+        q = tf.FIFOQueue(4, tf.float32, shapes=[[]])
+    with tf.device("/job:worker/task:1"):
+        enqueue = q.enqueue(tf.constant(2.0) * 3.0)
+        dequeued = q.dequeue() + 1.0
+    with tf.Session(target) as sess:
+        sess.run(enqueue)
+        sess.run(enqueue)
+        assert sess.run([dequeued, dequeued]) == [7.0, 7.0]  # one dequeue per run, whatever it is fetched as
+        assert sess.run(dequeued) == 7.0
+    with tf.Session(target) as other:  # another session has a queue of its own
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            other.run(dequeued, options=tf.RunOptions(timeout_in_ms=200))
+
+
 def test_operation_timeout_in_ms_of_the_config_bounds_every_step(target):
     with tf.device("/job:ps/task:0"):
         q = tf.FIFOQueue(2, tf.float32, shapes=[[]])
@@ -256,6 +272,46 @@ def test_monitored_training_session_with_hooks_on_a_server_target(cluster, targe
             losses.append(sess.run([loss, train])[0])
     assert len(losses) == 4
     np.testing.assert_allclose(losses, [25.0 * 0.64 ** k for k in range(4)], rtol=1e-5)
+
+
+def test_a_chief_and_a_non_chief_train_one_model_with_monitored_sessions(cluster, target):
+    graphs = [tf.Graph(), tf.Graph()]
+    trains, steps = [], []
+    for i, graph in enumerate(graphs):
+        with graph.as_default(), tf.device(tf.train.replica_device_setter(
+                ps_tasks=1, worker_device=f"/job:worker/task:{i}")):
+            step = tf.train.get_or_create_global_step()
+            w = tf.get_variable("w", initializer=np.float32(5.0))
+            trains.append(tf.train.GradientDescentOptimizer(0.1).minimize(tf.square(w), global_step=step))
+            steps.append(step)
+    counts, failures = [0, 0], []
+    chief_ready = threading.Event()
+
+    def train(i):
+        try:
+            with graphs[i].as_default():
+                hooks = [tf.train.StopAtStepHook(last_step=20)]
+                with tf.train.MonitoredTrainingSession(master=cluster[1 + i].target, is_chief=(i == 0),
+                                                       hooks=hooks) as sess:
+                    chief_ready.set()
+                    while not sess.should_stop():
+                        sess.run(trains[i])
+                        counts[i] += 1
+        except Exception as exc:  # noqa: BLE001 - examined below
+            failures.append(exc)
+            chief_ready.set()
+
+    chief = threading.Thread(target=train, args=(0,))
+    chief.start()
+    assert chief_ready.wait(30)
+    other = threading.Thread(target=train, args=(1,))
+    other.start()
+    chief.join(60)
+    other.join(60)
+    assert failures == []
+    with tf.Session(cluster[2].target, graph=graphs[1]) as sess:
+        final = sess.run(steps[1])
+    assert final >= 20 and counts[0] >= 1 and sum(counts) >= 20  # the non-chief joined without a failure
 
 
 def test_concurrent_sessions_run_steps_at_the_same_time(target):

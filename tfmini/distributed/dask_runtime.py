@@ -225,18 +225,21 @@ class TaskService:
         loop = asyncio.get_running_loop()
         try:
             runner = await loop.run_in_executor(
-                self.pool, self._make_runner, graph_def, list(run_nodes), proto, task)
+                self.pool, self._make_runner, graph_def, list(run_nodes), proto, task, session)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the client as a TF error
             return error_message(exc)
         self.runners[handle] = runner
         self.sessions[session].add(handle)
         return {"status": "ok", "incarnation": self.incarnation}
 
-    def _make_runner(self, graph_def: bytes, run_nodes: list, config, task: str) -> _worker.PartitionRunner:
+    def _make_runner(self, graph_def: bytes, run_nodes: list, config, task: str,
+                     session: str) -> _worker.PartitionRunner:
         with self.lock:
             if task:
                 self._serve(task)
-        return _worker.PartitionRunner(graph_pb2.GraphDef.FromString(graph_def), run_nodes, self.resources, config)
+        # The partitions of one session share what TF keeps per session (unshared queues, random streams).
+        return _worker.PartitionRunner(graph_pb2.GraphDef.FromString(graph_def), run_nodes, self.resources, config,
+                                       session=session)
 
     async def tfmini_deregister(self, comm=None, session: str = "", handles=None) -> dict:
         """Forgets a session's partitions (all of them when `handles` is None)."""
@@ -246,6 +249,8 @@ class TaskService:
             runner = self.runners.pop(handle, None)
             if runner is not None:
                 runner.close()
+        if handles is None and self.resources is not None:
+            self.resources.close_session(session)
         if not owned:
             self.sessions.pop(session, None)
         return {"status": "ok"}
