@@ -389,3 +389,65 @@ def test_split_times_try_both_ways_then_keep_the_faster():
         c = warm_up_only_slow.choose_concurrent()
         warm_up_only_slow.record(c, 100.0 if k == 0 else 1.0 if c else 3.0)
     assert warm_up_only_slow.choose_concurrent()  # the warm-up run does not count
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Conv2D -> BiasAdd -> Relu -> MaxPool as one kernel
+# ----------------------------------------------------------------------------------------------------------
+def _chain(x_shape, w_shape, conv_padding="SAME", pool_window=(2, 2), pool_strides=None, pool_padding="VALID",
+           dtype=np.float32, strides=(1, 1), data_format="NHWC"):
+    """(chain ops, session results of the chain, x, w, b) for a graph built with the public API."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[3]).astype(dtype)
+    pool_strides = pool_strides or pool_window
+    with tf.Graph().as_default():
+        xt = tf.placeholder(dtype, [None, *x_shape[1:]])
+        y = tf.nn.conv2d(xt, w, [1, *strides, 1], conv_padding)
+        y = tf.nn.max_pool(tf.nn.relu(tf.nn.bias_add(y, b)), [1, *pool_window, 1], [1, *pool_strides, 1],
+                           pool_padding)
+        ops = [y.op.inputs[0].op.inputs[0].op.inputs[0].op, y.op.inputs[0].op.inputs[0].op, y.op.inputs[0].op,
+               y.op]
+        with tf.Session() as sess:
+            want = sess.run(y, {xt: x})
+    return ops, want, x, w, b
+
+
+@pytest.mark.parametrize("x_shape,w_shape,conv_padding,strides", [
+    ((4, 12, 10, 6), (3, 3, 6, 5), "SAME", (1, 1)),
+    ((3, 11, 9, 3), (3, 3, 3, 4), "VALID", (1, 1)),  # 9 x 7 output: the last row and column are never pooled
+    ((1, 16, 12, 8), (3, 3, 8, 6), "SAME", (1, 1)),  # batch 1: pooled rows split between threads
+    ((2, 13, 13, 2), (3, 3, 2, 3), "SAME", (2, 2)),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_chain_equals_the_four_ops_bit_for_bit(x_shape, w_shape, conv_padding, strides, dtype,
+                                                     split_everything, way):
+    ops, want, x, w, b = _chain(x_shape, w_shape, conv_padding, dtype=dtype, strides=strides)
+    kernel = nn_ops.FUSED_CHAINS[tuple(op.type for op in ops)](*ops, ctx=_State(2))
+    got = kernel(x, w, b)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_fused_chain_runs_the_plain_kernels_for_overlapping_windows_and_bad_inputs():
+    ops, want, x, w, b = _chain((2, 9, 9, 3), (3, 3, 3, 4), pool_window=(3, 3), pool_strides=(2, 2))
+    kernel = nn_ops.conv_bias_relu_pool_kernel(*ops)
+    np.testing.assert_array_equal(kernel(x, w, b), want)
+    with pytest.raises(errors.InvalidArgumentError, match="biases"):
+        kernel(x, w, b[:3])
+    with pytest.raises(errors.InvalidArgumentError, match="same depth"):
+        kernel(x[..., :2], w, b)
+
+
+def test_chains_the_fused_kernel_does_not_take():
+    ops = _chain((2, 8, 8, 3), (3, 3, 3, 4), dtype=np.float16)[0]
+    assert nn_ops.conv_bias_relu_pool_kernel(*ops) is None
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3, 8, 8])
+        y = tf.nn.conv2d(x, np.ones((3, 3, 3, 4), np.float32), [1, 1, 1, 1], "SAME", data_format="NCHW")
+        y = tf.nn.max_pool(tf.nn.relu(tf.nn.bias_add(y, np.ones(4, np.float32), data_format="NCHW")),
+                           [1, 1, 2, 2], [1, 1, 2, 2], "VALID", data_format="NCHW")
+        chain = [y.op.inputs[0].op.inputs[0].op.inputs[0].op, y.op.inputs[0].op.inputs[0].op, y.op.inputs[0].op,
+                 y.op]
+        assert nn_ops.conv_bias_relu_pool_kernel(*chain) is None
