@@ -11,6 +11,7 @@ slices, so no Python loop runs over output positions.
 from __future__ import annotations
 
 import collections
+import contextlib
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -524,10 +525,8 @@ class _Window:
 # ----------------------------------------------------------------------------------------------------------
 # Measured on this project's machine (see docs/performance.md): a stride-1 input gradient computed as a
 # convolution beats col2im once the input has a few channels (with one channel its GEMM is a matrix-vector
-# product), and the filter gradient as one transposed GEMM beats tensordot's copy once the filter has a few
-# dozen rows (kh * kw * in_channels).
+# product).
 _BACKPROP_AS_CONV_MIN_DEPTH = 8
-_FILTER_GRAD_GEMM_MIN_ROWS = 64
 
 
 def _conv_attrs_check(op) -> tuple:
@@ -623,16 +622,18 @@ def _conv2d_backprop_input(input_sizes, w, dy, *, strides, padding, explicit_pad
     dtype, ct = dy.dtype, _compute_type(dy.dtype)
     if win.empty or dy.size == 0:
         return _from_nhwc(np.zeros((n, h, wd, c), dtype=dtype), data_format)
+    threads = conv_algorithms.kernel_threads(ctx)
     if win.sh == win.sw == 1 and c >= _BACKPROP_AS_CONV_MIN_DEPTH:
         dx = conv_algorithms.conv2d_backprop_input_stride1(dy.astype(ct, copy=False), w.astype(ct, copy=False),
-                                                           h, wd, win.pads, (win.dh, win.dw),
-                                                           threads=conv_algorithms.kernel_threads(ctx))
+                                                           h, wd, win.pads, (win.dh, win.dw), threads=threads)
         if dx is not None:
             return _from_nhwc(dx.astype(dtype, copy=False), data_format)
     (pt, pb), (pl, pr) = win.pads
     dxp = np.zeros((n, h + pt + pb, wd + pl + pr, c), dtype=ct)
-    # col2im: each output position's gradient spreads over its window through the filter.
-    cols = np.tensordot(dy.astype(ct, copy=False), w.astype(ct, copy=False), axes=([3], [3]))
+    # col2im: each output position's gradient spreads over its window through the filter (its product on one
+    # BLAS thread when the session's kernels may use several, as theirs run).
+    with conv_algorithms.single_threaded_blas() if threads > 1 else contextlib.nullcontext():
+        cols = np.tensordot(dy.astype(ct, copy=False), w.astype(ct, copy=False), axes=([3], [3]))
     for k, rows, cs in win.offsets():
         dxp[:, rows, cs, :] += cols[:, :, :, k // win.kw, k % win.kw, :]
     return _from_nhwc(win.crop(dxp, h, wd).astype(dtype, copy=False), data_format)
@@ -653,13 +654,9 @@ def _conv2d_backprop_filter(x, filter_sizes, dy, *, strides, padding, explicit_p
     dtype, ct = x.dtype, _compute_type(x.dtype)
     if win.empty or x.size == 0 or dy.size == 0:
         return np.zeros(f_shape, dtype=dtype)
-    if f_shape[0] * f_shape[1] * f_shape[2] >= _FILTER_GRAD_GEMM_MIN_ROWS:
-        dw = conv_algorithms.conv2d_backprop_filter(x, dy, f_shape[0], f_shape[1], (win.sh, win.sw),
-                                                    (win.dh, win.dw), pads=win.pads, dtype=ct,
-                                                    threads=conv_algorithms.kernel_threads(ctx))
-        return dw.astype(dtype, copy=False)
-    cols = win.columns(win.pad(x.astype(ct, copy=False)))
-    return np.tensordot(cols, dy.astype(ct, copy=False), axes=([0, 1, 2], [0, 1, 2])).astype(dtype, copy=False)
+    dw = conv_algorithms.conv2d_backprop_filter(x, dy, f_shape[0], f_shape[1], (win.sh, win.sw), (win.dh, win.dw),
+                                                pads=win.pads, dtype=ct, threads=conv_algorithms.kernel_threads(ctx))
+    return dw.astype(dtype, copy=False)
 
 
 def _conv_attr_values(op) -> dict:
