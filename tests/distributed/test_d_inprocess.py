@@ -11,11 +11,24 @@ import numpy as np
 import pytest
 
 import tfmini as tf
+from tfmini.distributed import dask_runtime
 from tfmini.distributed.server import free_port
 
 PS = "/job:ps/replica:0/task:0"
 W0 = "/job:worker/replica:0/task:0"
 W1 = "/job:worker/replica:0/task:1"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_leaked_threads():
+    """Every thread this module's servers and sessions start is gone once they are stopped and closed."""
+    before = set(threading.enumerate())
+    yield
+    dask_runtime.shutdown()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and set(threading.enumerate()) - before:
+        time.sleep(0.05)
+    assert [t.name for t in set(threading.enumerate()) - before] == []
 
 
 @pytest.fixture(scope="module")

@@ -126,6 +126,28 @@ def event_loop() -> EventLoopThread:
         return _LOOP
 
 
+def shutdown() -> None:
+    """Closes the process's Dask connections and stops its event loop thread, once its servers are stopped
+    and its distributed sessions closed (a later server or session starts them again)."""
+    global _LOOP
+    with _LOOP_LOCK:
+        current, _LOOP = _LOOP, None
+    if current is None or not current.thread.is_alive():
+        return
+
+    async def close() -> None:
+        loop = asyncio.get_running_loop()
+        pool = _POOLS.pop(loop, None)
+        if pool is not None:
+            await pool.close()
+        await loop.shutdown_default_executor()
+
+    try:
+        current.run(close(), timeout=10)
+    finally:
+        current.stop()
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Values and errors on the wire
 # ----------------------------------------------------------------------------------------------------------
