@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import tfmini as tf
+from ipython_ext import trace_data
 from tfmini.distributed.partition import partition
 from tfmini.distributed.worker import PartitionRunner, StepRendezvous, WorkerResources
 from tfmini.framework import errors
@@ -494,7 +495,16 @@ def test_traced_step_returns_each_tasks_device_stats_with_transfers():
     names = {ns.node_name for ns in stats[WK0].node_stats}
     assert {"_recv_x_0", "_recv_y_0", "_send_Mean_0"} <= names
     labels = {ns.node_name: ns.timeline_label for ns in stats[WK0].node_stats}
-    assert labels["_send_Mean_0"] == "_send_Mean_0 = _Send(Mean)"
+    # TF's label of a transfer: the tensor it carries and the device at its other end, by which the notebook's
+    # trace view pairs each send with its receive.
+    assert labels["_send_Mean_0"] == f"_send_Mean_0 = _Send(Mean:0 @{WK0}/device:CPU:0)"
+    step_stats = tf.RunMetadata().step_stats
+    for task in (PS0, WK0):
+        step_stats.dev_stats.add().CopyFrom(stats[task])
+    crossing = trace_data.run_data(step_stats, {}, {}, None)["x"]
+    sent = {ns.node_name for ns in stats[PS0].node_stats if ns.timeline_label.split(" = ")[1].startswith("_Send")}
+    assert sent and len([x for x in crossing if x[4] != x[5] and "client" not in x[4:6]]) == len(sent)
+    assert all(x[0] >= 0 and x[1] >= 0 for x in crossing if "client" not in x[4:6])
     assert any(ns.node_name.endswith("_S0") or "_S" in ns.node_name for ns in stats[PS0].node_stats)
 
 

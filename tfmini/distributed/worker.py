@@ -470,7 +470,16 @@ def _importable_names(graph_def) -> tuple[graph_pb2.GraphDef, dict[str, str]]:
     return gd, {new: old for old, new in renamed.items()}
 
 
+_TRANSFER_OPS = frozenset({"_Send", "_HostSend", "_Recv", "_HostRecv"})
+
+
 def _label(nd) -> str:
+    """A node's timeline label as TF writes it: a transfer names the tensor it carries and the device at its
+    other end (what the trace view pairs a send with its receive by); other nodes list their inputs."""
+    if nd.op in ("_Send", "_HostSend"):
+        return f"{nd.name} = {nd.op}({nd.attr['tensor_name'].s.decode()} @{nd.attr['recv_device'].s.decode()})"
+    if nd.op in ("_Recv", "_HostRecv"):
+        return f"{nd.name} = {nd.op}({nd.attr['tensor_name'].s.decode()} @{nd.attr['send_device'].s.decode()})"
     return f"{nd.name} = {nd.op}({', '.join(nd.input)})"
 
 
@@ -497,10 +506,11 @@ class PartitionRunner:
         self.state = WorkerSessionState(self.graph, resources, config, session)
         by_name = {nd.name: nd for nd in graph_def.node}
         touched = set(self._tf_names.values())
-        # Step stats name nodes as the partition does: imported name -> (TF's name, TF's timeline label).
+        # Step stats name nodes as the partition does: imported name -> (TF's name, TF's timeline label), for
+        # renamed nodes, their readers, and every transfer (whose label names its tensor and other end).
         self._stat_names = {imported.get(nd.name, nd.name): (nd.name, _label(nd)) for nd in by_name.values()
-                            if nd.name in touched or any(i.lstrip("^").partition(":")[0] in touched
-                                                         for i in nd.input)}
+                            if nd.name in touched or nd.op in _TRANSFER_OPS
+                            or any(i.lstrip("^").partition(":")[0] in touched for i in nd.input)}
         self._lock = threading.Lock()
         self._generation = None
         self.plan = None
