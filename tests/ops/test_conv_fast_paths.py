@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import threadpoolctl
 from gradient_checker import check_gradients
 
 import tfmini as tf
+from tfmini.client import blas
 from tfmini.framework import errors
 from tfmini.ops import conv_algorithms, nn_ops
 
@@ -342,13 +344,27 @@ def test_small_work_is_not_split():
 
 
 def _blas_threads():
-    return [c.num_threads for c in conv_algorithms._blas_one_thread._setters()]
+    controller = threadpoolctl.ThreadpoolController()
+    return [c.num_threads for c in controller.lib_controllers if c.user_api == "blas"]
 
 
 def test_blas_runs_one_thread_per_call_inside_split_kernels_and_gets_its_count_back(way):
     before = _blas_threads()
     inside = []
     conv_algorithms.run_parts(lambda k: inside.append(_blas_threads()), [(0,), (1,)], 2, ("test-blas",))
+    assert inside and all(t == [1] * len(before) for t in inside)
+    assert _blas_threads() == before
+
+
+def test_a_registered_client_limit_replaces_the_module_own(way, monkeypatch):
+    monkeypatch.setattr(conv_algorithms, "_blas_one_thread", conv_algorithms._blas_one_thread)
+    monkeypatch.setattr(conv_algorithms, "_registered_limit", None)
+    limit = blas.ThreadLimit(1)
+    conv_algorithms.register_blas_limit(limit)
+    assert conv_algorithms.single_threaded_blas() is limit
+    before = _blas_threads()
+    inside = []
+    conv_algorithms.run_parts(lambda k: inside.append(_blas_threads()), [(0,), (1,)], 2, ("test-registered",))
     assert inside and all(t == [1] * len(before) for t in inside)
     assert _blas_threads() == before
 

@@ -110,6 +110,7 @@ class _BlasOneThread:
 
 
 _blas_one_thread = _BlasOneThread()
+_registered_limit = None  # the client's one-thread BLAS limit, once registered
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -127,10 +128,20 @@ def _forget_workers_after_fork() -> None:
     # A forked child has none of the parent's threads: it starts its own pool when it first needs one.
     global _pool, _blas_one_thread
     _pool = None
-    _blas_one_thread = _BlasOneThread()
+    _blas_one_thread = _registered_limit or _BlasOneThread()
 
 
-def single_threaded_blas() -> _BlasOneThread:
+def register_blas_limit(limit) -> None:
+    """Makes `limit` (a re-entrant, thread-safe context manager holding BLAS at one thread, such as
+    `tfmini.client.blas.ThreadLimit(1)`) the one split kernels enter instead of this module's own. The BLAS
+    thread count is process-wide: with the session's limits and the kernels' sections kept by one owner, a
+    session step starting in another thread while a split kernel runs cannot take the kernel's temporary
+    count for the one to restore."""
+    global _blas_one_thread, _registered_limit
+    _blas_one_thread = _registered_limit = limit
+
+
+def single_threaded_blas():
     """A context manager keeping BLAS at one thread per call while it is entered (for small products in
     a step of threaded kernels: a multi-threaded call leaves BLAS's threads spinning on the cores for a
     while, which slowed the next split kernel by 10-15%)."""
