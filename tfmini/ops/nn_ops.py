@@ -4,8 +4,9 @@ declared once here with its shape function, NumPy kernel and gradient; the `tf.n
 primitives follow at the end (composites live in nn_impl.py).
 
 Spatial ops compute in NHWC; NCHW inputs are transposed at the kernel's edges. Convolution is im2col through
-a strided view of the (padded) input and one BLAS matmul; pooling reduces over the kernel's shifted strided
-slices, so no Python loop runs over output positions.
+a strided view of the (padded) input and BLAS matmuls (conv_algorithms, which also splits a kernel's images
+between the threads the session allows); pooling reduces over the kernel's shifted strided slices, or over
+the blocks of a reshaped view when the windows tile the input, so no Python loop runs over output positions.
 """
 
 from __future__ import annotations
