@@ -79,7 +79,10 @@ class EventLoopThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._serve, name="tfmini-dask-loop", daemon=True)
+        running = threading.Event()
+        self.loop.call_soon(running.set)
         self.thread.start()
+        running.wait()
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -87,7 +90,11 @@ class EventLoopThread:
 
     def submit(self, coro: Coroutine) -> concurrent.futures.Future:
         if threading.current_thread() is self.thread:
+            coro.close()
             raise RuntimeError("tfmini's Dask calls cannot wait on the event loop thread they run on")
+        if not self.thread.is_alive() or not self.loop.is_running():
+            coro.close()
+            raise _errors.UnavailableError(None, None, "tfmini's Dask event loop was shut down")
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def run(self, coro: Coroutine, timeout: float | None = None):

@@ -164,7 +164,7 @@ class DistributedExecutable(_engine.Executable):
                 task, key = entry
                 self.feeds_by_task.setdefault(task, []).append((i, key))
         self.fetch_keys: dict[str, list[str]] = {task: [] for task in self.tasks}
-        # Per fetch: (task, position in that task's reply) or ("feed", index of the feed it returns).
+        # Per fetch: (task, position in that task's reply), or (None, index of the feed it returns).
         self.fetch_from: list[tuple[str | None, int]] = []
         positions: dict[tuple[str, str], int] = {}
         for j, entry in enumerate(step.fetch_keys):
