@@ -220,6 +220,23 @@ def test_bad_devices_raise_invalid_argument_and_soft_placement_moves_off_a_gpu(t
         assert sess.run(out) == 3.0
 
 
+def test_closing_a_session_frees_what_it_registered_on_every_task(cluster, target):
+    def registered():
+        return sum(len(server._node.worker.tfmini.runners) for server in cluster)
+
+    start = registered()
+    with tf.device("/job:ps/task:0"):
+        v = tf.Variable(2.0)
+    with tf.device("/job:worker/task:1"):
+        doubled = v * 2.0
+    sess = tf.Session(target)
+    sess.run(v.initializer)
+    assert sess.run(doubled) == 4.0
+    assert registered() > start
+    sess.close()
+    assert registered() == start
+
+
 def test_list_devices_names_every_tasks_cpu(target):
     with tf.Session(target) as sess:
         names = [d.name for d in sess.list_devices()]

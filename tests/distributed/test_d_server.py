@@ -57,6 +57,10 @@ def test_server_def_follows_tfs_rules_for_job_and_task():
     assert from_def.server_def.default_session_config.allow_soft_placement
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.train.Server(cluster, job_name="chief", task_index=0, start=False)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.train.Server(cluster, job_name="worker", task_index=5, start=False)
+    with pytest.raises(tf.errors.NotFoundError, match="No server factory"):
+        tf.train.Server(cluster, job_name="ps", protocol="grpc+verbs", start=False)
 
 
 def test_create_local_server_runs_a_session(local_server):

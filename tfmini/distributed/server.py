@@ -105,6 +105,10 @@ class Server:
     def __init__(self, server_or_cluster_def, job_name=None, task_index=None, protocol=None, config=None,
                  start: bool = True) -> None:
         self._server_def = _make_server_def(server_or_cluster_def, job_name, task_index, protocol, config)
+        if self._server_def.protocol != "grpc":
+            raise _errors.NotFoundError(
+                None, None, f"No server factory registered for the given ServerDef: protocol "
+                f"\"{self._server_def.protocol}\" (tfmini's servers speak \"grpc\" only)")
         self._address = _task_address(self._server_def)
         self._task = dask_runtime.task_name(self._server_def.job_name, self._server_def.task_index)
         dask_runtime.dask()  # ImportError naming the extra now rather than at start()
