@@ -28,6 +28,7 @@ from tfmini.protobuf import cost_graph_pb2, step_stats_pb2
 from tfmini.protobuf.allocation_description_pb2 import AllocationDescription as _allocation_description
 
 ALLOCATOR = "cpu"
+_perf_counter = time.perf_counter
 
 
 def _array(v):
@@ -158,13 +159,13 @@ class StepRecorder:
         default). Steps come in plan order, with `values` holding what the plain loop holds after each.
 
         Without `thread` the call is live (made by the step loop right after the op ran, before the next one
-        starts): the time it takes is bookkeeping, and is taken off the times of every later op. A replay
-        after a concurrent run (with `thread`) is not on the step's clock."""
+        starts): the time from the op's end to this call's return (handing the outputs over, recording them)
+        is bookkeeping, and is taken off the times of every later op, with one clock reading per op besides
+        the loop's own two. A replay after a concurrent run (with `thread`) is not on the step's clock."""
         if thread is None:
-            enter = time.perf_counter()
             shift = self.paused
             self._record(step, t0 - shift, t1 - shift, outs, self.thread)
-            self.paused = shift + (time.perf_counter() - enter)
+            self.paused = shift + (_perf_counter() - t1)
         else:
             self._record(step, t0, t1, outs, thread)
 
@@ -487,8 +488,13 @@ _V14: list[bytes] = []
 _C14: list[bytes] = []
 
 
+_TABLES_LOCK = threading.Lock()
+
+
 def _build_tables() -> None:
-    if not _C14:
+    with _TABLES_LOCK:
+        if _C14:
+            return
         _V14.extend(bytes((i,)) if i < 0x80 else bytes(((i & 0x7F) | 0x80, i >> 7)) for i in range(1 << 14))
         _C14.extend(bytes(((i & 0x7F) | 0x80, (i >> 7) | 0x80)) for i in range(1 << 14))
 
