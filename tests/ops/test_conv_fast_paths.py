@@ -27,6 +27,7 @@ def split_everything(monkeypatch):
     """Kernels split even the small inputs of these tests."""
     monkeypatch.setattr(conv_algorithms, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(conv_algorithms, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(conv_algorithms, "BLAS_THREADED_MIN_MACS", 0)
 
 
 @pytest.fixture(params=["concurrent", "serial"])
@@ -346,6 +347,32 @@ def test_small_work_is_not_split():
 def _blas_threads():
     controller = threadpoolctl.ThreadpoolController()
     return [c.num_threads for c in controller.lib_controllers if c.user_api == "blas"]
+
+
+def test_tiny_products_leave_blas_alone(monkeypatch):
+    entered = []
+    monkeypatch.setattr(conv_algorithms, "_blas_one_thread", _Recording(entered))
+    x, w = np.ones((1, 4, 4, 2), np.float32), np.ones((3, 3, 2, 2), np.float32)
+    conv_algorithms.conv2d(x, w, 4, 4, (1, 1), (1, 1), pads=((1, 1), (1, 1)), threads=2)
+    assert not entered
+    big = np.ones((8, 32, 32, 8), np.float32)
+    conv_algorithms.conv2d(big, np.ones((3, 3, 8, 8), np.float32), 32, 32, (1, 1), (1, 1), pads=((1, 1), (1, 1)),
+                           threads=2)
+    assert entered
+    entered.clear()
+    conv_algorithms.max_pool_blocks(big, 2, 2, threads=2)  # no BLAS at all
+    assert not entered
+
+
+class _Recording:
+    def __init__(self, log: list) -> None:
+        self.log = log
+
+    def __enter__(self) -> None:
+        self.log.append(True)
+
+    def __exit__(self, *exc) -> None:
+        pass
 
 
 def test_blas_runs_one_thread_per_call_inside_split_kernels_and_gets_its_count_back(way):

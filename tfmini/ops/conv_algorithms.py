@@ -7,6 +7,7 @@ of ops, attrs or graphs: callers pass the padded geometry.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -40,6 +41,8 @@ CACHE_CHUNK_BYTES = 1 << 21
 PARALLEL_MIN_MACS = 1 << 20
 # The same for the elementwise passes of pooling (elements of the input).
 PARALLEL_MIN_ELEMENTS = 1 << 17
+# Products below this many multiply-adds run on one BLAS thread anyway (OpenBLAS's own threshold).
+BLAS_THREADED_MIN_MACS = 1 << 18
 
 _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -189,17 +192,17 @@ _SPLIT_AVERAGING = 0.25
 _split_times: dict[tuple, _SplitTimes] = {}
 
 
-def run_parts(fn: Callable, parts: Sequence[tuple], threads: int, key: tuple = ()) -> list:
+def run_parts(fn: Callable, parts: Sequence[tuple], threads: int, key: tuple = (), blas: bool = True) -> list:
     """[fn(*part) for part in parts]. With `threads` > 1 and several parts, the parts run side by side (the
     first on the calling thread, the others on the kernel workers) or one after the other, whichever has
     been faster lately for this `key` (the kernel and its shapes); the parts, and so the results, are the
-    same either way. While a kernel that may use several threads runs, BLAS runs at one thread per call:
-    the kernel's own split uses the cores, and a multi-threaded BLAS call waits for its slowest thread,
-    which on a busy machine made small GEMMs several times slower than on one thread. Returns when every
-    part has ended; the first exception raised by a part is raised again."""
+    same either way. While a kernel that may use several threads and calls BLAS (`blas`) runs, BLAS runs at
+    one thread per call: the kernel's own split uses the cores, and a multi-threaded BLAS call waits for its
+    slowest thread, which on a busy machine made small GEMMs several times slower than on one thread.
+    Returns when every part has ended; the first exception raised by a part is raised again."""
     if threads <= 1:
         return [fn(*p) for p in parts]
-    with _blas_one_thread:
+    with _blas_one_thread if blas else contextlib.nullcontext():
         if len(parts) == 1:
             return [fn(*parts[0])]
         times = _split_times.get(key)
@@ -237,6 +240,13 @@ def split(total: int, count: int) -> list[tuple[int, int]]:
     count = max(1, min(count, total))
     bounds = [total * k // count for k in range(count + 1)]
     return [(bounds[k], bounds[k + 1]) for k in range(count)]
+
+
+def _threads_for_gemms(macs: int, threads: int) -> int:
+    """1 for a kernel whose GEMMs are too small for BLAS to use threads itself (OpenBLAS runs a product
+    of fewer than 2^18 multiply-adds on one thread): it neither splits nor pays for holding BLAS at one
+    thread (a few microseconds)."""
+    return threads if macs >= BLAS_THREADED_MIN_MACS else 1
 
 
 def _parts(n: int, rows: int, work: int, threads: int, min_work: int = PARALLEL_MIN_MACS) -> list[tuple]:
@@ -337,7 +347,9 @@ def conv2d(xp: np.ndarray, w: np.ndarray, oh: int, ow: int, strides: tuple, dila
     if out.size == 0:
         return out
     wmat = w.reshape(kh * kw * c, oc).astype(dtype, copy=False)
-    parts = _parts(n, oh, n * oh * ow * kh * kw * c * oc, threads)
+    macs = n * oh * ow * kh * kw * c * oc
+    threads = _threads_for_gemms(macs, threads)
+    parts = _parts(n, oh, macs, threads)
     source, part_pads = _padded_source(xp, pads, dtype, parts, oh)
     pointwise = kh == kw == 1 and strides == (1, 1) and not any(part_pads[0] + part_pads[1])
     budget = _column_budget(threads, len(parts))
@@ -376,7 +388,9 @@ def conv2d_bias_relu_max_pool(x: np.ndarray, w: np.ndarray, bias: np.ndarray, oh
     wmat = w.reshape(kh * kw * c, oc).astype(dtype, copy=False)
     b = bias.astype(dtype, copy=False)
     zero = dtype.type(0)
-    parts = _parts(n, poh, n * poh * ph * pow_ * pw * kh * kw * c * oc, threads)
+    macs = n * poh * ph * pow_ * pw * kh * kw * c * oc
+    threads = _threads_for_gemms(macs, threads)
+    parts = _parts(n, poh, macs, threads)
     source, part_pads = _padded_source(x, pads, dtype, parts, poh)
     budget = _column_budget(threads, len(parts))
 
@@ -420,7 +434,9 @@ def conv2d_backprop_filter(xp: np.ndarray, dy: np.ndarray, kh: int, kw: int, str
     n, oh, ow, oc = dy.shape
     c = xp.shape[3]
     dtype = np.dtype(xp.dtype if dtype is None else dtype)
-    parts = _parts(n, oh, n * oh * ow * kh * kw * c * oc, threads)
+    macs = n * oh * ow * kh * kw * c * oc
+    threads = _threads_for_gemms(macs, threads)
+    parts = _parts(n, oh, macs, threads)
     source, part_pads = _padded_source(xp, pads, dtype, parts, oh)
     budget = _column_budget(threads, len(parts))
 
@@ -541,7 +557,7 @@ def max_pool_blocks(x: np.ndarray, kh: int, kw: int, *, threads: int = 1) -> np.
         _max_blocks_into(x[b0:b1, r0 * kh:r1 * kh], kh, kw, out[b0:b1, r0:r1])
 
     run_parts(part, _parts(n, oh, x.size, threads, PARALLEL_MIN_ELEMENTS), threads,
-              ("max_pool", x.shape, kh, kw))
+              ("max_pool", x.shape, kh, kw), blas=False)
     return out
 
 
@@ -580,5 +596,5 @@ def max_pool_blocks_grad(x: np.ndarray, grad: np.ndarray, kh: int, kw: int, *, t
                 np.multiply(g, hit, out=dblocks[:, :, i, :, j])
 
     run_parts(part, _parts(n, oh, x.size, threads, PARALLEL_MIN_ELEMENTS), threads,
-              ("max_pool_grad", x.shape, kh, kw))
+              ("max_pool_grad", x.shape, kh, kw), blas=False)
     return dx
