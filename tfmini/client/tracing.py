@@ -8,9 +8,10 @@ op consumes stay until the step returns (the policy of the fast path's generated
 buffer, so an output that is, or is a view of, a buffer in use allocates nothing. Buffers that outlive the
 step are persistent, not step memory: constant-folded outputs and variable storage (a RefCell).
 
-What it costs: while the step runs, the recorder keeps a few numbers per op and output (plain tuples, no
-protos); after it, the protos are written as serialized bytes in one pass (the per-plan parts once per plan,
-every run's numbers varint-encoded together with NumPy) and parsed by the protobuf runtime in one call.
+What it costs: while the step runs, the recorder keeps a few numbers per op and output (plain lists and
+tuples, no protos); after it, the protos are written in the protobuf wire format (the per-plan parts once per
+plan, each op's outputs and memory figures once per distinct set, the times and addresses per run) and parsed
+by the protobuf runtime in one call per message (docs/performance.md, Tracing).
 """
 
 from __future__ import annotations
