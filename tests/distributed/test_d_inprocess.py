@@ -237,6 +237,29 @@ def test_closing_a_session_frees_what_it_registered_on_every_task(cluster, targe
     assert registered() == start
 
 
+def test_closing_a_session_cancels_its_steps_in_flight(target):
+    with tf.device("/job:ps/task:0"):
+        q = tf.FIFOQueue(2, tf.float32, shapes=[[]], shared_name="close_q")
+    with tf.device("/job:worker/task:1"):
+        waiting = q.dequeue() * 2.0
+    sess = tf.Session(target)
+    failure: list = []
+
+    def run():
+        try:
+            sess.run(waiting)
+        except Exception as exc:  # noqa: BLE001 - examined below
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.3)
+    sess.close()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(failure) == 1 and isinstance(failure[0], tf.errors.CancelledError)
+
+
 def test_list_devices_names_every_tasks_cpu(target):
     with tf.Session(target) as sess:
         names = [d.name for d in sess.list_devices()]

@@ -229,7 +229,15 @@ class DistributedExecutable(_engine.Executable):
                 self.registered[t] != view.incarnations.get(t) for t in self.tasks):
             await self._register(deadline)
         step_id = engine.next_step_id()
-        workers = view.workers
+        engine.running[step_id] = self.tasks
+        try:
+            return await self._step(step_id, feed_values, deadline, traced, run_metadata)
+        finally:
+            del engine.running[step_id]
+
+    async def _step(self, step_id: int, feed_values: Sequence, deadline: float | None, traced: bool,
+                    run_metadata) -> list:
+        workers = self.engine.view.workers
         peers = {task: workers[task] for task in workers}
         requests = {}
         sent = {}
@@ -257,6 +265,7 @@ class DistributedExecutable(_engine.Executable):
         replies: dict[str, dict] = {}
         received: dict[str, float] = {}
         error: BaseException | None = None
+        cancelled: list = []  # tasks' CancelledErrors: reported only when no task has a real error
         pending = set(requests.values())
         while pending and error is None:
             timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
@@ -269,16 +278,16 @@ class DistributedExecutable(_engine.Executable):
             for future in done:
                 task = by_future[future]
                 received[task] = time.time()
-                error = error or self._reply_error(task, future, replies)
-        if error is None:
+                error = error or self._reply_error(task, future, replies, cancelled)
+        if error is None and not cancelled:
             return replies, received
+        error = error or cancelled[0]
         await self._abort(step_id, error, pending, by_future)
-        for future in pending:
-            if future.done() and not future.cancelled():
-                self._reply_error(by_future[future], future, replies)
         raise error
 
-    def _reply_error(self, task: str, future: asyncio.Future, replies: dict) -> BaseException | None:
+    def _reply_error(self, task: str, future: asyncio.Future, replies: dict, cancelled: list) -> BaseException | None:
+        """The error a task's reply (or failed call) stands for, None for a result (kept in `replies`) and for
+        a cancellation (kept in `cancelled`: another task's failure, or the session's close, woke it)."""
         exc = future.exception()
         if exc is not None:
             if isinstance(exc, _errors.UnavailableError):
@@ -300,7 +309,8 @@ class DistributedExecutable(_engine.Executable):
             dask_runtime.raise_error(reply, task)
         except _errors.OpError as exc:
             if exc.error_code == _errors.CANCELLED:
-                return None  # woken by another task's failure: that failure is the one to report
+                cancelled.append(exc)
+                return None
             return exc
         return None
 
@@ -353,6 +363,8 @@ class DistributedEngine(_engine.Engine):
         self._executables: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._closed = False
+        # step id -> the tasks it runs on, for the steps in flight (touched on the event loop only)
+        self.running: dict[int, list[str]] = {}
         self._soft = bool(config is not None and config.allow_soft_placement)
         self._placed_version = -1
         self._graph_def = None
@@ -408,14 +420,22 @@ class DistributedEngine(_engine.Engine):
         self._closed = True
         tasks = {task for exe in self._executables.values() for task in exe.registered}
         self._executables.clear()
-        if tasks:
-            calls = {task: dask_runtime.call(self.view.workers[task], task, "tfmini_deregister",
-                                             session=self.session)
-                     for task in tasks if task in self.view.workers}
-            try:
-                self.loop.run(dask_runtime.gather_replies(calls), timeout=ABORT_GRACE_SECONDS)
-            except Exception:  # noqa: BLE001 - closing frees what it can; an unreachable task holds nothing more
-                pass
+        try:
+            self.loop.run(self._close(tasks), timeout=ABORT_GRACE_SECONDS)
+        except Exception:  # noqa: BLE001 - closing frees what it can; an unreachable task holds nothing more
+            pass
+
+    async def _close(self, tasks: set[str]) -> None:
+        """Cancels the session's steps in flight (as TF's session close does: a step blocked on a queue or an
+        accumulator ends with CancelledError), then frees its partitions on every task."""
+        workers = self.view.workers
+        aborts = {(step_id, task): dask_runtime.call(workers[task], task, "tfmini_abort", step_id=step_id,
+                                                     code=_errors.CANCELLED, message="The session was closed")
+                  for step_id, step_tasks in list(self.running.items()) for task in step_tasks if task in workers}
+        await dask_runtime.gather_replies(aborts)
+        await dask_runtime.gather_replies({
+            task: dask_runtime.call(workers[task], task, "tfmini_deregister", session=self.session)
+            for task in tasks if task in workers})
 
 
 async def _quietly(coro) -> None:
