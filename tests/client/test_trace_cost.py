@@ -199,3 +199,17 @@ def test_encoded_pieces_are_cached_per_plan_and_the_caches_stay_bounded(recorder
         assert 0 < len(codec.node_tails) <= 8 and 0 < len(codec.cost_tails) <= 8
         for rec in recorders[-3:]:
             _assert_serialized_equals_field_by_field(rec)
+
+
+def test_a_step_that_runs_no_op_still_names_its_device_and_thread(recorders):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2], name="x")
+    with tf.Session(graph=g) as sess:
+        md = tf.RunMetadata()
+        out = sess.run(x, {x: np.ones(2, np.float32)}, options=FULL, run_metadata=md)
+    np.testing.assert_array_equal(out, np.ones(2, np.float32))
+    (dev,) = md.step_stats.dev_stats
+    assert dev.device == tracing.DEVICE_NAME and not dev.node_stats and len(dev.thread_names) == 1
+    assert not md.cost_graph.node
+    _assert_serialized_equals_field_by_field(recorders[-1])
