@@ -38,21 +38,25 @@ def html_of(outputs: list[dict]) -> str:
     return "".join(o.get("data", {}).get("text/html", "") for o in outputs)
 
 
-def test_the_placed_step_is_drawn_coloured_by_task(notebook):
-    html = html_of(outputs_of(notebook, "--graph"))
+@pytest.mark.parametrize("marker, tasks", [
+    ("--session sessions[0] --feed", ["ps:0", "worker:0"]),              # a between-graph worker's step
+    ("--session ingraph_sess --graph", ["ps:0", "worker:0", "worker:1"]),  # the in-graph step on every task
+])
+def test_the_placed_steps_are_drawn_coloured_by_task(notebook, marker, tasks):
+    html = html_of(outputs_of(notebook, marker))
     found = GRAPH_DATA.findall(html)
     assert len(found) == 1
     data = json.loads(found[0])
     strings, devices, ops = data["strings"], data["devices"], data["ops"]
-    assert [strings[i] for i in devices["short"]] == ["ps:0", "worker:0"]
-    assert [strings[i] for i in devices["name"]] == ["/job:ps/replica:0/task:0/device:CPU:0",
-                                                     "/job:worker/replica:0/task:0/device:CPU:0"]
+    assert [strings[i] for i in devices["short"]] == tasks
+    assert [strings[i] for i in devices["name"]] == [
+        f"/job:{t.split(':')[0]}/replica:0/task:{t.split(':')[1]}/device:CPU:0" for t in tasks]
     device_of = {}
     for number, kind in enumerate(ops["type"]):
         device_of.setdefault(data["types"][kind], set()).add(devices["of_op"][number])
-    assert min(devices["of_op"]) == 0 and max(devices["of_op"]) == 1  # every op placed, both tasks used
+    assert sorted(set(devices["of_op"])) == list(range(len(tasks)))  # every op placed, every task used
     assert device_of["VariableV2"] == device_of["ApplyGradientDescent"] == {0}  # state and updates on the ps
-    assert device_of["MatMul"] == device_of["Relu"] == {1}                      # the computation on the worker
+    assert device_of["MatMul"] == device_of["Relu"] == set(range(1, len(tasks)))  # computation on the workers
 
 
 def test_the_traced_step_has_a_lane_group_per_task_and_joins_its_transfers(notebook):
