@@ -367,6 +367,54 @@ def test_a_chief_and_a_non_chief_train_one_model_with_monitored_sessions(cluster
     assert final >= 20 and counts[0] >= 1 and sum(counts) >= 20  # the non-chief joined without a failure
 
 
+# The chief's token queue runner is still waiting for the next step's gradients when its session closes; the
+# close cancels that step and the runner's thread raises the CancelledError after its coordinator was joined,
+# as TF's Coordinator.request_stop does.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_sync_replicas_optimizer_aggregates_the_gradients_of_two_clients(cluster, target):
+    graphs, built = [tf.Graph(), tf.Graph()], []
+    for i, graph in enumerate(graphs):
+        with graph.as_default(), tf.device(tf.train.replica_device_setter(
+                ps_tasks=1, worker_device=f"/job:worker/task:{i}")):
+            step = tf.train.get_or_create_global_step()
+            w = tf.get_variable("w", initializer=np.float32(5.0))
+            opt = tf.train.SyncReplicasOptimizer(tf.train.GradientDescentOptimizer(0.1), replicas_to_aggregate=2,
+                                                 total_num_replicas=2)
+            train = opt.minimize(tf.square(w - 2.0 * i), global_step=step)
+            built.append((train, opt.make_session_run_hook(is_chief=(i == 0)), step, w))
+    done, failures = {}, []
+    chief_ready = threading.Event()
+
+    def run(i):
+        train, hook, _, _ = built[i]
+        try:
+            with graphs[i].as_default(), tf.train.MonitoredTrainingSession(
+                    master=cluster[1 + i].target, is_chief=(i == 0), stop_grace_period_secs=1,
+                    hooks=[hook, tf.train.StopAtStepHook(last_step=4)],
+                    config=tf.ConfigProto(operation_timeout_in_ms=30000)) as sess:
+                chief_ready.set()
+                while not sess.should_stop():
+                    sess.run(train)
+            done[i] = True
+        except Exception as exc:  # noqa: BLE001 - examined below
+            failures.append(exc)
+            chief_ready.set()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    threads[0].start()
+    assert chief_ready.wait(30)
+    threads[1].start()
+    for t in threads:
+        t.join(60)
+    assert failures == [] and done == {0: True, 1: True}
+    with tf.Session(target, graph=graphs[0]) as sess:
+        final_step, w = sess.run([built[0][2], built[0][3]])
+    # Four updates, each the mean of two gradients 2 * (w - target) taken at the current w, target 0 for the
+    # chief's and 2 for the other's: w <- 0.8 w (both from the chief) or 0.8 w + 0.2 (one from each).
+    assert final_step == 4
+    assert 5.0 * 0.8 ** 4 - 1e-5 <= w <= 1.0 + 4.0 * 0.8 ** 4 + 1e-5
+
+
 def test_concurrent_sessions_run_steps_at_the_same_time(target):
     with tf.device("/job:ps/task:0"):
         counter = tf.Variable(0, name="counter")
