@@ -1,9 +1,12 @@
 """What keeps a traced step cheap without changing what it records: step stats and cost graphs written as
 serialized bytes (per-plan heads, per-run tails cached by what they hold, varints from tables) equal the
 messages built field by field, for every kind of output, on one thread and several, across runs whose
-shapes and buffers change; the encoding pieces agree with the protobuf runtime; the caches stay bounded."""
+shapes and buffers change; the encoding pieces agree with the protobuf runtime; the caches stay bounded; and
+what happens between an op's end and the recorder's return stays off the step's clock."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
@@ -213,3 +216,34 @@ def test_a_step_that_runs_no_op_still_names_its_device_and_thread(recorders):
     assert dev.device == tracing.DEVICE_NAME and not dev.node_stats and len(dev.thread_names) == 1
     assert not md.cost_graph.node
     _assert_serialized_equals_field_by_field(recorders[-1])
+
+
+def test_time_between_an_ops_end_and_the_recorder_is_off_the_step_clock():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [8], name="x")
+        y = x
+        for i in range(6):
+            y = tf.add(y, float(i), name=f"add{i}")
+    delay = 0.003
+    with tf.Session(graph=g) as sess:
+        plan = sess._engine.compile((y,), (x,), ()).plan
+
+        def watched_steps(feed_values, on_step=None, deadline=None, values=None):
+            """The step loop with slow work between each op and the recorder (as a debugger dumping outputs)."""
+            def both(step, t0, t1, outs):
+                time.sleep(delay)
+                on_step(step, t0, t1, outs)
+            return plan.run_steps(feed_values, on_step=both, deadline=deadline, values=values)
+
+        md = tf.RunMetadata()
+        wall = time.perf_counter()
+        (out,) = tracing.run_plan(plan, [np.zeros(8, np.float32)], FULL, md, None, run_steps=watched_steps)
+        wall = time.perf_counter() - wall
+    np.testing.assert_array_equal(out, np.full(8, 15.0, np.float32))
+    nodes = md.step_stats.dev_stats[0].node_stats
+    assert len(nodes) >= 6 and wall >= len(nodes) * delay
+    span_s = (max(n.all_start_nanos + n.all_end_rel_nanos for n in nodes) - min(n.all_start_nanos for n in nodes)) / 1e9
+    assert span_s < len(nodes) * delay / 2
+    spans = sorted((n.all_start_nanos, n.all_start_nanos + n.all_end_rel_nanos) for n in nodes)
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:]))
