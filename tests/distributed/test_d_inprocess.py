@@ -304,6 +304,26 @@ def test_fetching_a_fed_tensor_and_nested_fetch_structures(target):
     np.testing.assert_array_equal(out["pair"][1][0], [3.0, 6.0])
 
 
+def test_strings_integers_booleans_and_empty_tensors_cross_tasks_and_results_are_writable(target):
+    with tf.device("/job:ps/task:0"):
+        words = tf.constant(["ab", "cd"])
+        ints = tf.constant(np.arange(6, dtype=np.int64).reshape(2, 3))
+        flags = tf.constant([True, False])
+        suffix = tf.placeholder(tf.string, [])
+    with tf.device("/job:worker/task:1"):
+        joined = tf.strings.join([words, tf.fill([2], suffix)], separator="-")
+        doubled = ints * 2
+        negated = tf.logical_not(flags)
+        empty = tf.zeros([0, 3])
+    with tf.Session(target) as sess:
+        j, d, n, e = sess.run([joined, doubled, negated, empty], {suffix: "zz"})
+    assert j.tolist() == [b"ab-zz", b"cd-zz"]
+    assert d.dtype == np.int64 and d.tolist() == [[0, 2, 4], [6, 8, 10]]
+    assert n.tolist() == [False, True] and e.shape == (0, 3) and e.dtype == np.float32
+    d += 1  # a fetched array belongs to the caller
+    assert d[0, 0] == 1
+
+
 def test_partial_run_is_unimplemented_with_a_clear_message(target):
     x = tf.placeholder(tf.float32)
     y = x + 1.0
