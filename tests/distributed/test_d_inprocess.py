@@ -324,6 +324,18 @@ def test_strings_integers_booleans_and_empty_tensors_cross_tasks_and_results_are
     assert d[0, 0] == 1
 
 
+def test_make_callable_and_feeding_an_intermediate_tensor_on_another_task(target):
+    with tf.device("/job:ps/task:0"):
+        base = tf.constant([1.0, 2.0]) * 10.0
+    with tf.device("/job:worker/task:1"):
+        out = base + 1.0
+    with tf.Session(target) as sess:
+        run = sess.make_callable(out, feed_list=[base])
+        np.testing.assert_array_equal(run([5.0, 6.0]), [6.0, 7.0])
+        np.testing.assert_array_equal(sess.run(out), [11.0, 21.0])
+        np.testing.assert_array_equal(sess.make_callable([out, base])()[0], [11.0, 21.0])
+
+
 def test_partial_run_is_unimplemented_with_a_clear_message(target):
     x = tf.placeholder(tf.float32)
     y = x + 1.0
