@@ -189,7 +189,8 @@ def test_data_addresses_are_numpys():
 
 
 def test_encoded_pieces_are_cached_per_plan_and_the_caches_stay_bounded(recorders, monkeypatch):
-    monkeypatch.setattr(tracing._Cache, "limit", 8)
+    monkeypatch.setattr(tracing, "_CACHE_MIN", 8)
+    monkeypatch.setattr(tracing, "_CACHE_PER_STEP", 1)
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [None], name="x")
@@ -200,8 +201,32 @@ def test_encoded_pieces_are_cached_per_plan_and_the_caches_stay_bounded(recorder
         plan = recorders[-1].plan
         codec = plan._trace_codec
         assert 0 < len(codec.node_tails) <= 8 and 0 < len(codec.cost_tails) <= 8
+        assert codec.node_tails.limit == max(8, len(plan.steps))
         for rec in recorders[-3:]:
             _assert_serialized_equals_field_by_field(rec)
+
+
+def test_steps_that_repeat_encode_their_outputs_and_memory_figures_once(recorders, monkeypatch):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 4], name="x")
+        w = tf.Variable(np.ones((4, 3), np.float32), name="w")
+        loss = tf.reduce_sum(tf.square(tf.matmul(x, w)), name="loss")
+        train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    with tf.Session(graph=g) as sess:
+        sess.run(tf.variables_initializer([w]))
+        feed = {x: np.ones((2, 4), np.float32)}
+        sess.run([train, loss], feed, options=FULL, run_metadata=tf.RunMetadata())
+        codec = recorders[-1].plan._trace_codec
+        built = []
+        for name in ("node_tail", "cost_tail"):
+            encode = getattr(codec, name)
+            monkeypatch.setattr(codec, name, lambda *args, encode=encode: built.append(args[0]) or encode(*args))
+        for _ in range(3):
+            sess.run([train, loss], feed, options=FULL, run_metadata=tf.RunMetadata())
+    assert built == []
+    for rec in recorders:
+        _assert_serialized_equals_field_by_field(rec)
 
 
 def test_a_step_that_runs_no_op_still_names_its_device_and_thread(recorders):

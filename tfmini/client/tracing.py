@@ -554,11 +554,20 @@ def _node_output(slot: int, dtype: int, out: tuple, allocation_id: int) -> bytes
 _PTR_WRAP = [bytes((0x1A, n + 2, 0x22, n)) for n in range(16)]
 
 
-class _Cache(dict):
-    """A dict of encoded pieces that starts over past a size (shapes that change every run must not grow it
-    without bound)."""
+# A plan's caches of encoded pieces hold up to this many entries per step of the plan, and at least
+# _CACHE_MIN: a step's pieces repeat from run to run, so a few sets per step cover a training loop, and the
+# memory they take stays in proportion to the plan's own.
+_CACHE_PER_STEP = 4
+_CACHE_MIN = 1024
 
-    limit = 1 << 12
+
+class _Cache(dict):
+    """A dict of encoded pieces that starts over past `limit` entries (shapes that change every run must not
+    grow it without bound)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
 
     def put(self, key, value):
         if len(self) >= self.limit:
@@ -581,9 +590,10 @@ class _PlanCodec:
         self.bare_outputs = [[_field(b"\x08", j) + _message(b"\x1a", _field(b"\x08", d)) for j, d in enumerate(dtypes)]
                              for dtypes in self.dtypes]
         self.cost_heads = _cost_graph_heads(plan)
-        self.node_tails = _Cache()
-        self.cost_tails = _Cache()
-        self.size_fields = _Cache()  # AllocationRecord.alloc_bytes fields by value
+        limit = max(_CACHE_MIN, _CACHE_PER_STEP * len(plan.steps))
+        self.node_tails = _Cache(limit)
+        self.cost_tails = _Cache(limit)
+        self.size_fields = _Cache(limit)  # AllocationRecord.alloc_bytes fields by value
 
     def node_tail(self, k: int, allocation_id: int, outputs: tuple, allocated: int, in_use: int,
                   persistent: int) -> tuple[list[tuple[bytes, int]], int, bytes, tuple[bytes, bytes]]:
