@@ -198,8 +198,9 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
       iterator ops, ...) or updates a ref (Assign, Apply*) is placed with the op producing the handle or ref;
     - an op whose `_class` attr names a colocation group ('loc:@w', in GraphDefs written by TensorFlow) is
       placed with that group's op;
-    - an op without a device, inputs or a second reader, with one output (a constant made outside its
-      reader's device scope), is placed with its reader;
+    - a generator (no data inputs, one output that is neither a ref nor a resource handle: a constant made
+      outside its readers' device scope) is placed after every other op, on the device of its readers when
+      they share one its device string allows;
     - a device the cluster does not have (job, task, or a device type other than CPU) is an
       InvalidArgumentError with TF's wording; `allow_soft_placement` puts an op asking for a device type or
       index its task lacks (GPU, CPU:1) on that task's CPU, while a job or task the cluster lacks stays an
@@ -212,7 +213,16 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
     nodes = _nodes(graph_def) if nodes is None else nodes
     placer = _Placer(tasks, master, allow_soft_placement)
     devices: dict[str, str] = {}
-    for name in _topological(nodes, nodes):
+    order = _topological(nodes, nodes)
+    leaders = {group for node in nodes.values() if (group := _colocation(node, nodes)) is not None}
+    # TF's placer leaves generators (no data inputs, one output that is neither a ref nor a resource handle)
+    # to a second pass, so their consumers are placed first (and a device error names a consumer first).
+    deferred = [name for name in order if _is_generator(nodes[name]) and name not in leaders
+                and _colocation(nodes[name], nodes) is None]
+    skipped = set(deferred)
+    for name in order:
+        if name in skipped:
+            continue
         node = nodes[name]
         leader = _follows(node, nodes)
         if leader is not None:
@@ -225,24 +235,33 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
             devices[name] = devices.get(group) or placer.device(group, leader_node.nd.device)
         else:
             devices[name] = placer.device(name, node.nd.device)
-    _place_generators(nodes, devices)
+    _place_generators(nodes, devices, reversed(deferred), placer)
     return devices
 
 
-def _place_generators(nodes: Mapping[str, _Node], devices: dict[str, str]) -> None:
-    """TF's placer heuristic: a node with no device of its own, no inputs and one non-ref output read by one
-    node only (a constant made outside the device scope of its consumer) goes where that node is."""
-    edges: dict[str, list[str]] = {}
+def _is_generator(node: _Node) -> bool:
+    return (not node.inputs and len(node.outputs) == 1 and not node.outputs[0].is_ref
+            and node.outputs[0].base_dtype != _dtypes.resource)
+
+
+def _place_generators(nodes: Mapping[str, _Node], devices: dict[str, str], generators: Iterable[str],
+                      placer: _Placer) -> None:
+    """TF's placer heuristic for generators (a constant made outside the device scope of its readers): one
+    whose consumers (data and control) are all on one device goes there when its own device string allows
+    it; any other goes where its device string says. `generators` come consumers first."""
+    consumers: dict[str, list[str]] = {}
     for name, node in nodes.items():
         for src, _ in node.inputs:
-            edges.setdefault(src, []).append(name)
+            consumers.setdefault(src, []).append(name)
         for src in node.controls:
-            edges.setdefault(src, []).append(name)
-    for name, node in nodes.items():
-        out = edges.get(name, ())
-        if (not node.nd.device and not node.inputs and not node.controls and len(node.outputs) == 1
-                and not node.outputs[0].is_ref and len(out) == 1):
-            devices[name] = devices[out[0]]
+            consumers.setdefault(src, []).append(name)
+    for name in generators:
+        requested = nodes[name].nd.device
+        found = {devices.get(c) for c in consumers.get(name, ())}
+        if len(found) == 1 and None not in found and placer.allows(requested, next(iter(found))):
+            devices[name] = next(iter(found))
+        else:
+            devices[name] = placer.device(name, requested)
 
 
 def _colocation(node: _Node, nodes: Mapping[str, _Node]) -> str | None:
@@ -294,6 +313,21 @@ class _Placer:
         if task in self.tasks and (type_ok or self.soft):
             return device_of_task(task)
         return self._unavailable(node_name, requested)
+
+    def allows(self, requested: str, device: str) -> bool:
+        """Whether an op asking for device string `requested` may run on `device` (a full device of the
+        cluster): every field the string gives matches, a device type other than CPU only with soft
+        placement."""
+        try:
+            spec = DeviceSpec.from_string(requested)
+        except ValueError:
+            return False
+        there = DeviceSpec.from_string(device)
+        if any(want is not None and want != have for want, have in
+               ((spec.job, there.job), (spec.replica, there.replica), (spec.task, there.task))):
+            return False
+        return self.soft or spec.device_type is None or (
+            spec.device_type.upper() == CPU and spec.device_index in (None, 0))
 
     def _unavailable(self, node_name: str, requested: str) -> NoReturn:
         raise _errors.InvalidArgumentError(
