@@ -556,13 +556,17 @@ class PartitionRunner:
 
     def _located_here(self, error: _errors.OpError) -> _errors.OpError:
         """`error` naming its node as the partition does and the task it ran on, in place of the place where
-        this worker imported the node (the client knows where its user created it)."""
+        this worker imported the node (the client knows where its user created it). The node may belong to
+        another partition of this task: a variable's storage, shared by every partition that uses it, names
+        the node of the partition that made it."""
         op = error.op
-        if op is None or op.graph is not self.graph:
+        if op is None:
             return error
         suffix = f"\n\t [[node {op.name} (defined at {op.where_created()}) ]]"
+        if op.graph is not self.graph and not error.message.endswith(suffix):
+            return error
         message = error.message[:-len(suffix)] if error.message.endswith(suffix) else error.message
-        name = self._tf_names.get(op.name, op.name)
+        name = self._tf_names.get(op.name, op.name) if op.graph is self.graph else op.name
         located = type(error)(None, op, f"{message}\n\t [[node {name} (on {self.resources.task}) ]]")
         located._tfmini_located = True
         return located
