@@ -63,10 +63,10 @@ def _ctypes_data(arr: np.ndarray) -> int:
 
 
 def _struct_data_reader() -> Callable[[np.ndarray], int] | None:
-    """A reader of an array's data address from its object header, when this NumPy build keeps the pointer
-    right after the Python object header (the `data` field of NumPy's PyArrayObject_fields, as in every
-    CPython build but the free-threaded one): `ndarray.ctypes.data` builds a ctypes object per call and
-    costs three times as much. Checked here on arrays and views; None when it does not hold."""
+    """A reader of an array's data address from the array object itself, where NumPy keeps it right after the
+    Python object header (the `data` field that NumPy's PyArrayObject_fields starts with):
+    `ndarray.ctypes.data` builds a ctypes object per call and costs three times as much. Checked here against
+    ctypes on arrays, views and an empty array; None when this build lays its arrays out otherwise."""
     offset = object.__basicsize__
     from_address = ctypes.c_void_p.from_address
 
@@ -117,8 +117,9 @@ class StepRecorder:
         # One wall-clock origin for epoch times; per-op offsets come from perf_counter for resolution.
         self.wall0_ns = time.time_ns()
         self.perf0 = time.perf_counter()
-        # Seconds this recorder has spent in `on_step` while the step ran: taken off every later time, so the
-        # timeline shows the step as it runs untraced (its gaps are the executor's, not the recorder's).
+        # Seconds of bookkeeping while the step ran (from each live op's end to the return of its `on_step`):
+        # taken off every later time, so the timeline shows the step as it runs untraced (its gaps are the
+        # executor's, not the recorder's).
         self.paused = 0.0
         self.records: list[list] = []
         self.in_use = 0
