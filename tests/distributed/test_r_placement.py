@@ -1,6 +1,7 @@
 """Placement of generators as TF's placer does it (seen against TensorFlow's distributed sessions by
 tools/interop/distributed_review.py): a constant goes after the other ops, to the device its readers share when
-its device string allows it, and a device error names the reader before its constant."""
+its device string allows it, and a device error names the reader before its constant; the tasks a session with
+ConfigProto.device_filters sees."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 import tfmini as tf
-from tfmini.distributed.partition import place
+from tfmini.distributed.partition import place, session_tasks
 from tfmini.framework import errors
 
 CLUSTER = {"ps": ["localhost:1"], "worker": ["localhost:2", "localhost:3"]}
@@ -88,3 +89,29 @@ def test_a_constant_named_by_a_colocation_group_keeps_its_group():
             nd.attr["_class"].list.s.append(b"loc:@c")
     devices = place(gd, CLUSTER, "/job:worker/task:0")
     assert devices["c"] == PS0 and devices["a"] == PS0
+
+
+@pytest.mark.parametrize("filters, seen", [
+    ((), [PS0, WK0, WK1]),
+    (["/job:ps"], [PS0, WK0]),
+    (["/job:worker/task:1"], [WK0, WK1]),
+    (["/job:ps/replica:0/task:0/device:CPU:0"], [PS0, WK0]),
+    (["/replica:0/task:1"], [WK0, WK1]),
+    (["/job:nope"], [WK0]),
+    (["/job:ps/device:GPU:0"], [WK0]),
+    (["not a device", "/job:ps"], [PS0, WK0]),
+])
+def test_device_filters_leave_the_master_and_the_tasks_they_match(filters, seen):
+    # What TensorFlow's list_devices shows for a session on worker 0 with these ConfigProto.device_filters.
+    tasks = session_tasks(CLUSTER, "/job:worker/task:0", filters)
+    assert [t + "/device:CPU:0" for t in tasks] == seen
+
+
+def test_placement_on_filtered_tasks_refuses_a_task_filtered_out():
+    with tf.Graph().as_default() as g:
+        with tf.device("/job:worker/task:1"):
+            tf.add(tf.constant(1.0), 1.0, name="c")
+    tasks = session_tasks(CLUSTER, "/job:worker/task:0", ["/job:ps"])
+    with pytest.raises(errors.InvalidArgumentError, match=r"operation c: .*available devices are \[ "
+                       + PS0 + ", " + WK0 + r" \]"):
+        place(g, tasks, "/job:worker/task:0")

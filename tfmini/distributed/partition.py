@@ -47,6 +47,34 @@ def cluster_tasks(cluster) -> list[str]:
     return [task_name(job, i) for job in sorted(spec.jobs) for i in spec.task_indices(job)]
 
 
+def session_tasks(cluster, master: str, device_filters: Iterable[str] = ()) -> list[str]:
+    """The tasks a session with `ConfigProto.device_filters` sees, in ClusterDef order: every task of
+    `cluster` without filters; else the master task and each task whose CPU device some filter matches (every
+    field the filter gives equals the device's: '/job:ps', '/job:worker/task:1', '/replica:0/task:1'; a
+    filter naming another device type matches none). A filter that is no device name matches nothing, as TF
+    skips it."""
+    tasks = cluster_tasks(cluster)
+    filters = list(device_filters)
+    if not filters:
+        return tasks
+    specs = []
+    for text in filters:
+        try:
+            specs.append(DeviceSpec.from_string(text))
+        except ValueError:
+            continue
+    master = _full_task(master)
+    return [t for t in tasks if t == master or any(_filter_matches(spec, t) for spec in specs)]
+
+
+def _filter_matches(spec: DeviceSpec, task: str) -> bool:
+    there = DeviceSpec.from_string(task)
+    if any(want is not None and want != have for want, have in
+           ((spec.job, there.job), (spec.replica, there.replica), (spec.task, there.task))):
+        return False
+    return (spec.device_type is None or spec.device_type.upper() == CPU) and spec.device_index in (None, 0)
+
+
 def _task_sort_key(task: str) -> tuple:
     spec = DeviceSpec.from_string(task)
     return (spec.job or "", spec.replica or 0, spec.task or 0)
@@ -750,4 +778,4 @@ def _unique_name(b: _Builder, name: str) -> str:
     return candidate
 
 
-__all__ = ["PartitionedStep", "cluster_tasks", "device_of_task", "partition", "place", "task_name"]
+__all__ = ["PartitionedStep", "cluster_tasks", "device_of_task", "partition", "place", "session_tasks", "task_name"]
