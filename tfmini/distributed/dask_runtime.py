@@ -228,10 +228,16 @@ class TaskService:
             self.resources = _worker.WorkerResources(task)
 
     def install(self) -> None:
+        """Adds the handlers to the worker (on its event loop), and makes the worker reachable without a
+        connection from this process's code running on the same loop."""
         for name in HANDLERS:
             self.worker.handlers[name] = getattr(self, name)
+        self.loop = asyncio.get_running_loop()
+        _IN_PROCESS[self.worker.address] = self
 
     def close(self) -> None:
+        if _IN_PROCESS.get(self.worker.address) is self:
+            del _IN_PROCESS[self.worker.address]
         with self.lock:
             steps = list(self.steps.values())
             self.steps.clear()
@@ -451,9 +457,29 @@ async def connection_pool():
     return pool
 
 
+# Dask worker address -> the TaskService of a worker running in this process.
+_IN_PROCESS: dict[str, TaskService] = {}
+
+
+def _local_value(value):
+    """A message value as the handler would receive it from a connection: Dask's Serialize wrappers
+    unwrapped (also in dicts and lists, e.g. a run's feeds and a reply's fetches)."""
+    if isinstance(value, dict):
+        return {k: _local_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_local_value(v) for v in value]
+    data = getattr(value, "data", None)
+    return data if data is not None and type(value).__name__ == "Serialize" else value
+
+
 async def call(address: str, task: str, op: str, /, **kwargs) -> dict:
     """One request to a worker's (or the scheduler's) handler `op`; UnavailableError naming the task when the
-    connection fails or closes before the reply."""
+    connection fails or closes before the reply. A tfmini handler of a worker in this process on this event
+    loop (servers of an in-process cluster, a TF1 worker process's own task) is called directly: the values
+    are handed over as they are, which kernels and rendezvous treat as read-only, as they do feeds."""
+    service = _IN_PROCESS.get(address)
+    if service is not None and op in HANDLERS and service.loop is asyncio.get_running_loop():
+        return _local_value(await getattr(service, op)(**_local_value(kwargs)))
     pool = await connection_pool()
     try:
         return await getattr(pool(address), op)(**kwargs)
