@@ -330,26 +330,43 @@ class Plan:
         with deadline_scope(deadline):
             return self._run_steps(feed_values, on_step, deadline, values)
 
+    @functools.cached_property
+    def _loop(self) -> list[tuple]:
+        """Per step, what the plain loop reads of it: (the step, its input slots when it dereferences none of
+        them else None, its (input slot, dereference) pairs, its outputs' values when folded else None, the
+        slots that die after it)."""
+        return [(step, None if any(step.deref) else step.inputs, tuple(zip(step.inputs, step.deref)),
+                 self.folded_outputs[step.index], self.dead_after[step.index]) for step in self.steps]
+
     def _run_steps(self, feed_values: Sequence, on_step: Callable | None, deadline: float | None,
                    values: list | None) -> list:
         vals = values if values is not None else [None] * self.n_slots
         for slot, v in zip(self.feed_slots, feed_values):
             vals[slot] = v
-        dead = self.dead_after
-        folded = self.folded_outputs
         perf = time.perf_counter
-        for step in self.steps:
+        timed = on_step is not None
+        t0 = t1 = 0.0
+        for step, inputs, deref_inputs, folded, dead in self._loop:
             if deadline is not None and perf() > deadline:
                 raise _deadline_exceeded(step.op)
-            if folded[step.index] is not None:
-                t0 = t1 = perf() if on_step is not None else 0.0
-                out = folded[step.index][0] if step.single else folded[step.index]
+            if folded is not None:
+                if timed:
+                    t0 = t1 = perf()
+                out = folded[0] if step.single else folded
             else:
                 try:
-                    args = [vals[i].value if d else vals[i] for i, d in zip(step.inputs, step.deref)]
-                    t0 = perf() if on_step is not None else 0.0
-                    out = step.execute(args)
-                    t1 = perf() if on_step is not None else 0.0
+                    if inputs is not None:
+                        args = [vals[i] for i in inputs]
+                    else:
+                        args = [vals[i].value if d else vals[i] for i, d in deref_inputs]
+                    # The kernel is called as `Step.execute` calls it (read from the step each time).
+                    kwargs = step.kwargs
+                    if timed:
+                        t0 = perf()
+                        out = step.fn(*args, **kwargs) if kwargs else step.fn(*args)
+                        t1 = perf()
+                    else:
+                        out = step.fn(*args, **kwargs) if kwargs else step.fn(*args)
                 except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
                     raise op_error(e, step.op) from None
             if step.single:
@@ -359,9 +376,9 @@ class Plan:
                 outs = tuple(out) if step.outputs else ()
                 for slot, o in zip(step.outputs, outs):
                     vals[slot] = o
-            if on_step is not None:
+            if timed:
                 on_step(step, t0, t1, outs)
-            for s in dead[step.index]:
+            for s in dead:
                 vals[s] = None
         try:
             return [as_result(vals[s].value if d else vals[s]) for s, d in zip(self.fetch_slots, self.fetch_deref)]
