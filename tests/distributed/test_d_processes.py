@@ -95,6 +95,17 @@ def test_ps_worker_training_across_processes_gives_the_local_engines_numbers(clu
     with tf.Session(_target(spec), graph=dist) as sess:
         got = _train(sess, *built)
         devices = [d.name for d in sess.list_devices()]
+    with tf.Session(_target(spec), graph=dist) as sess:  # a traced step: one device per task, one clock
+        x, loss = built[0], built[1]
+        metadata = tf.RunMetadata()
+        before = time.time() * 1e6
+        sess.run(loss, {x: np.ones((2, 4), np.float32)}, run_metadata=metadata,
+                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE))
+        after = time.time() * 1e6
+    assert {d.device for d in metadata.step_stats.dev_stats} == {
+        "/job:ps/replica:0/task:0/device:CPU:0", "/job:worker/replica:0/task:1/device:CPU:0"}
+    starts = [n.all_start_micros for d in metadata.step_stats.dev_stats for n in d.node_stats]
+    assert before - 2000 <= min(starts) and max(starts) <= after + 2000
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-6)
     for g, e in zip(got[1], expected[1]):
         np.testing.assert_allclose(g, e, rtol=1e-6)
