@@ -5,6 +5,9 @@ the rendezvous of the step running on this thread, `ctx.rendezvous`, which only 
 
 from __future__ import annotations
 
+import numpy as np
+
+from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors as _errors
 from tfmini.framework import registry as _reg
 from tfmini.framework.registry import register_op
@@ -75,11 +78,24 @@ def _send_factory(op, ctx):
 
 def _recv_factory(op, ctx):
     key = op_key(op)
+    if op.get_attr("tensor_type") == _dtypes.variant:
+        def recv_variant():
+            return _as_variant(_rendezvous(ctx, op).recv(key, op))
+
+        return recv_variant
 
     def recv():
         return _rendezvous(ctx, op).recv(key, op)
 
     return recv
+
+
+def _as_variant(value):
+    """A variant (a TensorList, a dataset) as its kernels hold it: a transport that carries values as arrays
+    delivers one wrapped in a 0-d object array."""
+    if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0:
+        return value.item()
+    return value
 
 
 # Stateful: a transfer is never constant-folded, and every one runs in its step.
