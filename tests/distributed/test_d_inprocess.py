@@ -267,6 +267,23 @@ def test_list_devices_names_every_tasks_cpu(target):
     assert all(d.device_type == "CPU" for d in tf.Session(target).list_devices())
 
 
+def test_device_filters_limit_the_tasks_a_session_sees(target):
+    with tf.device("/job:worker/task:1"):
+        tf.add(tf.constant(1.0), 1.0, name="elsewhere")
+    with tf.device("/job:ps/task:0"):
+        on_ps = tf.constant(2.0) * 3.0
+    config = tf.ConfigProto(device_filters=["/job:ps"])
+    with tf.Session(target, config=config) as sess:
+        assert [d.name for d in sess.list_devices()] == [f"{t}/device:CPU:0" for t in (PS, W0)]
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Cannot assign a device"):
+            sess.run(on_ps)  # the whole graph is placed: worker 1 is not among this session's devices
+    graph = tf.Graph()
+    with graph.as_default(), tf.device("/job:ps/task:0"):
+        fine = tf.constant(2.0) * 3.0
+    with tf.Session(target, graph=graph, config=config) as sess:
+        assert sess.run(fine) == 6.0
+
+
 def test_traced_steps_report_one_device_per_task_with_sends_and_recvs(target):
     with tf.device("/job:ps/task:0"):
         w = tf.Variable(np.eye(3, dtype=np.float32), name="w")

@@ -382,10 +382,10 @@ class DistributedEngine(_engine.Engine):
         if self._placed_version != version:
             # The graph's GraphDef and every node's device, once per graph version.
             self._graph_def = self.graph.as_graph_def()
-            self._devices = partition.place(self._graph_def, self.view.tasks, self.view.master, self._soft)
+            self._devices = partition.place(self._graph_def, self.tasks(), self.view.master, self._soft)
             self._placed_version = version
         step = partition.partition(
-            self._graph_def, fetch_tensors, feed_tensors, target_ops, cluster=self.view.tasks,
+            self._graph_def, fetch_tensors, feed_tensors, target_ops, cluster=self.tasks(),
             master=self.view.master, allow_soft_placement=self._soft, devices=self._devices)
         exe = DistributedExecutable(self, step, fetch_tensors, feed_tensors, version)
         with self._lock:
@@ -412,7 +412,13 @@ class DistributedEngine(_engine.Engine):
             "run the steps as whole runs instead")
 
     def list_devices(self) -> list:
-        return [_engine.DeviceAttributes(f"{task}/device:CPU:0", "CPU", 0) for task in self.view.tasks]
+        return [_engine.DeviceAttributes(f"{task}/device:CPU:0", "CPU", 0) for task in self.tasks()]
+
+    def tasks(self) -> list[str]:
+        """The tasks this session sees: every task of the cluster, or with `ConfigProto.device_filters` the
+        master task and the tasks a filter matches (TF's way to keep a worker's session off other workers)."""
+        filters = self.config.device_filters if self.config is not None else ()
+        return partition.session_tasks(self.view.tasks, self.view.master, filters)
 
     def close(self) -> None:
         if self._closed:
