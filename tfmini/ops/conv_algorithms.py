@@ -375,7 +375,8 @@ def conv2d_bias_relu_max_pool(x: np.ndarray, w: np.ndarray, bias: np.ndarray, oh
     without overlap or padding (rows and columns past the last whole window are never computed). Each part
     pools its GEMM output first and then adds the bias and clamps at zero on the pooled values, a quarter of
     them for 2x2 windows: rounding x + b is monotone in x and relu is monotone, so the maximum of the
-    biased, rectified values is the biased, rectified maximum, bit for bit. A fresh
+    biased, rectified values is the biased, rectified maximum, bit for bit (the GEMMs themselves may see
+    other row counts than an unfused convolution's, which a BLAS may round differently). A fresh
     (n, oh // kh, ow // kw, oc) array of `dtype` (default `x`'s); `threads` as in `conv2d`."""
     kh, kw, c, oc = w.shape
     ph, pw = pool

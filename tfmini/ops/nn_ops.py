@@ -824,12 +824,12 @@ def conv_bias_relu_pool_kernel(conv: _ops.Operation, bias_add: _ops.Operation, r
                                pool: _ops.Operation, ctx=None):
     """A kernel `(input, filter, bias) -> pooled` for the chain Conv2D -> BiasAdd -> Relu -> MaxPool (each
     op reading the previous one's output as input 0), computing it in one pass per thread
-    (`conv_algorithms.conv2d_bias_relu_max_pool`: bias and relu on the pooled values, bit for bit the
-    chain's result), or None when the chain cannot be fused: channels-first formats or a dtype other than
-    float32/float64. When a run's shapes give pool windows that overlap or pad, or the inputs are invalid,
-    the kernel runs the four ops' own kernels one after the other (so their errors are theirs). A plan may
-    use it in place of the four steps when the three intermediate values have no other reader and are not
-    fetched (see FUSED_CHAINS)."""
+    (`conv_algorithms.conv2d_bias_relu_max_pool`: bias and relu on the pooled values, which is exact; the
+    GEMMs skip rows no window reads), or None when the chain cannot be fused: channels-first formats or a
+    dtype other than float32/float64. When a run's shapes give pool windows that overlap or pad, or the
+    inputs are invalid, the kernel runs the four ops' own kernels one after the other (so their errors are
+    theirs). A plan may use it in place of the four steps when the three intermediate values have no other
+    reader and are not fetched (see FUSED_CHAINS)."""
     if any(op.get_attr("data_format") != "NHWC" for op in (conv, bias_add, pool)):
         return None
     if conv.inputs[0].dtype.base_dtype not in (_dt.float32, _dt.float64):
