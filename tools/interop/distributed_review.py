@@ -91,6 +91,8 @@ def value(v):
     if a.dtype.kind in "SO":
         return {"strings": [x.decode() if isinstance(x, bytes) else str(x) for x in a.ravel().tolist()],
                 "shape": list(a.shape)}
+    if a.dtype.kind == "c":
+        return {"real": a.real.tolist(), "imag": a.imag.tolist(), "dtype": str(a.dtype), "shape": list(a.shape)}
     return {"array": a.tolist(), "dtype": str(a.dtype), "shape": list(a.shape)}
 
 
@@ -1116,6 +1118,192 @@ def p_server_attributes(env):
             "spec": {k: len(v) for k, v in tf.train.ClusterSpec(sd.cluster).as_dict().items()}}
 
 
+def p_dtypes_across_tasks(env):
+    tf = env.tf
+    g = tf.Graph()
+    values = {"float16": [1.5, -2.0], "float64": [1e-300, 3.5], "int8": [-128, 127], "uint8": [0, 255],
+              "int16": [-3, 4], "uint16": [65535, 1], "int64": [2 ** 40, -1], "bool": [True, False],
+              "complex64": [1 + 2j, -3j], "complex128": [0.5 - 1j, 2.0]}
+    with g.as_default():
+        made = {}
+        with tf.device(PS):
+            for name, v in values.items():
+                made[name] = tf.constant(v, dtype=getattr(tf, name), name=f"c_{name}")
+            empty = tf.zeros([0, 3], name="empty")
+            scalar = tf.constant(7, name="scalar")
+        with tf.device(W1):
+            got = {name: tf.identity(t) for name, t in made.items()}
+            got["empty"] = tf.identity(empty)
+            got["scalar"] = tf.identity(scalar)
+        with env.session(env.w0, g) as sess:
+            out = sess.run(got)
+    return {"out": value(out)}
+
+
+def p_large_and_strided_tensors(env):
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [512, 1024], name="x")
+        with tf.device(PS):
+            t = tf.transpose(x * 1.0)
+            s = tf.strided_slice(x, [0, 0], [512, 1024], [3, 7])
+        with tf.device(W1):
+            total = tf.reduce_sum(t[:, :5], axis=0)
+            sliced = tf.reduce_sum(s, axis=1)
+        data = np.arange(512 * 1024, dtype=np.float32).reshape(512, 1024) / 1024.0
+        with env.session(env.w0, g) as sess:
+            got = sess.run([total, sliced, t[-1, -3:]], {x: data})
+    return {"got": value(got)}
+
+
+def p_py_func_on_worker(env):
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            a = tf.constant([1.0, 2.0, 3.0], name="a")
+        with tf.device(W1):
+            b = tf.py_func(lambda v: (v * 10.0).astype(np.float32), [a], tf.float32, name="pyf")
+        with tf.device(W0):
+            c = b + 1.0
+        with env.session(env.w0, g) as sess:
+            got = error(lambda: sess.run(c))
+    return {"got": got}
+
+
+def p_sparse_tensor_across_tasks(env):
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        sp = tf.sparse_placeholder(tf.float32, name="sp")
+        with tf.device(PS):
+            doubled = tf.SparseTensor(sp.indices, sp.values * 2.0, sp.dense_shape)
+        with tf.device(W1):
+            dense = tf.sparse_tensor_to_dense(doubled)
+        with env.session(env.w0, g) as sess:
+            fed = tf.SparseTensorValue([[0, 1], [2, 0]], [3.0, 4.0], [3, 2])
+            d, s = sess.run([dense, doubled], {sp: fed})
+    return {"dense": value(d), "sparse": value([s.indices, s.values, s.dense_shape])}
+
+
+def p_colocate_gradients_with_ops(env):
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            w = tf.Variable([[1.0, 2.0], [3.0, 4.0]], name="w")
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        with tf.device(W1):
+            h = tf.tanh(tf.matmul(x, w), name="h")
+        with tf.device(W0):
+            loss = tf.reduce_sum(tf.square(h), name="loss")
+        grads = tf.gradients(loss, [w], colocate_gradients_with_ops=True)
+        plain = tf.gradients(loss, [w], name="plain")
+        devices = {op.name: op.device for op in g.get_operations()
+                   if op.name.startswith(("gradients/", "plain/")) and op.type in ("MatMul", "TanhGrad", "Mul")}
+        with env.session(env.w0, g) as sess:
+            sess.run(w.initializer)
+            got = sess.run([grads[0], plain[0]], {x: X[:, :2]})
+    return {"grads": value(got), "devices": devices}
+
+
+def p_recurrent_loop_on_worker(env):
+    """A recurrent loop over a TensorArray on a worker reads its weights from the ps in every iteration, and
+    trains them."""
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(tf.train.replica_device_setter(cluster=env.cluster, worker_device=W1)):
+            inputs = tf.placeholder(tf.float32, [4, 2, 3], name="inputs")
+            w_in = tf.get_variable("w_in", initializer=np.full((3, 5), 0.1, np.float32))
+            w_rec = tf.get_variable("w_rec", initializer=np.full((5, 5), -0.05, np.float32))
+            steps = tf.TensorArray(tf.float32, size=4).unstack(inputs)
+            outs = tf.TensorArray(tf.float32, size=4)
+
+            def body(t, h, outs):
+                h = tf.tanh(tf.matmul(steps.read(t), w_in) + tf.matmul(h, w_rec))
+                return t + 1, h, outs.write(t, h)
+
+            _, state, outs = tf.while_loop(lambda t, h, o: t < 4, body, [tf.constant(0), tf.zeros([2, 5]), outs])
+            loss = tf.reduce_mean(tf.square(outs.stack() - 0.5))
+            train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        data = np.linspace(-1, 1, 24, dtype=np.float32).reshape(4, 2, 3)
+        with env.session(env.w0, g) as sess:
+            sess.run(tf.global_variables_initializer())
+            losses = [sess.run([loss, train], {inputs: data})[0] for _ in range(3)]
+            final = sess.run([state, w_rec], {inputs: data})
+    return {"losses": value(losses), "final": value(final)}
+
+
+def p_monitored_checkpoints_resume(env):
+    """A chief's MonitoredTrainingSession saves checkpoints of the ps variables; after a reset of the cluster a
+    new one restores them and the global step goes on."""
+    tf = env.tf
+    directory = os.path.join(env.scratch, "monitored")
+    out = {}
+    for round_ in (0, 1):
+        g = tf.Graph()
+        with g.as_default():
+            x, y, w, b, loss, step, train = _linear(tf, W0, env.cluster)
+            hooks = [tf.train.StopAtStepHook(last_step=3 * (round_ + 1))]
+            with tf.train.MonitoredTrainingSession(master=env.w0, is_chief=True, checkpoint_dir=directory,
+                                                   hooks=hooks, save_checkpoint_steps=2,
+                                                   save_summaries_steps=None, log_step_count_steps=None) as sess:
+                first = sess.run(step)
+                while not sess.should_stop():
+                    sess.run(train, {x: X, y: Y})
+            with tf.Session(env.w0) as sess:
+                out[f"round{round_}"] = {"first_step": value(first), "final": value(sess.run([w, b, step]))}
+        tf.Session.reset(env.w0)
+    out["checkpoints"] = sorted(os.path.basename(p) for p in
+                                tf.train.get_checkpoint_state(directory).all_model_checkpoint_paths)
+    return out
+
+
+def p_reset_default_container_by_job_name(env):
+    """A task's default container is named after its job: resetting "ps" clears what the ps keeps there."""
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            a = tf.Variable(1.0, name="a")
+            r = tf.get_variable("r", initializer=2.0, use_resource=True)
+        with tf.device(W1):
+            b = tf.Variable(3.0, name="b")
+            s = tf.get_variable("s", initializer=4.0, use_resource=True)
+        check = [tf.is_variable_initialized(v) for v in (a, r, b, s)]
+        with env.session(env.w0, g) as sess:
+            sess.run(tf.global_variables_initializer())
+        out = {}
+        for containers in (["ps"], ["localhost"], ["worker"]):
+            tf.Session.reset(env.w0, containers)
+            with env.session(env.w0, g) as sess:
+                out["+".join(containers)] = value(sess.run(check))
+                sess.run(tf.global_variables_initializer())
+    return out
+
+
+def p_unshared_queue_per_session(env):
+    """A queue without a shared_name is one per session: a second session on the same graph has its own."""
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            q = tf.FIFOQueue(5, tf.float32, shapes=[], name="q")
+            enq = q.enqueue_many([[1.0, 2.0, 3.0]])
+            size = q.size()
+        with tf.device(W1):
+            deq = q.dequeue() * 2.0
+        with env.session(env.w0, g) as s0, env.session(env.w1, g) as s1:
+            s0.run(enq)
+            sizes = [s0.run(size), s1.run(size)]
+            first = s0.run(deq)
+            other = error(lambda: s1.run(deq, options=tf.RunOptions(timeout_in_ms=200)))
+            left = s0.run(size)
+    return {"sizes": value(sizes), "first": value(first), "other_session": other, "left": value(left)}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
@@ -1124,9 +1312,11 @@ KNOWN = {
     "p_partial_run": "on purpose: partial_run is not supported on distributed targets (UnimplementedError)",
     "p_colocation_groups": "reported: tf.colocate_with records no '_class' attr and Operation has no "
                            "colocation_groups() (framework/ops.py)",
-    "p_device_filters": "reported: the engine ignores ConfigProto.device_filters (partition.session_tasks gives "
-                        "the tasks to place on and list)",
     "p_sharded_saver": "reported: Saver(sharded=True) writes one shard, TF one per device (train/saver.py)",
+    "p_py_func_on_worker": "reported: py_func callables are looked up in the registry of the graph that runs "
+                           "the op, TF's registry is the process's (ops/script_ops.py)",
+    "p_colocate_gradients_with_ops": "reported: tf.gradients ignores colocate_gradients_with_ops "
+                                     "(ops/gradients_impl.py)",
 }
 
 
