@@ -260,6 +260,21 @@ def test_closing_a_session_cancels_its_steps_in_flight(target):
     assert len(failure) == 1 and isinstance(failure[0], tf.errors.CancelledError)
 
 
+def test_a_tensor_put_for_a_step_that_never_runs_here_is_dropped_in_time(cluster, target, monkeypatch):
+    service = cluster[0]._node.worker.tfmini
+    loop = dask_runtime.event_loop()
+    loop.run(service.tfmini_put(step_id=12345, key="k", value=np.zeros(2)))
+    assert 12345 in service.steps and 12345 in service.waiting
+    monkeypatch.setattr(service, "orphan_seconds", 0.0)
+    with tf.device("/job:ps/task:0"):
+        x = tf.constant(1.0) + 1.0
+    with tf.Session(target) as sess:
+        assert sess.run(x) == 2.0  # a step finishing on the task sweeps the orphan
+    assert 12345 not in service.steps and 12345 not in service.waiting and not service.active
+    loop.run(service.tfmini_put(step_id=12345, key="k", value=np.zeros(2)))
+    assert 12345 not in service.steps  # a late tensor of a dropped step is not kept
+
+
 def test_list_devices_names_every_tasks_cpu(target):
     with tf.Session(target) as sess:
         names = [d.name for d in sess.list_devices()]

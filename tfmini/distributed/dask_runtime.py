@@ -200,6 +200,9 @@ class TaskService:
 
     # Step ids a finished step leaves behind, so a tensor put after the step ended is dropped, not kept.
     finished_memory = 4096
+    # Seconds a step's rendezvous made by a peer's tensor waits for the step's own run request before it is
+    # dropped (its client went away before sending it).
+    orphan_seconds = 600.0
 
     def __init__(self, worker) -> None:
         self.worker = worker
@@ -211,6 +214,9 @@ class TaskService:
         # Per running step: (task, future) of each tensor it sent to another task, in flight or delivered.
         self.sends: dict[int, list[tuple[str, concurrent.futures.Future]]] = {}
         self.finished: collections.OrderedDict[int, None] = collections.OrderedDict()
+        # step id -> when a peer's tensor made its rendezvous, until the step's run request arrives
+        self.waiting: dict[int, float] = {}
+        self.active: set[int] = set()  # the steps whose run request arrived and has not finished
         self.lock = threading.Lock()
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="tfmini-step")
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -300,6 +306,9 @@ class TaskService:
         rendezvous = self._rendezvous(step_id)
         if rendezvous is not None:
             rendezvous.put(key, value)
+            with self.lock:
+                if step_id not in self.active:
+                    self.waiting.setdefault(step_id, time.monotonic())
         return {"status": "ok"}
 
     async def tfmini_abort(self, comm=None, step_id: int = 0, code: int = _errors.CANCELLED,
@@ -329,6 +338,9 @@ class TaskService:
         if rendezvous is None:
             return {"status": "error", "code": _errors.ABORTED,
                     "message": f"Step {step_id} was already aborted", "node": None}
+        with self.lock:
+            self.waiting.pop(step_id, None)
+            self.active.add(step_id)
         for key, value in (feeds or {}).items():
             rendezvous.put(key, value)
         try:
@@ -368,9 +380,15 @@ class TaskService:
 
     def _finish(self, step_id: int) -> None:
         with self.lock:
-            self.steps.pop(step_id, None)
-            self.sends.pop(step_id, None)
-            self.finished[step_id] = None
+            self.waiting.pop(step_id, None)
+            now = time.monotonic()
+            orphans = [sid for sid, born in self.waiting.items() if now - born > self.orphan_seconds]
+            self.active.discard(step_id)
+            for sid in (step_id, *orphans):
+                self.waiting.pop(sid, None)
+                self.steps.pop(sid, None)
+                self.sends.pop(sid, None)
+                self.finished[sid] = None
             while len(self.finished) > self.finished_memory:
                 self.finished.popitem(last=False)
 
