@@ -57,7 +57,7 @@ def test_target_and_sess_str():
     assert tf.Session().sess_str == ""
     assert tf.Session(target=b"").sess_str == ""
     with pytest.raises(tf.errors.NotFoundError, match="No session factory registered") as info:
-        tf.Session(target="grpc://localhost:2222")
+        tf.Session(target="foo://localhost:2222")
     assert info.value.error_code == tf.errors.NOT_FOUND
     with pytest.raises(TypeError):
         tf.Session(target=3)
@@ -257,7 +257,7 @@ def test_session_reset_checks_the_target_and_keeps_each_sessions_own_state():
         tf.Session.reset("")
         assert sess.run(v) == 3.0
     with pytest.raises(tf.errors.NotFoundError, match="No session factory registered"):
-        tf.Session.reset("grpc://nowhere:2222")
+        tf.Session.reset("foo://nowhere:2222")
 
 
 # ----------------------------------------------------------------------------------------------------------
