@@ -90,6 +90,34 @@ def test_ps_worker_training_gives_the_local_engines_numbers(target):
         np.testing.assert_allclose(g, e, rtol=1e-6)
 
 
+def test_through_dask_connections_as_between_processes(target, monkeypatch):
+    # Workers of this process are normally called directly; without that shortcut every request, reply and
+    # worker-to-worker tensor goes through Dask's comms, as between processes.
+    monkeypatch.setattr(dask_runtime, "_IN_PROCESS", {})
+    local_graph, dist_graph = tf.Graph(), tf.Graph()
+    lx, ly, lloss, ltrain, linit, _ = _model(local_graph)
+    dx, dy, dloss, dtrain, dinit, _ = _model(dist_graph, worker=1)
+    with tf.Session(graph=local_graph) as sess:
+        expected = _train(sess, lx, ly, lloss, ltrain, linit, steps=3)
+    with tf.Session(target, graph=dist_graph) as sess:
+        np.testing.assert_allclose(_train(sess, dx, dy, dloss, dtrain, dinit, steps=3), expected, rtol=1e-6)
+        with dist_graph.as_default():
+            with tf.device("/job:worker/task:1"):
+                bad = tf.debugging.check_numerics(tf.math.log(tf.constant(-1.0)), "log of -1")
+            with tf.device("/job:ps/task:0"):
+                q = tf.FIFOQueue(1, tf.float32, shapes=[[]], shared_name="comms_q")
+            with tf.device("/job:worker/task:0"):
+                waiting = q.dequeue() + bad
+        with pytest.raises(tf.errors.InvalidArgumentError, match="log of -1"):
+            sess.run(waiting)
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            sess.run(q.dequeue(), options=tf.RunOptions(timeout_in_ms=200))
+        metadata = tf.RunMetadata()
+        sess.run(dloss, {dx: np.ones((2, 3), np.float32), dy: np.ones((2, 1), np.float32)},
+                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=metadata)
+        assert {d.device for d in metadata.step_stats.dev_stats} == {f"{PS}/device:CPU:0", f"{W1}/device:CPU:0"}
+
+
 def test_between_graph_replication_shares_ps_variables(cluster, target):
     graphs = [tf.Graph(), tf.Graph()]
     built = [_model(g, worker=i) for i, g in enumerate(graphs)]
