@@ -498,6 +498,9 @@ def test_sync_replicas_optimizer_aggregates_the_gradients_of_two_clients(cluster
     threads[1].start()
     for t in threads:
         t.join(60)
+    for t in threading.enumerate():  # the chief's token queue runner ends with its session's close
+        if t.name.startswith("QueueRunnerThread-sync_token_q"):
+            t.join(10)
     assert failures == [] and done == {0: True, 1: True}
     with tf.Session(target, graph=graphs[0]) as sess:
         final_step, w = sess.run([built[0][2], built[0][3]])
