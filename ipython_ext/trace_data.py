@@ -223,12 +223,14 @@ def transfers(nodes: list, dev_of: list[int], devices: list[str], short: list[st
         if start < 0 and rpc:
             producer = _EDGE.match(tensor)
             start = by_name.get((device_text(src)[0], producer[1] if producer else tensor), -1)
-        # A receive naming its own device as the sender is a feed: TF writes the client-terminated _Recv so.
-        source = CLIENT if src == dst and start < 0 else device_text(src)[1]
+        # A _Recv that no recorded _Send of a traced device feeds is client-terminated (a feed): a partition names
+        # the client by the session's master device, which may be the receiver's own or another task's. Only
+        # tfmini records _Send/_Recv (TF records RecvTensor), and it records every send of a traced device.
+        source = CLIENT if start < 0 and not rpc and device_text(src)[0] >= 0 else device_text(src)[1]
         out.append([start, j, _bytes_of(nodes[j]), tensor, source, device_text(dst)[1]])
     for key, left in sends.items():
-        for j in left:  # sent to a device the trace does not have, or a fetch (to its own device: the client)
-            target = CLIENT if key[0] == key[1] else device_text(key[1])[1]
+        for j in left:  # sent to a device the trace does not have, or a fetch: to the client, named by a traced
+            target = CLIENT if device_text(key[1])[0] >= 0 else device_text(key[1])[1]  # (master) device
             out.append([j, -1, -1, key[2], device_text(key[0])[1], target])
     return out
 

@@ -304,6 +304,14 @@ def test_feeds_and_fetches_have_the_client_at_their_other_end():
     [run] = trace_data([stats])["runs"]
     assert run["x"] == [[-1, 0, 0, "x:0", "client", "worker:0"], [-1, 2, -1, "z:0", client, "worker:0"],
                         [1, -1, -1, "y:0", "worker:0", "client"]]
+    # a session's client device is its master task's: a feed received on another traced task names that task
+    ps = stats.dev_stats[1]
+    ps.node_stats.add(node_name="_recv_f_0", timeline_label=f"_recv_f_0 = _Recv(f:0 @{WORKER0})",
+                      all_start_micros=8, all_end_rel_micros=1).output.add(slot=0)
+    ps.node_stats.add(node_name="_send_g_0", timeline_label=f"_send_g_0 = _Send(g:0 @{WORKER0})",
+                      all_start_micros=9, all_end_rel_micros=1)
+    [run] = trace_data([stats])["runs"]
+    assert [-1, 4, 0, "f:0", "client", "ps:0"] in run["x"] and [5, -1, -1, "g:0", "ps:0", "client"] in run["x"]
 
 
 def test_single_device_traces_keep_their_data_and_hostile_device_names_stay_in_the_json():
@@ -316,7 +324,8 @@ def test_single_device_traces_keep_their_data_and_hostile_device_names_stay_in_t
     data = trace_data([stats])
     [run] = data["runs"]
     assert [g[0] for g in run["groups"]] == [f"{HOSTILE}:0", "</script><script>alert(1)</script>"]
-    assert run["x"] == [[-1, 1, -1, "t", f"{HOSTILE}:0", "</script><script>alert(1)</script>"]]
+    # no send of the traced device feeds it: a client-terminated receive
+    assert run["x"] == [[-1, 1, -1, "t", "client", "</script><script>alert(1)</script>"]]
     text = script_json(data)
     assert "<" not in text and ">" not in text and "&" not in text and json.loads(text) == data
     html = TraceView(stats).html()
