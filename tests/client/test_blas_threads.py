@@ -11,6 +11,7 @@ import tfmini as tf
 from tfmini.client import blas
 from tfmini.client.local_engine import inter_op_threads
 from tfmini.framework import errors
+from tfmini.ops import conv_algorithms
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 pytestmark = pytest.mark.skipif(not blas.blas_info(), reason="NumPy's BLAS is not visible to threadpoolctl")
@@ -153,3 +154,19 @@ def test_intra_op_threads_count_in_the_default_inter_op_choice(monkeypatch):
     assert inter_op_threads(tf.ConfigProto(intra_op_parallelism_threads=1)) == cpus
     assert inter_op_threads(tf.ConfigProto(intra_op_parallelism_threads=cpus)) == 1
     assert inter_op_threads(tf.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=3)) == 3
+
+
+def test_split_kernels_and_sessions_share_one_owner_of_the_thread_count(two_threads):
+    """A session limit that starts while a split kernel holds BLAS at one thread, and ends after the kernel,
+    restores the count from before both, not the kernel's temporary 1."""
+    kernel = conv_algorithms.single_threaded_blas()
+    assert isinstance(kernel, blas.ThreadLimit) and kernel.num_threads == 1
+    session = blas.ThreadLimit(2)
+    kernel.__enter__()
+    assert _threads() == 1
+    session.__enter__()
+    assert _threads() == 1
+    kernel.__exit__(None, None, None)
+    assert _threads() == 2
+    session.__exit__(None, None, None)
+    assert _threads() == 2

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import threading
 
+from tfmini.ops import conv_algorithms
+
 try:
     import threadpoolctl
 except ImportError:  # pragma: no cover - a declared dependency, but tfmini still runs without it
@@ -124,3 +126,10 @@ def session_thread_limit(config) -> ThreadLimit | None:
         return None
     n = config.intra_op_parallelism_threads
     return ThreadLimit(n) if n > 0 else None
+
+
+# The op library's split kernels hold BLAS at one thread while they run; they do it through this module's limits,
+# so the process-wide count has one owner: a session step that starts in another thread while a split kernel
+# runs never saves the kernel's temporary count of 1 as the count to restore.
+if threadpoolctl is not None:
+    conv_algorithms.register_blas_limit(ThreadLimit(1))
