@@ -503,8 +503,8 @@ def p_while_loop_reads_ps(env):
                                    [tf.constant(0), tf.constant(0.0)])
         with env.session(env.w0, g) as sess:
             sess.run(v.initializer)
-            got = sess.run(acc)
-    return {"acc": value(got)}
+            got, seen = traced(sess, acc)
+    return {"acc": value(got), "dev_stats": seen["dev_stats"]}
 
 
 def p_partial_run(env):
@@ -1304,12 +1304,33 @@ def p_unshared_queue_per_session(env):
     return {"sizes": value(sizes), "first": value(first), "other_session": other, "left": value(left)}
 
 
+def p_loop_reading_resource_variable(env):
+    """A loop on a worker whose body reads a resource variable of the ps: where the loop's ops run."""
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            v = tf.get_variable("rv", initializer=np.array([0.5, 1.0], np.float32), use_resource=True)
+        with tf.device(W1):
+            _, acc = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 2.0 + v.read_value()),
+                                   [tf.constant(0), tf.zeros([2])], name="loop")
+            out = tf.identity(acc, name="out")
+        with env.session(env.w0, g) as sess:
+            sess.run(v.initializer)
+            got, seen = traced(sess, out)
+    loop_devices = sorted({d for n, d in seen["node_devices"].items() if n.startswith("loop")})
+    return {"out": value(got), "loop_devices": loop_devices}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
 # a defect reported to the module's owner and not fixed yet. They are listed as such instead of failing the check.
 KNOWN = {
     "p_partial_run": "on purpose: partial_run is not supported on distributed targets (UnimplementedError)",
+    "p_loop_reading_resource_variable": "on purpose: a tfmini loop is one functional While run by one kernel on "
+                                        "one task; a loop taking a variable's handle or ref runs where the "
+                                        "variable lives (TF runs the loop on its device, the reads on the ps)",
     "p_colocation_groups": "reported: tf.colocate_with records no '_class' attr and Operation has no "
                            "colocation_groups() (framework/ops.py)",
     "p_sharded_saver": "reported: Saver(sharded=True) writes one shard, TF one per device (train/saver.py)",
