@@ -1322,6 +1322,27 @@ def p_loop_reading_resource_variable(env):
     return {"out": value(got), "loop_devices": loop_devices}
 
 
+def p_feed_variable_and_intermediates(env):
+    """Feeding a ps variable (its ref tensor) and an intermediate another task computes."""
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            v = tf.Variable([1.0, 2.0], name="v")
+            m = tf.multiply(v, 3.0, name="m")
+        with tf.device(W1):
+            n = tf.add(m, 1.0, name="n")
+        with tf.device(W0):
+            o = tf.multiply(n, v, name="o")
+        with env.session(env.w0, g) as sess:
+            sess.run(v.initializer)
+            fed_v = sess.run([m, n, o], {v: [10.0, 20.0]})
+            fed_m = sess.run([n, o, m], {m: [0.5, 0.5]})
+            fed_n = sess.run([o, v], {n: [2.0, 2.0]})
+            after = sess.run(v)
+    return {"fed_v": value(fed_v), "fed_m": value(fed_m), "fed_n": value(fed_n), "v_after": value(after)}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
@@ -1331,6 +1352,8 @@ KNOWN = {
     "p_loop_reading_resource_variable": "on purpose: a tfmini loop is one functional While run by one kernel on "
                                         "one task; a loop taking a variable's handle or ref runs where the "
                                         "variable lives (TF runs the loop on its device, the reads on the ps)",
+    "p_feed_variable_and_intermediates": "reported: a fed variable reaches the partition as the session's "
+                                         "fed-ref wrapper, not its array (distributed/engine.py)",
     "p_colocation_groups": "reported: tf.colocate_with records no '_class' attr and Operation has no "
                            "colocation_groups() (framework/ops.py)",
     "p_sharded_saver": "reported: Saver(sharded=True) writes one shard, TF one per device (train/saver.py)",
