@@ -106,8 +106,10 @@ class WorkerResources:
 
     def reset(self, containers: Iterable[str] | None = None) -> None:
         """Drops what `containers` hold (every container when None), cancelling their queues; per-session
-        resources no container names (unshared queues) go with the default container."""
-        wanted = None if containers is None else {c or self.default_container for c in containers}
+        resources no container names (unshared queues) go with the default container. Containers are named as
+        TF names them: what an op without a container made is in the default container (named after the
+        task's job), so an empty name matches nothing."""
+        wanted = None if containers is None else set(containers)
         with self.lock:
             dropped_cells = [k for k in self.cells if wanted is None or self._container(k) in wanted]
             dropped = [k for k in self.resources if wanted is None or self._container(k) in wanted]

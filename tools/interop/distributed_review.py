@@ -1343,6 +1343,26 @@ def p_feed_variable_and_intermediates(env):
     return {"fed_v": value(fed_v), "fed_m": value(fed_m), "fed_n": value(fed_n), "v_after": value(after)}
 
 
+def p_reset_empty_and_unknown_containers(env):
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            a = tf.Variable(1.0, name="a")
+        with tf.container("box"), tf.device(W1):
+            b = tf.Variable(2.0, name="b")
+        check = [tf.is_variable_initialized(a), tf.is_variable_initialized(b)]
+        with env.session(env.w0, g) as sess:
+            sess.run(tf.global_variables_initializer())
+        out = {}
+        for containers in ([""], ["no_such_container"], ["box", "ps"]):
+            tf.Session.reset(env.w0, containers)
+            with env.session(env.w0, g) as sess:
+                out[repr(containers)] = value(sess.run(check))
+                sess.run(tf.global_variables_initializer())
+    return out
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
