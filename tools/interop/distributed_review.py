@@ -557,8 +557,14 @@ def p_list_devices(env):
     tf = env.tf
     with env.session(env.w1, tf.Graph()) as sess:
         devices = sess.list_devices()
-    return {"names": sorted(d.name for d in devices), "types": sorted({d.device_type for d in devices}),
-            "memory_limits": sorted({d.memory_limit_bytes for d in devices}),
+    return {"names": sorted(d.name for d in devices), "types": sorted({d.device_type for d in devices})}
+
+
+def p_device_attributes(env):
+    tf = env.tf
+    with env.session(env.w1, tf.Graph()) as sess:
+        devices = sess.list_devices()
+    return {"memory_limits": sorted({d.memory_limit_bytes for d in devices}),
             "incarnations_set": all(d.incarnation != 0 for d in devices)}
 
 
@@ -1376,7 +1382,7 @@ KNOWN = {
                                         "variable lives (TF runs the loop on its device, the reads on the ps)",
     "p_feed_variable_and_intermediates": "reported: a fed variable reaches the partition as the session's "
                                          "fed-ref wrapper, not its array (distributed/engine.py)",
-    "p_list_devices": "reported: list_devices gives memory_limit_bytes 0 and incarnation 0 (TF: 268435456 for a "
+    "p_device_attributes": "reported: list_devices gives memory_limit_bytes 0 and incarnation 0 (TF: 268435456 for a "
                       "CPU and the task's incarnation; client/engine.py DeviceAttributes)",
     "p_colocation_groups": "reported: tf.colocate_with records no '_class' attr and Operation has no "
                            "colocation_groups() (framework/ops.py)",
