@@ -57,6 +57,7 @@ FILE_TOUCHING_MODULES = {
     "tfmini/train/meta_graph.py": set(),  # export_meta_graph / import_meta_graph files (Python API)
     "tfmini/train/saved_model/builder.py": set(),  # SavedModelBuilder.save (Python API)
     "tfmini/train/saved_model/loader.py": set(),  # tf.saved_model.loader.load (Python API)
+    "tfmini/distributed/server.py": set(),  # tf.train.Server listens on its task's address (Python API)
     "tfmini/data/experimental.py": set(),  # make_csv_dataset reads the header when building (Python API)
     "tfmini/train/session_manager.py": set(),  # waits for and restores checkpoints (Python API)
     "tfmini/train/basic_session_run_hooks.py": set(),  # ProfilerHook's timelines (Python API)
