@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -128,9 +128,11 @@ def _workers() -> ThreadPoolExecutor:
 
 
 def _forget_workers_after_fork() -> None:
-    # A forked child has none of the parent's threads: it starts its own pool when it first needs one.
-    global _pool, _blas_one_thread
+    # A forked child has none of the parent's threads: it starts its own pool when it first needs one. Locks
+    # another thread of the parent held at the fork stay held in the child (by no thread): new ones.
+    global _pool, _pool_lock, _blas_one_thread
     _pool = None
+    _pool_lock = threading.Lock()
     _blas_one_thread = _registered_limit or _BlasOneThread()
 
 
@@ -218,7 +220,16 @@ def run_parts(fn: Callable, parts: Sequence[tuple], threads: int, key: tuple = (
 
 
 def _run_concurrently(fn: Callable, parts: Sequence[tuple]) -> list:
-    futures = [_workers().submit(fn, *p) for p in parts[1:]]
+    pool = _workers()
+    futures = []
+    try:
+        for p in parts[1:]:
+            futures.append(pool.submit(fn, *p))
+    except RuntimeError:
+        # The workers take no more work once the interpreter has begun to exit (atexit handlers run after
+        # that): the parts not handed over run on this thread.
+        pass
+    local = parts[1 + len(futures):]
     error = None
     try:
         first = fn(*parts[0])
@@ -230,9 +241,33 @@ def _run_concurrently(fn: Callable, parts: Sequence[tuple]) -> list:
             results.append(f.result())
         except BaseException as e:  # noqa: BLE001 - the first failure wins
             error = error or e
+    for p in local:
+        if error is not None:
+            break
+        try:
+            results.append(fn(*p))
+        except BaseException as e:  # noqa: BLE001 - raised below like the others
+            error = e
     if error is not None:
+        _settle(futures)
         raise error
     return results
+
+
+def _settle(futures: list) -> None:
+    """Returns once none of `futures` runs any more: those not started never will, the running ones end. An
+    interrupt of the calling thread (Ctrl-C) ends its wait for a part's result while the part still runs; the
+    kernel must not return (and give back BLAS's thread count) while a worker still computes into its output,
+    or occupies a worker the next kernel waits for."""
+    for f in futures:
+        f.cancel()
+    pending = [f for f in futures if not f.done()]
+    while pending:
+        try:
+            wait(pending)
+        except BaseException:  # noqa: BLE001, S110 - a further interrupt: the first error is raised once they end
+            pass
+        pending = [f for f in pending if not f.done()]
 
 
 def split(total: int, count: int) -> list[tuple[int, int]]:
@@ -249,9 +284,12 @@ def _threads_for_gemms(macs: int, threads: int) -> int:
     return threads if macs >= BLAS_THREADED_MIN_MACS else 1
 
 
-def _parts(n: int, rows: int, work: int, threads: int, min_work: int = PARALLEL_MIN_MACS) -> list[tuple]:
+def _parts(n: int, rows: int, work: int, threads: int, min_work: int | None = None) -> list[tuple]:
     """(b0, b1, r0, r1) pieces of an (n, rows, ...) output for `threads` threads: ranges of images when there
-    are enough of them, else ranges of rows of each image; one piece when `work` is below `min_work`."""
+    are enough of them, else ranges of rows of each image; one piece when `work` is below `min_work`
+    (PARALLEL_MIN_MACS as it is when called)."""
+    if min_work is None:
+        min_work = PARALLEL_MIN_MACS
     if threads <= 1 or work < min_work or n * rows < 2:
         return [(0, n, 0, rows)]
     if n >= threads:
