@@ -305,6 +305,8 @@ class WorkerSessionState(SessionState):
                 cell = table.get(key)
                 if cell is None:
                     cell = table[key] = RefCell(name, op)
+        if cell.op is not None and cell.op is not op:
+            _check_shared_dtype(op, cell.op)
         return cell
 
     @staticmethod
@@ -329,6 +331,23 @@ class WorkerSessionState(SessionState):
                 dropped = self.tables.clear()
             for resource in dropped:
                 _cancel(resource)
+
+
+# TF's names of the dtypes whose name differs from NumPy's.
+_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def _check_shared_dtype(op: _ops.Operation, maker: _ops.Operation) -> None:
+    """TF's InternalError when a graph declares a variable another graph made on this task with another
+    dtype (its kernel's output would not be of the type the graph declares)."""
+    have, want = maker._outputs[0].dtype, op._outputs[0].dtype
+    if have != want:
+        def name(dtype):
+            return _TF_TYPE_NAMES.get(dtype.base_dtype.name, dtype.base_dtype.name) + "_ref"
+
+        raise _errors.InternalError(
+            None, op, f"Output 0 of type {name(have)} does not match declared output type {name(want)} for node "
+            f"{op.name}")
 
 
 def _text(value) -> str:
@@ -520,9 +539,13 @@ class PartitionRunner:
 
     def _compile(self):
         with self._lock:
-            if self._generation != self.resources.generation:
-                self._generation = self.resources.generation
-                self.plan = compile_plan(self.state, (), (), self._targets)
+            generation = self.resources.generation
+            if self._generation != generation:
+                try:
+                    self.plan = compile_plan(self.state, (), (), self._targets)
+                except _errors.OpError as e:
+                    raise self._located_here(e) from None
+                self._generation = generation
             return self.plan
 
     def run(self, rendezvous: StepRendezvous, deadline: float | None = None,

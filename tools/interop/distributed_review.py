@@ -1371,6 +1371,24 @@ def p_reset_empty_and_unknown_containers(env):
     return out
 
 
+def p_shared_variable_mismatch(env):
+    """Two graphs declare one ps variable with other dtypes or shapes."""
+    tf = env.tf
+    g1, g2, g3 = tf.Graph(), tf.Graph(), tf.Graph()
+    with g1.as_default(), tf.device(PS):
+        v1 = tf.Variable([1.0, 2.0], name="mm")
+    with g2.as_default(), tf.device(PS):
+        v2 = tf.Variable([1, 2], name="mm")
+    with g3.as_default(), tf.device(PS):
+        v3 = tf.Variable([1.0, 2.0, 3.0], name="mm")
+    with env.session(env.w0, g1) as s1, env.session(env.w0, g2) as s2, env.session(env.w0, g3) as s3:
+        s1.run(v1.initializer)
+        other_dtype = error(lambda: s2.run(v2.value()))
+        other_shape = error(lambda: s3.run(v3.value()))
+        init_shape = error(lambda: s3.run(v3.initializer))
+    return {"other_dtype": other_dtype, "other_shape": other_shape, "init_other_shape": init_shape}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
