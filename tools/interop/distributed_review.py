@@ -1389,6 +1389,31 @@ def p_shared_variable_mismatch(env):
     return {"other_dtype": other_dtype, "other_shape": other_shape, "init_other_shape": init_shape}
 
 
+def p_shared_resource_variable_mismatch(env):
+    """Two graphs declare one ps resource variable with other dtypes or shapes."""
+    tf = env.tf
+    graphs = [tf.Graph() for _ in range(3)]
+    made = []
+    for g, init in zip(graphs, ([1.0, 2.0], [1, 2], [1.0, 2.0, 3.0])):
+        with g.as_default(), tf.device(PS):
+            made.append(tf.get_variable("rmm", initializer=np.array(init), use_resource=True))
+    sessions = [env.session(env.w0, g) for g in graphs]
+    try:
+        sessions[0].run(made[0].initializer)
+        with graphs[1].as_default():
+            read_int = made[1].read_value()
+        with graphs[2].as_default():
+            read_long = made[2].read_value() * 1.0
+        # (Assigning a value of another shape: TF 2.x refuses it, TF 1.15's AssignVariableOp did not check.)
+        out = {"other_dtype": error(lambda: sessions[1].run(read_int)),
+               "other_shape": error(lambda: sessions[2].run(read_long)),
+               "after": error(lambda: sessions[0].run(made[0].read_value()))}
+    finally:
+        for s in sessions:
+            s.close()
+    return out
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
