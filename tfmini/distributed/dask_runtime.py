@@ -206,7 +206,8 @@ class TaskService:
 
     def __init__(self, worker) -> None:
         self.worker = worker
-        self.incarnation = random.getrandbits(63) or 1
+        # TF's device incarnation: a random 64-bit number per device per process start (never 0).
+        self.incarnation = random.getrandbits(64) or 1
         self.resources: _worker.WorkerResources | None = None
         self.runners: dict[str, _worker.PartitionRunner] = {}
         self.sessions: dict[str, set[str]] = collections.defaultdict(set)

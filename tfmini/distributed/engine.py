@@ -149,13 +149,30 @@ class DistributedExecutable(_engine.Executable):
     """One signature's partitions: registered on each task's worker once per worker incarnation, run as one
     concurrent request per task."""
 
-    def __init__(self, engine: DistributedEngine, step: partition.PartitionedStep, fetch_tensors: tuple,
-                 feed_tensors: tuple, graph_version: int) -> None:
+    def __init__(self, engine: DistributedEngine, make_step, fetch_tensors: Sequence, feed_tensors: Sequence,
+                 graph_version: int) -> None:
         self.engine = engine
-        self.step = step
+        # incarnations (task -> its worker's incarnation) -> the PartitionedStep whose keys name them
+        self._make_step = make_step
+        self.fetch_tensors = list(fetch_tensors)
+        self.feed_tensors = list(feed_tensors)
         self.graph_version = graph_version
+        self._use(engine.incarnations())
+
+    def _use(self, incarnations: dict[str, int]) -> None:
+        """Partitions the signature with the workers' `incarnations` in its transfer keys (TF writes the
+        sending device's incarnation into every `_Send`/`_Recv`, so a restarted worker's keys differ); any
+        partition registered before is forgotten."""
+        old = getattr(self, "registered", None)
+        if old:
+            self.engine._forget(self)
+        step = self._make_step(incarnations)
+        self.step = step
         self.tasks = sorted(step.graph_defs)
-        self.handles = {task: f"{engine.session}/{next(engine.handle_ids)}" for task in self.tasks}
+        # The tasks whose incarnations the keys hold: every partition's, and the master's (the client device).
+        self.key_tasks = sorted({*self.tasks, self.engine.view.master})
+        self.incarnations = {task: incarnations.get(task, 0) for task in self.key_tasks}
+        self.handles = {task: f"{self.engine.session}/{next(self.engine.handle_ids)}" for task in self.tasks}
         self.registered: dict[str, int] = {}  # task -> the incarnation its partition is registered with
         self.graph_bytes = {task: step.graph_defs[task].SerializeToString() for task in self.tasks}
         self.feeds_by_task: dict[str, list[tuple[int, str]]] = {task: [] for task in self.tasks}
@@ -169,7 +186,7 @@ class DistributedExecutable(_engine.Executable):
         positions: dict[tuple[str, str], int] = {}
         for j, entry in enumerate(step.fetch_keys):
             if entry is None:
-                self.fetch_from.append((None, feed_tensors.index(fetch_tensors[j])))
+                self.fetch_from.append((None, self.feed_tensors.index(self.fetch_tensors[j])))
                 continue
             task, key = entry
             if entry not in positions:  # a tensor fetched twice is received once
@@ -204,6 +221,10 @@ class DistributedExecutable(_engine.Executable):
             await asyncio.sleep(0.05)
             await view.refresh()
             missing = [t for t in self.tasks if t not in view.workers]
+        current = {task: view.incarnations.get(task, 0) for task in self.key_tasks}
+        if current != self.incarnations:
+            # A worker restarted since the signature was partitioned: its keys name the old incarnation.
+            self._use(current)
         todo = [t for t in self.tasks if self.registered.get(t) != view.incarnations[t]]
         if not todo:
             return
@@ -220,7 +241,13 @@ class DistributedExecutable(_engine.Executable):
             if reply.get("status") != "ok":
                 dask_runtime.raise_error(reply, task)
             self.registered[task] = reply["incarnation"]
-            view.incarnations[task] = reply["incarnation"]
+            if reply["incarnation"] != view.incarnations.get(task):
+                # The worker restarted after the cluster was last asked: the next run partitions again.
+                view.incarnations[task] = reply["incarnation"]
+                view.stale = True
+                raise _errors.AbortedError(
+                    None, None, f"Task {task} restarted while this session registered its graph there: the step "
+                    "was aborted; the next run registers it again")
 
     async def _run(self, feed_values: Sequence, deadline: float | None, traced: bool, run_metadata) -> list:
         engine = self.engine
@@ -254,8 +281,10 @@ class DistributedExecutable(_engine.Executable):
         for task, position in self.fetch_from:
             value = feed_values[position] if task is None else replies[task]["fetches"][position]
             results.append(as_result(value))
-        if traced and run_metadata is not None:
-            self._fill_step_stats(run_metadata, replies, sent, received)
+        if run_metadata is not None:
+            run_metadata.Clear()  # a successful run replaces what the metadata held, as in TF
+            if traced:
+                self._fill_step_stats(run_metadata, replies, sent, received)
         return results
 
     async def _collect(self, requests: dict, step_id: int, deadline: float | None):
@@ -379,15 +408,15 @@ class DistributedEngine(_engine.Engine):
         if exe is not None and exe.graph_version == self.graph._version:
             return exe
         version = self.graph._version
-        if self._placed_version != version:
-            # The graph's GraphDef and every node's device, once per graph version.
-            self._graph_def = self.graph.as_graph_def()
-            self._devices = partition.place(self._graph_def, self.tasks(), self.view.master, self._soft)
-            self._placed_version = version
-        step = partition.partition(
-            self._graph_def, fetch_tensors, feed_tensors, target_ops, cluster=self.tasks(),
-            master=self.view.master, allow_soft_placement=self._soft, devices=self._devices)
-        exe = DistributedExecutable(self, step, fetch_tensors, feed_tensors, version)
+        graph_def, devices = self._placement()
+        tasks, master, soft = self.tasks(), self.view.master, self._soft
+
+        def make_step(incarnations: dict[str, int]) -> partition.PartitionedStep:
+            return partition.partition(graph_def, fetch_tensors, feed_tensors, target_ops, cluster=tasks,
+                                       master=master, allow_soft_placement=soft, devices=devices,
+                                       incarnations=incarnations)
+
+        exe = DistributedExecutable(self, make_step, fetch_tensors, feed_tensors, version)
         with self._lock:
             old = self._executables.pop(key, None)
             self._executables[key] = exe
@@ -398,13 +427,28 @@ class DistributedEngine(_engine.Engine):
             self._forget(old)
         return exe
 
+    def _placement(self) -> tuple:
+        """The graph's GraphDef and every node's device, computed once per graph version."""
+        version = self.graph._version
+        if self._placed_version != version:
+            self._graph_def = self.graph.as_graph_def()
+            self._devices = partition.place(self._graph_def, self.tasks(), self.view.master, self._soft)
+            self._placed_version = version
+        return self._graph_def, self._devices
+
+    def incarnations(self) -> dict[str, int]:
+        """Each task's worker incarnation as last seen (0 for a task no worker serves yet)."""
+        return dict(self.view.incarnations)
+
     def _forget(self, exe: DistributedExecutable) -> None:
         """Deregisters a replaced executable's partitions (in the background: nothing waits for it)."""
         for task, incarnation in exe.registered.items():
             address = self.view.workers.get(task)
             if address is not None and self.view.incarnations.get(task) == incarnation:
-                self.loop.submit(_quietly(dask_runtime.call(address, task, "tfmini_deregister",
-                                                            session=self.session, handles=[exe.handles[task]])))
+                # Scheduled without waiting, from any thread (the event loop's own when a step re-partitions).
+                asyncio.run_coroutine_threadsafe(_quietly(dask_runtime.call(
+                    address, task, "tfmini_deregister", session=self.session, handles=[exe.handles[task]])),
+                    self.loop.loop)
 
     def partial_run(self):
         raise _errors.UnimplementedError(
@@ -412,7 +456,15 @@ class DistributedEngine(_engine.Engine):
             "run the steps as whole runs instead")
 
     def list_devices(self) -> list:
-        return [_engine.DeviceAttributes(f"{task}/device:CPU:0", "CPU", 0) for task in self.tasks()]
+        """The CPU device of every task the session sees, with its worker's current incarnation (as TF's
+        ListDevices reports it; 0 for a task no worker serves)."""
+        self.loop.run(self.view.refresh(), timeout=_wait_seconds(self.config))
+        devices = []
+        for task in self.tasks():
+            device = _engine.DeviceAttributes(f"{task}/device:CPU:0", "CPU", 0)
+            device.incarnation = self.view.incarnations.get(task, 0)
+            devices.append(device)
+        return devices
 
     def tasks(self) -> list[str]:
         """The tasks this session sees: every task of the cluster, or with `ConfigProto.device_filters` the
