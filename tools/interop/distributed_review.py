@@ -1414,6 +1414,24 @@ def p_shared_resource_variable_mismatch(env):
     return out
 
 
+def p_partition_graphs_without_tracing(env):
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            a = tf.constant(np.ones(40, np.float32), name="a")
+        with tf.device(W1):
+            b = tf.reduce_sum(a, name="b")
+        with env.session(env.w0, g) as sess:
+            meta = tf.RunMetadata()
+            got = sess.run(b, options=tf.RunOptions(output_partition_graphs=True), run_metadata=meta)
+            seen = partition_devices(meta)
+            plain = tf.RunMetadata()
+            sess.run(b, run_metadata=plain)
+    return {"b": value(got), "seen": seen, "step_stats_untraced": len(meta.step_stats.dev_stats),
+            "partitions_unasked": len(plain.partition_graphs)}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
