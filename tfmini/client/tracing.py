@@ -301,10 +301,10 @@ class StepRecorder:
             start_us = start // 1000
             if start >> 28 != high_ns:
                 high_ns = start >> 28
-                high_ns_bytes = varint(high_ns)
+                high_ns_bytes = _high_bits(high_ns)
             if start_us >> 28 != high_us:
                 high_us = start_us >> 28
-                high_us_bytes = varint(high_us)
+                high_us_bytes = _high_bits(high_us)
             start_ns_field = c14[start & 0x3FFF] + c14[(start >> 14) & 0x3FFF] + high_ns_bytes
             start_us_field = c14[start_us & 0x3FFF] + c14[(start_us >> 14) & 0x3FFF] + high_us_bytes
             if thread is not last_thread:  # records of one thread share its tuple
@@ -349,7 +349,7 @@ class StepRecorder:
                     us = (wall0_ns + int((t - perf0) * 1e9)) // 1000
                     if us >> 28 != high_us:
                         high_us = us >> 28
-                        high_us_bytes = varint(high_us)
+                        high_us_bytes = _high_bits(high_us)
                     size_field = size_fields.get(nbytes)
                     if size_field is None:
                         size_field = size_fields.put(nbytes, _field(b"\x10", nbytes))
@@ -515,6 +515,12 @@ def _varint(n: int) -> bytes:
     if n < 1 << 56:
         return c[n & 0x3FFF] + c[(n >> 14) & 0x3FFF] + c[(n >> 28) & 0x3FFF] + _V14[n >> 42]
     return c[n & 0x3FFF] + c[(n >> 14) & 0x3FFF] + c[(n >> 28) & 0x3FFF] + c[(n >> 42) & 0x3FFF] + _V14[n >> 56]
+
+
+def _high_bits(high: int) -> bytes:
+    """The varint bytes after the first two of an int64 whose bits from 28 up are `high` (`n >> 28`): a time
+    before 1970 is negative, and its varint is that of n + 2**64, whose bits from 28 up are high + 2**36."""
+    return _varint(high if high >= 0 else high + (1 << 36))
 
 
 def _field(tag: bytes, n: int) -> bytes:
