@@ -20,6 +20,7 @@ import numpy as np
 
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
+from tfmini.ops import nn_ops as _nn_ops
 
 DEVICE_NAME = "/job:localhost/replica:0/task:0/device:CPU:0"
 
@@ -269,7 +270,8 @@ class Plan:
 
     def __init__(self, *, graph_version: int, steps: list[Step], slot_of: dict, feed_slots: list[int],
                  fetch_slots: list[int], fetch_deref: list[bool], n_slots: int, folded: dict[int, object],
-                 dead_after: list[tuple[int, ...]], target_ops: list, raw_results: bool = False) -> None:
+                 dead_after: list[tuple[int, ...]], target_ops: list, raw_results: bool = False,
+                 fused: dict[int, Fusion] | None = None) -> None:
         self.graph_version = graph_version
         self.steps = steps
         self.slot_of: dict[_ops.Tensor, int] = slot_of
@@ -284,6 +286,9 @@ class Plan:
         self.dead_after = dead_after
         self.target_ops = target_ops
         self.raw_results = raw_results
+        # Last step index -> the op chain the generated run loop computes as one kernel there (the plain
+        # loop, tracing, partial runs, the debugger and concurrent walks run every step as it is).
+        self.fused = fused or {}
         self.fast_fn, self.line_to_step, self.source = _generate(self)
 
     @property
@@ -495,10 +500,11 @@ def compile_plan(state: SessionState, fetch_tensors: Sequence[_ops.Tensor], feed
         fetch_deref.append(t._dtype.is_ref)
 
     folded = _fold_constants(steps, fed) if fold_constants else {}
+    fused = _fused_chains(state, steps, folded, set(feed_slots), set(fetch_slots))
     return Plan(graph_version=version, steps=steps, slot_of=slot_of, feed_slots=feed_slots,
                 fetch_slots=fetch_slots, fetch_deref=fetch_deref, n_slots=n_slots, folded=folded,
                 dead_after=_dead_after(steps, folded, fetch_slots), target_ops=list(target_ops),
-                raw_results=raw_results)
+                raw_results=raw_results, fused=fused)
 
 
 def _dead_after(steps: list[Step], folded: dict, fetch_slots: list[int]) -> list[tuple[int, ...]]:
@@ -577,7 +583,7 @@ def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
     their last use, each call is commented with its op's name and type), compiles it and registers the
     source with `linecache` under the plan's own file name, so tracebacks and debuggers show it. Names from
     the graph appear only in comments, escaped with `ascii()` (a comment cannot end early); the code itself
-    holds slot numbers only."""
+    holds slot numbers only. A fused chain (`plan.fused`) is one call, at its last op's place."""
     folded, steps = plan.folded, plan.live_steps
     env: dict[str, object] = {"_as_result": as_body_result if plan.raw_results else as_result,
                               "__name__": "tfmini._plan"}
@@ -586,6 +592,27 @@ def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
     for j, slot in enumerate(plan.feed_slots):
         lines.append(f"    s{slot} = feeds[{j}]")
     inplace = _inplace_kernels(steps, set(plan.feed_slots), set(plan.fetch_slots), folded)
+    hidden = {s.index for f in plan.fused.values() for s in f.steps[:-1]}
+    # (step, kernel, kwargs, input slots, dereferences) per call, in order.
+    calls: list[tuple[Step, Callable, dict, Sequence[int], Sequence[bool]]] = []
+    for step in steps:
+        fusion = plan.fused.get(step.index)
+        if fusion is not None:
+            calls.append((step, fusion.kernel, {}, fusion.inputs, fusion.deref))
+        elif step.index not in hidden:
+            fn, kwargs = (inplace[step.index], {}) if step.index in inplace else (step.fn, step.kwargs)
+            calls.append((step, fn, kwargs, step.inputs, step.deref))
+    if plan.fused:
+        # The calls read other slots at other places than the steps: when each value dies follows them.
+        kept = set(plan.fetch_slots) | set(folded)
+        last = {slot: k for k, call in enumerate(calls) for slot in call[3]}
+        dead: list[list[int]] = [[] for _ in calls]
+        for slot, k in last.items():
+            if slot not in kept:
+                dead[k].append(slot)
+        dead_after = [tuple(sorted(d)) for d in dead]
+    else:
+        dead_after = [plan.dead_after[call[0].index] for call in calls]
 
     def ref(slot: int, deref: bool) -> str:
         base = f"C{slot}" if slot in folded else f"s{slot}"
@@ -593,16 +620,20 @@ def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
 
     for slot, v in folded.items():
         env[f"C{slot}"] = v
-    for step in steps:
+    for (step, fn, kwargs, inputs, derefs), dead_slots in zip(calls, dead_after):
         # Attrs are passed as keyword constants in the call itself: cheaper than any bound wrapper.
-        fn, kwargs = (inplace[step.index], {}) if step.index in inplace else (step.fn, step.kwargs)
         env[f"K{step.index}"] = fn
-        args = [ref(s, d) for s, d in zip(step.inputs, step.deref)]
+        args = [ref(s, d) for s, d in zip(inputs, derefs)]
         for name, value in kwargs.items():
             env[f"A{step.index}_{name}"] = value
             args.append(f"{name}=A{step.index}_{name}")
         call = f"K{step.index}({', '.join(args)})"
-        lines.append(f"    # {ascii(step.op.name)} ({ascii(step.op.type)})")
+        fusion = plan.fused.get(step.index)
+        if fusion is None:
+            lines.append(f"    # {ascii(step.op.name)} ({ascii(step.op.type)})")
+        else:
+            chain = " -> ".join(f"{ascii(s.op.name)} ({ascii(s.op.type)})" for s in fusion.steps)
+            lines.append(f"    # fused: {chain}")
         if step.single:
             lines.append(f"    s{step.outputs[0]} = {call}")
         elif step.outputs:
@@ -610,8 +641,8 @@ def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
         else:
             lines.append(f"    {call}")
         line_to_step[len(lines)] = step
-        if plan.dead_after[step.index]:
-            lines.append(f"    del {', '.join(f's{s}' for s in plan.dead_after[step.index])}")
+        if dead_slots:
+            lines.append(f"    del {', '.join(f's{s}' for s in dead_slots)}")
     outs = [f"_as_result({ref(s, d)})" for s, d in zip(plan.fetch_slots, plan.fetch_deref)]
     lines.append(f"    return [{', '.join(outs)}]")
     line_to_step[len(lines)] = _fetch_step(plan.steps, plan.fetch_slots)
@@ -626,6 +657,109 @@ def _generate(plan: Plan) -> tuple[Callable, dict[int, Step], str]:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     weakref.finalize(plan, _forget_plan, filename, number)
     return env["_plan_run"], line_to_step, source
+
+
+class Fusion:
+    """An op chain the generated run loop computes with one kernel: `steps` (each reading the previous one's
+    output as its input 0, which nothing else reads), `kernel` (called with the values of `inputs`, those
+    marked in `deref` dereferenced; it returns the last step's output)."""
+
+    __slots__ = ("steps", "kernel", "inputs", "deref")
+
+    def __init__(self, steps: tuple[Step, ...], kernel: Callable) -> None:
+        self.steps = steps
+        self.inputs = tuple(steps[0].inputs) + tuple(s for st in steps[1:] for s in st.inputs[1:])
+        self.deref = tuple(steps[0].deref) + tuple(d for st in steps[1:] for d in st.deref[1:])
+        self.kernel = _with_located_errors(kernel, steps)
+
+
+def _with_located_errors(kernel: Callable, steps: tuple[Step, ...]) -> Callable:
+    """`kernel`, but when it fails the chain's steps run one by one (kernels never write into their inputs, so
+    they see what it saw): the error raised is the failing op's own, naming it, as without fusion."""
+    def fused(*args):
+        try:
+            return kernel(*args)
+        except Exception:  # noqa: BLE001 - the steps below raise the error of the op that fails
+            pass
+        return _run_chain(steps, args)
+
+    return fused
+
+
+def _run_chain(steps: tuple[Step, ...], args: tuple):
+    at = len(steps[0].inputs)
+    value = None
+    for k, step in enumerate(steps):
+        if k == 0:
+            step_args = list(args[:at])
+        else:
+            n = len(step.inputs) - 1
+            step_args = [value, *args[at:at + n]]
+            at += n
+        try:
+            value = step.execute(step_args)
+        except Exception as e:  # noqa: BLE001 - every kernel failure becomes an OpError
+            raise op_error(e, step.op) from None
+    return value
+
+
+def _fused_chains(state: SessionState, steps: list[Step], folded: dict, feed_slots: set,
+                  fetched: set) -> dict[int, Fusion]:
+    """The op chains of `nn_ops.FUSED_CHAINS` the generated run loop may run as one kernel, by their last
+    step's index: each op's output is read only by the next op (as its input 0), is neither fed, fetched nor
+    folded, and no op has a control dependency on it; and no step that runs between the chain's first and
+    last op may update a variable in place (the chain reads its inputs at its last op's place)."""
+    chains = _nn_ops.FUSED_CHAINS
+    firsts = {types[0] for types in chains}
+    live = [s for s in steps if not (s.outputs and all(o in folded for o in s.outputs))]
+    if not any(s.op.type in firsts for s in live):
+        return {}
+    readers: dict[int, list[tuple[Step, int]]] = {}
+    for st in live:
+        for pos, slot in enumerate(st.inputs):
+            readers.setdefault(slot, []).append((st, pos))
+    controlled = {c for st in live for c in st.op._control_inputs}
+    position = {st.index: k for k, st in enumerate(live)}
+    taken: set[int] = set()
+    fused: dict[int, Fusion] = {}
+    for types, factory in chains.items():
+        for first in live:
+            if first.op.type != types[0] or first.index in taken:
+                continue
+            chain = _match_chain(first, types, readers, controlled, folded, feed_slots, fetched, taken)
+            if chain is None:
+                continue
+            between = live[position[first.index] + 1:position[chain[-1].index]]
+            if any(st.op._opdef.ref_inputs or st.op._opdef.forwards_refs for st in between if st not in chain):
+                continue
+            kernel = factory(*(st.op for st in chain), ctx=state)
+            if kernel is None:
+                continue
+            taken.update(st.index for st in chain)
+            fused[chain[-1].index] = Fusion(tuple(chain), kernel)
+    return fused
+
+
+def _match_chain(first: Step, types: tuple[str, ...], readers: dict, controlled: set, folded: dict,
+                 feed_slots: set, fetched: set, taken: set[int]) -> list[Step] | None:
+    """The steps from `first` along sole readers whose op types are `types`, or None where that breaks."""
+    chain = [first]
+    for op_type in types[1:]:
+        cur = chain[-1]
+        if not cur.single or len(cur.outputs) != 1 or cur.op in controlled:
+            return None
+        slot = cur.outputs[0]
+        if slot in fetched or slot in folded or slot in feed_slots:
+            return None
+        users = readers.get(slot, ())
+        if len(users) != 1:
+            return None
+        nxt, pos = users[0]
+        if pos != 0 or nxt.op.type != op_type or nxt.deref[0] or nxt.index in taken:
+            return None
+        chain.append(nxt)
+    last = chain[-1]
+    return chain if last.single and len(last.outputs) == 1 else None
 
 
 def _inplace_kernels(live_steps: list[Step], feed_slots: set, fetched: set, folded: dict) -> dict[int, Callable]:
@@ -684,4 +818,4 @@ def _fetch_step(steps, fetch_slots):
     return steps[-1] if steps else None
 
 
-__all__ = ["Plan", "RefCell", "SessionState", "Step", "compile_plan", "op_error"]
+__all__ = ["Fusion", "Plan", "RefCell", "SessionState", "Step", "compile_plan", "op_error"]
