@@ -13,6 +13,7 @@ import tfmini as tf
 from tfmini import debug as tf_debug
 from tfmini.client import local_engine
 from tfmini.framework import errors
+from tfmini.ops import nn_ops
 
 CHAIN = ["Conv2D", "BiasAdd", "Relu", "MaxPool"]
 
@@ -300,7 +301,15 @@ def test_a_training_step_reads_the_intermediates_so_nothing_fuses():
         np.testing.assert_array_equal(inference, _plan(sess, [pooled], {x: xv}).run_steps([xv])[0])
 
 
-def test_chains_in_a_while_loop_body_fuse():
+def test_chains_in_a_while_loop_body_fuse(monkeypatch):
+    made = []
+
+    def recording(*ops, ctx=None):
+        kernel = nn_ops.conv_bias_relu_pool_kernel(*ops, ctx=ctx)
+        made.append([op.type for op in ops] if kernel is not None else None)
+        return kernel
+
+    monkeypatch.setitem(nn_ops.FUSED_CHAINS, tuple(CHAIN), recording)
     xv, wv, bv = _data((2, 8, 8, 4), (3, 3, 4, 4))
     x = tf.placeholder(tf.float32, [None, 8, 8, 4])
 
@@ -315,6 +324,7 @@ def test_chains_in_a_while_loop_body_fuse():
     for _ in range(3):
         want = np.maximum(_conv_ref(want, wv, 1, "SAME") + bv, 0) * 0.5
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    assert made == [CHAIN]  # the body's plan, compiled once
 
 
 @pytest.fixture

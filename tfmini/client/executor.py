@@ -1,7 +1,8 @@
 """Plans: prunes a graph to what a run needs, compiles the pruned ops into a `Plan` (resolved kernels and
-value slots, constant folding, when each value dies, a generated run loop) and runs it. Also the session
-state kernels see (`SessionState`: variables, handles, random generators). Knows the registry's kernels,
-never an op type by name; engines (`local_engine`) decide when and where plans run."""
+value slots, constant folding, when each value dies, a generated run loop that runs the op chains of
+`nn_ops.FUSED_CHAINS` as one kernel each) and runs it. Also the session state kernels see (`SessionState`:
+variables, handles, random generators). Knows the registry's kernels, never an op type by name; engines
+(`local_engine`) decide when and where plans run."""
 
 from __future__ import annotations
 

@@ -861,7 +861,8 @@ def conv_bias_relu_pool_kernel(conv: _ops.Operation, bias_add: _ops.Operation, r
 
 # Op chains a plan may run as one kernel: op types in order -> factory(*ops, ctx=ctx) returning a kernel (or None
 # when these ops cannot be fused) that takes the first op's inputs followed by each later op's inputs other
-# than the previous op's output, and returns the last op's output.
+# than the previous op's output, and returns the last op's output. The executor's generated run loop uses it
+# where nothing else reads the intermediate values (see executor._fused_chains); its plain step loop never does.
 FUSED_CHAINS = {("Conv2D", "BiasAdd", "Relu", "MaxPool"): conv_bias_relu_pool_kernel}
 
 
