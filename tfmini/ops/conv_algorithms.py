@@ -229,6 +229,9 @@ def _run_concurrently(fn: Callable, parts: Sequence[tuple]) -> list:
         # The workers take no more work once the interpreter has begun to exit (atexit handlers run after
         # that): the parts not handed over run on this thread.
         pass
+    except BaseException:  # an interrupt while handing the parts over: those handed over end first
+        _settle(futures)
+        raise
     local = parts[1 + len(futures):]
     error = None
     try:
