@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -97,7 +98,8 @@ def test_a_child_forked_while_the_pool_lock_is_held_starts_its_own_pool():
     want = conv_algorithms.conv2d(x, w, 22, 22, (1, 1), (1, 1), threads=1)
     # As when another thread creates the pool at the moment of the fork: the child inherits the lock held (and
     # no pool, which a fork forgets).
-    with conv_algorithms._pool_lock:
+    with conv_algorithms._pool_lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads running: what this tests
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child
             code = 1
