@@ -1344,11 +1344,11 @@ def p_feed_variable_and_intermediates(env):
             o = tf.multiply(n, v, name="o")
         with env.session(env.w0, g) as sess:
             sess.run(v.initializer)
-            fed_v = sess.run([m, n, o], {v: [10.0, 20.0]})
-            fed_m = sess.run([n, o, m], {m: [0.5, 0.5]})
-            fed_n = sess.run([o, v], {n: [2.0, 2.0]})
+            fed_v = error(lambda: sess.run([m, n, o], {v: [10.0, 20.0]}))
+            fed_m = error(lambda: sess.run([n, o, m], {m: [0.5, 0.5]}))
+            fed_n = error(lambda: sess.run([o, v], {n: [2.0, 2.0]}))
             after = sess.run(v)
-    return {"fed_v": value(fed_v), "fed_m": value(fed_m), "fed_n": value(fed_n), "v_after": value(after)}
+    return {"fed_v": fed_v, "fed_m": fed_m, "fed_n": fed_n, "v_after": value(after)}
 
 
 def p_reset_empty_and_unknown_containers(env):
