@@ -396,14 +396,6 @@ def test_make_callable_and_feeding_an_intermediate_tensor_on_another_task(target
         np.testing.assert_array_equal(sess.make_callable([out, base])()[0], [11.0, 21.0])
 
 
-def test_partial_run_is_unimplemented_with_a_clear_message(target):
-    x = tf.placeholder(tf.float32)
-    y = x + 1.0
-    with tf.Session(target) as sess:
-        with pytest.raises(tf.errors.UnimplementedError, match="Partial runs"):
-            sess.partial_run_setup([y], [x])
-
-
 def test_monitored_training_session_with_hooks_on_a_server_target(cluster, target):
     with tf.device(tf.train.replica_device_setter(ps_tasks=1, worker_device="/job:worker/task:0")):
         step = tf.train.get_or_create_global_step()

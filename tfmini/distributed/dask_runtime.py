@@ -29,7 +29,7 @@ EXTRA = "tfmini[distributed]"
 CLIENT_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 # Dask's handler names for the tfmini operations on a worker.
 HANDLERS = ("tfmini_incarnation", "tfmini_register", "tfmini_run", "tfmini_put", "tfmini_abort",
-            "tfmini_deregister", "tfmini_reset")
+            "tfmini_deregister", "tfmini_reset", "tfmini_partial_put", "tfmini_partial_get", "tfmini_partial_end")
 # Scheduler metadata keys: the ClusterDef of a tf.train.Server cluster, and assign_tasks' mapping.
 CLUSTER_KEY = ["tfmini", "cluster"]
 TASKS_KEY = ["tfmini", "tasks"]
@@ -218,6 +218,8 @@ class TaskService:
         # step id -> when a peer's tensor made its rendezvous, until the step's run request arrives
         self.waiting: dict[int, float] = {}
         self.active: set[int] = set()  # the steps whose run request arrived and has not finished
+        # Partial run handle ("<session>/partial/<n>") -> tensor name -> a value a step of it computed here.
+        self.partials: dict[str, dict[str, object]] = {}
         self.lock = threading.Lock()
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="tfmini-step")
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -250,6 +252,7 @@ class TaskService:
             self.steps.clear()
         for rendezvous in steps:
             rendezvous.abort(_errors.CancelledError(None, None, "The worker is shutting down"))
+        self.partials.clear()
         if self.resources is not None:
             self.resources.reset(None)
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -291,6 +294,9 @@ class TaskService:
             runner = self.runners.pop(handle, None)
             if runner is not None:
                 runner.close()
+        if handles is None:
+            for handle in [h for h in self.partials if h.startswith(session + "/")]:
+                del self.partials[handle]
         if handles is None and self.resources is not None:
             self.resources.close_session(session)
         if not owned:
@@ -322,10 +328,11 @@ class TaskService:
 
     async def tfmini_run(self, comm=None, handle: str = "", step_id: int = 0, feeds=None, fetch_keys=(),
                          timeout: float | None = None, traced: bool = False, peers=None,
-                         incarnation: int = 0) -> dict:
+                         incarnation: int = 0, partial: str = "", keep=()) -> dict:
         """Runs one registered partition for one step: feeds go into the step's rendezvous, the partition
         runs on a pool thread, fetched keys are taken from the rendezvous; the reply carries them (and the
-        device's step stats when traced, with this worker's receive and reply times)."""
+        device's step stats when traced, with this worker's receive and reply times). A step of partial run
+        `partial` keeps the values `keep` names ((key, tensor name) pairs) in that partial run's store."""
         received = time.time()
         runner = self.runners.get(handle)
         if runner is None or (incarnation and incarnation != self.incarnation):
@@ -344,21 +351,67 @@ class TaskService:
             self.active.add(step_id)
         for key, value in (feeds or {}).items():
             rendezvous.put(key, value)
+        keys = list(dict.fromkeys([*fetch_keys, *(key for key, _ in keep)]))  # each key is received once
         try:
-            values, stats = await self.loop.run_in_executor(
-                self.pool, self._run_step, runner, step_id, rendezvous, deadline, traced, list(fetch_keys))
+            received_values, stats = await self.loop.run_in_executor(
+                self.pool, self._run_step, runner, step_id, rendezvous, deadline, traced, keys)
         except Exception as exc:  # noqa: BLE001 - the step's error goes back to the client
             rendezvous.abort(exc if isinstance(exc, _errors.OpError)
                              else _errors.CancelledError(None, None, "Step aborted"))
             return error_message(exc)
         finally:
             self._finish(step_id)
-        reply = {"status": "ok", "fetches": [wire_value(v) for v in values]}
+        by_key = dict(zip(keys, received_values))
+        if keep:
+            store = self.partials.setdefault(partial, {})
+            for key, name in keep:
+                store[name] = by_key[key]
+        reply = {"status": "ok", "fetches": [wire_value(by_key[key]) for key in fetch_keys]}
         if traced:
             reply["stats"] = stats.SerializeToString() if stats is not None else b""
             reply["received"] = received
             reply["replied"] = time.time()
         return reply
+
+    async def tfmini_partial_put(self, comm=None, handle: str = "", step_id: int = 0, puts=(),
+                                 peers=None) -> dict:
+        """Puts values partial run `handle` keeps here into the rendezvous of its step `step_id` on the tasks
+        reading them ((task, key, tensor name) triples), this task's own or, worker to worker, another's."""
+        store = self.partials.get(handle, {})
+        missing = [name for _, _, name in puts if name not in store]
+        if missing:
+            return self._lost(handle, missing)
+        if peers:
+            self.peers.update(peers)
+        sends = []
+        for task, key, name in puts:
+            if task == self.task:
+                await self.tfmini_put(step_id=step_id, key=key, value=store[name])
+            else:
+                sends.append(call(self.peers[task], task, "tfmini_put", step_id=step_id, key=key,
+                                  value=wire_value(store[name])))
+        for reply in (await gather_replies(dict(enumerate(sends)))).values():
+            if isinstance(reply, BaseException):
+                return error_message(reply)
+        return {"status": "ok"}
+
+    async def tfmini_partial_get(self, comm=None, handle: str = "", names=()) -> dict:
+        """The values `names` partial run `handle` keeps here."""
+        store = self.partials.get(handle, {})
+        missing = [name for name in names if name not in store]
+        if missing:
+            return self._lost(handle, missing)
+        return {"status": "ok", "values": [wire_value(store[name]) for name in names]}
+
+    async def tfmini_partial_end(self, comm=None, handle: str = "") -> dict:
+        """Frees what partial run `handle` keeps here."""
+        self.partials.pop(handle, None)
+        return {"status": "ok"}
+
+    def _lost(self, handle: str, names: list[str]) -> dict:
+        return {"status": "error", "code": _errors.ABORTED, "node": None,
+                "message": f"Task {self.task} no longer keeps {', '.join(names)} of partial run {handle} (the "
+                "partial run ended, or the task restarted)"}
 
     # -- the step ------------------------------------------------------------------------------------------
     def _rendezvous(self, step_id: int) -> _worker.StepRendezvous | None:

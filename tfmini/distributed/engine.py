@@ -11,15 +11,19 @@ import itertools
 import random
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
+
+import numpy as np
 
 from tfmini.client import engine as _engine
 from tfmini.client.executor import as_result
 from tfmini.distributed import dask_runtime, partition
+from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
-from tfmini.protobuf import cluster_pb2, step_stats_pb2
+from tfmini.protobuf import cluster_pb2, graph_pb2, step_stats_pb2
 
 # How long a session waits for the tasks a step needs to join the cluster when no operation timeout is set
 # (TF waits for ever; a bounded wait turns a missing task into UnavailableError).
@@ -150,12 +154,15 @@ class DistributedExecutable(_engine.Executable):
     concurrent request per task."""
 
     def __init__(self, engine: DistributedEngine, make_step, fetch_tensors: Sequence, feed_tensors: Sequence,
-                 graph_version: int) -> None:
+                 graph_version: int, replied: int | None = None) -> None:
         self.engine = engine
         # incarnations (task -> its worker's incarnation) -> the PartitionedStep whose keys name them
         self._make_step = make_step
         self.fetch_tensors = list(fetch_tensors)
         self.feed_tensors = list(feed_tensors)
+        # The fetches whose values come back to the client: the first `replied` (a partial run's others are
+        # kept on their tasks).
+        self.replied = len(self.fetch_tensors) if replied is None else replied
         self.graph_version = graph_version
         self._use(engine.incarnations())
 
@@ -184,7 +191,7 @@ class DistributedExecutable(_engine.Executable):
         # Per fetch: (task, position in that task's reply), or (None, index of the feed it returns).
         self.fetch_from: list[tuple[str | None, int]] = []
         positions: dict[tuple[str, str], int] = {}
-        for j, entry in enumerate(step.fetch_keys):
+        for j, entry in enumerate(step.fetch_keys[:self.replied]):
             if entry is None:
                 self.fetch_from.append((None, self.feed_tensors.index(self.fetch_tensors[j])))
                 continue
@@ -249,7 +256,8 @@ class DistributedExecutable(_engine.Executable):
                     None, None, f"Task {task} restarted while this session registered its graph there: the step "
                     "was aborted; the next run registers it again")
 
-    async def _run(self, feed_values: Sequence, deadline: float | None, traced: bool, run_metadata) -> list:
+    async def _run(self, feed_values: Sequence, deadline: float | None, traced: bool, run_metadata,
+                   partial: DistributedPartialRun | None = None) -> list:
         engine = self.engine
         view = engine.view
         if view.stale or len(self.registered) != len(self.tasks) or any(
@@ -258,24 +266,29 @@ class DistributedExecutable(_engine.Executable):
         step_id = engine.next_step_id()
         engine.running[step_id] = self.tasks
         try:
-            return await self._step(step_id, feed_values, deadline, traced, run_metadata)
+            return await self._step(step_id, feed_values, deadline, traced, run_metadata, partial)
         finally:
             del engine.running[step_id]
 
     async def _step(self, step_id: int, feed_values: Sequence, deadline: float | None, traced: bool,
-                    run_metadata) -> list:
+                    run_metadata, partial: DistributedPartialRun | None = None) -> list:
         workers = self.engine.view.workers
         peers = {task: workers[task] for task in workers}
+        extra: dict[str, dict] = {}
+        if partial is not None:
+            # Values earlier calls computed go from the tasks keeping them into this step's rendezvous.
+            extra = await partial.prepare_step(self, step_id, peers, deadline)
         requests = {}
         sent = {}
         for task in self.tasks:
-            feeds = {key: dask_runtime.wire_value(feed_values[i]) for i, key in self.feeds_by_task[task]}
+            feeds = {key: dask_runtime.wire_value(feed_values[i]) for i, key in self.feeds_by_task[task]
+                     if feed_values[i] is not KEPT}
             timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
             sent[task] = time.time()
             requests[task] = asyncio.ensure_future(dask_runtime.call(
                 workers[task], task, "tfmini_run", handle=self.handles[task], step_id=step_id, feeds=feeds,
                 fetch_keys=self.fetch_keys[task], timeout=timeout, traced=traced, peers=peers,
-                incarnation=self.registered[task]))
+                incarnation=self.registered[task], **extra.get(task, {})))
         replies, received = await self._collect(requests, step_id, deadline)
         results = []
         for task, position in self.fetch_from:
@@ -374,6 +387,214 @@ class DistributedExecutable(_engine.Executable):
             run_metadata.step_stats.dev_stats.add().CopyFrom(device)
 
 
+class _Kept:
+    """Stands, among a partial run step's feed values, for a value an earlier call keeps on a task."""
+
+    def __repr__(self) -> str:
+        return "KEPT"
+
+
+KEPT = _Kept()
+
+
+class DistributedPartialRun(_engine.PartialRun):
+    """A partial run on a distributed session (TF's PRunSetup/PRun on a master). Each call places and cuts
+    only the ops its fetches and targets need that no earlier call ran, as a step of its own; every value such
+    a step computes stays on the task that computed it (in this partial run's store on that worker, named by
+    `handle`) and goes from there, worker to worker, to the step of a later call that reads it, or to the
+    client when a later call fetches it. Fed values stay with the client and go where a step reads them. The
+    stores are freed by `close()` and when the session closes.
+
+    Variables and other resources are not values: a later call reading a variable (a ref or resource
+    handle an earlier call's op produced) runs the op giving its storage or handle again (which does not
+    change the variable), and a ref an earlier update produced (Assign's output) is read as its variable."""
+
+    def __init__(self, engine: DistributedEngine) -> None:
+        self.engine = engine
+        self.handle = f"{engine.session}/partial/{next(engine.handle_ids)}"
+        self.fed: dict[str, object] = {}  # tensor name -> fed value
+        self.kept: dict[str, tuple[str, int]] = {}  # tensor name -> (task keeping it, that worker's incarnation)
+        self.done: set[str] = set()  # the ops earlier calls ran
+        self.keep: set[str] = set()  # the values the current call's step keeps
+        self.tasks: set[str] = set()  # the tasks keeping values of this partial run
+        self._lock = threading.Lock()
+        # Frees the stores when the partial run is dropped without `close()` (scheduled, never waited for).
+        self._finalizer = weakref.finalize(self, _free_partial_run, engine.loop, engine.view, self.handle,
+                                           self.tasks)
+
+    def run(self, fetch_tensors: Sequence[_ops.Tensor], target_ops: Sequence[_ops.Operation], feeds: dict,
+            user_fed, deadline: float | None) -> list:
+        with self._lock:
+            return self._run(fetch_tensors, target_ops, feeds, deadline)
+
+    def _run(self, fetch_tensors, target_ops, feeds: dict, deadline: float | None) -> list:
+        engine = self.engine
+        if engine._closed:
+            raise _errors.CancelledError(None, None, "The session was closed")
+        for t, value in feeds.items():
+            self.fed[t.name] = value
+        graph_def, devices = engine._placement()
+        remaining = self._remaining(graph_def)
+        fetch_names = [self._source(t).name for t in fetch_tensors]
+        earlier = [n for n in dict.fromkeys(fetch_names) if n in self.kept and n not in self.fed]
+        compute = [n for n in dict.fromkeys(fetch_names) if n not in self.fed and n not in self.kept]
+        targets = [op.name for op in target_ops if op.name not in self.done]
+        available = [*self.fed, *(n for n in self.kept if n not in self.fed)]
+        tasks, master, soft = engine.tasks(), engine.view.master, engine._soft
+
+        def cut(fetches: list[str], incarnations: dict[str, int] | None = None) -> partition.PartitionedStep:
+            return partition.partition(remaining, fetches, available, targets, cluster=tasks, master=master,
+                                       allow_soft_placement=soft, devices=devices, incarnations=incarnations)
+
+        values: dict[str, object] = {}
+        if earlier:
+            values.update(zip(earlier, engine.loop.run(self._gather_kept(earlier), timeout=_timeout(deadline))))
+        if compute or targets:
+            ran = cut(compute).devices
+            keep = [name for op in ran for name in self._values_of(op)
+                    if name not in self.fed and name not in self.kept]
+            computing = set(compute)
+            fetches = compute + [n for n in keep if n not in computing]
+            self.keep = set(keep)
+            exe = DistributedExecutable(engine, lambda incarnations: cut(fetches, incarnations), fetches, available,
+                                        engine.graph._version, replied=len(compute))
+            feed_values = [self.fed[n] if n in self.fed else KEPT for n in available]
+            try:
+                results = engine.loop.run(exe._run(feed_values, deadline, False, None, self))
+            finally:
+                engine._forget(exe)
+                self.keep = set()
+            self.done.update(ran)
+            for name, entry in zip(fetches, exe.step.fetch_keys):
+                if name in keep and entry is not None:
+                    task = entry[0]
+                    self.kept[name] = (task, exe.registered.get(task, engine.view.incarnations.get(task, 0)))
+                    self.tasks.add(task)
+            values.update(zip(compute, results))
+        out = []
+        for name in fetch_names:
+            value = self.fed[name] if name in self.fed else values[name]
+            # What the caller gets is theirs to change: never a value this partial run still holds.
+            out.append(value.copy() if isinstance(value, np.ndarray) else value)
+        return out
+
+    def _source(self, t: _ops.Tensor) -> _ops.Tensor:
+        """The tensor a later call reads for `t`: a ref an earlier call's op produced is read as the variable
+        storage it reaches (Assign's output as its variable), the op of which runs again."""
+        if not t.dtype.is_ref or t.op.name not in self.done:
+            return t
+        while t.op._opdef.ref_inputs and t.op._inputs:
+            t = t.op._inputs[min(t.op._opdef.ref_inputs)]
+        return t
+
+    def _remaining(self, graph_def):
+        """`graph_def` with what earlier calls ran taken as done: control edges from their ops dropped (the
+        dependency was met), and refs they produced read from their variables."""
+        if not self.done:
+            return graph_def
+        graph = self.engine.graph
+        gd = graph_pb2.GraphDef()
+        gd.CopyFrom(graph_def)
+        done = self.done
+        for nd in gd.node:
+            if not any(inp.lstrip("^").partition(":")[0] in done for inp in nd.input):
+                continue
+            inputs = []
+            for inp in nd.input:
+                if inp.startswith("^"):
+                    if inp[1:] not in done:
+                        inputs.append(inp)
+                    continue
+                node, _, port = inp.partition(":")
+                if node in done:
+                    source = self._source(graph.get_tensor_by_name(f"{node}:{port or 0}"))
+                    inp = source.op.name if source.value_index == 0 else source.name
+                inputs.append(inp)
+            del nd.input[:]
+            nd.input.extend(inputs)
+        return gd
+
+    def _values_of(self, op_name: str) -> list[str]:
+        """The outputs of op `op_name` a later call may read as values (not refs or resource handles)."""
+        op = self.engine.graph.get_operation_by_name(op_name)
+        return [t.name for t in op.outputs if not t.dtype.is_ref and t.dtype.base_dtype != _dtypes.resource]
+
+    def _check_kept(self, names) -> None:
+        """AbortedError when a task keeping one of `names` restarted since (its values are gone)."""
+        incarnations = self.engine.view.incarnations
+        for name in names:
+            task, incarnation = self.kept[name]
+            if incarnations.get(task) != incarnation:
+                raise _errors.AbortedError(
+                    None, None, f"Task {task} restarted during the partial run: the value of {name} an earlier "
+                    "call computed there is gone")
+
+    # -- on the event loop -----------------------------------------------------------------------------------
+    async def prepare_step(self, exe: DistributedExecutable, step_id: int, peers: dict,
+                           deadline: float | None) -> dict[str, dict]:
+        """Puts the kept values the step `exe` reads into its rendezvous on the tasks reading them; returns
+        each task's extra run arguments (the values its partition computes that this partial run keeps)."""
+        kept_at = {i: name for i, name in enumerate(exe.feed_tensors) if name in self.kept and name not in self.fed}
+        puts: dict[str, list] = {}
+        for task, entries in exe.feeds_by_task.items():
+            for i, key in entries:
+                name = kept_at.get(i)
+                if name is not None:
+                    puts.setdefault(self.kept[name][0], []).append((task, key, name))
+        self._check_kept(n for entries in puts.values() for _, _, n in entries)
+        await self._call_holders({task: dict(step_id=step_id, puts=entries, peers=peers)
+                                  for task, entries in puts.items()}, "tfmini_partial_put", deadline)
+        extra: dict[str, dict] = {}
+        for name, entry in zip(exe.fetch_tensors, exe.step.fetch_keys):
+            if name in self.keep and entry is not None:
+                task, key = entry
+                extra.setdefault(task, {"partial": self.handle, "keep": []})["keep"].append((key, name))
+        return extra
+
+    async def _gather_kept(self, names: list[str]) -> list:
+        self._check_kept(names)
+        by_task: dict[str, list[str]] = {}
+        for name in names:
+            by_task.setdefault(self.kept[name][0], []).append(name)
+        replies = await self._call_holders({task: {"names": wanted} for task, wanted in by_task.items()},
+                                           "tfmini_partial_get", None)
+        found = {name: value for task, wanted in by_task.items()
+                 for name, value in zip(wanted, replies[task]["values"])}
+        return [found[name] for name in names]
+
+    async def _call_holders(self, calls: dict[str, dict], op: str, deadline: float | None) -> dict[str, dict]:
+        view = self.engine.view
+        replies = await dask_runtime.gather_replies({
+            task: dask_runtime.call(view.workers[task], task, op, handle=self.handle, **kwargs)
+            for task, kwargs in calls.items()})
+        for task, reply in replies.items():
+            if isinstance(reply, BaseException):
+                if isinstance(reply, _errors.UnavailableError):
+                    view.stale = True
+                raise reply
+            if reply.get("status") != "ok":
+                dask_runtime.raise_error(reply, task)
+        return replies
+
+    def close(self) -> None:
+        """Frees the values this partial run keeps on its tasks."""
+        self._finalizer()
+
+
+def _free_partial_run(loop, view: ClusterView, handle: str, tasks: set[str]) -> None:
+    """Drops a partial run's stores on `tasks` (scheduled on the event loop from any thread; nothing waits)."""
+    for task in list(tasks):
+        address = view.workers.get(task)
+        if address is not None and loop.thread.is_alive():
+            asyncio.run_coroutine_threadsafe(
+                _quietly(dask_runtime.call(address, task, "tfmini_partial_end", handle=handle)), loop.loop)
+    tasks.clear()
+
+
+def _timeout(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.perf_counter())
+
+
 class DistributedEngine(_engine.Engine):
     """Runs a session's graph on the tasks of a Dask-served cluster."""
 
@@ -392,6 +613,7 @@ class DistributedEngine(_engine.Engine):
         self._executables: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._closed = False
+        self._partial_runs: weakref.WeakSet = weakref.WeakSet()
         # step id -> the tasks it runs on, for the steps in flight (touched on the event loop only)
         self.running: dict[int, list[str]] = {}
         self._soft = bool(config is not None and config.allow_soft_placement)
@@ -450,10 +672,10 @@ class DistributedEngine(_engine.Engine):
                     address, task, "tfmini_deregister", session=self.session, handles=[exe.handles[task]])),
                     self.loop.loop)
 
-    def partial_run(self):
-        raise _errors.UnimplementedError(
-            None, None, f"Partial runs are not supported on distributed sessions (target {self.target!r}); "
-            "run the steps as whole runs instead")
+    def partial_run(self) -> DistributedPartialRun:
+        run = DistributedPartialRun(self)
+        self._partial_runs.add(run)
+        return run
 
     def list_devices(self) -> list:
         """The CPU device of every task the session sees, with its worker's current incarnation (as TF's
@@ -477,6 +699,10 @@ class DistributedEngine(_engine.Engine):
             return
         self._closed = True
         tasks = {task for exe in self._executables.values() for task in exe.registered}
+        for run in list(self._partial_runs):
+            # Closing the session's registrations on those tasks frees the partial run's stores there too.
+            tasks |= run.tasks
+            run.tasks.clear()
         self._executables.clear()
         try:
             self.loop.run(self._close(tasks), timeout=ABORT_GRACE_SECONDS)
@@ -563,4 +789,5 @@ def register_targets() -> None:
         _engine.register_engine(prefix, _FACTORY)
 
 
-__all__ = ["ClusterView", "DistributedEngine", "DistributedExecutable", "assign_tasks", "register_targets"]
+__all__ = ["ClusterView", "DistributedEngine", "DistributedExecutable", "DistributedPartialRun", "assign_tasks",
+           "register_targets"]
