@@ -529,9 +529,9 @@ class PartitionRunner:
         touched = set(self._tf_names.values())
         # Step stats name nodes as the partition does: imported name -> (TF's name, TF's timeline label), for
         # renamed nodes, their readers, and every transfer (whose label names its tensor and other end).
-        self._stat_names = {imported.get(nd.name, nd.name): (nd.name, _label(nd)) for nd in by_name.values()
-                            if nd.name in touched or nd.op in _TRANSFER_OPS
-                            or any(i.lstrip("^").partition(":")[0] in touched for i in nd.input)}
+        self.stat_names = {imported.get(nd.name, nd.name): (nd.name, _label(nd)) for nd in by_name.values()
+                           if nd.name in touched or nd.op in _TRANSFER_OPS
+                           or any(i.lstrip("^").partition(":")[0] in touched for i in nd.input)}
         self._lock = threading.Lock()
         self._generation = None
         self.plan = None
@@ -553,6 +553,26 @@ class PartitionRunner:
         """Runs the partition for the step of `rendezvous` until `deadline` (perf_counter seconds; it also
         bounds the rendezvous' waits). Raises the failing op's error (the caller aborts the step). Traced, it
         returns the DeviceStepStats of this task's device (times on this process's clock)."""
+        recorder = self.record(rendezvous, deadline, traced)
+        if recorder is None:
+            return None
+        stats = step_stats_pb2.StepStats()
+        recorder.fill_step_stats(stats)
+        dev = stats.dev_stats[0]
+        dev.device = self.device
+        names = self.stat_names
+        if names:
+            for ns in dev.node_stats:
+                renamed = names.get(ns.node_name)
+                if renamed is not None:
+                    ns.node_name, ns.timeline_label = renamed
+        return dev
+
+    def record(self, rendezvous: StepRendezvous, deadline: float | None = None,
+               traced: bool = True) -> tracing.StepRecorder | None:
+        """`run`, returning the traced run's StepRecorder (None untraced). Its serialized step stats and cost
+        graph (`step_stats_bytes`, `cost_graph_bytes`: a finished run ran every step in plan order) name the
+        local device and the nodes as imported: `device` and `stat_names` give the partition's names."""
         plan = self.plan if self._generation == self.resources.generation else self._compile()
         rendezvous.bound(deadline)
         try:
@@ -567,17 +587,7 @@ class PartitionRunner:
                 plan.run_steps([], on_step=recorder.on_step, deadline=deadline, values=recorder.values)
         except _errors.OpError as e:
             raise self._located_here(e) from None
-        stats = step_stats_pb2.StepStats()
-        recorder.fill_step_stats(stats)
-        dev = stats.dev_stats[0]
-        dev.device = self.device
-        names = self._stat_names
-        if names:
-            for ns in dev.node_stats:
-                renamed = names.get(ns.node_name)
-                if renamed is not None:
-                    ns.node_name, ns.timeline_label = renamed
-        return dev
+        return recorder
 
     def _located_here(self, error: _errors.OpError) -> _errors.OpError:
         """`error` naming its node as the partition does and the task it ran on, in place of the place where
