@@ -1432,19 +1432,44 @@ def p_partition_graphs_without_tracing(env):
             "partitions_unasked": len(plain.partition_graphs)}
 
 
+def p_partial_run_across_tasks(env):
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            v = tf.Variable(2.0, name="v")
+            a = tf.placeholder(tf.float32, [], name="a")
+            r1 = a * v
+        with tf.device(W1):
+            b = tf.placeholder(tf.float32, [], name="b")
+            r2 = r1 + b
+        with tf.device(W0):
+            r3 = r2 * r1
+        with env.session(env.w0, g) as sess:
+            sess.run(v.initializer)
+
+            def steps():
+                h = sess.partial_run_setup([r1, r2, r3], [a, b])
+                first = sess.partial_run(h, r1, {a: 3.0})
+                return [first, sess.partial_run(h, [r2, r3], {b: 1.0})]
+
+            got = error(steps)
+            missing = error(lambda: sess.partial_run(sess.partial_run_setup([r2], [a, b]), r2, {a: 1.0}))
+    return {"steps": got, "missing_feed": missing}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
 # a defect reported to the module's owner and not fixed yet. They are listed as such instead of failing the check.
 KNOWN = {
-    "p_partial_run": "on purpose: partial_run is not supported on distributed targets (UnimplementedError)",
     "p_loop_reading_resource_variable": "on purpose: a tfmini loop is one functional While run by one kernel on "
                                         "one task; a loop taking a variable's handle or ref runs where the "
                                         "variable lives (TF runs the loop on its device, the reads on the ps)",
     "p_feed_variable_and_intermediates": "reported: a fed variable reaches the partition as the session's "
                                          "fed-ref wrapper, not its array (distributed/engine.py)",
-    "p_device_attributes": "reported: list_devices gives memory_limit_bytes 0 and incarnation 0 (TF: 268435456 for a "
-                      "CPU and the task's incarnation; client/engine.py DeviceAttributes)",
+    "p_device_attributes": "reported: list_devices gives memory_limit_bytes 0 (TF: 268435456 for a CPU; "
+                           "client/engine.py DeviceAttributes)",
     "p_colocation_groups": "reported: tf.colocate_with records no '_class' attr and Operation has no "
                            "colocation_groups() (framework/ops.py)",
     "p_sharded_saver": "reported: Saver(sharded=True) writes one shard, TF one per device (train/saver.py)",
