@@ -1458,6 +1458,47 @@ def p_partial_run_across_tasks(env):
     return {"steps": got, "missing_feed": missing}
 
 
+def p_local_variables_per_worker(env):
+    """Between-graph workers each keep a local variable (LOCAL_VARIABLES) on their own task, initialized by
+    their own MonitoredTrainingSession, beside the shared global step."""
+    tf = env.tf
+    out = {}
+    for i in (0, 1):
+        g = tf.Graph()
+        with g.as_default():
+            with tf.device(tf.train.replica_device_setter(cluster=env.cluster,
+                                                          worker_device=f"/job:worker/task:{i}")):
+                step = tf.train.get_or_create_global_step()
+                seen = tf.Variable(0, name="seen", trainable=False, collections=[tf.GraphKeys.LOCAL_VARIABLES])
+                count = tf.assign_add(seen, 1)
+                train = tf.assign_add(step, 1)
+            with tf.train.MonitoredTrainingSession(master=(env.w0, env.w1)[i], is_chief=(i == 0),
+                                                   save_checkpoint_secs=None, save_summaries_steps=None,
+                                                   log_step_count_steps=None) as sess:
+                for _ in range(2 + i):
+                    sess.run([count, train])
+                out[f"task{i}"] = {"seen": value(sess.run(seen)), "step": value(sess.run(step)),
+                                   "seen_device": seen.device}
+    return out
+
+
+def p_queue_runner_input_pipeline(env):
+    """A tf.train.batch input pipeline on a worker, its queue runners started by MonitoredTrainingSession."""
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(W1):
+            data = tf.constant(np.arange(12, dtype=np.float32).reshape(6, 2))
+            item = tf.train.slice_input_producer([data], shuffle=False)
+            batch = tf.train.batch(item, batch_size=4, num_threads=1)
+        with tf.device(W0):
+            total = tf.reduce_sum(batch, axis=1)
+        with tf.train.MonitoredTrainingSession(master=env.w0, is_chief=True, save_checkpoint_secs=None,
+                                               save_summaries_steps=None, log_step_count_steps=None) as sess:
+            got = [sess.run(total) for _ in range(3)]
+    return {"batches": value(got)}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
