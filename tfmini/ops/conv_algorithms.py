@@ -606,8 +606,9 @@ def max_pool_blocks(x: np.ndarray, kh: int, kw: int, *, threads: int = 1) -> np.
 def max_pool_blocks_grad(x: np.ndarray, grad: np.ndarray, kh: int, kw: int, *, threads: int = 1) -> np.ndarray:
     """The gradient of `max_pool_blocks` with respect to `x` for the output gradient `grad`: each window's
     gradient goes to its first maximum in row-major order (as TensorFlow's CPU kernel chooses), every other
-    element of `x` gets zero. A fresh array of `grad`'s dtype and `x`'s shape; one comparison, one mask update
-    and one product per window position, split between threads as `max_pool_blocks` is."""
+    element of `x` gets zero (even where a window's gradient is infinite or NaN). A fresh array of `grad`'s dtype
+    and `x`'s shape; one comparison, one mask update and one product per window position, split between
+    threads as `max_pool_blocks` is."""
     n, h, w, c = x.shape
     oh, ow = h // kh, w // kw
     dx = np.empty((n, h, w, c), dtype=grad.dtype)
@@ -618,10 +619,15 @@ def max_pool_blocks_grad(x: np.ndarray, grad: np.ndarray, kh: int, kw: int, *, t
     if oh == 0 or ow == 0 or dx.size == 0:
         return dx
     last = (kh - 1, kw - 1)
+    floats = grad.dtype.kind in "fc"
 
     def part(b0: int, b1: int, r0: int, r1: int) -> None:
         xs = x[b0:b1, r0 * kh:r1 * kh]
         g = grad[b0:b1, r0:r1]
+        # A product with the mask would turn an infinite or NaN gradient into NaN at the window's other
+        # positions, which get exactly 0 in TensorFlow: gradients that are not all finite are copied where
+        # the mask is set instead.
+        masked_copy = floats and not np.isfinite(g).all()
         best = np.empty(g.shape, dtype=x.dtype)
         _max_blocks_into(xs, kh, kw, best)
         blocks, dblocks = pool_blocks(xs, kh, kw), pool_blocks(dx[b0:b1, r0 * kh:r1 * kh], kh, kw)
@@ -635,7 +641,12 @@ def max_pool_blocks_grad(x: np.ndarray, grad: np.ndarray, kh: int, kw: int, *, t
                     np.greater(hit, taken, out=hit)  # a maximum not taken by an earlier position
                     if (i, j) != last:
                         np.logical_or(taken, hit, out=taken)
-                np.multiply(g, hit, out=dblocks[:, :, i, :, j])
+                if masked_copy:
+                    d = dblocks[:, :, i, :, j]
+                    d[...] = 0
+                    np.copyto(d, g, where=hit)
+                else:
+                    np.multiply(g, hit, out=dblocks[:, :, i, :, j])
 
     run_parts(part, _parts(n, oh, x.size, threads, PARALLEL_MIN_ELEMENTS), threads,
               ("max_pool_grad", x.shape, kh, kw), blas=False)
