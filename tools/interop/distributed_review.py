@@ -1499,6 +1499,35 @@ def p_queue_runner_input_pipeline(env):
     return {"batches": value(got)}
 
 
+def p_supervisor_managed_session(env):
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        x, y, w, b, loss, step, train = _linear(tf, W1, env.cluster)
+        sv = tf.train.Supervisor(is_chief=True, logdir=None, global_step=step, save_model_secs=0,
+                                 save_summaries_secs=0, summary_op=None)
+        with sv.managed_session(env.w1) as sess:
+            losses = [sess.run([loss, train], {x: X, y: Y})[0] for _ in range(3)]
+            final = sess.run([w, b, step])
+    return {"losses": value(losses), "final": value(final)}
+
+
+def p_dataset_made_on_another_task(env):
+    """An iterator on one worker over a dataset whose ops sit on another (the dataset variant crosses tasks)."""
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(W1):
+            ds = tf.data.Dataset.range(4).map(lambda v: v * 3)
+        with tf.device(W0):
+            it = tf.data.make_initializable_iterator(ds)
+            nxt = it.get_next()
+        with env.session(env.w0, g) as sess:
+            init = error(lambda: sess.run(it.initializer))
+            got = [error(lambda: sess.run(nxt)) for _ in range(2)]
+    return {"init": init, "got": got}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
