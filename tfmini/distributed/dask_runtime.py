@@ -264,8 +264,9 @@ class TaskService:
     async def tfmini_register(self, comm=None, handle: str = "", session: str = "", task: str = "",
                               graph_def: bytes = b"", run_nodes=(), config: bytes = b"") -> dict:
         """Imports and compiles one partition once (in the step pool: importing is CPU work)."""
-        if handle in self.runners:
-            return {"status": "ok", "incarnation": self.incarnation}
+        runner = self.runners.get(handle)
+        if runner is not None:
+            return self._registered(runner)
         proto = config_pb2.ConfigProto.FromString(config) if config else None
         loop = asyncio.get_running_loop()
         try:
@@ -275,7 +276,13 @@ class TaskService:
             return error_message(exc)
         self.runners[handle] = runner
         self.sessions[session].add(handle)
-        return {"status": "ok", "incarnation": self.incarnation}
+        return self._registered(runner)
+
+    def _registered(self, runner: _worker.PartitionRunner) -> dict:
+        """The reply to a registration: this worker's incarnation, and what the client needs to read the
+        partition's traces (its device, and the partition's name of each node a trace names otherwise)."""
+        return {"status": "ok", "incarnation": self.incarnation, "device": runner.device,
+                "names": runner.stat_names}
 
     def _make_runner(self, graph_def: bytes, run_nodes: list, config, task: str,
                      session: str) -> _worker.PartitionRunner:
@@ -368,7 +375,8 @@ class TaskService:
                 store[name] = by_key[key]
         reply = {"status": "ok", "fetches": [wire_value(by_key[key]) for key in fetch_keys]}
         if traced:
-            reply["stats"] = stats.SerializeToString() if stats is not None else b""
+            # The recorder's serialized StepStats and CostGraphDef, as they are (the client names the nodes).
+            reply["stats"], reply["costs"] = stats if stats is not None else (b"", b"")
             reply["received"] = received
             reply["replied"] = time.time()
         return reply
@@ -456,7 +464,8 @@ class TaskService:
         return task, asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def _run_step(self, runner, step_id, rendezvous, deadline, traced, fetch_keys):
-        stats = runner.run(rendezvous, deadline, traced)
+        recorder = runner.record(rendezvous, deadline, traced)
+        stats = None if recorder is None else (recorder.step_stats_bytes(), recorder.cost_graph_bytes())
         values = [rendezvous.recv(key, None) for key in fetch_keys]
         # The step is done once the tensors it sent to other tasks were delivered.
         for task, future in self.sends.get(step_id, ()):

@@ -23,7 +23,7 @@ from tfmini.distributed import dask_runtime, partition
 from tfmini.framework import dtypes as _dtypes
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
-from tfmini.protobuf import cluster_pb2, graph_pb2, step_stats_pb2
+from tfmini.protobuf import cluster_pb2, cost_graph_pb2, graph_pb2, step_stats_pb2
 
 # How long a session waits for the tasks a step needs to join the cluster when no operation timeout is set
 # (TF waits for ever; a bounded wait turns a missing task into UnavailableError).
@@ -181,6 +181,10 @@ class DistributedExecutable(_engine.Executable):
         self.incarnations = {task: incarnations.get(task, 0) for task in self.key_tasks}
         self.handles = {task: f"{self.engine.session}/{next(self.engine.handle_ids)}" for task in self.tasks}
         self.registered: dict[str, int] = {}  # task -> the incarnation its partition is registered with
+        # Per task, as its registration reply says: the partition's device, and the partition's names of the
+        # nodes its traces name otherwise (imported name -> (node name, timeline label)).
+        self.devices: dict[str, str] = {}
+        self.stat_names: dict[str, dict[str, tuple[str, str]]] = {}
         self.graph_bytes = {task: step.graph_defs[task].SerializeToString() for task in self.tasks}
         self.feeds_by_task: dict[str, list[tuple[int, str]]] = {task: [] for task in self.tasks}
         for i, entry in enumerate(step.feed_keys):
@@ -248,6 +252,8 @@ class DistributedExecutable(_engine.Executable):
             if reply.get("status") != "ok":
                 dask_runtime.raise_error(reply, task)
             self.registered[task] = reply["incarnation"]
+            self.devices[task] = reply.get("device") or partition.device_of_task(task)
+            self.stat_names[task] = {name: tuple(pair) for name, pair in (reply.get("names") or {}).items()}
             if reply["incarnation"] != view.incarnations.get(task):
                 # The worker restarted after the cluster was last asked: the next run partitions again.
                 view.incarnations[task] = reply["incarnation"]
@@ -371,20 +377,43 @@ class DistributedExecutable(_engine.Executable):
                 future.cancel()
 
     def _fill_step_stats(self, run_metadata, replies: dict, sent: dict, received: dict) -> None:
-        """One DeviceStepStats per task device, moved onto the client's clock: each worker's offset is taken
-        as the mean of (its receive time - our send time) and (its reply time - our receive time)."""
+        """One DeviceStepStats per task device, moved onto the client's clock (each worker's offset is taken
+        as the mean of (its receive time - our send time) and (its reply time - our receive time)), and the
+        partitions' cost graphs in one CostGraphDef (each partition's node ids moved past the ones before)."""
+        cost_graph = run_metadata.cost_graph
+        next_id = 0
         for task in self.tasks:
             reply = replies[task]
             data = reply.get("stats")
             if not data:
                 continue
-            device = step_stats_pb2.DeviceStepStats.FromString(data)
+            device_name = self.devices.get(task) or partition.device_of_task(task)
+            names = self.stat_names.get(task, {})
+            device = step_stats_pb2.StepStats.FromString(data).dev_stats[0]
+            device.device = device_name
             offset_us = int(((reply["received"] - sent[task]) + (reply["replied"] - received[task])) / 2 * 1e6)
             for node in device.node_stats:
                 node.all_start_micros -= offset_us
                 if node.all_start_nanos:
                     node.all_start_nanos -= offset_us * 1000
+                renamed = names.get(node.node_name)
+                if renamed is not None:
+                    node.node_name, node.timeline_label = renamed
             run_metadata.step_stats.dev_stats.add().CopyFrom(device)
+            costs = cost_graph_pb2.CostGraphDef.FromString(reply.get("costs") or b"")
+            base, last = next_id, next_id - 1
+            for node in costs.node:
+                node.device = device_name
+                renamed = names.get(node.name)
+                if renamed is not None:
+                    node.name = renamed[0]
+                node.id += base
+                last = max(last, node.id)
+                for info in node.input_info:
+                    info.preceding_node += base
+                node.control_input[:] = [c + base for c in node.control_input]
+            cost_graph.node.extend(costs.node)
+            next_id = last + 1
 
 
 class _Kept:
