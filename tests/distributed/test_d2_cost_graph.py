@@ -129,3 +129,12 @@ def test_an_untraced_run_replaces_the_metadata_of_a_traced_one(cluster):
         sess.run(y, {x: FEED}, options=tf.RunOptions(), run_metadata=metadata)
     assert len(metadata.cost_graph.node) == 0
     assert len(metadata.step_stats.dev_stats) == 0
+
+
+def test_through_dask_connections_as_between_processes(cluster, monkeypatch):
+    # Without the direct call to workers of this process the recorders' serialized messages cross Dask's comms.
+    monkeypatch.setattr(dask_runtime, "_IN_PROCESS", {})
+    _, metadata = _distributed_metadata(cluster[1].target)
+    devices = {node.device for node in metadata.cost_graph.node}
+    assert devices == {f"{t}/device:CPU:0" for t in (PS, W0, W1)}
+    assert {"w", "h", "y"} <= {node.name for node in metadata.cost_graph.node}

@@ -258,3 +258,23 @@ def test_a_partial_run_after_a_worker_restart_is_aborted(target):
             sess.partial_run(h, r2)
         h2 = sess.partial_run_setup([r2], [a])
         assert sess.partial_run(h2, r2, {a: 2.0}) == 6.0
+
+
+def test_through_dask_connections_as_between_processes(target, monkeypatch):
+    # Workers of this process are normally called directly; without that shortcut every request, reply and
+    # kept value goes through Dask's comms, as between processes.
+    monkeypatch.setattr(dask_runtime, "_IN_PROCESS", {})
+
+    def steps(sess, a, b, c, count, r1, r2, r3, both):
+        sess.run(count.initializer)
+        h = sess.partial_run_setup([r1, r2, r3, count], [a, b, c])
+        out = [sess.partial_run(h, r2, {a: [1.0, 2.0], b: [3.0, 4.0]})]
+        out.append(sess.partial_run(h, [r3, r1], {c: 0.5}))
+        out.append(sess.partial_run(h, count))
+        return out
+
+    local, dist = _both(_chain, steps, target)
+    np.testing.assert_array_equal(dist[0], local[0])
+    assert dist[1][0] == local[1][0] == 0.5 * (2.0 + 3.0 + 4.0 + 4.0)
+    np.testing.assert_array_equal(dist[1][1], local[1][1])
+    assert dist[2] == local[2] == 1
