@@ -1381,7 +1381,9 @@ def p_shared_variable_mismatch(env):
         v2 = tf.Variable([1, 2], name="mm")
     with g3.as_default(), tf.device(PS):
         v3 = tf.Variable([1.0, 2.0, 3.0], name="mm")
-    with env.session(env.w0, g1) as s1, env.session(env.w0, g2) as s2, env.session(env.w0, g3) as s3:
+    # Sessions on the ps itself: one partition, so TensorFlow reports one error (its Python side fails to
+    # parse the node names of some multi-task error messages and raises ValueError instead).
+    with env.session(env.ps, g1) as s1, env.session(env.ps, g2) as s2, env.session(env.ps, g3) as s3:
         s1.run(v1.initializer)
         other_dtype = error(lambda: s2.run(v2.value()))
         other_shape = error(lambda: s3.run(v3.value()))
