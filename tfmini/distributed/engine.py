@@ -283,7 +283,15 @@ class DistributedExecutable(_engine.Executable):
         extra: dict[str, dict] = {}
         if partial is not None:
             # Values earlier calls computed go from the tasks keeping them into this step's rendezvous.
-            extra = await partial.prepare_step(self, step_id, peers, deadline)
+            try:
+                extra = await partial.prepare_step(self, step_id, peers, deadline)
+            except Exception as exc:
+                # Drops what reached the step's rendezvous before the failure (no run request will take it).
+                await dask_runtime.gather_replies({
+                    task: dask_runtime.call(workers[task], task, "tfmini_abort", step_id=step_id,
+                                            code=_errors.CANCELLED, message=f"Step aborted: {exc}")
+                    for task in self.tasks if task in workers})
+                raise
         requests = {}
         sent = {}
         for task in self.tasks:
