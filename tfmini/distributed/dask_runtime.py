@@ -358,7 +358,10 @@ class TaskService:
             self.active.add(step_id)
         for key, value in (feeds or {}).items():
             rendezvous.put(key, value)
-        keys = list(dict.fromkeys([*fetch_keys, *(key for key, _ in keep)]))  # each key is received once
+        keys = list(fetch_keys)  # unique: a tensor fetched twice is asked for once
+        if keep:
+            fetched = set(keys)
+            keys += [key for key in dict.fromkeys(key for key, _ in keep) if key not in fetched]
         try:
             received_values, stats = await self.loop.run_in_executor(
                 self.pool, self._run_step, runner, step_id, rendezvous, deadline, traced, keys)
@@ -368,12 +371,12 @@ class TaskService:
             return error_message(exc)
         finally:
             self._finish(step_id)
-        by_key = dict(zip(keys, received_values))
         if keep:
+            by_key = dict(zip(keys, received_values))
             store = self.partials.setdefault(partial, {})
             for key, name in keep:
                 store[name] = by_key[key]
-        reply = {"status": "ok", "fetches": [wire_value(by_key[key]) for key in fetch_keys]}
+        reply = {"status": "ok", "fetches": [wire_value(v) for v in received_values[:len(fetch_keys)]]}
         if traced:
             # The recorder's serialized StepStats and CostGraphDef, as they are (the client names the nodes).
             reply["stats"], reply["costs"] = stats if stats is not None else (b"", b"")
