@@ -278,3 +278,28 @@ def test_through_dask_connections_as_between_processes(target, monkeypatch):
     assert dist[1][0] == local[1][0] == 0.5 * (2.0 + 3.0 + 4.0 + 4.0)
     np.testing.assert_array_equal(dist[1][1], local[1][1])
     assert dist[2] == local[2] == 1
+
+
+def test_results_are_handed_out_as_session_run_hands_them_out(target):
+    def build():
+        with tf.device("/job:ps/task:0"):
+            a = tf.placeholder(tf.float32, [], name="a")
+            r1 = tf.add(a, 1.0, name="r1")
+            v1 = tf.stack([r1, r1], name="v1")
+        with tf.device("/job:worker/task:1"):
+            r2 = tf.add(v1, 1.0, name="r2")
+        return a, r1, v1, r2
+
+    def steps(sess, a, r1, v1, r2):
+        h = sess.partial_run_setup([a, r1, v1, r2], [a])
+        first = sess.partial_run(h, r2, {a: 1.0})
+        later = sess.partial_run(h, [a, r1, v1])  # fed, and computed in the first call on ps
+        for value in (first, later[2]):
+            value += 100.0  # the caller's to change
+        return first, later
+
+    local, dist = _both(build, steps, target)
+    np.testing.assert_array_equal(dist[0], local[0])
+    assert [type(v) for v in dist[1]] == [type(v) for v in local[1]]
+    assert dist[1][:2] == local[1][:2] == [np.float32(1.0), np.float32(2.0)]
+    np.testing.assert_array_equal(dist[1][2], local[1][2])

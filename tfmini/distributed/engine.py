@@ -511,8 +511,9 @@ class DistributedPartialRun(_engine.PartialRun):
         out = []
         for name in fetch_names:
             value = self.fed[name] if name in self.fed else values[name]
-            # What the caller gets is theirs to change: never a value this partial run still holds.
-            out.append(value.copy() if isinstance(value, np.ndarray) else value)
+            result = as_result(value)
+            # What the caller gets is theirs to change: never a value this partial run (or a task) still holds.
+            out.append(result.copy() if result is value and isinstance(result, np.ndarray) else result)
         return out
 
     def _source(self, t: _ops.Tensor) -> _ops.Tensor:
