@@ -1,8 +1,9 @@
 """The Dask side of distributed tfmini: the event-loop thread a process talks to Dask on, the scheduler and
 worker a `tf.train.Server` starts, the handlers a Dask worker serving a TF task gets (register, run, put,
-abort, deregister, reset, incarnation), and the client's calls to them with Dask's failures mapped to TF's
-error classes. Dask (`distributed`) is an optional extra: it is imported on first use, never by `import
-tfmini`. The graph side (placement, partitions, the worker's run-time state) knows nothing of Dask."""
+abort, deregister, reset, incarnation, and the partial runs' stores), and the client's calls to them with
+Dask's failures mapped to TF's error classes. Dask (`distributed`) is an optional extra: it is imported on
+first use, never by `import tfmini`. The graph side (placement, partitions, the worker's run-time state)
+knows nothing of Dask."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 existing Dask scheduler) sessions: it places each signature's ops on the cluster's tasks, cuts the graph into
 one partition per task, registers each partition once on the Dask worker serving its task, and runs a step
 as concurrent requests to those workers (feeds in the requests, fetches in the replies, tensors between
-tasks sent worker to worker). Talks to workers directly: the scheduler is asked only where the tasks are."""
+tasks sent worker to worker). Talks to workers directly: the scheduler is asked only where the tasks are.
+Partial runs cut each call into a step of its own, the values computed staying on their tasks."""
 
 from __future__ import annotations
 
