@@ -19,8 +19,9 @@ The writer records the observations in `observations.json`; the checker runs the
 library and compares: values (to 1e-5), error classes, device names and sets; error messages are printed side
 by side in the table, not compared. A program with a known difference (`KNOWN`: on purpose, or reported to
 the owner of the module at fault) is reported as such instead of failing. REVIEW_VERBOSE=1 in the environment
-prints the table: each program's status, what differs, and both sides' error messages. TensorFlow is
-imported only by the tf-* commands, tfmini only by the tfmini-* commands.
+prints the table: each program's status, what differs, and both sides' error messages; REVIEW_SERVERS=processes
+runs each task's server in a process of its own (a TF1 script calling `server.join()`) instead of in the
+driver's process. TensorFlow is imported only by the tf-* commands, tfmini only by the tfmini-* commands.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import collections
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -51,20 +53,64 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The program each task's process runs when REVIEW_SERVERS=processes: a TF1-style server script.
+_TASK_SCRIPT = """
+import json, os, sys
+sys.path.insert(0, {driver_dir!r})
+if {tensorflow!r}:
+    from _driver import import_tensorflow
+    tf = import_tensorflow()
+else:
+    import tfmini as tf
+server = tf.train.Server(tf.train.ClusterSpec(json.loads(sys.argv[1])), job_name=sys.argv[2],
+                         task_index=int(sys.argv[3]))
+server.join()
+"""
+PROCESSES: list[subprocess.Popen] = []
+
+
 class Env:
-    """What a program gets: the library, the cluster and its servers' targets."""
+    """What a program gets: the library, the cluster and its servers' targets. The servers run in this
+    process, or (REVIEW_SERVERS=processes in the environment) one process per task, as TF1 scripts do; then
+    `servers` is empty and the programs that look at a Server object are skipped."""
 
     def __init__(self, tf: ModuleType) -> None:
         self.tf = tf
         self.spec = {"ps": [f"localhost:{_free_port()}"],
                      "worker": [f"localhost:{_free_port()}", f"localhost:{_free_port()}"]}
         self.cluster = tf.train.ClusterSpec(self.spec)
-        self.servers = {(job, i): tf.train.Server(self.cluster, job_name=job, task_index=i)
-                        for job in ("ps", "worker") for i in range(len(self.spec[job]))}
-        self.ps = self.servers[("ps", 0)].target
-        self.w0 = self.servers[("worker", 0)].target
-        self.w1 = self.servers[("worker", 1)].target
+        tasks = [(job, i) for job in ("ps", "worker") for i in range(len(self.spec[job]))]
+        if os.environ.get("REVIEW_SERVERS") == "processes":
+            self.servers = {}
+            self._start_processes(tf, tasks)
+            targets = {task: f"grpc://{self.spec[task[0]][task[1]]}" for task in tasks}
+        else:
+            self.servers = {task: tf.train.Server(self.cluster, job_name=task[0], task_index=task[1])
+                            for task in tasks}
+            targets = {task: server.target for task, server in self.servers.items()}
+        self.ps, self.w0, self.w1 = targets[("ps", 0)], targets[("worker", 0)], targets[("worker", 1)]
         self.scratch = tempfile.mkdtemp(prefix="distributed_review_")
+
+    def _start_processes(self, tf: ModuleType, tasks: list) -> None:
+        script = _TASK_SCRIPT.format(driver_dir=os.path.dirname(os.path.abspath(__file__)),
+                                     tensorflow=not tf.__name__.startswith("tfmini"))
+        environment = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        for job, index in tasks:
+            PROCESSES.append(subprocess.Popen([sys.executable, "-c", script, json.dumps(self.spec), job, str(index)],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                              env=environment))
+        deadline = time.monotonic() + 60
+        for job, addresses in self.spec.items():
+            for address in addresses:
+                host, _, port = address.rpartition(":")
+                while True:
+                    try:
+                        socket.create_connection((host, int(port)), timeout=1).close()
+                        break
+                    except OSError:
+                        if time.monotonic() > deadline:
+                            raise RuntimeError(f"the server of {job} at {address} did not start") from None
+                        time.sleep(0.1)
 
     def session(self, target: str, graph, **config):
         """A session on `target`, with TensorFlow's graph rewriting off (it renames and folds nodes)."""
@@ -1119,6 +1165,8 @@ def p_colocate_with_ignore_existing(env):
 
 def p_server_attributes(env):
     tf = env.tf
+    if not env.servers:
+        return {"skipped": "the servers run in processes of their own"}
     server = env.servers[("worker", 1)]
     sd = server.server_def
     return {"target_scheme": server.target.split("://")[0], "job": sd.job_name, "task": sd.task_index,
@@ -1542,6 +1590,8 @@ KNOWN = {
                                          "fed-ref wrapper, not its array (distributed/engine.py)",
     "p_device_attributes": "reported: list_devices gives memory_limit_bytes 0 (TF: 268435456 for a CPU; "
                            "client/engine.py DeviceAttributes)",
+    "p_dataset_made_on_another_task": "reported: between server processes a dataset cannot cross tasks (the "
+                                      "dataset value does not pickle; ops/dataset ops); in one process it can",
     "p_colocation_groups": "reported: tf.colocate_with records no '_class' attr and Operation has no "
                            "colocation_groups() (framework/ops.py)",
     "p_sharded_saver": "reported: Saver(sharded=True) writes one shard, TF one per device (train/saver.py)",
@@ -1681,7 +1731,12 @@ COMMANDS = {
 
 
 def main(argv: list[str]) -> int:
-    code = run("distributed_review", COMMANDS, argv)
+    try:
+        code = run("distributed_review", COMMANDS, argv)
+    finally:
+        for process in PROCESSES:
+            process.kill()
+            process.wait(10)
     sys.stdout.flush()
     # In-process servers keep threads alive (TensorFlow's cannot be stopped): end the process here.
     os._exit(code)
