@@ -204,3 +204,19 @@ def test_a_partial_run_keeps_its_own_copy_of_what_was_fed():
         np.testing.assert_array_equal(sess.partial_run(h, first, {a: fed}), [1.0, 2.0])
         fed[:] = 100.0  # the caller reuses their buffer between calls
         np.testing.assert_array_equal(sess.partial_run(h, second, {b: 3.0}), [3.0, 6.0])
+
+
+def test_the_last_declared_fetch_ends_the_partial_run():
+    """As in TF, a partial run whose declared fetches have all been fetched is over: its handle is forgotten
+    (and the values it kept are freed)."""
+    a = tf.placeholder(tf.float32, [], name="a")
+    b = tf.placeholder(tf.float32, [], name="b")
+    r1 = tf.multiply(a, 2.0, name="r1")
+    r2 = tf.add(r1, b, name="r2")
+    with tf.Session() as sess:
+        h = sess.partial_run_setup([r1, r2], [a, b])
+        assert sess.partial_run(h, r1, {a: 1.0}) == 2.0
+        assert sess.partial_run(h, r2, {b: 3.0}) == 5.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Must run 'setup' before performing partial runs"):
+            sess.partial_run(h, r1, {a: 1.0})
+        assert not sess._partial_runs

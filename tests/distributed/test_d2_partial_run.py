@@ -126,7 +126,7 @@ def test_values_stay_on_their_tasks_until_the_session_closes(target):
         a, b, c, count, r1, r2, r3, both = _chain()
     sess = tf.Session(target, graph=graph)
     sess.run(count.initializer)
-    h = sess.partial_run_setup([r1, r2], [a, b])
+    h = sess.partial_run_setup([r1, r2, r3], [a, b, c])
     sess.partial_run(h, r1, {a: [1.0, 2.0]})
     kept = {task: {name for store in _service(task).partials.values() for name in store} for task in (PS, W0, W1)}
     assert "r1:0" in kept[PS] and not kept[W0] and not kept[W1]
@@ -134,6 +134,24 @@ def test_values_stay_on_their_tasks_until_the_session_closes(target):
     assert any("r2:0" in store for store in _service(W1).partials.values())
     sess.close()
     assert all(not _service(task).partials for task in (PS, W0, W1))
+
+
+def test_the_last_declared_fetch_ends_the_partial_run_and_frees_its_values(target):
+    graph = tf.Graph()
+    with graph.as_default():
+        a, b, c, count, r1, r2, r3, both = _chain()
+    with tf.Session(target, graph=graph) as sess:
+        sess.run(count.initializer)
+        h = sess.partial_run_setup([r1, r2], [a, b])
+        sess.partial_run(h, r1, {a: [1.0, 2.0]})
+        assert any(_service(task).partials for task in (PS, W0, W1))
+        sess.partial_run(h, r2, {b: [1.0, 1.0]})
+        deadline = time.monotonic() + 5
+        while any(_service(task).partials for task in (PS, W0, W1)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not any(_service(task).partials for task in (PS, W0, W1))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Must run 'setup'"):
+            sess.partial_run(h, r1, {a: [1.0, 2.0]})
 
 
 def test_closing_a_partial_run_frees_its_values(target):

@@ -476,6 +476,13 @@ class BaseSession:
                                             self._deadline(None))
         pr.fed.update(feed_tensors)
         pr.fetched.update(mapper.unique_fetches)
+        if pr.fetched >= pr.fetches:
+            # Every declared fetch is out: the partial run is over, as in TF (its handle is forgotten) and the
+            # engine frees what it kept for it (values computed so far, on other tasks for a distributed one).
+            del self._partial_runs[handle]
+            close = getattr(pr.engine_run, "close", None)
+            if close is not None:
+                close()
         return mapper.build_results(_fetched_values(self, mapper.unique_fetches, results))
 
 
