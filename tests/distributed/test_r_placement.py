@@ -115,3 +115,19 @@ def test_placement_on_filtered_tasks_refuses_a_task_filtered_out():
     with pytest.raises(errors.InvalidArgumentError, match=r"operation c: .*available devices are \[ "
                        + PS0 + ", " + WK0 + r" \]"):
         place(g, tasks, "/job:worker/task:0")
+
+
+def test_shape_size_and_rank_go_with_their_input_when_their_device_string_allows_it():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, None, name="x")
+        with tf.device("/job:ps/task:0"):
+            r = tf.identity(x, name="r")
+        tf.shape(r, name="s")
+        tf.size(r, name="n")
+        tf.rank(r, name="k")
+        with tf.device("/job:worker"):
+            tf.shape(r, name="on_worker")
+        tf.identity(r, name="copy")  # not a metadata op: the master task's
+    devices = place(g, CLUSTER, "/job:worker/task:1")
+    assert [devices[n] for n in ("s", "n", "k")] == [PS0] * 3
+    assert devices["on_worker"] == WK1 and devices["copy"] == WK1

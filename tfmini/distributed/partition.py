@@ -226,6 +226,7 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
       iterator ops, ...) or updates a ref (Assign, Apply*) is placed with the op producing the handle or ref;
     - an op whose `_class` attr names a colocation group ('loc:@w', in GraphDefs written by TensorFlow) is
       placed with that group's op;
+    - a Shape, Size or Rank is placed with its input when its device string allows it;
     - a generator (no data inputs, one output that is neither a ref nor a resource handle: a constant made
       outside its readers' device scope) is placed after every other op, on the device of its readers when
       they share one its device string allows;
@@ -261,10 +262,18 @@ def place(graph_def, cluster, master: str, allow_soft_placement: bool = False,
             # A GraphDef from TensorFlow names colocation groups in `_class`: the group's op decides.
             leader_node = nodes[group]
             devices[name] = devices.get(group) or placer.device(group, leader_node.nd.device)
+        elif node.nd.op in _METADATA_OPS and node.inputs and node.inputs[0][0] in devices and placer.allows(
+                node.nd.device, devices[node.inputs[0][0]]):
+            # TF's placer: an op reading only its input's metadata runs where the input is made.
+            devices[name] = devices[node.inputs[0][0]]
         else:
             devices[name] = placer.device(name, node.nd.device)
     _place_generators(nodes, devices, reversed(deferred), placer)
     return devices
+
+
+# The op types TF's placer knows to read only the metadata of their input.
+_METADATA_OPS = frozenset({"Shape", "Size", "Rank"})
 
 
 def _is_generator(node: _Node) -> bool:

@@ -1578,6 +1578,24 @@ def p_dataset_made_on_another_task(env):
     return {"init": init, "got": got}
 
 
+def p_metadata_op_of_unknown_shape_placement(env):
+    """Where a device-less Shape, Size or Rank of a tensor of unknown shape made on the ps runs."""
+    tf = env.tf
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, None, name="x")
+        with tf.device(PS):
+            r = tf.identity(x * 2.0, name="r")
+        s = tf.shape(r, name="s")
+        n = tf.size(r, name="n")
+        k = tf.rank(r, name="k")
+        with tf.device(W1):
+            t = tf.reduce_sum(tf.cast(s, tf.float32), name="t")
+        with env.session(env.w0, g) as sess:
+            got, seen = traced(sess, [t, n, k], {x: np.ones((3, 4), np.float32)})
+    return {"got": value(got), "nodes": {name: seen["node_devices"].get(name) for name in ("s", "n", "k")}}
+
+
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
