@@ -63,10 +63,15 @@ class Engine(abc.ABC):
         """Frees the session's state; the engine is not used again."""
 
 
-class DeviceAttributes:
-    """A device as `Session.list_devices()` describes it (TF's `_DeviceAttributes`)."""
+# The memory limit TF reports for a CPU device (256 MiB, its CPU allocator's nominal figure).
+CPU_MEMORY_LIMIT_BYTES = 268435456
 
-    def __init__(self, name: str, device_type: str, memory_limit_bytes: int) -> None:
+
+class DeviceAttributes:
+    """A device as `Session.list_devices()` describes it (TF's `_DeviceAttributes`); a CPU device reports
+    TF's figure for its memory limit unless told otherwise."""
+
+    def __init__(self, name: str, device_type: str, memory_limit_bytes: int = CPU_MEMORY_LIMIT_BYTES) -> None:
         self.name = name
         self.device_type = device_type
         self.memory_limit_bytes = memory_limit_bytes

@@ -722,7 +722,7 @@ class DistributedEngine(_engine.Engine):
         self.loop.run(self.view.refresh(), timeout=_wait_seconds(self.config))
         devices = []
         for task in self.tasks():
-            device = _engine.DeviceAttributes(f"{task}/device:CPU:0", "CPU", 0)
+            device = _engine.DeviceAttributes(f"{task}/device:CPU:0", "CPU", _engine.CPU_MEMORY_LIMIT_BYTES)
             device.incarnation = self.view.incarnations.get(task, 0)
             devices.append(device)
         return devices

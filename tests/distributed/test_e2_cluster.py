@@ -1,0 +1,45 @@
+"""Core behaviour a between-graph program relies on, on an in-process cluster of 1 ps + 1 worker: the devices
+a session lists report TF's CPU memory limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import tfmini as tf
+from tfmini.distributed import dask_runtime
+from tfmini.distributed.server import free_port
+
+PS = "/job:ps/replica:0/task:0"
+W0 = "/job:worker/replica:0/task:0"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_leaked_threads():
+    """Every thread this module's servers and sessions start is gone once they are stopped and closed."""
+    before = set(threading.enumerate())
+    yield
+    dask_runtime.shutdown()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and set(threading.enumerate()) - before:
+        time.sleep(0.05)
+    assert [t.name for t in set(threading.enumerate()) - before] == []
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    spec = tf.train.ClusterSpec({"ps": [f"localhost:{free_port()}"], "worker": [f"localhost:{free_port()}"]})
+    servers = [tf.train.Server(spec, job_name="ps", task_index=0),
+               tf.train.Server(spec, job_name="worker", task_index=0)]
+    yield servers
+    for server in reversed(servers):
+        server._stop()
+
+
+def test_list_devices_reports_tfs_cpu_memory_limit(cluster):
+    with tf.Graph().as_default(), tf.Session(cluster[1].target) as sess:
+        devices = sess.list_devices()
+    assert [d.name for d in devices] == [f"{t}/device:CPU:0" for t in (PS, W0)]
+    assert [d.memory_limit_bytes for d in devices] == [268435456, 268435456]
