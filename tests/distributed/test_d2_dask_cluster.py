@@ -52,8 +52,11 @@ def test_a_partial_run_on_an_existing_dask_cluster(target):
     with tf.Session(target) as sess:
         h = sess.partial_run_setup([r1, r2], [a, b])
         np.testing.assert_array_equal(sess.partial_run(h, r1, {a: [1.0, 2.0, 3.0]}), [1.0, 4.0, 9.0])
-        assert sess.partial_run(h, r2, {b: 2.0}) == 28.0
         with pytest.raises(tf.errors.InvalidArgumentError, match="already been fetched"):
+            sess.partial_run(h, r1)
+        assert sess.partial_run(h, r2, {b: 2.0}) == 28.0
+        # Every declared fetch was fetched: the partial run is over and its handle forgotten, as in TF.
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Must run 'setup'"):
             sess.partial_run(h, r2)
 
 
