@@ -1,11 +1,13 @@
 """Core behaviour a between-graph program relies on, on an in-process cluster of 1 ps + 1 worker: the devices
-a session lists report TF's CPU memory limit."""
+a session lists report TF's CPU memory limit, and the tasks run a graph's Python functions (TF's registry of them
+is process-wide)."""
 
 from __future__ import annotations
 
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import tfmini as tf
@@ -43,3 +45,14 @@ def test_list_devices_reports_tfs_cpu_memory_limit(cluster):
         devices = sess.list_devices()
     assert [d.name for d in devices] == [f"{t}/device:CPU:0" for t in (PS, W0)]
     assert [d.memory_limit_bytes for d in devices] == [268435456, 268435456]
+
+
+def test_a_py_func_runs_on_a_server_of_the_same_process(cluster):
+    with tf.Graph().as_default():
+        with tf.device("/job:worker/task:0"):
+            x = tf.placeholder(tf.float32, [2])
+            y = tf.py_func(lambda a: a * 10, [x], tf.float32)
+        with tf.device("/job:ps/task:0"):
+            z = tf.numpy_function(lambda a: a + 1, [y], tf.float32)
+        with tf.Session(cluster[1].target) as sess:
+            np.testing.assert_array_equal(sess.run(z, {x: [1, 2]}), [11, 21])

@@ -5,6 +5,7 @@ functions and gradients given with gradient_override_map."""
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import time
@@ -104,11 +105,13 @@ def test_a_float_result_for_a_float32_output_is_refused_as_tf_does():
             _run(y)
 
 
-def test_an_imported_graph_has_no_function_under_the_token():
+def test_an_imported_graph_has_no_function_under_the_token_once_its_maker_is_gone():
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float32, [2], name="x")
         tf.py_func(lambda a: a + 1, [x], tf.float32, name="f")
         graph_def = g.as_graph_def()
+    del g, x
+    gc.collect()
     node = next(n for n in graph_def.node if n.name == "f")
     assert node.op == "PyFunc" and node.attr["token"].s.startswith(b"pyfunc_")
     with tf.Graph().as_default():

@@ -1,9 +1,12 @@
 """Ops that reach outside the graph to the host: Python functions (`tf.py_func`, `tf.numpy_function`: PyFunc,
 PyFuncStateless; `tf.py_function`: EagerPyFunc) and the clock (`tf.timestamp`: Timestamp).
 
-The callable never enters the graph: the op carries a `token` attr, and the callable sits in a registry owned by
-the graph that made the op, as TF keeps it. A GraphDef therefore exports the token only; a graph that imports it
-has no callable under that token, and running the op fails as in TF ("callback pyfunc_N is not found").
+The callable never enters the graph: the op carries a `token` attr (`pyfunc_N`), and the callable sits in a
+process-wide registry under that token, as TF keeps it. The graph that made the op (the outermost one, for an op
+made in a function body) keeps the callable alive; once that graph is garbage collected the token is forgotten.
+So any graph of the process that holds the op -- an imported copy, the graph a server runs -- finds the callable
+while the graph that made it lives; after that (or in another process) running the op fails as in TF
+("callback pyfunc_N is not found").
 """
 
 from __future__ import annotations
@@ -24,28 +27,47 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.registry import REQUIRED, NotDifferentiable, apply_op, register_op
 
-# graph -> token -> (callable, eager): a graph keeps its functions alive exactly as long as it lives.
-_FUNCS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+class _Callback:
+    """A registered callable and whether it runs eagerly (`py_function`): what a token names."""
+
+    __slots__ = ("func", "eager", "__weakref__")
+
+    def __init__(self, func: Callable, eager: bool) -> None:
+        self.func = func
+        self.eager = eager
+
+
+# token -> callback, for the whole process. The registry holds callbacks weakly: the graph that made an op holds
+# its callback (in `_py_funcs_used_in_graph`, as TF does), so an entry lives exactly as long as that graph, and a
+# callable that refers back to its graph does not keep the graph alive.
+_FUNCS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _FUNCS_LOCK = threading.Lock()
 _TOKENS = itertools.count()
 
 
+def _owning_graph(graph: _ops.Graph) -> _ops.Graph:
+    """The outermost graph enclosing `graph` (a function body's graph is owned by the graph it is traced in)."""
+    while getattr(graph, "outer_graph", None) is not None:
+        graph = graph.outer_graph
+    return graph
+
+
 def _register_func(graph: _ops.Graph, func: Callable, eager: bool) -> str:
-    token = f"pyfunc_{next(_TOKENS)}"
+    callback = _Callback(func, eager)
+    owner = _owning_graph(graph)
     with _FUNCS_LOCK:
-        _FUNCS.setdefault(graph, {})[token] = (func, eager)
+        token = f"pyfunc_{next(_TOKENS)}"
+        held = owner.__dict__.setdefault("_py_funcs_used_in_graph", [])
+        held.append(callback)
+        _FUNCS[token] = callback
     return token
 
 
-def _lookup_func(graph: _ops.Graph, token: str) -> tuple[Callable, bool] | None:
-    # A body traced into a FuncGraph registers with the FuncGraph; look outwards as well, so a function
-    # registered by an enclosing graph is found from a body run inside it.
-    while graph is not None:
-        entry = _FUNCS.get(graph, {}).get(token)
-        if entry is not None:
-            return entry
-        graph = getattr(graph, "outer_graph", None)
-    return None
+def _lookup_func(token: str) -> tuple[Callable, bool] | None:
+    with _FUNCS_LOCK:
+        callback = _FUNCS.get(token)
+    return None if callback is None else (callback.func, callback.eager)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -213,7 +235,7 @@ def _py_func_factory(op: _ops.Operation, ctx) -> Callable:
     eager = op.type == "EagerPyFunc"
 
     def py_func_kernel(*args):
-        entry = _lookup_func(op.graph, token)
+        entry = _lookup_func(token)
         if entry is None:
             raise _errors.InvalidArgumentError(None, None, f"ValueError: callback {token} is not found")
         func = entry[0]
