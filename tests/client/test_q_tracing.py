@@ -5,9 +5,12 @@ values, a wall clock before 1970, and several threads tracing one session at onc
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import tfmini as tf
 from tfmini.client import tracing
@@ -117,3 +120,56 @@ def test_threads_tracing_one_session_at_once_each_get_their_own_consistent_metad
     assert len(recorders) == 20
     for rec in recorders:
         _assert_serialized_equals_field_by_field(rec)
+
+
+def _recorder_of_one_run():
+    recorders = []
+    fill = tracing.StepRecorder.fill_step_stats
+
+    def capture(self, step_stats):
+        recorders.append(self)
+        return fill(self, step_stats)
+
+    g, fetches, feed, init = _unusual_graph()
+    tracing.StepRecorder.fill_step_stats = capture
+    try:
+        with tf.Session(graph=g) as sess:
+            sess.run(init)
+            sess.run(fetches, feed, options=FULL, run_metadata=tf.RunMetadata())
+    finally:
+        tracing.StepRecorder.fill_step_stats = fill
+    return recorders[-1]
+
+
+_RECORDER = None
+_INT64 = st.integers(-(2 ** 63), 2 ** 63 - 1)
+_SIZE = st.integers(0, 2 ** 62)
+_SHAPE = st.one_of(st.none(), st.lists(st.integers(0, 2 ** 40), max_size=8).map(tuple))
+
+
+# No shrinking: a failing example of many drawn records takes minutes to shrink.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@given(data=st.data())
+def test_any_recorded_figures_serialize_as_the_field_by_field_build(data):
+    """Records as a run might hold them, with times from before 1970 to far ahead, any shapes, sizes, aliases,
+    addresses, allocation events and memory figures."""
+    global _RECORDER
+    if _RECORDER is None:
+        _RECORDER = _recorder_of_one_run()
+    base = _RECORDER
+    rec = copy.copy(base)
+    # Seconds of the clock, from 1827 to 2112 (any two of them, and their difference, int64 nanoseconds).
+    seconds = st.floats(-4.5e9, 4.5e9, allow_nan=False).map(lambda s: base.perf0 + s - base.wall0_ns / 1e9)
+    records = []
+    for step, _t0, _t1, thread, outputs, _ptrs, _allocs, _in_use, _allocated, _persistent in base.records:
+        t0 = data.draw(seconds)
+        t1 = data.draw(st.one_of(st.just(t0), seconds, st.floats(0, 1e4).map(lambda d, t0=t0: t0 + d)))
+        outs = tuple(data.draw(st.tuples(_SHAPE, _SIZE, st.integers(-1, 4))) for _ in outputs)
+        ptrs = [0 if o[0] is None else data.draw(st.integers(0, 2 ** 64 - 1)) for o in outs]
+        allocs = data.draw(st.lists(st.tuples(seconds, _INT64), max_size=3))
+        thread = data.draw(st.sampled_from([thread, (2 ** 32 - 1, "x"), (1, "tfmini-kernel_0")]))
+        records.append([step, t0, t1, thread, outs, ptrs, allocs, data.draw(_INT64), data.draw(_INT64),
+                        data.draw(_INT64)])
+    rec.records = records
+    _assert_serialized_equals_field_by_field(rec)
