@@ -43,12 +43,33 @@ def _resource_key(op: _ops.Operation) -> tuple[str, str]:
     return f"resource:{op.get_attr('container')}:{name}", name
 
 
+_RESOURCE_CELL_TYPES: dict[type, type] = {}
+
+
+def _resource_cell_type(cell_type: type) -> type:
+    """`cell_type` (the session's storage cell class) with a `container` slot: the container TF's messages
+    name for the variable, known only when the session makes the cell."""
+    found = _RESOURCE_CELL_TYPES.get(cell_type)
+    if found is None:
+        found = _RESOURCE_CELL_TYPES[cell_type] = type(
+            f"Resource{cell_type.__name__}", (cell_type,), {"__slots__": ("container",), "__module__": __name__,
+                                                             "__doc__": cell_type.__doc__})
+    return found
+
+
+def _default_container(ctx) -> str:
+    """The default container of the task whose state `ctx` is: its job's name on a worker of a cluster,
+    'localhost' for a local session (as TF names a device's resource manager's default container)."""
+    return getattr(getattr(ctx, "worker", None), "default_container", None) or "localhost"
+
+
 def _var_handle_factory(op, ctx):
     key, name = _resource_key(op)
     cells = ctx.cells
     # The cell class is the session's own (the one its ref variables use), found through a cell it makes.
-    cell_type = type(ctx.cell(op))
+    cell_type = _resource_cell_type(type(ctx.cell(op)))
     ctx.cells.pop(op.name, None)
+    container = op.get_attr("container") or _default_container(ctx)
 
     def var_handle():
         cell = cells.get(key)
@@ -56,7 +77,9 @@ def _var_handle_factory(op, ctx):
             with ctx.lock:
                 cell = cells.get(key)
                 if cell is None:
-                    cell = cells[key] = cell_type(name, op)
+                    cell = cell_type(name, op)
+                    cell.container = container
+                    cells[key] = cell
         return cell
 
     return var_handle
@@ -105,7 +128,7 @@ def _assign_variable_factory(op, ctx):
 
     def assign_variable(cell, value):
         if cell.initialized:
-            state_ops.check_resource_dtype(cell, dtype)
+            state_ops.check_resource_dtype(cell, dtype, assigning=True)
             if validate and cell.base.shape != np.shape(value):
                 raise _errors.InvalidArgumentError(
                     None, None, f"Trying to assign to variable with tensor with wrong shape. Expected "
@@ -184,7 +207,7 @@ def _destroy_factory(op, ctx):
     def destroy(cell):
         # The handle's cell exists from the handle on; the variable exists once something was assigned to it.
         if not cell.initialized and not ignore:
-            raise _errors.NotFoundError(None, None, f"Resource localhost/{cell.name} does not exist.")
+            raise _errors.NotFoundError(None, None, state_ops.missing_resource_message(cell))
         key, _ = _resource_key(cell.op)
         with ctx.lock:
             ctx.cells.pop(key, None)

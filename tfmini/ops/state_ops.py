@@ -261,19 +261,45 @@ def handle_shape(t: _ops.Tensor) -> _shape.TensorShape:
         t = outer
 
 
+def _tf_type_name(dtype) -> str:
+    """TF's DataTypeString spelling of a NumPy or tfmini dtype ('float' for float32, 'double' for float64)."""
+    name = _dt.as_dtype(dtype).base_dtype.name
+    return {"float32": "float", "float64": "double", "float16": "half"}.get(name, name)
+
+
+def resource_container(cell) -> str:
+    """The container TF names for a resource variable's cell: the handle's `container` attr, else the default
+    container of the task that holds it ('localhost' for a local session, the job's name on a worker)."""
+    container = getattr(cell, "container", None)
+    if container:
+        return container
+    return (cell.op.get_attr("container") if cell.op is not None else "") or "localhost"
+
+
+def missing_resource_message(cell) -> str:
+    """TF's text for a resource variable the resource manager does not hold (TF names the resource by
+    container, name and the C++ type of a variable)."""
+    return f"Resource {resource_container(cell)}/{cell.name}/N10tensorflow3VarE does not exist."
+
+
 def uninitialized_resource(cell) -> _errors.FailedPreconditionError:
     return _errors.FailedPreconditionError(
-        None, None, f"Error while reading resource variable {cell.name} from Container: localhost. This could mean "
-        f"that the variable was uninitialized. Not found: Resource localhost/{cell.name} does not exist.")
+        None, None, f"Error while reading resource variable {cell.name} from Container: {resource_container(cell)}. "
+        f"This could mean that the variable was uninitialized. Not found: {missing_resource_message(cell)}")
 
 
-def check_resource_dtype(cell, dtype) -> None:
-    """InvalidArgumentError unless the variable in `cell` holds values of the NumPy dtype `dtype`."""
+def check_resource_dtype(cell, dtype, assigning: bool = False) -> None:
+    """InvalidArgumentError unless the variable in `cell` holds values of the NumPy dtype `dtype`. As in TF, a
+    read names the dtype it asked for first, an assignment the variable's dtype first."""
     have = cell.base.dtype
     if have != dtype:
+        if assigning:
+            raise _errors.InvalidArgumentError(
+                None, None, f"Trying to assign variable with wrong dtype. Expected {_tf_type_name(have)} got "
+                f"{_tf_type_name(dtype)}")
         raise _errors.InvalidArgumentError(
-            None, None, f"Trying to read variable with wrong dtype. Expected {_dt.as_dtype(have).name} got "
-            f"{_dt.as_dtype(dtype).name}")
+            None, None, f"Trying to read variable with wrong dtype. Expected {_tf_type_name(dtype)} got "
+            f"{_tf_type_name(have)}")
 
 
 # ----------------------------------------------------------------------------------------------------------
