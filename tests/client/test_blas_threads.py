@@ -2,7 +2,10 @@
 its steps (run, its cached fast runner, traced runs, make_callable, partial runs) with that many BLAS threads
 and restores the previous count afterwards, also after a failed step and with several sessions at once."""
 
+import os
 import threading
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -169,4 +172,36 @@ def test_split_kernels_and_sessions_share_one_owner_of_the_thread_count(two_thre
     kernel.__exit__(None, None, None)
     assert _threads() == 2
     session.__exit__(None, None, None)
+    assert _threads() == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_with_no_limits_and_a_free_lock(two_threads):
+    """A child forked while a limit is in force (another thread's split kernel, say) and while the limits' lock is
+    held gets the count from before the limits back and can limit its own runs (it would keep 1 thread for good, or
+    deadlock on the inherited lock)."""
+    with blas.ThreadLimit(1), blas._lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking a process that has threads
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                blas._controllers = None
+                if not blas._active and _threads() == 2:
+                    with blas.ThreadLimit(1):
+                        code = 0 if _threads() == 1 else 3
+                    code = code or (0 if _threads() == 2 else 4)
+            finally:
+                os._exit(code)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError("the forked child hung on the BLAS limits' lock")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert _threads() == 2

@@ -13,6 +13,7 @@ threadpoolctl finds and drives the library (OpenBLAS, MKL, BLIS, ...); without i
 
 from __future__ import annotations
 
+import os
 import threading
 
 from tfmini.ops import conv_algorithms
@@ -126,6 +127,25 @@ def session_thread_limit(config) -> ThreadLimit | None:
         return None
     n = config.intra_op_parallelism_threads
     return ThreadLimit(n) if n > 0 else None
+
+
+def _reset_after_fork() -> None:
+    """In a forked child, the limits of the parent's other threads (which the child does not have) are over: the
+    counts from before them come back, and the lock starts free (it may have been held at the fork)."""
+    global _lock, _saved, _current
+    _lock = threading.Lock()
+    if _active and _saved is not None:
+        try:
+            _apply(_saved)
+        except Exception:  # the child's BLAS state is the library's; keep the child alive whatever it says
+            pass
+    _active.clear()
+    _saved = None
+    _current = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 # The op library's split kernels hold BLAS at one thread while they run; they do it through this module's limits,
