@@ -465,6 +465,7 @@ class BaseSession:
                 raise _errors.InvalidArgumentError(None, t.op, f"Feed {t.name} has already been fed.")
         tensors = [f for f in mapper.unique_fetches if isinstance(f, _ops.Tensor)]
         targets = [f for f in mapper.unique_fetches if isinstance(f, _ops.Operation)]
+        _check_computable(tensors, pr.feeds, pr.fed.union(feed_tensors))
         # Kept across calls: private copies, or a later call would read what the caller wrote into their fed
         # object in between.
         feeds = {t: _private_copy(v) for t, v in zip(feed_tensors, feed_values)}
@@ -484,6 +485,28 @@ class BaseSession:
             if close is not None:
                 close()
         return mapper.build_results(_fetched_values(self, mapper.unique_fetches, results))
+
+
+def _check_computable(fetches, declared: set, fed: set) -> None:
+    """InvalidArgumentError, as TF words it, when a partial run's fetch needs a declared feed not fed yet (the
+    walk back from the fetches stops at declared feeds: their producers never run in a partial run)."""
+    stack = [t.op for t in fetches]
+    seen = set(stack)
+    while stack:
+        op = stack.pop()
+        for t in op.inputs:
+            if t in declared:
+                if t not in fed:
+                    raise _errors.InvalidArgumentError(
+                        None, None, f"Fetch {t.name} can't be computed from the feeds that have been fed so far.")
+                continue
+            if t.op not in seen:
+                seen.add(t.op)
+                stack.append(t.op)
+        for dep in op.control_inputs:
+            if dep not in seen:
+                seen.add(dep)
+                stack.append(dep)
 
 
 def _private_copy(fed):

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tfmini.client import engine as _engine
+from tfmini.client import session as _session
 from tfmini.client.executor import as_result
 from tfmini.distributed import dask_runtime, partition
 from tfmini.framework import dtypes as _dtypes
@@ -31,6 +32,11 @@ from tfmini.protobuf import cluster_pb2, cost_graph_pb2, graph_pb2, step_stats_p
 TASK_WAIT_SECONDS = 60.0
 # After a step fails on one task, how long the others may take to report their (cancelled) end.
 ABORT_GRACE_SECONDS = 5.0
+# While a step waits on its tasks, how often (seconds) the workers it still waits on are asked whether they
+# are alive and the same (a worker that hangs or restarted without closing its connection ends the step).
+LIVENESS_SECONDS = 5.0
+# TF's message for a step that ran past its deadline (RunOptions.timeout_in_ms, operation_timeout_in_ms).
+TIMED_OUT = "Operation timed out."
 
 
 def _host_port(address: str) -> str:
@@ -207,11 +213,11 @@ class DistributedExecutable(_engine.Executable):
             self.fetch_from.append((task, positions[entry]))
 
     def run(self, feed_values: Sequence) -> list:
-        return self.engine.loop.run(self._run(feed_values, None, False, None))
+        return self.engine.loop.run(self._run(_fed_values(feed_values), None, False, None))
 
     def run_traced(self, feed_values: Sequence, options, run_metadata, deadline: float | None) -> list:
         traced = run_metadata is not None and options is not None and options.trace_level > 0
-        results = self.engine.loop.run(self._run(feed_values, deadline, traced, run_metadata))
+        results = self.engine.loop.run(self._run(_fed_values(feed_values), deadline, traced, run_metadata))
         if run_metadata is not None and options is not None and options.output_partition_graphs:
             for task in self.tasks:
                 run_metadata.partition_graphs.add().CopyFrom(self.step.graph_defs[task])
@@ -316,65 +322,110 @@ class DistributedExecutable(_engine.Executable):
         return results
 
     async def _collect(self, requests: dict, step_id: int, deadline: float | None):
-        """The replies of every task, or the step's first real error once every task stopped: a failure on
-        one task (or the deadline) aborts the step on all of them."""
+        """The replies of every task, or the step's first error once every task stopped: a failure on one task
+        (or the deadline, or a worker found gone) aborts the step on all of them. A task's CancelledError is
+        the step's error too (its queue was closed by a reset, its worker shut down, the session was closed):
+        the engine cancels nothing of a running step itself before it has an error, and a task waiting on a
+        recv from the cancelled one would otherwise wait for ever. A real error arriving with it (or while
+        the others stop) is reported in its place."""
         by_future = {future: task for task, future in requests.items()}
         replies: dict[str, dict] = {}
         received: dict[str, float] = {}
         error: BaseException | None = None
-        cancelled: list = []  # tasks' CancelledErrors: reported only when no task has a real error
         pending = set(requests.values())
+        next_check = time.perf_counter() + LIVENESS_SECONDS
         while pending and error is None:
-            timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
-            done, pending = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            now = time.perf_counter()
+            wait = next_check - now if deadline is None else min(next_check, deadline) - now
+            done, pending = await asyncio.wait(pending, timeout=max(0.0, wait), return_when=asyncio.FIRST_COMPLETED)
             if not done:
-                error = _errors.DeadlineExceededError(
-                    None, None, f"Timed out waiting for {', '.join(sorted(by_future[f] for f in pending))} "
-                    "(the run's deadline passed)")
-                break
+                if deadline is not None and time.perf_counter() >= deadline:
+                    error = _errors.DeadlineExceededError(
+                        None, None, f"{TIMED_OUT} ({', '.join(sorted(by_future[f] for f in pending))} had not "
+                        "finished the step when the run's deadline passed)")
+                    break
+                error = await self._liveness([by_future[f] for f in pending])
+                next_check = time.perf_counter() + LIVENESS_SECONDS
+                continue
+            cancelled: list = []
             for future in done:
                 task = by_future[future]
                 received[task] = time.time()
                 error = error or self._reply_error(task, future, replies, cancelled)
-        if error is None and not cancelled:
+            error = error or (cancelled[0] if cancelled else None)
+        if error is None:
             return replies, received
-        error = error or cancelled[0]
-        await self._abort(step_id, error, pending, by_future)
-        raise error
+        stopped = await self._abort(step_id, error, pending, by_future)
+        if isinstance(error, _errors.CancelledError):
+            # A real error of a task that stopped meanwhile is the step's cause rather than the cancellation.
+            real = []
+            for future in stopped:
+                self._reply_error(by_future[future], future, {}, [], real)
+            error = real[0] if real else error
+        raise _timed_out(error, deadline)
 
-    def _reply_error(self, task: str, future: asyncio.Future, replies: dict, cancelled: list) -> BaseException | None:
-        """The error a task's reply (or failed call) stands for, None for a result (kept in `replies`) and for
-        a cancellation (kept in `cancelled`: another task's failure, or the session's close, woke it)."""
-        exc = future.exception()
-        if exc is not None:
-            if isinstance(exc, _errors.UnavailableError):
-                self.engine.view.stale = True
-            return exc
-        reply = future.result()
-        status = reply.get("status")
-        if status == "ok":
-            replies[task] = reply
-            return None
-        if status == "unregistered":
-            self.registered.pop(task, None)
-            self.engine.view.stale = True
-            return _errors.AbortedError(
-                None, None, f"Task {task} restarted since this session registered its graph there: the step was "
-                "aborted; its partition is registered again on the next run (variables there must be "
-                "initialized again)")
-        try:
-            dask_runtime.raise_error(reply, task)
-        except _errors.OpError as exc:
-            if exc.error_code == _errors.CANCELLED:
-                cancelled.append(exc)
-                return None
-            return exc
+    async def _liveness(self, tasks: list[str]) -> BaseException | None:
+        """UnavailableError when a worker the step waits on does not answer, AbortedError when it restarted
+        (its part of the step is gone); None when every one is there."""
+        view = self.engine.view
+        replies = await dask_runtime.gather_replies({
+            task: asyncio.wait_for(dask_runtime.call(view.workers[task], task, "tfmini_incarnation"),
+                                   dask_runtime.CONNECT_TIMEOUT) for task in tasks})
+        for task in sorted(replies):
+            reply = replies[task]
+            if isinstance(reply, BaseException):
+                view.stale = True
+                if isinstance(reply, _errors.OpError):
+                    return reply
+                return dask_runtime.unavailable(task, view.workers[task], "it did not answer while the step "
+                                                "waited on it")
+            if reply.get("incarnation") != self.registered.get(task):
+                view.stale = True
+                return _errors.AbortedError(
+                    None, None, f"Task {task} restarted while the step ran there: the step was aborted; its "
+                    "partition is registered again on the next run (variables there must be initialized again)")
         return None
 
-    async def _abort(self, step_id: int, error: BaseException, pending: set, by_future: dict) -> None:
-        """Aborts the step on every task still running it and waits (bounded) for them to stop."""
+    def _reply_error(self, task: str, future: asyncio.Future, replies: dict, cancelled: list,
+                     errors: list | None = None) -> BaseException | None:
+        """The error a task's reply (or failed call) stands for, None for a result (kept in `replies`) and for
+        a cancellation (kept in `cancelled`). With `errors`, the error is appended there instead of returned."""
+        if future.cancelled():
+            return None
+        exc = future.exception()
+        if exc is None:
+            reply = future.result()
+            status = reply.get("status")
+            if status == "ok":
+                replies[task] = reply
+                return None
+            if status == "unregistered":
+                self.registered.pop(task, None)
+                self.engine.view.stale = True
+                exc = _errors.AbortedError(
+                    None, None, f"Task {task} restarted since this session registered its graph there: the step "
+                    "was aborted; its partition is registered again on the next run (variables there must be "
+                    "initialized again)")
+            else:
+                try:
+                    dask_runtime.raise_error(reply, task)
+                except _errors.OpError as raised:
+                    exc = raised
+                if isinstance(exc, _errors.CancelledError):
+                    cancelled.append(exc)
+                    return None
+        elif isinstance(exc, _errors.UnavailableError):
+            self.engine.view.stale = True
+        if errors is not None:
+            errors.append(exc)
+            return None
+        return exc
+
+    async def _abort(self, step_id: int, error: BaseException, pending: set, by_future: dict) -> set:
+        """Aborts the step on every task still running it and waits (bounded) for them to stop; returns the
+        requests that ended meanwhile."""
         if not pending:
-            return
+            return set()
         view = self.engine.view
         aborts = [dask_runtime.call(view.workers[by_future[f]], by_future[f], "tfmini_abort", step_id=step_id,
                                     code=_errors.CANCELLED,
@@ -384,6 +435,7 @@ class DistributedExecutable(_engine.Executable):
         for future in pending:
             if not future.done():
                 future.cancel()
+        return {f for f in pending if f.done() and not f.cancelled()}
 
     def _fill_step_stats(self, run_metadata, replies: dict, sent: dict, received: dict) -> None:
         """One DeviceStepStats per task device, moved onto the client's clock (each worker's offset is taken
@@ -470,7 +522,7 @@ class DistributedPartialRun(_engine.PartialRun):
         if engine._closed:
             raise _errors.CancelledError(None, None, "The session was closed")
         for t, value in feeds.items():
-            self.fed[t.name] = value
+            self.fed[t.name] = value.value if isinstance(value, _session._FedRef) else value
         graph_def, devices = engine._placement()
         remaining = self._remaining(graph_def)
         fetch_names = [self._source(t).name for t in fetch_tensors]
@@ -628,6 +680,20 @@ def _free_partial_run(loop, view: ClusterView, handle: str, tasks: set[str]) -> 
             asyncio.run_coroutine_threadsafe(
                 _quietly(dask_runtime.call(address, task, "tfmini_partial_end", handle=handle)), loop.loop)
     tasks.clear()
+
+
+def _fed_values(feed_values: Sequence) -> list:
+    """The fed values as arrays: a fed variable (a ref tensor) comes from the session wrapped as a fed ref,
+    which a partition reads as the value it stands for."""
+    return [v.value if isinstance(v, _session._FedRef) else v for v in feed_values]
+
+
+def _timed_out(error: BaseException, deadline: float | None) -> BaseException:
+    """A step's error; past the run's deadline a DeadlineExceededError of a task says so in TF's words first."""
+    if (deadline is not None and isinstance(error, _errors.DeadlineExceededError)
+            and not error.message.startswith(TIMED_OUT)):
+        return _errors.DeadlineExceededError(error.node_def, error.op, f"{TIMED_OUT} {error.message}")
+    return error
 
 
 def _timeout(deadline: float | None) -> float | None:

@@ -1,0 +1,217 @@
+"""Distributed engine behaviour checked against TensorFlow 1.15: a step blocked on a task whose partition is
+cancelled (Session.reset closing its queue) ends with CancelledError instead of waiting for ever on the other
+tasks, a fed variable is read as its fed value, and deadline and partial-run errors start with TF's wording."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import tfmini as tf
+from tfmini.distributed import dask_runtime
+from tfmini.distributed.server import free_port
+
+PS = "/job:ps/task:0"
+W0 = "/job:worker/task:0"
+W1 = "/job:worker/task:1"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_leaked_threads():
+    """Every thread this module's servers and sessions start is gone once they are stopped and closed."""
+    before = set(threading.enumerate())
+    yield
+    dask_runtime.shutdown()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and set(threading.enumerate()) - before:
+        time.sleep(0.05)
+    assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    spec = tf.train.ClusterSpec({"ps": [f"localhost:{free_port()}"],
+                                 "worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]})
+    servers = [tf.train.Server(spec, job_name="ps", task_index=0),
+               tf.train.Server(spec, job_name="worker", task_index=0),
+               tf.train.Server(spec, job_name="worker", task_index=1)]
+    yield servers
+    for server in reversed(servers):
+        server._stop()
+
+
+@pytest.fixture
+def target(cluster):
+    """worker 0's target, with every container of the cluster cleared before the test."""
+    tf.Session.reset(cluster[1].target)
+    return cluster[1].target
+
+
+def _run_in_thread(fn):
+    """Starts `fn` in a daemon thread; returns the thread and a box that gets its result or error."""
+    box: dict = {}
+
+    def body():
+        try:
+            box["value"] = fn()
+        except Exception as exc:  # noqa: BLE001 - the error is what the test checks
+            box["error"] = exc
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def test_reset_while_a_step_waits_on_a_ps_queue_cancels_the_step(target):
+    """The ps partition ends with CancelledError (its queue was closed by the reset); the worker partition,
+    waiting on a recv from the ps, is aborted and the step raises CancelledError, as TF does."""
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            q = tf.FIFOQueue(3, tf.float32, shapes=[], shared_name="q")
+        with tf.device(W0):
+            deq = q.dequeue() + 1.0
+        with tf.Session(target, graph=g) as sess:
+            assert sess.run(q.size()) == 0
+            thread, box = _run_in_thread(lambda: sess.run(deq))
+            time.sleep(0.5)
+            tf.Session.reset(target)
+            thread.join(20)
+            assert not thread.is_alive(), "the step still waits after the reset"
+            assert isinstance(box.get("error"), tf.errors.CancelledError), box
+            # The session stays usable: the reset queue is made again and works.
+            sess.run(q.enqueue(2.0))
+            assert sess.run(deq) == 3.0
+
+
+def test_a_cancelled_partition_on_a_worker_aborts_a_recv_waiting_on_it(target):
+    """The same with the roles swapped: the queue (and the cancelled partition) on a worker, the recv
+    waiting on it on the ps, a third task also in the step."""
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(W1):
+            q = tf.FIFOQueue(3, tf.float32, shapes=[], shared_name="q1")
+            item = q.dequeue()
+        with tf.device(PS):
+            total = item * 2.0
+        with tf.device(W0):
+            out = total + tf.constant(1.0)
+        with tf.Session(target, graph=g) as sess:
+            sess.run(q.size())
+            thread, box = _run_in_thread(lambda: sess.run(out))
+            time.sleep(0.5)
+            tf.Session.reset(target)
+            thread.join(20)
+            assert not thread.is_alive(), "the step still waits after the reset"
+            assert isinstance(box.get("error"), tf.errors.CancelledError), box
+
+
+def test_a_real_error_is_reported_before_a_cancellation_of_the_same_step(target):
+    """A step failing on one task while another's partition is cancelled still reports the failure when both
+    arrive together; the session stays usable."""
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            x = tf.placeholder(tf.float32, [None])
+            bad = tf.debugging.check_numerics(x, "bad input")
+        with tf.device(W0):
+            out = bad * 2.0
+        with tf.Session(target, graph=g) as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="bad input"):
+                sess.run(out, {x: [np.nan]})
+            np.testing.assert_array_equal(sess.run(out, {x: [1.0]}), [2.0])
+
+
+def test_feeding_a_ps_variable_reads_the_fed_value(target):
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            v = tf.Variable([1.0, 2.0])
+        with tf.device(W0):
+            y = v * 3.0
+        with tf.Session(target, graph=g) as sess:
+            np.testing.assert_array_equal(sess.run(y, {v: [10.0, 20.0]}), [30.0, 60.0])
+            # Fetching the fed variable gives the fed value; the variable itself is untouched.
+            np.testing.assert_array_equal(sess.run(v, {v: [5.0, 6.0]}), [5.0, 6.0])
+            with pytest.raises(tf.errors.FailedPreconditionError):
+                sess.run(y)
+            sess.run(v.initializer)
+            np.testing.assert_array_equal(sess.run([y, v * 1.0], {v: [1.0, 1.0]}), [[3.0, 3.0], [1.0, 1.0]])
+            np.testing.assert_array_equal(sess.run(y), [3.0, 6.0])
+
+
+def test_feeding_a_variable_in_a_partial_run(target):
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            v = tf.Variable([1.0, 2.0])
+            a = tf.placeholder(tf.float32, [2])
+            r1 = a * v
+        with tf.device(W0):
+            r2 = r1 + v
+        with tf.Session(target, graph=g) as sess:
+            h = sess.partial_run_setup([r1, r2], [a, v])
+            np.testing.assert_array_equal(sess.partial_run(h, r1, {a: [1.0, 2.0], v: [3.0, 4.0]}), [3.0, 8.0])
+            np.testing.assert_array_equal(sess.partial_run(h, r2), [6.0, 12.0])
+
+
+def test_a_run_past_its_deadline_says_operation_timed_out(target):
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            q = tf.FIFOQueue(3, tf.float32, shapes=[])
+        with tf.device(W0):
+            deq = q.dequeue() * 2.0
+        with tf.Session(target, graph=g) as sess:
+            with pytest.raises(tf.errors.DeadlineExceededError) as info:
+                sess.run(deq, options=tf.RunOptions(timeout_in_ms=300))
+            assert info.value.message.startswith("Operation timed out.")
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(W1):
+            q = tf.FIFOQueue(3, tf.float32, shapes=[])
+            deq = q.dequeue()
+        with tf.Session(target, graph=g, config=tf.ConfigProto(operation_timeout_in_ms=300)) as sess:
+            with pytest.raises(tf.errors.DeadlineExceededError) as info:
+                sess.run(deq)
+            assert info.value.message.startswith("Operation timed out.")
+            assert sess.run(tf.constant(1.0) + 1.0) == 2.0
+
+
+def _partial_graph():
+    with tf.device(PS):
+        a = tf.placeholder(tf.float32, [], name="a")
+        r1 = tf.multiply(a, 2.0, name="r1")
+    with tf.device(W1):
+        b = tf.placeholder(tf.float32, [], name="b")
+        r2 = tf.add(r1, b, name="r2")
+    return a, b, r1, r2
+
+
+@pytest.mark.parametrize("distributed", [False, True])
+def test_a_partial_run_missing_a_feed_names_the_unfed_feed_as_tf_does(target, distributed):
+    """TF checks a partial run's fetches before running: the message names the declared feed not fed yet
+    (recorded from TensorFlow: "Fetch b:0 can't be computed from the feeds that have been fed so far.")."""
+    g = tf.Graph()
+    with g.as_default():
+        a, b, r1, r2 = _partial_graph()
+        r3 = tf.identity(r2, name="r3")
+        with tf.Session(target if distributed else "", graph=g) as sess:
+            message = "Fetch b:0 can't be computed from the feeds that have been fed so far."
+            h = sess.partial_run_setup([r3], [a, b])
+            with pytest.raises(tf.errors.InvalidArgumentError) as info:
+                sess.partial_run(h, r3, {a: 1.0})
+            assert info.value.message == message
+            # Nothing ran and nothing was fed: the partial run goes on.
+            assert sess.partial_run(h, r3, {a: 1.0, b: 3.0}) == 5.0
+            h = sess.partial_run_setup([r1, r2], [a, b])
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Fetch a:0 can't be computed"):
+                sess.partial_run(h, r1)
+            assert sess.partial_run(h, r1, {a: 1.0}) == 2.0
+            with pytest.raises(tf.errors.InvalidArgumentError) as info:
+                sess.partial_run(h, r2)
+            assert info.value.message == message
+            assert sess.partial_run(h, r2, {b: 1.0}) == 3.0
