@@ -784,7 +784,9 @@ def _max_pool_grad_kernel(x, y, grad, *, ksize, strides, padding, data_format, c
     dxp = np.zeros(xp.shape, dtype=grad.dtype)
     if not win.empty and x.size:
         for rows, cols, hit in _first_max_masks(xp, win):
-            dxp[:, rows, cols, :] += grad * hit
+            # where, not a product: an infinite or NaN gradient reaches only its window's maximum (TF gives the
+            # other elements exactly 0; inf * False is NaN)
+            dxp[:, rows, cols, :] += np.where(hit, grad, 0)
     return _from_nhwc(win.crop(dxp, x.shape[1], x.shape[2]), data_format)
 
 
@@ -812,7 +814,7 @@ def _max_pool_grad_grad_kernel(x, y, grad, *, ksize, strides, padding, data_form
     if not win.empty and x.size:
         xp, gp = win.pad(x, _lowest(x.dtype)), win.pad(grad)
         for rows, cols, hit in _first_max_masks(xp, win):
-            out += gp[:, rows, cols, :] * hit
+            out += np.where(hit, gp[:, rows, cols, :], 0)  # non-maxima add exactly 0, even next to inf/NaN
     return _from_nhwc(out, data_format)
 
 
