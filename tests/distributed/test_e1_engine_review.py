@@ -4,6 +4,7 @@ tasks, a fed variable is read as its fed value, and deadline and partial-run err
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 import time
 
@@ -215,3 +216,32 @@ def test_a_partial_run_missing_a_feed_names_the_unfed_feed_as_tf_does(target, di
                 sess.partial_run(h, r2)
             assert info.value.message == message
             assert sess.partial_run(h, r2, {b: 1.0}) == 3.0
+
+
+def test_closing_the_session_ends_a_step_waiting_for_a_send_to_be_acknowledged(target, monkeypatch):
+    """A task whose tensor reached its peer but was never acknowledged (a peer that stopped answering) keeps
+    its step open; cancelling the step (here: closing the session) ends it there too, and the step raises
+    CancelledError instead of waiting for ever."""
+    ps = next(s for s in dask_runtime._IN_PROCESS.values() if s.task == "/job:ps/replica:0/task:0")
+    original = ps._remote_put
+    never = concurrent.futures.Future()
+
+    def delivered_but_never_acknowledged(step_id, task, key, value):
+        original(step_id, task, key, value)
+        return task, never
+
+    monkeypatch.setattr(ps, "_remote_put", delivered_but_never_acknowledged)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device(PS):
+            x = tf.constant([1.0, 2.0]) * 2.0
+        with tf.device(W0):
+            y = x + 1.0
+        sess = tf.Session(target, graph=g)
+        thread, box = _run_in_thread(lambda: sess.run(y))
+        time.sleep(1.0)
+        assert thread.is_alive()
+        sess.close()
+        thread.join(20)
+        assert not thread.is_alive(), "the step still waits after the session closed"
+        assert isinstance(box.get("error"), tf.errors.CancelledError), box

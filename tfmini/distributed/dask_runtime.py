@@ -36,6 +36,8 @@ CLUSTER_KEY = ["tfmini", "cluster"]
 TASKS_KEY = ["tfmini", "tasks"]
 # How long a connection attempt to a worker may take before the task counts as unavailable (seconds).
 CONNECT_TIMEOUT = 5.0
+# How often (seconds) a step waiting for its tensors to reach other tasks looks whether it was aborted.
+SEND_POLL_SECONDS = 0.2
 
 _TASK_RE = re.compile(r"^/job:([A-Za-z0-9_.\-]+)(?:/replica:0)?/task:(\d+)$")
 
@@ -471,13 +473,21 @@ class TaskService:
         recorder = runner.record(rendezvous, deadline, traced)
         stats = None if recorder is None else (recorder.step_stats_bytes(), recorder.cost_graph_bytes())
         values = [rendezvous.recv(key, None) for key in fetch_keys]
-        # The step is done once the tensors it sent to other tasks were delivered.
+        # The step is done once the tensors it sent to other tasks were delivered, or once it is aborted (the
+        # client gave up on the step: a receiving worker that stopped answering never acknowledges).
         for task, future in self.sends.get(step_id, ()):
-            timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
-            try:
-                future.result(timeout)
-            except concurrent.futures.TimeoutError:
-                raise _errors.DeadlineExceededError(None, None, f"Timed out sending a tensor to {task}") from None
+            while True:
+                if rendezvous.error is not None:
+                    raise rendezvous.error
+                timeout = SEND_POLL_SECONDS if deadline is None else min(
+                    SEND_POLL_SECONDS, max(0.0, deadline - time.perf_counter()))
+                try:
+                    future.result(timeout)
+                    break
+                except concurrent.futures.TimeoutError:
+                    if deadline is not None and time.perf_counter() >= deadline:
+                        raise _errors.DeadlineExceededError(
+                            None, None, f"Timed out sending a tensor to {task}") from None
         return values, stats
 
 

@@ -37,6 +37,8 @@ ABORT_GRACE_SECONDS = 5.0
 LIVENESS_SECONDS = 5.0
 # TF's message for a step that ran past its deadline (RunOptions.timeout_in_ms, operation_timeout_in_ms).
 TIMED_OUT = "Operation timed out."
+# The prefix of a colocation group in a NodeDef's `_class` attr ("loc:@<node name>").
+_COLOCATION = b"loc:@"
 
 
 def _host_port(address: str) -> str:
@@ -192,7 +194,7 @@ class DistributedExecutable(_engine.Executable):
         # nodes its traces name otherwise (imported name -> (node name, timeline label)).
         self.devices: dict[str, str] = {}
         self.stat_names: dict[str, dict[str, tuple[str, str]]] = {}
-        self.graph_bytes = {task: step.graph_defs[task].SerializeToString() for task in self.tasks}
+        self.graph_bytes = {task: _importable(step.graph_defs[task]).SerializeToString() for task in self.tasks}
         self.feeds_by_task: dict[str, list[tuple[int, str]]] = {task: [] for task in self.tasks}
         for i, entry in enumerate(step.feed_keys):
             if entry is not None:  # None: a feed no partition reads
@@ -680,6 +682,33 @@ def _free_partial_run(loop, view: ClusterView, handle: str, tasks: set[str]) -> 
             asyncio.run_coroutine_threadsafe(
                 _quietly(dask_runtime.call(address, task, "tfmini_partial_end", handle=handle)), loop.loop)
     tasks.clear()
+
+
+def _importable(graph_def: graph_pb2.GraphDef) -> graph_pb2.GraphDef:
+    """A partition as its worker imports it: colocation groups (`_class` "loc:@name") naming a node the
+    partition does not hold (pruned away by a feed, or placed elsewhere) are dropped, since importing refuses
+    them and colocation means nothing across partitions; `graph_def` itself (what partition_graphs reports)
+    is left as it is."""
+    names = {nd.name for nd in graph_def.node}
+
+    def dangling(nd) -> bool:
+        groups = nd.attr["_class"].list.s if "_class" in nd.attr else ()
+        return any(g.startswith(_COLOCATION) and g[len(_COLOCATION):].decode("utf-8", "surrogateescape") not in names
+                   for g in groups)
+
+    if not any(dangling(nd) for nd in graph_def.node):
+        return graph_def
+    out = graph_pb2.GraphDef()
+    out.CopyFrom(graph_def)
+    for nd in out.node:
+        if dangling(nd):
+            kept = [g for g in nd.attr["_class"].list.s if not g.startswith(_COLOCATION)
+                    or g[len(_COLOCATION):].decode("utf-8", "surrogateescape") in names]
+            if kept:
+                nd.attr["_class"].list.s[:] = kept
+            else:
+                del nd.attr["_class"]
+    return out
 
 
 def _fed_values(feed_values: Sequence) -> list:
