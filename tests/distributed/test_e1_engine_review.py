@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tfmini as tf
-from tfmini.distributed import dask_runtime
+from tfmini.distributed import dask_runtime, engine
 from tfmini.distributed.server import free_port
 
 PS = "/job:ps/task:0"
@@ -245,3 +245,21 @@ def test_closing_the_session_ends_a_step_waiting_for_a_send_to_be_acknowledged(t
         thread.join(20)
         assert not thread.is_alive(), "the step still waits after the session closed"
         assert isinstance(box.get("error"), tf.errors.CancelledError), box
+
+
+def test_a_partition_is_imported_without_colocation_groups_naming_nodes_it_does_not_hold():
+    gd = tf.GraphDef()
+    read = gd.node.add(name="v/read", op="Identity")
+    read.attr["_class"].list.s.extend([b"loc:@v", b"loc:@v/read"])
+    other = gd.node.add(name="w/read", op="Identity")
+    other.attr["_class"].list.s.append(b"loc:@w")
+    gd.node.add(name="v/read/peer", op="Identity").attr["_class"].list.s.append(b"loc:@v/read")
+    before = gd.SerializeToString()
+    out = engine._importable(gd)
+    assert list(out.node[0].attr["_class"].list.s) == [b"loc:@v/read"]
+    assert "_class" not in out.node[1].attr
+    assert list(out.node[2].attr["_class"].list.s) == [b"loc:@v/read"]
+    assert gd.SerializeToString() == before  # what partition_graphs reports keeps TF's attrs
+    kept = tf.GraphDef()
+    kept.node.add(name="v/read", op="Identity").attr["_class"].list.s.append(b"loc:@v/read")
+    assert engine._importable(kept) is kept
