@@ -1604,8 +1604,6 @@ KNOWN = {
     "p_loop_reading_resource_variable": "on purpose: a tfmini loop is one functional While run by one kernel on "
                                         "one task; a loop taking a variable's handle or ref runs where the "
                                         "variable lives (TF runs the loop on its device, the reads on the ps)",
-    "p_feed_variable_and_intermediates": "reported: a fed variable reaches the partition as the session's "
-                                         "fed-ref wrapper, not its array (distributed/engine.py)",
     "p_device_attributes": "reported: list_devices gives memory_limit_bytes 0 (TF: 268435456 for a CPU; "
                            "client/engine.py DeviceAttributes)",
     "p_dataset_made_on_another_task": "reported: between server processes a dataset cannot cross tasks (the "
