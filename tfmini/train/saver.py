@@ -3,11 +3,13 @@ the `save/` name scope, as TF does), so a saver works on a finalized graph and f
 
 The two ops are declared here, next to their only user; their kernels read and write tfmini's checkpoint
 files (see checkpoint.py and docs/checkpoint_format.md). So are ShardedFilename and MergeV2Checkpoints, which
-the sharded savers of TensorFlow's graphs (SavedModels) use.
+a sharded saver uses (here and in TensorFlow's graphs): one shard per device holding variables, merged into
+one checkpoint whose data files are the shards'.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -15,6 +17,7 @@ import uuid
 
 import numpy as np
 
+from tfmini.framework import device as _device
 from tfmini.framework import dtypes as _dt
 from tfmini.framework import errors as _errors
 from tfmini.framework import ops as _ops
@@ -23,14 +26,14 @@ from tfmini.framework import tensor_shape as _shape
 from tfmini.framework.api_export import tf_export
 from tfmini.framework.constant_op import constant
 from tfmini.framework.registry import NotDifferentiable, apply_op, register_op
-from tfmini.ops import array_ops, control_flow_ops, resource_variable_ops, state_ops, string_ops
+from tfmini.ops import array_ops, control_flow_ops, resource_variable_ops, state_ops
 from tfmini.ops.partitioned_variables import PartitionedVariable
 from tfmini.ops.variables import Variable, global_variables
-from tfmini.protobuf import meta_graph_pb2, saver_pb2
+from tfmini.protobuf import meta_graph_pb2, saver_pb2, tensor_bundle_pb2
 from tfmini.train import checkpoint as _ckpt
 from tfmini.train import meta_graph as _meta_graph
+from tfmini.train import sstable, training_util
 from tfmini.train import tensor_bundle as _bundle
-from tfmini.train import training_util
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -161,49 +164,140 @@ def _sharded_filename(basename, shard, num_shards):
              attrs={"delete_old_dirs": ("bool", True), "allow_missing_files": ("bool", False)}, stateful=True,
              file_access=lambda op: "the checkpoint files named by its inputs (to merge them into one)")
 def _merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, *, delete_old_dirs, allow_missing_files):
-    """Merges the checkpoints `checkpoint_prefixes` (a sharded save's shards) into `destination_prefix`,
-    removing the sources (and, with `delete_old_dirs`, their directories when left empty)."""
+    """Merges the V2 checkpoints `checkpoint_prefixes` (the shards a sharded save wrote) into
+    `destination_prefix` as TensorFlow does: the data files are renamed, not rewritten, each becoming one
+    shard `<destination>.data-<i>-of-<n>` (numbered in the order their tensors are met), and one index
+    describes them all (a sliced tensor's slices from several sources joined in one entry). The sources'
+    index files are removed and, with `delete_old_dirs`, their directories when left empty."""
     sources = _texts(checkpoint_prefixes)
-    tensors: dict = {}
+    destination = _text(destination_prefix)
+    entries: dict[bytes, tensor_bundle_pb2.BundleEntryProto] = {}
+    shard_of: dict[str, int] = {}  # a source data file -> its shard number in the merged checkpoint
+    endianness = None
     merged = []
     for source in sources:
-        if not _ckpt.checkpoint_exists(source):
+        index = _bundle.index_path(source)
+        if not os.path.isfile(index):
             if allow_missing_files:
                 continue
-            raise _errors.NotFoundError(None, None, f"{source}; No such file or directory")
-        with _ckpt.CheckpointReader(source) as reader:
-            for name in sorted(reader.get_variable_to_dtype_map()):
-                if name in tensors:
-                    raise _errors.InvalidArgumentError(None, None, f"Duplicate tensor key {name!r} in {source}")
-                sliced = reader._get_slices(name)
-                tensors[name] = reader.get_tensor(name) if sliced is None else sliced
+            raise _errors.NotFoundError(None, None, f"{index}; No such file or directory")
+        items = _bundle.read_index(index)
+        header = _bundle.parse_header(items[0][1]) if items and items[0][0] == _bundle.HEADER_KEY else None
+        if header is None or header.num_shards < 1:
+            raise _errors.DataLossError(None, None, f"Checkpoint file {index} is corrupted: no bundle header")
+        if endianness is None:
+            endianness = header.endianness
+        elif header.endianness != endianness:
+            raise _errors.InvalidArgumentError(
+                None, None, "Merging bundles with conflicting endianness; inputs corrupted?")
+        for key, value in items[1:]:
+            key = bytes(key)
+            entry = tensor_bundle_pb2.BundleEntryProto.FromString(bytes(value))
+            have = entries.get(key)
+            if have is not None:
+                # Only the entries of a sliced tensor may repeat: each source adds its slices.
+                if not have.slices or not entry.slices:
+                    raise _errors.InvalidArgumentError(
+                        None, None, f"Duplicate tensor keyed by {key.decode('utf-8', 'replace')} encountered, "
+                        f"when merging prefix: {source}")
+                if have.dtype != entry.dtype or have.shape != entry.shape:
+                    raise _errors.InvalidArgumentError(
+                        None, None, f"Sliced tensor {key.decode('utf-8', 'replace')} has another dtype or shape "
+                        f"in {source}")
+                have.slices.extend(entry.slices)
+                continue
+            data = _bundle.data_path(source, entry.shard_id, header.num_shards)
+            entry.shard_id = shard_of.setdefault(data, len(shard_of))
+            entries[key] = entry
         merged.append(source)
-    destination = _text(destination_prefix)
-    _ckpt.write_checkpoint(destination, tensors)
+    num_shards = len(shard_of)
+    new_header = tensor_bundle_pb2.BundleHeaderProto(num_shards=max(num_shards, 1), endianness=endianness or 0)
+    new_header.version.producer = _bundle.BUNDLE_VERSION
+    table = sstable.build_table([(_bundle.HEADER_KEY, new_header.SerializeToString()),
+                                 *((k, e.SerializeToString()) for k, e in sorted(entries.items()))])
+    index = _bundle.index_path(destination)
+    try:
+        directory = os.path.dirname(destination)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        # The old index goes first, so a crash never pairs it with this save's data files.
+        if os.path.isfile(index):
+            os.remove(index)
+        for data, shard in shard_of.items():
+            os.replace(data, _bundle.data_path(destination, shard, num_shards))
+        _ckpt._write_atomically(index, lambda f: f.write(table))
+    except OSError as e:
+        raise _ckpt._os_error(e, index) from None
     for source in merged:
-        if source != destination:
-            _ckpt.remove_checkpoint(source)
-            directory = os.path.dirname(source)
-            if delete_old_dirs and directory and os.path.isdir(directory) and not os.listdir(directory):
-                os.rmdir(directory)
+        if source == destination:
+            continue
+        with contextlib.suppress(OSError):
+            os.remove(_bundle.index_path(source))
+        directory = os.path.dirname(source)
+        if delete_old_dirs and directory and directory != os.path.dirname(destination):
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)  # only an empty directory goes: another shard may still be in it
 
 
-def _sharded_save(prefix: _ops.Tensor, names: _ops.Tensor, slices: _ops.Tensor, values: list) -> _ops.Tensor:
-    """A sharded saver's save, as TF builds it (one shard: tfmini has one device): SaveV2 writes
-    `<prefix>_temp_<uuid>/part-00000-of-00001`, MergeV2Checkpoints moves it to `prefix` and removes the
-    temporary directory, and the result is `prefix`. So, as in TF, the prefix's directory must exist already
-    (the shard's own directory is the one level SaveV2 creates)."""
-    temp = string_ops.string_join([prefix, constant(f"_temp_{uuid.uuid4().hex}/part")])
-    num_shards = constant(1, dtype=_dt.int32, name="num_shards")
-    shard = apply_op("ShardedFilename", [temp, constant(0, dtype=_dt.int32, name="shard"), num_shards],
-                     name="ShardedFilename").outputs[0]
-    save = apply_op("SaveV2", [shard, names, slices, values], name="SaveV2")
-    saved = control_flow_ops.with_dependencies([save], shard)
-    with _ops.control_dependencies([saved.op]):
-        merge = apply_op("MergeV2Checkpoints", [array_ops.stack([saved]), prefix], {"delete_old_dirs": True},
-                         name="MergeV2Checkpoints")
-        with _ops.control_dependencies([merge]):
-            return array_ops.identity(prefix)
+def _canonical_device(device: str) -> str:
+    """A device string in its canonical spelling ('/job:ps/task:0'), as TF groups a sharded save's tensors."""
+    return _device.DeviceSpec.from_string(device).to_string() if device else ""
+
+
+def _cpu0(device: str) -> str:
+    """`device` with its device part set to CPU 0: where TF puts a shard's save."""
+    return _device.DeviceSpec.from_string(device or "").replace(device_type="CPU", device_index=0).to_string()
+
+
+def _build_sharded(prefix: _ops.Tensor, saved: list, reads: dict, reshape: bool) -> tuple:
+    """A sharded saver's save tensor and restore op, as TF 1.15 builds them: the saved tensors grouped by
+    device (in device order), one shard per device. The shard of device d is written by a SaveV2 on d's CPU
+    0 to `<prefix>_temp_<uuid>/part-<i>-of-<n>`; MergeV2Checkpoints (on the last device) then moves the
+    shards' data files to `<prefix>.data-<i>-of-<n>`, writes the one index and removes the temporary
+    directory, and the save tensor is `prefix`. So, as in TF, the prefix's directory must exist already
+    (the shards' own directory is the one level SaveV2 creates). Each device restores its own tensors
+    (RestoreV2 on its CPU 0, the assignments on the device) in a `restore_shard` group."""
+    per_device: dict[str, list] = {}
+    for item in saved:
+        per_device.setdefault(_canonical_device(item[2].device), []).append(item)
+    shards = sorted(per_device.items())
+    temp = apply_op("StringJoin", [[prefix, f"_temp_{uuid.uuid4().hex}/part"]], name="StringJoin").outputs[0]
+    num_shards = constant(len(shards), dtype=_dt.int32, name="num_shards")
+    filenames, written = [], []
+    for shard, (device, items) in enumerate(shards):
+        with _ops.device(_cpu0(device)):
+            filename = apply_op("ShardedFilename", [temp, shard, num_shards], name="ShardedFilename").outputs[0]
+            values = [reads.get(ref) if ref in reads else _saved_value(ref) for _, _, ref in items]
+            save = apply_op("SaveV2", [filename, [n for n, _, _ in items], [sp for _, sp, _ in items], values],
+                            name="SaveV2")
+            written.append(control_flow_ops.with_dependencies([save], filename))
+            filenames.append(filename)
+    # The merge waits for every shard through its packed input (so, as in TF, it has no control input of
+    # its own); the result waits for the merge and the shards.
+    waits = [w.op for w in written]
+    with _ops.device(_cpu0(shards[-1][0])):
+        with _ops.name_scope(None, "MergeV2Checkpoints") as scope:
+            with _ops.control_dependencies(waits):
+                prefixes = array_ops.stack(filenames, name="checkpoint_prefixes")
+            merge = apply_op("MergeV2Checkpoints", [prefixes, prefix], {"delete_old_dirs": True}, name=scope)
+        with _ops.control_dependencies([merge, *waits]):
+            save_tensor = array_ops.identity(prefix)
+    restores = []
+    for device, items in shards:
+        with _ops.device(device):
+            with _ops.device("/device:CPU:0"):
+                restored = apply_op("RestoreV2", [prefix, [n for n, _, _ in items], [sp for _, sp, _ in items]],
+                                    {"dtypes": [_value_dtype(ref) for _, _, ref in items]}, name="RestoreV2").outputs
+            assigns = []
+            for (_, _, ref), value in zip(items, restored):
+                resource = ref.dtype.base_dtype == _dt.resource
+                shape = ref.op.get_attr("shape") if resource else ref.shape
+                if resource:
+                    with _ops.device(ref.device):
+                        value = array_ops.identity(value)
+                assigns.append(_restore_one(ref, value, not reshape and shape.is_fully_defined()))
+            restores.append(control_flow_ops.group(*assigns, name="restore_shard"))
+    return save_tensor, control_flow_ops.group(*restores, name="restore_all")
 
 
 NotDifferentiable("SaveV2")
@@ -244,6 +338,19 @@ def _variable_ref(var) -> _ops.Tensor:
     if not _is_variable_tensor(ref):
         raise TypeError(f"Variable to save is not a Variable: {var}")
     return ref
+
+
+def _variable_reads(var_list) -> dict:
+    """{resource handle: the variable's own read tensor} for the resource variables in `var_list` (a list or
+    dict of Variables, PartitionedVariables or lists of parts): what TF's sharded save writes for them."""
+    values = var_list.values() if isinstance(var_list, dict) else var_list
+    reads = {}
+    for value in values:
+        for var in (value if isinstance(value, (list, tuple, PartitionedVariable)) else [value]):
+            element = getattr(var, "_graph_element", None) if isinstance(var, Variable) else None
+            if isinstance(element, _ops.Tensor) and element.op.type == "ReadVariableOp":
+                reads[element.op.inputs[0]] = element
+    return reads
 
 
 def op_list_to_dict(op_list) -> dict:
@@ -411,28 +518,33 @@ class Saver:
         with _ops.name_scope(self._name, "save", refs):
             filename = array_ops.placeholder_with_default(self._filename or "model", shape=(), name="filename")
             self._filename_tensor = array_ops.placeholder_with_default(filename, shape=(), name="Const")
-            names_t = constant(names, dtype=_dt.string, name="tensor_names")
-            slices_t = constant([spec for _, spec, _ in saved], dtype=_dt.string, name="shape_and_slices")
-            values = [_saved_value(r) for r in refs]
             if self._sharded:
-                self._save_tensor = _sharded_save(self._filename_tensor, names_t, slices_t, values)
+                self._save_tensor, self._restore_op = _build_sharded(
+                    self._filename_tensor, saved, _variable_reads(var_list), self._reshape)
             else:
-                save = apply_op("SaveV2", [self._filename_tensor, names_t, slices_t, values], name="SaveV2")
-                self._save_tensor = control_flow_ops.with_dependencies([save], self._filename_tensor)
-            restored = apply_op("RestoreV2", [self._filename_tensor, names_t, slices_t],
-                                {"dtypes": [_value_dtype(r) for r in refs]}, name="RestoreV2").outputs
-            assigns = []
-            for ref, value in zip(refs, restored):
-                shape = ref.op.get_attr("shape") if ref.dtype.base_dtype == _dt.resource else ref.shape
-                validate = not self._reshape and shape.is_fully_defined()
-                assigns.append(_restore_one(ref, value, validate))
-            self._restore_op = control_flow_ops.group(*assigns, name="restore_all")
+                self._build_single(saved, refs, names)
         self.saver_def = saver_pb2.SaverDef(
             filename_tensor_name=self._filename_tensor.name, save_tensor_name=self._save_tensor.name,
             restore_op_name=self._restore_op.name, max_to_keep=self._max_to_keep or 0, sharded=self._sharded,
             keep_checkpoint_every_n_hours=self._keep_checkpoint_every_n_hours,
             version=saver_pb2.SaverDef.V2 if self._write_version == 2 else saver_pb2.SaverDef.V1)
         self._is_built = True
+
+    def _build_single(self, saved: list, refs: list, names: list) -> None:
+        """The save tensor and restore op of a saver that writes one shard: one SaveV2 and one RestoreV2."""
+        names_t = constant(names, dtype=_dt.string, name="tensor_names")
+        slices_t = constant([spec for _, spec, _ in saved], dtype=_dt.string, name="shape_and_slices")
+        values = [_saved_value(r) for r in refs]
+        save = apply_op("SaveV2", [self._filename_tensor, names_t, slices_t, values], name="SaveV2")
+        self._save_tensor = control_flow_ops.with_dependencies([save], self._filename_tensor)
+        restored = apply_op("RestoreV2", [self._filename_tensor, names_t, slices_t],
+                            {"dtypes": [_value_dtype(r) for r in refs]}, name="RestoreV2").outputs
+        assigns = []
+        for ref, value in zip(refs, restored):
+            shape = ref.op.get_attr("shape") if ref.dtype.base_dtype == _dt.resource else ref.shape
+            validate = not self._reshape and shape.is_fully_defined()
+            assigns.append(_restore_one(ref, value, validate))
+        self._restore_op = control_flow_ops.group(*assigns, name="restore_all")
 
     # -- as a proto ------------------------------------------------------------
     def as_saver_def(self):
