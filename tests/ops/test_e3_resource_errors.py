@@ -1,6 +1,8 @@
 """Resource-variable errors name the container TF names (the handle's container, else the default container of
-the task holding the variable: 'localhost' locally, the job's name on a cluster task) and give the wrong-dtype
-messages in TF's order and type names; recorded from TF by tools/tf_fixtures/gen_e3_resource_errors.py."""
+the task holding the variable: 'localhost' locally, the job's name on a cluster task), with the resource
+manager's text TF gives ('Container ... does not exist' while nothing is in the container yet, 'Resource
+.../N10tensorflow3VarE does not exist' after), and the wrong-dtype messages in TF's order and type names;
+recorded from TF by tools/tf_fixtures/gen_e3_resource_errors.py and put into TF 1.15's wording of the read."""
 
 from __future__ import annotations
 
@@ -21,10 +23,10 @@ with open(os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf", "e3_re
     TF = json.load(f)
 
 
-def _uninitialized(name: str, container: str) -> str:
-    """TF 1.15's text for a read of a resource variable that does not exist yet."""
-    return (f"Error while reading resource variable {name} from Container: {container}. This could mean that the "
-            f"variable was uninitialized. Not found: Resource {container}/{name}/N10tensorflow3VarE does not exist.")
+def _uninitialized(name: str, case: dict) -> str:
+    """TF 1.15's text for a read of resource variable `name` that does not exist (yet)."""
+    return (f"Error while reading resource variable {name} from Container: {case['container']}. This could mean "
+            f"that the variable was uninitialized. Not found: {case['status']}")
 
 
 def _raises(sess, fetch, error: str) -> str:
@@ -49,14 +51,31 @@ def test_local_session_names_localhost_and_the_explicit_container():
         v = tf.get_variable("v", shape=[2], dtype=tf.int64, use_resource=True)
         c = gen.var_handle_op(dtype=tf.float32, shape=[], container="mycont", shared_name="w", name="w")
         read_c = gen.read_variable_op(c, tf.float32)
+        other = gen.var_handle_op(dtype=tf.float32, shape=[], container="mycont", shared_name="w2", name="w2")
+        h = gen.var_handle_op(dtype=tf.float32, shape=[2], shared_name="f", name="f")
         with tf.Session() as sess:
             case = TF["local"]
-            assert _raises(sess, v.value(), case["error"]) == _uninitialized("v", case["container"])
+            assert _raises(sess, v.value(), case["error"]) == _uninitialized("v", case)
             case = TF["explicit_container"]
-            assert _raises(sess, read_c, case["error"]) == _uninitialized("w", case["container"])
+            assert _raises(sess, read_c, case["error"]) == _uninitialized("w", case)
+            # Once a variable is in the container, TF names the missing resource itself.
+            sess.run(gen.assign_variable_op(other, 1.0))
+            sess.run(gen.assign_variable_op(h, [1.0, 2.0]))
+            case = TF["local_container_exists"]
+            assert _raises(sess, v.value(), case["error"]) == _uninitialized("v", case)
             # The session stays usable.
             sess.run(v.initializer)
             assert sess.run(v).dtype == np.int64
+
+
+def test_a_ref_variable_makes_the_container_exist():
+    with tf.Graph().as_default():
+        v = tf.get_variable("v", shape=[2], dtype=tf.int64, use_resource=True)
+        q = tf.Variable(1.0, name="q")
+        with tf.Session() as sess:
+            sess.run(q.initializer)
+            case = TF["local_container_exists"]
+            assert _raises(sess, v.value(), case["error"]) == _uninitialized("v", case)
 
 
 def test_wrong_dtype_messages_name_tf_types_in_tf_order():
@@ -76,10 +95,14 @@ def test_wrong_dtype_messages_name_tf_types_in_tf_order():
 def test_destroying_a_missing_variable_names_its_container():
     with tf.Graph().as_default():
         c = gen.var_handle_op(dtype=tf.float32, shape=[], container="mycont", shared_name="w", name="w")
+        other = gen.var_handle_op(dtype=tf.float32, shape=[], container="mycont", shared_name="w2", name="w2")
         destroy = gen.destroy_resource_op(c, ignore_lookup_error=False)
         with tf.Session() as sess:
-            msg = _raises(sess, destroy, "NotFoundError")
-            assert msg == "Resource mycont/w/N10tensorflow3VarE does not exist."
+            case = TF["destroy_no_container"]
+            assert _raises(sess, destroy, case["error"]) == case["message"]
+            sess.run(gen.assign_variable_op(other, 1.0))
+            case = TF["destroy_missing"]
+            assert _raises(sess, destroy, case["error"]) == case["message"]
 
 
 def test_cluster_tasks_name_their_jobs_default_container():
@@ -92,11 +115,14 @@ def test_cluster_tasks_name_their_jobs_default_container():
                 p = tf.get_variable("p", shape=[2], dtype=tf.int64, use_resource=True)
             with tf.device("/job:worker/task:0"):
                 w = tf.get_variable("w", shape=[2], dtype=tf.int64, use_resource=True)
+                q = tf.Variable(1.0, name="q")
             with tf.Session(servers[1].target) as sess:
                 for key, var, name in (("on_ps", p, "p"), ("on_worker", w, "w")):
                     case = TF[key]
-                    msg = _raises(sess, var.value(), case["error"])
-                    assert _uninitialized(name, case["container"]) in msg
+                    assert _uninitialized(name, case) in _raises(sess, var.value(), case["error"])
+                sess.run(q.initializer)
+                case = TF["on_worker_container_exists"]
+                assert _uninitialized("w", case) in _raises(sess, w.value(), case["error"])
     finally:
         for server in reversed(servers):
             server._stop()
@@ -112,6 +138,7 @@ def test_local_server_session_names_its_job():
             with tf.Session(server.target) as sess:
                 case = TF["local_server"]
                 assert case["container"] == "localhost"
-                assert _raises(sess, v.value(), case["error"]) == _uninitialized("v", "local")
+                local = {"container": "local", "status": case["status"].replace("localhost", "local")}
+                assert _raises(sess, v.value(), case["error"]) == _uninitialized("v", local)
         finally:
             server._stop()

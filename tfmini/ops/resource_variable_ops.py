@@ -52,9 +52,31 @@ def _resource_cell_type(cell_type: type) -> type:
     found = _RESOURCE_CELL_TYPES.get(cell_type)
     if found is None:
         found = _RESOURCE_CELL_TYPES[cell_type] = type(
-            f"Resource{cell_type.__name__}", (cell_type,), {"__slots__": ("container",), "__module__": __name__,
-                                                             "__doc__": cell_type.__doc__})
+            f"Resource{cell_type.__name__}", (cell_type,),
+            {"__slots__": ("container", "container_exists"), "__module__": __name__, "__doc__": cell_type.__doc__})
     return found
+
+
+def _cell_container(cell, default: str) -> str | None:
+    """The container of what a storage cell holds: a resource variable's, a ref variable's (its op's
+    container attr, else the task's default), None for cells of other ops."""
+    container = getattr(cell, "container", None)
+    if container is not None:
+        return container
+    op = getattr(cell, "op", None)
+    if op is not None and op.type in ("VariableV2", "Variable"):
+        return op.get_attr("container") or default
+    return None
+
+
+def _container_check(cells, container: str, default: str) -> Callable[[], bool]:
+    """Whether `container` holds anything yet (TF's resource manager makes a container with its first
+    resource): a variable in it that has been assigned."""
+    def container_exists() -> bool:
+        return any(getattr(c, "initialized", False) and _cell_container(c, default) == container
+                   for c in list(cells.values()))
+
+    return container_exists
 
 
 def _default_container(ctx) -> str:
@@ -69,7 +91,9 @@ def _var_handle_factory(op, ctx):
     # The cell class is the session's own (the one its ref variables use), found through a cell it makes.
     cell_type = _resource_cell_type(type(ctx.cell(op)))
     ctx.cells.pop(op.name, None)
-    container = op.get_attr("container") or _default_container(ctx)
+    default = _default_container(ctx)
+    container = op.get_attr("container") or default
+    container_exists = _container_check(cells, container, default)
 
     def var_handle():
         cell = cells.get(key)
@@ -79,6 +103,7 @@ def _var_handle_factory(op, ctx):
                 if cell is None:
                     cell = cell_type(name, op)
                     cell.container = container
+                    cell.container_exists = container_exists
                     cells[key] = cell
         return cell
 
@@ -207,7 +232,7 @@ def _destroy_factory(op, ctx):
     def destroy(cell):
         # The handle's cell exists from the handle on; the variable exists once something was assigned to it.
         if not cell.initialized and not ignore:
-            raise _errors.NotFoundError(None, None, state_ops.missing_resource_message(cell))
+            raise _errors.NotFoundError(None, None, state_ops.missing_resource_message(cell, looking_up=False))
         key, _ = _resource_key(cell.op)
         with ctx.lock:
             ctx.cells.pop(key, None)

@@ -276,10 +276,18 @@ def resource_container(cell) -> str:
     return (cell.op.get_attr("container") if cell.op is not None else "") or "localhost"
 
 
-def missing_resource_message(cell) -> str:
-    """TF's text for a resource variable the resource manager does not hold (TF names the resource by
-    container, name and the C++ type of a variable)."""
-    return f"Resource {resource_container(cell)}/{cell.name}/N10tensorflow3VarE does not exist."
+def missing_resource_message(cell, looking_up: bool = True) -> str:
+    """TF's resource manager's text for a resource variable it does not hold: 'Container <c> does not exist.'
+    while nothing at all is in the variable's container yet (with what was looked for, for a lookup), else
+    'Resource <c>/<name>/<type> does not exist.' (a lookup names a variable's C++ type, a deletion
+    '<unknown>')."""
+    container = resource_container(cell)
+    exists = getattr(cell, "container_exists", None)
+    if exists is not None and not exists():
+        found = f" (Could not find resource: {container}/{cell.name})" if looking_up else ""
+        return f"Container {container} does not exist.{found}"
+    kind = "N10tensorflow3VarE" if looking_up else "<unknown>"
+    return f"Resource {container}/{cell.name}/{kind} does not exist."
 
 
 def uninitialized_resource(cell) -> _errors.FailedPreconditionError:
