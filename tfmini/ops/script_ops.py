@@ -235,6 +235,9 @@ def _py_func_factory(op: _ops.Operation, ctx) -> Callable:
     eager = op.type == "EagerPyFunc"
 
     def py_func_kernel(*args):
+        # Referenced here so that `op` is among this frame's locals: a traceback through a running callback
+        # (a KeyboardInterrupt) then tells which op it was in, as the IPython extension reports it.
+        _ = op
         entry = _lookup_func(token)
         if entry is None:
             raise _errors.InvalidArgumentError(None, None, f"ValueError: callback {token} is not found")
