@@ -100,8 +100,10 @@ class ClusterView:
         if self.scheme in ("dask", "tcp") and not self.plugin_installed:
             await self._install_plugin()
             self.plugin_installed = True
+        # A worker that does not answer in time (stopped, or hung) counts as not serving its task.
         replies = await dask_runtime.gather_replies(
-            {task: dask_runtime.call(address, task, "tfmini_incarnation") for task, address in workers.items()})
+            {task: asyncio.wait_for(dask_runtime.call(address, task, "tfmini_incarnation"),
+                                    dask_runtime.CONNECT_TIMEOUT) for task, address in workers.items()})
         incarnations = {task: r["incarnation"] for task, r in replies.items() if isinstance(r, dict)}
         workers = {task: address for task, address in workers.items() if task in incarnations}
         if workers != self.workers or incarnations != self.incarnations:
@@ -249,11 +251,11 @@ class DistributedExecutable(_engine.Executable):
         if not todo:
             return
         config = self.engine.config.SerializeToString() if self.engine.config is not None else b""
-        replies = await dask_runtime.gather_replies({
+        replies = await _bounded({
             task: dask_runtime.call(view.workers[task], task, "tfmini_register", handle=self.handles[task],
                                     session=self.engine.session, task=task, graph_def=self.graph_bytes[task],
                                     run_nodes=list(self.step.run_nodes.get(task, ())), config=config)
-            for task in todo})
+            for task in todo}, deadline, _wait_seconds(self.engine.config), view, "registering the graph")
         for task, reply in replies.items():
             if isinstance(reply, BaseException):
                 view.stale = True
@@ -540,7 +542,7 @@ class DistributedPartialRun(_engine.PartialRun):
 
         values: dict[str, object] = {}
         if earlier:
-            values.update(zip(earlier, engine.loop.run(self._gather_kept(earlier), timeout=_timeout(deadline))))
+            values.update(zip(earlier, engine.loop.run(self._gather_kept(earlier, deadline))))
         if compute or targets:
             ran = cut(compute).devices
             keep = [name for op in ran for name in self._values_of(op)
@@ -644,22 +646,23 @@ class DistributedPartialRun(_engine.PartialRun):
                 extra.setdefault(task, {"partial": self.handle, "keep": []})["keep"].append((key, name))
         return extra
 
-    async def _gather_kept(self, names: list[str]) -> list:
+    async def _gather_kept(self, names: list[str], deadline: float | None) -> list:
         self._check_kept(names)
         by_task: dict[str, list[str]] = {}
         for name in names:
             by_task.setdefault(self.kept[name][0], []).append(name)
         replies = await self._call_holders({task: {"names": wanted} for task, wanted in by_task.items()},
-                                           "tfmini_partial_get", None)
+                                           "tfmini_partial_get", deadline)
         found = {name: value for task, wanted in by_task.items()
                  for name, value in zip(wanted, replies[task]["values"])}
         return [found[name] for name in names]
 
     async def _call_holders(self, calls: dict[str, dict], op: str, deadline: float | None) -> dict[str, dict]:
         view = self.engine.view
-        replies = await dask_runtime.gather_replies({
+        replies = await _bounded({
             task: dask_runtime.call(view.workers[task], task, op, handle=self.handle, **kwargs)
-            for task, kwargs in calls.items()})
+            for task, kwargs in calls.items()}, deadline, _wait_seconds(self.engine.config), view,
+            "handing over the partial run's values")
         for task, reply in replies.items():
             if isinstance(reply, BaseException):
                 if isinstance(reply, _errors.UnavailableError):
@@ -711,6 +714,28 @@ def _importable(graph_def: graph_pb2.GraphDef) -> graph_pb2.GraphDef:
     return out
 
 
+async def _bounded(calls: dict, deadline: float | None, wait: float, view: ClusterView, what: str) -> dict:
+    """`gather_replies(calls)` bounded by the run's deadline (DeadlineExceededError), or without one by `wait`
+    seconds (UnavailableError naming the tasks that did not answer)."""
+    futures = {task: asyncio.ensure_future(coro) for task, coro in calls.items()}
+    limit = wait if deadline is None else max(0.0, deadline - time.perf_counter())
+    if futures:
+        await asyncio.wait(list(futures.values()), timeout=limit)
+    late = sorted(task for task, future in futures.items() if not future.done())
+    for future in futures.values():
+        future.cancel()
+    if late:
+        view.stale = True
+        if deadline is not None:
+            raise _errors.DeadlineExceededError(
+                None, None, f"{TIMED_OUT} ({', '.join(late)} had not answered {what} when the run's deadline "
+                "passed)")
+        raise _errors.UnavailableError(
+            None, None, f"Task{'s' if len(late) > 1 else ''} {', '.join(late)} did not answer {what} within "
+            f"{wait:g} s")
+    return {task: future.exception() or future.result() for task, future in futures.items()}
+
+
 def _fed_values(feed_values: Sequence) -> list:
     """The fed values as arrays: a fed variable (a ref tensor) comes from the session wrapped as a fed ref,
     which a partition reads as the value it stands for."""
@@ -723,10 +748,6 @@ def _timed_out(error: BaseException, deadline: float | None) -> BaseException:
             and not error.message.startswith(TIMED_OUT)):
         return _errors.DeadlineExceededError(error.node_def, error.op, f"{TIMED_OUT} {error.message}")
     return error
-
-
-def _timeout(deadline: float | None) -> float | None:
-    return None if deadline is None else max(0.0, deadline - time.perf_counter())
 
 
 class DistributedEngine(_engine.Engine):
