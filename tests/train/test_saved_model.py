@@ -222,7 +222,8 @@ def test_sharded_filename_and_merge_v2_checkpoints(tmp_path):
     with tf.Session() as sess:
         assert sess.run(names[1]) == str(shards / "part-00001-of-00002").encode()
         sess.run(merge)
-    assert sorted(os.listdir(tmp_path)) == ["ckpt.data-00000-of-00001", "ckpt.index"]  # shards and dir gone
+    # one data file per shard, renamed under the merged prefix as TF does; the temporary shards and dir are gone
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.data-00000-of-00002", "ckpt.data-00001-of-00002", "ckpt.index"]
     reader = tf.train.load_checkpoint(str(tmp_path / "ckpt"))
     np.testing.assert_array_equal(reader.get_tensor("a"), np.arange(3.0))
     np.testing.assert_array_equal(reader.get_tensor("b"), [7])
