@@ -89,6 +89,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         order = _topological_node_order(graph_def.node, by_name)
         library = func_graph.FunctionLibrary(graph_def.library)
         created = _build_nodes(graph, by_name, order, prefix, input_map, library.importer(allow_file_access))
+        _colocate_imported(graph, created)
         if not allow_file_access:
             for op in created.values():
                 _registry.deny_file_access(op)
@@ -139,6 +140,8 @@ def _build_nodes(graph, by_name, order, prefix, input_map, functions) -> dict[st
                     control_inputs.append(_lookup_op(inp[1:], created, nd.name))
                 else:
                     data_inputs.append(_lookup_tensor(inp, created, input_map, nd.name))
+            if "_class" in attrs:
+                attrs["_class"] = _imported_groups(attrs["_class"], prefix)
             grouped = group_inputs(opdef, data_inputs, attrs, nd)
             with graph.name_scope(None), graph.device(nd.device or None):
                 op = _registry.apply_op(nd.op, grouped, attrs, name=prefix + nd.name,
@@ -152,6 +155,26 @@ def _build_nodes(graph, by_name, order, prefix, input_map, functions) -> dict[st
             raise node_error(e, f"Node '{nd.name}' (op '{nd.op}')", nd.name) from None
         created[nd.name] = op
     return created
+
+
+def _imported_groups(groups: list, prefix: str) -> list:
+    """A NodeDef's colocation groups (`_class`) in the graph it is imported into: each `loc:@name` now under the
+    import's prefix, as TF's importer has it."""
+    return [_ops.COLOCATION_PREFIX + prefix.encode("utf-8", errors="surrogateescape") +
+            g[len(_ops.COLOCATION_PREFIX):] if g.startswith(_ops.COLOCATION_PREFIX) else g for g in groups]
+
+
+def _colocate_imported(graph: _ops.Graph, created: dict) -> None:
+    """Imported ops colocated with other ops of the graph (by `_class`) take the device of the first of those
+    that has one, or none, whatever their NodeDef said: TF's importer lets colocation override the device. A
+    group naming no op of the graph (the GraphDef was cut from a larger graph, as a partition is) is kept but
+    places nothing."""
+    for op in created.values():
+        names = [g[len(_ops.COLOCATION_PREFIX):].decode("utf-8", errors="surrogateescape")
+                 for g in op.colocation_groups()]
+        others = [graph._nodes_by_name[name] for name in names if name != op.name and name in graph._nodes_by_name]
+        if others:
+            op._device = next((o.device for o in others if o.device), "")
 
 
 def _checked_nodes(nodes) -> dict:

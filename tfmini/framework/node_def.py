@@ -285,6 +285,9 @@ def node_attrs(nd, opdef, function) -> dict:
     unknown attrs and missing required ones are refused, as TF refuses them."""
     attrs = {}
     for k, av in nd.attr.items():
+        if k == "_class":  # colocation groups: byte strings, as TF's get_attr returns them
+            attrs[k] = list(av.list.s)
+            continue
         if k.startswith("_"):  # internal attrs (gradient overrides, output shapes) are kept as TF does
             attrs[k] = _undeclared_attr(av)
             continue

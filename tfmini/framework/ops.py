@@ -258,6 +258,13 @@ class Operation:
             raise ValueError(f"Operation '{self._name}' has no attr named '{name}'.")
         return self._attrs[name]
 
+    def colocation_groups(self) -> list[bytes]:
+        """The colocation groups of this op (`b'loc:@name'`, from its `_class` attr), or its own group
+        (`b'loc:@<its name>'`) when it is colocated with nothing."""
+        groups = [_as_group_bytes(g) for g in self._attrs.get("_class", None) or ()]
+        groups = [g for g in groups if g.startswith(COLOCATION_PREFIX)]
+        return groups or [COLOCATION_PREFIX + self._name.encode()]
+
     @property
     def _attr_names(self):
         return list(self._attrs)
@@ -497,7 +504,11 @@ class Graph:
         device function sees the op with the device so far and its result replaces it), then the device of
         every op it is colocated with, which wins. An op taking a reference input (an Assign, an optimizer's
         Apply*) is colocated with that input's op and ignores the device scopes, as TF's op builder does.
-        Spelled canonically: '/gpu:0' -> '/device:GPU:0'."""
+        Spelled canonically: '/gpu:0' -> '/device:GPU:0'.
+
+        The colocation is also recorded as TF records it, in the op's `_class` attr: the sorted union of the
+        colocation groups (`loc:@name`) of the ops it is colocated with. An op made with no colocation scope
+        keeps a `_class` it was given (a NodeDef being imported)."""
         refs = [t.op for t in op._inputs if t._dtype._is_ref_dtype]
         op._device = ""
         for d in reversed(() if refs else pending.devices):
@@ -507,9 +518,12 @@ class Graph:
                 op._device = _device_string(d(op))
             elif d:
                 op._device = _merge_device(op._device, _device_string(d))
-        for other in (*pending.colocations, *refs):
+        colocated = (*pending.colocations, *refs)
+        for other in colocated:
             if other.device:
                 op._device = other.device
+        if pending.colocations or (refs and "_class" not in op._attrs):
+            op._attrs["_class"] = sorted({g for other in colocated for g in other.colocation_groups()})
         return op._device
 
     @contextlib.contextmanager
@@ -735,6 +749,14 @@ class Graph:
         """The op seed a random op gets when only the graph seed is set: the graph's op count so far, so each
         random op draws differently and a rebuilt program repeats."""
         return len(self._nodes)
+
+
+# The prefix of a colocation group in an op's `_class` attr: `loc:@` and the name of the group's op.
+COLOCATION_PREFIX = b"loc:@"
+
+
+def _as_group_bytes(value) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("utf-8", errors="surrogateescape")
 
 
 class _PendingPlacement(NamedTuple):

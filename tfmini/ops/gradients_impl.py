@@ -5,6 +5,7 @@ conversion and Session fetch/feed support of IndexedSlices, the sparse form some
 from __future__ import annotations
 
 import collections
+import contextlib
 import enum
 import threading
 
@@ -133,15 +134,23 @@ def _aggregate(grads: list, aggregation_method):
     return math_ops.add_n(dense)
 
 
-def _default_grad_ys(grad_ys: list, ys: list) -> list:
-    """grad_ys with each None replaced by ones shaped like its y, and given ones checked against their y."""
+def _colocated_with(op: _ops.Operation, colocate: bool):
+    """With `colocate` (tf.gradients' colocate_gradients_with_ops), a block whose ops are colocated with the
+    forward op `op`: on its device, in its colocation groups, whatever the device scopes say."""
+    return _ops.colocate_with(op) if colocate else contextlib.nullcontext()
+
+
+def _default_grad_ys(grad_ys: list, ys: list, colocate: bool = False) -> list:
+    """grad_ys with each None replaced by ones shaped like its y (made with y's op, with `colocate`), and given
+    ones checked against their y."""
     out = []
     for i, (y, gy) in enumerate(zip(ys, grad_ys)):
         if gy is None:
             if y.dtype.is_complex:
                 raise TypeError(f"Gradients of complex tensors must set grad_ys (y.dtype = {y.dtype!r})")
-            ones = constant(1, dtype=y.dtype.base_dtype, name=f"grad_ys_{i}")
-            out.append(array_ops.fill(array_ops.shape(y), ones))
+            with _colocated_with(y.op, colocate):
+                ones = constant(1, dtype=y.dtype.base_dtype, name=f"grad_ys_{i}")
+                out.append(array_ops.fill(array_ops.shape(y), ones))
             continue
         if not isinstance(gy, (_ops.Tensor, IndexedSlices)):
             gy = _ops.convert_to_tensor(gy, dtype=y.dtype.base_dtype, name=f"grad_y_{i}")
@@ -181,10 +190,14 @@ def _check_input_grads(op: _ops.Operation, in_grads: list) -> None:
 def _gate(grads: list) -> list:
     """`grads` as tf.tuple returns them (ops named as TF names them: tuple/group_deps, then one
     tuple/control_dependency identity per gradient, of the values for an IndexedSlices). Built by op type
-    through the registry: control_flow_ops, home of tf.tuple, sits above this module."""
-    with _ops.name_scope(None, "tuple", [g for g in grads if g is not None]):
+    through the registry: control_flow_ops, home of tf.tuple, sits above this module. As in TF, the device
+    scopes and colocations around do not apply: each identity is colocated with the gradient it passes on, and
+    the NoOp goes on the device of the gradients when they share one."""
+    with _ops.name_scope(None, "tuple", [g for g in grads if g is not None]), _ops.device(None), \
+            _ops.colocate_with(None, ignore_existing=True):
         deps = [(g.values if isinstance(g, IndexedSlices) else g).op for g in grads if g is not None]
-        with _ops.control_dependencies(deps):
+        devices = {op.device for op in deps}
+        with _ops.control_dependencies(deps), _ops.device(devices.pop() if len(devices) == 1 else None):
             gate = _reg.apply_op("NoOp", [], name="group_deps")
         out = []
         for g in grads:
@@ -193,7 +206,7 @@ def _gate(grads: list) -> list:
                 continue
             values = g.values if isinstance(g, IndexedSlices) else g
             with _ops.name_scope(None, "control_dependency", [values]) as dep_scope, \
-                    _ops.control_dependencies([gate]):
+                    _ops.colocate_with(values), _ops.control_dependencies([gate]):
                 values = array_ops.identity(values, name=dep_scope)
             out.append(IndexedSlices(values, g.indices, g.dense_shape) if isinstance(g, IndexedSlices) else values)
         return out
@@ -242,9 +255,11 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
     UnconnectedGradients.ZERO) when ys do not depend on x. Backpropagation stops at `stop_gradients`, at
     StopGradient ops and at ops declared NotDifferentiable; an op on the path with no registered gradient raises
     LookupError. With `gate_gradients`, the input gradients of each op are grouped with tf.tuple, so none is
-    used before all of that op's are computed (TF's GATE_OP). Colocation has no effect on this single device.
+    used before all of that op's are computed (TF's GATE_OP). With `colocate_gradients_with_ops`, the ops
+    computing the gradients of an op (and summing the gradients arriving at its outputs) are colocated with
+    it: on its device and in its colocation groups, so a distributed backward pass runs where the forward one
+    did.
     """
-    del colocate_gradients_with_ops
     ys, xs = _as_list(ys), _as_list(xs)
     stop_gradients = [] if stop_gradients is None else _as_list(stop_gradients)
     grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
@@ -265,18 +280,19 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
             _SOURCE.name = scope[:-1] if scope else "gradients"
         try:
             return _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients,
-                              bool(gate_gradients))
+                              bool(gate_gradients), bool(colocate_gradients_with_ops))
         finally:
             if outermost:
                 _SOURCE.name = None
 
 
-def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients, gate: bool) -> list:
+def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_gradients, gate: bool,
+               colocate: bool = False) -> list:
     """tf.gradients inside its name scope."""
     ys = [_ops.convert_to_tensor(y, name="y") for y in ys]
     xs = [_ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
     stop_tensors = [_ops.convert_to_tensor(t) for t in stop_gradients]
-    grad_ys = _default_grad_ys(grad_ys, ys)
+    grad_ys = _default_grad_ys(grad_ys, ys, colocate)
 
     from_ops = [x.op for x in xs]
     between = _between_ops(from_ops, [y.op for y in ys])
@@ -293,12 +309,13 @@ def _gradients(ys, xs, grad_ys, stop_gradients, aggregation_method, unconnected_
     while queue:
         op = queue.popleft()
         out_grads = []
-        for t in op.outputs:
-            total = _aggregate(grads.get(t, []), aggregation_method)
-            if t in grads:
-                grads[t] = [total]
-            out_grads.append(total)
-        in_grads = _op_input_grads(op, out_grads, stop, gate, between)
+        with _colocated_with(op, colocate):
+            for t in op.outputs:
+                total = _aggregate(grads.get(t, []), aggregation_method)
+                if t in grads:
+                    grads[t] = [total]
+                out_grads.append(total)
+            in_grads = _op_input_grads(op, out_grads, stop, gate, between)
         for t, g in zip(op.inputs, in_grads):
             if g is not None:
                 grads[t].append(g)
