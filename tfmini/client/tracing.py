@@ -288,7 +288,7 @@ class StepRecorder:
         allocation_id = 0
         # Times are big numbers whose varints end alike within a step: their bits above 28 are encoded once.
         c14 = _C14
-        high_ns = high_us = -1
+        high_ns = high_us = None  # not -1: that is the high part of the times just before 1970
         high_ns_bytes = high_us_bytes = thread_field = b""
         last_thread = None
         for step, t0, t1, thread, outputs, ptrs, allocations, in_use, allocated, persistent in self.records:
