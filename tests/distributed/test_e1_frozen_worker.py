@@ -66,6 +66,7 @@ def test_a_frozen_worker_fails_a_step_waiting_on_it_in_bounded_time(cluster, mon
     """A worker that stops answering without closing its connections (SIGSTOP) while another task waits on a
     tensor from it: the liveness check ends the step with UnavailableError naming the task, no deadline set."""
     monkeypatch.setattr(engine, "LIVENESS_SECONDS", 1.0)
+    monkeypatch.setattr(engine, "LIVENESS_TIMEOUT_SECONDS", 1.0)
     monkeypatch.setattr(engine, "ABORT_GRACE_SECONDS", 1.0)
     monkeypatch.setattr(dask_runtime, "CONNECT_TIMEOUT", 1.0)
     spec, procs = cluster

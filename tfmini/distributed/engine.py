@@ -35,6 +35,8 @@ ABORT_GRACE_SECONDS = 5.0
 # While a step waits on its tasks, how often (seconds) the workers it still waits on are asked whether they
 # are alive and the same (a worker that hangs or restarted without closing its connection ends the step).
 LIVENESS_SECONDS = 5.0
+# How long such a worker may take to answer before it counts as gone (generous: a busy worker still answers).
+LIVENESS_TIMEOUT_SECONDS = 15.0
 # TF's message for a step that ran past its deadline (RunOptions.timeout_in_ms, operation_timeout_in_ms).
 TIMED_OUT = "Operation timed out."
 # The prefix of a colocation group in a NodeDef's `_class` attr ("loc:@<node name>").
@@ -374,7 +376,7 @@ class DistributedExecutable(_engine.Executable):
         view = self.engine.view
         replies = await dask_runtime.gather_replies({
             task: asyncio.wait_for(dask_runtime.call(view.workers[task], task, "tfmini_incarnation"),
-                                   dask_runtime.CONNECT_TIMEOUT) for task in tasks})
+                                   LIVENESS_TIMEOUT_SECONDS) for task in tasks})
         for task in sorted(replies):
             reply = replies[task]
             if isinstance(reply, BaseException):
