@@ -100,6 +100,16 @@ PROGRAMS = {
         train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, colocate_gradients_with_ops=True,
                                                                 name="train")
     """,
+    # Slots and non-slot variables of an optimizer, colocated with their variables, under a device setter.
+    "adam_slots": """
+        with tf.device(tf.train.replica_device_setter(ps_tasks=2, worker_device="/job:worker/task:0")):
+            w = tf.Variable(tf.ones([3, 2]), name="w")
+            b = tf.Variable(tf.zeros([2]), name="b")
+            xin = tf.placeholder(tf.float32, [None, 3], name="xin")
+            loss = tf.reduce_sum(tf.matmul(xin, w) + b, name="loss")
+            step = tf.train.get_or_create_global_step()
+            train = tf.train.AdamOptimizer(0.1).minimize(loss, global_step=step, name="train")
+    """,
 }
 
 
