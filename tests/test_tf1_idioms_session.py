@@ -233,6 +233,8 @@ def test_session_with_config_devices_and_graph_arguments():
         np.testing.assert_array_equal(sess.run(c), [2.0, 4.0])
         assert sess.graph is graph and tf.get_default_graph() is graph
         assert [d.name for d in sess.list_devices()] == ["/job:localhost/replica:0/task:0/device:CPU:0"]
+        # TF's CPU device reports a 256 MiB memory limit
+        assert [(d.device_type, d.memory_limit_bytes) for d in sess.list_devices()] == [("CPU", 268435456)]
 
 
 def test_device_scopes_merge_and_print_as_tf_spells_them():

@@ -116,7 +116,7 @@ class LocalEngine(_engine.Engine):
         return LocalPartialRun(self.state)
 
     def list_devices(self) -> list:
-        return [_engine.DeviceAttributes(DEVICE_NAME, "CPU", 0)]
+        return [_engine.DeviceAttributes(DEVICE_NAME, "CPU", _engine.CPU_MEMORY_LIMIT_BYTES)]
 
     def close(self) -> None:
         self.state.close()
