@@ -1604,17 +1604,10 @@ KNOWN = {
     "p_loop_reading_resource_variable": "on purpose: a tfmini loop is one functional While run by one kernel on "
                                         "one task; a loop taking a variable's handle or ref runs where the "
                                         "variable lives (TF runs the loop on its device, the reads on the ps)",
-    "p_device_attributes": "reported: list_devices gives memory_limit_bytes 0 (TF: 268435456 for a CPU; "
-                           "client/engine.py DeviceAttributes)",
-    "p_dataset_made_on_another_task": "reported: between server processes a dataset cannot cross tasks (the "
-                                      "dataset value does not pickle; ops/dataset ops); in one process it can",
-    "p_colocation_groups": "reported: tf.colocate_with records no '_class' attr and Operation has no "
-                           "colocation_groups() (framework/ops.py)",
-    "p_sharded_saver": "reported: Saver(sharded=True) writes one shard, TF one per device (train/saver.py)",
-    "p_py_func_on_worker": "reported: py_func callables are looked up in the registry of the graph that runs "
-                           "the op, TF's registry is the process's (ops/script_ops.py)",
-    "p_colocate_gradients_with_ops": "reported: tf.gradients ignores colocate_gradients_with_ops "
-                                     "(ops/gradients_impl.py)",
+    "p_dataset_made_on_another_task": "known: between server processes a dataset cannot cross tasks (the "
+                                      "dataset value does not pickle); in one process it can",
+    "p_colocate_gradients_with_ops": "known: some gradient functions name their ops differently from TF's "
+                                     "(mul for TF's Mul/TanhGrad); every op both graphs have is on TF's device",
 }
 
 
