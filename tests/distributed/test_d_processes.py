@@ -1,7 +1,8 @@
 """Distributed sessions on separate processes: a ps and two workers, each a TF1-style script
 (`tf.train.Server(...)`, `server.join()`, d_task_server.py) on its own localhost port, and this process as the
 client. Training gives the local engine's numbers, a killed worker fails the step in bounded time with
-UnavailableError, and the session works again once a new process serves that task."""
+UnavailableError, and the session works again once a new process serves that task; other client processes
+share the ps's variables and queues and reset its containers."""
 
 from __future__ import annotations
 
@@ -178,3 +179,51 @@ def test_a_second_client_process_updates_the_same_ps_variable(cluster):
         assert float(out.stdout.split()[-1]) == 11.0
         assert sess.run(shared) == 11.0
 
+
+
+def _client_process(code: str, target: str) -> str:
+    """Runs `code` (with `target` as sys.argv[1]) in a client process of its own; returns its output."""
+    out = subprocess.run([sys.executable, "-c", code, target], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_a_queue_on_the_ps_is_shared_between_client_processes(cluster):
+    """A FIFOQueue with a shared_name on the ps: another client process enqueues, this one dequeues."""
+    spec, _ = cluster
+    tf.Session.reset(_target(spec))
+    with tf.device("/job:ps/task:0"):
+        queue = tf.FIFOQueue(10, tf.float32, shapes=[2], shared_name="between_clients")
+    with tf.device("/job:worker/task:0"):
+        taken = queue.dequeue_many(2) * 10.0
+    with tf.Session(_target(spec)) as sess:
+        code = (
+            "import sys, tfmini as tf\n"
+            "with tf.device('/job:ps/task:0'):\n"
+            "    q = tf.FIFOQueue(10, tf.float32, shapes=[2], shared_name='between_clients')\n"
+            "with tf.Session(sys.argv[1]) as sess:\n"
+            "    sess.run(q.enqueue_many([[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]]))\n"
+            "    print(sess.run(q.size()))\n")
+        assert _client_process(code, f"grpc://{spec['worker'][1]}").split()[-1] == "3"
+        np.testing.assert_array_equal(sess.run(taken), [[10.0, 20.0], [30.0, 40.0]])
+        assert sess.run(queue.size()) == 1
+
+
+def test_session_reset_from_another_process_clears_one_container(cluster):
+    """Session.reset(target, ["experiment"]) in another client process drops the variables of that container on
+    the ps; a variable in the default container keeps its value."""
+    spec, _ = cluster
+    tf.Session.reset(_target(spec))
+    with tf.device("/job:ps/task:0"):
+        with tf.container("experiment"):
+            scratch = tf.Variable(5.0, name="scratch")
+        kept = tf.Variable(7.0, name="kept")
+    with tf.Session(_target(spec)) as sess:
+        sess.run([scratch.initializer, kept.initializer])
+        _client_process("import sys, tfmini as tf\ntf.Session.reset(sys.argv[1], ['experiment'])\n",
+                        f"grpc://{spec['worker'][1]}")
+        assert sess.run(kept) == 7.0
+        with pytest.raises(tf.errors.FailedPreconditionError):
+            sess.run(scratch)
+        assert sess.run(tf.report_uninitialized_variables()).tolist() == [b"scratch"]
