@@ -532,13 +532,16 @@ def _replay(plan: Plan, feed_values: Sequence, trace: dict, on_step, values: lis
     for slot, v in zip(plan.feed_slots, feed_values):
         vals[slot] = v
     folded = plan.folded_outputs
+    # The replaying thread, named for folded steps: a call without a thread is a live one, whose time since the
+    # op's end the recorder takes off the step's clock (a replay is not on that clock).
+    here = (threading.get_native_id(), threading.current_thread().name)
     for step in plan.steps:
         if folded[step.index] is not None:
             # Just after: the serial loop's own hand-on takes about this long, and a zero-length slice at the
             # very end of the op before it would be drawn inside that op.
             latest += 1e-7
             t0 = t1 = latest
-            outs, thread = folded[step.index], None
+            outs, thread = folded[step.index], here
         else:
             t0, t1, out, thread = trace[step.index]
             outs = (out,) if step.single else (tuple(out) if step.outputs else ())
