@@ -4,43 +4,18 @@ the output facts the local engine reports for the same ops."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pytest
 
 import tfmini as tf
 from tfmini.distributed import dask_runtime
-from tfmini.distributed.server import free_port
 
 PS = "/job:ps/replica:0/task:0"
 W0 = "/job:worker/replica:0/task:0"
 W1 = "/job:worker/replica:0/task:1"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _no_leaked_threads():
-    """Every thread this module's servers and sessions start is gone once they are stopped and closed."""
-    before = set(threading.enumerate())
-    yield
-    dask_runtime.shutdown()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and set(threading.enumerate()) - before:
-        time.sleep(0.05)
-    assert [t.name for t in set(threading.enumerate()) - before] == []
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    spec = tf.train.ClusterSpec({"ps": [f"localhost:{free_port()}"],
-                                 "worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]})
-    servers = [tf.train.Server(spec, job_name="ps", task_index=0),
-               tf.train.Server(spec, job_name="worker", task_index=0),
-               tf.train.Server(spec, job_name="worker", task_index=1)]
-    yield servers
-    for server in reversed(servers):
-        server._stop()
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 def _model():

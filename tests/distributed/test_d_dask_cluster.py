@@ -4,9 +4,6 @@ the workers through the scheduler."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pytest
 
@@ -17,16 +14,7 @@ from tfmini.distributed.engine import assign_tasks
 distributed = dask_runtime.dask()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _no_leaked_threads():
-    """Every thread this module's servers and sessions start is gone once they are stopped and closed."""
-    before = set(threading.enumerate())
-    yield
-    dask_runtime.shutdown()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and set(threading.enumerate()) - before:
-        time.sleep(0.05)
-    assert [t.name for t in set(threading.enumerate()) - before] == []
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 @pytest.fixture(scope="module")

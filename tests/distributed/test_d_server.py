@@ -16,17 +16,7 @@ import tfmini as tf
 from tfmini.distributed import dask_runtime
 from tfmini.distributed.server import free_port
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_leaked_threads():
-    """Every thread this module's servers and sessions start is gone once they are stopped and closed."""
-    before = set(threading.enumerate())
-    yield
-    dask_runtime.shutdown()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and set(threading.enumerate()) - before:
-        time.sleep(0.05)
-    assert [t.name for t in set(threading.enumerate()) - before] == []
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import pytest
 
 import tfmini as tf
 from tfmini.distributed import dask_runtime, engine
-from tfmini.distributed.server import free_port
 
 PS = "/job:ps/task:0"
 W0 = "/job:worker/task:0"
@@ -30,25 +29,6 @@ def _no_leaked_threads():
     while time.monotonic() < deadline and set(threading.enumerate()) - before:
         time.sleep(0.05)
     assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    spec = tf.train.ClusterSpec({"ps": [f"localhost:{free_port()}"],
-                                 "worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]})
-    servers = [tf.train.Server(spec, job_name="ps", task_index=0),
-               tf.train.Server(spec, job_name="worker", task_index=0),
-               tf.train.Server(spec, job_name="worker", task_index=1)]
-    yield servers
-    for server in reversed(servers):
-        server._stop()
-
-
-@pytest.fixture
-def target(cluster):
-    """worker 0's target, with every container of the cluster cleared before the test."""
-    tf.Session.reset(cluster[1].target)
-    return cluster[1].target
 
 
 def _run_in_thread(fn):

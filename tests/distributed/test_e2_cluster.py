@@ -4,14 +4,10 @@ is process-wide), and gradients colocated with their forward ops run on the forw
 
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pytest
 
 import tfmini as tf
-from tfmini.distributed import dask_runtime
 from tfmini.distributed.partition import place
 from tfmini.distributed.server import free_port
 
@@ -19,16 +15,7 @@ PS = "/job:ps/replica:0/task:0"
 W0 = "/job:worker/replica:0/task:0"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _no_leaked_threads():
-    """Every thread this module's servers and sessions start is gone once they are stopped and closed."""
-    before = set(threading.enumerate())
-    yield
-    dask_runtime.shutdown()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and set(threading.enumerate()) - before:
-        time.sleep(0.05)
-    assert [t.name for t in set(threading.enumerate()) - before] == []
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 @pytest.fixture(scope="module")
