@@ -383,9 +383,8 @@ def test_blas_runs_one_thread_per_call_inside_split_kernels_and_gets_its_count_b
     assert _blas_threads() == before
 
 
-def test_a_registered_client_limit_replaces_the_module_own(way, monkeypatch):
+def test_a_registered_client_limit_is_what_split_kernels_enter(way, monkeypatch):
     monkeypatch.setattr(conv_algorithms, "_blas_one_thread", conv_algorithms._blas_one_thread)
-    monkeypatch.setattr(conv_algorithms, "_registered_limit", None)
     limit = blas.ThreadLimit(1)
     conv_algorithms.register_blas_limit(limit)
     assert conv_algorithms.single_threaded_blas() is limit

@@ -69,51 +69,10 @@ def kernel_threads(ctx) -> int:
     return min(n, _CPUS) if n > 0 else _default_threads()
 
 
-class _BlasOneThread:
-    """Keeps NumPy's BLAS at one thread per call while any split kernel runs, so each part's GEMM runs on its
-    own core instead of every part waking BLAS's own threads (two OpenBLAS threads per part on two cores ran a
-    GEMM 4x slower than one). The count is process-wide: the first kernel to enter saves it, the last to leave
-    restores it unless someone else changed it meanwhile."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.depth = 0
-        self.saved: list[int] = []
-        self.controllers: list | None = None
-
-    def _setters(self) -> list:
-        if self.controllers is None:
-            found = threadpoolctl.ThreadpoolController().lib_controllers
-            self.controllers = [c for c in found if c.user_api == "blas"]
-        return self.controllers
-
-    @staticmethod
-    def _set(controller, n: int) -> None:
-        # threadpoolctl's OpenBLAS controller obeys only the Python thread that first changed the count; the
-        # library's own setter works from any thread (tfmini.client.blas does the same).
-        getattr(controller, "_real_set_num_threads", controller.set_num_threads)(n)
-
-    def __enter__(self) -> None:
-        with self.lock:
-            if self.depth == 0:
-                controllers = self._setters()
-                self.saved = [c.num_threads for c in controllers]
-                for c, n in zip(controllers, self.saved):
-                    if n != 1:
-                        self._set(c, 1)
-            self.depth += 1
-
-    def __exit__(self, *exc) -> None:
-        with self.lock:
-            self.depth -= 1
-            if self.depth == 0:
-                for c, n in zip(self._setters(), self.saved):
-                    if n != 1 and c.num_threads == 1:
-                        self._set(c, n)
-
-
-_blas_one_thread = _BlasOneThread()
-_registered_limit = None  # the client's one-thread BLAS limit, once registered
+# What split kernels enter to hold BLAS at one thread: the client's limit (tfmini.client.blas.ThreadLimit(1)),
+# which `import tfmini` registers before any kernel can run, so one mechanism keeps the process-wide count for sessions
+# and kernels alike; nothing before that.
+_blas_one_thread = contextlib.nullcontext()
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -130,20 +89,18 @@ def _workers() -> ThreadPoolExecutor:
 def _forget_workers_after_fork() -> None:
     # A forked child has none of the parent's threads: it starts its own pool when it first needs one. Locks
     # another thread of the parent held at the fork stay held in the child (by no thread): new ones.
-    global _pool, _pool_lock, _blas_one_thread
+    global _pool, _pool_lock
     _pool = None
     _pool_lock = threading.Lock()
-    _blas_one_thread = _registered_limit or _BlasOneThread()
 
 
 def register_blas_limit(limit) -> None:
     """Makes `limit` (a re-entrant, thread-safe context manager holding BLAS at one thread, such as
-    `tfmini.client.blas.ThreadLimit(1)`) the one split kernels enter instead of this module's own. The BLAS
-    thread count is process-wide: with the session's limits and the kernels' sections kept by one owner, a
-    session step starting in another thread while a split kernel runs cannot take the kernel's temporary
-    count for the one to restore."""
-    global _blas_one_thread, _registered_limit
-    _blas_one_thread = _registered_limit = limit
+    `tfmini.client.blas.ThreadLimit(1)`) the one split kernels enter. The BLAS thread count is process-wide:
+    with the session's limits and the kernels' sections kept by one mechanism, a session step starting in another
+    thread while a split kernel runs cannot take the kernel's temporary count for the one to restore."""
+    global _blas_one_thread
+    _blas_one_thread = limit
 
 
 def single_threaded_blas():
