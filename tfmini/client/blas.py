@@ -149,7 +149,7 @@ if hasattr(os, "register_at_fork"):
 
 
 # The op library's split kernels hold BLAS at one thread while they run; they do it through this module's limits,
-# so the process-wide count has one owner: a session step that starts in another thread while a split kernel
-# runs never saves the kernel's temporary count of 1 as the count to restore.
+# so one mechanism keeps the process-wide count: a session step that starts in another thread while a split
+# kernel runs never saves the kernel's temporary count of 1 as the count to restore.
 if threadpoolctl is not None:
     conv_algorithms.register_blas_limit(ThreadLimit(1))

@@ -123,7 +123,7 @@ class StepRecorder:
         self.paused = 0.0
         self.records: list[list] = []
         self.in_use = 0
-        # id(root) -> [root, nbytes, the owner's allocation events (None for a feed), holders]: step memory in
+        # id(root) -> [root, nbytes, the allocating op's allocation events (None for a feed), holders]: step memory in
         # use. The root is held so that its id stays its own while it is accounted.
         self._buffers: dict[int, list] = {}
         self._slot_buffer: dict[int, int] = {}  # slot -> id(root) of the buffer it holds

@@ -1599,7 +1599,7 @@ def p_metadata_op_of_unknown_shape_placement(env):
 PROGRAMS: list[Callable] = [v for k, v in sorted(globals().items()) if k.startswith("p_")]
 
 # Programs whose observations differ from TensorFlow's, with why: on purpose (docs/distributed.md says so), or
-# a defect reported to the module's owner and not fixed yet. They are listed as such instead of failing the check.
+# a known defect not fixed yet. They are listed as such instead of failing the check.
 KNOWN = {
     "p_loop_reading_resource_variable": "on purpose: a tfmini loop is one functional While run by one kernel on "
                                         "one task; a loop taking a variable's handle or ref runs where the "
