@@ -1,7 +1,11 @@
 """Fixtures for the extension tests: a real IPython InteractiveShell per test (history in memory), with or
-without the extension loaded; element ids restart for every test as they do in a fresh kernel."""
+without the extension loaded; element ids restart for every test as they do in a fresh kernel; and the headless
+Chromium the view tests drive (Debian's, through Playwright; never a downloaded browser)."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -38,3 +42,27 @@ def ip(bare_ip):
 @pytest.fixture(autouse=True)
 def _fresh_ids():
     markup._id_counts.clear()
+
+
+CHROMIUM = Path(os.environ.get("TFMINI_CHROMIUM", "/usr/bin/chromium"))
+# Headless, and nothing that reaches for the network (the machine's closed network refuses it, many at a time).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, for one test module; the test fails saying how to get it when it is missing."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system-deps` as root (apt-get install chromium)",
+                    pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: `make venv` installs the dev extras; never "
+                    "`playwright install`, the test drives Debian's chromium", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

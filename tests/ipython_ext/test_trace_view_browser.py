@@ -23,10 +23,6 @@ from ipython_ext.trace_view import TraceView
 from tfmini.client.timeline import Timeline, parse_op_label
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("TFMINI_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
 SCREENSHOTS = os.environ.get("TFMINI_SCREENSHOTS") == "1"
 # Each interaction must have redrawn within this many milliseconds (they take a few ms; the bound is for a
 # loaded 2-core machine).
@@ -41,19 +37,9 @@ def write_page(path: Path, html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system-deps` as root (apt-get install chromium)",
-                    pytrace=False)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: `make venv` installs the dev extras; never "
-                    "`playwright install`, the test drives Debian's chromium", pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(browser):
+    """The shared browser; the module prints the interaction timings it measured once it is done."""
+    yield browser
     if TIMINGS:
         print("\ntrace view interactions (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in TIMINGS.items()))
 
